@@ -1,0 +1,181 @@
+//! The typed API: an [`Institute`] (the store and its configuration) hands out
+//! [`Admin`] handles bound to a caller, and every operation runs on one of
+//! those, in one redb transaction.
+
+mod batches;
+mod courses;
+mod custom_fields;
+mod subscriptions;
+pub mod users;
+
+pub use users::{Created, UserQuery};
+
+use crate::config::Config;
+use crate::domain::{Page, PageRequest};
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::Store;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::path::Path;
+use std::sync::Arc;
+
+/// An institute: one store and its configuration. Cheap to clone; `Send` and
+/// `Sync`, so many threads may read while one writes.
+#[derive(Clone, Debug)]
+pub struct Institute {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    config: Config,
+}
+
+impl Institute {
+    /// Opens the store file at `path`, creating it if absent and migrating it
+    /// if it was written by an older roster.
+    pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Institute> {
+        Ok(Institute::with_store(Store::open(path.as_ref())?, config))
+    }
+
+    /// An institute kept in memory only.
+    pub fn in_memory(config: Config) -> Result<Institute> {
+        Ok(Institute::with_store(Store::in_memory()?, config))
+    }
+
+    fn with_store(store: Store, config: Config) -> Institute {
+        Institute {
+            inner: Arc::new(Inner { store, config }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// A handle acting as the local operator: the trusted host code that owns
+    /// the store file (SPEC A6). It may do everything.
+    pub fn operator(&self) -> Admin {
+        Admin {
+            institute: self.clone(),
+            caller: Caller::Operator,
+        }
+    }
+
+    /// The store format version of this build.
+    pub fn schema_version() -> u64 {
+        crate::store::schema::CURRENT_VERSION
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// Trusted host code (the CLI without `--token`, an app's own logic).
+    Operator,
+}
+
+/// The administration API as seen by one caller. Every operation of roster is
+/// a method here, so none can run without a caller.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    institute: Institute,
+    caller: Caller,
+}
+
+impl Admin {
+    /// The caller this handle acts for.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// The institute.
+    pub fn institute(&self) -> &Institute {
+        &self.institute
+    }
+
+    fn config(&self) -> &Config {
+        self.institute.config()
+    }
+
+    fn store(&self) -> &Store {
+        self.institute.store()
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.config().clock.now()
+    }
+
+    /// Today in the institute's time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.now()
+            .with_timezone(&self.config().time_zone)
+            .date_naive()
+    }
+
+    fn now_micros(&self) -> i64 {
+        self.now().timestamp_micros()
+    }
+
+    /// The page size a request asks for: the default when absent or zero,
+    /// the maximum when above it.
+    fn per_page(&self, request: PageRequest) -> u32 {
+        match request.per_page {
+            None | Some(0) => self.config().page_size,
+            Some(n) => n.min(self.config().max_page_size),
+        }
+    }
+
+    /// Cuts page `request` out of `count` items, fetching only that page
+    /// through `fetch(offset, limit)`.
+    fn paginate<T>(
+        &self,
+        request: PageRequest,
+        count: u64,
+        fetch: impl FnOnce(u64, usize) -> Result<Vec<T>>,
+    ) -> Result<Page<T>> {
+        let per_page = self.per_page(request);
+        let pages = count.div_ceil(u64::from(per_page)).max(1);
+        if request.page == 0 || request.page > pages {
+            return Err(invalid_page());
+        }
+        let offset = (request.page - 1) * u64::from(per_page);
+        Ok(Page {
+            count,
+            page: request.page,
+            per_page,
+            items: fetch(offset, per_page as usize)?,
+        })
+    }
+
+    /// A page of an in-memory list.
+    fn page_of<T>(&self, request: PageRequest, all: Vec<T>) -> Result<Page<T>> {
+        let count = all.len() as u64;
+        self.paginate(request, count, |offset, limit| {
+            Ok(all.into_iter().skip(offset as usize).take(limit).collect())
+        })
+    }
+}
+
+/// Django REST Framework's answer to a page that does not exist.
+pub(crate) fn invalid_page() -> Error {
+    Error::new(ErrorCode::NotFound, "Invalid page.")
+}
+
+/// The error for ids in a list that name nothing, in DRF's words.
+pub(crate) fn invalid_pks(field: &str, ids: &[u64]) -> Error {
+    let mut errors = crate::error::FieldErrors::new();
+    for id in ids {
+        errors.add(
+            field,
+            format!("Invalid pk \"{id}\" - object does not exist."),
+        );
+    }
+    Error::validation(errors)
+}

@@ -1,0 +1,299 @@
+//! A user's batches, courses and subscriptions (T7-T10): all of them are
+//! memberships, and a membership is a subscription that may expire.
+
+use super::{Admin, invalid_pks};
+use crate::domain::course::CourseView;
+use crate::domain::rules::{self, fold};
+use crate::domain::user::BatchRef;
+use crate::domain::{BatchView, Page, PageRequest, Subscription, SubscriptionView};
+use crate::error::{Error, FieldErrors, Result};
+use crate::store::tables::{BATCH_BY_NAME, BATCH_COURSES, Kind};
+use crate::store::{Source, read, write};
+use chrono::NaiveDate;
+use redb::WriteTransaction;
+use std::collections::BTreeSet;
+
+/// How a grant treats the expiry of a membership.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Grant {
+    /// Adding batches or courses: an existing membership keeps its expiry; an
+    /// expired one is revived without expiry; a new one never expires.
+    Keep,
+    /// Creating a user or adding subscriptions: the membership expires at
+    /// this date (`None`: never), whether new or not.
+    Until(Option<NaiveDate>),
+}
+
+impl Admin {
+    /// The user's ordinary batches, newest first (T7).
+    pub fn user_batches(&self, user: u64, page: PageRequest) -> Result<Page<BatchRef>> {
+        let txn = self.store().read()?;
+        self.require_user(&txn, user)?;
+        let refs = batch_refs(self.active_batches(&txn, user)?);
+        self.page_of(page, refs)
+    }
+
+    /// Adds the user to batches by id (T7); returns all the user's batches.
+    /// An unknown id changes nothing.
+    pub fn add_user_batches(&self, user: u64, batches: &[u64]) -> Result<Vec<BatchRef>> {
+        self.store().write(|txn| {
+            self.require_user(txn, user)?;
+            self.ordinary_batches(txn, "batches", batches)?;
+            for batch in dedup(batches) {
+                self.grant(txn, user, batch, Grant::Keep)?;
+            }
+            Ok(batch_refs(self.active_batches(txn, user)?))
+        })
+    }
+
+    /// Removes the user from batches by id (T7). An unknown id changes nothing.
+    pub fn remove_user_batches(&self, user: u64, batches: &[u64]) -> Result<()> {
+        self.store().write(|txn| {
+            self.require_user(txn, user)?;
+            self.ordinary_batches(txn, "batches", batches)?;
+            for batch in dedup(batches) {
+                if let Some(sub) = read::membership(txn, user, batch)? {
+                    write::delete_membership(txn, user, batch, &sub)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The user's courses: those of all their active batches, by id (T8).
+    pub fn user_courses(&self, user: u64, page: PageRequest) -> Result<Page<CourseView>> {
+        let txn = self.store().read()?;
+        self.require_user(&txn, user)?;
+        let courses = self.courses_of(&txn, user)?;
+        self.page_of(page, courses)
+    }
+
+    /// Grants courses directly (T8): memberships of their hidden batches.
+    /// Returns the first page of the user's courses.
+    pub fn add_user_courses(&self, user: u64, courses: &[u64]) -> Result<Page<CourseView>> {
+        let all = self.store().write(|txn| {
+            self.require_user(txn, user)?;
+            for course in self.courses_by_id(txn, courses)? {
+                self.grant(txn, user, course.local_batch, Grant::Keep)?;
+            }
+            self.courses_of(txn, user)
+        })?;
+        self.page_of(PageRequest::default(), all)
+    }
+
+    /// Ends direct grants of courses (T8). A course the user reaches through
+    /// an ordinary batch stays visible through it.
+    pub fn remove_user_courses(&self, user: u64, courses: &[u64]) -> Result<()> {
+        self.store().write(|txn| {
+            self.require_user(txn, user)?;
+            for course in self.courses_by_id(txn, courses)? {
+                if let Some(sub) = read::membership(txn, user, course.local_batch)? {
+                    write::delete_membership(txn, user, course.local_batch, &sub)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The user's subscriptions that have not expired, hidden course batches
+    /// included, newest first (T9).
+    pub fn user_subscriptions(
+        &self,
+        user: u64,
+        page: PageRequest,
+    ) -> Result<Page<SubscriptionView>> {
+        let txn = self.store().read()?;
+        self.require_user(&txn, user)?;
+        let today = self.today();
+        let mut subs = Vec::new();
+        for (batch, sub) in read::memberships_of(&txn, user)? {
+            if !sub.is_expired(today) {
+                subs.push(self.subscription_view(&txn, batch, &sub)?);
+            }
+        }
+        subs.sort_by(|a, b| b.id.cmp(&a.id));
+        self.page_of(page, subs)
+    }
+
+    /// Subscribes the user to batches by id until `expires` (`yyyy-mm-dd`,
+    /// today or later; `None`: no expiry), creating or updating each
+    /// subscription (T9). Returns the affected subscriptions in request order.
+    pub fn add_user_subscriptions(
+        &self,
+        user: u64,
+        batches: &[u64],
+        expires: Option<&str>,
+    ) -> Result<Vec<SubscriptionView>> {
+        let today = self.today();
+        let expires = match expires {
+            None => None,
+            Some(e) => Some(rules::expires(e, today).map_err(|m| Error::field("expires", m))?),
+        };
+        self.store().write(|txn| {
+            self.require_user(txn, user)?;
+            let mut missing = Vec::new();
+            for &id in batches {
+                if read::batch(txn, id)?.is_none() {
+                    missing.push(id);
+                }
+            }
+            if !missing.is_empty() {
+                return Err(invalid_pks("batches", &missing));
+            }
+            let mut out = Vec::new();
+            for batch in dedup(batches) {
+                let sub = self.grant(txn, user, batch, Grant::Until(expires))?;
+                out.push(self.subscription_view(txn, batch, &sub)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Deletes every subscription that has expired (T10); returns how many.
+    pub fn purge_expired(&self) -> Result<u64> {
+        let today = self.today();
+        self.store().write(|txn| write::purge_expired(txn, today))
+    }
+
+    /// Creates or updates the membership of `user` in `batch`.
+    pub(super) fn grant(
+        &self,
+        txn: &WriteTransaction,
+        user: u64,
+        batch: u64,
+        how: Grant,
+    ) -> Result<Subscription> {
+        let now = self.now_micros();
+        let old = read::membership(txn, user, batch)?;
+        let expires = match (&old, how) {
+            (_, Grant::Until(date)) => date,
+            (Some(sub), Grant::Keep) if !sub.is_expired(self.today()) => return Ok(sub.clone()),
+            (_, Grant::Keep) => None,
+        };
+        let sub = match &old {
+            Some(sub) if sub.expires == expires => return Ok(sub.clone()),
+            Some(sub) => Subscription {
+                expires,
+                modified: now,
+                ..sub.clone()
+            },
+            None => Subscription {
+                id: write::next_id(txn, Kind::Subscription)?,
+                uuid: crate::random::uuid()?,
+                expires,
+                created: now,
+                modified: now,
+            },
+        };
+        write::put_membership(txn, user, batch, old.as_ref(), &sub)?;
+        Ok(sub)
+    }
+
+    /// Resolves batch names (ignoring case) to ids, reporting unknown ones.
+    pub(super) fn batches_named(
+        &self,
+        s: &impl Source,
+        names: &[String],
+        errors: &mut FieldErrors,
+    ) -> Result<Vec<u64>> {
+        let mut ids = Vec::new();
+        for name in names {
+            match read::lookup(s, BATCH_BY_NAME, &fold(name.trim()))? {
+                Some(id) if !ids.contains(&id) => ids.push(id),
+                Some(_) => {}
+                None => errors.add("batches", format!("Batch \"{name}\" does not exist.")),
+            }
+        }
+        Ok(ids)
+    }
+
+    pub(super) fn require_user(&self, s: &impl Source, user: u64) -> Result<()> {
+        match read::user(s, user)? {
+            Some(_) => Ok(()),
+            None => Err(Error::not_found()),
+        }
+    }
+
+    /// Fails unless every id names an ordinary batch.
+    fn ordinary_batches(&self, s: &impl Source, field: &str, ids: &[u64]) -> Result<()> {
+        let mut missing = Vec::new();
+        for &id in ids {
+            if !read::batch(s, id)?.is_some_and(|b| !b.is_local()) {
+                missing.push(id);
+            }
+        }
+        match missing.is_empty() {
+            true => Ok(()),
+            false => Err(invalid_pks(field, &missing)),
+        }
+    }
+
+    fn courses_by_id(
+        &self,
+        s: &impl Source,
+        ids: &[u64],
+    ) -> Result<Vec<crate::domain::course::Course>> {
+        let (mut found, mut missing) = (Vec::new(), Vec::new());
+        for id in dedup(ids) {
+            match read::course(s, id)? {
+                Some(c) => found.push(c),
+                None => missing.push(id),
+            }
+        }
+        match missing.is_empty() {
+            true => Ok(found),
+            false => Err(invalid_pks("courses", &missing)),
+        }
+    }
+
+    /// The courses of all the user's active batches, by id.
+    fn courses_of(&self, s: &impl Source, user: u64) -> Result<Vec<CourseView>> {
+        let today = self.today();
+        let mut ids = BTreeSet::new();
+        for (batch, sub) in read::memberships_of(s, user)? {
+            if !sub.is_expired(today) {
+                ids.extend(read::related(s, BATCH_COURSES, batch)?);
+            }
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(course) = read::course(s, id)? {
+                out.push(CourseView::from(&course));
+            }
+        }
+        Ok(out)
+    }
+
+    fn subscription_view(
+        &self,
+        s: &impl Source,
+        batch: u64,
+        sub: &Subscription,
+    ) -> Result<SubscriptionView> {
+        let batch = read::batch(s, batch)?.ok_or_else(|| {
+            Error::new(crate::ErrorCode::Internal, "membership of a missing batch")
+        })?;
+        Ok(SubscriptionView {
+            id: sub.id,
+            uuid: crate::domain::uuid_string(sub.uuid),
+            batch: BatchView::from(&batch),
+            expires: sub.expires,
+        })
+    }
+}
+
+fn batch_refs(batches: Vec<BatchView>) -> Vec<BatchRef> {
+    batches
+        .into_iter()
+        .map(|b| BatchRef {
+            id: b.id,
+            name: b.name,
+        })
+        .collect()
+}
+
+/// `ids` without repeats, in first-seen order.
+fn dedup(ids: &[u64]) -> Vec<u64> {
+    let mut seen = BTreeSet::new();
+    ids.iter().copied().filter(|id| seen.insert(*id)).collect()
+}

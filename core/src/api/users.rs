@@ -1,0 +1,377 @@
+//! User operations (T1-T6).
+
+use super::Admin;
+use crate::auth::password;
+use crate::domain::custom_field::CustomField;
+use crate::domain::rules::{self, REQUIRED, fold};
+use crate::domain::user::{
+    self, Context, CreateOptions, NewUser, Profile, User, UserPatch, UserView,
+};
+use crate::domain::{BatchView, Page, PageRequest};
+use crate::error::{Error, FieldErrors, Result};
+use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS};
+use crate::store::{Source, read, write};
+use chrono::NaiveDate;
+use redb::{ReadableTable, ReadableTableMetadata};
+use std::collections::BTreeSet;
+
+/// What a create's checks produce.
+struct Checked {
+    username: Option<String>,
+    profile: Profile,
+    fields: Vec<CustomField>,
+    batches: Vec<u64>,
+    expires: Option<NaiveDate>,
+}
+
+/// A created user, and the generated password when one was asked for (shown
+/// this once; it is stored only as a hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    /// The new user.
+    pub user: UserView,
+    /// The generated password, when `auto_generate_password` was set.
+    pub generated_password: Option<String>,
+}
+
+/// What to list (T3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Case-insensitive substring of the username or the email.
+    pub q: Option<String>,
+    /// Exact email, ignoring case.
+    pub email: Option<String>,
+    /// Which page.
+    pub page: PageRequest,
+    /// Embed each user's batches (the documents' view by email).
+    pub with_batches: bool,
+}
+
+impl Admin {
+    /// Creates a user (T1, T2): all field errors at once; with `batches`
+    /// (names) the user joins them, optionally until `expires`. Nothing is
+    /// written when anything is wrong.
+    pub fn create_user(&self, input: NewUser, options: CreateOptions) -> Result<Created> {
+        let policy = &self.config().password_policy;
+        let generated = match options.auto_generate_password {
+            true => Some(password::generate(policy)?),
+            false => None,
+        };
+        let mut errors = FieldErrors::new();
+        let username_given = input.username.as_deref().unwrap_or("");
+        let hash = match generated.as_deref().or(input.password.as_deref()) {
+            None => {
+                errors.add("password", REQUIRED);
+                None
+            }
+            Some(p) => {
+                user::check_password(p, username_given, policy, &mut errors);
+                // Hash before taking the write lock; wasted only when the
+                // input turns out to be invalid.
+                match errors.is_empty() {
+                    true => Some(password::hash(p, self.config().argon2)?),
+                    false => None,
+                }
+            }
+        };
+        let (today, now) = (self.today(), self.now_micros());
+        let user = self.store().write(|txn| {
+            let checked = self.check_new(txn, &input, today, &mut errors)?;
+            std::mem::take(&mut errors).into_result()?;
+            let Checked {
+                username,
+                profile,
+                fields,
+                batches,
+                expires,
+            } = checked;
+            let user = User {
+                id: write::next_id(txn, Kind::User)?,
+                uuid: crate::random::uuid()?,
+                username: username.unwrap_or_default(),
+                password_hash: hash.unwrap_or_default(),
+                profile,
+                is_active: input.is_active.unwrap_or(true),
+                is_blocked: input.is_blocked.unwrap_or(false),
+                created: now,
+                modified: now,
+            };
+            write::put_user(txn, None, &user)?;
+            for batch in batches {
+                self.grant(
+                    txn,
+                    user.id,
+                    batch,
+                    super::subscriptions::Grant::Until(expires),
+                )?;
+            }
+            Ok(UserView::new(&user, &fields))
+        })?;
+        Ok(Created {
+            user,
+            generated_password: generated,
+        })
+    }
+
+    /// Every problem a [`create_user`](Admin::create_user) of `input` would
+    /// report, without writing anything (for forms that check as they go).
+    pub fn check_new_user(&self, input: &NewUser, options: CreateOptions) -> Result<FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if !options.auto_generate_password {
+            match input.password.as_deref() {
+                None => errors.add("password", REQUIRED),
+                Some(p) => {
+                    let username = input.username.as_deref().unwrap_or("");
+                    user::check_password(p, username, &self.config().password_policy, &mut errors)
+                }
+            }
+        }
+        let txn = self.store().read()?;
+        self.check_new(&txn, input, self.today(), &mut errors)?;
+        Ok(errors)
+    }
+
+    /// Every problem an [`update_user`](Admin::update_user) of `patch` would
+    /// report, without writing anything.
+    pub fn check_user_patch(&self, id: u64, patch: &UserPatch) -> Result<FieldErrors> {
+        let txn = self.store().read()?;
+        let old = read::user(&txn, id)?.ok_or_else(Error::not_found)?;
+        let mut errors = FieldErrors::new();
+        if let Some(p) = patch.password.as_deref() {
+            let username = patch.username.as_deref().unwrap_or(&old.username);
+            user::check_password(p, username, &self.config().password_policy, &mut errors);
+        }
+        self.check_patch(&txn, &old, patch, self.today(), &mut errors)?;
+        Ok(errors)
+    }
+
+    /// The rules of a create that need the store, on snapshot `s`.
+    fn check_new(
+        &self,
+        s: &impl Source,
+        input: &NewUser,
+        today: NaiveDate,
+        errors: &mut FieldErrors,
+    ) -> Result<Checked> {
+        let fields = read::custom_fields(s)?;
+        let username = user::check_username(input.username.as_deref(), true, errors);
+        let mut profile = Profile::default();
+        let ctx = Context {
+            today,
+            fields: &fields,
+        };
+        user::apply_profile(&mut profile, &input.profile, ctx, true, errors);
+        check_unique(s, None, username.as_deref(), &profile, errors)?;
+        let batches = self.batches_named(s, &input.batches, errors)?;
+        let expires = match input.expires.as_deref() {
+            None => None,
+            Some(_) if input.batches.is_empty() => {
+                errors.add("expires", "An expiry date needs batches to apply to.");
+                None
+            }
+            Some(e) => rules::expires(e, today)
+                .map_err(|m| errors.add("expires", m))
+                .ok(),
+        };
+        Ok(Checked {
+            username,
+            profile,
+            fields,
+            batches,
+            expires,
+        })
+    }
+
+    /// Applies `patch` to a copy of `old`, checking every rule on snapshot `s`.
+    fn check_patch(
+        &self,
+        s: &impl Source,
+        old: &User,
+        patch: &UserPatch,
+        today: NaiveDate,
+        errors: &mut FieldErrors,
+    ) -> Result<(User, Vec<CustomField>)> {
+        let fields = read::custom_fields(s)?;
+        let mut user = old.clone();
+        if let Some(name) = user::check_username(patch.username.as_deref(), false, errors) {
+            user.username = name;
+        }
+        let ctx = Context {
+            today,
+            fields: &fields,
+        };
+        user::apply_profile(&mut user.profile, &patch.profile, ctx, false, errors);
+        check_unique(
+            s,
+            Some(old.id),
+            patch.username.as_deref(),
+            &user.profile,
+            errors,
+        )?;
+        if let Some(active) = patch.is_active {
+            user.is_active = active;
+        }
+        if let Some(blocked) = patch.is_blocked {
+            user.is_blocked = blocked;
+        }
+        Ok((user, fields))
+    }
+
+    /// Lists users by id (T3), filtered by `q` and `email`.
+    pub fn list_users(&self, query: &UserQuery) -> Result<Page<UserView>> {
+        let txn = self.store().read()?;
+        let fields = read::custom_fields(&txn)?;
+        let q = query.q.as_deref().map(fold).filter(|q| !q.is_empty());
+        let load = |id: u64| -> Result<UserView> {
+            let user = read::user(&txn, id)?.ok_or_else(Error::not_found)?;
+            let mut view = UserView::new(&user, &fields);
+            if query.with_batches {
+                view.batches = Some(self.active_batches(&txn, id)?);
+            }
+            Ok(view)
+        };
+        let matches_q = |user: &User| {
+            q.as_deref().is_none_or(|q| {
+                fold(&user.username).contains(q) || fold(&user.profile.email).contains(q)
+            })
+        };
+        if let Some(email) = query.email.as_deref() {
+            let found = match read::lookup(&txn, USER_BY_EMAIL, &fold(email.trim()))? {
+                Some(id) => read::user(&txn, id)?.filter(|u| matches_q(u)).map(|u| u.id),
+                None => None,
+            };
+            let ids: Vec<u64> = found.into_iter().collect();
+            return self.page_of(query.page, ids)?.try_map(load);
+        }
+        if let Some(q) = q.as_deref() {
+            let mut ids: BTreeSet<u64> = read::ids_with_key_containing(&txn, USER_BY_USERNAME, q)?
+                .into_iter()
+                .collect();
+            ids.extend(read::ids_with_key_containing(&txn, USER_BY_EMAIL, q)?);
+            return self
+                .page_of(query.page, ids.into_iter().collect())?
+                .try_map(load);
+        }
+        let table = txn.table(USERS)?;
+        let page = self.paginate(query.page, table.len()?, |offset, limit| {
+            let mut ids = Vec::with_capacity(limit);
+            for row in table.iter()?.skip(offset as usize).take(limit) {
+                ids.push(row?.0.value());
+            }
+            Ok(ids)
+        })?;
+        page.try_map(load)
+    }
+
+    /// User `id` (T4).
+    pub fn get_user(&self, id: u64) -> Result<UserView> {
+        let txn = self.store().read()?;
+        let user = read::user(&txn, id)?.ok_or_else(Error::not_found)?;
+        Ok(UserView::new(&user, &read::custom_fields(&txn)?))
+    }
+
+    /// Changes user `id` (T5): present fields change, absent ones stay.
+    pub fn update_user(&self, id: u64, patch: UserPatch) -> Result<UserView> {
+        // Hash a new password before taking the write lock. The policy's
+        // username rule needs the username, read from a snapshot here and
+        // checked again below.
+        let current = self.get_user(id)?;
+        let username_after = patch.username.clone().unwrap_or(current.username);
+        let mut errors = FieldErrors::new();
+        let hash = match patch.password.as_deref() {
+            None => None,
+            Some(p) => {
+                let policy = &self.config().password_policy;
+                user::check_password(p, &username_after, policy, &mut errors);
+                match errors.is_empty() {
+                    true => Some(password::hash(p, self.config().argon2)?),
+                    false => None,
+                }
+            }
+        };
+        let (today, now) = (self.today(), self.now_micros());
+        self.store().write(|txn| {
+            let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            let (mut user, fields) = self.check_patch(txn, &old, &patch, today, &mut errors)?;
+            if patch.password.is_some() && fold(&user.username) != fold(&username_after) {
+                errors.add(
+                    "username",
+                    "The username changed while this update ran; try again.",
+                );
+            }
+            std::mem::take(&mut errors).into_result()?;
+            if let Some(hash) = hash {
+                user.password_hash = hash;
+            }
+            if user != old {
+                user.modified = now;
+            }
+            write::put_user(txn, Some(&old), &user)?;
+            Ok(UserView::new(&user, &fields))
+        })
+    }
+
+    /// Deletes user `id` and everything related to it (T6). Irreversible; the
+    /// id is never given again, the username and email become free.
+    pub fn delete_user(&self, id: u64) -> Result<()> {
+        self.store().write(|txn| {
+            let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            write::delete_user(txn, &user)
+        })
+    }
+
+    /// The user's ordinary batches that have not expired, newest batch first.
+    pub(super) fn active_batches(&self, s: &impl Source, user: u64) -> Result<Vec<BatchView>> {
+        let today = self.today();
+        let mut out = Vec::new();
+        for (batch, sub) in read::memberships_of(s, user)?.into_iter().rev() {
+            if sub.is_expired(today) {
+                continue;
+            }
+            match read::batch(s, batch)? {
+                Some(b) if !b.is_local() => out.push(BatchView::from(&b)),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Adds an error for each of `username`, the email and the phone that another
+/// user (not `me`) already has.
+fn check_unique(
+    s: &impl Source,
+    me: Option<u64>,
+    username: Option<&str>,
+    profile: &Profile,
+    errors: &mut FieldErrors,
+) -> Result<()> {
+    let taken = |def, key: &str| -> Result<bool> {
+        Ok(!key.is_empty() && read::lookup(s, def, key)?.is_some_and(|other| Some(other) != me))
+    };
+    if let Some(name) = username {
+        if !errors.has("username") && taken(USER_BY_USERNAME, &fold(name))? {
+            errors.add("username", "A user with that username already exists.");
+        }
+    }
+    if !errors.has("email") && taken(USER_BY_EMAIL, &fold(&profile.email))? {
+        errors.add("email", "A user with that email already exists.");
+    }
+    if !errors.has("phone") && taken(USER_BY_PHONE, &profile.phone)? {
+        errors.add("phone", "A user with that phone number already exists.");
+    }
+    Ok(())
+}
+
+impl<T> Page<T> {
+    /// The same page with its items mapped by a fallible function.
+    pub fn try_map<U>(self, f: impl FnMut(T) -> Result<U>) -> Result<Page<U>> {
+        let items = self.items.into_iter().map(f).collect::<Result<Vec<U>>>()?;
+        Ok(Page {
+            count: self.count,
+            page: self.page,
+            per_page: self.per_page,
+            items,
+        })
+    }
+}

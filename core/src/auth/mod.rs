@@ -1,0 +1,3 @@
+//! Passwords and (from Step 2) sessions, lock-out and permissions.
+
+pub mod password;

@@ -1,0 +1,244 @@
+//! Domain rules: the records roster stores, the inputs it accepts and the
+//! views it returns, and the validation that turns inputs into records. No
+//! storage types and no JSON request shapes appear here.
+
+pub mod course;
+pub mod custom_field;
+pub mod rules;
+pub mod states;
+pub mod user;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Microseconds since the Unix epoch, as records store instants.
+pub type Micros = i64;
+
+/// The instant `micros` stands for.
+pub fn instant(micros: Micros) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+/// A batch (cohort). Users reach courses through batches; a course's hidden
+/// batch (`course` is `Some`) holds the users granted that course directly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    /// Integer id, never reused.
+    pub id: u64,
+    /// Random UUID.
+    pub uuid: u128,
+    /// Name, unique ignoring case among ordinary batches.
+    pub name: String,
+    /// The course whose hidden batch this is (`is_local` in the documents).
+    pub course: Option<u64>,
+    /// Creation instant.
+    pub created: Micros,
+    /// Last change.
+    pub modified: Micros,
+}
+
+impl Batch {
+    /// Whether this is a course's hidden batch (`is_local: true`).
+    pub fn is_local(&self) -> bool {
+        self.course.is_some()
+    }
+}
+
+/// Input to create or change a batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchInput {
+    /// Name: required on create, at most 150 characters.
+    pub name: Option<String>,
+}
+
+/// A batch as returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchView {
+    /// Id.
+    pub id: u64,
+    /// UUID, hyphenated.
+    pub uuid: String,
+    /// Name (a hidden batch carries its course's title).
+    pub name: String,
+    /// Whether this is a course's hidden batch.
+    pub is_local: bool,
+    /// Creation instant.
+    pub created: DateTime<Utc>,
+    /// Last change.
+    pub modified: DateTime<Utc>,
+}
+
+impl From<&Batch> for BatchView {
+    fn from(b: &Batch) -> Self {
+        BatchView {
+            id: b.id,
+            uuid: uuid_string(b.uuid),
+            name: b.name.clone(),
+            is_local: b.is_local(),
+            created: instant(b.created),
+            modified: instant(b.modified),
+        }
+    }
+}
+
+/// A membership of a user in a batch, which is also a subscription: it may
+/// expire. Stored under the key (user id, batch id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// Subscription id, never reused.
+    pub id: u64,
+    /// Random UUID.
+    pub uuid: u128,
+    /// Last day on which it counts (institute zone); `None` never expires.
+    pub expires: Option<NaiveDate>,
+    /// Creation instant.
+    pub created: Micros,
+    /// Last change.
+    pub modified: Micros,
+}
+
+impl Subscription {
+    /// Whether it no longer counts on `today`: `expires` is before today.
+    pub fn is_expired(&self, today: NaiveDate) -> bool {
+        self.expires.is_some_and(|e| e < today)
+    }
+}
+
+/// A subscription as returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionView {
+    /// Subscription id.
+    pub id: u64,
+    /// UUID, hyphenated.
+    pub uuid: String,
+    /// The batch.
+    pub batch: BatchView,
+    /// Expiry date, or `None`.
+    pub expires: Option<NaiveDate>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// Items in all pages.
+    pub count: u64,
+    /// This page's number, from 1.
+    pub page: u64,
+    /// Page size.
+    pub per_page: u32,
+    /// This page's items.
+    pub items: Vec<T>,
+}
+
+impl<T> Page<T> {
+    /// Whether a later page exists.
+    pub fn has_next(&self) -> bool {
+        self.page.saturating_mul(u64::from(self.per_page)) < self.count
+    }
+
+    /// Whether an earlier page exists.
+    pub fn has_previous(&self) -> bool {
+        self.page > 1
+    }
+
+    /// The same page with its items mapped.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            count: self.count,
+            page: self.page,
+            per_page: self.per_page,
+            items: self.items.into_iter().map(f).collect(),
+        }
+    }
+}
+
+/// Which page to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Page number from 1.
+    pub page: u64,
+    /// Page size; `None` for the configured default, capped at the maximum.
+    pub per_page: Option<u32>,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            page: 1,
+            per_page: None,
+        }
+    }
+}
+
+impl PageRequest {
+    /// Page `page` of the default size.
+    pub fn page(page: u64) -> Self {
+        PageRequest {
+            page,
+            per_page: None,
+        }
+    }
+}
+
+/// The hyphenated lower-case form of a UUID.
+pub fn uuid_string(uuid: u128) -> String {
+    let h = format!("{uuid:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// A version-4 UUID from 16 random bytes.
+pub fn uuid_v4(random: [u8; 16]) -> u128 {
+    let mut b = random;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    u128::from_be_bytes(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_version_4_and_hyphenated() {
+        let u = uuid_string(uuid_v4([0xff; 16]));
+        assert_eq!(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(
+            uuid_string(uuid_v4([0; 16])),
+            "00000000-0000-4000-8000-000000000000"
+        );
+    }
+
+    #[test]
+    fn pages_know_their_neighbours() {
+        let page = |page, count| Page::<()> {
+            count,
+            page,
+            per_page: 20,
+            items: vec![],
+        };
+        assert!(!page(1, 20).has_next());
+        assert!(page(1, 21).has_next());
+        assert!(!page(1, 0).has_previous());
+        assert!(page(2, 21).has_previous());
+    }
+
+    #[test]
+    fn expiry_counts_through_its_last_day() {
+        let sub = Subscription {
+            id: 1,
+            uuid: 0,
+            expires: NaiveDate::from_ymd_opt(2023, 1, 13),
+            created: 0,
+            modified: 0,
+        };
+        assert!(!sub.is_expired(NaiveDate::from_ymd_opt(2023, 1, 13).unwrap()));
+        assert!(sub.is_expired(NaiveDate::from_ymd_opt(2023, 1, 14).unwrap()));
+    }
+}

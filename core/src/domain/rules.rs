@@ -1,0 +1,564 @@
+//! Field rules of SPEC 3, one function per kind of field. Each returns the
+//! normalised value to store, or the message to show next to the field.
+//! Callers collect the messages of all fields before failing.
+
+use crate::config::PasswordPolicy;
+use chrono::{Datelike, NaiveDate};
+
+/// Longest username (Django's `max_length`).
+pub const USERNAME_MAX: usize = 150;
+/// Longest first or last name, and batch or group name.
+pub const NAME_MAX: usize = 150;
+/// Longest address line or city.
+pub const ADDRESS_MAX: usize = 255;
+/// Longest email address (RFC 5321 path limit).
+pub const EMAIL_MAX: usize = 254;
+/// Longest URL accepted for `photo` or a course `image`.
+pub const URL_MAX: usize = 2048;
+/// Longest free text (descriptions, custom text values).
+pub const TEXT_MAX: usize = 10_000;
+
+/// Message of a missing required field.
+pub const REQUIRED: &str = "This field is required.";
+/// Message of a blank required field.
+pub const BLANK: &str = "This field may not be blank.";
+
+fn too_long(max: usize) -> String {
+    format!("Ensure this field has no more than {max} characters.")
+}
+
+/// Trimmed text without control characters, at most `max` characters.
+pub fn text(value: &str, max: usize) -> Result<String, String> {
+    let trimmed = value.trim();
+    if trimmed.chars().any(char::is_control) {
+        return Err("Control characters are not allowed.".into());
+    }
+    if trimmed.chars().count() > max {
+        return Err(too_long(max));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Free text that may span lines: tabs and line breaks allowed, other
+/// control characters not.
+pub fn multiline_text(value: &str, max: usize) -> Result<String, String> {
+    let trimmed = value.trim();
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("Control characters are not allowed.".into());
+    }
+    if trimmed.chars().count() > max {
+        return Err(too_long(max));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// 1-150 characters: letters, digits and `@ . + - _` (Django's username rule).
+pub fn username(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        return Err(BLANK.into());
+    }
+    if value.chars().count() > USERNAME_MAX {
+        return Err(too_long(USERNAME_MAX));
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '@' | '.' | '+' | '-' | '_'))
+    {
+        return Err("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.".into());
+    }
+    Ok(value.to_string())
+}
+
+/// The key under which a username or email is unique: lower case.
+pub fn fold(value: &str) -> String {
+    value.to_lowercase()
+}
+
+/// A valid address: `local@domain`, the local part a dot-atom of RFC 5322
+/// characters, the domain dot-separated labels of letters, digits and
+/// hyphens with a top-level label of two or more letters. Stored trimmed, as
+/// given.
+pub fn email(value: &str) -> Result<String, String> {
+    const INVALID: &str = "Enter a valid email address.";
+    let value = value.trim();
+    if value.chars().count() > EMAIL_MAX {
+        return Err(too_long(EMAIL_MAX));
+    }
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return Err(INVALID.into());
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    if local_ok && domain_ok {
+        Ok(value.to_string())
+    } else {
+        Err(INVALID.into())
+    }
+}
+
+/// Digits with an optional `+country` prefix; spaces, dashes, dots and
+/// brackets are dropped. Indian numbers (no prefix, or `+91`) are 10 digits
+/// not starting with 0 and are stored as those 10 digits, so `+91 98765
+/// 43210` and `9876543210` are one number. Other countries are stored as
+/// `+<digits>`, 8 to 15 digits in all (E.164).
+pub fn phone(value: &str) -> Result<String, String> {
+    const INVALID: &str = "Enter a valid phone number.";
+    let trimmed = value.trim();
+    let (plus, rest) = match trimmed.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed),
+    };
+    let mut digits = String::with_capacity(rest.len());
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => return Err(INVALID.into()),
+        }
+    }
+    let national = if plus {
+        match digits.strip_prefix("91") {
+            Some(national) => national.to_string(),
+            None => {
+                return if (8..=15).contains(&digits.len()) && !digits.starts_with('0') {
+                    Ok(format!("+{digits}"))
+                } else {
+                    Err(INVALID.into())
+                };
+            }
+        }
+    } else {
+        digits
+    };
+    if national.len() != 10 {
+        return Err("Indian phone numbers have 10 digits.".into());
+    }
+    if national.starts_with('0') {
+        return Err(INVALID.into());
+    }
+    Ok(national)
+}
+
+/// Indian PIN code: 6 digits, the first not 0.
+pub fn zip(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let ok =
+        value.len() == 6 && value.bytes().all(|b| b.is_ascii_digit()) && !value.starts_with('0');
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err("Enter a valid PIN code: 6 digits, the first not 0.".into())
+    }
+}
+
+/// Parses `DD/MM/YYYY` (two-digit day and month, four-digit year) into a
+/// real calendar date.
+pub fn parse_dmy(value: &str) -> Option<NaiveDate> {
+    let bytes = value.as_bytes();
+    if bytes.len() != 10 || bytes[2] != b'/' || bytes[5] != b'/' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = &value[range];
+        if part.bytes().all(|b| b.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (day, month, year) = (number(0..2)?, number(3..5)?, number(6..10)?);
+    if year == 0 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year as i32, month, day)
+}
+
+/// `DD/MM/YYYY` of `date`.
+pub fn format_dmy(date: NaiveDate) -> String {
+    format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year())
+}
+
+/// A birth date: `DD/MM/YYYY`, a real calendar date, not after `today`.
+pub fn birth_date(value: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let value = value.trim();
+    let Some(date) = parse_dmy(value) else {
+        return Err(if looks_like_dmy(value) {
+            "Enter a real calendar date.".into()
+        } else {
+            "Date has wrong format. Use one of these formats instead: DD/MM/YYYY.".into()
+        });
+    };
+    if date > today {
+        return Err("Birth date cannot be in the future.".into());
+    }
+    Ok(date)
+}
+
+fn looks_like_dmy(value: &str) -> bool {
+    value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| {
+            if i == 2 || i == 5 {
+                b == b'/'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+}
+
+/// Parses `yyyy-mm-dd` strictly (the documents' format for `expires`).
+pub fn parse_ymd(value: &str) -> Option<NaiveDate> {
+    let bytes = value.as_bytes();
+    if bytes.len() != 10
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || !bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
+    {
+        return None;
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .filter(|d| d.year() >= 1)
+}
+
+/// An expiry date: `yyyy-mm-dd`, today or later.
+pub fn expires(value: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let Some(date) = parse_ymd(value.trim()) else {
+        return Err("Date has wrong format. Use one of these formats instead: YYYY-MM-DD.".into());
+    };
+    if date < today {
+        return Err("Expiry date cannot be in the past.".into());
+    }
+    Ok(date)
+}
+
+/// The password policy; every failed rule gives a message.
+pub fn password(value: &str, username: &str, policy: &PasswordPolicy) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    let length = value.chars().count();
+    if length < policy.min_length {
+        problems.push(format!(
+            "This password is too short. It must contain at least {} characters.",
+            policy.min_length
+        ));
+    }
+    if length > policy.max_length {
+        problems.push(format!(
+            "This password is too long. It must contain at most {} characters.",
+            policy.max_length
+        ));
+    }
+    if policy.forbid_all_digits && !value.is_empty() && value.chars().all(|c| c.is_ascii_digit()) {
+        problems.push("This password is entirely numeric.".into());
+    }
+    if policy.forbid_username && !username.is_empty() && fold(value) == fold(username) {
+        problems.push("The password is too similar to the username.".into());
+    }
+    if value.chars().any(|c| c == '\0') {
+        problems.push("Null characters are not allowed.".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// An `http` or `https` URL without spaces or control characters.
+pub fn url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.chars().count() > URL_MAX {
+        return Err(too_long(URL_MAX));
+    }
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !value.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(value.to_string())
+        }
+        _ => Err("Enter a valid URL.".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn birth_dates_are_real_calendar_dates_in_dd_mm_yyyy() {
+        let today = d(2026, 11, 22);
+        assert_eq!(birth_date("03/07/2016", today), Ok(d(2016, 7, 3)));
+        assert_eq!(birth_date("29/02/2016", today), Ok(d(2016, 2, 29)));
+        assert_eq!(birth_date("29/02/2000", today), Ok(d(2000, 2, 29)));
+        assert!(
+            birth_date("29/02/2015", today).is_err(),
+            "2015 is not a leap year"
+        );
+        assert!(
+            birth_date("29/02/1900", today).is_err(),
+            "1900 is not a leap year"
+        );
+        assert!(
+            birth_date("31/04/2016", today).is_err(),
+            "April has 30 days"
+        );
+        assert!(birth_date("31/02/2016", today).is_err());
+        assert!(birth_date("00/01/2016", today).is_err());
+        assert!(birth_date("01/13/2016", today).is_err());
+        assert!(birth_date("01/01/0000", today).is_err());
+        for wrong in [
+            "2016-07-03",
+            "3/7/2016",
+            "03-07-2016",
+            "03/07/16",
+            "",
+            "aa/bb/cccc",
+            "03/07/2016x",
+        ] {
+            let message = birth_date(wrong, today).unwrap_err();
+            assert!(message.contains("DD/MM/YYYY"), "{wrong}: {message}");
+        }
+        assert_eq!(
+            birth_date("31/04/2016", today).unwrap_err(),
+            "Enter a real calendar date."
+        );
+    }
+
+    #[test]
+    fn birth_dates_cannot_be_in_the_future() {
+        let today = d(2026, 11, 22);
+        assert!(birth_date("22/11/2026", today).is_ok());
+        assert_eq!(
+            birth_date("23/11/2026", today).unwrap_err(),
+            "Birth date cannot be in the future."
+        );
+    }
+
+    #[test]
+    fn dmy_round_trips() {
+        assert_eq!(format_dmy(d(987, 8, 17)), "17/08/0987");
+        assert_eq!(parse_dmy(&format_dmy(d(1987, 8, 17))), Some(d(1987, 8, 17)));
+    }
+
+    #[test]
+    fn expiry_is_yyyy_mm_dd_today_or_later() {
+        let today = d(2023, 1, 12);
+        assert_eq!(expires("2023-01-13", today), Ok(d(2023, 1, 13)));
+        assert_eq!(expires("2023-01-12", today), Ok(d(2023, 1, 12)));
+        assert!(expires("2023-01-11", today).unwrap_err().contains("past"));
+        for wrong in [
+            "13/01/2023",
+            "2023-1-13",
+            "2023-02-30",
+            "20230113",
+            "+2023-01-13",
+        ] {
+            assert!(
+                expires(wrong, today).unwrap_err().contains("YYYY-MM-DD"),
+                "{wrong}"
+            );
+        }
+    }
+
+    #[test]
+    fn pin_codes_are_six_digits_not_starting_with_zero() {
+        assert_eq!(zip("560075"), Ok("560075".into()));
+        assert_eq!(zip(" 600001 "), Ok("600001".into()));
+        for bad in [
+            "060075",
+            "56007",
+            "5600751",
+            "56 075",
+            "abcdef",
+            "",
+            "５６００７５",
+        ] {
+            assert!(zip(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones_are_normalised() {
+        assert_eq!(phone("9787231006"), Ok("9787231006".into()));
+        assert_eq!(phone("+91 97872-31006"), Ok("9787231006".into()));
+        assert_eq!(phone("+91-978-723-1006"), Ok("9787231006".into()));
+        assert_eq!(phone("(978) 723 1006"), Ok("9787231006".into()));
+        assert_eq!(phone("+1 415 555 0100"), Ok("+14155550100".into()));
+        assert_eq!(phone("+44 20 7946 0958"), Ok("+442079460958".into()));
+        for bad in [
+            "978723100",
+            "97872310061",
+            "0787231006",
+            "+91 0787231006",
+            "phone",
+            "+",
+            "",
+            "98765x3210",
+            "+0123456789",
+            "+1234567",
+            "+1234567890123456",
+            "919787231006",
+        ] {
+            assert!(phone(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        for good in [
+            "test@example.com",
+            "bharathwaaj.s@gmail.com",
+            "a+b@x.co.in",
+            "O'Neil@Example.ORG",
+            "x_y-z@sub-domain.example.com",
+        ] {
+            assert_eq!(email(good), Ok(good.to_string()), "{good}");
+        }
+        assert_eq!(email(" test@example.com "), Ok("test@example.com".into()));
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@b.c",
+            "a@-b.com",
+            "a@b-.com",
+            "a..b@x.com",
+            ".a@x.com",
+            "a.@x.com",
+            "a b@x.com",
+            "a@b..com",
+            "a@b.c0m",
+            "[email\u{a0}protected]",
+            "a@@b.com",
+            "ü@x.com",
+        ] {
+            assert!(email(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(email(&long).is_err());
+    }
+
+    #[test]
+    fn usernames() {
+        for good in [
+            "lorem",
+            "a",
+            "john.doe+1@x-y_z",
+            "ராஜா",
+            "Ünal",
+            &"u".repeat(150),
+        ] {
+            assert!(username(good).is_ok(), "{good}");
+        }
+        assert_eq!(username("").unwrap_err(), BLANK);
+        assert!(username(&"u".repeat(151)).unwrap_err().contains("150"));
+        for bad in [
+            "john doe",
+            "john!",
+            "a/b",
+            "tab\t",
+            "nul\0",
+            "semi;colon",
+            "emoji😀",
+        ] {
+            assert!(
+                username(bad).unwrap_err().contains("letters, numbers"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn password_policy() {
+        let policy = PasswordPolicy::default();
+        assert!(password("ipsum1$", "lorem", &policy).is_ok());
+        assert!(password("welcome", "goodboy", &policy).is_ok());
+        assert_eq!(password("abc", "u", &policy).unwrap_err().len(), 1);
+        assert!(password("12345678", "u", &policy).unwrap_err()[0].contains("numeric"));
+        assert!(password("LoremLorem", "loremlorem", &policy).unwrap_err()[0].contains("username"));
+        assert!(password(&"x".repeat(1025), "u", &policy).unwrap_err()[0].contains("1024"));
+        assert!(password(&"x".repeat(1024), "u", &policy).is_ok());
+        assert_eq!(
+            password("12345", "u", &policy).unwrap_err().len(),
+            2,
+            "short and numeric"
+        );
+        let lax = PasswordPolicy {
+            min_length: 1,
+            forbid_all_digits: false,
+            forbid_username: false,
+            ..policy
+        };
+        assert!(password("1", "1", &lax).is_ok());
+    }
+
+    #[test]
+    fn text_is_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(text("  John ", NAME_MAX), Ok("John".into()));
+        assert!(
+            text(&"x".repeat(151), NAME_MAX)
+                .unwrap_err()
+                .contains("150")
+        );
+        assert!(
+            text(&"é".repeat(150), NAME_MAX).is_ok(),
+            "characters, not bytes"
+        );
+        assert!(text("a\u{7}b", NAME_MAX).is_err());
+        assert!(text("line\nbreak", NAME_MAX).is_err());
+        assert!(multiline_text("line\nbreak", TEXT_MAX).is_ok());
+        assert!(multiline_text("bell\u{7}", TEXT_MAX).is_err());
+    }
+
+    #[test]
+    fn urls() {
+        assert!(
+            url("https://s3-ap-southeast-1.amazonaws.com/media.testpress.in/png/3a.png").is_ok()
+        );
+        assert!(url("http://x.in/a.png").is_ok());
+        for bad in [
+            "ftp://x",
+            "x.png",
+            "https://",
+            "https:///x",
+            "https://a b",
+            "javascript:alert(1)",
+        ] {
+            assert!(url(bad).is_err(), "{bad}");
+        }
+    }
+}

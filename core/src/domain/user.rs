@@ -1,0 +1,682 @@
+//! Users (SPEC 3): the stored record, the inputs that create and change it,
+//! the view that is returned, and the rules that connect them.
+
+use super::custom_field::{self, CustomField, CustomInput, CustomValue};
+use super::rules::{self, ADDRESS_MAX, NAME_MAX, REQUIRED};
+use super::states::{self, Subdivision};
+use super::{BatchView, Micros, instant, uuid_string};
+use crate::config::PasswordPolicy;
+use crate::error::FieldErrors;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Gender, as the documents code it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Gender {
+    /// `male` / `Male`.
+    Male,
+    /// `female` / `Female`.
+    Female,
+    /// `trans` / `Transgender`.
+    Trans,
+}
+
+impl Gender {
+    /// The code: `male`, `female`, `trans`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+            Gender::Trans => "trans",
+        }
+    }
+
+    /// The human-readable label: `Male`, `Female`, `Transgender`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Gender::Male => "Male",
+            Gender::Female => "Female",
+            Gender::Trans => "Transgender",
+        }
+    }
+
+    /// Parses a code, ignoring case.
+    pub fn parse(code: &str) -> Option<Self> {
+        [Gender::Male, Gender::Female, Gender::Trans]
+            .into_iter()
+            .find(|g| g.code().eq_ignore_ascii_case(code.trim()))
+    }
+}
+
+/// The editable profile of a user. Empty strings mean "not set".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Email as given; unique ignoring case when not empty.
+    pub email: String,
+    /// Normalised phone; unique when not empty.
+    pub phone: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Display name as given (empty: derived, see [`User::display_name`]).
+    pub display_name: String,
+    /// Photo URL.
+    pub photo: String,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// Address line 1.
+    pub address1: String,
+    /// Address line 2.
+    pub address2: String,
+    /// City.
+    pub city: String,
+    /// PIN code.
+    pub zip: String,
+    /// Current ISO 3166-2:IN code.
+    pub state: String,
+    /// Gender.
+    pub gender: Option<Gender>,
+    /// Custom values by definition id, ascending.
+    pub custom: Vec<(u64, CustomValue)>,
+}
+
+/// A stored user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Id, never reused.
+    pub id: u64,
+    /// Random UUID.
+    pub uuid: u128,
+    /// Username as given; unique ignoring case.
+    pub username: String,
+    /// argon2id PHC string (empty: no usable password).
+    pub password_hash: String,
+    /// Profile.
+    pub profile: Profile,
+    /// Whether the user may sign in.
+    pub is_active: bool,
+    /// Whether the user is blocked (Sunbird's block).
+    pub is_blocked: bool,
+    /// Creation instant.
+    pub created: Micros,
+    /// Last change.
+    pub modified: Micros,
+}
+
+impl User {
+    /// The given display name, else "first last" trimmed, else the username.
+    pub fn display_name(&self) -> String {
+        let p = &self.profile;
+        if !p.display_name.is_empty() {
+            return p.display_name.clone();
+        }
+        let full = format!("{} {}", p.first_name, p.last_name);
+        let full = full.trim();
+        if full.is_empty() {
+            self.username.clone()
+        } else {
+            full.to_string()
+        }
+    }
+}
+
+/// Profile fields of an input. `None` leaves a field as it is; `Some("")`
+/// clears it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileInput {
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Photo URL.
+    pub photo: Option<String>,
+    /// Birth date, `DD/MM/YYYY`.
+    pub birth_date: Option<String>,
+    /// Address line 1.
+    pub address1: Option<String>,
+    /// Address line 2.
+    pub address2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// PIN code.
+    pub zip: Option<String>,
+    /// ISO 3166-2:IN code (current or withdrawn), or the state's name.
+    pub state: Option<String>,
+    /// `male`, `female` or `trans`.
+    pub gender_code: Option<String>,
+    /// Custom values by field name (matched ignoring case and surrounding
+    /// spaces); [`CustomInput::Null`] clears one.
+    pub custom_fields: Vec<(String, CustomInput)>,
+}
+
+/// Input to create a user (T1).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewUser {
+    /// Username: required.
+    pub username: Option<String>,
+    /// Password: required unless one is generated.
+    pub password: Option<String>,
+    /// Profile fields.
+    pub profile: ProfileInput,
+    /// Default true.
+    pub is_active: Option<bool>,
+    /// Default false.
+    pub is_blocked: Option<bool>,
+    /// Names of batches to join, matched ignoring case.
+    pub batches: Vec<String>,
+    /// Expiry of those memberships, `yyyy-mm-dd`.
+    pub expires: Option<String>,
+}
+
+/// Input to change a user (T5): present fields change, absent ones stay.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserPatch {
+    /// New username.
+    pub username: Option<String>,
+    /// New password.
+    pub password: Option<String>,
+    /// Profile fields.
+    pub profile: ProfileInput,
+    /// Activate or deactivate.
+    pub is_active: Option<bool>,
+    /// Block or unblock.
+    pub is_blocked: Option<bool>,
+}
+
+/// Options of a create (T2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreateOptions {
+    /// Generate a password meeting the policy (the caller sends none).
+    pub auto_generate_password: bool,
+    /// Send the credentials to the user (queued in the outbox from Step 2 on).
+    pub notify_credential: bool,
+}
+
+/// A batch as listed among a user's batches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRef {
+    /// Batch id.
+    pub id: u64,
+    /// Batch name.
+    pub name: String,
+}
+
+/// A user as returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserView {
+    /// Id.
+    pub id: u64,
+    /// UUID, hyphenated.
+    pub uuid: String,
+    /// Username.
+    pub username: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Display name (derived when not given).
+    pub display_name: String,
+    /// Email.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// Photo URL.
+    pub photo: Option<String>,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// Gender.
+    pub gender: Option<Gender>,
+    /// Address line 1.
+    pub address1: String,
+    /// Address line 2.
+    pub address2: String,
+    /// City.
+    pub city: String,
+    /// PIN code.
+    pub zip: String,
+    /// State.
+    pub state: Option<&'static Subdivision>,
+    /// Custom values by defined name, in definition order.
+    pub custom_fields: Vec<(String, CustomValue)>,
+    /// Whether the user may sign in.
+    pub is_active: bool,
+    /// Whether the user is blocked.
+    pub is_blocked: bool,
+    /// Creation instant.
+    pub created: DateTime<Utc>,
+    /// Last change.
+    pub modified: DateTime<Utc>,
+    /// The user's ordinary batches, newest first, when asked for.
+    pub batches: Option<Vec<BatchView>>,
+}
+
+impl UserView {
+    /// The view of `user`, naming custom values by `fields`' spelling.
+    pub fn new(user: &User, fields: &[CustomField]) -> Self {
+        let p = &user.profile;
+        let custom_fields = fields
+            .iter()
+            .filter_map(|f| {
+                p.custom
+                    .iter()
+                    .find(|(id, _)| *id == f.id)
+                    .map(|(_, v)| (f.name.clone(), v.clone()))
+            })
+            .collect();
+        UserView {
+            id: user.id,
+            uuid: uuid_string(user.uuid),
+            username: user.username.clone(),
+            first_name: p.first_name.clone(),
+            last_name: p.last_name.clone(),
+            display_name: user.display_name(),
+            email: p.email.clone(),
+            phone: p.phone.clone(),
+            photo: (!p.photo.is_empty()).then(|| p.photo.clone()),
+            birth_date: p.birth_date,
+            gender: p.gender,
+            address1: p.address1.clone(),
+            address2: p.address2.clone(),
+            city: p.city.clone(),
+            zip: p.zip.clone(),
+            state: states::by_code(&p.state),
+            custom_fields,
+            is_active: user.is_active,
+            is_blocked: user.is_blocked,
+            created: instant(user.created),
+            modified: instant(user.modified),
+            batches: None,
+        }
+    }
+}
+
+/// What the profile rules need to know besides the input.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Today in the institute's zone.
+    pub today: NaiveDate,
+    /// Every custom field definition.
+    pub fields: &'a [CustomField],
+}
+
+/// Applies `input` to `profile`, collecting every problem in `errors`.
+/// `creating` makes required custom fields required.
+pub fn apply_profile(
+    profile: &mut Profile,
+    input: &ProfileInput,
+    ctx: Context<'_>,
+    creating: bool,
+    errors: &mut FieldErrors,
+) {
+    fn set(
+        errors: &mut FieldErrors,
+        name: &str,
+        value: &Option<String>,
+        target: &mut String,
+        rule: impl Fn(&str) -> Result<String, String>,
+    ) {
+        if let Some(value) = value {
+            if value.trim().is_empty() {
+                target.clear();
+            } else {
+                match rule(value) {
+                    Ok(v) => *target = v,
+                    Err(m) => errors.add(name, m),
+                }
+            }
+        }
+    }
+    let name = |v: &str| rules::text(v, NAME_MAX);
+    let address = |v: &str| rules::text(v, ADDRESS_MAX);
+    set(
+        errors,
+        "email",
+        &input.email,
+        &mut profile.email,
+        rules::email,
+    );
+    set(
+        errors,
+        "phone",
+        &input.phone,
+        &mut profile.phone,
+        rules::phone,
+    );
+    set(
+        errors,
+        "first_name",
+        &input.first_name,
+        &mut profile.first_name,
+        name,
+    );
+    set(
+        errors,
+        "last_name",
+        &input.last_name,
+        &mut profile.last_name,
+        name,
+    );
+    set(
+        errors,
+        "display_name",
+        &input.display_name,
+        &mut profile.display_name,
+        name,
+    );
+    set(
+        errors,
+        "photo",
+        &input.photo,
+        &mut profile.photo,
+        rules::url,
+    );
+    set(
+        errors,
+        "address1",
+        &input.address1,
+        &mut profile.address1,
+        address,
+    );
+    set(
+        errors,
+        "address2",
+        &input.address2,
+        &mut profile.address2,
+        address,
+    );
+    set(errors, "city", &input.city, &mut profile.city, address);
+    set(errors, "zip", &input.zip, &mut profile.zip, rules::zip);
+    set(errors, "state", &input.state, &mut profile.state, |v| {
+        states::parse(v)
+            .map(|s| s.code.to_string())
+            .ok_or_else(|| format!("\"{}\" is not a valid ISO 3166-2:IN code.", v.trim()))
+    });
+    if let Some(value) = &input.birth_date {
+        if value.trim().is_empty() {
+            profile.birth_date = None;
+        } else {
+            match rules::birth_date(value, ctx.today) {
+                Ok(date) => profile.birth_date = Some(date),
+                Err(m) => errors.add("birth_date", m),
+            }
+        }
+    }
+    if let Some(value) = &input.gender_code {
+        if value.trim().is_empty() {
+            profile.gender = None;
+        } else {
+            match Gender::parse(value) {
+                Some(g) => profile.gender = Some(g),
+                None => errors.add("gender_code", format!("\"{value}\" is not a valid choice.")),
+            }
+        }
+    }
+    apply_custom(profile, &input.custom_fields, ctx.fields, creating, errors);
+}
+
+fn apply_custom(
+    profile: &mut Profile,
+    given: &[(String, CustomInput)],
+    fields: &[CustomField],
+    creating: bool,
+    errors: &mut FieldErrors,
+) {
+    const KEY: &str = "custom_fields";
+    for (name, input) in given {
+        let key = custom_field::name_key(name);
+        let Some(field) = fields
+            .iter()
+            .find(|f| custom_field::name_key(&f.name) == key)
+        else {
+            errors.add_nested(KEY, name, "There is no custom field of this name.");
+            continue;
+        };
+        match custom_field::check(field, input) {
+            Ok(Some(value)) => match profile.custom.iter_mut().find(|(id, _)| *id == field.id) {
+                Some(slot) => slot.1 = value,
+                None => {
+                    profile.custom.push((field.id, value));
+                    profile.custom.sort_by_key(|(id, _)| *id);
+                }
+            },
+            Ok(None) => profile.custom.retain(|(id, _)| *id != field.id),
+            Err(m) => errors.add_nested(KEY, &field.name, m),
+        }
+    }
+    let mentioned = |f: &CustomField| {
+        given
+            .iter()
+            .any(|(n, _)| custom_field::name_key(n) == custom_field::name_key(&f.name))
+    };
+    for field in fields.iter().filter(|f| f.required) {
+        let missing = !profile.custom.iter().any(|(id, _)| *id == field.id);
+        if missing && (creating || mentioned(field)) {
+            errors.add_nested(KEY, &field.name, REQUIRED);
+        }
+    }
+}
+
+/// Checks a username, adding the problem to `errors`.
+pub fn check_username(
+    value: Option<&str>,
+    creating: bool,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    match value {
+        Some(v) => match rules::username(v) {
+            Ok(v) => Some(v),
+            Err(m) => {
+                errors.add("username", m);
+                None
+            }
+        },
+        None => {
+            if creating {
+                errors.add("username", REQUIRED);
+            }
+            None
+        }
+    }
+}
+
+/// Checks a password against the policy, adding the problems to `errors`.
+pub fn check_password(
+    value: &str,
+    username: &str,
+    policy: &PasswordPolicy,
+    errors: &mut FieldErrors,
+) {
+    if let Err(problems) = rules::password(value, username, policy) {
+        for p in problems {
+            errors.add("password", p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::custom_field::FieldKind;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2023, 1, 12).unwrap()
+    }
+
+    fn fields() -> Vec<CustomField> {
+        let f = |id, name: &str, kind, required| CustomField {
+            id,
+            uuid: 0,
+            name: name.into(),
+            kind,
+            choices: vec![],
+            required,
+            created: 0,
+            modified: 0,
+        };
+        vec![
+            f(1, "Graduation University", FieldKind::Text, false),
+            f(2, "Graduation Year", FieldKind::Number, false),
+            f(3, "Roll Number", FieldKind::Text, true),
+        ]
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let fields = fields();
+        let input = ProfileInput {
+            email: Some("not-an-email".into()),
+            phone: Some("123".into()),
+            birth_date: Some("31/02/2016".into()),
+            zip: Some("012345".into()),
+            state: Some("IN-XX".into()),
+            gender_code: Some("other".into()),
+            first_name: Some("x".repeat(151)),
+            custom_fields: vec![("Nope".into(), CustomInput::Text("x".into()))],
+            ..Default::default()
+        };
+        let mut errors = FieldErrors::new();
+        apply_profile(
+            &mut Profile::default(),
+            &input,
+            Context {
+                today: today(),
+                fields: &fields,
+            },
+            true,
+            &mut errors,
+        );
+        for field in [
+            "email",
+            "phone",
+            "birth_date",
+            "zip",
+            "state",
+            "gender_code",
+            "first_name",
+            "custom_fields",
+        ] {
+            assert!(errors.has(field), "{field} should have an error");
+        }
+        let custom = errors.messages("custom_fields");
+        assert!(custom.iter().any(|m| m.starts_with("Nope:")), "{custom:?}");
+        assert!(
+            custom
+                .iter()
+                .any(|m| m.starts_with("Roll Number:") && m.contains("required")),
+            "{custom:?}"
+        );
+    }
+
+    #[test]
+    fn custom_names_match_ignoring_case_and_take_the_defined_spelling() {
+        let fields = fields();
+        let input = ProfileInput {
+            custom_fields: vec![
+                (
+                    "  graduation YEAR ".into(),
+                    CustomInput::Number("2020".into()),
+                ),
+                ("roll number".into(), CustomInput::Text("R-1".into())),
+            ],
+            ..Default::default()
+        };
+        let mut profile = Profile::default();
+        let mut errors = FieldErrors::new();
+        apply_profile(
+            &mut profile,
+            &input,
+            Context {
+                today: today(),
+                fields: &fields,
+            },
+            true,
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let user = User {
+            id: 1,
+            uuid: 0,
+            username: "u".into(),
+            password_hash: String::new(),
+            profile,
+            is_active: true,
+            is_blocked: false,
+            created: 0,
+            modified: 0,
+        };
+        let view = UserView::new(&user, &fields);
+        assert_eq!(
+            view.custom_fields[0],
+            (
+                "Graduation Year".to_string(),
+                CustomValue::Number("2020".into())
+            )
+        );
+    }
+
+    #[test]
+    fn blank_clears_and_states_are_stored_as_current_codes() {
+        let mut profile = Profile {
+            city: "Chennai".into(),
+            ..Default::default()
+        };
+        let input = ProfileInput {
+            city: Some("".into()),
+            state: Some("in-or".into()),
+            ..Default::default()
+        };
+        let mut errors = FieldErrors::new();
+        apply_profile(
+            &mut profile,
+            &input,
+            Context {
+                today: today(),
+                fields: &[],
+            },
+            false,
+            &mut errors,
+        );
+        assert!(errors.is_empty());
+        assert_eq!(profile.city, "");
+        assert_eq!(profile.state, "IN-OD");
+    }
+
+    #[test]
+    fn display_name_falls_back_to_full_name_then_username() {
+        let mut user = User {
+            id: 1,
+            uuid: 0,
+            username: "goodboy".into(),
+            password_hash: String::new(),
+            profile: Profile::default(),
+            is_active: true,
+            is_blocked: false,
+            created: 0,
+            modified: 0,
+        };
+        assert_eq!(user.display_name(), "goodboy");
+        user.profile.first_name = "John".into();
+        assert_eq!(user.display_name(), "John");
+        user.profile.last_name = "Appleseed".into();
+        assert_eq!(user.display_name(), "John Appleseed");
+        user.profile.display_name = "JA".into();
+        assert_eq!(user.display_name(), "JA");
+    }
+
+    #[test]
+    fn genders() {
+        assert_eq!(Gender::parse("MALE"), Some(Gender::Male));
+        assert_eq!(
+            Gender::parse("trans").map(Gender::label),
+            Some("Transgender")
+        );
+        assert_eq!(Gender::parse("other"), None);
+    }
+}

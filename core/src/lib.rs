@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+mod random;
+pub mod rest;
+pub mod store;
+
+pub use api::{Admin, Caller, Created, Institute, UserQuery};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use config::{Argon2Params, Config, PasswordPolicy};
+pub use domain::course::{CourseInput, CourseView};
+pub use domain::custom_field::{
+    CustomFieldInput, CustomFieldView, CustomInput, CustomValue, FieldKind,
+};
+pub use domain::user::{
+    BatchRef, CreateOptions, Gender, NewUser, ProfileInput, UserPatch, UserView,
+};
+pub use domain::{BatchInput, BatchView, Page, PageRequest, SubscriptionView};
+pub use error::{Error, ErrorCode, FieldErrors, FieldMessages, Result};

@@ -1,0 +1,108 @@
+//! The documented HTTP surface, in process (SPEC 7).
+//!
+//! [`handle`] takes a [`Request`] as an HTTP server would receive it and
+//! returns the [`Response`] the documented API gives, without a network:
+//! parse -> call the typed [`Admin`](crate::Admin) API -> shape the JSON. No
+//! rule lives here and no table is touched here; this layer only translates.
+
+mod json;
+mod router;
+mod views;
+
+use crate::{Admin, Institute};
+
+/// One HTTP request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Request {
+    /// `GET`, `POST`, `PUT`, `PATCH`, `DELETE` (any case).
+    pub method: String,
+    /// The path, without the query string: `/api/v2.5/admin/users/`.
+    pub path: String,
+    /// The raw query string without `?`: `q=john&page=2`.
+    pub query: String,
+    /// Header names and values; names match ignoring case.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes, if any.
+    pub body: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// A request for `path_with_query` (`/api/v2.5/admin/users/?q=john`).
+    pub fn new(method: &str, path_with_query: &str) -> Self {
+        let (path, query) = match path_with_query.split_once('?') {
+            Some((p, q)) => (p, q),
+            None => (path_with_query, ""),
+        };
+        Request {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// This request with one more header.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// This request with a body (sent as JSON unless a `Content-Type` header says otherwise).
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// The value of header `name`, matched ignoring case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// Response headers (`Content-Type`, `Allow`, `WWW-Authenticate`).
+    pub headers: Vec<(String, String)>,
+    /// The JSON body; `None` for 204.
+    pub body: Option<String>,
+}
+
+impl Response {
+    /// The body parsed as JSON (`Null` when there is none).
+    pub fn json(&self) -> serde_json::Value {
+        self.body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The value of header `name`, matched ignoring case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Serves `request` against `institute`.
+///
+/// Step 1 has no sign-in yet, so every request runs with the rights of the
+/// local operator, as [`handle_as`] with [`Institute::operator`] does. Step 2
+/// makes this authenticate the `Authorization` header; hosts that want the
+/// operator's rights on purpose (the `roster api` command) call [`handle_as`].
+pub fn handle(institute: &Institute, request: Request) -> Response {
+    handle_as(&institute.operator(), request)
+}
+
+/// Serves `request` as the caller bound to `admin`.
+pub fn handle_as(admin: &Admin, request: Request) -> Response {
+    router::dispatch(admin, &request)
+}

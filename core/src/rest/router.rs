@@ -1,0 +1,630 @@
+//! Routing: normalise the path, find the route, check the method, read the
+//! body, call the typed API, shape the answer.
+
+use super::json::{Body, BodyError, MAX_BODY};
+use super::views::{self, Urls};
+use super::{Request, Response};
+use crate::Admin;
+use crate::api::users::UserQuery;
+use crate::domain::course::CourseInput;
+use crate::domain::custom_field::CustomFieldInput;
+use crate::domain::user::{CreateOptions, NewUser, ProfileInput, UserPatch};
+use crate::domain::{BatchInput, PageRequest};
+use crate::error::{Error, ErrorCode, FieldErrors};
+use serde_json::{Value, json};
+
+/// The API versions served, with the same behaviour.
+const VERSIONS: [&str; 2] = ["v2.5", "v2.2"];
+
+/// The resources of the Testpress admin API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Users,
+    User(u64),
+    UserBatches(u64),
+    UserCourses(u64),
+    UserSubscriptions(u64),
+    Batches,
+    Batch(u64),
+    Courses,
+    CourseCreate,
+    Course(u64),
+    CourseBatches(u64),
+    CustomFields,
+    CustomField(u64),
+    PurgeExpired,
+}
+
+impl Route {
+    fn parse(segments: &[&str]) -> Option<Route> {
+        let id = |s: &str| -> Option<u64> {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            s.parse().ok()
+        };
+        Some(match segments {
+            ["users"] => Route::Users,
+            ["users", i] => Route::User(id(i)?),
+            ["users", i, "batches"] => Route::UserBatches(id(i)?),
+            ["users", i, "courses"] => Route::UserCourses(id(i)?),
+            ["users", i, "subscriptions"] => Route::UserSubscriptions(id(i)?),
+            ["batches"] => Route::Batches,
+            ["batches", i] => Route::Batch(id(i)?),
+            ["courses"] => Route::Courses,
+            ["courses", "create"] => Route::CourseCreate,
+            ["courses", i] => Route::Course(id(i)?),
+            ["courses", i, "batches"] => Route::CourseBatches(id(i)?),
+            ["custom-fields"] => Route::CustomFields,
+            ["custom-fields", i] => Route::CustomField(id(i)?),
+            ["subscriptions", "purge-expired"] => Route::PurgeExpired,
+            _ => return None,
+        })
+    }
+
+    fn methods(self) -> &'static [&'static str] {
+        const LIST: &[&str] = &["GET", "POST"];
+        const ITEM: &[&str] = &["GET", "PUT", "PATCH", "DELETE"];
+        const RELATION: &[&str] = &["GET", "POST", "DELETE"];
+        match self {
+            Route::Users | Route::Batches | Route::Courses | Route::CustomFields => LIST,
+            Route::User(_) | Route::Batch(_) | Route::Course(_) | Route::CustomField(_) => ITEM,
+            Route::UserBatches(_) | Route::UserCourses(_) | Route::CourseBatches(_) => RELATION,
+            Route::UserSubscriptions(_) => LIST,
+            Route::CourseCreate | Route::PurgeExpired => &["POST"],
+        }
+    }
+}
+
+/// Collapses repeated slashes (`//api/...` in a seed sample).
+fn normalise(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 1);
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Percent-decodes a query component, `+` as space.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match bytes.get(i + 1..i + 3).and_then(hex_byte) {
+                Some(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                None => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_byte(pair: &[u8]) -> Option<u8> {
+    let digit = |c: u8| (c as char).to_digit(16);
+    Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
+}
+
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(p), String::new()),
+        })
+        .collect()
+}
+
+/// One request being served.
+struct Call<'a> {
+    admin: &'a Admin,
+    request: &'a Request,
+    query: &'a [(String, String)],
+    urls: Urls<'a>,
+}
+
+type Reply = Result<Response, Response>;
+
+impl From<Error> for Response {
+    fn from(e: Error) -> Response {
+        let status = match e.code() {
+            ErrorCode::Validation => return json_response(400, views::field_errors(e.fields())),
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::SchemaTooNew
+            | ErrorCode::Corrupt
+            | ErrorCode::Storage
+            | ErrorCode::Internal => 500,
+        };
+        let mut response = detail(status, e.message());
+        if status == 401 {
+            response
+                .headers
+                .push(("WWW-Authenticate".into(), "JWT realm=\"api\"".into()));
+        }
+        response
+    }
+}
+
+fn json_response(status: u16, body: Value) -> Response {
+    Response {
+        status,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Some(body.to_string()),
+    }
+}
+
+fn detail(status: u16, message: &str) -> Response {
+    json_response(status, json!({ "detail": message }))
+}
+
+fn no_content() -> Response {
+    Response {
+        status: 204,
+        headers: Vec::new(),
+        body: None,
+    }
+}
+
+/// Serves one request.
+pub(super) fn dispatch(admin: &Admin, request: &Request) -> Response {
+    let path = normalise(&request.path);
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let (version, rest) = match segments.as_slice() {
+        ["api", v, "admin", rest @ ..] if VERSIONS.contains(v) => (*v, rest),
+        _ => return detail(404, "Not found."),
+    };
+    let Some(route) = Route::parse(rest) else {
+        return detail(404, "Not found.");
+    };
+    let method = request.method.to_ascii_uppercase();
+    if !route.methods().contains(&method.as_str()) {
+        let mut response = detail(405, &format!("Method \"{method}\" not allowed."));
+        response
+            .headers
+            .push(("Allow".into(), route.methods().join(", ")));
+        return response;
+    }
+    let query = parse_query(&request.query);
+    let call = Call {
+        admin,
+        request,
+        query: &query,
+        urls: Urls {
+            base: &admin.institute().config().base_url,
+            prefix: format!("/api/{version}/admin"),
+            path: &path,
+            query: &query,
+        },
+    };
+    match call.serve(route, &method) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+impl Call<'_> {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        matches!(self.param(name), Some("true" | "True" | "1"))
+    }
+
+    /// `page` and `per_page`: a page that is not a positive integer is 404;
+    /// a bad `per_page` falls back to the default.
+    fn page(&self) -> Result<PageRequest, Response> {
+        let page = match self.param("page") {
+            None => 1,
+            Some(p) => match p.parse::<u64>() {
+                Ok(n) if n > 0 => n,
+                _ => return Err(detail(404, "Invalid page.")),
+            },
+        };
+        let per_page = self.param("per_page").and_then(|p| p.parse::<u32>().ok());
+        Ok(PageRequest { page, per_page })
+    }
+
+    /// The JSON object body.
+    fn body(&self) -> Result<Body, Response> {
+        let bytes = self.request.body.as_deref().unwrap_or_default();
+        if bytes.len() > MAX_BODY {
+            return Err(detail(413, "Request body is too large."));
+        }
+        if !bytes.iter().all(u8::is_ascii_whitespace) {
+            if let Some(ct) = self.request.header("content-type") {
+                let media = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                if media != "application/json" && !media.ends_with("+json") {
+                    return Err(detail(
+                        415,
+                        &format!("Unsupported media type \"{ct}\" in request."),
+                    ));
+                }
+            }
+        }
+        Body::parse(bytes).map_err(|e| match e {
+            BodyError::Parse(m) => detail(400, &format!("JSON parse error - {m}")),
+            BodyError::NotObject(t) => json_response(
+                400,
+                json!({ "non_field_errors": [format!("Invalid data. Expected a dictionary, but got {t}.")] }),
+            ),
+        })
+    }
+
+    /// Fails with the body's type errors merged with the rule errors `check`
+    /// finds in the rest of the input, so every problem is reported at once.
+    fn type_errors(
+        &self,
+        body: &Body,
+        check: impl FnOnce() -> crate::Result<FieldErrors>,
+    ) -> Result<(), Response> {
+        if body.errors().is_empty() {
+            return Ok(());
+        }
+        let mut errors = body.errors().clone();
+        errors.merge_missing(check()?);
+        Err(Error::validation(errors).into())
+    }
+
+    fn only_type_errors(&self, body: &Body) -> Result<(), Response> {
+        self.type_errors(body, || Ok(FieldErrors::new()))
+    }
+
+    fn serve(&self, route: Route, method: &str) -> Reply {
+        let a = self.admin;
+        let u = &self.urls;
+        match (route, method) {
+            (Route::Users, "GET") => {
+                let email = self.param("email").map(str::to_string);
+                let query = UserQuery {
+                    q: self.param("q").map(str::to_string),
+                    with_batches: email.is_some(),
+                    email,
+                    page: self.page()?,
+                };
+                let page = a.list_users(&query)?;
+                Ok(json_response(
+                    200,
+                    views::page(&page, u, |x| views::user(x, u)),
+                ))
+            }
+            (Route::Users, _) => {
+                let mut body = self.body()?;
+                let input = new_user(&mut body);
+                let options = CreateOptions {
+                    auto_generate_password: self.flag("auto_generate_password"),
+                    notify_credential: self.flag("notify_credential"),
+                };
+                self.type_errors(&body, || a.check_new_user(&input, options))?;
+                let created = a.create_user(input, options)?;
+                Ok(json_response(201, views::user(&created.user, u)))
+            }
+            (Route::User(id), "GET") => Ok(json_response(200, views::user(&a.get_user(id)?, u))),
+            (Route::User(id), "DELETE") => {
+                a.delete_user(id)?;
+                Ok(no_content())
+            }
+            (Route::User(id), _) => {
+                let mut body = self.body()?;
+                let patch = user_patch(&mut body);
+                self.type_errors(&body, || a.check_user_patch(id, &patch))?;
+                Ok(json_response(
+                    200,
+                    views::user(&a.update_user(id, patch)?, u),
+                ))
+            }
+            (Route::UserBatches(id), "GET") => {
+                let page = a.user_batches(id, self.page()?)?;
+                Ok(json_response(200, views::page(&page, u, views::batch_ref)))
+            }
+            (Route::UserBatches(id), _) => {
+                let mut body = self.body()?;
+                let ids = body.ids("batches");
+                self.only_type_errors(&body)?;
+                let ids = ids.unwrap_or_default();
+                if method == "POST" {
+                    let all = a.add_user_batches(id, &ids)?;
+                    Ok(json_response(
+                        201,
+                        all.iter().map(views::batch_ref).collect(),
+                    ))
+                } else {
+                    a.remove_user_batches(id, &ids)?;
+                    Ok(no_content())
+                }
+            }
+            (Route::UserCourses(id), "GET") => {
+                let page = a.user_courses(id, self.page()?)?;
+                Ok(json_response(
+                    200,
+                    views::page(&page, u, |c| views::course(c, u)),
+                ))
+            }
+            (Route::UserCourses(id), _) => {
+                let mut body = self.body()?;
+                let ids = body.ids("courses");
+                self.only_type_errors(&body)?;
+                let ids = ids.unwrap_or_default();
+                if method == "POST" {
+                    let page = a.add_user_courses(id, &ids)?;
+                    Ok(json_response(
+                        201,
+                        views::page(&page, u, |c| views::course(c, u)),
+                    ))
+                } else {
+                    a.remove_user_courses(id, &ids)?;
+                    Ok(no_content())
+                }
+            }
+            (Route::UserSubscriptions(id), "GET") => {
+                let page = a.user_subscriptions(id, self.page()?)?;
+                Ok(json_response(
+                    200,
+                    views::page(&page, u, |s| views::subscription(s, u)),
+                ))
+            }
+            (Route::UserSubscriptions(id), _) => {
+                let mut body = self.body()?;
+                let ids = body.ids("batches");
+                let expires = body.string("expires").filter(|e| !e.is_empty());
+                self.only_type_errors(&body)?;
+                let subs =
+                    a.add_user_subscriptions(id, &ids.unwrap_or_default(), expires.as_deref())?;
+                Ok(json_response(
+                    201,
+                    subs.iter().map(|s| views::subscription(s, u)).collect(),
+                ))
+            }
+            (Route::Batches, "GET") => {
+                let page = a.list_batches(self.param("search"), self.page()?)?;
+                Ok(json_response(
+                    200,
+                    views::page(&page, u, |b| views::batch(b, u)),
+                ))
+            }
+            (Route::Batches, _) => {
+                let mut body = self.body()?;
+                let input = BatchInput {
+                    name: body.string("name"),
+                };
+                self.only_type_errors(&body)?;
+                Ok(json_response(201, views::batch(&a.create_batch(input)?, u)))
+            }
+            (Route::Batch(id), "GET") => Ok(json_response(200, views::batch(&a.get_batch(id)?, u))),
+            (Route::Batch(id), "DELETE") => {
+                a.delete_batch(id)?;
+                Ok(no_content())
+            }
+            (Route::Batch(id), _) => {
+                let mut body = self.body()?;
+                let input = BatchInput {
+                    name: body.string("name"),
+                };
+                self.only_type_errors(&body)?;
+                Ok(json_response(
+                    200,
+                    views::batch(&a.update_batch(id, input)?, u),
+                ))
+            }
+            (Route::Courses, "GET") => {
+                let page = a.list_courses(self.param("q"), self.page()?)?;
+                Ok(json_response(
+                    200,
+                    views::page(&page, u, |c| views::course(c, u)),
+                ))
+            }
+            (Route::Courses | Route::CourseCreate, _) => {
+                let mut body = self.body()?;
+                let input = course_input(&mut body);
+                self.only_type_errors(&body)?;
+                Ok(json_response(
+                    201,
+                    views::course(&a.create_course(input)?, u),
+                ))
+            }
+            (Route::Course(id), "GET") => {
+                Ok(json_response(200, views::course(&a.get_course(id)?, u)))
+            }
+            (Route::Course(id), "DELETE") => {
+                a.delete_course(id)?;
+                Ok(no_content())
+            }
+            (Route::Course(id), _) => {
+                let mut body = self.body()?;
+                let input = course_input(&mut body);
+                self.only_type_errors(&body)?;
+                Ok(json_response(
+                    200,
+                    views::course(&a.update_course(id, input)?, u),
+                ))
+            }
+            (Route::CourseBatches(id), "GET") => {
+                let page = a.course_batches(id, self.page()?)?;
+                Ok(json_response(
+                    200,
+                    views::page(&page, u, |b| views::batch(b, u)),
+                ))
+            }
+            (Route::CourseBatches(id), _) => {
+                let mut body = self.body()?;
+                let ids = body.ids("batches");
+                self.only_type_errors(&body)?;
+                let ids = ids.unwrap_or_default();
+                if method == "POST" {
+                    let page = a.add_course_batches(id, &ids)?;
+                    Ok(json_response(
+                        201,
+                        views::page(&page, u, |b| views::batch(b, u)),
+                    ))
+                } else {
+                    a.remove_course_batches(id, &ids)?;
+                    Ok(no_content())
+                }
+            }
+            (Route::CustomFields, "GET") => {
+                let page = a.list_custom_fields(self.page()?)?;
+                Ok(json_response(
+                    200,
+                    views::page(&page, u, |f| views::custom_field(f, u)),
+                ))
+            }
+            (Route::CustomFields, _) => {
+                let mut body = self.body()?;
+                let input = custom_field_input(&mut body);
+                self.only_type_errors(&body)?;
+                Ok(json_response(
+                    201,
+                    views::custom_field(&a.create_custom_field(input)?, u),
+                ))
+            }
+            (Route::CustomField(id), "GET") => Ok(json_response(
+                200,
+                views::custom_field(&a.get_custom_field(id)?, u),
+            )),
+            (Route::CustomField(id), "DELETE") => {
+                a.delete_custom_field(id)?;
+                Ok(no_content())
+            }
+            (Route::CustomField(id), _) => {
+                let mut body = self.body()?;
+                let input = custom_field_input(&mut body);
+                self.only_type_errors(&body)?;
+                Ok(json_response(
+                    200,
+                    views::custom_field(&a.update_custom_field(id, input)?, u),
+                ))
+            }
+            (Route::PurgeExpired, _) => {
+                Ok(json_response(200, json!({ "removed": a.purge_expired()? })))
+            }
+        }
+    }
+}
+
+/// The profile fields of a user body. `state_code` wins over `state`: both
+/// are accepted, since the representation carries both.
+fn profile(body: &mut Body) -> ProfileInput {
+    let state_code = body.string("state_code");
+    let state = body.string("state");
+    ProfileInput {
+        email: body.string("email"),
+        phone: body.phone("phone"),
+        first_name: body.string("first_name"),
+        last_name: body.string("last_name"),
+        display_name: body.string("display_name"),
+        photo: body.string("photo"),
+        birth_date: body.string("birth_date"),
+        address1: body.string("address1"),
+        address2: body.string("address2"),
+        city: body.string("city"),
+        zip: body.string("zip"),
+        state: state_code.or(state),
+        gender_code: body.string("gender_code"),
+        custom_fields: body.custom_fields("custom_fields"),
+    }
+}
+
+fn new_user(body: &mut Body) -> NewUser {
+    let batches = match body.has("batches") {
+        true => body.strings("batches").unwrap_or_default(),
+        false => Vec::new(),
+    };
+    NewUser {
+        username: body.string("username"),
+        password: body.string("password"),
+        profile: profile(body),
+        is_active: body.bool("is_active"),
+        is_blocked: body.bool("is_blocked"),
+        batches,
+        expires: body.string("expires").filter(|e| !e.is_empty()),
+    }
+}
+
+fn user_patch(body: &mut Body) -> UserPatch {
+    UserPatch {
+        username: body.string("username"),
+        password: body.string("password"),
+        profile: profile(body),
+        is_active: body.bool("is_active"),
+        is_blocked: body.bool("is_blocked"),
+    }
+}
+
+fn course_input(body: &mut Body) -> CourseInput {
+    CourseInput {
+        title: body.string("title"),
+        slug: body.string("slug"),
+        description: body.string("description"),
+        image: body.string("image"),
+        is_public: body.bool("is_public"),
+        enable_progressive_lock: body.bool("enable_progressive_lock"),
+        order: body.int("order"),
+    }
+}
+
+fn custom_field_input(body: &mut Body) -> CustomFieldInput {
+    CustomFieldInput {
+        name: body.string("name"),
+        kind: body.string("type"),
+        choices: body.strings("choices"),
+        required: body.bool("required"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_normalised_and_routed() {
+        assert_eq!(
+            normalise("//api//v2.5/admin/users/"),
+            "/api/v2.5/admin/users/"
+        );
+        assert_eq!(
+            Route::parse(&["users", "7", "batches"]),
+            Some(Route::UserBatches(7))
+        );
+        assert_eq!(Route::parse(&["users", "-7"]), None);
+        assert_eq!(Route::parse(&["users", "99999999999999999999999"]), None);
+        assert_eq!(Route::parse(&["users", "+7"]), None);
+    }
+
+    #[test]
+    fn queries_are_percent_decoded_with_plus_as_space() {
+        assert_eq!(
+            parse_query("q=john+doe&email=a%40b.com&x&bad=%zz%4"),
+            vec![
+                ("q".into(), "john doe".into()),
+                ("email".into(), "a@b.com".into()),
+                ("x".into(), String::new()),
+                ("bad".into(), "%zz%4".into()),
+            ]
+        );
+        assert_eq!(decode("%E0%AE%B0"), "ர");
+    }
+}

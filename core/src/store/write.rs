@@ -1,0 +1,342 @@
+//! Writes: one function per entity that stores the record and updates every
+//! index it appears in, in the caller's transaction (ARCHITECTURE
+//! convention 4). Callers check uniqueness first, so a clash found here is a
+//! bug and is reported as one.
+
+use super::encode;
+use super::read;
+use super::tables::*;
+use crate::domain::course::Course;
+use crate::domain::custom_field::{self, CustomField};
+use crate::domain::rules::fold;
+use crate::domain::user::User;
+use crate::domain::{Batch, Subscription};
+use crate::error::{Error, ErrorCode, Result};
+use chrono::Datelike;
+use redb::{ReadableTable, WriteTransaction};
+
+/// The next id of `kind`; ids are never reused.
+pub(crate) fn next_id(txn: &WriteTransaction, kind: Kind) -> Result<u64> {
+    let mut counters = txn.open_table(COUNTERS)?;
+    let next = counters.get(kind.counter())?.map_or(1, |v| v.value());
+    counters.insert(kind.counter(), next + 1)?;
+    Ok(next)
+}
+
+fn clash(what: &str) -> Error {
+    Error::new(ErrorCode::Internal, format!("index clash on {what}"))
+}
+
+/// Moves `id`'s entry in unique index `def` from `old` to `new` (empty: none).
+fn reindex(txn: &WriteTransaction, def: Unique, old: &str, new: &str, id: u64) -> Result<()> {
+    if old == new {
+        return Ok(());
+    }
+    let mut table = txn.open_table(def)?;
+    if !old.is_empty() {
+        table.remove(old)?;
+    }
+    if !new.is_empty() {
+        if let Some(other) = table.insert(new, id)? {
+            if other.value() != id {
+                return Err(clash(def_name(def)));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn def_name(def: Unique) -> &'static str {
+    use redb::TableHandle;
+    // Table names are 'static string literals in `tables`.
+    match def.name() {
+        "user_by_username" => "username",
+        "user_by_email" => "email",
+        "user_by_phone" => "phone",
+        "batch_by_name" => "batch name",
+        "course_by_slug" => "course slug",
+        _ => "custom field name",
+    }
+}
+
+fn put_uuid(txn: &WriteTransaction, uuid: u128, kind: Kind, id: u64) -> Result<()> {
+    let mut table = txn.open_table(UUIDS)?;
+    if table
+        .insert(uuid, (kind as u8, id))?
+        .is_some_and(|v| v.value() != (kind as u8, id))
+    {
+        return Err(clash("uuid"));
+    }
+    Ok(())
+}
+
+fn set_pair(txn: &WriteTransaction, def: Pairs, pair: (u64, u64), present: bool) -> Result<()> {
+    let mut table = txn.open_table(def)?;
+    if present {
+        table.insert(pair, ())?;
+    } else {
+        table.remove(pair)?;
+    }
+    Ok(())
+}
+
+/// Stores `user` (replacing `old`, the stored version, if any) and its indexes.
+pub(crate) fn put_user(txn: &WriteTransaction, old: Option<&User>, user: &User) -> Result<()> {
+    let (old_name, old_email, old_phone) = match old {
+        Some(o) => (
+            fold(&o.username),
+            fold(&o.profile.email),
+            o.profile.phone.clone(),
+        ),
+        None => {
+            put_uuid(txn, user.uuid, Kind::User, user.id)?;
+            Default::default()
+        }
+    };
+    reindex(
+        txn,
+        USER_BY_USERNAME,
+        &old_name,
+        &fold(&user.username),
+        user.id,
+    )?;
+    reindex(
+        txn,
+        USER_BY_EMAIL,
+        &old_email,
+        &fold(&user.profile.email),
+        user.id,
+    )?;
+    reindex(txn, USER_BY_PHONE, &old_phone, &user.profile.phone, user.id)?;
+    let held = |u: Option<&User>| -> Vec<u64> {
+        u.map(|u| u.profile.custom.iter().map(|(f, _)| *f).collect())
+            .unwrap_or_default()
+    };
+    let (before, after) = (held(old), held(Some(user)));
+    for f in before.iter().filter(|f| !after.contains(f)) {
+        set_pair(txn, FIELD_USERS, (*f, user.id), false)?;
+    }
+    for f in after.iter().filter(|f| !before.contains(f)) {
+        set_pair(txn, FIELD_USERS, (*f, user.id), true)?;
+    }
+    txn.open_table(USERS)?
+        .insert(user.id, encode(user)?.as_slice())?;
+    Ok(())
+}
+
+/// Removes `user` and everything that refers to it.
+pub(crate) fn delete_user(txn: &WriteTransaction, user: &User) -> Result<()> {
+    for (batch, sub) in read::memberships_of(txn, user.id)? {
+        delete_membership(txn, user.id, batch, &sub)?;
+    }
+    for (field, _) in &user.profile.custom {
+        set_pair(txn, FIELD_USERS, (*field, user.id), false)?;
+    }
+    reindex(txn, USER_BY_USERNAME, &fold(&user.username), "", user.id)?;
+    reindex(txn, USER_BY_EMAIL, &fold(&user.profile.email), "", user.id)?;
+    reindex(txn, USER_BY_PHONE, &user.profile.phone, "", user.id)?;
+    txn.open_table(UUIDS)?.remove(user.uuid)?;
+    txn.open_table(USERS)?.remove(user.id)?;
+    Ok(())
+}
+
+/// Stores `batch` (replacing `old`) and its name index (ordinary batches only).
+pub(crate) fn put_batch(txn: &WriteTransaction, old: Option<&Batch>, batch: &Batch) -> Result<()> {
+    let key = |b: &Batch| {
+        if b.is_local() {
+            String::new()
+        } else {
+            fold(&b.name)
+        }
+    };
+    let old_key = match old {
+        Some(o) => key(o),
+        None => {
+            put_uuid(txn, batch.uuid, Kind::Batch, batch.id)?;
+            String::new()
+        }
+    };
+    reindex(txn, BATCH_BY_NAME, &old_key, &key(batch), batch.id)?;
+    txn.open_table(BATCHES)?
+        .insert(batch.id, encode(batch)?.as_slice())?;
+    Ok(())
+}
+
+/// Removes `batch`, its memberships and its course links.
+pub(crate) fn delete_batch(txn: &WriteTransaction, batch: &Batch) -> Result<()> {
+    for user in read::related(txn, BATCH_MEMBERS, batch.id)? {
+        if let Some(sub) = read::membership(txn, user, batch.id)? {
+            delete_membership(txn, user, batch.id, &sub)?;
+        }
+    }
+    for course in read::related(txn, BATCH_COURSES, batch.id)? {
+        link_course_batch(txn, course, batch.id, false)?;
+    }
+    if !batch.is_local() {
+        reindex(txn, BATCH_BY_NAME, &fold(&batch.name), "", batch.id)?;
+    }
+    txn.open_table(UUIDS)?.remove(batch.uuid)?;
+    txn.open_table(BATCHES)?.remove(batch.id)?;
+    Ok(())
+}
+
+/// Links (or unlinks) `course` and `batch`.
+pub(crate) fn link_course_batch(
+    txn: &WriteTransaction,
+    course: u64,
+    batch: u64,
+    linked: bool,
+) -> Result<()> {
+    set_pair(txn, COURSE_BATCHES, (course, batch), linked)?;
+    set_pair(txn, BATCH_COURSES, (batch, course), linked)
+}
+
+/// Stores `course` (replacing `old`) and its slug index.
+pub(crate) fn put_course(
+    txn: &WriteTransaction,
+    old: Option<&Course>,
+    course: &Course,
+) -> Result<()> {
+    let old_slug = match old {
+        Some(o) => o.slug.clone(),
+        None => {
+            put_uuid(txn, course.uuid, Kind::Course, course.id)?;
+            String::new()
+        }
+    };
+    reindex(txn, COURSE_BY_SLUG, &old_slug, &course.slug, course.id)?;
+    txn.open_table(COURSES)?
+        .insert(course.id, encode(course)?.as_slice())?;
+    Ok(())
+}
+
+/// Removes `course`, its hidden batch (with its memberships) and its links.
+pub(crate) fn delete_course(txn: &WriteTransaction, course: &Course) -> Result<()> {
+    if let Some(local) = read::batch(txn, course.local_batch)? {
+        delete_batch(txn, &local)?;
+    }
+    for batch in read::related(txn, COURSE_BATCHES, course.id)? {
+        link_course_batch(txn, course.id, batch, false)?;
+    }
+    reindex(txn, COURSE_BY_SLUG, &course.slug, "", course.id)?;
+    txn.open_table(UUIDS)?.remove(course.uuid)?;
+    txn.open_table(COURSES)?.remove(course.id)?;
+    Ok(())
+}
+
+fn day(date: chrono::NaiveDate) -> i32 {
+    date.num_days_from_ce()
+}
+
+/// Stores the membership of `user` in `batch` (replacing `old`) and its
+/// mirror, subscription-id and expiry indexes.
+pub(crate) fn put_membership(
+    txn: &WriteTransaction,
+    user: u64,
+    batch: u64,
+    old: Option<&Subscription>,
+    sub: &Subscription,
+) -> Result<()> {
+    match old {
+        Some(o) => {
+            if let Some(e) = o.expires {
+                txn.open_table(EXPIRIES)?.remove((day(e), o.id))?;
+            }
+        }
+        None => {
+            put_uuid(txn, sub.uuid, Kind::Subscription, sub.id)?;
+            set_pair(txn, BATCH_MEMBERS, (batch, user), true)?;
+            txn.open_table(SUBSCRIPTIONS)?
+                .insert(sub.id, (user, batch))?;
+        }
+    }
+    if let Some(e) = sub.expires {
+        txn.open_table(EXPIRIES)?.insert((day(e), sub.id), ())?;
+    }
+    txn.open_table(MEMBERSHIPS)?
+        .insert((user, batch), encode(sub)?.as_slice())?;
+    Ok(())
+}
+
+/// Removes the membership of `user` in `batch` and its indexes.
+pub(crate) fn delete_membership(
+    txn: &WriteTransaction,
+    user: u64,
+    batch: u64,
+    sub: &Subscription,
+) -> Result<()> {
+    if let Some(e) = sub.expires {
+        txn.open_table(EXPIRIES)?.remove((day(e), sub.id))?;
+    }
+    set_pair(txn, BATCH_MEMBERS, (batch, user), false)?;
+    txn.open_table(SUBSCRIPTIONS)?.remove(sub.id)?;
+    txn.open_table(UUIDS)?.remove(sub.uuid)?;
+    txn.open_table(MEMBERSHIPS)?.remove((user, batch))?;
+    Ok(())
+}
+
+/// Removes every membership whose expiry is before `today`; returns how many.
+pub(crate) fn purge_expired(txn: &WriteTransaction, today: chrono::NaiveDate) -> Result<u64> {
+    let expired: Vec<u64> = {
+        let table = txn.open_table(EXPIRIES)?;
+        let mut ids = Vec::new();
+        for row in table.range((i32::MIN, 0)..(day(today), 0))? {
+            ids.push(row?.0.value().1);
+        }
+        ids
+    };
+    for id in &expired {
+        let pair = txn.open_table(SUBSCRIPTIONS)?.get(*id)?.map(|v| v.value());
+        let Some((user, batch)) = pair else {
+            return Err(clash("expiry index"));
+        };
+        let sub = read::membership(txn, user, batch)?.ok_or_else(|| clash("subscription index"))?;
+        delete_membership(txn, user, batch, &sub)?;
+    }
+    Ok(expired.len() as u64)
+}
+
+/// Stores definition `field` (replacing `old`) and its name index.
+pub(crate) fn put_custom_field(
+    txn: &WriteTransaction,
+    old: Option<&CustomField>,
+    field: &CustomField,
+) -> Result<()> {
+    let old_key = match old {
+        Some(o) => custom_field::name_key(&o.name),
+        None => {
+            put_uuid(txn, field.uuid, Kind::CustomField, field.id)?;
+            String::new()
+        }
+    };
+    reindex(
+        txn,
+        CUSTOM_FIELD_BY_NAME,
+        &old_key,
+        &custom_field::name_key(&field.name),
+        field.id,
+    )?;
+    txn.open_table(CUSTOM_FIELDS)?
+        .insert(field.id, encode(field)?.as_slice())?;
+    Ok(())
+}
+
+/// Removes definition `field` and every user's value of it.
+pub(crate) fn delete_custom_field(txn: &WriteTransaction, field: &CustomField) -> Result<()> {
+    for user_id in read::related(txn, FIELD_USERS, field.id)? {
+        let old = read::user(txn, user_id)?.ok_or_else(|| clash("field_users"))?;
+        let mut user = old.clone();
+        user.profile.custom.retain(|(f, _)| *f != field.id);
+        put_user(txn, Some(&old), &user)?;
+    }
+    reindex(
+        txn,
+        CUSTOM_FIELD_BY_NAME,
+        &custom_field::name_key(&field.name),
+        "",
+        field.id,
+    )?;
+    txn.open_table(UUIDS)?.remove(field.uuid)?;
+    txn.open_table(CUSTOM_FIELDS)?.remove(field.id)?;
+    Ok(())
+}
