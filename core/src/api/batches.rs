@@ -103,10 +103,10 @@ impl Admin {
                 }
             },
         };
-        if let Some(n) = &name {
-            if read::lookup(txn, BATCH_BY_NAME, &fold(n))?.is_some_and(|other| Some(other) != me) {
-                errors.add("name", "A batch with this name already exists.");
-            }
+        if let Some(n) = &name
+            && read::lookup(txn, BATCH_BY_NAME, &fold(n))?.is_some_and(|other| Some(other) != me)
+        {
+            errors.add("name", "A batch with this name already exists.");
         }
         errors.into_result()?;
         Ok(name)

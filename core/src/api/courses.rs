@@ -1,6 +1,6 @@
 //! Courses themselves and their batches (T11).
 
-use super::{Admin, invalid_pks};
+use super::Admin;
 use crate::domain::course::{self, Course, CourseInput, CourseView};
 use crate::domain::{Batch, BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
@@ -90,15 +90,15 @@ impl Admin {
                 course.modified = now;
             }
             write::put_course(txn, Some(&old), &course)?;
-            if course.title != old.title {
-                if let Some(local) = read::batch(txn, course.local_batch)? {
-                    let renamed = Batch {
-                        name: course.title.clone(),
-                        modified: now,
-                        ..local.clone()
-                    };
-                    write::put_batch(txn, Some(&local), &renamed)?;
-                }
+            if course.title != old.title
+                && let Some(local) = read::batch(txn, course.local_batch)?
+            {
+                let renamed = Batch {
+                    name: course.title.clone(),
+                    modified: now,
+                    ..local.clone()
+                };
+                write::put_batch(txn, Some(&local), &renamed)?;
             }
             Ok(CourseView::from(&course))
         })
@@ -135,15 +135,7 @@ impl Admin {
     fn link(&self, id: u64, batches: &[u64], linked: bool) -> Result<()> {
         self.store().write(|txn| {
             read::course(txn, id)?.ok_or_else(Error::not_found)?;
-            let mut missing = Vec::new();
-            for &b in batches {
-                if !read::batch(txn, b)?.is_some_and(|b| !b.is_local()) {
-                    missing.push(b);
-                }
-            }
-            if !missing.is_empty() {
-                return Err(invalid_pks("batches", &missing));
-            }
+            self.ordinary_batches(txn, "batches", batches)?;
             for &b in batches {
                 write::link_course_batch(txn, id, b, linked)?;
             }

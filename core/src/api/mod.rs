@@ -63,6 +63,14 @@ impl Institute {
         }
     }
 
+    /// Checks the whole store: every index against its records, every
+    /// relation's ends, the id counters. Returns the problems found (none for
+    /// a sound store). Reads everything: meant for tests and repair tools.
+    pub fn check_integrity(&self) -> Result<Vec<String>> {
+        let txn = self.store().read()?;
+        crate::store::integrity::check(&txn)
+    }
+
     /// The store format version of this build.
     pub fn schema_version() -> u64 {
         crate::store::schema::CURRENT_VERSION

@@ -111,7 +111,7 @@ impl Admin {
                 subs.push(self.subscription_view(&txn, batch, &sub)?);
             }
         }
-        subs.sort_by(|a, b| b.id.cmp(&a.id));
+        subs.sort_by_key(|s| std::cmp::Reverse(s.id));
         self.page_of(page, subs)
     }
 
@@ -215,10 +215,10 @@ impl Admin {
     }
 
     /// Fails unless every id names an ordinary batch.
-    fn ordinary_batches(&self, s: &impl Source, field: &str, ids: &[u64]) -> Result<()> {
+    pub(super) fn ordinary_batches(&self, s: &impl Source, field: &str, ids: &[u64]) -> Result<()> {
         let mut missing = Vec::new();
         for &id in ids {
-            if !read::batch(s, id)?.is_some_and(|b| !b.is_local()) {
+            if read::batch(s, id)?.is_none_or(|b| b.is_local()) {
                 missing.push(id);
             }
         }

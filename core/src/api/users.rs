@@ -349,10 +349,11 @@ fn check_unique(
     let taken = |def, key: &str| -> Result<bool> {
         Ok(!key.is_empty() && read::lookup(s, def, key)?.is_some_and(|other| Some(other) != me))
     };
-    if let Some(name) = username {
-        if !errors.has("username") && taken(USER_BY_USERNAME, &fold(name))? {
-            errors.add("username", "A user with that username already exists.");
-        }
+    if let Some(name) = username
+        && !errors.has("username")
+        && taken(USER_BY_USERNAME, &fold(name))?
+    {
+        errors.add("username", "A user with that username already exists.");
     }
     if !errors.has("email") && taken(USER_BY_EMAIL, &fold(&profile.email))? {
         errors.add("email", "A user with that email already exists.");

@@ -250,20 +250,20 @@ impl Call<'_> {
         if bytes.len() > MAX_BODY {
             return Err(detail(413, "Request body is too large."));
         }
-        if !bytes.iter().all(u8::is_ascii_whitespace) {
-            if let Some(ct) = self.request.header("content-type") {
-                let media = ct
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                if media != "application/json" && !media.ends_with("+json") {
-                    return Err(detail(
-                        415,
-                        &format!("Unsupported media type \"{ct}\" in request."),
-                    ));
-                }
+        if !bytes.iter().all(u8::is_ascii_whitespace)
+            && let Some(ct) = self.request.header("content-type")
+        {
+            let media = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if media != "application/json" && !media.ends_with("+json") {
+                return Err(detail(
+                    415,
+                    &format!("Unsupported media type \"{ct}\" in request."),
+                ));
             }
         }
         Body::parse(bytes).map_err(|e| match e {

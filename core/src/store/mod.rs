@@ -5,6 +5,7 @@
 //! through the functions of [`write`], one per entity, which keep every index
 //! in the same transaction as its record.
 
+pub(crate) mod integrity;
 pub(crate) mod read;
 pub mod schema;
 pub(crate) mod tables;

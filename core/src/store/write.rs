@@ -36,12 +36,11 @@ fn reindex(txn: &WriteTransaction, def: Unique, old: &str, new: &str, id: u64) -
     if !old.is_empty() {
         table.remove(old)?;
     }
-    if !new.is_empty() {
-        if let Some(other) = table.insert(new, id)? {
-            if other.value() != id {
-                return Err(clash(def_name(def)));
-            }
-        }
+    if !new.is_empty()
+        && let Some(other) = table.insert(new, id)?
+        && other.value() != id
+    {
+        return Err(clash(def_name(def)));
     }
     Ok(())
 }

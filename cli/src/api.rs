@@ -1,0 +1,131 @@
+//! `roster api METHOD PATH [--data JSON|@FILE] [--token TOKEN]`: one request
+//! through the in-process REST facade.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Args;
+use roster::Config;
+use roster::Institute;
+use roster::rest::{Request, Response};
+
+use crate::{EXIT_FAILURE, usage_error};
+
+/// Arguments of `roster api`.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// HTTP method: GET, POST, PUT, PATCH or DELETE (any case).
+    #[arg(value_parser = parse_method)]
+    pub method: String,
+
+    /// Path, with an optional query string, e.g. '/api/v2.5/admin/users/?q=john'.
+    #[arg(value_parser = parse_path)]
+    pub path: String,
+
+    /// Request body: JSON text, or @FILE to read it from a file (@- reads
+    /// standard input). Sent with `Content-Type: application/json`.
+    #[arg(long, short = 'd', value_name = "JSON|@FILE")]
+    pub data: Option<String>,
+
+    /// Session token: sends `Authorization: JWT TOKEN` and applies the normal
+    /// permission checks instead of running as the local operator.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+/// Checks and upper-cases an HTTP method name.
+fn parse_method(text: &str) -> Result<String, String> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(text.to_ascii_uppercase())
+    } else {
+        Err("an HTTP method is letters only, e.g. GET or POST".to_string())
+    }
+}
+
+/// Checks that a request path is absolute.
+fn parse_path(text: &str) -> Result<String, String> {
+    if text.starts_with('/') {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "the path must start with '/', e.g. /api/v2.5/admin/users/ (got '{text}')"
+        ))
+    }
+}
+
+/// The body named by `--data`: the text itself, or the contents of `@FILE`.
+fn read_body(data: &str) -> Result<Vec<u8>, String> {
+    match data.strip_prefix('@') {
+        Some("-") => {
+            let mut body = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut body)
+                .map_err(|e| format!("cannot read the body from standard input: {e}"))?;
+            Ok(body)
+        }
+        Some(file) => std::fs::read(file).map_err(|e| format!("cannot read '{file}': {e}")),
+        None => Ok(data.as_bytes().to_vec()),
+    }
+}
+
+/// Builds the facade request of these arguments.
+fn build_request(args: &ApiArgs) -> Result<Request, String> {
+    let mut request = Request::new(&args.method, &args.path);
+    if let Some(token) = &args.token {
+        request = request.with_header("Authorization", &format!("JWT {token}"));
+    }
+    if let Some(data) = &args.data {
+        let body = read_body(data)?;
+        request = request
+            .with_header("Content-Type", "application/json")
+            .with_body(body);
+    }
+    Ok(request)
+}
+
+/// Prints a response: `HTTP <status>` first on stderr, the body on stdout.
+fn print_response(response: &Response) {
+    eprintln!("HTTP {}", response.status);
+    if let Some(body) = response.body.as_deref().filter(|b| !b.is_empty()) {
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`roster api ... | head`) is not worth a panic.
+        let _ = out.write_all(body.as_bytes());
+        if !body.ends_with('\n') {
+            let _ = out.write_all(b"\n");
+        }
+        let _ = out.flush();
+    }
+}
+
+/// Runs `roster api`: opens the store at `db`, sends one request, prints the
+/// response, and returns 0 for a status below 400, else 1 (2 for a usage
+/// error found here, such as an unreadable `@FILE`).
+pub fn run(db: &Path, config: Config, args: &ApiArgs) -> ExitCode {
+    let request = match build_request(args) {
+        Ok(request) => request,
+        Err(message) => return usage_error(&message),
+    };
+    let institute = match Institute::open(db, config) {
+        Ok(institute) => institute,
+        Err(err) => {
+            eprintln!(
+                "error: cannot open the store '{}': {err} ({})",
+                db.display(),
+                err.code().as_str()
+            );
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let response = if args.token.is_some() {
+        roster::rest::handle(&institute, request)
+    } else {
+        roster::rest::handle_as(&institute.operator(), request)
+    };
+    print_response(&response);
+    if response.status < 400 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
+    }
+}

@@ -1,0 +1,103 @@
+//! `roster`: the command-line tool of roster.
+//!
+//! It opens a roster store (a redb file, `--db`, default `./institute.redb`)
+//! and either sends one request through the in-process REST facade
+//! (`roster api`) or walks through the documented Testpress scenario on a
+//! throw-away store (`roster demo`).
+//!
+//! Exit codes: 0 success (HTTP status below 400), 1 failure (HTTP status 400
+//! or above, a store that cannot be opened, a demo step that went wrong),
+//! 2 usage error (bad arguments; clap's own parse errors exit 2 as well).
+
+mod api;
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use roster::{Config, FixedClock};
+
+/// Exit code of a usage error (bad arguments), as clap uses for its own.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code of a request or operation that failed.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "roster",
+    version,
+    about = "User administration for an education institute, on one redb file.",
+    long_about = "User administration for an education institute, on one redb file.\n\n\
+                  Exit codes: 0 success, 1 request failed (HTTP status >= 400) or the \
+                  store could not be opened, 2 usage error."
+)]
+struct Cli {
+    /// The store file (created when missing).
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_DB",
+        default_value = "./institute.redb",
+        value_name = "PATH"
+    )]
+    db: PathBuf,
+
+    /// Fix the clock at this instant for this invocation (RFC 3339, e.g.
+    /// 2023-01-12T11:06:19+05:30). Without it the system clock is used.
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<DateTime<Utc>>,
+
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Send one request through the REST facade and print the response body.
+    ///
+    /// `HTTP <status>` is the first line on stderr. Without --token the
+    /// request runs as the local operator (full rights: whoever can open the
+    /// store file owns it); with --token the normal permission checks apply.
+    Api(api::ApiArgs),
+    /// Walk through the documented scenario on a new temporary store,
+    /// printing every request and response (the --db file is not touched).
+    Demo,
+}
+
+/// Parses `--now`: an RFC 3339 date-time with an offset.
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 date-time ({e}); example: 2023-01-12T11:06:19+05:30"))
+}
+
+/// The store configuration for this invocation: defaults, with a fixed clock
+/// when `--now` was given.
+fn config(now: Option<DateTime<Utc>>) -> Config {
+    let config = Config::default();
+    match now {
+        Some(at) => config.with_clock(Arc::new(FixedClock::new(at))),
+        None => config,
+    }
+}
+
+/// Prints a usage error in clap's style and returns the usage exit code.
+pub fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn main() -> ExitCode {
+    // `parse` exits 2 on a parse error and 0 for --help / --version.
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Api(args) => api::run(&cli.db, config(cli.now), &args),
+        Command::Demo => demo::run(cli.now),
+    }
+}

@@ -1,0 +1,271 @@
+//! A full consistency check of a store: every index entry matches its record
+//! and every record has its index entries; relations point at records that
+//! exist; id counters are above every id. Used by tests, the crash loop and
+//! `Institute::check_integrity`.
+
+use super::tables::*;
+use super::{Source, decode};
+use crate::domain::course::Course;
+use crate::domain::custom_field::{self, CustomField};
+use crate::domain::rules::fold;
+use crate::domain::user::User;
+use crate::domain::{Batch, Subscription};
+use crate::error::Result;
+use chrono::Datelike;
+use redb::{ReadableTable, ReadableTableMetadata};
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn all<T: DeserializeOwned>(s: &impl Source, def: Records) -> Result<BTreeMap<u64, T>> {
+    let mut out = BTreeMap::new();
+    for row in s.table(def)?.iter()? {
+        let (k, v) = row?;
+        out.insert(k.value(), decode(v.value())?);
+    }
+    Ok(out)
+}
+
+fn unique(s: &impl Source, def: Unique) -> Result<BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
+    for row in s.table(def)?.iter()? {
+        let (k, v) = row?;
+        out.insert(k.value().to_string(), v.value());
+    }
+    Ok(out)
+}
+
+fn pairs(s: &impl Source, def: Pairs) -> Result<BTreeSet<(u64, u64)>> {
+    let mut out = BTreeSet::new();
+    for row in s.table(def)?.iter()? {
+        out.insert(row?.0.value());
+    }
+    Ok(out)
+}
+
+/// Every inconsistency found, in words; empty when the store is sound.
+pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let users: BTreeMap<u64, User> = all(s, USERS)?;
+    let batches: BTreeMap<u64, Batch> = all(s, BATCHES)?;
+    let courses: BTreeMap<u64, Course> = all(s, COURSES)?;
+    let fields: BTreeMap<u64, CustomField> = all(s, CUSTOM_FIELDS)?;
+    let mut memberships: BTreeMap<(u64, u64), Subscription> = BTreeMap::new();
+    for row in s.table(MEMBERSHIPS)?.iter()? {
+        let (k, v) = row?;
+        memberships.insert(k.value(), decode(v.value())?);
+    }
+
+    let mut expect = |what: &str, index: BTreeMap<String, u64>, wanted: BTreeMap<String, u64>| {
+        if index != wanted {
+            let extra: Vec<_> = index
+                .iter()
+                .filter(|(k, v)| wanted.get(*k) != Some(v))
+                .collect();
+            let missing: Vec<_> = wanted
+                .iter()
+                .filter(|(k, v)| index.get(*k) != Some(v))
+                .collect();
+            problems.push(format!(
+                "{what} index: extra {extra:?}, missing {missing:?}"
+            ));
+        }
+    };
+    let keyed = |f: &dyn Fn(&User) -> String| -> BTreeMap<String, u64> {
+        users
+            .values()
+            .map(|u| (f(u), u.id))
+            .filter(|(k, _)| !k.is_empty())
+            .collect()
+    };
+    expect(
+        "username",
+        unique(s, USER_BY_USERNAME)?,
+        keyed(&|u| fold(&u.username)),
+    );
+    expect(
+        "email",
+        unique(s, USER_BY_EMAIL)?,
+        keyed(&|u| fold(&u.profile.email)),
+    );
+    expect(
+        "phone",
+        unique(s, USER_BY_PHONE)?,
+        keyed(&|u| u.profile.phone.clone()),
+    );
+    let names = batches
+        .values()
+        .filter(|b| !b.is_local())
+        .map(|b| (fold(&b.name), b.id))
+        .collect();
+    expect("batch name", unique(s, BATCH_BY_NAME)?, names);
+    let slugs = courses.values().map(|c| (c.slug.clone(), c.id)).collect();
+    expect("course slug", unique(s, COURSE_BY_SLUG)?, slugs);
+    let field_names = fields
+        .values()
+        .map(|f| (custom_field::name_key(&f.name), f.id))
+        .collect();
+    expect(
+        "custom field name",
+        unique(s, CUSTOM_FIELD_BY_NAME)?,
+        field_names,
+    );
+
+    // Counters are above every id ever stored.
+    let counters: BTreeMap<String, u64> = {
+        let mut out = BTreeMap::new();
+        for row in s.table(COUNTERS)?.iter()? {
+            let (k, v) = row?;
+            out.insert(k.value().to_string(), v.value());
+        }
+        out
+    };
+    let max = |ids: &mut dyn Iterator<Item = u64>| ids.max().unwrap_or(0);
+    let highest = [
+        (Kind::User, max(&mut users.keys().copied())),
+        (Kind::Batch, max(&mut batches.keys().copied())),
+        (Kind::Course, max(&mut courses.keys().copied())),
+        (Kind::CustomField, max(&mut fields.keys().copied())),
+        (
+            Kind::Subscription,
+            max(&mut memberships.values().map(|m| m.id)),
+        ),
+    ];
+    for (kind, top) in highest {
+        let next = counters.get(kind.counter()).copied().unwrap_or(1);
+        if top >= next {
+            problems.push(format!(
+                "{} counter {next} is not above id {top}",
+                kind.counter()
+            ));
+        }
+    }
+
+    // UUIDs: one entry per record, pointing back at it.
+    let mut wanted_uuids = BTreeMap::new();
+    wanted_uuids.extend(users.values().map(|u| (u.uuid, (Kind::User as u8, u.id))));
+    wanted_uuids.extend(
+        batches
+            .values()
+            .map(|b| (b.uuid, (Kind::Batch as u8, b.id))),
+    );
+    wanted_uuids.extend(
+        courses
+            .values()
+            .map(|c| (c.uuid, (Kind::Course as u8, c.id))),
+    );
+    wanted_uuids.extend(
+        fields
+            .values()
+            .map(|f| (f.uuid, (Kind::CustomField as u8, f.id))),
+    );
+    wanted_uuids.extend(
+        memberships
+            .values()
+            .map(|m| (m.uuid, (Kind::Subscription as u8, m.id))),
+    );
+    let mut uuids = BTreeMap::new();
+    for row in s.table(UUIDS)?.iter()? {
+        let (k, v) = row?;
+        uuids.insert(k.value(), v.value());
+    }
+    if uuids != wanted_uuids {
+        problems.push(format!(
+            "uuid index has {} entries for {} records",
+            uuids.len(),
+            wanted_uuids.len()
+        ));
+    }
+
+    // Memberships: both ends exist; mirrors and indexes agree.
+    let mut wanted_members = BTreeSet::new();
+    let mut wanted_subs = BTreeMap::new();
+    let mut wanted_expiries = BTreeSet::new();
+    for (&(user, batch), sub) in &memberships {
+        if !users.contains_key(&user) {
+            problems.push(format!("membership of missing user {user}"));
+        }
+        if !batches.contains_key(&batch) {
+            problems.push(format!("membership in missing batch {batch}"));
+        }
+        wanted_members.insert((batch, user));
+        if wanted_subs.insert(sub.id, (user, batch)).is_some() {
+            problems.push(format!("subscription id {} used twice", sub.id));
+        }
+        if let Some(e) = sub.expires {
+            wanted_expiries.insert((e.num_days_from_ce(), sub.id));
+        }
+    }
+    if pairs(s, BATCH_MEMBERS)? != wanted_members {
+        problems.push("batch_members does not mirror memberships".into());
+    }
+    let mut subs = BTreeMap::new();
+    for row in s.table(SUBSCRIPTIONS)?.iter()? {
+        let (k, v) = row?;
+        subs.insert(k.value(), v.value());
+    }
+    if subs != wanted_subs {
+        problems.push("subscriptions index does not match memberships".into());
+    }
+    let mut expiries = BTreeSet::new();
+    for row in s.table(EXPIRIES)?.iter()? {
+        expiries.insert(row?.0.value());
+    }
+    if expiries != wanted_expiries {
+        problems.push("expiries index does not match memberships".into());
+    }
+
+    // Courses and batches.
+    let course_batches = pairs(s, COURSE_BATCHES)?;
+    let mirrored: BTreeSet<(u64, u64)> = pairs(s, BATCH_COURSES)?
+        .into_iter()
+        .map(|(b, c)| (c, b))
+        .collect();
+    if course_batches != mirrored {
+        problems.push("batch_courses does not mirror course_batches".into());
+    }
+    for &(course, batch) in &course_batches {
+        if !courses.contains_key(&course) || !batches.contains_key(&batch) {
+            problems.push(format!(
+                "link of course {course} and batch {batch} names a missing record"
+            ));
+        }
+    }
+    for c in courses.values() {
+        match batches.get(&c.local_batch) {
+            Some(b) if b.course == Some(c.id) => {}
+            _ => problems.push(format!(
+                "course {} lacks its hidden batch {}",
+                c.id, c.local_batch
+            )),
+        }
+        if !course_batches.contains(&(c.id, c.local_batch)) {
+            problems.push(format!("course {} is not linked to its hidden batch", c.id));
+        }
+    }
+    for b in batches.values() {
+        if let Some(c) = b.course
+            && courses.get(&c).map(|c| c.local_batch) != Some(b.id)
+        {
+            problems.push(format!("hidden batch {} belongs to no course", b.id));
+        }
+    }
+
+    // Custom values: defined fields only, mirrored by field_users.
+    let mut wanted_field_users = BTreeSet::new();
+    for u in users.values() {
+        for (f, _) in &u.profile.custom {
+            if !fields.contains_key(f) {
+                problems.push(format!("user {} holds a value of missing field {f}", u.id));
+            }
+            wanted_field_users.insert((*f, u.id));
+        }
+    }
+    if pairs(s, FIELD_USERS)? != wanted_field_users {
+        problems.push("field_users does not match users' custom values".into());
+    }
+
+    if s.table(USERS)?.len()? != users.len() as u64 {
+        problems.push("users table length disagrees with its rows".into());
+    }
+    Ok(problems)
+}
