@@ -1,1 +1,122 @@
-//! Shared helpers of the integration tests.
+//! Shared helpers of roster's integration tests: an institute on a fixed
+//! clock with cheap argon2 parameters, and one-line REST calls.
+
+use chrono::{DateTime, Utc};
+use roster::rest::{Request, Response};
+use roster::{Argon2Params, Config, FixedClock, Institute};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The seeds' dates: the batch of the subscription example was created at
+/// 2023-01-12T11:06:19+05:30, and the create example expires 2023-01-13.
+pub const SEED_NOW: &str = "2023-01-12T11:06:19.298526+05:30";
+
+/// `rfc3339` as an instant.
+pub fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .expect("valid RFC 3339")
+        .with_timezone(&Utc)
+}
+
+/// The test configuration: a fixed clock at `now`, cheap argon2.
+pub fn config(now: &str) -> (Config, Arc<FixedClock>) {
+    let clock = Arc::new(FixedClock::new(at(now)));
+    let mut config = Config::default().with_clock(clock.clone());
+    config.argon2 = Argon2Params::insecure_fast();
+    (config, clock)
+}
+
+/// An in-memory institute on a fixed clock at `now`.
+pub fn institute(now: &str) -> (Institute, Arc<FixedClock>) {
+    let (config, clock) = config(now);
+    (
+        Institute::in_memory(config).expect("in-memory store"),
+        clock,
+    )
+}
+
+/// One REST request with an optional JSON body.
+pub fn call(institute: &Institute, method: &str, path: &str, body: Option<Value>) -> Response {
+    let mut request = Request::new(method, path).with_header("Content-Type", "application/json");
+    if let Some(body) = body {
+        request = request.with_body(body.to_string());
+    }
+    roster::rest::handle(institute, request)
+}
+
+/// One REST request that must answer `status`; returns the parsed body.
+#[track_caller]
+pub fn expect(
+    institute: &Institute,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    status: u16,
+) -> Value {
+    let response = call(institute, method, path, body);
+    assert_eq!(
+        response.status, status,
+        "{method} {path} answered {}: {:?}",
+        response.status, response.body
+    );
+    response.json()
+}
+
+/// Everything the store holds, as the REST API shows it, for "nothing
+/// changed" assertions: users (with batches, subscriptions, courses),
+/// batches, courses and custom fields.
+pub fn snapshot(institute: &Institute) -> Value {
+    let admin = institute.operator();
+    let mut users = Vec::new();
+    let mut page = 1;
+    loop {
+        let body = expect(
+            institute,
+            "GET",
+            &format!("/api/v2.5/admin/users/?per_page=100&page={page}"),
+            None,
+            200,
+        );
+        for u in body["results"].as_array().expect("results") {
+            let id = u["id"].as_u64().expect("id");
+            let subs = admin
+                .user_subscriptions(
+                    id,
+                    roster::PageRequest {
+                        page: 1,
+                        per_page: Some(100),
+                    },
+                )
+                .expect("subscriptions");
+            let subs: Vec<_> = subs
+                .items
+                .iter()
+                .map(|s| (s.id, s.batch.id, s.expires))
+                .collect();
+            users.push(serde_json::json!({"user": u, "subscriptions": format!("{subs:?}")}));
+        }
+        if body["next"].is_null() {
+            break;
+        }
+        page += 1;
+    }
+    serde_json::json!({
+        "users": users,
+        "batches": expect(institute, "GET", "/api/v2.5/admin/batches/?per_page=100", None, 200),
+        "courses": expect(institute, "GET", "/api/v2.5/admin/courses/?per_page=100", None, 200),
+        "custom_fields": expect(institute, "GET", "/api/v2.5/admin/custom-fields/?per_page=100", None, 200),
+        "integrity": institute.check_integrity().expect("integrity check"),
+    })
+}
+
+/// The folder of the shared fixtures (`../shared/fixtures` from the
+/// repository root).
+pub fn shared_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+}
+
+/// This crate's own fixtures folder.
+pub fn own_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}

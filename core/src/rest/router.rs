@@ -299,7 +299,11 @@ impl Call<'_> {
         let u = &self.urls;
         match (route, method) {
             (Route::Users, "GET") => {
-                let email = self.param("email").map(str::to_string);
+                // An empty filter filters nothing, as Django's filters do.
+                let email = self
+                    .param("email")
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_string);
                 let query = UserQuery {
                     q: self.param("q").map(str::to_string),
                     with_batches: email.is_some(),

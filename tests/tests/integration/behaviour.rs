@@ -1,0 +1,1076 @@
+//! The rules of SPEC 3 that the document examples do not show on their own:
+//! pagination, search, expiry in the institute's zone, hidden course
+//! batches, cascades, atomicity, ids, persistence and concurrency.
+
+use roster::{CreateOptions, ErrorCode, Institute, NewUser, PageRequest, ProfileInput, UserPatch};
+use roster_tests::{SEED_NOW, call, expect, institute, snapshot};
+use serde_json::{Value, json};
+
+const USERS: &str = "/api/v2.5/admin/users/";
+
+fn post(i: &Institute, path: &str, body: Value) -> Value {
+    expect(
+        i,
+        "POST",
+        &format!("/api/v2.5/admin/{path}"),
+        Some(body),
+        201,
+    )
+}
+
+fn id(v: &Value) -> u64 {
+    v["id"].as_u64().expect("id")
+}
+
+fn new_user(i: &Institute, username: &str) -> u64 {
+    id(&post(
+        i,
+        "users/",
+        json!({"username": username, "password": "ipsum1$"}),
+    ))
+}
+
+fn names(v: &Value) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .or(v.as_array())
+        .expect("a list")
+        .iter()
+        .map(|x| {
+            x["name"]
+                .as_str()
+                .or(x["username"].as_str())
+                .or(x["title"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+mod pagination {
+    use super::*;
+
+    fn with_users(n: usize) -> Institute {
+        let (i, _) = institute(SEED_NOW);
+        for k in 1..=n {
+            new_user(&i, &format!("user{k:02}"));
+        }
+        i
+    }
+
+    #[test]
+    fn pages_of_twenty_by_id_with_links() {
+        let i = with_users(45);
+        let p1 = expect(&i, "GET", USERS, None, 200);
+        assert_eq!(
+            (p1["count"].as_u64(), p1["per_page"].as_u64()),
+            (Some(45), Some(20))
+        );
+        assert_eq!(names(&p1)[0], "user01");
+        assert_eq!(p1["next"], "/api/v2.5/admin/users/?page=2");
+        assert!(p1["previous"].is_null());
+        let p2 = expect(&i, "GET", "/api/v2.5/admin/users/?page=2", None, 200);
+        assert_eq!(names(&p2)[0], "user21");
+        assert_eq!(
+            p2["previous"], "/api/v2.5/admin/users/",
+            "as in DRF, page 1 has no page parameter"
+        );
+        assert_eq!(p2["next"], "/api/v2.5/admin/users/?page=3");
+        let p3 = expect(&i, "GET", "/api/v2.5/admin/users/?page=3", None, 200);
+        assert_eq!(names(&p3).len(), 5);
+        assert!(p3["next"].is_null());
+        assert_eq!(p3["previous"], "/api/v2.5/admin/users/?page=2");
+    }
+
+    #[test]
+    fn links_keep_the_other_parameters_sorted() {
+        let i = with_users(12);
+        let p = expect(
+            &i,
+            "GET",
+            "/api/v2.5/admin/users/?q=user&per_page=5&page=2",
+            None,
+            200,
+        );
+        assert_eq!(p["per_page"], 5);
+        assert_eq!(p["next"], "/api/v2.5/admin/users/?page=3&per_page=5&q=user");
+        assert_eq!(p["previous"], "/api/v2.5/admin/users/?per_page=5&q=user");
+    }
+
+    #[test]
+    fn per_page_falls_back_and_is_capped() {
+        let i = with_users(3);
+        for (query, expected) in [
+            ("per_page=abc", 20),
+            ("per_page=-5", 20),
+            ("per_page=0", 20),
+            ("per_page=1000", 100),
+            ("per_page=2", 2),
+        ] {
+            let p = expect(&i, "GET", &format!("{USERS}?{query}"), None, 200);
+            assert_eq!(p["per_page"], expected, "{query}");
+        }
+    }
+
+    #[test]
+    fn invalid_pages_are_404() {
+        let i = with_users(3);
+        for page in ["0", "-1", "abc", "2", "1.5", ""] {
+            let r = call(&i, "GET", &format!("{USERS}?page={page}"), None);
+            assert_eq!(
+                (r.status, r.json()),
+                (404, json!({"detail": "Invalid page."})),
+                "page={page}"
+            );
+        }
+        let (empty, _) = institute(SEED_NOW);
+        let p = expect(&empty, "GET", USERS, None, 200);
+        assert_eq!(
+            p,
+            json!({"count": 0, "next": null, "previous": null, "per_page": 20, "results": []})
+        );
+        assert_eq!(
+            call(&empty, "GET", &format!("{USERS}?page=2"), None).status,
+            404
+        );
+    }
+
+    #[test]
+    fn urls_follow_the_request_version_and_base_url() {
+        let (config, _) = roster_tests::config(SEED_NOW);
+        let i = Institute::in_memory(config.with_base_url("https://demo.testpress.in/"))
+            .expect("store");
+        let uid = new_user(&i, "lorem");
+        let v22 = expect(
+            &i,
+            "GET",
+            &format!("/api/v2.2/admin/users/{uid}"),
+            None,
+            200,
+        );
+        assert_eq!(
+            v22["url"],
+            format!("https://demo.testpress.in/api/v2.2/admin/users/{uid}/")
+        );
+        assert_eq!(
+            v22["batches_url"],
+            format!("https://demo.testpress.in/api/v2.2/admin/users/{uid}/batches/")
+        );
+    }
+}
+
+mod search {
+    use super::*;
+
+    fn people() -> Institute {
+        let (i, _) = institute(SEED_NOW);
+        post(
+            &i,
+            "users/",
+            json!({"username": "John.Doe", "password": "ipsum1$", "email": "jd@x.in"}),
+        );
+        post(
+            &i,
+            "users/",
+            json!({"username": "mary", "password": "ipsum1$", "email": "Mary.JOHNSON@Example.com"}),
+        );
+        post(
+            &i,
+            "users/",
+            json!({"username": "ravi", "password": "ipsum1$", "first_name": "John"}),
+        );
+        i
+    }
+
+    #[test]
+    fn q_is_a_case_insensitive_substring_of_username_or_email() {
+        let i = people();
+        assert_eq!(
+            names(&expect(&i, "GET", &format!("{USERS}?q=JOHN"), None, 200)),
+            ["John.Doe", "mary"]
+        );
+        assert_eq!(
+            names(&expect(
+                &i,
+                "GET",
+                &format!("{USERS}?q=example.COM"),
+                None,
+                200
+            )),
+            ["mary"]
+        );
+        assert_eq!(
+            names(&expect(&i, "GET", &format!("{USERS}?q=zzz"), None, 200)),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            names(&expect(
+                &i,
+                "GET",
+                &format!("{USERS}?q=john+doe"),
+                None,
+                200
+            )),
+            Vec::<String>::new(),
+            "'+' is a space"
+        );
+        assert_eq!(
+            names(&expect(&i, "GET", &format!("{USERS}?q=%2Edoe"), None, 200)),
+            ["John.Doe"]
+        );
+    }
+
+    #[test]
+    fn email_is_exact_ignoring_case_and_embeds_batches() {
+        let i = people();
+        post(&i, "batches/", json!({"name": "Older"}));
+        post(&i, "batches/", json!({"name": "Newer"}));
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "b", "password": "ipsum1$", "email": "b@x.in", "batches": ["older", "NEWER"]}),
+        ));
+        let p = expect(&i, "GET", &format!("{USERS}?email=B@X.IN"), None, 200);
+        assert_eq!(p["count"], 1);
+        assert_eq!(p["results"][0]["id"], uid);
+        assert_eq!(
+            names(&json!(p["results"][0]["batches"])),
+            ["Newer", "Older"],
+            "newest batch first"
+        );
+        assert_eq!(
+            expect(&i, "GET", &format!("{USERS}?email=x.in"), None, 200)["count"],
+            0,
+            "exact, not a substring"
+        );
+        assert_eq!(
+            expect(&i, "GET", &format!("{USERS}?email=b@x.in&q=zzz"), None, 200)["count"],
+            0,
+            "q still applies"
+        );
+        assert!(
+            expect(&i, "GET", USERS, None, 200)["results"][0]
+                .get("batches")
+                .is_none(),
+            "only the email view embeds batches"
+        );
+    }
+}
+
+mod expiry {
+    use super::*;
+
+    /// 2023-01-13 23:59 in India is 18:29 UTC; the subscription expiring on
+    /// the 13th counts until then and not a minute later.
+    #[test]
+    fn a_subscription_counts_through_its_last_day_in_the_institute_zone() {
+        let (i, clock) = institute("2023-01-13T10:00:00+05:30");
+        post(&i, "batches/", json!({"name": "Test Batch"}));
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "lorem", "password": "ipsum1$", "batches": ["Test Batch"], "expires": "2023-01-13"}),
+        ));
+        let batches = format!("{USERS}{uid}/batches/");
+        clock.set(roster_tests::at("2023-01-13T18:29:59Z"));
+        assert_eq!(
+            expect(&i, "GET", &batches, None, 200)["count"],
+            1,
+            "23:59:59 in India"
+        );
+        clock.set(roster_tests::at("2023-01-13T18:30:00Z"));
+        assert_eq!(
+            expect(&i, "GET", &batches, None, 200)["count"],
+            0,
+            "00:00 on the 14th in India, still the 13th in UTC"
+        );
+        assert_eq!(
+            expect(
+                &i,
+                "GET",
+                &format!("{USERS}{uid}/subscriptions/"),
+                None,
+                200
+            )["count"],
+            0
+        );
+        let listed = expect(&i, "GET", &format!("{USERS}?email=&q=lorem"), None, 200);
+        assert_eq!(listed["count"], 1, "an empty email filter filters nothing");
+        // Expired but not purged: the record is still there until purged.
+        assert_eq!(
+            expect(
+                &i,
+                "POST",
+                "/api/v2.5/admin/subscriptions/purge-expired/",
+                None,
+                200
+            ),
+            json!({"removed": 1})
+        );
+        assert_eq!(
+            expect(
+                &i,
+                "POST",
+                "/api/v2.5/admin/subscriptions/purge-expired/",
+                None,
+                200
+            ),
+            json!({"removed": 0})
+        );
+        assert!(i.check_integrity().expect("check").is_empty());
+    }
+
+    #[test]
+    fn expired_memberships_hide_courses_too() {
+        let (i, clock) = institute(SEED_NOW);
+        let b = id(&post(&i, "batches/", json!({"name": "B"})));
+        let c = id(&post(&i, "courses/", json!({"title": "C"})));
+        post(
+            &i,
+            &format!("courses/{c}/batches/"),
+            json!({"batches": [b]}),
+        );
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "u", "password": "ipsum1$", "batches": ["B"], "expires": "2023-01-12"}),
+        ));
+        assert_eq!(
+            expect(&i, "GET", &format!("{USERS}{uid}/courses/"), None, 200)["count"],
+            1
+        );
+        clock.advance(chrono::Duration::days(1));
+        assert_eq!(
+            expect(&i, "GET", &format!("{USERS}{uid}/courses/"), None, 200)["count"],
+            0
+        );
+    }
+
+    #[test]
+    fn expires_must_be_today_or_later_and_needs_batches() {
+        let (i, _) = institute(SEED_NOW);
+        post(&i, "batches/", json!({"name": "B"}));
+        let r = call(
+            &i,
+            "POST",
+            USERS,
+            Some(
+                json!({"username": "u", "password": "ipsum1$", "batches": ["B"], "expires": "2023-01-11"}),
+            ),
+        );
+        assert_eq!(r.status, 400);
+        assert!(
+            r.json()["expires"][0]
+                .as_str()
+                .is_some_and(|m| m.contains("past"))
+        );
+        let r = call(
+            &i,
+            "POST",
+            USERS,
+            Some(json!({"username": "u", "password": "ipsum1$", "expires": "2023-01-20"})),
+        );
+        assert_eq!(r.status, 400);
+        assert!(r.json().get("expires").is_some());
+        assert_eq!(expect(&i, "GET", USERS, None, 200)["count"], 0);
+    }
+
+    #[test]
+    fn adding_a_batch_keeps_an_expiry_and_revives_an_expired_one() {
+        let (i, clock) = institute(SEED_NOW);
+        let b = id(&post(&i, "batches/", json!({"name": "B"})));
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "u", "password": "ipsum1$", "batches": ["B"], "expires": "2023-01-13"}),
+        ));
+        let subs = format!("{USERS}{uid}/subscriptions/");
+        expect(
+            &i,
+            "POST",
+            &format!("{USERS}{uid}/batches/"),
+            Some(json!({"batches": [b]})),
+            201,
+        );
+        assert_eq!(
+            expect(&i, "GET", &subs, None, 200)["results"][0]["expires"],
+            "2023-01-13",
+            "kept"
+        );
+        clock.advance(chrono::Duration::days(3));
+        assert_eq!(expect(&i, "GET", &subs, None, 200)["count"], 0);
+        expect(
+            &i,
+            "POST",
+            &format!("{USERS}{uid}/batches/"),
+            Some(json!({"batches": [b]})),
+            201,
+        );
+        let now = expect(&i, "GET", &subs, None, 200);
+        assert_eq!(now["count"], 1);
+        assert!(
+            now["results"][0]["expires"].is_null(),
+            "revived without expiry"
+        );
+    }
+
+    #[test]
+    fn subscriptions_create_or_update_the_expiry() {
+        let (i, _) = institute(SEED_NOW);
+        let b = id(&post(&i, "batches/", json!({"name": "B"})));
+        let uid = new_user(&i, "u");
+        let path = format!("{USERS}{uid}/subscriptions/");
+        let first = expect(
+            &i,
+            "POST",
+            &path,
+            Some(json!({"batches": [b], "expires": "2023-02-01"})),
+            201,
+        );
+        let again = expect(&i, "POST", &path, Some(json!({"batches": [b]})), 201);
+        assert_eq!(
+            first[0]["id"], again[0]["id"],
+            "one record per user and batch"
+        );
+        assert!(
+            again[0]["expires"].is_null(),
+            "absent expires means no expiry"
+        );
+        let r = call(
+            &i,
+            "POST",
+            &path,
+            Some(json!({"batches": [b], "expires": "2023-01-11"})),
+        );
+        assert_eq!(r.status, 400);
+    }
+}
+
+mod courses {
+    use super::*;
+
+    #[test]
+    fn direct_grants_are_hidden_batches() {
+        let (i, _) = institute(SEED_NOW);
+        let c = id(&post(
+            &i,
+            "courses/",
+            json!({"title": "Master of Business Administration"}),
+        ));
+        let course = expect(
+            &i,
+            "GET",
+            &format!("/api/v2.5/admin/courses/{c}/"),
+            None,
+            200,
+        );
+        assert_eq!(course["slug"], "master-of-business-administration");
+        assert_eq!(course["is_public"], false);
+        let uid = new_user(&i, "u");
+        post(
+            &i,
+            &format!("users/{uid}/courses/"),
+            json!({"courses": [c]}),
+        );
+        // Never among ordinary batches...
+        assert_eq!(
+            expect(&i, "GET", &format!("{USERS}{uid}/batches/"), None, 200)["count"],
+            0
+        );
+        assert_eq!(
+            expect(&i, "GET", "/api/v2.5/admin/batches/", None, 200)["count"],
+            0
+        );
+        assert_eq!(
+            expect(
+                &i,
+                "GET",
+                &format!("/api/v2.5/admin/courses/{c}/batches/"),
+                None,
+                200
+            )["count"],
+            0
+        );
+        // ...but a subscription like any other, with is_local.
+        let subs = expect(
+            &i,
+            "GET",
+            &format!("{USERS}{uid}/subscriptions/"),
+            None,
+            200,
+        );
+        assert_eq!(subs["results"][0]["batch"]["is_local"], true);
+        assert_eq!(
+            subs["results"][0]["batch"]["name"],
+            "Master of Business Administration"
+        );
+        // It cannot be renamed, deleted or joined as a batch.
+        let local = subs["results"][0]["batch"]["id"].as_u64().expect("id");
+        assert_eq!(
+            call(
+                &i,
+                "DELETE",
+                &format!("/api/v2.5/admin/batches/{local}/"),
+                None
+            )
+            .status,
+            400
+        );
+        assert_eq!(
+            call(
+                &i,
+                "POST",
+                &format!("{USERS}{uid}/batches/"),
+                Some(json!({"batches": [local]}))
+            )
+            .status,
+            400
+        );
+    }
+
+    #[test]
+    fn removing_a_course_reached_through_a_batch_removes_nothing() {
+        let (i, _) = institute(SEED_NOW);
+        let b = id(&post(&i, "batches/", json!({"name": "B"})));
+        let c = id(&post(&i, "courses/", json!({"title": "C"})));
+        post(
+            &i,
+            &format!("courses/{c}/batches/"),
+            json!({"batches": [b]}),
+        );
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "u", "password": "ipsum1$", "batches": ["B"]}),
+        ));
+        post(
+            &i,
+            &format!("users/{uid}/courses/"),
+            json!({"courses": [c]}),
+        );
+        let courses = format!("{USERS}{uid}/courses/");
+        assert_eq!(
+            expect(&i, "GET", &courses, None, 200)["count"],
+            1,
+            "one course, two ways"
+        );
+        expect(&i, "DELETE", &courses, Some(json!({"courses": [c]})), 204);
+        assert_eq!(
+            expect(&i, "GET", &courses, None, 200)["count"],
+            1,
+            "still through the batch"
+        );
+        expect(
+            &i,
+            "DELETE",
+            &format!("{USERS}{uid}/batches/"),
+            Some(json!({"batches": [b]})),
+            204,
+        );
+        assert_eq!(expect(&i, "GET", &courses, None, 200)["count"], 0);
+    }
+
+    #[test]
+    fn slugs_are_unique_and_derived() {
+        let (i, _) = institute(SEED_NOW);
+        assert_eq!(post(&i, "courses/", json!({"title": "TD"}))["slug"], "td");
+        assert_eq!(
+            post(&i, "courses/create/", json!({"title": "td!"}))["slug"],
+            "td-2"
+        );
+        let r = call(
+            &i,
+            "POST",
+            "/api/v2.5/admin/courses/",
+            Some(json!({"title": "X", "slug": "td"})),
+        );
+        assert_eq!((r.status, r.json()["slug"][0].is_string()), (400, true));
+        let r = call(
+            &i,
+            "POST",
+            "/api/v2.5/admin/courses/",
+            Some(json!({"description": "no title"})),
+        );
+        assert_eq!(r.json(), json!({"title": ["This field is required."]}));
+    }
+
+    #[test]
+    fn deleting_a_course_ends_its_grants() {
+        let (i, _) = institute(SEED_NOW);
+        let c = id(&post(&i, "courses/", json!({"title": "C"})));
+        let uid = new_user(&i, "u");
+        post(
+            &i,
+            &format!("users/{uid}/courses/"),
+            json!({"courses": [c]}),
+        );
+        expect(
+            &i,
+            "DELETE",
+            &format!("/api/v2.5/admin/courses/{c}/"),
+            None,
+            204,
+        );
+        assert_eq!(
+            expect(
+                &i,
+                "GET",
+                &format!("{USERS}{uid}/subscriptions/"),
+                None,
+                200
+            )["count"],
+            0
+        );
+        assert!(i.check_integrity().expect("check").is_empty());
+    }
+}
+
+mod lifecycle {
+    use super::*;
+
+    #[test]
+    fn delete_removes_everything_and_frees_the_username_and_email() {
+        let (i, _) = institute(SEED_NOW);
+        post(&i, "batches/", json!({"name": "B"}));
+        post(
+            &i,
+            "custom-fields/",
+            json!({"name": "Roll", "type": "text"}),
+        );
+        let c = id(&post(&i, "courses/", json!({"title": "C"})));
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "lorem", "password": "ipsum1$", "email": "t@x.in", "phone": "9787231006",
+            "batches": ["B"], "custom_fields": {"roll": "R1"}}),
+        ));
+        post(
+            &i,
+            &format!("users/{uid}/courses/"),
+            json!({"courses": [c]}),
+        );
+        expect(&i, "DELETE", &format!("{USERS}{uid}/"), None, 204);
+        for tail in ["", "batches/", "courses/", "subscriptions/"] {
+            assert_eq!(
+                call(&i, "GET", &format!("{USERS}{uid}/{tail}"), None).status,
+                404,
+                "{tail}"
+            );
+        }
+        assert_eq!(
+            call(&i, "DELETE", &format!("{USERS}{uid}/"), None).status,
+            404
+        );
+        assert!(i.check_integrity().expect("check").is_empty());
+        let again = id(&post(
+            &i,
+            "users/",
+            json!({"username": "LOREM", "password": "ipsum1$", "email": "T@X.IN", "phone": "+91 97872 31006"}),
+        ));
+        assert!(again > uid, "ids are never reused");
+    }
+
+    #[test]
+    fn ids_are_never_reused_even_after_the_newest_is_deleted() {
+        let (i, _) = institute(SEED_NOW);
+        let a = new_user(&i, "a");
+        expect(&i, "DELETE", &format!("{USERS}{a}/"), None, 204);
+        let b = new_user(&i, "b");
+        assert_eq!(b, a + 1);
+        let x = id(&post(&i, "batches/", json!({"name": "X"})));
+        expect(
+            &i,
+            "DELETE",
+            &format!("/api/v2.5/admin/batches/{x}/"),
+            None,
+            204,
+        );
+        assert_eq!(id(&post(&i, "batches/", json!({"name": "X"}))), x + 1);
+    }
+
+    #[test]
+    fn a_failed_create_writes_nothing() {
+        let (i, _) = institute(SEED_NOW);
+        post(&i, "batches/", json!({"name": "Test Batch"}));
+        let before = snapshot(&i);
+        let r = call(
+            &i,
+            "POST",
+            USERS,
+            Some(
+                json!({"username": "lorem", "password": "ipsum1$", "batches": ["Test Batch", "Nope"]}),
+            ),
+        );
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            r.json(),
+            json!({"batches": ["Batch \"Nope\" does not exist."]})
+        );
+        assert_eq!(snapshot(&i), before);
+        // The id was not used up either.
+        assert_eq!(new_user(&i, "lorem"), 1);
+    }
+
+    #[test]
+    fn all_field_errors_come_together() {
+        let (i, _) = institute(SEED_NOW);
+        new_user(&i, "taken");
+        let r = call(
+            &i,
+            "POST",
+            USERS,
+            Some(
+                json!({"username": "TAKEN", "password": "123", "email": "bad", "phone": "12",
+            "birth_date": "29/02/2023", "zip": "012345", "state": "IN-XX", "gender_code": "x", "custom_fields": {"Nope": 1}}),
+            ),
+        );
+        assert_eq!(r.status, 400);
+        let body = r.json();
+        for field in [
+            "username",
+            "password",
+            "email",
+            "phone",
+            "birth_date",
+            "zip",
+            "state",
+            "gender_code",
+            "custom_fields",
+        ] {
+            assert!(body.get(field).is_some(), "{field} missing from {body}");
+        }
+        assert_eq!(
+            body["custom_fields"],
+            json!({"Nope": ["There is no custom field of this name."]})
+        );
+        assert_eq!(
+            body["username"],
+            json!(["A user with that username already exists."])
+        );
+    }
+
+    #[test]
+    fn update_changes_present_fields_only_and_clears_with_null_or_empty() {
+        let (i, _) = institute(SEED_NOW);
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "u", "password": "ipsum1$", "city": "Chennai", "zip": "600001", "state": "IN-TN", "birth_date": "01/01/2000"}),
+        ));
+        let path = format!("{USERS}{uid}/");
+        let v = expect(
+            &i,
+            "PATCH",
+            &path,
+            Some(
+                json!({"first_name": "Ravi", "id": 999, "gender": "Female", "password_hash": "x", "unknown": 1}),
+            ),
+            200,
+        );
+        assert_eq!(
+            (
+                v["id"].as_u64(),
+                v["first_name"].as_str(),
+                v["city"].as_str()
+            ),
+            (Some(uid), Some("Ravi"), Some("Chennai"))
+        );
+        assert_eq!(v["gender"], "", "read-only fields are ignored");
+        let v = expect(
+            &i,
+            "PUT",
+            &path,
+            Some(
+                json!({"city": null, "zip": "", "state": "", "birth_date": null, "is_active": "false"}),
+            ),
+            200,
+        );
+        assert_eq!(
+            (
+                v["city"].as_str(),
+                v["zip"].as_str(),
+                v["state"].as_str(),
+                v["state_code"].as_str()
+            ),
+            (Some(""), Some(""), Some(""), Some(""))
+        );
+        assert!(v["birth_date"].is_null());
+        assert_eq!(v["is_active"], false);
+        assert_eq!(v["first_name"], "Ravi");
+    }
+
+    #[test]
+    fn state_input_takes_codes_aliases_and_names() {
+        let (i, _) = institute(SEED_NOW);
+        let uid = new_user(&i, "u");
+        let path = format!("{USERS}{uid}/");
+        for (input, name, code) in [
+            ("in-or", "Odisha", "IN-OD"),
+            ("IN-UL", "Uttarakhand", "IN-UK"),
+            ("Tamil Nadu", "Tamil Nadu", "IN-TN"),
+        ] {
+            let v = expect(&i, "PUT", &path, Some(json!({"state": input})), 200);
+            assert_eq!(
+                (v["state"].as_str(), v["state_code"].as_str()),
+                (Some(name), Some(code)),
+                "{input}"
+            );
+        }
+        let v = expect(&i, "PUT", &path, Some(json!({"state_code": "IN-DN"})), 200);
+        assert_eq!(v["state"], "Dadra and Nagar Haveli and Daman and Diu");
+        // A representation read back can be sent unchanged.
+        let read = expect(&i, "GET", &path, None, 200);
+        assert_eq!(
+            expect(&i, "PUT", &path, Some(read.clone()), 200)["state_code"],
+            read["state_code"]
+        );
+    }
+}
+
+mod custom_fields {
+    use super::*;
+
+    #[test]
+    fn names_match_ignoring_case_and_deleting_a_definition_removes_its_values() {
+        let (i, _) = institute(SEED_NOW);
+        let f = id(&post(
+            &i,
+            "custom-fields/",
+            json!({"name": "Graduation Year", "type": "number"}),
+        ));
+        post(
+            &i,
+            "custom-fields/",
+            json!({"name": "Stream", "type": "choice", "choices": ["Science", "Commerce"]}),
+        );
+        let r = call(
+            &i,
+            "POST",
+            "/api/v2.5/admin/custom-fields/",
+            Some(json!({"name": " graduation year ", "type": "text"})),
+        );
+        assert_eq!(r.status, 400, "names are unique ignoring case");
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "u", "password": "ipsum1$", "custom_fields": {"GRADUATION YEAR ": 2020, "stream": "science"}}),
+        ));
+        let v = expect(&i, "GET", &format!("{USERS}{uid}/"), None, 200);
+        assert_eq!(
+            v["custom_fields"],
+            json!({"Graduation Year": 2020, "Stream": "Science"})
+        );
+        let r = call(
+            &i,
+            "PUT",
+            &format!("{USERS}{uid}/"),
+            Some(json!({"custom_fields": {"Graduation Year": "2020"}})),
+        );
+        assert_eq!(
+            r.json(),
+            json!({"custom_fields": {"Graduation Year": ["A valid number is required."]}})
+        );
+        expect(
+            &i,
+            "DELETE",
+            &format!("/api/v2.5/admin/custom-fields/{f}/"),
+            None,
+            204,
+        );
+        let v = expect(&i, "GET", &format!("{USERS}{uid}/"), None, 200);
+        assert_eq!(v["custom_fields"], json!({"Stream": "Science"}));
+        assert!(i.check_integrity().expect("check").is_empty());
+    }
+
+    #[test]
+    fn required_fields_are_required_on_create() {
+        let (i, _) = institute(SEED_NOW);
+        post(
+            &i,
+            "custom-fields/",
+            json!({"name": "Roll", "type": "text", "required": true}),
+        );
+        let r = call(
+            &i,
+            "POST",
+            USERS,
+            Some(json!({"username": "u", "password": "ipsum1$"})),
+        );
+        assert_eq!(
+            r.json(),
+            json!({"custom_fields": {"Roll": ["This field is required."]}})
+        );
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "u", "password": "ipsum1$", "custom_fields": {"roll": "R1"}}),
+        ));
+        expect(
+            &i,
+            "PUT",
+            &format!("{USERS}{uid}/"),
+            Some(json!({"city": "Pune"})),
+            200,
+        );
+        assert_eq!(
+            call(
+                &i,
+                "PUT",
+                &format!("{USERS}{uid}/"),
+                Some(json!({"custom_fields": {"Roll": null}}))
+            )
+            .status,
+            400
+        );
+    }
+}
+
+mod typed_api {
+    use super::*;
+
+    #[test]
+    fn auto_generated_passwords_are_returned_once_and_never_by_rest() {
+        let (i, _) = institute(SEED_NOW);
+        let admin = i.operator();
+        let options = CreateOptions {
+            auto_generate_password: true,
+            notify_credential: false,
+        };
+        let created = admin
+            .create_user(
+                NewUser {
+                    username: Some("gen".into()),
+                    ..Default::default()
+                },
+                options,
+            )
+            .expect("created");
+        let password = created.generated_password.expect("a generated password");
+        assert!(
+            roster::domain::rules::password(&password, "gen", &i.config().password_policy).is_ok()
+        );
+        let r = call(
+            &i,
+            "POST",
+            &format!("{USERS}?auto_generate_password=true"),
+            Some(json!({"username": "rest"})),
+        );
+        assert_eq!(r.status, 201);
+        let body = r.body.unwrap_or_default();
+        assert!(!body.contains("password"), "{body}");
+        assert!(!body.contains("argon2"), "{body}");
+        let r = call(&i, "POST", USERS, Some(json!({"username": "nopass"})));
+        assert_eq!(r.json(), json!({"password": ["This field is required."]}));
+    }
+
+    #[test]
+    fn errors_carry_stable_codes() {
+        let (i, _) = institute(SEED_NOW);
+        let admin = i.operator();
+        assert_eq!(admin.get_user(7).unwrap_err().code(), ErrorCode::NotFound);
+        let e = admin
+            .create_user(NewUser::default(), CreateOptions::default())
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Validation);
+        assert_eq!(e.code().as_str(), "validation_failed");
+        assert!(e.fields().has("username") && e.fields().has("password"));
+        let e = admin.update_user(7, UserPatch::default()).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::NotFound);
+        let e = admin.user_batches(1, PageRequest::page(1)).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn check_new_user_reports_without_writing() {
+        let (i, _) = institute(SEED_NOW);
+        let admin = i.operator();
+        let input = NewUser {
+            username: Some("u".into()),
+            password: Some("ipsum1$".into()),
+            profile: ProfileInput {
+                zip: Some("0".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let errors = admin
+            .check_new_user(&input, CreateOptions::default())
+            .expect("checked");
+        assert!(errors.has("zip"));
+        assert_eq!(
+            admin
+                .list_users(&roster::UserQuery::default())
+                .expect("list")
+                .count,
+            0
+        );
+    }
+}
+
+mod store {
+    use super::*;
+
+    #[test]
+    fn a_file_store_keeps_everything_across_reopening() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("institute.redb");
+        let (config, _) = roster_tests::config(SEED_NOW);
+        let uid = {
+            let i = Institute::open(&path, config.clone()).expect("create");
+            post(&i, "batches/", json!({"name": "B"}));
+            id(&post(
+                &i,
+                "users/",
+                json!({"username": "lorem", "password": "ipsum1$", "batches": ["B"], "expires": "2023-02-01"}),
+            ))
+        };
+        let i = Institute::open(&path, config).expect("reopen");
+        let v = expect(
+            &i,
+            "GET",
+            &format!("{USERS}{uid}/subscriptions/"),
+            None,
+            200,
+        );
+        assert_eq!(v["results"][0]["expires"], "2023-02-01");
+        assert!(i.check_integrity().expect("check").is_empty());
+    }
+
+    #[test]
+    fn the_same_file_cannot_be_opened_twice() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("institute.redb");
+        let (config, _) = roster_tests::config(SEED_NOW);
+        let _first = Institute::open(&path, config.clone()).expect("create");
+        let err = Institute::open(&path, config).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Storage);
+        assert!(err.message().contains("already open"), "{err}");
+    }
+
+    #[test]
+    fn many_threads_read_while_one_writes() {
+        let (i, _) = institute(SEED_NOW);
+        new_user(&i, "seed");
+        std::thread::scope(|s| {
+            let writer = s.spawn(|| {
+                for k in 0..50 {
+                    new_user(&i, &format!("w{k}"));
+                }
+            });
+            for _ in 0..3 {
+                s.spawn(|| {
+                    for _ in 0..50 {
+                        let page = i
+                            .operator()
+                            .list_users(&roster::UserQuery::default())
+                            .expect("list");
+                        assert!(page.count >= 1);
+                    }
+                });
+            }
+            writer.join().expect("writer");
+        });
+        assert_eq!(expect(&i, "GET", USERS, None, 200)["count"], 51);
+        assert!(i.check_integrity().expect("check").is_empty());
+    }
+}

@@ -1,0 +1,180 @@
+//! The on-disk format: files written by earlier versions open (and migrate),
+//! files of a newer version or of another program are refused clearly.
+
+use roster::{ErrorCode, Institute};
+use roster_tests::{SEED_NOW, config, expect, own_fixtures};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+const V1: &str = "store-v1.redb";
+
+fn copy_of(fixture: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(fixture);
+    std::fs::copy(own_fixtures().join(fixture), &path).expect("fixture present");
+    (dir, path)
+}
+
+/// What the v1 fixture holds (see `write_v1_fixture`).
+fn fill(i: &Institute) {
+    let post = |path: &str, body: serde_json::Value| {
+        expect(
+            i,
+            "POST",
+            &format!("/api/v2.5/admin/{path}"),
+            Some(body),
+            201,
+        )
+    };
+    post("batches/", json!({"name": "Test Batch"}));
+    post("batches/", json!({"name": "UPSC Morning Batch"}));
+    post(
+        "custom-fields/",
+        json!({"name": "Graduation Year", "type": "number"}),
+    );
+    post(
+        "courses/",
+        json!({"title": "Language training", "is_public": true}),
+    );
+    post("courses/1/batches/", json!({"batches": [1]}));
+    post(
+        "users/",
+        json!({"username": "lorem", "password": "ipsum1$", "first_name": "John", "last_name": "Appleseed",
+        "email": "test@example.com", "birth_date": "03/07/2016", "state": "IN-TN", "phone": "9787231006",
+        "batches": ["Test Batch", "UPSC Morning Batch"], "expires": "2023-01-13", "custom_fields": {"Graduation Year": 2020}}),
+    );
+    post(
+        "users/",
+        json!({"username": "goodboy", "password": "welcome1"}),
+    );
+    post("users/2/courses/", json!({"courses": [1]}));
+}
+
+/// Regenerates the fixture. Run by hand only when adding a format version:
+/// `cargo test -p roster-tests --test integration write_v1_fixture -- --ignored`
+/// (then never again for v1: the file must stay as v1 wrote it).
+#[test]
+#[ignore = "writes tests/fixtures/store-v1.redb"]
+fn write_v1_fixture() {
+    let path = own_fixtures().join(V1);
+    let _ = std::fs::remove_file(&path);
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config).expect("create");
+    fill(&i);
+    drop(i);
+    let mut db = redb::Database::create(&path).expect("raw open");
+    while db.compact().expect("compact") {}
+}
+
+#[test]
+fn the_v1_fixture_opens_with_everything_in_it() {
+    let (_dir, path) = copy_of(V1);
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config).expect("open v1");
+    assert!(i.check_integrity().expect("check").is_empty());
+    let user = expect(
+        &i,
+        "GET",
+        "/api/v2.5/admin/users/?email=TEST@example.com",
+        None,
+        200,
+    );
+    let u = &user["results"][0];
+    assert_eq!(
+        (
+            u["username"].as_str(),
+            u["state"].as_str(),
+            u["birth_date"].as_str()
+        ),
+        (Some("lorem"), Some("Tamil Nadu"), Some("03/07/2016"))
+    );
+    assert_eq!(u["custom_fields"], json!({"Graduation Year": 2020}));
+    assert_eq!(u["batches"].as_array().map(Vec::len), Some(2));
+    let subs = expect(
+        &i,
+        "GET",
+        "/api/v2.5/admin/users/1/subscriptions/",
+        None,
+        200,
+    );
+    assert_eq!(subs["results"][0]["expires"], "2023-01-13");
+    let courses = expect(&i, "GET", "/api/v2.5/admin/users/2/courses/", None, 200);
+    assert_eq!(courses["results"][0]["slug"], "language-training");
+    // The counters carried over: new ids continue after the old ones.
+    let created = expect(
+        &i,
+        "POST",
+        "/api/v2.5/admin/users/",
+        Some(json!({"username": "new", "password": "ipsum1$"})),
+        201,
+    );
+    assert_eq!(created["id"], 3);
+}
+
+fn set_version(path: &Path, version: u64) {
+    let db = redb::Database::create(path).expect("raw open");
+    let txn = db.begin_write().expect("write");
+    {
+        let mut meta = txn
+            .open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+            .expect("meta");
+        meta.insert("schema_version", version).expect("insert");
+    }
+    txn.commit().expect("commit");
+}
+
+#[test]
+fn a_store_of_a_newer_format_is_refused_untouched() {
+    let (_dir, path) = copy_of(V1);
+    set_version(&path, Institute::schema_version() + 1);
+    let (config, _) = config(SEED_NOW);
+    let err = Institute::open(&path, config).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::SchemaTooNew);
+    assert!(err.message().contains("upgrade roster"), "{err}");
+    // Nothing was migrated or written: the version and the data are as they were.
+    let db = redb::Database::create(&path).expect("raw open");
+    let txn = redb::ReadableDatabase::begin_read(&db).expect("read");
+    let meta = txn
+        .open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+        .expect("meta");
+    let version = meta.get("schema_version").expect("get").map(|v| v.value());
+    assert_eq!(version, Some(Institute::schema_version() + 1));
+    let users = txn
+        .open_table(redb::TableDefinition::<u64, &[u8]>::new("users"))
+        .expect("users");
+    assert_eq!(redb::ReadableTableMetadata::len(&users).expect("len"), 2);
+}
+
+#[test]
+fn a_redb_file_of_another_program_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("other.redb");
+    {
+        let db = redb::Database::create(&path).expect("create");
+        let txn = db.begin_write().expect("write");
+        txn.open_table(redb::TableDefinition::<u64, u64>::new("theirs"))
+            .expect("table");
+        txn.commit().expect("commit");
+    }
+    let (config, _) = config(SEED_NOW);
+    let err = Institute::open(&path, config).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt);
+    assert!(err.message().contains("not a roster store"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("notes.txt");
+    std::fs::write(
+        &path,
+        "these are not the bytes you are looking for".repeat(200),
+    )
+    .expect("write");
+    let (config, _) = config(SEED_NOW);
+    let err = Institute::open(&path, config).unwrap_err();
+    assert!(
+        matches!(err.code(), ErrorCode::Corrupt | ErrorCode::Storage),
+        "{err:?}"
+    );
+}
