@@ -187,3 +187,15 @@ pub(crate) fn invalid_pks(field: &str, ids: &[u64]) -> Error {
     }
     Error::validation(errors)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_cross_threads() {
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<Institute>();
+        shareable::<Admin>();
+    }
+}
