@@ -120,49 +120,46 @@ impl Body {
         }
     }
 
-    /// A list of strings (batch names, choices).
-    pub(super) fn strings(&mut self, key: &str) -> Option<Vec<String>> {
-        let value = self.map.get(key)?;
-        let Value::Array(items) = value else {
-            let message = format!(
-                "Expected a list of items but got type \"{}\".",
-                type_name(value)
-            );
-            self.errors.add(key, message);
-            return None;
-        };
-        let mut out = Vec::with_capacity(items.len());
-        let mut ok = true;
-        for item in items {
-            match item {
-                Value::String(s) => out.push(s.clone()),
-                _ => {
-                    ok = false;
-                    self.errors.add(key, "Not a valid string.");
-                }
+    /// The items of list field `key`; anything else is a type error.
+    fn list(&mut self, key: &str) -> Option<Vec<Value>> {
+        match self.map.get(key)? {
+            Value::Array(items) => Some(items.clone()),
+            other => {
+                let message = format!(
+                    "Expected a list of items but got type \"{}\".",
+                    type_name(other)
+                );
+                self.errors.add(key, message);
+                None
             }
         }
-        ok.then_some(out)
+    }
+
+    /// A list of strings (batch names, choices).
+    pub(super) fn strings(&mut self, key: &str) -> Option<Vec<String>> {
+        let items = self.list(key)?;
+        let strings: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect();
+        if strings.len() == items.len() {
+            return Some(strings);
+        }
+        self.errors.add(key, "Not a valid string.");
+        None
     }
 
     /// A list of ids (primary keys). Ids that cannot exist (negative, too
     /// large) are reported as not existing, as DRF does.
     pub(super) fn ids(&mut self, key: &str) -> Option<Vec<u64>> {
-        let Some(value) = self.map.get(key) else {
+        if !self.has(key) {
             self.errors.add(key, crate::domain::rules::REQUIRED);
             return None;
-        };
-        let Value::Array(items) = value else {
-            let message = format!(
-                "Expected a list of items but got type \"{}\".",
-                type_name(value)
-            );
-            self.errors.add(key, message);
-            return None;
-        };
+        }
+        let items = self.list(key)?;
         let mut out = Vec::with_capacity(items.len());
         let mut problems = Vec::new();
-        for item in items {
+        for item in &items {
             match item {
                 Value::Number(n) => match n.as_u64() {
                     Some(id) => out.push(id),
