@@ -240,7 +240,13 @@ impl Call<'_> {
                 _ => return Err(detail(404, "Invalid page.")),
             },
         };
-        let per_page = self.param("per_page").and_then(|p| p.parse::<u32>().ok());
+        // Any positive whole number is a size (capped by the API); a number
+        // too large for u32 is certainly above the cap.
+        let per_page = self.param("per_page").and_then(|p| match p.parse::<u64>() {
+            Ok(n) => Some(u32::try_from(n).unwrap_or(u32::MAX)),
+            Err(_) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => Some(u32::MAX),
+            Err(_) => None,
+        });
         Ok(PageRequest { page, per_page })
     }
 
