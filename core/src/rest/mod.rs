@@ -24,6 +24,10 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body bytes, if any.
     pub body: Option<Vec<u8>>,
+    /// The scheme and host the client addressed (`http://127.0.0.1:8000`),
+    /// for the `url` fields; `None` uses the configured base URL. An HTTP
+    /// server sets it from the `Host` header.
+    pub base_url: Option<String>,
 }
 
 impl Request {
@@ -39,6 +43,7 @@ impl Request {
             query: query.to_string(),
             headers: Vec::new(),
             body: None,
+            base_url: None,
         }
     }
 

@@ -206,7 +206,11 @@ pub(super) fn dispatch(admin: &Admin, request: &Request) -> Response {
         request,
         query: &query,
         urls: Urls {
-            base: &admin.institute().config().base_url,
+            base: request
+                .base_url
+                .as_deref()
+                .map(|b| b.trim_end_matches('/'))
+                .unwrap_or(&admin.institute().config().base_url),
             prefix: format!("/api/{version}/admin"),
             path: &path,
             query: &query,

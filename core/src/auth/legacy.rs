@@ -1,0 +1,1 @@
+//! Django password hashes (SPEC A4), being written.
