@@ -18,6 +18,38 @@ pub const ARGON2_DEFAULT_T: u32 = 2;
 /// argon2id parallelism (OWASP, as above).
 pub const ARGON2_DEFAULT_P: u32 = 1;
 
+/// Failed sign-ins in a row that lock an account (Keycloak's and Moodle's
+/// default lock-out threshold is of this order; OWASP Authentication Cheat
+/// Sheet: lock after a small number of failures, for a limited time).
+pub const LOCKOUT_FAILURES: u32 = 5;
+/// How long a locked account stays locked, in minutes (Keycloak's default
+/// wait increment is 1 minute, Moodle's lock-out window 30; OWASP suggests
+/// minutes, not a permanent lock that invites denial of service).
+pub const LOCKOUT_MINUTES: i64 = 15;
+/// Session lifetime in hours (SPEC 2).
+pub const SESSION_HOURS: i64 = 24;
+/// Bytes of randomness in a session token: 256 bits (SPEC A1; OWASP Session
+/// Management Cheat Sheet asks for at least 64 bits of entropy).
+pub const TOKEN_BYTES: usize = 32;
+
+/// When repeated failed sign-ins lock an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Failures in a row that lock the account (0: never lock).
+    pub max_failures: u32,
+    /// How long the lock lasts.
+    pub duration: chrono::Duration,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        LockoutPolicy {
+            max_failures: LOCKOUT_FAILURES,
+            duration: chrono::Duration::minutes(LOCKOUT_MINUTES),
+        }
+    }
+}
+
 /// The institute's default time zone: India Standard Time, UTC+05:30.
 pub const INDIA_OFFSET_SECONDS: i32 = 5 * 3600 + 30 * 60;
 
@@ -95,6 +127,10 @@ pub struct Config {
     pub password_policy: PasswordPolicy,
     /// argon2id parameters for new hashes.
     pub argon2: Argon2Params,
+    /// Lock-out after failed sign-ins.
+    pub lockout: LockoutPolicy,
+    /// How long a session token is valid.
+    pub session_lifetime: chrono::Duration,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
 }
@@ -108,6 +144,8 @@ impl Default for Config {
             max_page_size: MAX_PAGE_SIZE,
             password_policy: PasswordPolicy::default(),
             argon2: Argon2Params::default(),
+            lockout: LockoutPolicy::default(),
+            session_lifetime: chrono::Duration::hours(SESSION_HOURS),
             clock: Arc::new(SystemClock),
         }
     }

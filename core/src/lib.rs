@@ -11,14 +11,18 @@ pub mod rest;
 pub mod store;
 
 pub use api::{Admin, Caller, Created, Institute, UserQuery};
+pub use api::{Login, PermissionView};
+pub use auth::permissions::{Action, Model, Permission};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{Argon2Params, Config, PasswordPolicy};
+pub use config::{Argon2Params, Config, LockoutPolicy, PasswordPolicy};
 pub use domain::course::{CourseInput, CourseView};
 pub use domain::custom_field::{
     CustomFieldInput, CustomFieldView, CustomInput, CustomValue, FieldKind,
 };
+pub use domain::group::{GroupInput, GroupView};
+pub use domain::outbox::{Channel, OutboxMessage};
 pub use domain::user::{
-    BatchRef, CreateOptions, Gender, NewUser, ProfileInput, UserPatch, UserView,
+    AccessInput, BatchRef, CreateOptions, Gender, NewUser, ProfileInput, UserPatch, UserView,
 };
 pub use domain::{BatchInput, BatchView, Page, PageRequest, SubscriptionView};
 pub use error::{Error, ErrorCode, FieldErrors, FieldMessages, Result};

@@ -36,13 +36,46 @@ pub fn institute(now: &str) -> (Institute, Arc<FixedClock>) {
     )
 }
 
-/// One REST request with an optional JSON body.
+/// One REST request with an optional JSON body, as the local operator (the
+/// way `roster api` sends it without `--token`).
 pub fn call(institute: &Institute, method: &str, path: &str, body: Option<Value>) -> Response {
+    roster::rest::handle_as(&institute.operator(), json_request(method, path, body))
+}
+
+/// One REST request with a JSON body and `Authorization: JWT <token>`,
+/// authenticated as a server would.
+pub fn call_as(
+    institute: &Institute,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Response {
+    let request =
+        json_request(method, path, body).with_header("Authorization", &format!("JWT {token}"));
+    roster::rest::handle(institute, request)
+}
+
+fn json_request(method: &str, path: &str, body: Option<Value>) -> Request {
     let mut request = Request::new(method, path).with_header("Content-Type", "application/json");
     if let Some(body) = body {
         request = request.with_body(body.to_string());
     }
-    roster::rest::handle(institute, request)
+    request
+}
+
+/// The password of [`superuser`]'s account.
+pub const ADMIN_PASSWORD: &str = "admin-pass-1";
+
+/// Creates (or resets) the superuser `admin` and signs in; returns the token.
+pub fn superuser(institute: &Institute) -> String {
+    institute
+        .create_superuser("admin", ADMIN_PASSWORD)
+        .expect("superuser");
+    institute
+        .login("admin", ADMIN_PASSWORD)
+        .expect("sign-in")
+        .token
 }
 
 /// One REST request that must answer `status`; returns the parsed body.

@@ -1,6 +1,7 @@
 //! Batches themselves (T11).
 
 use super::Admin;
+use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::rules::{self, BLANK, NAME_MAX, REQUIRED, fold};
 use crate::domain::{Batch, BatchInput, BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
@@ -11,6 +12,7 @@ use redb::{ReadableTable, WriteTransaction};
 impl Admin {
     /// Creates a batch; the name is required and unique ignoring case.
     pub fn create_batch(&self, input: BatchInput) -> Result<BatchView> {
+        self.allow(Permission::new(Action::Add, Model::Batch))?;
         let now = self.now_micros();
         self.store().write(|txn| {
             let name = self.batch_name(txn, None, input.name.as_deref(), true)?;
@@ -30,6 +32,7 @@ impl Admin {
     /// Ordinary batches by id, filtered by a case-insensitive substring of
     /// the name.
     pub fn list_batches(&self, search: Option<&str>, page: PageRequest) -> Result<Page<BatchView>> {
+        self.allow(Permission::new(Action::View, Model::Batch))?;
         let txn = self.store().read()?;
         let needle = search.map(|s| fold(s.trim())).unwrap_or_default();
         let mut all = Vec::new();
@@ -44,6 +47,7 @@ impl Admin {
 
     /// Batch `id` (hidden course batches too: subscriptions link to them).
     pub fn get_batch(&self, id: u64) -> Result<BatchView> {
+        self.allow(Permission::new(Action::View, Model::Batch))?;
         let txn = self.store().read()?;
         read::batch(&txn, id)?
             .map(|b| BatchView::from(&b))
@@ -52,6 +56,7 @@ impl Admin {
 
     /// Renames batch `id`. A course's hidden batch changes only with its course.
     pub fn update_batch(&self, id: u64, input: BatchInput) -> Result<BatchView> {
+        self.allow(Permission::new(Action::Change, Model::Batch))?;
         let now = self.now_micros();
         self.store().write(|txn| {
             let old = read::batch(txn, id)?.ok_or_else(Error::not_found)?;
@@ -70,6 +75,7 @@ impl Admin {
 
     /// Deletes batch `id` and its memberships.
     pub fn delete_batch(&self, id: u64) -> Result<()> {
+        self.allow(Permission::new(Action::Delete, Model::Batch))?;
         self.store().write(|txn| {
             let batch = read::batch(txn, id)?.ok_or_else(Error::not_found)?;
             refuse_local(&batch)?;

@@ -1,6 +1,7 @@
 //! Courses themselves and their batches (T11).
 
 use super::Admin;
+use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::course::{self, Course, CourseInput, CourseView};
 use crate::domain::{Batch, BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
@@ -13,6 +14,7 @@ impl Admin {
     /// title when not given (with `-2`, `-3`... when taken); a given slug
     /// must be free.
     pub fn create_course(&self, input: CourseInput) -> Result<CourseView> {
+        self.allow(Permission::new(Action::Add, Model::Course))?;
         let now = self.now_micros();
         self.store().write(|txn| {
             let id = write::next_id(txn, Kind::Course)?;
@@ -56,6 +58,7 @@ impl Admin {
     /// Courses by id, filtered by a case-insensitive substring of the title
     /// or slug.
     pub fn list_courses(&self, q: Option<&str>, page: PageRequest) -> Result<Page<CourseView>> {
+        self.allow(Permission::new(Action::View, Model::Course))?;
         let txn = self.store().read()?;
         let needle = q.map(|s| s.trim().to_lowercase()).unwrap_or_default();
         let mut all = Vec::new();
@@ -70,6 +73,7 @@ impl Admin {
 
     /// Course `id`.
     pub fn get_course(&self, id: u64) -> Result<CourseView> {
+        self.allow(Permission::new(Action::View, Model::Course))?;
         let txn = self.store().read()?;
         read::course(&txn, id)?
             .map(|c| CourseView::from(&c))
@@ -78,6 +82,7 @@ impl Admin {
 
     /// Changes course `id`; its hidden batch takes a new title along.
     pub fn update_course(&self, id: u64, input: CourseInput) -> Result<CourseView> {
+        self.allow(Permission::new(Action::Change, Model::Course))?;
         let now = self.now_micros();
         self.store().write(|txn| {
             let old = read::course(txn, id)?.ok_or_else(Error::not_found)?;
@@ -106,6 +111,7 @@ impl Admin {
 
     /// Deletes course `id`, its direct grants and its batch links.
     pub fn delete_course(&self, id: u64) -> Result<()> {
+        self.allow(Permission::new(Action::Delete, Model::Course))?;
         self.store().write(|txn| {
             let course = read::course(txn, id)?.ok_or_else(Error::not_found)?;
             write::delete_course(txn, &course)
@@ -114,6 +120,7 @@ impl Admin {
 
     /// The ordinary batches that give course `id`, by id.
     pub fn course_batches(&self, id: u64, page: PageRequest) -> Result<Page<BatchView>> {
+        self.allow(Permission::new(Action::View, Model::Course))?;
         let txn = self.store().read()?;
         read::course(&txn, id)?.ok_or_else(Error::not_found)?;
         let all = linked_batches(&txn, id)?;
@@ -123,12 +130,14 @@ impl Admin {
     /// Links ordinary batches to course `id`; returns the first page of its
     /// batches.
     pub fn add_course_batches(&self, id: u64, batches: &[u64]) -> Result<Page<BatchView>> {
+        self.allow(Permission::new(Action::Change, Model::Course))?;
         self.link(id, batches, true)?;
         self.course_batches(id, PageRequest::default())
     }
 
     /// Unlinks batches from course `id`.
     pub fn remove_course_batches(&self, id: u64, batches: &[u64]) -> Result<()> {
+        self.allow(Permission::new(Action::Change, Model::Course))?;
         self.link(id, batches, false)
     }
 

@@ -1,6 +1,7 @@
 //! Custom field definitions (T12).
 
 use super::Admin;
+use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::custom_field::{
     self, CustomField, CustomFieldInput, CustomFieldView, FieldKind,
 };
@@ -13,6 +14,7 @@ use redb::WriteTransaction;
 impl Admin {
     /// Defines a custom field.
     pub fn create_custom_field(&self, input: CustomFieldInput) -> Result<CustomFieldView> {
+        self.allow(Permission::new(Action::Add, Model::CustomField))?;
         let now = self.now_micros();
         self.store().write(|txn| {
             let mut field = CustomField {
@@ -35,6 +37,7 @@ impl Admin {
 
     /// Every definition, by id.
     pub fn list_custom_fields(&self, page: PageRequest) -> Result<Page<CustomFieldView>> {
+        self.allow(Permission::new(Action::View, Model::CustomField))?;
         let txn = self.store().read()?;
         let all = read::custom_fields(&txn)?
             .iter()
@@ -45,6 +48,7 @@ impl Admin {
 
     /// Definition `id`.
     pub fn get_custom_field(&self, id: u64) -> Result<CustomFieldView> {
+        self.allow(Permission::new(Action::View, Model::CustomField))?;
         let txn = self.store().read()?;
         read::custom_field(&txn, id)?
             .map(|f| CustomFieldView::from(&f))
@@ -54,6 +58,7 @@ impl Admin {
     /// Changes definition `id`. Changing its type or choices leaves stored
     /// values as they are; they are checked again when next written.
     pub fn update_custom_field(&self, id: u64, input: CustomFieldInput) -> Result<CustomFieldView> {
+        self.allow(Permission::new(Action::Change, Model::CustomField))?;
         let now = self.now_micros();
         self.store().write(|txn| {
             let old = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
@@ -69,6 +74,7 @@ impl Admin {
 
     /// Deletes definition `id` and every user's value of it.
     pub fn delete_custom_field(&self, id: u64) -> Result<()> {
+        self.allow(Permission::new(Action::Delete, Model::CustomField))?;
         self.store().write(|txn| {
             let field = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
             write::delete_custom_field(txn, &field)

@@ -2,12 +2,18 @@
 //! [`Admin`] handles bound to a caller, and every operation runs on one of
 //! those, in one redb transaction.
 
+mod auth;
 mod batches;
 mod courses;
 mod custom_fields;
+mod groups;
+mod me;
+mod outbox;
 mod subscriptions;
 pub mod users;
 
+pub use auth::{INVALID_TOKEN, LOGIN_FAILED, Login, NO_CREDENTIALS, NO_PERMISSION};
+pub use groups::PermissionView;
 pub use users::{Created, UserQuery};
 
 use crate::config::Config;
@@ -29,6 +35,8 @@ pub struct Institute {
 struct Inner {
     store: Store,
     config: Config,
+    /// A hash to verify against for unknown users, made on first need.
+    decoy: std::sync::OnceLock<String>,
 }
 
 impl Institute {
@@ -45,7 +53,11 @@ impl Institute {
 
     fn with_store(store: Store, config: Config) -> Institute {
         Institute {
-            inner: Arc::new(Inner { store, config }),
+            inner: Arc::new(Inner {
+                store,
+                config,
+                decoy: std::sync::OnceLock::new(),
+            }),
         }
     }
 
@@ -60,6 +72,7 @@ impl Institute {
         Admin {
             institute: self.clone(),
             caller: Caller::Operator,
+            session: None,
         }
     }
 
@@ -82,10 +95,12 @@ impl Institute {
 }
 
 /// Who is calling.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caller {
     /// Trusted host code (the CLI without `--token`, an app's own logic).
     Operator,
+    /// A signed-in user, by id ([`Institute::session`]).
+    User(u64),
 }
 
 /// The administration API as seen by one caller. Every operation of roster is
@@ -94,6 +109,8 @@ pub enum Caller {
 pub struct Admin {
     institute: Institute,
     caller: Caller,
+    /// The hash of the caller's session token, for a signed-in caller.
+    session: Option<[u8; 32]>,
 }
 
 impl Admin {

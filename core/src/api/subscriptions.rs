@@ -2,6 +2,7 @@
 //! memberships, and a membership is a subscription that may expire.
 
 use super::{Admin, invalid_pks};
+use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::course::CourseView;
 use crate::domain::rules::{self, fold};
 use crate::domain::user::BatchRef;
@@ -27,6 +28,7 @@ pub(super) enum Grant {
 impl Admin {
     /// The user's ordinary batches, newest first (T7).
     pub fn user_batches(&self, user: u64, page: PageRequest) -> Result<Page<BatchRef>> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
         let txn = self.store().read()?;
         self.require_user(&txn, user)?;
         let refs = batch_refs(self.active_batches(&txn, user)?);
@@ -36,6 +38,7 @@ impl Admin {
     /// Adds the user to batches by id (T7); returns all the user's batches.
     /// An unknown id changes nothing.
     pub fn add_user_batches(&self, user: u64, batches: &[u64]) -> Result<Vec<BatchRef>> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
         self.store().write(|txn| {
             self.require_user(txn, user)?;
             self.ordinary_batches(txn, "batches", batches)?;
@@ -48,6 +51,7 @@ impl Admin {
 
     /// Removes the user from batches by id (T7). An unknown id changes nothing.
     pub fn remove_user_batches(&self, user: u64, batches: &[u64]) -> Result<()> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
         self.store().write(|txn| {
             self.require_user(txn, user)?;
             self.ordinary_batches(txn, "batches", batches)?;
@@ -62,6 +66,7 @@ impl Admin {
 
     /// The user's courses: those of all their active batches, by id (T8).
     pub fn user_courses(&self, user: u64, page: PageRequest) -> Result<Page<CourseView>> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
         let txn = self.store().read()?;
         self.require_user(&txn, user)?;
         let courses = self.courses_of(&txn, user)?;
@@ -71,6 +76,7 @@ impl Admin {
     /// Grants courses directly (T8): memberships of their hidden batches.
     /// Returns the first page of the user's courses.
     pub fn add_user_courses(&self, user: u64, courses: &[u64]) -> Result<Page<CourseView>> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
         let all = self.store().write(|txn| {
             self.require_user(txn, user)?;
             for course in self.courses_by_id(txn, courses)? {
@@ -84,6 +90,7 @@ impl Admin {
     /// Ends direct grants of courses (T8). A course the user reaches through
     /// an ordinary batch stays visible through it.
     pub fn remove_user_courses(&self, user: u64, courses: &[u64]) -> Result<()> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
         self.store().write(|txn| {
             self.require_user(txn, user)?;
             for course in self.courses_by_id(txn, courses)? {
@@ -102,6 +109,7 @@ impl Admin {
         user: u64,
         page: PageRequest,
     ) -> Result<Page<SubscriptionView>> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
         let txn = self.store().read()?;
         self.require_user(&txn, user)?;
         let today = self.today();
@@ -124,6 +132,7 @@ impl Admin {
         batches: &[u64],
         expires: Option<&str>,
     ) -> Result<Vec<SubscriptionView>> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
         let today = self.today();
         let expires = match expires {
             None => None,
@@ -151,6 +160,7 @@ impl Admin {
 
     /// Deletes every subscription that has expired (T10); returns how many.
     pub fn purge_expired(&self) -> Result<u64> {
+        self.allow(Permission::new(Action::Delete, Model::Subscription))?;
         let today = self.today();
         self.store().write(|txn| write::purge_expired(txn, today))
     }

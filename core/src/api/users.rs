@@ -2,10 +2,12 @@
 
 use super::Admin;
 use crate::auth::password;
+use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::custom_field::CustomField;
+use crate::domain::outbox::{Message, credentials};
 use crate::domain::rules::{self, REQUIRED, fold};
 use crate::domain::user::{
-    self, Context, CreateOptions, NewUser, Profile, User, UserPatch, UserView,
+    self, AccessInput, Context, CreateOptions, NewUser, Profile, User, UserPatch, UserView,
 };
 use crate::domain::{BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
@@ -52,6 +54,7 @@ impl Admin {
     /// (names) the user joins them, optionally until `expires`. Nothing is
     /// written when anything is wrong.
     pub fn create_user(&self, input: NewUser, options: CreateOptions) -> Result<Created> {
+        self.allow(Permission::new(Action::Add, Model::User))?;
         let policy = &self.config().password_policy;
         let generated = match options.auto_generate_password {
             true => Some(password::generate(policy)?),
@@ -76,7 +79,7 @@ impl Admin {
         };
         let (today, now) = (self.today(), self.now_micros());
         let user = self.store().write(|txn| {
-            let checked = self.check_new(txn, &input, today, &mut errors)?;
+            let checked = self.check_new(txn, &input, options, today, &mut errors)?;
             std::mem::take(&mut errors).into_result()?;
             let Checked {
                 username,
@@ -85,17 +88,21 @@ impl Admin {
                 batches,
                 expires,
             } = checked;
-            let user = User {
-                id: write::next_id(txn, Kind::User)?,
+            let mut user = User {
                 uuid: crate::random::uuid()?,
-                username: username.unwrap_or_default(),
                 password_hash: hash.unwrap_or_default(),
                 profile,
                 is_active: input.is_active.unwrap_or(true),
                 is_blocked: input.is_blocked.unwrap_or(false),
                 created: now,
                 modified: now,
+                password_changed: now,
+                ..User::blank(
+                    write::next_id(txn, Kind::User)?,
+                    &username.unwrap_or_default(),
+                )
             };
+            self.apply_access(txn, &mut user, &input.access)?;
             write::put_user(txn, None, &user)?;
             for batch in batches {
                 self.grant(
@@ -104,6 +111,13 @@ impl Admin {
                     batch,
                     super::subscriptions::Grant::Until(expires),
                 )?;
+            }
+            let notify = generated.as_deref().or(input
+                .password
+                .as_deref()
+                .filter(|_| options.notify_credential));
+            if let Some(password) = notify {
+                self.queue_credentials(txn, &user, password)?;
             }
             Ok(UserView::new(&user, &fields))
         })?;
@@ -116,6 +130,7 @@ impl Admin {
     /// Every problem a [`create_user`](Admin::create_user) of `input` would
     /// report, without writing anything (for forms that check as they go).
     pub fn check_new_user(&self, input: &NewUser, options: CreateOptions) -> Result<FieldErrors> {
+        self.allow(Permission::new(Action::Add, Model::User))?;
         let mut errors = FieldErrors::new();
         if !options.auto_generate_password {
             match input.password.as_deref() {
@@ -127,13 +142,14 @@ impl Admin {
             }
         }
         let txn = self.store().read()?;
-        self.check_new(&txn, input, self.today(), &mut errors)?;
+        self.check_new(&txn, input, options, self.today(), &mut errors)?;
         Ok(errors)
     }
 
     /// Every problem an [`update_user`](Admin::update_user) of `patch` would
     /// report, without writing anything.
     pub fn check_user_patch(&self, id: u64, patch: &UserPatch) -> Result<FieldErrors> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
         let txn = self.store().read()?;
         let old = read::user(&txn, id)?.ok_or_else(Error::not_found)?;
         let mut errors = FieldErrors::new();
@@ -150,9 +166,14 @@ impl Admin {
         &self,
         s: &impl Source,
         input: &NewUser,
+        options: CreateOptions,
         today: NaiveDate,
         errors: &mut FieldErrors,
     ) -> Result<Checked> {
+        let last_name = input.profile.last_name.as_deref().unwrap_or("");
+        if options.last_name_required && last_name.trim().is_empty() {
+            errors.add("last_name", REQUIRED);
+        }
         let fields = read::custom_fields(s)?;
         let username = user::check_username(input.username.as_deref(), true, errors);
         let mut profile = Profile::default();
@@ -219,6 +240,7 @@ impl Admin {
 
     /// Lists users by id (T3), filtered by `q` and `email`.
     pub fn list_users(&self, query: &UserQuery) -> Result<Page<UserView>> {
+        self.allow(Permission::new(Action::View, Model::User))?;
         let txn = self.store().read()?;
         let fields = read::custom_fields(&txn)?;
         let q = query.q.as_deref().map(fold).filter(|q| !q.is_empty());
@@ -265,6 +287,7 @@ impl Admin {
 
     /// User `id` (T4).
     pub fn get_user(&self, id: u64) -> Result<UserView> {
+        self.allow(Permission::new(Action::View, Model::User))?;
         let txn = self.store().read()?;
         let user = read::user(&txn, id)?.ok_or_else(Error::not_found)?;
         Ok(UserView::new(&user, &read::custom_fields(&txn)?))
@@ -272,6 +295,7 @@ impl Admin {
 
     /// Changes user `id` (T5): present fields change, absent ones stay.
     pub fn update_user(&self, id: u64, patch: UserPatch) -> Result<UserView> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
         // Hash a new password before taking the write lock. The policy's
         // username rule needs the username, read from a snapshot here and
         // checked again below.
@@ -300,13 +324,22 @@ impl Admin {
                 );
             }
             std::mem::take(&mut errors).into_result()?;
+            self.apply_access(txn, &mut user, &patch.access)?;
             if let Some(hash) = hash {
                 user.password_hash = hash;
+                user.password_changed = now;
             }
             if user != old {
                 user.modified = now;
             }
             write::put_user(txn, Some(&old), &user)?;
+            // A new password, a deactivation or a block ends the sessions.
+            if patch.password.is_some()
+                || (old.is_active && !user.is_active)
+                || (!old.is_blocked && user.is_blocked)
+            {
+                write::end_sessions(txn, id, None)?;
+            }
             Ok(UserView::new(&user, &fields))
         })
     }
@@ -314,10 +347,85 @@ impl Admin {
     /// Deletes user `id` and everything related to it (T6). Irreversible; the
     /// id is never given again, the username and email become free.
     pub fn delete_user(&self, id: u64) -> Result<()> {
+        self.allow(Permission::new(Action::Delete, Model::User))?;
         self.store().write(|txn| {
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             write::delete_user(txn, &user)
         })
+    }
+
+    /// Applies the access fields (seed 003). Only a superuser (or the
+    /// operator) may make or unmake superusers: anyone else with
+    /// `change_user` could otherwise raise themselves to every permission.
+    fn apply_access(
+        &self,
+        txn: &redb::WriteTransaction,
+        user: &mut User,
+        access: &AccessInput,
+    ) -> Result<()> {
+        let mut errors = FieldErrors::new();
+        if let Some(value) = access.is_superuser {
+            if value != user.is_superuser && !self.caller_is_superuser(txn)? {
+                return Err(super::auth::forbidden());
+            }
+            user.is_superuser = value;
+        }
+        if let Some(value) = access.is_staff {
+            user.is_staff = value;
+        }
+        if let Some(ids) = &access.groups {
+            let mut groups = Vec::with_capacity(ids.len());
+            for &g in ids {
+                match read::group(txn, g)? {
+                    Some(_) => groups.push(g),
+                    None => errors.add(
+                        "groups",
+                        format!("Invalid pk \"{g}\" - object does not exist."),
+                    ),
+                }
+            }
+            groups.sort_unstable();
+            groups.dedup();
+            user.groups = groups;
+        }
+        if let Some(ids) = &access.user_permissions {
+            user.permissions =
+                crate::domain::group::permission_ids("user_permissions", ids, &mut errors);
+        }
+        errors.into_result()
+    }
+
+    /// Whether the caller is the operator or an active superuser.
+    pub(super) fn caller_is_superuser(&self, s: &impl Source) -> Result<bool> {
+        match self.caller {
+            super::Caller::Operator => Ok(true),
+            super::Caller::User(_) => Ok(self.live_user(s)?.is_superuser),
+        }
+    }
+
+    /// Queues the credentials messages of `user` (T2, X3).
+    fn queue_credentials(
+        &self,
+        txn: &redb::WriteTransaction,
+        user: &User,
+        password: &str,
+    ) -> Result<()> {
+        let p = &user.profile;
+        for (channel, to, subject, body) in
+            credentials(&user.username, password, &p.email, &p.phone)
+        {
+            let message = Message {
+                id: write::next_id(txn, Kind::Message)?,
+                user: user.id,
+                channel,
+                to,
+                subject,
+                body,
+                created: self.now_micros(),
+            };
+            write::put_message(txn, &message)?;
+        }
+        Ok(())
     }
 
     /// The user's ordinary batches that have not expired, newest batch first.
@@ -339,7 +447,7 @@ impl Admin {
 
 /// Adds an error for each of `username`, the email and the phone that another
 /// user (not `me`) already has.
-fn check_unique(
+pub(super) fn check_unique(
     s: &impl Source,
     me: Option<u64>,
     username: Option<&str>,

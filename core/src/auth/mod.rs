@@ -1,4 +1,5 @@
 //! Passwords and (from Step 2) sessions, lock-out and permissions.
 
-pub mod password;
 pub(crate) mod legacy;
+pub mod password;
+pub mod permissions;

@@ -4,6 +4,8 @@
 
 pub mod course;
 pub mod custom_field;
+pub mod group;
+pub mod outbox;
 pub mod rules;
 pub mod states;
 pub mod user;

@@ -102,9 +102,48 @@ pub struct User {
     pub created: Micros,
     /// Last change.
     pub modified: Micros,
+    /// Holds every permission (while active).
+    pub is_superuser: bool,
+    /// May use the admin API (with the permissions it holds).
+    pub is_staff: bool,
+    /// Group ids, ascending.
+    pub groups: Vec<u64>,
+    /// Own permission ids, ascending.
+    pub permissions: Vec<u32>,
+    /// Last successful sign-in.
+    pub last_login: Option<Micros>,
+    /// When the password last changed: sessions from before are refused.
+    pub password_changed: Micros,
+    /// Failed sign-ins in a row.
+    pub failed_logins: u32,
+    /// Sign-in is refused until then.
+    pub locked_until: Option<Micros>,
 }
 
 impl User {
+    /// An active user with no password, profile, flags or history.
+    pub fn blank(id: u64, username: &str) -> User {
+        User {
+            id,
+            uuid: 0,
+            username: username.to_string(),
+            password_hash: String::new(),
+            profile: Profile::default(),
+            is_active: true,
+            is_blocked: false,
+            created: 0,
+            modified: 0,
+            is_superuser: false,
+            is_staff: false,
+            groups: Vec::new(),
+            permissions: Vec::new(),
+            last_login: None,
+            password_changed: 0,
+            failed_logins: 0,
+            locked_until: None,
+        }
+    }
+
     /// The given display name, else "first last" trimmed, else the username.
     pub fn display_name(&self) -> String {
         let p = &self.profile;
@@ -169,6 +208,8 @@ pub struct NewUser {
     pub is_active: Option<bool>,
     /// Default false.
     pub is_blocked: Option<bool>,
+    /// Staff, superuser, groups and own permissions.
+    pub access: AccessInput,
     /// Names of batches to join, matched ignoring case.
     pub batches: Vec<String>,
     /// Expiry of those memberships, `yyyy-mm-dd`.
@@ -188,6 +229,22 @@ pub struct UserPatch {
     pub is_active: Option<bool>,
     /// Block or unblock.
     pub is_blocked: Option<bool>,
+    /// Staff, superuser, groups and own permissions.
+    pub access: AccessInput,
+}
+
+/// The access fields of seed 003: absent ones stay as they are (false and
+/// empty on create).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessInput {
+    /// Superuser flag.
+    pub is_superuser: Option<bool>,
+    /// Staff flag.
+    pub is_staff: Option<bool>,
+    /// Group ids (replacing the old list).
+    pub groups: Option<Vec<u64>>,
+    /// Own permission ids (replacing the old list).
+    pub user_permissions: Option<Vec<u64>>,
 }
 
 /// Options of a create (T2).
@@ -195,8 +252,10 @@ pub struct UserPatch {
 pub struct CreateOptions {
     /// Generate a password meeting the policy (the caller sends none).
     pub auto_generate_password: bool,
-    /// Send the credentials to the user (queued in the outbox from Step 2 on).
+    /// Queue the credentials (the supplied password) in the outbox.
     pub notify_credential: bool,
+    /// Require `last_name` (seed 003's create marks it required).
+    pub last_name_required: bool,
 }
 
 /// A batch as listed among a user's batches.
@@ -249,10 +308,20 @@ pub struct UserView {
     pub is_active: bool,
     /// Whether the user is blocked.
     pub is_blocked: bool,
-    /// Creation instant.
+    /// Creation instant (`date_joined` in seed 003).
     pub created: DateTime<Utc>,
     /// Last change.
     pub modified: DateTime<Utc>,
+    /// Whether the user holds every permission.
+    pub is_superuser: bool,
+    /// Whether the user may use the admin API.
+    pub is_staff: bool,
+    /// Group ids.
+    pub groups: Vec<u64>,
+    /// Own permission ids.
+    pub user_permissions: Vec<u32>,
+    /// Last successful sign-in.
+    pub last_login: Option<DateTime<Utc>>,
     /// The user's ordinary batches, newest first, when asked for.
     pub batches: Option<Vec<BatchView>>,
 }
@@ -292,6 +361,11 @@ impl UserView {
             is_blocked: user.is_blocked,
             created: instant(user.created),
             modified: instant(user.modified),
+            is_superuser: user.is_superuser,
+            is_staff: user.is_staff,
+            groups: user.groups.clone(),
+            user_permissions: user.permissions.clone(),
+            last_login: user.last_login.map(instant),
             batches: None,
         }
     }
@@ -601,15 +675,8 @@ mod tests {
         );
         assert!(errors.is_empty(), "{errors:?}");
         let user = User {
-            id: 1,
-            uuid: 0,
-            username: "u".into(),
-            password_hash: String::new(),
             profile,
-            is_active: true,
-            is_blocked: false,
-            created: 0,
-            modified: 0,
+            ..User::blank(1, "u")
         };
         let view = UserView::new(&user, &fields);
         assert_eq!(
@@ -650,17 +717,7 @@ mod tests {
 
     #[test]
     fn display_name_falls_back_to_full_name_then_username() {
-        let mut user = User {
-            id: 1,
-            uuid: 0,
-            username: "goodboy".into(),
-            password_hash: String::new(),
-            profile: Profile::default(),
-            is_active: true,
-            is_blocked: false,
-            created: 0,
-            modified: 0,
-        };
+        let mut user = User::blank(1, "goodboy");
         assert_eq!(user.display_name(), "goodboy");
         user.profile.first_name = "John".into();
         assert_eq!(user.display_name(), "John");

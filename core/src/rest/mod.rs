@@ -97,17 +97,17 @@ impl Response {
     }
 }
 
-/// Serves `request` against `institute`.
-///
-/// Step 1 has no sign-in yet, so every request runs with the rights of the
-/// local operator, as [`handle_as`] with [`Institute::operator`] does. Step 2
-/// makes this authenticate the `Authorization` header; hosts that want the
-/// operator's rights on purpose (the `roster api` command) call [`handle_as`].
+/// Serves `request` against `institute`, authenticating the caller: every
+/// path but sign-in (`POST /api/v2.5/auth-token/`) needs
+/// `Authorization: JWT <token>` (or `Bearer <token>`) of a live session, and
+/// every operation checks the caller's permissions (SPEC 7, D4).
 pub fn handle(institute: &Institute, request: Request) -> Response {
-    handle_as(&institute.operator(), request)
+    router::dispatch(router::Entry::Authenticate(institute), &request)
 }
 
-/// Serves `request` as the caller bound to `admin`.
+/// Serves `request` as the caller bound to `admin`, ignoring any
+/// `Authorization` header: with [`Institute::operator`] this is the trusted
+/// host's full access (the `roster api` command without `--token`).
 pub fn handle_as(admin: &Admin, request: Request) -> Response {
-    router::dispatch(admin, &request)
+    router::dispatch(router::Entry::As(admin), &request)
 }

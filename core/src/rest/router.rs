@@ -4,13 +4,15 @@
 use super::json::{Body, BodyError, MAX_BODY};
 use super::views::{self, Urls};
 use super::{Request, Response};
-use crate::Admin;
 use crate::api::users::UserQuery;
+use crate::api::{LOGIN_FAILED, NO_CREDENTIALS};
 use crate::domain::course::CourseInput;
 use crate::domain::custom_field::CustomFieldInput;
-use crate::domain::user::{CreateOptions, NewUser, ProfileInput, UserPatch};
+use crate::domain::group::GroupInput;
+use crate::domain::user::{AccessInput, CreateOptions, NewUser, ProfileInput, UserPatch};
 use crate::domain::{BatchInput, PageRequest};
 use crate::error::{Error, ErrorCode, FieldErrors};
+use crate::{Admin, Institute};
 use serde_json::{Value, json};
 
 /// The API versions served, with the same behaviour.
@@ -36,13 +38,16 @@ enum Route {
 }
 
 impl Route {
+    /// A path segment that is an id: ASCII digits that fit in u64.
+    fn id(s: &str) -> Option<u64> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    }
+
     fn parse(segments: &[&str]) -> Option<Route> {
-        let id = |s: &str| -> Option<u64> {
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            s.parse().ok()
-        };
+        let id = Route::id;
         Some(match segments {
             ["users"] => Route::Users,
             ["users", i] => Route::User(id(i)?),
@@ -181,28 +186,141 @@ fn no_content() -> Response {
     }
 }
 
+/// Who serves a request: an institute that authenticates the caller from
+/// the `Authorization` header, or a handle already bound to a caller.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Entry<'a> {
+    /// Authenticate every request ([`super::handle`]).
+    Authenticate(&'a Institute),
+    /// Run as this caller ([`super::handle_as`]).
+    As(&'a Admin),
+}
+
+impl Entry<'_> {
+    fn institute(&self) -> &Institute {
+        match self {
+            Entry::Authenticate(i) => i,
+            Entry::As(a) => a.institute(),
+        }
+    }
+
+    /// The caller's handle: from the token of `Authorization: JWT <token>`
+    /// (or `Bearer`), or the bound one.
+    fn admin(&self, request: &Request) -> Result<Admin, Response> {
+        let institute = match self {
+            Entry::As(admin) => return Ok((*admin).clone()),
+            Entry::Authenticate(i) => i,
+        };
+        let token = request.header("authorization").and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            let known = scheme.eq_ignore_ascii_case("jwt") || scheme.eq_ignore_ascii_case("bearer");
+            known.then(|| token.trim())
+        });
+        match token {
+            None => Err(Error::new(ErrorCode::Unauthenticated, NO_CREDENTIALS).into()),
+            Some(token) => Ok(institute.session(token)?),
+        }
+    }
+}
+
+/// What a path addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// `/api/<version>/admin/...`: the Testpress admin API.
+    Testpress(&'static str, Route),
+    /// `/api/<version>/auth-token/`: sign-in.
+    Token,
+    /// `/api/<version>/me/`: the caller's own profile.
+    Me,
+    /// `/api/<version>/me/password/`: the caller's own password.
+    MyPassword,
+    /// `/api/admin/...`: the Django-style admin API of seed 003.
+    Django(DjangoRoute),
+}
+
+/// The resources of seed 003.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DjangoRoute {
+    Users,
+    User(u64),
+    Groups,
+    Group(u64),
+    Permissions,
+}
+
+impl Target {
+    fn parse(segments: &[&str]) -> Option<Target> {
+        let version = |v: &str| VERSIONS.iter().copied().find(|x| *x == v);
+        Some(match segments {
+            ["api", v, "admin", rest @ ..] => Target::Testpress(version(v)?, Route::parse(rest)?),
+            ["api", v, "auth-token"] => {
+                version(v)?;
+                Target::Token
+            }
+            ["api", v, "me"] => {
+                version(v)?;
+                Target::Me
+            }
+            ["api", v, "me", "password"] => {
+                version(v)?;
+                Target::MyPassword
+            }
+            ["api", "admin", "users"] => Target::Django(DjangoRoute::Users),
+            ["api", "admin", "users", i] => Target::Django(DjangoRoute::User(Route::id(i)?)),
+            ["api", "admin", "groups"] => Target::Django(DjangoRoute::Groups),
+            ["api", "admin", "groups", i] => Target::Django(DjangoRoute::Group(Route::id(i)?)),
+            ["api", "admin", "permissions"] => Target::Django(DjangoRoute::Permissions),
+            _ => return None,
+        })
+    }
+
+    fn methods(self) -> &'static [&'static str] {
+        match self {
+            Target::Testpress(_, route) => route.methods(),
+            Target::Token | Target::MyPassword => &["POST"],
+            Target::Me => &["GET", "PUT", "PATCH"],
+            Target::Django(DjangoRoute::Users | DjangoRoute::Groups) => &["GET", "POST"],
+            Target::Django(DjangoRoute::User(_) | DjangoRoute::Group(_)) => {
+                &["GET", "PUT", "PATCH", "DELETE"]
+            }
+            Target::Django(DjangoRoute::Permissions) => &["GET"],
+        }
+    }
+}
+
 /// Serves one request.
-pub(super) fn dispatch(admin: &Admin, request: &Request) -> Response {
+pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
     let path = normalise(&request.path);
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let (version, rest) = match segments.as_slice() {
-        ["api", v, "admin", rest @ ..] if VERSIONS.contains(v) => (*v, rest),
-        _ => return detail(404, "Not found."),
-    };
-    let Some(route) = Route::parse(rest) else {
+    let Some(target) = Target::parse(&segments) else {
         return detail(404, "Not found.");
     };
     let method = request.method.to_ascii_uppercase();
-    if !route.methods().contains(&method.as_str()) {
+    // As Django REST Framework: authentication before the method check.
+    let admin = match target {
+        Target::Token => None,
+        _ => match entry.admin(request) {
+            Ok(admin) => Some(admin),
+            Err(response) => return response,
+        },
+    };
+    if !target.methods().contains(&method.as_str()) {
         let mut response = detail(405, &format!("Method \"{method}\" not allowed."));
         response
             .headers
-            .push(("Allow".into(), route.methods().join(", ")));
+            .push(("Allow".into(), target.methods().join(", ")));
         return response;
     }
     let query = parse_query(&request.query);
+    let institute = entry.institute();
+    let prefix = match target {
+        Target::Testpress(version, _) => format!("/api/{version}/admin"),
+        Target::Me | Target::MyPassword | Target::Token => format!("/api/{}/admin", segments[1]),
+        Target::Django(_) => "/api/admin".to_string(),
+    };
+    let operator = institute.operator();
     let call = Call {
-        admin,
+        admin: admin.as_ref().unwrap_or(&operator),
         request,
         query: &query,
         urls: Urls {
@@ -210,13 +328,20 @@ pub(super) fn dispatch(admin: &Admin, request: &Request) -> Response {
                 .base_url
                 .as_deref()
                 .map(|b| b.trim_end_matches('/'))
-                .unwrap_or(&admin.institute().config().base_url),
-            prefix: format!("/api/{version}/admin"),
+                .unwrap_or(&institute.config().base_url),
+            prefix,
             path: &path,
             query: &query,
         },
     };
-    match call.serve(route, &method) {
+    let reply = match target {
+        Target::Testpress(_, route) => call.serve(route, &method),
+        Target::Token => call.sign_in(institute),
+        Target::Me => call.me(&method),
+        Target::MyPassword => call.my_password(),
+        Target::Django(route) => call.django(route, &method),
+    };
+    match reply {
         Ok(r) | Err(r) => r,
     }
 }
@@ -332,6 +457,7 @@ impl Call<'_> {
                 let options = CreateOptions {
                     auto_generate_password: self.flag("auto_generate_password"),
                     notify_credential: self.flag("notify_credential"),
+                    last_name_required: false,
                 };
                 self.type_errors(&body, || a.check_new_user(&input, options))?;
                 let created = a.create_user(input, options)?;
@@ -539,6 +665,163 @@ impl Call<'_> {
     }
 }
 
+impl Call<'_> {
+    /// `POST /api/v2.5/auth-token/` `{username, password}` -> `{token, expires}`.
+    fn sign_in(&self, institute: &Institute) -> Reply {
+        let mut body = self.body()?;
+        let mut errors = FieldErrors::new();
+        let mut field = |body: &mut Body, key: &str| match body.string(key) {
+            Some(v) if !v.is_empty() => Some(v),
+            Some(_) => {
+                errors.add(key, crate::domain::rules::BLANK);
+                None
+            }
+            None => {
+                if !body.errors().has(key) {
+                    errors.add(key, crate::domain::rules::REQUIRED);
+                }
+                None
+            }
+        };
+        let username = field(&mut body, "username");
+        let password = field(&mut body, "password");
+        self.type_errors(&body, || Ok(errors.clone()))?;
+        errors.into_result()?;
+        match institute.login(&username.unwrap_or_default(), &password.unwrap_or_default()) {
+            Ok(login) => Ok(json_response(
+                200,
+                json!({"token": login.token, "expires": views::timestamp(login.expires)}),
+            )),
+            Err(e) if e.code() == ErrorCode::Unauthenticated => Err(json_response(
+                400,
+                json!({ "non_field_errors": [LOGIN_FAILED] }),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `GET|PUT|PATCH /api/v2.5/me/`.
+    fn me(&self, method: &str) -> Reply {
+        let u = &self.urls;
+        if method == "GET" {
+            return Ok(json_response(200, views::user(&self.admin.me()?, u)));
+        }
+        let mut body = self.body()?;
+        let patch = user_patch(&mut body);
+        self.only_type_errors(&body)?;
+        Ok(json_response(
+            200,
+            views::user(&self.admin.update_me(patch)?, u),
+        ))
+    }
+
+    /// `POST /api/v2.5/me/password/` `{old_password, new_password}`.
+    fn my_password(&self) -> Reply {
+        let mut body = self.body()?;
+        let old = body.string("old_password");
+        let new = body.string("new_password");
+        let mut errors = body.errors().clone();
+        for (key, value) in [("old_password", &old), ("new_password", &new)] {
+            if value.is_none() && !errors.has(key) {
+                errors.add(key, crate::domain::rules::REQUIRED);
+            }
+        }
+        errors.into_result()?;
+        self.admin
+            .change_my_password(&old.unwrap_or_default(), &new.unwrap_or_default())?;
+        Ok(json_response(200, json!({ "detail": "Password changed." })))
+    }
+
+    /// Seed 003: `/api/admin/users/`, `/api/admin/groups/`,
+    /// `/api/admin/permissions/`.
+    fn django(&self, route: DjangoRoute, method: &str) -> Reply {
+        let a = self.admin;
+        let u = &self.urls;
+        match (route, method) {
+            (DjangoRoute::Users, "GET") => {
+                let query = UserQuery {
+                    email: self
+                        .param("email")
+                        .filter(|e| !e.is_empty())
+                        .map(str::to_string),
+                    page: self.page()?,
+                    ..Default::default()
+                };
+                let page = a.list_users(&query)?;
+                Ok(json_response(
+                    200,
+                    views::page(&page, u, views::django_user),
+                ))
+            }
+            (DjangoRoute::Users, _) => {
+                let mut body = self.body()?;
+                let mut input = new_user(&mut body);
+                input.access = access(&mut body);
+                // Seed 003's defaults: inactive until activated.
+                input.is_active = input.is_active.or(Some(false));
+                let options = CreateOptions {
+                    last_name_required: true,
+                    ..Default::default()
+                };
+                self.type_errors(&body, || a.check_new_user(&input, options))?;
+                let created = a.create_user(input, options)?;
+                Ok(json_response(201, views::django_user(&created.user)))
+            }
+            (DjangoRoute::User(id), "GET") => {
+                Ok(json_response(200, views::django_user(&a.get_user(id)?)))
+            }
+            (DjangoRoute::User(id), "DELETE") => {
+                a.delete_user(id)?;
+                Ok(no_content())
+            }
+            (DjangoRoute::User(id), _) => {
+                let mut body = self.body()?;
+                let mut patch = user_patch(&mut body);
+                patch.access = access(&mut body);
+                self.type_errors(&body, || a.check_user_patch(id, &patch))?;
+                Ok(json_response(
+                    200,
+                    views::django_user(&a.update_user(id, patch)?),
+                ))
+            }
+            (DjangoRoute::Groups, "GET") => {
+                let page = a.list_groups(self.param("name"), self.page()?)?;
+                Ok(json_response(200, views::page(&page, u, views::group)))
+            }
+            (DjangoRoute::Groups, _) => {
+                let mut body = self.body()?;
+                let input = group_input(&mut body);
+                self.only_type_errors(&body)?;
+                Ok(json_response(201, views::group(&a.create_group(input)?)))
+            }
+            (DjangoRoute::Group(id), "GET") => {
+                Ok(json_response(200, views::group(&a.get_group(id)?)))
+            }
+            (DjangoRoute::Group(id), "DELETE") => {
+                a.delete_group(id)?;
+                Ok(no_content())
+            }
+            (DjangoRoute::Group(id), _) => {
+                let mut body = self.body()?;
+                let input = group_input(&mut body);
+                self.only_type_errors(&body)?;
+                Ok(json_response(
+                    200,
+                    views::group(&a.update_group(id, input)?),
+                ))
+            }
+            (DjangoRoute::Permissions, _) => {
+                let list: Vec<Value> = a
+                    .permissions()?
+                    .iter()
+                    .map(|p| json!({"id": p.id, "codename": p.codename, "name": p.name}))
+                    .collect();
+                Ok(json_response(200, Value::Array(list)))
+            }
+        }
+    }
+}
+
 /// The profile fields of a user body. `state_code` wins over `state`: both
 /// are accepted, since the representation carries both.
 fn profile(body: &mut Body) -> ProfileInput {
@@ -573,6 +856,7 @@ fn new_user(body: &mut Body) -> NewUser {
         profile: profile(body),
         is_active: body.bool("is_active"),
         is_blocked: body.bool("is_blocked"),
+        access: AccessInput::default(),
         batches,
         expires: body.string("expires").filter(|e| !e.is_empty()),
     }
@@ -585,6 +869,28 @@ fn user_patch(body: &mut Body) -> UserPatch {
         profile: profile(body),
         is_active: body.bool("is_active"),
         is_blocked: body.bool("is_blocked"),
+        access: AccessInput::default(),
+    }
+}
+
+/// The access fields of seed 003.
+fn access(body: &mut Body) -> AccessInput {
+    let ids = |body: &mut Body, key: &str| body.has(key).then(|| body.ids(key)).flatten();
+    AccessInput {
+        is_superuser: body.bool("is_superuser"),
+        is_staff: body.bool("is_staff"),
+        groups: ids(body, "groups"),
+        user_permissions: ids(body, "user_permissions"),
+    }
+}
+
+fn group_input(body: &mut Body) -> GroupInput {
+    GroupInput {
+        name: body.string("name"),
+        permissions: body
+            .has("permissions")
+            .then(|| body.ids("permissions"))
+            .flatten(),
     }
 }
 

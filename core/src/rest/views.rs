@@ -2,6 +2,7 @@
 
 use crate::domain::course::CourseView;
 use crate::domain::custom_field::{CustomFieldView, CustomValue};
+use crate::domain::group::GroupView;
 use crate::domain::rules::format_dmy;
 use crate::domain::user::{BatchRef, UserView};
 use crate::domain::{BatchView, Page, SubscriptionView};
@@ -237,4 +238,27 @@ pub(super) fn field_errors(errors: &FieldErrors) -> Value {
         m.insert(field.to_string(), v);
     }
     Value::Object(m)
+}
+
+/// A user as seed 003 shows one (the password is write-only: never output).
+pub(super) fn django_user(u: &UserView) -> Value {
+    json!({
+        "id": u.id,
+        "last_login": u.last_login.map(timestamp),
+        "is_superuser": u.is_superuser,
+        "username": u.username,
+        "first_name": u.first_name,
+        "last_name": u.last_name,
+        "email": u.email,
+        "is_staff": u.is_staff,
+        "is_active": u.is_active,
+        "date_joined": timestamp(u.created),
+        "groups": u.groups,
+        "user_permissions": u.user_permissions,
+    })
+}
+
+/// A group as seed 003 shows one.
+pub(super) fn group(g: &GroupView) -> Value {
+    json!({"id": g.id, "name": g.name, "permissions": g.permissions})
 }

@@ -5,8 +5,11 @@
 
 use super::tables::*;
 use super::{Source, decode};
+use crate::auth::permissions::Permission;
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
+use crate::domain::group::Group;
+use crate::domain::outbox::Message;
 use crate::domain::rules::fold;
 use crate::domain::user::User;
 use crate::domain::{Batch, Subscription};
@@ -49,6 +52,8 @@ pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
     let batches: BTreeMap<u64, Batch> = all(s, BATCHES)?;
     let courses: BTreeMap<u64, Course> = all(s, COURSES)?;
     let fields: BTreeMap<u64, CustomField> = all(s, CUSTOM_FIELDS)?;
+    let groups: BTreeMap<u64, Group> = all(s, GROUPS)?;
+    let messages: BTreeMap<u64, Message> = all(s, OUTBOX)?;
     let mut memberships: BTreeMap<(u64, u64), Subscription> = BTreeMap::new();
     for row in s.table(MEMBERSHIPS)?.iter()? {
         let (k, v) = row?;
@@ -109,6 +114,8 @@ pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
         unique(s, CUSTOM_FIELD_BY_NAME)?,
         field_names,
     );
+    let group_names = groups.values().map(|g| (fold(&g.name), g.id)).collect();
+    expect("group name", unique(s, GROUP_BY_NAME)?, group_names);
 
     // Counters are above every id ever stored.
     let counters: BTreeMap<String, u64> = {
@@ -129,6 +136,8 @@ pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
             Kind::Subscription,
             max(&mut memberships.values().map(|m| m.id)),
         ),
+        (Kind::Group, max(&mut groups.keys().copied())),
+        (Kind::Message, max(&mut messages.keys().copied())),
     ];
     for (kind, top) in highest {
         let next = counters.get(kind.counter()).copied().unwrap_or(1);
@@ -163,6 +172,7 @@ pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
             .values()
             .map(|m| (m.uuid, (Kind::Subscription as u8, m.id))),
     );
+    wanted_uuids.extend(groups.values().map(|g| (g.uuid, (Kind::Group as u8, g.id))));
     let mut uuids = BTreeMap::new();
     for row in s.table(UUIDS)?.iter()? {
         let (k, v) = row?;
@@ -262,6 +272,61 @@ pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
     }
     if pairs(s, FIELD_USERS)? != wanted_field_users {
         problems.push("field_users does not match users' custom values".into());
+    }
+
+    // Groups: members mirror users' lists; permissions are in the catalogue.
+    let mut wanted_group_users = BTreeSet::new();
+    for u in users.values() {
+        for g in &u.groups {
+            if !groups.contains_key(g) {
+                problems.push(format!("user {} is in missing group {g}", u.id));
+            }
+            wanted_group_users.insert((*g, u.id));
+        }
+        for p in &u.permissions {
+            if Permission::by_id(*p).is_none() {
+                problems.push(format!("user {} holds unknown permission {p}", u.id));
+            }
+        }
+    }
+    if pairs(s, GROUP_USERS)? != wanted_group_users {
+        problems.push("group_users does not match users' groups".into());
+    }
+    for g in groups.values() {
+        if g.permissions
+            .iter()
+            .any(|p| Permission::by_id(*p).is_none())
+        {
+            problems.push(format!("group {} holds an unknown permission", g.id));
+        }
+    }
+
+    // Sessions and messages belong to existing users, mirrored per user.
+    let mut wanted_user_sessions = BTreeSet::new();
+    for row in s.table(SESSIONS)?.iter()? {
+        let (hash, v) = row?;
+        let (user, _, _) = v.value();
+        if !users.contains_key(&user) {
+            problems.push(format!("session of missing user {user}"));
+        }
+        wanted_user_sessions.insert((user, hash.value()));
+    }
+    let mut user_sessions = BTreeSet::new();
+    for row in s.table(USER_SESSIONS)?.iter()? {
+        user_sessions.insert(row?.0.value());
+    }
+    if user_sessions != wanted_user_sessions {
+        problems.push("user_sessions does not mirror sessions".into());
+    }
+    let wanted_user_outbox: BTreeSet<(u64, u64)> =
+        messages.values().map(|m| (m.user, m.id)).collect();
+    for (user, id) in &wanted_user_outbox {
+        if !users.contains_key(user) {
+            problems.push(format!("message {id} of missing user {user}"));
+        }
+    }
+    if pairs(s, USER_OUTBOX)? != wanted_user_outbox {
+        problems.push("user_outbox does not mirror the outbox".into());
     }
 
     if s.table(USERS)?.len()? != users.len() as u64 {

@@ -104,3 +104,8 @@ pub(crate) fn ids_with_key_containing(
     }
     Ok(out)
 }
+
+/// Group `id`.
+pub(crate) fn group(s: &impl Source, id: u64) -> Result<Option<crate::domain::group::Group>> {
+    record(s, GROUPS, id)
+}

@@ -25,6 +25,13 @@
 //! | `custom_fields` | id -> CustomField | |
 //! | `custom_field_by_name` | lower-case trimmed name -> id | one per definition |
 //! | `field_users` | (field, user) -> () | one per custom value a user holds |
+//! | `groups` | id -> Group | |
+//! | `group_by_name` | lower-case name -> id | one per group |
+//! | `group_users` | (group, user) -> () | mirror of users' `groups` |
+//! | `sessions` | SHA-256 of token -> (user, created, expires) | tokens themselves are never stored |
+//! | `user_sessions` | (user, token hash) -> () | mirror of `sessions` |
+//! | `outbox` | id -> Message | |
+//! | `user_outbox` | (user, message) -> () | mirror of `outbox` |
 
 use redb::TableDefinition;
 
@@ -63,6 +70,19 @@ pub(crate) const CUSTOM_FIELDS: Records = TableDefinition::new("custom_fields");
 pub(crate) const CUSTOM_FIELD_BY_NAME: Unique = TableDefinition::new("custom_field_by_name");
 pub(crate) const FIELD_USERS: Pairs = TableDefinition::new("field_users");
 
+pub(crate) const GROUPS: Records = TableDefinition::new("groups");
+pub(crate) const GROUP_BY_NAME: Unique = TableDefinition::new("group_by_name");
+pub(crate) const GROUP_USERS: Pairs = TableDefinition::new("group_users");
+
+/// A session: its user, when it began and when it ends (microseconds).
+pub(crate) type SessionRow = (u64, i64, i64);
+pub(crate) const SESSIONS: TableDefinition<[u8; 32], SessionRow> = TableDefinition::new("sessions");
+pub(crate) const USER_SESSIONS: TableDefinition<(u64, [u8; 32]), ()> =
+    TableDefinition::new("user_sessions");
+
+pub(crate) const OUTBOX: Records = TableDefinition::new("outbox");
+pub(crate) const USER_OUTBOX: Pairs = TableDefinition::new("user_outbox");
+
 /// The entity kinds of the `uuids` table and of the id counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -72,6 +92,8 @@ pub(crate) enum Kind {
     Course = 3,
     Subscription = 4,
     CustomField = 5,
+    Group = 6,
+    Message = 7,
 }
 
 impl Kind {
@@ -83,6 +105,8 @@ impl Kind {
             Kind::Course => "course",
             Kind::Subscription => "subscription",
             Kind::CustomField => "custom_field",
+            Kind::Group => "group",
+            Kind::Message => "message",
         }
     }
 }

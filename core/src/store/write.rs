@@ -8,6 +8,8 @@ use super::read;
 use super::tables::*;
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
+use crate::domain::group::Group;
+use crate::domain::outbox::Message;
 use crate::domain::rules::fold;
 use crate::domain::user::User;
 use crate::domain::{Batch, Subscription};
@@ -118,6 +120,14 @@ pub(crate) fn put_user(txn: &WriteTransaction, old: Option<&User>, user: &User) 
     for f in after.iter().filter(|f| !before.contains(f)) {
         set_pair(txn, FIELD_USERS, (*f, user.id), true)?;
     }
+    let no_groups = Vec::new();
+    let old_groups = old.map_or(&no_groups, |o| &o.groups);
+    for g in old_groups.iter().filter(|g| !user.groups.contains(g)) {
+        set_pair(txn, GROUP_USERS, (*g, user.id), false)?;
+    }
+    for g in user.groups.iter().filter(|g| !old_groups.contains(g)) {
+        set_pair(txn, GROUP_USERS, (*g, user.id), true)?;
+    }
     txn.open_table(USERS)?
         .insert(user.id, encode(user)?.as_slice())?;
     Ok(())
@@ -130,6 +140,13 @@ pub(crate) fn delete_user(txn: &WriteTransaction, user: &User) -> Result<()> {
     }
     for (field, _) in &user.profile.custom {
         set_pair(txn, FIELD_USERS, (*field, user.id), false)?;
+    }
+    for group in &user.groups {
+        set_pair(txn, GROUP_USERS, (*group, user.id), false)?;
+    }
+    end_sessions(txn, user.id, None)?;
+    for message in read::related(txn, USER_OUTBOX, user.id)? {
+        delete_message(txn, user.id, message)?;
     }
     reindex(txn, USER_BY_USERNAME, &fold(&user.username), "", user.id)?;
     reindex(txn, USER_BY_EMAIL, &fold(&user.profile.email), "", user.id)?;
@@ -338,4 +355,104 @@ pub(crate) fn delete_custom_field(txn: &WriteTransaction, field: &CustomField) -
     txn.open_table(UUIDS)?.remove(field.uuid)?;
     txn.open_table(CUSTOM_FIELDS)?.remove(field.id)?;
     Ok(())
+}
+
+/// Stores `group` (replacing `old`) and its name index.
+pub(crate) fn put_group(txn: &WriteTransaction, old: Option<&Group>, group: &Group) -> Result<()> {
+    let old_key = match old {
+        Some(o) => fold(&o.name),
+        None => {
+            put_uuid(txn, group.uuid, Kind::Group, group.id)?;
+            String::new()
+        }
+    };
+    reindex(txn, GROUP_BY_NAME, &old_key, &fold(&group.name), group.id)?;
+    txn.open_table(GROUPS)?
+        .insert(group.id, encode(group)?.as_slice())?;
+    Ok(())
+}
+
+/// Removes `group`; its members lose it, and with it its permissions.
+pub(crate) fn delete_group(txn: &WriteTransaction, group: &Group) -> Result<()> {
+    for user_id in read::related(txn, GROUP_USERS, group.id)? {
+        let old = read::user(txn, user_id)?.ok_or_else(|| clash("group_users"))?;
+        let mut user = old.clone();
+        user.groups.retain(|g| *g != group.id);
+        put_user(txn, Some(&old), &user)?;
+    }
+    reindex(txn, GROUP_BY_NAME, &fold(&group.name), "", group.id)?;
+    txn.open_table(UUIDS)?.remove(group.uuid)?;
+    txn.open_table(GROUPS)?.remove(group.id)?;
+    Ok(())
+}
+
+/// Stores a session under the hash of its token.
+pub(crate) fn put_session(txn: &WriteTransaction, hash: [u8; 32], row: SessionRow) -> Result<()> {
+    txn.open_table(SESSIONS)?.insert(hash, row)?;
+    txn.open_table(USER_SESSIONS)?.insert((row.0, hash), ())?;
+    Ok(())
+}
+
+/// Ends one session.
+pub(crate) fn end_session(txn: &WriteTransaction, hash: [u8; 32]) -> Result<bool> {
+    let row = txn.open_table(SESSIONS)?.remove(hash)?.map(|v| v.value());
+    if let Some((user, _, _)) = row {
+        txn.open_table(USER_SESSIONS)?.remove((user, hash))?;
+    }
+    Ok(row.is_some())
+}
+
+/// Ends every session of `user` but `keep`; returns how many ended.
+pub(crate) fn end_sessions(
+    txn: &WriteTransaction,
+    user: u64,
+    keep: Option<[u8; 32]>,
+) -> Result<u64> {
+    let hashes: Vec<[u8; 32]> = {
+        let table = txn.open_table(USER_SESSIONS)?;
+        let mut out = Vec::new();
+        for row in table.range((user, [0u8; 32])..=(user, [0xffu8; 32]))? {
+            out.push(row?.0.value().1);
+        }
+        out
+    };
+    let mut ended = 0;
+    for hash in hashes.into_iter().filter(|h| Some(*h) != keep) {
+        end_session(txn, hash)?;
+        ended += 1;
+    }
+    Ok(ended)
+}
+
+/// Ends every session of `user` that expired before `now`.
+pub(crate) fn end_expired_sessions(txn: &WriteTransaction, user: u64, now: i64) -> Result<()> {
+    let expired: Vec<[u8; 32]> = {
+        let sessions = txn.open_table(SESSIONS)?;
+        let table = txn.open_table(USER_SESSIONS)?;
+        let mut out = Vec::new();
+        for row in table.range((user, [0u8; 32])..=(user, [0xffu8; 32]))? {
+            let hash = row?.0.value().1;
+            if sessions.get(hash)?.is_none_or(|r| r.value().2 <= now) {
+                out.push(hash);
+            }
+        }
+        out
+    };
+    for hash in expired {
+        end_session(txn, hash)?;
+    }
+    Ok(())
+}
+
+/// Queues `message`.
+pub(crate) fn put_message(txn: &WriteTransaction, message: &Message) -> Result<()> {
+    txn.open_table(OUTBOX)?
+        .insert(message.id, encode(message)?.as_slice())?;
+    set_pair(txn, USER_OUTBOX, (message.user, message.id), true)
+}
+
+/// Removes message `id` of `user`.
+pub(crate) fn delete_message(txn: &WriteTransaction, user: u64, id: u64) -> Result<()> {
+    txn.open_table(OUTBOX)?.remove(id)?;
+    set_pair(txn, USER_OUTBOX, (user, id), false)
 }

@@ -935,6 +935,7 @@ mod typed_api {
         let options = CreateOptions {
             auto_generate_password: true,
             notify_credential: false,
+            ..Default::default()
         };
         let created = admin
             .create_user(

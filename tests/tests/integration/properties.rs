@@ -486,6 +486,7 @@ impl World {
                 let options = CreateOptions {
                     auto_generate_password: generate,
                     notify_credential: false,
+                    ..Default::default()
                 };
                 admin.create_user(input, options).map(|created| {
                     let id = created.user.id;

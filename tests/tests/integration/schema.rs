@@ -7,6 +7,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 
 const V1: &str = "store-v1.redb";
+const V2: &str = "store-v2.redb";
 
 fn copy_of(fixture: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -50,17 +51,53 @@ fn fill(i: &Institute) {
     post("users/2/courses/", json!({"courses": [1]}));
 }
 
-/// Regenerates the fixture. Run by hand only when adding a format version:
-/// `cargo test -p roster-tests --test integration write_v1_fixture -- --ignored`
-/// (then never again for v1: the file must stay as v1 wrote it).
+/// What the v2 fixture adds: a group, a staff member holding it, a
+/// session, queued credentials.
+fn fill_v2(i: &Institute) {
+    let admin = i.operator();
+    let group = admin
+        .create_group(roster::GroupInput {
+            name: Some("Registrars".into()),
+            permissions: Some(vec![1, 2, 3]),
+        })
+        .expect("group");
+    let staff = roster::NewUser {
+        username: Some("registrar".into()),
+        password: Some("registrar-1".into()),
+        profile: roster::ProfileInput {
+            email: Some("registrar@example.com".into()),
+            ..Default::default()
+        },
+        access: roster::AccessInput {
+            is_staff: Some(true),
+            groups: Some(vec![group.id]),
+            user_permissions: Some(vec![5]),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let options = roster::CreateOptions {
+        notify_credential: true,
+        ..Default::default()
+    };
+    admin.create_user(staff, options).expect("staff");
+    i.login("registrar", "registrar-1").expect("sign-in");
+}
+
+/// Writes the fixture of the current format, `store-v<N>.redb`. Run by hand
+/// only when adding a format version:
+/// `cargo test -p roster-tests --test integration write_current_fixture -- --ignored`
+/// Never regenerate an older version's file: it must stay as that version
+/// wrote it.
 #[test]
-#[ignore = "writes tests/fixtures/store-v1.redb"]
-fn write_v1_fixture() {
-    let path = own_fixtures().join(V1);
+#[ignore = "writes tests/fixtures/store-v<current>.redb"]
+fn write_current_fixture() {
+    let path = own_fixtures().join(format!("store-v{}.redb", Institute::schema_version()));
     let _ = std::fs::remove_file(&path);
     let (config, _) = config(SEED_NOW);
     let i = Institute::open(&path, config).expect("create");
     fill(&i);
+    fill_v2(&i);
     drop(i);
     let mut db = redb::Database::create(&path).expect("raw open");
     while db.compact().expect("compact") {}
@@ -109,6 +146,47 @@ fn the_v1_fixture_opens_with_everything_in_it() {
         201,
     );
     assert_eq!(created["id"], 3);
+}
+
+#[test]
+fn the_v1_fixture_migrates_to_users_without_access() {
+    let (_dir, path) = copy_of(V1);
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config).expect("open v1");
+    let admin = i.operator();
+    let lorem = admin.get_user(1).expect("user 1");
+    assert!(
+        !lorem.is_staff
+            && !lorem.is_superuser
+            && lorem.groups.is_empty()
+            && lorem.last_login.is_none()
+    );
+    // The v1 password still signs in after the migration.
+    assert_eq!(i.login("lorem", "ipsum1$").expect("sign-in").user, 1);
+}
+
+#[test]
+fn the_v2_fixture_opens_with_groups_sessions_and_outbox() {
+    let (_dir, path) = copy_of(V2);
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config).expect("open v2");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    let admin = i.operator();
+    let groups = admin
+        .list_groups(Some("registrars"), roster::PageRequest::default())
+        .expect("groups");
+    assert_eq!(groups.items[0].permissions, vec![1, 2, 3]);
+    let registrar = admin
+        .list_users(&roster::UserQuery {
+            q: Some("registrar".into()),
+            ..Default::default()
+        })
+        .expect("list");
+    let r = &registrar.items[0];
+    assert!(r.is_staff && r.last_login.is_some());
+    assert_eq!(r.user_permissions, vec![5]);
+    assert_eq!(admin.take_outbox().expect("outbox").len(), 2);
+    assert!(i.login("registrar", "registrar-1").is_ok());
 }
 
 fn set_version(path: &Path, version: u64) {

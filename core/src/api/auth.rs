@@ -1,0 +1,434 @@
+//! Sign-in, sessions and authorization (SPEC 5, D1-D4).
+//!
+//! A session token is 256 random bits shown once as 64 hex digits; the store
+//! keeps only its SHA-256. Every sign-in failure (unknown user, wrong
+//! password, locked, inactive, blocked) gives the same error after the same
+//! argon2 work and one write transaction, so neither the answer nor its cost
+//! tells which it was.
+
+use super::{Admin, Caller, Institute};
+use crate::auth::password;
+use crate::auth::permissions::{Holder, Permission, has_perm};
+use crate::config::TOKEN_BYTES;
+use crate::domain::rules::fold;
+use crate::domain::user::User;
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::tables::{Kind, SESSIONS, USER_BY_EMAIL, USER_BY_USERNAME};
+use crate::store::{Source, read, write};
+use chrono::{DateTime, Utc};
+use redb::ReadableTable;
+use sha2::{Digest, Sha256};
+
+/// The one answer to every failed sign-in (Django REST Framework's words).
+pub const LOGIN_FAILED: &str = "Unable to log in with provided credentials.";
+/// DRF's answer to a request without credentials.
+pub const NO_CREDENTIALS: &str = "Authentication credentials were not provided.";
+/// DRF's answer to a token it does not accept.
+pub const INVALID_TOKEN: &str = "Invalid token.";
+/// DRF's answer to a caller without the permission.
+pub const NO_PERMISSION: &str = "You do not have permission to perform this action.";
+
+/// A new session: the token (shown this once) and when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// The token, 64 hex digits. Only its hash is stored.
+    pub token: String,
+    /// When the session ends.
+    pub expires: DateTime<Utc>,
+    /// The signed-in user.
+    pub user: u64,
+}
+
+fn login_failed() -> Error {
+    Error::new(ErrorCode::Unauthenticated, LOGIN_FAILED)
+}
+
+fn invalid_token() -> Error {
+    Error::new(ErrorCode::Unauthenticated, INVALID_TOKEN)
+}
+
+pub(crate) fn forbidden() -> Error {
+    Error::new(ErrorCode::Forbidden, NO_PERMISSION)
+}
+
+/// The stored form of a token: SHA-256 of its 32 bytes. `None` for text
+/// that is not a token.
+fn token_hash(token: &str) -> Option<[u8; 32]> {
+    let token = token.trim().as_bytes();
+    if token.len() != TOKEN_BYTES * 2 {
+        return None;
+    }
+    let mut raw = [0u8; TOKEN_BYTES];
+    for (i, pair) in token.chunks(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        raw[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(Sha256::digest(raw).into())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `phc` should be replaced by a hash with `params`: not argon2id,
+/// or any cost below the configured one.
+fn needs_rehash(phc: &str, params: crate::config::Argon2Params) -> bool {
+    let Some(rest) = phc.strip_prefix("$argon2id$v=19$") else {
+        return true;
+    };
+    let costs = rest.split('$').next().unwrap_or("");
+    let cost = |key: &str| -> u32 {
+        costs
+            .split(',')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
+            .unwrap_or(0)
+    };
+    cost("m") < params.m_kib || cost("t") < params.t || cost("p") < params.p
+}
+
+/// Whether `password` matches a Django hash (false for anything else).
+pub(super) fn verify_legacy(password: &str, stored: &str) -> bool {
+    crate::auth::legacy::is_legacy(stored)
+        && crate::auth::legacy::parse(stored)
+            .is_ok_and(|h| crate::auth::legacy::verify(password, &h))
+}
+
+/// Whether `password` matches a stored hash of any supported kind.
+fn verify_any(password: &str, stored: &str) -> bool {
+    password::verify(password, stored) || verify_legacy(password, stored)
+}
+
+impl Institute {
+    /// Signs in by username (ignoring case) or email. Every failure is the
+    /// same `unauthenticated` error. After too many failures in a row the
+    /// account is locked for the configured time (A2). On success a hash
+    /// with weaker than configured parameters (or of another system) is
+    /// replaced by a current argon2id one.
+    pub fn login(&self, username_or_email: &str, password: &str) -> Result<Login> {
+        let config = self.config();
+        let now = config.clock.now();
+        let now_us = now.timestamp_micros();
+        let found = {
+            let txn = self.store().read()?;
+            let key = fold(username_or_email.trim());
+            let id = match read::lookup(&txn, USER_BY_USERNAME, &key)? {
+                Some(id) => Some(id),
+                None => read::lookup(&txn, USER_BY_EMAIL, &key)?,
+            };
+            match id {
+                Some(id) => read::user(&txn, id)?,
+                None => None,
+            }
+        };
+        // The same argon2 work whether or not the user exists.
+        let stored = found
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .filter(|h| !h.is_empty() && !h.starts_with('!'));
+        let verified = match &stored {
+            Some(hash) => verify_any(password, hash),
+            None => {
+                password::verify(password, self.decoy_hash()?);
+                false
+            }
+        };
+        let usable =
+            |u: &User| u.is_active && !u.is_blocked && u.locked_until.is_none_or(|t| t <= now_us);
+        let ok = verified && found.as_ref().is_some_and(usable);
+        let rehash = match (&stored, ok) {
+            (Some(hash), true) if needs_rehash(hash, config.argon2) => {
+                Some(password::hash(password, config.argon2)?)
+            }
+            _ => None,
+        };
+        let random: [u8; TOKEN_BYTES] = crate::random::bytes()?;
+        let expires = now + config.session_lifetime;
+        let lockout = config.lockout;
+        let outcome = self.store().write(|txn| {
+            let Some(old) = found
+                .as_ref()
+                .and_then(|u| read::user(txn, u.id).transpose())
+                .transpose()?
+            else {
+                // Unknown user: commit an empty transaction, as a failure
+                // for a known user commits its counter.
+                write::next_id(txn, Kind::Message).map(|_| ())?;
+                return Ok(None);
+            };
+            let mut user = old.clone();
+            if ok
+                && old.password_hash
+                    == found
+                        .as_ref()
+                        .map_or(String::new(), |u| u.password_hash.clone())
+            {
+                user.failed_logins = 0;
+                user.locked_until = None;
+                user.last_login = Some(now_us);
+                if let Some(hash) = &rehash {
+                    user.password_hash = hash.clone();
+                }
+                write::put_user(txn, Some(&old), &user)?;
+                write::end_expired_sessions(txn, user.id, now_us)?;
+                let hash: [u8; 32] = Sha256::digest(random).into();
+                write::put_session(txn, hash, (user.id, now_us, expires.timestamp_micros()))?;
+                return Ok(Some(user.id));
+            }
+            let locked = old.locked_until.is_some_and(|t| t > now_us);
+            if !locked && lockout.max_failures > 0 {
+                user.failed_logins += 1;
+                if user.failed_logins >= lockout.max_failures {
+                    user.failed_logins = 0;
+                    user.locked_until = Some((now + lockout.duration).timestamp_micros());
+                }
+                write::put_user(txn, Some(&old), &user)?;
+            }
+            Ok(None)
+        })?;
+        match outcome {
+            Some(user) => Ok(Login {
+                token: hex(&random),
+                expires,
+                user,
+            }),
+            None => Err(login_failed()),
+        }
+    }
+
+    /// The handle of the signed-in user of `token`. Refused (as
+    /// `unauthenticated`, "Invalid token.") when the token is unknown or
+    /// expired, or its user is deleted, inactive, blocked, or changed password
+    /// after the session began.
+    pub fn session(&self, token: &str) -> Result<Admin> {
+        let hash = token_hash(token).ok_or_else(invalid_token)?;
+        let admin = Admin {
+            institute: self.clone(),
+            caller: Caller::Operator,
+            session: Some(hash),
+        };
+        let user = admin.live_user(&self.store().read()?)?;
+        Ok(Admin {
+            caller: Caller::User(user.id),
+            ..admin
+        })
+    }
+
+    /// Ends the session of `token` (no error if it had ended).
+    pub fn logout(&self, token: &str) -> Result<()> {
+        let Some(hash) = token_hash(token) else {
+            return Ok(());
+        };
+        self.store()
+            .write(|txn| write::end_session(txn, hash).map(|_| ()))
+    }
+
+    /// Creates an active staff superuser, or makes an existing user (by
+    /// username, ignoring case) one with this password, unlocked. A host-level
+    /// operation (SPEC A6): whoever can open the store can do it.
+    pub fn create_superuser(&self, username: &str, password: &str) -> Result<u64> {
+        let admin = self.operator();
+        let existing = {
+            let txn = self.store().read()?;
+            read::lookup(&txn, USER_BY_USERNAME, &fold(username))?
+        };
+        let access = crate::domain::user::AccessInput {
+            is_superuser: Some(true),
+            is_staff: Some(true),
+            ..Default::default()
+        };
+        let id = match existing {
+            Some(id) => {
+                let patch = crate::domain::user::UserPatch {
+                    password: Some(password.to_string()),
+                    is_active: Some(true),
+                    is_blocked: Some(false),
+                    access,
+                    ..Default::default()
+                };
+                admin.update_user(id, patch)?;
+                admin.unlock_user(id)?;
+                id
+            }
+            None => {
+                let input = crate::domain::user::NewUser {
+                    username: Some(username.to_string()),
+                    password: Some(password.to_string()),
+                    access,
+                    ..Default::default()
+                };
+                admin.create_user(input, Default::default())?.user.id
+            }
+        };
+        Ok(id)
+    }
+
+    /// A hash to verify against when the user does not exist, made once
+    /// with the configured parameters.
+    fn decoy_hash(&self) -> Result<&str> {
+        if let Some(hash) = self.inner.decoy.get() {
+            return Ok(hash);
+        }
+        let random: [u8; 16] = crate::random::bytes()?;
+        let hash = password::hash(&hex(&random), self.config().argon2)?;
+        Ok(self.inner.decoy.get_or_init(|| hash))
+    }
+}
+
+impl Admin {
+    /// The caller's user, checked against its session now: the session
+    /// exists and has not ended, the user exists, is active and not blocked,
+    /// and has not changed password since the session began.
+    pub(super) fn live_user(&self, s: &impl Source) -> Result<User> {
+        let Some(hash) = self.session else {
+            return Err(invalid_token());
+        };
+        let row = s.table(SESSIONS)?.get(hash)?.map(|v| v.value());
+        let Some((user_id, started, ends)) = row else {
+            return Err(invalid_token());
+        };
+        let now = self.now_micros();
+        let user = read::user(s, user_id)?.ok_or_else(invalid_token)?;
+        if ends <= now || !user.is_active || user.is_blocked || started < user.password_changed {
+            return Err(invalid_token());
+        }
+        Ok(user)
+    }
+
+    /// Fails unless the caller may do `permission`: the operator may do
+    /// everything; a signed-in user must be active staff holding it (D4).
+    pub(super) fn allow(&self, permission: Permission) -> Result<()> {
+        if self.caller == Caller::Operator {
+            return Ok(());
+        }
+        let txn = self.store().read()?;
+        let user = self.live_user(&txn)?;
+        if !user.is_staff || !self.holds(&txn, &user, permission)? {
+            return Err(forbidden());
+        }
+        Ok(())
+    }
+
+    /// Fails unless the caller is the operator (host-level operations).
+    pub(super) fn allow_operator(&self) -> Result<()> {
+        match self.caller {
+            Caller::Operator => Ok(()),
+            Caller::User(_) => Err(forbidden()),
+        }
+    }
+
+    /// Django's `has_perm` for `user`.
+    pub(super) fn holds(
+        &self,
+        s: &impl Source,
+        user: &User,
+        permission: Permission,
+    ) -> Result<bool> {
+        let mut groups = Vec::with_capacity(user.groups.len());
+        for g in &user.groups {
+            if let Some(group) = read::group(s, *g)? {
+                groups.push(group.permissions);
+            }
+        }
+        let group_refs: Vec<&[u32]> = groups.iter().map(Vec::as_slice).collect();
+        Ok(has_perm(
+            Holder {
+                is_active: user.is_active,
+                is_superuser: user.is_superuser,
+                own: &user.permissions,
+                groups: &group_refs,
+            },
+            permission,
+        ))
+    }
+
+    /// Whether user `id` has permission `name` (`roster.view_user`), with
+    /// Django's semantics. Needs `view_user`.
+    pub fn has_perm(&self, id: u64, name: &str) -> Result<bool> {
+        self.allow(Permission::new(
+            crate::auth::permissions::Action::View,
+            crate::auth::permissions::Model::User,
+        ))?;
+        let Some(permission) = Permission::parse(name) else {
+            return Ok(false);
+        };
+        let txn = self.store().read()?;
+        let user = read::user(&txn, id)?.ok_or_else(Error::not_found)?;
+        self.holds(&txn, &user, permission)
+    }
+
+    /// Ends every session of user `id` (T5, A1). The caller needs
+    /// `change_user`, unless it is that user.
+    pub fn logout_everywhere(&self, id: u64) -> Result<u64> {
+        if self.caller != Caller::User(id) {
+            self.allow(Permission::new(
+                crate::auth::permissions::Action::Change,
+                crate::auth::permissions::Model::User,
+            ))?;
+        }
+        self.store().write(|txn| {
+            read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            write::end_sessions(txn, id, None)
+        })
+    }
+
+    /// Ends the lock-out of user `id` at once (A2). Needs `change_user`.
+    pub fn unlock_user(&self, id: u64) -> Result<()> {
+        self.allow(Permission::new(
+            crate::auth::permissions::Action::Change,
+            crate::auth::permissions::Model::User,
+        ))?;
+        self.store().write(|txn| {
+            let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            let user = User {
+                failed_logins: 0,
+                locked_until: None,
+                ..old.clone()
+            };
+            write::put_user(txn, Some(&old), &user)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Argon2Params;
+
+    #[test]
+    fn tokens_are_64_hex_digits() {
+        assert!(token_hash(&"ab".repeat(32)).is_some());
+        assert!(token_hash(&"AB".repeat(32)).is_some());
+        for bad in [
+            "",
+            "ab",
+            &"zz".repeat(32),
+            &"ab".repeat(33),
+            &"é".repeat(32),
+        ] {
+            assert!(token_hash(bad).is_none(), "{bad}");
+        }
+        assert_eq!(hex(&[0, 15, 255]), "000fff");
+    }
+
+    #[test]
+    fn weaker_hashes_are_rehashed() {
+        let owasp = Argon2Params::default();
+        assert!(!needs_rehash(
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            owasp
+        ));
+        assert!(!needs_rehash(
+            "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+            owasp
+        ));
+        assert!(needs_rehash(
+            "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA",
+            owasp
+        ));
+        assert!(needs_rehash(
+            "$argon2i$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            owasp
+        ));
+        assert!(needs_rehash("pbkdf2_sha256$12000$salt$hash", owasp));
+    }
+}

@@ -1,0 +1,122 @@
+//! Groups and the permission catalogue (D2, D3).
+
+use super::Admin;
+use crate::auth::permissions::{Action, Model, Permission};
+use crate::domain::group::{self, Group, GroupInput, GroupView};
+use crate::domain::rules::fold;
+use crate::domain::{Page, PageRequest};
+use crate::error::{Error, FieldErrors, Result};
+use crate::store::tables::{GROUP_BY_NAME, GROUPS, Kind};
+use crate::store::{Source, decode, read, write};
+use redb::{ReadableTable, WriteTransaction};
+
+/// One permission of the catalogue, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionView {
+    /// Stable id.
+    pub id: u32,
+    /// `view_user`.
+    pub codename: String,
+    /// `Can view user`.
+    pub name: String,
+}
+
+impl Admin {
+    /// Creates a group; the name is required and unique ignoring case.
+    pub fn create_group(&self, input: GroupInput) -> Result<GroupView> {
+        self.allow(Permission::new(Action::Add, Model::Group))?;
+        let now = self.now_micros();
+        self.store().write(|txn| {
+            let mut g = Group {
+                id: 0,
+                uuid: 0,
+                name: String::new(),
+                permissions: Vec::new(),
+                created: now,
+                modified: now,
+            };
+            check(txn, &mut g, &input, None)?;
+            g.id = write::next_id(txn, Kind::Group)?;
+            g.uuid = crate::random::uuid()?;
+            write::put_group(txn, None, &g)?;
+            Ok(GroupView::from(&g))
+        })
+    }
+
+    /// Groups by id, filtered by exact name ignoring case.
+    pub fn list_groups(&self, name: Option<&str>, page: PageRequest) -> Result<Page<GroupView>> {
+        self.allow(Permission::new(Action::View, Model::Group))?;
+        let txn = self.store().read()?;
+        let all = match name.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => match read::lookup(&txn, GROUP_BY_NAME, &fold(n))? {
+                Some(id) => read::group(&txn, id)?.iter().map(GroupView::from).collect(),
+                None => Vec::new(),
+            },
+            None => {
+                let mut out = Vec::new();
+                for row in txn.table(GROUPS)?.iter()? {
+                    out.push(GroupView::from(&decode::<Group>(row?.1.value())?));
+                }
+                out
+            }
+        };
+        self.page_of(page, all)
+    }
+
+    /// Group `id`.
+    pub fn get_group(&self, id: u64) -> Result<GroupView> {
+        self.allow(Permission::new(Action::View, Model::Group))?;
+        let txn = self.store().read()?;
+        read::group(&txn, id)?
+            .map(|g| GroupView::from(&g))
+            .ok_or_else(Error::not_found)
+    }
+
+    /// Changes group `id`: absent fields stay as they are.
+    pub fn update_group(&self, id: u64, input: GroupInput) -> Result<GroupView> {
+        self.allow(Permission::new(Action::Change, Model::Group))?;
+        let now = self.now_micros();
+        self.store().write(|txn| {
+            let old = read::group(txn, id)?.ok_or_else(Error::not_found)?;
+            let mut g = old.clone();
+            check(txn, &mut g, &input, Some(id))?;
+            if g != old {
+                g.modified = now;
+            }
+            write::put_group(txn, Some(&old), &g)?;
+            Ok(GroupView::from(&g))
+        })
+    }
+
+    /// Deletes group `id`; its members lose its permissions at once.
+    pub fn delete_group(&self, id: u64) -> Result<()> {
+        self.allow(Permission::new(Action::Delete, Model::Group))?;
+        self.store().write(|txn| {
+            let g = read::group(txn, id)?.ok_or_else(Error::not_found)?;
+            write::delete_group(txn, &g)
+        })
+    }
+
+    /// The permission catalogue, by id (D3). Needs `view_group`.
+    pub fn permissions(&self) -> Result<Vec<PermissionView>> {
+        self.allow(Permission::new(Action::View, Model::Group))?;
+        Ok(Permission::all()
+            .map(|p| PermissionView {
+                id: p.id(),
+                codename: p.codename(),
+                name: p.name(),
+            })
+            .collect())
+    }
+}
+
+fn check(txn: &WriteTransaction, g: &mut Group, input: &GroupInput, me: Option<u64>) -> Result<()> {
+    let mut errors = FieldErrors::new();
+    group::apply(g, input, me.is_none(), &mut errors);
+    if !errors.has("name")
+        && read::lookup(txn, GROUP_BY_NAME, &fold(&g.name))?.is_some_and(|o| Some(o) != me)
+    {
+        errors.add("name", "A group with this name already exists.");
+    }
+    errors.into_result()
+}

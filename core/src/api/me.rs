@@ -1,0 +1,103 @@
+//! Self-service (D4): a signed-in user reads and edits their own profile
+//! and changes their own password. Only a live session is needed.
+
+use super::{Admin, Caller};
+use crate::auth::password;
+use crate::domain::user::{self, Context, UserPatch, UserView};
+use crate::error::{Error, ErrorCode, FieldErrors, Result};
+use crate::store::tables::SESSIONS;
+use crate::store::{read, write};
+use redb::ReadableTable;
+
+impl Admin {
+    /// The caller's own user.
+    pub fn me(&self) -> Result<UserView> {
+        let txn = self.store().read()?;
+        let user = self.live_user(&txn)?;
+        Ok(UserView::new(&user, &read::custom_fields(&txn)?))
+    }
+
+    /// Changes the caller's own profile. Username, password, flags, groups
+    /// and permissions in `patch` are ignored, like other read-only fields.
+    pub fn update_me(&self, patch: UserPatch) -> Result<UserView> {
+        let id = self.me()?.id;
+        let profile_only = UserPatch {
+            profile: patch.profile,
+            ..Default::default()
+        };
+        let (today, now) = (self.today(), self.now_micros());
+        self.store().write(|txn| {
+            let old = self.live_user(txn)?;
+            let fields = read::custom_fields(txn)?;
+            let mut errors = FieldErrors::new();
+            let mut me = old.clone();
+            let ctx = Context {
+                today,
+                fields: &fields,
+            };
+            user::apply_profile(
+                &mut me.profile,
+                &profile_only.profile,
+                ctx,
+                false,
+                &mut errors,
+            );
+            super::users::check_unique(txn, Some(id), None, &me.profile, &mut errors)?;
+            errors.into_result()?;
+            if me != old {
+                me.modified = now;
+            }
+            write::put_user(txn, Some(&old), &me)?;
+            Ok(UserView::new(&me, &fields))
+        })
+    }
+
+    /// Changes the caller's own password: the old one must match, the new
+    /// one meet the policy. This session goes on; the others end.
+    pub fn change_my_password(&self, old_password: &str, new_password: &str) -> Result<()> {
+        let (Caller::User(_), Some(session)) = (self.caller, self.session) else {
+            return Err(Error::new(
+                ErrorCode::Forbidden,
+                "Only a signed-in user has a password to change here.",
+            ));
+        };
+        let me = self.me()?;
+        let stored = self
+            .store()
+            .read()
+            .and_then(|txn| self.live_user(&txn))?
+            .password_hash;
+        let mut errors = FieldErrors::new();
+        if !password::verify(old_password, &stored)
+            && !super::auth::verify_legacy(old_password, &stored)
+        {
+            errors.add("old_password", "Your old password was entered incorrectly.");
+        }
+        let policy = &self.config().password_policy;
+        if let Err(problems) = crate::domain::rules::password(new_password, &me.username, policy) {
+            for p in problems {
+                errors.add("new_password", p);
+            }
+        }
+        errors.into_result()?;
+        let hash = password::hash(new_password, self.config().argon2)?;
+        let now = self.now_micros();
+        self.store().write(|txn| {
+            let old = self.live_user(txn)?;
+            let user = crate::domain::user::User {
+                password_hash: hash,
+                password_changed: now,
+                modified: now,
+                ..old.clone()
+            };
+            write::put_user(txn, Some(&old), &user)?;
+            write::end_sessions(txn, user.id, Some(session))?;
+            // Re-stamp this session so it is not older than the new password.
+            let row = txn.open_table(SESSIONS)?.get(session)?.map(|v| v.value());
+            if let Some((uid, _, ends)) = row {
+                write::put_session(txn, session, (uid, now, ends))?;
+            }
+            Ok(())
+        })
+    }
+}

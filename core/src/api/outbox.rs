@@ -1,0 +1,31 @@
+//! Draining the outbox (X3): a host-level operation, since the messages
+//! carry credentials.
+
+use super::Admin;
+use crate::domain::outbox::{Message, OutboxMessage};
+use crate::error::Result;
+use crate::store::tables::OUTBOX;
+use crate::store::{decode, write};
+use redb::ReadableTable;
+
+impl Admin {
+    /// Returns every queued message, oldest first, and deletes them: each
+    /// is handed out once. Only the operator may take them.
+    pub fn take_outbox(&self) -> Result<Vec<OutboxMessage>> {
+        self.allow_operator()?;
+        self.store().write(|txn| {
+            let messages: Vec<Message> = {
+                let table = txn.open_table(OUTBOX)?;
+                let mut out = Vec::new();
+                for row in table.iter()? {
+                    out.push(decode(row?.1.value())?);
+                }
+                out
+            };
+            for m in &messages {
+                write::delete_message(txn, m.user, m.id)?;
+            }
+            Ok(messages.into_iter().map(OutboxMessage::from).collect())
+        })
+    }
+}

@@ -1,0 +1,99 @@
+//! Groups (D2): named sets of permissions that users belong to.
+
+use super::rules::{self, BLANK, NAME_MAX, REQUIRED};
+use super::{Micros, instant, uuid_string};
+use crate::auth::permissions::Permission;
+use crate::error::FieldErrors;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A stored group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// Id, never reused.
+    pub id: u64,
+    /// Random UUID.
+    pub uuid: u128,
+    /// Name, unique ignoring case.
+    pub name: String,
+    /// Permission ids, ascending.
+    pub permissions: Vec<u32>,
+    /// Creation instant.
+    pub created: Micros,
+    /// Last change.
+    pub modified: Micros,
+}
+
+/// Input to create or change a group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupInput {
+    /// Name: required on create.
+    pub name: Option<String>,
+    /// Permission ids (replacing the old list).
+    pub permissions: Option<Vec<u64>>,
+}
+
+/// A group as returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupView {
+    /// Id.
+    pub id: u64,
+    /// UUID, hyphenated.
+    pub uuid: String,
+    /// Name.
+    pub name: String,
+    /// Permission ids.
+    pub permissions: Vec<u32>,
+    /// Creation instant.
+    pub created: DateTime<Utc>,
+    /// Last change.
+    pub modified: DateTime<Utc>,
+}
+
+impl From<&Group> for GroupView {
+    fn from(g: &Group) -> Self {
+        GroupView {
+            id: g.id,
+            uuid: uuid_string(g.uuid),
+            name: g.name.clone(),
+            permissions: g.permissions.clone(),
+            created: instant(g.created),
+            modified: instant(g.modified),
+        }
+    }
+}
+
+/// Checks a list of permission ids against the catalogue: sorted, without
+/// repeats, or a message per unknown id.
+pub fn permission_ids(field: &str, ids: &[u64], errors: &mut FieldErrors) -> Vec<u32> {
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        match u32::try_from(id).ok().and_then(Permission::by_id) {
+            Some(p) => out.push(p.id()),
+            None => errors.add(
+                field,
+                format!("Invalid pk \"{id}\" - object does not exist."),
+            ),
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Applies `input` to `group` (a default one when creating). Name
+/// uniqueness is the caller's.
+pub fn apply(group: &mut Group, input: &GroupInput, creating: bool, errors: &mut FieldErrors) {
+    match &input.name {
+        Some(n) => match rules::text(n, NAME_MAX) {
+            Ok(n) if n.is_empty() => errors.add("name", BLANK),
+            Ok(n) => group.name = n,
+            Err(m) => errors.add("name", m),
+        },
+        None if creating => errors.add("name", REQUIRED),
+        None => {}
+    }
+    if let Some(ids) = &input.permissions {
+        group.permissions = permission_ids("permissions", ids, errors);
+    }
+}
