@@ -9,6 +9,7 @@
 //! or above, a store that cannot be opened, a demo step that went wrong),
 //! 2 usage error (bad arguments; clap's own parse errors exit 2 as well).
 
+mod admin;
 mod api;
 mod demo;
 
@@ -68,6 +69,18 @@ enum Command {
     /// Walk through the documented scenario on a new temporary store,
     /// printing every request and response (the --db file is not touched).
     Demo,
+    /// Create an administrator (an active staff superuser), or make an
+    /// existing user one with a new password.
+    Superuser(admin::SuperuserArgs),
+    /// End an account's lock-out after failed sign-ins at once.
+    Unlock(admin::UnlockArgs),
+    /// Import users from CSV or JSON Lines (rows applied whole or not at
+    /// all; a report lists rejected rows), or restore a `roster export`
+    /// into an empty store.
+    Import(admin::ImportArgs),
+    /// Write the whole store as JSON Lines. The file contains password
+    /// hashes (so a restore keeps passwords): keep it as safe as the store.
+    Export(admin::ExportArgs),
 }
 
 /// Parses `--now`: an RFC 3339 date-time with an offset.
@@ -99,5 +112,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Api(args) => api::run(&cli.db, config(cli.now), &args),
         Command::Demo => demo::run(cli.now),
+        Command::Superuser(args) => admin::superuser(&cli.db, config(cli.now), &args),
+        Command::Unlock(args) => admin::unlock(&cli.db, config(cli.now), &args),
+        Command::Import(args) => admin::import(&cli.db, config(cli.now), &args),
+        Command::Export(args) => admin::export(&cli.db, config(cli.now), &args),
     }
 }

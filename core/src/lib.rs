@@ -9,9 +9,10 @@ pub mod error;
 mod random;
 pub mod rest;
 pub mod store;
+pub mod transfer;
 
 pub use api::{Admin, Caller, Created, Institute, UserQuery};
-pub use api::{Login, PermissionView};
+pub use api::{Dump, ImportReport, ImportRow, Login, PermissionView, Rejected};
 pub use auth::permissions::{Action, Model, Permission};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Argon2Params, Config, LockoutPolicy, PasswordPolicy};

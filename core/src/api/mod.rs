@@ -10,10 +10,12 @@ mod groups;
 mod me;
 mod outbox;
 mod subscriptions;
+mod transfer;
 pub mod users;
 
 pub use auth::{INVALID_TOKEN, LOGIN_FAILED, Login, NO_CREDENTIALS, NO_PERMISSION};
 pub use groups::PermissionView;
+pub use transfer::{Dump, ImportReport, ImportRow, Rejected};
 pub use users::{Created, UserQuery};
 
 use crate::config::Config;

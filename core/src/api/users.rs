@@ -77,32 +77,56 @@ impl Admin {
                 }
             }
         };
-        let (today, now) = (self.today(), self.now_micros());
+        let notify = generated.as_deref().or(input
+            .password
+            .as_deref()
+            .filter(|_| options.notify_credential));
         let user = self.store().write(|txn| {
-            let checked = self.check_new(txn, &input, options, today, &mut errors)?;
-            std::mem::take(&mut errors).into_result()?;
-            let Checked {
-                username,
-                profile,
-                fields,
-                batches,
-                expires,
-            } = checked;
-            let mut user = User {
-                uuid: crate::random::uuid()?,
-                password_hash: hash.unwrap_or_default(),
-                profile,
-                is_active: input.is_active.unwrap_or(true),
-                is_blocked: input.is_blocked.unwrap_or(false),
-                created: now,
-                modified: now,
-                password_changed: now,
-                ..User::blank(
-                    write::next_id(txn, Kind::User)?,
-                    &username.unwrap_or_default(),
-                )
-            };
-            self.apply_access(txn, &mut user, &input.access)?;
+            let hash = hash.unwrap_or_default();
+            self.insert_user(txn, &input, options, hash, notify, errors)
+        })?;
+        Ok(Created {
+            user,
+            generated_password: generated,
+        })
+    }
+
+    /// Checks `input` and, when every rule holds, writes the user, its
+    /// memberships and its credentials messages in `txn`. Nothing is written
+    /// before every check has passed, so a refused row leaves `txn` as it was
+    /// (import relies on this to apply many rows in one transaction).
+    pub(super) fn insert_user(
+        &self,
+        txn: &redb::WriteTransaction,
+        input: &NewUser,
+        options: CreateOptions,
+        password_hash: String,
+        notify: Option<&str>,
+        mut errors: FieldErrors,
+    ) -> Result<UserView> {
+        let (today, now) = (self.today(), self.now_micros());
+        let Checked {
+            username,
+            profile,
+            fields,
+            batches,
+            expires,
+        } = self.check_new(txn, input, options, today, &mut errors)?;
+        let mut user = User {
+            password_hash,
+            profile,
+            is_active: input.is_active.unwrap_or(true),
+            is_blocked: input.is_blocked.unwrap_or(false),
+            created: now,
+            modified: now,
+            password_changed: now,
+            ..User::blank(0, &username.unwrap_or_default())
+        };
+        self.apply_access(txn, &mut user, &input.access, &mut errors)?;
+        errors.into_result()?;
+        user.id = write::next_id(txn, Kind::User)?;
+        user.uuid = crate::random::uuid()?;
+        {
             write::put_user(txn, None, &user)?;
             for batch in batches {
                 self.grant(
@@ -112,19 +136,11 @@ impl Admin {
                     super::subscriptions::Grant::Until(expires),
                 )?;
             }
-            let notify = generated.as_deref().or(input
-                .password
-                .as_deref()
-                .filter(|_| options.notify_credential));
             if let Some(password) = notify {
                 self.queue_credentials(txn, &user, password)?;
             }
             Ok(UserView::new(&user, &fields))
-        })?;
-        Ok(Created {
-            user,
-            generated_password: generated,
-        })
+        }
     }
 
     /// Every problem a [`create_user`](Admin::create_user) of `input` would
@@ -285,6 +301,18 @@ impl Admin {
         page.try_map(load)
     }
 
+    /// The id of the user with this username (ignoring case) or, failing
+    /// that, this email (ignoring case).
+    pub fn find_user(&self, username_or_email: &str) -> Result<u64> {
+        self.allow(Permission::new(Action::View, Model::User))?;
+        let txn = self.store().read()?;
+        let key = fold(username_or_email.trim());
+        match read::lookup(&txn, USER_BY_USERNAME, &key)? {
+            Some(id) => Ok(id),
+            None => read::lookup(&txn, USER_BY_EMAIL, &key)?.ok_or_else(Error::not_found),
+        }
+    }
+
     /// User `id` (T4).
     pub fn get_user(&self, id: u64) -> Result<UserView> {
         self.allow(Permission::new(Action::View, Model::User))?;
@@ -323,8 +351,8 @@ impl Admin {
                     "The username changed while this update ran; try again.",
                 );
             }
+            self.apply_access(txn, &mut user, &patch.access, &mut errors)?;
             std::mem::take(&mut errors).into_result()?;
-            self.apply_access(txn, &mut user, &patch.access)?;
             if let Some(hash) = hash {
                 user.password_hash = hash;
                 user.password_changed = now;
@@ -362,8 +390,8 @@ impl Admin {
         txn: &redb::WriteTransaction,
         user: &mut User,
         access: &AccessInput,
+        errors: &mut FieldErrors,
     ) -> Result<()> {
-        let mut errors = FieldErrors::new();
         if let Some(value) = access.is_superuser {
             if value != user.is_superuser && !self.caller_is_superuser(txn)? {
                 return Err(super::auth::forbidden());
@@ -390,9 +418,9 @@ impl Admin {
         }
         if let Some(ids) = &access.user_permissions {
             user.permissions =
-                crate::domain::group::permission_ids("user_permissions", ids, &mut errors);
+                crate::domain::group::permission_ids("user_permissions", ids, errors);
         }
-        errors.into_result()
+        Ok(())
     }
 
     /// Whether the caller is the operator or an active superuser.

@@ -18,6 +18,7 @@ pub struct Course {
     /// Id, never reused.
     pub id: u64,
     /// Random UUID.
+    #[serde(with = "crate::domain::uuid_serde")]
     pub uuid: u128,
     /// Title.
     pub title: String,

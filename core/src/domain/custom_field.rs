@@ -44,6 +44,7 @@ pub struct CustomField {
     /// Id, never reused.
     pub id: u64,
     /// Random UUID.
+    #[serde(with = "crate::domain::uuid_serde")]
     pub uuid: u128,
     /// Name as defined; unique ignoring case and surrounding spaces.
     pub name: String,

@@ -13,6 +13,7 @@ pub struct Group {
     /// Id, never reused.
     pub id: u64,
     /// Random UUID.
+    #[serde(with = "crate::domain::uuid_serde")]
     pub uuid: u128,
     /// Name, unique ignoring case.
     pub name: String,

@@ -28,6 +28,7 @@ pub struct Batch {
     /// Integer id, never reused.
     pub id: u64,
     /// Random UUID.
+    #[serde(with = "crate::domain::uuid_serde")]
     pub uuid: u128,
     /// Name, unique ignoring case among ordinary batches.
     pub name: String,
@@ -90,6 +91,7 @@ pub struct Subscription {
     /// Subscription id, never reused.
     pub id: u64,
     /// Random UUID.
+    #[serde(with = "crate::domain::uuid_serde")]
     pub uuid: u128,
     /// Last day on which it counts (institute zone); `None` never expires.
     pub expires: Option<NaiveDate>,
@@ -180,6 +182,41 @@ impl PageRequest {
             per_page: None,
         }
     }
+}
+
+/// Serde for UUID fields: the hyphenated string in human-readable formats
+/// (JSON exports), the plain 128-bit number in the compact store encoding.
+pub mod uuid_serde {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    /// Serializes a UUID.
+    pub fn serialize<S: Serializer>(uuid: &u128, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&super::uuid_string(*uuid))
+        } else {
+            s.serialize_u128(*uuid)
+        }
+    }
+
+    /// Deserializes a UUID.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        if d.is_human_readable() {
+            let text = String::deserialize(d)?;
+            super::parse_uuid(&text)
+                .ok_or_else(|| D::Error::custom(format!("not a UUID: {text:?}")))
+        } else {
+            u128::deserialize(d)
+        }
+    }
+}
+
+/// Parses a hyphenated (or plain) hexadecimal UUID.
+pub fn parse_uuid(text: &str) -> Option<u128> {
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    u128::from_str_radix(&hex, 16).ok()
 }
 
 /// The hyphenated lower-case form of a UUID.

@@ -87,6 +87,7 @@ pub struct User {
     /// Id, never reused.
     pub id: u64,
     /// Random UUID.
+    #[serde(with = "crate::domain::uuid_serde")]
     pub uuid: u128,
     /// Username as given; unique ignoring case.
     pub username: String,

@@ -8,7 +8,7 @@ use crate::error::FieldErrors;
 use serde_json::{Map, Value};
 
 /// The largest body accepted, in bytes.
-pub(super) const MAX_BODY: usize = 1 << 20;
+pub(crate) const MAX_BODY: usize = 1 << 20;
 
 /// Python's name of a JSON value's type, as DRF's messages use it.
 fn type_name(v: &Value) -> &'static str {
@@ -25,14 +25,14 @@ fn type_name(v: &Value) -> &'static str {
 
 /// A request body being read, with the type errors found so far.
 #[derive(Debug, Default)]
-pub(super) struct Body {
+pub(crate) struct Body {
     map: Map<String, Value>,
     errors: FieldErrors,
 }
 
 /// Why a body could not be read at all.
 #[derive(Debug)]
-pub(super) enum BodyError {
+pub(crate) enum BodyError {
     /// Not JSON: the parser's message.
     Parse(String),
     /// JSON, but not an object: the type found.
@@ -41,7 +41,7 @@ pub(super) enum BodyError {
 
 impl Body {
     /// Parses `bytes`; an empty body is an empty object.
-    pub(super) fn parse(bytes: &[u8]) -> Result<Body, BodyError> {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Body, BodyError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Body::default());
         }
@@ -55,18 +55,26 @@ impl Body {
         }
     }
 
+    /// A body of an already parsed object (an import row).
+    pub(crate) fn from_map(map: Map<String, Value>) -> Body {
+        Body {
+            map,
+            errors: FieldErrors::new(),
+        }
+    }
+
     /// Whether `key` is present (even as `null`).
-    pub(super) fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.map.contains_key(key)
     }
 
     /// The type errors found.
-    pub(super) fn errors(&self) -> &FieldErrors {
+    pub(crate) fn errors(&self) -> &FieldErrors {
         &self.errors
     }
 
     /// A text field: absent -> `None`; `null` -> `Some("")` (clears).
-    pub(super) fn string(&mut self, key: &str) -> Option<String> {
+    pub(crate) fn string(&mut self, key: &str) -> Option<String> {
         match self.map.get(key)? {
             Value::String(s) => Some(s.clone()),
             Value::Null => Some(String::new()),
@@ -78,7 +86,7 @@ impl Body {
     }
 
     /// A phone number: text, or a number (Sunbird sends numbers).
-    pub(super) fn phone(&mut self, key: &str) -> Option<String> {
+    pub(crate) fn phone(&mut self, key: &str) -> Option<String> {
         match self.map.get(key)? {
             Value::Number(n) if n.is_u64() => Some(n.to_string()),
             _ => self.string(key),
@@ -86,7 +94,7 @@ impl Body {
     }
 
     /// A boolean: `true`/`false`, or DRF's accepted spellings of them.
-    pub(super) fn bool(&mut self, key: &str) -> Option<bool> {
+    pub(crate) fn bool(&mut self, key: &str) -> Option<bool> {
         let value = self.map.get(key)?;
         let parsed = match value {
             Value::Bool(b) => Some(*b),
@@ -109,7 +117,7 @@ impl Body {
     }
 
     /// An integer.
-    pub(super) fn int(&mut self, key: &str) -> Option<i64> {
+    pub(crate) fn int(&mut self, key: &str) -> Option<i64> {
         let value = self.map.get(key)?;
         match value.as_i64() {
             Some(n) => Some(n),
@@ -136,7 +144,7 @@ impl Body {
     }
 
     /// A list of strings (batch names, choices).
-    pub(super) fn strings(&mut self, key: &str) -> Option<Vec<String>> {
+    pub(crate) fn strings(&mut self, key: &str) -> Option<Vec<String>> {
         let items = self.list(key)?;
         let strings: Vec<String> = items
             .iter()
@@ -151,7 +159,7 @@ impl Body {
 
     /// A list of ids (primary keys). Ids that cannot exist (negative, too
     /// large) are reported as not existing, as DRF does.
-    pub(super) fn ids(&mut self, key: &str) -> Option<Vec<u64>> {
+    pub(crate) fn ids(&mut self, key: &str) -> Option<Vec<u64>> {
         if !self.has(key) {
             self.errors.add(key, crate::domain::rules::REQUIRED);
             return None;
@@ -178,7 +186,7 @@ impl Body {
     }
 
     /// A map of custom field values.
-    pub(super) fn custom_fields(&mut self, key: &str) -> Vec<(String, CustomInput)> {
+    pub(crate) fn custom_fields(&mut self, key: &str) -> Vec<(String, CustomInput)> {
         let Some(value) = self.map.get(key) else {
             return Vec::new();
         };

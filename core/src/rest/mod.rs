@@ -5,7 +5,8 @@
 //! parse -> call the typed [`Admin`](crate::Admin) API -> shape the JSON. No
 //! rule lives here and no table is touched here; this layer only translates.
 
-mod json;
+pub(crate) mod inputs;
+pub(crate) mod json;
 mod router;
 mod views;
 

@@ -1,15 +1,13 @@
 //! Routing: normalise the path, find the route, check the method, read the
 //! body, call the typed API, shape the answer.
 
+use super::inputs::{access, course_input, custom_field_input, group_input, new_user, user_patch};
 use super::json::{Body, BodyError, MAX_BODY};
 use super::views::{self, Urls};
 use super::{Request, Response};
 use crate::api::users::UserQuery;
 use crate::api::{LOGIN_FAILED, NO_CREDENTIALS};
-use crate::domain::course::CourseInput;
-use crate::domain::custom_field::CustomFieldInput;
-use crate::domain::group::GroupInput;
-use crate::domain::user::{AccessInput, CreateOptions, NewUser, ProfileInput, UserPatch};
+use crate::domain::user::CreateOptions;
 use crate::domain::{BatchInput, PageRequest};
 use crate::error::{Error, ErrorCode, FieldErrors};
 use crate::{Admin, Institute};
@@ -819,99 +817,6 @@ impl Call<'_> {
                 Ok(json_response(200, Value::Array(list)))
             }
         }
-    }
-}
-
-/// The profile fields of a user body. `state_code` wins over `state`: both
-/// are accepted, since the representation carries both.
-fn profile(body: &mut Body) -> ProfileInput {
-    let state_code = body.string("state_code");
-    let state = body.string("state");
-    ProfileInput {
-        email: body.string("email"),
-        phone: body.phone("phone"),
-        first_name: body.string("first_name"),
-        last_name: body.string("last_name"),
-        display_name: body.string("display_name"),
-        photo: body.string("photo"),
-        birth_date: body.string("birth_date"),
-        address1: body.string("address1"),
-        address2: body.string("address2"),
-        city: body.string("city"),
-        zip: body.string("zip"),
-        state: state_code.or(state),
-        gender_code: body.string("gender_code"),
-        custom_fields: body.custom_fields("custom_fields"),
-    }
-}
-
-fn new_user(body: &mut Body) -> NewUser {
-    let batches = match body.has("batches") {
-        true => body.strings("batches").unwrap_or_default(),
-        false => Vec::new(),
-    };
-    NewUser {
-        username: body.string("username"),
-        password: body.string("password"),
-        profile: profile(body),
-        is_active: body.bool("is_active"),
-        is_blocked: body.bool("is_blocked"),
-        access: AccessInput::default(),
-        batches,
-        expires: body.string("expires").filter(|e| !e.is_empty()),
-    }
-}
-
-fn user_patch(body: &mut Body) -> UserPatch {
-    UserPatch {
-        username: body.string("username"),
-        password: body.string("password"),
-        profile: profile(body),
-        is_active: body.bool("is_active"),
-        is_blocked: body.bool("is_blocked"),
-        access: AccessInput::default(),
-    }
-}
-
-/// The access fields of seed 003.
-fn access(body: &mut Body) -> AccessInput {
-    let ids = |body: &mut Body, key: &str| body.has(key).then(|| body.ids(key)).flatten();
-    AccessInput {
-        is_superuser: body.bool("is_superuser"),
-        is_staff: body.bool("is_staff"),
-        groups: ids(body, "groups"),
-        user_permissions: ids(body, "user_permissions"),
-    }
-}
-
-fn group_input(body: &mut Body) -> GroupInput {
-    GroupInput {
-        name: body.string("name"),
-        permissions: body
-            .has("permissions")
-            .then(|| body.ids("permissions"))
-            .flatten(),
-    }
-}
-
-fn course_input(body: &mut Body) -> CourseInput {
-    CourseInput {
-        title: body.string("title"),
-        slug: body.string("slug"),
-        description: body.string("description"),
-        image: body.string("image"),
-        is_public: body.bool("is_public"),
-        enable_progressive_lock: body.bool("enable_progressive_lock"),
-        order: body.int("order"),
-    }
-}
-
-fn custom_field_input(body: &mut Body) -> CustomFieldInput {
-    CustomFieldInput {
-        name: body.string("name"),
-        kind: body.string("type"),
-        choices: body.strings("choices"),
-        required: body.bool("required"),
     }
 }
 

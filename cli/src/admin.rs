@@ -1,0 +1,212 @@
+//! Host-level commands on the store file: `superuser`, `unlock`, `import`,
+//! `export`. They run as the local operator: whoever can open the file owns
+//! it (SPEC A6).
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use roster::transfer::{self, ImportOptions};
+use roster::{Config, Institute};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const EXIT_FAILURE: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+/// `roster superuser`.
+#[derive(Debug, Args)]
+pub struct SuperuserArgs {
+    /// The administrator's username (an existing user becomes one).
+    #[arg(long)]
+    username: String,
+    /// The password (visible to other local users in the process list: prefer --password-stdin).
+    #[arg(
+        long,
+        conflicts_with = "password_stdin",
+        required_unless_present = "password_stdin"
+    )]
+    password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+/// `roster unlock`.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The locked account's username (or email).
+    username: String,
+}
+
+/// `roster import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A CSV or JSON Lines file of users, or a `roster export` file.
+    file: PathBuf,
+    /// A batch (by name) every imported user joins.
+    #[arg(long)]
+    batch: Option<String>,
+    /// Expiry (yyyy-mm-dd) of the --batch membership.
+    #[arg(long, requires = "batch")]
+    expires: Option<String>,
+}
+
+/// `roster export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write the JSON Lines (it holds password hashes: keep it safe).
+    file: PathBuf,
+}
+
+fn open(db: &Path, config: Config) -> Result<Institute, ExitCode> {
+    Institute::open(db, config).map_err(|err| {
+        eprintln!(
+            "error: cannot open the store '{}': {err} ({})",
+            db.display(),
+            err.code().as_str()
+        );
+        ExitCode::from(EXIT_FAILURE)
+    })
+}
+
+fn fail(err: roster::Error) -> ExitCode {
+    eprintln!("error: {err} ({})", err.code().as_str());
+    ExitCode::from(EXIT_FAILURE)
+}
+
+/// Creates or resets an administrator.
+pub fn superuser(db: &Path, config: Config, args: &SuperuserArgs) -> ExitCode {
+    let password = match (&args.password, args.password_stdin) {
+        (Some(p), false) => p.clone(),
+        _ => {
+            let mut line = String::new();
+            if std::io::stdin().read_line(&mut line).is_err()
+                || line.trim_end_matches(['\r', '\n']).is_empty()
+            {
+                eprintln!("error: no password on standard input");
+                return ExitCode::from(EXIT_USAGE);
+            }
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let institute = match open(db, config) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    match institute.create_superuser(&args.username, &password) {
+        Ok(id) => {
+            println!("superuser {} (id {id}) is ready", args.username);
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(err),
+    }
+}
+
+/// Ends a lock-out at once.
+pub fn unlock(db: &Path, config: Config, args: &UnlockArgs) -> ExitCode {
+    let institute = match open(db, config) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let admin = institute.operator();
+    let found = admin.find_user(&args.username);
+    match found.and_then(|id| admin.unlock_user(id)) {
+        Ok(()) => {
+            println!("{} is unlocked", args.username);
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(err),
+    }
+}
+
+/// Imports users (or restores an export), with a progress bar and a report.
+pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
+    let mut text = Vec::new();
+    if let Err(e) = std::fs::File::open(&args.file).and_then(|mut f| f.read_to_end(&mut text)) {
+        eprintln!("error: cannot read '{}': {e}", args.file.display());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let institute = match open(db, config) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let rows = text
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        .saturating_sub(1)
+        .max(1) as u64;
+    let bar = ProgressBar::new(rows);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let options = ImportOptions {
+        batches: args.batch.iter().cloned().collect(),
+        expires: args.expires.clone(),
+        ..Default::default()
+    };
+    let result = transfer::import(
+        &institute.operator(),
+        text.as_slice(),
+        &options,
+        &mut |done| bar.set_position(done),
+    );
+    bar.finish_and_clear();
+    match result {
+        Ok(report) if report.restored => {
+            println!("restored the export '{}'", args.file.display());
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            println!(
+                "{} users imported, {} rows rejected",
+                report.created,
+                report.rejected.len()
+            );
+            for r in &report.rejected {
+                println!(
+                    "line {}: {}: {}",
+                    r.line,
+                    if r.username.is_empty() {
+                        "-"
+                    } else {
+                        &r.username
+                    },
+                    r.reason
+                );
+            }
+            if report.rejected.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_FAILURE)
+            }
+        }
+        Err(err) => fail(err),
+    }
+}
+
+/// Writes the whole store as JSON Lines.
+pub fn export(db: &Path, config: Config, args: &ExportArgs) -> ExitCode {
+    let institute = match open(db, config) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let file = match std::fs::File::create(&args.file) {
+        Ok(f) => std::io::BufWriter::new(f),
+        Err(e) => {
+            eprintln!("error: cannot write '{}': {e}", args.file.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match transfer::export(&institute.operator(), file) {
+        Ok(lines) => {
+            println!(
+                "exported {lines} lines to '{}' (it contains password hashes)",
+                args.file.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(err),
+    }
+}

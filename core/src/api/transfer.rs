@@ -1,0 +1,306 @@
+//! Bulk import (X1) and the whole-store dump and restore behind export
+//! (X2). The file formats live in [`crate::transfer`]; here rows are checked
+//! and written, a chunk per transaction.
+
+use super::Admin;
+use crate::auth::legacy;
+use crate::auth::password;
+use crate::auth::permissions::{Action, Model, Permission};
+use crate::domain::course::Course;
+use crate::domain::custom_field::CustomField;
+use crate::domain::group::Group;
+use crate::domain::rules::REQUIRED;
+use crate::domain::user::{self, CreateOptions, NewUser, User};
+use crate::domain::{Batch, Subscription};
+use crate::error::{Error, ErrorCode, FieldErrors, Result};
+use crate::store::tables::*;
+use crate::store::{decode, integrity, write};
+use redb::{ReadableTable, ReadableTableMetadata};
+
+/// One user to import.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportRow {
+    /// Line of the file the row starts on (for the report).
+    pub line: u64,
+    /// The user, as a create would take it.
+    pub user: NewUser,
+    /// A stored hash instead of a password: roster's argon2id PHC string, a
+    /// Django hash (`pbkdf2_sha256$...`, `pbkdf2_sha1$...`, `argon2$...`)
+    /// within the cost caps of SPEC A4, or `!` (no usable password).
+    pub password_hash: Option<String>,
+    /// Problems found while reading the row (wrong types, bad cells).
+    pub errors: FieldErrors,
+}
+
+/// A row that was not imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Line of the file.
+    pub line: u64,
+    /// The row's username, as given.
+    pub username: String,
+    /// Every problem of the row, `field: message; ...`.
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Users created.
+    pub created: u64,
+    /// Rows refused, in file order.
+    pub rejected: Vec<Rejected>,
+    /// Whether the file was a full export, restored as a whole.
+    pub restored: bool,
+}
+
+impl ImportReport {
+    /// Adds another chunk's report.
+    pub fn absorb(&mut self, other: ImportReport) {
+        self.created += other.created;
+        self.rejected.extend(other.rejected);
+        self.restored |= other.restored;
+    }
+}
+
+/// Everything a store holds but sessions and the outbox: what export writes
+/// and restore reads back.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dump {
+    /// Id counters, by entity.
+    pub counters: Vec<(String, u64)>,
+    /// Custom field definitions.
+    pub custom_fields: Vec<CustomField>,
+    /// Groups.
+    pub groups: Vec<Group>,
+    /// Batches, hidden course batches included.
+    pub batches: Vec<Batch>,
+    /// Courses.
+    pub courses: Vec<Course>,
+    /// (course, batch) links.
+    pub course_batches: Vec<(u64, u64)>,
+    /// Users, with their password hashes.
+    pub users: Vec<User>,
+    /// (user, batch, subscription).
+    pub memberships: Vec<(u64, u64, Subscription)>,
+}
+
+fn flatten(errors: &FieldErrors) -> String {
+    errors
+        .iter()
+        .map(|(field, _)| format!("{field}: {}", errors.messages(field).join(" ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Checks a stored hash for import; `Err` says why it is refused.
+fn check_hash(hash: &str) -> std::result::Result<(), String> {
+    if hash.starts_with("$argon2") {
+        // roster's own PHC strings get the same checks and cost caps as
+        // Django's argon2 hashes, which are the same string after `argon2`.
+        legacy::parse(&format!("argon2{hash}")).map(|_| ())
+    } else if legacy::is_legacy(hash) {
+        legacy::parse(hash).map(|_| ())
+    } else {
+        Err("unsupported password hash".into())
+    }
+}
+
+/// Hashes `passwords` (index, plaintext) on every core, where threads exist.
+fn hash_all(
+    passwords: Vec<(usize, String)>,
+    params: crate::config::Argon2Params,
+) -> Result<Vec<(usize, String)>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(passwords.len().max(1));
+        let per = passwords.len().div_ceil(workers.max(1)).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = passwords
+                .chunks(per)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|(i, p)| password::hash(p, params).map(|h| (*i, h)))
+                            .collect::<std::result::Result<Vec<_>, _>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(passwords.len());
+            for handle in handles {
+                let hashed = handle
+                    .join()
+                    .map_err(|_| Error::new(ErrorCode::Internal, "a hashing thread panicked"))?;
+                out.extend(hashed?);
+            }
+            Ok(out)
+        })
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        passwords
+            .into_iter()
+            .map(|(i, p)| Ok((i, password::hash(&p, params)?)))
+            .collect()
+    }
+}
+
+impl Admin {
+    /// Imports one chunk of rows in one transaction: each row is created
+    /// whole or refused whole (reported with its line and reasons); good rows
+    /// are kept. Plaintext passwords are hashed on every core first.
+    /// Needs `add_user`.
+    pub fn import_rows(&self, rows: Vec<ImportRow>) -> Result<ImportReport> {
+        self.allow(Permission::new(Action::Add, Model::User))?;
+        let policy = self.config().password_policy.clone();
+        let mut pre: Vec<FieldErrors> = Vec::with_capacity(rows.len());
+        let mut plaintext = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let mut errors = row.errors.clone();
+            match (&row.user.password, &row.password_hash) {
+                (Some(_), Some(_)) => errors.add(
+                    "password_hash",
+                    "Give a password or a password hash, not both.",
+                ),
+                (None, None) => errors.add("password", REQUIRED),
+                (None, Some(hash)) => {
+                    if let Err(reason) = check_hash(hash) {
+                        errors.add("password_hash", reason);
+                    }
+                }
+                (Some(p), None) => {
+                    let username = row.user.username.as_deref().unwrap_or("");
+                    user::check_password(p, username, &policy, &mut errors);
+                    if errors.is_empty() {
+                        plaintext.push((i, p.clone()));
+                    }
+                }
+            }
+            pre.push(errors);
+        }
+        let mut hashes: Vec<Option<String>> =
+            rows.iter().map(|r| r.password_hash.clone()).collect();
+        for (i, hash) in hash_all(plaintext, self.config().argon2)? {
+            hashes[i] = Some(hash);
+        }
+        self.store().write(|txn| {
+            let mut report = ImportReport::default();
+            for ((row, errors), hash) in rows.iter().zip(pre).zip(hashes) {
+                let options = CreateOptions::default();
+                let outcome = self.insert_user(
+                    txn,
+                    &row.user,
+                    options,
+                    hash.unwrap_or_default(),
+                    None,
+                    errors,
+                );
+                match outcome {
+                    Ok(_) => report.created += 1,
+                    Err(e) if e.code() == ErrorCode::Validation => report.rejected.push(Rejected {
+                        line: row.line,
+                        username: row.user.username.clone().unwrap_or_default(),
+                        reason: flatten(e.fields()),
+                    }),
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(report)
+        })
+    }
+
+    /// Everything the store holds but sessions and the outbox, password
+    /// hashes included: a host-level operation (SPEC A6), the operator only.
+    pub fn dump(&self) -> Result<Dump> {
+        self.allow_operator()?;
+        let txn = self.store().read()?;
+        fn records<T: serde::de::DeserializeOwned>(
+            txn: &redb::ReadTransaction,
+            def: Records,
+        ) -> Result<Vec<T>> {
+            let mut out = Vec::new();
+            for row in txn.open_table(def)?.iter()? {
+                out.push(decode(row?.1.value())?);
+            }
+            Ok(out)
+        }
+        let mut dump = Dump {
+            custom_fields: records(&txn, CUSTOM_FIELDS)?,
+            groups: records(&txn, GROUPS)?,
+            batches: records(&txn, BATCHES)?,
+            courses: records(&txn, COURSES)?,
+            users: records(&txn, USERS)?,
+            ..Default::default()
+        };
+        for row in txn.open_table(COUNTERS)?.iter()? {
+            let (k, v) = row?;
+            dump.counters.push((k.value().to_string(), v.value()));
+        }
+        for row in txn.open_table(COURSE_BATCHES)?.iter()? {
+            dump.course_batches.push(row?.0.value());
+        }
+        for row in txn.open_table(MEMBERSHIPS)?.iter()? {
+            let (k, v) = row?;
+            let (user, batch) = k.value();
+            dump.memberships.push((user, batch, decode(v.value())?));
+        }
+        Ok(dump)
+    }
+
+    /// Restores a [`Dump`] into this store, which must be empty: the same
+    /// records, ids, UUIDs, timestamps and password hashes. All or nothing:
+    /// a dump whose records disagree with each other is refused whole.
+    /// The operator only.
+    pub fn restore(&self, dump: Dump) -> Result<()> {
+        self.allow_operator()?;
+        self.store().write(|txn| {
+            for def in [USERS, BATCHES, COURSES, CUSTOM_FIELDS, GROUPS] {
+                if txn.open_table(def)?.len()? > 0 {
+                    return Err(Error::new(
+                        ErrorCode::Conflict,
+                        "restore needs an empty store",
+                    ));
+                }
+            }
+            for f in &dump.custom_fields {
+                write::put_custom_field(txn, None, f)?;
+            }
+            for g in &dump.groups {
+                write::put_group(txn, None, g)?;
+            }
+            for b in &dump.batches {
+                write::put_batch(txn, None, b)?;
+            }
+            for c in &dump.courses {
+                write::put_course(txn, None, c)?;
+            }
+            for (course, batch) in &dump.course_batches {
+                write::link_course_batch(txn, *course, *batch, true)?;
+            }
+            for u in &dump.users {
+                write::put_user(txn, None, u)?;
+            }
+            for (user, batch, sub) in &dump.memberships {
+                write::put_membership(txn, *user, *batch, None, sub)?;
+            }
+            {
+                let mut counters = txn.open_table(COUNTERS)?;
+                for (name, next) in &dump.counters {
+                    counters.insert(name.as_str(), *next)?;
+                }
+            }
+            let problems = integrity::check(txn)?;
+            if !problems.is_empty() {
+                let first: Vec<&str> = problems.iter().take(3).map(String::as_str).collect();
+                return Err(Error::new(
+                    ErrorCode::Corrupt,
+                    format!("the export is inconsistent: {}", first.join("; ")),
+                ));
+            }
+            Ok(())
+        })
+    }
+}
