@@ -6,4 +6,5 @@ mod integration {
     mod conformance;
     mod properties;
     mod schema;
+    mod transfer;
 }
