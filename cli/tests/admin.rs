@@ -1,0 +1,266 @@
+//! Tests of the host-level commands: `superuser`, `unlock`, `import`,
+//! `export`, and of `api --token` against the accounts they make.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// A fixed clock, so lock-outs and expiries do not depend on the day.
+const NOW: &str = "2023-01-12T11:06:19+05:30";
+
+fn roster(db: &Path, args: &[&str]) -> Output {
+    roster_with_stdin(db, args, "")
+}
+
+fn roster_with_stdin(db: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("--db")
+        .arg(db)
+        .args(["--now", NOW])
+        .args(args)
+        .env_remove("ROSTER_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run roster");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("roster finishes")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn token(db: &Path, username: &str, password: &str) -> String {
+    let body = format!(r#"{{"username": "{username}", "password": "{password}"}}"#);
+    let o = roster(
+        db,
+        &["api", "POST", "/api/v2.5/auth-token/", "--data", &body],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let reply: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    reply["token"].as_str().expect("token").to_string()
+}
+
+#[test]
+fn superuser_signs_in_and_its_token_passes_the_checks() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    let o = roster(
+        &db,
+        &[
+            "superuser",
+            "--username",
+            "admin",
+            "--password",
+            "admin-pass-1",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("superuser admin"));
+    let t = token(&db, "admin", "admin-pass-1");
+    let o = roster(
+        &db,
+        &["api", "GET", "/api/v2.5/admin/users/", "--token", &t],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = roster(
+        &db,
+        &[
+            "api",
+            "GET",
+            "/api/v2.5/admin/users/",
+            "--token",
+            &"0".repeat(64),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).starts_with("HTTP 401"), "{}", err(&o));
+    // Running it again resets the password.
+    let o = roster_with_stdin(
+        &db,
+        &["superuser", "--username", "ADMIN", "--password-stdin"],
+        "new-pass-22\n",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    token(&db, "admin", "new-pass-22");
+    let o = roster(
+        &db,
+        &["api", "GET", "/api/v2.5/admin/users/", "--token", &t],
+    );
+    assert!(
+        err(&o).starts_with("HTTP 401"),
+        "the old session ended with the old password"
+    );
+}
+
+#[test]
+fn superuser_needs_a_password_that_meets_the_policy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    let o = roster(
+        &db,
+        &["superuser", "--username", "admin", "--password", "123"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("password"), "{}", err(&o));
+    let o = roster(&db, &["superuser", "--username", "admin"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "no password at all is a usage error"
+    );
+    let o = roster_with_stdin(
+        &db,
+        &["superuser", "--username", "admin", "--password-stdin"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn unlock_ends_a_lock_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    assert!(
+        roster(
+            &db,
+            &[
+                "superuser",
+                "--username",
+                "admin",
+                "--password",
+                "admin-pass-1"
+            ]
+        )
+        .status
+        .success()
+    );
+    for _ in 0..5 {
+        let o = roster(
+            &db,
+            &[
+                "api",
+                "POST",
+                "/api/v2.5/auth-token/",
+                "--data",
+                r#"{"username": "admin", "password": "wrong-one"}"#,
+            ],
+        );
+        assert!(err(&o).starts_with("HTTP 400"));
+    }
+    let o = roster(
+        &db,
+        &[
+            "api",
+            "POST",
+            "/api/v2.5/auth-token/",
+            "--data",
+            r#"{"username": "admin", "password": "admin-pass-1"}"#,
+        ],
+    );
+    assert!(
+        err(&o).starts_with("HTTP 400"),
+        "locked: the right password is refused too"
+    );
+    assert_eq!(
+        out(&o).trim_end(),
+        r#"{"non_field_errors":["Unable to log in with provided credentials."]}"#
+    );
+    let o = roster(&db, &["unlock", "admin"]);
+    assert!(o.status.success(), "{}", err(&o));
+    token(&db, "admin", "admin-pass-1");
+    let o = roster(&db, &["unlock", "nobody"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn import_reports_rejected_rows_and_export_restores() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    let o = roster(
+        &db,
+        &[
+            "api",
+            "POST",
+            "/api/v2.5/admin/batches/",
+            "--data",
+            r#"{"name": "Test Batch"}"#,
+        ],
+    );
+    assert!(o.status.success());
+    let csv = dir.path().join("users.csv");
+    std::fs::write(&csv, "username,password,email\nravi,secret-1,ravi@x.in\nbad name,secret-1,\nasha,secret-1,asha@x.in\n").expect("write");
+    let o = roster(
+        &db,
+        &[
+            "import",
+            csv.to_str().expect("path"),
+            "--batch",
+            "Test Batch",
+            "--expires",
+            "2023-02-01",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a rejected row makes the exit code 1"
+    );
+    let report = out(&o);
+    assert!(
+        report.contains("2 users imported, 1 rows rejected"),
+        "{report}"
+    );
+    assert!(report.contains("line 3: bad name: username:"), "{report}");
+    let o = roster(
+        &db,
+        &["api", "GET", "/api/v2.5/admin/users/1/subscriptions/"],
+    );
+    assert!(
+        out(&o).contains("\"expires\":\"2023-02-01\""),
+        "{}",
+        out(&o)
+    );
+
+    let export = dir.path().join("all.jsonl");
+    let o = roster(&db, &["export", export.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("password hashes"));
+    let copy = dir.path().join("copy.redb");
+    let o = roster(&copy, &["import", export.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("restored"));
+    let again = dir.path().join("again.jsonl");
+    assert!(
+        roster(&copy, &["export", again.to_str().expect("path")])
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::read(&export).expect("read"),
+        std::fs::read(&again).expect("read")
+    );
+    let o = roster(&copy, &["import", "/nonexistent/file.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = roster(
+        &copy,
+        &[
+            "import",
+            csv.to_str().expect("path"),
+            "--expires",
+            "2023-02-01",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "--expires needs --batch");
+}
