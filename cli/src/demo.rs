@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use roster::rest::{Request, Response};
-use roster::{Admin, Argon2Params, Clock, Config, FixedClock, Institute};
+use roster::{Argon2Params, Clock, Config, FixedClock, Institute};
 use serde_json::{Value, json};
 
 use crate::EXIT_FAILURE;
@@ -60,10 +60,17 @@ impl fmt::Display for DemoError {
 /// Result of a demo step.
 type Step<T = ()> = Result<T, DemoError>;
 
-/// The running demo: the store, its clock and the operator handle.
+/// The administrator the demo creates and signs in as.
+const ADMIN: &str = "admin";
+/// Its password (a demo store in a temporary folder: nothing to protect).
+const ADMIN_PASSWORD: &str = "demo-admin-pass";
+
+/// The running demo: the store, its clock and the signed-in session.
 struct Demo {
-    /// The operator, for whom every request runs.
-    operator: Admin,
+    /// The institute every request is served by.
+    institute: Institute,
+    /// The session token sent as `Authorization: JWT <token>`.
+    token: Option<String>,
     /// The clock the institute reads; the expiry step moves it.
     clock: Arc<FixedClock>,
     /// The institute's time zone: "today" for expiry is the date there.
@@ -97,13 +104,17 @@ impl Demo {
         println!("-- {what}");
         println!("> {method} {path}");
         let mut request = Request::new(method, path);
+        if let Some(token) = &self.token {
+            println!("> Authorization: JWT <the token>");
+            request = request.with_header("Authorization", &format!("JWT {token}"));
+        }
         if let Some(body) = &body {
             println!("{}", pretty(body));
             request = request
                 .with_header("Content-Type", "application/json")
                 .with_body(body.to_string());
         }
-        let response = roster::rest::handle_as(&self.operator, request);
+        let response = roster::rest::handle(&self.institute, request);
         print_response(&response);
         if response.status != expected {
             return Err(DemoError::UnexpectedStatus {
@@ -198,9 +209,9 @@ fn scenario(now: Option<DateTime<Utc>>) -> Step {
     let dir = tempfile::TempDir::new().map_err(|e| DemoError::Setup(e.to_string()))?;
     let institute = Institute::open(dir.path().join("demo.redb"), config)
         .map_err(|e| DemoError::Setup(format!("{e} ({})", e.code().as_str())))?;
-    let operator = institute.operator();
     let mut demo = Demo {
-        operator,
+        institute: institute.clone(),
+        token: None,
         clock,
         zone,
         section: 0,
@@ -212,13 +223,14 @@ fn scenario(now: Option<DateTime<Utc>>) -> Step {
         start.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S"),
         zone
     );
-    println!("Every request runs as the local operator, who holds every permission.");
+    println!("Every request goes through the authenticating REST facade, as a server's would.");
     println!("'>' lines are requests, '<' lines are responses.");
 
     // The seed's subscriptions expire the day after its examples were made.
     let tomorrow = demo.today() + Duration::days(1);
     let expires = tomorrow.format("%Y-%m-%d").to_string();
 
+    sign_in(&mut demo)?;
     let batches = create_batches(&mut demo)?;
     create_custom_fields(&mut demo)?;
     let user = create_user(&mut demo, &expires)?;
@@ -540,6 +552,45 @@ fn subscriptions(demo: &mut Demo, user: u64, batches: &Batches, expires: &str) -
 }
 
 /// Step 10: time passes and subscriptions expire.
+/// Creates the administrator (a host-level step) and signs in over REST.
+fn sign_in(demo: &mut Demo) -> Step {
+    demo.section(
+        "Sign in",
+        "Admin APIs need a token of a user with admin privileges. The host creates\n\
+         the first administrator (roster superuser does the same), then signs in.",
+    );
+    demo.institute
+        .create_superuser(ADMIN, ADMIN_PASSWORD)
+        .map_err(|e| DemoError::Setup(e.to_string()))?;
+    println!();
+    println!("Created the superuser \"{ADMIN}\" with institute.create_superuser().");
+    demo.call(
+        "Without a token, an admin path answers 401",
+        "GET",
+        &format!("{V25}/users/"),
+        None,
+        401,
+    )?;
+    renew_session(demo)
+}
+
+/// Signs in again (sessions last 24 hours).
+fn renew_session(demo: &mut Demo) -> Step {
+    demo.token = None;
+    let reply = demo.call(
+        "Sign in: the token is shown once; it is stored only as a hash",
+        "POST",
+        "/api/v2.5/auth-token/",
+        Some(json!({"username": ADMIN, "password": ADMIN_PASSWORD})),
+        200,
+    )?;
+    let token = reply["token"]
+        .as_str()
+        .ok_or_else(|| DemoError::BadResponse("no token in the sign-in answer".to_string()))?;
+    demo.token = Some(token.to_string());
+    Ok(())
+}
+
 fn expiry(demo: &mut Demo, user: u64) -> Step {
     demo.section(
         "Expiry",
@@ -553,6 +604,8 @@ fn expiry(demo: &mut Demo, user: u64) -> Step {
         demo.today().format("%Y-%m-%d"),
         demo.zone
     );
+    println!("Sessions last 24 hours, so the administrator signs in again.");
+    renew_session(demo)?;
     let page = demo.call(
         "The user's batches: only IBPS Morning Batch is left",
         "GET",
