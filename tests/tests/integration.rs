@@ -1,9 +1,11 @@
 //! roster's integration tests: one binary, one module per topic.
 
 mod integration {
+    mod auth;
     mod bad_input;
     mod behaviour;
     mod conformance;
+    mod django;
     mod properties;
     mod schema;
     mod transfer;

@@ -174,15 +174,7 @@ impl Institute {
                 write::put_session(txn, hash, (user.id, now_us, expires.timestamp_micros()))?;
                 return Ok(Some(user.id));
             }
-            let locked = old.locked_until.is_some_and(|t| t > now_us);
-            if !locked && lockout.max_failures > 0 {
-                user.failed_logins += 1;
-                if user.failed_logins >= lockout.max_failures {
-                    user.failed_logins = 0;
-                    user.locked_until = Some((now + lockout.duration).timestamp_micros());
-                }
-                write::put_user(txn, Some(&old), &user)?;
-            }
+            count_failure(txn, &old, now, lockout)?;
             Ok(None)
         })?;
         match outcome {
@@ -274,7 +266,37 @@ impl Institute {
     }
 }
 
+/// Counts one failed sign-in of `old` in `txn`: the threshold locks the
+/// account for the configured time (failures while locked do not count).
+fn count_failure(
+    txn: &redb::WriteTransaction,
+    old: &User,
+    now: DateTime<Utc>,
+    lockout: crate::config::LockoutPolicy,
+) -> Result<()> {
+    let locked = old.locked_until.is_some_and(|t| t > now.timestamp_micros());
+    if locked || lockout.max_failures == 0 {
+        return Ok(());
+    }
+    let mut user = old.clone();
+    user.failed_logins += 1;
+    if user.failed_logins >= lockout.max_failures {
+        user.failed_logins = 0;
+        user.locked_until = Some((now + lockout.duration).timestamp_micros());
+    }
+    write::put_user(txn, Some(old), &user)
+}
+
 impl Admin {
+    /// Counts a failed password check of user `id` toward its lock-out.
+    pub(super) fn count_failed_sign_in(&self, id: u64) -> Result<()> {
+        let (now, lockout) = (self.now(), self.config().lockout);
+        self.store().write(|txn| match read::user(txn, id)? {
+            Some(old) => count_failure(txn, &old, now, lockout),
+            None => Ok(()),
+        })
+    }
+
     /// The caller's user, checked against its session now: the session
     /// exists and has not ended, the user exists, is active and not blocked,
     /// and has not changed password since the session began.
@@ -314,6 +336,29 @@ impl Admin {
             Caller::Operator => Ok(()),
             Caller::User(_) => Err(forbidden()),
         }
+    }
+
+    /// Every permission the caller holds; `None` for all (the operator and
+    /// superusers). A caller may grant only what it holds, so that
+    /// `change_user` or `change_group` cannot raise anyone above the granter.
+    pub(super) fn caller_permissions(
+        &self,
+        s: &impl Source,
+    ) -> Result<Option<std::collections::BTreeSet<u32>>> {
+        if self.caller == Caller::Operator {
+            return Ok(None);
+        }
+        let user = self.live_user(s)?;
+        if user.is_superuser {
+            return Ok(None);
+        }
+        let mut held: std::collections::BTreeSet<u32> = user.permissions.iter().copied().collect();
+        for g in &user.groups {
+            if let Some(group) = read::group(s, *g)? {
+                held.extend(group.permissions);
+            }
+        }
+        Ok(Some(held))
     }
 
     /// Django's `has_perm` for `user`.
@@ -359,7 +404,9 @@ impl Admin {
     /// Ends every session of user `id` (T5, A1). The caller needs
     /// `change_user`, unless it is that user.
     pub fn logout_everywhere(&self, id: u64) -> Result<u64> {
-        if self.caller != Caller::User(id) {
+        if self.caller == Caller::User(id) {
+            self.live_user(&self.store().read()?)?;
+        } else {
             self.allow(Permission::new(
                 crate::auth::permissions::Action::Change,
                 crate::auth::permissions::Model::User,

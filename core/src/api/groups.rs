@@ -36,6 +36,7 @@ impl Admin {
                 modified: now,
             };
             check(txn, &mut g, &input, None)?;
+            self.may_grant_group(txn, &[], &g.permissions)?;
             g.id = write::next_id(txn, Kind::Group)?;
             g.uuid = crate::random::uuid()?;
             write::put_group(txn, None, &g)?;
@@ -80,6 +81,7 @@ impl Admin {
             let old = read::group(txn, id)?.ok_or_else(Error::not_found)?;
             let mut g = old.clone();
             check(txn, &mut g, &input, Some(id))?;
+            self.may_grant_group(txn, &old.permissions, &g.permissions)?;
             if g != old {
                 g.modified = now;
             }
@@ -107,6 +109,24 @@ impl Admin {
                 name: p.name(),
             })
             .collect())
+    }
+}
+
+impl Admin {
+    /// Fails unless the caller holds every permission a group gains: with
+    /// `change_group` alone one could otherwise build a group holding all.
+    fn may_grant_group(&self, txn: &WriteTransaction, before: &[u32], after: &[u32]) -> Result<()> {
+        let Some(held) = self.caller_permissions(txn)? else {
+            return Ok(());
+        };
+        match after
+            .iter()
+            .filter(|p| !before.contains(p))
+            .all(|p| held.contains(p))
+        {
+            true => Ok(()),
+            false => Err(super::auth::forbidden()),
+        }
     }
 }
 

@@ -5,9 +5,7 @@ use super::{Admin, Caller};
 use crate::auth::password;
 use crate::domain::user::{self, Context, UserPatch, UserView};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
-use crate::store::tables::SESSIONS;
 use crate::store::{read, write};
-use redb::ReadableTable;
 
 impl Admin {
     /// The caller's own user.
@@ -61,27 +59,32 @@ impl Admin {
                 "Only a signed-in user has a password to change here.",
             ));
         };
-        let me = self.me()?;
-        let stored = self
-            .store()
-            .read()
-            .and_then(|txn| self.live_user(&txn))?
-            .password_hash;
+        let current = self.store().read().and_then(|txn| self.live_user(&txn))?;
+        let now = self.now_micros();
         let mut errors = FieldErrors::new();
-        if !password::verify(old_password, &stored)
-            && !super::auth::verify_legacy(old_password, &stored)
+        // Guesses of the old password count toward the lock-out like failed
+        // sign-ins, so a stolen session cannot try passwords without end.
+        if current.locked_until.is_some_and(|t| t > now) {
+            errors.add("old_password", "Too many failed attempts: try again later.");
+            return errors.into_result();
+        }
+        let stored = &current.password_hash;
+        if !password::verify(old_password, stored)
+            && !super::auth::verify_legacy(old_password, stored)
         {
+            self.count_failed_sign_in(current.id)?;
             errors.add("old_password", "Your old password was entered incorrectly.");
         }
         let policy = &self.config().password_policy;
-        if let Err(problems) = crate::domain::rules::password(new_password, &me.username, policy) {
+        if let Err(problems) =
+            crate::domain::rules::password(new_password, &current.username, policy)
+        {
             for p in problems {
                 errors.add("new_password", p);
             }
         }
         errors.into_result()?;
         let hash = password::hash(new_password, self.config().argon2)?;
-        let now = self.now_micros();
         self.store().write(|txn| {
             let old = self.live_user(txn)?;
             let user = crate::domain::user::User {
@@ -92,12 +95,7 @@ impl Admin {
             };
             write::put_user(txn, Some(&old), &user)?;
             write::end_sessions(txn, user.id, Some(session))?;
-            // Re-stamp this session so it is not older than the new password.
-            let row = txn.open_table(SESSIONS)?.get(session)?.map(|v| v.value());
-            if let Some((uid, _, ends)) = row {
-                write::put_session(txn, session, (uid, now, ends))?;
-            }
-            Ok(())
+            write::restamp_session(txn, session, now)
         })
     }
 }

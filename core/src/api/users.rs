@@ -327,7 +327,10 @@ impl Admin {
         // Hash a new password before taking the write lock. The policy's
         // username rule needs the username, read from a snapshot here and
         // checked again below.
-        let current = self.get_user(id)?;
+        let current = {
+            let txn = self.store().read()?;
+            read::user(&txn, id)?.ok_or_else(Error::not_found)?
+        };
         let username_after = patch.username.clone().unwrap_or(current.username);
         let mut errors = FieldErrors::new();
         let hash = match patch.password.as_deref() {
@@ -344,6 +347,7 @@ impl Admin {
         let (today, now) = (self.today(), self.now_micros());
         self.store().write(|txn| {
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            self.may_manage(txn, &old)?;
             let (mut user, fields) = self.check_patch(txn, &old, &patch, today, &mut errors)?;
             if patch.password.is_some() && fold(&user.username) != fold(&username_after) {
                 errors.add(
@@ -361,12 +365,20 @@ impl Admin {
                 user.modified = now;
             }
             write::put_user(txn, Some(&old), &user)?;
-            // A new password, a deactivation or a block ends the sessions.
-            if patch.password.is_some()
+            // A new password, a deactivation or a block ends the sessions; a
+            // user changing their own password keeps the session doing it.
+            let ended = patch.password.is_some()
                 || (old.is_active && !user.is_active)
-                || (!old.is_blocked && user.is_blocked)
-            {
-                write::end_sessions(txn, id, None)?;
+                || (!old.is_blocked && user.is_blocked);
+            if ended {
+                let own =
+                    (self.caller == super::Caller::User(id) && user.is_active && !user.is_blocked)
+                        .then_some(self.session)
+                        .flatten();
+                write::end_sessions(txn, id, own)?;
+                if let Some(session) = own {
+                    write::restamp_session(txn, session, now)?;
+                }
             }
             Ok(UserView::new(&user, &fields))
         })
@@ -378,6 +390,7 @@ impl Admin {
         self.allow(Permission::new(Action::Delete, Model::User))?;
         self.store().write(|txn| {
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            self.may_manage(txn, &user)?;
             write::delete_user(txn, &user)
         })
     }
@@ -401,10 +414,18 @@ impl Admin {
         if let Some(value) = access.is_staff {
             user.is_staff = value;
         }
+        let held = self.caller_permissions(txn)?;
+        let may_grant = |perms: &[u32]| {
+            held.as_ref()
+                .is_none_or(|h| perms.iter().all(|p| h.contains(p)))
+        };
         if let Some(ids) = &access.groups {
             let mut groups = Vec::with_capacity(ids.len());
             for &g in ids {
                 match read::group(txn, g)? {
+                    Some(group) if !user.groups.contains(&g) && !may_grant(&group.permissions) => {
+                        return Err(super::auth::forbidden());
+                    }
                     Some(_) => groups.push(g),
                     None => errors.add(
                         "groups",
@@ -417,8 +438,26 @@ impl Admin {
             user.groups = groups;
         }
         if let Some(ids) = &access.user_permissions {
-            user.permissions =
-                crate::domain::group::permission_ids("user_permissions", ids, errors);
+            let wanted = crate::domain::group::permission_ids("user_permissions", ids, errors);
+            let added: Vec<u32> = wanted
+                .iter()
+                .copied()
+                .filter(|p| !user.permissions.contains(p))
+                .collect();
+            if !may_grant(&added) {
+                return Err(super::auth::forbidden());
+            }
+            user.permissions = wanted;
+        }
+        Ok(())
+    }
+
+    /// Fails unless the caller may change or delete `target`: only a
+    /// superuser (or the operator) may touch a superuser's account, or a
+    /// holder of `change_user` could take it over by setting its password.
+    fn may_manage(&self, s: &impl Source, target: &User) -> Result<()> {
+        if target.is_superuser && !self.caller_is_superuser(s)? {
+            return Err(super::auth::forbidden());
         }
         Ok(())
     }
@@ -485,14 +524,24 @@ pub(super) fn check_unique(
     let taken = |def, key: &str| -> Result<bool> {
         Ok(!key.is_empty() && read::lookup(s, def, key)?.is_some_and(|other| Some(other) != me))
     };
+    // Sign-in takes a username or an email, so the two share one namespace:
+    // a username may not be another user's email, nor an email another
+    // user's username, or one user could capture the other's sign-ins.
     if let Some(name) = username
         && !errors.has("username")
-        && taken(USER_BY_USERNAME, &fold(name))?
     {
-        errors.add("username", "A user with that username already exists.");
+        if taken(USER_BY_USERNAME, &fold(name))? {
+            errors.add("username", "A user with that username already exists.");
+        } else if taken(USER_BY_EMAIL, &fold(name))? {
+            errors.add("username", "This username is another user's email address.");
+        }
     }
-    if !errors.has("email") && taken(USER_BY_EMAIL, &fold(&profile.email))? {
-        errors.add("email", "A user with that email already exists.");
+    if !errors.has("email") {
+        if taken(USER_BY_EMAIL, &fold(&profile.email))? {
+            errors.add("email", "A user with that email already exists.");
+        } else if taken(USER_BY_USERNAME, &fold(&profile.email))? {
+            errors.add("email", "This email address is another user's username.");
+        }
     }
     if !errors.has("phone") && taken(USER_BY_PHONE, &profile.phone)? {
         errors.add("phone", "A user with that phone number already exists.");

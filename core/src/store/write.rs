@@ -424,6 +424,16 @@ pub(crate) fn end_sessions(
     Ok(ended)
 }
 
+/// Marks session `hash` as begun at `now` (after its user's own password
+/// change, so the rule "sessions older than the password end" spares it).
+pub(crate) fn restamp_session(txn: &WriteTransaction, hash: [u8; 32], now: i64) -> Result<()> {
+    let row = txn.open_table(SESSIONS)?.get(hash)?.map(|v| v.value());
+    if let Some((user, _, ends)) = row {
+        put_session(txn, hash, (user, now, ends))?;
+    }
+    Ok(())
+}
+
 /// Ends every session of `user` that expired before `now`.
 pub(crate) fn end_expired_sessions(txn: &WriteTransaction, user: u64, now: i64) -> Result<()> {
     let expired: Vec<[u8; 32]> = {
