@@ -1,9 +1,10 @@
 //! `roster`: the command-line tool of roster.
 //!
 //! It opens a roster store (a redb file, `--db`, default `./institute.redb`)
-//! and either sends one request through the in-process REST facade
-//! (`roster api`) or walks through the documented Testpress scenario on a
-//! throw-away store (`roster demo`).
+//! and sends one request through the in-process REST facade (`roster api`),
+//! serves that facade over HTTP (`roster serve`), runs the host-level
+//! commands (`superuser`, `unlock`, `import`, `export`), or walks through the
+//! documented Testpress scenario on a throw-away store (`roster demo`).
 //!
 //! Exit codes: 0 success (HTTP status below 400), 1 failure (HTTP status 400
 //! or above, a store that cannot be opened, a demo step that went wrong),
@@ -12,6 +13,7 @@
 mod admin;
 mod api;
 mod demo;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,6 +71,12 @@ enum Command {
     /// Walk through the documented scenario on a new temporary store,
     /// printing every request and response (the --db file is not touched).
     Demo,
+    /// Serve the REST facade over HTTP/1.1 until Ctrl-C (every request is
+    /// authenticated; there is no operator shortcut over the network).
+    ///
+    /// The first line on stdout is `roster serve: listening on http://ADDR`;
+    /// each request is logged on stderr as `METHOD path status duration`.
+    Serve(serve::ServeArgs),
     /// Create an administrator (an active staff superuser), or make an
     /// existing user one with a new password.
     Superuser(admin::SuperuserArgs),
@@ -112,6 +120,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Api(args) => api::run(&cli.db, config(cli.now), &args),
         Command::Demo => demo::run(cli.now),
+        Command::Serve(args) => serve::run(&cli.db, config(cli.now), &args),
         Command::Superuser(args) => admin::superuser(&cli.db, config(cli.now), &args),
         Command::Unlock(args) => admin::unlock(&cli.db, config(cli.now), &args),
         Command::Import(args) => admin::import(&cli.db, config(cli.now), &args),
