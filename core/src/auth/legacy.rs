@@ -138,6 +138,17 @@ pub(crate) fn parse(encoded: &str) -> Result<LegacyHash, String> {
     }
 }
 
+/// Whether the key `derive` writes equals `key`, compared in constant time;
+/// false without deriving when `iterations` is over the cap.
+fn pbkdf2_matches(iterations: u32, key: &[u8], derive: impl FnOnce(&mut [u8])) -> bool {
+    if !iterations_within_cap(iterations) {
+        return false;
+    }
+    let mut derived = vec![0u8; key.len()];
+    derive(&mut derived);
+    derived.ct_eq(key).into()
+}
+
 /// Whether `password` matches. Constant-time comparison of the derived key
 /// (PBKDF2: `subtle::ConstantTimeEq`; argon2: the `password-hash` crate's
 /// constant-time `Output` comparison). Unusable hashes never match, nor do
@@ -148,36 +159,26 @@ pub(crate) fn verify(password: &str, hash: &LegacyHash) -> bool {
             iterations,
             salt,
             key,
-        } => {
-            if !iterations_within_cap(*iterations) {
-                return false;
-            }
-            let mut derived = [0u8; 32];
+        } => pbkdf2_matches(*iterations, key, |out| {
             pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
                 password.as_bytes(),
                 salt.as_bytes(),
                 *iterations,
-                &mut derived,
-            );
-            derived.ct_eq(key).into()
-        }
+                out,
+            )
+        }),
         LegacyHash::Pbkdf2Sha1 {
             iterations,
             salt,
             key,
-        } => {
-            if !iterations_within_cap(*iterations) {
-                return false;
-            }
-            let mut derived = [0u8; 20];
+        } => pbkdf2_matches(*iterations, key, |out| {
             pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
                 password.as_bytes(),
                 salt.as_bytes(),
                 *iterations,
-                &mut derived,
-            );
-            derived.ct_eq(key).into()
-        }
+                out,
+            )
+        }),
         LegacyHash::Argon2 { phc } => match parse_argon2(phc) {
             // The verifier takes algorithm, version and parameters from the
             // hash itself, now known to be within the caps.
