@@ -1,10 +1,32 @@
 //! roster for browsers and Node, through wasm-bindgen.
 //!
-//! Placeholder: Step 3 fills this crate with thin newtypes over
-//! [`roster::Institute`]. It depends on the core only, so the workspace
-//! checks that the core keeps building for it.
+//! Thin by design (ARCHITECTURE convention 1): [`Institute`] and [`Admin`]
+//! are newtypes over the core's, and every method is one delegation plus
+//! the conversion of its arguments and result. Objects cross as the
+//! documented JSON shapes ([`roster::json`]); errors as JS `Error`s with
+//! `code` and `fields`. No rule lives here.
+//!
+//! Only the wasm32 target has a JS side; on other targets this crate is
+//! empty, so the workspace builds and tests everywhere.
 
-/// The core's store format version, re-exported so this crate links it.
-pub fn schema_version() -> u64 {
-    roster::Institute::schema_version()
-}
+#![cfg_attr(target_arch = "wasm32", allow(unsafe_code))]
+
+#[cfg(target_arch = "wasm32")]
+mod access;
+#[cfg(target_arch = "wasm32")]
+mod admin;
+#[cfg(target_arch = "wasm32")]
+mod catalogue;
+#[cfg(target_arch = "wasm32")]
+mod convert;
+#[cfg(target_arch = "wasm32")]
+mod institute;
+#[cfg(target_arch = "wasm32")]
+mod opfs;
+#[cfg(target_arch = "wasm32")]
+mod types;
+
+#[cfg(target_arch = "wasm32")]
+pub use admin::Admin;
+#[cfg(target_arch = "wasm32")]
+pub use institute::Institute;

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod json;
 mod random;
 pub mod rest;
 pub mod store;
@@ -27,3 +28,5 @@ pub use domain::user::{
 };
 pub use domain::{BatchInput, BatchView, Page, PageRequest, SubscriptionView};
 pub use error::{Error, ErrorCode, FieldErrors, FieldMessages, Result};
+/// The storage interface of [`Institute::open_backend`] (redb's).
+pub use redb::StorageBackend;

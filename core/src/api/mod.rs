@@ -48,6 +48,13 @@ impl Institute {
         Ok(Institute::with_store(Store::open(path.as_ref())?, config))
     }
 
+    /// An institute on a storage backend of the host's: in a browser, the
+    /// `roster-wasm` package passes one over the Origin Private File System.
+    /// The backend must give this institute exclusive access to its bytes.
+    pub fn open_backend(backend: impl redb::StorageBackend, config: Config) -> Result<Institute> {
+        Ok(Institute::with_store(Store::with_backend(backend)?, config))
+    }
+
     /// An institute kept in memory only.
     pub fn in_memory(config: Config) -> Result<Institute> {
         Ok(Institute::with_store(Store::in_memory()?, config))

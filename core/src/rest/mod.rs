@@ -8,7 +8,7 @@
 pub(crate) mod inputs;
 pub(crate) mod json;
 mod router;
-mod views;
+pub(crate) mod views;
 
 use crate::{Admin, Institute};
 

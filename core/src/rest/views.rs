@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 /// version of the request's path, and the request's own path and query for
 /// the pagination links.
 #[derive(Debug, Clone)]
-pub(super) struct Urls<'a> {
+pub(crate) struct Urls<'a> {
     /// `https://demo.testpress.in` or empty.
     pub base: &'a str,
     /// `/api/v2.5/admin`.
@@ -71,12 +71,12 @@ fn encode(s: &str) -> String {
 }
 
 /// RFC 3339 in UTC with microseconds: `2017-08-03T18:25:45.949568Z`.
-pub(super) fn timestamp(t: DateTime<Utc>) -> String {
+pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// The pagination envelope `{count, next, previous, per_page, results}`.
-pub(super) fn page<T>(page: &Page<T>, urls: &Urls<'_>, item: impl Fn(&T) -> Value) -> Value {
+pub(crate) fn page<T>(page: &Page<T>, urls: &Urls<'_>, item: impl Fn(&T) -> Value) -> Value {
     let next = page.has_next().then(|| urls.with_page(Some(page.page + 1)));
     let previous = page.has_previous().then(|| match page.page {
         2 => urls.with_page(None),
@@ -102,7 +102,7 @@ fn custom_value(v: &CustomValue) -> Value {
 }
 
 /// The one user representation of every Testpress endpoint.
-pub(super) fn user(u: &UserView, urls: &Urls<'_>) -> Value {
+pub(crate) fn user(u: &UserView, urls: &Urls<'_>) -> Value {
     let mut m = Map::new();
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
@@ -162,17 +162,17 @@ pub(super) fn user(u: &UserView, urls: &Urls<'_>) -> Value {
 }
 
 /// `{id, name}`: a batch among a user's batches.
-pub(super) fn batch_ref(b: &BatchRef) -> Value {
+pub(crate) fn batch_ref(b: &BatchRef) -> Value {
     json!({"id": b.id, "name": b.name})
 }
 
 /// `{id, name, url}`: a batch embedded in a user.
-pub(super) fn batch_link(b: &BatchView, urls: &Urls<'_>) -> Value {
+pub(crate) fn batch_link(b: &BatchView, urls: &Urls<'_>) -> Value {
     json!({"id": b.id, "name": b.name, "url": urls.at(&format!("batches/{}/", b.id))})
 }
 
 /// A batch: `{id, name, url, created, modified, is_local}`.
-pub(super) fn batch(b: &BatchView, urls: &Urls<'_>) -> Value {
+pub(crate) fn batch(b: &BatchView, urls: &Urls<'_>) -> Value {
     json!({
         "id": b.id,
         "name": b.name,
@@ -184,7 +184,7 @@ pub(super) fn batch(b: &BatchView, urls: &Urls<'_>) -> Value {
 }
 
 /// A subscription: `{id, batch, expires}`.
-pub(super) fn subscription(s: &SubscriptionView, urls: &Urls<'_>) -> Value {
+pub(crate) fn subscription(s: &SubscriptionView, urls: &Urls<'_>) -> Value {
     json!({
         "id": s.id,
         "batch": batch(&s.batch, urls),
@@ -193,7 +193,7 @@ pub(super) fn subscription(s: &SubscriptionView, urls: &Urls<'_>) -> Value {
 }
 
 /// A course, with exactly the seed's fields.
-pub(super) fn course(c: &CourseView, urls: &Urls<'_>) -> Value {
+pub(crate) fn course(c: &CourseView, urls: &Urls<'_>) -> Value {
     let at = |tail: &str| urls.at(&format!("courses/{}/{tail}", c.id));
     json!({
         "id": c.id,
@@ -214,7 +214,7 @@ pub(super) fn course(c: &CourseView, urls: &Urls<'_>) -> Value {
 }
 
 /// A custom field definition.
-pub(super) fn custom_field(f: &CustomFieldView, urls: &Urls<'_>) -> Value {
+pub(crate) fn custom_field(f: &CustomFieldView, urls: &Urls<'_>) -> Value {
     json!({
         "id": f.id,
         "url": urls.at(&format!("custom-fields/{}/", f.id)),
@@ -228,7 +228,7 @@ pub(super) fn custom_field(f: &CustomFieldView, urls: &Urls<'_>) -> Value {
 }
 
 /// Field errors in DRF's shape: `{"field": ["message"]}`, nested for maps.
-pub(super) fn field_errors(errors: &FieldErrors) -> Value {
+pub(crate) fn field_errors(errors: &FieldErrors) -> Value {
     let mut m = Map::new();
     for (field, messages) in errors.iter() {
         let v = match messages {
@@ -241,7 +241,7 @@ pub(super) fn field_errors(errors: &FieldErrors) -> Value {
 }
 
 /// A user as seed 003 shows one (the password is write-only: never output).
-pub(super) fn django_user(u: &UserView) -> Value {
+pub(crate) fn django_user(u: &UserView) -> Value {
     json!({
         "id": u.id,
         "last_login": u.last_login.map(timestamp),
@@ -259,6 +259,6 @@ pub(super) fn django_user(u: &UserView) -> Value {
 }
 
 /// A group as seed 003 shows one.
-pub(super) fn group(g: &GroupView) -> Value {
+pub(crate) fn group(g: &GroupView) -> Value {
     json!({"id": g.id, "name": g.name, "permissions": g.permissions})
 }

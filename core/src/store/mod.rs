@@ -42,6 +42,12 @@ impl Store {
         Store::prepared(db)
     }
 
+    /// A store on a storage backend of the host's (OPFS in a browser).
+    pub(crate) fn with_backend(backend: impl redb::StorageBackend) -> Result<Store> {
+        let db = Database::builder().create_with_backend(backend)?;
+        Store::prepared(db)
+    }
+
     /// A store that lives in memory only.
     pub(crate) fn in_memory() -> Result<Store> {
         let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;

@@ -1,0 +1,155 @@
+//! `Admin`: groups and permissions, self-service, sessions, the outbox,
+//! import and export.
+
+use crate::admin::{Admin, page};
+use crate::convert::{JsResult, error, from_js, id, out, to_js};
+use roster::json;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+impl Admin {
+    /// Creates a group: `{name, permissions?}`.
+    #[wasm_bindgen(js_name = createGroup, unchecked_return_type = "Group")]
+    pub fn create_group(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "GroupInput")] input: JsValue,
+    ) -> JsResult<JsValue> {
+        out(
+            self.0
+                .create_group(json::group_input(from_js(input)?).map_err(error)?),
+            |g| json::group(&g),
+        )
+    }
+
+    /// Groups, filtered by exact name ignoring case.
+    #[wasm_bindgen(js_name = listGroups, unchecked_return_type = "Page<Group>")]
+    pub fn list_groups(
+        &self,
+        name: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+    ) -> JsResult<JsValue> {
+        out(self.0.list_groups(name.as_deref(), page(which)?), |p| {
+            json::page(&p, json::group)
+        })
+    }
+
+    /// Group `id`.
+    #[wasm_bindgen(js_name = getGroup, unchecked_return_type = "Group")]
+    pub fn get_group(&self, group: f64) -> JsResult<JsValue> {
+        out(self.0.get_group(id(group)?), |g| json::group(&g))
+    }
+
+    /// Changes group `id`.
+    #[wasm_bindgen(js_name = updateGroup, unchecked_return_type = "Group")]
+    pub fn update_group(
+        &self,
+        group: f64,
+        #[wasm_bindgen(unchecked_param_type = "GroupInput")] input: JsValue,
+    ) -> JsResult<JsValue> {
+        out(
+            self.0.update_group(
+                id(group)?,
+                json::group_input(from_js(input)?).map_err(error)?,
+            ),
+            |g| json::group(&g),
+        )
+    }
+
+    /// Deletes group `id`.
+    #[wasm_bindgen(js_name = deleteGroup)]
+    pub fn delete_group(&self, group: f64) -> JsResult<()> {
+        self.0.delete_group(id(group)?).map_err(error)
+    }
+
+    /// The permission catalogue.
+    #[wasm_bindgen(unchecked_return_type = "Permission[]")]
+    pub fn permissions(&self) -> JsResult<JsValue> {
+        out(self.0.permissions(), |v| {
+            v.iter().map(json::permission).collect()
+        })
+    }
+
+    /// Whether user `id` has permission `name` (`roster.view_user`).
+    #[wasm_bindgen(js_name = hasPerm)]
+    pub fn has_perm(&self, user: f64, name: &str) -> JsResult<bool> {
+        self.0.has_perm(id(user)?, name).map_err(error)
+    }
+
+    /// The caller's own user.
+    #[wasm_bindgen(unchecked_return_type = "User")]
+    pub fn me(&self) -> JsResult<JsValue> {
+        out(self.0.me(), |u| json::user(&u))
+    }
+
+    /// Changes the caller's own profile (flags and password are ignored).
+    #[wasm_bindgen(js_name = updateMe, unchecked_return_type = "User")]
+    pub fn update_me(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UserPatch")] patch: JsValue,
+    ) -> JsResult<JsValue> {
+        out(
+            self.0
+                .update_me(json::user_patch(from_js(patch)?).map_err(error)?),
+            |u| json::user(&u),
+        )
+    }
+
+    /// Changes the caller's own password; this session goes on.
+    #[wasm_bindgen(js_name = changeMyPassword)]
+    pub fn change_my_password(&self, old_password: &str, new_password: &str) -> JsResult<()> {
+        self.0
+            .change_my_password(old_password, new_password)
+            .map_err(error)
+    }
+
+    /// Ends every session of user `id`; returns how many.
+    #[wasm_bindgen(js_name = logoutEverywhere)]
+    pub fn logout_everywhere(&self, user: f64) -> JsResult<f64> {
+        self.0
+            .logout_everywhere(id(user)?)
+            .map(|n| n as f64)
+            .map_err(error)
+    }
+
+    /// Ends the lock-out of user `id` at once.
+    #[wasm_bindgen(js_name = unlockUser)]
+    pub fn unlock_user(&self, user: f64) -> JsResult<()> {
+        self.0.unlock_user(id(user)?).map_err(error)
+    }
+
+    /// Takes every queued message (credentials) once. The operator only.
+    #[wasm_bindgen(js_name = takeOutbox, unchecked_return_type = "OutboxMessage[]")]
+    pub fn take_outbox(&self) -> JsResult<JsValue> {
+        out(self.0.take_outbox(), |v| {
+            v.iter().map(json::outbox_message).collect()
+        })
+    }
+
+    /// Imports users from CSV or JSON Lines text (or restores an export
+    /// into an empty store): `{created, rejected: [{line, username, reason}], restored}`.
+    #[wasm_bindgen(js_name = importUsers, unchecked_return_type = "ImportReport")]
+    pub fn import_users(&self, text: &str) -> JsResult<JsValue> {
+        let report =
+            roster::transfer::import(&self.0, text.as_bytes(), &Default::default(), &mut |_| {})
+                .map_err(error)?;
+        let rejected: Vec<_> = report
+            .rejected
+            .iter()
+            .map(
+                |r| serde_json::json!({"line": r.line, "username": r.username, "reason": r.reason}),
+            )
+            .collect();
+        Ok(to_js(
+            &serde_json::json!({"created": report.created, "rejected": rejected, "restored": report.restored}),
+        ))
+    }
+
+    /// The whole store as JSON Lines, password hashes included. The
+    /// operator only (a host-level operation).
+    #[wasm_bindgen(js_name = exportText)]
+    pub fn export_text(&self) -> JsResult<String> {
+        let mut bytes = Vec::new();
+        roster::transfer::export(&self.0, &mut bytes).map_err(error)?;
+        String::from_utf8(bytes).map_err(|e| crate::convert::usage(&e.to_string()))
+    }
+}

@@ -1,0 +1,227 @@
+//! The `Admin` class: the administration API as seen by one caller. This
+//! file: users and their batches, courses and subscriptions.
+
+use crate::convert::{JsResult, error, from_js, id, ids, out, usage};
+use roster::json;
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+/// The administration API as seen by one caller (`institute.operator()` or
+/// `institute.session(token)`): every operation checks the caller.
+#[wasm_bindgen]
+pub struct Admin(pub(crate) roster::Admin);
+
+impl From<roster::Admin> for Admin {
+    fn from(admin: roster::Admin) -> Self {
+        Admin(admin)
+    }
+}
+
+/// `{page?, perPage?}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PageArg {
+    page: Option<u64>,
+    per_page: Option<u32>,
+}
+
+/// Which page a JS argument asks for (the first by default).
+pub(crate) fn page(value: JsValue) -> JsResult<roster::PageRequest> {
+    let arg: PageArg = if value.is_undefined() || value.is_null() {
+        PageArg::default()
+    } else {
+        serde_wasm_bindgen::from_value(value).map_err(|e| usage(&format!("bad page: {e}")))?
+    };
+    Ok(roster::PageRequest {
+        page: arg.page.unwrap_or(1),
+        per_page: arg.per_page,
+    })
+}
+
+/// `{q?, email?, page?, perPage?, withBatches?}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct QueryArg {
+    q: Option<String>,
+    email: Option<String>,
+    page: Option<u64>,
+    per_page: Option<u32>,
+    with_batches: Option<bool>,
+}
+
+/// `{autoGeneratePassword?, notifyCredential?}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OptionsArg {
+    auto_generate_password: Option<bool>,
+    notify_credential: Option<bool>,
+}
+
+fn arg<T: Default + for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> JsResult<T> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| usage(&format!("bad {what}: {e}")))
+}
+
+#[wasm_bindgen]
+impl Admin {
+    /// Creates a user (T1, T2): `{user, generatedPassword}`.
+    #[wasm_bindgen(js_name = createUser, unchecked_return_type = "Created")]
+    pub fn create_user(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "NewUser")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CreateOptions | undefined")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        let input = json::new_user(from_js(input)?).map_err(error)?;
+        let o: OptionsArg = arg(options, "options")?;
+        let options = roster::CreateOptions {
+            auto_generate_password: o.auto_generate_password.unwrap_or(false),
+            notify_credential: o.notify_credential.unwrap_or(false),
+            ..Default::default()
+        };
+        out(
+            self.0.create_user(input, options),
+            |c| serde_json::json!({"user": json::user(&c.user), "generatedPassword": c.generated_password}),
+        )
+    }
+
+    /// Users by id, filtered (T3): a page of users.
+    #[wasm_bindgen(js_name = listUsers, unchecked_return_type = "Page<User>")]
+    pub fn list_users(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UserQuery | undefined")] query: JsValue,
+    ) -> JsResult<JsValue> {
+        let q: QueryArg = arg(query, "query")?;
+        let query = roster::UserQuery {
+            q: q.q,
+            email: q.email,
+            page: roster::PageRequest {
+                page: q.page.unwrap_or(1),
+                per_page: q.per_page,
+            },
+            with_batches: q.with_batches.unwrap_or(false),
+        };
+        out(self.0.list_users(&query), |p| json::page(&p, json::user))
+    }
+
+    /// User `id` (T4).
+    #[wasm_bindgen(js_name = getUser, unchecked_return_type = "User")]
+    pub fn get_user(&self, user: f64) -> JsResult<JsValue> {
+        out(self.0.get_user(id(user)?), |u| json::user(&u))
+    }
+
+    /// The id of the user with this username or email.
+    #[wasm_bindgen(js_name = findUser)]
+    pub fn find_user(&self, username_or_email: &str) -> JsResult<f64> {
+        self.0
+            .find_user(username_or_email)
+            .map(|id| id as f64)
+            .map_err(error)
+    }
+
+    /// Changes user `id` (T5): present fields change, absent ones stay.
+    #[wasm_bindgen(js_name = updateUser, unchecked_return_type = "User")]
+    pub fn update_user(
+        &self,
+        user: f64,
+        #[wasm_bindgen(unchecked_param_type = "UserPatch")] patch: JsValue,
+    ) -> JsResult<JsValue> {
+        let patch = json::user_patch(from_js(patch)?).map_err(error)?;
+        out(self.0.update_user(id(user)?, patch), |u| json::user(&u))
+    }
+
+    /// Deletes user `id` and everything related (T6).
+    #[wasm_bindgen(js_name = deleteUser)]
+    pub fn delete_user(&self, user: f64) -> JsResult<()> {
+        self.0.delete_user(id(user)?).map_err(error)
+    }
+
+    /// The user's batches, newest first (T7).
+    #[wasm_bindgen(js_name = userBatches, unchecked_return_type = "Page<BatchRef>")]
+    pub fn user_batches(
+        &self,
+        user: f64,
+        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+    ) -> JsResult<JsValue> {
+        out(self.0.user_batches(id(user)?, page(which)?), |p| {
+            json::page(&p, json::batch_ref)
+        })
+    }
+
+    /// Adds the user to batches by id (T7): all the user's batches.
+    #[wasm_bindgen(js_name = addUserBatches, unchecked_return_type = "BatchRef[]")]
+    pub fn add_user_batches(&self, user: f64, batches: Vec<f64>) -> JsResult<JsValue> {
+        out(self.0.add_user_batches(id(user)?, &ids(batches)?), |v| {
+            v.iter().map(json::batch_ref).collect()
+        })
+    }
+
+    /// Removes the user from batches by id (T7).
+    #[wasm_bindgen(js_name = removeUserBatches)]
+    pub fn remove_user_batches(&self, user: f64, batches: Vec<f64>) -> JsResult<()> {
+        self.0
+            .remove_user_batches(id(user)?, &ids(batches)?)
+            .map_err(error)
+    }
+
+    /// The user's courses (T8).
+    #[wasm_bindgen(js_name = userCourses, unchecked_return_type = "Page<Course>")]
+    pub fn user_courses(
+        &self,
+        user: f64,
+        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+    ) -> JsResult<JsValue> {
+        out(self.0.user_courses(id(user)?, page(which)?), |p| {
+            json::page(&p, json::course)
+        })
+    }
+
+    /// Grants courses directly (T8): the first page of the user's courses.
+    #[wasm_bindgen(js_name = addUserCourses, unchecked_return_type = "Page<Course>")]
+    pub fn add_user_courses(&self, user: f64, courses: Vec<f64>) -> JsResult<JsValue> {
+        out(self.0.add_user_courses(id(user)?, &ids(courses)?), |p| {
+            json::page(&p, json::course)
+        })
+    }
+
+    /// Ends direct grants of courses (T8).
+    #[wasm_bindgen(js_name = removeUserCourses)]
+    pub fn remove_user_courses(&self, user: f64, courses: Vec<f64>) -> JsResult<()> {
+        self.0
+            .remove_user_courses(id(user)?, &ids(courses)?)
+            .map_err(error)
+    }
+
+    /// The user's subscriptions, newest first (T9).
+    #[wasm_bindgen(js_name = userSubscriptions, unchecked_return_type = "Page<Subscription>")]
+    pub fn user_subscriptions(
+        &self,
+        user: f64,
+        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+    ) -> JsResult<JsValue> {
+        out(self.0.user_subscriptions(id(user)?, page(which)?), |p| {
+            json::page(&p, json::subscription)
+        })
+    }
+
+    /// Subscribes the user to batches until `expires` (`yyyy-mm-dd`) (T9).
+    #[wasm_bindgen(js_name = addUserSubscriptions, unchecked_return_type = "Subscription[]")]
+    pub fn add_user_subscriptions(
+        &self,
+        user: f64,
+        batches: Vec<f64>,
+        expires: Option<String>,
+    ) -> JsResult<JsValue> {
+        let result = self
+            .0
+            .add_user_subscriptions(id(user)?, &ids(batches)?, expires.as_deref());
+        out(result, |v| v.iter().map(json::subscription).collect())
+    }
+
+    /// Deletes every expired subscription (T10); returns how many.
+    #[wasm_bindgen(js_name = purgeExpired)]
+    pub fn purge_expired(&self) -> JsResult<f64> {
+        self.0.purge_expired().map(|n| n as f64).map_err(error)
+    }
+}

@@ -1,0 +1,124 @@
+//! The `Institute` class: opening a store, host-level operations, sign-in,
+//! and the REST facade.
+
+use crate::admin::Admin;
+use crate::convert::{JsResult, config, error, from_js, to_js, usage};
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+
+/// An institute: one roster store.
+#[wasm_bindgen]
+pub struct Institute(roster::Institute);
+
+#[wasm_bindgen]
+impl Institute {
+    /// An institute kept in memory (lost when the page goes).
+    #[wasm_bindgen(js_name = inMemory)]
+    pub fn in_memory(
+        #[wasm_bindgen(unchecked_param_type = "Config | undefined")] config_object: JsValue,
+    ) -> JsResult<Institute> {
+        let config = config(config_object)?;
+        roster::Institute::in_memory(config)
+            .map(Institute)
+            .map_err(error)
+    }
+
+    /// An institute persisted in the browser's Origin Private File System
+    /// under `name`. Only inside a dedicated Web Worker (the synchronous OPFS
+    /// handle exists only there). Rejects with code `storage_unavailable`
+    /// where OPFS is missing (fall back to `inMemory`), and `store_locked`
+    /// when another tab or worker holds the store.
+    #[wasm_bindgen(js_name = openPersistent)]
+    pub async fn open_persistent(
+        name: String,
+        #[wasm_bindgen(unchecked_param_type = "Config | undefined")] config_object: JsValue,
+    ) -> JsResult<Institute> {
+        let config = config(config_object)?;
+        let backend = crate::opfs::OpfsBackend::open(&name).await?;
+        roster::Institute::open_backend(backend, config)
+            .map(Institute)
+            .map_err(error)
+    }
+
+    /// Creates an active staff superuser, or makes an existing user one with
+    /// this password. A trusted host operation (SPEC A6): whoever runs this
+    /// code owns the store; never expose it to a page's users.
+    #[wasm_bindgen(js_name = createSuperuser)]
+    pub fn create_superuser(&self, username: &str, password: &str) -> JsResult<f64> {
+        self.0
+            .create_superuser(username, password)
+            .map(|id| id as f64)
+            .map_err(error)
+    }
+
+    /// Signs in by username or email: `{token, expires, user}`. Every failure
+    /// is the same `unauthenticated` error.
+    #[wasm_bindgen(unchecked_return_type = "Login")]
+    pub fn login(&self, username_or_email: &str, password: &str) -> JsResult<JsValue> {
+        let login = self.0.login(username_or_email, password).map_err(error)?;
+        Ok(to_js(
+            &json!({"token": login.token, "expires": login.expires.to_rfc3339(), "user": login.user}),
+        ))
+    }
+
+    /// Ends the session of `token`.
+    pub fn logout(&self, token: &str) -> JsResult<()> {
+        self.0.logout(token).map_err(error)
+    }
+
+    /// The handle of trusted host code: every permission (SPEC A6).
+    pub fn operator(&self) -> Admin {
+        Admin::from(self.0.operator())
+    }
+
+    /// The handle of the signed-in user of `token`.
+    pub fn session(&self, token: &str) -> JsResult<Admin> {
+        self.0.session(token).map(Admin::from).map_err(error)
+    }
+
+    /// Serves one request of the documented HTTP surface, authenticating it
+    /// like a server: `{status, headers, body}`.
+    #[wasm_bindgen(unchecked_return_type = "HttpResponse")]
+    pub fn handle(
+        &self,
+        method: &str,
+        path_with_query: &str,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, string> | null | undefined")] headers: JsValue,
+        body: Option<String>,
+    ) -> JsResult<JsValue> {
+        let mut request = roster::rest::Request::new(method, path_with_query);
+        if let serde_json::Value::Object(map) = from_js(headers)? {
+            for (name, value) in map {
+                let value = value
+                    .as_str()
+                    .ok_or_else(|| usage("header values must be strings"))?
+                    .to_string();
+                request = request.with_header(&name, &value);
+            }
+        }
+        if let Some(body) = body {
+            request = request.with_body(body);
+        }
+        let response = roster::rest::handle(&self.0, request);
+        let headers: serde_json::Map<String, serde_json::Value> = response
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        Ok(to_js(
+            &json!({"status": response.status, "headers": headers, "body": response.body}),
+        ))
+    }
+
+    /// Every inconsistency of the store (none for a sound one).
+    #[wasm_bindgen(js_name = checkIntegrity)]
+    pub fn check_integrity(&self) -> JsResult<Vec<String>> {
+        self.0.check_integrity().map_err(error)
+    }
+
+    /// The store format version of this build.
+    #[wasm_bindgen(js_name = schemaVersion)]
+    pub fn schema_version() -> f64 {
+        roster::Institute::schema_version() as f64
+    }
+}

@@ -1,0 +1,89 @@
+//! TypeScript declarations of the objects that cross the boundary: the
+//! documented JSON shapes ([`roster::json`]), so the generated `.d.ts` types
+//! every input and output instead of `any`.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Configuration of an institute; every key is optional. */
+export interface Config {
+  /** Prefix of `url` fields, e.g. "https://school.example". Default: paths. */
+  baseUrl?: string;
+  /** The institute's time zone as minutes east of UTC. Default 330 (+05:30). */
+  timeZoneOffsetMinutes?: number;
+  pageSize?: number;
+  maxPageSize?: number;
+  /** argon2id cost of new password hashes. Default: OWASP's m=19456 KiB, t=2, p=1. */
+  argon2?: { mKib: number; t: number; p: number };
+  /** Default 86400 (24 hours). */
+  sessionLifetimeSeconds?: number;
+  /** Default: 5 failures lock for 900 seconds. */
+  lockout?: { maxFailures: number; durationSeconds: number };
+  /** RFC 3339: a fixed clock (tests, demos). */
+  now?: string;
+}
+
+/** The error roster throws: a JS Error with a stable code. */
+export interface RosterError extends Error {
+  code: "validation_failed" | "not_found" | "conflict" | "unauthenticated" | "forbidden"
+      | "schema_too_new" | "corrupt_store" | "storage_error" | "internal_error"
+      | "storage_unavailable" | "store_locked";
+  /** For validation: field -> messages (custom fields nested by name). */
+  fields: Record<string, string[] | Record<string, string[]>>;
+}
+
+export interface Login { token: string; expires: string; user: number }
+export interface HttpResponse { status: number; headers: Record<string, string>; body: string | null }
+
+export interface Page<T> { count: number; page: number; per_page: number; next: number | null; previous: number | null; results: T[] }
+export interface PageArg { page?: number; perPage?: number }
+export interface UserQuery { q?: string; email?: string; page?: number; perPage?: number; withBatches?: boolean }
+
+export type CustomValue = string | number;
+
+export interface ProfileFields {
+  email?: string | null; phone?: string | number | null; first_name?: string | null; last_name?: string | null;
+  display_name?: string | null; photo?: string | null; birth_date?: string | null;
+  address1?: string | null; address2?: string | null; city?: string | null; zip?: string | null;
+  state?: string | null; state_code?: string | null; gender_code?: "male" | "female" | "trans" | "" | null;
+  custom_fields?: Record<string, CustomValue | null>;
+  is_active?: boolean | "true" | "false"; is_blocked?: boolean | "true" | "false";
+  is_superuser?: boolean; is_staff?: boolean; groups?: number[]; user_permissions?: number[];
+}
+export interface NewUser extends ProfileFields { username: string; password?: string; batches?: string[]; expires?: string }
+export interface UserPatch extends ProfileFields { username?: string; password?: string }
+export interface CreateOptions { autoGeneratePassword?: boolean; notifyCredential?: boolean }
+
+export interface BatchRef { id: number; name: string }
+export interface BatchLink { id: number; name: string; url: string }
+export interface User {
+  id: number; url: string; username: string; first_name: string; last_name: string; display_name: string;
+  email: string; photo: string | null; large_image: string; medium_image: string; medium_small_image: string;
+  small_image: string; xsmall_image: string; x_small_image: string; mini_image: string;
+  birth_date: string | null; gender_code: string; gender: string; address1: string; address2: string;
+  city: string; zip: string; state: string; state_code: string; phone: string;
+  batches?: BatchLink[]; batches_url: string; custom_fields: Record<string, CustomValue>;
+  is_active: boolean; is_blocked: boolean; created: string; modified: string;
+  is_superuser: boolean; is_staff: boolean; groups: number[]; user_permissions: number[];
+  last_login: string | null; date_joined: string;
+}
+export interface Created { user: User; generatedPassword: string | null }
+
+export interface BatchInput { name?: string }
+export interface Batch { id: number; name: string; url: string; created: string; modified: string; is_local: boolean }
+export interface Subscription { id: number; batch: Batch; expires: string | null }
+export interface CourseInput { title?: string; slug?: string; description?: string; image?: string; is_public?: boolean; enable_progressive_lock?: boolean; order?: number }
+export interface Course {
+  id: number; title: string; slug: string; description: string; image: string; is_public: boolean;
+  created: string; modified: string; enable_progressive_lock: boolean; order: number;
+  url: string; batches_url: string; chapters_url: string; contents_url: string;
+}
+export interface CustomFieldInput { name?: string; type?: "text" | "number" | "date" | "choice"; choices?: string[]; required?: boolean }
+export interface CustomField { id: number; url: string; name: string; type: "text" | "number" | "date" | "choice"; choices: string[]; required: boolean; created: string; modified: string }
+export interface GroupInput { name?: string; permissions?: number[] }
+export interface Group { id: number; name: string; permissions: number[] }
+export interface Permission { id: number; codename: string; name: string }
+export interface OutboxMessage { id: number; user: number; channel: "email" | "sms"; to: string; subject: string; body: string; created: string }
+export interface ImportReport { created: number; rejected: { line: number; username: string; reason: string }[]; restored: boolean }
+"#;

@@ -1,0 +1,215 @@
+//! The JSON forms of the typed API, for hosts that speak JSON (the
+//! WebAssembly and uniffi bindings): inputs are read from the request bodies
+//! of the documents (snake_case keys, the same mapping as the REST routes),
+//! and views are written as the documents' representations, so an object
+//! means the same through `handle()` and through a typed call.
+//!
+//! Reading never coerces types (SPEC A5): a wrong type is a
+//! `validation_failed` error naming the field. Rules are checked by the
+//! operation the input is given to, not here.
+
+use crate::api::PermissionView;
+use crate::domain::course::{CourseInput, CourseView};
+use crate::domain::custom_field::{CustomFieldInput, CustomFieldView};
+use crate::domain::group::{GroupInput, GroupView};
+use crate::domain::outbox::OutboxMessage;
+use crate::domain::user::{BatchRef, NewUser, UserPatch, UserView};
+use crate::domain::{BatchInput, BatchView, Page, SubscriptionView};
+use crate::error::{Error, Result};
+use crate::rest::inputs;
+use crate::rest::json::Body;
+use crate::rest::views::{self, Urls};
+use serde_json::{Value, json};
+
+/// URLs in views point at the v2.5 API, as paths (no host).
+fn urls() -> Urls<'static> {
+    Urls {
+        base: "",
+        prefix: "/api/v2.5/admin".to_string(),
+        path: "",
+        query: &[],
+    }
+}
+
+/// Reads `value` (a JSON object) with `read`; a wrong type is an error.
+fn input<T>(value: Value, read: impl FnOnce(&mut Body) -> T) -> Result<T> {
+    let map = match value {
+        Value::Object(map) => map,
+        Value::Null => serde_json::Map::new(),
+        other => {
+            let kind = match other {
+                Value::Array(_) => "list",
+                Value::String(_) => "str",
+                Value::Bool(_) => "bool",
+                _ => "number",
+            };
+            return Err(Error::field(
+                crate::error::NON_FIELD_ERRORS,
+                format!("Invalid data. Expected a dictionary, but got {kind}."),
+            ));
+        }
+    };
+    let mut body = Body::from_map(map);
+    let out = read(&mut body);
+    body.errors().clone().into_result()?;
+    Ok(out)
+}
+
+/// A new user: the create-user body, plus seed 003's access fields
+/// (`is_superuser`, `is_staff`, `groups`, `user_permissions`).
+pub fn new_user(value: Value) -> Result<NewUser> {
+    input(value, |b| {
+        let mut user = inputs::new_user(b);
+        user.access = inputs::access(b);
+        user
+    })
+}
+
+/// A change to a user: the update body, plus seed 003's access fields.
+pub fn user_patch(value: Value) -> Result<UserPatch> {
+    input(value, |b| {
+        let mut patch = inputs::user_patch(b);
+        patch.access = inputs::access(b);
+        patch
+    })
+}
+
+/// A batch: `{name}`.
+pub fn batch_input(value: Value) -> Result<BatchInput> {
+    input(value, |b| BatchInput {
+        name: b.string("name"),
+    })
+}
+
+/// A course: `{title, slug, description, image, is_public, ...}`.
+pub fn course_input(value: Value) -> Result<CourseInput> {
+    input(value, inputs::course_input)
+}
+
+/// A custom field definition: `{name, type, choices, required}`.
+pub fn custom_field_input(value: Value) -> Result<CustomFieldInput> {
+    input(value, inputs::custom_field_input)
+}
+
+/// A group: `{name, permissions}`.
+pub fn group_input(value: Value) -> Result<GroupInput> {
+    input(value, inputs::group_input)
+}
+
+/// A user: the Testpress representation, plus the access fields of
+/// seed 003 (`is_superuser`, `is_staff`, `groups`, `user_permissions`,
+/// `last_login`, `date_joined`). Never a password or a hash.
+pub fn user(u: &UserView) -> Value {
+    let mut value = views::user(u, &urls());
+    if let (Value::Object(m), Value::Object(access)) = (&mut value, views::django_user(u)) {
+        for key in [
+            "is_superuser",
+            "is_staff",
+            "groups",
+            "user_permissions",
+            "last_login",
+            "date_joined",
+        ] {
+            if let Some(v) = access.get(key) {
+                m.insert(key.to_string(), v.clone());
+            }
+        }
+    }
+    value
+}
+
+/// A batch: `{id, name, url, created, modified, is_local}`.
+pub fn batch(b: &BatchView) -> Value {
+    views::batch(b, &urls())
+}
+
+/// A batch among a user's: `{id, name}`.
+pub fn batch_ref(b: &BatchRef) -> Value {
+    views::batch_ref(b)
+}
+
+/// A subscription: `{id, batch, expires}`.
+pub fn subscription(s: &SubscriptionView) -> Value {
+    views::subscription(s, &urls())
+}
+
+/// A course, with the seed's fields.
+pub fn course(c: &CourseView) -> Value {
+    views::course(c, &urls())
+}
+
+/// A custom field definition.
+pub fn custom_field(f: &CustomFieldView) -> Value {
+    views::custom_field(f, &urls())
+}
+
+/// A group: `{id, name, permissions}`.
+pub fn group(g: &GroupView) -> Value {
+    views::group(g)
+}
+
+/// A permission: `{id, codename, name}`.
+pub fn permission(p: &PermissionView) -> Value {
+    json!({"id": p.id, "codename": p.codename, "name": p.name})
+}
+
+/// An outbox message: `{id, user, channel, to, subject, body, created}`.
+pub fn outbox_message(m: &OutboxMessage) -> Value {
+    json!({
+        "id": m.id,
+        "user": m.user,
+        "channel": m.channel.as_str(),
+        "to": m.to,
+        "subject": m.subject,
+        "body": m.body,
+        "created": views::timestamp(m.created),
+    })
+}
+
+/// A page: `{count, page, per_page, next, previous, results}`, with `next`
+/// and `previous` as page numbers (or null).
+pub fn page<T>(page: &Page<T>, item: impl Fn(&T) -> Value) -> Value {
+    json!({
+        "count": page.count,
+        "page": page.page,
+        "per_page": page.per_page,
+        "next": page.has_next().then_some(page.page + 1),
+        "previous": page.has_previous().then_some(page.page - 1),
+        "results": page.items.iter().map(item).collect::<Vec<_>>(),
+    })
+}
+
+/// An error: `{code, message, fields}`, `fields` in Django REST Framework's
+/// shape (`{"field": ["message"]}`, nested for custom fields).
+pub fn error(e: &Error) -> Value {
+    json!({
+        "code": e.code().as_str(),
+        "message": e.message(),
+        "fields": views::field_errors(e.fields()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_refuse_wrong_types_and_non_objects() {
+        let e = new_user(json!({"username": 5})).unwrap_err();
+        assert_eq!(e.fields().messages("username"), vec!["Not a valid string."]);
+        assert!(new_user(json!([1])).is_err());
+        let user =
+            new_user(json!({"username": "u", "is_staff": true, "groups": [1]})).expect("read");
+        assert_eq!(user.access.is_staff, Some(true));
+        assert_eq!(user.access.groups, Some(vec![1]));
+    }
+
+    #[test]
+    fn errors_carry_code_message_and_fields() {
+        let e = Error::field("zip", "bad");
+        assert_eq!(
+            error(&e),
+            json!({"code": "validation_failed", "message": "invalid input: zip", "fields": {"zip": ["bad"]}})
+        );
+    }
+}
