@@ -1,7 +1,7 @@
 //! The `Admin` class: the administration API as seen by one caller. This
 //! file: users and their batches, courses and subscriptions.
 
-use crate::convert::{JsResult, error, from_js, id, ids, out, usage};
+use crate::convert::{JsResult, error, from_js, id, ids, options, out};
 use roster::json;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
@@ -27,11 +27,7 @@ struct PageArg {
 
 /// Which page a JS argument asks for (the first by default).
 pub(crate) fn page(value: JsValue) -> JsResult<roster::PageRequest> {
-    let arg: PageArg = if value.is_undefined() || value.is_null() {
-        PageArg::default()
-    } else {
-        serde_wasm_bindgen::from_value(value).map_err(|e| usage(&format!("bad page: {e}")))?
-    };
+    let arg: PageArg = options(value, "page")?;
     Ok(roster::PageRequest {
         page: arg.page.unwrap_or(1),
         per_page: arg.per_page,
@@ -57,13 +53,6 @@ struct OptionsArg {
     notify_credential: Option<bool>,
 }
 
-fn arg<T: Default + for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> JsResult<T> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(T::default());
-    }
-    serde_wasm_bindgen::from_value(value).map_err(|e| usage(&format!("bad {what}: {e}")))
-}
-
 #[wasm_bindgen]
 impl Admin {
     /// Creates a user (T1, T2): `{user, generatedPassword}`.
@@ -71,10 +60,10 @@ impl Admin {
     pub fn create_user(
         &self,
         #[wasm_bindgen(unchecked_param_type = "NewUser")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CreateOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CreateOptions | undefined")] options_arg: JsValue,
     ) -> JsResult<JsValue> {
         let input = json::new_user(from_js(input)?).map_err(error)?;
-        let o: OptionsArg = arg(options, "options")?;
+        let o: OptionsArg = options(options_arg, "options")?;
         let options = roster::CreateOptions {
             auto_generate_password: o.auto_generate_password.unwrap_or(false),
             notify_credential: o.notify_credential.unwrap_or(false),
@@ -92,7 +81,7 @@ impl Admin {
         &self,
         #[wasm_bindgen(unchecked_param_type = "UserQuery | undefined")] query: JsValue,
     ) -> JsResult<JsValue> {
-        let q: QueryArg = arg(query, "query")?;
+        let q: QueryArg = options(query, "query")?;
         let query = roster::UserQuery {
             q: q.q,
             email: q.email,

@@ -90,13 +90,21 @@ struct JsLockout {
     duration_seconds: i64,
 }
 
+/// A JS options object as `T`, every key optional, unknown keys refused
+/// (read through JSON: `serde_wasm_bindgen` would skip unknown keys).
+pub(crate) fn options<T: Default + serde::de::DeserializeOwned>(
+    value: JsValue,
+    what: &str,
+) -> JsResult<T> {
+    match from_js(value)? {
+        serde_json::Value::Null => Ok(T::default()),
+        json => serde_json::from_value(json).map_err(|e| usage(&format!("bad {what}: {e}"))),
+    }
+}
+
 /// The core configuration a JS config object asks for.
 pub(crate) fn config(value: JsValue) -> JsResult<Config> {
-    let js: JsConfig = if value.is_undefined() || value.is_null() {
-        JsConfig::default()
-    } else {
-        serde_wasm_bindgen::from_value(value).map_err(|e| usage(&format!("bad config: {e}")))?
-    };
+    let js: JsConfig = options(value, "config")?;
     let mut config = Config::default();
     if let Some(base) = js.base_url {
         config = config.with_base_url(&base);

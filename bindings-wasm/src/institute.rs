@@ -66,7 +66,9 @@ impl Institute {
         self.0.logout(token).map_err(error)
     }
 
-    /// The handle of trusted host code: every permission (SPEC A6).
+    /// The handle of trusted host code: every permission (SPEC A6). Every
+    /// `Admin` shares this institute's store: a persistent store's file is
+    /// released only when the `Institute` and all its `Admin`s are freed.
     pub fn operator(&self) -> Admin {
         Admin::from(self.0.operator())
     }

@@ -1,0 +1,246 @@
+//! roster-wasm in a page's main thread (headless Chromium through
+//! wasm-bindgen-test): the typed API, the REST facade, errors with codes,
+//! and `openPersistent` refusing where OPFS sync handles do not exist.
+//!
+//! ```sh
+//! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p roster-wasm \
+//!     --target wasm32-unknown-unknown --test browser
+//! ```
+
+#![cfg(target_arch = "wasm32")]
+
+use roster_wasm::Institute;
+use serde_json::{Value, json};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Cheap argon2: the tests sign in many times.
+fn cheap() -> JsValue {
+    js(&json!({"argon2": {"mKib": 64, "t": 1, "p": 1}}))
+}
+
+fn js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap()
+}
+
+fn rs(value: &JsValue) -> Value {
+    if value.is_undefined() {
+        return Value::Null;
+    }
+    serde_json::from_str(&String::from(js_sys::JSON::stringify(value).unwrap())).unwrap()
+}
+
+fn prop(value: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(value, &key.into()).unwrap()
+}
+
+/// The `code` of a thrown error, checking that it is a JS `Error`.
+fn code(e: &JsValue) -> String {
+    assert!(e.is_instance_of::<js_sys::Error>(), "not an Error: {e:?}");
+    prop(e, "code").as_string().unwrap_or_default()
+}
+
+/// A store with a batch, an administrator and a plain user.
+fn institute() -> Institute {
+    let institute = Institute::in_memory(cheap()).unwrap();
+    let operator = institute.operator();
+    operator
+        .create_batch(js(&json!({"name": "Morning"})))
+        .unwrap();
+    institute
+        .create_superuser("admin", "a-long-passphrase")
+        .unwrap();
+    let created = operator
+        .create_user(
+            js(
+                &json!({"username": "ravi", "password": "ravi-pass1", "email": "ravi@example.com",
+                       "first_name": "Ravi", "batches": ["Morning"]}),
+            ),
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+    assert_eq!(rs(&created)["user"]["username"], "ravi");
+    institute
+}
+
+#[wasm_bindgen_test]
+fn typed_api_signs_in_and_checks_the_caller() {
+    let institute = institute();
+    let login = rs(&institute.login("admin", "a-long-passphrase").unwrap());
+    let token = login["token"].as_str().unwrap();
+    assert_eq!(token.len(), 64);
+    assert!(login["expires"].is_string());
+
+    let admin = institute.session(token).unwrap();
+    let created = rs(&admin
+        .create_user(
+            js(
+                &json!({"username": "meena", "password": "meena-pass1", "first_name": "Meena",
+                       "last_name": "K", "email": "meena@example.com", "birth_date": "03/07/2001",
+                       "batches": ["Morning"]}),
+            ),
+            JsValue::UNDEFINED,
+        )
+        .unwrap());
+    assert_eq!(created["user"]["display_name"], "Meena K");
+    assert_eq!(created["user"]["birth_date"], "03/07/2001");
+    assert_eq!(created["generatedPassword"], Value::Null);
+
+    let page = rs(&admin.list_users(js(&json!({"withBatches": true}))).unwrap());
+    assert_eq!(page["count"], 3);
+    let meena = page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "meena")
+        .unwrap();
+    assert_eq!(meena["batches"][0]["name"], "Morning");
+
+    // A plain user signs in but holds no admin permission.
+    let ravi = rs(&institute.login("ravi@example.com", "ravi-pass1").unwrap());
+    let ravi = institute.session(ravi["token"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        code(&ravi.list_users(JsValue::UNDEFINED).unwrap_err()),
+        "forbidden"
+    );
+
+    // Logging out ends the session at once.
+    institute.logout(token).unwrap();
+    assert_eq!(
+        code(&admin.list_users(JsValue::UNDEFINED).unwrap_err()),
+        "unauthenticated"
+    );
+    assert_eq!(
+        code(&institute.session(token).err().unwrap()),
+        "unauthenticated"
+    );
+}
+
+#[wasm_bindgen_test]
+fn errors_carry_codes_and_fields() {
+    let institute = institute();
+    let operator = institute.operator();
+
+    let e = operator
+        .create_user(
+            js(
+                &json!({"username": "ravi", "password": "123456", "birth_date": "31/02/2000",
+                       "batches": ["Evening"]}),
+            ),
+            JsValue::UNDEFINED,
+        )
+        .unwrap_err();
+    assert_eq!(code(&e), "validation_failed");
+    let fields = rs(&prop(&e, "fields"));
+    for field in ["username", "password", "birth_date", "batches"] {
+        assert!(
+            fields[field].as_array().is_some_and(|m| !m.is_empty()),
+            "no {field} error in {fields}"
+        );
+    }
+    assert!(!prop(&e, "message").as_string().unwrap().is_empty());
+
+    assert_eq!(code(&operator.get_user(999.0).unwrap_err()), "not_found");
+    assert_eq!(
+        code(&operator.get_user(1.5).unwrap_err()),
+        "validation_failed"
+    );
+    assert_eq!(
+        code(&institute.login("admin", "wrong").unwrap_err()),
+        "unauthenticated"
+    );
+    assert_eq!(
+        code(&institute.login("nobody", "wrong").unwrap_err()),
+        "unauthenticated"
+    );
+}
+
+#[wasm_bindgen_test]
+fn handle_serves_the_http_surface() {
+    let institute = institute();
+    let no_headers = JsValue::UNDEFINED;
+
+    let answer = institute
+        .handle("GET", "/api/v2.5/admin/users/", no_headers.clone(), None)
+        .unwrap();
+    assert_eq!(rs(&prop(&answer, "status")), 401);
+
+    let json_type = js(&json!({"Content-Type": "application/json"}));
+    let answer = institute
+        .handle(
+            "POST",
+            "/api/v2.5/auth-token/",
+            json_type,
+            Some(json!({"username": "admin", "password": "a-long-passphrase"}).to_string()),
+        )
+        .unwrap();
+    let answer = rs(&answer);
+    assert_eq!(answer["status"], 200, "{answer}");
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    let token = body["token"].as_str().unwrap();
+
+    let auth =
+        js(&json!({"Authorization": format!("JWT {token}"), "Content-Type": "application/json"}));
+    let answer = rs(&institute
+        .handle(
+            "POST",
+            "/api/v2.5/admin/users/",
+            auth.clone(),
+            Some(
+                json!({"username": "asha", "password": "asha-pass1", "birth_date": "31/02/2000"})
+                    .to_string(),
+            ),
+        )
+        .unwrap());
+    assert_eq!(answer["status"], 400, "{answer}");
+    assert!(answer["body"].as_str().unwrap().contains("birth_date"));
+
+    let answer = rs(&institute
+        .handle("GET", "/api/v2.5/admin/users/?q=ravi", auth, None)
+        .unwrap());
+    assert_eq!(answer["status"], 200, "{answer}");
+    let page: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(page["count"], 1);
+    assert_eq!(page["results"][0]["username"], "ravi");
+
+    let bad = js(&json!({"Authorization": 7}));
+    assert_eq!(
+        code(
+            &institute
+                .handle("GET", "/api/v2.5/me/", bad, None)
+                .unwrap_err()
+        ),
+        "validation_failed"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn open_persistent_needs_a_dedicated_worker() {
+    let name = format!("main-{}", (js_sys::Math::random() * 1e9) as u64);
+    let e = Institute::open_persistent(name.clone(), cheap())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(code(&e), "storage_unavailable");
+    assert!(prop(&e, "message").as_string().unwrap().contains("Worker"));
+
+    // Refused before touching OPFS: no file was made.
+    let storage = web_sys::window().unwrap().navigator().storage();
+    let root: web_sys::FileSystemDirectoryHandle = JsFuture::from(storage.get_directory())
+        .await
+        .unwrap()
+        .into();
+    let missing = JsFuture::from(root.get_file_handle(&format!("{name}.redb")))
+        .await
+        .unwrap_err();
+    assert_eq!(prop(&missing, "name").as_string().unwrap(), "NotFoundError");
+
+    let e = Institute::open_persistent("a/b".into(), cheap())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(code(&e), "validation_failed");
+}
