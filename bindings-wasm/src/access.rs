@@ -26,7 +26,7 @@ impl Admin {
     pub fn list_groups(
         &self,
         name: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+        #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
         out(self.0.list_groups(name.as_deref(), page(which)?), |p| {
             json::page(&p, json::group)
@@ -96,7 +96,11 @@ impl Admin {
 
     /// Changes the caller's own password; this session goes on.
     #[wasm_bindgen(js_name = changeMyPassword)]
-    pub fn change_my_password(&self, old_password: &str, new_password: &str) -> JsResult<()> {
+    pub fn change_my_password(
+        &self,
+        #[wasm_bindgen(js_name = oldPassword)] old_password: &str,
+        #[wasm_bindgen(js_name = newPassword)] new_password: &str,
+    ) -> JsResult<()> {
         self.0
             .change_my_password(old_password, new_password)
             .map_err(error)

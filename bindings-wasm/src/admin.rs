@@ -60,7 +60,8 @@ impl Admin {
     pub fn create_user(
         &self,
         #[wasm_bindgen(unchecked_param_type = "NewUser")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CreateOptions | undefined")] options_arg: JsValue,
+        #[wasm_bindgen(js_name = options, unchecked_optional_param_type = "CreateOptions")]
+        options_arg: JsValue,
     ) -> JsResult<JsValue> {
         let input = json::new_user(from_js(input)?).map_err(error)?;
         let o: OptionsArg = options(options_arg, "options")?;
@@ -79,7 +80,8 @@ impl Admin {
     #[wasm_bindgen(js_name = listUsers, unchecked_return_type = "Page<User>")]
     pub fn list_users(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "UserQuery | undefined")] query: JsValue,
+        #[wasm_bindgen(js_name = query, unchecked_optional_param_type = "UserQuery")]
+        query: JsValue,
     ) -> JsResult<JsValue> {
         let q: QueryArg = options(query, "query")?;
         let query = roster::UserQuery {
@@ -96,13 +98,16 @@ impl Admin {
 
     /// User `id` (T4).
     #[wasm_bindgen(js_name = getUser, unchecked_return_type = "User")]
-    pub fn get_user(&self, user: f64) -> JsResult<JsValue> {
+    pub fn get_user(&self, #[wasm_bindgen(js_name = id)] user: f64) -> JsResult<JsValue> {
         out(self.0.get_user(id(user)?), |u| json::user(&u))
     }
 
     /// The id of the user with this username or email.
     #[wasm_bindgen(js_name = findUser)]
-    pub fn find_user(&self, username_or_email: &str) -> JsResult<f64> {
+    pub fn find_user(
+        &self,
+        #[wasm_bindgen(js_name = usernameOrEmail)] username_or_email: &str,
+    ) -> JsResult<f64> {
         self.0
             .find_user(username_or_email)
             .map(|id| id as f64)
@@ -113,7 +118,7 @@ impl Admin {
     #[wasm_bindgen(js_name = updateUser, unchecked_return_type = "User")]
     pub fn update_user(
         &self,
-        user: f64,
+        #[wasm_bindgen(js_name = id)] user: f64,
         #[wasm_bindgen(unchecked_param_type = "UserPatch")] patch: JsValue,
     ) -> JsResult<JsValue> {
         let patch = json::user_patch(from_js(patch)?).map_err(error)?;
@@ -122,7 +127,7 @@ impl Admin {
 
     /// Deletes user `id` and everything related (T6).
     #[wasm_bindgen(js_name = deleteUser)]
-    pub fn delete_user(&self, user: f64) -> JsResult<()> {
+    pub fn delete_user(&self, #[wasm_bindgen(js_name = id)] user: f64) -> JsResult<()> {
         self.0.delete_user(id(user)?).map_err(error)
     }
 
@@ -131,7 +136,7 @@ impl Admin {
     pub fn user_batches(
         &self,
         user: f64,
-        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+        #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
         out(self.0.user_batches(id(user)?, page(which)?), |p| {
             json::page(&p, json::batch_ref)
@@ -159,7 +164,7 @@ impl Admin {
     pub fn user_courses(
         &self,
         user: f64,
-        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+        #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
         out(self.0.user_courses(id(user)?, page(which)?), |p| {
             json::page(&p, json::course)
@@ -187,7 +192,7 @@ impl Admin {
     pub fn user_subscriptions(
         &self,
         user: f64,
-        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+        #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
         out(self.0.user_subscriptions(id(user)?, page(which)?), |p| {
             json::page(&p, json::subscription)

@@ -25,7 +25,7 @@ impl Admin {
     pub fn list_batches(
         &self,
         search: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+        #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
         out(self.0.list_batches(search.as_deref(), page(which)?), |p| {
             json::page(&p, json::batch)
@@ -78,7 +78,7 @@ impl Admin {
     pub fn list_courses(
         &self,
         q: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+        #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
         out(self.0.list_courses(q.as_deref(), page(which)?), |p| {
             json::page(&p, json::course)
@@ -118,7 +118,7 @@ impl Admin {
     pub fn course_batches(
         &self,
         course: f64,
-        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+        #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
         out(self.0.course_batches(id(course)?, page(which)?), |p| {
             json::page(&p, json::batch)
@@ -159,7 +159,7 @@ impl Admin {
     #[wasm_bindgen(js_name = listCustomFields, unchecked_return_type = "Page<CustomField>")]
     pub fn list_custom_fields(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "PageArg | undefined")] which: JsValue,
+        #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
         out(self.0.list_custom_fields(page(which)?), |p| {
             json::page(&p, json::custom_field)

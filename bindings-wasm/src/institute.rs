@@ -15,7 +15,8 @@ impl Institute {
     /// An institute kept in memory (lost when the page goes).
     #[wasm_bindgen(js_name = inMemory)]
     pub fn in_memory(
-        #[wasm_bindgen(unchecked_param_type = "Config | undefined")] config_object: JsValue,
+        #[wasm_bindgen(js_name = config, unchecked_optional_param_type = "Config")]
+        config_object: JsValue,
     ) -> JsResult<Institute> {
         let config = config(config_object)?;
         roster::Institute::in_memory(config)
@@ -31,7 +32,8 @@ impl Institute {
     #[wasm_bindgen(js_name = openPersistent)]
     pub async fn open_persistent(
         name: String,
-        #[wasm_bindgen(unchecked_param_type = "Config | undefined")] config_object: JsValue,
+        #[wasm_bindgen(js_name = config, unchecked_optional_param_type = "Config")]
+        config_object: JsValue,
     ) -> JsResult<Institute> {
         let config = config(config_object)?;
         let backend = crate::opfs::OpfsBackend::open(&name).await?;
@@ -54,11 +56,13 @@ impl Institute {
     /// Signs in by username or email: `{token, expires, user}`. Every failure
     /// is the same `unauthenticated` error.
     #[wasm_bindgen(unchecked_return_type = "Login")]
-    pub fn login(&self, username_or_email: &str, password: &str) -> JsResult<JsValue> {
+    pub fn login(
+        &self,
+        #[wasm_bindgen(js_name = usernameOrEmail)] username_or_email: &str,
+        password: &str,
+    ) -> JsResult<JsValue> {
         let login = self.0.login(username_or_email, password).map_err(error)?;
-        Ok(to_js(
-            &json!({"token": login.token, "expires": login.expires.to_rfc3339(), "user": login.user}),
-        ))
+        Ok(to_js(&roster::json::login(&login)))
     }
 
     /// Ends the session of `token`.
@@ -84,9 +88,10 @@ impl Institute {
     pub fn handle(
         &self,
         method: &str,
-        path_with_query: &str,
-        #[wasm_bindgen(unchecked_param_type = "Record<string, string> | null | undefined")] headers: JsValue,
-        body: Option<String>,
+        #[wasm_bindgen(js_name = pathWithQuery)] path_with_query: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string> | null")]
+        headers: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] body: JsValue,
     ) -> JsResult<JsValue> {
         let mut request = roster::rest::Request::new(method, path_with_query);
         if let serde_json::Value::Object(map) = from_js(headers)? {
@@ -98,8 +103,10 @@ impl Institute {
                 request = request.with_header(&name, &value);
             }
         }
-        if let Some(body) = body {
+        if let Some(body) = body.as_string() {
             request = request.with_body(body);
+        } else if !body.is_undefined() && !body.is_null() {
+            return Err(usage("the body must be a string or null"));
         }
         let response = roster::rest::handle(&self.0, request);
         let headers: serde_json::Map<String, serde_json::Value> = response

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 const TYPES: &'static str = r#"
 /** Configuration of an institute; every key is optional. */
 export interface Config {
-  /** Prefix of `url` fields, e.g. "https://school.example". Default: paths. */
+  /** Prefix of `url` fields in `handle()` answers, e.g. "https://school.example". Default: paths. Typed results always carry paths. */
   baseUrl?: string;
   /** The institute's time zone as minutes east of UTC. Default 330 (+05:30). */
   timeZoneOffsetMinutes?: number;

@@ -164,7 +164,12 @@ fn handle_serves_the_http_surface() {
     let no_headers = JsValue::UNDEFINED;
 
     let answer = institute
-        .handle("GET", "/api/v2.5/admin/users/", no_headers.clone(), None)
+        .handle(
+            "GET",
+            "/api/v2.5/admin/users/",
+            no_headers.clone(),
+            JsValue::NULL,
+        )
         .unwrap();
     assert_eq!(rs(&prop(&answer, "status")), 401);
 
@@ -174,7 +179,9 @@ fn handle_serves_the_http_surface() {
             "POST",
             "/api/v2.5/auth-token/",
             json_type,
-            Some(json!({"username": "admin", "password": "a-long-passphrase"}).to_string()),
+            JsValue::from(
+                json!({"username": "admin", "password": "a-long-passphrase"}).to_string(),
+            ),
         )
         .unwrap();
     let answer = rs(&answer);
@@ -189,7 +196,7 @@ fn handle_serves_the_http_surface() {
             "POST",
             "/api/v2.5/admin/users/",
             auth.clone(),
-            Some(
+            JsValue::from(
                 json!({"username": "asha", "password": "asha-pass1", "birth_date": "31/02/2000"})
                     .to_string(),
             ),
@@ -199,7 +206,7 @@ fn handle_serves_the_http_surface() {
     assert!(answer["body"].as_str().unwrap().contains("birth_date"));
 
     let answer = rs(&institute
-        .handle("GET", "/api/v2.5/admin/users/?q=ravi", auth, None)
+        .handle("GET", "/api/v2.5/admin/users/?q=ravi", auth, JsValue::NULL)
         .unwrap());
     assert_eq!(answer["status"], 200, "{answer}");
     let page: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
@@ -210,7 +217,7 @@ fn handle_serves_the_http_surface() {
     assert_eq!(
         code(
             &institute
-                .handle("GET", "/api/v2.5/me/", bad, None)
+                .handle("GET", "/api/v2.5/me/", bad, JsValue::NULL)
                 .unwrap_err()
         ),
         "validation_failed"

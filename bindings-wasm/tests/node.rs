@@ -1,0 +1,211 @@
+//! roster-wasm in Node (wasm-bindgen-test's default runtime): the exported
+//! classes called from Rust as JS calls them, with JS values in and out, on
+//! Node's clock and `crypto.getRandomValues`.
+//!
+//! ```sh
+//! CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=~/.cache/roster-tools/bin/wasm-bindgen-test-runner \
+//!     cargo test -p roster-wasm --target wasm32-unknown-unknown --test node
+//! ```
+//!
+//! The JS-side tests of the built package are `tests/js/*.test.js`.
+
+#![cfg(target_arch = "wasm32")]
+
+use roster_wasm::Institute;
+use serde_json::{Value, json};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+/// argon2 at about a millisecond a hash.
+fn cheap() -> JsValue {
+    js(&json!({"argon2": {"mKib": 64, "t": 1, "p": 1}}))
+}
+
+fn js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap()
+}
+
+fn rs(value: &JsValue) -> Value {
+    if value.is_undefined() {
+        return Value::Null;
+    }
+    serde_json::from_str(&String::from(js_sys::JSON::stringify(value).unwrap())).unwrap()
+}
+
+fn prop(value: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(value, &key.into()).unwrap()
+}
+
+/// The `code` of a thrown value, checking that it is a JS `Error`.
+fn code(e: &JsValue) -> String {
+    assert!(e.is_instance_of::<js_sys::Error>(), "not an Error: {e:?}");
+    prop(e, "code").as_string().unwrap_or_default()
+}
+
+/// Sends one request through `handle`: (status, parsed body).
+fn call(
+    institute: &Institute,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut headers = serde_json::Map::new();
+    if let Some(token) = token {
+        headers.insert("Authorization".into(), json!(format!("JWT {token}")));
+    }
+    if body.is_some() {
+        headers.insert("content-type".into(), json!("application/json"));
+    }
+    let response = institute
+        .handle(
+            method,
+            path,
+            js(&Value::Object(headers)),
+            body.map_or(JsValue::NULL, |b| JsValue::from(b.to_string())),
+        )
+        .unwrap();
+    let status = prop(&response, "status").as_f64().unwrap() as u16;
+    let body = prop(&response, "body")
+        .as_string()
+        .map_or(Value::Null, |b| serde_json::from_str(&b).unwrap());
+    (status, body)
+}
+
+#[wasm_bindgen_test]
+fn runs_in_node() {
+    let process = prop(&js_sys::global(), "process");
+    assert!(
+        !process.is_undefined(),
+        "wasm-bindgen-test should run this file in Node"
+    );
+    assert!(
+        prop(&js_sys::global(), "window").is_undefined(),
+        "not in a browser"
+    );
+}
+
+#[wasm_bindgen_test]
+fn rest_flow_with_sign_in() {
+    let institute = Institute::in_memory(cheap()).unwrap();
+    assert_eq!(
+        institute.create_superuser("admin", "Adm1n-Pass!").unwrap(),
+        1.0
+    );
+    let (status, body) = call(
+        &institute,
+        "POST",
+        "/api/v2.5/auth-token/",
+        None,
+        Some(json!({"username": "admin", "password": "Adm1n-Pass!"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_string();
+    assert_eq!(token.len(), 64);
+    let t = Some(token.as_str());
+
+    let (status, body) = call(
+        &institute,
+        "POST",
+        "/api/v2.5/admin/batches/",
+        t,
+        Some(json!({"name": "Morning"})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = call(
+        &institute,
+        "POST",
+        "/api/v2.5/admin/users/",
+        t,
+        Some(json!({"username": "ravi", "password": "ravi-pass-1", "batches": ["Morning"]})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = call(&institute, "GET", "/api/v2.5/admin/users/?q=rav", t, None);
+    assert_eq!((status, body["count"].clone()), (200, json!(1)), "{body}");
+
+    let (status, body) = call(
+        &institute,
+        "POST",
+        "/api/v2.5/admin/users/",
+        t,
+        Some(json!({"username": "ravi", "password": "12345678"})),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["password"],
+        json!(["This password is entirely numeric."])
+    );
+    assert!(body["username"].is_array(), "{body}");
+
+    let (status, body) = call(&institute, "GET", "/api/v2.5/admin/users/", None, None);
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            json!({"detail": "Authentication credentials were not provided."})
+        )
+    );
+}
+
+#[wasm_bindgen_test]
+fn typed_errors_are_js_errors_with_code_and_fields() {
+    let institute = Institute::in_memory(cheap()).unwrap();
+    let operator = institute.operator();
+    let error = operator
+        .create_user(
+            js(&json!({"username": "", "password": "1"})),
+            JsValue::UNDEFINED,
+        )
+        .unwrap_err();
+    assert_eq!(code(&error), "validation_failed");
+    let fields = rs(&prop(&error, "fields"));
+    assert!(fields["username"].is_array(), "{fields}");
+    assert!(fields["password"].is_array(), "{fields}");
+
+    assert_eq!(code(&operator.get_user(42.0).unwrap_err()), "not_found");
+    assert_eq!(
+        code(&institute.login("nobody", "x-pass-1").unwrap_err()),
+        "unauthenticated"
+    );
+    assert_eq!(
+        code(&institute.session("not-a-token").err().unwrap()),
+        "unauthenticated"
+    );
+    assert_eq!(
+        code(
+            &Institute::in_memory(js(&json!({"now": "soon"})))
+                .err()
+                .unwrap()
+        ),
+        "validation_failed"
+    );
+}
+
+#[wasm_bindgen_test]
+fn default_config_signs_in_with_random_tokens() {
+    // No config: the default argon2 parameters, the system clock, and
+    // tokens from Node's crypto.getRandomValues.
+    let institute = Institute::in_memory(JsValue::UNDEFINED).unwrap();
+    institute.create_superuser("admin", "Adm1n-Pass!").unwrap();
+    let a = rs(&institute.login("admin", "Adm1n-Pass!").unwrap());
+    let b = rs(&institute.login("admin", "Adm1n-Pass!").unwrap());
+    assert_ne!(a["token"], b["token"]);
+    let expires = chrono::DateTime::parse_from_rfc3339(a["expires"].as_str().unwrap()).unwrap();
+    let now = js_sys::Date::now() / 1000.0;
+    let lifetime = expires.timestamp() as f64 - now;
+    assert!(
+        (86_300.0..=86_400.0).contains(&lifetime),
+        "a 24-hour session, got {lifetime} s"
+    );
+    assert!(institute.check_integrity().unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn open_persistent_is_unavailable_in_node() {
+    // Node has no Origin Private File System: hosts fall back to inMemory.
+    let error = Institute::open_persistent("school".into(), cheap())
+        .await
+        .err()
+        .expect("no OPFS in Node");
+    assert_eq!(code(&error), "storage_unavailable");
+}

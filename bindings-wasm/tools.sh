@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# The tools that build and test roster-wasm, installed idempotently into a
+# cache folder outside the repository (default ~/.cache/roster-tools, or
+# $ROSTER_TOOLS). Sourced by build.sh and tests/run; defines functions only.
+#
+#   wasm_tools_ensure      target wasm32-unknown-unknown, wasm-bindgen-cli, binaryen
+#   wasm_browser_ensure    chromium + chromium-driver (apt), for the browser tests
+#
+# After `wasm_tools_ensure`, $WASM_BINDGEN, $WASM_BINDGEN_TEST_RUNNER and
+# $WASM_OPT name the binaries to run.
+
+ROSTER_TOOLS="${ROSTER_TOOLS:-$HOME/.cache/roster-tools}"
+# wasm-bindgen-cli must match the `wasm-bindgen` crate version exactly
+# (bindings-wasm/Cargo.toml pins it with `=`).
+WASM_BINDGEN_VERSION=0.2.130
+# binaryen from npm: Debian's binaryen 108 silently corrupts the modules the
+# current Rust emits; never fall back to a wasm-opt found on PATH.
+BINARYEN_VERSION=132
+
+WASM_BINDGEN="$ROSTER_TOOLS/bin/wasm-bindgen"
+WASM_BINDGEN_TEST_RUNNER="$ROSTER_TOOLS/bin/wasm-bindgen-test-runner"
+WASM_OPT="$ROSTER_TOOLS/npm/node_modules/.bin/wasm-opt"
+
+wasm_target_ensure() {
+    if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+        echo "installing: rust target wasm32-unknown-unknown"
+        rustup target add wasm32-unknown-unknown
+    fi
+}
+
+wasm_bindgen_ensure() {
+    if [[ -x "$WASM_BINDGEN" && -x "$WASM_BINDGEN_TEST_RUNNER" ]] \
+        && [[ "$("$WASM_BINDGEN" --version 2>/dev/null)" == "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+        return 0
+    fi
+    echo "installing: wasm-bindgen-cli $WASM_BINDGEN_VERSION into $ROSTER_TOOLS (a few minutes, once)"
+    mkdir -p "$ROSTER_TOOLS"
+    # Not --locked: the crate's own lock file no longer builds on current Rust.
+    cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" \
+        --root "$ROSTER_TOOLS" --force
+    [[ "$("$WASM_BINDGEN" --version)" == "wasm-bindgen $WASM_BINDGEN_VERSION" ]]
+}
+
+binaryen_ensure() {
+    if [[ -x "$WASM_OPT" ]] \
+        && "$WASM_OPT" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION\b"; then
+        return 0
+    fi
+    echo "installing: binaryen@$BINARYEN_VERSION (npm) into $ROSTER_TOOLS/npm"
+    mkdir -p "$ROSTER_TOOLS/npm"
+    npm install --prefix "$ROSTER_TOOLS/npm" --no-audit --no-fund --loglevel=error \
+        "binaryen@$BINARYEN_VERSION"
+    "$WASM_OPT" --version | grep -q "version $BINARYEN_VERSION\b"
+}
+
+wasm_tools_ensure() {
+    wasm_target_ensure
+    wasm_bindgen_ensure
+    binaryen_ensure
+}
+
+wasm_browser_ensure() {
+    if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
+        return 0
+    fi
+    echo "installing: chromium chromium-driver (apt)"
+    local sudo=()
+    if ((EUID != 0)); then sudo=(sudo); fi
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium chromium-driver
+    [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]
+}

@@ -1,0 +1,102 @@
+// The TypeScript declarations wasm-bindgen writes beside each build
+// (pkg/{node,web}/roster_wasm.d.ts): the documented classes and methods, no
+// `any` in a public signature, and the documented signatures exactly.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { ROOT, roster } = require('./support.js');
+
+const TARGETS = ['node', 'web'];
+
+/** The public part of a declaration file, without comments. */
+function declarations(target) {
+  const file = path.join(ROOT, 'bindings-wasm', 'pkg', target, 'roster_wasm.d.ts');
+  let text = fs.readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  // The web build adds the loader's types (InitInput, InitOutput, ...).
+  const loader = text.indexOf('export type InitInput');
+  if (loader >= 0) text = text.slice(0, loader);
+  return text.replace(/\s+/g, ' ');
+}
+
+/** `{method: signature}` of `export class name`. */
+function methods(text, name) {
+  const start = text.indexOf(`export class ${name} `);
+  assert.ok(start >= 0, `no class ${name}`);
+  const body = text.slice(text.indexOf('{', start) + 1, text.indexOf(' }', start));
+  const out = {};
+  for (const m of body.matchAll(/(?:static )?(\w+)\(([^)]*)\): ([^;]+);/g)) out[m[1]] = m[0];
+  return out;
+}
+
+test('the classes and every documented method are declared, with no `any`', () => {
+  for (const target of TARGETS) {
+    const text = declarations(target);
+    const institute = methods(text, 'Institute');
+    const admin = methods(text, 'Admin');
+    for (const m of ['inMemory', 'openPersistent', 'createSuperuser', 'login', 'logout', 'operator', 'session', 'handle', 'checkIntegrity', 'free']) {
+      assert.ok(m in institute, `${target}: Institute.${m}`);
+    }
+    for (const m of ['createUser', 'listUsers', 'getUser', 'updateUser', 'deleteUser', 'createBatch', 'listBatches', 'takeOutbox', 'permissions', 'free']) {
+      assert.ok(m in admin, `${target}: Admin.${m}`);
+    }
+    // Every method the JS classes have is declared, and the other way round.
+    const own = (cls) => Object.getOwnPropertyNames(cls.prototype).concat(Object.getOwnPropertyNames(cls))
+      .filter((n) => !['constructor', 'length', 'name', 'prototype', '__destroy_into_raw', '__wrap'].includes(n) && !n.startsWith('Symbol'));
+    assert.deepEqual(own(roster.Institute).sort(), Object.keys(institute).sort(), `${target}: Institute`);
+    assert.deepEqual(own(roster.Admin).sort(), Object.keys(admin).sort(), `${target}: Admin`);
+    for (const [name, signature] of Object.entries({ ...institute, ...admin })) {
+      assert.doesNotMatch(signature, /\bany\b/, `${target}: ${name} is typed`);
+    }
+    for (const type of ['Config', 'RosterError', 'Login', 'HttpResponse', 'User', 'NewUser', 'Page<T>', 'Batch']) {
+      assert.ok(text.includes(`export interface ${type} `) || text.includes(`export type ${type} `), `${target}: ${type}`);
+    }
+  }
+});
+
+// The signatures of the brief: optional trailing arguments are optional in
+// TypeScript (`config?: Config`, not `config_object: Config | undefined`,
+// which TypeScript makes callers pass), and parameter names are camelCase.
+// wasm-bindgen 0.2.130 writes them with
+// `#[wasm_bindgen(js_name = config, unchecked_optional_param_type = "Config")] config: JsValue`.
+const DOCUMENTED = {
+  Institute: [
+    'static inMemory(config?: Config): Institute;',
+    'static openPersistent(name: string, config?: Config): Promise<Institute>;',
+    'createSuperuser(username: string, password: string): number;',
+    'login(usernameOrEmail: string, password: string): Login;',
+    'logout(token: string): void;',
+    'operator(): Admin;',
+    'session(token: string): Admin;',
+    'handle(method: string, pathWithQuery: string, headers?: Record<string, string> | null, body?: string | null): HttpResponse;',
+    'checkIntegrity(): string[];',
+    'free(): void;',
+  ],
+  Admin: [
+    'createUser(input: NewUser, options?: CreateOptions): Created;',
+    'listUsers(query?: UserQuery): Page<User>;',
+    'getUser(id: number): User;',
+    'updateUser(id: number, patch: UserPatch): User;',
+    'deleteUser(id: number): void;',
+    'createBatch(input: BatchInput): Batch;',
+    'takeOutbox(): OutboxMessage[];',
+    'permissions(): Permission[];',
+  ],
+};
+
+test('the documented signatures, exactly', () => {
+  for (const target of TARGETS) {
+    const text = declarations(target);
+    const wrong = [];
+    for (const [cls, signatures] of Object.entries(DOCUMENTED)) {
+      const declared = methods(text, cls);
+      for (const expected of signatures) {
+        const name = expected.match(/(\w+)\(/)[1];
+        if (declared[name] !== expected) wrong.push(`${target} ${cls}: want ${expected}\n${' '.repeat(target.length + cls.length + 3)}got  ${declared[name]}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  }
+});
