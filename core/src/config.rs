@@ -55,6 +55,7 @@ pub const INDIA_OFFSET_SECONDS: i32 = 5 * 3600 + 30 * 60;
 
 /// argon2id cost parameters used for new password hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Argon2Params {
     /// Memory in KiB.
     pub m_kib: u32,
@@ -156,6 +157,33 @@ impl Config {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Fails when a setting cannot work: argon2 costs argon2 refuses, a page
+    /// size of 0 or above the maximum, a lifetime or lock-out duration that
+    /// is not positive.
+    pub fn check(&self) -> crate::Result<()> {
+        let mut errors = crate::FieldErrors::new();
+        let a = self.argon2;
+        if argon2::Params::new(a.m_kib, a.t, a.p, None).is_err() {
+            errors.add(
+                "argon2",
+                format!("argon2 refuses m={} KiB, t={}, p={}", a.m_kib, a.t, a.p),
+            );
+        }
+        if self.page_size == 0 || self.max_page_size < self.page_size {
+            errors.add(
+                "page_size",
+                "The page size must be at least 1 and at most the maximum.",
+            );
+        }
+        if self.session_lifetime <= chrono::Duration::zero() {
+            errors.add("session_lifetime", "The session lifetime must be positive.");
+        }
+        if self.lockout.max_failures > 0 && self.lockout.duration <= chrono::Duration::zero() {
+            errors.add("lockout", "A lock-out must last a positive time.");
+        }
+        errors.into_result()
     }
 
     /// This configuration with another base URL (trailing slashes dropped).

@@ -148,6 +148,11 @@ pub fn group(g: &GroupView) -> Value {
     views::group(g)
 }
 
+/// A sign-in: `{token, expires, user}`, `expires` as the REST answer writes it.
+pub fn login(l: &crate::api::Login) -> Value {
+    json!({"token": l.token, "expires": views::timestamp(l.expires), "user": l.user})
+}
+
 /// A permission: `{id, codename, name}`.
 pub fn permission(p: &PermissionView) -> Value {
     json!({"id": p.id, "codename": p.codename, "name": p.name})

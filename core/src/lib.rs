@@ -6,6 +6,8 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+#[cfg(feature = "uniffi")]
+pub mod ffi;
 pub mod json;
 mod random;
 pub mod rest;
@@ -30,3 +32,8 @@ pub use domain::{BatchInput, BatchView, Page, PageRequest, SubscriptionView};
 pub use error::{Error, ErrorCode, FieldErrors, FieldMessages, Result};
 /// The storage interface of [`Institute::open_backend`] (redb's).
 pub use redb::StorageBackend;
+
+// The uniffi namespace `roster` of the records and enums that derive uniffi's
+// traits (feature `uniffi`, off by default; see `ffi`).
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("roster");

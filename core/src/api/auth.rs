@@ -30,6 +30,7 @@ pub const NO_PERMISSION: &str = "You do not have permission to perform this acti
 
 /// A new session: the token (shown this once) and when it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Login {
     /// The token, 64 hex digits. Only its hash is stored.
     pub token: String,
@@ -106,6 +107,9 @@ impl Institute {
     /// replaced by a current argon2id one.
     pub fn login(&self, username_or_email: &str, password: &str) -> Result<Login> {
         let config = self.config();
+        // The decoy is made on the first sign-in of any kind, so that the
+        // first one for an unknown user is not the only slow one.
+        let decoy = self.decoy_hash()?.to_string();
         let now = config.clock.now();
         let now_us = now.timestamp_micros();
         let found = {
@@ -128,7 +132,7 @@ impl Institute {
         let verified = match &stored {
             Some(hash) => verify_any(password, hash),
             None => {
-                password::verify(password, self.decoy_hash()?);
+                password::verify(password, &decoy);
                 false
             }
         };

@@ -12,6 +12,7 @@ use redb::{ReadableTable, WriteTransaction};
 
 /// One permission of the catalogue, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PermissionView {
     /// Stable id.
     pub id: u32,

@@ -45,6 +45,7 @@ impl Institute {
     /// Opens the store file at `path`, creating it if absent and migrating it
     /// if it was written by an older roster.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Institute> {
+        config.check()?;
         Ok(Institute::with_store(Store::open(path.as_ref())?, config))
     }
 
@@ -52,15 +53,18 @@ impl Institute {
     /// `roster-wasm` package passes one over the Origin Private File System.
     /// The backend must give this institute exclusive access to its bytes.
     pub fn open_backend(backend: impl redb::StorageBackend, config: Config) -> Result<Institute> {
+        config.check()?;
         Ok(Institute::with_store(Store::with_backend(backend)?, config))
     }
 
     /// An institute kept in memory only.
     pub fn in_memory(config: Config) -> Result<Institute> {
+        config.check()?;
         Ok(Institute::with_store(Store::in_memory()?, config))
     }
 
     fn with_store(store: Store, config: Config) -> Institute {
+        debug_assert!(config.check().is_ok(), "checked by every constructor");
         Institute {
             inner: Arc::new(Inner {
                 store,

@@ -34,6 +34,7 @@ pub struct ImportRow {
 
 /// A row that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Rejected {
     /// Line of the file.
     pub line: u64,
@@ -45,6 +46,7 @@ pub struct Rejected {
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ImportReport {
     /// Users created.
     pub created: u64,

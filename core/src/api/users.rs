@@ -29,6 +29,7 @@ struct Checked {
 /// A created user, and the generated password when one was asked for (shown
 /// this once; it is stored only as a hash).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Created {
     /// The new user.
     pub user: UserView,
@@ -38,14 +39,19 @@ pub struct Created {
 
 /// What to list (T3).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct UserQuery {
     /// Case-insensitive substring of the username or the email.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub q: Option<String>,
     /// Exact email, ignoring case.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub email: Option<String>,
     /// Which page.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub page: PageRequest,
     /// Embed each user's batches (the documents' view by email).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub with_batches: bool,
 }
 

@@ -44,25 +44,34 @@ pub struct Course {
 
 /// Input to create or change a course.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CourseInput {
     /// Title: required on create.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub title: Option<String>,
     /// Slug: derived from the title when absent on create.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub slug: Option<String>,
     /// Description.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub description: Option<String>,
     /// Image URL.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub image: Option<String>,
     /// Default false.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub is_public: Option<bool>,
     /// Default false.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub enable_progressive_lock: Option<bool>,
     /// Default: the course's id.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub order: Option<i64>,
 }
 
 /// A course as returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CourseView {
     /// Id.
     pub id: u64,

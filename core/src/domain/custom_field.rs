@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// The type of a custom field's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum FieldKind {
     /// Free text.
     Text,
@@ -62,19 +63,25 @@ pub struct CustomField {
 
 /// Input to create or change a definition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CustomFieldInput {
     /// Name: required on create.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
     /// `text`, `number`, `date` or `choice`: required on create.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub kind: Option<String>,
     /// Choices of a `choice` field.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub choices: Option<Vec<String>>,
     /// Whether a value is required.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub required: Option<bool>,
 }
 
 /// A definition as returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CustomFieldView {
     /// Id.
     pub id: u64,
@@ -171,6 +178,7 @@ pub fn apply(
 /// A value given for a custom field, before it is checked against its
 /// definition.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CustomInput {
     /// `null`: clears the value.
     Null,
@@ -186,6 +194,7 @@ pub enum CustomInput {
 
 /// A stored custom value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CustomValue {
     /// Text or a choice (in the definition's spelling).
     Text(String),

@@ -27,15 +27,19 @@ pub struct Group {
 
 /// Input to create or change a group.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GroupInput {
     /// Name: required on create.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
     /// Permission ids (replacing the old list).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub permissions: Option<Vec<u64>>,
 }
 
 /// A group as returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GroupView {
     /// Id.
     pub id: u64,

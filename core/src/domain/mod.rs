@@ -49,13 +49,16 @@ impl Batch {
 
 /// Input to create or change a batch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BatchInput {
     /// Name: required on create, at most 150 characters.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
 }
 
 /// A batch as returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BatchView {
     /// Id.
     pub id: u64,
@@ -110,6 +113,7 @@ impl Subscription {
 
 /// A subscription as returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SubscriptionView {
     /// Subscription id.
     pub id: u64,
@@ -158,10 +162,13 @@ impl<T> Page<T> {
 
 /// Which page to return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PageRequest {
     /// Page number from 1.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 1))]
     pub page: u64,
     /// Page size; `None` for the configured default, capped at the maximum.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub per_page: Option<u32>,
 }
 

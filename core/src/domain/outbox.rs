@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Channel {
     /// To the user's email address.
     Email,
@@ -45,6 +46,7 @@ pub struct Message {
 
 /// A message as handed to the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OutboxMessage {
     /// Id.
     pub id: u64,

@@ -5,6 +5,7 @@
 
 /// Whether a subdivision is a state or a union territory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum SubdivisionKind {
     /// A state.
     State,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Gender, as the documents code it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Gender {
     /// `male` / `Male`.
     Male,
@@ -164,103 +165,144 @@ impl User {
 /// Profile fields of an input. `None` leaves a field as it is; `Some("")`
 /// clears it.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ProfileInput {
     /// Email.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub email: Option<String>,
     /// Phone.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub phone: Option<String>,
     /// First name.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub first_name: Option<String>,
     /// Last name.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub last_name: Option<String>,
     /// Display name.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub display_name: Option<String>,
     /// Photo URL.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub photo: Option<String>,
     /// Birth date, `DD/MM/YYYY`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub birth_date: Option<String>,
     /// Address line 1.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub address1: Option<String>,
     /// Address line 2.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub address2: Option<String>,
     /// City.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub city: Option<String>,
     /// PIN code.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub zip: Option<String>,
     /// ISO 3166-2:IN code (current or withdrawn), or the state's name.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub state: Option<String>,
     /// `male`, `female` or `trans`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub gender_code: Option<String>,
     /// Custom values by field name (matched ignoring case and surrounding
     /// spaces); [`CustomInput::Null`] clears one.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub custom_fields: Vec<(String, CustomInput)>,
 }
 
 /// Input to create a user (T1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewUser {
     /// Username: required.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub username: Option<String>,
     /// Password: required unless one is generated.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub password: Option<String>,
     /// Profile fields.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub profile: ProfileInput,
     /// Default true.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub is_active: Option<bool>,
     /// Default false.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub is_blocked: Option<bool>,
     /// Staff, superuser, groups and own permissions.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub access: AccessInput,
     /// Names of batches to join, matched ignoring case.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub batches: Vec<String>,
     /// Expiry of those memberships, `yyyy-mm-dd`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub expires: Option<String>,
 }
 
 /// Input to change a user (T5): present fields change, absent ones stay.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct UserPatch {
     /// New username.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub username: Option<String>,
     /// New password.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub password: Option<String>,
     /// Profile fields.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub profile: ProfileInput,
     /// Activate or deactivate.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub is_active: Option<bool>,
     /// Block or unblock.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub is_blocked: Option<bool>,
     /// Staff, superuser, groups and own permissions.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub access: AccessInput,
 }
 
 /// The access fields of seed 003: absent ones stay as they are (false and
 /// empty on create).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AccessInput {
     /// Superuser flag.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub is_superuser: Option<bool>,
     /// Staff flag.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub is_staff: Option<bool>,
     /// Group ids (replacing the old list).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub groups: Option<Vec<u64>>,
     /// Own permission ids (replacing the old list).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub user_permissions: Option<Vec<u64>>,
 }
 
 /// Options of a create (T2).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CreateOptions {
     /// Generate a password meeting the policy (the caller sends none).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub auto_generate_password: bool,
     /// Queue the credentials (the supplied password) in the outbox.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub notify_credential: bool,
     /// Require `last_name` (seed 003's create marks it required).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub last_name_required: bool,
 }
 
 /// A batch as listed among a user's batches.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BatchRef {
     /// Batch id.
     pub id: u64,
@@ -270,6 +312,7 @@ pub struct BatchRef {
 
 /// A user as returned.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct UserView {
     /// Id.
     pub id: u64,

@@ -1,0 +1,201 @@
+// An app-like flow through roster's generated Kotlin bindings (roster-ffi),
+// run on the JVM against the built library by tests/bindings/kotlin/run.sh.
+// Prints each failed expectation and a closing `N passed, N failed` line;
+// exits 1 when any expectation failed.
+
+import java.nio.file.Files
+import java.time.Instant
+import kotlin.concurrent.thread
+import kotlin.system.exitProcess
+import uniffi.roster.Argon2Params
+import uniffi.roster.BatchInput
+import uniffi.roster.CustomFieldInput
+import uniffi.roster.CustomInput
+import uniffi.roster.CustomValue
+import uniffi.roster.FieldKind
+import uniffi.roster.NamedCustomInput
+import uniffi.roster.NewUser
+import uniffi.roster.ProfileInput
+import uniffi.roster.UserQuery
+import uniffi.roster_ffi.Config
+import uniffi.roster_ffi.Institute
+import uniffi.roster_ffi.RosterException
+
+var passed = 0
+var failed = 0
+
+fun check(condition: Boolean, what: String) {
+    if (condition) {
+        passed++
+    } else {
+        failed++
+        System.err.println("FAILED: $what")
+    }
+}
+
+/** Runs [call], expecting it to throw [T]; returns the exception. */
+inline fun <reified T : Throwable> expectError(what: String, call: () -> Unit): T? {
+    try {
+        call()
+    } catch (e: Throwable) {
+        check(e is T, "$what: threw ${e::class.simpleName}: ${e.message}")
+        return e as? T
+    }
+    check(false, "$what: nothing thrown")
+    return null
+}
+
+// Cheap argon2 parameters: the same code path, a fraction of the cost.
+val fast = Config(argon2 = Argon2Params(mKib = 64u, t = 1u, p = 1u))
+const val PASSWORD = "a-long-passphrase"
+
+/** Opens a new store file and fills it; returns the admin's token. */
+fun firstRun(path: String): String {
+    Institute.open(path, fast).use { institute ->
+        val adminId = institute.createSuperuser("admin", PASSWORD)
+        val login = institute.login("admin", PASSWORD)
+        check(login.user == adminId, "the login names the superuser")
+        check(login.expires.isAfter(Instant.now()), "the session expires in the future")
+        institute.session(login.token).use { admin ->
+            // Typed calls: a batch, a custom field, a user in the batch.
+            val morning = admin.createBatch(BatchInput(name = "UPSC Morning Batch"))
+            check(morning.name == "UPSC Morning Batch" && !morning.isLocal, "typed batch")
+            val year = admin.createCustomField(CustomFieldInput(name = "Graduation Year", kind = "number"))
+            check(year.kind == FieldKind.NUMBER, "typed custom field")
+            val created = admin.createUser(
+                NewUser(
+                    username = "ravi",
+                    password = "ravi-pass1",
+                    profile = ProfileInput(
+                        email = "ravi@example.com",
+                        firstName = "Ravi",
+                        state = "IN-TN",
+                        customFields = listOf(NamedCustomInput("graduation year", CustomInput.Number("2020"))),
+                    ),
+                    batches = listOf("upsc morning batch"),
+                    expires = "2099-12-31",
+                ),
+            )
+            val ravi = created.user
+            check(ravi.state?.name == "Tamil Nadu", "state as a record: ${ravi.state}")
+            check(
+                ravi.customFields.map { it.name to it.value } ==
+                    listOf("Graduation Year" to CustomValue.Number("2020")),
+                "custom value under the defined name: ${ravi.customFields}",
+            )
+            val subscriptions = admin.userSubscriptions(ravi.id)
+            check(subscriptions.items.single().expires == "2099-12-31", "a subscription with its expiry")
+
+            // The REST facade, authenticated like a server.
+            val auth = mapOf("Authorization" to "JWT ${login.token}", "Content-Type" to "application/json")
+            var response = institute.handle("POST", "/api/v2.5/admin/batches/", auth, """{"name": "Evening Batch"}""")
+            check(response.status.toInt() == 201, "REST batch: ${response.status} ${response.body}")
+            response = institute.handle(
+                "POST",
+                "/api/v2.5/admin/users/",
+                auth,
+                """{"username": "lorem", "password": "ipsum1$", "email": "test@example.com", "batches": ["Evening Batch"]}""",
+            )
+            check(response.status.toInt() == 201, "REST user: ${response.status} ${response.body}")
+            val loremId = Regex("\"id\":(\\d+)").find(response.body ?: "")?.groupValues?.get(1)?.toULong()
+            check(loremId != null && admin.getUser(loremId).username == "lorem", "typed calls see the REST user")
+            response = institute.handle("GET", "/api/v2.5/admin/users/?q=ravi", auth, null)
+            check(
+                response.status.toInt() == 200 && response.body!!.contains("\"count\":1"),
+                "handle lists the typed user: ${response.body}",
+            )
+            response = institute.handle("GET", "/api/v2.5/admin/users/", emptyMap(), null)
+            check(response.status.toInt() == 401, "handle without credentials is 401")
+
+            // A validation error carries every field's messages at once.
+            val before = admin.listUsers(UserQuery()).count
+            val e = expectError<RosterException.Validation>("an invalid user") {
+                admin.createUser(
+                    NewUser(
+                        username = "RAVI",
+                        password = "123456",
+                        profile = ProfileInput(
+                            email = "not-an-email",
+                            customFields = listOf(NamedCustomInput("Graduation Year", CustomInput.Text("soon"))),
+                        ),
+                    ),
+                )
+            }
+            if (e != null) {
+                check(e.code == "validation_failed", "validation code")
+                check(
+                    e.fields["username"] == listOf("A user with that username already exists."),
+                    "username message: ${e.fields}",
+                )
+                check(
+                    e.fields["custom_fields"] == listOf("Graduation Year: A valid number is required."),
+                    "custom field message, flattened: ${e.fields}",
+                )
+                check(e.fields.keys.containsAll(listOf("email", "password")), "every field: ${e.fields}")
+                check(e.message == e.detail && e.message!!.startsWith("invalid input: "), "human message: ${e.message}")
+                check(e.toString() == e.message, "toString is the message: $e")
+            }
+            check(admin.listUsers(UserQuery()).count == before, "a refused create writes nothing")
+
+            // The other kinds.
+            val missing = expectError<RosterException.NotFound>("an unknown id") { admin.getUser(99999u) }
+            check(missing?.message == "Not found." && missing.code == "not_found", "not_found")
+            val wrong = expectError<RosterException.Unauthenticated>("a wrong password") {
+                institute.login("admin", "wrong password")
+            }
+            val unknown = expectError<RosterException.Unauthenticated>("an unknown user") {
+                institute.login("nobody", "wrong password")
+            }
+            check(
+                wrong?.message == "Unable to log in with provided credentials." && unknown?.message == wrong.message,
+                "one answer for every failed sign-in",
+            )
+            institute.session(institute.login("ravi", "ravi-pass1").token).use { student ->
+                val denied = expectError<RosterException.Forbidden>("a student lists users") {
+                    student.listUsers(UserQuery())
+                }
+                check(denied?.code == "forbidden", "forbidden code")
+                check(student.me().username == "ravi", "self-service needs only a session")
+            }
+
+            // Calls block and the objects are thread-safe: readers on threads.
+            val counts = java.util.concurrent.ConcurrentLinkedQueue<ULong>()
+            (1..4).map { thread { counts.add(admin.listUsers(UserQuery(q = "e")).count) } }.forEach { it.join() }
+            check(counts.size == 4 && counts.toSet().size == 1, "concurrent reads: $counts")
+        }
+        return login.token
+    }
+}
+
+/** Reopens the store file and finds the data of the first run. */
+fun secondRun(path: String, token: String) {
+    Institute.open(path, fast).use { institute ->
+        institute.operator().use { operator ->
+            val users = operator.listUsers(UserQuery()).items.map { it.username }
+            check(users == listOf("admin", "ravi", "lorem"), "users survive a reopen: $users")
+            val batches = operator.listBatches(null).items.map { it.name }
+            check(batches == listOf("UPSC Morning Batch", "Evening Batch"), "batches survive a reopen: $batches")
+            val lorem = operator.findUser("test@example.com")
+            check(operator.userBatches(lorem).items.map { it.name } == listOf("Evening Batch"), "memberships survive")
+        }
+        institute.session(token).use { admin -> check(admin.me().username == "admin", "a session survives") }
+        check(institute.checkIntegrity().isEmpty(), "the store is consistent")
+    }
+}
+
+fun main() {
+    val dir = Files.createTempDirectory("roster-kotlin")
+    try {
+        val path = dir.resolve("school.redb").toString()
+        val token = firstRun(path)
+        // Every Institute and Admin of the first run is closed: the file is free.
+        secondRun(path, token)
+    } catch (e: Throwable) {
+        check(false, "unexpected ${e::class.qualifiedName}: $e")
+        e.printStackTrace()
+    } finally {
+        dir.toFile().deleteRecursively()
+    }
+    println("$passed passed, $failed failed")
+    exitProcess(if (failed == 0) 0 else 1)
+}

@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""An app-like flow through roster's generated Python bindings (roster-ffi).
+
+Run by `tests/run uniffi` after `bindings-uniffi/generate.sh`; the bindings
+and the shared library are read from target/bindings/python (or the folder in
+ROSTER_PYTHON_BINDINGS). Prints each failed expectation and a closing
+`N passed, N failed` line; exits 1 when any expectation failed.
+"""
+
+import datetime
+import gc
+import json
+import os
+import sys
+import tempfile
+import threading
+import traceback
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+sys.path.insert(
+    0,
+    os.environ.get("ROSTER_PYTHON_BINDINGS")
+    or os.path.join(ROOT, "target", "bindings", "python"),
+)
+
+import roster  # noqa: E402  (the records: NewUser, BatchInput, ...)
+import roster_ffi as r  # noqa: E402  (Institute, Admin, RosterError, Config)
+
+PASSED = 0
+FAILED = 0
+
+
+def check(condition, what):
+    """Records one expectation."""
+    global PASSED, FAILED
+    if condition:
+        PASSED += 1
+    else:
+        FAILED += 1
+        print(f"FAILED: {what}", file=sys.stderr)
+
+
+def expect_error(kind, call, what):
+    """Runs `call`, expecting it to raise `kind`; returns the exception."""
+    try:
+        call()
+    except kind as e:
+        check(True, what)
+        return e
+    except Exception as e:  # noqa: BLE001 - reported as a failed expectation
+        check(False, f"{what}: raised {type(e).__name__}: {e}")
+        return None
+    check(False, f"{what}: nothing raised")
+    return None
+
+
+# Cheap argon2 parameters: the same code path, a fraction of the cost.
+FAST = r.Config(argon2=roster.Argon2Params(m_kib=64, t=1, p=1))
+PASSWORD = "a-long-passphrase"
+
+
+def first_run(path):
+    """Opens a new store file and fills it; returns the admin's token."""
+    institute = r.Institute.open(path, FAST)
+    admin_id = institute.create_superuser("admin", PASSWORD)
+    login = institute.login("admin", PASSWORD)
+    check(login.user == admin_id, "the login names the superuser")
+    check(len(login.token) == 64, "a token is 64 hex digits")
+    check(
+        isinstance(login.expires, datetime.datetime)
+        and login.expires > datetime.datetime.now(datetime.timezone.utc),
+        "the session expires in the future, as a datetime",
+    )
+    admin = institute.session(login.token)
+    check(admin.me().username == "admin", "the session acts for the superuser")
+
+    # Typed calls: a batch, a custom field, a user in the batch.
+    morning = admin.create_batch(roster.BatchInput(name="UPSC Morning Batch"))
+    check(morning.name == "UPSC Morning Batch" and not morning.is_local, "typed batch")
+    year = admin.create_custom_field(
+        roster.CustomFieldInput(name="Graduation Year", kind="number")
+    )
+    check(year.kind == roster.FieldKind.NUMBER, "typed custom field")
+    created = admin.create_user(
+        roster.NewUser(
+            username="ravi",
+            password="ravi-pass1",
+            profile=roster.ProfileInput(
+                email="ravi@example.com",
+                first_name="Ravi",
+                state="in-tn",
+                birth_date="15/08/2000",
+                custom_fields=[
+                    roster.NamedCustomInput(
+                        name="graduation year", value=roster.CustomInput.NUMBER("2020")
+                    )
+                ],
+            ),
+            batches=["upsc morning batch"],
+            expires="2099-12-31",
+        )
+    )
+    ravi = created.user
+    check(created.generated_password is None, "no password generated unless asked")
+    check(ravi.display_name == "Ravi", "display name derived from the first name")
+    check(
+        ravi.state is not None and ravi.state.name == "Tamil Nadu" and ravi.state.code == "IN-TN",
+        "state as a record with code and name",
+    )
+    check(ravi.birth_date == "2000-08-15", "birth date as yyyy-mm-dd")
+    check(
+        [(c.name, c.value) for c in ravi.custom_fields]
+        == [("Graduation Year", roster.CustomValue.NUMBER("2020"))],
+        "custom value under the defined name",
+    )
+    subscriptions = admin.user_subscriptions(ravi.id)
+    check(
+        subscriptions.count == 1 and subscriptions.items[0].expires == "2099-12-31",
+        "the membership is a subscription with its expiry",
+    )
+    check(
+        [b.name for b in admin.user_batches(ravi.id).items] == ["UPSC Morning Batch"],
+        "the user's batches",
+    )
+
+    # A generated password is returned once and queued for the host.
+    meena = admin.create_user(
+        roster.NewUser(username="meena", profile=roster.ProfileInput(email="meena@example.com")),
+        roster.CreateOptions(auto_generate_password=True),
+    )
+    check(bool(meena.generated_password), "a generated password is returned once")
+    expect_error(r.RosterError.Forbidden, admin.take_outbox, "only the operator takes the outbox")
+    outbox = institute.operator().take_outbox()
+    check(
+        {m.channel for m in outbox} == {roster.Channel.EMAIL, roster.Channel.SMS}
+        and len(outbox) == 2
+        and all(meena.generated_password in m.body for m in outbox),
+        "credentials queued for email and SMS",
+    )
+
+    # The REST facade, authenticated like a server.
+    auth = {"Authorization": "JWT " + login.token, "Content-Type": "application/json"}
+    response = institute.handle(
+        "POST", "/api/v2.5/admin/batches/", auth, json.dumps({"name": "Evening Batch"})
+    )
+    check(response.status == 201, f"REST batch created: {response.status} {response.body}")
+    response = institute.handle(
+        "POST",
+        "/api/v2.5/admin/users/",
+        auth,
+        json.dumps(
+            {
+                "username": "lorem",
+                "password": "ipsum1$",
+                "email": "test@example.com",
+                "batches": ["Evening Batch"],
+                "custom_fields": {"Graduation Year": 2019},
+            }
+        ),
+    )
+    check(response.status == 201, f"REST user created: {response.status} {response.body}")
+    lorem = json.loads(response.body)
+    check(lorem["custom_fields"] == {"Graduation Year": 2019}, "REST answer in the documented shape")
+    check(
+        admin.get_user(lorem["id"]).username == "lorem",
+        "a user created through handle is seen by typed calls",
+    )
+    response = institute.handle("GET", "/api/v2.5/admin/users/?q=RAVI", auth)
+    check(
+        response.status == 200 and json.loads(response.body)["count"] == 1,
+        "a user created by typed calls is listed through handle",
+    )
+    response = institute.handle("GET", "/api/v2.5/admin/users/")
+    check(
+        response.status == 401 and "WWW-Authenticate" in response.headers,
+        "handle without credentials is 401",
+    )
+    response = institute.handle(
+        "POST",
+        "/api/v2.5/auth-token/",
+        {},
+        json.dumps({"username": "lorem", "password": "ipsum1$"}),
+    )
+    check(
+        response.status == 200 and len(json.loads(response.body)["token"]) == 64,
+        "sign-in through handle",
+    )
+
+    # A form can check as it goes, without writing.
+    problems = admin.check_new_user(roster.NewUser(username="Ravi", password="x"))
+    check(
+        set(problems) == {"username", "password"}
+        and problems["username"] == ["A user with that username already exists."],
+        f"check_new_user: {problems}",
+    )
+    check(
+        admin.check_user_patch(ravi.id, roster.UserPatch(profile=roster.ProfileInput(zip="12345")))
+        .get("zip") is not None,
+        "check_user_patch",
+    )
+
+    # A validation error carries every field's messages at once.
+    before = admin.list_users().count
+    e = expect_error(
+        r.RosterError.Validation,
+        lambda: admin.create_user(
+            roster.NewUser(
+                username="RAVI",
+                password="123456",
+                profile=roster.ProfileInput(
+                    email="not-an-email",
+                    custom_fields=[
+                        roster.NamedCustomInput(
+                            name="Graduation Year", value=roster.CustomInput.TEXT("soon")
+                        )
+                    ],
+                ),
+                batches=["No Such Batch"],
+            )
+        ),
+        "an invalid user is a validation error",
+    )
+    if e is not None:
+        check(isinstance(e, r.RosterError), "every kind is a RosterError")
+        check(e.code == "validation_failed", "validation code")
+        check(
+            e.fields.get("username") == ["A user with that username already exists."],
+            f"username message: {e.fields}",
+        )
+        check(
+            e.fields.get("custom_fields") == ["Graduation Year: A valid number is required."],
+            f"custom field message, flattened: {e.fields}",
+        )
+        check({"email", "password", "batches"} <= set(e.fields), f"every field: {e.fields}")
+        check(str(e) == e.message and "code=" not in str(e), f"str(e) is the message: {e}")
+        check(str(e).startswith("invalid input: "), f"a readable message: {e}")
+    check(admin.list_users().count == before, "a refused create writes nothing")
+
+    # The other kinds.
+    e = expect_error(r.RosterError.NotFound, lambda: admin.get_user(99999), "an unknown id")
+    check(e is not None and e.code == "not_found" and str(e) == "Not found.", "not_found")
+    wrong = expect_error(
+        r.RosterError.Unauthenticated,
+        lambda: institute.login("admin", "wrong password"),
+        "a wrong password",
+    )
+    unknown = expect_error(
+        r.RosterError.Unauthenticated,
+        lambda: institute.login("nobody", "wrong password"),
+        "an unknown user",
+    )
+    check(
+        wrong is not None
+        and unknown is not None
+        and str(wrong) == str(unknown) == "Unable to log in with provided credentials."
+        and wrong.code == "unauthenticated",
+        "one answer for every failed sign-in",
+    )
+    expect_error(
+        r.RosterError.Unauthenticated,
+        lambda: institute.session("00" * 32),
+        "an unknown token",
+    )
+    student = institute.session(institute.login("ravi", "ravi-pass1").token)
+    e = expect_error(r.RosterError.Forbidden, student.list_users, "a student lists users")
+    check(e is not None and e.code == "forbidden", "forbidden code")
+    check(student.me().email == "ravi@example.com", "self-service needs only a session")
+    e = expect_error(
+        r.RosterError.Storage,
+        lambda: r.Institute.open(path, FAST),
+        "the file is already open",
+    )
+    check(e is not None and e.code == "storage_error", "storage code")
+
+    # Calls block and the objects are thread-safe: readers on threads.
+    results = []
+
+    def read():
+        results.append(admin.list_users(roster.UserQuery(q="e")).count)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(len(results) == 4 and len(set(results)) == 1, f"concurrent reads: {results}")
+    return login.token
+
+
+def second_run(path, token):
+    """Reopens the store file and finds the data of the first run."""
+    institute = r.Institute.open(path, FAST)
+    operator = institute.operator()
+    users = operator.list_users()
+    check(
+        [u.username for u in users.items] == ["admin", "ravi", "meena", "lorem"],
+        f"users survive a reopen: {[u.username for u in users.items]}",
+    )
+    check(
+        [b.name for b in operator.list_batches().items] == ["UPSC Morning Batch", "Evening Batch"],
+        "batches survive a reopen",
+    )
+    lorem = operator.get_user(operator.find_user("test@example.com"))
+    check(
+        [b.name for b in operator.user_batches(lorem.id).items] == ["Evening Batch"],
+        "memberships survive a reopen",
+    )
+    check(
+        institute.session(token).me().username == "admin",
+        "a session survives a reopen",
+    )
+    check(institute.check_integrity() == [], "the store is consistent")
+
+
+def main():
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "school.redb")
+            token = first_run(path)
+            # Every Institute and Admin object of the first run is gone now;
+            # the file closes with the last of them.
+            gc.collect()
+            second_run(path, token)
+        check(r.schema_version() >= 1, "schema version")
+    except Exception as e:  # noqa: BLE001 - an unexpected error fails the run
+        check(False, f"unexpected {type(e).__name__}: {e}")
+        traceback.print_exc()
+    print(f"{PASSED} passed, {FAILED} failed")
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
