@@ -9,6 +9,9 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+use common::*;
+
 use roster_wasm::Institute;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
@@ -16,32 +19,6 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// Cheap argon2: the tests sign in many times.
-fn cheap() -> JsValue {
-    js(&json!({"argon2": {"mKib": 64, "t": 1, "p": 1}}))
-}
-
-fn js(value: &Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap()
-}
-
-fn rs(value: &JsValue) -> Value {
-    if value.is_undefined() {
-        return Value::Null;
-    }
-    serde_json::from_str(&String::from(js_sys::JSON::stringify(value).unwrap())).unwrap()
-}
-
-fn prop(value: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(value, &key.into()).unwrap()
-}
-
-/// The `code` of a thrown error, checking that it is a JS `Error`.
-fn code(e: &JsValue) -> String {
-    assert!(e.is_instance_of::<js_sys::Error>(), "not an Error: {e:?}");
-    prop(e, "code").as_string().unwrap_or_default()
-}
 
 /// A store with a batch, an administrator and a plain user.
 fn institute() -> Institute {

@@ -11,36 +11,13 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+use common::*;
+
 use roster_wasm::Institute;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-
-/// argon2 at about a millisecond a hash.
-fn cheap() -> JsValue {
-    js(&json!({"argon2": {"mKib": 64, "t": 1, "p": 1}}))
-}
-
-fn js(value: &Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap()
-}
-
-fn rs(value: &JsValue) -> Value {
-    if value.is_undefined() {
-        return Value::Null;
-    }
-    serde_json::from_str(&String::from(js_sys::JSON::stringify(value).unwrap())).unwrap()
-}
-
-fn prop(value: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(value, &key.into()).unwrap()
-}
-
-/// The `code` of a thrown value, checking that it is a JS `Error`.
-fn code(e: &JsValue) -> String {
-    assert!(e.is_instance_of::<js_sys::Error>(), "not an Error: {e:?}");
-    prop(e, "code").as_string().unwrap_or_default()
-}
 
 /// Sends one request through `handle`: (status, parsed body).
 fn call(

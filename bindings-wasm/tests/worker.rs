@@ -10,37 +10,17 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+use common::*;
+
 use roster_wasm::Institute;
-use serde_json::{Value, json};
+use serde_json::json;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
-
-fn cheap() -> JsValue {
-    js(&json!({"argon2": {"mKib": 64, "t": 1, "p": 1}}))
-}
-
-fn js(value: &Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap()
-}
-
-fn rs(value: &JsValue) -> Value {
-    if value.is_undefined() {
-        return Value::Null;
-    }
-    serde_json::from_str(&String::from(js_sys::JSON::stringify(value).unwrap())).unwrap()
-}
-
-fn code(e: &JsValue) -> String {
-    assert!(e.is_instance_of::<js_sys::Error>(), "not an Error: {e:?}");
-    js_sys::Reflect::get(e, &"code".into())
-        .unwrap()
-        .as_string()
-        .unwrap_or_default()
-}
 
 /// A fresh store name, so runs never meet each other's files.
 fn fresh_name(prefix: &str) -> String {
