@@ -6,6 +6,7 @@ mod integration {
     mod behaviour;
     mod conformance;
     mod django;
+    mod faults;
     mod properties;
     mod schema;
     mod transfer;
