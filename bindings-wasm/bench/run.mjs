@@ -11,13 +11,11 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WebDriver, freePort, serveRepository, sleep } from '../../tests/js/browser/webdriver.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -25,92 +23,6 @@ const CHROMEDRIVER = process.env.CHROMEDRIVER || '/usr/bin/chromedriver';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const N = Number(process.argv[2] || 100_000);
 const BROWSER_TIMEOUT_MS = 240_000;
-
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
-
-/** The repository's files over http on 127.0.0.1 (workers and modules need http). */
-function serveRepository() {
-  const server = http.createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url, 'http://localhost');
-      const file = path.resolve(ROOT, `.${decodeURIComponent(url.pathname)}`);
-      if (!file.startsWith(ROOT + path.sep) || req.method !== 'GET') throw new Error('refused');
-      if (!(await stat(file)).isFile()) throw new Error('not a file');
-      const body = await readFile(file);
-      res.writeHead(200, {
-        'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'Cache-Control': 'no-store',
-        // Cross-origin isolation: performance.now() then has 5 µs steps
-        // instead of 100 µs, which the per-lookup timings need.
-        'Cross-Origin-Opener-Policy': 'same-origin',
-        'Cross-Origin-Embedder-Policy': 'require-corp',
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('not found');
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Just enough WebDriver. */
-class Driver {
-  constructor(base) {
-    this.base = base;
-    this.session = null;
-  }
-
-  async send(method, url, body) {
-    const response = await fetch(this.base + url, {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const answer = await response.json();
-    if (!response.ok || answer.value?.error) {
-      throw new Error(`WebDriver ${method} ${url}: ${answer.value?.error}: ${answer.value?.message}`);
-    }
-    return answer.value;
-  }
-
-  cmd(method, suffix, body) {
-    return this.send(method, `/session/${this.session}${suffix}`, body);
-  }
-
-  async start(capabilities) {
-    const value = await this.send('POST', '/session', { capabilities: { alwaysMatch: capabilities } });
-    this.session = value.sessionId;
-  }
-
-  exec(script, ...args) {
-    return this.cmd('POST', '/execute/sync', { script, args });
-  }
-
-  async stop() {
-    if (this.session) await this.send('DELETE', `/session/${this.session}`).catch(() => {});
-    this.session = null;
-  }
-}
 
 function runNode() {
   const stdout = execFileSync(process.execPath, [path.join(HERE, 'node.mjs'), String(N)], {
@@ -121,11 +33,16 @@ function runNode() {
 }
 
 async function runBrowser() {
-  const server = await serveRepository();
+  // Cross-origin isolation: performance.now() then has 5 µs steps instead of
+  // 100 µs, which the per-lookup timings need.
+  const server = await serveRepository(ROOT, {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+  });
   const origin = `http://127.0.0.1:${server.address().port}`;
   const port = await freePort();
   const chromedriver = spawn(CHROMEDRIVER, [`--port=${port}`, '--allowed-ips=127.0.0.1'], { stdio: 'ignore' });
-  const driver = new Driver(`http://127.0.0.1:${port}`);
+  const driver = new WebDriver(`http://127.0.0.1:${port}`);
   const profile = mkdtempSync(path.join(os.tmpdir(), 'roster-bench-chromium-'));
   try {
     const deadline = Date.now() + 15_000;

@@ -12,12 +12,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WebDriver, freePort, serveRepository, sleep } from './webdriver.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CHROMEDRIVER = process.env.CHROMEDRIVER || '/usr/bin/chromedriver';
@@ -26,83 +24,8 @@ const PAGE = '/bindings-wasm/example/index.html';
 const SCREENSHOT = path.join(ROOT, 'target', 'example-page.png');
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.ts': 'text/plain; charset=utf-8',
-  '.png': 'image/png',
-  '.md': 'text/plain; charset=utf-8',
-};
-
-/** The repository's files over http on 127.0.0.1 (workers and modules need http). */
-function serveRepository() {
-  const server = http.createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url, 'http://localhost');
-      const file = path.resolve(ROOT, `.${decodeURIComponent(url.pathname)}`);
-      if (!file.startsWith(ROOT + path.sep) || req.method !== 'GET') throw new Error('refused');
-      if (!(await stat(file)).isFile()) throw new Error('not a file');
-      const body = await readFile(file);
-      res.writeHead(200, {
-        'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'Cache-Control': 'no-store',
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('not found');
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A minimal WebDriver client: just what this test needs. */
-class Driver {
-  constructor(base) {
-    this.base = base;
-    this.session = null;
-  }
-
-  async send(method, url, body) {
-    const response = await fetch(this.base + url, {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const answer = await response.json();
-    if (!response.ok || answer.value?.error) {
-      throw new Error(`WebDriver ${method} ${url}: ${answer.value?.error}: ${answer.value?.message}`);
-    }
-    return answer.value;
-  }
-
-  cmd(method, suffix, body) {
-    return this.send(method, `/session/${this.session}${suffix}`, body);
-  }
-
-  async start(capabilities) {
-    const value = await this.send('POST', '/session', { capabilities: { alwaysMatch: capabilities } });
-    this.session = value.sessionId;
-  }
-
+/** The shared client, plus what driving the example page needs. */
+class Driver extends WebDriver {
   async find(css) {
     const found = await this.cmd('POST', '/element', { using: 'css selector', value: css });
     return found[ELEMENT];
@@ -116,10 +39,6 @@ class Driver {
 
   async click(css) {
     await this.cmd('POST', `/element/${await this.find(css)}/click`, {});
-  }
-
-  exec(script, ...args) {
-    return this.cmd('POST', '/execute/sync', { script, args });
   }
 
   /** Runs `body` (the source of an async function) in the page and returns its result. */
@@ -164,11 +83,6 @@ class Driver {
   async waitForState(state) {
     await this.waitFor(`page state ${state}`, 'return document.body.dataset.state === arguments[0];', state);
   }
-
-  async stop() {
-    if (this.session) await this.send('DELETE', `/session/${this.session}`).catch(() => {});
-    this.session = null;
-  }
 }
 
 let server;
@@ -182,7 +96,7 @@ before(async () => {
   assert.ok(existsSync(pkg), `${pkg} is missing: run bindings-wasm/build.sh first`);
   assert.ok(existsSync(CHROMEDRIVER), `${CHROMEDRIVER} is missing: apt-get install chromium chromium-driver`);
 
-  server = await serveRepository();
+  server = await serveRepository(ROOT);
   origin = `http://127.0.0.1:${server.address().port}`;
 
   const port = await freePort();
