@@ -143,10 +143,10 @@ pub fn snapshot(institute: &Institute) -> Value {
     })
 }
 
-/// The folder of the shared fixtures (`../shared/fixtures` from the
-/// repository root).
-pub fn shared_fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+/// The API documents' examples as JSON (`tests/fixtures/documents/`, see
+/// the README there).
+pub fn document_fixtures() -> PathBuf {
+    own_fixtures().join("documents")
 }
 
 /// This crate's own fixtures folder.

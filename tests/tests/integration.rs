@@ -7,6 +7,7 @@ mod integration {
     mod conformance;
     mod django;
     mod faults;
+    mod fixtures;
     mod properties;
     mod schema;
     mod transfer;

@@ -1,5 +1,5 @@
 //! Every example of the Testpress documents (seeds 000-002, as
-//! `shared/fixtures/testpress.json` holds them) replayed through
+//! `tests/fixtures/documents/testpress.json` holds them) replayed through
 //! `rest::handle`. Each test builds the world the example assumes (its
 //! batches, courses and users, created in the order that gives their ids the
 //! same order as the document's), sends the document's request, and compares
@@ -16,7 +16,7 @@ use std::sync::Arc;
 const BASE: &str = "http://demo.testpress.in";
 
 fn fixtures() -> Value {
-    let path = roster_tests::shared_fixtures().join("testpress.json");
+    let path = roster_tests::document_fixtures().join("testpress.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("fixture JSON")
 }

@@ -1,6 +1,6 @@
 //! Seed 003, the Django-style admin API (`/api/admin/users/`,
 //! `/api/admin/groups/`, `/api/admin/permissions/`): every example of
-//! `shared/fixtures/django_admin.json` replayed through `rest::handle` as a
+//! `tests/fixtures/documents/django_admin.json` replayed through `rest::handle` as a
 //! signed-in superuser ("This API can only be used by admin users"), and the
 //! rules of SPEC D1-D3 and 7 that the document states without examples.
 //!
@@ -25,7 +25,7 @@ const OBFUSCATED: &str = "[email\u{a0}protected]";
 const PLAIN: &str = "admin@example.com";
 
 fn examples() -> Vec<Value> {
-    let path = roster_tests::shared_fixtures().join("django_admin.json");
+    let path = roster_tests::document_fixtures().join("django_admin.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let doc: Value = serde_json::from_str(&text).expect("fixture JSON");
     doc["examples"].as_array().expect("examples").clone()
