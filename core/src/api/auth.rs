@@ -365,6 +365,38 @@ impl Admin {
         Ok(Some(held))
     }
 
+    /// SPEC A7, the one rule every write path that can hand an account to
+    /// someone else goes through: fails (`forbidden`) unless the caller may
+    /// take control of `target` as it is now, before the change. Controlling
+    /// an account means changing its password or anything that sets its
+    /// hash, its sign-in identifiers (username, email, phone), its
+    /// `is_active`/`is_staff`/`is_blocked`/`is_superuser` flags, its groups or
+    /// own permissions, unlocking it, ending its sessions, or deleting it.
+    /// The caller must hold every permission `target` holds, directly or
+    /// through groups, whether or not `target` is active or staff, since a
+    /// later change of those flags would bring the permissions back. The
+    /// operator and superusers are not limited; only they may control a
+    /// superuser.
+    pub(super) fn may_control(&self, s: &impl Source, target: &User) -> Result<()> {
+        let Some(held) = self.caller_permissions(s)? else {
+            return Ok(());
+        };
+        if target.is_superuser {
+            return Err(forbidden());
+        }
+        let mut needed: std::collections::BTreeSet<u32> =
+            target.permissions.iter().copied().collect();
+        for g in &target.groups {
+            if let Some(group) = read::group(s, *g)? {
+                needed.extend(group.permissions);
+            }
+        }
+        match crate::auth::permissions::covers(&held, &needed) {
+            true => Ok(()),
+            false => Err(forbidden()),
+        }
+    }
+
     /// Django's `has_perm` for `user`.
     pub(super) fn holds(
         &self,
@@ -406,7 +438,8 @@ impl Admin {
     }
 
     /// Ends every session of user `id` (T5, A1). The caller needs
-    /// `change_user`, unless it is that user.
+    /// `change_user` and, under A7, every permission the user holds, unless
+    /// it is that user.
     pub fn logout_everywhere(&self, id: u64) -> Result<u64> {
         if self.caller == Caller::User(id) {
             self.live_user(&self.store().read()?)?;
@@ -417,12 +450,17 @@ impl Admin {
             ))?;
         }
         self.store().write(|txn| {
-            read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            let target = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            if self.caller != Caller::User(id) {
+                self.may_control(txn, &target)?;
+            }
             write::end_sessions(txn, id, None)
         })
     }
 
-    /// Ends the lock-out of user `id` at once (A2). Needs `change_user`.
+    /// Ends the lock-out of user `id` at once (A2). Needs `change_user`, and
+    /// a caller holding every permission the user holds (A7): unlocking
+    /// reopens an account to password guesses.
     pub fn unlock_user(&self, id: u64) -> Result<()> {
         self.allow(Permission::new(
             crate::auth::permissions::Action::Change,
@@ -430,6 +468,7 @@ impl Admin {
         ))?;
         self.store().write(|txn| {
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            self.may_control(txn, &old)?;
             let user = User {
                 failed_logins: 0,
                 locked_until: None,

@@ -362,6 +362,9 @@ impl Admin {
                 );
             }
             self.apply_access(txn, &mut user, &patch.access, &mut errors)?;
+            if patch.password.is_some() || changes_control(&old, &user) {
+                self.may_control(txn, &old)?;
+            }
             std::mem::take(&mut errors).into_result()?;
             if let Some(hash) = hash {
                 user.password_hash = hash;
@@ -396,7 +399,7 @@ impl Admin {
         self.allow(Permission::new(Action::Delete, Model::User))?;
         self.store().write(|txn| {
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
-            self.may_manage(txn, &user)?;
+            self.may_control(txn, &user)?;
             write::delete_user(txn, &user)
         })
     }
@@ -516,6 +519,22 @@ impl Admin {
         }
         Ok(out)
     }
+}
+
+/// Whether `new` differs from `old` in anything that controls the account
+/// (SPEC A7): everything but the profile fields that grant nothing (names,
+/// address, photo, birth date, gender, custom fields) and the modification
+/// time. Written by exclusion, so that a field added to [`User`] later is
+/// guarded until someone decides it grants nothing.
+fn changes_control(old: &User, new: &User) -> bool {
+    let mut guarded = new.clone();
+    guarded.profile = Profile {
+        email: new.profile.email.clone(),
+        phone: new.profile.phone.clone(),
+        ..old.profile.clone()
+    };
+    guarded.modified = old.modified;
+    guarded != *old
 }
 
 /// Adds an error for each of `username`, the email and the phone that another

@@ -24,6 +24,7 @@ enum Route {
     UserBatches(u64),
     UserCourses(u64),
     UserSubscriptions(u64),
+    UserUnlock(u64),
     Batches,
     Batch(u64),
     Courses,
@@ -52,6 +53,7 @@ impl Route {
             ["users", i, "batches"] => Route::UserBatches(id(i)?),
             ["users", i, "courses"] => Route::UserCourses(id(i)?),
             ["users", i, "subscriptions"] => Route::UserSubscriptions(id(i)?),
+            ["users", i, "unlock"] => Route::UserUnlock(id(i)?),
             ["batches"] => Route::Batches,
             ["batches", i] => Route::Batch(id(i)?),
             ["courses"] => Route::Courses,
@@ -74,7 +76,7 @@ impl Route {
             Route::User(_) | Route::Batch(_) | Route::Course(_) | Route::CustomField(_) => ITEM,
             Route::UserBatches(_) | Route::UserCourses(_) | Route::CourseBatches(_) => RELATION,
             Route::UserSubscriptions(_) => LIST,
-            Route::CourseCreate | Route::PurgeExpired => &["POST"],
+            Route::CourseCreate | Route::PurgeExpired | Route::UserUnlock(_) => &["POST"],
         }
     }
 }
@@ -536,6 +538,12 @@ impl Call<'_> {
                     201,
                     subs.iter().map(|s| views::subscription(s, u)).collect(),
                 ))
+            }
+            (Route::UserUnlock(id), _) => {
+                // 204: the answer carries no user, so `change_user` alone
+                // (without `view_user`) shows nothing it may not see.
+                a.unlock_user(id)?;
+                Ok(no_content())
             }
             (Route::Batches, "GET") => {
                 let page = a.list_batches(self.param("search"), self.page()?)?;
