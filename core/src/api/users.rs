@@ -370,15 +370,20 @@ impl Admin {
                 user.password_hash = hash;
                 user.password_changed = now;
             }
+            // A new password, a deactivation or a block raises the credential
+            // generation, which ends the sessions (A8); a user changing their
+            // own password keeps the session doing it, re-stamped with the
+            // new generation in this transaction.
+            let ended = patch.password.is_some()
+                || (old.is_active && !user.is_active)
+                || (!old.is_blocked && user.is_blocked);
+            if ended {
+                user.credential_generation = old.credential_generation.wrapping_add(1);
+            }
             if user != old {
                 user.modified = now;
             }
             write::put_user(txn, Some(&old), &user)?;
-            // A new password, a deactivation or a block ends the sessions; a
-            // user changing their own password keeps the session doing it.
-            let ended = patch.password.is_some()
-                || (old.is_active && !user.is_active)
-                || (!old.is_blocked && user.is_blocked);
             if ended {
                 let own =
                     (self.caller == super::Caller::User(id) && user.is_active && !user.is_blocked)
@@ -386,7 +391,7 @@ impl Admin {
                         .flatten();
                 write::end_sessions(txn, id, own)?;
                 if let Some(session) = own {
-                    write::restamp_session(txn, session, now)?;
+                    write::restamp_session(txn, session, user.credential_generation)?;
                 }
             }
             Ok(UserView::new(&user, &fields))

@@ -228,7 +228,7 @@ impl Entry<'_> {
 enum Target {
     /// `/api/<version>/admin/...`: the Testpress admin API.
     Testpress(&'static str, Route),
-    /// `/api/<version>/auth-token/`: sign-in.
+    /// `/api/<version>/auth-token/`: sign-in (POST), sign-out (DELETE).
     Token,
     /// `/api/<version>/me/`: the caller's own profile.
     Me,
@@ -277,7 +277,8 @@ impl Target {
     fn methods(self) -> &'static [&'static str] {
         match self {
             Target::Testpress(_, route) => route.methods(),
-            Target::Token | Target::MyPassword => &["POST"],
+            Target::Token => &["POST", "DELETE"],
+            Target::MyPassword => &["POST"],
             Target::Me => &["GET", "PUT", "PATCH"],
             Target::Django(DjangoRoute::Users | DjangoRoute::Groups) => &["GET", "POST"],
             Target::Django(DjangoRoute::User(_) | DjangoRoute::Group(_)) => {
@@ -295,10 +296,12 @@ pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
     let Some(target) = Target::parse(&segments) else {
         return detail(404, "Not found.");
     };
-    let method = request.method.to_ascii_uppercase();
+    // Method names are case-sensitive (RFC 9110 9.1): `get` is no GET.
+    let method = request.method.clone();
     // As Django REST Framework: authentication before the method check.
+    // Sign-in needs no session; sign-out is of the caller's own.
     let admin = match target {
-        Target::Token => None,
+        Target::Token if method != "DELETE" => None,
         _ => match entry.admin(request) {
             Ok(admin) => Some(admin),
             Err(response) => return response,
@@ -336,6 +339,7 @@ pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
     };
     let reply = match target {
         Target::Testpress(_, route) => call.serve(route, &method),
+        Target::Token if method == "DELETE" => call.sign_out(),
         Target::Token => call.sign_in(institute),
         Target::Me => call.me(&method),
         Target::MyPassword => call.my_password(),
@@ -704,6 +708,13 @@ impl Call<'_> {
             )),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// `DELETE /api/v2.5/auth-token/`: ends the session of the token in
+    /// `Authorization`; 204.
+    fn sign_out(&self) -> Reply {
+        self.admin.sign_out()?;
+        Ok(no_content())
     }
 
     /// `GET|PUT|PATCH /api/v2.5/me/`.
