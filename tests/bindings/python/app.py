@@ -345,6 +345,8 @@ def no_takeover():
     expect_error(r.RosterError.Forbidden, lambda: weak.unlock_user(strong), "unlock")
     renamed = weak.update_user(strong, roster.UserPatch(profile=roster.ProfileInput(first_name="S")))
     check(renamed.first_name == "S", "profile fields stay editable")
+    weak.sign_out()
+    expect_error(r.RosterError.Unauthenticated, weak.me, "signed out")
 
 
 def main():
