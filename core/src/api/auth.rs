@@ -208,7 +208,10 @@ impl Institute {
         };
         let (user, stale) = {
             let txn = self.store().read()?;
-            (admin.live_user(&txn), admin.stale_session(&txn)?)
+            let user = admin.live_user(&txn);
+            // A live session is never stale: look only after a refusal.
+            let stale = user.is_err() && admin.stale_session(&txn)?;
+            (user, stale)
         };
         if stale {
             self.store().write(|txn| match admin.stale_session(txn)? {
