@@ -1158,6 +1158,24 @@ mod generations {
         assert!(alive(&i, &b));
     }
 
+    /// A format-2 store's sessions (rows without a generation) end at the
+    /// upgrade: the fixture's signed-in registrar has none left, signs in
+    /// again, and the new session works.
+    #[test]
+    fn the_format_2_sessions_end_at_the_upgrade() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v2.redb");
+        std::fs::copy(roster_tests::own_fixtures().join("store-v2.redb"), &path)
+            .expect("fixture present");
+        let (config, _) = config(SEED_NOW);
+        let i = Institute::open(&path, config).expect("open v2");
+        let id = i.operator().find_user("registrar").expect("registrar");
+        assert_eq!(i.operator().logout_everywhere(id).unwrap(), 0);
+        let token = i.login("registrar", "registrar-1").expect("sign-in").token;
+        assert!(alive(&i, &token));
+        assert_eq!(i.check_integrity().unwrap(), Vec::<String>::new());
+    }
+
     /// Expired sessions do not accumulate: one seen expired is removed, a
     /// sign-in removes the user's expired ones, and so does the purge. Each
     /// is observed by moving the clock back before the expiry: a row left
