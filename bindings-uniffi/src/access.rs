@@ -69,9 +69,15 @@ impl Admin {
         Ok(self.core().logout_everywhere(id)?)
     }
 
-    /// Ends the lock-out of user `id` at once.
+    /// Ends the lock-out of user `id` at once (needs `change_user` and
+    /// every permission the user holds).
     pub fn unlock_user(&self, id: u64) -> Result<()> {
         Ok(self.core().unlock_user(id)?)
+    }
+
+    /// Signs this handle's session out; its token stops working.
+    pub fn sign_out(&self) -> Result<()> {
+        Ok(self.core().sign_out()?)
     }
 
     /// Takes every queued message (credentials to deliver), oldest first,

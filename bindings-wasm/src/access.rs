@@ -115,10 +115,17 @@ impl Admin {
             .map_err(error)
     }
 
-    /// Ends the lock-out of user `id` at once.
+    /// Ends the lock-out of user `id` at once (needs `change_user` and
+    /// every permission the user holds).
     #[wasm_bindgen(js_name = unlockUser)]
     pub fn unlock_user(&self, user: f64) -> JsResult<()> {
         self.0.unlock_user(id(user)?).map_err(error)
+    }
+
+    /// Signs this handle's session out; its token stops working.
+    #[wasm_bindgen(js_name = signOut)]
+    pub fn sign_out(&self) -> JsResult<()> {
+        self.0.sign_out().map_err(error)
     }
 
     /// Takes every queued message (credentials) once. The operator only.

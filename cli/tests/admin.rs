@@ -264,3 +264,44 @@ fn import_reports_rejected_rows_and_export_restores() {
     );
     assert_eq!(o.status.code(), Some(2), "--expires needs --batch");
 }
+
+/// SPEC A8: a superuser made on the real clock signs in, and its session
+/// works, under `--now` in the past (sessions compare no instants but the
+/// expiry).
+#[test]
+fn a_superuser_made_today_works_under_an_earlier_now() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    let o = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "superuser",
+            "--username",
+            "admin",
+            "--password",
+            "admin-pass-1",
+        ])
+        .env_remove("ROSTER_DB")
+        .output()
+        .expect("run roster");
+    assert!(o.status.success(), "{}", err(&o));
+    // `roster()` runs at NOW, years before the password was set.
+    let t = token(&db, "admin", "admin-pass-1");
+    let o = roster(
+        &db,
+        &["api", "GET", "/api/v2.5/admin/users/", "--token", &t],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    // And signs out.
+    let o = roster(
+        &db,
+        &["api", "DELETE", "/api/v2.5/auth-token/", "--token", &t],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = roster(
+        &db,
+        &["api", "GET", "/api/v2.5/admin/users/", "--token", &t],
+    );
+    assert!(err(&o).starts_with("HTTP 401"), "{}", err(&o));
+}

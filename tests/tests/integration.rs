@@ -6,6 +6,7 @@ mod integration {
     mod behaviour;
     mod conformance;
     mod django;
+    mod escalation;
     mod faults;
     mod fixtures;
     mod properties;

@@ -175,7 +175,9 @@ impl Institute {
                 write::put_user(txn, Some(&old), &user)?;
                 write::end_expired_sessions(txn, user.id, now_us)?;
                 let hash: [u8; 32] = Sha256::digest(random).into();
-                write::put_session(txn, hash, (user.id, now_us, expires.timestamp_micros()))?;
+                let generation = user.credential_generation;
+                let row = (user.id, generation, now_us, expires.timestamp_micros());
+                write::put_session(txn, hash, row)?;
                 return Ok(Some(user.id));
             }
             count_failure(txn, &old, now, lockout)?;
@@ -194,7 +196,9 @@ impl Institute {
     /// The handle of the signed-in user of `token`. Refused (as
     /// `unauthenticated`, "Invalid token.") when the token is unknown or
     /// expired, or its user is deleted, inactive, blocked, or changed password
-    /// after the session began.
+    /// (or was blocked or deactivated) after the session began (A8). A
+    /// session found expired or ended is removed on the way: the one read
+    /// path that writes, and only then.
     pub fn session(&self, token: &str) -> Result<Admin> {
         let hash = token_hash(token).ok_or_else(invalid_token)?;
         let admin = Admin {
@@ -202,9 +206,21 @@ impl Institute {
             caller: Caller::Operator,
             session: Some(hash),
         };
-        let user = admin.live_user(&self.store().read()?)?;
+        let (user, stale) = {
+            let txn = self.store().read()?;
+            let user = admin.live_user(&txn);
+            // A live session is never stale: look only after a refusal.
+            let stale = user.is_err() && admin.stale_session(&txn)?;
+            (user, stale)
+        };
+        if stale {
+            self.store().write(|txn| match admin.stale_session(txn)? {
+                true => write::end_session(txn, hash).map(|_| ()),
+                false => Ok(()),
+            })?;
+        }
         Ok(Admin {
-            caller: Caller::User(user.id),
+            caller: Caller::User(user?.id),
             ..admin
         })
     }
@@ -302,22 +318,59 @@ impl Admin {
     }
 
     /// The caller's user, checked against its session now: the session
-    /// exists and has not ended, the user exists, is active and not blocked,
-    /// and has not changed password since the session began.
+    /// exists and has not expired, the user exists, is active and not
+    /// blocked, and still has the credential generation the session carries
+    /// (A8: no comparison of instants but the expiry, so a clock that moves
+    /// back does not end sessions, nor one that moves forward revive them).
     pub(super) fn live_user(&self, s: &impl Source) -> Result<User> {
         let Some(hash) = self.session else {
             return Err(invalid_token());
         };
         let row = s.table(SESSIONS)?.get(hash)?.map(|v| v.value());
-        let Some((user_id, started, ends)) = row else {
+        let Some((user_id, generation, _, ends)) = row else {
             return Err(invalid_token());
         };
         let now = self.now_micros();
         let user = read::user(s, user_id)?.ok_or_else(invalid_token)?;
-        if ends <= now || !user.is_active || user.is_blocked || started < user.password_changed {
+        if ends <= now
+            || !user.is_active
+            || user.is_blocked
+            || generation != user.credential_generation
+        {
             return Err(invalid_token());
         }
         Ok(user)
+    }
+
+    /// Whether this handle's session row exists but can never be valid
+    /// again: expired, of a user that is gone, or of an older credential
+    /// generation. (An inactive or blocked user's sessions were ended when
+    /// that happened.)
+    fn stale_session(&self, s: &impl Source) -> Result<bool> {
+        let Some(hash) = self.session else {
+            return Ok(false);
+        };
+        let Some((user_id, generation, _, ends)) = s.table(SESSIONS)?.get(hash)?.map(|v| v.value())
+        else {
+            return Ok(false);
+        };
+        if ends <= self.now_micros() {
+            return Ok(true);
+        }
+        Ok(read::user(s, user_id)?.is_none_or(|u| u.credential_generation != generation))
+    }
+
+    /// Signs this handle's session out (`DELETE /api/v2.5/auth-token/`): the
+    /// token stops working at once. `unauthenticated` when the handle has
+    /// no live session (the operator has none).
+    pub fn sign_out(&self) -> Result<()> {
+        let Some(hash) = self.session else {
+            return Err(Error::new(ErrorCode::Unauthenticated, NO_CREDENTIALS));
+        };
+        self.store().write(|txn| {
+            self.live_user(txn)?;
+            write::end_session(txn, hash).map(|_| ())
+        })
     }
 
     /// Fails unless the caller may do `permission`: the operator may do
@@ -365,6 +418,38 @@ impl Admin {
         Ok(Some(held))
     }
 
+    /// SPEC A7, the one rule every write path that can hand an account to
+    /// someone else goes through: fails (`forbidden`) unless the caller may
+    /// take control of `target` as it is now, before the change. Controlling
+    /// an account means changing its password or anything that sets its
+    /// hash, its sign-in identifiers (username, email, phone), its
+    /// `is_active`/`is_staff`/`is_blocked`/`is_superuser` flags, its groups or
+    /// own permissions, unlocking it, ending its sessions, or deleting it.
+    /// The caller must hold every permission `target` holds, directly or
+    /// through groups, whether or not `target` is active or staff, since a
+    /// later change of those flags would bring the permissions back. The
+    /// operator and superusers are not limited; only they may control a
+    /// superuser.
+    pub(super) fn may_control(&self, s: &impl Source, target: &User) -> Result<()> {
+        let Some(held) = self.caller_permissions(s)? else {
+            return Ok(());
+        };
+        if target.is_superuser {
+            return Err(forbidden());
+        }
+        let mut needed: std::collections::BTreeSet<u32> =
+            target.permissions.iter().copied().collect();
+        for g in &target.groups {
+            if let Some(group) = read::group(s, *g)? {
+                needed.extend(group.permissions);
+            }
+        }
+        match crate::auth::permissions::covers(&held, &needed) {
+            true => Ok(()),
+            false => Err(forbidden()),
+        }
+    }
+
     /// Django's `has_perm` for `user`.
     pub(super) fn holds(
         &self,
@@ -406,7 +491,8 @@ impl Admin {
     }
 
     /// Ends every session of user `id` (T5, A1). The caller needs
-    /// `change_user`, unless it is that user.
+    /// `change_user` and, under A7, every permission the user holds, unless
+    /// it is that user.
     pub fn logout_everywhere(&self, id: u64) -> Result<u64> {
         if self.caller == Caller::User(id) {
             self.live_user(&self.store().read()?)?;
@@ -417,12 +503,17 @@ impl Admin {
             ))?;
         }
         self.store().write(|txn| {
-            read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            let target = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            if self.caller != Caller::User(id) {
+                self.may_control(txn, &target)?;
+            }
             write::end_sessions(txn, id, None)
         })
     }
 
-    /// Ends the lock-out of user `id` at once (A2). Needs `change_user`.
+    /// Ends the lock-out of user `id` at once (A2). Needs `change_user`, and
+    /// a caller holding every permission the user holds (A7): unlocking
+    /// reopens an account to password guesses.
     pub fn unlock_user(&self, id: u64) -> Result<()> {
         self.allow(Permission::new(
             crate::auth::permissions::Action::Change,
@@ -430,6 +521,7 @@ impl Admin {
         ))?;
         self.store().write(|txn| {
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            self.may_control(txn, &old)?;
             let user = User {
                 failed_logins: 0,
                 locked_until: None,

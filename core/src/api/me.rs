@@ -91,11 +91,12 @@ impl Admin {
                 password_hash: hash,
                 password_changed: now,
                 modified: now,
+                credential_generation: old.credential_generation.wrapping_add(1),
                 ..old.clone()
             };
             write::put_user(txn, Some(&old), &user)?;
             write::end_sessions(txn, user.id, Some(session))?;
-            write::restamp_session(txn, session, now)
+            write::restamp_session(txn, session, user.credential_generation)
         })
     }
 }

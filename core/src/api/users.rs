@@ -362,20 +362,28 @@ impl Admin {
                 );
             }
             self.apply_access(txn, &mut user, &patch.access, &mut errors)?;
+            if patch.password.is_some() || changes_control(&old, &user) {
+                self.may_control(txn, &old)?;
+            }
             std::mem::take(&mut errors).into_result()?;
             if let Some(hash) = hash {
                 user.password_hash = hash;
                 user.password_changed = now;
             }
+            // A new password, a deactivation or a block raises the credential
+            // generation, which ends the sessions (A8); a user changing their
+            // own password keeps the session doing it, re-stamped with the
+            // new generation in this transaction.
+            let ended = patch.password.is_some()
+                || (old.is_active && !user.is_active)
+                || (!old.is_blocked && user.is_blocked);
+            if ended {
+                user.credential_generation = old.credential_generation.wrapping_add(1);
+            }
             if user != old {
                 user.modified = now;
             }
             write::put_user(txn, Some(&old), &user)?;
-            // A new password, a deactivation or a block ends the sessions; a
-            // user changing their own password keeps the session doing it.
-            let ended = patch.password.is_some()
-                || (old.is_active && !user.is_active)
-                || (!old.is_blocked && user.is_blocked);
             if ended {
                 let own =
                     (self.caller == super::Caller::User(id) && user.is_active && !user.is_blocked)
@@ -383,7 +391,7 @@ impl Admin {
                         .flatten();
                 write::end_sessions(txn, id, own)?;
                 if let Some(session) = own {
-                    write::restamp_session(txn, session, now)?;
+                    write::restamp_session(txn, session, user.credential_generation)?;
                 }
             }
             Ok(UserView::new(&user, &fields))
@@ -396,7 +404,7 @@ impl Admin {
         self.allow(Permission::new(Action::Delete, Model::User))?;
         self.store().write(|txn| {
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
-            self.may_manage(txn, &user)?;
+            self.may_control(txn, &user)?;
             write::delete_user(txn, &user)
         })
     }
@@ -516,6 +524,22 @@ impl Admin {
         }
         Ok(out)
     }
+}
+
+/// Whether `new` differs from `old` in anything that controls the account
+/// (SPEC A7): everything but the profile fields that grant nothing (names,
+/// address, photo, birth date, gender, custom fields) and the modification
+/// time. Written by exclusion, so that a field added to [`User`] later is
+/// guarded until someone decides it grants nothing.
+fn changes_control(old: &User, new: &User) -> bool {
+    let mut guarded = new.clone();
+    guarded.profile = Profile {
+        email: new.profile.email.clone(),
+        phone: new.profile.phone.clone(),
+        ..old.profile.clone()
+    };
+    guarded.modified = old.modified;
+    guarded != *old
 }
 
 /// Adds an error for each of `username`, the email and the phone that another

@@ -168,6 +168,15 @@ pub fn has_perm(holder: Holder<'_>, permission: Permission) -> bool {
     holder.own.contains(&id) || holder.groups.iter().any(|g| g.contains(&id))
 }
 
+/// Whether a caller holding `held` holds everything in `needed` (SPEC A7:
+/// who may take control of an account holding `needed`).
+pub(crate) fn covers(
+    held: &std::collections::BTreeSet<u32>,
+    needed: &std::collections::BTreeSet<u32>,
+) -> bool {
+    needed.is_subset(held)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

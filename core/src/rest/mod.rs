@@ -15,7 +15,8 @@ use crate::{Admin, Institute};
 /// One HTTP request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request {
-    /// `GET`, `POST`, `PUT`, `PATCH`, `DELETE` (any case).
+    /// `GET`, `POST`, `PUT`, `PATCH`, `DELETE`: case-sensitive, as RFC 9110
+    /// says (`get` is answered 405).
     pub method: String,
     /// The path, without the query string: `/api/v2.5/admin/users/`.
     pub path: String,

@@ -24,6 +24,7 @@ enum Route {
     UserBatches(u64),
     UserCourses(u64),
     UserSubscriptions(u64),
+    UserUnlock(u64),
     Batches,
     Batch(u64),
     Courses,
@@ -52,6 +53,7 @@ impl Route {
             ["users", i, "batches"] => Route::UserBatches(id(i)?),
             ["users", i, "courses"] => Route::UserCourses(id(i)?),
             ["users", i, "subscriptions"] => Route::UserSubscriptions(id(i)?),
+            ["users", i, "unlock"] => Route::UserUnlock(id(i)?),
             ["batches"] => Route::Batches,
             ["batches", i] => Route::Batch(id(i)?),
             ["courses"] => Route::Courses,
@@ -74,7 +76,7 @@ impl Route {
             Route::User(_) | Route::Batch(_) | Route::Course(_) | Route::CustomField(_) => ITEM,
             Route::UserBatches(_) | Route::UserCourses(_) | Route::CourseBatches(_) => RELATION,
             Route::UserSubscriptions(_) => LIST,
-            Route::CourseCreate | Route::PurgeExpired => &["POST"],
+            Route::CourseCreate | Route::PurgeExpired | Route::UserUnlock(_) => &["POST"],
         }
     }
 }
@@ -226,7 +228,7 @@ impl Entry<'_> {
 enum Target {
     /// `/api/<version>/admin/...`: the Testpress admin API.
     Testpress(&'static str, Route),
-    /// `/api/<version>/auth-token/`: sign-in.
+    /// `/api/<version>/auth-token/`: sign-in (POST), sign-out (DELETE).
     Token,
     /// `/api/<version>/me/`: the caller's own profile.
     Me,
@@ -275,7 +277,8 @@ impl Target {
     fn methods(self) -> &'static [&'static str] {
         match self {
             Target::Testpress(_, route) => route.methods(),
-            Target::Token | Target::MyPassword => &["POST"],
+            Target::Token => &["POST", "DELETE"],
+            Target::MyPassword => &["POST"],
             Target::Me => &["GET", "PUT", "PATCH"],
             Target::Django(DjangoRoute::Users | DjangoRoute::Groups) => &["GET", "POST"],
             Target::Django(DjangoRoute::User(_) | DjangoRoute::Group(_)) => {
@@ -293,10 +296,12 @@ pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
     let Some(target) = Target::parse(&segments) else {
         return detail(404, "Not found.");
     };
-    let method = request.method.to_ascii_uppercase();
+    // Method names are case-sensitive (RFC 9110 9.1): `get` is no GET.
+    let method = request.method.clone();
     // As Django REST Framework: authentication before the method check.
+    // Sign-in needs no session; sign-out is of the caller's own.
     let admin = match target {
-        Target::Token => None,
+        Target::Token if method != "DELETE" => None,
         _ => match entry.admin(request) {
             Ok(admin) => Some(admin),
             Err(response) => return response,
@@ -334,6 +339,7 @@ pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
     };
     let reply = match target {
         Target::Testpress(_, route) => call.serve(route, &method),
+        Target::Token if method == "DELETE" => call.sign_out(),
         Target::Token => call.sign_in(institute),
         Target::Me => call.me(&method),
         Target::MyPassword => call.my_password(),
@@ -537,6 +543,12 @@ impl Call<'_> {
                     subs.iter().map(|s| views::subscription(s, u)).collect(),
                 ))
             }
+            (Route::UserUnlock(id), _) => {
+                // 204: the answer carries no user, so `change_user` alone
+                // (without `view_user`) shows nothing it may not see.
+                a.unlock_user(id)?;
+                Ok(no_content())
+            }
             (Route::Batches, "GET") => {
                 let page = a.list_batches(self.param("search"), self.page()?)?;
                 Ok(json_response(
@@ -696,6 +708,13 @@ impl Call<'_> {
             )),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// `DELETE /api/v2.5/auth-token/`: ends the session of the token in
+    /// `Authorization`; 204.
+    fn sign_out(&self) -> Reply {
+        self.admin.sign_out()?;
+        Ok(no_content())
     }
 
     /// `GET|PUT|PATCH /api/v2.5/me/`.

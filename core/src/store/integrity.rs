@@ -305,7 +305,7 @@ pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
     let mut wanted_user_sessions = BTreeSet::new();
     for row in s.table(SESSIONS)?.iter()? {
         let (hash, v) = row?;
-        let (user, _, _) = v.value();
+        let (user, _, _, _) = v.value();
         if !users.contains_key(&user) {
             problems.push(format!("session of missing user {user}"));
         }

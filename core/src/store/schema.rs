@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorCode, Result};
 use redb::{ReadableTable, TableHandle, WriteTransaction};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 2;
+pub const CURRENT_VERSION: u64 = 3;
 const VERSION_KEY: &str = "schema_version";
 
 /// Brings the store in `txn` to [`CURRENT_VERSION`], creating every table.
@@ -57,6 +57,8 @@ fn migrate(txn: &WriteTransaction, from: u64) -> Result<()> {
     while version < CURRENT_VERSION {
         match version {
             1 => v1_to_v2(txn)?,
+            2 => super::migrate_sessions::sessions_v2_to_v3(txn)
+                .and_then(|()| super::migrate_sessions::users_v2_to_v3(txn))?,
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,

@@ -28,7 +28,7 @@
 //! | `groups` | id -> Group | |
 //! | `group_by_name` | lower-case name -> id | one per group |
 //! | `group_users` | (group, user) -> () | mirror of users' `groups` |
-//! | `sessions` | SHA-256 of token -> (user, created, expires) | tokens themselves are never stored |
+//! | `sessions` | SHA-256 of token -> (user, credential generation, created, expires) | tokens themselves are never stored |
 //! | `user_sessions` | (user, token hash) -> () | mirror of `sessions` |
 //! | `outbox` | id -> Message | |
 //! | `user_outbox` | (user, message) -> () | mirror of `outbox` |
@@ -74,8 +74,10 @@ pub(crate) const GROUPS: Records = TableDefinition::new("groups");
 pub(crate) const GROUP_BY_NAME: Unique = TableDefinition::new("group_by_name");
 pub(crate) const GROUP_USERS: Pairs = TableDefinition::new("group_users");
 
-/// A session: its user, when it began and when it ends (microseconds).
-pub(crate) type SessionRow = (u64, i64, i64);
+/// A session: its user, the user's credential generation when it began
+/// (valid only while the user still has it, SPEC A8), when it began and
+/// when it ends (microseconds).
+pub(crate) type SessionRow = (u64, u64, i64, i64);
 pub(crate) const SESSIONS: TableDefinition<[u8; 32], SessionRow> = TableDefinition::new("sessions");
 pub(crate) const USER_SESSIONS: TableDefinition<(u64, [u8; 32]), ()> =
     TableDefinition::new("user_sessions");

@@ -396,7 +396,7 @@ pub(crate) fn put_session(txn: &WriteTransaction, hash: [u8; 32], row: SessionRo
 /// Ends one session.
 pub(crate) fn end_session(txn: &WriteTransaction, hash: [u8; 32]) -> Result<bool> {
     let row = txn.open_table(SESSIONS)?.remove(hash)?.map(|v| v.value());
-    if let Some((user, _, _)) = row {
+    if let Some((user, _, _, _)) = row {
         txn.open_table(USER_SESSIONS)?.remove((user, hash))?;
     }
     Ok(row.is_some())
@@ -424,12 +424,16 @@ pub(crate) fn end_sessions(
     Ok(ended)
 }
 
-/// Marks session `hash` as begun at `now` (after its user's own password
-/// change, so the rule "sessions older than the password end" spares it).
-pub(crate) fn restamp_session(txn: &WriteTransaction, hash: [u8; 32], now: i64) -> Result<()> {
+/// Gives session `hash` its user's new credential `generation` (after the
+/// user's own password change, which ends every other session).
+pub(crate) fn restamp_session(
+    txn: &WriteTransaction,
+    hash: [u8; 32],
+    generation: u64,
+) -> Result<()> {
     let row = txn.open_table(SESSIONS)?.get(hash)?.map(|v| v.value());
-    if let Some((user, _, ends)) = row {
-        put_session(txn, hash, (user, now, ends))?;
+    if let Some((user, _, began, ends)) = row {
+        put_session(txn, hash, (user, generation, began, ends))?;
     }
     Ok(())
 }
@@ -442,7 +446,7 @@ pub(crate) fn end_expired_sessions(txn: &WriteTransaction, user: u64, now: i64) 
         let mut out = Vec::new();
         for row in table.range((user, [0u8; 32])..=(user, [0xffu8; 32]))? {
             let hash = row?.0.value().1;
-            if sessions.get(hash)?.is_none_or(|r| r.value().2 <= now) {
+            if sessions.get(hash)?.is_none_or(|r| r.value().3 <= now) {
                 out.push(hash);
             }
         }
@@ -452,6 +456,27 @@ pub(crate) fn end_expired_sessions(txn: &WriteTransaction, user: u64, now: i64) 
         end_session(txn, hash)?;
     }
     Ok(())
+}
+
+/// Ends every session of every user that expired before `now`; returns how
+/// many ended. Reads the whole session table: for the purge, not for hot
+/// paths.
+pub(crate) fn end_all_expired_sessions(txn: &WriteTransaction, now: i64) -> Result<u64> {
+    let expired: Vec<[u8; 32]> = {
+        let sessions = txn.open_table(SESSIONS)?;
+        let mut out = Vec::new();
+        for row in sessions.iter()? {
+            let (hash, value) = row?;
+            if value.value().3 <= now {
+                out.push(hash.value());
+            }
+        }
+        out
+    };
+    for hash in &expired {
+        end_session(txn, *hash)?;
+    }
+    Ok(expired.len() as u64)
 }
 
 /// Queues `message`.

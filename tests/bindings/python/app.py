@@ -312,8 +312,46 @@ def second_run(path, token):
     check(institute.check_integrity() == [], "the store is consistent")
 
 
+def no_takeover():
+    """SPEC A7 through the binding: a staff member holding only view and
+    change user cannot set the password of one who holds more."""
+    institute = r.Institute.in_memory(FAST)
+    operator = institute.operator()
+
+    def staff(name, permissions):
+        return operator.create_user(
+            roster.NewUser(
+                username=name,
+                password=PASSWORD,
+                access=roster.AccessInput(is_staff=True, user_permissions=permissions),
+            )
+        ).user.id
+
+    staff("weak", [1, 3])
+    strong = staff("strong", [1, 3, 8])
+    weak = institute.session(institute.login("weak", PASSWORD).token)
+    e = expect_error(
+        r.RosterError.Forbidden,
+        lambda: weak.update_user(strong, roster.UserPatch(password="taken-over-9")),
+        "a weaker admin sets a stronger one's password",
+    )
+    check(
+        e is not None
+        and e.code == "forbidden"
+        and str(e) == "You do not have permission to perform this action.",
+        f"the permission error: {e}",
+    )
+    check(institute.login("strong", PASSWORD).user == strong, "the password is unchanged")
+    expect_error(r.RosterError.Forbidden, lambda: weak.unlock_user(strong), "unlock")
+    renamed = weak.update_user(strong, roster.UserPatch(profile=roster.ProfileInput(first_name="S")))
+    check(renamed.first_name == "S", "profile fields stay editable")
+    weak.sign_out()
+    expect_error(r.RosterError.Unauthenticated, weak.me, "signed out")
+
+
 def main():
     try:
+        no_takeover()
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "school.redb")
             token = first_run(path)

@@ -591,7 +591,7 @@ mod sign_in {
             assert_eq!((r.status, r.json()), (400, errors), "{body}");
         }
         let r = send(&i, None, "GET", "/api/v2.5/auth-token/", None);
-        assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
+        assert_eq!((r.status, r.header("allow")), (405, Some("POST, DELETE")));
     }
 
     #[test]
@@ -948,6 +948,284 @@ mod sessions {
         // A sign-in after that is a new session with a new expiry.
         let again = i.login("lorem", PASSWORD).unwrap();
         assert!(alive(&i, &again.token));
+    }
+}
+
+/// SPEC A8: sessions end through a per-user credential generation, never
+/// by comparing instants, so a clock that moves either way neither ends a
+/// session early nor revives an ended one; and `DELETE auth-token` signs the
+/// current session out.
+mod generations {
+    use super::*;
+    use chrono::Duration;
+
+    const HOUR: fn() -> Duration = || Duration::hours(1);
+
+    fn set_password(i: &Institute, id: u64, password: &str) {
+        let patch = UserPatch {
+            password: Some(password.into()),
+            ..Default::default()
+        };
+        i.operator().update_user(id, patch).expect("password");
+    }
+
+    #[test]
+    fn a_clock_moved_back_after_a_password_set_ends_no_session() {
+        let (i, clock) = institute(SEED_NOW);
+        let (id, _) = student(&i, "lorem");
+        set_password(&i, id, PASSWORD);
+        let token = sign_in(&i, "lorem");
+        // The device clock goes back an hour: the session goes on, and a
+        // sign-in then gives a working session too.
+        clock.advance(-HOUR());
+        assert!(alive(&i, &token), "an hour back");
+        let earlier = sign_in(&i, "lorem");
+        assert!(alive(&i, &earlier), "a session begun before the password");
+        // And forward again.
+        clock.advance(HOUR() * 2);
+        assert!(alive(&i, &token) && alive(&i, &earlier), "an hour ahead");
+        // A superuser made on one clock signs in on an earlier one.
+        i.create_superuser("root", "root-pass-1")
+            .expect("superuser");
+        clock.advance(-HOUR() * 24);
+        let root = i.login("root", "root-pass-1").expect("sign-in").token;
+        assert!(alive(&i, &root));
+    }
+
+    #[test]
+    fn ended_sessions_stay_ended_whichever_way_the_clock_moves() {
+        type Change = fn(&Institute, u64);
+        let changes: [(&str, Change); 4] = [
+            ("password", |i, id| set_password(i, id, "new-secret-2")),
+            ("block", |i, id| {
+                let patch = UserPatch {
+                    is_blocked: Some(true),
+                    ..Default::default()
+                };
+                i.operator().update_user(id, patch).expect("block");
+            }),
+            ("deactivate", |i, id| {
+                let patch = UserPatch {
+                    is_active: Some(false),
+                    ..Default::default()
+                };
+                i.operator().update_user(id, patch).expect("deactivate");
+            }),
+            ("delete", |i, id| {
+                i.operator().delete_user(id).expect("delete")
+            }),
+        ];
+        for (what, change) in changes {
+            for direction in [-1, 1] {
+                let (i, clock) = institute(SEED_NOW);
+                let (id, token) = student(&i, "lorem");
+                let other = sign_in(&i, "lorem");
+                clock.advance(HOUR() * direction);
+                change(&i, id);
+                for shift in [-3, 1, 1, 2] {
+                    clock.advance(HOUR() * shift);
+                    assert!(!alive(&i, &token), "{what}, clock {direction} then {shift}");
+                    assert!(!alive(&i, &other), "{what}, clock {direction} then {shift}");
+                }
+                if what == "block" || what == "deactivate" {
+                    // Undoing it does not revive them either.
+                    let patch = UserPatch {
+                        is_active: Some(true),
+                        is_blocked: Some(false),
+                        ..Default::default()
+                    };
+                    i.operator().update_user(id, patch).expect("undo");
+                    assert!(!alive(&i, &token), "{what} undone");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn changing_ones_own_password_through_the_admin_api_keeps_this_session() {
+        let (i, clock) = institute(SEED_NOW);
+        let (id, current) = staff(&i, "clerk", &[perm(Action::Change, Model::User)]);
+        let other = sign_in(&i, "clerk");
+        clock.advance(-HOUR());
+        for (k, path) in [format!("{USERS}{id}/"), format!("/api/admin/users/{id}/")]
+            .iter()
+            .enumerate()
+        {
+            let password = format!("new-secret-{k}x");
+            let r = call_as(
+                &i,
+                &current,
+                "PATCH",
+                path,
+                Some(json!({ "password": password })),
+            );
+            assert_eq!(r.status, 200, "{path}: {:?}", r.body);
+            assert!(alive(&i, &current), "this session goes on");
+            assert!(!alive(&i, &other), "the others end");
+            clock.advance(HOUR() * 2);
+            assert!(alive(&i, &current), "and on, whatever the clock");
+        }
+        // The typed API does the same.
+        let next = sign_in_as(&i, "clerk", "new-secret-1x");
+        i.session(&current)
+            .unwrap()
+            .update_user(
+                id,
+                UserPatch {
+                    password: Some("third-secret-3".into()),
+                    ..Default::default()
+                },
+            )
+            .expect("typed");
+        assert!(alive(&i, &current) && !alive(&i, &next));
+        // Blocking oneself keeps nothing.
+        let r = call_as(
+            &i,
+            &current,
+            "PATCH",
+            &format!("{USERS}{id}/"),
+            Some(json!({"is_blocked": true})),
+        );
+        assert_eq!(r.status, 200);
+        assert!(!alive(&i, &current));
+    }
+
+    fn sign_in_as(i: &Institute, name: &str, password: &str) -> String {
+        i.login(name, password).expect("sign-in").token
+    }
+
+    #[test]
+    fn a_legacy_rehash_at_sign_in_ends_no_session() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("institute.redb");
+        let open = |m_kib: u32| {
+            let (mut config, clock) = config(SEED_NOW);
+            config.argon2 = Argon2Params { m_kib, t: 1, p: 1 };
+            (Institute::open(&path, config).expect("open"), clock)
+        };
+        let token = {
+            let (i, _) = open(64);
+            user(&i, "lorem", AccessInput::default());
+            sign_in(&i, "lorem")
+        };
+        let (i, _) = open(128);
+        // This sign-in replaces the hash by a stronger one of the same
+        // password: not a password change.
+        let again = sign_in(&i, "lorem");
+        assert!(alive(&i, &token) && alive(&i, &again));
+    }
+
+    #[test]
+    fn delete_auth_token_signs_this_session_out() {
+        let (i, _) = institute(SEED_NOW);
+        let (_, a) = student(&i, "lorem");
+        let b = sign_in(&i, "lorem");
+        for version in ["v2.5", "v2.2"] {
+            let path = format!("/api/{version}/auth-token/");
+            let token = sign_in(&i, "lorem");
+            let r = call_as(&i, &token, "DELETE", &path, None);
+            assert_eq!((r.status, r.body.as_deref()), (204, None), "{path}");
+            assert!(!alive(&i, &token));
+            // A second time, the token is no longer one.
+            assert_401(
+                &call_as(&i, &token, "DELETE", &path, None),
+                INVALID_TOKEN,
+                "again",
+            );
+            assert_401(
+                &send(&i, None, "DELETE", &path, None),
+                NO_CREDENTIALS,
+                "no token",
+            );
+            assert_401(
+                &send(&i, Some("JWT nonsense"), "DELETE", &path, None),
+                INVALID_TOKEN,
+                "not a token",
+            );
+        }
+        assert!(alive(&i, &a) && alive(&i, &b), "the other sessions go on");
+        // The typed API.
+        i.session(&a).unwrap().sign_out().expect("typed");
+        assert!(!alive(&i, &a) && alive(&i, &b));
+        let e = i
+            .operator()
+            .sign_out()
+            .expect_err("the operator has no session");
+        assert_eq!(e.code(), ErrorCode::Unauthenticated);
+        // GET is no sign-out.
+        let r = call_as(&i, &b, "GET", "/api/v2.5/auth-token/", None);
+        assert_eq!(r.status, 405);
+        assert!(alive(&i, &b));
+    }
+
+    /// A format-2 store's sessions (rows without a generation) end at the
+    /// upgrade: the fixture's signed-in registrar has none left, signs in
+    /// again, and the new session works.
+    #[test]
+    fn the_format_2_sessions_end_at_the_upgrade() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v2.redb");
+        std::fs::copy(roster_tests::own_fixtures().join("store-v2.redb"), &path)
+            .expect("fixture present");
+        let (config, _) = config(SEED_NOW);
+        let i = Institute::open(&path, config).expect("open v2");
+        let id = i.operator().find_user("registrar").expect("registrar");
+        assert_eq!(i.operator().logout_everywhere(id).unwrap(), 0);
+        let token = i.login("registrar", "registrar-1").expect("sign-in").token;
+        assert!(alive(&i, &token));
+        assert_eq!(i.check_integrity().unwrap(), Vec::<String>::new());
+    }
+
+    /// Expired sessions do not accumulate: one seen expired is removed, a
+    /// sign-in removes the user's expired ones, and so does the purge. Each
+    /// is observed by moving the clock back before the expiry: a row left
+    /// behind would open again.
+    #[test]
+    fn expired_sessions_are_removed_when_seen_at_sign_in_and_by_the_purge() {
+        let lifetime = || roster::Config::default().session_lifetime;
+        let (i, clock) = institute(SEED_NOW);
+        let (_, token) = student(&i, "lorem");
+        let admin = superuser(&i);
+        let past = || lifetime() + Duration::minutes(1);
+        // Seen expired.
+        clock.advance(past());
+        assert!(i.session(&token).is_err());
+        clock.advance(-past());
+        assert!(i.session(&token).is_err(), "removed when seen");
+        // At sign-in.
+        let token = sign_in(&i, "lorem");
+        clock.advance(past());
+        let fresh = sign_in(&i, "lorem");
+        clock.advance(-past());
+        assert!(i.session(&token).is_err(), "removed at sign-in");
+        let _ = fresh;
+        // By the purge (the typed operation and its REST path).
+        for via_rest in [false, true] {
+            let token = sign_in(&i, "lorem");
+            clock.advance(past());
+            let admin = superuser(&i);
+            if via_rest {
+                let r = call_as(
+                    &i,
+                    &admin,
+                    "POST",
+                    "/api/v2.5/admin/subscriptions/purge-expired/",
+                    None,
+                );
+                assert_eq!((r.status, r.json()), (200, json!({"removed": 0})));
+            } else {
+                assert_eq!(i.operator().purge_expired().unwrap(), 0, "memberships only");
+            }
+            clock.advance(-past());
+            assert!(i.session(&token).is_err(), "removed by the purge");
+        }
+        let _ = admin;
+        // A live session is left alone by all three.
+        let live = sign_in(&i, "lorem");
+        i.operator().purge_expired().unwrap();
+        sign_in(&i, "lorem");
+        assert!(alive(&i, &live));
+        assert_eq!(i.check_integrity().unwrap(), Vec::<String>::new());
     }
 }
 

@@ -1312,9 +1312,15 @@ fn wrong_methods_are_405_with_allow() {
         let allow: BTreeSet<&str> = allow.split(',').map(str::trim).collect();
         assert_eq!(allow, allowed.iter().copied().collect(), "{method} {path}");
     }
-    // Methods match ignoring case.
-    let response = handle(&f.inst, Request::new("get", USERS));
-    assert_eq!(response.status, 200);
+    // Method names are case-sensitive (RFC 9110 9.1): `get` is not GET.
+    for method in ["get", "Get", "post", "delete"] {
+        let response = handle(&f.inst, Request::new(method, USERS));
+        assert_eq!(response.status, 405, "{method}");
+        assert_eq!(
+            response.json(),
+            json!({"detail": format!("Method \"{method}\" not allowed.")})
+        );
+    }
 }
 
 #[test]
