@@ -8,6 +8,7 @@ use std::io;
 use std::path::Path;
 
 /// The mode of a new file that holds password hashes.
+#[cfg(unix)]
 pub const PRIVATE_MODE: u32 = 0o600;
 
 /// Options that create a new file (never an existing one) with mode 0600.

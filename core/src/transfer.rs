@@ -669,12 +669,17 @@ pub(crate) fn replace_file(
     };
     let tag: [u8; 6] = crate::random::bytes()?;
     let temp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), hex(&tag)));
-    let mut file = crate::private_file::create_new(&temp)
+    let file = crate::private_file::create_new(&temp)
         .map_err(|e| file_error("create a temporary file beside", e))?;
-    let written = write(&mut file).and_then(|lines| {
+    // The file is closed at the end of this closure, before the rename.
+    let synced = move || {
+        let mut file = file;
+        let lines = write(&mut file)?;
         file.sync_all()
             .map_err(|e| file_error("sync the export to disk for", e))?;
-        drop(file);
+        Ok(lines)
+    };
+    let written = synced().and_then(|lines| {
         std::fs::rename(&temp, path).map_err(|e| file_error("replace", e))?;
         Ok(lines)
     });
