@@ -330,19 +330,23 @@ fn skip_bom(reader: &mut impl BufRead) -> Result<()> {
     Ok(())
 }
 
-/// The first non-space byte of `reader`, leaving it unread.
-fn first_byte(reader: &mut impl BufRead) -> Result<Option<u8>> {
+/// The first non-space byte of `reader`, leaving it unread, and the number
+/// of line ends skipped before it (so reported line numbers stay true).
+fn first_byte(reader: &mut impl BufRead) -> Result<(Option<u8>, u64)> {
+    let mut newlines = 0u64;
     loop {
         let buf = reader.fill_buf().map_err(io_error)?;
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
             Some(i) => {
                 let b = buf[i];
+                newlines += buf[..i].iter().filter(|&&c| c == b'\n').count() as u64;
                 reader.consume(i);
-                return Ok(Some(b));
+                return Ok((Some(b), newlines));
             }
-            None if buf.is_empty() => return Ok(None),
+            None if buf.is_empty() => return Ok((None, newlines)),
             None => {
                 let n = buf.len();
+                newlines += buf.iter().filter(|&&c| c == b'\n').count() as u64;
                 reader.consume(n);
             }
         }
@@ -364,7 +368,7 @@ pub fn import(
 ) -> Result<ImportReport> {
     let mut reader = BufReader::new(reader);
     skip_bom(&mut reader)?;
-    let first = first_byte(&mut reader)?;
+    let (first, skipped) = first_byte(&mut reader)?;
     let chunk = options.chunk_size.max(1);
     let mut report = ImportReport::default();
     let mut rows = Vec::with_capacity(chunk);
@@ -409,6 +413,7 @@ pub fn import(
         }
         Some(b'{') => {
             let mut lines = Lines::new(reader, MAX_EXPORT_LINE);
+            lines.number = skipped;
             let mut first_row = true;
             let mut rows_seen = 0u64;
             while let Some((line_no, line)) = lines.next_line()? {
@@ -510,11 +515,11 @@ pub fn import(
                 rows_seen += 1;
                 match record {
                     Ok(record) => {
-                        let line = record.position().map_or(0, |p| p.line());
+                        let line = skipped + record.position().map_or(0, |p| p.line());
                         rows.push(row_from(line, csv_object(&headers, &record), options));
                     }
                     Err(e) => {
-                        let line = e.position().map_or(0, |p| p.line());
+                        let line = skipped + e.position().map_or(0, |p| p.line());
                         report.rejected.push(Rejected {
                             line,
                             username: String::new(),

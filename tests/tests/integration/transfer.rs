@@ -827,6 +827,15 @@ fn odd_files_each_get_a_clear_answer() {
             ),
         }
     }
+    // Blank lines before the first row count in the line numbers.
+    let report = import(&i, "\n\n{\"username\": \"bad name\"}\n", &options);
+    assert_eq!(report.rejected[0].line, 3, "{report:?}");
+    let report = import(
+        &i,
+        "\r\n\r\nusername,password\nbad name,secret-1\n",
+        &options,
+    );
+    assert_eq!(report.rejected[0].line, 4, "{report:?}");
     // CRLF line ends in both formats.
     let report = import(&i, "username,password\r\ncr1,secret-1\r\n", &options);
     assert_eq!(report.created, 1, "{report:?}");
