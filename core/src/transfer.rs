@@ -353,6 +353,40 @@ fn first_byte(reader: &mut impl BufRead) -> Result<(Option<u8>, u64)> {
     }
 }
 
+/// Keys of JSON Lines rows that are no field: ignored, as in a request
+/// body, but reported once per file so a misspelt key is not lost silently.
+#[derive(Default)]
+struct UnknownKeys(BTreeMap<String, (u64, u64)>);
+
+impl UnknownKeys {
+    /// At most this many distinct keys are named.
+    const MAX: usize = 20;
+
+    fn note(&mut self, key: &str, line: u64) {
+        if let Some((count, _)) = self.0.get_mut(key) {
+            *count += 1;
+        } else if self.0.len() < Self::MAX {
+            self.0.insert(clip(key), (1, line));
+        }
+    }
+
+    fn warning(self) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let named: Vec<String> = self
+            .0
+            .iter()
+            .map(|(key, (count, line))| format!("\"{key}\" ({count} rows, first on line {line})"))
+            .collect();
+        Some(format!(
+            "keys that are no field were ignored: {}; the fields are: {}, custom_fields",
+            named.join(", "),
+            CSV_COLUMNS.join(", ")
+        ))
+    }
+}
+
 /// Imports users (or restores an export) from `reader`, CSV or JSON Lines
 /// (told apart by the first character: `{` is JSON Lines). A JSON Lines file
 /// whose first line is an export header is restored whole (see the module
@@ -416,6 +450,7 @@ pub fn import(
             lines.number = skipped;
             let mut first_row = true;
             let mut rows_seen = 0u64;
+            let mut unknown_keys = UnknownKeys::default();
             while let Some((line_no, line)) = lines.next_line()? {
                 let text = match line {
                     Line::Text(t) if t.trim().is_empty() => continue,
@@ -464,7 +499,14 @@ pub fn import(
                     continue;
                 }
                 match value {
-                    Ok(Value::Object(map)) => rows.push(row_from(line_no, map, options)),
+                    Ok(Value::Object(map)) => {
+                        for key in map.keys() {
+                            if !CSV_COLUMNS.contains(&key.as_str()) && key != "custom_fields" {
+                                unknown_keys.note(key, line_no);
+                            }
+                        }
+                        rows.push(row_from(line_no, map, options));
+                    }
                     Ok(other) => report.rejected.push(Rejected {
                         line: line_no,
                         username: String::new(),
@@ -495,6 +537,7 @@ pub fn import(
                     "The file holds no rows: there is nothing to import.",
                 ));
             }
+            report.warnings.extend(unknown_keys.warning());
         }
         Some(_) => {
             let mut csv = csv::ReaderBuilder::new()

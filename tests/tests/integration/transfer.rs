@@ -836,6 +836,18 @@ fn odd_files_each_get_a_clear_answer() {
         &options,
     );
     assert_eq!(report.rejected[0].line, 4, "{report:?}");
+    // Keys that are no field are ignored, as in a request body, and named.
+    let report = import(
+        &i,
+        "{\"username\": \"k1\", \"password\": \"secret-1\", \"emial\": \"k1@x.in\"}\n",
+        &options,
+    );
+    assert_eq!(report.created, 1);
+    assert!(
+        report.warnings.len() == 1
+            && report.warnings[0].contains("\"emial\" (1 rows, first on line 1)"),
+        "{report:?}"
+    );
     // CRLF line ends in both formats.
     let report = import(&i, "username,password\r\ncr1,secret-1\r\n", &options);
     assert_eq!(report.created, 1, "{report:?}");
