@@ -89,17 +89,21 @@ impl Admin {
     /// Imports users from CSV or JSON Lines text, or restores a full export
     /// into an empty store. Every row joins `batches` (names) besides its
     /// own, until `expires` (`yyyy-mm-dd`). Each row is applied whole or
-    /// not at all; rejected ones are reported.
-    #[uniffi::method(default(expires = None, batches))]
+    /// not at all; rejected ones are reported. An export is refused when its
+    /// trailer is missing or does not match; `legacy_export` restores one
+    /// written before exports had a trailer (the report warns).
+    #[uniffi::method(default(expires = None, legacy_export = false, batches))]
     pub fn import_users(
         &self,
         text: String,
         batches: Vec<String>,
         expires: Option<String>,
+        legacy_export: bool,
     ) -> Result<ImportReport> {
         let options = roster::transfer::ImportOptions {
             batches,
             expires,
+            legacy_export,
             ..Default::default()
         };
         Ok(roster::transfer::import(

@@ -137,12 +137,17 @@ impl Admin {
     }
 
     /// Imports users from CSV or JSON Lines text (or restores an export
-    /// into an empty store): `{created, rejected: [{line, username, reason}], restored}`.
+    /// into an empty store): `{created, rejected: [{line, username, reason}], restored, warnings}`.
+    /// `legacyExport` restores an export written before exports had a
+    /// trailer (a cut file cannot be detected: the report warns).
     #[wasm_bindgen(js_name = importUsers, unchecked_return_type = "ImportReport")]
-    pub fn import_users(&self, text: &str) -> JsResult<JsValue> {
-        let report =
-            roster::transfer::import(&self.0, text.as_bytes(), &Default::default(), &mut |_| {})
-                .map_err(error)?;
+    pub fn import_users(&self, text: &str, legacy_export: Option<bool>) -> JsResult<JsValue> {
+        let options = roster::transfer::ImportOptions {
+            legacy_export: legacy_export.unwrap_or(false),
+            ..Default::default()
+        };
+        let report = roster::transfer::import(&self.0, text.as_bytes(), &options, &mut |_| {})
+            .map_err(error)?;
         let rejected: Vec<_> = report
             .rejected
             .iter()
@@ -151,7 +156,7 @@ impl Admin {
             )
             .collect();
         Ok(to_js(
-            &serde_json::json!({"created": report.created, "rejected": rejected, "restored": report.restored}),
+            &serde_json::json!({"created": report.created, "rejected": rejected, "restored": report.restored, "warnings": report.warnings}),
         ))
     }
 

@@ -85,5 +85,5 @@ export interface GroupInput { name?: string; permissions?: number[] }
 export interface Group { id: number; name: string; permissions: number[] }
 export interface Permission { id: number; codename: string; name: string }
 export interface OutboxMessage { id: number; user: number; channel: "email" | "sms"; to: string; subject: string; body: string; created: string }
-export interface ImportReport { created: number; rejected: { line: number; username: string; reason: string }[]; restored: boolean }
+export interface ImportReport { created: number; rejected: { line: number; username: string; reason: string }[]; restored: boolean; warnings: string[] }
 "#;

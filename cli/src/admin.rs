@@ -49,6 +49,10 @@ pub struct ImportArgs {
     /// Expiry (yyyy-mm-dd) of the --batch membership.
     #[arg(long, requires = "batch")]
     expires: Option<String>,
+    /// Restore an export written before exports had a trailer (format 1):
+    /// a file cut short cannot be detected, so check the result.
+    #[arg(long)]
+    legacy_export: bool,
 }
 
 /// `roster export`.
@@ -144,6 +148,7 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
     let options = ImportOptions {
         batches: args.batch.iter().cloned().collect(),
         expires: args.expires.clone(),
+        legacy_export: args.legacy_export,
         ..Default::default()
     };
     let result = transfer::import(
@@ -153,9 +158,18 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
         &mut |done| bar.set_position(done),
     );
     bar.finish_and_clear();
+    if let Ok(report) = &result {
+        for warning in &report.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
     match result {
         Ok(report) if report.restored => {
-            println!("restored the export '{}'", args.file.display());
+            println!(
+                "restored the export '{}': {} users",
+                args.file.display(),
+                report.created
+            );
             ExitCode::SUCCESS
         }
         Ok(report) => {
@@ -186,20 +200,14 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
     }
 }
 
-/// Writes the whole store as JSON Lines.
+/// Writes the whole store as JSON Lines, replacing the file atomically (a
+/// failure leaves an older file as it was); a new file is 0600 on Unix.
 pub fn export(db: &Path, config: Config, args: &ExportArgs) -> ExitCode {
     let institute = match open(db, config) {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let file = match std::fs::File::create(&args.file) {
-        Ok(f) => std::io::BufWriter::new(f),
-        Err(e) => {
-            eprintln!("error: cannot write '{}': {e}", args.file.display());
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    match transfer::export(&institute.operator(), file) {
+    match transfer::export_file(&institute.operator(), &args.file) {
         Ok(lines) => {
             println!(
                 "exported {lines} lines to '{}' (it contains password hashes)",

@@ -265,6 +265,181 @@ fn import_reports_rejected_rows_and_export_restores() {
     assert_eq!(o.status.code(), Some(2), "--expires needs --batch");
 }
 
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn superuser(db: &Path) {
+    let o = roster(
+        db,
+        &[
+            "superuser",
+            "--username",
+            "admin",
+            "--password",
+            "admin-pass-1",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn the_store_and_exports_are_created_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    superuser(&db);
+    assert_eq!(mode(&db), 0o600, "a new store file");
+    let export = dir.path().join("all.jsonl");
+    std::fs::write(&export, "an older backup\n").expect("write");
+    std::fs::set_permissions(&export, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let o = roster(&db, &["export", export.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(mode(&export), 0o600, "the export replaced the old file");
+    assert!(
+        std::fs::read_to_string(&export)
+            .expect("read")
+            .contains("roster-export-end")
+    );
+    assert_eq!(
+        names(dir.path()),
+        ["all.jsonl", "x.redb"],
+        "no temporary file left"
+    );
+    // An existing store keeps the mode its owner gave it.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    superuser(&db);
+    assert_eq!(mode(&db), 0o640);
+}
+
+#[test]
+fn a_failed_export_leaves_the_old_backup_as_it_was() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    superuser(&db);
+    // The rename over the target fails: it is a folder holding a backup.
+    let target = dir.path().join("backup");
+    std::fs::create_dir(&target).expect("mkdir");
+    std::fs::write(target.join("old.jsonl"), "old\n").expect("write");
+    let o = roster(&db, &["export", target.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("cannot replace"), "{}", err(&o));
+    assert_eq!(
+        std::fs::read_to_string(target.join("old.jsonl")).expect("read"),
+        "old\n"
+    );
+    assert_eq!(
+        names(dir.path()),
+        ["backup", "x.redb"],
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn a_cut_or_legacy_export_is_refused_and_legacy_export_restores_with_a_warning() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    superuser(&db);
+    for n in 0..8 {
+        let body = format!(r#"{{"username": "u{n}", "password": "secret-{n}x"}}"#);
+        let o = roster(
+            &db,
+            &["api", "POST", "/api/v2.5/admin/users/", "--data", &body],
+        );
+        assert!(o.status.success(), "{}", err(&o));
+    }
+    let export = dir.path().join("all.jsonl");
+    assert!(
+        roster(&db, &["export", export.to_str().expect("path")])
+            .status
+            .success()
+    );
+    let text = std::fs::read_to_string(&export).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    // Cut after six of the nine users.
+    let cut_at = lines
+        .iter()
+        .position(|l| l.contains("\"username\":\"u5\""))
+        .expect("u5");
+    let cut = dir.path().join("cut.jsonl");
+    let cut_text: String = lines[..cut_at].iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&cut, &cut_text).expect("write");
+    let copy = dir.path().join("copy.redb");
+    let o = roster(&copy, &["import", cut.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("without its trailer"), "{}", err(&o));
+    assert!(err(&o).contains("nothing was restored"), "{}", err(&o));
+    let o = roster(&copy, &["api", "GET", "/api/v2.5/admin/users/"]);
+    assert!(out(&o).contains("\"count\":0"), "{}", out(&o));
+    // A format-1 export: only with --legacy-export, and with a warning.
+    let old = dir.path().join("old.jsonl");
+    let old_text: String = lines[..lines.len() - 1]
+        .iter()
+        .map(|l| format!("{}\n", l.replace("\"format\":2", "\"format\":1")))
+        .collect();
+    std::fs::write(&old, old_text).expect("write");
+    let o = roster(&copy, &["import", old.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("--legacy-export"), "{}", err(&o));
+    let o = roster(
+        &copy,
+        &["import", "--legacy-export", old.to_str().expect("path")],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("9 users"), "{}", out(&o));
+    assert!(err(&o).starts_with("warning:"), "{}", err(&o));
+    assert!(err(&o).contains("cannot be detected"), "{}", err(&o));
+}
+
+#[test]
+fn import_refuses_unknown_columns_and_names_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    let csv = dir.path().join("users.csv");
+    std::fs::write(
+        &csv,
+        "\u{feff}username,password,emial\r\nravi,secret-1,ravi@x.in\r\n",
+    )
+    .expect("write");
+    let o = roster(&db, &["import", csv.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("unknown column \"emial\""), "{}", err(&o));
+    assert!(err(&o).contains("nothing was imported"), "{}", err(&o));
+    std::fs::write(
+        &csv,
+        "\u{feff}username,password,email\r\nravi,secret-1,ravi@x.in\r\n",
+    )
+    .expect("write");
+    let o = roster(&db, &["import", csv.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("1 users imported, 0 rows rejected"),
+        "{}",
+        out(&o)
+    );
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").expect("write");
+    let o = roster(&db, &["import", empty.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("empty"), "{}", err(&o));
+}
+
 /// SPEC A8: a superuser made on the real clock signs in, and its session
 /// works, under `--now` in the past (sessions compare no instants but the
 /// expiry).

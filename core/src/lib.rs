@@ -9,6 +9,7 @@ pub mod error;
 #[cfg(feature = "uniffi")]
 pub mod ffi;
 pub mod json;
+pub(crate) mod private_file;
 mod random;
 pub mod rest;
 pub mod store;

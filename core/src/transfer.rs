@@ -4,31 +4,107 @@
 //! Lines (one object per line, the bodies of the create-user endpoint), plus
 //! `password_hash`, `batches` (names) and `expires`. Rows are applied whole or
 //! not at all, a chunk of rows per transaction; refused rows are reported
-//! with their line and reasons and the good ones kept.
+//! with their line and reasons and the good ones kept. A UTF-8 byte-order
+//! mark at the start is skipped; CRLF line ends are accepted.
 //!
 //! In CSV, `batches` is a `;`-separated list of names, a column
 //! `custom_fields.<Name>` holds that custom field (a cell that reads as a
 //! number is a number: CSV has no types), and an empty cell is an absent
-//! field.
+//! field. A column roster does not know (a misspelt `emial`) refuses the
+//! whole file before anything is imported.
 //!
 //! **Export** writes JSON Lines of the whole institute: a header line, the id
 //! counters, then every record with its ids, UUIDs, timestamps and **password
 //! hashes**, so that importing the file into an empty store restores the same
 //! state (sessions and the outbox are not exported: they are short-lived
-//! secrets). An export is a host-level operation (SPEC A6).
+//! secrets), and last a trailer. An export is a host-level operation
+//! (SPEC A6).
+//!
+//! The export format (version 2):
+//!
+//! - line 1, the header: `{"type":"roster-export","format":2,"schema":S}`
+//!   (`S`: the store format of the roster that wrote it);
+//! - one line per record: `{"type":KIND,"record":{...}}`, `KIND` one of
+//!   `counters`, `custom_field`, `group`, `batch`, `course`,
+//!   `course_batch`, `user`, `membership`;
+//! - the last line, the trailer:
+//!   `{"type":"roster-export-end","lines":N,"counts":{KIND:n,...},"sha256":HEX}`
+//!   where `N` is the number of lines before the trailer (header included),
+//!   `counts` the number of record lines of each kind, and `sha256` the
+//!   SHA-256 of those `N` lines, each followed by one `\n` (a line's `\r`
+//!   before its `\n` is not part of it).
+//!
+//! A file is an export when its first line is such a header, never because
+//! of a field of some later row. A restore refuses, with nothing written, a
+//! file whose trailer is missing (a cut file), whose counts or checksum do
+//! not match, or any of whose records breaks a rule a create would apply.
+//! Exports of format 1 (written before the trailer existed) restore only
+//! with [`ImportOptions::legacy_export`], with a warning that a cut file
+//! cannot be detected.
 
 use crate::Admin;
 use crate::api::{Dump, ImportReport, ImportRow, Rejected};
 use crate::error::{Error, ErrorCode, Result};
 use crate::rest::inputs::new_user;
-use crate::rest::json::Body;
+use crate::rest::json::{Body, MAX_BODY};
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
 
-/// The first line of an export.
-const EXPORT_TYPE: &str = "roster-export";
-/// The version of the export format.
-const EXPORT_FORMAT: u64 = 1;
+/// The `type` of an export's first line.
+pub const EXPORT_TYPE: &str = "roster-export";
+/// The `type` of an export's last line.
+pub const TRAILER_TYPE: &str = "roster-export-end";
+/// The version of the export format written.
+pub const EXPORT_FORMAT: u64 = 2;
+/// The format written before the trailer existed.
+const LEGACY_FORMAT: u64 = 1;
+/// The oldest store format whose export records this roster reads (format 1
+/// users lack the access fields).
+const OLDEST_SCHEMA: u64 = 2;
+/// The longest line of an export (a user with many long custom values).
+const MAX_EXPORT_LINE: usize = 16 << 20;
+/// The longest row of a JSON Lines import: the largest create-user body.
+const MAX_ROW_LINE: usize = MAX_BODY;
+/// At most this many characters of a rejected value are echoed in a report.
+pub const ECHO_MAX: usize = 200;
+/// The record kinds of an export, in the order they are written.
+const KINDS: [&str; 8] = [
+    "counters",
+    "custom_field",
+    "group",
+    "batch",
+    "course",
+    "course_batch",
+    "user",
+    "membership",
+];
+/// The CSV columns an import reads (besides `custom_fields.<Name>`).
+pub const CSV_COLUMNS: [&str; 21] = [
+    "username",
+    "password",
+    "password_hash",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "display_name",
+    "photo",
+    "birth_date",
+    "address1",
+    "address2",
+    "city",
+    "zip",
+    "state",
+    "state_code",
+    "gender_code",
+    "is_active",
+    "is_blocked",
+    "batches",
+    "expires",
+];
 
 /// How to import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +115,10 @@ pub struct ImportOptions {
     pub expires: Option<String>,
     /// Rows per transaction.
     pub chunk_size: usize,
+    /// Restore an export of format 1, which has no trailer: a file cut short
+    /// cannot be told from a whole one (the report warns so). Exports of the
+    /// current format are checked whether or not this is set.
+    pub legacy_export: bool,
 }
 
 impl Default for ImportOptions {
@@ -47,6 +127,7 @@ impl Default for ImportOptions {
             batches: Vec::new(),
             expires: None,
             chunk_size: 1000,
+            legacy_export: false,
         }
     }
 }
@@ -56,6 +137,18 @@ fn io_error(e: std::io::Error) -> Error {
         ErrorCode::Storage,
         format!("reading or writing the file failed: {e}"),
     )
+}
+
+/// `text` cut to at most [`ECHO_MAX`] characters (on a character boundary),
+/// the cut marked with how much was left out.
+pub fn clip(text: &str) -> String {
+    match text.char_indices().nth(ECHO_MAX) {
+        None => text.to_string(),
+        Some((at, _)) => {
+            let rest = text[at..].chars().count();
+            format!("{}… [{rest} more characters]", &text[..at])
+        }
+    }
 }
 
 /// A row from a JSON object.
@@ -77,6 +170,39 @@ fn row_from(line: u64, map: Map<String, Value>, options: &ImportOptions) -> Impo
         password_hash,
         errors: body.errors().clone(),
     }
+}
+
+/// Refuses a CSV header with a column roster does not read, a repeated
+/// column, or an unnamed one: every such column is named, with the known
+/// ones.
+fn check_csv_header(headers: &csv::StringRecord) -> Result<()> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, name) in headers.iter().enumerate() {
+        let name = name.trim();
+        let known = CSV_COLUMNS.contains(&name)
+            || name
+                .strip_prefix("custom_fields.")
+                .is_some_and(|f| !f.trim().is_empty());
+        if name.is_empty() {
+            problems.push(format!("column {} has no name", i + 1));
+        } else if !known {
+            problems.push(format!("unknown column \"{}\"", clip(name)));
+        } else if !seen.insert(name) {
+            problems.push(format!("column \"{name}\" appears twice"));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::field(
+        "file",
+        format!(
+            "{}; nothing was imported. The columns are: {}, and custom_fields.<Name> for a custom field.",
+            problems.join("; "),
+            CSV_COLUMNS.join(", ")
+        ),
+    ))
 }
 
 /// A CSV record as the JSON object a create-user body would be.
@@ -109,9 +235,165 @@ fn csv_object(headers: &csv::StringRecord, record: &csv::StringRecord) -> Map<St
     map
 }
 
+/// One line of a file, read with a bound on its length.
+enum Line {
+    /// The text, without its `\n` or `\r\n`.
+    Text(String),
+    /// Longer than the bound (its bytes were skipped).
+    TooLong,
+    /// Not UTF-8.
+    NotUtf8,
+}
+
+/// Reads lines of at most `max` bytes, numbering them from 1.
+struct Lines<R> {
+    reader: R,
+    number: u64,
+    max: usize,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn new(reader: R, max: usize) -> Self {
+        Lines {
+            reader,
+            number: 0,
+            max,
+        }
+    }
+
+    fn next_line(&mut self) -> Result<Option<(u64, Line)>> {
+        let mut buf = Vec::new();
+        let limit = self.max as u64 + 2;
+        let n = (&mut self.reader)
+            .take(limit)
+            .read_until(b'\n', &mut buf)
+            .map_err(io_error)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        } else if buf.len() as u64 >= limit {
+            // Skip the rest of the line without holding it.
+            loop {
+                let mut skipped = Vec::new();
+                let m = (&mut self.reader)
+                    .take(1 << 16)
+                    .read_until(b'\n', &mut skipped)
+                    .map_err(io_error)?;
+                if m == 0 || skipped.last() == Some(&b'\n') {
+                    break;
+                }
+            }
+            return Ok(Some((self.number, Line::TooLong)));
+        } else if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        if buf.len() > self.max {
+            return Ok(Some((self.number, Line::TooLong)));
+        }
+        Ok(Some((
+            self.number,
+            String::from_utf8(buf).map_or(Line::NotUtf8, Line::Text),
+        )))
+    }
+}
+
+/// Skips a UTF-8 byte-order mark; refuses UTF-16 (whose mark is told).
+fn skip_bom(reader: &mut impl BufRead) -> Result<()> {
+    let mut head = Vec::with_capacity(3);
+    while head.len() < 3 {
+        let buf = reader.fill_buf().map_err(io_error)?;
+        if buf.is_empty() {
+            break;
+        }
+        let take = (3 - head.len()).min(buf.len());
+        head.extend_from_slice(&buf[..take]);
+        if head.len() < 3 && buf.len() == take {
+            // The buffer holds fewer than 3 bytes: look no further than it
+            // (a short file); the bytes stay unread.
+            break;
+        }
+    }
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        reader.consume(3);
+    } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Err(Error::field(
+            "file",
+            "The file is UTF-16 text: save it as UTF-8 (CSV UTF-8 in a spreadsheet) and import it again.",
+        ));
+    }
+    Ok(())
+}
+
+/// The first non-space byte of `reader`, leaving it unread, and the number
+/// of line ends skipped before it (so reported line numbers stay true).
+fn first_byte(reader: &mut impl BufRead) -> Result<(Option<u8>, u64)> {
+    let mut newlines = 0u64;
+    loop {
+        let buf = reader.fill_buf().map_err(io_error)?;
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                let b = buf[i];
+                newlines += buf[..i].iter().filter(|&&c| c == b'\n').count() as u64;
+                reader.consume(i);
+                return Ok((Some(b), newlines));
+            }
+            None if buf.is_empty() => return Ok((None, newlines)),
+            None => {
+                let n = buf.len();
+                newlines += buf.iter().filter(|&&c| c == b'\n').count() as u64;
+                reader.consume(n);
+            }
+        }
+    }
+}
+
+/// Keys of JSON Lines rows that are no field: ignored, as in a request
+/// body, but reported once per file so a misspelt key is not lost silently.
+#[derive(Default)]
+struct UnknownKeys(BTreeMap<String, (u64, u64)>);
+
+impl UnknownKeys {
+    /// At most this many distinct keys are named.
+    const MAX: usize = 20;
+
+    fn note(&mut self, key: &str, line: u64) {
+        if let Some((count, _)) = self.0.get_mut(key) {
+            *count += 1;
+        } else if self.0.len() < Self::MAX {
+            self.0.insert(clip(key), (1, line));
+        }
+    }
+
+    fn warning(self) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let named: Vec<String> = self
+            .0
+            .iter()
+            .map(|(key, (count, line))| format!("\"{key}\" ({count} rows, first on line {line})"))
+            .collect();
+        Some(format!(
+            "keys that are no field were ignored: {}; the fields are: {}, custom_fields",
+            named.join(", "),
+            CSV_COLUMNS.join(", ")
+        ))
+    }
+}
+
 /// Imports users (or restores an export) from `reader`, CSV or JSON Lines
-/// (told apart by the first character: `{` is JSON Lines). `progress` hears
-/// the number of rows done after each chunk.
+/// (told apart by the first character: `{` is JSON Lines). A JSON Lines file
+/// whose first line is an export header is restored whole (see the module
+/// docs). `progress` hears the number of rows done after each chunk.
+///
+/// When a storage error stops an import, the users of the chunks committed
+/// before it stay, and the error's message says how many they were.
 pub fn import(
     admin: &Admin,
     reader: impl Read,
@@ -119,17 +401,8 @@ pub fn import(
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport> {
     let mut reader = BufReader::new(reader);
-    let first = loop {
-        let buf = reader.fill_buf().map_err(io_error)?;
-        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(i) => break Some(buf[i]),
-            None if buf.is_empty() => break None,
-            None => {
-                let n = buf.len();
-                reader.consume(n);
-            }
-        }
-    };
+    skip_bom(&mut reader)?;
+    let (first, skipped) = first_byte(&mut reader)?;
     let chunk = options.chunk_size.max(1);
     let mut report = ImportReport::default();
     let mut rows = Vec::with_capacity(chunk);
@@ -138,53 +411,133 @@ pub fn import(
         if rows.is_empty() {
             return Ok(());
         }
-        done += rows.len() as u64;
-        report.absorb(admin.import_rows(std::mem::take(rows))?);
+        let count = rows.len() as u64;
+        let first_line = rows.first().map_or(0, |r| r.line);
+        match admin.import_rows(std::mem::take(rows)) {
+            Ok(chunk) => report.absorb(chunk),
+            Err(e) => {
+                return Err(Error::new(
+                    e.code(),
+                    format!(
+                        "{e}. The import stopped at the chunk starting on line {first_line}: \
+                         {} users were created and committed before it ({} rows rejected), \
+                         the rows from that line on were not imported",
+                        report.created,
+                        report.rejected.len()
+                    ),
+                ));
+            }
+        }
+        done += count;
         progress(done);
         Ok(())
     };
     match first {
-        None => return Ok(report),
+        None => {
+            return Err(Error::field(
+                "file",
+                "The file is empty: there is nothing to import.",
+            ));
+        }
+        Some(b'[') => {
+            return Err(Error::field(
+                "file",
+                "The file is a JSON array: write one JSON object per line (JSON Lines), or CSV.",
+            ));
+        }
         Some(b'{') => {
-            let mut lines = reader.lines().enumerate();
-            while let Some((i, line)) = lines.next() {
-                let line_no = i as u64 + 1;
-                let text = line.map_err(io_error)?;
-                if text.trim().is_empty() {
-                    continue;
-                }
-                let value: Value = match serde_json::from_str(&text) {
-                    Ok(v) => v,
-                    Err(e) => {
+            let mut lines = Lines::new(reader, MAX_EXPORT_LINE);
+            lines.number = skipped;
+            let mut first_row = true;
+            let mut rows_seen = 0u64;
+            let mut unknown_keys = UnknownKeys::default();
+            while let Some((line_no, line)) = lines.next_line()? {
+                let text = match line {
+                    Line::Text(t) if t.trim().is_empty() => continue,
+                    Line::Text(t) => t,
+                    Line::TooLong => {
+                        first_row = false;
+                        rows_seen += 1;
                         report.rejected.push(Rejected {
                             line: line_no,
                             username: String::new(),
-                            reason: format!("not JSON: {e}"),
+                            reason: format!("the line is longer than {MAX_ROW_LINE} bytes"),
+                        });
+                        continue;
+                    }
+                    Line::NotUtf8 => {
+                        first_row = false;
+                        rows_seen += 1;
+                        report.rejected.push(Rejected {
+                            line: line_no,
+                            username: String::new(),
+                            reason: "the line is not UTF-8 text".into(),
                         });
                         continue;
                     }
                 };
-                if report.created == 0 && rows.is_empty() && value["type"] == EXPORT_TYPE {
-                    let rest: Vec<String> = lines
-                        .map(|(_, l)| l)
-                        .collect::<std::io::Result<_>>()
-                        .map_err(io_error)?;
-                    admin.restore(read_export(&value, &rest)?)?;
-                    report.restored = true;
-                    return Ok(report);
+                let value: std::result::Result<Value, _> = serde_json::from_str(&text);
+                if first_row {
+                    first_row = false;
+                    if let Ok(Value::Object(header)) = &value
+                        && header.get("type").and_then(Value::as_str) == Some(EXPORT_TYPE)
+                    {
+                        let dump = read_export(&text, header, &mut lines, options, &mut report)?;
+                        report.created = dump.users.len() as u64;
+                        admin.restore(dump)?;
+                        report.restored = true;
+                        return Ok(report);
+                    }
                 }
-                match value {
-                    Value::Object(map) => rows.push(row_from(line_no, map, options)),
-                    _ => report.rejected.push(Rejected {
+                rows_seen += 1;
+                if text.len() > MAX_ROW_LINE {
+                    report.rejected.push(Rejected {
                         line: line_no,
                         username: String::new(),
-                        reason: "a row must be a JSON object".into(),
+                        reason: format!("the line is longer than {MAX_ROW_LINE} bytes"),
+                    });
+                    continue;
+                }
+                match value {
+                    Ok(Value::Object(map)) => {
+                        for key in map.keys() {
+                            if !CSV_COLUMNS.contains(&key.as_str()) && key != "custom_fields" {
+                                unknown_keys.note(key, line_no);
+                            }
+                        }
+                        rows.push(row_from(line_no, map, options));
+                    }
+                    Ok(other) => report.rejected.push(Rejected {
+                        line: line_no,
+                        username: String::new(),
+                        reason: format!(
+                            "a row must be a JSON object, not {}",
+                            match other {
+                                Value::Array(_) => "an array",
+                                Value::Number(_) => "a number",
+                                Value::String(_) => "a string",
+                                Value::Bool(_) => "a boolean",
+                                _ => "null",
+                            }
+                        ),
+                    }),
+                    Err(e) => report.rejected.push(Rejected {
+                        line: line_no,
+                        username: String::new(),
+                        reason: clip(&format!("not JSON: {e}")),
                     }),
                 }
                 if rows.len() >= chunk {
                     flush(&mut rows, &mut report)?;
                 }
             }
+            if rows_seen == 0 {
+                return Err(Error::field(
+                    "file",
+                    "The file holds no rows: there is nothing to import.",
+                ));
+            }
+            report.warnings.extend(unknown_keys.warning());
         }
         Some(_) => {
             let mut csv = csv::ReaderBuilder::new()
@@ -193,27 +546,39 @@ pub fn import(
             let headers = csv
                 .headers()
                 .map_err(|e| {
-                    Error::field("file", format!("the CSV header row is unreadable: {e}"))
+                    Error::field(
+                        "file",
+                        clip(&format!("the CSV header row is unreadable: {e}")),
+                    )
                 })?
                 .clone();
+            check_csv_header(&headers)?;
+            let mut rows_seen = 0u64;
             for record in csv.records() {
+                rows_seen += 1;
                 match record {
                     Ok(record) => {
-                        let line = record.position().map_or(0, |p| p.line());
+                        let line = skipped + record.position().map_or(0, |p| p.line());
                         rows.push(row_from(line, csv_object(&headers, &record), options));
                     }
                     Err(e) => {
-                        let line = e.position().map_or(0, |p| p.line());
+                        let line = skipped + e.position().map_or(0, |p| p.line());
                         report.rejected.push(Rejected {
                             line,
                             username: String::new(),
-                            reason: format!("unreadable CSV row: {e}"),
+                            reason: clip(&format!("unreadable CSV row: {e}")),
                         });
                     }
                 }
                 if rows.len() >= chunk {
                     flush(&mut rows, &mut report)?;
                 }
+            }
+            if rows_seen == 0 {
+                return Err(Error::field(
+                    "file",
+                    "The file has a header row but no rows: there is nothing to import.",
+                ));
             }
         }
     }
@@ -222,132 +587,490 @@ pub fn import(
     Ok(report)
 }
 
-fn line(kind: &str, record: impl serde::Serialize) -> Result<String> {
-    let record =
-        serde_json::to_value(record).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
-    Ok(json!({"type": kind, "record": record}).to_string())
+/// The hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes lines, keeping their checksum and counts for the trailer.
+struct ExportWriter<W: Write> {
+    writer: W,
+    hasher: Sha256,
+    lines: u64,
+    counts: BTreeMap<&'static str, u64>,
+}
+
+impl<W: Write> ExportWriter<W> {
+    fn put(&mut self, line: &str) -> Result<()> {
+        self.hasher.update(line.as_bytes());
+        self.hasher.update(b"\n");
+        self.lines += 1;
+        self.writer.write_all(line.as_bytes()).map_err(io_error)?;
+        self.writer.write_all(b"\n").map_err(io_error)
+    }
+
+    fn record(&mut self, kind: &'static str, record: impl serde::Serialize) -> Result<()> {
+        let record = serde_json::to_value(record)
+            .map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+        *self.counts.entry(kind).or_default() += 1;
+        self.put(&json!({"type": kind, "record": record}).to_string())
+    }
+}
+
+/// The trailer's counts: every kind, zero or not.
+fn counts_value(counts: &BTreeMap<&str, u64>) -> Map<String, Value> {
+    KINDS
+        .iter()
+        .map(|k| (k.to_string(), json!(counts.get(k).copied().unwrap_or(0))))
+        .collect()
 }
 
 /// Writes the whole institute as JSON Lines (see the module docs); returns
-/// the number of lines. The operator only: the file holds password hashes.
-pub fn export(admin: &Admin, mut writer: impl Write) -> Result<u64> {
+/// the number of lines, trailer included. The operator only: the file holds
+/// password hashes.
+pub fn export(admin: &Admin, writer: impl Write) -> Result<u64> {
     let dump = admin.dump()?;
-    let mut lines = vec![json!({"type": EXPORT_TYPE, "format": EXPORT_FORMAT, "schema": crate::Institute::schema_version()}).to_string()];
+    let mut out = ExportWriter {
+        writer: std::io::BufWriter::new(writer),
+        hasher: Sha256::new(),
+        lines: 0,
+        counts: BTreeMap::new(),
+    };
+    out.put(
+        &json!({"type": EXPORT_TYPE, "format": EXPORT_FORMAT, "schema": crate::Institute::schema_version()})
+            .to_string(),
+    )?;
     let counters: Map<String, Value> = dump
         .counters
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
-    lines.push(json!({"type": "counters", "record": counters}).to_string());
+    out.record("counters", counters)?;
     for f in &dump.custom_fields {
-        lines.push(line("custom_field", f)?);
+        out.record("custom_field", f)?;
     }
     for g in &dump.groups {
-        lines.push(line("group", g)?);
+        out.record("group", g)?;
     }
     for b in &dump.batches {
-        lines.push(line("batch", b)?);
+        out.record("batch", b)?;
     }
     for c in &dump.courses {
-        lines.push(line("course", c)?);
+        out.record("course", c)?;
     }
     for (course, batch) in &dump.course_batches {
-        lines.push(
-            json!({"type": "course_batch", "record": {"course": course, "batch": batch}})
-                .to_string(),
-        );
+        out.record("course_batch", json!({"course": course, "batch": batch}))?;
     }
     for u in &dump.users {
-        lines.push(line("user", u)?);
+        out.record("user", u)?;
     }
     for (user, batch, sub) in &dump.memberships {
-        lines.push(line(
+        out.record(
             "membership",
             json!({"user": user, "batch": batch, "subscription": sub}),
-        )?);
+        )?;
     }
-    for l in &lines {
-        writer.write_all(l.as_bytes()).map_err(io_error)?;
-        writer.write_all(b"\n").map_err(io_error)?;
-    }
-    writer.flush().map_err(io_error)?;
-    Ok(lines.len() as u64)
+    let digest = std::mem::take(&mut out.hasher).finalize();
+    let trailer = json!({
+        "type": TRAILER_TYPE,
+        "lines": out.lines,
+        "counts": counts_value(&out.counts),
+        "sha256": hex(&digest),
+    });
+    let trailer = trailer.to_string();
+    out.writer
+        .write_all(trailer.as_bytes())
+        .and_then(|()| out.writer.write_all(b"\n"))
+        .and_then(|()| out.writer.flush())
+        .map_err(io_error)?;
+    Ok(out.lines + 1)
 }
 
-/// Reads the lines after an export's header back into a [`Dump`].
-fn read_export(header: &Value, lines: &[String]) -> Result<Dump> {
-    let bad = |line: usize, what: String| {
+/// Writes the export (see [`export`]) to the file `path`, replacing it
+/// atomically: the lines go to a new file beside it (mode 0600 on Unix, as
+/// they hold password hashes), which is synced to disk, then renamed over
+/// `path`, and the folder is synced. If anything fails, a file already at
+/// `path` is left as it was and the new file is removed. Returns the
+/// number of lines.
+pub fn export_file(admin: &Admin, path: &Path) -> Result<u64> {
+    replace_file(path, |file| export(admin, file))
+}
+
+/// Replaces `path` with what `write` writes, atomically (see
+/// [`export_file`]).
+pub(crate) fn replace_file(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<u64>,
+) -> Result<u64> {
+    let file_error = |what: &str, e: std::io::Error| {
         Error::new(
-            ErrorCode::Corrupt,
-            format!("export line {}: {what}", line + 2),
+            ErrorCode::Storage,
+            format!("cannot {what} '{}': {e}", path.display()),
         )
     };
-    if header["format"] != EXPORT_FORMAT {
-        return Err(bad(
-            0,
-            format!("unknown export format {}", header["format"]),
-        ));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::field("file", "The export path names no file."))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tag: [u8; 6] = crate::random::bytes()?;
+    let temp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), hex(&tag)));
+    let file = crate::private_file::create_new(&temp)
+        .map_err(|e| file_error("create a temporary file beside", e))?;
+    // The file is closed at the end of this closure, before the rename.
+    let synced = move || {
+        let mut file = file;
+        let lines = write(&mut file)?;
+        file.sync_all()
+            .map_err(|e| file_error("sync the export to disk for", e))?;
+        Ok(lines)
+    };
+    let written = synced().and_then(|lines| {
+        std::fs::rename(&temp, path).map_err(|e| file_error("replace", e))?;
+        Ok(lines)
+    });
+    match written {
+        Ok(lines) => {
+            sync_dir(dir).map_err(|e| file_error("sync the folder of", e))?;
+            Ok(lines)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            Err(e)
+        }
     }
-    if header["schema"] != crate::Institute::schema_version() {
+}
+
+/// Makes a rename in `dir` durable (Unix: fsync the folder).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Reads an export after its header line `header_text` into a [`Dump`],
+/// checking the trailer (format 2) or warning that it cannot (format 1,
+/// with [`ImportOptions::legacy_export`]). Nothing is written here.
+fn read_export<R: BufRead>(
+    header_text: &str,
+    header: &Map<String, Value>,
+    lines: &mut Lines<R>,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+) -> Result<Dump> {
+    let refuse = |what: String| {
+        Error::new(
+            ErrorCode::Corrupt,
+            format!("the export cannot be restored: {what}; nothing was restored"),
+        )
+    };
+    let header_line = lines.number;
+    let bad = |line: u64, what: String| refuse(format!("line {line}: {what}"));
+    let format = header.get("format").and_then(Value::as_u64);
+    let legacy = match format {
+        Some(EXPORT_FORMAT) => false,
+        Some(LEGACY_FORMAT) if options.legacy_export => {
+            report.warnings.push(
+                "this export is of format 1, which has no trailer: a file cut short or edited \
+                 cannot be detected; check the restored users against the source"
+                    .into(),
+            );
+            true
+        }
+        Some(LEGACY_FORMAT) => {
+            return Err(Error::new(
+                ErrorCode::Validation,
+                "this export was written by an older roster (format 1): it has no trailer, so \
+                 a file cut short cannot be detected. Restore it only if you know it is whole, \
+                 with the legacy_export option (roster import --legacy-export)",
+            ));
+        }
+        _ => {
+            return Err(bad(
+                header_line,
+                format!(
+                    "unknown export format {} (this roster reads formats 1 and 2)",
+                    clip(
+                        &header
+                            .get("format")
+                            .cloned()
+                            .unwrap_or(Value::Null)
+                            .to_string()
+                    )
+                ),
+            ));
+        }
+    };
+    let schema = header.get("schema").and_then(Value::as_u64);
+    match schema {
+        Some(s) if (OLDEST_SCHEMA..=crate::Institute::schema_version()).contains(&s) => {}
+        _ => {
+            return Err(bad(
+                header_line,
+                format!(
+                    "an export of store format {} cannot be restored by this roster (it reads {OLDEST_SCHEMA} to {})",
+                    clip(
+                        &header
+                            .get("schema")
+                            .cloned()
+                            .unwrap_or(Value::Null)
+                            .to_string()
+                    ),
+                    crate::Institute::schema_version()
+                ),
+            ));
+        }
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(header_text.as_bytes());
+    hasher.update(b"\n");
+    let mut hashed = 1u64;
+    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut trailer: Option<(u64, Map<String, Value>)> = None;
+    let mut dump = Dump::default();
+    while let Some((line_no, line)) = lines.next_line()? {
+        let text = match line {
+            Line::Text(t) => t,
+            Line::TooLong => {
+                return Err(bad(line_no, format!("longer than {MAX_EXPORT_LINE} bytes")));
+            }
+            Line::NotUtf8 => return Err(bad(line_no, "not UTF-8 text".into())),
+        };
+        if let Some((at, _)) = &trailer {
+            if text.trim().is_empty() {
+                continue;
+            }
+            return Err(bad(line_no, format!("text after the trailer (line {at})")));
+        }
+        if text.trim().is_empty() {
+            if legacy {
+                continue;
+            }
+            return Err(bad(
+                line_no,
+                "a blank line inside the export: the file was edited".into(),
+            ));
+        }
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| bad(line_no, clip(&e.to_string())))?;
+        let Value::Object(mut map) = value else {
+            return Err(bad(line_no, "not a JSON object".into()));
+        };
+        let kind = map
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if kind == TRAILER_TYPE && !legacy {
+            trailer = Some((line_no, map));
+            continue;
+        }
+        hasher.update(text.as_bytes());
+        hasher.update(b"\n");
+        hashed += 1;
+        let Some(kind) = KINDS.iter().copied().find(|k| *k == kind) else {
+            return Err(bad(
+                line_no,
+                format!("unknown record type \"{}\"", clip(&kind)),
+            ));
+        };
+        *counts.entry(kind).or_default() += 1;
+        let record = map.remove("record").unwrap_or_default();
+        read_record(&mut dump, kind, record).map_err(|e| bad(line_no, clip(&e)))?;
+    }
+    if legacy {
+        return Ok(dump);
+    }
+    let Some((at, trailer)) = trailer else {
+        return Err(refuse(format!(
+            "it ends after line {} without its trailer line: the file is incomplete (cut short?)",
+            lines.number
+        )));
+    };
+    let want = |key: &str| trailer.get(key).and_then(Value::as_u64);
+    let stated = trailer.get("counts").and_then(Value::as_object);
+    let mut differences = Vec::new();
+    for kind in KINDS {
+        let found = counts.get(kind).copied().unwrap_or(0);
+        match stated.and_then(|c| c.get(kind)).and_then(Value::as_u64) {
+            Some(n) if n == found => {}
+            Some(n) => differences.push(format!("{n} {kind} records listed, {found} found")),
+            None => differences.push(format!("no count of {kind} records")),
+        }
+    }
+    if !differences.is_empty() {
         return Err(bad(
-            0,
+            at,
             format!(
-                "an export of store format {} cannot be restored by this roster",
-                header["schema"]
+                "the trailer's counts do not match the file ({}): records are missing or were added",
+                differences.join(", ")
             ),
         ));
     }
-    let mut dump = Dump::default();
-    for (i, text) in lines.iter().enumerate() {
-        if text.trim().is_empty() {
-            continue;
-        }
-        let value: Value = serde_json::from_str(text).map_err(|e| bad(i, e.to_string()))?;
-        let record = value["record"].clone();
-        fn parse<T: serde::de::DeserializeOwned>(v: Value) -> std::result::Result<T, String> {
-            serde_json::from_value(v).map_err(|e| e.to_string())
-        }
-        let kind = value["type"].as_str().unwrap_or_default();
-        let result = match kind {
-            "counters" => parse::<Map<String, Value>>(record).map(|m| {
-                dump.counters = m
-                    .into_iter()
-                    .filter_map(|(k, v)| v.as_u64().map(|n| (k, n)))
-                    .collect();
-            }),
-            "custom_field" => parse(record).map(|r| dump.custom_fields.push(r)),
-            "group" => parse(record).map(|r| dump.groups.push(r)),
-            "batch" => parse(record).map(|r| dump.batches.push(r)),
-            "course" => parse(record).map(|r| dump.courses.push(r)),
-            "course_batch" => parse::<Map<String, Value>>(record).and_then(|m| {
-                match (
-                    m.get("course").and_then(Value::as_u64),
-                    m.get("batch").and_then(Value::as_u64),
-                ) {
-                    (Some(c), Some(b)) => {
-                        dump.course_batches.push((c, b));
-                        Ok(())
-                    }
-                    _ => Err("a course_batch needs course and batch ids".into()),
-                }
-            }),
-            "user" => parse(record).map(|r| dump.users.push(r)),
-            "membership" => parse::<Map<String, Value>>(record).and_then(|mut m| {
-                let user = m
-                    .get("user")
-                    .and_then(Value::as_u64)
-                    .ok_or("a membership needs a user id")?;
-                let batch = m
-                    .get("batch")
-                    .and_then(Value::as_u64)
-                    .ok_or("a membership needs a batch id")?;
-                let sub = parse(m.remove("subscription").unwrap_or_default())?;
-                dump.memberships.push((user, batch, sub));
-                Ok(())
-            }),
-            other => Err(format!("unknown record type {other:?}")),
-        };
-        result.map_err(|e| bad(i, e))?;
+    if want("lines") != Some(hashed) {
+        return Err(bad(
+            at,
+            format!(
+                "the trailer lists {} lines before it, the file has {hashed}",
+                want("lines").map_or("no".to_string(), |n| n.to_string())
+            ),
+        ));
+    }
+    let digest = hex(&hasher.finalize());
+    if trailer.get("sha256").and_then(Value::as_str) != Some(digest.as_str()) {
+        return Err(bad(
+            at,
+            "the checksum (sha256) does not match the content: the file was changed after it was written".into(),
+        ));
     }
     Ok(dump)
+}
+
+/// Adds one record line's `record` to `dump`.
+fn read_record(dump: &mut Dump, kind: &str, record: Value) -> std::result::Result<(), String> {
+    fn parse<T: serde::de::DeserializeOwned>(v: Value) -> std::result::Result<T, String> {
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+    match kind {
+        "counters" => parse::<Map<String, Value>>(record).and_then(|m| {
+            for (k, v) in m {
+                let n = v
+                    .as_u64()
+                    .ok_or_else(|| format!("counter {} is not a whole number", clip(&k)))?;
+                dump.counters.push((k, n));
+            }
+            Ok(())
+        }),
+        "custom_field" => parse(record).map(|r| dump.custom_fields.push(r)),
+        "group" => parse(record).map(|r| dump.groups.push(r)),
+        "batch" => parse(record).map(|r| dump.batches.push(r)),
+        "course" => parse(record).map(|r| dump.courses.push(r)),
+        "course_batch" => parse::<Map<String, Value>>(record).and_then(|m| {
+            match (
+                m.get("course").and_then(Value::as_u64),
+                m.get("batch").and_then(Value::as_u64),
+            ) {
+                (Some(c), Some(b)) => {
+                    dump.course_batches.push((c, b));
+                    Ok(())
+                }
+                _ => Err("a course_batch needs course and batch ids".into()),
+            }
+        }),
+        "user" => parse(record).map(|r| dump.users.push(r)),
+        "membership" => parse::<Map<String, Value>>(record).and_then(|mut m| {
+            let user = m
+                .get("user")
+                .and_then(Value::as_u64)
+                .ok_or("a membership needs a user id")?;
+            let batch = m
+                .get("batch")
+                .and_then(Value::as_u64)
+                .ok_or("a membership needs a batch id")?;
+            let sub = parse(m.remove("subscription").unwrap_or_default())?;
+            dump.memberships.push((user, batch, sub));
+            Ok(())
+        }),
+        other => Err(format!("unknown record type {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_cuts_on_a_character_boundary_and_marks_the_cut() {
+        assert_eq!(clip("short"), "short");
+        let exact = "é".repeat(ECHO_MAX);
+        assert_eq!(clip(&exact), exact);
+        let long = "é".repeat(ECHO_MAX + 50);
+        let clipped = clip(&long);
+        assert!(clipped.starts_with(&"é".repeat(ECHO_MAX)));
+        assert!(clipped.ends_with("… [50 more characters]"), "{clipped}");
+    }
+
+    #[test]
+    fn a_failed_replace_leaves_the_old_file_and_no_temporary_one() {
+        let dir = std::env::temp_dir().join(format!("roster-replace-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("backup.jsonl");
+        std::fs::write(&target, b"the old backup\n").unwrap();
+        // A failure half-way through writing.
+        let err = replace_file(&target, |f| {
+            f.write_all(b"half of a new one").unwrap();
+            Err(Error::new(ErrorCode::Storage, "injected: the disk is full"))
+        })
+        .unwrap_err();
+        assert!(err.message().contains("injected"));
+        assert_eq!(std::fs::read(&target).unwrap(), b"the old backup\n");
+        let names = |dir: &Path| -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(&dir), ["backup.jsonl"], "the temporary file is gone");
+        // A failure of the rename itself: the target is a folder.
+        let folder = dir.join("folder");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("inside"), b"kept").unwrap();
+        assert!(
+            replace_file(&folder, |f| f
+                .write_all(b"new")
+                .map(|_| 1)
+                .map_err(io_error))
+            .is_err()
+        );
+        assert_eq!(std::fs::read(folder.join("inside")).unwrap(), b"kept");
+        assert_eq!(names(&dir), ["backup.jsonl", "folder"]);
+        // Success replaces the content, and the new file is the owner's only.
+        replace_file(&target, |f| {
+            f.write_all(b"new\n").map(|_| 1).map_err(io_error)
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(names(&dir), ["backup.jsonl", "folder"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lines_are_bounded_and_crlf_is_stripped() {
+        let text = b"ab\r\ncd\n0123456789abcdef\nlast";
+        let mut lines = Lines::new(&text[..], 8);
+        let mut out = Vec::new();
+        while let Some((n, line)) = lines.next_line().unwrap() {
+            out.push((
+                n,
+                match line {
+                    Line::Text(t) => t,
+                    Line::TooLong => "<long>".into(),
+                    Line::NotUtf8 => "<bytes>".into(),
+                },
+            ));
+        }
+        let want: Vec<(u64, String)> = vec![
+            (1, "ab".into()),
+            (2, "cd".into()),
+            (3, "<long>".into()),
+            (4, "last".into()),
+        ];
+        assert_eq!(out, want);
+    }
 }

@@ -46,6 +46,7 @@ impl Institute {
     /// if it was written by an older roster.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Institute> {
         config.check()?;
+        crate::private_file::ensure(path.as_ref()); // a new store file is 0600 (its error: redb's below)
         Ok(Institute::with_store(Store::open(path.as_ref())?, config))
     }
 

@@ -15,7 +15,10 @@ use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::store::tables::*;
 use crate::store::{decode, integrity, write};
+use crate::transfer::clip;
 use redb::{ReadableTable, ReadableTableMetadata};
+
+mod restore_check;
 
 /// One user to import.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,8 +55,12 @@ pub struct ImportReport {
     pub created: u64,
     /// Rows refused, in file order.
     pub rejected: Vec<Rejected>,
-    /// Whether the file was a full export, restored as a whole.
+    /// Whether the file was a full export, restored as a whole (then
+    /// `created` counts the users restored).
     pub restored: bool,
+    /// What the caller should know although nothing failed (a legacy export
+    /// restored without the trailer's checks).
+    pub warnings: Vec<String>,
 }
 
 impl ImportReport {
@@ -62,6 +69,7 @@ impl ImportReport {
         self.created += other.created;
         self.rejected.extend(other.rejected);
         self.restored |= other.restored;
+        self.warnings.extend(other.warnings);
     }
 }
 
@@ -87,16 +95,26 @@ pub struct Dump {
     pub memberships: Vec<(u64, u64, Subscription)>,
 }
 
+/// Every problem of a row, each message cut to [`clip`]'s length (messages
+/// may quote the rejected value).
 fn flatten(errors: &FieldErrors) -> String {
     errors
         .iter()
-        .map(|(field, _)| format!("{field}: {}", errors.messages(field).join(" ")))
+        .map(|(field, _)| {
+            let messages: Vec<String> = errors.messages(field).iter().map(|m| clip(m)).collect();
+            format!("{field}: {}", messages.join(" "))
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
 
-/// Checks a stored hash for import; `Err` says why it is refused.
-fn check_hash(hash: &str) -> std::result::Result<(), String> {
+/// Checks a password hash arriving from outside (an import row, a restored
+/// export): the one gate every such hash passes before it is stored.
+/// roster's own argon2 PHC strings and Django's hashes are parsed and held
+/// to the cost caps of SPEC A4 ([`legacy::ARGON2_MAX_M_KIB`],
+/// [`legacy::ARGON2_MAX_T`], [`legacy::PBKDF2_MAX_ITERATIONS`]); `!...` is
+/// an unusable password; anything else is refused. `Err` says why.
+pub(crate) fn check_hash(hash: &str) -> std::result::Result<(), String> {
     if hash.starts_with("$argon2") {
         // roster's own PHC strings get the same checks and cost caps as
         // Django's argon2 hashes, which are the same string after `argon2`.
@@ -204,7 +222,7 @@ impl Admin {
                     Ok(_) => report.created += 1,
                     Err(e) if e.code() == ErrorCode::Validation => report.rejected.push(Rejected {
                         line: row.line,
-                        username: row.user.username.clone().unwrap_or_default(),
+                        username: clip(row.user.username.as_deref().unwrap_or_default()),
                         reason: flatten(e.fields()),
                     }),
                     Err(e) => return Err(e),
@@ -254,10 +272,26 @@ impl Admin {
 
     /// Restores a [`Dump`] into this store, which must be empty: the same
     /// records, ids, UUIDs, timestamps and password hashes. All or nothing:
-    /// a dump whose records disagree with each other is refused whole.
-    /// The operator only.
+    /// a dump whose records disagree with each other, or any of whose
+    /// records breaks a rule the path that creates it applies (the password
+    /// hash caps included), is refused whole. The operator only.
     pub fn restore(&self, dump: Dump) -> Result<()> {
         self.allow_operator()?;
+        let problems = restore_check::check(&dump, self.today());
+        if !problems.is_empty() {
+            let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
+            let more = match problems.len() {
+                n if n > 5 => format!(" (and {} more)", n - 5),
+                _ => String::new(),
+            };
+            return Err(Error::new(
+                ErrorCode::Corrupt,
+                format!(
+                    "the export breaks roster's rules, so nothing was restored: {}{more}",
+                    shown.join("; ")
+                ),
+            ));
+        }
         self.store().write(|txn| {
             for def in [USERS, BATCHES, COURSES, CUSTOM_FIELDS, GROUPS] {
                 if txn.open_table(def)?.len()? > 0 {

@@ -1,0 +1,328 @@
+//! The rules a restored export must meet before anything is written: every
+//! record is put through the same rule functions as the path that creates
+//! it (an edited export can carry anything: huge strings, invalid names,
+//! hashes over the cost caps, unknown permissions), and ids, UUIDs and
+//! unique keys are unique. Relations (dangling ids) are checked after the
+//! write, inside the same transaction, by the integrity check.
+
+use super::check_hash;
+use crate::domain::course::{self, Course, CourseInput};
+use crate::domain::custom_field::{self, CustomField, CustomFieldInput, CustomInput, CustomValue};
+use crate::domain::group::{self, Group, GroupInput};
+use crate::domain::rules::{self, NAME_MAX, TEXT_MAX, fold};
+use crate::domain::user::{self, Context, Profile, ProfileInput, User};
+use crate::domain::{Batch, Subscription};
+use crate::error::FieldErrors;
+use crate::transfer::clip;
+use chrono::NaiveDate;
+use std::collections::BTreeSet;
+
+/// The largest id or counter accepted: ids reach JavaScript as numbers, and
+/// a counter at `u64::MAX` could not be raised.
+pub(crate) const MAX_ID: u64 = 1 << 53;
+/// The counters a store keeps.
+const COUNTERS: [&str; 7] = [
+    "user",
+    "batch",
+    "course",
+    "subscription",
+    "custom_field",
+    "group",
+    "message",
+];
+
+fn flatten(errors: &FieldErrors) -> String {
+    super::flatten(errors)
+}
+
+/// Collects problems, naming the record each is about.
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn add(&mut self, what: String, problem: impl AsRef<str>) {
+        self.0.push(format!("{what}: {}", clip(problem.as_ref())));
+    }
+
+    /// Records a rule result: errors, or a value the rules would store
+    /// differently (not in its normal form).
+    fn rules(&mut self, what: String, errors: &FieldErrors, normal: bool) {
+        if !errors.is_empty() {
+            self.add(what, flatten(errors));
+        } else if !normal {
+            self.add(what, "not in the form roster stores (edited?)");
+        }
+    }
+
+    fn unique<K: Ord>(&mut self, seen: &mut BTreeSet<K>, key: K, what: String, field: &str) {
+        if !seen.insert(key) {
+            self.add(what, format!("{field} is used twice"));
+        }
+    }
+
+    fn id(&mut self, id: u64, what: &str) {
+        if id == 0 || id > MAX_ID {
+            self.add(format!("{what} {id}"), "the id is out of range");
+        }
+    }
+}
+
+fn custom_field_ok(f: &CustomField, p: &mut Problems) {
+    let mut copy = f.clone();
+    let mut errors = FieldErrors::new();
+    let input = CustomFieldInput {
+        name: Some(f.name.clone()),
+        kind: Some(f.kind.as_str().into()),
+        choices: Some(f.choices.clone()),
+        required: Some(f.required),
+    };
+    custom_field::apply(&mut copy, &input, true, &mut errors);
+    p.rules(format!("custom field {}", f.id), &errors, copy == *f);
+}
+
+fn group_ok(g: &Group, p: &mut Problems) {
+    let mut copy = g.clone();
+    let mut errors = FieldErrors::new();
+    let input = GroupInput {
+        name: Some(g.name.clone()),
+        permissions: Some(g.permissions.iter().map(|&p| u64::from(p)).collect()),
+    };
+    group::apply(&mut copy, &input, true, &mut errors);
+    p.rules(format!("group {}", g.id), &errors, copy == *g);
+}
+
+fn batch_ok(b: &Batch, p: &mut Problems) {
+    // A course's hidden batch carries the course's title.
+    let max = if b.is_local() {
+        course::TITLE_MAX
+    } else {
+        NAME_MAX
+    };
+    let what = format!("batch {}", b.id);
+    match rules::text(&b.name, max) {
+        Ok(name) if name.is_empty() => p.add(what, "name: This field may not be blank."),
+        Ok(name) if name != b.name => p.add(what, "name: not in the form roster stores"),
+        Ok(_) => {}
+        Err(m) => p.add(what, format!("name: {m}")),
+    }
+}
+
+fn course_ok(c: &Course, p: &mut Problems) {
+    let mut copy = c.clone();
+    let mut errors = FieldErrors::new();
+    let input = CourseInput {
+        title: Some(c.title.clone()),
+        slug: Some(c.slug.clone()),
+        description: Some(c.description.clone()),
+        image: Some(c.image.clone()),
+        is_public: Some(c.is_public),
+        enable_progressive_lock: Some(c.enable_progressive_lock),
+        order: Some(c.order),
+    };
+    course::apply(&mut copy, &input, true, &mut errors);
+    p.rules(format!("course {}", c.id), &errors, copy == *c);
+}
+
+/// A stored custom value checked as a value (a definition's type or choices
+/// may have changed since it was written, which roster allows).
+fn custom_value_ok(value: &CustomValue) -> Result<(), String> {
+    match value {
+        CustomValue::Text(t) => match rules::multiline_text(t, TEXT_MAX) {
+            Ok(clean) if clean == *t => Ok(()),
+            Ok(_) => Err("not in the form roster stores".into()),
+            Err(m) => Err(m),
+        },
+        CustomValue::Number(n) => {
+            let probe = CustomField {
+                id: 0,
+                uuid: 0,
+                name: String::new(),
+                kind: custom_field::FieldKind::Number,
+                choices: Vec::new(),
+                required: false,
+                created: 0,
+                modified: 0,
+            };
+            if n.len() > 64 {
+                return Err("A valid number is required.".into());
+            }
+            custom_field::check(&probe, &CustomInput::Number(n.clone())).map(drop)
+        }
+        CustomValue::Date(_) => Ok(()),
+    }
+}
+
+fn user_ok(u: &User, fields: &[CustomField], today: NaiveDate, p: &mut Problems) {
+    let what = || format!("user {}", u.id);
+    match rules::username(&u.username) {
+        Ok(name) if name == u.username => {}
+        Ok(_) => p.add(what(), "username: not in the form roster stores"),
+        Err(m) => p.add(what(), format!("username: {m}")),
+    }
+    if !u.password_hash.is_empty()
+        && let Err(reason) = check_hash(&u.password_hash)
+    {
+        p.add(what(), format!("password_hash: {reason}"));
+    }
+    let old: &Profile = &u.profile;
+    let input = ProfileInput {
+        email: Some(old.email.clone()),
+        phone: Some(old.phone.clone()),
+        first_name: Some(old.first_name.clone()),
+        last_name: Some(old.last_name.clone()),
+        display_name: Some(old.display_name.clone()),
+        photo: Some(old.photo.clone()),
+        // A date read back is a real date; whether it is after the
+        // restoring clock's today is not the export's fault.
+        birth_date: None,
+        address1: Some(old.address1.clone()),
+        address2: Some(old.address2.clone()),
+        city: Some(old.city.clone()),
+        zip: Some(old.zip.clone()),
+        state: Some(old.state.clone()),
+        gender_code: None,
+        custom_fields: Vec::new(),
+    };
+    let mut copy = old.clone();
+    let mut errors = FieldErrors::new();
+    let ctx = Context { today, fields: &[] };
+    user::apply_profile(&mut copy, &input, ctx, false, &mut errors);
+    p.rules(what(), &errors, copy == *old);
+    let mut held = BTreeSet::new();
+    for (field, value) in &old.custom {
+        if !held.insert(*field) {
+            p.add(what(), format!("custom field {field} holds two values"));
+        }
+        if !fields.iter().any(|f| f.id == *field) {
+            p.add(
+                what(),
+                format!("holds a value of missing custom field {field}"),
+            );
+        }
+        if let Err(m) = custom_value_ok(value) {
+            p.add(what(), format!("custom field {field}: {m}"));
+        }
+    }
+    let mut errors = FieldErrors::new();
+    let ids: Vec<u64> = u.permissions.iter().map(|&p| u64::from(p)).collect();
+    let normal = group::permission_ids("user_permissions", &ids, &mut errors);
+    p.rules(what(), &errors, normal == u.permissions);
+    let mut groups = u.groups.clone();
+    groups.sort_unstable();
+    groups.dedup();
+    if groups != u.groups {
+        p.add(what(), "groups: not in the form roster stores");
+    }
+}
+
+/// Every rule `dump` breaks, in words; empty when it may be restored.
+pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Vec<String> {
+    let mut p = Problems(Vec::new());
+    let mut uuids = BTreeSet::new();
+
+    let mut names = BTreeSet::new();
+    for (name, next) in &dump.counters {
+        if !COUNTERS.contains(&name.as_str()) {
+            p.add(format!("counter \"{}\"", clip(name)), "unknown counter");
+        }
+        if *next > MAX_ID {
+            p.add(format!("counter {name}"), "out of range");
+        }
+        p.unique(
+            &mut names,
+            name.clone(),
+            format!("counter {name}"),
+            "the name",
+        );
+    }
+
+    let mut ids = BTreeSet::new();
+    let mut keys = BTreeSet::new();
+    for f in &dump.custom_fields {
+        let what = format!("custom field {}", f.id);
+        p.id(f.id, "custom field");
+        p.unique(&mut ids, f.id, what.clone(), "the id");
+        p.unique(&mut uuids, f.uuid, what.clone(), "the uuid");
+        p.unique(&mut keys, custom_field::name_key(&f.name), what, "the name");
+        custom_field_ok(f, &mut p);
+    }
+
+    let (mut ids, mut keys) = (BTreeSet::new(), BTreeSet::new());
+    for g in &dump.groups {
+        let what = format!("group {}", g.id);
+        p.id(g.id, "group");
+        p.unique(&mut ids, g.id, what.clone(), "the id");
+        p.unique(&mut uuids, g.uuid, what.clone(), "the uuid");
+        p.unique(&mut keys, fold(&g.name), what, "the name");
+        group_ok(g, &mut p);
+    }
+
+    let (mut ids, mut keys) = (BTreeSet::new(), BTreeSet::new());
+    for b in &dump.batches {
+        let what = format!("batch {}", b.id);
+        p.id(b.id, "batch");
+        p.unique(&mut ids, b.id, what.clone(), "the id");
+        p.unique(&mut uuids, b.uuid, what.clone(), "the uuid");
+        if !b.is_local() {
+            p.unique(&mut keys, fold(&b.name), what, "the name");
+        }
+        batch_ok(b, &mut p);
+    }
+
+    let (mut ids, mut keys, mut hidden) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for c in &dump.courses {
+        let what = format!("course {}", c.id);
+        p.id(c.id, "course");
+        p.unique(&mut ids, c.id, what.clone(), "the id");
+        p.unique(&mut uuids, c.uuid, what.clone(), "the uuid");
+        p.unique(&mut keys, c.slug.clone(), what.clone(), "the slug");
+        p.unique(&mut hidden, c.local_batch, what, "the hidden batch");
+        course_ok(c, &mut p);
+    }
+
+    let mut links = BTreeSet::new();
+    for &(course, batch) in &dump.course_batches {
+        p.unique(
+            &mut links,
+            (course, batch),
+            format!("link of course {course} and batch {batch}"),
+            "the link",
+        );
+    }
+
+    let (mut ids, mut names, mut emails, mut phones) = (
+        BTreeSet::new(),
+        BTreeSet::new(),
+        BTreeSet::new(),
+        BTreeSet::new(),
+    );
+    for u in &dump.users {
+        let what = format!("user {}", u.id);
+        p.id(u.id, "user");
+        p.unique(&mut ids, u.id, what.clone(), "the id");
+        p.unique(&mut uuids, u.uuid, what.clone(), "the uuid");
+        p.unique(&mut names, fold(&u.username), what.clone(), "the username");
+        if !u.profile.email.is_empty() {
+            p.unique(
+                &mut emails,
+                fold(&u.profile.email),
+                what.clone(),
+                "the email",
+            );
+        }
+        if !u.profile.phone.is_empty() {
+            p.unique(&mut phones, u.profile.phone.clone(), what, "the phone");
+        }
+        user_ok(u, &dump.custom_fields, today, &mut p);
+    }
+
+    let (mut pairs, mut ids) = (BTreeSet::new(), BTreeSet::new());
+    for (user, batch, sub) in &dump.memberships {
+        let Subscription { id, uuid, .. } = sub;
+        let what = format!("membership of user {user} in batch {batch}");
+        p.id(*id, "subscription");
+        p.unique(&mut pairs, (*user, *batch), what.clone(), "the membership");
+        p.unique(&mut ids, *id, what.clone(), "the subscription id");
+        p.unique(&mut uuids, *uuid, what, "the uuid");
+    }
+    p.0
+}

@@ -1,0 +1,68 @@
+//! Files that hold password hashes (the store, exports) are created readable
+//! and writable by their owner only: mode 0600 on Unix. An existing file's
+//! mode is left as it is (never loosened, nor tightened behind the owner's
+//! back). Elsewhere the platform's defaults apply.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::Path;
+
+/// The mode of a new file that holds password hashes.
+#[cfg(unix)]
+pub const PRIVATE_MODE: u32 = 0o600;
+
+/// Options that create a new file (never an existing one) with mode 0600.
+pub fn create_new_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(PRIVATE_MODE);
+    }
+    options
+}
+
+/// Creates `path` empty with mode 0600 when it does not exist, so that redb
+/// opens a file only its owner can read; an existing file is left alone. A
+/// failure is left for the open that follows to report (a missing folder,
+/// no right to write there) in its own words.
+pub fn ensure(path: &Path) {
+    let _ = create_new_options().open(path);
+}
+
+/// Creates a new file at `path` (which must not exist) with mode 0600.
+pub fn create_new(path: &Path) -> io::Result<File> {
+    create_new_options().open(path)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn new_files_are_the_owners_only_and_old_ones_keep_their_mode() {
+        let dir = std::env::temp_dir().join(format!("roster-private-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let new = dir.join("new.redb");
+        let _ = std::fs::remove_file(&new);
+        ensure(&new);
+        assert_eq!(mode(&new), 0o600);
+        let old = dir.join("old.redb");
+        std::fs::write(&old, b"x").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
+        ensure(&old);
+        assert_eq!(mode(&old), 0o640, "an existing file keeps its mode");
+        assert_eq!(std::fs::read(&old).unwrap(), b"x", "and its bytes");
+        assert!(
+            create_new(&old).is_err(),
+            "create_new never opens an existing file"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
