@@ -1,6 +1,7 @@
 //! Password hashing: argon2id, a random 16-byte salt per hash, parameters in
 //! the PHC string so they can be raised later (SPEC A3).
 
+use super::gate::Permit;
 use crate::config::{Argon2Params, PasswordPolicy};
 use crate::error::Internal;
 use crate::random;
@@ -16,8 +17,13 @@ fn hasher(params: Argon2Params) -> Result<Argon2<'static>, Internal> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-/// The argon2id PHC string of `password`.
-pub(crate) fn hash(password: &str, params: Argon2Params) -> Result<String, Internal> {
+/// The argon2id PHC string of `password`, made during a turn of the
+/// password gate.
+pub(crate) fn hash(
+    password: &str,
+    params: Argon2Params,
+    _turn: &Permit<'_>,
+) -> Result<String, Internal> {
     let salt: [u8; SALT_LEN] = random::bytes()?;
     let hash = hasher(params)?
         .hash_password_with_salt(password.as_bytes(), &salt)
@@ -25,13 +31,9 @@ pub(crate) fn hash(password: &str, params: Argon2Params) -> Result<String, Inter
     Ok(hash.to_string())
 }
 
-#[allow(
-    dead_code,
-    reason = "sign-in (Step 2) is its caller; the tests here pin its behaviour"
-)]
 /// Whether `password` matches the PHC string `phc` (false for an empty or
-/// unusable hash).
-pub(crate) fn verify(password: &str, phc: &str) -> bool {
+/// unusable hash), checked during a turn of the password gate.
+pub(crate) fn verify(password: &str, phc: &str, _turn: &Permit<'_>) -> bool {
     if !phc.starts_with("$argon2") {
         return false;
     }
@@ -62,32 +64,38 @@ pub(crate) fn generate(policy: &PasswordPolicy) -> Result<String, Internal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::gate::Gate;
 
     #[test]
     fn hashes_are_argon2id_phc_strings_that_verify() {
+        let gate = Gate::new(1, 0);
+        let t = &gate.enter().unwrap();
         let params = Argon2Params::insecure_fast();
-        let phc = hash("ipsum1$", params).unwrap();
+        let phc = hash("ipsum1$", params, t).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{phc}");
-        assert!(verify("ipsum1$", &phc));
-        assert!(!verify("ipsum1", &phc));
-        assert_ne!(phc, hash("ipsum1$", params).unwrap(), "salts differ");
+        assert!(verify("ipsum1$", &phc, t));
+        assert!(!verify("ipsum1", &phc, t));
+        assert_ne!(phc, hash("ipsum1$", params, t).unwrap(), "salts differ");
     }
 
     #[test]
     fn default_parameters_are_owasps() {
-        let phc = hash("x", Argon2Params::default()).unwrap();
+        let gate = Gate::new(1, 0);
+        let phc = hash("x", Argon2Params::default(), &gate.enter().unwrap()).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
     }
 
     #[test]
     fn unusable_hashes_never_verify() {
+        let gate = Gate::new(1, 0);
+        let t = &gate.enter().unwrap();
         for phc in [
             "",
             "!",
             "pbkdf2_sha256$12000$zaz1v370q51a$ipNrjQCWNOAmdFsHWPHHZ1i1+5hxF5LxHZ+VfFZ9mrM=",
             "$argon2id$garbage",
         ] {
-            assert!(!verify("welcome", phc), "{phc}");
+            assert!(!verify("welcome", phc, t), "{phc}");
         }
     }
 
