@@ -10,10 +10,16 @@
 //! nothing about the account and never counts toward its lock-out.
 
 use crate::error::{Error, ErrorCode};
+use argon2::Block;
+use std::cell::{RefCell, RefMut};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// The message of a `busy` refusal.
 pub const BUSY: &str = "Too many sign-ins and password changes at once; try again in a moment.";
+
+/// Working memory larger than this many 1 KiB blocks (64 MiB) is freed
+/// after its turn rather than kept.
+const KEEP_BLOCKS: usize = 64 * 1024;
 
 /// Counts the hashing running and waiting.
 #[derive(Debug)]
@@ -28,6 +34,11 @@ pub(crate) struct Gate {
 struct State {
     running: usize,
     waiting: usize,
+    /// argon2's working memory, kept between turns: at most one per turn
+    /// that can run at once. Allocating 19 MiB per check instead left the
+    /// allocator holding ever more of them (a flood of checks grew a
+    /// process by about 16 MiB a check).
+    memory: Vec<Vec<Block>>,
 }
 
 /// A turn at hashing: held while argon2 runs, released on drop. Every
@@ -36,6 +47,21 @@ struct State {
 #[derive(Debug)]
 pub(crate) struct Permit<'a> {
     gate: &'a Gate,
+    memory: RefCell<Vec<Block>>,
+}
+
+impl Permit<'_> {
+    /// argon2's working memory for this turn, at least `blocks` long.
+    pub(crate) fn memory(&self, blocks: usize) -> RefMut<'_, Vec<Block>> {
+        let mut memory = self.memory.borrow_mut();
+        if memory.len() < blocks {
+            // Grown once (per turn that runs at once) for the configured
+            // cost; longer only for a stored hash of a higher cost.
+            *memory = Vec::new();
+            memory.resize(blocks, Block::default());
+        }
+        memory
+    }
 }
 
 impl Gate {
@@ -60,8 +86,7 @@ impl Gate {
     pub(crate) fn enter(&self) -> Result<Permit<'_>, Error> {
         let mut state = self.lock();
         if state.running < self.concurrency {
-            state.running += 1;
-            return Ok(Permit { gate: self });
+            return Ok(self.admit(state));
         }
         if state.waiting >= self.queue {
             return Err(Error::new(ErrorCode::Busy, BUSY));
@@ -74,8 +99,17 @@ impl Gate {
                 .unwrap_or_else(PoisonError::into_inner);
         }
         state.waiting -= 1;
+        Ok(self.admit(state))
+    }
+
+    /// Counts a turn in and hands it working memory.
+    fn admit(&self, mut state: MutexGuard<'_, State>) -> Permit<'_> {
         state.running += 1;
-        Ok(Permit { gate: self })
+        let memory = state.memory.pop().unwrap_or_default();
+        Permit {
+            gate: self,
+            memory: RefCell::new(memory),
+        }
     }
 
     /// Takes a turn, waiting however long the queue is: for bulk import,
@@ -88,8 +122,7 @@ impl Gate {
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        state.running += 1;
-        Permit { gate: self }
+        self.admit(state)
     }
 
     /// How many hashes may run at once.
@@ -107,8 +140,14 @@ impl Gate {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
+        let memory = std::mem::take(self.memory.get_mut());
         let mut state = self.gate.lock();
         state.running -= 1;
+        // A buffer grown for an unusually costly stored hash is let go.
+        let kept = !memory.is_empty() && memory.len() <= KEEP_BLOCKS;
+        if kept && state.memory.len() < self.gate.concurrency {
+            state.memory.push(memory);
+        }
         drop(state);
         self.gate.freed.notify_one();
     }
