@@ -428,10 +428,12 @@ fn a_busy_port_or_a_bad_store_is_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
 
-    // The file is open in the running server.
+    // A file that is not a store.
+    let bad = server.db.with_file_name("bad.redb");
+    std::fs::write(&bad, vec![0x5a; 8192]).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_roster"))
         .arg("--db")
-        .arg(&server.db)
+        .arg(&bad)
         .args(["serve", "--port", "0"])
         .output()
         .expect("run roster");
@@ -1084,6 +1086,92 @@ fn a_sign_in_flood_is_served_in_bounded_memory() {
     }
     // After the flood, sign-in works as ever: no lock-out was counted.
     server.sign_in();
+    server.stop();
+}
+
+// ---------------------------------------------------------------------------
+// Other processes beside a running server (redb's multi-process mode)
+
+/// Runs `roster --db DB --now NOW ARGS...` to its end.
+fn roster_beside(server: &Server, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("--db")
+        .arg(&server.db)
+        .args(["--now", NOW])
+        .args(args)
+        .env_remove("ROSTER_DB")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run roster")
+}
+
+#[test]
+fn unlock_api_and_export_work_beside_a_running_server() {
+    let mut server = Server::with_admin();
+    let sign_in = |password: &str| {
+        server
+            .request(
+                "POST",
+                "/api/v2.5/auth-token/",
+                &[("Content-Type", "application/json")],
+                Some(&format!(
+                    r#"{{"username": "{ADMIN}", "password": "{password}"}}"#
+                )),
+            )
+            .status
+    };
+    // Five wrong guesses lock the administrator, through the server.
+    for _ in 0..5 {
+        assert_eq!(sign_in("wrong-guess"), 400);
+    }
+    assert_eq!(sign_in(ADMIN_PASSWORD), 400, "locked");
+    // Another process unlocks it while the server holds the store...
+    let out = roster_beside(&server, &["unlock", ADMIN]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // ...and the server sees that commit at once.
+    assert_eq!(sign_in(ADMIN_PASSWORD), 200);
+
+    // A write by another process is seen by the server, and the other way.
+    let out = roster_beside(
+        &server,
+        &[
+            "api",
+            "POST",
+            BATCHES,
+            "--data",
+            r#"{"name": "From The CLI"}"#,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = server.sign_in();
+    create_batch(&server, &token, "From HTTP");
+    let (k, v) = auth(&token);
+    let listed = server.request("GET", BATCHES, &[(k, &v)], None).json();
+    assert_eq!(listed["count"], 2, "{listed}");
+    let out = roster_beside(&server, &["api", "GET", BATCHES]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("From The CLI") && text.contains("From HTTP"),
+        "{text}"
+    );
+    // An export reads the store while the server runs.
+    let file = server.db.with_file_name("backup.jsonl");
+    let out = roster_beside(&server, &["export", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let backup = std::fs::read_to_string(&file).unwrap();
+    assert!(backup.contains("From HTTP"), "{backup}");
     server.stop();
 }
 
