@@ -166,6 +166,31 @@ fn argon2_default(password: &str) -> Result<(String, Duration), Failure> {
     Ok((phc, Duration::from_secs_f64(p50 / 1e6)))
 }
 
+/// Durable commits of one small insert each on a new redb file opened in
+/// `mode`: what the concurrency mode alone costs per write (roster opens
+/// its store in `MultiWriter`, so other processes can work beside it).
+fn redb_commits(
+    dir: &Path,
+    mode: redb::ConcurrencyMode,
+    n: usize,
+) -> Result<Vec<Duration>, Failure> {
+    const TABLE: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("t");
+    let path = dir.join(format!("mode-{mode:?}.redb"));
+    let db = redb::Database::builder()
+        .set_concurrency_mode(mode)
+        .create(&path)?;
+    let value = [0x5au8; 100];
+    let times = time_each(n, |k| {
+        let txn = db.begin_write()?;
+        txn.open_table(TABLE)?.insert(k as u64, &value[..])?;
+        txn.commit()?;
+        Ok(())
+    })?;
+    drop(db);
+    std::fs::remove_file(path)?;
+    Ok(times)
+}
+
 /// Row `i` of the roster import.
 fn import_row(i: u64, hash: &str) -> ImportRow {
     let p = data::person(SEED, i);
@@ -371,6 +396,11 @@ fn main() -> Result<(), Failure> {
         Ok(())
     })?;
 
+    // The same durable commit in each of redb's concurrency modes.
+    progress("redb concurrency modes");
+    let exclusive = redb_commits(dir.path(), redb::ConcurrencyMode::ExclusiveWriter, writes)?;
+    let multi = redb_commits(dir.path(), redb::ConcurrencyMode::MultiWriter, writes)?;
+
     // Purge.
     progress("purge");
     let start = Instant::now();
@@ -459,6 +489,19 @@ fn main() -> Result<(), Failure> {
         ),
     );
     lines.push(line("add subscription, durable p99 (µs)", r99, Some(s99)));
+    for (mode, times) in [("ExclusiveWriter", exclusive), ("MultiWriter", multi)] {
+        let (p50, p99) = percentiles(times);
+        lines.push(line(
+            &format!("redb durable commit, {mode} p50 (µs)"),
+            p50,
+            None,
+        ));
+        lines.push(line(
+            &format!("redb durable commit, {mode} p99 (µs)"),
+            p99,
+            None,
+        ));
+    }
     let purge_bar = PURGE_MS_PER_500K * r_purged.max(1) as f64 / 500_000.0;
     lines.push(
         line(
