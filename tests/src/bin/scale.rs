@@ -166,29 +166,34 @@ fn argon2_default(password: &str) -> Result<(String, Duration), Failure> {
     Ok((phc, Duration::from_secs_f64(p50 / 1e6)))
 }
 
-/// Durable commits of one small insert each on a new redb file opened in
-/// `mode`: what the concurrency mode alone costs per write (roster opens
-/// its store in `MultiWriter`, so other processes can work beside it).
-fn redb_commits(
-    dir: &Path,
-    mode: redb::ConcurrencyMode,
-    n: usize,
-) -> Result<Vec<Duration>, Failure> {
+/// Durable commits of one small insert each on two new redb files, one
+/// opened in `ExclusiveWriter` mode and one in `MultiWriter` (roster's, so
+/// that other processes can work beside it), taken in turns so that a load
+/// change on the machine weighs on both alike: what the mode alone costs
+/// per write.
+fn redb_commits(dir: &Path, n: usize) -> Result<(Vec<Duration>, Vec<Duration>), Failure> {
     const TABLE: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("t");
-    let path = dir.join(format!("mode-{mode:?}.redb"));
-    let db = redb::Database::builder()
-        .set_concurrency_mode(mode)
-        .create(&path)?;
+    let open = |mode: redb::ConcurrencyMode| {
+        redb::Database::builder()
+            .set_concurrency_mode(mode)
+            .create(dir.join(format!("mode-{mode:?}.redb")))
+    };
+    let exclusive = open(redb::ConcurrencyMode::ExclusiveWriter)?;
+    let multi = open(redb::ConcurrencyMode::MultiWriter)?;
     let value = [0x5au8; 100];
-    let times = time_each(n, |k| {
+    let commit = |db: &redb::Database, k: usize| -> Result<Duration, Failure> {
+        let start = Instant::now();
         let txn = db.begin_write()?;
         txn.open_table(TABLE)?.insert(k as u64, &value[..])?;
         txn.commit()?;
-        Ok(())
-    })?;
-    drop(db);
-    std::fs::remove_file(path)?;
-    Ok(times)
+        Ok(start.elapsed())
+    };
+    let (mut e, mut m) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for k in 0..n {
+        e.push(commit(&exclusive, k)?);
+        m.push(commit(&multi, k)?);
+    }
+    Ok((e, m))
 }
 
 /// Row `i` of the roster import.
@@ -398,8 +403,7 @@ fn main() -> Result<(), Failure> {
 
     // The same durable commit in each of redb's concurrency modes.
     progress("redb concurrency modes");
-    let exclusive = redb_commits(dir.path(), redb::ConcurrencyMode::ExclusiveWriter, writes)?;
-    let multi = redb_commits(dir.path(), redb::ConcurrencyMode::MultiWriter, writes)?;
+    let (exclusive, multi) = redb_commits(dir.path(), writes)?;
 
     // Purge.
     progress("purge");
