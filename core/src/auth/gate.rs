@@ -126,6 +126,10 @@ impl Gate {
     }
 
     /// How many hashes may run at once.
+    #[cfg_attr(
+        target_arch = "wasm32",
+        allow(dead_code, reason = "no threads to share out")
+    )]
     pub(crate) fn concurrency(&self) -> usize {
         self.concurrency
     }

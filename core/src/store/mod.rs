@@ -130,7 +130,8 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 /// file is opened for this process alone, as before.
 fn multi_process() -> redb::Builder {
     let mut builder = Database::builder();
-    #[cfg(any(target_os = "linux", target_vendor = "apple", windows))]
-    builder.set_concurrency_mode(redb::ConcurrencyMode::MultiWriter);
+    if cfg!(any(target_os = "linux", target_vendor = "apple", windows)) {
+        builder.set_concurrency_mode(redb::ConcurrencyMode::MultiWriter);
+    }
     builder
 }
