@@ -81,6 +81,16 @@ pub enum RosterError {
         /// The human message.
         message: String,
     },
+    /// Too many password checks are waiting already (`busy`): nothing was
+    /// done or written; try again shortly. A busy sign-in does not count
+    /// toward the lock-out.
+    #[error("{message}")]
+    Busy {
+        /// `busy`.
+        code: String,
+        /// The human message.
+        message: String,
+    },
 }
 
 impl RosterError {
@@ -110,6 +120,7 @@ impl From<roster::Error> for RosterError {
             C::Forbidden => RosterError::Forbidden { code, message },
             C::SchemaTooNew | C::Corrupt | C::Storage => RosterError::Storage { code, message },
             C::Internal => RosterError::Internal { code, message },
+            C::Busy => RosterError::Busy { code, message },
         }
     }
 }
@@ -142,7 +153,8 @@ mod tests {
                 | RosterError::Unauthenticated { code, .. }
                 | RosterError::Forbidden { code, .. }
                 | RosterError::Storage { code, .. }
-                | RosterError::Internal { code, .. } => code.clone(),
+                | RosterError::Internal { code, .. }
+                | RosterError::Busy { code, .. } => code.clone(),
             };
             assert_eq!(kept, code.as_str());
         }

@@ -28,7 +28,7 @@ export interface Config {
 export interface RosterError extends Error {
   code: "validation_failed" | "not_found" | "conflict" | "unauthenticated" | "forbidden"
       | "schema_too_new" | "corrupt_store" | "storage_error" | "internal_error"
-      | "storage_unavailable" | "store_locked";
+      | "storage_unavailable" | "store_locked" | "busy";
   /** For validation: field -> messages (custom fields nested by name). */
   fields: Record<string, string[] | Record<string, string[]>>;
 }

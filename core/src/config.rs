@@ -134,6 +134,34 @@ pub struct Config {
     pub session_lifetime: chrono::Duration,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
+    /// Password hashes and checks (argon2, legacy hashes) run at once; each
+    /// holds `argon2.m_kib` of memory while it runs. Default: one per core
+    /// (1 on wasm).
+    pub hash_concurrency: usize,
+    /// Password checks that may wait for a turn; one more is refused at once
+    /// with `busy` before anything is looked up or written. Default
+    /// [`HASH_QUEUE`].
+    pub hash_queue: usize,
+}
+
+/// Default of [`Config::hash_queue`]: with one check per core of about
+/// 50 ms, the last in the queue waits about a second on two cores.
+pub const HASH_QUEUE: usize = 32;
+/// Largest [`Config::hash_concurrency`] accepted.
+pub const MAX_HASH_CONCURRENCY: usize = 1024;
+/// Largest [`Config::hash_queue`] accepted.
+pub const MAX_HASH_QUEUE: usize = 65_536;
+
+/// One password check per core: argon2id with p = 1 uses one core fully.
+pub fn default_hash_concurrency() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    {
+        1
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
 }
 
 impl Default for Config {
@@ -148,6 +176,8 @@ impl Default for Config {
             lockout: LockoutPolicy::default(),
             session_lifetime: chrono::Duration::hours(SESSION_HOURS),
             clock: Arc::new(SystemClock),
+            hash_concurrency: default_hash_concurrency(),
+            hash_queue: HASH_QUEUE,
         }
     }
 }
@@ -161,7 +191,8 @@ impl Config {
 
     /// Fails when a setting cannot work: argon2 costs argon2 refuses, a page
     /// size of 0 or above the maximum, a lifetime or lock-out duration that
-    /// is not positive.
+    /// is not positive, a hashing concurrency of 0 or a gate beyond its
+    /// bounds.
     pub fn check(&self) -> crate::Result<()> {
         let mut errors = crate::FieldErrors::new();
         let a = self.argon2;
@@ -182,6 +213,18 @@ impl Config {
         }
         if self.lockout.max_failures > 0 && self.lockout.duration <= chrono::Duration::zero() {
             errors.add("lockout", "A lock-out must last a positive time.");
+        }
+        if !(1..=MAX_HASH_CONCURRENCY).contains(&self.hash_concurrency) {
+            errors.add(
+                "hash_concurrency",
+                format!("The hashing concurrency must be 1 to {MAX_HASH_CONCURRENCY}."),
+            );
+        }
+        if self.hash_queue > MAX_HASH_QUEUE {
+            errors.add(
+                "hash_queue",
+                format!("The hashing queue must be at most {MAX_HASH_QUEUE}."),
+            );
         }
         errors.into_result()
     }

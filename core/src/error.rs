@@ -33,6 +33,9 @@ pub enum ErrorCode {
     Storage,
     /// A bug: an invariant of roster itself did not hold.
     Internal,
+    /// Too many password checks are waiting already; nothing was done or
+    /// written. Try again shortly (REST: 503 with `Retry-After`).
+    Busy,
 }
 
 impl ErrorCode {
@@ -48,11 +51,12 @@ impl ErrorCode {
             ErrorCode::Corrupt => "corrupt_store",
             ErrorCode::Storage => "storage_error",
             ErrorCode::Internal => "internal_error",
+            ErrorCode::Busy => "busy",
         }
     }
 
     /// Every code, in declaration order (for documentation and tests).
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::Validation,
         ErrorCode::NotFound,
         ErrorCode::Conflict,
@@ -62,6 +66,7 @@ impl ErrorCode {
         ErrorCode::Corrupt,
         ErrorCode::Storage,
         ErrorCode::Internal,
+        ErrorCode::Busy,
     ];
 }
 

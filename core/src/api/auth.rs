@@ -87,16 +87,21 @@ fn needs_rehash(phc: &str, params: crate::config::Argon2Params) -> bool {
     cost("m") < params.m_kib || cost("t") < params.t || cost("p") < params.p
 }
 
-/// Whether `password` matches a Django hash (false for anything else).
-pub(super) fn verify_legacy(password: &str, stored: &str) -> bool {
+/// Whether `password` matches a Django hash (false for anything else),
+/// checked during a turn of the password gate.
+pub(super) fn verify_legacy(
+    password: &str,
+    stored: &str,
+    _turn: &crate::auth::gate::Permit<'_>,
+) -> bool {
     crate::auth::legacy::is_legacy(stored)
         && crate::auth::legacy::parse(stored)
             .is_ok_and(|h| crate::auth::legacy::verify(password, &h))
 }
 
 /// Whether `password` matches a stored hash of any supported kind.
-fn verify_any(password: &str, stored: &str) -> bool {
-    password::verify(password, stored) || verify_legacy(password, stored)
+fn verify_any(password: &str, stored: &str, turn: &crate::auth::gate::Permit<'_>) -> bool {
+    password::verify(password, stored, turn) || verify_legacy(password, stored, turn)
 }
 
 impl Institute {
@@ -105,11 +110,16 @@ impl Institute {
     /// account is locked for the configured time (A2). On success a hash
     /// with weaker than configured parameters (or of another system) is
     /// replaced by a current argon2id one.
+    ///
+    /// When too many password checks run and wait already, the answer is
+    /// `busy` at once, before the user is looked up: the same for every
+    /// account, nothing written, no failure counted.
     pub fn login(&self, username_or_email: &str, password: &str) -> Result<Login> {
         let config = self.config();
+        let turn = self.hashing_turn()?;
         // The decoy is made on the first sign-in of any kind, so that the
         // first one for an unknown user is not the only slow one.
-        let decoy = self.decoy_hash()?.to_string();
+        let decoy = self.decoy_hash(&turn)?.to_string();
         let now = config.clock.now();
         let now_us = now.timestamp_micros();
         let found = {
@@ -130,9 +140,9 @@ impl Institute {
             .map(|u| u.password_hash.clone())
             .filter(|h| !h.is_empty() && !h.starts_with('!'));
         let verified = match &stored {
-            Some(hash) => verify_any(password, hash),
+            Some(hash) => verify_any(password, hash, &turn),
             None => {
-                password::verify(password, &decoy);
+                password::verify(password, &decoy, &turn);
                 false
             }
         };
@@ -141,10 +151,11 @@ impl Institute {
         let ok = verified && found.as_ref().is_some_and(usable);
         let rehash = match (&stored, ok) {
             (Some(hash), true) if needs_rehash(hash, config.argon2) => {
-                Some(password::hash(password, config.argon2)?)
+                Some(password::hash(password, config.argon2, &turn)?)
             }
             _ => None,
         };
+        drop(turn);
         let random: [u8; TOKEN_BYTES] = crate::random::bytes()?;
         let expires = now + config.session_lifetime;
         let lockout = config.lockout;
@@ -276,12 +287,12 @@ impl Institute {
 
     /// A hash to verify against when the user does not exist, made once
     /// with the configured parameters.
-    fn decoy_hash(&self) -> Result<&str> {
+    fn decoy_hash(&self, turn: &crate::auth::gate::Permit<'_>) -> Result<&str> {
         if let Some(hash) = self.inner.decoy.get() {
             return Ok(hash);
         }
         let random: [u8; 16] = crate::random::bytes()?;
-        let hash = password::hash(&hex(&random), self.config().argon2)?;
+        let hash = password::hash(&hex(&random), self.config().argon2, turn)?;
         Ok(self.inner.decoy.get_or_init(|| hash))
     }
 }

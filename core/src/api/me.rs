@@ -68,9 +68,10 @@ impl Admin {
             errors.add("old_password", "Too many failed attempts: try again later.");
             return errors.into_result();
         }
+        let turn = self.institute.hashing_turn()?;
         let stored = &current.password_hash;
-        if !password::verify(old_password, stored)
-            && !super::auth::verify_legacy(old_password, stored)
+        if !password::verify(old_password, stored, &turn)
+            && !super::auth::verify_legacy(old_password, stored, &turn)
         {
             self.count_failed_sign_in(current.id)?;
             errors.add("old_password", "Your old password was entered incorrectly.");
@@ -84,7 +85,8 @@ impl Admin {
             }
         }
         errors.into_result()?;
-        let hash = password::hash(new_password, self.config().argon2)?;
+        let hash = password::hash(new_password, self.config().argon2, &turn)?;
+        drop(turn);
         self.store().write(|txn| {
             let old = self.live_user(txn)?;
             let user = crate::domain::user::User {

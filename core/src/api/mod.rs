@@ -39,6 +39,8 @@ struct Inner {
     config: Config,
     /// A hash to verify against for unknown users, made on first need.
     decoy: std::sync::OnceLock<String>,
+    /// Bounds the password hashing running and waiting.
+    gate: crate::auth::gate::Gate,
 }
 
 impl Institute {
@@ -66,13 +68,25 @@ impl Institute {
 
     fn with_store(store: Store, config: Config) -> Institute {
         debug_assert!(config.check().is_ok(), "checked by every constructor");
+        let gate = crate::auth::gate::Gate::new(config.hash_concurrency, config.hash_queue);
         Institute {
             inner: Arc::new(Inner {
                 store,
                 config,
                 decoy: std::sync::OnceLock::new(),
+                gate,
             }),
         }
+    }
+
+    /// A turn at password hashing, or `busy` when the gate's queue is full.
+    pub(crate) fn hashing_turn(&self) -> Result<crate::auth::gate::Permit<'_>> {
+        self.inner.gate.enter()
+    }
+
+    /// The password gate itself (bulk import waits for turns on it).
+    pub(crate) fn gate(&self) -> &crate::auth::gate::Gate {
+        &self.inner.gate
     }
 
     /// The configuration.

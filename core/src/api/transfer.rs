@@ -126,16 +126,19 @@ pub(crate) fn check_hash(hash: &str) -> std::result::Result<(), String> {
     }
 }
 
-/// Hashes `passwords` (index, plaintext) on every core, where threads exist.
+/// Hashes `passwords` (index, plaintext) on as many threads as the password
+/// gate lets run at once (where threads exist). Each hash waits for its turn
+/// on the gate, however long its queue: an import is never refused `busy`
+/// half-way, and its workers (no more than the gate's concurrency) bound
+/// what it adds to the queue.
 fn hash_all(
     passwords: Vec<(usize, String)>,
     params: crate::config::Argon2Params,
+    gate: &crate::auth::gate::Gate,
 ) -> Result<Vec<(usize, String)>> {
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(passwords.len().max(1));
+        let workers = gate.concurrency().min(passwords.len().max(1));
         let per = passwords.len().div_ceil(workers.max(1)).max(1);
         std::thread::scope(|scope| {
             let handles: Vec<_> = passwords
@@ -144,7 +147,7 @@ fn hash_all(
                     scope.spawn(move || {
                         chunk
                             .iter()
-                            .map(|(i, p)| password::hash(p, params).map(|h| (*i, h)))
+                            .map(|(i, p)| password::hash(p, params, &gate.wait()).map(|h| (*i, h)))
                             .collect::<std::result::Result<Vec<_>, _>>()
                     })
                 })
@@ -163,7 +166,7 @@ fn hash_all(
     {
         passwords
             .into_iter()
-            .map(|(i, p)| Ok((i, password::hash(&p, params)?)))
+            .map(|(i, p)| Ok((i, password::hash(&p, params, &gate.wait())?)))
             .collect()
     }
 }
@@ -203,7 +206,7 @@ impl Admin {
         }
         let mut hashes: Vec<Option<String>> =
             rows.iter().map(|r| r.password_hash.clone()).collect();
-        for (i, hash) in hash_all(plaintext, self.config().argon2)? {
+        for (i, hash) in hash_all(plaintext, self.config().argon2, self.institute.gate())? {
             hashes[i] = Some(hash);
         }
         self.store().write(|txn| {

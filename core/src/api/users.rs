@@ -78,7 +78,10 @@ impl Admin {
                 // Hash before taking the write lock; wasted only when the
                 // input turns out to be invalid.
                 match errors.is_empty() {
-                    true => Some(password::hash(p, self.config().argon2)?),
+                    true => {
+                        let turn = self.institute.hashing_turn()?;
+                        Some(password::hash(p, self.config().argon2, &turn)?)
+                    }
                     false => None,
                 }
             }
@@ -345,7 +348,10 @@ impl Admin {
                 let policy = &self.config().password_policy;
                 user::check_password(p, &username_after, policy, &mut errors);
                 match errors.is_empty() {
-                    true => Some(password::hash(p, self.config().argon2)?),
+                    true => {
+                        let turn = self.institute.hashing_turn()?;
+                        Some(password::hash(p, self.config().argon2, &turn)?)
+                    }
                     false => None,
                 }
             }

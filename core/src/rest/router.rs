@@ -155,8 +155,12 @@ impl From<Error> for Response {
             | ErrorCode::Corrupt
             | ErrorCode::Storage
             | ErrorCode::Internal => 500,
+            ErrorCode::Busy => 503,
         };
         let mut response = detail(status, e.message());
+        if status == 503 {
+            response.headers.push(("Retry-After".into(), "1".into()));
+        }
         if status == 401 {
             response
                 .headers

@@ -29,7 +29,7 @@ pub(crate) struct Store {
 impl Store {
     /// Opens the store file at `path`, creating it if absent.
     pub(crate) fn open(path: &Path) -> Result<Store> {
-        let db = Database::create(path).map_err(|e| match e {
+        let db = multi_process().create(path).map_err(|e| match e {
             redb::DatabaseError::Storage(redb::StorageError::Corrupted(what)) => Error::new(
                 ErrorCode::Corrupt,
                 format!("{} is not a readable roster store: {what}", path.display()),
@@ -120,4 +120,19 @@ pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
 /// Decodes a record.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     Ok(postcard::from_bytes(bytes).map_err(Internal::from)?)
+}
+
+/// How a store file is opened: shared with other processes (redb's
+/// `MultiWriter` mode: every process may read and write, one write
+/// transaction at a time across them, each sees the others' commits), so
+/// that `roster unlock`, `api` or `export` work beside a running `roster
+/// serve` as `sqlite3` does beside an app. It needs byte-range file locks,
+/// which redb has on Linux, the Apple platforms and Windows; elsewhere the
+/// file is opened for this process alone, as before.
+fn multi_process() -> redb::Builder {
+    let mut builder = Database::builder();
+    if cfg!(any(target_os = "linux", target_vendor = "apple", windows)) {
+        builder.set_concurrency_mode(redb::ConcurrencyMode::MultiWriter);
+    }
+    builder
 }

@@ -166,6 +166,36 @@ fn argon2_default(password: &str) -> Result<(String, Duration), Failure> {
     Ok((phc, Duration::from_secs_f64(p50 / 1e6)))
 }
 
+/// Durable commits of one small insert each on two new redb files, one
+/// opened in `ExclusiveWriter` mode and one in `MultiWriter` (roster's, so
+/// that other processes can work beside it), taken in turns so that a load
+/// change on the machine weighs on both alike: what the mode alone costs
+/// per write.
+fn redb_commits(dir: &Path, n: usize) -> Result<(Vec<Duration>, Vec<Duration>), Failure> {
+    const TABLE: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("t");
+    let open = |mode: redb::ConcurrencyMode| {
+        redb::Database::builder()
+            .set_concurrency_mode(mode)
+            .create(dir.join(format!("mode-{mode:?}.redb")))
+    };
+    let exclusive = open(redb::ConcurrencyMode::ExclusiveWriter)?;
+    let multi = open(redb::ConcurrencyMode::MultiWriter)?;
+    let value = [0x5au8; 100];
+    let commit = |db: &redb::Database, k: usize| -> Result<Duration, Failure> {
+        let start = Instant::now();
+        let txn = db.begin_write()?;
+        txn.open_table(TABLE)?.insert(k as u64, &value[..])?;
+        txn.commit()?;
+        Ok(start.elapsed())
+    };
+    let (mut e, mut m) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for k in 0..n {
+        e.push(commit(&exclusive, k)?);
+        m.push(commit(&multi, k)?);
+    }
+    Ok((e, m))
+}
+
 /// Row `i` of the roster import.
 fn import_row(i: u64, hash: &str) -> ImportRow {
     let p = data::person(SEED, i);
@@ -371,6 +401,10 @@ fn main() -> Result<(), Failure> {
         Ok(())
     })?;
 
+    // The same durable commit in each of redb's concurrency modes.
+    progress("redb concurrency modes");
+    let (exclusive, multi) = redb_commits(dir.path(), writes)?;
+
     // Purge.
     progress("purge");
     let start = Instant::now();
@@ -459,6 +493,19 @@ fn main() -> Result<(), Failure> {
         ),
     );
     lines.push(line("add subscription, durable p99 (µs)", r99, Some(s99)));
+    for (mode, times) in [("ExclusiveWriter", exclusive), ("MultiWriter", multi)] {
+        let (p50, p99) = percentiles(times);
+        lines.push(line(
+            &format!("redb durable commit, {mode} p50 (µs)"),
+            p50,
+            None,
+        ));
+        lines.push(line(
+            &format!("redb durable commit, {mode} p99 (µs)"),
+            p99,
+            None,
+        ));
+    }
     let purge_bar = PURGE_MS_PER_500K * r_purged.max(1) as f64 / 500_000.0;
     lines.push(
         line(

@@ -1,0 +1,384 @@
+//! The password gate: at most `concurrency` argon2 hashes or checks run at
+//! once in one [`Institute`](crate::Institute), at most `queue` more wait
+//! for a turn, and beyond that a caller is refused at once with `busy`.
+//!
+//! argon2id is memory-hard by design (19 MiB per check with the default
+//! parameters): without a bound, a flood of sign-ins makes the process
+//! allocate that much per request in flight. The gate bounds both the
+//! memory (`concurrency` × m) and the threads left waiting (`queue`), and
+//! refuses before anything is looked up or written, so a refusal says
+//! nothing about the account and never counts toward its lock-out.
+
+use crate::error::{Error, ErrorCode};
+use argon2::Block;
+use std::cell::{RefCell, RefMut};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+/// The message of a `busy` refusal.
+pub const BUSY: &str = "Too many sign-ins and password changes at once; try again in a moment.";
+
+/// Working memory larger than this many 1 KiB blocks (64 MiB) is freed
+/// after its turn rather than kept.
+const KEEP_BLOCKS: usize = 64 * 1024;
+
+/// Counts the hashing running and waiting.
+#[derive(Debug)]
+pub(crate) struct Gate {
+    concurrency: usize,
+    queue: usize,
+    state: Mutex<State>,
+    freed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    running: usize,
+    waiting: usize,
+    /// argon2's working memory, kept between turns: at most one per turn
+    /// that can run at once. Allocating 19 MiB per check instead left the
+    /// allocator holding ever more of them (a flood of checks grew a
+    /// process by about 16 MiB a check).
+    memory: Vec<Vec<Block>>,
+}
+
+/// A turn at hashing: held while argon2 runs, released on drop. Every
+/// function of [`super::password`] that runs argon2 asks for one, so none
+/// can run outside the gate.
+#[derive(Debug)]
+pub(crate) struct Permit<'a> {
+    gate: &'a Gate,
+    memory: RefCell<Vec<Block>>,
+}
+
+impl Permit<'_> {
+    /// argon2's working memory for this turn, at least `blocks` long.
+    pub(crate) fn memory(&self, blocks: usize) -> RefMut<'_, Vec<Block>> {
+        let mut memory = self.memory.borrow_mut();
+        if memory.len() < blocks {
+            // Grown once (per turn that runs at once) for the configured
+            // cost; longer only for a stored hash of a higher cost.
+            *memory = Vec::new();
+            memory.resize(blocks, Block::default());
+        }
+        memory
+    }
+}
+
+impl Gate {
+    /// A gate letting `concurrency` (at least 1) run and `queue` wait.
+    pub(crate) fn new(concurrency: usize, queue: usize) -> Gate {
+        Gate {
+            concurrency: concurrency.max(1),
+            queue,
+            state: Mutex::new(State::default()),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Only counters live behind the lock; a panic elsewhere leaves them
+        // consistent (the permit's drop still runs).
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes a turn, waiting for one while fewer than `queue` callers wait
+    /// already; `busy` otherwise.
+    pub(crate) fn enter(&self) -> Result<Permit<'_>, Error> {
+        let mut state = self.lock();
+        if state.running < self.concurrency {
+            return Ok(self.admit(state));
+        }
+        if state.waiting >= self.queue {
+            return Err(Error::new(ErrorCode::Busy, BUSY));
+        }
+        state.waiting += 1;
+        while state.running >= self.concurrency {
+            state = self
+                .freed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.waiting -= 1;
+        Ok(self.admit(state))
+    }
+
+    /// Counts a turn in and hands it working memory.
+    fn admit(&self, mut state: MutexGuard<'_, State>) -> Permit<'_> {
+        state.running += 1;
+        let memory = state.memory.pop().unwrap_or_default();
+        Permit {
+            gate: self,
+            memory: RefCell::new(memory),
+        }
+    }
+
+    /// Takes a turn, waiting however long the queue is: for bulk import,
+    /// whose own workers (no more than the concurrency) are the bound.
+    pub(crate) fn wait(&self) -> Permit<'_> {
+        let mut state = self.lock();
+        while state.running >= self.concurrency {
+            state = self
+                .freed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        self.admit(state)
+    }
+
+    /// How many hashes may run at once.
+    #[cfg_attr(
+        target_arch = "wasm32",
+        allow(dead_code, reason = "no threads to share out")
+    )]
+    pub(crate) fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Hashing running and waiting now (for tests).
+    #[cfg(test)]
+    pub(crate) fn load(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.running, state.waiting)
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let memory = std::mem::take(self.memory.get_mut());
+        let mut state = self.gate.lock();
+        state.running -= 1;
+        // A buffer grown for an unusually costly stored hash is let go.
+        let kept = !memory.is_empty() && memory.len() <= KEEP_BLOCKS;
+        if kept && state.memory.len() < self.gate.concurrency {
+            state.memory.push(memory);
+        }
+        drop(state);
+        self.gate.freed.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn a_full_gate_with_no_queue_refuses_at_once() {
+        let gate = Gate::new(1, 0);
+        let first = gate.enter().unwrap();
+        let err = gate.enter().unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Busy);
+        assert_eq!(err.message(), BUSY);
+        drop(first);
+        let _again = gate.enter().unwrap();
+    }
+
+    #[test]
+    fn waiters_queue_up_to_the_limit_and_get_a_turn_in_the_end() {
+        let gate = Gate::new(1, 2);
+        let first = gate.enter().unwrap();
+        std::thread::scope(|scope| {
+            let (tx, rx) = mpsc::channel();
+            for _ in 0..2 {
+                let tx = tx.clone();
+                let gate = &gate;
+                scope.spawn(move || {
+                    let permit = gate.enter();
+                    tx.send(permit.is_ok()).unwrap();
+                });
+            }
+            // Both are waiting once the counters say so.
+            while gate.load() != (1, 2) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            assert_eq!(gate.enter().unwrap_err().code(), ErrorCode::Busy);
+            assert!(rx.try_recv().is_err(), "nobody got a turn yet");
+            drop(first);
+            assert!(rx.recv().unwrap());
+            assert!(rx.recv().unwrap());
+        });
+        assert_eq!(gate.load(), (0, 0));
+    }
+
+    #[test]
+    fn concurrency_is_at_least_one() {
+        let gate = Gate::new(0, 0);
+        let _permit = gate.enter().unwrap();
+        assert!(gate.enter().is_err());
+    }
+
+    /// An institute whose gate lets one check run and none wait, with one
+    /// user `ada` (password `right-pass-1`) and a lock-out after 2 failures.
+    fn institute() -> (crate::Institute, u64) {
+        let config = crate::Config {
+            argon2: crate::Argon2Params::insecure_fast(),
+            hash_concurrency: 1,
+            hash_queue: 0,
+            lockout: crate::LockoutPolicy {
+                max_failures: 2,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let institute = crate::Institute::in_memory(config).unwrap();
+        let input = crate::NewUser {
+            username: Some("ada".into()),
+            password: Some("right-pass-1".into()),
+            ..Default::default()
+        };
+        let id = institute
+            .operator()
+            .create_user(input, Default::default())
+            .unwrap()
+            .user
+            .id;
+        (institute, id)
+    }
+
+    /// The stored user `id`.
+    fn stored(institute: &crate::Institute, id: u64) -> crate::domain::user::User {
+        let txn = institute.store().read().unwrap();
+        crate::store::read::user(&txn, id).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_busy_sign_in_writes_nothing_and_counts_no_failure() {
+        let (institute, id) = institute();
+        let before = stored(&institute, id);
+        let turn = institute.hashing_turn().unwrap();
+        // Known user with a wrong password, known user with the right one,
+        // unknown user: the same answer, from other threads as from this one.
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..6)
+                .map(|i| {
+                    let institute = &institute;
+                    scope.spawn(move || {
+                        let (name, password) = match i % 3 {
+                            0 => ("ada", "wrong-pass"),
+                            1 => ("ada", "right-pass-1"),
+                            _ => ("nobody", "wrong-pass"),
+                        };
+                        institute.login(name, password).unwrap_err()
+                    })
+                })
+                .collect();
+            for handle in handles {
+                let err = handle.join().unwrap();
+                assert_eq!(err.code(), ErrorCode::Busy);
+                assert_eq!(err.message(), BUSY);
+            }
+        });
+        drop(turn);
+        assert_eq!(stored(&institute, id), before, "nothing written");
+        // Not locked: the right password signs in now.
+        institute.login("ada", "right-pass-1").unwrap();
+    }
+
+    #[test]
+    fn password_changes_wait_for_the_gate_too() {
+        let (institute, id) = institute();
+        let admin = institute.operator();
+        let turn = institute.hashing_turn().unwrap();
+        let patch = crate::UserPatch {
+            password: Some("other-pass-2".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            admin.update_user(id, patch).unwrap_err().code(),
+            ErrorCode::Busy
+        );
+        let input = crate::NewUser {
+            username: Some("bob".into()),
+            password: Some("right-pass-1".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            admin
+                .create_user(input, Default::default())
+                .unwrap_err()
+                .code(),
+            ErrorCode::Busy
+        );
+        drop(turn);
+        assert!(admin.find_user("bob").is_err(), "bob was not created");
+        institute.login("ada", "right-pass-1").unwrap();
+    }
+
+    #[test]
+    fn concurrent_sign_ins_are_busy_or_counted_never_both() {
+        let config = crate::Config {
+            hash_concurrency: 1,
+            hash_queue: 0,
+            lockout: crate::LockoutPolicy {
+                max_failures: 1000,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let institute = crate::Institute::in_memory(config).unwrap();
+        let input = crate::NewUser {
+            username: Some("ada".into()),
+            password: Some("right-pass-1".into()),
+            ..Default::default()
+        };
+        let id = institute
+            .operator()
+            .create_user(input, Default::default())
+            .unwrap()
+            .user
+            .id;
+        let barrier = std::sync::Barrier::new(8);
+        let codes: Vec<ErrorCode> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let (institute, barrier) = (&institute, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        institute.login("ada", "wrong-pass").unwrap_err().code()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let counted = codes
+            .iter()
+            .filter(|c| **c == ErrorCode::Unauthenticated)
+            .count();
+        assert!(
+            codes
+                .iter()
+                .all(|c| matches!(c, ErrorCode::Unauthenticated | ErrorCode::Busy)),
+            "{codes:?}"
+        );
+        assert!(counted >= 1, "the first one always gets a turn");
+        assert_eq!(stored(&institute, id).failed_logins as usize, counted);
+        assert_eq!(institute.gate().load(), (0, 0));
+    }
+
+    #[test]
+    fn a_busy_sign_in_over_rest_is_503_with_retry_after() {
+        let (institute, _) = institute();
+        let turn = institute.hashing_turn().unwrap();
+        for username in ["ada", "nobody"] {
+            let mut request = crate::rest::Request::new("POST", "/api/v2.5/auth-token/");
+            request.headers = vec![("Content-Type".into(), "application/json".into())];
+            let body = serde_json::json!({"username": username, "password": "wrong-pass"});
+            request.body = Some(body.to_string().into_bytes());
+            let response = crate::rest::handle(&institute, request);
+            assert_eq!(response.status, 503, "{:?}", response.body);
+            let header = |name: &str| {
+                response
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(header("Retry-After"), Some("1"));
+            let body: serde_json::Value =
+                serde_json::from_str(response.body.as_deref().unwrap()).unwrap();
+            assert_eq!(body, serde_json::json!({ "detail": BUSY }));
+        }
+        drop(turn);
+    }
+}
