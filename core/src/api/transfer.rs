@@ -14,7 +14,7 @@ use crate::domain::user::{self, CreateOptions, NewUser, User};
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::store::tables::*;
-use crate::store::{decode, integrity, write};
+use crate::store::{decode_membership, decode_row, integrity, write};
 use redb::{ReadableTable, ReadableTableMetadata};
 
 /// One user to import.
@@ -225,7 +225,7 @@ impl Admin {
         ) -> Result<Vec<T>> {
             let mut out = Vec::new();
             for row in txn.open_table(def)?.iter()? {
-                out.push(decode(row?.1.value())?);
+                out.push(decode_row(def, row?)?);
             }
             Ok(out)
         }
@@ -247,7 +247,8 @@ impl Admin {
         for row in txn.open_table(MEMBERSHIPS)?.iter()? {
             let (k, v) = row?;
             let (user, batch) = k.value();
-            dump.memberships.push((user, batch, decode(v.value())?));
+            dump.memberships
+                .push((user, batch, decode_membership((user, batch), v.value())?));
         }
         Ok(dump)
     }

@@ -120,6 +120,11 @@ pub struct User {
     pub failed_logins: u32,
     /// Sign-in is refused until then.
     pub locked_until: Option<Micros>,
+    /// Raised whenever the password changes or the user is blocked,
+    /// deactivated or deleted; a session is valid only while it carries
+    /// the current value (SPEC A8).
+    #[serde(default)]
+    pub credential_generation: u64,
 }
 
 impl User {
@@ -143,6 +148,7 @@ impl User {
             password_changed: 0,
             failed_logins: 0,
             locked_until: None,
+            credential_generation: 0,
         }
     }
 
