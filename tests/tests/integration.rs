@@ -5,6 +5,7 @@ mod integration {
     mod bad_input;
     mod behaviour;
     mod conformance;
+    mod corruption;
     mod django;
     mod faults;
     mod properties;
