@@ -218,7 +218,12 @@ impl Admin {
     /// hashes included: a host-level operation (SPEC A6), the operator only.
     pub fn dump(&self) -> Result<Dump> {
         self.allow_operator()?;
-        let txn = self.store().read()?;
+        let snapshot = self.store().read()?;
+        crate::store::contain(&snapshot, || self.dump_of(&snapshot))
+    }
+
+    /// [`Admin::dump`] of one snapshot (inside the panic guard).
+    fn dump_of(&self, txn: &redb::ReadTransaction) -> Result<Dump> {
         fn records<T: serde::de::DeserializeOwned>(
             txn: &redb::ReadTransaction,
             def: Records,
@@ -230,11 +235,11 @@ impl Admin {
             Ok(out)
         }
         let mut dump = Dump {
-            custom_fields: records(&txn, CUSTOM_FIELDS)?,
-            groups: records(&txn, GROUPS)?,
-            batches: records(&txn, BATCHES)?,
-            courses: records(&txn, COURSES)?,
-            users: records(&txn, USERS)?,
+            custom_fields: records(txn, CUSTOM_FIELDS)?,
+            groups: records(txn, GROUPS)?,
+            batches: records(txn, BATCHES)?,
+            courses: records(txn, COURSES)?,
+            users: records(txn, USERS)?,
             ..Default::default()
         };
         for row in txn.open_table(COUNTERS)?.iter()? {

@@ -162,6 +162,7 @@ impl Store {
 
 /// A read snapshot of a [`Store`]: a redb read transaction that poisons its
 /// store when a read through it panics.
+#[derive(Debug)]
 pub(crate) struct Snapshot {
     txn: redb::ReadTransaction,
     poisoned: Arc<AtomicBool>,
@@ -274,4 +275,47 @@ pub(crate) fn encode_membership<T: Serialize>(key: (u64, u64), sub: &T) -> Resul
 /// Decodes the membership frame stored under `key` = (user, batch).
 pub(crate) fn decode_membership<T: DeserializeOwned>(key: (u64, u64), bytes: &[u8]) -> Result<T> {
     frame::decode(Kind::Subscription, key, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_a_read_is_corrupt_store_and_poisons_the_store() {
+        let store = Store::in_memory().unwrap();
+        let snapshot = store.read().unwrap();
+        let err = contain(&snapshot, || -> Result<()> { panic!("a damaged page") }).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt);
+        drop(snapshot);
+        assert_eq!(store.read().unwrap_err().code(), ErrorCode::Corrupt);
+        assert_eq!(
+            store.write(|_| Ok(())).unwrap_err().code(),
+            ErrorCode::Corrupt
+        );
+    }
+
+    #[test]
+    fn a_panic_in_a_write_commits_nothing_and_poisons_the_store() {
+        let store = Store::in_memory().unwrap();
+        let err = store
+            .write(|txn| -> Result<()> {
+                txn.open_table(tables::COUNTERS)?.insert("user", 99)?;
+                panic!("a damaged page")
+            })
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt);
+        assert!(store.is_poisoned());
+        assert_eq!(store.read().unwrap_err().code(), ErrorCode::Corrupt);
+    }
+
+    #[test]
+    fn a_panic_contained_by_a_read_inside_a_write_poisons_the_store() {
+        let store = Store::in_memory().unwrap();
+        let err = store
+            .write(|txn| contain(txn, || -> Result<()> { panic!("a damaged page") }))
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt);
+        assert!(store.is_poisoned());
+    }
 }
