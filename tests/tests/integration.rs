@@ -4,6 +4,7 @@ mod integration {
     mod auth;
     mod bad_input;
     mod behaviour;
+    mod bitflip;
     mod conformance;
     mod corruption;
     mod django;
