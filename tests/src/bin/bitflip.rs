@@ -13,6 +13,9 @@
 //! integration test `bitflip` runs it as a child under memory and time
 //! limits.
 //!
+//! `bitflip writer <db>` creates users in `<db>` one transaction each,
+//! printing `done <n>` after each commit, until it is killed.
+//!
 //! `bitflip measure <db> --flips K [--seed S]` (release, for the notes)
 //! flips K bits of a copy of `<db>` and prints what `recover` saved.
 
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         "build" => build(Path::new(arg(1)), Path::new(arg(2)), flag("--users", 2000)),
         "probe" => probe(Path::new(arg(1)), Path::new(arg(2)), Path::new(arg(3))),
         "measure" => measure(Path::new(arg(1)), flag("--flips", 8), flag("--seed", 1)),
+        "writer" => writer(Path::new(arg(1))),
         _ => {
             eprintln!("usage: bitflip build|probe|measure ...");
             return ExitCode::from(2);
@@ -329,5 +333,24 @@ fn measure(db: &Path, flips: u64, seed: u64) {
     }
     for n in &report.notes {
         println!("  note: {n}");
+    }
+}
+
+/// Creates users until killed, printing `done <n>` after each commit.
+fn writer(db: &Path) {
+    use std::io::Write;
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(db, config).expect("open");
+    let admin = i.operator();
+    let mut out = std::io::stdout();
+    for n in 1.. {
+        let user = NewUser {
+            username: Some(format!("user{n}")),
+            password: Some(password(n)),
+            ..Default::default()
+        };
+        admin.create_user(user, Default::default()).expect("create");
+        writeln!(out, "done {n}").expect("stdout");
+        out.flush().expect("flush");
     }
 }
