@@ -291,9 +291,21 @@ impl Admin {
                 .into_iter()
                 .collect();
             ids.extend(read::ids_with_key_containing(&txn, USER_BY_EMAIL, q)?);
+            // Each hit returned is checked against its record.
             return self
                 .page_of(query.page, ids.into_iter().collect())?
-                .try_map(load);
+                .try_map(|id| {
+                    let view = load(id)?;
+                    if fold(&view.username).contains(q) || fold(&view.email).contains(q) {
+                        Ok(view)
+                    } else {
+                        Err(read::index_mismatch(
+                            "user search",
+                            id,
+                            "which does not match",
+                        ))
+                    }
+                });
         }
         let count = read::count(&txn, USERS)?;
         let page = self.paginate(query.page, count, |offset, limit| {

@@ -172,3 +172,30 @@ fn a_file_redb_cannot_open_is_carved() {
         1
     );
 }
+
+#[test]
+fn a_search_hit_from_a_damaged_index_entry_is_refused() {
+    const BY_NAME: redb::TableDefinition<&str, u64> =
+        redb::TableDefinition::new("user_by_username");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    two_users(&path);
+    raw_edit(&path, |txn| {
+        txn.open_table(BY_NAME)
+            .expect("index")
+            .insert("mallory", 1)
+            .expect("insert");
+    });
+    let i = open(&path);
+    let query = roster::UserQuery {
+        q: Some("mallory".into()),
+        ..Default::default()
+    };
+    let err = i.operator().list_users(&query).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    // Signing in as "mallory" finds alice's record under another name.
+    assert_eq!(
+        i.login("mallory", "alice-secret-1").unwrap_err().code(),
+        ErrorCode::Corrupt
+    );
+}
