@@ -245,18 +245,29 @@ struct TableRead {
 }
 
 /// Reads every row of the record table of `kind`, keeping what was read
-/// before an error or a panic.
-fn read_table(db: &Database, kind: Kind, notes: &mut Vec<String>) -> TableRead {
+/// before an error or a panic. `legacy`: the copy is still of this older
+/// format (its migration failed), so rows are bare records to re-frame.
+fn read_table(
+    db: &Database,
+    kind: Kind,
+    legacy: Option<u64>,
+    notes: &mut Vec<String>,
+) -> TableRead {
     let mut out = TableRead::default();
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
         let txn = db.begin_read()?;
-        let mut keep = |bytes: &[u8]| match frame::parse(bytes) {
+        let mut keep = |key: FrameKey, bytes: &[u8]| match frame::parse(bytes) {
             // A sound frame of the right kind is kept under its own key,
             // even when the table's key was damaged.
             Ok((parts, total)) if total == bytes.len() && parts.kind == kind as u8 => {
                 out.frames.insert(parts.key, bytes.to_vec());
             }
-            _ => out.damaged += 1,
+            _ => match legacy.and_then(|v| schema::legacy_frame(v, kind, key, bytes)) {
+                Some(framed) => {
+                    out.frames.insert(key, framed);
+                }
+                None => out.damaged += 1,
+            },
         };
         match table_of(kind) {
             Some(def) => {
@@ -264,8 +275,7 @@ fn read_table(db: &Database, kind: Kind, notes: &mut Vec<String>) -> TableRead {
                 out.expected = Some(table.len()?);
                 for row in table.iter()? {
                     let (k, v) = row?;
-                    let _ = k;
-                    keep(v.value());
+                    keep(frame::id(k.value()), v.value());
                 }
             }
             None => {
@@ -273,8 +283,7 @@ fn read_table(db: &Database, kind: Kind, notes: &mut Vec<String>) -> TableRead {
                 out.expected = Some(table.len()?);
                 for row in table.iter()? {
                     let (k, v) = row?;
-                    let _ = k;
-                    keep(v.value());
+                    keep(k.value(), v.value());
                 }
             }
         }
@@ -393,6 +402,7 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                     Err(e) => Err(e.into()),
                 }
             }));
+            let mut legacy = None;
             if let Ok(Ok(Some(v))) = version
                 && v < schema::CURRENT_VERSION
             {
@@ -403,14 +413,14 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                     Ok(())
                 }));
                 if !matches!(migrated, Ok(Ok(()))) {
+                    legacy = Some(v);
                     report.notes.push(format!(
-                        "the store has format {v} and could not be migrated; only format-{} frames can be salvaged",
-                        schema::CURRENT_VERSION
+                        "the store has format {v} and could not be migrated whole; its records are read one by one (format {v} has no checksums: a damaged record that still decodes cannot be told from a sound one)"
                     ));
                 }
             }
             for (_, kind) in ENTITIES {
-                reads.insert(kind as u8, read_table(&db, kind, &mut report.notes));
+                reads.insert(kind as u8, read_table(&db, kind, legacy, &mut report.notes));
             }
             let _ = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
                 let txn = db.begin_read()?;

@@ -103,6 +103,60 @@ fn unframed<T: serde::de::DeserializeOwned>(what: &str, id: u64, bytes: &[u8]) -
     })
 }
 
+/// A format-1 user as format 2 has it.
+fn from_v1(old: UserV1) -> User {
+    User {
+        id: old.id,
+        uuid: old.uuid,
+        username: old.username,
+        password_hash: old.password_hash,
+        profile: old.profile,
+        is_active: old.is_active,
+        is_blocked: old.is_blocked,
+        created: old.created,
+        modified: old.modified,
+        password_changed: old.created,
+        ..User::blank(old.id, "")
+    }
+}
+
+/// A record value of format `version` (1 or 2: bare postcard, no frame)
+/// of `kind` under `key`, as a format-3 frame; `None` when it does not
+/// decode. For `recover` of an old store that cannot be migrated whole:
+/// without a checksum, a damaged old record that still decodes cannot be
+/// told from a sound one.
+pub(crate) fn legacy_frame(
+    version: u64,
+    kind: Kind,
+    key: FrameKey,
+    bytes: &[u8],
+) -> Option<Vec<u8>> {
+    fn again<T: serde::Serialize + serde::de::DeserializeOwned>(
+        kind: Kind,
+        key: FrameKey,
+        bytes: &[u8],
+    ) -> Option<Vec<u8>> {
+        let record: T = postcard::from_bytes(bytes).ok()?;
+        super::frame::encode(kind, key, &record).ok()
+    }
+    match kind {
+        Kind::User => {
+            let user = if version == 1 {
+                from_v1(postcard::from_bytes::<UserV1>(bytes).ok()?)
+            } else {
+                User::from(postcard::from_bytes::<UserV2>(bytes).ok()?)
+            };
+            super::frame::encode(kind, key, &user).ok()
+        }
+        Kind::Batch => again::<Batch>(kind, key, bytes),
+        Kind::Course => again::<Course>(kind, key, bytes),
+        Kind::CustomField => again::<CustomField>(kind, key, bytes),
+        Kind::Group => again::<Group>(kind, key, bytes),
+        Kind::Message => again::<Message>(kind, key, bytes),
+        Kind::Subscription => again::<Subscription>(kind, key, bytes),
+    }
+}
+
 /// Format 2 gives every user the access fields: no flags, groups or
 /// permissions, no sign-in yet, the password set when the user was created.
 fn v1_to_v2(txn: &WriteTransaction) -> Result<()> {
@@ -111,19 +165,7 @@ fn v1_to_v2(txn: &WriteTransaction) -> Result<()> {
     for row in users.iter()? {
         let (_, bytes) = row?;
         let old: UserV1 = unframed("user", 0, bytes.value())?;
-        upgraded.push(User {
-            id: old.id,
-            uuid: old.uuid,
-            username: old.username,
-            password_hash: old.password_hash,
-            profile: old.profile,
-            is_active: old.is_active,
-            is_blocked: old.is_blocked,
-            created: old.created,
-            modified: old.modified,
-            password_changed: old.created,
-            ..User::blank(old.id, "")
-        });
+        upgraded.push(from_v1(old));
     }
     for user in upgraded {
         // Written as format 2 wrote it; v2_to_v3 frames it.

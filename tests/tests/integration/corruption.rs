@@ -199,3 +199,35 @@ fn a_search_hit_from_a_damaged_index_entry_is_refused() {
         ErrorCode::Corrupt
     );
 }
+
+#[test]
+fn a_damaged_format_2_store_that_cannot_migrate_is_still_recovered() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("v2.redb");
+    std::fs::copy(roster_tests::own_fixtures().join("store-v2.redb"), &path).expect("fixture");
+    // Cut user 2's record short: format 2 cannot decode it, so the
+    // migration to format 3 (all or nothing) fails.
+    raw_edit(&path, |txn| {
+        let mut users = txn.open_table(USERS).expect("users");
+        let bytes = users.get(2).expect("get").expect("user 2").value().to_vec();
+        users.insert(2, &bytes[..3]).expect("insert");
+    });
+    let (config, _) = config(SEED_NOW);
+    let err = Institute::open(&path, config).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    let to = dir.path().join("new.redb");
+    let report = recover::recover(&path, &to).expect("recover");
+    let users = report
+        .entities
+        .iter()
+        .find(|e| e.entity == "users")
+        .expect("users");
+    assert_eq!((users.saved, users.lost), (2, Some(1)), "{report:?}");
+    let saved = open(&to);
+    assert!(saved.check_integrity().expect("check").is_empty());
+    assert!(saved.login("registrar", "registrar-1").is_ok());
+    assert_eq!(
+        saved.operator().get_user(1).expect("lorem").username,
+        "lorem"
+    );
+}
