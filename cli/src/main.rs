@@ -3,7 +3,8 @@
 //! It opens a roster store (a redb file, `--db`, default `./institute.redb`)
 //! and sends one request through the in-process REST facade (`roster api`),
 //! serves that facade over HTTP (`roster serve`), runs the host-level
-//! commands (`superuser`, `unlock`, `import`, `export`), or walks through the
+//! commands (`superuser`, `unlock`, `import`, `export`, `check`,
+//! `recover`), or walks through the
 //! documented Testpress scenario on a throw-away store (`roster demo`).
 //!
 //! Exit codes: 0 success (HTTP status below 400), 1 failure (HTTP status 400
@@ -13,6 +14,7 @@
 mod admin;
 mod api;
 mod demo;
+mod repair;
 mod serve;
 
 use std::path::PathBuf;
@@ -89,6 +91,13 @@ enum Command {
     /// Write the whole store as JSON Lines. The file contains password
     /// hashes (so a restore keeps passwords): keep it as safe as the store.
     Export(admin::ExportArgs),
+    /// Check the store without writing it: the storage engine's checks and
+    /// roster's invariants. Exit 0 when sound, 1 with a list of problems.
+    Check,
+    /// Copy every record that can be read into a new store (indexes
+    /// rebuilt) and report per entity how many were saved and lost. The
+    /// --db file is never written.
+    Recover(repair::RecoverArgs),
 }
 
 /// Parses `--now`: an RFC 3339 date-time with an offset.
@@ -125,5 +134,7 @@ fn main() -> ExitCode {
         Command::Unlock(args) => admin::unlock(&cli.db, config(cli.now), &args),
         Command::Import(args) => admin::import(&cli.db, config(cli.now), &args),
         Command::Export(args) => admin::export(&cli.db, config(cli.now), &args),
+        Command::Check => repair::check(&cli.db),
+        Command::Recover(args) => repair::recover(&cli.db, &args),
     }
 }

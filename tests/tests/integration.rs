@@ -4,7 +4,9 @@ mod integration {
     mod auth;
     mod bad_input;
     mod behaviour;
+    mod bitflip;
     mod conformance;
+    mod corruption;
     mod django;
     mod escalation;
     mod faults;

@@ -6,8 +6,8 @@ use crate::domain::rules::{self, BLANK, NAME_MAX, REQUIRED, fold};
 use crate::domain::{Batch, BatchInput, BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{BATCH_BY_NAME, BATCHES, Kind};
-use crate::store::{Source, decode, read, write};
-use redb::{ReadableTable, WriteTransaction};
+use crate::store::{read, write};
+use redb::WriteTransaction;
 
 impl Admin {
     /// Creates a batch; the name is required and unique ignoring case.
@@ -36,8 +36,7 @@ impl Admin {
         let txn = self.store().read()?;
         let needle = search.map(|s| fold(s.trim())).unwrap_or_default();
         let mut all = Vec::new();
-        for row in txn.table(BATCHES)?.iter()? {
-            let batch: Batch = decode(row?.1.value())?;
+        for batch in read::records::<Batch>(&txn, BATCHES)? {
             if !batch.is_local() && fold(&batch.name).contains(&needle) {
                 all.push(BatchView::from(&batch));
             }

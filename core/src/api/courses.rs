@@ -6,8 +6,8 @@ use crate::domain::course::{self, Course, CourseInput, CourseView};
 use crate::domain::{Batch, BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{COURSE_BATCHES, COURSE_BY_SLUG, COURSES, Kind};
-use crate::store::{Source, decode, read, write};
-use redb::{ReadableTable, WriteTransaction};
+use crate::store::{Source, read, write};
+use redb::WriteTransaction;
 
 impl Admin {
     /// Creates a course and its hidden batch. The slug is derived from the
@@ -62,8 +62,7 @@ impl Admin {
         let txn = self.store().read()?;
         let needle = q.map(|s| s.trim().to_lowercase()).unwrap_or_default();
         let mut all = Vec::new();
-        for row in txn.table(COURSES)?.iter()? {
-            let c: Course = decode(row?.1.value())?;
+        for c in read::records::<Course>(&txn, COURSES)? {
             if c.title.to_lowercase().contains(&needle) || c.slug.contains(&needle) {
                 all.push(CourseView::from(&c));
             }

@@ -7,8 +7,8 @@ use crate::domain::rules::fold;
 use crate::domain::{Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{GROUP_BY_NAME, GROUPS, Kind};
-use crate::store::{Source, decode, read, write};
-use redb::{ReadableTable, WriteTransaction};
+use crate::store::{read, write};
+use redb::WriteTransaction;
 
 /// One permission of the catalogue, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,11 +55,8 @@ impl Admin {
                 None => Vec::new(),
             },
             None => {
-                let mut out = Vec::new();
-                for row in txn.table(GROUPS)?.iter()? {
-                    out.push(GroupView::from(&decode::<Group>(row?.1.value())?));
-                }
-                out
+                let groups: Vec<Group> = read::records(&txn, GROUPS)?;
+                groups.iter().map(GroupView::from).collect()
             }
         };
         self.page_of(page, all)

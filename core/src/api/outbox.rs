@@ -5,7 +5,7 @@ use super::Admin;
 use crate::domain::outbox::{Message, OutboxMessage};
 use crate::error::Result;
 use crate::store::tables::OUTBOX;
-use crate::store::{decode, write};
+use crate::store::{decode_row, write};
 use redb::ReadableTable;
 
 impl Admin {
@@ -18,7 +18,7 @@ impl Admin {
                 let table = txn.open_table(OUTBOX)?;
                 let mut out = Vec::new();
                 for row in table.iter()? {
-                    out.push(decode(row?.1.value())?);
+                    out.push(decode_row(OUTBOX, row?)?);
                 }
                 out
             };

@@ -14,7 +14,7 @@ use crate::domain::user::{self, CreateOptions, NewUser, User};
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::store::tables::*;
-use crate::store::{decode, integrity, write};
+use crate::store::{decode_membership, decode_row, integrity, write};
 use crate::transfer::clip;
 use redb::{ReadableTable, ReadableTableMetadata};
 
@@ -239,23 +239,28 @@ impl Admin {
     /// hashes included: a host-level operation (SPEC A6), the operator only.
     pub fn dump(&self) -> Result<Dump> {
         self.allow_operator()?;
-        let txn = self.store().read()?;
+        let snapshot = self.store().read()?;
+        crate::store::contain(&snapshot, || self.dump_of(&snapshot))
+    }
+
+    /// [`Admin::dump`] of one snapshot (inside the panic guard).
+    fn dump_of(&self, txn: &redb::ReadTransaction) -> Result<Dump> {
         fn records<T: serde::de::DeserializeOwned>(
             txn: &redb::ReadTransaction,
             def: Records,
         ) -> Result<Vec<T>> {
             let mut out = Vec::new();
             for row in txn.open_table(def)?.iter()? {
-                out.push(decode(row?.1.value())?);
+                out.push(decode_row(def, row?)?);
             }
             Ok(out)
         }
         let mut dump = Dump {
-            custom_fields: records(&txn, CUSTOM_FIELDS)?,
-            groups: records(&txn, GROUPS)?,
-            batches: records(&txn, BATCHES)?,
-            courses: records(&txn, COURSES)?,
-            users: records(&txn, USERS)?,
+            custom_fields: records(txn, CUSTOM_FIELDS)?,
+            groups: records(txn, GROUPS)?,
+            batches: records(txn, BATCHES)?,
+            courses: records(txn, COURSES)?,
+            users: records(txn, USERS)?,
             ..Default::default()
         };
         for row in txn.open_table(COUNTERS)?.iter()? {
@@ -268,7 +273,8 @@ impl Admin {
         for row in txn.open_table(MEMBERSHIPS)?.iter()? {
             let (k, v) = row?;
             let (user, batch) = k.value();
-            dump.memberships.push((user, batch, decode(v.value())?));
+            dump.memberships
+                .push((user, batch, decode_membership((user, batch), v.value())?));
         }
         Ok(dump)
     }

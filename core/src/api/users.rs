@@ -14,7 +14,6 @@ use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS};
 use crate::store::{Source, read, write};
 use chrono::NaiveDate;
-use redb::{ReadableTable, ReadableTableMetadata};
 use std::collections::BTreeSet;
 
 /// What a create's checks produce.
@@ -295,17 +294,25 @@ impl Admin {
                 .into_iter()
                 .collect();
             ids.extend(read::ids_with_key_containing(&txn, USER_BY_EMAIL, q)?);
+            // Each hit returned is checked against its record.
             return self
                 .page_of(query.page, ids.into_iter().collect())?
-                .try_map(load);
+                .try_map(|id| {
+                    let view = load(id)?;
+                    if fold(&view.username).contains(q) || fold(&view.email).contains(q) {
+                        Ok(view)
+                    } else {
+                        Err(read::index_mismatch(
+                            "user search",
+                            id,
+                            "which does not match",
+                        ))
+                    }
+                });
         }
-        let table = txn.table(USERS)?;
-        let page = self.paginate(query.page, table.len()?, |offset, limit| {
-            let mut ids = Vec::with_capacity(limit);
-            for row in table.iter()?.skip(offset as usize).take(limit) {
-                ids.push(row?.0.value());
-            }
-            Ok(ids)
+        let count = read::count(&txn, USERS)?;
+        let page = self.paginate(query.page, count, |offset, limit| {
+            read::ids_page(&txn, USERS, offset, limit)
         })?;
         page.try_map(load)
     }

@@ -4,7 +4,7 @@
 //! `Institute::check_integrity`.
 
 use super::tables::*;
-use super::{Source, decode};
+use super::{Source, contain, decode_membership, decode_row};
 use crate::auth::permissions::Permission;
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
@@ -19,11 +19,22 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet};
 
-fn all<T: DeserializeOwned>(s: &impl Source, def: Records) -> Result<BTreeMap<u64, T>> {
+/// Every readable record of `def`; each damaged one is a problem.
+fn all<T: DeserializeOwned>(
+    s: &impl Source,
+    def: Records,
+    problems: &mut Vec<String>,
+) -> Result<BTreeMap<u64, T>> {
     let mut out = BTreeMap::new();
     for row in s.table(def)?.iter()? {
-        let (k, v) = row?;
-        out.insert(k.value(), decode(v.value())?);
+        let row = row?;
+        let id = row.0.value();
+        match decode_row(def, row) {
+            Ok(record) => {
+                out.insert(id, record);
+            }
+            Err(e) => problems.push(e.message().to_string()),
+        }
     }
     Ok(out)
 }
@@ -46,18 +57,29 @@ fn pairs(s: &impl Source, def: Pairs) -> Result<BTreeSet<(u64, u64)>> {
 }
 
 /// Every inconsistency found, in words; empty when the store is sound.
+/// Every record frame is verified; a panic of the storage engine on the way
+/// is a `corrupt_store` error.
 pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
+    contain(s, || check_all(s))
+}
+
+fn check_all(s: &impl Source) -> Result<Vec<String>> {
     let mut problems = Vec::new();
-    let users: BTreeMap<u64, User> = all(s, USERS)?;
-    let batches: BTreeMap<u64, Batch> = all(s, BATCHES)?;
-    let courses: BTreeMap<u64, Course> = all(s, COURSES)?;
-    let fields: BTreeMap<u64, CustomField> = all(s, CUSTOM_FIELDS)?;
-    let groups: BTreeMap<u64, Group> = all(s, GROUPS)?;
-    let messages: BTreeMap<u64, Message> = all(s, OUTBOX)?;
+    let users: BTreeMap<u64, User> = all(s, USERS, &mut problems)?;
+    let batches: BTreeMap<u64, Batch> = all(s, BATCHES, &mut problems)?;
+    let courses: BTreeMap<u64, Course> = all(s, COURSES, &mut problems)?;
+    let fields: BTreeMap<u64, CustomField> = all(s, CUSTOM_FIELDS, &mut problems)?;
+    let groups: BTreeMap<u64, Group> = all(s, GROUPS, &mut problems)?;
+    let messages: BTreeMap<u64, Message> = all(s, OUTBOX, &mut problems)?;
     let mut memberships: BTreeMap<(u64, u64), Subscription> = BTreeMap::new();
     for row in s.table(MEMBERSHIPS)?.iter()? {
         let (k, v) = row?;
-        memberships.insert(k.value(), decode(v.value())?);
+        match decode_membership(k.value(), v.value()) {
+            Ok(sub) => {
+                memberships.insert(k.value(), sub);
+            }
+            Err(e) => problems.push(e.message().to_string()),
+        }
     }
 
     let mut expect = |what: &str, index: BTreeMap<String, u64>, wanted: BTreeMap<String, u64>| {

@@ -5,30 +5,81 @@
 //! through the functions of [`write`], one per entity, which keep every index
 //! in the same transaction as its record.
 
+pub(crate) mod frame;
 pub(crate) mod integrity;
 pub(crate) mod migrate_sessions;
 pub(crate) mod read;
+pub mod recover;
 pub mod schema;
 pub(crate) mod tables;
 pub(crate) mod write;
 
-use crate::error::{Error, ErrorCode, Internal, Result};
+use crate::error::{Error, ErrorCode, Result};
 use redb::{
     Database, Key, ReadableDatabase, ReadableTable, TableDefinition, Value, WriteTransaction,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tables::{Kind, Records};
 
 /// A roster store: one redb database.
 #[derive(Debug)]
 pub(crate) struct Store {
     db: Database,
+    /// Set when the storage engine panicked on this store's file: from then
+    /// on every access answers `corrupt_store` until the file is reopened.
+    poisoned: Arc<AtomicBool>,
+}
+
+thread_local! {
+    /// Set when a panic was contained inside a write transaction on this
+    /// thread; [`Store::write`] poisons its store when it sees it.
+    static WRITE_PANICKED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The error for a panic of the storage engine, contained.
+fn panicked() -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        "the store is damaged: the storage engine failed while reading it; \
+         run `roster check`, then `roster recover`",
+    )
+}
+
+/// The error of a store that panicked before.
+fn poisoned() -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        "the store was found damaged earlier; it must be reopened (run `roster check`)",
+    )
+}
+
+/// Runs `f`, turning a panic inside it (a storage engine tripping over a
+/// damaged page) into a `corrupt_store` error and poisoning the store `s`
+/// reads from. On wasm32 panics abort, so there this cannot help.
+pub(crate) fn contain<S: Source + ?Sized, T>(s: &S, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(out) => out,
+        Err(_) => {
+            s.poison();
+            Err(panicked())
+        }
+    }
 }
 
 impl Store {
-    /// Opens the store file at `path`, creating it if absent.
+    /// Opens the store file at `path`, creating it if absent. A panic of
+    /// the storage engine on a damaged file is a `corrupt_store` error.
     pub(crate) fn open(path: &Path) -> Result<Store> {
+        catch_unwind(|| Store::open_file(path)).unwrap_or_else(|_| Err(panicked()))
+    }
+
+    fn open_file(path: &Path) -> Result<Store> {
         let db = multi_process().create(path).map_err(|e| match e {
             redb::DatabaseError::Storage(redb::StorageError::Corrupted(what)) => Error::new(
                 ErrorCode::Corrupt,
@@ -55,24 +106,89 @@ impl Store {
         Store::prepared(db)
     }
 
-    fn prepared(db: Database) -> Result<Store> {
-        let store = Store { db };
+    pub(crate) fn prepared(db: Database) -> Result<Store> {
+        let store = Store {
+            db,
+            poisoned: Arc::new(AtomicBool::new(false)),
+        };
         store.write(schema::prepare)?;
         Ok(store)
     }
 
+    /// Whether the storage engine panicked on this store.
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::SeqCst)
+    }
+
     /// A snapshot to read from.
-    pub(crate) fn read(&self) -> Result<redb::ReadTransaction> {
-        Ok(self.db.begin_read()?)
+    pub(crate) fn read(&self) -> Result<Snapshot> {
+        if self.is_poisoned() {
+            return Err(poisoned());
+        }
+        let txn = catch_unwind(AssertUnwindSafe(|| self.db.begin_read())).map_err(|_| {
+            self.poisoned.store(true, Ordering::SeqCst);
+            panicked()
+        })??;
+        Ok(Snapshot {
+            txn,
+            poisoned: self.poisoned.clone(),
+        })
     }
 
     /// Runs `f` in one write transaction: committed when it returns `Ok`,
-    /// rolled back (nothing written) when it returns `Err`.
+    /// rolled back (nothing written) when it returns `Err`. A panic inside
+    /// (the storage engine on a damaged page) is contained: nothing is
+    /// committed, the store is poisoned and the answer is `corrupt_store`.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
-        let txn = self.db.begin_write()?;
-        let out = f(&txn)?;
-        txn.commit()?;
-        Ok(out)
+        if self.is_poisoned() {
+            return Err(poisoned());
+        }
+        WRITE_PANICKED.with(|p| p.set(false));
+        let run = || -> Result<T> {
+            let txn = self.db.begin_write()?;
+            let out = f(&txn)?;
+            txn.commit()?;
+            Ok(out)
+        };
+        let out = catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
+            WRITE_PANICKED.with(|p| p.set(true));
+            Err(panicked())
+        });
+        if WRITE_PANICKED.with(|p| p.replace(false)) {
+            self.poisoned.store(true, Ordering::SeqCst);
+        }
+        out
+    }
+}
+
+/// A read snapshot of a [`Store`]: a redb read transaction that poisons its
+/// store when a read through it panics.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    txn: redb::ReadTransaction,
+    poisoned: Arc<AtomicBool>,
+}
+
+impl std::ops::Deref for Snapshot {
+    type Target = redb::ReadTransaction;
+
+    fn deref(&self) -> &redb::ReadTransaction {
+        &self.txn
+    }
+}
+
+impl Source for Snapshot {
+    type Table<'a, K: Key + 'static, V: Value + 'static> = redb::ReadOnlyTable<K, V>;
+
+    fn table<K: Key + 'static, V: Value + 'static>(
+        &self,
+        def: TableDefinition<'static, K, V>,
+    ) -> Result<Self::Table<'_, K, V>> {
+        contain(self, || Ok(self.txn.open_table(def)?))
+    }
+
+    fn poison(&self) {
+        self.poisoned.store(true, Ordering::SeqCst);
     }
 }
 
@@ -88,6 +204,9 @@ pub(crate) trait Source {
         &self,
         def: TableDefinition<'static, K, V>,
     ) -> Result<Self::Table<'_, K, V>>;
+
+    /// Marks the store behind this source as damaged (a read panicked).
+    fn poison(&self);
 }
 
 impl Source for redb::ReadTransaction {
@@ -99,6 +218,8 @@ impl Source for redb::ReadTransaction {
     ) -> Result<Self::Table<'_, K, V>> {
         Ok(self.open_table(def)?)
     }
+
+    fn poison(&self) {}
 }
 
 impl Source for WriteTransaction {
@@ -110,16 +231,51 @@ impl Source for WriteTransaction {
     ) -> Result<Self::Table<'_, K, V>> {
         Ok(self.open_table(def)?)
     }
+
+    fn poison(&self) {
+        WRITE_PANICKED.with(|p| p.set(true));
+    }
 }
 
-/// Encodes a record.
-pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
-    Ok(postcard::to_allocvec(record).map_err(Internal::from)?)
+/// The entity kind of record table `def`.
+pub(crate) fn kind_of(def: Records) -> Kind {
+    use redb::TableHandle;
+    match def.name() {
+        "users" => Kind::User,
+        "batches" => Kind::Batch,
+        "courses" => Kind::Course,
+        "custom_fields" => Kind::CustomField,
+        "groups" => Kind::Group,
+        _ => Kind::Message,
+    }
 }
 
-/// Decodes a record.
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    Ok(postcard::from_bytes(bytes).map_err(Internal::from)?)
+/// Encodes record `id` of table `def` as its frame.
+pub(crate) fn encode<T: Serialize>(def: Records, id: u64, record: &T) -> Result<Vec<u8>> {
+    frame::encode(kind_of(def), frame::id(id), record)
+}
+
+/// Decodes the frame stored under `id` in table `def`, verified.
+pub(crate) fn decode<T: DeserializeOwned>(def: Records, id: u64, bytes: &[u8]) -> Result<T> {
+    frame::decode(kind_of(def), frame::id(id), bytes)
+}
+
+/// Decodes a row of record table `def`.
+pub(crate) fn decode_row<T: DeserializeOwned>(
+    def: Records,
+    row: (redb::AccessGuard<'_, u64>, redb::AccessGuard<'_, &[u8]>),
+) -> Result<T> {
+    decode(def, row.0.value(), row.1.value())
+}
+
+/// Encodes the membership of `key` = (user, batch) as its frame.
+pub(crate) fn encode_membership<T: Serialize>(key: (u64, u64), sub: &T) -> Result<Vec<u8>> {
+    frame::encode(Kind::Subscription, key, sub)
+}
+
+/// Decodes the membership frame stored under `key` = (user, batch).
+pub(crate) fn decode_membership<T: DeserializeOwned>(key: (u64, u64), bytes: &[u8]) -> Result<T> {
+    frame::decode(Kind::Subscription, key, bytes)
 }
 
 /// How a store file is opened: shared with other processes (redb's
@@ -135,4 +291,47 @@ fn multi_process() -> redb::Builder {
         builder.set_concurrency_mode(redb::ConcurrencyMode::MultiWriter);
     }
     builder
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_a_read_is_corrupt_store_and_poisons_the_store() {
+        let store = Store::in_memory().unwrap();
+        let snapshot = store.read().unwrap();
+        let err = contain(&snapshot, || -> Result<()> { panic!("a damaged page") }).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt);
+        drop(snapshot);
+        assert_eq!(store.read().unwrap_err().code(), ErrorCode::Corrupt);
+        assert_eq!(
+            store.write(|_| Ok(())).unwrap_err().code(),
+            ErrorCode::Corrupt
+        );
+    }
+
+    #[test]
+    fn a_panic_in_a_write_commits_nothing_and_poisons_the_store() {
+        let store = Store::in_memory().unwrap();
+        let err = store
+            .write(|txn| -> Result<()> {
+                txn.open_table(tables::COUNTERS)?.insert("user", 99)?;
+                panic!("a damaged page")
+            })
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt);
+        assert!(store.is_poisoned());
+        assert_eq!(store.read().unwrap_err().code(), ErrorCode::Corrupt);
+    }
+
+    #[test]
+    fn a_panic_contained_by_a_read_inside_a_write_poisons_the_store() {
+        let store = Store::in_memory().unwrap();
+        let err = store
+            .write(|txn| contain(txn, || -> Result<()> { panic!("a damaged page") }))
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt);
+        assert!(store.is_poisoned());
+    }
 }

@@ -1,6 +1,7 @@
 //! Every redb table of a roster store.
 //!
-//! Records are postcard-encoded domain structs keyed by integer id. Every
+//! Records are postcard-encoded domain structs keyed by integer id, each
+//! stored as a verified frame (format 3, [`super::frame`]). Every
 //! other table is an index kept by the functions of [`super::write`] in the
 //! same transaction as the record it points to, so the two cannot drift:
 //!

@@ -3,9 +3,9 @@
 //! convention 4). Callers check uniqueness first, so a clash found here is a
 //! bug and is reported as one.
 
-use super::encode;
 use super::read;
 use super::tables::*;
+use super::{encode, encode_membership};
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
 use crate::domain::group::Group;
@@ -25,8 +25,15 @@ pub(crate) fn next_id(txn: &WriteTransaction, kind: Kind) -> Result<u64> {
     Ok(next)
 }
 
+/// An index that disagrees with the records: the store is damaged (the
+/// callers checked uniqueness first, so a sound store never gets here).
 fn clash(what: &str) -> Error {
-    Error::new(ErrorCode::Internal, format!("index clash on {what}"))
+    Error::new(
+        ErrorCode::Corrupt,
+        format!(
+            "the store is damaged: the {what} index disagrees with the records; run `roster check`"
+        ),
+    )
 }
 
 /// Moves `id`'s entry in unique index `def` from `old` to `new` (empty: none).
@@ -129,7 +136,7 @@ pub(crate) fn put_user(txn: &WriteTransaction, old: Option<&User>, user: &User) 
         set_pair(txn, GROUP_USERS, (*g, user.id), true)?;
     }
     txn.open_table(USERS)?
-        .insert(user.id, encode(user)?.as_slice())?;
+        .insert(user.id, encode(USERS, user.id, user)?.as_slice())?;
     Ok(())
 }
 
@@ -174,7 +181,7 @@ pub(crate) fn put_batch(txn: &WriteTransaction, old: Option<&Batch>, batch: &Bat
     };
     reindex(txn, BATCH_BY_NAME, &old_key, &key(batch), batch.id)?;
     txn.open_table(BATCHES)?
-        .insert(batch.id, encode(batch)?.as_slice())?;
+        .insert(batch.id, encode(BATCHES, batch.id, batch)?.as_slice())?;
     Ok(())
 }
 
@@ -222,7 +229,7 @@ pub(crate) fn put_course(
     };
     reindex(txn, COURSE_BY_SLUG, &old_slug, &course.slug, course.id)?;
     txn.open_table(COURSES)?
-        .insert(course.id, encode(course)?.as_slice())?;
+        .insert(course.id, encode(COURSES, course.id, course)?.as_slice())?;
     Ok(())
 }
 
@@ -269,8 +276,10 @@ pub(crate) fn put_membership(
     if let Some(e) = sub.expires {
         txn.open_table(EXPIRIES)?.insert((day(e), sub.id), ())?;
     }
-    txn.open_table(MEMBERSHIPS)?
-        .insert((user, batch), encode(sub)?.as_slice())?;
+    txn.open_table(MEMBERSHIPS)?.insert(
+        (user, batch),
+        encode_membership((user, batch), sub)?.as_slice(),
+    )?;
     Ok(())
 }
 
@@ -333,7 +342,7 @@ pub(crate) fn put_custom_field(
         field.id,
     )?;
     txn.open_table(CUSTOM_FIELDS)?
-        .insert(field.id, encode(field)?.as_slice())?;
+        .insert(field.id, encode(CUSTOM_FIELDS, field.id, field)?.as_slice())?;
     Ok(())
 }
 
@@ -368,7 +377,7 @@ pub(crate) fn put_group(txn: &WriteTransaction, old: Option<&Group>, group: &Gro
     };
     reindex(txn, GROUP_BY_NAME, &old_key, &fold(&group.name), group.id)?;
     txn.open_table(GROUPS)?
-        .insert(group.id, encode(group)?.as_slice())?;
+        .insert(group.id, encode(GROUPS, group.id, group)?.as_slice())?;
     Ok(())
 }
 
@@ -482,7 +491,7 @@ pub(crate) fn end_all_expired_sessions(txn: &WriteTransaction, now: i64) -> Resu
 /// Queues `message`.
 pub(crate) fn put_message(txn: &WriteTransaction, message: &Message) -> Result<()> {
     txn.open_table(OUTBOX)?
-        .insert(message.id, encode(message)?.as_slice())?;
+        .insert(message.id, encode(OUTBOX, message.id, message)?.as_slice())?;
     set_pair(txn, USER_OUTBOX, (message.user, message.id), true)
 }
 

@@ -1,0 +1,83 @@
+//! `roster check` and `roster recover`: the store file is only ever read;
+//! both work on a temporary copy (redb's repair writes in place).
+
+use clap::Args;
+use roster::store::recover;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const EXIT_FAILURE: u8 = 1;
+
+/// `roster recover`.
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// The new store to write (must not exist).
+    #[arg(long, value_name = "NEW")]
+    to: PathBuf,
+}
+
+/// Checks the store: exit 0 when sound, 1 with the list of problems.
+pub fn check(db: &Path) -> ExitCode {
+    let report = match recover::check(db) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("error: cannot check '{}': {err}", db.display());
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    if report.is_sound() {
+        println!("{}: sound", db.display());
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "{}: {} problem(s); `roster recover --to NEW` copies what can be read into a new store",
+        db.display(),
+        report.problems.len()
+    );
+    for problem in &report.problems {
+        println!("  {problem}");
+    }
+    ExitCode::from(EXIT_FAILURE)
+}
+
+/// Copies every readable record into a new store and reports per entity.
+pub fn recover(db: &Path, args: &RecoverArgs) -> ExitCode {
+    let report = match recover::recover(db, &args.to) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!(
+                "error: cannot recover '{}': {err} ({})",
+                db.display(),
+                err.code().as_str()
+            );
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    if report.carved {
+        println!(
+            "note: records were carved out of the raw file: a carved record may be an older version, or one deleted since"
+        );
+    }
+    println!(
+        "{:<14} {:>8} {:>8} {:>8}",
+        "entity", "saved", "lost", "carved"
+    );
+    for e in &report.entities {
+        let lost = e.lost.map_or("unknown".to_string(), |n| n.to_string());
+        println!(
+            "{:<14} {:>8} {:>8} {:>8}",
+            e.entity, e.saved, lost, e.carved
+        );
+    }
+    println!(
+        "wrote {} (sessions are not copied: users sign in again)",
+        args.to.display()
+    );
+    ExitCode::SUCCESS
+}

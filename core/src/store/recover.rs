@@ -1,0 +1,696 @@
+//! Checking and salvaging a store file: the logic of `roster check` and
+//! `roster recover`, usable by any host.
+//!
+//! Neither function ever writes the file it is given: both work on a
+//! temporary copy, because redb's repair (and even a plain open after a
+//! crash) writes in place.
+//!
+//! [`check`] reports what is wrong: whether the storage engine can open the
+//! file, its own page checksums ([`redb::Database::check_integrity`]), and
+//! roster's invariants (every record frame verified, every index entry
+//! against its record, relations, id counters).
+//!
+//! [`recover`] copies every record that can be read into a new store,
+//! through the normal write functions (so every index is rebuilt), and
+//! reports per entity how many were saved and lost. Records are read through
+//! the storage engine where it can; where it cannot (the file does not open,
+//! or a table cannot be read to its end), record frames are carved out of
+//! the file's raw bytes: every frame names its kind and key and carries a
+//! checksum, so a frame found anywhere is either sound or refused.
+
+use super::frame::{self, FrameKey};
+use super::tables::*;
+use super::{Store, integrity, read, schema, write};
+use crate::domain::course::Course;
+use crate::domain::custom_field::{self, CustomField};
+use crate::domain::group::Group;
+use crate::domain::outbox::Message;
+use crate::domain::rules::fold;
+use crate::domain::user::User;
+use crate::domain::{Batch, Subscription};
+use crate::error::{Error, ErrorCode, Result};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What [`check`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Everything wrong, in words; empty when the store is sound.
+    pub problems: Vec<String>,
+    /// Observations that are not damage (e.g. the file was not closed
+    /// cleanly and redb will repair it on the next open).
+    pub notes: Vec<String>,
+}
+
+impl CheckReport {
+    /// Whether the store is sound.
+    pub fn is_sound(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// How many records of one entity [`recover`] saved and lost.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntityRecovery {
+    /// The entity: `users`, `batches`, `courses`, `custom_fields`, `groups`,
+    /// `memberships` or `outbox`.
+    pub entity: String,
+    /// Records copied into the new store.
+    pub saved: u64,
+    /// Records known to exist that could not be saved (damaged, or in
+    /// conflict with a saved record); `None` when the source's table could
+    /// not be counted (the file did not open).
+    pub lost: Option<u64>,
+    /// Of the saved records, how many were carved out of raw bytes.
+    pub carved: u64,
+}
+
+/// What [`recover`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// One line per entity, in a fixed order.
+    pub entities: Vec<EntityRecovery>,
+    /// Whether the storage engine could open the copy at all.
+    pub opened: bool,
+    /// Whether raw carving was used (some table could not be read whole).
+    pub carved: bool,
+    /// Observations in words (what could not be read, what was dropped).
+    pub notes: Vec<String>,
+}
+
+impl RecoveryReport {
+    /// Records saved in all.
+    pub fn saved(&self) -> u64 {
+        self.entities.iter().map(|e| e.saved).sum()
+    }
+}
+
+/// A temporary copy of a file, removed when dropped.
+struct TempCopy {
+    path: PathBuf,
+}
+
+impl TempCopy {
+    fn of(source: &Path) -> Result<TempCopy> {
+        let mut from = std::fs::File::open(source).map_err(|e| io_error(source, &e))?;
+        let name: [u8; 8] = crate::random::bytes().map_err(Error::from)?;
+        let hex: String = name.iter().map(|b| format!("{b:02x}")).collect();
+        let path = std::env::temp_dir().join(format!("roster-copy-{hex}.redb"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut to = options.open(&path).map_err(|e| io_error(&path, &e))?;
+        let copy = TempCopy { path };
+        std::io::copy(&mut from, &mut to).map_err(|e| io_error(&copy.path, &e))?;
+        to.sync_all().map_err(|e| io_error(&copy.path, &e))?;
+        Ok(copy)
+    }
+}
+
+impl Drop for TempCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> Error {
+    Error::new(ErrorCode::Storage, format!("{}: {e}", path.display()))
+}
+
+/// Words for a panic payload.
+fn panic_words(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
+}
+
+/// Opens `path` with redb (repairing it in place if it was not closed
+/// cleanly), a panic contained: the database and whether it needed repair.
+fn open_db(path: &Path) -> std::result::Result<(Database, bool), String> {
+    let repaired = Arc::new(AtomicBool::new(false));
+    let flag = repaired.clone();
+    let opened = catch_unwind(AssertUnwindSafe(|| {
+        Database::builder()
+            .set_repair_callback(move |_| flag.store(true, Ordering::SeqCst))
+            .create(path)
+    }));
+    match opened {
+        Ok(Ok(db)) => Ok((db, repaired.load(Ordering::SeqCst))),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(p) => Err(format!("the storage engine panicked: {}", panic_words(&*p))),
+    }
+}
+
+/// Checks the store file at `source` without writing it: the storage
+/// engine's own checks and roster's invariants, each on a fresh temporary
+/// copy. Errors only when the file cannot be copied.
+pub fn check(source: &Path) -> Result<CheckReport> {
+    let mut report = CheckReport::default();
+    // 1. redb's page checksums, on a copy (the check may repair in place).
+    {
+        let copy = TempCopy::of(source)?;
+        match open_db(&copy.path) {
+            Err(why) => {
+                report
+                    .problems
+                    .push(format!("the storage engine cannot open the file: {why}"));
+                return Ok(report);
+            }
+            Ok((mut db, repaired)) => {
+                if repaired {
+                    report.notes.push(
+                        "the file was not closed cleanly; redb repairs it when it is next opened"
+                            .into(),
+                    );
+                }
+                match catch_unwind(AssertUnwindSafe(|| db.check_integrity())) {
+                    Ok(Ok(true)) => {}
+                    Ok(Ok(false)) => report.problems.push(
+                        "the storage engine found damaged pages (it could fall back to an earlier commit, losing the latest writes)".into(),
+                    ),
+                    Ok(Err(e)) => report
+                        .problems
+                        .push(format!("the storage engine's integrity check failed: {e}")),
+                    Err(p) => report.problems.push(format!(
+                        "the storage engine panicked checking the file: {}",
+                        panic_words(&*p)
+                    )),
+                }
+            }
+        }
+    }
+    // 2. roster's invariants, on a fresh copy opened as the source would be.
+    let copy = TempCopy::of(source)?;
+    let store = match open_db(&copy.path) {
+        Ok((db, _)) => Store::prepared(db),
+        Err(why) => Err(Error::new(ErrorCode::Corrupt, why)),
+    };
+    match store.and_then(|store| {
+        let txn = store.read()?;
+        integrity::check(&txn)
+    }) {
+        Ok(problems) => report.problems.extend(problems),
+        Err(e) => report
+            .problems
+            .push(format!("roster cannot read the store: {}", e.message())),
+    }
+    Ok(report)
+}
+
+/// The record entities, in report order, with their tables.
+const ENTITIES: [(&str, Kind); 7] = [
+    ("users", Kind::User),
+    ("batches", Kind::Batch),
+    ("courses", Kind::Course),
+    ("custom_fields", Kind::CustomField),
+    ("groups", Kind::Group),
+    ("memberships", Kind::Subscription),
+    ("outbox", Kind::Message),
+];
+
+fn table_of(kind: Kind) -> Option<Records> {
+    Some(match kind {
+        Kind::User => USERS,
+        Kind::Batch => BATCHES,
+        Kind::Course => COURSES,
+        Kind::CustomField => CUSTOM_FIELDS,
+        Kind::Group => GROUPS,
+        Kind::Message => OUTBOX,
+        Kind::Subscription => return None,
+    })
+}
+
+/// The frames read from one table of the copy.
+#[derive(Default)]
+struct TableRead {
+    /// Sound frames by their own key.
+    frames: BTreeMap<FrameKey, Vec<u8>>,
+    /// Rows whose frame did not verify.
+    damaged: u64,
+    /// Rows the table says it holds, when it could say.
+    expected: Option<u64>,
+    /// Whether every row was read.
+    complete: bool,
+}
+
+/// Reads every row of the record table of `kind`, keeping what was read
+/// before an error or a panic. `legacy`: the copy is still of this older
+/// format (its migration failed), so rows are bare records to re-frame.
+fn read_table(
+    db: &Database,
+    kind: Kind,
+    legacy: Option<u64>,
+    notes: &mut Vec<String>,
+) -> TableRead {
+    let mut out = TableRead::default();
+    let result = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
+        let txn = db.begin_read()?;
+        let mut keep = |key: FrameKey, bytes: &[u8]| match frame::parse(bytes) {
+            // A sound frame of the right kind is kept under its own key,
+            // even when the table's key was damaged.
+            Ok((parts, total)) if total == bytes.len() && parts.kind == kind as u8 => {
+                out.frames.insert(parts.key, bytes.to_vec());
+            }
+            _ => match legacy.and_then(|v| schema::legacy_frame(v, kind, key, bytes)) {
+                Some(framed) => {
+                    out.frames.insert(key, framed);
+                }
+                None => out.damaged += 1,
+            },
+        };
+        match table_of(kind) {
+            Some(def) => {
+                let table = txn.open_table(def)?;
+                out.expected = Some(table.len()?);
+                for row in table.iter()? {
+                    let (k, v) = row?;
+                    keep(frame::id(k.value()), v.value());
+                }
+            }
+            None => {
+                let table = txn.open_table(MEMBERSHIPS)?;
+                out.expected = Some(table.len()?);
+                for row in table.iter()? {
+                    let (k, v) = row?;
+                    keep(k.value(), v.value());
+                }
+            }
+        }
+        Ok(())
+    }));
+    let name = ENTITIES
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or("?", |(n, _)| n);
+    match result {
+        Ok(Ok(())) => out.complete = true,
+        Ok(Err(e)) => notes.push(format!("{name}: read stopped: {}", e.message())),
+        Err(p) => notes.push(format!(
+            "{name}: the storage engine panicked: {}",
+            panic_words(&*p)
+        )),
+    }
+    out
+}
+
+/// Every sound frame in `bytes`, by kind and key. Of several versions of a
+/// record (redb keeps freed pages until reused), the one found last wins,
+/// except users, where the latest `modified` wins.
+fn carve(bytes: &[u8]) -> BTreeMap<(u8, FrameKey), Vec<u8>> {
+    let mut out: BTreeMap<(u8, FrameKey), Vec<u8>> = BTreeMap::new();
+    let mut at = 0;
+    while at + frame::HEADER <= bytes.len() {
+        let Some(found) = bytes[at..]
+            .windows(frame::MAGIC.len())
+            .position(|w| w == frame::MAGIC)
+        else {
+            break;
+        };
+        let start = at + found;
+        match frame::parse(&bytes[start..]) {
+            Ok((parts, total)) => {
+                let slot = (parts.kind, parts.key);
+                let this = bytes[start..start + total].to_vec();
+                let newer = match out.get(&slot) {
+                    Some(old) if parts.kind == Kind::User as u8 => {
+                        modified_of(old) <= modified_of(&this)
+                    }
+                    _ => true,
+                };
+                if newer {
+                    out.insert(slot, this);
+                }
+                at = start + total;
+            }
+            Err(_) => at = start + 1,
+        }
+    }
+    out
+}
+
+fn modified_of(user_frame: &[u8]) -> i64 {
+    frame::parse(user_frame)
+        .ok()
+        .and_then(|(p, _)| postcard::from_bytes::<User>(p.payload).ok())
+        .map_or(i64::MIN, |u| u.modified)
+}
+
+type Saved = BTreeMap<u8, BTreeSet<FrameKey>>;
+
+fn keep(saved: &mut Saved, kind: Kind, key: FrameKey) {
+    saved.entry(kind as u8).or_default().insert(key);
+}
+
+/// Decodes the frames of `kind` into records, counting the undecodable.
+fn decode_all<T: DeserializeOwned>(
+    kind: Kind,
+    frames: &BTreeMap<FrameKey, Vec<u8>>,
+    damaged: &mut u64,
+) -> BTreeMap<FrameKey, T> {
+    let mut out = BTreeMap::new();
+    for (key, bytes) in frames {
+        match frame::decode(kind, *key, bytes) {
+            Ok(record) => {
+                out.insert(*key, record);
+            }
+            Err(_) => *damaged += 1,
+        }
+    }
+    out
+}
+
+/// Copies every record of the store at `source` that can be read into a
+/// new store at `target` (which must not exist), rebuilding every index.
+/// Never writes `source`. Sessions are not copied (users sign in again).
+pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
+    if target.exists() {
+        return Err(Error::new(
+            ErrorCode::Conflict,
+            format!("{} exists: recover writes a new store", target.display()),
+        ));
+    }
+    let mut report = RecoveryReport::default();
+    let copy = TempCopy::of(source)?;
+    let mut reads: BTreeMap<u8, TableRead> = BTreeMap::new();
+    let mut counters: BTreeMap<String, u64> = BTreeMap::new();
+    let mut links: Option<BTreeSet<(u64, u64)>> = None;
+    match open_db(&copy.path) {
+        Ok((db, repaired)) => {
+            report.opened = true;
+            if repaired {
+                report
+                    .notes
+                    .push("the file was not closed cleanly; redb repaired the copy".into());
+            }
+            // Older formats are migrated in the copy first.
+            let version = catch_unwind(AssertUnwindSafe(|| -> Result<Option<u64>> {
+                let txn = db.begin_read()?;
+                match txn.open_table(META) {
+                    Ok(t) => Ok(t.get("schema_version")?.map(|v| v.value())),
+                    Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+                    Err(e) => Err(e.into()),
+                }
+            }));
+            let mut legacy = None;
+            if let Ok(Ok(Some(v))) = version
+                && v < schema::CURRENT_VERSION
+            {
+                let migrated = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
+                    let txn = db.begin_write()?;
+                    schema::prepare(&txn)?;
+                    txn.commit()?;
+                    Ok(())
+                }));
+                if !matches!(migrated, Ok(Ok(()))) {
+                    legacy = Some(v);
+                    report.notes.push(format!(
+                        "the store has format {v} and could not be migrated whole; its records are read one by one (format {v} has no checksums: a damaged record that still decodes cannot be told from a sound one)"
+                    ));
+                }
+            }
+            for (_, kind) in ENTITIES {
+                reads.insert(kind as u8, read_table(&db, kind, legacy, &mut report.notes));
+            }
+            let _ = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
+                let txn = db.begin_read()?;
+                for row in txn.open_table(COUNTERS)?.iter()? {
+                    let (k, v) = row?;
+                    counters.insert(k.value().to_string(), v.value());
+                }
+                let mut set = BTreeSet::new();
+                for row in txn.open_table(COURSE_BATCHES)?.iter()? {
+                    set.insert(row?.0.value());
+                }
+                links = Some(set);
+                Ok(())
+            }));
+        }
+        Err(why) => report
+            .notes
+            .push(format!("the storage engine cannot open the file: {why}")),
+    }
+    // Carve when some table could not be read whole.
+    let incomplete: Vec<u8> = ENTITIES
+        .iter()
+        .map(|(_, k)| *k as u8)
+        .filter(|k| !reads.get(k).is_some_and(|r| r.complete))
+        .collect();
+    let mut carved_keys: BTreeSet<(u8, FrameKey)> = BTreeSet::new();
+    if !incomplete.is_empty() {
+        report.carved = true;
+        let bytes = std::fs::read(source).map_err(|e| io_error(source, &e))?;
+        for ((kind, key), frame_bytes) in carve(&bytes) {
+            if !incomplete.contains(&kind) {
+                continue;
+            }
+            let read = reads.entry(kind).or_default();
+            if let std::collections::btree_map::Entry::Vacant(slot) = read.frames.entry(key) {
+                slot.insert(frame_bytes);
+                carved_keys.insert((kind, key));
+            }
+        }
+        if links.is_none() {
+            report
+                .notes
+                .push("links of courses to ordinary batches could not be read and are lost".into());
+        }
+    }
+    drop(copy);
+
+    let take = |kind: Kind| reads.get(&(kind as u8)).map(|r| &r.frames);
+    let empty = BTreeMap::new();
+    let mut undecodable = 0u64;
+    let users: BTreeMap<FrameKey, User> = decode_all(
+        Kind::User,
+        take(Kind::User).unwrap_or(&empty),
+        &mut undecodable,
+    );
+    let batches: BTreeMap<FrameKey, Batch> = decode_all(
+        Kind::Batch,
+        take(Kind::Batch).unwrap_or(&empty),
+        &mut undecodable,
+    );
+    let courses: BTreeMap<FrameKey, Course> = decode_all(
+        Kind::Course,
+        take(Kind::Course).unwrap_or(&empty),
+        &mut undecodable,
+    );
+    let fields: BTreeMap<FrameKey, CustomField> = decode_all(
+        Kind::CustomField,
+        take(Kind::CustomField).unwrap_or(&empty),
+        &mut undecodable,
+    );
+    let groups: BTreeMap<FrameKey, Group> = decode_all(
+        Kind::Group,
+        take(Kind::Group).unwrap_or(&empty),
+        &mut undecodable,
+    );
+    let memberships: BTreeMap<FrameKey, Subscription> = decode_all(
+        Kind::Subscription,
+        take(Kind::Subscription).unwrap_or(&empty),
+        &mut undecodable,
+    );
+    let messages: BTreeMap<FrameKey, Message> = decode_all(
+        Kind::Message,
+        take(Kind::Message).unwrap_or(&empty),
+        &mut undecodable,
+    );
+    if undecodable > 0 {
+        report.notes.push(format!(
+            "{undecodable} records had sound frames but undecodable contents"
+        ));
+    }
+
+    let store = Store::open(target)?;
+    let saved = store.write(|txn| {
+        let mut saved: Saved = BTreeMap::new();
+        let mut uuids: HashSet<u128> = HashSet::new();
+        for (key, f) in &fields {
+            let name = custom_field::name_key(&f.name);
+            if f.id != key.0
+                || read::lookup(txn, CUSTOM_FIELD_BY_NAME, &name)?.is_some()
+                || !uuids.insert(f.uuid)
+            {
+                continue;
+            }
+            write::put_custom_field(txn, None, f)?;
+            keep(&mut saved, Kind::CustomField, *key);
+        }
+        for (key, g) in &groups {
+            if g.id != key.0
+                || read::lookup(txn, GROUP_BY_NAME, &fold(&g.name))?.is_some()
+                || !uuids.insert(g.uuid)
+            {
+                continue;
+            }
+            write::put_group(txn, None, g)?;
+            keep(&mut saved, Kind::Group, *key);
+        }
+        // A course and its hidden batch are saved together or not at all.
+        let whole_course = |c: &Course| {
+            batches
+                .get(&frame::id(c.local_batch))
+                .is_some_and(|b| b.course == Some(c.id))
+        };
+        let mut course_ok: BTreeSet<u64> = BTreeSet::new();
+        let mut slugs: HashSet<String> = HashSet::new();
+        for (key, c) in &courses {
+            if c.id == key.0 && whole_course(c) && slugs.insert(c.slug.clone()) {
+                course_ok.insert(c.id);
+            }
+        }
+        let mut batch_ok: BTreeSet<u64> = BTreeSet::new();
+        let mut names: HashSet<String> = HashSet::new();
+        for (key, b) in &batches {
+            let fits = match b.course {
+                Some(c) => course_ok.contains(&c),
+                None => names.insert(fold(&b.name)),
+            };
+            if b.id == key.0 && fits && uuids.insert(b.uuid) {
+                write::put_batch(txn, None, b)?;
+                keep(&mut saved, Kind::Batch, *key);
+                batch_ok.insert(b.id);
+            }
+        }
+        for (key, c) in &courses {
+            if course_ok.contains(&c.id) && batch_ok.contains(&c.local_batch) && uuids.insert(c.uuid)
+            {
+                write::put_course(txn, None, c)?;
+                write::link_course_batch(txn, c.id, c.local_batch, true)?;
+                keep(&mut saved, Kind::Course, *key);
+            } else {
+                course_ok.remove(&c.id);
+            }
+        }
+        for (course, batch) in links.iter().flatten() {
+            let saved_course = saved
+                .get(&(Kind::Course as u8))
+                .is_some_and(|s| s.contains(&frame::id(*course)));
+            if saved_course && batch_ok.contains(batch) {
+                write::link_course_batch(txn, *course, *batch, true)?;
+            }
+        }
+        let field_ids: BTreeSet<u64> = saved
+            .get(&(Kind::CustomField as u8))
+            .map(|s| s.iter().map(|k| k.0).collect())
+            .unwrap_or_default();
+        let group_ids: BTreeSet<u64> = saved
+            .get(&(Kind::Group as u8))
+            .map(|s| s.iter().map(|k| k.0).collect())
+            .unwrap_or_default();
+        let mut user_ok: BTreeSet<u64> = BTreeSet::new();
+        let mut dropped_values = 0u64;
+        for (key, u) in &users {
+            if u.id != key.0 {
+                continue;
+            }
+            let mut user = u.clone();
+            let before = user.groups.len() + user.profile.custom.len();
+            user.groups.retain(|g| group_ids.contains(g));
+            user.profile.custom.retain(|(f, _)| field_ids.contains(f));
+            dropped_values += (before - user.groups.len() - user.profile.custom.len()) as u64;
+            let taken = |def: Unique, k: &str| -> Result<bool> {
+                Ok(!k.is_empty() && read::lookup(txn, def, k)?.is_some())
+            };
+            if taken(USER_BY_USERNAME, &fold(&user.username))?
+                || taken(USER_BY_EMAIL, &fold(&user.profile.email))?
+                || taken(USER_BY_PHONE, &user.profile.phone)?
+                || !uuids.insert(user.uuid)
+            {
+                continue;
+            }
+            write::put_user(txn, None, &user)?;
+            keep(&mut saved, Kind::User, *key);
+            user_ok.insert(user.id);
+        }
+        if dropped_values > 0 {
+            report.notes.push(format!(
+                "{dropped_values} group memberships or custom values named lost records and were dropped"
+            ));
+        }
+        let mut sub_ids: HashSet<u64> = HashSet::new();
+        for ((user, batch), sub) in &memberships {
+            if user_ok.contains(user)
+                && batch_ok.contains(batch)
+                && sub_ids.insert(sub.id)
+                && uuids.insert(sub.uuid)
+            {
+                write::put_membership(txn, *user, *batch, None, sub)?;
+                keep(&mut saved, Kind::Subscription, (*user, *batch));
+            }
+        }
+        for (key, m) in &messages {
+            if m.id == key.0 && user_ok.contains(&m.user) {
+                write::put_message(txn, m)?;
+                keep(&mut saved, Kind::Message, *key);
+            }
+        }
+        // Counters: above every id the source gave out, as far as known.
+        {
+            let mut table = txn.open_table(COUNTERS)?;
+            for (_, kind) in ENTITIES {
+                let top = match kind {
+                    Kind::Subscription => memberships.values().map(|s| s.id).max(),
+                    _ => saved
+                        .get(&(kind as u8))
+                        .and_then(|s| s.iter().map(|k| k.0).max()),
+                }
+                .unwrap_or(0);
+                let next = counters
+                    .get(kind.counter())
+                    .copied()
+                    .unwrap_or(1)
+                    .max(top + 1);
+                table.insert(kind.counter(), next)?;
+            }
+        }
+        let problems = integrity::check(txn)?;
+        if !problems.is_empty() {
+            return Err(Error::new(
+                ErrorCode::Internal,
+                format!(
+                    "recover built an inconsistent store: {}",
+                    problems.join("; ")
+                ),
+            ));
+        }
+        Ok(saved)
+    })?;
+
+    for (name, kind) in ENTITIES {
+        let read = reads.get(&(kind as u8));
+        let kept = saved.get(&(kind as u8));
+        let n = kept.map_or(0, |s| s.len() as u64);
+        let carved = kept.map_or(0, |s| {
+            s.iter()
+                .filter(|k| carved_keys.contains(&(kind as u8, **k)))
+                .count() as u64
+        });
+        let seen = read.map_or(0, |r| r.frames.len() as u64 + r.damaged);
+        let lost = match read.and_then(|r| r.expected) {
+            Some(expected) if read.is_some_and(|r| r.complete) => {
+                Some(expected.max(seen).saturating_sub(n))
+            }
+            _ if report.opened => read.and_then(|r| r.expected).map(|e| e.saturating_sub(n)),
+            _ => None,
+        };
+        report.entities.push(EntityRecovery {
+            entity: name.to_string(),
+            saved: n,
+            lost,
+            carved,
+        });
+    }
+    Ok(report)
+}

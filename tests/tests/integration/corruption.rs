@@ -1,0 +1,233 @@
+//! Damaged stores: a damaged record or index entry is a `corrupt_store`
+//! error naming it, never wrong data and never a sign-in as someone else;
+//! `check` finds it and `recover` saves everything else.
+
+use redb::ReadableTable;
+use roster::store::recover;
+use roster::{ErrorCode, Institute, NewUser, ProfileInput};
+use roster_tests::{SEED_NOW, config};
+use std::path::Path;
+
+const USERS: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("users");
+const BY_EMAIL: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("user_by_email");
+
+fn new_user(name: &str) -> NewUser {
+    NewUser {
+        username: Some(name.into()),
+        password: Some(format!("{name}-secret-1")),
+        profile: ProfileInput {
+            email: Some(format!("{name}@example.com")),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// A store file with alice (1) and bob (2).
+fn two_users(path: &Path) {
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(path, config).expect("create");
+    let admin = i.operator();
+    for name in ["alice", "bob"] {
+        admin
+            .create_user(new_user(name), Default::default())
+            .expect("user");
+    }
+}
+
+fn open(path: &Path) -> Institute {
+    let (config, _) = config(SEED_NOW);
+    Institute::open(path, config).expect("open")
+}
+
+fn raw_edit(path: &Path, edit: impl FnOnce(&redb::WriteTransaction)) {
+    let db = redb::Database::create(path).expect("raw open");
+    let txn = db.begin_write().expect("write");
+    edit(&txn);
+    txn.commit().expect("commit");
+}
+
+#[test]
+fn an_email_index_entry_pointing_at_another_user_signs_no_one_in() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    two_users(&path);
+    // A flipped bit in the index: alice's email now names bob.
+    raw_edit(&path, |txn| {
+        txn.open_table(BY_EMAIL)
+            .expect("index")
+            .insert("alice@example.com", 2)
+            .expect("insert");
+    });
+    let i = open(&path);
+    let err = i.login("alice@example.com", "bob-secret-1").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    assert!(err.message().contains("user_by_email"), "{err}");
+    let err = i.login("alice@example.com", "alice-secret-1").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    // Bob by his own name still signs in; check names the damage.
+    assert_eq!(i.login("bob", "bob-secret-1").expect("bob").user, 2);
+    assert!(!i.check_integrity().expect("check").is_empty());
+    drop(i);
+    let report = recover::check(&path).expect("check");
+    assert!(!report.is_sound());
+    assert!(
+        report.problems.iter().any(|p| p.contains("email index")),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn a_damaged_record_is_corrupt_store_naming_it_and_recover_saves_the_rest() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    two_users(&path);
+    raw_edit(&path, |txn| {
+        let mut users = txn.open_table(USERS).expect("users");
+        let mut bytes = users.get(1).expect("get").expect("alice").value().to_vec();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x10;
+        users.insert(1, bytes.as_slice()).expect("insert");
+    });
+    let i = open(&path);
+    let err = i.operator().get_user(1).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt);
+    assert!(err.message().contains("user 1"), "{err}");
+    assert_eq!(i.operator().get_user(2).expect("bob").username, "bob");
+    let err = i.login("alice", "alice-secret-1").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    drop(i);
+    let before = std::fs::read(&path).expect("read");
+
+    let report = recover::check(&path).expect("check");
+    assert!(
+        report.problems.iter().any(|p| p.contains("user 1")),
+        "{report:?}"
+    );
+    let to = dir.path().join("new.redb");
+    let report = recover::recover(&path, &to).expect("recover");
+    let users = report
+        .entities
+        .iter()
+        .find(|e| e.entity == "users")
+        .expect("users line");
+    assert_eq!((users.saved, users.lost), (1, Some(1)), "{report:?}");
+    // The source was never written; the new store is sound and signs bob in.
+    assert!(std::fs::read(&path).expect("read") == before);
+    let saved = open(&to);
+    assert!(saved.check_integrity().expect("check").is_empty());
+    assert_eq!(saved.login("bob", "bob-secret-1").expect("bob").user, 2);
+    assert!(recover::check(&to).expect("check").is_sound());
+    // Recover refuses to overwrite.
+    assert_eq!(
+        recover::recover(&path, &to).unwrap_err().code(),
+        ErrorCode::Conflict
+    );
+}
+
+#[test]
+fn a_sound_store_checks_sound_and_recovers_whole() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    two_users(&path);
+    assert_eq!(
+        recover::check(&path).expect("check").problems,
+        Vec::<String>::new()
+    );
+    let to = dir.path().join("new.redb");
+    let report = recover::recover(&path, &to).expect("recover");
+    assert!(!report.carved);
+    assert!(
+        report.entities.iter().all(|e| e.lost == Some(0)),
+        "{report:?}"
+    );
+    assert_eq!(report.saved(), 2);
+}
+
+#[test]
+fn a_file_redb_cannot_open_is_carved() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    two_users(&path);
+    // Wipe the header pages: redb cannot open the file at all.
+    let mut bytes = std::fs::read(&path).expect("read");
+    for b in bytes.iter_mut().take(4096) {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).expect("write");
+    let report = recover::check(&path).expect("check");
+    assert!(!report.is_sound());
+    let to = dir.path().join("new.redb");
+    let report = recover::recover(&path, &to).expect("recover");
+    assert!(report.carved && !report.opened, "{report:?}");
+    let users = report
+        .entities
+        .iter()
+        .find(|e| e.entity == "users")
+        .expect("users");
+    assert_eq!(users.saved, 2, "{report:?}");
+    let saved = open(&to);
+    assert_eq!(
+        saved.login("alice", "alice-secret-1").expect("alice").user,
+        1
+    );
+}
+
+#[test]
+fn a_search_hit_from_a_damaged_index_entry_is_refused() {
+    const BY_NAME: redb::TableDefinition<&str, u64> =
+        redb::TableDefinition::new("user_by_username");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    two_users(&path);
+    raw_edit(&path, |txn| {
+        txn.open_table(BY_NAME)
+            .expect("index")
+            .insert("mallory", 1)
+            .expect("insert");
+    });
+    let i = open(&path);
+    let query = roster::UserQuery {
+        q: Some("mallory".into()),
+        ..Default::default()
+    };
+    let err = i.operator().list_users(&query).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    // Signing in as "mallory" finds alice's record under another name.
+    assert_eq!(
+        i.login("mallory", "alice-secret-1").unwrap_err().code(),
+        ErrorCode::Corrupt
+    );
+}
+
+#[test]
+fn a_damaged_format_2_store_that_cannot_migrate_is_still_recovered() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("v2.redb");
+    std::fs::copy(roster_tests::own_fixtures().join("store-v2.redb"), &path).expect("fixture");
+    // Cut user 2's record short: format 2 cannot decode it, so the
+    // migration to format 3 (all or nothing) fails.
+    raw_edit(&path, |txn| {
+        let mut users = txn.open_table(USERS).expect("users");
+        let bytes = users.get(2).expect("get").expect("user 2").value().to_vec();
+        users.insert(2, &bytes[..3]).expect("insert");
+    });
+    let (config, _) = config(SEED_NOW);
+    let err = Institute::open(&path, config).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    let to = dir.path().join("new.redb");
+    let report = recover::recover(&path, &to).expect("recover");
+    let users = report
+        .entities
+        .iter()
+        .find(|e| e.entity == "users")
+        .expect("users");
+    assert_eq!((users.saved, users.lost), (2, Some(1)), "{report:?}");
+    let saved = open(&to);
+    assert!(saved.check_integrity().expect("check").is_empty());
+    assert!(saved.login("registrar", "registrar-1").is_ok());
+    assert_eq!(
+        saved.operator().get_user(1).expect("lorem").username,
+        "lorem"
+    );
+}
