@@ -33,7 +33,7 @@ pub struct ImportRow {
 }
 
 /// A row that was not imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Rejected {
     /// Line of the file.
@@ -44,8 +44,9 @@ pub struct Rejected {
     pub reason: String,
 }
 
-/// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What an import did (the one shape of both bindings' report: the
+/// WebAssembly binding serialises it as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ImportReport {
     /// Users created.
