@@ -7,6 +7,7 @@ mod integration {
     mod conformance;
     mod django;
     mod faults;
+    mod nfkc;
     mod properties;
     mod schema;
     mod transfer;

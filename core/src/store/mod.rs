@@ -6,6 +6,7 @@
 //! in the same transaction as its record.
 
 pub(crate) mod integrity;
+pub(crate) mod migrate_nfkc;
 pub(crate) mod read;
 pub mod schema;
 pub(crate) mod tables;
