@@ -6,6 +6,7 @@ mod integration {
     mod behaviour;
     mod conformance;
     mod django;
+    mod django_hashers;
     mod faults;
     mod nfkc;
     mod properties;
