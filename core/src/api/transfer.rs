@@ -258,6 +258,7 @@ impl Admin {
     /// The operator only.
     pub fn restore(&self, dump: Dump) -> Result<()> {
         self.allow_operator()?;
+        let dump = crate::store::migrate_nfkc::nfkc_dump(dump)?;
         self.store().write(|txn| {
             for def in [USERS, BATCHES, COURSES, CUSTOM_FIELDS, GROUPS] {
                 if txn.open_table(def)?.len()? > 0 {

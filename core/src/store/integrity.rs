@@ -125,7 +125,7 @@ pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
         .map(|g| (fold(&g.name), g.id))
         .collect();
     expect("group name", unique(s, GROUP_BY_NAME)?, group_names);
-    problems.extend(super::migrate_nfkc::collisions(&users));
+    problems.extend(super::migrate_nfkc::collisions(users.values()));
 
     // Counters are above every id ever stored.
     let counters: BTreeMap<String, u64> = {

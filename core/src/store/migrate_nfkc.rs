@@ -121,9 +121,9 @@ fn rebuild(
 /// Users whose names share a key (usernames and emails are one namespace),
 /// in words: what the NFKC migration kept and an administrator must resolve
 /// by renaming one of them. Sign-in and lookups find the lowest id.
-pub(crate) fn collisions(users: &BTreeMap<u64, User>) -> Vec<String> {
+pub(crate) fn collisions<'a>(users: impl IntoIterator<Item = &'a User>) -> Vec<String> {
     let mut by_key: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
-    for user in users.values() {
+    for user in users {
         for key in [fold(&user.username), fold(&user.profile.email)] {
             if !key.is_empty() {
                 by_key.entry(key).or_default().insert(user.id);
@@ -143,6 +143,27 @@ pub(crate) fn collisions(users: &BTreeMap<u64, User>) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// A dump's users with their names in NFKC form, as format 3 stores them
+/// (an export written before it may hold other forms). Two users that now
+/// share a name make a `conflict`: restore writes sound indexes only, while
+/// opening the old store itself migrates keeping both.
+pub(crate) fn nfkc_dump(mut dump: crate::api::Dump) -> Result<crate::api::Dump> {
+    for user in &mut dump.users {
+        user.username = nfkc(&user.username);
+        user.profile.email = nfkc(&user.profile.email);
+    }
+    if let Some(clash) = collisions(&dump.users).into_iter().next() {
+        return Err(crate::Error::new(
+            crate::ErrorCode::Conflict,
+            format!(
+                "the export holds users whose names are now one name ({clash}); rename one \
+                 of them in the file, or open the store it came from"
+            ),
+        ));
+    }
+    Ok(dump)
 }
 
 #[cfg(test)]

@@ -103,3 +103,49 @@ fn the_rest_facade_stores_and_matches_nfkc() {
     );
     assert_eq!(r.status, 200, "{:?}", r.body);
 }
+
+fn export(i: &roster::Institute) -> String {
+    let mut out = Vec::new();
+    roster::transfer::export(&i.operator(), &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn restore(text: &str) -> roster::Result<roster::Institute> {
+    let (i, _) = institute(SEED_NOW);
+    roster::transfer::import(
+        &i.operator(),
+        text.as_bytes(),
+        &Default::default(),
+        &mut |_| {},
+    )?;
+    Ok(i)
+}
+
+/// An export written before names were NFKC may hold other forms: restore
+/// stores the NFKC form, and refuses (naming them) two users that are now
+/// one name, rather than failing on the index.
+#[test]
+fn restore_normalises_old_exports_and_names_collisions() {
+    let (i, _) = institute(SEED_NOW);
+    let op = i.operator();
+    for name in ["carol", "bob"] {
+        op.create_user(new_user(name, ""), CreateOptions::default())
+            .unwrap();
+    }
+    let text = export(&i);
+    assert!(text.contains("\"carol\"") && text.contains("\"bob\""));
+
+    let old_form = text.replace("\"carol\"", "\"ＣＡＲＯＬ\"");
+    let restored = restore(&old_form).expect("restores");
+    let carol = restored.operator().find_user("carol").unwrap();
+    assert_eq!(
+        restored.operator().get_user(carol).unwrap().username,
+        "CAROL"
+    );
+    assert_eq!(restored.check_integrity().unwrap(), Vec::<String>::new());
+
+    let colliding = text.replace("\"bob\"", "\"Ｃａｒｏｌ\"");
+    let e = restore(&colliding).expect_err("refused");
+    assert_eq!(e.code(), ErrorCode::Conflict, "{e}");
+    assert!(e.message().contains("share the name \"carol\""), "{e}");
+}
