@@ -2,6 +2,7 @@
 //! import and export (D1-D4, A1-A2, X1-X3).
 
 use crate::admin::Admin;
+use crate::config::ImportOptions;
 use crate::error::Result;
 use crate::pages::GroupPage;
 use roster::{GroupInput, GroupView, ImportReport, OutboxMessage, PageRequest};
@@ -87,29 +88,15 @@ impl Admin {
     }
 
     /// Imports users from CSV or JSON Lines text, or restores a full export
-    /// into an empty store. Every row joins `batches` (names) besides its
-    /// own, until `expires` (`yyyy-mm-dd`). Each row is applied whole or
-    /// not at all; rejected ones are reported. An export is refused when its
-    /// trailer is missing or does not match; `legacy_export` restores one
-    /// written before exports had a trailer (the report warns).
-    #[uniffi::method(default(expires = None, legacy_export = false, batches))]
-    pub fn import_users(
-        &self,
-        text: String,
-        batches: Vec<String>,
-        expires: Option<String>,
-        legacy_export: bool,
-    ) -> Result<ImportReport> {
-        let options = roster::transfer::ImportOptions {
-            batches,
-            expires,
-            legacy_export,
-            ..Default::default()
-        };
+    /// into an empty store. Every row joins `options.batches` (names)
+    /// besides its own, until `options.expires` (`yyyy-mm-dd`). Each row is
+    /// applied whole or not at all; rejected ones are reported.
+    #[uniffi::method(default(options))]
+    pub fn import_users(&self, text: String, options: ImportOptions) -> Result<ImportReport> {
         Ok(roster::transfer::import(
             self.core(),
             text.as_bytes(),
-            &options,
+            &options.try_into()?,
             &mut |_| {},
         )?)
     }

@@ -93,14 +93,6 @@ pub enum RosterError {
     },
 }
 
-impl RosterError {
-    /// An error about the arguments of a binding call itself (a bad config
-    /// value), shaped like a core validation error on `field`.
-    pub(crate) fn argument(field: &str, message: impl Into<String>) -> Self {
-        roster::Error::field(field, message).into()
-    }
-}
-
 /// The one mapping point from the core's error.
 impl From<roster::Error> for RosterError {
     fn from(e: roster::Error) -> Self {

@@ -5,7 +5,7 @@
 //! records and enums that cross the boundary are the core's own
 //! (`roster` with its `uniffi` feature: namespace `roster` in the
 //! bindings); this crate adds only what is binding-specific: the
-//! [`Config`] record, the [`HttpResponse`] of `handle`, concrete page
+//! [`HttpResponse`] of `handle`, concrete page
 //! records for the core's generic `Page<T>`, and the typed [`RosterError`].
 //! Calls are blocking and both objects are thread-safe. No unsafe code is
 //! written here (uniffi's macros generate the `extern "C"` scaffolding, and
@@ -24,7 +24,7 @@ mod pages;
 mod rest;
 
 pub use admin::Admin;
-pub use config::Config;
+pub use config::{Config, ImportOptions};
 pub use error::RosterError;
 pub use institute::{HttpResponse, Institute, schema_version};
 pub use pages::{

@@ -2,7 +2,7 @@
 //! import and export.
 
 use crate::admin::{Admin, page};
-use crate::convert::{JsResult, error, from_js, id, out, to_js};
+use crate::convert::{JsResult, error, from_js, id, out, to_js_of};
 use roster::json;
 use wasm_bindgen::prelude::*;
 
@@ -137,27 +137,20 @@ impl Admin {
     }
 
     /// Imports users from CSV or JSON Lines text (or restores an export
-    /// into an empty store): `{created, rejected: [{line, username, reason}], restored, warnings}`.
-    /// `legacyExport` restores an export written before exports had a
-    /// trailer (a cut file cannot be detected: the report warns).
+    /// into an empty store): `{created, rejected: [{line, username, reason}], restored}`.
+    /// `options`: `{batches?: string[], expires?: "yyyy-mm-dd", chunkSize?}`;
+    /// every row joins `batches` besides its own, until `expires`.
     #[wasm_bindgen(js_name = importUsers, unchecked_return_type = "ImportReport")]
-    pub fn import_users(&self, text: &str, legacy_export: Option<bool>) -> JsResult<JsValue> {
-        let options = roster::transfer::ImportOptions {
-            legacy_export: legacy_export.unwrap_or(false),
-            ..Default::default()
-        };
-        let report = roster::transfer::import(&self.0, text.as_bytes(), &options, &mut |_| {})
-            .map_err(error)?;
-        let rejected: Vec<_> = report
-            .rejected
-            .iter()
-            .map(
-                |r| serde_json::json!({"line": r.line, "username": r.username, "reason": r.reason}),
-            )
-            .collect();
-        Ok(to_js(
-            &serde_json::json!({"created": report.created, "rejected": rejected, "restored": report.restored, "warnings": report.warnings}),
-        ))
+    pub fn import_users(
+        &self,
+        text: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "ImportOptions")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        let options = crate::convert::import_options(options)?;
+        to_js_of(
+            &roster::transfer::import(&self.0, text.as_bytes(), &options, &mut |_| {})
+                .map_err(error)?,
+        )
     }
 
     /// The whole store as JSON Lines, password hashes included. The

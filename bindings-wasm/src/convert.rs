@@ -1,9 +1,8 @@
 //! Crossing the boundary: JS values to and from the documented JSON forms,
-//! core errors to JS `Error`s, JS numbers to ids, and the JS config object.
+//! core errors to JS `Error`s, JS numbers to ids, and the JS config and
+//! options objects (read into the core's own shapes).
 
-use roster::{Argon2Params, Config, FixedClock, LockoutPolicy};
-use serde::Deserialize;
-use std::sync::Arc;
+use roster::Config;
 use wasm_bindgen::prelude::*;
 
 /// The result type of every exported method: a thrown JS value on failure.
@@ -60,36 +59,6 @@ pub(crate) fn ids(list: Vec<f64>) -> JsResult<Vec<u64>> {
     list.into_iter().map(id).collect()
 }
 
-/// The JS configuration object (every key optional).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsConfig {
-    base_url: Option<String>,
-    time_zone_offset_minutes: Option<i32>,
-    page_size: Option<u32>,
-    max_page_size: Option<u32>,
-    argon2: Option<JsArgon2>,
-    session_lifetime_seconds: Option<i64>,
-    lockout: Option<JsLockout>,
-    /// RFC 3339: a fixed clock (tests, demos).
-    now: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsArgon2 {
-    m_kib: u32,
-    t: u32,
-    p: u32,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsLockout {
-    max_failures: u32,
-    duration_seconds: i64,
-}
-
 /// A JS options object as `T`, every key optional, unknown keys refused
 /// (read through JSON: `serde_wasm_bindgen` would skip unknown keys).
 pub(crate) fn options<T: Default + serde::de::DeserializeOwned>(
@@ -102,43 +71,25 @@ pub(crate) fn options<T: Default + serde::de::DeserializeOwned>(
     }
 }
 
-/// The core configuration a JS config object asks for.
+/// The core configuration a JS config object asks for: the core's own
+/// [`roster::Settings`] (camelCase keys), checked by the core.
 pub(crate) fn config(value: JsValue) -> JsResult<Config> {
-    let js: JsConfig = options(value, "config")?;
-    let mut config = Config::default();
-    if let Some(base) = js.base_url {
-        config = config.with_base_url(&base);
-    }
-    if let Some(minutes) = js.time_zone_offset_minutes {
-        config.time_zone = chrono::FixedOffset::east_opt(minutes * 60)
-            .ok_or_else(|| usage("timeZoneOffsetMinutes is out of range"))?;
-    }
-    if let Some(n) = js.page_size {
-        config.page_size = n;
-    }
-    if let Some(n) = js.max_page_size {
-        config.max_page_size = n;
-    }
-    if let Some(a) = js.argon2 {
-        config.argon2 = Argon2Params {
-            m_kib: a.m_kib,
-            t: a.t,
-            p: a.p,
-        };
-    }
-    if let Some(s) = js.session_lifetime_seconds {
-        config.session_lifetime = chrono::Duration::seconds(s);
-    }
-    if let Some(l) = js.lockout {
-        config.lockout = LockoutPolicy {
-            max_failures: l.max_failures,
-            duration: chrono::Duration::seconds(l.duration_seconds),
-        };
-    }
-    if let Some(now) = js.now {
-        let at = chrono::DateTime::parse_from_rfc3339(&now)
-            .map_err(|e| usage(&format!("now is not RFC 3339: {e}")))?;
-        config = config.with_clock(Arc::new(FixedClock::new(at.into())));
-    }
-    Ok(config)
+    Config::try_from(options::<roster::Settings>(value, "config")?).map_err(error)
+}
+
+/// The core import options a JS options object asks for: the core's own
+/// [`roster::ImportSettings`] (camelCase keys), checked by the core.
+pub(crate) fn import_options(value: JsValue) -> JsResult<roster::transfer::ImportOptions> {
+    roster::transfer::ImportOptions::try_from(options::<roster::ImportSettings>(
+        value,
+        "import options",
+    )?)
+    .map_err(error)
+}
+
+/// Any serialisable core value (a report) as a plain JS value.
+pub(crate) fn to_js_of<T: serde::Serialize>(value: &T) -> JsResult<JsValue> {
+    serde_json::to_value(value)
+        .map(|json| to_js(&json))
+        .map_err(|e| usage(&e.to_string()))
 }

@@ -1,7 +1,9 @@
 //! Institute configuration (SPEC 2).
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, FixedClock, SystemClock};
+use crate::error::FieldErrors;
 use chrono::FixedOffset;
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// Default page size of every paginated list (Django REST Framework setting of
@@ -50,11 +52,28 @@ impl Default for LockoutPolicy {
     }
 }
 
+/// Largest `max_page_size` a configuration may set: a page is built in
+/// memory, so the bound keeps one request's answer bounded.
+pub const MAX_PAGE_SIZE_LIMIT: u32 = 10_000;
+/// Longest session lifetime or lock-out a configuration may set: 366 days,
+/// in seconds. Beyond a year a token is as good as a password (OWASP Session
+/// Management Cheat Sheet: absolute timeouts of hours to days), and the bound
+/// keeps every `now + duration` far from the range of a timestamp.
+pub const MAX_DURATION_SECONDS: i64 = 366 * 24 * 3600;
+/// Largest `password_max_length` a configuration may set: the maximum exists
+/// to bound the hashing work one input can cause (OWASP: a limit of at least
+/// 64 characters; 4096 leaves room for pass phrases).
+pub const MAX_PASSWORD_LENGTH_LIMIT: usize = 4096;
+/// Largest argon2 parallelism a configuration may set (each lane is a thread
+/// of work on a sign-in; OWASP's configurations use 1).
+pub const ARGON2_MAX_P: u32 = 16;
+
 /// The institute's default time zone: India Standard Time, UTC+05:30.
 pub const INDIA_OFFSET_SECONDS: i32 = 5 * 3600 + 30 * 60;
 
 /// argon2id cost parameters used for new password hashes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Argon2Params {
     /// Memory in KiB.
@@ -189,17 +208,37 @@ impl Config {
         self
     }
 
-    /// Fails when a setting cannot work: argon2 costs argon2 refuses, a page
-    /// size of 0 or above the maximum, a lifetime or lock-out duration that
-    /// is not positive, a hashing concurrency of 0 or a gate beyond its
-    /// bounds.
+    /// Fails when a setting cannot work or is out of its bounds (see
+    /// [`Settings`] for the limits): argon2 costs argon2 refuses or above
+    /// the import caps, a page size of 0 or above the maximum, a lifetime or
+    /// lock-out duration that is not positive or longer than a year, a
+    /// password length limit out of range, a hashing concurrency of 0 or a
+    /// gate beyond its bounds.
     pub fn check(&self) -> crate::Result<()> {
-        let mut errors = crate::FieldErrors::new();
+        let mut errors = FieldErrors::new();
+        self.problems(&mut errors);
+        errors.into_result()
+    }
+
+    fn problems(&self, errors: &mut FieldErrors) {
         let a = self.argon2;
         if argon2::Params::new(a.m_kib, a.t, a.p, None).is_err() {
             errors.add(
                 "argon2",
                 format!("argon2 refuses m={} KiB, t={}, p={}", a.m_kib, a.t, a.p),
+            );
+        } else if a.m_kib > crate::auth::legacy::ARGON2_MAX_M_KIB
+            || a.t > crate::auth::legacy::ARGON2_MAX_T
+            || a.p > ARGON2_MAX_P
+        {
+            errors.add(
+                "argon2",
+                format!(
+                    "argon2 costs must be at most m={} KiB, t={}, p={ARGON2_MAX_P} \
+                     (the caps an imported hash must meet).",
+                    crate::auth::legacy::ARGON2_MAX_M_KIB,
+                    crate::auth::legacy::ARGON2_MAX_T,
+                ),
             );
         }
         if self.page_size == 0 || self.max_page_size < self.page_size {
@@ -208,11 +247,40 @@ impl Config {
                 "The page size must be at least 1 and at most the maximum.",
             );
         }
-        if self.session_lifetime <= chrono::Duration::zero() {
-            errors.add("session_lifetime", "The session lifetime must be positive.");
+        if self.max_page_size > MAX_PAGE_SIZE_LIMIT {
+            errors.add(
+                "max_page_size",
+                format!("The largest page size must be at most {MAX_PAGE_SIZE_LIMIT}."),
+            );
         }
-        if self.lockout.max_failures > 0 && self.lockout.duration <= chrono::Duration::zero() {
-            errors.add("lockout", "A lock-out must last a positive time.");
+        let longest = chrono::Duration::seconds(MAX_DURATION_SECONDS);
+        if self.session_lifetime <= chrono::Duration::zero() || self.session_lifetime > longest {
+            errors.add(
+                "session_lifetime_seconds",
+                format!("The session lifetime must be from 1 to {MAX_DURATION_SECONDS} seconds."),
+            );
+        }
+        if self.lockout.max_failures > 0
+            && (self.lockout.duration <= chrono::Duration::zero()
+                || self.lockout.duration > longest)
+        {
+            errors.add(
+                "lockout_seconds",
+                format!("A lock-out must last from 1 to {MAX_DURATION_SECONDS} seconds."),
+            );
+        }
+        let policy = &self.password_policy;
+        if policy.max_length == 0
+            || policy.max_length > MAX_PASSWORD_LENGTH_LIMIT
+            || policy.min_length > policy.max_length
+        {
+            errors.add(
+                "password_max_length",
+                format!(
+                    "The password length limits must satisfy min <= max, \
+                     1 <= max <= {MAX_PASSWORD_LENGTH_LIMIT}."
+                ),
+            );
         }
         if !(1..=MAX_HASH_CONCURRENCY).contains(&self.hash_concurrency) {
             errors.add(
@@ -226,12 +294,559 @@ impl Config {
                 format!("The hashing queue must be at most {MAX_HASH_QUEUE}."),
             );
         }
-        errors.into_result()
     }
 
     /// This configuration with another base URL (trailing slashes dropped).
     pub fn with_base_url(mut self, base_url: &str) -> Self {
         self.base_url = base_url.trim_end_matches('/').to_string();
         self
+    }
+}
+
+/// The configuration as hosts and bindings give it: plain numbers, strings
+/// and flags, every one optional (absent keeps [`Config::default`]'s
+/// value). The one shape behind the `Config` of the uniffi bindings (Kotlin,
+/// Swift, Python: snake_case or camelCase per language) and the config
+/// object of the WebAssembly binding (camelCase keys, unknown keys refused).
+/// [`Config::try_from`] checks it: every value out of range is a
+/// `validation_failed` error naming the field, never a panic or an overflow.
+///
+/// Units and limits: durations in **seconds** (1 ..= [`MAX_DURATION_SECONDS`]),
+/// the time zone in **minutes** east of UTC (-1439 ..= 1439), page sizes
+/// 1 ..= [`MAX_PAGE_SIZE_LIMIT`], password lengths 0 ..= max, max 1 ..=
+/// [`MAX_PASSWORD_LENGTH_LIMIT`], argon2 costs within argon2's own bounds and
+/// the import caps (m ≤ 256 MiB, t ≤ 10, p ≤ [`ARGON2_MAX_P`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "Config"))]
+pub struct Settings {
+    /// Prefix of the `url` fields of REST answers, e.g.
+    /// `https://school.example`. Default: paths (`/api/v2.5/...`).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub base_url: Option<String>,
+    /// The institute's time zone, minutes east of UTC: "today" for expiry
+    /// is the date there. Default 330 (+05:30, India).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub time_zone_offset_minutes: Option<i32>,
+    /// Default page size of lists. Default 20.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub page_size: Option<u32>,
+    /// Largest page size a caller may ask for. Default 100.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub max_page_size: Option<u32>,
+    /// argon2id cost of new password hashes. Default OWASP's m = 19456 KiB,
+    /// t = 2, p = 1.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub argon2: Option<Argon2Params>,
+    /// Fewest characters of a password. Default 6.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub password_min_length: Option<u32>,
+    /// Most characters of a password. Default 1024.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub password_max_length: Option<u32>,
+    /// Refuse passwords made only of digits. Default true.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub password_forbid_all_digits: Option<bool>,
+    /// Refuse a password equal to the username, ignoring case. Default true.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub password_forbid_username: Option<bool>,
+    /// How long a session token is valid, in seconds. Default 86400.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub session_lifetime_seconds: Option<i64>,
+    /// Failed sign-ins in a row that lock an account (0: never). Default 5.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub lockout_max_failures: Option<u32>,
+    /// How long a lock lasts, in seconds. Default 900.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub lockout_seconds: Option<i64>,
+    /// Password hashes and checks run at once, 1 ..= 1024. Default: one
+    /// per core (1 on wasm32).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub hash_concurrency: Option<u32>,
+    /// Hashes or checks that may wait for a turn; one more is answered
+    /// `busy`. Default 32.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub hash_queue: Option<u32>,
+    /// A fixed clock standing at this instant (tests, demos); in JS an RFC
+    /// 3339 string. Default: the system clock.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The checked constructor: every problem of every field at once, as a
+/// `validation_failed` error.
+impl TryFrom<Settings> for Config {
+    type Error = crate::Error;
+
+    fn try_from(s: Settings) -> crate::Result<Config> {
+        let mut errors = FieldErrors::new();
+        let mut config = Config::default();
+        if let Some(base) = s.base_url {
+            config = config.with_base_url(&base);
+        }
+        if let Some(minutes) = s.time_zone_offset_minutes {
+            match minutes.checked_mul(60).and_then(FixedOffset::east_opt) {
+                Some(zone) => config.time_zone = zone,
+                None => errors.add(
+                    "time_zone_offset_minutes",
+                    "The offset must be from -1439 to 1439 minutes.",
+                ),
+            }
+        }
+        if let Some(n) = s.page_size {
+            config.page_size = n;
+        }
+        if let Some(n) = s.max_page_size {
+            config.max_page_size = n;
+        }
+        if let Some(params) = s.argon2 {
+            config.argon2 = params;
+        }
+        let policy = &mut config.password_policy;
+        if let Some(n) = s.password_min_length {
+            policy.min_length = n as usize;
+        }
+        if let Some(n) = s.password_max_length {
+            policy.max_length = n as usize;
+        }
+        if let Some(b) = s.password_forbid_all_digits {
+            policy.forbid_all_digits = b;
+        }
+        if let Some(b) = s.password_forbid_username {
+            policy.forbid_username = b;
+        }
+        if let Some(n) = s.session_lifetime_seconds {
+            match seconds(n) {
+                Some(d) => config.session_lifetime = d,
+                None => errors.add(
+                    "session_lifetime_seconds",
+                    format!(
+                        "The session lifetime must be from 1 to {MAX_DURATION_SECONDS} seconds."
+                    ),
+                ),
+            }
+        }
+        if let Some(n) = s.lockout_max_failures {
+            config.lockout.max_failures = n;
+        }
+        if let Some(n) = s.lockout_seconds {
+            match seconds(n) {
+                Some(d) => config.lockout.duration = d,
+                None => errors.add(
+                    "lockout_seconds",
+                    format!("A lock-out must last from 1 to {MAX_DURATION_SECONDS} seconds."),
+                ),
+            }
+        }
+        if let Some(n) = s.hash_concurrency {
+            config.hash_concurrency = n as usize;
+        }
+        if let Some(n) = s.hash_queue {
+            config.hash_queue = n as usize;
+        }
+        if let Some(at) = s.now {
+            config = config.with_clock(Arc::new(FixedClock::new(at)));
+        }
+        // Bounds of the values taken over as they are (a field already in
+        // error keeps its first message).
+        let mut bounds = FieldErrors::new();
+        config.problems(&mut bounds);
+        errors.merge_missing(bounds);
+        errors.into_result().map(|()| config)
+    }
+}
+
+/// `n` seconds as a duration, when 1 ..= [`MAX_DURATION_SECONDS`].
+fn seconds(n: i64) -> Option<chrono::Duration> {
+    (1..=MAX_DURATION_SECONDS)
+        .contains(&n)
+        .then(|| chrono::Duration::seconds(n))
+}
+
+/// How to import, as hosts and bindings give it (the uniffi
+/// `ImportOptions` record, the WebAssembly `importUsers` options object).
+/// [`crate::transfer::ImportOptions::try_from`] checks it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "ImportOptions"))]
+pub struct ImportSettings {
+    /// Batch names every row joins besides its own.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub batches: Vec<String>,
+    /// Expiry of those memberships (and of rows that name none),
+    /// `yyyy-mm-dd`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub expires: Option<String>,
+    /// Rows per transaction, 1 ..= [`MAX_IMPORT_CHUNK`]. Default 1000.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub chunk_size: Option<u32>,
+    /// Restore an export of format 1, which has no trailer: a file cut
+    /// short cannot be told from a whole one (the report warns so).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub legacy_export: bool,
+}
+
+/// Most rows an import writes in one transaction (a chunk is held in
+/// memory).
+pub const MAX_IMPORT_CHUNK: u32 = 100_000;
+
+/// The checked constructor of import options.
+impl TryFrom<ImportSettings> for crate::transfer::ImportOptions {
+    type Error = crate::Error;
+
+    fn try_from(s: ImportSettings) -> crate::Result<Self> {
+        let mut errors = FieldErrors::new();
+        let mut options = crate::transfer::ImportOptions {
+            batches: s.batches,
+            legacy_export: s.legacy_export,
+            ..Default::default()
+        };
+        if let Some(e) = s.expires {
+            match chrono::NaiveDate::parse_from_str(&e, "%Y-%m-%d") {
+                Ok(_) => options.expires = Some(e),
+                Err(_) => errors.add("expires", "The expiry must be a date, yyyy-mm-dd."),
+            }
+        }
+        if let Some(n) = s.chunk_size {
+            if (1..=MAX_IMPORT_CHUNK).contains(&n) {
+                options.chunk_size = n as usize;
+            } else {
+                errors.add(
+                    "chunk_size",
+                    format!("The chunk size must be from 1 to {MAX_IMPORT_CHUNK}."),
+                );
+            }
+        }
+        errors.into_result().map(|()| options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+    use crate::transfer::ImportOptions;
+
+    fn refused(settings: Settings) -> crate::Error {
+        let e = Config::try_from(settings).expect_err("refused");
+        assert_eq!(e.code(), ErrorCode::Validation, "{e}");
+        e
+    }
+
+    #[test]
+    fn empty_settings_are_the_default_config() {
+        let config = Config::try_from(Settings::default()).unwrap();
+        let core = Config::default();
+        assert_eq!(config.page_size, core.page_size);
+        assert_eq!(config.max_page_size, core.max_page_size);
+        assert_eq!(config.argon2, core.argon2);
+        assert_eq!(config.lockout, core.lockout);
+        assert_eq!(config.time_zone, core.time_zone);
+        assert_eq!(config.session_lifetime, core.session_lifetime);
+        assert_eq!(config.password_policy, core.password_policy);
+        assert!(core.check().is_ok());
+    }
+
+    #[test]
+    fn every_setting_applies_in_its_unit() {
+        let at = chrono::DateTime::parse_from_rfc3339("2023-01-12T11:06:19+05:30")
+            .unwrap()
+            .to_utc();
+        let config = Config::try_from(Settings {
+            base_url: Some("https://school.example/".into()),
+            time_zone_offset_minutes: Some(-300),
+            page_size: Some(5),
+            max_page_size: Some(50),
+            argon2: Some(Argon2Params::insecure_fast()),
+            password_min_length: Some(10),
+            password_max_length: Some(64),
+            password_forbid_all_digits: Some(false),
+            password_forbid_username: Some(false),
+            session_lifetime_seconds: Some(3600),
+            lockout_max_failures: Some(3),
+            lockout_seconds: Some(60),
+            hash_concurrency: Some(3),
+            hash_queue: Some(7),
+            now: Some(at),
+        })
+        .unwrap();
+        assert_eq!((config.hash_concurrency, config.hash_queue), (3, 7));
+        assert_eq!(config.base_url, "https://school.example");
+        assert_eq!(config.time_zone.local_minus_utc(), -300 * 60);
+        assert_eq!((config.page_size, config.max_page_size), (5, 50));
+        assert_eq!(config.argon2, Argon2Params::insecure_fast());
+        assert_eq!(
+            config.password_policy,
+            PasswordPolicy {
+                min_length: 10,
+                max_length: 64,
+                forbid_all_digits: false,
+                forbid_username: false
+            }
+        );
+        assert_eq!(config.session_lifetime, chrono::Duration::hours(1));
+        assert_eq!(config.lockout.max_failures, 3);
+        assert_eq!(config.lockout.duration, chrono::Duration::minutes(1));
+        assert_eq!(config.clock.now(), at);
+    }
+
+    #[test]
+    fn overflowing_huge_negative_and_zero_values_are_field_errors() {
+        // Each of these once overflowed (minutes * 60), panicked
+        // (chrono::Duration::seconds) or was taken as it came.
+        for (settings, field) in [
+            (
+                Settings {
+                    time_zone_offset_minutes: Some(i32::MAX),
+                    ..Default::default()
+                },
+                "time_zone_offset_minutes",
+            ),
+            (
+                Settings {
+                    time_zone_offset_minutes: Some(i32::MIN),
+                    ..Default::default()
+                },
+                "time_zone_offset_minutes",
+            ),
+            (
+                Settings {
+                    time_zone_offset_minutes: Some(1440),
+                    ..Default::default()
+                },
+                "time_zone_offset_minutes",
+            ),
+            (
+                Settings {
+                    session_lifetime_seconds: Some(i64::MAX),
+                    ..Default::default()
+                },
+                "session_lifetime_seconds",
+            ),
+            (
+                Settings {
+                    session_lifetime_seconds: Some(i64::MIN),
+                    ..Default::default()
+                },
+                "session_lifetime_seconds",
+            ),
+            (
+                Settings {
+                    session_lifetime_seconds: Some(0),
+                    ..Default::default()
+                },
+                "session_lifetime_seconds",
+            ),
+            (
+                Settings {
+                    session_lifetime_seconds: Some(MAX_DURATION_SECONDS + 1),
+                    ..Default::default()
+                },
+                "session_lifetime_seconds",
+            ),
+            (
+                Settings {
+                    lockout_seconds: Some(i64::MAX),
+                    ..Default::default()
+                },
+                "lockout_seconds",
+            ),
+            (
+                Settings {
+                    lockout_seconds: Some(-1),
+                    ..Default::default()
+                },
+                "lockout_seconds",
+            ),
+            (
+                Settings {
+                    page_size: Some(0),
+                    ..Default::default()
+                },
+                "page_size",
+            ),
+            (
+                Settings {
+                    page_size: Some(101),
+                    ..Default::default()
+                },
+                "page_size",
+            ),
+            (
+                Settings {
+                    max_page_size: Some(u32::MAX),
+                    page_size: Some(u32::MAX),
+                    ..Default::default()
+                },
+                "max_page_size",
+            ),
+            (
+                Settings {
+                    password_max_length: Some(u32::MAX),
+                    ..Default::default()
+                },
+                "password_max_length",
+            ),
+            (
+                Settings {
+                    password_max_length: Some(0),
+                    ..Default::default()
+                },
+                "password_max_length",
+            ),
+            (
+                Settings {
+                    password_min_length: Some(2000),
+                    ..Default::default()
+                },
+                "password_max_length",
+            ),
+            (
+                Settings {
+                    argon2: Some(Argon2Params {
+                        m_kib: u32::MAX,
+                        t: 1,
+                        p: 1,
+                    }),
+                    ..Default::default()
+                },
+                "argon2",
+            ),
+            (
+                Settings {
+                    argon2: Some(Argon2Params {
+                        m_kib: 64,
+                        t: 0,
+                        p: 1,
+                    }),
+                    ..Default::default()
+                },
+                "argon2",
+            ),
+            (
+                Settings {
+                    argon2: Some(Argon2Params {
+                        m_kib: 1024 * 1024,
+                        t: 2,
+                        p: 1,
+                    }),
+                    ..Default::default()
+                },
+                "argon2",
+            ),
+        ] {
+            let e = refused(settings.clone());
+            assert!(e.fields().has(field), "{settings:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_once() {
+        let e = refused(Settings {
+            time_zone_offset_minutes: Some(i32::MAX),
+            session_lifetime_seconds: Some(-5),
+            lockout_seconds: Some(i64::MAX),
+            ..Default::default()
+        });
+        for field in [
+            "time_zone_offset_minutes",
+            "session_lifetime_seconds",
+            "lockout_seconds",
+        ] {
+            assert!(e.fields().has(field), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_limits_themselves_are_accepted() {
+        let config = Config::try_from(Settings {
+            time_zone_offset_minutes: Some(-1439),
+            session_lifetime_seconds: Some(MAX_DURATION_SECONDS),
+            lockout_seconds: Some(MAX_DURATION_SECONDS),
+            max_page_size: Some(MAX_PAGE_SIZE_LIMIT),
+            password_max_length: Some(MAX_PASSWORD_LENGTH_LIMIT as u32),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            config.session_lifetime,
+            chrono::Duration::seconds(MAX_DURATION_SECONDS)
+        );
+    }
+
+    #[test]
+    fn a_rust_config_is_held_to_the_same_bounds() {
+        let config = Config {
+            session_lifetime: chrono::Duration::MAX,
+            ..Default::default()
+        };
+        assert!(
+            config
+                .check()
+                .unwrap_err()
+                .fields()
+                .has("session_lifetime_seconds")
+        );
+    }
+
+    #[test]
+    fn settings_read_from_camel_case_json_and_refuse_unknown_keys() {
+        let s: Settings = serde_json::from_value(serde_json::json!({
+            "sessionLifetimeSeconds": 60,
+            "lockoutMaxFailures": 2,
+            "argon2": {"mKib": 64, "t": 1, "p": 1},
+            "now": "2023-01-12T11:06:19+05:30",
+        }))
+        .unwrap();
+        assert_eq!(s.session_lifetime_seconds, Some(60));
+        assert_eq!(s.argon2, Some(Argon2Params::insecure_fast()));
+        assert!(
+            serde_json::from_value::<Settings>(serde_json::json!({"sessionLifeTimeSeconds": 1}))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn import_settings_are_checked() {
+        let options = ImportOptions::try_from(ImportSettings {
+            batches: vec!["X".into()],
+            expires: Some("2030-01-31".into()),
+            chunk_size: Some(10),
+            legacy_export: true,
+        })
+        .unwrap();
+        assert!(options.legacy_export);
+        assert_eq!(options.batches, vec!["X".to_string()]);
+        assert_eq!(options.expires.as_deref(), Some("2030-01-31"));
+        assert_eq!(options.chunk_size, 10);
+        for (settings, field) in [
+            (
+                ImportSettings {
+                    expires: Some("31/01/2030".into()),
+                    ..Default::default()
+                },
+                "expires",
+            ),
+            (
+                ImportSettings {
+                    chunk_size: Some(0),
+                    ..Default::default()
+                },
+                "chunk_size",
+            ),
+            (
+                ImportSettings {
+                    chunk_size: Some(u32::MAX),
+                    ..Default::default()
+                },
+                "chunk_size",
+            ),
+        ] {
+            let e = ImportOptions::try_from(settings).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Validation);
+            assert!(e.fields().has(field), "{e}");
+        }
     }
 }

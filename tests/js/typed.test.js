@@ -171,8 +171,8 @@ test('errors: validation_failed with fields, not_found, forbidden, unauthenticat
   institute.free();
 });
 
-test('lock-out after repeated failures (config.lockout)', () => {
-  const institute = Institute.inMemory({ ...CHEAP, lockout: { maxFailures: 2, durationSeconds: 60 } });
+test('lock-out after repeated failures (config.lockoutMaxFailures, lockoutSeconds)', () => {
+  const institute = Institute.inMemory({ ...CHEAP, lockoutMaxFailures: 2, lockoutSeconds: 60 });
   institute.createSuperuser('admin', 'Adm1n-Pass!');
   for (let n = 0; n < 2; n++) thrown(() => institute.login('admin', 'wrong-pass'));
   assertRosterError(thrown(() => institute.login('admin', 'Adm1n-Pass!')), 'unauthenticated');
@@ -193,5 +193,57 @@ test('export and import through the typed API', () => {
   assert.equal(copy.login('ravi', 'ravi-pass-1').user, admin.findUser('ravi'));
   assert.deepEqual(copy.checkIntegrity(), []);
   copy.free();
+  institute.free();
+});
+
+// The config is the core's Settings, checked by the core: huge, negative and
+// overflowing values are validation errors naming the field, never a panic
+// (minutes * 60 once overflowed; chrono's Duration::seconds panicked).
+test('config: out-of-range values are validation errors, not panics', () => {
+  for (const [config, field] of [
+    [{ sessionLifetimeSeconds: 2 ** 53 - 1 }, 'session_lifetime_seconds'],
+    [{ sessionLifetimeSeconds: -1 }, 'session_lifetime_seconds'],
+    [{ sessionLifetimeSeconds: 0 }, 'session_lifetime_seconds'],
+    [{ lockoutSeconds: 2 ** 53 - 1 }, 'lockout_seconds'],
+    [{ lockoutSeconds: -(2 ** 53 - 1) }, 'lockout_seconds'],
+    [{ timeZoneOffsetMinutes: 2 ** 31 - 1 }, 'time_zone_offset_minutes'],
+    [{ timeZoneOffsetMinutes: 1440 }, 'time_zone_offset_minutes'],
+    [{ passwordMaxLength: 2 ** 32 - 1 }, 'password_max_length'],
+    [{ maxPageSize: 2 ** 32 - 1, pageSize: 2 ** 32 - 1 }, 'max_page_size'],
+    [{ argon2: { mKib: 2 ** 32 - 1, t: 1, p: 1 } }, 'argon2'],
+  ]) {
+    const e = assertRosterError(thrown(() => Institute.inMemory({ ...CHEAP, ...config })), 'validation_failed');
+    assert.ok(field in e.fields, `${JSON.stringify(config)}: ${JSON.stringify(e.fields)}`);
+  }
+  // Beyond what the number type holds: still a validation error.
+  assertRosterError(thrown(() => Institute.inMemory({ sessionLifetimeSeconds: 1e300 })), 'validation_failed');
+  assertRosterError(thrown(() => Institute.inMemory({ lockoutSeconds: 1.5 })), 'validation_failed');
+});
+
+test('config: the password policy is configurable', () => {
+  const institute = Institute.inMemory({ ...CHEAP, passwordMinLength: 12, passwordForbidAllDigits: false });
+  const admin = institute.operator();
+  assertRosterError(thrown(() => admin.createUser({ username: 'ravi', password: 'short-pass' })), 'validation_failed');
+  admin.createUser({ username: 'ravi', password: '123456789012' });
+  assert.equal(institute.login('ravi', '123456789012').user, admin.findUser('ravi'));
+  institute.free();
+});
+
+test('importUsers honours batches and expires, and checks them', () => {
+  const institute = Institute.inMemory(CHEAP);
+  const admin = institute.operator();
+  admin.createBatch({ name: 'X' });
+  const text = 'username,password\nravi,ravi-pass-1\n';
+  const report = admin.importUsers(text, { batches: ['X'], expires: '2099-01-31' });
+  assert.equal(report.created, 1, JSON.stringify(report));
+  assert.deepEqual(report.rejected, []);
+  assert.equal(report.restored, false);
+  const subscriptions = admin.userSubscriptions(admin.findUser('ravi'));
+  assert.equal(subscriptions.results.length, 1);
+  assert.equal(subscriptions.results[0].batch.name, 'X');
+  assert.equal(subscriptions.results[0].expires, '2099-01-31');
+  const bad = assertRosterError(thrown(() => admin.importUsers(text, { expires: 'soon' })), 'validation_failed');
+  assert.ok('expires' in bad.fields, JSON.stringify(bad.fields));
+  assertRosterError(thrown(() => admin.importUsers(text, { batch: ['X'] })), 'validation_failed');
   institute.free();
 });

@@ -8,9 +8,11 @@ mod integration {
     mod conformance;
     mod corruption;
     mod django;
+    mod django_hashers;
     mod escalation;
     mod faults;
     mod fixtures;
+    mod nfkc;
     mod properties;
     mod schema;
     mod transfer;

@@ -36,7 +36,7 @@ pub struct ImportRow {
 }
 
 /// A row that was not imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Rejected {
     /// Line of the file.
@@ -47,8 +47,9 @@ pub struct Rejected {
     pub reason: String,
 }
 
-/// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What an import did (the one shape of both bindings' report: the
+/// WebAssembly binding serialises it as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ImportReport {
     /// Users created.
@@ -119,10 +120,9 @@ pub(crate) fn check_hash(hash: &str) -> std::result::Result<(), String> {
         // roster's own PHC strings get the same checks and cost caps as
         // Django's argon2 hashes, which are the same string after `argon2`.
         legacy::parse(&format!("argon2{hash}")).map(|_| ())
-    } else if legacy::is_legacy(hash) {
-        legacy::parse(hash).map(|_| ())
     } else {
-        Err("unsupported password hash".into())
+        // Django's formats, or a reason naming the unsupported algorithm.
+        legacy::parse(hash).map(|_| ())
     }
 }
 
@@ -286,6 +286,7 @@ impl Admin {
     /// hash caps included), is refused whole. The operator only.
     pub fn restore(&self, dump: Dump) -> Result<()> {
         self.allow_operator()?;
+        let dump = crate::store::migrate_nfkc::nfkc_dump(dump)?;
         let problems = restore_check::check(&dump, self.today());
         if !problems.is_empty() {
             let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();

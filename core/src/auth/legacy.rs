@@ -15,14 +15,26 @@
 //!   (`v=19`) or 16 (`v=16`); a string without `v=` is version 16, as in the
 //!   argon2 reference implementation and argon2-cffi, which Django uses. Only
 //!   the `m`, `t` and `p` parameters are accepted (Django writes no others).
+//! - `bcrypt_sha256$<bcrypt hash>`: Django's `BCryptSHA256PasswordHasher`,
+//!   e.g. `bcrypt_sha256$$2b$12$<22 salt characters><31 hash characters>`:
+//!   bcrypt (variants `2a`, `2b`, `2y`) over the **lower-case hex** SHA-256
+//!   digest of the password's UTF-8 bytes (64 ASCII bytes, so bcrypt's
+//!   72-byte truncation never applies).
+//! - `scrypt$<n>$<salt>$<r>$<p>$<key>`: Django's `ScryptPasswordHasher`
+//!   (`hashlib.scrypt` with the salt text's UTF-8 bytes and a 64-byte key in
+//!   standard base64 with padding), e.g. `scrypt$16384$<salt>$8$1$<key>`.
 //! - `!` followed by anything: Django's unusable password. It parses, and no
 //!   password ever matches it.
 //!
-//! Everything else (`md5$`, `sha1$`, `bcrypt_sha256$`, `scrypt$`, bare hex, …)
-//! is refused with a reason. Costs are capped at parse time so that an import
-//! cannot make sign-in arbitrarily expensive: PBKDF2 at most
+//! Everything else (`md5$`, `sha1$`, `crypt$`, bare hex, …) is refused with
+//! a reason naming the algorithm. Costs are capped at parse time so that an
+//! import cannot make sign-in arbitrarily expensive: PBKDF2 at most
 //! [`PBKDF2_MAX_ITERATIONS`], argon2 at most [`ARGON2_MAX_M_KIB`] KiB of memory
-//! and [`ARGON2_MAX_T`] passes. [`verify`] checks the caps again.
+//! and [`ARGON2_MAX_T`] passes, bcrypt at most cost [`BCRYPT_MAX_COST`],
+//! scrypt at most [`SCRYPT_MAX_BYTES`] for both its memory (128·n·r) and its
+//! work (128·n·r·p). [`verify`] checks the caps again. The bcrypt and
+//! scrypt caps keep one guess under about a second of one core (see the
+//! README's timing table and `examples/legacy_timing.rs`).
 #![allow(
     dead_code,
     reason = "sign-in and import call these from Step 2's core, landing next"
@@ -31,6 +43,7 @@
 use argon2::password_hash::PasswordVerifier;
 use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
 use base64ct::{Base64, Encoding};
+use sha2::Digest;
 use subtle::ConstantTimeEq;
 
 /// A stored password hash of another system, checked within the cost caps.
@@ -63,6 +76,25 @@ pub(crate) enum LegacyHash {
         /// A PHC string such as `$argon2id$v=19$m=65536,t=2,p=1$…$…`.
         phc: String,
     },
+    /// Django's `bcrypt_sha256`: the bcrypt string after the prefix.
+    BcryptSha256 {
+        /// `$2b$<cost>$<salt><hash>`, 60 ASCII characters, cost within the
+        /// cap.
+        bcrypt: String,
+    },
+    /// Django's `scrypt`.
+    Scrypt {
+        /// log2 of the CPU/memory cost n.
+        log_n: u8,
+        /// Block size r.
+        r: u32,
+        /// Parallelism p.
+        p: u32,
+        /// The salt text (its UTF-8 bytes are the salt).
+        salt: String,
+        /// The derived key.
+        key: [u8; 64],
+    },
     /// Django's unusable password (`!…`): never matches.
     Unusable,
 }
@@ -74,16 +106,30 @@ pub(crate) const ARGON2_MAX_M_KIB: u32 = 256 * 1024;
 /// The largest argon2 time cost (passes) accepted.
 pub(crate) const ARGON2_MAX_T: u32 = 10;
 
+/// The largest bcrypt cost (log2 of the rounds) accepted: Django's default
+/// is 12 (0.25 s per check on the project's machine); 14 is four times that
+/// work, about 1 s, still below the argon2 cap's 2.4 s (measured with
+/// `cargo run --release -p roster --example legacy_timing`).
+pub(crate) const BCRYPT_MAX_COST: u32 = 14;
+/// The largest scrypt cost accepted, in bytes, for both the memory one
+/// verification holds (128·n·r) and the work it does (128·n·r·p): 256 MiB,
+/// the argon2 memory cap. Django 5.2's default (n = 2^14, r = 8, p = 5) is
+/// 16 MiB of memory and 80 MiB of work (0.12 s); at the cap a check takes
+/// 0.4-0.7 s.
+pub(crate) const SCRYPT_MAX_BYTES: u64 = 256 * 1024 * 1024;
+
 const PBKDF2_SHA256: &str = "pbkdf2_sha256";
 const PBKDF2_SHA1: &str = "pbkdf2_sha1";
 const ARGON2: &str = "argon2";
+const BCRYPT_SHA256: &str = "bcrypt_sha256";
+const SCRYPT: &str = "scrypt";
 
 /// Whether `encoded` looks like a Django hash this module handles (prefix check
 /// only), so callers can tell legacy hashes from roster's own `$argon2id$` PHC
 /// strings.
 pub(crate) fn is_legacy(encoded: &str) -> bool {
     encoded.starts_with('!')
-        || [PBKDF2_SHA256, PBKDF2_SHA1, ARGON2]
+        || [PBKDF2_SHA256, PBKDF2_SHA1, ARGON2, BCRYPT_SHA256, SCRYPT]
             .iter()
             .any(|algorithm| {
                 encoded
@@ -130,6 +176,8 @@ pub(crate) fn parse(encoded: &str) -> Result<LegacyHash, String> {
                 phc: hash.to_string(),
             })
         }
+        BCRYPT_SHA256 => parse_bcrypt(rest),
+        SCRYPT => parse_scrypt(rest),
         "" => Err("the password hash has no algorithm name".to_owned()),
         other => Err(format!(
             "unsupported password hash algorithm {}",
@@ -187,8 +235,119 @@ pub(crate) fn verify(password: &str, hash: &LegacyHash) -> bool {
                 .is_ok(),
             Err(_) => false,
         },
+        LegacyHash::BcryptSha256 { bcrypt } => {
+            // Django hashes the password first: the hex of its SHA-256.
+            let digest = sha2::Sha256::digest(password.as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            // The crate compares with `subtle` (constant time); the cost was
+            // capped at parse time and is checked again here.
+            bcrypt_cost(bcrypt).is_ok() && bcrypt::verify(hex.as_bytes(), bcrypt).unwrap_or(false)
+        }
+        LegacyHash::Scrypt {
+            log_n,
+            r,
+            p,
+            salt,
+            key,
+        } => {
+            let Ok(params) = scrypt_params(*log_n, *r, *p) else {
+                return false;
+            };
+            let mut derived = [0u8; 64];
+            scrypt::scrypt(password.as_bytes(), salt.as_bytes(), &params, &mut derived).is_ok()
+                && bool::from(derived.ct_eq(key))
+        }
         LegacyHash::Unusable => false,
     }
+}
+
+/// `$2b$<cost>$<53 characters>` after Django's `bcrypt_sha256$` prefix.
+fn parse_bcrypt(rest: &str) -> Result<LegacyHash, String> {
+    bcrypt_cost(rest)?;
+    Ok(LegacyHash::BcryptSha256 {
+        bcrypt: rest.to_owned(),
+    })
+}
+
+/// The cost of a bcrypt string, checked: the format, the variant and the cap.
+fn bcrypt_cost(text: &str) -> Result<u32, String> {
+    const MALFORMED: &str = "the bcrypt_sha256 hash is not $2b$<cost>$<salt and hash>";
+    let parts: Option<bcrypt::HashParts> = (text.len() == 60 && text.is_ascii())
+        .then(|| text.parse().ok())
+        .flatten();
+    let Some(parts) = parts else {
+        return Err(MALFORMED.to_owned());
+    };
+    if !matches!(&text[..4], "$2a$" | "$2b$" | "$2y$") {
+        return Err("the bcrypt variant is not supported (2a, 2b and 2y are)".to_owned());
+    }
+    let cost = parts.get_cost();
+    if !(4..=BCRYPT_MAX_COST).contains(&cost) {
+        return Err(format!(
+            "bcrypt cost {cost} is outside 4 ..= {BCRYPT_MAX_COST} (the cap)"
+        ));
+    }
+    Ok(cost)
+}
+
+/// `<n>$<salt>$<r>$<p>$<base64 key>` after Django's `scrypt$` prefix.
+fn parse_scrypt(rest: &str) -> Result<LegacyHash, String> {
+    let parts: Vec<&str> = rest.split('$').collect();
+    let [n, salt, r, p, key] = parts[..] else {
+        return Err(format!(
+            "a scrypt hash has 6 $-separated parts, this one has {}",
+            parts.len() + 1
+        ));
+    };
+    let number = |name: &str, text: &str| -> Result<u64, String> {
+        if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "the scrypt {name} is not a whole number within range"
+            ));
+        }
+        text.parse::<u64>()
+            .map_err(|_| format!("the scrypt {name} is not a whole number within range"))
+    };
+    let (n, r, p) = (number("n", n)?, number("r", r)?, number("p", p)?);
+    if n < 2 || !n.is_power_of_two() {
+        return Err("the scrypt n is not a power of two above 1".to_owned());
+    }
+    if r == 0 || p == 0 {
+        return Err("the scrypt r and p must be at least 1".to_owned());
+    }
+    let memory = 128u64.checked_mul(n).and_then(|m| m.checked_mul(r));
+    let work = memory.and_then(|m| m.checked_mul(p));
+    if work.is_none_or(|w| w > SCRYPT_MAX_BYTES) {
+        return Err(format!(
+            "scrypt cost 128·n·r·p (n={n}, r={r}, p={p}) exceeds the cap of {} MiB",
+            SCRYPT_MAX_BYTES >> 20
+        ));
+    }
+    if salt.is_empty() {
+        return Err("the scrypt salt is empty".to_owned());
+    }
+    let key = decode_key::<64>(SCRYPT, key)?;
+    // Within the cap, n < 2^21 and r, p < 2^21: the conversions hold.
+    let (log_n, r, p) = (n.trailing_zeros() as u8, r as u32, p as u32);
+    scrypt_params(log_n, r, p)?;
+    Ok(LegacyHash::Scrypt {
+        log_n,
+        r,
+        p,
+        salt: salt.to_owned(),
+        key,
+    })
+}
+
+/// scrypt parameters within the cap.
+fn scrypt_params(log_n: u8, r: u32, p: u32) -> Result<scrypt::Params, String> {
+    let work = (128u64 << log_n.min(63))
+        .checked_mul(u64::from(r))
+        .and_then(|m| m.checked_mul(u64::from(p)));
+    if log_n == 0 || log_n > 40 || work.is_none_or(|w| w > SCRYPT_MAX_BYTES) {
+        return Err("the scrypt parameters exceed the cap".to_owned());
+    }
+    scrypt::Params::new(log_n, r, p).map_err(|_| "the scrypt parameters are invalid".to_owned())
 }
 
 fn iterations_within_cap(iterations: u32) -> bool {
@@ -654,12 +813,7 @@ mod tests {
                 "sha1$seasalt$cff36ea83f5706ce9aa7454e63e431fc726b2dc8",
                 "\"sha1\"",
             ),
-            (
-                "bcrypt_sha256$$2b$12$LZSJchsWG/DrBy1erNs4eeYo6tZNlLFQmONdxN9HPesa1EyXVcTXK",
-                "\"bcrypt_sha256\"",
-            ),
             ("bcrypt$$2b$12$LZSJchsWG/DrBy1erNs4ee", "\"bcrypt\""),
-            ("scrypt$16384$salt$8$1$c2FsdA==", "\"scrypt\""),
             ("crypt$$ab1Hv2Lg7ltQo", "\"crypt\""),
             (
                 "unsalted_md5$$5f4dcc3b5aa765d61d8327deb882cf99",
@@ -692,6 +846,8 @@ mod tests {
             "pbkdf2_sha256$garbage",
             "pbkdf2_sha1$1$salt$x",
             "argon2$argon2id$v=19$",
+            "bcrypt_sha256$$2b$",
+            "scrypt$16384$",
             "!",
             "!x",
         ] {
@@ -705,9 +861,101 @@ mod tests {
             "pbkdf2_sha256",
             "pbkdf2_sha512$1$salt$x",
             "md5$salt$x",
-            "bcrypt_sha256$$2b$",
+            "bcrypt_sha256",
+            "scrypt",
         ] {
             assert!(!is_legacy(no), "{no:?}");
+        }
+    }
+
+    /// Made by Django 5.2.19 (`make_password(password, hasher=...)`, and
+    /// `encode` with a lower cost for the fast ones), with `bcrypt` 5.0.0.
+    const DJANGO_SCRYPT_WELCOME: &str = "scrypt$16384$rsMN3rhf5wW2ac0nE7ccSP$8$5$hc7gyqKsTndIbfUr0dAmUU8XY16W8jjiDAyYonvE3q4SPeo/avNkLWLBGq1xl2pD5Lz59N98DIQ+rqN7d+ZTjA==";
+    const DJANGO_SCRYPT_LETMEIN: &str = "scrypt$16384$sOjV8yTiktXlcKLTajIXW5$8$5$cIrnxDX7UzytmKXBxi+het7EhBk8mLrrZJwhHYnKyIt3DieUt9qGj9k9wnTGMJR+Z2JknbJHdwyEtpQB3FSNrA==";
+    const DJANGO_SCRYPT_N1024: &str = "scrypt$1024$eV75SsdPRoV7OtovKaarNe$8$1$jMooVbCTntzhq2pppmdQB8zg0eSWz54j5GPEndkkZx9is6tLp3IGC0m7EUWcHU+Y/4VX7gFdGlqqPPtP2cBeIQ==";
+    const DJANGO_BCRYPT_SHA256_WELCOME: &str =
+        "bcrypt_sha256$$2b$12$hmi0KbWD4Ka08O9U1E0P6e2X/jS4CENQFnfJtn9G/czpREtcvjxru";
+    const DJANGO_BCRYPT_SHA256_LETMEIN: &str =
+        "bcrypt_sha256$$2b$12$aqMMjABLaiiqzXitiKW4qOp3ce6Inww0v9KE7Xdx.HCGYL/Y7f2Ue";
+    /// 100 `a`s: longer than bcrypt's 72 bytes, which the SHA-256 step hides.
+    const DJANGO_BCRYPT_SHA256_LONG: &str =
+        "bcrypt_sha256$$2b$12$RduZwVOHq4RLjh8bi0T6F.XfVMZVOOQxgBPu6t31gtD.JGrvvUnVa";
+    const DJANGO_BCRYPT_SHA256_COST4: &str =
+        "bcrypt_sha256$$2b$04$/A/7wjiiUj5ePK7SqJDzxuMdTzn81tjYnpX6QWKMbyjyXPiQIyGrW";
+
+    #[test]
+    fn django_scrypt_hashes_verify() {
+        check(DJANGO_SCRYPT_WELCOME, "welcome", "Welcome");
+        check(DJANGO_SCRYPT_LETMEIN, "lètmein", "letmein");
+        check(DJANGO_SCRYPT_N1024, "welcome", "welcome ");
+        let LegacyHash::Scrypt { log_n, r, p, .. } = parse(DJANGO_SCRYPT_WELCOME).unwrap() else {
+            panic!("not scrypt");
+        };
+        assert_eq!((log_n, r, p), (14, 8, 5));
+    }
+
+    #[test]
+    fn django_bcrypt_sha256_hashes_verify() {
+        check(DJANGO_BCRYPT_SHA256_WELCOME, "welcome", "Welcome");
+        check(DJANGO_BCRYPT_SHA256_LETMEIN, "lètmein", "letmein");
+        check(DJANGO_BCRYPT_SHA256_COST4, "welcome", "");
+        let long = "a".repeat(100);
+        // The 72-byte truncation of plain bcrypt does not apply: a password
+        // sharing the first 72 bytes does not match.
+        check(DJANGO_BCRYPT_SHA256_LONG, &long, &"a".repeat(99));
+        check(DJANGO_BCRYPT_SHA256_LONG, &long, &"a".repeat(72));
+    }
+
+    #[test]
+    fn bcrypt_and_scrypt_costs_are_capped_with_a_reason() {
+        let tail = &DJANGO_BCRYPT_SHA256_COST4["bcrypt_sha256$$2b$04$".len()..];
+        assert!(parse(&format!("bcrypt_sha256$$2b${BCRYPT_MAX_COST}${tail}")).is_ok());
+        for cost in [BCRYPT_MAX_COST + 1, 31] {
+            let reason = refused(&format!("bcrypt_sha256$$2b${cost}${tail}"));
+            assert!(reason.contains("cap"), "{reason}");
+        }
+        let salt = "eV75SsdPRoV7OtovKaarNe";
+        let key = &DJANGO_SCRYPT_N1024[DJANGO_SCRYPT_N1024.rfind('$').unwrap() + 1..];
+        // 128 * 2^17 * 8 * 2 and 128 * 2^18 * 8 * 1 = 256 MiB: at the cap.
+        assert!(parse(&format!("scrypt$131072${salt}$8$2${key}")).is_ok());
+        assert!(parse(&format!("scrypt$262144${salt}$8$1${key}")).is_ok());
+        for (n, r, p) in [
+            ("524288", "8", "1"),               // 512 MiB of memory
+            ("16384", "8", "17"),               // 16 MiB, 17 times: 272 MiB of work
+            ("2", "1", "4294967295"),           // tiny memory, huge work
+            ("1048576", "4294967295", "1"),     // overflows u32 math
+            ("18446744073709551616", "8", "1"), // above u64
+        ] {
+            let encoded = format!("scrypt${n}${salt}${r}${p}${key}");
+            let reason = refused(&encoded);
+            assert!(
+                reason.contains("cap") || reason.contains("range"),
+                "{encoded}: {reason}"
+            );
+        }
+        for (n, r, p) in [
+            ("1000", "8", "1"),
+            ("1", "8", "1"),
+            ("0", "8", "1"),
+            ("1024", "0", "1"),
+            ("1024", "8", "0"),
+            ("-1024", "8", "1"),
+        ] {
+            refused(&format!("scrypt${n}${salt}${r}${p}${key}"));
+        }
+        // Malformed: wrong part count, empty salt, a short key, not base64.
+        for bad in [
+            format!("scrypt$1024${salt}$8${key}"),
+            format!("scrypt$1024$$8$1${key}"),
+            format!("scrypt$1024${salt}$8$1$c2FsdA=="),
+            format!("scrypt$1024${salt}$8$1${}", "*".repeat(key.len())),
+            "bcrypt_sha256$$2x$04$/A/7wjiiUj5ePK7SqJDzxuMdTzn81tjYnpX6QWKMbyjyXPiQIyGrW".to_owned(),
+            "bcrypt_sha256$$2b$04$/A/7wjiiUj5ePK7SqJDzxuMdTzn81tjYnpX6QWKMbyjyXPiQIyGr".to_owned(),
+            "bcrypt_sha256$$2b$04$/A/7wjiiUj5ePK7SqJDzxuMdTzn81tjYnpX6QWKMbyjyXPiQIyGrWé"
+                .to_owned(),
+            "bcrypt_sha256$2b$04$/A/7wjiiUj5ePK7SqJDzxuMdTzn81tjYnpX6QWKMbyjyXPiQIyGrW".to_owned(),
+        ] {
+            refused(&bad);
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::config::PasswordPolicy;
 use chrono::{Datelike, NaiveDate};
+use unicode_normalization::UnicodeNormalization;
 
 /// Longest username (Django's `max_length`).
 pub const USERNAME_MAX: usize = 150;
@@ -55,8 +56,17 @@ pub fn multiline_text(value: &str, max: usize) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-/// 1-150 characters: letters, digits and `@ . + - _` (Django's username rule).
+/// Unicode compatibility normal form (NFKC): the form usernames and emails
+/// are stored in, so that `ＡＬＩＣＥ` (fullwidth) and `ALICE` are one text,
+/// as Django's `AbstractBaseUser.normalize_username` makes them.
+pub fn nfkc(value: &str) -> String {
+    value.nfkc().collect()
+}
+
+/// 1-150 characters: letters, digits and `@ . + - _` (Django's username
+/// rule), checked on and stored in NFKC form ([`nfkc`]).
 pub fn username(value: &str) -> Result<String, String> {
+    let value = nfkc(value);
     if value.is_empty() {
         return Err(BLANK.into());
     }
@@ -72,17 +82,21 @@ pub fn username(value: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
-/// The key under which a username or email is unique: lower case.
+/// The key under which a name is unique (usernames and emails in one
+/// namespace; batch and group names): the lower case of the NFKC form, so
+/// `ＡＬＩＣＥ`, `Alice` and `alice` are one key.
 pub fn fold(value: &str) -> String {
-    value.to_lowercase()
+    nfkc(value).to_lowercase()
 }
 
 /// A valid address: `local@domain`, the local part a dot-atom of RFC 5322
 /// characters, the domain dot-separated labels of letters, digits and
-/// hyphens with a top-level label of two or more letters. Stored trimmed, as
-/// given.
+/// hyphens with a top-level label of two or more letters. Checked on and
+/// stored in NFKC form ([`nfkc`]: a fullwidth address is its ASCII one),
+/// trimmed, case as given.
 pub fn email(value: &str) -> Result<String, String> {
     const INVALID: &str = "Enter a valid email address.";
+    let value = nfkc(value);
     let value = value.trim();
     if value.chars().count() > EMAIL_MAX {
         return Err(too_long(EMAIL_MAX));
@@ -500,6 +514,31 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn usernames_and_emails_are_nfkc_and_keyed_by_its_lower_case() {
+        // Fullwidth letters, a decomposed umlaut, a ligature: stored in
+        // their compatibility form.
+        assert_eq!(username("ＡＬＩＣＥ"), Ok("ALICE".into()));
+        assert_eq!(username("U\u{308}nal"), Ok("\u{dc}nal".into()));
+        assert_eq!(username("ﬁsh"), Ok("fish".into()));
+        assert_eq!(fold("ＡＬＩＣＥ"), fold("alice"));
+        assert_eq!(fold("ＡＬＩＣＥ"), "alice");
+        assert_eq!(fold("U\u{308}NAL"), fold("\u{fc}nal"));
+        // The character rule runs on the NFKC form: a fullwidth `@` is `@`
+        // (allowed), a fullwidth space is a space (refused).
+        assert_eq!(username("ａ＠ｂ"), Ok("a@b".into()));
+        assert!(username("a\u{3000}b").is_err());
+        // The length rule too (U+FDFA expands to 18 characters with spaces).
+        assert!(username(&"ｕ".repeat(150)).is_ok());
+        assert!(username(&"ｕ".repeat(151)).is_err());
+        assert_eq!(
+            email("ｒａｖｉ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+            Ok("ravi@example.com".into())
+        );
+        assert_eq!(fold("Ｒａｖｉ＠Example.com"), "ravi@example.com");
+        assert!(email("ü@x.com").is_err());
     }
 
     #[test]

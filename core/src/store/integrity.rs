@@ -97,9 +97,12 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
             ));
         }
     };
+    // A key several records share (kept by the NFKC migration) points to
+    // the lowest id: collected in reverse so the lowest is inserted last.
     let keyed = |f: &dyn Fn(&User) -> String| -> BTreeMap<String, u64> {
         users
             .values()
+            .rev()
             .map(|u| (f(u), u.id))
             .filter(|(k, _)| !k.is_empty())
             .collect()
@@ -121,6 +124,7 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
     );
     let names = batches
         .values()
+        .rev()
         .filter(|b| !b.is_local())
         .map(|b| (fold(&b.name), b.id))
         .collect();
@@ -129,6 +133,7 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
     expect("course slug", unique(s, COURSE_BY_SLUG)?, slugs);
     let field_names = fields
         .values()
+        .rev()
         .map(|f| (custom_field::name_key(&f.name), f.id))
         .collect();
     expect(
@@ -136,8 +141,13 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
         unique(s, CUSTOM_FIELD_BY_NAME)?,
         field_names,
     );
-    let group_names = groups.values().map(|g| (fold(&g.name), g.id)).collect();
+    let group_names = groups
+        .values()
+        .rev()
+        .map(|g| (fold(&g.name), g.id))
+        .collect();
     expect("group name", unique(s, GROUP_BY_NAME)?, group_names);
+    problems.extend(super::migrate_nfkc::collisions(users.values()));
 
     // Counters are above every id ever stored.
     let counters: BTreeMap<String, u64> = {

@@ -7,6 +7,7 @@
 
 pub(crate) mod frame;
 pub(crate) mod integrity;
+pub(crate) mod migrate_nfkc;
 pub(crate) mod migrate_sessions;
 pub(crate) mod read;
 pub mod recover;

@@ -262,6 +262,7 @@ fn v2_to_v3(txn: &WriteTransaction) -> Result<()> {
     reframe::<Message>(txn, OUTBOX, "message")?;
     reframe_memberships(txn)?;
     super::migrate_sessions::sessions_v2_to_v3(txn)?;
+    super::migrate_nfkc::nfkc_v2_to_v3(txn)?;
     Ok(())
 }
 

@@ -42,7 +42,9 @@ fn reindex(txn: &WriteTransaction, def: Unique, old: &str, new: &str, id: u64) -
         return Ok(());
     }
     let mut table = txn.open_table(def)?;
-    if !old.is_empty() {
+    // Only `id`'s own entry: a key shared by records the NFKC migration
+    // kept points to another record.
+    if !old.is_empty() && table.get(old)?.is_some_and(|v| v.value() == id) {
         table.remove(old)?;
     }
     if !new.is_empty()

@@ -9,15 +9,16 @@ import kotlin.concurrent.thread
 import kotlin.system.exitProcess
 import uniffi.roster.Argon2Params
 import uniffi.roster.BatchInput
+import uniffi.roster.Config
 import uniffi.roster.CustomFieldInput
 import uniffi.roster.CustomInput
 import uniffi.roster.CustomValue
 import uniffi.roster.FieldKind
+import uniffi.roster.ImportOptions
 import uniffi.roster.NamedCustomInput
 import uniffi.roster.NewUser
 import uniffi.roster.ProfileInput
 import uniffi.roster.UserQuery
-import uniffi.roster_ffi.Config
 import uniffi.roster_ffi.Institute
 import uniffi.roster_ffi.RosterException
 
@@ -183,9 +184,28 @@ fun secondRun(path: String, token: String) {
     }
 }
 
+/** The core's checked shapes: out-of-range settings are validation errors
+ *  (never a crash), and import honours batches and expires. */
+fun configAndImportOptions() {
+    val e = expectError<RosterException.Validation>("a huge session lifetime") {
+        Institute.inMemory(fast.copy(sessionLifetimeSeconds = Long.MAX_VALUE, lockoutSeconds = -1L)).close()
+    }
+    check(e?.fields?.keys?.containsAll(listOf("session_lifetime_seconds", "lockout_seconds")) == true, "fields named: ${e?.fields}")
+    Institute.inMemory(fast).use { institute ->
+        institute.operator().use { operator ->
+            operator.createBatch(BatchInput(name = "X"))
+            val report = operator.importUsers("username,password\nravi,ravi-pass-1\n", ImportOptions(batches = listOf("X"), expires = "2099-01-31"))
+            check(report.created == 1uL, "imported: $report")
+            val subs = operator.userSubscriptions(operator.findUser("ravi")).items.map { it.batch.name to it.expires }
+            check(subs == listOf("X" to "2099-01-31"), "import joined the batch until expires: $subs")
+        }
+    }
+}
+
 fun main() {
     val dir = Files.createTempDirectory("roster-kotlin")
     try {
+        configAndImportOptions()
         val path = dir.resolve("school.redb").toString()
         val token = firstRun(path)
         // Every Institute and Admin of the first run is closed: the file is free.

@@ -23,8 +23,8 @@ sys.path.insert(
     or os.path.join(ROOT, "target", "bindings", "python"),
 )
 
-import roster  # noqa: E402  (the records: NewUser, BatchInput, ...)
-import roster_ffi as r  # noqa: E402  (Institute, Admin, RosterError, Config)
+import roster  # noqa: E402  (the records: Config, NewUser, BatchInput, ...)
+import roster_ffi as r  # noqa: E402  (Institute, Admin, RosterError)
 
 PASSED = 0
 FAILED = 0
@@ -55,7 +55,7 @@ def expect_error(kind, call, what):
 
 
 # Cheap argon2 parameters: the same code path, a fraction of the cost.
-FAST = r.Config(argon2=roster.Argon2Params(m_kib=64, t=1, p=1))
+FAST = roster.Config(argon2=roster.Argon2Params(m_kib=64, t=1, p=1))
 PASSWORD = "a-long-passphrase"
 
 
@@ -349,11 +349,44 @@ def no_takeover():
     check(renamed.first_name == "S", "profile fields stay editable")
     weak.sign_out()
     expect_error(r.RosterError.Unauthenticated, weak.me, "signed out")
+def config_and_import_options():
+    """The core's checked shapes: out-of-range settings are validation
+    errors (never a crash), and import honours batches and expires."""
+    e = expect_error(
+        r.RosterError.Validation,
+        lambda: r.Institute.in_memory(
+            roster.Config(
+                argon2=roster.Argon2Params(m_kib=64, t=1, p=1),
+                session_lifetime_seconds=2**63 - 1,
+                lockout_seconds=-1,
+            )
+        ),
+        "a huge session lifetime is a validation error",
+    )
+    if e is not None:
+        check(
+            {"session_lifetime_seconds", "lockout_seconds"} <= set(e.fields),
+            f"both fields named: {e.fields}",
+        )
+    institute = r.Institute.in_memory(FAST)
+    operator = institute.operator()
+    operator.create_batch(roster.BatchInput(name="X"))
+    report = operator.import_users(
+        "username,password\nravi,ravi-pass-1\n",
+        roster.ImportOptions(batches=["X"], expires="2099-01-31"),
+    )
+    check(report.created == 1, f"imported: {report}")
+    subs = operator.user_subscriptions(operator.find_user("ravi")).items
+    check(
+        [(s.batch.name, str(s.expires)) for s in subs] == [("X", "2099-01-31")],
+        f"import joined the batch until expires: {subs}",
+    )
 
 
 def main():
     try:
         no_takeover()
+        config_and_import_options()
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "school.redb")
             token = first_run(path)

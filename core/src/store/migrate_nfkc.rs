@@ -1,0 +1,276 @@
+//! Format 3 sub-step: usernames and emails in Unicode NFKC form, and every
+//! name index keyed by [`fold`] (the lower case of the NFKC form).
+//!
+//! Format 2 stored usernames and emails as given and keyed them by their
+//! lower case, so `ＡＬＩＣＥ` (fullwidth) and `alice` were two users. Format 3
+//! stores both in NFKC and keys them by `fold`, which makes such pairs one
+//! name. Users that now collide are **kept**: the index points to the lowest
+//! id of each key (deterministic), and [`collisions`] reports every such
+//! pair to `roster check` / `Institute::check_integrity`, so an
+//! administrator renames one of them. Batch, group and custom field name
+//! indexes are keyed by `fold` too, so they are rebuilt the same way.
+//!
+//! Records are read and written only through [`read`] and [`write`], so the
+//! step keeps working whatever the record encoding is: it must run after the
+//! records are in format 3's encoding.
+
+use super::read;
+use super::tables::*;
+use super::write;
+use crate::domain::rules::{fold, nfkc};
+use crate::domain::user::User;
+use crate::error::Result;
+use redb::{ReadableTable, WriteTransaction};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Re-normalises stored usernames and emails to NFKC and rebuilds the
+/// username, email, batch name, group name and custom field name indexes
+/// under `fold` keys, the lowest id winning a shared key.
+// Called by schema.rs's format 2 -> 3 migration, after the records are
+// re-framed.
+pub(crate) fn nfkc_v2_to_v3(txn: &WriteTransaction) -> Result<()> {
+    let mut users = Vec::new();
+    for id in ids(txn, USERS)? {
+        let Some(mut user) = read::user(txn, id)? else {
+            continue;
+        };
+        let (name, email) = (nfkc(&user.username), nfkc(&user.profile.email));
+        if name != user.username || email != user.profile.email {
+            user.username = name;
+            user.profile.email = email;
+            // The stored version given as `old` with the same keys: the
+            // record is rewritten, its indexes are left to the rebuild below.
+            write::put_user(txn, Some(&user), &user)?;
+        }
+        users.push(user);
+    }
+    rebuild(
+        txn,
+        USER_BY_USERNAME,
+        users.iter().map(|u| (fold(&u.username), u.id)),
+    )?;
+    rebuild(
+        txn,
+        USER_BY_EMAIL,
+        users.iter().map(|u| (fold(&u.profile.email), u.id)),
+    )?;
+    let mut batches = Vec::new();
+    for id in ids(txn, BATCHES)? {
+        if let Some(b) = read::batch(txn, id)?
+            && !b.is_local()
+        {
+            batches.push((fold(&b.name), b.id));
+        }
+    }
+    rebuild(txn, BATCH_BY_NAME, batches)?;
+    let mut groups = Vec::new();
+    for id in ids(txn, GROUPS)? {
+        if let Some(g) = read::group(txn, id)? {
+            groups.push((fold(&g.name), g.id));
+        }
+    }
+    rebuild(txn, GROUP_BY_NAME, groups)?;
+    let fields = read::custom_fields(txn)?
+        .into_iter()
+        .map(|f| (crate::domain::custom_field::name_key(&f.name), f.id));
+    rebuild(txn, CUSTOM_FIELD_BY_NAME, fields)
+}
+
+/// Every id of record table `def`, ascending.
+fn ids(txn: &WriteTransaction, def: Records) -> Result<Vec<u64>> {
+    let table = txn.open_table(def)?;
+    let mut out = Vec::new();
+    for row in table.iter()? {
+        out.push(row?.0.value());
+    }
+    Ok(out)
+}
+
+/// Replaces every entry of unique index `def` with `entries` (empty keys
+/// skipped), the lowest id winning a key several share.
+fn rebuild(
+    txn: &WriteTransaction,
+    def: Unique,
+    entries: impl IntoIterator<Item = (String, u64)>,
+) -> Result<()> {
+    let mut wanted: BTreeMap<String, u64> = BTreeMap::new();
+    for (key, id) in entries {
+        if !key.is_empty() {
+            let entry = wanted.entry(key).or_insert(id);
+            *entry = (*entry).min(id);
+        }
+    }
+    let mut table = txn.open_table(def)?;
+    let mut stale = Vec::new();
+    for row in table.iter()? {
+        let (key, id) = row?;
+        if wanted.get(key.value()) != Some(&id.value()) {
+            stale.push(key.value().to_string());
+        }
+    }
+    for key in stale {
+        table.remove(key.as_str())?;
+    }
+    for (key, id) in wanted {
+        table.insert(key.as_str(), id)?;
+    }
+    Ok(())
+}
+
+/// Users whose names share a key (usernames and emails are one namespace),
+/// in words: what the NFKC migration kept and an administrator must resolve
+/// by renaming one of them. Sign-in and lookups find the lowest id.
+pub(crate) fn collisions<'a>(users: impl IntoIterator<Item = &'a User>) -> Vec<String> {
+    let mut by_key: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+    for user in users {
+        for key in [fold(&user.username), fold(&user.profile.email)] {
+            if !key.is_empty() {
+                by_key.entry(key).or_default().insert(user.id);
+            }
+        }
+    }
+    by_key
+        .into_iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .map(|(key, ids)| {
+            let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+            format!(
+                "users {} share the name {key:?} (the same in Unicode NFKC, ignoring case): \
+                 sign-in finds user {}; rename the others",
+                ids.join(", "),
+                ids[0]
+            )
+        })
+        .collect()
+}
+
+/// A dump's users with their names in NFKC form, as format 3 stores them
+/// (an export written before it may hold other forms). Two users that now
+/// share a name make a `conflict`: restore writes sound indexes only, while
+/// opening the old store itself migrates keeping both.
+pub(crate) fn nfkc_dump(mut dump: crate::api::Dump) -> Result<crate::api::Dump> {
+    for user in &mut dump.users {
+        user.username = nfkc(&user.username);
+        user.profile.email = nfkc(&user.profile.email);
+    }
+    if let Some(clash) = collisions(&dump.users).into_iter().next() {
+        return Err(crate::Error::new(
+            crate::ErrorCode::Conflict,
+            format!(
+                "the export holds users whose names are now one name ({clash}); rename one \
+                 of them in the file, or open the store it came from"
+            ),
+        ));
+    }
+    Ok(dump)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::store::integrity;
+
+    fn user(id: u64, username: &str, email: &str) -> User {
+        let mut u = User::blank(id, username);
+        u.uuid = id as u128;
+        u.profile.email = email.to_string();
+        u
+    }
+
+    /// A store as format 2 left it: names as given, keyed by their plain
+    /// lower case (written with the index entries format 2 would have).
+    fn v2_store(users: &[User]) -> Store {
+        let store = Store::in_memory().unwrap();
+        store
+            .write(|txn| {
+                for u in users {
+                    assert_eq!(write::next_id(txn, Kind::User)?, u.id);
+                    // Written under a placeholder name, then the record
+                    // alone is replaced and the index entries are set to
+                    // format 2's keys.
+                    let placeholder = User {
+                        username: format!("placeholder{}", u.id),
+                        profile: Default::default(),
+                        ..u.clone()
+                    };
+                    write::put_user(txn, None, &placeholder)?;
+                    write::put_user(txn, Some(u), u)?;
+                    let mut names = txn.open_table(USER_BY_USERNAME)?;
+                    names.remove(fold(&placeholder.username).as_str())?;
+                    let old_key = u.username.to_lowercase();
+                    if names.get(old_key.as_str())?.is_none() {
+                        names.insert(old_key.as_str(), u.id)?;
+                    }
+                    drop(names);
+                    if !u.profile.email.is_empty() {
+                        let mut emails = txn.open_table(USER_BY_EMAIL)?;
+                        emails.insert(u.profile.email.to_lowercase().as_str(), u.id)?;
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        store
+    }
+
+    #[test]
+    fn names_become_nfkc_and_colliding_users_are_kept_and_reported() {
+        let store = v2_store(&[
+            user(1, "alice", "alice@example.com"),
+            user(2, "ＡＬＩＣＥ", "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+            user(3, "ＣＡＲＯＬ", ""),
+            user(4, "bob", "Bob@Example.com"),
+        ]);
+        store.write(nfkc_v2_to_v3).unwrap();
+        let txn = store.read().unwrap();
+        let two = read::user(&txn, 2).unwrap().unwrap();
+        assert_eq!(two.username, "ALICE");
+        assert_eq!(two.profile.email, "alice@example.com");
+        assert_eq!(read::user(&txn, 3).unwrap().unwrap().username, "CAROL");
+        // Every user is kept; each key points to the lowest id.
+        for id in 1..=4 {
+            assert!(read::user(&txn, id).unwrap().is_some());
+        }
+        assert_eq!(
+            read::lookup(&txn, USER_BY_USERNAME, "alice").unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            read::lookup(&txn, USER_BY_EMAIL, "alice@example.com").unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            read::lookup(&txn, USER_BY_USERNAME, "carol").unwrap(),
+            Some(3)
+        );
+        assert_eq!(
+            read::lookup(&txn, USER_BY_USERNAME, "ｃａｒｏｌ").unwrap(),
+            None
+        );
+        assert_eq!(
+            read::lookup(&txn, USER_BY_EMAIL, "bob@example.com").unwrap(),
+            Some(4)
+        );
+        // The check reports the collision, and nothing else.
+        let problems = integrity::check(&txn).unwrap();
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(
+            problems.iter().all(|p| p.starts_with("users 1, 2 share")),
+            "{problems:#?}"
+        );
+    }
+
+    #[test]
+    fn a_store_without_collisions_is_sound_after_the_step_and_the_step_is_idempotent() {
+        let store = v2_store(&[user(1, "ＤＡＶＥ", ""), user(2, "erin", "Erin@x.com")]);
+        store.write(nfkc_v2_to_v3).unwrap();
+        store.write(nfkc_v2_to_v3).unwrap();
+        let txn = store.read().unwrap();
+        assert_eq!(integrity::check(&txn).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            read::lookup(&txn, USER_BY_USERNAME, "dave").unwrap(),
+            Some(1)
+        );
+    }
+}
