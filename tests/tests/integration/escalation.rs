@@ -696,3 +696,77 @@ mod allowed {
         assert_eq!(r.status, 200, "{:?}", r.body);
     }
 }
+
+/// The adversarial pass of step 6: a weaker administrator who may also
+/// manage groups, and an anonymous client.
+mod redteam {
+    use super::*;
+
+    /// staff holding the weaker set and every group permission.
+    fn grouper(w: &World) -> (u64, String) {
+        let mut perms = weak_perms();
+        for action in [Action::View, Action::Add, Action::Change, Action::Delete] {
+            perms.push(perm(action, Model::Group));
+        }
+        let id = user(&w.i, "grouper", staff_access(&perms));
+        (id, sign_in(&w.i, "grouper"))
+    }
+
+    /// Stripping a group a stronger user is in, then taking the user over:
+    /// a caller may remove from a group, or delete with it, only
+    /// permissions it holds itself, so it can never make a stronger user
+    /// weak enough to control.
+    #[test]
+    fn stripping_a_stronger_users_group_is_refused() {
+        let w = world();
+        let (_, token) = grouper(&w);
+        let path = format!("/api/admin/groups/{}/", w.deleters);
+        for (method, body) in [
+            ("PUT", Some(json!({"name": "Deleters", "permissions": []}))),
+            ("PATCH", Some(json!({"permissions": []}))),
+            ("DELETE", None),
+        ] {
+            let r = call_as(&w.i, &token, method, &path, body.clone());
+            assert_403(&r, &format!("{method} {path} {body:?}"));
+        }
+        let g = w.i.operator().get_group(w.deleters).unwrap();
+        assert_eq!(
+            g.permissions,
+            vec![Permission::new(Action::Delete, Model::Batch).id()]
+        );
+        let typed = w.i.session(&token).unwrap();
+        assert_forbidden(typed.delete_group(w.deleters), "typed delete");
+        assert_forbidden(
+            typed.update_group(
+                w.deleters,
+                GroupInput {
+                    name: None,
+                    permissions: Some(vec![]),
+                },
+            ),
+            "typed strip",
+        );
+        let r = call_as(
+            &w.i,
+            &token,
+            "PATCH",
+            &format!("/api/admin/users/{}/", w.grouped),
+            Some(json!({"password": "taken-over-9"})),
+        );
+        assert_403(&r, "the takeover after the strip");
+        still_signs_in(&w.i, "grouped");
+        // What the caller holds it may still take away, and a group it
+        // holds all of it may delete.
+        let path = format!("/api/admin/groups/{}/", w.viewers);
+        let r = call_as(
+            &w.i,
+            &token,
+            "PATCH",
+            &path,
+            Some(json!({"permissions": []})),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let r = call_as(&w.i, &token, "DELETE", &path, None);
+        assert_eq!(r.status, 204, "{:?}", r.body);
+    }
+}
