@@ -770,3 +770,48 @@ mod redteam {
         assert_eq!(r.status, 204, "{:?}", r.body);
     }
 }
+
+/// Sessions (SPEC A8) against a realistic attacker's timing.
+mod redteam_sessions {
+    use super::*;
+
+    /// A sign-in checks the account on a snapshot, then spends an argon2
+    /// verification before it writes the session. A block committed in
+    /// between must not leave a session behind that the unblock would
+    /// bring back: whatever the interleaving, the token is dead after a
+    /// block and an unblock.
+    #[test]
+    fn a_sign_in_racing_a_block_leaves_no_session_to_revive() {
+        let (mut config, _) = roster_tests::config(SEED_NOW);
+        // A verification long enough that the block lands inside it.
+        config.argon2 = roster::Argon2Params::default();
+        let i = Institute::in_memory(config).expect("store");
+        let id = user(&i, "racer", AccessInput::default());
+        let started = std::time::Instant::now();
+        sign_in(&i, "racer");
+        let verify = started.elapsed();
+        let admin = i.operator();
+        let set_blocked = |blocked: bool| {
+            let patch = UserPatch {
+                is_blocked: Some(blocked),
+                ..Default::default()
+            };
+            admin.update_user(id, patch).expect("block or unblock");
+        };
+        for round in 0..3 {
+            let racer = i.clone();
+            let login = std::thread::spawn(move || racer.login("racer", PASSWORD));
+            std::thread::sleep(verify / 4);
+            set_blocked(true);
+            let login = login.join().expect("no panic");
+            set_blocked(false);
+            if let Ok(login) = login {
+                assert!(
+                    i.session(&login.token).is_err(),
+                    "round {round}: a session from before the block works after it"
+                );
+            }
+        }
+        still_signs_in(&i, "racer");
+    }
+}
