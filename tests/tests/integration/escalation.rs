@@ -887,6 +887,28 @@ mod redteam_held {
         assert!(r.json().get("token").is_none());
     }
 
+    /// The unlock path needs a session, staff, `change_user` and (A7) a
+    /// target no stronger than the caller.
+    #[test]
+    fn the_unlock_path_needs_all_of_it() {
+        let w = world();
+        let student = sign_in(&w.i, "student");
+        for version in ["v2.5", "v2.2"] {
+            let path = format!("/api/{version}/admin/users/{}/unlock/", w.peer);
+            let r = send(&w.i, None, "POST", &path);
+            assert_eq!(r.status, 401, "{path}");
+            let r = send(&w.i, Some("JWT zzzz"), "POST", &path);
+            assert_eq!(r.status, 401, "{path}");
+            assert_403(&call_as(&w.i, &student, "POST", &path, None), &path);
+            let r = call_as(&w.i, &w.weak, "post", &path, None);
+            assert_eq!(r.status, 405, "{path}");
+            let r = call_as(&w.i, &w.weak, "POST", &path, None);
+            assert_eq!(r.status, 204, "{path}: {:?}", r.body);
+            let path = format!("/api/{version}/admin/users/{}/unlock/", w.strong);
+            assert_403(&call_as(&w.i, &w.weak, "POST", &path, None), &path);
+        }
+    }
+
     /// A weaker administrator cannot raise itself or a weaker user above
     /// what it holds, on any path: flags, own permissions, groups.
     #[test]
