@@ -1071,3 +1071,42 @@ mod redteam_held {
         assert_eq!(r.status, 401);
     }
 }
+
+/// The shared username/email namespace in records that arrive whole.
+mod redteam_namespace {
+    use super::*;
+
+    /// An export edited so that one user's username is another's email is
+    /// refused whole by restore, as the API would refuse the change: with
+    /// it, sign-in by that email would reach the other user.
+    #[test]
+    fn a_restore_cannot_bring_in_a_username_that_is_another_users_email() {
+        let (i, _) = institute(SEED_NOW);
+        user(&i, "victim", AccessInput::default());
+        user(&i, "mallory", AccessInput::default());
+        let mut dump = i.operator().dump().unwrap();
+        let victim = dump.users.iter().position(|u| u.username == "victim");
+        let email = dump.users[victim.unwrap()].profile.email.to_uppercase();
+        for u in &mut dump.users {
+            if u.username == "mallory" {
+                u.username = email.clone();
+            }
+        }
+        let (fresh, _) = institute(SEED_NOW);
+        let e = fresh.operator().restore(dump).expect_err("refused");
+        assert!(
+            e.message().contains("username is user"),
+            "{:?}: {}",
+            e.code(),
+            e.message()
+        );
+        assert!(
+            fresh
+                .operator()
+                .list_users(&Default::default())
+                .unwrap()
+                .items
+                .is_empty()
+        );
+    }
+}
