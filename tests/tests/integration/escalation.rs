@@ -1046,9 +1046,9 @@ mod redteam_held {
         assert!(w.i.session(&token).is_err());
     }
 
-    /// Ids are never given again while the store lives; a deleted user's
-    /// token stays dead whatever comes after, even a restore into the
-    /// emptied store that brings the id counter back.
+    /// Ids are never given again while the store lives, not even after a
+    /// restore of an older export into the emptied store; a deleted user's
+    /// token stays dead whatever comes after.
     #[test]
     fn a_deleted_users_token_stays_dead() {
         let (i, _) = institute(SEED_NOW);
@@ -1066,6 +1066,7 @@ mod redteam_held {
         }
         admin.restore(dump).unwrap();
         let again = user(&i, "second", AccessInput::default());
+        assert!(again > third, "the restore did not bring an old id back");
         assert!(i.session(&token).is_err(), "user {again}: the old token");
         let r = call_as(&i, &token, "GET", "/api/v2.5/me/", None);
         assert_eq!(r.status, 401);
