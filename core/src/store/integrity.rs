@@ -116,19 +116,6 @@ pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
     );
     let group_names = groups.values().map(|g| (fold(&g.name), g.id)).collect();
     expect("group name", unique(s, GROUP_BY_NAME)?, group_names);
-    // Sign-in takes a username or an email, looking the username up first:
-    // a username that is another user's email would take that user's
-    // sign-ins (SPEC A7). The API refuses it; a restored or migrated store
-    // must not bring it in.
-    let emails = keyed(&|u| fold(&u.profile.email));
-    for u in users.values() {
-        if let Some(other) = emails.get(&fold(&u.username)).filter(|o| **o != u.id) {
-            problems.push(format!(
-                "user {}'s username is user {other}'s email: one would sign in as the other",
-                u.id
-            ));
-        }
-    }
 
     // Counters are above every id ever stored.
     let counters: BTreeMap<String, u64> = {
@@ -158,6 +145,20 @@ pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
             problems.push(format!(
                 "{} counter {next} is not above id {top}",
                 kind.counter()
+            ));
+        }
+    }
+
+    // Sign-in takes a username or an email, looking the username up first:
+    // a username that is another user's email would take that user's
+    // sign-ins (SPEC A7). The API refuses it; a restored or migrated store
+    // must not bring it in.
+    let emails = keyed(&|u| fold(&u.profile.email));
+    for u in users.values() {
+        if let Some(other) = emails.get(&fold(&u.username)).filter(|o| **o != u.id) {
+            problems.push(format!(
+                "user {}'s username is user {other}'s email: one would sign in as the other",
+                u.id
             ));
         }
     }
