@@ -171,7 +171,13 @@ impl Institute {
                 return Ok(None);
             };
             let mut user = old.clone();
+            // Decided again on the record as it is now: a block, a
+            // deactivation, a lock or a new password committed while the
+            // password was verified refuses this sign-in, so no session is
+            // ever made for an unusable account (it would come back with the
+            // unblock, carrying the generation the block raised).
             if ok
+                && usable(&old)
                 && old.password_hash
                     == found
                         .as_ref()

@@ -88,11 +88,15 @@ impl Admin {
         })
     }
 
-    /// Deletes group `id`; its members lose its permissions at once.
+    /// Deletes group `id`; its members lose its permissions at once. A
+    /// caller other than a superuser may delete only a group whose every
+    /// permission it holds (SPEC A7: taking permissions away from a
+    /// stronger member could make it weak enough to take over).
     pub fn delete_group(&self, id: u64) -> Result<()> {
         self.allow(Permission::new(Action::Delete, Model::Group))?;
         self.store().write(|txn| {
             let g = read::group(txn, id)?.ok_or_else(Error::not_found)?;
+            self.may_grant_group(txn, &g.permissions, &[])?;
             write::delete_group(txn, &g)
         })
     }
@@ -111,17 +115,20 @@ impl Admin {
 }
 
 impl Admin {
-    /// Fails unless the caller holds every permission a group gains: with
-    /// `change_group` alone one could otherwise build a group holding all.
+    /// Fails unless the caller holds every permission a group gains or
+    /// loses. Gains: with `change_group` alone one could otherwise build a
+    /// group holding all. Losses (SPEC A7): taking from a group, or deleting
+    /// it, takes from every member; a caller that could take away what it
+    /// does not hold could strip a stronger member down to what it holds,
+    /// then take that account over with `change_user`. Taking away only
+    /// what it holds, it never makes anyone controllable who was not.
     fn may_grant_group(&self, txn: &WriteTransaction, before: &[u32], after: &[u32]) -> Result<()> {
         let Some(held) = self.caller_permissions(txn)? else {
             return Ok(());
         };
-        match after
-            .iter()
-            .filter(|p| !before.contains(p))
-            .all(|p| held.contains(p))
-        {
+        let gained = after.iter().filter(|p| !before.contains(p));
+        let lost = before.iter().filter(|p| !after.contains(p));
+        match gained.chain(lost).all(|p| held.contains(p)) {
             true => Ok(()),
             false => Err(super::auth::forbidden()),
         }

@@ -335,7 +335,11 @@ impl Admin {
             {
                 let mut counters = txn.open_table(COUNTERS)?;
                 for (name, next) in &dump.counters {
-                    counters.insert(name.as_str(), *next)?;
+                    // Never below what this store has given already (its
+                    // users may all have been deleted): ids are never
+                    // reused, and no later user may meet an old one's id.
+                    let given = counters.get(name.as_str())?.map_or(0, |v| v.value());
+                    counters.insert(name.as_str(), (*next).max(given))?;
                 }
             }
             let problems = integrity::check(txn)?;

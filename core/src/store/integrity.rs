@@ -181,6 +181,20 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
         }
     }
 
+    // Sign-in takes a username or an email, looking the username up first:
+    // a username that is another user's email would take that user's
+    // sign-ins (SPEC A7). The API refuses it; a restored or migrated store
+    // must not bring it in.
+    let emails = keyed(&|u| fold(&u.profile.email));
+    for u in users.values() {
+        if let Some(other) = emails.get(&fold(&u.username)).filter(|o| **o != u.id) {
+            problems.push(format!(
+                "user {}'s username is user {other}'s email: one would sign in as the other",
+                u.id
+            ));
+        }
+    }
+
     // UUIDs: one entry per record, pointing back at it.
     let mut wanted_uuids = BTreeMap::new();
     wanted_uuids.extend(users.values().map(|u| (u.uuid, (Kind::User as u8, u.id))));

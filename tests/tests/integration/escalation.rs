@@ -696,3 +696,418 @@ mod allowed {
         assert_eq!(r.status, 200, "{:?}", r.body);
     }
 }
+
+/// The adversarial pass of step 6: a weaker administrator who may also
+/// manage groups, and an anonymous client.
+mod redteam {
+    use super::*;
+
+    /// staff holding the weaker set and every group permission.
+    fn grouper(w: &World) -> (u64, String) {
+        let mut perms = weak_perms();
+        for action in [Action::View, Action::Add, Action::Change, Action::Delete] {
+            perms.push(perm(action, Model::Group));
+        }
+        let id = user(&w.i, "grouper", staff_access(&perms));
+        (id, sign_in(&w.i, "grouper"))
+    }
+
+    /// Stripping a group a stronger user is in, then taking the user over:
+    /// a caller may remove from a group, or delete with it, only
+    /// permissions it holds itself, so it can never make a stronger user
+    /// weak enough to control.
+    #[test]
+    fn stripping_a_stronger_users_group_is_refused() {
+        let w = world();
+        let (_, token) = grouper(&w);
+        let path = format!("/api/admin/groups/{}/", w.deleters);
+        for (method, body) in [
+            ("PUT", Some(json!({"name": "Deleters", "permissions": []}))),
+            ("PATCH", Some(json!({"permissions": []}))),
+            ("DELETE", None),
+        ] {
+            let r = call_as(&w.i, &token, method, &path, body.clone());
+            assert_403(&r, &format!("{method} {path} {body:?}"));
+        }
+        let g = w.i.operator().get_group(w.deleters).unwrap();
+        assert_eq!(
+            g.permissions,
+            vec![Permission::new(Action::Delete, Model::Batch).id()]
+        );
+        let typed = w.i.session(&token).unwrap();
+        assert_forbidden(typed.delete_group(w.deleters), "typed delete");
+        assert_forbidden(
+            typed.update_group(
+                w.deleters,
+                GroupInput {
+                    name: None,
+                    permissions: Some(vec![]),
+                },
+            ),
+            "typed strip",
+        );
+        let r = call_as(
+            &w.i,
+            &token,
+            "PATCH",
+            &format!("/api/admin/users/{}/", w.grouped),
+            Some(json!({"password": "taken-over-9"})),
+        );
+        assert_403(&r, "the takeover after the strip");
+        still_signs_in(&w.i, "grouped");
+        // What the caller holds it may still take away, and a group it
+        // holds all of it may delete.
+        let path = format!("/api/admin/groups/{}/", w.viewers);
+        let r = call_as(
+            &w.i,
+            &token,
+            "PATCH",
+            &path,
+            Some(json!({"permissions": []})),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let r = call_as(&w.i, &token, "DELETE", &path, None);
+        assert_eq!(r.status, 204, "{:?}", r.body);
+    }
+}
+
+/// Sessions (SPEC A8) against a realistic attacker's timing.
+mod redteam_sessions {
+    use super::*;
+
+    /// A sign-in checks the account on a snapshot, then spends an argon2
+    /// verification before it writes the session. A block committed in
+    /// between must not leave a session behind that the unblock would
+    /// bring back: whatever the interleaving, the token is dead after a
+    /// block and an unblock.
+    #[test]
+    fn a_sign_in_racing_a_block_leaves_no_session_to_revive() {
+        let (mut config, _) = roster_tests::config(SEED_NOW);
+        // A verification long enough that the block lands inside it.
+        config.argon2 = roster::Argon2Params::default();
+        let i = Institute::in_memory(config).expect("store");
+        let id = user(&i, "racer", AccessInput::default());
+        let started = std::time::Instant::now();
+        sign_in(&i, "racer");
+        let verify = started.elapsed();
+        let admin = i.operator();
+        let set_blocked = |blocked: bool| {
+            let patch = UserPatch {
+                is_blocked: Some(blocked),
+                ..Default::default()
+            };
+            admin.update_user(id, patch).expect("block or unblock");
+        };
+        for round in 0..3 {
+            let racer = i.clone();
+            let login = std::thread::spawn(move || racer.login("racer", PASSWORD));
+            std::thread::sleep(verify / 4);
+            set_blocked(true);
+            let login = login.join().expect("no panic");
+            set_blocked(false);
+            if let Ok(login) = login {
+                assert!(
+                    i.session(&login.token).is_err(),
+                    "round {round}: a session from before the block works after it"
+                );
+            }
+        }
+        still_signs_in(&i, "racer");
+    }
+}
+
+/// More of the adversarial pass: attacks that held, kept as tests so that
+/// the classes stay closed.
+mod redteam_held {
+    use super::*;
+    use roster::rest::Request;
+
+    fn send(i: &Institute, auth: Option<&str>, method: &str, path: &str) -> roster::rest::Response {
+        let mut request = Request::new(method, path);
+        if let Some(value) = auth {
+            request = request.with_header("Authorization", value);
+        }
+        roster::rest::handle(i, request)
+    }
+
+    /// Signing out needs a session of one's own: no header, another scheme,
+    /// a bad token, a method in another case all end nothing; a sign-out
+    /// ends that session only.
+    #[test]
+    fn sign_out_ends_exactly_the_callers_session() {
+        let w = world();
+        let other = sign_in(&w.i, "weak");
+        let no_credentials = json!({"detail": "Authentication credentials were not provided."});
+        let invalid = json!({"detail": "Invalid token."});
+        for version in ["v2.5", "v2.2"] {
+            let path = format!("/api/{version}/auth-token/");
+            for (auth, want) in [
+                (None, &no_credentials),
+                (Some("Basic d2VhazpzZWNyZXQ=".to_string()), &no_credentials),
+                (Some("JWT".to_string()), &no_credentials),
+                (Some(format!("Token {}", w.weak)), &no_credentials),
+                (Some("JWT zzzz".to_string()), &invalid),
+                (Some(format!("JWT {}", "0".repeat(64))), &invalid),
+                (Some(format!("JWT {}x", w.weak)), &invalid),
+            ] {
+                let r = send(&w.i, auth.as_deref(), "DELETE", &path);
+                assert_eq!((r.status, r.json()), (401, want.clone()), "{auth:?}");
+            }
+            for method in ["delete", "Delete", "DELETE ", "PATCH"] {
+                let r = send(&w.i, Some(&format!("JWT {}", w.weak)), method, &path);
+                assert_eq!(r.status, 405, "{method:?}");
+            }
+        }
+        assert!(w.i.session(&w.weak).is_ok(), "nothing ended so far");
+        let r = send(
+            &w.i,
+            Some(&format!("JWT {}", w.weak.to_uppercase())),
+            "DELETE",
+            "/api/v2.2/auth-token/",
+        );
+        assert_eq!(r.status, 204, "{:?}", r.body);
+        assert!(w.i.session(&w.weak).is_err(), "this session ended");
+        assert!(w.i.session(&other).is_ok(), "the other goes on");
+        let r = send(
+            &w.i,
+            Some(&format!("JWT {}", w.weak)),
+            "DELETE",
+            "/api/v2.5/auth-token/",
+        );
+        assert_eq!((r.status, r.json()), (401, invalid));
+        // A sign-in in lower case is no sign-in.
+        let body = json!({"username": "weak", "password": PASSWORD}).to_string();
+        let r = roster::rest::handle(
+            &w.i,
+            Request::new("post", "/api/v2.5/auth-token/")
+                .with_header("Content-Type", "application/json")
+                .with_body(body),
+        );
+        assert_eq!(r.status, 405);
+        assert!(r.json().get("token").is_none());
+    }
+
+    /// The unlock path needs a session, staff, `change_user` and (A7) a
+    /// target no stronger than the caller.
+    #[test]
+    fn the_unlock_path_needs_all_of_it() {
+        let w = world();
+        let student = sign_in(&w.i, "student");
+        for version in ["v2.5", "v2.2"] {
+            let path = format!("/api/{version}/admin/users/{}/unlock/", w.peer);
+            let r = send(&w.i, None, "POST", &path);
+            assert_eq!(r.status, 401, "{path}");
+            let r = send(&w.i, Some("JWT zzzz"), "POST", &path);
+            assert_eq!(r.status, 401, "{path}");
+            assert_403(&call_as(&w.i, &student, "POST", &path, None), &path);
+            let r = call_as(&w.i, &w.weak, "post", &path, None);
+            assert_eq!(r.status, 405, "{path}");
+            let r = call_as(&w.i, &w.weak, "POST", &path, None);
+            assert_eq!(r.status, 204, "{path}: {:?}", r.body);
+            let path = format!("/api/{version}/admin/users/{}/unlock/", w.strong);
+            assert_403(&call_as(&w.i, &w.weak, "POST", &path, None), &path);
+        }
+    }
+
+    /// A weaker administrator cannot raise itself or a weaker user above
+    /// what it holds, on any path: flags, own permissions, groups.
+    #[test]
+    fn no_one_raises_itself_or_others_above_what_it_holds() {
+        let w = world();
+        let weak = w.i.session(&w.weak).unwrap();
+        let me = weak.me().unwrap().id;
+        for target in [me, w.student, w.peer] {
+            let path = format!("/api/admin/users/{target}/");
+            for body in [
+                json!({"is_superuser": true}),
+                json!({"user_permissions": strong_perms()}),
+                json!({"groups": [w.deleters]}),
+                json!({"groups": [w.viewers, w.deleters]}),
+            ] {
+                for method in ["PUT", "PATCH"] {
+                    let r = call_as(&w.i, &w.weak, method, &path, Some(body.clone()));
+                    assert_403(&r, &format!("{method} {path} {body}"));
+                }
+            }
+            let before = view(&w.i, target);
+            assert!(!before.is_superuser);
+            assert!(!before.groups.contains(&w.deleters));
+        }
+        // A group of its own holding more, or more added to one it is in.
+        let root = w.i.operator();
+        root.update_user(
+            me,
+            UserPatch {
+                access: AccessInput {
+                    user_permissions: Some(
+                        [weak_perms(), vec![perm(Action::Change, Model::Group)]].concat(),
+                    ),
+                    groups: Some(vec![w.viewers]),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let path = format!("/api/admin/groups/{}/", w.viewers);
+        let body = json!({"permissions": [perm(Action::View, Model::User), perm(Action::Delete, Model::Batch)]});
+        assert_403(
+            &call_as(&w.i, &w.weak, "PATCH", &path, Some(body)),
+            "raise own group",
+        );
+        assert!(!weak.has_perm(me, "roster.delete_batch").unwrap_or(false));
+        assert_forbidden(weak.take_outbox(), "the outbox is the operator's");
+        assert_forbidden(weak.dump(), "the export is the operator's");
+    }
+
+    /// Identifiers on update: a username may not be another user's email
+    /// nor an email another's username, in any case, on any path; a case
+    /// change of a stronger user's own identifier is a change.
+    #[test]
+    fn identifiers_share_one_namespace_on_update_too() {
+        let w = world();
+        let me = w.i.session(&w.weak).unwrap().me().unwrap().id;
+        for (prefix, _) in PATHS {
+            for (target, body) in [
+                (me, json!({"username": "strong@example.com"})),
+                (me, json!({"username": "STRONG@EXAMPLE.COM"})),
+                (me, json!({"email": "Strong@Example.com"})),
+                (w.student, json!({"email": "STRONG"})),
+                (w.student, json!({"username": "Strong"})),
+            ] {
+                let path = format!("{prefix}{target}/");
+                let r = call_as(&w.i, &w.weak, "PATCH", &path, Some(body.clone()));
+                assert_eq!(r.status, 400, "{path} {body}: {:?}", r.body);
+            }
+            let path = format!("{prefix}{}/", w.strong);
+            for body in [
+                json!({"username": "STRONG"}),
+                json!({"email": "STRONG@example.com"}),
+            ] {
+                let r = call_as(&w.i, &w.weak, "PUT", &path, Some(body.clone()));
+                assert_403(&r, &format!("{path} {body}"));
+            }
+        }
+        for name in ["strong", "strong@example.com", "STRONG@EXAMPLE.COM"] {
+            assert_eq!(w.i.login(name, PASSWORD).unwrap().user, w.strong, "{name}");
+        }
+    }
+
+    /// A password set on any path ends the sessions made before it; an
+    /// import row naming an existing user changes nothing of it.
+    #[test]
+    fn every_password_path_ends_old_sessions() {
+        let w = world();
+        let root = superuser(&w.i);
+        let paths = [
+            ("PUT", "/api/v2.5/admin/users/"),
+            ("PATCH", "/api/v2.2/admin/users/"),
+            ("PUT", "/api/admin/users/"),
+            ("PATCH", "/api/admin/users/"),
+        ];
+        for (k, (method, prefix)) in paths.into_iter().enumerate() {
+            let token = sign_in(&w.i, "student");
+            let password = format!("next-secret-{k}");
+            let path = format!("{prefix}{}/", w.student);
+            let body = match prefix {
+                "/api/admin/users/" => json!({"password": password, "last_name": "S"}),
+                _ => json!({ "password": password }),
+            };
+            let r = call_as(&w.i, &root, method, &path, Some(body));
+            assert_eq!(r.status, 200, "{method} {path}: {:?}", r.body);
+            assert!(w.i.session(&token).is_err(), "{method} {path}");
+            w.i.operator()
+                .update_user(
+                    w.student,
+                    UserPatch {
+                        password: Some(PASSWORD.into()),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+        }
+        let token = sign_in(&w.i, "student");
+        user(
+            &w.i,
+            "importer",
+            staff_access(&[perm(Action::Add, Model::User)]),
+        );
+        let importer = w.i.session(&sign_in(&w.i, "importer")).unwrap();
+        let row = r#"{"username":"STUDENT","password":"imported-9x","email":"s2@example.com"}"#;
+        let report =
+            roster::transfer::import(&importer, row.as_bytes(), &Default::default(), &mut |_| {})
+                .expect("import");
+        assert_eq!((report.created, report.rejected.len()), (0, 1));
+        assert!(w.i.session(&token).is_ok());
+        still_signs_in(&w.i, "student");
+        // create_superuser on an existing name resets it: sessions end.
+        let token = sign_in(&w.i, "student");
+        w.i.create_superuser("student", "made-root-1").unwrap();
+        assert!(w.i.session(&token).is_err());
+    }
+
+    /// Ids are never given again while the store lives, not even after a
+    /// restore of an older export into the emptied store; a deleted user's
+    /// token stays dead whatever comes after.
+    #[test]
+    fn a_deleted_users_token_stays_dead() {
+        let (i, _) = institute(SEED_NOW);
+        let admin = i.operator();
+        let first = user(&i, "first", AccessInput::default());
+        let dump = admin.dump().unwrap();
+        let second = user(&i, "second", AccessInput::default());
+        let token = sign_in(&i, "second");
+        admin.delete_user(second).unwrap();
+        assert!(i.session(&token).is_err());
+        let third = user(&i, "third", AccessInput::default());
+        assert!(third > second, "ids are not reused");
+        for id in [first, third] {
+            admin.delete_user(id).unwrap();
+        }
+        admin.restore(dump).unwrap();
+        let again = user(&i, "second", AccessInput::default());
+        assert!(again > third, "the restore did not bring an old id back");
+        assert!(i.session(&token).is_err(), "user {again}: the old token");
+        let r = call_as(&i, &token, "GET", "/api/v2.5/me/", None);
+        assert_eq!(r.status, 401);
+    }
+}
+
+/// The shared username/email namespace in records that arrive whole.
+mod redteam_namespace {
+    use super::*;
+
+    /// An export edited so that one user's username is another's email is
+    /// refused whole by restore, as the API would refuse the change: with
+    /// it, sign-in by that email would reach the other user.
+    #[test]
+    fn a_restore_cannot_bring_in_a_username_that_is_another_users_email() {
+        let (i, _) = institute(SEED_NOW);
+        user(&i, "victim", AccessInput::default());
+        user(&i, "mallory", AccessInput::default());
+        let mut dump = i.operator().dump().unwrap();
+        let victim = dump.users.iter().position(|u| u.username == "victim");
+        let email = dump.users[victim.unwrap()].profile.email.to_uppercase();
+        for u in &mut dump.users {
+            if u.username == "mallory" {
+                u.username = email.clone();
+            }
+        }
+        let (fresh, _) = institute(SEED_NOW);
+        let e = fresh.operator().restore(dump).expect_err("refused");
+        assert!(
+            matches!(e.code(), ErrorCode::Corrupt | ErrorCode::Conflict),
+            "{:?}: {}",
+            e.code(),
+            e.message()
+        );
+        assert!(
+            fresh
+                .operator()
+                .list_users(&Default::default())
+                .unwrap()
+                .items
+                .is_empty()
+        );
+    }
+}
