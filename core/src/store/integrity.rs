@@ -306,6 +306,20 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
         }
     }
 
+    // Password hashes: within the caps every way a hash enters the store
+    // applies (SPEC A4), so one wrong sign-in cannot cost seconds and
+    // gigabytes. A store restored before restore checked them may hold one.
+    for u in users.values() {
+        if !u.password_hash.is_empty()
+            && let Err(why) = crate::api::check_hash(&u.password_hash)
+        {
+            problems.push(format!(
+                "user {}: its password hash is refused: {why}",
+                u.id
+            ));
+        }
+    }
+
     // Custom values: defined fields only, mirrored by field_users.
     let mut wanted_field_users = BTreeSet::new();
     for u in users.values() {
@@ -379,4 +393,49 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
         problems.push("users table length disagrees with its rows".into());
     }
     Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, write};
+
+    /// A hash above the caps (here argon2 with m = 2 GiB, as an edited
+    /// export carried before restore checked hashes) is reported; an
+    /// ordinary one is not.
+    #[test]
+    fn a_password_hash_above_the_caps_is_a_problem() {
+        let store = Store::in_memory().unwrap();
+        let mut user = User::blank(1, "ravi");
+        user.uuid = 7;
+        user.password_hash =
+            "$argon2id$v=19$m=2097152,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"
+                .into();
+        store
+            .write(|txn| {
+                txn.open_table(COUNTERS)?.insert("user", 2)?;
+                write::put_user(txn, None, &user)
+            })
+            .unwrap();
+        let problems = check(&store.read().unwrap()).unwrap();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("user 1: its password hash is refused")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().all(|p| !p.contains("c2FsdHNhbHRzYWx0")),
+            "no hash text in a report: {problems:?}"
+        );
+
+        user.password_hash = "!unusable".into();
+        store
+            .write(|txn| {
+                let old = crate::store::read::user(txn, 1)?;
+                write::put_user(txn, old.as_ref(), &user)
+            })
+            .unwrap();
+        assert_eq!(check(&store.read().unwrap()).unwrap(), Vec::<String>::new());
+    }
 }
