@@ -58,7 +58,8 @@ fn check_text(value: &str, max: usize) {
 fn check_username(value: &str) {
     match rules::username(value) {
         Ok(v) => {
-            assert_eq!(v, value);
+            // Stored in NFKC form (`ＡＬＩＣＥ` is `ALICE`).
+            assert_eq!(v, rules::nfkc(value));
             assert!((1..=rules::USERNAME_MAX).contains(&v.chars().count()));
             assert_eq!(rules::username(&v), Ok(v.clone()));
         }
@@ -68,7 +69,7 @@ fn check_username(value: &str) {
 
 fn check_email(value: &str) {
     if let Ok(v) = rules::email(value) {
-        assert_eq!(v, value.trim());
+        assert_eq!(v, rules::nfkc(value).trim());
         assert!(v.is_ascii() && v.contains('@') && v.len() <= rules::EMAIL_MAX);
         assert_eq!(rules::email(&v), Ok(v.clone()), "email of {value:?}");
     }
