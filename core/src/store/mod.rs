@@ -31,10 +31,35 @@ use tables::{Kind, Records};
 /// A roster store: one redb database.
 #[derive(Debug)]
 pub(crate) struct Store {
-    db: Database,
+    db: Db,
     /// Set when the storage engine panicked on this store's file: from then
     /// on every access answers `corrupt_store` until the file is reopened.
     poisoned: Arc<AtomicBool>,
+}
+
+/// The redb database, closed inside a panic guard when the store is
+/// dropped: closing writes the file's header, which on a damaged store could
+/// panic in the host's drop of an `Institute`.
+#[derive(Debug)]
+struct Db(Option<Database>);
+
+impl std::ops::Deref for Db {
+    type Target = Database;
+
+    fn deref(&self) -> &Database {
+        // Taken only by `drop`.
+        self.0
+            .as_ref()
+            .expect("the database is open until the store drops")
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(db)));
+        }
+    }
 }
 
 thread_local! {
@@ -109,7 +134,7 @@ impl Store {
 
     pub(crate) fn prepared(db: Database) -> Result<Store> {
         let store = Store {
-            db,
+            db: Db(Some(db)),
             poisoned: Arc::new(AtomicBool::new(false)),
         };
         store.write(schema::prepare)?;
