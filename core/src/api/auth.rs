@@ -122,18 +122,17 @@ impl Institute {
         let decoy = self.decoy_hash(&turn)?.to_string();
         let now = config.clock.now();
         let now_us = now.timestamp_micros();
-        let found = {
-            let txn = self.store().read()?;
+        let found = self.store().reading(|txn| {
             let key = fold(username_or_email.trim());
-            let id = match read::lookup(&txn, USER_BY_USERNAME, &key)? {
+            let id = match read::lookup(txn, USER_BY_USERNAME, &key)? {
                 Some(id) => Some(id),
-                None => read::lookup(&txn, USER_BY_EMAIL, &key)?,
+                None => read::lookup(txn, USER_BY_EMAIL, &key)?,
             };
             match id {
-                Some(id) => read::user(&txn, id)?,
-                None => None,
+                Some(id) => read::user(txn, id),
+                None => Ok(None),
             }
-        };
+        })?;
         // The same argon2 work whether or not the user exists.
         let stored = found
             .as_ref()
@@ -223,13 +222,12 @@ impl Institute {
             caller: Caller::Operator,
             session: Some(hash),
         };
-        let (user, stale) = {
-            let txn = self.store().read()?;
-            let user = admin.live_user(&txn);
+        let (user, stale) = self.store().reading(|txn| {
+            let user = admin.live_user(txn);
             // A live session is never stale: look only after a refusal.
-            let stale = user.is_err() && admin.stale_session(&txn)?;
-            (user, stale)
-        };
+            let stale = user.is_err() && admin.stale_session(txn)?;
+            Ok((user, stale))
+        })?;
         if stale {
             self.store().write(|txn| match admin.stale_session(txn)? {
                 true => write::end_session(txn, hash).map(|_| ()),
@@ -256,10 +254,9 @@ impl Institute {
     /// operation (SPEC A6): whoever can open the store can do it.
     pub fn create_superuser(&self, username: &str, password: &str) -> Result<u64> {
         let admin = self.operator();
-        let existing = {
-            let txn = self.store().read()?;
-            read::lookup(&txn, USER_BY_USERNAME, &fold(username))?
-        };
+        let existing = self
+            .store()
+            .reading(|txn| read::lookup(txn, USER_BY_USERNAME, &fold(username)))?;
         let access = crate::domain::user::AccessInput {
             is_superuser: Some(true),
             is_staff: Some(true),
@@ -396,12 +393,13 @@ impl Admin {
         if self.caller == Caller::Operator {
             return Ok(());
         }
-        let txn = self.store().read()?;
-        let user = self.live_user(&txn)?;
-        if !user.is_staff || !self.holds(&txn, &user, permission)? {
-            return Err(forbidden());
-        }
-        Ok(())
+        self.store().reading(|txn| {
+            let user = self.live_user(txn)?;
+            if !user.is_staff || !self.holds(txn, &user, permission)? {
+                return Err(forbidden());
+            }
+            Ok(())
+        })
     }
 
     /// Fails unless the caller is the operator (host-level operations).
@@ -502,9 +500,10 @@ impl Admin {
         let Some(permission) = Permission::parse(name) else {
             return Ok(false);
         };
-        let txn = self.store().read()?;
-        let user = read::user(&txn, id)?.ok_or_else(Error::not_found)?;
-        self.holds(&txn, &user, permission)
+        self.store().reading(|txn| {
+            let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            self.holds(txn, &user, permission)
+        })
     }
 
     /// Ends every session of user `id` (T5, A1). The caller needs
@@ -512,7 +511,7 @@ impl Admin {
     /// it is that user.
     pub fn logout_everywhere(&self, id: u64) -> Result<u64> {
         if self.caller == Caller::User(id) {
-            self.live_user(&self.store().read()?)?;
+            self.store().reading(|txn| self.live_user(txn))?;
         } else {
             self.allow(Permission::new(
                 crate::auth::permissions::Action::Change,

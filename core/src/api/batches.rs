@@ -33,24 +33,26 @@ impl Admin {
     /// the name.
     pub fn list_batches(&self, search: Option<&str>, page: PageRequest) -> Result<Page<BatchView>> {
         self.allow(Permission::new(Action::View, Model::Batch))?;
-        let txn = self.store().read()?;
-        let needle = search.map(|s| fold(s.trim())).unwrap_or_default();
-        let mut all = Vec::new();
-        for batch in read::records::<Batch>(&txn, BATCHES)? {
-            if !batch.is_local() && fold(&batch.name).contains(&needle) {
-                all.push(BatchView::from(&batch));
+        self.store().reading(|txn| {
+            let needle = search.map(|s| fold(s.trim())).unwrap_or_default();
+            let mut all = Vec::new();
+            for batch in read::records::<Batch>(txn, BATCHES)? {
+                if !batch.is_local() && fold(&batch.name).contains(&needle) {
+                    all.push(BatchView::from(&batch));
+                }
             }
-        }
-        self.page_of(page, all)
+            self.page_of(page, all)
+        })
     }
 
     /// Batch `id` (hidden course batches too: subscriptions link to them).
     pub fn get_batch(&self, id: u64) -> Result<BatchView> {
         self.allow(Permission::new(Action::View, Model::Batch))?;
-        let txn = self.store().read()?;
-        read::batch(&txn, id)?
-            .map(|b| BatchView::from(&b))
-            .ok_or_else(Error::not_found)
+        self.store().reading(|txn| {
+            read::batch(txn, id)?
+                .map(|b| BatchView::from(&b))
+                .ok_or_else(Error::not_found)
+        })
     }
 
     /// Renames batch `id`. A course's hidden batch changes only with its course.

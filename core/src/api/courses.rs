@@ -59,24 +59,26 @@ impl Admin {
     /// or slug.
     pub fn list_courses(&self, q: Option<&str>, page: PageRequest) -> Result<Page<CourseView>> {
         self.allow(Permission::new(Action::View, Model::Course))?;
-        let txn = self.store().read()?;
-        let needle = q.map(|s| s.trim().to_lowercase()).unwrap_or_default();
-        let mut all = Vec::new();
-        for c in read::records::<Course>(&txn, COURSES)? {
-            if c.title.to_lowercase().contains(&needle) || c.slug.contains(&needle) {
-                all.push(CourseView::from(&c));
+        self.store().reading(|txn| {
+            let needle = q.map(|s| s.trim().to_lowercase()).unwrap_or_default();
+            let mut all = Vec::new();
+            for c in read::records::<Course>(txn, COURSES)? {
+                if c.title.to_lowercase().contains(&needle) || c.slug.contains(&needle) {
+                    all.push(CourseView::from(&c));
+                }
             }
-        }
-        self.page_of(page, all)
+            self.page_of(page, all)
+        })
     }
 
     /// Course `id`.
     pub fn get_course(&self, id: u64) -> Result<CourseView> {
         self.allow(Permission::new(Action::View, Model::Course))?;
-        let txn = self.store().read()?;
-        read::course(&txn, id)?
-            .map(|c| CourseView::from(&c))
-            .ok_or_else(Error::not_found)
+        self.store().reading(|txn| {
+            read::course(txn, id)?
+                .map(|c| CourseView::from(&c))
+                .ok_or_else(Error::not_found)
+        })
     }
 
     /// Changes course `id`; its hidden batch takes a new title along.
@@ -120,10 +122,11 @@ impl Admin {
     /// The ordinary batches that give course `id`, by id.
     pub fn course_batches(&self, id: u64, page: PageRequest) -> Result<Page<BatchView>> {
         self.allow(Permission::new(Action::View, Model::Course))?;
-        let txn = self.store().read()?;
-        read::course(&txn, id)?.ok_or_else(Error::not_found)?;
-        let all = linked_batches(&txn, id)?;
-        self.page_of(page, all)
+        self.store().reading(|txn| {
+            read::course(txn, id)?.ok_or_else(Error::not_found)?;
+            let all = linked_batches(txn, id)?;
+            self.page_of(page, all)
+        })
     }
 
     /// Links ordinary batches to course `id`; returns the first page of its

@@ -38,21 +38,23 @@ impl Admin {
     /// Every definition, by id.
     pub fn list_custom_fields(&self, page: PageRequest) -> Result<Page<CustomFieldView>> {
         self.allow(Permission::new(Action::View, Model::CustomField))?;
-        let txn = self.store().read()?;
-        let all = read::custom_fields(&txn)?
-            .iter()
-            .map(CustomFieldView::from)
-            .collect();
-        self.page_of(page, all)
+        self.store().reading(|txn| {
+            let all = read::custom_fields(txn)?
+                .iter()
+                .map(CustomFieldView::from)
+                .collect();
+            self.page_of(page, all)
+        })
     }
 
     /// Definition `id`.
     pub fn get_custom_field(&self, id: u64) -> Result<CustomFieldView> {
         self.allow(Permission::new(Action::View, Model::CustomField))?;
-        let txn = self.store().read()?;
-        read::custom_field(&txn, id)?
-            .map(|f| CustomFieldView::from(&f))
-            .ok_or_else(Error::not_found)
+        self.store().reading(|txn| {
+            read::custom_field(txn, id)?
+                .map(|f| CustomFieldView::from(&f))
+                .ok_or_else(Error::not_found)
+        })
     }
 
     /// Changes definition `id`. Changing its type or choices leaves stored

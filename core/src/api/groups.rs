@@ -48,27 +48,29 @@ impl Admin {
     /// Groups by id, filtered by exact name ignoring case.
     pub fn list_groups(&self, name: Option<&str>, page: PageRequest) -> Result<Page<GroupView>> {
         self.allow(Permission::new(Action::View, Model::Group))?;
-        let txn = self.store().read()?;
-        let all = match name.map(str::trim).filter(|n| !n.is_empty()) {
-            Some(n) => match read::lookup(&txn, GROUP_BY_NAME, &fold(n))? {
-                Some(id) => read::group(&txn, id)?.iter().map(GroupView::from).collect(),
-                None => Vec::new(),
-            },
-            None => {
-                let groups: Vec<Group> = read::records(&txn, GROUPS)?;
-                groups.iter().map(GroupView::from).collect()
-            }
-        };
-        self.page_of(page, all)
+        self.store().reading(|txn| {
+            let all = match name.map(str::trim).filter(|n| !n.is_empty()) {
+                Some(n) => match read::lookup(txn, GROUP_BY_NAME, &fold(n))? {
+                    Some(id) => read::group(txn, id)?.iter().map(GroupView::from).collect(),
+                    None => Vec::new(),
+                },
+                None => {
+                    let groups: Vec<Group> = read::records(txn, GROUPS)?;
+                    groups.iter().map(GroupView::from).collect()
+                }
+            };
+            self.page_of(page, all)
+        })
     }
 
     /// Group `id`.
     pub fn get_group(&self, id: u64) -> Result<GroupView> {
         self.allow(Permission::new(Action::View, Model::Group))?;
-        let txn = self.store().read()?;
-        read::group(&txn, id)?
-            .map(|g| GroupView::from(&g))
-            .ok_or_else(Error::not_found)
+        self.store().reading(|txn| {
+            read::group(txn, id)?
+                .map(|g| GroupView::from(&g))
+                .ok_or_else(Error::not_found)
+        })
     }
 
     /// Changes group `id`: absent fields stay as they are.

@@ -10,9 +10,10 @@ use crate::store::{read, write};
 impl Admin {
     /// The caller's own user.
     pub fn me(&self) -> Result<UserView> {
-        let txn = self.store().read()?;
-        let user = self.live_user(&txn)?;
-        Ok(UserView::new(&user, &read::custom_fields(&txn)?))
+        self.store().reading(|txn| {
+            let user = self.live_user(txn)?;
+            Ok(UserView::new(&user, &read::custom_fields(txn)?))
+        })
     }
 
     /// Changes the caller's own profile. Username, password, flags, groups
@@ -59,7 +60,7 @@ impl Admin {
                 "Only a signed-in user has a password to change here.",
             ));
         };
-        let current = self.store().read().and_then(|txn| self.live_user(&txn))?;
+        let current = self.store().reading(|txn| self.live_user(txn))?;
         let now = self.now_micros();
         let mut errors = FieldErrors::new();
         // Guesses of the old password count toward the lock-out like failed

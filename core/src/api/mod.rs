@@ -4,6 +4,8 @@
 
 mod auth;
 mod batches;
+#[cfg(test)]
+mod contained;
 mod courses;
 mod custom_fields;
 mod groups;
@@ -109,8 +111,7 @@ impl Institute {
     /// relation's ends, the id counters. Returns the problems found (none for
     /// a sound store). Reads everything: meant for tests and repair tools.
     pub fn check_integrity(&self) -> Result<Vec<String>> {
-        let txn = self.store().read()?;
-        crate::store::integrity::check(&txn)
+        self.store().reading(crate::store::integrity::check)
     }
 
     /// The store format version of this build.

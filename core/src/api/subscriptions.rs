@@ -29,10 +29,11 @@ impl Admin {
     /// The user's ordinary batches, newest first (T7).
     pub fn user_batches(&self, user: u64, page: PageRequest) -> Result<Page<BatchRef>> {
         self.allow(Permission::new(Action::Change, Model::User))?;
-        let txn = self.store().read()?;
-        self.require_user(&txn, user)?;
-        let refs = batch_refs(self.active_batches(&txn, user)?);
-        self.page_of(page, refs)
+        self.store().reading(|txn| {
+            self.require_user(txn, user)?;
+            let refs = batch_refs(self.active_batches(txn, user)?);
+            self.page_of(page, refs)
+        })
     }
 
     /// Adds the user to batches by id (T7); returns all the user's batches.
@@ -67,10 +68,11 @@ impl Admin {
     /// The user's courses: those of all their active batches, by id (T8).
     pub fn user_courses(&self, user: u64, page: PageRequest) -> Result<Page<CourseView>> {
         self.allow(Permission::new(Action::Change, Model::User))?;
-        let txn = self.store().read()?;
-        self.require_user(&txn, user)?;
-        let courses = self.courses_of(&txn, user)?;
-        self.page_of(page, courses)
+        self.store().reading(|txn| {
+            self.require_user(txn, user)?;
+            let courses = self.courses_of(txn, user)?;
+            self.page_of(page, courses)
+        })
     }
 
     /// Grants courses directly (T8): memberships of their hidden batches.
@@ -110,17 +112,18 @@ impl Admin {
         page: PageRequest,
     ) -> Result<Page<SubscriptionView>> {
         self.allow(Permission::new(Action::Change, Model::User))?;
-        let txn = self.store().read()?;
-        self.require_user(&txn, user)?;
-        let today = self.today();
-        let mut subs = Vec::new();
-        for (batch, sub) in read::memberships_of(&txn, user)? {
-            if !sub.is_expired(today) {
-                subs.push(self.subscription_view(&txn, batch, &sub)?);
+        self.store().reading(|txn| {
+            self.require_user(txn, user)?;
+            let today = self.today();
+            let mut subs = Vec::new();
+            for (batch, sub) in read::memberships_of(txn, user)? {
+                if !sub.is_expired(today) {
+                    subs.push(self.subscription_view(txn, batch, &sub)?);
+                }
             }
-        }
-        subs.sort_by_key(|s| std::cmp::Reverse(s.id));
-        self.page_of(page, subs)
+            subs.sort_by_key(|s| std::cmp::Reverse(s.id));
+            self.page_of(page, subs)
+        })
     }
 
     /// Subscribes the user to batches by id until `expires` (`yyyy-mm-dd`,

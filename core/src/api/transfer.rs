@@ -14,7 +14,7 @@ use crate::domain::user::{self, CreateOptions, NewUser, User};
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::store::tables::*;
-use crate::store::{decode_membership, decode_row, integrity, write};
+use crate::store::{Snapshot, Source, decode_membership, decode_row, integrity, write};
 use crate::transfer::clip;
 use redb::{ReadableTable, ReadableTableMetadata};
 
@@ -239,18 +239,14 @@ impl Admin {
     /// hashes included: a host-level operation (SPEC A6), the operator only.
     pub fn dump(&self) -> Result<Dump> {
         self.allow_operator()?;
-        let snapshot = self.store().read()?;
-        crate::store::contain(&snapshot, || self.dump_of(&snapshot))
+        self.store().reading(|txn| self.dump_of(txn))
     }
 
     /// [`Admin::dump`] of one snapshot (inside the panic guard).
-    fn dump_of(&self, txn: &redb::ReadTransaction) -> Result<Dump> {
-        fn records<T: serde::de::DeserializeOwned>(
-            txn: &redb::ReadTransaction,
-            def: Records,
-        ) -> Result<Vec<T>> {
+    fn dump_of(&self, txn: &Snapshot) -> Result<Dump> {
+        fn records<T: serde::de::DeserializeOwned>(txn: &Snapshot, def: Records) -> Result<Vec<T>> {
             let mut out = Vec::new();
-            for row in txn.open_table(def)?.iter()? {
+            for row in txn.table(def)?.iter()? {
                 out.push(decode_row(def, row?)?);
             }
             Ok(out)
@@ -263,14 +259,14 @@ impl Admin {
             users: records(txn, USERS)?,
             ..Default::default()
         };
-        for row in txn.open_table(COUNTERS)?.iter()? {
+        for row in txn.table(COUNTERS)?.iter()? {
             let (k, v) = row?;
             dump.counters.push((k.value().to_string(), v.value()));
         }
-        for row in txn.open_table(COURSE_BATCHES)?.iter()? {
+        for row in txn.table(COURSE_BATCHES)?.iter()? {
             dump.course_batches.push(row?.0.value());
         }
-        for row in txn.open_table(MEMBERSHIPS)?.iter()? {
+        for row in txn.table(MEMBERSHIPS)?.iter()? {
             let (k, v) = row?;
             let (user, batch) = k.value();
             dump.memberships

@@ -165,24 +165,26 @@ impl Admin {
                 }
             }
         }
-        let txn = self.store().read()?;
-        self.check_new(&txn, input, options, self.today(), &mut errors)?;
-        Ok(errors)
+        self.store().reading(|txn| {
+            self.check_new(txn, input, options, self.today(), &mut errors)?;
+            Ok(errors)
+        })
     }
 
     /// Every problem an [`update_user`](Admin::update_user) of `patch` would
     /// report, without writing anything.
     pub fn check_user_patch(&self, id: u64, patch: &UserPatch) -> Result<FieldErrors> {
         self.allow(Permission::new(Action::Change, Model::User))?;
-        let txn = self.store().read()?;
-        let old = read::user(&txn, id)?.ok_or_else(Error::not_found)?;
-        let mut errors = FieldErrors::new();
-        if let Some(p) = patch.password.as_deref() {
-            let username = patch.username.as_deref().unwrap_or(&old.username);
-            user::check_password(p, username, &self.config().password_policy, &mut errors);
-        }
-        self.check_patch(&txn, &old, patch, self.today(), &mut errors)?;
-        Ok(errors)
+        self.store().reading(|txn| {
+            let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            let mut errors = FieldErrors::new();
+            if let Some(p) = patch.password.as_deref() {
+                let username = patch.username.as_deref().unwrap_or(&old.username);
+                user::check_password(p, username, &self.config().password_policy, &mut errors);
+            }
+            self.check_patch(txn, &old, patch, self.today(), &mut errors)?;
+            Ok(errors)
+        })
     }
 
     /// The rules of a create that need the store, on snapshot `s`.
@@ -265,76 +267,80 @@ impl Admin {
     /// Lists users by id (T3), filtered by `q` and `email`.
     pub fn list_users(&self, query: &UserQuery) -> Result<Page<UserView>> {
         self.allow(Permission::new(Action::View, Model::User))?;
-        let txn = self.store().read()?;
-        let fields = read::custom_fields(&txn)?;
-        let q = query.q.as_deref().map(fold).filter(|q| !q.is_empty());
-        let load = |id: u64| -> Result<UserView> {
-            let user = read::user(&txn, id)?.ok_or_else(Error::not_found)?;
-            let mut view = UserView::new(&user, &fields);
-            if query.with_batches {
-                view.batches = Some(self.active_batches(&txn, id)?);
-            }
-            Ok(view)
-        };
-        let matches_q = |user: &User| {
-            q.as_deref().is_none_or(|q| {
-                fold(&user.username).contains(q) || fold(&user.profile.email).contains(q)
-            })
-        };
-        if let Some(email) = query.email.as_deref() {
-            let found = match read::lookup(&txn, USER_BY_EMAIL, &fold(email.trim()))? {
-                Some(id) => read::user(&txn, id)?.filter(|u| matches_q(u)).map(|u| u.id),
-                None => None,
+        self.store().reading(|txn| {
+            let fields = read::custom_fields(txn)?;
+            let q = query.q.as_deref().map(fold).filter(|q| !q.is_empty());
+            let load = |id: u64| -> Result<UserView> {
+                let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+                let mut view = UserView::new(&user, &fields);
+                if query.with_batches {
+                    view.batches = Some(self.active_batches(txn, id)?);
+                }
+                Ok(view)
             };
-            let ids: Vec<u64> = found.into_iter().collect();
-            return self.page_of(query.page, ids)?.try_map(load);
-        }
-        if let Some(q) = q.as_deref() {
-            let mut ids: BTreeSet<u64> = read::ids_with_key_containing(&txn, USER_BY_USERNAME, q)?
-                .into_iter()
-                .collect();
-            ids.extend(read::ids_with_key_containing(&txn, USER_BY_EMAIL, q)?);
-            // Each hit returned is checked against its record.
-            return self
-                .page_of(query.page, ids.into_iter().collect())?
-                .try_map(|id| {
-                    let view = load(id)?;
-                    if fold(&view.username).contains(q) || fold(&view.email).contains(q) {
-                        Ok(view)
-                    } else {
-                        Err(read::index_mismatch(
-                            "user search",
-                            id,
-                            "which does not match",
-                        ))
-                    }
-                });
-        }
-        let count = read::count(&txn, USERS)?;
-        let page = self.paginate(query.page, count, |offset, limit| {
-            read::ids_page(&txn, USERS, offset, limit)
-        })?;
-        page.try_map(load)
+            let matches_q = |user: &User| {
+                q.as_deref().is_none_or(|q| {
+                    fold(&user.username).contains(q) || fold(&user.profile.email).contains(q)
+                })
+            };
+            if let Some(email) = query.email.as_deref() {
+                let found = match read::lookup(txn, USER_BY_EMAIL, &fold(email.trim()))? {
+                    Some(id) => read::user(txn, id)?.filter(|u| matches_q(u)).map(|u| u.id),
+                    None => None,
+                };
+                let ids: Vec<u64> = found.into_iter().collect();
+                return self.page_of(query.page, ids)?.try_map(load);
+            }
+            if let Some(q) = q.as_deref() {
+                let mut ids: BTreeSet<u64> =
+                    read::ids_with_key_containing(txn, USER_BY_USERNAME, q)?
+                        .into_iter()
+                        .collect();
+                ids.extend(read::ids_with_key_containing(txn, USER_BY_EMAIL, q)?);
+                // Each hit returned is checked against its record.
+                return self
+                    .page_of(query.page, ids.into_iter().collect())?
+                    .try_map(|id| {
+                        let view = load(id)?;
+                        if fold(&view.username).contains(q) || fold(&view.email).contains(q) {
+                            Ok(view)
+                        } else {
+                            Err(read::index_mismatch(
+                                "user search",
+                                id,
+                                "which does not match",
+                            ))
+                        }
+                    });
+            }
+            let count = read::count(txn, USERS)?;
+            let page = self.paginate(query.page, count, |offset, limit| {
+                read::ids_page(txn, USERS, offset, limit)
+            })?;
+            page.try_map(load)
+        })
     }
 
     /// The id of the user with this username (ignoring case) or, failing
     /// that, this email (ignoring case).
     pub fn find_user(&self, username_or_email: &str) -> Result<u64> {
         self.allow(Permission::new(Action::View, Model::User))?;
-        let txn = self.store().read()?;
-        let key = fold(username_or_email.trim());
-        match read::lookup(&txn, USER_BY_USERNAME, &key)? {
-            Some(id) => Ok(id),
-            None => read::lookup(&txn, USER_BY_EMAIL, &key)?.ok_or_else(Error::not_found),
-        }
+        self.store().reading(|txn| {
+            let key = fold(username_or_email.trim());
+            match read::lookup(txn, USER_BY_USERNAME, &key)? {
+                Some(id) => Ok(id),
+                None => read::lookup(txn, USER_BY_EMAIL, &key)?.ok_or_else(Error::not_found),
+            }
+        })
     }
 
     /// User `id` (T4).
     pub fn get_user(&self, id: u64) -> Result<UserView> {
         self.allow(Permission::new(Action::View, Model::User))?;
-        let txn = self.store().read()?;
-        let user = read::user(&txn, id)?.ok_or_else(Error::not_found)?;
-        Ok(UserView::new(&user, &read::custom_fields(&txn)?))
+        self.store().reading(|txn| {
+            let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            Ok(UserView::new(&user, &read::custom_fields(txn)?))
+        })
     }
 
     /// Changes user `id` (T5): present fields change, absent ones stay.
@@ -343,10 +349,9 @@ impl Admin {
         // Hash a new password before taking the write lock. The policy's
         // username rule needs the username, read from a snapshot here and
         // checked again below.
-        let current = {
-            let txn = self.store().read()?;
-            read::user(&txn, id)?.ok_or_else(Error::not_found)?
-        };
+        let current = self
+            .store()
+            .reading(|txn| read::user(txn, id)?.ok_or_else(Error::not_found))?;
         let username_after = patch.username.clone().unwrap_or(current.username);
         let mut errors = FieldErrors::new();
         let hash = match patch.password.as_deref() {

@@ -238,8 +238,11 @@ mod tests {
 
     /// The stored user `id`.
     fn stored(institute: &crate::Institute, id: u64) -> crate::domain::user::User {
-        let txn = institute.store().read().unwrap();
-        crate::store::read::user(&txn, id).unwrap().unwrap()
+        institute
+            .store()
+            .reading(|txn| crate::store::read::user(txn, id))
+            .unwrap()
+            .unwrap()
     }
 
     #[test]

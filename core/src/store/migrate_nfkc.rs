@@ -223,7 +223,7 @@ mod tests {
             user(4, "bob", "Bob@Example.com"),
         ]);
         store.write(nfkc_v2_to_v3).unwrap();
-        let txn = store.read().unwrap();
+        let txn = store.snapshot().unwrap();
         let two = read::user(&txn, 2).unwrap().unwrap();
         assert_eq!(two.username, "ALICE");
         assert_eq!(two.profile.email, "alice@example.com");
@@ -266,7 +266,7 @@ mod tests {
         let store = v2_store(&[user(1, "ＤＡＶＥ", ""), user(2, "erin", "Erin@x.com")]);
         store.write(nfkc_v2_to_v3).unwrap();
         store.write(nfkc_v2_to_v3).unwrap();
-        let txn = store.read().unwrap();
+        let txn = store.snapshot().unwrap();
         assert_eq!(integrity::check(&txn).unwrap(), Vec::<String>::new());
         assert_eq!(
             read::lookup(&txn, USER_BY_USERNAME, "dave").unwrap(),

@@ -31,10 +31,35 @@ use tables::{Kind, Records};
 /// A roster store: one redb database.
 #[derive(Debug)]
 pub(crate) struct Store {
-    db: Database,
+    db: Db,
     /// Set when the storage engine panicked on this store's file: from then
     /// on every access answers `corrupt_store` until the file is reopened.
     poisoned: Arc<AtomicBool>,
+}
+
+/// The redb database, closed inside a panic guard when the store is
+/// dropped: closing writes the file's header, which on a damaged store could
+/// panic in the host's drop of an `Institute`.
+#[derive(Debug)]
+struct Db(Option<Database>);
+
+impl std::ops::Deref for Db {
+    type Target = Database;
+
+    fn deref(&self) -> &Database {
+        // Taken only by `drop`.
+        self.0
+            .as_ref()
+            .expect("the database is open until the store drops")
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(db)));
+        }
+    }
 }
 
 thread_local! {
@@ -109,7 +134,7 @@ impl Store {
 
     pub(crate) fn prepared(db: Database) -> Result<Store> {
         let store = Store {
-            db,
+            db: Db(Some(db)),
             poisoned: Arc::new(AtomicBool::new(false)),
         };
         store.write(schema::prepare)?;
@@ -121,8 +146,31 @@ impl Store {
         self.poisoned.load(Ordering::SeqCst)
     }
 
-    /// A snapshot to read from.
-    pub(crate) fn read(&self) -> Result<Snapshot> {
+    /// Runs `f` on a snapshot of the store, the one way to read outside a
+    /// write: the snapshot's start, everything `f` does with it and the
+    /// snapshot's end (redb's `Drop` of the read transaction) run inside
+    /// the panic guard. A panic anywhere in there (the storage engine on a
+    /// damaged page) is `corrupt_store` and poisons the store, like one in
+    /// [`Store::write`].
+    pub(crate) fn reading<T>(&self, f: impl FnOnce(&Snapshot) -> Result<T>) -> Result<T> {
+        if self.is_poisoned() {
+            return Err(poisoned());
+        }
+        let run = || -> Result<T> {
+            let snapshot = self.snapshot()?;
+            let out = f(&snapshot);
+            drop(snapshot);
+            out
+        };
+        catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
+            self.poisoned.store(true, Ordering::SeqCst);
+            Err(panicked())
+        })
+    }
+
+    /// A snapshot to read from. Private to `store` on purpose: a snapshot
+    /// used outside [`Store::reading`] would read without the panic guard.
+    fn snapshot(&self) -> Result<Snapshot> {
         if self.is_poisoned() {
             return Err(poisoned());
         }
@@ -163,19 +211,13 @@ impl Store {
 }
 
 /// A read snapshot of a [`Store`]: a redb read transaction that poisons its
-/// store when a read through it panics.
+/// store when a read through it panics. Only [`Store::reading`] hands one
+/// out, and only by reference; tables are opened through [`Source::table`]
+/// (there is no way to the redb transaction itself).
 #[derive(Debug)]
 pub(crate) struct Snapshot {
     txn: redb::ReadTransaction,
     poisoned: Arc<AtomicBool>,
-}
-
-impl std::ops::Deref for Snapshot {
-    type Target = redb::ReadTransaction;
-
-    fn deref(&self) -> &redb::ReadTransaction {
-        &self.txn
-    }
 }
 
 impl Source for Snapshot {
@@ -185,6 +227,8 @@ impl Source for Snapshot {
         &self,
         def: TableDefinition<'static, K, V>,
     ) -> Result<Self::Table<'_, K, V>> {
+        #[cfg(test)]
+        fault::trip(def);
         contain(self, || Ok(self.txn.open_table(def)?))
     }
 
@@ -235,6 +279,56 @@ impl Source for WriteTransaction {
 
     fn poison(&self) {
         WRITE_PANICKED.with(|p| p.set(true));
+    }
+}
+
+/// The end of a snapshot may panic in tests ([`fault::arm`] `"drop"`), as
+/// redb's `Drop` of a read transaction could on a damaged store.
+#[cfg(test)]
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        fault::trip_named("drop");
+    }
+}
+
+/// A test-only panic trigger: the next opening of an armed table through a
+/// [`Snapshot`] on this thread panics, as redb does on a damaged page. It
+/// fires before [`Snapshot::table`]'s own guard, so only the guard of the
+/// caller (the read function's, or [`Store::reading`]'s) can contain it.
+#[cfg(test)]
+pub(crate) mod fault {
+    use std::cell::Cell;
+
+    thread_local! {
+        static ARMED: Cell<Option<&'static str>> = const { Cell::new(None) };
+    }
+
+    /// Makes the next opening of table `name` on this thread panic.
+    pub(crate) fn arm(name: &'static str) {
+        ARMED.with(|a| a.set(Some(name)));
+    }
+
+    /// Disarms the trigger (it disarms itself when it fires).
+    pub(crate) fn disarm() {
+        ARMED.with(|a| a.set(None));
+    }
+
+    /// Whether the trigger fired (or was never armed).
+    pub(crate) fn fired() -> bool {
+        ARMED.with(|a| a.get()).is_none()
+    }
+
+    /// Panics if `def` is armed.
+    pub(super) fn trip(def: impl redb::TableHandle) {
+        trip_named(def.name());
+    }
+
+    /// Panics if `name` is armed.
+    pub(super) fn trip_named(name: &str) {
+        if ARMED.with(|a| a.get()) == Some(name) {
+            disarm();
+            panic!("injected: redb tripped over a damaged page ({name})");
+        }
     }
 }
 
@@ -301,11 +395,11 @@ mod tests {
     #[test]
     fn a_panic_in_a_read_is_corrupt_store_and_poisons_the_store() {
         let store = Store::in_memory().unwrap();
-        let snapshot = store.read().unwrap();
+        let snapshot = store.snapshot().unwrap();
         let err = contain(&snapshot, || -> Result<()> { panic!("a damaged page") }).unwrap_err();
         assert_eq!(err.code(), ErrorCode::Corrupt);
         drop(snapshot);
-        assert_eq!(store.read().unwrap_err().code(), ErrorCode::Corrupt);
+        assert_eq!(store.snapshot().unwrap_err().code(), ErrorCode::Corrupt);
         assert_eq!(
             store.write(|_| Ok(())).unwrap_err().code(),
             ErrorCode::Corrupt
@@ -323,7 +417,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::Corrupt);
         assert!(store.is_poisoned());
-        assert_eq!(store.read().unwrap_err().code(), ErrorCode::Corrupt);
+        assert_eq!(store.snapshot().unwrap_err().code(), ErrorCode::Corrupt);
     }
 
     #[test]

@@ -196,10 +196,7 @@ pub fn check(source: &Path) -> Result<CheckReport> {
         Ok((db, _)) => Store::prepared(db),
         Err(why) => Err(Error::new(ErrorCode::Corrupt, why)),
     };
-    match store.and_then(|store| {
-        let txn = store.read()?;
-        integrity::check(&txn)
-    }) {
+    match store.and_then(|store| store.reading(integrity::check)) {
         Ok(problems) => report.problems.extend(problems),
         Err(e) => report
             .problems
