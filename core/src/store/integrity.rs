@@ -417,7 +417,7 @@ mod tests {
                 write::put_user(txn, None, &user)
             })
             .unwrap();
-        let problems = check(&store.read().unwrap()).unwrap();
+        let problems = store.reading(check).unwrap();
         assert!(
             problems
                 .iter()
@@ -436,6 +436,6 @@ mod tests {
                 write::put_user(txn, old.as_ref(), &user)
             })
             .unwrap();
-        assert_eq!(check(&store.read().unwrap()).unwrap(), Vec::<String>::new());
+        assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
     }
 }
