@@ -117,9 +117,6 @@ impl Institute {
     pub fn login(&self, username_or_email: &str, password: &str) -> Result<Login> {
         let config = self.config();
         let turn = self.hashing_turn()?;
-        // The decoy is made on the first sign-in of any kind, so that the
-        // first one for an unknown user is not the only slow one.
-        let decoy = self.decoy_hash(&turn)?.to_string();
         let now = config.clock.now();
         let now_us = now.timestamp_micros();
         let found = self.store().reading(|txn| {
@@ -138,13 +135,10 @@ impl Institute {
             .as_ref()
             .map(|u| u.password_hash.clone())
             .filter(|h| !h.is_empty() && !h.starts_with('!'));
-        let verified = match &stored {
-            Some(hash) => verify_any(password, hash, &turn),
-            None => {
-                password::verify(password, &decoy, &turn);
-                false
-            }
-        };
+        // One code path for both: the decoy has the configured costs and
+        // costs nothing to make, so no sign-in pays for it.
+        let target = stored.as_deref().unwrap_or(&self.inner.decoy);
+        let verified = verify_any(password, target, &turn) && stored.is_some();
         let usable =
             |u: &User| u.is_active && !u.is_blocked && u.locked_until.is_none_or(|t| t <= now_us);
         let ok = verified && found.as_ref().is_some_and(usable);
@@ -286,17 +280,6 @@ impl Institute {
             }
         };
         Ok(id)
-    }
-
-    /// A hash to verify against when the user does not exist, made once
-    /// with the configured parameters.
-    fn decoy_hash(&self, turn: &crate::auth::gate::Permit<'_>) -> Result<&str> {
-        if let Some(hash) = self.inner.decoy.get() {
-            return Ok(hash);
-        }
-        let random: [u8; 16] = crate::random::bytes()?;
-        let hash = password::hash(&hex(&random), self.config().argon2, turn)?;
-        Ok(self.inner.decoy.get_or_init(|| hash))
     }
 }
 
@@ -589,5 +572,87 @@ mod tests {
             owasp
         ));
         assert!(needs_rehash("pbkdf2_sha256$12000$salt$hash", owasp));
+    }
+
+    /// Every sign-in outcome runs argon2 exactly once, argon2id with the
+    /// configured costs, whether or not the user exists, from the very first
+    /// sign-in on (SPEC A2). Counts the work instead of timing it.
+    #[test]
+    fn every_sign_in_does_the_same_argon2_work() {
+        let params = Argon2Params {
+            m_kib: 72,
+            t: 2,
+            p: 1,
+        };
+        let config = crate::Config {
+            argon2: params,
+            lockout: crate::LockoutPolicy {
+                max_failures: 2,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let institute = Institute::in_memory(config).unwrap();
+        let decoy = &institute.inner.decoy;
+        assert!(
+            decoy.starts_with("$argon2id$v=19$m=72,t=2,p=1$"),
+            "the decoy has the configured costs: {decoy}"
+        );
+        let expected = vec![(argon2::Algorithm::Argon2id, 72, 2, 1)];
+        let runs = |f: &dyn Fn()| {
+            password::RUNS.with_borrow_mut(Vec::clear);
+            f();
+            password::RUNS.with_borrow_mut(std::mem::take)
+        };
+        // The very first sign-in, of an unknown user: nothing made lazily.
+        let first = runs(&|| {
+            institute.login("nobody", "wrong-pass").unwrap_err();
+        });
+        assert_eq!(first, expected, "first unknown sign-in");
+        let admin = institute.operator();
+        let make = |name: &str| {
+            let input = crate::NewUser {
+                username: Some(name.into()),
+                password: Some("right-pass-1".into()),
+                ..Default::default()
+            };
+            admin
+                .create_user(input, Default::default())
+                .unwrap()
+                .user
+                .id
+        };
+        make("ada");
+        make("locked");
+        let inactive = make("inactive");
+        let blocked = make("blocked");
+        let patch = |is_active, is_blocked| crate::UserPatch {
+            is_active: Some(is_active),
+            is_blocked: Some(is_blocked),
+            ..Default::default()
+        };
+        admin.update_user(inactive, patch(false, false)).unwrap();
+        admin.update_user(blocked, patch(true, true)).unwrap();
+        for _ in 0..2 {
+            institute.login("locked", "wrong-pass").unwrap_err();
+        }
+        for (user, password) in [
+            ("nobody", "wrong-pass"),
+            ("nobody@example.org", "wrong-pass"),
+            ("ada", "wrong-pass"),
+            ("locked", "right-pass-1"),
+            ("inactive", "right-pass-1"),
+            ("blocked", "right-pass-1"),
+        ] {
+            let work = runs(&|| {
+                let err = institute.login(user, password).unwrap_err();
+                assert_eq!(err.message(), LOGIN_FAILED);
+            });
+            assert_eq!(work, expected, "{user}");
+        }
+        let work = runs(&|| {
+            institute.login("ada", "right-pass-1").unwrap();
+        });
+        assert_eq!(work, expected, "a success at current costs: no rehash");
     }
 }

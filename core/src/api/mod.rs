@@ -40,8 +40,10 @@ pub struct Institute {
 struct Inner {
     store: Store,
     config: Config,
-    /// A hash to verify against for unknown users, made on first need.
-    decoy: std::sync::OnceLock<String>,
+    /// The PHC string an unknown user's password is checked against: the
+    /// configured argon2id costs, made without hashing (see
+    /// [`crate::auth::password::decoy`]).
+    decoy: String,
     /// Bounds the password hashing running and waiting.
     gate: crate::auth::gate::Gate,
 }
@@ -75,8 +77,8 @@ impl Institute {
         Institute {
             inner: Arc::new(Inner {
                 store,
+                decoy: crate::auth::password::decoy(config.argon2),
                 config,
-                decoy: std::sync::OnceLock::new(),
                 gate,
             }),
         }

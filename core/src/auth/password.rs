@@ -15,6 +15,14 @@ const SALT_LEN: usize = 16;
 /// Output length of new hashes, in bytes (argon2's default).
 const OUTPUT_LEN: usize = 32;
 
+#[cfg(test)]
+thread_local! {
+    /// Every argon2 run on this thread: algorithm and m, t, p (for tests
+    /// that compare the work of sign-ins without timing them).
+    pub(crate) static RUNS: std::cell::RefCell<Vec<(Algorithm, u32, u32, u32)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Runs argon2 in the turn's working memory (no allocation of its own).
 fn run(
     algorithm: Algorithm,
@@ -24,6 +32,10 @@ fn run(
     out: &mut [u8],
     turn: &Permit<'_>,
 ) -> Result<(), Internal> {
+    #[cfg(test)]
+    RUNS.with_borrow_mut(|runs| {
+        runs.push((algorithm, params.m_cost(), params.t_cost(), params.p_cost()));
+    });
     let argon2 = Argon2::new(algorithm, version, params);
     let mut memory = turn.memory(argon2.params().block_count());
     argon2
@@ -58,6 +70,23 @@ pub(crate) fn hash(
         Base64Unpadded::encode_string(&salt),
         Base64Unpadded::encode_string(&out)
     ))
+}
+
+/// The PHC string checked in place of an unknown user's hash: argon2id with
+/// exactly the costs of `params`, so the check does the work of a known
+/// user's, but made without running argon2 (a one-off hash at first need
+/// made the first unknown sign-in alone slower). Its salt and hash are
+/// zeros: no password yields an all-zero argon2 output but with
+/// probability 2^-256, and the caller ignores the answer anyway.
+pub(crate) fn decoy(params: Argon2Params) -> String {
+    format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_kib,
+        params.t,
+        params.p,
+        Base64Unpadded::encode_string(&[0u8; SALT_LEN]),
+        Base64Unpadded::encode_string(&[0u8; OUTPUT_LEN])
+    )
 }
 
 /// A parsed argon2 PHC string: algorithm, version, costs, salt, hash.
