@@ -17,18 +17,7 @@ fn institute() -> (Institute, u64, String) {
         argon2: crate::Argon2Params::insecure_fast(),
         ..Default::default()
     };
-    let institute = Institute::in_memory(config).unwrap();
-    let input = crate::NewUser {
-        username: Some("ada".into()),
-        password: Some("right-pass-1".into()),
-        ..Default::default()
-    };
-    let id = institute
-        .operator()
-        .create_user(input, Default::default())
-        .unwrap()
-        .user
-        .id;
+    let (institute, id) = super::with_ada(config);
     let token = institute.login("ada", "right-pass-1").unwrap().token;
     (institute, id, token)
 }

@@ -237,6 +237,25 @@ pub(crate) fn invalid_pks(field: &str, ids: &[u64]) -> Error {
     Error::validation(errors)
 }
 
+/// Test support: an institute on `config` holding one user `ada` (password
+/// `right-pass-1`), and that user's id.
+#[cfg(test)]
+pub(crate) fn with_ada(config: Config) -> (Institute, u64) {
+    let institute = Institute::in_memory(config).unwrap();
+    let input = crate::NewUser {
+        username: Some("ada".into()),
+        password: Some("right-pass-1".into()),
+        ..Default::default()
+    };
+    let id = institute
+        .operator()
+        .create_user(input, Default::default())
+        .unwrap()
+        .user
+        .id;
+    (institute, id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

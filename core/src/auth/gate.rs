@@ -221,19 +221,7 @@ mod tests {
             },
             ..Default::default()
         };
-        let institute = crate::Institute::in_memory(config).unwrap();
-        let input = crate::NewUser {
-            username: Some("ada".into()),
-            password: Some("right-pass-1".into()),
-            ..Default::default()
-        };
-        let id = institute
-            .operator()
-            .create_user(input, Default::default())
-            .unwrap()
-            .user
-            .id;
-        (institute, id)
+        crate::api::with_ada(config)
     }
 
     /// The stored user `id`.
@@ -319,18 +307,7 @@ mod tests {
             },
             ..Default::default()
         };
-        let institute = crate::Institute::in_memory(config).unwrap();
-        let input = crate::NewUser {
-            username: Some("ada".into()),
-            password: Some("right-pass-1".into()),
-            ..Default::default()
-        };
-        let id = institute
-            .operator()
-            .create_user(input, Default::default())
-            .unwrap()
-            .user
-            .id;
+        let (institute, id) = crate::api::with_ada(config);
         let barrier = std::sync::Barrier::new(8);
         let codes: Vec<ErrorCode> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..8)

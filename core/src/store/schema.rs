@@ -104,8 +104,8 @@ fn unframed<T: serde::de::DeserializeOwned>(what: &str, id: u64, bytes: &[u8]) -
 }
 
 /// A format-1 user as format 2 has it.
-fn from_v1(old: UserV1) -> User {
-    User {
+fn from_v1(old: UserV1) -> UserV2 {
+    UserV2 {
         id: old.id,
         uuid: old.uuid,
         username: old.username,
@@ -115,8 +115,14 @@ fn from_v1(old: UserV1) -> User {
         is_blocked: old.is_blocked,
         created: old.created,
         modified: old.modified,
+        is_superuser: false,
+        is_staff: false,
+        groups: Vec::new(),
+        permissions: Vec::new(),
+        last_login: None,
         password_changed: old.created,
-        ..User::blank(old.id, "")
+        failed_logins: 0,
+        locked_until: None,
     }
 }
 
@@ -141,11 +147,11 @@ pub(crate) fn legacy_frame(
     }
     match kind {
         Kind::User => {
-            let user = if version == 1 {
+            let user = User::from(if version == 1 {
                 from_v1(postcard::from_bytes::<UserV1>(bytes).ok()?)
             } else {
-                User::from(postcard::from_bytes::<UserV2>(bytes).ok()?)
-            };
+                postcard::from_bytes::<UserV2>(bytes).ok()?
+            });
             super::frame::encode(kind, key, &user).ok()
         }
         Kind::Batch => again::<Batch>(kind, key, bytes),
@@ -169,10 +175,8 @@ fn v1_to_v2(txn: &WriteTransaction) -> Result<()> {
     }
     for user in upgraded {
         // Written as format 2 wrote it; v2_to_v3 frames it.
-        let id = user.id;
-        let bytes =
-            postcard::to_allocvec(&UserV2::from(user)).map_err(crate::error::Internal::from)?;
-        users.insert(id, bytes.as_slice())?;
+        let bytes = postcard::to_allocvec(&user).map_err(crate::error::Internal::from)?;
+        users.insert(user.id, bytes.as_slice())?;
     }
     Ok(())
 }
@@ -199,30 +203,6 @@ struct UserV2 {
     password_changed: Micros,
     failed_logins: u32,
     locked_until: Option<Micros>,
-}
-
-impl From<User> for UserV2 {
-    fn from(u: User) -> UserV2 {
-        UserV2 {
-            id: u.id,
-            uuid: u.uuid,
-            username: u.username,
-            password_hash: u.password_hash,
-            profile: u.profile,
-            is_active: u.is_active,
-            is_blocked: u.is_blocked,
-            created: u.created,
-            modified: u.modified,
-            is_superuser: u.is_superuser,
-            is_staff: u.is_staff,
-            groups: u.groups,
-            permissions: u.permissions,
-            last_login: u.last_login,
-            password_changed: u.password_changed,
-            failed_logins: u.failed_logins,
-            locked_until: u.locked_until,
-        }
-    }
 }
 
 impl From<UserV2> for User {

@@ -15,20 +15,20 @@ use std::collections::BTreeSet;
 const USERS: &str = "/api/v2.5/admin/users/";
 const ME: &str = "/api/v2.5/me/";
 /// The password of every user these tests create.
-const PASSWORD: &str = "secret-pass-1";
+pub(super) const PASSWORD: &str = "secret-pass-1";
 
 const NO_CREDENTIALS: &str = "Authentication credentials were not provided.";
 const INVALID_TOKEN: &str = "Invalid token.";
-const NO_PERMISSION: &str = "You do not have permission to perform this action.";
+pub(super) const NO_PERMISSION: &str = "You do not have permission to perform this action.";
 const LOGIN_FAILED: &str = "Unable to log in with provided credentials.";
 
 /// The catalogue id of `action` on `model`.
-fn perm(action: Action, model: Model) -> u64 {
+pub(super) fn perm(action: Action, model: Model) -> u64 {
     u64::from(Permission::new(action, model).id())
 }
 
 /// Creates an active user `name` (email `name@example.com`) with `access`.
-fn user(i: &Institute, name: &str, access: AccessInput) -> u64 {
+pub(super) fn user(i: &Institute, name: &str, access: AccessInput) -> u64 {
     let input = NewUser {
         username: Some(name.into()),
         password: Some(PASSWORD.into()),
@@ -47,7 +47,7 @@ fn user(i: &Institute, name: &str, access: AccessInput) -> u64 {
 }
 
 /// Signs `name` in with [`PASSWORD`].
-fn sign_in(i: &Institute, name: &str) -> String {
+pub(super) fn sign_in(i: &Institute, name: &str) -> String {
     i.login(name, PASSWORD)
         .unwrap_or_else(|e| panic!("sign-in of {name}: {e}"))
         .token

@@ -9,18 +9,13 @@
 //! (equal or weaker targets, profile fields of a stronger one).
 
 use roster::{
-    AccessInput, Action, CreateOptions, ErrorCode, GroupInput, Institute, Model, NewUser,
-    Permission, ProfileInput, UserPatch, UserView,
+    AccessInput, Action, ErrorCode, GroupInput, Institute, Model, Permission, ProfileInput,
+    UserPatch, UserView,
 };
 use roster_tests::{SEED_NOW, call_as, institute, superuser};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "secret-pass-1";
-const NO_PERMISSION: &str = "You do not have permission to perform this action.";
-
-fn perm(action: Action, model: Model) -> u64 {
-    u64::from(Permission::new(action, model).id())
-}
+use super::auth::{NO_PERMISSION, PASSWORD, perm, sign_in, user};
 
 /// view, change and delete user: what the weaker administrator holds.
 fn weak_perms() -> Vec<u64> {
@@ -38,37 +33,12 @@ fn strong_perms() -> Vec<u64> {
     p
 }
 
-/// Creates active user `name` (email `name@example.com`) with `access`.
-fn user(i: &Institute, name: &str, access: AccessInput) -> u64 {
-    let input = NewUser {
-        username: Some(name.into()),
-        password: Some(PASSWORD.into()),
-        profile: ProfileInput {
-            email: Some(format!("{name}@example.com")),
-            ..Default::default()
-        },
-        access,
-        ..Default::default()
-    };
-    i.operator()
-        .create_user(input, CreateOptions::default())
-        .unwrap_or_else(|e| panic!("create {name}: {e}"))
-        .user
-        .id
-}
-
 fn staff_access(permissions: &[u64]) -> AccessInput {
     AccessInput {
         is_staff: Some(true),
         user_permissions: Some(permissions.to_vec()),
         ..Default::default()
     }
-}
-
-fn sign_in(i: &Institute, name: &str) -> String {
-    i.login(name, PASSWORD)
-        .unwrap_or_else(|e| panic!("sign-in of {name}: {e}"))
-        .token
 }
 
 fn view(i: &Institute, id: u64) -> UserView {
