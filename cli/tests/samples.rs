@@ -8,7 +8,6 @@
 //! `ROSTER_REQUIRE_SAMPLES` is set (the project's test command sets it and
 //! installs the tools): then it fails. A missing sample file always fails.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -17,6 +16,8 @@ use std::time::{Duration, Instant};
 use roster::{BatchInput, Config, FixedClock, Institute, PageRequest};
 use serde_json::Value;
 use tempfile::TempDir;
+
+mod common;
 
 const ADMIN: &str = "admin";
 const ADMIN_PASSWORD: &str = "secret-pass-1";
@@ -64,39 +65,8 @@ impl Server {
         // The file can be open once: the server opens it next.
         drop(institute);
 
-        let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
-            .arg("--db")
-            .arg(&db)
-            .args(["--now", NOW, "serve", "--port", "0", "--bind", "127.0.0.1"])
-            .env_remove("ROSTER_DB")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start roster serve");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("read the first line");
-        let Some(addr) = line.trim_end().strip_prefix("roster serve: listening on ") else {
-            std::thread::sleep(Duration::from_millis(200));
-            panic!(
-                "unexpected first line {line:?}; stderr: {:#?}",
-                log.lock().unwrap()
-            );
-        };
-        let url = addr.to_string();
-        // Keep stdout open (and drained) so the server never sees a closed
-        // pipe.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let common::Spawned { child, addr, log } = common::spawn_serve(&db, NOW, &[]);
+        let url = format!("http://{addr}");
         Server {
             child,
             url,

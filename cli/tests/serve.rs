@@ -5,13 +5,15 @@
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use roster::{Config, FixedClock, Institute};
 use serde_json::Value;
 use tempfile::TempDir;
+
+mod common;
 
 /// The superuser every signed-in test uses.
 const ADMIN: &str = "admin";
@@ -67,35 +69,7 @@ impl Server {
     /// 127.0.0.1` with `env`, and reads the address from its first line.
     fn start_with(dir: TempDir, env: &[(&str, &str)]) -> Server {
         let db = dir.path().join("x.redb");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
-        command
-            .arg("--db")
-            .arg(&db)
-            .args(["--now", NOW, "serve", "--port", "0", "--bind", "127.0.0.1"])
-            .env_remove("ROSTER_DB")
-            .env_remove("ROSTER_SERVE_IDLE_SECS")
-            .env_remove("ROSTER_SERVE_MAX_CONNECTIONS")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let mut child = command.spawn().expect("start roster serve");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let addr = first_line_addr(&mut stdout, &log);
-        // Keep stdout open (and drained) so the server never sees a closed
-        // pipe.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let common::Spawned { child, addr, log } = common::spawn_serve(&db, NOW, env);
         Server {
             child,
             addr,
@@ -213,23 +187,6 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
-}
-
-/// Reads `roster serve: listening on http://ADDR` from the server's stdout.
-fn first_line_addr(stdout: &mut BufReader<ChildStdout>, log: &Mutex<Vec<String>>) -> SocketAddr {
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("read the first line");
-    let Some(addr) = line
-        .trim_end()
-        .strip_prefix("roster serve: listening on http://")
-    else {
-        std::thread::sleep(Duration::from_millis(200));
-        panic!(
-            "unexpected first line {line:?}; stderr: {:#?}",
-            log.lock().unwrap()
-        );
-    };
-    addr.parse().expect("a socket address")
 }
 
 // ---------------------------------------------------------------------------
