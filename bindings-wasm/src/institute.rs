@@ -37,7 +37,7 @@ impl Institute {
     ) -> JsResult<Institute> {
         let config = config(config_object)?;
         let backend = crate::opfs::OpfsBackend::open(&name).await?;
-        roster::Institute::open_backend(backend, config)
+        roster::Institute::open_host_file(backend, config)
             .map(Institute)
             .map_err(error)
     }

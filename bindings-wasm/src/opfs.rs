@@ -1,9 +1,9 @@
-//! A redb storage backend over the Origin Private File System.
+//! A store file (roster `HostFile`) over the Origin Private File System.
 //!
 //! The store of `name` is the OPFS file `<name>.redb` at the root of the
 //! origin's private directory, accessed through a
 //! `FileSystemSyncAccessHandle`: synchronous reads and writes at offsets,
-//! which is what redb's `StorageBackend` needs. Browsers expose that handle
+//! which is what roster's `HostFile` needs. Browsers expose that handle
 //! only inside a dedicated Web Worker, so [`OpfsBackend::open`] fails with
 //! code `storage_unavailable` anywhere else (a page's main thread, a shared or
 //! service worker, Node), and where OPFS itself is missing or refused
@@ -203,13 +203,13 @@ impl OpfsBackend {
     }
 }
 
-impl roster::StorageBackend for OpfsBackend {
+impl roster::HostFile for OpfsBackend {
     fn len(&self) -> Result<u64, io::Error> {
         let size = self.handle.get_size().map_err(io_error)?;
         Ok(size as u64)
     }
 
-    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), io::Error> {
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> Result<(), io::Error> {
         let options = FileSystemReadWriteOptions::new();
         let mut done = 0;
         while done < out.len() {
@@ -237,11 +237,11 @@ impl roster::StorageBackend for OpfsBackend {
         self.handle.truncate_with_f64(len as f64).map_err(io_error)
     }
 
-    fn sync_data(&self) -> Result<(), io::Error> {
+    fn sync(&self) -> Result<(), io::Error> {
         self.handle.flush().map_err(io_error)
     }
 
-    fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
+    fn write_at(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
         let options = FileSystemReadWriteOptions::new();
         let mut done = 0;
         while done < data.len() {
@@ -260,18 +260,12 @@ impl roster::StorageBackend for OpfsBackend {
         }
         Ok(())
     }
-
-    fn close(&self) -> Result<(), io::Error> {
-        // Releases the exclusive handle: the store can be opened again.
-        self.handle.close();
-        Ok(())
-    }
 }
 
 impl Drop for OpfsBackend {
     fn drop(&mut self) {
-        // redb calls `close` exactly once; this covers a backend dropped
-        // without it. Closing a closed handle does nothing.
+        // Releases the exclusive handle when the store is dropped: the store
+        // can be opened again. Closing a closed handle does nothing.
         self.handle.close();
     }
 }

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// Stable, machine-readable error kinds. The strings of [`ErrorCode::as_str`]
 /// are part of the API: bindings and scripts match on them.
@@ -189,12 +190,26 @@ impl FieldErrors {
 }
 
 /// The one error type of roster's public API.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Error {
     code: ErrorCode,
     message: String,
     fields: FieldErrors,
+    /// The failure below roster that caused this one (a storage engine's,
+    /// an I/O error), for logs: [`std::error::Error::source`]. Its text is
+    /// never part of the public message.
+    cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
+
+/// Errors are equal when code, message and fields are: the cause is a log
+/// detail.
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        self.code == other.code && self.message == other.message && self.fields == other.fields
+    }
+}
+
+impl Eq for Error {}
 
 /// Result with roster's public [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -206,7 +221,17 @@ impl Error {
             code,
             message: message.into(),
             fields: FieldErrors::new(),
+            cause: None,
         }
+    }
+
+    /// This error with `cause` kept as its source.
+    pub(crate) fn caused_by(
+        mut self,
+        cause: impl Into<Arc<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        self.cause = Some(cause.into());
+        self
     }
 
     /// A validation error carrying per-field messages.
@@ -216,6 +241,7 @@ impl Error {
             code: ErrorCode::Validation,
             message: format!("invalid input: {}", names.join(", ")),
             fields,
+            cause: None,
         }
     }
 
@@ -257,13 +283,28 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
 
-/// Failures below the domain: storage, encoding, hashing. Never public.
+/// Failures below the domain: storage, encoding, hashing. Never public:
+/// [`From<Internal> for Error`] is the one place they become public errors.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Internal {
-    #[error("storage: {0}")]
-    Redb(#[from] redb::Error),
+    /// A storage engine failed; `what` says what roster was doing, in its
+    /// own words.
+    #[error("{what}: {source}")]
+    Engine {
+        what: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The store is open elsewhere (another process or handle).
+    #[error("the store is already open")]
+    AlreadyOpen,
     #[error("record encoding: {0}")]
     Encoding(#[from] postcard::Error),
     #[error("password hashing failed: {0}")]
@@ -272,51 +313,31 @@ pub(crate) enum Internal {
     Random(String),
 }
 
-macro_rules! redb_into_internal {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Internal {
-            fn from(e: $t) -> Self { Internal::Redb(e.into()) }
-        }
-        impl From<$t> for Error {
-            fn from(e: $t) -> Self { Internal::from(e).into() }
-        }
-    )*};
-}
-redb_into_internal!(
-    redb::StorageError,
-    redb::TableError,
-    redb::TransactionError,
-    redb::CommitError,
-    redb::DatabaseError
-);
-
-impl From<redb::Error> for Error {
-    fn from(e: redb::Error) -> Self {
-        Internal::from(e).into()
-    }
-}
-
 impl From<postcard::Error> for Error {
     fn from(e: postcard::Error) -> Self {
         Internal::from(e).into()
     }
 }
 
-/// The one mapping point from internal failures to public errors.
+/// The one mapping point from internal failures to public errors: the
+/// public message is roster's; the internal failure is kept as the cause.
 impl From<Internal> for Error {
     fn from(e: Internal) -> Self {
-        match e {
-            Internal::Redb(redb::Error::DatabaseAlreadyOpen) => Error::new(
+        let public = match &e {
+            Internal::AlreadyOpen => Error::new(
                 ErrorCode::Storage,
                 "the store is already open in another process or handle",
             ),
-            Internal::Redb(e) => Error::new(ErrorCode::Storage, format!("storage failure: {e}")),
-            Internal::Encoding(e) => Error::new(
-                ErrorCode::Corrupt,
-                format!("a stored record could not be decoded: {e}"),
-            ),
-            Internal::Hashing(what) => Error::new(ErrorCode::Internal, what),
-            Internal::Random(what) => Error::new(ErrorCode::Internal, what),
-        }
+            Internal::Engine { what, .. } => {
+                Error::new(ErrorCode::Storage, format!("storage failure: {what}"))
+            }
+            Internal::Encoding(_) => {
+                Error::new(ErrorCode::Corrupt, "a stored record could not be decoded")
+            }
+            Internal::Hashing(what) | Internal::Random(what) => {
+                Error::new(ErrorCode::Internal, what.clone())
+            }
+        };
+        public.caused_by(Arc::new(e) as Arc<dyn std::error::Error + Send + Sync>)
     }
 }

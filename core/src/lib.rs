@@ -32,8 +32,7 @@ pub use domain::user::{
 };
 pub use domain::{BatchInput, BatchView, Page, PageRequest, SubscriptionView};
 pub use error::{Error, ErrorCode, FieldErrors, FieldMessages, Result};
-/// The storage interface of [`Institute::open_backend`] (redb's).
-pub use redb::StorageBackend;
+pub use store::{Backend, HostFile, ModelBackend};
 
 // The uniffi namespace `roster` of the records and enums that derive uniffi's
 // traits (feature `uniffi`, off by default; see `ffi`).

@@ -2,6 +2,7 @@
 
 mod integration {
     mod auth;
+    mod backends;
     mod bad_input;
     mod behaviour;
     mod bitflip;

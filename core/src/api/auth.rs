@@ -13,10 +13,9 @@ use crate::config::TOKEN_BYTES;
 use crate::domain::rules::fold;
 use crate::domain::user::User;
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::tables::{Kind, SESSIONS, USER_BY_EMAIL, USER_BY_USERNAME};
-use crate::store::{Source, read, write};
+use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_USERNAME};
+use crate::store::{Snapshot, Txn, read, write};
 use chrono::{DateTime, Utc};
-use redb::ReadableTable;
 use sha2::{Digest, Sha256};
 
 /// The one answer to every failed sign-in (Django REST Framework's words).
@@ -286,7 +285,7 @@ impl Institute {
 /// Counts one failed sign-in of `old` in `txn`: the threshold locks the
 /// account for the configured time (failures while locked do not count).
 fn count_failure(
-    txn: &redb::WriteTransaction,
+    txn: &Txn<'_>,
     old: &User,
     now: DateTime<Utc>,
     lockout: crate::config::LockoutPolicy,
@@ -319,11 +318,11 @@ impl Admin {
     /// blocked, and still has the credential generation the session carries
     /// (A8: no comparison of instants but the expiry, so a clock that moves
     /// back does not end sessions, nor one that moves forward revive them).
-    pub(super) fn live_user(&self, s: &impl Source) -> Result<User> {
+    pub(super) fn live_user(&self, s: &Snapshot<'_>) -> Result<User> {
         let Some(hash) = self.session else {
             return Err(invalid_token());
         };
-        let row = s.table(SESSIONS)?.get(hash)?.map(|v| v.value());
+        let row = read::session(s, hash)?;
         let Some((user_id, generation, _, ends)) = row else {
             return Err(invalid_token());
         };
@@ -343,12 +342,11 @@ impl Admin {
     /// again: expired, of a user that is gone, or of an older credential
     /// generation. (An inactive or blocked user's sessions were ended when
     /// that happened.)
-    fn stale_session(&self, s: &impl Source) -> Result<bool> {
+    fn stale_session(&self, s: &Snapshot<'_>) -> Result<bool> {
         let Some(hash) = self.session else {
             return Ok(false);
         };
-        let Some((user_id, generation, _, ends)) = s.table(SESSIONS)?.get(hash)?.map(|v| v.value())
-        else {
+        let Some((user_id, generation, _, ends)) = read::session(s, hash)? else {
             return Ok(false);
         };
         if ends <= self.now_micros() {
@@ -398,7 +396,7 @@ impl Admin {
     /// `change_user` or `change_group` cannot raise anyone above the granter.
     pub(super) fn caller_permissions(
         &self,
-        s: &impl Source,
+        s: &Snapshot<'_>,
     ) -> Result<Option<std::collections::BTreeSet<u32>>> {
         if self.caller == Caller::Operator {
             return Ok(None);
@@ -428,7 +426,7 @@ impl Admin {
     /// later change of those flags would bring the permissions back. The
     /// operator and superusers are not limited; only they may control a
     /// superuser.
-    pub(super) fn may_control(&self, s: &impl Source, target: &User) -> Result<()> {
+    pub(super) fn may_control(&self, s: &Snapshot<'_>, target: &User) -> Result<()> {
         let Some(held) = self.caller_permissions(s)? else {
             return Ok(());
         };
@@ -451,7 +449,7 @@ impl Admin {
     /// Django's `has_perm` for `user`.
     pub(super) fn holds(
         &self,
-        s: &impl Source,
+        s: &Snapshot<'_>,
         user: &User,
         permission: Permission,
     ) -> Result<bool> {

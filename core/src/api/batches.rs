@@ -6,8 +6,7 @@ use crate::domain::rules::{self, BLANK, NAME_MAX, REQUIRED, fold};
 use crate::domain::{Batch, BatchInput, BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{BATCH_BY_NAME, BATCHES, Kind};
-use crate::store::{read, write};
-use redb::WriteTransaction;
+use crate::store::{Txn, read, write};
 
 impl Admin {
     /// Creates a batch; the name is required and unique ignoring case.
@@ -86,7 +85,7 @@ impl Admin {
 
     fn batch_name(
         &self,
-        txn: &WriteTransaction,
+        txn: &Txn<'_>,
         me: Option<u64>,
         name: Option<&str>,
         creating: bool,

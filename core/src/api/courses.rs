@@ -6,8 +6,7 @@ use crate::domain::course::{self, Course, CourseInput, CourseView};
 use crate::domain::{Batch, BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{COURSE_BATCHES, COURSE_BY_SLUG, COURSES, Kind};
-use crate::store::{Source, read, write};
-use redb::WriteTransaction;
+use crate::store::{Snapshot, Txn, read, write};
 
 impl Admin {
     /// Creates a course and its hidden batch. The slug is derived from the
@@ -155,7 +154,7 @@ impl Admin {
     }
 }
 
-fn linked_batches(s: &impl Source, course: u64) -> Result<Vec<BatchView>> {
+fn linked_batches(s: &Snapshot<'_>, course: u64) -> Result<Vec<BatchView>> {
     let mut out = Vec::new();
     for b in read::related(s, COURSE_BATCHES, course)? {
         match read::batch(s, b)? {
@@ -167,7 +166,7 @@ fn linked_batches(s: &impl Source, course: u64) -> Result<Vec<BatchView>> {
 }
 
 /// The slug derived from the course's title, made unique with a suffix.
-fn free_slug(txn: &WriteTransaction, course: &Course) -> Result<String> {
+fn free_slug(txn: &Txn<'_>, course: &Course) -> Result<String> {
     let base = match course::slugify(&course.title) {
         s if s.is_empty() => format!("course-{}", course.id),
         s => s,
@@ -181,7 +180,7 @@ fn free_slug(txn: &WriteTransaction, course: &Course) -> Result<String> {
     Ok(candidate)
 }
 
-fn check_slug(txn: &WriteTransaction, course: &Course, errors: &mut FieldErrors) -> Result<()> {
+fn check_slug(txn: &Txn<'_>, course: &Course, errors: &mut FieldErrors) -> Result<()> {
     if !errors.has("slug")
         && read::lookup(txn, COURSE_BY_SLUG, &course.slug)?.is_some_and(|other| other != course.id)
     {

@@ -8,8 +8,7 @@ use crate::domain::custom_field::{
 use crate::domain::{Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{CUSTOM_FIELD_BY_NAME, Kind};
-use crate::store::{read, write};
-use redb::WriteTransaction;
+use crate::store::{Txn, read, write};
 
 impl Admin {
     /// Defines a custom field.
@@ -85,7 +84,7 @@ impl Admin {
 }
 
 fn check(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     field: &mut CustomField,
     input: &CustomFieldInput,
     me: Option<u64>,

@@ -7,8 +7,7 @@ use crate::domain::rules::fold;
 use crate::domain::{Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{GROUP_BY_NAME, GROUPS, Kind};
-use crate::store::{read, write};
-use redb::WriteTransaction;
+use crate::store::{Txn, read, write};
 
 /// One permission of the catalogue, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +123,7 @@ impl Admin {
     /// does not hold could strip a stronger member down to what it holds,
     /// then take that account over with `change_user`. Taking away only
     /// what it holds, it never makes anyone controllable who was not.
-    fn may_grant_group(&self, txn: &WriteTransaction, before: &[u32], after: &[u32]) -> Result<()> {
+    fn may_grant_group(&self, txn: &Txn<'_>, before: &[u32], after: &[u32]) -> Result<()> {
         let Some(held) = self.caller_permissions(txn)? else {
             return Ok(());
         };
@@ -137,7 +136,7 @@ impl Admin {
     }
 }
 
-fn check(txn: &WriteTransaction, g: &mut Group, input: &GroupInput, me: Option<u64>) -> Result<()> {
+fn check(txn: &Txn<'_>, g: &mut Group, input: &GroupInput, me: Option<u64>) -> Result<()> {
     let mut errors = FieldErrors::new();
     group::apply(g, input, me.is_none(), &mut errors);
     if !errors.has("name")

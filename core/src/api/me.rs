@@ -91,7 +91,7 @@ impl Admin {
         self.store().write(|txn| {
             let old = self.live_user(txn)?;
             let user = crate::domain::user::User {
-                password_hash: hash,
+                password_hash: hash.clone(),
                 password_changed: now,
                 modified: now,
                 credential_generation: old.credential_generation.wrapping_add(1),

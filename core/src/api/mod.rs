@@ -1,6 +1,6 @@
 //! The typed API: an [`Institute`] (the store and its configuration) hands out
 //! [`Admin`] handles bound to a caller, and every operation runs on one of
-//! those, in one redb transaction.
+//! those, in one store transaction.
 
 mod auth;
 mod batches;
@@ -57,12 +57,23 @@ impl Institute {
         Ok(Institute::with_store(Store::open(path.as_ref())?, config))
     }
 
-    /// An institute on a storage backend of the host's: in a browser, the
-    /// `roster-wasm` package passes one over the Origin Private File System.
-    /// The backend must give this institute exclusive access to its bytes.
-    pub fn open_backend(backend: impl redb::StorageBackend, config: Config) -> Result<Institute> {
+    /// An institute whose store file is bytes the host keeps: in a browser,
+    /// the `roster-wasm` package passes a file of the Origin Private File
+    /// System. The host must give this institute exclusive access to them.
+    pub fn open_host_file(file: impl crate::store::HostFile, config: Config) -> Result<Institute> {
         config.check()?;
-        Ok(Institute::with_store(Store::with_backend(backend)?, config))
+        Ok(Institute::with_store(Store::host(file)?, config))
+    }
+
+    /// An institute on any storage backend (the model backend of the
+    /// tests, or another engine's; see [`crate::store::Backend`]). A new
+    /// backend's tables are created; an older format is migrated.
+    pub fn open_with(
+        backend: std::sync::Arc<dyn crate::store::Backend>,
+        config: Config,
+    ) -> Result<Institute> {
+        config.check()?;
+        Ok(Institute::with_store(Store::on(backend)?, config))
     }
 
     /// An institute kept in memory only.

@@ -4,9 +4,7 @@
 use super::Admin;
 use crate::domain::outbox::{Message, OutboxMessage};
 use crate::error::Result;
-use crate::store::tables::OUTBOX;
-use crate::store::{decode_row, write};
-use redb::ReadableTable;
+use crate::store::{read, write};
 
 impl Admin {
     /// Returns every queued message, oldest first, and deletes them: each
@@ -14,14 +12,7 @@ impl Admin {
     pub fn take_outbox(&self) -> Result<Vec<OutboxMessage>> {
         self.allow_operator()?;
         self.store().write(|txn| {
-            let messages: Vec<Message> = {
-                let table = txn.open_table(OUTBOX)?;
-                let mut out = Vec::new();
-                for row in table.iter()? {
-                    out.push(decode_row(OUTBOX, row?)?);
-                }
-                out
-            };
+            let messages: Vec<Message> = read::messages(txn)?;
             for m in &messages {
                 write::delete_message(txn, m.user, m.id)?;
             }

@@ -9,9 +9,8 @@ use crate::domain::user::BatchRef;
 use crate::domain::{BatchView, Page, PageRequest, Subscription, SubscriptionView};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{BATCH_BY_NAME, BATCH_COURSES, Kind};
-use crate::store::{Source, read, write};
+use crate::store::{Snapshot, Txn, read, write};
 use chrono::NaiveDate;
-use redb::WriteTransaction;
 use std::collections::BTreeSet;
 
 /// How a grant treats the expiry of a membership.
@@ -176,7 +175,7 @@ impl Admin {
     /// Creates or updates the membership of `user` in `batch`.
     pub(super) fn grant(
         &self,
-        txn: &WriteTransaction,
+        txn: &Txn<'_>,
         user: u64,
         batch: u64,
         how: Grant,
@@ -210,7 +209,7 @@ impl Admin {
     /// Resolves batch names (ignoring case) to ids, reporting unknown ones.
     pub(super) fn batches_named(
         &self,
-        s: &impl Source,
+        s: &Snapshot<'_>,
         names: &[String],
         errors: &mut FieldErrors,
     ) -> Result<Vec<u64>> {
@@ -225,7 +224,7 @@ impl Admin {
         Ok(ids)
     }
 
-    pub(super) fn require_user(&self, s: &impl Source, user: u64) -> Result<()> {
+    pub(super) fn require_user(&self, s: &Snapshot<'_>, user: u64) -> Result<()> {
         match read::user(s, user)? {
             Some(_) => Ok(()),
             None => Err(Error::not_found()),
@@ -233,7 +232,12 @@ impl Admin {
     }
 
     /// Fails unless every id names an ordinary batch.
-    pub(super) fn ordinary_batches(&self, s: &impl Source, field: &str, ids: &[u64]) -> Result<()> {
+    pub(super) fn ordinary_batches(
+        &self,
+        s: &Snapshot<'_>,
+        field: &str,
+        ids: &[u64],
+    ) -> Result<()> {
         let mut missing = Vec::new();
         for &id in ids {
             if read::batch(s, id)?.is_none_or(|b| b.is_local()) {
@@ -248,7 +252,7 @@ impl Admin {
 
     fn courses_by_id(
         &self,
-        s: &impl Source,
+        s: &Snapshot<'_>,
         ids: &[u64],
     ) -> Result<Vec<crate::domain::course::Course>> {
         let (mut found, mut missing) = (Vec::new(), Vec::new());
@@ -265,7 +269,7 @@ impl Admin {
     }
 
     /// The courses of all the user's active batches, by id.
-    fn courses_of(&self, s: &impl Source, user: u64) -> Result<Vec<CourseView>> {
+    fn courses_of(&self, s: &Snapshot<'_>, user: u64) -> Result<Vec<CourseView>> {
         let today = self.today();
         let mut ids = BTreeSet::new();
         for (batch, sub) in read::memberships_of(s, user)? {
@@ -284,7 +288,7 @@ impl Admin {
 
     fn subscription_view(
         &self,
-        s: &impl Source,
+        s: &Snapshot<'_>,
         batch: u64,
         sub: &Subscription,
     ) -> Result<SubscriptionView> {

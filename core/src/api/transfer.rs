@@ -14,9 +14,8 @@ use crate::domain::user::{self, CreateOptions, NewUser, User};
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::store::tables::*;
-use crate::store::{Snapshot, Source, decode_membership, decode_row, integrity, write};
+use crate::store::{Snapshot, ids, integrity, read, write};
 use crate::transfer::clip;
-use redb::{ReadableTable, ReadableTableMetadata};
 
 mod restore_check;
 
@@ -211,7 +210,7 @@ impl Admin {
         }
         self.store().write(|txn| {
             let mut report = ImportReport::default();
-            for ((row, errors), hash) in rows.iter().zip(pre).zip(hashes) {
+            for ((row, errors), hash) in rows.iter().zip(pre.clone()).zip(hashes.clone()) {
                 let options = CreateOptions::default();
                 let outcome = self.insert_user(
                     txn,
@@ -243,36 +242,17 @@ impl Admin {
     }
 
     /// [`Admin::dump`] of one snapshot (inside the panic guard).
-    fn dump_of(&self, txn: &Snapshot) -> Result<Dump> {
-        fn records<T: serde::de::DeserializeOwned>(txn: &Snapshot, def: Records) -> Result<Vec<T>> {
-            let mut out = Vec::new();
-            for row in txn.table(def)?.iter()? {
-                out.push(decode_row(def, row?)?);
-            }
-            Ok(out)
-        }
-        let mut dump = Dump {
-            custom_fields: records(txn, CUSTOM_FIELDS)?,
-            groups: records(txn, GROUPS)?,
-            batches: records(txn, BATCHES)?,
-            courses: records(txn, COURSES)?,
-            users: records(txn, USERS)?,
-            ..Default::default()
-        };
-        for row in txn.table(COUNTERS)?.iter()? {
-            let (k, v) = row?;
-            dump.counters.push((k.value().to_string(), v.value()));
-        }
-        for row in txn.table(COURSE_BATCHES)?.iter()? {
-            dump.course_batches.push(row?.0.value());
-        }
-        for row in txn.table(MEMBERSHIPS)?.iter()? {
-            let (k, v) = row?;
-            let (user, batch) = k.value();
-            dump.memberships
-                .push((user, batch, decode_membership((user, batch), v.value())?));
-        }
-        Ok(dump)
+    fn dump_of(&self, txn: &Snapshot<'_>) -> Result<Dump> {
+        Ok(Dump {
+            custom_fields: read::records(txn, CUSTOM_FIELDS)?,
+            groups: read::records(txn, GROUPS)?,
+            batches: read::records(txn, BATCHES)?,
+            courses: read::records(txn, COURSES)?,
+            users: read::records(txn, USERS)?,
+            counters: read::id_counters(txn)?,
+            course_batches: read::course_links(txn)?,
+            memberships: read::all_memberships(txn)?,
+        })
     }
 
     /// Restores a [`Dump`] into this store, which must be empty: the same
@@ -299,13 +279,11 @@ impl Admin {
             ));
         }
         self.store().write(|txn| {
-            for def in [USERS, BATCHES, COURSES, CUSTOM_FIELDS, GROUPS] {
-                if txn.open_table(def)?.len()? > 0 {
-                    return Err(Error::new(
-                        ErrorCode::Conflict,
-                        "restore needs an empty store",
-                    ));
-                }
+            if !read::holds_no_records(txn)? {
+                return Err(Error::new(
+                    ErrorCode::Conflict,
+                    "restore needs an empty store",
+                ));
             }
             for f in &dump.custom_fields {
                 write::put_custom_field(txn, None, f)?;
@@ -328,15 +306,14 @@ impl Admin {
             for (user, batch, sub) in &dump.memberships {
                 write::put_membership(txn, *user, *batch, None, sub)?;
             }
-            {
-                let mut counters = txn.open_table(COUNTERS)?;
-                for (name, next) in &dump.counters {
-                    // Never below what this store has given already (its
-                    // users may all have been deleted): ids are never
-                    // reused, and no later user may meet an old one's id.
-                    let given = counters.get(name.as_str())?.map_or(0, |v| v.value());
-                    counters.insert(name.as_str(), (*next).max(given))?;
-                }
+            for (name, next) in &dump.counters {
+                // Never below what this store has given already (its users
+                // may all have been deleted): ids are never reused, and no
+                // later user may meet an old one's id.
+                let kind = ids::kind_named(name).ok_or_else(|| {
+                    Error::new(ErrorCode::Corrupt, format!("unknown id counter {name:?}"))
+                })?;
+                ids::raise(txn, kind, *next)?;
             }
             let problems = integrity::check(txn)?;
             if !problems.is_empty() {

@@ -12,7 +12,7 @@ use crate::domain::user::{
 use crate::domain::{BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS};
-use crate::store::{Source, read, write};
+use crate::store::{Snapshot, Txn, read, write};
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
 
@@ -90,8 +90,8 @@ impl Admin {
             .as_deref()
             .filter(|_| options.notify_credential));
         let user = self.store().write(|txn| {
-            let hash = hash.unwrap_or_default();
-            self.insert_user(txn, &input, options, hash, notify, errors)
+            let hash = hash.clone().unwrap_or_default();
+            self.insert_user(txn, &input, options, hash, notify, errors.clone())
         })?;
         Ok(Created {
             user,
@@ -105,7 +105,7 @@ impl Admin {
     /// (import relies on this to apply many rows in one transaction).
     pub(super) fn insert_user(
         &self,
-        txn: &redb::WriteTransaction,
+        txn: &Txn<'_>,
         input: &NewUser,
         options: CreateOptions,
         password_hash: String,
@@ -190,7 +190,7 @@ impl Admin {
     /// The rules of a create that need the store, on snapshot `s`.
     fn check_new(
         &self,
-        s: &impl Source,
+        s: &Snapshot<'_>,
         input: &NewUser,
         options: CreateOptions,
         today: NaiveDate,
@@ -232,7 +232,7 @@ impl Admin {
     /// Applies `patch` to a copy of `old`, checking every rule on snapshot `s`.
     fn check_patch(
         &self,
-        s: &impl Source,
+        s: &Snapshot<'_>,
         old: &User,
         patch: &UserPatch,
         today: NaiveDate,
@@ -384,8 +384,8 @@ impl Admin {
                 self.may_control(txn, &old)?;
             }
             std::mem::take(&mut errors).into_result()?;
-            if let Some(hash) = hash {
-                user.password_hash = hash;
+            if let Some(hash) = &hash {
+                user.password_hash = hash.clone();
                 user.password_changed = now;
             }
             // A new password, a deactivation or a block raises the credential
@@ -432,7 +432,7 @@ impl Admin {
     /// `change_user` could otherwise raise themselves to every permission.
     fn apply_access(
         &self,
-        txn: &redb::WriteTransaction,
+        txn: &Txn<'_>,
         user: &mut User,
         access: &AccessInput,
         errors: &mut FieldErrors,
@@ -487,7 +487,7 @@ impl Admin {
     /// Fails unless the caller may change or delete `target`: only a
     /// superuser (or the operator) may touch a superuser's account, or a
     /// holder of `change_user` could take it over by setting its password.
-    fn may_manage(&self, s: &impl Source, target: &User) -> Result<()> {
+    fn may_manage(&self, s: &Snapshot<'_>, target: &User) -> Result<()> {
         if target.is_superuser && !self.caller_is_superuser(s)? {
             return Err(super::auth::forbidden());
         }
@@ -495,7 +495,7 @@ impl Admin {
     }
 
     /// Whether the caller is the operator or an active superuser.
-    pub(super) fn caller_is_superuser(&self, s: &impl Source) -> Result<bool> {
+    pub(super) fn caller_is_superuser(&self, s: &Snapshot<'_>) -> Result<bool> {
         match self.caller {
             super::Caller::Operator => Ok(true),
             super::Caller::User(_) => Ok(self.live_user(s)?.is_superuser),
@@ -503,12 +503,7 @@ impl Admin {
     }
 
     /// Queues the credentials messages of `user` (T2, X3).
-    fn queue_credentials(
-        &self,
-        txn: &redb::WriteTransaction,
-        user: &User,
-        password: &str,
-    ) -> Result<()> {
+    fn queue_credentials(&self, txn: &Txn<'_>, user: &User, password: &str) -> Result<()> {
         let p = &user.profile;
         for (channel, to, subject, body) in
             credentials(&user.username, password, &p.email, &p.phone)
@@ -528,7 +523,7 @@ impl Admin {
     }
 
     /// The user's ordinary batches that have not expired, newest batch first.
-    pub(super) fn active_batches(&self, s: &impl Source, user: u64) -> Result<Vec<BatchView>> {
+    pub(super) fn active_batches(&self, s: &Snapshot<'_>, user: u64) -> Result<Vec<BatchView>> {
         let today = self.today();
         let mut out = Vec::new();
         for (batch, sub) in read::memberships_of(s, user)?.into_iter().rev() {
@@ -563,7 +558,7 @@ fn changes_control(old: &User, new: &User) -> bool {
 /// Adds an error for each of `username`, the email and the phone that another
 /// user (not `me`) already has.
 pub(super) fn check_unique(
-    s: &impl Source,
+    s: &Snapshot<'_>,
     me: Option<u64>,
     username: Option<&str>,
     profile: &Profile,

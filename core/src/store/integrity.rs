@@ -4,7 +4,7 @@
 //! `Institute::check_integrity`.
 
 use super::tables::*;
-use super::{Source, contain, decode_membership, decode_row};
+use super::{Snapshot, contain, decode, decode_membership};
 use crate::auth::permissions::Permission;
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
@@ -15,21 +15,18 @@ use crate::domain::user::User;
 use crate::domain::{Batch, Subscription};
 use crate::error::Result;
 use chrono::Datelike;
-use redb::{ReadableTable, ReadableTableMetadata};
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Every readable record of `def`; each damaged one is a problem.
 fn all<T: DeserializeOwned>(
-    s: &impl Source,
+    s: &Snapshot<'_>,
     def: Records,
     problems: &mut Vec<String>,
 ) -> Result<BTreeMap<u64, T>> {
     let mut out = BTreeMap::new();
-    for row in s.table(def)?.iter()? {
-        let row = row?;
-        let id = row.0.value();
-        match decode_row(def, row) {
+    for (id, bytes) in s.rows(def)? {
+        match decode(def, id, &bytes) {
             Ok(record) => {
                 out.insert(id, record);
             }
@@ -39,31 +36,22 @@ fn all<T: DeserializeOwned>(
     Ok(out)
 }
 
-fn unique(s: &impl Source, def: Unique) -> Result<BTreeMap<String, u64>> {
-    let mut out = BTreeMap::new();
-    for row in s.table(def)?.iter()? {
-        let (k, v) = row?;
-        out.insert(k.value().to_string(), v.value());
-    }
-    Ok(out)
+fn unique(s: &Snapshot<'_>, def: Unique) -> Result<BTreeMap<String, u64>> {
+    Ok(s.rows(def)?.into_iter().collect())
 }
 
-fn pairs(s: &impl Source, def: Pairs) -> Result<BTreeSet<(u64, u64)>> {
-    let mut out = BTreeSet::new();
-    for row in s.table(def)?.iter()? {
-        out.insert(row?.0.value());
-    }
-    Ok(out)
+fn pairs(s: &Snapshot<'_>, def: Pairs) -> Result<BTreeSet<(u64, u64)>> {
+    Ok(s.rows(def)?.into_iter().map(|(k, ())| k).collect())
 }
 
 /// Every inconsistency found, in words; empty when the store is sound.
 /// Every record frame is verified; a panic of the storage engine on the way
 /// is a `corrupt_store` error.
-pub(crate) fn check(s: &impl Source) -> Result<Vec<String>> {
+pub(crate) fn check(s: &Snapshot<'_>) -> Result<Vec<String>> {
     contain(s, || check_all(s))
 }
 
-fn check_all(s: &impl Source) -> Result<Vec<String>> {
+fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let users: BTreeMap<u64, User> = all(s, USERS, &mut problems)?;
     let batches: BTreeMap<u64, Batch> = all(s, BATCHES, &mut problems)?;
@@ -72,11 +60,10 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
     let groups: BTreeMap<u64, Group> = all(s, GROUPS, &mut problems)?;
     let messages: BTreeMap<u64, Message> = all(s, OUTBOX, &mut problems)?;
     let mut memberships: BTreeMap<(u64, u64), Subscription> = BTreeMap::new();
-    for row in s.table(MEMBERSHIPS)?.iter()? {
-        let (k, v) = row?;
-        match decode_membership(k.value(), v.value()) {
+    for (k, v) in s.rows(MEMBERSHIPS)? {
+        match decode_membership(k, &v) {
             Ok(sub) => {
-                memberships.insert(k.value(), sub);
+                memberships.insert(k, sub);
             }
             Err(e) => problems.push(e.message().to_string()),
         }
@@ -149,15 +136,7 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
     expect("group name", unique(s, GROUP_BY_NAME)?, group_names);
     problems.extend(super::migrate_nfkc::collisions(users.values()));
 
-    // Counters are above every id ever stored.
-    let counters: BTreeMap<String, u64> = {
-        let mut out = BTreeMap::new();
-        for row in s.table(COUNTERS)?.iter()? {
-            let (k, v) = row?;
-            out.insert(k.value().to_string(), v.value());
-        }
-        out
-    };
+    // Id blocks are above every id ever stored.
     let max = |ids: &mut dyn Iterator<Item = u64>| ids.max().unwrap_or(0);
     let highest = [
         (Kind::User, max(&mut users.keys().copied())),
@@ -172,7 +151,7 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
         (Kind::Message, max(&mut messages.keys().copied())),
     ];
     for (kind, top) in highest {
-        let next = counters.get(kind.counter()).copied().unwrap_or(1);
+        let next = super::ids::given(s, kind)?;
         if top >= next {
             problems.push(format!(
                 "{} counter {next} is not above id {top}",
@@ -219,11 +198,7 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
             .map(|m| (m.uuid, (Kind::Subscription as u8, m.id))),
     );
     wanted_uuids.extend(groups.values().map(|g| (g.uuid, (Kind::Group as u8, g.id))));
-    let mut uuids = BTreeMap::new();
-    for row in s.table(UUIDS)?.iter()? {
-        let (k, v) = row?;
-        uuids.insert(k.value(), v.value());
-    }
+    let uuids: BTreeMap<u128, (u8, u64)> = s.rows(UUIDS)?.into_iter().collect();
     if uuids != wanted_uuids {
         problems.push(format!(
             "uuid index has {} entries for {} records",
@@ -254,18 +229,11 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
     if pairs(s, BATCH_MEMBERS)? != wanted_members {
         problems.push("batch_members does not mirror memberships".into());
     }
-    let mut subs = BTreeMap::new();
-    for row in s.table(SUBSCRIPTIONS)?.iter()? {
-        let (k, v) = row?;
-        subs.insert(k.value(), v.value());
-    }
+    let subs: BTreeMap<u64, (u64, u64)> = s.rows(SUBSCRIPTIONS)?.into_iter().collect();
     if subs != wanted_subs {
         problems.push("subscriptions index does not match memberships".into());
     }
-    let mut expiries = BTreeSet::new();
-    for row in s.table(EXPIRIES)?.iter()? {
-        expiries.insert(row?.0.value());
-    }
+    let expiries: BTreeSet<(i32, u64)> = s.rows(EXPIRIES)?.into_iter().map(|(k, ())| k).collect();
     if expiries != wanted_expiries {
         problems.push("expiries index does not match memberships".into());
     }
@@ -363,18 +331,17 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
 
     // Sessions and messages belong to existing users, mirrored per user.
     let mut wanted_user_sessions = BTreeSet::new();
-    for row in s.table(SESSIONS)?.iter()? {
-        let (hash, v) = row?;
-        let (user, _, _, _) = v.value();
+    for (hash, (user, _, _, _)) in s.rows(SESSIONS)? {
         if !users.contains_key(&user) {
             problems.push(format!("session of missing user {user}"));
         }
-        wanted_user_sessions.insert((user, hash.value()));
+        wanted_user_sessions.insert((user, hash));
     }
-    let mut user_sessions = BTreeSet::new();
-    for row in s.table(USER_SESSIONS)?.iter()? {
-        user_sessions.insert(row?.0.value());
-    }
+    let user_sessions: BTreeSet<(u64, [u8; 32])> = s
+        .rows(USER_SESSIONS)?
+        .into_iter()
+        .map(|(k, ())| k)
+        .collect();
     if user_sessions != wanted_user_sessions {
         problems.push("user_sessions does not mirror sessions".into());
     }
@@ -389,7 +356,7 @@ fn check_all(s: &impl Source) -> Result<Vec<String>> {
         problems.push("user_outbox does not mirror the outbox".into());
     }
 
-    if s.table(USERS)?.len()? != users.len() as u64 {
+    if s.len(USERS)? != users.len() as u64 {
         problems.push("users table length disagrees with its rows".into());
     }
     Ok(problems)
@@ -413,7 +380,7 @@ mod tests {
                 .into();
         store
             .write(|txn| {
-                txn.open_table(COUNTERS)?.insert("user", 2)?;
+                crate::store::ids::raise(txn, Kind::User, 2)?;
                 write::put_user(txn, None, &user)
             })
             .unwrap();

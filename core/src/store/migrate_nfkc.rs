@@ -14,13 +14,13 @@
 //! step keeps working whatever the record encoding is: it must run after the
 //! records are in format 3's encoding.
 
+use super::Txn;
 use super::read;
 use super::tables::*;
 use super::write;
 use crate::domain::rules::{fold, nfkc};
 use crate::domain::user::User;
 use crate::error::Result;
-use redb::{ReadableTable, WriteTransaction};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Re-normalises stored usernames and emails to NFKC and rebuilds the
@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// under `fold` keys, the lowest id winning a shared key.
 // Called by schema.rs's format 2 -> 3 migration, after the records are
 // re-framed.
-pub(crate) fn nfkc_v2_to_v3(txn: &WriteTransaction) -> Result<()> {
+pub(crate) fn nfkc_v2_to_v3(txn: &Txn<'_>) -> Result<()> {
     let mut users = Vec::new();
     for id in ids(txn, USERS)? {
         let Some(mut user) = read::user(txn, id)? else {
@@ -77,19 +77,14 @@ pub(crate) fn nfkc_v2_to_v3(txn: &WriteTransaction) -> Result<()> {
 }
 
 /// Every id of record table `def`, ascending.
-fn ids(txn: &WriteTransaction, def: Records) -> Result<Vec<u64>> {
-    let table = txn.open_table(def)?;
-    let mut out = Vec::new();
-    for row in table.iter()? {
-        out.push(row?.0.value());
-    }
-    Ok(out)
+fn ids(txn: &Txn<'_>, def: Records) -> Result<Vec<u64>> {
+    Ok(txn.rows(def)?.into_iter().map(|(id, _)| id).collect())
 }
 
 /// Replaces every entry of unique index `def` with `entries` (empty keys
 /// skipped), the lowest id winning a key several share.
 fn rebuild(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     def: Unique,
     entries: impl IntoIterator<Item = (String, u64)>,
 ) -> Result<()> {
@@ -100,19 +95,17 @@ fn rebuild(
             *entry = (*entry).min(id);
         }
     }
-    let mut table = txn.open_table(def)?;
     let mut stale = Vec::new();
-    for row in table.iter()? {
-        let (key, id) = row?;
-        if wanted.get(key.value()) != Some(&id.value()) {
-            stale.push(key.value().to_string());
+    for (key, id) in txn.rows(def)? {
+        if wanted.get(&key) != Some(&id) {
+            stale.push(key);
         }
     }
     for key in stale {
-        table.remove(key.as_str())?;
+        txn.delete(def, key.as_str())?;
     }
     for (key, id) in wanted {
-        table.insert(key.as_str(), id)?;
+        txn.put(def, key.as_str(), &id)?;
     }
     Ok(())
 }
@@ -196,16 +189,17 @@ mod tests {
                     };
                     write::put_user(txn, None, &placeholder)?;
                     write::put_user(txn, Some(u), u)?;
-                    let mut names = txn.open_table(USER_BY_USERNAME)?;
-                    names.remove(fold(&placeholder.username).as_str())?;
+                    txn.delete(USER_BY_USERNAME, fold(&placeholder.username).as_str())?;
                     let old_key = u.username.to_lowercase();
-                    if names.get(old_key.as_str())?.is_none() {
-                        names.insert(old_key.as_str(), u.id)?;
+                    if txn.get(USER_BY_USERNAME, old_key.as_str())?.is_none() {
+                        txn.put(USER_BY_USERNAME, old_key.as_str(), &u.id)?;
                     }
-                    drop(names);
                     if !u.profile.email.is_empty() {
-                        let mut emails = txn.open_table(USER_BY_EMAIL)?;
-                        emails.insert(u.profile.email.to_lowercase().as_str(), u.id)?;
+                        txn.put(
+                            USER_BY_EMAIL,
+                            u.profile.email.to_lowercase().as_str(),
+                            &u.id,
+                        )?;
                     }
                 }
                 Ok(())
@@ -223,42 +217,37 @@ mod tests {
             user(4, "bob", "Bob@Example.com"),
         ]);
         store.write(nfkc_v2_to_v3).unwrap();
-        let txn = store.snapshot().unwrap();
-        let two = read::user(&txn, 2).unwrap().unwrap();
-        assert_eq!(two.username, "ALICE");
-        assert_eq!(two.profile.email, "alice@example.com");
-        assert_eq!(read::user(&txn, 3).unwrap().unwrap().username, "CAROL");
-        // Every user is kept; each key points to the lowest id.
-        for id in 1..=4 {
-            assert!(read::user(&txn, id).unwrap().is_some());
-        }
-        assert_eq!(
-            read::lookup(&txn, USER_BY_USERNAME, "alice").unwrap(),
-            Some(1)
-        );
-        assert_eq!(
-            read::lookup(&txn, USER_BY_EMAIL, "alice@example.com").unwrap(),
-            Some(1)
-        );
-        assert_eq!(
-            read::lookup(&txn, USER_BY_USERNAME, "carol").unwrap(),
-            Some(3)
-        );
-        assert_eq!(
-            read::lookup(&txn, USER_BY_USERNAME, "ｃａｒｏｌ").unwrap(),
-            None
-        );
-        assert_eq!(
-            read::lookup(&txn, USER_BY_EMAIL, "bob@example.com").unwrap(),
-            Some(4)
-        );
-        // The check reports the collision, and nothing else.
-        let problems = integrity::check(&txn).unwrap();
-        assert_eq!(problems.len(), 2, "{problems:#?}");
-        assert!(
-            problems.iter().all(|p| p.starts_with("users 1, 2 share")),
-            "{problems:#?}"
-        );
+        store
+            .reading(|txn| {
+                let two = read::user(txn, 2)?.unwrap();
+                assert_eq!(two.username, "ALICE");
+                assert_eq!(two.profile.email, "alice@example.com");
+                assert_eq!(read::user(txn, 3)?.unwrap().username, "CAROL");
+                // Every user is kept; each key points to the lowest id.
+                for id in 1..=4 {
+                    assert!(read::user(txn, id)?.is_some());
+                }
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "alice")?, Some(1));
+                assert_eq!(
+                    read::lookup(txn, USER_BY_EMAIL, "alice@example.com")?,
+                    Some(1)
+                );
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "carol")?, Some(3));
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "ｃａｒｏｌ")?, None);
+                assert_eq!(
+                    read::lookup(txn, USER_BY_EMAIL, "bob@example.com")?,
+                    Some(4)
+                );
+                // The check reports the collision, and nothing else.
+                let problems = integrity::check(txn)?;
+                assert_eq!(problems.len(), 2, "{problems:#?}");
+                assert!(
+                    problems.iter().all(|p| p.starts_with("users 1, 2 share")),
+                    "{problems:#?}"
+                );
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
@@ -266,11 +255,12 @@ mod tests {
         let store = v2_store(&[user(1, "ＤＡＶＥ", ""), user(2, "erin", "Erin@x.com")]);
         store.write(nfkc_v2_to_v3).unwrap();
         store.write(nfkc_v2_to_v3).unwrap();
-        let txn = store.snapshot().unwrap();
-        assert_eq!(integrity::check(&txn).unwrap(), Vec::<String>::new());
-        assert_eq!(
-            read::lookup(&txn, USER_BY_USERNAME, "dave").unwrap(),
-            Some(1)
-        );
+        store
+            .reading(|txn| {
+                assert_eq!(integrity::check(txn)?, Vec::<String>::new());
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "dave")?, Some(1));
+                Ok(())
+            })
+            .unwrap();
     }
 }

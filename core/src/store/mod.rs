@@ -5,67 +5,58 @@
 //! through the functions of [`write`], one per entity, which keep every index
 //! in the same transaction as its record.
 
+pub mod backend;
+#[cfg(any(test, feature = "testing"))]
+pub mod conformance;
+pub(crate) mod engine_redb;
 pub(crate) mod frame;
+pub(crate) mod ids;
 pub(crate) mod integrity;
+pub(crate) mod keys;
 pub(crate) mod migrate_nfkc;
 pub(crate) mod migrate_sessions;
+mod model;
 pub(crate) mod read;
 pub mod recover;
 pub mod schema;
 pub(crate) mod tables;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub(crate) mod write;
 
+pub use backend::{Backend, HostFile, Reader, Writer};
+pub use model::ModelBackend;
+
+/// A redb store file at `path` as a [`Backend`], created if absent (what
+/// [`Institute::open`](crate::Institute::open) opens).
+pub fn redb_file(path: &Path) -> Result<Arc<dyn Backend>> {
+    Ok(Arc::new(engine_redb::RedbBackend::open(path)?))
+}
+
+/// A redb store in memory as a [`Backend`] (what
+/// [`Institute::in_memory`](crate::Institute::in_memory) opens).
+pub fn redb_in_memory() -> Result<Arc<dyn Backend>> {
+    Ok(Arc::new(engine_redb::RedbBackend::memory()?))
+}
+
 use crate::error::{Error, ErrorCode, Result};
-use redb::{
-    Database, Key, ReadableDatabase, ReadableTable, TableDefinition, Value, WriteTransaction,
-};
+use keys::{Col, Def, malformed};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::cell::Cell;
+use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tables::{Kind, Records};
 
-/// A roster store: one redb database.
+/// A roster store: one backend, and whether its engine panicked.
 #[derive(Debug)]
 pub(crate) struct Store {
-    db: Db,
-    /// Set when the storage engine panicked on this store's file: from then
-    /// on every access answers `corrupt_store` until the file is reopened.
+    backend: Arc<dyn Backend>,
+    /// Set when the storage engine panicked on this store: from then on
+    /// every access answers `corrupt_store` until the store is reopened.
     poisoned: Arc<AtomicBool>,
-}
-
-/// The redb database, closed inside a panic guard when the store is
-/// dropped: closing writes the file's header, which on a damaged store could
-/// panic in the host's drop of an `Institute`.
-#[derive(Debug)]
-struct Db(Option<Database>);
-
-impl std::ops::Deref for Db {
-    type Target = Database;
-
-    fn deref(&self) -> &Database {
-        // Taken only by `drop`.
-        self.0
-            .as_ref()
-            .expect("the database is open until the store drops")
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Some(db) = self.0.take() {
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(db)));
-        }
-    }
-}
-
-thread_local! {
-    /// Set when a panic was contained inside a write transaction on this
-    /// thread; [`Store::write`] poisons its store when it sees it.
-    static WRITE_PANICKED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The error for a panic of the storage engine, contained.
@@ -88,7 +79,7 @@ fn poisoned() -> Error {
 /// Runs `f`, turning a panic inside it (a storage engine tripping over a
 /// damaged page) into a `corrupt_store` error and poisoning the store `s`
 /// reads from. On wasm32 panics abort, so there this cannot help.
-pub(crate) fn contain<S: Source + ?Sized, T>(s: &S, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn contain<T>(s: &Snapshot<'_>, f: impl FnOnce() -> Result<T>) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(out) => out,
         Err(_) => {
@@ -99,42 +90,27 @@ pub(crate) fn contain<S: Source + ?Sized, T>(s: &S, f: impl FnOnce() -> Result<T
 }
 
 impl Store {
-    /// Opens the store file at `path`, creating it if absent. A panic of
-    /// the storage engine on a damaged file is a `corrupt_store` error.
+    /// Opens the store file at `path` (redb), creating it if absent. A panic
+    /// of the storage engine on a damaged file is a `corrupt_store` error.
     pub(crate) fn open(path: &Path) -> Result<Store> {
-        catch_unwind(|| Store::open_file(path)).unwrap_or_else(|_| Err(panicked()))
+        catch_unwind(|| Store::on(Arc::new(engine_redb::RedbBackend::open(path)?)))
+            .unwrap_or_else(|_| Err(panicked()))
     }
 
-    fn open_file(path: &Path) -> Result<Store> {
-        let db = multi_process().create(path).map_err(|e| match e {
-            redb::DatabaseError::Storage(redb::StorageError::Corrupted(what)) => Error::new(
-                ErrorCode::Corrupt,
-                format!("{} is not a readable roster store: {what}", path.display()),
-            ),
-            redb::DatabaseError::UpgradeRequired(_) => Error::new(
-                ErrorCode::SchemaTooNew,
-                "the file was written by an incompatible redb version",
-            ),
-            other => other.into(),
-        })?;
-        Store::prepared(db)
+    /// A redb store on bytes of the host's (OPFS in a browser).
+    pub(crate) fn host(file: impl HostFile) -> Result<Store> {
+        Store::on(Arc::new(engine_redb::RedbBackend::host(file)?))
     }
 
-    /// A store on a storage backend of the host's (OPFS in a browser).
-    pub(crate) fn with_backend(backend: impl redb::StorageBackend) -> Result<Store> {
-        let db = Database::builder().create_with_backend(backend)?;
-        Store::prepared(db)
-    }
-
-    /// A store that lives in memory only.
+    /// A redb store that lives in memory only.
     pub(crate) fn in_memory() -> Result<Store> {
-        let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
-        Store::prepared(db)
+        Store::on(redb_in_memory()?)
     }
 
-    pub(crate) fn prepared(db: Database) -> Result<Store> {
+    /// A store on `backend`, its format prepared (created or migrated).
+    pub(crate) fn on(backend: Arc<dyn Backend>) -> Result<Store> {
         let store = Store {
-            db: Db(Some(db)),
+            backend,
             poisoned: Arc::new(AtomicBool::new(false)),
         };
         store.write(schema::prepare)?;
@@ -148,153 +124,296 @@ impl Store {
 
     /// Runs `f` on a snapshot of the store, the one way to read outside a
     /// write: the snapshot's start, everything `f` does with it and the
-    /// snapshot's end (redb's `Drop` of the read transaction) run inside
-    /// the panic guard. A panic anywhere in there (the storage engine on a
-    /// damaged page) is `corrupt_store` and poisons the store, like one in
-    /// [`Store::write`].
-    pub(crate) fn reading<T>(&self, f: impl FnOnce(&Snapshot) -> Result<T>) -> Result<T> {
+    /// snapshot's end run inside the panic guard. A panic anywhere in there
+    /// (the storage engine on a damaged page) is `corrupt_store` and poisons
+    /// the store, like one in [`Store::write`].
+    pub(crate) fn reading<T>(&self, f: impl FnOnce(&Snapshot<'_>) -> Result<T>) -> Result<T> {
         if self.is_poisoned() {
             return Err(poisoned());
         }
-        let run = || -> Result<T> {
-            let snapshot = self.snapshot()?;
-            let out = f(&snapshot);
-            drop(snapshot);
-            out
+        let mut f = Some(f);
+        let mut out = None;
+        let run = || {
+            self.backend.read(&mut |r| {
+                let f = f
+                    .take()
+                    .ok_or_else(|| Error::new(ErrorCode::Internal, "a read ran twice"))?;
+                let snapshot = Snapshot {
+                    r,
+                    poisoned: &self.poisoned,
+                };
+                out = Some(f(&snapshot)?);
+                #[cfg(test)]
+                fault::trip_named("drop");
+                Ok(())
+            })
         };
         catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
             self.poisoned.store(true, Ordering::SeqCst);
             Err(panicked())
-        })
-    }
-
-    /// A snapshot to read from. Private to `store` on purpose: a snapshot
-    /// used outside [`Store::reading`] would read without the panic guard.
-    fn snapshot(&self) -> Result<Snapshot> {
-        if self.is_poisoned() {
-            return Err(poisoned());
-        }
-        let txn = catch_unwind(AssertUnwindSafe(|| self.db.begin_read())).map_err(|_| {
-            self.poisoned.store(true, Ordering::SeqCst);
-            panicked()
-        })??;
-        Ok(Snapshot {
-            txn,
-            poisoned: self.poisoned.clone(),
-        })
+        })?;
+        out.ok_or_else(|| Error::new(ErrorCode::Internal, "a read did not run"))
     }
 
     /// Runs `f` in one write transaction: committed when it returns `Ok`,
-    /// rolled back (nothing written) when it returns `Err`. A panic inside
-    /// (the storage engine on a damaged page) is contained: nothing is
-    /// committed, the store is poisoned and the answer is `corrupt_store`.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+    /// rolled back (nothing written) when it returns `Err`. A backend may
+    /// run `f` more than once (each run from a fresh transaction), so `f`
+    /// has no effect outside the transaction. A panic inside (the storage
+    /// engine on a damaged page) is contained: nothing is committed, the
+    /// store is poisoned and the answer is `corrupt_store`.
+    pub(crate) fn write<T>(&self, mut f: impl FnMut(&Txn<'_>) -> Result<T>) -> Result<T> {
         if self.is_poisoned() {
             return Err(poisoned());
         }
-        WRITE_PANICKED.with(|p| p.set(false));
-        let run = || -> Result<T> {
-            let txn = self.db.begin_write()?;
-            let out = f(&txn)?;
-            txn.commit()?;
-            Ok(out)
+        let mut out = None;
+        let run = || {
+            self.backend.write(&mut |w| {
+                let txn = Txn {
+                    snapshot: Snapshot {
+                        r: w,
+                        poisoned: &self.poisoned,
+                    },
+                    w,
+                };
+                out = Some(f(&txn)?);
+                if self.is_poisoned() {
+                    // A read inside panicked and a caller swallowed the
+                    // error: commit nothing.
+                    return Err(poisoned());
+                }
+                Ok(())
+            })
         };
-        let out = catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
-            WRITE_PANICKED.with(|p| p.set(true));
-            Err(panicked())
-        });
-        if WRITE_PANICKED.with(|p| p.replace(false)) {
+        catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
             self.poisoned.store(true, Ordering::SeqCst);
-        }
-        out
+            Err(panicked())
+        })?;
+        out.ok_or_else(|| Error::new(ErrorCode::Internal, "a write did not run"))
     }
 }
 
-/// A read snapshot of a [`Store`]: a redb read transaction that poisons its
-/// store when a read through it panics. Only [`Store::reading`] hands one
-/// out, and only by reference; tables are opened through [`Source::table`]
-/// (there is no way to the redb transaction itself).
-#[derive(Debug)]
-pub(crate) struct Snapshot {
-    txn: redb::ReadTransaction,
-    poisoned: Arc<AtomicBool>,
+/// A consistent view of a store: a snapshot, or the view of a write
+/// transaction ([`Txn`] dereferences to one). Only [`Store::reading`] and
+/// [`Store::write`] hand one out, and only by reference; every read goes
+/// through its typed methods.
+pub(crate) struct Snapshot<'a> {
+    r: &'a dyn Reader,
+    poisoned: &'a AtomicBool,
 }
 
-impl Source for Snapshot {
-    type Table<'a, K: Key + 'static, V: Value + 'static> = redb::ReadOnlyTable<K, V>;
-
-    fn table<K: Key + 'static, V: Value + 'static>(
-        &self,
-        def: TableDefinition<'static, K, V>,
-    ) -> Result<Self::Table<'_, K, V>> {
-        #[cfg(test)]
-        fault::trip(def);
-        contain(self, || Ok(self.txn.open_table(def)?))
+impl std::fmt::Debug for Snapshot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Snapshot")
     }
+}
 
-    fn poison(&self) {
+fn encoded_bound<K: Col + ?Sized>(b: Bound<&K>) -> Bound<Vec<u8>> {
+    match b {
+        Bound::Included(k) => Bound::Included(k.bytes()),
+        Bound::Excluded(k) => Bound::Excluded(k.bytes()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+impl Snapshot<'_> {
+    /// Marks the store behind this view as damaged (a read panicked).
+    pub(crate) fn poison(&self) {
         self.poisoned.store(true, Ordering::SeqCst);
     }
-}
 
-/// Something tables can be read from: a read or a write transaction.
-pub(crate) trait Source {
-    /// The table type this source opens.
-    type Table<'a, K: Key + 'static, V: Value + 'static>: ReadableTable<K, V>
-    where
-        Self: 'a;
-
-    /// Opens table `def` for reading.
-    fn table<K: Key + 'static, V: Value + 'static>(
+    /// The value under `key` in `def`.
+    pub(crate) fn get<K: Col + ?Sized, V: Col + ?Sized>(
         &self,
-        def: TableDefinition<'static, K, V>,
-    ) -> Result<Self::Table<'_, K, V>>;
+        def: Def<K, V>,
+        key: &K,
+    ) -> Result<Option<V::Owned>> {
+        #[cfg(test)]
+        fault::trip_named(def.name);
+        match self.r.get(def.name, &key.bytes())? {
+            Some(bytes) => V::take(&bytes).map(Some).ok_or_else(|| malformed(def.name)),
+            None => Ok(None),
+        }
+    }
 
-    /// Marks the store behind this source as damaged (a read panicked).
-    fn poison(&self);
-}
-
-impl Source for redb::ReadTransaction {
-    type Table<'a, K: Key + 'static, V: Value + 'static> = redb::ReadOnlyTable<K, V>;
-
-    fn table<K: Key + 'static, V: Value + 'static>(
+    /// The values under `keys` in `def`, in their order.
+    pub(crate) fn get_many<K: Col + ?Sized, V: Col + ?Sized>(
         &self,
-        def: TableDefinition<'static, K, V>,
-    ) -> Result<Self::Table<'_, K, V>> {
-        Ok(self.open_table(def)?)
+        def: Def<K, V>,
+        keys: &[&K],
+    ) -> Result<Vec<Option<V::Owned>>> {
+        #[cfg(test)]
+        fault::trip_named(def.name);
+        let encoded: Vec<Vec<u8>> = keys.iter().map(|k| k.bytes()).collect();
+        let slices: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+        self.r
+            .get_many(def.name, &slices)?
+            .into_iter()
+            .map(|v| match v {
+                Some(bytes) => V::take(&bytes).map(Some).ok_or_else(|| malformed(def.name)),
+                None => Ok(None),
+            })
+            .collect()
     }
 
-    fn poison(&self) {}
-}
-
-impl Source for WriteTransaction {
-    type Table<'a, K: Key + 'static, V: Value + 'static> = redb::Table<'a, K, V>;
-
-    fn table<K: Key + 'static, V: Value + 'static>(
+    /// Calls `visit` on the rows of `def` between `lower` and `upper`,
+    /// ascending (descending when `reverse`), until it returns `false`.
+    pub(crate) fn scan<K: Col + ?Sized, V: Col + ?Sized>(
         &self,
-        def: TableDefinition<'static, K, V>,
-    ) -> Result<Self::Table<'_, K, V>> {
-        Ok(self.open_table(def)?)
+        def: Def<K, V>,
+        lower: Bound<&K>,
+        upper: Bound<&K>,
+        reverse: bool,
+        mut visit: impl FnMut(K::Owned, V::Owned) -> Result<bool>,
+    ) -> Result<()> {
+        #[cfg(test)]
+        fault::trip_named(def.name);
+        let (lo, hi) = (encoded_bound(lower), encoded_bound(upper));
+        self.r.scan(
+            def.name,
+            backend::as_slices(&lo),
+            backend::as_slices(&hi),
+            reverse,
+            &mut |k, v| {
+                let key = K::take(k).ok_or_else(|| malformed(def.name))?;
+                let value = V::take(v).ok_or_else(|| malformed(def.name))?;
+                visit(key, value)
+            },
+        )
     }
 
-    fn poison(&self) {
-        WRITE_PANICKED.with(|p| p.set(true));
+    /// Calls `visit` on every row of `def` whose key starts with the
+    /// encoding of `prefix`, ascending, until it returns `false`.
+    pub(crate) fn scan_prefix<K: Col + ?Sized, V: Col + ?Sized, P: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+        prefix: &P,
+        reverse: bool,
+        mut visit: impl FnMut(K::Owned, V::Owned) -> Result<bool>,
+    ) -> Result<()> {
+        #[cfg(test)]
+        fault::trip_named(def.name);
+        let (lo, hi) = backend::prefix_bounds(&prefix.bytes());
+        self.r.scan(
+            def.name,
+            backend::as_slices(&lo),
+            backend::as_slices(&hi),
+            reverse,
+            &mut |k, v| {
+                let key = K::take(k).ok_or_else(|| malformed(def.name))?;
+                let value = V::take(v).ok_or_else(|| malformed(def.name))?;
+                visit(key, value)
+            },
+        )
+    }
+
+    /// Every row of `def`, ascending.
+    pub(crate) fn rows<K: Col + ?Sized, V: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+    ) -> Result<Vec<(K::Owned, V::Owned)>> {
+        let mut out = Vec::new();
+        self.scan(def, Bound::Unbounded, Bound::Unbounded, false, |k, v| {
+            out.push((k, v));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// How many rows `def` holds.
+    pub(crate) fn len<K: ?Sized, V: ?Sized>(&self, def: Def<K, V>) -> Result<u64> {
+        #[cfg(test)]
+        fault::trip_named(def.name);
+        self.r.len(def.name)
+    }
+
+    /// The names of the tables the store holds.
+    pub(crate) fn table_names(&self) -> Result<Vec<String>> {
+        self.r.table_names()
     }
 }
 
-/// The end of a snapshot may panic in tests ([`fault::arm`] `"drop"`), as
-/// redb's `Drop` of a read transaction could on a damaged store.
-#[cfg(test)]
-impl Drop for Snapshot {
-    fn drop(&mut self) {
-        fault::trip_named("drop");
+/// A write transaction: a [`Snapshot`] that sees its own writes, and the
+/// typed writes.
+pub(crate) struct Txn<'a> {
+    snapshot: Snapshot<'a>,
+    w: &'a dyn Writer,
+}
+
+impl<'a> std::ops::Deref for Txn<'a> {
+    type Target = Snapshot<'a>;
+
+    fn deref(&self) -> &Snapshot<'a> {
+        &self.snapshot
     }
 }
 
-/// A test-only panic trigger: the next opening of an armed table through a
+impl std::fmt::Debug for Txn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Txn")
+    }
+}
+
+impl Txn<'_> {
+    /// Stores `value` under `key` in `def`.
+    pub(crate) fn put<K: Col + ?Sized, V: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+        key: &K,
+        value: &V,
+    ) -> Result<()> {
+        self.w.put(def.name, &key.bytes(), &value.bytes())
+    }
+
+    /// Removes `key` from `def`; whether it was there.
+    pub(crate) fn delete<K: Col + ?Sized, V: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+        key: &K,
+    ) -> Result<bool> {
+        self.w.delete(def.name, &key.bytes())
+    }
+
+    /// Removes `key` from `def`, returning what it held.
+    pub(crate) fn take<K: Col + ?Sized, V: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+        key: &K,
+    ) -> Result<Option<V::Owned>> {
+        let old = self.get(def, key)?;
+        if old.is_some() {
+            self.delete(def, key)?;
+        }
+        Ok(old)
+    }
+
+    /// Removes every row of `def`.
+    pub(crate) fn clear<K: Col + ?Sized, V: Col + ?Sized>(&self, def: Def<K, V>) -> Result<()> {
+        let mut keys = Vec::new();
+        self.r_scan_keys(def.name, &mut keys)?;
+        for key in keys {
+            self.w.delete(def.name, &key)?;
+        }
+        Ok(())
+    }
+
+    fn r_scan_keys(&self, table: &str, keys: &mut Vec<Vec<u8>>) -> Result<()> {
+        self.w.scan(
+            table,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            &mut |k, _| {
+                keys.push(k.to_vec());
+                Ok(true)
+            },
+        )
+    }
+}
+
+/// A test-only panic trigger: the next read of an armed table through a
 /// [`Snapshot`] on this thread panics, as redb does on a damaged page. It
-/// fires before [`Snapshot::table`]'s own guard, so only the guard of the
-/// caller (the read function's, or [`Store::reading`]'s) can contain it.
+/// fires before the backend is asked, so only the guard of the caller (the
+/// read function's, or [`Store::reading`]'s) can contain it.
 #[cfg(test)]
 pub(crate) mod fault {
     use std::cell::Cell;
@@ -303,7 +422,7 @@ pub(crate) mod fault {
         static ARMED: Cell<Option<&'static str>> = const { Cell::new(None) };
     }
 
-    /// Makes the next opening of table `name` on this thread panic.
+    /// Makes the next read of table `name` on this thread panic.
     pub(crate) fn arm(name: &'static str) {
         ARMED.with(|a| a.set(Some(name)));
     }
@@ -318,24 +437,18 @@ pub(crate) mod fault {
         ARMED.with(|a| a.get()).is_none()
     }
 
-    /// Panics if `def` is armed.
-    pub(super) fn trip(def: impl redb::TableHandle) {
-        trip_named(def.name());
-    }
-
     /// Panics if `name` is armed.
     pub(super) fn trip_named(name: &str) {
         if ARMED.with(|a| a.get()) == Some(name) {
             disarm();
-            panic!("injected: redb tripped over a damaged page ({name})");
+            panic!("injected: the storage engine tripped over a damaged page ({name})");
         }
     }
 }
 
 /// The entity kind of record table `def`.
 pub(crate) fn kind_of(def: Records) -> Kind {
-    use redb::TableHandle;
-    match def.name() {
+    match def.name {
         "users" => Kind::User,
         "batches" => Kind::Batch,
         "courses" => Kind::Course,
@@ -355,14 +468,6 @@ pub(crate) fn decode<T: DeserializeOwned>(def: Records, id: u64, bytes: &[u8]) -
     frame::decode(kind_of(def), frame::id(id), bytes)
 }
 
-/// Decodes a row of record table `def`.
-pub(crate) fn decode_row<T: DeserializeOwned>(
-    def: Records,
-    row: (redb::AccessGuard<'_, u64>, redb::AccessGuard<'_, &[u8]>),
-) -> Result<T> {
-    decode(def, row.0.value(), row.1.value())
-}
-
 /// Encodes the membership of `key` = (user, batch) as its frame.
 pub(crate) fn encode_membership<T: Serialize>(key: (u64, u64), sub: &T) -> Result<Vec<u8>> {
     frame::encode(Kind::Subscription, key, sub)
@@ -373,21 +478,6 @@ pub(crate) fn decode_membership<T: DeserializeOwned>(key: (u64, u64), bytes: &[u
     frame::decode(Kind::Subscription, key, bytes)
 }
 
-/// How a store file is opened: shared with other processes (redb's
-/// `MultiWriter` mode: every process may read and write, one write
-/// transaction at a time across them, each sees the others' commits), so
-/// that `roster unlock`, `api` or `export` work beside a running `roster
-/// serve` as `sqlite3` does beside an app. It needs byte-range file locks,
-/// which redb has on Linux, the Apple platforms and Windows; elsewhere the
-/// file is opened for this process alone, as before.
-fn multi_process() -> redb::Builder {
-    let mut builder = Database::builder();
-    if cfg!(any(target_os = "linux", target_vendor = "apple", windows)) {
-        builder.set_concurrency_mode(redb::ConcurrencyMode::MultiWriter);
-    }
-    builder
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,11 +485,14 @@ mod tests {
     #[test]
     fn a_panic_in_a_read_is_corrupt_store_and_poisons_the_store() {
         let store = Store::in_memory().unwrap();
-        let snapshot = store.snapshot().unwrap();
-        let err = contain(&snapshot, || -> Result<()> { panic!("a damaged page") }).unwrap_err();
+        let err = store
+            .reading(|s| contain(s, || -> Result<()> { panic!("a damaged page") }))
+            .unwrap_err();
         assert_eq!(err.code(), ErrorCode::Corrupt);
-        drop(snapshot);
-        assert_eq!(store.snapshot().unwrap_err().code(), ErrorCode::Corrupt);
+        assert_eq!(
+            store.reading(|_| Ok(())).unwrap_err().code(),
+            ErrorCode::Corrupt
+        );
         assert_eq!(
             store.write(|_| Ok(())).unwrap_err().code(),
             ErrorCode::Corrupt
@@ -411,13 +504,16 @@ mod tests {
         let store = Store::in_memory().unwrap();
         let err = store
             .write(|txn| -> Result<()> {
-                txn.open_table(tables::COUNTERS)?.insert("user", 99)?;
+                txn.put(tables::META, "probe", &99)?;
                 panic!("a damaged page")
             })
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::Corrupt);
         assert!(store.is_poisoned());
-        assert_eq!(store.snapshot().unwrap_err().code(), ErrorCode::Corrupt);
+        assert_eq!(
+            store.reading(|_| Ok(())).unwrap_err().code(),
+            ErrorCode::Corrupt
+        );
     }
 
     #[test]

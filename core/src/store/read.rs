@@ -1,4 +1,5 @@
-//! Reads, generic over [`Source`] so writes use the same code for their checks.
+//! Reads of a [`Snapshot`]; a write transaction dereferences to one, so
+//! writes use the same code for their checks.
 //!
 //! Every function here runs inside [`contain`] (a panic of the storage
 //! engine on a damaged page becomes `corrupt_store`), decodes records through
@@ -7,7 +8,7 @@
 //! is `corrupt_store`, never someone else's record.
 
 use super::tables::*;
-use super::{Source, contain, decode, decode_membership, decode_row};
+use super::{Snapshot, contain, decode, decode_membership};
 use crate::domain::Batch;
 use crate::domain::Subscription;
 use crate::domain::course::Course;
@@ -16,72 +17,87 @@ use crate::domain::group::Group;
 use crate::domain::rules::fold;
 use crate::domain::user::User;
 use crate::error::{Error, ErrorCode, Result};
-use redb::{ReadableTable, ReadableTableMetadata, TableHandle};
 use serde::de::DeserializeOwned;
+use std::ops::Bound;
 
 /// The record `id` of table `def`.
 pub(crate) fn record<T: DeserializeOwned>(
-    s: &impl Source,
+    s: &Snapshot<'_>,
     def: Records,
     id: u64,
 ) -> Result<Option<T>> {
-    contain(s, || match s.table(def)?.get(id)? {
-        Some(bytes) => Ok(Some(decode(def, id, bytes.value())?)),
+    contain(s, || match s.get(def, &id)? {
+        Some(bytes) => Ok(Some(decode(def, id, &bytes)?)),
         None => Ok(None),
     })
 }
 
 /// Every record of table `def`, ascending id.
-pub(crate) fn records<T: DeserializeOwned>(s: &impl Source, def: Records) -> Result<Vec<T>> {
+pub(crate) fn records<T: DeserializeOwned>(s: &Snapshot<'_>, def: Records) -> Result<Vec<T>> {
     contain(s, || {
         let mut out = Vec::new();
-        for row in s.table(def)?.iter()? {
-            out.push(decode_row(def, row?)?);
-        }
+        s.scan(
+            def,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            |id, bytes| {
+                out.push(decode(def, id, &bytes)?);
+                Ok(true)
+            },
+        )?;
         Ok(out)
     })
 }
 
 /// How many records table `def` holds.
-pub(crate) fn count(s: &impl Source, def: Records) -> Result<u64> {
-    contain(s, || Ok(s.table(def)?.len()?))
+pub(crate) fn count(s: &Snapshot<'_>, def: Records) -> Result<u64> {
+    contain(s, || s.len(def))
 }
 
 /// The ids of at most `limit` records of table `def` from position
 /// `offset`, ascending.
 pub(crate) fn ids_page(
-    s: &impl Source,
+    s: &Snapshot<'_>,
     def: Records,
     offset: u64,
     limit: usize,
 ) -> Result<Vec<u64>> {
     contain(s, || {
         let mut out = Vec::with_capacity(limit);
-        let table = s.table(def)?;
-        for row in table.iter()?.skip(offset as usize).take(limit) {
-            out.push(row?.0.value());
+        let mut skip = offset;
+        if limit == 0 {
+            return Ok(out);
         }
+        s.scan(def, Bound::Unbounded, Bound::Unbounded, false, |id, _| {
+            if skip > 0 {
+                skip -= 1;
+                return Ok(true);
+            }
+            out.push(id);
+            Ok(out.len() < limit)
+        })?;
         Ok(out)
     })
 }
 
 /// User `id`.
-pub(crate) fn user(s: &impl Source, id: u64) -> Result<Option<User>> {
+pub(crate) fn user(s: &Snapshot<'_>, id: u64) -> Result<Option<User>> {
     record(s, USERS, id)
 }
 
 /// Batch `id`.
-pub(crate) fn batch(s: &impl Source, id: u64) -> Result<Option<Batch>> {
+pub(crate) fn batch(s: &Snapshot<'_>, id: u64) -> Result<Option<Batch>> {
     record(s, BATCHES, id)
 }
 
 /// Course `id`.
-pub(crate) fn course(s: &impl Source, id: u64) -> Result<Option<Course>> {
+pub(crate) fn course(s: &Snapshot<'_>, id: u64) -> Result<Option<Course>> {
     record(s, COURSES, id)
 }
 
 /// Custom field definition `id`.
-pub(crate) fn custom_field(s: &impl Source, id: u64) -> Result<Option<CustomField>> {
+pub(crate) fn custom_field(s: &Snapshot<'_>, id: u64) -> Result<Option<CustomField>> {
     record(s, CUSTOM_FIELDS, id)
 }
 
@@ -97,8 +113,8 @@ pub(crate) fn index_mismatch(index: &str, id: u64, why: &str) -> Error {
 
 /// The key record `id` should have in unique index `def` (empty: none), or
 /// `None` when the record does not exist.
-pub(crate) fn index_key(s: &impl Source, def: Unique, id: u64) -> Result<Option<String>> {
-    Ok(match def.name() {
+pub(crate) fn index_key(s: &Snapshot<'_>, def: Unique, id: u64) -> Result<Option<String>> {
+    Ok(match def.name {
         "user_by_username" => user(s, id)?.map(|u| fold(&u.username)),
         "user_by_email" => user(s, id)?.map(|u| fold(&u.profile.email)),
         "user_by_phone" => user(s, id)?.map(|u| u.profile.phone),
@@ -123,11 +139,11 @@ pub(crate) fn index_key(s: &impl Source, def: Unique, id: u64) -> Result<Option<
 
 /// Checks that the entry `key -> id` of unique index `def` matches the
 /// record it points to.
-fn verify_hit(s: &impl Source, def: Unique, key: &str, id: u64) -> Result<()> {
+fn verify_hit(s: &Snapshot<'_>, def: Unique, key: &str, id: u64) -> Result<()> {
     match index_key(s, def, id)? {
-        None => Err(index_mismatch(def.name(), id, "which does not exist")),
+        None => Err(index_mismatch(def.name, id, "which does not exist")),
         Some(own) if own != key => Err(index_mismatch(
-            def.name(),
+            def.name,
             id,
             "whose own key differs from the entry",
         )),
@@ -136,8 +152,8 @@ fn verify_hit(s: &impl Source, def: Unique, key: &str, id: u64) -> Result<()> {
 }
 
 /// The id under `key` in unique index `def`, checked against its record.
-pub(crate) fn lookup(s: &impl Source, def: Unique, key: &str) -> Result<Option<u64>> {
-    let id = contain(s, || Ok(s.table(def)?.get(key)?.map(|v| v.value())))?;
+pub(crate) fn lookup(s: &Snapshot<'_>, def: Unique, key: &str) -> Result<Option<u64>> {
+    let id = contain(s, || s.get(def, key))?;
     if let Some(id) = id {
         verify_hit(s, def, key, id)?;
     }
@@ -145,38 +161,34 @@ pub(crate) fn lookup(s: &impl Source, def: Unique, key: &str) -> Result<Option<u
 }
 
 /// Every custom field definition, by id.
-pub(crate) fn custom_fields(s: &impl Source) -> Result<Vec<CustomField>> {
+pub(crate) fn custom_fields(s: &Snapshot<'_>) -> Result<Vec<CustomField>> {
     records(s, CUSTOM_FIELDS)
 }
 
 /// The membership of `user` in `batch`, expired or not.
-pub(crate) fn membership(s: &impl Source, user: u64, batch: u64) -> Result<Option<Subscription>> {
-    contain(s, || match s.table(MEMBERSHIPS)?.get((user, batch))? {
-        Some(bytes) => Ok(Some(decode_membership((user, batch), bytes.value())?)),
+pub(crate) fn membership(s: &Snapshot<'_>, user: u64, batch: u64) -> Result<Option<Subscription>> {
+    contain(s, || match s.get(MEMBERSHIPS, &(user, batch))? {
+        Some(bytes) => Ok(Some(decode_membership((user, batch), &bytes)?)),
         None => Ok(None),
     })
 }
 
 /// Every membership of `user` as (batch id, subscription), ascending batch id,
 /// expired ones included.
-pub(crate) fn memberships_of(s: &impl Source, user: u64) -> Result<Vec<(u64, Subscription)>> {
+pub(crate) fn memberships_of(s: &Snapshot<'_>, user: u64) -> Result<Vec<(u64, Subscription)>> {
     contain(s, || {
-        let table = s.table(MEMBERSHIPS)?;
         let mut out = Vec::new();
-        for row in table.range((user, 0)..=(user, u64::MAX))? {
-            let (key, value) = row?;
-            out.push((
-                key.value().1,
-                decode_membership(key.value(), value.value())?,
-            ));
-        }
+        s.scan_prefix(MEMBERSHIPS, &user, false, |key, bytes| {
+            out.push((key.1, decode_membership(key, &bytes)?));
+            Ok(true)
+        })?;
         Ok(out)
     })
 }
 
 /// The record table the second members of relation `def` name.
 fn target_of(def: Pairs) -> Records {
-    match def.name() {
+    match def.name {
         "course_batches" => BATCHES,
         "batch_courses" => COURSES,
         "user_outbox" => OUTBOX,
@@ -187,19 +199,24 @@ fn target_of(def: Pairs) -> Records {
 
 /// The second members of the pairs whose first member is `first`,
 /// ascending; each must name an existing record (else `corrupt_store`).
-pub(crate) fn related(s: &impl Source, def: Pairs, first: u64) -> Result<Vec<u64>> {
+pub(crate) fn related(s: &Snapshot<'_>, def: Pairs, first: u64) -> Result<Vec<u64>> {
     contain(s, || {
-        let table = s.table(def)?;
-        let target = s.table(target_of(def))?;
+        let mut ids = Vec::new();
+        s.scan_prefix(def, &first, false, |(_, id), ()| {
+            ids.push(id);
+            Ok(true)
+        })?;
+        let target = target_of(def);
+        let keys: Vec<&u64> = ids.iter().collect();
+        let found = s.get_many(target, &keys)?;
         let mut out = Vec::new();
-        for row in table.range((first, 0)..=(first, u64::MAX))? {
-            let id = row?.0.value().1;
-            if target.get(id)?.is_none() {
+        for (id, record) in ids.into_iter().zip(found) {
+            if record.is_none() {
                 return Err(Error::new(
                     ErrorCode::Corrupt,
                     format!(
                         "the store is damaged: {} links {first} to missing record {id}; run `roster check`",
-                        def.name()
+                        def.name
                     ),
                 ));
             }
@@ -214,24 +231,88 @@ pub(crate) fn related(s: &impl Source, def: Pairs, first: u64) -> Result<Vec<u64
 /// short search): a caller checks each record it returns, see
 /// `Admin::list_users`.
 pub(crate) fn ids_with_key_containing(
-    s: &impl Source,
+    s: &Snapshot<'_>,
     def: Unique,
     needle: &str,
 ) -> Result<Vec<u64>> {
     contain(s, || {
-        let table = s.table(def)?;
         let mut out = Vec::new();
-        for row in table.iter()? {
-            let (key, id) = row?;
-            if key.value().contains(needle) {
-                out.push(id.value());
+        s.scan(def, Bound::Unbounded, Bound::Unbounded, false, |key, id| {
+            if key.contains(needle) {
+                out.push(id);
             }
-        }
+            Ok(true)
+        })?;
         Ok(out)
     })
 }
 
 /// Group `id`.
-pub(crate) fn group(s: &impl Source, id: u64) -> Result<Option<Group>> {
+pub(crate) fn group(s: &Snapshot<'_>, id: u64) -> Result<Option<Group>> {
     record(s, GROUPS, id)
+}
+
+/// Every queued message, oldest first.
+pub(crate) fn messages(s: &Snapshot<'_>) -> Result<Vec<crate::domain::outbox::Message>> {
+    records(s, OUTBOX)
+}
+
+/// The session under token hash `hash`.
+pub(crate) fn session(s: &Snapshot<'_>, hash: [u8; 32]) -> Result<Option<SessionRow>> {
+    contain(s, || s.get(SESSIONS, &hash))
+}
+
+/// The next id of every entity kind that has given one, by counter name
+/// (an export's counters).
+pub(crate) fn id_counters(s: &Snapshot<'_>) -> Result<Vec<(String, u64)>> {
+    contain(s, || {
+        let mut out = Vec::new();
+        for kind in Kind::ALL {
+            if super::ids::has_given(s, kind)? {
+                out.push((kind.counter().to_string(), super::ids::given(s, kind)?));
+            }
+        }
+        out.sort();
+        Ok(out)
+    })
+}
+
+/// Every link of a course to a batch, as (course, batch).
+pub(crate) fn course_links(s: &Snapshot<'_>) -> Result<Vec<(u64, u64)>> {
+    contain(s, || {
+        Ok(s.rows(COURSE_BATCHES)?
+            .into_iter()
+            .map(|(k, ())| k)
+            .collect())
+    })
+}
+
+/// Every membership as (user, batch, subscription), by user then batch.
+pub(crate) fn all_memberships(s: &Snapshot<'_>) -> Result<Vec<(u64, u64, Subscription)>> {
+    contain(s, || {
+        let mut out = Vec::new();
+        s.scan(
+            MEMBERSHIPS,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            |key, bytes| {
+                out.push((key.0, key.1, decode_membership(key, &bytes)?));
+                Ok(true)
+            },
+        )?;
+        Ok(out)
+    })
+}
+
+/// Whether the store holds no record of any entity (a restore's target).
+pub(crate) fn holds_no_records(s: &Snapshot<'_>) -> Result<bool> {
+    contain(s, || {
+        for def in [USERS, BATCHES, COURSES, CUSTOM_FIELDS, GROUPS] {
+            if s.len(def)? > 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
 }

@@ -18,9 +18,11 @@
 //! the file's raw bytes: every frame names its kind and key and carries a
 //! checksum, so a frame found anywhere is either sound or refused.
 
+use super::engine_redb::{RedbBackend, bytes_table};
 use super::frame::{self, FrameKey};
+use super::keys::Col;
 use super::tables::*;
-use super::{Store, integrity, read, schema, write};
+use super::{Store, ids, integrity, read, schema, write};
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
 use crate::domain::group::Group;
@@ -29,7 +31,9 @@ use crate::domain::rules::fold;
 use crate::domain::user::User;
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, Result};
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{
+    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
+};
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -152,6 +156,108 @@ fn open_db(path: &Path) -> std::result::Result<(Database, bool), String> {
     }
 }
 
+/// A redb failure that stopped a read of the copy, in words.
+fn stopped(e: impl Into<redb::Error>) -> Error {
+    Error::new(ErrorCode::Corrupt, e.into().to_string())
+}
+
+/// Byte table `name` of a format-4 store, `None` when it was never
+/// written.
+fn bytes_or_none(
+    txn: &redb::ReadTransaction,
+    name: &str,
+) -> Result<Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>> {
+    match txn.open_table(bytes_table(name)) {
+        Ok(t) => Ok(Some(t)),
+        Err(TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(stopped(e)),
+    }
+}
+
+/// The format of the store in `db` and whether its tables are still typed
+/// (formats 1-3), or `None` when it has no version.
+fn version_of(db: &Database) -> Result<Option<(u64, bool)>> {
+    let txn = db.begin_read().map_err(stopped)?;
+    let typed: TableDefinition<&str, u64> = TableDefinition::new(META.name);
+    match txn.open_table(typed) {
+        Ok(t) => Ok(t
+            .get("schema_version")
+            .map_err(stopped)?
+            .map(|v| (v.value(), true))),
+        Err(TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(TableError::TableTypeMismatch { .. }) => {
+            let t = txn.open_table(bytes_table(META.name)).map_err(stopped)?;
+            let v = t.get("schema_version".as_bytes()).map_err(stopped)?;
+            Ok(v.and_then(|v| u64::take(v.value())).map(|v| (v, false)))
+        }
+        Err(e) => Err(stopped(e)),
+    }
+}
+
+/// Next ids by counter name, and course links.
+type CountersAndLinks = (BTreeMap<String, u64>, BTreeSet<(u64, u64)>);
+
+/// The next id of every kind and the course links of the store in `db`,
+/// read from its typed (formats 1-3) or byte (format 4) tables.
+fn counters_and_links(db: &Database, typed: bool) -> Result<CountersAndLinks> {
+    let txn = db.begin_read().map_err(stopped)?;
+    let mut counters: BTreeMap<String, u64> = BTreeMap::new();
+    let mut links = BTreeSet::new();
+    if typed {
+        let def: TableDefinition<&str, u64> = TableDefinition::new("counters");
+        for row in txn
+            .open_table(def)
+            .map_err(stopped)?
+            .iter()
+            .map_err(stopped)?
+        {
+            let (k, v) = row.map_err(stopped)?;
+            counters.insert(k.value().to_string(), v.value());
+        }
+        let def: TableDefinition<(u64, u64), ()> = TableDefinition::new(COURSE_BATCHES.name);
+        for row in txn
+            .open_table(def)
+            .map_err(stopped)?
+            .iter()
+            .map_err(stopped)?
+        {
+            links.insert(row.map_err(stopped)?.0.value());
+        }
+    } else {
+        let kinds = ENTITIES.map(|(_, k)| k);
+        let table = bytes_or_none(&txn, ID_BLOCKS.name)?;
+        let rows = table
+            .as_ref()
+            .map(|t| t.iter())
+            .transpose()
+            .map_err(stopped)?;
+        for row in rows.into_iter().flatten() {
+            let (k, v) = row.map_err(stopped)?;
+            let (Some((kind, _)), Some(next)) =
+                (<(u8, u64)>::take(k.value()), u64::take(v.value()))
+            else {
+                continue;
+            };
+            if let Some(kind) = kinds.iter().find(|k| **k as u8 == kind) {
+                let slot = counters.entry(kind.counter().to_string()).or_insert(0);
+                *slot = (*slot).max(next);
+            }
+        }
+        let table = bytes_or_none(&txn, COURSE_BATCHES.name)?;
+        let rows = table
+            .as_ref()
+            .map(|t| t.iter())
+            .transpose()
+            .map_err(stopped)?;
+        for row in rows.into_iter().flatten() {
+            if let Some(pair) = <(u64, u64)>::take(row.map_err(stopped)?.0.value()) {
+                links.insert(pair);
+            }
+        }
+    }
+    Ok((counters, links))
+}
+
 /// Checks the store file at `source` without writing it: the storage
 /// engine's own checks and roster's invariants, each on a fresh temporary
 /// copy. Errors only when the file cannot be copied.
@@ -193,7 +299,7 @@ pub fn check(source: &Path) -> Result<CheckReport> {
     // 2. roster's invariants, on a fresh copy opened as the source would be.
     let copy = TempCopy::of(source)?;
     let store = match open_db(&copy.path) {
-        Ok((db, _)) => Store::prepared(db),
+        Ok((db, _)) => RedbBackend::on(db).and_then(|b| Store::on(Arc::new(b))),
         Err(why) => Err(Error::new(ErrorCode::Corrupt, why)),
     };
     match store.and_then(|store| store.reading(integrity::check)) {
@@ -248,11 +354,12 @@ fn read_table(
     db: &Database,
     kind: Kind,
     legacy: Option<u64>,
+    typed: bool,
     notes: &mut Vec<String>,
 ) -> TableRead {
     let mut out = TableRead::default();
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
-        let txn = db.begin_read()?;
+        let txn = db.begin_read().map_err(stopped)?;
         let mut keep = |key: FrameKey, bytes: &[u8]| match frame::parse(bytes) {
             // A sound frame of the right kind is kept under its own key,
             // even when the table's key was damaged.
@@ -266,20 +373,41 @@ fn read_table(
                 None => out.damaged += 1,
             },
         };
-        match table_of(kind) {
-            Some(def) => {
-                let table = txn.open_table(def)?;
-                out.expected = Some(table.len()?);
-                for row in table.iter()? {
-                    let (k, v) = row?;
+        let name = table_of(kind).map_or(MEMBERSHIPS.name, |def| def.name);
+        let damaged = || Error::new(ErrorCode::Corrupt, "a damaged key");
+        match (table_of(kind), typed) {
+            // Format 4 (and an older one re-encoded): every table is bytes.
+            (record, false) => {
+                let Some(table) = bytes_or_none(&txn, name)? else {
+                    out.expected = Some(0);
+                    return Ok(());
+                };
+                out.expected = Some(table.len().map_err(stopped)?);
+                for row in table.iter().map_err(stopped)? {
+                    let (k, v) = row.map_err(stopped)?;
+                    let key = match record {
+                        Some(_) => u64::take(k.value()).map(frame::id),
+                        None => <(u64, u64)>::take(k.value()),
+                    };
+                    keep(key.ok_or_else(damaged)?, v.value());
+                }
+            }
+            // Formats 1-3: typed tables.
+            (Some(_), true) => {
+                let def: TableDefinition<u64, &[u8]> = TableDefinition::new(name);
+                let table = txn.open_table(def).map_err(stopped)?;
+                out.expected = Some(table.len().map_err(stopped)?);
+                for row in table.iter().map_err(stopped)? {
+                    let (k, v) = row.map_err(stopped)?;
                     keep(frame::id(k.value()), v.value());
                 }
             }
-            None => {
-                let table = txn.open_table(MEMBERSHIPS)?;
-                out.expected = Some(table.len()?);
-                for row in table.iter()? {
-                    let (k, v) = row?;
+            (None, true) => {
+                let def: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new(name);
+                let table = txn.open_table(def).map_err(stopped)?;
+                out.expected = Some(table.len().map_err(stopped)?);
+                for row in table.iter().map_err(stopped)? {
+                    let (k, v) = row.map_err(stopped)?;
                     keep(k.value(), v.value());
                 }
             }
@@ -391,23 +519,18 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                     .push("the file was not closed cleanly; redb repaired the copy".into());
             }
             // Older formats are migrated in the copy first.
-            let version = catch_unwind(AssertUnwindSafe(|| -> Result<Option<u64>> {
-                let txn = db.begin_read()?;
-                match txn.open_table(META) {
-                    Ok(t) => Ok(t.get("schema_version")?.map(|v| v.value())),
-                    Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                    Err(e) => Err(e.into()),
-                }
-            }));
+            let version = catch_unwind(AssertUnwindSafe(|| version_of(&db)));
+            let found = match version {
+                Ok(Ok(found)) => found,
+                _ => None,
+            };
+            let backend = RedbBackend::on(db).map(Arc::new);
             let mut legacy = None;
-            if let Ok(Ok(Some(v))) = version
-                && v < schema::CURRENT_VERSION
+            if let (Some((v, typed)), Ok(backend)) = (found, &backend)
+                && (v < schema::CURRENT_VERSION || typed)
             {
-                let migrated = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
-                    let txn = db.begin_write()?;
-                    schema::prepare(&txn)?;
-                    txn.commit()?;
-                    Ok(())
+                let migrated = catch_unwind(AssertUnwindSafe(|| {
+                    Store::on(backend.clone() as Arc<dyn super::Backend>).map(|_| ())
                 }));
                 if !matches!(migrated, Ok(Ok(()))) {
                     legacy = Some(v);
@@ -416,22 +539,20 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                     ));
                 }
             }
-            for (_, kind) in ENTITIES {
-                reads.insert(kind as u8, read_table(&db, kind, legacy, &mut report.notes));
+            if let Ok(backend) = &backend {
+                let db = backend.db();
+                let typed = backend.is_legacy();
+                for (_, kind) in ENTITIES {
+                    let read = read_table(db, kind, legacy, typed, &mut report.notes);
+                    reads.insert(kind as u8, read);
+                }
+                if let Ok(Ok((c, l))) =
+                    catch_unwind(AssertUnwindSafe(|| counters_and_links(db, typed)))
+                {
+                    counters = c;
+                    links = Some(l);
+                }
             }
-            let _ = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
-                let txn = db.begin_read()?;
-                for row in txn.open_table(COUNTERS)?.iter()? {
-                    let (k, v) = row?;
-                    counters.insert(k.value().to_string(), v.value());
-                }
-                let mut set = BTreeSet::new();
-                for row in txn.open_table(COURSE_BATCHES)?.iter()? {
-                    set.insert(row?.0.value());
-                }
-                links = Some(set);
-                Ok(())
-            }));
         }
         Err(why) => report
             .notes
@@ -633,9 +754,8 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                 keep(&mut saved, Kind::Message, *key);
             }
         }
-        // Counters: above every id the source gave out, as far as known.
+        // Ids: above every id the source gave out, as far as known.
         {
-            let mut table = txn.open_table(COUNTERS)?;
             for (_, kind) in ENTITIES {
                 let top = match kind {
                     Kind::Subscription => memberships.values().map(|s| s.id).max(),
@@ -649,7 +769,7 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                     .copied()
                     .unwrap_or(1)
                     .max(top + 1);
-                table.insert(kind.counter(), next)?;
+                ids::raise(txn, kind, next)?;
             }
         }
         let problems = integrity::check(txn)?;

@@ -5,13 +5,17 @@
 //! access fields of users (flags, groups, permissions, sign-in history) and
 //! the tables of groups, sessions and the outbox. Version 3 (Step 6) stores
 //! every record as a verified frame ([`super::frame`]) and gives users their
-//! credential generation. A store written by a newer roster
+//! credential generation. Version 4 (Step 7) stores every table as bytes
+//! behind the backend seam ([`super::backend`]) and replaces the global id
+//! counters by per-block ones ([`super::ids`]). A store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write
 //! transaction that opens it, so a crash mid-migration leaves the old format.
 //! Every version has a store file under `tests/fixtures/` that the tests open.
 
 use super::frame::FrameKey;
+use super::keys::Def;
 use super::tables::*;
+use super::{Txn, ids};
 use super::{encode, encode_membership};
 use crate::domain::Subscription;
 use crate::domain::course::Course;
@@ -21,21 +25,22 @@ use crate::domain::outbox::Message;
 use crate::domain::user::{Profile, User};
 use crate::domain::{Batch, Micros};
 use crate::error::{Error, ErrorCode, Result};
-use redb::{ReadableTable, TableHandle, WriteTransaction};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 3;
+pub const CURRENT_VERSION: u64 = 4;
+/// The id counters of formats 1-3: entity name -> next id.
+const COUNTERS: Def<str, u64> = Def::new("counters");
 const VERSION_KEY: &str = "schema_version";
 
 /// Brings the store in `txn` to [`CURRENT_VERSION`], creating every table.
-pub(crate) fn prepare(txn: &WriteTransaction) -> Result<()> {
-    let found = txn.open_table(META)?.get(VERSION_KEY)?.map(|v| v.value());
+pub(crate) fn prepare(txn: &Txn<'_>) -> Result<()> {
+    let found = txn.get(META, VERSION_KEY)?;
     match found {
         None => {
             let foreign: Vec<String> = txn
-                .list_tables()?
-                .map(|t| t.name().to_string())
-                .filter(|n| n != META.name())
+                .table_names()?
+                .into_iter()
+                .filter(|n| n != META.name)
                 .collect();
             if !foreign.is_empty() {
                 return Err(Error::new(
@@ -54,19 +59,18 @@ pub(crate) fn prepare(txn: &WriteTransaction) -> Result<()> {
         }
         Some(v) => migrate(txn, v)?,
     }
-    create_tables(txn)?;
-    txn.open_table(META)?.insert(VERSION_KEY, CURRENT_VERSION)?;
-    Ok(())
+    txn.put(META, VERSION_KEY, &CURRENT_VERSION)
 }
 
 /// Runs the migrations from `from` up to the current version, one step at a
 /// time.
-fn migrate(txn: &WriteTransaction, from: u64) -> Result<()> {
+fn migrate(txn: &Txn<'_>, from: u64) -> Result<()> {
     let mut version = from;
     while version < CURRENT_VERSION {
         match version {
             1 => v1_to_v2(txn)?,
             2 => v2_to_v3(txn)?,
+            3 => v3_to_v4(txn)?,
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,
@@ -165,18 +169,16 @@ pub(crate) fn legacy_frame(
 
 /// Format 2 gives every user the access fields: no flags, groups or
 /// permissions, no sign-in yet, the password set when the user was created.
-fn v1_to_v2(txn: &WriteTransaction) -> Result<()> {
-    let mut users = txn.open_table(USERS)?;
+fn v1_to_v2(txn: &Txn<'_>) -> Result<()> {
     let mut upgraded = Vec::new();
-    for row in users.iter()? {
-        let (_, bytes) = row?;
-        let old: UserV1 = unframed("user", 0, bytes.value())?;
+    for (id, bytes) in txn.rows(USERS)? {
+        let old: UserV1 = unframed("user", id, &bytes)?;
         upgraded.push(from_v1(old));
     }
     for user in upgraded {
         // Written as format 2 wrote it; v2_to_v3 frames it.
         let bytes = postcard::to_allocvec(&user).map_err(crate::error::Internal::from)?;
-        users.insert(user.id, bytes.as_slice())?;
+        txn.put(USERS, &user.id, bytes.as_slice())?;
     }
     Ok(())
 }
@@ -233,7 +235,7 @@ impl From<UserV2> for User {
 /// Format 3: every record becomes a verified frame; users gain their
 /// credential generation (0). Later sub-steps of the same migration go at
 /// the end, one call each, after the re-framing (they read framed records).
-fn v2_to_v3(txn: &WriteTransaction) -> Result<()> {
+fn v2_to_v3(txn: &Txn<'_>) -> Result<()> {
     reframe_users(txn)?;
     reframe::<Batch>(txn, BATCHES, "batch")?;
     reframe::<Course>(txn, COURSES, "course")?;
@@ -247,86 +249,63 @@ fn v2_to_v3(txn: &WriteTransaction) -> Result<()> {
 }
 
 /// Frames every user, decoded as [`UserV2`].
-fn reframe_users(txn: &WriteTransaction) -> Result<()> {
-    let mut table = txn.open_table(USERS)?;
+fn reframe_users(txn: &Txn<'_>) -> Result<()> {
     let mut framed = Vec::new();
-    for row in table.iter()? {
-        let (id, bytes) = row?;
-        let old: UserV2 = unframed("user", id.value(), bytes.value())?;
+    for (id, bytes) in txn.rows(USERS)? {
+        let old: UserV2 = unframed("user", id, &bytes)?;
         let user = User::from(old);
-        framed.push((id.value(), encode(USERS, id.value(), &user)?));
+        framed.push((id, encode(USERS, id, &user)?));
     }
     for (id, bytes) in framed {
-        table.insert(id, bytes.as_slice())?;
+        txn.put(USERS, &id, bytes.as_slice())?;
     }
     Ok(())
 }
 
 /// Frames every record of table `def` (unchanged contents).
 fn reframe<T: serde::Serialize + serde::de::DeserializeOwned>(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     def: Records,
     what: &str,
 ) -> Result<()> {
-    let mut table = txn.open_table(def)?;
     let mut framed = Vec::new();
-    for row in table.iter()? {
-        let (id, bytes) = row?;
-        let record: T = unframed(what, id.value(), bytes.value())?;
-        framed.push((id.value(), encode(def, id.value(), &record)?));
+    for (id, bytes) in txn.rows(def)? {
+        let record: T = unframed(what, id, &bytes)?;
+        framed.push((id, encode(def, id, &record)?));
     }
     for (id, bytes) in framed {
-        table.insert(id, bytes.as_slice())?;
+        txn.put(def, &id, bytes.as_slice())?;
     }
     Ok(())
 }
 
 /// Frames every membership under its (user, batch) key.
-fn reframe_memberships(txn: &WriteTransaction) -> Result<()> {
-    let mut table = txn.open_table(MEMBERSHIPS)?;
+fn reframe_memberships(txn: &Txn<'_>) -> Result<()> {
     let mut framed: Vec<(FrameKey, Vec<u8>)> = Vec::new();
-    for row in table.iter()? {
-        let (key, bytes) = row?;
-        let sub: Subscription = unframed("membership", key.value().0, bytes.value())?;
-        framed.push((key.value(), encode_membership(key.value(), &sub)?));
+    for (key, bytes) in txn.rows(MEMBERSHIPS)? {
+        let sub: Subscription = unframed("membership", key.0, &bytes)?;
+        framed.push((key, encode_membership(key, &sub)?));
     }
     for (key, bytes) in framed {
-        table.insert(key, bytes.as_slice())?;
+        txn.put(MEMBERSHIPS, &key, bytes.as_slice())?;
     }
     Ok(())
 }
 
-fn create_tables(txn: &WriteTransaction) -> Result<()> {
-    txn.open_table(COUNTERS)?;
-    for def in [USERS, BATCHES, COURSES, CUSTOM_FIELDS, GROUPS, OUTBOX] {
-        txn.open_table(def)?;
+/// Format 4: the global id counters become per-block ones (the
+/// re-encoding of every table as bytes was done by the redb backend, in
+/// the same transaction, before this migration ran).
+fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
+    for (name, next) in txn.rows(COUNTERS)? {
+        match ids::kind_named(&name) {
+            Some(kind) => ids::raise(txn, kind, next)?,
+            None => {
+                return Err(Error::new(
+                    ErrorCode::Corrupt,
+                    format!("the store is damaged: unknown id counter {name:?}"),
+                ));
+            }
+        }
     }
-    for def in [
-        USER_BY_USERNAME,
-        USER_BY_EMAIL,
-        USER_BY_PHONE,
-        BATCH_BY_NAME,
-        COURSE_BY_SLUG,
-        CUSTOM_FIELD_BY_NAME,
-        GROUP_BY_NAME,
-    ] {
-        txn.open_table(def)?;
-    }
-    for def in [
-        COURSE_BATCHES,
-        BATCH_COURSES,
-        BATCH_MEMBERS,
-        FIELD_USERS,
-        GROUP_USERS,
-        USER_OUTBOX,
-    ] {
-        txn.open_table(def)?;
-    }
-    txn.open_table(UUIDS)?;
-    txn.open_table(MEMBERSHIPS)?;
-    txn.open_table(SUBSCRIPTIONS)?;
-    txn.open_table(EXPIRIES)?;
-    txn.open_table(SESSIONS)?;
-    txn.open_table(USER_SESSIONS)?;
-    Ok(())
+    txn.clear(COUNTERS)
 }

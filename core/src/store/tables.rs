@@ -1,14 +1,15 @@
-//! Every redb table of a roster store.
+//! Every table of a roster store (format 4).
 //!
-//! Records are postcard-encoded domain structs keyed by integer id, each
-//! stored as a verified frame (format 3, [`super::frame`]). Every
-//! other table is an index kept by the functions of [`super::write`] in the
+//! Every table is bytes to bytes in the backend; the types below say how
+//! [`super::keys`] encodes each key and value. Records are postcard-encoded
+//! domain structs keyed by integer id, each stored as a verified frame
+//! ([`super::frame`]). Every other table is an index kept by the functions of [`super::write`] in the
 //! same transaction as the record it points to, so the two cannot drift:
 //!
 //! | table | key -> value | invariant |
 //! | --- | --- | --- |
 //! | `meta` | name -> u64 | `schema_version` |
-//! | `counters` | entity -> next id | above every id ever given; ids are never reused |
+//! | `id_blocks` | (entity kind, block) -> next id | per block of ids, above every id given from it; ids are never reused ([`super::ids`]) |
 //! | `users` | id -> User | |
 //! | `user_by_username` | lower-case username -> id | one per user |
 //! | `user_by_email` | lower-case email -> id | one per user with an email |
@@ -34,57 +35,54 @@
 //! | `outbox` | id -> Message | |
 //! | `user_outbox` | (user, message) -> () | mirror of `outbox` |
 
-use redb::TableDefinition;
+use super::keys::Def;
 
 /// Record table: id -> encoded record.
-pub(crate) type Records = TableDefinition<'static, u64, &'static [u8]>;
+pub(crate) type Records = Def<u64, [u8]>;
 /// Unique index: key -> id.
-pub(crate) type Unique = TableDefinition<'static, &'static str, u64>;
+pub(crate) type Unique = Def<str, u64>;
 /// Relation: (a, b) -> ().
-pub(crate) type Pairs = TableDefinition<'static, (u64, u64), ()>;
+pub(crate) type Pairs = Def<(u64, u64), ()>;
 
-pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+pub(crate) const META: Def<str, u64> = Def::new("meta");
+pub(crate) const ID_BLOCKS: Def<(u8, u64), u64> = Def::new("id_blocks");
 
-pub(crate) const USERS: Records = TableDefinition::new("users");
-pub(crate) const USER_BY_USERNAME: Unique = TableDefinition::new("user_by_username");
-pub(crate) const USER_BY_EMAIL: Unique = TableDefinition::new("user_by_email");
-pub(crate) const USER_BY_PHONE: Unique = TableDefinition::new("user_by_phone");
-pub(crate) const UUIDS: TableDefinition<u128, (u8, u64)> = TableDefinition::new("uuids");
+pub(crate) const USERS: Records = Def::new("users");
+pub(crate) const USER_BY_USERNAME: Unique = Def::new("user_by_username");
+pub(crate) const USER_BY_EMAIL: Unique = Def::new("user_by_email");
+pub(crate) const USER_BY_PHONE: Unique = Def::new("user_by_phone");
+pub(crate) const UUIDS: Def<u128, (u8, u64)> = Def::new("uuids");
 
-pub(crate) const BATCHES: Records = TableDefinition::new("batches");
-pub(crate) const BATCH_BY_NAME: Unique = TableDefinition::new("batch_by_name");
+pub(crate) const BATCHES: Records = Def::new("batches");
+pub(crate) const BATCH_BY_NAME: Unique = Def::new("batch_by_name");
 
-pub(crate) const COURSES: Records = TableDefinition::new("courses");
-pub(crate) const COURSE_BY_SLUG: Unique = TableDefinition::new("course_by_slug");
-pub(crate) const COURSE_BATCHES: Pairs = TableDefinition::new("course_batches");
-pub(crate) const BATCH_COURSES: Pairs = TableDefinition::new("batch_courses");
+pub(crate) const COURSES: Records = Def::new("courses");
+pub(crate) const COURSE_BY_SLUG: Unique = Def::new("course_by_slug");
+pub(crate) const COURSE_BATCHES: Pairs = Def::new("course_batches");
+pub(crate) const BATCH_COURSES: Pairs = Def::new("batch_courses");
 
-pub(crate) const MEMBERSHIPS: TableDefinition<(u64, u64), &[u8]> =
-    TableDefinition::new("memberships");
-pub(crate) const BATCH_MEMBERS: Pairs = TableDefinition::new("batch_members");
-pub(crate) const SUBSCRIPTIONS: TableDefinition<u64, (u64, u64)> =
-    TableDefinition::new("subscriptions");
-pub(crate) const EXPIRIES: TableDefinition<(i32, u64), ()> = TableDefinition::new("expiries");
+pub(crate) const MEMBERSHIPS: Def<(u64, u64), [u8]> = Def::new("memberships");
+pub(crate) const BATCH_MEMBERS: Pairs = Def::new("batch_members");
+pub(crate) const SUBSCRIPTIONS: Def<u64, (u64, u64)> = Def::new("subscriptions");
+pub(crate) const EXPIRIES: Def<(i32, u64), ()> = Def::new("expiries");
 
-pub(crate) const CUSTOM_FIELDS: Records = TableDefinition::new("custom_fields");
-pub(crate) const CUSTOM_FIELD_BY_NAME: Unique = TableDefinition::new("custom_field_by_name");
-pub(crate) const FIELD_USERS: Pairs = TableDefinition::new("field_users");
+pub(crate) const CUSTOM_FIELDS: Records = Def::new("custom_fields");
+pub(crate) const CUSTOM_FIELD_BY_NAME: Unique = Def::new("custom_field_by_name");
+pub(crate) const FIELD_USERS: Pairs = Def::new("field_users");
 
-pub(crate) const GROUPS: Records = TableDefinition::new("groups");
-pub(crate) const GROUP_BY_NAME: Unique = TableDefinition::new("group_by_name");
-pub(crate) const GROUP_USERS: Pairs = TableDefinition::new("group_users");
+pub(crate) const GROUPS: Records = Def::new("groups");
+pub(crate) const GROUP_BY_NAME: Unique = Def::new("group_by_name");
+pub(crate) const GROUP_USERS: Pairs = Def::new("group_users");
 
 /// A session: its user, the user's credential generation when it began
 /// (valid only while the user still has it, SPEC A8), when it began and
 /// when it ends (microseconds).
 pub(crate) type SessionRow = (u64, u64, i64, i64);
-pub(crate) const SESSIONS: TableDefinition<[u8; 32], SessionRow> = TableDefinition::new("sessions");
-pub(crate) const USER_SESSIONS: TableDefinition<(u64, [u8; 32]), ()> =
-    TableDefinition::new("user_sessions");
+pub(crate) const SESSIONS: Def<[u8; 32], SessionRow> = Def::new("sessions");
+pub(crate) const USER_SESSIONS: Def<(u64, [u8; 32]), ()> = Def::new("user_sessions");
 
-pub(crate) const OUTBOX: Records = TableDefinition::new("outbox");
-pub(crate) const USER_OUTBOX: Pairs = TableDefinition::new("user_outbox");
+pub(crate) const OUTBOX: Records = Def::new("outbox");
+pub(crate) const USER_OUTBOX: Pairs = Def::new("user_outbox");
 
 /// The entity kinds of the `uuids` table and of the id counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +98,17 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// Every kind.
+    pub(crate) const ALL: [Kind; 7] = [
+        Kind::User,
+        Kind::Batch,
+        Kind::Course,
+        Kind::Subscription,
+        Kind::CustomField,
+        Kind::Group,
+        Kind::Message,
+    ];
+
     /// The counter name of this kind.
     pub(crate) fn counter(self) -> &'static str {
         match self {

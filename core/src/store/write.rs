@@ -5,6 +5,7 @@
 
 use super::read;
 use super::tables::*;
+use super::{Txn, ids};
 use super::{encode, encode_membership};
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
@@ -15,14 +16,11 @@ use crate::domain::user::User;
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, Result};
 use chrono::Datelike;
-use redb::{ReadableTable, WriteTransaction};
+use std::ops::Bound;
 
 /// The next id of `kind`; ids are never reused.
-pub(crate) fn next_id(txn: &WriteTransaction, kind: Kind) -> Result<u64> {
-    let mut counters = txn.open_table(COUNTERS)?;
-    let next = counters.get(kind.counter())?.map_or(1, |v| v.value());
-    counters.insert(kind.counter(), next + 1)?;
-    Ok(next)
+pub(crate) fn next_id(txn: &Txn<'_>, kind: Kind) -> Result<u64> {
+    ids::next(txn, kind)
 }
 
 /// An index that disagrees with the records: the store is damaged (the
@@ -37,29 +35,26 @@ fn clash(what: &str) -> Error {
 }
 
 /// Moves `id`'s entry in unique index `def` from `old` to `new` (empty: none).
-fn reindex(txn: &WriteTransaction, def: Unique, old: &str, new: &str, id: u64) -> Result<()> {
+fn reindex(txn: &Txn<'_>, def: Unique, old: &str, new: &str, id: u64) -> Result<()> {
     if old == new {
         return Ok(());
     }
-    let mut table = txn.open_table(def)?;
     // Only `id`'s own entry: a key shared by records the NFKC migration
     // kept points to another record.
-    if !old.is_empty() && table.get(old)?.is_some_and(|v| v.value() == id) {
-        table.remove(old)?;
+    if !old.is_empty() && txn.get(def, old)? == Some(id) {
+        txn.delete(def, old)?;
     }
-    if !new.is_empty()
-        && let Some(other) = table.insert(new, id)?
-        && other.value() != id
-    {
-        return Err(clash(def_name(def)));
+    if !new.is_empty() {
+        if txn.get(def, new)?.is_some_and(|other| other != id) {
+            return Err(clash(def_name(def)));
+        }
+        txn.put(def, new, &id)?;
     }
     Ok(())
 }
 
 fn def_name(def: Unique) -> &'static str {
-    use redb::TableHandle;
-    // Table names are 'static string literals in `tables`.
-    match def.name() {
+    match def.name {
         "user_by_username" => "username",
         "user_by_email" => "email",
         "user_by_phone" => "phone",
@@ -69,29 +64,26 @@ fn def_name(def: Unique) -> &'static str {
     }
 }
 
-fn put_uuid(txn: &WriteTransaction, uuid: u128, kind: Kind, id: u64) -> Result<()> {
-    let mut table = txn.open_table(UUIDS)?;
-    if table
-        .insert(uuid, (kind as u8, id))?
-        .is_some_and(|v| v.value() != (kind as u8, id))
+fn put_uuid(txn: &Txn<'_>, uuid: u128, kind: Kind, id: u64) -> Result<()> {
+    if txn
+        .get(UUIDS, &uuid)?
+        .is_some_and(|v| v != (kind as u8, id))
     {
         return Err(clash("uuid"));
     }
-    Ok(())
+    txn.put(UUIDS, &uuid, &(kind as u8, id))
 }
 
-fn set_pair(txn: &WriteTransaction, def: Pairs, pair: (u64, u64), present: bool) -> Result<()> {
-    let mut table = txn.open_table(def)?;
+fn set_pair(txn: &Txn<'_>, def: Pairs, pair: (u64, u64), present: bool) -> Result<()> {
     if present {
-        table.insert(pair, ())?;
+        txn.put(def, &pair, &())
     } else {
-        table.remove(pair)?;
+        txn.delete(def, &pair).map(|_| ())
     }
-    Ok(())
 }
 
 /// Stores `user` (replacing `old`, the stored version, if any) and its indexes.
-pub(crate) fn put_user(txn: &WriteTransaction, old: Option<&User>, user: &User) -> Result<()> {
+pub(crate) fn put_user(txn: &Txn<'_>, old: Option<&User>, user: &User) -> Result<()> {
     let (old_name, old_email, old_phone) = match old {
         Some(o) => (
             fold(&o.username),
@@ -137,13 +129,12 @@ pub(crate) fn put_user(txn: &WriteTransaction, old: Option<&User>, user: &User) 
     for g in user.groups.iter().filter(|g| !old_groups.contains(g)) {
         set_pair(txn, GROUP_USERS, (*g, user.id), true)?;
     }
-    txn.open_table(USERS)?
-        .insert(user.id, encode(USERS, user.id, user)?.as_slice())?;
+    txn.put(USERS, &user.id, encode(USERS, user.id, user)?.as_slice())?;
     Ok(())
 }
 
 /// Removes `user` and everything that refers to it.
-pub(crate) fn delete_user(txn: &WriteTransaction, user: &User) -> Result<()> {
+pub(crate) fn delete_user(txn: &Txn<'_>, user: &User) -> Result<()> {
     for (batch, sub) in read::memberships_of(txn, user.id)? {
         delete_membership(txn, user.id, batch, &sub)?;
     }
@@ -160,13 +151,13 @@ pub(crate) fn delete_user(txn: &WriteTransaction, user: &User) -> Result<()> {
     reindex(txn, USER_BY_USERNAME, &fold(&user.username), "", user.id)?;
     reindex(txn, USER_BY_EMAIL, &fold(&user.profile.email), "", user.id)?;
     reindex(txn, USER_BY_PHONE, &user.profile.phone, "", user.id)?;
-    txn.open_table(UUIDS)?.remove(user.uuid)?;
-    txn.open_table(USERS)?.remove(user.id)?;
+    txn.delete(UUIDS, &user.uuid)?;
+    txn.delete(USERS, &user.id)?;
     Ok(())
 }
 
 /// Stores `batch` (replacing `old`) and its name index (ordinary batches only).
-pub(crate) fn put_batch(txn: &WriteTransaction, old: Option<&Batch>, batch: &Batch) -> Result<()> {
+pub(crate) fn put_batch(txn: &Txn<'_>, old: Option<&Batch>, batch: &Batch) -> Result<()> {
     let key = |b: &Batch| {
         if b.is_local() {
             String::new()
@@ -182,13 +173,16 @@ pub(crate) fn put_batch(txn: &WriteTransaction, old: Option<&Batch>, batch: &Bat
         }
     };
     reindex(txn, BATCH_BY_NAME, &old_key, &key(batch), batch.id)?;
-    txn.open_table(BATCHES)?
-        .insert(batch.id, encode(BATCHES, batch.id, batch)?.as_slice())?;
+    txn.put(
+        BATCHES,
+        &batch.id,
+        encode(BATCHES, batch.id, batch)?.as_slice(),
+    )?;
     Ok(())
 }
 
 /// Removes `batch`, its memberships and its course links.
-pub(crate) fn delete_batch(txn: &WriteTransaction, batch: &Batch) -> Result<()> {
+pub(crate) fn delete_batch(txn: &Txn<'_>, batch: &Batch) -> Result<()> {
     for user in read::related(txn, BATCH_MEMBERS, batch.id)? {
         if let Some(sub) = read::membership(txn, user, batch.id)? {
             delete_membership(txn, user, batch.id, &sub)?;
@@ -200,14 +194,14 @@ pub(crate) fn delete_batch(txn: &WriteTransaction, batch: &Batch) -> Result<()> 
     if !batch.is_local() {
         reindex(txn, BATCH_BY_NAME, &fold(&batch.name), "", batch.id)?;
     }
-    txn.open_table(UUIDS)?.remove(batch.uuid)?;
-    txn.open_table(BATCHES)?.remove(batch.id)?;
+    txn.delete(UUIDS, &batch.uuid)?;
+    txn.delete(BATCHES, &batch.id)?;
     Ok(())
 }
 
 /// Links (or unlinks) `course` and `batch`.
 pub(crate) fn link_course_batch(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     course: u64,
     batch: u64,
     linked: bool,
@@ -217,11 +211,7 @@ pub(crate) fn link_course_batch(
 }
 
 /// Stores `course` (replacing `old`) and its slug index.
-pub(crate) fn put_course(
-    txn: &WriteTransaction,
-    old: Option<&Course>,
-    course: &Course,
-) -> Result<()> {
+pub(crate) fn put_course(txn: &Txn<'_>, old: Option<&Course>, course: &Course) -> Result<()> {
     let old_slug = match old {
         Some(o) => o.slug.clone(),
         None => {
@@ -230,13 +220,16 @@ pub(crate) fn put_course(
         }
     };
     reindex(txn, COURSE_BY_SLUG, &old_slug, &course.slug, course.id)?;
-    txn.open_table(COURSES)?
-        .insert(course.id, encode(COURSES, course.id, course)?.as_slice())?;
+    txn.put(
+        COURSES,
+        &course.id,
+        encode(COURSES, course.id, course)?.as_slice(),
+    )?;
     Ok(())
 }
 
 /// Removes `course`, its hidden batch (with its memberships) and its links.
-pub(crate) fn delete_course(txn: &WriteTransaction, course: &Course) -> Result<()> {
+pub(crate) fn delete_course(txn: &Txn<'_>, course: &Course) -> Result<()> {
     if let Some(local) = read::batch(txn, course.local_batch)? {
         delete_batch(txn, &local)?;
     }
@@ -244,8 +237,8 @@ pub(crate) fn delete_course(txn: &WriteTransaction, course: &Course) -> Result<(
         link_course_batch(txn, course.id, batch, false)?;
     }
     reindex(txn, COURSE_BY_SLUG, &course.slug, "", course.id)?;
-    txn.open_table(UUIDS)?.remove(course.uuid)?;
-    txn.open_table(COURSES)?.remove(course.id)?;
+    txn.delete(UUIDS, &course.uuid)?;
+    txn.delete(COURSES, &course.id)?;
     Ok(())
 }
 
@@ -256,7 +249,7 @@ fn day(date: chrono::NaiveDate) -> i32 {
 /// Stores the membership of `user` in `batch` (replacing `old`) and its
 /// mirror, subscription-id and expiry indexes.
 pub(crate) fn put_membership(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     user: u64,
     batch: u64,
     old: Option<&Subscription>,
@@ -265,21 +258,21 @@ pub(crate) fn put_membership(
     match old {
         Some(o) => {
             if let Some(e) = o.expires {
-                txn.open_table(EXPIRIES)?.remove((day(e), o.id))?;
+                txn.delete(EXPIRIES, &(day(e), o.id))?;
             }
         }
         None => {
             put_uuid(txn, sub.uuid, Kind::Subscription, sub.id)?;
             set_pair(txn, BATCH_MEMBERS, (batch, user), true)?;
-            txn.open_table(SUBSCRIPTIONS)?
-                .insert(sub.id, (user, batch))?;
+            txn.put(SUBSCRIPTIONS, &sub.id, &(user, batch))?;
         }
     }
     if let Some(e) = sub.expires {
-        txn.open_table(EXPIRIES)?.insert((day(e), sub.id), ())?;
+        txn.put(EXPIRIES, &(day(e), sub.id), &())?;
     }
-    txn.open_table(MEMBERSHIPS)?.insert(
-        (user, batch),
+    txn.put(
+        MEMBERSHIPS,
+        &(user, batch),
         encode_membership((user, batch), sub)?.as_slice(),
     )?;
     Ok(())
@@ -287,33 +280,36 @@ pub(crate) fn put_membership(
 
 /// Removes the membership of `user` in `batch` and its indexes.
 pub(crate) fn delete_membership(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     user: u64,
     batch: u64,
     sub: &Subscription,
 ) -> Result<()> {
     if let Some(e) = sub.expires {
-        txn.open_table(EXPIRIES)?.remove((day(e), sub.id))?;
+        txn.delete(EXPIRIES, &(day(e), sub.id))?;
     }
     set_pair(txn, BATCH_MEMBERS, (batch, user), false)?;
-    txn.open_table(SUBSCRIPTIONS)?.remove(sub.id)?;
-    txn.open_table(UUIDS)?.remove(sub.uuid)?;
-    txn.open_table(MEMBERSHIPS)?.remove((user, batch))?;
+    txn.delete(SUBSCRIPTIONS, &sub.id)?;
+    txn.delete(UUIDS, &sub.uuid)?;
+    txn.delete(MEMBERSHIPS, &(user, batch))?;
     Ok(())
 }
 
 /// Removes every membership whose expiry is before `today`; returns how many.
-pub(crate) fn purge_expired(txn: &WriteTransaction, today: chrono::NaiveDate) -> Result<u64> {
-    let expired: Vec<u64> = {
-        let table = txn.open_table(EXPIRIES)?;
-        let mut ids = Vec::new();
-        for row in table.range((i32::MIN, 0)..(day(today), 0))? {
-            ids.push(row?.0.value().1);
-        }
-        ids
-    };
+pub(crate) fn purge_expired(txn: &Txn<'_>, today: chrono::NaiveDate) -> Result<u64> {
+    let mut expired: Vec<u64> = Vec::new();
+    txn.scan(
+        EXPIRIES,
+        Bound::Included(&(i32::MIN, 0)),
+        Bound::Excluded(&(day(today), 0)),
+        false,
+        |(_, id), ()| {
+            expired.push(id);
+            Ok(true)
+        },
+    )?;
     for id in &expired {
-        let pair = txn.open_table(SUBSCRIPTIONS)?.get(*id)?.map(|v| v.value());
+        let pair = txn.get(SUBSCRIPTIONS, id)?;
         let Some((user, batch)) = pair else {
             return Err(clash("expiry index"));
         };
@@ -325,7 +321,7 @@ pub(crate) fn purge_expired(txn: &WriteTransaction, today: chrono::NaiveDate) ->
 
 /// Stores definition `field` (replacing `old`) and its name index.
 pub(crate) fn put_custom_field(
-    txn: &WriteTransaction,
+    txn: &Txn<'_>,
     old: Option<&CustomField>,
     field: &CustomField,
 ) -> Result<()> {
@@ -343,13 +339,16 @@ pub(crate) fn put_custom_field(
         &custom_field::name_key(&field.name),
         field.id,
     )?;
-    txn.open_table(CUSTOM_FIELDS)?
-        .insert(field.id, encode(CUSTOM_FIELDS, field.id, field)?.as_slice())?;
+    txn.put(
+        CUSTOM_FIELDS,
+        &field.id,
+        encode(CUSTOM_FIELDS, field.id, field)?.as_slice(),
+    )?;
     Ok(())
 }
 
 /// Removes definition `field` and every user's value of it.
-pub(crate) fn delete_custom_field(txn: &WriteTransaction, field: &CustomField) -> Result<()> {
+pub(crate) fn delete_custom_field(txn: &Txn<'_>, field: &CustomField) -> Result<()> {
     for user_id in read::related(txn, FIELD_USERS, field.id)? {
         let old = read::user(txn, user_id)?.ok_or_else(|| clash("field_users"))?;
         let mut user = old.clone();
@@ -363,13 +362,13 @@ pub(crate) fn delete_custom_field(txn: &WriteTransaction, field: &CustomField) -
         "",
         field.id,
     )?;
-    txn.open_table(UUIDS)?.remove(field.uuid)?;
-    txn.open_table(CUSTOM_FIELDS)?.remove(field.id)?;
+    txn.delete(UUIDS, &field.uuid)?;
+    txn.delete(CUSTOM_FIELDS, &field.id)?;
     Ok(())
 }
 
 /// Stores `group` (replacing `old`) and its name index.
-pub(crate) fn put_group(txn: &WriteTransaction, old: Option<&Group>, group: &Group) -> Result<()> {
+pub(crate) fn put_group(txn: &Txn<'_>, old: Option<&Group>, group: &Group) -> Result<()> {
     let old_key = match old {
         Some(o) => fold(&o.name),
         None => {
@@ -378,13 +377,16 @@ pub(crate) fn put_group(txn: &WriteTransaction, old: Option<&Group>, group: &Gro
         }
     };
     reindex(txn, GROUP_BY_NAME, &old_key, &fold(&group.name), group.id)?;
-    txn.open_table(GROUPS)?
-        .insert(group.id, encode(GROUPS, group.id, group)?.as_slice())?;
+    txn.put(
+        GROUPS,
+        &group.id,
+        encode(GROUPS, group.id, group)?.as_slice(),
+    )?;
     Ok(())
 }
 
 /// Removes `group`; its members lose it, and with it its permissions.
-pub(crate) fn delete_group(txn: &WriteTransaction, group: &Group) -> Result<()> {
+pub(crate) fn delete_group(txn: &Txn<'_>, group: &Group) -> Result<()> {
     for user_id in read::related(txn, GROUP_USERS, group.id)? {
         let old = read::user(txn, user_id)?.ok_or_else(|| clash("group_users"))?;
         let mut user = old.clone();
@@ -392,41 +394,29 @@ pub(crate) fn delete_group(txn: &WriteTransaction, group: &Group) -> Result<()> 
         put_user(txn, Some(&old), &user)?;
     }
     reindex(txn, GROUP_BY_NAME, &fold(&group.name), "", group.id)?;
-    txn.open_table(UUIDS)?.remove(group.uuid)?;
-    txn.open_table(GROUPS)?.remove(group.id)?;
+    txn.delete(UUIDS, &group.uuid)?;
+    txn.delete(GROUPS, &group.id)?;
     Ok(())
 }
 
 /// Stores a session under the hash of its token.
-pub(crate) fn put_session(txn: &WriteTransaction, hash: [u8; 32], row: SessionRow) -> Result<()> {
-    txn.open_table(SESSIONS)?.insert(hash, row)?;
-    txn.open_table(USER_SESSIONS)?.insert((row.0, hash), ())?;
-    Ok(())
+pub(crate) fn put_session(txn: &Txn<'_>, hash: [u8; 32], row: SessionRow) -> Result<()> {
+    txn.put(SESSIONS, &hash, &row)?;
+    txn.put(USER_SESSIONS, &(row.0, hash), &())
 }
 
 /// Ends one session.
-pub(crate) fn end_session(txn: &WriteTransaction, hash: [u8; 32]) -> Result<bool> {
-    let row = txn.open_table(SESSIONS)?.remove(hash)?.map(|v| v.value());
+pub(crate) fn end_session(txn: &Txn<'_>, hash: [u8; 32]) -> Result<bool> {
+    let row = txn.take(SESSIONS, &hash)?;
     if let Some((user, _, _, _)) = row {
-        txn.open_table(USER_SESSIONS)?.remove((user, hash))?;
+        txn.delete(USER_SESSIONS, &(user, hash))?;
     }
     Ok(row.is_some())
 }
 
 /// Ends every session of `user` but `keep`; returns how many ended.
-pub(crate) fn end_sessions(
-    txn: &WriteTransaction,
-    user: u64,
-    keep: Option<[u8; 32]>,
-) -> Result<u64> {
-    let hashes: Vec<[u8; 32]> = {
-        let table = txn.open_table(USER_SESSIONS)?;
-        let mut out = Vec::new();
-        for row in table.range((user, [0u8; 32])..=(user, [0xffu8; 32]))? {
-            out.push(row?.0.value().1);
-        }
-        out
-    };
+pub(crate) fn end_sessions(txn: &Txn<'_>, user: u64, keep: Option<[u8; 32]>) -> Result<u64> {
+    let hashes = sessions_of(txn, user)?;
     let mut ended = 0;
     for hash in hashes.into_iter().filter(|h| Some(*h) != keep) {
         end_session(txn, hash)?;
@@ -435,14 +425,20 @@ pub(crate) fn end_sessions(
     Ok(ended)
 }
 
+/// The token hashes of every session of `user`.
+fn sessions_of(txn: &Txn<'_>, user: u64) -> Result<Vec<[u8; 32]>> {
+    let mut out = Vec::new();
+    txn.scan_prefix(USER_SESSIONS, &user, false, |(_, hash), ()| {
+        out.push(hash);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
 /// Gives session `hash` its user's new credential `generation` (after the
 /// user's own password change, which ends every other session).
-pub(crate) fn restamp_session(
-    txn: &WriteTransaction,
-    hash: [u8; 32],
-    generation: u64,
-) -> Result<()> {
-    let row = txn.open_table(SESSIONS)?.get(hash)?.map(|v| v.value());
+pub(crate) fn restamp_session(txn: &Txn<'_>, hash: [u8; 32], generation: u64) -> Result<()> {
+    let row = txn.get(SESSIONS, &hash)?;
     if let Some((user, _, began, ends)) = row {
         put_session(txn, hash, (user, generation, began, ends))?;
     }
@@ -450,19 +446,13 @@ pub(crate) fn restamp_session(
 }
 
 /// Ends every session of `user` that expired before `now`.
-pub(crate) fn end_expired_sessions(txn: &WriteTransaction, user: u64, now: i64) -> Result<()> {
-    let expired: Vec<[u8; 32]> = {
-        let sessions = txn.open_table(SESSIONS)?;
-        let table = txn.open_table(USER_SESSIONS)?;
-        let mut out = Vec::new();
-        for row in table.range((user, [0u8; 32])..=(user, [0xffu8; 32]))? {
-            let hash = row?.0.value().1;
-            if sessions.get(hash)?.is_none_or(|r| r.value().3 <= now) {
-                out.push(hash);
-            }
+pub(crate) fn end_expired_sessions(txn: &Txn<'_>, user: u64, now: i64) -> Result<()> {
+    let mut expired = Vec::new();
+    for hash in sessions_of(txn, user)? {
+        if txn.get(SESSIONS, &hash)?.is_none_or(|r| r.3 <= now) {
+            expired.push(hash);
         }
-        out
-    };
+    }
     for hash in expired {
         end_session(txn, hash)?;
     }
@@ -472,18 +462,20 @@ pub(crate) fn end_expired_sessions(txn: &WriteTransaction, user: u64, now: i64) 
 /// Ends every session of every user that expired before `now`; returns how
 /// many ended. Reads the whole session table: for the purge, not for hot
 /// paths.
-pub(crate) fn end_all_expired_sessions(txn: &WriteTransaction, now: i64) -> Result<u64> {
-    let expired: Vec<[u8; 32]> = {
-        let sessions = txn.open_table(SESSIONS)?;
-        let mut out = Vec::new();
-        for row in sessions.iter()? {
-            let (hash, value) = row?;
-            if value.value().3 <= now {
-                out.push(hash.value());
+pub(crate) fn end_all_expired_sessions(txn: &Txn<'_>, now: i64) -> Result<u64> {
+    let mut expired: Vec<[u8; 32]> = Vec::new();
+    txn.scan(
+        SESSIONS,
+        Bound::Unbounded,
+        Bound::Unbounded,
+        false,
+        |hash, row| {
+            if row.3 <= now {
+                expired.push(hash);
             }
-        }
-        out
-    };
+            Ok(true)
+        },
+    )?;
     for hash in &expired {
         end_session(txn, *hash)?;
     }
@@ -491,14 +483,17 @@ pub(crate) fn end_all_expired_sessions(txn: &WriteTransaction, now: i64) -> Resu
 }
 
 /// Queues `message`.
-pub(crate) fn put_message(txn: &WriteTransaction, message: &Message) -> Result<()> {
-    txn.open_table(OUTBOX)?
-        .insert(message.id, encode(OUTBOX, message.id, message)?.as_slice())?;
+pub(crate) fn put_message(txn: &Txn<'_>, message: &Message) -> Result<()> {
+    txn.put(
+        OUTBOX,
+        &message.id,
+        encode(OUTBOX, message.id, message)?.as_slice(),
+    )?;
     set_pair(txn, USER_OUTBOX, (message.user, message.id), true)
 }
 
 /// Removes message `id` of `user`.
-pub(crate) fn delete_message(txn: &WriteTransaction, user: u64, id: u64) -> Result<()> {
-    txn.open_table(OUTBOX)?.remove(id)?;
+pub(crate) fn delete_message(txn: &Txn<'_>, user: u64, id: u64) -> Result<()> {
+    txn.delete(OUTBOX, &id)?;
     set_pair(txn, USER_OUTBOX, (user, id), false)
 }

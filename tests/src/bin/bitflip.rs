@@ -59,11 +59,11 @@ fn password(i: u64) -> String {
 #[derive(Debug, Clone, Default)]
 struct Bytes(Arc<Mutex<Vec<u8>>>);
 
-impl roster::StorageBackend for Bytes {
+impl roster::HostFile for Bytes {
     fn len(&self) -> std::io::Result<u64> {
         Ok(self.0.lock().expect("lock").len() as u64)
     }
-    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
         let bytes = self.0.lock().expect("lock");
         let start = offset as usize;
         out.copy_from_slice(&bytes[start..start + out.len()]);
@@ -73,12 +73,15 @@ impl roster::StorageBackend for Bytes {
         self.0.lock().expect("lock").resize(len as usize, 0);
         Ok(())
     }
-    fn sync_data(&self) -> std::io::Result<()> {
+    fn sync(&self) -> std::io::Result<()> {
         Ok(())
     }
-    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+    fn write_at(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
         let mut bytes = self.0.lock().expect("lock");
         let start = offset as usize;
+        if bytes.len() < start + data.len() {
+            bytes.resize(start + data.len(), 0);
+        }
         bytes[start..start + data.len()].copy_from_slice(data);
         Ok(())
     }
@@ -89,7 +92,7 @@ impl roster::StorageBackend for Bytes {
 fn build(db: &Path, expect: &Path, users: u64) {
     let (config, _) = config(SEED_NOW);
     let memory = Bytes::default();
-    let i = Institute::open_backend(memory.clone(), config).expect("create");
+    let i = Institute::open_host_file(memory.clone(), config).expect("create");
     let admin = i.operator();
     let post = |path: &str, body: Value| {
         let r = call(&i, "POST", &format!("/api/v2.5/admin/{path}"), Some(body));

@@ -1231,21 +1231,13 @@ mod generations {
 
 mod hashes {
     use super::*;
-    use redb::ReadableDatabase;
 
     /// The stored record of `username`, read from the file directly: the
     /// public API never shows a hash (A3), so this is the one way to see it.
     fn stored_record(path: &std::path::Path, username: &str) -> Vec<u8> {
-        let db = redb::Database::create(path).expect("raw open");
-        let txn = db.begin_read().expect("read");
-        let users = txn
-            .open_table(redb::TableDefinition::<u64, &[u8]>::new("users"))
-            .expect("users");
         // postcard keeps strings as they are: the record holds the username
         // and, after it, the PHC string.
-        for row in redb::ReadableTable::iter(&users).expect("iter") {
-            let (_, value) = row.expect("row");
-            let bytes = value.value().to_vec();
+        for (_, bytes) in roster::store::testing::raw_rows(path, "users").expect("raw read") {
             if contains(&bytes, username) && contains(&bytes, "$argon2id$") {
                 return bytes;
             }

@@ -2,14 +2,11 @@
 //! error naming it, never wrong data and never a sign-in as someone else;
 //! `check` finds it and `recover` saves everything else.
 
-use redb::ReadableTable;
 use roster::store::recover;
+use roster::store::testing::{self, text_bytes, u64_bytes};
 use roster::{ErrorCode, Institute, NewUser, ProfileInput};
 use roster_tests::{SEED_NOW, config};
 use std::path::Path;
-
-const USERS: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("users");
-const BY_EMAIL: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("user_by_email");
 
 fn new_user(name: &str) -> NewUser {
     NewUser {
@@ -40,11 +37,19 @@ fn open(path: &Path) -> Institute {
     Institute::open(path, config).expect("open")
 }
 
-fn raw_edit(path: &Path, edit: impl FnOnce(&redb::WriteTransaction)) {
-    let db = redb::Database::create(path).expect("raw open");
-    let txn = db.begin_write().expect("write");
-    edit(&txn);
-    txn.commit().expect("commit");
+/// The stored bytes of user `id`.
+fn user_bytes(path: &Path, id: u64) -> Vec<u8> {
+    testing::raw_rows(path, "users")
+        .expect("raw read")
+        .into_iter()
+        .find(|(k, _)| *k == u64_bytes(id))
+        .expect("the user")
+        .1
+}
+
+/// Points `key` of index `table` at `id`, bypassing every rule.
+fn raw_index(path: &Path, table: &str, key: &str, id: u64) {
+    testing::raw_put(path, table, &text_bytes(key), &u64_bytes(id)).expect("raw write");
 }
 
 #[test]
@@ -53,12 +58,7 @@ fn an_email_index_entry_pointing_at_another_user_signs_no_one_in() {
     let path = dir.path().join("s.redb");
     two_users(&path);
     // A flipped bit in the index: alice's email now names bob.
-    raw_edit(&path, |txn| {
-        txn.open_table(BY_EMAIL)
-            .expect("index")
-            .insert("alice@example.com", 2)
-            .expect("insert");
-    });
+    raw_index(&path, "user_by_email", "alice@example.com", 2);
     let i = open(&path);
     let err = i.login("alice@example.com", "bob-secret-1").unwrap_err();
     assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
@@ -82,13 +82,10 @@ fn a_damaged_record_is_corrupt_store_naming_it_and_recover_saves_the_rest() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("s.redb");
     two_users(&path);
-    raw_edit(&path, |txn| {
-        let mut users = txn.open_table(USERS).expect("users");
-        let mut bytes = users.get(1).expect("get").expect("alice").value().to_vec();
-        let at = bytes.len() / 2;
-        bytes[at] ^= 0x10;
-        users.insert(1, bytes.as_slice()).expect("insert");
-    });
+    let mut bytes = user_bytes(&path, 1);
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x10;
+    testing::raw_put(&path, "users", &u64_bytes(1), &bytes).expect("raw write");
     let i = open(&path);
     let err = i.operator().get_user(1).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Corrupt);
@@ -175,17 +172,10 @@ fn a_file_redb_cannot_open_is_carved() {
 
 #[test]
 fn a_search_hit_from_a_damaged_index_entry_is_refused() {
-    const BY_NAME: redb::TableDefinition<&str, u64> =
-        redb::TableDefinition::new("user_by_username");
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("s.redb");
     two_users(&path);
-    raw_edit(&path, |txn| {
-        txn.open_table(BY_NAME)
-            .expect("index")
-            .insert("mallory", 1)
-            .expect("insert");
-    });
+    raw_index(&path, "user_by_username", "mallory", 1);
     let i = open(&path);
     let query = roster::UserQuery {
         q: Some("mallory".into()),
@@ -207,11 +197,8 @@ fn a_damaged_format_2_store_that_cannot_migrate_is_still_recovered() {
     std::fs::copy(roster_tests::own_fixtures().join("store-v2.redb"), &path).expect("fixture");
     // Cut user 2's record short: format 2 cannot decode it, so the
     // migration to format 3 (all or nothing) fails.
-    raw_edit(&path, |txn| {
-        let mut users = txn.open_table(USERS).expect("users");
-        let bytes = users.get(2).expect("get").expect("user 2").value().to_vec();
-        users.insert(2, &bytes[..3]).expect("insert");
-    });
+    let bytes = user_bytes(&path, 2);
+    testing::raw_put(&path, "users", &u64_bytes(2), &bytes[..3]).expect("raw write");
     let (config, _) = config(SEED_NOW);
     let err = Institute::open(&path, config).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use roster::transfer::{self, ImportOptions};
 use roster::{
     Admin, Argon2Params, BatchInput, Config, CourseInput, CreateOptions, CustomFieldInput,
-    FixedClock, Institute, NewUser, ProfileInput, StorageBackend, UserPatch,
+    FixedClock, HostFile, Institute, NewUser, ProfileInput, UserPatch,
 };
 use serde_json::Value;
 use std::io;
@@ -95,12 +95,12 @@ impl Faulty {
     }
 }
 
-impl StorageBackend for Faulty {
+impl HostFile for Faulty {
     fn len(&self) -> io::Result<u64> {
         Ok(self.0.live.lock().expect("lock").len() as u64)
     }
 
-    fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
         let live = self.0.live.lock().expect("lock");
         let start = offset as usize;
         let end = start + out.len();
@@ -120,14 +120,14 @@ impl StorageBackend for Faulty {
         Ok(())
     }
 
-    fn sync_data(&self) -> io::Result<()> {
+    fn sync(&self) -> io::Result<()> {
         self.fault()?;
         let live = self.live();
         *self.0.durable.lock().expect("lock") = live;
         Ok(())
     }
 
-    fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
         self.fault()?;
         let mut live = self.0.live.lock().expect("lock");
         let start = offset as usize;
@@ -155,7 +155,7 @@ const SETUP: &str = "2026-01-01T12:00:00Z";
 const LATER: &str = "2026-02-01T12:00:00Z";
 
 fn open(backend: Faulty) -> Institute {
-    Institute::open_backend(backend, config(LATER)).expect("the store opens")
+    Institute::open_host_file(backend, config(LATER)).expect("the store opens")
 }
 
 /// The store as export text, without what differs between two runs of the
@@ -206,7 +206,7 @@ fn user(name: &str, batches: &[&str], expires: Option<&str>) -> NewUser {
 fn base() -> Vec<u8> {
     let backend = Faulty::over(Vec::new());
     {
-        let i = Institute::open_backend(backend.clone(), config(SETUP)).expect("new store");
+        let i = Institute::open_host_file(backend.clone(), config(SETUP)).expect("new store");
         let a = i.operator();
         for name in ["Alpha", "Beta", "Gamma"] {
             a.create_batch(BatchInput {
@@ -324,7 +324,7 @@ fn every_operation_survives_a_fault_at_every_write() {
                 for (image, bytes) in [("written", backend.live()), ("synced", backend.durable())] {
                     let what =
                         format!("{name}, {mode:?} fault at call {at}/{calls}, {image} bytes");
-                    let reopened = Institute::open_backend(Faulty::over(bytes), config(LATER))
+                    let reopened = Institute::open_host_file(Faulty::over(bytes), config(LATER))
                         .unwrap_or_else(|e| panic!("{what}: the store does not open: {e}"));
                     let problems = reopened.check_integrity().expect("integrity check runs");
                     assert!(problems.is_empty(), "{what}: {problems:?}");

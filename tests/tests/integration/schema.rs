@@ -100,8 +100,7 @@ fn write_current_fixture() {
     fill(&i);
     fill_v2(&i);
     drop(i);
-    let mut db = redb::Database::create(&path).expect("raw open");
-    while db.compact().expect("compact") {}
+    roster::store::testing::compact(&path).expect("compact");
 }
 
 #[test]
@@ -191,15 +190,14 @@ fn the_v2_fixture_opens_with_groups_sessions_and_outbox() {
 }
 
 fn set_version(path: &Path, version: u64) {
-    let db = redb::Database::create(path).expect("raw open");
-    let txn = db.begin_write().expect("write");
-    {
-        let mut meta = txn
-            .open_table(redb::TableDefinition::<&str, u64>::new("meta"))
-            .expect("meta");
-        meta.insert("schema_version", version).expect("insert");
-    }
-    txn.commit().expect("commit");
+    use roster::store::testing::{raw_put, text_bytes, u64_bytes};
+    raw_put(
+        path,
+        "meta",
+        &text_bytes("schema_version"),
+        &u64_bytes(version),
+    )
+    .expect("raw write");
 }
 
 #[test]
@@ -211,30 +209,21 @@ fn a_store_of_a_newer_format_is_refused_untouched() {
     assert_eq!(err.code(), ErrorCode::SchemaTooNew);
     assert!(err.message().contains("upgrade roster"), "{err}");
     // Nothing was migrated or written: the version and the data are as they were.
-    let db = redb::Database::create(&path).expect("raw open");
-    let txn = redb::ReadableDatabase::begin_read(&db).expect("read");
-    let meta = txn
-        .open_table(redb::TableDefinition::<&str, u64>::new("meta"))
-        .expect("meta");
-    let version = meta.get("schema_version").expect("get").map(|v| v.value());
-    assert_eq!(version, Some(Institute::schema_version() + 1));
-    let users = txn
-        .open_table(redb::TableDefinition::<u64, &[u8]>::new("users"))
-        .expect("users");
-    assert_eq!(redb::ReadableTableMetadata::len(&users).expect("len"), 2);
+    use roster::store::testing::{raw_rows, u64_of};
+    let meta = raw_rows(&path, "meta").expect("meta");
+    let version = meta.iter().find(|(k, _)| k == b"schema_version");
+    assert_eq!(
+        version.and_then(|(_, v)| u64_of(v)),
+        Some(Institute::schema_version() + 1)
+    );
+    assert_eq!(raw_rows(&path, "users").expect("users").len(), 2);
 }
 
 #[test]
 fn a_redb_file_of_another_program_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("other.redb");
-    {
-        let db = redb::Database::create(&path).expect("create");
-        let txn = db.begin_write().expect("write");
-        txn.open_table(redb::TableDefinition::<u64, u64>::new("theirs"))
-            .expect("table");
-        txn.commit().expect("commit");
-    }
+    roster::store::testing::foreign_database(&path).expect("create");
     let (config, _) = config(SEED_NOW);
     let err = Institute::open(&path, config).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Corrupt);
@@ -343,14 +332,8 @@ fn v2_migrated_to_format_3_reads_the_same_as_a_v3_store() {
     // and every record is now a verified frame: a raw read of a user shows
     // the frame marker.
     drop(v2);
-    let db = redb::Database::create(&p2).expect("raw open");
-    let txn = redb::ReadableDatabase::begin_read(&db).expect("read");
-    let users = txn
-        .open_table(redb::TableDefinition::<u64, &[u8]>::new("users"))
-        .expect("users");
-    for row in redb::ReadableTable::iter(&users).expect("iter") {
-        let (_, v) = row.expect("row");
-        assert_eq!(&v.value()[..4], b"RfR3");
+    for (_, v) in roster::store::testing::raw_rows(&p2, "users").expect("users") {
+        assert_eq!(&v[..4], b"RfR3");
     }
 }
 

@@ -900,10 +900,10 @@ fn odd_files_each_get_a_clear_answer() {
     );
 }
 
-/// A backend that fails every write once `broken` is set.
-#[derive(Debug, Clone)]
+/// Bytes in memory that fail every write once `broken` is set.
+#[derive(Debug, Clone, Default)]
 struct Breakable {
-    inner: std::sync::Arc<redb::backends::InMemoryBackend>,
+    inner: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
     broken: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -916,35 +916,44 @@ impl Breakable {
     }
 }
 
-impl roster::StorageBackend for Breakable {
+impl roster::HostFile for Breakable {
     fn len(&self) -> std::io::Result<u64> {
-        self.inner.len()
+        Ok(self.inner.lock().expect("lock").len() as u64)
     }
-    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
-        self.inner.read(offset, out)
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        let bytes = self.inner.lock().expect("lock");
+        let start = offset as usize;
+        let part = bytes
+            .get(start..start + out.len())
+            .ok_or_else(|| std::io::Error::other("read past the end"))?;
+        out.copy_from_slice(part);
+        Ok(())
     }
     fn set_len(&self, len: u64) -> std::io::Result<()> {
         self.check()?;
-        self.inner.set_len(len)
+        self.inner.lock().expect("lock").resize(len as usize, 0);
+        Ok(())
     }
-    fn sync_data(&self) -> std::io::Result<()> {
-        self.check()?;
-        self.inner.sync_data()
+    fn sync(&self) -> std::io::Result<()> {
+        self.check()
     }
-    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+    fn write_at(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
         self.check()?;
-        self.inner.write(offset, data)
+        let mut bytes = self.inner.lock().expect("lock");
+        let end = offset as usize + data.len();
+        if bytes.len() < end {
+            bytes.resize(end, 0);
+        }
+        bytes[offset as usize..end].copy_from_slice(data);
+        Ok(())
     }
 }
 
 #[test]
 fn a_storage_error_reports_the_rows_committed_before_it() {
-    let backend = Breakable {
-        inner: std::sync::Arc::new(redb::backends::InMemoryBackend::new()),
-        broken: Default::default(),
-    };
+    let backend = Breakable::default();
     let (config, _) = roster_tests::config(SEED_NOW);
-    let i = Institute::open_backend(backend.clone(), config.clone()).expect("open");
+    let i = Institute::open_host_file(backend.clone(), config.clone()).expect("open");
     let rows: String = (0..5)
         .map(|n| format!("{{\"username\": \"s{n}\", \"password\": \"secret-{n}x\"}}\n"))
         .collect();
@@ -970,7 +979,7 @@ fn a_storage_error_reports_the_rows_committed_before_it() {
     backend
         .broken
         .store(false, std::sync::atomic::Ordering::SeqCst);
-    let reopened = Institute::open_backend(backend, config).expect("reopen");
+    let reopened = Institute::open_host_file(backend, config).expect("reopen");
     let users = reopened.operator().dump().expect("dump").users;
     let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
     assert_eq!(names, ["s0", "s1"], "what the error said was committed");

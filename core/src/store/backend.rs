@@ -1,0 +1,191 @@
+//! The storage seam: a transactional, ordered key-value store of named
+//! tables, which every roster backend implements (redb on a file or in
+//! memory, the [`ModelBackend`](super::ModelBackend) of the tests, and the
+//! PostgreSQL backend of a later step, in its own crate).
+//!
+//! Everything above this trait — records, indexes, relations, every rule —
+//! is roster's own code in `store/` and above, written once. A backend only
+//! stores bytes: keys are compared as unsigned byte strings (`store::keys`
+//! encodes every key so that this order is the order roster needs) and
+//! values are opaque.
+//!
+//! # The contract
+//!
+//! - **Tables** are named by short ASCII strings. A table that was never
+//!   written reads as empty; there is no "create table" step.
+//! - **A read** ([`Backend::read`]) sees one consistent snapshot: nothing
+//!   committed after it began is visible, however long it runs.
+//! - **A write** ([`Backend::write`]) is one all-or-nothing transaction:
+//!   committed when the closure returns `Ok`, rolled back when it returns
+//!   `Err` (the error is returned as is). Reads inside it see its own
+//!   writes. A backend may run the closure **more than once** (PostgreSQL
+//!   retries a transaction that failed serialization); each run starts from
+//!   a fresh transaction, and the closure has no effect outside it, so a
+//!   retry gives the same result as a first run.
+//! - **No global hot key.** roster never writes a key that every insert
+//!   writes (no global counter row or count): ids come from per-block
+//!   counters (`store::ids`), and counts come from [`Reader::len`]. Under
+//!   serializable isolation such a key would make every concurrent write
+//!   conflict.
+//! - **Scans** run a callback over the rows of a key range, ascending or
+//!   descending, until it returns `false`. A callback must not write to
+//!   the table it scans (redb lends the table to the scan); roster collects
+//!   first and writes after.
+//! - Errors are roster [`Error`]s: a backend maps its own failures with
+//!   [`Error::storage`] (which keeps the source for logs and shows no
+//!   dependency text), a damaged store with
+//!   [`ErrorCode::Corrupt`](crate::ErrorCode::Corrupt).
+//!
+//! # Mapping to PostgreSQL (the backend of Step 9)
+//!
+//! - One SQL table per logical table: `CREATE TABLE roster_<name> (key bytea
+//!   PRIMARY KEY, value bytea NOT NULL)`. `bytea` compares bytewise
+//!   (`memcmp`, then length), exactly the order of this trait.
+//! - [`Reader::get`] is `SELECT value … WHERE key = $1`;
+//!   [`Reader::get_many`] is one `… WHERE key = ANY($1)`; [`Reader::scan`]
+//!   is `… WHERE key >= $1 AND key < $2 ORDER BY key [DESC]`, fetched in
+//!   bounded chunks (a cursor or keyset pages of a few hundred rows) so the
+//!   callback can stop early; [`Reader::len`] is `SELECT count(*)`.
+//! - [`Writer::put`] is `INSERT … ON CONFLICT (key) DO UPDATE`,
+//!   [`Writer::delete`] a `DELETE … RETURNING 1`.
+//! - [`Backend::write`] runs `BEGIN ISOLATION LEVEL SERIALIZABLE`, the
+//!   closure, `COMMIT`; on SQLSTATE `40001` (serialization failure) or
+//!   `40P01` (deadlock) it rolls back and runs the closure again, a bounded
+//!   number of times. [`Backend::read`] runs `BEGIN ISOLATION LEVEL
+//!   REPEATABLE READ, READ ONLY` (a snapshot).
+//! - Everything is synchronous: the PostgreSQL backend blocks on its
+//!   connection, as redb blocks on its file.
+
+use crate::error::{Error, Result};
+use std::fmt::Debug;
+use std::ops::Bound;
+
+/// One row as a scan callback sees it: key and value bytes.
+pub type RowVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
+
+/// Reads of a snapshot or of a write transaction.
+pub trait Reader {
+    /// The value under `key` in `table`.
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
+
+    /// The values under several keys of `table`, in the order of `keys`.
+    fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().map(|k| self.get(table, k)).collect()
+    }
+
+    /// Calls `visit` on every row of `table` whose key is within `lower` and
+    /// `upper`, in ascending key order (descending when `reverse`), until
+    /// `visit` returns `false` or the range ends.
+    fn scan(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        visit: &mut RowVisitor<'_>,
+    ) -> Result<()>;
+
+    /// How many rows `table` holds.
+    fn len(&self, table: &str) -> Result<u64>;
+
+    /// The names of the tables that hold (or held) rows: to tell a roster
+    /// store from another database in the same file.
+    fn table_names(&self) -> Result<Vec<String>>;
+}
+
+/// A write transaction: its own writes are visible to its reads.
+pub trait Writer: Reader {
+    /// Stores `value` under `key` in `table`, replacing any value.
+    fn put(&self, table: &str, key: &[u8], value: &[u8]) -> Result<()>;
+
+    /// Removes `key` from `table`; whether it was there.
+    fn delete(&self, table: &str, key: &[u8]) -> Result<bool>;
+}
+
+/// A transactional, ordered key-value store of named tables: the one seam
+/// between roster and its storage engines. See the module documentation
+/// for the contract and the PostgreSQL mapping.
+pub trait Backend: Send + Sync + Debug {
+    /// Runs `f` on one consistent snapshot.
+    fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()>;
+
+    /// Runs `f` in one all-or-nothing write transaction (possibly more than
+    /// once, each time from a fresh transaction).
+    fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()>;
+
+    /// A short name of the engine, for reports (`redb`, `model`, …).
+    fn engine(&self) -> &'static str;
+}
+
+/// Bytes of the host's (a browser's OPFS file): what a host implements to
+/// keep a redb store where roster cannot open files itself
+/// ([`Institute::open_host_file`](crate::Institute::open_host_file)). The
+/// host gives the institute exclusive access to the bytes.
+pub trait HostFile: Send + Sync + Debug + 'static {
+    /// The length in bytes.
+    fn len(&self) -> std::io::Result<u64>;
+    /// Whether there are no bytes yet.
+    fn is_empty(&self) -> std::io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
+    /// Fills `out` from `offset`; an error if that reads past the end.
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()>;
+    /// Writes `data` at `offset`, growing the bytes if needed.
+    fn write_at(&self, offset: u64, data: &[u8]) -> std::io::Result<()>;
+    /// Sets the length (new bytes read as zero).
+    fn set_len(&self, len: u64) -> std::io::Result<()>;
+    /// Makes everything written durable.
+    fn sync(&self) -> std::io::Result<()>;
+}
+
+/// Bounds of a scan by prefix: every key that starts with `prefix`.
+pub(crate) fn prefix_bounds(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let lower = Bound::Included(prefix.to_vec());
+    let mut upper = prefix.to_vec();
+    // The smallest key above every key with this prefix: drop trailing
+    // 0xff bytes and increment the last byte left.
+    while let Some(last) = upper.pop() {
+        if last < 0xff {
+            upper.push(last + 1);
+            return (lower, Bound::Excluded(upper));
+        }
+    }
+    (lower, Bound::Unbounded)
+}
+
+/// Borrows owned bounds as the slices [`Reader::scan`] takes.
+pub(crate) fn as_slices(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+impl Error {
+    /// A failure of a storage engine: the public message says what failed
+    /// in roster's words; `source` is kept for logs (`Error::source`).
+    pub fn storage(what: &str, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        crate::error::Internal::Engine {
+            what: what.to_string(),
+            source: Box::new(source),
+        }
+        .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_bounds_cover_exactly_the_prefix() {
+        let (lo, hi) = prefix_bounds(&[1, 0xff]);
+        assert_eq!(lo, Bound::Included(vec![1, 0xff]));
+        assert_eq!(hi, Bound::Excluded(vec![2]));
+        let (_, hi) = prefix_bounds(&[0xff, 0xff]);
+        assert_eq!(hi, Bound::Unbounded);
+        let (_, hi) = prefix_bounds(b"ab");
+        assert_eq!(hi, Bound::Excluded(b"ac".to_vec()));
+    }
+}

@@ -1,0 +1,483 @@
+//! The redb backend: every table is one redb table of `&[u8] -> &[u8]`
+//! (one instantiation of redb's B-tree code for all of them), on a file, in
+//! memory, or on a host's bytes ([`HostFile`]).
+//!
+//! Stores written before format 4 hold typed redb tables (`u64 -> &[u8]`,
+//! `&str -> u64`, …). Opening one marks it legacy; the first write
+//! transaction (the schema preparation of [`super::Store::prepared`])
+//! re-encodes every legacy table as bytes before anything else, so the
+//! re-encoding and the migrations that follow commit together or not at
+//! all.
+
+use super::backend::{Backend, HostFile, Reader, RowVisitor, Writer};
+use super::keys::Col;
+use crate::error::{Error, ErrorCode, Internal, Result};
+use redb::{
+    Database, Key, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    TableError, TableHandle, Value,
+};
+use std::ops::Bound;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The redb table `name`: every roster table has this one type.
+pub(crate) fn bytes_table(name: &str) -> TableDefinition<'_, &'static [u8], &'static [u8]> {
+    TableDefinition::new(name)
+}
+
+/// Maps a redb failure while doing `what` to roster's error.
+fn engine<E>(what: &'static str) -> impl FnOnce(E) -> Error
+where
+    E: Into<redb::Error>,
+{
+    move |e| {
+        let e: redb::Error = e.into();
+        match e {
+            redb::Error::DatabaseAlreadyOpen => Internal::AlreadyOpen.into(),
+            redb::Error::Corrupted(ref why) => Error::new(
+                ErrorCode::Corrupt,
+                format!("the store file is damaged ({why}); run `roster check`"),
+            )
+            .caused_by(std::sync::Arc::new(e) as std::sync::Arc<_>),
+            redb::Error::UpgradeRequired(_) => Error::new(
+                ErrorCode::SchemaTooNew,
+                "the file was written by an incompatible storage engine version",
+            ),
+            other => Error::storage(what, other),
+        }
+    }
+}
+
+/// The redb database, closed inside a panic guard when dropped: closing
+/// writes the file's header, which on a damaged store could panic in the
+/// host's drop of an `Institute`.
+#[derive(Debug)]
+struct Db(Option<Database>);
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(db)));
+        }
+    }
+}
+
+/// A roster store on redb.
+#[derive(Debug)]
+pub(crate) struct RedbBackend {
+    db: Db,
+    /// The file holds typed tables of a format before 4, re-encoded by the
+    /// next write transaction.
+    legacy: AtomicBool,
+}
+
+impl RedbBackend {
+    /// The store file at `path`, created if absent, shared with other
+    /// processes where the platform has byte-range locks.
+    pub(crate) fn open(path: &Path) -> Result<RedbBackend> {
+        let db = multi_process().create(path).map_err(|e| match e {
+            redb::DatabaseError::Storage(redb::StorageError::Corrupted(what)) => Error::new(
+                ErrorCode::Corrupt,
+                format!("{} is not a readable roster store: {what}", path.display()),
+            ),
+            other => engine("opening the store file")(other),
+        })?;
+        RedbBackend::on(db)
+    }
+
+    /// A store on the host's bytes.
+    pub(crate) fn host(file: impl HostFile) -> Result<RedbBackend> {
+        let db = Database::builder()
+            .create_with_backend(HostBytes(file))
+            .map_err(engine("opening the store"))?;
+        RedbBackend::on(db)
+    }
+
+    /// A store in memory.
+    pub(crate) fn memory() -> Result<RedbBackend> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(engine("creating the store in memory"))?;
+        RedbBackend::on(db)
+    }
+
+    /// A store on an open database (`recover` opens copies itself).
+    pub(crate) fn on(db: Database) -> Result<RedbBackend> {
+        let txn = db.begin_read().map_err(engine("reading the store"))?;
+        let legacy = match txn.open_table(bytes_table("meta")) {
+            Err(TableError::TableTypeMismatch { .. }) => true,
+            Ok(_) | Err(TableError::TableDoesNotExist(_)) => false,
+            Err(e) => return Err(engine("reading the store")(e)),
+        };
+        drop(txn);
+        Ok(RedbBackend {
+            db: Db(Some(db)),
+            legacy: AtomicBool::new(legacy),
+        })
+    }
+
+    /// Compacts the file until redb finds nothing more to reclaim.
+    #[cfg(feature = "testing")]
+    pub(crate) fn compact(mut self) -> Result<()> {
+        let db = self.db.0.as_mut().expect("open until dropped");
+        while db.compact().map_err(engine("compacting the store"))? {}
+        Ok(())
+    }
+
+    /// Whether the file still holds the typed tables of a format before 4.
+    pub(crate) fn is_legacy(&self) -> bool {
+        self.legacy.load(Ordering::SeqCst)
+    }
+
+    /// The redb database.
+    pub(crate) fn db(&self) -> &Database {
+        self.db.0.as_ref().expect("open until dropped")
+    }
+}
+
+impl Backend for RedbBackend {
+    fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
+        let txn = self
+            .db()
+            .begin_read()
+            .map_err(engine("reading the store"))?;
+        f(&ReadTxn(txn))
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
+        let txn = self
+            .db()
+            .begin_write()
+            .map_err(engine("writing the store"))?;
+        let legacy = self.legacy.load(Ordering::SeqCst);
+        if legacy {
+            legacy::retype(&txn)?;
+        }
+        let w = WriteTxn(txn);
+        f(&w)?;
+        w.0.commit().map_err(engine("committing a write"))?;
+        if legacy {
+            self.legacy.store(false, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    fn engine(&self) -> &'static str {
+        "redb"
+    }
+}
+
+struct ReadTxn(redb::ReadTransaction);
+struct WriteTxn(redb::WriteTransaction);
+
+/// A row of a bytes table.
+type Row<'a> = (
+    redb::AccessGuard<'a, &'static [u8]>,
+    redb::AccessGuard<'a, &'static [u8]>,
+);
+
+/// Runs `visit` over a range of `table`.
+fn scan_table<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    table: &T,
+    lower: Bound<&[u8]>,
+    upper: Bound<&[u8]>,
+    reverse: bool,
+    visit: &mut RowVisitor<'_>,
+) -> Result<()> {
+    if let (Bound::Included(lo) | Bound::Excluded(lo), Bound::Included(hi) | Bound::Excluded(hi)) =
+        (lower, upper)
+        && (lo > hi
+            || (lo == hi && !matches!((lower, upper), (Bound::Included(_), Bound::Included(_)))))
+    {
+        // redb panics on an inverted range: an empty one reads nothing.
+        return Ok(());
+    }
+    let range = table
+        .range::<&[u8]>((lower, upper))
+        .map_err(engine("reading a range"))?;
+    let mut step = |row: std::result::Result<Row<'_>, redb::StorageError>| -> Result<bool> {
+        let (k, v) = row.map_err(engine("reading a range"))?;
+        visit(k.value(), v.value())
+    };
+    if reverse {
+        for row in range.rev() {
+            if !step(row)? {
+                break;
+            }
+        }
+    } else {
+        for row in range {
+            if !step(row)? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Reader for ReadTxn {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.0.open_table(bytes_table(table)) {
+            Ok(t) => Ok(t
+                .get(key)
+                .map_err(engine("reading a record"))?
+                .map(|v| v.value().to_vec())),
+            Err(TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(engine("reading a record")(e)),
+        }
+    }
+
+    fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+        match self.0.open_table(bytes_table(table)) {
+            Ok(t) => keys
+                .iter()
+                .map(|k| {
+                    Ok(t.get(*k)
+                        .map_err(engine("reading a record"))?
+                        .map(|v| v.value().to_vec()))
+                })
+                .collect(),
+            Err(TableError::TableDoesNotExist(_)) => Ok(vec![None; keys.len()]),
+            Err(e) => Err(engine("reading a record")(e)),
+        }
+    }
+
+    fn scan(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        visit: &mut RowVisitor<'_>,
+    ) -> Result<()> {
+        match self.0.open_table(bytes_table(table)) {
+            Ok(t) => scan_table(&t, lower, upper, reverse, visit),
+            Err(TableError::TableDoesNotExist(_)) => Ok(()),
+            Err(e) => Err(engine("reading a range")(e)),
+        }
+    }
+
+    fn len(&self, table: &str) -> Result<u64> {
+        match self.0.open_table(bytes_table(table)) {
+            Ok(t) => t.len().map_err(engine("counting rows")),
+            Err(TableError::TableDoesNotExist(_)) => Ok(0),
+            Err(e) => Err(engine("counting rows")(e)),
+        }
+    }
+
+    fn table_names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .0
+            .list_tables()
+            .map_err(engine("listing tables"))?
+            .map(|t| t.name().to_string())
+            .collect())
+    }
+}
+
+impl WriteTxn {
+    fn table(&self, name: &str) -> Result<redb::Table<'_, &'static [u8], &'static [u8]>> {
+        self.0
+            .open_table(bytes_table(name))
+            .map_err(engine("opening a table"))
+    }
+}
+
+impl Reader for WriteTxn {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .table(table)?
+            .get(key)
+            .map_err(engine("reading a record"))?
+            .map(|v| v.value().to_vec()))
+    }
+
+    fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+        let t = self.table(table)?;
+        keys.iter()
+            .map(|k| {
+                Ok(t.get(*k)
+                    .map_err(engine("reading a record"))?
+                    .map(|v| v.value().to_vec()))
+            })
+            .collect()
+    }
+
+    fn scan(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        visit: &mut RowVisitor<'_>,
+    ) -> Result<()> {
+        scan_table(&self.table(table)?, lower, upper, reverse, visit)
+    }
+
+    fn len(&self, table: &str) -> Result<u64> {
+        self.table(table)?.len().map_err(engine("counting rows"))
+    }
+
+    fn table_names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .0
+            .list_tables()
+            .map_err(engine("listing tables"))?
+            .map(|t| t.name().to_string())
+            .collect())
+    }
+}
+
+impl Writer for WriteTxn {
+    fn put(&self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        self.table(table)?
+            .insert(key, value)
+            .map_err(engine("writing a record"))?;
+        Ok(())
+    }
+
+    fn delete(&self, table: &str, key: &[u8]) -> Result<bool> {
+        Ok(self
+            .table(table)?
+            .remove(key)
+            .map_err(engine("removing a record"))?
+            .is_some())
+    }
+}
+
+/// How a store file is opened: shared with other processes (redb's
+/// `MultiWriter` mode: every process may read and write, one write
+/// transaction at a time across them, each sees the others' commits), so
+/// that `roster unlock`, `api` or `export` work beside a running `roster
+/// serve` as `sqlite3` does beside an app. It needs byte-range file locks,
+/// which redb has on Linux, the Apple platforms and Windows; elsewhere the
+/// file is opened for this process alone.
+fn multi_process() -> redb::Builder {
+    let mut builder = Database::builder();
+    if cfg!(any(target_os = "linux", target_vendor = "apple", windows)) {
+        builder.set_concurrency_mode(redb::ConcurrencyMode::MultiWriter);
+    }
+    builder
+}
+
+/// A host's bytes as redb's storage.
+#[derive(Debug)]
+struct HostBytes<F>(F);
+
+impl<F: HostFile> redb::StorageBackend for HostBytes<F> {
+    fn len(&self) -> std::io::Result<u64> {
+        self.0.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        self.0.read_at(offset, out)
+    }
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        self.0.set_len(len)
+    }
+    fn sync_data(&self) -> std::io::Result<()> {
+        self.0.sync()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.0.write_at(offset, data)
+    }
+}
+
+/// The typed tables of formats 1-3 and their re-encoding as bytes.
+pub(crate) mod legacy {
+    use super::*;
+
+    /// Re-encodes `name`, a typed table of `K -> V`, as a bytes table of
+    /// the same name and contents.
+    fn one<K, V>(txn: &redb::WriteTransaction, name: &str) -> Result<()>
+    where
+        K: Key + 'static,
+        V: Value + 'static,
+        for<'a> K::SelfType<'a>: Col,
+        for<'a> V::SelfType<'a>: Col,
+    {
+        let def: TableDefinition<K, V> = TableDefinition::new(name);
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = {
+            let table = txn.open_table(def).map_err(engine("reading a table"))?;
+            let mut rows = Vec::new();
+            for row in table.iter().map_err(engine("reading a table"))? {
+                let (k, v) = row.map_err(engine("reading a table"))?;
+                rows.push((k.value().bytes(), v.value().bytes()));
+            }
+            rows
+        };
+        txn.delete_table(def).map_err(engine("replacing a table"))?;
+        let mut table = txn
+            .open_table(bytes_table(name))
+            .map_err(engine("replacing a table"))?;
+        for (k, v) in rows {
+            table
+                .insert(k.as_slice(), v.as_slice())
+                .map_err(engine("replacing a table"))?;
+        }
+        Ok(())
+    }
+
+    /// Every typed table of the store in `txn`, re-encoded as bytes. A table
+    /// of a name roster never used is left alone (the schema check then
+    /// refuses the file).
+    pub(crate) fn retype(txn: &redb::WriteTransaction) -> Result<()> {
+        let names: Vec<String> = txn
+            .list_tables()
+            .map_err(engine("listing tables"))?
+            .map(|t| t.name().to_string())
+            .collect();
+        for name in &names {
+            match name.as_str() {
+                "meta" | "counters" => one::<&str, u64>(txn, name)?,
+                "users" | "batches" | "courses" | "custom_fields" | "groups" | "outbox" => {
+                    one::<u64, &[u8]>(txn, name)?
+                }
+                "user_by_username"
+                | "user_by_email"
+                | "user_by_phone"
+                | "batch_by_name"
+                | "course_by_slug"
+                | "custom_field_by_name"
+                | "group_by_name" => one::<&str, u64>(txn, name)?,
+                "uuids" => one::<u128, (u8, u64)>(txn, name)?,
+                "course_batches" | "batch_courses" | "batch_members" | "field_users"
+                | "group_users" | "user_outbox" => one::<(u64, u64), ()>(txn, name)?,
+                "memberships" => one::<(u64, u64), &[u8]>(txn, name)?,
+                "subscriptions" => one::<u64, (u64, u64)>(txn, name)?,
+                "expiries" => one::<(i32, u64), ()>(txn, name)?,
+                "sessions" => retype_sessions(txn)?,
+                "user_sessions" => one::<(u64, [u8; 32]), ()>(txn, name)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Sessions changed type within format 2 (see `migrate_sessions`): a
+    /// table whose rows are not today's type is dropped (format 3 ended
+    /// every format-2 session anyway).
+    fn retype_sessions(txn: &redb::WriteTransaction) -> Result<()> {
+        type Row = (u64, u64, i64, i64);
+        let def: TableDefinition<[u8; 32], Row> = TableDefinition::new("sessions");
+        match txn.open_table(def) {
+            Ok(t) => {
+                drop(t);
+                one::<[u8; 32], Row>(txn, "sessions")
+            }
+            Err(TableError::TableTypeMismatch { .. }) => {
+                let names: Vec<_> = txn
+                    .list_tables()
+                    .map_err(engine("listing tables"))?
+                    .filter(|t| t.name() == "sessions")
+                    .collect();
+                for handle in names {
+                    txn.delete_table(handle)
+                        .map_err(engine("replacing a table"))?;
+                }
+                Ok(())
+            }
+            Err(e) => Err(engine("reading a table")(e)),
+        }
+    }
+}

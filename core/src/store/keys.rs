@@ -1,0 +1,262 @@
+//! The one encoding of keys and values as bytes (store format 4).
+//!
+//! Keys are encoded so that comparing the bytes (unsigned, then by length,
+//! as every backend does) orders them as roster needs: integers big-endian
+//! (signed ones with the sign bit flipped), tuples as the concatenation of
+//! fixed-width parts, a string as its UTF-8 bytes when it is a whole key.
+//! Values use
+//! the same encodings; records are frames ([`super::frame`]).
+//!
+//! A table is a [`Def`]: its name and the Rust types of its keys and
+//! values. Everything above `store/` sees only typed defs; the backends see
+//! only bytes.
+
+use crate::error::{Error, ErrorCode};
+use std::marker::PhantomData;
+
+/// A table: its name and the types of its keys `K` and values `V`.
+pub(crate) struct Def<K: ?Sized, V: ?Sized> {
+    /// The table's name in the backend.
+    pub(crate) name: &'static str,
+    types: PhantomData<fn(&K, &V)>,
+}
+
+impl<K: ?Sized, V: ?Sized> Def<K, V> {
+    /// The table `name`.
+    pub(crate) const fn new(name: &'static str) -> Self {
+        Def {
+            name,
+            types: PhantomData,
+        }
+    }
+}
+
+impl<K: ?Sized, V: ?Sized> Clone for Def<K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K: ?Sized, V: ?Sized> Copy for Def<K, V> {}
+
+impl<K: ?Sized, V: ?Sized> std::fmt::Debug for Def<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// A type stored as bytes: `put` appends its encoding, `take` reads one
+/// whole encoding back (`None`: malformed).
+pub(crate) trait Col {
+    /// What decoding gives.
+    type Owned;
+    /// Appends the encoding of `self` to `out`.
+    fn put(&self, out: &mut Vec<u8>);
+    /// Decodes exactly `bytes`.
+    fn take(bytes: &[u8]) -> Option<Self::Owned>;
+
+    /// The encoding of `self`.
+    fn bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.put(&mut out);
+        out
+    }
+}
+
+/// The error of a malformed key or value in table `table`.
+pub(crate) fn malformed(table: &str) -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        format!(
+            "the store is damaged: the {table} table holds a malformed entry; run `roster check`"
+        ),
+    )
+}
+
+/// A borrowed key or value encodes as what it borrows.
+impl<T: Col + ?Sized> Col for &T {
+    type Owned = T::Owned;
+    fn put(&self, out: &mut Vec<u8>) {
+        (**self).put(out);
+    }
+    fn take(bytes: &[u8]) -> Option<T::Owned> {
+        T::take(bytes)
+    }
+}
+
+fn fixed<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
+    bytes.try_into().ok()
+}
+
+impl Col for u64 {
+    type Owned = u64;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_be_bytes());
+    }
+    fn take(bytes: &[u8]) -> Option<u64> {
+        fixed(bytes).map(u64::from_be_bytes)
+    }
+}
+
+impl Col for u128 {
+    type Owned = u128;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_be_bytes());
+    }
+    fn take(bytes: &[u8]) -> Option<u128> {
+        fixed(bytes).map(u128::from_be_bytes)
+    }
+}
+
+impl Col for u8 {
+    type Owned = u8;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(*self);
+    }
+    fn take(bytes: &[u8]) -> Option<u8> {
+        fixed::<1>(bytes).map(|[b]| b)
+    }
+}
+
+/// Signed integers: the sign bit flipped, so that bytes order as numbers.
+impl Col for i32 {
+    type Owned = i32;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&((*self as u32) ^ 0x8000_0000).to_be_bytes());
+    }
+    fn take(bytes: &[u8]) -> Option<i32> {
+        fixed(bytes).map(|b| (u32::from_be_bytes(b) ^ 0x8000_0000) as i32)
+    }
+}
+
+impl Col for i64 {
+    type Owned = i64;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&((*self as u64) ^ (1 << 63)).to_be_bytes());
+    }
+    fn take(bytes: &[u8]) -> Option<i64> {
+        fixed(bytes).map(|b| (u64::from_be_bytes(b) ^ (1 << 63)) as i64)
+    }
+}
+
+impl Col for [u8; 32] {
+    type Owned = [u8; 32];
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self);
+    }
+    fn take(bytes: &[u8]) -> Option<[u8; 32]> {
+        fixed(bytes)
+    }
+}
+
+/// A whole key or value of text: its UTF-8 bytes, which order as `str`s do.
+impl Col for str {
+    type Owned = String;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+    fn take(bytes: &[u8]) -> Option<String> {
+        String::from_utf8(bytes.to_vec()).ok()
+    }
+}
+
+/// A whole value of bytes (a record frame).
+impl Col for [u8] {
+    type Owned = Vec<u8>;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self);
+    }
+    fn take(bytes: &[u8]) -> Option<Vec<u8>> {
+        Some(bytes.to_vec())
+    }
+}
+
+/// Nothing (a relation's value).
+impl Col for () {
+    type Owned = ();
+    fn put(&self, _: &mut Vec<u8>) {}
+    fn take(bytes: &[u8]) -> Option<()> {
+        bytes.is_empty().then_some(())
+    }
+}
+
+/// Fixed-width parts concatenated: `A` must have a fixed width (all the
+/// integer and array encodings above do), `B` takes the rest.
+macro_rules! pair {
+    ($a:ty, $width:expr, $b:ty) => {
+        impl Col for ($a, $b) {
+            type Owned = ($a, <$b as Col>::Owned);
+            fn put(&self, out: &mut Vec<u8>) {
+                self.0.put(out);
+                self.1.put(out);
+            }
+            fn take(bytes: &[u8]) -> Option<Self::Owned> {
+                if bytes.len() < $width {
+                    return None;
+                }
+                let (a, b) = bytes.split_at($width);
+                Some((<$a as Col>::take(a)?, <$b as Col>::take(b)?))
+            }
+        }
+    };
+}
+
+pair!(u64, 8, u64);
+pair!(u64, 8, [u8; 32]);
+pair!(i32, 4, u64);
+pair!(u8, 1, u64);
+
+/// A session row: user, credential generation, began, ends.
+impl Col for (u64, u64, i64, i64) {
+    type Owned = (u64, u64, i64, i64);
+    fn put(&self, out: &mut Vec<u8>) {
+        self.0.put(out);
+        self.1.put(out);
+        self.2.put(out);
+        self.3.put(out);
+    }
+    fn take(bytes: &[u8]) -> Option<Self::Owned> {
+        if bytes.len() != 32 {
+            return None;
+        }
+        Some((
+            u64::take(&bytes[..8])?,
+            u64::take(&bytes[8..16])?,
+            i64::take(&bytes[16..24])?,
+            i64::take(&bytes[24..])?,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_order_as_bytes() {
+        let mut signed: Vec<i64> = vec![i64::MIN, -5, -1, 0, 1, 7, i64::MAX];
+        let encoded: Vec<Vec<u8>> = signed.iter().map(|v| v.bytes()).collect();
+        let mut sorted = encoded.clone();
+        sorted.sort();
+        assert_eq!(sorted, encoded);
+        signed.reverse();
+        for v in signed {
+            assert_eq!(i64::take(&v.bytes()), Some(v));
+        }
+        for v in [i32::MIN, -1, 0, 3, i32::MAX] {
+            assert_eq!(i32::take(&v.bytes()), Some(v));
+        }
+        assert!((1u64, 2u64).bytes() < (1u64, 3u64).bytes());
+        assert!((1u64, u64::MAX).bytes() < (2u64, 0u64).bytes());
+        assert!((-1i32, 9u64).bytes() < (0i32, 0u64).bytes());
+    }
+
+    #[test]
+    fn malformed_bytes_do_not_decode() {
+        assert_eq!(u64::take(&[1, 2, 3]), None);
+        assert_eq!(<(u64, u64)>::take(&[0; 15]), None);
+        assert_eq!(<()>::take(&[0]), None);
+        assert_eq!(str::take(&[0xff]), None);
+        assert_eq!(<(u64, u64, i64, i64)>::take(&[0; 31]), None);
+    }
+}

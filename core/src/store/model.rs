@@ -1,0 +1,191 @@
+//! The model backend: ordered maps in memory, as plain as a backend can be.
+//! It is the reference the backend-conformance suite holds redb (and later
+//! PostgreSQL) to, and it can run every write closure twice, discarding the
+//! first run, as a backend that retries serialization failures does.
+
+use super::backend::{Backend, Reader, RowVisitor, Writer};
+use crate::error::{Error, ErrorCode, Result};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Arc, Mutex, RwLock};
+
+type Rows = BTreeMap<Vec<u8>, Vec<u8>>;
+type Tables = BTreeMap<String, Arc<Rows>>;
+
+/// A backend of ordered maps in memory: snapshots are shared copies (a
+/// table is copied only when a write first changes it), one writer at a
+/// time.
+#[derive(Debug, Default)]
+pub struct ModelBackend {
+    committed: RwLock<Arc<Tables>>,
+    writer: Mutex<()>,
+    retries: bool,
+}
+
+impl ModelBackend {
+    /// An empty model store.
+    pub fn new() -> ModelBackend {
+        ModelBackend::default()
+    }
+
+    /// An empty model store that runs every write closure twice: the first
+    /// run's effects are thrown away (as after a serialization failure), the
+    /// second run's committed.
+    pub fn retrying() -> ModelBackend {
+        ModelBackend {
+            retries: true,
+            ..ModelBackend::default()
+        }
+    }
+
+    fn snapshot(&self) -> Arc<Tables> {
+        self.committed
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+struct Snap(Arc<Tables>);
+struct Txn(RefCell<Tables>);
+
+fn scan_rows(
+    rows: Option<&Rows>,
+    lower: Bound<&[u8]>,
+    upper: Bound<&[u8]>,
+    reverse: bool,
+    visit: &mut RowVisitor<'_>,
+) -> Result<()> {
+    let Some(rows) = rows else { return Ok(()) };
+    let inverted = match (lower, upper) {
+        (Bound::Included(lo), Bound::Included(hi)) => lo > hi,
+        (Bound::Included(lo) | Bound::Excluded(lo), Bound::Included(hi) | Bound::Excluded(hi)) => {
+            lo >= hi
+        }
+        _ => false,
+    };
+    if inverted {
+        return Ok(());
+    }
+    let range = rows.range::<[u8], _>((lower, upper));
+    if reverse {
+        for (k, v) in range.rev() {
+            if !visit(k, v)? {
+                break;
+            }
+        }
+    } else {
+        for (k, v) in range {
+            if !visit(k, v)? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn names(tables: &Tables) -> Vec<String> {
+    tables.keys().cloned().collect()
+}
+
+impl Reader for Snap {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.0.get(table).and_then(|t| t.get(key)).cloned())
+    }
+
+    fn scan(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        visit: &mut RowVisitor<'_>,
+    ) -> Result<()> {
+        scan_rows(
+            self.0.get(table).map(|t| &**t),
+            lower,
+            upper,
+            reverse,
+            visit,
+        )
+    }
+
+    fn len(&self, table: &str) -> Result<u64> {
+        Ok(self.0.get(table).map_or(0, |t| t.len() as u64))
+    }
+
+    fn table_names(&self) -> Result<Vec<String>> {
+        Ok(names(&self.0))
+    }
+}
+
+impl Reader for Txn {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.0.borrow().get(table).and_then(|t| t.get(key)).cloned())
+    }
+
+    fn scan(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        visit: &mut RowVisitor<'_>,
+    ) -> Result<()> {
+        // The callback may not write this table (the contract), but it may
+        // read others: scan a shared copy of the table, not the borrow.
+        let rows = self.0.borrow().get(table).cloned();
+        scan_rows(rows.as_deref(), lower, upper, reverse, visit)
+    }
+
+    fn len(&self, table: &str) -> Result<u64> {
+        Ok(self.0.borrow().get(table).map_or(0, |t| t.len() as u64))
+    }
+
+    fn table_names(&self) -> Result<Vec<String>> {
+        Ok(names(&self.0.borrow()))
+    }
+}
+
+impl Writer for Txn {
+    fn put(&self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        let mut tables = self.0.borrow_mut();
+        let rows = tables.entry(table.to_string()).or_default();
+        Arc::make_mut(rows).insert(key.to_vec(), value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&self, table: &str, key: &[u8]) -> Result<bool> {
+        let mut tables = self.0.borrow_mut();
+        Ok(match tables.get_mut(table) {
+            Some(rows) if rows.contains_key(key) => Arc::make_mut(rows).remove(key).is_some(),
+            _ => false,
+        })
+    }
+}
+
+impl Backend for ModelBackend {
+    fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
+        f(&Snap(self.snapshot()))
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
+        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let runs = if self.retries { 2 } else { 1 };
+        for run in 1..=runs {
+            let txn = Txn(RefCell::new((*self.snapshot()).clone()));
+            f(&txn)?;
+            if run == runs {
+                *self.committed.write().unwrap_or_else(|e| e.into_inner()) =
+                    Arc::new(txn.0.into_inner());
+                return Ok(());
+            }
+        }
+        Err(Error::new(ErrorCode::Internal, "no write run"))
+    }
+
+    fn engine(&self) -> &'static str {
+        "model"
+    }
+}

@@ -1,0 +1,73 @@
+//! Test-only access to a store file's raw tables (feature `testing`, never
+//! on in a release build of an application): what tests of damaged stores,
+//! migrations and the file format need without naming the storage engine.
+//! Keys and values are the bytes of [`super::keys`]'s encoding; the helper
+//! functions below encode the common ones.
+
+use super::Backend;
+use super::engine_redb::RedbBackend;
+use super::keys::Col;
+use crate::error::Result;
+use std::ops::Bound;
+use std::path::Path;
+
+/// Every row of table `table` of the store file at `path`, as raw bytes.
+pub fn raw_rows(path: &Path, table: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let backend = RedbBackend::open(path)?;
+    if backend.is_legacy() {
+        // Tables of a format before 4 are typed: re-encoded as bytes first
+        // (what opening the store would do before migrating it).
+        backend.write(&mut |_| Ok(()))?;
+    }
+    let mut out = Vec::new();
+    backend.read(&mut |r| {
+        r.scan(
+            table,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            &mut |k, v| {
+                out.push((k.to_vec(), v.to_vec()));
+                Ok(true)
+            },
+        )
+    })?;
+    Ok(out)
+}
+
+/// Stores `value` under `key` in table `table` of the store file at
+/// `path`, bypassing every rule and index.
+pub fn raw_put(path: &Path, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+    RedbBackend::open(path)?.write(&mut |w| w.put(table, key, value))
+}
+
+/// Removes `key` from table `table` of the store file at `path`.
+pub fn raw_delete(path: &Path, table: &str, key: &[u8]) -> Result<()> {
+    RedbBackend::open(path)?.write(&mut |w| w.delete(table, key).map(|_| ()))
+}
+
+/// Compacts the store file at `path` (a fixture is kept small).
+pub fn compact(path: &Path) -> Result<()> {
+    RedbBackend::open(path)?.compact()
+}
+
+/// Writes a database file of another program at `path`: the storage
+/// engine's format with a table roster never uses.
+pub fn foreign_database(path: &Path) -> Result<()> {
+    RedbBackend::open(path)?.write(&mut |w| w.put("theirs", &1u64.bytes(), &2u64.bytes()))
+}
+
+/// The key or value encoding of an id or count.
+pub fn u64_bytes(v: u64) -> Vec<u8> {
+    Col::bytes(&v)
+}
+
+/// The key or value encoding of a text that is a whole key.
+pub fn text_bytes(v: &str) -> Vec<u8> {
+    Col::bytes(v)
+}
+
+/// The value encoding of an id or count, decoded.
+pub fn u64_of(bytes: &[u8]) -> Option<u64> {
+    u64::take(bytes)
+}
