@@ -1,7 +1,8 @@
 // The measurements, the same in the browser worker (worker.mjs) and in Node
 // (node.mjs): two stores behind one small interface (rosterStore over the
 // package's public JS API, sqliteStore over SQLite-WASM's oo1 API) get the
-// same rows and the same queries, timed by the same loops (compare).
+// same rows and the same queries, timed by the same loops (compare), each
+// store's turn right after the other's.
 
 import { chunks, emails, picks, stats } from './data.mjs';
 
@@ -109,6 +110,18 @@ export function sqliteStore(db) {
   const searchCount = db.prepare('SELECT count(*) FROM users_fts WHERE users_fts MATCH ?');
   const page = db.prepare('SELECT * FROM users ORDER BY id LIMIT ? OFFSET ?');
   const count = db.prepare('SELECT count(*) FROM users');
+  // A page and its count from one read transaction, as roster's list reads
+  // one snapshot.
+  const begin = db.prepare('BEGIN');
+  const commit = db.prepare('COMMIT');
+  const snapshot = (read) => {
+    begin.stepReset();
+    try {
+      return read();
+    } finally {
+      commit.stepReset();
+    }
+  };
   const rows = (stmt, bind) => {
     stmt.bind(bind);
     const out = [];
@@ -151,15 +164,15 @@ export function sqliteStore(db) {
     },
     search(q) {
       const m = match(q);
-      return { count: value(searchCount, [m]), results: rows(search, [m, PER_PAGE]) };
+      return snapshot(() => ({ count: value(searchCount, [m]), results: rows(search, [m, PER_PAGE]) }));
     },
     page(p) {
-      return { count: value(count), results: rows(page, [PER_PAGE, (p - 1) * PER_PAGE]) };
+      return snapshot(() => ({ count: value(count), results: rows(page, [PER_PAGE, (p - 1) * PER_PAGE]) }));
     },
     count: () => value(count),
     bytes: () => db.selectValue('PRAGMA page_count') * db.selectValue('PRAGMA page_size'),
     close() {
-      for (const stmt of [insert, byEmail, search, searchCount, page, count]) stmt.finalize();
+      for (const stmt of [insert, byEmail, search, searchCount, page, count, begin, commit]) stmt.finalize();
     },
   };
 }
@@ -169,7 +182,7 @@ const names = (page) => page.results.map((u) => u.username).join(',');
 
 /**
  * Fills both stores with the same n users (chunk rows per transaction) and
- * times the same operations on each, back to back. stores: {roster, sqlite}
+ * times the same operations on each, the stores taking turns. stores: {roster, sqlite}
  * (see rosterStore/sqliteStore). Returns {roster, sqlite, hashMs, rowBytes,
  * mismatches}: per store insertMs, chunkMs, email, q, deep (stats in ms).
  * Throws when a step fails or the two stores count different matches.
@@ -185,40 +198,44 @@ export function compare(stores, hash, options, log = () => {}) {
   out.rowBytes = rowBytes;
   log(`generated ${o.n} rows (${rowBytes.toFixed(0)} bytes per JSON line, hash included) in ${(now() - t).toFixed(0)} ms`);
 
-  // 1. Insert: every chunk one transaction (one importUsers call for roster).
-  for (const side of sides) {
-    const store = stores[side];
-    const r = out[side];
-    r.chunkMs = [];
-    const t0 = now();
-    for (const [i, text] of texts.entries()) {
+  // 1. Insert: every chunk one transaction (one importUsers call for
+  // roster). The stores take turns chunk by chunk, so that a change in the
+  // machine's load weighs on both alike.
+  for (const side of sides) Object.assign(out[side], { chunkMs: [], insertMs: 0 });
+  for (const [i, text] of texts.entries()) {
+    for (const side of sides) {
       t = now();
-      const created = store.insert(text);
-      r.chunkMs.push(now() - t);
-      if (i === 0 || i === texts.length - 1) log(`${side}: chunk ${i + 1}/${texts.length}: ${created} users in ${r.chunkMs[i].toFixed(0)} ms`);
+      const created = stores[side].insert(text);
+      const ms = now() - t;
+      out[side].chunkMs.push(ms);
+      out[side].insertMs += ms;
+      if (i === 0 || i === texts.length - 1) log(`${side}: chunk ${i + 1}/${texts.length}: ${created} users in ${ms.toFixed(0)} ms`);
     }
-    r.insertMs = now() - t0;
-    r.count = store.count();
+  }
+  for (const side of sides) {
+    const r = out[side];
+    r.count = stores[side].count();
     log(`${side}: inserted ${r.count} users in ${r.insertMs.toFixed(0)} ms`);
     if (r.count !== o.n) throw new Error(`${side}: ${r.count} users after inserting ${o.n}`);
   }
 
-  // Times `run` on every store: `warmup` untimed calls, then `runs` timed
-  // ones; keeps the last answer of each store to compare them.
+  // Times `run` on every store: `warmup` untimed calls each, then `runs`
+  // timed ones, the stores taking turns call by call; keeps the last answer
+  // of each store to compare them.
   const series = (label, run, warmup, runs) => {
     const answers = {};
-    for (const side of sides) {
-      const samples = [];
-      for (let i = 0; i < warmup; i++) run(stores[side], i);
-      const tl = now();
-      for (let i = 0; i < runs; i++) {
+    const samples = Object.fromEntries(sides.map((side) => [side, []]));
+    for (const side of sides) for (let i = 0; i < warmup; i++) run(stores[side], i);
+    for (let i = 0; i < runs; i++) {
+      for (const side of sides) {
         t = now();
         answers[side] = run(stores[side], i);
-        samples.push(now() - t);
+        samples[side].push(now() - t);
       }
-      // The mean from the loop's total: finer than one coarse timer step.
-      answers[side].stats = { ...stats(samples), mean: (now() - tl) / runs };
-      answers[side].samples = samples;
+    }
+    for (const side of sides) {
+      answers[side].stats = stats(samples[side]);
+      answers[side].samples = samples[side];
     }
     const [a, b] = sides.map((s) => answers[s]);
     if (a.count !== b.count) {
