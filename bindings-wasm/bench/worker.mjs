@@ -22,11 +22,17 @@ onmessage = async ({ data: opts }) => {
     let t = performance.now();
     await init();
     const initMs = performance.now() - t;
+    // Only opfs-sahpool: the "opfs" VFSes (installed by default where
+    // SharedArrayBuffer exists, as under COOP/COEP) would start a second
+    // worker, their async proxy.
+    globalThis.sqlite3ApiConfig = { disable: { vfs: { opfs: true, 'opfs-wl': true } } };
     t = performance.now();
     const sqlite3 = await sqlite3InitModule({ print: log, printErr: log });
     const sqliteInitMs = performance.now() - t;
     log(`init: roster ${initMs.toFixed(0)} ms, SQLite-WASM ${sqlite3.version.libVersion} ${sqliteInitMs.toFixed(0)} ms`);
     pool = await sqlite3.installOpfsSAHPoolVfs({ name: `sahpool-${name}`, directory: poolDir, clearOnInit: true });
+    const vfs = ['opfs', 'opfs-wl', pool.vfsName].filter((v) => sqlite3.capi.sqlite3_vfs_find(v));
+    log(`SQLite OPFS VFSes registered: ${vfs.join(', ')}`);
 
     const { hash, ms: hashMs } = premadeHash(Institute);
     log(`one argon2id hash (default cost): ${hashMs.toFixed(0)} ms`);
