@@ -183,7 +183,7 @@ const names = (page) => page.results.map((u) => u.username).join(',');
 /**
  * Fills both stores with the same n users (chunk rows per transaction) and
  * times the same operations on each, the stores taking turns. stores: {roster, sqlite}
- * (see rosterStore/sqliteStore). Returns {roster, sqlite, hashMs, rowBytes,
+ * (see rosterStore/sqliteStore). Returns {roster, sqlite, rowBytes,
  * mismatches}: per store insertMs, chunkMs, email, q, deep (stats in ms).
  * Throws when a step fails or the two stores count different matches.
  */
