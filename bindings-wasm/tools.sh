@@ -5,9 +5,11 @@
 #
 #   wasm_tools_ensure      target wasm32-unknown-unknown, wasm-bindgen-cli, binaryen
 #   wasm_browser_ensure    chromium + chromium-driver (apt), for the browser tests
+#   sqlite_wasm_ensure     @sqlite.org/sqlite-wasm (npm), for the browser benchmark
 #
 # After `wasm_tools_ensure`, $WASM_BINDGEN, $WASM_BINDGEN_TEST_RUNNER and
-# $WASM_OPT name the binaries to run.
+# $WASM_OPT name the binaries to run; after `sqlite_wasm_ensure`,
+# $SQLITE_WASM_DIR is the folder of its ES modules and sqlite3.wasm.
 
 ROSTER_TOOLS="${ROSTER_TOOLS:-$HOME/.cache/roster-tools}"
 # wasm-bindgen-cli must match the `wasm-bindgen` crate version exactly
@@ -16,10 +18,15 @@ WASM_BINDGEN_VERSION=0.2.130
 # binaryen from npm: Debian's binaryen 108 silently corrupts the modules the
 # current Rust emits; never fall back to a wasm-opt found on PATH.
 BINARYEN_VERSION=132
+# SQLite-WASM, the browser benchmark's yardstick (bindings-wasm/bench): an
+# exact build, so that its figures compare across runs. Its build has FTS5
+# and the trigram tokenizer, and the opfs-sahpool VFS.
+SQLITE_WASM_VERSION=3.53.4-build2
 
 WASM_BINDGEN="$ROSTER_TOOLS/bin/wasm-bindgen"
 WASM_BINDGEN_TEST_RUNNER="$ROSTER_TOOLS/bin/wasm-bindgen-test-runner"
 WASM_OPT="$ROSTER_TOOLS/npm/node_modules/.bin/wasm-opt"
+SQLITE_WASM_DIR="$ROSTER_TOOLS/npm/node_modules/@sqlite.org/sqlite-wasm/dist"
 
 wasm_target_ensure() {
     if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
@@ -51,6 +58,19 @@ binaryen_ensure() {
     npm install --prefix "$ROSTER_TOOLS/npm" --no-audit --no-fund --loglevel=error \
         "binaryen@$BINARYEN_VERSION"
     "$WASM_OPT" --version | grep -q "version $BINARYEN_VERSION\b"
+}
+
+sqlite_wasm_ensure() {
+    local manifest="$ROSTER_TOOLS/npm/node_modules/@sqlite.org/sqlite-wasm/package.json"
+    if [[ -f "$SQLITE_WASM_DIR/index.mjs" && -f "$SQLITE_WASM_DIR/sqlite3.wasm" ]] \
+        && grep -q "\"version\": *\"$SQLITE_WASM_VERSION\"" "$manifest" 2>/dev/null; then
+        return 0
+    fi
+    echo "installing: @sqlite.org/sqlite-wasm@$SQLITE_WASM_VERSION (npm) into $ROSTER_TOOLS/npm"
+    mkdir -p "$ROSTER_TOOLS/npm"
+    npm install --prefix "$ROSTER_TOOLS/npm" --no-audit --no-fund --loglevel=error --save-exact \
+        "@sqlite.org/sqlite-wasm@$SQLITE_WASM_VERSION"
+    grep -q "\"version\": *\"$SQLITE_WASM_VERSION\"" "$manifest"
 }
 
 wasm_tools_ensure() {

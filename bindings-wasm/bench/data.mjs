@@ -1,6 +1,7 @@
 // Synthetic users for the benchmark: deterministic (a seeded PRNG), about
 // 300 bytes per JSON Lines row, every username, email and phone unique.
-// Shared by the Node run (node.mjs) and the browser worker (worker.mjs).
+// Shared by the Node run (node.mjs) and the browser worker (worker.mjs), and
+// by both stores under test (roster and SQLite-WASM get the same rows).
 
 const FIRST = ['Aarav', 'Vivaan', 'Aditya', 'Vihaan', 'Arjun', 'Sai', 'Reyansh', 'Ayaan', 'Krishna', 'Ishaan',
   'Ananya', 'Diya', 'Aadhya', 'Saanvi', 'Pari', 'Anika', 'Navya', 'Myra', 'Sara', 'Kiara',
@@ -69,6 +70,12 @@ export function chunks(n, chunk, hash, seed = 1) {
     out.push(lines.join('\n'));
   }
   return { chunks: out, rowBytes: bytes / n };
+}
+
+/** `count` user numbers in 0..n, drawn with a seeded PRNG (the same for every store). */
+export function picks(n, count, seed = 7) {
+  const rnd = prng(seed);
+  return Array.from({ length: count }, () => Math.floor(rnd() * n));
 }
 
 /** Mean, p50 and p99 of a list of durations. */

@@ -20,13 +20,20 @@ const TYPES = {
   '.md': 'text/plain; charset=utf-8',
 };
 
-/** Serves the files under `root` (GET only, nothing outside it), adding `headers` to every answer. */
-export function serveRepository(root, headers = {}) {
+/**
+ * Serves the files under `root` (GET only, nothing outside it), adding
+ * `headers` to every answer. `mounts` maps URL prefixes ('/_x/') to other
+ * folders, served the same way (the benchmark's SQLite-WASM files).
+ */
+export function serveRepository(root, headers = {}, mounts = {}) {
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://localhost');
-      const file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
-      if (!file.startsWith(root + path.sep) || req.method !== 'GET') throw new Error('refused');
+      const pathname = decodeURIComponent(url.pathname);
+      const prefix = Object.keys(mounts).find((p) => pathname.startsWith(p));
+      const base = prefix ? path.resolve(mounts[prefix]) : root;
+      const file = path.resolve(base, `.${prefix ? pathname.slice(prefix.length - 1) : pathname}`);
+      if (!file.startsWith(base + path.sep) || req.method !== 'GET') throw new Error('refused');
       if (!(await stat(file)).isFile()) throw new Error('not a file');
       const body = await readFile(file);
       res.writeHead(200, {
