@@ -16,9 +16,11 @@ use redb::{
     Database, Key, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
     TableError, TableHandle, Value,
 };
+use std::cell::RefCell;
 use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The redb table `name`: every roster table has this one type.
@@ -142,7 +144,10 @@ impl Backend for RedbBackend {
             .db()
             .begin_read()
             .map_err(engine("reading the store"))?;
-        f(&ReadTxn(txn))
+        f(&ReadTxn {
+            txn,
+            open: RefCell::default(),
+        })
     }
 
     fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
@@ -154,9 +159,15 @@ impl Backend for RedbBackend {
         if legacy {
             legacy::retype(&txn)?;
         }
-        let w = WriteTxn(txn);
-        f(&w)?;
-        w.0.commit().map_err(engine("committing a write"))?;
+        {
+            // Every table handle opened by `f` is dropped before the commit.
+            let w = WriteTxn {
+                txn: &txn,
+                open: RefCell::default(),
+            };
+            f(&w)?;
+        }
+        txn.commit().map_err(engine("committing a write"))?;
         if legacy {
             self.legacy.store(false, Ordering::SeqCst);
         }
@@ -168,8 +179,50 @@ impl Backend for RedbBackend {
     }
 }
 
-struct ReadTxn(redb::ReadTransaction);
-struct WriteTxn(redb::WriteTransaction);
+/// A read transaction and the tables it has opened (opening a table is a
+/// lookup of its own: each is opened once per transaction).
+struct ReadTxn {
+    txn: redb::ReadTransaction,
+    open: RefCell<Vec<(String, Rc<ReadTable>)>>,
+}
+
+type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
+type WriteTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
+
+impl ReadTxn {
+    /// Table `name`, `None` when it was never written.
+    fn table(&self, name: &str) -> Result<Option<Rc<ReadTable>>> {
+        if let Some((_, t)) = self.open.borrow().iter().find(|(n, _)| n == name) {
+            return Ok(Some(t.clone()));
+        }
+        match self.txn.open_table(bytes_table(name)) {
+            Ok(t) => {
+                let t = Rc::new(t);
+                self.open.borrow_mut().push((name.to_string(), t.clone()));
+                Ok(Some(t))
+            }
+            Err(TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(engine("opening a table")(e)),
+        }
+    }
+}
+
+/// A write transaction and the tables it has opened. redb lends one handle
+/// per table: a handle is borrowed shared to read (a scan, and the reads
+/// its callback makes) and exclusively to write, so a write to a table
+/// being scanned is refused, as the backend contract says.
+struct WriteTxn<'t> {
+    txn: &'t redb::WriteTransaction,
+    open: RefCell<Vec<(String, Rc<RefCell<WriteTable<'t>>>)>>,
+}
+
+/// The error of a write to a table while a scan of it runs.
+fn busy_table(name: &str) -> Error {
+    Error::new(
+        ErrorCode::Internal,
+        format!("the {name} table was written while it was being scanned"),
+    )
+}
 
 /// A row of a bytes table.
 type Row<'a> = (
@@ -218,83 +271,18 @@ fn scan_table<T: ReadableTable<&'static [u8], &'static [u8]>>(
 
 impl Reader for ReadTxn {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        match self.0.open_table(bytes_table(table)) {
-            Ok(t) => Ok(t
-                .get(key)
-                .map_err(engine("reading a record"))?
-                .map(|v| v.value().to_vec())),
-            Err(TableError::TableDoesNotExist(_)) => Ok(None),
-            Err(e) => Err(engine("reading a record")(e)),
-        }
-    }
-
-    fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
-        match self.0.open_table(bytes_table(table)) {
-            Ok(t) => keys
-                .iter()
-                .map(|k| {
-                    Ok(t.get(*k)
-                        .map_err(engine("reading a record"))?
-                        .map(|v| v.value().to_vec()))
-                })
-                .collect(),
-            Err(TableError::TableDoesNotExist(_)) => Ok(vec![None; keys.len()]),
-            Err(e) => Err(engine("reading a record")(e)),
-        }
-    }
-
-    fn scan(
-        &self,
-        table: &str,
-        lower: Bound<&[u8]>,
-        upper: Bound<&[u8]>,
-        reverse: bool,
-        visit: &mut RowVisitor<'_>,
-    ) -> Result<()> {
-        match self.0.open_table(bytes_table(table)) {
-            Ok(t) => scan_table(&t, lower, upper, reverse, visit),
-            Err(TableError::TableDoesNotExist(_)) => Ok(()),
-            Err(e) => Err(engine("reading a range")(e)),
-        }
-    }
-
-    fn len(&self, table: &str) -> Result<u64> {
-        match self.0.open_table(bytes_table(table)) {
-            Ok(t) => t.len().map_err(engine("counting rows")),
-            Err(TableError::TableDoesNotExist(_)) => Ok(0),
-            Err(e) => Err(engine("counting rows")(e)),
-        }
-    }
-
-    fn table_names(&self) -> Result<Vec<String>> {
-        Ok(self
-            .0
-            .list_tables()
-            .map_err(engine("listing tables"))?
-            .map(|t| t.name().to_string())
-            .collect())
-    }
-}
-
-impl WriteTxn {
-    fn table(&self, name: &str) -> Result<redb::Table<'_, &'static [u8], &'static [u8]>> {
-        self.0
-            .open_table(bytes_table(name))
-            .map_err(engine("opening a table"))
-    }
-}
-
-impl Reader for WriteTxn {
-    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .table(table)?
-            .get(key)
+        let Some(t) = self.table(table)? else {
+            return Ok(None);
+        };
+        Ok(t.get(key)
             .map_err(engine("reading a record"))?
             .map(|v| v.value().to_vec()))
     }
 
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
-        let t = self.table(table)?;
+        let Some(t) = self.table(table)? else {
+            return Ok(vec![None; keys.len()]);
+        };
         keys.iter()
             .map(|k| {
                 Ok(t.get(*k)
@@ -312,16 +300,22 @@ impl Reader for WriteTxn {
         reverse: bool,
         visit: &mut RowVisitor<'_>,
     ) -> Result<()> {
-        scan_table(&self.table(table)?, lower, upper, reverse, visit)
+        match self.table(table)? {
+            Some(t) => scan_table(&*t, lower, upper, reverse, visit),
+            None => Ok(()),
+        }
     }
 
     fn len(&self, table: &str) -> Result<u64> {
-        self.table(table)?.len().map_err(engine("counting rows"))
+        match self.table(table)? {
+            Some(t) => t.len().map_err(engine("counting rows")),
+            None => Ok(0),
+        }
     }
 
     fn table_names(&self) -> Result<Vec<String>> {
         Ok(self
-            .0
+            .txn
             .list_tables()
             .map_err(engine("listing tables"))?
             .map(|t| t.name().to_string())
@@ -329,18 +323,83 @@ impl Reader for WriteTxn {
     }
 }
 
-impl Writer for WriteTxn {
+impl<'t> WriteTxn<'t> {
+    fn table(&self, name: &str) -> Result<Rc<RefCell<WriteTable<'t>>>> {
+        if let Some((_, t)) = self.open.borrow().iter().find(|(n, _)| n == name) {
+            return Ok(t.clone());
+        }
+        let t = Rc::new(RefCell::new(
+            self.txn
+                .open_table(bytes_table(name))
+                .map_err(engine("opening a table"))?,
+        ));
+        self.open.borrow_mut().push((name.to_string(), t.clone()));
+        Ok(t)
+    }
+}
+
+impl Reader for WriteTxn<'_> {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let t = self.table(table)?;
+        let t = t.try_borrow().map_err(|_| busy_table(table))?;
+        Ok(t.get(key)
+            .map_err(engine("reading a record"))?
+            .map(|v| v.value().to_vec()))
+    }
+
+    fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+        let t = self.table(table)?;
+        let t = t.try_borrow().map_err(|_| busy_table(table))?;
+        keys.iter()
+            .map(|k| {
+                Ok(t.get(*k)
+                    .map_err(engine("reading a record"))?
+                    .map(|v| v.value().to_vec()))
+            })
+            .collect()
+    }
+
+    fn scan(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        visit: &mut RowVisitor<'_>,
+    ) -> Result<()> {
+        let t = self.table(table)?;
+        let t = t.try_borrow().map_err(|_| busy_table(table))?;
+        scan_table(&*t, lower, upper, reverse, visit)
+    }
+
+    fn len(&self, table: &str) -> Result<u64> {
+        let t = self.table(table)?;
+        let t = t.try_borrow().map_err(|_| busy_table(table))?;
+        t.len().map_err(engine("counting rows"))
+    }
+
+    fn table_names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .txn
+            .list_tables()
+            .map_err(engine("listing tables"))?
+            .map(|t| t.name().to_string())
+            .collect())
+    }
+}
+
+impl Writer for WriteTxn<'_> {
     fn put(&self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
-        self.table(table)?
-            .insert(key, value)
-            .map_err(engine("writing a record"))?;
+        let t = self.table(table)?;
+        let mut t = t.try_borrow_mut().map_err(|_| busy_table(table))?;
+        t.insert(key, value).map_err(engine("writing a record"))?;
         Ok(())
     }
 
     fn delete(&self, table: &str, key: &[u8]) -> Result<bool> {
-        Ok(self
-            .table(table)?
-            .remove(key)
+        let t = self.table(table)?;
+        let mut t = t.try_borrow_mut().map_err(|_| busy_table(table))?;
+        Ok(t.remove(key)
             .map_err(engine("removing a record"))?
             .is_some())
     }

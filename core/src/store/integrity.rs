@@ -356,6 +356,10 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
         problems.push("user_outbox does not mirror the outbox".into());
     }
 
+    let counts: Vec<((u8, u8, u64), u64)> = s.rows(super::positions::COUNTS)?;
+    if counts != super::positions::expected(USERS, users.keys().copied()) {
+        problems.push("user position counts disagree with the users".into());
+    }
     if s.len(USERS)? != users.len() as u64 {
         problems.push("users table length disagrees with its rows".into());
     }

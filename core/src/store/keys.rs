@@ -206,6 +206,22 @@ pair!(u64, 8, [u8; 32]);
 pair!(i32, 4, u64);
 pair!(u8, 1, u64);
 
+/// A position count's key: table, level, block.
+impl Col for (u8, u8, u64) {
+    type Owned = (u8, u8, u64);
+    fn put(&self, out: &mut Vec<u8>) {
+        self.0.put(out);
+        self.1.put(out);
+        self.2.put(out);
+    }
+    fn take(bytes: &[u8]) -> Option<Self::Owned> {
+        if bytes.len() != 10 {
+            return None;
+        }
+        Some((bytes[0], bytes[1], u64::take(&bytes[2..])?))
+    }
+}
+
 /// A session row: user, credential generation, began, ends.
 impl Col for (u64, u64, i64, i64) {
     type Owned = (u64, u64, i64, i64);

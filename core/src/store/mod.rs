@@ -16,6 +16,7 @@ pub(crate) mod keys;
 pub(crate) mod migrate_nfkc;
 pub(crate) mod migrate_sessions;
 mod model;
+pub(crate) mod positions;
 pub(crate) mod read;
 pub mod recover;
 pub mod schema;

@@ -56,7 +56,8 @@ pub(crate) fn count(s: &Snapshot<'_>, def: Records) -> Result<u64> {
 }
 
 /// The ids of at most `limit` records of table `def` from position
-/// `offset`, ascending.
+/// `offset`, ascending: a few reads wherever the page is when the table
+/// keeps positions ([`super::positions`]).
 pub(crate) fn ids_page(
     s: &Snapshot<'_>,
     def: Records,
@@ -65,18 +66,24 @@ pub(crate) fn ids_page(
 ) -> Result<Vec<u64>> {
     contain(s, || {
         let mut out = Vec::with_capacity(limit);
-        let mut skip = offset;
         if limit == 0 {
             return Ok(out);
         }
-        s.scan(def, Bound::Unbounded, Bound::Unbounded, false, |id, _| {
-            if skip > 0 {
-                skip -= 1;
-                return Ok(true);
-            }
-            out.push(id);
-            Ok(out.len() < limit)
-        })?;
+        let (from, mut skip) = super::positions::seek(s, def, offset)?;
+        s.scan(
+            def,
+            Bound::Included(&from),
+            Bound::Unbounded,
+            false,
+            |id, _| {
+                if skip > 0 {
+                    skip -= 1;
+                    return Ok(true);
+                }
+                out.push(id);
+                Ok(out.len() < limit)
+            },
+        )?;
         Ok(out)
     })
 }

@@ -15,7 +15,7 @@
 use super::frame::FrameKey;
 use super::keys::Def;
 use super::tables::*;
-use super::{Txn, ids};
+use super::{Txn, ids, positions};
 use super::{encode, encode_membership};
 use crate::domain::Subscription;
 use crate::domain::course::Course;
@@ -292,7 +292,8 @@ fn reframe_memberships(txn: &Txn<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Format 4: the global id counters become per-block ones (the
+/// Format 4: the global id counters become per-block ones, and the users
+/// table gets its position counts ([`super::positions`]) (the
 /// re-encoding of every table as bytes was done by the redb backend, in
 /// the same transaction, before this migration ran).
 fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
@@ -307,5 +308,20 @@ fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
             }
         }
     }
-    txn.clear(COUNTERS)
+    txn.clear(COUNTERS)?;
+    let mut users = Vec::new();
+    txn.scan(
+        USERS,
+        std::ops::Bound::Unbounded,
+        std::ops::Bound::Unbounded,
+        false,
+        |id, _| {
+            users.push(id);
+            Ok(true)
+        },
+    )?;
+    for (key, n) in positions::expected(USERS, users.into_iter()) {
+        txn.put(positions::COUNTS, &key, &n)?;
+    }
+    Ok(())
 }

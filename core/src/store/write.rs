@@ -5,7 +5,7 @@
 
 use super::read;
 use super::tables::*;
-use super::{Txn, ids};
+use super::{Txn, ids, positions};
 use super::{encode, encode_membership};
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
@@ -92,6 +92,10 @@ pub(crate) fn put_user(txn: &Txn<'_>, old: Option<&User>, user: &User) -> Result
         ),
         None => {
             put_uuid(txn, user.uuid, Kind::User, user.id)?;
+            if txn.get(USERS, &user.id)?.is_some() {
+                return Err(clash("user id"));
+            }
+            positions::count(txn, USERS, user.id, 1)?;
             Default::default()
         }
     };
@@ -152,7 +156,9 @@ pub(crate) fn delete_user(txn: &Txn<'_>, user: &User) -> Result<()> {
     reindex(txn, USER_BY_EMAIL, &fold(&user.profile.email), "", user.id)?;
     reindex(txn, USER_BY_PHONE, &user.profile.phone, "", user.id)?;
     txn.delete(UUIDS, &user.uuid)?;
-    txn.delete(USERS, &user.id)?;
+    if txn.delete(USERS, &user.id)? {
+        positions::count(txn, USERS, user.id, -1)?;
+    }
     Ok(())
 }
 
