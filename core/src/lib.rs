@@ -13,6 +13,9 @@ pub(crate) mod private_file;
 mod random;
 pub mod rest;
 pub mod store;
+#[cfg(test)]
+mod tests;
+mod text;
 pub mod transfer;
 
 pub use api::{Admin, Caller, Created, Institute, UserQuery};
