@@ -45,8 +45,8 @@
 use crate::Admin;
 use crate::api::{Dump, ImportReport, ImportRow, Rejected};
 use crate::error::{Error, ErrorCode, Result};
-use crate::rest::inputs::new_user;
-use crate::rest::json::{Body, MAX_BODY};
+use crate::json::body::{Body, MAX_BODY};
+use crate::json::inputs::new_user;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
