@@ -15,7 +15,7 @@ use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::store::tables::*;
 use crate::store::{Snapshot, Source, decode_membership, decode_row, integrity, write};
-use crate::transfer::clip;
+use crate::text::clip;
 use redb::{ReadableTable, ReadableTableMetadata};
 
 mod restore_check;

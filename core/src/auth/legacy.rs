@@ -101,10 +101,8 @@ pub(crate) enum LegacyHash {
 
 /// Cost caps (SPEC A4): an import cannot make sign-in arbitrarily expensive.
 pub(crate) const PBKDF2_MAX_ITERATIONS: u32 = 2_000_000;
-/// The largest argon2 memory cost accepted, in KiB (256 MiB).
-pub(crate) const ARGON2_MAX_M_KIB: u32 = 256 * 1024;
-/// The largest argon2 time cost (passes) accepted.
-pub(crate) const ARGON2_MAX_T: u32 = 10;
+// The argon2 caps are the configuration's own (config, below auth/).
+pub(crate) use crate::config::{ARGON2_MAX_M_KIB, ARGON2_MAX_T};
 
 /// The largest bcrypt cost (log2 of the rounds) accepted: Django's default
 /// is 12 (0.25 s per check on the project's machine); 14 is four times that

@@ -13,7 +13,7 @@ use crate::domain::rules::{self, NAME_MAX, TEXT_MAX, fold};
 use crate::domain::user::{self, Context, Profile, ProfileInput, User};
 use crate::domain::{Batch, Subscription};
 use crate::error::FieldErrors;
-use crate::transfer::clip;
+use crate::text::clip;
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
 
