@@ -2,13 +2,13 @@
 //! the sources of `core/src`. Which module may use which:
 //!
 //! ```text
-//! rest/        HTTP surfaces            may use everything below
-//! json, transfer, ffi (root)            may use api/, domain/, auth/, base; never rest/
-//! api/         Institute                may use domain/, auth/, store/, base; never rest/
-//! domain/      records, rules           may use auth/ and base; never api/, store/, rest/, json, transfer
-//! auth/        argon2id, gate, permissions   may use base only; never domain/ (nor anything above)
-//! store/       entity reads/writes      may use domain/'s records and base; no rule, no auth/
-//! base         config, error, clock, random, text, private_file
+//! rest/          HTTP surfaces        may use everything below
+//! json, transfer, ffi (root)          may use api/, domain/, auth/, base; never rest/
+//! api/           Institute            may use domain/, auth/, store/, base; no surface
+//! domain/        records, rules       may use auth/ and base; no api/, store/ or surface
+//! auth/          argon2id, gate, permissions, password policy: base only
+//! store/         entity reads/writes  domain/'s records and base; no rule, no auth/
+//! base           config, error, clock, random, text, private_file: base only
 //! ```
 //!
 //! `domain/` uses `auth/` (a group holds `Permission`s; the password rule is
@@ -447,8 +447,26 @@ fn nothing_but_rest_uses_rest() {
 
 #[test]
 fn api_uses_no_surface() {
-    let found = violations(&all_uses(), &["api"], &["rest", "json", "ffi"]);
+    let found = violations(&all_uses(), &["api"], &["rest", "json", "transfer", "ffi"]);
     assert!(found.is_empty(), "api/ reaches up:\n{}", found.join("\n"));
+}
+
+/// The modules below every layer.
+const BASE: [&str; 6] = ["config", "error", "clock", "random", "text", "private_file"];
+
+#[test]
+fn the_base_uses_only_the_base() {
+    let mut found: Vec<String> = all_uses()
+        .iter()
+        .filter(|u| BASE.contains(&home(&u.file)) && !BASE.contains(&u.target.as_str()))
+        .map(Use::to_string)
+        .collect();
+    found.dedup();
+    assert!(
+        found.is_empty(),
+        "the base reaches up:\n{}",
+        found.join("\n")
+    );
 }
 
 /// Report-only until `store/` keeps it (the Step 7 store redesign): run
@@ -488,10 +506,15 @@ fn the_scan_sees_the_known_uses() {
     );
     assert!(has("transfer.rs", "json"));
     assert!(
+        has("auth/password.rs", "text"),
+        "via `crate::{{random, text}}`"
+    );
+    assert!(has("config.rs", "error"), "via `crate::Result`");
+    assert!(
         has("domain/course.rs", "domain"),
         "serde `with` strings count"
     );
-    for layer in LAYERS {
+    for layer in LAYERS.into_iter().chain(["config", "random"]) {
         assert!(all.iter().any(|u| home(&u.file) == layer), "{layer}");
     }
 }
