@@ -67,6 +67,11 @@ pub const MAX_PASSWORD_LENGTH_LIMIT: usize = 4096;
 /// Largest argon2 parallelism a configuration may set (each lane is a thread
 /// of work on a sign-in; OWASP's configurations use 1).
 pub const ARGON2_MAX_P: u32 = 16;
+/// The largest argon2 memory cost accepted, in KiB (256 MiB): in a
+/// configuration, and in an imported hash (SPEC A4).
+pub(crate) const ARGON2_MAX_M_KIB: u32 = 256 * 1024;
+/// The largest argon2 time cost (passes) accepted, as [`ARGON2_MAX_M_KIB`].
+pub(crate) const ARGON2_MAX_T: u32 = 10;
 
 /// The institute's default time zone: India Standard Time, UTC+05:30.
 pub const INDIA_OFFSET_SECONDS: i32 = 5 * 3600 + 30 * 60;
@@ -227,17 +232,13 @@ impl Config {
                 "argon2",
                 format!("argon2 refuses m={} KiB, t={}, p={}", a.m_kib, a.t, a.p),
             );
-        } else if a.m_kib > crate::auth::legacy::ARGON2_MAX_M_KIB
-            || a.t > crate::auth::legacy::ARGON2_MAX_T
-            || a.p > ARGON2_MAX_P
-        {
+        } else if a.m_kib > ARGON2_MAX_M_KIB || a.t > ARGON2_MAX_T || a.p > ARGON2_MAX_P {
             errors.add(
                 "argon2",
                 format!(
                     "argon2 costs must be at most m={} KiB, t={}, p={ARGON2_MAX_P} \
                      (the caps an imported hash must meet).",
-                    crate::auth::legacy::ARGON2_MAX_M_KIB,
-                    crate::auth::legacy::ARGON2_MAX_T,
+                    ARGON2_MAX_M_KIB, ARGON2_MAX_T,
                 ),
             );
         }
@@ -466,7 +467,7 @@ fn seconds(n: i64) -> Option<chrono::Duration> {
 
 /// How to import, as hosts and bindings give it (the uniffi
 /// `ImportOptions` record, the WebAssembly `importUsers` options object).
-/// [`crate::transfer::ImportOptions::try_from`] checks it.
+/// `ImportOptions::try_from` (in [`crate::transfer`]) checks it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -492,42 +493,10 @@ pub struct ImportSettings {
 /// memory).
 pub const MAX_IMPORT_CHUNK: u32 = 100_000;
 
-/// The checked constructor of import options.
-impl TryFrom<ImportSettings> for crate::transfer::ImportOptions {
-    type Error = crate::Error;
-
-    fn try_from(s: ImportSettings) -> crate::Result<Self> {
-        let mut errors = FieldErrors::new();
-        let mut options = crate::transfer::ImportOptions {
-            batches: s.batches,
-            legacy_export: s.legacy_export,
-            ..Default::default()
-        };
-        if let Some(e) = s.expires {
-            match chrono::NaiveDate::parse_from_str(&e, "%Y-%m-%d") {
-                Ok(_) => options.expires = Some(e),
-                Err(_) => errors.add("expires", "The expiry must be a date, yyyy-mm-dd."),
-            }
-        }
-        if let Some(n) = s.chunk_size {
-            if (1..=MAX_IMPORT_CHUNK).contains(&n) {
-                options.chunk_size = n as usize;
-            } else {
-                errors.add(
-                    "chunk_size",
-                    format!("The chunk size must be from 1 to {MAX_IMPORT_CHUNK}."),
-                );
-            }
-        }
-        errors.into_result().map(|()| options)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ErrorCode;
-    use crate::transfer::ImportOptions;
 
     fn refused(settings: Settings) -> crate::Error {
         let e = Config::try_from(settings).expect_err("refused");
@@ -806,47 +775,5 @@ mod tests {
             serde_json::from_value::<Settings>(serde_json::json!({"sessionLifeTimeSeconds": 1}))
                 .is_err()
         );
-    }
-
-    #[test]
-    fn import_settings_are_checked() {
-        let options = ImportOptions::try_from(ImportSettings {
-            batches: vec!["X".into()],
-            expires: Some("2030-01-31".into()),
-            chunk_size: Some(10),
-            legacy_export: true,
-        })
-        .unwrap();
-        assert!(options.legacy_export);
-        assert_eq!(options.batches, vec!["X".to_string()]);
-        assert_eq!(options.expires.as_deref(), Some("2030-01-31"));
-        assert_eq!(options.chunk_size, 10);
-        for (settings, field) in [
-            (
-                ImportSettings {
-                    expires: Some("31/01/2030".into()),
-                    ..Default::default()
-                },
-                "expires",
-            ),
-            (
-                ImportSettings {
-                    chunk_size: Some(0),
-                    ..Default::default()
-                },
-                "chunk_size",
-            ),
-            (
-                ImportSettings {
-                    chunk_size: Some(u32::MAX),
-                    ..Default::default()
-                },
-                "chunk_size",
-            ),
-        ] {
-            let e = ImportOptions::try_from(settings).unwrap_err();
-            assert_eq!(e.code(), ErrorCode::Validation);
-            assert!(e.fields().has(field), "{e}");
-        }
     }
 }

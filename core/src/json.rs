@@ -7,6 +7,12 @@
 //! Reading never coerces types (SPEC A5): a wrong type is a
 //! `validation_failed` error naming the field. Rules are checked by the
 //! operation the input is given to, not here.
+//!
+//! Its submodules are the one JSON mapping every surface shares: `body`
+//! reads a request body the way Django REST Framework does, `inputs` turns
+//! a body into a typed input, `views` shapes a typed view as the documents
+//! write it. `rest/` (the HTTP surfaces) and `transfer` (import rows) use
+//! them from here, below them; nothing here uses `rest/`.
 
 use crate::api::PermissionView;
 use crate::domain::course::{CourseInput, CourseView};
@@ -16,10 +22,13 @@ use crate::domain::outbox::OutboxMessage;
 use crate::domain::user::{BatchRef, NewUser, UserPatch, UserView};
 use crate::domain::{BatchInput, BatchView, Page, SubscriptionView};
 use crate::error::{Error, Result};
-use crate::rest::inputs;
-use crate::rest::json::Body;
-use crate::rest::views::{self, Urls};
+use body::Body;
 use serde_json::{Value, json};
+use views::Urls;
+
+pub(crate) mod body;
+pub(crate) mod inputs;
+pub(crate) mod views;
 
 /// URLs in views point at the v2.5 API, as paths (no host).
 fn urls() -> Urls<'static> {

@@ -1,5 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+// Imports point down only (ARCHITECTURE.md): rest/ -> json, transfer, ffi
+// -> api/ -> domain/ -> auth/ -> base (config, error, clock, random, text,
+// private_file); store/ uses domain/'s records, no rule and no auth/. Only
+// rest/ names rest/. `src/tests/layers.rs` states it in full and checks it.
 pub mod api;
 pub mod auth;
 pub mod clock;
@@ -13,6 +17,9 @@ pub(crate) mod private_file;
 mod random;
 pub mod rest;
 pub mod store;
+#[cfg(test)]
+mod tests;
+mod text;
 pub mod transfer;
 
 pub use api::{Admin, Caller, Created, Institute, UserQuery};

@@ -25,5 +25,13 @@ pub(crate) fn below(bound: u32) -> Result<u32, Internal> {
 
 /// A random version-4 UUID.
 pub(crate) fn uuid() -> Result<u128, Internal> {
-    Ok(crate::domain::uuid_v4(bytes()?))
+    Ok(uuid_v4(bytes()?))
+}
+
+/// A version-4 UUID from 16 random bytes.
+pub fn uuid_v4(random: [u8; 16]) -> u128 {
+    let mut b = random;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    u128::from_be_bytes(b)
 }

@@ -44,9 +44,12 @@
 
 use crate::Admin;
 use crate::api::{Dump, ImportReport, ImportRow, Rejected};
-use crate::error::{Error, ErrorCode, Result};
-use crate::rest::inputs::new_user;
-use crate::rest::json::{Body, MAX_BODY};
+use crate::config::{ImportSettings, MAX_IMPORT_CHUNK};
+use crate::error::{Error, ErrorCode, FieldErrors, Result};
+use crate::json::body::{Body, MAX_BODY};
+use crate::json::inputs::new_user;
+// Below api/ (which clips its messages too); their names here stay.
+pub use crate::text::{ECHO_MAX, clip};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -68,8 +71,6 @@ const OLDEST_SCHEMA: u64 = 2;
 const MAX_EXPORT_LINE: usize = 16 << 20;
 /// The longest row of a JSON Lines import: the largest create-user body.
 const MAX_ROW_LINE: usize = MAX_BODY;
-/// At most this many characters of a rejected value are echoed in a report.
-pub const ECHO_MAX: usize = 200;
 /// The record kinds of an export, in the order they are written.
 const KINDS: [&str; 8] = [
     "counters",
@@ -132,23 +133,42 @@ impl Default for ImportOptions {
     }
 }
 
+/// The checked constructor of import options.
+impl TryFrom<ImportSettings> for ImportOptions {
+    type Error = Error;
+
+    fn try_from(s: ImportSettings) -> Result<Self> {
+        let mut errors = FieldErrors::new();
+        let mut options = ImportOptions {
+            batches: s.batches,
+            legacy_export: s.legacy_export,
+            ..Default::default()
+        };
+        if let Some(e) = s.expires {
+            match chrono::NaiveDate::parse_from_str(&e, "%Y-%m-%d") {
+                Ok(_) => options.expires = Some(e),
+                Err(_) => errors.add("expires", "The expiry must be a date, yyyy-mm-dd."),
+            }
+        }
+        if let Some(n) = s.chunk_size {
+            if (1..=MAX_IMPORT_CHUNK).contains(&n) {
+                options.chunk_size = n as usize;
+            } else {
+                errors.add(
+                    "chunk_size",
+                    format!("The chunk size must be from 1 to {MAX_IMPORT_CHUNK}."),
+                );
+            }
+        }
+        errors.into_result().map(|()| options)
+    }
+}
+
 fn io_error(e: std::io::Error) -> Error {
     Error::new(
         ErrorCode::Storage,
         format!("reading or writing the file failed: {e}"),
     )
-}
-
-/// `text` cut to at most [`ECHO_MAX`] characters (on a character boundary),
-/// the cut marked with how much was left out.
-pub fn clip(text: &str) -> String {
-    match text.char_indices().nth(ECHO_MAX) {
-        None => text.to_string(),
-        Some((at, _)) => {
-            let rest = text[at..].chars().count();
-            format!("{}… [{rest} more characters]", &text[..at])
-        }
-    }
 }
 
 /// A row from a JSON object.
@@ -988,17 +1008,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn clip_cuts_on_a_character_boundary_and_marks_the_cut() {
-        assert_eq!(clip("short"), "short");
-        let exact = "é".repeat(ECHO_MAX);
-        assert_eq!(clip(&exact), exact);
-        let long = "é".repeat(ECHO_MAX + 50);
-        let clipped = clip(&long);
-        assert!(clipped.starts_with(&"é".repeat(ECHO_MAX)));
-        assert!(clipped.ends_with("… [50 more characters]"), "{clipped}");
-    }
-
-    #[test]
     fn a_failed_replace_leaves_the_old_file_and_no_temporary_one() {
         let dir = std::env::temp_dir().join(format!("roster-replace-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -1072,5 +1081,47 @@ mod tests {
             (4, "last".into()),
         ];
         assert_eq!(out, want);
+    }
+
+    #[test]
+    fn import_settings_are_checked() {
+        let options = ImportOptions::try_from(ImportSettings {
+            batches: vec!["X".into()],
+            expires: Some("2030-01-31".into()),
+            chunk_size: Some(10),
+            legacy_export: true,
+        })
+        .unwrap();
+        assert!(options.legacy_export);
+        assert_eq!(options.batches, vec!["X".to_string()]);
+        assert_eq!(options.expires.as_deref(), Some("2030-01-31"));
+        assert_eq!(options.chunk_size, 10);
+        for (settings, field) in [
+            (
+                ImportSettings {
+                    expires: Some("31/01/2030".into()),
+                    ..Default::default()
+                },
+                "expires",
+            ),
+            (
+                ImportSettings {
+                    chunk_size: Some(0),
+                    ..Default::default()
+                },
+                "chunk_size",
+            ),
+            (
+                ImportSettings {
+                    chunk_size: Some(u32::MAX),
+                    ..Default::default()
+                },
+                "chunk_size",
+            ),
+        ] {
+            let e = ImportOptions::try_from(settings).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Validation);
+            assert!(e.fields().has(field), "{e}");
+        }
     }
 }

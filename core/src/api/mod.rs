@@ -17,7 +17,6 @@ pub mod users;
 
 pub use auth::{INVALID_TOKEN, LOGIN_FAILED, Login, NO_CREDENTIALS, NO_PERMISSION};
 pub use groups::PermissionView;
-pub(crate) use transfer::check_hash;
 pub use transfer::{Dump, ImportReport, ImportRow, Rejected};
 pub use users::{Created, UserQuery};
 

@@ -15,7 +15,7 @@ use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::store::tables::*;
 use crate::store::{Snapshot, ids, integrity, read, write};
-use crate::transfer::clip;
+use crate::text::clip;
 
 mod restore_check;
 
@@ -108,23 +108,6 @@ fn flatten(errors: &FieldErrors) -> String {
         .join("; ")
 }
 
-/// Checks a password hash arriving from outside (an import row, a restored
-/// export): the one gate every such hash passes before it is stored.
-/// roster's own argon2 PHC strings and Django's hashes are parsed and held
-/// to the cost caps of SPEC A4 ([`legacy::ARGON2_MAX_M_KIB`],
-/// [`legacy::ARGON2_MAX_T`], [`legacy::PBKDF2_MAX_ITERATIONS`]); `!...` is
-/// an unusable password; anything else is refused. `Err` says why.
-pub(crate) fn check_hash(hash: &str) -> std::result::Result<(), String> {
-    if hash.starts_with("$argon2") {
-        // roster's own PHC strings get the same checks and cost caps as
-        // Django's argon2 hashes, which are the same string after `argon2`.
-        legacy::parse(&format!("argon2{hash}")).map(|_| ())
-    } else {
-        // Django's formats, or a reason naming the unsupported algorithm.
-        legacy::parse(hash).map(|_| ())
-    }
-}
-
 /// Hashes `passwords` (index, plaintext) on as many threads as the password
 /// gate lets run at once (where threads exist). Each hash waits for its turn
 /// on the gate, however long its queue: an import is never refused `busy`
@@ -189,7 +172,7 @@ impl Admin {
                 ),
                 (None, None) => errors.add("password", REQUIRED),
                 (None, Some(hash)) => {
-                    if let Err(reason) = check_hash(hash) {
+                    if let Err(reason) = legacy::check_stored(hash) {
                         errors.add("password_hash", reason);
                     }
                 }
@@ -262,7 +245,7 @@ impl Admin {
     /// hash caps included), is refused whole. The operator only.
     pub fn restore(&self, dump: Dump) -> Result<()> {
         self.allow_operator()?;
-        let dump = crate::store::migrate_nfkc::nfkc_dump(dump)?;
+        let dump = nfkc_dump(dump)?;
         let problems = restore_check::check(&dump, self.today());
         if !problems.is_empty() {
             let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
@@ -326,4 +309,27 @@ impl Admin {
             Ok(())
         })
     }
+}
+
+/// An export's usernames and emails in NFKC form (format 3's rule, for an
+/// export written before it); users whose names are now one name are
+/// refused, naming them.
+fn nfkc_dump(mut dump: Dump) -> Result<Dump> {
+    for user in &mut dump.users {
+        user.username = crate::text::nfkc(&user.username);
+        user.profile.email = crate::text::nfkc(&user.profile.email);
+    }
+    if let Some(clash) = crate::store::migrate_nfkc::collisions(&dump.users)
+        .into_iter()
+        .next()
+    {
+        return Err(Error::new(
+            ErrorCode::Conflict,
+            format!(
+                "the export holds users whose names are now one name ({clash}); rename one \
+                 of them in the file, or open the store it came from"
+            ),
+        ));
+    }
+    Ok(dump)
 }

@@ -101,10 +101,8 @@ pub(crate) enum LegacyHash {
 
 /// Cost caps (SPEC A4): an import cannot make sign-in arbitrarily expensive.
 pub(crate) const PBKDF2_MAX_ITERATIONS: u32 = 2_000_000;
-/// The largest argon2 memory cost accepted, in KiB (256 MiB).
-pub(crate) const ARGON2_MAX_M_KIB: u32 = 256 * 1024;
-/// The largest argon2 time cost (passes) accepted.
-pub(crate) const ARGON2_MAX_T: u32 = 10;
+// The argon2 caps are the configuration's own (config, below auth/).
+pub(crate) use crate::config::{ARGON2_MAX_M_KIB, ARGON2_MAX_T};
 
 /// The largest bcrypt cost (log2 of the rounds) accepted: Django's default
 /// is 12 (0.25 s per check on the project's machine); 14 is four times that
@@ -480,6 +478,23 @@ fn parse_argon2(phc: &str) -> Result<PasswordHash, String> {
         return Err("the argon2 hash lacks its salt or its hash".to_owned());
     }
     Ok(hash)
+}
+
+/// Checks a password hash arriving from outside (an import row, a restored
+/// export): the one gate every such hash passes before it is stored.
+/// roster's own argon2 PHC strings and Django's hashes are parsed and held
+/// to the cost caps of SPEC A4 (argon2 memory and passes, PBKDF2
+/// iterations); `!...` is
+/// an unusable password; anything else is refused. `Err` says why.
+pub(crate) fn check_stored(hash: &str) -> std::result::Result<(), String> {
+    if hash.starts_with("$argon2") {
+        // roster's own PHC strings get the same checks and cost caps as
+        // Django's argon2 hashes, which are the same string after `argon2`.
+        parse(&format!("argon2{hash}")).map(|_| ())
+    } else {
+        // Django's formats, or a reason naming the unsupported algorithm.
+        parse(hash).map(|_| ())
+    }
 }
 
 #[cfg(test)]

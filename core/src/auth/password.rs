@@ -4,7 +4,7 @@
 use super::gate::Permit;
 use crate::config::{Argon2Params, PasswordPolicy};
 use crate::error::Internal;
-use crate::random;
+use crate::{random, text};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64ct::{Base64Unpadded, Encoding};
 use subtle::ConstantTimeEq;
@@ -168,6 +168,43 @@ pub(crate) fn verify(password: &str, phc: &str, turn: &Permit<'_>) -> bool {
         && bool::from(out.ct_eq(&phc.hash))
 }
 
+/// The password policy; every failed rule gives a message. (Also
+/// `roster::domain::rules::password`, the name the field rules use.)
+pub fn check_policy(
+    value: &str,
+    username: &str,
+    policy: &PasswordPolicy,
+) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    let length = value.chars().count();
+    if length < policy.min_length {
+        problems.push(format!(
+            "This password is too short. It must contain at least {} characters.",
+            policy.min_length
+        ));
+    }
+    if length > policy.max_length {
+        problems.push(format!(
+            "This password is too long. It must contain at most {} characters.",
+            policy.max_length
+        ));
+    }
+    if policy.forbid_all_digits && !value.is_empty() && value.chars().all(|c| c.is_ascii_digit()) {
+        problems.push("This password is entirely numeric.".into());
+    }
+    if policy.forbid_username && !username.is_empty() && text::fold(value) == text::fold(username) {
+        problems.push("The password is too similar to the username.".into());
+    }
+    if value.chars().any(|c| c == '\0') {
+        problems.push("Null characters are not allowed.".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
 /// A random password that meets `policy`: 16 characters (or the policy's
 /// minimum, if larger) from letters and digits without look-alikes, always
 /// with at least one letter and one digit.
@@ -181,7 +218,7 @@ pub(crate) fn generate(policy: &PasswordPolicy) -> Result<String, Internal> {
             let alphabet = if i % 4 == 3 { DIGITS } else { LETTERS };
             out.push(alphabet[random::below(alphabet.len() as u32)? as usize] as char);
         }
-        if crate::domain::rules::password(&out, "", policy).is_ok() {
+        if check_policy(&out, "", policy).is_ok() {
             return Ok(out);
         }
     }
@@ -285,7 +322,33 @@ mod tests {
         for _ in 0..20 {
             let p = generate(&policy).unwrap();
             assert_eq!(p.len(), 16);
-            assert!(crate::domain::rules::password(&p, "", &policy).is_ok());
+            assert!(check_policy(&p, "", &policy).is_ok());
         }
+    }
+
+    #[test]
+    fn password_policy() {
+        let policy = PasswordPolicy::default();
+        assert!(check_policy("ipsum1$", "lorem", &policy).is_ok());
+        assert!(check_policy("welcome", "goodboy", &policy).is_ok());
+        assert_eq!(check_policy("abc", "u", &policy).unwrap_err().len(), 1);
+        assert!(check_policy("12345678", "u", &policy).unwrap_err()[0].contains("numeric"));
+        assert!(
+            check_policy("LoremLorem", "loremlorem", &policy).unwrap_err()[0].contains("username")
+        );
+        assert!(check_policy(&"x".repeat(1025), "u", &policy).unwrap_err()[0].contains("1024"));
+        assert!(check_policy(&"x".repeat(1024), "u", &policy).is_ok());
+        assert_eq!(
+            check_policy("12345", "u", &policy).unwrap_err().len(),
+            2,
+            "short and numeric"
+        );
+        let lax = PasswordPolicy {
+            min_length: 1,
+            forbid_all_digits: false,
+            forbid_username: false,
+            ..policy
+        };
+        assert!(check_policy("1", "1", &lax).is_ok());
     }
 }

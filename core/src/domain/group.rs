@@ -102,3 +102,9 @@ pub fn apply(group: &mut Group, input: &GroupInput, creating: bool, errors: &mut
         group.permissions = permission_ids("permissions", ids, errors);
     }
 }
+
+/// Whether `id` names a permission of the catalogue (a stored record may
+/// hold only those).
+pub(crate) fn is_known_permission(id: u32) -> bool {
+    Permission::by_id(id).is_some()
+}

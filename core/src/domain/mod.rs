@@ -239,13 +239,8 @@ pub fn uuid_string(uuid: u128) -> String {
     )
 }
 
-/// A version-4 UUID from 16 random bytes.
-pub fn uuid_v4(random: [u8; 16]) -> u128 {
-    let mut b = random;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    u128::from_be_bytes(b)
-}
+// Lives beside the random source it shapes (below domain); its name here stays.
+pub use crate::random::uuid_v4;
 
 #[cfg(test)]
 mod tests {

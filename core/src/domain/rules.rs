@@ -2,9 +2,12 @@
 //! normalised value to store, or the message to show next to the field.
 //! Callers collect the messages of all fields before failing.
 
-use crate::config::PasswordPolicy;
 use chrono::{Datelike, NaiveDate};
-use unicode_normalization::UnicodeNormalization;
+
+// The name forms live in `text` (below every layer) and the password policy
+// in `auth` (domain uses auth, never the reverse); their names here stay.
+pub use crate::auth::password::check_policy as password;
+pub use crate::text::{fold, nfkc};
 
 /// Longest username (Django's `max_length`).
 pub const USERNAME_MAX: usize = 150;
@@ -56,13 +59,6 @@ pub fn multiline_text(value: &str, max: usize) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-/// Unicode compatibility normal form (NFKC): the form usernames and emails
-/// are stored in, so that `ＡＬＩＣＥ` (fullwidth) and `ALICE` are one text,
-/// as Django's `AbstractBaseUser.normalize_username` makes them.
-pub fn nfkc(value: &str) -> String {
-    value.nfkc().collect()
-}
-
 /// 1-150 characters: letters, digits and `@ . + - _` (Django's username
 /// rule), checked on and stored in NFKC form ([`nfkc`]).
 pub fn username(value: &str) -> Result<String, String> {
@@ -80,13 +76,6 @@ pub fn username(value: &str) -> Result<String, String> {
         return Err("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.".into());
     }
     Ok(value.to_string())
-}
-
-/// The key under which a name is unique (usernames and emails in one
-/// namespace; batch and group names): the lower case of the NFKC form, so
-/// `ＡＬＩＣＥ`, `Alice` and `alice` are one key.
-pub fn fold(value: &str) -> String {
-    nfkc(value).to_lowercase()
 }
 
 /// A valid address: `local@domain`, the local part a dot-atom of RFC 5322
@@ -267,38 +256,6 @@ pub fn expires(value: &str, today: NaiveDate) -> Result<NaiveDate, String> {
         return Err("Expiry date cannot be in the past.".into());
     }
     Ok(date)
-}
-
-/// The password policy; every failed rule gives a message.
-pub fn password(value: &str, username: &str, policy: &PasswordPolicy) -> Result<(), Vec<String>> {
-    let mut problems = Vec::new();
-    let length = value.chars().count();
-    if length < policy.min_length {
-        problems.push(format!(
-            "This password is too short. It must contain at least {} characters.",
-            policy.min_length
-        ));
-    }
-    if length > policy.max_length {
-        problems.push(format!(
-            "This password is too long. It must contain at most {} characters.",
-            policy.max_length
-        ));
-    }
-    if policy.forbid_all_digits && !value.is_empty() && value.chars().all(|c| c.is_ascii_digit()) {
-        problems.push("This password is entirely numeric.".into());
-    }
-    if policy.forbid_username && !username.is_empty() && fold(value) == fold(username) {
-        problems.push("The password is too similar to the username.".into());
-    }
-    if value.chars().any(|c| c == '\0') {
-        problems.push("Null characters are not allowed.".into());
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
-    }
 }
 
 /// An `http` or `https` URL without spaces or control characters.
@@ -539,30 +496,6 @@ mod tests {
         );
         assert_eq!(fold("Ｒａｖｉ＠Example.com"), "ravi@example.com");
         assert!(email("ü@x.com").is_err());
-    }
-
-    #[test]
-    fn password_policy() {
-        let policy = PasswordPolicy::default();
-        assert!(password("ipsum1$", "lorem", &policy).is_ok());
-        assert!(password("welcome", "goodboy", &policy).is_ok());
-        assert_eq!(password("abc", "u", &policy).unwrap_err().len(), 1);
-        assert!(password("12345678", "u", &policy).unwrap_err()[0].contains("numeric"));
-        assert!(password("LoremLorem", "loremlorem", &policy).unwrap_err()[0].contains("username"));
-        assert!(password(&"x".repeat(1025), "u", &policy).unwrap_err()[0].contains("1024"));
-        assert!(password(&"x".repeat(1024), "u", &policy).is_ok());
-        assert_eq!(
-            password("12345", "u", &policy).unwrap_err().len(),
-            2,
-            "short and numeric"
-        );
-        let lax = PasswordPolicy {
-            min_length: 1,
-            forbid_all_digits: false,
-            forbid_username: false,
-            ..policy
-        };
-        assert!(password("1", "1", &lax).is_ok());
     }
 
     #[test]

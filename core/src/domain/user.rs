@@ -128,6 +128,15 @@ pub struct User {
 }
 
 impl User {
+    /// Whether the stored password hash is one roster accepts (parsed, and
+    /// within the cost caps of SPEC A4); no password at all is.
+    pub(crate) fn stored_hash_is_acceptable(&self) -> std::result::Result<(), String> {
+        if self.password_hash.is_empty() {
+            return Ok(());
+        }
+        crate::auth::legacy::check_stored(&self.password_hash)
+    }
+
     /// An active user with no password, profile, flags or history.
     pub fn blank(id: u64, username: &str) -> User {
         User {

@@ -5,10 +5,7 @@
 //! parse -> call the typed [`Admin`](crate::Admin) API -> shape the JSON. No
 //! rule lives here and no table is touched here; this layer only translates.
 
-pub(crate) mod inputs;
-pub(crate) mod json;
 mod router;
-pub(crate) mod views;
 
 use crate::{Admin, Institute};
 

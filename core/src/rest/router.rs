@@ -1,15 +1,17 @@
 //! Routing: normalise the path, find the route, check the method, read the
 //! body, call the typed API, shape the answer.
 
-use super::inputs::{access, course_input, custom_field_input, group_input, new_user, user_patch};
-use super::json::{Body, BodyError, MAX_BODY};
-use super::views::{self, Urls};
 use super::{Request, Response};
 use crate::api::users::UserQuery;
 use crate::api::{LOGIN_FAILED, NO_CREDENTIALS};
 use crate::domain::user::CreateOptions;
 use crate::domain::{BatchInput, PageRequest};
 use crate::error::{Error, ErrorCode, FieldErrors};
+use crate::json::body::{Body, BodyError, MAX_BODY};
+use crate::json::inputs::{
+    access, course_input, custom_field_input, group_input, new_user, user_patch,
+};
+use crate::json::views::{self, Urls};
 use crate::{Admin, Institute};
 use serde_json::{Value, json};
 

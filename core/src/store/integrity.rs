@@ -5,15 +5,14 @@
 
 use super::tables::*;
 use super::{Snapshot, contain, decode, decode_membership};
-use crate::auth::permissions::Permission;
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
 use crate::domain::group::Group;
 use crate::domain::outbox::Message;
-use crate::domain::rules::fold;
 use crate::domain::user::User;
 use crate::domain::{Batch, Subscription};
 use crate::error::Result;
+use crate::text::fold;
 use chrono::Datelike;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet};
@@ -278,9 +277,7 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
     // applies (SPEC A4), so one wrong sign-in cannot cost seconds and
     // gigabytes. A store restored before restore checked them may hold one.
     for u in users.values() {
-        if !u.password_hash.is_empty()
-            && let Err(why) = crate::api::check_hash(&u.password_hash)
-        {
+        if let Err(why) = u.stored_hash_is_acceptable() {
             problems.push(format!(
                 "user {}: its password hash is refused: {why}",
                 u.id
@@ -312,7 +309,7 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
             wanted_group_users.insert((*g, u.id));
         }
         for p in &u.permissions {
-            if Permission::by_id(*p).is_none() {
+            if !crate::domain::group::is_known_permission(*p) {
                 problems.push(format!("user {} holds unknown permission {p}", u.id));
             }
         }
@@ -323,7 +320,7 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
     for g in groups.values() {
         if g.permissions
             .iter()
-            .any(|p| Permission::by_id(*p).is_none())
+            .any(|p| !crate::domain::group::is_known_permission(*p))
         {
             problems.push(format!("group {} holds an unknown permission", g.id));
         }

@@ -18,9 +18,9 @@ use super::Txn;
 use super::read;
 use super::tables::*;
 use super::write;
-use crate::domain::rules::{fold, nfkc};
 use crate::domain::user::User;
 use crate::error::Result;
+use crate::text::{fold, nfkc};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Re-normalises stored usernames and emails to NFKC and rebuilds the
@@ -135,27 +135,6 @@ pub(crate) fn collisions<'a>(users: impl IntoIterator<Item = &'a User>) -> Vec<S
             )
         })
         .collect()
-}
-
-/// A dump's users with their names in NFKC form, as format 3 stores them
-/// (an export written before it may hold other forms). Two users that now
-/// share a name make a `conflict`: restore writes sound indexes only, while
-/// opening the old store itself migrates keeping both.
-pub(crate) fn nfkc_dump(mut dump: crate::api::Dump) -> Result<crate::api::Dump> {
-    for user in &mut dump.users {
-        user.username = nfkc(&user.username);
-        user.profile.email = nfkc(&user.profile.email);
-    }
-    if let Some(clash) = collisions(&dump.users).into_iter().next() {
-        return Err(crate::Error::new(
-            crate::ErrorCode::Conflict,
-            format!(
-                "the export holds users whose names are now one name ({clash}); rename one \
-                 of them in the file, or open the store it came from"
-            ),
-        ));
-    }
-    Ok(dump)
 }
 
 #[cfg(test)]

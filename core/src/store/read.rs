@@ -14,9 +14,9 @@ use crate::domain::Subscription;
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
 use crate::domain::group::Group;
-use crate::domain::rules::fold;
 use crate::domain::user::User;
 use crate::error::{Error, ErrorCode, Result};
+use crate::text::fold;
 use serde::de::DeserializeOwned;
 use std::ops::Bound;
 

@@ -11,10 +11,10 @@ use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
 use crate::domain::group::Group;
 use crate::domain::outbox::Message;
-use crate::domain::rules::fold;
 use crate::domain::user::User;
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, Result};
+use crate::text::fold;
 use chrono::Datelike;
 use std::ops::Bound;
 

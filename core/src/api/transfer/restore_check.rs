@@ -5,7 +5,7 @@
 //! unique keys are unique. Relations (dangling ids) are checked after the
 //! write, inside the same transaction, by the integrity check.
 
-use super::check_hash;
+use crate::auth::legacy::check_stored as check_hash;
 use crate::domain::course::{self, Course, CourseInput};
 use crate::domain::custom_field::{self, CustomField, CustomFieldInput, CustomInput, CustomValue};
 use crate::domain::group::{self, Group, GroupInput};
@@ -13,7 +13,7 @@ use crate::domain::rules::{self, NAME_MAX, TEXT_MAX, fold};
 use crate::domain::user::{self, Context, Profile, ProfileInput, User};
 use crate::domain::{Batch, Subscription};
 use crate::error::FieldErrors;
-use crate::transfer::clip;
+use crate::text::clip;
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
 

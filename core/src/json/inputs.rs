@@ -2,7 +2,7 @@
 //! the REST routes and the import formats, so a JSON object means the same
 //! wherever it arrives.
 
-use super::json::Body;
+use super::body::Body;
 use crate::domain::course::CourseInput;
 use crate::domain::custom_field::CustomFieldInput;
 use crate::domain::group::GroupInput;
