@@ -103,7 +103,7 @@ fn a_panic_listing_users_is_contained() {
 
 #[test]
 fn a_panic_searching_users_is_contained() {
-    contained("user_by_email", |i, _, _| {
+    contained("grams", |i, _, _| {
         let query = super::UserQuery {
             q: Some("ad".into()),
             ..Default::default()

@@ -192,6 +192,7 @@ impl Admin {
             hashes[i] = Some(hash);
         }
         self.store().write(|txn| {
+            txn.defer_search_index();
             let mut report = ImportReport::default();
             for ((row, errors), hash) in rows.iter().zip(pre.clone()).zip(hashes.clone()) {
                 let options = CreateOptions::default();

@@ -11,10 +11,10 @@ use crate::domain::user::{
 };
 use crate::domain::{BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
+use crate::store::search::{self, Field};
 use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS};
 use crate::store::{Snapshot, Txn, read, write};
 use chrono::NaiveDate;
-use std::collections::BTreeSet;
 
 /// What a create's checks produce.
 struct Checked {
@@ -292,26 +292,34 @@ impl Admin {
                 return self.page_of(query.page, ids)?.try_map(load);
             }
             if let Some(q) = q.as_deref() {
-                let mut ids: BTreeSet<u64> =
-                    read::ids_with_key_containing(txn, USER_BY_USERNAME, q)?
-                        .into_iter()
-                        .collect();
-                ids.extend(read::ids_with_key_containing(txn, USER_BY_EMAIL, q)?);
-                // Each hit returned is checked against its record.
-                return self
-                    .page_of(query.page, ids.into_iter().collect())?
-                    .try_map(|id| {
-                        let view = load(id)?;
-                        if fold(&view.username).contains(q) || fold(&view.email).contains(q) {
-                            Ok(view)
-                        } else {
-                            Err(read::index_mismatch(
-                                "user search",
-                                id,
-                                "which does not match",
-                            ))
+                // Candidates from the n-gram index; a needle longer than a
+                // gram is checked against each candidate's texts.
+                let mut ids = search::candidates(txn, Field::Q, q)?;
+                if q.chars().count() > 3 {
+                    let mut kept = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        let user = read::user(txn, id)?.ok_or_else(|| {
+                            read::index_mismatch("user search", id, "which does not exist")
+                        })?;
+                        if search::holds(&user, Field::Q, q) {
+                            kept.push(id);
                         }
-                    });
+                    }
+                    ids = kept;
+                }
+                // Each hit returned is checked against its record.
+                return self.page_of(query.page, ids)?.try_map(|id| {
+                    let view = load(id)?;
+                    if fold(&view.username).contains(q) || fold(&view.email).contains(q) {
+                        Ok(view)
+                    } else {
+                        Err(read::index_mismatch(
+                            "user search",
+                            id,
+                            "which does not match",
+                        ))
+                    }
+                });
             }
             let count = read::count(txn, USERS)?;
             let page = self.paginate(query.page, count, |offset, limit| {

@@ -353,6 +353,10 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
         problems.push("user_outbox does not mirror the outbox".into());
     }
 
+    let grams: BTreeMap<Vec<u8>, Vec<u8>> = s.rows(super::search::GRAMS)?.into_iter().collect();
+    if grams != super::search::expected(users.values()) {
+        problems.push("the user search index disagrees with the users".into());
+    }
     let counts: Vec<((u8, u8, u64), u64)> = s.rows(super::positions::COUNTS)?;
     if counts != super::positions::expected(USERS, users.keys().copied()) {
         problems.push("user position counts disagree with the users".into());

@@ -20,6 +20,7 @@ pub(crate) mod positions;
 pub(crate) mod read;
 pub mod recover;
 pub mod schema;
+pub(crate) mod search;
 pub(crate) mod tables;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -175,8 +176,10 @@ impl Store {
                         poisoned: &self.poisoned,
                     },
                     w,
+                    deferred: std::cell::RefCell::new(None),
                 };
                 out = Some(f(&txn)?);
+                search::flush(&txn)?;
                 if self.is_poisoned() {
                     // A read inside panicked and a caller swallowed the
                     // error: commit nothing.
@@ -338,6 +341,9 @@ impl Snapshot<'_> {
 pub(crate) struct Txn<'a> {
     snapshot: Snapshot<'a>,
     w: &'a dyn Writer,
+    /// Search-index changes held back to the end of the transaction (a
+    /// bulk import's: one write per posting block instead of one per user).
+    deferred: std::cell::RefCell<Option<search::Pending>>,
 }
 
 impl<'a> std::ops::Deref for Txn<'a> {
@@ -355,6 +361,15 @@ impl std::fmt::Debug for Txn<'_> {
 }
 
 impl Txn<'_> {
+    /// Holds the search index's changes back until the end of this
+    /// transaction (nothing in it may search meanwhile).
+    pub(crate) fn defer_search_index(&self) {
+        let mut deferred = self.deferred.borrow_mut();
+        if deferred.is_none() {
+            *deferred = Some(search::Pending::default());
+        }
+    }
+
     /// Stores `value` under `key` in `def`.
     pub(crate) fn put<K: Col + ?Sized, V: Col + ?Sized>(
         &self,

@@ -233,27 +233,6 @@ pub(crate) fn related(s: &Snapshot<'_>, def: Pairs, first: u64) -> Result<Vec<u6
     })
 }
 
-/// The ids of every key of unique index `def` that contains `needle`.
-/// Not checked against their records here (that would load every hit of a
-/// short search): a caller checks each record it returns, see
-/// `Admin::list_users`.
-pub(crate) fn ids_with_key_containing(
-    s: &Snapshot<'_>,
-    def: Unique,
-    needle: &str,
-) -> Result<Vec<u64>> {
-    contain(s, || {
-        let mut out = Vec::new();
-        s.scan(def, Bound::Unbounded, Bound::Unbounded, false, |key, id| {
-            if key.contains(needle) {
-                out.push(id);
-            }
-            Ok(true)
-        })?;
-        Ok(out)
-    })
-}
-
 /// Group `id`.
 pub(crate) fn group(s: &Snapshot<'_>, id: u64) -> Result<Option<Group>> {
     record(s, GROUPS, id)

@@ -15,7 +15,7 @@
 use super::frame::FrameKey;
 use super::keys::Def;
 use super::tables::*;
-use super::{Txn, ids, positions};
+use super::{Txn, ids, positions, search};
 use super::{encode, encode_membership};
 use crate::domain::Subscription;
 use crate::domain::course::Course;
@@ -293,7 +293,8 @@ fn reframe_memberships(txn: &Txn<'_>) -> Result<()> {
 }
 
 /// Format 4: the global id counters become per-block ones, and the users
-/// table gets its position counts ([`super::positions`]) (the
+/// get their position counts ([`super::positions`]) and their n-gram
+/// index ([`super::search`]) (the
 /// re-encoding of every table as bytes was done by the redb backend, in
 /// the same transaction, before this migration ran).
 fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
@@ -323,5 +324,5 @@ fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
     for (key, n) in positions::expected(USERS, users.into_iter()) {
         txn.put(positions::COUNTS, &key, &n)?;
     }
-    Ok(())
+    search::build(txn, &super::read::records(txn, USERS)?)
 }

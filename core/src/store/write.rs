@@ -5,7 +5,7 @@
 
 use super::read;
 use super::tables::*;
-use super::{Txn, ids, positions};
+use super::{Txn, ids, positions, search};
 use super::{encode, encode_membership};
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
@@ -133,6 +133,7 @@ pub(crate) fn put_user(txn: &Txn<'_>, old: Option<&User>, user: &User) -> Result
     for g in user.groups.iter().filter(|g| !old_groups.contains(g)) {
         set_pair(txn, GROUP_USERS, (*g, user.id), true)?;
     }
+    search::reindex(txn, user.id, old, Some(user))?;
     txn.put(USERS, &user.id, encode(USERS, user.id, user)?.as_slice())?;
     Ok(())
 }
@@ -156,6 +157,7 @@ pub(crate) fn delete_user(txn: &Txn<'_>, user: &User) -> Result<()> {
     reindex(txn, USER_BY_EMAIL, &fold(&user.profile.email), "", user.id)?;
     reindex(txn, USER_BY_PHONE, &user.profile.phone, "", user.id)?;
     txn.delete(UUIDS, &user.uuid)?;
+    search::reindex(txn, user.id, Some(user), None)?;
     if txn.delete(USERS, &user.id)? {
         positions::count(txn, USERS, user.id, -1)?;
     }

@@ -176,13 +176,27 @@ fn a_search_hit_from_a_damaged_index_entry_is_refused() {
     let path = dir.path().join("s.redb");
     two_users(&path);
     raw_index(&path, "user_by_username", "mallory", 1);
+    // The search index says alice (1) holds "mal": the key is the field
+    // (1: username and email), the gram, the block of 256 ids (0); the
+    // value the ids' low bytes.
+    let mut key = vec![1u8];
+    key.extend_from_slice(b"mal");
+    key.extend_from_slice(&0u64.to_be_bytes());
+    testing::raw_put(&path, "grams", &key, &[1]).expect("raw write");
     let i = open(&path);
     let query = roster::UserQuery {
-        q: Some("mallory".into()),
+        q: Some("mal".into()),
         ..Default::default()
     };
     let err = i.operator().list_users(&query).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    // A longer needle checks every candidate: alice is no hit.
+    let query = roster::UserQuery {
+        q: Some("mallory".into()),
+        ..Default::default()
+    };
+    assert_eq!(i.operator().list_users(&query).expect("search").count, 0);
+    assert!(!i.check_integrity().expect("check").is_empty());
     // Signing in as "mallory" finds alice's record under another name.
     assert_eq!(
         i.login("mallory", "alice-secret-1").unwrap_err().code(),

@@ -1,0 +1,274 @@
+//! The n-gram index of users: substring search (`q`) from the index, not
+//! by reading every name.
+//!
+//! Every searchable text is folded (the lower case of its NFKC form) and
+//! cut into *grams*: one gram starting at each character, three characters
+//! long, padded with NUL past the end (`"ravi"` gives `rav`, `avi`, `vi␀`,
+//! `i␀␀`). A text holds a needle of one to three characters exactly when
+//! one of its grams starts with the needle, so short needles keep their
+//! substring meaning (never a prefix match of the whole text); a longer
+//! needle's three-character pieces must all be there, and the candidates
+//! are then checked against the texts themselves.
+//!
+//! Postings are grouped by block of 256 user ids: the key is
+//! `(field, gram, id / 256)` and the value the sorted low bytes of the ids
+//! in that block that have the gram. Fields: `q` (username and email
+//! together, what Testpress's `q` searches), first name, last name, phone
+//! (what Sunbird's `query` adds).
+
+use super::keys::Def;
+use super::{Snapshot, Txn};
+use crate::domain::user::User;
+use crate::error::Result;
+use crate::text::fold;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// (field, gram, id block) -> sorted low bytes of the ids.
+pub(crate) const GRAMS: Def<[u8], [u8]> = Def::new("grams");
+
+/// Characters per gram.
+const GRAM: usize = 3;
+/// Padding past the end of a text (control characters are never stored).
+const PAD: char = '\0';
+
+/// A searchable field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub(crate) enum Field {
+    /// Username and email (Testpress's `q`).
+    Q = 1,
+    /// First name.
+    FirstName = 2,
+    /// Last name.
+    LastName = 3,
+    /// Phone.
+    Phone = 4,
+}
+
+/// The folded texts of each field of `user`.
+fn texts(user: &User) -> [(Field, Vec<String>); 4] {
+    let p = &user.profile;
+    [
+        (Field::Q, vec![fold(&user.username), fold(&p.email)]),
+        (Field::FirstName, vec![fold(&p.first_name)]),
+        (Field::LastName, vec![fold(&p.last_name)]),
+        (Field::Phone, vec![fold(&p.phone)]),
+    ]
+}
+
+/// The grams of the texts, padded.
+fn grams_of(texts: &[String]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for text in texts {
+        let chars: Vec<char> = text.chars().collect();
+        for i in 0..chars.len() {
+            let gram: String = (0..GRAM)
+                .map(|k| chars.get(i + k).copied().unwrap_or(PAD))
+                .collect();
+            out.insert(gram);
+        }
+    }
+    out
+}
+
+/// Every (field, gram) of `user`.
+fn all_grams(user: &User) -> BTreeSet<(Field, String)> {
+    texts(user)
+        .into_iter()
+        .flat_map(|(field, texts)| grams_of(&texts).into_iter().map(move |g| (field, g)))
+        .collect()
+}
+
+/// The key of the postings of `gram` in `field` for the ids of `block`.
+fn key(field: Field, gram: &str, block: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + gram.len() + 8);
+    out.push(field as u8);
+    out.extend_from_slice(gram.as_bytes());
+    out.extend_from_slice(&block.to_be_bytes());
+    out
+}
+
+/// Keeps `user`'s grams in step with it (`old`: the stored version, if any;
+/// `new`: `None` when the user is deleted).
+pub(crate) fn reindex(
+    txn: &Txn<'_>,
+    id: u64,
+    old: Option<&User>,
+    new: Option<&User>,
+) -> Result<()> {
+    let before = old.map(all_grams).unwrap_or_default();
+    let after = new.map(all_grams).unwrap_or_default();
+    for (field, gram) in before.difference(&after) {
+        set(txn, *field, gram, id, false)?;
+    }
+    for (field, gram) in after.difference(&before) {
+        set(txn, *field, gram, id, true)?;
+    }
+    Ok(())
+}
+
+/// Changes held back by [`Txn::defer_search_index`]: per posting key, the
+/// low bytes to add (`true`) or remove (`false`).
+pub(crate) type Pending = BTreeMap<Vec<u8>, BTreeMap<u8, bool>>;
+
+/// Adds (or removes) `id` to the postings of `gram` in `field`.
+fn set(txn: &Txn<'_>, field: Field, gram: &str, id: u64, present: bool) -> Result<()> {
+    let k = key(field, gram, id >> 8);
+    let low = (id & 0xff) as u8;
+    if let Some(pending) = txn.deferred.borrow_mut().as_mut() {
+        pending.entry(k).or_default().insert(low, present);
+        return Ok(());
+    }
+    apply(txn, &k, [(low, present)].into_iter())
+}
+
+/// Applies changes to the postings under `k`.
+fn apply(txn: &Txn<'_>, k: &[u8], changes: impl Iterator<Item = (u8, bool)>) -> Result<()> {
+    let stored = txn.get(GRAMS, k)?.unwrap_or_default();
+    let mut ids = stored.clone();
+    for (low, present) in changes {
+        match (ids.binary_search(&low), present) {
+            (Err(at), true) => ids.insert(at, low),
+            (Ok(at), false) => {
+                ids.remove(at);
+            }
+            _ => {}
+        }
+    }
+    if ids == stored {
+        return Ok(());
+    }
+    if ids.is_empty() {
+        txn.delete(GRAMS, k)?;
+    } else {
+        txn.put(GRAMS, k, ids.as_slice())?;
+    }
+    Ok(())
+}
+
+/// Writes the changes held back in `txn` (called before every commit).
+pub(crate) fn flush(txn: &Txn<'_>) -> Result<()> {
+    let Some(pending) = txn.deferred.borrow_mut().take() else {
+        return Ok(());
+    };
+    for (k, changes) in pending {
+        apply(txn, &k, changes.into_iter())?;
+    }
+    Ok(())
+}
+
+/// The ids whose `field` has a gram starting with `prefix` (one to three
+/// characters), ascending, without repeats.
+fn with_prefix(s: &Snapshot<'_>, field: Field, prefix: &str) -> Result<Vec<u64>> {
+    let mut start = vec![field as u8];
+    start.extend_from_slice(prefix.as_bytes());
+    let whole = prefix.chars().count() == GRAM;
+    let mut ids: Vec<u64> = Vec::new();
+    let mut seen = BTreeSet::new();
+    s.scan_prefix(GRAMS, start.as_slice(), false, |k, lows| {
+        let block = block_of(&k);
+        for low in lows {
+            let id = (block << 8) | low as u64;
+            if whole {
+                // One gram: blocks ascend, and each id appears once.
+                ids.push(id);
+            } else {
+                seen.insert(id);
+            }
+        }
+        Ok(true)
+    })?;
+    if !whole {
+        ids = seen.into_iter().collect();
+    }
+    Ok(ids)
+}
+
+fn block_of(key: &[u8]) -> u64 {
+    let at = key.len().saturating_sub(8);
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&key[at..]);
+    u64::from_be_bytes(b)
+}
+
+/// The ids of every user whose `field` may hold `needle` (folded by the
+/// caller), ascending. Exact for needles of one to three characters (on a
+/// sound store); for longer ones a superset, each candidate to be checked
+/// against its texts ([`holds`]).
+pub(crate) fn candidates(s: &Snapshot<'_>, field: Field, needle: &str) -> Result<Vec<u64>> {
+    let chars: Vec<char> = needle.chars().collect();
+    if chars.is_empty() {
+        return Ok(Vec::new());
+    }
+    if chars.len() <= GRAM {
+        return with_prefix(s, field, needle);
+    }
+    let mut pieces: Vec<String> = (0..=chars.len() - GRAM)
+        .map(|i| chars[i..i + GRAM].iter().collect())
+        .collect();
+    pieces.sort();
+    pieces.dedup();
+    let mut lists = Vec::new();
+    for piece in &pieces {
+        lists.push(with_prefix(s, field, piece)?);
+    }
+    // Intersect, shortest list first.
+    lists.sort_by_key(Vec::len);
+    let mut out = lists.remove(0);
+    for list in &lists {
+        let set: BTreeSet<u64> = list.iter().copied().collect();
+        out.retain(|id| set.contains(id));
+    }
+    Ok(out)
+}
+
+/// Whether `user`'s `field` holds the folded `needle`.
+pub(crate) fn holds(user: &User, field: Field, needle: &str) -> bool {
+    texts(user)
+        .into_iter()
+        .filter(|(f, _)| *f == field)
+        .any(|(_, texts)| texts.iter().any(|t| t.contains(needle)))
+}
+
+/// Every posting the users should have, for the integrity check.
+pub(crate) fn expected<'a>(users: impl Iterator<Item = &'a User>) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut out: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    for user in users {
+        for (field, gram) in all_grams(user) {
+            out.entry(key(field, &gram, user.id >> 8))
+                .or_default()
+                .push((user.id & 0xff) as u8);
+        }
+    }
+    for lows in out.values_mut() {
+        lows.sort_unstable();
+    }
+    out
+}
+
+/// Rebuilds the whole index from `users` (format 4's migration).
+pub(crate) fn build(txn: &Txn<'_>, users: &[User]) -> Result<()> {
+    txn.clear(GRAMS)?;
+    for (k, lows) in expected(users.iter()) {
+        txn.put(GRAMS, k.as_slice(), lows.as_slice())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grams_are_padded_so_short_needles_keep_substring_meaning() {
+        let grams = grams_of(&["ravi".into()]);
+        let want: BTreeSet<String> = ["rav", "avi", "vi\0", "i\0\0"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(grams, want);
+        // "v" is inside "ravi": a gram starts with it.
+        assert!(grams.iter().any(|g| g.starts_with('v')));
+        assert!(grams_of(&[String::new()]).is_empty());
+    }
+}
