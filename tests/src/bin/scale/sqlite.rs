@@ -236,9 +236,12 @@ impl Sqlite {
             .conn
             .prepare_cached("SELECT count(*) FROM users_fts WHERE users_fts MATCH ?1")?
             .query_row([&phrase], |r| r.get(0))?;
+        // FTS5 yields rowids in order, so the first 20 stop the match early
+        // (a LIMIT outside the subquery would collect every match first).
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id IN \
-             (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1) ORDER BY id LIMIT 20"
+             (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1 ORDER BY rowid LIMIT 20) \
+             ORDER BY id"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt
