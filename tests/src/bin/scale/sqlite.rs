@@ -1,6 +1,15 @@
 //! The yardstick: the same institute in SQLite (WAL, `synchronous=FULL`,
 //! foreign keys, the indexes a competent engineer would add and an FTS5
-//! trigram table for `q`).
+//! trigram table for `q`), kept like for like with roster:
+//!
+//! - UNIQUE indexes on the keys roster keeps unique: `lower(username)`,
+//!   `lower(email)`, `phone` (and `lower(name)` of batches);
+//! - the FTS5 table covers the fields roster's n-gram index covers
+//!   (username, email, first name, last name, phone), and a `q` search is
+//!   restricted to the columns roster's `q` searches (username, email);
+//! - every write transaction is durable (`synchronous=FULL`, as roster's
+//!   default durability);
+//! - the page cache has the budget of roster's store ([`CACHE_KIB`]).
 
 use crate::data::{self, Person};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -8,6 +17,11 @@ use std::path::Path;
 
 /// Timestamp written on every row (2026-01-01T00:00:00Z, microseconds).
 const NOW: i64 = 1_767_225_600_000_000;
+
+/// SQLite's page cache in KiB: the 1 GiB that roster's store (redb's
+/// default cache) may hold, so that neither store reads from the file what
+/// the other keeps in memory. Change it with roster's store.
+pub const CACHE_KIB: u64 = 1024 * 1024;
 
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
@@ -26,7 +40,8 @@ CREATE UNIQUE INDEX users_username ON users (lower(username));
 CREATE UNIQUE INDEX users_email ON users (lower(email));
 CREATE UNIQUE INDEX users_phone ON users (phone) WHERE phone IS NOT NULL;
 CREATE VIRTUAL TABLE users_fts USING fts5 (
-    username, email, content = 'users', content_rowid = 'id', tokenize = 'trigram');
+    username, email, first_name, last_name, phone,
+    content = 'users', content_rowid = 'id', tokenize = 'trigram');
 CREATE TABLE subscriptions (
     id INTEGER PRIMARY KEY, uuid TEXT NOT NULL,
     user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -43,7 +58,8 @@ const USER_COLUMNS: &str = "id, uuid, username, email, phone, first_name, last_n
 #[derive(Debug)]
 #[allow(dead_code, reason = "read to do the work of a lookup, not inspected")]
 pub struct Row {
-    id: i64,
+    /// Id (compared with roster's pages).
+    pub id: i64,
     uuid: String,
     username: String,
     email: String,
@@ -102,6 +118,7 @@ impl Sqlite {
     pub fn create(path: &Path) -> rusqlite::Result<Sqlite> {
         let conn = Connection::open(path)?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB};"))?;
         let mut db = Sqlite {
             conn,
             rng: data::Rng::new(7),
@@ -117,8 +134,8 @@ impl Sqlite {
         Ok(db)
     }
 
-    /// Imports users `from..to` of population `seed` in one transaction.
-    pub fn import(&mut self, seed: u64, from: u64, to: u64, hash: &str) -> rusqlite::Result<()> {
+    /// Imports `people` in one transaction.
+    pub fn import(&mut self, people: &[Person], hash: &str) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut user = tx.prepare_cached(
@@ -127,14 +144,14 @@ impl Sqlite {
                  modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12, ?12)",
             )?;
             let mut fts = tx.prepare_cached(
-                "INSERT INTO users_fts (rowid, username, email) VALUES (?1, ?2, ?3)",
+                "INSERT INTO users_fts (rowid, username, email, first_name, last_name, phone) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             let mut sub = tx.prepare_cached(
                 "INSERT INTO subscriptions (uuid, user_id, batch_id, expires, created, modified) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
             )?;
-            for i in from..to {
-                let p: Person = data::person(seed, i);
+            for p in people {
                 let custom = format!("{{\"Stream\":\"{}\"}}", p.stream);
                 user.execute(params![
                     uuid(&mut self.rng),
@@ -151,7 +168,14 @@ impl Sqlite {
                     NOW
                 ])?;
                 let id = tx.last_insert_rowid();
-                fts.execute(params![id, p.username, p.email])?;
+                fts.execute(params![
+                    id,
+                    p.username,
+                    p.email,
+                    p.first_name,
+                    p.last_name,
+                    p.phone
+                ])?;
                 for b in &p.batches {
                     sub.execute(params![
                         uuid(&mut self.rng),
@@ -203,16 +227,21 @@ impl Sqlite {
     }
 
     /// The first page of users whose username or email contains `q`, and
-    /// the count.
+    /// the count: the FTS5 query is restricted to those two columns, as
+    /// roster's `q` is (its index covers the other three for Sunbird's
+    /// `query`).
     pub fn search(&self, q: &str) -> rusqlite::Result<(u64, Vec<Row>)> {
-        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+        let phrase = format!("{{username email}} : \"{}\"", q.replace('"', "\"\""));
         let count: i64 = self
             .conn
             .prepare_cached("SELECT count(*) FROM users_fts WHERE users_fts MATCH ?1")?
             .query_row([&phrase], |r| r.get(0))?;
+        // FTS5 yields rowids in order, so the first 20 stop the match early
+        // (a LIMIT outside the subquery would collect every match first).
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id IN \
-             (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1) ORDER BY id LIMIT 20"
+             (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1 ORDER BY rowid LIMIT 20) \
+             ORDER BY id"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt
