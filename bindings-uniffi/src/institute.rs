@@ -37,6 +37,17 @@ impl Institute {
         )?)))
     }
 
+    /// Opens the store file at `path` shared with other processes and
+    /// handles that open it shared (what the `roster` commands do): each
+    /// sees the others' commits; a durable write costs a second sync.
+    #[uniffi::constructor(default(config))]
+    pub fn open_shared(path: String, config: Config) -> Result<Arc<Self>> {
+        Ok(Arc::new(Institute(roster::Institute::open_shared(
+            path,
+            config.try_into()?,
+        )?)))
+    }
+
     /// An institute kept in memory only, lost when the object goes.
     #[uniffi::constructor(default(config))]
     pub fn in_memory(config: Config) -> Result<Arc<Self>> {

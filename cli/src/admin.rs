@@ -63,7 +63,7 @@ pub struct ExportArgs {
 }
 
 fn open(db: &Path, config: Config) -> Result<Institute, ExitCode> {
-    Institute::open(db, config).map_err(|err| {
+    Institute::open_shared(db, config).map_err(|err| {
         eprintln!(
             "error: cannot open the store '{}': {err} ({})",
             db.display(),

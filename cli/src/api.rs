@@ -106,7 +106,7 @@ pub fn run(db: &Path, config: Config, args: &ApiArgs) -> ExitCode {
         Ok(request) => request,
         Err(message) => return usage_error(&message),
     };
-    let institute = match Institute::open(db, config) {
+    let institute = match Institute::open_shared(db, config) {
         Ok(institute) => institute,
         Err(err) => {
             eprintln!(

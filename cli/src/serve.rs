@@ -120,7 +120,7 @@ pub struct ServeArgs {
 /// Runs `roster serve` until a stop signal; exit 0 after a clean stop, 1 when
 /// the store cannot be opened or the address cannot be bound.
 pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
-    let institute = match Institute::open(db, config) {
+    let institute = match Institute::open_shared(db, config) {
         Ok(institute) => institute,
         Err(err) => {
             log(&format!(

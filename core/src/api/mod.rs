@@ -50,10 +50,34 @@ struct Inner {
 impl Institute {
     /// Opens the store file at `path`, creating it if absent and migrating it
     /// if it was written by an older roster.
+    ///
+    /// The file is this process's alone: a second open of it, here or in
+    /// another process, is refused (`storage_error`) until this institute
+    /// is dropped. [`Institute::open_shared`] shares it instead.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Institute> {
         config.check()?;
-        crate::private_file::ensure(path.as_ref()); // a new store file is 0600 (its error: redb's below)
-        Ok(Institute::with_store(Store::open(path.as_ref())?, config))
+        crate::private_file::ensure(path.as_ref()); // a new store file is 0600 (its error: the engine's below)
+        Ok(Institute::with_store(
+            Store::open(path.as_ref(), false)?,
+            config,
+        ))
+    }
+
+    /// Opens the store file at `path` as [`Institute::open`] does, shared:
+    /// any number of processes (and handles in one process) that open it
+    /// shared may read and write it, one write at a time across them, each
+    /// seeing the others' commits at once (what `roster serve` and the
+    /// other `roster` commands do, so they work side by side). Needs
+    /// byte-range file locks (Linux, macOS/iOS, Windows; elsewhere the file
+    /// is this process's alone). Costs a second sync per durable write and
+    /// lock calls on every read.
+    pub fn open_shared(path: impl AsRef<Path>, config: Config) -> Result<Institute> {
+        config.check()?;
+        crate::private_file::ensure(path.as_ref());
+        Ok(Institute::with_store(
+            Store::open(path.as_ref(), true)?,
+            config,
+        ))
     }
 
     /// An institute whose store file is bytes the host keeps: in a browser,

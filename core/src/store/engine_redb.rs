@@ -75,10 +75,15 @@ pub(crate) struct RedbBackend {
 }
 
 impl RedbBackend {
-    /// The store file at `path`, created if absent, shared with other
+    /// The store file at `path`, created if absent: for this process alone
+    /// (`shared` false: one sync per durable commit), or shared with other
     /// processes where the platform has byte-range locks.
-    pub(crate) fn open(path: &Path) -> Result<RedbBackend> {
-        let db = multi_process().create(path).map_err(|e| match e {
+    pub(crate) fn open(path: &Path, shared: bool) -> Result<RedbBackend> {
+        let mut builder = Database::builder();
+        if shared {
+            builder = multi_process();
+        }
+        let db = builder.create(path).map_err(|e| match e {
             redb::DatabaseError::Storage(redb::StorageError::Corrupted(what)) => Error::new(
                 ErrorCode::Corrupt,
                 format!("{} is not a readable roster store: {what}", path.display()),
@@ -405,13 +410,14 @@ impl Writer for WriteTxn<'_> {
     }
 }
 
-/// How a store file is opened: shared with other processes (redb's
-/// `MultiWriter` mode: every process may read and write, one write
-/// transaction at a time across them, each sees the others' commits), so
-/// that `roster unlock`, `api` or `export` work beside a running `roster
-/// serve` as `sqlite3` does beside an app. It needs byte-range file locks,
-/// which redb has on Linux, the Apple platforms and Windows; elsewhere the
-/// file is opened for this process alone.
+/// How a shared store file is opened: redb's `MultiWriter` mode (every
+/// process may read and write, one write transaction at a time across
+/// them, each sees the others' commits), so that `roster unlock`, `api` or
+/// `export` work beside a running `roster serve` as `sqlite3` does beside an
+/// app. It needs byte-range file locks, which redb has on Linux, the Apple
+/// platforms and Windows; elsewhere the file is opened for this process
+/// alone. The price: two syncs per durable commit, and lock calls on every
+/// transaction.
 fn multi_process() -> redb::Builder {
     let mut builder = Database::builder();
     if cfg!(any(target_os = "linux", target_vendor = "apple", windows)) {

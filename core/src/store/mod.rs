@@ -29,10 +29,11 @@ pub(crate) mod write;
 pub use backend::{Backend, HostFile, Reader, Writer};
 pub use model::ModelBackend;
 
-/// A redb store file at `path` as a [`Backend`], created if absent (what
-/// [`Institute::open`](crate::Institute::open) opens).
+/// A redb store file at `path` as a [`Backend`], created if absent, for
+/// this process alone (what [`Institute::open`](crate::Institute::open)
+/// opens).
 pub fn redb_file(path: &Path) -> Result<Arc<dyn Backend>> {
-    Ok(Arc::new(engine_redb::RedbBackend::open(path)?))
+    Ok(Arc::new(engine_redb::RedbBackend::open(path, false)?))
 }
 
 /// A redb store in memory as a [`Backend`] (what
@@ -94,8 +95,8 @@ pub(crate) fn contain<T>(s: &Snapshot<'_>, f: impl FnOnce() -> Result<T>) -> Res
 impl Store {
     /// Opens the store file at `path` (redb), creating it if absent. A panic
     /// of the storage engine on a damaged file is a `corrupt_store` error.
-    pub(crate) fn open(path: &Path) -> Result<Store> {
-        catch_unwind(|| Store::on(Arc::new(engine_redb::RedbBackend::open(path)?)))
+    pub(crate) fn open(path: &Path, shared: bool) -> Result<Store> {
+        catch_unwind(|| Store::on(Arc::new(engine_redb::RedbBackend::open(path, shared)?)))
             .unwrap_or_else(|_| Err(panicked()))
     }
 

@@ -630,7 +630,7 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
         ));
     }
 
-    let store = Store::open(target)?;
+    let store = Store::open(target, false)?;
     let saved = store.write(|txn| {
         let mut saved: Saved = BTreeMap::new();
         let mut uuids: HashSet<u128> = HashSet::new();

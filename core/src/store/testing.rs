@@ -13,7 +13,7 @@ use std::path::Path;
 
 /// Every row of table `table` of the store file at `path`, as raw bytes.
 pub fn raw_rows(path: &Path, table: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    let backend = RedbBackend::open(path)?;
+    let backend = RedbBackend::open(path, false)?;
     if backend.is_legacy() {
         // Tables of a format before 4 are typed: re-encoded as bytes first
         // (what opening the store would do before migrating it).
@@ -38,23 +38,23 @@ pub fn raw_rows(path: &Path, table: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
 /// Stores `value` under `key` in table `table` of the store file at
 /// `path`, bypassing every rule and index.
 pub fn raw_put(path: &Path, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
-    RedbBackend::open(path)?.write(&mut |w| w.put(table, key, value))
+    RedbBackend::open(path, false)?.write(&mut |w| w.put(table, key, value))
 }
 
 /// Removes `key` from table `table` of the store file at `path`.
 pub fn raw_delete(path: &Path, table: &str, key: &[u8]) -> Result<()> {
-    RedbBackend::open(path)?.write(&mut |w| w.delete(table, key).map(|_| ()))
+    RedbBackend::open(path, false)?.write(&mut |w| w.delete(table, key).map(|_| ()))
 }
 
 /// Compacts the store file at `path` (a fixture is kept small).
 pub fn compact(path: &Path) -> Result<()> {
-    RedbBackend::open(path)?.compact()
+    RedbBackend::open(path, false)?.compact()
 }
 
 /// Writes a database file of another program at `path`: the storage
 /// engine's format with a table roster never uses.
 pub fn foreign_database(path: &Path) -> Result<()> {
-    RedbBackend::open(path)?.write(&mut |w| w.put("theirs", &1u64.bytes(), &2u64.bytes()))
+    RedbBackend::open(path, false)?.write(&mut |w| w.put("theirs", &1u64.bytes(), &2u64.bytes()))
 }
 
 /// The key or value encoding of an id or count.

@@ -61,7 +61,7 @@ PASSWORD = "a-long-passphrase"
 
 def first_run(path):
     """Opens a new store file and fills it; returns the admin's token."""
-    institute = r.Institute.open(path, FAST)
+    institute = r.Institute.open_shared(path, FAST)
     admin_id = institute.create_superuser("admin", PASSWORD)
     login = institute.login("admin", PASSWORD)
     check(login.user == admin_id, "the login names the superuser")
@@ -265,9 +265,9 @@ def first_run(path):
     e = expect_error(r.RosterError.Forbidden, student.list_users, "a student lists users")
     check(e is not None and e.code == "forbidden", "forbidden code")
     check(student.me().email == "ravi@example.com", "self-service needs only a session")
-    # The store file is shared (redb's multi-process mode): a second handle,
-    # as another process would, sees the first one's commits.
-    second = r.Institute.open(path, FAST)
+    # The store file is opened shared: a second handle, as another process
+    # would, sees the first one's commits.
+    second = r.Institute.open_shared(path, FAST)
     check(
         second.operator().find_user("ravi") == institute.operator().find_user("ravi"),
         "a second handle on the file sees the same users",

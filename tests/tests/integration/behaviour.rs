@@ -1038,13 +1038,13 @@ mod store {
     }
 
     #[test]
-    fn the_same_file_can_be_opened_twice_and_each_handle_sees_the_others_commits() {
-        // redb's multi-process mode: as two processes would.
+    fn a_shared_file_can_be_opened_twice_and_each_handle_sees_the_others_commits() {
+        // Opened shared: as two processes would.
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("institute.redb");
         let (config, _) = roster_tests::config(SEED_NOW);
-        let first = Institute::open(&path, config.clone()).expect("create");
-        let second = Institute::open(&path, config).expect("open again");
+        let first = Institute::open_shared(&path, config.clone()).expect("create");
+        let second = Institute::open_shared(&path, config.clone()).expect("open again");
         new_user(&first, "from-first");
         new_user(&second, "from-second");
         for i in [&first, &second] {
@@ -1052,6 +1052,12 @@ mod store {
                 i.operator().find_user(name).expect(name);
             }
         }
+        // Opened for one process, the file refuses a second opener.
+        drop((first, second));
+        let only = Institute::open(&path, config.clone()).expect("open alone");
+        let err = Institute::open_shared(&path, config).unwrap_err();
+        assert_eq!(err.code(), roster::ErrorCode::Storage, "{err}");
+        drop(only);
     }
 
     #[test]
