@@ -4,6 +4,8 @@
 
 use crate::config::PasswordPolicy;
 use chrono::{Datelike, NaiveDate};
+use std::sync::OnceLock;
+#[cfg(feature = "unicode-tables")]
 use unicode_normalization::UnicodeNormalization;
 
 /// Longest username (Django's `max_length`).
@@ -56,17 +58,73 @@ pub fn multiline_text(value: &str, max: usize) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
+/// The NFKC normaliser installed by [`install_nfkc`].
+static NFKC_NORMALIZER: OnceLock<fn(&str) -> String> = OnceLock::new();
+
+/// Why [`try_nfkc`] cannot normalise: a build without the cargo feature
+/// `unicode-tables` in which no normaliser was installed.
+pub const NFKC_MISSING: &str = "This build of roster has no Unicode (NFKC) normaliser: \
+     build it with the cargo feature unicode-tables, or install one with \
+     roster::domain::rules::install_nfkc before opening an institute.";
+
+/// Installs the NFKC normaliser of a build without the cargo feature
+/// `unicode-tables` (roster-wasm installs the JS engine's
+/// `String.prototype.normalize("NFKC")` when its module starts). It must
+/// return the Unicode NFKC form of its argument. The first one installed
+/// stays: false when one was installed already. A build with the feature
+/// normalises with its own tables and never calls it.
+pub fn install_nfkc(normalize: fn(&str) -> String) -> bool {
+    NFKC_NORMALIZER.set(normalize).is_ok()
+}
+
+/// Whether [`nfkc`] can normalise any text: the build has the cargo
+/// feature `unicode-tables`, or a normaliser was installed. Every
+/// constructor of an institute checks it (`Config::check`).
+pub fn nfkc_available() -> bool {
+    cfg!(feature = "unicode-tables") || NFKC_NORMALIZER.get().is_some()
+}
+
+/// Unicode compatibility normal form (NFKC), or [`NFKC_MISSING`] in a
+/// build that has no normaliser (see [`nfkc`]). ASCII text is its own NFKC
+/// form in any build.
+pub fn try_nfkc(value: &str) -> Result<String, &'static str> {
+    #[cfg(feature = "unicode-tables")]
+    {
+        Ok(value.nfkc().collect())
+    }
+    #[cfg(not(feature = "unicode-tables"))]
+    {
+        if value.is_ascii() {
+            // Every ASCII character is its own NFKC form.
+            Ok(value.to_owned())
+        } else {
+            NFKC_NORMALIZER
+                .get()
+                .map(|normalize| normalize(value))
+                .ok_or(NFKC_MISSING)
+        }
+    }
+}
+
 /// Unicode compatibility normal form (NFKC): the form usernames and emails
 /// are stored in, so that `ＡＬＩＣＥ` (fullwidth) and `ALICE` are one text,
 /// as Django's `AbstractBaseUser.normalize_username` makes them.
+///
+/// # Panics
+///
+/// Only in a build without the cargo feature `unicode-tables` where no
+/// normaliser was installed ([`install_nfkc`]), on text that is not ASCII:
+/// it never passes text through unnormalised. An institute cannot be made
+/// in such a build (`Config::check` refuses it), so roster itself never
+/// gets here; [`username`] and [`email`] return [`NFKC_MISSING`] instead.
 pub fn nfkc(value: &str) -> String {
-    value.nfkc().collect()
+    try_nfkc(value).unwrap_or_else(|missing| panic!("{missing}"))
 }
 
 /// 1-150 characters: letters, digits and `@ . + - _` (Django's username
 /// rule), checked on and stored in NFKC form ([`nfkc`]).
 pub fn username(value: &str) -> Result<String, String> {
-    let value = nfkc(value);
+    let value = try_nfkc(value)?;
     if value.is_empty() {
         return Err(BLANK.into());
     }
@@ -96,7 +154,7 @@ pub fn fold(value: &str) -> String {
 /// trimmed, case as given.
 pub fn email(value: &str) -> Result<String, String> {
     const INVALID: &str = "Enter a valid email address.";
-    let value = nfkc(value);
+    let value = try_nfkc(value)?;
     let value = value.trim();
     if value.chars().count() > EMAIL_MAX {
         return Err(too_long(EMAIL_MAX));
@@ -517,6 +575,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "unicode-tables")]
     fn usernames_and_emails_are_nfkc_and_keyed_by_its_lower_case() {
         // Fullwidth letters, a decomposed umlaut, a ligature: stored in
         // their compatibility form.
@@ -599,5 +658,36 @@ mod tests {
         ] {
             assert!(url(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Without the tables: ASCII needs no normaliser, other text fails
+    /// closed until one is installed, then goes through it. (Run with
+    /// `cargo test -p roster --lib --no-default-features without_tables`;
+    /// the rest of the suite needs a normaliser.)
+    #[test]
+    #[cfg(not(feature = "unicode-tables"))]
+    fn without_tables_nfkc_needs_an_installed_normaliser() {
+        assert!(!nfkc_available());
+        assert_eq!(username("alice.b"), Ok("alice.b".into()));
+        assert_eq!(email("ravi@example.com"), Ok("ravi@example.com".into()));
+        assert_eq!(try_nfkc("Ａ"), Err(NFKC_MISSING));
+        assert_eq!(username("ＡＬＩＣＥ"), Err(NFKC_MISSING.into()));
+        assert_eq!(email("ｒａｖｉ@example.com"), Err(NFKC_MISSING.into()));
+        let missing = std::panic::catch_unwind(|| nfkc("ﬁsh")).unwrap_err();
+        assert_eq!(missing.downcast_ref::<String>().unwrap(), NFKC_MISSING);
+        assert!(crate::Config::default().check().is_err());
+
+        // A stand-in normaliser (no tables here): fullwidth A to A.
+        fn stand_in(value: &str) -> String {
+            value.replace('Ａ', "A")
+        }
+        assert!(install_nfkc(stand_in));
+        assert!(!install_nfkc(|v| v.to_owned()), "the first one stays");
+        assert!(nfkc_available());
+        assert!(crate::Config::default().check().is_ok());
+        assert_eq!(username("ＡＡ"), Ok("AA".into()));
+        assert_eq!(fold("ＡＡ"), "aa");
+        // ASCII never reaches the normaliser.
+        assert_eq!(nfkc("plain"), "plain");
     }
 }
