@@ -69,7 +69,7 @@ pub const NFKC_MISSING: &str = "This build of roster has no Unicode (NFKC) norma
 
 /// Installs the NFKC normaliser of a build without the cargo feature
 /// `unicode-tables` (roster-wasm installs the JS engine's
-/// `String.prototype.normalize("NFKC")` when its module starts). It must
+/// `String.prototype.normalize("NFKC")` before it makes an institute). It must
 /// return the Unicode NFKC form of its argument. The first one installed
 /// stays: false when one was installed already. A build with the feature
 /// normalises with its own tables and never calls it.
