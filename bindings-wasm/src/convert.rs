@@ -74,6 +74,9 @@ pub(crate) fn options<T: Default + serde::de::DeserializeOwned>(
 /// The core configuration a JS config object asks for: the core's own
 /// [`roster::Settings`] (camelCase keys), checked by the core.
 pub(crate) fn config(value: JsValue) -> JsResult<Config> {
+    // Every institute is made from a config: the NFKC normaliser the core
+    // needs is in place before the first one.
+    crate::unicode::install_nfkc();
     Config::try_from(options::<roster::Settings>(value, "config")?).map_err(error)
 }
 

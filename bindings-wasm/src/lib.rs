@@ -25,6 +25,8 @@ mod institute;
 mod opfs;
 #[cfg(target_arch = "wasm32")]
 mod types;
+#[cfg(target_arch = "wasm32")]
+mod unicode;
 
 #[cfg(target_arch = "wasm32")]
 pub use admin::Admin;

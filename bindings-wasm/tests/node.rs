@@ -186,3 +186,77 @@ async fn open_persistent_is_unavailable_in_node() {
         .expect("no OPFS in Node");
     assert_eq!(code(&error), "storage_unavailable");
 }
+
+/// roster-wasm is built without roster's NFKC tables: the JS engine's
+/// `String.prototype.normalize("NFKC")` normalises names instead, to the
+/// forms the native build stores (core's `rules` tests).
+#[wasm_bindgen_test]
+fn usernames_and_emails_are_nfkc_normalised() {
+    let institute = Institute::in_memory(cheap()).unwrap();
+    let operator = institute.operator();
+    let create = |username: &str, email: &str| {
+        operator
+            .create_user(
+                js(&json!({"username": username, "password": "Sh4red-pass", "email": email})),
+                JsValue::UNDEFINED,
+            )
+            .map(|created| rs(&created)["user"].clone())
+    };
+    // Fullwidth letters and `＠`, a decomposed umlaut, a ligature.
+    let user = create("ＡＬＩＣＥ", "ｒａｖｉ＠ｅｘａｍｐｌｅ．ｃｏｍ").unwrap();
+    assert_eq!(
+        (&user["username"], &user["email"]),
+        (&json!("ALICE"), &json!("ravi@example.com"))
+    );
+    let user = create("U\u{308}nal", "").unwrap();
+    assert_eq!(user["username"], json!("\u{dc}nal"));
+    let user = create("ﬁsh", "").unwrap();
+    assert_eq!(user["username"], json!("fish"));
+
+    // One key for the fullwidth, plain and lower-case forms.
+    let error = create("alice", "").unwrap_err();
+    assert_eq!(code(&error), "validation_failed");
+    assert!(rs(&prop(&error, "fields"))["username"].is_array());
+    assert!(institute.login("ａｌｉｃｅ", "Sh4red-pass").is_ok());
+    assert!(institute.login("RAVI@example.com", "Sh4red-pass").is_ok());
+    assert!(institute.login("\u{fc}nal", "Sh4red-pass").is_ok());
+    // The character rule runs on the NFKC form: a fullwidth space is a space.
+    assert!(create("a\u{3000}b", "").is_err());
+}
+
+/// roster-wasm is built without roster's `extra-hashers`: Django's
+/// `bcrypt_sha256` and `scrypt` hashes are refused on import with a reason
+/// saying so; pbkdf2 (Django's default) still imports and signs in.
+#[wasm_bindgen_test]
+fn bcrypt_and_scrypt_hashes_are_not_in_this_build() {
+    let institute = Institute::in_memory(cheap()).unwrap();
+    let rows = [
+        json!({"username": "bee", "password_hash":
+            "bcrypt_sha256$$2b$04$/A/7wjiiUj5ePK7SqJDzxuMdTzn81tjYnpX6QWKMbyjyXPiQIyGrW"}),
+        json!({"username": "ess", "password_hash":
+            "scrypt$1024$eV75SsdPRoV7OtovKaarNe$8$1$jMooVbCTntzhq2pppmdQB8zg0eSWz54j5GPEndkkZx9is6tLp3IGC0m7EUWcHU+Y/4VX7gFdGlqqPPtP2cBeIQ=="}),
+        json!({"username": "pea", "password_hash":
+            "pbkdf2_sha256$1$salt$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLw="}),
+    ];
+    let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+    let report = rs(&institute
+        .operator()
+        .import_users(&text, JsValue::UNDEFINED)
+        .unwrap());
+    assert_eq!(report["created"], json!(1), "{report}");
+    let reasons: Vec<&str> = report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{report}");
+    for (reason, algorithm) in reasons.iter().zip(["bcrypt_sha256", "scrypt"]) {
+        assert!(
+            reason.contains(&format!("unsupported: {algorithm} hashes"))
+                && reason.contains("not be checked by this build"),
+            "{reason}"
+        );
+    }
+    assert!(institute.login("pea", "passwd").is_ok());
+}

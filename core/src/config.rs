@@ -218,7 +218,9 @@ impl Config {
     /// the import caps, a page size of 0 or above the maximum, a lifetime or
     /// lock-out duration that is not positive or longer than a year, a
     /// password length limit out of range, a hashing concurrency of 0 or a
-    /// gate beyond its bounds.
+    /// gate beyond its bounds; and, in a build without the cargo feature
+    /// `unicode-tables`, when no NFKC normaliser is installed
+    /// ([`crate::text::install_nfkc`]).
     pub fn check(&self) -> crate::Result<()> {
         let mut errors = FieldErrors::new();
         self.problems(&mut errors);
@@ -226,6 +228,11 @@ impl Config {
     }
 
     fn problems(&self, errors: &mut FieldErrors) {
+        if !crate::text::nfkc_available() {
+            // A build without the cargo feature unicode-tables, before its
+            // normaliser is installed: names could not be normalised.
+            errors.add("unicode", crate::text::NFKC_MISSING);
+        }
         let a = self.argon2;
         if argon2::Params::new(a.m_kib, a.t, a.p, None).is_err() {
             errors.add(

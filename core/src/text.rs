@@ -3,14 +3,73 @@
 //! They sit below `domain/`, `auth/`, `store/` and `api/` so each can use
 //! them without reaching into another's rules.
 
+use std::sync::OnceLock;
+#[cfg(feature = "unicode-tables")]
 use unicode_normalization::UnicodeNormalization;
+
+/// The NFKC normaliser installed by [`install_nfkc`].
+static NFKC_NORMALIZER: OnceLock<fn(&str) -> String> = OnceLock::new();
+
+/// Why [`try_nfkc`] cannot normalise: a build without the cargo feature
+/// `unicode-tables` in which no normaliser was installed.
+pub const NFKC_MISSING: &str = "This build of roster has no Unicode (NFKC) normaliser: \
+     build it with the cargo feature unicode-tables, or install one with \
+     roster::domain::rules::install_nfkc before opening an institute.";
+
+/// Installs the NFKC normaliser of a build without the cargo feature
+/// `unicode-tables` (roster-wasm installs the JS engine's
+/// `String.prototype.normalize("NFKC")` before it makes an institute). It must
+/// return the Unicode NFKC form of its argument. The first one installed
+/// stays: false when one was installed already. A build with the feature
+/// normalises with its own tables and never calls it.
+pub fn install_nfkc(normalize: fn(&str) -> String) -> bool {
+    NFKC_NORMALIZER.set(normalize).is_ok()
+}
+
+/// Whether [`nfkc`] can normalise any text: the build has the cargo
+/// feature `unicode-tables`, or a normaliser was installed. Every
+/// constructor of an institute checks it (`Config::check`).
+pub fn nfkc_available() -> bool {
+    cfg!(feature = "unicode-tables") || NFKC_NORMALIZER.get().is_some()
+}
+
+/// Unicode compatibility normal form (NFKC), or [`NFKC_MISSING`] in a
+/// build that has no normaliser (see [`nfkc`]). ASCII text is its own NFKC
+/// form in any build.
+pub fn try_nfkc(value: &str) -> Result<String, &'static str> {
+    #[cfg(feature = "unicode-tables")]
+    {
+        Ok(value.nfkc().collect())
+    }
+    #[cfg(not(feature = "unicode-tables"))]
+    {
+        if value.is_ascii() {
+            // Every ASCII character is its own NFKC form.
+            Ok(value.to_owned())
+        } else {
+            NFKC_NORMALIZER
+                .get()
+                .map(|normalize| normalize(value))
+                .ok_or(NFKC_MISSING)
+        }
+    }
+}
 
 /// Unicode compatibility normal form (NFKC): the form usernames and emails
 /// are stored in, so that `ＡＬＩＣＥ` (fullwidth) and `ALICE` are one text,
 /// as Django's `AbstractBaseUser.normalize_username` makes them.
+///
+/// # Panics
+///
+/// Only in a build without the cargo feature `unicode-tables` where no
+/// normaliser was installed ([`install_nfkc`]), on text that is not ASCII:
+/// it never passes text through unnormalised. An institute cannot be made
+/// in such a build (`Config::check` refuses it), so roster itself never
+/// gets here; `domain::rules::username` and `email` return [`NFKC_MISSING`] instead.
 pub fn nfkc(value: &str) -> String {
-    value.nfkc().collect()
+    try_nfkc(value).unwrap_or_else(|missing| panic!("{missing}"))
 }
+
 
 /// The key under which a name is unique (usernames and emails in one
 /// namespace; batch and group names): the lower case of the NFKC form, so

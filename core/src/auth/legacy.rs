@@ -35,6 +35,12 @@
 //! work (128·n·r·p). [`verify`] checks the caps again. The bcrypt and
 //! scrypt caps keep one guess under about a second of one core (see the
 //! README's timing table and `examples/legacy_timing.rs`).
+//!
+//! `bcrypt_sha256` and `scrypt` need the cargo feature `extra-hashers` (on
+//! by default; the WebAssembly build leaves it off to stay small). Without
+//! it such a hash is still recognised ([`is_legacy`]) but [`parse`] refuses
+//! it with a reason saying the hasher is not in this build, so an import
+//! rejects the row and a sign-in with it fails; nothing panics.
 #![allow(
     dead_code,
     reason = "sign-in and import call these from Step 2's core, landing next"
@@ -43,6 +49,7 @@
 use argon2::password_hash::PasswordVerifier;
 use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
 use base64ct::{Base64, Encoding};
+#[cfg(feature = "extra-hashers")]
 use sha2::Digest;
 use subtle::ConstantTimeEq;
 
@@ -77,12 +84,14 @@ pub(crate) enum LegacyHash {
         phc: String,
     },
     /// Django's `bcrypt_sha256`: the bcrypt string after the prefix.
+    #[cfg(feature = "extra-hashers")]
     BcryptSha256 {
         /// `$2b$<cost>$<salt><hash>`, 60 ASCII characters, cost within the
         /// cap.
         bcrypt: String,
     },
     /// Django's `scrypt`.
+    #[cfg(feature = "extra-hashers")]
     Scrypt {
         /// log2 of the CPU/memory cost n.
         log_n: u8,
@@ -174,8 +183,12 @@ pub(crate) fn parse(encoded: &str) -> Result<LegacyHash, String> {
                 phc: hash.to_string(),
             })
         }
+        #[cfg(feature = "extra-hashers")]
         BCRYPT_SHA256 => parse_bcrypt(rest),
+        #[cfg(feature = "extra-hashers")]
         SCRYPT => parse_scrypt(rest),
+        #[cfg(not(feature = "extra-hashers"))]
+        BCRYPT_SHA256 | SCRYPT => Err(not_in_this_build(algorithm)),
         "" => Err("the password hash has no algorithm name".to_owned()),
         other => Err(format!(
             "unsupported password hash algorithm {}",
@@ -233,6 +246,7 @@ pub(crate) fn verify(password: &str, hash: &LegacyHash) -> bool {
                 .is_ok(),
             Err(_) => false,
         },
+        #[cfg(feature = "extra-hashers")]
         LegacyHash::BcryptSha256 { bcrypt } => {
             // Django hashes the password first: the hex of its SHA-256.
             let digest = sha2::Sha256::digest(password.as_bytes());
@@ -241,6 +255,7 @@ pub(crate) fn verify(password: &str, hash: &LegacyHash) -> bool {
             // capped at parse time and is checked again here.
             bcrypt_cost(bcrypt).is_ok() && bcrypt::verify(hex.as_bytes(), bcrypt).unwrap_or(false)
         }
+        #[cfg(feature = "extra-hashers")]
         LegacyHash::Scrypt {
             log_n,
             r,
@@ -259,7 +274,18 @@ pub(crate) fn verify(password: &str, hash: &LegacyHash) -> bool {
     }
 }
 
+/// The reason for a Django hasher this build leaves out (`bcrypt_sha256`,
+/// `scrypt` without the cargo feature `extra-hashers`).
+#[cfg(not(feature = "extra-hashers"))]
+fn not_in_this_build(algorithm: &str) -> String {
+    format!(
+        "unsupported: {algorithm} hashes cannot be checked by this build of roster \
+         (built without the cargo feature extra-hashers)"
+    )
+}
+
 /// `$2b$<cost>$<53 characters>` after Django's `bcrypt_sha256$` prefix.
+#[cfg(feature = "extra-hashers")]
 fn parse_bcrypt(rest: &str) -> Result<LegacyHash, String> {
     bcrypt_cost(rest)?;
     Ok(LegacyHash::BcryptSha256 {
@@ -268,6 +294,7 @@ fn parse_bcrypt(rest: &str) -> Result<LegacyHash, String> {
 }
 
 /// The cost of a bcrypt string, checked: the format, the variant and the cap.
+#[cfg(feature = "extra-hashers")]
 fn bcrypt_cost(text: &str) -> Result<u32, String> {
     const MALFORMED: &str = "the bcrypt_sha256 hash is not $2b$<cost>$<salt and hash>";
     let parts: Option<bcrypt::HashParts> = (text.len() == 60 && text.is_ascii())
@@ -289,6 +316,7 @@ fn bcrypt_cost(text: &str) -> Result<u32, String> {
 }
 
 /// `<n>$<salt>$<r>$<p>$<base64 key>` after Django's `scrypt$` prefix.
+#[cfg(feature = "extra-hashers")]
 fn parse_scrypt(rest: &str) -> Result<LegacyHash, String> {
     let parts: Vec<&str> = rest.split('$').collect();
     let [n, salt, r, p, key] = parts[..] else {
@@ -338,6 +366,7 @@ fn parse_scrypt(rest: &str) -> Result<LegacyHash, String> {
 }
 
 /// scrypt parameters within the cap.
+#[cfg(feature = "extra-hashers")]
 fn scrypt_params(log_n: u8, r: u32, p: u32) -> Result<scrypt::Params, String> {
     let work = (128u64 << log_n.min(63))
         .checked_mul(u64::from(r))
@@ -899,6 +928,7 @@ mod tests {
         "bcrypt_sha256$$2b$04$/A/7wjiiUj5ePK7SqJDzxuMdTzn81tjYnpX6QWKMbyjyXPiQIyGrW";
 
     #[test]
+    #[cfg(feature = "extra-hashers")]
     fn django_scrypt_hashes_verify() {
         check(DJANGO_SCRYPT_WELCOME, "welcome", "Welcome");
         check(DJANGO_SCRYPT_LETMEIN, "lètmein", "letmein");
@@ -910,6 +940,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "extra-hashers")]
     fn django_bcrypt_sha256_hashes_verify() {
         check(DJANGO_BCRYPT_SHA256_WELCOME, "welcome", "Welcome");
         check(DJANGO_BCRYPT_SHA256_LETMEIN, "lètmein", "letmein");
@@ -922,6 +953,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "extra-hashers")]
     fn bcrypt_and_scrypt_costs_are_capped_with_a_reason() {
         let tail = &DJANGO_BCRYPT_SHA256_COST4["bcrypt_sha256$$2b$04$".len()..];
         assert!(parse(&format!("bcrypt_sha256$$2b${BCRYPT_MAX_COST}${tail}")).is_ok());
@@ -972,5 +1004,31 @@ mod tests {
         ] {
             refused(&bad);
         }
+    }
+
+    #[test]
+    #[cfg(not(feature = "extra-hashers"))]
+    fn without_extra_hashers_bcrypt_and_scrypt_are_refused_as_not_in_this_build() {
+        for (encoded, algorithm) in [
+            (DJANGO_BCRYPT_SHA256_WELCOME, "bcrypt_sha256"),
+            (DJANGO_SCRYPT_WELCOME, "scrypt"),
+            ("scrypt$", "scrypt"),
+        ] {
+            assert!(is_legacy(encoded), "still recognised: {encoded}");
+            let reason = refused(encoded);
+            assert!(
+                reason.starts_with("unsupported: ")
+                    && reason.contains(algorithm)
+                    && reason.contains("not")
+                    && reason.contains("extra-hashers"),
+                "{reason}"
+            );
+        }
+        // The hashers this build keeps still work.
+        check(
+            "pbkdf2_sha1$1$salt$DGDID5YfDnHzqbUkr2ASBi/gN6Y=",
+            "password",
+            "wrong",
+        );
     }
 }

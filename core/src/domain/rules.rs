@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 // The name forms live in `text` (below every layer) and the password policy
 // in `auth` (domain uses auth, never the reverse); their names here stay.
 pub use crate::auth::password::check_policy as password;
-pub use crate::text::{fold, nfkc};
+pub use crate::text::{NFKC_MISSING, fold, install_nfkc, nfkc, nfkc_available, try_nfkc};
 
 /// Longest username (Django's `max_length`).
 pub const USERNAME_MAX: usize = 150;
@@ -62,7 +62,7 @@ pub fn multiline_text(value: &str, max: usize) -> Result<String, String> {
 /// 1-150 characters: letters, digits and `@ . + - _` (Django's username
 /// rule), checked on and stored in NFKC form ([`nfkc`]).
 pub fn username(value: &str) -> Result<String, String> {
-    let value = nfkc(value);
+    let value = try_nfkc(value)?;
     if value.is_empty() {
         return Err(BLANK.into());
     }
@@ -85,7 +85,7 @@ pub fn username(value: &str) -> Result<String, String> {
 /// trimmed, case as given.
 pub fn email(value: &str) -> Result<String, String> {
     const INVALID: &str = "Enter a valid email address.";
-    let value = nfkc(value);
+    let value = try_nfkc(value)?;
     let value = value.trim();
     if value.chars().count() > EMAIL_MAX {
         return Err(too_long(EMAIL_MAX));
@@ -474,6 +474,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "unicode-tables")]
     fn usernames_and_emails_are_nfkc_and_keyed_by_its_lower_case() {
         // Fullwidth letters, a decomposed umlaut, a ligature: stored in
         // their compatibility form.
@@ -532,5 +533,36 @@ mod tests {
         ] {
             assert!(url(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Without the tables: ASCII needs no normaliser, other text fails
+    /// closed until one is installed, then goes through it. (Run with
+    /// `cargo test -p roster --lib --no-default-features without_tables`;
+    /// the rest of the suite needs a normaliser.)
+    #[test]
+    #[cfg(not(feature = "unicode-tables"))]
+    fn without_tables_nfkc_needs_an_installed_normaliser() {
+        assert!(!nfkc_available());
+        assert_eq!(username("alice.b"), Ok("alice.b".into()));
+        assert_eq!(email("ravi@example.com"), Ok("ravi@example.com".into()));
+        assert_eq!(try_nfkc("Ａ"), Err(NFKC_MISSING));
+        assert_eq!(username("ＡＬＩＣＥ"), Err(NFKC_MISSING.into()));
+        assert_eq!(email("ｒａｖｉ@example.com"), Err(NFKC_MISSING.into()));
+        let missing = std::panic::catch_unwind(|| nfkc("ﬁsh")).unwrap_err();
+        assert_eq!(missing.downcast_ref::<String>().unwrap(), NFKC_MISSING);
+        assert!(crate::Config::default().check().is_err());
+
+        // A stand-in normaliser (no tables here): fullwidth A to A.
+        fn stand_in(value: &str) -> String {
+            value.replace('Ａ', "A")
+        }
+        assert!(install_nfkc(stand_in));
+        assert!(!install_nfkc(|v| v.to_owned()), "the first one stays");
+        assert!(nfkc_available());
+        assert!(crate::Config::default().check().is_ok());
+        assert_eq!(username("ＡＡ"), Ok("AA".into()));
+        assert_eq!(fold("ＡＡ"), "aa");
+        // ASCII never reaches the normaliser.
+        assert_eq!(nfkc("plain"), "plain");
     }
 }
