@@ -70,7 +70,6 @@ pub fn nfkc(value: &str) -> String {
     try_nfkc(value).unwrap_or_else(|missing| panic!("{missing}"))
 }
 
-
 /// The key under which a name is unique (usernames and emails in one
 /// namespace; batch and group names): the lower case of the NFKC form, so
 /// `ＡＬＩＣＥ`, `Alice` and `alice` are one key.

@@ -10,9 +10,11 @@
 //! needle's three-character pieces must all be there, and the candidates
 //! are then checked against the texts themselves.
 //!
-//! Postings are grouped by block of 256 user ids: the key is
-//! `(field, gram, id / 256)` and the value the sorted low bytes of the ids
-//! in that block that have the gram. Fields: `q` (username and email
+//! Postings are grouped by block of 4,096 user ids: the key is
+//! `(field, gram, id / 4096)` and the value the set of the ids' low 12 bits
+//! in that block that have the gram, as a sorted list of 16-bit numbers
+//! (up to 256 of them) or as a bitmap of 4,096 bits (512 bytes), whichever
+//! is smaller: a gram most users share (`com`, `gma`) costs one bit a user. Fields: `q` (username and email
 //! together, what Testpress's `q` searches), first name, last name, phone
 //! (what Sunbird's `query` adds).
 
@@ -23,8 +25,65 @@ use crate::error::Result;
 use crate::text::fold;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// (field, gram, id block) -> sorted low bytes of the ids.
+/// (field, gram, id block) -> the set of the ids' low bits ([`Lows`]).
 pub(crate) const GRAMS: Def<[u8], [u8]> = Def::new("grams");
+
+/// Id bits below the block number.
+const SHIFT: u32 = 12;
+/// The low bits of an id.
+const LOW: u64 = (1 << SHIFT) - 1;
+/// A list longer than this is stored as a bitmap.
+const MAX_LIST: usize = 256;
+const BITMAP_BYTES: usize = 1 << (SHIFT - 3);
+
+/// The set of low bits of one posting value, decoded.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Lows(BTreeSet<u16>);
+
+impl Lows {
+    /// Decodes a stored value: `0, n × u16` (a list) or `1, bitmap`.
+    fn decode(bytes: &[u8]) -> Option<Lows> {
+        let (&tag, rest) = bytes.split_first()?;
+        let mut set = BTreeSet::new();
+        match tag {
+            0 if rest.len() % 2 == 0 => {
+                for pair in rest.chunks_exact(2) {
+                    set.insert(u16::from_be_bytes([pair[0], pair[1]]));
+                }
+            }
+            1 if rest.len() == BITMAP_BYTES => {
+                for (i, byte) in rest.iter().enumerate() {
+                    for bit in 0..8 {
+                        if byte & (1 << bit) != 0 {
+                            set.insert((i * 8 + bit) as u16);
+                        }
+                    }
+                }
+            }
+            _ => return None,
+        }
+        Some(Lows(set))
+    }
+
+    /// The stored form: the smaller of a list and a bitmap.
+    fn encode(&self) -> Vec<u8> {
+        if self.0.len() <= MAX_LIST {
+            let mut out = Vec::with_capacity(1 + 2 * self.0.len());
+            out.push(0);
+            for low in &self.0 {
+                out.extend_from_slice(&low.to_be_bytes());
+            }
+            out
+        } else {
+            let mut out = vec![0u8; 1 + BITMAP_BYTES];
+            out[0] = 1;
+            for low in &self.0 {
+                out[1 + (*low as usize) / 8] |= 1 << (low % 8);
+            }
+            out
+        }
+    }
+}
 
 /// Characters per gram.
 const GRAM: usize = 3;
@@ -108,13 +167,13 @@ pub(crate) fn reindex(
 }
 
 /// Changes held back by [`Txn::defer_search_index`]: per posting key, the
-/// low bytes to add (`true`) or remove (`false`).
-pub(crate) type Pending = BTreeMap<Vec<u8>, BTreeMap<u8, bool>>;
+/// low bits to add (`true`) or remove (`false`).
+pub(crate) type Pending = BTreeMap<Vec<u8>, BTreeMap<u16, bool>>;
 
 /// Adds (or removes) `id` to the postings of `gram` in `field`.
 fn set(txn: &Txn<'_>, field: Field, gram: &str, id: u64, present: bool) -> Result<()> {
-    let k = key(field, gram, id >> 8);
-    let low = (id & 0xff) as u8;
+    let k = key(field, gram, id >> SHIFT);
+    let low = (id & LOW) as u16;
     if let Some(pending) = txn.deferred.borrow_mut().as_mut() {
         pending.entry(k).or_default().insert(low, present);
         return Ok(());
@@ -123,25 +182,26 @@ fn set(txn: &Txn<'_>, field: Field, gram: &str, id: u64, present: bool) -> Resul
 }
 
 /// Applies changes to the postings under `k`.
-fn apply(txn: &Txn<'_>, k: &[u8], changes: impl Iterator<Item = (u8, bool)>) -> Result<()> {
-    let stored = txn.get(GRAMS, k)?.unwrap_or_default();
-    let mut ids = stored.clone();
+fn apply(txn: &Txn<'_>, k: &[u8], changes: impl Iterator<Item = (u16, bool)>) -> Result<()> {
+    let stored = match txn.get(GRAMS, k)? {
+        Some(bytes) => Lows::decode(&bytes).ok_or_else(|| super::keys::malformed(GRAMS.name))?,
+        None => Lows::default(),
+    };
+    let mut lows = stored.clone();
     for (low, present) in changes {
-        match (ids.binary_search(&low), present) {
-            (Err(at), true) => ids.insert(at, low),
-            (Ok(at), false) => {
-                ids.remove(at);
-            }
-            _ => {}
+        if present {
+            lows.0.insert(low);
+        } else {
+            lows.0.remove(&low);
         }
     }
-    if ids == stored {
+    if lows == stored {
         return Ok(());
     }
-    if ids.is_empty() {
+    if lows.0.is_empty() {
         txn.delete(GRAMS, k)?;
     } else {
-        txn.put(GRAMS, k, ids.as_slice())?;
+        txn.put(GRAMS, k, lows.encode().as_slice())?;
     }
     Ok(())
 }
@@ -165,10 +225,11 @@ fn with_prefix(s: &Snapshot<'_>, field: Field, prefix: &str) -> Result<Vec<u64>>
     let whole = prefix.chars().count() == GRAM;
     let mut ids: Vec<u64> = Vec::new();
     let mut seen = BTreeSet::new();
-    s.scan_prefix(GRAMS, start.as_slice(), false, |k, lows| {
+    s.scan_prefix(GRAMS, start.as_slice(), false, |k, value| {
         let block = block_of(&k);
-        for low in lows {
-            let id = (block << 8) | low as u64;
+        let lows = Lows::decode(&value).ok_or_else(|| super::keys::malformed(GRAMS.name))?;
+        for low in lows.0 {
+            let id = (block << SHIFT) | low as u64;
             if whole {
                 // One gram: blocks ascend, and each id appears once.
                 ids.push(id);
@@ -232,25 +293,25 @@ pub(crate) fn holds(user: &User, field: Field, needle: &str) -> bool {
 
 /// Every posting the users should have, for the integrity check.
 pub(crate) fn expected<'a>(users: impl Iterator<Item = &'a User>) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let mut out: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut sets: BTreeMap<Vec<u8>, Lows> = BTreeMap::new();
     for user in users {
         for (field, gram) in all_grams(user) {
-            out.entry(key(field, &gram, user.id >> 8))
+            sets.entry(key(field, &gram, user.id >> SHIFT))
                 .or_default()
-                .push((user.id & 0xff) as u8);
+                .0
+                .insert((user.id & LOW) as u16);
         }
     }
-    for lows in out.values_mut() {
-        lows.sort_unstable();
-    }
-    out
+    sets.into_iter()
+        .map(|(k, lows)| (k, lows.encode()))
+        .collect()
 }
 
 /// Rebuilds the whole index from `users` (format 4's migration).
 pub(crate) fn build(txn: &Txn<'_>, users: &[User]) -> Result<()> {
     txn.clear(GRAMS)?;
-    for (k, lows) in expected(users.iter()) {
-        txn.put(GRAMS, k.as_slice(), lows.as_slice())?;
+    for (k, value) in expected(users.iter()) {
+        txn.put(GRAMS, k.as_slice(), value.as_slice())?;
     }
     Ok(())
 }
@@ -270,5 +331,20 @@ mod tests {
         // "v" is inside "ravi": a gram starts with it.
         assert!(grams.iter().any(|g| g.starts_with('v')));
         assert!(grams_of(&[String::new()]).is_empty());
+    }
+
+    #[test]
+    fn postings_are_a_list_or_a_bitmap_whichever_is_smaller() {
+        let few = Lows((0..MAX_LIST as u16).map(|n| n * 3).collect());
+        let bytes = few.encode();
+        assert_eq!(bytes.len(), 1 + 2 * MAX_LIST);
+        assert_eq!(Lows::decode(&bytes), Some(few));
+        let many = Lows((0..=MAX_LIST as u16).chain([4095]).collect());
+        let bytes = many.encode();
+        assert_eq!(bytes.len(), 1 + BITMAP_BYTES);
+        assert_eq!(Lows::decode(&bytes), Some(many));
+        assert_eq!(Lows::decode(&[0, 1]), None);
+        assert_eq!(Lows::decode(&[1, 0]), None);
+        assert_eq!(Lows::decode(&[]), None);
     }
 }

@@ -177,12 +177,12 @@ fn a_search_hit_from_a_damaged_index_entry_is_refused() {
     two_users(&path);
     raw_index(&path, "user_by_username", "mallory", 1);
     // The search index says alice (1) holds "mal": the key is the field
-    // (1: username and email), the gram, the block of 256 ids (0); the
-    // value the ids' low bytes.
+    // (1: username and email), the gram, the block of 4,096 ids (0); the
+    // value a list (0) of the ids' low bits, two bytes each.
     let mut key = vec![1u8];
     key.extend_from_slice(b"mal");
     key.extend_from_slice(&0u64.to_be_bytes());
-    testing::raw_put(&path, "grams", &key, &[1]).expect("raw write");
+    testing::raw_put(&path, "grams", &key, &[0, 0, 1]).expect("raw write");
     let i = open(&path);
     let query = roster::UserQuery {
         q: Some("mal".into()),
