@@ -285,6 +285,7 @@ impl Admin {
             };
             if let Some(email) = query.email.as_deref() {
                 let found = match read::lookup(txn, USER_BY_EMAIL, &fold(email.trim()))? {
+                    Some(id) if q.is_none() => Some(id),
                     Some(id) => read::user(txn, id)?.filter(|u| matches_q(u)).map(|u| u.id),
                     None => None,
                 };

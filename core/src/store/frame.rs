@@ -133,6 +133,17 @@ pub(crate) fn parse(bytes: &[u8]) -> std::result::Result<(Parts<'_>, usize), &'s
 /// checksum, kind and key verified first, then the payload decoded. Any
 /// mismatch is a `corrupt_store` error naming the record.
 pub(crate) fn decode<T: DeserializeOwned>(kind: Kind, key: FrameKey, bytes: &[u8]) -> Result<T> {
+    decode_borrowed(kind, key, bytes)
+}
+
+/// [`decode`] into a type that may borrow from `bytes` (a record's first
+/// fields as `&str`, without copying them; postcard reads a prefix of a
+/// struct's fields and ignores the rest).
+pub(crate) fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
+    kind: Kind,
+    key: FrameKey,
+    bytes: &'a [u8],
+) -> Result<T> {
     let (parts, total) = parse(bytes).map_err(|why| corrupt(kind, key, why))?;
     if total != bytes.len() {
         return Err(corrupt(kind, key, "bytes after the frame"));

@@ -286,6 +286,27 @@ impl Snapshot<'_> {
         )
     }
 
+    /// Calls `visit` on the keys of `def` from `lower` to `upper`,
+    /// ascending, until it returns `false` (values are not decoded).
+    pub(crate) fn scan_keys<K: Col + ?Sized, V: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+        lower: Bound<&K>,
+        upper: Bound<&K>,
+        mut visit: impl FnMut(K::Owned) -> Result<bool>,
+    ) -> Result<()> {
+        #[cfg(test)]
+        fault::trip_named(def.name);
+        let (lo, hi) = (encoded_bound(lower), encoded_bound(upper));
+        self.r.scan(
+            def.name,
+            backend::as_slices(&lo),
+            backend::as_slices(&hi),
+            false,
+            &mut |k, _| visit(K::take(k).ok_or_else(|| malformed(def.name))?),
+        )
+    }
+
     /// Calls `visit` on every row of `def` whose key starts with the
     /// encoding of `prefix`, ascending, until it returns `false`.
     pub(crate) fn scan_prefix<K: Col + ?Sized, V: Col + ?Sized, P: Col + ?Sized>(

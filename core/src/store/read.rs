@@ -70,20 +70,14 @@ pub(crate) fn ids_page(
             return Ok(out);
         }
         let (from, mut skip) = super::positions::seek(s, def, offset)?;
-        s.scan(
-            def,
-            Bound::Included(&from),
-            Bound::Unbounded,
-            false,
-            |id, _| {
-                if skip > 0 {
-                    skip -= 1;
-                    return Ok(true);
-                }
-                out.push(id);
-                Ok(out.len() < limit)
-            },
-        )?;
+        s.scan_keys(def, Bound::Included(&from), Bound::Unbounded, |id| {
+            if skip > 0 {
+                skip -= 1;
+                return Ok(true);
+            }
+            out.push(id);
+            Ok(out.len() < limit)
+        })?;
         Ok(out)
     })
 }
@@ -118,6 +112,53 @@ pub(crate) fn index_mismatch(index: &str, id: u64, why: &str) -> Error {
     )
 }
 
+/// The first fields of a stored user, borrowed from its frame: what the
+/// username, email and phone indexes are checked against, without decoding
+/// (and copying) the whole record. Field order as in [`User`], which
+/// postcard follows.
+#[derive(serde::Deserialize)]
+struct UserKeys<'a> {
+    #[allow(dead_code)]
+    id: u64,
+    #[allow(dead_code)]
+    uuid: u128,
+    username: &'a str,
+    #[allow(dead_code)]
+    password_hash: &'a str,
+    email: &'a str,
+    phone: &'a str,
+}
+
+/// Whether `text` folds to `key` (ASCII without allocating).
+fn folds_to(text: &str, key: &str) -> bool {
+    if text.is_ascii() && key.is_ascii() {
+        text.len() == key.len()
+            && text
+                .bytes()
+                .zip(key.bytes())
+                .all(|(a, b)| a.to_ascii_lowercase() == b)
+    } else {
+        fold(text) == key
+    }
+}
+
+/// Whether user `id` exists and has `key` in unique index `def` (one of
+/// the user indexes): `None` when the user does not exist.
+fn user_has_key(s: &Snapshot<'_>, def: Unique, id: u64, key: &str) -> Result<Option<bool>> {
+    contain(s, || {
+        let Some(bytes) = s.get(USERS, &id)? else {
+            return Ok(None);
+        };
+        let keys: UserKeys<'_> =
+            super::frame::decode_borrowed(Kind::User, super::frame::id(id), &bytes)?;
+        Ok(Some(match def.name {
+            "user_by_username" => folds_to(keys.username, key),
+            "user_by_email" => folds_to(keys.email, key),
+            _ => keys.phone == key,
+        }))
+    })
+}
+
 /// The key record `id` should have in unique index `def` (empty: none), or
 /// `None` when the record does not exist.
 pub(crate) fn index_key(s: &Snapshot<'_>, def: Unique, id: u64) -> Result<Option<String>> {
@@ -147,6 +188,20 @@ pub(crate) fn index_key(s: &Snapshot<'_>, def: Unique, id: u64) -> Result<Option
 /// Checks that the entry `key -> id` of unique index `def` matches the
 /// record it points to.
 fn verify_hit(s: &Snapshot<'_>, def: Unique, key: &str, id: u64) -> Result<()> {
+    if matches!(
+        def.name,
+        "user_by_username" | "user_by_email" | "user_by_phone"
+    ) {
+        return match user_has_key(s, def, id, key)? {
+            None => Err(index_mismatch(def.name, id, "which does not exist")),
+            Some(false) => Err(index_mismatch(
+                def.name,
+                id,
+                "whose own key differs from the entry",
+            )),
+            Some(true) => Ok(()),
+        };
+    }
     match index_key(s, def, id)? {
         None => Err(index_mismatch(def.name, id, "which does not exist")),
         Some(own) if own != key => Err(index_mismatch(

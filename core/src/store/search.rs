@@ -43,25 +43,10 @@ pub(crate) struct Lows(BTreeSet<u16>);
 impl Lows {
     /// Decodes a stored value: `0, n × u16` (a list) or `1, bitmap`.
     fn decode(bytes: &[u8]) -> Option<Lows> {
-        let (&tag, rest) = bytes.split_first()?;
         let mut set = BTreeSet::new();
-        match tag {
-            0 if rest.len() % 2 == 0 => {
-                for pair in rest.chunks_exact(2) {
-                    set.insert(u16::from_be_bytes([pair[0], pair[1]]));
-                }
-            }
-            1 if rest.len() == BITMAP_BYTES => {
-                for (i, byte) in rest.iter().enumerate() {
-                    for bit in 0..8 {
-                        if byte & (1 << bit) != 0 {
-                            set.insert((i * 8 + bit) as u16);
-                        }
-                    }
-                }
-            }
-            _ => return None,
-        }
+        each_low(bytes, |low| {
+            set.insert(low);
+        })?;
         Some(Lows(set))
     }
 
@@ -166,6 +151,37 @@ pub(crate) fn reindex(
     Ok(())
 }
 
+/// Calls `f` on every low of a stored posting value, ascending; `None` when
+/// the value is malformed (a list out of order included).
+fn each_low(bytes: &[u8], mut f: impl FnMut(u16)) -> Option<()> {
+    let (&tag, rest) = bytes.split_first()?;
+    match tag {
+        0 if rest.len() % 2 == 0 => {
+            let mut last = None;
+            for pair in rest.chunks_exact(2) {
+                let low = u16::from_be_bytes([pair[0], pair[1]]);
+                if last.is_some_and(|l| l >= low) || u64::from(low) > LOW {
+                    return None;
+                }
+                last = Some(low);
+                f(low);
+            }
+        }
+        1 if rest.len() == BITMAP_BYTES => {
+            for (i, chunk) in rest.chunks_exact(8).enumerate() {
+                let mut word = u64::from_le_bytes(chunk.try_into().ok()?);
+                while word != 0 {
+                    let bit = word.trailing_zeros();
+                    f((i as u32 * 64 + bit) as u16);
+                    word &= word - 1;
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
 /// Changes held back by [`Txn::defer_search_index`]: per posting key, the
 /// low bits to add (`true`) or remove (`false`).
 pub(crate) type Pending = BTreeMap<Vec<u8>, BTreeMap<u16, bool>>;
@@ -226,17 +242,17 @@ fn with_prefix(s: &Snapshot<'_>, field: Field, prefix: &str) -> Result<Vec<u64>>
     let mut ids: Vec<u64> = Vec::new();
     let mut seen = BTreeSet::new();
     s.scan_prefix(GRAMS, start.as_slice(), false, |k, value| {
-        let block = block_of(&k);
-        let lows = Lows::decode(&value).ok_or_else(|| super::keys::malformed(GRAMS.name))?;
-        for low in lows.0 {
-            let id = (block << SHIFT) | low as u64;
+        let block = block_of(&k) << SHIFT;
+        each_low(&value, |low| {
+            let id = block | low as u64;
             if whole {
                 // One gram: blocks ascend, and each id appears once.
                 ids.push(id);
             } else {
                 seen.insert(id);
             }
-        }
+        })
+        .ok_or_else(|| super::keys::malformed(GRAMS.name))?;
         Ok(true)
     })?;
     if !whole {
@@ -277,8 +293,12 @@ pub(crate) fn candidates(s: &Snapshot<'_>, field: Field, needle: &str) -> Result
     lists.sort_by_key(Vec::len);
     let mut out = lists.remove(0);
     for list in &lists {
-        let set: BTreeSet<u64> = list.iter().copied().collect();
-        out.retain(|id| set.contains(id));
+        // Both ascending: one merge.
+        let mut other = list.iter().peekable();
+        out.retain(|id| {
+            while other.next_if(|o| *o < id).is_some() {}
+            other.peek() == Some(&id)
+        });
     }
     Ok(out)
 }

@@ -23,9 +23,11 @@ const USERNAMES: &[&str] = &[
 ];
 /// Emails: case variants clash; `""` is none.
 const EMAILS: &[&str] = &["asha@x.in", "ASHA@X.IN", "ravi@y.in", "k@z.org", ""];
-/// Search fragments: one and two characters keep substring semantics.
+/// Search fragments: one and two characters keep substring semantics;
+/// longer ones are checked against the texts.
 const QUERIES: &[&str] = &[
-    "a", "an", "il", "sha", "ASH", "@x", "in", "zz", "i@y", "nil",
+    "a", "an", "il", "sha", "ASH", "@x", "in", "zz", "i@y", "nil", "sha@x", "kiran", "avi@y.",
+    "nilx",
 ];
 
 #[derive(Debug, Clone)]
