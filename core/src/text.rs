@@ -39,6 +39,9 @@ pub fn nfkc_available() -> bool {
 pub fn try_nfkc(value: &str) -> Result<String, &'static str> {
     #[cfg(feature = "unicode-tables")]
     {
+        if value.is_ascii() {
+            return Ok(value.to_owned());
+        }
         Ok(value.nfkc().collect())
     }
     #[cfg(not(feature = "unicode-tables"))]
@@ -74,6 +77,10 @@ pub fn nfkc(value: &str) -> String {
 /// namespace; batch and group names): the lower case of the NFKC form, so
 /// `ＡＬＩＣＥ`, `Alice` and `alice` are one key.
 pub fn fold(value: &str) -> String {
+    if value.is_ascii() {
+        // ASCII is its own NFKC form, and its lower case is ASCII's.
+        return value.to_ascii_lowercase();
+    }
     nfkc(value).to_lowercase()
 }
 
@@ -95,6 +102,13 @@ pub fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_of_ascii_is_its_plain_lower_case() {
+        assert_eq!(fold("Asha.K@Example.COM"), "asha.k@example.com");
+        assert_eq!(fold("ＡＬＩＣＥ"), "alice");
+        assert_eq!(nfkc("plain"), "plain");
+    }
 
     #[test]
     fn clip_cuts_on_a_character_boundary_and_marks_the_cut() {

@@ -324,9 +324,15 @@ impl Admin {
             }
             let count = read::count(txn, USERS)?;
             let page = self.paginate(query.page, count, |offset, limit| {
-                read::ids_page(txn, USERS, offset, limit)
+                read::records_page::<User>(txn, USERS, offset, limit)
             })?;
-            page.try_map(load)
+            page.try_map(|user| {
+                let mut view = UserView::new(&user, &fields);
+                if query.with_batches {
+                    view.batches = Some(self.active_batches(txn, user.id)?);
+                }
+                Ok(view)
+            })
         })
     }
 

@@ -55,29 +55,43 @@ pub(crate) fn count(s: &Snapshot<'_>, def: Records) -> Result<u64> {
     contain(s, || s.len(def))
 }
 
-/// The ids of at most `limit` records of table `def` from position
-/// `offset`, ascending: a few reads wherever the page is when the table
-/// keeps positions ([`super::positions`]).
-pub(crate) fn ids_page(
+/// At most `limit` records of table `def` from position `offset`, by
+/// ascending id: a few reads wherever the page is when the table keeps
+/// positions ([`super::positions`]); the records passed over are skipped
+/// by key, the page's own read in one scan.
+pub(crate) fn records_page<T: DeserializeOwned>(
     s: &Snapshot<'_>,
     def: Records,
     offset: u64,
     limit: usize,
-) -> Result<Vec<u64>> {
+) -> Result<Vec<T>> {
     contain(s, || {
         let mut out = Vec::with_capacity(limit);
         if limit == 0 {
             return Ok(out);
         }
-        let (from, mut skip) = super::positions::seek(s, def, offset)?;
+        let (from, skip) = super::positions::seek(s, def, offset)?;
+        let mut first = None;
+        let mut skip = skip;
         s.scan_keys(def, Bound::Included(&from), Bound::Unbounded, |id| {
             if skip > 0 {
                 skip -= 1;
                 return Ok(true);
             }
-            out.push(id);
-            Ok(out.len() < limit)
+            first = Some(id);
+            Ok(false)
         })?;
+        let Some(first) = first else { return Ok(out) };
+        s.scan(
+            def,
+            Bound::Included(&first),
+            Bound::Unbounded,
+            false,
+            |id, bytes| {
+                out.push(decode(def, id, &bytes)?);
+                Ok(out.len() < limit)
+            },
+        )?;
         Ok(out)
     })
 }
