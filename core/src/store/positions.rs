@@ -2,11 +2,11 @@
 //! walking N pages.
 //!
 //! The backends have no "the k-th key" operation, so roster keeps counts of
-//! the records per block of ids at three levels: per 256, per 4,096 and per
+//! the records per block of ids at four levels: per 16, 256, 4,096 and
 //! 65,536 ids (`counts[(table, level, block)]`). Finding the record at
 //! position `k` sums the top-level counts to the right 65,536-block, then
-//! at most 16 counts of the level below, then 16 more, then skips fewer
-//! than 256 keys: at a million users, under 300 rows read for any page. Counts live per block
+//! at most 16 counts on each level below, then skips fewer than 16 keys: at
+//! a million users, under 80 rows read for any page. Counts live per block
 //! of ids, so concurrent inserts in different id blocks (Step 9's
 //! per-process blocks) write different rows.
 
@@ -20,7 +20,7 @@ use std::ops::Bound;
 pub(crate) const COUNTS: Def<(u8, u8, u64), u64> = Def::new("counts");
 
 /// Id bits per block at each level, lowest first.
-const SHIFT: [u32; 3] = [8, 12, 16];
+const SHIFT: [u32; 4] = [4, 8, 12, 16];
 
 /// The tag of a counted table, `None` for one without positions.
 pub(crate) fn tag(def: Records) -> Option<u8> {
