@@ -20,7 +20,7 @@ seconds="${FUZZ_SECONDS:-5}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-for target in rest_handle validators; do
+for target in rest_handle validators model; do
     echo "-- cargo fuzz run --dev --sanitizer $sanitizer $target -- -max_total_time=$seconds"
     if ! RUSTC_BOOTSTRAP=1 cargo fuzz run --dev --sanitizer "$sanitizer" "$target" -- \
         -max_total_time="$seconds" >"$log" 2>&1; then

@@ -13,6 +13,8 @@ pub mod error;
 #[cfg(feature = "uniffi")]
 pub mod ffi;
 pub mod json;
+#[cfg(feature = "testing")]
+pub mod model;
 pub(crate) mod private_file;
 mod random;
 pub mod rest;
