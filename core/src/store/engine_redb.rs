@@ -274,27 +274,39 @@ fn scan_table<T: ReadableTable<&'static [u8], &'static [u8]>>(
     Ok(())
 }
 
+/// The value under `key` in table `t`, copied out.
+fn get_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    t: &T,
+    key: &[u8],
+) -> Result<Option<Vec<u8>>> {
+    Ok(t.get(key)
+        .map_err(engine("reading a record"))?
+        .map(|v| v.value().to_vec()))
+}
+
+/// The names of the tables a transaction lists.
+fn names_of<H: TableHandle>(
+    tables: std::result::Result<impl Iterator<Item = H>, redb::StorageError>,
+) -> Result<Vec<String>> {
+    Ok(tables
+        .map_err(engine("listing tables"))?
+        .map(|t| t.name().to_string())
+        .collect())
+}
+
 impl Reader for ReadTxn {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let Some(t) = self.table(table)? else {
-            return Ok(None);
-        };
-        Ok(t.get(key)
-            .map_err(engine("reading a record"))?
-            .map(|v| v.value().to_vec()))
+        match self.table(table)? {
+            Some(t) => get_in(&*t, key),
+            None => Ok(None),
+        }
     }
 
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
-        let Some(t) = self.table(table)? else {
-            return Ok(vec![None; keys.len()]);
-        };
-        keys.iter()
-            .map(|k| {
-                Ok(t.get(*k)
-                    .map_err(engine("reading a record"))?
-                    .map(|v| v.value().to_vec()))
-            })
-            .collect()
+        match self.table(table)? {
+            Some(t) => keys.iter().map(|k| get_in(&*t, k)).collect(),
+            None => Ok(vec![None; keys.len()]),
+        }
     }
 
     fn scan(
@@ -319,12 +331,7 @@ impl Reader for ReadTxn {
     }
 
     fn table_names(&self) -> Result<Vec<String>> {
-        Ok(self
-            .txn
-            .list_tables()
-            .map_err(engine("listing tables"))?
-            .map(|t| t.name().to_string())
-            .collect())
+        names_of(self.txn.list_tables())
     }
 }
 
@@ -347,21 +354,13 @@ impl Reader for WriteTxn<'_> {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let t = self.table(table)?;
         let t = t.try_borrow().map_err(|_| busy_table(table))?;
-        Ok(t.get(key)
-            .map_err(engine("reading a record"))?
-            .map(|v| v.value().to_vec()))
+        get_in(&*t, key)
     }
 
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
         let t = self.table(table)?;
         let t = t.try_borrow().map_err(|_| busy_table(table))?;
-        keys.iter()
-            .map(|k| {
-                Ok(t.get(*k)
-                    .map_err(engine("reading a record"))?
-                    .map(|v| v.value().to_vec()))
-            })
-            .collect()
+        keys.iter().map(|k| get_in(&*t, k)).collect()
     }
 
     fn scan(
@@ -384,12 +383,7 @@ impl Reader for WriteTxn<'_> {
     }
 
     fn table_names(&self) -> Result<Vec<String>> {
-        Ok(self
-            .txn
-            .list_tables()
-            .map_err(engine("listing tables"))?
-            .map(|t| t.name().to_string())
-            .collect())
+        names_of(self.txn.list_tables())
     }
 }
 

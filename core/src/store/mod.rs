@@ -270,19 +270,31 @@ impl Snapshot<'_> {
         reverse: bool,
         mut visit: impl FnMut(K::Owned, V::Owned) -> Result<bool>,
     ) -> Result<()> {
+        let bounds = (encoded_bound(lower), encoded_bound(upper));
+        self.scan_encoded(def, bounds, reverse, |k, v| {
+            let key = K::take(k).ok_or_else(|| malformed(def.name))?;
+            let value = V::take(v).ok_or_else(|| malformed(def.name))?;
+            visit(key, value)
+        })
+    }
+
+    /// Calls `visit` on the raw rows of `def` between encoded bounds: the
+    /// one place a typed scan reaches the backend.
+    fn scan_encoded<K: ?Sized, V: ?Sized>(
+        &self,
+        def: Def<K, V>,
+        (lo, hi): (Bound<Vec<u8>>, Bound<Vec<u8>>),
+        reverse: bool,
+        mut visit: impl FnMut(&[u8], &[u8]) -> Result<bool>,
+    ) -> Result<()> {
         #[cfg(test)]
         fault::trip_named(def.name);
-        let (lo, hi) = (encoded_bound(lower), encoded_bound(upper));
         self.r.scan(
             def.name,
             backend::as_slices(&lo),
             backend::as_slices(&hi),
             reverse,
-            &mut |k, v| {
-                let key = K::take(k).ok_or_else(|| malformed(def.name))?;
-                let value = V::take(v).ok_or_else(|| malformed(def.name))?;
-                visit(key, value)
-            },
+            &mut visit,
         )
     }
 
@@ -295,16 +307,10 @@ impl Snapshot<'_> {
         upper: Bound<&K>,
         mut visit: impl FnMut(K::Owned) -> Result<bool>,
     ) -> Result<()> {
-        #[cfg(test)]
-        fault::trip_named(def.name);
-        let (lo, hi) = (encoded_bound(lower), encoded_bound(upper));
-        self.r.scan(
-            def.name,
-            backend::as_slices(&lo),
-            backend::as_slices(&hi),
-            false,
-            &mut |k, _| visit(K::take(k).ok_or_else(|| malformed(def.name))?),
-        )
+        let bounds = (encoded_bound(lower), encoded_bound(upper));
+        self.scan_encoded(def, bounds, false, |k, _| {
+            visit(K::take(k).ok_or_else(|| malformed(def.name))?)
+        })
     }
 
     /// Calls `visit` on every row of `def` whose key starts with the
@@ -316,20 +322,12 @@ impl Snapshot<'_> {
         reverse: bool,
         mut visit: impl FnMut(K::Owned, V::Owned) -> Result<bool>,
     ) -> Result<()> {
-        #[cfg(test)]
-        fault::trip_named(def.name);
-        let (lo, hi) = backend::prefix_bounds(&prefix.bytes());
-        self.r.scan(
-            def.name,
-            backend::as_slices(&lo),
-            backend::as_slices(&hi),
-            reverse,
-            &mut |k, v| {
-                let key = K::take(k).ok_or_else(|| malformed(def.name))?;
-                let value = V::take(v).ok_or_else(|| malformed(def.name))?;
-                visit(key, value)
-            },
-        )
+        let bounds = backend::prefix_bounds(&prefix.bytes());
+        self.scan_encoded(def, bounds, reverse, |k, v| {
+            let key = K::take(k).ok_or_else(|| malformed(def.name))?;
+            let value = V::take(v).ok_or_else(|| malformed(def.name))?;
+            visit(key, value)
+        })
     }
 
     /// Every row of `def`, ascending.

@@ -174,6 +174,18 @@ fn bytes_or_none(
     }
 }
 
+/// Every row of byte table `name` (none when it was never written).
+fn bytes_rows(txn: &redb::ReadTransaction, name: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut out = Vec::new();
+    if let Some(table) = bytes_or_none(txn, name)? {
+        for row in table.iter().map_err(stopped)? {
+            let (k, v) = row.map_err(stopped)?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+    }
+    Ok(out)
+}
+
 /// The format of the store in `db` and whether its tables are still typed
 /// (formats 1-3), or `None` when it has no version.
 fn version_of(db: &Database) -> Result<Option<(u64, bool)>> {
@@ -225,17 +237,8 @@ fn counters_and_links(db: &Database, typed: bool) -> Result<CountersAndLinks> {
         }
     } else {
         let kinds = ENTITIES.map(|(_, k)| k);
-        let table = bytes_or_none(&txn, ID_BLOCKS.name)?;
-        let rows = table
-            .as_ref()
-            .map(|t| t.iter())
-            .transpose()
-            .map_err(stopped)?;
-        for row in rows.into_iter().flatten() {
-            let (k, v) = row.map_err(stopped)?;
-            let (Some((kind, _)), Some(next)) =
-                (<(u8, u64)>::take(k.value()), u64::take(v.value()))
-            else {
+        for (k, v) in bytes_rows(&txn, ID_BLOCKS.name)? {
+            let (Some((kind, _)), Some(next)) = (<(u8, u64)>::take(&k), u64::take(&v)) else {
                 continue;
             };
             if let Some(kind) = kinds.iter().find(|k| **k as u8 == kind) {
@@ -243,14 +246,8 @@ fn counters_and_links(db: &Database, typed: bool) -> Result<CountersAndLinks> {
                 *slot = (*slot).max(next);
             }
         }
-        let table = bytes_or_none(&txn, COURSE_BATCHES.name)?;
-        let rows = table
-            .as_ref()
-            .map(|t| t.iter())
-            .transpose()
-            .map_err(stopped)?;
-        for row in rows.into_iter().flatten() {
-            if let Some(pair) = <(u64, u64)>::take(row.map_err(stopped)?.0.value()) {
+        for (k, _) in bytes_rows(&txn, COURSE_BATCHES.name)? {
+            if let Some(pair) = <(u64, u64)>::take(&k) {
                 links.insert(pair);
             }
         }
