@@ -206,6 +206,26 @@ pair!(u64, 8, [u8; 32]);
 pair!(i32, 4, u64);
 pair!(u8, 1, u64);
 
+/// An expiry's key: day, user, batch.
+impl Col for (i32, u64, u64) {
+    type Owned = (i32, u64, u64);
+    fn put(&self, out: &mut Vec<u8>) {
+        self.0.put(out);
+        self.1.put(out);
+        self.2.put(out);
+    }
+    fn take(bytes: &[u8]) -> Option<Self::Owned> {
+        if bytes.len() != 20 {
+            return None;
+        }
+        Some((
+            i32::take(&bytes[..4])?,
+            u64::take(&bytes[4..12])?,
+            u64::take(&bytes[12..])?,
+        ))
+    }
+}
+
 /// A position count's key: table, level, block.
 impl Col for (u8, u8, u64) {
     type Owned = (u8, u8, u64);

@@ -30,6 +30,10 @@ use crate::error::{Error, ErrorCode, Result};
 pub const CURRENT_VERSION: u64 = 4;
 /// The id counters of formats 1-3: entity name -> next id.
 const COUNTERS: Def<str, u64> = Def::new("counters");
+/// The subscription ids of formats 1-3: id -> (user, batch).
+const SUBSCRIPTIONS: Def<u64, (u64, u64)> = Def::new("subscriptions");
+/// The expiries of formats 1-3: (day, subscription id).
+const EXPIRIES_BY_ID: Def<(i32, u64), ()> = Def::new("expiries");
 const VERSION_KEY: &str = "schema_version";
 
 /// Brings the store in `txn` to [`CURRENT_VERSION`], creating every table.
@@ -292,7 +296,8 @@ fn reframe_memberships(txn: &Txn<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Format 4: the global id counters become per-block ones, and the users
+/// Format 4: the global id counters become per-block ones, expiries name
+/// their membership (no subscription-id table), and the users
 /// get their position counts ([`super::positions`]) and their n-gram
 /// index ([`super::search`]) (the
 /// re-encoding of every table as bytes was done by the redb backend, in
@@ -310,6 +315,22 @@ fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
         }
     }
     txn.clear(COUNTERS)?;
+    // Expiries name the membership itself, so the subscription-id table
+    // (which only a purge read) goes.
+    let owners: std::collections::BTreeMap<u64, (u64, u64)> =
+        txn.rows(SUBSCRIPTIONS)?.into_iter().collect();
+    let old_expiries = txn.rows(EXPIRIES_BY_ID)?;
+    txn.clear(EXPIRIES_BY_ID)?;
+    for ((day, id), ()) in old_expiries {
+        let (user, batch) = owners.get(&id).copied().ok_or_else(|| {
+            Error::new(
+                ErrorCode::Corrupt,
+                format!("the store is damaged: expiry of unknown subscription {id}"),
+            )
+        })?;
+        txn.put(EXPIRIES, &(day, user, batch), &())?;
+    }
+    txn.clear(SUBSCRIPTIONS)?;
     let mut users = Vec::new();
     txn.scan(
         USERS,

@@ -22,8 +22,7 @@
 //! | `course_batches` / `batch_courses` | (course, batch) / (batch, course) -> () | mirror images |
 //! | `memberships` | (user, batch) -> Subscription | |
 //! | `batch_members` | (batch, user) -> () | mirror of `memberships` |
-//! | `subscriptions` | subscription id -> (user, batch) | one per membership |
-//! | `expiries` | (expires day, subscription id) -> () | one per membership with an expiry |
+//! | `expiries` | (expires day, user, batch) -> () | one per membership with an expiry; a purge reads only the expired |
 //! | `custom_fields` | id -> CustomField | |
 //! | `custom_field_by_name` | lower-case trimmed name -> id | one per definition |
 //! | `field_users` | (field, user) -> () | one per custom value a user holds |
@@ -63,8 +62,7 @@ pub(crate) const BATCH_COURSES: Pairs = Def::new("batch_courses");
 
 pub(crate) const MEMBERSHIPS: Def<(u64, u64), [u8]> = Def::new("memberships");
 pub(crate) const BATCH_MEMBERS: Pairs = Def::new("batch_members");
-pub(crate) const SUBSCRIPTIONS: Def<u64, (u64, u64)> = Def::new("subscriptions");
-pub(crate) const EXPIRIES: Def<(i32, u64), ()> = Def::new("expiries");
+pub(crate) const EXPIRIES: Def<(i32, u64, u64), ()> = Def::new("expiries");
 
 pub(crate) const CUSTOM_FIELDS: Records = Def::new("custom_fields");
 pub(crate) const CUSTOM_FIELD_BY_NAME: Unique = Def::new("custom_field_by_name");

@@ -255,7 +255,7 @@ fn day(date: chrono::NaiveDate) -> i32 {
 }
 
 /// Stores the membership of `user` in `batch` (replacing `old`) and its
-/// mirror, subscription-id and expiry indexes.
+/// mirror and expiry indexes.
 pub(crate) fn put_membership(
     txn: &Txn<'_>,
     user: u64,
@@ -266,17 +266,16 @@ pub(crate) fn put_membership(
     match old {
         Some(o) => {
             if let Some(e) = o.expires {
-                txn.delete(EXPIRIES, &(day(e), o.id))?;
+                txn.delete(EXPIRIES, &(day(e), user, batch))?;
             }
         }
         None => {
             put_uuid(txn, sub.uuid, Kind::Subscription, sub.id)?;
             set_pair(txn, BATCH_MEMBERS, (batch, user), true)?;
-            txn.put(SUBSCRIPTIONS, &sub.id, &(user, batch))?;
         }
     }
     if let Some(e) = sub.expires {
-        txn.put(EXPIRIES, &(day(e), sub.id), &())?;
+        txn.put(EXPIRIES, &(day(e), user, batch), &())?;
     }
     txn.put(
         MEMBERSHIPS,
@@ -294,10 +293,9 @@ pub(crate) fn delete_membership(
     sub: &Subscription,
 ) -> Result<()> {
     if let Some(e) = sub.expires {
-        txn.delete(EXPIRIES, &(day(e), sub.id))?;
+        txn.delete(EXPIRIES, &(day(e), user, batch))?;
     }
     set_pair(txn, BATCH_MEMBERS, (batch, user), false)?;
-    txn.delete(SUBSCRIPTIONS, &sub.id)?;
     txn.delete(UUIDS, &sub.uuid)?;
     txn.delete(MEMBERSHIPS, &(user, batch))?;
     Ok(())
@@ -305,24 +303,20 @@ pub(crate) fn delete_membership(
 
 /// Removes every membership whose expiry is before `today`; returns how many.
 pub(crate) fn purge_expired(txn: &Txn<'_>, today: chrono::NaiveDate) -> Result<u64> {
-    let mut expired: Vec<u64> = Vec::new();
+    let mut expired: Vec<(u64, u64)> = Vec::new();
     txn.scan(
         EXPIRIES,
-        Bound::Included(&(i32::MIN, 0)),
-        Bound::Excluded(&(day(today), 0)),
+        Bound::Included(&(i32::MIN, 0, 0)),
+        Bound::Excluded(&(day(today), 0, 0)),
         false,
-        |(_, id), ()| {
-            expired.push(id);
+        |(_, user, batch), ()| {
+            expired.push((user, batch));
             Ok(true)
         },
     )?;
-    for id in &expired {
-        let pair = txn.get(SUBSCRIPTIONS, id)?;
-        let Some((user, batch)) = pair else {
-            return Err(clash("expiry index"));
-        };
-        let sub = read::membership(txn, user, batch)?.ok_or_else(|| clash("subscription index"))?;
-        delete_membership(txn, user, batch, &sub)?;
+    for (user, batch) in &expired {
+        let sub = read::membership(txn, *user, *batch)?.ok_or_else(|| clash("expiry index"))?;
+        delete_membership(txn, *user, *batch, &sub)?;
     }
     Ok(expired.len() as u64)
 }
