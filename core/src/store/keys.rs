@@ -180,89 +180,41 @@ impl Col for () {
     }
 }
 
-/// Fixed-width parts concatenated: `A` must have a fixed width (all the
-/// integer and array encodings above do), `B` takes the rest.
-macro_rules! pair {
-    ($a:ty, $width:expr, $b:ty) => {
-        impl Col for ($a, $b) {
-            type Owned = ($a, <$b as Col>::Owned);
+/// A tuple of fixed-width parts (every integer and array encoding above is
+/// one), concatenated: `tuple!(A: width, B: width, ...)`. Decoding needs
+/// exactly the sum of the widths.
+macro_rules! tuple {
+    ($($t:ty : $w:expr => $i:tt),+) => {
+        impl Col for ($($t),+) {
+            type Owned = ($($t),+);
             fn put(&self, out: &mut Vec<u8>) {
-                self.0.put(out);
-                self.1.put(out);
+                $(self.$i.put(out);)+
             }
             fn take(bytes: &[u8]) -> Option<Self::Owned> {
-                if bytes.len() < $width {
+                if bytes.len() != 0 $(+ $w)+ {
                     return None;
                 }
-                let (a, b) = bytes.split_at($width);
-                Some((<$a as Col>::take(a)?, <$b as Col>::take(b)?))
+                let rest = &mut &bytes[..];
+                Some(($({
+                    let (part, tail) = rest.split_at($w);
+                    *rest = tail;
+                    <$t as Col>::take(part)?
+                }),+))
             }
         }
     };
 }
 
-pair!(u64, 8, u64);
-pair!(u64, 8, [u8; 32]);
-pair!(i32, 4, u64);
-pair!(u8, 1, u64);
-
-/// An expiry's key: day, user, batch.
-impl Col for (i32, u64, u64) {
-    type Owned = (i32, u64, u64);
-    fn put(&self, out: &mut Vec<u8>) {
-        self.0.put(out);
-        self.1.put(out);
-        self.2.put(out);
-    }
-    fn take(bytes: &[u8]) -> Option<Self::Owned> {
-        if bytes.len() != 20 {
-            return None;
-        }
-        Some((
-            i32::take(&bytes[..4])?,
-            u64::take(&bytes[4..12])?,
-            u64::take(&bytes[12..])?,
-        ))
-    }
-}
-
-/// A position count's key: table, level, block.
-impl Col for (u8, u8, u64) {
-    type Owned = (u8, u8, u64);
-    fn put(&self, out: &mut Vec<u8>) {
-        self.0.put(out);
-        self.1.put(out);
-        self.2.put(out);
-    }
-    fn take(bytes: &[u8]) -> Option<Self::Owned> {
-        if bytes.len() != 10 {
-            return None;
-        }
-        Some((bytes[0], bytes[1], u64::take(&bytes[2..])?))
-    }
-}
-
-/// A session row: user, credential generation, began, ends.
-impl Col for (u64, u64, i64, i64) {
-    type Owned = (u64, u64, i64, i64);
-    fn put(&self, out: &mut Vec<u8>) {
-        self.0.put(out);
-        self.1.put(out);
-        self.2.put(out);
-        self.3.put(out);
-    }
-    fn take(bytes: &[u8]) -> Option<Self::Owned> {
-        if bytes.len() != 32 {
-            return None;
-        }
-        Some((
-            u64::take(&bytes[..8])?,
-            u64::take(&bytes[8..16])?,
-            i64::take(&bytes[16..24])?,
-            i64::take(&bytes[24..])?,
-        ))
-    }
-}
+tuple!(u64: 8 => 0, u64: 8 => 1);
+tuple!(u64: 8 => 0, [u8; 32]: 32 => 1);
+tuple!(i32: 4 => 0, u64: 8 => 1);
+tuple!(u8: 1 => 0, u64: 8 => 1);
+// An expiry's key: day, user, batch.
+tuple!(i32: 4 => 0, u64: 8 => 1, u64: 8 => 2);
+// A position count's key: table, level, block.
+tuple!(u8: 1 => 0, u8: 1 => 1, u64: 8 => 2);
+// A session row: user, credential generation, began, ends.
+tuple!(u64: 8 => 0, u64: 8 => 1, i64: 8 => 2, i64: 8 => 3);
 
 #[cfg(test)]
 mod tests {

@@ -425,16 +425,8 @@ impl Txn<'_> {
     /// Removes every row of `def`.
     pub(crate) fn clear<K: Col + ?Sized, V: Col + ?Sized>(&self, def: Def<K, V>) -> Result<()> {
         let mut keys = Vec::new();
-        self.r_scan_keys(def.name, &mut keys)?;
-        for key in keys {
-            self.w.delete(def.name, &key)?;
-        }
-        Ok(())
-    }
-
-    fn r_scan_keys(&self, table: &str, keys: &mut Vec<Vec<u8>>) -> Result<()> {
         self.w.scan(
-            table,
+            def.name,
             Bound::Unbounded,
             Bound::Unbounded,
             false,
@@ -442,7 +434,11 @@ impl Txn<'_> {
                 keys.push(k.to_vec());
                 Ok(true)
             },
-        )
+        )?;
+        for key in keys {
+            self.w.delete(def.name, &key)?;
+        }
+        Ok(())
     }
 }
 

@@ -174,12 +174,10 @@ fn user_has_key(s: &Snapshot<'_>, def: Unique, id: u64, key: &str) -> Result<Opt
 }
 
 /// The key record `id` should have in unique index `def` (empty: none), or
-/// `None` when the record does not exist.
-pub(crate) fn index_key(s: &Snapshot<'_>, def: Unique, id: u64) -> Result<Option<String>> {
+/// `None` when the record does not exist; for the indexes of records other
+/// than users (a user's keys are checked in place, [`user_has_key`]).
+fn record_key(s: &Snapshot<'_>, def: Unique, id: u64) -> Result<Option<String>> {
     Ok(match def.name {
-        "user_by_username" => user(s, id)?.map(|u| fold(&u.username)),
-        "user_by_email" => user(s, id)?.map(|u| fold(&u.profile.email)),
-        "user_by_phone" => user(s, id)?.map(|u| u.profile.phone),
         "batch_by_name" => batch(s, id)?.map(|b| {
             if b.is_local() {
                 String::new()
@@ -202,28 +200,18 @@ pub(crate) fn index_key(s: &Snapshot<'_>, def: Unique, id: u64) -> Result<Option
 /// Checks that the entry `key -> id` of unique index `def` matches the
 /// record it points to.
 fn verify_hit(s: &Snapshot<'_>, def: Unique, key: &str, id: u64) -> Result<()> {
-    if matches!(
-        def.name,
-        "user_by_username" | "user_by_email" | "user_by_phone"
-    ) {
-        return match user_has_key(s, def, id, key)? {
-            None => Err(index_mismatch(def.name, id, "which does not exist")),
-            Some(false) => Err(index_mismatch(
-                def.name,
-                id,
-                "whose own key differs from the entry",
-            )),
-            Some(true) => Ok(()),
-        };
-    }
-    match index_key(s, def, id)? {
+    let matches = match def.name {
+        "user_by_username" | "user_by_email" | "user_by_phone" => user_has_key(s, def, id, key)?,
+        _ => record_key(s, def, id)?.map(|own| own == key),
+    };
+    match matches {
         None => Err(index_mismatch(def.name, id, "which does not exist")),
-        Some(own) if own != key => Err(index_mismatch(
+        Some(false) => Err(index_mismatch(
             def.name,
             id,
             "whose own key differs from the entry",
         )),
-        Some(_) => Ok(()),
+        Some(true) => Ok(()),
     }
 }
 

@@ -89,14 +89,26 @@ pub(crate) enum Field {
     Phone = 4,
 }
 
-/// The folded texts of each field of `user`.
-fn texts(user: &User) -> [(Field, Vec<String>); 4] {
+/// The texts of `user` the index is made of, as stored.
+fn sources(user: &User) -> [&str; 5] {
     let p = &user.profile;
     [
-        (Field::Q, vec![fold(&user.username), fold(&p.email)]),
-        (Field::FirstName, vec![fold(&p.first_name)]),
-        (Field::LastName, vec![fold(&p.last_name)]),
-        (Field::Phone, vec![fold(&p.phone)]),
+        &user.username,
+        &p.email,
+        &p.first_name,
+        &p.last_name,
+        &p.phone,
+    ]
+}
+
+/// The folded texts of each field of `user`.
+fn texts(user: &User) -> [(Field, Vec<String>); 4] {
+    let [username, email, first, last, phone] = sources(user).map(fold);
+    [
+        (Field::Q, vec![username, email]),
+        (Field::FirstName, vec![first]),
+        (Field::LastName, vec![last]),
+        (Field::Phone, vec![phone]),
     ]
 }
 
@@ -140,6 +152,12 @@ pub(crate) fn reindex(
     old: Option<&User>,
     new: Option<&User>,
 ) -> Result<()> {
+    // Most rewrites of a user (a sign-in, a flag) leave its texts alone.
+    if let (Some(o), Some(n)) = (old, new)
+        && sources(o) == sources(n)
+    {
+        return Ok(());
+    }
     let before = old.map(all_grams).unwrap_or_default();
     let after = new.map(all_grams).unwrap_or_default();
     for (field, gram) in before.difference(&after) {
