@@ -23,7 +23,7 @@ use super::{Snapshot, Txn};
 use crate::domain::user::User;
 use crate::error::Result;
 use crate::text::fold;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// (field, gram, id block) -> the set of the ids' low bits ([`Lows`]).
 pub(crate) const GRAMS: Def<[u8], [u8]> = Def::new("grams");
@@ -137,11 +137,20 @@ fn all_grams(user: &User) -> BTreeSet<(Field, String)> {
 
 /// The key of the postings of `gram` in `field` for the ids of `block`.
 fn key(field: Field, gram: &str, block: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + gram.len() + 8);
-    out.push(field as u8);
-    out.extend_from_slice(gram.as_bytes());
-    out.extend_from_slice(&block.to_be_bytes());
-    out
+    key_in(&mut [0u8; KEY_MAX], field, gram, block).to_vec()
+}
+
+/// The longest posting key: a field, a gram of up to four bytes a
+/// character, a block.
+const KEY_MAX: usize = 1 + 4 * GRAM + 8;
+
+/// [`key`], written into `buf`.
+fn key_in<'b>(buf: &'b mut [u8; KEY_MAX], field: Field, gram: &str, block: u64) -> &'b [u8] {
+    let g = gram.len();
+    buf[0] = field as u8;
+    buf[1..1 + g].copy_from_slice(gram.as_bytes());
+    buf[1 + g..1 + g + 8].copy_from_slice(&block.to_be_bytes());
+    &buf[..1 + g + 8]
 }
 
 /// Keeps `user`'s grams in step with it (`old`: the stored version, if any;
@@ -201,18 +210,27 @@ fn each_low(bytes: &[u8], mut f: impl FnMut(u16)) -> Option<()> {
 }
 
 /// Changes held back by [`Txn::defer_search_index`]: per posting key, the
-/// low bits to add (`true`) or remove (`false`).
-pub(crate) type Pending = BTreeMap<Vec<u8>, BTreeMap<u16, bool>>;
+/// low bits to add (`true`) or remove (`false`), in the order they came (the
+/// last change of a low wins). A hash map: a bulk import adds some seventy
+/// grams a user, and ordering the keys once at the flush is cheaper than
+/// keeping them ordered.
+pub(crate) type Pending = HashMap<Vec<u8>, Vec<(u16, bool)>>;
 
 /// Adds (or removes) `id` to the postings of `gram` in `field`.
 fn set(txn: &Txn<'_>, field: Field, gram: &str, id: u64, present: bool) -> Result<()> {
-    let k = key(field, gram, id >> SHIFT);
+    let mut buf = [0u8; KEY_MAX];
+    let k = key_in(&mut buf, field, gram, id >> SHIFT);
     let low = (id & LOW) as u16;
     if let Some(pending) = txn.deferred.borrow_mut().as_mut() {
-        pending.entry(k).or_default().insert(low, present);
+        match pending.get_mut(k) {
+            Some(changes) => changes.push((low, present)),
+            None => {
+                pending.insert(k.to_vec(), vec![(low, present)]);
+            }
+        }
         return Ok(());
     }
-    apply(txn, &k, [(low, present)].into_iter())
+    apply(txn, k, [(low, present)].into_iter())
 }
 
 /// Applies changes to the postings under `k`.
@@ -245,6 +263,9 @@ pub(crate) fn flush(txn: &Txn<'_>) -> Result<()> {
     let Some(pending) = txn.deferred.borrow_mut().take() else {
         return Ok(());
     };
+    // In key order: neighbouring postings share the B-tree's pages.
+    let mut pending: Vec<_> = pending.into_iter().collect();
+    pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (k, changes) in pending {
         apply(txn, &k, changes.into_iter())?;
     }
