@@ -13,6 +13,7 @@ mod integration {
     mod escalation;
     mod faults;
     mod fixtures;
+    mod journal;
     mod model;
     mod nfkc;
     mod properties;

@@ -10,6 +10,7 @@
 //! all.
 
 use super::backend::{Backend, HostFile, Reader, RowVisitor, Writer};
+use super::journal::{self, Change, Changes, Journal};
 use super::keys::Col;
 use crate::error::{Error, ErrorCode, Internal, Result};
 use redb::{
@@ -21,6 +22,7 @@ use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The redb table `name`: every roster table has this one type.
@@ -72,12 +74,34 @@ pub(crate) struct RedbBackend {
     /// The file holds typed tables of a format before 4, re-encoded by the
     /// next write transaction.
     legacy: AtomicBool,
+    /// The commit journal of a file opened for this process alone.
+    journal: Option<Mutex<Journal>>,
+}
+
+impl Drop for RedbBackend {
+    /// Closing checkpoints the commits that live only in the journal, so a
+    /// closed store is whole without it.
+    fn drop(&mut self) {
+        let dirty = self
+            .journal
+            .as_ref()
+            .and_then(|j| j.lock().ok().map(|j| j.is_dirty()))
+            .unwrap_or(false);
+        if dirty {
+            let _ = catch_unwind(AssertUnwindSafe(|| self.checkpoint(&[])));
+        }
+    }
 }
 
 impl RedbBackend {
     /// The store file at `path`, created if absent: for this process alone
     /// (`shared` false: one sync per durable commit), or shared with other
     /// processes where the platform has byte-range locks.
+    ///
+    /// Commits that an earlier opening left in the journal (it stopped
+    /// without closing) are applied first. Opened for this process alone,
+    /// the store keeps a journal from then on ([`journal`]); shared, every
+    /// commit goes to the store itself.
     pub(crate) fn open(path: &Path, shared: bool) -> Result<RedbBackend> {
         let mut builder = Database::builder();
         if shared {
@@ -90,7 +114,87 @@ impl RedbBackend {
             ),
             other => engine("opening the store file")(other),
         })?;
-        RedbBackend::on(db)
+        let mut backend = RedbBackend::on(db)?;
+        if backend.is_legacy() {
+            // Format 4 and its journal come with the migration; the next
+            // opening keeps one.
+            return Ok(backend);
+        }
+        let journal_path = journal::path_of(path);
+        if shared {
+            backend.replay(&journal_path)?;
+            return Ok(backend);
+        }
+        // A new epoch at every opening: the records of the last one were
+        // applied, and none written from now on can be mistaken for them.
+        let records = match backend.epoch()? {
+            Some(epoch) => journal::records(&journal_path, epoch)?,
+            None => Vec::new(),
+        };
+        let epoch = backend.checkpoint(&records)?;
+        backend.journal = match Journal::open(&journal_path, epoch) {
+            Ok(j) => Some(Mutex::new(j)),
+            // Where no journal can be kept (a read-only folder), every
+            // commit goes to the store.
+            Err(_) => None,
+        };
+        Ok(backend)
+    }
+
+    /// Applies the commits the journal at `journal_path` holds for this
+    /// store (a copy of a store file, beside the original's journal, as
+    /// `roster check` and `recover` read it): how many.
+    pub(crate) fn replay(&self, journal_path: &Path) -> Result<usize> {
+        let Some(epoch) = self.epoch()? else {
+            return Ok(0);
+        };
+        let records = journal::records(journal_path, epoch)?;
+        if !records.is_empty() {
+            self.checkpoint(&records)?;
+        }
+        Ok(records.len())
+    }
+
+    /// The epoch of the store's last checkpoint, if it ever kept a journal.
+    fn epoch(&self) -> Result<Option<u64>> {
+        let txn = self
+            .db()
+            .begin_read()
+            .map_err(engine("reading the store"))?;
+        let table = match txn.open_table(bytes_table(journal::TABLE)) {
+            Ok(t) => t,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(engine("reading the store")(e)),
+        };
+        let Some(value) = get_in(&table, journal::EPOCH_KEY)? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            u64::take(&value).ok_or_else(|| super::keys::malformed(journal::TABLE))?,
+        ))
+    }
+
+    /// Applies `records` (journal payloads) and commits durably in a new
+    /// epoch, which it returns.
+    fn checkpoint(&self, records: &[Vec<u8>]) -> Result<u64> {
+        let epoch = journal::new_epoch()?;
+        let txn = self
+            .db()
+            .begin_write()
+            .map_err(engine("writing the store"))?;
+        {
+            let w = WriteTxn::new(&txn, Changes::off());
+            for payload in records {
+                journal::each_change(payload, |change| match change {
+                    Change::Put(t, k, v) => w.put(t, k, v),
+                    Change::Delete(t, k) => w.delete(t, k).map(|_| ()),
+                })?
+                .ok_or_else(damaged_journal)?;
+            }
+        }
+        set_epoch(&txn, epoch)?;
+        txn.commit().map_err(engine("committing a write"))?;
+        Ok(epoch)
     }
 
     /// A store on the host's bytes.
@@ -121,6 +225,7 @@ impl RedbBackend {
         Ok(RedbBackend {
             db: Db(Some(db)),
             legacy: AtomicBool::new(legacy),
+            journal: None,
         })
     }
 
@@ -156,7 +261,7 @@ impl Backend for RedbBackend {
     }
 
     fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
-        let txn = self
+        let mut txn = self
             .db()
             .begin_write()
             .map_err(engine("writing the store"))?;
@@ -164,15 +269,58 @@ impl Backend for RedbBackend {
         if legacy {
             legacy::retype(&txn)?;
         }
-        {
-            // Every table handle opened by `f` is dropped before the commit.
-            let w = WriteTxn {
-                txn: &txn,
-                open: RefCell::default(),
+        // Taken after the write transaction began: writers reach the
+        // journal in the order they commit.
+        let mut journal =
+            match &self.journal {
+                Some(j) => Some(j.lock().map_err(|_| {
+                    Error::new(ErrorCode::Internal, "a write to the journal panicked")
+                })?),
+                None => None,
             };
+        let changes = {
+            // Every table handle opened by `f` is dropped before the commit.
+            let w = WriteTxn::new(
+                &txn,
+                match journal.is_some() {
+                    true => Changes::recording(),
+                    false => Changes::off(),
+                },
+            );
             f(&w)?;
+            w.changes.into_inner().into_payload()
+        };
+        match (journal.as_deref_mut(), changes) {
+            (Some(_), Some(payload)) if payload.is_empty() => {
+                // Nothing changed: nothing to make durable.
+                txn.set_durability(redb::Durability::None)
+                    .map_err(engine("committing a write"))?;
+                txn.commit().map_err(engine("committing a write"))?;
+            }
+            (Some(j), Some(payload)) if j.takes(payload.len()) => {
+                txn.set_durability(redb::Durability::None)
+                    .map_err(engine("committing a write"))?;
+                // Durable once the record is: the commit that follows only
+                // makes it visible.
+                j.append(&payload)?;
+                match txn.commit() {
+                    Ok(()) => j.committed(payload.len()),
+                    Err(e) => {
+                        j.abandon();
+                        return Err(engine("committing a write")(e));
+                    }
+                }
+            }
+            (Some(j), _) => {
+                // Too large for the journal, or the journal is full: a
+                // checkpoint.
+                let epoch = journal::new_epoch()?;
+                set_epoch(&txn, epoch)?;
+                txn.commit().map_err(engine("committing a write"))?;
+                j.restart(epoch);
+            }
+            (None, _) => txn.commit().map_err(engine("committing a write"))?,
         }
-        txn.commit().map_err(engine("committing a write"))?;
         if legacy {
             self.legacy.store(false, Ordering::SeqCst);
         }
@@ -219,6 +367,45 @@ impl ReadTxn {
 struct WriteTxn<'t> {
     txn: &'t redb::WriteTransaction,
     open: RefCell<Vec<(String, Rc<RefCell<WriteTable<'t>>>)>>,
+    /// The changes made, for the journal.
+    changes: RefCell<Changes>,
+}
+
+impl<'t> WriteTxn<'t> {
+    fn new(txn: &'t redb::WriteTransaction, changes: Changes) -> WriteTxn<'t> {
+        WriteTxn {
+            txn,
+            open: RefCell::default(),
+            changes: RefCell::new(changes),
+        }
+    }
+}
+
+/// Keeps `epoch` as the store's checkpoint epoch in `txn`.
+fn set_epoch(txn: &redb::WriteTransaction, epoch: u64) -> Result<()> {
+    txn.open_table(bytes_table(journal::TABLE))
+        .map_err(engine("opening a table"))?
+        .insert(journal::EPOCH_KEY, epoch.bytes().as_slice())
+        .map_err(engine("writing a record"))?;
+    Ok(())
+}
+
+/// The error of a journal record that passed its checksum but does not
+/// decode: the file was written by something else.
+fn damaged_journal() -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        "the store's journal file is damaged; move it aside to open the store \
+         without its last commits",
+    )
+}
+
+/// The error of a use of the table the journal keeps its epoch in.
+fn reserved_table() -> Error {
+    Error::new(
+        ErrorCode::Internal,
+        format!("the {} table is the storage engine's own", journal::TABLE),
+    )
 }
 
 /// The error of a write to a table while a scan of it runs.
@@ -291,6 +478,7 @@ fn names_of<H: TableHandle>(
     Ok(tables
         .map_err(engine("listing tables"))?
         .map(|t| t.name().to_string())
+        .filter(|name| name != journal::TABLE)
         .collect())
 }
 
@@ -339,6 +527,9 @@ impl<'t> WriteTxn<'t> {
     fn table(&self, name: &str) -> Result<Rc<RefCell<WriteTable<'t>>>> {
         if let Some((_, t)) = self.open.borrow().iter().find(|(n, _)| n == name) {
             return Ok(t.clone());
+        }
+        if name == journal::TABLE {
+            return Err(reserved_table());
         }
         let t = Rc::new(RefCell::new(
             self.txn
@@ -392,15 +583,23 @@ impl Writer for WriteTxn<'_> {
         let t = self.table(table)?;
         let mut t = t.try_borrow_mut().map_err(|_| busy_table(table))?;
         t.insert(key, value).map_err(engine("writing a record"))?;
+        self.changes
+            .borrow_mut()
+            .add(Change::Put(table, key, value));
         Ok(())
     }
 
     fn delete(&self, table: &str, key: &[u8]) -> Result<bool> {
         let t = self.table(table)?;
         let mut t = t.try_borrow_mut().map_err(|_| busy_table(table))?;
-        Ok(t.remove(key)
+        let removed = t
+            .remove(key)
             .map_err(engine("removing a record"))?
-            .is_some())
+            .is_some();
+        if removed {
+            self.changes.borrow_mut().add(Change::Delete(table, key));
+        }
+        Ok(removed)
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod engine_redb;
 pub(crate) mod frame;
 pub(crate) mod ids;
 pub(crate) mod integrity;
+pub(crate) mod journal;
 pub(crate) mod keys;
 pub(crate) mod migrate_nfkc;
 pub(crate) mod migrate_sessions;

@@ -156,6 +156,26 @@ fn open_db(path: &Path) -> std::result::Result<(Database, bool), String> {
     }
 }
 
+/// Applies to the copy `backend` of the store at `source` the commits its
+/// journal holds (they were committed: a store opened for one process
+/// keeps its latest commits there until it closes), saying so in `notes`.
+fn with_journal(backend: &RedbBackend, source: &Path, notes: &mut Vec<String>) -> Result<()> {
+    let journal = super::journal::path_of(source);
+    match backend.replay(&journal) {
+        Ok(0) => Ok(()),
+        Ok(n) => {
+            notes.push(format!(
+                "{n} commits were read from the journal beside the store (it was not closed)"
+            ));
+            Ok(())
+        }
+        Err(e) => {
+            notes.push(format!("the journal could not be applied: {}", e.message()));
+            Err(e)
+        }
+    }
+}
+
 /// A redb failure that stopped a read of the copy, in words.
 fn stopped(e: impl Into<redb::Error>) -> Error {
     Error::new(ErrorCode::Corrupt, e.into().to_string())
@@ -296,7 +316,10 @@ pub fn check(source: &Path) -> Result<CheckReport> {
     // 2. roster's invariants, on a fresh copy opened as the source would be.
     let copy = TempCopy::of(source)?;
     let store = match open_db(&copy.path) {
-        Ok((db, _)) => RedbBackend::on(db).and_then(|b| Store::on(Arc::new(b))),
+        Ok((db, _)) => RedbBackend::on(db).and_then(|b| {
+            with_journal(&b, source, &mut report.notes)?;
+            Store::on(Arc::new(b))
+        }),
         Err(why) => Err(Error::new(ErrorCode::Corrupt, why)),
     };
     match store.and_then(|store| store.reading(integrity::check)) {
@@ -522,6 +545,11 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                 _ => None,
             };
             let backend = RedbBackend::on(db).map(Arc::new);
+            if let Ok(b) = &backend
+                && !b.is_legacy()
+            {
+                let _ = with_journal(b, source, &mut report.notes);
+            }
             let mut legacy = None;
             if let (Some((v, typed)), Ok(backend)) = (found, &backend)
                 && (v < schema::CURRENT_VERSION || typed)

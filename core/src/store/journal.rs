@@ -1,0 +1,411 @@
+//! The commit journal of a store file opened for one process: what makes a
+//! small durable write cost one short sequential write and one sync.
+//!
+//! A redb commit that must be durable writes every B-tree page the
+//! transaction changed (a leaf and its branches, in each table touched, and
+//! redb's allocator state) and syncs them: a membership touches five tables,
+//! some twenty pages. Instead, a small write transaction appends its
+//! changes, as bytes (table, key, value or deletion), to the journal file
+//! beside the store, syncs that one record, and only then commits to redb
+//! without a sync. A larger transaction, a full journal, or the close of the
+//! store commits to redb durably: a *checkpoint*, after which the journal
+//! starts over. On open, the records written since the last checkpoint are
+//! applied to the store again and checkpointed; SQLite's write-ahead log
+//! works the same way.
+//!
+//! Which records belong to the store's present state: each checkpoint draws
+//! a new random *epoch* and keeps it in the store (in the same durable
+//! commit); every record carries the epoch it was written in and a sequence
+//! number from 1. On open, the records of the store's epoch with sequence
+//! numbers 1, 2, 3, … from the start of the file are applied, up to the
+//! first that is torn, of another epoch or out of sequence. Applying a
+//! record is writing absolute values, so a record whose changes already
+//! reached the store (redb may make a non-durable commit durable) is
+//! applied again to the same effect.
+//!
+//! The file is written in place (its blocks allocated once, zeros), so a
+//! sync writes one data block and no file metadata.
+//!
+//! Record: magic `RJNL`, payload length (u32), epoch (u64), sequence (u64),
+//! CRC-32 of those 24 bytes and the payload (u32), then the payload: per
+//! change, 1 (put) or 2 (delete), the table name's length (u8) and name, the
+//! key's length (u32) and key, and for a put the value's length (u32) and
+//! value. Integers are big-endian.
+
+use crate::error::{Error, ErrorCode, Result};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// The redb table (hidden from the backend's table list) that keeps the
+/// epoch of the last checkpoint.
+pub(crate) const TABLE: &str = "roster.journal";
+/// The key of the epoch in [`TABLE`].
+pub(crate) const EPOCH_KEY: &[u8] = b"epoch";
+
+const MAGIC: &[u8; 4] = b"RJNL";
+const HEADER: usize = 28;
+/// The journal's size: a record that would pass it makes a checkpoint.
+const CAPACITY: u64 = 1 << 20;
+/// The changes of one transaction above this size are committed durably to
+/// the store instead (a bulk import, a purge).
+pub(crate) const MAX_PAYLOAD: usize = 256 * 1024;
+
+const PUT: u8 = 1;
+const DELETE: u8 = 2;
+
+/// The path of the journal of the store file at `store`.
+pub(crate) fn path_of(store: &Path) -> PathBuf {
+    let mut name = store.as_os_str().to_owned();
+    name.push("-journal");
+    PathBuf::from(name)
+}
+
+/// One change of a record.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Change<'a> {
+    Put(&'a str, &'a [u8], &'a [u8]),
+    Delete(&'a str, &'a [u8]),
+}
+
+/// The changes of one write transaction, encoded as it runs; `None` once
+/// they outgrow [`MAX_PAYLOAD`] (the transaction then checkpoints).
+#[derive(Debug, Default)]
+pub(crate) struct Changes(Option<Vec<u8>>);
+
+impl Changes {
+    /// A list that records.
+    pub(crate) fn recording() -> Changes {
+        Changes(Some(Vec::new()))
+    }
+
+    /// A list that records nothing (no journal).
+    pub(crate) fn off() -> Changes {
+        Changes(None)
+    }
+
+    /// Adds a change.
+    pub(crate) fn add(&mut self, change: Change<'_>) {
+        let Some(out) = self.0.as_mut() else {
+            return;
+        };
+        let (tag, table, key, value) = match change {
+            Change::Put(t, k, v) => (PUT, t, k, Some(v)),
+            Change::Delete(t, k) => (DELETE, t, k, None),
+        };
+        let size = 2 + table.len() + 4 + key.len() + value.map_or(0, |v| 4 + v.len());
+        if table.len() > usize::from(u8::MAX) || out.len() + size > MAX_PAYLOAD {
+            self.0 = None;
+            return;
+        }
+        out.push(tag);
+        out.push(table.len() as u8);
+        out.extend_from_slice(table.as_bytes());
+        out.extend_from_slice(&(key.len() as u32).to_be_bytes());
+        out.extend_from_slice(key);
+        if let Some(v) = value {
+            out.extend_from_slice(&(v.len() as u32).to_be_bytes());
+            out.extend_from_slice(v);
+        }
+    }
+
+    /// The encoded changes, `None` when they outgrew the journal.
+    pub(crate) fn into_payload(self) -> Option<Vec<u8>> {
+        self.0
+    }
+}
+
+/// Calls `f` on each change of a payload; `None` when it is malformed.
+pub(crate) fn each_change(
+    mut payload: &[u8],
+    mut f: impl FnMut(Change<'_>) -> Result<()>,
+) -> Result<Option<()>> {
+    fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        if bytes.len() < n {
+            return None;
+        }
+        let (head, rest) = bytes.split_at(n);
+        *bytes = rest;
+        Some(head)
+    }
+    fn len(bytes: &mut &[u8]) -> Option<usize> {
+        let b = take(bytes, 4)?;
+        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    }
+    while !payload.is_empty() {
+        let parsed = (|| {
+            let tag = take(&mut payload, 1)?[0];
+            let n = take(&mut payload, 1)?[0] as usize;
+            let table = std::str::from_utf8(take(&mut payload, n)?).ok()?;
+            let k = len(&mut payload)?;
+            let key = take(&mut payload, k)?;
+            match tag {
+                PUT => {
+                    let v = len(&mut payload)?;
+                    Some(Change::Put(table, key, take(&mut payload, v)?))
+                }
+                DELETE => Some(Change::Delete(table, key)),
+                _ => None,
+            }
+        })();
+        match parsed {
+            Some(change) => f(change)?,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(()))
+}
+
+/// The journal file of a store opened for one process.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    file: File,
+    /// The epoch of the last checkpoint.
+    epoch: u64,
+    /// The sequence number of the last record (0 right after a checkpoint).
+    seq: u64,
+    /// Where the next record goes.
+    end: u64,
+    /// A journal write failed: the next commit is a checkpoint.
+    failed: bool,
+}
+
+fn io_error(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
+    move |e| Error::storage(what, e)
+}
+
+/// A new random epoch.
+pub(crate) fn new_epoch() -> Result<u64> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        Error::new(
+            ErrorCode::Internal,
+            format!("the system gave no random bytes ({e})"),
+        )
+    })?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+impl Journal {
+    /// Opens (or creates, owner-only) the journal at `path`, its blocks
+    /// allocated, for a store checkpointed in `epoch`.
+    pub(crate) fn open(path: &Path, epoch: u64) -> Result<Journal> {
+        crate::private_file::ensure(path);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io_error("opening the journal"))?;
+        let len = file
+            .metadata()
+            .map_err(io_error("reading the journal"))?
+            .len();
+        if len < CAPACITY {
+            file.seek(SeekFrom::Start(len))
+                .map_err(io_error("preparing the journal"))?;
+            file.write_all(&vec![0u8; (CAPACITY - len) as usize])
+                .map_err(io_error("preparing the journal"))?;
+            file.sync_all().map_err(io_error("preparing the journal"))?;
+        }
+        Ok(Journal {
+            file,
+            epoch,
+            seq: 0,
+            end: 0,
+            failed: false,
+        })
+    }
+
+    /// Whether a record of `payload` bytes may go to the journal now (else
+    /// the commit is a checkpoint).
+    pub(crate) fn takes(&self, payload: usize) -> bool {
+        !self.failed && self.end + (HEADER + payload) as u64 <= CAPACITY
+    }
+
+    /// Whether commits since the last checkpoint live only in the journal.
+    pub(crate) fn is_dirty(&self) -> bool {
+        self.seq > 0
+    }
+
+    /// Appends the record of `payload` and syncs it. The commit it stands
+    /// for must follow; [`Journal::committed`] or [`Journal::abandon`] says
+    /// how that went.
+    pub(crate) fn append(&mut self, payload: &[u8]) -> Result<()> {
+        let record = encode(self.epoch, self.seq + 1, payload);
+        let written = (|| {
+            self.file.seek(SeekFrom::Start(self.end))?;
+            self.file.write_all(&record)?;
+            self.file.sync_data()
+        })();
+        if let Err(e) = written {
+            self.failed = true;
+            return Err(Error::storage("writing the journal", e));
+        }
+        Ok(())
+    }
+
+    /// The commit of the record just appended succeeded.
+    pub(crate) fn committed(&mut self, payload: usize) {
+        self.seq += 1;
+        self.end += (HEADER + payload) as u64;
+    }
+
+    /// The commit of the record just appended failed: the record is erased
+    /// so that no reopening applies it, and the next commit checkpoints.
+    pub(crate) fn abandon(&mut self) {
+        self.failed = true;
+        let _ = (|| {
+            self.file.seek(SeekFrom::Start(self.end))?;
+            self.file.write_all(&[0u8; HEADER])?;
+            self.file.sync_data()
+        })();
+    }
+
+    /// A checkpoint committed durably in `epoch`: the journal starts over.
+    pub(crate) fn restart(&mut self, epoch: u64) {
+        self.epoch = epoch;
+        self.seq = 0;
+        self.end = 0;
+        self.failed = false;
+    }
+}
+
+/// A record's bytes.
+fn encode(epoch: u64, seq: u64, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(&epoch.to_be_bytes());
+    out.extend_from_slice(&seq.to_be_bytes());
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&out);
+    crc.update(payload);
+    out.extend_from_slice(&crc.finalize().to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The payloads of the records of `epoch` in the journal at `path`, in
+/// order: the commits made after the store's last checkpoint. A missing
+/// file has none.
+pub(crate) fn records(path: &Path, epoch: u64) -> Result<Vec<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    match File::open(path) {
+        Ok(mut f) => {
+            f.read_to_end(&mut bytes)
+                .map_err(io_error("reading the journal"))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::storage("opening the journal", e)),
+    }
+    Ok(parse(&bytes, epoch))
+}
+
+/// The payloads of the records of `epoch` numbered 1, 2, 3, … from the
+/// start of `bytes`, up to the first record that is not.
+fn parse(bytes: &[u8], epoch: u64) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while let Some(header) = bytes.get(at..at + HEADER) {
+        let n = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let word = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&header[i..i + 8]);
+            u64::from_be_bytes(b)
+        };
+        let (e, seq) = (word(8), word(16));
+        let crc = u32::from_be_bytes([header[24], header[25], header[26], header[27]]);
+        let Some(payload) = bytes.get(at + HEADER..at + HEADER + n) else {
+            break;
+        };
+        let mut check = crc32fast::Hasher::new();
+        check.update(&header[..24]);
+        check.update(payload);
+        if &header[..4] != MAGIC
+            || e != epoch
+            || seq != out.len() as u64 + 1
+            || n > MAX_PAYLOAD
+            || check.finalize() != crc
+        {
+            break;
+        }
+        out.push(payload.to_vec());
+        at += HEADER + n;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(changes: &[Change<'_>]) -> Vec<u8> {
+        let mut c = Changes::recording();
+        for change in changes {
+            c.add(match change {
+                Change::Put(t, k, v) => Change::Put(t, k, v),
+                Change::Delete(t, k) => Change::Delete(t, k),
+            });
+        }
+        c.into_payload().expect("small")
+    }
+
+    #[test]
+    fn changes_read_back_as_written() {
+        let p = payload(&[
+            Change::Put("users", b"\x00\x01", b"ravi"),
+            Change::Delete("by_email", b"a@b.c"),
+            Change::Put("t", b"", b""),
+        ]);
+        let mut seen = Vec::new();
+        let whole = each_change(&p, |c| {
+            seen.push(format!("{c:?}"));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(whole, Some(()));
+        assert_eq!(seen.len(), 3);
+        assert!(seen[1].contains("Delete"));
+        // A cut payload is malformed, not a shorter list.
+        assert_eq!(each_change(&p[..p.len() - 1], |_| Ok(())).unwrap(), None);
+        assert_eq!(each_change(&[9, 0, 0, 0, 0, 0], |_| Ok(())).unwrap(), None);
+    }
+
+    #[test]
+    fn changes_past_the_limit_stop_recording() {
+        let mut c = Changes::recording();
+        let big = vec![7u8; MAX_PAYLOAD / 2];
+        c.add(Change::Put("t", b"k", &big));
+        assert!(c.0.is_some());
+        c.add(Change::Put("t", b"k", &big));
+        assert!(c.into_payload().is_none());
+    }
+
+    #[test]
+    fn records_are_read_in_sequence_up_to_the_first_torn_or_stale_one() {
+        let mut bytes = Vec::new();
+        bytes.extend(encode(5, 1, b"one"));
+        bytes.extend(encode(5, 2, b"two"));
+        let two = bytes.len();
+        bytes.extend(encode(5, 3, b"three"));
+        assert_eq!(
+            parse(&bytes, 5),
+            vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]
+        );
+        // Another epoch's records are not this store's.
+        assert!(parse(&bytes, 6).is_empty());
+        // A torn last record ends the list.
+        assert_eq!(parse(&bytes[..bytes.len() - 1], 5).len(), 2);
+        // A flipped bit ends it too.
+        let mut flipped = bytes.clone();
+        flipped[two + HEADER] ^= 1;
+        assert_eq!(parse(&flipped, 5).len(), 2);
+        // An old record after the new ones (a restart wrote over the start
+        // of a longer run) is out of sequence.
+        let mut old = encode(5, 1, b"new").to_vec();
+        old.extend(encode(5, 7, b"old"));
+        assert_eq!(parse(&old, 5).len(), 1);
+        // Zeros (a fresh file) hold nothing.
+        assert!(parse(&[0u8; 4096], 0).is_empty());
+    }
+}
