@@ -292,12 +292,38 @@ pub(crate) fn delete_membership(
     batch: u64,
     sub: &Subscription,
 ) -> Result<()> {
-    if let Some(e) = sub.expires {
-        txn.delete(EXPIRIES, &(day(e), user, batch))?;
+    delete_memberships(txn, vec![(user, batch, sub.clone())])
+}
+
+/// Removes memberships (user, batch, stored membership) and their index
+/// entries: one table at a time, each in its own key order, so that
+/// consecutive deletes fall on the pages the one before made writable.
+fn delete_memberships(txn: &Txn<'_>, mut gone: Vec<(u64, u64, Subscription)>) -> Result<()> {
+    gone.sort_unstable_by_key(|(user, batch, _)| (*user, *batch));
+    for (user, batch, _) in &gone {
+        txn.delete(MEMBERSHIPS, &(*user, *batch))?;
     }
-    set_pair(txn, BATCH_MEMBERS, (batch, user), false)?;
-    txn.delete(UUIDS, &sub.uuid)?;
-    txn.delete(MEMBERSHIPS, &(user, batch))?;
+    let mut uuids: Vec<_> = gone.iter().map(|(_, _, sub)| sub.uuid).collect();
+    uuids.sort_unstable();
+    for uuid in &uuids {
+        txn.delete(UUIDS, uuid)?;
+    }
+    let mut members: Vec<(u64, u64)> = gone
+        .iter()
+        .map(|(user, batch, _)| (*batch, *user))
+        .collect();
+    members.sort_unstable();
+    for pair in members {
+        set_pair(txn, BATCH_MEMBERS, pair, false)?;
+    }
+    let mut expiries: Vec<_> = gone
+        .iter()
+        .filter_map(|(user, batch, sub)| sub.expires.map(|e| (day(e), *user, *batch)))
+        .collect();
+    expiries.sort_unstable();
+    for key in &expiries {
+        txn.delete(EXPIRIES, key)?;
+    }
     Ok(())
 }
 
@@ -314,11 +340,16 @@ pub(crate) fn purge_expired(txn: &Txn<'_>, today: chrono::NaiveDate) -> Result<u
             Ok(true)
         },
     )?;
-    for (user, batch) in &expired {
-        let sub = read::membership(txn, *user, *batch)?.ok_or_else(|| clash("expiry index"))?;
-        delete_membership(txn, *user, *batch, &sub)?;
+    // Read in the memberships' key order too.
+    expired.sort_unstable();
+    let mut gone = Vec::with_capacity(expired.len());
+    for (user, batch) in expired {
+        let sub = read::membership(txn, user, batch)?.ok_or_else(|| clash("expiry index"))?;
+        gone.push((user, batch, sub));
     }
-    Ok(expired.len() as u64)
+    let n = gone.len() as u64;
+    delete_memberships(txn, gone)?;
+    Ok(n)
 }
 
 /// Stores definition `field` (replacing `old`) and its name index.
