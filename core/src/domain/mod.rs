@@ -228,15 +228,17 @@ pub fn parse_uuid(text: &str) -> Option<u128> {
 
 /// The hyphenated lower-case form of a UUID.
 pub fn uuid_string(uuid: u128) -> String {
-    let h = format!("{uuid:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    // Every user view formats one: digit by digit, without the formatter.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for i in 0..32 {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            out.push('-');
+        }
+        let nibble = (uuid >> (124 - 4 * i)) & 0xf;
+        out.push(HEX[nibble as usize] as char);
+    }
+    out
 }
 
 // Lives beside the random source it shapes (below domain); its name here stays.

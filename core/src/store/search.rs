@@ -112,27 +112,75 @@ fn texts(user: &User) -> [(Field, Vec<String>); 4] {
     ]
 }
 
-/// The grams of the texts, padded.
-fn grams_of(texts: &[String]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+/// One gram: up to [`GRAM`] characters of up to four bytes, inline (a user
+/// has some seventy; none allocates).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Gram {
+    len: u8,
+    bytes: [u8; 4 * GRAM],
+}
+
+impl Gram {
+    fn of(chars: impl Iterator<Item = char>) -> Gram {
+        let mut g = Gram {
+            len: 0,
+            bytes: [0; 4 * GRAM],
+        };
+        for c in chars {
+            let n = c.encode_utf8(&mut g.bytes[g.len as usize..]).len();
+            g.len += n as u8;
+        }
+        g
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole characters are ever written.
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or_default()
+    }
+}
+
+impl Ord for Gram {
+    fn cmp(&self, other: &Gram) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Gram {
+    fn partial_cmp(&self, other: &Gram) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Debug for Gram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+/// The grams of the texts, padded, ascending, without repeats.
+fn grams_of(texts: &[String]) -> Vec<Gram> {
+    let mut out = Vec::new();
     for text in texts {
         let chars: Vec<char> = text.chars().collect();
         for i in 0..chars.len() {
-            let gram: String = (0..GRAM)
-                .map(|k| chars.get(i + k).copied().unwrap_or(PAD))
-                .collect();
-            out.insert(gram);
+            out.push(Gram::of(
+                (0..GRAM).map(|k| chars.get(i + k).copied().unwrap_or(PAD)),
+            ));
         }
     }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
-/// Every (field, gram) of `user`.
-fn all_grams(user: &User) -> BTreeSet<(Field, String)> {
-    texts(user)
+/// Every (field, gram) of `user`, ascending, without repeats.
+fn all_grams(user: &User) -> Vec<(Field, Gram)> {
+    let mut out: Vec<(Field, Gram)> = texts(user)
         .into_iter()
         .flat_map(|(field, texts)| grams_of(&texts).into_iter().map(move |g| (field, g)))
-        .collect()
+        .collect();
+    out.sort_unstable();
+    out
 }
 
 /// The key of the postings of `gram` in `field` for the ids of `block`.
@@ -169,11 +217,15 @@ pub(crate) fn reindex(
     }
     let before = old.map(all_grams).unwrap_or_default();
     let after = new.map(all_grams).unwrap_or_default();
-    for (field, gram) in before.difference(&after) {
-        set(txn, *field, gram, id, false)?;
+    for (field, gram) in &before {
+        if after.binary_search(&(*field, *gram)).is_err() {
+            set(txn, *field, gram.as_str(), id, false)?;
+        }
     }
-    for (field, gram) in after.difference(&before) {
-        set(txn, *field, gram, id, true)?;
+    for (field, gram) in &after {
+        if before.binary_search(&(*field, *gram)).is_err() {
+            set(txn, *field, gram.as_str(), id, true)?;
+        }
     }
     Ok(())
 }
@@ -355,7 +407,7 @@ pub(crate) fn expected<'a>(users: impl Iterator<Item = &'a User>) -> BTreeMap<Ve
     let mut sets: BTreeMap<Vec<u8>, Lows> = BTreeMap::new();
     for user in users {
         for (field, gram) in all_grams(user) {
-            sets.entry(key(field, &gram, user.id >> SHIFT))
+            sets.entry(key(field, gram.as_str(), user.id >> SHIFT))
                 .or_default()
                 .0
                 .insert((user.id & LOW) as u16);
@@ -381,14 +433,16 @@ mod tests {
 
     #[test]
     fn grams_are_padded_so_short_needles_keep_substring_meaning() {
-        let grams = grams_of(&["ravi".into()]);
-        let want: BTreeSet<String> = ["rav", "avi", "vi\0", "i\0\0"]
-            .into_iter()
-            .map(String::from)
+        let grams: Vec<String> = grams_of(&["ravi".into()])
+            .iter()
+            .map(|g| g.as_str().to_string())
             .collect();
-        assert_eq!(grams, want);
+        assert_eq!(grams, ["avi", "i\0\0", "rav", "vi\0"]);
         // "v" is inside "ravi": a gram starts with it.
         assert!(grams.iter().any(|g| g.starts_with('v')));
+        // Wide characters fit: three of four bytes each.
+        let wide = grams_of(&["𝔞𝔟𝔠𝔡".into()]);
+        assert_eq!(wide[0].as_str(), "𝔞𝔟𝔠");
         assert!(grams_of(&[String::new()]).is_empty());
     }
 
