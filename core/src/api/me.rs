@@ -41,7 +41,14 @@ impl Admin {
                 false,
                 &mut errors,
             );
-            super::users::check_unique(txn, Some(id), None, &me.profile, &mut errors)?;
+            super::users::check_unique(
+                txn,
+                Some(id),
+                None,
+                &me.profile,
+                &Default::default(),
+                &mut errors,
+            )?;
             errors.into_result()?;
             if me != old {
                 me.modified = now;

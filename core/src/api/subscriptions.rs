@@ -194,16 +194,36 @@ impl Admin {
                 modified: now,
                 ..sub.clone()
             },
-            None => Subscription {
-                id: write::next_id(txn, Kind::Subscription)?,
-                uuid: crate::random::uuid()?,
-                expires,
-                created: now,
-                modified: now,
-            },
+            None => {
+                let mut new = self.grant_new(txn, &[(user, batch, expires)])?;
+                return new.pop().ok_or_else(Error::not_found);
+            }
         };
         write::put_membership(txn, user, batch, old.as_ref(), &sub)?;
         Ok(sub)
+    }
+
+    /// Creates memberships (user, batch, expiry) that do not exist yet.
+    pub(super) fn grant_new(
+        &self,
+        txn: &Txn<'_>,
+        new: &[(u64, u64, Option<NaiveDate>)],
+    ) -> Result<Vec<Subscription>> {
+        let now = self.now_micros();
+        let ids = write::next_ids(txn, Kind::Subscription, new.len())?;
+        let mut rows = Vec::with_capacity(new.len());
+        for ((user, batch, expires), id) in new.iter().zip(ids) {
+            let sub = Subscription {
+                id,
+                uuid: crate::random::uuid()?,
+                expires: *expires,
+                created: now,
+                modified: now,
+            };
+            rows.push((*user, *batch, sub));
+        }
+        write::put_new_memberships(txn, &rows)?;
+        Ok(rows.into_iter().map(|(_, _, sub)| sub).collect())
     }
 
     /// Resolves batch names (ignoring case) to ids, reporting unknown ones.
@@ -211,11 +231,21 @@ impl Admin {
         &self,
         s: &Snapshot<'_>,
         names: &[String],
+        known: &mut std::collections::HashMap<String, Option<u64>>,
         errors: &mut FieldErrors,
     ) -> Result<Vec<u64>> {
         let mut ids = Vec::new();
         for name in names {
-            match read::lookup(s, BATCH_BY_NAME, &fold(name.trim()))? {
+            let key = fold(name.trim());
+            let found = match known.get(&key) {
+                Some(found) => *found,
+                None => {
+                    let found = read::lookup(s, BATCH_BY_NAME, &key)?;
+                    known.insert(key, found);
+                    found
+                }
+            };
+            match found {
                 Some(id) if !ids.contains(&id) => ids.push(id),
                 Some(_) => {}
                 None => errors.add("batches", format!("Batch \"{name}\" does not exist.")),

@@ -3,6 +3,7 @@
 //! and written, a chunk per transaction.
 
 use super::Admin;
+use super::users::Creating;
 use crate::auth::legacy;
 use crate::auth::password;
 use crate::auth::permissions::{Action, Model, Permission};
@@ -194,18 +195,25 @@ impl Admin {
         self.store().write(|txn| {
             txn.defer_search_index();
             let mut report = ImportReport::default();
+            // Every row is checked against the store and the rows before it;
+            // those that pass are stored together, table by table.
+            let mut creating = Creating::default();
+            let mut accepted = Vec::new();
             for ((row, errors), hash) in rows.iter().zip(pre.clone()).zip(hashes.clone()) {
                 let options = CreateOptions::default();
-                let outcome = self.insert_user(
+                let outcome = self.prepare_user(
                     txn,
                     &row.user,
                     options,
                     hash.unwrap_or_default(),
-                    None,
+                    &mut creating,
                     errors,
                 );
                 match outcome {
-                    Ok(_) => report.created += 1,
+                    Ok(new) => {
+                        accepted.push(new);
+                        report.created += 1;
+                    }
                     Err(e) if e.code() == ErrorCode::Validation => report.rejected.push(Rejected {
                         line: row.line,
                         username: clip(row.user.username.as_deref().unwrap_or_default()),
@@ -214,6 +222,7 @@ impl Admin {
                     Err(e) => return Err(e),
                 }
             }
+            self.store_users(txn, accepted)?;
             Ok(report)
         })
     }

@@ -25,6 +25,51 @@ struct Checked {
     expires: Option<NaiveDate>,
 }
 
+/// What the creates of one transaction share (one create, or an import of
+/// many): the custom field definitions and batch names, read once, and the
+/// keys the users checked before claim (a row is checked against the store
+/// and the rows before it without reading back what they wrote).
+#[derive(Debug, Default)]
+pub(super) struct Creating {
+    fields: Option<Vec<CustomField>>,
+    batches: std::collections::HashMap<String, Option<u64>>,
+    claimed: Claimed,
+}
+
+/// The sign-in keys (folded username and email, phone) of users checked but
+/// not yet stored.
+#[derive(Debug, Default)]
+pub(super) struct Claimed {
+    usernames: std::collections::HashSet<String>,
+    emails: std::collections::HashSet<String>,
+    phones: std::collections::HashSet<String>,
+}
+
+impl Claimed {
+    /// Whether `key` is claimed in unique index `def`.
+    fn has(&self, def: crate::store::tables::Unique, key: &str) -> bool {
+        match def.name {
+            "user_by_username" => self.usernames.contains(key),
+            "user_by_email" => self.emails.contains(key),
+            _ => self.phones.contains(key),
+        }
+    }
+
+    fn claim(&mut self, user: &User) {
+        self.usernames.insert(fold(&user.username));
+        self.emails.insert(fold(&user.profile.email));
+        self.phones.insert(user.profile.phone.clone());
+    }
+}
+
+/// A new user that passed every check, its memberships still to grant.
+pub(super) struct Prepared {
+    user: User,
+    fields: Vec<CustomField>,
+    batches: Vec<u64>,
+    expires: Option<NaiveDate>,
+}
+
 /// A created user, and the generated password when one was asked for (shown
 /// this once; it is stored only as a hash).
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +136,16 @@ impl Admin {
             .filter(|_| options.notify_credential));
         let user = self.store().write(|txn| {
             let hash = hash.clone().unwrap_or_default();
-            self.insert_user(txn, &input, options, hash, notify, errors.clone())
+            let mut creating = Creating::default();
+            let new =
+                self.prepare_user(txn, &input, options, hash, &mut creating, errors.clone())?;
+            let fields = new.fields.clone();
+            let id = self.store_users(txn, vec![new])?[0];
+            let stored = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            if let Some(password) = notify {
+                self.queue_credentials(txn, &stored, password)?;
+            }
+            Ok(UserView::new(&stored, &fields))
         })?;
         Ok(Created {
             user,
@@ -99,19 +153,19 @@ impl Admin {
         })
     }
 
-    /// Checks `input` and, when every rule holds, writes the user, its
-    /// memberships and its credentials messages in `txn`. Nothing is written
-    /// before every check has passed, so a refused row leaves `txn` as it was
+    /// Checks `input` against every rule on `txn` and the users `creating`
+    /// checked before it (which it joins): the user to store, or the
+    /// problems. Nothing is written, so a refused row leaves `txn` as it was
     /// (import relies on this to apply many rows in one transaction).
-    pub(super) fn insert_user(
+    pub(super) fn prepare_user(
         &self,
         txn: &Txn<'_>,
         input: &NewUser,
         options: CreateOptions,
         password_hash: String,
-        notify: Option<&str>,
+        creating: &mut Creating,
         mut errors: FieldErrors,
-    ) -> Result<UserView> {
+    ) -> Result<Prepared> {
         let (today, now) = (self.today(), self.now_micros());
         let Checked {
             username,
@@ -119,7 +173,7 @@ impl Admin {
             fields,
             batches,
             expires,
-        } = self.check_new(txn, input, options, today, &mut errors)?;
+        } = self.check_new(txn, input, options, today, creating, &mut errors)?;
         let mut user = User {
             password_hash,
             profile,
@@ -132,23 +186,31 @@ impl Admin {
         };
         self.apply_access(txn, &mut user, &input.access, &mut errors)?;
         errors.into_result()?;
-        user.id = write::next_id(txn, Kind::User)?;
-        user.uuid = crate::random::uuid()?;
-        {
-            write::put_user(txn, None, &user)?;
-            for batch in batches {
-                self.grant(
-                    txn,
-                    user.id,
-                    batch,
-                    super::subscriptions::Grant::Until(expires),
-                )?;
-            }
-            if let Some(password) = notify {
-                self.queue_credentials(txn, &user, password)?;
-            }
-            Ok(UserView::new(&user, &fields))
+        creating.claimed.claim(&user);
+        Ok(Prepared {
+            user,
+            fields,
+            batches,
+            expires,
+        })
+    }
+
+    /// Stores users checked by [`Admin::prepare_user`] with their
+    /// memberships, table by table in key order: their ids, in order.
+    pub(super) fn store_users(&self, txn: &Txn<'_>, new: Vec<Prepared>) -> Result<Vec<u64>> {
+        let ids = write::next_ids(txn, Kind::User, new.len())?;
+        let mut users = Vec::with_capacity(new.len());
+        let mut grants = Vec::new();
+        for (p, id) in new.into_iter().zip(&ids) {
+            let mut user = p.user;
+            user.id = *id;
+            user.uuid = crate::random::uuid()?;
+            grants.extend(p.batches.into_iter().map(|b| (*id, b, p.expires)));
+            users.push(user);
         }
+        write::put_new_users(txn, &users)?;
+        self.grant_new(txn, &grants)?;
+        Ok(ids)
     }
 
     /// Every problem a [`create_user`](Admin::create_user) of `input` would
@@ -166,7 +228,15 @@ impl Admin {
             }
         }
         self.store().reading(|txn| {
-            self.check_new(txn, input, options, self.today(), &mut errors)?;
+            let mut creating = Creating::default();
+            self.check_new(
+                txn,
+                input,
+                options,
+                self.today(),
+                &mut creating,
+                &mut errors,
+            )?;
             Ok(errors)
         })
     }
@@ -194,13 +264,21 @@ impl Admin {
         input: &NewUser,
         options: CreateOptions,
         today: NaiveDate,
+        creating: &mut Creating,
         errors: &mut FieldErrors,
     ) -> Result<Checked> {
         let last_name = input.profile.last_name.as_deref().unwrap_or("");
         if options.last_name_required && last_name.trim().is_empty() {
             errors.add("last_name", REQUIRED);
         }
-        let fields = read::custom_fields(s)?;
+        let fields = match &creating.fields {
+            Some(fields) => fields.clone(),
+            None => {
+                let fields = read::custom_fields(s)?;
+                creating.fields = Some(fields.clone());
+                fields
+            }
+        };
         let username = user::check_username(input.username.as_deref(), true, errors);
         let mut profile = Profile::default();
         let ctx = Context {
@@ -208,8 +286,15 @@ impl Admin {
             fields: &fields,
         };
         user::apply_profile(&mut profile, &input.profile, ctx, true, errors);
-        check_unique(s, None, username.as_deref(), &profile, errors)?;
-        let batches = self.batches_named(s, &input.batches, errors)?;
+        check_unique(
+            s,
+            None,
+            username.as_deref(),
+            &profile,
+            &creating.claimed,
+            errors,
+        )?;
+        let batches = self.batches_named(s, &input.batches, &mut creating.batches, errors)?;
         let expires = match input.expires.as_deref() {
             None => None,
             Some(_) if input.batches.is_empty() => {
@@ -253,6 +338,7 @@ impl Admin {
             Some(old.id),
             patch.username.as_deref(),
             &user.profile,
+            &Claimed::default(),
             errors,
         )?;
         if let Some(active) = patch.is_active {
@@ -270,13 +356,15 @@ impl Admin {
         self.store().reading(|txn| {
             let fields = read::custom_fields(txn)?;
             let q = query.q.as_deref().map(fold).filter(|q| !q.is_empty());
-            let load = |id: u64| -> Result<UserView> {
-                let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
-                let mut view = UserView::new(&user, &fields);
+            let view = |user: &User| -> Result<UserView> {
+                let mut view = UserView::new(user, &fields);
                 if query.with_batches {
-                    view.batches = Some(self.active_batches(txn, id)?);
+                    view.batches = Some(self.active_batches(txn, user.id)?);
                 }
                 Ok(view)
+            };
+            let load = |id: u64| -> Result<UserView> {
+                view(&read::user(txn, id)?.ok_or_else(Error::not_found)?)
             };
             let matches_q = |user: &User| {
                 q.as_deref().is_none_or(|q| {
@@ -284,13 +372,11 @@ impl Admin {
                 })
             };
             if let Some(email) = query.email.as_deref() {
-                let found = match read::lookup(txn, USER_BY_EMAIL, &fold(email.trim()))? {
-                    Some(id) if q.is_none() => Some(id),
-                    Some(id) => read::user(txn, id)?.filter(|u| matches_q(u)).map(|u| u.id),
-                    None => None,
-                };
-                let ids: Vec<u64> = found.into_iter().collect();
-                return self.page_of(query.page, ids)?.try_map(load);
+                // The record the index names, read once.
+                let found = read::lookup_user(txn, USER_BY_EMAIL, &fold(email.trim()))?
+                    .filter(|u| matches_q(u));
+                let users: Vec<User> = found.into_iter().collect();
+                return self.page_of(query.page, users)?.try_map(|user| view(&user));
             }
             if let Some(q) = q.as_deref() {
                 // Candidates from the n-gram index; a needle longer than a
@@ -577,10 +663,13 @@ pub(super) fn check_unique(
     me: Option<u64>,
     username: Option<&str>,
     profile: &Profile,
+    claimed: &Claimed,
     errors: &mut FieldErrors,
 ) -> Result<()> {
     let taken = |def, key: &str| -> Result<bool> {
-        Ok(!key.is_empty() && read::lookup(s, def, key)?.is_some_and(|other| Some(other) != me))
+        Ok(!key.is_empty()
+            && (claimed.has(def, key)
+                || read::lookup(s, def, key)?.is_some_and(|other| Some(other) != me)))
     };
     // Sign-in takes a username or an email, so the two share one namespace:
     // a username may not be another user's email, nor an email another

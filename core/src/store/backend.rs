@@ -24,9 +24,11 @@
 //!   retry gives the same result as a first run.
 //! - **No global hot key.** roster never writes a key that every insert
 //!   writes (no global counter row or count): ids come from per-block
-//!   counters (`store::ids`), and counts come from [`Reader::len`]. Under
-//!   serializable isolation such a key would make every concurrent write
-//!   conflict.
+//!   counters (`store::ids`), and counts from counts kept per block of ids
+//!   (`store::positions`). Under serializable isolation such a key would
+//!   make every concurrent write conflict. [`Reader::len`] may count the
+//!   rows one by one (it does on redb); roster uses it only where that is
+//!   cheap.
 //! - **Scans** run a callback over the rows of a key range, ascending or
 //!   descending, until it returns `false`. A callback must not write to
 //!   the table it scans (redb lends the table to the scan); roster collects
@@ -115,6 +117,34 @@ pub trait Backend: Send + Sync + Debug {
 
     /// A short name of the engine, for reports (`redb`, `model`, …).
     fn engine(&self) -> &'static str;
+
+    /// A number that changes whenever a write transaction begins and again
+    /// when it ends (committed or not), odd while one is under way; `None`
+    /// unless every write to the store goes through this backend (no other
+    /// process can write it). A snapshot that began between two equal, even
+    /// readings sees the store as it was at that generation, so roster may
+    /// keep decoded copies of small tables between transactions. The
+    /// default, `None`, is always safe.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// Keeps a backend's [`Backend::generation`] odd while a write is under
+/// way: one step up when made, one when dropped (the write ended, however).
+pub(crate) struct Writing<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl<'a> Writing<'a> {
+    pub(crate) fn begin(generation: &'a std::sync::atomic::AtomicU64) -> Writing<'a> {
+        generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Writing(generation)
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Bytes of the host's (a browser's OPFS file): what a host implements to

@@ -1,21 +1,26 @@
-//! The redb backend: every table is one redb table of `&[u8] -> &[u8]`
-//! (one instantiation of redb's B-tree code for all of them), on a file, in
-//! memory, or on a host's bytes ([`HostFile`]).
+//! The redb backend, on a file, in memory, or on a host's bytes
+//! ([`HostFile`]).
 //!
-//! Stores written before format 4 hold typed redb tables (`u64 -> &[u8]`,
-//! `&str -> u64`, …). Opening one marks it legacy; the first write
-//! transaction (the schema preparation of [`super::Store::prepared`])
-//! re-encodes every legacy table as bytes before anything else, so the
-//! re-encoding and the migrations that follow commit together or not at
-//! all.
+//! Every logical table lives in one redb table of `&[u8] -> &[u8]`
+//! ([`DATA`]): a row of table `t` under `[id of t] ++ key`, the ids kept in
+//! a catalog in the same table (under id 0) and cached once committed. So a
+//! transaction opens one redb table however many logical tables it reads
+//! (a lookup reads an index and a record), every commit rewrites one tree's
+//! branch pages, and redb's B-tree code is instantiated once.
+//!
+//! Stores written before (typed tables of formats 1-3, or the bytes tables
+//! of format 4's first layout) are marked legacy when opened; the first
+//! write transaction (the schema preparation of [`super::Store::on`])
+//! re-encodes every such table as bytes and moves it into the data table
+//! before anything else, so the move and the migrations that follow commit
+//! together or not at all.
 
-use super::backend::{Backend, HostFile, Reader, RowVisitor, Writer};
+use super::backend::{Backend, HostFile, Reader, RowVisitor, Writer, as_slices};
 use super::journal::{self, Change, Changes, Journal};
 use super::keys::Col;
 use crate::error::{Error, ErrorCode, Internal, Result};
 use redb::{
-    Database, Key, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
-    TableError, TableHandle, Value,
+    Database, Key, ReadableDatabase, ReadableTable, TableDefinition, TableError, TableHandle, Value,
 };
 use std::cell::RefCell;
 use std::ops::Bound;
@@ -76,6 +81,13 @@ pub(crate) struct RedbBackend {
     legacy: AtomicBool,
     /// The commit journal of a file opened for this process alone.
     journal: Option<Mutex<Journal>>,
+    /// Whether every write to the store goes through this backend (not a
+    /// shared file): then it counts them ([`Backend::generation`]).
+    sole: bool,
+    /// Odd while a write is under way.
+    generation: std::sync::atomic::AtomicU64,
+    /// The ids of the tables ([`DATA`]).
+    ids: Ids,
 }
 
 impl Drop for RedbBackend {
@@ -115,6 +127,8 @@ impl RedbBackend {
             other => engine("opening the store file")(other),
         })?;
         let mut backend = RedbBackend::on(db)?;
+        // Other processes may write a shared file.
+        backend.sole = !shared;
         if backend.is_legacy() {
             // Format 4 and its journal come with the migration; the next
             // opening keeps one.
@@ -182,8 +196,8 @@ impl RedbBackend {
             .db()
             .begin_write()
             .map_err(engine("writing the store"))?;
-        {
-            let w = WriteTxn::new(&txn, Changes::off());
+        let new_ids = {
+            let w = WriteTxn::new(&txn, &self.ids, Changes::off());
             for payload in records {
                 journal::each_change(payload, |change| match change {
                     Change::Put(t, k, v) => w.put(t, k, v),
@@ -191,9 +205,11 @@ impl RedbBackend {
                 })?
                 .ok_or_else(damaged_journal)?;
             }
-        }
+            w.finish().0
+        };
         set_epoch(&txn, epoch)?;
         txn.commit().map_err(engine("committing a write"))?;
+        keep_ids(&self.ids, new_ids);
         Ok(epoch)
     }
 
@@ -215,17 +231,19 @@ impl RedbBackend {
 
     /// A store on an open database (`recover` opens copies itself).
     pub(crate) fn on(db: Database) -> Result<RedbBackend> {
+        // Tables of their own (typed ones of formats 1-3, or bytes tables
+        // of format 4's first layout) move into the data table at the first
+        // write.
         let txn = db.begin_read().map_err(engine("reading the store"))?;
-        let legacy = match txn.open_table(bytes_table("meta")) {
-            Err(TableError::TableTypeMismatch { .. }) => true,
-            Ok(_) | Err(TableError::TableDoesNotExist(_)) => false,
-            Err(e) => return Err(engine("reading the store")(e)),
-        };
+        let legacy = !other_tables(txn.list_tables())?.is_empty();
         drop(txn);
         Ok(RedbBackend {
             db: Db(Some(db)),
             legacy: AtomicBool::new(legacy),
             journal: None,
+            sole: true,
+            generation: Default::default(),
+            ids: Ids::default(),
         })
     }
 
@@ -256,7 +274,8 @@ impl Backend for RedbBackend {
             .map_err(engine("reading the store"))?;
         f(&ReadTxn {
             txn,
-            open: RefCell::default(),
+            data: RefCell::default(),
+            ids: &self.ids,
         })
     }
 
@@ -265,9 +284,12 @@ impl Backend for RedbBackend {
             .db()
             .begin_write()
             .map_err(engine("writing the store"))?;
+        let _writing = super::backend::Writing::begin(&self.generation);
         let legacy = self.legacy.load(Ordering::SeqCst);
+        let mut gathered = Vec::new();
         if legacy {
             legacy::retype(&txn)?;
+            gathered = legacy::gather(&txn, &self.ids)?;
         }
         // Taken after the write transaction began: writers reach the
         // journal in the order they commit.
@@ -278,17 +300,18 @@ impl Backend for RedbBackend {
                 })?),
                 None => None,
             };
-        let changes = {
+        let (new_ids, changes) = {
             // Every table handle opened by `f` is dropped before the commit.
             let w = WriteTxn::new(
                 &txn,
+                &self.ids,
                 match journal.is_some() {
                     true => Changes::recording(),
                     false => Changes::off(),
                 },
             );
             f(&w)?;
-            w.changes.into_inner().into_payload()
+            w.finish()
         };
         match (journal.as_deref_mut(), changes) {
             (Some(_), Some(payload)) if payload.is_empty() => {
@@ -321,6 +344,8 @@ impl Backend for RedbBackend {
             }
             (None, _) => txn.commit().map_err(engine("committing a write"))?,
         }
+        keep_ids(&self.ids, gathered);
+        keep_ids(&self.ids, new_ids);
         if legacy {
             self.legacy.store(false, Ordering::SeqCst);
         }
@@ -330,54 +355,150 @@ impl Backend for RedbBackend {
     fn engine(&self) -> &'static str {
         "redb"
     }
+
+    fn generation(&self) -> Option<u64> {
+        self.sole.then(|| self.generation.load(Ordering::SeqCst))
+    }
 }
 
-/// A read transaction and the tables it has opened (opening a table is a
-/// lookup of its own: each is opened once per transaction).
-struct ReadTxn {
+/// The one redb table every logical table lives in: a row of table `t` is
+/// stored under `[id of t] ++ key`. One table to open per transaction (a
+/// lookup that reads an index and a record opens one, not two), one tree
+/// whose branch pages every commit shares.
+pub(crate) const DATA: &str = "roster";
+/// The id byte under which the catalog maps table names to their ids.
+const CATALOG: u8 = 0;
+
+/// The catalog key of table `name`.
+fn catalog_key(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + name.len());
+    k.push(CATALOG);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// `key` of the table with id `id`.
+fn prefixed(id: u8, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + key.len());
+    k.push(id);
+    k.extend_from_slice(key);
+    k
+}
+
+/// The bounds of a range of the table with id `id`.
+fn prefixed_bounds(
+    id: u8,
+    lower: Bound<&[u8]>,
+    upper: Bound<&[u8]>,
+) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let lower = match lower {
+        Bound::Included(k) => Bound::Included(prefixed(id, k)),
+        Bound::Excluded(k) => Bound::Excluded(prefixed(id, k)),
+        Bound::Unbounded => Bound::Included(vec![id]),
+    };
+    let upper = match upper {
+        Bound::Included(k) => Bound::Included(prefixed(id, k)),
+        Bound::Excluded(k) => Bound::Excluded(prefixed(id, k)),
+        Bound::Unbounded if id < u8::MAX => Bound::Excluded(vec![id + 1]),
+        Bound::Unbounded => Bound::Unbounded,
+    };
+    (lower, upper)
+}
+
+/// The ids of the tables, as committed (an id once given never changes).
+type Ids = std::sync::RwLock<std::collections::HashMap<String, u8>>;
+
+/// The id in a catalog value.
+fn catalog_id(value: &[u8]) -> Result<u8> {
+    match value {
+        [id] if *id != CATALOG => Ok(*id),
+        _ => Err(super::keys::malformed("catalog")),
+    }
+}
+
+/// A read transaction and the data table, opened once.
+struct ReadTxn<'b> {
     txn: redb::ReadTransaction,
-    open: RefCell<Vec<(String, Rc<ReadTable>)>>,
+    data: RefCell<Option<Option<Rc<ReadTable>>>>,
+    ids: &'b Ids,
 }
 
 type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
 type WriteTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
 
-impl ReadTxn {
-    /// Table `name`, `None` when it was never written.
-    fn table(&self, name: &str) -> Result<Option<Rc<ReadTable>>> {
-        if let Some((_, t)) = self.open.borrow().iter().find(|(n, _)| n == name) {
-            return Ok(Some(t.clone()));
+impl ReadTxn<'_> {
+    /// The data table, `None` in a store never written.
+    fn data(&self) -> Result<Option<Rc<ReadTable>>> {
+        if let Some(t) = self.data.borrow().as_ref() {
+            return Ok(t.clone());
         }
-        match self.txn.open_table(bytes_table(name)) {
-            Ok(t) => {
-                let t = Rc::new(t);
-                self.open.borrow_mut().push((name.to_string(), t.clone()));
-                Ok(Some(t))
-            }
-            Err(TableError::TableDoesNotExist(_)) => Ok(None),
-            Err(e) => Err(engine("opening a table")(e)),
+        let t = match self.txn.open_table(bytes_table(DATA)) {
+            Ok(t) => Some(Rc::new(t)),
+            Err(TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(engine("opening the store's table")(e)),
+        };
+        *self.data.borrow_mut() = Some(t.clone());
+        Ok(t)
+    }
+
+    /// The data table and the id of table `name`, `None` when that table
+    /// was never written.
+    fn table(&self, name: &str) -> Result<Option<(Rc<ReadTable>, u8)>> {
+        let Some(data) = self.data()? else {
+            return Ok(None);
+        };
+        if let Some(id) = self.ids.read().ok().and_then(|ids| ids.get(name).copied()) {
+            return Ok(Some((data, id)));
         }
+        let Some(value) = get_in(&*data, &catalog_key(name))? else {
+            return Ok(None);
+        };
+        let id = catalog_id(&value)?;
+        if let Ok(mut ids) = self.ids.write() {
+            ids.insert(name.to_string(), id);
+        }
+        Ok(Some((data, id)))
     }
 }
 
-/// A write transaction and the tables it has opened. redb lends one handle
-/// per table: a handle is borrowed shared to read (a scan, and the reads
-/// its callback makes) and exclusively to write, so a write to a table
-/// being scanned is refused, as the backend contract says.
+/// A write transaction and the data table, opened once. redb lends the
+/// table to a scan (shared) or a write (exclusive), so a write while a scan
+/// of any table runs is refused, as the backend contract says.
 struct WriteTxn<'t> {
     txn: &'t redb::WriteTransaction,
-    open: RefCell<Vec<(String, Rc<RefCell<WriteTable<'t>>>)>>,
+    data: RefCell<Option<Rc<RefCell<WriteTable<'t>>>>>,
+    ids: &'t Ids,
+    /// Tables first written by this transaction, with their new ids.
+    new_ids: RefCell<Vec<(String, u8)>>,
     /// The changes made, for the journal.
     changes: RefCell<Changes>,
 }
 
 impl<'t> WriteTxn<'t> {
-    fn new(txn: &'t redb::WriteTransaction, changes: Changes) -> WriteTxn<'t> {
+    fn new(txn: &'t redb::WriteTransaction, ids: &'t Ids, changes: Changes) -> WriteTxn<'t> {
         WriteTxn {
             txn,
-            open: RefCell::default(),
+            data: RefCell::default(),
+            ids,
+            new_ids: RefCell::default(),
             changes: RefCell::new(changes),
         }
+    }
+
+    /// Ends the transaction's use of the tables: the ids it gave, to keep
+    /// once it commits, and its changes.
+    fn finish(self) -> (Vec<(String, u8)>, Option<Vec<u8>>) {
+        (
+            self.new_ids.into_inner(),
+            self.changes.into_inner().into_payload(),
+        )
+    }
+}
+
+/// Keeps the ids a committed transaction gave.
+fn keep_ids(ids: &Ids, new: Vec<(String, u8)>) {
+    if let Ok(mut ids) = ids.write() {
+        ids.extend(new);
     }
 }
 
@@ -471,28 +592,17 @@ fn get_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
         .map(|v| v.value().to_vec()))
 }
 
-/// The names of the tables a transaction lists.
-fn names_of<H: TableHandle>(
-    tables: std::result::Result<impl Iterator<Item = H>, redb::StorageError>,
-) -> Result<Vec<String>> {
-    Ok(tables
-        .map_err(engine("listing tables"))?
-        .map(|t| t.name().to_string())
-        .filter(|name| name != journal::TABLE)
-        .collect())
-}
-
-impl Reader for ReadTxn {
+impl Reader for ReadTxn<'_> {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.table(table)? {
-            Some(t) => get_in(&*t, key),
+            Some((t, id)) => get_in(&*t, &prefixed(id, key)),
             None => Ok(None),
         }
     }
 
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
         match self.table(table)? {
-            Some(t) => keys.iter().map(|k| get_in(&*t, k)).collect(),
+            Some((t, id)) => keys.iter().map(|k| get_in(&*t, &prefixed(id, k))).collect(),
             None => Ok(vec![None; keys.len()]),
         }
     }
@@ -505,53 +615,117 @@ impl Reader for ReadTxn {
         reverse: bool,
         visit: &mut RowVisitor<'_>,
     ) -> Result<()> {
-        match self.table(table)? {
-            Some(t) => scan_table(&*t, lower, upper, reverse, visit),
-            None => Ok(()),
-        }
+        let Some((t, id)) = self.table(table)? else {
+            return Ok(());
+        };
+        let (lo, hi) = prefixed_bounds(id, lower, upper);
+        scan_table(&*t, as_slices(&lo), as_slices(&hi), reverse, &mut |k, v| {
+            visit(&k[1..], v)
+        })
     }
 
     fn len(&self, table: &str) -> Result<u64> {
-        match self.table(table)? {
-            Some(t) => t.len().map_err(engine("counting rows")),
-            None => Ok(0),
-        }
+        let mut n = 0;
+        self.scan(
+            table,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            &mut |_, _| {
+                n += 1;
+                Ok(true)
+            },
+        )?;
+        Ok(n)
     }
 
     fn table_names(&self) -> Result<Vec<String>> {
-        names_of(self.txn.list_tables())
+        let mut names = match self.data()? {
+            Some(t) => catalog_names(&*t)?,
+            None => Vec::new(),
+        };
+        names.extend(other_tables(self.txn.list_tables())?);
+        Ok(names)
     }
 }
 
 impl<'t> WriteTxn<'t> {
-    fn table(&self, name: &str) -> Result<Rc<RefCell<WriteTable<'t>>>> {
-        if let Some((_, t)) = self.open.borrow().iter().find(|(n, _)| n == name) {
+    /// The data table.
+    fn data(&self) -> Result<Rc<RefCell<WriteTable<'t>>>> {
+        if let Some(t) = self.data.borrow().as_ref() {
             return Ok(t.clone());
+        }
+        let t = Rc::new(RefCell::new(
+            self.txn
+                .open_table(bytes_table(DATA))
+                .map_err(engine("opening the store's table"))?,
+        ));
+        *self.data.borrow_mut() = Some(t.clone());
+        Ok(t)
+    }
+
+    /// The id of table `name`, given now (in this transaction) when it has
+    /// none and `give`; `None` when it has none and not `give`.
+    fn id(&self, name: &str, give: bool) -> Result<Option<u8>> {
+        if let Some(id) = self.ids.read().ok().and_then(|ids| ids.get(name).copied()) {
+            return Ok(Some(id));
+        }
+        if let Some((_, id)) = self.new_ids.borrow().iter().find(|(n, _)| n == name) {
+            return Ok(Some(*id));
         }
         if name == journal::TABLE {
             return Err(reserved_table());
         }
-        let t = Rc::new(RefCell::new(
-            self.txn
-                .open_table(bytes_table(name))
-                .map_err(engine("opening a table"))?,
-        ));
-        self.open.borrow_mut().push((name.to_string(), t.clone()));
-        Ok(t)
+        let data = self.data()?;
+        let data = data.try_borrow().map_err(|_| busy_table(name))?;
+        if let Some(value) = get_in(&*data, &catalog_key(name))? {
+            return Ok(Some(catalog_id(&value)?));
+        }
+        if !give {
+            return Ok(None);
+        }
+        let mut last = CATALOG;
+        scan_table(
+            &*data,
+            Bound::Included(&[CATALOG][..]),
+            Bound::Excluded(&[CATALOG + 1][..]),
+            false,
+            &mut |_, v| {
+                last = last.max(catalog_id(v)?);
+                Ok(true)
+            },
+        )?;
+        drop(data);
+        let id = last
+            .checked_add(1)
+            .ok_or_else(|| Error::new(ErrorCode::Internal, "the store has too many tables"))?;
+        self.data()?
+            .try_borrow_mut()
+            .map_err(|_| busy_table(name))?
+            .insert(catalog_key(name).as_slice(), [id].as_slice())
+            .map_err(engine("writing a record"))?;
+        self.new_ids.borrow_mut().push((name.to_string(), id));
+        Ok(Some(id))
     }
 }
 
 impl Reader for WriteTxn<'_> {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let t = self.table(table)?;
+        let Some(id) = self.id(table, false)? else {
+            return Ok(None);
+        };
+        let t = self.data()?;
         let t = t.try_borrow().map_err(|_| busy_table(table))?;
-        get_in(&*t, key)
+        get_in(&*t, &prefixed(id, key))
     }
 
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
-        let t = self.table(table)?;
+        let Some(id) = self.id(table, false)? else {
+            return Ok(vec![None; keys.len()]);
+        };
+        let t = self.data()?;
         let t = t.try_borrow().map_err(|_| busy_table(table))?;
-        keys.iter().map(|k| get_in(&*t, k)).collect()
+        keys.iter().map(|k| get_in(&*t, &prefixed(id, k))).collect()
     }
 
     fn scan(
@@ -562,27 +736,48 @@ impl Reader for WriteTxn<'_> {
         reverse: bool,
         visit: &mut RowVisitor<'_>,
     ) -> Result<()> {
-        let t = self.table(table)?;
+        let Some(id) = self.id(table, false)? else {
+            return Ok(());
+        };
+        let t = self.data()?;
         let t = t.try_borrow().map_err(|_| busy_table(table))?;
-        scan_table(&*t, lower, upper, reverse, visit)
+        let (lo, hi) = prefixed_bounds(id, lower, upper);
+        scan_table(&*t, as_slices(&lo), as_slices(&hi), reverse, &mut |k, v| {
+            visit(&k[1..], v)
+        })
     }
 
     fn len(&self, table: &str) -> Result<u64> {
-        let t = self.table(table)?;
-        let t = t.try_borrow().map_err(|_| busy_table(table))?;
-        t.len().map_err(engine("counting rows"))
+        let mut n = 0;
+        self.scan(
+            table,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            &mut |_, _| {
+                n += 1;
+                Ok(true)
+            },
+        )?;
+        Ok(n)
     }
 
     fn table_names(&self) -> Result<Vec<String>> {
-        names_of(self.txn.list_tables())
+        let t = self.data()?;
+        let t = t.try_borrow().map_err(|_| busy_table("catalog"))?;
+        let mut names = catalog_names(&*t)?;
+        names.extend(other_tables(self.txn.list_tables())?);
+        Ok(names)
     }
 }
 
 impl Writer for WriteTxn<'_> {
     fn put(&self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
-        let t = self.table(table)?;
+        let id = self.id(table, true)?.ok_or_else(reserved_table)?;
+        let t = self.data()?;
         let mut t = t.try_borrow_mut().map_err(|_| busy_table(table))?;
-        t.insert(key, value).map_err(engine("writing a record"))?;
+        t.insert(prefixed(id, key).as_slice(), value)
+            .map_err(engine("writing a record"))?;
         self.changes
             .borrow_mut()
             .add(Change::Put(table, key, value));
@@ -590,10 +785,13 @@ impl Writer for WriteTxn<'_> {
     }
 
     fn delete(&self, table: &str, key: &[u8]) -> Result<bool> {
-        let t = self.table(table)?;
+        let Some(id) = self.id(table, false)? else {
+            return Ok(false);
+        };
+        let t = self.data()?;
         let mut t = t.try_borrow_mut().map_err(|_| busy_table(table))?;
         let removed = t
-            .remove(key)
+            .remove(prefixed(id, key).as_slice())
             .map_err(engine("removing a record"))?
             .is_some();
         if removed {
@@ -601,6 +799,36 @@ impl Writer for WriteTxn<'_> {
         }
         Ok(removed)
     }
+}
+
+/// The names in the catalog of a data table.
+fn catalog_names<T: ReadableTable<&'static [u8], &'static [u8]>>(t: &T) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    scan_table(
+        t,
+        Bound::Included(&[CATALOG][..]),
+        Bound::Excluded(&[CATALOG + 1][..]),
+        false,
+        &mut |k, _| {
+            let name =
+                std::str::from_utf8(&k[1..]).map_err(|_| super::keys::malformed("catalog"))?;
+            names.push(name.to_string());
+            Ok(true)
+        },
+    )?;
+    Ok(names)
+}
+
+/// The redb tables of a file other than roster's own: none in a roster
+/// store (a file of another program has them).
+fn other_tables<H: TableHandle>(
+    tables: std::result::Result<impl Iterator<Item = H>, redb::StorageError>,
+) -> Result<Vec<String>> {
+    Ok(tables
+        .map_err(engine("listing tables"))?
+        .map(|t| t.name().to_string())
+        .filter(|name| name != journal::TABLE && name != DATA)
+        .collect())
 }
 
 /// How a shared store file is opened: redb's `MultiWriter` mode (every
@@ -710,6 +938,30 @@ pub(crate) mod legacy {
             }
         }
         Ok(())
+    }
+
+    /// Moves every bytes table of its own into the data table (after
+    /// [`retype`]): the ids it gave. A table of another type (a file of
+    /// another program) is left where it is, for the schema check to refuse.
+    pub(crate) fn gather(txn: &redb::WriteTransaction, ids: &Ids) -> Result<Vec<(String, u8)>> {
+        let names = other_tables(txn.list_tables())?;
+        let w = WriteTxn::new(txn, ids, Changes::off());
+        for name in names {
+            {
+                let source = match txn.open_table(bytes_table(&name)) {
+                    Ok(t) => t,
+                    Err(TableError::TableTypeMismatch { .. }) => continue,
+                    Err(e) => return Err(engine("reading a table")(e)),
+                };
+                for row in source.iter().map_err(engine("reading a table"))? {
+                    let (k, v) = row.map_err(engine("reading a table"))?;
+                    w.put(&name, k.value(), v.value())?;
+                }
+            }
+            txn.delete_table(bytes_table(&name))
+                .map_err(engine("replacing a table"))?;
+        }
+        Ok(w.finish().0)
     }
 
     /// Sessions changed type within format 2 (see `migrate_sessions`): a

@@ -34,16 +34,37 @@ fn last_block(s: &Snapshot<'_>, kind: Kind) -> Result<Option<(u64, u64)>> {
 
 /// The next id of `kind`; ids are never reused.
 pub(crate) fn next(txn: &Txn<'_>, kind: Kind) -> Result<u64> {
-    let (block, id) = match last_block(txn, kind)? {
-        None => (0, 1),
-        Some((block, next)) if next < (block + 1) * BLOCK => (block, next),
-        Some((block, _)) => (block + 1, (block + 1) * BLOCK),
-    };
-    if id == u64::MAX {
-        return Err(Error::new(ErrorCode::Internal, "no ids left"));
+    Ok(next_n(txn, kind, 1)?[0])
+}
+
+/// The next `n` ids of `kind`, ascending (a bulk import's): one read, and
+/// one write per block they come from.
+pub(crate) fn next_n(txn: &Txn<'_>, kind: Kind, n: usize) -> Result<Vec<u64>> {
+    let mut at = last_block(txn, kind)?;
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (block, id) = match at {
+            None => (0, 1),
+            Some((block, next)) if next < (block + 1) * BLOCK => (block, next),
+            Some((block, _)) => (block + 1, (block + 1) * BLOCK),
+        };
+        if id == u64::MAX {
+            return Err(Error::new(ErrorCode::Internal, "no ids left"));
+        }
+        if at.is_some_and(|(b, _)| b != block) {
+            // The block before is full: its row says so.
+            let (full, next) = at.expect("checked");
+            txn.put(ID_BLOCKS, &(kind as u8, full), &next)?;
+        }
+        ids.push(id);
+        at = Some((block, id + 1));
     }
-    txn.put(ID_BLOCKS, &(kind as u8, block), &(id + 1))?;
-    Ok(id)
+    if let Some((block, next)) = at
+        && n > 0
+    {
+        txn.put(ID_BLOCKS, &(kind as u8, block), &next)?;
+    }
+    Ok(ids)
 }
 
 /// The next id of `kind` when no more are given: above every id given.

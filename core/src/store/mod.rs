@@ -61,6 +61,20 @@ pub(crate) struct Store {
     /// Set when the storage engine panicked on this store: from then on
     /// every access answers `corrupt_store` until the store is reopened.
     poisoned: Arc<AtomicBool>,
+    /// Decoded custom field definitions kept between transactions
+    /// ([`FieldsCache`]).
+    fields: FieldsCache,
+}
+
+/// The custom field definitions (read by every user view and every create)
+/// kept decoded between transactions, as of a backend generation
+/// ([`Backend::generation`]): a snapshot that began while the generation
+/// was `g`, even, and still was once it had begun, sees the store as of `g`
+/// and may use what was read from another such snapshot. A backend with no
+/// generation (other processes may write) keeps nothing.
+#[derive(Debug, Default)]
+struct FieldsCache {
+    kept: std::sync::Mutex<Option<(u64, Vec<crate::domain::custom_field::CustomField>)>>,
 }
 
 /// The error for a panic of the storage engine, contained.
@@ -116,6 +130,7 @@ impl Store {
         let store = Store {
             backend,
             poisoned: Arc::new(AtomicBool::new(false)),
+            fields: FieldsCache::default(),
         };
         store.write(schema::prepare)?;
         Ok(store)
@@ -137,14 +152,22 @@ impl Store {
         }
         let mut f = Some(f);
         let mut out = None;
+        let before = self.backend.generation();
         let run = || {
             self.backend.read(&mut |r| {
                 let f = f
                     .take()
                     .ok_or_else(|| Error::new(ErrorCode::Internal, "a read ran twice"))?;
+                let fields = match before {
+                    Some(g) if g % 2 == 0 && self.backend.generation() == Some(g) => {
+                        Some((&self.fields, g))
+                    }
+                    _ => None,
+                };
                 let snapshot = Snapshot {
                     r,
                     poisoned: &self.poisoned,
+                    fields,
                 };
                 out = Some(f(&snapshot)?);
                 #[cfg(test)]
@@ -176,6 +199,7 @@ impl Store {
                     snapshot: Snapshot {
                         r: w,
                         poisoned: &self.poisoned,
+                        fields: None,
                     },
                     w,
                     deferred: std::cell::RefCell::new(None),
@@ -205,6 +229,9 @@ impl Store {
 pub(crate) struct Snapshot<'a> {
     r: &'a dyn Reader,
     poisoned: &'a AtomicBool,
+    /// The cache of custom field definitions this snapshot may use, and the
+    /// generation it holds.
+    fields: Option<(&'a FieldsCache, u64)>,
 }
 
 impl std::fmt::Debug for Snapshot<'_> {
@@ -225,6 +252,28 @@ impl Snapshot<'_> {
     /// Marks the store behind this view as damaged (a read panicked).
     pub(crate) fn poison(&self) {
         self.poisoned.store(true, Ordering::SeqCst);
+    }
+
+    /// The custom field definitions, from the cache when it holds this
+    /// snapshot's, else read by `load` (and kept when this snapshot may).
+    pub(crate) fn custom_fields_with(
+        &self,
+        load: impl FnOnce() -> Result<Vec<crate::domain::custom_field::CustomField>>,
+    ) -> Result<Vec<crate::domain::custom_field::CustomField>> {
+        let Some((cache, generation)) = self.fields else {
+            return load();
+        };
+        if let Ok(kept) = cache.kept.lock()
+            && let Some((g, fields)) = kept.as_ref()
+            && *g == generation
+        {
+            return Ok(fields.clone());
+        }
+        let fields = load()?;
+        if let Ok(mut kept) = cache.kept.lock() {
+            *kept = Some((generation, fields.clone()));
+        }
+        Ok(fields)
     }
 
     /// The value under `key` in `def`.

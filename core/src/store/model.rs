@@ -21,6 +21,8 @@ pub struct ModelBackend {
     committed: RwLock<Arc<Tables>>,
     writer: Mutex<()>,
     retries: bool,
+    /// Odd while a write is under way ([`Backend::generation`]).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl ModelBackend {
@@ -172,6 +174,7 @@ impl Backend for ModelBackend {
 
     fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
         let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let _writing = super::backend::Writing::begin(&self.generation);
         let runs = if self.retries { 2 } else { 1 };
         for run in 1..=runs {
             let txn = Txn(RefCell::new((*self.snapshot()).clone()));
@@ -187,5 +190,9 @@ impl Backend for ModelBackend {
 
     fn engine(&self) -> &'static str {
         "model"
+    }
+
+    fn generation(&self) -> Option<u64> {
+        Some(self.generation.load(std::sync::atomic::Ordering::SeqCst))
     }
 }

@@ -29,14 +29,25 @@ pub(crate) fn tag(def: Records) -> Option<u8> {
 
 /// Counts record `id` of `def` in (`delta` = 1) or out (`delta` = -1).
 pub(crate) fn count(txn: &Txn<'_>, def: Records, id: u64, delta: i8) -> Result<()> {
+    count_many(txn, def, &[id], delta)
+}
+
+/// Counts records `ids` of `def` in (`delta` = 1) or out (`delta` = -1):
+/// each count changed once, however many of the ids share its block.
+pub(crate) fn count_many(txn: &Txn<'_>, def: Records, ids: &[u64], delta: i8) -> Result<()> {
     let Some(tag) = tag(def) else { return Ok(()) };
-    for (level, shift) in SHIFT.iter().enumerate() {
-        let key = (tag, level as u8, id >> shift);
+    let mut changes: std::collections::BTreeMap<(u8, u8, u64), u64> = Default::default();
+    for id in ids {
+        for (level, shift) in SHIFT.iter().enumerate() {
+            *changes.entry((tag, level as u8, id >> shift)).or_default() += 1;
+        }
+    }
+    for (key, n) in changes {
         let now = txn.get(COUNTS, &key)?.unwrap_or(0);
         let next = if delta > 0 {
-            now + 1
+            now + n
         } else {
-            now.checked_sub(1).ok_or_else(|| {
+            now.checked_sub(n).ok_or_else(|| {
                 Error::new(
                     ErrorCode::Corrupt,
                     "the store is damaged: a record count is below its records; run `roster check`",
@@ -50,6 +61,27 @@ pub(crate) fn count(txn: &Txn<'_>, def: Records, id: u64, delta: i8) -> Result<(
         }
     }
     Ok(())
+}
+
+/// How many records `def` holds: the sum of its top-level counts (a few
+/// rows), `None` for a table without positions.
+pub(crate) fn total(s: &Snapshot<'_>, def: Records) -> Result<Option<u64>> {
+    let Some(tag) = tag(def) else {
+        return Ok(None);
+    };
+    let top = (SHIFT.len() - 1) as u8;
+    let mut total = 0u64;
+    s.scan(
+        COUNTS,
+        Bound::Included(&(tag, top, 0)),
+        Bound::Included(&(tag, top, u64::MAX)),
+        false,
+        |_, n| {
+            total = total.saturating_add(n);
+            Ok(true)
+        },
+    )?;
+    Ok(Some(total))
 }
 
 /// Where the record at position `offset` (from 0, ascending id) of `def`

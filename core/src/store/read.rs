@@ -52,7 +52,10 @@ pub(crate) fn records<T: DeserializeOwned>(s: &Snapshot<'_>, def: Records) -> Re
 
 /// How many records table `def` holds.
 pub(crate) fn count(s: &Snapshot<'_>, def: Records) -> Result<u64> {
-    contain(s, || s.len(def))
+    contain(s, || match super::positions::total(s, def)? {
+        Some(n) => Ok(n),
+        None => s.len(def),
+    })
 }
 
 /// At most `limit` records of table `def` from position `offset`, by
@@ -165,12 +168,45 @@ fn user_has_key(s: &Snapshot<'_>, def: Unique, id: u64, key: &str) -> Result<Opt
         };
         let keys: UserKeys<'_> =
             super::frame::decode_borrowed(Kind::User, super::frame::id(id), &bytes)?;
-        Ok(Some(match def.name {
-            "user_by_username" => folds_to(keys.username, key),
-            "user_by_email" => folds_to(keys.email, key),
-            _ => keys.phone == key,
-        }))
+        Ok(Some(own_key_is(
+            def,
+            [keys.username, keys.email, keys.phone],
+            key,
+        )))
     })
+}
+
+/// Whether a user whose username, email and phone are `keys` belongs under
+/// `key` in user index `def`.
+fn own_key_is(def: Unique, [username, email, phone]: [&str; 3], key: &str) -> bool {
+    match def.name {
+        "user_by_username" => folds_to(username, key),
+        "user_by_email" => folds_to(email, key),
+        _ => phone == key,
+    }
+}
+
+/// The user under `key` in user index `def` (username, email or phone),
+/// checked against its record: [`lookup`] for a caller that wants the
+/// record itself, read once.
+pub(crate) fn lookup_user(s: &Snapshot<'_>, def: Unique, key: &str) -> Result<Option<User>> {
+    let Some(id) = contain(s, || s.get(def, key))? else {
+        return Ok(None);
+    };
+    let user = user(s, id)?.ok_or_else(|| index_mismatch(def.name, id, "which does not exist"))?;
+    let keys = [
+        user.username.as_str(),
+        &user.profile.email,
+        &user.profile.phone,
+    ];
+    if !own_key_is(def, keys, key) {
+        return Err(index_mismatch(
+            def.name,
+            id,
+            "whose own key differs from the entry",
+        ));
+    }
+    Ok(Some(user))
 }
 
 /// The key record `id` should have in unique index `def` (empty: none), or
@@ -226,7 +262,7 @@ pub(crate) fn lookup(s: &Snapshot<'_>, def: Unique, key: &str) -> Result<Option<
 
 /// Every custom field definition, by id.
 pub(crate) fn custom_fields(s: &Snapshot<'_>) -> Result<Vec<CustomField>> {
-    records(s, CUSTOM_FIELDS)
+    s.custom_fields_with(|| records(s, CUSTOM_FIELDS))
 }
 
 /// The membership of `user` in `batch`, expired or not.

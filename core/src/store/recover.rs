@@ -18,6 +18,7 @@
 //! the file's raw bytes: every frame names its kind and key and carries a
 //! checksum, so a frame found anywhere is either sound or refused.
 
+use super::Backend;
 use super::engine_redb::{RedbBackend, bytes_table};
 use super::frame::{self, FrameKey};
 use super::keys::Col;
@@ -36,6 +37,7 @@ use redb::{
 };
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -181,46 +183,52 @@ fn stopped(e: impl Into<redb::Error>) -> Error {
     Error::new(ErrorCode::Corrupt, e.into().to_string())
 }
 
-/// Byte table `name` of a format-4 store, `None` when it was never
-/// written.
-fn bytes_or_none(
-    txn: &redb::ReadTransaction,
-    name: &str,
-) -> Result<Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>> {
-    match txn.open_table(bytes_table(name)) {
-        Ok(t) => Ok(Some(t)),
-        Err(TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(e) => Err(stopped(e)),
-    }
-}
-
-/// Every row of byte table `name` (none when it was never written).
-fn bytes_rows(txn: &redb::ReadTransaction, name: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+/// Every row of table `name` of a format-4 store (none when it was never
+/// written).
+fn rows_of(backend: &RedbBackend, name: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let mut out = Vec::new();
-    if let Some(table) = bytes_or_none(txn, name)? {
-        for row in table.iter().map_err(stopped)? {
-            let (k, v) = row.map_err(stopped)?;
-            out.push((k.value().to_vec(), v.value().to_vec()));
-        }
-    }
+    backend.read(&mut |r| {
+        r.scan(
+            name,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            &mut |k, v| {
+                out.push((k.to_vec(), v.to_vec()));
+                Ok(true)
+            },
+        )
+    })?;
     Ok(out)
 }
 
-/// The format of the store in `db` and whether its tables are still typed
+/// The format of the store and whether its tables are still typed
 /// (formats 1-3), or `None` when it has no version.
-fn version_of(db: &Database) -> Result<Option<(u64, bool)>> {
-    let txn = db.begin_read().map_err(stopped)?;
+fn version_of(backend: &RedbBackend) -> Result<Option<(u64, bool)>> {
+    let txn = backend.db().begin_read().map_err(stopped)?;
     let typed: TableDefinition<&str, u64> = TableDefinition::new(META.name);
     match txn.open_table(typed) {
         Ok(t) => Ok(t
             .get("schema_version")
             .map_err(stopped)?
             .map(|v| (v.value(), true))),
-        Err(TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(TableError::TableTypeMismatch { .. }) => {
-            let t = txn.open_table(bytes_table(META.name)).map_err(stopped)?;
-            let v = t.get("schema_version".as_bytes()).map_err(stopped)?;
-            Ok(v.and_then(|v| u64::take(v.value())).map(|v| (v, false)))
+        Err(TableError::TableDoesNotExist(_) | TableError::TableTypeMismatch { .. }) => {
+            drop(txn);
+            let mut version = None;
+            backend.read(&mut |r| {
+                version = r.get(META.name, b"schema_version")?;
+                Ok(())
+            })?;
+            if version.is_none() && backend.is_legacy() {
+                // Format 4's first layout: a bytes table of its own.
+                let txn = backend.db().begin_read().map_err(stopped)?;
+                let t = txn.open_table(bytes_table(META.name)).map_err(stopped)?;
+                version = t
+                    .get("schema_version".as_bytes())
+                    .map_err(stopped)?
+                    .map(|v| v.value().to_vec());
+            }
+            Ok(version.and_then(|v| u64::take(&v)).map(|v| (v, false)))
         }
         Err(e) => Err(stopped(e)),
     }
@@ -231,8 +239,8 @@ type CountersAndLinks = (BTreeMap<String, u64>, BTreeSet<(u64, u64)>);
 
 /// The next id of every kind and the course links of the store in `db`,
 /// read from its typed (formats 1-3) or byte (format 4) tables.
-fn counters_and_links(db: &Database, typed: bool) -> Result<CountersAndLinks> {
-    let txn = db.begin_read().map_err(stopped)?;
+fn counters_and_links(backend: &RedbBackend, typed: bool) -> Result<CountersAndLinks> {
+    let txn = backend.db().begin_read().map_err(stopped)?;
     let mut counters: BTreeMap<String, u64> = BTreeMap::new();
     let mut links = BTreeSet::new();
     if typed {
@@ -257,7 +265,7 @@ fn counters_and_links(db: &Database, typed: bool) -> Result<CountersAndLinks> {
         }
     } else {
         let kinds = ENTITIES.map(|(_, k)| k);
-        for (k, v) in bytes_rows(&txn, ID_BLOCKS.name)? {
+        for (k, v) in rows_of(backend, ID_BLOCKS.name)? {
             let (Some((kind, _)), Some(next)) = (<(u8, u64)>::take(&k), u64::take(&v)) else {
                 continue;
             };
@@ -266,7 +274,7 @@ fn counters_and_links(db: &Database, typed: bool) -> Result<CountersAndLinks> {
                 *slot = (*slot).max(next);
             }
         }
-        for (k, _) in bytes_rows(&txn, COURSE_BATCHES.name)? {
+        for (k, _) in rows_of(backend, COURSE_BATCHES.name)? {
             if let Some(pair) = <(u64, u64)>::take(&k) {
                 links.insert(pair);
             }
@@ -371,7 +379,7 @@ struct TableRead {
 /// before an error or a panic. `legacy`: the copy is still of this older
 /// format (its migration failed), so rows are bare records to re-frame.
 fn read_table(
-    db: &Database,
+    backend: &RedbBackend,
     kind: Kind,
     legacy: Option<u64>,
     typed: bool,
@@ -379,7 +387,7 @@ fn read_table(
 ) -> TableRead {
     let mut out = TableRead::default();
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
-        let txn = db.begin_read().map_err(stopped)?;
+        let txn = backend.db().begin_read().map_err(stopped)?;
         let mut keep = |key: FrameKey, bytes: &[u8]| match frame::parse(bytes) {
             // A sound frame of the right kind is kept under its own key,
             // even when the table's key was damaged.
@@ -398,19 +406,29 @@ fn read_table(
         match (table_of(kind), typed) {
             // Format 4 (and an older one re-encoded): every table is bytes.
             (record, false) => {
-                let Some(table) = bytes_or_none(&txn, name)? else {
-                    out.expected = Some(0);
-                    return Ok(());
-                };
-                out.expected = Some(table.len().map_err(stopped)?);
-                for row in table.iter().map_err(stopped)? {
-                    let (k, v) = row.map_err(stopped)?;
-                    let key = match record {
-                        Some(_) => u64::take(k.value()).map(frame::id),
-                        None => <(u64, u64)>::take(k.value()),
-                    };
-                    keep(key.ok_or_else(damaged)?, v.value());
-                }
+                drop(txn);
+                let mut expected = 0;
+                backend.read(&mut |r| {
+                    expected = r.len(name)?;
+                    Ok(())
+                })?;
+                out.expected = Some(expected);
+                backend.read(&mut |r| {
+                    r.scan(
+                        name,
+                        Bound::Unbounded,
+                        Bound::Unbounded,
+                        false,
+                        &mut |k, v| {
+                            let key = match record {
+                                Some(_) => u64::take(k).map(frame::id),
+                                None => <(u64, u64)>::take(k),
+                            };
+                            keep(key.ok_or_else(damaged)?, v);
+                            Ok(true)
+                        },
+                    )
+                })?;
             }
             // Formats 1-3: typed tables.
             (Some(_), true) => {
@@ -539,12 +557,14 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                     .push("the file was not closed cleanly; redb repaired the copy".into());
             }
             // Older formats are migrated in the copy first.
-            let version = catch_unwind(AssertUnwindSafe(|| version_of(&db)));
-            let found = match version {
-                Ok(Ok(found)) => found,
-                _ => None,
-            };
             let backend = RedbBackend::on(db).map(Arc::new);
+            let found = match &backend {
+                Ok(b) => match catch_unwind(AssertUnwindSafe(|| version_of(b))) {
+                    Ok(Ok(found)) => found,
+                    _ => None,
+                },
+                Err(_) => None,
+            };
             if let Ok(b) = &backend
                 && !b.is_legacy()
             {
@@ -565,14 +585,13 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                 }
             }
             if let Ok(backend) = &backend {
-                let db = backend.db();
                 let typed = backend.is_legacy();
                 for (_, kind) in ENTITIES {
-                    let read = read_table(db, kind, legacy, typed, &mut report.notes);
+                    let read = read_table(backend, kind, legacy, typed, &mut report.notes);
                     reads.insert(kind as u8, read);
                 }
                 if let Ok(Ok((c, l))) =
-                    catch_unwind(AssertUnwindSafe(|| counters_and_links(db, typed)))
+                    catch_unwind(AssertUnwindSafe(|| counters_and_links(backend, typed)))
                 {
                     counters = c;
                     links = Some(l);

@@ -23,6 +23,11 @@ pub(crate) fn next_id(txn: &Txn<'_>, kind: Kind) -> Result<u64> {
     ids::next(txn, kind)
 }
 
+/// The next `n` ids of `kind`, ascending.
+pub(crate) fn next_ids(txn: &Txn<'_>, kind: Kind, n: usize) -> Result<Vec<u64>> {
+    ids::next_n(txn, kind, n)
+}
+
 /// An index that disagrees with the records: the store is damaged (the
 /// callers checked uniqueness first, so a sound store never gets here).
 fn clash(what: &str) -> Error {
@@ -84,57 +89,99 @@ fn set_pair(txn: &Txn<'_>, def: Pairs, pair: (u64, u64), present: bool) -> Resul
 
 /// Stores `user` (replacing `old`, the stored version, if any) and its indexes.
 pub(crate) fn put_user(txn: &Txn<'_>, old: Option<&User>, user: &User) -> Result<()> {
-    let (old_name, old_email, old_phone) = match old {
-        Some(o) => (
-            fold(&o.username),
-            fold(&o.profile.email),
-            o.profile.phone.clone(),
-        ),
-        None => {
-            put_uuid(txn, user.uuid, Kind::User, user.id)?;
-            if txn.get(USERS, &user.id)?.is_some() {
-                return Err(clash("user id"));
-            }
-            positions::count(txn, USERS, user.id, 1)?;
-            Default::default()
-        }
+    let Some(old) = old else {
+        return put_new_users(txn, std::slice::from_ref(user));
     };
     reindex(
         txn,
         USER_BY_USERNAME,
-        &old_name,
+        &fold(&old.username),
         &fold(&user.username),
         user.id,
     )?;
     reindex(
         txn,
         USER_BY_EMAIL,
-        &old_email,
+        &fold(&old.profile.email),
         &fold(&user.profile.email),
         user.id,
     )?;
-    reindex(txn, USER_BY_PHONE, &old_phone, &user.profile.phone, user.id)?;
-    let held = |u: Option<&User>| -> Vec<u64> {
-        u.map(|u| u.profile.custom.iter().map(|(f, _)| *f).collect())
-            .unwrap_or_default()
-    };
-    let (before, after) = (held(old), held(Some(user)));
+    reindex(
+        txn,
+        USER_BY_PHONE,
+        &old.profile.phone,
+        &user.profile.phone,
+        user.id,
+    )?;
+    let held = |u: &User| -> Vec<u64> { u.profile.custom.iter().map(|(f, _)| *f).collect() };
+    let (before, after) = (held(old), held(user));
     for f in before.iter().filter(|f| !after.contains(f)) {
         set_pair(txn, FIELD_USERS, (*f, user.id), false)?;
     }
     for f in after.iter().filter(|f| !before.contains(f)) {
         set_pair(txn, FIELD_USERS, (*f, user.id), true)?;
     }
-    let no_groups = Vec::new();
-    let old_groups = old.map_or(&no_groups, |o| &o.groups);
-    for g in old_groups.iter().filter(|g| !user.groups.contains(g)) {
+    for g in old.groups.iter().filter(|g| !user.groups.contains(g)) {
         set_pair(txn, GROUP_USERS, (*g, user.id), false)?;
     }
-    for g in user.groups.iter().filter(|g| !old_groups.contains(g)) {
+    for g in user.groups.iter().filter(|g| !old.groups.contains(g)) {
         set_pair(txn, GROUP_USERS, (*g, user.id), true)?;
     }
-    search::reindex(txn, user.id, old, Some(user))?;
+    search::reindex(txn, user.id, Some(old), Some(user))?;
     txn.put(USERS, &user.id, encode(USERS, user.id, user)?.as_slice())?;
+    Ok(())
+}
+
+/// Stores new users and their indexes: one table at a time, each in its
+/// key order, so that a bulk import's rows land on neighbouring pages (the
+/// one way a user is created, one or many).
+pub(crate) fn put_new_users(txn: &Txn<'_>, users: &[User]) -> Result<()> {
+    let mut by_id: Vec<&User> = users.iter().collect();
+    by_id.sort_unstable_by_key(|u| u.id);
+    let mut uuids: Vec<(u128, u64)> = users.iter().map(|u| (u.uuid, u.id)).collect();
+    uuids.sort_unstable();
+    for (uuid, id) in uuids {
+        put_uuid(txn, uuid, Kind::User, id)?;
+    }
+    let ids: Vec<u64> = by_id.iter().map(|u| u.id).collect();
+    for id in &ids {
+        if txn.get(USERS, id)?.is_some() {
+            return Err(clash("user id"));
+        }
+    }
+    positions::count_many(txn, USERS, &ids, 1)?;
+    let keyed = |def: Unique, key: fn(&User) -> String| -> Result<()> {
+        let mut keys: Vec<(String, u64)> = users.iter().map(|u| (key(u), u.id)).collect();
+        keys.sort_unstable();
+        for (k, id) in keys {
+            reindex(txn, def, "", &k, id)?;
+        }
+        Ok(())
+    };
+    keyed(USER_BY_USERNAME, |u| fold(&u.username))?;
+    keyed(USER_BY_EMAIL, |u| fold(&u.profile.email))?;
+    keyed(USER_BY_PHONE, |u| u.profile.phone.clone())?;
+    let pairs = |def: Pairs, of: fn(&User) -> Vec<u64>| -> Result<()> {
+        let mut pairs: Vec<(u64, u64)> = users
+            .iter()
+            .flat_map(|u| of(u).into_iter().map(|first| (first, u.id)))
+            .collect();
+        pairs.sort_unstable();
+        for pair in pairs {
+            set_pair(txn, def, pair, true)?;
+        }
+        Ok(())
+    };
+    pairs(FIELD_USERS, |u| {
+        u.profile.custom.iter().map(|(f, _)| *f).collect()
+    })?;
+    pairs(GROUP_USERS, |u| u.groups.clone())?;
+    for user in &by_id {
+        search::reindex(txn, user.id, None, Some(user))?;
+    }
+    for user in by_id {
+        txn.put(USERS, &user.id, encode(USERS, user.id, user)?.as_slice())?;
+    }
     Ok(())
 }
 
@@ -263,16 +310,11 @@ pub(crate) fn put_membership(
     old: Option<&Subscription>,
     sub: &Subscription,
 ) -> Result<()> {
-    match old {
-        Some(o) => {
-            if let Some(e) = o.expires {
-                txn.delete(EXPIRIES, &(day(e), user, batch))?;
-            }
-        }
-        None => {
-            put_uuid(txn, sub.uuid, Kind::Subscription, sub.id)?;
-            set_pair(txn, BATCH_MEMBERS, (batch, user), true)?;
-        }
+    let Some(old) = old else {
+        return put_new_memberships(txn, &[(user, batch, sub.clone())]);
+    };
+    if let Some(e) = old.expires {
+        txn.delete(EXPIRIES, &(day(e), user, batch))?;
     }
     if let Some(e) = sub.expires {
         txn.put(EXPIRIES, &(day(e), user, batch), &())?;
@@ -282,6 +324,40 @@ pub(crate) fn put_membership(
         &(user, batch),
         encode_membership((user, batch), sub)?.as_slice(),
     )?;
+    Ok(())
+}
+
+/// Stores new memberships (user, batch, membership) and their index
+/// entries, one table at a time in key order (the one way a membership is
+/// created, one or many).
+pub(crate) fn put_new_memberships(txn: &Txn<'_>, new: &[(u64, u64, Subscription)]) -> Result<()> {
+    let mut uuids: Vec<(u128, u64)> = new.iter().map(|(_, _, s)| (s.uuid, s.id)).collect();
+    uuids.sort_unstable();
+    for (uuid, id) in uuids {
+        put_uuid(txn, uuid, Kind::Subscription, id)?;
+    }
+    let mut members: Vec<(u64, u64)> = new.iter().map(|(u, b, _)| (*b, *u)).collect();
+    members.sort_unstable();
+    for pair in members {
+        set_pair(txn, BATCH_MEMBERS, pair, true)?;
+    }
+    let mut expiries: Vec<(i32, u64, u64)> = new
+        .iter()
+        .filter_map(|(u, b, s)| s.expires.map(|e| (day(e), *u, *b)))
+        .collect();
+    expiries.sort_unstable();
+    for key in &expiries {
+        txn.put(EXPIRIES, key, &())?;
+    }
+    let mut by_key: Vec<&(u64, u64, Subscription)> = new.iter().collect();
+    by_key.sort_unstable_by_key(|(u, b, _)| (*u, *b));
+    for (user, batch, sub) in by_key {
+        txn.put(
+            MEMBERSHIPS,
+            &(*user, *batch),
+            encode_membership((*user, *batch), sub)?.as_slice(),
+        )?;
+    }
     Ok(())
 }
 
