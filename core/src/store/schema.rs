@@ -331,6 +331,23 @@ fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
         txn.put(EXPIRIES, &(day, user, batch), &())?;
     }
     txn.clear(SUBSCRIPTIONS)?;
+    // Memberships leave the uuid index (see `write::put_new_memberships`).
+    let mut membership_uuids = Vec::new();
+    txn.scan(
+        UUIDS,
+        std::ops::Bound::Unbounded,
+        std::ops::Bound::Unbounded,
+        false,
+        |uuid, (kind, _)| {
+            if kind == Kind::Subscription as u8 {
+                membership_uuids.push(uuid);
+            }
+            Ok(true)
+        },
+    )?;
+    for uuid in membership_uuids {
+        txn.delete(UUIDS, &uuid)?;
+    }
     let mut users = Vec::new();
     txn.scan(
         USERS,
