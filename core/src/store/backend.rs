@@ -102,6 +102,18 @@ pub trait Writer: Reader {
 
     /// Removes `key` from `table`; whether it was there.
     fn delete(&self, table: &str, key: &[u8]) -> Result<bool>;
+
+    /// Removes every key of `keys` (in any order) from `table`: how many
+    /// were there. A backend that can remove many rows of one range at once
+    /// does (redb rewrites each page once, not once per row; PostgreSQL's
+    /// is one `DELETE … WHERE key = ANY($1)`).
+    fn delete_many(&self, table: &str, keys: &[&[u8]]) -> Result<u64> {
+        let mut n = 0;
+        for key in keys {
+            n += u64::from(self.delete(table, key)?);
+        }
+        Ok(n)
+    }
 }
 
 /// A transactional, ordered key-value store of named tables: the one seam

@@ -29,8 +29,9 @@ type Tables = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
 /// Runs every check against backends from `make`; panics naming the first
 /// check that fails.
 pub fn run(make: Factory<'_>) {
-    let checks: [(&str, Check); 10] = [
+    let checks: [(&str, Check); 11] = [
         ("get, put, delete and len", basics),
+        ("delete of many keys at once", delete_many),
         ("scans in order, both ways, with bounds", ordered_scans),
         ("prefix scans", prefix_scans),
         ("a failed write leaves nothing", raw_rollback),
@@ -137,6 +138,50 @@ fn basics(make: Factory<'_>) -> Result<()> {
             names.iter().any(|n| n == "t") && names.iter().any(|n| n == "u"),
             "table_names lists the tables written",
         )
+    })
+}
+
+fn delete_many(make: Factory<'_>) -> Result<()> {
+    let b = make();
+    let b = &*b;
+    // Enough keys for a backend's one-pass removal, among keys that stay,
+    // with neighbours in other tables.
+    write_all(b, |w| {
+        for n in 0u16..300 {
+            w.put("t", &n.to_be_bytes(), b"v")?;
+            w.put("s", &n.to_be_bytes(), b"v")?;
+        }
+        Ok(())
+    })?;
+    let doomed: Vec<[u8; 2]> = (0u16..300)
+        .rev()
+        .filter(|n| n % 3 == 0)
+        .map(u16::to_be_bytes)
+        .collect();
+    let mut keys: Vec<&[u8]> = doomed.iter().map(|k| &k[..]).collect();
+    let missing = 999u16.to_be_bytes();
+    keys.push(&missing);
+    keys.push(&doomed[0]);
+    write_all(b, |w| {
+        let n = w.delete_many("t", &keys)?;
+        ensure(
+            n == 100,
+            &format!("delete_many counts what it removed ({n})"),
+        )?;
+        ensure(
+            w.delete_many("t", &[])? == 0 && w.delete_many("none", &keys)? == 0,
+            "delete_many of nothing, or in a missing table, removes nothing",
+        )
+    })?;
+    read_all(b, |r| {
+        let left = rows(r, "t", Bound::Unbounded, Bound::Unbounded, false)?;
+        let want: Vec<Vec<u8>> = (0u16..300)
+            .filter(|n| n % 3 != 0)
+            .map(|n| n.to_be_bytes().to_vec())
+            .collect();
+        ensure(left == want, "delete_many removes exactly its keys")?;
+        ensure(r.len("s")? == 300, "delete_many leaves other tables alone")?;
+        ensure(r.len("none")? == 0, "delete_many makes no table")
     })
 }
 

@@ -799,6 +799,46 @@ impl Writer for WriteTxn<'_> {
         }
         Ok(removed)
     }
+
+    fn delete_many(&self, table: &str, keys: &[&[u8]]) -> Result<u64> {
+        // A few keys: one by one. Many: one pass over their range, each
+        // page rewritten once.
+        if keys.len() < 32 {
+            let mut n = 0;
+            for key in keys {
+                n += u64::from(self.delete(table, key)?);
+            }
+            return Ok(n);
+        }
+        let Some(id) = self.id(table, false)? else {
+            return Ok(0);
+        };
+        let mut doomed: Vec<Vec<u8>> = keys.iter().map(|k| prefixed(id, k)).collect();
+        doomed.sort_unstable();
+        doomed.dedup();
+        let (first, last) = (doomed[0].clone(), doomed[doomed.len() - 1].clone());
+        let t = self.data()?;
+        let mut t = t.try_borrow_mut().map_err(|_| busy_table(table))?;
+        let mut next = 0;
+        let mut removed: Vec<Vec<u8>> = Vec::new();
+        t.retain_in::<&[u8], _>(first.as_slice()..=last.as_slice(), |k, _| {
+            // Rows come in key order, as `doomed` is.
+            while next < doomed.len() && doomed[next].as_slice() < k {
+                next += 1;
+            }
+            let gone = doomed.get(next).is_some_and(|d| d.as_slice() == k);
+            if gone {
+                removed.push(k.to_vec());
+            }
+            !gone
+        })
+        .map_err(engine("removing records"))?;
+        let mut changes = self.changes.borrow_mut();
+        for k in &removed {
+            changes.add(Change::Delete(table, &k[1..]));
+        }
+        Ok(removed.len() as u64)
+    }
 }
 
 /// The names in the catalog of a data table.

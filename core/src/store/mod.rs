@@ -473,6 +473,17 @@ impl Txn<'_> {
     }
 
     /// Removes every row of `def`.
+    /// Removes every key of `keys` from `def`: how many were there.
+    pub(crate) fn delete_many<K: Col, V: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+        keys: &[K],
+    ) -> Result<u64> {
+        let bytes: Vec<Vec<u8>> = keys.iter().map(Col::bytes).collect();
+        let slices: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+        self.w.delete_many(def.name, &slices)
+    }
+
     pub(crate) fn clear<K: Col + ?Sized, V: Col + ?Sized>(&self, def: Def<K, V>) -> Result<()> {
         let mut keys = Vec::new();
         self.w.scan(

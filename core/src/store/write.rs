@@ -369,59 +369,55 @@ pub(crate) fn delete_membership(
     batch: u64,
     sub: &Subscription,
 ) -> Result<()> {
-    delete_memberships(txn, vec![(user, batch, sub.clone())])
+    delete_memberships(txn, &[(user, batch, sub.expires.map(day))])
 }
 
-/// Removes memberships (user, batch, stored membership) and their index
-/// entries: one table at a time, each in its own key order, so that
-/// consecutive deletes fall on the pages the one before made writable.
-fn delete_memberships(txn: &Txn<'_>, mut gone: Vec<(u64, u64, Subscription)>) -> Result<()> {
-    gone.sort_unstable_by_key(|(user, batch, _)| (*user, *batch));
-    for (user, batch, _) in &gone {
-        txn.delete(MEMBERSHIPS, &(*user, *batch))?;
+/// Removes memberships (user, batch, the day of their expiry if any) and
+/// their index entries: one table at a time, all of a table's keys at once
+/// (a backend rewrites each page once). Each must be in every table: one
+/// missing is a damaged store, and nothing is removed.
+fn delete_memberships(txn: &Txn<'_>, gone: &[(u64, u64, Option<i32>)]) -> Result<()> {
+    let keys: Vec<(u64, u64)> = gone
+        .iter()
+        .map(|(user, batch, _)| (*user, *batch))
+        .collect();
+    if txn.delete_many(MEMBERSHIPS, &keys)? != keys.len() as u64 {
+        return Err(clash("membership"));
     }
-    let mut members: Vec<(u64, u64)> = gone
+    let members: Vec<(u64, u64)> = gone
         .iter()
         .map(|(user, batch, _)| (*batch, *user))
         .collect();
-    members.sort_unstable();
-    for pair in members {
-        set_pair(txn, BATCH_MEMBERS, pair, false)?;
+    if txn.delete_many(BATCH_MEMBERS, &members)? != members.len() as u64 {
+        return Err(clash("batch member"));
     }
-    let mut expiries: Vec<_> = gone
+    let expiries: Vec<(i32, u64, u64)> = gone
         .iter()
-        .filter_map(|(user, batch, sub)| sub.expires.map(|e| (day(e), *user, *batch)))
+        .filter_map(|(user, batch, day)| day.map(|d| (d, *user, *batch)))
         .collect();
-    expiries.sort_unstable();
-    for key in &expiries {
-        txn.delete(EXPIRIES, key)?;
+    if txn.delete_many(EXPIRIES, &expiries)? != expiries.len() as u64 {
+        return Err(clash("expiry index"));
     }
     Ok(())
 }
 
-/// Removes every membership whose expiry is before `today`; returns how many.
+/// Removes every membership whose expiry is before `today`; returns how
+/// many. The expiry index names them (day, user, batch): nothing else is
+/// read.
 pub(crate) fn purge_expired(txn: &Txn<'_>, today: chrono::NaiveDate) -> Result<u64> {
-    let mut expired: Vec<(u64, u64)> = Vec::new();
+    let mut expired: Vec<(u64, u64, Option<i32>)> = Vec::new();
     txn.scan(
         EXPIRIES,
         Bound::Included(&(i32::MIN, 0, 0)),
         Bound::Excluded(&(day(today), 0, 0)),
         false,
-        |(_, user, batch), ()| {
-            expired.push((user, batch));
+        |(d, user, batch), ()| {
+            expired.push((user, batch, Some(d)));
             Ok(true)
         },
     )?;
-    // Read in the memberships' key order too.
-    expired.sort_unstable();
-    let mut gone = Vec::with_capacity(expired.len());
-    for (user, batch) in expired {
-        let sub = read::membership(txn, user, batch)?.ok_or_else(|| clash("expiry index"))?;
-        gone.push((user, batch, sub));
-    }
-    let n = gone.len() as u64;
-    delete_memberships(txn, gone)?;
-    Ok(n)
+    delete_memberships(txn, &expired)?;
+    Ok(expired.len() as u64)
 }
 
 /// Stores definition `field` (replacing `old`) and its name index.
