@@ -385,10 +385,13 @@ impl Admin {
                 if q.chars().count() > 3 {
                     let mut kept = Vec::with_capacity(ids.len());
                     for id in ids {
-                        let user = read::user(txn, id)?.ok_or_else(|| {
+                        let holds = read::with_user_keys(txn, id, |[username, email, _]| {
+                            search::q_holds(username, email, q)
+                        })?
+                        .ok_or_else(|| {
                             read::index_mismatch("user search", id, "which does not exist")
                         })?;
-                        if search::holds(&user, Field::Q, q) {
+                        if holds {
                             kept.push(id);
                         }
                     }

@@ -176,6 +176,24 @@ fn user_has_key(s: &Snapshot<'_>, def: Unique, id: u64, key: &str) -> Result<Opt
     })
 }
 
+/// Calls `f` with the username, email and phone of user `id`, read without
+/// decoding the rest of the record (a search checks thousands of
+/// candidates); `None` when the user does not exist.
+pub(crate) fn with_user_keys<T>(
+    s: &Snapshot<'_>,
+    id: u64,
+    f: impl FnOnce([&str; 3]) -> T,
+) -> Result<Option<T>> {
+    contain(s, || {
+        let Some(bytes) = s.get(USERS, &id)? else {
+            return Ok(None);
+        };
+        let keys: UserKeys<'_> =
+            super::frame::decode_borrowed(Kind::User, super::frame::id(id), &bytes)?;
+        Ok(Some(f([keys.username, keys.email, keys.phone])))
+    })
+}
+
 /// Whether a user whose username, email and phone are `keys` belongs under
 /// `key` in user index `def`.
 fn own_key_is(def: Unique, [username, email, phone]: [&str; 3], key: &str) -> bool {

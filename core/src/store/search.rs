@@ -394,12 +394,10 @@ pub(crate) fn candidates(s: &Snapshot<'_>, field: Field, needle: &str) -> Result
     Ok(out)
 }
 
-/// Whether `user`'s `field` holds the folded `needle`.
-pub(crate) fn holds(user: &User, field: Field, needle: &str) -> bool {
-    texts(user)
-        .into_iter()
-        .filter(|(f, _)| *f == field)
-        .any(|(_, texts)| texts.iter().any(|t| t.contains(needle)))
+/// Whether a user with this username and email holds the folded `needle`
+/// in field [`Field::Q`] (what [`texts`] makes of them).
+pub(crate) fn q_holds(username: &str, email: &str, needle: &str) -> bool {
+    fold(username).contains(needle) || fold(email).contains(needle)
 }
 
 /// Every posting the users should have, for the integrity check.
