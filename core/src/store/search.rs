@@ -140,8 +140,9 @@ impl Gram {
 }
 
 impl Ord for Gram {
+    /// The order of the texts (UTF-8's byte order is its characters').
     fn cmp(&self, other: &Gram) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
+        self.bytes[..self.len as usize].cmp(&other.bytes[..other.len as usize])
     }
 }
 
