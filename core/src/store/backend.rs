@@ -87,8 +87,37 @@ pub trait Reader {
         visit: &mut RowVisitor<'_>,
     ) -> Result<()>;
 
-    /// How many rows `table` holds.
-    fn len(&self, table: &str) -> Result<u64>;
+    /// How many rows `table` holds: by default counted one by one.
+    fn len(&self, table: &str) -> Result<u64> {
+        let mut n = 0;
+        self.scan(
+            table,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            &mut |_, _| {
+                n += 1;
+                Ok(true)
+            },
+        )?;
+        Ok(n)
+    }
+
+    /// Every row of `table`, keys ascending, copied out.
+    fn rows(&self, table: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        self.scan(
+            table,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            &mut |k, v| {
+                out.push((k.to_vec(), v.to_vec()));
+                Ok(true)
+            },
+        )?;
+        Ok(out)
+    }
 
     /// The names of the tables that hold (or held) rows: to tell a roster
     /// store from another database in the same file.

@@ -624,21 +624,6 @@ impl Reader for ReadTxn<'_> {
         })
     }
 
-    fn len(&self, table: &str) -> Result<u64> {
-        let mut n = 0;
-        self.scan(
-            table,
-            Bound::Unbounded,
-            Bound::Unbounded,
-            false,
-            &mut |_, _| {
-                n += 1;
-                Ok(true)
-            },
-        )?;
-        Ok(n)
-    }
-
     fn table_names(&self) -> Result<Vec<String>> {
         let mut names = match self.data()? {
             Some(t) => catalog_names(&*t)?,
@@ -745,21 +730,6 @@ impl Reader for WriteTxn<'_> {
         scan_table(&*t, as_slices(&lo), as_slices(&hi), reverse, &mut |k, v| {
             visit(&k[1..], v)
         })
-    }
-
-    fn len(&self, table: &str) -> Result<u64> {
-        let mut n = 0;
-        self.scan(
-            table,
-            Bound::Unbounded,
-            Bound::Unbounded,
-            false,
-            &mut |_, _| {
-                n += 1;
-                Ok(true)
-            },
-        )?;
-        Ok(n)
     }
 
     fn table_names(&self) -> Result<Vec<String>> {

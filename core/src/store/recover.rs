@@ -188,16 +188,8 @@ fn stopped(e: impl Into<redb::Error>) -> Error {
 fn rows_of(backend: &RedbBackend, name: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let mut out = Vec::new();
     backend.read(&mut |r| {
-        r.scan(
-            name,
-            Bound::Unbounded,
-            Bound::Unbounded,
-            false,
-            &mut |k, v| {
-                out.push((k.to_vec(), v.to_vec()));
-                Ok(true)
-            },
-        )
+        out = r.rows(name)?;
+        Ok(())
     })?;
     Ok(out)
 }

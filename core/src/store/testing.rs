@@ -8,7 +8,6 @@ use super::Backend;
 use super::engine_redb::RedbBackend;
 use super::keys::Col;
 use crate::error::Result;
-use std::ops::Bound;
 use std::path::Path;
 
 /// Every row of table `table` of the store file at `path`, as raw bytes.
@@ -21,16 +20,8 @@ pub fn raw_rows(path: &Path, table: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     }
     let mut out = Vec::new();
     backend.read(&mut |r| {
-        r.scan(
-            table,
-            Bound::Unbounded,
-            Bound::Unbounded,
-            false,
-            &mut |k, v| {
-                out.push((k.to_vec(), v.to_vec()));
-                Ok(true)
-            },
-        )
+        out = r.rows(table)?;
+        Ok(())
     })?;
     Ok(out)
 }
