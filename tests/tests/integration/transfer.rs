@@ -87,6 +87,57 @@ fn csv_rows_are_applied_whole_or_reported_with_their_line() {
     assert!(i.check_integrity().expect("check").is_empty());
 }
 
+/// Rows of one transaction are checked against the store and against the
+/// rows before them (the bulk path keeps their keys in memory instead of
+/// reading back what it wrote): every uniqueness rule holds inside a chunk.
+#[test]
+fn rows_of_one_transaction_are_checked_against_each_other() {
+    let (i, _) = institute(SEED_NOW);
+    let csv = "username,password,email,phone\n\
+               ravi,secret-1,ravi@x.in,9876543210\n\
+               RAVI,secret-1,other@x.in,\n\
+               asha,secret-1,RAVI@X.IN,\n\
+               ravi@x.in,secret-1,,\n\
+               sam@y.in,secret-1,sam.k@y.in,\n\
+               meena,secret-1,Sam@Y.in,\n\
+               kumar,secret-1,kumar@x.in,9876543210\n\
+               ok,secret-1,ok@x.in,9876543211\n";
+    let report = import(&i, csv, &ImportOptions::default());
+    let lines: Vec<(u64, &str)> = report
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.username.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (3, "RAVI"),
+            (4, "asha"),
+            (5, "ravi@x.in"),
+            (7, "meena"),
+            (8, "kumar")
+        ],
+        "{report:?}"
+    );
+    let reasons: Vec<&str> = report.rejected.iter().map(|r| r.reason.as_str()).collect();
+    assert!(reasons[0].contains("username"), "{}", reasons[0]);
+    assert!(reasons[1].contains("email"), "{}", reasons[1]);
+    assert!(reasons[2].contains("email address"), "{}", reasons[2]);
+    assert!(reasons[3].contains("username"), "{}", reasons[3]);
+    assert!(reasons[4].contains("phone"), "{}", reasons[4]);
+    assert_eq!(report.created, 3);
+    assert!(i.check_integrity().expect("check").is_empty());
+    // The same rows one transaction each give the same answers.
+    let (j, _) = institute(SEED_NOW);
+    let one_by_one = ImportOptions {
+        chunk_size: 1,
+        ..Default::default()
+    };
+    let again = import(&j, csv, &one_by_one);
+    assert_eq!(again.created, report.created);
+    assert_eq!(again.rejected, report.rejected);
+}
+
 #[test]
 fn a_batch_and_expiry_for_every_row() {
     let (i, _) = institute(SEED_NOW);
