@@ -23,10 +23,15 @@ pub(crate) fn usage(message: &str) -> JsValue {
     error(roster::Error::new(roster::ErrorCode::Validation, message))
 }
 
-/// A JSON value as a plain JS value (objects, not Maps).
+/// A JSON value as a plain JS value (objects, not Maps): written as JSON
+/// text here and parsed by the JS engine, one crossing of the boundary
+/// where building the object would cross it for every property (a user
+/// view has some thirty).
 pub(crate) fn to_js(value: &serde_json::Value) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    serde::Serialize::serialize(value, &serializer).unwrap_or(JsValue::NULL)
+    match serde_json::to_string(value) {
+        Ok(text) => js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL),
+        Err(_) => JsValue::NULL,
+    }
 }
 
 /// A JS value as JSON (`undefined` and `null` as `null`).
