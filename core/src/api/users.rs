@@ -140,8 +140,10 @@ impl Admin {
             let new =
                 self.prepare_user(txn, &input, options, hash, &mut creating, errors.clone())?;
             let fields = new.fields.clone();
-            let id = self.store_users(txn, vec![new])?[0];
-            let stored = read::user(txn, id)?.ok_or_else(Error::not_found)?;
+            let stored = self
+                .store_users(txn, vec![new])?
+                .pop()
+                .ok_or_else(Error::not_found)?;
             if let Some(password) = notify {
                 self.queue_credentials(txn, &stored, password)?;
             }
@@ -196,21 +198,21 @@ impl Admin {
     }
 
     /// Stores users checked by [`Admin::prepare_user`] with their
-    /// memberships, table by table in key order: their ids, in order.
-    pub(super) fn store_users(&self, txn: &Txn<'_>, new: Vec<Prepared>) -> Result<Vec<u64>> {
+    /// memberships, table by table in key order: the users as stored.
+    pub(super) fn store_users(&self, txn: &Txn<'_>, new: Vec<Prepared>) -> Result<Vec<User>> {
         let ids = write::next_ids(txn, Kind::User, new.len())?;
         let mut users = Vec::with_capacity(new.len());
         let mut grants = Vec::new();
-        for (p, id) in new.into_iter().zip(&ids) {
+        for (p, id) in new.into_iter().zip(ids) {
             let mut user = p.user;
-            user.id = *id;
+            user.id = id;
             user.uuid = crate::random::uuid()?;
-            grants.extend(p.batches.into_iter().map(|b| (*id, b, p.expires)));
+            grants.extend(p.batches.into_iter().map(|b| (id, b, p.expires)));
             users.push(user);
         }
         write::put_new_users(txn, &users)?;
         self.grant_new(txn, &grants)?;
-        Ok(ids)
+        Ok(users)
     }
 
     /// Every problem a [`create_user`](Admin::create_user) of `input` would
@@ -367,9 +369,8 @@ impl Admin {
                 view(&read::user(txn, id)?.ok_or_else(Error::not_found)?)
             };
             let matches_q = |user: &User| {
-                q.as_deref().is_none_or(|q| {
-                    fold(&user.username).contains(q) || fold(&user.profile.email).contains(q)
-                })
+                q.as_deref()
+                    .is_none_or(|q| search::q_holds(&user.username, &user.profile.email, q))
             };
             if let Some(email) = query.email.as_deref() {
                 // The record the index names, read once.
@@ -400,7 +401,7 @@ impl Admin {
                 // Each hit returned is checked against its record.
                 return self.page_of(query.page, ids)?.try_map(|id| {
                     let view = load(id)?;
-                    if fold(&view.username).contains(q) || fold(&view.email).contains(q) {
+                    if search::q_holds(&view.username, &view.email, q) {
                         Ok(view)
                     } else {
                         Err(read::index_mismatch(

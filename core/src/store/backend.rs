@@ -137,12 +137,17 @@ pub trait Writer: Reader {
     /// does (redb rewrites each page once, not once per row; PostgreSQL's
     /// is one `DELETE … WHERE key = ANY($1)`).
     fn delete_many(&self, table: &str, keys: &[&[u8]]) -> Result<u64> {
-        let mut n = 0;
-        for key in keys {
-            n += u64::from(self.delete(table, key)?);
-        }
-        Ok(n)
+        delete_each(self, table, keys)
     }
+}
+
+/// [`Writer::delete_many`] one key at a time.
+pub(crate) fn delete_each<W: Writer + ?Sized>(w: &W, table: &str, keys: &[&[u8]]) -> Result<u64> {
+    let mut n = 0;
+    for key in keys {
+        n += u64::from(w.delete(table, key)?);
+    }
+    Ok(n)
 }
 
 /// A transactional, ordered key-value store of named tables: the one seam

@@ -408,6 +408,11 @@ fn prefixed_bounds(
 /// The ids of the tables, as committed (an id once given never changes).
 type Ids = std::sync::RwLock<std::collections::HashMap<String, u8>>;
 
+/// The committed id of table `name`, if this backend has seen it.
+fn cached_id(ids: &Ids, name: &str) -> Option<u8> {
+    ids.read().ok().and_then(|ids| ids.get(name).copied())
+}
+
 /// The id in a catalog value.
 fn catalog_id(value: &[u8]) -> Result<u8> {
     match value {
@@ -447,7 +452,7 @@ impl ReadTxn<'_> {
         let Some(data) = self.data()? else {
             return Ok(None);
         };
-        if let Some(id) = self.ids.read().ok().and_then(|ids| ids.get(name).copied()) {
+        if let Some(id) = cached_id(self.ids, name) {
             return Ok(Some((data, id)));
         }
         let Some(value) = get_in(&*data, &catalog_key(name))? else {
@@ -652,7 +657,7 @@ impl<'t> WriteTxn<'t> {
     /// The id of table `name`, given now (in this transaction) when it has
     /// none and `give`; `None` when it has none and not `give`.
     fn id(&self, name: &str, give: bool) -> Result<Option<u8>> {
-        if let Some(id) = self.ids.read().ok().and_then(|ids| ids.get(name).copied()) {
+        if let Some(id) = cached_id(self.ids, name) {
             return Ok(Some(id));
         }
         if let Some((_, id)) = self.new_ids.borrow().iter().find(|(n, _)| n == name) {
@@ -774,11 +779,7 @@ impl Writer for WriteTxn<'_> {
         // A few keys: one by one. Many: one pass over their range, each
         // page rewritten once.
         if keys.len() < 32 {
-            let mut n = 0;
-            for key in keys {
-                n += u64::from(self.delete(table, key)?);
-            }
-            return Ok(n);
+            return super::backend::delete_each(self, table, keys);
         }
         let Some(id) = self.id(table, false)? else {
             return Ok(0);

@@ -162,18 +162,7 @@ fn folds_to(text: &str, key: &str) -> bool {
 /// Whether user `id` exists and has `key` in unique index `def` (one of
 /// the user indexes): `None` when the user does not exist.
 fn user_has_key(s: &Snapshot<'_>, def: Unique, id: u64, key: &str) -> Result<Option<bool>> {
-    contain(s, || {
-        let Some(bytes) = s.get(USERS, &id)? else {
-            return Ok(None);
-        };
-        let keys: UserKeys<'_> =
-            super::frame::decode_borrowed(Kind::User, super::frame::id(id), &bytes)?;
-        Ok(Some(own_key_is(
-            def,
-            [keys.username, keys.email, keys.phone],
-            key,
-        )))
-    })
+    with_user_keys(s, id, |keys| own_key_is(def, keys, key))
 }
 
 /// Calls `f` with the username, email and phone of user `id`, read without

@@ -345,9 +345,7 @@ fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
             Ok(true)
         },
     )?;
-    for uuid in membership_uuids {
-        txn.delete(UUIDS, &uuid)?;
-    }
+    txn.delete_many(UUIDS, &membership_uuids)?;
     let mut users = Vec::new();
     txn.scan(
         USERS,

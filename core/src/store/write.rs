@@ -3,6 +3,7 @@
 //! convention 4). Callers check uniqueness first, so a clash found here is a
 //! bug and is reported as one.
 
+use super::keys::{Col, Def};
 use super::read;
 use super::tables::*;
 use super::{Txn, ids, positions, search};
@@ -377,28 +378,28 @@ pub(crate) fn delete_membership(
 /// (a backend rewrites each page once). Each must be in every table: one
 /// missing is a damaged store, and nothing is removed.
 fn delete_memberships(txn: &Txn<'_>, gone: &[(u64, u64, Option<i32>)]) -> Result<()> {
-    let keys: Vec<(u64, u64)> = gone
-        .iter()
-        .map(|(user, batch, _)| (*user, *batch))
-        .collect();
-    if txn.delete_many(MEMBERSHIPS, &keys)? != keys.len() as u64 {
-        return Err(clash("membership"));
-    }
-    let members: Vec<(u64, u64)> = gone
-        .iter()
-        .map(|(user, batch, _)| (*batch, *user))
-        .collect();
-    if txn.delete_many(BATCH_MEMBERS, &members)? != members.len() as u64 {
-        return Err(clash("batch member"));
-    }
+    let keys: Vec<(u64, u64)> = gone.iter().map(|(u, b, _)| (*u, *b)).collect();
+    remove_all(txn, MEMBERSHIPS, &keys, "membership")?;
+    let members: Vec<(u64, u64)> = gone.iter().map(|(u, b, _)| (*b, *u)).collect();
+    remove_all(txn, BATCH_MEMBERS, &members, "batch member")?;
     let expiries: Vec<(i32, u64, u64)> = gone
         .iter()
-        .filter_map(|(user, batch, day)| day.map(|d| (d, *user, *batch)))
+        .filter_map(|(u, b, day)| day.map(|d| (d, *u, *b)))
         .collect();
-    if txn.delete_many(EXPIRIES, &expiries)? != expiries.len() as u64 {
-        return Err(clash("expiry index"));
+    remove_all(txn, EXPIRIES, &expiries, "expiry index")
+}
+
+/// Removes every key of `keys` from `def`; one missing is a damaged store.
+fn remove_all<K: Col, V: Col + ?Sized>(
+    txn: &Txn<'_>,
+    def: Def<K, V>,
+    keys: &[K],
+    what: &str,
+) -> Result<()> {
+    match txn.delete_many(def, keys)? == keys.len() as u64 {
+        true => Ok(()),
+        false => Err(clash(what)),
     }
-    Ok(())
 }
 
 /// Removes every membership whose expiry is before `today`; returns how
