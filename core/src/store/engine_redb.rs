@@ -27,8 +27,8 @@ use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The redb table `name`: every roster table has this one type.
 pub(crate) fn bytes_table(name: &str) -> TableDefinition<'_, &'static [u8], &'static [u8]> {
@@ -86,6 +86,9 @@ pub(crate) struct RedbBackend {
     sole: bool,
     /// Odd while a write is under way.
     generation: std::sync::atomic::AtomicU64,
+    /// The last read snapshot and the generation it shows, reused by the
+    /// reads that follow until a write begins ([`RedbBackend::snapshot`]).
+    kept: Mutex<Option<(u64, Arc<Snapshot>)>>,
     /// The ids of the tables ([`DATA`]).
     ids: Ids,
 }
@@ -94,6 +97,7 @@ impl Drop for RedbBackend {
     /// Closing checkpoints the commits that live only in the journal, so a
     /// closed store is whole without it.
     fn drop(&mut self) {
+        self.forget_snapshot();
         let dirty = self
             .journal
             .as_ref()
@@ -196,6 +200,7 @@ impl RedbBackend {
             .db()
             .begin_write()
             .map_err(engine("writing the store"))?;
+        let _writing = self.begin_writing();
         let new_ids = {
             let w = WriteTxn::new(&txn, &self.ids, Changes::off());
             for payload in records {
@@ -243,6 +248,7 @@ impl RedbBackend {
             journal: None,
             sole: true,
             generation: Default::default(),
+            kept: Mutex::default(),
             ids: Ids::default(),
         })
     }
@@ -250,9 +256,58 @@ impl RedbBackend {
     /// Compacts the file until redb finds nothing more to reclaim.
     #[cfg(feature = "testing")]
     pub(crate) fn compact(mut self) -> Result<()> {
+        self.forget_snapshot();
         let db = self.db.0.as_mut().expect("open until dropped");
         while db.compact().map_err(engine("compacting the store"))? {}
         Ok(())
+    }
+
+    /// A read snapshot of the store. Beginning a redb read transaction and
+    /// opening its table is a fifth of a lookup by key, so while no write
+    /// happens, reads share one: a snapshot begun at an even generation
+    /// that was still that generation once it had begun shows every commit
+    /// up to it and none after, and is kept for the reads of that
+    /// generation. Only where every write goes through this backend (not a
+    /// shared file); a write forgets it as it begins, so no kept snapshot
+    /// holds pages that later commits free.
+    fn snapshot(&self) -> Result<Arc<Snapshot>> {
+        if !self.sole {
+            return Snapshot::begin(self.db()).map(Arc::new);
+        }
+        let before = self.generation.load(Ordering::SeqCst);
+        let even = before.is_multiple_of(2);
+        if even
+            && let Ok(kept) = self.kept.lock()
+            && let Some((g, snap)) = kept.as_ref()
+            && *g == before
+        {
+            return Ok(snap.clone());
+        }
+        let snap = Arc::new(Snapshot::begin(self.db())?);
+        // The generation is checked again under the lock a writer takes to
+        // forget the kept snapshot.
+        if even
+            && let Ok(mut kept) = self.kept.lock()
+            && self.generation.load(Ordering::SeqCst) == before
+        {
+            *kept = Some((before, snap.clone()));
+        }
+        Ok(snap)
+    }
+
+    /// Drops the kept snapshot.
+    fn forget_snapshot(&self) {
+        if let Ok(mut kept) = self.kept.lock() {
+            *kept = None;
+        }
+    }
+
+    /// Marks a write under way ([`Backend::generation`]) and forgets the
+    /// kept snapshot, in that order ([`RedbBackend::snapshot`]).
+    fn begin_writing(&self) -> super::backend::Writing<'_> {
+        let writing = super::backend::Writing::begin(&self.generation);
+        self.forget_snapshot();
+        writing
     }
 
     /// Whether the file still holds the typed tables of a format before 4.
@@ -268,13 +323,9 @@ impl RedbBackend {
 
 impl Backend for RedbBackend {
     fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
-        let txn = self
-            .db()
-            .begin_read()
-            .map_err(engine("reading the store"))?;
+        let snap = self.snapshot()?;
         f(&ReadTxn {
-            txn,
-            data: RefCell::default(),
+            snap: &snap,
             ids: &self.ids,
         })
     }
@@ -284,7 +335,7 @@ impl Backend for RedbBackend {
             .db()
             .begin_write()
             .map_err(engine("writing the store"))?;
-        let _writing = super::backend::Writing::begin(&self.generation);
+        let _writing = self.begin_writing();
         let legacy = self.legacy.load(Ordering::SeqCst);
         let mut gathered = Vec::new();
         if legacy {
@@ -421,10 +472,29 @@ fn catalog_id(value: &[u8]) -> Result<u8> {
     }
 }
 
-/// A read transaction and the data table, opened once.
-struct ReadTxn<'b> {
+/// A redb read transaction and its data table, opened once.
+#[derive(Debug)]
+struct Snapshot {
     txn: redb::ReadTransaction,
-    data: RefCell<Option<Option<Rc<ReadTable>>>>,
+    /// `None` in a store never written.
+    data: Option<ReadTable>,
+}
+
+impl Snapshot {
+    fn begin(db: &Database) -> Result<Snapshot> {
+        let txn = db.begin_read().map_err(engine("reading the store"))?;
+        let data = match txn.open_table(bytes_table(DATA)) {
+            Ok(t) => Some(t),
+            Err(TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(engine("opening the store's table")(e)),
+        };
+        Ok(Snapshot { txn, data })
+    }
+}
+
+/// A read of one snapshot.
+struct ReadTxn<'b> {
+    snap: &'b Snapshot,
     ids: &'b Ids,
 }
 
@@ -432,30 +502,16 @@ type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
 type WriteTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
 
 impl ReadTxn<'_> {
-    /// The data table, `None` in a store never written.
-    fn data(&self) -> Result<Option<Rc<ReadTable>>> {
-        if let Some(t) = self.data.borrow().as_ref() {
-            return Ok(t.clone());
-        }
-        let t = match self.txn.open_table(bytes_table(DATA)) {
-            Ok(t) => Some(Rc::new(t)),
-            Err(TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(engine("opening the store's table")(e)),
-        };
-        *self.data.borrow_mut() = Some(t.clone());
-        Ok(t)
-    }
-
     /// The data table and the id of table `name`, `None` when that table
     /// was never written.
-    fn table(&self, name: &str) -> Result<Option<(Rc<ReadTable>, u8)>> {
-        let Some(data) = self.data()? else {
+    fn table(&self, name: &str) -> Result<Option<(&ReadTable, u8)>> {
+        let Some(data) = self.snap.data.as_ref() else {
             return Ok(None);
         };
         if let Some(id) = cached_id(self.ids, name) {
             return Ok(Some((data, id)));
         }
-        let Some(value) = get_in(&*data, &catalog_key(name))? else {
+        let Some(value) = get_in(data, &catalog_key(name))? else {
             return Ok(None);
         };
         let id = catalog_id(&value)?;
@@ -600,14 +656,14 @@ fn get_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
 impl Reader for ReadTxn<'_> {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.table(table)? {
-            Some((t, id)) => get_in(&*t, &prefixed(id, key)),
+            Some((t, id)) => get_in(t, &prefixed(id, key)),
             None => Ok(None),
         }
     }
 
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
         match self.table(table)? {
-            Some((t, id)) => keys.iter().map(|k| get_in(&*t, &prefixed(id, k))).collect(),
+            Some((t, id)) => keys.iter().map(|k| get_in(t, &prefixed(id, k))).collect(),
             None => Ok(vec![None; keys.len()]),
         }
     }
@@ -624,17 +680,17 @@ impl Reader for ReadTxn<'_> {
             return Ok(());
         };
         let (lo, hi) = prefixed_bounds(id, lower, upper);
-        scan_table(&*t, as_slices(&lo), as_slices(&hi), reverse, &mut |k, v| {
+        scan_table(t, as_slices(&lo), as_slices(&hi), reverse, &mut |k, v| {
             visit(&k[1..], v)
         })
     }
 
     fn table_names(&self) -> Result<Vec<String>> {
-        let mut names = match self.data()? {
-            Some(t) => catalog_names(&*t)?,
+        let mut names = match self.snap.data.as_ref() {
+            Some(t) => catalog_names(t)?,
             None => Vec::new(),
         };
-        names.extend(other_tables(self.txn.list_tables())?);
+        names.extend(other_tables(self.snap.txn.list_tables())?);
         Ok(names)
     }
 }
