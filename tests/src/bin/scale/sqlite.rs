@@ -3,7 +3,11 @@
 //! trigram table for `q`), kept like for like with roster:
 //!
 //! - UNIQUE indexes on the keys roster keeps unique: `lower(username)`,
-//!   `lower(email)`, `phone` (and `lower(name)` of batches);
+//!   `lower(email)`, `phone`, the user's and the batch's `uuid` (and
+//!   `lower(name)` of batches);
+//! - an index on `subscriptions (batch_id, user_id)`, roster's
+//!   `batch_members`: the members of a batch in order (and the index
+//!   SQLite's foreign-key documentation asks for on a child key);
 //! - the FTS5 table covers the fields roster's n-gram index covers
 //!   (username, email, first name, last name, phone), and a `q` search is
 //!   restricted to the columns roster's `q` searches (username, email);
@@ -30,12 +34,14 @@ PRAGMA foreign_keys = ON;
 CREATE TABLE batches (
     id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, name TEXT NOT NULL, created INTEGER NOT NULL);
 CREATE UNIQUE INDEX batches_name ON batches (lower(name));
+CREATE UNIQUE INDEX batches_uuid ON batches (uuid);
 CREATE TABLE users (
     id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, username TEXT NOT NULL,
     password_hash TEXT NOT NULL, email TEXT NOT NULL, phone TEXT,
     first_name TEXT NOT NULL, last_name TEXT NOT NULL, birth_date TEXT, state TEXT,
     gender TEXT, custom_fields TEXT, is_active INTEGER NOT NULL,
     created INTEGER NOT NULL, modified INTEGER NOT NULL);
+CREATE UNIQUE INDEX users_uuid ON users (uuid);
 CREATE UNIQUE INDEX users_username ON users (lower(username));
 CREATE UNIQUE INDEX users_email ON users (lower(email));
 CREATE UNIQUE INDEX users_phone ON users (phone) WHERE phone IS NOT NULL;
@@ -48,6 +54,7 @@ CREATE TABLE subscriptions (
     batch_id INTEGER NOT NULL REFERENCES batches (id),
     expires TEXT, created INTEGER NOT NULL, modified INTEGER NOT NULL,
     UNIQUE (user_id, batch_id));
+CREATE INDEX subscriptions_batch ON subscriptions (batch_id, user_id);
 CREATE INDEX subscriptions_expires ON subscriptions (expires) WHERE expires IS NOT NULL;
 ";
 
