@@ -846,25 +846,37 @@ impl Writer for WriteTxn<'_> {
         let (first, last) = (doomed[0].clone(), doomed[doomed.len() - 1].clone());
         let t = self.data()?;
         let mut t = t.try_borrow_mut().map_err(|_| busy_table(table))?;
+        // The removed keys are kept only while the journal still records
+        // this transaction's changes.
+        let recording = self.changes.borrow().is_recording();
         let mut next = 0;
+        let mut count = 0u64;
         let mut removed: Vec<Vec<u8>> = Vec::new();
         t.retain_in::<&[u8], _>(first.as_slice()..=last.as_slice(), |k, _| {
-            // Rows come in key order, as `doomed` is.
-            while next < doomed.len() && doomed[next].as_slice() < k {
-                next += 1;
+            // Rows come in key order, as `doomed` is: one comparison a row
+            // once `doomed` has caught up.
+            while let Some(d) = doomed.get(next) {
+                match d.as_slice().cmp(k) {
+                    std::cmp::Ordering::Less => next += 1,
+                    std::cmp::Ordering::Equal => {
+                        next += 1;
+                        count += 1;
+                        if recording {
+                            removed.push(k.to_vec());
+                        }
+                        return false;
+                    }
+                    std::cmp::Ordering::Greater => return true,
+                }
             }
-            let gone = doomed.get(next).is_some_and(|d| d.as_slice() == k);
-            if gone {
-                removed.push(k.to_vec());
-            }
-            !gone
+            true
         })
         .map_err(engine("removing records"))?;
         let mut changes = self.changes.borrow_mut();
         for k in &removed {
             changes.add(Change::Delete(table, &k[1..]));
         }
-        Ok(removed.len() as u64)
+        Ok(count)
     }
 }
 

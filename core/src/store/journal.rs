@@ -84,6 +84,11 @@ impl Changes {
         Changes(None)
     }
 
+    /// Whether changes are still recorded (a journal, and not outgrown).
+    pub(crate) fn is_recording(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Adds a change.
     pub(crate) fn add(&mut self, change: Change<'_>) {
         let Some(out) = self.0.as_mut() else {
