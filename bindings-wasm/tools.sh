@@ -6,10 +6,12 @@
 #   wasm_tools_ensure      target wasm32-unknown-unknown, wasm-bindgen-cli, binaryen
 #   wasm_browser_ensure    chromium + chromium-driver (apt), for the browser tests
 #   sqlite_wasm_ensure     @sqlite.org/sqlite-wasm (npm), for the browser benchmark
+#   typescript_ensure      typescript (npm), to compile a program against the .d.ts
 #
 # After `wasm_tools_ensure`, $WASM_BINDGEN, $WASM_BINDGEN_TEST_RUNNER and
 # $WASM_OPT name the binaries to run; after `sqlite_wasm_ensure`,
-# $SQLITE_WASM_DIR is the folder of its ES modules and sqlite3.wasm.
+# $SQLITE_WASM_DIR is the folder of its ES modules and sqlite3.wasm; after
+# `typescript_ensure`, $TSC is the compiler.
 
 ROSTER_TOOLS="${ROSTER_TOOLS:-$HOME/.cache/roster-tools}"
 # wasm-bindgen-cli must match the `wasm-bindgen` crate version exactly
@@ -22,11 +24,14 @@ BINARYEN_VERSION=132
 # exact build, so that its figures compare across runs. Its build has FTS5
 # and the trigram tokenizer, and the opfs-sahpool VFS.
 SQLITE_WASM_VERSION=3.53.4-build2
+# The TypeScript compiler that checks the generated declarations.
+TYPESCRIPT_VERSION=5.9.3
 
 WASM_BINDGEN="$ROSTER_TOOLS/bin/wasm-bindgen"
 WASM_BINDGEN_TEST_RUNNER="$ROSTER_TOOLS/bin/wasm-bindgen-test-runner"
 WASM_OPT="$ROSTER_TOOLS/npm/node_modules/.bin/wasm-opt"
 SQLITE_WASM_DIR="$ROSTER_TOOLS/npm/node_modules/@sqlite.org/sqlite-wasm/dist"
+TSC="$ROSTER_TOOLS/npm/node_modules/.bin/tsc"
 
 wasm_target_ensure() {
     if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
@@ -89,4 +94,15 @@ wasm_browser_ensure() {
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium chromium-driver
     [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]
+}
+
+typescript_ensure() {
+    if [[ -x "$TSC" ]] && [[ "$("$TSC" --version 2>/dev/null)" == "Version $TYPESCRIPT_VERSION" ]]; then
+        return 0
+    fi
+    echo "installing: typescript@$TYPESCRIPT_VERSION (npm) into $ROSTER_TOOLS/npm"
+    mkdir -p "$ROSTER_TOOLS/npm"
+    npm install --prefix "$ROSTER_TOOLS/npm" --no-audit --no-fund --loglevel=error --save-exact \
+        "typescript@$TYPESCRIPT_VERSION"
+    [[ "$("$TSC" --version)" == "Version $TYPESCRIPT_VERSION" ]]
 }

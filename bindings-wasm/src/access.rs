@@ -2,7 +2,7 @@
 //! import and export.
 
 use crate::admin::{Admin, page};
-use crate::convert::{JsResult, error, from_js, id, out, to_js_of};
+use crate::convert::{JsResult, error, from_js, id, out, to_js};
 use roster::json;
 use wasm_bindgen::prelude::*;
 
@@ -65,7 +65,7 @@ impl Admin {
     #[wasm_bindgen(unchecked_return_type = "Permission[]")]
     pub fn permissions(&self) -> JsResult<JsValue> {
         out(self.0.permissions(), |v| {
-            v.iter().map(json::permission).collect()
+            v.iter().map(json::permission).collect::<Vec<_>>()
         })
     }
 
@@ -132,7 +132,7 @@ impl Admin {
     #[wasm_bindgen(js_name = takeOutbox, unchecked_return_type = "OutboxMessage[]")]
     pub fn take_outbox(&self) -> JsResult<JsValue> {
         out(self.0.take_outbox(), |v| {
-            v.iter().map(json::outbox_message).collect()
+            v.iter().map(json::outbox_message).collect::<Vec<_>>()
         })
     }
 
@@ -147,10 +147,9 @@ impl Admin {
         #[wasm_bindgen(unchecked_optional_param_type = "ImportOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
         let options = crate::convert::import_options(options)?;
-        to_js_of(
-            &roster::transfer::import(&self.0, text.as_bytes(), &options, &mut |_| {})
-                .map_err(error)?,
-        )
+        let report = roster::transfer::import(&self.0, text.as_bytes(), &options, &mut |_| {})
+            .map_err(error)?;
+        Ok(to_js(&report))
     }
 
     /// The whole store as JSON Lines, password hashes included. The

@@ -132,7 +132,7 @@ impl Admin {
     }
 
     /// The user's batches, newest first (T7).
-    #[wasm_bindgen(js_name = userBatches, unchecked_return_type = "Page<BatchRef>")]
+    #[wasm_bindgen(js_name = userBatches, unchecked_return_type = "Page<BatchName>")]
     pub fn user_batches(
         &self,
         user: f64,
@@ -144,10 +144,10 @@ impl Admin {
     }
 
     /// Adds the user to batches by id (T7): all the user's batches.
-    #[wasm_bindgen(js_name = addUserBatches, unchecked_return_type = "BatchRef[]")]
+    #[wasm_bindgen(js_name = addUserBatches, unchecked_return_type = "BatchName[]")]
     pub fn add_user_batches(&self, user: f64, batches: Vec<f64>) -> JsResult<JsValue> {
         out(self.0.add_user_batches(id(user)?, &ids(batches)?), |v| {
-            v.iter().map(json::batch_ref).collect()
+            v.iter().map(json::batch_ref).collect::<Vec<_>>()
         })
     }
 
@@ -210,7 +210,9 @@ impl Admin {
         let result = self
             .0
             .add_user_subscriptions(id(user)?, &ids(batches)?, expires.as_deref());
-        out(result, |v| v.iter().map(json::subscription).collect())
+        out(result, |v| {
+            v.iter().map(json::subscription).collect::<Vec<_>>()
+        })
     }
 
     /// Deletes every expired subscription (T10); returns how many.

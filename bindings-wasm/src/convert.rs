@@ -14,7 +14,7 @@ pub(crate) fn error(e: roster::Error) -> JsValue {
     let err = js_sys::Error::new(e.message());
     let json = roster::json::error(&e);
     let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code().as_str().into());
-    let _ = js_sys::Reflect::set(&err, &"fields".into(), &to_js(&json["fields"]));
+    let _ = js_sys::Reflect::set(&err, &"fields".into(), &to_js(&json.fields));
     err.into()
 }
 
@@ -23,11 +23,11 @@ pub(crate) fn usage(message: &str) -> JsValue {
     error(roster::Error::new(roster::ErrorCode::Validation, message))
 }
 
-/// A JSON value as a plain JS value (objects, not Maps): written as JSON
-/// text here and parsed by the JS engine, one crossing of the boundary
+/// A representation as a plain JS value (objects, not Maps): written as
+/// JSON text here and parsed by the JS engine, one crossing of the boundary
 /// where building the object would cross it for every property (a user
 /// view has some thirty).
-pub(crate) fn to_js(value: &serde_json::Value) -> JsValue {
+pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
     match serde_json::to_string(value) {
         Ok(text) => js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
@@ -43,9 +43,9 @@ pub(crate) fn from_js(value: JsValue) -> JsResult<serde_json::Value> {
 }
 
 /// A core result, converted.
-pub(crate) fn out<T>(
+pub(crate) fn out<T, J: serde::Serialize>(
     result: roster::Result<T>,
-    f: impl FnOnce(T) -> serde_json::Value,
+    f: impl FnOnce(T) -> J,
 ) -> JsResult<JsValue> {
     result.map(|v| to_js(&f(v))).map_err(error)
 }
@@ -93,11 +93,4 @@ pub(crate) fn import_options(value: JsValue) -> JsResult<roster::transfer::Impor
         "import options",
     )?)
     .map_err(error)
-}
-
-/// Any serialisable core value (a report) as a plain JS value.
-pub(crate) fn to_js_of<T: serde::Serialize>(value: &T) -> JsResult<JsValue> {
-    serde_json::to_value(value)
-        .map(|json| to_js(&json))
-        .map_err(|e| usage(&e.to_string()))
 }

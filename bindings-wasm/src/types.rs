@@ -1,6 +1,7 @@
-//! TypeScript declarations of the objects that cross the boundary: the
-//! documented JSON shapes ([`roster::json`]), so the generated `.d.ts` types
-//! every input and output instead of `any`.
+//! TypeScript declarations of the inputs and options that cross the
+//! boundary. The outputs (users, batches, pages, ...) are declared by
+//! their Rust types in [`roster::json`] (tsify, core feature `tsify`), so
+//! the generated `.d.ts` types every input and output instead of `any`.
 
 use wasm_bindgen::prelude::*;
 
@@ -61,10 +62,8 @@ export interface RosterError extends Error {
   fields: Record<string, string[] | Record<string, string[]>>;
 }
 
-export interface Login { token: string; expires: string; user: number }
 export interface HttpResponse { status: number; headers: Record<string, string>; body: string | null }
 
-export interface Page<T> { count: number; page: number; per_page: number; next: number | null; previous: number | null; results: T[] }
 export interface PageArg { page?: number; perPage?: number }
 export interface UserQuery { q?: string; email?: string; page?: number; perPage?: number; withBatches?: boolean }
 
@@ -83,35 +82,11 @@ export interface NewUser extends ProfileFields { username: string; password?: st
 export interface UserPatch extends ProfileFields { username?: string; password?: string }
 export interface CreateOptions { autoGeneratePassword?: boolean; notifyCredential?: boolean }
 
-export interface BatchRef { id: number; name: string }
-export interface BatchLink { id: number; name: string; url: string }
-export interface User {
-  id: number; url: string; username: string; first_name: string; last_name: string; display_name: string;
-  email: string; photo: string | null; large_image: string; medium_image: string; medium_small_image: string;
-  small_image: string; xsmall_image: string; x_small_image: string; mini_image: string;
-  birth_date: string | null; gender_code: string; gender: string; address1: string; address2: string;
-  city: string; zip: string; state: string; state_code: string; phone: string;
-  batches?: BatchLink[]; batches_url: string; custom_fields: Record<string, CustomValue>;
-  is_active: boolean; is_blocked: boolean; created: string; modified: string;
-  is_superuser: boolean; is_staff: boolean; groups: number[]; user_permissions: number[];
-  last_login: string | null; date_joined: string;
-}
 export interface Created { user: User; generatedPassword: string | null }
 
 export interface BatchInput { name?: string }
-export interface Batch { id: number; name: string; url: string; created: string; modified: string; is_local: boolean }
-export interface Subscription { id: number; batch: Batch; expires: string | null }
 export interface CourseInput { title?: string; slug?: string; description?: string; image?: string; is_public?: boolean; enable_progressive_lock?: boolean; order?: number }
-export interface Course {
-  id: number; title: string; slug: string; description: string; image: string; is_public: boolean;
-  created: string; modified: string; enable_progressive_lock: boolean; order: number;
-  url: string; batches_url: string; chapters_url: string; contents_url: string;
-}
 export interface CustomFieldInput { name?: string; type?: "text" | "number" | "date" | "choice"; choices?: string[]; required?: boolean }
-export interface CustomField { id: number; url: string; name: string; type: "text" | "number" | "date" | "choice"; choices: string[]; required: boolean; created: string; modified: string }
 export interface GroupInput { name?: string; permissions?: number[] }
-export interface Group { id: number; name: string; permissions: number[] }
-export interface Permission { id: number; codename: string; name: string }
-export interface OutboxMessage { id: number; user: number; channel: "email" | "sms"; to: string; subject: string; body: string; created: string }
 export interface ImportReport { created: number; rejected: { line: number; username: string; reason: string }[]; restored: boolean; warnings: string[] }
 "#;

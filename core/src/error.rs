@@ -101,6 +101,13 @@ impl FieldErrors {
         Self::default()
     }
 
+    /// One message about `field`.
+    pub fn one(field: &str, message: impl Into<String>) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        errors.add(field, message);
+        errors
+    }
+
     /// Adds a message about `field`.
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
         let entry = self

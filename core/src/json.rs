@@ -23,12 +23,15 @@ use crate::domain::user::{BatchRef, NewUser, UserPatch, UserView};
 use crate::domain::{BatchInput, BatchView, Page, SubscriptionView};
 use crate::error::{Error, Result};
 use body::Body;
-use serde_json::{Value, json};
+use serde_json::Value;
 use views::Urls;
 
 pub(crate) mod body;
+pub mod django;
 pub(crate) mod inputs;
-pub(crate) mod views;
+pub mod records;
+pub mod testpress;
+pub mod views;
 
 /// URLs in views point at the v2.5 API, as paths (no host).
 fn urls() -> Urls<'static> {
@@ -108,99 +111,65 @@ pub fn group_input(value: Value) -> Result<GroupInput> {
 /// A user: the Testpress representation, plus the access fields of
 /// seed 003 (`is_superuser`, `is_staff`, `groups`, `user_permissions`,
 /// `last_login`, `date_joined`). Never a password or a hash.
-pub fn user(u: &UserView) -> Value {
-    let mut value = views::user(u, &urls());
-    if let (Value::Object(m), Value::Object(access)) = (&mut value, views::django_user(u)) {
-        for key in [
-            "is_superuser",
-            "is_staff",
-            "groups",
-            "user_permissions",
-            "last_login",
-            "date_joined",
-        ] {
-            if let Some(v) = access.get(key) {
-                m.insert(key.to_string(), v.clone());
-            }
-        }
-    }
-    value
+pub fn user(u: &UserView) -> records::User {
+    records::User::new(u, &urls())
 }
 
 /// A batch: `{id, name, url, created, modified, is_local}`.
-pub fn batch(b: &BatchView) -> Value {
-    views::batch(b, &urls())
+pub fn batch(b: &BatchView) -> testpress::Batch {
+    testpress::Batch::new(b, &urls())
 }
 
 /// A batch among a user's: `{id, name}`.
-pub fn batch_ref(b: &BatchRef) -> Value {
-    views::batch_ref(b)
+pub fn batch_ref(b: &BatchRef) -> testpress::BatchName {
+    testpress::BatchName::new(b)
 }
 
 /// A subscription: `{id, batch, expires}`.
-pub fn subscription(s: &SubscriptionView) -> Value {
-    views::subscription(s, &urls())
+pub fn subscription(s: &SubscriptionView) -> testpress::Subscription {
+    testpress::Subscription::new(s, &urls())
 }
 
 /// A course, with the seed's fields.
-pub fn course(c: &CourseView) -> Value {
-    views::course(c, &urls())
+pub fn course(c: &CourseView) -> testpress::Course {
+    testpress::Course::new(c, &urls())
 }
 
 /// A custom field definition.
-pub fn custom_field(f: &CustomFieldView) -> Value {
-    views::custom_field(f, &urls())
+pub fn custom_field(f: &CustomFieldView) -> testpress::CustomField {
+    testpress::CustomField::new(f, &urls())
 }
 
 /// A group: `{id, name, permissions}`.
-pub fn group(g: &GroupView) -> Value {
-    views::group(g)
+pub fn group(g: &GroupView) -> django::Group {
+    django::Group::new(g)
 }
 
 /// A sign-in: `{token, expires, user}`, `expires` as the REST answer writes it.
-pub fn login(l: &crate::api::Login) -> Value {
-    json!({"token": l.token, "expires": views::timestamp(l.expires), "user": l.user})
+pub fn login(l: &crate::api::Login) -> records::Login {
+    records::Login::new(l)
 }
 
 /// A permission: `{id, codename, name}`.
-pub fn permission(p: &PermissionView) -> Value {
-    json!({"id": p.id, "codename": p.codename, "name": p.name})
+pub fn permission(p: &PermissionView) -> django::Permission {
+    django::Permission::new(p)
 }
 
 /// An outbox message: `{id, user, channel, to, subject, body, created}`.
-pub fn outbox_message(m: &OutboxMessage) -> Value {
-    json!({
-        "id": m.id,
-        "user": m.user,
-        "channel": m.channel.as_str(),
-        "to": m.to,
-        "subject": m.subject,
-        "body": m.body,
-        "created": views::timestamp(m.created),
-    })
+pub fn outbox_message(m: &OutboxMessage) -> records::OutboxMessage {
+    records::OutboxMessage::new(m)
 }
 
 /// A page: `{count, page, per_page, next, previous, results}`, with `next`
 /// and `previous` as page numbers (or null).
-pub fn page<T>(page: &Page<T>, item: impl Fn(&T) -> Value) -> Value {
-    json!({
-        "count": page.count,
-        "page": page.page,
-        "per_page": page.per_page,
-        "next": page.has_next().then_some(page.page + 1),
-        "previous": page.has_previous().then_some(page.page - 1),
-        "results": page.items.iter().map(item).collect::<Vec<_>>(),
-    })
+pub fn page<V, T>(page: &Page<V>, item: impl Fn(&V) -> T) -> records::Page<T> {
+    records::Page::new(page, item)
 }
 
 /// An error: `{code, message, fields}`, `fields` in Django REST Framework's
 /// shape (`{"field": ["message"]}`, nested for custom fields).
-pub fn error(e: &Error) -> Value {
-    json!({
-        "code": e.code().as_str(),
-        "message": e.message(),
-        "fields": views::field_errors(e.fields()),
-    })
+pub fn error(e: &Error) -> records::ErrorBody<'_> {
+    records::ErrorBody::new(e)
 }
 
 #[cfg(test)]
@@ -209,6 +178,7 @@ mod tests {
 
     #[test]
     fn inputs_refuse_wrong_types_and_non_objects() {
+        use serde_json::json;
         let e = new_user(json!({"username": 5})).unwrap_err();
         assert_eq!(e.fields().messages("username"), vec!["Not a valid string."]);
         assert!(new_user(json!([1])).is_err());
@@ -222,8 +192,8 @@ mod tests {
     fn errors_carry_code_message_and_fields() {
         let e = Error::field("zip", "bad");
         assert_eq!(
-            error(&e),
-            json!({"code": "validation_failed", "message": "invalid input: zip", "fields": {"zip": ["bad"]}})
+            serde_json::to_value(error(&e)).unwrap(),
+            serde_json::json!({"code": "validation_failed", "message": "invalid input: zip", "fields": {"zip": ["bad"]}})
         );
     }
 }

@@ -5,7 +5,9 @@
 //! parse -> call the typed [`Admin`](crate::Admin) API -> shape the JSON. No
 //! rule lives here and no table is touched here; this layer only translates.
 
+mod django;
 mod router;
+mod testpress;
 
 use crate::{Admin, Institute};
 

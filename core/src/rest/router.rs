@@ -1,87 +1,20 @@
-//! Routing: normalise the path, find the route, check the method, read the
-//! body, call the typed API, shape the answer.
+//! Routing: normalise the path, find the surface and its route, check the
+//! method, authenticate, and hand the call to the surface's module, which
+//! reads the body, calls the typed API and shapes the answer.
 
+use super::django::DjangoRoute;
+use super::testpress::Route;
 use super::{Request, Response};
-use crate::api::users::UserQuery;
-use crate::api::{LOGIN_FAILED, NO_CREDENTIALS};
-use crate::domain::user::CreateOptions;
-use crate::domain::{BatchInput, PageRequest};
+use crate::api::NO_CREDENTIALS;
+use crate::domain::PageRequest;
 use crate::error::{Error, ErrorCode, FieldErrors};
 use crate::json::body::{Body, BodyError, MAX_BODY};
-use crate::json::inputs::{
-    access, course_input, custom_field_input, group_input, new_user, user_patch,
-};
-use crate::json::views::{self, Urls};
+use crate::json::views::{Detail, Errors, Urls};
 use crate::{Admin, Institute};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// The API versions served, with the same behaviour.
 const VERSIONS: [&str; 2] = ["v2.5", "v2.2"];
-
-/// The resources of the Testpress admin API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
-    Users,
-    User(u64),
-    UserBatches(u64),
-    UserCourses(u64),
-    UserSubscriptions(u64),
-    UserUnlock(u64),
-    Batches,
-    Batch(u64),
-    Courses,
-    CourseCreate,
-    Course(u64),
-    CourseBatches(u64),
-    CustomFields,
-    CustomField(u64),
-    PurgeExpired,
-}
-
-impl Route {
-    /// A path segment that is an id: ASCII digits that fit in u64.
-    fn id(s: &str) -> Option<u64> {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    }
-
-    fn parse(segments: &[&str]) -> Option<Route> {
-        let id = Route::id;
-        Some(match segments {
-            ["users"] => Route::Users,
-            ["users", i] => Route::User(id(i)?),
-            ["users", i, "batches"] => Route::UserBatches(id(i)?),
-            ["users", i, "courses"] => Route::UserCourses(id(i)?),
-            ["users", i, "subscriptions"] => Route::UserSubscriptions(id(i)?),
-            ["users", i, "unlock"] => Route::UserUnlock(id(i)?),
-            ["batches"] => Route::Batches,
-            ["batches", i] => Route::Batch(id(i)?),
-            ["courses"] => Route::Courses,
-            ["courses", "create"] => Route::CourseCreate,
-            ["courses", i] => Route::Course(id(i)?),
-            ["courses", i, "batches"] => Route::CourseBatches(id(i)?),
-            ["custom-fields"] => Route::CustomFields,
-            ["custom-fields", i] => Route::CustomField(id(i)?),
-            ["subscriptions", "purge-expired"] => Route::PurgeExpired,
-            _ => return None,
-        })
-    }
-
-    fn methods(self) -> &'static [&'static str] {
-        const LIST: &[&str] = &["GET", "POST"];
-        const ITEM: &[&str] = &["GET", "PUT", "PATCH", "DELETE"];
-        const RELATION: &[&str] = &["GET", "POST", "DELETE"];
-        match self {
-            Route::Users | Route::Batches | Route::Courses | Route::CustomFields => LIST,
-            Route::User(_) | Route::Batch(_) | Route::Course(_) | Route::CustomField(_) => ITEM,
-            Route::UserBatches(_) | Route::UserCourses(_) | Route::CourseBatches(_) => RELATION,
-            Route::UserSubscriptions(_) => LIST,
-            Route::CourseCreate | Route::PurgeExpired | Route::UserUnlock(_) => &["POST"],
-        }
-    }
-}
 
 /// Collapses repeated slashes (`//api/...` in a seed sample).
 fn normalise(path: &str) -> String {
@@ -124,7 +57,7 @@ fn hex_byte(pair: &[u8]) -> Option<u8> {
     Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
 }
 
-fn parse_query(query: &str) -> Vec<(String, String)> {
+pub(super) fn parse_query(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -136,19 +69,19 @@ fn parse_query(query: &str) -> Vec<(String, String)> {
 }
 
 /// One request being served.
-struct Call<'a> {
-    admin: &'a Admin,
-    request: &'a Request,
-    query: &'a [(String, String)],
-    urls: Urls<'a>,
+pub(super) struct Call<'a> {
+    pub(super) admin: &'a Admin,
+    pub(super) request: &'a Request,
+    pub(super) query: &'a [(String, String)],
+    pub(super) urls: Urls<'a>,
 }
 
-type Reply = Result<Response, Response>;
+pub(super) type Reply = Result<Response, Response>;
 
 impl From<Error> for Response {
     fn from(e: Error) -> Response {
         let status = match e.code() {
-            ErrorCode::Validation => return json_response(400, views::field_errors(e.fields())),
+            ErrorCode::Validation => return json_response(400, Errors(e.fields())),
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::Unauthenticated => 401,
@@ -172,19 +105,23 @@ impl From<Error> for Response {
     }
 }
 
-fn json_response(status: u16, body: Value) -> Response {
+/// A JSON answer.
+pub(super) fn json_response(status: u16, body: impl Serialize) -> Response {
     Response {
         status,
         headers: vec![("Content-Type".into(), "application/json".into())],
-        body: Some(body.to_string()),
+        // Every representation is plain data: writing it cannot fail.
+        body: Some(serde_json::to_string(&body).unwrap_or_default()),
     }
 }
 
-fn detail(status: u16, message: &str) -> Response {
-    json_response(status, json!({ "detail": message }))
+/// `{"detail": message}`.
+pub(super) fn detail(status: u16, message: &str) -> Response {
+    json_response(status, Detail { detail: message })
 }
 
-fn no_content() -> Response {
+/// 204, no body.
+pub(super) fn no_content() -> Response {
     Response {
         status: 204,
         headers: Vec::new(),
@@ -242,16 +179,6 @@ enum Target {
     MyPassword,
     /// `/api/admin/...`: the Django-style admin API of seed 003.
     Django(DjangoRoute),
-}
-
-/// The resources of seed 003.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DjangoRoute {
-    Users,
-    User(u64),
-    Groups,
-    Group(u64),
-    Permissions,
 }
 
 impl Target {
@@ -357,7 +284,7 @@ pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
 }
 
 impl Call<'_> {
-    fn param(&self, name: &str) -> Option<&str> {
+    pub(super) fn param(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .rev()
@@ -365,13 +292,13 @@ impl Call<'_> {
             .map(|(_, v)| v.as_str())
     }
 
-    fn flag(&self, name: &str) -> bool {
+    pub(super) fn flag(&self, name: &str) -> bool {
         matches!(self.param(name), Some("true" | "True" | "1"))
     }
 
     /// `page` and `per_page`: a page that is not a positive integer is 404;
     /// a bad `per_page` falls back to the default.
-    fn page(&self) -> Result<PageRequest, Response> {
+    pub(super) fn page(&self) -> Result<PageRequest, Response> {
         let page = match self.param("page") {
             None => 1,
             Some(p) => match p.parse::<u64>() {
@@ -390,7 +317,7 @@ impl Call<'_> {
     }
 
     /// The JSON object body.
-    fn body(&self) -> Result<Body, Response> {
+    pub(super) fn body(&self) -> Result<Body, Response> {
         let bytes = self.request.body.as_deref().unwrap_or_default();
         if bytes.len() > MAX_BODY {
             return Err(detail(413, "Request body is too large."));
@@ -415,14 +342,17 @@ impl Call<'_> {
             BodyError::Parse(m) => detail(400, &format!("JSON parse error - {m}")),
             BodyError::NotObject(t) => json_response(
                 400,
-                json!({ "non_field_errors": [format!("Invalid data. Expected a dictionary, but got {t}.")] }),
+                Errors(&FieldErrors::one(
+                    crate::error::NON_FIELD_ERRORS,
+                    format!("Invalid data. Expected a dictionary, but got {t}."),
+                )),
             ),
         })
     }
 
     /// Fails with the body's type errors merged with the rule errors `check`
     /// finds in the rest of the input, so every problem is reported at once.
-    fn type_errors(
+    pub(super) fn type_errors(
         &self,
         body: &Body,
         check: impl FnOnce() -> crate::Result<FieldErrors>,
@@ -435,419 +365,15 @@ impl Call<'_> {
         Err(Error::validation(errors).into())
     }
 
-    fn only_type_errors(&self, body: &Body) -> Result<(), Response> {
+    pub(super) fn only_type_errors(&self, body: &Body) -> Result<(), Response> {
         self.type_errors(body, || Ok(FieldErrors::new()))
-    }
-
-    fn serve(&self, route: Route, method: &str) -> Reply {
-        let a = self.admin;
-        let u = &self.urls;
-        match (route, method) {
-            (Route::Users, "GET") => {
-                // An empty filter filters nothing, as Django's filters do.
-                let email = self
-                    .param("email")
-                    .filter(|e| !e.is_empty())
-                    .map(str::to_string);
-                let query = UserQuery {
-                    q: self.param("q").map(str::to_string),
-                    with_batches: email.is_some(),
-                    email,
-                    page: self.page()?,
-                };
-                let page = a.list_users(&query)?;
-                Ok(json_response(
-                    200,
-                    views::page(&page, u, |x| views::user(x, u)),
-                ))
-            }
-            (Route::Users, _) => {
-                let mut body = self.body()?;
-                let input = new_user(&mut body);
-                let options = CreateOptions {
-                    auto_generate_password: self.flag("auto_generate_password"),
-                    notify_credential: self.flag("notify_credential"),
-                    last_name_required: false,
-                };
-                self.type_errors(&body, || a.check_new_user(&input, options))?;
-                let created = a.create_user(input, options)?;
-                Ok(json_response(201, views::user(&created.user, u)))
-            }
-            (Route::User(id), "GET") => Ok(json_response(200, views::user(&a.get_user(id)?, u))),
-            (Route::User(id), "DELETE") => {
-                a.delete_user(id)?;
-                Ok(no_content())
-            }
-            (Route::User(id), _) => {
-                let mut body = self.body()?;
-                let patch = user_patch(&mut body);
-                self.type_errors(&body, || a.check_user_patch(id, &patch))?;
-                Ok(json_response(
-                    200,
-                    views::user(&a.update_user(id, patch)?, u),
-                ))
-            }
-            (Route::UserBatches(id), "GET") => {
-                let page = a.user_batches(id, self.page()?)?;
-                Ok(json_response(200, views::page(&page, u, views::batch_ref)))
-            }
-            (Route::UserBatches(id), _) => {
-                let mut body = self.body()?;
-                let ids = body.ids("batches");
-                self.only_type_errors(&body)?;
-                let ids = ids.unwrap_or_default();
-                if method == "POST" {
-                    let all = a.add_user_batches(id, &ids)?;
-                    Ok(json_response(
-                        201,
-                        all.iter().map(views::batch_ref).collect(),
-                    ))
-                } else {
-                    a.remove_user_batches(id, &ids)?;
-                    Ok(no_content())
-                }
-            }
-            (Route::UserCourses(id), "GET") => {
-                let page = a.user_courses(id, self.page()?)?;
-                Ok(json_response(
-                    200,
-                    views::page(&page, u, |c| views::course(c, u)),
-                ))
-            }
-            (Route::UserCourses(id), _) => {
-                let mut body = self.body()?;
-                let ids = body.ids("courses");
-                self.only_type_errors(&body)?;
-                let ids = ids.unwrap_or_default();
-                if method == "POST" {
-                    let page = a.add_user_courses(id, &ids)?;
-                    Ok(json_response(
-                        201,
-                        views::page(&page, u, |c| views::course(c, u)),
-                    ))
-                } else {
-                    a.remove_user_courses(id, &ids)?;
-                    Ok(no_content())
-                }
-            }
-            (Route::UserSubscriptions(id), "GET") => {
-                let page = a.user_subscriptions(id, self.page()?)?;
-                Ok(json_response(
-                    200,
-                    views::page(&page, u, |s| views::subscription(s, u)),
-                ))
-            }
-            (Route::UserSubscriptions(id), _) => {
-                let mut body = self.body()?;
-                let ids = body.ids("batches");
-                let expires = body.string("expires").filter(|e| !e.is_empty());
-                self.only_type_errors(&body)?;
-                let subs =
-                    a.add_user_subscriptions(id, &ids.unwrap_or_default(), expires.as_deref())?;
-                Ok(json_response(
-                    201,
-                    subs.iter().map(|s| views::subscription(s, u)).collect(),
-                ))
-            }
-            (Route::UserUnlock(id), _) => {
-                // 204: the answer carries no user, so `change_user` alone
-                // (without `view_user`) shows nothing it may not see.
-                a.unlock_user(id)?;
-                Ok(no_content())
-            }
-            (Route::Batches, "GET") => {
-                let page = a.list_batches(self.param("search"), self.page()?)?;
-                Ok(json_response(
-                    200,
-                    views::page(&page, u, |b| views::batch(b, u)),
-                ))
-            }
-            (Route::Batches, _) => {
-                let mut body = self.body()?;
-                let input = BatchInput {
-                    name: body.string("name"),
-                };
-                self.only_type_errors(&body)?;
-                Ok(json_response(201, views::batch(&a.create_batch(input)?, u)))
-            }
-            (Route::Batch(id), "GET") => Ok(json_response(200, views::batch(&a.get_batch(id)?, u))),
-            (Route::Batch(id), "DELETE") => {
-                a.delete_batch(id)?;
-                Ok(no_content())
-            }
-            (Route::Batch(id), _) => {
-                let mut body = self.body()?;
-                let input = BatchInput {
-                    name: body.string("name"),
-                };
-                self.only_type_errors(&body)?;
-                Ok(json_response(
-                    200,
-                    views::batch(&a.update_batch(id, input)?, u),
-                ))
-            }
-            (Route::Courses, "GET") => {
-                let page = a.list_courses(self.param("q"), self.page()?)?;
-                Ok(json_response(
-                    200,
-                    views::page(&page, u, |c| views::course(c, u)),
-                ))
-            }
-            (Route::Courses | Route::CourseCreate, _) => {
-                let mut body = self.body()?;
-                let input = course_input(&mut body);
-                self.only_type_errors(&body)?;
-                Ok(json_response(
-                    201,
-                    views::course(&a.create_course(input)?, u),
-                ))
-            }
-            (Route::Course(id), "GET") => {
-                Ok(json_response(200, views::course(&a.get_course(id)?, u)))
-            }
-            (Route::Course(id), "DELETE") => {
-                a.delete_course(id)?;
-                Ok(no_content())
-            }
-            (Route::Course(id), _) => {
-                let mut body = self.body()?;
-                let input = course_input(&mut body);
-                self.only_type_errors(&body)?;
-                Ok(json_response(
-                    200,
-                    views::course(&a.update_course(id, input)?, u),
-                ))
-            }
-            (Route::CourseBatches(id), "GET") => {
-                let page = a.course_batches(id, self.page()?)?;
-                Ok(json_response(
-                    200,
-                    views::page(&page, u, |b| views::batch(b, u)),
-                ))
-            }
-            (Route::CourseBatches(id), _) => {
-                let mut body = self.body()?;
-                let ids = body.ids("batches");
-                self.only_type_errors(&body)?;
-                let ids = ids.unwrap_or_default();
-                if method == "POST" {
-                    let page = a.add_course_batches(id, &ids)?;
-                    Ok(json_response(
-                        201,
-                        views::page(&page, u, |b| views::batch(b, u)),
-                    ))
-                } else {
-                    a.remove_course_batches(id, &ids)?;
-                    Ok(no_content())
-                }
-            }
-            (Route::CustomFields, "GET") => {
-                let page = a.list_custom_fields(self.page()?)?;
-                Ok(json_response(
-                    200,
-                    views::page(&page, u, |f| views::custom_field(f, u)),
-                ))
-            }
-            (Route::CustomFields, _) => {
-                let mut body = self.body()?;
-                let input = custom_field_input(&mut body);
-                self.only_type_errors(&body)?;
-                Ok(json_response(
-                    201,
-                    views::custom_field(&a.create_custom_field(input)?, u),
-                ))
-            }
-            (Route::CustomField(id), "GET") => Ok(json_response(
-                200,
-                views::custom_field(&a.get_custom_field(id)?, u),
-            )),
-            (Route::CustomField(id), "DELETE") => {
-                a.delete_custom_field(id)?;
-                Ok(no_content())
-            }
-            (Route::CustomField(id), _) => {
-                let mut body = self.body()?;
-                let input = custom_field_input(&mut body);
-                self.only_type_errors(&body)?;
-                Ok(json_response(
-                    200,
-                    views::custom_field(&a.update_custom_field(id, input)?, u),
-                ))
-            }
-            (Route::PurgeExpired, _) => {
-                Ok(json_response(200, json!({ "removed": a.purge_expired()? })))
-            }
-        }
-    }
-}
-
-impl Call<'_> {
-    /// `POST /api/v2.5/auth-token/` `{username, password}` -> `{token, expires}`.
-    fn sign_in(&self, institute: &Institute) -> Reply {
-        let mut body = self.body()?;
-        let mut errors = FieldErrors::new();
-        let mut field = |body: &mut Body, key: &str| match body.string(key) {
-            Some(v) if !v.is_empty() => Some(v),
-            Some(_) => {
-                errors.add(key, crate::domain::rules::BLANK);
-                None
-            }
-            None => {
-                if !body.errors().has(key) {
-                    errors.add(key, crate::domain::rules::REQUIRED);
-                }
-                None
-            }
-        };
-        let username = field(&mut body, "username");
-        let password = field(&mut body, "password");
-        self.type_errors(&body, || Ok(errors.clone()))?;
-        errors.into_result()?;
-        match institute.login(&username.unwrap_or_default(), &password.unwrap_or_default()) {
-            Ok(login) => Ok(json_response(
-                200,
-                json!({"token": login.token, "expires": views::timestamp(login.expires)}),
-            )),
-            Err(e) if e.code() == ErrorCode::Unauthenticated => Err(json_response(
-                400,
-                json!({ "non_field_errors": [LOGIN_FAILED] }),
-            )),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// `DELETE /api/v2.5/auth-token/`: ends the session of the token in
-    /// `Authorization`; 204.
-    fn sign_out(&self) -> Reply {
-        self.admin.sign_out()?;
-        Ok(no_content())
-    }
-
-    /// `GET|PUT|PATCH /api/v2.5/me/`.
-    fn me(&self, method: &str) -> Reply {
-        let u = &self.urls;
-        if method == "GET" {
-            return Ok(json_response(200, views::user(&self.admin.me()?, u)));
-        }
-        let mut body = self.body()?;
-        let patch = user_patch(&mut body);
-        self.only_type_errors(&body)?;
-        Ok(json_response(
-            200,
-            views::user(&self.admin.update_me(patch)?, u),
-        ))
-    }
-
-    /// `POST /api/v2.5/me/password/` `{old_password, new_password}`.
-    fn my_password(&self) -> Reply {
-        let mut body = self.body()?;
-        let old = body.string("old_password");
-        let new = body.string("new_password");
-        let mut errors = body.errors().clone();
-        for (key, value) in [("old_password", &old), ("new_password", &new)] {
-            if value.is_none() && !errors.has(key) {
-                errors.add(key, crate::domain::rules::REQUIRED);
-            }
-        }
-        errors.into_result()?;
-        self.admin
-            .change_my_password(&old.unwrap_or_default(), &new.unwrap_or_default())?;
-        Ok(json_response(200, json!({ "detail": "Password changed." })))
-    }
-
-    /// Seed 003: `/api/admin/users/`, `/api/admin/groups/`,
-    /// `/api/admin/permissions/`.
-    fn django(&self, route: DjangoRoute, method: &str) -> Reply {
-        let a = self.admin;
-        let u = &self.urls;
-        match (route, method) {
-            (DjangoRoute::Users, "GET") => {
-                let query = UserQuery {
-                    email: self
-                        .param("email")
-                        .filter(|e| !e.is_empty())
-                        .map(str::to_string),
-                    page: self.page()?,
-                    ..Default::default()
-                };
-                let page = a.list_users(&query)?;
-                Ok(json_response(
-                    200,
-                    views::page(&page, u, views::django_user),
-                ))
-            }
-            (DjangoRoute::Users, _) => {
-                let mut body = self.body()?;
-                let mut input = new_user(&mut body);
-                input.access = access(&mut body);
-                // Seed 003's defaults: inactive until activated.
-                input.is_active = input.is_active.or(Some(false));
-                let options = CreateOptions {
-                    last_name_required: true,
-                    ..Default::default()
-                };
-                self.type_errors(&body, || a.check_new_user(&input, options))?;
-                let created = a.create_user(input, options)?;
-                Ok(json_response(201, views::django_user(&created.user)))
-            }
-            (DjangoRoute::User(id), "GET") => {
-                Ok(json_response(200, views::django_user(&a.get_user(id)?)))
-            }
-            (DjangoRoute::User(id), "DELETE") => {
-                a.delete_user(id)?;
-                Ok(no_content())
-            }
-            (DjangoRoute::User(id), _) => {
-                let mut body = self.body()?;
-                let mut patch = user_patch(&mut body);
-                patch.access = access(&mut body);
-                self.type_errors(&body, || a.check_user_patch(id, &patch))?;
-                Ok(json_response(
-                    200,
-                    views::django_user(&a.update_user(id, patch)?),
-                ))
-            }
-            (DjangoRoute::Groups, "GET") => {
-                let page = a.list_groups(self.param("name"), self.page()?)?;
-                Ok(json_response(200, views::page(&page, u, views::group)))
-            }
-            (DjangoRoute::Groups, _) => {
-                let mut body = self.body()?;
-                let input = group_input(&mut body);
-                self.only_type_errors(&body)?;
-                Ok(json_response(201, views::group(&a.create_group(input)?)))
-            }
-            (DjangoRoute::Group(id), "GET") => {
-                Ok(json_response(200, views::group(&a.get_group(id)?)))
-            }
-            (DjangoRoute::Group(id), "DELETE") => {
-                a.delete_group(id)?;
-                Ok(no_content())
-            }
-            (DjangoRoute::Group(id), _) => {
-                let mut body = self.body()?;
-                let input = group_input(&mut body);
-                self.only_type_errors(&body)?;
-                Ok(json_response(
-                    200,
-                    views::group(&a.update_group(id, input)?),
-                ))
-            }
-            (DjangoRoute::Permissions, _) => {
-                let list: Vec<Value> = a
-                    .permissions()?
-                    .iter()
-                    .map(|p| json!({"id": p.id, "codename": p.codename, "name": p.name}))
-                    .collect();
-                Ok(json_response(200, Value::Array(list)))
-            }
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rest::testpress::Route;
 
     #[test]
     fn paths_are_normalised_and_routed() {

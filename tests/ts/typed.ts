@@ -1,0 +1,91 @@
+// A program typed by the declarations wasm-bindgen generates
+// (bindings-wasm/pkg/node/roster_wasm.d.ts): the representations are
+// declared by their Rust types (tsify), the classes by wasm-bindgen. It is
+// compiled with `tsc --strict` and never run (tests/js runs the package);
+// a declaration that went missing, became `any`, or changed its shape
+// fails the compile. `@ts-expect-error` lines must stay errors.
+import type {
+  Admin,
+  Batch,
+  BatchName,
+  Course,
+  CustomField,
+  DjangoUser,
+  Group,
+  Institute,
+  LinkedPage,
+  Login,
+  OutboxMessage,
+  Page,
+  Permission,
+  Subscription,
+  TestpressUser,
+  User,
+} from "../../bindings-wasm/pkg/node/roster_wasm";
+
+declare const institute: Institute;
+declare const admin: Admin;
+
+function users(): string[] {
+  const page: Page<User> = admin.listUsers({ q: "ravi", page: 1 });
+  const next: number | null = page.next;
+  const names: string[] = page.results.map((u) => `${u.id}:${u.username}:${u.state_code}`);
+  const first: User | undefined = page.results[0];
+  if (first) {
+    // A user carries the Testpress representation and the access fields.
+    const joined: string = first.date_joined;
+    const staff: boolean = first.is_staff;
+    const links: string[] = (first.batches ?? []).map((b) => b.url);
+    const custom: string | number | undefined = first.custom_fields["Stream"];
+    const photo: string | null = first.photo;
+    names.push(joined, String(staff), ...links, String(custom), String(photo));
+    // @ts-expect-error: a user never carries its password.
+    first.password;
+    // @ts-expect-error: ids are numbers.
+    const wrong: string = first.id;
+    void wrong;
+  }
+  void next;
+  return names;
+}
+
+function batches(): void {
+  const created: Batch = admin.createBatch({ name: "Morning" });
+  const local: boolean = created.is_local;
+  const mine: Page<BatchName> = admin.userBatches(1);
+  const subscription: Subscription[] = admin.addUserSubscriptions(1, [created.id], "2027-01-31");
+  const expires: string | null = subscription[0].expires;
+  const nested: Batch = subscription[0].batch;
+  void local, mine, expires, nested;
+}
+
+function catalogue(): void {
+  const course: Course = admin.createCourse({ title: "Physics", slug: "physics" });
+  const chapters: string = course.chapters_url;
+  const field: CustomField = admin.createCustomField({ name: "Stream", type: "choice", choices: ["Arts"] });
+  const kind: "text" | "number" | "date" | "choice" = field.type;
+  const group: Group = admin.createGroup({ name: "Editors", permissions: [1] });
+  const permissions: Permission[] = admin.permissions();
+  const codename: string = permissions[0].codename;
+  const outbox: OutboxMessage[] = admin.takeOutbox();
+  const channel: "email" | "sms" = outbox[0].channel;
+  void chapters, kind, group, codename, channel;
+}
+
+function session(): number {
+  const login: Login = institute.login("admin", "secret-password");
+  const expires: string = login.expires;
+  void expires;
+  return login.user;
+}
+
+// The REST-only representations exist for hosts that parse `handle()`
+// answers themselves.
+function rest(body: string): string {
+  const page = JSON.parse(body) as LinkedPage<TestpressUser>;
+  const next: string | null = page.next;
+  const django = JSON.parse(body) as DjangoUser;
+  return `${next}${django.date_joined}${page.results.length}`;
+}
+
+export { users, batches, catalogue, session, rest };
