@@ -1,7 +1,8 @@
-//! TypeScript declarations of the inputs and options that cross the
-//! boundary. The outputs (users, batches, pages, ...) are declared by
-//! their Rust types in [`roster::json`] (tsify, core feature `tsify`), so
-//! the generated `.d.ts` types every input and output instead of `any`.
+//! TypeScript declarations of the options, errors and answers that only
+//! this crate has. The documented bodies (`NewUser`, `BatchInput`, ...) and
+//! representations (`User`, `Batch`, `Page<T>`, ...) are declared by their
+//! Rust types in [`roster::json`] (tsify, core feature `tsify`), so the
+//! generated `.d.ts` types every input and output instead of `any`.
 
 use wasm_bindgen::prelude::*;
 
@@ -67,26 +68,9 @@ export interface HttpResponse { status: number; headers: Record<string, string>;
 export interface PageArg { page?: number; perPage?: number }
 export interface UserQuery { q?: string; email?: string; page?: number; perPage?: number; withBatches?: boolean }
 
-export type CustomValue = string | number;
-
-export interface ProfileFields {
-  email?: string | null; phone?: string | number | null; first_name?: string | null; last_name?: string | null;
-  display_name?: string | null; photo?: string | null; birth_date?: string | null;
-  address1?: string | null; address2?: string | null; city?: string | null; zip?: string | null;
-  state?: string | null; state_code?: string | null; gender_code?: "male" | "female" | "trans" | "" | null;
-  custom_fields?: Record<string, CustomValue | null>;
-  is_active?: boolean | "true" | "false"; is_blocked?: boolean | "true" | "false";
-  is_superuser?: boolean; is_staff?: boolean; groups?: number[]; user_permissions?: number[];
-}
-export interface NewUser extends ProfileFields { username: string; password?: string; batches?: string[]; expires?: string }
-export interface UserPatch extends ProfileFields { username?: string; password?: string }
 export interface CreateOptions { autoGeneratePassword?: boolean; notifyCredential?: boolean }
 
 export interface Created { user: User; generatedPassword: string | null }
 
-export interface BatchInput { name?: string }
-export interface CourseInput { title?: string; slug?: string; description?: string; image?: string; is_public?: boolean; enable_progressive_lock?: boolean; order?: number }
-export interface CustomFieldInput { name?: string; type?: "text" | "number" | "date" | "choice"; choices?: string[]; required?: boolean }
-export interface GroupInput { name?: string; permissions?: number[] }
 export interface ImportReport { created: number; rejected: { line: number; username: string; reason: string }[]; restored: boolean; warnings: string[] }
 "#;

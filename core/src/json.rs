@@ -22,14 +22,13 @@ use crate::domain::outbox::OutboxMessage;
 use crate::domain::user::{BatchRef, NewUser, UserPatch, UserView};
 use crate::domain::{BatchInput, BatchView, Page, SubscriptionView};
 use crate::error::{Error, Result};
-use body::Body;
 use serde_json::Value;
 use views::Urls;
 
 pub(crate) mod body;
 pub mod django;
-pub(crate) mod inputs;
 pub mod records;
+pub mod request;
 pub mod testpress;
 pub mod views;
 
@@ -43,69 +42,56 @@ fn urls() -> Urls<'static> {
     }
 }
 
-/// Reads `value` (a JSON object) with `read`; a wrong type is an error.
-fn input<T>(value: Value, read: impl FnOnce(&mut Body) -> T) -> Result<T> {
+/// Reads `value` (a JSON object) as body type `T`; a field of the wrong
+/// type is an error.
+fn input<T: request::Shape>(value: Value) -> Result<T> {
     let map = match value {
         Value::Object(map) => map,
         Value::Null => serde_json::Map::new(),
         other => {
-            let kind = match other {
-                Value::Array(_) => "list",
-                Value::String(_) => "str",
-                Value::Bool(_) => "bool",
-                _ => "number",
-            };
             return Err(Error::field(
                 crate::error::NON_FIELD_ERRORS,
-                format!("Invalid data. Expected a dictionary, but got {kind}."),
+                format!(
+                    "Invalid data. Expected a dictionary, but got {}.",
+                    request::type_name(&other)
+                ),
             ));
         }
     };
-    let mut body = Body::from_map(map);
-    let out = read(&mut body);
-    body.errors().clone().into_result()?;
-    Ok(out)
+    let (shape, errors) = request::read::<T>(map);
+    errors.into_result()?;
+    Ok(shape)
 }
 
 /// A new user: the create-user body, plus seed 003's access fields
 /// (`is_superuser`, `is_staff`, `groups`, `user_permissions`).
 pub fn new_user(value: Value) -> Result<NewUser> {
-    input(value, |b| {
-        let mut user = inputs::new_user(b);
-        user.access = inputs::access(b);
-        user
-    })
+    input::<request::NewUser>(value).map(request::NewUser::into_input)
 }
 
 /// A change to a user: the update body, plus seed 003's access fields.
 pub fn user_patch(value: Value) -> Result<UserPatch> {
-    input(value, |b| {
-        let mut patch = inputs::user_patch(b);
-        patch.access = inputs::access(b);
-        patch
-    })
+    input::<request::UserPatch>(value).map(request::UserPatch::into_input)
 }
 
 /// A batch: `{name}`.
 pub fn batch_input(value: Value) -> Result<BatchInput> {
-    input(value, |b| BatchInput {
-        name: b.string("name"),
-    })
+    input::<request::BatchInput>(value).map(request::BatchInput::into_input)
 }
 
 /// A course: `{title, slug, description, image, is_public, ...}`.
 pub fn course_input(value: Value) -> Result<CourseInput> {
-    input(value, inputs::course_input)
+    input::<request::CourseInput>(value).map(request::CourseInput::into_input)
 }
 
 /// A custom field definition: `{name, type, choices, required}`.
 pub fn custom_field_input(value: Value) -> Result<CustomFieldInput> {
-    input(value, inputs::custom_field_input)
+    input::<request::CustomFieldInput>(value).map(request::CustomFieldInput::into_input)
 }
 
 /// A group: `{name, permissions}`.
 pub fn group_input(value: Value) -> Result<GroupInput> {
-    input(value, inputs::group_input)
+    input::<request::GroupInput>(value).map(request::GroupInput::into_input)
 }
 
 /// A user: the Testpress representation, plus the access fields of

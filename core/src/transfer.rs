@@ -46,8 +46,8 @@ use crate::Admin;
 use crate::api::{Dump, ImportReport, ImportRow, Rejected};
 use crate::config::{ImportSettings, MAX_IMPORT_CHUNK};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
-use crate::json::body::{Body, MAX_BODY};
-use crate::json::inputs::new_user;
+use crate::json::body::MAX_BODY;
+use crate::json::request;
 // Below api/ (which clips its messages too); their names here stay.
 pub use crate::text::{ECHO_MAX, clip};
 use serde_json::{Map, Value, json};
@@ -173,9 +173,9 @@ fn io_error(e: std::io::Error) -> Error {
 
 /// A row from a JSON object.
 fn row_from(line: u64, map: Map<String, Value>, options: &ImportOptions) -> ImportRow {
-    let mut body = Body::from_map(map);
-    let password_hash = body.string("password_hash").filter(|h| !h.is_empty());
-    let mut user = new_user(&mut body);
+    let (row, errors) = request::read::<request::ImportRow>(map);
+    let password_hash = row.password_hash.into_value().filter(|h| !h.is_empty());
+    let mut user = row.user.into_input();
     for name in &options.batches {
         if !user.batches.iter().any(|b| b.eq_ignore_ascii_case(name)) {
             user.batches.push(name.clone());
@@ -188,7 +188,7 @@ fn row_from(line: u64, map: Map<String, Value>, options: &ImportOptions) -> Impo
         line,
         user,
         password_hash,
-        errors: body.errors().clone(),
+        errors,
     }
 }
 

@@ -15,12 +15,15 @@ import type {
   Institute,
   LinkedPage,
   Login,
+  NewUser,
   OutboxMessage,
   Page,
   Permission,
   Subscription,
+  TestpressNewUser,
   TestpressUser,
   User,
+  UserPatch,
 } from "../../bindings-wasm/pkg/node/roster_wasm";
 
 declare const institute: Institute;
@@ -79,6 +82,31 @@ function session(): number {
   return login.user;
 }
 
+// The bodies: every field optional, the documented leniencies typed
+// (a phone as a number, a boolean as DRF's strings, null clearing text).
+function inputs(): User {
+  const input: NewUser = {
+    username: "ravi",
+    password: "a-long-password",
+    phone: 9787231006,
+    is_active: "false",
+    city: null,
+    batches: ["Morning"],
+    custom_fields: { Stream: "Arts", Year: 2026, Clear: null },
+    is_staff: true,
+    groups: [1],
+  };
+  const created = admin.createUser(input);
+  const patch: UserPatch = { first_name: "Ravi", user_permissions: [] };
+  // @ts-expect-error: a username is text.
+  const wrong: NewUser = { username: 5 };
+  // The Testpress body has no access fields.
+  // @ts-expect-error: no is_superuser in a Testpress body.
+  const testpress: TestpressNewUser = { username: "x", is_superuser: true };
+  void wrong, testpress;
+  return admin.updateUser(created.user.id, patch);
+}
+
 // The REST-only representations exist for hosts that parse `handle()`
 // answers themselves.
 function rest(body: string): string {
@@ -88,4 +116,4 @@ function rest(body: string): string {
   return `${next}${django.date_joined}${page.results.length}`;
 }
 
-export { users, batches, catalogue, session, rest };
+export { users, batches, catalogue, session, inputs, rest };

@@ -1,34 +1,10 @@
-//! Reading request bodies the way Django REST Framework does: a JSON object,
-//! unknown keys ignored, wrong types reported per field with DRF's words,
-//! never coerced (but for the documented exceptions: booleans sent as
-//! `"true"`/`"false"`, phone numbers sent as numbers).
+//! The bytes of a request body: JSON, and an object.
 
-use crate::domain::custom_field::CustomInput;
-use crate::error::FieldErrors;
+use super::request::type_name;
 use serde_json::{Map, Value};
 
 /// The largest body accepted, in bytes.
 pub(crate) const MAX_BODY: usize = 1 << 20;
-
-/// Python's name of a JSON value's type, as DRF's messages use it.
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
-}
-
-/// A request body being read, with the type errors found so far.
-#[derive(Debug, Default)]
-pub(crate) struct Body {
-    map: Map<String, Value>,
-    errors: FieldErrors,
-}
 
 /// Why a body could not be read at all.
 #[derive(Debug)]
@@ -39,243 +15,101 @@ pub(crate) enum BodyError {
     NotObject(&'static str),
 }
 
-impl Body {
-    /// Parses `bytes`; an empty body is an empty object.
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Body, BodyError> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Body::default());
-        }
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => Ok(Body {
-                map,
-                errors: FieldErrors::new(),
-            }),
-            Ok(other) => Err(BodyError::NotObject(type_name(&other))),
-            Err(e) => Err(BodyError::Parse(e.to_string())),
-        }
+/// Parses `bytes` as a JSON object; an empty body is an empty object. Its
+/// fields are then read by a [`super::request`] type.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Map<String, Value>, BodyError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
     }
-
-    /// A body of an already parsed object (an import row).
-    pub(crate) fn from_map(map: Map<String, Value>) -> Body {
-        Body {
-            map,
-            errors: FieldErrors::new(),
-        }
-    }
-
-    /// Whether `key` is present (even as `null`).
-    pub(crate) fn has(&self, key: &str) -> bool {
-        self.map.contains_key(key)
-    }
-
-    /// The type errors found.
-    pub(crate) fn errors(&self) -> &FieldErrors {
-        &self.errors
-    }
-
-    /// A text field: absent -> `None`; `null` -> `Some("")` (clears).
-    pub(crate) fn string(&mut self, key: &str) -> Option<String> {
-        match self.map.get(key)? {
-            Value::String(s) => Some(s.clone()),
-            Value::Null => Some(String::new()),
-            _ => {
-                self.errors.add(key, "Not a valid string.");
-                None
-            }
-        }
-    }
-
-    /// A phone number: text, or a number (Sunbird sends numbers).
-    pub(crate) fn phone(&mut self, key: &str) -> Option<String> {
-        match self.map.get(key)? {
-            Value::Number(n) if n.is_u64() => Some(n.to_string()),
-            _ => self.string(key),
-        }
-    }
-
-    /// A boolean: `true`/`false`, or DRF's accepted spellings of them.
-    pub(crate) fn bool(&mut self, key: &str) -> Option<bool> {
-        let value = self.map.get(key)?;
-        let parsed = match value {
-            Value::Bool(b) => Some(*b),
-            Value::String(s) => match s.as_str() {
-                "true" | "True" | "TRUE" | "1" | "yes" | "on" => Some(true),
-                "false" | "False" | "FALSE" | "0" | "no" | "off" => Some(false),
-                _ => None,
-            },
-            Value::Number(n) => match n.as_u64() {
-                Some(1) => Some(true),
-                Some(0) => Some(false),
-                _ => None,
-            },
-            _ => None,
-        };
-        if parsed.is_none() {
-            self.errors.add(key, "Must be a valid boolean.");
-        }
-        parsed
-    }
-
-    /// An integer.
-    pub(crate) fn int(&mut self, key: &str) -> Option<i64> {
-        let value = self.map.get(key)?;
-        match value.as_i64() {
-            Some(n) => Some(n),
-            None => {
-                self.errors.add(key, "A valid integer is required.");
-                None
-            }
-        }
-    }
-
-    /// The items of list field `key`; anything else is a type error.
-    fn list(&mut self, key: &str) -> Option<Vec<Value>> {
-        match self.map.get(key)? {
-            Value::Array(items) => Some(items.clone()),
-            other => {
-                let message = format!(
-                    "Expected a list of items but got type \"{}\".",
-                    type_name(other)
-                );
-                self.errors.add(key, message);
-                None
-            }
-        }
-    }
-
-    /// A list of strings (batch names, choices).
-    pub(crate) fn strings(&mut self, key: &str) -> Option<Vec<String>> {
-        let items = self.list(key)?;
-        let strings: Vec<String> = items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_string))
-            .collect();
-        if strings.len() == items.len() {
-            return Some(strings);
-        }
-        self.errors.add(key, "Not a valid string.");
-        None
-    }
-
-    /// A list of ids (primary keys). Ids that cannot exist (negative, too
-    /// large) are reported as not existing, as DRF does.
-    pub(crate) fn ids(&mut self, key: &str) -> Option<Vec<u64>> {
-        if !self.has(key) {
-            self.errors.add(key, crate::domain::rules::REQUIRED);
-            return None;
-        }
-        let items = self.list(key)?;
-        let mut out = Vec::with_capacity(items.len());
-        let mut problems = Vec::new();
-        for item in &items {
-            match item {
-                Value::Number(n) => match n.as_u64() {
-                    Some(id) => out.push(id),
-                    None => problems.push(format!("Invalid pk \"{n}\" - object does not exist.")),
-                },
-                other => problems.push(format!(
-                    "Incorrect type. Expected pk value, received {}.",
-                    type_name(other)
-                )),
-            }
-        }
-        for p in &problems {
-            self.errors.add(key, p.clone());
-        }
-        problems.is_empty().then_some(out)
-    }
-
-    /// A map of custom field values.
-    pub(crate) fn custom_fields(&mut self, key: &str) -> Vec<(String, CustomInput)> {
-        let Some(value) = self.map.get(key) else {
-            return Vec::new();
-        };
-        let Value::Object(map) = value else {
-            if !value.is_null() {
-                let message = format!(
-                    "Expected a dictionary of items but got type \"{}\".",
-                    type_name(value)
-                );
-                self.errors.add(key, message);
-            }
-            return Vec::new();
-        };
-        map.iter()
-            .map(|(name, v)| {
-                let input = match v {
-                    Value::Null => CustomInput::Null,
-                    Value::String(s) => CustomInput::Text(s.clone()),
-                    Value::Number(n) => CustomInput::Number(n.to_string()),
-                    Value::Bool(b) => CustomInput::Bool(*b),
-                    Value::Array(_) | Value::Object(_) => CustomInput::Compound,
-                };
-                (name.clone(), input)
-            })
-            .collect()
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(BodyError::NotObject(type_name(&other))),
+        Err(e) => Err(BodyError::Parse(e.to_string())),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::request::{self, BatchIds, CourseInput, NewUser, TestpressNewUser};
 
-    fn body(json: &str) -> Body {
-        Body::parse(json.as_bytes()).unwrap()
+    fn read<T: request::Shape>(json: &str) -> (T, crate::error::FieldErrors) {
+        request::read(parse(json.as_bytes()).unwrap())
     }
 
     #[test]
     fn types_are_not_coerced() {
-        let mut b =
-            body(r#"{"username": 5, "first_name": ["x"], "is_active": "maybe", "order": "1"}"#);
-        assert_eq!(b.string("username"), None);
-        assert_eq!(b.string("first_name"), None);
-        assert_eq!(b.bool("is_active"), None);
-        assert_eq!(b.int("order"), None);
-        assert_eq!(b.errors().messages("username"), vec!["Not a valid string."]);
+        let (user, errors) =
+            read::<NewUser>(r#"{"username": 5, "first_name": ["x"], "is_active": "maybe"}"#);
+        let user = user.into_input();
+        assert_eq!(user.username, None);
+        assert_eq!(user.profile.first_name, None);
+        assert_eq!(user.is_active, None);
+        assert_eq!(errors.messages("username"), vec!["Not a valid string."]);
+        assert_eq!(errors.messages("first_name"), vec!["Not a valid string."]);
         assert_eq!(
-            b.errors().messages("is_active"),
+            errors.messages("is_active"),
             vec!["Must be a valid boolean."]
+        );
+        let (course, errors) = read::<CourseInput>(r#"{"order": "1"}"#);
+        assert_eq!(course.into_input().order, None);
+        assert_eq!(
+            errors.messages("order"),
+            vec!["A valid integer is required."]
         );
     }
 
     #[test]
     fn documented_leniencies() {
-        let mut b = body(r#"{"is_active": "false", "phone": 9787231006, "city": null}"#);
-        assert_eq!(b.bool("is_active"), Some(false));
-        assert_eq!(b.phone("phone"), Some("9787231006".into()));
-        assert_eq!(b.string("city"), Some(String::new()));
-        assert!(b.errors().is_empty());
+        let (user, errors) =
+            read::<NewUser>(r#"{"is_active": "false", "phone": 9787231006, "city": null}"#);
+        let user = user.into_input();
+        assert_eq!(user.is_active, Some(false));
+        assert_eq!(user.profile.phone, Some("9787231006".into()));
+        assert_eq!(user.profile.city, Some(String::new()));
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn the_testpress_body_ignores_access_fields() {
+        let (user, errors) = read::<TestpressNewUser>(r#"{"is_superuser": true, "groups": "x"}"#);
+        assert!(errors.is_empty());
+        assert_eq!(user.into_input().access, Default::default());
+        let (user, errors) = read::<NewUser>(r#"{"is_superuser": true, "groups": "x"}"#);
+        assert_eq!(
+            errors.messages("groups"),
+            vec!["Expected a list of items but got type \"str\"."]
+        );
+        assert_eq!(user.into_input().access.is_superuser, Some(true));
     }
 
     #[test]
     fn ids_follow_drf() {
-        let mut b = body(r#"{"batches": [1, -1, 1e30, "2", 18446744073709551616]}"#);
-        assert_eq!(b.ids("batches"), None);
-        let messages = b.errors().messages("batches");
+        let (ids, errors) =
+            read::<BatchIds>(r#"{"batches": [1, -1, 1e30, "2", 18446744073709551616]}"#);
+        assert_eq!(ids.batches.into_value(), None);
+        let messages = errors.messages("batches");
         assert_eq!(messages.len(), 4, "{messages:?}");
         assert!(messages[0].contains("\"-1\""));
         assert!(messages.iter().any(|m| m.contains("received str")));
-        let mut b = body(r#"{"batches": "1"}"#);
-        assert_eq!(b.ids("batches"), None);
+        let (_, errors) = read::<BatchIds>(r#"{"batches": "1"}"#);
         assert_eq!(
-            b.errors().messages("batches"),
+            errors.messages("batches"),
             vec!["Expected a list of items but got type \"str\"."]
         );
-        let mut b = body("{}");
-        assert_eq!(b.ids("batches"), None);
+        let (ids, mut errors) = read::<BatchIds>("{}");
+        assert!(errors.is_empty());
         assert_eq!(
-            b.errors().messages("batches"),
-            vec!["This field is required."]
+            request::required_ids(ids.batches, "batches", &mut errors),
+            Vec::<u64>::new()
         );
+        assert_eq!(errors.messages("batches"), vec!["This field is required."]);
     }
 
     #[test]
     fn bodies_must_be_objects() {
-        assert!(matches!(
-            Body::parse(b"[1]"),
-            Err(BodyError::NotObject("list"))
-        ));
-        assert!(matches!(Body::parse(b"{\"a\":"), Err(BodyError::Parse(_))));
-        assert!(Body::parse(b"  ").is_ok());
+        assert!(matches!(parse(b"[1]"), Err(BodyError::NotObject("list"))));
+        assert!(matches!(parse(b"{\"a\":"), Err(BodyError::Parse(_))));
+        assert!(parse(b"  ").is_ok());
     }
 }

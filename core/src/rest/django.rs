@@ -5,7 +5,7 @@ use super::router::{Call, Reply, json_response, no_content};
 use crate::api::users::UserQuery;
 use crate::domain::user::CreateOptions;
 use crate::json::django::{DjangoUser, Group, Permission};
-use crate::json::inputs::{access, group_input, new_user, user_patch};
+use crate::json::request::{GroupInput, NewUser, UserPatch};
 use crate::json::testpress::LinkedPage;
 
 /// The resources of seed 003.
@@ -41,16 +41,15 @@ impl Call<'_> {
                 ))
             }
             (DjangoRoute::Users, _) => {
-                let mut body = self.body()?;
-                let mut input = new_user(&mut body);
-                input.access = access(&mut body);
+                let (body, errors) = self.body::<NewUser>()?;
+                let mut input = body.into_input();
                 // Seed 003's defaults: inactive until activated.
                 input.is_active = input.is_active.or(Some(false));
                 let options = CreateOptions {
                     last_name_required: true,
                     ..Default::default()
                 };
-                self.type_errors(&body, || a.check_new_user(&input, options))?;
+                self.type_errors(&errors, || a.check_new_user(&input, options))?;
                 let created = a.create_user(input, options)?;
                 Ok(json_response(201, DjangoUser::new(&created.user)))
             }
@@ -62,10 +61,9 @@ impl Call<'_> {
                 Ok(no_content())
             }
             (DjangoRoute::User(id), _) => {
-                let mut body = self.body()?;
-                let mut patch = user_patch(&mut body);
-                patch.access = access(&mut body);
-                self.type_errors(&body, || a.check_user_patch(id, &patch))?;
+                let (body, errors) = self.body::<UserPatch>()?;
+                let patch = body.into_input();
+                self.type_errors(&errors, || a.check_user_patch(id, &patch))?;
                 Ok(json_response(
                     200,
                     DjangoUser::new(&a.update_user(id, patch)?),
@@ -76,9 +74,9 @@ impl Call<'_> {
                 Ok(json_response(200, LinkedPage::new(&page, u, Group::new)))
             }
             (DjangoRoute::Groups, _) => {
-                let mut body = self.body()?;
-                let input = group_input(&mut body);
-                self.only_type_errors(&body)?;
+                let (body, errors) = self.body::<GroupInput>()?;
+                let input = body.into_input();
+                self.only_type_errors(&errors)?;
                 Ok(json_response(201, Group::new(&a.create_group(input)?)))
             }
             (DjangoRoute::Group(id), "GET") => {
@@ -89,9 +87,9 @@ impl Call<'_> {
                 Ok(no_content())
             }
             (DjangoRoute::Group(id), _) => {
-                let mut body = self.body()?;
-                let input = group_input(&mut body);
-                self.only_type_errors(&body)?;
+                let (body, errors) = self.body::<GroupInput>()?;
+                let input = body.into_input();
+                self.only_type_errors(&errors)?;
                 Ok(json_response(200, Group::new(&a.update_group(id, input)?)))
             }
             (DjangoRoute::Permissions, _) => {

@@ -8,7 +8,8 @@ use super::{Request, Response};
 use crate::api::NO_CREDENTIALS;
 use crate::domain::PageRequest;
 use crate::error::{Error, ErrorCode, FieldErrors};
-use crate::json::body::{Body, BodyError, MAX_BODY};
+use crate::json::body::{self, BodyError, MAX_BODY};
+use crate::json::request::{self, Shape};
 use crate::json::views::{Detail, Errors, Urls};
 use crate::{Admin, Institute};
 use serde::Serialize;
@@ -316,8 +317,8 @@ impl Call<'_> {
         Ok(PageRequest { page, per_page })
     }
 
-    /// The JSON object body.
-    pub(super) fn body(&self) -> Result<Body, Response> {
+    /// The body read as `T`, with the type errors of its fields.
+    pub(super) fn body<T: Shape>(&self) -> Result<(T, FieldErrors), Response> {
         let bytes = self.request.body.as_deref().unwrap_or_default();
         if bytes.len() > MAX_BODY {
             return Err(detail(413, "Request body is too large."));
@@ -338,7 +339,7 @@ impl Call<'_> {
                 ));
             }
         }
-        Body::parse(bytes).map_err(|e| match e {
+        let map = body::parse(bytes).map_err(|e| match e {
             BodyError::Parse(m) => detail(400, &format!("JSON parse error - {m}")),
             BodyError::NotObject(t) => json_response(
                 400,
@@ -347,26 +348,28 @@ impl Call<'_> {
                     format!("Invalid data. Expected a dictionary, but got {t}."),
                 )),
             ),
-        })
+        })?;
+        Ok(request::read(map))
     }
 
     /// Fails with the body's type errors merged with the rule errors `check`
     /// finds in the rest of the input, so every problem is reported at once.
     pub(super) fn type_errors(
         &self,
-        body: &Body,
+        errors: &FieldErrors,
         check: impl FnOnce() -> crate::Result<FieldErrors>,
     ) -> Result<(), Response> {
-        if body.errors().is_empty() {
+        if errors.is_empty() {
             return Ok(());
         }
-        let mut errors = body.errors().clone();
+        let mut errors = errors.clone();
         errors.merge_missing(check()?);
         Err(Error::validation(errors).into())
     }
 
-    pub(super) fn only_type_errors(&self, body: &Body) -> Result<(), Response> {
-        self.type_errors(body, || Ok(FieldErrors::new()))
+    /// Fails with the body's type errors, if any.
+    pub(super) fn only_type_errors(&self, errors: &FieldErrors) -> Result<(), Response> {
+        self.type_errors(errors, || Ok(FieldErrors::new()))
     }
 }
 

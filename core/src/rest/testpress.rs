@@ -6,11 +6,12 @@ use super::router::{Call, Reply, json_response, no_content};
 use crate::Institute;
 use crate::api::LOGIN_FAILED;
 use crate::api::users::UserQuery;
-use crate::domain::BatchInput;
 use crate::domain::user::CreateOptions;
 use crate::error::{ErrorCode, FieldErrors};
-use crate::json::body::Body;
-use crate::json::inputs::{course_input, custom_field_input, new_user, user_patch};
+use crate::json::request::{
+    self, BatchIds, CourseIds, CourseInput, CustomFieldInput, PasswordChange, SignIn,
+    TestpressNewUser, TestpressUserPatch, Text, required_ids,
+};
 use crate::json::testpress::{
     Batch, BatchName, Course, CustomField, LinkedPage, Purged, Subscription, TestpressUser, Token,
 };
@@ -106,14 +107,14 @@ impl Call<'_> {
                 ))
             }
             (Route::Users, _) => {
-                let mut body = self.body()?;
-                let input = new_user(&mut body);
+                let (body, errors) = self.body::<TestpressNewUser>()?;
+                let input = body.into_input();
                 let options = CreateOptions {
                     auto_generate_password: self.flag("auto_generate_password"),
                     notify_credential: self.flag("notify_credential"),
                     last_name_required: false,
                 };
-                self.type_errors(&body, || a.check_new_user(&input, options))?;
+                self.type_errors(&errors, || a.check_new_user(&input, options))?;
                 let created = a.create_user(input, options)?;
                 Ok(json_response(201, TestpressUser::new(&created.user, u)))
             }
@@ -125,9 +126,9 @@ impl Call<'_> {
                 Ok(no_content())
             }
             (Route::User(id), _) => {
-                let mut body = self.body()?;
-                let patch = user_patch(&mut body);
-                self.type_errors(&body, || a.check_user_patch(id, &patch))?;
+                let (body, errors) = self.body::<TestpressUserPatch>()?;
+                let patch = body.into_input();
+                self.type_errors(&errors, || a.check_user_patch(id, &patch))?;
                 Ok(json_response(
                     200,
                     TestpressUser::new(&a.update_user(id, patch)?, u),
@@ -141,10 +142,9 @@ impl Call<'_> {
                 ))
             }
             (Route::UserBatches(id), _) => {
-                let mut body = self.body()?;
-                let ids = body.ids("batches");
-                self.only_type_errors(&body)?;
-                let ids = ids.unwrap_or_default();
+                let (body, mut errors) = self.body::<BatchIds>()?;
+                let ids = required_ids(body.batches, "batches", &mut errors);
+                self.only_type_errors(&errors)?;
                 if method == "POST" {
                     let all = a.add_user_batches(id, &ids)?;
                     Ok(json_response(
@@ -164,10 +164,9 @@ impl Call<'_> {
                 ))
             }
             (Route::UserCourses(id), _) => {
-                let mut body = self.body()?;
-                let ids = body.ids("courses");
-                self.only_type_errors(&body)?;
-                let ids = ids.unwrap_or_default();
+                let (body, mut errors) = self.body::<CourseIds>()?;
+                let ids = required_ids(body.courses, "courses", &mut errors);
+                self.only_type_errors(&errors)?;
                 if method == "POST" {
                     let page = a.add_user_courses(id, &ids)?;
                     Ok(json_response(
@@ -187,12 +186,11 @@ impl Call<'_> {
                 ))
             }
             (Route::UserSubscriptions(id), _) => {
-                let mut body = self.body()?;
-                let ids = body.ids("batches");
-                let expires = body.string("expires").filter(|e| !e.is_empty());
-                self.only_type_errors(&body)?;
-                let subs =
-                    a.add_user_subscriptions(id, &ids.unwrap_or_default(), expires.as_deref())?;
+                let (body, mut errors) = self.body::<BatchIds>()?;
+                let ids = required_ids(body.batches, "batches", &mut errors);
+                let expires = body.expires.into_value().filter(|e| !e.is_empty());
+                self.only_type_errors(&errors)?;
+                let subs = a.add_user_subscriptions(id, &ids, expires.as_deref())?;
                 Ok(json_response(
                     201,
                     subs.iter()
@@ -214,11 +212,9 @@ impl Call<'_> {
                 ))
             }
             (Route::Batches, _) => {
-                let mut body = self.body()?;
-                let input = BatchInput {
-                    name: body.string("name"),
-                };
-                self.only_type_errors(&body)?;
+                let (body, errors) = self.body::<request::BatchInput>()?;
+                let input = body.into_input();
+                self.only_type_errors(&errors)?;
                 Ok(json_response(201, Batch::new(&a.create_batch(input)?, u)))
             }
             (Route::Batch(id), "GET") => Ok(json_response(200, Batch::new(&a.get_batch(id)?, u))),
@@ -227,11 +223,9 @@ impl Call<'_> {
                 Ok(no_content())
             }
             (Route::Batch(id), _) => {
-                let mut body = self.body()?;
-                let input = BatchInput {
-                    name: body.string("name"),
-                };
-                self.only_type_errors(&body)?;
+                let (body, errors) = self.body::<request::BatchInput>()?;
+                let input = body.into_input();
+                self.only_type_errors(&errors)?;
                 Ok(json_response(
                     200,
                     Batch::new(&a.update_batch(id, input)?, u),
@@ -245,9 +239,9 @@ impl Call<'_> {
                 ))
             }
             (Route::Courses | Route::CourseCreate, _) => {
-                let mut body = self.body()?;
-                let input = course_input(&mut body);
-                self.only_type_errors(&body)?;
+                let (body, errors) = self.body::<CourseInput>()?;
+                let input = body.into_input();
+                self.only_type_errors(&errors)?;
                 Ok(json_response(201, Course::new(&a.create_course(input)?, u)))
             }
             (Route::Course(id), "GET") => {
@@ -258,9 +252,9 @@ impl Call<'_> {
                 Ok(no_content())
             }
             (Route::Course(id), _) => {
-                let mut body = self.body()?;
-                let input = course_input(&mut body);
-                self.only_type_errors(&body)?;
+                let (body, errors) = self.body::<CourseInput>()?;
+                let input = body.into_input();
+                self.only_type_errors(&errors)?;
                 Ok(json_response(
                     200,
                     Course::new(&a.update_course(id, input)?, u),
@@ -274,10 +268,9 @@ impl Call<'_> {
                 ))
             }
             (Route::CourseBatches(id), _) => {
-                let mut body = self.body()?;
-                let ids = body.ids("batches");
-                self.only_type_errors(&body)?;
-                let ids = ids.unwrap_or_default();
+                let (body, mut errors) = self.body::<BatchIds>()?;
+                let ids = required_ids(body.batches, "batches", &mut errors);
+                self.only_type_errors(&errors)?;
                 if method == "POST" {
                     let page = a.add_course_batches(id, &ids)?;
                     Ok(json_response(
@@ -297,9 +290,9 @@ impl Call<'_> {
                 ))
             }
             (Route::CustomFields, _) => {
-                let mut body = self.body()?;
-                let input = custom_field_input(&mut body);
-                self.only_type_errors(&body)?;
+                let (body, errors) = self.body::<CustomFieldInput>()?;
+                let input = body.into_input();
+                self.only_type_errors(&errors)?;
                 Ok(json_response(
                     201,
                     CustomField::new(&a.create_custom_field(input)?, u),
@@ -314,9 +307,9 @@ impl Call<'_> {
                 Ok(no_content())
             }
             (Route::CustomField(id), _) => {
-                let mut body = self.body()?;
-                let input = custom_field_input(&mut body);
-                self.only_type_errors(&body)?;
+                let (body, errors) = self.body::<CustomFieldInput>()?;
+                let input = body.into_input();
+                self.only_type_errors(&errors)?;
                 Ok(json_response(
                     200,
                     CustomField::new(&a.update_custom_field(id, input)?, u),
@@ -334,24 +327,28 @@ impl Call<'_> {
 impl Call<'_> {
     /// `POST /api/v2.5/auth-token/` `{username, password}` -> `{token, expires}`.
     pub(super) fn sign_in(&self, institute: &Institute) -> Reply {
-        let mut body = self.body()?;
+        let (body, type_errors) = self.body::<SignIn>()?;
         let mut errors = FieldErrors::new();
-        let mut field = |body: &mut Body, key: &str| match body.string(key) {
-            Some(v) if !v.is_empty() => Some(v),
-            Some(_) => {
-                errors.add(key, crate::domain::rules::BLANK);
-                None
-            }
-            None => {
-                if !body.errors().has(key) {
-                    errors.add(key, crate::domain::rules::REQUIRED);
+        let mut field = |field: Text, key: &str| {
+            let sent = field.is_sent();
+            match field.into_value() {
+                Some(v) if !v.is_empty() => Some(v),
+                Some(_) => {
+                    errors.add(key, crate::domain::rules::BLANK);
+                    None
                 }
-                None
+                // Absent; a value of the wrong type has its own message.
+                None => {
+                    if !sent {
+                        errors.add(key, crate::domain::rules::REQUIRED);
+                    }
+                    None
+                }
             }
         };
-        let username = field(&mut body, "username");
-        let password = field(&mut body, "password");
-        self.type_errors(&body, || Ok(errors.clone()))?;
+        let username = field(body.username, "username");
+        let password = field(body.password, "password");
+        self.type_errors(&type_errors, || Ok(errors.clone()))?;
         errors.into_result()?;
         match institute.login(&username.unwrap_or_default(), &password.unwrap_or_default()) {
             Ok(login) => Ok(json_response(
@@ -385,9 +382,9 @@ impl Call<'_> {
         if method == "GET" {
             return Ok(json_response(200, TestpressUser::new(&self.admin.me()?, u)));
         }
-        let mut body = self.body()?;
-        let patch = user_patch(&mut body);
-        self.only_type_errors(&body)?;
+        let (body, errors) = self.body::<TestpressUserPatch>()?;
+        let patch = body.into_input();
+        self.only_type_errors(&errors)?;
         Ok(json_response(
             200,
             TestpressUser::new(&self.admin.update_me(patch)?, u),
@@ -396,15 +393,15 @@ impl Call<'_> {
 
     /// `POST /api/v2.5/me/password/` `{old_password, new_password}`.
     pub(super) fn my_password(&self) -> Reply {
-        let mut body = self.body()?;
-        let old = body.string("old_password");
-        let new = body.string("new_password");
-        let mut errors = body.errors().clone();
-        for (key, value) in [("old_password", &old), ("new_password", &new)] {
-            if value.is_none() && !errors.has(key) {
+        let (body, mut errors) = self.body::<PasswordChange>()?;
+        let mut required = |field: Text, key: &str| {
+            if !field.is_sent() {
                 errors.add(key, crate::domain::rules::REQUIRED);
             }
-        }
+            field.into_value()
+        };
+        let old = required(body.old_password, "old_password");
+        let new = required(body.new_password, "new_password");
         errors.into_result()?;
         self.admin
             .change_my_password(&old.unwrap_or_default(), &new.unwrap_or_default())?;
