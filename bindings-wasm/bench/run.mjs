@@ -146,7 +146,7 @@ console.log(`(${web.rowBytes.toFixed(0)} bytes per JSON line, one pre-made argon
 console.log(table(comparison(web, extra)));
 console.log(`\nroster: pkg/web (wasm-opt -Oz), Institute.openPersistent, importUsers / listUsers. SQLite-WASM ${web.sqliteVersion}` +
   ` (npm @sqlite.org/sqlite-wasm), opfs-sahpool, journal_mode ${web.sqlite.journalMode}, synchronous ${web.sqlite.synchronous === 2 ? 'FULL' : web.sqlite.synchronous},` +
-  ' UNIQUE lower(username), lower(email), phone; FTS5 trigram over username, email, first_name, last_name, phone (q: username and email only).');
+  ' UNIQUE uuid, lower(username), lower(email), phone; FTS5 trigram over username, email, first_name, last_name, phone (q: username and email only).');
 console.log(`browser: ${web.userAgent}; crossOriginIsolated ${web.isolated} (timer steps ${web.isolated ? '5 µs' : '100 µs'}); ` +
   `init roster ${web.initMs.toFixed(0)} ms, SQLite ${web.sqliteInitMs.toFixed(0)} ms`);
 details(web, 'browser');

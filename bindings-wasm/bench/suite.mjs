@@ -60,8 +60,9 @@ export function rosterStore(institute) {
 }
 
 /**
- * The SQLite schema doing roster's work: the same fields stored, UNIQUE
- * indexes on the keys roster keeps unique, and an FTS5 trigram index
+ * The SQLite schema doing roster's work: the same fields stored (and the
+ * random UUID roster gives every user), UNIQUE indexes on the keys roster
+ * keeps unique (the UUID among them), and an FTS5 trigram index
  * (external content, kept by a trigger in the row's transaction) over the
  * fields roster indexes for search.
  */
@@ -69,6 +70,7 @@ export const SQLITE_SCHEMA = `
 PRAGMA synchronous = FULL;
 CREATE TABLE users (
   id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL,
   username TEXT NOT NULL,
   email TEXT NOT NULL,
   first_name TEXT NOT NULL,
@@ -80,6 +82,7 @@ CREATE TABLE users (
   is_active INTEGER NOT NULL DEFAULT 1,
   date_joined TEXT NOT NULL
 );
+CREATE UNIQUE INDEX users_uuid ON users (uuid);
 CREATE UNIQUE INDEX users_username ON users (lower(username));
 CREATE UNIQUE INDEX users_email ON users (lower(email));
 CREATE UNIQUE INDEX users_phone ON users (phone);
@@ -97,8 +100,8 @@ END;
 export function sqliteStore(db) {
   db.exec(SQLITE_SCHEMA);
   const insert = db.prepare(
-    'INSERT INTO users (username, email, first_name, last_name, phone, city, birth_date, password_hash, date_joined) ' +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO users (uuid, username, email, first_name, last_name, phone, city, birth_date, password_hash, date_joined) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const byEmail = db.prepare('SELECT * FROM users WHERE lower(email) = lower(?)');
   // `q`: username or email contains the fragment (trigram: 3+ characters,
@@ -147,7 +150,7 @@ export function sqliteStore(db) {
         for (const line of text.split('\n')) {
           const u = JSON.parse(line);
           insert
-            .bind([u.username, u.email, u.first_name, u.last_name, u.phone, u.city, u.birth_date, u.password_hash, joined])
+            .bind([crypto.randomUUID(), u.username, u.email, u.first_name, u.last_name, u.phone, u.city, u.birth_date, u.password_hash, joined])
             .stepReset();
           created++;
         }

@@ -1,5 +1,5 @@
-//! `roster api METHOD PATH [--data JSON|@FILE] [--token TOKEN]`: one request
-//! through the in-process REST facade.
+//! `roster api METHOD PATH [--data JSON|@FILE] [--token TOKEN] [-H 'Name:
+//! value']...`: one request through the in-process REST facade.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -32,6 +32,52 @@ pub struct ApiArgs {
     /// permission checks instead of running as the local operator.
     #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
+
+    /// A request header, 'Name: value' (repeatable), e.g. -H 'X-msgid: 42'.
+    /// A credential header (`Authorization`, `x-authenticated-user-token`)
+    /// authenticates the request as `--token` does; a `Content-Type` given
+    /// here replaces the JSON one `--data` sends.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+}
+
+/// The headers that carry a caller's credentials: a request with one is
+/// authenticated instead of run as the local operator.
+const CREDENTIAL_HEADERS: [&str; 2] = ["authorization", "x-authenticated-user-token"];
+
+impl ApiArgs {
+    /// Whether the request names a caller (then its permissions apply).
+    fn authenticates(&self) -> bool {
+        self.token.is_some()
+            || self
+                .headers
+                .iter()
+                .any(|(name, _)| CREDENTIAL_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+    }
+
+    fn has_header(&self, name: &str) -> bool {
+        self.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Splits `Name: value` (RFC 9110: a token, a colon, the value without the
+/// spaces around it).
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let bad = || format!("a header is 'Name: value', e.g. 'X-msgid: 42' (got '{text}')");
+    let (name, value) = text.split_once(':').ok_or_else(bad)?;
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(token) {
+        return Err(bad());
+    }
+    let value = value.trim_matches([' ', '\t']);
+    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err(format!(
+            "the value of header '{name}' has a line break or NUL"
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
 }
 
 /// Checks and upper-cases an HTTP method name.
@@ -75,11 +121,15 @@ fn build_request(args: &ApiArgs) -> Result<Request, String> {
     if let Some(token) = &args.token {
         request = request.with_header("Authorization", &format!("JWT {token}"));
     }
+    for (name, value) in &args.headers {
+        request = request.with_header(name, value);
+    }
     if let Some(data) = &args.data {
         let body = read_body(data)?;
-        request = request
-            .with_header("Content-Type", "application/json")
-            .with_body(body);
+        if !args.has_header("content-type") {
+            request = request.with_header("Content-Type", "application/json");
+        }
+        request = request.with_body(body);
     }
     Ok(request)
 }
@@ -117,7 +167,7 @@ pub fn run(db: &Path, config: Config, args: &ApiArgs) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let response = if args.token.is_some() {
+    let response = if args.authenticates() {
         roster::rest::handle(&institute, request)
     } else {
         roster::rest::handle_as(&institute.operator(), request)
@@ -127,5 +177,35 @@ pub fn run(db: &Path, config: Config, args: &ApiArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILURE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_name_colon_value() {
+        assert_eq!(
+            parse_header("X-msgid:  42 "),
+            Ok(("X-msgid".to_string(), "42".to_string()))
+        );
+        assert_eq!(
+            parse_header("Authorization: JWT a:b"),
+            Ok(("Authorization".to_string(), "JWT a:b".to_string()))
+        );
+        assert_eq!(
+            parse_header("x-empty:"),
+            Ok(("x-empty".to_string(), String::new()))
+        );
+        for bad in [
+            "NoColon",
+            ": value",
+            "Bad Name: v",
+            "X-a\u{7f}: v",
+            "X: a\rb",
+        ] {
+            assert!(parse_header(bad).is_err(), "{bad:?}");
+        }
     }
 }

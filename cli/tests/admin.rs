@@ -105,6 +105,63 @@ fn superuser_signs_in_and_its_token_passes_the_checks() {
 }
 
 #[test]
+fn api_sends_the_headers_given_with_h() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    let o = roster(
+        &db,
+        &[
+            "superuser",
+            "--username",
+            "admin",
+            "--password",
+            "admin-pass-1",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let t = token(&db, "admin", "admin-pass-1");
+    // A credential header authenticates, as --token does.
+    let auth = format!("Authorization: JWT {t}");
+    let o = roster(&db, &["api", "GET", "/api/v2.5/admin/users/", "-H", &auth]);
+    assert!(o.status.success(), "{}", err(&o));
+    let o = roster(
+        &db,
+        &[
+            "api",
+            "GET",
+            "/api/v2.5/admin/users/",
+            "--header",
+            &format!("authorization: JWT {}", "0".repeat(64)),
+        ],
+    );
+    assert!(err(&o).starts_with("HTTP 401"), "{}", err(&o));
+    // Every header reaches the facade: a Content-Type given with -H
+    // replaces the JSON one of --data.
+    let o = roster(
+        &db,
+        &[
+            "api",
+            "POST",
+            "/api/v2.5/admin/batches/",
+            "--data",
+            r#"{"name": "Morning"}"#,
+            "-H",
+            "X-msgid: 42",
+            "-H",
+            "Content-Type: text/plain",
+        ],
+    );
+    assert!(err(&o).starts_with("HTTP 415"), "{}", err(&o));
+    // A header that is not `Name: value` is a usage error.
+    let o = roster(
+        &db,
+        &["api", "GET", "/api/v2.5/admin/users/", "-H", "NoColon"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("'Name: value'"), "{}", err(&o));
+}
+
+#[test]
 fn superuser_needs_a_password_that_meets_the_policy() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("x.redb");
