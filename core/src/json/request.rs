@@ -61,19 +61,6 @@ impl<R: Rule> Default for Field<R> {
     }
 }
 
-impl<'de, R: Rule> Deserialize<'de> for Field<R> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(d)?;
-        Ok(Field {
-            state: match R::read(value) {
-                Ok(v) => State::Read(v),
-                Err(messages) => State::Wrong(messages),
-            },
-            rule: PhantomData,
-        })
-    }
-}
-
 impl<R: Rule> Field<R> {
     /// Whether the body has the key (even with a value of the wrong type).
     pub fn is_sent(&self) -> bool {
@@ -295,26 +282,44 @@ export type Ids = number[];
 export type CustomValues = Record<string, string | number | boolean | null>;
 "#;
 
-/// A request body type: read by serde (never failing, [`read`]), its
-/// fields' messages gathered by `report`.
+/// A request body type: read from a JSON object (never failing: [`read`]),
+/// its fields' messages gathered by `report`.
 pub trait Shape: for<'de> Deserialize<'de> + Default {
+    /// Takes this type's fields out of `map` (the rest stay for the body
+    /// types it is flattened beside).
+    fn take(map: &mut Map<String, Value>) -> Self;
     /// Adds the messages of every field of the wrong type to `errors`.
     fn report(&self, errors: &mut FieldErrors);
 }
 
 /// Reads `map` as `T`, with the type errors of its fields.
-pub fn read<T: Shape>(map: Map<String, Value>) -> (T, FieldErrors) {
-    // Every field reads any JSON value, absent ones default: an object
-    // always reads.
-    let shape: T = serde_json::from_value(Value::Object(map)).unwrap_or_default();
+pub fn read<T: Shape>(mut map: Map<String, Value>) -> (T, FieldErrors) {
+    let shape = T::take(&mut map);
     let mut errors = FieldErrors::new();
     shape.report(&mut errors);
     (shape, errors)
 }
 
+impl<R: Rule> Field<R> {
+    /// The field of a value taken from a body (`None`: absent).
+    fn of(value: Option<Value>) -> Field<R> {
+        Field {
+            state: match value.map(R::read) {
+                None => State::Absent,
+                Some(Ok(v)) => State::Read(v),
+                Some(Err(messages)) => State::Wrong(messages),
+            },
+            rule: PhantomData,
+        }
+    }
+}
+
 /// Declares a body type: its fields (`name: Kind`, the wire name being the
 /// field's, without `r#`), and those of other body types it takes in
-/// (`..name: Type`, flattened).
+/// (`..name: Type`, flattened). Reading takes each field's key out of the
+/// object, then hands the rest to the flattened types: a key is read once,
+/// and no serde visitor is generated per type (module size in the
+/// browser).
 macro_rules! shape {
     (
         $(#[$meta:meta])*
@@ -324,8 +329,7 @@ macro_rules! shape {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Default, Deserialize)]
-        #[serde(default)]
+        #[derive(Debug, Default)]
         #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
         pub struct $name {
             $(
@@ -335,12 +339,26 @@ macro_rules! shape {
             )*
             $(
                 $(#[$xmeta])*
-                #[serde(flatten)]
+                #[cfg_attr(feature = "tsify", serde(flatten))]
                 pub $flat: $fty,
             )*
         }
 
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let mut map = Map::<String, Value>::deserialize(d)?;
+                Ok(<$name as Shape>::take(&mut map))
+            }
+        }
+
         impl Shape for $name {
+            fn take(map: &mut Map<String, Value>) -> Self {
+                $name {
+                    $( $field: Field::of(map.remove(stringify!($field).trim_start_matches("r#"))), )*
+                    $( $flat: <$fty as Shape>::take(map), )*
+                }
+            }
+
             fn report(&self, errors: &mut FieldErrors) {
                 $( self.$field.report(stringify!($field).trim_start_matches("r#"), errors); )*
                 $( self.$flat.report(errors); )*
