@@ -80,6 +80,7 @@ pub const INDIA_OFFSET_SECONDS: i32 = 5 * 3600 + 30 * 60;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Argon2Params {
     /// Memory in KiB.
     pub m_kib: u32,
@@ -328,57 +329,74 @@ impl Config {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "Config"))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Settings {
     /// Prefix of the `url` fields of REST answers, e.g.
     /// `https://school.example`. Default: paths (`/api/v2.5/...`).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub base_url: Option<String>,
     /// The institute's time zone, minutes east of UTC: "today" for expiry
     /// is the date there. Default 330 (+05:30, India).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub time_zone_offset_minutes: Option<i32>,
-    /// Default page size of lists. Default 20.
+    /// Default page size of lists, 1 ..= `max_page_size`. Default 20.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub page_size: Option<u32>,
-    /// Largest page size a caller may ask for. Default 100.
+    /// Largest page size a caller may ask for, at most 10000. Default 100.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub max_page_size: Option<u32>,
     /// argon2id cost of new password hashes. Default OWASP's m = 19456 KiB,
-    /// t = 2, p = 1.
+    /// t = 2, p = 1; at most m = 262144, t = 10, p = 16.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub argon2: Option<Argon2Params>,
     /// Fewest characters of a password. Default 6.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub password_min_length: Option<u32>,
-    /// Most characters of a password. Default 1024.
+    /// Most characters of a password, at most 4096. Default 1024.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub password_max_length: Option<u32>,
     /// Refuse passwords made only of digits. Default true.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub password_forbid_all_digits: Option<bool>,
     /// Refuse a password equal to the username, ignoring case. Default true.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub password_forbid_username: Option<bool>,
-    /// How long a session token is valid, in seconds. Default 86400.
+    /// How long a session token is valid, in seconds, 1 ..= 31622400 (366
+    /// days). Default 86400.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub session_lifetime_seconds: Option<i64>,
     /// Failed sign-ins in a row that lock an account (0: never). Default 5.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub lockout_max_failures: Option<u32>,
-    /// How long a lock lasts, in seconds. Default 900.
+    /// How long a lock lasts, in seconds, 1 ..= 31622400. Default 900.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub lockout_seconds: Option<i64>,
     /// Password hashes and checks run at once, 1 ..= 1024. Default: one
     /// per core (1 on wasm32).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub hash_concurrency: Option<u32>,
     /// Hashes or checks that may wait for a turn; one more is answered
     /// `busy`. Default 32.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub hash_queue: Option<u32>,
     /// A fixed clock standing at this instant (tests, demos); in JS an RFC
     /// 3339 string. Default: the system clock.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional, type = "string"))]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -479,20 +497,25 @@ fn seconds(n: i64) -> Option<chrono::Duration> {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "ImportOptions"))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct ImportSettings {
     /// Batch names every row joins besides its own.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub batches: Vec<String>,
     /// Expiry of those memberships (and of rows that name none),
     /// `yyyy-mm-dd`.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub expires: Option<String>,
     /// Rows per transaction, 1 ..= [`MAX_IMPORT_CHUNK`]. Default 1000.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub chunk_size: Option<u32>,
     /// Restore an export of format 1, which has no trailer: a file cut
     /// short cannot be told from a whole one (the report warns so).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub legacy_export: bool,
 }
 

@@ -6,6 +6,8 @@
 // fails the compile. `@ts-expect-error` lines must stay errors.
 import type {
   Admin,
+  Config,
+  ImportReport,
   Batch,
   BatchName,
   Course,
@@ -107,6 +109,16 @@ function inputs(): User {
   return admin.updateUser(created.user.id, patch);
 }
 
+// The configuration and the import, declared from the core's types.
+function setup(text: string): number {
+  const config: Config = { pageSize: 50, argon2: { mKib: 8192, t: 1, p: 1 }, now: "2026-01-01T00:00:00Z" };
+  // @ts-expect-error: the page size is a number.
+  const wrong: Config = { pageSize: "50" };
+  void config, wrong;
+  const report: ImportReport = admin.importUsers(text, { batches: ["Morning"], chunkSize: 500 });
+  return report.created + report.rejected.filter((r) => r.line > 0).length;
+}
+
 // The REST-only representations exist for hosts that parse `handle()`
 // answers themselves.
 function rest(body: string): string {
@@ -116,4 +128,4 @@ function rest(body: string): string {
   return `${next}${django.date_joined}${page.results.length}`;
 }
 
-export { users, batches, catalogue, session, inputs, rest };
+export { users, batches, catalogue, session, inputs, setup, rest };

@@ -38,6 +38,7 @@ pub struct ImportRow {
 /// A row that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Rejected {
     /// Line of the file.
     pub line: u64,
@@ -51,6 +52,7 @@ pub struct Rejected {
 /// WebAssembly binding serialises it as it is).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct ImportReport {
     /// Users created.
     pub created: u64,
