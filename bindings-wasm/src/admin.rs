@@ -3,7 +3,8 @@
 
 use crate::convert::{JsResult, error, from_js, id, ids, options, out};
 use roster::json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
 /// The administration API as seen by one caller (`institute.operator()` or
@@ -17,11 +18,15 @@ impl From<roster::Admin> for Admin {
     }
 }
 
-/// `{page?, perPage?}`.
-#[derive(Debug, Default, Deserialize)]
+/// Which page of a list: `{page?, perPage?}`.
+#[derive(Debug, Default, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PageArg {
+pub struct PageArg {
+    /// Page number from 1 (default 1).
+    #[tsify(optional)]
     page: Option<u64>,
+    /// Page size (default the configured one, capped at its maximum).
+    #[tsify(optional)]
     per_page: Option<u32>,
 }
 
@@ -34,23 +39,47 @@ pub(crate) fn page(value: JsValue) -> JsResult<roster::PageRequest> {
     })
 }
 
-/// `{q?, email?, page?, perPage?, withBatches?}`.
-#[derive(Debug, Default, Deserialize)]
+/// A filtered list of users: `{q?, email?, page?, perPage?, withBatches?}`.
+#[derive(Debug, Default, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct QueryArg {
+pub struct UserQuery {
+    /// Username or email contains this, ignoring case.
+    #[tsify(optional)]
     q: Option<String>,
+    /// Email equals this, ignoring case.
+    #[tsify(optional)]
     email: Option<String>,
+    /// Page number from 1.
+    #[tsify(optional)]
     page: Option<u64>,
+    /// Page size.
+    #[tsify(optional)]
     per_page: Option<u32>,
+    /// Each user with its batches.
+    #[tsify(optional)]
     with_batches: Option<bool>,
 }
 
-/// `{autoGeneratePassword?, notifyCredential?}`.
-#[derive(Debug, Default, Deserialize)]
+/// How a user is created: `{autoGeneratePassword?, notifyCredential?}`.
+#[derive(Debug, Default, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct OptionsArg {
+pub struct CreateOptions {
+    /// Generate a password (returned once as `generatedPassword`).
+    #[tsify(optional)]
     auto_generate_password: Option<bool>,
+    /// Queue the credentials in the outbox.
+    #[tsify(optional)]
     notify_credential: Option<bool>,
+}
+
+/// A created user: `{user, generatedPassword}`.
+#[derive(Debug, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Created {
+    /// The user.
+    user: json::records::User,
+    /// The password generated when asked for (shown this once), or null.
+    generated_password: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -64,16 +93,16 @@ impl Admin {
         options_arg: JsValue,
     ) -> JsResult<JsValue> {
         let input = json::new_user(from_js(input)?).map_err(error)?;
-        let o: OptionsArg = options(options_arg, "options")?;
+        let o: CreateOptions = options(options_arg, "options")?;
         let options = roster::CreateOptions {
             auto_generate_password: o.auto_generate_password.unwrap_or(false),
             notify_credential: o.notify_credential.unwrap_or(false),
             ..Default::default()
         };
-        out(
-            self.0.create_user(input, options),
-            |c| serde_json::json!({"user": json::user(&c.user), "generatedPassword": c.generated_password}),
-        )
+        out(self.0.create_user(input, options), |c| Created {
+            user: json::user(&c.user),
+            generated_password: c.generated_password,
+        })
     }
 
     /// Users by id, filtered (T3): a page of users.
@@ -83,7 +112,7 @@ impl Admin {
         #[wasm_bindgen(js_name = query, unchecked_optional_param_type = "UserQuery")]
         query: JsValue,
     ) -> JsResult<JsValue> {
-        let q: QueryArg = options(query, "query")?;
+        let q: UserQuery = options(query, "query")?;
         let query = roster::UserQuery {
             q: q.q,
             email: q.email,

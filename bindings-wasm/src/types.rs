@@ -26,11 +26,7 @@ export interface RosterError extends Error {
 
 export interface HttpResponse { status: number; headers: Record<string, string>; body: string | null }
 
-export interface PageArg { page?: number; perPage?: number }
-export interface UserQuery { q?: string; email?: string; page?: number; perPage?: number; withBatches?: boolean }
 
-export interface CreateOptions { autoGeneratePassword?: boolean; notifyCredential?: boolean }
 
-export interface Created { user: User; generatedPassword: string | null }
 
 "#;
