@@ -29,6 +29,7 @@ pub(crate) mod body;
 pub mod django;
 pub mod records;
 pub mod request;
+pub mod sunbird;
 pub mod testpress;
 pub mod views;
 
