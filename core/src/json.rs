@@ -8,11 +8,15 @@
 //! `validation_failed` error naming the field. Rules are checked by the
 //! operation the input is given to, not here.
 //!
-//! Its submodules are the one JSON mapping every surface shares: `body`
-//! reads a request body the way Django REST Framework does, `inputs` turns
-//! a body into a typed input, `views` shapes a typed view as the documents
-//! write it. `rest/` (the HTTP surfaces) and `transfer` (import rows) use
-//! them from here, below them; nothing here uses `rest/`.
+//! Its submodules are the wire types every surface shares, one type per
+//! documented shape: `request` (the request bodies, read the way Django
+//! REST Framework reads them, and turned into typed inputs), `testpress`,
+//! `django` and `sunbird` (each surface's representations), `records`
+//! (what the bindings hand to JSON hosts), `views` (URLs, timestamps, field
+//! errors), `body` (a body's bytes as a JSON object). `rest/` (the HTTP
+//! surfaces) and `transfer` (import rows) use them from here, below them;
+//! nothing here uses `rest/`. With the cargo feature `tsify` the types
+//! declare themselves in TypeScript.
 
 use crate::api::PermissionView;
 use crate::domain::course::{CourseInput, CourseView};
