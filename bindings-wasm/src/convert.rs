@@ -12,9 +12,9 @@ pub(crate) type JsResult<T> = Result<T, JsValue>;
 /// (`{field: [messages]}`, nested for custom fields).
 pub(crate) fn error(e: roster::Error) -> JsValue {
     let err = js_sys::Error::new(e.message());
-    let json = roster::json::error(&e);
+    let fields = roster::json::views::Errors(e.fields());
     let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code().as_str().into());
-    let _ = js_sys::Reflect::set(&err, &"fields".into(), &to_js(&json.fields));
+    let _ = js_sys::Reflect::set(&err, &"fields".into(), &to_js(&fields));
     err.into()
 }
 

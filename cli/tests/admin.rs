@@ -108,17 +108,7 @@ fn superuser_signs_in_and_its_token_passes_the_checks() {
 fn api_sends_the_headers_given_with_h() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("x.redb");
-    let o = roster(
-        &db,
-        &[
-            "superuser",
-            "--username",
-            "admin",
-            "--password",
-            "admin-pass-1",
-        ],
-    );
-    assert!(o.status.success(), "{}", err(&o));
+    superuser(&db);
     let t = token(&db, "admin", "admin-pass-1");
     // A credential header authenticates, as --token does.
     let auth = format!("Authorization: JWT {t}");
@@ -189,20 +179,7 @@ fn superuser_needs_a_password_that_meets_the_policy() {
 fn unlock_ends_a_lock_out() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("x.redb");
-    assert!(
-        roster(
-            &db,
-            &[
-                "superuser",
-                "--username",
-                "admin",
-                "--password",
-                "admin-pass-1"
-            ]
-        )
-        .status
-        .success()
-    );
+    superuser(&db);
     for _ in 0..5 {
         let o = roster(
             &db,

@@ -95,12 +95,10 @@ pub fn timestamp(t: DateTime<FixedOffset>) -> String {
 /// (`se*************@yopmail.com`). A value that is not an email is shown
 /// as it is.
 pub fn mask_email(email: &str) -> String {
-    let Some((local, domain)) = email.rsplit_once('@') else {
+    let valid = crate::domain::rules::email(email).is_ok();
+    let Some((local, domain)) = email.rsplit_once('@').filter(|_| valid) else {
         return email.to_string();
     };
-    if local.is_empty() || domain.is_empty() || crate::domain::rules::email(email).is_err() {
-        return email.to_string();
-    }
     let kept: String = local.chars().take(2).collect();
     let hidden = local.chars().count() - kept.chars().count();
     format!("{kept}{}@{domain}", "*".repeat(hidden))
