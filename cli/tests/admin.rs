@@ -425,7 +425,7 @@ fn a_cut_or_legacy_export_is_refused_and_legacy_export_restores_with_a_warning()
     let old = dir.path().join("old.jsonl");
     let old_text: String = lines[..lines.len() - 1]
         .iter()
-        .map(|l| format!("{}\n", l.replace("\"format\":2", "\"format\":1")))
+        .map(|l| format!("{}\n", l.replace("\"format\":3", "\"format\":1")))
         .collect();
     std::fs::write(&old, old_text).expect("write");
     let o = roster(&copy, &["import", old.to_str().expect("path")]);

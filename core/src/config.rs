@@ -167,6 +167,30 @@ pub struct Config {
     /// with `busy` before anything is looked up or written. Default
     /// [`HASH_QUEUE`].
     pub hash_queue: usize,
+    /// The Sunbird surface's limits and choices.
+    pub sunbird: SunbirdPolicy,
+}
+
+/// The Sunbird surface's limits and choices (SPEC 6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SunbirdPolicy {
+    /// Signup (`/api/user/v1/signup`, `/v2/signup`) needs no session.
+    /// Default false: it needs `add_user`, like create.
+    pub self_signup: bool,
+    /// Managed users one user may have (S3). Default 30.
+    pub managed_limit: u32,
+    /// Largest `limit` of a search (S4). Default 10,000.
+    pub search_cap: u32,
+}
+
+impl Default for SunbirdPolicy {
+    fn default() -> Self {
+        SunbirdPolicy {
+            self_signup: false,
+            managed_limit: 30,
+            search_cap: 10_000,
+        }
+    }
 }
 
 /// Default of [`Config::hash_queue`]: with one check per core of about
@@ -203,6 +227,7 @@ impl Default for Config {
             clock: Arc::new(SystemClock),
             hash_concurrency: default_hash_concurrency(),
             hash_queue: HASH_QUEUE,
+            sunbird: SunbirdPolicy::default(),
         }
     }
 }

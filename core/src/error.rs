@@ -202,6 +202,10 @@ pub struct Error {
     code: ErrorCode,
     message: String,
     fields: FieldErrors,
+    /// The number of the Sunbird reference's message this failure is
+    /// (`0030`: a mandatory parameter is missing), for the Sunbird
+    /// surface's `UOS_<OP><NNNN>` codes; `None` for the other surfaces'.
+    reference: Option<&'static str>,
     /// The failure below roster that caused this one (a storage engine's,
     /// an I/O error), for logs: [`std::error::Error::source`]. Its text is
     /// never part of the public message.
@@ -228,8 +232,27 @@ impl Error {
             code,
             message: message.into(),
             fields: FieldErrors::new(),
+            reference: None,
             cause: None,
         }
+    }
+
+    /// This error with the per-field messages `fields`.
+    pub(crate) fn with_fields(mut self, fields: FieldErrors) -> Self {
+        self.fields = fields;
+        self
+    }
+
+    /// This error as the Sunbird reference's message number `number`.
+    pub(crate) fn numbered(mut self, number: &'static str) -> Self {
+        self.reference = Some(number);
+        self
+    }
+
+    /// The number of the Sunbird reference's message this failure is
+    /// (`0030`), when a Sunbird operation failed with one.
+    pub fn reference(&self) -> Option<&'static str> {
+        self.reference
     }
 
     /// This error with `cause` kept as its source.
@@ -248,6 +271,7 @@ impl Error {
             code: ErrorCode::Validation,
             message: format!("invalid input: {}", names.join(", ")),
             fields,
+            reference: None,
             cause: None,
         }
     }

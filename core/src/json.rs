@@ -34,6 +34,8 @@ pub mod django;
 pub mod records;
 pub mod request;
 pub mod sunbird;
+pub mod sunbird_request;
+pub mod sunbird_views;
 pub mod testpress;
 pub mod views;
 

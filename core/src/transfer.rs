@@ -20,13 +20,14 @@
 //! secrets), and last a trailer. An export is a host-level operation
 //! (SPEC A6).
 //!
-//! The export format (version 2):
+//! The export format (version 3):
 //!
-//! - line 1, the header: `{"type":"roster-export","format":2,"schema":S}`
+//! - line 1, the header: `{"type":"roster-export","format":3,"schema":S}`
 //!   (`S`: the store format of the roster that wrote it);
 //! - one line per record: `{"type":KIND,"record":{...}}`, `KIND` one of
-//!   `counters`, `custom_field`, `group`, `batch`, `course`,
-//!   `course_batch`, `user`, `membership`;
+//!   `counters`, `custom_field`, `group`, `organisation`, `batch`,
+//!   `course`, `course_batch`, `user`, `sunbird_user` (`{"user":ID,
+//!   "fields":{...}}`: a user's Sunbird-only fields), `membership`;
 //! - the last line, the trailer:
 //!   `{"type":"roster-export-end","lines":N,"counts":{KIND:n,...},"sha256":HEX}`
 //!   where `N` is the number of lines before the trailer (header included),
@@ -38,9 +39,10 @@
 //! of a field of some later row. A restore refuses, with nothing written, a
 //! file whose trailer is missing (a cut file), whose counts or checksum do
 //! not match, or any of whose records breaks a rule a create would apply.
-//! Exports of format 1 (written before the trailer existed) restore only
-//! with [`ImportOptions::legacy_export`], with a warning that a cut file
-//! cannot be detected.
+//! Exports of format 2 (before the Sunbird records) restore as they are;
+//! those of format 1 (written before the trailer existed) only with
+//! [`ImportOptions::legacy_export`], with a warning that a cut file cannot
+//! be detected.
 
 use crate::Admin;
 use crate::api::{Dump, ImportReport, ImportRow, Rejected};
@@ -61,7 +63,9 @@ pub const EXPORT_TYPE: &str = "roster-export";
 /// The `type` of an export's last line.
 pub const TRAILER_TYPE: &str = "roster-export-end";
 /// The version of the export format written.
-pub const EXPORT_FORMAT: u64 = 2;
+pub const EXPORT_FORMAT: u64 = 3;
+/// The format written before the Sunbird records existed.
+const FORMAT_2: u64 = 2;
 /// The format written before the trailer existed.
 const LEGACY_FORMAT: u64 = 1;
 /// The oldest store format whose export records this roster reads (format 1
@@ -72,16 +76,20 @@ const MAX_EXPORT_LINE: usize = 16 << 20;
 /// The longest row of a JSON Lines import: the largest create-user body.
 const MAX_ROW_LINE: usize = MAX_BODY;
 /// The record kinds of an export, in the order they are written.
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 10] = [
     "counters",
     "custom_field",
     "group",
+    "organisation",
     "batch",
     "course",
     "course_batch",
     "user",
+    "sunbird_user",
     "membership",
 ];
+/// The record kinds of format 2 (and 1): no Sunbird records.
+const SUNBIRD_KINDS: [&str; 2] = ["organisation", "sunbird_user"];
 /// The CSV columns an import reads (besides `custom_fields.<Name>`).
 pub const CSV_COLUMNS: [&str; 21] = [
     "username",
@@ -672,6 +680,9 @@ pub fn export(admin: &Admin, writer: impl Write) -> Result<u64> {
     for g in &dump.groups {
         out.record("group", g)?;
     }
+    for o in &dump.organisations {
+        out.record("organisation", o)?;
+    }
     for b in &dump.batches {
         out.record("batch", b)?;
     }
@@ -683,6 +694,9 @@ pub fn export(admin: &Admin, writer: impl Write) -> Result<u64> {
     }
     for u in &dump.users {
         out.record("user", u)?;
+    }
+    for (user, fields) in &dump.sunbird_users {
+        out.record("sunbird_user", json!({"user": user, "fields": fields}))?;
     }
     for (user, batch, sub) in &dump.memberships {
         out.record(
@@ -796,7 +810,7 @@ fn read_export<R: BufRead>(
     let bad = |line: u64, what: String| refuse(format!("line {line}: {what}"));
     let format = header.get("format").and_then(Value::as_u64);
     let legacy = match format {
-        Some(EXPORT_FORMAT) => false,
+        Some(EXPORT_FORMAT | FORMAT_2) => false,
         Some(LEGACY_FORMAT) if options.legacy_export => {
             report.warnings.push(
                 "this export is of format 1, which has no trailer: a file cut short or edited \
@@ -817,7 +831,7 @@ fn read_export<R: BufRead>(
             return Err(bad(
                 header_line,
                 format!(
-                    "unknown export format {} (this roster reads formats 1 and 2)",
+                    "unknown export format {} (this roster reads formats 1 to 3)",
                     clip(
                         &header
                             .get("format")
@@ -896,7 +910,8 @@ fn read_export<R: BufRead>(
         hasher.update(text.as_bytes());
         hasher.update(b"\n");
         hashed += 1;
-        let Some(kind) = KINDS.iter().copied().find(|k| *k == kind) else {
+        let known = format == Some(EXPORT_FORMAT) || !SUNBIRD_KINDS.contains(&kind.as_str());
+        let Some(kind) = KINDS.iter().copied().find(|k| *k == kind && known) else {
             return Err(bad(
                 line_no,
                 format!("unknown record type \"{}\"", clip(&kind)),
@@ -919,6 +934,9 @@ fn read_export<R: BufRead>(
     let stated = trailer.get("counts").and_then(Value::as_object);
     let mut differences = Vec::new();
     for kind in KINDS {
+        if format != Some(EXPORT_FORMAT) && SUNBIRD_KINDS.contains(&kind) {
+            continue;
+        }
         let found = counts.get(kind).copied().unwrap_or(0);
         match stated.and_then(|c| c.get(kind)).and_then(Value::as_u64) {
             Some(n) if n == found => {}
@@ -971,6 +989,16 @@ fn read_record(dump: &mut Dump, kind: &str, record: Value) -> std::result::Resul
         }),
         "custom_field" => parse(record).map(|r| dump.custom_fields.push(r)),
         "group" => parse(record).map(|r| dump.groups.push(r)),
+        "organisation" => parse(record).map(|r| dump.organisations.push(r)),
+        "sunbird_user" => parse::<Map<String, Value>>(record).and_then(|mut m| {
+            let user = m
+                .get("user")
+                .and_then(Value::as_u64)
+                .ok_or("a sunbird_user needs a user id")?;
+            let fields = parse(m.remove("fields").unwrap_or_default())?;
+            dump.sunbird_users.push((user, fields));
+            Ok(())
+        }),
         "batch" => parse(record).map(|r| dump.batches.push(r)),
         "course" => parse(record).map(|r| dump.courses.push(r)),
         "course_batch" => parse::<Map<String, Value>>(record).and_then(|m| {

@@ -18,5 +18,6 @@ mod integration {
     mod nfkc;
     mod properties;
     mod schema;
+    mod sunbird;
     mod transfer;
 }

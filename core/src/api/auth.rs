@@ -47,6 +47,25 @@ fn invalid_token() -> Error {
     Error::new(ErrorCode::Unauthenticated, INVALID_TOKEN)
 }
 
+/// Stores a session of `user` for token `random` (its expired ones go).
+pub(super) fn put_session(
+    txn: &crate::store::Txn<'_>,
+    user: &User,
+    random: [u8; TOKEN_BYTES],
+    now_us: i64,
+    expires_us: i64,
+) -> Result<()> {
+    write::end_expired_sessions(txn, user.id, now_us)?;
+    let hash: [u8; 32] = Sha256::digest(random).into();
+    let row = (user.id, user.credential_generation, now_us, expires_us);
+    write::put_session(txn, hash, row)
+}
+
+/// A new session token's text.
+pub(super) fn token_text(random: &[u8; TOKEN_BYTES]) -> String {
+    hex(random)
+}
+
 pub(crate) fn forbidden() -> Error {
     Error::new(ErrorCode::Forbidden, NO_PERMISSION)
 }
@@ -182,11 +201,7 @@ impl Institute {
                     user.password_hash = hash.clone();
                 }
                 write::put_user(txn, Some(&old), &user)?;
-                write::end_expired_sessions(txn, user.id, now_us)?;
-                let hash: [u8; 32] = Sha256::digest(random).into();
-                let generation = user.credential_generation;
-                let row = (user.id, generation, now_us, expires.timestamp_micros());
-                write::put_session(txn, hash, row)?;
+                put_session(txn, &user, random, now_us, expires.timestamp_micros())?;
                 return Ok(Some(user.id));
             }
             count_failure(txn, &old, now, lockout)?;

@@ -12,6 +12,7 @@ mod groups;
 mod me;
 mod outbox;
 mod subscriptions;
+pub mod sunbird;
 mod transfer;
 pub mod users;
 

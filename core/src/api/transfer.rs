@@ -11,6 +11,7 @@ use crate::domain::course::Course;
 use crate::domain::custom_field::CustomField;
 use crate::domain::group::Group;
 use crate::domain::rules::REQUIRED;
+use crate::domain::sunbird::{Organisation, SunbirdUser};
 use crate::domain::user::{self, CreateOptions, NewUser, User};
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
@@ -92,8 +93,12 @@ pub struct Dump {
     pub courses: Vec<Course>,
     /// (course, batch) links.
     pub course_batches: Vec<(u64, u64)>,
+    /// Organisations (Sunbird).
+    pub organisations: Vec<Organisation>,
     /// Users, with their password hashes.
     pub users: Vec<User>,
+    /// Users' Sunbird-only fields, by user id.
+    pub sunbird_users: Vec<(u64, SunbirdUser)>,
     /// (user, batch, subscription).
     pub memberships: Vec<(u64, u64, Subscription)>,
 }
@@ -243,7 +248,9 @@ impl Admin {
             groups: read::records(txn, GROUPS)?,
             batches: read::records(txn, BATCHES)?,
             courses: read::records(txn, COURSES)?,
+            organisations: read::records(txn, ORGANISATIONS)?,
             users: read::records(txn, USERS)?,
+            sunbird_users: read::sunbird_users(txn)?,
             counters: read::id_counters(txn)?,
             course_batches: read::course_links(txn)?,
             memberships: read::all_memberships(txn)?,
@@ -286,6 +293,9 @@ impl Admin {
             for g in &dump.groups {
                 write::put_group(txn, None, g)?;
             }
+            for o in &dump.organisations {
+                write::put_organisation(txn, None, o)?;
+            }
             for b in &dump.batches {
                 write::put_batch(txn, None, b)?;
             }
@@ -297,6 +307,9 @@ impl Admin {
             }
             for u in &dump.users {
                 write::put_user(txn, None, u)?;
+            }
+            for (id, side) in &dump.sunbird_users {
+                write::put_sunbird(txn, *id, None, Some(side))?;
             }
             for (user, batch, sub) in &dump.memberships {
                 write::put_membership(txn, *user, *batch, None, sub)?;

@@ -528,6 +528,16 @@ impl Admin {
         self.store().write(|txn| {
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_control(txn, &user)?;
+            let managed = read::related(txn, crate::store::tables::MANAGED_USERS, id)?;
+            if !managed.is_empty() {
+                return Err(Error::new(
+                    crate::error::ErrorCode::Conflict,
+                    format!(
+                        "This user manages {} users (Sunbird managed accounts); delete them first.",
+                        managed.len()
+                    ),
+                ));
+            }
             write::delete_user(txn, &user)
         })
     }

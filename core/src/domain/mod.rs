@@ -8,6 +8,7 @@ pub mod group;
 pub mod outbox;
 pub mod rules;
 pub mod states;
+pub mod sunbird;
 pub mod user;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -1,6 +1,6 @@
 //! The Sunbird user API's wire forms that do not depend on a record (seed
 //! 004, SPEC 6-7): the envelope every answer travels in, its timestamp and
-//! response codes, and the masking of contact data. The representations
+//! and response codes. The representations
 //! and bodies of the Sunbird paths come with them (Step 8).
 
 use chrono::{DateTime, FixedOffset};
@@ -20,6 +20,10 @@ pub enum ResponseCode {
     Forbidden,
     /// 404 `RESOURCE_NOT_FOUND`.
     ResourceNotFound,
+    /// 405 (a path asked with another method): `CLIENT_ERROR`.
+    MethodNotAllowed,
+    /// 503 `SERVICE_UNAVAILABLE` (too many password checks waiting).
+    ServiceUnavailable,
     /// 500 `SERVER_ERROR`.
     ServerError,
 }
@@ -33,6 +37,8 @@ impl ResponseCode {
             ResponseCode::Unauthorized => "UNAUTHORIZED",
             ResponseCode::Forbidden => "FORBIDDEN",
             ResponseCode::ResourceNotFound => "RESOURCE_NOT_FOUND",
+            ResponseCode::MethodNotAllowed => "CLIENT_ERROR",
+            ResponseCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ResponseCode::ServerError => "SERVER_ERROR",
         }
     }
@@ -45,6 +51,8 @@ impl ResponseCode {
             ResponseCode::Unauthorized => 401,
             ResponseCode::Forbidden => 403,
             ResponseCode::ResourceNotFound => 404,
+            ResponseCode::MethodNotAllowed => 405,
+            ResponseCode::ServiceUnavailable => 503,
             ResponseCode::ServerError => 500,
         }
     }
@@ -88,32 +96,6 @@ pub struct Envelope<T> {
 /// An instant as the envelope writes it: `2020-11-23 10:03:39:935+0000`.
 pub fn timestamp(t: DateTime<FixedOffset>) -> String {
     t.format("%Y-%m-%d %H:%M:%S:%3f%z").to_string()
-}
-
-/// An email as Sunbird shows another person's: the first two characters
-/// of the local part, the rest of it `*`, the domain as it is
-/// (`se*************@yopmail.com`). A value that is not an email is shown
-/// as it is.
-pub fn mask_email(email: &str) -> String {
-    let valid = crate::domain::rules::email(email).is_ok();
-    let Some((local, domain)) = email.rsplit_once('@').filter(|_| valid) else {
-        return email.to_string();
-    };
-    let kept: String = local.chars().take(2).collect();
-    let hidden = local.chars().count() - kept.chars().count();
-    format!("{kept}{}@{domain}", "*".repeat(hidden))
-}
-
-/// A phone number as Sunbird shows another person's: its last four
-/// characters, the rest `*` (`******7890`). One shorter than ten
-/// characters is shown as it is.
-pub fn mask_phone(phone: &str) -> String {
-    let n = phone.chars().count();
-    if n < 10 {
-        return phone.to_string();
-    }
-    let last: String = phone.chars().skip(n - 4).collect();
-    format!("{}{last}", "*".repeat(n - 4))
 }
 
 #[cfg(test)]
@@ -171,34 +153,6 @@ mod tests {
             (ResponseCode::ServerError, "SERVER_ERROR", 500),
         ] {
             assert_eq!((code.as_str(), code.status()), (text, status));
-        }
-    }
-
-    #[test]
-    fn emails_keep_two_characters_and_the_domain() {
-        // Seed 004's masked email: a local part of 15 characters.
-        assert_eq!(
-            mask_email("selfdeclaredev5@yopmail.com"),
-            "se*************@yopmail.com"
-        );
-        assert_eq!(mask_email("ab@x.in"), "ab@x.in");
-        assert_eq!(mask_email("a@x.in"), "a@x.in");
-        assert_eq!(
-            mask_email("ravi.kumar@example.com"),
-            "ra********@example.com"
-        );
-        // Not an email by roster's rule (ASCII local parts): as it is.
-        for not_an_email in ["", "plain", "@x.in", "a@", "a b@x.in", "élodie@example.fr"] {
-            assert_eq!(mask_email(not_an_email), not_an_email);
-        }
-    }
-
-    #[test]
-    fn phones_keep_their_last_four() {
-        assert_eq!(mask_phone("9876547890"), "******7890");
-        assert_eq!(mask_phone("+919876547890"), "*********7890");
-        for short in ["", "123", "987654789"] {
-            assert_eq!(mask_phone(short), short);
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod django;
 mod router;
+mod sunbird;
 mod testpress;
 
 use crate::{Admin, Institute};

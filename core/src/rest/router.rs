@@ -141,7 +141,7 @@ pub(super) enum Entry<'a> {
 }
 
 impl Entry<'_> {
-    fn institute(&self) -> &Institute {
+    pub(super) fn institute(&self) -> &Institute {
         match self {
             Entry::Authenticate(i) => i,
             Entry::As(a) => a.institute(),
@@ -227,6 +227,9 @@ impl Target {
 pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
     let path = normalise(&request.path);
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if super::sunbird::is_sunbird(&segments) {
+        return super::sunbird::serve(entry, request, &segments);
+    }
     let Some(target) = Target::parse(&segments) else {
         return detail(404, "Not found.");
     };

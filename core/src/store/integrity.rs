@@ -9,6 +9,7 @@ use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
 use crate::domain::group::Group;
 use crate::domain::outbox::Message;
+use crate::domain::sunbird::{Organisation, SunbirdUser};
 use crate::domain::user::User;
 use crate::domain::{Batch, Subscription};
 use crate::error::Result;
@@ -58,6 +59,8 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
     let fields: BTreeMap<u64, CustomField> = all(s, CUSTOM_FIELDS, &mut problems)?;
     let groups: BTreeMap<u64, Group> = all(s, GROUPS, &mut problems)?;
     let messages: BTreeMap<u64, Message> = all(s, OUTBOX, &mut problems)?;
+    let orgs: BTreeMap<u64, Organisation> = all(s, ORGANISATIONS, &mut problems)?;
+    let sides: BTreeMap<u64, SunbirdUser> = all(s, SUNBIRD_USERS, &mut problems)?;
     let mut memberships: BTreeMap<(u64, u64), Subscription> = BTreeMap::new();
     for (k, v) in s.rows(MEMBERSHIPS)? {
         match decode_membership(k, &v) {
@@ -148,6 +151,7 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
         ),
         (Kind::Group, max(&mut groups.keys().copied())),
         (Kind::Message, max(&mut messages.keys().copied())),
+        (Kind::Organisation, max(&mut orgs.keys().copied())),
     ];
     for (kind, top) in highest {
         let next = super::ids::given(s, kind)?;
@@ -193,6 +197,10 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
     );
     // Memberships' uuids are not indexed (see `write::put_new_memberships`).
     wanted_uuids.extend(groups.values().map(|g| (g.uuid, (Kind::Group as u8, g.id))));
+    wanted_uuids.extend(
+        orgs.values()
+            .map(|o| (o.uuid, (Kind::Organisation as u8, o.id))),
+    );
     let uuids: BTreeMap<u128, (u8, u64)> = s.rows(UUIDS)?.into_iter().collect();
     if uuids != wanted_uuids {
         problems.push(format!(
@@ -346,6 +354,8 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
         problems.push("user_outbox does not mirror the outbox".into());
     }
 
+    sunbird(s, &users, &orgs, &sides, &mut problems)?;
+
     let grams: BTreeMap<Vec<u8>, Vec<u8>> = s.rows(super::search::GRAMS)?.into_iter().collect();
     if grams != super::search::expected(users.values()) {
         problems.push("the user search index disagrees with the users".into());
@@ -358,6 +368,72 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
         problems.push("users table length disagrees with its rows".into());
     }
     Ok(problems)
+}
+
+/// The Sunbird records: side records belong to users, name organisations
+/// and managers that exist, and agree with the external-id, managed-user
+/// and channel indexes.
+fn sunbird(
+    s: &Snapshot<'_>,
+    users: &BTreeMap<u64, User>,
+    orgs: &BTreeMap<u64, Organisation>,
+    sides: &BTreeMap<u64, SunbirdUser>,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let mut wanted_ids = BTreeMap::new();
+    let mut wanted_managed = BTreeSet::new();
+    for (id, side) in sides {
+        if !users.contains_key(id) {
+            problems.push(format!("Sunbird fields of missing user {id}"));
+        }
+        for e in &side.external_ids {
+            if let Some(other) = wanted_ids.insert(e.key(), *id) {
+                problems.push(format!("users {other} and {id} hold the same external id"));
+            }
+        }
+        if let Some(manager) = side.managed_by {
+            wanted_managed.insert((manager, *id));
+            let managed_manager = sides.get(&manager).is_some_and(|m| m.managed_by.is_some());
+            if !users.contains_key(&manager) || managed_manager {
+                problems.push(format!(
+                    "user {id} is managed by {manager}, which is missing or managed itself"
+                ));
+            }
+        }
+        let named = side
+            .root_org
+            .iter()
+            .chain(&side.organisations)
+            .chain(side.roles.iter().flat_map(|r| &r.scope));
+        for org in named {
+            if !orgs.contains_key(org) {
+                problems.push(format!("user {id} names missing organisation {org}"));
+            }
+        }
+    }
+    if unique(s, EXTERNAL_IDS)? != wanted_ids {
+        problems.push("external_ids does not match users' external ids".into());
+    }
+    if pairs(s, MANAGED_USERS)? != wanted_managed {
+        problems.push("managed_users does not match users' managers".into());
+    }
+    let channels: BTreeMap<String, u64> = orgs
+        .values()
+        .filter(|o| !o.channel.is_empty())
+        .map(|o| (fold(&o.channel), o.id))
+        .collect();
+    if unique(s, ORG_BY_CHANNEL)? != channels {
+        problems.push("org_by_channel does not match the organisations".into());
+    }
+    for o in orgs.values() {
+        if !orgs.contains_key(&o.root_org) {
+            problems.push(format!(
+                "organisation {} has a missing root {}",
+                o.id, o.root_org
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -547,6 +547,8 @@ pub(crate) fn kind_of(def: Records) -> Kind {
         "courses" => Kind::Course,
         "custom_fields" => Kind::CustomField,
         "groups" => Kind::Group,
+        "organisations" => Kind::Organisation,
+        "sunbird_users" => Kind::SunbirdUser,
         _ => Kind::Message,
     }
 }

@@ -14,6 +14,7 @@ use crate::domain::Subscription;
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
 use crate::domain::group::Group;
+use crate::domain::sunbird::{Organisation, SunbirdUser};
 use crate::domain::user::User;
 use crate::error::{Error, ErrorCode, Result};
 use crate::text::fold;
@@ -231,6 +232,7 @@ fn record_key(s: &Snapshot<'_>, def: Unique, id: u64) -> Result<Option<String>> 
         "course_by_slug" => course(s, id)?.map(|c| c.slug),
         "custom_field_by_name" => custom_field(s, id)?.map(|f| custom_field::name_key(&f.name)),
         "group_by_name" => group(s, id)?.map(|g| fold(&g.name)),
+        "org_by_channel" => organisation(s, id)?.map(|o| fold(&o.channel)),
         other => {
             return Err(Error::new(
                 ErrorCode::Internal,
@@ -245,6 +247,14 @@ fn record_key(s: &Snapshot<'_>, def: Unique, id: u64) -> Result<Option<String>> 
 fn verify_hit(s: &Snapshot<'_>, def: Unique, key: &str, id: u64) -> Result<()> {
     let matches = match def.name {
         "user_by_username" | "user_by_email" | "user_by_phone" => user_has_key(s, def, id, key)?,
+        // A user holds several external ids.
+        "external_ids" => match user(s, id)? {
+            None => None,
+            Some(_) => Some(
+                sunbird(s, id)?
+                    .is_some_and(|side| side.external_ids.iter().any(|e| e.key() == key)),
+            ),
+        },
         _ => record_key(s, def, id)?.map(|own| own == key),
     };
     match matches {
@@ -299,6 +309,7 @@ fn target_of(def: Pairs) -> Records {
         "course_batches" => BATCHES,
         "batch_courses" => COURSES,
         "user_outbox" => OUTBOX,
+        "managed_users" => SUNBIRD_USERS,
         // batch_members, field_users, group_users
         _ => USERS,
     }
@@ -331,6 +342,34 @@ pub(crate) fn related(s: &Snapshot<'_>, def: Pairs, first: u64) -> Result<Vec<u6
         }
         Ok(out)
     })
+}
+
+/// User `id`'s Sunbird side record, if it has one.
+pub(crate) fn sunbird(s: &Snapshot<'_>, id: u64) -> Result<Option<SunbirdUser>> {
+    record(s, SUNBIRD_USERS, id)
+}
+
+/// Every side record, by user id ascending.
+pub(crate) fn sunbird_users(s: &Snapshot<'_>) -> Result<Vec<(u64, SunbirdUser)>> {
+    contain(s, || {
+        let mut out = Vec::new();
+        s.scan(
+            SUNBIRD_USERS,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            |id, bytes| {
+                out.push((id, decode(SUNBIRD_USERS, id, &bytes)?));
+                Ok(true)
+            },
+        )?;
+        Ok(out)
+    })
+}
+
+/// Organisation `id`.
+pub(crate) fn organisation(s: &Snapshot<'_>, id: u64) -> Result<Option<Organisation>> {
+    record(s, ORGANISATIONS, id)
 }
 
 /// Group `id`.
@@ -394,7 +433,14 @@ pub(crate) fn all_memberships(s: &Snapshot<'_>) -> Result<Vec<(u64, u64, Subscri
 /// Whether the store holds no record of any entity (a restore's target).
 pub(crate) fn holds_no_records(s: &Snapshot<'_>) -> Result<bool> {
     contain(s, || {
-        for def in [USERS, BATCHES, COURSES, CUSTOM_FIELDS, GROUPS] {
+        for def in [
+            USERS,
+            BATCHES,
+            COURSES,
+            CUSTOM_FIELDS,
+            GROUPS,
+            ORGANISATIONS,
+        ] {
             if s.len(def)? > 0 {
                 return Ok(false);
             }

@@ -28,6 +28,7 @@ use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
 use crate::domain::group::Group;
 use crate::domain::outbox::Message;
+use crate::domain::sunbird::{Organisation, SunbirdUser};
 use crate::domain::user::User;
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, Result};
@@ -332,8 +333,10 @@ pub fn check(source: &Path) -> Result<CheckReport> {
 }
 
 /// The record entities, in report order, with their tables.
-const ENTITIES: [(&str, Kind); 7] = [
+const ENTITIES: [(&str, Kind); 9] = [
+    ("organisations", Kind::Organisation),
     ("users", Kind::User),
+    ("sunbird_users", Kind::SunbirdUser),
     ("batches", Kind::Batch),
     ("courses", Kind::Course),
     ("custom_fields", Kind::CustomField),
@@ -350,6 +353,8 @@ fn table_of(kind: Kind) -> Option<Records> {
         Kind::CustomField => CUSTOM_FIELDS,
         Kind::Group => GROUPS,
         Kind::Message => OUTBOX,
+        Kind::Organisation => ORGANISATIONS,
+        Kind::SunbirdUser => SUNBIRD_USERS,
         Kind::Subscription => return None,
     })
 }
@@ -378,6 +383,12 @@ fn read_table(
     notes: &mut Vec<String>,
 ) -> TableRead {
     let mut out = TableRead::default();
+    if typed && matches!(kind, Kind::Organisation | Kind::SunbirdUser) {
+        // Formats 1-3 had no Sunbird tables.
+        out.expected = Some(0);
+        out.complete = true;
+        return out;
+    }
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
         let txn = backend.db().begin_read().map_err(stopped)?;
         let mut keep = |key: FrameKey, bytes: &[u8]| match frame::parse(bytes) {
@@ -660,6 +671,16 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
         take(Kind::Message).unwrap_or(&empty),
         &mut undecodable,
     );
+    let organisations: BTreeMap<FrameKey, Organisation> = decode_all(
+        Kind::Organisation,
+        take(Kind::Organisation).unwrap_or(&empty),
+        &mut undecodable,
+    );
+    let sides: BTreeMap<FrameKey, SunbirdUser> = decode_all(
+        Kind::SunbirdUser,
+        take(Kind::SunbirdUser).unwrap_or(&empty),
+        &mut undecodable,
+    );
     if undecodable > 0 {
         report.notes.push(format!(
             "{undecodable} records had sound frames but undecodable contents"
@@ -680,6 +701,19 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             }
             write::put_custom_field(txn, None, f)?;
             keep(&mut saved, Kind::CustomField, *key);
+        }
+        let mut org_ok: BTreeSet<u64> = BTreeSet::new();
+        for (key, o) in &organisations {
+            if o.id != key.0
+                || (!o.channel.is_empty()
+                    && read::lookup(txn, ORG_BY_CHANNEL, &fold(&o.channel))?.is_some())
+                || !uuids.insert(o.uuid)
+            {
+                continue;
+            }
+            write::put_organisation(txn, None, o)?;
+            keep(&mut saved, Kind::Organisation, *key);
+            org_ok.insert(o.id);
         }
         for (key, g) in &groups {
             if g.id != key.0
@@ -773,6 +807,30 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                 "{dropped_values} group memberships or custom values named lost records and were dropped"
             ));
         }
+        // Side records of saved users, without what names lost records.
+        for (key, side) in &sides {
+            if !user_ok.contains(&key.0) {
+                continue;
+            }
+            let mut side = side.clone();
+            side.managed_by = side.managed_by.filter(|m| user_ok.contains(m));
+            side.created_by = side.created_by.filter(|m| user_ok.contains(m));
+            side.root_org = side.root_org.filter(|o| org_ok.contains(o));
+            side.organisations.retain(|o| org_ok.contains(o));
+            for grant in &mut side.roles {
+                grant.scope.retain(|o| org_ok.contains(o));
+            }
+            side.roles.retain(|g| !g.scope.is_empty());
+            let mut free = Vec::new();
+            for e in std::mem::take(&mut side.external_ids) {
+                if read::lookup(txn, EXTERNAL_IDS, &e.key())?.is_none() {
+                    free.push(e);
+                }
+            }
+            side.external_ids = free;
+            write::put_sunbird(txn, key.0, None, Some(&side))?;
+            keep(&mut saved, Kind::SunbirdUser, *key);
+        }
         let mut sub_ids: HashSet<u64> = HashSet::new();
         for ((user, batch), sub) in &memberships {
             if user_ok.contains(user)
@@ -793,6 +851,9 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
         // Ids: above every id the source gave out, as far as known.
         {
             for (_, kind) in ENTITIES {
+                if kind == Kind::SunbirdUser {
+                    continue;
+                }
                 let top = match kind {
                     Kind::Subscription => memberships.values().map(|s| s.id).max(),
                     _ => saved

@@ -1,4 +1,4 @@
-//! Every table of a roster store (format 4).
+//! Every table of a roster store (format 5).
 //!
 //! Every table is bytes to bytes in the backend; the types below say how
 //! [`super::keys`] encodes each key and value. Records are postcard-encoded
@@ -33,6 +33,12 @@
 //! | `user_sessions` | (user, token hash) -> () | mirror of `sessions` |
 //! | `outbox` | id -> Message | |
 //! | `user_outbox` | (user, message) -> () | mirror of `outbox` |
+//! | `sunbird_users` | user id -> SunbirdUser | at most one per user: its Sunbird-only fields (format 5) |
+//! | `external_ids` | (provider, id type, id) key -> user | one per external id a side record holds |
+//! | `managed_users` | (manager, user) -> () | one per side record with `managed_by` |
+//! | `organisations` | id -> Organisation | (format 5) |
+//! | `org_by_channel` | lower-case channel -> id | one per organisation with a channel |
+//! | `settings` | setting id -> its value's text | the system settings (Sunbird's `tncConfig`, ...) |
 
 use super::keys::Def;
 
@@ -82,6 +88,14 @@ pub(crate) const USER_SESSIONS: Def<(u64, [u8; 32]), ()> = Def::new("user_sessio
 pub(crate) const OUTBOX: Records = Def::new("outbox");
 pub(crate) const USER_OUTBOX: Pairs = Def::new("user_outbox");
 
+pub(crate) const SUNBIRD_USERS: Records = Def::new("sunbird_users");
+pub(crate) const EXTERNAL_IDS: Unique = Def::new("external_ids");
+pub(crate) const MANAGED_USERS: Pairs = Def::new("managed_users");
+
+pub(crate) const ORGANISATIONS: Records = Def::new("organisations");
+pub(crate) const ORG_BY_CHANNEL: Unique = Def::new("org_by_channel");
+pub(crate) const SETTINGS: Def<str, [u8]> = Def::new("settings");
+
 /// The entity kinds of the `uuids` table and of the id counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -93,11 +107,15 @@ pub(crate) enum Kind {
     CustomField = 5,
     Group = 6,
     Message = 7,
+    Organisation = 8,
+    /// A user's Sunbird side record (framed under the user's id; gives no
+    /// ids of its own).
+    SunbirdUser = 9,
 }
 
 impl Kind {
     /// Every kind.
-    pub(crate) const ALL: [Kind; 7] = [
+    pub(crate) const ALL: [Kind; 9] = [
         Kind::User,
         Kind::Batch,
         Kind::Course,
@@ -105,6 +123,8 @@ impl Kind {
         Kind::CustomField,
         Kind::Group,
         Kind::Message,
+        Kind::Organisation,
+        Kind::SunbirdUser,
     ];
 
     /// The counter name of this kind.
@@ -117,6 +137,8 @@ impl Kind {
             Kind::CustomField => "custom_field",
             Kind::Group => "group",
             Kind::Message => "message",
+            Kind::Organisation => "organisation",
+            Kind::SunbirdUser => "sunbird_user",
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
 use crate::domain::group::Group;
 use crate::domain::outbox::Message;
+use crate::domain::sunbird::{Organisation, SunbirdUser};
 use crate::domain::user::User;
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, Result};
@@ -66,6 +67,8 @@ fn def_name(def: Unique) -> &'static str {
         "user_by_phone" => "phone",
         "batch_by_name" => "batch name",
         "course_by_slug" => "course slug",
+        "external_ids" => "external id",
+        "org_by_channel" => "organisation channel",
         _ => "custom field name",
     }
 }
@@ -198,6 +201,9 @@ pub(crate) fn delete_user(txn: &Txn<'_>, user: &User) -> Result<()> {
         set_pair(txn, GROUP_USERS, (*group, user.id), false)?;
     }
     end_sessions(txn, user.id, None)?;
+    if let Some(side) = read::sunbird(txn, user.id)? {
+        put_sunbird(txn, user.id, Some(&side), None)?;
+    }
     for message in read::related(txn, USER_OUTBOX, user.id)? {
         delete_message(txn, user.id, message)?;
     }
@@ -598,4 +604,67 @@ pub(crate) fn put_message(txn: &Txn<'_>, message: &Message) -> Result<()> {
 pub(crate) fn delete_message(txn: &Txn<'_>, user: u64, id: u64) -> Result<()> {
     txn.delete(OUTBOX, &id)?;
     set_pair(txn, USER_OUTBOX, (user, id), false)
+}
+
+/// Stores user `id`'s Sunbird side record `new` (`None`: removes it),
+/// replacing `old`, the stored one, and keeps the external-id and
+/// managed-user indexes.
+pub(crate) fn put_sunbird(
+    txn: &Txn<'_>,
+    id: u64,
+    old: Option<&SunbirdUser>,
+    new: Option<&SunbirdUser>,
+) -> Result<()> {
+    let keys = |side: Option<&SunbirdUser>| -> Vec<String> {
+        side.map(|s| s.external_ids.iter().map(|e| e.key()).collect())
+            .unwrap_or_default()
+    };
+    let (before, after) = (keys(old), keys(new));
+    for key in before.iter().filter(|k| !after.contains(k)) {
+        reindex(txn, EXTERNAL_IDS, key, "", id)?;
+    }
+    for key in after.iter().filter(|k| !before.contains(k)) {
+        reindex(txn, EXTERNAL_IDS, "", key, id)?;
+    }
+    let manager = |side: Option<&SunbirdUser>| side.and_then(|s| s.managed_by);
+    if manager(old) != manager(new) {
+        if let Some(m) = manager(old) {
+            set_pair(txn, MANAGED_USERS, (m, id), false)?;
+        }
+        if let Some(m) = manager(new) {
+            set_pair(txn, MANAGED_USERS, (m, id), true)?;
+        }
+    }
+    match new {
+        Some(side) => txn.put(
+            SUNBIRD_USERS,
+            &id,
+            encode(SUNBIRD_USERS, id, side)?.as_slice(),
+        ),
+        None => txn.delete(SUNBIRD_USERS, &id).map(|_| ()),
+    }
+}
+
+/// Stores organisation `org` (replacing `old`) and its channel index.
+pub(crate) fn put_organisation(
+    txn: &Txn<'_>,
+    old: Option<&Organisation>,
+    org: &Organisation,
+) -> Result<()> {
+    let channel = |o: Option<&Organisation>| o.map(|o| fold(&o.channel)).unwrap_or_default();
+    reindex(
+        txn,
+        ORG_BY_CHANNEL,
+        &channel(old),
+        &channel(Some(org)),
+        org.id,
+    )?;
+    if old.is_none() {
+        put_uuid(txn, org.uuid, Kind::Organisation, org.id)?;
+    }
+    txn.put(
+        ORGANISATIONS,
+        &org.id,
+        encode(ORGANISATIONS, org.id, org)?.as_slice(),
+    )
 }

@@ -441,10 +441,12 @@ pub(super) fn reseal(lines: &[String]) -> String {
         "counters",
         "custom_field",
         "group",
+        "organisation",
         "batch",
         "course",
         "course_batch",
         "user",
+        "sunbird_user",
         "membership",
     ] {
         let n = body[1..]
@@ -476,7 +478,7 @@ fn an_export_starts_with_a_header_and_ends_with_a_trailer_that_matches_it() {
     let all = lines(&text);
     let header: serde_json::Value = serde_json::from_str(&all[0]).expect("header");
     assert_eq!(header["type"], "roster-export");
-    assert_eq!(header["format"], 2);
+    assert_eq!(header["format"], 3);
     let trailer: serde_json::Value =
         serde_json::from_str(all.last().expect("trailer")).expect("JSON");
     assert_eq!(trailer["type"], "roster-export-end");
@@ -553,8 +555,8 @@ fn a_trailer_that_does_not_match_is_refused() {
     after.push(all[user_line].clone());
     cases.push(("a line after the trailer", after, "after the trailer"));
     let mut header = all.clone();
-    header[0] = header[0].replace("\"format\":2", "\"format\":3");
-    cases.push(("a newer format", header, "unknown export format 3"));
+    header[0] = header[0].replace("\"format\":3", "\"format\":4");
+    cases.push(("a newer format", header, "unknown export format 4"));
     let mut schema = all.clone();
     schema[0] = schema[0].replace("\"schema\":", "\"schema\":1,\"was\":");
     cases.push(("a format-1 store", schema, "store format 1"));
@@ -578,7 +580,7 @@ fn exports_without_a_trailer_restore_only_with_legacy_export_and_a_warning() {
     let all = lines(&export(&source));
     // What the roster before this format wrote: format 1, no trailer.
     let mut old = all[..all.len() - 1].to_vec();
-    old[0] = old[0].replace("\"format\":2", "\"format\":1");
+    old[0] = old[0].replace("\"format\":3", "\"format\":1");
     let file: String = old.iter().map(|l| format!("{l}\n")).collect();
     let (target, _) = institute(SEED_NOW);
     let err = try_import(&target, &file, &ImportOptions::default()).unwrap_err();

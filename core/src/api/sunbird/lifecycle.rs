@@ -1,0 +1,659 @@
+//! The Sunbird lifecycle beyond create, read and update: managed users'
+//! list and tokens (S3), roles (S13), terms (S14) and the system settings
+//! that hold them, declarations (S10), merge (S12) and migration (S11).
+
+use super::{Pair, fault};
+use crate::api::Admin;
+use crate::api::auth::{forbidden, put_session, token_text};
+use crate::auth::permissions::{Action, Model, Permission};
+use crate::domain::sunbird::{
+    Acceptance, Claim, Declaration, DeclarationChange, DeclarationOperation, MIGRATION_ATTEMPTS,
+    Migrated, Origin, PUBLIC_ROLE, ReadParts, RoleChange, RoleGrant, RoleOperation, SunbirdUser,
+    SunbirdView, TERMS_AND_CONDITIONS, Terms, is_terms_setting, role_id,
+};
+use crate::domain::user::User;
+use crate::domain::{Micros, uuid_string};
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::tables::{EXTERNAL_IDS, MANAGED_USERS, SETTINGS};
+use crate::store::{Snapshot, Txn, read, write};
+
+/// The longest system setting value.
+const SETTING_MAX: usize = 10_000;
+
+/// A managed user as the manager's list shows it, with its session token
+/// when asked for.
+#[derive(Debug, Clone)]
+pub struct ManagedEntry {
+    /// The user.
+    pub view: SunbirdView,
+    /// A session token acting as it (`withTokens`, the manager only).
+    pub token: Option<String>,
+}
+
+impl Admin {
+    /// The system setting `id`'s value, if set.
+    pub(super) fn setting(&self, s: &Snapshot<'_>, id: &str) -> Result<Option<String>> {
+        Ok(s.get(SETTINGS, id)?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// The latest version of terms type `kind`, if set.
+    pub(super) fn terms(&self, s: &Snapshot<'_>, kind: &str) -> Result<Option<Terms>> {
+        Ok(self.setting(s, kind)?.as_deref().and_then(Terms::parse))
+    }
+
+    /// Sets system setting `id` (`field` names it again, as Sunbird's body
+    /// does) to `value` (SPEC 7): superusers only. A terms setting
+    /// (`tncConfig`, `...Tnc`) must hold `{"latestVersion": ...}`.
+    pub fn set_system_setting(&self, id: &str, field: &str, value: &str) -> Result<()> {
+        self.store()
+            .reading(|s| match self.caller_is_superuser(s)? {
+                true => Ok(()),
+                false => Err(forbidden()),
+            })?;
+        for (name, given) in [("id", id), ("field", field), ("value", value)] {
+            if given.trim().is_empty() {
+                return Err(fault::missing(name));
+            }
+        }
+        let id = id.trim();
+        if id.chars().count() > 100 || id.chars().any(char::is_control) {
+            return Err(fault::invalid("id"));
+        }
+        if value.len() > SETTING_MAX {
+            return Err(fault::invalid("value"));
+        }
+        if is_terms_setting(id) && Terms::parse(value).is_none() {
+            return Err(fault::invalid_value(value, "value"));
+        }
+        self.store()
+            .write(|txn| txn.put(SETTINGS, id, value.as_bytes()))
+    }
+
+    /// The value of system setting `id`: any signed-in caller.
+    pub fn system_setting(&self, id: &str) -> Result<Option<String>> {
+        self.store().reading(|s| {
+            self.caller_id(s)?;
+            self.setting(s, id.trim())
+        })
+    }
+
+    /// Accepts the latest terms (S14): `version` must be the latest of
+    /// `kind` (default `tncConfig`), ignoring case; `user_id`, when given
+    /// and not the caller's own, must be one of the caller's managed users.
+    /// Accepting again is a no-op.
+    pub fn accept_terms(
+        &self,
+        version: &str,
+        user_id: Option<&str>,
+        kind: Option<&str>,
+    ) -> Result<()> {
+        if version.trim().is_empty() {
+            return Err(fault::missing("version"));
+        }
+        let kind = kind
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .unwrap_or(TERMS_AND_CONDITIONS)
+            .to_string();
+        let now = self.now_micros();
+        self.store().write(|txn| {
+            let me = self.caller_id(txn)?.ok_or_else(forbidden)?;
+            let latest = self
+                .terms(txn, &kind)?
+                .filter(|t| t.latest.eq_ignore_ascii_case(version.trim()))
+                .ok_or_else(|| fault::invalid_value(version, "version"))?;
+            let target = match user_id.map(str::trim).filter(|u| !u.is_empty()) {
+                None => me,
+                Some(id) => {
+                    let pair = self
+                        .user_by_uuid(txn, id)?
+                        .ok_or_else(|| fault::not_found("user"))?;
+                    if pair.user.id != me && pair.side.managed_by != Some(me) {
+                        return Err(fault::invalid_value(id, "userId"));
+                    }
+                    pair.user.id
+                }
+            };
+            let old = read::sunbird(txn, target)?;
+            let mut side = old.clone().unwrap_or_default();
+            if side.deleted {
+                return Err(fault::blocked());
+            }
+            let accepted = Acceptance {
+                kind: kind.clone(),
+                version: latest.latest.clone(),
+                on: now,
+            };
+            match side.accepted.iter_mut().find(|a| a.kind == kind) {
+                Some(a) if a.version.eq_ignore_ascii_case(&latest.latest) => return Ok(()),
+                Some(a) => *a = accepted,
+                None => side.accepted.push(accepted),
+            }
+            write::put_sunbird(txn, target, old.as_ref(), Some(&side))
+        })
+    }
+
+    /// Whether `side` must accept the latest terms, and those terms.
+    pub(super) fn terms_state(
+        &self,
+        s: &Snapshot<'_>,
+        side: &SunbirdUser,
+    ) -> Result<(Option<Terms>, bool)> {
+        let latest = self.terms(s, TERMS_AND_CONDITIONS)?;
+        let prompt = latest.as_ref().is_some_and(|t| {
+            side.accepted
+                .iter()
+                .find(|a| a.kind == TERMS_AND_CONDITIONS)
+                .is_none_or(|a| a.version.is_empty() || !a.version.eq_ignore_ascii_case(&t.latest))
+        });
+        Ok((latest, prompt))
+    }
+
+    /// The users `manager_id` manages (S3), oldest first: the manager
+    /// itself or a holder of `view_user`; tokens only for the manager.
+    pub fn managed_users(&self, manager_id: &str, with_tokens: bool) -> Result<Vec<ManagedEntry>> {
+        let view = Permission::new(Action::View, Model::User);
+        let now = self.now();
+        let lifetime = self.config().session_lifetime;
+        self.store().write(|txn| {
+            let pair = self.user_by_uuid(txn, manager_id.trim())?;
+            let me = self.caller_id(txn)?;
+            let is_manager = pair.as_ref().is_some_and(|p| Some(p.user.id) == me);
+            if !is_manager && !self.may(txn, view)? {
+                return Err(forbidden());
+            }
+            let manager = pair.ok_or_else(|| fault::not_found("user"))?;
+            if with_tokens && !is_manager {
+                return Err(forbidden());
+            }
+            let mut out = Vec::new();
+            for id in read::related(txn, MANAGED_USERS, manager.user.id)? {
+                let Some(user) = read::user(txn, id)? else {
+                    continue;
+                };
+                let side = read::sunbird(txn, id)?.unwrap_or_default();
+                if side.deleted {
+                    continue;
+                }
+                let token = match with_tokens && !user.is_blocked && user.is_active {
+                    true => {
+                        let random = crate::random::bytes()?;
+                        let ends = (now + lifetime).timestamp_micros();
+                        put_session(txn, &user, random, now.timestamp_micros(), ends)?;
+                        Some(token_text(&random))
+                    }
+                    false => None,
+                };
+                let view = self.sunbird_view(txn, Pair { user, side }, ReadParts::default())?;
+                out.push(ManagedEntry { view, token });
+            }
+            Ok(out)
+        })
+    }
+
+    /// The caller as managed user `token`'s session acts (S3,
+    /// `x-authenticated-for`): that session's handle, when its user is
+    /// managed by the caller.
+    pub fn acting_for(&self, token: &str) -> Result<Admin> {
+        let managed = self.institute().session(token)?;
+        self.store().reading(|s| {
+            let me = self.caller_id(s)?;
+            let them = managed.caller_id(s)?;
+            let side = match them {
+                Some(id) => read::sunbird(s, id)?.unwrap_or_default(),
+                None => SunbirdUser::default(),
+            };
+            match me.is_some() && side.managed_by == me {
+                true => Ok(()),
+                false => Err(Error::new(ErrorCode::Unauthenticated, "Invalid token.")),
+            }
+        })?;
+        Ok(managed)
+    }
+
+    /// Fails unless the caller may change Sunbird data of `pair`: holds
+    /// `change_user` (and may control the user, SPEC A7), or is the user or
+    /// its manager.
+    fn may_change(&self, txn: &Txn<'_>, pair: Option<&Pair>) -> Result<()> {
+        let change = Permission::new(Action::Change, Model::User);
+        self.may_see(txn, pair, change)?;
+        let me = self.caller_id(txn)?;
+        if let Some(p) = pair
+            && me != Some(p.user.id)
+        {
+            self.may_control(txn, &p.user)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces `user_id`'s roles in organisation `org` by `roles` (S13
+    /// v1; an empty list removes them). Needs `change_user`.
+    pub fn assign_roles(&self, user_id: &str, org: Option<u64>, roles: &[String]) -> Result<()> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
+        if user_id.trim().is_empty() {
+            return Err(fault::missing("userId"));
+        }
+        let org = org.ok_or_else(|| fault::missing("organisationId"))?;
+        let ids = role_ids(roles)?;
+        let now = self.now_micros();
+        self.roles_of(user_id, |txn, grants| {
+            known_org(txn, org)?;
+            for g in grants.iter_mut() {
+                g.scope.retain(|o| *o != org);
+            }
+            for id in &ids {
+                grant(grants, id, &[org], now);
+            }
+            Ok(())
+        })
+    }
+
+    /// Applies v2 role changes (S13): add unites scopes, remove subtracts
+    /// them, edit replaces them. Needs `change_user`.
+    pub fn change_roles(&self, user_id: &str, changes: &[RoleChange]) -> Result<()> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
+        if user_id.trim().is_empty() {
+            return Err(fault::missing("userId"));
+        }
+        if changes.is_empty() {
+            return Err(fault::empty("roles"));
+        }
+        let mut checked = Vec::with_capacity(changes.len());
+        for c in changes {
+            let id = match (role_id(&c.role), c.operation) {
+                (Some(id), _) => id.to_string(),
+                // A role no longer in the catalogue can still be removed.
+                (None, RoleOperation::Remove) => c.role.trim().to_string(),
+                (None, _) => return Err(fault::not_valid("role")),
+            };
+            if c.scope.is_empty() && c.operation != RoleOperation::Remove {
+                return Err(fault::missing("scope"));
+            }
+            checked.push((id, c.operation, c.scope.clone()));
+        }
+        let now = self.now_micros();
+        self.roles_of(user_id, |txn, grants| {
+            for (id, op, scope) in &checked {
+                for org in scope {
+                    known_org(txn, *org)?;
+                }
+                match op {
+                    RoleOperation::Add => grant(grants, id, scope, now),
+                    RoleOperation::Remove => {
+                        for g in grants.iter_mut().filter(|g| &g.role == id) {
+                            match scope.is_empty() {
+                                true => g.scope.clear(),
+                                false => g.scope.retain(|o| !scope.contains(o)),
+                            }
+                            g.modified = now;
+                        }
+                    }
+                    RoleOperation::Edit => {
+                        grants.retain(|g| &g.role != id);
+                        grant(grants, id, scope, now);
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `change` on the role grants of `user_id` in one transaction;
+    /// roles left without scope go.
+    fn roles_of(
+        &self,
+        user_id: &str,
+        change: impl Fn(&Txn<'_>, &mut Vec<RoleGrant>) -> Result<()>,
+    ) -> Result<()> {
+        self.store().write(|txn| {
+            let pair = self.user_by_uuid(txn, user_id.trim())?;
+            self.may_change(txn, pair.as_ref())?;
+            let Pair { user, side: old } = pair.ok_or_else(|| fault::not_found("user"))?;
+            if old.deleted {
+                return Err(fault::inactive());
+            }
+            let mut side = old.clone();
+            change(txn, &mut side.roles)?;
+            side.roles.retain(|g| !g.scope.is_empty());
+            side.roles.sort_by(|a, b| a.role.cmp(&b.role));
+            let stored = read::sunbird(txn, user.id)?;
+            write::put_sunbird(txn, user.id, stored.as_ref(), Some(&side))
+        })
+    }
+
+    /// Applies declaration changes (S10), all or none: each to the user it
+    /// names, by that user, its manager or a holder of `change_user`.
+    pub fn update_declarations(&self, changes: &[DeclarationChange]) -> Result<()> {
+        if changes.is_empty() {
+            return Err(fault::missing("declarations"));
+        }
+        for c in changes {
+            if c.user_id.trim().is_empty() {
+                return Err(fault::missing("userId"));
+            }
+            if c.org_id.trim().is_empty() {
+                return Err(fault::missing("orgId"));
+            }
+            if c.persona.trim().is_empty() {
+                return Err(fault::missing("persona"));
+            }
+        }
+        self.store().write(|txn| {
+            let mut touched: Vec<(u64, Option<SunbirdUser>, SunbirdUser)> = Vec::new();
+            for c in changes {
+                let pair = self.user_by_uuid(txn, c.user_id.trim())?;
+                self.may_change(txn, pair.as_ref())?;
+                let pair = pair.ok_or_else(|| fault::not_found("user"))?;
+                if pair.side.deleted {
+                    return Err(fault::inactive());
+                }
+                let at = match touched.iter().position(|(id, _, _)| *id == pair.user.id) {
+                    Some(at) => at,
+                    None => {
+                        let stored = read::sunbird(txn, pair.user.id)?;
+                        touched.push((pair.user.id, stored, pair.side.clone()));
+                        touched.len() - 1
+                    }
+                };
+                let side = &mut touched[at].2;
+                let (org, persona) = (c.org_id.trim(), c.persona.trim().to_lowercase());
+                side.declarations
+                    .retain(|d| !(d.org_id == org && d.persona == persona));
+                if c.operation != DeclarationOperation::Remove {
+                    side.declarations.push(Declaration {
+                        org_id: org.to_string(),
+                        persona,
+                        info: c.info.clone(),
+                        status: "SUBMITTED".into(),
+                        error_type: String::new(),
+                    });
+                }
+                if side.declarations.len() > 100 {
+                    return Err(fault::invalid("declarations"));
+                }
+            }
+            for (id, stored, side) in &touched {
+                write::put_sunbird(txn, *id, stored.as_ref(), Some(side))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Merges account `from` into `to` (S12): memberships move (the later
+    /// expiry wins; none beats any), organisations, roles and declarations
+    /// unite; `from` is deactivated, marked deleted, its sessions ended and
+    /// its user name, email and phone freed. Needs `change_user` and
+    /// `delete_user`, and control of both accounts (SPEC A7).
+    pub fn merge_accounts(&self, from: &str, to: &str) -> Result<()> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
+        self.allow(Permission::new(Action::Delete, Model::User))?;
+        if from.trim().is_empty() {
+            return Err(fault::missing("fromAccountId"));
+        }
+        if to.trim().is_empty() {
+            return Err(fault::missing("toAccountId"));
+        }
+        let now = self.now_micros();
+        self.store().write(|txn| {
+            let source = self
+                .user_by_uuid(txn, from.trim())?
+                .ok_or_else(fault::no_such_user)?;
+            let target = self
+                .user_by_uuid(txn, to.trim())?
+                .ok_or_else(fault::no_such_user)?;
+            if source.user.id == target.user.id {
+                return Err(fault::mismatch("fromAccountId, toAccountId"));
+            }
+            self.may_control(txn, &source.user)?;
+            self.may_control(txn, &target.user)?;
+            if source.side.deleted {
+                return Err(fault::invalid_value(from, "fromAccountId"));
+            }
+            if target.side.deleted {
+                return Err(fault::invalid_value(to, "toAccountId"));
+            }
+            absorb(txn, source, target, now, false)
+        })
+    }
+
+    /// A claim of a shadow account (S11): the caller (who must be
+    /// `user_id`) accepts or rejects the shadow of `channel` whose external
+    /// id is `user_ext_id`.
+    pub fn migrate(
+        &self,
+        user_id: &str,
+        channel: &str,
+        accept: bool,
+        user_ext_id: &str,
+    ) -> Result<Migrated> {
+        for (name, value) in [
+            ("userId", user_id),
+            ("channel", channel),
+            ("userExtId", user_ext_id),
+        ] {
+            if value.trim().is_empty() {
+                return Err(fault::missing(name));
+            }
+        }
+        let now = self.now_micros();
+        let channel = channel.trim().to_lowercase();
+        let ext = user_ext_id.trim().to_lowercase();
+        self.store().write(|txn| {
+            let me = self.caller_id(txn)?.ok_or_else(forbidden)?;
+            let caller = self
+                .user_by_uuid(txn, user_id.trim())?
+                .filter(|p| p.user.id == me)
+                .ok_or_else(forbidden)?;
+            if crate::store::read::lookup(txn, crate::store::tables::ORG_BY_CHANNEL, &channel)?
+                .is_none()
+            {
+                return Err(fault::invalid_value(&channel, "channel"));
+            }
+            let claim = caller.side.claim.clone().unwrap_or_default();
+            if claim.failed >= MIGRATION_ATTEMPTS {
+                return Err(fault::migration_failed());
+            }
+            let shadow = self.shadow(txn, &channel, &ext)?;
+            let Some(shadow) = shadow.filter(|s| s.user.id != me) else {
+                // A wrong id: counted on the claimant.
+                let stored = read::sunbird(txn, me)?;
+                let mut side = caller.side.clone();
+                let failed = claim.failed + 1;
+                side.claim = Some(Claim { failed, ..claim });
+                write::put_sunbird(txn, me, stored.as_ref(), Some(&side))?;
+                if failed >= MIGRATION_ATTEMPTS {
+                    return Err(fault::migration_failed());
+                }
+                return Ok(Migrated::WrongId {
+                    remaining: MIGRATION_ATTEMPTS - failed,
+                    given: user_ext_id.trim().to_string(),
+                });
+            };
+            self.may_control(txn, &shadow.user)?;
+            if !accept {
+                let stored = read::sunbird(txn, shadow.user.id)?;
+                let mut side = shadow.side.clone();
+                side.claim = Some(Claim {
+                    rejected: true,
+                    ..side.claim.unwrap_or_default()
+                });
+                write::put_sunbird(txn, shadow.user.id, stored.as_ref(), Some(&side))?;
+                return Ok(Migrated::Rejected);
+            }
+            let shadow_id = shadow.user.id;
+            let moved_ids = shadow.side.external_ids.clone();
+            absorb(txn, shadow, caller, now, true)?;
+            // The caller takes the shadow's external ids.
+            let stored = read::sunbird(txn, me)?;
+            let mut side = stored.clone().unwrap_or_default();
+            for e in moved_ids {
+                side.external_ids
+                    .retain(|o| (&o.provider, &o.id_type) != (&e.provider, &e.id_type));
+                side.external_ids.push(e);
+            }
+            side.external_ids.sort();
+            side.claim = None;
+            write::put_sunbird(txn, me, stored.as_ref(), Some(&side))?;
+            debug_assert!(read::user(txn, shadow_id)?.is_none());
+            Ok(Migrated::Accepted)
+        })
+    }
+
+    /// The shadow account of `channel` with external id `ext`: created by
+    /// SSO or import (not through roster's own create), never signed in,
+    /// not rejected, not merged away.
+    fn shadow(&self, s: &Snapshot<'_>, channel: &str, ext: &str) -> Result<Option<Pair>> {
+        let sides = read::sunbird_users(s)?;
+        // Any id type of that provider: the claimant names the id only.
+        for (id, side) in sides {
+            let holds = side
+                .external_ids
+                .iter()
+                .any(|e| e.provider == channel && e.id == ext);
+            let eligible = side.origin == Origin::Sunbird
+                && !side.deleted
+                && !side.claim.as_ref().is_some_and(|c| c.rejected);
+            if !holds || !eligible {
+                continue;
+            }
+            let Some(user) = read::user(s, id)? else {
+                continue;
+            };
+            if user.last_login.is_some() {
+                continue;
+            }
+            // Checked against the index, as every lookup is.
+            for e in side.external_ids.iter().filter(|e| e.provider == channel) {
+                read::lookup(s, EXTERNAL_IDS, &e.key())?;
+            }
+            return Ok(Some(Pair { user, side }));
+        }
+        Ok(None)
+    }
+}
+
+/// The catalogue ids of `roles` (PUBLIC, which everyone has, dropped).
+fn role_ids(roles: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for r in roles {
+        let id = role_id(r).ok_or_else(|| fault::not_valid("role"))?;
+        if id != PUBLIC_ROLE && !out.iter().any(|o| o == id) {
+            out.push(id.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Fails unless organisation `id` exists.
+fn known_org(s: &Snapshot<'_>, id: u64) -> Result<()> {
+    match read::organisation(s, id)? {
+        Some(_) => Ok(()),
+        None => Err(fault::invalid_value(&id.to_string(), "organisationId")),
+    }
+}
+
+/// Grants `role` in `scope` (united with what it has).
+fn grant(grants: &mut Vec<RoleGrant>, role: &str, scope: &[u64], now: Micros) {
+    if role == PUBLIC_ROLE {
+        return;
+    }
+    match grants.iter_mut().find(|g| g.role == role) {
+        Some(g) => {
+            for o in scope {
+                if !g.scope.contains(o) {
+                    g.scope.push(*o);
+                    g.modified = now;
+                }
+            }
+            g.scope.sort_unstable();
+        }
+        None => {
+            let mut scope = scope.to_vec();
+            scope.sort_unstable();
+            scope.dedup();
+            grants.push(RoleGrant {
+                role: role.to_string(),
+                scope,
+                created: now,
+                modified: now,
+            });
+        }
+    }
+}
+
+/// Moves everything of `source` to `target` (S12); `source` is then
+/// deleted (`remove`: a migrated shadow) or kept deactivated and marked
+/// deleted, its identifiers freed (a merge).
+fn absorb(txn: &Txn<'_>, source: Pair, target: Pair, now: Micros, remove: bool) -> Result<()> {
+    let (from, to) = (source.user.id, target.user.id);
+    // Memberships: the later expiry wins; none beats any.
+    for (batch, sub) in read::memberships_of(txn, from)? {
+        write::delete_membership(txn, from, batch, &sub)?;
+        match read::membership(txn, to, batch)? {
+            Some(mine) => {
+                let later = match (mine.expires, sub.expires) {
+                    (None, _) | (_, None) => None,
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                };
+                if later != mine.expires {
+                    let mut kept = mine.clone();
+                    kept.expires = later;
+                    kept.modified = now;
+                    write::put_membership(txn, to, batch, Some(&mine), &kept)?;
+                }
+            }
+            None => write::put_membership(txn, to, batch, None, &sub)?,
+        }
+    }
+    let stored = read::sunbird(txn, to)?;
+    let mut side = target.side.clone();
+    for o in &source.side.organisations {
+        if !side.organisations.contains(o) {
+            side.organisations.push(*o);
+        }
+    }
+    side.organisations.sort_unstable();
+    for g in &source.side.roles {
+        grant(&mut side.roles, &g.role, &g.scope, now);
+    }
+    side.roles.sort_by(|a, b| a.role.cmp(&b.role));
+    for d in &source.side.declarations {
+        if !side
+            .declarations
+            .iter()
+            .any(|m| m.org_id == d.org_id && m.persona == d.persona)
+        {
+            side.declarations.push(d.clone());
+        }
+    }
+    let old_from = read::sunbird(txn, from)?;
+    if remove {
+        // A shadow that manages users would leave them without a manager.
+        if !read::related(txn, MANAGED_USERS, from)?.is_empty() {
+            return Err(fault::migration_failed());
+        }
+        write::delete_user(txn, &source.user)?;
+        write::put_sunbird(txn, to, stored.as_ref(), Some(&side))?;
+        return Ok(());
+    }
+    write::put_sunbird(txn, to, stored.as_ref(), Some(&side))?;
+    let mut user: User = source.user.clone();
+    let mut gone = source.side.clone();
+    if !user.profile.email.is_empty() {
+        gone.prev_used_email = std::mem::take(&mut user.profile.email);
+    }
+    if !user.profile.phone.is_empty() {
+        gone.prev_used_phone = std::mem::take(&mut user.profile.phone);
+    }
+    user.username = format!("merged-{}", uuid_string(user.uuid));
+    user.is_active = false;
+    user.credential_generation = user.credential_generation.wrapping_add(1);
+    user.modified = now;
+    gone.deleted = true;
+    gone.external_ids.clear();
+    write::put_user(txn, Some(&source.user), &user)?;
+    write::put_sunbird(txn, from, old_from.as_ref(), Some(&gone))?;
+    write::end_sessions(txn, from, None)?;
+    Ok(())
+}

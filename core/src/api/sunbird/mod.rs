@@ -1,0 +1,1058 @@
+//! The Sunbird user lifecycle (SPEC 6, seed 004) on the shared user record:
+//! create (S1-S3), read (S6), update (S5), exists/get (S7), block and
+//! unblock (S8), organisations (S13). Every failure is a
+//! [`fault`](crate::domain::sunbird::fault) carrying the reference's
+//! message number; permissions are checked before the target is looked up,
+//! so a refused caller learns nothing about it.
+
+mod lifecycle;
+
+pub use lifecycle::ManagedEntry;
+
+use super::{Admin, Caller};
+use crate::auth::password;
+use crate::auth::permissions::{Action, Model, Permission};
+use crate::domain::rules::{self, fold};
+use crate::domain::sunbird::{
+    CreateRoute, ExternalId, Organisation, ReadParts, SunbirdInput, SunbirdUser, SunbirdView,
+    fault, mask_email, mask_phone, username_stem,
+};
+use crate::domain::user::{self, Context, Gender, Profile, ProfileInput, User};
+use crate::domain::{Micros, parse_uuid, uuid_string};
+use crate::error::{Error, ErrorCode, FieldErrors, Result};
+use crate::store::tables::{
+    EXTERNAL_IDS, Kind, MANAGED_USERS, META, ORG_BY_CHANNEL, USER_BY_EMAIL, USER_BY_PHONE,
+    USER_BY_USERNAME, UUIDS,
+};
+use crate::store::{Snapshot, Txn, read, write};
+use chrono::{Datelike, NaiveDate};
+
+/// The `meta` row naming the institute's default root organisation.
+const DEFAULT_ORG: &str = "default_org";
+/// The channel of the default root organisation.
+pub const DEFAULT_CHANNEL: &str = "default";
+/// Characters of a generated user name's suffix.
+const SUFFIX: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+/// Attempts at a free generated user name before giving up.
+const NAME_TRIES: usize = 64;
+/// The longest list or JSON value a Sunbird field takes.
+const JSON_MAX: usize = 10_000;
+
+/// What `exists`/`get` look a user up by (S7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdType {
+    /// `email`.
+    Email,
+    /// `phone`.
+    Phone,
+    /// `userName`.
+    UserName,
+    /// `loginId`: a user name, email or phone.
+    LoginId,
+}
+
+impl IdType {
+    /// The idType of a path (`email`, `phone`, `userName`, `loginId`; any
+    /// case), or `None`.
+    pub fn parse(text: &str) -> Option<IdType> {
+        match text.to_ascii_lowercase().as_str() {
+            "email" => Some(IdType::Email),
+            "phone" => Some(IdType::Phone),
+            "username" => Some(IdType::UserName),
+            "loginid" => Some(IdType::LoginId),
+            _ => None,
+        }
+    }
+}
+
+/// An organisation to create (S13).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgInput {
+    /// `orgName`, required.
+    pub name: Option<String>,
+    /// `organisationType`, required.
+    pub org_type: Option<String>,
+    /// `channel`: required and unique for a tenant.
+    pub channel: Option<String>,
+    /// `isTenant`, required.
+    pub is_tenant: Option<bool>,
+    /// `email`.
+    pub email: Option<String>,
+    /// `externalId`.
+    pub external_id: Option<String>,
+}
+
+/// A user found by `exists` (S7 v2): its id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// `userId`.
+    pub user_id: String,
+    /// First and last name.
+    pub name: String,
+}
+
+/// A user and its side record, as one transaction read them.
+struct Pair {
+    user: User,
+    side: SunbirdUser,
+}
+
+impl Admin {
+    /// Whether the caller holds `permission` (the operator holds all): like
+    /// [`Admin::allow`], as an answer instead of an error.
+    fn may(&self, s: &Snapshot<'_>, permission: Permission) -> Result<bool> {
+        match self.caller {
+            Caller::Operator => Ok(true),
+            Caller::User(_) => {
+                let me = self.live_user(s)?;
+                Ok(me.is_staff && self.holds(s, &me, permission)?)
+            }
+        }
+    }
+
+    /// The caller's own user id, or `None` for the operator; a signed-in
+    /// caller's session must be live.
+    fn caller_id(&self, s: &Snapshot<'_>) -> Result<Option<u64>> {
+        match self.caller {
+            Caller::Operator => Ok(None),
+            Caller::User(_) => Ok(Some(self.live_user(s)?.id)),
+        }
+    }
+
+    /// Creates a user through a Sunbird path (S1-S3): its `userId`.
+    pub fn sunbird_create(&self, input: SunbirdInput, route: CreateRoute) -> Result<String> {
+        // Who may: checked before anything about the input is looked at.
+        let add_user = Permission::new(Action::Add, Model::User);
+        match route {
+            CreateRoute::Signup if self.config().sunbird.self_signup => {}
+            CreateRoute::Managed => {
+                // The manager itself, or an administrator; decided below
+                // once `managedBy` is read, with the same answer for a
+                // manager that does not exist.
+                self.store().reading(|s| self.caller_id(s).map(|_| ()))?;
+            }
+            _ => self.allow(add_user)?,
+        }
+        let managed = route == CreateRoute::Managed;
+        let first = input.first_name.as_deref().map(str::trim).unwrap_or("");
+        if first.is_empty() {
+            return Err(fault::missing("firstName"));
+        }
+        let email = input.email.as_deref().map(str::trim).unwrap_or("");
+        let phone = input.phone.as_deref().map(str::trim).unwrap_or("");
+        if managed {
+            if !email.is_empty() || !phone.is_empty() {
+                return Err(fault::only_one_contact());
+            }
+            if input.password.is_some() {
+                return Err(fault::not_allowed("password"));
+            }
+            if input
+                .managed_by
+                .as_deref()
+                .is_none_or(|m| m.trim().is_empty())
+            {
+                return Err(fault::missing("managedBy"));
+            }
+        } else if email.is_empty() && phone.is_empty() {
+            return Err(fault::not_valid("email or phone"));
+        }
+        let user_name = match input.user_name.as_deref() {
+            None => None,
+            Some(n) => Some(check_user_name(n)?),
+        };
+        let hash = match input.password.as_deref() {
+            None => String::new(),
+            Some(p) => {
+                let mut errors = FieldErrors::new();
+                let policy = &self.config().password_policy;
+                user::check_password(p, user_name.as_deref().unwrap_or(""), policy, &mut errors);
+                if !errors.is_empty() {
+                    return Err(fault::weak_password(&errors.messages("password").join(" ")));
+                }
+                let turn = self.institute.hashing_turn()?;
+                password::hash(p, self.config().argon2, &turn)?
+            }
+        };
+        let now = self.now_micros();
+        let today = self.today();
+        self.store().write(|txn| {
+            let caller = self.caller_id(txn)?;
+            let mut side = SunbirdUser {
+                origin: crate::domain::sunbird::Origin::Sunbird,
+                created_by: caller,
+                ..SunbirdUser::default()
+            };
+            if managed {
+                let manager = self.manager_for(txn, input.managed_by.as_deref().unwrap_or(""))?;
+                let count = read::related(txn, MANAGED_USERS, manager.id)?.len();
+                if count >= self.config().sunbird.managed_limit as usize {
+                    return Err(fault::managed_limit());
+                }
+                side.managed_by = Some(manager.id);
+            }
+            let mut profile = Profile::default();
+            apply_shared(&mut profile, &input, today, true)?;
+            let name = match &user_name {
+                Some(n) => n.clone(),
+                None => generated_name(txn, &profile)?,
+            };
+            check_taken(txn, None, Some(&name), &profile)?;
+            apply_side(&mut side, &input, None)?;
+            side.email_verified =
+                input.email_verified.unwrap_or(false) && !profile.email.is_empty();
+            side.phone_verified =
+                input.phone_verified.unwrap_or(false) && !profile.phone.is_empty();
+            let root = match input.channel.as_deref().map(str::trim) {
+                Some(c) if !c.is_empty() => {
+                    let unknown = || fault::invalid_value(c, "channel");
+                    let id = read::lookup(txn, ORG_BY_CHANNEL, &fold(c))?.ok_or_else(unknown)?;
+                    read::organisation(txn, id)?.ok_or_else(unknown)?.root_org
+                }
+                _ if route == CreateRoute::Sso => return Err(fault::missing("channel")),
+                _ => match side.managed_by {
+                    // A managed user lives in its manager's organisation.
+                    Some(m) => match read::sunbird(txn, m)?.and_then(|s| s.root_org) {
+                        Some(root) => root,
+                        None => self.default_org(txn, now)?,
+                    },
+                    None => self.default_org(txn, now)?,
+                },
+            };
+            side.root_org = Some(root);
+            side.organisations = vec![root];
+            if let Some(ext) = input.org_external_id.as_deref().map(str::trim)
+                && !ext.is_empty()
+            {
+                let org = org_by_external_id(txn, root, ext)?
+                    .ok_or_else(|| fault::invalid_value(ext, "orgExternalId"))?;
+                if !side.organisations.contains(&org) {
+                    side.organisations.push(org);
+                    side.organisations.sort_unstable();
+                }
+            }
+            check_external_ids(txn, None, &side.external_ids)?;
+            let id = write::next_id(txn, Kind::User)?;
+            let user = User {
+                uuid: crate::random::uuid()?,
+                password_hash: hash.clone(),
+                profile,
+                created: now,
+                modified: now,
+                password_changed: now,
+                ..User::blank(id, &name)
+            };
+            write::put_new_users(txn, std::slice::from_ref(&user))?;
+            write::put_sunbird(txn, id, None, Some(&side))?;
+            Ok(uuid_string(user.uuid))
+        })
+    }
+
+    /// The user `managed_by` names as a manager for this caller: it exists,
+    /// is not merged away, is not managed itself and has a first name; and
+    /// the caller is it, or holds `add_user`. A caller who may not create
+    /// for that user gets the same answer whether or not it exists.
+    fn manager_for(&self, txn: &Txn<'_>, managed_by: &str) -> Result<User> {
+        let admin = self.may(txn, Permission::new(Action::Add, Model::User))?;
+        let found = self.user_by_uuid(txn, managed_by.trim())?;
+        let me = self.caller_id(txn)?;
+        let Some(Pair { user, side }) = found else {
+            return Err(match admin {
+                true => fault::not_found("user"),
+                false => super::auth::forbidden(),
+            });
+        };
+        if !admin && me != Some(user.id) {
+            return Err(super::auth::forbidden());
+        }
+        if side.deleted || side.managed_by.is_some() || user.profile.first_name.is_empty() {
+            return Err(fault::not_found("user"));
+        }
+        Ok(user)
+    }
+
+    /// The user with `userId` `id` and its side record, if any.
+    fn user_by_uuid(&self, s: &Snapshot<'_>, id: &str) -> Result<Option<Pair>> {
+        let Some(uuid) = parse_uuid(id) else {
+            return Ok(None);
+        };
+        let Some((kind, id)) = s.get(UUIDS, &uuid)? else {
+            return Ok(None);
+        };
+        if kind != Kind::User as u8 {
+            return Ok(None);
+        }
+        let Some(user) = read::user(s, id)? else {
+            return Ok(None);
+        };
+        let side = read::sunbird(s, id)?.unwrap_or_default();
+        Ok(Some(Pair { user, side }))
+    }
+
+    /// The institute's default root organisation, created on first use.
+    fn default_org(&self, txn: &Txn<'_>, now: Micros) -> Result<u64> {
+        if let Some(id) = txn.get(META, DEFAULT_ORG)? {
+            return Ok(id);
+        }
+        if read::lookup(txn, ORG_BY_CHANNEL, DEFAULT_CHANNEL)?.is_some() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                format!(
+                    "an organisation holds the channel {DEFAULT_CHANNEL:?}, which roster keeps for the institute's default organisation"
+                ),
+            ));
+        }
+        let id = write::next_id(txn, Kind::Organisation)?;
+        let org = Organisation {
+            id,
+            uuid: crate::random::uuid()?,
+            name: "Default organisation".into(),
+            org_type: "institute".into(),
+            channel: DEFAULT_CHANNEL.into(),
+            is_tenant: true,
+            is_default: true,
+            root_org: id,
+            email: String::new(),
+            external_id: String::new(),
+            created: now,
+            modified: now,
+        };
+        write::put_organisation(txn, None, &org)?;
+        txn.put(META, DEFAULT_ORG, &id)?;
+        Ok(id)
+    }
+
+    /// The caller may see `pair`: it is the caller, the caller manages it,
+    /// or the caller holds `permission`. A caller who may not gets
+    /// `forbidden` whether or not the user exists (`pair` is `None`).
+    fn may_see(&self, s: &Snapshot<'_>, pair: Option<&Pair>, permission: Permission) -> Result<()> {
+        if self.may(s, permission)? {
+            return Ok(());
+        }
+        let me = self.caller_id(s)?;
+        match pair {
+            Some(p) if me == Some(p.user.id) || (me.is_some() && p.side.managed_by == me) => Ok(()),
+            _ => Err(super::auth::forbidden()),
+        }
+    }
+
+    /// Reads user `user_id` as Sunbird shows it (S6): the caller, its
+    /// manager, or a holder of `view_user`. A blocked or merged-away user
+    /// is "User account has been blocked .".
+    pub fn sunbird_read(&self, user_id: &str, parts: ReadParts) -> Result<SunbirdView> {
+        let view = Permission::new(Action::View, Model::User);
+        self.store().reading(|s| {
+            let pair = self.user_by_uuid(s, user_id)?;
+            self.may_see(s, pair.as_ref(), view)?;
+            let pair = pair.ok_or_else(|| fault::not_found("user"))?;
+            if pair.user.is_blocked || pair.side.deleted {
+                return Err(fault::blocked());
+            }
+            self.sunbird_view(s, pair, parts)
+        })
+    }
+
+    /// The user a `loginId` names (S9): by user name, email or phone.
+    pub fn sunbird_read_login(&self, login_id: &str, parts: ReadParts) -> Result<SunbirdView> {
+        let view = Permission::new(Action::View, Model::User);
+        self.store().reading(|s| {
+            let pair = self.find(s, IdType::LoginId, login_id)?;
+            self.may_see(s, pair.as_ref(), view)?;
+            let pair = pair.ok_or_else(|| fault::not_found("user"))?;
+            if pair.user.is_blocked || pair.side.deleted {
+                return Err(fault::blocked());
+            }
+            self.sunbird_view(s, pair, parts)
+        })
+    }
+
+    /// The user `id` names as `id_type`, matching real values ignoring case.
+    fn find(&self, s: &Snapshot<'_>, id_type: IdType, id: &str) -> Result<Option<Pair>> {
+        let key = id.trim();
+        let by = |def, key: &str| -> Result<Option<u64>> {
+            if key.is_empty() {
+                return Ok(None);
+            }
+            read::lookup(s, def, key)
+        };
+        let phone = rules::phone(key).unwrap_or_default();
+        let id = match id_type {
+            IdType::Email => by(USER_BY_EMAIL, &fold(key))?,
+            IdType::Phone => by(USER_BY_PHONE, &phone)?,
+            IdType::UserName => by(USER_BY_USERNAME, &fold(key))?,
+            IdType::LoginId => match by(USER_BY_USERNAME, &fold(key))? {
+                Some(id) => Some(id),
+                None => match by(USER_BY_EMAIL, &fold(key))? {
+                    Some(id) => Some(id),
+                    None => by(USER_BY_PHONE, &phone)?,
+                },
+            },
+        };
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let Some(user) = read::user(s, id)? else {
+            return Ok(None);
+        };
+        let side = read::sunbird(s, id)?.unwrap_or_default();
+        if side.deleted {
+            return Ok(None);
+        }
+        Ok(Some(Pair { user, side }))
+    }
+
+    /// Whether a user has `id` as its `id_type` (S7): any signed-in caller.
+    pub fn sunbird_exists(&self, id_type: IdType, id: &str) -> Result<Option<Found>> {
+        self.store().reading(|s| {
+            self.caller_id(s)?;
+            Ok(self.find(s, id_type, id)?.map(|p| Found {
+                user_id: uuid_string(p.user.uuid),
+                name: format!("{} {}", p.user.profile.first_name, p.user.profile.last_name)
+                    .trim()
+                    .to_string(),
+            }))
+        })
+    }
+
+    /// The user with `id` as its `id_type` (S7 get), contact data masked:
+    /// any signed-in caller.
+    pub fn sunbird_get(&self, id_type: IdType, id: &str) -> Result<SunbirdView> {
+        self.store().reading(|s| {
+            self.caller_id(s)?;
+            let pair = self
+                .find(s, id_type, id)?
+                .ok_or_else(|| fault::not_found("user"))?;
+            self.sunbird_view(s, pair, ReadParts::default())
+        })
+    }
+
+    /// `pair` as Sunbird shows it, with the parts asked for.
+    fn sunbird_view(&self, s: &Snapshot<'_>, pair: Pair, parts: ReadParts) -> Result<SunbirdView> {
+        let Pair { user, mut side } = pair;
+        let uuid_of = |id: Option<u64>| -> Result<Option<String>> {
+            Ok(match id {
+                Some(id) => read::user(s, id)?.map(|u| uuid_string(u.uuid)),
+                None => None,
+            })
+        };
+        let root_org = match side.root_org {
+            Some(id) => read::organisation(s, id)?,
+            None => None,
+        };
+        let mut organisations = Vec::new();
+        for id in &side.organisations {
+            if let Some(org) = read::organisation(s, *id)? {
+                organisations.push(org);
+            }
+        }
+        side.recovery_email = mask_email(&side.recovery_email);
+        side.recovery_phone = mask_phone(&side.recovery_phone);
+        side.prev_used_email = mask_email(&side.prev_used_email);
+        side.prev_used_phone = mask_phone(&side.prev_used_phone);
+        let p = &user.profile;
+        let (completeness, missing) = completeness(&user, &side);
+        let (terms, prompt_tnc) = self.terms_state(s, &side)?;
+        Ok(SunbirdView {
+            user_id: uuid_string(user.uuid),
+            user_name: user.username.clone(),
+            first_name: p.first_name.clone(),
+            last_name: p.last_name.clone(),
+            email: mask_email(&p.email),
+            phone: mask_phone(&p.phone),
+            dob: p.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
+            gender: p.gender.map(|g| g.code().to_string()),
+            avatar: p.photo.clone(),
+            status: u8::from(!user.is_blocked && !side.deleted),
+            created: user.created,
+            modified: user.modified,
+            last_login: user.last_login,
+            managed_by: uuid_of(side.managed_by)?,
+            created_by: uuid_of(side.created_by)?,
+            root_org,
+            organisations,
+            tnc_latest: terms.map(|t| (t.latest, t.url)),
+            prompt_tnc,
+            completeness: parts.completeness.then_some(completeness),
+            missing_fields: parts.missing_fields.then_some(missing),
+            side,
+            parts,
+        })
+    }
+
+    /// Updates user `user_id` through a Sunbird path (S5): the user itself,
+    /// its manager, or a holder of `change_user` (who must also be able to
+    /// control the user, SPEC A7, to change its email or phone).
+    pub fn sunbird_update(&self, user_id: &str, patch: SunbirdInput) -> Result<()> {
+        let change = Permission::new(Action::Change, Model::User);
+        // Fields an update never takes (the reference's validator).
+        if patch.managed_by.is_some() {
+            return Err(fault::managed_by_fixed());
+        }
+        for (name, given) in [
+            ("userName", patch.user_name.is_some()),
+            ("channel", patch.channel.is_some()),
+            ("orgExternalId", patch.org_external_id.is_some()),
+        ] {
+            if given {
+                return Err(fault::not_allowed(name));
+            }
+        }
+        let today = self.today();
+        let now = self.now_micros();
+        let hash = match patch.password.as_deref() {
+            None => None,
+            Some(p) => {
+                let mut errors = FieldErrors::new();
+                user::check_password(p, "", &self.config().password_policy, &mut errors);
+                if !errors.is_empty() {
+                    return Err(fault::not_valid("password"));
+                }
+                let turn = self.institute.hashing_turn()?;
+                Some(password::hash(p, self.config().argon2, &turn)?)
+            }
+        };
+        self.store().write(|txn| {
+            let pair = self.user_by_uuid(txn, user_id.trim())?;
+            self.may_see(txn, pair.as_ref(), change)?;
+            if user_id.trim().is_empty() {
+                return Err(fault::missing("userId"));
+            }
+            let Pair {
+                user: old,
+                side: old_side,
+            } = pair.ok_or_else(|| fault::not_found("user"))?;
+            if old_side.deleted {
+                return Err(fault::inactive());
+            }
+            for (name, value) in [("email", &patch.email), ("phone", &patch.phone)] {
+                if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                    return Err(fault::invalid_value("", name));
+                }
+            }
+            if patch
+                .first_name
+                .as_deref()
+                .is_some_and(|v| v.trim().is_empty())
+            {
+                return Err(fault::missing("firstName"));
+            }
+            let mut user = old.clone();
+            let mut side = old_side.clone();
+            apply_shared(&mut user.profile, &patch, today, false)?;
+            check_taken(txn, Some(old.id), None, &user.profile)?;
+            apply_side(&mut side, &patch, Some(&old_side))?;
+            check_external_ids(txn, Some(old.id), &side.external_ids)?;
+            let email_changed = fold(&user.profile.email) != fold(&old.profile.email);
+            let phone_changed = user.profile.phone != old.profile.phone;
+            if email_changed {
+                side.prev_used_email = old.profile.email.clone();
+                side.email_verified = false;
+            }
+            if phone_changed {
+                side.prev_used_phone = old.profile.phone.clone();
+                side.phone_verified = false;
+            }
+            if let Some(v) = patch.email_verified {
+                side.email_verified = v && !user.profile.email.is_empty();
+            }
+            if let Some(v) = patch.phone_verified {
+                side.phone_verified = v && !user.profile.phone.is_empty();
+            }
+            // A managed user given an email or phone stands on its own.
+            if side.managed_by.is_some()
+                && (!user.profile.email.is_empty() || !user.profile.phone.is_empty())
+            {
+                side.managed_by = None;
+            }
+            // SPEC A7 on every Sunbird write to another user.
+            let me = self.caller_id(txn)?;
+            if me != Some(old.id) {
+                self.may_control(txn, &old)?;
+            }
+            if let Some(hash) = &hash {
+                user.password_hash = hash.clone();
+                user.password_changed = now;
+                user.credential_generation = old.credential_generation.wrapping_add(1);
+            }
+            if user != old || side != old_side {
+                user.modified = now;
+            }
+            write::put_user(txn, Some(&old), &user)?;
+            write::put_sunbird(txn, old.id, Some(&old_side), Some(&side))?;
+            if hash.is_some() {
+                let own = (me == Some(old.id)).then_some(self.session).flatten();
+                write::end_sessions(txn, old.id, own)?;
+                if let Some(session) = own {
+                    write::restamp_session(txn, session, user.credential_generation)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Blocks user `user_id` (S8): its sessions end and it cannot sign in.
+    pub fn sunbird_block(&self, user_id: &str) -> Result<()> {
+        self.set_blocked(user_id, true)
+    }
+
+    /// Unblocks user `user_id` (S8).
+    pub fn sunbird_unblock(&self, user_id: &str) -> Result<()> {
+        self.set_blocked(user_id, false)
+    }
+
+    fn set_blocked(&self, user_id: &str, blocked: bool) -> Result<()> {
+        self.allow(Permission::new(Action::Change, Model::User))?;
+        if user_id.trim().is_empty() {
+            return Err(fault::missing("userId"));
+        }
+        let now = self.now_micros();
+        self.store().write(|txn| {
+            let Pair { user: old, side } = self
+                .user_by_uuid(txn, user_id.trim())?
+                .ok_or_else(fault::no_such_user)?;
+            self.may_control(txn, &old)?;
+            if side.deleted {
+                return Err(fault::blocked());
+            }
+            if old.is_blocked == blocked {
+                return Err(fault::already(if blocked { "inactive" } else { "active" }));
+            }
+            let mut user = old.clone();
+            user.is_blocked = blocked;
+            user.modified = now;
+            if blocked {
+                user.credential_generation = old.credential_generation.wrapping_add(1);
+            }
+            write::put_user(txn, Some(&old), &user)?;
+            if blocked {
+                write::end_sessions(txn, old.id, None)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Creates an organisation (S13): its id. Needs `add_organisation`.
+    pub fn create_organisation(&self, input: OrgInput) -> Result<u64> {
+        self.allow(Permission::new(Action::Add, Model::Organisation))?;
+        let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_string();
+        let name = text(&input.name);
+        if name.is_empty() {
+            return Err(fault::missing("orgName"));
+        }
+        let name = rules::text(&name, rules::NAME_MAX).map_err(|_| fault::invalid("orgName"))?;
+        let org_type = text(&input.org_type);
+        if org_type.is_empty() {
+            return Err(fault::missing("organisationType"));
+        }
+        let Some(is_tenant) = input.is_tenant else {
+            return Err(fault::missing("isTenant"));
+        };
+        let channel = text(&input.channel).to_lowercase();
+        match (is_tenant, channel.is_empty()) {
+            (true, true) => return Err(fault::dependent("channel", "isTenant")),
+            (false, true) => return Err(fault::missing("channel")),
+            _ => {}
+        }
+        if channel.chars().any(char::is_control) || channel.chars().count() > rules::NAME_MAX {
+            return Err(fault::invalid("channel"));
+        }
+        let email = text(&input.email);
+        let email = match email.is_empty() {
+            true => email,
+            false => rules::email(&email).map_err(|_| fault::invalid("email"))?,
+        };
+        let external_id = text(&input.external_id).to_lowercase();
+        let now = self.now_micros();
+        self.store().write(|txn| {
+            let id = write::next_id(txn, Kind::Organisation)?;
+            let root_org = match is_tenant {
+                true => {
+                    if read::lookup(txn, ORG_BY_CHANNEL, &channel)?.is_some() {
+                        return Err(fault::in_use(&channel, "channel"));
+                    }
+                    id
+                }
+                // A sub-organisation names its tenant by channel.
+                false => read::lookup(txn, ORG_BY_CHANNEL, &channel)?
+                    .ok_or_else(|| fault::not_valid("channel"))?,
+            };
+            let org = Organisation {
+                id,
+                uuid: crate::random::uuid()?,
+                name: name.clone(),
+                org_type: org_type.clone(),
+                channel: if is_tenant {
+                    channel.clone()
+                } else {
+                    String::new()
+                },
+                is_tenant,
+                is_default: false,
+                root_org,
+                email: email.clone(),
+                external_id: external_id.clone(),
+                created: now,
+                modified: now,
+            };
+            write::put_organisation(txn, None, &org)?;
+            Ok(id)
+        })
+    }
+
+    /// Organisation `id` (S13). Needs `view_organisation`.
+    pub fn organisation(&self, id: u64) -> Result<Organisation> {
+        self.allow(Permission::new(Action::View, Model::Organisation))?;
+        self.store()
+            .reading(|s| read::organisation(s, id))?
+            .ok_or_else(|| fault::not_found("organisation"))
+    }
+}
+
+/// A Sunbird `userName`: trimmed, lower-cased, 1-150 characters, no
+/// control characters (spaces allowed, unlike a Testpress username).
+pub fn check_user_name(value: &str) -> Result<String> {
+    let name = crate::text::try_nfkc(value.trim())
+        .map_err(|_| fault::invalid("userName"))?
+        .to_lowercase();
+    let n = name.chars().count();
+    if n == 0 {
+        return Err(fault::missing("userName"));
+    }
+    if n > rules::USERNAME_MAX || name.chars().any(char::is_control) {
+        return Err(fault::invalid("userName"));
+    }
+    Ok(name)
+}
+
+/// Applies the shared fields of `input` to `profile` with the shared rules,
+/// each refusal as the Sunbird fault of its parameter. `creating`: `""` for
+/// email or phone means absent.
+fn apply_shared(
+    profile: &mut Profile,
+    input: &SunbirdInput,
+    today: NaiveDate,
+    creating: bool,
+) -> Result<()> {
+    let blank_is_none = |v: &Option<String>| match v {
+        Some(t) if creating && t.trim().is_empty() => None,
+        other => other.clone(),
+    };
+    let gender = match input.gender.as_deref().map(str::trim) {
+        Some(g) if g.eq_ignore_ascii_case("transgender") => Some(Gender::Trans.code().into()),
+        other => other.map(str::to_string),
+    };
+    let shared = ProfileInput {
+        email: blank_is_none(&input.email).map(|e| e.trim().to_lowercase()),
+        phone: blank_is_none(&input.phone),
+        first_name: input.first_name.clone(),
+        last_name: input.last_name.clone(),
+        photo: input.avatar.clone(),
+        gender_code: gender,
+        ..ProfileInput::default()
+    };
+    let mut errors = FieldErrors::new();
+    // Custom fields are not a Sunbird notion: required ones are required
+    // on the Testpress paths only.
+    let ctx = Context { today, fields: &[] };
+    user::apply_profile(profile, &shared, ctx, false, &mut errors);
+    fn sunbird_name(field: &str) -> &str {
+        match field {
+            "first_name" => "firstName",
+            "last_name" => "lastName",
+            "photo" => "avatar",
+            "gender_code" => "gender",
+            other => other,
+        }
+    }
+    if let Some((field, _)) = errors.iter().next() {
+        return Err(fault::invalid(sunbird_name(field)));
+    }
+    if creating && profile.first_name.is_empty() {
+        return Err(fault::missing("firstName"));
+    }
+    if let Some(dob) = input.dob.as_deref() {
+        profile.birth_date = match dob.trim() {
+            "" => None,
+            text => Some(parse_dob(text, today).ok_or_else(|| fault::invalid("dob"))?),
+        };
+    }
+    Ok(())
+}
+
+/// A `dob`: `YYYY-MM-DD`, or a year alone (stored as its last day); not
+/// after today.
+fn parse_dob(text: &str, today: NaiveDate) -> Option<NaiveDate> {
+    let date = if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
+        NaiveDate::from_ymd_opt(text.parse().ok()?, 12, 31)?
+    } else {
+        rules::parse_ymd(text)?
+    };
+    (date.year() >= 1900 && (date <= today || date.year() == today.year())).then_some(date)
+}
+
+/// Applies the Sunbird-only fields of `input` to `side`, checked.
+/// `old`: the stored record on an update.
+fn apply_side(
+    side: &mut SunbirdUser,
+    input: &SunbirdInput,
+    old: Option<&SunbirdUser>,
+) -> Result<()> {
+    let _ = old;
+    let list = |name: &str, v: &Option<Vec<String>>, target: &mut Vec<String>| -> Result<()> {
+        if let Some(items) = v {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let item = item.trim();
+                if item.chars().any(char::is_control) || item.chars().count() > rules::NAME_MAX {
+                    return Err(fault::invalid(name));
+                }
+                if !item.is_empty() && !out.iter().any(|o: &String| o == item) {
+                    out.push(item.to_string());
+                }
+            }
+            if out.len() > 100 {
+                return Err(fault::invalid(name));
+            }
+            *target = out;
+        }
+        Ok(())
+    };
+    list("language", &input.language, &mut side.language)?;
+    list("grade", &input.grade, &mut side.grade)?;
+    list("subject", &input.subject, &mut side.subject)?;
+    if let Some(summary) = &input.profile_summary {
+        side.profile_summary = rules::multiline_text(summary.trim(), rules::TEXT_MAX)
+            .map_err(|_| fault::invalid("profileSummary"))?;
+    }
+    let json = |name: &str, v: &Option<String>, object: bool, target: &mut String| -> Result<()> {
+        if let Some(text) = v {
+            *target = json_text(text, object).ok_or_else(|| fault::invalid(name))?;
+        }
+        Ok(())
+    };
+    json("framework", &input.framework, true, &mut side.framework)?;
+    json("address", &input.address, false, &mut side.address)?;
+    json("education", &input.education, false, &mut side.education)?;
+    json(
+        "jobProfile",
+        &input.job_profile,
+        false,
+        &mut side.job_profile,
+    )?;
+    if let Some(e) = &input.recovery_email {
+        side.recovery_email = match e.trim() {
+            "" => String::new(),
+            e => rules::email(e)
+                .map_err(|_| fault::invalid("recoveryEmail"))?
+                .to_lowercase(),
+        };
+    }
+    if let Some(p) = &input.recovery_phone {
+        side.recovery_phone = match p.trim() {
+            "" => String::new(),
+            p => rules::phone(p).map_err(|_| fault::invalid("recoveryPhone"))?,
+        };
+    }
+    if let Some(locations) = &input.locations {
+        let mut out = Vec::new();
+        for l in locations {
+            let (code, kind) = (l.code.trim(), l.kind.trim().to_lowercase());
+            if code.is_empty() || kind.is_empty() || code.len() > 100 || kind.len() > 100 {
+                return Err(fault::invalid("profileLocation"));
+            }
+            out.push(crate::domain::sunbird::Location {
+                code: code.to_string(),
+                kind,
+            });
+        }
+        side.locations = out;
+    }
+    if let Some(types) = &input.user_types {
+        let mut out = Vec::new();
+        for t in types {
+            let (kind, sub) = (
+                t.kind.trim().to_lowercase(),
+                t.sub_kind.trim().to_lowercase(),
+            );
+            if kind.is_empty() || kind.len() > 100 || sub.len() > 100 {
+                return Err(fault::invalid("profileUserType"));
+            }
+            out.push(crate::domain::sunbird::UserType {
+                kind,
+                sub_kind: sub,
+            });
+        }
+        side.user_types = out;
+    }
+    if let Some(ids) = &input.external_ids {
+        let mut out: Vec<ExternalId> = Vec::new();
+        for e in ids {
+            let e = ExternalId {
+                provider: e.provider.trim().to_lowercase(),
+                id_type: e.id_type.trim().to_lowercase(),
+                id: e.id.trim().to_lowercase(),
+            };
+            let parts = [&e.provider, &e.id_type, &e.id];
+            if parts
+                .iter()
+                .any(|p| p.is_empty() || p.len() > 200 || p.chars().any(char::is_control))
+            {
+                return Err(fault::invalid("externalIds"));
+            }
+            // One id per (provider, idType): a later one replaces.
+            out.retain(|o| (&o.provider, &o.id_type) != (&e.provider, &e.id_type));
+            out.push(e);
+        }
+        out.sort();
+        side.external_ids = out;
+    }
+    Ok(())
+}
+
+/// `text` as compact JSON if it is a JSON object (`object`) or a list of
+/// objects, within [`JSON_MAX`] bytes.
+fn json_text(text: &str, object: bool) -> Option<String> {
+    if text.trim().is_empty() {
+        return Some(String::new());
+    }
+    if text.len() > JSON_MAX {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let fits = match &value {
+        serde_json::Value::Object(_) => object,
+        serde_json::Value::Array(items) => {
+            !object && items.iter().all(serde_json::Value::is_object)
+        }
+        _ => false,
+    };
+    fits.then(|| value.to_string())
+}
+
+/// Fails with the Sunbird fault when `name`, the email or the phone of
+/// `profile` is another user's (not `me`'s), the shared namespace of user
+/// names and emails included.
+fn check_taken(
+    txn: &Txn<'_>,
+    me: Option<u64>,
+    name: Option<&str>,
+    profile: &Profile,
+) -> Result<()> {
+    let mut errors = FieldErrors::new();
+    super::users::check_unique(txn, me, name, profile, &Default::default(), &mut errors)?;
+    // The reference's order: userName, phone, email.
+    for (field, param) in [
+        ("username", "userName"),
+        ("phone", "phone"),
+        ("email", "email"),
+    ] {
+        if errors.has(field) {
+            return Err(fault::exists(param));
+        }
+    }
+    Ok(())
+}
+
+/// Fails when one of `ids` is held by a user other than `me`.
+fn check_external_ids(txn: &Txn<'_>, me: Option<u64>, ids: &[ExternalId]) -> Result<()> {
+    for e in ids {
+        if read::lookup(txn, EXTERNAL_IDS, &e.key())?.is_some_and(|other| Some(other) != me) {
+            return Err(fault::exists(&format!(
+                "externalId (id: {}, idType: {}, provider: {})",
+                e.id, e.id_type, e.provider
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A generated user name (S1): the stem of the names, `_`, four random
+/// lower-case letters or digits, retried until free.
+fn generated_name(txn: &Txn<'_>, profile: &Profile) -> Result<String> {
+    let mut stem = username_stem(&profile.first_name, &profile.last_name);
+    if stem.is_empty() {
+        stem = "user".into();
+    }
+    // Room for the suffix within the length limit.
+    stem.truncate(rules::USERNAME_MAX - 5);
+    for _ in 0..NAME_TRIES {
+        let mut name = stem.clone();
+        name.push('_');
+        for _ in 0..4 {
+            let i = crate::random::below(SUFFIX.len() as u32)? as usize;
+            name.push(SUFFIX[i] as char);
+        }
+        let key = fold(&name);
+        if read::lookup(txn, USER_BY_USERNAME, &key)?.is_none()
+            && read::lookup(txn, USER_BY_EMAIL, &key)?.is_none()
+        {
+            return Ok(name);
+        }
+    }
+    Err(Error::new(
+        ErrorCode::Conflict,
+        "no free user name could be generated from these names; give a userName",
+    ))
+}
+
+/// The organisation of tenant `root` whose external id is `external_id`.
+fn org_by_external_id(s: &Snapshot<'_>, root: u64, external_id: &str) -> Result<Option<u64>> {
+    let wanted = external_id.to_lowercase();
+    let orgs: Vec<Organisation> = read::records(s, crate::store::tables::ORGANISATIONS)?;
+    Ok(orgs
+        .into_iter()
+        .find(|o| o.root_org == root && o.external_id == wanted)
+        .map(|o| o.id))
+}
+
+/// The profile attributes completeness weighs (S6), in the reference's
+/// order.
+pub const COMPLETENESS_FIELDS: [&str; 14] = [
+    "firstName",
+    "lastName",
+    "dob",
+    "avatar",
+    "gender",
+    "grade",
+    "language",
+    "location",
+    "profileSummary",
+    "subject",
+    "userName",
+    "address",
+    "education",
+    "jobProfile",
+];
+
+/// Profile completeness in percent (the ceiling of the filled attributes'
+/// equal weights) and the empty attributes.
+fn completeness(user: &User, side: &SunbirdUser) -> (u32, Vec<String>) {
+    let p = &user.profile;
+    let json_filled = |t: &str| !t.is_empty() && t != "[]" && t != "{}";
+    let filled = [
+        !p.first_name.trim().is_empty(),
+        !p.last_name.trim().is_empty(),
+        p.birth_date.is_some(),
+        !p.photo.trim().is_empty(),
+        p.gender.is_some(),
+        !side.grade.is_empty(),
+        !side.language.is_empty(),
+        !side.locations.is_empty(),
+        !side.profile_summary.trim().is_empty(),
+        !side.subject.is_empty(),
+        !user.username.trim().is_empty(),
+        json_filled(&side.address),
+        json_filled(&side.education),
+        json_filled(&side.job_profile),
+    ];
+    let n = filled.iter().filter(|f| **f).count() as u32;
+    let total = COMPLETENESS_FIELDS.len() as u32;
+    let percent = (n * 100).div_ceil(total);
+    let missing = COMPLETENESS_FIELDS
+        .iter()
+        .zip(filled)
+        .filter(|(_, f)| !f)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    (percent, missing)
+}

@@ -1,0 +1,837 @@
+//! The Sunbird user lifecycle's records (SPEC 6): what a user has beside the
+//! shared record when Sunbird paths touched it, organisations, the role
+//! catalogue, and the rules that need no store (user names, masking,
+//! completeness, terms).
+//!
+//! A user's Sunbird-only fields live in one side record ([`SunbirdUser`])
+//! under the user's id, written in the same transaction as the user; a user
+//! Sunbird never touched has none and reads as [`SunbirdUser::default`].
+//! Values the documents leave free-form (address, education, job profile,
+//! declaration info, framework) are kept as JSON text, checked to be JSON
+//! of the documented kind on input, so the record stays postcard-encodable.
+
+use super::Micros;
+use serde::{Deserialize, Serialize};
+
+/// The surface that created a user: restore applies that surface's rules
+/// (a Sunbird `userName` may hold a space; a Testpress one may not).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// Testpress or Django paths, an import, the typed API.
+    #[default]
+    Roster,
+    /// A Sunbird create, signup, SSO create or managed create.
+    Sunbird,
+}
+
+/// An external id: unique per `(provider, id_type, id)`, all lower-case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ExternalId {
+    /// Who issued it (an organisation's channel, usually).
+    pub provider: String,
+    /// Its kind at that provider.
+    pub id_type: String,
+    /// The id itself.
+    pub id: String,
+}
+
+impl ExternalId {
+    /// The key of the external-id index: the three parts, each
+    /// length-prefixed so no two triples share a key.
+    pub fn key(&self) -> String {
+        let mut key = String::new();
+        for part in [&self.provider, &self.id_type, &self.id] {
+            key.push_str(&part.len().to_string());
+            key.push(':');
+            key.push_str(part);
+        }
+        key
+    }
+}
+
+/// A location the user gave (`profileLocation`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// Location code.
+    pub code: String,
+    /// `state`, `district`, ...
+    pub kind: String,
+}
+
+/// A user type (`profileUserType(s)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserType {
+    /// `teacher`, `administrator`, ...
+    pub kind: String,
+    /// Its sub-type, possibly empty.
+    pub sub_kind: String,
+}
+
+/// A role held with its scope: the organisations it applies in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGrant {
+    /// A role id of the catalogue.
+    pub role: String,
+    /// Organisation ids, ascending, at least one.
+    pub scope: Vec<u64>,
+    /// When first granted.
+    pub created: Micros,
+    /// Last change of its scope.
+    pub modified: Micros,
+}
+
+/// A self-declaration to an organisation (S10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declaration {
+    /// The organisation it is made to, as sent.
+    pub org_id: String,
+    /// The persona (`volunteer`, `teacher`, ...).
+    pub persona: String,
+    /// The declared values, a JSON object's text.
+    pub info: String,
+    /// `SUBMITTED` until an organisation acts on it.
+    pub status: String,
+    /// Why it was refused, when it was.
+    pub error_type: String,
+}
+
+/// A terms acceptance: which version, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    /// The terms type (`termsAndCondition` by default).
+    pub kind: String,
+    /// The version accepted, as the latest was spelt then.
+    pub version: String,
+    /// When.
+    pub on: Micros,
+}
+
+/// A migration claim on this shadow account (S11).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// Wrong `userExtId` attempts so far.
+    pub failed: u8,
+    /// The shadow was rejected by its claimant.
+    pub rejected: bool,
+}
+
+/// A user's Sunbird-only fields (SPEC 6), kept beside the user record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SunbirdUser {
+    /// The surface that created the user.
+    pub origin: Origin,
+    /// `emailVerified`.
+    pub email_verified: bool,
+    /// `phoneVerified`.
+    pub phone_verified: bool,
+    /// The managing user's id (S3); never changed once set.
+    pub managed_by: Option<u64>,
+    /// The user who created this one.
+    pub created_by: Option<u64>,
+    /// The root organisation (tenant) the user belongs to.
+    pub root_org: Option<u64>,
+    /// Organisations the user is a member of (the root one included),
+    /// ascending.
+    pub organisations: Vec<u64>,
+    /// External ids, sorted.
+    pub external_ids: Vec<ExternalId>,
+    /// `profileLocation`.
+    pub locations: Vec<Location>,
+    /// `profileUserTypes`.
+    pub user_types: Vec<UserType>,
+    /// `framework`: a JSON object of lists, as text (empty: none).
+    pub framework: String,
+    /// `language`.
+    pub language: Vec<String>,
+    /// `grade`.
+    pub grade: Vec<String>,
+    /// `subject`.
+    pub subject: Vec<String>,
+    /// `profileSummary`.
+    pub profile_summary: String,
+    /// `address`: a JSON list's text (empty: none).
+    pub address: String,
+    /// `education`: a JSON list's text (empty: none).
+    pub education: String,
+    /// `jobProfile`: a JSON list's text (empty: none).
+    pub job_profile: String,
+    /// Roles with scope, sorted by role.
+    pub roles: Vec<RoleGrant>,
+    /// Terms accepted, one per type.
+    pub accepted: Vec<Acceptance>,
+    /// Declarations, one per (organisation, persona).
+    pub declarations: Vec<Declaration>,
+    /// The email before the last change (or a merge).
+    pub prev_used_email: String,
+    /// The phone before the last change (or a merge).
+    pub prev_used_phone: String,
+    /// `recoveryEmail`.
+    pub recovery_email: String,
+    /// `recoveryPhone`.
+    pub recovery_phone: String,
+    /// Merged away (S12): kept, inactive, identifiers freed.
+    pub deleted: bool,
+    /// A migration claim in progress.
+    pub claim: Option<Claim>,
+}
+
+/// An organisation (S13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// Integer id, never reused, below 2^53.
+    pub id: u64,
+    /// Random UUID.
+    #[serde(with = "crate::domain::uuid_serde")]
+    pub uuid: u128,
+    /// `orgName`.
+    pub name: String,
+    /// `organisationType` (`school`, `board`, ...).
+    pub org_type: String,
+    /// `channel`, lower-case; unique; empty for none.
+    pub channel: String,
+    /// Whether it is a tenant (a root organisation).
+    pub is_tenant: bool,
+    /// The institute's own root organisation (users created without a
+    /// channel belong to it).
+    pub is_default: bool,
+    /// The tenant it belongs to (itself for a tenant).
+    pub root_org: u64,
+    /// Contact email, possibly empty.
+    pub email: String,
+    /// `externalId`, possibly empty.
+    pub external_id: String,
+    /// Creation instant.
+    pub created: Micros,
+    /// Last change.
+    pub modified: Micros,
+}
+
+/// A Sunbird user's fields as a create or an update gives them (S1, S5):
+/// `None` leaves a field as it is (on create: absent). Text is as sent; the
+/// operations trim, lower-case and check it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SunbirdInput {
+    /// `firstName` (`firstname` on v3).
+    pub first_name: Option<String>,
+    /// `lastName` (`lastname` on v3).
+    pub last_name: Option<String>,
+    /// `userName`; generated on create when absent.
+    pub user_name: Option<String>,
+    /// `email`; `""` on create means absent.
+    pub email: Option<String>,
+    /// `phone` (a JSON number is its digits).
+    pub phone: Option<String>,
+    /// `password`.
+    pub password: Option<String>,
+    /// `dob`: `YYYY-MM-DD`, or `YYYY` (stored as `YYYY-12-31`).
+    pub dob: Option<String>,
+    /// `gender`.
+    pub gender: Option<String>,
+    /// `avatar`: an image URL.
+    pub avatar: Option<String>,
+    /// `emailVerified`: wins over the rules that would set it.
+    pub email_verified: Option<bool>,
+    /// `phoneVerified`: wins over the rules that would set it.
+    pub phone_verified: Option<bool>,
+    /// `recoveryEmail`.
+    pub recovery_email: Option<String>,
+    /// `recoveryPhone`.
+    pub recovery_phone: Option<String>,
+    /// `language`.
+    pub language: Option<Vec<String>>,
+    /// `grade`.
+    pub grade: Option<Vec<String>>,
+    /// `subject`.
+    pub subject: Option<Vec<String>>,
+    /// `profileSummary`.
+    pub profile_summary: Option<String>,
+    /// `framework`: a JSON object of lists, as text.
+    pub framework: Option<String>,
+    /// `address`: a JSON list of objects, as text.
+    pub address: Option<String>,
+    /// `education`: a JSON list of objects, as text.
+    pub education: Option<String>,
+    /// `jobProfile`: a JSON list of objects, as text.
+    pub job_profile: Option<String>,
+    /// `profileLocation`.
+    pub locations: Option<Vec<Location>>,
+    /// `profileUserTypes` (or `profileUserType`, one).
+    pub user_types: Option<Vec<UserType>>,
+    /// `externalIds`.
+    pub external_ids: Option<Vec<ExternalId>>,
+    /// `channel`: the root organisation's channel.
+    pub channel: Option<String>,
+    /// `orgExternalId`: an organisation of that channel, by external id.
+    pub org_external_id: Option<String>,
+    /// `managedBy`: the managing user's `userId`.
+    pub managed_by: Option<String>,
+}
+
+/// How a user is being created (S1-S3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateRoute {
+    /// `POST /v1|v2|v3/create`.
+    Create,
+    /// `POST /v1|v2/signup`.
+    Signup,
+    /// `POST /v1/sso/create`.
+    Sso,
+    /// `POST /v4/create`, `/v1/managed/create`.
+    Managed,
+}
+
+/// The extra parts a read can ask for (`fields=`, S6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadParts {
+    /// `organisations`.
+    pub organisations: bool,
+    /// `roles`: the role catalogue as `roleList`.
+    pub roles: bool,
+    /// `locations`: `userLocations`.
+    pub locations: bool,
+    /// `declarations`.
+    pub declarations: bool,
+    /// `externalIds`.
+    pub external_ids: bool,
+    /// `topic`.
+    pub topic: bool,
+    /// `completeness`.
+    pub completeness: bool,
+    /// `missingFields`.
+    pub missing_fields: bool,
+}
+
+impl ReadParts {
+    /// The parts named by a `fields=` list (unknown names ignored, as the
+    /// reference does).
+    pub fn parse(fields: &str) -> ReadParts {
+        let mut parts = ReadParts::default();
+        for name in fields.split(',').map(str::trim) {
+            match name.to_ascii_lowercase().as_str() {
+                "organisations" => parts.organisations = true,
+                "roles" => parts.roles = true,
+                "locations" => parts.locations = true,
+                "declarations" => parts.declarations = true,
+                "externalids" => parts.external_ids = true,
+                "topic" => parts.topic = true,
+                "completeness" => parts.completeness = true,
+                "missingfields" => parts.missing_fields = true,
+                _ => {}
+            }
+        }
+        parts
+    }
+}
+
+/// A user as the Sunbird surface shows it (S6): the shared record's fields
+/// under Sunbird's names, contact data masked, the side record, and what
+/// the read asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SunbirdView {
+    /// `userId`: the UUID.
+    pub user_id: String,
+    /// `userName`.
+    pub user_name: String,
+    /// `firstName`.
+    pub first_name: String,
+    /// `lastName` (empty: none).
+    pub last_name: String,
+    /// `email`, masked (empty: none).
+    pub email: String,
+    /// `phone`, masked (empty: none).
+    pub phone: String,
+    /// `dob` as `YYYY-MM-DD`, if known.
+    pub dob: Option<String>,
+    /// `gender`.
+    pub gender: Option<String>,
+    /// `avatar` (empty: none).
+    pub avatar: String,
+    /// `status`: 1 active, 0 blocked (or merged away).
+    pub status: u8,
+    /// When created.
+    pub created: Micros,
+    /// Last change.
+    pub modified: Micros,
+    /// Last sign-in.
+    pub last_login: Option<Micros>,
+    /// `managedBy`: the manager's `userId`.
+    pub managed_by: Option<String>,
+    /// `createdBy`: the creator's `userId`.
+    pub created_by: Option<String>,
+    /// The side record, contact data in it masked.
+    pub side: SunbirdUser,
+    /// The root organisation.
+    pub root_org: Option<Organisation>,
+    /// Every organisation the user belongs to, when asked for (and the
+    /// root one always, as the reference shows it).
+    pub organisations: Vec<Organisation>,
+    /// The latest terms version and URL, when set.
+    pub tnc_latest: Option<(String, String)>,
+    /// Whether the user must accept the latest terms.
+    pub prompt_tnc: bool,
+    /// Profile completeness in percent, when asked for.
+    pub completeness: Option<u32>,
+    /// The empty profile attributes, when asked for.
+    pub missing_fields: Option<Vec<String>>,
+    /// What the read asked for.
+    pub parts: ReadParts,
+}
+
+/// The Sunbird reference's failures (its `ResponseMessage` numbers and
+/// sentences), as roster errors carrying the number
+/// ([`crate::Error::reference`]); the Sunbird surface prefixes it with
+/// `UOS_` and the operation's code.
+pub mod fault {
+    use crate::error::{Error, ErrorCode, FieldErrors};
+
+    /// A validation error about `param` whose message is the reference's.
+    fn about(number: &'static str, param: &str, message: String) -> Error {
+        Error::new(ErrorCode::Validation, message.clone())
+            .with_fields(FieldErrors::one(param, message))
+            .numbered(number)
+    }
+
+    /// `0030`: "Mandatory parameter {0} is missing."
+    pub fn missing(param: &str) -> Error {
+        about(
+            "0030",
+            param,
+            format!("Mandatory parameter {param} is missing."),
+        )
+    }
+
+    /// `0031`: "Mandatory parameter {0} is empty."
+    pub fn empty(param: &str) -> Error {
+        about(
+            "0031",
+            param,
+            format!("Mandatory parameter {param} is empty."),
+        )
+    }
+
+    /// `0009`: "Invalid format for given {0}."
+    pub fn invalid(param: &str) -> Error {
+        about("0009", param, format!("Invalid format for given {param}."))
+    }
+
+    /// `0019`: "Please provide valid {0}."
+    pub fn not_valid(param: &str) -> Error {
+        about("0019", param, format!("Please provide valid {param}."))
+    }
+
+    /// `0017`: "Invalid value {0} for parameter {1}. Please provide a valid
+    /// value."
+    pub fn invalid_value(value: &str, param: &str) -> Error {
+        let value = crate::text::clip(value);
+        about(
+            "0017",
+            param,
+            format!("Invalid value {value} for parameter {param}. Please provide a valid value."),
+        )
+    }
+
+    /// `0018`: "Invalid {0}: {1}. Valid values are: {2}."
+    pub fn invalid_key(what: &str, value: &str, valid: &str) -> Error {
+        let value = crate::text::clip(value);
+        about(
+            "0018",
+            what,
+            format!("Invalid {what}: {value}. Valid values are: {valid}."),
+        )
+    }
+
+    /// `0021`: "Invalid parameter {0} in request." (a field this path
+    /// does not take).
+    pub fn not_allowed(param: &str) -> Error {
+        about(
+            "0021",
+            param,
+            format!("Invalid parameter {param} in request."),
+        )
+    }
+
+    /// `0024`: a password the institute's policy refuses (`why`: the
+    /// policy's words).
+    pub fn weak_password(why: &str) -> Error {
+        about("0024", "password", why.to_string())
+    }
+
+    /// `0011`: contact data sent for a managed user.
+    pub fn only_one_contact() -> Error {
+        about(
+            "0011",
+            "managedBy",
+            "Please provide only email or phone or managed by".into(),
+        )
+    }
+
+    /// `0041`: "Missing parameter {0} which is dependent on {1}."
+    pub fn dependent(param: &str, on: &str) -> Error {
+        about(
+            "0041",
+            param,
+            format!("Missing parameter {param} which is dependent on {on}."),
+        )
+    }
+
+    /// `0045`: "Mismatch of given parameters: {0}."
+    pub fn mismatch(params: &str) -> Error {
+        about(
+            "0045",
+            params,
+            format!("Mismatch of given parameters: {params}."),
+        )
+    }
+
+    /// `0002`: "{0} already exists" (`userName`, `email`, `phone`, an
+    /// external id's description).
+    pub fn exists(what: &str) -> Error {
+        about("0002", what, format!("{what} already exists"))
+    }
+
+    /// `0004`: "Value {0} for {1} is already in use."
+    pub fn in_use(value: &str, param: &str) -> Error {
+        let value = crate::text::clip(value);
+        about(
+            "0004",
+            param,
+            format!("Value {value} for {param} is already in use."),
+        )
+    }
+
+    /// `0013`: "Requested {0} resource not found" (404).
+    pub fn not_found(what: &str) -> Error {
+        Error::new(
+            ErrorCode::NotFound,
+            format!("Requested {what} resource not found"),
+        )
+        .numbered("0013")
+    }
+
+    /// `0013` as block and unblock word it: the bare `user` (404).
+    pub fn no_such_user() -> Error {
+        Error::new(ErrorCode::NotFound, "user").numbered("0013")
+    }
+
+    /// `0006`: "User account has been blocked ." (as the reference spells it).
+    pub fn blocked() -> Error {
+        about("0006", "userId", "User account has been blocked .".into())
+    }
+
+    /// `0073`: the user was merged away (deleted).
+    pub fn inactive() -> Error {
+        about(
+            "0073",
+            "userId",
+            "User is Inactive. Please make it active to proceed.".into(),
+        )
+    }
+
+    /// `0008`: "User is already {0}." (`inactive` or `active`).
+    pub fn already(state: &str) -> Error {
+        about("0008", "userId", format!("User is already {state}."))
+    }
+
+    /// `0065`: "managedBy cannot be updated."
+    pub fn managed_by_fixed() -> Error {
+        about("0065", "managedBy", "managedBy cannot be updated.".into())
+    }
+
+    /// `0066`: the manager has as many managed users as allowed (the
+    /// managed-create paths answer it as `MANAGED_USER_LIMIT_EXCEEDED`).
+    pub fn managed_limit() -> Error {
+        about(
+            "0066",
+            "managedBy",
+            "Managed user creation limit exceeded".into(),
+        )
+    }
+
+    /// `0060`: "User migration failed."
+    pub fn migration_failed() -> Error {
+        about("0060", "userExtId", "User migration failed.".into())
+    }
+}
+
+/// The default terms type: the system setting that holds its latest
+/// version.
+pub const TERMS_AND_CONDITIONS: &str = "tncConfig";
+
+/// The latest version of a terms type and its URL, as a system setting
+/// states them: `{"latestVersion":"v4","v4":{"url":"..."}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    /// The latest version.
+    pub latest: String,
+    /// Its URL (empty when the setting gives none).
+    pub url: String,
+}
+
+impl Terms {
+    /// The terms of a setting's value, or `None` when it is not a terms
+    /// setting's JSON (an object with a non-empty `latestVersion`).
+    pub fn parse(value: &str) -> Option<Terms> {
+        let v: serde_json::Value = serde_json::from_str(value).ok()?;
+        let latest = v.get("latestVersion")?.as_str()?.trim().to_string();
+        if latest.is_empty() {
+            return None;
+        }
+        let url = v
+            .get(&latest)
+            .and_then(|t| t.get("url"))
+            .and_then(|u| u.as_str())
+            .unwrap_or_default()
+            .to_string();
+        Some(Terms { latest, url })
+    }
+}
+
+/// Whether setting `id` holds a terms type's versions (`tncConfig`, or a
+/// type like `groupsTnc`).
+pub fn is_terms_setting(id: &str) -> bool {
+    id == TERMS_AND_CONDITIONS || id.ends_with("Tnc")
+}
+
+/// What a role change does (S13 v2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleOperation {
+    /// Unites the scopes (the default).
+    Add,
+    /// Subtracts the scopes; a role left without one goes.
+    Remove,
+    /// Replaces the role's scopes.
+    Edit,
+}
+
+/// One role change of a v2 assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    /// The role id.
+    pub role: String,
+    /// What to do.
+    pub operation: RoleOperation,
+    /// Organisation ids.
+    pub scope: Vec<u64>,
+}
+
+/// What a declaration change does (S10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclarationOperation {
+    /// Adds it, replacing one with the same organisation and persona.
+    Add,
+    /// Inserts or replaces it.
+    Edit,
+    /// Removes it.
+    Remove,
+}
+
+/// One declaration change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclarationChange {
+    /// What to do.
+    pub operation: DeclarationOperation,
+    /// Whose declaration (`userId`).
+    pub user_id: String,
+    /// To which organisation.
+    pub org_id: String,
+    /// The persona.
+    pub persona: String,
+    /// The declared values, a JSON object's text.
+    pub info: String,
+}
+
+/// The answer to a migration claim (S11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Migrated {
+    /// Accepted: the shadow's data is the caller's now.
+    Accepted,
+    /// Rejected: the shadow is marked so.
+    Rejected,
+    /// A wrong `userExtId`: attempts left (of [`MIGRATION_ATTEMPTS`]).
+    WrongId {
+        /// Attempts left before the claim closes.
+        remaining: u8,
+        /// The id given.
+        given: String,
+    },
+}
+
+/// Wrong `userExtId` attempts a claim allows.
+pub const MIGRATION_ATTEMPTS: u8 = 2;
+
+/// The role every user has without a grant.
+pub const PUBLIC_ROLE: &str = "PUBLIC";
+
+/// The role catalogue: the roles of the seed's `roleList` (de-duplicated,
+/// trimmed), then `PROGRAM_MANAGER` and `PROGRAM_DESIGNER`, as (id, name).
+pub const ROLES: [(&str, &str); 25] = [
+    ("CONTENT_CURATION", "Content Curation"),
+    ("CONTENT_CREATOR", "Content Creator"),
+    (
+        "OFFICIAL_TEXTBOOK_BADGE_ISSUER",
+        "Official TextBook Badge Issuer",
+    ),
+    ("ADMIN", "Admin"),
+    ("COURSE_MENTOR", "Course Mentor"),
+    ("ORG_ADMIN", "Org Admin"),
+    ("CONTENT_REVIEW", "Content Review"),
+    ("FLAG_REVIEWER", "Flag Reviewer"),
+    ("ANNOUNCEMENT_SENDER", "Announcement Sender"),
+    ("SYSTEM_ADMINISTRATION", "System Administration"),
+    ("BOOK_CREATOR", "Book Creator"),
+    ("COURSE_CREATOR", "Course Creator"),
+    ("REPORT_VIEWER", "Report Viewer"),
+    ("MEMBERSHIP_MANAGEMENT", "Membership Management"),
+    ("CONTENT_CREATION", "Content Creation"),
+    ("BOOK_REVIEWER", "Book Reviewer"),
+    ("TEACHER_BADGE_ISSUER", "Teacher Badge Issuer"),
+    ("ORG_MANAGEMENT", "Org Management"),
+    ("COURSE_ADMIN", "Course Admin"),
+    ("ORG_MODERATOR", "Org Moderator"),
+    ("PUBLIC", "Public"),
+    ("CONTENT_REVIEWER", "Content Reviewer"),
+    ("REPORT_ADMIN", "Report Admin"),
+    ("PROGRAM_MANAGER", "Program Manager"),
+    ("PROGRAM_DESIGNER", "Program Designer"),
+];
+
+/// The catalogue's id for `role` (trimmed, any case); `None` when unknown.
+pub fn role_id(role: &str) -> Option<&'static str> {
+    let role = role.trim();
+    ROLES
+        .iter()
+        .find(|(id, _)| id.eq_ignore_ascii_case(role))
+        .map(|(id, _)| *id)
+}
+
+/// The user name generated from a first and last name (S1), before its
+/// random suffix: transliterated to ASCII, lower-cased, everything but
+/// letters, digits, `_`, `-` and `.` dropped.
+pub fn username_stem(first: &str, last: &str) -> String {
+    let mut ascii = String::new();
+    for c in format!("{first} {last}").chars() {
+        ascii_of(c, &mut ascii);
+    }
+    ascii.retain(|a| a.is_ascii_alphanumeric() || matches!(a, '_' | '-' | '.'));
+    ascii
+}
+
+/// An ASCII spelling of `c`, lower-case: itself when ASCII, the base
+/// letters of a Latin-1 or Latin Extended-A letter (its marks dropped:
+/// `é` -> `e`, `ß` -> `ss`), else nothing (other scripts have no spelling
+/// here; a name in them gets the generated name's fallback stem).
+fn ascii_of(c: char, out: &mut String) {
+    /// U+00C0 to U+017F, lower-cased, marks dropped.
+    const LATIN: [&str; 192] = [
+        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n",
+        "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "ss", "a", "a", "a", "a",
+        "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n", "o", "o", "o", "o",
+        "o", "", "o", "u", "u", "u", "u", "y", "th", "y", "a", "a", "a", "a", "a", "a", "c", "c",
+        "c", "c", "c", "c", "c", "c", "d", "d", "d", "d", "e", "e", "e", "e", "e", "e", "e", "e",
+        "e", "e", "g", "g", "g", "g", "g", "g", "g", "g", "h", "h", "h", "h", "i", "i", "i", "i",
+        "i", "i", "i", "i", "i", "i", "ij", "ij", "j", "j", "k", "k", "k", "l", "l", "l", "l", "l",
+        "l", "l", "l", "l", "l", "n", "n", "n", "n", "n", "n", "n", "ng", "ng", "o", "o", "o", "o",
+        "o", "o", "oe", "oe", "r", "r", "r", "r", "r", "r", "s", "s", "s", "s", "s", "s", "s", "s",
+        "t", "t", "t", "t", "t", "t", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u",
+        "w", "w", "y", "y", "y", "z", "z", "z", "z", "z", "z", "s",
+    ];
+    let cp = c as u32;
+    match cp {
+        0..=0x7F => out.push(c.to_ascii_lowercase()),
+        0xC0..=0x17F => out.push_str(LATIN[(cp - 0xC0) as usize]),
+        _ => {}
+    }
+}
+
+/// An email as Sunbird shows another person's: the first two characters
+/// of the local part, the rest of it `*`, the domain as it is
+/// (`se*************@yopmail.com`). A value that is not an email is shown
+/// as it is.
+pub fn mask_email(email: &str) -> String {
+    let valid = crate::domain::rules::email(email).is_ok();
+    let Some((local, domain)) = email.rsplit_once('@').filter(|_| valid) else {
+        return email.to_string();
+    };
+    let kept: String = local.chars().take(2).collect();
+    let hidden = local.chars().count() - kept.chars().count();
+    format!("{kept}{}@{domain}", "*".repeat(hidden))
+}
+
+/// A phone number as Sunbird shows another person's: its last four
+/// characters, the rest `*` (`******7890`). One shorter than ten
+/// characters is shown as it is.
+pub fn mask_phone(phone: &str) -> String {
+    let n = phone.chars().count();
+    if n < 10 {
+        return phone.to_string();
+    }
+    let last: String = phone.chars().skip(n - 4).collect();
+    format!("{}{last}", "*".repeat(n - 4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_keep_letters_digits_and_three_marks() {
+        assert_eq!(username_stem("Ajoy", "Maity"), "ajoymaity");
+        assert_eq!(username_stem("José", "Nuñez-Ortiz"), "josenunez-ortiz");
+        assert_eq!(username_stem("a.b", "c_d!"), "a.bc_d");
+        assert_eq!(username_stem("Straße", ""), "strasse");
+        assert_eq!(username_stem("अजय", ""), "");
+    }
+
+    #[test]
+    fn emails_keep_two_characters_and_the_domain() {
+        // Seed 004's masked email: a local part of 15 characters.
+        assert_eq!(
+            mask_email("selfdeclaredev5@yopmail.com"),
+            "se*************@yopmail.com"
+        );
+        assert_eq!(mask_email("ab@x.in"), "ab@x.in");
+        assert_eq!(mask_email("a@x.in"), "a@x.in");
+        assert_eq!(
+            mask_email("ravi.kumar@example.com"),
+            "ra********@example.com"
+        );
+        // Not an email by roster's rule (ASCII local parts): as it is.
+        for not_an_email in ["", "plain", "@x.in", "a@", "a b@x.in", "élodie@example.fr"] {
+            assert_eq!(mask_email(not_an_email), not_an_email);
+        }
+    }
+
+    #[test]
+    fn phones_keep_their_last_four() {
+        assert_eq!(mask_phone("9876547890"), "******7890");
+        assert_eq!(mask_phone("+919876547890"), "*********7890");
+        for short in ["", "123", "987654789"] {
+            assert_eq!(mask_phone(short), short);
+        }
+    }
+
+    #[test]
+    fn the_catalogue_has_every_seed_role_once() {
+        let mut ids: Vec<&str> = ROLES.iter().map(|(id, _)| *id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), ROLES.len());
+        assert_eq!(role_id(" flag_reviewer "), Some("FLAG_REVIEWER"));
+        assert_eq!(role_id("NOPE"), None);
+    }
+
+    #[test]
+    fn external_id_keys_do_not_collide_across_parts() {
+        let a = ExternalId {
+            provider: "ab".into(),
+            id_type: "c".into(),
+            id: "d".into(),
+        };
+        let b = ExternalId {
+            provider: "a".into(),
+            id_type: "bc".into(),
+            id: "d".into(),
+        };
+        assert_ne!(a.key(), b.key());
+    }
+}
