@@ -9,13 +9,16 @@
 use super::router::{Entry, parse_query};
 use super::{Request, Response};
 use crate::api::sunbird::{IdType, OrgInput};
-use crate::domain::sunbird::{CreateRoute, ReadParts, fault};
+use crate::domain::sunbird::{
+    CreateRoute, DeclarationChange, DeclarationOperation, MIGRATION_ATTEMPTS, Migrated, ReadParts,
+    RoleChange, RoleOperation, fault,
+};
 use crate::error::{Error, ErrorCode};
 use crate::json::body::{self, BodyError, MAX_BODY};
 use crate::json::sunbird::{Envelope, Params, ResponseCode, timestamp};
-use crate::json::sunbird_request::{Reader, user_input};
+use crate::json::sunbird_request::{Part, Reader, user_input};
 use crate::json::sunbird_views::{
-    Exists, Flavour, Org, OrgCreated, SUCCESS, UserCreated, UserRecord, Wrapped,
+    Exists, Flavour, Listing, Org, OrgCreated, SUCCESS, UserCreated, UserRecord, Wrapped,
 };
 use crate::{Admin, Institute};
 use serde::Serialize;
@@ -46,6 +49,17 @@ enum Op {
     Unblock,
     OrgCreate,
     OrgRead,
+    Managed {
+        user_id: String,
+    },
+    AssignRole {
+        v2: bool,
+    },
+    AcceptTerms,
+    Declarations,
+    Merge,
+    Migrate,
+    SetSetting,
 }
 
 /// A routed request: the operation, its envelope id and version, the
@@ -171,6 +185,49 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
             r(Op::OrgCreate, "api.org.create", "v1", "ORGCRT", "POST")
         }
         ["api", "org", "v1", "read"] => r(Op::OrgRead, "api.org.read", "v1", "ORGRED", "POST"),
+        ["api", "user", "v1", "managed", user_id] => r(
+            Op::Managed {
+                user_id: user_id.to_string(),
+            },
+            "api.user.managed",
+            "v1",
+            "USRRED",
+            "GET",
+        ),
+        ["api", "user", v, "role", "assign"] if versions(v, 2) => r(
+            Op::AssignRole { v2: *v == "v2" },
+            "api.user.assign.role",
+            v,
+            "ROLUPD",
+            "POST",
+        ),
+        ["api", "user", "v1", "tnc", "accept"] => r(
+            Op::AcceptTerms,
+            "api.user.tnc.accept",
+            "v1",
+            "TNCACCPT",
+            "POST",
+        ),
+        ["api", "user", "v1", "declarations"] => r(
+            Op::Declarations,
+            "api.user.declarations",
+            "v1",
+            "UDECLUPD",
+            "PATCH",
+        ),
+        ["api", "user", "v1", "account", "merge"] => {
+            r(Op::Merge, "api.user.account.merge", "v1", "USRMRG", "PATCH")
+        }
+        ["api", "user", "v1", "migrate" | "migration"] => {
+            r(Op::Migrate, "api.user.migrate", "v1", "USRMIG", "POST")
+        }
+        ["api", "data", "v1", "system", "settings", "set"] => r(
+            Op::SetSetting,
+            "api.system.settings.set",
+            "v1",
+            "SYSCRT",
+            "POST",
+        ),
         ["api", "user" | "org", rest @ ..] => {
             // The reference's id of a path: its version becomes `api`.
             let ver = rest.first().copied().unwrap_or("v1").to_string();
@@ -208,7 +265,7 @@ impl Answer<'_> {
         result: T,
     ) -> Response {
         let now = self.institute.config().clock.now();
-        let failed = response != ResponseCode::Ok;
+        let failed = err.is_some();
         let body = Envelope {
             id: self.id.to_string(),
             ver: self.ver.to_string(),
@@ -377,6 +434,14 @@ pub(super) fn serve(entry: Entry<'_>, request: &Request, segments: &[&str]) -> R
             }
         },
     };
+    // A manager acting as one of its managed users.
+    let admin = match request.header("x-authenticated-for").map(str::trim) {
+        Some(t) if !t.is_empty() => match admin.acting_for(t) {
+            Ok(managed) => managed,
+            Err(e) => return answer.error(&e),
+        },
+        _ => admin,
+    };
     let body = match route.method {
         "GET" => Map::new(),
         _ => match request_object(request) {
@@ -393,7 +458,8 @@ pub(super) fn serve(entry: Entry<'_>, request: &Request, segments: &[&str]) -> R
             .map(|(_, v)| v.as_str())
     };
     let parts = ReadParts::parse(param("fields").unwrap_or(""));
-    match run(&admin, &route.op, body, parts, &answer) {
+    let with_tokens = matches!(param("withTokens"), Some("true" | "True" | "TRUE" | "1"));
+    match run(&admin, &route.op, body, parts, with_tokens, &answer) {
         Ok(response) | Err(response) => response,
     }
 }
@@ -464,6 +530,7 @@ fn run(
     op: &Op,
     body: Map<String, Value>,
     parts: ReadParts,
+    with_tokens: bool,
     answer: &Answer<'_>,
 ) -> Result<Response, Response> {
     let fail = |e: Error| answer.error(&e);
@@ -578,6 +645,217 @@ fn run(
                 response: Org::new(&org),
             }))
         }
+        Op::Managed { user_id } => {
+            let entries = admin.managed_users(user_id, with_tokens).map_err(fail)?;
+            let content = entries
+                .iter()
+                .map(|e| ManagedUser {
+                    user: UserRecord::new(&e.view, Flavour::Managed),
+                    managed_token: e.token.clone(),
+                })
+                .collect::<Vec<_>>();
+            Ok(answer.ok(Wrapped {
+                response: Listing {
+                    count: content.len() as u64,
+                    content,
+                },
+            }))
+        }
+        Op::AssignRole { v2 } => {
+            let user_id = reader.text("userId").value().unwrap_or_default();
+            if *v2 {
+                let roles = reader.maps("roles");
+                type_error(&reader).map_err(fail)?;
+                let roles = match roles {
+                    Part::Read(r) => r,
+                    _ => return Err(fail(fault::missing("roles"))),
+                };
+                let changes = role_changes(roles).map_err(fail)?;
+                admin.change_roles(&user_id, &changes).map_err(fail)?;
+            } else {
+                let sent = reader.has("organisationId");
+                let org = reader.org_id("organisationId");
+                let roles = reader.texts("roles");
+                type_error(&reader).map_err(fail)?;
+                let roles = roles.value().ok_or_else(|| fail(fault::missing("roles")))?;
+                let org = match org.value() {
+                    Some(id) => Some(id),
+                    None if sent => Some(u64::MAX),
+                    None => None,
+                };
+                admin.assign_roles(&user_id, org, &roles).map_err(fail)?;
+            }
+            Ok(answer.ok(SUCCESS))
+        }
+        Op::AcceptTerms => {
+            let version = reader.text("version").value().unwrap_or_default();
+            let user_id = reader.text("userId").value();
+            let kind = reader.text("tncType").value();
+            type_error(&reader).map_err(fail)?;
+            admin
+                .accept_terms(&version, user_id.as_deref(), kind.as_deref())
+                .map_err(fail)?;
+            Ok(answer.ok(SUCCESS))
+        }
+        Op::Declarations => {
+            let items = reader.maps("declarations");
+            type_error(&reader).map_err(fail)?;
+            let items = items.value().unwrap_or_default();
+            let changes = declaration_changes(items).map_err(fail)?;
+            admin.update_declarations(&changes).map_err(fail)?;
+            Ok(answer.ok(SUCCESS))
+        }
+        Op::Merge => {
+            let from = reader.text("fromAccountId").value().unwrap_or_default();
+            let to = reader.text("toAccountId").value().unwrap_or_default();
+            type_error(&reader).map_err(fail)?;
+            admin.merge_accounts(&from, &to).map_err(fail)?;
+            Ok(answer.ok(SUCCESS))
+        }
+        Op::Migrate => {
+            let user_id = reader.text("userId").value().unwrap_or_default();
+            let channel = reader.text("channel").value().unwrap_or_default();
+            let action = reader.text("action").value().unwrap_or_default();
+            let ext = reader.text("userExtId").value().unwrap_or_default();
+            // `feedId` names the notification the claim came from: kept by
+            // no one in process.
+            let _ = reader.text("feedId");
+            type_error(&reader).map_err(fail)?;
+            let accept = match action.trim().to_ascii_lowercase().as_str() {
+                "accept" => true,
+                "reject" => false,
+                "" => return Err(fail(fault::missing("action"))),
+                _ => return Err(fail(fault::invalid_value(&action, "action"))),
+            };
+            match admin
+                .migrate(&user_id, &channel, accept, &ext)
+                .map_err(fail)?
+            {
+                Migrated::WrongId { remaining, given } => Ok(answer
+                    .envelope(
+                        ResponseCode::ServerError,
+                        None,
+                        None,
+                        WrongExtId {
+                            max_attempt: MIGRATION_ATTEMPTS,
+                            remaining_attempt: remaining,
+                            err: true,
+                            message: format!(
+                                "provided ext user id {} is incorrect",
+                                crate::text::clip(&given)
+                            ),
+                        },
+                    )
+                    .with_status(200)),
+                Migrated::Accepted | Migrated::Rejected => Ok(answer.ok(SUCCESS)),
+            }
+        }
+        Op::SetSetting => {
+            let id = reader.text("id").value().unwrap_or_default();
+            let field = reader.text("field").value().unwrap_or_default();
+            let value = reader.text("value").value().unwrap_or_default();
+            type_error(&reader).map_err(fail)?;
+            admin
+                .set_system_setting(&id, &field, &value)
+                .map_err(fail)?;
+            Ok(answer.ok(Wrapped { response: id }))
+        }
+    }
+}
+
+/// The v2 role changes of `items` (`{role, operation?, scope:
+/// [{organisationId}]}`).
+fn role_changes(items: Vec<Map<String, Value>>) -> Result<Vec<RoleChange>, Error> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let mut r = Reader::new(item);
+        let role = r.text("role");
+        let operation = r.text("operation");
+        let scope = r.maps("scope");
+        type_error(&r)?;
+        let role = role.value().filter(|x| !x.trim().is_empty());
+        let role = role.ok_or_else(|| fault::missing("role"))?;
+        let operation = match operation.value().map(|o| o.trim().to_ascii_lowercase()) {
+            None => RoleOperation::Add,
+            Some(o) if o.is_empty() || o == "add" => RoleOperation::Add,
+            Some(o) if o == "remove" => RoleOperation::Remove,
+            Some(o) if o == "edit" => RoleOperation::Edit,
+            Some(o) => return Err(fault::invalid_value(&o, "operation")),
+        };
+        let mut orgs = Vec::new();
+        for s in scope.value().unwrap_or_default() {
+            let mut r = Reader::new(s);
+            let id = r.org_id("organisationId");
+            type_error(&r)?;
+            let id = id
+                .value()
+                .ok_or_else(|| fault::invalid_value("null", "scope.organisationId"))?;
+            orgs.push(id);
+        }
+        out.push(RoleChange {
+            role,
+            operation,
+            scope: orgs,
+        });
+    }
+    Ok(out)
+}
+
+/// The declaration changes of `items`.
+fn declaration_changes(items: Vec<Map<String, Value>>) -> Result<Vec<DeclarationChange>, Error> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let mut r = Reader::new(item);
+        let operation = r.text("operation");
+        let user_id = r.text("userId");
+        let org_id = r.text("orgId");
+        let persona = r.text("persona");
+        let info = r.object_text("info");
+        type_error(&r)?;
+        let operation = match operation.value().map(|o| o.trim().to_ascii_lowercase()) {
+            None => DeclarationOperation::Add,
+            Some(o) if o == "add" => DeclarationOperation::Add,
+            Some(o) if o == "edit" => DeclarationOperation::Edit,
+            Some(o) if o == "remove" => DeclarationOperation::Remove,
+            Some(o) => return Err(fault::invalid_value(&o, "operation")),
+        };
+        out.push(DeclarationChange {
+            operation,
+            user_id: user_id.value().unwrap_or_default(),
+            org_id: org_id.value().unwrap_or_default(),
+            persona: persona.value().unwrap_or_default(),
+            info: info.value().unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// A managed user in the manager's list: the user and, with
+/// `withTokens`, its token.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ManagedUser {
+    #[serde(flatten)]
+    user: UserRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    managed_token: Option<String>,
+}
+
+/// The seed's answer to a wrong `userExtId` (S11).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WrongExtId {
+    max_attempt: u8,
+    remaining_attempt: u8,
+    err: bool,
+    message: String,
+}
+
+impl Response {
+    /// This response with another HTTP status.
+    fn with_status(mut self, status: u16) -> Response {
+        self.status = status;
+        self
     }
 }
 

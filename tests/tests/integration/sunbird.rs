@@ -529,3 +529,580 @@ fn organisations_are_created_and_read() {
     );
     assert_eq!(m, "Requested organisation resource not found");
 }
+
+/// The managed-user example bodies, `managedBy` set to `manager`.
+fn managed_body(name: &str, manager: &str) -> Value {
+    let mut body = body_of(name, "unused@example.com");
+    body["request"]["managedBy"] = json!(manager);
+    body
+}
+
+#[test]
+fn managed_users_are_created_listed_and_acted_for() {
+    let w = world();
+    let manager = w.user("Parent", "parent@example.com");
+    let parent = w.i.login("parent@example.com", "Pass@1word").unwrap().token;
+    let mut children = Vec::new();
+    for name in ["Create User V4", "Create ManagedUser V1"] {
+        let e = example(name);
+        let r = w.send_as(
+            &parent,
+            "POST",
+            e["path"].as_str().unwrap(),
+            Some(managed_body(name, &manager)),
+        );
+        assert_eq!(r.status, 200, "{name}: {:?}", r.body);
+        let v = r.json();
+        assert_eq!(v["id"], "api.manageduser.create");
+        assert_eq!(
+            keys(&v["result"]),
+            keys(&json!({"userId": 0, "response": 0}))
+        );
+        children.push(v["result"]["userId"].as_str().unwrap().to_string());
+    }
+    // Contact data or a password is refused for a managed user.
+    let mut body = managed_body("Create User V4", &manager);
+    body["request"]["email"] = json!("kid@example.com");
+    let r = w.send_as(&parent, "POST", "/api/user/v4/create", Some(body));
+    assert_eq!(
+        failure(&r, 400, "UOS_USRCRT0011"),
+        "Please provide only email or phone or managed by"
+    );
+    // Another user may not create for this manager, nor list its users.
+    let other = w.user("Other", "other@example.com");
+    let stranger = w.i.login("other@example.com", "Pass@1word").unwrap().token;
+    let r = w.send_as(
+        &stranger,
+        "POST",
+        "/api/user/v4/create",
+        Some(managed_body("Create User V4", &manager)),
+    );
+    failure(&r, 403, "UOS_USRCRT0071");
+    let r = w.send_as(
+        &stranger,
+        "GET",
+        &format!("/api/user/v1/managed/{manager}"),
+        None,
+    );
+    failure(&r, 403, "UOS_USRRED0071");
+    // A managed user cannot manage.
+    let r = w.send_as(
+        &parent,
+        "POST",
+        "/api/user/v4/create",
+        Some(managed_body("Create User V4", &children[0])),
+    );
+    failure(&r, 403, "UOS_USRCRT0071");
+    let r = w.send(
+        "POST",
+        "/api/user/v4/create",
+        Some(managed_body("Create User V4", &children[0])),
+    );
+    failure(&r, 404, "UOS_USRCRT0013");
+    let _ = other;
+
+    let e = example("Get Managed Users Details");
+    let documented = &e["response_body"]["result"]["response"]["content"][0];
+    let r = w.send_as(
+        &parent,
+        "GET",
+        &format!("/api/user/v1/managed/{manager}?withTokens=true"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let v = r.json();
+    assert_eq!(v["id"], "api.user.managed");
+    let list = &v["result"]["response"];
+    assert_eq!(list["count"], 2);
+    let first = &list["content"][0];
+    let mut want = keys(documented);
+    want.insert("managedToken".into());
+    assert_eq!(keys(first), want, "{first}");
+    assert_eq!(first["managedBy"], json!(manager));
+    let child_token = first["managedToken"].as_str().unwrap().to_string();
+    // An administrator sees the list without tokens, and may not ask for them.
+    let admin_list = w.ok("GET", &format!("/api/user/v1/managed/{manager}"), None);
+    assert!(
+        admin_list["response"]["content"][0]
+            .get("managedToken")
+            .is_none()
+    );
+    w.fails(
+        "GET",
+        &format!("/api/user/v1/managed/{manager}?withTokens=true"),
+        None,
+        403,
+        "UOS_USRRED0071",
+    );
+    // The manager acts as its child with x-authenticated-for.
+    let request = Request::new("POST", "/api/user/v1/tnc/accept")
+        .with_header("x-authenticated-user-token", &parent)
+        .with_header("x-authenticated-for", &child_token)
+        .with_body(json!({"request": {"version": "v4"}}).to_string());
+    let r = roster::rest::handle(&w.i, request);
+    // No terms are set yet: the version is not the latest.
+    assert_eq!(
+        failure(&r, 400, "UOS_TNCACCPT0017"),
+        "Invalid value v4 for parameter version. Please provide a valid value."
+    );
+    let request = Request::new("GET", &format!("/api/user/v1/read/{}", children[0]))
+        .with_header("x-authenticated-user-token", &stranger)
+        .with_header("x-authenticated-for", &child_token);
+    failure(&roster::rest::handle(&w.i, request), 401, "UOS_0070");
+    // The manager reads its child; the child's update with an email makes it its own.
+    let r = w.send_as(
+        &parent,
+        "GET",
+        &format!("/api/user/v1/read/{}", children[0]),
+        None,
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    w.ok(
+        "PATCH",
+        "/api/user/v1/update",
+        Some(json!({"request": {"userId": children[0], "email": "grown@example.com"}})),
+    );
+    let read = w.ok("GET", &format!("/api/user/v1/read/{}", children[0]), None);
+    assert_eq!(read["response"]["managedBy"], Value::Null);
+    let m = w.fails(
+        "PATCH",
+        "/api/user/v1/update",
+        Some(json!({"request": {"userId": children[1], "managedBy": manager}})),
+        400,
+        "UOS_USRUPD0065",
+    );
+    assert_eq!(m, "managedBy cannot be updated.");
+    // A manager still managing users cannot be deleted through any surface.
+    let admin = w.i.operator();
+    let id = admin.find_user("parent@example.com").unwrap();
+    assert_eq!(
+        admin.delete_user(id).unwrap_err().code(),
+        roster::ErrorCode::Conflict
+    );
+}
+
+#[test]
+fn the_managed_limit_is_answered_as_the_seed_names_it() {
+    let (mut config, _) = roster_tests::config(SEED_NOW);
+    config.sunbird.managed_limit = 2;
+    let i = Institute::in_memory(config).unwrap();
+    i.create_superuser("root", ROOT_PASSWORD).unwrap();
+    let token = i.login("root", ROOT_PASSWORD).unwrap().token;
+    let w = World { i, token };
+    let manager = w.user("Parent", "parent@example.com");
+    for _ in 0..2 {
+        w.ok(
+            "POST",
+            "/api/user/v4/create",
+            Some(managed_body("Create User V4", &manager)),
+        );
+    }
+    for path in ["/api/user/v4/create", "/api/user/v1/managed/create"] {
+        let r = w.send("POST", path, Some(managed_body("Create User V4", &manager)));
+        assert_eq!(
+            failure(&r, 400, "MANAGED_USER_LIMIT_EXCEEDED"),
+            "Managed user creation limit exceeded"
+        );
+    }
+}
+
+/// The seed's organisation id (above 2^53) in `body`, replaced by `org`.
+fn with_org(body: Value, org: u64) -> Value {
+    serde_json::from_str(
+        &body
+            .to_string()
+            .replace("1297544481264435200", &org.to_string()),
+    )
+    .expect("JSON")
+}
+
+#[test]
+fn roles_are_replaced_in_v1_and_changed_by_operation_in_v2() {
+    let w = world();
+    let org = w.org("Springfield", "springfield", true);
+    let other = w.org("Shelbyville", "shelbyville", true);
+    let id = w.user("Teacher", "teacher@example.com");
+    let roles_v5 = |w: &World| {
+        w.ok("GET", &format!("/api/user/v5/read/{id}"), None)["response"]["roles"].clone()
+    };
+    // The seed's organisation id fits no organisation here.
+    let mut v1 = example("Assign Role V1")["request_body"].clone();
+    v1["request"]["userId"] = json!(id);
+    let m = w.fails(
+        "POST",
+        "/api/user/v1/role/assign",
+        Some(v1.clone()),
+        400,
+        "UOS_ROLUPD0017",
+    );
+    assert_eq!(
+        m,
+        format!(
+            "Invalid value {} for parameter organisationId. Please provide a valid value.",
+            u64::MAX
+        )
+    );
+    let result = w.ok("POST", "/api/user/v1/role/assign", Some(with_org(v1, org)));
+    assert_eq!(result, example("Assign Role V1")["response_body"]["result"]);
+    let roles = roles_v5(&w);
+    assert_eq!(roles[0]["role"], "COURSE_CREATOR");
+    assert_eq!(roles[0]["scope"], json!([{"organisationId": org}]));
+    let mut v2 = example("Assign Role V2")["request_body"].clone();
+    v2["request"]["userId"] = json!(id);
+    w.ok(
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(with_org(v2, other)),
+    );
+    let roles = roles_v5(&w);
+    let course = roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "COURSE_CREATOR")
+        .unwrap();
+    assert_eq!(
+        course["scope"],
+        json!([{"organisationId": org}, {"organisationId": other}])
+    );
+    // v1 replaces the roles of one organisation; an empty list removes them.
+    w.ok(
+        "POST",
+        "/api/user/v1/role/assign",
+        Some(json!({"request": {"userId": id, "organisationId": other, "roles": []}})),
+    );
+    let roles = roles_v5(&w);
+    assert_eq!(roles.as_array().unwrap().len(), 1, "{roles}");
+    assert_eq!(roles[0]["scope"], json!([{"organisationId": org}]));
+    // v2 remove and edit.
+    w.ok(
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(json!({"request": {"userId": id, "roles": [
+            {"role": "COURSE_CREATOR", "operation": "edit", "scope": [{"organisationId": other}]},
+            {"role": "ORG_ADMIN", "operation": "add", "scope": [{"organisationId": org}]},
+            {"role": "ORG_ADMIN", "operation": "remove", "scope": [{"organisationId": org}]}]}})),
+    );
+    let roles = roles_v5(&w);
+    assert_eq!(
+        roles,
+        json!([{"role": "COURSE_CREATOR", "userId": id, "scope": [{"organisationId": other}],
+        "createdDate": roles[0]["createdDate"], "updatedDate": roles[0]["updatedDate"]}])
+    );
+    // v1-v4 show role ids, PUBLIC first.
+    let read = w.ok("GET", &format!("/api/user/v4/read/{id}"), None);
+    assert_eq!(
+        read["response"]["roles"],
+        json!(["PUBLIC", "COURSE_CREATOR"])
+    );
+    let m = w.fails(
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(json!({"request": {"userId": id, "roles": [{"role": "WIZARD", "scope": [{"organisationId": org}]}]}})),
+        400,
+        "UOS_ROLUPD0019",
+    );
+    assert_eq!(m, "Please provide valid role.");
+    // Roles grant no roster permission.
+    let token =
+        w.i.login("teacher@example.com", "Pass@1word")
+            .unwrap()
+            .token;
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/block",
+        Some(json!({"request": {"userId": id}})),
+    );
+    failure(&r, 403, "UOS_USRBLOK0071");
+}
+
+#[test]
+fn terms_are_set_accepted_and_prompted() {
+    let w = world();
+    let id = w.user("Reader", "reader@example.com");
+    let token = w.i.login("reader@example.com", "Pass@1word").unwrap().token;
+    let read = |w: &World| {
+        let r = w.send_as(&token, "GET", &format!("/api/user/v1/read/{id}"), None);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.json()["result"]["response"].clone()
+    };
+    assert_eq!(read(&w)["promptTnC"], false);
+    assert_eq!(read(&w)["tncLatestVersion"], Value::Null);
+    let setting = json!({"request": {"id": "tncConfig", "field": "tncConfig",
+        "value": "{\"latestVersion\":\"v4\",\"v4\":{\"url\":\"https://example.com/terms-v4.html\"}}"}});
+    // Superusers only.
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/data/v1/system/settings/set",
+        Some(setting.clone()),
+    );
+    failure(&r, 403, "UOS_SYSCRT0071");
+    w.ok("POST", "/api/data/v1/system/settings/set", Some(setting));
+    let user = read(&w);
+    assert_eq!(user["promptTnC"], true);
+    assert_eq!(user["tncLatestVersion"], "v4");
+    assert_eq!(
+        user["tncLatestVersionUrl"],
+        "https://example.com/terms-v4.html"
+    );
+    // The seed's example, for the caller itself (its userId is the caller's).
+    let mut body = example("Accept User Tnc")["request_body"].clone();
+    body["request"]["userId"] = json!(id);
+    body["request"]["version"] = json!("V4");
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/tnc/accept",
+        Some(body.clone()),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let user = read(&w);
+    assert_eq!(user["promptTnC"], false);
+    assert_eq!(user["tncAcceptedVersion"], "v4");
+    assert!(user["tncAcceptedOn"].as_i64().is_some());
+    // Again: a no-op. Another user's id: refused. An old version: refused.
+    let r = w.send_as(&token, "POST", "/api/user/v1/tnc/accept", Some(body));
+    assert_eq!(r.status, 200);
+    let other = w.user("Other", "other@example.com");
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/tnc/accept",
+        Some(json!({"request": {"version": "v4", "userId": other}})),
+    );
+    failure(&r, 400, "UOS_TNCACCPT0017");
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/tnc/accept",
+        Some(json!({"request": {"version": "v3"}})),
+    );
+    failure(&r, 400, "UOS_TNCACCPT0017");
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/tnc/accept",
+        Some(json!({"request": {}})),
+    );
+    failure(&r, 400, "UOS_TNCACCPT0030");
+    // A new version prompts again.
+    w.ok(
+        "POST",
+        "/api/data/v1/system/settings/set",
+        Some(json!({"request": {"id": "tncConfig", "field": "tncConfig", "value": "{\"latestVersion\":\"v5\"}"}})),
+    );
+    assert_eq!(read(&w)["promptTnC"], true);
+    // A setting that is not a terms setting's JSON is refused.
+    w.fails(
+        "POST",
+        "/api/data/v1/system/settings/set",
+        Some(json!({"request": {"id": "tncConfig", "field": "tncConfig", "value": "v6"}})),
+        400,
+        "UOS_SYSCRT0017",
+    );
+}
+
+#[test]
+fn declarations_are_added_edited_and_removed() {
+    let w = world();
+    let id = w.user("Declarer", "declarer@example.com");
+    let mut body = body_of("Update User Declarations", "declared@example.com");
+    body["request"]["declarations"][0]["userId"] = json!(id);
+    let result = w.ok("PATCH", "/api/user/v1/declarations", Some(body.clone()));
+    assert_eq!(
+        result,
+        example("Update User Declarations")["response_body"]["result"]
+    );
+    let read = |w: &World| {
+        w.ok(
+            "GET",
+            &format!("/api/user/v1/read/{id}?fields=declarations"),
+            None,
+        )["response"]["declarations"]
+            .clone()
+    };
+    let d = read(&w);
+    assert_eq!(d.as_array().unwrap().len(), 1);
+    assert_eq!(d[0]["status"], "SUBMITTED");
+    assert_eq!(d[0]["persona"], "teacher");
+    assert_eq!(d[0]["orgId"], "1297544481264435200");
+    assert_eq!(d[0]["info"]["declared-email"], "declared@example.com");
+    // add with the same (org, persona) replaces; edit too; remove deletes.
+    body["request"]["declarations"][0]["info"] = json!({"declared-school-name": "other"});
+    w.ok("PATCH", "/api/user/v1/declarations", Some(body.clone()));
+    assert_eq!(
+        read(&w)[0]["info"],
+        json!({"declared-school-name": "other"})
+    );
+    body["request"]["declarations"][0]["operation"] = json!("remove");
+    w.ok("PATCH", "/api/user/v1/declarations", Some(body));
+    assert_eq!(read(&w), json!([]));
+}
+
+#[test]
+fn merge_moves_everything_to_the_target_and_frees_the_source() {
+    let w = world();
+    let org = w.org("Springfield", "springfield", true);
+    let from = w.user("From", "from@example.com");
+    let to = w.user("To", "to@example.com");
+    let admin = w.i.operator();
+    // Memberships: the later expiry wins, none beats any.
+    let mut batches = std::collections::HashMap::new();
+    for name in ["Early", "Late", "Open", "Only"] {
+        let b = admin
+            .create_batch(roster::BatchInput {
+                name: Some(name.into()),
+            })
+            .unwrap();
+        batches.insert(name, b.id);
+    }
+    let from_id = admin.find_user("from@example.com").unwrap();
+    let to_id = admin.find_user("to@example.com").unwrap();
+    let grant = |user, batch: &str, expires: Option<&str>| {
+        admin
+            .add_user_subscriptions(user, &[batches[batch]], expires)
+            .unwrap();
+    };
+    grant(from_id, "Early", Some("2030-01-01"));
+    grant(to_id, "Early", Some("2031-01-01"));
+    grant(from_id, "Late", Some("2032-01-01"));
+    grant(to_id, "Late", Some("2030-06-01"));
+    grant(from_id, "Open", None);
+    grant(to_id, "Open", Some("2030-06-01"));
+    grant(from_id, "Only", Some("2030-02-02"));
+    w.ok(
+        "POST",
+        "/api/user/v1/role/assign",
+        Some(json!({"request": {"userId": from, "organisationId": org, "roles": ["ORG_ADMIN"]}})),
+    );
+    let token = w.i.login("from@example.com", "Pass@1word").unwrap().token;
+    let mut body = example("User Merge")["request_body"].clone();
+    body["request"]["fromAccountId"] = json!(from);
+    body["request"]["toAccountId"] = json!(to);
+    let r = w.send("PATCH", "/api/user/v1/account/merge", Some(body.clone()));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let v = r.json();
+    assert_eq!(
+        (v["id"].clone(), v["ver"].clone()),
+        (json!("api.user.account.merge"), json!("v1"))
+    );
+    assert_eq!(v["result"], json!({"response": "SUCCESS"}));
+    let all = roster::PageRequest {
+        page: 1,
+        per_page: Some(100),
+    };
+    let subs = admin.user_subscriptions(to_id, all).unwrap().items;
+    let expiry = |name: &str| {
+        subs.iter()
+            .find(|s| s.batch.name == name)
+            .map(|s| s.expires.map(|d| d.to_string()))
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(expiry("Early"), Some("2031-01-01".into()));
+    assert_eq!(expiry("Late"), Some("2032-01-01".into()));
+    assert_eq!(expiry("Open"), None);
+    assert_eq!(expiry("Only"), Some("2030-02-02".into()));
+    assert!(
+        admin
+            .user_subscriptions(from_id, all)
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let roles = w.ok("GET", &format!("/api/user/v4/read/{to}"), None)["response"]["roles"].clone();
+    assert_eq!(roles, json!(["PUBLIC", "ORG_ADMIN"]));
+    // The source: deactivated, its sessions ended, its identifiers free.
+    assert!(w.i.session(&token).is_err());
+    w.fails(
+        "GET",
+        &format!("/api/user/v1/read/{from}"),
+        None,
+        400,
+        "UOS_USRRED0006",
+    );
+    w.user("Again", "from@example.com");
+    w.fails(
+        "PATCH",
+        "/api/user/v1/account/merge",
+        Some(body),
+        400,
+        "UOS_USRMRG0017",
+    );
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn migration_claims_a_shadow_account_in_two_attempts() {
+    let w = world();
+    w.org("State", "state1", true);
+    // The shadow: an SSO user of the channel with an external id.
+    let shadow = w.ok(
+        "POST",
+        "/api/user/v1/sso/create",
+        Some(
+            json!({"request": {"firstName": "Shadow", "phone": "9876500001", "channel": "state1",
+            "externalIds": [{"id": "StagingHari9", "provider": "state1", "idType": "state1"}]}}),
+        ),
+    )["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let claimant = w.user("Claimant", "claimant@example.com");
+    let token =
+        w.i.login("claimant@example.com", "Pass@1word")
+            .unwrap()
+            .token;
+    let mut body = example("User Migrate")["request_body"].clone();
+    body["request"]["userId"] = json!(claimant);
+    body["request"]["channel"] = json!("state1");
+    body["request"]["userExtId"] = json!("wrong-id");
+    let r = w.send_as(&token, "POST", "/api/user/v1/migrate", Some(body.clone()));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let v = r.json();
+    assert_eq!(v["responseCode"], "SERVER_ERROR");
+    assert_eq!(v["params"]["status"], "success");
+    assert_eq!(
+        v["result"],
+        json!({"maxAttempt": 2, "remainingAttempt": 1, "err": true, "message": "provided ext user id wrong-id is incorrect"})
+    );
+    // The right id, through the alias path: the shadow's data is the caller's.
+    body["request"]["userExtId"] = json!("stagingHARI9");
+    let r = w.send_as(&token, "POST", "/api/user/v1/migration", Some(body.clone()));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.json()["responseCode"], "OK");
+    w.fails(
+        "GET",
+        &format!("/api/user/v1/read/{shadow}"),
+        None,
+        404,
+        "UOS_USRRED0013",
+    );
+    let me = w.ok("GET", &format!("/api/user/v4/read/{claimant}"), None)["response"].clone();
+    assert_eq!(
+        me["externalIds"],
+        json!([{"id": "staginghari9", "idType": "state1", "provider": "state1"}])
+    );
+    // A second claimant fails twice and the claim closes.
+    let late = w.user("Late", "late@example.com");
+    let late_token = w.i.login("late@example.com", "Pass@1word").unwrap().token;
+    body["request"]["userId"] = json!(late);
+    let r = w.send_as(
+        &late_token,
+        "POST",
+        "/api/user/v1/migrate",
+        Some(body.clone()),
+    );
+    assert_eq!(r.json()["result"]["remainingAttempt"], 1);
+    let r = w.send_as(
+        &late_token,
+        "POST",
+        "/api/user/v1/migrate",
+        Some(body.clone()),
+    );
+    assert_eq!(failure(&r, 400, "UOS_USRMIG0060"), "User migration failed.");
+    let r = w.send_as(&late_token, "POST", "/api/user/v1/migrate", Some(body));
+    failure(&r, 400, "UOS_USRMIG0060");
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
