@@ -553,6 +553,80 @@ pub mod fault {
     }
 }
 
+/// One condition of a search filter (S4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// Equal, ignoring case, to one of these (a string is a list of one).
+    AnyOf(Vec<String>),
+    /// Within bounds (dates as text, numbers as text compared as numbers).
+    Range {
+        /// `<`.
+        lt: Option<String>,
+        /// `<=`.
+        le: Option<String>,
+        /// `>`.
+        gt: Option<String>,
+        /// `>=`.
+        ge: Option<String>,
+    },
+    /// Starts with this, ignoring case.
+    StartsWith(String),
+    /// Ends with this, ignoring case.
+    EndsWith(String),
+}
+
+/// A search's filters: every `all` condition holds, and (when there are
+/// any) at least one `any` group's conditions all hold (`$or`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// ANDed (key, condition).
+    pub all: Vec<(String, Condition)>,
+    /// `$or`: groups, each ANDed, ORed together.
+    pub any: Vec<Vec<(String, Condition)>>,
+}
+
+/// A user search (S4).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchRequest {
+    /// The filters.
+    pub filters: Filters,
+    /// Free text: a substring of firstName, lastName, userName, email or
+    /// phone, ignoring case.
+    pub query: Option<String>,
+    /// At most this many (default 250, capped by the configuration).
+    pub limit: Option<u64>,
+    /// From this match on.
+    pub offset: u64,
+    /// Order by this key, descending when `true` (default: creation order).
+    pub sort_by: Option<(String, bool)>,
+}
+
+/// The keys a search may filter or sort on (S4's allow-list).
+pub const SEARCH_KEYS: [&str; 22] = [
+    "userId",
+    "id",
+    "userName",
+    "firstName",
+    "lastName",
+    "email",
+    "phone",
+    "status",
+    "managedBy",
+    "channel",
+    "rootOrgId",
+    "organisations.organisationId",
+    "roles.role",
+    "profileUserType.type",
+    "profileLocation.code",
+    "externalIds.id",
+    "createdDate",
+    "dob",
+    "gender",
+    "language",
+    "grade",
+    "subject",
+];
+
 /// The default terms type: the system setting that holds its latest
 /// version.
 pub const TERMS_AND_CONDITIONS: &str = "tncConfig";

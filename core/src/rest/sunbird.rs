@@ -10,8 +10,8 @@ use super::router::{Entry, parse_query};
 use super::{Request, Response};
 use crate::api::sunbird::{IdType, OrgInput};
 use crate::domain::sunbird::{
-    CreateRoute, DeclarationChange, DeclarationOperation, MIGRATION_ATTEMPTS, Migrated, ReadParts,
-    RoleChange, RoleOperation, fault,
+    Condition, CreateRoute, DeclarationChange, DeclarationOperation, Filters, MIGRATION_ATTEMPTS,
+    Migrated, ReadParts, RoleChange, RoleOperation, SearchRequest, fault,
 };
 use crate::error::{Error, ErrorCode};
 use crate::json::body::{self, BodyError, MAX_BODY};
@@ -44,6 +44,9 @@ enum Op {
         v2: bool,
         id_type: String,
         id: String,
+    },
+    Search {
+        flavour: Flavour,
     },
     Block,
     Unblock,
@@ -127,6 +130,20 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
             "USRCRT",
             "POST",
         ),
+        ["api", "user", v, "search"] if versions(v, 3) => {
+            let flavour = match *v {
+                "v1" => Flavour::SearchV1,
+                "v2" => Flavour::SearchV2,
+                _ => Flavour::SearchV3,
+            };
+            r(
+                Op::Search { flavour },
+                "api.user.search",
+                v,
+                "USRSER",
+                "POST",
+            )
+        }
         ["api", "user", v, "update"] if versions(v, 3) => r(
             Op::Update { v1: *v == "v1" },
             "api.user.update",
@@ -645,6 +662,21 @@ fn run(
                 response: Org::new(&org),
             }))
         }
+        Op::Search { flavour } => {
+            let (request, fields) = search_request(&mut reader).map_err(fail)?;
+            let found = admin.sunbird_search(&request).map_err(fail)?;
+            let content = found
+                .content
+                .iter()
+                .map(|v| project(UserRecord::new(v, *flavour), fields.as_deref()))
+                .collect();
+            Ok(answer.ok(Wrapped {
+                response: Listing {
+                    count: found.count,
+                    content,
+                },
+            }))
+        }
         Op::Managed { user_id } => {
             let entries = admin.managed_users(user_id, with_tokens).map_err(fail)?;
             let content = entries
@@ -761,6 +793,141 @@ fn run(
             Ok(answer.ok(Wrapped { response: id }))
         }
     }
+}
+
+/// A search body (S4) as the typed request, and its `fields`.
+fn search_request(r: &mut Reader) -> Result<(SearchRequest, Option<Vec<String>>), Error> {
+    let filters = r.object("filters");
+    let query = r.text("query");
+    let fields = r.texts("fields");
+    let sort_by = r.object("sort_by");
+    let limit = r.org_id("limit");
+    let offset = r.org_id("offset");
+    type_error(r)?;
+    let filters = match filters {
+        Part::Read(map) => filters_of(map)?,
+        _ => return Err(fault::missing("filters")),
+    };
+    let sort_by = match sort_by.value() {
+        None => None,
+        Some(map) => match map.into_iter().next() {
+            None => None,
+            Some((key, order)) => {
+                let descending = match order.as_str().map(str::to_ascii_lowercase).as_deref() {
+                    Some("asc") => false,
+                    Some("desc") => true,
+                    _ => return Err(fault::invalid_value(&order.to_string(), "sort_by")),
+                };
+                Some((key, descending))
+            }
+        },
+    };
+    let request = SearchRequest {
+        filters,
+        query: query.value(),
+        limit: limit.value(),
+        offset: offset.value().unwrap_or(0),
+        sort_by,
+    };
+    Ok((request, fields.value().filter(|f| !f.is_empty())))
+}
+
+/// The filters of a search body: each key's condition, `$or` as groups.
+fn filters_of(map: Map<String, Value>) -> Result<Filters, Error> {
+    let mut filters = Filters::default();
+    for (key, value) in map {
+        if key == "$or" {
+            let groups = match value {
+                Value::Object(m) => m
+                    .into_iter()
+                    .map(|(k, v)| Map::from_iter([(k, v)]))
+                    .collect(),
+                Value::Array(items) => items
+                    .into_iter()
+                    .map(|i| match i {
+                        Value::Object(m) => Ok(m),
+                        _ => Err(Error::new(
+                            ErrorCode::Validation,
+                            "Data type of $or should be Map.",
+                        )
+                        .numbered("0003")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::Validation,
+                        "Data type of $or should be Map.",
+                    )
+                    .numbered("0003"));
+                }
+            };
+            for group in groups {
+                let mut conditions = Vec::new();
+                for (k, v) in group {
+                    conditions.push((k.clone(), condition(&k, v)?));
+                }
+                filters.any.push(conditions);
+            }
+            continue;
+        }
+        let cond = condition(&key, value)?;
+        filters.all.push((key, cond));
+    }
+    Ok(filters)
+}
+
+/// One filter's condition.
+fn condition(key: &str, value: Value) -> Result<Condition, Error> {
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let null = || fault::invalid_value("null", key);
+    match value {
+        Value::Null => Err(null()),
+        Value::Array(items) => Ok(Condition::AnyOf(
+            items
+                .iter()
+                .map(text)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(null)?,
+        )),
+        Value::Object(ops) => {
+            let (mut lt, mut le, mut gt, mut ge) = (None, None, None, None);
+            let mut out = None;
+            for (op, v) in ops {
+                let v = text(&v).ok_or_else(null)?;
+                match op.as_str() {
+                    "<" => lt = Some(v),
+                    "<=" => le = Some(v),
+                    ">" => gt = Some(v),
+                    ">=" => ge = Some(v),
+                    "startsWith" => out = Some(Condition::StartsWith(v)),
+                    "endsWith" => out = Some(Condition::EndsWith(v)),
+                    other => return Err(fault::invalid_value(other, key)),
+                }
+            }
+            Ok(
+                match (out, [&lt, &le, &gt, &ge].iter().any(|b| b.is_some())) {
+                    (Some(c), false) => c,
+                    (None, true) => Condition::Range { lt, le, gt, ge },
+                    _ => return Err(fault::invalid_value("{...}", key)),
+                },
+            )
+        }
+        other => Ok(Condition::AnyOf(vec![text(&other).ok_or_else(null)?])),
+    }
+}
+
+/// `record` with only the keys of `fields` (all when `None`).
+fn project(record: UserRecord, fields: Option<&[String]>) -> Value {
+    let mut value = serde_json::to_value(record).unwrap_or_default();
+    if let (Some(fields), Value::Object(map)) = (fields, &mut value) {
+        map.retain(|k, _| fields.iter().any(|f| f == k));
+    }
+    value
 }
 
 /// The v2 role changes of `items` (`{role, operation?, scope:

@@ -411,6 +411,14 @@ fn sunbird(
             }
         }
     }
+    let terms: BTreeSet<Vec<u8>> = s
+        .rows(super::terms::TERMS)?
+        .into_iter()
+        .map(|(k, ())| k)
+        .collect();
+    if terms != super::terms::expected(sides.iter()) {
+        problems.push("the Sunbird filter index disagrees with the side records".into());
+    }
     if unique(s, EXTERNAL_IDS)? != wanted_ids {
         problems.push("external_ids does not match users' external ids".into());
     }

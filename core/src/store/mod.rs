@@ -23,6 +23,7 @@ pub mod recover;
 pub mod schema;
 pub(crate) mod search;
 pub(crate) mod tables;
+pub(crate) mod terms;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub(crate) mod write;

@@ -38,6 +38,7 @@
 //! | `managed_users` | (manager, user) -> () | one per side record with `managed_by` |
 //! | `organisations` | id -> Organisation | (format 5) |
 //! | `org_by_channel` | lower-case channel -> id | one per organisation with a channel |
+//! | `sunbird_terms` | (field, folded value, user) -> () | one per value of a side record's filterable fields ([`super::terms`]) |
 //! | `settings` | setting id -> its value's text | the system settings (Sunbird's `tncConfig`, ...) |
 
 use super::keys::Def;

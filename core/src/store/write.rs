@@ -635,6 +635,7 @@ pub(crate) fn put_sunbird(
             set_pair(txn, MANAGED_USERS, (m, id), true)?;
         }
     }
+    super::terms::reindex(txn, id, old, new)?;
     match new {
         Some(side) => txn.put(
             SUNBIRD_USERS,

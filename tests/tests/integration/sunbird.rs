@@ -1106,3 +1106,330 @@ fn migration_claims_a_shadow_account_in_two_attempts() {
     failure(&r, 400, "UOS_USRMIG0060");
     assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
 }
+
+#[test]
+fn search_examples_find_by_email_with_every_documented_key() {
+    let w = world();
+    let id = w.user("first name", "selfdeclaredev5@yopmail.com");
+    w.user("someone else", "else@yopmail.com");
+    for (name, path) in [
+        ("Search User V1", "/api/user/v1/search"),
+        ("Search User V2", "/api/user/v2/search"),
+        ("Search User V3", "/api/user/v3/search"),
+    ] {
+        let e = example(name);
+        let body = body_of(name, "SelfDeclareDev5@YOPmail.com");
+        let r = w.send("POST", path, Some(body));
+        assert_eq!(r.status, 200, "{name}: {:?}", r.body);
+        let v = r.json();
+        same_envelope(&v, &e["response_body"]);
+        let list = &v["result"]["response"];
+        assert_eq!(list["count"], 1, "{name}");
+        let got = &list["content"][0];
+        assert_eq!(got["id"], json!(id));
+        assert_eq!(got["email"], "se*************@yopmail.com");
+        let documented = &e["response_body"]["result"]["response"]["content"][0];
+        let missing: Vec<String> = keys(documented).difference(&keys(got)).cloned().collect();
+        assert!(missing.is_empty(), "{name}: missing {missing:?}");
+        match path {
+            "/api/user/v3/search" => {
+                assert!(got["roles"].is_array() && got["roles"].as_array().unwrap().is_empty())
+            }
+            _ => assert_eq!(got["roles"], json!(["PUBLIC"])),
+        }
+    }
+}
+
+/// A world of users with Sunbird fields to search.
+fn search_world() -> (World, Vec<String>, u64, u64) {
+    let w = world();
+    let a = w.org("Org A", "chan-a", true);
+    let b = w.org("Org B", "chan-b", true);
+    let mut ids = Vec::new();
+    let people = [
+        (
+            "Asha",
+            "Nair",
+            "chan-a",
+            "asha@x.in",
+            "9000000001",
+            "teacher",
+            ["en", "hi"],
+            "1990-05-01",
+        ),
+        (
+            "Ravi",
+            "Nair",
+            "chan-b",
+            "ravi@y.in",
+            "9000000002",
+            "student",
+            ["en", "ta"],
+            "2001-01-20",
+        ),
+        (
+            "Kiran",
+            "Rao",
+            "chan-a",
+            "kiran@x.in",
+            "9000000003",
+            "student",
+            ["kn", "en"],
+            "1985-12-31",
+        ),
+        (
+            "Meena",
+            "Iyer",
+            "chan-b",
+            "meena@z.org",
+            "9000000004",
+            "parent",
+            ["ta", "ta"],
+            "1979-07-07",
+        ),
+        (
+            "Anil",
+            "Nairobi",
+            "chan-a",
+            "anil@z.org",
+            "9000000005",
+            "teacher",
+            ["hi", "en"],
+            "2003-03-03",
+        ),
+    ];
+    for (first, last, channel, email, phone, kind, langs, dob) in people {
+        let id = w.ok(
+            "POST",
+            "/api/user/v1/sso/create",
+            Some(json!({"request": {"firstName": first, "lastName": last, "channel": channel,
+                "email": email, "phone": phone, "language": langs, "dob": dob,
+                "externalIds": [{"id": format!("ext-{first}"), "provider": channel, "idType": channel}],
+                "profileLocation": [{"code": format!("loc-{channel}"), "type": "state"}]}})),
+        )["userId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        w.ok(
+            "PATCH",
+            "/api/user/v3/update",
+            Some(json!({"request": {"userId": id, "profileUserTypes": [{"type": kind}]}})),
+        );
+        ids.push(id);
+    }
+    w.ok(
+        "POST",
+        "/api/user/v1/role/assign",
+        Some(json!({"request": {"userId": ids[1], "organisationId": b, "roles": ["ORG_ADMIN"]}})),
+    );
+    (w, ids, a, b)
+}
+
+#[test]
+fn search_filters_are_exact_lists_ranges_prefixes_and_ors() {
+    let (w, ids, a, _b) = search_world();
+    let find = |body: Value| -> Vec<String> {
+        let r = w.ok(
+            "POST",
+            "/api/user/v2/search",
+            Some(json!({"request": body})),
+        );
+        let content = r["response"]["content"].as_array().unwrap().clone();
+        assert_eq!(r["response"]["count"], json!(content.len()), "{r}");
+        content
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let pick = |n: &[usize]| -> Vec<String> { n.iter().map(|i| ids[*i].clone()).collect() };
+    // Exact, ignoring case; any of a list.
+    assert_eq!(
+        find(json!({"filters": {"lastName": "NAIR"}})),
+        pick(&[0, 1])
+    );
+    assert_eq!(
+        find(json!({"filters": {"firstName": ["asha", "MEENA", "nobody"]}})),
+        pick(&[0, 3])
+    );
+    assert_eq!(
+        find(json!({"filters": {"email": "KIRAN@x.in"}})),
+        pick(&[2])
+    );
+    assert_eq!(
+        find(json!({"filters": {"phone": 9000000004u64}})),
+        pick(&[3])
+    );
+    assert_eq!(find(json!({"filters": {"userId": ids[4]}})), pick(&[4]));
+    assert_eq!(
+        find(json!({"filters": {"channel": "CHAN-A"}})),
+        pick(&[0, 2, 4])
+    );
+    assert_eq!(find(json!({"filters": {"rootOrgId": a}})), pick(&[0, 2, 4]));
+    assert_eq!(
+        find(json!({"filters": {"organisations.organisationId": a.to_string()}})),
+        pick(&[0, 2, 4])
+    );
+    assert_eq!(
+        find(json!({"filters": {"roles.role": "org_admin"}})),
+        pick(&[1])
+    );
+    assert_eq!(find(json!({"filters": {"roles.role": "PUBLIC"}})).len(), 6);
+    assert_eq!(
+        find(json!({"filters": {"profileUserType.type": "student"}})),
+        pick(&[1, 2])
+    );
+    assert_eq!(
+        find(json!({"filters": {"profileLocation.code": "loc-chan-b"}})),
+        pick(&[1, 3])
+    );
+    assert_eq!(
+        find(json!({"filters": {"externalIds.id": "EXT-Kiran"}})),
+        pick(&[2])
+    );
+    assert_eq!(find(json!({"filters": {"language": "ta"}})), pick(&[1, 3]));
+    assert_eq!(
+        find(json!({"filters": {"status": 1, "lastName": "nair"}})),
+        pick(&[0, 1])
+    );
+    // AND across keys.
+    assert_eq!(
+        find(json!({"filters": {"language": "en", "channel": "chan-a"}})),
+        pick(&[0, 2, 4])
+    );
+    assert_eq!(
+        find(json!({"filters": {"language": "en", "profileUserType.type": "teacher"}})),
+        pick(&[0, 4])
+    );
+    // Ranges, prefixes and suffixes.
+    assert_eq!(
+        find(json!({"filters": {"dob": {">=": "1985-01-01", "<": "2001-01-01"}}})),
+        pick(&[0, 2])
+    );
+    assert_eq!(
+        find(json!({"filters": {"lastName": {"startsWith": "Nai"}}})),
+        pick(&[0, 1, 4])
+    );
+    assert_eq!(
+        find(json!({"filters": {"email": {"endsWith": "@z.org"}}})),
+        pick(&[3, 4])
+    );
+    // $or of two fields, with another condition beside it.
+    assert_eq!(
+        find(json!({"filters": {"$or": {"email": "asha@x.in", "phone": "9000000004"}}})),
+        pick(&[0, 3])
+    );
+    assert_eq!(
+        find(
+            json!({"filters": {"channel": "chan-b", "$or": {"firstName": "ravi", "lastName": "rao"}}})
+        ),
+        pick(&[1])
+    );
+    // An unknown key matches nothing; an empty filter matches everyone.
+    assert_eq!(
+        find(json!({"filters": {"shoeSize": "9"}})),
+        Vec::<String>::new()
+    );
+    assert_eq!(find(json!({"filters": {}})).len(), 6);
+    // query: a substring of the names, userName, email or phone.
+    assert_eq!(
+        find(json!({"filters": {}, "query": "NAIR"})),
+        pick(&[0, 1, 4])
+    );
+    assert_eq!(find(json!({"filters": {}, "query": "00003"})), pick(&[2]));
+    assert_eq!(
+        find(json!({"filters": {"channel": "chan-a"}, "query": "ir"})),
+        pick(&[0, 2, 4])
+    );
+    // limit, offset, sort_by, fields.
+    let r = w.ok(
+        "POST",
+        "/api/user/v1/search",
+        Some(json!({"request": {"filters": {"lastName": {"startsWith": "n"}}, "limit": 2, "offset": 1,
+            "sort_by": {"firstName": "desc"}, "fields": ["firstName", "id"]}})),
+    );
+    assert_eq!(r["response"]["count"], 3);
+    assert_eq!(
+        r["response"]["content"],
+        json!([{"firstName": "Asha", "id": ids[0]}, {"firstName": "Anil", "id": ids[4]}])
+    );
+    w.fails(
+        "POST",
+        "/api/user/v1/search",
+        Some(json!({"request": {}})),
+        400,
+        "UOS_USRSER0030",
+    );
+    w.fails(
+        "POST",
+        "/api/user/v1/search",
+        Some(json!({"request": {"filters": []}})),
+        400,
+        "UOS_USRSER0003",
+    );
+    w.fails(
+        "POST",
+        "/api/user/v1/search",
+        Some(json!({"request": {"filters": {"email": null}}})),
+        400,
+        "UOS_USRSER0017",
+    );
+}
+
+#[test]
+fn one_record_three_views() {
+    let w = world();
+    // Created through Sunbird, seen by Testpress and Django.
+    let id = w.user("Uma", "uma@example.com");
+    let admin = w.i.operator();
+    let pk = admin.find_user("uma@example.com").unwrap();
+    let testpress =
+        roster_tests::call(&w.i, "GET", &format!("/api/v2.5/admin/users/{pk}/"), None).json();
+    assert_eq!(testpress["first_name"], "Uma");
+    assert_eq!(admin.get_user(pk).unwrap().uuid, id);
+    let django = roster_tests::call(&w.i, "GET", &format!("/api/admin/users/{pk}/"), None).json();
+    assert_eq!(django["email"], "uma@example.com");
+    // Changed through Testpress, seen by Sunbird.
+    let r = roster_tests::call(
+        &w.i,
+        "PUT",
+        &format!("/api/v2.5/admin/users/{pk}/"),
+        Some(json!({"last_name": "Devi", "phone": "9123456789"})),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let user = w.ok("GET", &format!("/api/user/v1/read/{id}"), None)["response"].clone();
+    assert_eq!(user["lastName"], "Devi");
+    assert_eq!(user["phone"], "******6789");
+    // A Testpress user read through Sunbird, and deleted there.
+    let t = roster_tests::call(
+        &w.i,
+        "POST",
+        "/api/v2.5/admin/users/",
+        Some(json!({"username": "tp", "password": "tp-pass-123", "email": "tp@example.com", "first_name": "Tee"})),
+    )
+    .json();
+    let tid = admin.get_user(t["id"].as_u64().unwrap()).unwrap().uuid;
+    let user = w.ok("GET", &format!("/api/user/v1/read/{tid}"), None)["response"].clone();
+    assert_eq!(user["userName"], "tp");
+    assert_eq!(user["roles"], json!(["PUBLIC"]));
+    let found = w.ok(
+        "POST",
+        "/api/user/v1/search",
+        Some(json!({"request": {"filters": {"userName": "TP"}}})),
+    );
+    assert_eq!(found["response"]["count"], 1);
+    let r = roster_tests::call(
+        &w.i,
+        "DELETE",
+        &format!("/api/v2.5/admin/users/{pk}/"),
+        None,
+    );
+    assert_eq!(r.status, 204);
+    w.fails(
+        "GET",
+        &format!("/api/user/v1/read/{id}"),
+        None,
+        404,
+        "UOS_USRRED0013",
+    );
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}

@@ -6,8 +6,10 @@
 //! so a refused caller learns nothing about it.
 
 mod lifecycle;
+mod search;
 
 pub use lifecycle::ManagedEntry;
+pub use search::{DEFAULT_LIMIT, SearchResult};
 
 use super::{Admin, Caller};
 use crate::auth::password;

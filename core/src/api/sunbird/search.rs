@@ -1,0 +1,421 @@
+//! User search (S4) on indexes.
+//!
+//! Each condition of the filters says which users may match it from an
+//! index, when one answers it; the candidates of the ANDed conditions are
+//! intersected (an `$or` is indexed when each of its groups is) and every
+//! candidate is then checked against every condition on its records. What
+//! the indexes answer:
+//!
+//! | key | index |
+//! | --- | --- |
+//! | `userId`/`id`, `userName`, `email`, `phone` | the unique indexes |
+//! | `managedBy` | the managed-user pairs |
+//! | `firstName`, `lastName`; `startsWith`/`endsWith` on them, `userName`, `email`, `phone` | the n-gram index (candidates, then checked) |
+//! | `channel`, `rootOrgId`, `organisations.organisationId`, `roles.role` (but `PUBLIC`, which everyone has), `profileUserType.type`, `profileLocation.code`, `externalIds.id`, `language`, `grade`, `subject` | the Sunbird terms index |
+//! | `query` of any length | the n-gram index of userName + email, firstName, lastName, phone |
+//!
+//! `status`, `gender`, `createdDate`, `dob`, ranges, and `PUBLIC` are
+//! checked on the candidates the other conditions leave; alone, they read
+//! every user. So does a `sort_by` on anything but the default order.
+
+use super::{Admin, Pair};
+use crate::auth::permissions::{Action, Model, Permission};
+use crate::domain::rules::{self, fold};
+use crate::domain::sunbird::{
+    Condition, Filters, PUBLIC_ROLE, ReadParts, SEARCH_KEYS, SearchRequest, SunbirdView,
+};
+use crate::domain::{parse_uuid, uuid_string};
+use crate::error::Result;
+use crate::store::search::{self, Field};
+use crate::store::tables::{
+    Kind, MANAGED_USERS, ORG_BY_CHANNEL, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS,
+    UUIDS,
+};
+use crate::store::terms::{self, Term};
+use crate::store::{Snapshot, read};
+use std::cmp::Ordering;
+use std::ops::Bound;
+
+/// The default `limit`.
+pub const DEFAULT_LIMIT: u64 = 250;
+
+/// A search's answer: every match's count and the page asked for.
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    /// Every match.
+    pub count: u64,
+    /// The page (`offset`, `limit`).
+    pub content: Vec<SunbirdView>,
+}
+
+/// A user as the checks see it.
+struct Candidate {
+    pair: Pair,
+    /// The root organisation's channel, folded (for `channel`).
+    channel: String,
+    /// The manager's `userId`.
+    manager: Option<String>,
+}
+
+impl Admin {
+    /// Searches users (S4): needs `view_user`. Contact data in the answer is
+    /// masked; filters match the real values.
+    pub fn sunbird_search(&self, request: &SearchRequest) -> Result<SearchResult> {
+        self.allow(Permission::new(Action::View, Model::User))?;
+        let cap = u64::from(self.config().sunbird.search_cap);
+        let limit = request.limit.unwrap_or(DEFAULT_LIMIT).min(cap);
+        let query = request
+            .query
+            .as_deref()
+            .map(|q| fold(q.trim()))
+            .filter(|q| !q.is_empty());
+        self.store().reading(|s| {
+            let deleted = terms::users_with(s, Term::Deleted, "1")?;
+            let plain = request.filters == Filters::default()
+                && query.is_none()
+                && request.sort_by.is_none()
+                && deleted.is_empty();
+            if plain {
+                // Every user in creation order: a page by position.
+                let count = read::count(s, USERS)?;
+                let users: Vec<crate::domain::user::User> =
+                    read::records_page(s, USERS, request.offset, limit as usize)?;
+                let mut content = Vec::with_capacity(users.len());
+                for user in users {
+                    let side = read::sunbird(s, user.id)?.unwrap_or_default();
+                    content.push(self.sunbird_view(
+                        s,
+                        Pair { user, side },
+                        ReadParts::default(),
+                    )?);
+                }
+                return Ok(SearchResult { count, content });
+            }
+            // Candidates from the indexes, or every user.
+            let mut sets = Vec::new();
+            for (key, cond) in &request.filters.all {
+                match indexed(s, key, cond)? {
+                    Some(ids) => sets.push(ids),
+                    None if !SEARCH_KEYS.contains(&key.as_str()) => {
+                        // An unknown key matches nothing.
+                        return Ok(SearchResult {
+                            count: 0,
+                            content: Vec::new(),
+                        });
+                    }
+                    None => {}
+                }
+            }
+            if !request.filters.any.is_empty() {
+                let mut union: Option<Vec<u64>> = Some(Vec::new());
+                for group in &request.filters.any {
+                    let mut group_sets = Vec::new();
+                    for (key, cond) in group {
+                        if let Some(ids) = indexed(s, key, cond)? {
+                            group_sets.push(ids);
+                        }
+                    }
+                    match (intersect(group_sets), union.as_mut()) {
+                        (Some(ids), Some(all)) => all.extend(ids),
+                        _ => union = None,
+                    }
+                }
+                if let Some(mut all) = union {
+                    all.sort_unstable();
+                    all.dedup();
+                    sets.push(all);
+                }
+            }
+            if let Some(q) = &query {
+                let mut all = Vec::new();
+                for field in [Field::Q, Field::FirstName, Field::LastName, Field::Phone] {
+                    all.extend(search::candidates(s, field, q)?);
+                }
+                all.sort_unstable();
+                all.dedup();
+                sets.push(all);
+            }
+            let ids = match intersect(sets) {
+                Some(ids) => ids,
+                None => every_user(s)?,
+            };
+            let mut matches = Vec::new();
+            for id in ids {
+                let Some(c) = candidate(s, id)? else {
+                    continue;
+                };
+                if c.pair.side.deleted {
+                    continue;
+                }
+                let all = request
+                    .filters
+                    .all
+                    .iter()
+                    .all(|(k, cond)| holds(&c, k, cond));
+                let any = request.filters.any.is_empty()
+                    || request
+                        .filters
+                        .any
+                        .iter()
+                        .any(|g| g.iter().all(|(k, cond)| holds(&c, k, cond)));
+                let text = query.as_deref().is_none_or(|q| query_holds(&c, q));
+                if all && any && text {
+                    matches.push(c);
+                }
+            }
+            if let Some((key, descending)) = &request.sort_by {
+                matches.sort_by(|a, b| {
+                    let order = compare(&values(a, key), &values(b, key))
+                        .then(a.pair.user.id.cmp(&b.pair.user.id));
+                    if *descending { order.reverse() } else { order }
+                });
+            }
+            let count = matches.len() as u64;
+            let mut content = Vec::new();
+            for c in matches
+                .into_iter()
+                .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
+                .take(limit as usize)
+            {
+                content.push(self.sunbird_view(s, c.pair, ReadParts::default())?);
+            }
+            Ok(SearchResult { count, content })
+        })
+    }
+}
+
+/// The intersection of ascending id lists, smallest first; `None` for no
+/// lists (nothing indexed).
+fn intersect(mut sets: Vec<Vec<u64>>) -> Option<Vec<u64>> {
+    if sets.is_empty() {
+        return None;
+    }
+    sets.sort_by_key(Vec::len);
+    let mut out = sets.remove(0);
+    for set in &sets {
+        let mut other = set.iter().peekable();
+        out.retain(|id| {
+            while other.next_if(|o| *o < id).is_some() {}
+            other.peek() == Some(&id)
+        });
+    }
+    Some(out)
+}
+
+/// Every user id, ascending (a filter nothing indexes).
+fn every_user(s: &Snapshot<'_>) -> Result<Vec<u64>> {
+    let mut ids = Vec::new();
+    s.scan_keys(USERS, Bound::Unbounded, Bound::Unbounded, |id| {
+        ids.push(id);
+        Ok(true)
+    })?;
+    Ok(ids)
+}
+
+/// User `id` with what the checks need.
+fn candidate(s: &Snapshot<'_>, id: u64) -> Result<Option<Candidate>> {
+    let Some(user) = read::user(s, id)? else {
+        return Ok(None);
+    };
+    let side = read::sunbird(s, id)?.unwrap_or_default();
+    let channel = match side.root_org {
+        Some(o) => read::organisation(s, o)?
+            .map(|o| fold(&o.channel))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let manager = match side.managed_by {
+        Some(m) => read::user(s, m)?.map(|u| uuid_string(u.uuid)),
+        None => None,
+    };
+    Ok(Some(Candidate {
+        pair: Pair { user, side },
+        channel,
+        manager,
+    }))
+}
+
+/// The users an index says may match `key` `cond` (a superset for the
+/// n-gram index), ascending; `None` when no index answers it.
+fn indexed(s: &Snapshot<'_>, key: &str, cond: &Condition) -> Result<Option<Vec<u64>>> {
+    let values = match cond {
+        Condition::AnyOf(values) => values,
+        Condition::StartsWith(t) | Condition::EndsWith(t) => {
+            let field = match key {
+                "userName" | "email" => Field::Q,
+                "firstName" => Field::FirstName,
+                "lastName" => Field::LastName,
+                "phone" => Field::Phone,
+                _ => return Ok(None),
+            };
+            let needle = fold(t);
+            if needle.is_empty() {
+                return Ok(None);
+            }
+            return Ok(Some(search::candidates(s, field, &needle)?));
+        }
+        Condition::Range { .. } => return Ok(None),
+    };
+    let mut out = Vec::new();
+    for value in values {
+        let v = fold(value.trim());
+        let user = |id: Option<u64>| id.into_iter().collect::<Vec<u64>>();
+        let ids = match key {
+            "userId" | "id" => match parse_uuid(&v) {
+                Some(uuid) => user(
+                    s.get(UUIDS, &uuid)?
+                        .filter(|(k, _)| *k == Kind::User as u8)
+                        .map(|(_, id)| id),
+                ),
+                None => Vec::new(),
+            },
+            "userName" => user(read::lookup(s, USER_BY_USERNAME, &v)?),
+            "email" => user(read::lookup(s, USER_BY_EMAIL, &v)?),
+            "phone" => match rules::phone(&v) {
+                Ok(p) => user(read::lookup(s, USER_BY_PHONE, &p)?),
+                Err(_) => Vec::new(),
+            },
+            "managedBy" => {
+                let manager = parse_uuid(&v)
+                    .map(|u| s.get(UUIDS, &u))
+                    .transpose()?
+                    .flatten()
+                    .filter(|(k, _)| *k == Kind::User as u8);
+                match manager {
+                    Some((_, id)) => read::related(s, MANAGED_USERS, id)?,
+                    None => Vec::new(),
+                }
+            }
+            "firstName" | "lastName" if !v.is_empty() => {
+                let field = match key {
+                    "firstName" => Field::FirstName,
+                    _ => Field::LastName,
+                };
+                search::candidates(s, field, &v)?
+            }
+            "channel" => match read::lookup(s, ORG_BY_CHANNEL, &v)? {
+                Some(org) => terms::users_with(s, Term::RootOrg, &org.to_string())?,
+                None => Vec::new(),
+            },
+            "roles.role" if v == fold(PUBLIC_ROLE) => return Ok(None),
+            other => {
+                let term = match other {
+                    "rootOrgId" => Term::RootOrg,
+                    "organisations.organisationId" => Term::Organisation,
+                    "roles.role" => Term::Role,
+                    "profileUserType.type" => Term::UserType,
+                    "profileLocation.code" => Term::Location,
+                    "externalIds.id" => Term::ExternalId,
+                    "language" => Term::Language,
+                    "grade" => Term::Grade,
+                    "subject" => Term::Subject,
+                    _ => return Ok(None),
+                };
+                terms::users_with(s, term, &v)?
+            }
+        };
+        out.extend(ids);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(Some(out))
+}
+
+/// The folded values `c` has under `key` (several for list fields).
+fn values(c: &Candidate, key: &str) -> Vec<String> {
+    let (user, side) = (&c.pair.user, &c.pair.side);
+    let p = &user.profile;
+    let one = |v: String| if v.is_empty() { Vec::new() } else { vec![v] };
+    let list = |l: &[String]| l.iter().map(|v| fold(v)).collect();
+    match key {
+        "userId" | "id" => vec![uuid_string(user.uuid)],
+        "userName" => one(fold(&user.username)),
+        "firstName" => one(fold(&p.first_name)),
+        "lastName" => one(fold(&p.last_name)),
+        "email" => one(fold(&p.email)),
+        "phone" => one(p.phone.clone()),
+        "status" => vec![u8::from(!user.is_blocked && !side.deleted).to_string()],
+        "managedBy" => c.manager.clone().into_iter().collect(),
+        "channel" => one(c.channel.clone()),
+        "rootOrgId" => side.root_org.iter().map(u64::to_string).collect(),
+        "organisations.organisationId" => side.organisations.iter().map(u64::to_string).collect(),
+        "roles.role" => {
+            let mut roles = vec![fold(PUBLIC_ROLE)];
+            roles.extend(side.roles.iter().map(|g| fold(&g.role)));
+            roles
+        }
+        "profileUserType.type" => side.user_types.iter().map(|t| fold(&t.kind)).collect(),
+        "profileLocation.code" => side.locations.iter().map(|l| fold(&l.code)).collect(),
+        "externalIds.id" => side.external_ids.iter().map(|e| fold(&e.id)).collect(),
+        "createdDate" => vec![crate::json::sunbird_views::ts(user.created)],
+        "dob" => p
+            .birth_date
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .into_iter()
+            .collect(),
+        "gender" => p.gender.map(|g| g.code().to_string()).into_iter().collect(),
+        "language" => list(&side.language),
+        "grade" => list(&side.grade),
+        "subject" => list(&side.subject),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `c` meets `key` `cond`.
+fn holds(c: &Candidate, key: &str, cond: &Condition) -> bool {
+    let have = values(c, key);
+    match cond {
+        Condition::AnyOf(wanted) => wanted.iter().any(|w| {
+            let w = match key {
+                "phone" => rules::phone(w.trim()).unwrap_or_else(|_| w.trim().to_string()),
+                "userId" | "id" | "managedBy" => {
+                    parse_uuid(w.trim()).map(uuid_string).unwrap_or_default()
+                }
+                _ => fold(w.trim()),
+            };
+            have.contains(&w)
+        }),
+        Condition::StartsWith(t) => {
+            let t = fold(t);
+            have.iter().any(|h| h.starts_with(&t))
+        }
+        Condition::EndsWith(t) => {
+            let t = fold(t);
+            have.iter().any(|h| h.ends_with(&t))
+        }
+        Condition::Range { lt, le, gt, ge } => have.iter().any(|h| {
+            let cmp = |bound: &str| compare_one(h, bound);
+            lt.as_deref().is_none_or(|b| cmp(b) == Ordering::Less)
+                && le.as_deref().is_none_or(|b| cmp(b) != Ordering::Greater)
+                && gt.as_deref().is_none_or(|b| cmp(b) == Ordering::Greater)
+                && ge.as_deref().is_none_or(|b| cmp(b) != Ordering::Less)
+        }),
+    }
+}
+
+/// `a` against `b`: as numbers when both are, else as text (dates in
+/// Sunbird's forms order as text).
+fn compare_one(a: &str, b: &str) -> Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        _ => a.cmp(b),
+    }
+}
+
+/// The order of two users' values under a key (the first value; none
+/// sorts first).
+fn compare(a: &[String], b: &[String]) -> Ordering {
+    match (a.first(), b.first()) {
+        (Some(x), Some(y)) => compare_one(x, y),
+        (x, y) => x.is_some().cmp(&y.is_some()),
+    }
+}
+
+/// Whether `c` holds the folded `query` in a searched text.
+fn query_holds(c: &Candidate, query: &str) -> bool {
+    let u = &c.pair.user;
+    let p = &u.profile;
+    [&u.username, &p.email, &p.first_name, &p.last_name, &p.phone]
+        .iter()
+        .any(|t| fold(t).contains(query))
+}
