@@ -25,9 +25,10 @@
 //! - line 1, the header: `{"type":"roster-export","format":3,"schema":S}`
 //!   (`S`: the store format of the roster that wrote it);
 //! - one line per record: `{"type":KIND,"record":{...}}`, `KIND` one of
-//!   `counters`, `custom_field`, `group`, `organisation`, `batch`,
-//!   `course`, `course_batch`, `user`, `sunbird_user` (`{"user":ID,
-//!   "fields":{...}}`: a user's Sunbird-only fields), `membership`;
+//!   `counters`, `setting` (`{"id":..., "value":...}`: a system setting),
+//!   `custom_field`, `group`, `organisation`, `batch`, `course`,
+//!   `course_batch`, `user`, `sunbird_user` (`{"user":ID, "fields":{...}}`:
+//!   a user's Sunbird-only fields), `membership`;
 //! - the last line, the trailer:
 //!   `{"type":"roster-export-end","lines":N,"counts":{KIND:n,...},"sha256":HEX}`
 //!   where `N` is the number of lines before the trailer (header included),
@@ -76,8 +77,9 @@ const MAX_EXPORT_LINE: usize = 16 << 20;
 /// The longest row of a JSON Lines import: the largest create-user body.
 const MAX_ROW_LINE: usize = MAX_BODY;
 /// The record kinds of an export, in the order they are written.
-const KINDS: [&str; 10] = [
+const KINDS: [&str; 11] = [
     "counters",
+    "setting",
     "custom_field",
     "group",
     "organisation",
@@ -89,7 +91,7 @@ const KINDS: [&str; 10] = [
     "membership",
 ];
 /// The record kinds of format 2 (and 1): no Sunbird records.
-const SUNBIRD_KINDS: [&str; 2] = ["organisation", "sunbird_user"];
+const SUNBIRD_KINDS: [&str; 3] = ["setting", "organisation", "sunbird_user"];
 /// The CSV columns an import reads (besides `custom_fields.<Name>`).
 pub const CSV_COLUMNS: [&str; 21] = [
     "username",
@@ -674,6 +676,9 @@ pub fn export(admin: &Admin, writer: impl Write) -> Result<u64> {
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
     out.record("counters", counters)?;
+    for (id, value) in &dump.settings {
+        out.record("setting", json!({"id": id, "value": value}))?;
+    }
     for f in &dump.custom_fields {
         out.record("custom_field", f)?;
     }
@@ -990,6 +995,18 @@ fn read_record(dump: &mut Dump, kind: &str, record: Value) -> std::result::Resul
         "custom_field" => parse(record).map(|r| dump.custom_fields.push(r)),
         "group" => parse(record).map(|r| dump.groups.push(r)),
         "organisation" => parse(record).map(|r| dump.organisations.push(r)),
+        "setting" => parse::<Map<String, Value>>(record).and_then(|m| {
+            match (
+                m.get("id").and_then(Value::as_str),
+                m.get("value").and_then(Value::as_str),
+            ) {
+                (Some(id), Some(value)) => {
+                    dump.settings.push((id.to_string(), value.to_string()));
+                    Ok(())
+                }
+                _ => Err("a setting needs an id and a value (strings)".into()),
+            }
+        }),
         "sunbird_user" => parse::<Map<String, Value>>(record).and_then(|mut m| {
             let user = m
                 .get("user")

@@ -83,6 +83,8 @@ impl ImportReport {
 pub struct Dump {
     /// Id counters, by entity.
     pub counters: Vec<(String, u64)>,
+    /// System settings (Sunbird's `tncConfig`, ...), by id.
+    pub settings: Vec<(String, String)>,
     /// Custom field definitions.
     pub custom_fields: Vec<CustomField>,
     /// Groups.
@@ -252,6 +254,7 @@ impl Admin {
             users: read::records(txn, USERS)?,
             sunbird_users: read::sunbird_users(txn)?,
             counters: read::id_counters(txn)?,
+            settings: read::settings(txn)?,
             course_batches: read::course_links(txn)?,
             memberships: read::all_memberships(txn)?,
         })
@@ -292,6 +295,9 @@ impl Admin {
             }
             for g in &dump.groups {
                 write::put_group(txn, None, g)?;
+            }
+            for (id, value) in &dump.settings {
+                txn.put(SETTINGS, id.as_str(), value.as_bytes())?;
             }
             for o in &dump.organisations {
                 write::put_organisation(txn, None, o)?;

@@ -733,6 +733,13 @@ pub enum Migrated {
 /// Wrong `userExtId` attempts a claim allows.
 pub const MIGRATION_ATTEMPTS: u8 = 2;
 
+/// An instant as Sunbird writes it, in UTC (`2020-11-23 07:02:36:155+0000`).
+pub fn timestamp(micros: Micros) -> String {
+    super::instant(micros)
+        .format("%Y-%m-%d %H:%M:%S:%3f%z")
+        .to_string()
+}
+
 /// The role every user has without a grant.
 pub const PUBLIC_ROLE: &str = "PUBLIC";
 

@@ -7,11 +7,10 @@
 //! `thumbnail`, `registryId`, ...) are present with the null or empty value
 //! the seed's own examples give them, so a client reading them finds them.
 
-use super::sunbird::timestamp;
 use crate::domain::sunbird::{
     Organisation, PUBLIC_ROLE, ROLES, RoleGrant, SunbirdView, TERMS_AND_CONDITIONS,
 };
-use crate::domain::{Micros, instant, uuid_string};
+use crate::domain::{Micros, uuid_string};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -123,7 +122,7 @@ pub struct OrgCreated {
 
 /// An instant as Sunbird writes it, in UTC (`2020-11-23 07:02:36:155+0000`).
 pub fn ts(micros: Micros) -> String {
-    timestamp(instant(micros).fixed_offset())
+    crate::domain::sunbird::timestamp(micros)
 }
 
 /// An organisation as `rootOrg`, and as `/api/org/v1/read` answers.

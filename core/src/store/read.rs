@@ -147,6 +147,50 @@ struct UserKeys<'a> {
     phone: &'a str,
 }
 
+/// The texts of a stored user that search checks, borrowed from its frame
+/// (field order as in [`User`] and its profile, which postcard follows).
+#[derive(serde::Deserialize)]
+pub(crate) struct UserTexts<'a> {
+    #[allow(dead_code)]
+    id: u64,
+    /// The UUID.
+    pub(crate) uuid: u128,
+    /// The username.
+    pub(crate) username: &'a str,
+    #[allow(dead_code)]
+    password_hash: &'a str,
+    /// The email.
+    pub(crate) email: &'a str,
+    /// The phone.
+    pub(crate) phone: &'a str,
+    /// The first name.
+    pub(crate) first_name: &'a str,
+    /// The last name.
+    pub(crate) last_name: &'a str,
+}
+
+/// Calls `f` with the texts of user `id` search checks, read without
+/// decoding the rest of the record; `None` when the user does not exist.
+pub(crate) fn with_user_texts<T>(
+    s: &Snapshot<'_>,
+    id: u64,
+    f: impl FnOnce(&UserTexts<'_>) -> T,
+) -> Result<Option<T>> {
+    contain(s, || {
+        let Some(bytes) = s.get(USERS, &id)? else {
+            return Ok(None);
+        };
+        let texts: UserTexts<'_> =
+            super::frame::decode_borrowed(Kind::User, super::frame::id(id), &bytes)?;
+        Ok(Some(f(&texts)))
+    })
+}
+
+/// User `id`'s UUID, if it exists.
+pub(crate) fn user_uuid(s: &Snapshot<'_>, id: u64) -> Result<Option<u128>> {
+    with_user_texts(s, id, |t| t.uuid)
+}
+
 /// Whether `text` folds to `key` (ASCII without allocating).
 fn folds_to(text: &str, key: &str) -> bool {
     if text.is_ascii() && key.is_ascii() {
@@ -347,6 +391,16 @@ pub(crate) fn related(s: &Snapshot<'_>, def: Pairs, first: u64) -> Result<Vec<u6
 /// User `id`'s Sunbird side record, if it has one.
 pub(crate) fn sunbird(s: &Snapshot<'_>, id: u64) -> Result<Option<SunbirdUser>> {
     record(s, SUNBIRD_USERS, id)
+}
+
+/// Every system setting, by id.
+pub(crate) fn settings(s: &Snapshot<'_>) -> Result<Vec<(String, String)>> {
+    contain(s, || {
+        Ok(s.rows(SETTINGS)?
+            .into_iter()
+            .map(|(id, value)| (id, String::from_utf8_lossy(&value).into_owned()))
+            .collect())
+    })
 }
 
 /// Every side record, by user id ascending.

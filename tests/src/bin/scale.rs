@@ -16,6 +16,7 @@ mod data;
 mod sqlite;
 
 use chrono::{TimeZone, Utc};
+use roster::domain::sunbird::{Condition, CreateRoute, Filters, SearchRequest, SunbirdInput};
 use roster::{
     BatchInput, CustomFieldInput, CustomInput, FieldErrors, FixedClock, ImportRow, Institute,
     NewUser, PageRequest, ProfileInput, UserQuery,
@@ -45,6 +46,10 @@ const Q_BAR: f64 = 1.0;
 const SUBSCRIPTION_BAR: f64 = 1.0;
 const PURGE_BAR: f64 = 1.0;
 const SIZE_BAR: f64 = 1.0;
+/// Issue 11's bar for each Sunbird search row.
+const SUNBIRD_BAR: f64 = 1.0;
+/// Managed users per manager in the Sunbird rows.
+const MANAGED_EACH: u64 = 5;
 
 /// One line of the table.
 struct Line {
@@ -478,6 +483,139 @@ fn main() -> Result<(), Failure> {
         ));
     }
 
+    // Sunbird search (S4), last so that its managed users (durable writes)
+    // weigh on no other row: the first page of 20 and the count, as SQLite
+    // answers the same with its indexes (and FTS5 for `query`).
+    progress("sunbird search");
+    let managers: Vec<u64> = {
+        let m = (n / 1000).clamp(1, 1000);
+        (0..m).map(|k| 1 + k * (n / m)).collect()
+    };
+    for (k, &manager) in managers.iter().enumerate() {
+        let names: Vec<String> = (0..MANAGED_EACH).map(|j| format!("Ward{k}x{j}")).collect();
+        let uuid = admin.get_user(manager)?.uuid;
+        for name in &names {
+            let input = SunbirdInput {
+                first_name: Some(name.clone()),
+                managed_by: Some(uuid.clone()),
+                ..Default::default()
+            };
+            admin.sunbird_create(input, CreateRoute::Managed)?;
+        }
+        db.add_managed(manager, &names)?;
+    }
+    let sb_reps = if n >= 1_000_000 { 200 } else { 500 };
+    let sb_people: Vec<data::Person> = (0..sb_reps)
+        .map(|_| data::person(SEED, rng.below(n)))
+        .collect();
+    let others: Vec<data::Person> = (0..sb_reps)
+        .map(|_| data::person(SEED, rng.below(n)))
+        .collect();
+    let sb_managers: Vec<(u64, String)> = (0..sb_reps)
+        .map(|_| {
+            let m = managers[rng.below(managers.len() as u64) as usize];
+            Ok((m, admin.get_user(m)?.uuid))
+        })
+        .collect::<Result<_, Failure>>()?;
+    let sb_fragments: Vec<String> = (0..sb_reps.min(q_reps * 2))
+        .map(|_| {
+            loop {
+                let f = data::fragment(&mut rng, SEED, n);
+                if f.chars().count() == 4 {
+                    break f;
+                }
+            }
+        })
+        .collect();
+    let search = |filters: Filters, query: Option<String>| -> Result<(u64, Vec<String>), Failure> {
+        let found = admin.sunbird_search(&SearchRequest {
+            filters,
+            query,
+            limit: Some(20),
+            ..Default::default()
+        })?;
+        Ok((
+            found.count,
+            found.content.into_iter().map(|v| v.user_name).collect(),
+        ))
+    };
+    let exact = |key: &str, value: String| Filters {
+        all: vec![(key.to_string(), Condition::AnyOf(vec![value]))],
+        ..Default::default()
+    };
+    let by_email = |k: usize| exact("email", sb_people[k].email.clone());
+    let by_manager = |k: usize| exact("managedBy", sb_managers[k].1.clone());
+    let either = |k: usize| Filters {
+        any: vec![
+            vec![(
+                "email".to_string(),
+                Condition::AnyOf(vec![sb_people[k].email.clone()]),
+            )],
+            vec![(
+                "phone".to_string(),
+                Condition::AnyOf(vec![others[k].phone.clone()]),
+            )],
+        ],
+        ..Default::default()
+    };
+    // Both stores give the same answers.
+    let mut differ = 0;
+    for k in 0..sb_reps.min(50) {
+        let names =
+            |rows: Vec<sqlite::Row>| rows.into_iter().map(|r| r.username).collect::<Vec<_>>();
+        let (c, u) = search(by_email(k), None)?;
+        let (sc, su) = db.search_email(&sb_people[k].email)?;
+        differ += usize::from(c != sc || u != names(su));
+        let (c, _) = search(by_manager(k), None)?;
+        let (sc, _) = db.search_managed(sb_managers[k].0)?;
+        differ += usize::from(c != sc || c != MANAGED_EACH);
+        let (c, u) = search(either(k), None)?;
+        let (sc, su) = db.search_email_or_phone(&sb_people[k].email, &others[k].phone)?;
+        differ += usize::from(c != sc || u != names(su));
+    }
+    for f in &sb_fragments {
+        let (c, _) = search(Filters::default(), Some(f.clone()))?;
+        let (sc, _) = db.search_query(f)?;
+        differ += usize::from(c != sc);
+    }
+    if differ > 0 {
+        progress(&format!(
+            "warning: {differ} Sunbird searches answered differently"
+        ));
+    }
+    let (r_sb_email, s_sb_email) = time_pairs(
+        sb_reps,
+        |k| search(by_email(k), None).map(|_| ()),
+        |k| {
+            db.search_email(&sb_people[k].email)?;
+            Ok(())
+        },
+    )?;
+    let (r_sb_managed, s_sb_managed) = time_pairs(
+        sb_reps,
+        |k| search(by_manager(k), None).map(|_| ()),
+        |k| {
+            db.search_managed(sb_managers[k].0)?;
+            Ok(())
+        },
+    )?;
+    let (r_sb_or, s_sb_or) = time_pairs(
+        sb_reps,
+        |k| search(either(k), None).map(|_| ()),
+        |k| {
+            db.search_email_or_phone(&sb_people[k].email, &others[k].phone)?;
+            Ok(())
+        },
+    )?;
+    let (r_sb_query, s_sb_query) = time_pairs(
+        sb_fragments.len(),
+        |k| search(Filters::default(), Some(sb_fragments[k].clone())).map(|_| ()),
+        |k| {
+            db.search_query(&sb_fragments[k])?;
+            Ok(())
+        },
+    )?;
+
     // The table.
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let r_rate = n as f64 / roster_import.as_secs_f64();
@@ -534,6 +672,33 @@ fn main() -> Result<(), Failure> {
         r99 / 1e3,
         Some(s99 / 1e3),
     ));
+    let sunbird_rows = [
+        ("sunbird search, email", "sb email", r_sb_email, s_sb_email),
+        (
+            "sunbird search, managedBy",
+            "sb managedBy",
+            r_sb_managed,
+            s_sb_managed,
+        ),
+        (
+            "sunbird search, query 4 chars",
+            "sb query",
+            r_sb_query,
+            s_sb_query,
+        ),
+        (
+            "sunbird search, $or email/phone",
+            "sb $or",
+            r_sb_or,
+            s_sb_or,
+        ),
+    ];
+    for (what, name, r, s) in sunbird_rows {
+        let (r50, r99) = percentiles(r);
+        let (s50, s99) = percentiles(s);
+        lines.push(line(&format!("{what} p50 (µs)"), r50, Some(s50)).bar(name, SUNBIRD_BAR));
+        lines.push(line(&format!("{what} p99 (µs)"), r99, Some(s99)));
+    }
     let (r50, r99) = percentiles(r_sub);
     let (s50, s99) = percentiles(s_sub);
     lines.push(

@@ -10,6 +10,7 @@ const V1: &str = "store-v1.redb";
 const V2: &str = "store-v2.redb";
 const V3: &str = "store-v3.redb";
 const V4: &str = "store-v4.redb";
+const V5: &str = "store-v5.redb";
 
 fn copy_of(fixture: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -86,6 +87,72 @@ fn fill_v2(i: &Institute) {
     i.login("registrar", "registrar-1").expect("sign-in");
 }
 
+/// A Sunbird request as the operator, which must succeed: its `result`.
+fn sunbird(i: &Institute, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let request = roster::rest::Request::new(method, path)
+        .with_header("Content-Type", "application/json")
+        .with_body(body.to_string());
+    let r = roster::rest::handle_as(&i.operator(), request);
+    assert_eq!(r.status, 200, "{method} {path}: {:?}", r.body);
+    r.json()["result"].clone()
+}
+
+/// What the v5 fixture adds: an organisation, a Sunbird user with external
+/// ids, a location, a role, a declaration and accepted terms, and a user it
+/// manages.
+fn fill_v5(i: &Institute) {
+    sunbird(
+        i,
+        "POST",
+        "/api/data/v1/system/settings/set",
+        json!({"request": {"id": "tncConfig", "field": "tncConfig", "value": "{\"latestVersion\":\"v1\"}"}}),
+    );
+    let org = sunbird(
+        i,
+        "POST",
+        "/api/org/v1/create",
+        json!({"request": {"orgName": "State Board", "organisationType": "board", "channel": "state1", "isTenant": true}}),
+    )["organisationId"]
+        .clone();
+    let parent = sunbird(
+        i,
+        "POST",
+        "/api/user/v1/sso/create",
+        json!({"request": {"firstName": "Sunita", "lastName": "Rao", "userName": "sunita rao",
+            "email": "sunita@example.com", "password": "sunita-pass-1", "channel": "state1",
+            "externalIds": [{"id": "S-1", "provider": "state1", "idType": "state1"}],
+            "profileLocation": [{"code": "29", "type": "state"}], "language": ["kn"]}}),
+    )["userId"]
+        .clone();
+    sunbird(
+        i,
+        "POST",
+        "/api/user/v1/role/assign",
+        json!({"request": {"userId": parent, "organisationId": org, "roles": ["ORG_ADMIN"]}}),
+    );
+    sunbird(
+        i,
+        "PATCH",
+        "/api/user/v1/declarations",
+        json!({"request": {"declarations": [{"operation": "add", "userId": parent, "orgId": "state1",
+            "persona": "teacher", "info": {"school": "GHS"}}]}}),
+    );
+    sunbird(
+        i,
+        "POST",
+        "/api/user/v4/create",
+        json!({"request": {"firstName": "Kid", "managedBy": parent}}),
+    );
+    let token = i
+        .login("sunita rao", "sunita-pass-1")
+        .expect("sign-in")
+        .token;
+    let accept = roster::rest::Request::new("POST", "/api/user/v1/tnc/accept")
+        .with_header("x-authenticated-user-token", &token)
+        .with_body(json!({"request": {"version": "v1"}}).to_string());
+    assert_eq!(roster::rest::handle(i, accept).status, 200);
+}
+
 /// Writes the fixture of the current format, `store-v<N>.redb`. Run by hand
 /// only when adding a format version:
 /// `cargo test -p roster-tests --test integration write_current_fixture -- --ignored`
@@ -100,6 +167,7 @@ fn write_current_fixture() {
     let i = Institute::open(&path, config).expect("create");
     fill(&i);
     fill_v2(&i);
+    fill_v5(&i);
     drop(i);
     roster::store::testing::compact(&path).expect("compact");
     // Closed stores need no journal: the fixture is the one file.
@@ -332,6 +400,58 @@ fn the_v4_fixture_opens_sound_and_signs_in() {
     assert!(i.login("registrar", "registrar-1").is_ok());
     assert_eq!(i.login("lorem", "ipsum1$").expect("sign-in").user, 1);
     assert_eq!(i.operator().take_outbox().expect("outbox").len(), 2);
+}
+
+#[test]
+fn the_v5_fixture_opens_with_its_sunbird_records() {
+    let (_dir, path) = copy_of(V5);
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config).expect("open v5");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    assert_eq!(i.login("lorem", "ipsum1$").expect("sign-in").user, 1);
+    let found = sunbird(
+        &i,
+        "POST",
+        "/api/user/v3/search",
+        json!({"request": {"filters": {"externalIds.id": "s-1", "channel": "STATE1"}}}),
+    );
+    let user = &found["response"]["content"][0];
+    assert_eq!(user["userName"], "sunita rao");
+    assert_eq!(user["roles"][0]["role"], "ORG_ADMIN");
+    assert_eq!(
+        user["userLocations"],
+        json!([{"code": "29", "type": "state"}])
+    );
+    let id = user["id"].as_str().expect("id").to_string();
+    let read = sunbird(
+        &i,
+        "GET",
+        &format!("/api/user/v1/read/{id}?fields=declarations"),
+        json!({}),
+    );
+    let read = &read["response"];
+    assert_eq!(read["tncAcceptedVersion"], "v1");
+    assert_eq!(read["promptTnC"], false);
+    assert_eq!(read["declarations"][0]["info"], json!({"school": "GHS"}));
+    let managed = sunbird(&i, "GET", &format!("/api/user/v1/managed/{id}"), json!({}));
+    assert_eq!(managed["response"]["count"], 1);
+}
+
+#[test]
+fn a_v4_store_gains_the_sunbird_tables_and_takes_sunbird_users() {
+    let (_dir, path) = copy_of(V4);
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config).expect("open v4");
+    fill_v5(&i);
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    // The Testpress users are Sunbird users too, without side records.
+    let found = sunbird(
+        &i,
+        "POST",
+        "/api/user/v1/search",
+        json!({"request": {"filters": {"userName": "LOREM"}}}),
+    );
+    assert_eq!(found["response"]["content"][0]["email"], "te**@example.com");
 }
 
 #[test]

@@ -1433,3 +1433,111 @@ fn one_record_three_views() {
     );
     assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
 }
+
+fn export_of(i: &Institute) -> String {
+    let mut out = Vec::new();
+    roster::transfer::export(&i.operator(), &mut out).expect("export");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+fn restore(text: &str) -> roster::Result<Institute> {
+    let (i, _) = institute(SEED_NOW);
+    roster::transfer::import(
+        &i.operator(),
+        text.as_bytes(),
+        &roster::transfer::ImportOptions::default(),
+        &mut |_| {},
+    )?;
+    Ok(i)
+}
+
+#[test]
+fn sunbird_records_are_exported_restored_and_checked_as_their_surface_made_them() {
+    let (w, ids, _a, _b) = search_world();
+    w.ok(
+        "POST",
+        "/api/data/v1/system/settings/set",
+        Some(json!({"request": {"id": "tncConfig", "field": "tncConfig", "value": "{\"latestVersion\":\"v2\"}"}})),
+    );
+    let spaced = w.ok(
+        "POST",
+        "/api/user/v1/create",
+        Some(json!({"request": {"firstName": "Sp", "userName": "with space", "phone": "9111111111"}})),
+    )["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.ok(
+        "POST",
+        "/api/user/v4/create",
+        Some(managed_body("Create User V4", &ids[0])),
+    );
+    let text = export_of(&w.i);
+    assert!(
+        text.contains("\"type\":\"sunbird_user\"") && text.contains("\"type\":\"organisation\"")
+    );
+    let restored = restore(&text).expect("restores");
+    assert_eq!(export_of(&restored), text);
+    assert_eq!(restored.check_integrity().unwrap(), Vec::<String>::new());
+    let r = World {
+        token: {
+            restored.create_superuser("root2", ROOT_PASSWORD).unwrap();
+            restored.login("root2", ROOT_PASSWORD).unwrap().token
+        },
+        i: restored,
+    };
+    let user = r.ok("GET", &format!("/api/user/v5/read/{}", ids[1]), None)["response"].clone();
+    assert_eq!(user["roles"][0]["role"], "ORG_ADMIN");
+    assert_eq!(user["tncLatestVersion"], "v2");
+    let found = r.ok(
+        "POST",
+        "/api/user/v1/search",
+        Some(json!({"request": {"filters": {"language": "ta"}}})),
+    );
+    assert_eq!(found["response"]["count"], 2);
+    let user = r.ok("GET", &format!("/api/user/v1/read/{spaced}"), None)["response"].clone();
+    assert_eq!(user["userName"], "with space");
+
+    // The same space in a Testpress user's name is refused: each user is
+    // checked by the rules of the surface that created it.
+    let tampered = text.replace("\"origin\":\"Sunbird\"", "\"origin\":\"Roster\"");
+    let tampered =
+        super::transfer::reseal(&tampered.lines().map(str::to_string).collect::<Vec<_>>());
+    let Err(err) = restore(&tampered) else {
+        panic!("refused")
+    };
+    assert!(err.message().contains("username"), "{err}");
+    // An edited side record (an upper-case external id) is refused.
+    let edited = text.replacen("\"id\":\"ext-asha\"", "\"id\":\"EXT-Asha\"", 1);
+    assert_ne!(edited, text);
+    let edited = super::transfer::reseal(&edited.lines().map(str::to_string).collect::<Vec<_>>());
+    let Err(err) = restore(&edited) else {
+        panic!("refused")
+    };
+    assert!(err.message().contains("Sunbird fields of user"), "{err}");
+}
+
+#[test]
+fn format_2_exports_without_sunbird_records_still_restore() {
+    let (i, _) = institute(SEED_NOW);
+    roster_tests::call(
+        &i,
+        "POST",
+        "/api/v2.5/admin/users/",
+        Some(json!({"username": "old", "password": "old-pass-1"})),
+    );
+    let text = export_of(&i);
+    // What the roster before this format wrote: format 2, no Sunbird kinds.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[0] = lines[0].replace("\"format\":3", "\"format\":2");
+    let body: Vec<String> = lines[..lines.len() - 1].to_vec();
+    let resealed = super::transfer::reseal(&body);
+    let trailer_at = resealed.trim_end().rfind('\n').unwrap();
+    let mut trailer: Value = serde_json::from_str(&resealed[trailer_at + 1..]).unwrap();
+    for kind in ["setting", "organisation", "sunbird_user"] {
+        trailer["counts"].as_object_mut().unwrap().remove(kind);
+    }
+    let old = format!("{}\n{}\n", &resealed[..trailer_at], trailer);
+    let restored = restore(&old).expect("a format-2 export restores");
+    assert!(restored.login("old", "old-pass-1").is_ok());
+}

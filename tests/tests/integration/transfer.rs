@@ -439,6 +439,7 @@ pub(super) fn reseal(lines: &[String]) -> String {
     let mut counts = serde_json::Map::new();
     for kind in [
         "counters",
+        "setting",
         "custom_field",
         "group",
         "organisation",

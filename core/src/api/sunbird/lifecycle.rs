@@ -134,22 +134,6 @@ impl Admin {
         })
     }
 
-    /// Whether `side` must accept the latest terms, and those terms.
-    pub(super) fn terms_state(
-        &self,
-        s: &Snapshot<'_>,
-        side: &SunbirdUser,
-    ) -> Result<(Option<Terms>, bool)> {
-        let latest = self.terms(s, TERMS_AND_CONDITIONS)?;
-        let prompt = latest.as_ref().is_some_and(|t| {
-            side.accepted
-                .iter()
-                .find(|a| a.kind == TERMS_AND_CONDITIONS)
-                .is_none_or(|a| a.version.is_empty() || !a.version.eq_ignore_ascii_case(&t.latest))
-        });
-        Ok((latest, prompt))
-    }
-
     /// The users `manager_id` manages (S3), oldest first: the manager
     /// itself or a holder of `view_user`; tokens only for the manager.
     pub fn managed_users(&self, manager_id: &str, with_tokens: bool) -> Result<Vec<ManagedEntry>> {
@@ -168,6 +152,7 @@ impl Admin {
                 return Err(forbidden());
             }
             let mut out = Vec::new();
+            let mut views = super::Views::default();
             for id in read::related(txn, MANAGED_USERS, manager.user.id)? {
                 let Some(user) = read::user(txn, id)? else {
                     continue;
@@ -185,7 +170,8 @@ impl Admin {
                     }
                     false => None,
                 };
-                let view = self.sunbird_view(txn, Pair { user, side }, ReadParts::default())?;
+                let pair = Pair { user, side };
+                let view = self.sunbird_view_with(txn, pair, ReadParts::default(), &mut views)?;
                 out.push(ManagedEntry { view, token });
             }
             Ok(out)
@@ -531,6 +517,17 @@ impl Admin {
         }
         Ok(None)
     }
+}
+
+/// Whether `side` must accept the `latest` terms (S14): they exist, and the
+/// accepted version is missing or another.
+pub(super) fn prompts(latest: Option<&Terms>, side: &SunbirdUser) -> bool {
+    latest.is_some_and(|t| {
+        side.accepted
+            .iter()
+            .find(|a| a.kind == TERMS_AND_CONDITIONS)
+            .is_none_or(|a| a.version.is_empty() || !a.version.eq_ignore_ascii_case(&t.latest))
+    })
 }
 
 /// The catalogue ids of `roles` (PUBLIC, which everyone has, dropped).

@@ -17,7 +17,7 @@ use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::rules::{self, fold};
 use crate::domain::sunbird::{
     CreateRoute, ExternalId, Organisation, ReadParts, SunbirdInput, SunbirdUser, SunbirdView,
-    fault, mask_email, mask_phone, username_stem,
+    fault, mask_email, mask_phone, role_id, username_stem,
 };
 use crate::domain::user::{self, Context, Gender, Profile, ProfileInput, User};
 use crate::domain::{Micros, parse_uuid, uuid_string};
@@ -91,6 +91,38 @@ pub struct Found {
     pub user_id: String,
     /// First and last name.
     pub name: String,
+}
+
+/// What the views of one answer share, read once: organisations, users'
+/// ids, the latest terms.
+#[derive(Default)]
+struct Views {
+    orgs: std::collections::HashMap<u64, Option<Organisation>>,
+    uuids: std::collections::HashMap<u64, Option<String>>,
+    terms: Option<Option<crate::domain::sunbird::Terms>>,
+}
+
+impl Views {
+    fn organisation(&mut self, s: &Snapshot<'_>, id: u64) -> Result<Option<Organisation>> {
+        if let Some(org) = self.orgs.get(&id) {
+            return Ok(org.clone());
+        }
+        let org = read::organisation(s, id)?;
+        self.orgs.insert(id, org.clone());
+        Ok(org)
+    }
+
+    fn uuid_of(&mut self, s: &Snapshot<'_>, id: Option<u64>) -> Result<Option<String>> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        if let Some(uuid) = self.uuids.get(&id) {
+            return Ok(uuid.clone());
+        }
+        let uuid = read::user_uuid(s, id)?.map(uuid_string);
+        self.uuids.insert(id, uuid.clone());
+        Ok(uuid)
+    }
 }
 
 /// A user and its side record, as one transaction read them.
@@ -430,30 +462,41 @@ impl Admin {
 
     /// `pair` as Sunbird shows it, with the parts asked for.
     fn sunbird_view(&self, s: &Snapshot<'_>, pair: Pair, parts: ReadParts) -> Result<SunbirdView> {
+        self.sunbird_view_with(s, pair, parts, &mut Views::default())
+    }
+
+    /// [`Admin::sunbird_view`] with what several views share read once.
+    fn sunbird_view_with(
+        &self,
+        s: &Snapshot<'_>,
+        pair: Pair,
+        parts: ReadParts,
+        views: &mut Views,
+    ) -> Result<SunbirdView> {
         let Pair { user, mut side } = pair;
-        let uuid_of = |id: Option<u64>| -> Result<Option<String>> {
-            Ok(match id {
-                Some(id) => read::user(s, id)?.map(|u| uuid_string(u.uuid)),
-                None => None,
-            })
-        };
         let root_org = match side.root_org {
-            Some(id) => read::organisation(s, id)?,
+            Some(id) => views.organisation(s, id)?,
             None => None,
         };
         let mut organisations = Vec::new();
         for id in &side.organisations {
-            if let Some(org) = read::organisation(s, *id)? {
+            if let Some(org) = views.organisation(s, *id)? {
                 organisations.push(org);
             }
         }
+        let managed_by = views.uuid_of(s, side.managed_by)?;
+        let created_by = views.uuid_of(s, side.created_by)?;
         side.recovery_email = mask_email(&side.recovery_email);
         side.recovery_phone = mask_phone(&side.recovery_phone);
         side.prev_used_email = mask_email(&side.prev_used_email);
         side.prev_used_phone = mask_phone(&side.prev_used_phone);
         let p = &user.profile;
         let (completeness, missing) = completeness(&user, &side);
-        let (terms, prompt_tnc) = self.terms_state(s, &side)?;
+        if views.terms.is_none() {
+            views.terms = Some(self.terms(s, crate::domain::sunbird::TERMS_AND_CONDITIONS)?);
+        }
+        let terms = views.terms.clone().flatten();
+        let prompt_tnc = lifecycle::prompts(terms.as_ref(), &side);
         Ok(SunbirdView {
             user_id: uuid_string(user.uuid),
             user_name: user.username.clone(),
@@ -468,8 +511,8 @@ impl Admin {
             created: user.created,
             modified: user.modified,
             last_login: user.last_login,
-            managed_by: uuid_of(side.managed_by)?,
-            created_by: uuid_of(side.created_by)?,
+            managed_by,
+            created_by,
             root_org,
             organisations,
             tnc_latest: terms.map(|t| (t.latest, t.url)),
@@ -708,6 +751,70 @@ impl Admin {
             .reading(|s| read::organisation(s, id))?
             .ok_or_else(|| fault::not_found("organisation"))
     }
+}
+
+/// The problems of a stored side record (a restore's check): its input
+/// fields must be what the rules make of them, its roles in the catalogue
+/// with a scope, its declarations few.
+pub(crate) fn side_problems(side: &SunbirdUser) -> Vec<String> {
+    let mut problems = Vec::new();
+    let text = |t: &str| Some(t.to_string());
+    let input = SunbirdInput {
+        language: Some(side.language.clone()),
+        grade: Some(side.grade.clone()),
+        subject: Some(side.subject.clone()),
+        profile_summary: text(&side.profile_summary),
+        framework: text(&side.framework),
+        address: text(&side.address),
+        education: text(&side.education),
+        job_profile: text(&side.job_profile),
+        recovery_email: text(&side.recovery_email),
+        recovery_phone: text(&side.recovery_phone),
+        locations: Some(side.locations.clone()),
+        user_types: Some(side.user_types.clone()),
+        external_ids: Some(side.external_ids.clone()),
+        ..SunbirdInput::default()
+    };
+    let mut copy = side.clone();
+    match apply_side(&mut copy, &input, None) {
+        Err(e) => problems.push(e.message().to_string()),
+        Ok(()) if copy != *side => problems.push("not in the form roster stores (edited?)".into()),
+        Ok(()) => {}
+    }
+    for g in &side.roles {
+        if role_id(&g.role) != Some(g.role.as_str())
+            || g.role == crate::domain::sunbird::PUBLIC_ROLE
+        {
+            problems.push(format!(
+                "role {:?} is not in the catalogue",
+                crate::text::clip(&g.role)
+            ));
+        }
+        let mut scope = g.scope.clone();
+        scope.sort_unstable();
+        scope.dedup();
+        if g.scope.is_empty() || scope != g.scope {
+            problems.push(format!(
+                "role {}: its scope is not in the form roster stores",
+                g.role
+            ));
+        }
+    }
+    if side.declarations.len() > 100 || side.accepted.len() > 100 {
+        problems.push("too many declarations or terms".into());
+    }
+    for d in &side.declarations {
+        if json_text(&d.info, true).as_deref() != Some(d.info.as_str()) {
+            problems.push("a declaration's info is not a JSON object".into());
+        }
+    }
+    let mut orgs = side.organisations.clone();
+    orgs.sort_unstable();
+    orgs.dedup();
+    if orgs != side.organisations {
+        problems.push("organisations: not in the form roster stores".into());
+    }
+    problems
 }
 
 /// A Sunbird `userName`: trimmed, lower-cased, 1-150 characters, no

@@ -48,9 +48,13 @@ pub struct SearchResult {
     pub content: Vec<SunbirdView>,
 }
 
-/// A user as the checks see it.
+/// A user as the checks see it: its side record, its root organisation's
+/// channel and its manager's id are read only when a condition needs them
+/// (a search by name or `query` reads the user record alone).
 struct Candidate {
     pair: Pair,
+    /// Whether `pair.side` was read (else it is empty).
+    side_loaded: bool,
     /// The root organisation's channel, folded (for `channel`).
     channel: String,
     /// The manager's `userId`.
@@ -91,11 +95,17 @@ impl Admin {
                 }
                 return Ok(SearchResult { count, content });
             }
-            // Candidates from the indexes, or every user.
+            // Candidates from the indexes, or every user; `exact`: the
+            // indexes answered every condition exactly, so the count needs
+            // no record read (the page's users are still checked).
             let mut sets = Vec::new();
+            let mut exact = request.sort_by.is_none();
             for (key, cond) in &request.filters.all {
                 match indexed(s, key, cond)? {
-                    Some(ids) => sets.push(ids),
+                    Some((ids, precise)) => {
+                        exact &= precise;
+                        sets.push(ids);
+                    }
                     None if !SEARCH_KEYS.contains(&key.as_str()) => {
                         // An unknown key matches nothing.
                         return Ok(SearchResult {
@@ -103,7 +113,7 @@ impl Admin {
                             content: Vec::new(),
                         });
                     }
-                    None => {}
+                    None => exact = false,
                 }
             }
             if !request.filters.any.is_empty() {
@@ -111,8 +121,12 @@ impl Admin {
                 for group in &request.filters.any {
                     let mut group_sets = Vec::new();
                     for (key, cond) in group {
-                        if let Some(ids) = indexed(s, key, cond)? {
-                            group_sets.push(ids);
+                        match indexed(s, key, cond)? {
+                            Some((ids, precise)) => {
+                                exact &= precise;
+                                group_sets.push(ids);
+                            }
+                            None => exact = false,
                         }
                     }
                     match (intersect(group_sets), union.as_mut()) {
@@ -127,6 +141,8 @@ impl Admin {
                 }
             }
             if let Some(q) = &query {
+                // Up to three characters, each field's grams answer exactly.
+                exact &= q.chars().count() <= 3;
                 let mut all = Vec::new();
                 for field in [Field::Q, Field::FirstName, Field::LastName, Field::Phone] {
                     all.extend(search::candidates(s, field, q)?);
@@ -139,27 +155,109 @@ impl Admin {
                 Some(ids) => ids,
                 None => every_user(s)?,
             };
+            let needs = Needs::of(request);
+            let deleted: std::collections::HashSet<u64> = deleted.into_iter().collect();
+            if exact {
+                let ids: Vec<u64> = ids.into_iter().filter(|id| !deleted.contains(id)).collect();
+                let count = ids.len() as u64;
+                let mut views = super::Views::default();
+                let mut content = Vec::new();
+                for id in ids
+                    .into_iter()
+                    .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
+                    .take(limit as usize)
+                {
+                    // Every user shown is checked against its records.
+                    let c = candidate(s, id, needs)?.ok_or_else(|| {
+                        read::index_mismatch("Sunbird search", id, "which does not exist")
+                    })?;
+                    if !meets(&c, request, query.as_deref()) {
+                        return Err(read::index_mismatch(
+                            "Sunbird search",
+                            id,
+                            "which does not match",
+                        ));
+                    }
+                    let side = match c.side_loaded {
+                        true => c.pair.side,
+                        false => read::sunbird(s, id)?.unwrap_or_default(),
+                    };
+                    let pair = Pair {
+                        user: c.pair.user,
+                        side,
+                    };
+                    content.push(self.sunbird_view_with(
+                        s,
+                        pair,
+                        ReadParts::default(),
+                        &mut views,
+                    )?);
+                }
+                return Ok(SearchResult { count, content });
+            }
+            if needs.light && request.sort_by.is_none() {
+                // Conditions on the user record's texts alone: checked on
+                // the texts borrowed from each candidate's frame, and only
+                // the page's users read whole.
+                let mut matched = Vec::new();
+                for id in ids {
+                    if deleted.contains(&id) {
+                        continue;
+                    }
+                    let hit = read::with_user_texts(s, id, |t| {
+                        let all = request
+                            .filters
+                            .all
+                            .iter()
+                            .all(|(k, c)| light_holds(t, k, c));
+                        let any = request.filters.any.is_empty()
+                            || request
+                                .filters
+                                .any
+                                .iter()
+                                .any(|g| g.iter().all(|(k, c)| light_holds(t, k, c)));
+                        let text = query.as_deref().is_none_or(|q| {
+                            [t.username, t.email, t.first_name, t.last_name, t.phone]
+                                .iter()
+                                .any(|x| contains_folded(x, q))
+                        });
+                        all && any && text
+                    })?;
+                    if hit == Some(true) {
+                        matched.push(id);
+                    }
+                }
+                let count = matched.len() as u64;
+                let mut views = super::Views::default();
+                let mut content = Vec::new();
+                for id in matched
+                    .into_iter()
+                    .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
+                    .take(limit as usize)
+                {
+                    let Some(user) = read::user(s, id)? else {
+                        continue;
+                    };
+                    let side = read::sunbird(s, id)?.unwrap_or_default();
+                    let pair = Pair { user, side };
+                    content.push(self.sunbird_view_with(
+                        s,
+                        pair,
+                        ReadParts::default(),
+                        &mut views,
+                    )?);
+                }
+                return Ok(SearchResult { count, content });
+            }
             let mut matches = Vec::new();
             for id in ids {
-                let Some(c) = candidate(s, id)? else {
-                    continue;
-                };
-                if c.pair.side.deleted {
+                if deleted.contains(&id) {
                     continue;
                 }
-                let all = request
-                    .filters
-                    .all
-                    .iter()
-                    .all(|(k, cond)| holds(&c, k, cond));
-                let any = request.filters.any.is_empty()
-                    || request
-                        .filters
-                        .any
-                        .iter()
-                        .any(|g| g.iter().all(|(k, cond)| holds(&c, k, cond)));
-                let text = query.as_deref().is_none_or(|q| query_holds(&c, q));
-                if all && any && text {
+                let Some(c) = candidate(s, id, needs)? else {
+                    continue;
+                };
+                if meets(&c, request, query.as_deref()) {
                     matches.push(c);
                 }
             }
@@ -172,16 +270,36 @@ impl Admin {
             }
             let count = matches.len() as u64;
             let mut content = Vec::new();
+            let mut views = super::Views::default();
             for c in matches
                 .into_iter()
                 .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
                 .take(limit as usize)
             {
-                content.push(self.sunbird_view(s, c.pair, ReadParts::default())?);
+                let side = match c.side_loaded {
+                    true => c.pair.side,
+                    false => read::sunbird(s, c.pair.user.id)?.unwrap_or_default(),
+                };
+                let pair = Pair {
+                    user: c.pair.user,
+                    side,
+                };
+                content.push(self.sunbird_view_with(s, pair, ReadParts::default(), &mut views)?);
             }
             Ok(SearchResult { count, content })
         })
     }
+}
+
+/// Whether `c` meets every condition of `request` and its folded `query`.
+fn meets(c: &Candidate, request: &SearchRequest, query: Option<&str>) -> bool {
+    let f = &request.filters;
+    f.all.iter().all(|(k, cond)| holds(c, k, cond))
+        && (f.any.is_empty()
+            || f.any
+                .iter()
+                .any(|g| g.iter().all(|(k, cond)| holds(c, k, cond))))
+        && query.is_none_or(|q| query_holds(c, q))
 }
 
 /// The intersection of ascending id lists, smallest first; `None` for no
@@ -212,32 +330,84 @@ fn every_user(s: &Snapshot<'_>) -> Result<Vec<u64>> {
     Ok(ids)
 }
 
+/// What the conditions of a search read besides the user record.
+#[derive(Debug, Clone, Copy, Default)]
+struct Needs {
+    side: bool,
+    channel: bool,
+    manager: bool,
+    /// Every condition is on the user record's texts.
+    light: bool,
+}
+
+impl Needs {
+    fn of(request: &SearchRequest) -> Needs {
+        let keys = request
+            .filters
+            .all
+            .iter()
+            .chain(request.filters.any.iter().flatten())
+            .map(|(k, _)| k.as_str())
+            .chain(request.sort_by.iter().map(|(k, _)| k.as_str()));
+        let mut needs = Needs {
+            light: true,
+            ..Needs::default()
+        };
+        for key in keys {
+            match key {
+                "userId" | "id" | "userName" | "firstName" | "lastName" | "email" | "phone" => {}
+                "status" | "createdDate" | "dob" | "gender" => needs.light = false,
+                "channel" => {
+                    needs.side = true;
+                    needs.channel = true;
+                    needs.light = false;
+                }
+                "managedBy" => {
+                    needs.side = true;
+                    needs.manager = true;
+                    needs.light = false;
+                }
+                _ => {
+                    needs.side = true;
+                    needs.light = false;
+                }
+            }
+        }
+        needs
+    }
+}
+
 /// User `id` with what the checks need.
-fn candidate(s: &Snapshot<'_>, id: u64) -> Result<Option<Candidate>> {
+fn candidate(s: &Snapshot<'_>, id: u64, needs: Needs) -> Result<Option<Candidate>> {
     let Some(user) = read::user(s, id)? else {
         return Ok(None);
     };
-    let side = read::sunbird(s, id)?.unwrap_or_default();
-    let channel = match side.root_org {
+    let side = match needs.side {
+        true => read::sunbird(s, id)?.unwrap_or_default(),
+        false => Default::default(),
+    };
+    let channel = match side.root_org.filter(|_| needs.channel) {
         Some(o) => read::organisation(s, o)?
             .map(|o| fold(&o.channel))
             .unwrap_or_default(),
         None => String::new(),
     };
-    let manager = match side.managed_by {
-        Some(m) => read::user(s, m)?.map(|u| uuid_string(u.uuid)),
+    let manager = match side.managed_by.filter(|_| needs.manager) {
+        Some(m) => read::user_uuid(s, m)?.map(uuid_string),
         None => None,
     };
     Ok(Some(Candidate {
+        side_loaded: needs.side,
         pair: Pair { user, side },
         channel,
         manager,
     }))
 }
 
-/// The users an index says may match `key` `cond` (a superset for the
-/// n-gram index), ascending; `None` when no index answers it.
-fn indexed(s: &Snapshot<'_>, key: &str, cond: &Condition) -> Result<Option<Vec<u64>>> {
+/// The users an index says may match `key` `cond`, ascending, and whether
+/// exactly those (the n-gram index gives a superset); `None` when no index
+/// answers it.
+fn indexed(s: &Snapshot<'_>, key: &str, cond: &Condition) -> Result<Option<(Vec<u64>, bool)>> {
     let values = match cond {
         Condition::AnyOf(values) => values,
         Condition::StartsWith(t) | Condition::EndsWith(t) => {
@@ -252,11 +422,12 @@ fn indexed(s: &Snapshot<'_>, key: &str, cond: &Condition) -> Result<Option<Vec<u
             if needle.is_empty() {
                 return Ok(None);
             }
-            return Ok(Some(search::candidates(s, field, &needle)?));
+            return Ok(Some((search::candidates(s, field, &needle)?, false)));
         }
         Condition::Range { .. } => return Ok(None),
     };
     let mut out = Vec::new();
+    let precise = !matches!(key, "firstName" | "lastName");
     for value in values {
         let v = fold(value.trim());
         let user = |id: Option<u64>| id.into_iter().collect::<Vec<u64>>();
@@ -318,7 +489,7 @@ fn indexed(s: &Snapshot<'_>, key: &str, cond: &Condition) -> Result<Option<Vec<u
     }
     out.sort_unstable();
     out.dedup();
-    Ok(Some(out))
+    Ok(Some((out, precise)))
 }
 
 /// The folded values `c` has under `key` (several for list fields).
@@ -334,7 +505,8 @@ fn values(c: &Candidate, key: &str) -> Vec<String> {
         "lastName" => one(fold(&p.last_name)),
         "email" => one(fold(&p.email)),
         "phone" => one(p.phone.clone()),
-        "status" => vec![u8::from(!user.is_blocked && !side.deleted).to_string()],
+        // Merged-away users never get here.
+        "status" => vec![u8::from(!user.is_blocked).to_string()],
         "managedBy" => c.manager.clone().into_iter().collect(),
         "channel" => one(c.channel.clone()),
         "rootOrgId" => side.root_org.iter().map(u64::to_string).collect(),
@@ -347,7 +519,7 @@ fn values(c: &Candidate, key: &str) -> Vec<String> {
         "profileUserType.type" => side.user_types.iter().map(|t| fold(&t.kind)).collect(),
         "profileLocation.code" => side.locations.iter().map(|l| fold(&l.code)).collect(),
         "externalIds.id" => side.external_ids.iter().map(|e| fold(&e.id)).collect(),
-        "createdDate" => vec![crate::json::sunbird_views::ts(user.created)],
+        "createdDate" => vec![crate::domain::sunbird::timestamp(user.created)],
         "dob" => p
             .birth_date
             .map(|d| d.format("%Y-%m-%d").to_string())
@@ -411,11 +583,74 @@ fn compare(a: &[String], b: &[String]) -> Ordering {
     }
 }
 
+/// Whether `text` holds the folded `needle`, ignoring case (ASCII without
+/// allocating).
+fn contains_folded(text: &str, needle: &str) -> bool {
+    if text.is_ascii() && needle.is_ascii() {
+        let (t, n) = (text.as_bytes(), needle.as_bytes());
+        return n.is_empty()
+            || t.windows(n.len())
+                .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b));
+    }
+    fold(text).contains(needle)
+}
+
+/// Whether user texts `t` meet `key` `cond` (a light key: see [`Needs`]).
+fn light_holds(t: &read::UserTexts<'_>, key: &str, cond: &Condition) -> bool {
+    let text = match key {
+        "userId" | "id" => {
+            return match cond {
+                Condition::AnyOf(w) => w.iter().any(|w| parse_uuid(w.trim()) == Some(t.uuid)),
+                _ => {
+                    let id = uuid_string(t.uuid);
+                    holds_text(&id, key, cond)
+                }
+            };
+        }
+        "userName" => t.username,
+        "firstName" => t.first_name,
+        "lastName" => t.last_name,
+        "email" => t.email,
+        "phone" => t.phone,
+        _ => return false,
+    };
+    holds_text(text, key, cond)
+}
+
+/// Whether one text meets `cond` (folded as `key` folds).
+fn holds_text(text: &str, key: &str, cond: &Condition) -> bool {
+    if text.is_empty() {
+        return false;
+    }
+    let have = match key {
+        "phone" => text.to_string(),
+        _ => fold(text),
+    };
+    match cond {
+        Condition::AnyOf(wanted) => wanted.iter().any(|w| {
+            let w = match key {
+                "phone" => rules::phone(w.trim()).unwrap_or_else(|_| w.trim().to_string()),
+                _ => fold(w.trim()),
+            };
+            have == w
+        }),
+        Condition::StartsWith(p) => have.starts_with(&fold(p)),
+        Condition::EndsWith(p) => have.ends_with(&fold(p)),
+        Condition::Range { lt, le, gt, ge } => {
+            let cmp = |bound: &str| compare_one(&have, bound);
+            lt.as_deref().is_none_or(|b| cmp(b) == Ordering::Less)
+                && le.as_deref().is_none_or(|b| cmp(b) != Ordering::Greater)
+                && gt.as_deref().is_none_or(|b| cmp(b) == Ordering::Greater)
+                && ge.as_deref().is_none_or(|b| cmp(b) != Ordering::Less)
+        }
+    }
+}
+
 /// Whether `c` holds the folded `query` in a searched text.
 fn query_holds(c: &Candidate, query: &str) -> bool {
     let u = &c.pair.user;
     let p = &u.profile;
     [&u.username, &p.email, &p.first_name, &p.last_name, &p.phone]
         .iter()
-        .any(|t| fold(t).contains(query))
+        .any(|t| contains_folded(t, query))
 }

@@ -10,6 +10,7 @@ use crate::domain::course::{self, Course, CourseInput};
 use crate::domain::custom_field::{self, CustomField, CustomFieldInput, CustomInput, CustomValue};
 use crate::domain::group::{self, Group, GroupInput};
 use crate::domain::rules::{self, NAME_MAX, TEXT_MAX, fold};
+use crate::domain::sunbird::Origin;
 use crate::domain::user::{self, Context, Profile, ProfileInput, User};
 use crate::domain::{Batch, Subscription};
 use crate::error::FieldErrors;
@@ -21,7 +22,8 @@ use std::collections::BTreeSet;
 /// a counter at `u64::MAX` could not be raised.
 pub(crate) const MAX_ID: u64 = 1 << 53;
 /// The counters a store keeps.
-const COUNTERS: [&str; 7] = [
+const COUNTERS: [&str; 8] = [
+    "organisation",
     "user",
     "batch",
     "course",
@@ -151,12 +153,21 @@ fn custom_value_ok(value: &CustomValue) -> Result<(), String> {
     }
 }
 
-fn user_ok(u: &User, fields: &[CustomField], today: NaiveDate, p: &mut Problems) {
+fn user_ok(u: &User, origin: Origin, fields: &[CustomField], today: NaiveDate, p: &mut Problems) {
     let what = || format!("user {}", u.id);
-    match rules::username(&u.username) {
-        Ok(name) if name == u.username => {}
-        Ok(_) => p.add(what(), "username: not in the form roster stores"),
-        Err(m) => p.add(what(), format!("username: {m}")),
+    // Each user by the rules of the surface that created it: a Sunbird
+    // userName may hold a space, a Testpress username may not.
+    match origin {
+        Origin::Roster => match rules::username(&u.username) {
+            Ok(name) if name == u.username => {}
+            Ok(_) => p.add(what(), "username: not in the form roster stores"),
+            Err(m) => p.add(what(), format!("username: {m}")),
+        },
+        Origin::Sunbird => match crate::api::sunbird::check_user_name(&u.username) {
+            Ok(name) if name == u.username => {}
+            Ok(_) => p.add(what(), "userName: not in the form roster stores"),
+            Err(e) => p.add(what(), format!("userName: {}", e.message())),
+        },
     }
     if !u.password_hash.is_empty()
         && let Err(reason) = check_hash(&u.password_hash)
@@ -235,6 +246,19 @@ pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Vec<String> {
         );
     }
 
+    let mut names = BTreeSet::new();
+    for (id, value) in &dump.settings {
+        let what = format!("setting \"{}\"", clip(id));
+        p.unique(&mut names, id.clone(), what.clone(), "the id");
+        let id_ok =
+            !id.trim().is_empty() && id.chars().count() <= 100 && !id.chars().any(char::is_control);
+        let terms_ok = !crate::domain::sunbird::is_terms_setting(id)
+            || crate::domain::sunbird::Terms::parse(value).is_some();
+        if !id_ok || !terms_ok || value.len() > 10_000 {
+            p.add(what, "not in the form roster stores (edited?)");
+        }
+    }
+
     let mut ids = BTreeSet::new();
     let mut keys = BTreeSet::new();
     for f in &dump.custom_fields {
@@ -289,6 +313,29 @@ pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Vec<String> {
         );
     }
 
+    let (mut ids, mut keys) = (BTreeSet::new(), BTreeSet::new());
+    for o in &dump.organisations {
+        let what = format!("organisation {}", o.id);
+        p.id(o.id, "organisation");
+        p.unique(&mut ids, o.id, what.clone(), "the id");
+        p.unique(&mut uuids, o.uuid, what.clone(), "the uuid");
+        if !o.channel.is_empty() {
+            p.unique(&mut keys, fold(&o.channel), what.clone(), "the channel");
+        }
+        let name_ok = rules::text(&o.name, NAME_MAX).is_ok_and(|n| n == o.name);
+        let channel_ok = o.channel == o.channel.to_lowercase()
+            && !o.channel.chars().any(char::is_control)
+            && o.channel.chars().count() <= NAME_MAX;
+        if !name_ok || !channel_ok || o.org_type.trim().is_empty() {
+            p.add(what, "not in the form roster stores (edited?)");
+        }
+    }
+
+    let origins: std::collections::BTreeMap<u64, Origin> = dump
+        .sunbird_users
+        .iter()
+        .map(|(id, side)| (*id, side.origin))
+        .collect();
     let (mut ids, mut names, mut emails, mut phones) = (
         BTreeSet::new(),
         BTreeSet::new(),
@@ -312,7 +359,17 @@ pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Vec<String> {
         if !u.profile.phone.is_empty() {
             p.unique(&mut phones, u.profile.phone.clone(), what, "the phone");
         }
-        user_ok(u, &dump.custom_fields, today, &mut p);
+        let origin = origins.get(&u.id).copied().unwrap_or_default();
+        user_ok(u, origin, &dump.custom_fields, today, &mut p);
+    }
+
+    let mut ids = BTreeSet::new();
+    for (id, side) in &dump.sunbird_users {
+        let what = format!("Sunbird fields of user {id}");
+        p.unique(&mut ids, *id, what.clone(), "the user");
+        for problem in crate::api::sunbird::side_problems(side) {
+            p.add(what.clone(), problem);
+        }
     }
 
     let (mut pairs, mut ids) = (BTreeSet::new(), BTreeSet::new());

@@ -13,7 +13,10 @@
 //!   restricted to the columns roster's `q` searches (username, email);
 //! - every write transaction is durable (`synchronous=FULL`, as roster's
 //!   default durability);
-//! - the page cache has the budget of roster's store ([`CACHE_KIB`]).
+//! - the page cache has the budget of roster's store ([`CACHE_KIB`]);
+//! - Sunbird's `managedBy` is a column with an index (roster keeps the
+//!   managed-user pairs), and Sunbird's `query` searches all five FTS5
+//!   columns.
 
 use crate::data::{self, Person};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -37,14 +40,16 @@ CREATE UNIQUE INDEX batches_name ON batches (lower(name));
 CREATE UNIQUE INDEX batches_uuid ON batches (uuid);
 CREATE TABLE users (
     id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, username TEXT NOT NULL,
-    password_hash TEXT NOT NULL, email TEXT NOT NULL, phone TEXT,
+    password_hash TEXT NOT NULL, email TEXT, phone TEXT,
     first_name TEXT NOT NULL, last_name TEXT NOT NULL, birth_date TEXT, state TEXT,
     gender TEXT, custom_fields TEXT, is_active INTEGER NOT NULL,
-    created INTEGER NOT NULL, modified INTEGER NOT NULL);
+    created INTEGER NOT NULL, modified INTEGER NOT NULL,
+    managed_by INTEGER REFERENCES users (id));
 CREATE UNIQUE INDEX users_uuid ON users (uuid);
 CREATE UNIQUE INDEX users_username ON users (lower(username));
 CREATE UNIQUE INDEX users_email ON users (lower(email));
 CREATE UNIQUE INDEX users_phone ON users (phone) WHERE phone IS NOT NULL;
+CREATE INDEX users_managed_by ON users (managed_by) WHERE managed_by IS NOT NULL;
 CREATE VIRTUAL TABLE users_fts USING fts5 (
     username, email, first_name, last_name, phone,
     content = 'users', content_rowid = 'id', tokenize = 'trigram');
@@ -68,8 +73,9 @@ pub struct Row {
     /// Id (compared with roster's pages).
     pub id: i64,
     uuid: String,
-    username: String,
-    email: String,
+    /// Login name (compared with roster's `userName`s).
+    pub username: String,
+    email: Option<String>,
     phone: Option<String>,
     first_name: String,
     last_name: String,
@@ -278,6 +284,96 @@ impl Sqlite {
         )?;
         tx.commit()?;
         Ok(n as u64)
+    }
+
+    /// Adds managed users (first name only) of `manager`, in one
+    /// transaction; their ids.
+    pub fn add_managed(&mut self, manager: u64, names: &[String]) -> rusqlite::Result<Vec<i64>> {
+        let tx = self.conn.transaction()?;
+        let mut ids = Vec::new();
+        {
+            let mut user = tx.prepare_cached(
+                "INSERT INTO users (uuid, username, password_hash, first_name, last_name, \
+                 is_active, created, modified, managed_by) \
+                 VALUES (?1, ?2, '', ?3, '', 1, ?4, ?4, ?5)",
+            )?;
+            let mut fts = tx.prepare_cached(
+                "INSERT INTO users_fts (rowid, username, email, first_name, last_name, phone) \
+                 VALUES (?1, ?2, '', ?3, '', '')",
+            )?;
+            for name in names {
+                let username = format!("{}_{}", name.to_lowercase(), uuid(&mut self.rng));
+                user.execute(params![
+                    uuid(&mut self.rng),
+                    username,
+                    name,
+                    NOW,
+                    manager as i64
+                ])?;
+                let id = tx.last_insert_rowid();
+                fts.execute(params![id, username, name])?;
+                ids.push(id);
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// The count and first page of 20 (by id) of the users `filter`
+    /// selects, with its parameters.
+    fn first_page(
+        &self,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> rusqlite::Result<(u64, Vec<Row>)> {
+        let count: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) FROM users WHERE {filter}"))?
+            .query_row(args, |r| r.get(0))?;
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {filter} ORDER BY id LIMIT 20");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(args, row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((count as u64, rows))
+    }
+
+    /// Sunbird's `filters: {email}`.
+    pub fn search_email(&self, email: &str) -> rusqlite::Result<(u64, Vec<Row>)> {
+        self.first_page("lower(email) = lower(?1)", &[&email])
+    }
+
+    /// Sunbird's `filters: {managedBy}`.
+    pub fn search_managed(&self, manager: u64) -> rusqlite::Result<(u64, Vec<Row>)> {
+        self.first_page("managed_by = ?1", &[&(manager as i64)])
+    }
+
+    /// Sunbird's `filters: {$or: {email, phone}}`.
+    pub fn search_email_or_phone(
+        &self,
+        email: &str,
+        phone: &str,
+    ) -> rusqlite::Result<(u64, Vec<Row>)> {
+        self.first_page("lower(email) = lower(?1) OR phone = ?2", &[&email, &phone])
+    }
+
+    /// Sunbird's `query`: a substring of any of the five columns.
+    pub fn search_query(&self, q: &str) -> rusqlite::Result<(u64, Vec<Row>)> {
+        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+        let count: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM users_fts WHERE users_fts MATCH ?1")?
+            .query_row([&phrase], |r| r.get(0))?;
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id IN \
+             (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1 ORDER BY rowid LIMIT 20) \
+             ORDER BY id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map([&phrase], row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((count as u64, rows))
     }
 
     /// Folds the WAL into the database file (before measuring its size).
