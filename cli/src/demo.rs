@@ -127,6 +127,45 @@ impl Demo {
         Ok(response.json())
     }
 
+    /// Sends one Sunbird request with `token` as `x-authenticated-user-token`
+    /// (the demo administrator's when `None`), prints it and its response,
+    /// and checks the status. Returns the envelope's `result`.
+    fn sunbird(
+        &self,
+        what: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+        expected: u16,
+    ) -> Step<Value> {
+        println!();
+        println!("-- {what}");
+        println!("> {method} {path}");
+        let mut request = Request::new(method, path);
+        if let Some(token) = token.or(self.token.as_deref()) {
+            println!("> x-authenticated-user-token: <a token>");
+            request = request.with_header("x-authenticated-user-token", token);
+        }
+        if let Some(body) = &body {
+            println!("{}", pretty(body));
+            request = request
+                .with_header("Content-Type", "application/json")
+                .with_body(body.to_string());
+        }
+        let response = roster::rest::handle(&self.institute, request);
+        print_response(&response);
+        if response.status != expected {
+            return Err(DemoError::UnexpectedStatus {
+                method: method.to_string(),
+                path: path.to_string(),
+                expected,
+                got: response.status,
+            });
+        }
+        Ok(response.json()["result"].clone())
+    }
+
     /// The date "today" in the institute's time zone.
     fn today(&self) -> NaiveDate {
         self.clock.now().with_timezone(&self.zone).date_naive()
@@ -217,7 +256,9 @@ fn scenario(now: Option<DateTime<Utc>>) -> Step {
         section: 0,
     };
 
-    println!("roster demo: the Testpress Admin Users API, run in process.");
+    println!(
+        "roster demo: the Testpress Admin Users API, then the Sunbird user API, run in process."
+    );
     println!(
         "A new temporary store; the clock is fixed at {} ({}).",
         start.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S"),
@@ -242,6 +283,7 @@ fn scenario(now: Option<DateTime<Utc>>) -> Step {
     subscriptions(&mut demo, user, &batches, &expires)?;
     expiry(&mut demo, user)?;
     delete_user(&mut demo, user)?;
+    sunbird(&mut demo)?;
 
     // The store goes before its folder.
     drop(demo);
@@ -655,6 +697,166 @@ fn delete_user(demo: &mut Demo, user: u64) -> Step {
         &format!("{V25}/users/{user}/"),
         None,
         404,
+    )?;
+    Ok(())
+}
+
+/// A string field of a Sunbird result.
+fn text_of(value: &Value, key: &str) -> Step<String> {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| DemoError::BadResponse(format!("the answer has no \"{key}\"")))
+}
+
+/// The Sunbird part: an organisation and its terms, a user created with
+/// masking on every read, terms accepted, a managed user acted for, a role
+/// with scope, search, and a block that ends the user's session.
+fn sunbird(demo: &mut Demo) -> Step {
+    demo.section(
+        "Sunbird: organisations and terms",
+        "The same users, through the Sunbird user API (seed 004): every answer is\n\
+         in Sunbird's envelope. A tenant organisation, and the terms users accept.",
+    );
+    let org = demo.sunbird(
+        "Create a tenant organisation",
+        "POST",
+        "/api/org/v1/create",
+        Some(
+            json!({"request": {"orgName": "Springfield Schools", "organisationType": "board",
+            "channel": "springfield", "isTenant": true}}),
+        ),
+        None,
+        200,
+    )?;
+    let org = org
+        .get("organisationId")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| DemoError::BadResponse("no organisationId".into()))?;
+    demo.sunbird(
+        "Publish terms version v1",
+        "POST",
+        "/api/data/v1/system/settings/set",
+        Some(json!({"request": {"id": "tncConfig", "field": "tncConfig",
+            "value": "{\"latestVersion\":\"v1\",\"v1\":{\"url\":\"https://example.com/terms-v1.html\"}}"}})),
+        None,
+        200,
+    )?;
+
+    demo.section(
+        "Sunbird: a user, masked",
+        "Contact data is masked wherever Sunbird shows it; filters match the real values.",
+    );
+    let created = demo.sunbird(
+        "Create a user in the organisation's channel",
+        "POST",
+        "/api/user/v1/create",
+        Some(json!({"request": {"firstName": "Asha", "lastName": "Nair", "email": "asha.nair@example.com",
+            "phone": 9876543210u64, "password": "asha-pass-123", "channel": "springfield"}})),
+        None,
+        200,
+    )?;
+    let asha = text_of(&created, "userId")?;
+    demo.sunbird(
+        "Read it (v1): masked, and asked to accept the terms",
+        "GET",
+        &format!("/api/user/v1/read/{asha}"),
+        None,
+        None,
+        200,
+    )?;
+    let login = demo
+        .institute
+        .login("asha.nair@example.com", "asha-pass-123")
+        .map_err(|e| DemoError::BadResponse(e.to_string()))?;
+    let token = login.token;
+    println!();
+    println!("(Asha signs in: POST /api/v2.5/auth-token/ gives her a session token.)");
+    demo.sunbird(
+        "Asha accepts the terms",
+        "POST",
+        "/api/user/v1/tnc/accept",
+        Some(json!({"request": {"version": "v1"}})),
+        Some(&token),
+        200,
+    )?;
+
+    demo.section(
+        "Sunbird: managed users",
+        "Asha creates an account for her child, which has no email, phone or\n\
+         password; she lists it with a token that acts for it.",
+    );
+    demo.sunbird(
+        "Create a managed user",
+        "POST",
+        "/api/user/v4/create",
+        Some(json!({"request": {"firstName": "Kiran", "lastName": "Nair", "managedBy": asha}})),
+        Some(&token),
+        200,
+    )?;
+    demo.sunbird(
+        "List the users Asha manages, with tokens",
+        "GET",
+        &format!("/api/user/v1/managed/{asha}?withTokens=true"),
+        None,
+        Some(&token),
+        200,
+    )?;
+
+    demo.section(
+        "Sunbird: roles and search",
+        "Roles are Sunbird data with a scope of organisations; search filters\n\
+         on indexes and answers v3 with roles as scope objects.",
+    );
+    demo.sunbird(
+        "Make Asha an organisation admin of Springfield",
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(json!({"request": {"userId": asha, "roles": [
+            {"role": "ORG_ADMIN", "operation": "add", "scope": [{"organisationId": org}]}]}})),
+        None,
+        200,
+    )?;
+    demo.sunbird(
+        "Search the channel for \"nair\"",
+        "POST",
+        "/api/user/v3/search",
+        Some(
+            json!({"request": {"filters": {"channel": "springfield"}, "query": "nair",
+            "fields": ["id", "firstName", "userName", "email", "roles", "managedBy"]}}),
+        ),
+        None,
+        200,
+    )?;
+
+    demo.section(
+        "Sunbird: block",
+        "Blocking ends the user's sessions at once; unblocking lets it sign in again.",
+    );
+    demo.sunbird(
+        "Block Asha",
+        "POST",
+        "/api/user/v1/block",
+        Some(json!({"request": {"userId": asha}})),
+        None,
+        200,
+    )?;
+    demo.sunbird(
+        "Her token no longer works",
+        "GET",
+        &format!("/api/user/v1/read/{asha}"),
+        None,
+        Some(&token),
+        401,
+    )?;
+    demo.sunbird(
+        "Unblock Asha",
+        "POST",
+        "/api/user/v1/unblock",
+        Some(json!({"request": {"userId": asha}})),
+        None,
+        200,
     )?;
     Ok(())
 }

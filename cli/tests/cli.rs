@@ -269,6 +269,12 @@ fn demo_runs_the_scenario() {
     assert!(text.contains("> POST /api/v2.5/admin/users/"), "{text}");
     assert!(text.contains("2023-01-14"), "{text}");
     assert!(text.contains("\"removed\""), "{text}");
+    // The Sunbird part: masked contact data, a managed token, scoped roles.
+    assert!(text.contains("> POST /api/user/v4/create"), "{text}");
+    assert!(text.contains("as*******@example.com"), "{text}");
+    assert!(text.contains("\"managedToken\""), "{text}");
+    // The real address is in the create request only, never in an answer.
+    assert_eq!(text.matches("asha.nair@example.com").count(), 1, "{text}");
     // Password hashes never leave the library.
     assert!(!text.contains("$argon2"), "{text}");
     assert!(!text.contains("password_hash"), "{text}");
