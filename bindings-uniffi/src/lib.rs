@@ -22,6 +22,7 @@ mod error;
 mod institute;
 mod pages;
 mod rest;
+mod sunbird;
 
 pub use admin::Admin;
 pub use config::{Config, ImportOptions};

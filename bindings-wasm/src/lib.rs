@@ -24,6 +24,8 @@ mod institute;
 #[cfg(target_arch = "wasm32")]
 mod opfs;
 #[cfg(target_arch = "wasm32")]
+mod sunbird;
+#[cfg(target_arch = "wasm32")]
 mod types;
 #[cfg(target_arch = "wasm32")]
 mod unicode;

@@ -17,6 +17,11 @@ import type {
   Institute,
   LinkedPage,
   Login,
+  ManagedEntry,
+  SearchRequest,
+  SearchResult,
+  SunbirdInput,
+  SunbirdView,
   NewUser,
   OutboxMessage,
   Page,
@@ -128,4 +133,25 @@ function rest(body: string): string {
   return `${next}${django.date_joined}${page.results.length}`;
 }
 
-export { users, batches, catalogue, session, inputs, setup, rest };
+// The Sunbird lifecycle, declared from the core's records.
+function sunbird(org: number): string {
+  const input: SunbirdInput = { firstName: "Asha", email: "asha@example.com", externalIds: [{ provider: "p", idType: "t", id: "1" }] };
+  // @ts-expect-error: the phone is text in the typed API.
+  const wrong: SunbirdInput = { phone: 98765 };
+  void wrong;
+  const id: string = admin.sunbirdCreate(input, "sso");
+  const view: SunbirdView = admin.sunbirdRead(id, { completeness: true });
+  const status: number = view.status;
+  const roles: string[] = view.side.roles.map((r) => `${r.role}:${r.scope.join(",")}`);
+  const search: SearchRequest = {
+    filters: { all: [{ key: "roles.role", condition: { anyOf: ["ORG_ADMIN"] } }], any: [] },
+    query: "asha",
+    sortBy: { key: "firstName", descending: true },
+  };
+  const found: SearchResult = admin.sunbirdSearch(search);
+  const managed: ManagedEntry[] = admin.managedUsers(id, true);
+  admin.changeRoles(id, [{ role: "ORG_ADMIN", operation: "edit", scope: [org] }]);
+  return `${status}${roles.length}${found.count}${managed.map((m) => m.token ?? "").join("")}`;
+}
+
+export { users, batches, catalogue, session, inputs, setup, rest, sunbird };

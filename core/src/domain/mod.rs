@@ -17,6 +17,14 @@ use serde::{Deserialize, Serialize};
 /// Microseconds since the Unix epoch, as records store instants.
 pub type Micros = i64;
 
+// The TypeScript of the alias above (tsify names it in the records).
+#[cfg(feature = "tsify")]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const MICROS: &'static str = r#"
+/** Microseconds since the Unix epoch. */
+export type Micros = number;
+"#;
+
 /// The instant `micros` stands for.
 pub fn instant(micros: Micros) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_default()

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 /// The surface that created a user: restore applies that surface's rules
 /// (a Sunbird `userName` may hold a space; a Testpress one may not).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub enum Origin {
     /// Testpress or Django paths, an import, the typed API.
     #[default]
@@ -26,6 +28,9 @@ pub enum Origin {
 
 /// An external id: unique per `(provider, id_type, id)`, all lower-case.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct ExternalId {
     /// Who issued it (an organisation's channel, usually).
     pub provider: String,
@@ -51,6 +56,9 @@ impl ExternalId {
 
 /// A location the user gave (`profileLocation`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Location {
     /// Location code.
     pub code: String,
@@ -60,6 +68,9 @@ pub struct Location {
 
 /// A user type (`profileUserType(s)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct UserType {
     /// `teacher`, `administrator`, ...
     pub kind: String,
@@ -69,6 +80,9 @@ pub struct UserType {
 
 /// A role held with its scope: the organisations it applies in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct RoleGrant {
     /// A role id of the catalogue.
     pub role: String,
@@ -82,6 +96,9 @@ pub struct RoleGrant {
 
 /// A self-declaration to an organisation (S10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Declaration {
     /// The organisation it is made to, as sent.
     pub org_id: String,
@@ -97,6 +114,9 @@ pub struct Declaration {
 
 /// A terms acceptance: which version, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Acceptance {
     /// The terms type (`termsAndCondition` by default).
     pub kind: String,
@@ -108,6 +128,9 @@ pub struct Acceptance {
 
 /// A migration claim on this shadow account (S11).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Claim {
     /// Wrong `userExtId` attempts so far.
     pub failed: u8,
@@ -117,6 +140,9 @@ pub struct Claim {
 
 /// A user's Sunbird-only fields (SPEC 6), kept beside the user record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct SunbirdUser {
     /// The surface that created the user.
     pub origin: Origin,
@@ -209,66 +235,126 @@ pub struct Organisation {
 /// A Sunbird user's fields as a create or an update gives them (S1, S5):
 /// `None` leaves a field as it is (on create: absent). Text is as sent; the
 /// operations trim, lower-case and check it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct SunbirdInput {
     /// `firstName` (`firstname` on v3).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub first_name: Option<String>,
     /// `lastName` (`lastname` on v3).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub last_name: Option<String>,
     /// `userName`; generated on create when absent.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub user_name: Option<String>,
     /// `email`; `""` on create means absent.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub email: Option<String>,
     /// `phone` (a JSON number is its digits).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub phone: Option<String>,
     /// `password`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub password: Option<String>,
     /// `dob`: `YYYY-MM-DD`, or `YYYY` (stored as `YYYY-12-31`).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub dob: Option<String>,
     /// `gender`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub gender: Option<String>,
     /// `avatar`: an image URL.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub avatar: Option<String>,
     /// `emailVerified`: wins over the rules that would set it.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub email_verified: Option<bool>,
     /// `phoneVerified`: wins over the rules that would set it.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub phone_verified: Option<bool>,
     /// `recoveryEmail`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub recovery_email: Option<String>,
     /// `recoveryPhone`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub recovery_phone: Option<String>,
     /// `language`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub language: Option<Vec<String>>,
     /// `grade`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub grade: Option<Vec<String>>,
     /// `subject`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub subject: Option<Vec<String>>,
     /// `profileSummary`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub profile_summary: Option<String>,
     /// `framework`: a JSON object of lists, as text.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub framework: Option<String>,
     /// `address`: a JSON list of objects, as text.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub address: Option<String>,
     /// `education`: a JSON list of objects, as text.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub education: Option<String>,
     /// `jobProfile`: a JSON list of objects, as text.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub job_profile: Option<String>,
     /// `profileLocation`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub locations: Option<Vec<Location>>,
     /// `profileUserTypes` (or `profileUserType`, one).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub user_types: Option<Vec<UserType>>,
     /// `externalIds`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub external_ids: Option<Vec<ExternalId>>,
     /// `channel`: the root organisation's channel.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub channel: Option<String>,
     /// `orgExternalId`: an organisation of that channel, by external id.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub org_external_id: Option<String>,
     /// `managedBy`: the managing user's `userId`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub managed_by: Option<String>,
 }
 
 /// How a user is being created (S1-S3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub enum CreateRoute {
     /// `POST /v1|v2|v3/create`.
     Create,
@@ -281,23 +367,42 @@ pub enum CreateRoute {
 }
 
 /// The extra parts a read can ask for (`fields=`, S6).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct ReadParts {
     /// `organisations`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub organisations: bool,
     /// `roles`: the role catalogue as `roleList`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub roles: bool,
     /// `locations`: `userLocations`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub locations: bool,
     /// `declarations`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub declarations: bool,
     /// `externalIds`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub external_ids: bool,
     /// `topic`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub topic: bool,
     /// `completeness`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub completeness: bool,
     /// `missingFields`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub missing_fields: bool,
 }
 
@@ -326,7 +431,10 @@ impl ReadParts {
 /// A user as the Sunbird surface shows it (S6): the shared record's fields
 /// under Sunbird's names, contact data masked, the side record, and what
 /// the read asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct SunbirdView {
     /// `userId`: the UUID.
     pub user_id: String,
@@ -361,12 +469,11 @@ pub struct SunbirdView {
     /// The side record, contact data in it masked.
     pub side: SunbirdUser,
     /// The root organisation.
-    pub root_org: Option<Organisation>,
-    /// Every organisation the user belongs to, when asked for (and the
-    /// root one always, as the reference shows it).
-    pub organisations: Vec<Organisation>,
+    pub root_org: Option<OrgView>,
+    /// Every organisation the user belongs to (the root one included).
+    pub organisations: Vec<OrgView>,
     /// The latest terms version and URL, when set.
-    pub tnc_latest: Option<(String, String)>,
+    pub tnc_latest: Option<Terms>,
     /// Whether the user must accept the latest terms.
     pub prompt_tnc: bool,
     /// Profile completeness in percent, when asked for.
@@ -554,19 +661,26 @@ pub mod fault {
 }
 
 /// One condition of a search filter (S4).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub enum Condition {
     /// Equal, ignoring case, to one of these (a string is a list of one).
     AnyOf(Vec<String>),
     /// Within bounds (dates as text, numbers as text compared as numbers).
     Range {
         /// `<`.
+        #[serde(default)]
         lt: Option<String>,
         /// `<=`.
+        #[serde(default)]
         le: Option<String>,
         /// `>`.
+        #[serde(default)]
         gt: Option<String>,
         /// `>=`.
+        #[serde(default)]
         ge: Option<String>,
     },
     /// Starts with this, ignoring case.
@@ -575,30 +689,89 @@ pub enum Condition {
     EndsWith(String),
 }
 
+/// One filter of a search: a key of [`SEARCH_KEYS`] and its condition.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct Filter {
+    /// The key (`email`, `roles.role`, ...).
+    pub key: String,
+    /// What its value must be.
+    pub condition: Condition,
+}
+
+impl Filter {
+    /// `key` equal (ignoring case) to one of `values`.
+    pub fn any_of(key: &str, values: &[&str]) -> Filter {
+        Filter {
+            key: key.to_string(),
+            condition: Condition::AnyOf(values.iter().map(|v| v.to_string()).collect()),
+        }
+    }
+}
+
+/// A group of filters that must all hold (one member of `$or`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct FilterGroup {
+    /// The filters, ANDed.
+    pub all: Vec<Filter>,
+}
+
 /// A search's filters: every `all` condition holds, and (when there are
 /// any) at least one `any` group's conditions all hold (`$or`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Filters {
-    /// ANDed (key, condition).
-    pub all: Vec<(String, Condition)>,
+    /// ANDed.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub all: Vec<Filter>,
     /// `$or`: groups, each ANDed, ORed together.
-    pub any: Vec<Vec<(String, Condition)>>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub any: Vec<FilterGroup>,
+}
+
+/// The order of a search's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct SortBy {
+    /// A key of [`SEARCH_KEYS`].
+    pub key: String,
+    /// Descending (else ascending).
+    pub descending: bool,
 }
 
 /// A user search (S4).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct SearchRequest {
     /// The filters.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub filters: Filters,
     /// Free text: a substring of firstName, lastName, userName, email or
     /// phone, ignoring case.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub query: Option<String>,
     /// At most this many (default 250, capped by the configuration).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub limit: Option<u64>,
     /// From this match on.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub offset: u64,
-    /// Order by this key, descending when `true` (default: creation order).
-    pub sort_by: Option<(String, bool)>,
+    /// The order (default: creation order).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub sort_by: Option<SortBy>,
 }
 
 /// The keys a search may filter or sort on (S4's allow-list).
@@ -627,13 +800,67 @@ pub const SEARCH_KEYS: [&str; 22] = [
     "subject",
 ];
 
+/// An organisation as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct OrgView {
+    /// Integer id, below 2^53.
+    pub id: u64,
+    /// Its UUID, hyphenated.
+    pub uuid: String,
+    /// `orgName`.
+    pub name: String,
+    /// `organisationType`.
+    pub org_type: String,
+    /// `channel` (empty for none).
+    pub channel: String,
+    /// Whether it is a tenant.
+    pub is_tenant: bool,
+    /// Whether it is the institute's default organisation.
+    pub is_default: bool,
+    /// Its tenant.
+    pub root_org: u64,
+    /// Contact email (empty for none).
+    pub email: String,
+    /// `externalId` (empty for none).
+    pub external_id: String,
+    /// Creation instant.
+    pub created: Micros,
+    /// Last change.
+    pub modified: Micros,
+}
+
+impl From<&Organisation> for OrgView {
+    fn from(o: &Organisation) -> OrgView {
+        OrgView {
+            id: o.id,
+            uuid: super::uuid_string(o.uuid),
+            name: o.name.clone(),
+            org_type: o.org_type.clone(),
+            channel: o.channel.clone(),
+            is_tenant: o.is_tenant,
+            is_default: o.is_default,
+            root_org: o.root_org,
+            email: o.email.clone(),
+            external_id: o.external_id.clone(),
+            created: o.created,
+            modified: o.modified,
+        }
+    }
+}
+
 /// The default terms type: the system setting that holds its latest
 /// version.
 pub const TERMS_AND_CONDITIONS: &str = "tncConfig";
 
 /// The latest version of a terms type and its URL, as a system setting
 /// states them: `{"latestVersion":"v4","v4":{"url":"..."}}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Terms {
     /// The latest version.
     pub latest: String,
@@ -667,7 +894,10 @@ pub fn is_terms_setting(id: &str) -> bool {
 }
 
 /// What a role change does (S13 v2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub enum RoleOperation {
     /// Unites the scopes (the default).
     Add,
@@ -678,7 +908,10 @@ pub enum RoleOperation {
 }
 
 /// One role change of a v2 assignment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct RoleChange {
     /// The role id.
     pub role: String,
@@ -689,7 +922,10 @@ pub struct RoleChange {
 }
 
 /// What a declaration change does (S10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub enum DeclarationOperation {
     /// Adds it, replacing one with the same organisation and persona.
     Add,
@@ -700,7 +936,10 @@ pub enum DeclarationOperation {
 }
 
 /// One declaration change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct DeclarationChange {
     /// What to do.
     pub operation: DeclarationOperation,
@@ -715,7 +954,10 @@ pub struct DeclarationChange {
 }
 
 /// The answer to a migration claim (S11).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub enum Migrated {
     /// Accepted: the shadow's data is the caller's now.
     Accepted,

@@ -7,10 +7,10 @@
 //! `thumbnail`, `registryId`, ...) are present with the null or empty value
 //! the seed's own examples give them, so a client reading them finds them.
 
+use crate::domain::Micros;
 use crate::domain::sunbird::{
-    Organisation, PUBLIC_ROLE, ROLES, RoleGrant, SunbirdView, TERMS_AND_CONDITIONS,
+    OrgView, PUBLIC_ROLE, ROLES, RoleGrant, SunbirdView, TERMS_AND_CONDITIONS,
 };
-use crate::domain::{Micros, uuid_string};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -168,12 +168,12 @@ pub struct Org {
 
 impl Org {
     /// The representation of `o`.
-    pub fn new(o: &Organisation) -> Org {
+    pub fn new(o: &OrgView) -> Org {
         let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
         Org {
             id: o.id,
             hash_tag_id: o.id,
-            identifier: uuid_string(o.uuid),
+            identifier: o.uuid.clone(),
             org_name: o.name.clone(),
             description: o.name.clone(),
             organisation_type: o.org_type.clone(),
@@ -706,8 +706,9 @@ impl UserRecord {
             tnc_accepted_version: keep(!managed, terms.map(|t| t.version.clone())),
             tnc_accepted_on: keep(!managed, terms.map(|t| t.on.div_euclid(1000))),
             all_tnc_accepted: keep(!managed, Value::Object(others)),
-            tnc_latest_version: terms_keys.then(|| v.tnc_latest.as_ref().map(|t| t.0.clone())),
-            tnc_latest_version_url: terms_keys.then(|| v.tnc_latest.as_ref().map(|t| t.1.clone())),
+            tnc_latest_version: terms_keys.then(|| v.tnc_latest.as_ref().map(|t| t.latest.clone())),
+            tnc_latest_version_url: terms_keys
+                .then(|| v.tnc_latest.as_ref().map(|t| t.url.clone())),
             prompt_tnc: terms_keys.then_some(v.prompt_tnc),
             last_login_time: full.then(|| v.last_login.map(|m| m.div_euclid(1000))),
             completeness: v.completeness,

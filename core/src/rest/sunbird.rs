@@ -10,8 +10,9 @@ use super::router::{Entry, parse_query};
 use super::{Request, Response};
 use crate::api::sunbird::{IdType, OrgInput};
 use crate::domain::sunbird::{
-    Condition, CreateRoute, DeclarationChange, DeclarationOperation, Filters, MIGRATION_ATTEMPTS,
-    Migrated, ReadParts, RoleChange, RoleOperation, SearchRequest, fault,
+    Condition, CreateRoute, DeclarationChange, DeclarationOperation, Filter, FilterGroup, Filters,
+    MIGRATION_ATTEMPTS, Migrated, ReadParts, RoleChange, RoleOperation, SearchRequest, SortBy,
+    fault,
 };
 use crate::error::{Error, ErrorCode};
 use crate::json::body::{self, BodyError, MAX_BODY};
@@ -818,7 +819,7 @@ fn search_request(r: &mut Reader) -> Result<(SearchRequest, Option<Vec<String>>)
                     Some("desc") => true,
                     _ => return Err(fault::invalid_value(&order.to_string(), "sort_by")),
                 };
-                Some((key, descending))
+                Some(SortBy { key, descending })
             }
         },
     };
@@ -862,16 +863,17 @@ fn filters_of(map: Map<String, Value>) -> Result<Filters, Error> {
                 }
             };
             for group in groups {
-                let mut conditions = Vec::new();
+                let mut all = Vec::new();
                 for (k, v) in group {
-                    conditions.push((k.clone(), condition(&k, v)?));
+                    let condition = condition(&k, v)?;
+                    all.push(Filter { key: k, condition });
                 }
-                filters.any.push(conditions);
+                filters.any.push(FilterGroup { all });
             }
             continue;
         }
-        let cond = condition(&key, value)?;
-        filters.all.push((key, cond));
+        let condition = condition(&key, value)?;
+        filters.all.push(Filter { key, condition });
     }
     Ok(filters)
 }

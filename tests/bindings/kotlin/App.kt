@@ -18,6 +18,15 @@ import uniffi.roster.ImportOptions
 import uniffi.roster.NamedCustomInput
 import uniffi.roster.NewUser
 import uniffi.roster.ProfileInput
+import uniffi.roster.Condition
+import uniffi.roster.CreateRoute
+import uniffi.roster.Filter
+import uniffi.roster.Filters
+import uniffi.roster.OrgInput
+import uniffi.roster.RoleChange
+import uniffi.roster.RoleOperation
+import uniffi.roster.SearchRequest
+import uniffi.roster.SunbirdInput
 import uniffi.roster.UserQuery
 import uniffi.roster_ffi.Institute
 import uniffi.roster_ffi.RosterException
@@ -202,10 +211,50 @@ fun configAndImportOptions() {
     }
 }
 
+/** The Sunbird lifecycle through the typed API. */
+fun sunbird() {
+    Institute.inMemory(fast).use { institute ->
+        institute.createSuperuser("admin", PASSWORD)
+        institute.session(institute.login("admin", PASSWORD).token).use { admin ->
+            val org = admin.createOrganisation(OrgInput(name = "Springfield", orgType = "board", channel = "springfield", isTenant = true))
+            admin.setSystemSetting("tncConfig", "{\"latestVersion\":\"v1\"}")
+            val asha = admin.sunbirdCreate(
+                SunbirdInput(firstName = "Asha", lastName = "Nair", email = "asha.nair@example.com", phone = "9876543210", password = "asha-pass-123", channel = "springfield"),
+                CreateRoute.CREATE,
+            )
+            val view = admin.sunbirdRead(asha)
+            check(view.email == "as*******@example.com" && view.phone == "******3210", "a Sunbird read masks: ${view.email} ${view.phone}")
+            check(view.promptTnc && view.rootOrg?.id == org, "terms to accept, in the channel's organisation")
+            institute.session(institute.login("asha.nair@example.com", "asha-pass-123").token).use { me ->
+                me.acceptTerms("v1")
+                check(!admin.sunbirdRead(asha).promptTnc, "accepted")
+                val kid = me.sunbirdCreate(SunbirdInput(firstName = "Kiran", managedBy = asha), CreateRoute.MANAGED)
+                val managed = me.managedUsers(asha, true)
+                check(managed.size == 1 && managed[0].view.userId == kid && managed[0].token?.length == 64, "managed list with a token")
+            }
+            admin.changeRoles(asha, listOf(RoleChange(role = "ORG_ADMIN", operation = RoleOperation.ADD, scope = listOf(org))))
+            val found = admin.sunbirdSearch(
+                SearchRequest(filters = Filters(all = listOf(Filter(key = "roles.role", condition = Condition.AnyOf(listOf("org_admin"))))), query = "nair"),
+            )
+            check(found.count == 1uL && found.content[0].userId == asha, "search on the indexes: $found")
+            val e = expectError<RosterException.Validation>("a Sunbird create without a first name") {
+                admin.sunbirdCreate(SunbirdInput(email = "x@example.com"), CreateRoute.CREATE)
+            }
+            check(e?.message?.contains("firstName") == true, "with the reference's words: ${e?.message}")
+            admin.sunbirdBlock(asha)
+            expectError<RosterException.Validation>("a blocked user reads as blocked") { admin.sunbirdRead(asha) }
+            admin.sunbirdUnblock(asha)
+            check(admin.sunbirdRead(asha).status == 1.toUByte(), "unblocked")
+        }
+        check(institute.checkIntegrity().isEmpty(), "the store is sound")
+    }
+}
+
 fun main() {
     val dir = Files.createTempDirectory("roster-kotlin")
     try {
         configAndImportOptions()
+        sunbird()
         val path = dir.resolve("school.redb").toString()
         val token = firstRun(path)
         // Every Institute and Admin of the first run is closed: the file is free.

@@ -383,9 +383,75 @@ def config_and_import_options():
     )
 
 
+def sunbird():
+    """The Sunbird lifecycle through the typed API: an organisation, terms,
+    a user read masked, a managed user with a token, roles, search, block."""
+    institute = r.Institute.in_memory(FAST)
+    institute.create_superuser("admin", PASSWORD)
+    admin = institute.session(institute.login("admin", PASSWORD).token)
+    org = admin.create_organisation(
+        roster.OrgInput(name="Springfield", org_type="board", channel="springfield", is_tenant=True)
+    )
+    check(admin.organisation(org).channel == "springfield", "typed organisation")
+    admin.set_system_setting("tncConfig", json.dumps({"latestVersion": "v1"}))
+    asha = admin.sunbird_create(
+        roster.SunbirdInput(
+            first_name="Asha",
+            last_name="Nair",
+            email="asha.nair@example.com",
+            phone="9876543210",
+            password="asha-pass-123",
+            channel="springfield",
+            language=["ml", "en"],
+        ),
+        roster.CreateRoute.CREATE,
+    )
+    view = admin.sunbird_read(asha)
+    check(view.email == "as*******@example.com", "a Sunbird read masks the email")
+    check(view.phone == "******3210", "and the phone")
+    check(view.prompt_tnc, "new terms are to be accepted")
+    check(view.root_org is not None and view.root_org.id == org, "the channel's organisation")
+    me = institute.session(institute.login("asha.nair@example.com", "asha-pass-123").token)
+    me.accept_terms("v1")
+    check(not admin.sunbird_read(asha).prompt_tnc, "accepted terms prompt no more")
+    kid = me.sunbird_create(
+        roster.SunbirdInput(first_name="Kiran", managed_by=asha), roster.CreateRoute.MANAGED
+    )
+    managed = me.managed_users(asha, with_tokens=True)
+    check(
+        len(managed) == 1 and managed[0].view.user_id == kid and len(managed[0].token) == 64,
+        "the manager lists its managed user with a token",
+    )
+    admin.change_roles(
+        asha, [roster.RoleChange(role="ORG_ADMIN", operation=roster.RoleOperation.ADD, scope=[org])]
+    )
+    found = admin.sunbird_search(
+        roster.SearchRequest(
+            filters=roster.Filters(
+                all=[roster.Filter(key="language", condition=roster.Condition.ANY_OF(["ML"]))]
+            ),
+            query="nair",
+        )
+    )
+    check(found.count == 1 and found.content[0].user_id == asha, "search on the indexes")
+    check([g.role for g in found.content[0].side.roles] == ["ORG_ADMIN"], "roles with scope")
+    e = expect_error(
+        r.RosterError,
+        lambda: admin.sunbird_create(roster.SunbirdInput(email="x@example.com"), roster.CreateRoute.CREATE),
+        "a Sunbird create without a first name is refused",
+    )
+    check(e is not None and "firstName" in str(e), "with the reference's words")
+    admin.sunbird_block(asha)
+    expect_error(r.RosterError, lambda: me.sunbird_read(asha), "a blocked user's session ends")
+    admin.sunbird_unblock(asha)
+    check(admin.sunbird_read(asha).status == 1, "unblocked")
+    check(institute.check_integrity() == [], "the store is sound")
+
+
 def main():
     try:
         no_takeover()
+        sunbird()
         config_and_import_options()
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "school.redb")

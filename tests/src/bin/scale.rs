@@ -16,7 +16,9 @@ mod data;
 mod sqlite;
 
 use chrono::{TimeZone, Utc};
-use roster::domain::sunbird::{Condition, CreateRoute, Filters, SearchRequest, SunbirdInput};
+use roster::domain::sunbird::{
+    CreateRoute, Filter, FilterGroup, Filters, SearchRequest, SunbirdInput,
+};
 use roster::{
     BatchInput, CustomFieldInput, CustomInput, FieldErrors, FixedClock, ImportRow, Institute,
     NewUser, PageRequest, ProfileInput, UserQuery,
@@ -540,21 +542,19 @@ fn main() -> Result<(), Failure> {
         ))
     };
     let exact = |key: &str, value: String| Filters {
-        all: vec![(key.to_string(), Condition::AnyOf(vec![value]))],
+        all: vec![Filter::any_of(key, &[&value])],
         ..Default::default()
     };
     let by_email = |k: usize| exact("email", sb_people[k].email.clone());
     let by_manager = |k: usize| exact("managedBy", sb_managers[k].1.clone());
     let either = |k: usize| Filters {
         any: vec![
-            vec![(
-                "email".to_string(),
-                Condition::AnyOf(vec![sb_people[k].email.clone()]),
-            )],
-            vec![(
-                "phone".to_string(),
-                Condition::AnyOf(vec![others[k].phone.clone()]),
-            )],
+            FilterGroup {
+                all: vec![Filter::any_of("email", &[&sb_people[k].email])],
+            },
+            FilterGroup {
+                all: vec![Filter::any_of("phone", &[&others[k].phone])],
+            },
         ],
         ..Default::default()
     };

@@ -22,7 +22,10 @@ const SETTING_MAX: usize = 10_000;
 
 /// A managed user as the manager's list shows it, with its session token
 /// when asked for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct ManagedEntry {
     /// The user.
     pub view: SunbirdView,

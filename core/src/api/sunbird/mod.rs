@@ -16,8 +16,8 @@ use crate::auth::password;
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::rules::{self, fold};
 use crate::domain::sunbird::{
-    CreateRoute, ExternalId, Organisation, ReadParts, SunbirdInput, SunbirdUser, SunbirdView,
-    fault, mask_email, mask_phone, role_id, username_stem,
+    CreateRoute, ExternalId, OrgView, Organisation, ReadParts, SunbirdInput, SunbirdUser,
+    SunbirdView, fault, mask_email, mask_phone, role_id, username_stem,
 };
 use crate::domain::user::{self, Context, Gender, Profile, ProfileInput, User};
 use crate::domain::{Micros, parse_uuid, uuid_string};
@@ -41,7 +41,10 @@ const NAME_TRIES: usize = 64;
 const JSON_MAX: usize = 10_000;
 
 /// What `exists`/`get` look a user up by (S7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub enum IdType {
     /// `email`.
     Email,
@@ -68,24 +71,42 @@ impl IdType {
 }
 
 /// An organisation to create (S13).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct OrgInput {
     /// `orgName`, required.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub name: Option<String>,
     /// `organisationType`, required.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub org_type: Option<String>,
     /// `channel`: required and unique for a tenant.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub channel: Option<String>,
     /// `isTenant`, required.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub is_tenant: Option<bool>,
     /// `email`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub email: Option<String>,
     /// `externalId`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub external_id: Option<String>,
 }
 
 /// A user found by `exists` (S7 v2): its id and name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Found {
     /// `userId`.
     pub user_id: String,
@@ -97,17 +118,17 @@ pub struct Found {
 /// ids, the latest terms.
 #[derive(Default)]
 struct Views {
-    orgs: std::collections::HashMap<u64, Option<Organisation>>,
+    orgs: std::collections::HashMap<u64, Option<OrgView>>,
     uuids: std::collections::HashMap<u64, Option<String>>,
     terms: Option<Option<crate::domain::sunbird::Terms>>,
 }
 
 impl Views {
-    fn organisation(&mut self, s: &Snapshot<'_>, id: u64) -> Result<Option<Organisation>> {
+    fn organisation(&mut self, s: &Snapshot<'_>, id: u64) -> Result<Option<OrgView>> {
         if let Some(org) = self.orgs.get(&id) {
             return Ok(org.clone());
         }
-        let org = read::organisation(s, id)?;
+        let org = read::organisation(s, id)?.as_ref().map(OrgView::from);
         self.orgs.insert(id, org.clone());
         Ok(org)
     }
@@ -515,7 +536,7 @@ impl Admin {
             created_by,
             root_org,
             organisations,
-            tnc_latest: terms.map(|t| (t.latest, t.url)),
+            tnc_latest: terms,
             prompt_tnc,
             completeness: parts.completeness.then_some(completeness),
             missing_fields: parts.missing_fields.then_some(missing),
@@ -745,10 +766,12 @@ impl Admin {
     }
 
     /// Organisation `id` (S13). Needs `view_organisation`.
-    pub fn organisation(&self, id: u64) -> Result<Organisation> {
+    pub fn organisation(&self, id: u64) -> Result<OrgView> {
         self.allow(Permission::new(Action::View, Model::Organisation))?;
         self.store()
             .reading(|s| read::organisation(s, id))?
+            .as_ref()
+            .map(OrgView::from)
             .ok_or_else(|| fault::not_found("organisation"))
     }
 }

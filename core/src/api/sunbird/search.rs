@@ -22,7 +22,8 @@ use super::{Admin, Pair};
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::rules::{self, fold};
 use crate::domain::sunbird::{
-    Condition, Filters, PUBLIC_ROLE, ReadParts, SEARCH_KEYS, SearchRequest, SunbirdView,
+    Condition, Filter, Filters, PUBLIC_ROLE, ReadParts, SEARCH_KEYS, SearchRequest, SortBy,
+    SunbirdView,
 };
 use crate::domain::{parse_uuid, uuid_string};
 use crate::error::Result;
@@ -40,7 +41,10 @@ use std::ops::Bound;
 pub const DEFAULT_LIMIT: u64 = 250;
 
 /// A search's answer: every match's count and the page asked for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct SearchResult {
     /// Every match.
     pub count: u64,
@@ -100,7 +104,11 @@ impl Admin {
             // no record read (the page's users are still checked).
             let mut sets = Vec::new();
             let mut exact = request.sort_by.is_none();
-            for (key, cond) in &request.filters.all {
+            for Filter {
+                key,
+                condition: cond,
+            } in &request.filters.all
+            {
                 match indexed(s, key, cond)? {
                     Some((ids, precise)) => {
                         exact &= precise;
@@ -120,7 +128,11 @@ impl Admin {
                 let mut union: Option<Vec<u64>> = Some(Vec::new());
                 for group in &request.filters.any {
                     let mut group_sets = Vec::new();
-                    for (key, cond) in group {
+                    for Filter {
+                        key,
+                        condition: cond,
+                    } in &group.all
+                    {
                         match indexed(s, key, cond)? {
                             Some((ids, precise)) => {
                                 exact &= precise;
@@ -209,13 +221,11 @@ impl Admin {
                             .filters
                             .all
                             .iter()
-                            .all(|(k, c)| light_holds(t, k, c));
+                            .all(|f| light_holds(t, &f.key, &f.condition));
                         let any = request.filters.any.is_empty()
-                            || request
-                                .filters
-                                .any
-                                .iter()
-                                .any(|g| g.iter().all(|(k, c)| light_holds(t, k, c)));
+                            || request.filters.any.iter().any(|g| {
+                                g.all.iter().all(|f| light_holds(t, &f.key, &f.condition))
+                            });
                         let text = query.as_deref().is_none_or(|q| {
                             [t.username, t.email, t.first_name, t.last_name, t.phone]
                                 .iter()
@@ -261,7 +271,7 @@ impl Admin {
                     matches.push(c);
                 }
             }
-            if let Some((key, descending)) = &request.sort_by {
+            if let Some(SortBy { key, descending }) = &request.sort_by {
                 matches.sort_by(|a, b| {
                     let order = compare(&values(a, key), &values(b, key))
                         .then(a.pair.user.id.cmp(&b.pair.user.id));
@@ -294,11 +304,11 @@ impl Admin {
 /// Whether `c` meets every condition of `request` and its folded `query`.
 fn meets(c: &Candidate, request: &SearchRequest, query: Option<&str>) -> bool {
     let f = &request.filters;
-    f.all.iter().all(|(k, cond)| holds(c, k, cond))
+    f.all.iter().all(|x| holds(c, &x.key, &x.condition))
         && (f.any.is_empty()
             || f.any
                 .iter()
-                .any(|g| g.iter().all(|(k, cond)| holds(c, k, cond))))
+                .any(|g| g.all.iter().all(|x| holds(c, &x.key, &x.condition))))
         && query.is_none_or(|q| query_holds(c, q))
 }
 
@@ -346,9 +356,9 @@ impl Needs {
             .filters
             .all
             .iter()
-            .chain(request.filters.any.iter().flatten())
-            .map(|(k, _)| k.as_str())
-            .chain(request.sort_by.iter().map(|(k, _)| k.as_str()));
+            .chain(request.filters.any.iter().flat_map(|g| &g.all))
+            .map(|f| f.key.as_str())
+            .chain(request.sort_by.iter().map(|s| s.key.as_str()));
         let mut needs = Needs {
             light: true,
             ..Needs::default()

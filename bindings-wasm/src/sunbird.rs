@@ -1,0 +1,195 @@
+//! The Sunbird user lifecycle (seed 004) on the `Admin` class: one
+//! delegation per operation, the core's records in and out (camelCase
+//! keys, TypeScript declared from the Rust types).
+
+use crate::admin::Admin;
+use crate::convert::{JsResult, error, from_js, id, out, usage};
+use roster::api::sunbird::{IdType, OrgInput};
+use roster::domain::sunbird::{
+    CreateRoute, DeclarationChange, ReadParts, RoleChange, SearchRequest, SunbirdInput,
+};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+
+/// A JS object as the core record `T` (unknown keys refused).
+fn record<T: DeserializeOwned>(value: JsValue, what: &str) -> JsResult<T> {
+    let json = match from_js(value)? {
+        serde_json::Value::Null => serde_json::Value::Object(Default::default()),
+        json => json,
+    };
+    serde_json::from_value(json).map_err(|e| usage(&format!("bad {what}: {e}")))
+}
+
+/// A JS string argument as the core enum `T` (`"create"`, `"email"`, ...).
+fn choice<T: DeserializeOwned>(value: &str, what: &str) -> JsResult<T> {
+    serde_json::from_value(serde_json::Value::String(value.to_string()))
+        .map_err(|_| usage(&format!("bad {what}: {value:?}")))
+}
+
+#[wasm_bindgen]
+impl Admin {
+    /// Creates a user through a Sunbird route (`"create"`, `"signup"`,
+    /// `"sso"`, `"managed"`): its `userId`.
+    #[wasm_bindgen(js_name = sunbirdCreate)]
+    pub fn sunbird_create(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SunbirdInput")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CreateRoute")] route: String,
+    ) -> JsResult<String> {
+        let input: SunbirdInput = record(input, "Sunbird user")?;
+        let route: CreateRoute = choice(&route, "route")?;
+        self.0.sunbird_create(input, route).map_err(error)
+    }
+
+    /// A user as Sunbird shows it (S6), contact data masked.
+    #[wasm_bindgen(js_name = sunbirdRead, unchecked_return_type = "SunbirdView")]
+    pub fn sunbird_read(
+        &self,
+        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "ReadParts")] parts: JsValue,
+    ) -> JsResult<JsValue> {
+        let parts: ReadParts = record(parts, "read parts")?;
+        out(self.0.sunbird_read(&user_id, parts), |v| v)
+    }
+
+    /// Updates a user (S5).
+    #[wasm_bindgen(js_name = sunbirdUpdate)]
+    pub fn sunbird_update(
+        &self,
+        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(unchecked_param_type = "SunbirdInput")] patch: JsValue,
+    ) -> JsResult<()> {
+        let patch: SunbirdInput = record(patch, "Sunbird user")?;
+        self.0.sunbird_update(&user_id, patch).map_err(error)
+    }
+
+    /// Searches users (S4): `{count, content}`.
+    #[wasm_bindgen(js_name = sunbirdSearch, unchecked_return_type = "SearchResult")]
+    pub fn sunbird_search(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SearchRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        let request: SearchRequest = record(request, "search")?;
+        out(self.0.sunbird_search(&request), |r| r)
+    }
+
+    /// Whether a user has `id` as its `idType` (`"email"`, `"phone"`,
+    /// `"userName"`): `{userId, name}`, or `null`.
+    #[wasm_bindgen(js_name = sunbirdExists, unchecked_return_type = "Found | null")]
+    pub fn sunbird_exists(
+        &self,
+        #[wasm_bindgen(js_name = idType, unchecked_param_type = "IdType")] id_type: String,
+        id: String,
+    ) -> JsResult<JsValue> {
+        let kind: IdType = choice(&id_type, "idType")?;
+        out(self.0.sunbird_exists(kind, &id), |f| f)
+    }
+
+    /// Blocks a user (S8): its sessions end.
+    #[wasm_bindgen(js_name = sunbirdBlock)]
+    pub fn sunbird_block(&self, #[wasm_bindgen(js_name = userId)] user_id: String) -> JsResult<()> {
+        self.0.sunbird_block(&user_id).map_err(error)
+    }
+
+    /// Unblocks a user (S8).
+    #[wasm_bindgen(js_name = sunbirdUnblock)]
+    pub fn sunbird_unblock(
+        &self,
+        #[wasm_bindgen(js_name = userId)] user_id: String,
+    ) -> JsResult<()> {
+        self.0.sunbird_unblock(&user_id).map_err(error)
+    }
+
+    /// The users `managerId` manages (S3); tokens for the manager only.
+    #[wasm_bindgen(js_name = managedUsers, unchecked_return_type = "ManagedEntry[]")]
+    pub fn managed_users(
+        &self,
+        #[wasm_bindgen(js_name = managerId)] manager_id: String,
+        #[wasm_bindgen(js_name = withTokens)] with_tokens: Option<bool>,
+    ) -> JsResult<JsValue> {
+        out(
+            self.0
+                .managed_users(&manager_id, with_tokens.unwrap_or(false)),
+            |m| m,
+        )
+    }
+
+    /// Replaces a user's roles in one organisation (S13 v1).
+    #[wasm_bindgen(js_name = assignRoles)]
+    pub fn assign_roles(
+        &self,
+        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(js_name = organisationId)] organisation_id: f64,
+        roles: Vec<String>,
+    ) -> JsResult<()> {
+        let org = id(organisation_id)?;
+        self.0
+            .assign_roles(&user_id, Some(org), &roles)
+            .map_err(error)
+    }
+
+    /// Adds, removes or edits roles with scope (S13 v2).
+    #[wasm_bindgen(js_name = changeRoles)]
+    pub fn change_roles(
+        &self,
+        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(unchecked_param_type = "RoleChange[]")] changes: JsValue,
+    ) -> JsResult<()> {
+        let changes: Vec<RoleChange> = record(changes, "role changes")?;
+        self.0.change_roles(&user_id, &changes).map_err(error)
+    }
+
+    /// Accepts the latest terms (S14).
+    #[wasm_bindgen(js_name = acceptTerms)]
+    pub fn accept_terms(
+        &self,
+        version: String,
+        #[wasm_bindgen(js_name = userId)] user_id: Option<String>,
+        kind: Option<String>,
+    ) -> JsResult<()> {
+        self.0
+            .accept_terms(&version, user_id.as_deref(), kind.as_deref())
+            .map_err(error)
+    }
+
+    /// Sets a system setting (`tncConfig`, ...): superusers only.
+    #[wasm_bindgen(js_name = setSystemSetting)]
+    pub fn set_system_setting(&self, id: String, value: String) -> JsResult<()> {
+        self.0.set_system_setting(&id, &id, &value).map_err(error)
+    }
+
+    /// Applies declaration changes (S10).
+    #[wasm_bindgen(js_name = updateDeclarations)]
+    pub fn update_declarations(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DeclarationChange[]")] changes: JsValue,
+    ) -> JsResult<()> {
+        let changes: Vec<DeclarationChange> = record(changes, "declarations")?;
+        self.0.update_declarations(&changes).map_err(error)
+    }
+
+    /// Merges account `from` into `to` (S12).
+    #[wasm_bindgen(js_name = mergeAccounts)]
+    pub fn merge_accounts(&self, from: String, to: String) -> JsResult<()> {
+        self.0.merge_accounts(&from, &to).map_err(error)
+    }
+
+    /// Creates an organisation (S13): its id.
+    #[wasm_bindgen(js_name = createOrganisation)]
+    pub fn create_organisation(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "OrgInput")] input: JsValue,
+    ) -> JsResult<f64> {
+        let input: OrgInput = record(input, "organisation")?;
+        self.0
+            .create_organisation(input)
+            .map(|id| id as f64)
+            .map_err(error)
+    }
+
+    /// Organisation `id`.
+    #[wasm_bindgen(js_name = organisation, unchecked_return_type = "OrgView")]
+    pub fn organisation(&self, id_arg: f64) -> JsResult<JsValue> {
+        out(self.0.organisation(id(id_arg)?), |o| o)
+    }
+}
