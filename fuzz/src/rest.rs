@@ -7,7 +7,8 @@
 //!          token, 2 `handle_as(operator)`; bit 2 adds
 //!          `Content-Type: application/json`
 //! byte 1   method: an index into METHODS, or (past its end) the next chunk
-//! byte 2   path: an index into PATHS, or (past its end) the next chunk
+//! byte 2   path: an index into PATHS (modulo 64), or (past its end) the
+//!          next chunk
 //! byte 3   the id put in the path's `{id}`
 //! chunk    query string
 //! chunk    headers, one `name: value` a line
@@ -36,7 +37,10 @@ const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "get", "post",
 ];
 
-/// Every documented path, `{id}` replaced by byte 3.
+/// Every documented path, `{id}` replaced by byte 3 and `{uid}` by a UUID
+/// made of it (users created by earlier inputs have random ones: the
+/// Sunbird bodies name them, the paths exercise the not-found and
+/// forbidden answers).
 pub const PATHS: &[&str] = &[
     "/api/v2.5/admin/users/",
     "/api/v2.5/admin/users/{id}/",
@@ -62,6 +66,28 @@ pub const PATHS: &[&str] = &[
     "/api/admin/groups/",
     "/api/admin/groups/{id}/",
     "/api/admin/permissions/",
+    "/api/user/v1/create",
+    "/api/user/v3/create",
+    "/api/user/v1/sso/create",
+    "/api/user/v2/signup",
+    "/api/user/v4/create",
+    "/api/user/v1/managed/{uid}",
+    "/api/user/v3/search",
+    "/api/user/v2/update",
+    "/api/user/v5/read/{uid}",
+    "/api/user/v1/profile/read",
+    "/api/user/v1/get/email/{id}@example.com",
+    "/api/user/v2/exists/userName/{id}",
+    "/api/user/v1/block",
+    "/api/user/v1/unblock",
+    "/api/user/v1/declarations",
+    "/api/user/v1/migrate",
+    "/api/user/v1/account/merge",
+    "/api/user/v2/role/assign",
+    "/api/user/v1/tnc/accept",
+    "/api/org/v1/create",
+    "/api/org/v1/read",
+    "/api/data/v1/system/settings/set",
 ];
 
 struct State {
@@ -114,8 +140,10 @@ pub fn request(data: &[u8], token: &str) -> (u8, Request) {
         Some(m) => (*m).to_string(),
         None => input.text(),
     };
-    let path = match PATHS.get(path_index % 32) {
-        Some(p) => p.replace("{id}", &(id % 12).to_string()),
+    let path = match PATHS.get(path_index % 64) {
+        Some(p) => p
+            .replace("{uid}", &format!("00000000-0000-4000-8000-{:012}", id % 12))
+            .replace("{id}", &(id % 12).to_string()),
         None => input.text(),
     };
     let query = input.text();

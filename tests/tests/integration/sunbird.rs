@@ -1541,3 +1541,131 @@ fn format_2_exports_without_sunbird_records_still_restore() {
     let restored = restore(&old).expect("a format-2 export restores");
     assert!(restored.login("old", "old-pass-1").is_ok());
 }
+
+#[test]
+fn every_class_of_bad_input_is_refused_in_the_envelope_and_changes_nothing() {
+    let (w, ids, org, _b) = search_world();
+    let mut before = export_of(&w.i);
+    let huge = "x".repeat(200_000);
+    let values = [
+        json!(null),
+        json!(true),
+        json!(-1),
+        json!(1e308),
+        json!(18446744073709551615u64),
+        json!([1, [2]]),
+        json!({"a": {"b": {}}}),
+        json!(huge),
+        json!("bell\u{7}ring"),
+        json!("\u{0}"),
+        json!(""),
+    ];
+    let fields = [
+        "firstName",
+        "lastName",
+        "userName",
+        "email",
+        "phone",
+        "password",
+        "dob",
+        "gender",
+        "avatar",
+        "language",
+        "framework",
+        "address",
+        "profileLocation",
+        "externalIds",
+        "profileUserTypes",
+        "channel",
+        "managedBy",
+        "emailVerified",
+        "recoveryEmail",
+    ];
+    let paths: [(&str, &str, Value); 5] = [
+        (
+            "POST",
+            "/api/user/v1/create",
+            json!({"firstName": "Base", "phone": "9222222222"}),
+        ),
+        ("PATCH", "/api/user/v3/update", json!({"userId": ids[0]})),
+        (
+            "POST",
+            "/api/user/v2/role/assign",
+            json!({"userId": ids[0], "roles": [{"role": "ORG_ADMIN", "scope": [{"organisationId": org}]}]}),
+        ),
+        (
+            "POST",
+            "/api/org/v1/create",
+            json!({"orgName": "O", "organisationType": "school", "channel": "bad-input", "isTenant": true}),
+        ),
+        (
+            "PATCH",
+            "/api/user/v1/declarations",
+            json!({"declarations": [{"userId": ids[0], "orgId": "o", "persona": "p"}]}),
+        ),
+    ];
+    let mut refused = 0;
+    for (method, path, base) in &paths {
+        for field in fields
+            .iter()
+            .chain(["userId", "roles", "orgName", "isTenant", "declarations"].iter())
+        {
+            for value in &values {
+                let mut body = base.clone();
+                body[*field] = value.clone();
+                let r = w.send(method, path, Some(json!({"request": body})));
+                assert!(
+                    r.status < 500,
+                    "{method} {path} {field}={value}: {:?}",
+                    r.body
+                );
+                let v = r.json();
+                assert!(
+                    v.get("params").is_some(),
+                    "{method} {path}: not an envelope: {v}"
+                );
+                let after = export_of(&w.i);
+                if r.status == 200 {
+                    // Accepted: a value the rules allow.
+                    before = after;
+                    continue;
+                }
+                assert_eq!(
+                    after, before,
+                    "{method} {path} {field}={value} was refused but wrote"
+                );
+                refused += 1;
+                assert_eq!(v["params"]["status"], "FAILED");
+                assert!(v["params"]["err"].as_str().is_some_and(|e| !e.is_empty()));
+                assert!(
+                    v["params"]["errmsg"]
+                        .as_str()
+                        .is_some_and(|m| m.len() < 2000),
+                    "{v}"
+                );
+            }
+        }
+    }
+    assert!(refused > 500, "only {refused} refusals");
+    // Bodies that are not what a Sunbird path reads.
+    for body in [
+        "",
+        "null",
+        "[]",
+        "\"request\"",
+        "{\"request\": []}",
+        "{\"request\": null}",
+        "{",
+        "\u{0}",
+    ] {
+        let r = roster::rest::handle(
+            &w.i,
+            Request::new("POST", "/api/user/v1/create")
+                .with_header("x-authenticated-user-token", &w.token)
+                .with_body(body),
+        );
+        assert_eq!(r.status, 400, "{body:?}: {:?}", r.body);
+    }
+    assert_eq!(export_of(&w.i), before, "a refused body wrote");
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
