@@ -135,4 +135,13 @@ impl Admin {
     pub fn organisation(&self, id: u64) -> Result<OrgView> {
         Ok(self.core().organisation(id)?)
     }
+
+    /// The handle acting as the managed user of `managed_token` (a token
+    /// from `managed_users(.., with_tokens = true)`), for its manager only:
+    /// what `x-authenticated-for` does on the REST surface (S3).
+    pub fn acting_for(&self, managed_token: String) -> Result<std::sync::Arc<Admin>> {
+        Ok(std::sync::Arc::new(Admin::from(
+            self.core().acting_for(&managed_token)?,
+        )))
+    }
 }

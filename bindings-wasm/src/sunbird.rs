@@ -187,6 +187,20 @@ impl Admin {
             .map_err(error)
     }
 
+    /// The handle acting as the managed user of `managedToken` (from
+    /// `managedUsers(.., true)`), for its manager only: what
+    /// `x-authenticated-for` does on the REST surface (S3).
+    #[wasm_bindgen(js_name = actingFor)]
+    pub fn acting_for(
+        &self,
+        #[wasm_bindgen(js_name = managedToken)] managed_token: String,
+    ) -> JsResult<Admin> {
+        self.0
+            .acting_for(&managed_token)
+            .map(Admin::from)
+            .map_err(error)
+    }
+
     /// Organisation `id`.
     #[wasm_bindgen(js_name = organisation, unchecked_return_type = "OrgView")]
     pub fn organisation(&self, id_arg: f64) -> JsResult<JsValue> {

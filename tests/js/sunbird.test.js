@@ -40,6 +40,10 @@ test('a Sunbird flow: organisation, terms, a user, a managed user, roles, search
   assert.equal(managed.length, 1);
   assert.equal(managed[0].view.userId, kid);
   assert.match(managed[0].token, /^[0-9a-f]{64}$/);
+  // The manager acts as the managed user; nobody else may.
+  const child = me.actingFor(managed[0].token);
+  assert.equal(child.sunbirdRead(kid).userId, kid);
+  assert.throws(() => admin.actingFor(managed[0].token), (e) => e.code === 'unauthenticated');
 
   // Roles with scope, then a search on the indexes.
   admin.changeRoles(asha, [{ role: 'ORG_ADMIN', operation: 'add', scope: [org] }]);

@@ -76,7 +76,13 @@ pub(crate) struct Store {
 #[derive(Debug, Default)]
 struct FieldsCache {
     kept: std::sync::Mutex<Option<(u64, Vec<crate::domain::custom_field::CustomField>)>>,
+    /// Other values derived from one generation of the store, by name
+    /// ([`Snapshot::derived`]).
+    derived: std::sync::Mutex<Option<(u64, Derived)>>,
 }
+
+/// Values derived from one generation of the store, by name.
+type Derived = std::collections::HashMap<&'static str, Arc<dyn std::any::Any + Send + Sync>>;
 
 /// The error for a panic of the storage engine, contained.
 fn panicked() -> Error {
@@ -275,6 +281,38 @@ impl Snapshot<'_> {
             *kept = Some((generation, fields.clone()));
         }
         Ok(fields)
+    }
+
+    /// The value `name` derives from the store by `load` (the same `T` for
+    /// the same name): kept with the custom field definitions, under the
+    /// same rule, so every snapshot of one generation shares it.
+    pub(crate) fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        name: &'static str,
+        load: impl FnOnce() -> Result<T>,
+    ) -> Result<Arc<T>> {
+        let Some((cache, generation)) = self.fields else {
+            return Ok(Arc::new(load()?));
+        };
+        if let Ok(kept) = cache.derived.lock()
+            && let Some((g, values)) = kept.as_ref()
+            && *g == generation
+            && let Some(value) = values
+                .get(name)
+                .and_then(|v| v.clone().downcast::<T>().ok())
+        {
+            return Ok(value);
+        }
+        let value = Arc::new(load()?);
+        if let Ok(mut kept) = cache.derived.lock() {
+            if kept.as_ref().is_none_or(|(g, _)| *g != generation) {
+                *kept = Some((generation, Derived::new()));
+            }
+            if let Some((_, values)) = kept.as_mut() {
+                values.insert(name, value.clone() as Arc<dyn std::any::Any + Send + Sync>);
+            }
+        }
+        Ok(value)
     }
 
     /// The value under `key` in `def`.

@@ -422,6 +422,11 @@ def sunbird():
         len(managed) == 1 and managed[0].view.user_id == kid and len(managed[0].token) == 64,
         "the manager lists its managed user with a token",
     )
+    child = me.acting_for(managed[0].token)
+    check(child.sunbird_read(kid).user_id == kid, "the manager acts as its managed user")
+    expect_error(
+        r.RosterError, lambda: admin.acting_for(managed[0].token), "only the manager may act for it"
+    )
     admin.change_roles(
         asha, [roster.RoleChange(role="ORG_ADMIN", operation=roster.RoleOperation.ADD, scope=[org])]
     )

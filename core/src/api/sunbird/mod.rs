@@ -114,22 +114,63 @@ pub struct Found {
     pub name: String,
 }
 
-/// What the views of one answer share, read once: organisations, users'
-/// ids, the latest terms.
+/// What every Sunbird answer of one store generation shares, read once
+/// and kept with the custom field definitions ([`Snapshot::derived`]): the
+/// merged-away users, the latest terms, the organisations shown.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Users merged away, ascending (search leaves them out).
+    pub(crate) deleted: Vec<u64>,
+    /// The latest terms and conditions, if set.
+    terms: Option<crate::domain::sunbird::Terms>,
+    /// Organisations read so far.
+    orgs: std::sync::Mutex<std::collections::HashMap<u64, Option<OrgView>>>,
+}
+
+/// What the views of one answer share: [`Shared`], and users' ids.
 #[derive(Default)]
 struct Views {
-    orgs: std::collections::HashMap<u64, Option<OrgView>>,
+    shared: Option<std::sync::Arc<Shared>>,
     uuids: std::collections::HashMap<u64, Option<String>>,
-    terms: Option<Option<crate::domain::sunbird::Terms>>,
 }
 
 impl Views {
-    fn organisation(&mut self, s: &Snapshot<'_>, id: u64) -> Result<Option<OrgView>> {
-        if let Some(org) = self.orgs.get(&id) {
+    /// The generation's [`Shared`] values.
+    fn shared(&mut self, admin: &Admin, s: &Snapshot<'_>) -> Result<std::sync::Arc<Shared>> {
+        if let Some(shared) = &self.shared {
+            return Ok(shared.clone());
+        }
+        let shared = s.derived("sunbird", || {
+            Ok(Shared {
+                deleted: crate::store::terms::users_with(
+                    s,
+                    crate::store::terms::Term::Deleted,
+                    "1",
+                )?,
+                terms: admin.terms(s, crate::domain::sunbird::TERMS_AND_CONDITIONS)?,
+                orgs: Default::default(),
+            })
+        })?;
+        self.shared = Some(shared.clone());
+        Ok(shared)
+    }
+
+    fn organisation(
+        &mut self,
+        admin: &Admin,
+        s: &Snapshot<'_>,
+        id: u64,
+    ) -> Result<Option<OrgView>> {
+        let shared = self.shared(admin, s)?;
+        if let Ok(orgs) = shared.orgs.lock()
+            && let Some(org) = orgs.get(&id)
+        {
             return Ok(org.clone());
         }
         let org = read::organisation(s, id)?.as_ref().map(OrgView::from);
-        self.orgs.insert(id, org.clone());
+        if let Ok(mut orgs) = shared.orgs.lock() {
+            orgs.insert(id, org.clone());
+        }
         Ok(org)
     }
 
@@ -496,12 +537,12 @@ impl Admin {
     ) -> Result<SunbirdView> {
         let Pair { user, mut side } = pair;
         let root_org = match side.root_org {
-            Some(id) => views.organisation(s, id)?,
+            Some(id) => views.organisation(self, s, id)?,
             None => None,
         };
         let mut organisations = Vec::new();
         for id in &side.organisations {
-            if let Some(org) = views.organisation(s, *id)? {
+            if let Some(org) = views.organisation(self, s, *id)? {
                 organisations.push(org);
             }
         }
@@ -513,10 +554,7 @@ impl Admin {
         side.prev_used_phone = mask_phone(&side.prev_used_phone);
         let p = &user.profile;
         let (completeness, missing) = completeness(&user, &side);
-        if views.terms.is_none() {
-            views.terms = Some(self.terms(s, crate::domain::sunbird::TERMS_AND_CONDITIONS)?);
-        }
-        let terms = views.terms.clone().flatten();
+        let terms = views.shared(self, s)?.terms.clone();
         let prompt_tnc = lifecycle::prompts(terms.as_ref(), &side);
         Ok(SunbirdView {
             user_id: uuid_string(user.uuid),

@@ -78,7 +78,9 @@ impl Admin {
             .map(|q| fold(q.trim()))
             .filter(|q| !q.is_empty());
         self.store().reading(|s| {
-            let deleted = terms::users_with(s, Term::Deleted, "1")?;
+            let mut views = super::Views::default();
+            let shared = views.shared(self, s)?;
+            let deleted = &shared.deleted;
             let plain = request.filters == Filters::default()
                 && query.is_none()
                 && request.sort_by.is_none()
@@ -91,10 +93,12 @@ impl Admin {
                 let mut content = Vec::with_capacity(users.len());
                 for user in users {
                     let side = read::sunbird(s, user.id)?.unwrap_or_default();
-                    content.push(self.sunbird_view(
+                    let pair = Pair { user, side };
+                    content.push(self.sunbird_view_with(
                         s,
-                        Pair { user, side },
+                        pair,
                         ReadParts::default(),
+                        &mut views,
                     )?);
                 }
                 return Ok(SearchResult { count, content });
@@ -168,11 +172,10 @@ impl Admin {
                 None => every_user(s)?,
             };
             let needs = Needs::of(request);
-            let deleted: std::collections::HashSet<u64> = deleted.into_iter().collect();
+            let deleted: std::collections::HashSet<u64> = deleted.iter().copied().collect();
             if exact {
                 let ids: Vec<u64> = ids.into_iter().filter(|id| !deleted.contains(id)).collect();
                 let count = ids.len() as u64;
-                let mut views = super::Views::default();
                 let mut content = Vec::new();
                 for id in ids
                     .into_iter()
@@ -238,7 +241,6 @@ impl Admin {
                     }
                 }
                 let count = matched.len() as u64;
-                let mut views = super::Views::default();
                 let mut content = Vec::new();
                 for id in matched
                     .into_iter()
@@ -280,7 +282,6 @@ impl Admin {
             }
             let count = matches.len() as u64;
             let mut content = Vec::new();
-            let mut views = super::Views::default();
             for c in matches
                 .into_iter()
                 .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
@@ -450,10 +451,13 @@ fn indexed(s: &Snapshot<'_>, key: &str, cond: &Condition) -> Result<Option<(Vec<
                 ),
                 None => Vec::new(),
             },
-            "userName" => user(read::lookup(s, USER_BY_USERNAME, &v)?),
-            "email" => user(read::lookup(s, USER_BY_EMAIL, &v)?),
+            // The entries are not checked here: every user shown is
+            // checked against its record, as every candidate counted when
+            // an index is not exact.
+            "userName" => user(s.get(USER_BY_USERNAME, v.as_str())?),
+            "email" => user(s.get(USER_BY_EMAIL, v.as_str())?),
             "phone" => match rules::phone(&v) {
-                Ok(p) => user(read::lookup(s, USER_BY_PHONE, &p)?),
+                Ok(p) => user(s.get(USER_BY_PHONE, p.as_str())?),
                 Err(_) => Vec::new(),
             },
             "managedBy" => {
