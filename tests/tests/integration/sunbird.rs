@@ -1669,3 +1669,65 @@ fn every_class_of_bad_input_is_refused_in_the_envelope_and_changes_nothing() {
     assert_eq!(export_of(&w.i), before, "a refused body wrote");
     assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
 }
+
+#[test]
+fn lookup_examples_by_user_name_and_login_id_answer_as_documented() {
+    let w = world();
+    let id = w.ok(
+        "POST",
+        "/api/user/v1/create",
+        Some(json!({"request": {"firstName": "first name", "userName": "username1", "email": "seed@example.com"}})),
+    )["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The get and exists examples, with the idType their answers name.
+    for (name, path) in [
+        ("Get User by ID Type", "/api/user/v1/get/userName/UserName1"),
+        (
+            "Check User Exists by ID Type",
+            "/api/user/v1/exists/userName/username1",
+        ),
+    ] {
+        let e = example(name);
+        let r = w.send("GET", path, None);
+        assert_eq!(r.status, 200, "{name}: {:?}", r.body);
+        let v = r.json();
+        same_envelope(&v, &e["response_body"]);
+        assert_eq!(v["id"], e["response_body"]["id"], "{name}");
+        assert_eq!(
+            keys(&v["result"]),
+            keys(&e["response_body"]["result"]),
+            "{name}"
+        );
+    }
+    let got = w.ok("GET", "/api/user/v1/get/userName/username1", None);
+    let documented = example("Get User by ID Type")["response_body"]["result"]["response"].clone();
+    let missing: Vec<String> = keys(&documented)
+        .difference(&keys(&got["response"]))
+        .cloned()
+        .collect();
+    assert!(missing.is_empty(), "missing {missing:?}");
+    let v2 = w.ok("GET", "/api/user/v2/exists/userName/username1", None);
+    assert_eq!(v2, json!({"exists": true, "id": id, "name": "first name"}));
+    // Get User by Login ID: the example's body, with fields=roles.
+    let e = example("Get User by Login ID");
+    let read = w.ok(
+        "POST",
+        &format!("{}?fields=roles", e["path"].as_str().unwrap()),
+        Some(e["request_body"].clone()),
+    );
+    assert_eq!(read["response"]["id"], json!(id));
+    assert!(
+        read["response"]["roleList"]
+            .as_array()
+            .is_some_and(|l| l.len() == 25)
+    );
+    w.fails(
+        "POST",
+        "/api/user/v1/profile/read",
+        Some(json!({"request": {"loginId": "nobody"}})),
+        404,
+        "UOS_USRRED0013",
+    );
+}
