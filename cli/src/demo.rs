@@ -100,13 +100,33 @@ impl Demo {
         body: Option<Value>,
         expected: u16,
     ) -> Step<Value> {
+        let credential = self
+            .token
+            .as_ref()
+            .map(|t| ("Authorization", format!("JWT {t}"), "JWT <the token>"));
+        Ok(self
+            .send(what, method, path, body, credential, expected)?
+            .json())
+    }
+
+    /// Sends one request with `credential` (header, value, what to print),
+    /// prints it and its response, and checks the status.
+    fn send(
+        &self,
+        what: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        credential: Option<(&str, String, &str)>,
+        expected: u16,
+    ) -> Step<Response> {
         println!();
         println!("-- {what}");
         println!("> {method} {path}");
         let mut request = Request::new(method, path);
-        if let Some(token) = &self.token {
-            println!("> Authorization: JWT <the token>");
-            request = request.with_header("Authorization", &format!("JWT {token}"));
+        if let Some((name, value, shown)) = credential {
+            println!("> {name}: {shown}");
+            request = request.with_header(name, &value);
         }
         if let Some(body) = &body {
             println!("{}", pretty(body));
@@ -124,7 +144,7 @@ impl Demo {
                 got: response.status,
             });
         }
-        Ok(response.json())
+        Ok(response)
     }
 
     /// Sends one Sunbird request with `token` as `x-authenticated-user-token`
@@ -139,30 +159,10 @@ impl Demo {
         token: Option<&str>,
         expected: u16,
     ) -> Step<Value> {
-        println!();
-        println!("-- {what}");
-        println!("> {method} {path}");
-        let mut request = Request::new(method, path);
-        if let Some(token) = token.or(self.token.as_deref()) {
-            println!("> x-authenticated-user-token: <a token>");
-            request = request.with_header("x-authenticated-user-token", token);
-        }
-        if let Some(body) = &body {
-            println!("{}", pretty(body));
-            request = request
-                .with_header("Content-Type", "application/json")
-                .with_body(body.to_string());
-        }
-        let response = roster::rest::handle(&self.institute, request);
-        print_response(&response);
-        if response.status != expected {
-            return Err(DemoError::UnexpectedStatus {
-                method: method.to_string(),
-                path: path.to_string(),
-                expected,
-                got: response.status,
-            });
-        }
+        let credential = token
+            .or(self.token.as_deref())
+            .map(|t| ("x-authenticated-user-token", t.to_string(), "<a token>"));
+        let response = self.send(what, method, path, body, credential, expected)?;
         Ok(response.json()["result"].clone())
     }
 

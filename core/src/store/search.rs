@@ -381,18 +381,25 @@ pub(crate) fn candidates(s: &Snapshot<'_>, field: Field, needle: &str) -> Result
     for piece in &pieces {
         lists.push(with_prefix(s, field, piece)?);
     }
-    // Intersect, shortest list first.
+    Ok(intersect(lists).unwrap_or_default())
+}
+
+/// The intersection of ascending id lists, shortest first (each merge is
+/// one pass over both); `None` for no lists.
+pub(crate) fn intersect(mut lists: Vec<Vec<u64>>) -> Option<Vec<u64>> {
+    if lists.is_empty() {
+        return None;
+    }
     lists.sort_by_key(Vec::len);
     let mut out = lists.remove(0);
     for list in &lists {
-        // Both ascending: one merge.
         let mut other = list.iter().peekable();
         out.retain(|id| {
             while other.next_if(|o| *o < id).is_some() {}
             other.peek() == Some(&id)
         });
     }
-    Ok(out)
+    Some(out)
 }
 
 /// Whether a user with this username and email holds the folded `needle`

@@ -27,7 +27,7 @@ use crate::domain::sunbird::{
 };
 use crate::domain::{parse_uuid, uuid_string};
 use crate::error::Result;
-use crate::store::search::{self, Field};
+use crate::store::search::{self, Field, intersect};
 use crate::store::tables::{
     Kind, MANAGED_USERS, ORG_BY_CHANNEL, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS,
     UUIDS,
@@ -92,14 +92,7 @@ impl Admin {
                     read::records_page(s, USERS, request.offset, limit as usize)?;
                 let mut content = Vec::with_capacity(users.len());
                 for user in users {
-                    let side = read::sunbird(s, user.id)?.unwrap_or_default();
-                    let pair = Pair { user, side };
-                    content.push(self.sunbird_view_with(
-                        s,
-                        pair,
-                        ReadParts::default(),
-                        &mut views,
-                    )?);
+                    content.push(self.shown(s, user, None, &mut views)?);
                 }
                 return Ok(SearchResult { count, content });
             }
@@ -177,11 +170,7 @@ impl Admin {
                 let ids: Vec<u64> = ids.into_iter().filter(|id| !deleted.contains(id)).collect();
                 let count = ids.len() as u64;
                 let mut content = Vec::new();
-                for id in ids
-                    .into_iter()
-                    .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
-                    .take(limit as usize)
-                {
+                for id in page(ids, request.offset, limit) {
                     // Every user shown is checked against its records.
                     let c = candidate(s, id, needs)?.ok_or_else(|| {
                         read::index_mismatch("Sunbird search", id, "which does not exist")
@@ -193,20 +182,8 @@ impl Admin {
                             "which does not match",
                         ));
                     }
-                    let side = match c.side_loaded {
-                        true => c.pair.side,
-                        false => read::sunbird(s, id)?.unwrap_or_default(),
-                    };
-                    let pair = Pair {
-                        user: c.pair.user,
-                        side,
-                    };
-                    content.push(self.sunbird_view_with(
-                        s,
-                        pair,
-                        ReadParts::default(),
-                        &mut views,
-                    )?);
+                    let side = c.side_loaded.then_some(c.pair.side);
+                    content.push(self.shown(s, c.pair.user, side, &mut views)?);
                 }
                 return Ok(SearchResult { count, content });
             }
@@ -242,22 +219,11 @@ impl Admin {
                 }
                 let count = matched.len() as u64;
                 let mut content = Vec::new();
-                for id in matched
-                    .into_iter()
-                    .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
-                    .take(limit as usize)
-                {
+                for id in page(matched, request.offset, limit) {
                     let Some(user) = read::user(s, id)? else {
                         continue;
                     };
-                    let side = read::sunbird(s, id)?.unwrap_or_default();
-                    let pair = Pair { user, side };
-                    content.push(self.sunbird_view_with(
-                        s,
-                        pair,
-                        ReadParts::default(),
-                        &mut views,
-                    )?);
+                    content.push(self.shown(s, user, None, &mut views)?);
                 }
                 return Ok(SearchResult { count, content });
             }
@@ -282,24 +248,36 @@ impl Admin {
             }
             let count = matches.len() as u64;
             let mut content = Vec::new();
-            for c in matches
-                .into_iter()
-                .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
-                .take(limit as usize)
-            {
-                let side = match c.side_loaded {
-                    true => c.pair.side,
-                    false => read::sunbird(s, c.pair.user.id)?.unwrap_or_default(),
-                };
-                let pair = Pair {
-                    user: c.pair.user,
-                    side,
-                };
-                content.push(self.sunbird_view_with(s, pair, ReadParts::default(), &mut views)?);
+            for c in page(matches, request.offset, limit) {
+                let side = c.side_loaded.then_some(c.pair.side);
+                content.push(self.shown(s, c.pair.user, side, &mut views)?);
             }
             Ok(SearchResult { count, content })
         })
     }
+
+    /// `user` as a search shows it, with its side record (read here when
+    /// the checks did not read it).
+    fn shown(
+        &self,
+        s: &Snapshot<'_>,
+        user: crate::domain::user::User,
+        side: Option<crate::domain::sunbird::SunbirdUser>,
+        views: &mut super::Views,
+    ) -> Result<SunbirdView> {
+        let side = match side {
+            Some(side) => side,
+            None => read::sunbird(s, user.id)?.unwrap_or_default(),
+        };
+        self.sunbird_view_with(s, Pair { user, side }, ReadParts::default(), views)
+    }
+}
+
+/// The items of page `offset`, `limit` of `all`.
+fn page<T>(all: Vec<T>, offset: u64, limit: u64) -> impl Iterator<Item = T> {
+    all.into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
 }
 
 /// Whether `c` meets every condition of `request` and its folded `query`.
@@ -311,24 +289,6 @@ fn meets(c: &Candidate, request: &SearchRequest, query: Option<&str>) -> bool {
                 .iter()
                 .any(|g| g.all.iter().all(|x| holds(c, &x.key, &x.condition))))
         && query.is_none_or(|q| query_holds(c, q))
-}
-
-/// The intersection of ascending id lists, smallest first; `None` for no
-/// lists (nothing indexed).
-fn intersect(mut sets: Vec<Vec<u64>>) -> Option<Vec<u64>> {
-    if sets.is_empty() {
-        return None;
-    }
-    sets.sort_by_key(Vec::len);
-    let mut out = sets.remove(0);
-    for set in &sets {
-        let mut other = set.iter().peekable();
-        out.retain(|id| {
-            while other.next_if(|o| *o < id).is_some() {}
-            other.peek() == Some(&id)
-        });
-    }
-    Some(out)
 }
 
 /// Every user id, ascending (a filter nothing indexes).
