@@ -383,7 +383,7 @@ impl Admin {
                 // Candidates from the n-gram index; a needle longer than a
                 // gram is checked against each candidate's texts.
                 let mut ids = search::candidates(txn, Field::Q, q)?;
-                if q.chars().count() > 3 {
+                if !search::exact(q) {
                     let mut kept = Vec::with_capacity(ids.len());
                     for id in ids {
                         let holds = read::with_user_keys(txn, id, |[username, email, _]| {

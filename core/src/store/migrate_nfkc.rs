@@ -76,6 +76,29 @@ pub(crate) fn nfkc_v2_to_v3(txn: &Txn<'_>) -> Result<()> {
     rebuild(txn, CUSTOM_FIELD_BY_NAME, fields)
 }
 
+/// Format 6: [`fold`] settles (NFKC and the lower case until neither
+/// changes the text), so every index keyed by it is rebuilt: the username,
+/// email, batch, group and custom field name indexes (as
+/// [`nfkc_v2_to_v3`] builds them, the lowest id winning a key two names now
+/// share, which [`collisions`] reports), the organisation channels, the
+/// Sunbird filter index, and the n-gram index (whose grams also grow from
+/// three characters to four).
+pub(crate) fn refold_v5_to_v6(txn: &Txn<'_>) -> Result<()> {
+    nfkc_v2_to_v3(txn)?;
+    let orgs: Vec<crate::domain::sunbird::Organisation> = read::records(txn, ORGANISATIONS)?;
+    rebuild(
+        txn,
+        ORG_BY_CHANNEL,
+        orgs.iter().map(|o| (fold(&o.channel), o.id)),
+    )?;
+    let sides = read::sunbird_users(txn)?;
+    txn.clear(super::terms::TERMS)?;
+    for key in super::terms::expected(sides.iter().map(|(id, side)| (id, side))) {
+        txn.put(super::terms::TERMS, key.as_slice(), &())?;
+    }
+    super::search::build(txn, &read::records(txn, USERS)?)
+}
+
 /// Every id of record table `def`, ascending.
 fn ids(txn: &Txn<'_>, def: Records) -> Result<Vec<u64>> {
     Ok(txn.rows(def)?.into_iter().map(|(id, _)| id).collect())
@@ -230,6 +253,57 @@ mod tests {
                 assert_eq!(problems.len(), 2, "{problems:#?}");
                 assert!(
                     problems.iter().all(|p| p.starts_with("users 1, 2 share")),
+                    "{problems:#?}"
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// Format 5's key: NFKC, then the lower case, once.
+    fn v5_key(text: &str) -> String {
+        nfkc(text).to_lowercase()
+    }
+
+    #[test]
+    fn format_6_rekeys_names_whose_fold_settles_and_reports_new_collisions() {
+        // "Y" + combining ring: format 5 keyed it "y" + ring; format 6's
+        // key is the one character "ẙ", which user 3's name already is.
+        let store = Store::in_memory().unwrap();
+        store
+            .write(|txn| {
+                for (id, name) in [(1, "Y\u{30a}"), (2, "plain"), (3, "\u{1e99}")] {
+                    assert_eq!(write::next_id(txn, Kind::User)?, id);
+                    let mut u = user(id, &format!("placeholder{id}"), "");
+                    write::put_user(txn, None, &u)?;
+                    txn.delete(USER_BY_USERNAME, u.username.as_str())?;
+                    u.username = name.to_string();
+                    write::put_user(txn, Some(&u), &u)?;
+                    txn.put(USER_BY_USERNAME, v5_key(name).as_str(), &id)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        store
+            .reading(|txn| {
+                // Format 5's entry (format 6's reads refuse it: the record's
+                // own key differs).
+                assert_eq!(txn.get(USER_BY_USERNAME, "y\u{30a}")?, Some(1));
+                Ok(())
+            })
+            .unwrap();
+        store.write(refold_v5_to_v6).unwrap();
+        store
+            .reading(|txn| {
+                // The old key is gone; the settled one names the lowest id.
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "y\u{30a}")?, None);
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "\u{1e99}")?, Some(1));
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "plain")?, Some(2));
+                // Both users are kept, and the check names the pair.
+                assert!(read::user(txn, 3)?.is_some());
+                let problems = integrity::check(txn)?;
+                assert!(
+                    problems.iter().any(|p| p.starts_with("users 1, 3 share")),
                     "{problems:#?}"
                 );
                 Ok(())

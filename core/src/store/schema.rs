@@ -7,7 +7,11 @@
 //! every record as a verified frame ([`super::frame`]) and gives users their
 //! credential generation. Version 4 (Step 7) stores every table as bytes
 //! behind the backend seam ([`super::backend`]) and replaces the global id
-//! counters by per-block ones ([`super::ids`]). A store written by a newer roster
+//! counters by per-block ones ([`super::ids`]). Version 5 (Step 8) adds the
+//! Sunbird tables (empty in an older store). Version 6 (Step 8) settles
+//! [`crate::text::fold`] and cuts the n-gram index in grams of four
+//! characters, so every index keyed by either is rebuilt
+//! ([`super::migrate_nfkc::refold_v5_to_v6`]). A store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write
 //! transaction that opens it, so a crash mid-migration leaves the old format.
 //! Every version has a store file under `tests/fixtures/` that the tests open.
@@ -15,7 +19,7 @@
 use super::frame::FrameKey;
 use super::keys::Def;
 use super::tables::*;
-use super::{Txn, ids, positions, search};
+use super::{Txn, ids, positions};
 use super::{encode, encode_membership};
 use crate::domain::Subscription;
 use crate::domain::course::Course;
@@ -27,7 +31,7 @@ use crate::domain::{Batch, Micros};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 5;
+pub const CURRENT_VERSION: u64 = 6;
 /// The id counters of formats 1-3: entity name -> next id.
 const COUNTERS: Def<str, u64> = Def::new("counters");
 /// The subscription ids of formats 1-3: id -> (user, batch).
@@ -77,6 +81,7 @@ fn migrate(txn: &Txn<'_>, from: u64) -> Result<()> {
             3 => v3_to_v4(txn)?,
             // The Sunbird tables start empty: nothing to change.
             4 => {}
+            5 => super::migrate_nfkc::refold_v5_to_v6(txn)?,
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,
@@ -364,5 +369,7 @@ fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
     for (key, n) in positions::expected(USERS, users.into_iter()) {
         txn.put(positions::COUNTS, &key, &n)?;
     }
-    search::build(txn, &super::read::records(txn, USERS)?)
+    // The n-gram index is built by format 6's step, which every store
+    // migrating from here runs next, in this transaction.
+    Ok(())
 }

@@ -1,22 +1,27 @@
-//! The n-gram index of users: substring search (`q`) from the index, not
-//! by reading every name.
+//! The n-gram index of users: substring search (`q`, Sunbird's `query`)
+//! from the index, not by reading every name.
 //!
-//! Every searchable text is folded (the lower case of its NFKC form) and
-//! cut into *grams*: one gram starting at each character, three characters
-//! long, padded with NUL past the end (`"ravi"` gives `rav`, `avi`, `vi␀`,
-//! `i␀␀`). A text holds a needle of one to three characters exactly when
-//! one of its grams starts with the needle, so short needles keep their
-//! substring meaning (never a prefix match of the whole text); a longer
-//! needle's three-character pieces must all be there, and the candidates
-//! are then checked against the texts themselves.
+//! Every searchable text is folded (its [`fold`] key) and cut into
+//! *grams*: one gram starting at each character, four characters long,
+//! padded with NUL past the end (`"ravi"` gives `ravi`, `avi␀`, `vi␀␀`,
+//! `i␀␀␀`). A text holds a needle of one to four characters exactly when
+//! one of its grams starts with the needle, so needles up to a gram's
+//! length are answered by the index alone and keep their substring meaning
+//! (never a prefix match of the whole text); a longer needle's
+//! four-character pieces must all be there, and the candidates are then
+//! checked against the texts themselves. (Format 5 cut grams of three
+//! characters, which left the common four-character needle to be checked
+//! user by user.)
 //!
 //! Postings are grouped by block of 4,096 user ids: the key is
 //! `(field, gram, id / 4096)` and the value the set of the ids' low 12 bits
 //! in that block that have the gram, as a sorted list of 16-bit numbers
 //! (up to 256 of them) or as a bitmap of 4,096 bits (512 bytes), whichever
-//! is smaller: a gram most users share (`com`, `gma`) costs one bit a user. Fields: `q` (username and email
-//! together, what Testpress's `q` searches), first name, last name, phone
-//! (what Sunbird's `query` adds).
+//! is smaller: a gram most users share (`.com`, `gmai`) costs one bit a
+//! user. Postings are read into [`IdSet`]s, one bitmap a block, so the union
+//! of a short needle's grams (and of several fields) is an OR, with no
+//! sorting. Fields: `q` (username and email together, what Testpress's `q`
+//! searches), first name, last name, phone (what Sunbird's `query` adds).
 
 use super::keys::Def;
 use super::{Snapshot, Txn};
@@ -70,8 +75,8 @@ impl Lows {
     }
 }
 
-/// Characters per gram.
-const GRAM: usize = 3;
+/// Characters per gram: needles up to this long are answered exactly.
+pub(crate) const GRAM: usize = 4;
 /// Padding past the end of a text (control characters are never stored).
 const PAD: char = '\0';
 
@@ -325,31 +330,94 @@ pub(crate) fn flush(txn: &Txn<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The ids whose `field` has a gram starting with `prefix` (one to three
-/// characters), ascending, without repeats.
-fn with_prefix(s: &Snapshot<'_>, field: Field, prefix: &str) -> Result<Vec<u64>> {
+/// Bitmap words of one block.
+const WORDS: usize = 1 << (SHIFT - 6);
+
+/// A set of user ids read from postings: a bitmap of 4,096 bits per block
+/// that has any, so unions and intersections are word by word.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct IdSet(BTreeMap<u64, Box<[u64; WORDS]>>);
+
+impl IdSet {
+    /// Adds the ids of a stored posting value of `block`; `None` when the
+    /// value is malformed.
+    fn add(&mut self, block: u64, bytes: &[u8]) -> Option<()> {
+        let words = self.0.entry(block).or_insert_with(|| Box::new([0; WORDS]));
+        match bytes.split_first() {
+            // A bitmap is ORed in whole.
+            Some((1, rest)) if rest.len() == BITMAP_BYTES => {
+                for (word, chunk) in words.iter_mut().zip(rest.chunks_exact(8)) {
+                    *word |= u64::from_le_bytes(chunk.try_into().ok()?);
+                }
+                Some(())
+            }
+            _ => each_low(bytes, |low| words[low as usize / 64] |= 1 << (low % 64)),
+        }
+    }
+
+    /// Adds every id of `other`.
+    pub(crate) fn union(&mut self, other: IdSet) {
+        for (block, theirs) in other.0 {
+            match self.0.get_mut(&block) {
+                Some(mine) => mine
+                    .iter_mut()
+                    .zip(theirs.iter())
+                    .for_each(|(m, t)| *m |= t),
+                None => {
+                    self.0.insert(block, theirs);
+                }
+            }
+        }
+    }
+
+    /// Keeps only the ids `other` has too.
+    pub(crate) fn intersect(&mut self, other: &IdSet) {
+        self.0.retain(|block, mine| match other.0.get(block) {
+            Some(theirs) => {
+                mine.iter_mut()
+                    .zip(theirs.iter())
+                    .for_each(|(m, t)| *m &= t);
+                mine.iter().any(|w| *w != 0)
+            }
+            None => false,
+        });
+    }
+
+    /// How many ids.
+    pub(crate) fn len(&self) -> usize {
+        self.0
+            .values()
+            .map(|w| w.iter().map(|x| x.count_ones() as usize).sum::<usize>())
+            .sum()
+    }
+
+    /// The ids, ascending.
+    pub(crate) fn into_vec(self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(self.len());
+        for (block, words) in self.0 {
+            for (i, word) in words.iter().enumerate() {
+                let mut word = *word;
+                while word != 0 {
+                    out.push((block << SHIFT) | (i as u64 * 64 + u64::from(word.trailing_zeros())));
+                    word &= word - 1;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The ids whose `field` has a gram starting with `prefix` (one to
+/// [`GRAM`] characters).
+fn with_prefix(s: &Snapshot<'_>, field: Field, prefix: &str) -> Result<IdSet> {
     let mut start = vec![field as u8];
     start.extend_from_slice(prefix.as_bytes());
-    let whole = prefix.chars().count() == GRAM;
-    let mut ids: Vec<u64> = Vec::new();
-    let mut seen = BTreeSet::new();
+    let mut ids = IdSet::default();
     s.scan_prefix(GRAMS, start.as_slice(), false, |k, value| {
-        let block = block_of(&k) << SHIFT;
-        each_low(&value, |low| {
-            let id = block | low as u64;
-            if whole {
-                // One gram: blocks ascend, and each id appears once.
-                ids.push(id);
-            } else {
-                seen.insert(id);
-            }
-        })
-        .ok_or_else(|| super::keys::malformed(GRAMS.name))?;
+        ids.add(block_of(&k), &value)
+            .ok_or_else(|| super::keys::malformed(GRAMS.name))?;
         Ok(true)
     })?;
-    if !whole {
-        ids = seen.into_iter().collect();
-    }
     Ok(ids)
 }
 
@@ -360,14 +428,20 @@ fn block_of(key: &[u8]) -> u64 {
     u64::from_be_bytes(b)
 }
 
-/// The ids of every user whose `field` may hold `needle` (folded by the
-/// caller), ascending. Exact for needles of one to three characters (on a
-/// sound store); for longer ones a superset, each candidate to be checked
-/// against its texts ([`holds`]).
-pub(crate) fn candidates(s: &Snapshot<'_>, field: Field, needle: &str) -> Result<Vec<u64>> {
+/// Whether the index answers `needle` (folded) exactly: it is no longer
+/// than a gram. Longer needles give candidates to check.
+pub(crate) fn exact(needle: &str) -> bool {
+    needle.chars().count() <= GRAM
+}
+
+/// The users whose `field` may hold `needle` (folded by the caller):
+/// exactly those when [`exact`] (on a sound store), else a superset, each
+/// candidate to be checked against its texts.
+fn set_of(s: &Snapshot<'_>, field: Field, needle: &str) -> Result<IdSet> {
     let chars: Vec<char> = needle.chars().collect();
-    if chars.is_empty() {
-        return Ok(Vec::new());
+    // No stored text holds a control character (the padding is one).
+    if chars.is_empty() || chars.contains(&PAD) {
+        return Ok(IdSet::default());
     }
     if chars.len() <= GRAM {
         return with_prefix(s, field, needle);
@@ -377,11 +451,33 @@ pub(crate) fn candidates(s: &Snapshot<'_>, field: Field, needle: &str) -> Result
         .collect();
     pieces.sort();
     pieces.dedup();
-    let mut lists = Vec::new();
+    let mut out: Option<IdSet> = None;
     for piece in &pieces {
-        lists.push(with_prefix(s, field, piece)?);
+        let ids = with_prefix(s, field, piece)?;
+        match out.as_mut() {
+            Some(all) => all.intersect(&ids),
+            None => out = Some(ids),
+        }
+        if out.as_ref().is_some_and(|o| o.0.is_empty()) {
+            break;
+        }
     }
-    Ok(intersect(lists).unwrap_or_default())
+    Ok(out.unwrap_or_default())
+}
+
+/// [`set_of`] as ids, ascending.
+pub(crate) fn candidates(s: &Snapshot<'_>, field: Field, needle: &str) -> Result<Vec<u64>> {
+    Ok(set_of(s, field, needle)?.into_vec())
+}
+
+/// The users any of `fields` may hold `needle` in (as [`candidates`]),
+/// ascending.
+pub(crate) fn candidates_in(s: &Snapshot<'_>, fields: &[Field], needle: &str) -> Result<Vec<u64>> {
+    let mut all = IdSet::default();
+    for field in fields {
+        all.union(set_of(s, *field, needle)?);
+    }
+    Ok(all.into_vec())
 }
 
 /// The intersection of ascending id lists, shortest first (each merge is
@@ -443,13 +539,41 @@ mod tests {
             .iter()
             .map(|g| g.as_str().to_string())
             .collect();
-        assert_eq!(grams, ["avi", "i\0\0", "rav", "vi\0"]);
+        assert_eq!(grams, ["avi\0", "i\0\0\0", "ravi", "vi\0\0"]);
         // "v" is inside "ravi": a gram starts with it.
         assert!(grams.iter().any(|g| g.starts_with('v')));
-        // Wide characters fit: three of four bytes each.
-        let wide = grams_of(&["𝔞𝔟𝔠𝔡".into()]);
-        assert_eq!(wide[0].as_str(), "𝔞𝔟𝔠");
+        // Wide characters fit: four of four bytes each.
+        let wide = grams_of(&["𝔞𝔟𝔠𝔡𝔢".into()]);
+        assert_eq!(wide[0].as_str(), "𝔞𝔟𝔠𝔡");
         assert!(grams_of(&[String::new()]).is_empty());
+    }
+
+    /// A stored value holding `ids` (all in one block).
+    fn value(ids: &[u16]) -> Vec<u8> {
+        Lows(ids.iter().copied().collect()).encode()
+    }
+
+    #[test]
+    fn id_sets_read_lists_and_bitmaps_and_combine_word_by_word() {
+        let mut a = IdSet::default();
+        a.add(0, &value(&[1, 5, 4095])).unwrap();
+        let many: Vec<u16> = (0..300).map(|n| n * 7).collect();
+        a.add(2, &value(&many)).unwrap();
+        assert_eq!(a.len(), 3 + 300);
+        let mut b = IdSet::default();
+        b.add(0, &value(&[5, 6])).unwrap();
+        b.add(1, &value(&[9])).unwrap();
+        let mut union = a.clone();
+        union.union(b.clone());
+        let ids = union.into_vec();
+        assert_eq!(&ids[..5], &[1, 5, 6, 4095, 4096 + 9]);
+        assert_eq!(ids[5], 2 * 4096);
+        assert_eq!(ids.len(), 3 + 300 + 2);
+        a.intersect(&b);
+        assert_eq!(a.into_vec(), [5]);
+        // A malformed value is refused, not read.
+        assert_eq!(IdSet::default().add(0, &[0, 1]), None);
+        assert_eq!(IdSet::default().add(0, &[1, 0]), None);
     }
 
     #[test]

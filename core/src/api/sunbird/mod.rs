@@ -553,7 +553,14 @@ impl Admin {
         side.prev_used_email = mask_email(&side.prev_used_email);
         side.prev_used_phone = mask_phone(&side.prev_used_phone);
         let p = &user.profile;
-        let (completeness, missing) = completeness(&user, &side);
+        // Computed only when asked for (`fields=completeness,missingFields`).
+        let (completeness, missing) = match parts.completeness || parts.missing_fields {
+            true => {
+                let (c, m) = completeness(&user, &side);
+                (Some(c), Some(m))
+            }
+            false => (None, None),
+        };
         let terms = views.shared(self, s)?.terms.clone();
         let prompt_tnc = lifecycle::prompts(terms.as_ref(), &side);
         Ok(SunbirdView {
@@ -576,8 +583,8 @@ impl Admin {
             organisations,
             tnc_latest: terms,
             prompt_tnc,
-            completeness: parts.completeness.then_some(completeness),
-            missing_fields: parts.missing_fields.then_some(missing),
+            completeness: completeness.filter(|_| parts.completeness),
+            missing_fields: missing.filter(|_| parts.missing_fields),
             side,
             parts,
         })

@@ -150,15 +150,10 @@ impl Admin {
                 }
             }
             if let Some(q) = &query {
-                // Up to three characters, each field's grams answer exactly.
-                exact &= q.chars().count() <= 3;
-                let mut all = Vec::new();
-                for field in [Field::Q, Field::FirstName, Field::LastName, Field::Phone] {
-                    all.extend(search::candidates(s, field, q)?);
-                }
-                all.sort_unstable();
-                all.dedup();
-                sets.push(all);
+                // Up to a gram's length, each field's grams answer exactly.
+                exact &= search::exact(q);
+                let fields = [Field::Q, Field::FirstName, Field::LastName, Field::Phone];
+                sets.push(search::candidates_in(s, &fields, q)?);
             }
             let ids = match intersect(sets) {
                 Some(ids) => ids,
@@ -172,7 +167,7 @@ impl Admin {
                 let mut content = Vec::new();
                 for id in page(ids, request.offset, limit) {
                     // Every user shown is checked against its records.
-                    let c = candidate(s, id, needs)?.ok_or_else(|| {
+                    let c = candidate(s, id, needs, &mut views)?.ok_or_else(|| {
                         read::index_mismatch("Sunbird search", id, "which does not exist")
                     })?;
                     if !meets(&c, request, query.as_deref()) {
@@ -232,7 +227,7 @@ impl Admin {
                 if deleted.contains(&id) {
                     continue;
                 }
-                let Some(c) = candidate(s, id, needs)? else {
+                let Some(c) = candidate(s, id, needs, &mut views)? else {
                     continue;
                 };
                 if meets(&c, request, query.as_deref()) {
@@ -348,8 +343,14 @@ impl Needs {
     }
 }
 
-/// User `id` with what the checks need.
-fn candidate(s: &Snapshot<'_>, id: u64, needs: Needs) -> Result<Option<Candidate>> {
+/// User `id` with what the checks need (managers' ids from the answer's
+/// cache: the users of one manager share one).
+fn candidate(
+    s: &Snapshot<'_>,
+    id: u64,
+    needs: Needs,
+    views: &mut super::Views,
+) -> Result<Option<Candidate>> {
     let Some(user) = read::user(s, id)? else {
         return Ok(None);
     };
@@ -363,9 +364,9 @@ fn candidate(s: &Snapshot<'_>, id: u64, needs: Needs) -> Result<Option<Candidate
             .unwrap_or_default(),
         None => String::new(),
     };
-    let manager = match side.managed_by.filter(|_| needs.manager) {
-        Some(m) => read::user_uuid(s, m)?.map(uuid_string),
-        None => None,
+    let manager = match needs.manager {
+        true => views.uuid_of(s, side.managed_by)?,
+        false => None,
     };
     Ok(Some(Candidate {
         side_loaded: needs.side,
