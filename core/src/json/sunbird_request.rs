@@ -616,14 +616,12 @@ body! {
     /// A search (S4: `/api/user/v1-v3/search`).
     pub struct SunbirdSearch {
         /// The filters, required.
-        #[cfg_attr(feature = "tsify", tsify(type = "SunbirdFilters"))]
         filters ("filters"): SunbirdFilters,
         /// Free text matched against names, user names and contacts.
         query ("query"): SunbirdText,
         /// The keys of each user answered (all when absent or empty).
         fields ("fields"): SunbirdTexts,
         /// The order.
-        #[cfg_attr(feature = "tsify", tsify(type = "SunbirdSortBy"))]
         sort_by ("sort_by"): SunbirdSortBy,
         /// At most this many users.
         limit ("limit"): SunbirdNumber,
