@@ -20,7 +20,12 @@ import type {
   ManagedEntry,
   SearchRequest,
   SearchResult,
+  SunbirdAssignRolesV2,
   SunbirdInput,
+  SunbirdRoleChange,
+  SunbirdSearch,
+  SunbirdUserBody,
+  SunbirdUserUpdate,
   SunbirdView,
   NewUser,
   OutboxMessage,
@@ -154,4 +159,53 @@ function sunbird(org: number): string {
   return `${status}${roles.length}${found.count}${managed.map((m) => m.token ?? "").join("")}`;
 }
 
-export { users, batches, catalogue, session, inputs, setup, rest, sunbird };
+// The Sunbird request bodies (`{"request": ...}`), declared from the
+// structs the REST surface reads them with: camelCase keys, the seed's
+// spellings and leniencies.
+function sunbirdBodies(): number {
+  const create: SunbirdUserBody = {
+    firstname: "Asha",
+    lastName: "K",
+    phone: 9876543210,
+    emailVerified: "true",
+    language: "English",
+    externalIds: { id: "1", provider: "p", idType: "t" },
+    profileUserTypes: [{ type: "teacher" }, { type: "administrator", subType: "deo" }],
+    framework: { board: ["CBSE"] },
+  };
+  const update: SunbirdUserUpdate = { userId: "u1", firstName: "Asha", profileLocation: [{ code: "29", type: "state" }] };
+  const search: SunbirdSearch = {
+    filters: {
+      "roles.role": ["ORG_ADMIN"],
+      firstName: { startsWith: "As" },
+      createdDate: { ">=": "2020-01-01", "<": "2021-01-01" },
+      $or: [{ email: "asha@example.com" }, { phone: 98765 }],
+    },
+    query: "asha",
+    fields: ["firstName", "userId"],
+    sort_by: { createdDate: "desc" },
+    limit: 20,
+    offset: "0",
+  };
+  const roles: SunbirdAssignRolesV2 = {
+    userId: "u1",
+    roles: [{ role: "ORG_ADMIN", operation: "edit", scope: [{ organisationId: "7" }, { organisationId: 8 }] }],
+  };
+  // @ts-expect-error: a search's limit is a number or its digits.
+  const wrongLimit: SunbirdSearch = { filters: {}, limit: [20] };
+  // @ts-expect-error: a role change is added, removed or edited.
+  const wrongOperation: SunbirdRoleChange = { role: "ORG_ADMIN", operation: "grant" };
+  // @ts-expect-error: verified is a boolean or its spelling.
+  const wrongFlag: SunbirdUserBody = { emailVerified: 1 };
+  void wrongLimit, wrongOperation, wrongFlag;
+  const headers = { "content-type": "application/json", "x-authenticated-user-token": "t" };
+  const answers = [
+    institute.handle("POST", "/api/user/v1/create", headers, JSON.stringify({ request: create })),
+    institute.handle("PATCH", "/api/user/v1/update", headers, JSON.stringify({ request: update })),
+    institute.handle("POST", "/api/user/v3/search", headers, JSON.stringify({ request: search })),
+    institute.handle("POST", "/api/user/v2/role/assign", headers, JSON.stringify({ request: roles })),
+  ];
+  return answers.filter((a) => a.status === 200).length;
+}
+
+export { users, batches, catalogue, session, inputs, setup, rest, sunbird, sunbirdBodies };

@@ -34,7 +34,8 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 pub trait Rule {
     /// What the field holds once read.
     type Out;
-    /// The value read, or DRF's messages about it.
+    /// The value read, or the messages about it: DRF's, or for the Sunbird
+    /// rules (`json::sunbird_request`) the one name of the type expected.
     fn read(value: Value) -> Result<Self::Out, Vec<String>>;
 }
 
@@ -71,6 +72,15 @@ impl<R: Rule> Field<R> {
     pub fn into_value(self) -> Option<R::Out> {
         match self.state {
             State::Read(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The first message of a field of the wrong type (for the Sunbird
+    /// rules, the name of the type expected); `None` when absent or read.
+    pub(crate) fn problem(&self) -> Option<&str> {
+        match &self.state {
+            State::Wrong(messages) => messages.first().map(String::as_str),
             _ => None,
         }
     }
@@ -302,7 +312,7 @@ pub fn read<T: Shape>(mut map: Map<String, Value>) -> (T, FieldErrors) {
 
 impl<R: Rule> Field<R> {
     /// The field of a value taken from a body (`None`: absent).
-    fn of(value: Option<Value>) -> Field<R> {
+    pub(crate) fn of(value: Option<Value>) -> Field<R> {
         Field {
             state: match value.map(R::read) {
                 None => State::Absent,

@@ -8,16 +8,17 @@
 
 use super::router::{Entry, parse_query};
 use super::{Request, Response};
-use crate::api::sunbird::{IdType, OrgInput};
-use crate::domain::sunbird::{
-    Condition, CreateRoute, DeclarationChange, DeclarationOperation, Filter, FilterGroup, Filters,
-    MIGRATION_ATTEMPTS, Migrated, ReadParts, RoleChange, RoleOperation, SearchRequest, SortBy,
-    fault,
-};
+use crate::api::sunbird::IdType;
+use crate::domain::sunbird::{CreateRoute, MIGRATION_ATTEMPTS, Migrated, ReadParts, fault};
 use crate::error::{Error, ErrorCode};
 use crate::json::body::{self, BodyError, MAX_BODY};
 use crate::json::sunbird::{Envelope, Params, ResponseCode, timestamp};
-use crate::json::sunbird_request::{Part, Reader, user_input};
+use crate::json::sunbird_request::{
+    SunbirdAcceptTerms, SunbirdAssignRoles, SunbirdAssignRolesV2, SunbirdBlock, SunbirdDeclaration,
+    SunbirdDeclarations, SunbirdMerge, SunbirdMigrate, SunbirdOrgCreate, SunbirdOrgRead,
+    SunbirdProfileRead, SunbirdRoleChange, SunbirdSearch, SunbirdSystemSetting, SunbirdUserBody,
+    SunbirdUserUpdate, read,
+};
 use crate::json::sunbird_views::{
     Exists, Flavour, Listing, Org, OrgCreated, SUCCESS, UserCreated, UserRecord, Wrapped,
 };
@@ -527,21 +528,6 @@ fn request_object(request: &Request) -> Result<Map<String, Value>, Error> {
     }
 }
 
-/// The reference's answer to a field of the wrong type.
-fn type_error(reader: &Reader) -> Result<(), Error> {
-    match &reader.error {
-        Some((field, kind)) => {
-            let field = crate::text::clip(field);
-            Err(Error::new(
-                ErrorCode::Validation,
-                format!("Data type of {field} should be {kind}."),
-            )
-            .numbered("0003"))
-        }
-        None => Ok(()),
-    }
-}
-
 /// Runs `op` as `admin`: the answer, or the envelope of its failure.
 fn run(
     admin: &Admin,
@@ -552,11 +538,10 @@ fn run(
     answer: &Answer<'_>,
 ) -> Result<Response, Response> {
     let fail = |e: Error| answer.error(&e);
-    let mut reader = Reader::new(body);
     match op {
         Op::Create(route) => {
-            let input = user_input(&mut reader, true);
-            type_error(&reader).map_err(fail)?;
+            let input = read::<SunbirdUserBody>(body).map_err(fail)?;
+            let input = input.into_input(true);
             let user_id = admin.sunbird_create(input, *route).map_err(fail)?;
             let errors = (*route != CreateRoute::Managed).then(Vec::new);
             Ok(answer.ok(UserCreated {
@@ -566,12 +551,8 @@ fn run(
             }))
         }
         Op::Update { v1 } => {
-            let user_id = reader
-                .text("userId")
-                .value()
-                .or_else(|| reader.text("id").value());
-            let input = user_input(&mut reader, !v1);
-            type_error(&reader).map_err(fail)?;
+            let update = read::<SunbirdUserUpdate>(body).map_err(fail)?;
+            let (user_id, input) = update.into_parts(!v1);
             let user_id = user_id.ok_or_else(|| fail(fault::missing("userId")))?;
             admin.sunbird_update(&user_id, input).map_err(fail)?;
             Ok(answer.ok(SUCCESS))
@@ -583,9 +564,10 @@ fn run(
             }))
         }
         Op::ProfileRead => {
-            let login = reader.text("loginId").value();
-            type_error(&reader).map_err(fail)?;
-            let login = login
+            let body = read::<SunbirdProfileRead>(body).map_err(fail)?;
+            let login = body
+                .login_id
+                .into_value()
                 .filter(|l| !l.trim().is_empty())
                 .ok_or_else(|| fail(fault::missing("loginId")))?;
             let view = admin.sunbird_read_login(&login, parts).map_err(fail)?;
@@ -624,8 +606,8 @@ fn run(
             }))
         }
         Op::Block | Op::Unblock => {
-            let user_id = reader.text("userId").value().unwrap_or_default();
-            type_error(&reader).map_err(fail)?;
+            let body = read::<SunbirdBlock>(body).map_err(fail)?;
+            let user_id = body.user_id.into_value().unwrap_or_default();
             match op {
                 Op::Block => admin.sunbird_block(&user_id),
                 _ => admin.sunbird_unblock(&user_id),
@@ -634,15 +616,8 @@ fn run(
             Ok(answer.ok(SUCCESS))
         }
         Op::OrgCreate => {
-            let input = OrgInput {
-                name: reader.text("orgName").value(),
-                org_type: reader.text("organisationType").value(),
-                channel: reader.text("channel").value(),
-                is_tenant: reader.flag("isTenant").value(),
-                email: reader.text("email").value(),
-                external_id: reader.text("externalId").value(),
-            };
-            type_error(&reader).map_err(fail)?;
+            let input = read::<SunbirdOrgCreate>(body).map_err(fail)?;
+            let input = input.into_input();
             let organisation_id = admin.create_organisation(input).map_err(fail)?;
             Ok(answer.ok(OrgCreated {
                 organisation_id,
@@ -650,21 +625,18 @@ fn run(
             }))
         }
         Op::OrgRead => {
-            let sent = reader.has("organisationId");
-            let id = reader.org_id("organisationId");
-            type_error(&reader).map_err(fail)?;
-            let id = match id.value() {
-                Some(id) => id,
-                None if sent => return Err(fail(fault::not_found("organisation"))),
-                None => return Err(fail(fault::missing("organisationId"))),
-            };
+            let body = read::<SunbirdOrgRead>(body).map_err(fail)?;
+            // Sent, the id was read (or the body failed above).
+            let id = body.organisation_id.into_value();
+            let id = id.ok_or_else(|| fail(fault::missing("organisationId")))?;
             let org = admin.organisation(id).map_err(fail)?;
             Ok(answer.ok(Wrapped {
                 response: Org::new(&org),
             }))
         }
         Op::Search { flavour } => {
-            let (request, fields) = search_request(&mut reader).map_err(fail)?;
+            let search = read::<SunbirdSearch>(body).map_err(fail)?;
+            let (request, fields) = search.into_request().map_err(fail)?;
             let found = admin.sunbird_search(&request).map_err(fail)?;
             let content = found
                 .content
@@ -695,65 +667,66 @@ fn run(
             }))
         }
         Op::AssignRole { v2 } => {
-            let user_id = reader.text("userId").value().unwrap_or_default();
             if *v2 {
-                let roles = reader.maps("roles");
-                type_error(&reader).map_err(fail)?;
-                let roles = match roles {
-                    Part::Read(r) => r,
-                    _ => return Err(fail(fault::missing("roles"))),
-                };
-                let changes = role_changes(roles).map_err(fail)?;
+                let body = read::<SunbirdAssignRolesV2>(body).map_err(fail)?;
+                let user_id = body.user_id.into_value().unwrap_or_default();
+                let roles = body.roles.into_value();
+                let roles = roles.ok_or_else(|| fail(fault::missing("roles")))?;
+                let changes = roles
+                    .into_iter()
+                    .map(SunbirdRoleChange::into_change)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(fail)?;
                 admin.change_roles(&user_id, &changes).map_err(fail)?;
             } else {
-                let sent = reader.has("organisationId");
-                let org = reader.org_id("organisationId");
-                let roles = reader.texts("roles");
-                type_error(&reader).map_err(fail)?;
-                let roles = roles.value().ok_or_else(|| fail(fault::missing("roles")))?;
-                let org = match org.value() {
-                    Some(id) => Some(id),
-                    None if sent => Some(u64::MAX),
-                    None => None,
-                };
+                let body = read::<SunbirdAssignRoles>(body).map_err(fail)?;
+                let user_id = body.user_id.into_value().unwrap_or_default();
+                let roles = body.roles.into_value();
+                let roles = roles.ok_or_else(|| fail(fault::missing("roles")))?;
+                // Sent, the organisation was read (or the body failed).
+                let org = body.organisation_id.into_value();
                 admin.assign_roles(&user_id, org, &roles).map_err(fail)?;
             }
             Ok(answer.ok(SUCCESS))
         }
         Op::AcceptTerms => {
-            let version = reader.text("version").value().unwrap_or_default();
-            let user_id = reader.text("userId").value();
-            let kind = reader.text("tncType").value();
-            type_error(&reader).map_err(fail)?;
+            let body = read::<SunbirdAcceptTerms>(body).map_err(fail)?;
+            let version = body.version.into_value().unwrap_or_default();
+            let user_id = body.user_id.into_value();
+            let kind = body.tnc_type.into_value();
             admin
                 .accept_terms(&version, user_id.as_deref(), kind.as_deref())
                 .map_err(fail)?;
             Ok(answer.ok(SUCCESS))
         }
         Op::Declarations => {
-            let items = reader.maps("declarations");
-            type_error(&reader).map_err(fail)?;
-            let items = items.value().unwrap_or_default();
-            let changes = declaration_changes(items).map_err(fail)?;
+            let body = read::<SunbirdDeclarations>(body).map_err(fail)?;
+            let changes = body
+                .declarations
+                .into_value()
+                .unwrap_or_default()
+                .into_iter()
+                .map(SunbirdDeclaration::into_change)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(fail)?;
             admin.update_declarations(&changes).map_err(fail)?;
             Ok(answer.ok(SUCCESS))
         }
         Op::Merge => {
-            let from = reader.text("fromAccountId").value().unwrap_or_default();
-            let to = reader.text("toAccountId").value().unwrap_or_default();
-            type_error(&reader).map_err(fail)?;
+            let body = read::<SunbirdMerge>(body).map_err(fail)?;
+            let from = body.from_account_id.into_value().unwrap_or_default();
+            let to = body.to_account_id.into_value().unwrap_or_default();
             admin.merge_accounts(&from, &to).map_err(fail)?;
             Ok(answer.ok(SUCCESS))
         }
         Op::Migrate => {
-            let user_id = reader.text("userId").value().unwrap_or_default();
-            let channel = reader.text("channel").value().unwrap_or_default();
-            let action = reader.text("action").value().unwrap_or_default();
-            let ext = reader.text("userExtId").value().unwrap_or_default();
             // `feedId` names the notification the claim came from: kept by
-            // no one in process.
-            let _ = reader.text("feedId");
-            type_error(&reader).map_err(fail)?;
+            // no one in process, but checked.
+            let body = read::<SunbirdMigrate>(body).map_err(fail)?;
+            let user_id = body.user_id.into_value().unwrap_or_default();
+            let channel = body.channel.into_value().unwrap_or_default();
+            let action = body.action.into_value().unwrap_or_default();
+            let ext = body.user_ext_id.into_value().unwrap_or_default();
             let accept = match action.trim().to_ascii_lowercase().as_str() {
                 "accept" => true,
                 "reject" => false,
@@ -784,142 +757,15 @@ fn run(
             }
         }
         Op::SetSetting => {
-            let id = reader.text("id").value().unwrap_or_default();
-            let field = reader.text("field").value().unwrap_or_default();
-            let value = reader.text("value").value().unwrap_or_default();
-            type_error(&reader).map_err(fail)?;
+            let body = read::<SunbirdSystemSetting>(body).map_err(fail)?;
+            let id = body.id.into_value().unwrap_or_default();
+            let field = body.field.into_value().unwrap_or_default();
+            let value = body.value.into_value().unwrap_or_default();
             admin
                 .set_system_setting(&id, &field, &value)
                 .map_err(fail)?;
             Ok(answer.ok(Wrapped { response: id }))
         }
-    }
-}
-
-/// A search body (S4) as the typed request, and its `fields`.
-fn search_request(r: &mut Reader) -> Result<(SearchRequest, Option<Vec<String>>), Error> {
-    let filters = r.object("filters");
-    let query = r.text("query");
-    let fields = r.texts("fields");
-    let sort_by = r.object("sort_by");
-    let limit = r.org_id("limit");
-    let offset = r.org_id("offset");
-    type_error(r)?;
-    let filters = match filters {
-        Part::Read(map) => filters_of(map)?,
-        _ => return Err(fault::missing("filters")),
-    };
-    let sort_by = match sort_by.value() {
-        None => None,
-        Some(map) => match map.into_iter().next() {
-            None => None,
-            Some((key, order)) => {
-                let descending = match order.as_str().map(str::to_ascii_lowercase).as_deref() {
-                    Some("asc") => false,
-                    Some("desc") => true,
-                    _ => return Err(fault::invalid_value(&order.to_string(), "sort_by")),
-                };
-                Some(SortBy { key, descending })
-            }
-        },
-    };
-    let request = SearchRequest {
-        filters,
-        query: query.value(),
-        limit: limit.value(),
-        offset: offset.value().unwrap_or(0),
-        sort_by,
-    };
-    Ok((request, fields.value().filter(|f| !f.is_empty())))
-}
-
-/// The filters of a search body: each key's condition, `$or` as groups.
-fn filters_of(map: Map<String, Value>) -> Result<Filters, Error> {
-    let mut filters = Filters::default();
-    for (key, value) in map {
-        if key == "$or" {
-            let groups = match value {
-                Value::Object(m) => m
-                    .into_iter()
-                    .map(|(k, v)| Map::from_iter([(k, v)]))
-                    .collect(),
-                Value::Array(items) => items
-                    .into_iter()
-                    .map(|i| match i {
-                        Value::Object(m) => Ok(m),
-                        _ => Err(Error::new(
-                            ErrorCode::Validation,
-                            "Data type of $or should be Map.",
-                        )
-                        .numbered("0003")),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-                _ => {
-                    return Err(Error::new(
-                        ErrorCode::Validation,
-                        "Data type of $or should be Map.",
-                    )
-                    .numbered("0003"));
-                }
-            };
-            for group in groups {
-                let mut all = Vec::new();
-                for (k, v) in group {
-                    let condition = condition(&k, v)?;
-                    all.push(Filter { key: k, condition });
-                }
-                filters.any.push(FilterGroup { all });
-            }
-            continue;
-        }
-        let condition = condition(&key, value)?;
-        filters.all.push(Filter { key, condition });
-    }
-    Ok(filters)
-}
-
-/// One filter's condition.
-fn condition(key: &str, value: Value) -> Result<Condition, Error> {
-    let text = |v: &Value| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    };
-    let null = || fault::invalid_value("null", key);
-    match value {
-        Value::Null => Err(null()),
-        Value::Array(items) => Ok(Condition::AnyOf(
-            items
-                .iter()
-                .map(text)
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(null)?,
-        )),
-        Value::Object(ops) => {
-            let (mut lt, mut le, mut gt, mut ge) = (None, None, None, None);
-            let mut out = None;
-            for (op, v) in ops {
-                let v = text(&v).ok_or_else(null)?;
-                match op.as_str() {
-                    "<" => lt = Some(v),
-                    "<=" => le = Some(v),
-                    ">" => gt = Some(v),
-                    ">=" => ge = Some(v),
-                    "startsWith" => out = Some(Condition::StartsWith(v)),
-                    "endsWith" => out = Some(Condition::EndsWith(v)),
-                    other => return Err(fault::invalid_value(other, key)),
-                }
-            }
-            Ok(
-                match (out, [&lt, &le, &gt, &ge].iter().any(|b| b.is_some())) {
-                    (Some(c), false) => c,
-                    (None, true) => Condition::Range { lt, le, gt, ge },
-                    _ => return Err(fault::invalid_value("{...}", key)),
-                },
-            )
-        }
-        other => Ok(Condition::AnyOf(vec![text(&other).ok_or_else(null)?])),
     }
 }
 
@@ -930,73 +776,6 @@ fn project(record: UserRecord, fields: Option<&[String]>) -> Value {
         map.retain(|k, _| fields.iter().any(|f| f == k));
     }
     value
-}
-
-/// The v2 role changes of `items` (`{role, operation?, scope:
-/// [{organisationId}]}`).
-fn role_changes(items: Vec<Map<String, Value>>) -> Result<Vec<RoleChange>, Error> {
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let mut r = Reader::new(item);
-        let role = r.text("role");
-        let operation = r.text("operation");
-        let scope = r.maps("scope");
-        type_error(&r)?;
-        let role = role.value().filter(|x| !x.trim().is_empty());
-        let role = role.ok_or_else(|| fault::missing("role"))?;
-        let operation = match operation.value().map(|o| o.trim().to_ascii_lowercase()) {
-            None => RoleOperation::Add,
-            Some(o) if o.is_empty() || o == "add" => RoleOperation::Add,
-            Some(o) if o == "remove" => RoleOperation::Remove,
-            Some(o) if o == "edit" => RoleOperation::Edit,
-            Some(o) => return Err(fault::invalid_value(&o, "operation")),
-        };
-        let mut orgs = Vec::new();
-        for s in scope.value().unwrap_or_default() {
-            let mut r = Reader::new(s);
-            let id = r.org_id("organisationId");
-            type_error(&r)?;
-            let id = id
-                .value()
-                .ok_or_else(|| fault::invalid_value("null", "scope.organisationId"))?;
-            orgs.push(id);
-        }
-        out.push(RoleChange {
-            role,
-            operation,
-            scope: orgs,
-        });
-    }
-    Ok(out)
-}
-
-/// The declaration changes of `items`.
-fn declaration_changes(items: Vec<Map<String, Value>>) -> Result<Vec<DeclarationChange>, Error> {
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let mut r = Reader::new(item);
-        let operation = r.text("operation");
-        let user_id = r.text("userId");
-        let org_id = r.text("orgId");
-        let persona = r.text("persona");
-        let info = r.object_text("info");
-        type_error(&r)?;
-        let operation = match operation.value().map(|o| o.trim().to_ascii_lowercase()) {
-            None => DeclarationOperation::Add,
-            Some(o) if o == "add" => DeclarationOperation::Add,
-            Some(o) if o == "edit" => DeclarationOperation::Edit,
-            Some(o) if o == "remove" => DeclarationOperation::Remove,
-            Some(o) => return Err(fault::invalid_value(&o, "operation")),
-        };
-        out.push(DeclarationChange {
-            operation,
-            user_id: user_id.value().unwrap_or_default(),
-            org_id: org_id.value().unwrap_or_default(),
-            persona: persona.value().unwrap_or_default(),
-            info: info.value().unwrap_or_default(),
-        });
-    }
-    Ok(out)
 }
 
 /// A managed user in the manager's list: the user and, with
