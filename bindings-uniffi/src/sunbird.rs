@@ -68,6 +68,12 @@ impl Admin {
         Ok(self.core().managed_users(&manager_id, with_tokens)?)
     }
 
+    /// A token acting as managed user `user_id`, for its manager only
+    /// (`withTokens` on a read, S6); `None` for anyone else.
+    pub fn sunbird_managed_token(&self, user_id: String) -> Result<Option<String>> {
+        Ok(self.core().sunbird_managed_token(&user_id)?)
+    }
+
     /// Replaces a user's roles in one organisation (S13 v1).
     pub fn assign_roles(
         &self,

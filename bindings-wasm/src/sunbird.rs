@@ -114,6 +114,16 @@ impl Admin {
         )
     }
 
+    /// A token acting as managed user `userId`, for its manager only
+    /// (`withTokens` on a read, S6); `undefined` for anyone else.
+    #[wasm_bindgen(js_name = sunbirdManagedToken)]
+    pub fn sunbird_managed_token(
+        &self,
+        #[wasm_bindgen(js_name = userId)] user_id: String,
+    ) -> JsResult<Option<String>> {
+        self.0.sunbird_managed_token(&user_id).map_err(error)
+    }
+
     /// Replaces a user's roles in one organisation (S13 v1).
     #[wasm_bindgen(js_name = assignRoles)]
     pub fn assign_roles(

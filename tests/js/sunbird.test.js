@@ -44,6 +44,9 @@ test('a Sunbird flow: organisation, terms, a user, a managed user, roles, search
   const child = me.actingFor(managed[0].token);
   assert.equal(child.sunbirdRead(kid).userId, kid);
   assert.throws(() => admin.actingFor(managed[0].token), (e) => e.code === 'unauthenticated');
+  // A token for one managed user (withTokens on a read): its manager only.
+  assert.match(me.sunbirdManagedToken(kid), /^[0-9a-f]{64}$/);
+  assert.equal(admin.sunbirdManagedToken(kid), undefined);
 
   // Roles with scope, then a search on the indexes.
   admin.changeRoles(asha, [{ role: 'ORG_ADMIN', operation: 'add', scope: [org] }]);

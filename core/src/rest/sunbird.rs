@@ -453,7 +453,9 @@ pub(super) fn serve(entry: Entry<'_>, request: &Request, segments: &[&str]) -> R
             }
         },
     };
-    // A manager acting as one of its managed users.
+    // A manager acting as one of its managed users (`caller` stays the
+    // manager: `withTokens` issues tokens for the caller's managed users).
+    let caller = admin.clone();
     let admin = match request.header("x-authenticated-for").map(str::trim) {
         Some(t) if !t.is_empty() => match admin.acting_for(t) {
             Ok(managed) => managed,
@@ -478,7 +480,8 @@ pub(super) fn serve(entry: Entry<'_>, request: &Request, segments: &[&str]) -> R
     };
     let parts = ReadParts::parse(param("fields").unwrap_or(""));
     let with_tokens = matches!(param("withTokens"), Some("true" | "True" | "TRUE" | "1"));
-    match run(&admin, &route.op, body, parts, with_tokens, &answer) {
+    let tokens = with_tokens.then_some(&caller);
+    match run(&admin, &route.op, body, parts, tokens, &answer) {
         Ok(response) | Err(response) => response,
     }
 }
@@ -534,9 +537,10 @@ fn run(
     op: &Op,
     body: Map<String, Value>,
     parts: ReadParts,
-    with_tokens: bool,
+    tokens: Option<&Admin>,
     answer: &Answer<'_>,
 ) -> Result<Response, Response> {
+    let with_tokens = tokens.is_some();
     let fail = |e: Error| answer.error(&e);
     match op {
         Op::Create(route) => {
@@ -559,8 +563,17 @@ fn run(
         }
         Op::Read { flavour, user_id } => {
             let view = admin.sunbird_read(user_id, parts).map_err(fail)?;
+            // `withTokens`: a managed user read by its manager carries a
+            // token acting as it, as in the managed list.
+            let managed_token = match (tokens, &view.managed_by) {
+                (Some(caller), Some(_)) => caller.sunbird_managed_token(user_id).map_err(fail)?,
+                _ => None,
+            };
             Ok(answer.ok(Wrapped {
-                response: UserRecord::new(&view, *flavour),
+                response: ManagedUser {
+                    user: UserRecord::new(&view, *flavour),
+                    managed_token,
+                },
             }))
         }
         Op::ProfileRead => {

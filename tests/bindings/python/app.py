@@ -427,6 +427,12 @@ def sunbird():
     expect_error(
         r.RosterError, lambda: admin.acting_for(managed[0].token), "only the manager may act for it"
     )
+    token = me.sunbird_managed_token(kid)
+    check(
+        token is not None and me.acting_for(token).sunbird_read(kid).user_id == kid,
+        "a read's managed token acts as the managed user",
+    )
+    check(admin.sunbird_managed_token(kid) is None, "no managed token for anyone but the manager")
     admin.change_roles(
         asha, [roster.RoleChange(role="ORG_ADMIN", operation=roster.RoleOperation.ADD, scope=[org])]
     )

@@ -657,6 +657,37 @@ fn managed_users_are_created_listed_and_acted_for() {
         None,
     );
     assert_eq!(r.status, 200, "{:?}", r.body);
+    assert!(r.json()["result"]["response"].get("managedToken").is_none());
+    // With withTokens (read v3-v5), the manager gets a token acting as the
+    // child; an administrator reading the same user gets none.
+    for version in ["v3", "v4", "v5"] {
+        let path = format!("/api/user/{version}/read/{}?withTokens=true", children[0]);
+        let r = w.send_as(&parent, "GET", &path, None);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let token = r.json()["result"]["response"]["managedToken"]
+            .as_str()
+            .expect("a managed token")
+            .to_string();
+        let request = Request::new("GET", &format!("/api/user/v1/read/{}", children[0]))
+            .with_header("x-authenticated-user-token", &parent)
+            .with_header("x-authenticated-for", &token);
+        let r = roster::rest::handle(&w.i, request);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let read = w.ok("GET", &path, None);
+        assert!(read["response"].get("managedToken").is_none(), "{read}");
+    }
+    // The manager's own record is not managed: no token.
+    let own = w.send_as(
+        &parent,
+        "GET",
+        &format!("/api/user/v3/read/{manager}?withTokens=true"),
+        None,
+    );
+    assert!(
+        own.json()["result"]["response"]
+            .get("managedToken")
+            .is_none()
+    );
     w.ok(
         "PATCH",
         "/api/user/v1/update",

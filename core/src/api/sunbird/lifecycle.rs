@@ -181,6 +181,30 @@ impl Admin {
         })
     }
 
+    /// A session token for managed user `user_id` (S6's `withTokens` on a
+    /// read): issued only when the caller is the user's manager and the
+    /// user may sign in; `None` for anyone else (the read itself answers
+    /// as it would without `withTokens`).
+    pub fn sunbird_managed_token(&self, user_id: &str) -> Result<Option<String>> {
+        let now = self.now();
+        let lifetime = self.config().session_lifetime;
+        self.store().write(|txn| {
+            let me = self.caller_id(txn)?;
+            let Some(pair) = self.user_by_uuid(txn, user_id.trim())? else {
+                return Ok(None);
+            };
+            let Pair { user, side } = pair;
+            let mine = me.is_some() && side.managed_by == me;
+            if !mine || side.deleted || user.is_blocked || !user.is_active {
+                return Ok(None);
+            }
+            let random = crate::random::bytes()?;
+            let ends = (now + lifetime).timestamp_micros();
+            put_session(txn, &user, random, now.timestamp_micros(), ends)?;
+            Ok(Some(token_text(&random)))
+        })
+    }
+
     /// The caller as managed user `token`'s session acts (S3,
     /// `x-authenticated-for`): that session's handle, when its user is
     /// managed by the caller.
