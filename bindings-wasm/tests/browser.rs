@@ -228,3 +228,87 @@ async fn open_persistent_needs_a_dedicated_worker() {
         .unwrap();
     assert_eq!(code(&e), "validation_failed");
 }
+
+#[wasm_bindgen_test]
+fn a_sunbird_flow_runs_in_the_page() {
+    let institute = institute();
+    let login = rs(&institute.login("admin", "a-long-passphrase").unwrap());
+    let token = login["token"].as_str().unwrap().to_string();
+    let admin = institute.session(&token).unwrap();
+
+    // A user through the typed Sunbird API, shown masked, found by its
+    // real email ignoring case.
+    let asha = admin
+        .sunbird_create(
+            js(
+                &json!({"firstName": "Asha", "lastName": "Nair", "email": "asha.nair@example.com",
+                       "phone": "9876543210", "password": "asha-pass-123"}),
+            ),
+            "create".into(),
+        )
+        .unwrap();
+    let view = rs(&admin
+        .sunbird_read(asha.clone(), JsValue::UNDEFINED)
+        .unwrap());
+    assert_eq!(view["email"], "as*******@example.com");
+    assert_eq!(view["phone"], "******3210");
+    let found = rs(&admin
+        .sunbird_search(js(&json!({
+            "filters": {"all": [{"key": "email", "condition": {"anyOf": ["ASHA.NAIR@example.com"]}}]},
+            "query": "nair"
+        })))
+        .unwrap());
+    assert_eq!(found["count"], 1, "{found}");
+    assert_eq!(found["content"][0]["userId"], asha.as_str());
+
+    // The user manages a child and acts as it with a read's token.
+    let me_token = rs(&institute
+        .login("asha.nair@example.com", "asha-pass-123")
+        .unwrap());
+    let me = institute
+        .session(me_token["token"].as_str().unwrap())
+        .unwrap();
+    let kid = me
+        .sunbird_create(
+            js(&json!({"firstName": "Kiran", "managedBy": asha})),
+            "managed".into(),
+        )
+        .unwrap();
+    let child_token = me.sunbird_managed_token(kid.clone()).unwrap().unwrap();
+    let child = me.acting_for(child_token).unwrap();
+    let read = rs(&child.sunbird_read(kid.clone(), JsValue::UNDEFINED).unwrap());
+    assert_eq!(read["managedBy"], asha.as_str());
+    assert_eq!(admin.sunbird_managed_token(kid).unwrap(), None);
+
+    // The same record through handle: the Sunbird envelope, and its codes
+    // on a failure.
+    let headers =
+        js(&json!({"x-authenticated-user-token": token, "Content-Type": "application/json"}));
+    let answer = rs(&institute
+        .handle(
+            "GET",
+            &format!("/api/user/v5/read/{asha}"),
+            headers.clone(),
+            JsValue::NULL,
+        )
+        .unwrap());
+    assert_eq!(answer["status"], 200, "{answer}");
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (&body["id"], &body["ver"]),
+        (&json!("api.user.read"), &json!("v5"))
+    );
+    assert_eq!(body["result"]["response"]["userName"], view["userName"]);
+    let answer = rs(&institute
+        .handle(
+            "POST",
+            "/api/user/v1/search",
+            headers,
+            JsValue::from("{not json"),
+        )
+        .unwrap());
+    assert_eq!(answer["status"], 400, "{answer}");
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["params"]["status"], "FAILED");
+    assert_eq!(body["responseCode"], "CLIENT_ERROR");
+}
