@@ -445,6 +445,10 @@ pub struct UserRecord {
     /// Declarations, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declarations: Option<Vec<DeclarationView>>,
+    /// Announcement topics, when `fields` has `topic`: always empty, as the
+    /// reference answers (roster keeps no announcement topics).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topics: Option<Vec<String>>,
     /// Email before the last change, masked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prev_used_email: Option<Option<String>>,
@@ -687,6 +691,7 @@ impl UserRecord {
                     })
                     .collect()
             }),
+            topics: v.parts.topic.then(Vec::new),
             declarations: v.parts.declarations.then(|| {
                 side.declarations
                     .iter()

@@ -956,6 +956,12 @@ fn declarations_are_added_edited_and_removed() {
     };
     let d = read(&w);
     assert_eq!(d.as_array().unwrap().len(), 1);
+    // `topic` answers an empty `topics`, as the reference does; without it
+    // there is no such key.
+    let path = format!("/api/user/v1/read/{id}?fields=topic,declarations");
+    assert_eq!(w.ok("GET", &path, None)["response"]["topics"], json!([]));
+    let path = format!("/api/user/v1/read/{id}?fields=declarations");
+    assert!(w.ok("GET", &path, None)["response"].get("topics").is_none());
     assert_eq!(d[0]["status"], "SUBMITTED");
     assert_eq!(d[0]["persona"], "teacher");
     assert_eq!(d[0]["orgId"], "1297544481264435200");
