@@ -22,6 +22,7 @@ use crate::domain::user::User;
 use crate::error::Result;
 use crate::text::{fold, nfkc};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 /// Re-normalises stored usernames and emails to NFKC and rebuilds the
 /// username, email, batch name, group name and custom field name indexes
@@ -29,7 +30,8 @@ use std::collections::{BTreeMap, BTreeSet};
 // Called by schema.rs's format 2 -> 3 migration, after the records are
 // re-framed.
 pub(crate) fn nfkc_v2_to_v3(txn: &Txn<'_>) -> Result<()> {
-    let mut users = Vec::new();
+    // The keys only: a million users' records would not all fit.
+    let (mut names, mut emails) = (Vec::new(), Vec::new());
     for id in ids(txn, USERS)? {
         let Some(mut user) = read::user(txn, id)? else {
             continue;
@@ -42,18 +44,11 @@ pub(crate) fn nfkc_v2_to_v3(txn: &Txn<'_>) -> Result<()> {
             // record is rewritten, its indexes are left to the rebuild below.
             write::put_user(txn, Some(&user), &user)?;
         }
-        users.push(user);
+        names.push((fold(&user.username), id));
+        emails.push((fold(&user.profile.email), id));
     }
-    rebuild(
-        txn,
-        USER_BY_USERNAME,
-        users.iter().map(|u| (fold(&u.username), u.id)),
-    )?;
-    rebuild(
-        txn,
-        USER_BY_EMAIL,
-        users.iter().map(|u| (fold(&u.profile.email), u.id)),
-    )?;
+    rebuild(txn, USER_BY_USERNAME, names)?;
+    rebuild(txn, USER_BY_EMAIL, emails)?;
     let mut batches = Vec::new();
     for id in ids(txn, BATCHES)? {
         if let Some(b) = read::batch(txn, id)?
@@ -96,12 +91,17 @@ pub(crate) fn refold_v5_to_v6(txn: &Txn<'_>) -> Result<()> {
     for key in super::terms::expected(sides.iter().map(|(id, side)| (id, side))) {
         txn.put(super::terms::TERMS, key.as_slice(), &())?;
     }
-    super::search::build(txn, &read::records(txn, USERS)?)
+    super::search::build(txn)
 }
 
 /// Every id of record table `def`, ascending.
 fn ids(txn: &Txn<'_>, def: Records) -> Result<Vec<u64>> {
-    Ok(txn.rows(def)?.into_iter().map(|(id, _)| id).collect())
+    let mut out = Vec::new();
+    txn.scan_keys(def, Bound::Unbounded, Bound::Unbounded, |id| {
+        out.push(id);
+        Ok(true)
+    })?;
+    Ok(out)
 }
 
 /// Replaces every entry of unique index `def` with `entries` (empty keys
@@ -212,9 +212,7 @@ mod tests {
 
     /// The search index as format 4 builds it after this step.
     fn rebuild_search(store: &Store) {
-        store
-            .write(|txn| crate::store::search::build(txn, &read::records(txn, USERS)?))
-            .unwrap();
+        store.write(crate::store::search::build).unwrap();
     }
 
     #[test]

@@ -51,6 +51,30 @@ pub(crate) fn records<T: DeserializeOwned>(s: &Snapshot<'_>, def: Records) -> Re
     })
 }
 
+/// The records of table `def` with ids from `from` up to (not including)
+/// `to`, ascending.
+pub(crate) fn records_between<T: DeserializeOwned>(
+    s: &Snapshot<'_>,
+    def: Records,
+    from: u64,
+    to: u64,
+) -> Result<Vec<T>> {
+    contain(s, || {
+        let mut out = Vec::new();
+        s.scan(
+            def,
+            Bound::Included(&from),
+            Bound::Excluded(&to),
+            false,
+            |id, bytes| {
+                out.push(decode(def, id, &bytes)?);
+                Ok(true)
+            },
+        )?;
+        Ok(out)
+    })
+}
+
 /// How many records table `def` holds.
 pub(crate) fn count(s: &Snapshot<'_>, def: Records) -> Result<u64> {
     contain(s, || match super::positions::total(s, def)? {

@@ -24,11 +24,13 @@
 //! searches), first name, last name, phone (what Sunbird's `query` adds).
 
 use super::keys::Def;
+use super::tables::USERS;
 use super::{Snapshot, Txn};
 use crate::domain::user::User;
 use crate::error::Result;
 use crate::text::fold;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 
 /// (field, gram, id block) -> the set of the ids' low bits ([`Lows`]).
 pub(crate) const GRAMS: Def<[u8], [u8]> = Def::new("grams");
@@ -520,13 +522,34 @@ pub(crate) fn expected<'a>(users: impl Iterator<Item = &'a User>) -> BTreeMap<Ve
         .collect()
 }
 
-/// Rebuilds the whole index from `users` (format 4's migration).
-pub(crate) fn build(txn: &Txn<'_>, users: &[User]) -> Result<()> {
+/// Rebuilds the whole index from the stored users (format 6's migration),
+/// one block of ids at a time: a block's postings are all of its keys, so
+/// only one block's users and postings are in memory (a million users
+/// would otherwise hold every posting at once).
+pub(crate) fn build(txn: &Txn<'_>) -> Result<()> {
     txn.clear(GRAMS)?;
-    for (k, value) in expected(users.iter()) {
-        txn.put(GRAMS, k.as_slice(), value.as_slice())?;
+    let mut from = 0;
+    loop {
+        // The first block from `from` that holds a user.
+        let mut first = None;
+        txn.scan_keys(USERS, Bound::Included(&from), Bound::Unbounded, |id| {
+            first = Some(id);
+            Ok(false)
+        })?;
+        let Some(first) = first else {
+            return Ok(());
+        };
+        let block = first >> SHIFT;
+        let end = (block + 1).saturating_mul(1 << SHIFT);
+        let users: Vec<User> = super::read::records_between(txn, USERS, first, end)?;
+        for (k, value) in expected(users.iter()) {
+            txn.put(GRAMS, k.as_slice(), value.as_slice())?;
+        }
+        if end == u64::MAX {
+            return Ok(());
+        }
+        from = end;
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -574,6 +597,37 @@ mod tests {
         // A malformed value is refused, not read.
         assert_eq!(IdSet::default().add(0, &[0, 1]), None);
         assert_eq!(IdSet::default().add(0, &[1, 0]), None);
+    }
+
+    #[test]
+    fn the_index_is_rebuilt_block_by_block_as_writes_keep_it() {
+        use crate::store::{Store, write};
+        let store = Store::in_memory().unwrap();
+        let ids = [1, 4095, 4096, 9000, 1 << 30, (1 << 30) + 1];
+        let users: Vec<User> = ids
+            .iter()
+            .map(|&id| {
+                let mut u = User::blank(id, &format!("user{id}"));
+                u.uuid = u128::from(id);
+                u.profile.first_name = format!("Ravi{}", id % 7);
+                u
+            })
+            .collect();
+        store
+            .write(|txn| {
+                for u in &users {
+                    write::put_user(txn, None, u)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let kept = store.reading(|s| s.rows(GRAMS)).unwrap();
+        assert!(!kept.is_empty());
+        store.write(build).unwrap();
+        let rebuilt = store.reading(|s| s.rows(GRAMS)).unwrap();
+        assert_eq!(rebuilt, kept);
+        let wanted: Vec<(Vec<u8>, Vec<u8>)> = expected(users.iter()).into_iter().collect();
+        assert_eq!(rebuilt, wanted);
     }
 
     #[test]
