@@ -22,7 +22,6 @@ use crate::domain::user::User;
 use crate::error::Result;
 use crate::text::{fold, nfkc};
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
 
 /// Re-normalises stored usernames and emails to NFKC and rebuilds the
 /// username, email, batch name, group name and custom field name indexes
@@ -32,7 +31,7 @@ use std::ops::Bound;
 pub(crate) fn nfkc_v2_to_v3(txn: &Txn<'_>) -> Result<()> {
     // The keys only: a million users' records would not all fit.
     let (mut names, mut emails) = (Vec::new(), Vec::new());
-    for id in ids(txn, USERS)? {
+    for id in read::ids(txn, USERS)? {
         let Some(mut user) = read::user(txn, id)? else {
             continue;
         };
@@ -50,7 +49,7 @@ pub(crate) fn nfkc_v2_to_v3(txn: &Txn<'_>) -> Result<()> {
     rebuild(txn, USER_BY_USERNAME, names)?;
     rebuild(txn, USER_BY_EMAIL, emails)?;
     let mut batches = Vec::new();
-    for id in ids(txn, BATCHES)? {
+    for id in read::ids(txn, BATCHES)? {
         if let Some(b) = read::batch(txn, id)?
             && !b.is_local()
         {
@@ -59,7 +58,7 @@ pub(crate) fn nfkc_v2_to_v3(txn: &Txn<'_>) -> Result<()> {
     }
     rebuild(txn, BATCH_BY_NAME, batches)?;
     let mut groups = Vec::new();
-    for id in ids(txn, GROUPS)? {
+    for id in read::ids(txn, GROUPS)? {
         if let Some(g) = read::group(txn, id)? {
             groups.push((fold(&g.name), g.id));
         }
@@ -92,16 +91,6 @@ pub(crate) fn refold_v5_to_v6(txn: &Txn<'_>) -> Result<()> {
         txn.put(super::terms::TERMS, key.as_slice(), &())?;
     }
     super::search::build(txn)
-}
-
-/// Every id of record table `def`, ascending.
-fn ids(txn: &Txn<'_>, def: Records) -> Result<Vec<u64>> {
-    let mut out = Vec::new();
-    txn.scan_keys(def, Bound::Unbounded, Bound::Unbounded, |id| {
-        out.push(id);
-        Ok(true)
-    })?;
-    Ok(out)
 }
 
 /// Replaces every entry of unique index `def` with `entries` (empty keys

@@ -35,42 +35,33 @@ pub(crate) fn record<T: DeserializeOwned>(
 
 /// Every record of table `def`, ascending id.
 pub(crate) fn records<T: DeserializeOwned>(s: &Snapshot<'_>, def: Records) -> Result<Vec<T>> {
-    contain(s, || {
-        let mut out = Vec::new();
-        s.scan(
-            def,
-            Bound::Unbounded,
-            Bound::Unbounded,
-            false,
-            |id, bytes| {
-                out.push(decode(def, id, &bytes)?);
-                Ok(true)
-            },
-        )?;
-        Ok(out)
-    })
+    records_within(s, def, Bound::Unbounded, Bound::Unbounded)
 }
 
-/// The records of table `def` with ids from `from` up to (not including)
-/// `to`, ascending.
-pub(crate) fn records_between<T: DeserializeOwned>(
+/// Every id of record table `def`, ascending (the keys alone: no record
+/// is read).
+pub(crate) fn ids(s: &Snapshot<'_>, def: Records) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    s.scan_keys(def, Bound::Unbounded, Bound::Unbounded, |id| {
+        out.push(id);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// The records of table `def` with ids within the bounds, ascending.
+pub(crate) fn records_within<T: DeserializeOwned>(
     s: &Snapshot<'_>,
     def: Records,
-    from: u64,
-    to: u64,
+    lower: Bound<&u64>,
+    upper: Bound<&u64>,
 ) -> Result<Vec<T>> {
     contain(s, || {
         let mut out = Vec::new();
-        s.scan(
-            def,
-            Bound::Included(&from),
-            Bound::Excluded(&to),
-            false,
-            |id, bytes| {
-                out.push(decode(def, id, &bytes)?);
-                Ok(true)
-            },
-        )?;
+        s.scan(def, lower, upper, false, |id, bytes| {
+            out.push(decode(def, id, &bytes)?);
+            Ok(true)
+        })?;
         Ok(out)
     })
 }

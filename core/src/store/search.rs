@@ -541,7 +541,12 @@ pub(crate) fn build(txn: &Txn<'_>) -> Result<()> {
         };
         let block = first >> SHIFT;
         let end = (block + 1).saturating_mul(1 << SHIFT);
-        let users: Vec<User> = super::read::records_between(txn, USERS, first, end)?;
+        let users: Vec<User> = super::read::records_within(
+            txn,
+            USERS,
+            Bound::Included(&first),
+            Bound::Excluded(&end),
+        )?;
         for (k, value) in expected(users.iter()) {
             txn.put(GRAMS, k.as_slice(), value.as_slice())?;
         }

@@ -35,7 +35,6 @@ use crate::store::tables::{
 use crate::store::terms::{self, Term};
 use crate::store::{Snapshot, read};
 use std::cmp::Ordering;
-use std::ops::Bound;
 
 /// The default `limit`.
 pub const DEFAULT_LIMIT: u64 = 250;
@@ -157,7 +156,8 @@ impl Admin {
             }
             let ids = match intersect(sets) {
                 Some(ids) => ids,
-                None => every_user(s)?,
+                // A filter nothing indexes reads every user.
+                None => read::ids(s, USERS)?,
             };
             let needs = Needs::of(request);
             let deleted: std::collections::HashSet<u64> = deleted.iter().copied().collect();
@@ -284,16 +284,6 @@ fn meets(c: &Candidate, request: &SearchRequest, query: Option<&str>) -> bool {
                 .iter()
                 .any(|g| g.all.iter().all(|x| holds(c, &x.key, &x.condition))))
         && query.is_none_or(|q| query_holds(c, q))
-}
-
-/// Every user id, ascending (a filter nothing indexes).
-fn every_user(s: &Snapshot<'_>) -> Result<Vec<u64>> {
-    let mut ids = Vec::new();
-    s.scan_keys(USERS, Bound::Unbounded, Bound::Unbounded, |id| {
-        ids.push(id);
-        Ok(true)
-    })?;
-    Ok(ids)
 }
 
 /// What the conditions of a search read besides the user record.
