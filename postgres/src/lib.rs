@@ -1,0 +1,389 @@
+//! roster's storage seam ([`roster::Backend`]) on PostgreSQL: the same
+//! core, with every rule and index written once above the seam, keeping
+//! its rows in a PostgreSQL database instead of a redb file (issue 12, the
+//! first part: the backend and its conformance; opening an `Institute` on
+//! it and the change feed come next).
+//!
+//! # Layout
+//!
+//! One SQL table holds every logical table:
+//! `roster_rows (tab text, key bytea, value bytea, PRIMARY KEY (tab, key))`.
+//! It is equivalent to a table per logical table (the primary key orders
+//! the rows of one `tab` by key, and `bytea` compares bytewise, the order
+//! of the seam) and keeps the seam's rule that a table never written reads
+//! as empty, with no DDL while roster runs: the one table is created when
+//! the backend connects.
+//!
+//! # Transactions
+//!
+//! A read is one `REPEATABLE READ, READ ONLY` transaction (a snapshot,
+//! taken when the read begins: PostgreSQL would take it at the first
+//! statement, so the backend runs one at once). A
+//! write is one `SERIALIZABLE` transaction; when PostgreSQL refuses it for
+//! a race with another transaction (SQLSTATE `40001`, `40P01`, or `23505`)
+//! the closure runs again from a fresh transaction, up to
+//! [`Options::retries`] times, so the process that lost the race gets the
+//! answer it would have had coming second. Only exhausted retries are a
+//! `conflict`.
+//!
+//! Scans fetch [`CHUNK`] rows at a time (keyset pages), so a callback that
+//! stops early does not pay for the rest of the range.
+//!
+//! # Connections
+//!
+//! A pool of up to [`Options::pool_size`] connections: a call waits for a
+//! free one when all are busy; a connection the server closed is dropped
+//! and replaced on the next call. The connection string's password never
+//! appears in an error or in this type's `Debug` output.
+
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
+use roster::store::backend::RowVisitor;
+use roster::store::{Backend, Reader, Writer};
+use roster::{Error, ErrorCode, Result};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::{Condvar, Mutex};
+
+/// Rows fetched per round trip of a scan.
+pub const CHUNK: i64 = 256;
+
+/// How the backend connects and retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Most connections open at once (at least 2: a read may run beside
+    /// the write that is under way on the same backend).
+    pub pool_size: usize,
+    /// Most times a write is run again after losing a race.
+    pub retries: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            pool_size: 8,
+            retries: 10,
+        }
+    }
+}
+
+/// The table of every row.
+const CREATE: &str = "CREATE TABLE IF NOT EXISTS roster_rows (\
+    tab text NOT NULL, key bytea NOT NULL, value bytea NOT NULL, \
+    PRIMARY KEY (tab, key))";
+
+/// roster's storage on a PostgreSQL database.
+pub struct PgBackend {
+    config: Config,
+    options: Options,
+    pool: Mutex<Pool>,
+    freed: Condvar,
+}
+
+/// The idle connections and how many are open in all.
+struct Pool {
+    idle: Vec<Client>,
+    open: usize,
+}
+
+impl std::fmt::Debug for PgBackend {
+    /// The engine and the pool, never the connection string.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgBackend")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failure of PostgreSQL, in roster's words (the driver's text stays in
+/// the source, for logs).
+fn storage(e: postgres::Error) -> Error {
+    Error::storage("the PostgreSQL database failed", e)
+}
+
+/// Whether `e` is PostgreSQL refusing a transaction for a race with
+/// another one: running it again may succeed.
+fn is_race(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::T_R_DEADLOCK_DETECTED
+            || *c == SqlState::UNIQUE_VIOLATION
+    )
+}
+
+impl PgBackend {
+    /// Connects to the database of `url` (`postgres://user:password@host:port/db`
+    /// or the key-value form) and creates roster's table when missing. An
+    /// invalid string is refused without echoing it.
+    pub fn connect(url: &str, options: Options) -> Result<PgBackend> {
+        let config: Config = url.parse().map_err(|_| {
+            Error::new(
+                ErrorCode::Validation,
+                "the PostgreSQL connection string is not valid",
+            )
+        })?;
+        PgBackend::with_config(config, options)
+    }
+
+    /// Connects with a driver configuration (for settings a URL cannot
+    /// carry, e.g. a `search_path` in `options`).
+    pub fn with_config(config: Config, options: Options) -> Result<PgBackend> {
+        let backend = PgBackend {
+            config,
+            options: Options {
+                pool_size: options.pool_size.max(2),
+                ..options
+            },
+            pool: Mutex::new(Pool {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            freed: Condvar::new(),
+        };
+        backend.with_client(|client| {
+            // Two processes creating the table at once: one of them sees
+            // a unique violation on the catalogue, and then the table.
+            match client.batch_execute(CREATE) {
+                Err(e) if is_race(&e) => client.batch_execute(CREATE),
+                other => other,
+            }
+            .map_err(storage)
+        })?;
+        Ok(backend)
+    }
+
+    /// Runs `f` on a pooled connection, waiting for one when all are busy.
+    fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Result<T>) -> Result<T> {
+        let mut client = self.take()?;
+        let out = f(&mut client);
+        self.give_back(client);
+        out
+    }
+
+    fn take(&self) -> Result<Client> {
+        let unavailable = || Error::new(ErrorCode::Internal, "the connection pool is unusable");
+        let mut pool = self.pool.lock().map_err(|_| unavailable())?;
+        loop {
+            if let Some(client) = pool.idle.pop() {
+                return Ok(client);
+            }
+            if pool.open < self.options.pool_size {
+                pool.open += 1;
+                drop(pool);
+                return self.config.connect(NoTls).map_err(|e| {
+                    if let Ok(mut pool) = self.pool.lock() {
+                        pool.open -= 1;
+                    }
+                    self.freed.notify_one();
+                    storage(e)
+                });
+            }
+            pool = self.freed.wait(pool).map_err(|_| unavailable())?;
+        }
+    }
+
+    fn give_back(&self, client: Client) {
+        if let Ok(mut pool) = self.pool.lock() {
+            if client.is_closed() {
+                pool.open -= 1;
+            } else {
+                pool.idle.push(client);
+            }
+        }
+        self.freed.notify_one();
+    }
+}
+
+/// One transaction as the seam sees it; `raced` records that PostgreSQL
+/// refused a statement for a race (the closure's error then means "run
+/// again", whatever the closure made of it).
+struct Tx<'a> {
+    tx: RefCell<Transaction<'a>>,
+    raced: Cell<bool>,
+}
+
+impl Tx<'_> {
+    fn fail(&self, e: postgres::Error) -> Error {
+        if is_race(&e) {
+            self.raced.set(true);
+        }
+        storage(e)
+    }
+
+    fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<postgres::Row>> {
+        self.tx
+            .borrow_mut()
+            .query(sql, params)
+            .map_err(|e| self.fail(e))
+    }
+}
+
+impl Reader for Tx<'_> {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let rows = self.query(
+            "SELECT value FROM roster_rows WHERE tab = $1 AND key = $2",
+            &[&table, &key],
+        )?;
+        Ok(rows.first().map(|r| r.get(0)))
+    }
+
+    /// One round trip for every key.
+    fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+        let rows = self.query(
+            "SELECT key, value FROM roster_rows WHERE tab = $1 AND key = ANY($2)",
+            &[&table, &keys],
+        )?;
+        let mut found: HashMap<Vec<u8>, Vec<u8>> =
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        Ok(keys.iter().map(|k| found.remove(*k)).collect())
+    }
+
+    fn scan(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        visit: &mut RowVisitor<'_>,
+    ) -> Result<()> {
+        let mut lower: Bound<Vec<u8>> = lower.map(<[u8]>::to_vec);
+        let mut upper: Bound<Vec<u8>> = upper.map(<[u8]>::to_vec);
+        loop {
+            let mut sql = String::from("SELECT key, value FROM roster_rows WHERE tab = $1");
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&table];
+            for (bound, inclusive, exclusive) in [(&lower, ">=", ">"), (&upper, "<=", "<")] {
+                let (op, key) = match bound {
+                    Bound::Included(k) => (inclusive, k),
+                    Bound::Excluded(k) => (exclusive, k),
+                    Bound::Unbounded => continue,
+                };
+                params.push(key);
+                sql.push_str(&format!(" AND key {op} ${}", params.len()));
+            }
+            let order = if reverse { "DESC" } else { "ASC" };
+            sql.push_str(&format!(" ORDER BY key {order} LIMIT {CHUNK}"));
+            let rows = self.query(&sql, &params)?;
+            let mut last = None;
+            for row in &rows {
+                let key: &[u8] = row.get(0);
+                let value: &[u8] = row.get(1);
+                if !visit(key, value)? {
+                    return Ok(());
+                }
+                last = Some(key.to_vec());
+            }
+            match last {
+                Some(key) if rows.len() as i64 == CHUNK => {
+                    // The next page starts past the last row seen.
+                    if reverse {
+                        upper = Bound::Excluded(key);
+                    } else {
+                        lower = Bound::Excluded(key);
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn len(&self, table: &str) -> Result<u64> {
+        let rows = self.query("SELECT count(*) FROM roster_rows WHERE tab = $1", &[&table])?;
+        let n: i64 = rows.first().map_or(0, |r| r.get(0));
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    fn table_names(&self) -> Result<Vec<String>> {
+        let rows = self.query("SELECT DISTINCT tab FROM roster_rows ORDER BY tab", &[])?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+impl Writer for Tx<'_> {
+    fn put(&self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        self.query(
+            "INSERT INTO roster_rows (tab, key, value) VALUES ($1, $2, $3) \
+             ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value",
+            &[&table, &key, &value],
+        )?;
+        Ok(())
+    }
+
+    fn delete(&self, table: &str, key: &[u8]) -> Result<bool> {
+        let rows = self.query(
+            "DELETE FROM roster_rows WHERE tab = $1 AND key = $2 RETURNING 1",
+            &[&table, &key],
+        )?;
+        Ok(!rows.is_empty())
+    }
+
+    /// One statement for every key.
+    fn delete_many(&self, table: &str, keys: &[&[u8]]) -> Result<u64> {
+        let rows = self.query(
+            "DELETE FROM roster_rows WHERE tab = $1 AND key = ANY($2) RETURNING 1",
+            &[&table, &keys],
+        )?;
+        Ok(rows.len() as u64)
+    }
+}
+
+impl Backend for PgBackend {
+    fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
+        self.with_client(|client| {
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(storage)?;
+            // PostgreSQL takes the snapshot at the first statement, not at
+            // BEGIN: the seam's snapshot begins when the read does.
+            tx.batch_execute("SELECT 1").map_err(storage)?;
+            let tx = Tx {
+                tx: RefCell::new(tx),
+                raced: Cell::new(false),
+            };
+            f(&tx)?;
+            tx.tx.into_inner().commit().map_err(storage)
+        })
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
+        self.with_client(|client| {
+            for _ in 0..=self.options.retries {
+                let tx = client
+                    .build_transaction()
+                    .isolation_level(IsolationLevel::Serializable)
+                    .start()
+                    .map_err(storage)?;
+                let tx = Tx {
+                    tx: RefCell::new(tx),
+                    raced: Cell::new(false),
+                };
+                let outcome = f(&tx);
+                let raced = tx.raced.get();
+                let tx = tx.tx.into_inner();
+                match outcome {
+                    Ok(()) => match tx.commit() {
+                        Ok(()) => return Ok(()),
+                        Err(e) if is_race(&e) => continue,
+                        Err(e) => return Err(storage(e)),
+                    },
+                    // Dropping the transaction rolls it back.
+                    Err(_) if raced => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(Error::new(
+                ErrorCode::Conflict,
+                "the write kept colliding with concurrent writes; try again",
+            ))
+        })
+    }
+
+    fn engine(&self) -> &'static str {
+        "postgres"
+    }
+}
