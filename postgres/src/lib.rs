@@ -1,8 +1,17 @@
 //! roster's storage seam ([`roster::Backend`]) on PostgreSQL: the same
 //! core, with every rule and index written once above the seam, keeping
-//! its rows in a PostgreSQL database instead of a redb file (issue 12, the
-//! first part: the backend and its conformance; opening an `Institute` on
-//! it and the change feed come next).
+//! its rows in a PostgreSQL database instead of a redb file. [`open`] gives
+//! an [`Institute`] on it (issue 12's first part; the CLI's `--db`, id
+//! blocks per process and the change feed come next).
+//!
+//! ```no_run
+//! let institute = roster_postgres::open(
+//!     "postgres://roster@db.example.com/roster",
+//!     roster::Config::default(),
+//!     roster_postgres::Options::default(),
+//! )?;
+//! # Ok::<(), roster::Error>(())
+//! ```
 //!
 //! # Layout
 //!
@@ -41,7 +50,7 @@ use postgres::types::ToSql;
 use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
 use roster::store::backend::RowVisitor;
 use roster::store::{Backend, Reader, Writer};
-use roster::{Error, ErrorCode, Result};
+use roster::{Error, ErrorCode, Institute, Result};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -67,6 +76,14 @@ impl Default for Options {
             retries: 10,
         }
     }
+}
+
+/// An institute on the PostgreSQL database of `url`: roster's table is
+/// created when missing, and a store of an older format is migrated, as a
+/// store file is. Several processes may open the same database.
+pub fn open(url: &str, config: roster::Config, options: Options) -> Result<Institute> {
+    let backend = PgBackend::connect(url, options)?;
+    Institute::open_with(std::sync::Arc::new(backend), config)
 }
 
 /// The table of every row.

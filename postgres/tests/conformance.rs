@@ -8,44 +8,14 @@
 //! unless `ROSTER_REQUIRE_POSTGRES=1` (set by tests/run), which makes a
 //! missing server a failure.
 
-use postgres::{Client, NoTls};
+mod common;
+
+use common::{fresh, server};
 use roster::store::{Backend, Writer};
 use roster::{ErrorCode, Result};
 use roster_postgres::{Options, PgBackend};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Barrier};
-
-/// The test server's URL, when there is one.
-fn server() -> Option<String> {
-    match std::env::var("ROSTER_TEST_DB") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("ROSTER_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "ROSTER_TEST_DB is not set: run tests/run rust_tests, which starts a server"
-            );
-            eprintln!("skipped: no PostgreSQL server (set ROSTER_TEST_DB)");
-            None
-        }
-    }
-}
-
-/// A backend in a new, empty schema of the test server.
-fn fresh(url: &str, options: Options) -> PgBackend {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let schema = format!(
-        "t{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut admin = Client::connect(url, NoTls).expect("connect");
-    admin
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .expect("schema");
-    let mut config: postgres::Config = url.parse().expect("url");
-    config.options(&format!("-c search_path={schema}"));
-    PgBackend::with_config(config, options).expect("backend")
-}
 
 #[test]
 fn the_backend_conforms() {
