@@ -63,10 +63,10 @@ pub struct ExportArgs {
 }
 
 fn open(db: &Path, config: Config) -> Result<Institute, ExitCode> {
-    Institute::open_shared(db, config).map_err(|err| {
+    crate::db::open(db, config).map_err(|err| {
         eprintln!(
             "error: cannot open the store '{}': {err} ({})",
-            db.display(),
+            crate::db::shown(db),
             err.code().as_str()
         );
         ExitCode::from(EXIT_FAILURE)

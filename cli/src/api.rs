@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 use roster::Config;
-use roster::Institute;
 use roster::rest::{Request, Response};
 
 use crate::{EXIT_FAILURE, usage_error};
@@ -156,12 +155,12 @@ pub fn run(db: &Path, config: Config, args: &ApiArgs) -> ExitCode {
         Ok(request) => request,
         Err(message) => return usage_error(&message),
     };
-    let institute = match Institute::open_shared(db, config) {
+    let institute = match crate::db::open(db, config) {
         Ok(institute) => institute,
         Err(err) => {
             eprintln!(
                 "error: cannot open the store '{}': {err} ({})",
-                db.display(),
+                crate::db::shown(db),
                 err.code().as_str()
             );
             return ExitCode::from(EXIT_FAILURE);

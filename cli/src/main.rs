@@ -13,6 +13,7 @@
 
 mod admin;
 mod api;
+mod db;
 mod demo;
 mod repair;
 mod serve;
@@ -41,13 +42,16 @@ pub const EXIT_FAILURE: u8 = 1;
                   store could not be opened, 2 usage error."
 )]
 struct Cli {
-    /// The store file (created when missing).
+    /// The store file (created when missing), or a PostgreSQL database:
+    /// `postgres://user:password@host:port/database` (its table is created
+    /// when missing). The value of ROSTER_DB is never shown.
     #[arg(
         long,
         global = true,
         env = "ROSTER_DB",
+        hide_env_values = true,
         default_value = "./institute.redb",
-        value_name = "PATH"
+        value_name = "PATH|URL"
     )]
     db: PathBuf,
 

@@ -16,8 +16,31 @@ pub struct RecoverArgs {
     to: PathBuf,
 }
 
-/// Checks the store: exit 0 when sound, 1 with the list of problems.
+/// Checks the store: exit 0 when sound, 1 with the list of problems. On
+/// PostgreSQL, roster's own invariants (every index against its records,
+/// relations, counters); the database checks its pages itself.
 pub fn check(db: &Path) -> ExitCode {
+    if crate::db::postgres_url(db).is_some() {
+        let problems = crate::db::open(db, roster::Config::default())
+            .and_then(|institute| institute.check_integrity());
+        return match problems {
+            Err(err) => {
+                eprintln!("error: cannot check '{}': {err}", crate::db::shown(db));
+                ExitCode::from(EXIT_FAILURE)
+            }
+            Ok(problems) if problems.is_empty() => {
+                println!("{}: sound", crate::db::shown(db));
+                ExitCode::SUCCESS
+            }
+            Ok(problems) => {
+                println!("{}: {} problem(s)", crate::db::shown(db), problems.len());
+                for problem in &problems {
+                    println!("  {problem}");
+                }
+                ExitCode::from(EXIT_FAILURE)
+            }
+        };
+    }
     let report = match recover::check(db) {
         Ok(report) => report,
         Err(err) => {
@@ -44,7 +67,14 @@ pub fn check(db: &Path) -> ExitCode {
 }
 
 /// Copies every readable record into a new store and reports per entity.
+/// A store file only: a PostgreSQL database is repaired with its own tools.
 pub fn recover(db: &Path, args: &RecoverArgs) -> ExitCode {
+    if crate::db::postgres_url(db).is_some() {
+        eprintln!(
+            "error: `roster recover` salvages a store file; a PostgreSQL database is restored with its own tools (or `roster export` / `import`)"
+        );
+        return ExitCode::from(crate::EXIT_USAGE);
+    }
     let report = match recover::recover(db, &args.to) {
         Ok(report) => report,
         Err(err) => {

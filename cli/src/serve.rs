@@ -120,12 +120,12 @@ pub struct ServeArgs {
 /// Runs `roster serve` until a stop signal; exit 0 after a clean stop, 1 when
 /// the store cannot be opened or the address cannot be bound.
 pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
-    let institute = match Institute::open_shared(db, config) {
+    let institute = match crate::db::open(db, config) {
         Ok(institute) => institute,
         Err(err) => {
             log(&format!(
                 "error: cannot open the store '{}': {err} ({})",
-                db.display(),
+                crate::db::shown(db),
                 err.code().as_str()
             ));
             return ExitCode::from(EXIT_FAILURE);
@@ -202,7 +202,7 @@ async fn serve(db: &Path, args: &ServeArgs, shared: Arc<Shared>) -> ExitCode {
     }
     log(&format!(
         "roster serve: store {}; Ctrl-C stops",
-        db.display()
+        crate::db::shown(db)
     ));
 
     let mut stop = std::pin::pin!(stop);

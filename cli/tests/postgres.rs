@@ -1,0 +1,211 @@
+//! `roster --db postgres://…`: the commands on a PostgreSQL database, the
+//! password kept out of every message and of `--help`, and two
+//! `roster serve` processes sharing one institute.
+//!
+//! Needs a server: `ROSTER_TEST_DB=postgres://...` (tests/run's
+//! `rust_tests` section starts one). Without it the tests say so and pass,
+//! unless `ROSTER_REQUIRE_POSTGRES=1` (set by tests/run).
+
+mod common;
+
+use common::spawn_serve;
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const NOW: &str = "2026-11-22T10:00:00+05:30";
+
+/// A new, empty database on the test server: its URL.
+fn fresh_database() -> Option<String> {
+    let url = match std::env::var("ROSTER_TEST_DB") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            assert!(
+                std::env::var("ROSTER_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "ROSTER_TEST_DB is not set: run tests/run rust_tests, which starts a server"
+            );
+            eprintln!("skipped: no PostgreSQL server (set ROSTER_TEST_DB)");
+            return None;
+        }
+    };
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "cli_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create database");
+    let (base, _) = url.rsplit_once('/').expect("a database in the URL");
+    Some(format!("{base}/{name}"))
+}
+
+fn roster(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(["--db", db, "--now", NOW])
+        .args(args)
+        .env_remove("ROSTER_DB")
+        .output()
+        .expect("run roster")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// One HTTP/1.1 request on a new connection: (status, JSON body).
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: JWT {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read");
+    let status = reply
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let json = reply
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, json)
+}
+
+#[test]
+fn the_commands_work_on_a_postgres_database() {
+    let Some(db) = fresh_database() else { return };
+    let created = roster(
+        &db,
+        &[
+            "api",
+            "POST",
+            "/api/v2.5/admin/users/",
+            "-d",
+            r#"{"username": "asha", "password": "asha-pass-1", "email": "asha@example.com"}"#,
+        ],
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let listed = roster(&db, &["api", "GET", "/api/v2.5/admin/users/?q=asha"]);
+    assert!(
+        text(&listed.stdout).contains("asha@example.com"),
+        "{}",
+        text(&listed.stdout)
+    );
+    let checked = roster(&db, &["check"]);
+    assert!(checked.status.success(), "{}", text(&checked.stderr));
+    assert!(text(&checked.stdout).contains(": sound"));
+    let recovered = roster(&db, &["recover", "--to", "x.redb"]);
+    assert_eq!(recovered.status.code(), Some(2));
+    assert!(!Path::new("x.redb").exists());
+}
+
+#[test]
+fn the_password_of_the_url_is_never_shown() {
+    if fresh_database().is_none() {
+        return;
+    }
+    let secret = "s3cret-Passw0rd";
+    let db = format!("postgres://roster:{secret}@127.0.0.1:1/none?connect_timeout=2");
+    for args in [
+        &["api", "GET", "/api/v2.5/me/"][..],
+        &["check"],
+        &["export", "out.jsonl"],
+    ] {
+        let o = roster(&db, args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let all = text(&o.stdout) + &text(&o.stderr);
+        assert!(!all.contains(secret), "{args:?}: {all}");
+        assert!(all.contains("roster:***@127.0.0.1"), "{args:?}: {all}");
+    }
+    let help = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("--help")
+        .env("ROSTER_DB", &db)
+        .output()
+        .expect("help");
+    assert!(help.status.success());
+    assert!(!text(&help.stdout).contains(secret));
+}
+
+#[test]
+fn two_servers_share_one_institute() {
+    let Some(db) = fresh_database() else { return };
+    let made = roster(
+        &db,
+        &[
+            "superuser",
+            "--username",
+            "root",
+            "--password",
+            "a-long-passphrase",
+        ],
+    );
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let mut a = spawn_serve(Path::new(&db), NOW, &[]);
+    let mut b = spawn_serve(Path::new(&db), NOW, &[]);
+    // Signed in on one server, the token works on the other; a user made
+    // through one is read through the other, and its name is taken on both.
+    let (status, login) = http(
+        a.addr,
+        "POST",
+        "/api/v2.5/auth-token/",
+        None,
+        Some(json!({"username": "root", "password": "a-long-passphrase"})),
+    );
+    assert_eq!(status, 200, "{login}");
+    let token = login["token"].as_str().expect("token").to_string();
+    let user = json!({"username": "ravi", "password": "ravi-pass-1", "email": "ravi@example.com"});
+    let (status, body) = http(
+        b.addr,
+        "POST",
+        "/api/v2.5/admin/users/",
+        Some(&token),
+        Some(user.clone()),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, page) = http(
+        a.addr,
+        "GET",
+        "/api/v2.5/admin/users/?q=ravi",
+        Some(&token),
+        None,
+    );
+    assert_eq!((status, &page["count"]), (200, &json!(1)), "{page}");
+    let (status, body) = http(
+        a.addr,
+        "POST",
+        "/api/v2.5/admin/users/",
+        Some(&token),
+        Some(user),
+    );
+    assert_eq!(status, 400, "{body}");
+    for server in [&mut a, &mut b] {
+        server.child.kill().expect("stop");
+        let _ = server.child.wait();
+        let log = server.log.lock().unwrap();
+        assert!(
+            log.iter().any(|l| l.contains("store postgres://roster@")),
+            "{log:#?}"
+        );
+    }
+}
