@@ -27,13 +27,40 @@ pub fn config(now: &str) -> (Config, Arc<FixedClock>) {
     (config, clock)
 }
 
-/// An in-memory institute on a fixed clock at `now`.
+/// A test's institute on a fixed clock at `now` (see [`store`]).
 pub fn institute(now: &str) -> (Institute, Arc<FixedClock>) {
     let (config, clock) = config(now);
-    (
-        Institute::in_memory(config).expect("in-memory store"),
-        clock,
-    )
+    (store(config), clock)
+}
+
+/// A new, empty institute for one test: in memory, or, when
+/// `ROSTER_TEST_BACKEND=postgres`, on the PostgreSQL server of
+/// `ROSTER_TEST_DB` in a schema of its own, so the same suites run on both
+/// backends (`tests/run` runs them on both).
+pub fn store(config: Config) -> Institute {
+    if std::env::var("ROSTER_TEST_BACKEND").as_deref() != Ok("postgres") {
+        return Institute::in_memory(config).expect("in-memory store");
+    }
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let url = std::env::var("ROSTER_TEST_DB").expect("ROSTER_TEST_DB with ROSTER_TEST_BACKEND");
+    let schema = format!(
+        "it{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .expect("schema");
+    let mut pg: postgres::Config = url.parse().expect("url");
+    pg.options(&format!("-c search_path={schema}"));
+    let options = roster_postgres::Options {
+        pool_size: 4,
+        ..Default::default()
+    };
+    let backend = roster_postgres::PgBackend::with_config(pg, options).expect("backend");
+    Institute::open_with(Arc::new(backend), config).expect("institute on PostgreSQL")
 }
 
 /// One REST request with an optional JSON body, as the local operator (the

@@ -729,7 +729,7 @@ mod lockout {
             max_failures: 2,
             duration: chrono::Duration::minutes(1),
         };
-        let i = Institute::in_memory(config).unwrap();
+        let i = roster_tests::store(config);
         user(&i, "lorem", AccessInput::default());
         login_fails(&i, "lorem", "wrong-password");
         assert!(
@@ -746,7 +746,7 @@ mod lockout {
 
         let (mut config, _) = roster_tests::config(SEED_NOW);
         config.lockout.max_failures = 0;
-        let i = Institute::in_memory(config).unwrap();
+        let i = roster_tests::store(config);
         user(&i, "lorem", AccessInput::default());
         for _ in 0..12 {
             login_fails(&i, "lorem", "wrong-password");
@@ -934,7 +934,7 @@ mod sessions {
     fn sessions_last_the_configured_lifetime() {
         let (mut config, clock) = config(SEED_NOW);
         config.session_lifetime = chrono::Duration::hours(1);
-        let i = Institute::in_memory(config).unwrap();
+        let i = roster_tests::store(config);
         user(&i, "lorem", AccessInput::default());
         let login = i.login("lorem", PASSWORD).unwrap();
         assert_eq!(

@@ -138,8 +138,7 @@ mod pagination {
     #[test]
     fn urls_follow_the_request_version_and_base_url() {
         let (config, _) = roster_tests::config(SEED_NOW);
-        let i = Institute::in_memory(config.with_base_url("https://demo.testpress.in/"))
-            .expect("store");
+        let i = roster_tests::store(config.with_base_url("https://demo.testpress.in/"));
         let uid = new_user(&i, "lorem");
         let v22 = expect(
             &i,

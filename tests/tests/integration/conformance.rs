@@ -35,7 +35,7 @@ fn example(name: &str, seed: &str) -> Value {
 /// An institute whose URLs use the documents' host.
 fn world() -> (Institute, Arc<roster::FixedClock>) {
     let (config, clock) = config(SEED_NOW);
-    let institute = Institute::in_memory(config.with_base_url(BASE)).expect("store");
+    let institute = roster_tests::store(config.with_base_url(BASE));
     (institute, clock)
 }
 

@@ -755,7 +755,7 @@ mod redteam_sessions {
         let (mut config, _) = roster_tests::config(SEED_NOW);
         // A verification long enough that the block lands inside it.
         config.argon2 = roster::Argon2Params::default();
-        let i = Institute::in_memory(config).expect("store");
+        let i = roster_tests::store(config);
         let id = user(&i, "racer", AccessInput::default());
         let started = std::time::Instant::now();
         sign_in(&i, "racer");

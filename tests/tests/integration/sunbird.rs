@@ -716,7 +716,7 @@ fn managed_users_are_created_listed_and_acted_for() {
 fn the_managed_limit_is_answered_as_the_seed_names_it() {
     let (mut config, _) = roster_tests::config(SEED_NOW);
     config.sunbird.managed_limit = 2;
-    let i = Institute::in_memory(config).unwrap();
+    let i = roster_tests::store(config);
     i.create_superuser("root", ROOT_PASSWORD).unwrap();
     let token = i.login("root", ROOT_PASSWORD).unwrap().token;
     let w = World { i, token };
