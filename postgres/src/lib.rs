@@ -25,7 +25,9 @@
 //!
 //! # Transactions
 //!
-//! A read is one `REPEATABLE READ, READ ONLY` transaction (a snapshot,
+//! Writes through one backend run one at a time (they would only collide
+//! with each other); a read runs beside a write. A read is one
+//! `REPEATABLE READ, READ ONLY` transaction (a snapshot,
 //! taken when the read begins: PostgreSQL would take it at the first
 //! statement, so the backend runs one at once). A
 //! write is one `SERIALIZABLE` transaction; when PostgreSQL refuses it for
@@ -97,6 +99,11 @@ pub struct PgBackend {
     options: Options,
     pool: Mutex<Pool>,
     freed: Condvar,
+    /// One write at a time from this handle: writes of one process would
+    /// only collide with each other (they share its id block and the rows
+    /// that follow from it), so they queue here, as on a store file, and
+    /// serializable isolation arbitrates between processes.
+    writing: Mutex<()>,
 }
 
 /// The idle connections and how many are open in all.
@@ -159,6 +166,7 @@ impl PgBackend {
                 open: 0,
             }),
             freed: Condvar::new(),
+            writing: Mutex::new(()),
         };
         backend.with_client(|client| {
             // Two processes creating the table at once: one of them sees
@@ -368,8 +376,19 @@ impl Backend for PgBackend {
     }
 
     fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
+        let _one_at_a_time = self
+            .writing
+            .lock()
+            .map_err(|_| Error::new(ErrorCode::Internal, "a write panicked on this backend"))?;
         self.with_client(|client| {
-            for _ in 0..=self.options.retries {
+            for attempt in 0..=self.options.retries {
+                if attempt > 0 {
+                    // Another process won the last race: give it time to
+                    // finish before running again.
+                    std::thread::sleep(std::time::Duration::from_millis(u64::from(
+                        attempt.min(20),
+                    )));
+                }
                 let tx = client
                     .build_transaction()
                     .isolation_level(IsolationLevel::Serializable)
@@ -402,5 +421,11 @@ impl Backend for PgBackend {
 
     fn engine(&self) -> &'static str {
         "postgres"
+    }
+
+    /// Several processes insert at once: each handle takes id blocks of its
+    /// own, so no counter row is written by all of them.
+    fn own_id_blocks(&self) -> bool {
+        true
     }
 }

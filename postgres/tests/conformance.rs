@@ -26,16 +26,17 @@ fn the_backend_conforms() {
 #[test]
 fn a_lost_race_runs_the_write_again() {
     let Some(url) = server() else { return };
-    let backend = Arc::new(fresh(&url, Options::default()));
-    // Eight writers each read the counter and write it plus one, all at
-    // once: serializable isolation refuses all but one of each race, and
-    // the retries make every increment count.
+    // Eight processes' backends on one schema each read the counter and
+    // write it plus one, all at once: serializable isolation refuses all
+    // but one of each race, and the retries make every increment count.
+    let schema = common::fresh_schema(&url);
     let writers = 8;
     let barrier = Arc::new(Barrier::new(writers));
     let runs = Arc::new(AtomicU32::new(0));
     let handles: Vec<_> = (0..writers)
         .map(|_| {
-            let (backend, barrier, runs) = (backend.clone(), barrier.clone(), runs.clone());
+            let backend = PgBackend::with_config(schema.clone(), Options::default()).unwrap();
+            let (barrier, runs) = (barrier.clone(), runs.clone());
             std::thread::spawn(move || {
                 barrier.wait();
                 backend.write(&mut |w: &dyn Writer| -> Result<()> {
@@ -52,6 +53,7 @@ fn a_lost_race_runs_the_write_again() {
     for h in handles {
         h.join().expect("writer").expect("write");
     }
+    let backend = PgBackend::with_config(schema, Options::default()).unwrap();
     let mut n = 0;
     backend
         .read(&mut |r| {
@@ -73,10 +75,15 @@ fn exhausted_retries_are_a_conflict() {
         pool_size: 2,
         retries: 0,
     };
-    let backend = Arc::new(fresh(&url, options));
+    // Two processes' backends on one schema (one backend runs its own
+    // writes one at a time): both read, then both write.
+    let schema = common::fresh_schema(&url);
+    let backends =
+        [0, 1].map(|_| Arc::new(PgBackend::with_config(schema.clone(), options).unwrap()));
     let barrier = Arc::new(Barrier::new(2));
-    let handles: Vec<_> = (0..2)
-        .map(|_| {
+    let handles: Vec<_> = backends
+        .iter()
+        .map(|backend| {
             let (backend, barrier) = (backend.clone(), barrier.clone());
             std::thread::spawn(move || {
                 backend.write(&mut |w: &dyn Writer| -> Result<()> {

@@ -147,3 +147,53 @@ fn two_institutes_race_for_one_username_and_one_wins() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn ids_stay_consecutive_alone_and_unique_under_contention() {
+    let Some(url) = server() else { return };
+    let schema = fresh_schema(&url);
+    let (a, b) = (on(&schema), on(&schema));
+    let create = |i: &Institute, name: &str| {
+        i.operator()
+            .create_user(
+                NewUser {
+                    username: Some(name.into()),
+                    password: Some("pass-word-1".into()),
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .map(|c| c.user.id)
+    };
+    // Taking turns, two institutes never race: ids go 1, 2, 3, 4.
+    let ids: Vec<u64> = ["a1", "b1", "a2", "b2"]
+        .iter()
+        .enumerate()
+        .map(|(k, name)| create([&a, &b][k % 2], name).unwrap())
+        .collect();
+    assert_eq!(ids, [1, 2, 3, 4]);
+    // At once, they do: a loser takes a block of its own (store::ids), and
+    // every id is still unique.
+    let racers = 12;
+    let barrier = Arc::new(Barrier::new(racers));
+    let mut ids: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..racers)
+            .map(|k| {
+                let (i, barrier) = ([&a, &b][k % 2], barrier.clone());
+                scope.spawn(move || {
+                    barrier.wait();
+                    create(i, &format!("racer{k}")).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), racers);
+    assert_eq!(
+        a.operator().list_users(&Default::default()).unwrap().count,
+        16
+    );
+    assert_eq!(b.check_integrity().unwrap(), Vec::<String>::new());
+}

@@ -164,6 +164,15 @@ pub trait Backend: Send + Sync + Debug {
     /// A short name of the engine, for reports (`redb`, `model`, …).
     fn engine(&self) -> &'static str;
 
+    /// Whether each handle on this store takes blocks of ids of its own
+    /// (`store::ids`): true where several processes insert into one store
+    /// at once (PostgreSQL), so that their inserts never write one counter
+    /// row. The default, false, keeps ids consecutive (one block at a
+    /// time), which is what a store file's users see.
+    fn own_id_blocks(&self) -> bool {
+        false
+    }
+
     /// A number that changes whenever a write transaction begins and again
     /// when it ends (committed or not), odd while one is under way; `None`
     /// unless every write to the store goes through this backend (no other

@@ -65,6 +65,9 @@ pub(crate) struct Store {
     /// Decoded custom field definitions kept between transactions
     /// ([`FieldsCache`]).
     fields: FieldsCache,
+    /// This handle's id block of each kind, where the backend gives each
+    /// handle its own ([`Backend::own_id_blocks`]; [`ids`]).
+    blocks: Option<Arc<std::sync::Mutex<ids::OwnBlocks>>>,
 }
 
 /// The custom field definitions (read by every user view and every create)
@@ -135,6 +138,7 @@ impl Store {
     /// A store on `backend`, its format prepared (created or migrated).
     pub(crate) fn on(backend: Arc<dyn Backend>) -> Result<Store> {
         let store = Store {
+            blocks: backend.own_id_blocks().then(Default::default),
             backend,
             poisoned: Arc::new(AtomicBool::new(false)),
             fields: FieldsCache::default(),
@@ -200,9 +204,14 @@ impl Store {
             return Err(poisoned());
         }
         let mut out = None;
+        let mut claimed = ids::OwnBlocks::default();
+        let mut runs = 0;
         let run = || {
             self.backend.write(&mut |w| {
+                // A second run: the backend refused the first for a race.
+                runs += 1;
                 let txn = Txn {
+                    contended: runs > 1,
                     snapshot: Snapshot {
                         r: w,
                         poisoned: &self.poisoned,
@@ -210,6 +219,9 @@ impl Store {
                     },
                     w,
                     deferred: std::cell::RefCell::new(None),
+                    blocks: self.blocks.as_ref().map(|b| {
+                        std::cell::RefCell::new(b.lock().map(|b| b.clone()).unwrap_or_default())
+                    }),
                 };
                 out = Some(f(&txn)?);
                 search::flush(&txn)?;
@@ -218,6 +230,9 @@ impl Store {
                     // error: commit nothing.
                     return Err(poisoned());
                 }
+                // The blocks as this run left them (a run the backend
+                // repeats starts again from the handle's).
+                claimed = txn.blocks.map(|b| b.into_inner()).unwrap_or_default();
                 Ok(())
             })
         };
@@ -225,6 +240,12 @@ impl Store {
             self.poisoned.store(true, Ordering::SeqCst);
             Err(panicked())
         })?;
+        // Committed: the blocks this write claimed are the handle's now.
+        if let Some(blocks) = &self.blocks
+            && let Ok(mut blocks) = blocks.lock()
+        {
+            *blocks = claimed;
+        }
         out.ok_or_else(|| Error::new(ErrorCode::Internal, "a write did not run"))
     }
 }
@@ -453,6 +474,12 @@ pub(crate) struct Txn<'a> {
     /// Search-index changes held back to the end of the transaction (a
     /// bulk import's: one write per posting block instead of one per user).
     deferred: std::cell::RefCell<Option<search::Pending>>,
+    /// The handle's id blocks as this transaction sees them, when it may
+    /// have blocks of its own ([`ids`]).
+    pub(crate) blocks: Option<std::cell::RefCell<ids::OwnBlocks>>,
+    /// Whether this is a run again of a write the backend refused for a
+    /// race with another process ([`ids`] then claims a block).
+    pub(crate) contended: bool,
 }
 
 impl<'a> std::ops::Deref for Txn<'a> {
