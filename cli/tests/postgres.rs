@@ -9,38 +9,20 @@
 mod common;
 
 use common::spawn_serve;
+use roster_postgres::testing;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 const NOW: &str = "2026-11-22T10:00:00+05:30";
 
 /// A new, empty database on the test server: its URL.
 fn fresh_database() -> Option<String> {
-    let url = match std::env::var("ROSTER_TEST_DB") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var("ROSTER_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "ROSTER_TEST_DB is not set: run tests/run rust_tests, which starts a server"
-            );
-            eprintln!("skipped: no PostgreSQL server (set ROSTER_TEST_DB)");
-            return None;
-        }
-    };
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "cli_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create database");
+    let url = testing::server()?;
+    let name = testing::unique_name("cli_");
+    testing::execute(&url, &format!("CREATE DATABASE {name}"));
     let (base, _) = url.rsplit_once('/').expect("a database in the URL");
     Some(format!("{base}/{name}"))
 }

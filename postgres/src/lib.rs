@@ -58,6 +58,9 @@ use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::{Condvar, Mutex};
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 /// Rows fetched per round trip of a scan.
 pub const CHUNK: i64 = 256;
 

@@ -41,20 +41,8 @@ pub fn store(config: Config) -> Institute {
     if std::env::var("ROSTER_TEST_BACKEND").as_deref() != Ok("postgres") {
         return Institute::in_memory(config).expect("in-memory store");
     }
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
     let url = std::env::var("ROSTER_TEST_DB").expect("ROSTER_TEST_DB with ROSTER_TEST_BACKEND");
-    let schema = format!(
-        "it{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-    admin
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .expect("schema");
-    let mut pg: postgres::Config = url.parse().expect("url");
-    pg.options(&format!("-c search_path={schema}"));
+    let pg = roster_postgres::testing::fresh_schema(&url);
     let options = roster_postgres::Options {
         pool_size: 4,
         ..Default::default()
