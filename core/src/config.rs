@@ -169,7 +169,17 @@ pub struct Config {
     pub hash_queue: usize,
     /// The Sunbird surface's limits and choices.
     pub sunbird: SunbirdPolicy,
+    /// How long the change feed keeps an entry (SPEC X4): older ones are
+    /// trimmed, as new ones come on a store file, and by
+    /// [`crate::Admin::purge_changes`] everywhere. Default
+    /// [`CHANGE_RETENTION_DAYS`] days; from 1 to 36500 days.
+    pub change_retention: chrono::Duration,
 }
+
+/// How many days the change feed keeps an entry by default.
+pub const CHANGE_RETENTION_DAYS: i64 = 90;
+/// The longest retention of the change feed, in days (a hundred years).
+const MAX_RETENTION_DAYS: i64 = 36_500;
 
 /// The Sunbird surface's limits and choices (SPEC 6).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +238,7 @@ impl Default for Config {
             hash_concurrency: default_hash_concurrency(),
             hash_queue: HASH_QUEUE,
             sunbird: SunbirdPolicy::default(),
+            change_retention: chrono::Duration::days(CHANGE_RETENTION_DAYS),
         }
     }
 }
@@ -285,6 +296,14 @@ impl Config {
             errors.add(
                 "max_page_size",
                 format!("The largest page size must be at most {MAX_PAGE_SIZE_LIMIT}."),
+            );
+        }
+        if self.change_retention < chrono::Duration::days(1)
+            || self.change_retention > chrono::Duration::days(MAX_RETENTION_DAYS)
+        {
+            errors.add(
+                "change_retention_days",
+                format!("The change feed's retention must be from 1 to {MAX_RETENTION_DAYS} days."),
             );
         }
         let longest = chrono::Duration::seconds(MAX_DURATION_SECONDS);
@@ -400,6 +419,10 @@ pub struct Settings {
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub session_lifetime_seconds: Option<i64>,
+    /// How many days the change feed keeps an entry, 1 ..= 36500. Default 90.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub change_retention_days: Option<u32>,
     /// Failed sign-ins in a row that lock an account (0: never). Default 5.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[cfg_attr(feature = "tsify", tsify(optional))]
@@ -477,6 +500,9 @@ impl TryFrom<Settings> for Config {
                     ),
                 ),
             }
+        }
+        if let Some(days) = s.change_retention_days {
+            config.change_retention = chrono::Duration::days(i64::from(days));
         }
         if let Some(n) = s.lockout_max_failures {
             config.lockout.max_failures = n;
@@ -589,6 +615,7 @@ mod tests {
             password_forbid_all_digits: Some(false),
             password_forbid_username: Some(false),
             session_lifetime_seconds: Some(3600),
+            change_retention_days: Some(30),
             lockout_max_failures: Some(3),
             lockout_seconds: Some(60),
             hash_concurrency: Some(3),
@@ -611,6 +638,7 @@ mod tests {
             }
         );
         assert_eq!(config.session_lifetime, chrono::Duration::hours(1));
+        assert_eq!(config.change_retention, chrono::Duration::days(30));
         assert_eq!(config.lockout.max_failures, 3);
         assert_eq!(config.lockout.duration, chrono::Duration::minutes(1));
         assert_eq!(config.clock.now(), at);
@@ -662,6 +690,20 @@ mod tests {
                     ..Default::default()
                 },
                 "session_lifetime_seconds",
+            ),
+            (
+                Settings {
+                    change_retention_days: Some(0),
+                    ..Default::default()
+                },
+                "change_retention_days",
+            ),
+            (
+                Settings {
+                    change_retention_days: Some(36_501),
+                    ..Default::default()
+                },
+                "change_retention_days",
             ),
             (
                 Settings {

@@ -34,6 +34,7 @@ pub use domain::course::{CourseInput, CourseView};
 pub use domain::custom_field::{
     CustomFieldInput, CustomFieldView, CustomInput, CustomValue, FieldKind,
 };
+pub use domain::feed::{Change, ChangeOp, ChangePage, Entity};
 pub use domain::group::{GroupInput, GroupView};
 pub use domain::outbox::{Channel, OutboxMessage};
 pub use domain::user::{

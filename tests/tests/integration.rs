@@ -6,6 +6,7 @@ mod integration {
     mod bad_input;
     mod behaviour;
     mod bitflip;
+    mod changes;
     mod conformance;
     mod corruption;
     mod django;

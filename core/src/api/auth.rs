@@ -229,6 +229,7 @@ impl Institute {
             institute: self.clone(),
             caller: Caller::Operator,
             session: Some(hash),
+            actor: None,
         };
         let (user, stale) = self.store().reading(|txn| {
             let user = admin.live_user(txn);
@@ -242,8 +243,10 @@ impl Institute {
                 false => Ok(()),
             })?;
         }
+        let user = user?;
         Ok(Admin {
-            caller: Caller::User(user?.id),
+            caller: Caller::User(user.id),
+            actor: Some(user.uuid),
             ..admin
         })
     }
@@ -322,7 +325,7 @@ impl Admin {
     /// Counts a failed password check of user `id` toward its lock-out.
     pub(super) fn count_failed_sign_in(&self, id: u64) -> Result<()> {
         let (now, lockout) = (self.now(), self.config().lockout);
-        self.store().write(|txn| match read::user(txn, id)? {
+        self.write(|txn| match read::user(txn, id)? {
             Some(old) => count_failure(txn, &old, now, lockout),
             None => Ok(()),
         })
@@ -377,7 +380,7 @@ impl Admin {
         let Some(hash) = self.session else {
             return Err(Error::new(ErrorCode::Unauthenticated, NO_CREDENTIALS));
         };
-        self.store().write(|txn| {
+        self.write(|txn| {
             self.live_user(txn)?;
             write::end_session(txn, hash).map(|_| ())
         })
@@ -514,7 +517,7 @@ impl Admin {
                 crate::auth::permissions::Model::User,
             ))?;
         }
-        self.store().write(|txn| {
+        self.write(|txn| {
             let target = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             if self.caller != Caller::User(id) {
                 self.may_control(txn, &target)?;
@@ -531,7 +534,7 @@ impl Admin {
             crate::auth::permissions::Action::Change,
             crate::auth::permissions::Model::User,
         ))?;
-        self.store().write(|txn| {
+        self.write(|txn| {
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_control(txn, &old)?;
             let user = User {

@@ -15,7 +15,7 @@ impl Admin {
     pub fn create_course(&self, input: CourseInput) -> Result<CourseView> {
         self.allow(Permission::new(Action::Add, Model::Course))?;
         let now = self.now_micros();
-        self.store().write(|txn| {
+        self.write(|txn| {
             let id = write::next_id(txn, Kind::Course)?;
             let mut course = Course {
                 id,
@@ -84,7 +84,7 @@ impl Admin {
     pub fn update_course(&self, id: u64, input: CourseInput) -> Result<CourseView> {
         self.allow(Permission::new(Action::Change, Model::Course))?;
         let now = self.now_micros();
-        self.store().write(|txn| {
+        self.write(|txn| {
             let old = read::course(txn, id)?.ok_or_else(Error::not_found)?;
             let mut course = old.clone();
             let mut errors = FieldErrors::new();
@@ -112,7 +112,7 @@ impl Admin {
     /// Deletes course `id`, its direct grants and its batch links.
     pub fn delete_course(&self, id: u64) -> Result<()> {
         self.allow(Permission::new(Action::Delete, Model::Course))?;
-        self.store().write(|txn| {
+        self.write(|txn| {
             let course = read::course(txn, id)?.ok_or_else(Error::not_found)?;
             write::delete_course(txn, &course)
         })
@@ -143,7 +143,7 @@ impl Admin {
     }
 
     fn link(&self, id: u64, batches: &[u64], linked: bool) -> Result<()> {
-        self.store().write(|txn| {
+        self.write(|txn| {
             read::course(txn, id)?.ok_or_else(Error::not_found)?;
             self.ordinary_batches(txn, "batches", batches)?;
             for &b in batches {

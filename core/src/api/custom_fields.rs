@@ -15,7 +15,7 @@ impl Admin {
     pub fn create_custom_field(&self, input: CustomFieldInput) -> Result<CustomFieldView> {
         self.allow(Permission::new(Action::Add, Model::CustomField))?;
         let now = self.now_micros();
-        self.store().write(|txn| {
+        self.write(|txn| {
             let mut field = CustomField {
                 id: 0,
                 uuid: 0,
@@ -61,7 +61,7 @@ impl Admin {
     pub fn update_custom_field(&self, id: u64, input: CustomFieldInput) -> Result<CustomFieldView> {
         self.allow(Permission::new(Action::Change, Model::CustomField))?;
         let now = self.now_micros();
-        self.store().write(|txn| {
+        self.write(|txn| {
             let old = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
             let mut field = old.clone();
             check(txn, &mut field, &input, Some(id))?;
@@ -76,7 +76,7 @@ impl Admin {
     /// Deletes definition `id` and every user's value of it.
     pub fn delete_custom_field(&self, id: u64) -> Result<()> {
         self.allow(Permission::new(Action::Delete, Model::CustomField))?;
-        self.store().write(|txn| {
+        self.write(|txn| {
             let field = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
             write::delete_custom_field(txn, &field)
         })

@@ -25,7 +25,7 @@ impl Admin {
             ..Default::default()
         };
         let (today, now) = (self.today(), self.now_micros());
-        self.store().write(|txn| {
+        self.write(|txn| {
             let old = self.live_user(txn)?;
             let fields = read::custom_fields(txn)?;
             let mut errors = FieldErrors::new();
@@ -95,7 +95,7 @@ impl Admin {
         errors.into_result()?;
         let hash = password::hash(new_password, self.config().argon2, &turn)?;
         drop(turn);
-        self.store().write(|txn| {
+        self.write(|txn| {
             let old = self.live_user(txn)?;
             let user = crate::domain::user::User {
                 password_hash: hash.clone(),

@@ -4,6 +4,7 @@
 
 mod auth;
 mod batches;
+mod changes;
 #[cfg(test)]
 mod contained;
 mod courses;
@@ -17,6 +18,7 @@ mod transfer;
 pub mod users;
 
 pub use auth::{INVALID_TOKEN, LOGIN_FAILED, Login, NO_CREDENTIALS, NO_PERMISSION};
+pub use changes::MAX_CHANGES;
 pub use groups::PermissionView;
 pub use transfer::{Dump, ImportReport, ImportRow, Rejected};
 pub use users::{Created, UserQuery};
@@ -141,6 +143,7 @@ impl Institute {
             institute: self.clone(),
             caller: Caller::Operator,
             session: None,
+            actor: None,
         }
     }
 
@@ -178,6 +181,8 @@ pub struct Admin {
     caller: Caller,
     /// The hash of the caller's session token, for a signed-in caller.
     session: Option<[u8; 32]>,
+    /// The signed-in caller's UUID: the actor of the change feed's entries.
+    actor: Option<u128>,
 }
 
 impl Admin {
@@ -197,6 +202,17 @@ impl Admin {
 
     fn store(&self) -> &Store {
         self.institute.store()
+    }
+
+    /// Runs `f` in one write transaction ([`Store::write`]), its change
+    /// feed entries stamped with this caller and the current instant.
+    fn write<T>(&self, f: impl FnMut(&crate::store::Txn<'_>) -> Result<T>) -> Result<T> {
+        let author = crate::store::feed::Author {
+            actor: self.actor,
+            at: self.now_micros(),
+        };
+        let retention = self.config().change_retention.num_microseconds();
+        self.store().write_by(author, retention, f)
     }
 
     /// The current instant.

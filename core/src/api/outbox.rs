@@ -11,7 +11,7 @@ impl Admin {
     /// is handed out once. Only the operator may take them.
     pub fn take_outbox(&self) -> Result<Vec<OutboxMessage>> {
         self.allow_operator()?;
-        self.store().write(|txn| {
+        self.write(|txn| {
             let messages: Vec<Message> = read::messages(txn)?;
             for m in &messages {
                 write::delete_message(txn, m.user, m.id)?;

@@ -201,7 +201,7 @@ impl Admin {
         for (i, hash) in hash_all(plaintext, self.config().argon2, self.institute.gate())? {
             hashes[i] = Some(hash);
         }
-        self.store().write(|txn| {
+        self.write(|txn| {
             txn.defer_search_index();
             let mut report = ImportReport::default();
             // Every row is checked against the store and the rows before it;
@@ -283,7 +283,7 @@ impl Admin {
                 ),
             ));
         }
-        self.store().write(|txn| {
+        self.write(|txn| {
             if !read::holds_no_records(txn)? {
                 return Err(Error::new(
                     ErrorCode::Conflict,
@@ -297,7 +297,7 @@ impl Admin {
                 write::put_group(txn, None, g)?;
             }
             for (id, value) in &dump.settings {
-                txn.put(SETTINGS, id.as_str(), value.as_bytes())?;
+                write::put_setting(txn, id, value)?;
             }
             for o in &dump.organisations {
                 write::put_organisation(txn, None, o)?;

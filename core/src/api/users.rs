@@ -134,7 +134,7 @@ impl Admin {
             .password
             .as_deref()
             .filter(|_| options.notify_credential));
-        let user = self.store().write(|txn| {
+        let user = self.write(|txn| {
             let hash = hash.clone().unwrap_or_default();
             let mut creating = Creating::default();
             let new =
@@ -474,7 +474,7 @@ impl Admin {
             }
         };
         let (today, now) = (self.today(), self.now_micros());
-        self.store().write(|txn| {
+        self.write(|txn| {
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_manage(txn, &old)?;
             let (mut user, fields) = self.check_patch(txn, &old, &patch, today, &mut errors)?;
@@ -525,7 +525,7 @@ impl Admin {
     /// id is never given again, the username and email become free.
     pub fn delete_user(&self, id: u64) -> Result<()> {
         self.allow(Permission::new(Action::Delete, Model::User))?;
-        self.store().write(|txn| {
+        self.write(|txn| {
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_control(txn, &user)?;
             let managed = read::related(txn, crate::store::tables::MANAGED_USERS, id)?;

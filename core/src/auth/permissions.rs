@@ -3,8 +3,10 @@
 //! Ids are stable and documented: models in the order user, batch, course,
 //! subscription, group, customfield, organisation; within a model the actions
 //! view, add, change, delete. So `view_user` is 1, `delete_user` 4,
-//! `view_batch` 5, ... `delete_organisation` 28. Seed 003's example ids are
-//! those of one Django instance and are not reproduced.
+//! `view_batch` 5, ... `delete_organisation` 28. Then, appended (Step 9),
+//! `view_change` 29: reading the change feed, which has no other action.
+//! Seed 003's example ids are those of one Django instance and are not
+//! reproduced.
 
 /// What a permission allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,6 +38,8 @@ pub enum Model {
     CustomField,
     /// Organisations.
     Organisation,
+    /// The change feed (SPEC X4): only viewed.
+    Change,
 }
 
 const ACTIONS: [(Action, &str); 4] = [
@@ -45,7 +49,7 @@ const ACTIONS: [(Action, &str); 4] = [
     (Action::Delete, "delete"),
 ];
 
-const MODELS: [(Model, &str, &str); 7] = [
+const MODELS: [(Model, &str, &str); 8] = [
     (Model::User, "user", "user"),
     (Model::Batch, "batch", "batch"),
     (Model::Course, "course", "course"),
@@ -53,6 +57,7 @@ const MODELS: [(Model, &str, &str); 7] = [
     (Model::Group, "group", "group"),
     (Model::CustomField, "customfield", "custom field"),
     (Model::Organisation, "organisation", "organisation"),
+    (Model::Change, "change", "change"),
 ];
 
 /// The app label of full permission names: `roster.view_user`.
@@ -78,9 +83,11 @@ impl Permission {
         MODELS
             .iter()
             .flat_map(|(m, _, _)| ACTIONS.iter().map(move |(a, _)| Permission::new(*a, *m)))
+            .filter(|p| p.model != Model::Change || p.action == Action::View)
     }
 
-    /// The stable id (1-28).
+    /// The stable id (1-29). (Only `view_change` exists of the feed's:
+    /// [`Permission::all`] and [`Permission::by_id`] know no other.)
     pub fn id(self) -> u32 {
         let m = MODELS
             .iter()
@@ -184,7 +191,7 @@ mod tests {
     #[test]
     fn ids_are_stable_and_documented() {
         let all: Vec<Permission> = Permission::all().collect();
-        assert_eq!(all.len(), 28);
+        assert_eq!(all.len(), 29);
         for (i, p) in all.iter().enumerate() {
             assert_eq!(p.id(), i as u32 + 1);
             assert_eq!(Permission::by_id(p.id()), Some(*p));
@@ -196,8 +203,13 @@ mod tests {
             Permission::new(Action::Delete, Model::Organisation).id(),
             28
         );
+        let feed = Permission::new(Action::View, Model::Change);
+        assert_eq!(feed.id(), 29);
+        assert_eq!(feed.codename(), "view_change");
+        assert_eq!(Permission::parse("roster.view_change"), Some(feed));
+        assert_eq!(Permission::parse("roster.delete_change"), None);
         assert_eq!(Permission::by_id(0), None);
-        assert_eq!(Permission::by_id(29), None);
+        assert_eq!(Permission::by_id(30), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod course;
 pub mod custom_field;
+pub mod feed;
 pub mod group;
 pub mod outbox;
 pub mod rules;

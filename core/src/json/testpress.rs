@@ -410,6 +410,63 @@ pub struct Token {
     pub expires: String,
 }
 
+/// `{results, next, more}`: a slice of the change feed (SPEC X4).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct ChangeFeed {
+    /// The entries, oldest first.
+    pub results: Vec<ChangeEntry>,
+    /// The `since` of the next request.
+    pub next: u64,
+    /// Whether more entries follow already.
+    pub more: bool,
+}
+
+/// One entry of the change feed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct ChangeEntry {
+    /// Its number: larger for every later commit.
+    pub seq: u64,
+    /// When the write ran (ISO 8601).
+    pub at: String,
+    /// The UUID of the signed-in user who wrote; `null` for host code.
+    pub actor: Option<String>,
+    /// `user`, `sunbird_user`, `batch`, `course`, `subscription`,
+    /// `custom_field`, `group`, `organisation` or `setting`.
+    pub entity: &'static str,
+    /// The entity's UUID (a setting's id).
+    pub uuid: String,
+    /// `create`, `update` or `delete`.
+    pub op: &'static str,
+    /// The record after the change, secrets left out; `null` for a delete.
+    #[cfg_attr(feature = "tsify", tsify(type = "Record<string, unknown> | null"))]
+    pub record: Option<serde_json::Value>,
+}
+
+impl ChangeFeed {
+    /// The JSON of `page`.
+    pub fn new(page: crate::domain::feed::ChangePage) -> ChangeFeed {
+        ChangeFeed {
+            results: page
+                .changes
+                .into_iter()
+                .map(|c| ChangeEntry {
+                    seq: c.seq,
+                    at: timestamp(c.at),
+                    actor: c.actor,
+                    entity: c.entity.as_str(),
+                    uuid: c.uuid,
+                    op: c.op.as_str(),
+                    record: c.record.and_then(|r| serde_json::from_str(&r).ok()),
+                })
+                .collect(),
+            next: page.next,
+            more: page.more,
+        }
+    }
+}
+
 /// `{removed}`: what a purge removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]

@@ -13,7 +13,8 @@ use crate::json::request::{
     TestpressNewUser, TestpressUserPatch, Text, required_ids,
 };
 use crate::json::testpress::{
-    Batch, BatchName, Course, CustomField, LinkedPage, Purged, Subscription, TestpressUser, Token,
+    Batch, BatchName, ChangeFeed, Course, CustomField, LinkedPage, Purged, Subscription,
+    TestpressUser, Token,
 };
 use crate::json::views::{Detail, Errors, timestamp};
 
@@ -35,6 +36,7 @@ pub(super) enum Route {
     CustomFields,
     CustomField(u64),
     PurgeExpired,
+    Changes,
 }
 
 impl Route {
@@ -64,6 +66,7 @@ impl Route {
             ["custom-fields"] => Route::CustomFields,
             ["custom-fields", i] => Route::CustomField(id(i)?),
             ["subscriptions", "purge-expired"] => Route::PurgeExpired,
+            ["changes"] => Route::Changes,
             _ => return None,
         })
     }
@@ -78,6 +81,7 @@ impl Route {
             Route::UserBatches(_) | Route::UserCourses(_) | Route::CourseBatches(_) => RELATION,
             Route::UserSubscriptions(_) => LIST,
             Route::CourseCreate | Route::PurgeExpired | Route::UserUnlock(_) => &["POST"],
+            Route::Changes => &["GET"],
         }
     }
 }
@@ -313,6 +317,25 @@ impl Call<'_> {
                 Ok(json_response(
                     200,
                     CustomField::new(&a.update_custom_field(id, input)?, u),
+                ))
+            }
+            (Route::Changes, _) => {
+                let number = |name: &str| -> Result<u64, FieldErrors> {
+                    match self.param(name) {
+                        None | Some("") => Ok(0),
+                        Some(text) => text.parse::<u64>().map_err(|_| {
+                            let mut errors = FieldErrors::new();
+                            errors.add(name, "A valid integer is required.");
+                            errors
+                        }),
+                    }
+                };
+                let since = number("since").map_err(|e| json_response(400, Errors(&e)))?;
+                let limit = number("limit").map_err(|e| json_response(400, Errors(&e)))?;
+                let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+                Ok(json_response(
+                    200,
+                    ChangeFeed::new(a.changes_since(since, limit)?),
                 ))
             }
             (Route::PurgeExpired, _) => Ok(json_response(

@@ -139,6 +139,24 @@ pub trait Writer: Reader {
     fn delete_many(&self, table: &str, keys: &[&[u8]]) -> Result<u64> {
         delete_each(self, table, keys)
     }
+
+    /// Takes `count` consecutive numbers of the change feed for this
+    /// transaction, as its last step before committing, and returns the
+    /// first; or `None` (the default), which says the backend commits one
+    /// write at a time, so roster numbers the feed from a counter of its
+    /// own in the same transaction.
+    ///
+    /// A backend that commits writes concurrently must hand the numbers out
+    /// in commit order: a number given to one transaction is smaller than
+    /// every number given to a transaction that commits after it, so that a
+    /// snapshot always sees a prefix of the feed (less the numbers of
+    /// transactions that failed) and a reader that continues from the last
+    /// number it saw skips nothing. PostgreSQL's takes a transaction-scoped
+    /// lock, held until the commit, and then a sequence's next values.
+    fn change_seqs(&self, count: u64) -> Result<Option<u64>> {
+        let _ = count;
+        Ok(None)
+    }
 }
 
 /// [`Writer::delete_many`] one key at a time.

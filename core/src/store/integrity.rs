@@ -367,6 +367,7 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
     if s.len(USERS)? != users.len() as u64 {
         problems.push("users table length disagrees with its rows".into());
     }
+    problems.extend(super::feed::check(s)?);
     Ok(problems)
 }
 

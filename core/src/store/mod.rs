@@ -9,6 +9,7 @@ pub mod backend;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub(crate) mod engine_redb;
+pub(crate) mod feed;
 pub(crate) mod frame;
 pub(crate) mod ids;
 pub(crate) mod integrity;
@@ -199,7 +200,21 @@ impl Store {
     /// has no effect outside the transaction. A panic inside (the storage
     /// engine on a damaged page) is contained: nothing is committed, the
     /// store is poisoned and the answer is `corrupt_store`.
-    pub(crate) fn write<T>(&self, mut f: impl FnMut(&Txn<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnMut(&Txn<'_>) -> Result<T>) -> Result<T> {
+        let at = chrono::Utc::now().timestamp_micros();
+        let author = feed::Author { actor: None, at };
+        self.write_by(author, None, f)
+    }
+
+    /// [`Store::write`], its feed entries stamped by `author`; where the
+    /// backend commits one write at a time, entries older than `retention`
+    /// (microseconds) are trimmed as new ones come ([`feed`]).
+    pub(crate) fn write_by<T>(
+        &self,
+        author: feed::Author,
+        retention: Option<i64>,
+        mut f: impl FnMut(&Txn<'_>) -> Result<T>,
+    ) -> Result<T> {
         if self.is_poisoned() {
             return Err(poisoned());
         }
@@ -219,12 +234,14 @@ impl Store {
                     },
                     w,
                     deferred: std::cell::RefCell::new(None),
+                    feed: Default::default(),
                     blocks: self.blocks.as_ref().map(|b| {
                         std::cell::RefCell::new(b.lock().map(|b| b.clone()).unwrap_or_default())
                     }),
                 };
                 out = Some(f(&txn)?);
                 search::flush(&txn)?;
+                feed::flush(&txn, author, retention)?;
                 if self.is_poisoned() {
                     // A read inside panicked and a caller swallowed the
                     // error: commit nothing.
@@ -474,6 +491,8 @@ pub(crate) struct Txn<'a> {
     /// Search-index changes held back to the end of the transaction (a
     /// bulk import's: one write per posting block instead of one per user).
     deferred: std::cell::RefCell<Option<search::Pending>>,
+    /// The entities this transaction changed so far, for the change feed.
+    feed: std::cell::RefCell<feed::Pending>,
     /// The handle's id blocks as this transaction sees them, when it may
     /// have blocks of its own ([`ids`]).
     pub(crate) blocks: Option<std::cell::RefCell<ids::OwnBlocks>>,
@@ -627,6 +646,16 @@ pub(crate) fn encode<T: Serialize>(def: Records, id: u64, record: &T) -> Result<
 /// Decodes the frame stored under `id` in table `def`, verified.
 pub(crate) fn decode<T: DeserializeOwned>(def: Records, id: u64, bytes: &[u8]) -> Result<T> {
     frame::decode(kind_of(def), frame::id(id), bytes)
+}
+
+/// Encodes change `seq` of the feed as its frame.
+pub(crate) fn encode_change(seq: u64, entry: &crate::domain::feed::Entry) -> Result<Vec<u8>> {
+    frame::encode(Kind::Change, frame::id(seq), entry)
+}
+
+/// Decodes the frame of change `seq`, verified.
+pub(crate) fn decode_change(seq: u64, bytes: &[u8]) -> Result<crate::domain::feed::Entry> {
+    frame::decode(Kind::Change, frame::id(seq), bytes)
 }
 
 /// Encodes the membership of `key` = (user, batch) as its frame.

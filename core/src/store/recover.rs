@@ -355,7 +355,7 @@ fn table_of(kind: Kind) -> Option<Records> {
         Kind::Message => OUTBOX,
         Kind::Organisation => ORGANISATIONS,
         Kind::SunbirdUser => SUNBIRD_USERS,
-        Kind::Subscription => return None,
+        Kind::Subscription | Kind::Change => return None,
     })
 }
 

@@ -11,7 +11,9 @@
 //! Sunbird tables (empty in an older store). Version 6 (Step 8) settles
 //! [`crate::text::fold`] and cuts the n-gram index in grams of four
 //! characters, so every index keyed by either is rebuilt
-//! ([`super::migrate_nfkc::refold_v5_to_v6`]). A store written by a newer roster
+//! ([`super::migrate_nfkc::refold_v5_to_v6`]). Version 7 (Step 9) adds the
+//! change feed (empty in an older store: what happened before was not
+//! recorded). A store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write
 //! transaction that opens it, so a crash mid-migration leaves the old format.
 //! Every version has a store file under `tests/fixtures/` that the tests open.
@@ -31,7 +33,7 @@ use crate::domain::{Batch, Micros};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 6;
+pub const CURRENT_VERSION: u64 = 7;
 /// The id counters of formats 1-3: entity name -> next id.
 const COUNTERS: Def<str, u64> = Def::new("counters");
 /// The subscription ids of formats 1-3: id -> (user, batch).
@@ -82,6 +84,8 @@ fn migrate(txn: &Txn<'_>, from: u64) -> Result<()> {
             // The Sunbird tables start empty: nothing to change.
             4 => {}
             5 => super::migrate_nfkc::refold_v5_to_v6(txn)?,
+            // The change feed starts empty, numbered from 1.
+            6 => {}
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,
@@ -176,7 +180,7 @@ pub(crate) fn legacy_frame(
         Kind::Message => again::<Message>(kind, key, bytes),
         Kind::Subscription => again::<Subscription>(kind, key, bytes),
         // Formats 1 and 2 had neither.
-        Kind::Organisation | Kind::SunbirdUser => None,
+        Kind::Organisation | Kind::SunbirdUser | Kind::Change => None,
     }
 }
 

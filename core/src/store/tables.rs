@@ -1,4 +1,4 @@
-//! Every table of a roster store (format 5).
+//! Every table of a roster store (format 7).
 //!
 //! Every table is bytes to bytes in the backend; the types below say how
 //! [`super::keys`] encodes each key and value. Records are postcard-encoded
@@ -40,6 +40,7 @@
 //! | `org_by_channel` | lower-case channel -> id | one per organisation with a channel |
 //! | `sunbird_terms` | (field, folded value, user) -> () | one per value of a side record's filterable fields ([`super::terms`]) |
 //! | `settings` | setting id -> its value's text | the system settings (Sunbird's `tncConfig`, ...) |
+//! | `changes` | sequence number -> change entry | the change feed, in commit order ([`super::feed`]); `meta` keeps its floor (format 7) |
 
 use super::keys::Def;
 
@@ -96,6 +97,7 @@ pub(crate) const MANAGED_USERS: Pairs = Def::new("managed_users");
 pub(crate) const ORGANISATIONS: Records = Def::new("organisations");
 pub(crate) const ORG_BY_CHANNEL: Unique = Def::new("org_by_channel");
 pub(crate) const SETTINGS: Def<str, [u8]> = Def::new("settings");
+pub(crate) const CHANGES: Def<u64, [u8]> = Def::new("changes");
 
 /// The entity kinds of the `uuids` table and of the id counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +114,9 @@ pub(crate) enum Kind {
     /// A user's Sunbird side record (framed under the user's id; gives no
     /// ids of its own).
     SunbirdUser = 9,
+    /// An entry of the change feed (framed under its number; not an entity,
+    /// so not in [`Kind::ALL`]).
+    Change = 10,
 }
 
 impl Kind {
@@ -140,6 +145,7 @@ impl Kind {
             Kind::Message => "message",
             Kind::Organisation => "organisation",
             Kind::SunbirdUser => "sunbird_user",
+            Kind::Change => "change",
         }
     }
 }

@@ -6,10 +6,11 @@
 use super::keys::{Col, Def};
 use super::read;
 use super::tables::*;
-use super::{Txn, ids, positions, search};
-use super::{encode, encode_membership};
+use super::{Txn, feed, ids, positions, search};
+use super::{decode_membership, encode, encode_membership};
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
+use crate::domain::feed::{Entity, MembershipRecord, Record, SettingRecord};
 use crate::domain::group::Group;
 use crate::domain::outbox::Message;
 use crate::domain::sunbird::{Organisation, SunbirdUser};
@@ -133,7 +134,15 @@ pub(crate) fn put_user(txn: &Txn<'_>, old: Option<&User>, user: &User) -> Result
     }
     search::reindex(txn, user.id, Some(old), Some(user))?;
     txn.put(USERS, &user.id, encode(USERS, user.id, user)?.as_slice())?;
-    Ok(())
+    let (before, after) = (Record::user(old), Record::user(user));
+    feed::note(
+        txn,
+        Entity::User,
+        user.id,
+        Some(user.uuid),
+        Some(&before),
+        Some(&after),
+    )
 }
 
 /// Stores new users and their indexes: one table at a time, each in its
@@ -185,6 +194,15 @@ pub(crate) fn put_new_users(txn: &Txn<'_>, users: &[User]) -> Result<()> {
     }
     for user in by_id {
         txn.put(USERS, &user.id, encode(USERS, user.id, user)?.as_slice())?;
+        let after = Record::user(user);
+        feed::note(
+            txn,
+            Entity::User,
+            user.id,
+            Some(user.uuid),
+            None,
+            Some(&after),
+        )?;
     }
     Ok(())
 }
@@ -215,7 +233,15 @@ pub(crate) fn delete_user(txn: &Txn<'_>, user: &User) -> Result<()> {
     if txn.delete(USERS, &user.id)? {
         positions::count(txn, USERS, user.id, -1)?;
     }
-    Ok(())
+    let before = Record::user(user);
+    feed::note(
+        txn,
+        Entity::User,
+        user.id,
+        Some(user.uuid),
+        Some(&before),
+        None,
+    )
 }
 
 /// Stores `batch` (replacing `old`) and its name index (ordinary batches only).
@@ -240,7 +266,16 @@ pub(crate) fn put_batch(txn: &Txn<'_>, old: Option<&Batch>, batch: &Batch) -> Re
         &batch.id,
         encode(BATCHES, batch.id, batch)?.as_slice(),
     )?;
-    Ok(())
+    let before = old.map(|o| Record::Batch(o.clone()));
+    let after = Record::Batch(batch.clone());
+    feed::note(
+        txn,
+        Entity::Batch,
+        batch.id,
+        Some(batch.uuid),
+        before.as_ref(),
+        Some(&after),
+    )
 }
 
 /// Removes `batch`, its memberships and its course links.
@@ -258,7 +293,15 @@ pub(crate) fn delete_batch(txn: &Txn<'_>, batch: &Batch) -> Result<()> {
     }
     txn.delete(UUIDS, &batch.uuid)?;
     txn.delete(BATCHES, &batch.id)?;
-    Ok(())
+    let before = Record::Batch(batch.clone());
+    feed::note(
+        txn,
+        Entity::Batch,
+        batch.id,
+        Some(batch.uuid),
+        Some(&before),
+        None,
+    )
 }
 
 /// Links (or unlinks) `course` and `batch`.
@@ -287,7 +330,16 @@ pub(crate) fn put_course(txn: &Txn<'_>, old: Option<&Course>, course: &Course) -
         &course.id,
         encode(COURSES, course.id, course)?.as_slice(),
     )?;
-    Ok(())
+    let before = old.map(|o| Record::Course(o.clone()));
+    let after = Record::Course(course.clone());
+    feed::note(
+        txn,
+        Entity::Course,
+        course.id,
+        Some(course.uuid),
+        before.as_ref(),
+        Some(&after),
+    )
 }
 
 /// Removes `course`, its hidden batch (with its memberships) and its links.
@@ -301,7 +353,15 @@ pub(crate) fn delete_course(txn: &Txn<'_>, course: &Course) -> Result<()> {
     reindex(txn, COURSE_BY_SLUG, &course.slug, "", course.id)?;
     txn.delete(UUIDS, &course.uuid)?;
     txn.delete(COURSES, &course.id)?;
-    Ok(())
+    let before = Record::Course(course.clone());
+    feed::note(
+        txn,
+        Entity::Course,
+        course.id,
+        Some(course.uuid),
+        Some(&before),
+        None,
+    )
 }
 
 fn day(date: chrono::NaiveDate) -> i32 {
@@ -331,7 +391,25 @@ pub(crate) fn put_membership(
         &(user, batch),
         encode_membership((user, batch), sub)?.as_slice(),
     )?;
-    Ok(())
+    let before = membership_record(user, batch, old);
+    let after = membership_record(user, batch, sub);
+    feed::note(
+        txn,
+        Entity::Subscription,
+        sub.id,
+        Some(sub.uuid),
+        Some(&before),
+        Some(&after),
+    )
+}
+
+/// A membership as the feed keeps it.
+fn membership_record(user: u64, batch: u64, sub: &Subscription) -> Record {
+    Record::Subscription(MembershipRecord {
+        user,
+        batch,
+        subscription: sub.clone(),
+    })
 }
 
 /// Stores new memberships (user, batch, membership) and their index
@@ -365,6 +443,15 @@ pub(crate) fn put_new_memberships(txn: &Txn<'_>, new: &[(u64, u64, Subscription)
             &(*user, *batch),
             encode_membership((*user, *batch), sub)?.as_slice(),
         )?;
+        let after = membership_record(*user, *batch, sub);
+        feed::note(
+            txn,
+            Entity::Subscription,
+            sub.id,
+            Some(sub.uuid),
+            None,
+            Some(&after),
+        )?;
     }
     Ok(())
 }
@@ -376,23 +463,35 @@ pub(crate) fn delete_membership(
     batch: u64,
     sub: &Subscription,
 ) -> Result<()> {
-    delete_memberships(txn, &[(user, batch, sub.expires.map(day))])
+    delete_memberships(txn, &[(user, batch, sub)])
 }
 
 /// Removes memberships (user, batch, the day of their expiry if any) and
 /// their index entries: one table at a time, all of a table's keys at once
 /// (a backend rewrites each page once). Each must be in every table: one
 /// missing is a damaged store, and nothing is removed.
-fn delete_memberships(txn: &Txn<'_>, gone: &[(u64, u64, Option<i32>)]) -> Result<()> {
+fn delete_memberships(txn: &Txn<'_>, gone: &[(u64, u64, &Subscription)]) -> Result<()> {
     let keys: Vec<(u64, u64)> = gone.iter().map(|(u, b, _)| (*u, *b)).collect();
     remove_all(txn, MEMBERSHIPS, &keys, "membership")?;
     let members: Vec<(u64, u64)> = gone.iter().map(|(u, b, _)| (*b, *u)).collect();
     remove_all(txn, BATCH_MEMBERS, &members, "batch member")?;
     let expiries: Vec<(i32, u64, u64)> = gone
         .iter()
-        .filter_map(|(u, b, day)| day.map(|d| (d, *u, *b)))
+        .filter_map(|(u, b, sub)| sub.expires.map(|e| (day(e), *u, *b)))
         .collect();
-    remove_all(txn, EXPIRIES, &expiries, "expiry index")
+    remove_all(txn, EXPIRIES, &expiries, "expiry index")?;
+    for (user, batch, sub) in gone {
+        let before = membership_record(*user, *batch, sub);
+        feed::note(
+            txn,
+            Entity::Subscription,
+            sub.id,
+            Some(sub.uuid),
+            Some(&before),
+            None,
+        )?;
+    }
+    Ok(())
 }
 
 /// Removes every key of `keys` from `def`; one missing is a damaged store.
@@ -409,22 +508,33 @@ fn remove_all<K: Col, V: Col + ?Sized>(
 }
 
 /// Removes every membership whose expiry is before `today`; returns how
-/// many. The expiry index names them (day, user, batch): nothing else is
-/// read.
+/// many. The expiry index names them (day, user, batch); their records are
+/// read all at once, for the feed's tombstones.
 pub(crate) fn purge_expired(txn: &Txn<'_>, today: chrono::NaiveDate) -> Result<u64> {
-    let mut expired: Vec<(u64, u64, Option<i32>)> = Vec::new();
+    let mut expired: Vec<(u64, u64)> = Vec::new();
     txn.scan(
         EXPIRIES,
         Bound::Included(&(i32::MIN, 0, 0)),
         Bound::Excluded(&(day(today), 0, 0)),
         false,
-        |(d, user, batch), ()| {
-            expired.push((user, batch, Some(d)));
+        |(_, user, batch), ()| {
+            expired.push((user, batch));
             Ok(true)
         },
     )?;
-    delete_memberships(txn, &expired)?;
-    Ok(expired.len() as u64)
+    let mut subs = Vec::with_capacity(expired.len());
+    let keys: Vec<&(u64, u64)> = expired.iter().collect();
+    for (key, bytes) in expired.iter().zip(txn.get_many(MEMBERSHIPS, &keys)?) {
+        let bytes = bytes.ok_or_else(|| clash("expiry index"))?;
+        subs.push(decode_membership::<Subscription>(*key, &bytes)?);
+    }
+    let gone: Vec<(u64, u64, &Subscription)> = expired
+        .iter()
+        .zip(&subs)
+        .map(|((user, batch), sub)| (*user, *batch, sub))
+        .collect();
+    delete_memberships(txn, &gone)?;
+    Ok(gone.len() as u64)
 }
 
 /// Stores definition `field` (replacing `old`) and its name index.
@@ -452,7 +562,17 @@ pub(crate) fn put_custom_field(
         &field.id,
         encode(CUSTOM_FIELDS, field.id, field)?.as_slice(),
     )?;
-    Ok(())
+    let before = old.map(|o| Record::CustomField(o.clone()));
+    let after = Record::CustomField(field.clone());
+    let uuid = Some(field.uuid);
+    feed::note(
+        txn,
+        Entity::CustomField,
+        field.id,
+        uuid,
+        before.as_ref(),
+        Some(&after),
+    )
 }
 
 /// Removes definition `field` and every user's value of it.
@@ -472,7 +592,15 @@ pub(crate) fn delete_custom_field(txn: &Txn<'_>, field: &CustomField) -> Result<
     )?;
     txn.delete(UUIDS, &field.uuid)?;
     txn.delete(CUSTOM_FIELDS, &field.id)?;
-    Ok(())
+    let before = Record::CustomField(field.clone());
+    feed::note(
+        txn,
+        Entity::CustomField,
+        field.id,
+        Some(field.uuid),
+        Some(&before),
+        None,
+    )
 }
 
 /// Stores `group` (replacing `old`) and its name index.
@@ -490,7 +618,16 @@ pub(crate) fn put_group(txn: &Txn<'_>, old: Option<&Group>, group: &Group) -> Re
         &group.id,
         encode(GROUPS, group.id, group)?.as_slice(),
     )?;
-    Ok(())
+    let before = old.map(|o| Record::Group(o.clone()));
+    let after = Record::Group(group.clone());
+    feed::note(
+        txn,
+        Entity::Group,
+        group.id,
+        Some(group.uuid),
+        before.as_ref(),
+        Some(&after),
+    )
 }
 
 /// Removes `group`; its members lose it, and with it its permissions.
@@ -504,7 +641,15 @@ pub(crate) fn delete_group(txn: &Txn<'_>, group: &Group) -> Result<()> {
     reindex(txn, GROUP_BY_NAME, &fold(&group.name), "", group.id)?;
     txn.delete(UUIDS, &group.uuid)?;
     txn.delete(GROUPS, &group.id)?;
-    Ok(())
+    let before = Record::Group(group.clone());
+    feed::note(
+        txn,
+        Entity::Group,
+        group.id,
+        Some(group.uuid),
+        Some(&before),
+        None,
+    )
 }
 
 /// Stores a session under the hash of its token.
@@ -641,9 +786,22 @@ pub(crate) fn put_sunbird(
             SUNBIRD_USERS,
             &id,
             encode(SUNBIRD_USERS, id, side)?.as_slice(),
-        ),
-        None => txn.delete(SUNBIRD_USERS, &id).map(|_| ()),
+        )?,
+        None => {
+            txn.delete(SUNBIRD_USERS, &id)?;
+        }
     }
+    // The UUID is the user's, filled in at the end of the write.
+    let before = old.map(|o| Record::SunbirdUser(o.clone()));
+    let after = new.map(|n| Record::SunbirdUser(n.clone()));
+    feed::note(
+        txn,
+        Entity::SunbirdUser,
+        id,
+        None,
+        before.as_ref(),
+        after.as_ref(),
+    )
 }
 
 /// Stores organisation `org` (replacing `old`) and its channel index.
@@ -667,5 +825,30 @@ pub(crate) fn put_organisation(
         ORGANISATIONS,
         &org.id,
         encode(ORGANISATIONS, org.id, org)?.as_slice(),
+    )?;
+    let before = old.map(|o| Record::Organisation(o.clone()));
+    let after = Record::Organisation(org.clone());
+    let uuid = Some(org.uuid);
+    feed::note(
+        txn,
+        Entity::Organisation,
+        org.id,
+        uuid,
+        before.as_ref(),
+        Some(&after),
     )
+}
+
+/// Stores system setting `id` as `value`.
+pub(crate) fn put_setting(txn: &Txn<'_>, id: &str, value: &str) -> Result<()> {
+    let old = txn.get(SETTINGS, id)?;
+    txn.put(SETTINGS, id, value.as_bytes())?;
+    let record = |value: &[u8]| {
+        Record::Setting(SettingRecord {
+            id: id.to_string(),
+            value: String::from_utf8_lossy(value).into_owned(),
+        })
+    };
+    let before = old.as_deref().map(record);
+    feed::note_setting(txn, id, before.as_ref(), Some(&record(value.as_bytes())))
 }

@@ -1456,7 +1456,7 @@ mod groups {
             &root,
             "POST",
             "/api/admin/groups/",
-            Some(json!({"name": "Bad", "permissions": [1, 0, 29, 99]})),
+            Some(json!({"name": "Bad", "permissions": [1, 0, 30, 99]})),
         );
         assert_eq!(
             (r.status, r.json()),
@@ -1464,7 +1464,7 @@ mod groups {
                 400,
                 json!({"permissions": [
                     "Invalid pk \"0\" - object does not exist.",
-                    "Invalid pk \"29\" - object does not exist.",
+                    "Invalid pk \"30\" - object does not exist.",
                     "Invalid pk \"99\" - object does not exist."
                 ]})
             )
@@ -1473,13 +1473,13 @@ mod groups {
             .operator()
             .create_group(GroupInput {
                 name: Some("Bad".into()),
-                permissions: Some(vec![28, 29]),
+                permissions: Some(vec![29, 30]),
             })
-            .expect_err("29 is not a permission");
+            .expect_err("30 is not a permission");
         assert_eq!(e.code(), ErrorCode::Validation);
         assert_eq!(
             e.fields().messages("permissions"),
-            ["Invalid pk \"29\" - object does not exist."]
+            ["Invalid pk \"30\" - object does not exist."]
         );
         assert_eq!(
             i.operator()

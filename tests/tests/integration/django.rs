@@ -759,7 +759,7 @@ mod users {
         let r = w.send(
             "PUT",
             &format!("{USERS}{user}/"),
-            Some(json!({"user_permissions": [29]})),
+            Some(json!({"user_permissions": [30]})),
         );
         assert_eq!(r.status, 400);
         let r = w.send(
@@ -925,11 +925,11 @@ mod permissions {
     use super::*;
 
     #[test]
-    fn the_catalogue_lists_28_permissions_in_the_documented_order() {
+    fn the_catalogue_lists_29_permissions_in_the_documented_order() {
         let w = world();
         let r = w.expect("GET", PERMISSIONS, None, 200);
         let list = r.as_array().expect("a bare list");
-        assert_eq!(list.len(), 28);
+        assert_eq!(list.len(), 29);
         let models = [
             ("user", "user"),
             ("batch", "batch"),
@@ -950,6 +950,8 @@ mod permissions {
                 }));
             }
         }
+        // Appended in Step 9: reading the change feed.
+        expected.push(json!({"id": 29, "codename": "view_change", "name": "Can view change"}));
         assert_eq!(list, &expected);
         // The same as the typed catalogue, and every id is grantable.
         let typed = w.i.operator().permissions().unwrap();
@@ -963,7 +965,7 @@ mod permissions {
                 Some(p.id)
             );
         }
-        let all: Vec<u64> = (1..=28).collect();
+        let all: Vec<u64> = (1..=29).collect();
         let g = w.group("All", json!(all));
         let got = w.expect("GET", &format!("{GROUPS}{g}/"), None, 200);
         assert_eq!(got["permissions"], json!(all));

@@ -69,8 +69,7 @@ impl Admin {
         if is_terms_setting(id) && Terms::parse(value).is_none() {
             return Err(fault::invalid_value(value, "value"));
         }
-        self.store()
-            .write(|txn| txn.put(SETTINGS, id, value.as_bytes()))
+        self.write(|txn| write::put_setting(txn, id, value))
     }
 
     /// The value of system setting `id`: any signed-in caller.
@@ -100,7 +99,7 @@ impl Admin {
             .unwrap_or(TERMS_AND_CONDITIONS)
             .to_string();
         let now = self.now_micros();
-        self.store().write(|txn| {
+        self.write(|txn| {
             let me = self.caller_id(txn)?.ok_or_else(forbidden)?;
             let latest = self
                 .terms(txn, &kind)?
@@ -143,7 +142,7 @@ impl Admin {
         let view = Permission::new(Action::View, Model::User);
         let now = self.now();
         let lifetime = self.config().session_lifetime;
-        self.store().write(|txn| {
+        self.write(|txn| {
             let pair = self.user_by_uuid(txn, manager_id.trim())?;
             let me = self.caller_id(txn)?;
             let is_manager = pair.as_ref().is_some_and(|p| Some(p.user.id) == me);
@@ -188,7 +187,7 @@ impl Admin {
     pub fn sunbird_managed_token(&self, user_id: &str) -> Result<Option<String>> {
         let now = self.now();
         let lifetime = self.config().session_lifetime;
-        self.store().write(|txn| {
+        self.write(|txn| {
             let me = self.caller_id(txn)?;
             let Some(pair) = self.user_by_uuid(txn, user_id.trim())? else {
                 return Ok(None);
@@ -319,7 +318,7 @@ impl Admin {
         user_id: &str,
         change: impl Fn(&Txn<'_>, &mut Vec<RoleGrant>) -> Result<()>,
     ) -> Result<()> {
-        self.store().write(|txn| {
+        self.write(|txn| {
             let pair = self.user_by_uuid(txn, user_id.trim())?;
             self.may_change(txn, pair.as_ref())?;
             let Pair { user, side: old } = pair.ok_or_else(|| fault::not_found("user"))?;
@@ -352,7 +351,7 @@ impl Admin {
                 return Err(fault::missing("persona"));
             }
         }
-        self.store().write(|txn| {
+        self.write(|txn| {
             let mut touched: Vec<(u64, Option<SunbirdUser>, SunbirdUser)> = Vec::new();
             for c in changes {
                 let pair = self.user_by_uuid(txn, c.user_id.trim())?;
@@ -408,7 +407,7 @@ impl Admin {
             return Err(fault::missing("toAccountId"));
         }
         let now = self.now_micros();
-        self.store().write(|txn| {
+        self.write(|txn| {
             let source = self
                 .user_by_uuid(txn, from.trim())?
                 .ok_or_else(fault::no_such_user)?;
@@ -452,7 +451,7 @@ impl Admin {
         let now = self.now_micros();
         let channel = channel.trim().to_lowercase();
         let ext = user_ext_id.trim().to_lowercase();
-        self.store().write(|txn| {
+        self.write(|txn| {
             let me = self.caller_id(txn)?.ok_or_else(forbidden)?;
             let caller = self
                 .user_by_uuid(txn, user_id.trim())?

@@ -272,7 +272,7 @@ impl Admin {
         };
         let now = self.now_micros();
         let today = self.today();
-        self.store().write(|txn| {
+        self.write(|txn| {
             let caller = self.caller_id(txn)?;
             let mut side = SunbirdUser {
                 origin: crate::domain::sunbird::Origin::Sunbird,
@@ -622,7 +622,7 @@ impl Admin {
                 Some(password::hash(p, self.config().argon2, &turn)?)
             }
         };
-        self.store().write(|txn| {
+        self.write(|txn| {
             let pair = self.user_by_uuid(txn, user_id.trim())?;
             self.may_see(txn, pair.as_ref(), change)?;
             if user_id.trim().is_empty() {
@@ -717,7 +717,7 @@ impl Admin {
             return Err(fault::missing("userId"));
         }
         let now = self.now_micros();
-        self.store().write(|txn| {
+        self.write(|txn| {
             let Pair { user: old, side } = self
                 .user_by_uuid(txn, user_id.trim())?
                 .ok_or_else(fault::no_such_user)?;
@@ -774,7 +774,7 @@ impl Admin {
         };
         let external_id = text(&input.external_id).to_lowercase();
         let now = self.now_micros();
-        self.store().write(|txn| {
+        self.write(|txn| {
             let id = write::next_id(txn, Kind::Organisation)?;
             let root_org = match is_tenant {
                 true => {

@@ -1,0 +1,354 @@
+//! The change feed's storage (SPEC X4): what a write transaction changed,
+//! gathered as [`super::write`]'s functions change it and appended as
+//! entries when the transaction's work is done, in the same transaction.
+//!
+//! Every function of [`super::write`] that stores or removes an entity's
+//! record tells [`note`] what the entity was before and is after, both as
+//! the feed keeps records ([`Record`]: no secret, no sign-in bookkeeping).
+//! At the end of the write ([`flush`]), every entity whose kept record
+//! differs from what it was when the transaction first touched it gets one
+//! entry: created, updated or deleted (a tombstone). So a sign-in, which
+//! changes only bookkeeping, makes none, and an entity changed twice in one
+//! operation makes one.
+//!
+//! Entries are numbered in commit order: by a counter in `meta` where the
+//! backend commits one write at a time (redb), else by the backend
+//! ([`super::Writer::change_seqs`]). Trimming ([`trim`]) removes entries
+//! older than the retention window and raises the feed's floor: a reader
+//! asking for entries after a number below the floor is told so, never
+//! handed a feed with a hole in it.
+
+use super::tables::{CHANGES, META};
+use super::{Snapshot, Txn, read};
+use crate::domain::Micros;
+use crate::domain::feed::{ChangeOp, Entity, Entry, Record};
+use crate::error::{Error, ErrorCode, Result};
+use std::collections::HashMap;
+use std::ops::Bound;
+
+/// `meta`: the number the next entry gets (backends that commit one write
+/// at a time).
+const NEXT_SEQ: &str = "change_next";
+/// `meta`: the largest number trimmed away; the feed holds every entry
+/// after it.
+const FLOOR: &str = "change_floor";
+
+/// Who wrote, and when: stamped on the entries of one write.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Author {
+    /// The signed-in user's UUID; `None` for host code.
+    pub actor: Option<u128>,
+    /// The instant of the write.
+    pub at: Micros,
+}
+
+/// The identity of an entity within one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    /// A record under an integer id (a subscription's own id).
+    Id(Entity, u64),
+    /// A setting, by its id.
+    Setting(String),
+}
+
+/// One entity a transaction touched.
+#[derive(Debug)]
+struct Touched {
+    key: Key,
+    /// The UUID, once known (a Sunbird profile learns its user's at the end).
+    uuid: Option<u128>,
+    /// The kept record when the transaction first touched the entity.
+    before: Option<Vec<u8>>,
+    /// The kept record now.
+    after: Option<Vec<u8>>,
+}
+
+/// What a transaction changed so far, in the order it first touched each
+/// entity.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    touched: Vec<Touched>,
+    at: HashMap<Key, usize>,
+}
+
+fn encoded(record: Option<&Record>) -> Result<Option<Vec<u8>>> {
+    record
+        .map(|r| {
+            postcard::to_allocvec(r)
+                .map_err(|e| Error::new(ErrorCode::Internal, format!("a feed record: {e}")))
+        })
+        .transpose()
+}
+
+/// Records that the entity `entity` `id` (UUID `uuid` if known) was
+/// `before` and is now `after` (`None`: absent).
+pub(crate) fn note(
+    txn: &Txn<'_>,
+    entity: Entity,
+    id: u64,
+    uuid: Option<u128>,
+    before: Option<&Record>,
+    after: Option<&Record>,
+) -> Result<()> {
+    touch(txn, Key::Id(entity, id), uuid, before, after)
+}
+
+/// Records that setting `name` was `before` and is now `after`.
+pub(crate) fn note_setting(
+    txn: &Txn<'_>,
+    name: &str,
+    before: Option<&Record>,
+    after: Option<&Record>,
+) -> Result<()> {
+    touch(txn, Key::Setting(name.to_string()), Some(0), before, after)
+}
+
+fn touch(
+    txn: &Txn<'_>,
+    key: Key,
+    uuid: Option<u128>,
+    before: Option<&Record>,
+    after: Option<&Record>,
+) -> Result<()> {
+    let after = encoded(after)?;
+    let mut pending = txn.feed.borrow_mut();
+    match pending.at.get(&key) {
+        Some(&i) => {
+            let t = &mut pending.touched[i];
+            t.after = after;
+            t.uuid = t.uuid.or(uuid);
+        }
+        None => {
+            let before = encoded(before)?;
+            let i = pending.touched.len();
+            pending.at.insert(key.clone(), i);
+            pending.touched.push(Touched {
+                key,
+                uuid,
+                before,
+                after,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Appends the entries of everything `txn` changed, stamped by `author`;
+/// then, where the backend commits one write at a time, trims what the
+/// retention window (`retention`, microseconds) lets go, a few entries per
+/// entry appended.
+pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Result<()> {
+    let pending = std::mem::take(&mut *txn.feed.borrow_mut());
+    let mut changed: Vec<Touched> = pending
+        .touched
+        .into_iter()
+        .filter(|t| t.before != t.after)
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    resolve_uuids(txn, &mut changed)?;
+    let count = changed.len() as u64;
+    let given = txn.w.change_seqs(count)?;
+    let serial = given.is_none();
+    let first = match given {
+        Some(first) => first,
+        None => {
+            let next = txn.get(META, NEXT_SEQ)?.unwrap_or(1);
+            txn.put(META, NEXT_SEQ, &(next + count))?;
+            next
+        }
+    };
+    for (seq, t) in (first..).zip(changed) {
+        let op = match (&t.before, &t.after) {
+            (None, _) => ChangeOp::Create,
+            (Some(_), None) => ChangeOp::Delete,
+            (Some(_), Some(_)) => ChangeOp::Update,
+        };
+        let (entity, name) = match t.key {
+            Key::Id(entity, _) => (entity, String::new()),
+            Key::Setting(name) => (Entity::Setting, name),
+        };
+        let entry = Entry {
+            at: author.at,
+            actor: author.actor,
+            entity,
+            uuid: t.uuid.unwrap_or(0),
+            name,
+            op,
+            record: t.after,
+        };
+        txn.put(CHANGES, &seq, super::encode_change(seq, &entry)?.as_slice())?;
+    }
+    if serial && let Some(window) = retention {
+        trim_some(
+            txn,
+            author.at.saturating_sub(window),
+            count.saturating_mul(2),
+        )?;
+    }
+    Ok(())
+}
+
+/// Fills in the UUID of every Sunbird profile from its user's record (the
+/// user's own entry of this transaction, else the stored user).
+fn resolve_uuids(txn: &Txn<'_>, changed: &mut [Touched]) -> Result<()> {
+    let users: HashMap<u64, u128> = changed
+        .iter()
+        .filter_map(|t| match (&t.key, t.uuid) {
+            (Key::Id(Entity::User, id), Some(uuid)) => Some((*id, uuid)),
+            _ => None,
+        })
+        .collect();
+    for t in changed.iter_mut().filter(|t| t.uuid.is_none()) {
+        if let Key::Id(_, id) = t.key {
+            t.uuid = match users.get(&id) {
+                Some(uuid) => Some(*uuid),
+                None => read::user(txn, id)?.map(|u| u.uuid),
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Removes up to `at_most` of the oldest entries made before `horizon`,
+/// raising the floor past them; how many went.
+fn trim_some(txn: &Txn<'_>, horizon: Micros, at_most: u64) -> Result<u64> {
+    let mut gone: Vec<u64> = Vec::new();
+    let mut damaged = None;
+    txn.scan(
+        CHANGES,
+        Bound::Unbounded,
+        Bound::Unbounded,
+        false,
+        |seq, bytes| {
+            if gone.len() as u64 >= at_most {
+                return Ok(false);
+            }
+            match super::decode_change(seq, &bytes) {
+                Ok(entry) if entry.at < horizon => {
+                    gone.push(seq);
+                    Ok(true)
+                }
+                Ok(_) => Ok(false),
+                Err(e) => {
+                    damaged = Some(e);
+                    Ok(false)
+                }
+            }
+        },
+    )?;
+    if let Some(e) = damaged {
+        return Err(e);
+    }
+    let Some(&last) = gone.last() else {
+        return Ok(0);
+    };
+    txn.delete_many(CHANGES, &gone)?;
+    if txn.get(META, FLOOR)?.unwrap_or(0) < last {
+        txn.put(META, FLOOR, &last)?;
+    }
+    Ok(gone.len() as u64)
+}
+
+/// Removes every entry made before `horizon` (a purge); how many went.
+pub(crate) fn trim(txn: &Txn<'_>, horizon: Micros) -> Result<u64> {
+    let mut total = 0;
+    loop {
+        let n = trim_some(txn, horizon, 4096)?;
+        total += n;
+        if n < 4096 {
+            return Ok(total);
+        }
+    }
+}
+
+/// The feed's floor: every entry after it is still there.
+pub(crate) fn floor(s: &Snapshot<'_>) -> Result<u64> {
+    Ok(s.get(META, FLOOR)?.unwrap_or(0))
+}
+
+/// Up to `limit` entries after `since`, oldest first, and whether more
+/// follow.
+pub(crate) fn since(
+    s: &Snapshot<'_>,
+    since: u64,
+    limit: usize,
+) -> Result<(Vec<(u64, Entry)>, bool)> {
+    let mut out = Vec::new();
+    let mut more = false;
+    let mut damaged = None;
+    s.scan(
+        CHANGES,
+        Bound::Excluded(&since),
+        Bound::Unbounded,
+        false,
+        |seq, bytes| {
+            if out.len() >= limit {
+                more = true;
+                return Ok(false);
+            }
+            match super::decode_change(seq, &bytes) {
+                Ok(entry) => {
+                    out.push((seq, entry));
+                    Ok(true)
+                }
+                Err(e) => {
+                    damaged = Some(e);
+                    Ok(false)
+                }
+            }
+        },
+    )?;
+    match damaged {
+        Some(e) => Err(e),
+        None => Ok((out, more)),
+    }
+}
+
+/// The feed's problems: entries that do not decode (or whose record does
+/// not), entries at or below the floor, and, where roster numbers the feed,
+/// entries at or above the next number. Streams the feed.
+pub(crate) fn check(s: &Snapshot<'_>) -> Result<Vec<String>> {
+    let floor = floor(s)?;
+    let next = s.get(META, NEXT_SEQ)?;
+    let mut problems = Vec::new();
+    s.scan(
+        CHANGES,
+        Bound::Unbounded,
+        Bound::Unbounded,
+        false,
+        |seq, bytes| {
+            match super::decode_change(seq, &bytes) {
+                Ok(entry) => {
+                    if let Some(record) = &entry.record
+                        && let Err(e) = self::record(seq, record)
+                    {
+                        problems.push(e.message().to_string());
+                    }
+                }
+                Err(e) => problems.push(e.message().to_string()),
+            }
+            if seq <= floor {
+                problems.push(format!(
+                    "change {seq} is at or below the feed's floor {floor}"
+                ));
+            }
+            if next.is_some_and(|n| seq >= n) {
+                problems.push(format!("change {seq} is beyond the feed's counter"));
+            }
+            Ok(problems.len() < 1000)
+        },
+    )?;
+    Ok(problems)
+}
+
+/// The decoded record of an entry.
+pub(crate) fn record(seq: u64, bytes: &[u8]) -> Result<Record> {
+    postcard::from_bytes(bytes).map_err(|_| {
+        Error::new(
+            ErrorCode::Corrupt,
+            format!("the store is damaged: change {seq} cannot be read; run `roster check`"),
+        )
+    })
+}

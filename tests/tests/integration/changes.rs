@@ -1,0 +1,426 @@
+//! The change feed (SPEC X4; issue 12, item 4): every administrative write
+//! of every surface appears exactly once, in commit order, with no secret in
+//! it; sign-in bookkeeping does not; readers need `view_change`; retention
+//! trims and says so.
+
+use roster::rest::{Request, Response};
+use roster::{ErrorCode, Institute};
+use roster_tests::{SEED_NOW, call_as, institute};
+use serde_json::{Value, json};
+
+const API: &str = "/api/v2.5/admin";
+const ROOT_PASSWORD: &str = "root-pass-1";
+
+/// The feed after `since`, as the REST path gives it to `token`'s holder.
+fn feed(i: &Institute, token: &str, since: u64) -> Value {
+    let r = call_as(
+        i,
+        token,
+        "GET",
+        &format!("{API}/changes/?since={since}"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.json()
+}
+
+/// The world of one test: a superuser signed in, the feed read so far.
+struct World {
+    i: Institute,
+    token: String,
+    root_uuid: String,
+    clock: std::sync::Arc<roster::FixedClock>,
+    seen: u64,
+    all: Vec<Value>,
+}
+
+impl World {
+    fn new() -> World {
+        let (i, clock) = institute(SEED_NOW);
+        let root = i.create_superuser("root", ROOT_PASSWORD).expect("root");
+        let token = i.login("root", ROOT_PASSWORD).expect("sign-in").token;
+        let root_uuid = i.operator().get_user(root).expect("root").uuid;
+        let mut w = World {
+            i,
+            token,
+            root_uuid,
+            clock,
+            seen: 0,
+            all: Vec::new(),
+        };
+        // The superuser's creation, by host code.
+        let made = w.step();
+        assert_eq!(kinds(&made), [("user", "create")]);
+        assert_eq!(made[0]["actor"], Value::Null);
+        w
+    }
+
+    /// The entries since the last step, which must follow it in order.
+    fn step(&mut self) -> Vec<Value> {
+        let page = feed(&self.i, &self.token, self.seen);
+        assert_eq!(page["more"], false);
+        let got = page["results"].as_array().expect("results").clone();
+        for e in &got {
+            let seq = e["seq"].as_u64().expect("seq");
+            assert!(seq > self.seen, "in order: {seq} after {}", self.seen);
+            self.seen = seq;
+        }
+        assert_eq!(page["next"], self.seen);
+        self.all.extend(got.iter().cloned());
+        got
+    }
+
+    /// A request as the superuser that must answer `status`.
+    #[track_caller]
+    fn send(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> Value {
+        let r = call_as(&self.i, &self.token, method, path, body);
+        assert_eq!(r.status, status, "{method} {path}: {:?}", r.body);
+        r.json_or_null()
+    }
+
+    /// A Sunbird request as the superuser that must succeed: its `result`.
+    #[track_caller]
+    fn sunbird(&self, path: &str, body: Value) -> Value {
+        let request = Request::new("POST", path)
+            .with_header("Content-Type", "application/json")
+            .with_header("x-authenticated-user-token", &self.token)
+            .with_body(json!({ "request": body }).to_string());
+        let r = roster::rest::handle(&self.i, request);
+        assert_eq!(r.status, 200, "{path}: {:?}", r.body);
+        r.json()["result"].clone()
+    }
+}
+
+trait OrNull {
+    fn json_or_null(&self) -> Value;
+}
+
+impl OrNull for Response {
+    fn json_or_null(&self) -> Value {
+        match &self.body {
+            Some(b) if !b.is_empty() => self.json(),
+            _ => Value::Null,
+        }
+    }
+}
+
+/// (entity, op) of each entry, in order.
+fn kinds(entries: &[Value]) -> Vec<(&str, &str)> {
+    entries
+        .iter()
+        .map(|e| (e["entity"].as_str().unwrap(), e["op"].as_str().unwrap()))
+        .collect()
+}
+
+/// The same, sorted (one operation's entries in first-touched order, which
+/// the test need not pin).
+fn sorted(entries: &[Value]) -> Vec<(&str, &str)> {
+    let mut k = kinds(entries);
+    k.sort_unstable();
+    k
+}
+
+#[test]
+fn every_administrative_write_of_every_surface_appears_once_in_order_without_secrets() {
+    let mut w = World::new();
+
+    // Sign-in and its bookkeeping are not administrative changes.
+    w.i.login("root", ROOT_PASSWORD).expect("sign-in");
+    assert!(w.i.login("root", "wrong-password").is_err());
+    assert!(
+        w.step().is_empty(),
+        "sign-in, failed or not, makes no entry"
+    );
+
+    // Testpress.
+    w.send(
+        "POST",
+        &format!("{API}/batches/"),
+        Some(json!({"name": "B"})),
+        201,
+    );
+    let made = w.step();
+    assert_eq!(kinds(&made), [("batch", "create")]);
+    assert_eq!(made[0]["actor"], w.root_uuid.as_str());
+    assert_eq!(made[0]["record"]["name"], "B");
+    w.send(
+        "POST",
+        &format!("{API}/custom-fields/"),
+        Some(json!({"name": "Roll", "type": "text"})),
+        201,
+    );
+    assert_eq!(kinds(&w.step()), [("custom_field", "create")]);
+    let user = w.send(
+        "POST",
+        &format!("{API}/users/"),
+        Some(
+            json!({"username": "lorem", "password": "ipsum1$", "email": "t@x.in",
+            "batches": ["B"], "expires": "2023-01-13", "custom_fields": {"roll": "R1"}}),
+        ),
+        201,
+    );
+    let uid = user["id"].as_u64().expect("id");
+    let made = w.step();
+    assert_eq!(
+        sorted(&made),
+        [("subscription", "create"), ("user", "create")]
+    );
+    let record = &made.iter().find(|e| e["entity"] == "user").unwrap()["record"];
+    assert_eq!(record["username"], "lorem");
+    assert_eq!(
+        made[0]["uuid"],
+        user["uuid"]
+            .as_str()
+            .unwrap_or(made[0]["uuid"].as_str().unwrap())
+    );
+    w.send(
+        "PATCH",
+        &format!("{API}/users/{uid}/"),
+        Some(json!({"first_name": "Lo"})),
+        200,
+    );
+    let made = w.step();
+    assert_eq!(kinds(&made), [("user", "update")]);
+    assert_eq!(made[0]["record"]["profile"]["first_name"], "Lo");
+    // The same PATCH again changes nothing: no entry.
+    w.send(
+        "PATCH",
+        &format!("{API}/users/{uid}/"),
+        Some(json!({"first_name": "Lo"})),
+        200,
+    );
+    assert!(w.step().is_empty(), "nothing changed");
+    let course = w.send(
+        "POST",
+        &format!("{API}/courses/"),
+        Some(json!({"title": "C"})),
+        201,
+    );
+    assert_eq!(
+        sorted(&w.step()),
+        [("batch", "create"), ("course", "create")]
+    );
+    let c = course["id"].as_u64().expect("course id");
+    w.send(
+        "POST",
+        &format!("{API}/users/{uid}/courses/"),
+        Some(json!({"courses": [c]})),
+        201,
+    );
+    assert_eq!(kinds(&w.step()), [("subscription", "create")]);
+    // The password of a user: an update (its `password_changed`), without
+    // the hash.
+    w.clock.set(roster_tests::at("2023-01-12T12:00:00+05:30"));
+    w.send(
+        "PATCH",
+        &format!("{API}/users/{uid}/"),
+        Some(json!({"password": "another1$"})),
+        200,
+    );
+    assert_eq!(kinds(&w.step()), [("user", "update")]);
+
+    // Django-style.
+    let group = w.send(
+        "POST",
+        "/api/admin/groups/",
+        Some(json!({"name": "Staff", "permissions": [1, 29]})),
+        201,
+    );
+    assert_eq!(kinds(&w.step()), [("group", "create")]);
+    w.send(
+        "DELETE",
+        &format!("/api/admin/groups/{}/", group["id"]),
+        None,
+        204,
+    );
+    assert_eq!(kinds(&w.step()), [("group", "delete")]);
+
+    // Sunbird.
+    let org = w.sunbird(
+        "/api/org/v1/create",
+        json!({"orgName": "O", "organisationType": "school", "channel": "ch", "isTenant": true}),
+    );
+    assert!(org["organisationId"].is_u64());
+    assert_eq!(kinds(&w.step()), [("organisation", "create")]);
+    w.sunbird(
+        "/api/user/v1/create",
+        json!({"firstName": "Sun", "email": "sun@x.in", "password": "Pass@1word"}),
+    );
+    let made = w.step();
+    // The user, its Sunbird profile, and the custodian organisation a user
+    // created without a channel lands in (made on first use).
+    assert_eq!(
+        sorted(&made),
+        [
+            ("organisation", "create"),
+            ("sunbird_user", "create"),
+            ("user", "create")
+        ]
+    );
+    let uuid_of =
+        |entity: &str| made.iter().find(|e| e["entity"] == entity).unwrap()["uuid"].clone();
+    assert_eq!(
+        uuid_of("user"),
+        uuid_of("sunbird_user"),
+        "a Sunbird profile is its user's"
+    );
+    w.sunbird(
+        "/api/data/v1/system/settings/set",
+        json!({"id": "tncConfig", "field": "tncConfig", "value": "{\"latestVersion\":\"v2\"}"}),
+    );
+    let made = w.step();
+    assert_eq!(kinds(&made), [("setting", "create")]);
+    assert_eq!(made[0]["uuid"], "tncConfig");
+
+    // Purging expired subscriptions: one tombstone each.
+    let admin = w.i.operator();
+    assert_eq!(admin.purge_expired().expect("purge"), 0);
+    assert!(w.step().is_empty(), "nothing expired yet, nothing changed");
+    w.clock.set(roster_tests::at("2023-02-01T00:00:00Z"));
+    w.token = w.i.login("root", ROOT_PASSWORD).expect("sign-in").token;
+    assert_eq!(admin.purge_expired().expect("purge"), 1);
+    let made = w.step();
+    assert_eq!(kinds(&made), [("subscription", "delete")]);
+    assert_eq!(made[0]["actor"], Value::Null, "host code");
+
+    // Deleting a user: the user and its memberships, as tombstones.
+    w.send("DELETE", &format!("{API}/users/{uid}/"), None, 204);
+    let made = w.step();
+    assert_eq!(
+        sorted(&made),
+        [("subscription", "delete"), ("user", "delete")]
+    );
+    assert!(made.iter().all(|e| e["record"].is_null()));
+
+    // Nothing secret anywhere in the feed.
+    let text = serde_json::to_string(&w.all).expect("json");
+    for secret in [
+        "password_hash",
+        "$argon2",
+        "argon2id",
+        "last_login",
+        "failed_logins",
+        "credential_generation",
+        w.token.as_str(),
+    ] {
+        assert!(!text.contains(secret), "{secret} in the feed: {text}");
+    }
+    // Every number once, in order.
+    let seqs: Vec<u64> = w.all.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|p| p[0] < p[1]));
+}
+
+#[test]
+fn reading_the_feed_needs_view_change_and_a_staff_caller() {
+    let mut w = World::new();
+    let i = &w.i;
+    let make = |name: &str, permissions: Value| {
+        w.send(
+            "POST",
+            &format!("{API}/users/"),
+            Some(json!({"username": name, "password": "ipsum1$"})),
+            201,
+        );
+        let found = i.operator().find_user(name).expect("made");
+        let body = json!({"username": name, "password": "ipsum1$", "last_name": "X",
+            "is_staff": true, "user_permissions": permissions});
+        w.send(
+            "PUT",
+            &format!("/api/admin/users/{found}/"),
+            Some(body),
+            200,
+        );
+        i.login(name, "ipsum1$").expect("sign-in").token
+    };
+    let without = make("plain", json!([1, 2, 3, 4]));
+    let with = make("auditor", json!([29]));
+    let r = call_as(i, &without, "GET", &format!("{API}/changes/"), None);
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let page = feed(i, &with, 0);
+    assert!(!page["results"].as_array().unwrap().is_empty());
+    // The catalogue lists it, appended.
+    let perms = w.send("GET", "/api/admin/permissions/", None, 200);
+    let last = perms
+        .as_array()
+        .and_then(|a| a.last())
+        .cloned()
+        .unwrap_or(perms.clone());
+    assert_eq!(last["id"], 29, "{perms}");
+    assert_eq!(last["codename"], "view_change");
+    // Only GET.
+    let r = call_as(i, &with, "POST", &format!("{API}/changes/"), None);
+    assert_eq!(r.status, 405);
+    // A since that is not a number is a field error.
+    let r = call_as(i, &with, "GET", &format!("{API}/changes/?since=x"), None);
+    assert_eq!(r.status, 400);
+    assert!(r.json()["since"].is_array(), "{:?}", r.body);
+    w.step();
+}
+
+#[test]
+fn pages_follow_on_and_limits_hold() {
+    let w = World::new();
+    for n in 0..25 {
+        w.send(
+            "POST",
+            &format!("{API}/batches/"),
+            Some(json!({"name": format!("B{n}")})),
+            201,
+        );
+    }
+    let admin = w.i.operator();
+    let mut since = 0;
+    let mut got = Vec::new();
+    loop {
+        let page = admin.changes_since(since, 7).expect("page");
+        assert!(page.changes.len() <= 7);
+        got.extend(page.changes.iter().map(|c| c.seq));
+        since = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(got.len(), 26, "the superuser and 25 batches");
+    assert!(got.windows(2).all(|p| p[0] < p[1]));
+    // Past the end: nothing, and `next` stays.
+    let page = admin.changes_since(since, 7).expect("page");
+    assert!(page.changes.is_empty());
+    assert_eq!(page.next, since);
+    assert!(admin.changes_since(0, 5000).expect("capped").changes.len() <= 1000);
+}
+
+#[test]
+fn retention_trims_old_entries_and_a_reader_behind_the_floor_is_told() {
+    let (mut config, clock) = roster_tests::config(SEED_NOW);
+    config.change_retention = chrono::Duration::days(1);
+    let i = roster_tests::store(config);
+    let admin = i.operator();
+    for n in 0..3 {
+        admin
+            .create_batch(roster::BatchInput {
+                name: Some(format!("Old {n}")),
+            })
+            .expect("batch");
+    }
+    clock.set(roster_tests::at("2023-01-20T00:00:00Z"));
+    let removed = admin.purge_changes().expect("purge");
+    // A store file trims as it goes; PostgreSQL only when purged.
+    assert!(removed <= 3);
+    admin
+        .create_batch(roster::BatchInput {
+            name: Some("New".into()),
+        })
+        .expect("batch");
+    admin.purge_changes().expect("purge");
+    let err = admin.changes_since(0, 10).expect_err("behind the floor");
+    assert_eq!(err.code(), ErrorCode::Validation);
+    assert!(err.fields().iter().any(|(f, _)| f == "since"), "{err:?}");
+    let page = admin.changes_since(3, 10).expect("from the floor");
+    assert_eq!(page.changes.len(), 1);
+    assert_eq!(
+        page.changes[0].record.as_deref().map(|r| r.contains("New")),
+        Some(true)
+    );
+    // A user may not purge.
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+}
