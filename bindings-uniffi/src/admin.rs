@@ -4,7 +4,7 @@
 use crate::error::{Result, field_messages};
 use crate::pages::{BatchRefPage, CoursePage, SubscriptionPage, UserPage};
 use roster::{BatchRef, CreateOptions, Created, NewUser, PageRequest, SubscriptionView};
-use roster::{UserPatch, UserQuery, UserView};
+use roster::{ChangePage, UserPatch, UserQuery, UserView};
 use std::collections::HashMap;
 
 /// The administration API as seen by one caller: `institute.operator()`
@@ -141,5 +141,18 @@ impl Admin {
     /// Deletes every expired subscription (T10); returns how many.
     pub fn purge_expired(&self) -> Result<u64> {
         Ok(self.0.purge_expired()?)
+    }
+
+    /// Up to `limit` (1-1000; 0: 100) entries of the change feed after entry
+    /// `since` (X4), oldest first; pass the page's `next` as the next
+    /// `since`. Needs `view_change`.
+    pub fn changes_since(&self, since: u64, limit: u32) -> Result<ChangePage> {
+        Ok(self.0.changes_since(since, limit)?)
+    }
+
+    /// Removes the change feed's entries older than the retention window;
+    /// how many went (the operator only).
+    pub fn purge_changes(&self) -> Result<u64> {
+        Ok(self.0.purge_changes()?)
     }
 }

@@ -249,4 +249,22 @@ impl Admin {
     pub fn purge_expired(&self) -> JsResult<f64> {
         self.0.purge_expired().map(|n| n as f64).map_err(error)
     }
+
+    /// Up to `limit` (1-1000; 0: 100) entries of the change feed after entry
+    /// `since` (X4), as `GET /api/v2.5/admin/changes/` gives them. Needs
+    /// `view_change`.
+    #[wasm_bindgen(js_name = changesSince, unchecked_return_type = "ChangeFeed")]
+    pub fn changes_since(&self, since: f64, limit: u32) -> JsResult<JsValue> {
+        out(
+            self.0.changes_since(id(since)?, limit),
+            json::testpress::ChangeFeed::new,
+        )
+    }
+
+    /// Removes the change feed's entries older than the retention window;
+    /// how many went (the operator only).
+    #[wasm_bindgen(js_name = purgeChanges)]
+    pub fn purge_changes(&self) -> JsResult<f64> {
+        self.0.purge_changes().map(|n| n as f64).map_err(error)
+    }
 }

@@ -6,7 +6,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use roster::transfer::{self, ImportOptions};
 use roster::{Config, Institute};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -29,6 +29,21 @@ pub struct SuperuserArgs {
     /// Read the password from the first line of standard input.
     #[arg(long)]
     password_stdin: bool,
+}
+
+/// `roster changes`.
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// Print the entries after this one (0: from the start of the feed).
+    #[arg(long, default_value_t = 0)]
+    since: u64,
+    /// Print at most this many (1 to 1000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    limit: u32,
+    /// Instead, remove the entries older than the retention window and say
+    /// how many went.
+    #[arg(long, conflicts_with_all = ["since", "limit"])]
+    purge: bool,
 }
 
 /// `roster unlock`.
@@ -121,6 +136,39 @@ pub fn unlock(db: &Path, config: Config, args: &UnlockArgs) -> ExitCode {
         }
         Err(err) => fail(err),
     }
+}
+
+/// Prints entries of the change feed as JSON Lines (the REST path's
+/// entries); on stderr, the `--since` of the next call and whether more
+/// are waiting. Or purges the feed.
+pub fn changes(db: &Path, config: Config, args: &ChangesArgs) -> ExitCode {
+    let institute = match open(db, config) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let admin = institute.operator();
+    if args.purge {
+        return match admin.purge_changes() {
+            Ok(n) => {
+                println!("{n} entries of the change feed removed");
+                ExitCode::SUCCESS
+            }
+            Err(err) => fail(err),
+        };
+    }
+    let page = match admin.changes_since(args.since, args.limit) {
+        Ok(page) => roster::json::testpress::ChangeFeed::new(page),
+        Err(err) => return fail(err),
+    };
+    let mut out = std::io::stdout().lock();
+    for entry in &page.results {
+        let line = serde_json::to_string(entry).unwrap_or_default();
+        if writeln!(out, "{line}").is_err() {
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+    eprintln!("next: {} (more: {})", page.next, page.more);
+    ExitCode::SUCCESS
 }
 
 /// Imports users (or restores an export), with a progress bar and a report.

@@ -4,7 +4,7 @@
 //! and sends one request through the in-process REST facade (`roster api`),
 //! serves that facade over HTTP (`roster serve`), runs the host-level
 //! commands (`superuser`, `unlock`, `import`, `export`, `check`,
-//! `recover`), or walks through the
+//! `recover`, `changes`), or walks through the
 //! documented Testpress scenario on a throw-away store (`roster demo`).
 //!
 //! Exit codes: 0 success (HTTP status below 400), 1 failure (HTTP status 400
@@ -102,6 +102,10 @@ enum Command {
     /// rebuilt) and report per entity how many were saved and lost. The
     /// --db file is never written.
     Recover(repair::RecoverArgs),
+    /// Print the change feed (every administrative change, numbered in
+    /// commit order, secrets left out) as JSON Lines, from --since on; or
+    /// --purge the entries older than the retention window.
+    Changes(admin::ChangesArgs),
 }
 
 /// Parses `--now`: an RFC 3339 date-time with an offset.
@@ -140,5 +144,6 @@ fn main() -> ExitCode {
         Command::Export(args) => admin::export(&cli.db, config(cli.now), &args),
         Command::Check => repair::check(&cli.db),
         Command::Recover(args) => repair::recover(&cli.db, &args),
+        Command::Changes(args) => admin::changes(&cli.db, config(cli.now), &args),
     }
 }

@@ -167,6 +167,36 @@ pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
     code
 }
 
+/// How often the server trims the change feed of entries older than the
+/// retention window.
+const FEED_TRIM_EVERY: Duration = Duration::from_secs(3600);
+
+/// Trims the change feed every [`FEED_TRIM_EVERY`] (the first time at
+/// start), on the blocking pool, until the server stops: a store file trims
+/// as it writes, a PostgreSQL institute only so. A failure is logged and
+/// tried again next time.
+async fn trim_the_feed(shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(FEED_TRIM_EVERY);
+    loop {
+        every.tick().await;
+        let Some(institute) = shared.institute() else {
+            return;
+        };
+        let trimmed =
+            tokio::task::spawn_blocking(move || institute.operator().purge_changes()).await;
+        match trimmed {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => log(&format!(
+                "roster serve: {n} old entries of the change feed trimmed"
+            )),
+            Ok(Err(err)) => log(&format!(
+                "roster serve: trimming the change feed failed: {err}"
+            )),
+            Err(_) => log("roster serve: trimming the change feed failed"),
+        }
+    }
+}
+
 /// Binds, announces the address, accepts until a stop signal, drains.
 async fn serve(db: &Path, args: &ServeArgs, shared: Arc<Shared>) -> ExitCode {
     let listener = match TcpListener::bind((args.bind, args.port)).await {
@@ -205,6 +235,7 @@ async fn serve(db: &Path, args: &ServeArgs, shared: Arc<Shared>) -> ExitCode {
         crate::db::shown(db)
     ));
 
+    tokio::spawn(trim_the_feed(shared.clone()));
     let mut stop = std::pin::pin!(stop);
     loop {
         tokio::select! {

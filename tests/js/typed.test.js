@@ -134,7 +134,15 @@ test('Admin: batches and users as documented objects', () => {
 
   admin.deleteUser(user.id);
   assertRosterError(thrown(() => admin.getUser(user.id)), 'not_found');
-  assert.equal(admin.permissions().length, 28);
+  assert.equal(admin.permissions().length, 29);
+  // The change feed saw every step, the deletion last, with no secret.
+  const feed = institute.operator().changesSince(0, 1000);
+  assert.equal(feed.more, false);
+  const last = feed.results[feed.results.length - 1];
+  assert.deepEqual([last.entity, last.op, last.record], ['user', 'delete', null]);
+  assert.ok(feed.results.some((e) => e.entity === 'user' && e.op === 'update' && e.record.profile.first_name === 'Ravi'));
+  assert.ok(!JSON.stringify(feed).includes('argon2'));
+  assert.equal(institute.operator().changesSince(feed.next, 10).results.length, 0);
   assert.deepEqual(institute.checkIntegrity(), []);
   institute.free();
 });

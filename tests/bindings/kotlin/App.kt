@@ -13,6 +13,7 @@ import uniffi.roster.Config
 import uniffi.roster.CustomFieldInput
 import uniffi.roster.CustomInput
 import uniffi.roster.CustomValue
+import uniffi.roster.Entity
 import uniffi.roster.FieldKind
 import uniffi.roster.ImportOptions
 import uniffi.roster.NamedCustomInput
@@ -187,6 +188,10 @@ fun secondRun(path: String, token: String) {
             check(batches == listOf("UPSC Morning Batch", "Evening Batch"), "batches survive a reopen: $batches")
             val lorem = operator.findUser("test@example.com")
             check(operator.userBatches(lorem).items.map { it.name } == listOf("Evening Batch"), "memberships survive")
+            val feed = operator.changesSince(0uL, 1000u)
+            check(!feed.more && feed.changes.first().entity == Entity.USER, "the change feed survives a reopen")
+            check(feed.changes.none { it.record?.contains("argon2") == true }, "no password hash in the change feed")
+            check(operator.changesSince(feed.next, 10u).changes.isEmpty(), "nothing after the last entry")
         }
         institute.session(token).use { admin -> check(admin.me().username == "admin", "a session survives") }
         check(institute.checkIntegrity().isEmpty(), "the store is consistent")

@@ -311,6 +311,16 @@ def second_run(path, token):
         institute.session(token).me().username == "admin",
         "a session survives a reopen",
     )
+    feed = operator.changes_since(0, 1000)
+    check(
+        [c.entity for c in feed.changes][:1] == [roster.Entity.USER] and not feed.more,
+        "the change feed survives a reopen, from the first user on",
+    )
+    check(
+        all(c.record is None or "argon2" not in c.record for c in feed.changes),
+        "no password hash in the change feed",
+    )
+    check(operator.changes_since(feed.next, 10).changes == [], "nothing after the last entry")
     check(institute.check_integrity() == [], "the store is consistent")
 
 
