@@ -94,7 +94,18 @@ pub fn open(url: &str, config: roster::Config, options: Options) -> Result<Insti
 /// The table of every row.
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS roster_rows (\
     tab text NOT NULL, key bytea NOT NULL, value bytea NOT NULL, \
-    PRIMARY KEY (tab, key))";
+    PRIMARY KEY (tab, key)); \
+    CREATE SEQUENCE IF NOT EXISTS roster_change_seq";
+
+/// Takes the change feed's lock for the rest of the transaction (one per
+/// schema: its first key is roster's, its second the schema's), then the
+/// next `$1` numbers of the feed's sequence under it; returns the last.
+/// Every transaction that appends to the feed does this as its last
+/// statement before committing, and holds the lock until it has
+/// committed, so numbers are handed out in commit order.
+const CHANGE_SEQS: &str = "SELECT setval('roster_change_seq', \
+    nextval('roster_change_seq') + $1 - 1) \
+    FROM (SELECT pg_advisory_xact_lock(1919905652, hashtext(current_schema()))) AS feed_lock";
 
 /// roster's storage on a PostgreSQL database.
 pub struct PgBackend {
@@ -354,6 +365,22 @@ impl Writer for Tx<'_> {
             &[&table, &keys],
         )?;
         Ok(rows.len() as u64)
+    }
+
+    /// Under the feed's transaction-scoped lock ([`CHANGE_SEQS`]): a
+    /// transaction that takes numbers after this one's waits until this
+    /// one has committed (or failed), so a snapshot sees a prefix of the
+    /// feed and a reader that goes on from the last number it read skips
+    /// nothing. A failed transaction leaves its numbers unused.
+    fn change_seqs(&self, count: u64) -> Result<Option<u64>> {
+        let wanted = i64::try_from(count.max(1))
+            .map_err(|_| Error::new(ErrorCode::Internal, "too many changes in one write"))?;
+        let rows = self.query(CHANGE_SEQS, &[&wanted])?;
+        let last: i64 = rows
+            .first()
+            .map(|r| r.get(0))
+            .ok_or_else(|| Error::new(ErrorCode::Internal, "the feed's sequence gave nothing"))?;
+        Ok(Some((last - wanted + 1) as u64))
     }
 }
 
