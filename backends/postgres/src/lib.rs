@@ -46,20 +46,32 @@
 //! free one when all are busy; a connection the server closed is dropped
 //! and replaced on the next call. The connection string's password never
 //! appears in an error or in this type's `Debug` output.
+//!
+//! # TLS
+//!
+//! `sslmode` in the connection string: `disable` (plain TCP), `prefer`
+//! (the default: TLS when the server offers it) or `require` (TLS, or no
+//! connection). TLS is rustls; the server's certificate must chain to one
+//! of the public roots (webpki-roots) or of the PEM file named by
+//! `sslrootcert=PATH`, and name the host connected to, whatever the mode:
+//! a certificate that does not verify fails the connection.
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
+use postgres::{Client, Config, IsolationLevel, Transaction};
 use roster::store::backend::RowVisitor;
 use roster::store::{Backend, Reader, Writer};
 use roster::{Error, ErrorCode, Institute, Result};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ops::Bound;
+use std::path::Path;
 use std::sync::{Condvar, Mutex};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 
 /// Rows fetched per round trip of a scan.
 pub const CHUNK: i64 = 256;
@@ -99,6 +111,8 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS roster_rows (\
 /// roster's storage on a PostgreSQL database.
 pub struct PgBackend {
     config: Config,
+    /// Used when `sslmode` is not `disable`.
+    tls: MakeRustlsConnect,
     options: Options,
     pool: Mutex<Pool>,
     freed: Condvar,
@@ -144,21 +158,37 @@ fn is_race(e: &postgres::Error) -> bool {
 impl PgBackend {
     /// Connects to the database of `url` (`postgres://user:password@host:port/db`
     /// or the key-value form) and creates roster's table when missing. An
-    /// invalid string is refused without echoing it.
+    /// invalid string is refused without echoing it. Besides the driver's
+    /// parameters (`sslmode`, `connect_timeout`, …) it may hold
+    /// `sslrootcert=PATH`: a PEM file of certificate authorities trusted
+    /// besides the public ones.
     pub fn connect(url: &str, options: Options) -> Result<PgBackend> {
+        let (url, root_cert) = tls::take_root_cert(url);
         let config: Config = url.parse().map_err(|_| {
             Error::new(
                 ErrorCode::Validation,
                 "the PostgreSQL connection string is not valid",
             )
         })?;
-        PgBackend::with_config(config, options)
+        PgBackend::with_config_tls(config, options, root_cert.as_deref())
     }
 
     /// Connects with a driver configuration (for settings a URL cannot
-    /// carry, e.g. a `search_path` in `options`).
+    /// carry, e.g. a `search_path` in `options`), trusting the public
+    /// roots when the connection uses TLS.
     pub fn with_config(config: Config, options: Options) -> Result<PgBackend> {
+        PgBackend::with_config_tls(config, options, None)
+    }
+
+    /// [`PgBackend::with_config`], trusting the certificate authorities of
+    /// the PEM file `root_cert` as well.
+    pub fn with_config_tls(
+        config: Config,
+        options: Options,
+        root_cert: Option<&Path>,
+    ) -> Result<PgBackend> {
         let backend = PgBackend {
+            tls: tls::connector(root_cert)?,
             config,
             options: Options {
                 pool_size: options.pool_size.max(2),
@@ -201,16 +231,35 @@ impl PgBackend {
             if pool.open < self.options.pool_size {
                 pool.open += 1;
                 drop(pool);
-                return self.config.connect(NoTls).map_err(|e| {
+                return self.config.connect(self.tls.clone()).map_err(|e| {
                     if let Ok(mut pool) = self.pool.lock() {
                         pool.open -= 1;
                     }
                     self.freed.notify_one();
-                    storage(e)
+                    self.cannot_connect(e)
                 });
             }
             pool = self.freed.wait(pool).map_err(|_| unavailable())?;
         }
+    }
+
+    /// A failed connection in words that say what to fix: the driver's
+    /// text (which never holds the password; it is masked all the same,
+    /// should a server echo it), and what the TLS verification refused.
+    fn cannot_connect(&self, e: postgres::Error) -> Error {
+        let mut text = match tls::tls_failure(&e) {
+            Some(refused) => format!(
+                "the TLS handshake with the PostgreSQL server failed: {refused} \
+                 (its certificate must chain to a public root or to sslrootcert's)"
+            ),
+            None => format!("cannot connect to the PostgreSQL server: {e}"),
+        };
+        if let Some(password) = self.config.get_password()
+            && !password.is_empty()
+        {
+            text = text.replace(&*String::from_utf8_lossy(password), "***");
+        }
+        Error::storage(&text, e)
     }
 
     fn give_back(&self, client: Client) {

@@ -293,3 +293,19 @@ impl Drop for PrivateServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Whether `backend`'s connections are encrypted: the server's own answer
+/// (`pg_stat_ssl`) for the session of one of them.
+pub fn uses_tls(backend: &crate::PgBackend) -> bool {
+    backend
+        .with_client(|client| {
+            client
+                .query_one(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .map(|row| row.get(0))
+                .map_err(crate::storage)
+        })
+        .expect("ask the server whether the session uses TLS")
+}
