@@ -187,6 +187,11 @@ impl PgBackend {
         options: Options,
         root_cert: Option<&Path>,
     ) -> Result<PgBackend> {
+        let mut config = config;
+        if config.get_application_name().is_none() {
+            // How the sessions show in pg_stat_activity and the server's log.
+            config.application_name("roster");
+        }
         let backend = PgBackend {
             tls: tls::connector(root_cert)?,
             config,

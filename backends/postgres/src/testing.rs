@@ -40,6 +40,16 @@ pub fn execute(url: &str, sql: &str) {
     admin.batch_execute(sql).expect("run on the test server");
 }
 
+/// Runs `sql`, a query answering one number (e.g. a `count(*)`), on the
+/// server of `url`.
+pub fn number(url: &str, sql: &str) -> i64 {
+    let mut admin = Client::connect(url, NoTls).expect("connect to the test server");
+    admin
+        .query_one(sql, &[])
+        .expect("run on the test server")
+        .get(0)
+}
+
 /// A driver configuration for a new, empty schema on the server of `url`.
 pub fn fresh_schema(url: &str) -> Config {
     let schema = unique_name("t");
