@@ -47,6 +47,14 @@
 //! and replaced on the next call. The connection string's password never
 //! appears in an error or in this type's `Debug` output.
 //!
+//! When the server restarts, a call that was under way fails with
+//! `storage_error` (its transaction is rolled back by the server: nothing
+//! half-written; a failed `COMMIT` may, as with any database, have been
+//! committed). Connections that sat idle in the pool through the restart
+//! are found dead by the first statement of the next call, before it sent
+//! anything of its own: they are dropped and the call runs on another, a
+//! new one at the latest, so calls made once the server is back succeed.
+//!
 //! # TLS
 //!
 //! `sslmode` in the connection string: `disable` (plain TCP), `prefer`
@@ -219,33 +227,73 @@ impl PgBackend {
     }
 
     /// Runs `f` on a pooled connection, waiting for one when all are busy.
-    fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Result<T>) -> Result<T> {
-        let mut client = self.take()?;
-        let out = f(&mut client);
-        self.give_back(client);
-        out
+    fn with_client<T>(&self, mut f: impl FnMut(&mut Client) -> Result<T>) -> Result<T> {
+        self.on_connection(|client| Attempt::Done(f(client)))
     }
 
-    fn take(&self) -> Result<Client> {
+    /// Runs `f` on a pooled connection, waiting for one when all are busy.
+    /// When `f` finds an idle connection dead before it sent anything of
+    /// its own ([`Attempt::Stale`]: the server restarted, or ended the
+    /// session, while it sat in the pool), the connection is dropped and
+    /// `f` runs again on another one, a new one at the latest: a request
+    /// that comes after the server is back is not failed by the
+    /// connections an earlier outage broke.
+    fn on_connection<T>(&self, mut f: impl FnMut(&mut Client) -> Attempt<T>) -> Result<T> {
+        // Every idle connection may be stale, then one new one is tried.
+        let mut last = None;
+        for _ in 0..=self.options.pool_size {
+            let (mut client, reused) = self.take()?;
+            match f(&mut client) {
+                Attempt::Done(out) => {
+                    self.give_back(client);
+                    return out;
+                }
+                Attempt::Stale(e) => {
+                    self.discard(client);
+                    if !reused {
+                        return Err(e);
+                    }
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::new(ErrorCode::Internal, "no connection was tried")))
+    }
+
+    /// A connection, and whether it was idle in the pool (else it is new).
+    fn take(&self) -> Result<(Client, bool)> {
         let unavailable = || Error::new(ErrorCode::Internal, "the connection pool is unusable");
         let mut pool = self.pool.lock().map_err(|_| unavailable())?;
         loop {
             if let Some(client) = pool.idle.pop() {
-                return Ok(client);
+                return Ok((client, true));
             }
             if pool.open < self.options.pool_size {
                 pool.open += 1;
                 drop(pool);
-                return self.config.connect(self.tls.clone()).map_err(|e| {
-                    if let Ok(mut pool) = self.pool.lock() {
-                        pool.open -= 1;
+                return match self.config.connect(self.tls.clone()) {
+                    Ok(client) => Ok((client, false)),
+                    Err(e) => {
+                        if let Ok(mut pool) = self.pool.lock() {
+                            pool.open -= 1;
+                        }
+                        self.freed.notify_one();
+                        Err(self.cannot_connect(e))
                     }
-                    self.freed.notify_one();
-                    self.cannot_connect(e)
-                });
+                };
             }
             pool = self.freed.wait(pool).map_err(|_| unavailable())?;
         }
+    }
+
+    /// Closes a connection that is no longer usable, making room for a new
+    /// one.
+    fn discard(&self, client: Client) {
+        drop(client);
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.open -= 1;
+        }
+        self.freed.notify_one();
     }
 
     /// A failed connection in words that say what to fix: the driver's
@@ -267,6 +315,26 @@ impl PgBackend {
         Error::storage(&text, e)
     }
 
+    /// Starts a transaction on `client`: the first statement of a call, so
+    /// the one that finds out whether a connection from the pool still
+    /// works. `first` says whether it is the call's first.
+    fn begin<'c>(
+        client: &'c mut Client,
+        level: IsolationLevel,
+        read_only: bool,
+        first: bool,
+    ) -> std::result::Result<Transaction<'c>, Failed> {
+        client
+            .build_transaction()
+            .isolation_level(level)
+            .read_only(read_only)
+            .start()
+            .map_err(|e| match connection_lost(&e) {
+                true if first => Failed::Stale(storage(e)),
+                _ => Failed::Other(storage(e)),
+            })
+    }
+
     fn give_back(&self, client: Client) {
         if let Ok(mut pool) = self.pool.lock() {
             if client.is_closed() {
@@ -277,6 +345,32 @@ impl PgBackend {
         }
         self.freed.notify_one();
     }
+}
+
+/// What a call on a pooled connection came to.
+enum Attempt<T> {
+    /// Its outcome.
+    Done(Result<T>),
+    /// The connection was dead before anything of the call was sent: run
+    /// the call again on another one.
+    Stale(Error),
+}
+
+/// Why a transaction did not start.
+enum Failed {
+    /// The connection is dead ([`Attempt::Stale`]).
+    Stale(Error),
+    /// Anything else.
+    Other(Error),
+}
+
+/// Whether `e` says the session is over: the connection closed or broke,
+/// or the server ended the session (a `FATAL` error, e.g. `57P01` at a
+/// shutdown).
+fn connection_lost(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || e.as_db_error().is_some_and(|db| db.severity() == "FATAL")
+        || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
 }
 
 /// One transaction as the seam sees it; `raced` records that PostgreSQL
@@ -413,22 +507,24 @@ impl Writer for Tx<'_> {
 
 impl Backend for PgBackend {
     fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
-        self.with_client(|client| {
-            let mut tx = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .map_err(storage)?;
-            // PostgreSQL takes the snapshot at the first statement, not at
-            // BEGIN: the seam's snapshot begins when the read does.
-            tx.batch_execute("SELECT 1").map_err(storage)?;
-            let tx = Tx {
-                tx: RefCell::new(tx),
-                raced: Cell::new(false),
+        self.on_connection(|client| {
+            let mut tx = match PgBackend::begin(client, IsolationLevel::RepeatableRead, true, true)
+            {
+                Ok(tx) => tx,
+                Err(Failed::Stale(e)) => return Attempt::Stale(e),
+                Err(Failed::Other(e)) => return Attempt::Done(Err(e)),
             };
-            f(&tx)?;
-            tx.tx.into_inner().commit().map_err(storage)
+            Attempt::Done((|| {
+                // PostgreSQL takes the snapshot at the first statement, not
+                // at BEGIN: the seam's snapshot begins when the read does.
+                tx.batch_execute("SELECT 1").map_err(storage)?;
+                let tx = Tx {
+                    tx: RefCell::new(tx),
+                    raced: Cell::new(false),
+                };
+                f(&tx)?;
+                tx.tx.into_inner().commit().map_err(storage)
+            })())
         })
     }
 
@@ -437,7 +533,7 @@ impl Backend for PgBackend {
             .writing
             .lock()
             .map_err(|_| Error::new(ErrorCode::Internal, "a write panicked on this backend"))?;
-        self.with_client(|client| {
+        self.on_connection(|client| {
             for attempt in 0..=self.options.retries {
                 if attempt > 0 {
                     // Another process won the last race: give it time to
@@ -446,11 +542,16 @@ impl Backend for PgBackend {
                         attempt.min(20),
                     )));
                 }
-                let tx = client
-                    .build_transaction()
-                    .isolation_level(IsolationLevel::Serializable)
-                    .start()
-                    .map_err(storage)?;
+                let tx = match PgBackend::begin(
+                    client,
+                    IsolationLevel::Serializable,
+                    false,
+                    attempt == 0,
+                ) {
+                    Ok(tx) => tx,
+                    Err(Failed::Stale(e)) => return Attempt::Stale(e),
+                    Err(Failed::Other(e)) => return Attempt::Done(Err(e)),
+                };
                 let tx = Tx {
                     tx: RefCell::new(tx),
                     raced: Cell::new(false),
@@ -460,19 +561,19 @@ impl Backend for PgBackend {
                 let tx = tx.tx.into_inner();
                 match outcome {
                     Ok(()) => match tx.commit() {
-                        Ok(()) => return Ok(()),
+                        Ok(()) => return Attempt::Done(Ok(())),
                         Err(e) if is_race(&e) => continue,
-                        Err(e) => return Err(storage(e)),
+                        Err(e) => return Attempt::Done(Err(storage(e))),
                     },
                     // Dropping the transaction rolls it back.
                     Err(_) if raced => continue,
-                    Err(e) => return Err(e),
+                    Err(e) => return Attempt::Done(Err(e)),
                 }
             }
-            Err(Error::new(
+            Attempt::Done(Err(Error::new(
                 ErrorCode::Conflict,
                 "the write kept colliding with concurrent writes; try again",
-            ))
+            )))
         })
     }
 
