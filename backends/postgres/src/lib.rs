@@ -34,8 +34,9 @@
 //! a race with another transaction (SQLSTATE `40001`, `40P01`, or `23505`)
 //! the closure runs again from a fresh transaction, up to
 //! [`Options::retries`] times, so the process that lost the race gets the
-//! answer it would have had coming second. Only exhausted retries are a
-//! `conflict`.
+//! answer it would have had coming second. Each run waits a random time
+//! first, under a ceiling that doubles with each lost race. Only exhausted
+//! retries are a `conflict`.
 //!
 //! Scans fetch [`CHUNK`] rows at a time (keyset pages), so a callback that
 //! stops early does not pay for the rest of the range.
@@ -90,7 +91,9 @@ pub struct Options {
     /// Most connections open at once (at least 2: a read may run beside
     /// the write that is under way on the same backend).
     pub pool_size: usize,
-    /// Most times a write is run again after losing a race.
+    /// Most times a write is run again after losing a race (default 30:
+    /// a write that keeps losing to a stream of another process's writes
+    /// waits about 1.5 s in all, 2 s at most, before it is a `conflict`).
     pub retries: u32,
 }
 
@@ -98,7 +101,7 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             pool_size: 8,
-            retries: 10,
+            retries: 30,
         }
     }
 }
@@ -347,6 +350,21 @@ impl PgBackend {
     }
 }
 
+/// How long a write waits before its `attempt`th run: a random time up to
+/// a ceiling that doubles with each lost race (1 ms, 2 ms, … 64 ms). The
+/// randomness keeps two processes that collided from colliding again in
+/// step; the doubling leaves a process that keeps losing to a stream of
+/// another's writes ever longer gaps to win in.
+fn backoff(attempt: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let ceiling_us = 1000u64 << attempt.saturating_sub(1).min(6);
+    // RandomState is seeded at random for each instance: enough jitter,
+    // without a dependency for it.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(attempt);
+    std::time::Duration::from_micros(ceiling_us / 4 + hasher.finish() % ceiling_us)
+}
+
 /// What a call on a pooled connection came to.
 enum Attempt<T> {
     /// Its outcome.
@@ -538,9 +556,7 @@ impl Backend for PgBackend {
                 if attempt > 0 {
                     // Another process won the last race: give it time to
                     // finish before running again.
-                    std::thread::sleep(std::time::Duration::from_millis(u64::from(
-                        attempt.min(20),
-                    )));
+                    std::thread::sleep(backoff(attempt));
                 }
                 let tx = match PgBackend::begin(
                     client,
