@@ -1,10 +1,31 @@
 //! Where `--db` points: a store file (the default), or a PostgreSQL database
 //! when the value is a `postgres://` or `postgresql://` URL. Every command
 //! opens its institute here, and shows the place it names with
-//! [`shown`], which never prints a password.
+//! [`shown`], which never prints a password. On PostgreSQL the pool holds
+//! up to `--db-pool` connections ([`set_pool`]).
 
 use roster::{Config, Institute};
 use std::path::Path;
+use std::sync::OnceLock;
+
+/// `--db-pool` (`ROSTER_DB_POOL`), set once by `main` before any command
+/// opens the institute.
+static POOL: OnceLock<usize> = OnceLock::new();
+
+/// Most connections the PostgreSQL backend opens at once in this process
+/// (`--db-pool`); without it, [`roster_postgres::Options`]'s default.
+pub fn set_pool(connections: usize) {
+    let _ = POOL.set(connections);
+}
+
+/// The options of the PostgreSQL backend for this process.
+pub fn options() -> roster_postgres::Options {
+    let defaults = roster_postgres::Options::default();
+    roster_postgres::Options {
+        pool_size: POOL.get().copied().unwrap_or(defaults.pool_size),
+        ..defaults
+    }
+}
 
 /// The PostgreSQL URL `db` holds, if it is one.
 pub fn postgres_url(db: &Path) -> Option<&str> {
@@ -19,7 +40,7 @@ pub fn postgres_url(db: &Path) -> Option<&str> {
 /// `roster` processes, or a PostgreSQL database.
 pub fn open(db: &Path, config: Config) -> roster::Result<Institute> {
     match postgres_url(db) {
-        Some(url) => roster_postgres::open(url, config, roster_postgres::Options::default()),
+        Some(url) => roster_postgres::open(url, config, options()),
         None => Institute::open_shared(db, config),
     }
 }

@@ -55,6 +55,18 @@ struct Cli {
     )]
     db: PathBuf,
 
+    /// PostgreSQL only: most connections this process opens to the
+    /// database at once (at least 2: a read may run beside a write; default
+    /// 8). Refused with a store file, which has no connection pool.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_DB_POOL",
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(2..)
+    )]
+    db_pool: Option<u16>,
+
     /// Fix the clock at this instant for this invocation (RFC 3339, e.g.
     /// 2023-01-12T11:06:19+05:30). Without it the system clock is used.
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
@@ -134,6 +146,16 @@ pub fn usage_error(message: &str) -> ExitCode {
 fn main() -> ExitCode {
     // `parse` exits 2 on a parse error and 0 for --help / --version.
     let cli = Cli::parse();
+    if let Some(pool) = cli.db_pool {
+        if db::postgres_url(&cli.db).is_none() && !matches!(cli.command, Command::Demo) {
+            return usage_error(&format!(
+                "--db-pool (ROSTER_DB_POOL) sizes the connection pool of a PostgreSQL \
+                 database; '{}' is a store file, which has none",
+                db::shown(&cli.db)
+            ));
+        }
+        db::set_pool(usize::from(pool));
+    }
     match cli.command {
         Command::Api(args) => api::run(&cli.db, config(cli.now), &args),
         Command::Demo => demo::run(cli.now),

@@ -230,8 +230,12 @@ async fn serve(db: &Path, args: &ServeArgs, shared: Arc<Shared>) -> ExitCode {
         let _ = writeln!(out, "roster serve: listening on http://{addr}");
         let _ = out.flush();
     }
+    let pool = match crate::db::postgres_url(db) {
+        Some(_) => format!(" (pool of {} connections)", crate::db::options().pool_size),
+        None => String::new(),
+    };
     log(&format!(
-        "roster serve: store {}; Ctrl-C stops",
+        "roster serve: store {}{pool}; Ctrl-C stops",
         crate::db::shown(db)
     ));
 

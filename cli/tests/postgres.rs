@@ -191,3 +191,101 @@ fn two_servers_share_one_institute() {
         );
     }
 }
+
+#[test]
+fn the_pool_size_comes_from_db_pool() {
+    let Some(db) = fresh_database() else { return };
+    let admin = testing::server().expect("the test server");
+    let name = db.rsplit_once('/').expect("a database").1.to_string();
+
+    // A store file has no pool: refused as a usage error, nothing created.
+    let file = std::env::temp_dir().join(testing::unique_name("pool-") + ".redb");
+    let o = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("--db")
+        .arg(&file)
+        .args(["--db-pool", "4", "check"])
+        .env_remove("ROSTER_DB")
+        .output()
+        .expect("run roster");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("--db-pool"), "{}", text(&o.stderr));
+    assert!(!file.exists());
+    // Fewer than two connections cannot run a read beside a write.
+    let o = roster(&db, &["--db-pool", "1", "check"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    // The help names the option and its variable.
+    let help = roster(&db, &["--help"]);
+    assert!(text(&help.stdout).contains("--db-pool <N>"));
+    assert!(text(&help.stdout).contains("ROSTER_DB_POOL"));
+
+    let made = roster(
+        &db,
+        &[
+            "--db-pool",
+            "3",
+            "superuser",
+            "--username",
+            "root",
+            "--password",
+            "a-long-passphrase",
+        ],
+    );
+    assert!(made.status.success(), "{}", text(&made.stderr));
+
+    // roster serve with ROSTER_DB_POOL=2: many requests at once never hold
+    // more than two sessions on the database, and all are answered.
+    let mut server = spawn_serve(Path::new(&db), NOW, &[("ROSTER_DB_POOL", "2")]);
+    let (status, login) = http(
+        server.addr,
+        "POST",
+        "/api/v2.5/auth-token/",
+        None,
+        Some(json!({"username": "root", "password": "a-long-passphrase"})),
+    );
+    assert_eq!(status, 200, "{login}");
+    let token = login["token"].as_str().expect("token").to_string();
+    let sessions = format!(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND application_name = 'roster'"
+    );
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let most = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut most = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(testing::number(&admin, &sessions));
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            most
+        });
+        let clients: Vec<_> = (0..12)
+            .map(|_| {
+                scope.spawn(|| {
+                    for _ in 0..10 {
+                        let (status, page) = http(
+                            server.addr,
+                            "GET",
+                            "/api/v2.5/admin/users/?q=root",
+                            Some(&token),
+                            None,
+                        );
+                        assert_eq!((status, &page["count"]), (200, &json!(1)), "{page}");
+                    }
+                })
+            })
+            .collect();
+        for client in clients {
+            client.join().expect("a client");
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        watcher.join().expect("the watcher")
+    });
+    assert!((1..=2).contains(&most), "{most} sessions at once");
+    server.child.kill().expect("stop");
+    let _ = server.child.wait();
+    let log = server.log.lock().unwrap();
+    assert!(
+        log.iter().any(|l| l.contains("(pool of 2 connections)")),
+        "{log:#?}"
+    );
+}

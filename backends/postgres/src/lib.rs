@@ -34,8 +34,9 @@
 //! a race with another transaction (SQLSTATE `40001`, `40P01`, or `23505`)
 //! the closure runs again from a fresh transaction, up to
 //! [`Options::retries`] times, so the process that lost the race gets the
-//! answer it would have had coming second. Only exhausted retries are a
-//! `conflict`.
+//! answer it would have had coming second. Each run waits a random time
+//! first, under a ceiling that doubles with each lost race. Only exhausted
+//! retries are a `conflict`.
 //!
 //! Scans fetch [`CHUNK`] rows at a time (keyset pages), so a callback that
 //! stops early does not pay for the rest of the range.
@@ -46,20 +47,40 @@
 //! free one when all are busy; a connection the server closed is dropped
 //! and replaced on the next call. The connection string's password never
 //! appears in an error or in this type's `Debug` output.
+//!
+//! When the server restarts, a call that was under way fails with
+//! `storage_error` (its transaction is rolled back by the server: nothing
+//! half-written; a failed `COMMIT` may, as with any database, have been
+//! committed). Connections that sat idle in the pool through the restart
+//! are found dead by the first statement of the next call, before it sent
+//! anything of its own: they are dropped and the call runs on another, a
+//! new one at the latest, so calls made once the server is back succeed.
+//!
+//! # TLS
+//!
+//! `sslmode` in the connection string: `disable` (plain TCP), `prefer`
+//! (the default: TLS when the server offers it) or `require` (TLS, or no
+//! connection). TLS is rustls; the server's certificate must chain to one
+//! of the public roots (webpki-roots) or of the PEM file named by
+//! `sslrootcert=PATH`, and name the host connected to, whatever the mode:
+//! a certificate that does not verify fails the connection.
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
+use postgres::{Client, Config, IsolationLevel, Transaction};
 use roster::store::backend::RowVisitor;
 use roster::store::{Backend, Reader, Writer};
 use roster::{Error, ErrorCode, Institute, Result};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ops::Bound;
+use std::path::Path;
 use std::sync::{Condvar, Mutex};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 
 /// Rows fetched per round trip of a scan.
 pub const CHUNK: i64 = 256;
@@ -70,7 +91,9 @@ pub struct Options {
     /// Most connections open at once (at least 2: a read may run beside
     /// the write that is under way on the same backend).
     pub pool_size: usize,
-    /// Most times a write is run again after losing a race.
+    /// Most times a write is run again after losing a race (default 30:
+    /// a write that keeps losing to a stream of another process's writes
+    /// waits about 1.5 s in all, 2 s at most, before it is a `conflict`).
     pub retries: u32,
 }
 
@@ -78,7 +101,7 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             pool_size: 8,
-            retries: 10,
+            retries: 30,
         }
     }
 }
@@ -110,6 +133,8 @@ const CHANGE_SEQS: &str = "SELECT setval('roster_change_seq', \
 /// roster's storage on a PostgreSQL database.
 pub struct PgBackend {
     config: Config,
+    /// Used when `sslmode` is not `disable`.
+    tls: MakeRustlsConnect,
     options: Options,
     pool: Mutex<Pool>,
     freed: Condvar,
@@ -155,21 +180,42 @@ fn is_race(e: &postgres::Error) -> bool {
 impl PgBackend {
     /// Connects to the database of `url` (`postgres://user:password@host:port/db`
     /// or the key-value form) and creates roster's table when missing. An
-    /// invalid string is refused without echoing it.
+    /// invalid string is refused without echoing it. Besides the driver's
+    /// parameters (`sslmode`, `connect_timeout`, …) it may hold
+    /// `sslrootcert=PATH`: a PEM file of certificate authorities trusted
+    /// besides the public ones.
     pub fn connect(url: &str, options: Options) -> Result<PgBackend> {
+        let (url, root_cert) = tls::take_root_cert(url);
         let config: Config = url.parse().map_err(|_| {
             Error::new(
                 ErrorCode::Validation,
                 "the PostgreSQL connection string is not valid",
             )
         })?;
-        PgBackend::with_config(config, options)
+        PgBackend::with_config_tls(config, options, root_cert.as_deref())
     }
 
     /// Connects with a driver configuration (for settings a URL cannot
-    /// carry, e.g. a `search_path` in `options`).
+    /// carry, e.g. a `search_path` in `options`), trusting the public
+    /// roots when the connection uses TLS.
     pub fn with_config(config: Config, options: Options) -> Result<PgBackend> {
+        PgBackend::with_config_tls(config, options, None)
+    }
+
+    /// [`PgBackend::with_config`], trusting the certificate authorities of
+    /// the PEM file `root_cert` as well.
+    pub fn with_config_tls(
+        config: Config,
+        options: Options,
+        root_cert: Option<&Path>,
+    ) -> Result<PgBackend> {
+        let mut config = config;
+        if config.get_application_name().is_none() {
+            // How the sessions show in pg_stat_activity and the server's log.
+            config.application_name("roster");
+        }
         let backend = PgBackend {
+            tls: tls::connector(root_cert)?,
             config,
             options: Options {
                 pool_size: options.pool_size.max(2),
@@ -195,33 +241,112 @@ impl PgBackend {
     }
 
     /// Runs `f` on a pooled connection, waiting for one when all are busy.
-    fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Result<T>) -> Result<T> {
-        let mut client = self.take()?;
-        let out = f(&mut client);
-        self.give_back(client);
-        out
+    fn with_client<T>(&self, mut f: impl FnMut(&mut Client) -> Result<T>) -> Result<T> {
+        self.on_connection(|client| Attempt::Done(f(client)))
     }
 
-    fn take(&self) -> Result<Client> {
+    /// Runs `f` on a pooled connection, waiting for one when all are busy.
+    /// When `f` finds an idle connection dead before it sent anything of
+    /// its own ([`Attempt::Stale`]: the server restarted, or ended the
+    /// session, while it sat in the pool), the connection is dropped and
+    /// `f` runs again on another one, a new one at the latest: a request
+    /// that comes after the server is back is not failed by the
+    /// connections an earlier outage broke.
+    fn on_connection<T>(&self, mut f: impl FnMut(&mut Client) -> Attempt<T>) -> Result<T> {
+        // Every idle connection may be stale, then one new one is tried.
+        let mut last = None;
+        for _ in 0..=self.options.pool_size {
+            let (mut client, reused) = self.take()?;
+            match f(&mut client) {
+                Attempt::Done(out) => {
+                    self.give_back(client);
+                    return out;
+                }
+                Attempt::Stale(e) => {
+                    self.discard(client);
+                    if !reused {
+                        return Err(e);
+                    }
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::new(ErrorCode::Internal, "no connection was tried")))
+    }
+
+    /// A connection, and whether it was idle in the pool (else it is new).
+    fn take(&self) -> Result<(Client, bool)> {
         let unavailable = || Error::new(ErrorCode::Internal, "the connection pool is unusable");
         let mut pool = self.pool.lock().map_err(|_| unavailable())?;
         loop {
             if let Some(client) = pool.idle.pop() {
-                return Ok(client);
+                return Ok((client, true));
             }
             if pool.open < self.options.pool_size {
                 pool.open += 1;
                 drop(pool);
-                return self.config.connect(NoTls).map_err(|e| {
-                    if let Ok(mut pool) = self.pool.lock() {
-                        pool.open -= 1;
+                return match self.config.connect(self.tls.clone()) {
+                    Ok(client) => Ok((client, false)),
+                    Err(e) => {
+                        if let Ok(mut pool) = self.pool.lock() {
+                            pool.open -= 1;
+                        }
+                        self.freed.notify_one();
+                        Err(self.cannot_connect(e))
                     }
-                    self.freed.notify_one();
-                    storage(e)
-                });
+                };
             }
             pool = self.freed.wait(pool).map_err(|_| unavailable())?;
         }
+    }
+
+    /// Closes a connection that is no longer usable, making room for a new
+    /// one.
+    fn discard(&self, client: Client) {
+        drop(client);
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.open -= 1;
+        }
+        self.freed.notify_one();
+    }
+
+    /// A failed connection in words that say what to fix: the driver's
+    /// text (which never holds the password; it is masked all the same,
+    /// should a server echo it), and what the TLS verification refused.
+    fn cannot_connect(&self, e: postgres::Error) -> Error {
+        let mut text = match tls::tls_failure(&e) {
+            Some(refused) => format!(
+                "the TLS handshake with the PostgreSQL server failed: {refused} \
+                 (its certificate must chain to a public root or to sslrootcert's)"
+            ),
+            None => format!("cannot connect to the PostgreSQL server: {e}"),
+        };
+        if let Some(password) = self.config.get_password()
+            && !password.is_empty()
+        {
+            text = text.replace(&*String::from_utf8_lossy(password), "***");
+        }
+        Error::storage(&text, e)
+    }
+
+    /// Starts a transaction on `client`: the first statement of a call, so
+    /// the one that finds out whether a connection from the pool still
+    /// works. `first` says whether it is the call's first.
+    fn begin<'c>(
+        client: &'c mut Client,
+        level: IsolationLevel,
+        read_only: bool,
+        first: bool,
+    ) -> std::result::Result<Transaction<'c>, Failed> {
+        client
+            .build_transaction()
+            .isolation_level(level)
+            .read_only(read_only)
+            .start()
+            .map_err(|e| match connection_lost(&e) {
+                true if first => Failed::Stale(storage(e)),
+                _ => Failed::Other(storage(e)),
+            })
     }
 
     fn give_back(&self, client: Client) {
@@ -234,6 +359,47 @@ impl PgBackend {
         }
         self.freed.notify_one();
     }
+}
+
+/// How long a write waits before its `attempt`th run: a random time up to
+/// a ceiling that doubles with each lost race (1 ms, 2 ms, … 64 ms). The
+/// randomness keeps two processes that collided from colliding again in
+/// step; the doubling leaves a process that keeps losing to a stream of
+/// another's writes ever longer gaps to win in.
+fn backoff(attempt: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let ceiling_us = 1000u64 << attempt.saturating_sub(1).min(6);
+    // RandomState is seeded at random for each instance: enough jitter,
+    // without a dependency for it.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(attempt);
+    std::time::Duration::from_micros(ceiling_us / 4 + hasher.finish() % ceiling_us)
+}
+
+/// What a call on a pooled connection came to.
+enum Attempt<T> {
+    /// Its outcome.
+    Done(Result<T>),
+    /// The connection was dead before anything of the call was sent: run
+    /// the call again on another one.
+    Stale(Error),
+}
+
+/// Why a transaction did not start.
+enum Failed {
+    /// The connection is dead ([`Attempt::Stale`]).
+    Stale(Error),
+    /// Anything else.
+    Other(Error),
+}
+
+/// Whether `e` says the session is over: the connection closed or broke,
+/// or the server ended the session (a `FATAL` error, e.g. `57P01` at a
+/// shutdown).
+fn connection_lost(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || e.as_db_error().is_some_and(|db| db.severity() == "FATAL")
+        || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
 }
 
 /// One transaction as the seam sees it; `raced` records that PostgreSQL
@@ -386,22 +552,24 @@ impl Writer for Tx<'_> {
 
 impl Backend for PgBackend {
     fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
-        self.with_client(|client| {
-            let mut tx = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .map_err(storage)?;
-            // PostgreSQL takes the snapshot at the first statement, not at
-            // BEGIN: the seam's snapshot begins when the read does.
-            tx.batch_execute("SELECT 1").map_err(storage)?;
-            let tx = Tx {
-                tx: RefCell::new(tx),
-                raced: Cell::new(false),
+        self.on_connection(|client| {
+            let mut tx = match PgBackend::begin(client, IsolationLevel::RepeatableRead, true, true)
+            {
+                Ok(tx) => tx,
+                Err(Failed::Stale(e)) => return Attempt::Stale(e),
+                Err(Failed::Other(e)) => return Attempt::Done(Err(e)),
             };
-            f(&tx)?;
-            tx.tx.into_inner().commit().map_err(storage)
+            Attempt::Done((|| {
+                // PostgreSQL takes the snapshot at the first statement, not
+                // at BEGIN: the seam's snapshot begins when the read does.
+                tx.batch_execute("SELECT 1").map_err(storage)?;
+                let tx = Tx {
+                    tx: RefCell::new(tx),
+                    raced: Cell::new(false),
+                };
+                f(&tx)?;
+                tx.tx.into_inner().commit().map_err(storage)
+            })())
         })
     }
 
@@ -410,20 +578,23 @@ impl Backend for PgBackend {
             .writing
             .lock()
             .map_err(|_| Error::new(ErrorCode::Internal, "a write panicked on this backend"))?;
-        self.with_client(|client| {
+        self.on_connection(|client| {
             for attempt in 0..=self.options.retries {
                 if attempt > 0 {
                     // Another process won the last race: give it time to
                     // finish before running again.
-                    std::thread::sleep(std::time::Duration::from_millis(u64::from(
-                        attempt.min(20),
-                    )));
+                    std::thread::sleep(backoff(attempt));
                 }
-                let tx = client
-                    .build_transaction()
-                    .isolation_level(IsolationLevel::Serializable)
-                    .start()
-                    .map_err(storage)?;
+                let tx = match PgBackend::begin(
+                    client,
+                    IsolationLevel::Serializable,
+                    false,
+                    attempt == 0,
+                ) {
+                    Ok(tx) => tx,
+                    Err(Failed::Stale(e)) => return Attempt::Stale(e),
+                    Err(Failed::Other(e)) => return Attempt::Done(Err(e)),
+                };
                 let tx = Tx {
                     tx: RefCell::new(tx),
                     raced: Cell::new(false),
@@ -433,19 +604,19 @@ impl Backend for PgBackend {
                 let tx = tx.tx.into_inner();
                 match outcome {
                     Ok(()) => match tx.commit() {
-                        Ok(()) => return Ok(()),
+                        Ok(()) => return Attempt::Done(Ok(())),
                         Err(e) if is_race(&e) => continue,
-                        Err(e) => return Err(storage(e)),
+                        Err(e) => return Attempt::Done(Err(storage(e))),
                     },
                     // Dropping the transaction rolls it back.
                     Err(_) if raced => continue,
-                    Err(e) => return Err(e),
+                    Err(e) => return Attempt::Done(Err(e)),
                 }
             }
-            Err(Error::new(
+            Attempt::Done(Err(Error::new(
                 ErrorCode::Conflict,
                 "the write kept colliding with concurrent writes; try again",
-            ))
+            )))
         })
     }
 
