@@ -10,9 +10,12 @@
 mod common;
 
 use common::{fresh_schema, server};
-use roster::{BatchInput, Config, Institute};
+use roster::store::backend::RowVisitor;
+use roster::store::{Reader, Writer};
+use roster::{Backend, BatchInput, Config, GroupInput, Institute};
 use roster_postgres::{Options, PgBackend};
 use std::collections::BTreeSet;
+use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -119,4 +122,141 @@ fn purging_trims_only_old_entries_and_moves_the_floor() {
     assert!(behind.fields().has("since"), "{behind:?}");
     let page = admin.changes_since(3, 10).expect("from the floor");
     assert_eq!(page.changes.len(), 1);
+}
+
+/// A backend whose writes dawdle for `hold` after taking their feed
+/// numbers, before committing: the widest window for a later write to
+/// commit first. Test code only; every call goes to the real backend.
+#[derive(Debug)]
+struct Dawdling {
+    inner: PgBackend,
+    hold: std::time::Duration,
+}
+
+struct DawdlingWriter<'a> {
+    inner: &'a dyn Writer,
+    hold: std::time::Duration,
+}
+
+impl Reader for DawdlingWriter<'_> {
+    fn get(&self, table: &str, key: &[u8]) -> roster::Result<Option<Vec<u8>>> {
+        self.inner.get(table, key)
+    }
+    fn get_many(&self, table: &str, keys: &[&[u8]]) -> roster::Result<Vec<Option<Vec<u8>>>> {
+        self.inner.get_many(table, keys)
+    }
+    fn scan(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        visit: &mut RowVisitor<'_>,
+    ) -> roster::Result<()> {
+        self.inner.scan(table, lower, upper, reverse, visit)
+    }
+    fn len(&self, table: &str) -> roster::Result<u64> {
+        self.inner.len(table)
+    }
+    fn table_names(&self) -> roster::Result<Vec<String>> {
+        self.inner.table_names()
+    }
+}
+
+impl Writer for DawdlingWriter<'_> {
+    fn put(&self, table: &str, key: &[u8], value: &[u8]) -> roster::Result<()> {
+        self.inner.put(table, key, value)
+    }
+    fn delete(&self, table: &str, key: &[u8]) -> roster::Result<bool> {
+        self.inner.delete(table, key)
+    }
+    fn delete_many(&self, table: &str, keys: &[&[u8]]) -> roster::Result<u64> {
+        self.inner.delete_many(table, keys)
+    }
+    fn change_seqs(&self, count: u64) -> roster::Result<Option<u64>> {
+        let first = self.inner.change_seqs(count)?;
+        std::thread::sleep(self.hold);
+        Ok(first)
+    }
+}
+
+impl Backend for Dawdling {
+    fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> roster::Result<()>) -> roster::Result<()> {
+        self.inner.read(f)
+    }
+    fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> roster::Result<()>) -> roster::Result<()> {
+        let hold = self.hold;
+        self.inner
+            .write(&mut |w| f(&DawdlingWriter { inner: w, hold }))
+    }
+    fn engine(&self) -> &'static str {
+        self.inner.engine()
+    }
+    fn own_id_blocks(&self) -> bool {
+        self.inner.own_id_blocks()
+    }
+}
+
+/// The race the feed's lock exists for, made certain: a write takes its
+/// number and dawdles before committing; a second write, begun meanwhile in
+/// another institute and sharing no row with the first, takes the next
+/// number. Were the second to commit first, a reader between the two
+/// commits would read past the first number before it was visible, and
+/// never see it (or, where PostgreSQL then refuses the first write for the
+/// race, see it after the second). Neither happens: the second write waits
+/// for the first to commit. (Without the lock this test fails.)
+#[test]
+fn a_later_number_never_commits_before_an_earlier_one() {
+    let Some(url) = server() else { return };
+    let schema = fresh_schema(&url);
+    let hold = std::time::Duration::from_millis(400);
+    let slow = Dawdling {
+        inner: PgBackend::with_config(schema.clone(), Options::default()).expect("backend"),
+        hold,
+    };
+    let slow = Institute::open_with(Arc::new(slow), Config::default()).expect("institute");
+    let fast = on(&schema);
+    // Different kinds of record: the two writes share no row, so nothing
+    // but the feed's lock orders their commits.
+    let group = |i: &Institute, name: &str| {
+        i.operator()
+            .create_group(GroupInput {
+                name: Some(name.into()),
+                permissions: None,
+            })
+            .expect("group");
+    };
+    let batch = |i: &Institute, name: &str| {
+        i.operator()
+            .create_batch(BatchInput {
+                name: Some(name.into()),
+            })
+            .expect("batch");
+    };
+    let seen = std::thread::scope(|scope| {
+        let first = scope.spawn(|| group(&slow, "first"));
+        // Well inside the first write's dawdle, after it took its number.
+        std::thread::sleep(hold / 2);
+        batch(&fast, "second");
+        // A reader right after the second write returned.
+        let page = fast.operator().changes_since(0, 10).expect("feed");
+        first.join().expect("first write");
+        let mut seen: Vec<String> = page
+            .changes
+            .iter()
+            .map(|c| c.record.clone().unwrap_or_default())
+            .collect();
+        let rest = fast.operator().changes_since(page.next, 10).expect("feed");
+        seen.extend(
+            rest.changes
+                .iter()
+                .map(|c| c.record.clone().unwrap_or_default()),
+        );
+        seen
+    });
+    assert_eq!(seen.len(), 2, "the reader saw both entries: {seen:?}");
+    assert!(
+        seen[0].contains("\"first\"") && seen[1].contains("\"second\""),
+        "{seen:?}"
+    );
 }
