@@ -219,6 +219,55 @@ fn unlock_ends_a_lock_out() {
 }
 
 #[test]
+fn changes_prints_the_feed_as_json_lines_and_purges_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    let o = roster_with_stdin(
+        &db,
+        &["superuser", "--username", "admin", "--password-stdin"],
+        "admin-pass-1\n",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    // A sign-in changes nothing the feed records.
+    token(&db, "admin", "admin-pass-1");
+    let o = roster(
+        &db,
+        &[
+            "api",
+            "POST",
+            "/api/v2.5/admin/batches/",
+            "--data",
+            r#"{"name": "B"}"#,
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = roster(&db, &["changes"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let lines: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let kinds: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|e| (e["entity"].as_str().unwrap(), e["op"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kinds, [("user", "create"), ("batch", "create")]);
+    assert!(!out(&o).contains("argon2"), "no password hash: {}", out(&o));
+    assert_eq!(err(&o).trim_end(), "next: 2 (more: false)");
+    let o = roster(&db, &["changes", "--since", "1", "--limit", "1"]);
+    assert_eq!(out(&o).lines().count(), 1);
+    let o = roster(&db, &["changes", "--limit", "0"]);
+    assert_eq!(o.status.code(), Some(2), "a limit below 1 is a usage error");
+    let o = roster(&db, &["changes", "--purge"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        out(&o).trim_end(),
+        "0 entries of the change feed removed",
+        "nothing is old yet"
+    );
+}
+
+#[test]
 fn import_reports_rejected_rows_and_export_restores() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("x.redb");

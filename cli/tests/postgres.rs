@@ -97,6 +97,15 @@ fn the_commands_work_on_a_postgres_database() {
     let checked = roster(&db, &["check"]);
     assert!(checked.status.success(), "{}", text(&checked.stderr));
     assert!(text(&checked.stdout).contains(": sound"));
+    let feed = roster(&db, &["changes", "--since", "0"]);
+    assert!(feed.status.success(), "{}", text(&feed.stderr));
+    let entry: serde_json::Value =
+        serde_json::from_str(text(&feed.stdout).lines().next().unwrap_or("")).expect("a JSON line");
+    assert_eq!(
+        (&entry["entity"], &entry["op"]),
+        (&"user".into(), &"create".into())
+    );
+    assert_eq!(entry["record"]["username"], "asha");
     let recovered = roster(&db, &["recover", "--to", "x.redb"]);
     assert_eq!(recovered.status.code(), Some(2));
     assert!(!Path::new("x.redb").exists());
