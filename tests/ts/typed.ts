@@ -10,6 +10,8 @@ import type {
   ImportReport,
   Batch,
   BatchName,
+  ChangeEntry,
+  ChangeFeed,
   Course,
   CustomField,
   DjangoUser,
@@ -85,6 +87,17 @@ function catalogue(): void {
   const outbox: OutboxMessage[] = admin.takeOutbox();
   const channel: "email" | "sms" = outbox[0].channel;
   void chapters, kind, group, codename, channel;
+}
+
+function feed(since: number): number {
+  const page: ChangeFeed = admin.changesSince(since, 100);
+  const first: ChangeEntry = page.results[0];
+  const actor: string | null | undefined = first.actor;
+  const record = first.record;
+  // @ts-expect-error the record is data of unknown shape: narrow it first
+  const name: string = record.name;
+  void actor, name, admin.purgeChanges();
+  return page.more ? page.next : -1;
 }
 
 function session(): number {
@@ -208,4 +221,4 @@ function sunbirdBodies(): number {
   return answers.filter((a) => a.status === 200).length;
 }
 
-export { users, batches, catalogue, session, inputs, setup, rest, sunbird, sunbirdBodies };
+export { users, batches, catalogue, feed, session, inputs, setup, rest, sunbird, sunbirdBodies };
