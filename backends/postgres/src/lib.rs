@@ -524,6 +524,21 @@ impl Writer for Tx<'_> {
         Ok(!rows.is_empty())
     }
 
+    /// One statement for every row.
+    fn put_many(&self, table: &str, rows: &[(&[u8], &[u8])]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (keys, values): (Vec<&[u8]>, Vec<&[u8]>) = rows.iter().copied().unzip();
+        self.query(
+            "INSERT INTO roster_rows (tab, key, value) \
+             SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS r(k, v) \
+             ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value",
+            &[&table, &keys, &values],
+        )?;
+        Ok(())
+    }
+
     /// One statement for every key.
     fn delete_many(&self, table: &str, keys: &[&[u8]]) -> Result<u64> {
         let rows = self.query(

@@ -132,6 +132,16 @@ pub trait Writer: Reader {
     /// Removes `key` from `table`; whether it was there.
     fn delete(&self, table: &str, key: &[u8]) -> Result<bool>;
 
+    /// Stores every `(key, value)` of `rows` in `table` (keys distinct),
+    /// replacing any values. A backend that can store many rows at once
+    /// does (PostgreSQL's is one `INSERT … SELECT … FROM unnest(…)`).
+    fn put_many(&self, table: &str, rows: &[(&[u8], &[u8])]) -> Result<()> {
+        for (key, value) in rows {
+            self.put(table, key, value)?;
+        }
+        Ok(())
+    }
+
     /// Removes every key of `keys` (in any order) from `table`: how many
     /// were there. A backend that can remove many rows of one range at once
     /// does (redb rewrites each page once, not once per row; PostgreSQL's

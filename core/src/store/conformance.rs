@@ -29,9 +29,10 @@ type Tables = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
 /// Runs every check against backends from `make`; panics naming the first
 /// check that fails.
 pub fn run(make: Factory<'_>) {
-    let checks: [(&str, Check); 11] = [
+    let checks: [(&str, Check); 12] = [
         ("get, put, delete and len", basics),
         ("delete of many keys at once", delete_many),
+        ("put of many rows at once", put_many),
         ("scans in order, both ways, with bounds", ordered_scans),
         ("prefix scans", prefix_scans),
         ("a failed write leaves nothing", raw_rollback),
@@ -182,6 +183,38 @@ fn delete_many(make: Factory<'_>) -> Result<()> {
         ensure(left == want, "delete_many removes exactly its keys")?;
         ensure(r.len("s")? == 300, "delete_many leaves other tables alone")?;
         ensure(r.len("none")? == 0, "delete_many makes no table")
+    })
+}
+
+fn put_many(make: Factory<'_>) -> Result<()> {
+    let b = make();
+    let b = &*b;
+    write_all(b, |w| {
+        w.put("t", b"b", b"old")?;
+        w.put("s", b"a", b"other table")
+    })?;
+    let keys: Vec<[u8; 2]> = (0u16..300).rev().map(u16::to_be_bytes).collect();
+    write_all(b, |w| {
+        let mut rows: Vec<(&[u8], &[u8])> = keys.iter().map(|k| (&k[..], &b"v"[..])).collect();
+        rows.push((b"b", b"new"));
+        w.put_many("t", &rows)?;
+        w.put_many("t", &[])?;
+        ensure(
+            w.get("t", b"b")?.as_deref() == Some(b"new"),
+            "put_many replaces a value, and its rows are read back in the same write",
+        )
+    })?;
+    read_all(b, |r| {
+        ensure(r.len("t")? == 301, "put_many stores every row")?;
+        let first = rows(r, "t", Bound::Unbounded, Bound::Unbounded, false)?;
+        ensure(
+            first.first().map(Vec::as_slice) == Some(&[0u8, 0][..]),
+            "in key order",
+        )?;
+        ensure(
+            r.get("s", b"a")?.as_deref() == Some(b"other table"),
+            "put_many leaves other tables alone",
+        )
     })
 }
 

@@ -159,6 +159,7 @@ pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Re
             next
         }
     };
+    let mut rows: Vec<(u64, Vec<u8>)> = Vec::with_capacity(changed.len());
     for (seq, t) in (first..).zip(changed) {
         let op = match (&t.before, &t.after) {
             (None, _) => ChangeOp::Create,
@@ -178,8 +179,10 @@ pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Re
             op,
             record: t.after,
         };
-        txn.put(CHANGES, &seq, super::encode_change(seq, &entry)?.as_slice())?;
+        rows.push((seq, super::encode_change(seq, &entry)?));
     }
+    let rows: Vec<(&u64, &[u8])> = rows.iter().map(|(k, v)| (k, v.as_slice())).collect();
+    txn.put_many(CHANGES, &rows)?;
     if serial && let Some(window) = retention {
         trim_some(
             txn,

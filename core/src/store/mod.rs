@@ -535,6 +535,22 @@ impl Txn<'_> {
         self.w.put(def.name, &key.bytes(), &value.bytes())
     }
 
+    /// Stores every `(key, value)` of `rows` in `def` (keys distinct), at
+    /// once where the backend can.
+    pub(crate) fn put_many<K: Col + ?Sized, V: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+        rows: &[(&K, &V)],
+    ) -> Result<()> {
+        let bytes: Vec<(Vec<u8>, Vec<u8>)> =
+            rows.iter().map(|(k, v)| (k.bytes(), v.bytes())).collect();
+        let slices: Vec<(&[u8], &[u8])> = bytes
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+            .collect();
+        self.w.put_many(def.name, &slices)
+    }
+
     /// Removes `key` from `def`; whether it was there.
     pub(crate) fn delete<K: Col + ?Sized, V: Col + ?Sized>(
         &self,
