@@ -1078,7 +1078,13 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
     );
     println!(
         "PostgreSQL {version}, fsync={fsync}, synchronous_commit={sync_commit}; \
-         schemas {roster_schema} (roster) and {native_schema} (native)"
+         schemas {roster_schema} (roster) and {native_schema} (native), dropped"
     );
+    // Leave the server as it was found (a failed run leaves its schemas,
+    // for a look).
+    drop((admin, institute, db));
+    admin_client.batch_execute(&format!(
+        "DROP SCHEMA {roster_schema} CASCADE; DROP SCHEMA {native_schema} CASCADE"
+    ))?;
     Ok(())
 }
