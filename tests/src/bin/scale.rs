@@ -7,11 +7,18 @@
 //!
 //! `cargo run --release -p roster-tests --bin scale -- --users N`
 //!
+//! With `--backend postgres --db postgres://…` (module `postgres`): roster
+//! on PostgreSQL beside hand-written SQL on the same server (ratio = native
+//! SQL cost / roster cost), then the write throughput of two processes on
+//! one institute over one process's (Step 9).
+//!
 //! Only roster's public API is used: the harness times what a host sees,
 //! whatever store is underneath.
 
 #[path = "scale/data.rs"]
 mod data;
+#[path = "scale/postgres.rs"]
+mod postgres;
 #[path = "scale/sqlite.rs"]
 mod sqlite;
 
@@ -148,23 +155,76 @@ fn time_pairs(
     Ok((r, s))
 }
 
-fn users_arg() -> Result<u64, Failure> {
+/// Which pair of stores the harness compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    /// roster on a redb file beside SQLite (the default).
+    Redb,
+    /// roster on PostgreSQL beside hand-written SQL on the same server.
+    Postgres,
+}
+
+/// The command line.
+struct Args {
+    users: u64,
+    backend: Backend,
+    /// The server of `--backend postgres`.
+    db: Option<String>,
+    /// `--worker URL SECONDS START_MS TAG SIDE` (hidden): a child of the
+    /// two-process write measurement.
+    worker: Option<Vec<String>>,
+}
+
+const USAGE: &str = "usage: scale [--users N] [--backend redb|postgres] [--db postgres://…]";
+
+fn parse_args() -> Result<Args, Failure> {
     let args: Vec<String> = std::env::args().collect();
-    let mut users = 1000;
+    let mut parsed = Args {
+        users: 1000,
+        backend: Backend::Redb,
+        db: None,
+        worker: None,
+    };
     let mut i = 1;
     while i < args.len() {
+        let value = |what: &str| -> Result<String, Failure> {
+            Ok(args
+                .get(i + 1)
+                .ok_or(format!("{what} needs a value; {USAGE}"))?
+                .clone())
+        };
         match args[i].as_str() {
             "--users" => {
-                users = args.get(i + 1).ok_or("--users needs a number")?.parse()?;
+                parsed.users = value("--users")?.parse()?;
                 i += 2;
             }
-            other => return Err(format!("unknown argument {other}; usage: scale --users N").into()),
+            "--backend" => {
+                parsed.backend = match value("--backend")?.as_str() {
+                    "redb" => Backend::Redb,
+                    "postgres" => Backend::Postgres,
+                    other => return Err(format!("unknown backend {other}; {USAGE}").into()),
+                };
+                i += 2;
+            }
+            "--db" => {
+                parsed.db = Some(value("--db")?);
+                i += 2;
+            }
+            "--worker" => {
+                let rest = args.get(i + 1..i + 6).ok_or("--worker needs 5 values")?;
+                parsed.worker = Some(rest.to_vec());
+                i += 6;
+            }
+            other => return Err(format!("unknown argument {other}; {USAGE}").into()),
         }
     }
-    if users < 100 {
+    if parsed.worker.is_none() && parsed.users < 100 {
         return Err("--users must be at least 100".into());
     }
-    Ok(users)
+    if parsed.backend == Backend::Postgres && parsed.db.is_none() && parsed.worker.is_none() {
+        return Err(format!("--backend postgres needs --db; {USAGE}").into());
+    }
+    Ok(parsed)
 }
 
 fn progress(what: &str) {
@@ -238,7 +298,15 @@ fn import_row(i: u64, p: &data::Person, hash: &str) -> ImportRow {
 }
 
 fn main() -> Result<(), Failure> {
-    let n = users_arg()?;
+    let args = parse_args()?;
+    if let Some(worker) = &args.worker {
+        return postgres::worker(worker);
+    }
+    if args.backend == Backend::Postgres {
+        let url = args.db.as_deref().ok_or("--backend postgres needs --db")?;
+        return postgres::run(url, args.users);
+    }
+    let n = args.users;
     let dir = tempfile::tempdir()?;
     progress(&format!("{n} users; stores in {}", dir.path().display()));
     let fsync = fsync_times(dir.path())?;
@@ -730,18 +798,19 @@ fn main() -> Result<(), Failure> {
     let (f50, f99) = percentiles(fsync);
     lines.push(line("fsync of 4 KiB to a small file, p50 (µs)", f50, None));
     lines.push(line("fsync of 4 KiB to a small file, p99 (µs)", f99, None));
-    print_table(n, &lines);
+    print_table(n, "SQLite", &lines);
     Ok(())
 }
 
-fn print_table(n: u64, lines: &[Line]) {
+/// The table of `lines`, roster beside `other` (the yardstick's name).
+fn print_table(n: u64, other: &str, lines: &[Line]) {
     println!();
     println!(
-        "{n} users; ratio = SQLite cost / roster cost (for rates roster/SQLite; \
+        "{n} users; ratio = {other} cost / roster cost (for rates roster/{other}; \
          > 1: roster is faster or smaller)"
     );
     println!();
-    println!("| operation | roster | SQLite | ratio | bar | |");
+    println!("| operation | roster | {other} | ratio | bar | |");
     println!("|---|---:|---:|---:|---:|---|");
     for l in lines {
         let sqlite = l.sqlite.map_or("—".into(), fmt);
