@@ -38,6 +38,13 @@
 //! first, under a ceiling that doubles with each lost race. Only exhausted
 //! retries are a `conflict`.
 //!
+//! A read begins with its snapshot in one round trip (`START TRANSACTION
+//! …; SELECT 1`, sent together). Every statement is prepared once per
+//! connection and kept, so each run of it is one round trip. A statement
+//! that fails aborts the transaction in PostgreSQL: the backend then never
+//! sends a `COMMIT` (which would roll back without a word), even should
+//! roster's closure have swallowed the error.
+//!
 //! Scans fetch [`CHUNK`] rows at a time (keyset pages), so a callback that
 //! stops early does not pay for the rest of the range.
 //!
@@ -67,7 +74,7 @@
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, Config, IsolationLevel, Transaction};
+use postgres::{Client, Config, Statement};
 use roster::store::backend::RowVisitor;
 use roster::store::{Backend, Reader, Writer};
 use roster::{Error, ErrorCode, Institute, Result};
@@ -147,8 +154,25 @@ pub struct PgBackend {
 
 /// The idle connections and how many are open in all.
 struct Pool {
-    idle: Vec<Client>,
+    idle: Vec<Conn>,
     open: usize,
+}
+
+/// A connection and the statements prepared on it, by their text: a
+/// statement is parsed once per connection, and each run of it is then one
+/// round trip (bind and execute), not two (parse, then bind and execute).
+struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn new(client: Client) -> Conn {
+        Conn {
+            client,
+            statements: HashMap::new(),
+        }
+    }
 }
 
 impl std::fmt::Debug for PgBackend {
@@ -164,6 +188,15 @@ impl std::fmt::Debug for PgBackend {
 /// the source, for logs).
 fn storage(e: postgres::Error) -> Error {
     Error::storage("the PostgreSQL database failed", e)
+}
+
+/// The answer for a transaction whose closure succeeded although one of its
+/// statements failed (and PostgreSQL aborted it): nothing was written.
+fn aborted() -> Error {
+    Error::new(
+        ErrorCode::Storage,
+        "the PostgreSQL database refused a statement of this operation; nothing was written",
+    )
 }
 
 /// Whether `e` is PostgreSQL refusing a transaction for a race with
@@ -228,7 +261,8 @@ impl PgBackend {
             freed: Condvar::new(),
             writing: Mutex::new(()),
         };
-        backend.with_client(|client| {
+        backend.with_client(|conn| {
+            let client = &mut conn.client;
             // Two processes creating the table at once: one of them sees
             // a unique violation on the catalogue, and then the table.
             match client.batch_execute(CREATE) {
@@ -241,8 +275,8 @@ impl PgBackend {
     }
 
     /// Runs `f` on a pooled connection, waiting for one when all are busy.
-    fn with_client<T>(&self, mut f: impl FnMut(&mut Client) -> Result<T>) -> Result<T> {
-        self.on_connection(|client| Attempt::Done(f(client)))
+    fn with_client<T>(&self, mut f: impl FnMut(&mut Conn) -> Result<T>) -> Result<T> {
+        self.on_connection(|conn| Attempt::Done(f(conn)))
     }
 
     /// Runs `f` on a pooled connection, waiting for one when all are busy.
@@ -252,7 +286,7 @@ impl PgBackend {
     /// `f` runs again on another one, a new one at the latest: a request
     /// that comes after the server is back is not failed by the
     /// connections an earlier outage broke.
-    fn on_connection<T>(&self, mut f: impl FnMut(&mut Client) -> Attempt<T>) -> Result<T> {
+    fn on_connection<T>(&self, mut f: impl FnMut(&mut Conn) -> Attempt<T>) -> Result<T> {
         // Every idle connection may be stale, then one new one is tried.
         let mut last = None;
         for _ in 0..=self.options.pool_size {
@@ -275,7 +309,7 @@ impl PgBackend {
     }
 
     /// A connection, and whether it was idle in the pool (else it is new).
-    fn take(&self) -> Result<(Client, bool)> {
+    fn take(&self) -> Result<(Conn, bool)> {
         let unavailable = || Error::new(ErrorCode::Internal, "the connection pool is unusable");
         let mut pool = self.pool.lock().map_err(|_| unavailable())?;
         loop {
@@ -286,7 +320,7 @@ impl PgBackend {
                 pool.open += 1;
                 drop(pool);
                 return match self.config.connect(self.tls.clone()) {
-                    Ok(client) => Ok((client, false)),
+                    Ok(client) => Ok((Conn::new(client), false)),
                     Err(e) => {
                         if let Ok(mut pool) = self.pool.lock() {
                             pool.open -= 1;
@@ -302,8 +336,8 @@ impl PgBackend {
 
     /// Closes a connection that is no longer usable, making room for a new
     /// one.
-    fn discard(&self, client: Client) {
-        drop(client);
+    fn discard(&self, conn: Conn) {
+        drop(conn);
         if let Ok(mut pool) = self.pool.lock() {
             pool.open -= 1;
         }
@@ -329,32 +363,36 @@ impl PgBackend {
         Error::storage(&text, e)
     }
 
-    /// Starts a transaction on `client`: the first statement of a call, so
-    /// the one that finds out whether a connection from the pool still
-    /// works. `first` says whether it is the call's first.
+    /// Starts a transaction on `conn` with `begin` (one round trip: the
+    /// statement, or statements, of [`READ_BEGIN`] or [`WRITE_BEGIN`]): the
+    /// first statement of a call, so the one that finds out whether a
+    /// connection from the pool still works. `first` says whether it is the
+    /// call's first.
     fn begin<'c>(
-        client: &'c mut Client,
-        level: IsolationLevel,
-        read_only: bool,
+        conn: &'c mut Conn,
+        begin: &str,
         first: bool,
-    ) -> std::result::Result<Transaction<'c>, Failed> {
-        client
-            .build_transaction()
-            .isolation_level(level)
-            .read_only(read_only)
-            .start()
-            .map_err(|e| match connection_lost(&e) {
+    ) -> std::result::Result<Tx<'c>, Failed> {
+        match conn.client.batch_execute(begin) {
+            Ok(()) => Ok(Tx {
+                conn: RefCell::new(conn),
+                raced: Cell::new(false),
+                failed: Cell::new(false),
+                open: Cell::new(true),
+            }),
+            Err(e) => Err(match connection_lost(&e) {
                 true if first => Failed::Stale(storage(e)),
                 _ => Failed::Other(storage(e)),
-            })
+            }),
+        }
     }
 
-    fn give_back(&self, client: Client) {
+    fn give_back(&self, conn: Conn) {
         if let Ok(mut pool) = self.pool.lock() {
-            if client.is_closed() {
+            if conn.client.is_closed() {
                 pool.open -= 1;
             } else {
-                pool.idle.push(client);
+                pool.idle.push(conn);
             }
         }
         self.freed.notify_one();
@@ -406,23 +444,65 @@ fn connection_lost(e: &postgres::Error) -> bool {
 /// refused a statement for a race (the closure's error then means "run
 /// again", whatever the closure made of it).
 struct Tx<'a> {
-    tx: RefCell<Transaction<'a>>,
+    conn: RefCell<&'a mut Conn>,
     raced: Cell<bool>,
+    /// Whether a statement failed: PostgreSQL has then aborted the
+    /// transaction, and a `COMMIT` would roll it back without a word, so
+    /// it is never sent (should the closure have swallowed the error).
+    failed: Cell<bool>,
+    /// Whether the transaction is still open (neither committed nor rolled
+    /// back): dropping it open rolls it back.
+    open: Cell<bool>,
 }
+
+/// Starts a read: one snapshot, taken at once (PostgreSQL takes it at the
+/// first statement, not at `BEGIN`, and the seam's snapshot begins when the
+/// read does), in the same round trip.
+const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1";
+/// Starts a write.
+const WRITE_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL SERIALIZABLE";
 
 impl Tx<'_> {
     fn fail(&self, e: postgres::Error) -> Error {
+        self.failed.set(true);
         if is_race(&e) {
             self.raced.set(true);
         }
         storage(e)
     }
 
+    /// Runs `sql`, prepared once per connection and kept.
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<postgres::Row>> {
-        self.tx
-            .borrow_mut()
-            .query(sql, params)
+        let mut conn = self.conn.borrow_mut();
+        let conn = &mut **conn;
+        let statement = match conn.statements.get(sql) {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement = conn.client.prepare(sql).map_err(|e| self.fail(e))?;
+                conn.statements.insert(sql.to_string(), statement.clone());
+                statement
+            }
+        };
+        conn.client
+            .query(&statement, params)
             .map_err(|e| self.fail(e))
+    }
+
+    /// Commits; a refusal to commit (a race found at the end) is the
+    /// driver's error.
+    fn commit(self) -> std::result::Result<(), postgres::Error> {
+        self.open.set(false);
+        self.conn.borrow_mut().client.batch_execute("COMMIT")
+    }
+}
+
+impl Drop for Tx<'_> {
+    /// Rolls back a transaction that was not committed. Should that fail
+    /// too, the connection is broken, and the pool drops it.
+    fn drop(&mut self) {
+        if self.open.get() {
+            let _ = self.conn.get_mut().client.batch_execute("ROLLBACK");
+        }
     }
 }
 
@@ -567,24 +647,17 @@ impl Writer for Tx<'_> {
 
 impl Backend for PgBackend {
     fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
-        self.on_connection(|client| {
-            let mut tx = match PgBackend::begin(client, IsolationLevel::RepeatableRead, true, true)
-            {
+        self.on_connection(|conn| {
+            let tx = match PgBackend::begin(conn, READ_BEGIN, true) {
                 Ok(tx) => tx,
                 Err(Failed::Stale(e)) => return Attempt::Stale(e),
                 Err(Failed::Other(e)) => return Attempt::Done(Err(e)),
             };
-            Attempt::Done((|| {
-                // PostgreSQL takes the snapshot at the first statement, not
-                // at BEGIN: the seam's snapshot begins when the read does.
-                tx.batch_execute("SELECT 1").map_err(storage)?;
-                let tx = Tx {
-                    tx: RefCell::new(tx),
-                    raced: Cell::new(false),
-                };
-                f(&tx)?;
-                tx.tx.into_inner().commit().map_err(storage)
-            })())
+            let outcome = f(&tx).and_then(|()| match tx.failed.get() {
+                true => Err(aborted()),
+                false => tx.commit().map_err(storage),
+            });
+            Attempt::Done(outcome)
         })
     }
 
@@ -593,30 +666,23 @@ impl Backend for PgBackend {
             .writing
             .lock()
             .map_err(|_| Error::new(ErrorCode::Internal, "a write panicked on this backend"))?;
-        self.on_connection(|client| {
+        self.on_connection(|conn| {
             for attempt in 0..=self.options.retries {
                 if attempt > 0 {
                     // Another process won the last race: give it time to
                     // finish before running again.
                     std::thread::sleep(backoff(attempt));
                 }
-                let tx = match PgBackend::begin(
-                    client,
-                    IsolationLevel::Serializable,
-                    false,
-                    attempt == 0,
-                ) {
+                let tx = match PgBackend::begin(conn, WRITE_BEGIN, attempt == 0) {
                     Ok(tx) => tx,
                     Err(Failed::Stale(e)) => return Attempt::Stale(e),
                     Err(Failed::Other(e)) => return Attempt::Done(Err(e)),
                 };
-                let tx = Tx {
-                    tx: RefCell::new(tx),
-                    raced: Cell::new(false),
-                };
-                let outcome = f(&tx);
+                let outcome = f(&tx).and_then(|()| match tx.failed.get() {
+                    true => Err(aborted()),
+                    false => Ok(()),
+                });
                 let raced = tx.raced.get();
-                let tx = tx.tx.into_inner();
                 match outcome {
                     Ok(()) => match tx.commit() {
                         Ok(()) => return Attempt::Done(Ok(())),

@@ -308,8 +308,8 @@ impl Drop for PrivateServer {
 /// (`pg_stat_ssl`) for the session of one of them.
 pub fn uses_tls(backend: &crate::PgBackend) -> bool {
     backend
-        .with_client(|client| {
-            client
+        .with_client(|conn| {
+            conn.client
                 .query_one(
                     "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
                     &[],
