@@ -225,17 +225,33 @@ pub(crate) fn reindex(
     }
     let before = old.map(all_grams).unwrap_or_default();
     let after = new.map(all_grams).unwrap_or_default();
-    for (field, gram) in &before {
-        if after.binary_search(&(*field, *gram)).is_err() {
-            set(txn, *field, gram.as_str(), id, false)?;
+    let gone = before
+        .iter()
+        .filter(|g| after.binary_search(g).is_err())
+        .map(|g| (g, false));
+    let came = after
+        .iter()
+        .filter(|g| before.binary_search(g).is_err())
+        .map(|g| (g, true));
+    let low = (id & LOW) as u16;
+    let mut changes: Vec<(Vec<u8>, Changes)> = Vec::new();
+    let mut buf = [0u8; KEY_MAX];
+    let mut deferred = txn.deferred.borrow_mut();
+    for ((field, gram), present) in gone.chain(came) {
+        let k = key_in(&mut buf, *field, gram.as_str(), id >> SHIFT);
+        match deferred.as_mut() {
+            // Held back to the end of the transaction ([`flush`]).
+            Some(pending) => match pending.get_mut(k) {
+                Some(held) => held.push((low, present)),
+                None => {
+                    pending.insert(k.to_vec(), vec![(low, present)]);
+                }
+            },
+            None => changes.push((k.to_vec(), vec![(low, present)])),
         }
     }
-    for (field, gram) in &after {
-        if before.binary_search(&(*field, *gram)).is_err() {
-            set(txn, *field, gram.as_str(), id, true)?;
-        }
-    }
-    Ok(())
+    drop(deferred);
+    apply_all(txn, changes)
 }
 
 /// Calls `f` on every low of a stored posting value, ascending; `None` when
@@ -274,46 +290,55 @@ fn each_low(bytes: &[u8], mut f: impl FnMut(u16)) -> Option<()> {
 /// last change of a low wins). A hash map: a bulk import adds some seventy
 /// grams a user, and ordering the keys once at the flush is cheaper than
 /// keeping them ordered.
-pub(crate) type Pending = HashMap<Vec<u8>, Vec<(u16, bool)>>;
+pub(crate) type Pending = HashMap<Vec<u8>, Changes>;
 
-/// Adds (or removes) `id` to the postings of `gram` in `field`.
-fn set(txn: &Txn<'_>, field: Field, gram: &str, id: u64, present: bool) -> Result<()> {
-    let mut buf = [0u8; KEY_MAX];
-    let k = key_in(&mut buf, field, gram, id >> SHIFT);
-    let low = (id & LOW) as u16;
-    if let Some(pending) = txn.deferred.borrow_mut().as_mut() {
-        match pending.get_mut(k) {
-            Some(changes) => changes.push((low, present)),
-            None => {
-                pending.insert(k.to_vec(), vec![(low, present)]);
+/// Low bits to add (`true`) or remove (`false`) in one posting, in order.
+type Changes = Vec<(u16, bool)>;
+
+/// How many postings [`apply_all`] reads and writes at once: one round
+/// trip each way on a backend that batches, a bounded amount of memory on
+/// one that does not.
+const APPLY_CHUNK: usize = 1024;
+
+/// Applies changes to many postings (a key, and its low bits to add or
+/// remove in order: the last change of a low wins), in key order, a chunk
+/// at a time: the chunk's postings read at once, the changed ones written
+/// at once and the emptied ones removed at once.
+fn apply_all(txn: &Txn<'_>, mut changes: Vec<(Vec<u8>, Changes)>) -> Result<()> {
+    // In key order: neighbouring postings share the B-tree's pages.
+    changes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for chunk in changes.chunks(APPLY_CHUNK) {
+        let keys: Vec<&[u8]> = chunk.iter().map(|(k, _)| k.as_slice()).collect();
+        let stored = txn.get_many(GRAMS, &keys)?;
+        let (mut puts, mut gone) = (Vec::new(), Vec::new());
+        for ((k, changes), bytes) in chunk.iter().zip(stored) {
+            let stored = match bytes {
+                Some(bytes) => {
+                    Lows::decode(&bytes).ok_or_else(|| super::keys::malformed(GRAMS.name))?
+                }
+                None => Lows::default(),
+            };
+            let mut lows = stored.clone();
+            for &(low, present) in changes {
+                if present {
+                    lows.0.insert(low);
+                } else {
+                    lows.0.remove(&low);
+                }
+            }
+            if lows == stored {
+                continue;
+            }
+            match lows.0.is_empty() {
+                true => gone.push(k.as_slice()),
+                false => puts.push((k.as_slice(), lows.encode())),
             }
         }
-        return Ok(());
-    }
-    apply(txn, k, [(low, present)].into_iter())
-}
-
-/// Applies changes to the postings under `k`.
-fn apply(txn: &Txn<'_>, k: &[u8], changes: impl Iterator<Item = (u16, bool)>) -> Result<()> {
-    let stored = match txn.get(GRAMS, k)? {
-        Some(bytes) => Lows::decode(&bytes).ok_or_else(|| super::keys::malformed(GRAMS.name))?,
-        None => Lows::default(),
-    };
-    let mut lows = stored.clone();
-    for (low, present) in changes {
-        if present {
-            lows.0.insert(low);
-        } else {
-            lows.0.remove(&low);
+        let rows: Vec<(&[u8], &[u8])> = puts.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+        txn.put_many(GRAMS, &rows)?;
+        if !gone.is_empty() {
+            txn.w.delete_many(GRAMS.name, &gone)?;
         }
-    }
-    if lows == stored {
-        return Ok(());
-    }
-    if lows.0.is_empty() {
-        txn.delete(GRAMS, k)?;
-    } else {
-        txn.put(GRAMS, k, lows.encode().as_slice())?;
     }
     Ok(())
 }
@@ -323,13 +348,7 @@ pub(crate) fn flush(txn: &Txn<'_>) -> Result<()> {
     let Some(pending) = txn.deferred.borrow_mut().take() else {
         return Ok(());
     };
-    // In key order: neighbouring postings share the B-tree's pages.
-    let mut pending: Vec<_> = pending.into_iter().collect();
-    pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (k, changes) in pending {
-        apply(txn, &k, changes.into_iter())?;
-    }
-    Ok(())
+    apply_all(txn, pending.into_iter().collect())
 }
 
 /// Bitmap words of one block.

@@ -415,9 +415,10 @@ type PerOp = (f64, f64);
 /// The statements and round trips of `reps` runs of `f`, per run, from
 /// pg_stat_statements (`None` when it is not loaded). `extended_trips`:
 /// round trips of one extended-protocol statement (2 when it is parsed at
-/// every call, 1 when prepared once); the transaction's own statements
-/// (`START TRANSACTION`, `COMMIT`, roster's `SELECT 1`) go by the simple
-/// protocol, one round trip each.
+/// every call, 1 when prepared once: both sides prepare theirs now); the
+/// transaction's own statements (`START TRANSACTION`, `COMMIT`) go by the
+/// simple protocol, one round trip each, except roster's `SELECT 1`, which
+/// rides in the same message as its read's `START TRANSACTION`.
 fn count_statements(
     what: &str,
     stats: &mut Option<Client>,
@@ -444,6 +445,12 @@ fn count_statements(
         &[],
     )?;
     let (simple, extended): (f64, f64) = (row.get(0), row.get(1));
+    let riding: f64 = admin
+        .query_one(
+            "SELECT coalesce(sum(calls), 0)::float8 FROM pg_stat_statements WHERE query = 'SELECT $1'",
+            &[],
+        )?
+        .get(0);
     // The statements behind the figure, most called first (stderr: for
     // reading the misses, not part of the table).
     for r in admin.query(
@@ -461,7 +468,7 @@ fn count_statements(
     let reps = reps as f64;
     Ok(Some((
         (simple + extended) / reps,
-        (simple + extended * extended_trips) / reps,
+        (simple - riding + extended * extended_trips) / reps,
     )))
 }
 
@@ -876,35 +883,35 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
     }
     let off = |k: usize| LOOKUPS + k;
     let mut counts: Vec<(&str, Option<PerOp>, Option<PerOp>)> = Vec::new();
-    let r = count_statements("roster get by id", &mut stats, COUNTED, 2.0, |k| {
+    let r = count_statements("roster get by id", &mut stats, COUNTED, 1.0, |k| {
         roster_get(off(k))
     })?;
     let s = count_statements("native get by id", &mut stats, COUNTED, 1.0, |k| {
         db.get(picks[off(k)] + 1).map(|_| ())
     })?;
     counts.push(("get by id", r, s));
-    let r = count_statements("roster get by username", &mut stats, COUNTED, 2.0, |k| {
+    let r = count_statements("roster get by username", &mut stats, COUNTED, 1.0, |k| {
         roster_find(off(k))
     })?;
     let s = count_statements("native get by username", &mut stats, COUNTED, 1.0, |k| {
         db.find(&people[off(k)].username).map(|_| ())
     })?;
     counts.push(("get by username", r, s));
-    let r = count_statements("roster get by email", &mut stats, COUNTED, 2.0, |k| {
+    let r = count_statements("roster get by email", &mut stats, COUNTED, 1.0, |k| {
         roster_email(off(k))
     })?;
     let s = count_statements("native get by email", &mut stats, COUNTED, 1.0, |k| {
         db.by_email(&people[off(k)].email).map(|_| ())
     })?;
     counts.push(("get by email", r, s));
-    let r = count_statements("roster list page 1", &mut stats, COUNTED, 2.0, |_| {
+    let r = count_statements("roster list page 1", &mut stats, COUNTED, 1.0, |_| {
         roster_page(1)
     })?;
     let s = count_statements("native list page 1", &mut stats, COUNTED, 1.0, |_| {
         db.page(1).map(|_| ())
     })?;
     counts.push(("list page 1", r, s));
-    let r = count_statements("roster list last page", &mut stats, 5, 2.0, |_| {
+    let r = count_statements("roster list last page", &mut stats, 5, 1.0, |_| {
         roster_page(last_page)
     })?;
     let s = count_statements("native list last page", &mut stats, 5, 1.0, |_| {
@@ -912,7 +919,7 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
     })?;
     counts.push(("list last page", r, s));
     if db.st.q.is_some() {
-        let r = count_statements("roster q search", &mut stats, COUNTED, 2.0, |k| {
+        let r = count_statements("roster q search", &mut stats, COUNTED, 1.0, |k| {
             roster_q(Q_SEARCHES + k)
         })?;
         let s = count_statements("native q search", &mut stats, COUNTED, 1.0, |k| {
@@ -920,14 +927,14 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
         })?;
         counts.push(("q search", r, s));
     }
-    let r = count_statements("roster create user", &mut stats, COUNTED, 2.0, |k| {
+    let r = count_statements("roster create user", &mut stats, COUNTED, 1.0, |k| {
         roster_create(CREATES + k)
     })?;
     let s = count_statements("native create user", &mut stats, COUNTED, 1.0, |k| {
         db.create_one(&fresh[CREATES + k], &hash)
     })?;
     counts.push(("create user", r, s));
-    let r = count_statements("roster add subscription", &mut stats, COUNTED, 2.0, |k| {
+    let r = count_statements("roster add subscription", &mut stats, COUNTED, 1.0, |k| {
         roster_subscribe(WRITES + k)
     })?;
     let s = count_statements("native add subscription", &mut stats, COUNTED, 1.0, |k| {
@@ -940,7 +947,7 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
     progress("purge");
     let mut r_purged = 0;
     let mut r_purge = Duration::ZERO;
-    let r = count_statements("roster purge", &mut stats, 1, 2.0, |_| {
+    let r = count_statements("roster purge", &mut stats, 1, 1.0, |_| {
         let start = Instant::now();
         r_purged = admin.purge_expired()?;
         r_purge = start.elapsed();
