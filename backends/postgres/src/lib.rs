@@ -45,8 +45,10 @@
 //! sends a `COMMIT` (which would roll back without a word), even should
 //! roster's closure have swallowed the error.
 //!
-//! Scans fetch [`CHUNK`] rows at a time (keyset pages), so a callback that
-//! stops early does not pay for the rest of the range.
+//! Scans fetch keyset pages: [`CHUNK`] rows first, so a callback that
+//! stops early does not pay for the rest of the range, then twice as many
+//! with each page up to [`CHUNK_MAX`], so a long scan (a purge's expired
+//! memberships, an export) takes few round trips.
 //!
 //! # Connections
 //!
@@ -89,8 +91,10 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 pub mod testing;
 mod tls;
 
-/// Rows fetched per round trip of a scan.
+/// Rows fetched by a scan's first round trip.
 pub const CHUNK: i64 = 256;
+/// The largest page of a long scan.
+pub const CHUNK_MAX: i64 = 16_384;
 
 /// How the backend connects and retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -536,6 +540,7 @@ impl Reader for Tx<'_> {
     ) -> Result<()> {
         let mut lower: Bound<Vec<u8>> = lower.map(<[u8]>::to_vec);
         let mut upper: Bound<Vec<u8>> = upper.map(<[u8]>::to_vec);
+        let mut chunk = CHUNK;
         loop {
             let mut sql = String::from("SELECT key, value FROM roster_rows WHERE tab = $1");
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![&table];
@@ -549,7 +554,8 @@ impl Reader for Tx<'_> {
                 sql.push_str(&format!(" AND key {op} ${}", params.len()));
             }
             let order = if reverse { "DESC" } else { "ASC" };
-            sql.push_str(&format!(" ORDER BY key {order} LIMIT {CHUNK}"));
+            params.push(&chunk);
+            sql.push_str(&format!(" ORDER BY key {order} LIMIT ${}", params.len()));
             let rows = self.query(&sql, &params)?;
             let mut last = None;
             for row in &rows {
@@ -561,7 +567,8 @@ impl Reader for Tx<'_> {
                 last = Some(key.to_vec());
             }
             match last {
-                Some(key) if rows.len() as i64 == CHUNK => {
+                Some(key) if rows.len() as i64 == chunk => {
+                    chunk = (chunk * 2).min(CHUNK_MAX);
                     // The next page starts past the last row seen.
                     if reverse {
                         upper = Bound::Excluded(key);
