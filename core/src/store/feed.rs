@@ -93,6 +93,63 @@ pub(crate) fn note(
     touch(txn, Key::Id(entity, id), uuid, before, after)
 }
 
+/// A record of an entity the feed follows under its own id and UUID.
+pub(crate) trait Fed {
+    /// The kind of entity.
+    const ENTITY: Entity;
+    /// Its id.
+    fn id(&self) -> u64;
+    /// Its UUID.
+    fn uuid(&self) -> u128;
+    /// The record as the feed keeps it.
+    fn kept(&self) -> Record;
+}
+
+/// Records that an entity was `before` and is now `after` (`None`: absent;
+/// at least one of them is given).
+pub(crate) fn changed<T: Fed>(txn: &Txn<'_>, before: Option<&T>, after: Option<&T>) -> Result<()> {
+    let Some(either) = after.or(before) else {
+        return Ok(());
+    };
+    let (b, a) = (before.map(Fed::kept), after.map(Fed::kept));
+    note(
+        txn,
+        T::ENTITY,
+        either.id(),
+        Some(either.uuid()),
+        b.as_ref(),
+        a.as_ref(),
+    )
+}
+
+macro_rules! fed {
+    ($($ty:ty => $entity:ident, $kept:expr;)*) => {$(
+        impl Fed for $ty {
+            const ENTITY: Entity = Entity::$entity;
+            fn id(&self) -> u64 {
+                self.id
+            }
+            fn uuid(&self) -> u128 {
+                self.uuid
+            }
+            fn kept(&self) -> Record {
+                $kept(self)
+            }
+        }
+    )*};
+}
+
+fed! {
+    crate::domain::user::User => User, Record::user;
+    crate::domain::Batch => Batch, |b: &crate::domain::Batch| Record::Batch(b.clone());
+    crate::domain::course::Course => Course, |c: &crate::domain::course::Course| Record::Course(c.clone());
+    crate::domain::custom_field::CustomField => CustomField,
+        |f: &crate::domain::custom_field::CustomField| Record::CustomField(f.clone());
+    crate::domain::group::Group => Group, |g: &crate::domain::group::Group| Record::Group(g.clone());
+    crate::domain::sunbird::Organisation => Organisation,
+        |o: &crate::domain::sunbird::Organisation| Record::Organisation(o.clone());
+}
+
 /// Records that setting `name` was `before` and is now `after`.
 pub(crate) fn note_setting(
     txn: &Txn<'_>,

@@ -134,15 +134,7 @@ pub(crate) fn put_user(txn: &Txn<'_>, old: Option<&User>, user: &User) -> Result
     }
     search::reindex(txn, user.id, Some(old), Some(user))?;
     txn.put(USERS, &user.id, encode(USERS, user.id, user)?.as_slice())?;
-    let (before, after) = (Record::user(old), Record::user(user));
-    feed::note(
-        txn,
-        Entity::User,
-        user.id,
-        Some(user.uuid),
-        Some(&before),
-        Some(&after),
-    )
+    feed::changed(txn, Some(old), Some(user))
 }
 
 /// Stores new users and their indexes: one table at a time, each in its
@@ -194,15 +186,7 @@ pub(crate) fn put_new_users(txn: &Txn<'_>, users: &[User]) -> Result<()> {
     }
     for user in by_id {
         txn.put(USERS, &user.id, encode(USERS, user.id, user)?.as_slice())?;
-        let after = Record::user(user);
-        feed::note(
-            txn,
-            Entity::User,
-            user.id,
-            Some(user.uuid),
-            None,
-            Some(&after),
-        )?;
+        feed::changed(txn, None, Some(user))?;
     }
     Ok(())
 }
@@ -233,15 +217,7 @@ pub(crate) fn delete_user(txn: &Txn<'_>, user: &User) -> Result<()> {
     if txn.delete(USERS, &user.id)? {
         positions::count(txn, USERS, user.id, -1)?;
     }
-    let before = Record::user(user);
-    feed::note(
-        txn,
-        Entity::User,
-        user.id,
-        Some(user.uuid),
-        Some(&before),
-        None,
-    )
+    feed::changed(txn, Some(user), None)
 }
 
 /// Stores `batch` (replacing `old`) and its name index (ordinary batches only).
@@ -266,16 +242,7 @@ pub(crate) fn put_batch(txn: &Txn<'_>, old: Option<&Batch>, batch: &Batch) -> Re
         &batch.id,
         encode(BATCHES, batch.id, batch)?.as_slice(),
     )?;
-    let before = old.map(|o| Record::Batch(o.clone()));
-    let after = Record::Batch(batch.clone());
-    feed::note(
-        txn,
-        Entity::Batch,
-        batch.id,
-        Some(batch.uuid),
-        before.as_ref(),
-        Some(&after),
-    )
+    feed::changed(txn, old, Some(batch))
 }
 
 /// Removes `batch`, its memberships and its course links.
@@ -293,15 +260,7 @@ pub(crate) fn delete_batch(txn: &Txn<'_>, batch: &Batch) -> Result<()> {
     }
     txn.delete(UUIDS, &batch.uuid)?;
     txn.delete(BATCHES, &batch.id)?;
-    let before = Record::Batch(batch.clone());
-    feed::note(
-        txn,
-        Entity::Batch,
-        batch.id,
-        Some(batch.uuid),
-        Some(&before),
-        None,
-    )
+    feed::changed(txn, Some(batch), None)
 }
 
 /// Links (or unlinks) `course` and `batch`.
@@ -330,16 +289,7 @@ pub(crate) fn put_course(txn: &Txn<'_>, old: Option<&Course>, course: &Course) -
         &course.id,
         encode(COURSES, course.id, course)?.as_slice(),
     )?;
-    let before = old.map(|o| Record::Course(o.clone()));
-    let after = Record::Course(course.clone());
-    feed::note(
-        txn,
-        Entity::Course,
-        course.id,
-        Some(course.uuid),
-        before.as_ref(),
-        Some(&after),
-    )
+    feed::changed(txn, old, Some(course))
 }
 
 /// Removes `course`, its hidden batch (with its memberships) and its links.
@@ -353,15 +303,7 @@ pub(crate) fn delete_course(txn: &Txn<'_>, course: &Course) -> Result<()> {
     reindex(txn, COURSE_BY_SLUG, &course.slug, "", course.id)?;
     txn.delete(UUIDS, &course.uuid)?;
     txn.delete(COURSES, &course.id)?;
-    let before = Record::Course(course.clone());
-    feed::note(
-        txn,
-        Entity::Course,
-        course.id,
-        Some(course.uuid),
-        Some(&before),
-        None,
-    )
+    feed::changed(txn, Some(course), None)
 }
 
 fn day(date: chrono::NaiveDate) -> i32 {
@@ -562,17 +504,7 @@ pub(crate) fn put_custom_field(
         &field.id,
         encode(CUSTOM_FIELDS, field.id, field)?.as_slice(),
     )?;
-    let before = old.map(|o| Record::CustomField(o.clone()));
-    let after = Record::CustomField(field.clone());
-    let uuid = Some(field.uuid);
-    feed::note(
-        txn,
-        Entity::CustomField,
-        field.id,
-        uuid,
-        before.as_ref(),
-        Some(&after),
-    )
+    feed::changed(txn, old, Some(field))
 }
 
 /// Removes definition `field` and every user's value of it.
@@ -592,15 +524,7 @@ pub(crate) fn delete_custom_field(txn: &Txn<'_>, field: &CustomField) -> Result<
     )?;
     txn.delete(UUIDS, &field.uuid)?;
     txn.delete(CUSTOM_FIELDS, &field.id)?;
-    let before = Record::CustomField(field.clone());
-    feed::note(
-        txn,
-        Entity::CustomField,
-        field.id,
-        Some(field.uuid),
-        Some(&before),
-        None,
-    )
+    feed::changed(txn, Some(field), None)
 }
 
 /// Stores `group` (replacing `old`) and its name index.
@@ -618,16 +542,7 @@ pub(crate) fn put_group(txn: &Txn<'_>, old: Option<&Group>, group: &Group) -> Re
         &group.id,
         encode(GROUPS, group.id, group)?.as_slice(),
     )?;
-    let before = old.map(|o| Record::Group(o.clone()));
-    let after = Record::Group(group.clone());
-    feed::note(
-        txn,
-        Entity::Group,
-        group.id,
-        Some(group.uuid),
-        before.as_ref(),
-        Some(&after),
-    )
+    feed::changed(txn, old, Some(group))
 }
 
 /// Removes `group`; its members lose it, and with it its permissions.
@@ -641,15 +556,7 @@ pub(crate) fn delete_group(txn: &Txn<'_>, group: &Group) -> Result<()> {
     reindex(txn, GROUP_BY_NAME, &fold(&group.name), "", group.id)?;
     txn.delete(UUIDS, &group.uuid)?;
     txn.delete(GROUPS, &group.id)?;
-    let before = Record::Group(group.clone());
-    feed::note(
-        txn,
-        Entity::Group,
-        group.id,
-        Some(group.uuid),
-        Some(&before),
-        None,
-    )
+    feed::changed(txn, Some(group), None)
 }
 
 /// Stores a session under the hash of its token.
@@ -826,17 +733,7 @@ pub(crate) fn put_organisation(
         &org.id,
         encode(ORGANISATIONS, org.id, org)?.as_slice(),
     )?;
-    let before = old.map(|o| Record::Organisation(o.clone()));
-    let after = Record::Organisation(org.clone());
-    let uuid = Some(org.uuid);
-    feed::note(
-        txn,
-        Entity::Organisation,
-        org.id,
-        uuid,
-        before.as_ref(),
-        Some(&after),
-    )
+    feed::changed(txn, old, Some(org))
 }
 
 /// Stores system setting `id` as `value`.
