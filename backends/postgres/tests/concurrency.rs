@@ -19,33 +19,16 @@
 
 mod common;
 
-use common::{fresh_schema, server};
+use common::{fresh_schema, on, server};
 use roster::domain::{BatchInput, PageRequest};
-use roster::{Argon2Params, Config, Error, ErrorCode, Institute, NewUser, UserPatch, UserQuery};
-use roster_postgres::{Options, PgBackend};
+use roster::{Error, ErrorCode, Institute, NewUser, UserPatch, UserQuery};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 const USERS: usize = 24;
 const THREADS_EACH: usize = 4;
 const TARGETS: usize = 6;
-
-fn config() -> Config {
-    Config {
-        argon2: Argon2Params {
-            m_kib: 64,
-            t: 1,
-            p: 1,
-        },
-        ..Config::default()
-    }
-}
-
-fn on(schema: &postgres::Config) -> Institute {
-    let backend = PgBackend::with_config(schema.clone(), Options::default()).expect("backend");
-    Institute::open_with(Arc::new(backend), config()).expect("institute")
-}
 
 /// Runs `work(institute, thread)` on `2 * THREADS_EACH` threads, half on
 /// each institute, released together: the results in thread order.

@@ -11,8 +11,11 @@
 //!
 //! Needs PostgreSQL's server binaries, as `private_server.rs` says.
 
+mod common;
+
+use common::config;
 use roster::domain::BatchInput;
-use roster::{Argon2Params, Config, ErrorCode, Institute, NewUser};
+use roster::{ErrorCode, Institute, NewUser};
 use roster_postgres::Options;
 use roster_postgres::testing::PrivateServer;
 use std::sync::Mutex;
@@ -21,17 +24,6 @@ use std::time::{Duration, Instant};
 
 /// Generous: the run takes a few seconds.
 const DEADLINE: Duration = Duration::from_secs(90);
-
-fn config() -> Config {
-    Config {
-        argon2: Argon2Params {
-            m_kib: 64,
-            t: 1,
-            p: 1,
-        },
-        ..Config::default()
-    }
-}
 
 fn new_user(name: &str) -> NewUser {
     NewUser {

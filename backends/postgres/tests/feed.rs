@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{fresh_schema, server};
+use common::{fresh_schema, on, server};
 use roster::store::backend::RowVisitor;
 use roster::store::{Reader, Writer};
 use roster::{Backend, BatchInput, Config, GroupInput, Institute};
@@ -18,11 +18,6 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-fn on(schema: &postgres::Config) -> Institute {
-    let backend = PgBackend::with_config(schema.clone(), Options::default()).expect("backend");
-    Institute::open_with(Arc::new(backend), Config::default()).expect("institute")
-}
 
 #[test]
 fn a_reader_following_concurrent_writers_skips_nothing_and_sees_nothing_twice() {

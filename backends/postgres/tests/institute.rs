@@ -7,30 +7,12 @@
 
 mod common;
 
-use common::{fresh_schema, server};
+use common::{fresh_schema, on, server};
 use roster::domain::sunbird::{CreateRoute, Filter, Filters, SearchRequest, SunbirdInput};
 use roster::rest::{Request, handle};
-use roster::{Argon2Params, Config, ErrorCode, Institute, NewUser};
-use roster_postgres::{Options, PgBackend};
+use roster::{ErrorCode, Institute, NewUser};
 use serde_json::{Value, json};
 use std::sync::{Arc, Barrier};
-
-/// A config with cheap password hashing: the tests sign in.
-fn config() -> Config {
-    Config {
-        argon2: Argon2Params {
-            m_kib: 64,
-            t: 1,
-            p: 1,
-        },
-        ..Config::default()
-    }
-}
-
-fn on(schema: &postgres::Config) -> Institute {
-    let backend = PgBackend::with_config(schema.clone(), Options::default()).expect("backend");
-    Institute::open_with(Arc::new(backend), config()).expect("institute")
-}
 
 /// One JSON request with a token: (status, body).
 fn send(i: &Institute, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
