@@ -333,25 +333,31 @@ pub(crate) fn put_membership(
         &(user, batch),
         encode_membership((user, batch), sub)?.as_slice(),
     )?;
-    let before = membership_record(user, batch, old);
-    let after = membership_record(user, batch, sub);
-    feed::note(
-        txn,
-        Entity::Subscription,
-        sub.id,
-        Some(sub.uuid),
-        Some(&before),
-        Some(&after),
-    )
+    note_membership(txn, user, batch, Some(old), Some(sub))
 }
 
-/// A membership as the feed keeps it.
-fn membership_record(user: u64, batch: u64, sub: &Subscription) -> Record {
-    Record::Subscription(MembershipRecord {
-        user,
-        batch,
-        subscription: sub.clone(),
-    })
+/// Tells the change feed that the membership of `user` in `batch` was
+/// `before` and is `after` (at least one of them given).
+fn note_membership(
+    txn: &Txn<'_>,
+    user: u64,
+    batch: u64,
+    before: Option<&Subscription>,
+    after: Option<&Subscription>,
+) -> Result<()> {
+    let Some(either) = after.or(before) else {
+        return Ok(());
+    };
+    let kept = |sub: &Subscription| {
+        Record::Subscription(MembershipRecord {
+            user,
+            batch,
+            subscription: sub.clone(),
+        })
+    };
+    let (b, a) = (before.map(kept), after.map(kept));
+    let (id, uuid) = (either.id, Some(either.uuid));
+    feed::note(txn, Entity::Subscription, id, uuid, b.as_ref(), a.as_ref())
 }
 
 /// Stores new memberships (user, batch, membership) and their index
@@ -385,15 +391,7 @@ pub(crate) fn put_new_memberships(txn: &Txn<'_>, new: &[(u64, u64, Subscription)
             &(*user, *batch),
             encode_membership((*user, *batch), sub)?.as_slice(),
         )?;
-        let after = membership_record(*user, *batch, sub);
-        feed::note(
-            txn,
-            Entity::Subscription,
-            sub.id,
-            Some(sub.uuid),
-            None,
-            Some(&after),
-        )?;
+        note_membership(txn, *user, *batch, None, Some(sub))?;
     }
     Ok(())
 }
@@ -423,15 +421,7 @@ fn delete_memberships(txn: &Txn<'_>, gone: &[(u64, u64, &Subscription)]) -> Resu
         .collect();
     remove_all(txn, EXPIRIES, &expiries, "expiry index")?;
     for (user, batch, sub) in gone {
-        let before = membership_record(*user, *batch, sub);
-        feed::note(
-            txn,
-            Entity::Subscription,
-            sub.id,
-            Some(sub.uuid),
-            Some(&before),
-            None,
-        )?;
+        note_membership(txn, *user, *batch, Some(sub), None)?;
     }
     Ok(())
 }
