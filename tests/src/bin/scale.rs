@@ -270,6 +270,61 @@ fn argon2_default(password: &str) -> Result<(String, Duration), Failure> {
     Ok((phc, Duration::from_secs_f64(p50 / 1e6)))
 }
 
+/// Imports the `n` generated users into roster (through `admin`) and into
+/// a yardstick (`other`), [`CHUNK`] rows per transaction on each side, the
+/// chunks in turns; the rows are made before the clock starts. Returns the
+/// time each side took.
+fn import_in_turns(
+    admin: &roster::Admin,
+    n: u64,
+    hash: &str,
+    mut other: impl FnMut(&[data::Person]) -> Result<(), Failure>,
+) -> Result<(Duration, Duration), Failure> {
+    let (mut roster_import, mut other_import) = (Duration::ZERO, Duration::ZERO);
+    let mut from = 0;
+    let mut chunk = 0;
+    while from < n {
+        let to = (from + CHUNK).min(n);
+        let people: Vec<data::Person> = (from..to).map(|i| data::person(SEED, i)).collect();
+        let mut roster_chunk = || -> Result<(), Failure> {
+            let rows: Vec<ImportRow> = (from..to)
+                .zip(&people)
+                .map(|(i, p)| import_row(i, p, hash))
+                .collect();
+            let start = Instant::now();
+            let report = admin.import_rows(rows)?;
+            roster_import += start.elapsed();
+            if let Some(r) = report.rejected.first() {
+                return Err(format!("roster refused row {}: {}", r.line, r.reason).into());
+            }
+            Ok(())
+        };
+        let mut other_chunk = || -> Result<(), Failure> {
+            let start = Instant::now();
+            other(&people)?;
+            other_import += start.elapsed();
+            Ok(())
+        };
+        if chunk % 2 == 0 {
+            roster_chunk()?;
+            other_chunk()?;
+        } else {
+            other_chunk()?;
+            roster_chunk()?;
+        }
+        progress(&format!(
+            "  {to} rows: roster {roster_import:.1?}, the other {other_import:.1?}"
+        ));
+        from = to;
+        chunk += 1;
+    }
+    let check = admin.get_user(n)?;
+    if check.username != data::person(SEED, n - 1).username {
+        return Err("roster's user ids are not 1..=N in import order".into());
+    }
+    Ok((roster_import, other_import))
+}
+
 /// Row `i` of the roster import: person `p`.
 fn import_row(i: u64, p: &data::Person, hash: &str) -> ImportRow {
     let p = p.clone();
@@ -339,48 +394,13 @@ fn main() -> Result<(), Failure> {
     // Bulk import: the same CHUNK rows per transaction in both stores, the
     // chunks in turns; the rows are made before the clock starts.
     progress("importing");
-    let (mut roster_import, mut sqlite_import) = (Duration::ZERO, Duration::ZERO);
-    let mut from = 0;
-    let mut chunk = 0;
-    while from < n {
-        let to = (from + CHUNK).min(n);
-        let people: Vec<data::Person> = (from..to).map(|i| data::person(SEED, i)).collect();
-        let mut roster_chunk = || -> Result<(), Failure> {
-            let rows: Vec<ImportRow> = (from..to)
-                .zip(&people)
-                .map(|(i, p)| import_row(i, p, &hash))
-                .collect();
-            let start = Instant::now();
-            let report = admin.import_rows(rows)?;
-            roster_import += start.elapsed();
-            if let Some(r) = report.rejected.first() {
-                return Err(format!("roster refused row {}: {}", r.line, r.reason).into());
-            }
-            Ok(())
-        };
-        let mut sqlite_chunk = || -> Result<(), Failure> {
-            let start = Instant::now();
-            db.import(&people, &hash)?;
-            sqlite_import += start.elapsed();
-            Ok(())
-        };
-        if chunk % 2 == 0 {
-            roster_chunk()?;
-            sqlite_chunk()?;
-        } else {
-            sqlite_chunk()?;
-            roster_chunk()?;
-        }
-        from = to;
-        chunk += 1;
-    }
+    let (roster_import, sqlite_import) = import_in_turns(&admin, n, &hash, |people| {
+        db.import(people, &hash)?;
+        Ok(())
+    })?;
     progress(&format!(
         "import: roster {roster_import:.2?}, SQLite {sqlite_import:.2?}"
     ));
-    let check = admin.get_user(n)?;
-    if check.username != data::person(SEED, n - 1).username {
-        return Err("roster's user ids are not 1..=N in import order".into());
-    }
 
     // File sizes, straight after the import.
     let roster_bytes = std::fs::metadata(&roster_path)?.len() as f64 / n as f64;

@@ -19,13 +19,13 @@
 //!   and an index on `(batch_id, user_id)` (roster's `batch_members`).
 
 use crate::{
-    CHUNK, Failure, Line, SEED, TODAY, argon2_default, data, import_row, line, percentiles,
-    print_table, progress, time_pairs,
+    Failure, Line, SEED, TODAY, argon2_default, data, import_in_turns, import_row, line,
+    percentiles, print_table, progress, time_pairs,
 };
 use chrono::{TimeZone, Utc};
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
-use roster::{BatchInput, CustomFieldInput, FixedClock, ImportRow, PageRequest, UserQuery};
+use roster::{BatchInput, CustomFieldInput, FixedClock, PageRequest, UserQuery};
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -673,48 +673,8 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
 
     // Bulk import, CHUNK rows per transaction on both sides, in turns.
     progress("importing");
-    let (mut roster_import, mut native_import) = (Duration::ZERO, Duration::ZERO);
-    let mut from = 0;
-    let mut chunk = 0;
-    while from < n {
-        let to = (from + CHUNK).min(n);
-        let people: Vec<data::Person> = (from..to).map(|i| data::person(SEED, i)).collect();
-        let mut roster_chunk = || -> Result<(), Failure> {
-            let rows: Vec<ImportRow> = (from..to)
-                .zip(&people)
-                .map(|(i, p)| import_row(i, p, &hash))
-                .collect();
-            let start = Instant::now();
-            let report = admin.import_rows(rows)?;
-            roster_import += start.elapsed();
-            if let Some(r) = report.rejected.first() {
-                return Err(format!("roster refused row {}: {}", r.line, r.reason).into());
-            }
-            Ok(())
-        };
-        let mut native_chunk = || -> Result<(), Failure> {
-            let start = Instant::now();
-            db.import(&people, &hash)?;
-            native_import += start.elapsed();
-            Ok(())
-        };
-        if chunk % 2 == 0 {
-            roster_chunk()?;
-            native_chunk()?;
-        } else {
-            native_chunk()?;
-            roster_chunk()?;
-        }
-        progress(&format!(
-            "  {to} rows: roster {roster_import:.1?}, native {native_import:.1?}"
-        ));
-        from = to;
-        chunk += 1;
-    }
-    let check = admin.get_user(n)?;
-    if check.username != data::person(SEED, n - 1).username {
-        return Err("roster's user ids are not 1..=N in import order".into());
-    }
+    let (roster_import, native_import) =
+        import_in_turns(&admin, n, &hash, |people| db.import(people, &hash))?;
     // Fresh planner statistics for both schemas (autovacuum would get
     // there; a DBA would not wait for it).
     admin_client.batch_execute(&format!(
