@@ -45,6 +45,16 @@
 //! sends a `COMMIT` (which would roll back without a word), even should
 //! roster's closure have swallowed the error.
 //!
+//! A write keeps its rows on the client as it goes ([`buffer`]): a key it
+//! has read or written reads again with no round trip, and its puts and
+//! deletes (a delete of a key it knows) wait until the end, when they go
+//! in one statement in the same message as the `COMMIT` (in one prepared
+//! statement of arrays, then the `COMMIT`, when they exceed
+//! [`buffer::LITERAL_MAX`] bytes). A scan lays the waiting rows over the
+//! server's; a count sends them first. PostgreSQL's conflict checks see
+//! the same reads and writes as with statements sent one by one, only the
+//! writes later.
+//!
 //! Scans fetch keyset pages: [`CHUNK`] rows first, so a callback that
 //! stops early does not pay for the rest of the range, then twice as many
 //! with each page up to [`CHUNK_MAX`], so a long scan (a purge's expired
@@ -87,9 +97,12 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+pub mod buffer;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
+
+use buffer::Buffer;
 
 /// Rows fetched by a scan's first round trip.
 pub const CHUNK: i64 = 256;
@@ -383,6 +396,7 @@ impl PgBackend {
                 raced: Cell::new(false),
                 failed: Cell::new(false),
                 open: Cell::new(true),
+                buffer: (begin == WRITE_BEGIN).then(RefCell::default),
             }),
             Err(e) => Err(match connection_lost(&e) {
                 true if first => Failed::Stale(storage(e)),
@@ -457,6 +471,10 @@ struct Tx<'a> {
     /// Whether the transaction is still open (neither committed nor rolled
     /// back): dropping it open rolls it back.
     open: Cell<bool>,
+    /// A write's rows as it has them ([`buffer`]): what it read, and what
+    /// it wrote, sent in one statement before `COMMIT` (or before a
+    /// statement that needs the server to have it). `None` for a read.
+    buffer: Option<RefCell<Buffer>>,
 }
 
 /// Starts a read: one snapshot, taken at once (PostgreSQL takes it at the
@@ -465,6 +483,24 @@ struct Tx<'a> {
 const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1";
 /// Starts a write.
 const WRITE_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL SERIALIZABLE";
+/// Sends a write's buffered rows: `$1`-`$3` the rows to store (tables,
+/// keys, values), `$4`-`$5` the rows to remove. No key is in both, so the
+/// two parts, which PostgreSQL runs on one snapshot, never meet.
+const FLUSH: &str = "WITH gone AS (\
+    DELETE FROM roster_rows r USING unnest($4::text[], $5::bytea[]) AS d(t, k) \
+    WHERE r.tab = d.t AND r.key = d.k) \
+    INSERT INTO roster_rows (tab, key, value) \
+    SELECT t, k, v FROM unnest($1::text[], $2::bytea[], $3::bytea[]) AS p(t, k, v) \
+    ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value";
+
+/// Why a commit failed.
+enum Committing {
+    /// Sending the buffered writes failed (the transaction is rolled back);
+    /// `raced`: for a race.
+    Flush { error: Error, raced: bool },
+    /// The `COMMIT` failed.
+    Commit(postgres::Error),
+}
 
 impl Tx<'_> {
     fn fail(&self, e: postgres::Error) -> Error {
@@ -492,11 +528,79 @@ impl Tx<'_> {
             .map_err(|e| self.fail(e))
     }
 
-    /// Commits; a refusal to commit (a race found at the end) is the
-    /// driver's error.
-    fn commit(self) -> std::result::Result<(), postgres::Error> {
+    /// What the buffer knows of `key`, without a round trip.
+    fn known(&self, table: &str, key: &[u8]) -> Option<buffer::Row> {
+        self.buffer.as_ref()?.borrow().known(table, key)
+    }
+
+    /// Records a row the server gave (a write's buffer only).
+    fn saw(&self, table: &str, key: &[u8], row: &buffer::Row) {
+        if let Some(buffer) = &self.buffer {
+            buffer.borrow_mut().saw(table, key, row.clone());
+        }
+    }
+
+    /// Holds a write in the buffer; `false` for a read, which cannot write.
+    fn hold(&self, table: &str, key: &[u8], row: buffer::Row) -> bool {
+        match &self.buffer {
+            Some(buffer) => {
+                buffer.borrow_mut().write(table, key, row);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends the buffer's waiting writes, all in one statement.
+    fn flush(&self) -> Result<()> {
+        let Some(buffer) = &self.buffer else {
+            return Ok(());
+        };
+        let out = buffer.borrow_mut().take();
+        self.send(&out)
+    }
+
+    /// Sends `out` in one statement (nothing when it is empty).
+    fn send(&self, out: &buffer::Outgoing) -> Result<()> {
+        if out.is_empty() {
+            return Ok(());
+        }
+        let (put_tabs, put_keys, put_values) = &out.put;
+        let (delete_tabs, delete_keys) = &out.delete;
+        self.query(
+            FLUSH,
+            &[put_tabs, put_keys, put_values, delete_tabs, delete_keys],
+        )?;
+        Ok(())
+    }
+
+    /// Sends what is waiting, then commits; a refusal to commit (a race
+    /// found at the end) is the driver's error.
+    ///
+    /// A write's waiting rows go in the same message as the `COMMIT` when
+    /// they are few ([`buffer::literal`]): one round trip for both.
+    fn commit(self) -> std::result::Result<(), Committing> {
+        let out = match &self.buffer {
+            Some(buffer) => buffer.borrow_mut().take(),
+            None => buffer::Outgoing::default(),
+        };
+        let message = match buffer::literal(&out) {
+            Some(statement) => statement + "; COMMIT",
+            None => {
+                if let Err(error) = self.send(&out) {
+                    let raced = self.raced.get();
+                    return Err(Committing::Flush { error, raced });
+                }
+                "COMMIT".to_string()
+            }
+        };
         self.open.set(false);
-        self.conn.borrow_mut().client.batch_execute("COMMIT")
+        let sent = self.conn.borrow_mut().client.batch_execute(&message);
+        // Should the rows have failed before the COMMIT, the transaction
+        // is still open, aborted: dropping it rolls it back (after a failed
+        // COMMIT the ROLLBACK only draws a warning).
+        self.open.set(sent.is_err());
+        sent.map_err(Committing::Commit)
     }
 }
 
@@ -511,26 +615,88 @@ impl Drop for Tx<'_> {
 }
 
 impl Reader for Tx<'_> {
+    /// No round trip for a key this write has read or written before.
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some(row) = self.known(table, key) {
+            return Ok(row);
+        }
         let rows = self.query(
             "SELECT value FROM roster_rows WHERE tab = $1 AND key = $2",
             &[&table, &key],
         )?;
-        Ok(rows.first().map(|r| r.get(0)))
+        let row = rows.first().map(|r| r.get(0));
+        self.saw(table, key, &row);
+        Ok(row)
     }
 
-    /// One round trip for every key.
+    /// One round trip for every key this write does not know yet.
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
-        let rows = self.query(
-            "SELECT key, value FROM roster_rows WHERE tab = $1 AND key = ANY($2)",
-            &[&table, &keys],
-        )?;
-        let mut found: HashMap<Vec<u8>, Vec<u8>> =
-            rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-        Ok(keys.iter().map(|k| found.remove(*k)).collect())
+        let mut out: Vec<Option<buffer::Row>> = keys.iter().map(|k| self.known(table, k)).collect();
+        let asked: Vec<&[u8]> = keys
+            .iter()
+            .zip(&out)
+            .filter(|(_, known)| known.is_none())
+            .map(|(k, _)| *k)
+            .collect();
+        if !asked.is_empty() {
+            let rows = self.query(
+                "SELECT key, value FROM roster_rows WHERE tab = $1 AND key = ANY($2)",
+                &[&table, &asked],
+            )?;
+            let mut found: HashMap<Vec<u8>, Vec<u8>> =
+                rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            for (key, slot) in keys.iter().zip(out.iter_mut()) {
+                if slot.is_none() {
+                    let row = found.get(*key).cloned();
+                    self.saw(table, key, &row);
+                    *slot = Some(row);
+                }
+            }
+            found.clear();
+        }
+        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
     }
 
+    /// A write's waiting rows in the range are laid over the server's.
     fn scan(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        visit: &mut RowVisitor<'_>,
+    ) -> Result<()> {
+        let pending = match &self.buffer {
+            Some(buffer) => buffer.borrow().pending_in(table, lower, upper, reverse),
+            None => Vec::new(),
+        };
+        if pending.is_empty() {
+            return self.server_scan(table, lower, upper, reverse, visit);
+        }
+        buffer::merged_scan(&pending, reverse, visit, |visit| {
+            self.server_scan(table, lower, upper, reverse, visit)
+        })
+    }
+
+    /// Counted by the server, after a write's waiting rows are sent.
+    fn len(&self, table: &str) -> Result<u64> {
+        self.flush()?;
+        let rows = self.query("SELECT count(*) FROM roster_rows WHERE tab = $1", &[&table])?;
+        let n: i64 = rows.first().map_or(0, |r| r.get(0));
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    fn table_names(&self) -> Result<Vec<String>> {
+        self.flush()?;
+        let rows = self.query("SELECT DISTINCT tab FROM roster_rows ORDER BY tab", &[])?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+impl Tx<'_> {
+    /// The server's rows of a range, in keyset pages ([`CHUNK`] rows, then
+    /// twice as many each page up to [`CHUNK_MAX`]).
+    fn server_scan(
         &self,
         table: &str,
         lower: Bound<&[u8]>,
@@ -580,21 +746,14 @@ impl Reader for Tx<'_> {
             }
         }
     }
-
-    fn len(&self, table: &str) -> Result<u64> {
-        let rows = self.query("SELECT count(*) FROM roster_rows WHERE tab = $1", &[&table])?;
-        let n: i64 = rows.first().map_or(0, |r| r.get(0));
-        Ok(u64::try_from(n).unwrap_or_default())
-    }
-
-    fn table_names(&self) -> Result<Vec<String>> {
-        let rows = self.query("SELECT DISTINCT tab FROM roster_rows ORDER BY tab", &[])?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
-    }
 }
 
 impl Writer for Tx<'_> {
+    /// Held until the end of the write (or until a statement needs it).
     fn put(&self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        if self.hold(table, key, Some(value.to_vec())) {
+            return Ok(());
+        }
         self.query(
             "INSERT INTO roster_rows (tab, key, value) VALUES ($1, $2, $3) \
              ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value",
@@ -603,17 +762,30 @@ impl Writer for Tx<'_> {
         Ok(())
     }
 
+    /// Held like a put when the write knows whether the row is there;
+    /// sent at once otherwise (the answer needs the server).
     fn delete(&self, table: &str, key: &[u8]) -> Result<bool> {
+        if let Some(row) = self.known(table, key) {
+            self.hold(table, key, None);
+            return Ok(row.is_some());
+        }
         let rows = self.query(
             "DELETE FROM roster_rows WHERE tab = $1 AND key = $2 RETURNING 1",
             &[&table, &key],
         )?;
+        self.saw(table, key, &None);
         Ok(!rows.is_empty())
     }
 
-    /// One statement for every row.
+    /// Held like a put; in a read, one statement for every row.
     fn put_many(&self, table: &str, rows: &[(&[u8], &[u8])]) -> Result<()> {
         if rows.is_empty() {
+            return Ok(());
+        }
+        if self.buffer.is_some() {
+            for (key, value) in rows {
+                self.hold(table, key, Some(value.to_vec()));
+            }
             return Ok(());
         }
         let (keys, values): (Vec<&[u8]>, Vec<&[u8]>) = rows.iter().copied().unzip();
@@ -626,13 +798,31 @@ impl Writer for Tx<'_> {
         Ok(())
     }
 
-    /// One statement for every key.
+    /// The keys whose rows the write knows are held like a delete; one
+    /// statement for all the others.
     fn delete_many(&self, table: &str, keys: &[&[u8]]) -> Result<u64> {
-        let rows = self.query(
-            "DELETE FROM roster_rows WHERE tab = $1 AND key = ANY($2) RETURNING 1",
-            &[&table, &keys],
-        )?;
-        Ok(rows.len() as u64)
+        let mut gone = 0;
+        let mut asked = Vec::new();
+        for key in keys {
+            match self.known(table, key) {
+                Some(row) => {
+                    gone += u64::from(row.is_some());
+                    self.hold(table, key, None);
+                }
+                None => asked.push(*key),
+            }
+        }
+        if !asked.is_empty() {
+            let rows = self.query(
+                "DELETE FROM roster_rows WHERE tab = $1 AND key = ANY($2) RETURNING key",
+                &[&table, &asked],
+            )?;
+            gone += rows.len() as u64;
+            for key in asked {
+                self.saw(table, key, &None);
+            }
+        }
+        Ok(gone)
     }
 
     /// Under the feed's transaction-scoped lock ([`CHANGE_SEQS`]): a
@@ -662,7 +852,10 @@ impl Backend for PgBackend {
             };
             let outcome = f(&tx).and_then(|()| match tx.failed.get() {
                 true => Err(aborted()),
-                false => tx.commit().map_err(storage),
+                false => tx.commit().map_err(|e| match e {
+                    Committing::Flush { error, .. } => error,
+                    Committing::Commit(e) => storage(e),
+                }),
             });
             Attempt::Done(outcome)
         })
@@ -693,8 +886,10 @@ impl Backend for PgBackend {
                 match outcome {
                     Ok(()) => match tx.commit() {
                         Ok(()) => return Attempt::Done(Ok(())),
-                        Err(e) if is_race(&e) => continue,
-                        Err(e) => return Attempt::Done(Err(storage(e))),
+                        Err(Committing::Flush { raced: true, .. }) => continue,
+                        Err(Committing::Flush { error, .. }) => return Attempt::Done(Err(error)),
+                        Err(Committing::Commit(e)) if is_race(&e) => continue,
+                        Err(Committing::Commit(e)) => return Attempt::Done(Err(storage(e))),
                     },
                     // Dropping the transaction rolls it back.
                     Err(_) if raced => continue,

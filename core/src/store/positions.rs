@@ -42,8 +42,11 @@ pub(crate) fn count_many(txn: &Txn<'_>, def: Records, ids: &[u64], delta: i8) ->
             *changes.entry((tag, level as u8, id >> shift)).or_default() += 1;
         }
     }
-    for (key, n) in changes {
-        let now = txn.get(COUNTS, &key)?.unwrap_or(0);
+    // One read for every count (a round trip on a server backend).
+    let keys: Vec<&(u8, u8, u64)> = changes.keys().collect();
+    let nows = txn.get_many(COUNTS, &keys)?;
+    for ((key, n), now) in changes.iter().zip(nows) {
+        let (key, n, now) = (*key, *n, now.unwrap_or(0));
         let next = if delta > 0 {
             now + n
         } else {

@@ -1,0 +1,423 @@
+//! A write transaction's rows as it has them so far, kept on the client:
+//! the rows it read (so a second read of a key costs no round trip) and the
+//! rows it wrote and has not sent yet (so its writes go to the server in
+//! one statement at the end instead of one statement each).
+//!
+//! Both are sound under the write's `SERIALIZABLE` snapshot: a key read
+//! once reads the same for the rest of the transaction unless the
+//! transaction itself writes it, and those writes are what [`Buffer`]
+//! holds. PostgreSQL still sees every row the transaction read (when it
+//! read it) and every row it writes (at the end, before `COMMIT`), so its
+//! conflict checks are the same as with statements sent one by one.
+
+use roster::Result;
+use roster::store::backend::RowVisitor;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+
+/// One key's state in this transaction: `Some(value)`, or `None` for no
+/// row.
+pub type Row = Option<Vec<u8>>;
+
+/// What a write transaction knows of its rows, by table then key.
+#[derive(Debug, Default)]
+pub struct Buffer {
+    /// Rows as the server has them in this transaction (read, or written
+    /// and already sent).
+    seen: HashMap<String, HashMap<Vec<u8>, Row>>,
+    /// Rows written and not sent yet, in key order for scans.
+    pending: HashMap<String, BTreeMap<Vec<u8>, Row>>,
+}
+
+/// The writes a [`Buffer`] holds, as the columns of two array statements.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outgoing {
+    /// Rows to store: tables, keys and values, row by row.
+    pub put: (Vec<String>, Vec<Vec<u8>>, Vec<Vec<u8>>),
+    /// Rows to remove: tables and keys, row by row.
+    pub delete: (Vec<String>, Vec<Vec<u8>>),
+}
+
+impl Outgoing {
+    /// Whether there is nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.put.0.is_empty() && self.delete.0.is_empty()
+    }
+}
+
+impl Buffer {
+    /// The row under `key` as this transaction has it, when known without
+    /// asking the server.
+    pub fn known(&self, table: &str, key: &[u8]) -> Option<Row> {
+        if let Some(row) = self.pending.get(table).and_then(|t| t.get(key)) {
+            return Some(row.clone());
+        }
+        self.seen.get(table).and_then(|t| t.get(key)).cloned()
+    }
+
+    /// Records what the server answered for `key`.
+    pub fn saw(&mut self, table: &str, key: &[u8], row: Row) {
+        self.seen
+            .entry(table.to_string())
+            .or_default()
+            .insert(key.to_vec(), row);
+    }
+
+    /// Holds a write (`None`: a delete) until [`Buffer::take`].
+    pub fn write(&mut self, table: &str, key: &[u8], row: Row) {
+        self.pending
+            .entry(table.to_string())
+            .or_default()
+            .insert(key.to_vec(), row);
+    }
+
+    /// The waiting writes, to send; from now on they count as the server's
+    /// rows (the caller sends them before anything else reads).
+    pub fn take(&mut self) -> Outgoing {
+        let mut out = Outgoing::default();
+        for (table, rows) in std::mem::take(&mut self.pending) {
+            let seen = self.seen.entry(table.clone()).or_default();
+            for (key, row) in rows {
+                match &row {
+                    Some(value) => {
+                        out.put.0.push(table.clone());
+                        out.put.1.push(key.clone());
+                        out.put.2.push(value.clone());
+                    }
+                    None => {
+                        out.delete.0.push(table.clone());
+                        out.delete.1.push(key.clone());
+                    }
+                }
+                seen.insert(key, row);
+            }
+        }
+        out
+    }
+
+    /// The waiting writes of `table` within the bounds, in scan order.
+    pub fn pending_in(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Vec<(Vec<u8>, Row)> {
+        let Some(rows) = self.pending.get(table) else {
+            return Vec::new();
+        };
+        if empty_range(lower, upper) {
+            return Vec::new();
+        }
+        let range = rows.range::<[u8], _>((lower, upper));
+        let copy = |(k, v): (&Vec<u8>, &Row)| (k.clone(), v.clone());
+        match reverse {
+            true => range.rev().map(copy).collect(),
+            false => range.map(copy).collect(),
+        }
+    }
+}
+
+/// The largest payload [`literal`] writes out (hex doubles it): past it,
+/// the rows go as parameters of one prepared statement.
+pub const LITERAL_MAX: usize = 64 * 1024;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// `out` as one statement of the simple protocol, its values written out
+/// (bytes in hex, decoded by the server), to send in the same message as
+/// the `COMMIT`; `None` when `out` is empty, larger than [`LITERAL_MAX`]
+/// bytes, or names a table that is not a plain identifier (roster's table
+/// names all are: nothing else is ever written into the statement).
+pub fn literal(out: &Outgoing) -> Option<String> {
+    let (put_tabs, put_keys, put_values) = &out.put;
+    let (delete_tabs, delete_keys) = &out.delete;
+    let payload: usize = [put_keys, put_values, delete_keys]
+        .iter()
+        .flat_map(|column| column.iter())
+        .map(|bytes| bytes.len() + 8)
+        .sum();
+    let plain = |name: &String| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if out.is_empty() || payload > LITERAL_MAX || !put_tabs.iter().chain(delete_tabs).all(plain) {
+        return None;
+    }
+    let hex = |bytes: &[u8]| {
+        let mut text = String::with_capacity(bytes.len() * 2 + 20);
+        text.push_str("decode('");
+        for b in bytes {
+            text.push(char::from(HEX[usize::from(b >> 4)]));
+            text.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        text.push_str("', 'hex')");
+        text
+    };
+    let mut sql = String::new();
+    if !delete_tabs.is_empty() {
+        let rows: Vec<String> = delete_tabs
+            .iter()
+            .zip(delete_keys)
+            .map(|(t, k)| format!("('{t}', {})", hex(k)))
+            .collect();
+        sql.push_str(&format!(
+            "DELETE FROM roster_rows r USING (VALUES {}) AS d(t, k) \
+             WHERE r.tab = d.t AND r.key = d.k",
+            rows.join(", ")
+        ));
+    }
+    if !put_tabs.is_empty() {
+        if !sql.is_empty() {
+            sql.push_str("; ");
+        }
+        let rows: Vec<String> = put_tabs
+            .iter()
+            .zip(put_keys.iter().zip(put_values))
+            .map(|(t, (k, v))| format!("('{t}', {}, {})", hex(k), hex(v)))
+            .collect();
+        sql.push_str(&format!(
+            "INSERT INTO roster_rows (tab, key, value) VALUES {} \
+             ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value",
+            rows.join(", ")
+        ));
+    }
+    Some(sql)
+}
+
+/// Whether no key lies within the bounds (`BTreeMap::range` panics on
+/// such bounds rather than giving nothing).
+fn empty_range(lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
+    match (lower, upper) {
+        (Bound::Included(l), Bound::Included(u)) => l > u,
+        (Bound::Included(l), Bound::Excluded(u))
+        | (Bound::Excluded(l), Bound::Included(u))
+        | (Bound::Excluded(l), Bound::Excluded(u)) => l >= u,
+        _ => false,
+    }
+}
+
+/// A scan's rows with the waiting writes laid over them: `server` calls
+/// its callback with the server's rows in scan order; a waiting write
+/// replaces the server's row of its key, or removes it, or adds a row.
+/// `pending` is [`Buffer::pending_in`] for the same bounds and direction.
+pub fn merged_scan(
+    pending: &[(Vec<u8>, Row)],
+    reverse: bool,
+    visit: &mut RowVisitor<'_>,
+    server: impl FnOnce(&mut RowVisitor<'_>) -> Result<()>,
+) -> Result<()> {
+    // Whether `a` comes before `b` in scan order.
+    let before = |a: &[u8], b: &[u8]| if reverse { a > b } else { a < b };
+    let mut next = 0;
+    let mut stopped = false;
+    server(&mut |key, value| {
+        while let Some((k, row)) = pending.get(next).filter(|(k, _)| before(k, key)) {
+            next += 1;
+            if let Some(v) = row
+                && !visit(k, v)?
+            {
+                stopped = true;
+                return Ok(false);
+            }
+        }
+        let row = match pending.get(next) {
+            Some((k, row)) if k.as_slice() == key => {
+                next += 1;
+                match row {
+                    Some(v) => v.as_slice(),
+                    None => return Ok(true),
+                }
+            }
+            _ => value,
+        };
+        let go = visit(key, row)?;
+        stopped = !go;
+        Ok(go)
+    })?;
+    if stopped {
+        return Ok(());
+    }
+    for (k, row) in &pending[next..] {
+        if let Some(v) = row
+            && !visit(k, v)?
+        {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The merged scan of `server`'s rows and `writes` over bounds, both
+    /// ways, as (key, value) bytes.
+    fn merged(
+        server: &[(&[u8], &[u8])],
+        writes: &[(&[u8], Option<&[u8]>)],
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        stop_after: usize,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut buffer = Buffer::default();
+        for (k, v) in writes {
+            buffer.write("t", k, v.map(<[u8]>::to_vec));
+        }
+        let pending = buffer.pending_in("t", lower, upper, reverse);
+        let in_range = |k: &[u8]| {
+            (match lower {
+                Bound::Included(l) => k >= l,
+                Bound::Excluded(l) => k > l,
+                Bound::Unbounded => true,
+            }) && (match upper {
+                Bound::Included(u) => k <= u,
+                Bound::Excluded(u) => k < u,
+                Bound::Unbounded => true,
+            })
+        };
+        let mut rows: Vec<(&[u8], &[u8])> = server
+            .iter()
+            .copied()
+            .filter(|(k, _)| in_range(k))
+            .collect();
+        if reverse {
+            rows.reverse();
+        }
+        let mut out = Vec::new();
+        merged_scan(
+            &pending,
+            reverse,
+            &mut |k, v| {
+                out.push((k.to_vec(), v.to_vec()));
+                Ok(out.len() < stop_after)
+            },
+            |visit| {
+                for (k, v) in rows {
+                    if !visit(k, v)? {
+                        break;
+                    }
+                }
+                Ok(())
+            },
+        )
+        .expect("scan");
+        out
+    }
+
+    /// The same rows from a plain map: what the merge must equal.
+    fn model(
+        server: &[(&[u8], &[u8])],
+        writes: &[(&[u8], Option<&[u8]>)],
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        stop_after: usize,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut map: BTreeMap<Vec<u8>, Vec<u8>> = server
+            .iter()
+            .map(|(k, v)| (k.to_vec(), v.to_vec()))
+            .collect();
+        for (k, v) in writes {
+            match v {
+                Some(v) => map.insert(k.to_vec(), v.to_vec()),
+                None => map.remove(*k),
+            };
+        }
+        if empty_range(lower, upper) {
+            return Vec::new();
+        }
+        let rows = map
+            .range::<[u8], _>((lower, upper))
+            .map(|(k, v)| (k.clone(), v.clone()));
+        let rows: Vec<_> = match reverse {
+            true => rows.rev().collect(),
+            false => rows.collect(),
+        };
+        rows.into_iter().take(stop_after).collect()
+    }
+
+    #[test]
+    fn a_merged_scan_reads_as_if_the_writes_had_been_sent() {
+        let server: &[(&[u8], &[u8])] = &[(b"b", b"1"), (b"d", b"2"), (b"f", b"3"), (b"h", b"4")];
+        let writes: &[(&[u8], Option<&[u8]>)] = &[
+            (b"a", Some(b"new")),
+            (b"d", None),
+            (b"e", Some(b"5")),
+            (b"f", Some(b"changed")),
+            (b"g", None),
+            (b"z", Some(b"last")),
+        ];
+        let keys: [&[u8]; 6] = [b"", b"b", b"c", b"f", b"h", b"zz"];
+        let mut bounds = vec![Bound::Unbounded];
+        for k in keys {
+            bounds.push(Bound::Included(k));
+            bounds.push(Bound::Excluded(k));
+        }
+        for lower in &bounds {
+            for upper in &bounds {
+                for reverse in [false, true] {
+                    for stop in [1, 2, 3, 100] {
+                        assert_eq!(
+                            merged(server, writes, *lower, *upper, reverse, stop),
+                            model(server, writes, *lower, *upper, reverse, stop),
+                            "{lower:?}..{upper:?} reverse {reverse} stop {stop}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn few_rows_are_written_out_for_the_commit_message_and_many_are_not() {
+        let mut buffer = Buffer::default();
+        buffer.write("users", &[0, 1, 0xab], Some(b"it's".to_vec()));
+        buffer.write("grams", b"", None);
+        assert_eq!(
+            literal(&buffer.take()).expect("few rows"),
+            "DELETE FROM roster_rows r USING (VALUES ('grams', decode('', 'hex'))) AS d(t, k) \
+             WHERE r.tab = d.t AND r.key = d.k; \
+             INSERT INTO roster_rows (tab, key, value) \
+             VALUES ('users', decode('0001ab', 'hex'), decode('69742773', 'hex')) \
+             ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value"
+        );
+        assert_eq!(literal(&Outgoing::default()), None, "nothing to send");
+        buffer.write("users", b"k", Some(vec![7; LITERAL_MAX]));
+        assert_eq!(
+            literal(&buffer.take()),
+            None,
+            "too large: sent as parameters"
+        );
+        buffer.write("users'; DROP TABLE roster_rows; --", b"k", None);
+        assert_eq!(literal(&buffer.take()), None, "not a plain table name");
+    }
+
+    #[test]
+    fn taken_writes_become_the_rows_seen() {
+        let mut buffer = Buffer::default();
+        buffer.saw("t", b"k", Some(b"old".to_vec()));
+        assert_eq!(buffer.known("t", b"k"), Some(Some(b"old".to_vec())));
+        buffer.write("t", b"k", None);
+        buffer.write("u", b"x", Some(b"v".to_vec()));
+        assert_eq!(
+            buffer.known("t", b"k"),
+            Some(None),
+            "a waiting delete hides the row"
+        );
+        let out = buffer.take();
+        assert_eq!(
+            out.put,
+            (vec!["u".into()], vec![b"x".to_vec()], vec![b"v".to_vec()])
+        );
+        assert_eq!(out.delete, (vec!["t".into()], vec![b"k".to_vec()]));
+        assert!(buffer.take().is_empty(), "nothing waits once taken");
+        assert_eq!(buffer.known("t", b"k"), Some(None));
+        assert_eq!(buffer.known("u", b"x"), Some(Some(b"v".to_vec())));
+        assert_eq!(buffer.known("u", b"y"), None, "never read: unknown");
+    }
+}
