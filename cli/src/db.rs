@@ -36,6 +36,74 @@ pub fn postgres_url(db: &Path) -> Option<&str> {
         .then_some(text)
 }
 
+/// What a command does with a store file that is not there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// The command only reads (or can only succeed on a store that has
+    /// records): a missing or empty file is an error naming the path, and
+    /// no file is created, so a mistyped `--db` never leaves a new store
+    /// behind.
+    Refuse,
+    /// The command writes: a missing (or empty) file becomes a new store,
+    /// and one line on stderr says so.
+    Create,
+}
+
+/// Whether the store file `db` is not there yet: missing, or empty (what
+/// `touch` or `mktemp` leaves; roster makes a store in it).
+fn absent(db: &Path) -> bool {
+    match std::fs::metadata(db) {
+        Ok(meta) => meta.is_file() && meta.len() == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// Refuses a store file `db` that is not there (missing or empty) with an
+/// error naming it, for the commands that never create one.
+pub fn existing(db: &Path) -> Result<(), String> {
+    if postgres_url(db).is_some() || !absent(db) {
+        return Ok(());
+    }
+    let what = if db.exists() {
+        "the file is empty, not a roster store"
+    } else {
+        "no such file"
+    };
+    Err(format!(
+        "error: cannot open the store '{}': {what} (check --db or ROSTER_DB; only \
+         `superuser`, `import`, `serve` and `api` with a method other than GET or \
+         HEAD create a store)",
+        shown(db)
+    ))
+}
+
+/// Opens the institute `db` names for a command, as `missing` says: the
+/// institute, and the line that says a store was created (the caller
+/// prints it on stderr, `roster api` after its `HTTP <status>` line), or
+/// the `error: ...` line that says why it cannot (the caller exits 1).
+/// A PostgreSQL database is opened as it is (its table is created when
+/// missing: the database itself must exist, so a mistyped URL fails to
+/// connect).
+pub fn open_for(
+    db: &Path,
+    config: Config,
+    missing: Missing,
+) -> Result<(Institute, Option<String>), String> {
+    let new = postgres_url(db).is_none() && absent(db);
+    if missing == Missing::Refuse {
+        existing(db)?;
+    }
+    let institute = open(db, config).map_err(|err| {
+        format!(
+            "error: cannot open the store '{}': {err} ({})",
+            shown(db),
+            err.code().as_str()
+        )
+    })?;
+    let note = new.then(|| format!("roster: created the store '{}'", shown(db)));
+    Ok((institute, note))
+}
+
 /// Opens the institute `db` names: a store file, shared with the other
 /// `roster` processes, or a PostgreSQL database.
 pub fn open(db: &Path, config: Config) -> roster::Result<Institute> {

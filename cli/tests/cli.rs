@@ -20,6 +20,23 @@ impl Store {
         }
     }
 
+    /// A fresh folder with a new, empty store in it (a GET creates none).
+    fn made() -> Self {
+        let store = Store::new();
+        let out = store.roster(&[
+            "api",
+            "POST",
+            "/api/v2.5/admin/subscriptions/purge-expired/",
+        ]);
+        assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("roster: created the store"),
+            "{}",
+            stderr(&out)
+        );
+        store
+    }
+
     fn db(&self) -> PathBuf {
         self.dir.path().join("institute.redb")
     }
@@ -67,7 +84,7 @@ fn code(output: &Output) -> i32 {
 
 #[test]
 fn list_users_on_a_fresh_store() {
-    let store = Store::new();
+    let store = Store::made();
     let out = store.roster(&["api", "GET", "/api/v2.5/admin/users/"]);
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     assert_eq!(first_stderr_line(&out), "HTTP 200");
@@ -96,7 +113,7 @@ fn invalid_create_exits_1_with_http_400() {
 
 #[test]
 fn not_found_exits_1() {
-    let store = Store::new();
+    let store = Store::made();
     let out = store.roster(&["api", "GET", "/api/v2.5/admin/users/999/"]);
     assert_eq!(code(&out), 1);
     assert_eq!(first_stderr_line(&out), "HTTP 404");
@@ -181,7 +198,7 @@ fn delete_prints_no_body() {
 /// Once sign-in exists, an unknown token must answer 401.
 #[test]
 fn token_requests_go_through_the_checked_facade() {
-    let store = Store::new();
+    let store = Store::made();
     let out = store.roster(&[
         "api",
         "GET",
