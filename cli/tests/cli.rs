@@ -298,3 +298,30 @@ fn demo_runs_the_scenario() {
     // The demo never touches the --db file.
     assert!(!store.db().exists());
 }
+
+#[test]
+fn a_version_roster_does_not_serve_is_404_naming_the_served_ones() {
+    let store = Store::made();
+    let out = store.roster(&["api", "GET", "/api/v9/admin/users/"]);
+    assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
+    assert_eq!(first_stderr_line(&out), "HTTP 404");
+    let detail = json(&out)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for words in [
+        "no API version \"v9\"",
+        "/api/v2.5/",
+        "/api/v2.2/",
+        "/api/user/v1/ to /api/user/v5/",
+    ] {
+        assert!(detail.contains(words), "{detail}");
+    }
+    let out = store.roster(&["api", "GET", "/api/user/v9/read/x"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(first_stderr_line(&out), "HTTP 404");
+    assert_eq!(
+        json(&out)["params"]["errmsg"],
+        "Requested resource not found: this operation is served under v1, v2, v3, v4, v5, not v9"
+    );
+}
