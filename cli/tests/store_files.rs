@@ -268,6 +268,11 @@ fn a_file_that_is_no_store_is_corrupt_store_for_every_command_and_is_not_written
         }
         let o = roster(&db, &["check"]);
         assert_eq!(o.status.code(), Some(1), "{what}: {}", err(&o));
+        assert!(
+            out(&o).contains("is not a roster store"),
+            "{what}: {}",
+            out(&o)
+        );
         assert!(std::fs::read(&db).expect("read") == bytes, "{what}");
         assert!(!Path::new(&out_file).exists(), "{what}");
         std::fs::remove_file(&db).expect("remove");

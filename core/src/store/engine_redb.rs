@@ -917,7 +917,7 @@ const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0
 /// store is created in it (an empty file is what `mktemp` leaves). Reading
 /// the first bytes needs no lock; a file that cannot be read is left to
 /// redb, whose error says why.
-fn not_a_store(path: &Path) -> Result<()> {
+pub(crate) fn not_a_store(path: &Path) -> Result<()> {
     use std::io::Read;
     let Ok(mut file) = std::fs::File::open(path) else {
         return Ok(());
@@ -946,7 +946,8 @@ fn not_a_store(path: &Path) -> Result<()> {
     } else if std::str::from_utf8(head).map_or_else(|e| e.error_len().is_none(), |_| true) {
         "it looks like text"
     } else {
-        "it does not begin as a roster store does"
+        "it does not begin as a roster store does (if it was one, its header \
+         is damaged: `roster recover` carves records out of such a file)"
     };
     Err(Error::new(
         ErrorCode::Corrupt,
