@@ -253,14 +253,26 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
         if !args.create_batches {
             return missing_batches(&missing);
         }
+        let mut created = Vec::new();
         for name in &missing {
             let input = roster::BatchInput {
                 name: Some(name.trim().to_string()),
             };
             if let Err(err) = admin.create_batch(input) {
-                return fail(err);
+                eprintln!(
+                    "error: cannot create the batch \"{}\": {err} ({}); nothing was imported{}",
+                    name.trim(),
+                    err.code().as_str(),
+                    if created.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (created before it: {})", quoted(&created))
+                    }
+                );
+                return ExitCode::from(EXIT_FAILURE);
             }
             eprintln!("created the batch \"{}\"", name.trim());
+            created.push(name.trim().to_string());
         }
     }
     let bar = ProgressBar::new(survey.rows.max(1));

@@ -459,3 +459,26 @@ fn batch_flags_do_not_apply_to_restoring_an_export() {
     assert!(err(&o).contains("--batch"), "{}", err(&o));
     assert!(!target.exists());
 }
+
+#[test]
+fn a_batch_create_batches_cannot_make_is_named_and_no_row_is_imported() {
+    let dir = TempDir::new().expect("temp dir");
+    let db = store_with_batch(dir.path());
+    let long = "L".repeat(151);
+    let csv = dir.path().join("users.csv");
+    std::fs::write(
+        &csv,
+        format!("username,password,batches\nravi,Secret-pass-1,Evening;{long}\n"),
+    )
+    .expect("write");
+    let o = roster(
+        &db,
+        &["import", csv.to_str().expect("path"), "--create-batches"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let e = err(&o);
+    assert!(e.contains("cannot create the batch"), "{e}");
+    assert!(e.contains(r#"(created before it: "Evening")"#), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+    assert_eq!(count_users(&db), 0);
+}
