@@ -230,6 +230,7 @@ impl RedbBackend {
 
     /// A store on the host's bytes.
     pub(crate) fn host(file: impl HostFile) -> Result<RedbBackend> {
+        host_not_a_store(&file)?;
         let db = Database::builder()
             .create_with_backend(HostBytes(file))
             .map_err(engine("opening the store"))?;
@@ -925,7 +926,7 @@ pub(crate) fn not_a_store(path: &Path) -> Result<()> {
     if !file.metadata().is_ok_and(|m| m.is_file()) {
         return Ok(());
     }
-    let mut head = [0u8; 16];
+    let mut head = [0u8; HEAD];
     let mut len = 0;
     while len < head.len() {
         match file.read(&mut head[len..]) {
@@ -935,15 +936,37 @@ pub(crate) fn not_a_store(path: &Path) -> Result<()> {
             Err(_) => return Ok(()),
         }
     }
-    let head = &head[..len];
+    refuse_unlike(&path.display().to_string(), &head[..len])
+}
+
+/// [`not_a_store`] for a host's bytes (OPFS in a browser).
+fn host_not_a_store(file: &impl HostFile) -> Result<()> {
+    let Ok(len) = file.len() else {
+        return Ok(());
+    };
+    let mut head = [0u8; HEAD];
+    let n = usize::try_from(len).unwrap_or(HEAD).min(HEAD);
+    if file.read_at(0, &mut head[..n]).is_err() {
+        return Ok(());
+    }
+    refuse_unlike("the host's file", &head[..n])
+}
+
+/// How many first bytes tell a store from other files.
+const HEAD: usize = 16;
+
+/// `corrupt_store` naming `what`, unless `head` (a file's first bytes) is
+/// empty or begins as a redb file does.
+fn refuse_unlike(what: &str, head: &[u8]) -> Result<()> {
     if head.is_empty() || head.starts_with(&REDB_MAGIC) {
         return Ok(());
     }
+    let text = std::str::from_utf8(head).map_or_else(|e| e.error_len().is_none(), |_| true);
     let looks = if head.starts_with(b"SQLite format 3\0") {
         "it is a SQLite database"
-    } else if len < REDB_MAGIC.len() && REDB_MAGIC.starts_with(head) {
+    } else if head.len() < REDB_MAGIC.len() && REDB_MAGIC.starts_with(head) {
         "it is cut short before the end of its header"
-    } else if std::str::from_utf8(head).map_or_else(|e| e.error_len().is_none(), |_| true) {
+    } else if text {
         "it looks like text"
     } else {
         "it does not begin as a roster store does (if it was one, its header \
@@ -951,10 +974,7 @@ pub(crate) fn not_a_store(path: &Path) -> Result<()> {
     };
     Err(Error::new(
         ErrorCode::Corrupt,
-        format!(
-            "{} is not a roster store: {looks} (nothing was written to it)",
-            path.display()
-        ),
+        format!("{what} is not a roster store: {looks} (nothing was written to it)"),
     ))
 }
 

@@ -1116,3 +1116,23 @@ fn progress_moves_row_by_row_within_a_chunk() {
     // only the chunk's end.
     assert_eq!(heard, [1, 2, 3, 4, 5, 6], "{heard:?}");
 }
+
+#[test]
+fn host_bytes_that_are_no_store_are_corrupt_store_and_left_as_they_were() {
+    for bytes in [
+        b"name,email\nravi,ravi@x.in\n".to_vec(),
+        [b"SQLite format 3\0".as_slice(), &[0u8; 4080]].concat(),
+        vec![0xA5; 4096],
+    ] {
+        let host = Breakable::default();
+        *host.inner.lock().expect("lock") = bytes.clone();
+        let (config, _) = roster_tests::config(SEED_NOW);
+        let err = Institute::open_host_file(host.clone(), config).expect_err("not a store");
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{err:?}");
+        assert!(err.message().contains("not a roster store"), "{err}");
+        assert!(*host.inner.lock().expect("lock") == bytes, "written");
+    }
+    // Empty bytes are a new store.
+    let (config, _) = roster_tests::config(SEED_NOW);
+    Institute::open_host_file(Breakable::default(), config).expect("a new store");
+}
