@@ -482,3 +482,19 @@ fn a_batch_create_batches_cannot_make_is_named_and_no_row_is_imported() {
     assert!(!e.contains("panicked"), "{e}");
     assert_eq!(count_users(&db), 0);
 }
+
+#[test]
+fn serve_refuses_a_file_that_is_no_store_and_exits_1() {
+    let dir = TempDir::new().expect("temp dir");
+    let db = dir.path().join("notes.txt");
+    std::fs::write(&db, "not a store\n").expect("write");
+    let o = roster(&db, &["serve", "--port", "0", "--bind", "127.0.0.1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(
+        err(&o).contains("not a roster store") && err(&o).contains("(corrupt_store)"),
+        "{}",
+        err(&o)
+    );
+    assert!(out(&o).is_empty(), "it never listened: {}", out(&o));
+    assert_eq!(std::fs::read(&db).expect("read"), b"not a store\n");
+}
