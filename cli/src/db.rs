@@ -18,11 +18,13 @@ pub fn set_pool(connections: usize) {
     let _ = POOL.set(connections);
 }
 
-/// The options of the PostgreSQL backend for this process.
-pub fn options() -> roster_postgres::Options {
+/// The options of the PostgreSQL backend for this process: roster's table
+/// is created when missing only if `create`.
+pub fn options(create: bool) -> roster_postgres::Options {
     let defaults = roster_postgres::Options::default();
     roster_postgres::Options {
         pool_size: POOL.get().copied().unwrap_or(defaults.pool_size),
+        create,
         ..defaults
     }
 }
@@ -81,34 +83,54 @@ pub fn existing(db: &Path) -> Result<(), String> {
 /// institute, and the line that says a store was created (the caller
 /// prints it on stderr, `roster api` after its `HTTP <status>` line), or
 /// the `error: ...` line that says why it cannot (the caller exits 1).
-/// A PostgreSQL database is opened as it is (its table is created when
-/// missing: the database itself must exist, so a mistyped URL fails to
-/// connect).
+/// On PostgreSQL the same holds for roster's table: created when missing
+/// only for a command that creates (a mistyped database name fails to
+/// connect in any case).
 pub fn open_for(
     db: &Path,
     config: Config,
     missing: Missing,
 ) -> Result<(Institute, Option<String>), String> {
-    let new = postgres_url(db).is_none() && absent(db);
+    let mut new = postgres_url(db).is_none() && absent(db);
     if missing == Missing::Refuse {
         existing(db)?;
     }
-    let institute = open(db, config).map_err(|err| {
+    let failed = |err: roster::Error| {
         format!(
             "error: cannot open the store '{}': {err} ({})",
             shown(db),
             err.code().as_str()
         )
-    })?;
+    };
+    let opened = match (postgres_url(db), missing) {
+        // A database without roster's table: created, and said so.
+        (Some(_), Missing::Create) => match open_existing(db, config.clone()) {
+            Err(err) if err.code() == roster::ErrorCode::NotFound => {
+                new = true;
+                open_creating(db, config, true)
+            }
+            other => other,
+        },
+        (_, missing) => open_creating(db, config, missing == Missing::Create),
+    };
+    let institute = opened.map_err(failed)?;
     let note = new.then(|| format!("roster: created the store '{}'", shown(db)));
     Ok((institute, note))
 }
 
+/// [`open`] without creating anything: a PostgreSQL database without
+/// roster's table is refused (a store file's absence is checked by
+/// [`existing`]).
+pub fn open_existing(db: &Path, config: Config) -> roster::Result<Institute> {
+    open_creating(db, config, false)
+}
+
 /// Opens the institute `db` names: a store file, shared with the other
-/// `roster` processes, or a PostgreSQL database.
-pub fn open(db: &Path, config: Config) -> roster::Result<Institute> {
+/// `roster` processes, or a PostgreSQL database, creating roster's table in a PostgreSQL database that has
+/// none only if `create` (a store file's absence is checked before).
+fn open_creating(db: &Path, config: Config, create: bool) -> roster::Result<Institute> {
     match postgres_url(db) {
-        Some(url) => roster_postgres::open(url, config, options()),
+        Some(url) => roster_postgres::open(url, config, options(create)),
         None => Institute::open_shared(db, config),
     }
 }

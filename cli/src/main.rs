@@ -43,9 +43,9 @@ pub const EXIT_FAILURE: u8 = 1;
 )]
 struct Cli {
     /// The store file, or a PostgreSQL database:
-    /// `postgres://user:password@host:port/database` (its table is created
-    /// when missing). A missing store file is created (saying so on
-    /// stderr) by `superuser`, `import`, `serve` and `api` with a method
+    /// `postgres://user:password@host:port/database`. A missing store file
+    /// (or a database without roster's table) is created, saying so on
+    /// stderr, by `superuser`, `import`, `serve` and `api` with a method
     /// other than GET or HEAD; every other command refuses it, naming the
     /// path. The value of ROSTER_DB is never shown.
     #[arg(

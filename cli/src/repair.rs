@@ -25,7 +25,7 @@ pub fn check(db: &Path) -> ExitCode {
         return ExitCode::from(EXIT_FAILURE);
     }
     if crate::db::postgres_url(db).is_some() {
-        let problems = crate::db::open(db, roster::Config::default())
+        let problems = crate::db::open_existing(db, roster::Config::default())
             .and_then(|institute| institute.check_integrity());
         return match problems {
             Err(err) => {

@@ -232,7 +232,10 @@ async fn serve(db: &Path, args: &ServeArgs, shared: Arc<Shared>) -> ExitCode {
         let _ = out.flush();
     }
     let pool = match crate::db::postgres_url(db) {
-        Some(_) => format!(" (pool of {} connections)", crate::db::options().pool_size),
+        Some(_) => format!(
+            " (pool of {} connections)",
+            crate::db::options(true).pool_size
+        ),
         None => String::new(),
     };
     log(&format!(
