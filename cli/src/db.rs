@@ -118,16 +118,17 @@ pub fn open_for(
     Ok((institute, note))
 }
 
-/// [`open`] without creating anything: a PostgreSQL database without
-/// roster's table is refused (a store file's absence is checked by
-/// [`existing`]).
+/// Opens the institute `db` names without creating anything: a PostgreSQL
+/// database without roster's table is refused (a store file's absence is
+/// checked by [`existing`]).
 pub fn open_existing(db: &Path, config: Config) -> roster::Result<Institute> {
     open_creating(db, config, false)
 }
 
 /// Opens the institute `db` names: a store file, shared with the other
-/// `roster` processes, or a PostgreSQL database, creating roster's table in a PostgreSQL database that has
-/// none only if `create` (a store file's absence is checked before).
+/// `roster` processes, or a PostgreSQL database, whose roster table is
+/// created when missing only if `create` (a store file's absence is
+/// checked before this).
 fn open_creating(db: &Path, config: Config, create: bool) -> roster::Result<Institute> {
     match postgres_url(db) {
         Some(url) => roster_postgres::open(url, config, options(create)),

@@ -29,14 +29,17 @@ impl Admin {
     }
 
     /// The names among `names` that no ordinary batch has (ignoring case,
-    /// as a create-user body's `batches` are matched), in their order: what
-    /// an import checks before its first row.
+    /// as a create-user body's `batches` are matched), in their order, each
+    /// once (two spellings of one name count once: the first is kept):
+    /// what an import checks before its first row.
     pub fn missing_batches(&self, names: &[String]) -> Result<Vec<String>> {
         self.allow(Permission::new(Action::View, Model::Batch))?;
         self.store().reading(|txn| {
             let mut missing = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for name in names {
-                if read::lookup(txn, BATCH_BY_NAME, &fold(name.trim()))?.is_none() {
+                let key = fold(name.trim());
+                if seen.insert(key.clone()) && read::lookup(txn, BATCH_BY_NAME, &key)?.is_none() {
                     missing.push(name.clone());
                 }
             }

@@ -1088,11 +1088,18 @@ fn missing_batches_are_named_ignoring_case_and_nothing_is_written() {
         201,
     );
     let before = snapshot(&i);
-    let names: Vec<String> = ["MORNING", " Evening ", "Weekend"]
-        .map(String::from)
-        .to_vec();
+    let names: Vec<String> = [
+        "MORNING",
+        " Evening ",
+        "Weekend",
+        "ÉVENING",
+        "évening",
+        "EVENING",
+    ]
+    .map(String::from)
+    .to_vec();
     let missing = i.operator().missing_batches(&names).expect("missing");
-    assert_eq!(missing, [" Evening ", "Weekend"]);
+    assert_eq!(missing, [" Evening ", "Weekend", "ÉVENING"]);
     assert_eq!(snapshot(&i), before);
 }
 
