@@ -1,7 +1,8 @@
 //! roster for browsers and Node, through wasm-bindgen.
 //!
-//! Thin by design (ARCHITECTURE convention 1): [`Institute`] and [`Admin`]
-//! are newtypes over the core's, and every method is one delegation plus
+//! Thin by design (ARCHITECTURE convention 1): its `Institute` and `Admin`
+//! (wasm32 only) are newtypes over the core's [`roster::Institute`] and
+//! [`roster::Admin`], and every method is one delegation plus
 //! the conversion of its arguments and result. Objects cross as the
 //! documented JSON shapes ([`roster::json`]); errors as JS `Error`s with
 //! `code` and `fields`. No rule lives here.

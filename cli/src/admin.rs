@@ -2,6 +2,7 @@
 //! `export`. They run as the local operator: whoever can open the file owns
 //! it (SPEC A6).
 
+use crate::db::Missing;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use roster::transfer::{self, ImportOptions};
@@ -9,6 +10,7 @@ use roster::{Config, Institute};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 const EXIT_FAILURE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -61,6 +63,11 @@ pub struct ImportArgs {
     /// A batch (by name) every imported user joins.
     #[arg(long)]
     batch: Option<String>,
+    /// Create the batches that --batch and the rows name and that do not
+    /// exist yet, before the first row is imported. Without it, such a
+    /// batch is an error naming it, and nothing is imported.
+    #[arg(long)]
+    create_batches: bool,
     /// Expiry (yyyy-mm-dd) of the --batch membership.
     #[arg(long, requires = "batch")]
     expires: Option<String>,
@@ -77,15 +84,19 @@ pub struct ExportArgs {
     file: PathBuf,
 }
 
-fn open(db: &Path, config: Config) -> Result<Institute, ExitCode> {
-    crate::db::open(db, config).map_err(|err| {
-        eprintln!(
-            "error: cannot open the store '{}': {err} ({})",
-            crate::db::shown(db),
-            err.code().as_str()
-        );
-        ExitCode::from(EXIT_FAILURE)
-    })
+fn open(db: &Path, config: Config, missing: Missing) -> Result<Institute, ExitCode> {
+    match crate::db::open_for(db, config, missing) {
+        Ok((institute, note)) => {
+            if let Some(note) = note {
+                eprintln!("{note}");
+            }
+            Ok(institute)
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            Err(ExitCode::from(EXIT_FAILURE))
+        }
+    }
 }
 
 fn fail(err: roster::Error) -> ExitCode {
@@ -108,7 +119,7 @@ pub fn superuser(db: &Path, config: Config, args: &SuperuserArgs) -> ExitCode {
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
-    let institute = match open(db, config) {
+    let institute = match open(db, config, Missing::Create) {
         Ok(i) => i,
         Err(code) => return code,
     };
@@ -123,7 +134,7 @@ pub fn superuser(db: &Path, config: Config, args: &SuperuserArgs) -> ExitCode {
 
 /// Ends a lock-out at once.
 pub fn unlock(db: &Path, config: Config, args: &UnlockArgs) -> ExitCode {
-    let institute = match open(db, config) {
+    let institute = match open(db, config, Missing::Refuse) {
         Ok(i) => i,
         Err(code) => return code,
     };
@@ -142,7 +153,7 @@ pub fn unlock(db: &Path, config: Config, args: &UnlockArgs) -> ExitCode {
 /// entries); on stderr, the `--since` of the next call and whether more
 /// are waiting. Or purges the feed.
 pub fn changes(db: &Path, config: Config, args: &ChangesArgs) -> ExitCode {
-    let institute = match open(db, config) {
+    let institute = match open(db, config, Missing::Refuse) {
         Ok(i) => i,
         Err(code) => return code,
     };
@@ -171,40 +182,120 @@ pub fn changes(db: &Path, config: Config, args: &ChangesArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The end of `roster import --help`: the CSV columns, from the list the
+/// importer reads (so the help cannot drift from it).
+pub fn import_help() -> String {
+    format!(
+        "CSV columns (a header row names them, in any order): {}, and \
+         custom_fields.<Name> for a custom field. `batches` is a ;-separated \
+         list of batch names. JSON Lines rows are create-user bodies with the \
+         same keys.",
+        transfer::CSV_COLUMNS.join(", ")
+    )
+}
+
+/// `names` in double quotes, comma-separated.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Imports users (or restores an export), with a progress bar and a report.
+///
+/// Before any row: the file is surveyed (its rows and the batches they
+/// name), and the batches `--batch` and the rows name must exist, or be
+/// created with `--create-batches`; a missing store is not created for an
+/// import that would stop there.
 pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
     let mut text = Vec::new();
     if let Err(e) = std::fs::File::open(&args.file).and_then(|mut f| f.read_to_end(&mut text)) {
         eprintln!("error: cannot read '{}': {e}", args.file.display());
         return ExitCode::from(EXIT_USAGE);
     }
-    let institute = match open(db, config) {
+    let survey = match transfer::survey(text.as_slice()) {
+        Ok(survey) => survey,
+        Err(err) => return fail(err),
+    };
+    if survey.export && (args.batch.is_some() || args.create_batches) {
+        eprintln!(
+            "error: '{}' is a roster export, restored as it is: --batch and \
+             --create-batches do not apply to it",
+            args.file.display()
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let mut batches: Vec<String> = args.batch.iter().cloned().collect();
+    for name in survey.batches {
+        if !batches
+            .iter()
+            .any(|b| b.trim().eq_ignore_ascii_case(name.trim()))
+        {
+            batches.push(name);
+        }
+    }
+    // A store that is not there has no batch: refuse before creating it.
+    if !batches.is_empty() && !args.create_batches && crate::db::existing(db).is_err() {
+        return missing_batches(&batches);
+    }
+    let institute = match open(db, config, Missing::Create) {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let rows = text
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        .saturating_sub(1)
-        .max(1) as u64;
-    let bar = ProgressBar::new(rows);
+    let admin = institute.operator();
+    let missing = match admin.missing_batches(&batches) {
+        Ok(missing) => missing,
+        Err(err) => return fail(err),
+    };
+    if !missing.is_empty() {
+        if !args.create_batches {
+            return missing_batches(&missing);
+        }
+        let mut created = Vec::new();
+        for name in &missing {
+            let input = roster::BatchInput {
+                name: Some(name.trim().to_string()),
+            };
+            if let Err(err) = admin.create_batch(input) {
+                eprintln!(
+                    "error: cannot create the batch \"{}\": {err} ({}); nothing was imported{}",
+                    name.trim(),
+                    err.code().as_str(),
+                    if created.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (created before it: {})", quoted(&created))
+                    }
+                );
+                return ExitCode::from(EXIT_FAILURE);
+            }
+            eprintln!("created the batch \"{}\"", name.trim());
+            created.push(name.trim().to_string());
+        }
+    }
+    let bar = ProgressBar::new(survey.rows.max(1));
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{elapsed_precise} {bar:40} {pos}/{len} rows {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // The bar moves as each password is hashed; the tick keeps the clock
+    // and rate moving while a chunk commits.
+    bar.enable_steady_tick(Duration::from_millis(100));
     let options = ImportOptions {
         batches: args.batch.iter().cloned().collect(),
         expires: args.expires.clone(),
         legacy_export: args.legacy_export,
         ..Default::default()
     };
-    let result = transfer::import(
-        &institute.operator(),
-        text.as_slice(),
-        &options,
-        &mut |done| bar.set_position(done),
-    );
+    let began = Instant::now();
+    let result = transfer::import(&admin, text.as_slice(), &options, &mut |done| {
+        bar.set_position(done)
+    });
+    let took = began.elapsed();
     bar.finish_and_clear();
     if let Ok(report) = &result {
         for warning in &report.warnings {
@@ -214,16 +305,18 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
     match result {
         Ok(report) if report.restored => {
             println!(
-                "restored the export '{}': {} users",
+                "restored the export '{}': {} users in {}",
                 args.file.display(),
-                report.created
+                report.created,
+                timing(report.created, took)
             );
             ExitCode::SUCCESS
         }
         Ok(report) => {
             println!(
-                "{} users imported, {} rows rejected",
+                "imported {} users in {}, {} rows rejected",
                 report.created,
+                timing(report.created, took),
                 report.rejected.len()
             );
             for r in &report.rejected {
@@ -248,10 +341,37 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
     }
 }
 
+/// `X s (Y users/s)` for `users` in `took`.
+fn timing(users: u64, took: Duration) -> String {
+    let secs = took.as_secs_f64();
+    let rate = if secs > 0.0 { users as f64 / secs } else { 0.0 };
+    format!("{secs:.2} s ({rate:.1} users/s)")
+}
+
+/// The error of batches that do not exist: nothing was imported.
+fn missing_batches(names: &[String]) -> ExitCode {
+    eprintln!(
+        "error: {} {} not exist: nothing was imported (create {} first, or pass \
+         --create-batches)",
+        if names.len() == 1 {
+            "the batch"
+        } else {
+            "the batches"
+        },
+        if names.len() == 1 {
+            format!("{} does", quoted(names))
+        } else {
+            format!("{} do", quoted(names))
+        },
+        if names.len() == 1 { "it" } else { "them" }
+    );
+    ExitCode::from(EXIT_FAILURE)
+}
+
 /// Writes the whole store as JSON Lines, replacing the file atomically (a
 /// failure leaves an older file as it was); a new file is 0600 on Unix.
 pub fn export(db: &Path, config: Config, args: &ExportArgs) -> ExitCode {
-    let institute = match open(db, config) {
+    let institute = match open(db, config, Missing::Refuse) {
         Ok(i) => i,
         Err(code) => return code,
     };

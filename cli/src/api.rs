@@ -9,6 +9,7 @@ use clap::Args;
 use roster::Config;
 use roster::rest::{Request, Response};
 
+use crate::db::Missing;
 use crate::{EXIT_FAILURE, usage_error};
 
 /// Arguments of `roster api`.
@@ -147,6 +148,19 @@ fn print_response(response: &Response) {
     }
 }
 
+/// What `roster api` does with a missing store file: a GET or HEAD reads
+/// (HTTP's safe methods: no route of the facade writes on them), so it
+/// creates no store; any other method may write, so it creates one. A
+/// Sunbird read sent as POST (`/api/user/v1/search`) creates the store:
+/// the method, not the route, decides, as a proxy would.
+fn missing(method: &str) -> Missing {
+    if matches!(method, "GET" | "HEAD") {
+        Missing::Refuse
+    } else {
+        Missing::Create
+    }
+}
+
 /// Runs `roster api`: opens the store at `db`, sends one request, prints the
 /// response, and returns 0 for a status below 400, else 1 (2 for a usage
 /// error found here, such as an unreadable `@FILE`).
@@ -155,14 +169,10 @@ pub fn run(db: &Path, config: Config, args: &ApiArgs) -> ExitCode {
         Ok(request) => request,
         Err(message) => return usage_error(&message),
     };
-    let institute = match crate::db::open(db, config) {
-        Ok(institute) => institute,
-        Err(err) => {
-            eprintln!(
-                "error: cannot open the store '{}': {err} ({})",
-                crate::db::shown(db),
-                err.code().as_str()
-            );
+    let (institute, created) = match crate::db::open_for(db, config, missing(&args.method)) {
+        Ok(opened) => opened,
+        Err(message) => {
+            eprintln!("{message}");
             return ExitCode::from(EXIT_FAILURE);
         }
     };
@@ -172,6 +182,9 @@ pub fn run(db: &Path, config: Config, args: &ApiArgs) -> ExitCode {
         roster::rest::handle_as(&institute.operator(), request)
     };
     print_response(&response);
+    if let Some(note) = created {
+        eprintln!("{note}");
+    }
     if response.status < 400 {
         ExitCode::SUCCESS
     } else {

@@ -18,11 +18,13 @@ pub fn set_pool(connections: usize) {
     let _ = POOL.set(connections);
 }
 
-/// The options of the PostgreSQL backend for this process.
-pub fn options() -> roster_postgres::Options {
+/// The options of the PostgreSQL backend for this process: roster's table
+/// is created when missing only if `create`.
+pub fn options(create: bool) -> roster_postgres::Options {
     let defaults = roster_postgres::Options::default();
     roster_postgres::Options {
         pool_size: POOL.get().copied().unwrap_or(defaults.pool_size),
+        create,
         ..defaults
     }
 }
@@ -36,11 +38,100 @@ pub fn postgres_url(db: &Path) -> Option<&str> {
         .then_some(text)
 }
 
+/// What a command does with a store file that is not there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// The command only reads (or can only succeed on a store that has
+    /// records): a missing or empty file is an error naming the path, and
+    /// no file is created, so a mistyped `--db` never leaves a new store
+    /// behind.
+    Refuse,
+    /// The command writes: a missing (or empty) file becomes a new store,
+    /// and one line on stderr says so.
+    Create,
+}
+
+/// Whether the store file `db` is not there yet: missing, or empty (what
+/// `touch` or `mktemp` leaves; roster makes a store in it).
+fn absent(db: &Path) -> bool {
+    match std::fs::metadata(db) {
+        Ok(meta) => meta.is_file() && meta.len() == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// Refuses a store file `db` that is not there (missing or empty) with an
+/// error naming it, for the commands that never create one.
+pub fn existing(db: &Path) -> Result<(), String> {
+    if postgres_url(db).is_some() || !absent(db) {
+        return Ok(());
+    }
+    let what = if db.exists() {
+        "the file is empty, not a roster store"
+    } else {
+        "no such file"
+    };
+    Err(format!(
+        "error: cannot open the store '{}': {what} (check --db or ROSTER_DB; only \
+         `superuser`, `import`, `serve` and `api` with a method other than GET or \
+         HEAD create a store)",
+        shown(db)
+    ))
+}
+
+/// Opens the institute `db` names for a command, as `missing` says: the
+/// institute, and the line that says a store was created (the caller
+/// prints it on stderr, `roster api` after its `HTTP <status>` line), or
+/// the `error: ...` line that says why it cannot (the caller exits 1).
+/// On PostgreSQL the same holds for roster's table: created when missing
+/// only for a command that creates (a mistyped database name fails to
+/// connect in any case).
+pub fn open_for(
+    db: &Path,
+    config: Config,
+    missing: Missing,
+) -> Result<(Institute, Option<String>), String> {
+    let mut new = postgres_url(db).is_none() && absent(db);
+    if missing == Missing::Refuse {
+        existing(db)?;
+    }
+    let failed = |err: roster::Error| {
+        format!(
+            "error: cannot open the store '{}': {err} ({})",
+            shown(db),
+            err.code().as_str()
+        )
+    };
+    let opened = match (postgres_url(db), missing) {
+        // A database without roster's table: created, and said so.
+        (Some(_), Missing::Create) => match open_existing(db, config.clone()) {
+            Err(err) if err.code() == roster::ErrorCode::NotFound => {
+                new = true;
+                open_creating(db, config, true)
+            }
+            other => other,
+        },
+        (_, missing) => open_creating(db, config, missing == Missing::Create),
+    };
+    let institute = opened.map_err(failed)?;
+    let note = new.then(|| format!("roster: created the store '{}'", shown(db)));
+    Ok((institute, note))
+}
+
+/// Opens the institute `db` names without creating anything: a PostgreSQL
+/// database without roster's table is refused (a store file's absence is
+/// checked by [`existing`]).
+pub fn open_existing(db: &Path, config: Config) -> roster::Result<Institute> {
+    open_creating(db, config, false)
+}
+
 /// Opens the institute `db` names: a store file, shared with the other
-/// `roster` processes, or a PostgreSQL database.
-pub fn open(db: &Path, config: Config) -> roster::Result<Institute> {
+/// `roster` processes, or a PostgreSQL database, whose roster table is
+/// created when missing only if `create` (a store file's absence is
+/// checked before this).
+fn open_creating(db: &Path, config: Config, create: bool) -> roster::Result<Institute> {
     match postgres_url(db) {
-        Some(url) => roster_postgres::open(url, config, options()),
+        Some(url) => roster_postgres::open(url, config, options(create)),
         None => Institute::open_shared(db, config),
     }
 }

@@ -42,9 +42,12 @@ pub const EXIT_FAILURE: u8 = 1;
                   store could not be opened, 2 usage error."
 )]
 struct Cli {
-    /// The store file (created when missing), or a PostgreSQL database:
-    /// `postgres://user:password@host:port/database` (its table is created
-    /// when missing). The value of ROSTER_DB is never shown.
+    /// The store file, or a PostgreSQL database:
+    /// `postgres://user:password@host:port/database`. A missing store file
+    /// (or a database without roster's table) is created, saying so on
+    /// stderr, by `superuser`, `import`, `serve` and `api` with a method
+    /// other than GET or HEAD; every other command refuses it, naming the
+    /// path. The value of ROSTER_DB is never shown.
     #[arg(
         long,
         global = true,
@@ -103,6 +106,7 @@ enum Command {
     /// Import users from CSV or JSON Lines (rows applied whole or not at
     /// all; a report lists rejected rows), or restore a `roster export`
     /// into an empty store.
+    #[command(after_help = admin::import_help())]
     Import(admin::ImportArgs),
     /// Write the whole store as JSON Lines. The file contains password
     /// hashes (so a restore keeps passwords): keep it as safe as the store.

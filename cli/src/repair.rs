@@ -20,8 +20,12 @@ pub struct RecoverArgs {
 /// PostgreSQL, roster's own invariants (every index against its records,
 /// relations, counters); the database checks its pages itself.
 pub fn check(db: &Path) -> ExitCode {
+    if let Err(message) = crate::db::existing(db) {
+        eprintln!("{message}");
+        return ExitCode::from(EXIT_FAILURE);
+    }
     if crate::db::postgres_url(db).is_some() {
-        let problems = crate::db::open(db, roster::Config::default())
+        let problems = crate::db::open_existing(db, roster::Config::default())
             .and_then(|institute| institute.check_integrity());
         return match problems {
             Err(err) => {
@@ -74,6 +78,10 @@ pub fn recover(db: &Path, args: &RecoverArgs) -> ExitCode {
             "error: `roster recover` salvages a store file; a PostgreSQL database is restored with its own tools (or `roster export` / `import`)"
         );
         return ExitCode::from(crate::EXIT_USAGE);
+    }
+    if let Err(message) = crate::db::existing(db) {
+        eprintln!("{message}");
+        return ExitCode::from(EXIT_FAILURE);
     }
     let report = match recover::recover(db, &args.to) {
         Ok(report) => report,

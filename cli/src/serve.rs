@@ -120,14 +120,15 @@ pub struct ServeArgs {
 /// Runs `roster serve` until a stop signal; exit 0 after a clean stop, 1 when
 /// the store cannot be opened or the address cannot be bound.
 pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
-    let institute = match crate::db::open(db, config) {
-        Ok(institute) => institute,
-        Err(err) => {
-            log(&format!(
-                "error: cannot open the store '{}': {err} ({})",
-                crate::db::shown(db),
-                err.code().as_str()
-            ));
+    let institute = match crate::db::open_for(db, config, crate::db::Missing::Create) {
+        Ok((institute, note)) => {
+            if let Some(note) = note {
+                log(&note);
+            }
+            institute
+        }
+        Err(message) => {
+            log(&message);
             return ExitCode::from(EXIT_FAILURE);
         }
     };
@@ -231,7 +232,10 @@ async fn serve(db: &Path, args: &ServeArgs, shared: Arc<Shared>) -> ExitCode {
         let _ = out.flush();
     }
     let pool = match crate::db::postgres_url(db) {
-        Some(_) => format!(" (pool of {} connections)", crate::db::options().pool_size),
+        Some(_) => format!(
+            " (pool of {} connections)",
+            crate::db::options(true).pool_size
+        ),
         None => String::new(),
     };
     log(&format!(

@@ -302,7 +302,7 @@ fn import_reports_rejected_rows_and_export_restores() {
     );
     let report = out(&o);
     assert!(
-        report.contains("2 users imported, 1 rows rejected"),
+        report.starts_with("imported 2 users in ") && report.contains(", 1 rows rejected"),
         "{report}"
     );
     assert!(report.contains("line 3: bad name: username:"), "{report}");
@@ -504,6 +504,7 @@ fn import_refuses_unknown_columns_and_names_them() {
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("unknown column \"emial\""), "{}", err(&o));
     assert!(err(&o).contains("nothing was imported"), "{}", err(&o));
+    assert!(!db.exists(), "a refused file creates no store");
     std::fs::write(
         &csv,
         "\u{feff}username,password,email\r\nravi,secret-1,ravi@x.in\r\n",
@@ -512,7 +513,7 @@ fn import_refuses_unknown_columns_and_names_them() {
     let o = roster(&db, &["import", csv.to_str().expect("path")]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(
-        out(&o).contains("1 users imported, 0 rows rejected"),
+        out(&o).starts_with("imported 1 users in ") && out(&o).contains(", 0 rows rejected"),
         "{}",
         out(&o)
     );

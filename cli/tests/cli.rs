@@ -20,6 +20,23 @@ impl Store {
         }
     }
 
+    /// A fresh folder with a new, empty store in it (a GET creates none).
+    fn made() -> Self {
+        let store = Store::new();
+        let out = store.roster(&[
+            "api",
+            "POST",
+            "/api/v2.5/admin/subscriptions/purge-expired/",
+        ]);
+        assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("roster: created the store"),
+            "{}",
+            stderr(&out)
+        );
+        store
+    }
+
     fn db(&self) -> PathBuf {
         self.dir.path().join("institute.redb")
     }
@@ -67,7 +84,7 @@ fn code(output: &Output) -> i32 {
 
 #[test]
 fn list_users_on_a_fresh_store() {
-    let store = Store::new();
+    let store = Store::made();
     let out = store.roster(&["api", "GET", "/api/v2.5/admin/users/"]);
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     assert_eq!(first_stderr_line(&out), "HTTP 200");
@@ -96,7 +113,7 @@ fn invalid_create_exits_1_with_http_400() {
 
 #[test]
 fn not_found_exits_1() {
-    let store = Store::new();
+    let store = Store::made();
     let out = store.roster(&["api", "GET", "/api/v2.5/admin/users/999/"]);
     assert_eq!(code(&out), 1);
     assert_eq!(first_stderr_line(&out), "HTTP 404");
@@ -181,7 +198,7 @@ fn delete_prints_no_body() {
 /// Once sign-in exists, an unknown token must answer 401.
 #[test]
 fn token_requests_go_through_the_checked_facade() {
-    let store = Store::new();
+    let store = Store::made();
     let out = store.roster(&[
         "api",
         "GET",
@@ -280,4 +297,31 @@ fn demo_runs_the_scenario() {
     assert!(!text.contains("password_hash"), "{text}");
     // The demo never touches the --db file.
     assert!(!store.db().exists());
+}
+
+#[test]
+fn a_version_roster_does_not_serve_is_404_naming_the_served_ones() {
+    let store = Store::made();
+    let out = store.roster(&["api", "GET", "/api/v9/admin/users/"]);
+    assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
+    assert_eq!(first_stderr_line(&out), "HTTP 404");
+    let detail = json(&out)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for words in [
+        "no API version \"v9\"",
+        "/api/v2.5/",
+        "/api/v2.2/",
+        "/api/user/v1/ to /api/user/v5/",
+    ] {
+        assert!(detail.contains(words), "{detail}");
+    }
+    let out = store.roster(&["api", "GET", "/api/user/v9/read/x"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(first_stderr_line(&out), "HTTP 404");
+    assert_eq!(
+        json(&out)["params"]["errmsg"],
+        "Requested resource not found: this operation is served under v1, v2, v3, v4, v5, not v9"
+    );
 }

@@ -298,3 +298,44 @@ fn the_pool_size_comes_from_db_pool() {
         "{log:#?}"
     );
 }
+
+#[test]
+fn a_command_that_only_reads_creates_no_table_in_a_database() {
+    let Some(db) = fresh_database() else { return };
+    for args in [
+        &["api", "GET", "/api/v2.5/admin/users/"][..],
+        &["export", "never.jsonl"],
+        &["changes"],
+        &["unlock", "ravi"],
+        &["check"],
+    ] {
+        let o = roster(&db, args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("holds no roster store"),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    }
+    assert!(!Path::new("never.jsonl").exists());
+    // A command that writes creates the table, and says so once.
+    let o = roster(
+        &db,
+        &[
+            "api",
+            "POST",
+            "/api/v2.5/admin/batches/",
+            "-d",
+            r#"{"name": "A"}"#,
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("roster: created the store"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = roster(&db, &["api", "GET", "/api/v2.5/admin/batches/"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(!text(&o.stderr).contains("created"), "{}", text(&o.stderr));
+}

@@ -1,7 +1,7 @@
 //! The public error of roster.
 //!
 //! Two tiers (ARCHITECTURE convention 2): storage and hashing failures are
-//! [`Internal`] values; everything that leaves the library is an [`Error`] with
+//! `Internal` values (crate-private); everything that leaves the library is an [`Error`] with
 //! a stable [`ErrorCode`], a human message and, for validation, the messages of
 //! every offending field at once. [`Error::from`] on an internal error is the
 //! one mapping point. Messages never carry secrets or personal data beyond the

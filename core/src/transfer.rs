@@ -420,7 +420,9 @@ impl UnknownKeys {
 /// Imports users (or restores an export) from `reader`, CSV or JSON Lines
 /// (told apart by the first character: `{` is JSON Lines). A JSON Lines file
 /// whose first line is an export header is restored whole (see the module
-/// docs). `progress` hears the number of rows done after each chunk.
+/// docs). `progress` hears the number of rows done, rising one at a time
+/// as each row's password is hashed (the slow part); the last row of a
+/// chunk is heard only once the chunk is committed.
 ///
 /// When a storage error stops an import, the users of the chunks committed
 /// before it stay, and the error's message says how many they were.
@@ -443,7 +445,17 @@ pub fn import(
         }
         let count = rows.len() as u64;
         let first_line = rows.first().map_or(0, |r| r.line);
-        match admin.import_rows(std::mem::take(rows)) {
+        // While the chunk is hashed the count moves row by row, stopping
+        // one short of the chunk's end, which is heard once committed.
+        let mut shown = done;
+        let mut heard = || {
+            let at = (shown + 1).min(done + count - 1);
+            if at > shown {
+                shown = at;
+                progress(at);
+            }
+        };
+        match admin.import_rows_hearing(std::mem::take(rows), &mut heard) {
             Ok(chunk) => report.absorb(chunk),
             Err(e) => {
                 return Err(Error::new(
@@ -615,6 +627,113 @@ pub fn import(
     flush(&mut rows, &mut report)?;
     report.rejected.sort_by_key(|r| r.line);
     Ok(report)
+}
+
+/// What a file to import holds, read before anything is imported
+/// ([`survey`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Survey {
+    /// The file is an export (its first line is an export header): it is
+    /// restored whole, and the rest of this survey is empty.
+    pub export: bool,
+    /// The rows of users (CSV records or JSON Lines lines, blank lines not
+    /// counted): a progress bar's length.
+    pub rows: u64,
+    /// The batch names the rows join (CSV `batches` cells, JSON Lines
+    /// `batches` arrays), each once ignoring case, in the order first seen.
+    pub batches: Vec<String>,
+}
+
+/// Reads the file an [`import`] would, without importing: whether it is an
+/// export, how many rows it has, and which batches they name, so a host can
+/// check the batches exist (or create them) before any row is imported
+/// (`roster import` does). The file errors of an import (empty, a JSON
+/// array, UTF-16, an unknown CSV column) are the same here; rows that
+/// cannot be read are counted, and left to the import to reject.
+pub fn survey(reader: impl Read) -> Result<Survey> {
+    let mut reader = BufReader::new(reader);
+    skip_bom(&mut reader)?;
+    let (first, _) = first_byte(&mut reader)?;
+    let mut survey = Survey::default();
+    let mut seen = std::collections::HashSet::new();
+    let mut note = |survey: &mut Survey, name: &str| {
+        let name = name.trim();
+        if !name.is_empty() && seen.insert(crate::text::fold(name)) {
+            survey.batches.push(name.to_string());
+        }
+    };
+    match first {
+        None => {
+            return Err(Error::field(
+                "file",
+                "The file is empty: there is nothing to import.",
+            ));
+        }
+        Some(b'[') => {
+            return Err(Error::field(
+                "file",
+                "The file is a JSON array: write one JSON object per line (JSON Lines), or CSV.",
+            ));
+        }
+        Some(b'{') => {
+            let mut lines = Lines::new(reader, MAX_EXPORT_LINE);
+            let mut first_row = true;
+            while let Some((_, line)) = lines.next_line()? {
+                let text = match line {
+                    Line::Text(t) if t.trim().is_empty() => continue,
+                    Line::Text(t) => t,
+                    Line::TooLong | Line::NotUtf8 => {
+                        first_row = false;
+                        survey.rows += 1;
+                        continue;
+                    }
+                };
+                let value = serde_json::from_str::<Value>(&text).ok();
+                if std::mem::take(&mut first_row)
+                    && let Some(Value::Object(header)) = &value
+                    && header.get("type").and_then(Value::as_str) == Some(EXPORT_TYPE)
+                {
+                    return Ok(Survey {
+                        export: true,
+                        ..Survey::default()
+                    });
+                }
+                survey.rows += 1;
+                if let Some(Value::Array(names)) = value.as_ref().and_then(|v| v.get("batches")) {
+                    for name in names.iter().filter_map(Value::as_str) {
+                        note(&mut survey, name);
+                    }
+                }
+            }
+        }
+        Some(_) => {
+            let mut csv = csv::ReaderBuilder::new()
+                .flexible(false)
+                .from_reader(reader);
+            let headers = csv
+                .headers()
+                .map_err(|e| {
+                    Error::field(
+                        "file",
+                        clip(&format!("the CSV header row is unreadable: {e}")),
+                    )
+                })?
+                .clone();
+            check_csv_header(&headers)?;
+            let column = headers.iter().position(|h| h.trim() == "batches");
+            for record in csv.records() {
+                survey.rows += 1;
+                if let (Ok(record), Some(column)) = (record, column)
+                    && let Some(cell) = record.get(column)
+                {
+                    for name in cell.split(';') {
+                        note(&mut survey, name);
+                    }
+                }
+            }
+        }
+    }
+    Ok(survey)
 }
 
 /// The hex of `bytes`.

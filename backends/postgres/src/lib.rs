@@ -119,6 +119,11 @@ pub struct Options {
     /// a write that keeps losing to a stream of another process's writes
     /// waits about 1.5 s in all, 2 s at most, before it is a `conflict`).
     pub retries: u32,
+    /// Create roster's table when the database has none (default). Off,
+    /// a database without it is refused (`not_found`) and nothing is
+    /// created: what a command that only reads wants, so a mistyped
+    /// database name leaves no empty store behind.
+    pub create: bool,
 }
 
 impl Default for Options {
@@ -126,6 +131,7 @@ impl Default for Options {
         Options {
             pool_size: 8,
             retries: 30,
+            create: true,
         }
     }
 }
@@ -278,8 +284,23 @@ impl PgBackend {
             freed: Condvar::new(),
             writing: Mutex::new(()),
         };
+        let create = backend.options.create;
         backend.with_client(|conn| {
             let client = &mut conn.client;
+            if !create {
+                let found = client
+                    .query_one("SELECT to_regclass('roster_rows') IS NOT NULL", &[])
+                    .map_err(storage)?;
+                return if found.get::<_, bool>(0) {
+                    Ok(())
+                } else {
+                    Err(Error::new(
+                        ErrorCode::NotFound,
+                        "the database holds no roster store (no roster_rows table in its \
+                         search path), and none was created",
+                    ))
+                };
+            }
             // Two processes creating the table at once: one of them sees
             // a unique violation on the catalogue, and then the table.
             match client.batch_execute(CREATE) {

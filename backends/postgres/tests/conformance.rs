@@ -74,6 +74,7 @@ fn exhausted_retries_are_a_conflict() {
     let options = Options {
         pool_size: 2,
         retries: 0,
+        ..Options::default()
     };
     // Two processes' backends on one schema (one backend runs its own
     // writes one at a time): both read, then both write.

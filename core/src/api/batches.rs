@@ -28,6 +28,25 @@ impl Admin {
         })
     }
 
+    /// The names among `names` that no ordinary batch has (ignoring case,
+    /// as a create-user body's `batches` are matched), in their order, each
+    /// once (two spellings of one name count once: the first is kept):
+    /// what an import checks before its first row.
+    pub fn missing_batches(&self, names: &[String]) -> Result<Vec<String>> {
+        self.allow(Permission::new(Action::View, Model::Batch))?;
+        self.store().reading(|txn| {
+            let mut missing = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for name in names {
+                let key = fold(name.trim());
+                if seen.insert(key.clone()) && read::lookup(txn, BATCH_BY_NAME, &key)?.is_none() {
+                    missing.push(name.clone());
+                }
+            }
+            Ok(missing)
+        })
+    }
+
     /// Ordinary batches by id, filtered by a case-insensitive substring of
     /// the name.
     pub fn list_batches(&self, search: Option<&str>, page: PageRequest) -> Result<Page<BatchView>> {

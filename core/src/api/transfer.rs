@@ -123,27 +123,43 @@ fn flatten(errors: &FieldErrors) -> String {
 /// on the gate, however long its queue: an import is never refused `busy`
 /// half-way, and its workers (no more than the gate's concurrency) bound
 /// what it adds to the queue.
+///
+/// `hashed` runs on the calling thread once per password hashed, as each
+/// is done (an import's progress moves row by row, not chunk by chunk).
 fn hash_all(
     passwords: Vec<(usize, String)>,
     params: crate::config::Argon2Params,
     gate: &crate::auth::gate::Gate,
+    hashed: &mut dyn FnMut(),
 ) -> Result<Vec<(usize, String)>> {
     #[cfg(not(target_arch = "wasm32"))]
     {
         let workers = gate.concurrency().min(passwords.len().max(1));
         let per = passwords.len().div_ceil(workers.max(1)).max(1);
         std::thread::scope(|scope| {
+            let (done, heard) = std::sync::mpsc::channel::<()>();
             let handles: Vec<_> = passwords
                 .chunks(per)
                 .map(|chunk| {
+                    let done = done.clone();
                     scope.spawn(move || {
                         chunk
                             .iter()
-                            .map(|(i, p)| password::hash(p, params, &gate.wait()).map(|h| (*i, h)))
-                            .collect::<std::result::Result<Vec<_>, _>>()
+                            .map(|(i, p)| {
+                                let hash = password::hash(p, params, &gate.wait())?;
+                                let _ = done.send(());
+                                Ok((*i, hash))
+                            })
+                            .collect::<Result<Vec<_>>>()
                     })
                 })
                 .collect();
+            // The channel closes when the last worker ends (its sender
+            // dropped), a failed or panicked one included.
+            drop(done);
+            for () in heard {
+                hashed();
+            }
             let mut out = Vec::with_capacity(passwords.len());
             for handle in handles {
                 let hashed = handle
@@ -158,7 +174,11 @@ fn hash_all(
     {
         passwords
             .into_iter()
-            .map(|(i, p)| Ok((i, password::hash(&p, params, &gate.wait())?)))
+            .map(|(i, p)| {
+                let hash = password::hash(&p, params, &gate.wait())?;
+                hashed();
+                Ok((i, hash))
+            })
             .collect()
     }
 }
@@ -169,6 +189,16 @@ impl Admin {
     /// are kept. Plaintext passwords are hashed on every core first.
     /// Needs `add_user`.
     pub fn import_rows(&self, rows: Vec<ImportRow>) -> Result<ImportReport> {
+        self.import_rows_hearing(rows, &mut || {})
+    }
+
+    /// [`Admin::import_rows`], calling `hashed` on this thread as each
+    /// plaintext password of the chunk is hashed (the slow part).
+    pub(crate) fn import_rows_hearing(
+        &self,
+        rows: Vec<ImportRow>,
+        hashed: &mut dyn FnMut(),
+    ) -> Result<ImportReport> {
         self.allow(Permission::new(Action::Add, Model::User))?;
         let policy = self.config().password_policy.clone();
         let mut pre: Vec<FieldErrors> = Vec::with_capacity(rows.len());
@@ -198,7 +228,12 @@ impl Admin {
         }
         let mut hashes: Vec<Option<String>> =
             rows.iter().map(|r| r.password_hash.clone()).collect();
-        for (i, hash) in hash_all(plaintext, self.config().argon2, self.institute.gate())? {
+        for (i, hash) in hash_all(
+            plaintext,
+            self.config().argon2,
+            self.institute.gate(),
+            hashed,
+        )? {
             hashes[i] = Some(hash);
         }
         self.write(|txn| {

@@ -2,7 +2,7 @@
 //!
 //! [`handle`] takes a [`Request`] as an HTTP server would receive it and
 //! returns the [`Response`] the documented API gives, without a network:
-//! parse -> call the typed [`Admin`](crate::Admin) API -> shape the JSON. No
+//! parse -> call the typed [`crate::Admin`] API -> shape the JSON. No
 //! rule lives here and no table is touched here; this layer only translates.
 
 mod django;

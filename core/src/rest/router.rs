@@ -17,6 +17,39 @@ use serde::Serialize;
 /// The API versions served, with the same behaviour.
 const VERSIONS: [&str; 2] = ["v2.5", "v2.2"];
 
+/// Whether a path segment names an API version: `v`, a digit, then digits
+/// and dots (`v2.5`, `v9`, `v10.1`).
+pub(super) fn version_like(segment: &str) -> bool {
+    segment.strip_prefix('v').is_some_and(|n| {
+        n.starts_with(|c: char| c.is_ascii_digit())
+            && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    })
+}
+
+/// Every API version roster serves, for the 404 of a version it does not:
+/// the Testpress versions ([`VERSIONS`]) and the Sunbird ones.
+pub(super) fn served_versions() -> String {
+    let testpress: Vec<String> = VERSIONS.iter().map(|v| format!("/api/{v}/")).collect();
+    format!(
+        "the Testpress API is served under {}, the Sunbird API under {}",
+        testpress.join(" and "),
+        super::sunbird::SERVED
+    )
+}
+
+/// The 404 of `/api/<version>/...` for a version roster does not serve,
+/// shaped as the other 404s of the Testpress surface.
+fn unserved_version(version: &str) -> Response {
+    detail(
+        404,
+        &format!(
+            "Not found. roster serves no API version \"{}\": {}.",
+            crate::text::clip(version),
+            served_versions()
+        ),
+    )
+}
+
 /// Collapses repeated slashes (`//api/...` in a seed sample).
 fn normalise(path: &str) -> String {
     let mut out = String::with_capacity(path.len() + 1);
@@ -231,7 +264,10 @@ pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
         return super::sunbird::serve(entry, request, &segments);
     }
     let Some(target) = Target::parse(&segments) else {
-        return detail(404, "Not found.");
+        return match segments.as_slice() {
+            ["api", v, ..] if version_like(v) && !VERSIONS.contains(v) => unserved_version(v),
+            _ => detail(404, "Not found."),
+        };
     };
     // Method names are case-sensitive (RFC 9110 9.1): `get` is no GET.
     let method = request.method.clone();
@@ -394,6 +430,16 @@ mod tests {
         assert_eq!(Route::parse(&["users", "-7"]), None);
         assert_eq!(Route::parse(&["users", "99999999999999999999999"]), None);
         assert_eq!(Route::parse(&["users", "+7"]), None);
+    }
+
+    #[test]
+    fn versions_look_like_v_and_digits() {
+        for v in ["v2.5", "v9", "v10.1", "v1"] {
+            assert!(version_like(v), "{v}");
+        }
+        for v in ["v", "vx", "v.1", "admin", "2.5", "v2-5", "V2"] {
+            assert!(!version_like(v), "{v}");
+        }
     }
 
     #[test]

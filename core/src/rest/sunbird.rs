@@ -258,6 +258,54 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
     }
 }
 
+/// The Sunbird API's versions, as a 404 names them. The `read` route has
+/// the most (v1 to v5); a test checks this against [`route`].
+pub(super) const SERVED: &str = "/api/user/v1/ to /api/user/v5/ and /api/org/v1/";
+
+/// The versions under which the operation of `segments` (a Sunbird path
+/// that routed to none) is served: its version segment replaced by each
+/// version the routing table might know.
+fn versions_of(segments: &[&str]) -> Vec<String> {
+    let Some(asked) = segments.get(2) else {
+        return Vec::new();
+    };
+    (1..=20)
+        .map(|n| format!("v{n}"))
+        .filter(|v| v != asked)
+        .filter(|v| {
+            let mut other = segments.to_vec();
+            other[2] = v;
+            matches!(route(&other), Some(Ok(_)))
+        })
+        .collect()
+}
+
+/// The message of a Sunbird path that names no operation: the generic one,
+/// or, when the path's version is the wrong one, the versions served.
+fn not_found_message(segments: &[&str]) -> String {
+    const GENERIC: &str = "Requested resource not found";
+    let Some(version) = segments.get(2).filter(|v| super::router::version_like(v)) else {
+        return GENERIC.to_string();
+    };
+    let version = crate::text::clip(version);
+    let others = versions_of(segments);
+    if !others.is_empty() {
+        return format!(
+            "{GENERIC}: this operation is served under {}, not {version}",
+            others.join(", ")
+        );
+    }
+    // A version some operation has (`read` has them all): the operation is
+    // what is unknown.
+    if matches!(route(&["api", "user", &version, "read", "x"]), Some(Ok(_))) {
+        return GENERIC.to_string();
+    }
+    format!(
+        "{GENERIC}: roster serves no API version \"{version}\"; {}",
+        super::router::served_versions()
+    )
+}
+
 /// Whether `segments` is a Sunbird path.
 pub(super) fn is_sunbird(segments: &[&str]) -> bool {
     route(segments).is_some()
@@ -410,7 +458,7 @@ pub(super) fn serve(entry: Entry<'_>, request: &Request, segments: &[&str]) -> R
             return answer.fail(
                 ResponseCode::ResourceNotFound,
                 "RESOURCE_NOT_FOUND".into(),
-                "Requested resource not found",
+                &not_found_message(segments),
             );
         }
     };
@@ -826,4 +874,33 @@ fn percent_decoded(segment: &str) -> String {
         .pop()
         .map(|(_, v)| v)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_served_versions_named_in_a_404_are_the_routing_table_s() {
+        // SERVED: user v1 to v5 (read has them all), org v1.
+        let routes = |path: &[&str]| matches!(route(path), Some(Ok(_)));
+        for n in 1..=5 {
+            let v = format!("v{n}");
+            assert!(routes(&["api", "user", &v, "read", "x"]), "{v}");
+        }
+        for n in 6..=20 {
+            let v = format!("v{n}");
+            for path in [
+                ["api", "user", v.as_str(), "read", "x"].as_slice(),
+                &["api", "user", &v, "create"],
+                &["api", "user", &v, "search"],
+                &["api", "org", &v, "create"],
+            ] {
+                assert!(!routes(path), "{path:?}");
+            }
+        }
+        assert!(routes(&["api", "org", "v1", "create"]));
+        assert!(!routes(&["api", "org", "v2", "create"]));
+        assert_eq!(SERVED, "/api/user/v1/ to /api/user/v5/ and /api/org/v1/");
+    }
 }

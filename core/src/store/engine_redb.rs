@@ -123,11 +123,21 @@ impl RedbBackend {
         if shared {
             builder = multi_process();
         }
+        not_a_store(path)?;
         let db = builder.create(path).map_err(|e| match e {
             redb::DatabaseError::Storage(redb::StorageError::Corrupted(what)) => Error::new(
                 ErrorCode::Corrupt,
                 format!("{} is not a readable roster store: {what}", path.display()),
             ),
+            // redb's words for a file whose header is not its own.
+            redb::DatabaseError::Storage(redb::StorageError::Io(io))
+                if io.kind() == std::io::ErrorKind::InvalidData =>
+            {
+                Error::new(
+                    ErrorCode::Corrupt,
+                    format!("{} is not a roster store: {io}", path.display()),
+                )
+            }
             other => engine("opening the store file")(other),
         })?;
         let mut backend = RedbBackend::on(db)?;
@@ -220,6 +230,7 @@ impl RedbBackend {
 
     /// A store on the host's bytes.
     pub(crate) fn host(file: impl HostFile) -> Result<RedbBackend> {
+        host_not_a_store(&file)?;
         let db = Database::builder()
             .create_with_backend(HostBytes(file))
             .map_err(engine("opening the store"))?;
@@ -896,6 +907,75 @@ fn catalog_names<T: ReadableTable<&'static [u8], &'static [u8]>>(t: &T) -> Resul
         },
     )?;
     Ok(names)
+}
+
+/// The first bytes of every redb file (and so of every roster store file).
+const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
+
+/// Refuses, as `corrupt_store`, a file at `path` that has bytes but does not
+/// begin as a redb file does: random bytes, a text file, a SQLite database.
+/// Nothing is written to it. A missing or empty file is no such error: the
+/// store is created in it (an empty file is what `mktemp` leaves). Reading
+/// the first bytes needs no lock; a file that cannot be read is left to
+/// redb, whose error says why.
+pub(crate) fn not_a_store(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Ok(());
+    }
+    let mut head = [0u8; HEAD];
+    let mut len = 0;
+    while len < head.len() {
+        match file.read(&mut head[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    refuse_unlike(&path.display().to_string(), &head[..len])
+}
+
+/// [`not_a_store`] for a host's bytes (OPFS in a browser).
+fn host_not_a_store(file: &impl HostFile) -> Result<()> {
+    let Ok(len) = file.len() else {
+        return Ok(());
+    };
+    let mut head = [0u8; HEAD];
+    let n = usize::try_from(len).unwrap_or(HEAD).min(HEAD);
+    if file.read_at(0, &mut head[..n]).is_err() {
+        return Ok(());
+    }
+    refuse_unlike("the host's file", &head[..n])
+}
+
+/// How many first bytes tell a store from other files.
+const HEAD: usize = 16;
+
+/// `corrupt_store` naming `what`, unless `head` (a file's first bytes) is
+/// empty or begins as a redb file does.
+fn refuse_unlike(what: &str, head: &[u8]) -> Result<()> {
+    if head.is_empty() || head.starts_with(&REDB_MAGIC) {
+        return Ok(());
+    }
+    let text = std::str::from_utf8(head).map_or_else(|e| e.error_len().is_none(), |_| true);
+    let looks = if head.starts_with(b"SQLite format 3\0") {
+        "it is a SQLite database"
+    } else if head.len() < REDB_MAGIC.len() && REDB_MAGIC.starts_with(head) {
+        "it is cut short before the end of its header"
+    } else if text {
+        "it looks like text"
+    } else {
+        "it does not begin as a roster store does (if it was one, its header \
+         is damaged: `roster recover` carves records out of such a file)"
+    };
+    Err(Error::new(
+        ErrorCode::Corrupt,
+        format!("{what} is not a roster store: {looks} (nothing was written to it)"),
+    ))
 }
 
 /// The redb tables of a file other than roster's own: none in a roster

@@ -1,7 +1,8 @@
 //! Persistence on redb: tables, indexes, the format version.
 //!
-//! Reads go through [`Source`], implemented by both transaction kinds, so one
-//! read function serves plain reads and the checks inside a write. Writes go
+//! Reads go through a `Snapshot`, which a write transaction (`Txn`)
+//! dereferences to, so one read function serves plain reads and the checks
+//! inside a write. Writes go
 //! through the functions of [`write`], one per entity, which keep every index
 //! in the same transaction as its record.
 

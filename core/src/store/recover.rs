@@ -281,6 +281,11 @@ fn counters_and_links(backend: &RedbBackend, typed: bool) -> Result<CountersAndL
 /// copy. Errors only when the file cannot be copied.
 pub fn check(source: &Path) -> Result<CheckReport> {
     let mut report = CheckReport::default();
+    // 0. A file that is no roster store at all, said as the store's open says it.
+    if let Err(e) = super::engine_redb::not_a_store(source) {
+        report.problems.push(e.message().to_string());
+        return Ok(report);
+    }
     // 1. redb's page checksums, on a copy (the check may repair in place).
     {
         let copy = TempCopy::of(source)?;

@@ -4,14 +4,14 @@
 //! Version 1 is the first format (Step 1). Version 2 (Step 2) adds the
 //! access fields of users (flags, groups, permissions, sign-in history) and
 //! the tables of groups, sessions and the outbox. Version 3 (Step 6) stores
-//! every record as a verified frame ([`super::frame`]) and gives users their
+//! every record as a verified frame (`frame`) and gives users their
 //! credential generation. Version 4 (Step 7) stores every table as bytes
 //! behind the backend seam ([`super::backend`]) and replaces the global id
-//! counters by per-block ones ([`super::ids`]). Version 5 (Step 8) adds the
+//! counters by per-block ones (`ids`). Version 5 (Step 8) adds the
 //! Sunbird tables (empty in an older store). Version 6 (Step 8) settles
 //! [`crate::text::fold`] and cuts the n-gram index in grams of four
 //! characters, so every index keyed by either is rebuilt
-//! ([`super::migrate_nfkc::refold_v5_to_v6`]). Version 7 (Step 9) adds the
+//! (`migrate_nfkc::refold_v5_to_v6`). Version 7 (Step 9) adds the
 //! change feed (empty in an older store: what happened before was not
 //! recorded). A store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write

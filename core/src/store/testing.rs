@@ -1,7 +1,7 @@
 //! Test-only access to a store file's raw tables (feature `testing`, never
 //! on in a release build of an application): what tests of damaged stores,
 //! migrations and the file format need without naming the storage engine.
-//! Keys and values are the bytes of [`super::keys`]'s encoding; the helper
+//! Keys and values are the bytes of the store's key encoding (`store::keys`); the helper
 //! functions below encode the common ones.
 
 use super::Backend;

@@ -1220,8 +1220,8 @@ fn unknown_paths_are_not_found() {
     let long = format!("{API}/{}/", "x".repeat(100 * 1024));
     let paths = [
         "/api/v2.5/admin/nope/",
-        "/api/v9/admin/users/",
-        "/api/v2/admin/users/",
+        "/api/vx/admin/users/",
+        "/api/v/admin/users/",
         "/",
         "",
         "/api/v2.5/admin/",
@@ -1255,6 +1255,89 @@ fn unknown_paths_are_not_found() {
             );
         }
     }
+}
+
+#[test]
+fn a_version_roster_does_not_serve_is_404_naming_the_versions_it_serves() {
+    let f = Fixture::new();
+    let before = snapshot(&f.inst);
+    let paths = [
+        "/api/v9/admin/users/",
+        "/api/v2/admin/users/",
+        "/api/v2.4/admin/users/1/",
+        "/api/v3/auth-token/",
+        "/api/v1.0/me/",
+        "/api/v10/admin/nothing/",
+    ];
+    for path in paths {
+        for method in ["GET", "POST", "DELETE"] {
+            // As the operator, and unauthenticated: the path is refused first.
+            let answers = [
+                handle(&f.inst, Request::new(method, path)),
+                roster::rest::handle(&f.inst, Request::new(method, path)),
+            ];
+            for answer in answers {
+                assert_eq!(answer.status, 404, "{method} {path}");
+                let body: Value =
+                    serde_json::from_str(answer.body.as_deref().unwrap_or("")).expect("JSON");
+                let detail = body["detail"].as_str().unwrap_or_else(|| panic!("{body}"));
+                assert_eq!(body.as_object().map(Map::len), Some(1), "{body}");
+                let asked = path.split('/').nth(2).expect("version");
+                for words in [
+                    "Not found.",
+                    &format!("no API version \"{asked}\""),
+                    "/api/v2.5/",
+                    "/api/v2.2/",
+                    "/api/user/v1/ to /api/user/v5/",
+                    "/api/org/v1/",
+                ] {
+                    assert!(detail.contains(words), "{method} {path}: {detail}");
+                }
+            }
+        }
+    }
+    assert_eq!(snapshot(&f.inst), before);
+}
+
+#[test]
+fn a_sunbird_path_under_a_version_it_lacks_names_the_versions_served() {
+    let f = Fixture::new();
+    let errmsg = |method: &str, path: &str| {
+        let answer = handle(&f.inst, Request::new(method, path));
+        assert_eq!(answer.status, 404, "{path}");
+        let body: Value = serde_json::from_str(answer.body.as_deref().unwrap_or("")).expect("JSON");
+        assert_eq!(body["responseCode"], "RESOURCE_NOT_FOUND", "{body}");
+        assert_eq!(body["params"]["err"], "RESOURCE_NOT_FOUND", "{body}");
+        body["params"]["errmsg"]
+            .as_str()
+            .expect("errmsg")
+            .to_string()
+    };
+    assert_eq!(
+        errmsg("GET", "/api/user/v9/read/x"),
+        "Requested resource not found: this operation is served under v1, v2, v3, v4, v5, not v9"
+    );
+    assert_eq!(
+        errmsg("POST", "/api/user/v4/search"),
+        "Requested resource not found: this operation is served under v1, v2, v3, not v4"
+    );
+    assert_eq!(
+        errmsg("POST", "/api/org/v2/create"),
+        "Requested resource not found: this operation is served under v1, not v2"
+    );
+    let unknown = errmsg("POST", "/api/user/v9/nothing");
+    for words in [
+        "no API version \"v9\"",
+        "/api/v2.5/",
+        "/api/user/v1/ to /api/user/v5/",
+    ] {
+        assert!(unknown.contains(words), "{unknown}");
+    }
+    // A served version with an operation it lacks: the plain answer.
+    assert_eq!(
+        errmsg("POST", "/api/user/v3/nothing"),
+        "Requested resource not found"
+    );
 }
 
 #[test]

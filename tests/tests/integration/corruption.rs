@@ -154,6 +154,13 @@ fn a_file_redb_cannot_open_is_carved() {
     std::fs::write(&path, &bytes).expect("write");
     let report = recover::check(&path).expect("check");
     assert!(!report.is_sound());
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("header is damaged") && p.contains("roster recover")),
+        "{report:?}"
+    );
     let to = dir.path().join("new.redb");
     let report = recover::recover(&path, &to).expect("recover");
     assert!(report.carved && !report.opened, "{report:?}");

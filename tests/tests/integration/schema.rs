@@ -305,21 +305,98 @@ fn a_redb_file_of_another_program_is_refused() {
     assert!(err.message().contains("not a roster store"), "{err}");
 }
 
+/// Files that are no roster store: random bytes, a text file, a SQLite
+/// database, a few bytes, redb's header cut short, and redb's magic number
+/// followed by garbage.
+fn not_stores() -> Vec<(&'static str, Vec<u8>)> {
+    // Bytes that look random, the same on every run.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let random: Vec<u8> = (0..20_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    let mut sqlite = b"SQLite format 3\0".to_vec();
+    sqlite.extend_from_slice(&[0x10, 0x00, 0x01, 0x01]);
+    sqlite.resize(8192, 0);
+    let magic = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
+    let mut magic_then_garbage = magic.to_vec();
+    magic_then_garbage.extend_from_slice(&random[..4096]);
+    vec![
+        ("random bytes", random),
+        (
+            "a text file",
+            "these are not the bytes you are looking for\n"
+                .repeat(200)
+                .into_bytes(),
+        ),
+        ("a SQLite database", sqlite),
+        ("three bytes", vec![0xFF, 0x00, 0x7F]),
+        ("redb's header cut short", magic[..5].to_vec()),
+        ("redb's magic number, then garbage", magic_then_garbage),
+    ]
+}
+
 #[test]
-fn a_file_that_is_not_a_database_is_refused() {
+fn a_file_that_is_not_a_store_is_corrupt_store_and_is_left_as_it_was() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("notes.txt");
-    std::fs::write(
-        &path,
-        "these are not the bytes you are looking for".repeat(200),
-    )
-    .expect("write");
+    for (i, (what, bytes)) in not_stores().into_iter().enumerate() {
+        for shared in [false, true] {
+            let path = dir.path().join(format!("not-a-store-{i}-{shared}"));
+            std::fs::write(&path, &bytes).expect("write");
+            let (config, _) = config(SEED_NOW);
+            let opened = if shared {
+                Institute::open_shared(&path, config)
+            } else {
+                Institute::open(&path, config)
+            };
+            let err = opened.expect_err(what);
+            assert_eq!(err.code(), ErrorCode::Corrupt, "{what}: {err:?}");
+            assert!(
+                err.message().contains("not a") && err.message().contains("roster store"),
+                "{what}: {err}"
+            );
+            assert_eq!(
+                std::fs::read(&path).expect("read"),
+                bytes,
+                "{what}: the file was written"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_text_or_sqlite_file_is_named_for_what_it_looks_like() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (what, words) in [
+        ("a text file", "looks like text"),
+        ("a SQLite database", "SQLite database"),
+    ] {
+        let bytes = not_stores()
+            .into_iter()
+            .find(|(w, _)| *w == what)
+            .expect("kind")
+            .1;
+        let path = dir.path().join("file");
+        std::fs::write(&path, bytes).expect("write");
+        let (config, _) = config(SEED_NOW);
+        let err = Institute::open(&path, config).unwrap_err();
+        assert!(err.message().contains(words), "{what}: {err}");
+    }
+}
+
+#[test]
+fn an_empty_file_becomes_a_new_store() {
+    // What `mktemp` leaves: opened for writing, it is a missing file's twin.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("empty.redb");
+    std::fs::write(&path, b"").expect("write");
     let (config, _) = config(SEED_NOW);
-    let err = Institute::open(&path, config).unwrap_err();
-    assert!(
-        matches!(err.code(), ErrorCode::Corrupt | ErrorCode::Storage),
-        "{err:?}"
-    );
+    let institute = Institute::open(&path, config).expect("open");
+    assert!(institute.check_integrity().expect("check").is_empty());
 }
 
 /// What a store holds, as the API shows it, without what differs between

@@ -390,7 +390,11 @@ fn many_plaintext_passwords_are_hashed_and_all_sign_in() {
     )
     .expect("import");
     assert_eq!(report.created, 40);
-    assert_eq!(seen, [16, 32, 40], "progress after each chunk");
+    assert_eq!(
+        seen,
+        (1..=40).collect::<Vec<u64>>(),
+        "progress row by row, each chunk's end once it is committed"
+    );
     for n in [0, 17, 39] {
         i.login(&format!("user{n}"), &format!("password-{n}"))
             .expect("signs in");
@@ -1037,4 +1041,105 @@ fn a_storage_error_reports_the_rows_committed_before_it() {
     let users = reopened.operator().dump().expect("dump").users;
     let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
     assert_eq!(names, ["s0", "s1"], "what the error said was committed");
+}
+
+#[test]
+fn survey_counts_rows_and_names_each_batch_once_before_anything_is_imported() {
+    let csv = "username,password,batches\n\
+               ravi,Secret-pass-1,Morning; evening\n\
+               asha,Secret-pass-1,morning;;Weekend\n\
+               kiran,Secret-pass-1,\n";
+    let survey = transfer::survey(csv.as_bytes()).expect("survey");
+    assert!(!survey.export);
+    assert_eq!(survey.rows, 3);
+    assert_eq!(survey.batches, ["Morning", "evening", "Weekend"]);
+
+    let jsonl = "{\"username\": \"a\", \"batches\": [\"X\", \"x\"]}\n\n\
+                 not json\n\
+                 {\"username\": \"b\", \"batches\": \"Y\"}\n";
+    let survey = transfer::survey(jsonl.as_bytes()).expect("survey");
+    assert_eq!(
+        survey.rows, 3,
+        "blank lines are no rows; unreadable ones are"
+    );
+    assert_eq!(survey.batches, ["X"]);
+
+    // The file errors of an import are the survey's.
+    for bad in ["", "[{}]", "username,emial\nravi,x\n"] {
+        let err = transfer::survey(bad.as_bytes()).expect_err(bad);
+        assert_eq!(err.code(), ErrorCode::Validation, "{bad:?}");
+    }
+
+    // An export is surveyed as one, without its rows.
+    let (i, _) = institute(SEED_NOW);
+    let survey = transfer::survey(export(&i).as_bytes()).expect("survey");
+    assert!(survey.export);
+    assert_eq!((survey.rows, survey.batches.len()), (0, 0));
+}
+
+#[test]
+fn missing_batches_are_named_ignoring_case_and_nothing_is_written() {
+    let (i, _) = institute(SEED_NOW);
+    expect(
+        &i,
+        "POST",
+        "/api/v2.5/admin/batches/",
+        Some(json!({"name": "Morning"})),
+        201,
+    );
+    let before = snapshot(&i);
+    let names: Vec<String> = [
+        "MORNING",
+        " Evening ",
+        "Weekend",
+        "ÉVENING",
+        "évening",
+        "EVENING",
+    ]
+    .map(String::from)
+    .to_vec();
+    let missing = i.operator().missing_batches(&names).expect("missing");
+    assert_eq!(missing, [" Evening ", "Weekend", "ÉVENING"]);
+    assert_eq!(snapshot(&i), before);
+}
+
+#[test]
+fn progress_moves_row_by_row_within_a_chunk() {
+    let (i, _) = institute(SEED_NOW);
+    let mut csv = String::from("username,password\n");
+    for n in 0..6 {
+        csv.push_str(&format!("user{n},Secret-pass-{n}\n"));
+    }
+    let mut heard = Vec::new();
+    let report = transfer::import(
+        &i.operator(),
+        csv.as_bytes(),
+        &ImportOptions::default(),
+        &mut |done| heard.push(done),
+    )
+    .expect("import");
+    assert_eq!(report.created, 6);
+    // One chunk of 1,000 rows: the bar hears every hashed password, not
+    // only the chunk's end.
+    assert_eq!(heard, [1, 2, 3, 4, 5, 6], "{heard:?}");
+}
+
+#[test]
+fn host_bytes_that_are_no_store_are_corrupt_store_and_left_as_they_were() {
+    for bytes in [
+        b"name,email\nravi,ravi@x.in\n".to_vec(),
+        [b"SQLite format 3\0".as_slice(), &[0u8; 4080]].concat(),
+        vec![0xA5; 4096],
+    ] {
+        let host = Breakable::default();
+        *host.inner.lock().expect("lock") = bytes.clone();
+        let (config, _) = roster_tests::config(SEED_NOW);
+        let err = Institute::open_host_file(host.clone(), config).expect_err("not a store");
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{err:?}");
+        assert!(err.message().contains("not a roster store"), "{err}");
+        assert!(*host.inner.lock().expect("lock") == bytes, "written");
+    }
+    // Empty bytes are a new store.
+    let (config, _) = roster_tests::config(SEED_NOW);
+    Institute::open_host_file(Breakable::default(), config).expect("a new store");
 }

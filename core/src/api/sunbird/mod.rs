@@ -1,7 +1,7 @@
 //! The Sunbird user lifecycle (SPEC 6, seed 004) on the shared user record:
 //! create (S1-S3), read (S6), update (S5), exists/get (S7), block and
 //! unblock (S8), organisations (S13). Every failure is a
-//! [`fault`](crate::domain::sunbird::fault) carrying the reference's
+//! [`crate::domain::sunbird::fault`] carrying the reference's
 //! message number; permissions are checked before the target is looked up,
 //! so a refused caller learns nothing about it.
 
