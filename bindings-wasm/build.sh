@@ -4,6 +4,10 @@
 #   bindings-wasm/pkg/node/roster_wasm.js   CommonJS for Node (`require`)
 #   bindings-wasm/pkg/web/roster_wasm.js    ES module for browsers and workers
 #
+# which, with js/ (the Worker client), make the npm package that
+# bindings-wasm/package.json describes (`npm pack` in bindings-wasm/ after
+# this script; tests/npm/package.sh does it and installs the tarball).
+#
 # each beside its roster_wasm_bg.wasm (optimized by wasm-opt -Oz) and
 # TypeScript declarations (roster_wasm.d.ts). Installs its tools on first use
 # (tools.sh), then prints the raw and gzipped size of the web module.
@@ -92,7 +96,7 @@ fingerprint="$(
 )"
 
 if [[ -z "${ROSTER_WASM_FORCE:-}" && -f "$stamp" && "$(cat "$stamp")" == "$fingerprint" \
-    && -f "$pkg/node/roster_wasm.js" && -f "$pkg/web/roster_wasm.js" ]]; then
+    && -f "$pkg/node/roster_wasm.js" && -f "$pkg/node/package.json" && -f "$pkg/web/roster_wasm.js" ]]; then
     step "pkg/node and pkg/web are up to date"
 else
     rm -f "$stamp"
@@ -106,6 +110,9 @@ else
         "$WASM_BINDGEN" --target "$target" --typescript --out-dir "$out" \
             --out-name roster_wasm "$raw_wasm"
     done
+    # bindings-wasm/package.json (the npm package) says "type": "module",
+    # true of pkg/web and js/; pkg/node is CommonJS and says so here.
+    printf '{\n  "type": "commonjs"\n}\n' >"$pkg/node/package.json"
     if [[ -z "${ROSTER_WASM_NO_OPT:-}" ]]; then
         # Both targets get the same module from wasm-bindgen; optimize once
         # when they are identical (wasm-opt -Oz takes about a minute).

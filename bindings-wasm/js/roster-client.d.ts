@@ -59,7 +59,11 @@ export interface CallOptions {
   operator?: boolean;
 }
 
-/** Errors reject as `RosterError`: an `Error` with `code` and `fields`. */
+/**
+ * Errors reject as `RosterError`s rebuilt on the page from the worker's
+ * message: `Error`s named "RosterError" with `code` and `fields`, but not
+ * instances of the class (the page never loads the module): test `e.code`.
+ */
 export declare class RosterClient {
   private constructor();
   /** Starts the worker and opens the store. */
