@@ -90,7 +90,7 @@ stamp="$pkg/.build-stamp"
 fingerprint="$(
     {
         sha256sum <"$raw_wasm"
-        sha256sum <"${BASH_SOURCE[0]}"
+        sha256sum <"$here/build.sh"
         "$WASM_BINDGEN" --version
         "$WASM_OPT" --version
         echo "${ROSTER_WASM_NO_OPT:-opt} ${WASM_OPT_FLAGS[*]}"
