@@ -4,7 +4,7 @@
 // the Worker client (`@roster-admin/roster/client`). Never run: the browser
 // test runs the example page on the same installed files.
 import init, { Institute, RosterError, type Page, type User } from "@roster-admin/roster";
-import { RosterClient, type RemoteAdmin } from "@roster-admin/roster/client";
+import { RosterClient, isRosterError, type RemoteAdmin } from "@roster-admin/roster/client";
 
 export async function inPage(): Promise<string[]> {
   await init();
@@ -25,6 +25,10 @@ export async function throughTheWorker(): Promise<number> {
   const { token } = await roster.login("admin", "a-long-passphrase");
   const admin: RemoteAdmin = roster.session(token);
   const page = await admin.listUsers({ q: "ravi" });
+  const code = await admin.getUser(999).then(
+    () => null,
+    (e: unknown) => (isRosterError(e) ? e.code : null),
+  );
   await roster.close();
-  return page.count;
+  return code === "not_found" ? page.count : -1;
 }

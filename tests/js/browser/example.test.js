@@ -212,7 +212,7 @@ test('the example page adds users to batches on OPFS and keeps them across a rel
   await t.test('the client: a held store, the fallback to memory, calls and errors', async (st) => {
     await driver.cmd('POST', '/timeouts', { script: 30_000 });
     const result = await driver.run(`
-      const { RosterClient } = await import('/bindings-wasm/js/roster-client.js');
+      const { RosterClient, isRosterError } = await import('/bindings-wasm/js/roster-client.js');
       const out = {};
       // The page's worker holds "school": a second client waits lockWaitMs, then gets store_locked.
       const started = performance.now();
@@ -239,7 +239,7 @@ test('the example page adds users to batches on OPFS and keeps them across a rel
       out.created = (await roster.call('createUser', [{ username: 'meena', password: 'meena-pass-1',
         batches: ['Evening'] }], { token })).user.username;
       const bad = await admin.createUser({ username: 'meena', password: '123456', birth_date: '31/02/2000' })
-        .catch((e) => ({ isError: e instanceof Error, code: e.code, fields: Object.keys(e.fields).sort() }));
+        .catch((e) => ({ isError: e instanceof Error, isRosterError: isRosterError(e), name: e.name, code: e.code, fields: Object.keys(e.fields).sort() }));
       out.bad = bad;
       out.unauthenticated = await roster.session('nope').listUsers().catch((e) => e.code);
       out.unknown = await roster.call('free', [], { token }).catch((e) => e.code);
@@ -266,7 +266,7 @@ test('the example page adds users to batches on OPFS and keeps them across a rel
     assert.equal(result.storageError, 'storage_unavailable');
     assert.equal(result.batch, 'Evening');
     assert.equal(result.created, 'meena');
-    assert.deepEqual(result.bad, { isError: true, code: 'validation_failed', fields: ['birth_date', 'password', 'username'] });
+    assert.deepEqual(result.bad, { isError: true, isRosterError: true, name: 'RosterError', code: 'validation_failed', fields: ['birth_date', 'password', 'username'] });
     assert.equal(result.unauthenticated, 'unauthenticated');
     assert.equal(result.unknown, 'validation_failed');
     assert.equal(result.operatorCount, 2);
