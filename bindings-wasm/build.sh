@@ -4,9 +4,13 @@
 #   bindings-wasm/pkg/node/roster_wasm.js   CommonJS for Node (`require`)
 #   bindings-wasm/pkg/web/roster_wasm.js    ES module for browsers and workers
 #
-# each beside its roster_wasm_bg.wasm (optimized by wasm-opt -Oz) and
-# TypeScript declarations (roster_wasm.d.ts). Installs its tools on first use
-# (tools.sh), then prints the raw and gzipped size of the web module.
+# each with its TypeScript declarations (roster_wasm.d.ts), and one
+# roster_wasm_bg.wasm (optimized by wasm-opt -Oz) in pkg/web that both load.
+# With js/ (the Worker client) they make the npm package that
+# bindings-wasm/package.json describes (`npm pack` in bindings-wasm/ after
+# this script; tests/npm/package.sh does it and installs the tarball).
+# Installs its tools on first use (tools.sh), then prints the raw and
+# gzipped size of the web module.
 #
 #   bindings-wasm/build.sh                  build, or only check when up to date
 #   ROSTER_WASM_FORCE=1 bindings-wasm/build.sh   redo wasm-bindgen and wasm-opt
@@ -81,10 +85,12 @@ raw_wasm="$target_dir/wasm32-unknown-unknown/$PROFILE/roster_wasm.wasm"
 
 pkg="$here/pkg"
 stamp="$pkg/.build-stamp"
-# Everything the package is made from: the module, the tools, the flags.
+# Everything the package is made from: the module, the tools, the flags,
+# this script.
 fingerprint="$(
     {
         sha256sum <"$raw_wasm"
+        sha256sum <"$here/build.sh"
         "$WASM_BINDGEN" --version
         "$WASM_OPT" --version
         echo "${ROSTER_WASM_NO_OPT:-opt} ${WASM_OPT_FLAGS[*]}"
@@ -92,7 +98,7 @@ fingerprint="$(
 )"
 
 if [[ -z "${ROSTER_WASM_FORCE:-}" && -f "$stamp" && "$(cat "$stamp")" == "$fingerprint" \
-    && -f "$pkg/node/roster_wasm.js" && -f "$pkg/web/roster_wasm.js" ]]; then
+    && -f "$pkg/node/roster_wasm.js" && -f "$pkg/node/package.json" && -f "$pkg/web/roster_wasm.js" ]]; then
     step "pkg/node and pkg/web are up to date"
 else
     rm -f "$stamp"
@@ -106,6 +112,9 @@ else
         "$WASM_BINDGEN" --target "$target" --typescript --out-dir "$out" \
             --out-name roster_wasm "$raw_wasm"
     done
+    # bindings-wasm/package.json (the npm package) says "type": "module",
+    # true of pkg/web and js/; pkg/node is CommonJS and says so here.
+    printf '{\n  "type": "commonjs"\n}\n' >"$pkg/node/package.json"
     if [[ -z "${ROSTER_WASM_NO_OPT:-}" ]]; then
         # Both targets get the same module from wasm-bindgen; optimize once
         # when they are identical (wasm-opt -Oz takes about a minute).
@@ -121,6 +130,23 @@ else
             mv "$pkg/node/roster_wasm_bg.wasm.opt" "$pkg/node/roster_wasm_bg.wasm"
         fi
         mv "$pkg/web/roster_wasm_bg.wasm.opt" "$pkg/web/roster_wasm_bg.wasm"
+    fi
+    # One module for both when they are the same (they are, from this
+    # crate): pkg/node's glue loads pkg/web's, and the npm package carries
+    # the 2 MB once. The glue's line is checked, so that a wasm-bindgen
+    # that writes it otherwise fails here rather than at `require`.
+    if cmp -s "$pkg/web/roster_wasm_bg.wasm" "$pkg/node/roster_wasm_bg.wasm"; then
+        glue="$pkg/node/roster_wasm.js"
+        # shellcheck disable=SC2016 # ${__dirname} is JavaScript, not shell
+        load='const wasmPath = `${__dirname}/roster_wasm_bg.wasm`;'
+        if [[ "$(grep -cxF -- "$load" "$glue")" != 1 ]]; then
+            echo "error: $glue does not load its module with: $load" >&2
+            exit 1
+        fi
+        step "pkg/node/roster_wasm.js loads pkg/web/roster_wasm_bg.wasm (the same module)"
+        # shellcheck disable=SC2016
+        sed -i 's|^const wasmPath = `${__dirname}/roster_wasm_bg.wasm`;$|const wasmPath = `${__dirname}/../web/roster_wasm_bg.wasm`;|' "$glue"
+        rm "$pkg/node/roster_wasm_bg.wasm"
     fi
 
     # The optimized module must still load and answer: wasm-opt given the

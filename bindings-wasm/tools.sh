@@ -7,11 +7,13 @@
 #   wasm_browser_ensure    chromium + chromium-driver (apt), for the browser tests
 #   sqlite_wasm_ensure     @sqlite.org/sqlite-wasm (npm), for the browser benchmark
 #   typescript_ensure      typescript (npm), to compile a program against the .d.ts
+#   types_node_ensure      @types/node (npm), for a Node-only program (`--types node`)
 #
 # After `wasm_tools_ensure`, $WASM_BINDGEN, $WASM_BINDGEN_TEST_RUNNER and
 # $WASM_OPT name the binaries to run; after `sqlite_wasm_ensure`,
 # $SQLITE_WASM_DIR is the folder of its ES modules and sqlite3.wasm; after
-# `typescript_ensure`, $TSC is the compiler.
+# `typescript_ensure`, $TSC is the compiler; after `types_node_ensure`,
+# $TYPES_ROOT is a `typeRoots` folder that holds `node`.
 
 ROSTER_TOOLS="${ROSTER_TOOLS:-$HOME/.cache/roster-tools}"
 # wasm-bindgen-cli must match the `wasm-bindgen` crate version exactly
@@ -26,12 +28,16 @@ BINARYEN_VERSION=132
 SQLITE_WASM_VERSION=3.53.4-build2
 # The TypeScript compiler that checks the generated declarations.
 TYPESCRIPT_VERSION=5.9.3
+# Node's own declarations, for the npm package's Node-only typecheck: the
+# line of the Node the tests run on (20).
+TYPES_NODE_VERSION=20.19.43
 
 WASM_BINDGEN="$ROSTER_TOOLS/bin/wasm-bindgen"
 WASM_BINDGEN_TEST_RUNNER="$ROSTER_TOOLS/bin/wasm-bindgen-test-runner"
 WASM_OPT="$ROSTER_TOOLS/npm/node_modules/.bin/wasm-opt"
 SQLITE_WASM_DIR="$ROSTER_TOOLS/npm/node_modules/@sqlite.org/sqlite-wasm/dist"
 TSC="$ROSTER_TOOLS/npm/node_modules/.bin/tsc"
+TYPES_ROOT="$ROSTER_TOOLS/npm/node_modules/@types"
 
 wasm_target_ensure() {
     if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
@@ -105,4 +111,16 @@ typescript_ensure() {
     npm install --prefix "$ROSTER_TOOLS/npm" --no-audit --no-fund --loglevel=error --save-exact \
         "typescript@$TYPESCRIPT_VERSION"
     [[ "$("$TSC" --version)" == "Version $TYPESCRIPT_VERSION" ]]
+}
+
+types_node_ensure() {
+    local manifest="$TYPES_ROOT/node/package.json"
+    if grep -q "\"version\": *\"$TYPES_NODE_VERSION\"" "$manifest" 2>/dev/null; then
+        return 0
+    fi
+    echo "installing: @types/node@$TYPES_NODE_VERSION (npm) into $ROSTER_TOOLS/npm"
+    mkdir -p "$ROSTER_TOOLS/npm"
+    npm install --prefix "$ROSTER_TOOLS/npm" --no-audit --no-fund --loglevel=error --save-exact \
+        "@types/node@$TYPES_NODE_VERSION"
+    grep -q "\"version\": *\"$TYPES_NODE_VERSION\"" "$manifest"
 }

@@ -59,7 +59,15 @@ export interface CallOptions {
   operator?: boolean;
 }
 
-/** Errors reject as `RosterError`: an `Error` with `code` and `fields`. */
+/**
+ * Whether `e` is an error the client rejected with: the worker's
+ * `RosterError`, rebuilt on the page from its message (an `Error` named
+ * "RosterError" with `code` and `fields`, but not an instance of the
+ * module's class, which the page never loads).
+ */
+export declare function isRosterError(e: unknown): e is RosterError;
+
+/** Errors reject as `RosterError`s rebuilt on the page: test them with `isRosterError`. */
 export declare class RosterClient {
   private constructor();
   /** Starts the worker and opens the store. */

@@ -11,8 +11,17 @@
 //   await roster.call('listUsers', [{ withBatches: true }], { token });   // the same, by name
 //   await roster.handle('GET', '/api/v2.5/admin/users/', { Authorization: `JWT ${token}` });
 //
-// Errors reject as `Error`s with `code` and `fields`, rebuilt from the
-// worker's answer (see RosterError in roster-client.d.ts).
+// Errors reject as `Error`s named "RosterError" with `code` and `fields`,
+// rebuilt from the worker's answer; `isRosterError(e)` tests for one.
+
+/**
+ * Whether `e` is a roster error as the client rejects with: an `Error`
+ * named "RosterError" with a string `code` (the worker's errors are rebuilt
+ * here, so they are not instances of the module's `RosterError` class).
+ */
+export function isRosterError(e) {
+  return e instanceof Error && e.name === 'RosterError' && typeof e.code === 'string';
+}
 
 /** An Error with roster's `code` and `fields`. */
 function rebuild(plain) {
@@ -52,7 +61,7 @@ export class RosterClient {
       else waiter.reject(rebuild(error));
     });
     const fail = (message) => {
-      this.#failure = { name: 'Error', message, code: 'internal_error', fields: {} };
+      this.#failure = { name: 'RosterError', message, code: 'internal_error', fields: {} };
       for (const waiter of this.#pending.values()) waiter.reject(rebuild(this.#failure));
       this.#pending.clear();
     };
@@ -124,7 +133,7 @@ export class RosterClient {
       } catch (e) {
         // Arguments that cannot be cloned (functions, class instances).
         this.#pending.delete(id);
-        reject(rebuild({ name: e?.name, message: e?.message ?? String(e), code: 'validation_failed', fields: {} }));
+        reject(rebuild({ name: 'RosterError', message: e?.message ?? String(e), code: 'validation_failed', fields: {} }));
       }
     });
   }
@@ -187,7 +196,7 @@ export class RosterClient {
       await this.#send({ type: 'close' });
     } finally {
       this.#worker.terminate();
-      this.#failure ??= { name: 'Error', message: 'the roster client is closed', code: 'internal_error', fields: {} };
+      this.#failure ??= { name: 'RosterError', message: 'the roster client is closed', code: 'internal_error', fields: {} };
     }
   }
 }

@@ -44,8 +44,10 @@ function plainError(e) {
   return { name: 'Error', message: String(e), code: 'internal_error', fields: {} };
 }
 
+/** An error of the worker's own, shaped like roster's. */
 function coded(code, message) {
   const e = new Error(message);
+  e.name = 'RosterError';
   e.code = code;
   e.fields = {};
   return e;

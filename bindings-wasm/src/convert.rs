@@ -8,14 +8,11 @@ use wasm_bindgen::prelude::*;
 /// The result type of every exported method: a thrown JS value on failure.
 pub(crate) type JsResult<T> = Result<T, JsValue>;
 
-/// A core error as a JS `Error` with `code` and, for validation, `fields`
+/// A core error as a `RosterError` (a JS `Error`) with `code` and, for validation, `fields`
 /// (`{field: [messages]}`, nested for custom fields).
 pub(crate) fn error(e: roster::Error) -> JsValue {
-    let err = js_sys::Error::new(e.message());
     let fields = roster::json::views::Errors(e.fields());
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code().as_str().into());
-    let _ = js_sys::Reflect::set(&err, &"fields".into(), &to_js(&fields));
-    err.into()
+    crate::error::roster_error(e.code().as_str(), e.message(), &to_js(&fields))
 }
 
 /// An error of this crate's own (bad arguments), shaped like a core one.

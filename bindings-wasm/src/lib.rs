@@ -21,6 +21,8 @@ mod catalogue;
 #[cfg(target_arch = "wasm32")]
 mod convert;
 #[cfg(target_arch = "wasm32")]
+mod error;
+#[cfg(target_arch = "wasm32")]
 mod institute;
 #[cfg(target_arch = "wasm32")]
 mod opfs;
@@ -33,5 +35,7 @@ mod unicode;
 
 #[cfg(target_arch = "wasm32")]
 pub use admin::Admin;
+#[cfg(target_arch = "wasm32")]
+pub use error::RosterError;
 #[cfg(target_arch = "wasm32")]
 pub use institute::Institute;

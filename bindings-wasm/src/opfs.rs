@@ -53,12 +53,9 @@ unsafe impl Send for OpfsBackend {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for OpfsBackend {}
 
-/// A JS `Error` with `code` (a code the core's `ErrorCode` does not have).
+/// A `RosterError` with `code` (a code the core's `ErrorCode` does not have).
 fn coded_error(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(message);
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
-    let _ = js_sys::Reflect::set(&err, &"fields".into(), &js_sys::Object::new());
-    err.into()
+    crate::error::roster_error(code, message, &js_sys::Object::new())
 }
 
 fn unavailable(message: &str) -> JsValue {

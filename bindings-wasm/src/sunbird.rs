@@ -213,7 +213,7 @@ impl Admin {
 
     /// Organisation `id`.
     #[wasm_bindgen(js_name = organisation, unchecked_return_type = "OrgView")]
-    pub fn organisation(&self, id_arg: f64) -> JsResult<JsValue> {
+    pub fn organisation(&self, #[wasm_bindgen(js_name = id)] id_arg: f64) -> JsResult<JsValue> {
         out(self.0.organisation(id(id_arg)?), |o| o)
     }
 }

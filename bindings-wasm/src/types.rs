@@ -15,13 +15,32 @@ export type Config = Settings;
 /** Options of `importUsers`: the core's `ImportSettings`, every key optional. */
 export type ImportOptions = ImportSettings;
 
-/** The error roster throws: a JS Error with a stable code. */
-export interface RosterError extends Error {
-  code: "validation_failed" | "not_found" | "conflict" | "unauthenticated" | "forbidden"
-      | "schema_too_new" | "corrupt_store" | "storage_error" | "internal_error"
-      | "storage_unavailable" | "store_locked" | "busy";
-  /** For validation: field -> messages (custom fields nested by name). */
+/** The stable codes of `RosterError`. */
+export type RosterErrorCode =
+  | "validation_failed" | "not_found" | "conflict" | "unauthenticated" | "forbidden"
+  | "schema_too_new" | "corrupt_store" | "storage_error" | "internal_error"
+  | "storage_unavailable" | "store_locked" | "busy";
+
+/**
+ * The error roster throws: a JS `Error` with a stable code, made by roster
+ * only. Test it with `e instanceof RosterError`, then read `e.code`.
+ */
+export class RosterError extends Error {
+  private constructor();
+  readonly name: "RosterError";
+  code: RosterErrorCode;
+  /** For validation: field -> messages (custom fields nested by name); `{}` otherwise. */
   fields: Record<string, string[] | Record<string, string[]>>;
+}
+
+// wasm-bindgen declares `[Symbol.dispose](): void` on every class
+// (`using institute = ...`). `Symbol.dispose` is in TypeScript's lib from
+// `esnext.disposable` on; declared here for programs on an older `lib`
+// (es2022, dom), as @types/node does. It merges with the lib's own.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
 }
 
 export interface HttpResponse { status: number; headers: Record<string, string>; body: string | null }

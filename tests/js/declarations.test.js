@@ -50,9 +50,12 @@ test('the classes and every documented method are declared, with no `any`', () =
     for (const [name, signature] of Object.entries({ ...institute, ...admin })) {
       assert.doesNotMatch(signature, /\bany\b/, `${target}: ${name} is typed`);
     }
-    for (const type of ['Config', 'RosterError', 'Login', 'HttpResponse', 'User', 'NewUser', 'Page<T>', 'Batch']) {
+    for (const type of ['Config', 'Login', 'HttpResponse', 'User', 'NewUser', 'Page<T>', 'Batch']) {
       assert.ok(text.includes(`export interface ${type} `) || text.includes(`export type ${type} `), `${target}: ${type}`);
     }
+    // The error is a class a `catch` can test with `instanceof`.
+    assert.ok(text.includes('export class RosterError extends Error { private constructor();'), `${target}: class RosterError`);
+    assert.equal(typeof roster.RosterError, 'function', 'RosterError is exported');
   }
 });
 
@@ -98,5 +101,44 @@ test('the documented signatures, exactly', () => {
       }
     }
     assert.deepEqual(wrong, []);
+  }
+});
+
+/** `{key: type}` of `export interface name`, one level deep. */
+function keys(text, name) {
+  const start = text.search(new RegExp(`export interface ${name} (extends [\\w, ]+ )?\\{`));
+  assert.ok(start >= 0, `no interface ${name}`);
+  const body = text.slice(text.indexOf('{', start) + 1, text.indexOf(' }', start));
+  return [...body.matchAll(/(\w+)\??: /g)].map((m) => m[1]);
+}
+
+// The naming rule (README, "Names"): what a host passes to steer a call
+// (options, queries, the config, parameter names) is camelCase; data keep
+// the field names of the documents they come from: snake_case on the
+// Testpress and Django shapes, camelCase on the Sunbird ones.
+test('naming: options and parameters camelCase, data as in their documents', () => {
+  const camel = /^[a-z][a-zA-Z0-9]*$/;
+  for (const target of TARGETS) {
+    const text = declarations(target);
+    for (const options of ['Settings', 'Argon2Params', 'ImportSettings', 'UserQuery', 'ReadParts', 'CreateOptions', 'PageArg']) {
+      for (const key of keys(text, options)) assert.match(key, camel, `${target}: ${options}.${key}`);
+    }
+    for (const cls of ['Institute', 'Admin']) {
+      for (const [name, signature] of Object.entries(methods(text, cls))) {
+        const params = signature.slice(signature.indexOf('(') + 1, signature.indexOf(')'));
+        for (const param of params.matchAll(/(\w+)\??: /g)) assert.match(param[1], camel, `${target}: ${cls}.${name}(${param[1]})`);
+      }
+    }
+    // Testpress shapes: snake_case keys (date_joined, first_name, ...).
+    const user = [...keys(text, 'TestpressUser'), ...keys(text, 'Access')]; // User extends both
+    for (const key of ['date_joined', 'first_name', 'is_staff', 'custom_fields', 'birth_date']) {
+      assert.ok(user.includes(key), `${target}: User.${key}`);
+    }
+    assert.ok(keys(text, 'ProfileFields').includes('first_name'), `${target}: NewUser.first_name (ProfileFields)`);
+    // Sunbird shapes: camelCase keys (userId, firstName, ...).
+    for (const type of ['SunbirdView', 'SunbirdInput']) {
+      for (const key of keys(text, type)) assert.match(key, camel, `${target}: ${type}.${key}`);
+    }
+    assert.ok(keys(text, 'SunbirdView').includes('firstName'), `${target}: SunbirdView.firstName`);
   }
 });

@@ -39,6 +39,7 @@ import type {
   User,
   UserPatch,
 } from "../../bindings-wasm/pkg/node/roster_wasm";
+import { RosterError, type RosterErrorCode } from "../../bindings-wasm/pkg/node/roster_wasm";
 
 declare const institute: Institute;
 declare const admin: Admin;
@@ -221,4 +222,21 @@ function sunbirdBodies(): number {
   return answers.filter((a) => a.status === 200).length;
 }
 
-export { users, batches, catalogue, feed, session, inputs, setup, rest, sunbird, sunbirdBodies };
+// A thrown error is tested with `instanceof RosterError`, which narrows it.
+function errors(): string {
+  try {
+    institute.login("nobody", "x");
+  } catch (e: unknown) {
+    if (e instanceof RosterError) {
+      const code: RosterErrorCode = e.code;
+      const first: string[] | Record<string, string[]> | undefined = e.fields["username"];
+      const base: Error = e;
+      return `${code}:${e.name}:${String(first)}:${base.message}`;
+    }
+  }
+  // @ts-expect-error: only roster makes a RosterError.
+  void new RosterError();
+  return "";
+}
+
+export { users, batches, catalogue, feed, session, inputs, setup, rest, sunbird, sunbirdBodies, errors };

@@ -7,6 +7,9 @@
 //
 // Environment: CHROMEDRIVER (default /usr/bin/chromedriver), CHROMIUM
 // (default /usr/bin/chromium). Leaves a screenshot in target/example-page.png.
+// ROSTER_PACKAGE_DIR, an installed npm package (node_modules/@roster-admin/
+// roster, tests/npm/package.sh): the page's `../js/` and `../pkg/` are then
+// served from it instead of the repository, so the page runs the package.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +24,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const CHROMEDRIVER = process.env.CHROMEDRIVER || '/usr/bin/chromedriver';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const PAGE = '/bindings-wasm/example/index.html';
+const PACKAGE = process.env.ROSTER_PACKAGE_DIR ? path.resolve(process.env.ROSTER_PACKAGE_DIR) : null;
 const SCREENSHOT = path.join(ROOT, 'target', 'example-page.png');
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
@@ -92,11 +96,16 @@ let profile;
 let origin;
 
 before(async () => {
-  const pkg = path.join(ROOT, 'bindings-wasm/pkg/web/roster_wasm.js');
+  const pkg = path.join(PACKAGE ?? path.join(ROOT, 'bindings-wasm'), 'pkg/web/roster_wasm.js');
   assert.ok(existsSync(pkg), `${pkg} is missing: run bindings-wasm/build.sh first`);
   assert.ok(existsSync(CHROMEDRIVER), `${CHROMEDRIVER} is missing: apt-get install chromium chromium-driver`);
 
-  server = await serveRepository(ROOT);
+  // With a package, everything under /bindings-wasm/js/ and /bindings-wasm/pkg/
+  // comes from it (a file it lacks is a 404, never the repository's copy).
+  const mounts = PACKAGE
+    ? { '/bindings-wasm/js/': path.join(PACKAGE, 'js'), '/bindings-wasm/pkg/': path.join(PACKAGE, 'pkg') }
+    : {};
+  server = await serveRepository(ROOT, {}, mounts);
   origin = `http://127.0.0.1:${server.address().port}`;
 
   const port = await freePort();
@@ -137,6 +146,7 @@ after(async () => {
 });
 
 test('the example page adds users to batches on OPFS and keeps them across a reload', { timeout: 120_000 }, async (t) => {
+  if (PACKAGE) t.diagnostic(`js/ and pkg/ served from the installed package ${PACKAGE}`);
   await t.test('first run: the host creates the administrator, who is signed in', async () => {
     await driver.cmd('POST', '/url', { url: origin + PAGE });
     await driver.waitFor('the page to start', 'return ["setup", "signin", "app", "error"].includes(document.body.dataset.state);');
@@ -202,7 +212,7 @@ test('the example page adds users to batches on OPFS and keeps them across a rel
   await t.test('the client: a held store, the fallback to memory, calls and errors', async (st) => {
     await driver.cmd('POST', '/timeouts', { script: 30_000 });
     const result = await driver.run(`
-      const { RosterClient } = await import('/bindings-wasm/js/roster-client.js');
+      const { RosterClient, isRosterError } = await import('/bindings-wasm/js/roster-client.js');
       const out = {};
       // The page's worker holds "school": a second client waits lockWaitMs, then gets store_locked.
       const started = performance.now();
@@ -229,7 +239,7 @@ test('the example page adds users to batches on OPFS and keeps them across a rel
       out.created = (await roster.call('createUser', [{ username: 'meena', password: 'meena-pass-1',
         batches: ['Evening'] }], { token })).user.username;
       const bad = await admin.createUser({ username: 'meena', password: '123456', birth_date: '31/02/2000' })
-        .catch((e) => ({ isError: e instanceof Error, code: e.code, fields: Object.keys(e.fields).sort() }));
+        .catch((e) => ({ isError: e instanceof Error, isRosterError: isRosterError(e), name: e.name, code: e.code, fields: Object.keys(e.fields).sort() }));
       out.bad = bad;
       out.unauthenticated = await roster.session('nope').listUsers().catch((e) => e.code);
       out.unknown = await roster.call('free', [], { token }).catch((e) => e.code);
@@ -256,7 +266,7 @@ test('the example page adds users to batches on OPFS and keeps them across a rel
     assert.equal(result.storageError, 'storage_unavailable');
     assert.equal(result.batch, 'Evening');
     assert.equal(result.created, 'meena');
-    assert.deepEqual(result.bad, { isError: true, code: 'validation_failed', fields: ['birth_date', 'password', 'username'] });
+    assert.deepEqual(result.bad, { isError: true, isRosterError: true, name: 'RosterError', code: 'validation_failed', fields: ['birth_date', 'password', 'username'] });
     assert.equal(result.unauthenticated, 'unauthenticated');
     assert.equal(result.unknown, 'validation_failed');
     assert.equal(result.operatorCount, 2);
