@@ -1,7 +1,8 @@
-#!/usr/bin/env bash
-# Sourced by bindings-uniffi/jar.sh and tests/bindings/kotlin/run.sh:
-# `kotlin_tools_ensure` installs what compiling and running the Kotlin
-# bindings needs, when missing, and sets KOTLINC and JNA_JAR:
+# shellcheck shell=bash
+# The tools that compile and run roster-ffi's Kotlin bindings, installed
+# idempotently. Sourced by bindings-uniffi/jar.sh, tests/bindings/kotlin/run.sh
+# and tests/run; defines functions and paths only. `kotlin_tools_ensure`
+# installs, when missing, and sets KOTLINC and JNA_JAR:
 #   - a JDK (apt default-jdk-headless) when there is no `java`/`jar`;
 #   - JNA (apt libjna-java, /usr/share/java/jna.jar);
 #   - kotlinc $KOTLIN_VERSION from npm (kotlin-compiler) into
