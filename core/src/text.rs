@@ -116,6 +116,75 @@ pub fn clip(text: &str) -> String {
     }
 }
 
+/// What a secret reads as in `Debug` and `Display` text.
+pub(crate) const REDACTED: &str = "<redacted>";
+
+/// Stands in for a secret in formatted text: prints [`REDACTED`].
+pub(crate) struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// A secret field as formatted text shows it: whether it is there, never
+/// what it is.
+pub(crate) trait Secret {
+    /// The stand-in to format.
+    fn redacted(&self) -> impl std::fmt::Debug;
+}
+
+impl Secret for String {
+    fn redacted(&self) -> impl std::fmt::Debug {
+        Redacted
+    }
+}
+
+impl Secret for Option<String> {
+    fn redacted(&self) -> impl std::fmt::Debug {
+        self.as_ref().map(|_| Redacted)
+    }
+}
+
+/// `Debug` and `Display` for a record that carries a password or a token:
+/// the text `#[derive(Debug)]` would write, with each field marked `secret`
+/// shown as `<redacted>` (`Some(<redacted>)` when optional). The bindings
+/// export both traits (`#[uniffi::export(Debug, Display)]`), so Python's
+/// `repr`/`str`, Kotlin's `toString` and Swift's `description` hide the
+/// secret too. Every field is named: the pattern is exhaustive, so a field
+/// added to the record and not here does not compile.
+macro_rules! debug_without_secrets {
+    ($record:ident { $($field:ident $($secret:ident)?),* $(,)? }) => {
+        impl ::std::fmt::Debug for $record {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let $record { $($field),* } = self;
+                f.debug_struct(stringify!($record))
+                    $(.field(stringify!($field), &$crate::text::shown!($field $($secret)?)))*
+                    .finish()
+            }
+        }
+
+        impl ::std::fmt::Display for $record {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Debug::fmt(self, f)
+            }
+        }
+    };
+}
+pub(crate) use debug_without_secrets;
+
+/// One field's value in [`debug_without_secrets`]: as it is, or redacted.
+macro_rules! shown {
+    ($field:ident) => {
+        $field
+    };
+    ($field:ident secret) => {
+        $crate::text::Secret::redacted($field)
+    };
+}
+pub(crate) use shown;
+
 #[cfg(test)]
 mod tests {
     use super::*;

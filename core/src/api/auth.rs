@@ -28,8 +28,9 @@ pub const INVALID_TOKEN: &str = "Invalid token.";
 pub const NO_PERMISSION: &str = "You do not have permission to perform this action.";
 
 /// A new session: the token (shown this once) and when it ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug, Display))]
 pub struct Login {
     /// The token, 64 hex digits. Only its hash is stored.
     pub token: String,
@@ -38,6 +39,12 @@ pub struct Login {
     /// The signed-in user.
     pub user: u64,
 }
+
+crate::text::debug_without_secrets!(Login {
+    token secret,
+    expires,
+    user,
+});
 
 fn login_failed() -> Error {
     Error::new(ErrorCode::Unauthenticated, LOGIN_FAILED)

@@ -72,14 +72,20 @@ pub(super) struct Prepared {
 
 /// A created user, and the generated password when one was asked for (shown
 /// this once; it is stored only as a hash).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug, Display))]
 pub struct Created {
     /// The new user.
     pub user: UserView,
     /// The generated password, when `auto_generate_password` was set.
     pub generated_password: Option<String>,
 }
+
+crate::text::debug_without_secrets!(Created {
+    user,
+    generated_password secret,
+});
 
 /// What to list (T3).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -235,9 +235,10 @@ pub struct Organisation {
 /// A Sunbird user's fields as a create or an update gives them (S1, S5):
 /// `None` leaves a field as it is (on create: absent). Text is as sent; the
 /// operations trim, lower-case and check it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug, Display))]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct SunbirdInput {
     /// `firstName` (`firstname` on v3).
@@ -349,6 +350,36 @@ pub struct SunbirdInput {
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub managed_by: Option<String>,
 }
+
+crate::text::debug_without_secrets!(SunbirdInput {
+    first_name,
+    last_name,
+    user_name,
+    email,
+    phone,
+    password secret,
+    dob,
+    gender,
+    avatar,
+    email_verified,
+    phone_verified,
+    recovery_email,
+    recovery_phone,
+    language,
+    grade,
+    subject,
+    profile_summary,
+    framework,
+    address,
+    education,
+    job_profile,
+    locations,
+    user_types,
+    external_ids,
+    channel,
+    org_external_id,
+    managed_by,
+});
 
 /// How a user is being created (S1-S3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -228,8 +228,9 @@ pub struct ProfileInput {
 }
 
 /// Input to create a user (T1).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug, Display))]
 pub struct NewUser {
     /// Username: required.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
@@ -257,9 +258,21 @@ pub struct NewUser {
     pub expires: Option<String>,
 }
 
+crate::text::debug_without_secrets!(NewUser {
+    username,
+    password secret,
+    profile,
+    is_active,
+    is_blocked,
+    access,
+    batches,
+    expires,
+});
+
 /// Input to change a user (T5): present fields change, absent ones stay.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug, Display))]
 pub struct UserPatch {
     /// New username.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
@@ -280,6 +293,15 @@ pub struct UserPatch {
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub access: AccessInput,
 }
+
+crate::text::debug_without_secrets!(UserPatch {
+    username,
+    password secret,
+    profile,
+    is_active,
+    is_blocked,
+    access,
+});
 
 /// The access fields of seed 003: absent ones stay as they are (false and
 /// empty on create).

@@ -5,3 +5,4 @@
 
 mod gate;
 mod layers;
+mod secrets;

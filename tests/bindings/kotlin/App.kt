@@ -20,6 +20,7 @@ import uniffi.roster.NamedCustomInput
 import uniffi.roster.NewUser
 import uniffi.roster.ProfileInput
 import uniffi.roster.Condition
+import uniffi.roster.CreateOptions
 import uniffi.roster.CreateRoute
 import uniffi.roster.Filter
 import uniffi.roster.Filters
@@ -28,6 +29,7 @@ import uniffi.roster.RoleChange
 import uniffi.roster.RoleOperation
 import uniffi.roster.SearchRequest
 import uniffi.roster.SunbirdInput
+import uniffi.roster.UserPatch
 import uniffi.roster.UserQuery
 import uniffi.roster_ffi.Institute
 import uniffi.roster_ffi.RosterException
@@ -255,9 +257,37 @@ fun sunbird() {
     }
 }
 
+/** Records that carry a password or a token print `<redacted>` in its place. */
+fun secretsNeverPrint() {
+    val secret = "Hunter2-Secret-Pass"
+    fun hidden(value: Any, what: String, hide: String = secret) {
+        val texts = listOf(value.toString(), "$value", listOf(value).toString())
+        check(texts.all { !it.contains(hide) && it.contains("<redacted>") }, "$what prints no secret: ${texts[0]}")
+    }
+    hidden(NewUser(username = "ravi", password = secret), "NewUser")
+    hidden(UserPatch(password = secret), "UserPatch")
+    hidden(SunbirdInput(firstName = "Asha", password = secret), "SunbirdInput")
+    check(NewUser(password = secret).password == secret, "the field keeps the password")
+    Institute.inMemory(fast).use { institute ->
+        institute.createSuperuser("admin", secret)
+        val login = institute.login("admin", secret)
+        hidden(login, "Login", login.token)
+        institute.session(login.token).use { admin ->
+            val created = admin.createUser(
+                NewUser(username = "meena", profile = ProfileInput(email = "meena@example.com")),
+                CreateOptions(autoGeneratePassword = true),
+            )
+            hidden(created, "Created", created.generatedPassword ?: "missing")
+            check(created.toString().contains("meena"), "a created user's view prints")
+        }
+    }
+    check(BatchInput(name = "B").toString().startsWith("BatchInput("), "plain records as before")
+}
+
 fun main() {
     val dir = Files.createTempDirectory("roster-kotlin")
     try {
+        secretsNeverPrint()
         configAndImportOptions()
         sunbird()
         val path = dir.resolve("school.redb").toString()

@@ -2,38 +2,16 @@
 # Compiles the Kotlin program of this folder with the generated bindings
 # (target/bindings/kotlin, from bindings-uniffi/generate.sh) and runs it on
 # the JVM against target/debug/libroster_ffi.so. Installs what it needs when
-# missing: kotlinc from npm (kotlin-compiler, into $ROSTER_TOOLS/kotlin,
-# default ~/.cache/roster-tools/kotlin) and JNA from apt (libjna-java).
-# Debian's own `kotlin` package (1.3) is too old for uniffi's Kotlin.
+# missing (bindings-uniffi/kotlin-tools.sh): kotlinc from npm
+# (kotlin-compiler, into $ROSTER_TOOLS/kotlin, default
+# ~/.cache/roster-tools/kotlin) and JNA from apt (libjna-java).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 
-KOTLIN_VERSION=2.4.20
-ROSTER_TOOLS="${ROSTER_TOOLS:-$HOME/.cache/roster-tools}"
-KOTLIN_PREFIX="$ROSTER_TOOLS/kotlin"
-KOTLINC="$KOTLIN_PREFIX/node_modules/kotlin-compiler/bin/kotlinc"
-JNA_JAR=/usr/share/java/jna.jar
-
-if ! command -v java >/dev/null 2>&1; then
-    echo "installing: a JDK (apt)"
-    apt-get update -qq && apt-get install -y -qq default-jdk-headless
-fi
-if [[ ! -f "$JNA_JAR" ]]; then
-    echo "installing: libjna-java (apt)"
-    apt-get update -qq && apt-get install -y -qq libjna-java
-fi
-if [[ ! -x "$KOTLINC" ]] ||
-    ! grep -q "\"version\": \"$KOTLIN_VERSION\"" "$KOTLIN_PREFIX/node_modules/kotlin-compiler/package.json"; then
-    if ! command -v npm >/dev/null 2>&1; then
-        echo "installing: npm (apt)"
-        apt-get update -qq && apt-get install -y -qq npm
-    fi
-    echo "installing: kotlin-compiler@$KOTLIN_VERSION (npm) into $KOTLIN_PREFIX"
-    mkdir -p "$KOTLIN_PREFIX"
-    npm install --prefix "$KOTLIN_PREFIX" --no-audit --no-fund --loglevel=error \
-        "kotlin-compiler@$KOTLIN_VERSION"
-fi
+# shellcheck source-path=SCRIPTDIR source=../../../bindings-uniffi/kotlin-tools.sh
+source bindings-uniffi/kotlin-tools.sh
+kotlin_tools_ensure
 
 bindings=target/bindings/kotlin
 build=target/bindings-tests/kotlin
