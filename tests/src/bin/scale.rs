@@ -12,9 +12,16 @@
 //! SQL cost / roster cost), then the write throughput of two processes on
 //! one institute over one process's (Step 9).
 //!
+//! With `--chart DIR` (module `chart`): the run's ratios are kept in DIR
+//! beside those of other runs (other sizes, the other backend), and
+//! `DIR/scale.svg` draws them all; `benchmarks/` holds the chart
+//! BENCHMARKS.md shows.
+//!
 //! Only roster's public API is used: the harness times what a host sees,
 //! whatever store is underneath.
 
+#[path = "scale/chart.rs"]
+mod chart;
 #[path = "scale/data.rs"]
 mod data;
 #[path = "scale/postgres.rs"]
@@ -173,9 +180,16 @@ struct Args {
     /// `--worker URL SECONDS START_MS TAG SIDE` (hidden): a child of the
     /// two-process write measurement.
     worker: Option<Vec<String>>,
+    /// `--chart DIR`: keep the run's ratios there and redraw the chart
+    /// ([`chart`]).
+    chart: Option<std::path::PathBuf>,
 }
 
-const USAGE: &str = "usage: scale [--users N] [--backend redb|postgres] [--db postgres://…]";
+/// The folder of `--chart`, for [`print_table`].
+static CHART: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+const USAGE: &str =
+    "usage: scale [--users N] [--backend redb|postgres] [--db postgres://…] [--chart DIR]";
 
 fn parse_args() -> Result<Args, Failure> {
     let args: Vec<String> = std::env::args().collect();
@@ -184,6 +198,7 @@ fn parse_args() -> Result<Args, Failure> {
         backend: Backend::Redb,
         db: None,
         worker: None,
+        chart: None,
     };
     let mut i = 1;
     while i < args.len() {
@@ -208,6 +223,10 @@ fn parse_args() -> Result<Args, Failure> {
             }
             "--db" => {
                 parsed.db = Some(value("--db")?);
+                i += 2;
+            }
+            "--chart" => {
+                parsed.chart = Some(value("--chart")?.into());
                 i += 2;
             }
             "--worker" => {
@@ -354,6 +373,9 @@ fn import_row(i: u64, p: &data::Person, hash: &str) -> ImportRow {
 
 fn main() -> Result<(), Failure> {
     let args = parse_args()?;
+    if let Some(dir) = &args.chart {
+        let _ = CHART.set(dir.clone());
+    }
     if let Some(worker) = &args.worker {
         return postgres::worker(worker);
     }
@@ -863,5 +885,10 @@ fn print_table(n: u64, other: &str, lines: &[Line]) {
             barred.len(),
             missed.join(", ")
         );
+    }
+    if let Some(dir) = CHART.get()
+        && let Err(e) = chart::record(dir, n, other, lines)
+    {
+        eprintln!("[scale] the chart was not drawn: {e}");
     }
 }
