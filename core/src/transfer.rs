@@ -475,18 +475,7 @@ pub fn import(
         Ok(())
     };
     match first {
-        None => {
-            return Err(Error::field(
-                "file",
-                "The file is empty: there is nothing to import.",
-            ));
-        }
-        Some(b'[') => {
-            return Err(Error::field(
-                "file",
-                "The file is a JSON array: write one JSON object per line (JSON Lines), or CSV.",
-            ));
-        }
+        None | Some(b'[') => return Err(not_importable(first)),
         Some(b'{') => {
             let mut lines = Lines::new(reader, MAX_EXPORT_LINE);
             lines.number = skipped;
@@ -663,18 +652,7 @@ pub fn survey(reader: impl Read) -> Result<Survey> {
         }
     };
     match first {
-        None => {
-            return Err(Error::field(
-                "file",
-                "The file is empty: there is nothing to import.",
-            ));
-        }
-        Some(b'[') => {
-            return Err(Error::field(
-                "file",
-                "The file is a JSON array: write one JSON object per line (JSON Lines), or CSV.",
-            ));
-        }
+        None | Some(b'[') => return Err(not_importable(first)),
         Some(b'{') => {
             let mut lines = Lines::new(reader, MAX_EXPORT_LINE);
             let mut first_row = true;
@@ -1164,6 +1142,19 @@ fn read_record(dump: &mut Dump, kind: &str, record: Value) -> std::result::Resul
             Ok(())
         }),
         other => Err(format!("unknown record type {other:?}")),
+    }
+}
+
+/// Why a file that starts with `first` (its first byte past any BOM and
+/// blank space; `None`: nothing) cannot be imported: empty, or a JSON
+/// array. Shared by [`import`] and [`survey`], so both refuse alike.
+fn not_importable(first: Option<u8>) -> Error {
+    match first {
+        None => Error::field("file", "The file is empty: there is nothing to import."),
+        _ => Error::field(
+            "file",
+            "The file is a JSON array: write one JSON object per line (JSON Lines), or CSV.",
+        ),
     }
 }
 

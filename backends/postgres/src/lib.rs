@@ -664,7 +664,7 @@ impl Reader for Tx<'_> {
                 "SELECT key, value FROM roster_rows WHERE tab = $1 AND key = ANY($2)",
                 &[&table, &asked],
             )?;
-            let mut found: HashMap<Vec<u8>, Vec<u8>> =
+            let found: HashMap<Vec<u8>, Vec<u8>> =
                 rows.iter().map(|r| (r.get(0), r.get(1))).collect();
             for (key, slot) in keys.iter().zip(out.iter_mut()) {
                 if slot.is_none() {
@@ -673,7 +673,6 @@ impl Reader for Tx<'_> {
                     *slot = Some(row);
                 }
             }
-            found.clear();
         }
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())
     }
