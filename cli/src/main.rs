@@ -89,6 +89,10 @@ enum Command {
     /// request runs as the local operator (full rights: whoever can open the
     /// store file owns it); with --token the normal permission checks apply.
     Api(api::ApiArgs),
+    /// Print the OpenAPI 3.1 document of every path `roster serve` serves
+    /// (`roster serve` also serves it, without a token, at
+    /// /api/openapi.json). The --db store is not opened.
+    Openapi,
     /// Walk through the documented scenario on a new temporary store,
     /// printing every request and response (the --db file is not touched).
     Demo,
@@ -141,6 +145,21 @@ fn config(now: Option<DateTime<Utc>>) -> Config {
     }
 }
 
+/// `roster openapi`: the document on stdout (a closed pipe, as with
+/// `| head`, ends it quietly).
+fn print_openapi() -> ExitCode {
+    use std::io::Write;
+    let document = roster::rest::openapi::document();
+    match writeln!(std::io::stdout().lock(), "{document}") {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("roster: cannot write the document: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
 /// Prints a usage error in clap's style and returns the usage exit code.
 pub fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}");
@@ -151,7 +170,9 @@ fn main() -> ExitCode {
     // `parse` exits 2 on a parse error and 0 for --help / --version.
     let cli = Cli::parse();
     if let Some(pool) = cli.db_pool {
-        if db::postgres_url(&cli.db).is_none() && !matches!(cli.command, Command::Demo) {
+        if db::postgres_url(&cli.db).is_none()
+            && !matches!(cli.command, Command::Demo | Command::Openapi)
+        {
             return usage_error(&format!(
                 "--db-pool (ROSTER_DB_POOL) sizes the connection pool of a PostgreSQL \
                  database; '{}' is a store file, which has none",
@@ -163,6 +184,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Api(args) => api::run(&cli.db, config(cli.now), &args),
         Command::Demo => demo::run(cli.now),
+        Command::Openapi => print_openapi(),
         Command::Serve(args) => serve::run(&cli.db, config(cli.now), &args),
         Command::Superuser(args) => admin::superuser(&cli.db, config(cli.now), &args),
         Command::Unlock(args) => admin::unlock(&cli.db, config(cli.now), &args),

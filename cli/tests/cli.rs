@@ -325,3 +325,26 @@ fn a_version_roster_does_not_serve_is_404_naming_the_served_ones() {
         "Requested resource not found: this operation is served under v1, v2, v3, v4, v5, not v9"
     );
 }
+
+#[test]
+fn openapi_prints_the_document_without_touching_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never-made.redb");
+    let out = roster_with_db(&db, &["openapi"]);
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["openapi"], "3.1.0");
+    // Every surface is in it: Testpress under both versions, Django-style,
+    // Sunbird.
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v2.5/admin/users/",
+        "/api/v2.2/admin/users/{id}/",
+        "/api/admin/groups/{id}",
+        "/api/user/v5/read/{userId}",
+        "/api/data/v1/system/settings/set",
+    ] {
+        assert!(paths.contains_key(path), "{path}");
+    }
+    assert!(!db.exists(), "roster openapi made a store");
+}

@@ -1183,3 +1183,23 @@ fn admin_paths_need_a_token() {
     }
     server.stop();
 }
+
+#[test]
+fn the_openapi_document_is_served_without_a_token() {
+    let mut server = Server::start();
+    let reply = server.request("GET", "/api/openapi.json", &[], None);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.json()["openapi"], "3.1.0");
+    // The same document as `roster openapi` prints.
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("openapi")
+        .output()
+        .unwrap();
+    let printed: Value = serde_json::from_slice(&printed.stdout).unwrap();
+    assert_eq!(reply.json(), printed);
+    // Everything else still needs one.
+    let reply = server.request("GET", USERS, &[], None);
+    assert_eq!(reply.status, 401);
+    server.stop();
+}

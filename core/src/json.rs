@@ -33,6 +33,8 @@ pub(crate) mod body;
 pub mod django;
 pub mod records;
 pub mod request;
+#[cfg(feature = "openapi")]
+mod schema;
 pub mod sunbird;
 pub mod sunbird_request;
 pub mod sunbird_views;

@@ -11,6 +11,7 @@ use serde::Serialize;
 /// output).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DjangoUser {
     /// Id.
     pub id: u64,
@@ -61,6 +62,7 @@ impl DjangoUser {
 /// A group: `{id, name, permissions}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Group {
     /// Id.
     pub id: u64,
@@ -84,6 +86,7 @@ impl Group {
 /// A permission of the catalogue: `{id, codename, name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Permission {
     /// Id.
     pub id: u32,

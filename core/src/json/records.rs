@@ -13,6 +13,7 @@ use serde::Serialize;
 /// Seed 003's access fields of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Access {
     /// Whether the user holds every permission.
     pub is_superuser: bool,
@@ -32,6 +33,7 @@ pub struct Access {
 /// password or a hash.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct User {
     /// The Testpress representation.
     #[serde(flatten)]
@@ -61,6 +63,7 @@ impl User {
 /// A sign-in: `{token, expires, user}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Login {
     /// Session token.
     pub token: String,
@@ -85,6 +88,8 @@ impl Login {
 /// `previous` as page numbers (or null).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Page_{T}"))]
 pub struct Page<T> {
     /// Items in all pages.
     pub count: u64,
@@ -117,6 +122,7 @@ impl<T> Page<T> {
 /// An outbox message: `{id, user, channel, to, subject, body, created}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OutboxMessage {
     /// Id.
     pub id: u64,

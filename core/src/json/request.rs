@@ -341,6 +341,8 @@ macro_rules! shape {
         $(#[$meta])*
         #[derive(Debug, Default)]
         #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+        #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+        #[cfg_attr(feature = "openapi", serde(default))]
         pub struct $name {
             $(
                 $(#[$fmeta])*
@@ -349,7 +351,7 @@ macro_rules! shape {
             )*
             $(
                 $(#[$xmeta])*
-                #[cfg_attr(feature = "tsify", serde(flatten))]
+                #[cfg_attr(any(feature = "tsify", feature = "openapi"), serde(flatten))]
                 pub $flat: $fty,
             )*
         }

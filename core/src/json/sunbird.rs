@@ -61,6 +61,7 @@ impl ResponseCode {
 /// `params` of the envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Params {
     /// A fresh UUID for this answer.
     pub resmsgid: String,
@@ -77,6 +78,8 @@ pub struct Params {
 /// Every Sunbird answer: `{id, ver, ts, params, responseCode, result}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Envelope_{T}"))]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope<T> {
     /// The operation: `api.user.create`.

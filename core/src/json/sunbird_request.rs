@@ -365,16 +365,18 @@ macro_rules! body {
         $(#[$meta])*
         #[derive(Debug, Default)]
         #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+        #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+        #[cfg_attr(feature = "openapi", serde(default))]
         pub struct $name {
             $(
                 $(#[$fmeta])*
                 #[cfg_attr(feature = "tsify", tsify(optional))]
-                #[cfg_attr(feature = "tsify", serde(rename = $wire))]
+                #[cfg_attr(any(feature = "tsify", feature = "openapi"), serde(rename = $wire))]
                 pub $field: $kind,
             )*
             $(
                 $(#[$xmeta])*
-                #[cfg_attr(feature = "tsify", serde(flatten))]
+                #[cfg_attr(any(feature = "tsify", feature = "openapi"), serde(flatten))]
                 pub $flat: $fty,
             )*
         }

@@ -53,6 +53,7 @@ impl Flavour {
 /// `{userId, response: "SUCCESS", errors: []}` (create).
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserCreated {
     /// The new user's id.
@@ -67,6 +68,7 @@ pub struct UserCreated {
 /// `{response: "SUCCESS"}`.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Success {
     /// `SUCCESS`.
     pub response: &'static str,
@@ -80,6 +82,8 @@ pub const SUCCESS: Success = Success {
 /// `{response: <T>}`.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Wrapped_{T}"))]
 pub struct Wrapped<T> {
     /// The answer.
     pub response: T,
@@ -88,6 +92,8 @@ pub struct Wrapped<T> {
 /// `{count, content}`.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Listing_{T}"))]
 pub struct Listing<T> {
     /// Every match.
     pub count: u64,
@@ -98,6 +104,7 @@ pub struct Listing<T> {
 /// `{exists}` (v1) or `{exists, id, name}` (v2, when found).
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Exists {
     /// Whether a user has it.
     pub exists: bool,
@@ -112,6 +119,7 @@ pub struct Exists {
 /// `{organisationId, response: "SUCCESS"}`.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrgCreated {
     /// The new organisation's id.
@@ -128,6 +136,7 @@ pub fn ts(micros: Micros) -> String {
 /// An organisation as `rootOrg`, and as `/api/org/v1/read` answers.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Org {
     /// Its id.
@@ -195,6 +204,7 @@ impl Org {
 /// A user's membership of an organisation, as `organisations` lists it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Membership {
     /// The organisation.
@@ -220,6 +230,7 @@ pub struct Membership {
 /// A role as v5 and search v3 show it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScopedRole {
     /// The role id.
@@ -237,6 +248,7 @@ pub struct ScopedRole {
 /// One organisation of a role's scope.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Scope {
     /// The organisation.
@@ -246,6 +258,7 @@ pub struct Scope {
 /// Roles: ids (v1-v4) or scope objects (v5).
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Roles {
     /// `["PUBLIC", ...]`.
@@ -257,6 +270,7 @@ pub enum Roles {
 /// A catalogue role as `roleList` shows it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CatalogueRole {
     /// Its name.
     pub name: &'static str,
@@ -267,6 +281,7 @@ pub struct CatalogueRole {
 /// A location as `profileLocation` and `userLocations` show it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct LocationView {
     /// Its code.
     pub code: String,
@@ -278,6 +293,7 @@ pub struct LocationView {
 /// A user type.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserTypeView {
     /// `type`.
@@ -290,6 +306,7 @@ pub struct UserTypeView {
 /// An external id.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalIdView {
     /// The id.
@@ -303,6 +320,7 @@ pub struct ExternalIdView {
 /// A declaration as reads show it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeclarationView {
     /// `SUBMITTED`, ...
@@ -322,6 +340,7 @@ pub struct DeclarationView {
 /// absent when the outer is `None` and null when the inner is.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[allow(clippy::option_option)]
 pub struct UserRecord {

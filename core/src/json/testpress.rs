@@ -52,6 +52,7 @@ fn custom_value(v: &CustomValue) -> serde_json::Value {
 /// The one user representation of every Testpress endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TestpressUser {
     /// Id.
     pub id: u64,
@@ -168,6 +169,7 @@ impl TestpressUser {
 /// `{id, name}`: a batch among a user's batches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BatchName {
     /// Id.
     pub id: u64,
@@ -188,6 +190,7 @@ impl BatchName {
 /// `{id, name, url}`: a batch embedded in a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BatchLink {
     /// Id.
     pub id: u64,
@@ -210,6 +213,7 @@ impl BatchLink {
 /// A batch: `{id, name, url, created, modified, is_local}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Batch {
     /// Id.
     pub id: u64,
@@ -242,6 +246,7 @@ impl Batch {
 /// A subscription: `{id, batch, expires}`, `expires` as `yyyy-mm-dd`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Subscription {
     /// Id.
     pub id: u64,
@@ -265,6 +270,7 @@ impl Subscription {
 /// A course, with exactly the seed's fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Course {
     /// Id.
     pub id: u64,
@@ -322,6 +328,7 @@ impl Course {
 /// A custom field definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CustomField {
     /// Id.
     pub id: u64,
@@ -367,6 +374,8 @@ impl CustomField {
 /// URLs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "LinkedPage_{T}"))]
 pub struct LinkedPage<T> {
     /// Items in all pages.
     pub count: u64,
@@ -403,6 +412,7 @@ impl<T> LinkedPage<T> {
 /// A sign-in's answer: `{token, expires}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Token {
     /// Session token.
     pub token: String,
@@ -413,6 +423,7 @@ pub struct Token {
 /// `{results, next, more}`: a slice of the change feed (SPEC X4).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangeFeed {
     /// The entries, oldest first.
     pub results: Vec<ChangeEntry>,
@@ -425,6 +436,7 @@ pub struct ChangeFeed {
 /// One entry of the change feed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangeEntry {
     /// Its number: larger for every later commit.
     pub seq: u64,
@@ -470,6 +482,7 @@ impl ChangeFeed {
 /// `{removed}`: what a purge removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Purged {
     /// How many memberships were removed.
     pub removed: u64,

@@ -92,6 +92,7 @@ impl Serialize for Errors<'_> {
 /// `{"detail": message}`: Django REST Framework's answer for a failure that
 /// belongs to no field (and for a few successes).
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Detail<'a> {
     /// The message.
     pub detail: &'a str,

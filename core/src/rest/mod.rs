@@ -6,6 +6,8 @@
 //! rule lives here and no table is touched here; this layer only translates.
 
 mod django;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod router;
 mod sunbird;
 mod testpress;

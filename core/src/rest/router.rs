@@ -15,7 +15,7 @@ use crate::{Admin, Institute};
 use serde::Serialize;
 
 /// The API versions served, with the same behaviour.
-const VERSIONS: [&str; 2] = ["v2.5", "v2.2"];
+pub(super) const VERSIONS: [&str; 2] = ["v2.5", "v2.2"];
 
 /// Whether a path segment names an API version: `v`, a digit, then digits
 /// and dots (`v2.5`, `v9`, `v10.1`).
@@ -260,6 +260,10 @@ impl Target {
 pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
     let path = normalise(&request.path);
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    #[cfg(feature = "openapi")]
+    if segments == ["api", "openapi.json"] {
+        return openapi(request);
+    }
     if super::sunbird::is_sunbird(&segments) {
         return super::sunbird::serve(entry, request, &segments);
     }
@@ -320,6 +324,29 @@ pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
     };
     match reply {
         Ok(r) | Err(r) => r,
+    }
+}
+
+/// `GET /api/openapi.json`: the OpenAPI document, to anyone (it holds no
+/// data, only what the documents publish).
+#[cfg(feature = "openapi")]
+fn openapi(request: &Request) -> Response {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if request.method != "GET" {
+        let mut response = detail(
+            405,
+            &format!(
+                "Method \"{}\" not allowed.",
+                crate::text::clip(&request.method)
+            ),
+        );
+        response.headers.push(("Allow".into(), "GET".into()));
+        return response;
+    }
+    Response {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Some(DOCUMENT.get_or_init(super::openapi::document).clone()),
     }
 }
 

@@ -842,8 +842,9 @@ fn project(record: UserRecord, fields: Option<&[String]>) -> Value {
 /// A managed user in the manager's list: the user and, with
 /// `withTokens`, its token.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-struct ManagedUser {
+pub(super) struct ManagedUser {
     #[serde(flatten)]
     user: UserRecord,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -852,8 +853,9 @@ struct ManagedUser {
 
 /// The seed's answer to a wrong `userExtId` (S11).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-struct WrongExtId {
+pub(super) struct WrongExtId {
     max_attempt: u8,
     remaining_attempt: u8,
     err: bool,
