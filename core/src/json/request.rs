@@ -338,11 +338,11 @@ macro_rules! shape {
             $( .. $(#[$xmeta:meta])* $flat:ident : $fty:ty, )*
         }
     ) => {
-        $(#[$meta])*
         #[derive(Debug, Default)]
         #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
         #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
         #[cfg_attr(feature = "openapi", serde(default))]
+        $(#[$meta])*
         pub struct $name {
             $(
                 $(#[$fmeta])*
@@ -468,6 +468,7 @@ impl AccessFields {
 shape! {
     /// A new user as the Testpress API takes one (`POST /admin/users/`,
     /// seed 000; the import rows).
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["username"])))]
     pub struct TestpressNewUser {
         /// Username: required.
         username: Text,
@@ -683,6 +684,7 @@ impl GroupInput {
 shape! {
     /// `{batches}` of a user's batches or subscriptions, or a course's
     /// batches (ids), with `expires` for subscriptions.
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["batches"])))]
     pub struct BatchIds {
         /// Batch ids: required.
         batches: Ids,
@@ -693,6 +695,7 @@ shape! {
 
 shape! {
     /// `{courses}` of a user's courses (ids).
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["courses"])))]
     pub struct CourseIds {
         /// Course ids: required.
         courses: Ids,
@@ -701,6 +704,7 @@ shape! {
 
 shape! {
     /// Sign-in: `{username, password}` (`username` may be an email).
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["username", "password"])))]
     pub struct SignIn {
         /// Username or email.
         username: Text,
@@ -711,6 +715,7 @@ shape! {
 
 shape! {
     /// A change of the caller's own password.
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["old_password", "new_password"])))]
     pub struct PasswordChange {
         /// The current password.
         old_password: Text,

@@ -178,6 +178,21 @@ objects_schema! {
         ["id", "provider", "idType"], ["id", "provider", "idType"];
 }
 
+/// Marks `fields` of a body's schema required: the ones whose absence is
+/// always refused (a rule's 400), as opposed to the fields an update may
+/// leave out. (Every field of a body has a default, so none is required
+/// unless said so here.)
+pub(crate) fn require(schema: &mut Schema, fields: &[&str]) {
+    if let Some(object) = schema.as_object_mut() {
+        let list = object
+            .entry("required")
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let serde_json::Value::Array(list) = list {
+            list.extend(fields.iter().map(|f| serde_json::Value::from(*f)));
+        }
+    }
+}
+
 impl JsonSchema for super::testpress::CustomValues {
     fn schema_name() -> Cow<'static, str> {
         "CustomValues".into()

@@ -362,11 +362,11 @@ macro_rules! body {
             $( .. $(#[$xmeta:meta])* $flat:ident : $fty:ty, )*
         }
     ) => {
-        $(#[$meta])*
         #[derive(Debug, Default)]
         #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
         #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
         #[cfg_attr(feature = "openapi", serde(default))]
+        $(#[$meta])*
         pub struct $name {
             $(
                 $(#[$fmeta])*
@@ -560,6 +560,7 @@ impl SunbirdUserUpdate {
 
 body! {
     /// A profile read by login (`/api/user/v1/profile/read`).
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["loginId"])))]
     pub struct SunbirdProfileRead {
         /// The login: email, phone or user name. Required.
         login_id ("loginId"): SunbirdText,
@@ -576,6 +577,7 @@ body! {
 
 body! {
     /// A new organisation (`/api/org/v1/create`).
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["orgName", "organisationType", "isTenant"])))]
     pub struct SunbirdOrgCreate {
         /// Name, required.
         org_name ("orgName"): SunbirdText,
@@ -608,6 +610,7 @@ impl SunbirdOrgCreate {
 
 body! {
     /// An organisation read (`/api/org/v1/read`).
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["organisationId"])))]
     pub struct SunbirdOrgRead {
         /// The organisation, required: a number or its digits.
         organisation_id ("organisationId"): SunbirdNumber,
@@ -616,6 +619,7 @@ body! {
 
 body! {
     /// A search (S4: `/api/user/v1-v3/search`).
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["filters"])))]
     pub struct SunbirdSearch {
         /// The filters, required.
         filters ("filters"): SunbirdFilters,
@@ -749,6 +753,7 @@ fn condition(key: &str, value: Value) -> Result<Condition, Error> {
 body! {
     /// A role assignment of v1 (`/api/user/v1/role/assign`): the user's
     /// roles at one organisation (or at the root one), replaced.
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["roles"])))]
     pub struct SunbirdAssignRoles {
         /// The user.
         user_id ("userId"): SunbirdText,
@@ -762,6 +767,7 @@ body! {
 body! {
     /// A role assignment of v2 (`/api/user/v2/role/assign`): changes, each
     /// adding, removing or editing one role's scope.
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["roles"])))]
     pub struct SunbirdAssignRolesV2 {
         /// The user.
         user_id ("userId"): SunbirdText,
@@ -773,6 +779,7 @@ body! {
 
 body! {
     /// One change of a v2 role assignment.
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["role"])))]
     pub struct SunbirdRoleChange {
         /// The role, required.
         role ("role"): SunbirdText,
@@ -906,6 +913,7 @@ body! {
 
 body! {
     /// A migration claim answered (`/api/user/v1/migrate`).
+    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["action"])))]
     pub struct SunbirdMigrate {
         /// The user.
         user_id ("userId"): SunbirdText,
