@@ -468,7 +468,7 @@ impl AccessFields {
 shape! {
     /// A new user as the Testpress API takes one (`POST /admin/users/`,
     /// seed 000; the import rows).
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["username"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::username))]
     pub struct TestpressNewUser {
         /// Username: required.
         username: Text,
@@ -684,7 +684,7 @@ impl GroupInput {
 shape! {
     /// `{batches}` of a user's batches or subscriptions, or a course's
     /// batches (ids), with `expires` for subscriptions.
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["batches"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::batches))]
     pub struct BatchIds {
         /// Batch ids: required.
         batches: Ids,
@@ -695,7 +695,7 @@ shape! {
 
 shape! {
     /// `{courses}` of a user's courses (ids).
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["courses"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::courses))]
     pub struct CourseIds {
         /// Course ids: required.
         courses: Ids,
@@ -704,7 +704,7 @@ shape! {
 
 shape! {
     /// Sign-in: `{username, password}` (`username` may be an email).
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["username", "password"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::sign_in))]
     pub struct SignIn {
         /// Username or email.
         username: Text,
@@ -715,7 +715,7 @@ shape! {
 
 shape! {
     /// A change of the caller's own password.
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["old_password", "new_password"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::password_change))]
     pub struct PasswordChange {
         /// The current password.
         old_password: Text,

@@ -26,9 +26,10 @@ impl<R: Rule + JsonSchema> JsonSchema for Field<R> {
     }
 }
 
-/// Declares the schema of rules, inlined wherever they are used.
+/// Declares the schemas of rules, inlined wherever they are used: each
+/// rule's schema made by a function of the generator.
 macro_rules! rule_schema {
-    ($($rule:ty => $name:literal $schema:tt;)*) => {$(
+    ($($rule:ty => $name:literal: $make:expr;)*) => {$(
         impl JsonSchema for $rule {
             fn inline_schema() -> bool {
                 true
@@ -39,8 +40,9 @@ macro_rules! rule_schema {
             fn schema_id() -> Cow<'static, str> {
                 concat!("roster::json::", $name).into()
             }
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!($schema)
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                let make: fn(&mut SchemaGenerator) -> Schema = $make;
+                make(generator)
             }
         }
     )*};
@@ -51,28 +53,59 @@ const DRF_BOOLEANS: [&str; 12] = [
     "true", "True", "TRUE", "1", "yes", "on", "false", "False", "FALSE", "0", "no", "off",
 ];
 
+/// The schema of the Sunbird rules that read one object or a list of them
+/// (`null`: none): the object is a definition of its own (`object`), each
+/// key's text a string or a whole number.
+fn one_or_many(
+    generator: &mut SchemaGenerator,
+    object: &str,
+    keys: &[&str],
+    required: &[&str],
+) -> Schema {
+    let text = json_schema!({
+        "anyOf": [{ "type": "string" }, { "type": "integer", "minimum": 0 }]
+    });
+    let properties: serde_json::Map<String, serde_json::Value> = keys
+        .iter()
+        .map(|k| (k.to_string(), text.clone().to_value()))
+        .collect();
+    let schema = json_schema!({ "type": "object", "required": required, "properties": properties });
+    generator
+        .definitions_mut()
+        .insert(object.to_string(), schema.to_value());
+    let path = generator.settings().definitions_path.clone();
+    let reference = format!("{}/{object}", path.trim_end_matches('/'));
+    json_schema!({
+        "anyOf": [
+            { "$ref": reference },
+            { "type": "array", "items": { "$ref": reference } },
+            { "type": "null" }
+        ]
+    })
+}
+
 rule_schema! {
-    drf::Text => "Text" { "type": ["string", "null"] };
-    drf::Phone => "Phone" {
+    drf::Text => "Text": |_| json_schema!({ "type": ["string", "null"] });
+    drf::Phone => "Phone": |_| json_schema!({
         "anyOf": [{ "type": ["string", "null"] }, { "type": "integer", "minimum": 0 }]
-    };
-    drf::Int => "Int" { "type": "integer", "minimum": -9_223_372_036_854_775_807_i64 };
-    drf::Texts => "Texts" { "type": "array", "items": { "type": "string" } };
-    drf::Ids => "Ids" { "type": "array", "items": { "type": "integer", "minimum": 0 } };
-    drf::Custom => "CustomValues" {
+    });
+    drf::Int => "Int": |_| json_schema!({ "type": "integer", "minimum": -9_223_372_036_854_775_807_i64 });
+    drf::Texts => "Texts": |_| json_schema!({ "type": "array", "items": { "type": "string" } });
+    drf::Ids => "Ids": |_| json_schema!({ "type": "array", "items": { "type": "integer", "minimum": 0 } });
+    drf::Custom => "CustomValues": |_| json_schema!({
         "type": ["object", "null"],
         "additionalProperties": { "type": ["string", "number", "boolean", "null"] }
-    };
-    sb::Text => "SunbirdText" {
+    });
+    sb::Text => "SunbirdText": |_| json_schema!({
         "anyOf": [{ "type": ["string", "null"] }, { "type": "integer", "minimum": 0 }]
-    };
-    sb::Flag => "SunbirdFlag" {
+    });
+    sb::Flag => "SunbirdFlag": |_| json_schema!({
         "anyOf": [
             { "type": "boolean" },
             { "enum": ["true", "false", "True", "False", "TRUE", "FALSE"] }
         ]
-    };
-    sb::Texts => "SunbirdTexts" {
+    });
+    sb::Texts => "SunbirdTexts": |_| json_schema!({
         "anyOf": [
             {
                 "type": "array",
@@ -82,39 +115,29 @@ rule_schema! {
             },
             { "type": ["string", "null"] }
         ]
-    };
-    sb::MapText => "SunbirdMap" { "type": ["object", "null"] };
-    sb::MapsText => "SunbirdMaps" {
+    });
+    sb::MapText => "SunbirdMap": |_| json_schema!({ "type": ["object", "null"] });
+    sb::MapsText => "SunbirdMaps": |_| json_schema!({
         "anyOf": [{ "type": "array", "items": { "type": "object" } }, { "type": "null" }]
-    };
-    sb::Object => "SunbirdObject" { "type": "object" };
-    sb::Number => "SunbirdNumber" {
+    });
+    sb::Object => "SunbirdObject": |_| json_schema!({ "type": "object" });
+    sb::Number => "SunbirdNumber": |_| json_schema!({
         "anyOf": [
             { "type": "integer", "minimum": 0 },
             { "type": "string", "pattern": "^[0-9]+$" }
         ]
+    });
+    drf::Flag => "Flag": |_| json_schema!({
+        "anyOf": [{ "type": "boolean" }, { "enum": DRF_BOOLEANS }, { "enum": [0, 1] }]
+    });
+    sb::Locations => "SunbirdLocations":
+        |g| one_or_many(g, "SunbirdLocation", &["code", "type"], &["code", "type"]);
+    sb::UserTypes => "SunbirdUserTypes":
+        |g| one_or_many(g, "SunbirdUserType", &["type", "subType"], &["type"]);
+    sb::ExternalIds => "SunbirdExternalIds": |g| {
+        let keys = ["id", "provider", "idType"];
+        one_or_many(g, "SunbirdExternalId", &keys, &keys)
     };
-}
-
-impl JsonSchema for drf::Flag {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        "Flag".into()
-    }
-    fn schema_id() -> Cow<'static, str> {
-        "roster::json::Flag".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "anyOf": [
-                { "type": "boolean" },
-                { "enum": DRF_BOOLEANS },
-                { "enum": [0, 1] }
-            ]
-        })
-    }
 }
 
 impl<T: Body + JsonSchema> JsonSchema for sb::Items<T> {
@@ -132,50 +155,34 @@ impl<T: Body + JsonSchema> JsonSchema for sb::Items<T> {
     }
 }
 
-/// Declares the schema of the Sunbird rules that read one object or a
-/// list of them (`null`: none): the object is a definition of its own,
-/// each key's text a string or a whole number.
-macro_rules! objects_schema {
-    ($($rule:ty => $name:literal, $object:literal, [$($key:literal),*], [$($required:literal),*];)*) => {$(
-        impl JsonSchema for $rule {
-            fn inline_schema() -> bool {
-                true
-            }
-            fn schema_name() -> Cow<'static, str> {
-                $name.into()
-            }
-            fn schema_id() -> Cow<'static, str> {
-                concat!("roster::json::", $name).into()
-            }
-            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-                let text = json_schema!({
-                    "anyOf": [{ "type": "string" }, { "type": "integer", "minimum": 0 }]
-                });
-                let object = json_schema!({
-                    "type": "object",
-                    "required": [$($required),*],
-                    "properties": { $($key: text.clone()),* }
-                });
-                generator.definitions_mut().insert($object.into(), object.to_value());
-                let path = generator.settings().definitions_path.clone();
-                let reference = format!("{}{}", path.trim_end_matches('/'), concat!("/", $object));
-                json_schema!({
-                    "anyOf": [
-                        { "$ref": reference },
-                        { "type": "array", "items": { "$ref": reference } },
-                        { "type": "null" }
-                    ]
-                })
-            }
-        }
-    )*};
-}
+/// The transforms that mark a body's required fields (named by the
+/// bodies: `schemars(transform = required::sign_in)`).
+pub(crate) mod required {
+    use super::require;
+    use schemars::Schema;
 
-objects_schema! {
-    sb::Locations => "SunbirdLocations", "SunbirdLocation", ["code", "type"], ["code", "type"];
-    sb::UserTypes => "SunbirdUserTypes", "SunbirdUserType", ["type", "subType"], ["type"];
-    sb::ExternalIds => "SunbirdExternalIds", "SunbirdExternalId",
-        ["id", "provider", "idType"], ["id", "provider", "idType"];
+    macro_rules! required {
+        ($($name:ident: [$($field:literal),*];)*) => {$(
+            pub(crate) fn $name(schema: &mut Schema) {
+                require(schema, &[$($field),*]);
+            }
+        )*};
+    }
+
+    required! {
+        username: ["username"];
+        sign_in: ["username", "password"];
+        password_change: ["old_password", "new_password"];
+        batches: ["batches"];
+        courses: ["courses"];
+        login_id: ["loginId"];
+        org_create: ["orgName", "organisationType", "isTenant"];
+        organisation_id: ["organisationId"];
+        filters: ["filters"];
+        roles: ["roles"];
+        role: ["role"];
+        action: ["action"];
+    }
 }
 
 /// Marks `fields` of a body's schema required: the ones whose absence is

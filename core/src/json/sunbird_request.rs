@@ -560,7 +560,7 @@ impl SunbirdUserUpdate {
 
 body! {
     /// A profile read by login (`/api/user/v1/profile/read`).
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["loginId"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::login_id))]
     pub struct SunbirdProfileRead {
         /// The login: email, phone or user name. Required.
         login_id ("loginId"): SunbirdText,
@@ -577,7 +577,7 @@ body! {
 
 body! {
     /// A new organisation (`/api/org/v1/create`).
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["orgName", "organisationType", "isTenant"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::org_create))]
     pub struct SunbirdOrgCreate {
         /// Name, required.
         org_name ("orgName"): SunbirdText,
@@ -610,7 +610,7 @@ impl SunbirdOrgCreate {
 
 body! {
     /// An organisation read (`/api/org/v1/read`).
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["organisationId"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::organisation_id))]
     pub struct SunbirdOrgRead {
         /// The organisation, required: a number or its digits.
         organisation_id ("organisationId"): SunbirdNumber,
@@ -619,7 +619,7 @@ body! {
 
 body! {
     /// A search (S4: `/api/user/v1-v3/search`).
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["filters"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::filters))]
     pub struct SunbirdSearch {
         /// The filters, required.
         filters ("filters"): SunbirdFilters,
@@ -753,7 +753,7 @@ fn condition(key: &str, value: Value) -> Result<Condition, Error> {
 body! {
     /// A role assignment of v1 (`/api/user/v1/role/assign`): the user's
     /// roles at one organisation (or at the root one), replaced.
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["roles"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::roles))]
     pub struct SunbirdAssignRoles {
         /// The user.
         user_id ("userId"): SunbirdText,
@@ -767,7 +767,7 @@ body! {
 body! {
     /// A role assignment of v2 (`/api/user/v2/role/assign`): changes, each
     /// adding, removing or editing one role's scope.
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["roles"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::roles))]
     pub struct SunbirdAssignRolesV2 {
         /// The user.
         user_id ("userId"): SunbirdText,
@@ -779,7 +779,7 @@ body! {
 
 body! {
     /// One change of a v2 role assignment.
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["role"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::role))]
     pub struct SunbirdRoleChange {
         /// The role, required.
         role ("role"): SunbirdText,
@@ -913,7 +913,7 @@ body! {
 
 body! {
     /// A migration claim answered (`/api/user/v1/migrate`).
-    #[cfg_attr(feature = "openapi", schemars(transform = |s: &mut schemars::Schema| crate::json::schema::require(s, &["action"])))]
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::action))]
     pub struct SunbirdMigrate {
         /// The user.
         user_id ("userId"): SunbirdText,

@@ -142,7 +142,7 @@ struct Drf {
     path: String,
     method: &'static str,
     name: String,
-    summary: &'static str,
+    summary: String,
     params: Vec<Value>,
     body: Option<Value>,
     /// The success: status, and the body's schema (`None`: no body).
@@ -157,7 +157,7 @@ impl Drf {
         path: &str,
         method: &'static str,
         name: &str,
-        summary: &'static str,
+        summary: &str,
         fails: Fails,
         ok: (u16, Option<Value>),
     ) -> Drf {
@@ -165,7 +165,7 @@ impl Drf {
             path: path.to_string(),
             method,
             name: name.to_string(),
-            summary,
+            summary: summary.to_string(),
             params: Vec::new(),
             body: None,
             ok,
@@ -252,6 +252,98 @@ impl Drf {
         }
         doc.add(&format!("{prefix}{}", self.path), self.method, operation);
     }
+}
+
+/// GET (a page, narrowed by the query parameters `filters`) and POST (a
+/// new record) of the records at `path`; `names`: the plural and the
+/// singular, as the operations' ids and their summaries have them
+/// (`("Batches", "Batch")`: `listBatches`, "List batches.").
+fn collection(
+    path: &str,
+    names: (&str, &str),
+    page: Value,
+    schema: &Value,
+    input: &Value,
+    filters: Vec<Value>,
+) -> [Drf; 2] {
+    let (plural, noun) = names;
+    // `CustomFields` -> "custom fields".
+    let words = |name: &str| {
+        let mut out = String::new();
+        for c in name.chars() {
+            if c.is_ascii_uppercase() && !out.is_empty() {
+                out.push(' ');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out.trim_start_matches("django ").to_string()
+    };
+    [
+        Drf::new(
+            path,
+            "GET",
+            &format!("list{plural}"),
+            &format!("List {}.", words(plural)),
+            Fails::Read,
+            (200, Some(page)),
+        )
+        .params(paged(filters)),
+        Drf::new(
+            path,
+            "POST",
+            &format!("create{noun}"),
+            &format!("Create a {}.", words(noun)),
+            Fails::Body,
+            (201, Some(schema.clone())),
+        )
+        .body(input),
+    ]
+}
+
+/// GET (a page), POST (add: `answers.1`) and DELETE (remove) of the
+/// records related to the one at `path` (`{id}`), named by id in `body`;
+/// `name` ends the operations' ids (`listUserBatches`, `addUserBatches`,
+/// `removeUserBatches`).
+fn relation(
+    path: &str,
+    name: &str,
+    summaries: (&'static str, &'static str, &'static str),
+    answers: (Value, Value),
+    body: &Value,
+) -> [Drf; 3] {
+    let id = || vec![id_param()];
+    let (list, add, remove) = summaries;
+    [
+        Drf::new(
+            path,
+            "GET",
+            &format!("list{name}"),
+            list,
+            Fails::Read,
+            (200, Some(answers.0)),
+        )
+        .params(paged(id())),
+        Drf::new(
+            path,
+            "POST",
+            &format!("add{name}"),
+            add,
+            Fails::Body,
+            (201, Some(answers.1)),
+        )
+        .params(id())
+        .body(body),
+        Drf::new(
+            path,
+            "DELETE",
+            &format!("remove{name}"),
+            remove,
+            Fails::Body,
+            (204, None),
+        )
+        .params(id())
+        .body(body),
+    ]
 }
 
 /// GET, PUT, PATCH and DELETE of the record at `path` (`{id}`).
@@ -415,64 +507,6 @@ fn testpress(doc: &mut Doc, version: &str) -> Vec<Drf> {
         )
         .params(id()),
         Drf::new(
-            "/admin/users/{id}/batches/",
-            "GET",
-            "listUserBatches",
-            "A user's batches.",
-            Read,
-            (200, Some(names)),
-        )
-        .params(paged(id())),
-        Drf::new(
-            "/admin/users/{id}/batches/",
-            "POST",
-            "addUserBatches",
-            "Add a user to batches.",
-            Body,
-            (201, Some(name_list)),
-        )
-        .params(id())
-        .body(&batch_ids),
-        Drf::new(
-            "/admin/users/{id}/batches/",
-            "DELETE",
-            "removeUserBatches",
-            "Take a user out of batches.",
-            Body,
-            (204, None),
-        )
-        .params(id())
-        .body(&batch_ids),
-        Drf::new(
-            "/admin/users/{id}/courses/",
-            "GET",
-            "listUserCourses",
-            "A user's courses.",
-            Read,
-            (200, Some(courses.clone())),
-        )
-        .params(paged(id())),
-        Drf::new(
-            "/admin/users/{id}/courses/",
-            "POST",
-            "addUserCourses",
-            "Give a user courses.",
-            Body,
-            (201, Some(courses.clone())),
-        )
-        .params(id())
-        .body(&course_ids),
-        Drf::new(
-            "/admin/users/{id}/courses/",
-            "DELETE",
-            "removeUserCourses",
-            "Take courses from a user.",
-            Body,
-            (204, None),
-        )
-        .params(id())
-        .body(&course_ids),
-        Drf::new(
             "/admin/users/{id}/subscriptions/",
             "GET",
             "listUserSubscriptions",
@@ -501,48 +535,6 @@ fn testpress(doc: &mut Doc, version: &str) -> Vec<Drf> {
         )
         .params(id()),
         Drf::new(
-            "/admin/batches/",
-            "GET",
-            "listBatches",
-            "List batches.",
-            Read,
-            (200, Some(batches.clone())),
-        )
-        .params(paged(vec![text(
-            "search",
-            "Name contains this, ignoring case.",
-        )])),
-        Drf::new(
-            "/admin/batches/",
-            "POST",
-            "createBatch",
-            "Create a batch.",
-            Body,
-            (201, Some(batch.clone())),
-        )
-        .body(&batch_input),
-        Drf::new(
-            "/admin/courses/",
-            "GET",
-            "listCourses",
-            "List courses.",
-            Read,
-            (200, Some(courses.clone())),
-        )
-        .params(paged(vec![text(
-            "q",
-            "Title contains this, ignoring case.",
-        )])),
-        Drf::new(
-            "/admin/courses/",
-            "POST",
-            "createCourse",
-            "Create a course.",
-            Body,
-            (201, Some(course.clone())),
-        )
-        .body(&course_input),
-        Drf::new(
             "/admin/courses/create/",
             "POST",
             "createCourseAtCreate",
@@ -551,53 +543,6 @@ fn testpress(doc: &mut Doc, version: &str) -> Vec<Drf> {
             (201, Some(course.clone())),
         )
         .body(&course_input),
-        Drf::new(
-            "/admin/courses/{id}/batches/",
-            "GET",
-            "listCourseBatches",
-            "A course's batches.",
-            Read,
-            (200, Some(batches.clone())),
-        )
-        .params(paged(id())),
-        Drf::new(
-            "/admin/courses/{id}/batches/",
-            "POST",
-            "addCourseBatches",
-            "Give a course batches.",
-            Body,
-            (201, Some(batches)),
-        )
-        .params(id())
-        .body(&batch_ids),
-        Drf::new(
-            "/admin/courses/{id}/batches/",
-            "DELETE",
-            "removeCourseBatches",
-            "Take batches from a course.",
-            Body,
-            (204, None),
-        )
-        .params(id())
-        .body(&batch_ids),
-        Drf::new(
-            "/admin/custom-fields/",
-            "GET",
-            "listCustomFields",
-            "List custom fields.",
-            Read,
-            (200, Some(fields)),
-        )
-        .params(paging()),
-        Drf::new(
-            "/admin/custom-fields/",
-            "POST",
-            "createCustomField",
-            "Define a custom field.",
-            Body,
-            (201, Some(field.clone())),
-        )
-        .body(&field_input),
         Drf::new(
             "/admin/subscriptions/purge-expired/",
             "POST",
@@ -678,6 +623,63 @@ fn testpress(doc: &mut Doc, version: &str) -> Vec<Drf> {
         )
         .body(&password),
     ];
+    ops.extend(relation(
+        "/admin/users/{id}/batches/",
+        "UserBatches",
+        (
+            "A user's batches.",
+            "Add a user to batches.",
+            "Take a user out of batches.",
+        ),
+        (names, name_list),
+        &batch_ids,
+    ));
+    ops.extend(relation(
+        "/admin/users/{id}/courses/",
+        "UserCourses",
+        (
+            "A user's courses.",
+            "Give a user courses.",
+            "Take courses from a user.",
+        ),
+        (courses.clone(), courses.clone()),
+        &course_ids,
+    ));
+    ops.extend(relation(
+        "/admin/courses/{id}/batches/",
+        "CourseBatches",
+        (
+            "A course's batches.",
+            "Give a course batches.",
+            "Take batches from a course.",
+        ),
+        (batches.clone(), batches.clone()),
+        &batch_ids,
+    ));
+    ops.extend(collection(
+        "/admin/batches/",
+        ("Batches", "Batch"),
+        batches.clone(),
+        &batch,
+        &batch_input,
+        vec![text("search", "Name contains this, ignoring case.")],
+    ));
+    ops.extend(collection(
+        "/admin/courses/",
+        ("Courses", "Course"),
+        courses.clone(),
+        &course,
+        &course_input,
+        vec![text("q", "Title contains this, ignoring case.")],
+    ));
+    ops.extend(collection(
+        "/admin/custom-fields/",
+        ("CustomFields", "CustomField"),
+        fields,
+        &field,
+        &field_input,
+        Vec::new(),
+    ));
     ops.extend(item("/admin/batches/{id}/", "Batch", &batch, &batch_input));
     ops.extend(item(
         "/admin/courses/{id}/",
@@ -704,56 +706,31 @@ fn django(doc: &mut Doc) -> Vec<Drf> {
     let groups = doc.schema::<LinkedPage<Group>>();
     let group_input = doc.schema::<GroupInput>();
     let permissions = doc.schema::<Vec<Permission>>();
-    use Fails::{Body, Read};
-    let mut ops = vec![
-        Drf::new(
-            "/users",
-            "GET",
-            "listDjangoUsers",
-            "List users.",
-            Read,
-            (200, Some(users)),
-        )
-        .params(paged(vec![text("email", "Email is this, ignoring case.")])),
-        Drf::new(
-            "/users",
-            "POST",
-            "createDjangoUser",
-            "Create a user (inactive unless `is_active`).",
-            Body,
-            (201, Some(user.clone())),
-        )
-        .body(&new_user),
-        Drf::new(
-            "/groups",
-            "GET",
-            "listGroups",
-            "List groups.",
-            Read,
-            (200, Some(groups)),
-        )
-        .params(paged(vec![text(
-            "name",
-            "Name contains this, ignoring case.",
-        )])),
-        Drf::new(
-            "/groups",
-            "POST",
-            "createGroup",
-            "Create a group.",
-            Body,
-            (201, Some(group.clone())),
-        )
-        .body(&group_input),
-        Drf::new(
-            "/permissions",
-            "GET",
-            "listPermissions",
-            "The permission catalogue.",
-            Read,
-            (200, Some(permissions)),
-        ),
-    ];
+    use Fails::Read;
+    let mut ops = vec![Drf::new(
+        "/permissions",
+        "GET",
+        "listPermissions",
+        "The permission catalogue.",
+        Read,
+        (200, Some(permissions)),
+    )];
+    ops.extend(collection(
+        "/users",
+        ("DjangoUsers", "DjangoUser"),
+        users,
+        &user,
+        &new_user,
+        vec![text("email", "Email is this, ignoring case.")],
+    ));
+    ops.extend(collection(
+        "/groups",
+        ("Groups", "Group"),
+        groups,
+        &group,
+        &group_input,
+        vec![text("name", "Name contains this, ignoring case.")],
+    ));
     ops.extend(item("/users/{id}", "DjangoUser", &user, &patch));
     ops.extend(item("/groups/{id}", "Group", &group, &group_input));
     ops
