@@ -822,6 +822,28 @@ impl Sunbird {
     }
 }
 
+/// A user as a Sunbird search answers it: a [`UserRecord`] of the
+/// search's flavour, reduced to the keys of the request's `fields` when it
+/// names some, so no key is certain to be there.
+struct Searched;
+
+impl JsonSchema for Searched {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SearchedUser".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> schemars::Schema {
+        let mut schema = UserRecord::json_schema(generator);
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("required");
+            object.insert(
+                "description".into(),
+                json!("A user as the search shows it, with only the keys of `fields` when the request names some."),
+            );
+        }
+        schema
+    }
+}
+
 /// The Sunbird API of seed 004: every version and alias `sunbird::route`
 /// serves.
 fn sunbird(doc: &mut Doc) -> Vec<Sunbird> {
@@ -830,7 +852,7 @@ fn sunbird(doc: &mut Doc) -> Vec<Sunbird> {
     let read = doc.schema::<Envelope<Wrapped<ManagedUser>>>();
     let record = doc.schema::<Envelope<Wrapped<UserRecord>>>();
     let exists = doc.schema::<Envelope<Exists>>();
-    let found = doc.schema::<Envelope<Wrapped<Listing<Value>>>>();
+    let found = doc.schema::<Envelope<Wrapped<Listing<Searched>>>>();
     let managed = doc.schema::<Envelope<Wrapped<Listing<ManagedUser>>>>();
     let org_created = doc.schema::<Envelope<OrgCreated>>();
     let org = doc.schema::<Envelope<Wrapped<Org>>>();
