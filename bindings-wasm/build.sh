@@ -63,6 +63,13 @@ WASM_OPT_FLAGS=(
     # wasm-bindgen has already used).
     --strip-producers
     --strip-target-features
+    # Lets wasm-opt fold `load/store (p + C)` (C < 1024) into the access's
+    # offset field. The add wraps modulo 2^32 and the offset does not, so
+    # the two differ only for p >= 2^32 - C, an address no Rust pointer
+    # holds (the memory is far below 4 GB; the stack starts at 1 MB and grows
+    # down, so a wrapped address would be a stack overflow either way).
+    # 2306786 -> 2291485 bytes raw, 859322 -> 852794 gzipped -9 (-6.4 KB).
+    --low-memory-unused
 )
 
 step() {
