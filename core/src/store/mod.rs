@@ -160,17 +160,28 @@ impl Store {
     /// (the storage engine on a damaged page) is `corrupt_store` and poisons
     /// the store, like one in [`Store::write`].
     pub(crate) fn reading<T>(&self, f: impl FnOnce(&Snapshot<'_>) -> Result<T>) -> Result<T> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.read_once(&mut |snapshot| {
+            let f = f
+                .take()
+                .ok_or_else(|| Error::new(ErrorCode::Internal, "a read ran twice"))?;
+            out = Some(f(snapshot)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::new(ErrorCode::Internal, "a read did not run"))
+    }
+
+    /// [`Store::reading`] without its type: compiled once, not once for
+    /// each of the dozens of closures the API reads with (the WebAssembly
+    /// module's size).
+    fn read_once(&self, f: &mut dyn FnMut(&Snapshot<'_>) -> Result<()>) -> Result<()> {
         if self.is_poisoned() {
             return Err(poisoned());
         }
-        let mut f = Some(f);
-        let mut out = None;
         let before = self.backend.generation();
         let run = || {
             self.backend.read(&mut |r| {
-                let f = f
-                    .take()
-                    .ok_or_else(|| Error::new(ErrorCode::Internal, "a read ran twice"))?;
                 let fields = match before {
                     Some(g) if g % 2 == 0 && self.backend.generation() == Some(g) => {
                         Some((&self.fields, g))
@@ -182,7 +193,7 @@ impl Store {
                     poisoned: &self.poisoned,
                     fields,
                 };
-                out = Some(f(&snapshot)?);
+                f(&snapshot)?;
                 #[cfg(test)]
                 fault::trip_named("drop");
                 Ok(())
@@ -191,8 +202,7 @@ impl Store {
         catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
             self.poisoned.store(true, Ordering::SeqCst);
             Err(panicked())
-        })?;
-        out.ok_or_else(|| Error::new(ErrorCode::Internal, "a read did not run"))
+        })
     }
 
     /// Runs `f` in one write transaction: committed when it returns `Ok`,
@@ -216,10 +226,26 @@ impl Store {
         retention: Option<i64>,
         mut f: impl FnMut(&Txn<'_>) -> Result<T>,
     ) -> Result<T> {
+        let mut out = None;
+        self.write_runs(author, retention, &mut |txn| {
+            out = Some(f(txn)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::new(ErrorCode::Internal, "a write did not run"))
+    }
+
+    /// [`Store::write_by`] without its type: compiled once, not once for
+    /// each of the dozens of closures the API writes with (the WebAssembly
+    /// module's size).
+    fn write_runs(
+        &self,
+        author: feed::Author,
+        retention: Option<i64>,
+        f: &mut dyn FnMut(&Txn<'_>) -> Result<()>,
+    ) -> Result<()> {
         if self.is_poisoned() {
             return Err(poisoned());
         }
-        let mut out = None;
         let mut claimed = ids::OwnBlocks::default();
         let mut runs = 0;
         let run = || {
@@ -240,7 +266,7 @@ impl Store {
                         std::cell::RefCell::new(b.lock().map(|b| b.clone()).unwrap_or_default())
                     }),
                 };
-                out = Some(f(&txn)?);
+                f(&txn)?;
                 search::flush(&txn)?;
                 feed::flush(&txn, author, retention)?;
                 if self.is_poisoned() {
@@ -264,7 +290,7 @@ impl Store {
         {
             *blocks = claimed;
         }
-        out.ok_or_else(|| Error::new(ErrorCode::Internal, "a write did not run"))
+        Ok(())
     }
 }
 
