@@ -447,6 +447,34 @@ fn prefixed(id: u8, key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// `key` of the table with id `id` for one point read or write: on the
+/// stack when it is short, as nearly every key is (no allocation).
+enum PointKey {
+    Short([u8; 64], usize),
+    Long(Vec<u8>),
+}
+
+impl PointKey {
+    fn new(id: u8, key: &[u8]) -> PointKey {
+        let mut buf = [0u8; 64];
+        match buf.get_mut(1..=key.len()) {
+            Some(room) => {
+                room.copy_from_slice(key);
+                buf[0] = id;
+                PointKey::Short(buf, 1 + key.len())
+            }
+            None => PointKey::Long(prefixed(id, key)),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            PointKey::Short(buf, len) => &buf[..*len],
+            PointKey::Long(k) => k,
+        }
+    }
+}
+
 /// The bounds of a range of the table with id `id`.
 fn prefixed_bounds(
     id: u8,
@@ -468,7 +496,32 @@ fn prefixed_bounds(
 }
 
 /// The ids of the tables, as committed (an id once given never changes).
-type Ids = std::sync::RwLock<std::collections::HashMap<String, u8>>;
+type Ids = std::sync::RwLock<
+    std::collections::HashMap<String, u8, std::hash::BuildHasherDefault<NameHasher>>,
+>;
+
+/// FNV-1a over a table's name, looked up on every read and write: at most
+/// 255 names, so a keyed hash (std's SipHash, a fifth of a point read's own
+/// time) would buy no protection.
+pub(crate) struct NameHasher(u64);
+
+impl Default for NameHasher {
+    fn default() -> NameHasher {
+        NameHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// The committed id of table `name`, if this backend has seen it.
 fn cached_id(ids: &Ids, name: &str) -> Option<u8> {
@@ -667,14 +720,17 @@ fn get_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
 impl Reader for ReadTxn<'_> {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.table(table)? {
-            Some((t, id)) => get_in(t, &prefixed(id, key)),
+            Some((t, id)) => get_in(t, PointKey::new(id, key).as_slice()),
             None => Ok(None),
         }
     }
 
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
         match self.table(table)? {
-            Some((t, id)) => keys.iter().map(|k| get_in(t, &prefixed(id, k))).collect(),
+            Some((t, id)) => keys
+                .iter()
+                .map(|k| get_in(t, PointKey::new(id, k).as_slice()))
+                .collect(),
             None => Ok(vec![None; keys.len()]),
         }
     }
@@ -773,7 +829,7 @@ impl Reader for WriteTxn<'_> {
         };
         let t = self.data()?;
         let t = t.try_borrow().map_err(|_| busy_table(table))?;
-        get_in(&*t, &prefixed(id, key))
+        get_in(&*t, PointKey::new(id, key).as_slice())
     }
 
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
@@ -782,7 +838,9 @@ impl Reader for WriteTxn<'_> {
         };
         let t = self.data()?;
         let t = t.try_borrow().map_err(|_| busy_table(table))?;
-        keys.iter().map(|k| get_in(&*t, &prefixed(id, k))).collect()
+        keys.iter()
+            .map(|k| get_in(&*t, PointKey::new(id, k).as_slice()))
+            .collect()
     }
 
     fn scan(
@@ -818,7 +876,7 @@ impl Writer for WriteTxn<'_> {
         let id = self.id(table, true)?.ok_or_else(reserved_table)?;
         let t = self.data()?;
         let mut t = t.try_borrow_mut().map_err(|_| busy_table(table))?;
-        t.insert(prefixed(id, key).as_slice(), value)
+        t.insert(PointKey::new(id, key).as_slice(), value)
             .map_err(engine("writing a record"))?;
         self.changes
             .borrow_mut()
@@ -833,7 +891,7 @@ impl Writer for WriteTxn<'_> {
         let t = self.data()?;
         let mut t = t.try_borrow_mut().map_err(|_| busy_table(table))?;
         let removed = t
-            .remove(prefixed(id, key).as_slice())
+            .remove(PointKey::new(id, key).as_slice())
             .map_err(engine("removing a record"))?
             .is_some();
         if removed {

@@ -55,6 +55,12 @@ pub(crate) trait Col {
     /// Decodes exactly `bytes`.
     fn take(bytes: &[u8]) -> Option<Self::Owned>;
 
+    /// [`Col::take`] of bytes the caller owns: a value that is bytes or
+    /// text keeps them instead of copying (a record frame is read once).
+    fn take_vec(bytes: Vec<u8>) -> Option<Self::Owned> {
+        Self::take(&bytes)
+    }
+
     /// The encoding of `self`.
     fn bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -81,6 +87,9 @@ impl<T: Col + ?Sized> Col for &T {
     }
     fn take(bytes: &[u8]) -> Option<T::Owned> {
         T::take(bytes)
+    }
+    fn take_vec(bytes: Vec<u8>) -> Option<T::Owned> {
+        T::take_vec(bytes)
     }
 }
 
@@ -158,6 +167,9 @@ impl Col for str {
     fn take(bytes: &[u8]) -> Option<String> {
         String::from_utf8(bytes.to_vec()).ok()
     }
+    fn take_vec(bytes: Vec<u8>) -> Option<String> {
+        String::from_utf8(bytes).ok()
+    }
 }
 
 /// A whole value of bytes (a record frame).
@@ -168,6 +180,9 @@ impl Col for [u8] {
     }
     fn take(bytes: &[u8]) -> Option<Vec<u8>> {
         Some(bytes.to_vec())
+    }
+    fn take_vec(bytes: Vec<u8>) -> Option<Vec<u8>> {
+        Some(bytes)
     }
 }
 

@@ -389,7 +389,9 @@ impl Snapshot<'_> {
         #[cfg(test)]
         fault::trip_named(def.name);
         match self.r.get(def.name, &key.bytes())? {
-            Some(bytes) => V::take(&bytes).map(Some).ok_or_else(|| malformed(def.name)),
+            Some(bytes) => V::take_vec(bytes)
+                .map(Some)
+                .ok_or_else(|| malformed(def.name)),
             None => Ok(None),
         }
     }
@@ -408,7 +410,9 @@ impl Snapshot<'_> {
             .get_many(def.name, &slices)?
             .into_iter()
             .map(|v| match v {
-                Some(bytes) => V::take(&bytes).map(Some).ok_or_else(|| malformed(def.name)),
+                Some(bytes) => V::take_vec(bytes)
+                    .map(Some)
+                    .ok_or_else(|| malformed(def.name)),
                 None => Ok(None),
             })
             .collect()
