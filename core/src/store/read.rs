@@ -377,29 +377,50 @@ fn target_of(def: Pairs) -> Records {
 /// The second members of the pairs whose first member is `first`,
 /// ascending; each must name an existing record (else `corrupt_store`).
 pub(crate) fn related(s: &Snapshot<'_>, def: Pairs, first: u64) -> Result<Vec<u64>> {
+    Ok(related_frames(s, def, first)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// [`related`] with each second member's record, decoded (read once: the
+/// existence check reads it anyway).
+pub(crate) fn related_records<T: DeserializeOwned>(
+    s: &Snapshot<'_>,
+    def: Pairs,
+    first: u64,
+) -> Result<Vec<(u64, T)>> {
+    let target = target_of(def);
+    related_frames(s, def, first)?
+        .into_iter()
+        .map(|(id, frame)| Ok((id, contain(s, || decode(target, id, &frame))?)))
+        .collect()
+}
+
+/// The second members of the pairs of `first` with their records' frames.
+fn related_frames(s: &Snapshot<'_>, def: Pairs, first: u64) -> Result<Vec<(u64, Vec<u8>)>> {
     contain(s, || {
         let mut ids = Vec::new();
         s.scan_prefix(def, &first, false, |(_, id), ()| {
             ids.push(id);
             Ok(true)
         })?;
-        let target = target_of(def);
         let keys: Vec<&u64> = ids.iter().collect();
-        let found = s.get_many(target, &keys)?;
-        let mut out = Vec::new();
-        for (id, record) in ids.into_iter().zip(found) {
-            if record.is_none() {
-                return Err(Error::new(
-                    ErrorCode::Corrupt,
-                    format!(
-                        "the store is damaged: {} links {first} to missing record {id}; run `roster check`",
-                        def.name
-                    ),
-                ));
-            }
-            out.push(id);
-        }
-        Ok(out)
+        let found = s.get_many(target_of(def), &keys)?;
+        ids.into_iter()
+            .zip(found)
+            .map(|(id, record)| {
+                record.map(|frame| (id, frame)).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::Corrupt,
+                        format!(
+                            "the store is damaged: {} links {first} to missing record {id}; run `roster check`",
+                            def.name
+                        ),
+                    )
+                })
+            })
+            .collect()
     })
 }
 

@@ -132,6 +132,8 @@ pub(crate) struct Shared {
 struct Views {
     shared: Option<std::sync::Arc<Shared>>,
     uuids: std::collections::HashMap<u64, Option<String>>,
+    /// Side records an index check already read, by user id.
+    sides: std::collections::HashMap<u64, crate::domain::sunbird::SunbirdUser>,
 }
 
 impl Views {

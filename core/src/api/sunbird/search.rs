@@ -105,7 +105,7 @@ impl Admin {
                 condition: cond,
             } in &request.filters.all
             {
-                match indexed(s, key, cond)? {
+                match indexed(s, key, cond, &mut views)? {
                     Some((ids, precise)) => {
                         exact &= precise;
                         sets.push(ids);
@@ -129,7 +129,7 @@ impl Admin {
                         condition: cond,
                     } in &group.all
                     {
-                        match indexed(s, key, cond)? {
+                        match indexed(s, key, cond, &mut views)? {
                             Some((ids, precise)) => {
                                 exact &= precise;
                                 group_sets.push(ids);
@@ -345,7 +345,10 @@ fn candidate(
         return Ok(None);
     };
     let side = match needs.side {
-        true => read::sunbird(s, id)?.unwrap_or_default(),
+        true => match views.sides.remove(&id) {
+            Some(side) => side,
+            None => read::sunbird(s, id)?.unwrap_or_default(),
+        },
         false => Default::default(),
     };
     let channel = match side.root_org.filter(|_| needs.channel) {
@@ -369,7 +372,12 @@ fn candidate(
 /// The users an index says may match `key` `cond`, ascending, and whether
 /// exactly those (the n-gram index gives a superset); `None` when no index
 /// answers it.
-fn indexed(s: &Snapshot<'_>, key: &str, cond: &Condition) -> Result<Option<(Vec<u64>, bool)>> {
+fn indexed(
+    s: &Snapshot<'_>,
+    key: &str,
+    cond: &Condition,
+    views: &mut super::Views,
+) -> Result<Option<(Vec<u64>, bool)>> {
     let values = match cond {
         Condition::AnyOf(values) => values,
         Condition::StartsWith(t) | Condition::EndsWith(t) => {
@@ -418,7 +426,15 @@ fn indexed(s: &Snapshot<'_>, key: &str, cond: &Condition) -> Result<Option<(Vec<
                     .flatten()
                     .filter(|(k, _)| *k == Kind::User as u8);
                 match manager {
-                    Some((_, id)) => read::related(s, MANAGED_USERS, id)?,
+                    // The side records are read to check the pairs: kept
+                    // for the candidates, which would read them again.
+                    Some((_, id)) => read::related_records(s, MANAGED_USERS, id)?
+                        .into_iter()
+                        .map(|(user, side)| {
+                            views.sides.insert(user, side);
+                            user
+                        })
+                        .collect(),
                     None => Vec::new(),
                 }
             }
