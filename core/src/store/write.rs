@@ -454,6 +454,8 @@ pub(crate) fn purge_expired(txn: &Txn<'_>, today: chrono::NaiveDate) -> Result<u
             Ok(true)
         },
     )?;
+    // In key order: each B-tree page is then met once, not once per key.
+    expired.sort_unstable();
     let mut subs = Vec::with_capacity(expired.len());
     let keys: Vec<&(u64, u64)> = expired.iter().collect();
     for (key, bytes) in expired.iter().zip(txn.get_many(MEMBERSHIPS, &keys)?) {
