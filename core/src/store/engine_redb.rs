@@ -439,6 +439,16 @@ fn catalog_key(name: &str) -> Vec<u8> {
     k
 }
 
+/// The id a new store gives [`APPENDED`]: the last, so that its keys are
+/// the last of the data table. redb fills a leaf before starting the next
+/// only for an insert past the table's last key (elsewhere it splits the
+/// leaf in halves, and a table that grows at its end keeps every left half
+/// half full), and the change feed, which only grows at its end, is the
+/// largest table of a store.
+const LAST_ID: u8 = u8::MAX;
+/// The table that gets [`LAST_ID`].
+const APPENDED: &str = "changes";
+
 /// `key` of the table with id `id`.
 fn prefixed(id: u8, key: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + key.len());
@@ -804,14 +814,21 @@ impl<'t> WriteTxn<'t> {
             Bound::Excluded(&[CATALOG + 1][..]),
             false,
             &mut |_, v| {
-                last = last.max(catalog_id(v)?);
+                let id = catalog_id(v)?;
+                if id != LAST_ID {
+                    last = last.max(id);
+                }
                 Ok(true)
             },
         )?;
         drop(data);
-        let id = last
-            .checked_add(1)
-            .ok_or_else(|| Error::new(ErrorCode::Internal, "the store has too many tables"))?;
+        let id = match name == APPENDED {
+            true => LAST_ID,
+            false => last
+                .checked_add(1)
+                .filter(|id| *id != LAST_ID)
+                .ok_or_else(|| Error::new(ErrorCode::Internal, "the store has too many tables"))?,
+        };
         self.data()?
             .try_borrow_mut()
             .map_err(|_| busy_table(name))?
@@ -1206,5 +1223,74 @@ pub(crate) mod legacy {
             }
             Err(e) => Err(engine("reading a table")(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::backend::Backend;
+
+    /// The data table's keys, in its order.
+    fn data_keys(b: &RedbBackend) -> Vec<Vec<u8>> {
+        let txn = b.db().begin_read().unwrap();
+        let t = txn.open_table(bytes_table(DATA)).unwrap();
+        let mut keys = Vec::new();
+        for row in t.iter().unwrap() {
+            keys.push(row.unwrap().0.value().to_vec());
+        }
+        keys
+    }
+
+    #[test]
+    fn the_change_feed_is_the_last_table_and_the_others_count_up() {
+        let b = RedbBackend::memory().unwrap();
+        b.write(&mut |w| {
+            w.put("first", b"k", b"1")?;
+            w.put(APPENDED, &7u64.to_be_bytes(), b"entry")?;
+            w.put("second", b"k", b"2")
+        })
+        .unwrap();
+        // A later transaction, a new table: still below the feed's id.
+        b.write(&mut |w| w.put("third", b"k", b"3")).unwrap();
+        let keys = data_keys(&b);
+        let rows: Vec<&Vec<u8>> = keys.iter().filter(|k| k[0] != CATALOG).collect();
+        assert_eq!(
+            rows.iter().map(|k| k[0]).collect::<Vec<u8>>(),
+            vec![1, 2, 3, LAST_ID],
+            "first, second, third, then the feed: {keys:?}"
+        );
+        b.read(&mut |r| {
+            assert_eq!(
+                r.get(APPENDED, &7u64.to_be_bytes())?,
+                Some(b"entry".to_vec())
+            );
+            assert_eq!(r.get("third", b"k")?, Some(b"3".to_vec()));
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_feed_given_an_id_before_keeps_it() {
+        // A store of format 7 gave the feed the next id, like any table.
+        let b = RedbBackend::memory().unwrap();
+        let txn = b.db().begin_write().unwrap();
+        txn.open_table(bytes_table(DATA))
+            .unwrap()
+            .insert(catalog_key(APPENDED).as_slice(), [1u8].as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+        b.write(&mut |w| {
+            w.put(APPENDED, &1u64.to_be_bytes(), b"entry")?;
+            w.put("other", b"k", b"v")
+        })
+        .unwrap();
+        let rows: Vec<u8> = data_keys(&b)
+            .iter()
+            .filter(|k| k[0] != CATALOG)
+            .map(|k| k[0])
+            .collect();
+        assert_eq!(rows, vec![1, 2]);
     }
 }

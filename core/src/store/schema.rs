@@ -13,7 +13,12 @@
 //! characters, so every index keyed by either is rebuilt
 //! (`migrate_nfkc::refold_v5_to_v6`). Version 7 (Step 9) adds the
 //! change feed (empty in an older store: what happened before was not
-//! recorded). A store written by a newer roster
+//! recorded). Version 8 gives a new redb store's change feed the last
+//! table id, so that the feed, which grows only at its end, fills its
+//! B-tree pages (`engine_redb`); an older store keeps its ids (nothing to
+//! migrate), and a roster of format 7, which numbers a new table one past
+//! the highest id, refuses the file instead of running out of ids. A
+//! store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write
 //! transaction that opens it, so a crash mid-migration leaves the old format.
 //! Every version has a store file under `tests/fixtures/` that the tests open.
@@ -33,7 +38,7 @@ use crate::domain::{Batch, Micros};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 7;
+pub const CURRENT_VERSION: u64 = 8;
 /// The id counters of formats 1-3: entity name -> next id.
 const COUNTERS: Def<str, u64> = Def::new("counters");
 /// The subscription ids of formats 1-3: id -> (user, batch).
@@ -86,6 +91,8 @@ fn migrate(txn: &Txn<'_>, from: u64) -> Result<()> {
             5 => super::migrate_nfkc::refold_v5_to_v6(txn)?,
             // The change feed starts empty, numbered from 1.
             6 => {}
+            // Only new stores place their feed last: nothing to change.
+            7 => {}
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,

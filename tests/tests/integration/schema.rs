@@ -13,6 +13,7 @@ const V4: &str = "store-v4.redb";
 const V5: &str = "store-v5.redb";
 const V6: &str = "store-v6.redb";
 const V7: &str = "store-v7.redb";
+const V8: &str = "store-v8.redb";
 
 fn copy_of(fixture: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -587,9 +588,20 @@ fn a_v6_store_gets_an_empty_change_feed_numbered_from_one() {
 
 #[test]
 fn the_v7_fixture_opens_with_its_change_feed() {
-    let (_dir, path) = copy_of(V7);
+    opens_with_its_change_feed(V7);
+}
+
+#[test]
+fn the_v8_fixture_opens_with_its_change_feed() {
+    opens_with_its_change_feed(V8);
+}
+
+/// The store `fixture` (format 7 or later) opens sound, with the feed its
+/// making wrote, and records a new write after them.
+fn opens_with_its_change_feed(fixture: &str) {
+    let (_dir, path) = copy_of(fixture);
     let (config, _) = config(SEED_NOW);
-    let i = Institute::open(&path, config).expect("open v7");
+    let i = Institute::open(&path, config).expect("open");
     assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
     assert_eq!(i.login("lorem", "ipsum1$").expect("sign-in").user, 1);
     four_character_searches_find_sunita(&i);
@@ -617,6 +629,21 @@ fn the_v7_fixture_opens_with_its_change_feed() {
         let record = c.record.as_deref().unwrap_or("");
         assert!(!record.contains("argon2") && !record.contains("password_hash"));
     }
+    let last = *seqs.last().expect("entries");
+    i.operator()
+        .create_batch(roster::BatchInput {
+            name: Some("Appended".into()),
+        })
+        .expect("a new batch");
+    let next = i.operator().changes_since(last, 10).expect("feed");
+    assert_eq!(
+        next.changes
+            .iter()
+            .map(|c| (c.seq, c.entity.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(last + 1, "batch")]
+    );
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
 }
 
 #[test]
