@@ -252,6 +252,11 @@ impl RedbBackend {
         // write.
         let txn = db.begin_read().map_err(engine("reading the store"))?;
         let legacy = !other_tables(txn.list_tables())?.is_empty();
+        match txn.open_table(bytes_table(DATA)) {
+            Ok(data) => check_catalog(&data)?,
+            Err(TableError::TableDoesNotExist(_)) => {}
+            Err(e) => return Err(engine("opening the store's table")(e)),
+        }
         drop(txn);
         Ok(RedbBackend {
             db: Db(Some(db)),
@@ -807,22 +812,24 @@ impl<'t> WriteTxn<'t> {
         if !give {
             return Ok(None);
         }
-        let mut last = CATALOG;
+        let (mut last, mut top_taken) = (CATALOG, false);
         scan_table(
             &*data,
             Bound::Included(&[CATALOG][..]),
             Bound::Excluded(&[CATALOG + 1][..]),
             false,
             &mut |_, v| {
-                let id = catalog_id(v)?;
-                if id != LAST_ID {
-                    last = last.max(id);
+                match catalog_id(v)? {
+                    LAST_ID => top_taken = true,
+                    id => last = last.max(id),
                 }
                 Ok(true)
             },
         )?;
         drop(data);
-        let id = match name == APPENDED {
+        // Never an id the catalog already gives (a file written elsewhere
+        // may give the last one to another table).
+        let id = match name == APPENDED && !top_taken {
             true => LAST_ID,
             false => last
                 .checked_add(1)
@@ -964,6 +971,30 @@ impl Writer for WriteTxn<'_> {
         }
         Ok(count)
     }
+}
+
+/// Refuses, as `corrupt_store`, a catalog that gives one table id to two
+/// tables (their rows would be one key range) or holds a malformed id: no
+/// write of roster's makes either, so the file was damaged or made
+/// elsewhere.
+fn check_catalog<T: ReadableTable<&'static [u8], &'static [u8]>>(t: &T) -> Result<()> {
+    let mut given = [false; 256];
+    scan_table(
+        t,
+        Bound::Included(&[CATALOG][..]),
+        Bound::Excluded(&[CATALOG + 1][..]),
+        false,
+        &mut |_, v| {
+            let id = usize::from(catalog_id(v)?);
+            if std::mem::replace(&mut given[id], true) {
+                return Err(Error::new(
+                    ErrorCode::Corrupt,
+                    format!("the store is damaged: its catalog gives table id {id} to two tables"),
+                ));
+            }
+            Ok(true)
+        },
+    )
 }
 
 /// The names in the catalog of a data table.
@@ -1269,6 +1300,72 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn the_feed_never_shares_the_last_id_with_another_table() {
+        // A file whose catalog gives the last id to another table.
+        let b = RedbBackend::memory().unwrap();
+        let txn = b.db().begin_write().unwrap();
+        txn.open_table(bytes_table(DATA))
+            .unwrap()
+            .insert(catalog_key("sessions").as_slice(), [LAST_ID].as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+        b.write(&mut |w| {
+            w.put("sessions", b"s", b"session")?;
+            w.put(APPENDED, &1u64.to_be_bytes(), b"entry")
+        })
+        .unwrap();
+        let rows: Vec<u8> = data_keys(&b)
+            .iter()
+            .filter(|k| k[0] != CATALOG)
+            .map(|k| k[0])
+            .collect();
+        assert_eq!(rows, vec![1, LAST_ID], "the feed takes the next id");
+        b.read(&mut |r| {
+            assert_eq!(r.get("sessions", b"s")?, Some(b"session".to_vec()));
+            assert_eq!(
+                r.get(APPENDED, &1u64.to_be_bytes())?,
+                Some(b"entry".to_vec())
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_catalog_giving_one_id_to_two_tables_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(bytes_table(DATA)).unwrap();
+            t.insert(catalog_key("users").as_slice(), [3u8].as_slice())
+                .unwrap();
+            t.insert(catalog_key("batches").as_slice(), [3u8].as_slice())
+                .unwrap();
+        }
+        txn.commit().unwrap();
+        let err = RedbBackend::on(db).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{err:?}");
+        assert!(err.message().contains("table id 3"), "{err:?}");
+        // One id each, and the catalog's own id is no table's.
+        for ids in [[3u8, 4], [0, 4]] {
+            let path = dir.path().join(format!("store-{}.redb", ids[0]));
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut t = txn.open_table(bytes_table(DATA)).unwrap();
+                t.insert(catalog_key("users").as_slice(), [ids[0]].as_slice())
+                    .unwrap();
+                t.insert(catalog_key("batches").as_slice(), [ids[1]].as_slice())
+                    .unwrap();
+            }
+            txn.commit().unwrap();
+            assert_eq!(RedbBackend::on(db).is_ok(), ids[0] != 0, "{ids:?}");
+        }
     }
 
     #[test]
