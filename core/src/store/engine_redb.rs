@@ -813,19 +813,13 @@ impl<'t> WriteTxn<'t> {
             return Ok(None);
         }
         let (mut last, mut top_taken) = (CATALOG, false);
-        scan_table(
-            &*data,
-            Bound::Included(&[CATALOG][..]),
-            Bound::Excluded(&[CATALOG + 1][..]),
-            false,
-            &mut |_, v| {
-                match catalog_id(v)? {
-                    LAST_ID => top_taken = true,
-                    id => last = last.max(id),
-                }
-                Ok(true)
-            },
-        )?;
+        each_catalog_row(&*data, &mut |_, id| {
+            match id {
+                LAST_ID => top_taken = true,
+                id => last = last.max(id),
+            }
+            Ok(())
+        })?;
         drop(data);
         // Never an id the catalog already gives (a file written elsewhere
         // may give the last one to another table).
@@ -973,26 +967,38 @@ impl Writer for WriteTxn<'_> {
     }
 }
 
+/// Calls `f` with each catalog row of data table `t`: the name's bytes and
+/// the table id the row gives.
+fn each_catalog_row<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    t: &T,
+    f: &mut dyn FnMut(&[u8], u8) -> Result<()>,
+) -> Result<()> {
+    scan_table(
+        t,
+        Bound::Included(&[CATALOG][..]),
+        Bound::Excluded(&[CATALOG + 1][..]),
+        false,
+        &mut |k, v| {
+            f(&k[1..], catalog_id(v)?)?;
+            Ok(true)
+        },
+    )
+}
+
 /// Refuses, as `corrupt_store`, a catalog that gives one table id to two
 /// tables (their rows would be one key range) or holds a malformed id: no
 /// write of roster's makes either, so the file was damaged or made
 /// elsewhere.
 fn check_catalog<T: ReadableTable<&'static [u8], &'static [u8]>>(t: &T) -> Result<()> {
     let mut given = [false; 256];
-    scan_table(
+    each_catalog_row(
         t,
-        Bound::Included(&[CATALOG][..]),
-        Bound::Excluded(&[CATALOG + 1][..]),
-        false,
-        &mut |_, v| {
-            let id = usize::from(catalog_id(v)?);
-            if std::mem::replace(&mut given[id], true) {
-                return Err(Error::new(
-                    ErrorCode::Corrupt,
-                    format!("the store is damaged: its catalog gives table id {id} to two tables"),
-                ));
-            }
-            Ok(true)
+        &mut |_, id| match std::mem::replace(&mut given[usize::from(id)], true) {
+            true => Err(Error::new(
+                ErrorCode::Corrupt,
+                format!("the store is damaged: its catalog gives table id {id} to two tables"),
+            )),
+            false => Ok(()),
         },
     )
 }
@@ -1000,18 +1006,11 @@ fn check_catalog<T: ReadableTable<&'static [u8], &'static [u8]>>(t: &T) -> Resul
 /// The names in the catalog of a data table.
 fn catalog_names<T: ReadableTable<&'static [u8], &'static [u8]>>(t: &T) -> Result<Vec<String>> {
     let mut names = Vec::new();
-    scan_table(
-        t,
-        Bound::Included(&[CATALOG][..]),
-        Bound::Excluded(&[CATALOG + 1][..]),
-        false,
-        &mut |k, _| {
-            let name =
-                std::str::from_utf8(&k[1..]).map_err(|_| super::keys::malformed("catalog"))?;
-            names.push(name.to_string());
-            Ok(true)
-        },
-    )?;
+    each_catalog_row(t, &mut |name, _| {
+        let name = std::str::from_utf8(name).map_err(|_| super::keys::malformed("catalog"))?;
+        names.push(name.to_string());
+        Ok(())
+    })?;
     Ok(names)
 }
 
@@ -1262,15 +1261,33 @@ mod tests {
     use super::*;
     use crate::store::backend::Backend;
 
-    /// The data table's keys, in its order.
-    fn data_keys(b: &RedbBackend) -> Vec<Vec<u8>> {
-        let txn = b.db().begin_read().unwrap();
+    /// The table id of every row of the data table but the catalog's, in
+    /// the table's order.
+    fn row_ids(db: &Database) -> Vec<u8> {
+        let txn = db.begin_read().unwrap();
         let t = txn.open_table(bytes_table(DATA)).unwrap();
-        let mut keys = Vec::new();
+        let mut ids = Vec::new();
         for row in t.iter().unwrap() {
-            keys.push(row.unwrap().0.value().to_vec());
+            let id = row.unwrap().0.value()[0];
+            if id != CATALOG {
+                ids.push(id);
+            }
         }
-        keys
+        ids
+    }
+
+    /// Writes catalog rows giving each name its id, as a file made
+    /// elsewhere (or by an older roster) would hold them.
+    fn catalog(db: &Database, rows: &[(&str, u8)]) {
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(bytes_table(DATA)).unwrap();
+            for (name, id) in rows {
+                t.insert(catalog_key(name).as_slice(), [*id].as_slice())
+                    .unwrap();
+            }
+        }
+        txn.commit().unwrap();
     }
 
     #[test]
@@ -1284,12 +1301,10 @@ mod tests {
         .unwrap();
         // A later transaction, a new table: still below the feed's id.
         b.write(&mut |w| w.put("third", b"k", b"3")).unwrap();
-        let keys = data_keys(&b);
-        let rows: Vec<&Vec<u8>> = keys.iter().filter(|k| k[0] != CATALOG).collect();
         assert_eq!(
-            rows.iter().map(|k| k[0]).collect::<Vec<u8>>(),
+            row_ids(b.db()),
             vec![1, 2, 3, LAST_ID],
-            "first, second, third, then the feed: {keys:?}"
+            "first, second, third, then the feed"
         );
         b.read(&mut |r| {
             assert_eq!(
@@ -1306,23 +1321,17 @@ mod tests {
     fn the_feed_never_shares_the_last_id_with_another_table() {
         // A file whose catalog gives the last id to another table.
         let b = RedbBackend::memory().unwrap();
-        let txn = b.db().begin_write().unwrap();
-        txn.open_table(bytes_table(DATA))
-            .unwrap()
-            .insert(catalog_key("sessions").as_slice(), [LAST_ID].as_slice())
-            .unwrap();
-        txn.commit().unwrap();
+        catalog(b.db(), &[("sessions", LAST_ID)]);
         b.write(&mut |w| {
             w.put("sessions", b"s", b"session")?;
             w.put(APPENDED, &1u64.to_be_bytes(), b"entry")
         })
         .unwrap();
-        let rows: Vec<u8> = data_keys(&b)
-            .iter()
-            .filter(|k| k[0] != CATALOG)
-            .map(|k| k[0])
-            .collect();
-        assert_eq!(rows, vec![1, LAST_ID], "the feed takes the next id");
+        assert_eq!(
+            row_ids(b.db()),
+            vec![1, LAST_ID],
+            "the feed takes the next id"
+        );
         b.read(&mut |r| {
             assert_eq!(r.get("sessions", b"s")?, Some(b"session".to_vec()));
             assert_eq!(
@@ -1339,15 +1348,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.redb");
         let db = Database::create(&path).unwrap();
-        let txn = db.begin_write().unwrap();
-        {
-            let mut t = txn.open_table(bytes_table(DATA)).unwrap();
-            t.insert(catalog_key("users").as_slice(), [3u8].as_slice())
-                .unwrap();
-            t.insert(catalog_key("batches").as_slice(), [3u8].as_slice())
-                .unwrap();
-        }
-        txn.commit().unwrap();
+        catalog(&db, &[("users", 3), ("batches", 3)]);
         let err = RedbBackend::on(db).unwrap_err();
         assert_eq!(err.code(), ErrorCode::Corrupt, "{err:?}");
         assert!(err.message().contains("table id 3"), "{err:?}");
@@ -1355,15 +1356,7 @@ mod tests {
         for ids in [[3u8, 4], [0, 4]] {
             let path = dir.path().join(format!("store-{}.redb", ids[0]));
             let db = Database::create(&path).unwrap();
-            let txn = db.begin_write().unwrap();
-            {
-                let mut t = txn.open_table(bytes_table(DATA)).unwrap();
-                t.insert(catalog_key("users").as_slice(), [ids[0]].as_slice())
-                    .unwrap();
-                t.insert(catalog_key("batches").as_slice(), [ids[1]].as_slice())
-                    .unwrap();
-            }
-            txn.commit().unwrap();
+            catalog(&db, &[("users", ids[0]), ("batches", ids[1])]);
             assert_eq!(RedbBackend::on(db).is_ok(), ids[0] != 0, "{ids:?}");
         }
     }
@@ -1372,22 +1365,12 @@ mod tests {
     fn a_feed_given_an_id_before_keeps_it() {
         // A store of format 7 gave the feed the next id, like any table.
         let b = RedbBackend::memory().unwrap();
-        let txn = b.db().begin_write().unwrap();
-        txn.open_table(bytes_table(DATA))
-            .unwrap()
-            .insert(catalog_key(APPENDED).as_slice(), [1u8].as_slice())
-            .unwrap();
-        txn.commit().unwrap();
+        catalog(b.db(), &[(APPENDED, 1)]);
         b.write(&mut |w| {
             w.put(APPENDED, &1u64.to_be_bytes(), b"entry")?;
             w.put("other", b"k", b"v")
         })
         .unwrap();
-        let rows: Vec<u8> = data_keys(&b)
-            .iter()
-            .filter(|k| k[0] != CATALOG)
-            .map(|k| k[0])
-            .collect();
-        assert_eq!(rows, vec![1, 2]);
+        assert_eq!(row_ids(b.db()), vec![1, 2]);
     }
 }
