@@ -207,6 +207,7 @@ impl Record {
 /// An entry as stored, keyed by its `seq`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Entry {
+    /// First, so that trimming reads it alone (`store::change_instant`).
     pub at: Micros,
     pub actor: Option<u128>,
     pub entity: Entity,

@@ -285,8 +285,8 @@ fn trim_some(txn: &Txn<'_>, horizon: Micros, at_most: u64) -> Result<u64> {
             if gone.len() as u64 >= at_most {
                 return Ok(false);
             }
-            match super::decode_change(seq, &bytes) {
-                Ok(entry) if entry.at < horizon => {
+            match super::change_instant(seq, &bytes) {
+                Ok(at) if at < horizon => {
                     gone.push(seq);
                     Ok(true)
                 }

@@ -705,6 +705,14 @@ pub(crate) fn decode_change(seq: u64, bytes: &[u8]) -> Result<crate::domain::fee
     frame::decode(Kind::Change, frame::id(seq), bytes)
 }
 
+/// The instant of change `seq`, its frame verified: the entry's first
+/// field, read without decoding the rest (trimming reads only this).
+pub(crate) fn change_instant(seq: u64, bytes: &[u8]) -> Result<crate::domain::Micros> {
+    let (at,): (crate::domain::Micros,) =
+        frame::decode_borrowed(Kind::Change, frame::id(seq), bytes)?;
+    Ok(at)
+}
+
 /// Encodes the membership of `key` = (user, batch) as its frame.
 pub(crate) fn encode_membership<T: Serialize>(key: (u64, u64), sub: &T) -> Result<Vec<u8>> {
     frame::encode(Kind::Subscription, key, sub)
@@ -718,6 +726,30 @@ pub(crate) fn decode_membership<T: DeserializeOwned>(key: (u64, u64), bytes: &[u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_instant_is_the_entry_instant_and_is_verified() {
+        use crate::domain::feed::{ChangeOp, Entity, Entry};
+        for at in [0, -5, 1_764_000_000_000_000, i64::MAX, i64::MIN] {
+            let entry = Entry {
+                at,
+                actor: Some(7),
+                entity: Entity::User,
+                uuid: 9,
+                name: String::new(),
+                op: ChangeOp::Update,
+                record: Some(vec![1, 2, 3]),
+            };
+            let bytes = encode_change(42, &entry).unwrap();
+            assert_eq!(change_instant(42, &bytes).unwrap(), at);
+            assert_eq!(decode_change(42, &bytes).unwrap().at, at);
+            assert!(change_instant(43, &bytes).is_err(), "another entry's key");
+            let mut damaged = bytes.clone();
+            damaged[frame::HEADER] ^= 1;
+            let err = change_instant(42, &damaged).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::Corrupt);
+        }
+    }
 
     #[test]
     fn a_panic_in_a_read_is_corrupt_store_and_poisons_the_store() {
