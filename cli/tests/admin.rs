@@ -348,6 +348,45 @@ fn import_reports_rejected_rows_and_export_restores() {
     assert_eq!(o.status.code(), Some(2), "--expires needs --batch");
 }
 
+#[test]
+fn import_takes_a_chunk_size_and_checks_its_options_before_anything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("roster.redb");
+    let csv = dir.path().join("users.csv");
+    let rows: String = (1..=5)
+        .map(|i| format!("user{i},secret-{i}x,user{i}@x.in\n"))
+        .collect();
+    std::fs::write(&csv, format!("username,password,email\n{rows}")).expect("write");
+    let file = csv.to_str().expect("path");
+    for (args, says) in [
+        (
+            vec!["--chunk-size", "0"],
+            "The chunk size must be from 1 to 100000.",
+        ),
+        (
+            vec!["--chunk-size", "100001"],
+            "The chunk size must be from 1 to 100000.",
+        ),
+        (
+            vec!["--batch", "A", "--expires", "2024-13-01"],
+            "The expiry must be a date, yyyy-mm-dd.",
+        ),
+    ] {
+        let mut all = vec!["import", file, "--create-batches"];
+        all.extend(&args);
+        let o = roster(&db, &all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        assert!(err(&o).contains(says), "{args:?}: {}", err(&o));
+        assert!(!db.exists(), "{args:?}: refused before the store is made");
+    }
+    // Five rows in chunks of two: three transactions, every row in.
+    let o = roster(&db, &["import", file, "--chunk-size", "2"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).starts_with("imported 5 users in "), "{}", out(&o));
+    let o = roster(&db, &["api", "GET", "/api/v2.5/admin/users/"]);
+    assert!(out(&o).contains("\"count\":5"), "{}", out(&o));
+}
+
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
