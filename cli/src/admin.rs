@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-const EXIT_FAILURE: u8 = 1;
-const EXIT_USAGE: u8 = 2;
+use crate::{EXIT_FAILURE, EXIT_USAGE};
 
 /// `roster superuser`.
 #[derive(Debug, Args)]
@@ -108,8 +107,13 @@ fn open(db: &Path, config: Config, missing: Missing) -> Result<Institute, ExitCo
 }
 
 fn fail(err: roster::Error) -> ExitCode {
+    fail_with(err, EXIT_FAILURE)
+}
+
+/// Prints `err` with its code and exits with `code`.
+fn fail_with(err: roster::Error, code: u8) -> ExitCode {
     eprintln!("error: {err} ({})", err.code().as_str());
-    ExitCode::from(EXIT_FAILURE)
+    ExitCode::from(code)
 }
 
 /// Creates or resets an administrator.
@@ -225,10 +229,8 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
         legacy_export: args.legacy_export,
     }) {
         Ok(options) => options,
-        Err(err) => {
-            eprintln!("error: {err} ({})", err.code().as_str());
-            return ExitCode::from(EXIT_USAGE);
-        }
+        // A bad option is a usage error: nothing read, no store made.
+        Err(err) => return fail_with(err, EXIT_USAGE),
     };
     let mut text = Vec::new();
     if let Err(e) = std::fs::File::open(&args.file).and_then(|mut f| f.read_to_end(&mut text)) {

@@ -6,7 +6,7 @@ use roster::store::recover;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const EXIT_FAILURE: u8 = 1;
+use crate::EXIT_FAILURE;
 
 /// `roster recover`.
 #[derive(Debug, Args)]
