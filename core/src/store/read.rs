@@ -84,35 +84,79 @@ pub(crate) fn records_page<T: DeserializeOwned>(
     offset: u64,
     limit: usize,
 ) -> Result<Vec<T>> {
+    records_page_except(s, def, offset, limit, &[])
+}
+
+/// [`records_page`] of the records of `def` but those with the ids of
+/// `except` (ascending, each a record of `def`): positions count only the
+/// records kept. The first record shown is found by a binary search of
+/// positions between `offset` and `offset` + the ids left out (each step
+/// a few reads), so the cost grows with the logarithm of what is left out,
+/// not with the table.
+pub(crate) fn records_page_except<T: DeserializeOwned>(
+    s: &Snapshot<'_>,
+    def: Records,
+    offset: u64,
+    limit: usize,
+    except: &[u64],
+) -> Result<Vec<T>> {
     contain(s, || {
         let mut out = Vec::with_capacity(limit);
         if limit == 0 {
             return Ok(out);
         }
-        let (from, skip) = super::positions::seek(s, def, offset)?;
-        let mut first = None;
-        let mut skip = skip;
-        s.scan_keys(def, Bound::Included(&from), Bound::Unbounded, |id| {
-            if skip > 0 {
-                skip -= 1;
-                return Ok(true);
+        // Records kept at positions up to `p`: `p` + 1 less the ids left
+        // out up to the record at `p`; it grows with `p`, and reaches
+        // `offset` + 1 first at the record wanted, by `offset` + the ids
+        // left out at the latest.
+        let (mut low, mut high) = (offset, offset.saturating_add(except.len() as u64));
+        while low < high {
+            let mid = low + (high - low) / 2;
+            let enough = match id_at(s, def, mid)? {
+                None => true,
+                Some(id) => {
+                    let out = except.partition_point(|&e| e <= id) as u64;
+                    (mid + 1).saturating_sub(out) > offset
+                }
+            };
+            match enough {
+                true => high = mid,
+                false => low = mid + 1,
             }
-            first = Some(id);
-            Ok(false)
-        })?;
-        let Some(first) = first else { return Ok(out) };
+        }
+        let Some(first) = id_at(s, def, low)? else {
+            return Ok(out);
+        };
         s.scan(
             def,
             Bound::Included(&first),
             Bound::Unbounded,
             false,
             |id, bytes| {
-                out.push(decode(def, id, &bytes)?);
+                if except.binary_search(&id).is_err() {
+                    out.push(decode(def, id, &bytes)?);
+                }
                 Ok(out.len() < limit)
             },
         )?;
         Ok(out)
     })
+}
+
+/// The id of the record at position `position` (from 0, ascending id) of
+/// `def`, if it has that many records.
+fn id_at(s: &Snapshot<'_>, def: Records, position: u64) -> Result<Option<u64>> {
+    let (from, mut skip) = super::positions::seek(s, def, position)?;
+    let mut found = None;
+    s.scan_keys(def, Bound::Included(&from), Bound::Unbounded, |id| {
+        if skip > 0 {
+            skip -= 1;
+            return Ok(true);
+        }
+        found = Some(id);
+        Ok(false)
+    })?;
+    Ok(found)
 }
 
 /// User `id`.

@@ -1768,3 +1768,53 @@ fn lookup_examples_by_user_name_and_login_id_answer_as_documented() {
         "UOS_USRRED0013",
     );
 }
+
+#[test]
+fn a_plain_search_pages_over_merged_away_users_by_position() {
+    // Merged-away users are records that search leaves out: a search with
+    // no filter counts and pages every other user, in creation order,
+    // whatever the offset, however they lie (the first, a run, the last).
+    let w = world();
+    let admin = w.i.operator();
+    let people: Vec<String> = (0..24)
+        .map(|k| w.user(&format!("Person{k}"), &format!("p{k}@example.com")))
+        .collect();
+    let gone: BTreeSet<&str> = [0, 8, 9, 10, 14, 16, 23]
+        .iter()
+        .map(|&k| people[k].as_str())
+        .collect();
+    let plain = |offset: u64, limit: u64| {
+        admin
+            .sunbird_search(&roster::domain::sunbird::SearchRequest {
+                offset,
+                limit: Some(limit),
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    let everyone = plain(0, 1000);
+    for from in &gone {
+        admin.merge_accounts(from, &people[5]).unwrap();
+    }
+    let kept: Vec<String> = everyone
+        .content
+        .into_iter()
+        .map(|v| v.user_id)
+        .filter(|u| !gone.contains(u.as_str()))
+        .collect();
+    assert_eq!(kept.len() as u64, everyone.count - gone.len() as u64);
+    for offset in 0..=kept.len() as u64 + 1 {
+        for limit in [1, 2, 5, 1000] {
+            let r = plain(offset, limit);
+            assert_eq!(r.count, kept.len() as u64, "offset {offset}");
+            let got: Vec<String> = r.content.into_iter().map(|v| v.user_id).collect();
+            let want: Vec<String> = kept
+                .iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .cloned()
+                .collect();
+            assert_eq!(got, want, "offset {offset}, limit {limit}");
+        }
+    }
+}

@@ -82,13 +82,13 @@ impl Admin {
             let deleted = &shared.deleted;
             let plain = request.filters == Filters::default()
                 && query.is_none()
-                && request.sort_by.is_none()
-                && deleted.is_empty();
+                && request.sort_by.is_none();
             if plain {
-                // Every user in creation order: a page by position.
-                let count = read::count(s, USERS)?;
+                // Every user in creation order but the merged-away ones
+                // (records too): a page by position.
+                let count = read::count(s, USERS)?.saturating_sub(deleted.len() as u64);
                 let users: Vec<crate::domain::user::User> =
-                    read::records_page(s, USERS, request.offset, limit as usize)?;
+                    read::records_page_except(s, USERS, request.offset, limit as usize, deleted)?;
                 let mut content = Vec::with_capacity(users.len());
                 for user in users {
                     content.push(self.shown(s, user, None, &mut views)?);
@@ -160,9 +160,10 @@ impl Admin {
                 None => read::ids(s, USERS)?,
             };
             let needs = Needs::of(request);
-            let deleted: std::collections::HashSet<u64> = deleted.iter().copied().collect();
+            // Ascending (the terms index's order): looked up, not copied.
+            let gone = |id: &u64| deleted.binary_search(id).is_ok();
             if exact {
-                let ids: Vec<u64> = ids.into_iter().filter(|id| !deleted.contains(id)).collect();
+                let ids: Vec<u64> = ids.into_iter().filter(|id| !gone(id)).collect();
                 let count = ids.len() as u64;
                 let mut content = Vec::new();
                 for id in page(ids, request.offset, limit) {
@@ -188,7 +189,7 @@ impl Admin {
                 // the page's users read whole.
                 let mut matched = Vec::new();
                 for id in ids {
-                    if deleted.contains(&id) {
+                    if gone(&id) {
                         continue;
                     }
                     let hit = read::with_user_texts(s, id, |t| {
@@ -224,7 +225,7 @@ impl Admin {
             }
             let mut matches = Vec::new();
             for id in ids {
-                if deleted.contains(&id) {
+                if gone(&id) {
                     continue;
                 }
                 let Some(c) = candidate(s, id, needs, &mut views)? else {
