@@ -192,4 +192,56 @@ mod tests {
             })
             .unwrap();
     }
+
+    /// A page that leaves some records out starts at the right record for
+    /// every offset, whatever is left out: none, every 7th, a long run, the
+    /// first and the last, or everything.
+    #[test]
+    fn pages_that_leave_records_out_start_where_a_plain_walk_does() {
+        let store = Store::in_memory().unwrap();
+        let ids: Vec<u64> = (1..=400).chain(65_530..65_545).chain([1 << 20]).collect();
+        store
+            .write(|txn| {
+                for id in &ids {
+                    let mut user = User::blank(*id, &format!("u{id}"));
+                    user.uuid = u128::from(*id);
+                    write::put_user(txn, None, &user)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let leave_out: Vec<Vec<u64>> = vec![
+            Vec::new(),
+            ids.iter().copied().filter(|id| id % 7 == 0).collect(),
+            (100..=250).collect(),
+            vec![1, 1 << 20],
+            ids.clone(),
+        ];
+        store
+            .reading(|s| {
+                for except in &leave_out {
+                    let kept: Vec<u64> = ids
+                        .iter()
+                        .copied()
+                        .filter(|id| except.binary_search(id).is_err())
+                        .collect();
+                    for offset in 0..=kept.len() as u64 + 1 {
+                        for limit in [1, 4] {
+                            let page: Vec<User> =
+                                read::records_page_except(s, USERS, offset, limit, except)?;
+                            let got: Vec<u64> = page.iter().map(|u| u.id).collect();
+                            let expect: Vec<u64> = kept
+                                .iter()
+                                .skip(offset as usize)
+                                .take(limit)
+                                .copied()
+                                .collect();
+                            assert_eq!(got, expect, "offset {offset}, {} left out", except.len());
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
 }
