@@ -1022,9 +1022,10 @@ const SAMPLE: usize = 8;
 /// over the rows from the first to the last then costs less than finding
 /// each from the root. Judged on two samples of [`SAMPLE`] neighbouring
 /// keys (at the run's start and middle), each counted to [`DENSE_GAP`]
-/// rows a key at most: a run costs a few row reads a key to judge, never
-/// a pass over the rows between keys far apart (a daily purge's few
-/// memberships, spread over every user's).
+/// rows a key at most: a run costs a few row reads a key to judge, and
+/// keys far apart (a daily purge's few memberships, spread over every
+/// user's) are not passed over. A wide gap the samples miss is passed over
+/// once, in its run's pass (as every removal of many keys once was).
 fn dense(t: &WriteTable<'_>, run: &[Vec<u8>]) -> Result<bool> {
     if run.len() <= SAMPLE {
         return Ok(false);
