@@ -942,24 +942,24 @@ impl Writer for WriteTxn<'_> {
         // few too.
         let mut spans: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
         for (i, run) in doomed.chunks(DELETE_RUN).enumerate() {
-            let keys = i * DELETE_RUN..i * DELETE_RUN + run.len();
+            let at = i * DELETE_RUN..i * DELETE_RUN + run.len();
             let close = dense(&t, run)?;
             let joined = match spans.last_mut() {
                 Some((span, true)) if close => {
                     let near = within(&t, &doomed[span.end - 1], &run[0], DENSE_GAP)?;
                     if near {
-                        span.end = keys.end;
+                        span.end = at.end;
                     }
                     near
                 }
                 Some((span, false)) if !close => {
-                    span.end = keys.end;
+                    span.end = at.end;
                     true
                 }
                 _ => false,
             };
             if !joined {
-                spans.push((keys, close));
+                spans.push((at, close));
             }
         }
         let mut gone = |k: &[u8]| {
@@ -969,14 +969,14 @@ impl Writer for WriteTxn<'_> {
             }
         };
         for (span, close) in spans {
-            let keys = &doomed[span];
+            let part = &doomed[span];
             if close {
                 let mut next = 0;
-                let (first, last) = (keys[0].as_slice(), keys[keys.len() - 1].as_slice());
+                let (first, last) = (part[0].as_slice(), part[part.len() - 1].as_slice());
                 t.retain_in::<&[u8], _>(first..=last, |k, _| {
                     // Rows come in key order, as the keys do: one
                     // comparison a row once the keys have caught up.
-                    while let Some(d) = keys.get(next) {
+                    while let Some(d) = part.get(next) {
                         match d.as_slice().cmp(k) {
                             std::cmp::Ordering::Less => next += 1,
                             std::cmp::Ordering::Equal => {
@@ -991,7 +991,7 @@ impl Writer for WriteTxn<'_> {
                 })
                 .map_err(engine("removing records"))?;
             } else {
-                for k in keys {
+                for k in part {
                     if t.remove(k.as_slice())
                         .map_err(engine("removing a record"))?
                         .is_some()

@@ -146,7 +146,17 @@ pub(crate) fn expected(def: Records, ids: impl Iterator<Item = u64>) -> Vec<((u8
 mod tests {
     use super::*;
     use crate::domain::user::User;
-    use crate::store::{Store, read, write};
+    use crate::store::{Store, Txn, read, write};
+
+    /// Stores a blank user under each of `ids`.
+    fn put_users(txn: &Txn<'_>, ids: &[u64]) -> Result<()> {
+        for id in ids {
+            let mut user = User::blank(*id, &format!("u{id}"));
+            user.uuid = u128::from(*id);
+            write::put_user(txn, None, &user)?;
+        }
+        Ok(())
+    }
 
     /// Every offset of a table whose ids spread over blocks of every level
     /// (and with holes) finds the record a plain walk finds.
@@ -160,11 +170,7 @@ mod tests {
             .collect();
         store
             .write(|txn| {
-                for id in &ids {
-                    let mut user = User::blank(*id, &format!("u{id}"));
-                    user.uuid = u128::from(*id);
-                    write::put_user(txn, None, &user)?;
-                }
+                put_users(txn, &ids)?;
                 for id in [5u64, 256, 4095, 65_536] {
                     if let Some(user) = read::user(txn, id)? {
                         write::delete_user(txn, &user)?;
@@ -200,16 +206,7 @@ mod tests {
     fn pages_that_leave_records_out_start_where_a_plain_walk_does() {
         let store = Store::in_memory().unwrap();
         let ids: Vec<u64> = (1..=400).chain(65_530..65_545).chain([1 << 20]).collect();
-        store
-            .write(|txn| {
-                for id in &ids {
-                    let mut user = User::blank(*id, &format!("u{id}"));
-                    user.uuid = u128::from(*id);
-                    write::put_user(txn, None, &user)?;
-                }
-                Ok(())
-            })
-            .unwrap();
+        store.write(|txn| put_users(txn, &ids)).unwrap();
         let leave_out: Vec<Vec<u64>> = vec![
             Vec::new(),
             ids.iter().copied().filter(|id| id % 7 == 0).collect(),

@@ -115,8 +115,8 @@ pub(crate) fn records_page_except<T: DeserializeOwned>(
             let enough = match id_at(s, def, mid)? {
                 None => true,
                 Some(id) => {
-                    let out = except.partition_point(|&e| e <= id) as u64;
-                    (mid + 1).saturating_sub(out) > offset
+                    let left_out = except.partition_point(|&e| e <= id) as u64;
+                    (mid + 1).saturating_sub(left_out) > offset
                 }
             };
             match enough {
