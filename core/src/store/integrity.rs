@@ -361,8 +361,32 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
         problems.push("the user search index disagrees with the users".into());
     }
     let counts: Vec<((u8, u8, u64), u64)> = s.rows(super::positions::COUNTS)?;
-    if counts != super::positions::expected(USERS, users.keys().copied()) {
-        problems.push("user position counts disagree with the users".into());
+    let listed_batches = batches.values().filter(|b| !b.is_local()).map(|b| b.id);
+    for (def, ids, what) in [
+        (USERS, users.keys().copied().collect::<Vec<u64>>(), "users"),
+        (BATCHES, listed_batches.collect(), "batches"),
+        (COURSES, courses.keys().copied().collect(), "courses"),
+        (GROUPS, groups.keys().copied().collect(), "groups"),
+    ] {
+        let tag = super::positions::tag(def);
+        let kept: Vec<((u8, u8, u64), u64)> = counts
+            .iter()
+            .copied()
+            .filter(|((t, _, _), _)| Some(*t) == tag)
+            .collect();
+        if kept != super::positions::expected(def, ids.into_iter()) {
+            problems.push(format!("{what} position counts disagree with the {what}"));
+        }
+    }
+    let tags: Vec<Option<u8>> = [USERS, BATCHES, COURSES, GROUPS]
+        .into_iter()
+        .map(super::positions::tag)
+        .collect();
+    if counts
+        .iter()
+        .any(|((t, _, _), _)| !tags.contains(&Some(*t)))
+    {
+        problems.push("position counts of an unknown table".into());
     }
     if s.len(USERS)? != users.len() as u64 {
         problems.push("users table length disagrees with its rows".into());

@@ -2,16 +2,20 @@
 //! walking N pages.
 //!
 //! The backends have no "the k-th key" operation, so roster keeps counts of
-//! the records per block of ids at four levels: per 16, 256, 4,096 and
-//! 65,536 ids (`counts[(table, level, block)]`). Finding the record at
+//! the listed records per block of ids at four levels: per 16, 256, 4,096
+//! and 65,536 ids (`counts[(table, level, block)]`). Finding the record at
 //! position `k` sums the top-level counts to the right 65,536-block, then
-//! at most 16 counts on each level below, then skips fewer than 16 keys: at
-//! a million users, under 80 rows read for any page. Counts live per block
-//! of ids, so concurrent inserts in different id blocks (Step 9's
-//! per-process blocks) write different rows.
+//! at most 16 counts on each level below, then skips fewer than 16 listed
+//! records: at a million users, under 80 rows read for any page. Counts
+//! live per block of ids, so concurrent inserts in different id blocks
+//! (Step 9's per-process blocks) write different rows.
+//!
+//! Users, courses and groups count every record. Batches count only the
+//! ordinary ones, the batches their list shows: a course's hidden batch is
+//! in the table but never listed ([`crate::domain::Batch::is_local`]).
 
 use super::keys::Def;
-use super::tables::{Records, USERS};
+use super::tables::{BATCHES, COURSES, GROUPS, Records, USERS};
 use super::{Snapshot, Txn};
 use crate::error::{Error, ErrorCode, Result};
 use std::ops::Bound;
@@ -24,7 +28,16 @@ const SHIFT: [u32; 4] = [4, 8, 12, 16];
 
 /// The tag of a counted table, `None` for one without positions.
 pub(crate) fn tag(def: Records) -> Option<u8> {
-    (def.name == USERS.name).then_some(1)
+    [USERS, BATCHES, COURSES, GROUPS]
+        .iter()
+        .position(|t| t.name == def.name)
+        .map(|i| i as u8 + 1)
+}
+
+/// Whether the counts of `def` count every record of it (all but batches,
+/// which count only the listed ones).
+pub(crate) fn counts_every_record(def: Records) -> bool {
+    tag(def).is_some() && def.name != BATCHES.name
 }
 
 /// Counts record `id` of `def` in (`delta` = 1) or out (`delta` = -1).
@@ -88,7 +101,7 @@ pub(crate) fn total(s: &Snapshot<'_>, def: Records) -> Result<Option<u64>> {
 }
 
 /// Where the record at position `offset` (from 0, ascending id) of `def`
-/// is: the lowest id to scan from and how many records to skip there.
+/// is: the lowest id to scan from and how many counted records to skip there.
 pub(crate) fn seek(s: &Snapshot<'_>, def: Records, offset: u64) -> Result<(u64, u64)> {
     let Some(tag) = tag(def) else {
         return Ok((0, offset));
@@ -128,7 +141,7 @@ pub(crate) fn seek(s: &Snapshot<'_>, def: Records, offset: u64) -> Result<(u64, 
     Ok((from, left))
 }
 
-/// The counts a table's records should have, from their ids.
+/// The counts a table should have, from the ids of its counted records.
 pub(crate) fn expected(def: Records, ids: impl Iterator<Item = u64>) -> Vec<((u8, u8, u64), u64)> {
     let Some(tag) = tag(def) else {
         return Vec::new();
@@ -194,6 +207,62 @@ mod tests {
                 }
                 let past: Vec<User> = read::records_page(s, USERS, kept.len() as u64, 3)?;
                 assert!(past.is_empty());
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// Batches count only the listed ones: a page of them starts at the
+    /// right batch for every offset, with course batches between them and
+    /// batches of both kinds deleted, and the count is of listed batches.
+    #[test]
+    fn listed_pages_pass_over_the_batches_a_list_does_not_show() {
+        use crate::domain::Batch;
+        use crate::store::tables::BATCHES;
+        let store = Store::in_memory().unwrap();
+        let ids: Vec<u64> = (1..=300).chain(4090..4120).chain([70_000]).collect();
+        let batch = |id: u64| Batch {
+            id,
+            uuid: u128::from(id),
+            name: format!("b{id}"),
+            // Every third one is a course's hidden batch.
+            course: id.is_multiple_of(3).then_some(id),
+            created: 0,
+            modified: 0,
+        };
+        let gone = [6u64, 7, 4095, 4096, 70_000];
+        store
+            .write(|txn| {
+                for id in &ids {
+                    write::put_batch(txn, None, &batch(*id))?;
+                }
+                for id in gone {
+                    write::delete_batch(txn, &batch(id))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let listed: Vec<u64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !id.is_multiple_of(3) && !gone.contains(id))
+            .collect();
+        store
+            .reading(|s| {
+                assert_eq!(read::count(s, BATCHES)?, listed.len() as u64);
+                let counts: Vec<((u8, u8, u64), u64)> = s
+                    .rows(COUNTS)?
+                    .into_iter()
+                    .filter(|((t, _, _), _)| Some(*t) == tag(BATCHES))
+                    .collect();
+                assert_eq!(counts, expected(BATCHES, listed.iter().copied()));
+                for offset in 0..=listed.len() + 1 {
+                    let page: Vec<Batch> =
+                        read::listed_page(s, BATCHES, offset as u64, 4, |b: &Batch| !b.is_local())?;
+                    let got: Vec<u64> = page.iter().map(|b| b.id).collect();
+                    let want: Vec<u64> = listed.iter().skip(offset).take(4).copied().collect();
+                    assert_eq!(got, want, "offset {offset}");
+                }
                 Ok(())
             })
             .unwrap();

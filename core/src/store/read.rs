@@ -143,9 +143,50 @@ pub(crate) fn records_page_except<T: DeserializeOwned>(
     })
 }
 
+/// At most `limit` of the listed records of table `def` from position
+/// `offset`, by ascending id, where `listed` says which records its counts
+/// count ([`super::positions`]): a few reads to find the block, then the
+/// records from there, those not listed passed over.
+pub(crate) fn listed_page<T: DeserializeOwned>(
+    s: &Snapshot<'_>,
+    def: Records,
+    offset: u64,
+    limit: usize,
+    listed: impl Fn(&T) -> bool,
+) -> Result<Vec<T>> {
+    contain(s, || {
+        let mut out = Vec::with_capacity(limit);
+        if limit == 0 {
+            return Ok(out);
+        }
+        let (from, mut skip) = super::positions::seek(s, def, offset)?;
+        s.scan(
+            def,
+            Bound::Included(&from),
+            Bound::Unbounded,
+            false,
+            |id, bytes| {
+                let record: T = decode(def, id, &bytes)?;
+                if !listed(&record) {
+                    return Ok(true);
+                }
+                if skip > 0 {
+                    skip -= 1;
+                    return Ok(true);
+                }
+                out.push(record);
+                Ok(out.len() < limit)
+            },
+        )?;
+        Ok(out)
+    })
+}
+
 /// The id of the record at position `position` (from 0, ascending id) of
-/// `def`, if it has that many records.
+/// `def`, if it has that many records. Only for a table whose counts count
+/// every record: the keys passed over are not read.
 fn id_at(s: &Snapshot<'_>, def: Records, position: u64) -> Result<Option<u64>> {
+    debug_assert!(super::positions::counts_every_record(def), "{}", def.name);
     let (from, mut skip) = super::positions::seek(s, def, position)?;
     let mut found = None;
     s.scan_keys(def, Bound::Included(&from), Bound::Unbounded, |id| {

@@ -17,7 +17,10 @@
 //! table id, so that the feed, which grows only at its end, fills its
 //! B-tree pages (`engine_redb`); an older store keeps its ids (nothing to
 //! migrate), and a roster of format 7, which numbers a new table one past
-//! the highest id, refuses the file instead of running out of ids. A
+//! the highest id, refuses the file instead of running out of ids.
+//! Version 9 keeps position counts for batches, courses and groups too, as
+//! format 4 began to for users, so any page of their lists is a few reads
+//! (`v8_to_v9` counts what an older store holds). A
 //! store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write
 //! transaction that opens it, so a crash mid-migration leaves the old format.
@@ -38,7 +41,7 @@ use crate::domain::{Batch, Micros};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 8;
+pub const CURRENT_VERSION: u64 = 9;
 /// The id counters of formats 1-3: entity name -> next id.
 const COUNTERS: Def<str, u64> = Def::new("counters");
 /// The subscription ids of formats 1-3: id -> (user, batch).
@@ -93,6 +96,7 @@ fn migrate(txn: &Txn<'_>, from: u64) -> Result<()> {
             6 => {}
             // Only new stores place their feed last: nothing to change.
             7 => {}
+            8 => v8_to_v9(txn)?,
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,
@@ -382,5 +386,30 @@ fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
     }
     // The n-gram index is built by format 6's step, which every store
     // migrating from here runs next, in this transaction.
+    Ok(())
+}
+
+/// Format 9: position counts for the listed batches (not a course's hidden
+/// one), the courses and the groups an older store holds.
+fn v8_to_v9(txn: &Txn<'_>) -> Result<()> {
+    let mut listed = Vec::new();
+    for batch in super::read::records::<Batch>(txn, BATCHES)? {
+        if !batch.is_local() {
+            listed.push(batch.id);
+        }
+    }
+    let counts = positions::expected(BATCHES, listed.into_iter())
+        .into_iter()
+        .chain(positions::expected(
+            COURSES,
+            super::read::ids(txn, COURSES)?.into_iter(),
+        ))
+        .chain(positions::expected(
+            GROUPS,
+            super::read::ids(txn, GROUPS)?.into_iter(),
+        ));
+    for (key, n) in counts {
+        txn.put(positions::COUNTS, &key, &n)?;
+    }
     Ok(())
 }

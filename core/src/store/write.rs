@@ -84,6 +84,15 @@ fn put_uuid(txn: &Txn<'_>, uuid: u128, kind: Kind, id: u64) -> Result<()> {
     txn.put(UUIDS, &uuid, &(kind as u8, id))
 }
 
+/// Counts a new record `id` of `def` into its positions; a record already
+/// under that id is a clash (it is counted already).
+fn count_new(txn: &Txn<'_>, def: Records, id: u64) -> Result<()> {
+    if txn.get(def, &id)?.is_some() {
+        return Err(clash(def.name));
+    }
+    positions::count(txn, def, id, 1)
+}
+
 fn set_pair(txn: &Txn<'_>, def: Pairs, pair: (u64, u64), present: bool) -> Result<()> {
     if present {
         txn.put(def, &pair, &())
@@ -237,6 +246,13 @@ pub(crate) fn put_batch(txn: &Txn<'_>, old: Option<&Batch>, batch: &Batch) -> Re
         }
     };
     reindex(txn, BATCH_BY_NAME, &old_key, &key(batch), batch.id)?;
+    // Positions count the listed (ordinary) batches only.
+    match (old.is_some_and(|o| !o.is_local()), !batch.is_local()) {
+        (false, true) if old.is_none() => count_new(txn, BATCHES, batch.id)?,
+        (false, true) => positions::count(txn, BATCHES, batch.id, 1)?,
+        (true, false) => positions::count(txn, BATCHES, batch.id, -1)?,
+        _ => {}
+    }
     txn.put(
         BATCHES,
         &batch.id,
@@ -259,7 +275,9 @@ pub(crate) fn delete_batch(txn: &Txn<'_>, batch: &Batch) -> Result<()> {
         reindex(txn, BATCH_BY_NAME, &fold(&batch.name), "", batch.id)?;
     }
     txn.delete(UUIDS, &batch.uuid)?;
-    txn.delete(BATCHES, &batch.id)?;
+    if txn.delete(BATCHES, &batch.id)? && !batch.is_local() {
+        positions::count(txn, BATCHES, batch.id, -1)?;
+    }
     feed::changed(txn, Some(batch), None)
 }
 
@@ -280,6 +298,7 @@ pub(crate) fn put_course(txn: &Txn<'_>, old: Option<&Course>, course: &Course) -
         Some(o) => o.slug.clone(),
         None => {
             put_uuid(txn, course.uuid, Kind::Course, course.id)?;
+            count_new(txn, COURSES, course.id)?;
             String::new()
         }
     };
@@ -302,7 +321,9 @@ pub(crate) fn delete_course(txn: &Txn<'_>, course: &Course) -> Result<()> {
     }
     reindex(txn, COURSE_BY_SLUG, &course.slug, "", course.id)?;
     txn.delete(UUIDS, &course.uuid)?;
-    txn.delete(COURSES, &course.id)?;
+    if txn.delete(COURSES, &course.id)? {
+        positions::count(txn, COURSES, course.id, -1)?;
+    }
     feed::changed(txn, Some(course), None)
 }
 
@@ -525,6 +546,7 @@ pub(crate) fn put_group(txn: &Txn<'_>, old: Option<&Group>, group: &Group) -> Re
         Some(o) => fold(&o.name),
         None => {
             put_uuid(txn, group.uuid, Kind::Group, group.id)?;
+            count_new(txn, GROUPS, group.id)?;
             String::new()
         }
     };
@@ -547,7 +569,9 @@ pub(crate) fn delete_group(txn: &Txn<'_>, group: &Group) -> Result<()> {
     }
     reindex(txn, GROUP_BY_NAME, &fold(&group.name), "", group.id)?;
     txn.delete(UUIDS, &group.uuid)?;
-    txn.delete(GROUPS, &group.id)?;
+    if txn.delete(GROUPS, &group.id)? {
+        positions::count(txn, GROUPS, group.id, -1)?;
+    }
     feed::changed(txn, Some(group), None)
 }
 

@@ -2,9 +2,13 @@
 //! pagination, search, expiry in the institute's zone, hidden course
 //! batches, cascades, atomicity, ids, persistence and concurrency.
 
-use roster::{CreateOptions, ErrorCode, Institute, NewUser, PageRequest, ProfileInput, UserPatch};
+use roster::{
+    BatchInput, CourseInput, CreateOptions, ErrorCode, GroupInput, Institute, NewUser, PageRequest,
+    ProfileInput, UserPatch,
+};
 use roster_tests::{SEED_NOW, call, expect, institute, snapshot};
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
 const USERS: &str = "/api/v2.5/admin/users/";
 
@@ -80,6 +84,102 @@ mod pagination {
         assert_eq!(names(&p3).len(), 5);
         assert!(p3["next"].is_null());
         assert_eq!(p3["previous"], "/api/v2.5/admin/users/?page=2");
+    }
+
+    /// Every page of `list`, `per_page` at a time: the ids, and the count
+    /// each page gave.
+    fn ids_of_every_page<T>(
+        per_page: u32,
+        list: impl Fn(PageRequest) -> roster::Result<roster::Page<T>>,
+        id: impl Fn(&T) -> u64,
+    ) -> (Vec<u64>, BTreeSet<u64>) {
+        let (mut ids, mut counts) = (Vec::new(), BTreeSet::new());
+        for n in 1.. {
+            let page = list(PageRequest {
+                page: n,
+                per_page: Some(per_page),
+            })
+            .expect("a page");
+            counts.insert(page.count);
+            ids.extend(page.items.iter().map(&id));
+            if !page.has_next() {
+                break;
+            }
+        }
+        (ids, counts)
+    }
+
+    /// Batches, courses and groups are paged by position when unfiltered:
+    /// every page holds what the filtered walk (which reads every record)
+    /// holds there, course batches never show, and deletions of either
+    /// kind of batch, of courses and of groups move the pages on.
+    #[test]
+    fn batch_course_and_group_lists_page_by_position_as_a_full_walk_does() {
+        let (i, _) = institute(SEED_NOW);
+        let admin = i.operator();
+        let (mut batches, mut courses, mut groups) = (Vec::new(), Vec::new(), Vec::new());
+        for k in 0..40 {
+            // Courses between the batches: their hidden batches take batch ids.
+            let name = format!("b{k}");
+            batches.push(
+                admin
+                    .create_batch(BatchInput { name: Some(name) })
+                    .expect("batch")
+                    .id,
+            );
+            if k % 2 == 0 {
+                let title = Some(format!("c{k}"));
+                let c = admin.create_course(CourseInput {
+                    title,
+                    ..Default::default()
+                });
+                courses.push(c.expect("course").id);
+            }
+            let name = Some(format!("g{k}"));
+            let g = admin.create_group(GroupInput {
+                name,
+                ..Default::default()
+            });
+            groups.push(g.expect("group").id);
+        }
+        let kept = |ids: &[u64], gone: &[usize]| -> Vec<u64> {
+            let kept = ids.iter().enumerate().filter(|(at, _)| !gone.contains(at));
+            kept.map(|(_, id)| *id).collect()
+        };
+        for at in [0, 7, 8, 39] {
+            admin.delete_batch(batches[at]).expect("delete batch");
+            admin.delete_group(groups[at]).expect("delete group");
+        }
+        for at in [0, 5, 19] {
+            admin.delete_course(courses[at]).expect("delete course");
+        }
+        let (batches, groups) = (
+            kept(&batches, &[0, 7, 8, 39]),
+            kept(&groups, &[0, 7, 8, 39]),
+        );
+        let courses = kept(&courses, &[0, 5, 19]);
+        assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+        // The filtered lists read every record.
+        let scanned = ids_of_every_page(100, |p| admin.list_batches(Some("b"), p), |b| b.id);
+        assert_eq!(scanned, (batches.clone(), BTreeSet::from([36])));
+        let scanned = ids_of_every_page(100, |p| admin.list_courses(Some("c"), p), |c| c.id);
+        assert_eq!(scanned, (courses.clone(), BTreeSet::from([17])));
+        for per_page in [1, 3, 20] {
+            let got = ids_of_every_page(per_page, |p| admin.list_batches(None, p), |b| b.id);
+            assert_eq!(got, (batches.clone(), BTreeSet::from([36])), "{per_page}");
+            let got = ids_of_every_page(per_page, |p| admin.list_courses(None, p), |c| c.id);
+            assert_eq!(got, (courses.clone(), BTreeSet::from([17])), "{per_page}");
+            let got = ids_of_every_page(per_page, |p| admin.list_groups(None, p), |g| g.id);
+            assert_eq!(got, (groups.clone(), BTreeSet::from([36])), "{per_page}");
+        }
+        let past = admin.list_batches(
+            None,
+            PageRequest {
+                page: 3,
+                per_page: Some(20),
+            },
+        );
+        assert_eq!(past.unwrap_err().code(), ErrorCode::NotFound);
     }
 
     #[test]

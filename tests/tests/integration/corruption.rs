@@ -239,3 +239,92 @@ fn a_damaged_format_2_store_that_cannot_migrate_is_still_recovered() {
         "lorem"
     );
 }
+
+/// Position counts that disagree with the batches, courses or groups are
+/// named by `check`, and `recover` writes a store whose counts and lists
+/// are whole again.
+#[test]
+fn damaged_position_counts_of_batches_courses_and_groups_are_found_and_rebuilt() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sound = dir.path().join("sound.redb");
+    let want = {
+        let i = Institute::open(&sound, config(SEED_NOW).0).expect("create");
+        let admin = i.operator();
+        for name in ["b1", "b2"] {
+            let name = Some(name.to_string());
+            admin
+                .create_batch(roster::BatchInput { name })
+                .expect("batch");
+        }
+        let title = Some("Course".to_string());
+        let course = roster::CourseInput {
+            title,
+            ..Default::default()
+        };
+        admin.create_course(course).expect("course");
+        let name = Some("g".to_string());
+        let group = roster::GroupInput {
+            name,
+            ..Default::default()
+        };
+        admin.create_group(group).expect("group");
+        lists(&i)
+    };
+    assert_eq!((want.0.len(), want.1.len(), want.2.len()), (2, 1, 1));
+    // The tag of each table's counts is the first byte of their keys.
+    for (tag, what) in [(2u8, "batches"), (3, "courses"), (4, "groups")] {
+        let path = dir.path().join(format!("{what}.redb"));
+        std::fs::copy(&sound, &path).expect("copy");
+        let rows = testing::raw_rows(&path, "counts").expect("raw read");
+        let mut damaged = 0;
+        for (key, _) in rows.iter().filter(|(k, _)| k.first() == Some(&tag)) {
+            testing::raw_delete(&path, "counts", key).expect("raw delete");
+            damaged += 1;
+        }
+        assert_eq!(damaged, 4, "one count per level for {what}");
+        let report = recover::check(&path).expect("check");
+        let named = format!("{what} position counts disagree");
+        assert!(
+            report.problems.iter().any(|p| p.contains(&named)),
+            "{report:?}"
+        );
+        let to = dir.path().join(format!("{what}-saved.redb"));
+        recover::recover(&path, &to).expect("recover");
+        let saved = open(&to);
+        assert_eq!(
+            saved.check_integrity().expect("check"),
+            Vec::<String>::new()
+        );
+        assert_eq!(lists(&saved), want, "{what}");
+    }
+}
+
+/// The ids of the unfiltered batch, course and group lists, one per page.
+fn lists(i: &Institute) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
+    let admin = i.operator();
+    (
+        one_by_one(|p| admin.list_batches(None, p), |b| b.id),
+        one_by_one(|p| admin.list_courses(None, p), |c| c.id),
+        one_by_one(|p| admin.list_groups(None, p), |g| g.id),
+    )
+}
+
+/// The ids of every item of `list`, read a page of one at a time.
+fn one_by_one<T>(
+    list: impl Fn(roster::PageRequest) -> roster::Result<roster::Page<T>>,
+    id: impl Fn(&T) -> u64,
+) -> Vec<u64> {
+    let mut ids = Vec::new();
+    for page in 1.. {
+        let p = list(roster::PageRequest {
+            page,
+            per_page: Some(1),
+        })
+        .expect("a page");
+        ids.extend(p.items.iter().map(&id));
+        if !p.has_next() {
+            break;
+        }
+    }
+    ids
+}

@@ -14,6 +14,7 @@ const V5: &str = "store-v5.redb";
 const V6: &str = "store-v6.redb";
 const V7: &str = "store-v7.redb";
 const V8: &str = "store-v8.redb";
+const V9: &str = "store-v9.redb";
 
 fn copy_of(fixture: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -594,6 +595,45 @@ fn the_v7_fixture_opens_with_its_change_feed() {
 #[test]
 fn the_v8_fixture_opens_with_its_change_feed() {
     opens_with_its_change_feed(V8);
+}
+
+#[test]
+fn the_v9_fixture_opens_with_its_change_feed() {
+    opens_with_its_change_feed(V9);
+}
+
+/// A format-8 store gains the position counts of its batches, courses and
+/// groups: `check` finds them right, and paging one by one walks the lists
+/// as one big page does, course batches left out.
+#[test]
+fn a_v8_store_counts_its_batches_courses_and_groups_for_paging() {
+    let (_dir, path) = copy_of(V8);
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config).expect("open");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    let admin = i.operator();
+    let batches = pages_of_one_walk_the_whole(|p| admin.list_batches(None, p));
+    assert!(batches.len() >= 2 && batches.iter().all(|b| !b.is_local));
+    assert!(!pages_of_one_walk_the_whole(|p| admin.list_courses(None, p)).is_empty());
+    assert!(!pages_of_one_walk_the_whole(|p| admin.list_groups(None, p)).is_empty());
+}
+
+/// The items of `list` in one page of 100, after checking that pages of
+/// one item each give the same items and the same count.
+fn pages_of_one_walk_the_whole<T: PartialEq + Clone + std::fmt::Debug>(
+    list: impl Fn(roster::PageRequest) -> roster::Result<roster::Page<T>>,
+) -> Vec<T> {
+    let page = |n: u64, per_page: u32| roster::PageRequest {
+        page: n,
+        per_page: Some(per_page),
+    };
+    let whole = list(page(1, 100)).expect("a page");
+    for n in 1..=whole.count {
+        let one = list(page(n, 1)).expect("a page of one");
+        let want = vec![whole.items[n as usize - 1].clone()];
+        assert_eq!((one.count, one.items), (whole.count, want), "page {n}");
+    }
+    whole.items
 }
 
 /// The store `fixture` (format 7 or later) opens sound, with the feed its
