@@ -65,10 +65,24 @@ use std::ops::Bound;
 /// One row as a scan callback sees it: key and value bytes.
 pub type RowVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
 
+/// What [`Reader::get_with`] calls with a value.
+pub type ValueVisitor<'a> = dyn FnMut(&[u8]) -> Result<()> + 'a;
+
 /// Reads of a snapshot or of a write transaction.
 pub trait Reader {
     /// The value under `key` in `table`.
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
+
+    /// Calls `visit` with the value under `key` in `table`, lent where the
+    /// backend can lend it (no copy), and tells whether there was one. The
+    /// default reads it with [`Reader::get`]. `visit` must not read the
+    /// store.
+    fn get_with(&self, table: &str, key: &[u8], visit: &mut ValueVisitor<'_>) -> Result<bool> {
+        match self.get(table, key)? {
+            Some(value) => visit(&value).map(|()| true),
+            None => Ok(false),
+        }
+    }
 
     /// The values under several keys of `table`, in the order of `keys`.
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {

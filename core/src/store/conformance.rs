@@ -100,6 +100,10 @@ fn basics(make: Factory<'_>) -> Result<()> {
             r.get("t", b"k")?.is_none(),
             "a missing table reads as empty",
         )?;
+        ensure(
+            !r.get_with("t", b"k", &mut |_| Err(fail("visited")))?,
+            "get_with of a missing table visits nothing",
+        )?;
         ensure(r.len("t")? == 0, "a missing table has no rows")
     })?;
     write_all(b, |w| {
@@ -110,6 +114,10 @@ fn basics(make: Factory<'_>) -> Result<()> {
         ensure(
             w.get("t", b"k")?.as_deref() == Some(&b"v2"[..]),
             "a write sees its own put",
+        )?;
+        ensure(
+            lent(w, "t", b"k")? == Some(b"v2".to_vec()),
+            "a write's get_with lends its own put",
         )?;
         ensure(w.delete("u", b"k")?, "delete says the key was there")?;
         ensure(!w.delete("u", b"k")?, "delete of a missing key says so")?;
@@ -129,6 +137,21 @@ fn basics(make: Factory<'_>) -> Result<()> {
             "an empty value is a value",
         )?;
         ensure(r.len("t")? == 2, "len counts rows")?;
+        for key in [&b"k"[..], b"", b"nope"] {
+            ensure(
+                lent(r, "t", key)? == r.get("t", key)?,
+                "get_with lends what get reads",
+            )?;
+        }
+        ensure(
+            lent(r, "u", b"k")? == Some(Vec::new()),
+            "get_with lends an empty value",
+        )?;
+        let err = r.get_with("t", b"k", &mut |_| Err(fail("refused")));
+        ensure(
+            err.is_err_and(|e| e.to_string().contains("refused")),
+            "get_with passes the visitor's error on",
+        )?;
         let many = r.get_many("t", &[b"k", b"nope", b""])?;
         ensure(
             many == vec![Some(b"v2".to_vec()), None, Some(b"empty key".to_vec())],
@@ -140,6 +163,17 @@ fn basics(make: Factory<'_>) -> Result<()> {
             "table_names lists the tables written",
         )
     })
+}
+
+/// The value `get_with` lends under `key`, copied.
+fn lent(r: &dyn Reader, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    let mut out = None;
+    let found = r.get_with(table, key, &mut |v| {
+        out = Some(v.to_vec());
+        Ok(())
+    })?;
+    ensure(found == out.is_some(), "get_with says whether it visited")?;
+    Ok(out)
 }
 
 fn delete_many(make: Factory<'_>) -> Result<()> {

@@ -15,7 +15,7 @@
 //! before anything else, so the move and the migrations that follow commit
 //! together or not at all.
 
-use super::backend::{Backend, HostFile, Reader, RowVisitor, Writer, as_slices};
+use super::backend::{Backend, HostFile, Reader, RowVisitor, ValueVisitor, Writer, as_slices};
 use super::journal::{self, Change, Changes, Journal};
 use super::keys::Col;
 use crate::error::{Error, ErrorCode, Internal, Result};
@@ -722,6 +722,19 @@ fn scan_table<T: ReadableTable<&'static [u8], &'static [u8]>>(
     Ok(())
 }
 
+/// Calls `visit` with the value under `key` in table `t`, lent; whether
+/// there was one.
+fn get_with_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    t: &T,
+    key: &[u8],
+    visit: &mut ValueVisitor<'_>,
+) -> Result<bool> {
+    match t.get(key).map_err(engine("reading a record"))? {
+        Some(v) => visit(v.value()).map(|()| true),
+        None => Ok(false),
+    }
+}
+
 /// The value under `key` in table `t`, copied out.
 fn get_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
     t: &T,
@@ -737,6 +750,13 @@ impl Reader for ReadTxn<'_> {
         match self.table(table)? {
             Some((t, id)) => get_in(t, PointKey::new(id, key).as_slice()),
             None => Ok(None),
+        }
+    }
+
+    fn get_with(&self, table: &str, key: &[u8], visit: &mut ValueVisitor<'_>) -> Result<bool> {
+        match self.table(table)? {
+            Some((t, id)) => get_with_in(t, PointKey::new(id, key).as_slice(), visit),
+            None => Ok(false),
         }
     }
 
@@ -848,6 +868,15 @@ impl Reader for WriteTxn<'_> {
         let t = self.data()?;
         let t = t.try_borrow().map_err(|_| busy_table(table))?;
         get_in(&*t, PointKey::new(id, key).as_slice())
+    }
+
+    fn get_with(&self, table: &str, key: &[u8], visit: &mut ValueVisitor<'_>) -> Result<bool> {
+        let Some(id) = self.id(table, false)? else {
+            return Ok(false);
+        };
+        let t = self.data()?;
+        let t = t.try_borrow().map_err(|_| busy_table(table))?;
+        get_with_in(&*t, PointKey::new(id, key).as_slice(), visit)
     }
 
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {

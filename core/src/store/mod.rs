@@ -396,6 +396,26 @@ impl Snapshot<'_> {
         }
     }
 
+    /// `f` of the bytes under `key` in `def`, lent by the backend where it
+    /// can (a record decoded without copying it first).
+    pub(crate) fn get_with<K: Col + ?Sized, T>(
+        &self,
+        def: Def<K, [u8]>,
+        key: &K,
+        f: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Option<T>> {
+        #[cfg(test)]
+        fault::trip_named(def.name);
+        let (mut f, mut out) = (Some(f), None);
+        self.r.get_with(def.name, &key.bytes(), &mut |bytes| {
+            if let Some(f) = f.take() {
+                out = Some(f(bytes)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     /// The values under `keys` in `def`, in their order.
     pub(crate) fn get_many<K: Col + ?Sized, V: Col + ?Sized>(
         &self,

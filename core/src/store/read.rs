@@ -27,10 +27,7 @@ pub(crate) fn record<T: DeserializeOwned>(
     def: Records,
     id: u64,
 ) -> Result<Option<T>> {
-    contain(s, || match s.get(def, &id)? {
-        Some(bytes) => Ok(Some(decode(def, id, &bytes)?)),
-        None => Ok(None),
-    })
+    contain(s, || s.get_with(def, &id, |bytes| decode(def, id, bytes)))
 }
 
 /// Every record of table `def`, ascending id.
@@ -319,12 +316,11 @@ pub(crate) fn with_user_keys<T>(
     f: impl FnOnce([&str; 3]) -> T,
 ) -> Result<Option<T>> {
     contain(s, || {
-        let Some(bytes) = s.get(USERS, &id)? else {
-            return Ok(None);
-        };
-        let keys: UserKeys<'_> =
-            super::frame::decode_borrowed(Kind::User, super::frame::id(id), &bytes)?;
-        Ok(Some(f([keys.username, keys.email, keys.phone])))
+        s.get_with(USERS, &id, |bytes| {
+            let keys: UserKeys<'_> =
+                super::frame::decode_borrowed(Kind::User, super::frame::id(id), bytes)?;
+            Ok(f([keys.username, keys.email, keys.phone]))
+        })
     })
 }
 
