@@ -1,12 +1,14 @@
 //! The model-based property test (`roster::model`): random sequences of
-//! user operations applied to a plain model of the rules and to roster on
+//! user, batch, course and group operations applied to a plain model of the rules and to roster on
 //! three backends in lockstep must give the same answers. The fuzz target
 //! `model` runs the same checker on libFuzzer's inputs.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use roster::model::{EMAILS, Op, QUERIES, USERNAMES, check};
+use roster::model::{
+    BATCH_NAMES, BATCH_SEARCHES, EMAILS, GROUP_NAMES, Op, QUERIES, USERNAMES, check,
+};
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
@@ -18,6 +20,16 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (proptest::option::of(0..QUERIES.len()), 1..4u64, 1..4u32)
             .prop_map(|(q, page, per_page)| Op::List { q, page, per_page }),
         1 => (0..EMAILS.len() - 1).prop_map(|email| Op::ByEmail { email }),
+        2 => (0..BATCH_NAMES.len()).prop_map(|name| Op::CreateBatch { name }),
+        1 => (0..64usize).prop_map(|batch| Op::DeleteBatch { batch }),
+        1 => Just(Op::CreateCourse),
+        1 => (0..64usize).prop_map(|course| Op::DeleteCourse { course }),
+        1 => (0..GROUP_NAMES.len()).prop_map(|name| Op::CreateGroup { name }),
+        1 => (0..64usize).prop_map(|group| Op::DeleteGroup { group }),
+        2 => (proptest::option::of(0..BATCH_SEARCHES.len()), 1..4u64, 1..4u32)
+            .prop_map(|(search, page, per_page)| Op::ListBatches { search, page, per_page }),
+        1 => (1..4u64, 1..4u32).prop_map(|(page, per_page)| Op::ListCourses { page, per_page }),
+        1 => (1..4u64, 1..4u32).prop_map(|(page, per_page)| Op::ListGroups { page, per_page }),
     ]
 }
 
