@@ -43,7 +43,8 @@
 //! - One SQL table per logical table: `CREATE TABLE roster_<name> (key bytea
 //!   PRIMARY KEY, value bytea NOT NULL)`. `bytea` compares bytewise
 //!   (`memcmp`, then length), exactly the order of this trait.
-//! - [`Reader::get`] is `SELECT value … WHERE key = $1`;
+//! - [`Reader::get`] is `SELECT value … WHERE key = $1` ([`Reader::get_with`]
+//!   keeps its default: a get, the row's bytes lent to the visitor);
 //!   [`Reader::get_many`] is one `… WHERE key = ANY($1)`; [`Reader::scan`]
 //!   is `… WHERE key >= $1 AND key < $2 ORDER BY key [DESC]`, fetched in
 //!   bounded chunks (a cursor or keyset pages of a few hundred rows) so the
