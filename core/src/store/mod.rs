@@ -396,24 +396,19 @@ impl Snapshot<'_> {
         }
     }
 
-    /// `f` of the bytes under `key` in `def`, lent by the backend where it
-    /// can (a record decoded without copying it first).
-    pub(crate) fn get_with<K: Col + ?Sized, T>(
+    /// Calls `visit` with the bytes under `key` in `def`, lent by the
+    /// backend where it can (a record decoded without copying it first);
+    /// whether there were any. Not generic over what `visit` makes, so the
+    /// WebAssembly build holds one copy per key type.
+    pub(crate) fn get_with<K: Col + ?Sized>(
         &self,
         def: Def<K, [u8]>,
         key: &K,
-        f: impl FnOnce(&[u8]) -> Result<T>,
-    ) -> Result<Option<T>> {
+        visit: &mut backend::ValueVisitor<'_>,
+    ) -> Result<bool> {
         #[cfg(test)]
         fault::trip_named(def.name);
-        let (mut f, mut out) = (Some(f), None);
-        self.r.get_with(def.name, &key.bytes(), &mut |bytes| {
-            if let Some(f) = f.take() {
-                out = Some(f(bytes)?);
-            }
-            Ok(())
-        })?;
-        Ok(out)
+        self.r.get_with(def.name, &key.bytes(), visit)
     }
 
     /// The values under `keys` in `def`, in their order.

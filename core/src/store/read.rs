@@ -27,7 +27,14 @@ pub(crate) fn record<T: DeserializeOwned>(
     def: Records,
     id: u64,
 ) -> Result<Option<T>> {
-    contain(s, || s.get_with(def, &id, |bytes| decode(def, id, bytes)))
+    contain(s, || {
+        let mut out = None;
+        s.get_with(def, &id, &mut |bytes| {
+            out = Some(decode(def, id, bytes)?);
+            Ok(())
+        })?;
+        Ok(out)
+    })
 }
 
 /// Every record of table `def`, ascending id.
@@ -316,11 +323,14 @@ pub(crate) fn with_user_keys<T>(
     f: impl FnOnce([&str; 3]) -> T,
 ) -> Result<Option<T>> {
     contain(s, || {
-        s.get_with(USERS, &id, |bytes| {
+        let (mut f, mut out) = (Some(f), None);
+        s.get_with(USERS, &id, &mut |bytes| {
             let keys: UserKeys<'_> =
                 super::frame::decode_borrowed(Kind::User, super::frame::id(id), bytes)?;
-            Ok(f([keys.username, keys.email, keys.phone]))
-        })
+            out = f.take().map(|f| f([keys.username, keys.email, keys.phone]));
+            Ok(())
+        })?;
+        Ok(out)
     })
 }
 
