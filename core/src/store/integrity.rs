@@ -458,6 +458,14 @@ fn sunbird(
     if unique(s, ORG_BY_CHANNEL)? != channels {
         problems.push("org_by_channel does not match the organisations".into());
     }
+    let external: BTreeSet<Vec<u8>> = orgs
+        .values()
+        .filter_map(super::read::org_external_key)
+        .collect();
+    let rows: Vec<(Vec<u8>, ())> = s.rows(ORG_BY_EXTERNAL_ID)?;
+    if rows.into_iter().map(|(k, ())| k).collect::<BTreeSet<_>>() != external {
+        problems.push("org_by_external_id does not match the organisations".into());
+    }
     for o in orgs.values() {
         if !orgs.contains_key(&o.root_org) {
             problems.push(format!(

@@ -553,6 +553,61 @@ pub(crate) fn organisation(s: &Snapshot<'_>, id: u64) -> Result<Option<Organisat
     record(s, ORGANISATIONS, id)
 }
 
+/// The prefix of the `org_by_external_id` rows of (`root`, `external_id`):
+/// the tenant big-endian, the external id, a NUL.
+fn org_external_prefix(root: u64, external_id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(8 + external_id.len() + 1 + 8);
+    k.extend_from_slice(&root.to_be_bytes());
+    k.extend_from_slice(external_id.as_bytes());
+    k.push(0);
+    k
+}
+
+/// The `org_by_external_id` row of `org`, `None` when it has no external
+/// id.
+pub(crate) fn org_external_key(org: &Organisation) -> Option<Vec<u8>> {
+    if org.external_id.is_empty() {
+        return None;
+    }
+    let mut k = org_external_prefix(org.root_org, &org.external_id);
+    k.extend_from_slice(&org.id.to_be_bytes());
+    Some(k)
+}
+
+/// The organisation of tenant `root` whose external id is `external_id`
+/// (stored lower-case): the lowest id when several share it. Each row read
+/// is checked against its organisation; an external id holding a NUL can
+/// share a prefix with a shorter one, and is passed over.
+pub(crate) fn org_by_external_id(
+    s: &Snapshot<'_>,
+    root: u64,
+    external_id: &str,
+) -> Result<Option<u64>> {
+    let wanted = external_id.to_lowercase();
+    let mut found = None;
+    let prefix = org_external_prefix(root, &wanted);
+    s.scan_prefix(ORG_BY_EXTERNAL_ID, prefix.as_slice(), false, |key, ()| {
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&key[key.len().saturating_sub(8)..]);
+        let id = u64::from_be_bytes(id);
+        let org = organisation(s, id)?
+            .ok_or_else(|| index_mismatch(ORG_BY_EXTERNAL_ID.name, id, "which does not exist"))?;
+        if org_external_key(&org).as_deref() != Some(key.as_slice()) {
+            return Err(index_mismatch(
+                ORG_BY_EXTERNAL_ID.name,
+                id,
+                "whose own key differs from the entry",
+            ));
+        }
+        if org.root_org == root && org.external_id == wanted {
+            found = Some(id);
+            return Ok(false);
+        }
+        Ok(true)
+    })?;
+    Ok(found)
+}
+
 /// Group `id`.
 pub(crate) fn group(s: &Snapshot<'_>, id: u64) -> Result<Option<Group>> {
     record(s, GROUPS, id)

@@ -19,8 +19,10 @@
 //! migrate), and a roster of format 7, which numbers a new table one past
 //! the highest id, refuses the file instead of running out of ids.
 //! Version 9 keeps position counts for batches, courses and groups too, as
-//! format 4 began to for users, so any page of their lists is a few reads
-//! (`v8_to_v9` counts what an older store holds). A
+//! format 4 began to for users, so any page of their lists is a few reads,
+//! and indexes organisations by (tenant, external id), so a Sunbird user's
+//! `orgExternalId` is one prefix read (`v8_to_v9` builds both for an older
+//! store). A
 //! store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write
 //! transaction that opens it, so a crash mid-migration leaves the old format.
@@ -390,7 +392,8 @@ fn v3_to_v4(txn: &Txn<'_>) -> Result<()> {
 }
 
 /// Format 9: position counts for the listed batches (not a course's hidden
-/// one), the courses and the groups an older store holds.
+/// one), the courses and the groups an older store holds, and the index of
+/// its organisations' external ids.
 fn v8_to_v9(txn: &Txn<'_>) -> Result<()> {
     let mut listed = Vec::new();
     for batch in super::read::records::<Batch>(txn, BATCHES)? {
@@ -410,6 +413,11 @@ fn v8_to_v9(txn: &Txn<'_>) -> Result<()> {
         ));
     for (key, n) in counts {
         txn.put(positions::COUNTS, &key, &n)?;
+    }
+    for org in super::read::records::<crate::domain::sunbird::Organisation>(txn, ORGANISATIONS)? {
+        if let Some(key) = super::read::org_external_key(&org) {
+            txn.put(ORG_BY_EXTERNAL_ID, key.as_slice(), &())?;
+        }
     }
     Ok(())
 }

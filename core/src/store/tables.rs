@@ -38,6 +38,7 @@
 //! | `managed_users` | (manager, user) -> () | one per side record with `managed_by` |
 //! | `organisations` | id -> Organisation | (format 5) |
 //! | `org_by_channel` | lower-case channel -> id | one per organisation with a channel |
+//! | `org_by_external_id` | (tenant, external id, NUL, id) -> () | one per organisation with an external id (format 9): a user's `orgExternalId` is one prefix read |
 //! | `sunbird_terms` | (field, folded value, user) -> () | one per value of a side record's filterable fields ([`super::terms`]) |
 //! | `settings` | setting id -> its value's text | the system settings (Sunbird's `tncConfig`, ...) |
 //! | `grams` | (field, gram, block of 4,096 ids) -> the ids' low bits | the n-gram search index ([`super::search`]) |
@@ -98,6 +99,8 @@ pub(crate) const MANAGED_USERS: Pairs = Def::new("managed_users");
 
 pub(crate) const ORGANISATIONS: Records = Def::new("organisations");
 pub(crate) const ORG_BY_CHANNEL: Unique = Def::new("org_by_channel");
+/// (tenant, external id, NUL, organisation) -> () ([`super::read::org_external_key`]).
+pub(crate) const ORG_BY_EXTERNAL_ID: Def<[u8], ()> = Def::new("org_by_external_id");
 pub(crate) const SETTINGS: Def<str, [u8]> = Def::new("settings");
 pub(crate) const CHANGES: Def<u64, [u8]> = Def::new("changes");
 

@@ -744,6 +744,18 @@ pub(crate) fn put_organisation(
     if old.is_none() {
         put_uuid(txn, org.uuid, Kind::Organisation, org.id)?;
     }
+    let (was, is) = (
+        old.and_then(read::org_external_key),
+        read::org_external_key(org),
+    );
+    if was != is {
+        if let Some(key) = was {
+            txn.delete(ORG_BY_EXTERNAL_ID, key.as_slice())?;
+        }
+        if let Some(key) = is {
+            txn.put(ORG_BY_EXTERNAL_ID, key.as_slice(), &())?;
+        }
+    }
     txn.put(
         ORGANISATIONS,
         &org.id,

@@ -618,6 +618,63 @@ fn a_v8_store_counts_its_batches_courses_and_groups_for_paging() {
     assert!(!pages_of_one_walk_the_whole(|p| admin.list_groups(None, p)).is_empty());
 }
 
+/// Format 9's step on a store that lacks what it adds: the rows of the
+/// organisations' external-id index and the position counts of batches,
+/// courses and groups are removed from a store, which is marked format 8;
+/// opened, it gets them back, and `orgExternalId` finds the organisation.
+#[test]
+fn format_9_indexes_external_ids_and_counts_lists_of_a_format_8_store() {
+    use roster::store::testing::{raw_delete, raw_rows};
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config.clone()).expect("create");
+    fill(&i);
+    fill_v2(&i);
+    let tenant = json!({"request": {"orgName": "Board", "organisationType": "board",
+        "channel": "board1", "isTenant": true}});
+    sunbird(&i, "POST", "/api/org/v1/create", tenant);
+    let school = json!({"request": {"orgName": "School", "organisationType": "school",
+        "channel": "board1", "isTenant": false, "externalId": "SCH-9"}});
+    let school = sunbird(&i, "POST", "/api/org/v1/create", school)["organisationId"].clone();
+    let before = contents(&i);
+    drop(i);
+    let mut removed = 0;
+    for (key, _) in raw_rows(&path, "org_by_external_id").expect("raw read") {
+        raw_delete(&path, "org_by_external_id", &key).expect("raw delete");
+        removed += 1;
+    }
+    // Counts of tables 2-4 (batches, courses, groups); the users' (1) stay.
+    for (key, _) in raw_rows(&path, "counts").expect("raw read") {
+        if key[0] != 1 {
+            raw_delete(&path, "counts", &key).expect("raw delete");
+            removed += 1;
+        }
+    }
+    assert!(removed > 8, "{removed} rows");
+    set_version(&path, 8);
+    let i = Institute::open(&path, config).expect("open");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    assert_eq!(contents(&i), before);
+    let user = json!({"request": {"firstName": "Asha", "email": "asha@example.com",
+        "password": "Pass@1word", "channel": "board1", "orgExternalId": "sch-9"}});
+    let user = sunbird(&i, "POST", "/api/user/v1/create", user)["userId"].clone();
+    let read = sunbird(
+        &i,
+        "GET",
+        &format!("/api/user/v1/read/{}", user.as_str().unwrap()),
+        json!({}),
+    );
+    let orgs = read["response"]["organisations"]
+        .as_array()
+        .expect("organisations")
+        .clone();
+    assert!(
+        orgs.iter().any(|o| o["organisationId"] == school),
+        "{orgs:?}"
+    );
+}
+
 /// The items of `list` in one page of 100, after checking that pages of
 /// one item each give the same items and the same count.
 fn pages_of_one_walk_the_whole<T: PartialEq + Clone + std::fmt::Debug>(

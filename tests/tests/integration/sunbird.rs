@@ -1818,3 +1818,52 @@ fn a_plain_search_pages_over_merged_away_users_by_position() {
         }
     }
 }
+
+/// `orgExternalId` names an organisation of the user's tenant, by its
+/// external id ignoring case, through the index: another tenant's
+/// organisation with the same external id is not it, the lowest id wins
+/// among several, an external id that only starts with it (after a NUL)
+/// is passed over, and one that names nothing is refused.
+#[test]
+fn org_external_id_finds_the_organisation_of_the_users_tenant() {
+    let w = world();
+    let sub = |channel: &str, external_id: &str| -> u64 {
+        let body = json!({"request": {"orgName": "school", "organisationType": "school",
+            "channel": channel, "isTenant": false, "externalId": external_id}});
+        let result = w.ok("POST", "/api/org/v1/create", Some(body));
+        result["organisationId"].as_u64().expect("an id")
+    };
+    let a = w.org("A", "a-chan", true);
+    let b = w.org("B", "b-chan", true);
+    let a1 = sub("a-chan", "SCH-1");
+    sub("b-chan", "sch-1\u{0}x");
+    let b1 = sub("b-chan", "sch-1");
+    sub("b-chan", "SCH-1");
+    sub("b-chan", "sch-10");
+    let orgs_of = |n: u32, channel: &str, external_id: &str| -> Vec<u64> {
+        let body = json!({"request": {"firstName": format!("u{n}"),
+            "email": format!("u{n}@example.com"), "password": "Pass@1word",
+            "channel": channel, "orgExternalId": external_id}});
+        let user = w.ok("POST", "/api/user/v1/create", Some(body))["userId"].clone();
+        let read = w.ok(
+            "GET",
+            &format!("/api/user/v1/read/{}", user.as_str().unwrap()),
+            None,
+        );
+        let orgs = read["response"]["organisations"]
+            .as_array()
+            .expect("organisations");
+        orgs.iter()
+            .map(|o| o["organisationId"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(orgs_of(1, "b-chan", "Sch-1"), vec![b, b1]);
+    assert_eq!(orgs_of(2, "a-chan", " SCH-1 "), vec![a, a1]);
+    let body = json!({"request": {"firstName": "u3", "email": "u3@example.com",
+        "password": "Pass@1word", "channel": "a-chan", "orgExternalId": "sch-10"}});
+    assert_eq!(
+        w.send("POST", "/api/user/v1/create", Some(body)).status,
+        400
+    );
+    assert_eq!(w.i.check_integrity().expect("check"), Vec::<String>::new());
+}

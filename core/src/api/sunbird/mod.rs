@@ -322,7 +322,7 @@ impl Admin {
             if let Some(ext) = input.org_external_id.as_deref().map(str::trim)
                 && !ext.is_empty()
             {
-                let org = org_by_external_id(txn, root, ext)?
+                let org = read::org_by_external_id(txn, root, ext)?
                     .ok_or_else(|| fault::invalid_value(ext, "orgExternalId"))?;
                 if !side.organisations.contains(&org) {
                     side.organisations.push(org);
@@ -1172,16 +1172,6 @@ fn generated_name(txn: &Txn<'_>, profile: &Profile) -> Result<String> {
         ErrorCode::Conflict,
         "no free user name could be generated from these names; give a userName",
     ))
-}
-
-/// The organisation of tenant `root` whose external id is `external_id`.
-fn org_by_external_id(s: &Snapshot<'_>, root: u64, external_id: &str) -> Result<Option<u64>> {
-    let wanted = external_id.to_lowercase();
-    let orgs: Vec<Organisation> = read::records(s, crate::store::tables::ORGANISATIONS)?;
-    Ok(orgs
-        .into_iter()
-        .find(|o| o.root_org == root && o.external_id == wanted)
-        .map(|o| o.id))
 }
 
 /// The profile attributes completeness weighs (S6), in the reference's
