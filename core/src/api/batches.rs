@@ -55,11 +55,8 @@ impl Admin {
         self.store().reading(|txn| {
             let needle = search.map(|s| fold(s.trim())).unwrap_or_default();
             if needle.is_empty() {
-                let count = read::count(txn, BATCHES)?;
-                let page = self.paginate(page, count, |offset, limit| {
-                    read::listed_page(txn, BATCHES, offset, limit, |b: &Batch| !b.is_local())
-                })?;
-                return page.try_map(|b| Ok(BatchView::from(&b)));
+                let listed = |b: &Batch| !b.is_local();
+                return self.listed_page_of(txn, page, BATCHES, listed, |b| BatchView::from(b));
             }
             let mut all = Vec::new();
             for batch in read::records::<Batch>(txn, BATCHES)? {

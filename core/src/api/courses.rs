@@ -62,11 +62,8 @@ impl Admin {
         self.store().reading(|txn| {
             let needle = q.map(|s| s.trim().to_lowercase()).unwrap_or_default();
             if needle.is_empty() {
-                let count = read::count(txn, COURSES)?;
-                let page = self.paginate(page, count, |offset, limit| {
-                    read::listed_page(txn, COURSES, offset, limit, |_: &Course| true)
-                })?;
-                return page.try_map(|c| Ok(CourseView::from(&c)));
+                let every = |_: &Course| true;
+                return self.listed_page_of(txn, page, COURSES, every, |c| CourseView::from(c));
             }
             let mut all = Vec::new();
             for c in read::records::<Course>(txn, COURSES)? {

@@ -54,12 +54,8 @@ impl Admin {
                     None => Vec::new(),
                 },
                 None => {
-                    // Any page by position, in a few reads.
-                    let count = read::count(txn, GROUPS)?;
-                    let page = self.paginate(page, count, |offset, limit| {
-                        read::listed_page(txn, GROUPS, offset, limit, |_: &Group| true)
-                    })?;
-                    return page.try_map(|g| Ok(GroupView::from(&g)));
+                    let every = |_: &Group| true;
+                    return self.listed_page_of(txn, page, GROUPS, every, |g| GroupView::from(g));
                 }
             };
             self.page_of(page, all)

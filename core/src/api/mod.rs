@@ -26,7 +26,7 @@ pub use users::{Created, UserQuery};
 use crate::config::Config;
 use crate::domain::{Page, PageRequest};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::Store;
+use crate::store::{Snapshot, Store, read};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::path::Path;
 use std::sync::Arc;
@@ -260,6 +260,24 @@ impl Admin {
             per_page,
             items: fetch(offset, per_page as usize)?,
         })
+    }
+
+    /// Page `request` of the records of `def` a list shows (`listed`, as
+    /// the table's position counts count them), found by position in a few
+    /// reads, each shown as `view` makes it.
+    fn listed_page_of<T: serde::de::DeserializeOwned, V>(
+        &self,
+        s: &Snapshot<'_>,
+        request: PageRequest,
+        def: crate::store::tables::Records,
+        listed: impl Fn(&T) -> bool,
+        view: impl Fn(&T) -> V,
+    ) -> Result<Page<V>> {
+        let count = read::count(s, def)?;
+        let page = self.paginate(request, count, |offset, limit| {
+            read::listed_page(s, def, offset, limit, listed)
+        })?;
+        page.try_map(|record| Ok(view(&record)))
     }
 
     /// A page of an in-memory list.
