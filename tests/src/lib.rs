@@ -168,3 +168,26 @@ pub fn document_fixtures() -> PathBuf {
 pub fn own_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
+
+/// Every page of `list`, `per_page` at a time: the ids, and the count
+/// each page gave.
+pub fn ids_of_every_page<T>(
+    per_page: u32,
+    list: impl Fn(roster::PageRequest) -> roster::Result<roster::Page<T>>,
+    id: impl Fn(&T) -> u64,
+) -> (Vec<u64>, std::collections::BTreeSet<u64>) {
+    let (mut ids, mut counts) = (Vec::new(), std::collections::BTreeSet::new());
+    for n in 1.. {
+        let page = list(roster::PageRequest {
+            page: n,
+            per_page: Some(per_page),
+        })
+        .expect("a page");
+        counts.insert(page.count);
+        ids.extend(page.items.iter().map(&id));
+        if !page.has_next() {
+            break;
+        }
+    }
+    (ids, counts)
+}

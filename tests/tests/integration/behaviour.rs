@@ -6,7 +6,7 @@ use roster::{
     BatchInput, CourseInput, CreateOptions, ErrorCode, GroupInput, Institute, NewUser, PageRequest,
     ProfileInput, UserPatch,
 };
-use roster_tests::{SEED_NOW, call, expect, institute, snapshot};
+use roster_tests::{SEED_NOW, call, expect, ids_of_every_page, institute, snapshot};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -84,29 +84,6 @@ mod pagination {
         assert_eq!(names(&p3).len(), 5);
         assert!(p3["next"].is_null());
         assert_eq!(p3["previous"], "/api/v2.5/admin/users/?page=2");
-    }
-
-    /// Every page of `list`, `per_page` at a time: the ids, and the count
-    /// each page gave.
-    fn ids_of_every_page<T>(
-        per_page: u32,
-        list: impl Fn(PageRequest) -> roster::Result<roster::Page<T>>,
-        id: impl Fn(&T) -> u64,
-    ) -> (Vec<u64>, BTreeSet<u64>) {
-        let (mut ids, mut counts) = (Vec::new(), BTreeSet::new());
-        for n in 1.. {
-            let page = list(PageRequest {
-                page: n,
-                per_page: Some(per_page),
-            })
-            .expect("a page");
-            counts.insert(page.count);
-            ids.extend(page.items.iter().map(&id));
-            if !page.has_next() {
-                break;
-            }
-        }
-        (ids, counts)
     }
 
     /// Batches, courses and groups are paged by position when unfiltered:

@@ -5,7 +5,7 @@
 use roster::store::recover;
 use roster::store::testing::{self, text_bytes, u64_bytes};
 use roster::{ErrorCode, Institute, NewUser, ProfileInput};
-use roster_tests::{SEED_NOW, config};
+use roster_tests::{SEED_NOW, config, ids_of_every_page};
 use std::path::Path;
 
 fn new_user(name: &str) -> NewUser {
@@ -303,28 +303,8 @@ fn damaged_position_counts_of_batches_courses_and_groups_are_found_and_rebuilt()
 fn lists(i: &Institute) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
     let admin = i.operator();
     (
-        one_by_one(|p| admin.list_batches(None, p), |b| b.id),
-        one_by_one(|p| admin.list_courses(None, p), |c| c.id),
-        one_by_one(|p| admin.list_groups(None, p), |g| g.id),
+        ids_of_every_page(1, |p| admin.list_batches(None, p), |b| b.id).0,
+        ids_of_every_page(1, |p| admin.list_courses(None, p), |c| c.id).0,
+        ids_of_every_page(1, |p| admin.list_groups(None, p), |g| g.id).0,
     )
-}
-
-/// The ids of every item of `list`, read a page of one at a time.
-fn one_by_one<T>(
-    list: impl Fn(roster::PageRequest) -> roster::Result<roster::Page<T>>,
-    id: impl Fn(&T) -> u64,
-) -> Vec<u64> {
-    let mut ids = Vec::new();
-    for page in 1.. {
-        let p = list(roster::PageRequest {
-            page,
-            per_page: Some(1),
-        })
-        .expect("a page");
-        ids.extend(p.items.iter().map(&id));
-        if !p.has_next() {
-            break;
-        }
-    }
-    ids
 }
