@@ -360,6 +360,16 @@ impl Admin {
         {
             return Err(invalid_token());
         }
+        // A managed user's sessions are its manager's tokens (S3): they
+        // hold while the manager could still sign in, so blocking,
+        // deactivating, deleting or merging away the manager ends them.
+        if let Some(manager) = read::sunbird(s, user.id)?.and_then(|side| side.managed_by) {
+            let live = read::user(s, manager)?.is_some_and(|m| m.is_active && !m.is_blocked)
+                && !read::sunbird(s, manager)?.is_some_and(|side| side.deleted);
+            if !live {
+                return Err(invalid_token());
+            }
+        }
         Ok(user)
     }
 

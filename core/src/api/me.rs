@@ -54,6 +54,7 @@ impl Admin {
                 me.modified = now;
             }
             write::put_user(txn, Some(&old), &me)?;
+            super::sunbird::after_update(txn, &me)?;
             Ok(UserView::new(&me, &fields))
         })
     }

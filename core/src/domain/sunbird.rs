@@ -22,8 +22,13 @@ pub enum Origin {
     /// Testpress or Django paths, an import, the typed API.
     #[default]
     Roster,
-    /// A Sunbird create, signup, SSO create or managed create.
+    /// A Sunbird create, signup or managed create.
     Sunbird,
+    /// A Sunbird SSO create (format 10 on): a shadow account that its
+    /// owner may claim (S11) until it signs in. Users that earlier formats
+    /// created through SSO are `Sunbird`: nothing told them apart, so they
+    /// cannot be claimed.
+    Sso,
 }
 
 /// An external id: unique per `(provider, id_type, id)`, all lower-case.

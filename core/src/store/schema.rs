@@ -43,7 +43,7 @@ use crate::domain::{Batch, Micros};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 9;
+pub const CURRENT_VERSION: u64 = 10;
 /// The id counters of formats 1-3: entity name -> next id.
 const COUNTERS: Def<str, u64> = Def::new("counters");
 /// The subscription ids of formats 1-3: id -> (user, batch).
@@ -99,6 +99,9 @@ fn migrate(txn: &Txn<'_>, from: u64) -> Result<()> {
             // Only new stores place their feed last: nothing to change.
             7 => {}
             8 => v8_to_v9(txn)?,
+            // Side records may now say a user came from an SSO create (a
+            // claimable shadow); the ones stored keep what they say.
+            9 => {}
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,

@@ -15,6 +15,7 @@ const V6: &str = "store-v6.redb";
 const V7: &str = "store-v7.redb";
 const V8: &str = "store-v8.redb";
 const V9: &str = "store-v9.redb";
+const V10: &str = "store-v10.redb";
 
 fn copy_of(fixture: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -157,6 +158,18 @@ fn fill_v5(i: &Institute) {
     assert_eq!(roster::rest::handle(i, accept).status, 200);
 }
 
+/// What the v10 fixture adds: a shadow account, an SSO user of channel
+/// `state1` with external id `H-1` that has never signed in (S11).
+fn fill_v10(i: &Institute) {
+    sunbird(
+        i,
+        "POST",
+        "/api/user/v1/sso/create",
+        json!({"request": {"firstName": "Hari", "phone": "9876500001", "channel": "state1",
+            "externalIds": [{"id": "H-1", "provider": "state1", "idType": "state1"}]}}),
+    );
+}
+
 /// Writes the fixture of the current format, `store-v<N>.redb`. Run by hand
 /// only when adding a format version:
 /// `cargo test -p roster-tests --test integration write_current_fixture -- --ignored`
@@ -172,6 +185,7 @@ fn write_current_fixture() {
     fill(&i);
     fill_v2(&i);
     fill_v5(&i);
+    fill_v10(&i);
     drop(i);
     roster::store::testing::compact(&path).expect("compact");
     // Closed stores need no journal: the fixture is the one file.
@@ -600,6 +614,41 @@ fn the_v8_fixture_opens_with_its_change_feed() {
 #[test]
 fn the_v9_fixture_opens_with_its_change_feed() {
     opens_with_its_change_feed(V9);
+}
+
+#[test]
+fn the_v10_fixture_opens_with_its_change_feed() {
+    opens_with_its_change_feed(V10);
+}
+
+/// Format 10 keeps which users an SSO create made: the fixture's shadow
+/// account is claimed by a user who signs in and names its external id.
+#[test]
+fn the_shadow_account_of_the_v10_fixture_is_claimed() {
+    let (_dir, path) = copy_of(V10);
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config).expect("open");
+    let claimant = sunbird(
+        &i,
+        "POST",
+        "/api/user/v1/create",
+        json!({"request": {"firstName": "Hari", "email": "hari@example.com", "password": "Pass@1word"}}),
+    )["userId"]
+        .clone();
+    let token = i
+        .login("hari@example.com", "Pass@1word")
+        .expect("sign-in")
+        .token;
+    let claim = roster::rest::Request::new("POST", "/api/user/v1/migrate")
+        .with_header("x-authenticated-user-token", &token)
+        .with_body(
+            json!({"request": {"userId": claimant, "channel": "state1", "action": "accept",
+                "userExtId": "h-1", "feedId": "f"}})
+            .to_string(),
+        );
+    let r = roster::rest::handle(&i, claim);
+    assert_eq!(r.json()["responseCode"], "OK", "{:?}", r.body);
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
 }
 
 /// A format-8 store gains the position counts of its batches, courses and

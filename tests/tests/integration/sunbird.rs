@@ -1867,3 +1867,374 @@ fn org_external_id_finds_the_organisation_of_the_users_tenant() {
     );
     assert_eq!(w.i.check_integrity().expect("check"), Vec::<String>::new());
 }
+
+/// The numeric id of the user whose first name is `first`.
+fn id_named(w: &World, first: &str) -> u64 {
+    let users = w.i.operator().list_users(&Default::default()).unwrap();
+    users
+        .items
+        .iter()
+        .find(|u| u.first_name == first)
+        .unwrap_or_else(|| panic!("no user {first}"))
+        .id
+}
+
+/// `(sign-in works, the user still exists)` for `login` with `password`.
+fn signs_in(w: &World, login: &str, password: &str) -> bool {
+    w.i.login(login, password).is_ok()
+}
+
+#[test]
+fn only_an_sso_shadow_can_be_claimed_never_a_managed_or_fresh_account() {
+    let w = world();
+    w.org("State", "state1", true);
+    let ext = |id: &str| json!([{"id": id, "idType": "roll", "provider": "state1"}]);
+    let parent = w.user("Parent", "parent@example.com");
+    // A managed user (managed users never sign in) and a user an
+    // administrator has just created: both carry an external id of the
+    // channel and have never signed in. Neither is a shadow (S11).
+    w.ok(
+        "POST",
+        "/api/user/v4/create",
+        Some(json!({"request": {"firstName": "Kid", "managedBy": parent, "externalIds": ext("roll-17")}})),
+    );
+    let fresh = w.ok(
+        "POST",
+        "/api/user/v1/create",
+        Some(
+            json!({"request": {"firstName": "Fresh", "email": "fresh@example.com",
+            "password": "Pass@1word", "externalIds": ext("emp-5")}}),
+        ),
+    )["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mallory = w.user("Mallory", "mallory@example.com");
+    let token =
+        w.i.login("mallory@example.com", "Pass@1word")
+            .unwrap()
+            .token;
+    let claim = |id: &str| {
+        json!({"request": {"userId": mallory, "channel": "state1", "action": "accept",
+            "userExtId": id, "feedId": "x"}})
+    };
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/migrate",
+        Some(claim("roll-17")),
+    );
+    assert_eq!(r.json()["result"]["err"], true, "{:?}", r.body);
+    let r = w.send_as(&token, "POST", "/api/user/v1/migrate", Some(claim("emp-5")));
+    failure(&r, 400, "UOS_USRMIG0060");
+    // Both accounts are untouched, the kid still its parent's.
+    let managed = w.ok("GET", &format!("/api/user/v1/managed/{parent}"), None);
+    assert_eq!(managed["response"]["count"], 1);
+    w.ok("GET", &format!("/api/user/v1/read/{fresh}"), None);
+    // An SSO user of the channel is a shadow: another claimant takes it.
+    w.ok(
+        "POST",
+        "/api/user/v1/sso/create",
+        Some(
+            json!({"request": {"firstName": "Shadow", "phone": "9876500001",
+            "channel": "state1", "externalIds": ext("sso-1")}}),
+        ),
+    );
+    let owner = w.user("Owner", "owner@example.com");
+    let owner_token = w.i.login("owner@example.com", "Pass@1word").unwrap().token;
+    let mut body = claim("sso-1");
+    body["request"]["userId"] = json!(owner);
+    let r = w.send_as(&owner_token, "POST", "/api/user/v1/migrate", Some(body));
+    assert_eq!(r.json()["responseCode"], "OK", "{:?}", r.body);
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn a_sunbird_update_sets_a_password_only_as_an_administrator_for_an_unmanaged_user() {
+    let w = world();
+    let victim = w.user("Victor", "victor@example.com");
+    let stolen = w.i.login("victor@example.com", "Pass@1word").unwrap().token;
+    let other_device = w.i.login("victor@example.com", "Pass@1word").unwrap().token;
+    // The user itself: the old password is asked for by /me/password only.
+    let own = json!({"request": {"userId": victim, "password": "Owned-pass-9"}});
+    let r = w.send_as(&stolen, "PATCH", "/api/user/v1/update", Some(own));
+    assert_eq!(
+        failure(&r, 400, "UOS_USRUPD0021"),
+        "Invalid parameter password in request."
+    );
+    assert!(w.i.session(&other_device).is_ok());
+    assert!(signs_in(&w, "victor@example.com", "Pass@1word"));
+    // A manager holds no credential of its managed user (S3).
+    let parent = w.user("Parent", "parent@example.com");
+    let parent_token = w.i.login("parent@example.com", "Pass@1word").unwrap().token;
+    let kid = w.ok(
+        "POST",
+        "/api/user/v4/create",
+        Some(json!({"request": {"firstName": "Kid", "managedBy": parent}})),
+    )["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let set = json!({"request": {"userId": kid, "password": "Kid-pass-123"}});
+    let r = w.send_as(
+        &parent_token,
+        "PATCH",
+        "/api/user/v1/update",
+        Some(set.clone()),
+    );
+    failure(&r, 400, "UOS_USRUPD0021");
+    // Nor an administrator while the user stays managed.
+    w.fails(
+        "PATCH",
+        "/api/user/v1/update",
+        Some(set),
+        400,
+        "UOS_USRUPD0021",
+    );
+    // An administrator sets one for another user, by the whole policy:
+    // a password equal to the username is refused.
+    let name = w.ok("GET", &format!("/api/user/v1/read/{victim}"), None)["response"]["userName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let same = json!({"request": {"userId": victim, "password": name}});
+    w.fails(
+        "PATCH",
+        "/api/user/v1/update",
+        Some(same),
+        400,
+        "UOS_USRUPD0024",
+    );
+    let reset = json!({"request": {"userId": victim, "password": "Reset-pass-77"}});
+    w.ok("PATCH", "/api/user/v1/update", Some(reset));
+    assert!(signs_in(&w, "victor@example.com", "Reset-pass-77"));
+    assert!(w.i.session(&other_device).is_err());
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn a_manager_gets_no_session_of_a_stronger_managed_user_and_its_tokens_end_with_it() {
+    let w = world();
+    let parent = w.user("Parent", "parent@example.com");
+    let parent_token = w.i.login("parent@example.com", "Pass@1word").unwrap().token;
+    for first in ["Kid", "Strong"] {
+        w.ok(
+            "POST",
+            "/api/user/v4/create",
+            Some(json!({"request": {"firstName": first, "managedBy": parent}})),
+        );
+    }
+    let perms: Vec<u64> = ["view_user", "change_user"]
+        .iter()
+        .map(|p| u64::from(roster::Permission::parse(p).unwrap().id()))
+        .collect();
+    let strong = id_named(&w, "Strong");
+    w.i.operator()
+        .update_user(
+            strong,
+            roster::UserPatch {
+                access: roster::AccessInput {
+                    is_staff: Some(true),
+                    user_permissions: Some(perms),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let tokens = |token: &str| -> Vec<(String, Option<String>)> {
+        let path = format!("/api/user/v1/managed/{parent}?withTokens=true");
+        let r = w.send_as(token, "GET", &path, None);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let v = r.json();
+        v["result"]["response"]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["firstName"].as_str().unwrap().to_string(),
+                    e["managedToken"].as_str().map(str::to_string),
+                )
+            })
+            .collect()
+    };
+    let list = tokens(&parent_token);
+    let token_of = |first: &str| list.iter().find(|(f, _)| f == first).unwrap().1.clone();
+    // The kid holds nothing the parent lacks: a token. The strong one
+    // holds permissions the parent lacks: none, on the read path too.
+    assert!(token_of("Strong").is_none(), "{list:?}");
+    let kid_token = token_of("Kid").expect("a token for the kid");
+    let strong_uuid = w.i.operator().get_user(strong).unwrap().uuid;
+    let path = format!("/api/user/v3/read/{strong_uuid}?withTokens=true");
+    let r = w.send_as(&parent_token, "GET", &path, None);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert!(r.json()["result"]["response"].get("managedToken").is_none());
+    assert!(w.i.session(&kid_token).is_ok());
+    // Blocking the manager ends the tokens it was given.
+    let blocked = json!({"request": {"userId": parent}});
+    w.ok("POST", "/api/user/v1/block", Some(blocked.clone()));
+    assert!(w.i.session(&parent_token).is_err());
+    assert!(w.i.session(&kid_token).is_err());
+    w.ok("POST", "/api/user/v1/unblock", Some(blocked));
+    let parent_token = w.i.login("parent@example.com", "Pass@1word").unwrap().token;
+    let kid_token = tokens(&parent_token)
+        .into_iter()
+        .find(|(f, _)| f == "Kid")
+        .and_then(|(_, t)| t)
+        .unwrap();
+    assert!(w.i.session(&kid_token).is_ok());
+    // A managed user that gets an email stands on its own: the tokens its
+    // manager was given end.
+    let kid = id_named(&w, "Kid");
+    let kid_uuid = w.i.operator().get_user(kid).unwrap().uuid;
+    w.ok(
+        "PATCH",
+        "/api/user/v1/update",
+        Some(json!({"request": {"userId": kid_uuid, "email": "grown@example.com"}})),
+    );
+    assert!(w.i.session(&kid_token).is_err());
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn search_conditions_with_thousands_of_values_match_as_with_the_few_that_match() {
+    let w = world();
+    let asha = w.user("Asha", "asha@example.com");
+    w.user("Bala", "bala@example.com");
+    let chen = w.user("Chen", "chen@example.com");
+    let count = |filters: Value| -> u64 {
+        let body = json!({"request": {"filters": filters}});
+        w.ok("POST", "/api/user/v1/search", Some(body))["response"]["count"]
+            .as_u64()
+            .unwrap()
+    };
+    // Every value is normalised once per search, not once per candidate.
+    let junk = |n: usize| -> Vec<Value> { (0..n).map(|i| json!(format!("nobody-{i}"))).collect() };
+    let mut names = junk(5000);
+    names.extend([json!("ASHA"), json!(" bala ")]);
+    assert_eq!(count(json!({"firstName": names})), 2);
+    // A condition no index answers (status), checked on each candidate.
+    let mut statuses = junk(5000);
+    statuses.push(json!("1"));
+    assert_eq!(count(json!({"status": statuses, "firstName": "chen"})), 1);
+    // UUIDs among values that are none.
+    let mut ids = junk(5000);
+    ids.extend([json!(chen.to_uppercase()), json!(asha)]);
+    assert_eq!(count(json!({"userId": ids})), 2);
+    let mut ids = junk(10);
+    ids.push(json!(chen));
+    assert_eq!(count(json!({"userId": ids, "status": ["0", "1"]})), 1);
+}
+
+#[test]
+fn a_users_sunbird_lists_hold_at_most_a_hundred_entries() {
+    let w = world();
+    let id = w.user("Asha", "asha@example.com");
+    let before = w.ok("GET", &format!("/api/user/v3/read/{id}"), None);
+    let many = |n: usize| -> Vec<Value> { (0..n).map(|i| json!(format!("v{i}"))).collect() };
+    // Duplicates count once: 150 entries naming 100 languages are taken.
+    let mut languages = many(100);
+    languages.extend(many(50));
+    w.ok(
+        "PATCH",
+        "/api/user/v1/update",
+        Some(json!({"request": {"userId": id, "language": languages}})),
+    );
+    let read = w.ok("GET", &format!("/api/user/v3/read/{id}"), None);
+    assert_eq!(read["response"]["language"].as_array().unwrap().len(), 100);
+    w.ok(
+        "PATCH",
+        "/api/user/v1/update",
+        Some(json!({"request": {"userId": id, "language": []}})),
+    );
+    // 101 distinct, or a hostile hundred thousand, are refused at once.
+    let ids = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({"id": format!("e{i}"), "idType": format!("t{i}"), "provider": "p"}))
+            .collect()
+    };
+    let locations = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({"code": format!("{i}"), "type": "district"}))
+            .collect()
+    };
+    for (key, value) in [
+        ("language", json!(many(101))),
+        ("grade", json!(many(100_000))),
+        ("subject", json!(many(101))),
+        ("externalIds", json!(ids(101))),
+        ("profileLocation", json!(locations(101))),
+    ] {
+        let r = w.send(
+            "PATCH",
+            "/api/user/v3/update",
+            Some(json!({"request": {"userId": id, key: value}})),
+        );
+        assert_eq!(r.status, 400, "{key}: {:?}", r.body);
+    }
+    let after = w.ok("GET", &format!("/api/user/v3/read/{id}"), None);
+    assert_eq!(
+        after["response"]["language"],
+        before["response"]["language"]
+    );
+    assert_eq!(
+        after["response"]["externalIds"],
+        before["response"]["externalIds"]
+    );
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn a_managed_user_given_an_email_on_any_surface_stands_on_its_own() {
+    let w = world();
+    let parent = w.user("Parent", "parent@example.com");
+    let parent_token = w.i.login("parent@example.com", "Pass@1word").unwrap().token;
+    for first in ["Kid", "Tot"] {
+        w.ok(
+            "POST",
+            "/api/user/v4/create",
+            Some(json!({"request": {"firstName": first, "managedBy": parent}})),
+        );
+    }
+    let token_of = |first: &str| -> String {
+        let path = format!("/api/user/v1/managed/{parent}?withTokens=true");
+        let list = w.send_as(&parent_token, "GET", &path, None).json();
+        list["result"]["response"]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["firstName"] == first)
+            .and_then(|e| e["managedToken"].as_str())
+            .unwrap()
+            .to_string()
+    };
+    let testpress = |token: &str, method: &str, path: &str, body: Value| {
+        let request = Request::new(method, path)
+            .with_header("Content-Type", "application/json")
+            .with_header("Authorization", &format!("JWT {token}"))
+            .with_body(body.to_string());
+        roster::rest::handle(&w.i, request)
+    };
+    // The kid edits its own profile (Testpress /me/) with its manager's
+    // token; an administrator gives the other one a phone (Testpress admin).
+    let kid_token = token_of("Kid");
+    let r = testpress(
+        &kid_token,
+        "PUT",
+        "/api/v2.5/me/",
+        json!({"email": "kid@example.com"}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let tot_token = token_of("Tot");
+    let tot = id_named(&w, "Tot");
+    let path = format!("/api/v2.5/admin/users/{tot}/");
+    let r = testpress(&w.token, "PATCH", &path, json!({"phone": "9876500002"}));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // Both stand on their own: no longer in the list, their tokens ended.
+    let managed = w.ok("GET", &format!("/api/user/v1/managed/{parent}"), None);
+    assert_eq!(managed["response"]["count"], 0);
+    assert!(w.i.session(&kid_token).is_err());
+    assert!(w.i.session(&tot_token).is_err());
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}

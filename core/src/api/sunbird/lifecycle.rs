@@ -163,7 +163,8 @@ impl Admin {
                 if side.deleted {
                     continue;
                 }
-                let token = match with_tokens && !user.is_blocked && user.is_active {
+                let issue = with_tokens && self.may_act_as(txn, &user)?;
+                let token = match issue {
                     true => {
                         let random = crate::random::bytes()?;
                         let ends = (now + lifetime).timestamp_micros();
@@ -194,7 +195,7 @@ impl Admin {
             };
             let Pair { user, side } = pair;
             let mine = me.is_some() && side.managed_by == me;
-            if !mine || side.deleted || user.is_blocked || !user.is_active {
+            if !mine || side.deleted || !self.may_act_as(txn, &user)? {
                 return Ok(None);
             }
             let random = crate::random::bytes()?;
@@ -202,6 +203,20 @@ impl Admin {
             put_session(txn, &user, random, now.timestamp_micros(), ends)?;
             Ok(Some(token_text(&random)))
         })
+    }
+
+    /// Whether the caller (its manager) may be given a session of managed
+    /// user `user`: the user may sign in, and holds no permission the
+    /// caller lacks (SPEC A7: a session is more than a password reset).
+    fn may_act_as(&self, txn: &Txn<'_>, user: &User) -> Result<bool> {
+        if user.is_blocked || !user.is_active {
+            return Ok(false);
+        }
+        match self.may_control(txn, user) {
+            Ok(()) => Ok(true),
+            Err(e) if e.code() == ErrorCode::Forbidden => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// The caller as managed user `token`'s session acts (S3,
@@ -513,8 +528,10 @@ impl Admin {
     }
 
     /// The shadow account of `channel` with external id `ext`: created by
-    /// SSO or import (not through roster's own create), never signed in,
-    /// not rejected, not merged away.
+    /// an SSO create (roster's imports carry no external ids), not managed,
+    /// never signed in, not rejected, not merged away. Any other account
+    /// that holds the id (a managed user, one an administrator created and
+    /// that has not signed in yet) is its owner's, not a claimant's.
     fn shadow(&self, s: &Snapshot<'_>, channel: &str, ext: &str) -> Result<Option<Pair>> {
         let sides = read::sunbird_users(s)?;
         // Any id type of that provider: the claimant names the id only.
@@ -523,7 +540,8 @@ impl Admin {
                 .external_ids
                 .iter()
                 .any(|e| e.provider == channel && e.id == ext);
-            let eligible = side.origin == Origin::Sunbird
+            let eligible = side.origin == Origin::Sso
+                && side.managed_by.is_none()
                 && !side.deleted
                 && !side.claim.as_ref().is_some_and(|c| c.rejected);
             if !holds || !eligible {

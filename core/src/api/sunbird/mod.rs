@@ -262,12 +262,7 @@ impl Admin {
         let hash = match input.password.as_deref() {
             None => String::new(),
             Some(p) => {
-                let mut errors = FieldErrors::new();
-                let policy = &self.config().password_policy;
-                user::check_password(p, user_name.as_deref().unwrap_or(""), policy, &mut errors);
-                if !errors.is_empty() {
-                    return Err(fault::weak_password(&errors.messages("password").join(" ")));
-                }
+                self.password_ok(p, user_name.as_deref().unwrap_or(""))?;
                 let turn = self.institute.hashing_turn()?;
                 password::hash(p, self.config().argon2, &turn)?
             }
@@ -277,7 +272,10 @@ impl Admin {
         self.write(|txn| {
             let caller = self.caller_id(txn)?;
             let mut side = SunbirdUser {
-                origin: crate::domain::sunbird::Origin::Sunbird,
+                origin: match route {
+                    CreateRoute::Sso => crate::domain::sunbird::Origin::Sso,
+                    _ => crate::domain::sunbird::Origin::Sunbird,
+                },
                 created_by: caller,
                 ..SunbirdUser::default()
             };
@@ -612,14 +610,12 @@ impl Admin {
         }
         let today = self.today();
         let now = self.now_micros();
+        // Hashed before the write (argon2 must not hold the writer), once
+        // the rules that need no username pass; the write checks them all.
         let hash = match patch.password.as_deref() {
             None => None,
             Some(p) => {
-                let mut errors = FieldErrors::new();
-                user::check_password(p, "", &self.config().password_policy, &mut errors);
-                if !errors.is_empty() {
-                    return Err(fault::not_valid("password"));
-                }
+                self.password_ok(p, "")?;
                 let turn = self.institute.hashing_turn()?;
                 Some(password::hash(p, self.config().argon2, &turn)?)
             }
@@ -671,16 +667,16 @@ impl Admin {
             if let Some(v) = patch.phone_verified {
                 side.phone_verified = v && !user.profile.phone.is_empty();
             }
-            // A managed user given an email or phone stands on its own.
-            if side.managed_by.is_some()
-                && (!user.profile.email.is_empty() || !user.profile.phone.is_empty())
-            {
-                side.managed_by = None;
-            }
+            let was_managed = side.managed_by.is_some();
+            stands_alone(&user, &mut side);
             // SPEC A7 on every Sunbird write to another user.
             let me = self.caller_id(txn)?;
             if me != Some(old.id) {
                 self.may_control(txn, &old)?;
+            }
+            if let Some(p) = patch.password.as_deref() {
+                self.may_set_password(txn, me == Some(old.id), &side)?;
+                self.password_ok(p, &old.username)?;
             }
             if let Some(hash) = &hash {
                 user.password_hash = hash.clone();
@@ -699,8 +695,37 @@ impl Admin {
                     write::restamp_session(txn, session, user.credential_generation)?;
                 }
             }
+            if was_managed && side.managed_by.is_none() {
+                write::end_sessions(txn, old.id, None)?;
+            }
             Ok(())
         })
+    }
+
+    /// Fails unless the institute's policy takes password `p` for a user
+    /// named `username`.
+    fn password_ok(&self, p: &str, username: &str) -> Result<()> {
+        let mut errors = FieldErrors::new();
+        user::check_password(p, username, &self.config().password_policy, &mut errors);
+        match errors.is_empty() {
+            true => Ok(()),
+            false => Err(fault::weak_password(&errors.messages("password").join(" "))),
+        }
+    }
+
+    /// Fails unless this update may set a password (S1: a user created
+    /// without one cannot sign in until it is set): an administrator's
+    /// (`change_user`, SPEC A7 already checked) or the operator's, for a
+    /// user that is not managed once the update is applied (S3: a managed
+    /// user has none). A user changing its own password gives the old one
+    /// (`/me/password`, D4), which counts wrong guesses (A2); a manager
+    /// holds no credential of its managed users.
+    fn may_set_password(&self, txn: &Txn<'_>, own: bool, side: &SunbirdUser) -> Result<()> {
+        let change = Permission::new(Action::Change, Model::User);
+        if own || side.managed_by.is_some() || !self.may(txn, change)? {
+            return Err(fault::not_allowed("password"));
+        }
+        Ok(())
     }
 
     /// Blocks user `user_id` (S8): its sessions end and it cannot sign in.
@@ -977,24 +1002,32 @@ fn apply_side(
     old: Option<&SunbirdUser>,
 ) -> Result<()> {
     let _ = old;
+    // Every list is refused as soon as it passes LIST_MAX entries, and
+    // duplicates are found by hashing: a hostile body costs time in
+    // proportion to its length, not to its square.
     let list = |name: &str, v: &Option<Vec<String>>, target: &mut Vec<String>| -> Result<()> {
         if let Some(items) = v {
-            let mut out = Vec::with_capacity(items.len());
+            let mut out = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for item in items {
                 let item = item.trim();
                 if item.chars().any(char::is_control) || item.chars().count() > rules::NAME_MAX {
                     return Err(fault::invalid(name));
                 }
-                if !item.is_empty() && !out.iter().any(|o: &String| o == item) {
+                if !item.is_empty() && seen.insert(item) {
                     out.push(item.to_string());
+                    if out.len() > LIST_MAX {
+                        return Err(fault::invalid(name));
+                    }
                 }
-            }
-            if out.len() > 100 {
-                return Err(fault::invalid(name));
             }
             *target = out;
         }
         Ok(())
+    };
+    let bounded = |name: &str, len: usize| match len > LIST_MAX {
+        true => Err(fault::invalid(name)),
+        false => Ok(()),
     };
     list("language", &input.language, &mut side.language)?;
     list("grade", &input.grade, &mut side.grade)?;
@@ -1033,6 +1066,7 @@ fn apply_side(
         };
     }
     if let Some(locations) = &input.locations {
+        bounded("profileLocation", locations.len())?;
         let mut out = Vec::new();
         for l in locations {
             let (code, kind) = (l.code.trim(), l.kind.trim().to_lowercase());
@@ -1047,6 +1081,7 @@ fn apply_side(
         side.locations = out;
     }
     if let Some(types) = &input.user_types {
+        bounded("profileUserType", types.len())?;
         let mut out = Vec::new();
         for t in types {
             let (kind, sub) = (
@@ -1064,7 +1099,9 @@ fn apply_side(
         side.user_types = out;
     }
     if let Some(ids) = &input.external_ids {
-        let mut out: Vec<ExternalId> = Vec::new();
+        bounded("externalIds", ids.len())?;
+        // One id per (provider, idType): a later one replaces.
+        let mut out: std::collections::BTreeMap<(String, String), ExternalId> = Default::default();
         for e in ids {
             let e = ExternalId {
                 provider: e.provider.trim().to_lowercase(),
@@ -1078,15 +1115,43 @@ fn apply_side(
             {
                 return Err(fault::invalid("externalIds"));
             }
-            // One id per (provider, idType): a later one replaces.
-            out.retain(|o| (&o.provider, &o.id_type) != (&e.provider, &e.id_type));
-            out.push(e);
+            out.insert((e.provider.clone(), e.id_type.clone()), e);
         }
-        out.sort();
-        side.external_ids = out;
+        // In (provider, idType) order, one each: sorted.
+        side.external_ids = out.into_values().collect();
     }
     Ok(())
 }
+
+/// S3 on every surface: a managed user that now has an email or phone
+/// (`user`, as an update leaves it) stands on its own; `side` loses its
+/// manager. Whoever applies it ends the user's sessions (the tokens its
+/// manager was given) when it did.
+fn stands_alone(user: &User, side: &mut SunbirdUser) {
+    if !user.profile.email.is_empty() || !user.profile.phone.is_empty() {
+        side.managed_by = None;
+    }
+}
+
+/// A user updated through a Testpress or Django path: where it was managed
+/// and now has an email or phone, it stands on its own (S3, as a Sunbird
+/// update does) and the sessions its manager was given end.
+pub(crate) fn after_update(txn: &Txn<'_>, user: &User) -> Result<()> {
+    let Some(old) = read::sunbird(txn, user.id)? else {
+        return Ok(());
+    };
+    let mut side = old.clone();
+    stands_alone(user, &mut side);
+    if side == old {
+        return Ok(());
+    }
+    write::put_sunbird(txn, user.id, Some(&old), Some(&side))?;
+    write::end_sessions(txn, user.id, None).map(drop)
+}
+
+/// The most entries a user's Sunbird list may hold (`language`, `grade`,
+/// `subject`, `profileLocation`, `profileUserType`, `externalIds`).
+const LIST_MAX: usize = 100;
 
 /// `text` as compact JSON if it is a JSON object (`object`) or a list of
 /// objects, within [`JSON_MAX`] bytes.

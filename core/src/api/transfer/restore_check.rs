@@ -163,7 +163,7 @@ fn user_ok(u: &User, origin: Origin, fields: &[CustomField], today: NaiveDate, p
             Ok(_) => p.add(what(), "username: not in the form roster stores"),
             Err(m) => p.add(what(), format!("username: {m}")),
         },
-        Origin::Sunbird => match crate::api::sunbird::check_user_name(&u.username) {
+        Origin::Sunbird | Origin::Sso => match crate::api::sunbird::check_user_name(&u.username) {
             Ok(name) if name == u.username => {}
             Ok(_) => p.add(what(), "userName: not in the form roster stores"),
             Err(e) => p.add(what(), format!("userName: {}", e.message())),
