@@ -249,12 +249,12 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_USAGE);
     }
-    let mut batches: Vec<String> = args.batch.iter().cloned().collect();
-    for name in survey.batches {
-        if !batches
-            .iter()
-            .any(|b| b.trim().eq_ignore_ascii_case(name.trim()))
-        {
+    // Each name once, ignoring case, found by hashing (a file may name
+    // many batches).
+    let mut batches: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for name in args.batch.iter().cloned().chain(survey.batches) {
+        if seen.insert(name.trim().to_ascii_lowercase()) {
             batches.push(name);
         }
     }

@@ -21,13 +21,17 @@
 //!   the connection closes: this is the idle timeout too; a body must arrive
 //!   within as long again (else 408, and the connection closes);
 //! - at most `ROSTER_SERVE_MAX_CONNECTIONS` (default 4,096) connections; a
-//!   new one beyond that closes the connection idle the longest (one whose
-//!   request is in flight is never closed; when all are busy, the new one
-//!   gets 503);
+//!   new one beyond that closes the connection that has waited on its
+//!   client the longest, for a request head or for the rest of a body (one
+//!   whose request is with the core, or queued for it, is never closed;
+//!   when all are, the new one gets 503);
 //! - every call into the core runs on a bounded pool of blocking threads
 //!   (`ROSTER_SERVE_BLOCKING_THREADS`, default 64), never on the few async
-//!   workers that move bytes; requests beyond that wait their turn before
-//!   their body is read, so at most that many bodies are held at once;
+//!   workers that move bytes; a request takes its turn once its body has
+//!   arrived, so a client slow to send (or sending a head and no body)
+//!   holds no thread; bodies held in memory at once are bounded by as many
+//!   bytes as that many largest bodies (beyond: the bytes wait, and 503
+//!   when the body's time runs out);
 //! - Ctrl-C (SIGINT), SIGTERM or SIGHUP stops accepting, closes idle
 //!   connections, lets requests in flight finish (at most 10 s), drops the
 //!   institute (closing the store file) and exits 0. A second signal exits
@@ -54,7 +58,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use roster::rest::{Request, Response};
 use roster::{Config, Institute};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit, watch};
 
 use crate::EXIT_FAILURE;
 
@@ -151,6 +155,7 @@ pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
         idle: Duration::from_secs(args.idle_secs),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         calls: Semaphore::new(blocking),
+        body_bytes: Semaphore::new(blocking.saturating_mul(MAX_BODY)),
         connections: Mutex::new(Connections::default()),
         closed: Notify::new(),
         next_id: AtomicU64::new(0),
@@ -312,9 +317,14 @@ struct Shared {
     idle: Duration,
     /// Connections open at once.
     max_connections: usize,
-    /// One permit per blocking thread: a request takes one before its body
-    /// is read and keeps it until the core has answered.
+    /// One permit per blocking thread: a request takes one once its body
+    /// has arrived and keeps it until the core has answered, so a client
+    /// that is slow to send holds no thread.
     calls: Semaphore,
+    /// One permit per byte of request body held in memory, taken as the
+    /// bytes arrive and kept until the core has answered: as much as one
+    /// largest body per blocking thread.
+    body_bytes: Semaphore,
     /// Open connections.
     connections: Mutex<Connections>,
     /// Notified when a connection closes.
@@ -502,7 +512,7 @@ async fn exchange(
     let path = log_path(request.uri());
     let keep_alive = wants_keep_alive(&request);
     let http10 = request.version() == Version::HTTP_10;
-    let (status, mut response, keep) = match serve_request(shared, local, request).await {
+    let (status, mut response, keep) = match serve_request(shared, id, local, request).await {
         Ok((status, response)) => (status, response, keep_alive && !shared.is_stopping()),
         // Our own refusals (bad framing, too large, too slow) close.
         Err((status, message)) => (
@@ -550,6 +560,7 @@ type Refusal = (u16, &'static str);
 /// Checks the request, reads its body and calls the core.
 async fn serve_request(
     shared: &Arc<Shared>,
+    id: u64,
     local: Option<SocketAddr>,
     request: hyper::Request<Incoming>,
 ) -> Result<(u16, hyper::Response<Full<Bytes>>), Refusal> {
@@ -595,15 +606,24 @@ async fn serve_request(
         tokio::spawn(linger(body));
         return Err((413, "Request body is too large."));
     }
-    // A turn on a blocking thread, before the body is held in memory.
+    // The body first, while the connection waits on its client: it may be
+    // closed for a new connection meanwhile, as an idle one is, and holds
+    // no blocking thread (a client trickling its body, or sending none
+    // after its head, keeps no one else out). Its bytes hold the memory
+    // budget until the core has answered.
+    let has_body = has_te || declared.is_some_and(|len| len > 0);
+    let (body, _budget) = if has_body {
+        shared.set_idle(id, true);
+        let read = read_body(body, shared.idle, &shared.body_bytes).await;
+        shared.set_idle(id, false);
+        let (bytes, budget) = read?;
+        (Some(bytes), budget)
+    } else {
+        (None, None)
+    };
+    // A turn on a blocking thread, held only while the core works.
     let Ok(_turn) = shared.calls.acquire().await else {
         return Err((503, "The server is stopping."));
-    };
-    let has_body = has_te || declared.is_some_and(|len| len > 0);
-    let body = if has_body {
-        Some(read_body(body, shared.idle).await?)
-    } else {
-        None
     };
     let head_only = parts.method == hyper::Method::HEAD;
     let facade_method = if head_only {
@@ -642,10 +662,17 @@ async fn serve_request(
     ))
 }
 
-/// Reads a body of at most [`MAX_BODY`] bytes within `within`.
-async fn read_body(mut body: Incoming, within: Duration) -> Result<Vec<u8>, Refusal> {
+/// Reads a body of at most [`MAX_BODY`] bytes within `within`, taking a
+/// permit of `budget` for each byte as it arrives (503 when the budget
+/// stays spent until then); the bytes and their permits.
+async fn read_body(
+    mut body: Incoming,
+    within: Duration,
+    budget: &Semaphore,
+) -> Result<(Vec<u8>, Option<SemaphorePermit<'_>>), Refusal> {
     let deadline = tokio::time::Instant::now() + within;
     let mut bytes = Vec::new();
+    let mut held: Option<SemaphorePermit<'_>> = None;
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => return Err((408, "The request body did not arrive in time.")),
@@ -658,10 +685,22 @@ async fn read_body(mut body: Incoming, within: Duration) -> Result<Vec<u8>, Refu
                 tokio::spawn(linger(body));
                 return Err((413, "Request body is too large."));
             }
+            // At most MAX_BODY: fits in a u32.
+            let wanted = u32::try_from(data.len()).unwrap_or(u32::MAX);
+            let permit = match tokio::time::timeout_at(deadline, budget.acquire_many(wanted)).await
+            {
+                Ok(Ok(permit)) => permit,
+                Ok(Err(_)) => return Err((503, "The server is stopping.")),
+                Err(_) => return Err((503, "The server is busy; try again.")),
+            };
+            match held.as_mut() {
+                Some(all) => all.merge(permit),
+                None => held = Some(permit),
+            }
             bytes.extend_from_slice(&data);
         }
     }
-    Ok(bytes)
+    Ok((bytes, held))
 }
 
 /// Reads and discards what is left of a refused body for a moment, so that

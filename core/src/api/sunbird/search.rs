@@ -22,8 +22,8 @@ use super::{Admin, Pair};
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::rules::{self, fold};
 use crate::domain::sunbird::{
-    Condition, Filter, Filters, PUBLIC_ROLE, ReadParts, SEARCH_KEYS, SearchRequest, SortBy,
-    SunbirdView,
+    Condition, Filter, FilterGroup, Filters, PUBLIC_ROLE, ReadParts, SEARCH_KEYS, SearchRequest,
+    SortBy, SunbirdView,
 };
 use crate::domain::{parse_uuid, uuid_string};
 use crate::error::Result;
@@ -160,6 +160,7 @@ impl Admin {
                 None => read::ids(s, USERS)?,
             };
             let needs = Needs::of(request);
+            let checks = checked(&request.filters);
             // Ascending (the terms index's order): looked up, not copied.
             let gone = |id: &u64| deleted.binary_search(id).is_ok();
             if exact {
@@ -171,7 +172,7 @@ impl Admin {
                     let c = candidate(s, id, needs, &mut views)?.ok_or_else(|| {
                         read::index_mismatch("Sunbird search", id, "which does not exist")
                     })?;
-                    if !meets(&c, request, query.as_deref()) {
+                    if !meets(&c, &checks, query.as_deref()) {
                         return Err(read::index_mismatch(
                             "Sunbird search",
                             id,
@@ -193,13 +194,12 @@ impl Admin {
                         continue;
                     }
                     let hit = read::with_user_texts(s, id, |t| {
-                        let all = request
-                            .filters
+                        let all = checks
                             .all
                             .iter()
                             .all(|f| light_holds(t, &f.key, &f.condition));
-                        let any = request.filters.any.is_empty()
-                            || request.filters.any.iter().any(|g| {
+                        let any = checks.any.is_empty()
+                            || checks.any.iter().any(|g| {
                                 g.all.iter().all(|f| light_holds(t, &f.key, &f.condition))
                             });
                         let text = query.as_deref().is_none_or(|q| {
@@ -231,7 +231,7 @@ impl Admin {
                 let Some(c) = candidate(s, id, needs, &mut views)? else {
                     continue;
                 };
-                if meets(&c, request, query.as_deref()) {
+                if meets(&c, &checks, query.as_deref()) {
                     matches.push(c);
                 }
             }
@@ -277,8 +277,7 @@ fn page<T>(all: Vec<T>, offset: u64, limit: u64) -> impl Iterator<Item = T> {
 }
 
 /// Whether `c` meets every condition of `request` and its folded `query`.
-fn meets(c: &Candidate, request: &SearchRequest, query: Option<&str>) -> bool {
-    let f = &request.filters;
+fn meets(c: &Candidate, f: &Filters, query: Option<&str>) -> bool {
     f.all.iter().all(|x| holds(c, &x.key, &x.condition))
         && (f.any.is_empty()
             || f.any
@@ -515,28 +514,58 @@ fn values(c: &Candidate, key: &str) -> Vec<String> {
     }
 }
 
-/// Whether `c` meets `key` `cond`.
+/// `filters` as the checks compare them, worked out once per search (a
+/// request may carry many values; each candidate must not cost their
+/// normalisation again): each wanted value in its key's canonical form
+/// ([`canonical`]), sorted and without duplicates; prefixes and suffixes
+/// folded. The indexes read the request as given.
+fn checked(filters: &Filters) -> Filters {
+    let one = |f: &Filter| Filter {
+        key: f.key.clone(),
+        condition: match &f.condition {
+            Condition::AnyOf(wanted) => {
+                let mut canon: Vec<String> =
+                    wanted.iter().filter_map(|w| canonical(&f.key, w)).collect();
+                canon.sort_unstable();
+                canon.dedup();
+                Condition::AnyOf(canon)
+            }
+            Condition::StartsWith(t) => Condition::StartsWith(fold(t)),
+            Condition::EndsWith(t) => Condition::EndsWith(fold(t)),
+            range @ Condition::Range { .. } => range.clone(),
+        },
+    };
+    Filters {
+        all: filters.all.iter().map(one).collect(),
+        any: filters
+            .any
+            .iter()
+            .map(|g| FilterGroup {
+                all: g.all.iter().map(one).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Wanted value `w` of `key` in the form the checks compare: a phone
+/// number normalised (as given when it is not one), a UUID in its text
+/// form (`None`: not a UUID, which matches no one), anything else folded.
+fn canonical(key: &str, w: &str) -> Option<String> {
+    let w = w.trim();
+    match key {
+        "phone" => Some(rules::phone(w).unwrap_or_else(|_| w.to_string())),
+        "userId" | "id" | "managedBy" => parse_uuid(w).map(uuid_string),
+        _ => Some(fold(w)),
+    }
+}
+
+/// Whether `c` meets `key` `cond` (a condition of [`checked`]).
 fn holds(c: &Candidate, key: &str, cond: &Condition) -> bool {
     let have = values(c, key);
     match cond {
-        Condition::AnyOf(wanted) => wanted.iter().any(|w| {
-            let w = match key {
-                "phone" => rules::phone(w.trim()).unwrap_or_else(|_| w.trim().to_string()),
-                "userId" | "id" | "managedBy" => {
-                    parse_uuid(w.trim()).map(uuid_string).unwrap_or_default()
-                }
-                _ => fold(w.trim()),
-            };
-            have.contains(&w)
-        }),
-        Condition::StartsWith(t) => {
-            let t = fold(t);
-            have.iter().any(|h| h.starts_with(&t))
-        }
-        Condition::EndsWith(t) => {
-            let t = fold(t);
-            have.iter().any(|h| h.ends_with(&t))
-        }
+        Condition::AnyOf(wanted) => have.iter().any(|h| wanted.binary_search(h).is_ok()),
+        Condition::StartsWith(t) => have.iter().any(|h| h.starts_with(t.as_str())),
+        Condition::EndsWith(t) => have.iter().any(|h| h.ends_with(t.as_str())),
         Condition::Range { lt, le, gt, ge } => have.iter().any(|h| {
             let cmp = |bound: &str| compare_one(h, bound);
             lt.as_deref().is_none_or(|b| cmp(b) == Ordering::Less)
@@ -581,12 +610,10 @@ fn contains_folded(text: &str, needle: &str) -> bool {
 fn light_holds(t: &read::UserTexts<'_>, key: &str, cond: &Condition) -> bool {
     let text = match key {
         "userId" | "id" => {
+            let id = uuid_string(t.uuid);
             return match cond {
-                Condition::AnyOf(w) => w.iter().any(|w| parse_uuid(w.trim()) == Some(t.uuid)),
-                _ => {
-                    let id = uuid_string(t.uuid);
-                    holds_text(&id, key, cond)
-                }
+                Condition::AnyOf(w) => w.binary_search(&id).is_ok(),
+                _ => holds_text(&id, key, cond),
             };
         }
         "userName" => t.username,
@@ -609,15 +636,9 @@ fn holds_text(text: &str, key: &str, cond: &Condition) -> bool {
         _ => fold(text),
     };
     match cond {
-        Condition::AnyOf(wanted) => wanted.iter().any(|w| {
-            let w = match key {
-                "phone" => rules::phone(w.trim()).unwrap_or_else(|_| w.trim().to_string()),
-                _ => fold(w.trim()),
-            };
-            have == w
-        }),
-        Condition::StartsWith(p) => have.starts_with(&fold(p)),
-        Condition::EndsWith(p) => have.ends_with(&fold(p)),
+        Condition::AnyOf(wanted) => wanted.binary_search(&have).is_ok(),
+        Condition::StartsWith(p) => have.starts_with(p.as_str()),
+        Condition::EndsWith(p) => have.ends_with(p.as_str()),
         Condition::Range { lt, le, gt, ge } => {
             let cmp = |bound: &str| compare_one(&have, bound);
             lt.as_deref().is_none_or(|b| cmp(b) == Ordering::Less)
