@@ -6,6 +6,7 @@ use super::{Pair, fault};
 use crate::api::Admin;
 use crate::api::auth::{forbidden, put_session, token_text};
 use crate::auth::permissions::{Action, Model, Permission};
+use crate::domain::rules::fold;
 use crate::domain::sunbird::{
     Acceptance, Claim, Declaration, DeclarationChange, DeclarationOperation, MIGRATION_ATTEMPTS,
     Migrated, Origin, PUBLIC_ROLE, ReadParts, RoleChange, RoleGrant, RoleOperation, SunbirdUser,
@@ -533,9 +534,20 @@ impl Admin {
     /// that holds the id (a managed user, one an administrator created and
     /// that has not signed in yet) is its owner's, not a claimant's.
     fn shadow(&self, s: &Snapshot<'_>, channel: &str, ext: &str) -> Result<Option<Pair>> {
-        let sides = read::sunbird_users(s)?;
-        // Any id type of that provider: the claimant names the id only.
-        for (id, side) in sides {
+        // The users holding that id (the terms index, any provider), each
+        // checked on its record: a claim reads a few records, not every
+        // user's, while it holds the writer.
+        let holders =
+            crate::store::terms::users_with(s, crate::store::terms::Term::ExternalId, &fold(ext))?;
+        for id in holders {
+            let Some(side) = read::sunbird(s, id)? else {
+                return Err(read::index_mismatch(
+                    "Sunbird terms",
+                    id,
+                    "which has no side record",
+                ));
+            };
+            // Any id type of that provider: the claimant names the id only.
             let holds = side
                 .external_ids
                 .iter()
