@@ -903,7 +903,19 @@ fn terms_are_set_accepted_and_prompted() {
         "/api/user/v1/tnc/accept",
         Some(json!({"request": {"version": "v4", "userId": other}})),
     );
-    failure(&r, 400, "UOS_TNCACCPT0017");
+    let refused = failure(&r, 400, "UOS_TNCACCPT0017");
+    // An id no user has answers alike: the answer tells nothing of who exists.
+    let nobody = "c0ffee00-0000-4000-8000-000000000000";
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/tnc/accept",
+        Some(json!({"request": {"version": "v4", "userId": nobody}})),
+    );
+    assert_eq!(
+        failure(&r, 400, "UOS_TNCACCPT0017"),
+        refused.replace(other.as_str(), nobody)
+    );
     let r = w.send_as(
         &token,
         "POST",

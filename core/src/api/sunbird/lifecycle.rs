@@ -108,15 +108,12 @@ impl Admin {
                 .ok_or_else(|| fault::invalid_value(version, "version"))?;
             let target = match user_id.map(str::trim).filter(|u| !u.is_empty()) {
                 None => me,
-                Some(id) => {
-                    let pair = self
-                        .user_by_uuid(txn, id)?
-                        .ok_or_else(|| fault::not_found("user"))?;
-                    if pair.user.id != me && pair.side.managed_by != Some(me) {
-                        return Err(fault::invalid_value(id, "userId"));
-                    }
-                    pair.user.id
-                }
+                // Someone else's id answers as an unknown one does: the
+                // answer does not tell whether that user exists.
+                Some(id) => match self.user_by_uuid(txn, id)? {
+                    Some(p) if p.user.id == me || p.side.managed_by == Some(me) => p.user.id,
+                    _ => return Err(fault::invalid_value(id, "userId")),
+                },
             };
             let old = read::sunbird(txn, target)?;
             let mut side = old.clone().unwrap_or_default();
