@@ -136,23 +136,38 @@ fn open_creating(db: &Path, config: Config, create: bool) -> roster::Result<Inst
     }
 }
 
-/// `db` as messages show it: a URL's password replaced by `***`.
+/// `db` as messages show it: a URL's password replaced by `***`, wherever
+/// the driver would read one (tokio-postgres takes the user information up
+/// to the first `@`, whatever comes before it, so a password may hold `/`
+/// or `?`; and a `password` query parameter).
 pub fn shown(db: &Path) -> String {
     let Some(url) = postgres_url(db) else {
         return db.display().to_string();
     };
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    // The user information ends at the last `@` before the host's path.
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            let user = &rest[..at];
-            let user = user.split_once(':').map_or(user, |(name, _)| name);
-            let masked = if rest[..at].contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{masked}{}", &rest[at..])
+    let rest = match rest.split_once('@') {
+        Some((credentials, after)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{after}"),
+            None => rest.to_string(),
+        },
+        None => rest.to_string(),
+    };
+    let rest = match rest.split_once('?') {
+        Some((before, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{before}?{}", query.join("&"))
         }
-        None => url.to_string(),
-    }
+        None => rest,
+    };
+    format!("{scheme}://{rest}")
 }
 
 #[cfg(test)]
@@ -173,6 +188,24 @@ mod tests {
             "postgres://roster@db/roster"
         );
         assert_eq!(p("postgres://db/roster"), "postgres://db/roster");
+        // A password holding `/`, `?` or `#` (base64 passwords do), and
+        // one given as a query parameter.
+        assert_eq!(
+            p("postgres://roster:Ab3/xY+z9Q@127.0.0.1:1/roster?connect_timeout=2"),
+            "postgres://roster:***@127.0.0.1:1/roster?connect_timeout=2"
+        );
+        assert_eq!(
+            p("postgres://roster:a?b#c@h/d"),
+            "postgres://roster:***@h/d"
+        );
+        assert_eq!(
+            p("postgres://roster@h/d?sslmode=require&password=S3cret&x=1"),
+            "postgres://roster@h/d?sslmode=require&password=***&x=1"
+        );
+        assert_eq!(
+            p("postgres://roster@h/d?PASSWORD=S3cret"),
+            "postgres://roster@h/d?PASSWORD=***"
+        );
         assert!(postgres_url(Path::new("postgres.redb")).is_none());
     }
 }
