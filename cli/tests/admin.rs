@@ -444,6 +444,11 @@ fn the_store_and_exports_are_created_readable_by_their_owner_only() {
         ["all.jsonl", "x.redb"],
         "no temporary file left"
     );
+    // A store `recover` writes holds the same hashes: 0600 too.
+    let recovered = dir.path().join("recovered.redb");
+    let o = roster(&db, &["recover", "--to", recovered.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(mode(&recovered), 0o600, "a recovered store");
     // An existing store keeps the mode its owner gave it.
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).expect("chmod");
     superuser(&db);

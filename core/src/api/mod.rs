@@ -59,7 +59,6 @@ impl Institute {
     /// is dropped. [`Institute::open_shared`] shares it instead.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Institute> {
         config.check()?;
-        crate::private_file::ensure(path.as_ref()); // a new store file is 0600 (its error: the engine's below)
         Ok(Institute::with_store(
             Store::open(path.as_ref(), false)?,
             config,
@@ -76,7 +75,6 @@ impl Institute {
     /// lock calls on every read.
     pub fn open_shared(path: impl AsRef<Path>, config: Config) -> Result<Institute> {
         config.check()?;
-        crate::private_file::ensure(path.as_ref());
         Ok(Institute::with_store(
             Store::open(path.as_ref(), true)?,
             config,
