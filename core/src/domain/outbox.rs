@@ -26,7 +26,7 @@ impl Channel {
 }
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     /// Id, never reused.
     pub id: u64,
@@ -44,9 +44,12 @@ pub struct Message {
     pub created: Micros,
 }
 
-/// A message as handed to the host.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message as handed to the host. Its body carries credentials: `Debug`
+/// and `Display` (and so the bindings' `toString`, `str`, `description`)
+/// leave it out.
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug, Display))]
 pub struct OutboxMessage {
     /// Id.
     pub id: u64,
@@ -63,6 +66,26 @@ pub struct OutboxMessage {
     /// When it was queued.
     pub created: DateTime<Utc>,
 }
+
+crate::text::debug_without_secrets!(Message {
+    id,
+    user,
+    channel,
+    to,
+    subject,
+    body secret,
+    created,
+});
+
+crate::text::debug_without_secrets!(OutboxMessage {
+    id,
+    user,
+    channel,
+    to,
+    subject,
+    body secret,
+    created,
+});
 
 impl From<Message> for OutboxMessage {
     fn from(m: Message) -> Self {

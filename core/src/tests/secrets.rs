@@ -66,3 +66,18 @@ fn a_logins_token_is_redacted() {
     check(&login, "user: 7");
     assert!(format!("{login:?}").starts_with("Login { token: <redacted>, expires: "));
 }
+
+#[test]
+fn an_outbox_messages_body_is_redacted() {
+    use crate::domain::outbox::{Channel, OutboxMessage};
+    let message = OutboxMessage {
+        id: 7,
+        user: 3,
+        channel: Channel::Email,
+        to: "ravi@example.com".into(),
+        subject: "Your account".into(),
+        body: format!("Your password is {SECRET}"),
+        created: chrono::DateTime::UNIX_EPOCH,
+    };
+    check(&message, r#"to: "ravi@example.com""#);
+}

@@ -2077,6 +2077,15 @@ fn a_manager_gets_no_session_of_a_stronger_managed_user_and_its_tokens_end_with_
     // holds permissions the parent lacks: none, on the read path too.
     assert!(token_of("Strong").is_none(), "{list:?}");
     let kid_token = token_of("Kid").expect("a token for the kid");
+    // The typed list's records never print a token (Debug, Display: the
+    // bindings' toString, str and description).
+    let manager = w.i.session(&parent_token).unwrap();
+    for entry in manager.managed_users(&parent, true).unwrap() {
+        for text in [format!("{entry:?}"), format!("{entry}")] {
+            let token = entry.token.as_deref().unwrap_or("no token");
+            assert!(!text.contains(token), "{text}");
+        }
+    }
     let strong_uuid = w.i.operator().get_user(strong).unwrap().uuid;
     let path = format!("/api/user/v3/read/{strong_uuid}?withTokens=true");
     let r = w.send_as(&parent_token, "GET", &path, None);

@@ -22,10 +22,12 @@ use crate::store::{Snapshot, Txn, read, write};
 const SETTING_MAX: usize = 10_000;
 
 /// A managed user as the manager's list shows it, with its session token
-/// when asked for.
-#[derive(Debug, Clone, serde::Serialize)]
+/// when asked for (left out of `Debug` and `Display`, and so of the
+/// bindings' `toString`, `str` and `description`).
+#[derive(Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug, Display))]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct ManagedEntry {
     /// The user.
@@ -33,6 +35,8 @@ pub struct ManagedEntry {
     /// A session token acting as it (`withTokens`, the manager only).
     pub token: Option<String>,
 }
+
+crate::text::debug_without_secrets!(ManagedEntry { view, token secret });
 
 impl Admin {
     /// The system setting `id`'s value, if set.
