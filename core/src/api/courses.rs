@@ -134,28 +134,30 @@ impl Admin {
     }
 
     /// Links ordinary batches to course `id`; returns the first page of its
-    /// batches.
+    /// batches, read in the same transaction: the answer of the write
+    /// `change_course` allows, never a second call that could fail after
+    /// the links were made.
     pub fn add_course_batches(&self, id: u64, batches: &[u64]) -> Result<Page<BatchView>> {
         self.allow(Permission::new(Action::Change, Model::Course))?;
-        self.link(id, batches, true)?;
-        self.course_batches(id, PageRequest::default())
+        self.write(|txn| {
+            self.link(txn, id, batches, true)?;
+            self.page_of(PageRequest::default(), linked_batches(txn, id)?)
+        })
     }
 
     /// Unlinks batches from course `id`.
     pub fn remove_course_batches(&self, id: u64, batches: &[u64]) -> Result<()> {
         self.allow(Permission::new(Action::Change, Model::Course))?;
-        self.link(id, batches, false)
+        self.write(|txn| self.link(txn, id, batches, false))
     }
 
-    fn link(&self, id: u64, batches: &[u64], linked: bool) -> Result<()> {
-        self.write(|txn| {
-            read::course(txn, id)?.ok_or_else(Error::not_found)?;
-            self.ordinary_batches(txn, "batches", batches)?;
-            for &b in batches {
-                write::link_course_batch(txn, id, b, linked)?;
-            }
-            Ok(())
-        })
+    fn link(&self, txn: &Txn<'_>, id: u64, batches: &[u64], linked: bool) -> Result<()> {
+        read::course(txn, id)?.ok_or_else(Error::not_found)?;
+        self.ordinary_batches(txn, "batches", batches)?;
+        for &b in batches {
+            write::link_course_batch(txn, id, b, linked)?;
+        }
+        Ok(())
     }
 }
 

@@ -60,7 +60,7 @@ fn student(i: &Institute, name: &str) -> (u64, String) {
 }
 
 /// An active staff member holding exactly `permissions`, signed in.
-fn staff(i: &Institute, name: &str, permissions: &[u64]) -> (u64, String) {
+pub(super) fn staff(i: &Institute, name: &str, permissions: &[u64]) -> (u64, String) {
     let access = AccessInput {
         is_staff: Some(true),
         user_permissions: Some(permissions.to_vec()),
@@ -2202,4 +2202,47 @@ mod core_bugs {
         assert_eq!(e.code(), ErrorCode::Unauthenticated);
         assert!(alive(&i, &second));
     }
+}
+
+/// A write answers from its own transaction: linking batches to a course
+/// needs `change_course` alone, and its answer (the course's batches) is
+/// never a second call that could be refused after the links were made.
+#[test]
+fn linking_batches_with_change_course_alone_answers_with_the_links_it_made() {
+    let (i, _clock) = institute(SEED_NOW);
+    let o = i.operator();
+    let batch = o
+        .create_batch(roster::BatchInput {
+            name: Some("B1".into()),
+        })
+        .unwrap();
+    let course = o
+        .create_course(roster::CourseInput {
+            title: Some("Maths".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let (_, token) = staff(&i, "linker", &[perm(Action::Change, Model::Course)]);
+    let linker = i.session(&token).unwrap();
+    assert_eq!(
+        linker
+            .course_batches(course.id, Default::default())
+            .unwrap_err()
+            .code(),
+        ErrorCode::Forbidden
+    );
+    let page = linker.add_course_batches(course.id, &[batch.id]).unwrap();
+    let ids: Vec<u64> = page.items.iter().map(|b| b.id).collect();
+    assert_eq!(ids, [batch.id]);
+    // Without change_course: refused, nothing linked.
+    let (_, token) = staff(&i, "viewer", &[perm(Action::View, Model::Course)]);
+    let viewer = i.session(&token).unwrap();
+    let other = o
+        .create_batch(roster::BatchInput {
+            name: Some("B2".into()),
+        })
+        .unwrap();
+    assert!(viewer.add_course_batches(course.id, &[other.id]).is_err());
+    let linked = o.course_batches(course.id, Default::default()).unwrap();
+    assert_eq!(linked.items.len(), 1);
 }
