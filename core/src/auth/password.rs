@@ -189,7 +189,9 @@ pub fn check_policy(
             policy.max_length
         ));
     }
-    if policy.forbid_all_digits && !value.is_empty() && value.chars().all(|c| c.is_ascii_digit()) {
+    // Digits of any script, as Django's `str.isdigit()` counts them
+    // (Devanagari १२३, Arabic-Indic ١٢٣, full-width １２３).
+    if policy.forbid_all_digits && !value.is_empty() && value.chars().all(char::is_numeric) {
         problems.push("This password is entirely numeric.".into());
     }
     if policy.forbid_username && !username.is_empty() && text::fold(value) == text::fold(username) {
@@ -333,6 +335,11 @@ mod tests {
         assert!(check_policy("welcome", "goodboy", &policy).is_ok());
         assert_eq!(check_policy("abc", "u", &policy).unwrap_err().len(), 1);
         assert!(check_policy("12345678", "u", &policy).unwrap_err()[0].contains("numeric"));
+        for digits in ["१२३४५६७८", "١٢٣٤٥٦٧٨", "１２３４５６７８"] {
+            let refused = check_policy(digits, "u", &policy).unwrap_err();
+            assert!(refused[0].contains("numeric"), "{digits}: {refused:?}");
+        }
+        assert!(check_policy("१२३४५६७x", "u", &policy).is_ok());
         assert!(
             check_policy("LoremLorem", "loremlorem", &policy).unwrap_err()[0].contains("username")
         );
