@@ -207,13 +207,23 @@ pub fn import_help() -> String {
 }
 
 /// `names` in double quotes, comma-separated.
+/// The first [`QUOTED_MAX`] of `names`, quoted, and how many more there
+/// are: a file may name thousands, and a message is read by a person.
 fn quoted(names: &[String]) -> String {
-    names
+    let mut text = names
         .iter()
+        .take(QUOTED_MAX)
         .map(|n| format!("\"{n}\""))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if names.len() > QUOTED_MAX {
+        text.push_str(&format!(" and {} more", names.len() - QUOTED_MAX));
+    }
+    text
 }
+
+/// The most names a message quotes.
+const QUOTED_MAX: usize = 10;
 
 /// Imports users (or restores an export), with a progress bar and a report.
 ///

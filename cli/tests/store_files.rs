@@ -376,6 +376,31 @@ fn import_names_every_missing_batch_before_any_row_and_changes_nothing() {
 }
 
 #[test]
+fn a_file_naming_many_missing_batches_gets_a_message_a_person_can_read() {
+    let dir = TempDir::new().expect("temp dir");
+    let db = store_with_batch(dir.path());
+    let csv = dir.path().join("users.csv");
+    let names: Vec<String> = (0..5000).map(|i| format!("b{i:04}")).collect();
+    std::fs::write(
+        &csv,
+        format!(
+            "username,password,batches\nravi,Secret-pass-1,{}\n",
+            names.join(";")
+        ),
+    )
+    .expect("write");
+    let o = roster(&db, &["import", csv.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = err(&o);
+    assert!(
+        e.contains(r#""b0008", "b0009" and 4990 more do not exist"#),
+        "{e}"
+    );
+    assert!(e.len() < 500, "{} bytes", e.len());
+    assert_eq!(count_users(&db), 0);
+}
+
+#[test]
 fn import_into_a_missing_store_with_missing_batches_creates_no_store() {
     let dir = TempDir::new().expect("temp dir");
     let db = dir.path().join("new.redb");
