@@ -104,7 +104,7 @@ impl Drop for RedbBackend {
             .and_then(|j| j.lock().ok().map(|j| j.is_dirty()))
             .unwrap_or(false);
         if dirty {
-            let _ = catch_unwind(AssertUnwindSafe(|| self.checkpoint(&[])));
+            let _ = catch_unwind(AssertUnwindSafe(|| self.checkpoint(&[], None)));
         }
     }
 }
@@ -159,11 +159,12 @@ impl RedbBackend {
         }
         // A new epoch at every opening: the records of the last one were
         // applied, and none written from now on can be mistaken for them.
-        let records = match backend.epoch()? {
+        let read_at = backend.epoch()?;
+        let records = match read_at {
             Some(epoch) => journal::records(&journal_path, epoch)?,
             None => Vec::new(),
         };
-        let epoch = backend.checkpoint(&records)?;
+        let epoch = backend.checkpoint(&records, read_at)?;
         backend.journal = match Journal::open(&journal_path, epoch) {
             Ok(j) => Some(Mutex::new(j)),
             // Where no journal can be kept (a read-only folder), every
@@ -182,7 +183,7 @@ impl RedbBackend {
         };
         let records = journal::records(journal_path, epoch)?;
         if !records.is_empty() {
-            self.checkpoint(&records)?;
+            self.checkpoint(&records, Some(epoch))?;
         }
         Ok(records.len())
     }
@@ -206,15 +207,28 @@ impl RedbBackend {
         ))
     }
 
-    /// Applies `records` (journal payloads) and commits durably in a new
-    /// epoch, which it returns.
-    fn checkpoint(&self, records: &[Vec<u8>]) -> Result<u64> {
+    /// Applies `records` (journal payloads, read for the store's epoch
+    /// `read_at`) and commits durably in a new epoch, which it returns.
+    ///
+    /// Processes that open a file shared after a crash may all read the
+    /// journal before any applies it: the epoch is read again inside the
+    /// write, and records read for an epoch the store no longer has (one of
+    /// them applied them, and may have written since) are not applied
+    /// twice; that store's epoch is returned, nothing written.
+    fn checkpoint(&self, records: &[Vec<u8>], read_at: Option<u64>) -> Result<u64> {
         let epoch = journal::new_epoch()?;
         let txn = self
             .db()
             .begin_write()
             .map_err(engine("writing the store"))?;
         let _writing = self.begin_writing();
+        if !records.is_empty() {
+            let now = epoch_in(&txn)?;
+            if now != read_at {
+                txn.abort().map_err(engine("writing the store"))?;
+                return now.ok_or_else(damaged_journal);
+            }
+        }
         let new_ids = {
             let w = WriteTxn::new(&txn, &self.ids, Changes::off());
             for payload in records {
@@ -647,6 +661,19 @@ fn keep_ids(ids: &Ids, new: Vec<(String, u8)>) {
 }
 
 /// Keeps `epoch` as the store's checkpoint epoch in `txn`.
+/// The epoch `txn` sees, if the store ever kept a journal.
+fn epoch_in(txn: &redb::WriteTransaction) -> Result<Option<u64>> {
+    let table = txn
+        .open_table(bytes_table(journal::TABLE))
+        .map_err(engine("opening a table"))?;
+    match get_in(&table, journal::EPOCH_KEY)? {
+        Some(value) => Ok(Some(
+            u64::take(&value).ok_or_else(|| super::keys::malformed(journal::TABLE))?,
+        )),
+        None => Ok(None),
+    }
+}
+
 fn set_epoch(txn: &redb::WriteTransaction, epoch: u64) -> Result<()> {
     txn.open_table(bytes_table(journal::TABLE))
         .map_err(engine("opening a table"))?
@@ -1409,6 +1436,45 @@ mod tests {
             }
         }
         txn.commit().unwrap();
+    }
+
+    /// What `t` holds at `k`, read through the backend.
+    fn value_of(b: &RedbBackend, t: &str, k: &[u8]) -> Option<Vec<u8>> {
+        let mut out = None;
+        b.read(&mut |r| {
+            out = r.get(t, k)?;
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    /// Two processes open a shared file after a crash; both read the
+    /// journal's records for the same epoch, one applies them and writes
+    /// on. The other's records, read for an epoch the store no longer has,
+    /// are not applied over that later write.
+    #[test]
+    fn journal_records_read_for_an_old_epoch_are_not_applied_twice() {
+        let b = RedbBackend::memory().unwrap();
+        let first = b.checkpoint(&[], None).unwrap();
+        let mut changes = journal::Changes::recording();
+        changes.add(journal::Change::Put("users", b"k", b"from the journal"));
+        let records = vec![changes.into_payload().unwrap()];
+        // The first process applies them, then writes on.
+        let second = b.checkpoint(&records, Some(first)).unwrap();
+        assert_ne!(second, first);
+        assert_eq!(
+            value_of(&b, "users", b"k").as_deref(),
+            Some(&b"from the journal"[..])
+        );
+        b.write(&mut |w| w.put("users", b"k", b"written after"))
+            .unwrap();
+        // The second process's copy of the same records, read at `first`.
+        assert_eq!(b.checkpoint(&records, Some(first)).unwrap(), second);
+        assert_eq!(
+            value_of(&b, "users", b"k").as_deref(),
+            Some(&b"written after"[..])
+        );
     }
 
     #[test]
