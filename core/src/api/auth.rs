@@ -17,6 +17,7 @@ use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_USERNAME};
 use crate::store::{Snapshot, Txn, read, write};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 
 /// The one answer to every failed sign-in (Django REST Framework's words).
 pub const LOGIN_FAILED: &str = "Unable to log in with provided credentials.";
@@ -75,6 +76,35 @@ pub(super) fn token_text(random: &[u8; TOKEN_BYTES]) -> String {
 
 pub(crate) fn forbidden() -> Error {
     Error::new(ErrorCode::Forbidden, NO_PERMISSION)
+}
+
+/// Every permission `user` holds, directly or through groups; `None` for a
+/// superuser, who holds all.
+fn permissions_of(s: &Snapshot<'_>, user: &User) -> Result<Option<BTreeSet<u32>>> {
+    if user.is_superuser {
+        return Ok(None);
+    }
+    let mut held: BTreeSet<u32> = user.permissions.iter().copied().collect();
+    for g in &user.groups {
+        if let Some(group) = read::group(s, *g)? {
+            held.extend(group.permissions);
+        }
+    }
+    Ok(Some(held))
+}
+
+/// SPEC A7's test: whether one holding `held` (`None`: every permission)
+/// holds every permission `target` holds. Only a holder of all controls a
+/// superuser.
+fn covers(s: &Snapshot<'_>, held: Option<&BTreeSet<u32>>, target: &User) -> Result<bool> {
+    let Some(held) = held else {
+        return Ok(true);
+    };
+    if target.is_superuser {
+        return Ok(false);
+    }
+    let needed = permissions_of(s, target)?.unwrap_or_default();
+    Ok(crate::auth::permissions::covers(held, &needed))
 }
 
 /// The stored form of a token: SHA-256 of its 32 bytes. `None` for text
@@ -363,10 +393,16 @@ impl Admin {
         // A managed user's sessions are its manager's tokens (S3): they
         // hold while the manager could still sign in, so blocking,
         // deactivating, deleting or merging away the manager ends them.
+        // and while the manager could be given one now: the user holds no
+        // permission the manager lacks (A7; an administrator may have made
+        // the user stronger since the token was issued).
         if let Some(manager) = read::sunbird(s, user.id)?.and_then(|side| side.managed_by) {
-            let live = read::user(s, manager)?.is_some_and(|m| m.is_active && !m.is_blocked)
-                && !read::sunbird(s, manager)?.is_some_and(|side| side.deleted);
-            if !live {
+            let manager = read::user(s, manager)?.filter(|m| m.is_active && !m.is_blocked);
+            let Some(manager) = manager else {
+                return Err(invalid_token());
+            };
+            let merged = read::sunbird(s, manager.id)?.is_some_and(|side| side.deleted);
+            if merged || !covers(s, permissions_of(s, &manager)?.as_ref(), &user)? {
                 return Err(invalid_token());
             }
         }
@@ -437,16 +473,7 @@ impl Admin {
             return Ok(None);
         }
         let user = self.live_user(s)?;
-        if user.is_superuser {
-            return Ok(None);
-        }
-        let mut held: std::collections::BTreeSet<u32> = user.permissions.iter().copied().collect();
-        for g in &user.groups {
-            if let Some(group) = read::group(s, *g)? {
-                held.extend(group.permissions);
-            }
-        }
-        Ok(Some(held))
+        permissions_of(s, &user)
     }
 
     /// SPEC A7, the one rule every write path that can hand an account to
@@ -462,20 +489,8 @@ impl Admin {
     /// operator and superusers are not limited; only they may control a
     /// superuser.
     pub(super) fn may_control(&self, s: &Snapshot<'_>, target: &User) -> Result<()> {
-        let Some(held) = self.caller_permissions(s)? else {
-            return Ok(());
-        };
-        if target.is_superuser {
-            return Err(forbidden());
-        }
-        let mut needed: std::collections::BTreeSet<u32> =
-            target.permissions.iter().copied().collect();
-        for g in &target.groups {
-            if let Some(group) = read::group(s, *g)? {
-                needed.extend(group.permissions);
-            }
-        }
-        match crate::auth::permissions::covers(&held, &needed) {
+        let held = self.caller_permissions(s)?;
+        match covers(s, held.as_ref(), target)? {
             true => Ok(()),
             false => Err(forbidden()),
         }

@@ -2092,6 +2092,31 @@ fn a_manager_gets_no_session_of_a_stronger_managed_user_and_its_tokens_end_with_
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert!(r.json()["result"]["response"].get("managedToken").is_none());
     assert!(w.i.session(&kid_token).is_ok());
+    // A token given earlier holds only while the kid stays no stronger
+    // than its manager: made stronger, the kid's session is refused, on
+    // its own and through x-authenticated-for.
+    let kid = id_named(&w, "Kid");
+    let grant = |permissions: Vec<u64>| {
+        let access = roster::AccessInput {
+            user_permissions: Some(permissions),
+            ..Default::default()
+        };
+        let patch = roster::UserPatch {
+            access,
+            ..Default::default()
+        };
+        w.i.operator().update_user(kid, patch).unwrap();
+    };
+    grant(vec![u64::from(
+        roster::Permission::parse("view_user").unwrap().id(),
+    )]);
+    assert!(w.i.session(&kid_token).is_err());
+    let request = Request::new("GET", &format!("/api/user/v1/read/{parent}"))
+        .with_header("x-authenticated-user-token", &parent_token)
+        .with_header("x-authenticated-for", &kid_token);
+    failure(&roster::rest::handle(&w.i, request), 401, "UOS_0070");
+    grant(Vec::new());
+    assert!(w.i.session(&kid_token).is_ok());
     // Blocking the manager ends the tokens it was given.
     let blocked = json!({"request": {"userId": parent}});
     w.ok("POST", "/api/user/v1/block", Some(blocked.clone()));
