@@ -66,12 +66,24 @@ fn normalise(path: &str) -> String {
 
 /// Percent-decodes a query component, `+` as space.
 fn decode(s: &str) -> String {
+    decode_with(s, true)
+}
+
+/// A path segment percent-decoded, whole: `&`, `=` and `+` are themselves
+/// there (only a query gives them meaning).
+pub(super) fn decode_segment(s: &str) -> String {
+    decode_with(s, false)
+}
+
+/// `s` percent-decoded (invalid UTF-8 replaced); `+` a space when
+/// `plus_is_space` (a query).
+fn decode_with(s: &str, plus_is_space: bool) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' => match bytes.get(i + 1..i + 3).and_then(hex_byte) {
                 Some(b) => {
                     out.push(b);

@@ -91,11 +91,10 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
             method,
         }))
     };
-    let versions = |v: &str, max: u8| {
-        v.strip_prefix('v')
-            .and_then(|n| n.parse::<u8>().ok())
-            .is_some_and(|n| (1..=max).contains(&n))
-    };
+    // `v1` to `vmax` as written: one digit, so `v01` and `v+1` (which a
+    // number parser takes) are not versions served.
+    let versions =
+        |v: &str, max: u8| matches!(v.as_bytes(), [b'v', d @ b'1'..=b'9'] if d - b'0' <= max);
     match segments {
         ["api", "user", v, "create"] if versions(v, 3) => r(
             Op::Create(CreateRoute::Create),
@@ -424,10 +423,15 @@ fn fresh_uuid() -> String {
 }
 
 /// The session token of a Sunbird request: `x-authenticated-user-token`,
-/// else `Authorization: Bearer|JWT <token>`.
+/// else (absent, or blank as a gateway may forward it)
+/// `Authorization: Bearer|JWT <token>`.
 fn token(request: &Request) -> Option<String> {
-    if let Some(t) = request.header("x-authenticated-user-token") {
-        return Some(t.trim().to_string());
+    if let Some(t) = request
+        .header("x-authenticated-user-token")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        return Some(t.to_string());
     }
     let value = request.header("authorization")?;
     let (scheme, token) = value.trim().split_once(' ')?;
@@ -870,12 +874,10 @@ impl Response {
     }
 }
 
-/// A path segment percent-decoded (an email's `@` may come as `%40`).
+/// A path segment percent-decoded (an email's `@` may come as `%40`; a
+/// raw `&` or `+` is itself).
 fn percent_decoded(segment: &str) -> String {
-    parse_query(&format!("x={}", segment.replace('+', "%2B")))
-        .pop()
-        .map(|(_, v)| v)
-        .unwrap_or_default()
+    super::router::decode_segment(segment)
 }
 
 #[cfg(test)]

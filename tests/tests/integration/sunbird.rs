@@ -2284,3 +2284,37 @@ fn a_managed_user_given_an_email_on_any_surface_stands_on_its_own() {
     assert!(w.i.session(&tot_token).is_err());
     assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
 }
+
+#[test]
+fn path_ids_versions_and_blank_tokens_are_read_as_written() {
+    let w = world();
+    w.user("Tom", "tom&jerry@example.com");
+    // A raw `&` (or `+`) in a path segment is part of the id, as `%26` is.
+    for path in [
+        "/api/user/v2/exists/email/tom&jerry@example.com",
+        "/api/user/v2/exists/email/tom%26jerry@example.com",
+    ] {
+        assert_eq!(w.ok("GET", path, None)["exists"], true, "{path}");
+    }
+    w.ok("GET", "/api/user/v1/get/email/tom&jerry@example.com", None);
+    // What follows an `&` names nothing else: this asks for `nobody&x=root`.
+    let r = w.ok("GET", "/api/user/v2/exists/userName/nobody&x=root", None);
+    assert_eq!(r["exists"], false, "{r}");
+    // Versions as written: v01 and v+1 are not v1.
+    for v in ["v01", "v+1", "v1.0"] {
+        let r = w.send(
+            "GET",
+            &format!("/api/user/{v}/exists/email/x@example.com"),
+            None,
+        );
+        assert_eq!(r.status, 404, "{v}: {:?}", r.body);
+    }
+    // A blank x-authenticated-user-token is absent: Authorization is read.
+    let request = Request::new("POST", "/api/user/v1/search")
+        .with_header("Content-Type", "application/json")
+        .with_header("x-authenticated-user-token", "  ")
+        .with_header("Authorization", &format!("Bearer {}", w.token))
+        .with_body(json!({"request": {"filters": {}}}).to_string());
+    let r = roster::rest::handle(&w.i, request);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}
