@@ -590,13 +590,21 @@ pub(crate) fn end_session(txn: &Txn<'_>, hash: [u8; 32]) -> Result<bool> {
     Ok(row.is_some())
 }
 
-/// Ends every session of `user` but `keep`; returns how many ended.
+/// Ends every session of `user` but `keep`, and every session of the
+/// users it manages (their sessions are tokens it was given, S3: whatever
+/// ends its sessions, a new password, a block, ends those); returns how
+/// many of `user`'s own ended.
 pub(crate) fn end_sessions(txn: &Txn<'_>, user: u64, keep: Option<[u8; 32]>) -> Result<u64> {
     let hashes = sessions_of(txn, user)?;
     let mut ended = 0;
     for hash in hashes.into_iter().filter(|h| Some(*h) != keep) {
         end_session(txn, hash)?;
         ended += 1;
+    }
+    for managed in read::related(txn, MANAGED_USERS, user)? {
+        for hash in sessions_of(txn, managed)? {
+            end_session(txn, hash)?;
+        }
     }
     Ok(ended)
 }

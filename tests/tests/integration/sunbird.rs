@@ -2130,6 +2130,25 @@ fn a_manager_gets_no_session_of_a_stronger_managed_user_and_its_tokens_end_with_
         .and_then(|(_, t)| t)
         .unwrap();
     assert!(w.i.session(&kid_token).is_ok());
+    // So does a new password of the manager's (a reset after a theft).
+    let parent_id = id_named(&w, "Parent");
+    let reset = roster::UserPatch {
+        password: Some("Reset-pass-123".into()),
+        ..Default::default()
+    };
+    w.i.operator().update_user(parent_id, reset).unwrap();
+    assert!(w.i.session(&parent_token).is_err());
+    assert!(w.i.session(&kid_token).is_err());
+    let parent_token =
+        w.i.login("parent@example.com", "Reset-pass-123")
+            .unwrap()
+            .token;
+    let kid_token = tokens(&parent_token)
+        .into_iter()
+        .find(|(f, _)| f == "Kid")
+        .and_then(|(_, t)| t)
+        .unwrap();
+    assert!(w.i.session(&kid_token).is_ok());
     // A managed user that gets an email stands on its own: the tokens its
     // manager was given end.
     let kid = id_named(&w, "Kid");
