@@ -2229,6 +2229,10 @@ fn a_users_sunbird_lists_hold_at_most_a_hundred_entries() {
         ("grade", json!(many(100_000))),
         ("subject", json!(many(101))),
         ("externalIds", json!(ids(101))),
+        (
+            "profileUserTypes",
+            json!(vec![json!({"type": "teacher"}); 101]),
+        ),
         ("profileLocation", json!(locations(101))),
     ] {
         let r = w.send(
@@ -2238,6 +2242,25 @@ fn a_users_sunbird_lists_hold_at_most_a_hundred_entries() {
         );
         assert_eq!(r.status, 400, "{key}: {:?}", r.body);
     }
+    // 150 external ids of one (provider, idType) are one: taken.
+    let same: Vec<Value> = (0..150)
+        .map(|i| json!({"id": format!("e{i}"), "idType": "roll", "provider": "p"}))
+        .collect();
+    w.ok(
+        "PATCH",
+        "/api/user/v3/update",
+        Some(json!({"request": {"userId": id, "externalIds": same}})),
+    );
+    let read = w.ok("GET", &format!("/api/user/v4/read/{id}"), None);
+    assert_eq!(
+        read["response"]["externalIds"],
+        json!([{"id": "e149", "idType": "roll", "provider": "p"}])
+    );
+    w.ok(
+        "PATCH",
+        "/api/user/v3/update",
+        Some(json!({"request": {"userId": id, "externalIds": []}})),
+    );
     let after = w.ok("GET", &format!("/api/user/v3/read/{id}"), None);
     assert_eq!(
         after["response"]["language"],

@@ -1099,8 +1099,8 @@ fn apply_side(
         side.user_types = out;
     }
     if let Some(ids) = &input.external_ids {
-        bounded("externalIds", ids.len())?;
-        // One id per (provider, idType): a later one replaces.
+        // One id per (provider, idType): a later one replaces, so the cap
+        // counts pairs, as they are met.
         let mut out: std::collections::BTreeMap<(String, String), ExternalId> = Default::default();
         for e in ids {
             let e = ExternalId {
@@ -1116,6 +1116,7 @@ fn apply_side(
                 return Err(fault::invalid("externalIds"));
             }
             out.insert((e.provider.clone(), e.id_type.clone()), e);
+            bounded("externalIds", out.len())?;
         }
         // In (provider, idType) order, one each: sorted.
         side.external_ids = out.into_values().collect();
