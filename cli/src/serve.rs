@@ -30,8 +30,8 @@
 //!   workers that move bytes; a request takes its turn once its body has
 //!   arrived, so a client slow to send (or sending a head and no body)
 //!   holds no thread; bodies held in memory at once are bounded by as many
-//!   bytes as that many largest bodies (beyond: the bytes wait, and 503
-//!   when the body's time runs out);
+//!   bytes as that many largest bodies (beyond: the bytes wait a second,
+//!   then 503);
 //! - Ctrl-C (SIGINT), SIGTERM or SIGHUP stops accepting, closes idle
 //!   connections, lets requests in flight finish (at most 10 s), drops the
 //!   institute (closing the store file) and exits 0. A second signal exits
@@ -69,6 +69,9 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_HEADERS: usize = 100;
 /// At most this many bytes of request body (the facade's own limit too).
 const MAX_BODY: usize = 1 << 20;
+/// How long a body under way waits for the memory budget before it is
+/// refused with 503.
+const BUDGET_WAIT: Duration = Duration::from_secs(1);
 /// How long requests in flight may take to finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// After refusing a body, how long what the client still sends is read
@@ -685,10 +688,13 @@ async fn read_body(
                 tokio::spawn(linger(body));
                 return Err((413, "Request body is too large."));
             }
-            // At most MAX_BODY: fits in a u32.
+            // At most MAX_BODY: fits in a u32. Bodies under way hold what
+            // they have read while they wait for more, so two could wait
+            // for each other: a body waits for the budget a moment only,
+            // then is refused (503) and lets the others go on.
             let wanted = u32::try_from(data.len()).unwrap_or(u32::MAX);
-            let permit = match tokio::time::timeout_at(deadline, budget.acquire_many(wanted)).await
-            {
+            let until = deadline.min(tokio::time::Instant::now() + BUDGET_WAIT);
+            let permit = match tokio::time::timeout_at(until, budget.acquire_many(wanted)).await {
                 Ok(Ok(permit)) => permit,
                 Ok(Err(_)) => return Err((503, "The server is stopping.")),
                 Err(_) => return Err((503, "The server is busy; try again.")),

@@ -922,6 +922,44 @@ fn a_new_connection_beyond_the_limit_closes_the_longest_idle() {
 }
 
 #[test]
+fn bodies_beyond_the_memory_budget_do_not_wait_for_each_other() {
+    // One blocking thread: a budget of 1 MiB. Two bodies of 700,000 bytes
+    // each send 500,000, then the rest: together they pass the budget. One
+    // is refused at once (503) and the other served, instead of both
+    // waiting on each other until the body's time (20 s) runs out.
+    let mut server = Server::start_with(
+        TempDir::new().unwrap(),
+        &[
+            ("ROSTER_SERVE_BLOCKING_THREADS", "1"),
+            ("ROSTER_SERVE_IDLE_SECS", "20"),
+        ],
+    );
+    let head = b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 700000\r\n\r\n";
+    let half = vec![b'a'; 500_000];
+    let rest = vec![b'a'; 200_000];
+    let mut clients: Vec<Client> = (0..2).map(|_| server.connect()).collect();
+    for client in &mut clients {
+        client.write(head);
+        client.write(&half);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let mut statuses = Vec::new();
+    for client in &mut clients {
+        // A refused body's connection may close before the rest is sent.
+        let _ = client.stream().write_all(&rest);
+    }
+    for client in &mut clients {
+        statuses.push(client.reply().status);
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [404, 503]);
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+    server.stop();
+}
+
+#[test]
 fn heads_without_their_bodies_hold_no_thread_and_keep_no_one_out() {
     // One blocking thread, room for many connections: clients that send a
     // head announcing a body and then nothing once kept every thread (and
