@@ -189,8 +189,10 @@ pub fn check_policy(
             policy.max_length
         ));
     }
-    // Digits of any script, as Django's `str.isdigit()` counts them
-    // (Devanagari १२३, Arabic-Indic ١٢٣, full-width １２３).
+    // Numerals of any script (Devanagari १२३, Arabic-Indic ١٢٣, full-width
+    // １２３), which Django's `str.isdigit()` refuses too; Unicode's
+    // numeric characters are a little wider (fractions, Roman numerals),
+    // and a password of those alone is refused as well.
     if policy.forbid_all_digits && !value.is_empty() && value.chars().all(char::is_numeric) {
         problems.push("This password is entirely numeric.".into());
     }

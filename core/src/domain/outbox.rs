@@ -67,16 +67,6 @@ pub struct OutboxMessage {
     pub created: DateTime<Utc>,
 }
 
-crate::text::debug_without_secrets!(Message {
-    id,
-    user,
-    channel,
-    to,
-    subject,
-    body secret,
-    created,
-});
-
 crate::text::debug_without_secrets!(OutboxMessage {
     id,
     user,
