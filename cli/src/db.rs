@@ -157,7 +157,9 @@ pub fn shown(db: &Path) -> String {
             let query: Vec<String> = query
                 .split('&')
                 .map(|pair| match pair.split_once('=') {
-                    Some((key, _)) if unescaped(key).eq_ignore_ascii_case("password") => {
+                    Some((key, _))
+                        if roster::rest::query_decoded(key).eq_ignore_ascii_case("password") =>
+                    {
                         format!("{key}=***")
                     }
                     _ => pair.to_string(),
@@ -168,31 +170,6 @@ pub fn shown(db: &Path) -> String {
         None => rest,
     };
     format!("{scheme}://{rest}")
-}
-
-/// `text` with its percent escapes decoded, as the driver decodes a
-/// query key (`%70assword` is `password`).
-fn unescaped(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

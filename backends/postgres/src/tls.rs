@@ -39,7 +39,7 @@ fn from_url(url: &str) -> (String, Option<PathBuf>) {
         .split('&')
         .filter(|pair| match pair.split_once('=') {
             Some((ROOT_CERT, value)) => {
-                root = Some(PathBuf::from(percent_decode(value)));
+                root = Some(PathBuf::from(roster::rest::query_decoded(value)));
                 false
             }
             _ => true,
@@ -50,35 +50,6 @@ fn from_url(url: &str) -> (String, Option<PathBuf>) {
     } else {
         (format!("{base}?{}", kept.join("&")), root)
     }
-}
-
-/// `%XX` escapes of a URL's query value decoded (an invalid escape is
-/// kept as written).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `host=db sslrootcert='/x.pem' user=roster`: the string without the

@@ -12,6 +12,8 @@ mod router;
 mod sunbird;
 mod testpress;
 
+pub use router::query_decoded;
+
 use crate::{Admin, Institute};
 
 /// One HTTP request.

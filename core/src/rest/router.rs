@@ -64,8 +64,10 @@ fn normalise(path: &str) -> String {
     out
 }
 
-/// Percent-decodes a query component, `+` as space.
-fn decode(s: &str) -> String {
+/// Percent-decodes a URL query component, `+` as space (invalid escapes
+/// and UTF-8 kept as written or replaced): the one decoder of query text,
+/// which the PostgreSQL backend and the CLI use for connection strings too.
+pub fn query_decoded(s: &str) -> String {
     decode_with(s, true)
 }
 
@@ -108,8 +110,8 @@ pub(super) fn parse_query(query: &str) -> Vec<(String, String)> {
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| match p.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(p), String::new()),
+            Some((k, v)) => (query_decoded(k), query_decoded(v)),
+            None => (query_decoded(p), String::new()),
         })
         .collect()
 }
@@ -492,6 +494,6 @@ mod tests {
                 ("bad".into(), "%zz%4".into()),
             ]
         );
-        assert_eq!(decode("%E0%AE%B0"), "ர");
+        assert_eq!(query_decoded("%E0%AE%B0"), "ர");
     }
 }
