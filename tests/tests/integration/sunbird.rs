@@ -108,6 +108,52 @@ impl World {
         result["organisationId"].as_u64().expect("an id")
     }
 
+    /// A signed-in manager ("Parent", parent@example.com) and its managed
+    /// users of first names `kids`: its `userId` and token.
+    fn manager_of(&self, kids: &[&str]) -> (String, String) {
+        let parent = self.user("Parent", "parent@example.com");
+        let token = self
+            .i
+            .login("parent@example.com", "Pass@1word")
+            .unwrap()
+            .token;
+        for first in kids {
+            self.ok(
+                "POST",
+                "/api/user/v4/create",
+                Some(json!({"request": {"firstName": first, "managedBy": parent}})),
+            );
+        }
+        (parent, token)
+    }
+
+    /// The managed list of `manager` with tokens, as `token` asks for it:
+    /// each managed user's first name and the token it was given.
+    fn managed_tokens(&self, manager: &str, token: &str) -> Vec<(String, Option<String>)> {
+        let path = format!("/api/user/v1/managed/{manager}?withTokens=true");
+        let r = self.send_as(token, "GET", &path, None);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.json()["result"]["response"]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["firstName"].as_str().unwrap().to_string(),
+                    e["managedToken"].as_str().map(str::to_string),
+                )
+            })
+            .collect()
+    }
+
+    /// The token `manager`'s list gives its managed user `first`.
+    fn managed_token(&self, manager: &str, token: &str, first: &str) -> Option<String> {
+        self.managed_tokens(manager, token)
+            .into_iter()
+            .find(|(f, _)| f == first)
+            .and_then(|(_, t)| t)
+    }
+
     /// Creates a user through v1; its `userId`.
     fn user(&self, first: &str, email: &str) -> String {
         let result = self.ok(
@@ -1977,16 +2023,8 @@ fn a_sunbird_update_sets_a_password_only_as_an_administrator_for_an_unmanaged_us
     assert!(w.i.session(&other_device).is_ok());
     assert!(signs_in(&w, "victor@example.com", "Pass@1word"));
     // A manager holds no credential of its managed user (S3).
-    let parent = w.user("Parent", "parent@example.com");
-    let parent_token = w.i.login("parent@example.com", "Pass@1word").unwrap().token;
-    let kid = w.ok(
-        "POST",
-        "/api/user/v4/create",
-        Some(json!({"request": {"firstName": "Kid", "managedBy": parent}})),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_, parent_token) = w.manager_of(&["Kid"]);
+    let kid = w.i.operator().get_user(id_named(&w, "Kid")).unwrap().uuid;
     let set = json!({"request": {"userId": kid, "password": "Kid-pass-123"}});
     let r = w.send_as(
         &parent_token,
@@ -2027,15 +2065,7 @@ fn a_sunbird_update_sets_a_password_only_as_an_administrator_for_an_unmanaged_us
 #[test]
 fn a_manager_gets_no_session_of_a_stronger_managed_user_and_its_tokens_end_with_it() {
     let w = world();
-    let parent = w.user("Parent", "parent@example.com");
-    let parent_token = w.i.login("parent@example.com", "Pass@1word").unwrap().token;
-    for first in ["Kid", "Strong"] {
-        w.ok(
-            "POST",
-            "/api/user/v4/create",
-            Some(json!({"request": {"firstName": first, "managedBy": parent}})),
-        );
-    }
+    let (parent, parent_token) = w.manager_of(&["Kid", "Strong"]);
     let perms: Vec<u64> = ["view_user", "change_user"]
         .iter()
         .map(|p| u64::from(roster::Permission::parse(p).unwrap().id()))
@@ -2054,24 +2084,7 @@ fn a_manager_gets_no_session_of_a_stronger_managed_user_and_its_tokens_end_with_
             },
         )
         .unwrap();
-    let tokens = |token: &str| -> Vec<(String, Option<String>)> {
-        let path = format!("/api/user/v1/managed/{parent}?withTokens=true");
-        let r = w.send_as(token, "GET", &path, None);
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        let v = r.json();
-        v["result"]["response"]["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                (
-                    e["firstName"].as_str().unwrap().to_string(),
-                    e["managedToken"].as_str().map(str::to_string),
-                )
-            })
-            .collect()
-    };
-    let list = tokens(&parent_token);
+    let list = w.managed_tokens(&parent, &parent_token);
     let token_of = |first: &str| list.iter().find(|(f, _)| f == first).unwrap().1.clone();
     // The kid holds nothing the parent lacks: a token. The strong one
     // holds permissions the parent lacks: none, on the read path too.
@@ -2124,11 +2137,7 @@ fn a_manager_gets_no_session_of_a_stronger_managed_user_and_its_tokens_end_with_
     assert!(w.i.session(&kid_token).is_err());
     w.ok("POST", "/api/user/v1/unblock", Some(blocked));
     let parent_token = w.i.login("parent@example.com", "Pass@1word").unwrap().token;
-    let kid_token = tokens(&parent_token)
-        .into_iter()
-        .find(|(f, _)| f == "Kid")
-        .and_then(|(_, t)| t)
-        .unwrap();
+    let kid_token = w.managed_token(&parent, &parent_token, "Kid").unwrap();
     assert!(w.i.session(&kid_token).is_ok());
     // So does a new password of the manager's (a reset after a theft).
     let parent_id = id_named(&w, "Parent");
@@ -2143,11 +2152,7 @@ fn a_manager_gets_no_session_of_a_stronger_managed_user_and_its_tokens_end_with_
         w.i.login("parent@example.com", "Reset-pass-123")
             .unwrap()
             .token;
-    let kid_token = tokens(&parent_token)
-        .into_iter()
-        .find(|(f, _)| f == "Kid")
-        .and_then(|(_, t)| t)
-        .unwrap();
+    let kid_token = w.managed_token(&parent, &parent_token, "Kid").unwrap();
     assert!(w.i.session(&kid_token).is_ok());
     // A managed user that gets an email stands on its own: the tokens its
     // manager was given end.
@@ -2276,27 +2281,8 @@ fn a_users_sunbird_lists_hold_at_most_a_hundred_entries() {
 #[test]
 fn a_managed_user_given_an_email_on_any_surface_stands_on_its_own() {
     let w = world();
-    let parent = w.user("Parent", "parent@example.com");
-    let parent_token = w.i.login("parent@example.com", "Pass@1word").unwrap().token;
-    for first in ["Kid", "Tot"] {
-        w.ok(
-            "POST",
-            "/api/user/v4/create",
-            Some(json!({"request": {"firstName": first, "managedBy": parent}})),
-        );
-    }
-    let token_of = |first: &str| -> String {
-        let path = format!("/api/user/v1/managed/{parent}?withTokens=true");
-        let list = w.send_as(&parent_token, "GET", &path, None).json();
-        list["result"]["response"]["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["firstName"] == first)
-            .and_then(|e| e["managedToken"].as_str())
-            .unwrap()
-            .to_string()
-    };
+    let (parent, parent_token) = w.manager_of(&["Kid", "Tot"]);
+    let token_of = |first: &str| w.managed_token(&parent, &parent_token, first).unwrap();
     let testpress = |token: &str, method: &str, path: &str, body: Value| {
         let request = Request::new(method, path)
             .with_header("Content-Type", "application/json")
