@@ -489,11 +489,15 @@ impl Admin {
     /// operator and superusers are not limited; only they may control a
     /// superuser.
     pub(super) fn may_control(&self, s: &Snapshot<'_>, target: &User) -> Result<()> {
-        let held = self.caller_permissions(s)?;
-        match covers(s, held.as_ref(), target)? {
+        match self.controls(s, target)? {
             true => Ok(()),
             false => Err(forbidden()),
         }
+    }
+
+    /// [`Admin::may_control`] as an answer instead of an error.
+    pub(super) fn controls(&self, s: &Snapshot<'_>, target: &User) -> Result<bool> {
+        covers(s, self.caller_permissions(s)?.as_ref(), target)
     }
 
     /// Django's `has_perm` for `user`.

@@ -214,11 +214,7 @@ impl Admin {
         if user.is_blocked || !user.is_active {
             return Ok(false);
         }
-        match self.may_control(txn, user) {
-            Ok(()) => Ok(true),
-            Err(e) if e.code() == ErrorCode::Forbidden => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.controls(txn, user)
     }
 
     /// The caller as managed user `token`'s session acts (S3,
