@@ -649,7 +649,7 @@ fn run(
                 ))
             })?;
             let view = admin
-                .sunbird_get(kind, &percent_decoded(id))
+                .sunbird_get(kind, &super::router::decode_segment(id))
                 .map_err(fail)?;
             Ok(answer.ok(Wrapped {
                 response: UserRecord::new(&view, Flavour::Full),
@@ -662,7 +662,7 @@ fn run(
                     fail(fault::invalid_key("key", id_type, "email, phone, userName"))
                 })?;
             let found = admin
-                .sunbird_exists(kind, &percent_decoded(id))
+                .sunbird_exists(kind, &super::router::decode_segment(id))
                 .map_err(fail)?;
             Ok(answer.ok(Exists {
                 exists: found.is_some(),
@@ -872,12 +872,6 @@ impl Response {
         self.status = status;
         self
     }
-}
-
-/// A path segment percent-decoded (an email's `@` may come as `%40`; a
-/// raw `&` or `+` is itself).
-fn percent_decoded(segment: &str) -> String {
-    super::router::decode_segment(segment)
 }
 
 #[cfg(test)]
