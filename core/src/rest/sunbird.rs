@@ -6,7 +6,7 @@
 //! (when both are sent, `Authorization` is the gateway's key and is
 //! ignored).
 
-use super::router::{Entry, parse_query};
+use super::router::{Entry, decode_segment, parse_query};
 use super::{Request, Response};
 use crate::api::sunbird::IdType;
 use crate::domain::sunbird::{CreateRoute, MIGRATION_ATTEMPTS, Migrated, ReadParts, fault};
@@ -158,7 +158,7 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
                 "v5" => Flavour::V5,
                 _ => Flavour::Full,
             };
-            let user_id = user_id.to_string();
+            let user_id = decode_segment(user_id);
             r(
                 Op::Read { flavour, user_id },
                 "api.user.read",
@@ -176,8 +176,8 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
         ),
         ["api", "user", "v1", "get", id_type, id] => r(
             Op::Get {
-                id_type: id_type.to_string(),
-                id: id.to_string(),
+                id_type: decode_segment(id_type),
+                id: decode_segment(id),
             },
             &format!("api.user.get.{id_type}"),
             "v1",
@@ -187,8 +187,8 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
         ["api", "user", v, "exists", id_type, id] if versions(v, 2) => r(
             Op::Exists {
                 v2: *v == "v2",
-                id_type: id_type.to_string(),
-                id: id.to_string(),
+                id_type: decode_segment(id_type),
+                id: decode_segment(id),
             },
             &format!("api.user.exists.{id_type}"),
             v,
@@ -205,7 +205,7 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
         ["api", "org", "v1", "read"] => r(Op::OrgRead, "api.org.read", "v1", "ORGRED", "POST"),
         ["api", "user", "v1", "managed", user_id] => r(
             Op::Managed {
-                user_id: user_id.to_string(),
+                user_id: decode_segment(user_id),
             },
             "api.user.managed",
             "v1",
@@ -475,7 +475,7 @@ pub(super) fn serve(entry: Entry<'_>, request: &Request, segments: &[&str]) -> R
         managed_create: route.op == Op::Create(CreateRoute::Managed),
     };
     if request.method != route.method {
-        return answer.fail(
+        let mut response = answer.fail(
             ResponseCode::MethodNotAllowed,
             "METHOD_NOT_ALLOWED".into(),
             &format!(
@@ -484,6 +484,9 @@ pub(super) fn serve(entry: Entry<'_>, request: &Request, segments: &[&str]) -> R
                 route.method
             ),
         );
+        // RFC 9110 15.5.6: a 405 lists the methods the path takes.
+        response.headers.push(("Allow".into(), route.method.into()));
+        return response;
     }
     // The caller: a session, or (signup when self-signup is on) nobody.
     let admin = match entry {
@@ -648,9 +651,7 @@ fn run(
                     "email, phone, loginId, userName",
                 ))
             })?;
-            let view = admin
-                .sunbird_get(kind, &super::router::decode_segment(id))
-                .map_err(fail)?;
+            let view = admin.sunbird_get(kind, id).map_err(fail)?;
             Ok(answer.ok(Wrapped {
                 response: UserRecord::new(&view, Flavour::Full),
             }))
@@ -661,9 +662,7 @@ fn run(
                 .ok_or_else(|| {
                     fail(fault::invalid_key("key", id_type, "email, phone, userName"))
                 })?;
-            let found = admin
-                .sunbird_exists(kind, &super::router::decode_segment(id))
-                .map_err(fail)?;
+            let found = admin.sunbird_exists(kind, id).map_err(fail)?;
             Ok(answer.ok(Exists {
                 exists: found.is_some(),
                 id: found.as_ref().filter(|_| *v2).map(|f| f.user_id.clone()),

@@ -467,6 +467,10 @@ fn every_failure_class_is_an_envelope_with_its_code() {
         405,
         "METHOD_NOT_ALLOWED",
     );
+    let r = w.send("GET", "/api/user/v1/create", None);
+    assert_eq!(r.header("Allow"), Some("POST"));
+    let r = w.send("DELETE", "/api/user/v1/read/x", None);
+    assert_eq!((r.status, r.header("Allow")), (405, Some("GET")));
     let r = roster::rest::handle(&w.i, Request::new("GET", "/api/user/v1/read/x"));
     assert_eq!(failure(&r, 401, "UOS_0070"), "You are not authorized.");
     let r = w.send_as("not-a-token", "GET", "/api/user/v1/read/x", None);
@@ -2345,4 +2349,14 @@ fn path_ids_versions_and_blank_tokens_are_read_as_written() {
         .with_body(json!({"request": {"filters": {}}}).to_string());
     let r = roster::rest::handle(&w.i, request);
     assert_eq!(r.status, 200, "{:?}", r.body);
+    // Every path parameter is percent-decoded, the id type and the user
+    // ids of read and the managed list included.
+    let tom = w.user("Tom", "tom2@example.com");
+    let escaped: String = tom.chars().map(|c| format!("%{:02X}", c as u32)).collect();
+    let read = w.ok("GET", &format!("/api/user/v1/read/{escaped}"), None);
+    assert_eq!(read["response"]["id"], tom.as_str(), "{read}");
+    let managed = w.ok("GET", &format!("/api/user/v1/managed/{escaped}"), None);
+    assert_eq!(managed["response"]["count"], 0, "{managed}");
+    let r = w.ok("GET", "/api/user/v2/exists/%65mail/tom2@example.com", None);
+    assert_eq!(r["exists"], true, "{r}");
 }
