@@ -441,16 +441,60 @@ impl Admin {
 
     /// Fails unless the caller may do `permission`: the operator may do
     /// everything; a signed-in user must be active staff holding it (D4).
+    ///
+    /// A write checks this again inside its transaction
+    /// ([`Admin::write_allowed`]): this early check only spares a refused
+    /// caller the work before it (a password's hashing, say).
     pub(super) fn allow(&self, permission: Permission) -> Result<()> {
         if self.caller == Caller::Operator {
             return Ok(());
         }
-        self.store().reading(|txn| {
-            let user = self.live_user(txn)?;
-            if !user.is_staff || !self.holds(txn, &user, permission)? {
+        self.store()
+            .reading(|txn| self.allow_in(txn, &[permission]))
+    }
+
+    /// [`Admin::allow`] for each of `permissions`, on snapshot `s`.
+    pub(super) fn allow_in(&self, s: &Snapshot<'_>, permissions: &[Permission]) -> Result<()> {
+        for &permission in permissions {
+            if !self.may(s, permission)? {
                 return Err(forbidden());
             }
-            Ok(())
+        }
+        Ok(())
+    }
+
+    /// Whether the caller may do `permission` (D4), on snapshot `s`: the
+    /// operator may do everything; a signed-in user must be active staff
+    /// holding it. Viewing is also granted by changing the same model, as
+    /// in Django's admin: a change answers with the changed record, so
+    /// `change_x` without `view_x` would otherwise read records through
+    /// updates that change nothing. (`has_perm` stays literal, D3.)
+    pub(super) fn may(&self, s: &Snapshot<'_>, permission: Permission) -> Result<bool> {
+        if self.caller == Caller::Operator {
+            return Ok(true);
+        }
+        let user = self.live_user(s)?;
+        if !user.is_staff {
+            return Ok(false);
+        }
+        let change = Permission::new(crate::auth::permissions::Action::Change, permission.model);
+        Ok(self.holds(s, &user, permission)?
+            || (permission.action == crate::auth::permissions::Action::View
+                && self.holds(s, &user, change)?))
+    }
+
+    /// A write that needs `permissions` (D4), checked again inside its
+    /// transaction: the check before it ran on an earlier snapshot, and an
+    /// administrator whose staff status or permission was taken away since
+    /// (while its password was hashing, say) must not finish the write.
+    pub(super) fn write_allowed<T>(
+        &self,
+        permissions: &[Permission],
+        mut f: impl FnMut(&crate::store::Txn<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.write(|txn| {
+            self.allow_in(txn, permissions)?;
+            f(txn)
         })
     }
 
@@ -545,15 +589,19 @@ impl Admin {
     /// `change_user` and, under A7, every permission the user holds, unless
     /// it is that user.
     pub fn logout_everywhere(&self, id: u64) -> Result<u64> {
-        if self.caller == Caller::User(id) {
-            self.store().reading(|txn| self.live_user(txn))?;
-        } else {
-            self.allow(Permission::new(
-                crate::auth::permissions::Action::Change,
-                crate::auth::permissions::Model::User,
-            ))?;
-        }
-        self.write(|txn| {
+        let change_user = Permission::new(
+            crate::auth::permissions::Action::Change,
+            crate::auth::permissions::Model::User,
+        );
+        let needs: &[Permission] = match self.caller == Caller::User(id) {
+            true => &[],
+            false => &[change_user],
+        };
+        self.store().reading(|txn| match needs.is_empty() {
+            true => self.live_user(txn).map(|_| ()),
+            false => self.allow_in(txn, needs),
+        })?;
+        self.write_allowed(needs, |txn| {
             let target = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             if self.caller != Caller::User(id) {
                 self.may_control(txn, &target)?;
@@ -566,11 +614,12 @@ impl Admin {
     /// a caller holding every permission the user holds (A7): unlocking
     /// reopens an account to password guesses.
     pub fn unlock_user(&self, id: u64) -> Result<()> {
-        self.allow(Permission::new(
+        let change_user = Permission::new(
             crate::auth::permissions::Action::Change,
             crate::auth::permissions::Model::User,
-        ))?;
-        self.write(|txn| {
+        );
+        self.allow(change_user)?;
+        self.write_allowed(&[change_user], |txn| {
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_control(txn, &old)?;
             let user = User {

@@ -13,7 +13,7 @@ impl Admin {
     pub fn create_batch(&self, input: BatchInput) -> Result<BatchView> {
         self.allow(Permission::new(Action::Add, Model::Batch))?;
         let now = self.now_micros();
-        self.write(|txn| {
+        self.write_allowed(&[Permission::new(Action::Add, Model::Batch)], |txn| {
             let name = self.batch_name(txn, None, input.name.as_deref(), true)?;
             let batch = Batch {
                 id: write::next_id(txn, Kind::Batch)?,
@@ -82,7 +82,7 @@ impl Admin {
     pub fn update_batch(&self, id: u64, input: BatchInput) -> Result<BatchView> {
         self.allow(Permission::new(Action::Change, Model::Batch))?;
         let now = self.now_micros();
-        self.write(|txn| {
+        self.write_allowed(&[Permission::new(Action::Change, Model::Batch)], |txn| {
             let old = read::batch(txn, id)?.ok_or_else(Error::not_found)?;
             refuse_local(&old)?;
             let mut batch = old.clone();
@@ -100,7 +100,7 @@ impl Admin {
     /// Deletes batch `id` and its memberships.
     pub fn delete_batch(&self, id: u64) -> Result<()> {
         self.allow(Permission::new(Action::Delete, Model::Batch))?;
-        self.write(|txn| {
+        self.write_allowed(&[Permission::new(Action::Delete, Model::Batch)], |txn| {
             let batch = read::batch(txn, id)?.ok_or_else(Error::not_found)?;
             refuse_local(&batch)?;
             write::delete_batch(txn, &batch)

@@ -15,7 +15,7 @@ impl Admin {
     pub fn create_custom_field(&self, input: CustomFieldInput) -> Result<CustomFieldView> {
         self.allow(Permission::new(Action::Add, Model::CustomField))?;
         let now = self.now_micros();
-        self.write(|txn| {
+        self.write_allowed(&[Permission::new(Action::Add, Model::CustomField)], |txn| {
             let mut field = CustomField {
                 id: 0,
                 uuid: 0,
@@ -61,25 +61,31 @@ impl Admin {
     pub fn update_custom_field(&self, id: u64, input: CustomFieldInput) -> Result<CustomFieldView> {
         self.allow(Permission::new(Action::Change, Model::CustomField))?;
         let now = self.now_micros();
-        self.write(|txn| {
-            let old = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
-            let mut field = old.clone();
-            check(txn, &mut field, &input, Some(id))?;
-            if field != old {
-                field.modified = now;
-            }
-            write::put_custom_field(txn, Some(&old), &field)?;
-            Ok(CustomFieldView::from(&field))
-        })
+        self.write_allowed(
+            &[Permission::new(Action::Change, Model::CustomField)],
+            |txn| {
+                let old = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
+                let mut field = old.clone();
+                check(txn, &mut field, &input, Some(id))?;
+                if field != old {
+                    field.modified = now;
+                }
+                write::put_custom_field(txn, Some(&old), &field)?;
+                Ok(CustomFieldView::from(&field))
+            },
+        )
     }
 
     /// Deletes definition `id` and every user's value of it.
     pub fn delete_custom_field(&self, id: u64) -> Result<()> {
         self.allow(Permission::new(Action::Delete, Model::CustomField))?;
-        self.write(|txn| {
-            let field = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
-            write::delete_custom_field(txn, &field)
-        })
+        self.write_allowed(
+            &[Permission::new(Action::Delete, Model::CustomField)],
+            |txn| {
+                let field = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
+                write::delete_custom_field(txn, &field)
+            },
+        )
     }
 }
 

@@ -26,7 +26,7 @@ impl Admin {
     pub fn create_group(&self, input: GroupInput) -> Result<GroupView> {
         self.allow(Permission::new(Action::Add, Model::Group))?;
         let now = self.now_micros();
-        self.write(|txn| {
+        self.write_allowed(&[Permission::new(Action::Add, Model::Group)], |txn| {
             let mut g = Group {
                 id: 0,
                 uuid: 0,
@@ -76,7 +76,7 @@ impl Admin {
     pub fn update_group(&self, id: u64, input: GroupInput) -> Result<GroupView> {
         self.allow(Permission::new(Action::Change, Model::Group))?;
         let now = self.now_micros();
-        self.write(|txn| {
+        self.write_allowed(&[Permission::new(Action::Change, Model::Group)], |txn| {
             let old = read::group(txn, id)?.ok_or_else(Error::not_found)?;
             let mut g = old.clone();
             check(txn, &mut g, &input, Some(id))?;
@@ -95,7 +95,7 @@ impl Admin {
     /// stronger member could make it weak enough to take over).
     pub fn delete_group(&self, id: u64) -> Result<()> {
         self.allow(Permission::new(Action::Delete, Model::Group))?;
-        self.write(|txn| {
+        self.write_allowed(&[Permission::new(Action::Delete, Model::Group)], |txn| {
             let g = read::group(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_grant_group(txn, &g.permissions, &[])?;
             write::delete_group(txn, &g)

@@ -140,7 +140,7 @@ impl Admin {
             .password
             .as_deref()
             .filter(|_| options.notify_credential));
-        let user = self.write(|txn| {
+        let user = self.write_allowed(&[Permission::new(Action::Add, Model::User)], |txn| {
             let hash = hash.clone().unwrap_or_default();
             let mut creating = Creating::default();
             let new =
@@ -256,13 +256,37 @@ impl Admin {
         self.store().reading(|txn| {
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             let mut errors = FieldErrors::new();
+            // Who may comes first, as in the update: a refused caller learns
+            // nothing about the account (which names are taken, whether a
+            // guess is its username) from the errors.
+            self.patched(txn, &old, patch, self.today(), &mut errors)?;
             if let Some(p) = patch.password.as_deref() {
                 let username = patch.username.as_deref().unwrap_or(&old.username);
                 user::check_password(p, username, &self.config().password_policy, &mut errors);
             }
-            self.check_patch(txn, &old, patch, self.today(), &mut errors)?;
             Ok(errors)
         })
+    }
+
+    /// `old` with `patch` applied and every check of an update made, the
+    /// caller's right to make it first (a superuser's account; A7 when the
+    /// password or a control field changes); the field errors go to
+    /// `errors`.
+    fn patched(
+        &self,
+        s: &Snapshot<'_>,
+        old: &User,
+        patch: &UserPatch,
+        today: NaiveDate,
+        errors: &mut FieldErrors,
+    ) -> Result<(User, Vec<CustomField>)> {
+        self.may_manage(s, old)?;
+        let (mut user, fields) = self.check_patch(s, old, patch, today, errors)?;
+        self.apply_access(s, &mut user, &patch.access, errors)?;
+        if patch.password.is_some() || changes_control(old, &user) {
+            self.may_control(s, old)?;
+        }
+        Ok((user, fields))
     }
 
     /// The rules of a create that need the store, on snapshot `s`.
@@ -480,19 +504,14 @@ impl Admin {
             }
         };
         let (today, now) = (self.today(), self.now_micros());
-        self.write(|txn| {
+        self.write_allowed(&[Permission::new(Action::Change, Model::User)], |txn| {
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
-            self.may_manage(txn, &old)?;
-            let (mut user, fields) = self.check_patch(txn, &old, &patch, today, &mut errors)?;
+            let (mut user, fields) = self.patched(txn, &old, &patch, today, &mut errors)?;
             if patch.password.is_some() && fold(&user.username) != fold(&username_after) {
                 errors.add(
                     "username",
                     "The username changed while this update ran; try again.",
                 );
-            }
-            self.apply_access(txn, &mut user, &patch.access, &mut errors)?;
-            if patch.password.is_some() || changes_control(&old, &user) {
-                self.may_control(txn, &old)?;
             }
             std::mem::take(&mut errors).into_result()?;
             if let Some(hash) = &hash {
@@ -532,7 +551,7 @@ impl Admin {
     /// id is never given again, the username and email become free.
     pub fn delete_user(&self, id: u64) -> Result<()> {
         self.allow(Permission::new(Action::Delete, Model::User))?;
-        self.write(|txn| {
+        self.write_allowed(&[Permission::new(Action::Delete, Model::User)], |txn| {
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_control(txn, &user)?;
             let managed = read::related(txn, crate::store::tables::MANAGED_USERS, id)?;
@@ -554,7 +573,7 @@ impl Admin {
     /// `change_user` could otherwise raise themselves to every permission.
     fn apply_access(
         &self,
-        txn: &Txn<'_>,
+        txn: &Snapshot<'_>,
         user: &mut User,
         access: &AccessInput,
         errors: &mut FieldErrors,

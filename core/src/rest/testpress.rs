@@ -203,8 +203,7 @@ impl Call<'_> {
                 ))
             }
             (Route::UserUnlock(id), _) => {
-                // 204: the answer carries no user, so `change_user` alone
-                // (without `view_user`) shows nothing it may not see.
+                // 204: an unlock answers with no user.
                 a.unlock_user(id)?;
                 Ok(no_content())
             }

@@ -2224,13 +2224,6 @@ fn linking_batches_with_change_course_alone_answers_with_the_links_it_made() {
         .unwrap();
     let (_, token) = staff(&i, "linker", &[perm(Action::Change, Model::Course)]);
     let linker = i.session(&token).unwrap();
-    assert_eq!(
-        linker
-            .course_batches(course.id, Default::default())
-            .unwrap_err()
-            .code(),
-        ErrorCode::Forbidden
-    );
     let page = linker.add_course_batches(course.id, &[batch.id]).unwrap();
     let ids: Vec<u64> = page.items.iter().map(|b| b.id).collect();
     assert_eq!(ids, [batch.id]);
@@ -2245,4 +2238,110 @@ fn linking_batches_with_change_course_alone_answers_with_the_links_it_made() {
     assert!(viewer.add_course_batches(course.id, &[other.id]).is_err());
     let linked = o.course_batches(course.id, Default::default()).unwrap();
     assert_eq!(linked.items.len(), 1);
+}
+
+/// Changing a model lets a caller view its records, as in Django's admin:
+/// an update answers with the changed record, so `change_user` without
+/// `view_user` would otherwise read what the view permission guards through
+/// updates that change nothing. `has_perm` stays literal (D3), and adding
+/// or deleting grants no view.
+#[test]
+fn changing_a_model_lets_its_records_be_viewed_and_has_perm_stays_literal() {
+    let (i, _) = institute(SEED_NOW);
+    let target = user(&i, "target", AccessInput::default());
+    let (changer, token) = staff(&i, "changer", &[perm(Action::Change, Model::User)]);
+    let path = format!("{USERS}{target}/");
+    let get = call_as(&i, &token, "GET", &path, None);
+    assert_eq!(get.status, 200, "{:?}", get.body);
+    let patch = call_as(&i, &token, "PATCH", &path, Some(json!({})));
+    assert_eq!(patch.status, 200, "{:?}", patch.body);
+    assert_eq!(patch.json(), get.json());
+    assert_eq!(call_as(&i, &token, "GET", USERS, None).status, 200);
+    let dj = call_as(
+        &i,
+        &token,
+        "GET",
+        &format!("/api/admin/users/{target}/"),
+        None,
+    );
+    assert_eq!(dj.status, 200, "{:?}", dj.body);
+    let o = i.operator();
+    assert!(!o.has_perm(changer, "roster.view_user").unwrap());
+    assert!(o.has_perm(changer, "roster.change_user").unwrap());
+    // The same for every model: change_batch reads batches.
+    let batch = o
+        .create_batch(roster::BatchInput {
+            name: Some("B1".into()),
+        })
+        .unwrap();
+    let (_, token) = staff(&i, "batcher", &[perm(Action::Change, Model::Batch)]);
+    let batches = i.session(&token).unwrap();
+    assert_eq!(batches.get_batch(batch.id).unwrap().id, batch.id);
+    assert_eq!(
+        batches.get_user(target).unwrap_err().code(),
+        ErrorCode::Forbidden
+    );
+    // Adding or deleting users is not viewing them.
+    for (name, action) in [("adder", Action::Add), ("deleter", Action::Delete)] {
+        let (_, token) = staff(&i, name, &[perm(action, Model::User)]);
+        let r = call_as(&i, &token, "GET", &path, None);
+        assert_eq!(r.status, 403, "{name}: {:?}", r.body);
+    }
+}
+
+/// D4 is decided in the write's own transaction: an administrator whose
+/// staff status and permissions are taken away while its request hashes a
+/// new password (the slow part, done before the transaction) does not
+/// finish the write, whichever commits first.
+#[test]
+fn a_revoked_administrator_does_not_finish_a_write_begun_before() {
+    let (mut config, _) = config(SEED_NOW);
+    // A slow hash (about a second) leaves the revocation room to land
+    // between the early check and the write.
+    config.argon2 = Argon2Params {
+        m_kib: 64 * 1024,
+        t: 8,
+        p: 1,
+    };
+    let i = roster_tests::store(config);
+    let (admin_id, token) = staff(
+        &i,
+        "admin1",
+        &[
+            perm(Action::Change, Model::User),
+            perm(Action::View, Model::User),
+        ],
+    );
+    let target = user(&i, "target", AccessInput::default());
+    let session = i.session(&token).unwrap();
+    let worker = std::thread::spawn(move || {
+        session.update_user(
+            target,
+            UserPatch {
+                password: Some("brand-new-pass-1".into()),
+                ..Default::default()
+            },
+        )
+    });
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    i.operator()
+        .update_user(
+            admin_id,
+            UserPatch {
+                access: AccessInput {
+                    is_staff: Some(false),
+                    user_permissions: Some(vec![]),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let outcome = worker.join().unwrap();
+    assert_eq!(
+        outcome.map(|u| u.id).unwrap_err().code(),
+        ErrorCode::Forbidden
+    );
+    assert!(i.login("target", "brand-new-pass-1").is_err());
+    assert!(i.login("target", PASSWORD).is_ok());
 }

@@ -272,6 +272,44 @@ fn still_signs_in(i: &Institute, name: &str) {
 mod refused {
     use super::*;
 
+    /// A body with a type error is answered with every field's errors at
+    /// once, but only after the caller's right to the change: otherwise the
+    /// errors would tell a refused caller whether a guess is a stronger
+    /// account's username (the password policy's similarity rule) or which
+    /// identifiers are taken.
+    #[test]
+    fn a_body_with_a_type_error_is_refused_before_its_fields_are_checked() {
+        let w = world();
+        let names = [
+            (w.strong, "strong"),
+            (w.grouped, "grouped"),
+            (w.dormant, "dormant"),
+            (w.inactive, "inactive"),
+            (w.root, "root"),
+        ];
+        for (target, name) in names {
+            let before = view(&w.i, target);
+            for (prefix, _) in PATHS {
+                let path = format!("{prefix}{target}/");
+                for body in [
+                    json!({"password": name, "first_name": 5}),
+                    json!({"email": "peer@example.com", "first_name": 5}),
+                    json!({"username": "PEER", "first_name": 5}),
+                ] {
+                    let r = call_as(&w.i, &w.weak, "PATCH", &path, Some(body.clone()));
+                    assert_403(&r, &format!("PATCH {path} {body}"));
+                }
+            }
+            assert_eq!(view(&w.i, target), before, "user {target} unchanged");
+        }
+        // A change the caller may make still gets its field errors.
+        let path = format!("/api/v2.5/admin/users/{}/", w.strong);
+        let body = json!({"first_name": 5});
+        let r = call_as(&w.i, &w.weak, "PATCH", &path, Some(body));
+        assert_eq!(r.status, 400, "{:?}", r.body);
+        assert!(r.json()["first_name"].is_array(), "{:?}", r.body);
+    }
+
     /// Every kind of change, on every REST path, PUT and PATCH, against
     /// every stronger target: 403 and nothing changes.
     #[test]

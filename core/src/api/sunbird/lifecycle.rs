@@ -54,11 +54,11 @@ impl Admin {
     /// does) to `value` (SPEC 7): superusers only. A terms setting
     /// (`tncConfig`, `...Tnc`) must hold `{"latestVersion": ...}`.
     pub fn set_system_setting(&self, id: &str, field: &str, value: &str) -> Result<()> {
-        self.store()
-            .reading(|s| match self.caller_is_superuser(s)? {
-                true => Ok(()),
-                false => Err(forbidden()),
-            })?;
+        let superuser = |s: &Snapshot<'_>| match self.caller_is_superuser(s)? {
+            true => Ok(()),
+            false => Err(forbidden()),
+        };
+        self.store().reading(superuser)?;
         for (name, given) in [("id", id), ("field", field), ("value", value)] {
             if given.trim().is_empty() {
                 return Err(fault::missing(name));
@@ -74,7 +74,10 @@ impl Admin {
         if is_terms_setting(id) && Terms::parse(value).is_none() {
             return Err(fault::invalid_value(value, "value"));
         }
-        self.write(|txn| write::put_setting(txn, id, value))
+        self.write(|txn| {
+            superuser(txn)?;
+            write::put_setting(txn, id, value)
+        })
     }
 
     /// The value of system setting `id`: any signed-in caller.
@@ -420,26 +423,32 @@ impl Admin {
             return Err(fault::missing("toAccountId"));
         }
         let now = self.now_micros();
-        self.write(|txn| {
-            let source = self
-                .user_by_uuid(txn, from.trim())?
-                .ok_or_else(fault::no_such_user)?;
-            let target = self
-                .user_by_uuid(txn, to.trim())?
-                .ok_or_else(fault::no_such_user)?;
-            if source.user.id == target.user.id {
-                return Err(fault::mismatch("fromAccountId, toAccountId"));
-            }
-            self.may_control(txn, &source.user)?;
-            self.may_control(txn, &target.user)?;
-            if source.side.deleted {
-                return Err(fault::invalid_value(from, "fromAccountId"));
-            }
-            if target.side.deleted {
-                return Err(fault::invalid_value(to, "toAccountId"));
-            }
-            absorb(txn, source, target, now, false)
-        })
+        self.write_allowed(
+            &[
+                Permission::new(Action::Change, Model::User),
+                Permission::new(Action::Delete, Model::User),
+            ],
+            |txn| {
+                let source = self
+                    .user_by_uuid(txn, from.trim())?
+                    .ok_or_else(fault::no_such_user)?;
+                let target = self
+                    .user_by_uuid(txn, to.trim())?
+                    .ok_or_else(fault::no_such_user)?;
+                if source.user.id == target.user.id {
+                    return Err(fault::mismatch("fromAccountId, toAccountId"));
+                }
+                self.may_control(txn, &source.user)?;
+                self.may_control(txn, &target.user)?;
+                if source.side.deleted {
+                    return Err(fault::invalid_value(from, "fromAccountId"));
+                }
+                if target.side.deleted {
+                    return Err(fault::invalid_value(to, "toAccountId"));
+                }
+                absorb(txn, source, target, now, false)
+            },
+        )
     }
 
     /// A claim of a shadow account (S11): the caller (who must be

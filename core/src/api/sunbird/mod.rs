@@ -196,18 +196,6 @@ struct Pair {
 }
 
 impl Admin {
-    /// Whether the caller holds `permission` (the operator holds all): like
-    /// [`Admin::allow`], as an answer instead of an error.
-    fn may(&self, s: &Snapshot<'_>, permission: Permission) -> Result<bool> {
-        match self.caller {
-            Caller::Operator => Ok(true),
-            Caller::User(_) => {
-                let me = self.live_user(s)?;
-                Ok(me.is_staff && self.holds(s, &me, permission)?)
-            }
-        }
-    }
-
     /// The caller's own user id, or `None` for the operator; a signed-in
     /// caller's session must be live.
     fn caller_id(&self, s: &Snapshot<'_>) -> Result<Option<u64>> {
@@ -221,16 +209,20 @@ impl Admin {
     pub fn sunbird_create(&self, input: SunbirdInput, route: CreateRoute) -> Result<String> {
         // Who may: checked before anything about the input is looked at.
         let add_user = Permission::new(Action::Add, Model::User);
-        match route {
-            CreateRoute::Signup if self.config().sunbird.self_signup => {}
+        let needs: &[Permission] = match route {
+            CreateRoute::Signup if self.config().sunbird.self_signup => &[],
             CreateRoute::Managed => {
                 // The manager itself, or an administrator; decided below
                 // once `managedBy` is read, with the same answer for a
                 // manager that does not exist.
                 self.store().reading(|s| self.caller_id(s).map(|_| ()))?;
+                &[]
             }
-            _ => self.allow(add_user)?,
-        }
+            _ => {
+                self.allow(add_user)?;
+                &[add_user]
+            }
+        };
         let managed = route == CreateRoute::Managed;
         let first = input.first_name.as_deref().map(str::trim).unwrap_or("");
         if first.is_empty() {
@@ -269,7 +261,7 @@ impl Admin {
         };
         let now = self.now_micros();
         let today = self.today();
-        self.write(|txn| {
+        self.write_allowed(needs, |txn| {
             let caller = self.caller_id(txn)?;
             let mut side = SunbirdUser {
                 origin: match route {
@@ -744,7 +736,7 @@ impl Admin {
             return Err(fault::missing("userId"));
         }
         let now = self.now_micros();
-        self.write(|txn| {
+        self.write_allowed(&[Permission::new(Action::Change, Model::User)], |txn| {
             let Pair { user: old, side } = self
                 .user_by_uuid(txn, user_id.trim())?
                 .ok_or_else(fault::no_such_user)?;
@@ -801,40 +793,43 @@ impl Admin {
         };
         let external_id = text(&input.external_id).to_lowercase();
         let now = self.now_micros();
-        self.write(|txn| {
-            let id = write::next_id(txn, Kind::Organisation)?;
-            let root_org = match is_tenant {
-                true => {
-                    if read::lookup(txn, ORG_BY_CHANNEL, &channel)?.is_some() {
-                        return Err(fault::in_use(&channel, "channel"));
+        self.write_allowed(
+            &[Permission::new(Action::Add, Model::Organisation)],
+            |txn| {
+                let id = write::next_id(txn, Kind::Organisation)?;
+                let root_org = match is_tenant {
+                    true => {
+                        if read::lookup(txn, ORG_BY_CHANNEL, &channel)?.is_some() {
+                            return Err(fault::in_use(&channel, "channel"));
+                        }
+                        id
                     }
-                    id
-                }
-                // A sub-organisation names its tenant by channel.
-                false => read::lookup(txn, ORG_BY_CHANNEL, &channel)?
-                    .ok_or_else(|| fault::not_valid("channel"))?,
-            };
-            let org = Organisation {
-                id,
-                uuid: crate::random::uuid()?,
-                name: name.clone(),
-                org_type: org_type.clone(),
-                channel: if is_tenant {
-                    channel.clone()
-                } else {
-                    String::new()
-                },
-                is_tenant,
-                is_default: false,
-                root_org,
-                email: email.clone(),
-                external_id: external_id.clone(),
-                created: now,
-                modified: now,
-            };
-            write::put_organisation(txn, None, &org)?;
-            Ok(id)
-        })
+                    // A sub-organisation names its tenant by channel.
+                    false => read::lookup(txn, ORG_BY_CHANNEL, &channel)?
+                        .ok_or_else(|| fault::not_valid("channel"))?,
+                };
+                let org = Organisation {
+                    id,
+                    uuid: crate::random::uuid()?,
+                    name: name.clone(),
+                    org_type: org_type.clone(),
+                    channel: if is_tenant {
+                        channel.clone()
+                    } else {
+                        String::new()
+                    },
+                    is_tenant,
+                    is_default: false,
+                    root_org,
+                    email: email.clone(),
+                    external_id: external_id.clone(),
+                    created: now,
+                    modified: now,
+                };
+                write::put_organisation(txn, None, &org)?;
+                Ok(id)
+            },
+        )
     }
 
     /// Organisation `id` (S13). Needs `view_organisation`.
