@@ -194,6 +194,16 @@ impl Institute {
         // costs nothing to make, so no sign-in pays for it.
         let target = stored.as_deref().unwrap_or(&self.inner.decoy);
         let verified = verify_any(password, target, &turn) && stored.is_some();
+        // A hash cheaper than the configured argon2id (an imported Django
+        // hash, older parameters) costs the decoy's work as well, so that
+        // no account answers sooner than a name no one has (A2). A sign-in
+        // that succeeds replaces it below.
+        if stored
+            .as_deref()
+            .is_some_and(|h| needs_rehash(h, config.argon2))
+        {
+            std::hint::black_box(password::verify(password, &self.inner.decoy, &turn));
+        }
         let usable =
             |u: &User| u.is_active && !u.is_blocked && u.locked_until.is_none_or(|t| t <= now_us);
         let ok = verified && found.as_ref().is_some_and(usable);
@@ -213,9 +223,7 @@ impl Institute {
                 .and_then(|u| read::user(txn, u.id).transpose())
                 .transpose()?
             else {
-                // Unknown user: commit an empty transaction, as a failure
-                // for a known user commits its counter.
-                write::next_id(txn, Kind::Message).map(|_| ())?;
+                failure_written(txn)?;
                 return Ok(None);
             };
             let mut user = old.clone();
@@ -241,6 +249,7 @@ impl Institute {
                 put_session(txn, &user, random, now_us, expires.timestamp_micros())?;
                 return Ok(Some(user.id));
             }
+            failure_written(txn)?;
             count_failure(txn, &old, now, lockout)?;
             Ok(None)
         })?;
@@ -335,6 +344,15 @@ impl Institute {
         };
         Ok(id)
     }
+}
+
+/// What every failed sign-in writes, whoever it names: without it a name no
+/// one has, a locked account or lock-out switched off would commit nothing
+/// (no durable write, no sync) where a counted failure commits, and answer
+/// measurably sooner, telling which accounts exist (A2). One id of the
+/// outbox's counter is used up, a change of the same size every time.
+fn failure_written(txn: &Txn<'_>) -> Result<()> {
+    write::next_id(txn, Kind::Message).map(|_| ())
 }
 
 /// Counts one failed sign-in of `old` in `txn`: the threshold locks the
@@ -755,5 +773,36 @@ mod tests {
             institute.login("ada", "right-pass-1").unwrap();
         });
         assert_eq!(work, expected, "a success at current costs: no rehash");
+        // Accounts whose hashes are cheaper than the configured argon2id
+        // (a Django import, older costs) pay the configured work too.
+        let cheap = {
+            let turn = institute.hashing_turn().unwrap();
+            let weak = Argon2Params {
+                m_kib: 8,
+                t: 1,
+                p: 1,
+            };
+            password::hash("right-pass-1", weak, &turn).unwrap()
+        };
+        let django = "pbkdf2_sha256$1$salt$".to_string() + &"A".repeat(43) + "=";
+        let rows = [("django", django), ("cheap", cheap)]
+            .into_iter()
+            .map(|(name, hash)| crate::ImportRow {
+                line: 1,
+                user: crate::NewUser {
+                    username: Some(name.into()),
+                    ..Default::default()
+                },
+                password_hash: Some(hash),
+                errors: Default::default(),
+            })
+            .collect();
+        assert_eq!(admin.import_rows(rows).unwrap().created, 2);
+        for user in ["django", "cheap"] {
+            let work = runs(&|| {
+                institute.login(user, "wrong-pass").unwrap_err();
+            });
+            assert!(work.contains(&expected[0]), "{user}: {work:?}");
+        }
     }
 }
