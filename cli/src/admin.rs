@@ -7,7 +7,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use roster::transfer::{self, ImportOptions};
 use roster::{Config, Institute};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -242,12 +242,20 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
         // A bad option is a usage error: nothing read, no store made.
         Err(err) => return fail_with(err, EXIT_USAGE),
     };
-    let mut text = Vec::new();
-    if let Err(e) = std::fs::File::open(&args.file).and_then(|mut f| f.read_to_end(&mut text)) {
-        eprintln!("error: cannot read '{}': {e}", args.file.display());
-        return ExitCode::from(EXIT_USAGE);
-    }
-    let survey = match transfer::survey(text.as_slice()) {
+    // The file is read twice, as a stream each time (a survey, then the
+    // import), never held whole in memory.
+    let read = || match std::fs::File::open(&args.file) {
+        Ok(file) => Ok(std::io::BufReader::new(file)),
+        Err(e) => {
+            eprintln!("error: cannot read '{}': {e}", args.file.display());
+            Err(ExitCode::from(EXIT_USAGE))
+        }
+    };
+    let file = match read() {
+        Ok(file) => file,
+        Err(code) => return code,
+    };
+    let survey = match transfer::survey(file) {
         Ok(survey) => survey,
         Err(err) => return fail(err),
     };
@@ -318,9 +326,11 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
     // and rate moving while a chunk commits.
     bar.enable_steady_tick(Duration::from_millis(100));
     let began = Instant::now();
-    let result = transfer::import(&admin, text.as_slice(), &options, &mut |done| {
-        bar.set_position(done)
-    });
+    let file = match read() {
+        Ok(file) => file,
+        Err(code) => return code,
+    };
+    let result = transfer::import(&admin, file, &options, &mut |done| bar.set_position(done));
     let took = began.elapsed();
     bar.finish_and_clear();
     if let Ok(report) = &result {

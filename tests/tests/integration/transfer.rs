@@ -956,6 +956,31 @@ fn odd_files_each_get_a_clear_answer() {
         report.rejected[0].reason.contains("longer than"),
         "{report:?}"
     );
+    // A CSV row holds no more than a request body either, even when its
+    // cell runs over many lines inside quotes: the file stops there with a
+    // clear error, and the rows before it are kept.
+    let cell = "x\n".repeat(1 << 20);
+    let csv = format!(
+        "username,password,city\nfirst,secret-1,A\nsecond,secret-1,B\nbig,secret-1,\"{cell}\"\nlast,secret-1,C\n"
+    );
+    let survey = transfer::survey(csv.as_bytes()).expect_err("the survey stops too");
+    assert!(
+        survey.message().contains("longer than 1048576 bytes"),
+        "{survey}"
+    );
+    let e = try_import(&i, &csv, &options).expect_err("the file stops");
+    assert!(e.message().contains("longer than 1048576 bytes"), "{e}");
+    assert!(e.message().contains("2 users were created"), "{e}");
+    let o = i.operator();
+    assert!(o.find_user("second").is_ok());
+    assert!(o.find_user("last").is_err());
+    // Quoted line breaks and doubled quotes under the cap are one row.
+    let csv = "username,password,city\nq1,secret-1,\"a\"\"b\nc\"\nq2,secret-1,D\n";
+    assert_eq!(import(&i, csv, &options).created, 2);
+    assert_eq!(
+        o.get_user(o.find_user("q1").unwrap()).unwrap().city,
+        "a\"b\nc"
+    );
 }
 
 /// Bytes in memory that fail every write once `broken` is set.
