@@ -74,25 +74,33 @@ pub fn nfkc(value: &str) -> String {
 }
 
 /// The key under which a name is unique (usernames and emails in one
-/// namespace; batch and group names): the lower case of the NFKC form,
-/// normalised again, so `ＡＬＩＣＥ`, `Alice` and `alice` are one key.
+/// namespace; batch and group names): the NFKC form with its case folded,
+/// so `ＡＬＩＣＥ`, `Alice` and `alice` are one key, and so are `STRASSE`
+/// and `straße`, or `ΟΔΟΣ`, `οδοσ` and `οδος`.
 ///
-/// A key is its own key (`fold(fold(x)) == fold(x)`): lower-casing can make
-/// a text that NFKC changes (`Y` + combining ring above becomes `y` + ring,
-/// whose NFKC form is the one character `ẙ`), so NFKC and the lower case
-/// are applied until neither changes the text (format 6; format 5 stopped
-/// after the lower case).
+/// Case is folded as the lower case of the upper case, with the final
+/// sigma `ς` as `σ` (format 11; before, the plain lower case left `ß`
+/// and `ς`, whose upper cases are `SS` and `Σ`, keys of their own, so two
+/// users could hold names equal ignoring case). Text that differs only in
+/// case has one upper case, so it has one key, and no letter depends on
+/// its neighbours.
+///
+/// A key is its own key (`fold(fold(x)) == fold(x)`): changing case can
+/// make a text that NFKC changes (`Y` + combining ring above becomes `y` +
+/// ring, whose NFKC form is the one character `ẙ`), so NFKC and the case
+/// fold are applied until neither changes the text (format 6).
 pub fn fold(value: &str) -> String {
     if value.is_ascii() {
-        // ASCII is its own NFKC form, and its lower case is ASCII's.
+        // ASCII is its own NFKC form, and its case folds to its lower case.
         return value.to_ascii_lowercase();
     }
-    let mut key = nfkc(value).to_lowercase();
+    let step = |text: &str| nfkc(&text.to_uppercase().to_lowercase().replace('ς', "σ"));
+    let mut key = step(&nfkc(value));
     // Two rounds settle every text met so far (the test below tries every
     // character, alone and before each combining mark); the bound only
     // keeps a future Unicode table from looping.
     for _ in 0..8 {
-        let again = nfkc(&key).to_lowercase();
+        let again = step(&key);
         if again == key {
             break;
         }
@@ -207,6 +215,28 @@ mod tests {
         }
     }
 
+    /// Names equal ignoring case share a key, whatever their letters'
+    /// case mappings do (`ß` upper-cases to two letters, `ς` is `σ` at the
+    /// end of a word, `ẞ` lower-cases to `ß`).
+    #[test]
+    fn names_equal_ignoring_case_share_a_key() {
+        for same in [
+            &["ΟΔΟΣ", "οδοσ", "οδος", "Οδος"][..],
+            &["STRASSE", "straße", "STRAẞE", "Strasse"],
+            &["ſtop", "STOP", "stop"],
+            &["ǅemal", "DŽEMAL", "džemal"],
+            &["ＡＬＩＣＥ", "Alice"],
+        ] {
+            let keys: std::collections::BTreeSet<String> = same.iter().map(|s| fold(s)).collect();
+            assert_eq!(keys.len(), 1, "{same:?}: {keys:?}");
+        }
+        assert_eq!(fold("ΟΔΟΣ"), "οδοσ");
+        assert_eq!(fold("straße"), "strasse");
+        // A substring keeps its meaning: a key's piece is the piece's key.
+        assert!(fold("ΟΔΟΣ ΟΣΑ").contains(&fold("ος")));
+        assert_ne!(fold("οδος"), fold("οδοι"));
+    }
+
     #[test]
     fn fold_is_its_own_key() {
         // The case a fuzzer found: the lower case composes with the mark.
@@ -217,12 +247,12 @@ mod tests {
         for c in (0..=0x10ffff).filter_map(char::from_u32) {
             failures.extend(settled(c.encode_utf8(&mut [0; 4])).err());
         }
-        // Every character the lower case changes, before every combining
-        // mark of the main block: where lower-casing can make a pair NFKC
+        // Every character a change of case changes, before every combining
+        // mark of the main block: where changing case can make a pair NFKC
         // composes.
-        let cased = (0..=0x10ffff)
-            .filter_map(char::from_u32)
-            .filter(|c| !c.is_lowercase() && c.to_lowercase().ne(std::iter::once(*c)));
+        let cased = (0..=0x10ffff).filter_map(char::from_u32).filter(|c| {
+            c.to_lowercase().ne(std::iter::once(*c)) || c.to_uppercase().ne(std::iter::once(*c))
+        });
         for c in cased {
             for mark in (0x300..=0x36f).filter_map(char::from_u32) {
                 failures.extend(settled(&format!("{c}{mark}")).err());

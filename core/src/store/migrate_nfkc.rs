@@ -70,7 +70,8 @@ pub(crate) fn nfkc_v2_to_v3(txn: &Txn<'_>) -> Result<()> {
     rebuild(txn, CUSTOM_FIELD_BY_NAME, fields)
 }
 
-/// Format 6: [`fold`] settles (NFKC and the lower case until neither
+/// Formats 6 and 11: [`fold`] settles (format 6) and folds case fully
+/// (format 11). Format 6: [`fold`] settles (NFKC and the lower case until neither
 /// changes the text), so every index keyed by it is rebuilt: the username,
 /// email, batch, group and custom field name indexes (as
 /// [`nfkc_v2_to_v3`] builds them, the lowest id winning a key two names now

@@ -22,7 +22,10 @@
 //! format 4 began to for users, so any page of their lists is a few reads,
 //! and indexes organisations by (tenant, external id), so a Sunbird user's
 //! `orgExternalId` is one prefix read (`v8_to_v9` builds both for an older
-//! store). A
+//! store). Version 10 records which users an SSO create made (claimable
+//! shadow accounts). Version 11 folds case fully in
+//! [`crate::text::fold`] (`ß` and `ss`, `ς` and `σ` are one key), so every
+//! index keyed by it is rebuilt again (`migrate_nfkc::refold_v5_to_v6`). A
 //! store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write
 //! transaction that opens it, so a crash mid-migration leaves the old format.
@@ -43,7 +46,7 @@ use crate::domain::{Batch, Micros};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 10;
+pub const CURRENT_VERSION: u64 = 11;
 /// The id counters of formats 1-3: entity name -> next id.
 const COUNTERS: Def<str, u64> = Def::new("counters");
 /// The subscription ids of formats 1-3: id -> (user, batch).
@@ -102,6 +105,10 @@ fn migrate(txn: &Txn<'_>, from: u64) -> Result<()> {
             // Side records may now say a user came from an SSO create (a
             // claimable shadow); the ones stored keep what they say.
             9 => {}
+            // Names equal ignoring case now share their key: every index
+            // keyed by `fold` is rebuilt (names that now collide are kept
+            // and reported by `check`, as format 3 did).
+            10 => super::migrate_nfkc::refold_v5_to_v6(txn)?,
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,

@@ -16,6 +16,7 @@ const V7: &str = "store-v7.redb";
 const V8: &str = "store-v8.redb";
 const V9: &str = "store-v9.redb";
 const V10: &str = "store-v10.redb";
+const V11: &str = "store-v11.redb";
 
 fn copy_of(fixture: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -619,6 +620,53 @@ fn the_v9_fixture_opens_with_its_change_feed() {
 #[test]
 fn the_v10_fixture_opens_with_its_change_feed() {
     opens_with_its_change_feed(V10);
+}
+
+#[test]
+fn the_v11_fixture_opens_with_its_change_feed() {
+    opens_with_its_change_feed(V11);
+}
+
+/// Format 11 folds case fully: a format-10 store, whose username index
+/// holds `straße` under its plain lower case, has its indexes rebuilt when
+/// opened, and `STRASSE` then names the user (before, it named no one).
+#[test]
+fn format_11_refolds_the_name_indexes_of_a_format_10_store() {
+    use roster::store::testing::{raw_delete, raw_put, raw_rows, text_bytes};
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config.clone()).expect("create");
+    fill(&i);
+    expect(
+        &i,
+        "POST",
+        "/api/v2.5/admin/users/",
+        Some(json!({"username": "Straße", "password": "ipsum1$"})),
+        201,
+    );
+    drop(i);
+    // The index entry as format 10 keyed it.
+    let rows = raw_rows(&path, "user_by_username").expect("raw read");
+    let (_, id) = rows
+        .iter()
+        .find(|(key, _)| *key == text_bytes("strasse"))
+        .expect("format 11's key")
+        .clone();
+    raw_delete(&path, "user_by_username", &text_bytes("strasse")).expect("raw delete");
+    raw_put(&path, "user_by_username", &text_bytes("straße"), &id).expect("raw put");
+    set_version(&path, 10);
+    let i = Institute::open(&path, config).expect("open");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    assert!(i.login("STRASSE", "ipsum1$").is_ok());
+    assert!(i.login("straße", "ipsum1$").is_ok());
+    let taken = roster_tests::call(
+        &i,
+        "POST",
+        "/api/v2.5/admin/users/",
+        Some(json!({"username": "strasse", "password": "ipsum1$"})),
+    );
+    assert_eq!(taken.status, 400, "{:?}", taken.body);
 }
 
 /// Format 10 keeps which users an SSO create made: the fixture's shadow
