@@ -364,6 +364,22 @@ fn table_of(kind: Kind) -> Option<Records> {
     })
 }
 
+/// Whether every row of the copy `backend` is where its table's stored
+/// length says ([`super::Reader::verify_rows`]); when not, says so in
+/// `notes`.
+fn verified(backend: &RedbBackend, notes: &mut Vec<String>) -> bool {
+    let walked = catch_unwind(AssertUnwindSafe(|| backend.read(&mut |r| r.verify_rows())));
+    let why = match walked {
+        Ok(Ok(())) => return true,
+        Ok(Err(e)) => e.message().to_string(),
+        Err(p) => format!("the storage engine panicked: {}", panic_words(&*p)),
+    };
+    notes.push(format!(
+        "{why}; every table is read as far as it goes and the file is carved for the rest"
+    ));
+    false
+}
+
 /// The frames read from one table of the copy.
 #[derive(Default)]
 struct TableRead {
@@ -566,6 +582,12 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             }
             // Older formats are migrated in the copy first.
             let backend = RedbBackend::on(db).map(Arc::new);
+            if let Err(e) = &backend {
+                report.notes.push(format!(
+                    "the copy cannot be read as a store ({}); its records are carved from the raw file",
+                    e.message()
+                ));
+            }
             let found = match &backend {
                 Ok(b) => match catch_unwind(AssertUnwindSafe(|| version_of(b))) {
                     Ok(Ok(found)) => found,
@@ -594,8 +616,14 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             }
             if let Ok(backend) = &backend {
                 let typed = backend.is_legacy();
+                // Rows hidden (or repeated) by damaged branch pages make a
+                // read of a table look whole: walked against the table's
+                // stored length first, and on a mismatch every table is
+                // read as far as it goes and carved.
+                let whole = typed || verified(backend, &mut report.notes);
                 for (_, kind) in ENTITIES {
-                    let read = read_table(backend, kind, legacy, typed, &mut report.notes);
+                    let mut read = read_table(backend, kind, legacy, typed, &mut report.notes);
+                    read.complete &= whole;
                     reads.insert(kind as u8, read);
                 }
                 if let Ok(Ok((c, l))) =
