@@ -88,6 +88,12 @@ pub struct RecoveryReport {
     pub carved: bool,
     /// Observations in words (what could not be read, what was dropped).
     pub notes: Vec<String>,
+    /// Bytes the carving checksummed (0 when it did not run): at most a
+    /// few times the file's size, however the file was made.
+    pub checksummed: u64,
+    /// Whether carving stopped before the end of the file, having spent
+    /// its bound on frame markers that did not check out.
+    pub carving_stopped: bool,
 }
 
 impl RecoveryReport {
@@ -491,11 +497,32 @@ fn read_table(
     out
 }
 
+/// How many times the file's size (plus one largest frame) carving may
+/// checksum in all: a sound file costs about once its size (each frame is
+/// checksummed once, and a damaged one once more), while a crafted file
+/// whose frame headers every few bytes each claim a length to the end of
+/// the file would cost its size squared.
+const CARVE_BUDGET: u64 = 4;
+
+/// What carving cost, and whether it stopped before the end of the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Carving {
+    /// Bytes checksummed.
+    checksummed: u64,
+    /// Where it stopped, its budget spent, when it did.
+    stopped_at: Option<usize>,
+}
+
 /// Every sound frame in `bytes`, by kind and key. Of several versions of a
 /// record (redb keeps freed pages until reused), the one found last wins,
-/// except users, where the latest `modified` wins.
-fn carve(bytes: &[u8]) -> BTreeMap<(u8, FrameKey), Vec<u8>> {
+/// except users, where the latest `modified` wins. The bytes checksummed
+/// are bounded ([`CARVE_BUDGET`]): past that, carving stops and says where.
+fn carve(bytes: &[u8]) -> (BTreeMap<(u8, FrameKey), Vec<u8>>, Carving) {
     let mut out: BTreeMap<(u8, FrameKey), Vec<u8>> = BTreeMap::new();
+    let budget = CARVE_BUDGET
+        .saturating_mul(bytes.len() as u64)
+        .saturating_add(frame::MAX_FRAME as u64);
+    let mut cost = Carving::default();
     let mut at = 0;
     while at + frame::HEADER <= bytes.len() {
         let Some(found) = bytes[at..]
@@ -505,6 +532,19 @@ fn carve(bytes: &[u8]) -> BTreeMap<(u8, FrameKey), Vec<u8>> {
             break;
         };
         let start = at + found;
+        // What the checksum of this candidate would cost: nothing when its
+        // claimed length is impossible (refused before any checksum).
+        let claimed = frame::claimed(&bytes[start..]).unwrap_or(usize::MAX);
+        let fits =
+            claimed <= frame::MAX_PAYLOAD && start + frame::HEADER + claimed + 4 <= bytes.len();
+        if fits {
+            let hashed = (frame::HEADER + claimed) as u64;
+            if cost.checksummed + hashed > budget {
+                cost.stopped_at = Some(start);
+                break;
+            }
+            cost.checksummed += hashed;
+        }
         match frame::parse(&bytes[start..]) {
             Ok((parts, total)) => {
                 let slot = (parts.kind, parts.key);
@@ -523,7 +563,7 @@ fn carve(bytes: &[u8]) -> BTreeMap<(u8, FrameKey), Vec<u8>> {
             Err(_) => at = start + 1,
         }
     }
-    out
+    (out, cost)
 }
 
 fn modified_of(user_frame: &[u8]) -> i64 {
@@ -648,7 +688,20 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
     if !incomplete.is_empty() {
         report.carved = true;
         let bytes = std::fs::read(source).map_err(|e| io_error(source, &e))?;
-        for ((kind, key), frame_bytes) in carve(&bytes) {
+        let (frames, cost) = carve(&bytes);
+        report.checksummed = cost.checksummed;
+        if let Some(at) = cost.stopped_at {
+            report.carving_stopped = true;
+            report.notes.push(format!(
+                "carving stopped at byte {at} of {}: it had checksummed {} bytes ({CARVE_BUDGET} \
+                 times the file's size and one largest record), mostly on frame markers whose \
+                 lengths do not check out (a file crafted to make carving slow); records after \
+                 that point were not carved",
+                bytes.len(),
+                cost.checksummed
+            ));
+        }
+        for ((kind, key), frame_bytes) in frames {
             if !incomplete.contains(&kind) {
                 continue;
             }

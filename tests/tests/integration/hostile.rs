@@ -1,6 +1,6 @@
-//! Hostile store files: B-trees rewired so that reads miss or repeat rows.
-//! Each is a clear error or a bounded, reported salvage; nothing is written
-//! over the damage.
+//! Hostile store files: B-trees rewired so that reads miss or repeat rows,
+//! and files crafted to make `recover`'s carving slow. Each is a clear
+//! error or a bounded, reported salvage; nothing is written over the damage.
 
 use roster::store::{Backend, ModelBackend, Reader, Writer, recover};
 use roster::{Config, ErrorCode, ImportRow, Institute, NewUser, ProfileInput};
@@ -251,4 +251,37 @@ fn opening_a_current_store_writes_nothing() {
         .list_users(&Default::default())
         .expect("list");
     assert_eq!(backend.1.load(Ordering::SeqCst), 1, "a read writes nothing");
+}
+
+/// A file of frame headers every 29 bytes, each claiming a length to the
+/// end of the file (the auditor's carve.py): carving checksums at most a
+/// few times the file's size, stops, and says so.
+#[test]
+fn carving_a_file_crafted_to_be_slow_is_bounded_and_reported() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("carve.redb");
+    let size = 1 << 20;
+    let mut file = vec![0u8; PAGE];
+    while file.len() + 29 <= size {
+        let claimed = (size - file.len() - 29) as u32;
+        file.extend_from_slice(b"RfR3\x01");
+        file.extend_from_slice(&1u64.to_le_bytes());
+        file.extend_from_slice(&0u64.to_le_bytes());
+        file.extend_from_slice(&claimed.to_le_bytes());
+    }
+    file.resize(size, 0);
+    std::fs::write(&path, &file).expect("write");
+    let report = recover::recover(&path, &dir.path().join("saved.redb")).expect("recover");
+    assert!(report.carving_stopped, "{report:?}");
+    // Four times the size plus one largest frame (32 MiB and its header).
+    let bound = 4 * size as u64 + (32 << 20) + 29;
+    assert!(
+        report.checksummed <= bound,
+        "{} bytes checksummed",
+        report.checksummed
+    );
+    assert!(
+        report.notes.iter().any(|n| n.contains("carving stopped")),
+        "{report:?}"
+    );
 }
