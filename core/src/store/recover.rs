@@ -601,11 +601,17 @@ fn decode_all<T: DeserializeOwned>(
 /// new store at `target` (which must not exist), rebuilding every index.
 /// Never writes `source`. Sessions are not copied (users sign in again).
 pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
-    if target.exists() {
-        return Err(Error::new(
-            ErrorCode::Conflict,
-            format!("{} exists: recover writes a new store", target.display()),
-        ));
+    // Any entry at all, a dangling link included: the new store holds
+    // password hashes, and opening through a link would write them
+    // wherever it points, with that file's mode.
+    let journal = super::journal::path_of(target);
+    for path in [target, journal.as_path()] {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                format!("{} exists: recover writes a new store", path.display()),
+            ));
+        }
     }
     let mut report = RecoveryReport::default();
     let copy = TempCopy::of(source)?;
@@ -773,6 +779,20 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
         ));
     }
 
+    // Both files made here, owner-only, never through a link (`create_new`
+    // refuses any entry, a link included, and follows none): the store's
+    // open then finds them made.
+    for path in [target, journal.as_path()] {
+        crate::private_file::create_new(path).map_err(|e| {
+            Error::new(
+                match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => ErrorCode::Conflict,
+                    _ => ErrorCode::Storage,
+                },
+                format!("cannot create {}: {e}", path.display()),
+            )
+        })?;
+    }
     let store = Store::open(target, false)?;
     let saved = store.write(|txn| {
         let mut saved: Saved = BTreeMap::new();

@@ -1,6 +1,7 @@
 //! Hostile store files: B-trees rewired so that reads miss or repeat rows,
-//! and files crafted to make `recover`'s carving slow. Each is a clear
-//! error or a bounded, reported salvage; nothing is written over the damage.
+//! files crafted to make `recover`'s carving slow, and a `recover --to`
+//! that is a link. Each is a clear error or a bounded, reported salvage;
+//! nothing is written over the damage, and nothing leaks through a link.
 
 use roster::store::{Backend, ModelBackend, Reader, Writer, recover};
 use roster::{Config, ErrorCode, ImportRow, Institute, NewUser, ProfileInput};
@@ -284,4 +285,39 @@ fn carving_a_file_crafted_to_be_slow_is_bounded_and_reported() {
         report.notes.iter().any(|n| n.contains("carving stopped")),
         "{report:?}"
     );
+}
+
+/// `recover --to` a link, dangling or not, is refused, and nothing is
+/// created where it points; so is a link where the new store's journal
+/// would be.
+#[cfg(unix)]
+#[test]
+fn recover_never_writes_through_a_link() {
+    let dir = tempfile::tempdir().expect("dir");
+    let source = dir.path().join("source.redb");
+    let i = Institute::open(&source, Config::default()).expect("create");
+    drop(i);
+    let elsewhere = dir.path().join("elsewhere.redb");
+    let link = dir.path().join("link.redb");
+    std::os::unix::fs::symlink(&elsewhere, &link).expect("link");
+    let err = recover::recover(&source, &link).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+    assert!(!elsewhere.exists(), "nothing created through the link");
+    // The journal beside the new store.
+    let target = dir.path().join("new.redb");
+    let journal = dir.path().join("new.redb-journal");
+    std::os::unix::fs::symlink(&elsewhere, &journal).expect("link");
+    let err = recover::recover(&source, &target).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+    assert!(!elsewhere.exists(), "nothing created through the link");
+    assert!(!target.exists());
+    // A plain new path: the store is the owner's only.
+    std::fs::remove_file(&journal).expect("unlink");
+    recover::recover(&source, &target).expect("recover");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&target)
+        .expect("made")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }
