@@ -14,6 +14,7 @@ mod integration {
     mod escalation;
     mod faults;
     mod fixtures;
+    mod hostile;
     mod journal;
     mod model;
     mod nfkc;

@@ -137,6 +137,26 @@ pub trait Reader {
     /// The names of the tables that hold (or held) rows: to tell a roster
     /// store from another database in the same file.
     fn table_names(&self) -> Result<Vec<String>>;
+
+    /// Whether the backend's own bookkeeping says it stores any row at all,
+    /// in any table, found without reading the rows where the backend can
+    /// (redb keeps its tables' lengths): a store with rows but no format
+    /// version is damaged, not new, even when damage hides the rows from
+    /// [`Reader::table_names`]. The default knows only the table names.
+    fn stores_rows(&self) -> Result<bool> {
+        Ok(!self.table_names()?.is_empty())
+    }
+
+    /// Walks everything the backend stores once, against its own
+    /// bookkeeping: on redb, every row of its one table, keys strictly
+    /// ascending, as many as the table's stored length says. Damage that
+    /// hides rows from reads (a B-tree whose branches skip or repeat
+    /// pages) is a [`Corrupt`](crate::ErrorCode::Corrupt) error. A full
+    /// read of the store (`check`, `recover`, `export`) runs it; the
+    /// default checks nothing (a database that checks its own pages).
+    fn verify_rows(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A write transaction: its own writes are visible to its reads.

@@ -20,7 +20,8 @@ use super::journal::{self, Change, Changes, Journal};
 use super::keys::Col;
 use crate::error::{Error, ErrorCode, Internal, Result};
 use redb::{
-    Database, Key, ReadableDatabase, ReadableTable, TableDefinition, TableError, TableHandle, Value,
+    Database, Key, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    TableError, TableHandle, Value,
 };
 use std::cell::RefCell;
 use std::ops::Bound;
@@ -733,10 +734,11 @@ fn scan_table<T: ReadableTable<&'static [u8], &'static [u8]>>(
     let range = table
         .range::<&[u8]>((lower, upper))
         .map_err(engine("reading a range"))?;
-    let mut step = |row: std::result::Result<Row<'_>, redb::StorageError>| -> Result<bool> {
-        let (k, v) = row.map_err(engine("reading a range"))?;
-        visit(k.value(), v.value())
-    };
+    // The key of the row before, kept to check the order: a damaged tree
+    // whose branches repeat or skip pages hands out keys out of order (and
+    // may repeat a page exponentially often), never a sound one.
+    let mut before = None;
+    let mut step = |row| step_in_order(row, &mut before, reverse, visit);
     if reverse {
         for row in range.rev() {
             if !step(row)? {
@@ -749,6 +751,75 @@ fn scan_table<T: ReadableTable<&'static [u8], &'static [u8]>>(
                 break;
             }
         }
+    }
+    Ok(())
+}
+
+/// Calls `visit` on `row` of a scan, after the row `before` (updated),
+/// refusing a key that is not past the one before in the scan's direction.
+fn step_in_order<'r>(
+    row: std::result::Result<Row<'r>, redb::StorageError>,
+    before: &mut Option<redb::AccessGuard<'r, &'static [u8]>>,
+    reverse: bool,
+    visit: &mut RowVisitor<'_>,
+) -> Result<bool> {
+    let (k, v) = row.map_err(engine("reading a range"))?;
+    if let Some(b) = before.as_ref() {
+        let in_order = match reverse {
+            true => b.value() > k.value(),
+            false => b.value() < k.value(),
+        };
+        if !in_order {
+            return Err(out_of_order());
+        }
+    }
+    let more = visit(k.value(), v.value())?;
+    *before = Some(k);
+    Ok(more)
+}
+
+/// The error of a B-tree that hands out keys out of order.
+fn out_of_order() -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        "the store is damaged: its B-tree hands out keys out of order (damaged \
+         branch pages); run `roster check`, then `roster recover`",
+    )
+}
+
+/// Walks every row of the data table `t` once ([`Reader::verify_rows`]):
+/// keys strictly ascending, and as many rows as redb's stored length of the
+/// table says (which it keeps in the table's root, apart from the pages a
+/// walk reads). Stops at the first row past that length, so a damaged tree
+/// that repeats pages costs no more than a sound one.
+fn verify_table<T: ReadableTable<&'static [u8], &'static [u8]>>(t: &T) -> Result<()> {
+    let stored = t.len().map_err(engine("reading the store"))?;
+    let mut seen = 0u64;
+    let mut before: Option<redb::AccessGuard<'_, &'static [u8]>> = None;
+    for row in t.iter().map_err(engine("reading the store"))? {
+        let (k, _) = row.map_err(engine("reading the store"))?;
+        if before.as_ref().is_some_and(|b| b.value() >= k.value()) {
+            return Err(out_of_order());
+        }
+        seen += 1;
+        if seen > stored {
+            break;
+        }
+        before = Some(k);
+    }
+    if seen != stored {
+        let found = match seen > stored {
+            true => format!("more than {stored}"),
+            false => seen.to_string(),
+        };
+        return Err(Error::new(
+            ErrorCode::Corrupt,
+            format!(
+                "the store is damaged: its table says it holds {stored} rows, but a walk \
+                 of its pages finds {found} (damaged branch pages hide or repeat rows); \
+                 run `roster recover`"
+            ),
+        ));
     }
     Ok(())
 }
@@ -825,6 +896,22 @@ impl Reader for ReadTxn<'_> {
         };
         names.extend(other_tables(self.snap.txn.list_tables())?);
         Ok(names)
+    }
+
+    fn stores_rows(&self) -> Result<bool> {
+        if let Some(t) = self.snap.data.as_ref()
+            && t.len().map_err(engine("reading the store"))? > 0
+        {
+            return Ok(true);
+        }
+        Ok(!other_tables(self.snap.txn.list_tables())?.is_empty())
+    }
+
+    fn verify_rows(&self) -> Result<()> {
+        match self.snap.data.as_ref() {
+            Some(t) => verify_table(t),
+            None => Ok(()),
+        }
     }
 }
 
@@ -946,6 +1033,21 @@ impl Reader for WriteTxn<'_> {
         let mut names = catalog_names(&*t)?;
         names.extend(other_tables(self.txn.list_tables())?);
         Ok(names)
+    }
+
+    fn stores_rows(&self) -> Result<bool> {
+        let t = self.data()?;
+        let t = t.try_borrow().map_err(|_| busy_table("data"))?;
+        if t.len().map_err(engine("reading the store"))? > 0 {
+            return Ok(true);
+        }
+        Ok(!other_tables(self.txn.list_tables())?.is_empty())
+    }
+
+    fn verify_rows(&self) -> Result<()> {
+        let t = self.data()?;
+        let t = t.try_borrow().map_err(|_| busy_table("data"))?;
+        verify_table(&*t)
     }
 }
 
@@ -1137,8 +1239,14 @@ fn each_catalog_row<T: ReadableTable<&'static [u8], &'static [u8]>>(
 /// tables (their rows would be one key range) or holds a malformed id: no
 /// write of roster's makes either, so the file was damaged or made
 /// elsewhere.
+///
+/// It also refuses rows under a table id the catalog does not give: a
+/// damaged tree that hides the catalog (or part of it) would otherwise show
+/// a store of records as new or empty, and the first write would be made
+/// over the damage. One lookup per table id present, not a read of the rows.
 fn check_catalog<T: ReadableTable<&'static [u8], &'static [u8]>>(t: &T) -> Result<()> {
     let mut given = [false; 256];
+    given[usize::from(CATALOG)] = true;
     each_catalog_row(
         t,
         &mut |_, id| match std::mem::replace(&mut given[usize::from(id)], true) {
@@ -1148,7 +1256,36 @@ fn check_catalog<T: ReadableTable<&'static [u8], &'static [u8]>>(t: &T) -> Resul
             )),
             false => Ok(()),
         },
-    )
+    )?;
+    // The first row at or after each id: its id must be one the catalog
+    // gives, and at least the one sought.
+    let mut from: u16 = u16::from(CATALOG) + 1;
+    while let Ok(seek) = u8::try_from(from) {
+        let lower = [seek];
+        let mut range = t
+            .range::<&[u8]>(&lower[..]..)
+            .map_err(engine("reading the store"))?;
+        let Some(row) = range.next() else {
+            break;
+        };
+        let (k, _) = row.map_err(engine("reading the store"))?;
+        let id = match k.value().first() {
+            Some(id) if *id >= seek => *id,
+            _ => return Err(out_of_order()),
+        };
+        if !given[usize::from(id)] {
+            return Err(Error::new(
+                ErrorCode::Corrupt,
+                format!(
+                    "the store is damaged: it holds rows under table id {id}, which its \
+                     catalog does not name (damaged pages hide its records); run \
+                     `roster check`, then `roster recover`"
+                ),
+            ));
+        }
+        from = u16::from(id) + 1;
+    }
+    Ok(())
 }
 
 /// The names in the catalog of a data table.
@@ -1546,6 +1683,55 @@ mod tests {
             catalog(&db, &[("users", ids[0]), ("batches", ids[1])]);
             assert_eq!(RedbBackend::on(db).is_ok(), ids[0] != 0, "{ids:?}");
         }
+    }
+
+    /// Writes `key` -> `value` straight into the data table, no catalog
+    /// row: what damage that hides the catalog leaves readable.
+    fn raw(db: &Database, key: &[u8], value: &[u8]) {
+        let txn = db.begin_write().unwrap();
+        txn.open_table(bytes_table(DATA))
+            .unwrap()
+            .insert(key, value)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+
+    /// The rows of the data table, catalog included.
+    fn all_rows(db: &Database) -> u64 {
+        let txn = db.begin_read().unwrap();
+        txn.open_table(bytes_table(DATA)).unwrap().len().unwrap()
+    }
+
+    #[test]
+    fn rows_under_an_id_the_catalog_does_not_give_are_refused() {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap();
+        catalog(&db, &[("users", 3)]);
+        raw(&db, &[3, 1], b"a user");
+        raw(&db, &[7, 1], b"a row of a table the catalog hides");
+        let err = RedbBackend::on(db).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{err:?}");
+        assert!(err.message().contains("table id 7"), "{err:?}");
+    }
+
+    /// A store whose rows its damage hides from every read (no catalog, no
+    /// version in sight) is `corrupt_store`, not a new store: opening it
+    /// writes nothing.
+    #[test]
+    fn rows_without_a_version_are_a_damaged_store_not_a_new_one() {
+        let b = Arc::new(RedbBackend::memory().unwrap());
+        raw(b.db(), &[9, 1], b"a record whose catalog row is hidden");
+        let err = crate::store::Store::on(b.clone()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{err:?}");
+        assert!(err.message().contains("no format version"), "{err:?}");
+        assert_eq!(all_rows(b.db()), 1, "nothing written");
+        // A new store is still made, and then opened without a write.
+        let b = Arc::new(RedbBackend::memory().unwrap());
+        crate::store::Store::on(b.clone()).unwrap();
+        let before = b.generation();
+        crate::store::Store::on(b.clone()).unwrap();
+        assert_eq!(b.generation(), before, "no write transaction");
     }
 
     #[test]

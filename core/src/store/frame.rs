@@ -30,6 +30,15 @@ pub(crate) const MAGIC: [u8; 4] = *b"RfR3";
 pub(crate) const HEADER: usize = 25;
 /// Bytes after the payload.
 const TRAILER: usize = 4;
+/// The largest payload a frame holds: no record of roster's comes near it
+/// (a record must fit one line of an export, at most 16 MiB of JSON, and
+/// its postcard encoding is no longer than its JSON; the change feed entry
+/// that carries a record adds a few dozen bytes). [`encode`] refuses more
+/// and [`parse`] takes a longer claimed length for damage, so neither a
+/// read nor `recover`'s carving checksums more than this for one frame.
+pub(crate) const MAX_PAYLOAD: usize = 32 << 20;
+/// The longest frame.
+pub(crate) const MAX_FRAME: usize = HEADER + MAX_PAYLOAD + TRAILER;
 
 /// A record's key: its id, or (user, batch) for a membership.
 pub(crate) type FrameKey = (u64, u64);
@@ -61,6 +70,15 @@ pub(crate) fn corrupt(kind: Kind, key: FrameKey, why: &str) -> Error {
 /// Encodes `record` as the frame of `kind` under `key`.
 pub(crate) fn encode<T: Serialize>(kind: Kind, key: FrameKey, record: &T) -> Result<Vec<u8>> {
     let payload = postcard::to_allocvec(record).map_err(Internal::from)?;
+    if payload.len() > MAX_PAYLOAD {
+        return Err(Error::new(
+            ErrorCode::Validation,
+            format!(
+                "the record is too large to store ({} bytes; at most {MAX_PAYLOAD})",
+                payload.len()
+            ),
+        ));
+    }
     let len = u32::try_from(payload.len())
         .map_err(|_| Error::new(ErrorCode::Internal, "record too large to store"))?;
     let mut out = Vec::with_capacity(HEADER + payload.len() + TRAILER);
@@ -98,6 +116,12 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b)
 }
 
+/// The payload length the frame header at the start of `bytes` claims.
+pub(crate) fn claimed(bytes: &[u8]) -> Option<usize> {
+    let field = bytes.get(21..HEADER)?;
+    Some(u32_at(field, 0) as usize)
+}
+
 /// Parses the frame at the start of `bytes` (which may continue past it):
 /// the parts and the frame's total length, or why it is not a sound frame.
 pub(crate) fn parse(bytes: &[u8]) -> std::result::Result<(Parts<'_>, usize), &'static str> {
@@ -107,7 +131,10 @@ pub(crate) fn parse(bytes: &[u8]) -> std::result::Result<(Parts<'_>, usize), &'s
     if bytes[..4] != MAGIC {
         return Err("no record frame marker");
     }
-    let len = u32_at(bytes, 21) as usize;
+    let len = claimed(bytes).ok_or("too short for a record frame")?;
+    if len > MAX_PAYLOAD {
+        return Err("impossible length");
+    }
     let total = HEADER
         .checked_add(len)
         .and_then(|n| n.checked_add(TRAILER))
@@ -187,12 +214,24 @@ mod tests {
     }
 
     #[test]
+    fn a_record_above_the_largest_frame_is_refused_not_stored() {
+        let err = encode(Kind::User, id(1), &vec![0u8; MAX_PAYLOAD]).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Validation, "{err:?}");
+        assert!(encode(Kind::User, id(1), &vec![0u8; MAX_PAYLOAD - 8]).is_ok());
+    }
+
+    #[test]
     fn a_huge_length_in_a_damaged_payload_is_refused_before_decoding() {
         // A postcard Vec length of u64::MAX-ish inside a frame whose
         // checksum no longer matches: refused without decoding.
         let mut bytes = encode(Kind::User, id(1), &vec![0u8; 4]).unwrap();
         bytes[HEADER] = 0xff;
         assert!(decode::<Vec<u8>>(Kind::User, id(1), &bytes).is_err());
+        // A length above the largest record, even with the bytes there.
+        let mut bytes = encode(Kind::User, id(1), &vec![0u8; 4]).unwrap();
+        bytes[21..25].copy_from_slice(&(MAX_PAYLOAD as u32 + 1).to_le_bytes());
+        bytes.resize(MAX_FRAME + 1, 0);
+        assert_eq!(parse(&bytes).unwrap_err(), "impossible length");
         // A length field pointing past the end.
         let mut bytes = encode(Kind::User, id(1), &vec![0u8; 4]).unwrap();
         bytes[21..25].copy_from_slice(&u32::MAX.to_le_bytes());

@@ -138,6 +138,9 @@ impl Store {
     }
 
     /// A store on `backend`, its format prepared (created or migrated).
+    /// A store already of the current format is only read: opening it
+    /// writes nothing (a read-only command, or `check` on its copy, never
+    /// changes the file, and a damaged file is not written over).
     pub(crate) fn on(backend: Arc<dyn Backend>) -> Result<Store> {
         let store = Store {
             blocks: backend.own_id_blocks().then(Default::default),
@@ -145,7 +148,9 @@ impl Store {
             poisoned: Arc::new(AtomicBool::new(false)),
             fields: FieldsCache::default(),
         };
-        store.write(schema::prepare)?;
+        if store.reading(schema::inspect)? == schema::Format::Prepare {
+            store.write(schema::prepare)?;
+        }
         Ok(store)
     }
 
@@ -526,6 +531,17 @@ impl Snapshot<'_> {
     /// The names of the tables the store holds.
     pub(crate) fn table_names(&self) -> Result<Vec<String>> {
         self.r.table_names()
+    }
+
+    /// Whether the backend says it stores any row ([`Reader::stores_rows`]).
+    pub(crate) fn stores_rows(&self) -> Result<bool> {
+        self.r.stores_rows()
+    }
+
+    /// Walks every stored row against the backend's own bookkeeping
+    /// ([`Reader::verify_rows`]): a full read of the store runs it first.
+    pub(crate) fn verify_rows(&self) -> Result<()> {
+        self.r.verify_rows()
     }
 }
 

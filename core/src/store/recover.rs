@@ -88,6 +88,12 @@ pub struct RecoveryReport {
     pub carved: bool,
     /// Observations in words (what could not be read, what was dropped).
     pub notes: Vec<String>,
+    /// Bytes the carving checksummed (0 when it did not run): at most a
+    /// few times the file's size, however the file was made.
+    pub checksummed: u64,
+    /// Whether carving stopped before the end of the file, having spent
+    /// its bound on frame markers that did not check out.
+    pub carving_stopped: bool,
 }
 
 impl RecoveryReport {
@@ -364,6 +370,22 @@ fn table_of(kind: Kind) -> Option<Records> {
     })
 }
 
+/// Whether every row of the copy `backend` is where its table's stored
+/// length says ([`super::Reader::verify_rows`]); when not, says so in
+/// `notes`.
+fn verified(backend: &RedbBackend, notes: &mut Vec<String>) -> bool {
+    let walked = catch_unwind(AssertUnwindSafe(|| backend.read(&mut |r| r.verify_rows())));
+    let why = match walked {
+        Ok(Ok(())) => return true,
+        Ok(Err(e)) => e.message().to_string(),
+        Err(p) => format!("the storage engine panicked: {}", panic_words(&*p)),
+    };
+    notes.push(format!(
+        "{why}; every table is read as far as it goes and the file is carved for the rest"
+    ));
+    false
+}
+
 /// The frames read from one table of the copy.
 #[derive(Default)]
 struct TableRead {
@@ -475,11 +497,32 @@ fn read_table(
     out
 }
 
+/// How many times the file's size (plus one largest frame) carving may
+/// checksum in all: a sound file costs about once its size (each frame is
+/// checksummed once, and a damaged one once more), while a crafted file
+/// whose frame headers every few bytes each claim a length to the end of
+/// the file would cost its size squared.
+const CARVE_BUDGET: u64 = 4;
+
+/// What carving cost, and whether it stopped before the end of the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Carving {
+    /// Bytes checksummed.
+    checksummed: u64,
+    /// Where it stopped, its budget spent, when it did.
+    stopped_at: Option<usize>,
+}
+
 /// Every sound frame in `bytes`, by kind and key. Of several versions of a
 /// record (redb keeps freed pages until reused), the one found last wins,
-/// except users, where the latest `modified` wins.
-fn carve(bytes: &[u8]) -> BTreeMap<(u8, FrameKey), Vec<u8>> {
+/// except users, where the latest `modified` wins. The bytes checksummed
+/// are bounded ([`CARVE_BUDGET`]): past that, carving stops and says where.
+fn carve(bytes: &[u8]) -> (BTreeMap<(u8, FrameKey), Vec<u8>>, Carving) {
     let mut out: BTreeMap<(u8, FrameKey), Vec<u8>> = BTreeMap::new();
+    let budget = CARVE_BUDGET
+        .saturating_mul(bytes.len() as u64)
+        .saturating_add(frame::MAX_FRAME as u64);
+    let mut cost = Carving::default();
     let mut at = 0;
     while at + frame::HEADER <= bytes.len() {
         let Some(found) = bytes[at..]
@@ -489,6 +532,19 @@ fn carve(bytes: &[u8]) -> BTreeMap<(u8, FrameKey), Vec<u8>> {
             break;
         };
         let start = at + found;
+        // What the checksum of this candidate would cost: nothing when its
+        // claimed length is impossible (refused before any checksum).
+        let claimed = frame::claimed(&bytes[start..]).unwrap_or(usize::MAX);
+        let fits =
+            claimed <= frame::MAX_PAYLOAD && start + frame::HEADER + claimed + 4 <= bytes.len();
+        if fits {
+            let hashed = (frame::HEADER + claimed) as u64;
+            if cost.checksummed + hashed > budget {
+                cost.stopped_at = Some(start);
+                break;
+            }
+            cost.checksummed += hashed;
+        }
         match frame::parse(&bytes[start..]) {
             Ok((parts, total)) => {
                 let slot = (parts.kind, parts.key);
@@ -507,7 +563,7 @@ fn carve(bytes: &[u8]) -> BTreeMap<(u8, FrameKey), Vec<u8>> {
             Err(_) => at = start + 1,
         }
     }
-    out
+    (out, cost)
 }
 
 fn modified_of(user_frame: &[u8]) -> i64 {
@@ -545,11 +601,17 @@ fn decode_all<T: DeserializeOwned>(
 /// new store at `target` (which must not exist), rebuilding every index.
 /// Never writes `source`. Sessions are not copied (users sign in again).
 pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
-    if target.exists() {
-        return Err(Error::new(
-            ErrorCode::Conflict,
-            format!("{} exists: recover writes a new store", target.display()),
-        ));
+    // Any entry at all, a dangling link included: the new store holds
+    // password hashes, and opening through a link would write them
+    // wherever it points, with that file's mode.
+    let journal = super::journal::path_of(target);
+    for path in [target, journal.as_path()] {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                format!("{} exists: recover writes a new store", path.display()),
+            ));
+        }
     }
     let mut report = RecoveryReport::default();
     let copy = TempCopy::of(source)?;
@@ -566,6 +628,12 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             }
             // Older formats are migrated in the copy first.
             let backend = RedbBackend::on(db).map(Arc::new);
+            if let Err(e) = &backend {
+                report.notes.push(format!(
+                    "the copy cannot be read as a store ({}); its records are carved from the raw file",
+                    e.message()
+                ));
+            }
             let found = match &backend {
                 Ok(b) => match catch_unwind(AssertUnwindSafe(|| version_of(b))) {
                     Ok(Ok(found)) => found,
@@ -594,8 +662,14 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             }
             if let Ok(backend) = &backend {
                 let typed = backend.is_legacy();
+                // Rows hidden (or repeated) by damaged branch pages make a
+                // read of a table look whole: walked against the table's
+                // stored length first, and on a mismatch every table is
+                // read as far as it goes and carved.
+                let whole = typed || verified(backend, &mut report.notes);
                 for (_, kind) in ENTITIES {
-                    let read = read_table(backend, kind, legacy, typed, &mut report.notes);
+                    let mut read = read_table(backend, kind, legacy, typed, &mut report.notes);
+                    read.complete &= whole;
                     reads.insert(kind as u8, read);
                 }
                 if let Ok(Ok((c, l))) =
@@ -620,7 +694,20 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
     if !incomplete.is_empty() {
         report.carved = true;
         let bytes = std::fs::read(source).map_err(|e| io_error(source, &e))?;
-        for ((kind, key), frame_bytes) in carve(&bytes) {
+        let (frames, cost) = carve(&bytes);
+        report.checksummed = cost.checksummed;
+        if let Some(at) = cost.stopped_at {
+            report.carving_stopped = true;
+            report.notes.push(format!(
+                "carving stopped at byte {at} of {}: it had checksummed {} bytes ({CARVE_BUDGET} \
+                 times the file's size and one largest record), mostly on frame markers whose \
+                 lengths do not check out (a file crafted to make carving slow); records after \
+                 that point were not carved",
+                bytes.len(),
+                cost.checksummed
+            ));
+        }
+        for ((kind, key), frame_bytes) in frames {
             if !incomplete.contains(&kind) {
                 continue;
             }
@@ -692,6 +779,20 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
         ));
     }
 
+    // Both files made here, owner-only, never through a link (`create_new`
+    // refuses any entry, a link included, and follows none): the store's
+    // open then finds them made.
+    for path in [target, journal.as_path()] {
+        crate::private_file::create_new(path).map_err(|e| {
+            Error::new(
+                match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => ErrorCode::Conflict,
+                    _ => ErrorCode::Storage,
+                },
+                format!("cannot create {}: {e}", path.display()),
+            )
+        })?;
+    }
     let store = Store::open(target, false)?;
     let saved = store.write(|txn| {
         let mut saved: Saved = BTreeMap::new();

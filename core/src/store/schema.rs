@@ -34,7 +34,7 @@
 use super::frame::FrameKey;
 use super::keys::Def;
 use super::tables::*;
-use super::{Txn, ids, positions};
+use super::{Snapshot, Txn, ids, positions};
 use super::{encode, encode_membership};
 use crate::domain::Subscription;
 use crate::domain::course::Course;
@@ -55,10 +55,59 @@ const SUBSCRIPTIONS: Def<u64, (u64, u64)> = Def::new("subscriptions");
 const EXPIRIES_BY_ID: Def<(i32, u64), ()> = Def::new("expiries");
 const VERSION_KEY: &str = "schema_version";
 
+/// What opening a store must do about its format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// The store is of [`CURRENT_VERSION`]: nothing to write.
+    Current,
+    /// The store is new, or of an older format (or a layout only a write
+    /// transaction can read): [`prepare`] it.
+    Prepare,
+}
+
+/// Reads, without writing, what opening the store in `s` must do: the
+/// format version it holds. A newer format is refused; so is a store with
+/// rows but no version (damaged, never new: the first write over damaged
+/// pages can make the damage permanent).
+pub(crate) fn inspect(s: &Snapshot<'_>) -> Result<Format> {
+    match s.get(META, VERSION_KEY)? {
+        Some(CURRENT_VERSION) => Ok(Format::Current),
+        Some(v) if v > CURRENT_VERSION => Err(too_new(v)),
+        Some(_) => Ok(Format::Prepare),
+        // Formats 1-3 keep their tables (and version) where only the write
+        // that re-encodes them reads: `prepare` tells them from damage.
+        None if s.stores_rows()? && s.table_names()?.is_empty() => Err(unversioned()),
+        None => Ok(Format::Prepare),
+    }
+}
+
+/// The error of a store of format `v`, newer than this build's.
+fn too_new(v: u64) -> Error {
+    Error::new(
+        ErrorCode::SchemaTooNew,
+        format!(
+            "the store has format version {v}; this roster reads versions up to {CURRENT_VERSION}: upgrade roster"
+        ),
+    )
+}
+
+/// The error of a store that holds rows but no format version.
+fn unversioned() -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        "the store is damaged: it holds records but no format version (damaged \
+         pages may hide part of it); nothing was written to it. Run `roster check`, \
+         then `roster recover`",
+    )
+}
+
 /// Brings the store in `txn` to [`CURRENT_VERSION`], creating every table.
+/// Only for a store that [`inspect`] did not find current: a new one, or
+/// an older format to migrate.
 pub(crate) fn prepare(txn: &Txn<'_>) -> Result<()> {
     let found = txn.get(META, VERSION_KEY)?;
     match found {
+        Some(CURRENT_VERSION) => return Ok(()),
         None => {
             let foreign: Vec<String> = txn
                 .table_names()?
@@ -71,15 +120,13 @@ pub(crate) fn prepare(txn: &Txn<'_>) -> Result<()> {
                     "this file is a redb database but not a roster store",
                 ));
             }
+            // No version and no table of roster's in sight, yet rows: a
+            // store whose damage hides its records, never a new one.
+            if txn.stores_rows()? {
+                return Err(unversioned());
+            }
         }
-        Some(v) if v > CURRENT_VERSION => {
-            return Err(Error::new(
-                ErrorCode::SchemaTooNew,
-                format!(
-                    "the store has format version {v}; this roster reads versions up to {CURRENT_VERSION}: upgrade roster"
-                ),
-            ));
-        }
+        Some(v) if v > CURRENT_VERSION => return Err(too_new(v)),
         Some(v) => migrate(txn, v)?,
     }
     txn.put(META, VERSION_KEY, &CURRENT_VERSION)
