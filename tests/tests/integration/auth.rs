@@ -287,8 +287,8 @@ mod permission_matrix {
             let needed = u64::from(ep.needs.id());
             // Changing a model also grants viewing it (Django's admin):
             // "every other permission" leaves that one out too.
-            let change_too = (ep.needs.action == Action::View)
-                .then(|| perm(Action::Change, ep.needs.model));
+            let change_too =
+                (ep.needs.action == Action::View).then(|| perm(Action::Change, ep.needs.model));
             let others: Vec<u64> = (1..=28)
                 .filter(|p| *p != needed && Some(*p) != change_too)
                 .collect();
