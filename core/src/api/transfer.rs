@@ -304,10 +304,10 @@ impl Admin {
         self.allow_operator()?;
         let dump = nfkc_dump(dump)?;
         let problems = restore_check::check(&dump, self.today());
-        if !problems.is_empty() {
-            let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
-            let more = match problems.len() {
-                n if n > 5 => format!(" (and {} more)", n - 5),
+        if problems.total > 0 {
+            let shown: Vec<&str> = problems.shown.iter().take(5).map(String::as_str).collect();
+            let more = match problems.total {
+                n if n > shown.len() => format!(" (and {} more)", n - shown.len()),
                 _ => String::new(),
             };
             return Err(Error::new(

@@ -1143,3 +1143,83 @@ fn host_bytes_that_are_no_store_are_corrupt_store_and_left_as_they_were() {
     let (config, _) = roster_tests::config(SEED_NOW);
     Institute::open_host_file(Breakable::default(), config).expect("a new store");
 }
+
+/// F3: more custom values than fields are refused before any value is
+/// looked up, and each lookup is in a set: an export of many fields and a
+/// user with many values is refused at once, the count of its problems
+/// right.
+#[test]
+fn a_user_with_more_custom_values_than_fields_is_refused_at_once() {
+    let text = export(&populated());
+    let mut all = lines(&text);
+    let i = all
+        .iter()
+        .position(|l| l.contains("\"type\":\"user\""))
+        .expect("a user");
+    let mut v: serde_json::Value = serde_json::from_str(&all[i]).expect("JSON");
+    let values: Vec<serde_json::Value> = (0..200_000u64)
+        .map(|k| json!([1000 + k, {"Date": "2020-01-01"}]))
+        .collect();
+    v["record"]["profile"]["custom"] = json!(values);
+    all[i] = v.to_string();
+    let (target, _) = institute(SEED_NOW);
+    let started = std::time::Instant::now();
+    let err = try_import(&target, reseal(&all), &ImportOptions::default()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    assert!(
+        err.message()
+            .contains("user 1: holds 200000 custom values, more than the 1 custom fields defined"),
+        "{err}"
+    );
+    assert!(is_empty(&target));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Values of missing fields, fewer than the fields: each found in a set,
+    // every one counted though only the first are kept in words.
+    let fields: Vec<String> = (2..=3000u64)
+        .map(|id| {
+            json!({"type": "custom_field", "record": {"id": id,
+                "uuid": format!("00000000-0000-4000-8000-{id:012}"),
+                "name": format!("F{id}"), "kind": "Date", "choices": [], "required": false,
+                "created": 0, "modified": 0}})
+            .to_string()
+        })
+        .collect();
+    let mut all = lines(&text);
+    let f = all
+        .iter()
+        .position(|l| l.contains("\"type\":\"custom_field\""))
+        .expect("a field");
+    for (n, line) in fields.into_iter().enumerate() {
+        all.insert(f + 1 + n, line);
+    }
+    let c = all
+        .iter()
+        .position(|l| l.contains("\"type\":\"counters\""))
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&all[c]).unwrap();
+    v["record"]["custom_field"] = json!(5000);
+    all[c] = v.to_string();
+    let i = all
+        .iter()
+        .position(|l| l.contains("\"type\":\"user\""))
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&all[i]).unwrap();
+    let values: Vec<serde_json::Value> = (0..2000u64)
+        .map(|k| json!([100_000 + k, {"Date": "2020-01-01"}]))
+        .collect();
+    v["record"]["profile"]["custom"] = json!(values);
+    all[i] = v.to_string();
+    let (target, _) = institute(SEED_NOW);
+    let err = try_import(&target, reseal(&all), &ImportOptions::default()).unwrap_err();
+    assert!(
+        err.message()
+            .contains("holds a value of missing custom field 100000"),
+        "{err}"
+    );
+    assert!(err.message().ends_with("(and 1995 more)"), "{err}");
+}
