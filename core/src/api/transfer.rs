@@ -337,6 +337,9 @@ impl Admin {
             for o in &dump.organisations {
                 write::put_organisation(txn, None, o)?;
             }
+            // The default organisation's row is no record (an export does
+            // not carry it): set again from the organisation marked default.
+            write::point_default_org(txn)?;
             for b in &dump.batches {
                 write::put_batch(txn, None, b)?;
             }

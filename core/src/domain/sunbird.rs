@@ -1133,6 +1133,40 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{}{last}", "*".repeat(n - 4))
 }
 
+/// The channel of the institute's default root organisation.
+pub const DEFAULT_CHANNEL: &str = "default";
+
+/// Whether `org` may be stored as it is as far as the default organisation
+/// goes: one that is not the default is, and the default is the tenant of
+/// channel [`DEFAULT_CHANNEL`], its own root (as roster creates it). The
+/// channel is unique, so at most one organisation fits as the default.
+pub(crate) fn fits_as_default(org: &Organisation) -> bool {
+    !org.is_default || (org.channel == DEFAULT_CHANNEL && org.is_tenant && org.root_org == org.id)
+}
+
+/// The institute's default organisation among `orgs`, which the store's
+/// `default_org` pointer must name (a Sunbird create without a channel puts
+/// the user there): the one organisation marked default, or none. More than
+/// one, or one not shaped as roster creates it, is an error in words.
+pub(crate) fn default_org_of<'a>(
+    orgs: impl IntoIterator<Item = &'a Organisation>,
+) -> std::result::Result<Option<u64>, String> {
+    let defaults: Vec<&Organisation> = orgs.into_iter().filter(|o| o.is_default).collect();
+    match defaults.as_slice() {
+        [] => Ok(None),
+        [org] if fits_as_default(org) => Ok(Some(org.id)),
+        [org] => Err(format!(
+            "organisation {} is marked the default organisation but is not the tenant of \
+             channel {DEFAULT_CHANNEL:?}",
+            org.id
+        )),
+        [a, b, ..] => Err(format!(
+            "organisations {} and {} are both marked the default organisation",
+            a.id, b.id
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

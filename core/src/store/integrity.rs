@@ -461,6 +461,20 @@ fn sunbird(
     if rows.into_iter().map(|(k, ())| k).collect::<BTreeSet<_>>() != external {
         problems.push("org_by_external_id does not match the organisations".into());
     }
+    // The default organisation: at most one, shaped as roster creates it,
+    // and the `default_org` row names it (a Sunbird create without a
+    // channel puts users there; without the row it would try to create
+    // another and find the channel taken).
+    let pointer: Option<u64> = s.get(META, super::write::DEFAULT_ORG)?;
+    match crate::domain::sunbird::default_org_of(orgs.values()) {
+        Err(why) => problems.push(why),
+        Ok(default) if default != pointer => problems.push(format!(
+            "the default organisation is {}, but the store's default_org row names {}",
+            default.map_or("none".to_string(), |id| id.to_string()),
+            pointer.map_or("none".to_string(), |id| id.to_string()),
+        )),
+        Ok(_) => {}
+    }
     for o in orgs.values() {
         if !orgs.contains_key(&o.root_org) {
             problems.push(format!(
@@ -514,5 +528,88 @@ mod tests {
             })
             .unwrap();
         assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+    }
+
+    /// A store with a manager (1) and its managed user (2), the default
+    /// organisation (1) and its `default_org` row: sound.
+    fn managed_store() -> (Store, User, User, SunbirdUser) {
+        use crate::domain::sunbird::Organisation;
+        let store = Store::in_memory().unwrap();
+        let mut manager = User::blank(1, "mgr");
+        manager.uuid = 11;
+        manager.profile.email = "mgr@example.com".into();
+        let mut kid = User::blank(2, "kid");
+        kid.uuid = 12;
+        let org = Organisation {
+            id: 1,
+            uuid: 21,
+            name: "Default organisation".into(),
+            org_type: "institute".into(),
+            channel: "default".into(),
+            is_tenant: true,
+            is_default: true,
+            root_org: 1,
+            email: String::new(),
+            external_id: String::new(),
+            created: 0,
+            modified: 0,
+        };
+        let side = SunbirdUser {
+            managed_by: Some(1),
+            root_org: Some(1),
+            organisations: vec![1],
+            ..SunbirdUser::default()
+        };
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::User, 3)?;
+                crate::store::ids::raise(txn, Kind::Organisation, 2)?;
+                write::put_organisation(txn, None, &org)?;
+                write::point_default_org(txn)?;
+                write::put_user(txn, None, &manager)?;
+                write::put_user(txn, None, &kid)?;
+                write::put_sunbird(txn, 2, None, Some(&side))
+            })
+            .unwrap();
+        assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+        (store, manager, kid, side)
+    }
+
+    /// The default organisation is one at most, and the `default_org` row
+    /// names it.
+    #[test]
+    fn the_default_organisation_is_one_and_named_by_its_row() {
+        let (store, ..) = managed_store();
+        store
+            .write(|txn| txn.delete(META, super::super::write::DEFAULT_ORG).map(drop))
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        assert_eq!(
+            problems,
+            vec!["the default organisation is 1, but the store's default_org row names none"]
+        );
+        let (store, ..) = managed_store();
+        let org = store
+            .reading(|s| crate::store::read::organisation(s, 1))
+            .unwrap()
+            .unwrap();
+        let second = Organisation {
+            id: 2,
+            uuid: 22,
+            channel: "other".into(),
+            root_org: 2,
+            ..org
+        };
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::Organisation, 3)?;
+                write::put_organisation(txn, None, &second)
+            })
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        assert_eq!(
+            problems,
+            vec!["organisations 1 and 2 are both marked the default organisation"]
+        );
     }
 }

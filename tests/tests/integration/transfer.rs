@@ -1223,3 +1223,66 @@ fn a_user_with_more_custom_values_than_fields_is_refused_at_once() {
     );
     assert!(err.message().ends_with("(and 1995 more)"), "{err}");
 }
+
+/// A store with a Sunbird manager (user 1, created without a channel, so
+/// the default organisation exists) and its managed user (2).
+fn managed_world() -> Institute {
+    use roster::domain::sunbird::{CreateRoute, SunbirdInput};
+    let (i, _) = institute(SEED_NOW);
+    let admin = i.operator();
+    let manager = admin
+        .sunbird_create(
+            SunbirdInput {
+                first_name: Some("Mgr".into()),
+                email: Some("mgr@example.com".into()),
+                password: Some("Pass@1word".into()),
+                ..Default::default()
+            },
+            CreateRoute::Create,
+        )
+        .expect("manager");
+    admin
+        .sunbird_create(
+            SunbirdInput {
+                first_name: Some("Kid".into()),
+                managed_by: Some(manager),
+                ..Default::default()
+            },
+            CreateRoute::Managed,
+        )
+        .expect("managed user");
+    i
+}
+
+/// X2: an honest export restores the same state, the default organisation's
+/// pointer included: a Sunbird create without a channel works after it (it
+/// answered 400 "an organisation holds the channel \"default\"..." when the
+/// pointer was lost).
+#[test]
+fn a_restored_store_keeps_its_default_organisation() {
+    use roster::domain::sunbird::{CreateRoute, SunbirdInput};
+    let text = export(&managed_world());
+    let (target, _) = institute(SEED_NOW);
+    let report = import(&target, &text, &ImportOptions::default());
+    assert!(report.restored);
+    assert_eq!(
+        target.check_integrity().expect("check"),
+        Vec::<String>::new()
+    );
+    target
+        .operator()
+        .sunbird_create(
+            SunbirdInput {
+                first_name: Some("Later".into()),
+                email: Some("later@example.com".into()),
+                ..Default::default()
+            },
+            CreateRoute::Create,
+        )
+        .expect("a create without a channel finds the default organisation");
+    assert_eq!(
+        target.operator().dump().expect("dump").organisations.len(),
+        1,
+        "no second default organisation"
+    );
+}

@@ -29,10 +29,9 @@ use crate::store::tables::{
 use crate::store::{Snapshot, Txn, read, write};
 use chrono::{Datelike, NaiveDate};
 
-/// The `meta` row naming the institute's default root organisation.
-const DEFAULT_ORG: &str = "default_org";
+use crate::store::write::DEFAULT_ORG;
 /// The channel of the default root organisation.
-pub const DEFAULT_CHANNEL: &str = "default";
+pub const DEFAULT_CHANNEL: &str = crate::domain::sunbird::DEFAULT_CHANNEL;
 /// Characters of a generated user name's suffix.
 const SUFFIX: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 /// Attempts at a free generated user name before giving up.

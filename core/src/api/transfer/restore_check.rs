@@ -366,6 +366,11 @@ pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Report {
             p.add(what, "not in the form roster stores (edited?)");
         }
     }
+    // The store's default_org row is set from the organisation marked
+    // default: there is one at most, shaped as roster creates it.
+    if let Err(why) = crate::domain::sunbird::default_org_of(&dump.organisations) {
+        p.add("organisations".into(), why);
+    }
 
     let origins: std::collections::BTreeMap<u64, Origin> = dump
         .sunbird_users
