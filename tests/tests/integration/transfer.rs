@@ -1286,3 +1286,30 @@ fn a_restored_store_keeps_its_default_organisation() {
         "no second default organisation"
     );
 }
+
+/// S3 on the Testpress path too: a managed user is given no password (a
+/// Sunbird update refuses one), so no honest store holds a managed user
+/// that signs in on its own; given an email as well, it stands alone and
+/// may have one.
+#[test]
+fn a_managed_user_gets_no_password_through_the_admin_api() {
+    let i = managed_world();
+    let admin = i.operator();
+    let patch = |email: Option<&str>| roster::UserPatch {
+        password: Some("Kid-pass-1x".into()),
+        profile: roster::ProfileInput {
+            email: email.map(str::to_string),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let err = admin.update_user(2, patch(None)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Validation, "{err}");
+    assert!(!err.fields().messages("password").is_empty(), "{err:?}");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    admin
+        .update_user(2, patch(Some("kid@example.com")))
+        .expect("standing alone, it may have a password");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    i.login("kid@example.com", "Kid-pass-1x").expect("signs in");
+}
