@@ -284,6 +284,10 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
                 u.id
             ));
         }
+        // Counters and instants every sign-in computes with.
+        for why in u.sign_in_state_problems() {
+            problems.push(format!("user {}: {why}", u.id));
+        }
     }
 
     // Custom values: defined fields only, mirrored by field_users.
@@ -573,6 +577,43 @@ mod tests {
             .unwrap();
         assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
         (store, manager, kid, side)
+    }
+
+    /// A sign-in state no path writes (a failure count or a credential
+    /// generation at the end of its type, an instant outside the calendar)
+    /// is a problem: the next sign-in computes with it.
+    #[test]
+    fn a_sign_in_state_at_the_end_of_its_types_is_a_problem() {
+        let (store, manager, ..) = managed_store();
+        let changed = User {
+            failed_logins: u32::MAX,
+            credential_generation: u64::MAX,
+            locked_until: Some(i64::MAX),
+            created: i64::MIN,
+            ..manager.clone()
+        };
+        store
+            .write(|txn| write::put_user(txn, Some(&manager), &changed))
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        assert_eq!(
+            problems,
+            vec![
+                "user 1: failed_logins 4294967295 is above the largest lock-out threshold 1000000",
+                "user 1: credential_generation 18446744073709551615 is out of range",
+                "user 1: created -9223372036854775808 is not an instant roster stores",
+                "user 1: locked_until 9223372036854775807 is not an instant roster stores",
+            ]
+        );
+        let within = User {
+            failed_logins: crate::config::MAX_LOCKOUT_FAILURES,
+            credential_generation: crate::domain::user::MAX_CREDENTIAL_GENERATION,
+            ..manager.clone()
+        };
+        store
+            .write(|txn| write::put_user(txn, Some(&changed), &within))
+            .unwrap();
+        assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
     }
 
     /// The default organisation is one at most, and the `default_org` row

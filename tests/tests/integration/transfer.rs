@@ -771,6 +771,26 @@ fn tampered_exports_are_refused_whole_with_a_clear_error() {
             "no more than 10000 characters",
         ),
         (
+            "failed sign-ins at the end of u32",
+            edit("user", 1, &|u| u["failed_logins"] = json!(u32::MAX)),
+            "failed_logins 4294967295 is above the largest lock-out threshold",
+        ),
+        (
+            "a credential generation at the end of u64",
+            edit("user", 1, &|u| u["credential_generation"] = json!(u64::MAX)),
+            "credential_generation 18446744073709551615 is out of range",
+        ),
+        (
+            "a lock until the end of time",
+            edit("user", 1, &|u| u["locked_until"] = json!(i64::MAX)),
+            "locked_until 9223372036854775807 is not an instant",
+        ),
+        (
+            "a creation before the calendar",
+            edit("user", 1, &|u| u["created"] = json!(i64::MIN)),
+            "created -9223372036854775808 is not an instant",
+        ),
+        (
             "a custom field definition without choices",
             edit("custom_field", 0, &|f| f["choices"] = json!([])),
             "choice",

@@ -174,6 +174,9 @@ fn custom_value_ok(value: &CustomValue) -> Result<(), String> {
 
 fn user_ok(u: &User, origin: Origin, fields: &BTreeSet<u64>, today: NaiveDate, p: &mut Problems) {
     let what = || format!("user {}", u.id);
+    for why in u.sign_in_state_problems() {
+        p.add(what(), why);
+    }
     // Each user by the rules of the surface that created it: a Sunbird
     // userName may hold a space, a Testpress username may not.
     match origin {
