@@ -410,6 +410,9 @@ fn sunbird(
         if !users.contains_key(id) {
             problems.push(format!("Sunbird fields of missing user {id}"));
         }
+        for why in crate::domain::sunbird::stored_side_problems(*id, side) {
+            problems.push(format!("Sunbird fields of user {id}: {why}"));
+        }
         for e in &side.external_ids {
             if let Some(other) = wanted_ids.insert(e.key(), *id) {
                 problems.push(format!("users {other} and {id} hold the same external id"));
@@ -577,6 +580,56 @@ mod tests {
             .unwrap();
         assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
         (store, manager, kid, side)
+    }
+
+    /// Side-record fields hold what the paths that write them allow.
+    #[test]
+    fn side_record_fields_are_held_to_their_paths_rules() {
+        use crate::domain::sunbird::{Acceptance, Declaration, RoleGrant};
+        let (store, _, _, side) = managed_store();
+        let grant = RoleGrant {
+            role: "ADMIN".into(),
+            scope: vec![1],
+            created: 0,
+            modified: 0,
+        };
+        let changed = SunbirdUser {
+            prev_used_email: "a".repeat(100_000),
+            prev_used_phone: "1".repeat(1_000),
+            created_by: Some(999_999),
+            roles: vec![grant.clone(), grant],
+            declarations: vec![Declaration {
+                org_id: "x".repeat(100_000),
+                persona: "teacher".into(),
+                info: String::new(),
+                status: "SUBMITTED".into(),
+                error_type: String::new(),
+            }],
+            accepted: vec![Acceptance {
+                kind: "k".repeat(100_000),
+                version: "v1".into(),
+                on: 0,
+            }],
+            ..side.clone()
+        };
+        store
+            .write(|txn| write::put_sunbird(txn, 2, Some(&side), Some(&changed)))
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        for expected in [
+            "Sunbird fields of user 2: prevUsedEmail:",
+            "Sunbird fields of user 2: prevUsedPhone:",
+            "Sunbird fields of user 2: createdBy 999999",
+            "Sunbird fields of user 2: roles: one grant per role",
+            "Sunbird fields of user 2: a declaration's orgId",
+            "Sunbird fields of user 2: an acceptance's terms type",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(expected)),
+                "{expected}: {problems:?}"
+            );
+        }
+        assert!(problems.iter().all(|p| p.len() < 1000), "{problems:?}");
     }
 
     /// A sign-in state no path writes (a failure count or a credential

@@ -1333,3 +1333,166 @@ fn a_managed_user_gets_no_password_through_the_admin_api() {
     assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
     i.login("kid@example.com", "Kid-pass-1x").expect("signs in");
 }
+
+/// Edits of a Sunbird export that break the side records' rules or the
+/// default organisation,
+/// resealed so the trailer matches: refused whole.
+#[test]
+fn tampered_sunbird_exports_are_refused_whole() {
+    let text = export(&managed_world());
+    let all = lines(&text);
+    let at = |kind: &str, nth: usize| -> usize {
+        all.iter()
+            .enumerate()
+            .filter(|(_, l)| l.contains(&format!("\"type\":\"{kind}\"")))
+            .nth(nth)
+            .map(|(i, _)| i)
+            .unwrap_or_else(|| panic!("no {kind} {nth}"))
+    };
+    let record = |i: usize| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&all[i]).expect("JSON")["record"].clone()
+    };
+    let edit = |kind: &str, nth: usize, f: &dyn Fn(&mut serde_json::Value)| -> Vec<String> {
+        let mut out = all.clone();
+        let i = at(kind, nth);
+        let mut v: serde_json::Value = serde_json::from_str(&out[i]).expect("JSON");
+        f(&mut v["record"]);
+        out[i] = v.to_string();
+        out
+    };
+    let second_default = {
+        let mut out = all.clone();
+        let i = at("organisation", 0);
+        let mut org = record(i);
+        org["id"] = json!(5);
+        org["uuid"] = json!("00000000-0000-4000-8000-000000000005");
+        org["channel"] = json!("other");
+        org["root_org"] = json!(5);
+        out.insert(
+            i + 1,
+            json!({"type": "organisation", "record": org}).to_string(),
+        );
+        let c = out
+            .iter()
+            .position(|l| l.contains("\"type\":\"counters\""))
+            .unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&out[c]).unwrap();
+        v["record"]["organisation"] = json!(6);
+        out[c] = v.to_string();
+        out
+    };
+    let huge = "x".repeat(100_000);
+    let grant = json!({"role": "ADMIN", "scope": [1], "created": 0, "modified": 0});
+    let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "a huge prevUsedEmail",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["prevUsedEmail"] = json!(huge)
+            }),
+            "prevUsedEmail:",
+        ),
+        (
+            "a prevUsedPhone that is no phone",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["prevUsedPhone"] = json!("1".repeat(1000))
+            }),
+            "prevUsedPhone:",
+        ),
+        (
+            "a huge declaration persona",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["declarations"] = json!([{"orgId": "1", "persona": huge,
+                    "info": "", "status": "SUBMITTED", "errorType": ""}])
+            }),
+            "a declaration's orgId, persona, status or errorType",
+        ),
+        (
+            "a huge terms type",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["accepted"] = json!([{"kind": huge, "version": "v1", "on": 0}])
+            }),
+            "an acceptance's terms type",
+        ),
+        (
+            "one role granted twice",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["roles"] = json!([grant, grant])
+            }),
+            "one grant per role",
+        ),
+        (
+            "a creator that never was",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["createdBy"] = json!(999_999)
+            }),
+            "createdBy 999999 names no user created before this one",
+        ),
+        (
+            "two default organisations",
+            second_default,
+            "organisations 1 and 5 are both marked the default organisation",
+        ),
+    ];
+    for (what, lines, expected) in cases {
+        let file = reseal(&lines);
+        let (target, _) = institute(SEED_NOW);
+        let err = try_import(&target, &file, &ImportOptions::default()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{what}: {err}");
+        assert!(
+            err.message()
+                .starts_with("the export breaks roster's rules, so nothing was restored: "),
+            "{what}: {err}"
+        );
+        assert!(err.message().contains(expected), "{what}: {err}");
+        assert!(err.message().len() < 2000, "{what}: {err}");
+        assert!(is_empty(&target), "{what}: nothing written");
+    }
+    let (target, _) = institute(SEED_NOW);
+    assert!(try_import(&target, reseal(&all), &ImportOptions::default()).is_ok());
+}
+
+/// A declaration's orgId and persona are names (at most 150 characters,
+/// no control characters), as the restore and integrity checks hold
+/// stored ones to; one within the caps is kept and the store stays sound.
+#[test]
+fn a_declaration_takes_names_within_the_cap() {
+    use roster::domain::sunbird::{
+        CreateRoute, DeclarationChange, DeclarationOperation, SunbirdInput,
+    };
+    let (i, _) = institute(SEED_NOW);
+    let admin = i.operator();
+    let user = admin
+        .sunbird_create(
+            SunbirdInput {
+                first_name: Some("Asha".into()),
+                email: Some("asha@example.com".into()),
+                ..Default::default()
+            },
+            CreateRoute::Create,
+        )
+        .expect("user");
+    let change = |org: &str, persona: &str| DeclarationChange {
+        operation: DeclarationOperation::Add,
+        user_id: user.clone(),
+        org_id: org.into(),
+        persona: persona.into(),
+        info: "{}".into(),
+    };
+    for (org, persona) in [
+        ("x".repeat(151), "teacher".to_string()),
+        ("1".into(), "p".repeat(151)),
+        ("1".into(), "tea\u{7}cher".into()),
+    ] {
+        let err = admin
+            .update_declarations(&[change(&org, &persona)])
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Validation, "{err}");
+    }
+    admin
+        .update_declarations(&[change(&"x".repeat(150), "Teacher")])
+        .expect("within the caps");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    let text = export(&i);
+    let (target, _) = institute(SEED_NOW);
+    assert!(import(&target, &text, &ImportOptions::default()).restored);
+}

@@ -411,7 +411,7 @@ pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Report {
     for (id, side) in &dump.sunbird_users {
         let what = format!("Sunbird fields of user {id}");
         p.unique(&mut ids, *id, what.clone(), "the user");
-        for problem in crate::api::sunbird::side_problems(side) {
+        for problem in crate::api::sunbird::side_problems(*id, side) {
             p.add(what.clone(), problem);
         }
     }
