@@ -303,7 +303,7 @@ impl Admin {
     pub fn restore(&self, dump: Dump) -> Result<()> {
         self.allow_operator()?;
         let dump = nfkc_dump(dump)?;
-        let problems = restore_check::check(&dump, self.today());
+        let problems = restore_check::check(&dump, self.today(), self.config());
         if problems.total > 0 {
             let shown: Vec<&str> = problems.shown.iter().take(5).map(String::as_str).collect();
             let more = match problems.total {
@@ -367,7 +367,8 @@ impl Admin {
                 })?;
                 ids::raise(txn, kind, *next)?;
             }
-            let problems = integrity::check(txn)?;
+            let limit = self.config().sunbird.managed_limit;
+            let problems = integrity::check_with(txn, Some(limit))?;
             if !problems.is_empty() {
                 let first: Vec<&str> = problems.iter().take(3).map(String::as_str).collect();
                 return Err(Error::new(

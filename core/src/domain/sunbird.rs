@@ -1249,6 +1249,21 @@ pub(crate) fn stored_side_problems(id: u64, side: &SunbirdUser) -> Vec<String> {
     problems
 }
 
+/// The problems of a managed user's own record (S3): a managed user has no
+/// email, no phone and no usable password (roster stores an empty hash; `!`
+/// marks an unusable one), so it signs in only through its manager's
+/// tokens.
+pub(crate) fn managed_user_problems(user: &super::user::User) -> Vec<&'static str> {
+    let mut problems = Vec::new();
+    if !user.profile.email.is_empty() || !user.profile.phone.is_empty() {
+        problems.push("a managed user has no email or phone");
+    }
+    if !user.password_hash.is_empty() && !user.password_hash.starts_with('!') {
+        problems.push("a managed user has no password");
+    }
+    problems
+}
+
 /// The channel of the institute's default root organisation.
 pub const DEFAULT_CHANNEL: &str = "default";
 

@@ -48,10 +48,17 @@ fn pairs(s: &Snapshot<'_>, def: Pairs) -> Result<BTreeSet<(u64, u64)>> {
 /// Every record frame is verified; a panic of the storage engine on the way
 /// is a `corrupt_store` error.
 pub(crate) fn check(s: &Snapshot<'_>) -> Result<Vec<String>> {
-    contain(s, || check_all(s))
+    check_with(s, None)
 }
 
-fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
+/// [`check`], and, given the configured `managed_limit` (S3), that no user
+/// manages more users than it. A store alone does not know the limit its
+/// institute configures, so [`check`] leaves that out.
+pub(crate) fn check_with(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result<Vec<String>> {
+    contain(s, || check_all(s, managed_limit))
+}
+
+fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let users: BTreeMap<u64, User> = all(s, USERS, &mut problems)?;
     let batches: BTreeMap<u64, Batch> = all(s, BATCHES, &mut problems)?;
@@ -358,7 +365,7 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
         problems.push("user_outbox does not mirror the outbox".into());
     }
 
-    sunbird(s, &users, &orgs, &sides, &mut problems)?;
+    sunbird(s, &users, &orgs, &sides, managed_limit, &mut problems)?;
 
     let grams: BTreeMap<Vec<u8>, Vec<u8>> = s.rows(super::search::GRAMS)?.into_iter().collect();
     if grams != super::search::expected(users.values()) {
@@ -402,13 +409,22 @@ fn sunbird(
     users: &BTreeMap<u64, User>,
     orgs: &BTreeMap<u64, Organisation>,
     sides: &BTreeMap<u64, SunbirdUser>,
+    managed_limit: Option<u32>,
     problems: &mut Vec<String>,
 ) -> Result<()> {
     let mut wanted_ids = BTreeMap::new();
     let mut wanted_managed = BTreeSet::new();
+    let mut per_manager: BTreeMap<u64, u64> = BTreeMap::new();
     for (id, side) in sides {
-        if !users.contains_key(id) {
-            problems.push(format!("Sunbird fields of missing user {id}"));
+        match users.get(id) {
+            None => problems.push(format!("Sunbird fields of missing user {id}")),
+            // A managed user signs in only through its manager (S3).
+            Some(user) if side.managed_by.is_some() => {
+                for why in crate::domain::sunbird::managed_user_problems(user) {
+                    problems.push(format!("user {id}: {why}"));
+                }
+            }
+            Some(_) => {}
         }
         for why in crate::domain::sunbird::stored_side_problems(*id, side) {
             problems.push(format!("Sunbird fields of user {id}: {why}"));
@@ -420,6 +436,7 @@ fn sunbird(
         }
         if let Some(manager) = side.managed_by {
             wanted_managed.insert((manager, *id));
+            *per_manager.entry(manager).or_default() += 1;
             let managed_manager = sides.get(&manager).is_some_and(|m| m.managed_by.is_some());
             if !users.contains_key(&manager) || managed_manager {
                 problems.push(format!(
@@ -448,6 +465,15 @@ fn sunbird(
     }
     if unique(s, EXTERNAL_IDS)? != wanted_ids {
         problems.push("external_ids does not match users' external ids".into());
+    }
+    if let Some(limit) = managed_limit {
+        for (manager, n) in per_manager {
+            if n > u64::from(limit) {
+                problems.push(format!(
+                    "user {manager} manages {n} users, above the limit of {limit}"
+                ));
+            }
+        }
     }
     if pairs(s, MANAGED_USERS)? != wanted_managed {
         problems.push("managed_users does not match users' managers".into());
@@ -580,6 +606,44 @@ mod tests {
             .unwrap();
         assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
         (store, manager, kid, side)
+    }
+
+    /// A managed user that could sign in on its own (a password, a phone)
+    /// and more managed users than the limit are problems (S3).
+    #[test]
+    fn managed_users_sign_in_only_through_their_manager() {
+        let (store, _, kid, _) = managed_store();
+        let mut changed = kid.clone();
+        changed.password_hash =
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"
+                .into();
+        changed.profile.phone = "9876543210".into();
+        store
+            .write(|txn| write::put_user(txn, Some(&kid), &changed))
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        for expected in [
+            "user 2: a managed user has no password",
+            "user 2: a managed user has no email or phone",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(expected)),
+                "{expected}: {problems:?}"
+            );
+        }
+        // One managed user: within a limit of 1, above a limit of 0.
+        let (store, ..) = managed_store();
+        assert_eq!(
+            store.reading(|s| check_with(s, Some(1))).unwrap(),
+            Vec::<String>::new()
+        );
+        let problems = store.reading(|s| check_with(s, Some(0))).unwrap();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p == "user 1 manages 1 users, above the limit of 0"),
+            "{problems:?}"
+        );
     }
 
     /// Side-record fields hold what the paths that write them allow.

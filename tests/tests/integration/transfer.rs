@@ -1334,8 +1334,8 @@ fn a_managed_user_gets_no_password_through_the_admin_api() {
     i.login("kid@example.com", "Kid-pass-1x").expect("signs in");
 }
 
-/// Edits of a Sunbird export that break the side records' rules or the
-/// default organisation,
+/// Edits of a Sunbird export that break S3 (managed users), the side
+/// records' rules or the default organisation,
 /// resealed so the trailer matches: refused whole.
 #[test]
 fn tampered_sunbird_exports_are_refused_whole() {
@@ -1359,6 +1359,48 @@ fn tampered_sunbird_exports_are_refused_whole() {
         f(&mut v["record"]);
         out[i] = v.to_string();
         out
+    };
+    let manager_hash = record(at("user", 0))["password_hash"].clone();
+    assert!(
+        manager_hash
+            .as_str()
+            .is_some_and(|h| h.starts_with("$argon2id$"))
+    );
+    // 30 more managed users of the manager: 31, above the limit of 30.
+    let many = {
+        let mut out = all.clone();
+        let (kid, kid_side) = (record(at("user", 1)), record(at("sunbird_user", 1)));
+        for n in 0..30u64 {
+            let id = 10 + n;
+            let mut u = kid.clone();
+            u["id"] = json!(id);
+            u["uuid"] = json!(format!("00000000-0000-4000-8000-{id:012}"));
+            u["username"] = json!(format!("kid_{id}"));
+            let mut side = kid_side.clone();
+            side["user"] = json!(id);
+            out.insert(
+                at("user", 1) + 1,
+                json!({"type": "user", "record": u}).to_string(),
+            );
+            out.push(json!({"type": "sunbird_user", "record": side}).to_string());
+        }
+        let c = out
+            .iter()
+            .position(|l| l.contains("\"type\":\"counters\""))
+            .unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&out[c]).unwrap();
+        v["record"]["user"] = json!(100);
+        out[c] = v.to_string();
+        // Users before their side records, as an export writes them.
+        let (mut users, mut rest): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        for l in out {
+            match l.contains("\"type\":\"sunbird_user\"") || l.contains("roster-export-end") {
+                true => rest.push(l),
+                false => users.push(l),
+            }
+        }
+        users.extend(rest);
+        users
     };
     let second_default = {
         let mut out = all.clone();
@@ -1384,6 +1426,23 @@ fn tampered_sunbird_exports_are_refused_whole() {
     let huge = "x".repeat(100_000);
     let grant = json!({"role": "ADMIN", "scope": [1], "created": 0, "modified": 0});
     let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "a managed user with a password",
+            edit("user", 1, &|u| u["password_hash"] = manager_hash.clone()),
+            "a managed user has no password",
+        ),
+        (
+            "a managed user with an email",
+            edit("user", 1, &|u| {
+                u["profile"]["email"] = json!("kid@example.com")
+            }),
+            "a managed user has no email or phone",
+        ),
+        (
+            "31 managed users of one manager",
+            many,
+            "manages 31 users, above the limit of 30",
+        ),
         (
             "a huge prevUsedEmail",
             edit("sunbird_user", 0, &|s| {

@@ -16,7 +16,7 @@ use crate::domain::{Batch, Subscription};
 use crate::error::FieldErrors;
 use crate::text::clip;
 use chrono::NaiveDate;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The largest id or counter accepted: ids reach JavaScript as numbers, and
 /// a counter at `u64::MAX` could not be raised.
@@ -264,7 +264,13 @@ fn user_ok(u: &User, origin: Origin, fields: &BTreeSet<u64>, today: NaiveDate, p
 }
 
 /// Every rule `dump` breaks, in words; empty when it may be restored.
-pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Report {
+/// `config` gives the limits an institute configures (managed users per
+/// manager).
+pub(super) fn check(
+    dump: &super::Dump,
+    today: NaiveDate,
+    config: &crate::config::Config,
+) -> Report {
     let mut p = Problems(Report::default());
     let mut uuids = BTreeSet::new();
 
@@ -375,7 +381,7 @@ pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Report {
         p.add("organisations".into(), why);
     }
 
-    let origins: std::collections::BTreeMap<u64, Origin> = dump
+    let origins: BTreeMap<u64, Origin> = dump
         .sunbird_users
         .iter()
         .map(|(id, side)| (*id, side.origin))
@@ -407,12 +413,34 @@ pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Report {
         user_ok(u, origin, &field_ids, today, &mut p);
     }
 
+    // Managed users (S3): no email, phone or password of their own, and no
+    // more per manager than the configured limit. (That the manager exists
+    // and is not managed itself is the integrity check's, after the write.)
+    let users: BTreeMap<u64, &User> = dump.users.iter().map(|u| (u.id, u)).collect();
+    let mut per_manager: BTreeMap<u64, u64> = BTreeMap::new();
     let mut ids = BTreeSet::new();
     for (id, side) in &dump.sunbird_users {
         let what = format!("Sunbird fields of user {id}");
         p.unique(&mut ids, *id, what.clone(), "the user");
         for problem in crate::api::sunbird::side_problems(*id, side) {
             p.add(what.clone(), problem);
+        }
+        if let Some(manager) = side.managed_by {
+            *per_manager.entry(manager).or_default() += 1;
+            if let Some(user) = users.get(id) {
+                for why in crate::domain::sunbird::managed_user_problems(user) {
+                    p.add(format!("user {id}"), why);
+                }
+            }
+        }
+    }
+    let limit = config.sunbird.managed_limit;
+    for (manager, n) in per_manager {
+        if n > u64::from(limit) {
+            p.add(
+                format!("user {manager}"),
+                format!("manages {n} users, above the limit of {limit}"),
+            );
         }
     }
 
