@@ -24,6 +24,11 @@ pub const ARGON2_DEFAULT_P: u32 = 1;
 /// default lock-out threshold is of this order; OWASP Authentication Cheat
 /// Sheet: lock after a small number of failures, for a limited time).
 pub const LOCKOUT_FAILURES: u32 = 5;
+/// Largest lock-out threshold a configuration may set, and so the most
+/// failed sign-ins in a row a stored user may carry: a count a restore or an
+/// edited store brings in above it can only be an edit, and the bound keeps
+/// the count far from the end of its type.
+pub const MAX_LOCKOUT_FAILURES: u32 = 1_000_000;
 /// How long a locked account stays locked, in minutes (Keycloak's default
 /// wait increment is 1 minute, Moodle's lock-out window 30; OWASP suggests
 /// minutes, not a permanent lock that invites denial of service).
@@ -313,6 +318,12 @@ impl Config {
                 format!("The session lifetime must be from 1 to {MAX_DURATION_SECONDS} seconds."),
             );
         }
+        if self.lockout.max_failures > MAX_LOCKOUT_FAILURES {
+            errors.add(
+                "lockout_max_failures",
+                format!("The lock-out threshold must be at most {MAX_LOCKOUT_FAILURES}."),
+            );
+        }
         if self.lockout.max_failures > 0
             && (self.lockout.duration <= chrono::Duration::zero()
                 || self.lockout.duration > longest)
@@ -581,6 +592,21 @@ pub const MAX_IMPORT_CHUNK: u32 = 100_000;
 mod tests {
     use super::*;
     use crate::ErrorCode;
+
+    /// The lock-out threshold has a cap, so a stored failure count above it
+    /// can only be an edit (restore and the integrity check refuse it).
+    #[test]
+    fn the_lockout_threshold_is_capped() {
+        let mut config = Config::default();
+        config.lockout.max_failures = MAX_LOCKOUT_FAILURES;
+        assert!(config.check().is_ok());
+        config.lockout.max_failures = MAX_LOCKOUT_FAILURES + 1;
+        let err = config.check().unwrap_err();
+        assert!(
+            !err.fields().messages("lockout_max_failures").is_empty(),
+            "{err:?}"
+        );
+    }
 
     fn refused(settings: Settings) -> crate::Error {
         let e = Config::try_from(settings).expect_err("refused");

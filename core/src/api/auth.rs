@@ -368,7 +368,9 @@ fn count_failure(
         return Ok(());
     }
     let mut user = old.clone();
-    user.failed_logins += 1;
+    // Saturating: a count restored or edited to the end of its type must
+    // not overflow (a panic in debug builds, a wrap to 0 in release).
+    user.failed_logins = user.failed_logins.saturating_add(1);
     if user.failed_logins >= lockout.max_failures {
         user.failed_logins = 0;
         user.locked_until = Some((now + lockout.duration).timestamp_micros());
@@ -691,6 +693,38 @@ mod tests {
             owasp
         ));
         assert!(needs_rehash("pbkdf2_sha256$12000$salt$hash", owasp));
+    }
+
+    /// A failure count at the end of its type (an edited store) does not
+    /// overflow on the next failure: it saturates and locks the account,
+    /// where `+= 1` panicked in a debug build and wrapped to 0 in release.
+    #[test]
+    fn a_failure_count_at_its_end_saturates_and_locks() {
+        let store = crate::store::Store::in_memory().unwrap();
+        let mut user = User::blank(1, "ravi");
+        user.uuid = 7;
+        user.failed_logins = u32::MAX;
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::User, 2)?;
+                write::put_user(txn, None, &user)
+            })
+            .unwrap();
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let lockout = crate::LockoutPolicy {
+            max_failures: 5,
+            duration: chrono::Duration::minutes(15),
+        };
+        store
+            .write(|txn| count_failure(txn, &user, now, lockout))
+            .expect("no overflow");
+        let after = store.reading(|s| read::user(s, 1)).unwrap().unwrap();
+        assert_eq!(after.failed_logins, 0, "the threshold was passed");
+        assert!(
+            after
+                .locked_until
+                .is_some_and(|t| t > now.timestamp_micros())
+        );
     }
 
     /// Every sign-in outcome runs argon2 exactly once, argon2id with the

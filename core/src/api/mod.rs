@@ -147,9 +147,12 @@ impl Institute {
 
     /// Checks the whole store: every index against its records, every
     /// relation's ends, the id counters. Returns the problems found (none for
-    /// a sound store). Reads everything: meant for tests and repair tools.
+    /// a sound store), this configuration's managed-user limit (S3)
+    /// included. Reads everything: meant for tests and repair tools.
     pub fn check_integrity(&self) -> Result<Vec<String>> {
-        self.store().reading(crate::store::integrity::check)
+        let limit = self.inner.config.sunbird.managed_limit;
+        self.store()
+            .reading(|s| crate::store::integrity::check_with(s, Some(limit)))
     }
 
     /// The store format version of this build.

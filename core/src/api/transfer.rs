@@ -306,11 +306,11 @@ impl Admin {
     pub fn restore(&self, dump: Dump) -> Result<()> {
         self.allow_operator()?;
         let dump = nfkc_dump(dump)?;
-        let problems = restore_check::check(&dump, self.today());
-        if !problems.is_empty() {
-            let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
-            let more = match problems.len() {
-                n if n > 5 => format!(" (and {} more)", n - 5),
+        let problems = restore_check::check(&dump, self.today(), self.config());
+        if problems.total > 0 {
+            let shown: Vec<&str> = problems.shown.iter().take(5).map(String::as_str).collect();
+            let more = match problems.total {
+                n if n > shown.len() => format!(" (and {} more)", n - shown.len()),
                 _ => String::new(),
             };
             return Err(Error::new(
@@ -340,6 +340,9 @@ impl Admin {
             for o in &dump.organisations {
                 write::put_organisation(txn, None, o)?;
             }
+            // The default organisation's row is no record (an export does
+            // not carry it): set again from the organisation marked default.
+            write::point_default_org(txn)?;
             for b in &dump.batches {
                 write::put_batch(txn, None, b)?;
             }
@@ -367,7 +370,8 @@ impl Admin {
                 })?;
                 ids::raise(txn, kind, *next)?;
             }
-            let problems = integrity::check(txn)?;
+            let limit = self.config().sunbird.managed_limit;
+            let problems = integrity::check_with(txn, Some(limit))?;
             if !problems.is_empty() {
                 let first: Vec<&str> = problems.iter().take(3).map(String::as_str).collect();
                 return Err(Error::new(

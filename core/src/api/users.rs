@@ -513,6 +513,18 @@ impl Admin {
                     "The username changed while this update ran; try again.",
                 );
             }
+            // A managed user has no password (S3), as the Sunbird update
+            // refuses one; one given an email or phone here stands alone.
+            let stays_managed = user.profile.email.is_empty() && user.profile.phone.is_empty();
+            if patch.password.is_some()
+                && stays_managed
+                && read::sunbird(txn, id)?.is_some_and(|side| side.managed_by.is_some())
+            {
+                errors.add(
+                    "password",
+                    "A managed user has no password: it signs in through its manager.",
+                );
+            }
             std::mem::take(&mut errors).into_result()?;
             if let Some(hash) = &hash {
                 user.password_hash = hash.clone();

@@ -1133,6 +1133,171 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{}{last}", "*".repeat(n - 4))
 }
 
+/// The longest `orgId`, `persona`, `status` or `errorType` of a declaration
+/// (S10): an organisation's id or a persona is a name.
+pub const DECLARATION_TEXT_MAX: usize = super::rules::NAME_MAX;
+/// The longest terms type of an acceptance: a system setting's id (S14).
+pub const TERMS_KIND_MAX: usize = 100;
+/// The longest terms version of an acceptance: a version is read from a
+/// system setting's value, which holds at most this many bytes.
+pub const TERMS_VERSION_MAX: usize = 10_000;
+
+/// Whether `text` is a short line as a declaration or an acceptance keeps
+/// it: trimmed, within `max` characters, without control characters.
+fn short_line(text: &str, max: usize, blank_ok: bool) -> bool {
+    (blank_ok || !text.is_empty())
+        && text.trim() == text
+        && text.chars().count() <= max
+        && !text.chars().any(char::is_control)
+}
+
+/// The problems of the side record of user `id` that need no other record
+/// (a restore's check and the integrity check share them): the values the
+/// API paths write, each by the rule of the path that writes it.
+///
+/// - `prevUsedEmail`/`prevUsedPhone` held the user's email or phone, so
+///   they meet the email and phone rules, in the form roster stores them;
+/// - `createdBy` names a user created before this one (ids are given in
+///   order; the creator may have been deleted since);
+/// - one grant per role, sorted by role;
+/// - declarations: one per (organisation, persona), their texts short
+///   lines ([`DECLARATION_TEXT_MAX`]);
+/// - acceptances: one per terms type, the type a setting's id
+///   ([`TERMS_KIND_MAX`]), the version within [`TERMS_VERSION_MAX`];
+/// - a claim's failures within [`MIGRATION_ATTEMPTS`].
+pub(crate) fn stored_side_problems(id: u64, side: &SunbirdUser) -> Vec<String> {
+    let mut problems = Vec::new();
+    let clip = crate::text::clip;
+    let contact = crate::domain::user::ProfileInput {
+        email: Some(side.prev_used_email.clone()),
+        phone: Some(side.prev_used_phone.clone()),
+        ..Default::default()
+    };
+    let mut profile = crate::domain::user::Profile::default();
+    let mut errors = crate::error::FieldErrors::new();
+    let ctx = crate::domain::user::Context {
+        today: chrono::NaiveDate::default(),
+        fields: &[],
+    };
+    crate::domain::user::apply_profile(&mut profile, &contact, ctx, false, &mut errors);
+    for (field, name) in [("email", "prevUsedEmail"), ("phone", "prevUsedPhone")] {
+        if !errors.messages(field).is_empty() {
+            let messages: Vec<String> = errors.messages(field).iter().map(|m| clip(m)).collect();
+            problems.push(format!("{name}: {}", messages.join(" ")));
+        }
+    }
+    if errors.is_empty()
+        && (profile.email != side.prev_used_email || profile.phone != side.prev_used_phone)
+    {
+        problems.push("prevUsedEmail or prevUsedPhone: not in the form roster stores".into());
+    }
+    if let Some(creator) = side.created_by
+        && (creator == 0 || creator >= id)
+    {
+        problems.push(format!(
+            "createdBy {creator} names no user created before this one"
+        ));
+    }
+    if side.roles.windows(2).any(|w| w[0].role >= w[1].role) {
+        problems
+            .push("roles: one grant per role, sorted by role, is how roster stores them".into());
+    }
+    let mut declared = std::collections::BTreeSet::new();
+    for d in &side.declarations {
+        let lines = [
+            (&d.org_id, false),
+            (&d.persona, false),
+            (&d.status, false),
+            (&d.error_type, true),
+        ];
+        if !lines
+            .iter()
+            .all(|(t, blank_ok)| short_line(t, DECLARATION_TEXT_MAX, *blank_ok))
+            || d.persona.to_lowercase() != d.persona
+        {
+            problems.push(format!(
+                "a declaration's orgId, persona, status or errorType is not a short line \
+                 (at most {DECLARATION_TEXT_MAX} characters) as roster stores it"
+            ));
+        }
+        if !declared.insert((d.org_id.as_str(), d.persona.as_str())) {
+            problems.push("two declarations to one organisation as one persona".into());
+        }
+    }
+    let mut kinds = std::collections::BTreeSet::new();
+    for a in &side.accepted {
+        if !short_line(&a.kind, TERMS_KIND_MAX, false)
+            || a.version.trim().is_empty()
+            || a.version.len() > TERMS_VERSION_MAX
+        {
+            problems.push(format!(
+                "an acceptance's terms type (at most {TERMS_KIND_MAX} characters) or version \
+                 (at most {TERMS_VERSION_MAX} bytes) is not as roster stores it"
+            ));
+        }
+        if !kinds.insert(a.kind.as_str()) {
+            problems.push("two acceptances of one terms type".into());
+        }
+    }
+    if side
+        .claim
+        .as_ref()
+        .is_some_and(|c| c.failed > MIGRATION_ATTEMPTS)
+    {
+        problems.push("a claim counts more failures than it allows".into());
+    }
+    problems
+}
+
+/// The problems of a managed user's own record (S3): a managed user has no
+/// email, no phone and no usable password (roster stores an empty hash; `!`
+/// marks an unusable one), so it signs in only through its manager's
+/// tokens.
+pub(crate) fn managed_user_problems(user: &super::user::User) -> Vec<&'static str> {
+    let mut problems = Vec::new();
+    if !user.profile.email.is_empty() || !user.profile.phone.is_empty() {
+        problems.push("a managed user has no email or phone");
+    }
+    if !user.password_hash.is_empty() && !user.password_hash.starts_with('!') {
+        problems.push("a managed user has no password");
+    }
+    problems
+}
+
+/// The channel of the institute's default root organisation.
+pub const DEFAULT_CHANNEL: &str = "default";
+
+/// Whether `org` may be stored as it is as far as the default organisation
+/// goes: one that is not the default is, and the default is the tenant of
+/// channel [`DEFAULT_CHANNEL`], its own root (as roster creates it). The
+/// channel is unique, so at most one organisation fits as the default.
+pub(crate) fn fits_as_default(org: &Organisation) -> bool {
+    !org.is_default || (org.channel == DEFAULT_CHANNEL && org.is_tenant && org.root_org == org.id)
+}
+
+/// The institute's default organisation among `orgs`, which the store's
+/// `default_org` pointer must name (a Sunbird create without a channel puts
+/// the user there): the one organisation marked default, or none. More than
+/// one, or one not shaped as roster creates it, is an error in words.
+pub(crate) fn default_org_of<'a>(
+    orgs: impl IntoIterator<Item = &'a Organisation>,
+) -> std::result::Result<Option<u64>, String> {
+    let defaults: Vec<&Organisation> = orgs.into_iter().filter(|o| o.is_default).collect();
+    match defaults.as_slice() {
+        [] => Ok(None),
+        [org] if fits_as_default(org) => Ok(Some(org.id)),
+        [org] => Err(format!(
+            "organisation {} is marked the default organisation but is not the tenant of \
+             channel {DEFAULT_CHANNEL:?}",
+            org.id
+        )),
+        [a, b, ..] => Err(format!(
+            "organisations {} and {} are both marked the default organisation",
+            a.id, b.id
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,6 +127,17 @@ pub struct User {
     pub credential_generation: u64,
 }
 
+/// The largest credential generation a stored user may carry: one raise per
+/// password change, block or deactivation never comes near it, and ids and
+/// counters share the bound (they reach JavaScript as numbers).
+pub(crate) const MAX_CREDENTIAL_GENERATION: u64 = 1 << 53;
+/// The earliest instant a stored user may carry: 0001-01-01T00:00:00Z, in
+/// microseconds (every instant from here to [`MAX_INSTANT`] is a date of
+/// four digits and converts to a calendar time without loss).
+pub(crate) const MIN_INSTANT: i64 = -62_135_596_800_000_000;
+/// The latest instant a stored user may carry: 9999-12-31T23:59:59.999999Z.
+pub(crate) const MAX_INSTANT: i64 = 253_402_300_799_999_999;
+
 impl User {
     /// Whether the stored password hash is one roster accepts (parsed, and
     /// within the cost caps of SPEC A4); no password at all is.
@@ -135,6 +146,43 @@ impl User {
             return Ok(());
         }
         crate::auth::legacy::check_stored(&self.password_hash)
+    }
+
+    /// The problems of the user's sign-in state, in words: a failure count
+    /// above any lock-out threshold, a credential generation no sequence
+    /// of changes reaches, an instant outside the calendar. None of these
+    /// is written by roster; an edited export or store can carry them, and
+    /// a count at the end of its type would overflow on the next failure.
+    pub(crate) fn sign_in_state_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.failed_logins > crate::config::MAX_LOCKOUT_FAILURES {
+            problems.push(format!(
+                "failed_logins {} is above the largest lock-out threshold {}",
+                self.failed_logins,
+                crate::config::MAX_LOCKOUT_FAILURES
+            ));
+        }
+        if self.credential_generation > MAX_CREDENTIAL_GENERATION {
+            problems.push(format!(
+                "credential_generation {} is out of range",
+                self.credential_generation
+            ));
+        }
+        let instants = [
+            ("created", Some(self.created)),
+            ("modified", Some(self.modified)),
+            ("password_changed", Some(self.password_changed)),
+            ("last_login", self.last_login),
+            ("locked_until", self.locked_until),
+        ];
+        for (name, at) in instants {
+            if let Some(at) = at
+                && !(MIN_INSTANT..=MAX_INSTANT).contains(&at)
+            {
+                problems.push(format!("{name} {at} is not an instant roster stores"));
+            }
+        }
+        problems
     }
 
     /// An active user with no password, profile, flags or history.

@@ -48,17 +48,24 @@ fn pairs(s: &Snapshot<'_>, def: Pairs) -> Result<BTreeSet<(u64, u64)>> {
 /// Every record frame is verified; a panic of the storage engine on the way
 /// is a `corrupt_store` error.
 pub(crate) fn check(s: &Snapshot<'_>) -> Result<Vec<String>> {
+    check_with(s, None)
+}
+
+/// [`check`], and, given the configured `managed_limit` (S3), that no user
+/// manages more users than it. A store alone does not know the limit its
+/// institute configures, so [`check`] leaves that out.
+pub(crate) fn check_with(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result<Vec<String>> {
     contain(s, || {
         // The storage's own count first: where its pages hide or repeat
         // rows, nothing read from it below would be the whole truth.
         if let Err(e) = s.verify_rows() {
             return Ok(vec![e.message().to_string()]);
         }
-        check_all(s)
+        check_all(s, managed_limit)
     })
 }
 
-fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
+fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let users: BTreeMap<u64, User> = all(s, USERS, &mut problems)?;
     let batches: BTreeMap<u64, Batch> = all(s, BATCHES, &mut problems)?;
@@ -291,6 +298,10 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
                 u.id
             ));
         }
+        // Counters and instants every sign-in computes with.
+        for why in u.sign_in_state_problems() {
+            problems.push(format!("user {}: {why}", u.id));
+        }
     }
 
     // Custom values: defined fields only, mirrored by field_users.
@@ -361,7 +372,7 @@ fn check_all(s: &Snapshot<'_>) -> Result<Vec<String>> {
         problems.push("user_outbox does not mirror the outbox".into());
     }
 
-    sunbird(s, &users, &orgs, &sides, &mut problems)?;
+    sunbird(s, &users, &orgs, &sides, managed_limit, &mut problems)?;
 
     let grams: BTreeMap<Vec<u8>, Vec<u8>> = s.rows(super::search::GRAMS)?.into_iter().collect();
     if grams != super::search::expected(users.values()) {
@@ -405,13 +416,25 @@ fn sunbird(
     users: &BTreeMap<u64, User>,
     orgs: &BTreeMap<u64, Organisation>,
     sides: &BTreeMap<u64, SunbirdUser>,
+    managed_limit: Option<u32>,
     problems: &mut Vec<String>,
 ) -> Result<()> {
     let mut wanted_ids = BTreeMap::new();
     let mut wanted_managed = BTreeSet::new();
+    let mut per_manager: BTreeMap<u64, u64> = BTreeMap::new();
     for (id, side) in sides {
-        if !users.contains_key(id) {
-            problems.push(format!("Sunbird fields of missing user {id}"));
+        match users.get(id) {
+            None => problems.push(format!("Sunbird fields of missing user {id}")),
+            // A managed user signs in only through its manager (S3).
+            Some(user) if side.managed_by.is_some() => {
+                for why in crate::domain::sunbird::managed_user_problems(user) {
+                    problems.push(format!("user {id}: {why}"));
+                }
+            }
+            Some(_) => {}
+        }
+        for why in crate::domain::sunbird::stored_side_problems(*id, side) {
+            problems.push(format!("Sunbird fields of user {id}: {why}"));
         }
         for e in &side.external_ids {
             if let Some(other) = wanted_ids.insert(e.key(), *id) {
@@ -420,6 +443,7 @@ fn sunbird(
         }
         if let Some(manager) = side.managed_by {
             wanted_managed.insert((manager, *id));
+            *per_manager.entry(manager).or_default() += 1;
             let managed_manager = sides.get(&manager).is_some_and(|m| m.managed_by.is_some());
             if !users.contains_key(&manager) || managed_manager {
                 problems.push(format!(
@@ -449,6 +473,15 @@ fn sunbird(
     if unique(s, EXTERNAL_IDS)? != wanted_ids {
         problems.push("external_ids does not match users' external ids".into());
     }
+    if let Some(limit) = managed_limit {
+        for (manager, n) in per_manager {
+            if n > u64::from(limit) {
+                problems.push(format!(
+                    "user {manager} manages {n} users, above the limit of {limit}"
+                ));
+            }
+        }
+    }
     if pairs(s, MANAGED_USERS)? != wanted_managed {
         problems.push("managed_users does not match users' managers".into());
     }
@@ -467,6 +500,20 @@ fn sunbird(
     let rows: Vec<(Vec<u8>, ())> = s.rows(ORG_BY_EXTERNAL_ID)?;
     if rows.into_iter().map(|(k, ())| k).collect::<BTreeSet<_>>() != external {
         problems.push("org_by_external_id does not match the organisations".into());
+    }
+    // The default organisation: at most one, shaped as roster creates it,
+    // and the `default_org` row names it (a Sunbird create without a
+    // channel puts users there; without the row it would try to create
+    // another and find the channel taken).
+    let pointer: Option<u64> = s.get(META, super::write::DEFAULT_ORG)?;
+    match crate::domain::sunbird::default_org_of(orgs.values()) {
+        Err(why) => problems.push(why),
+        Ok(default) if default != pointer => problems.push(format!(
+            "the default organisation is {}, but the store's default_org row names {}",
+            default.map_or("none".to_string(), |id| id.to_string()),
+            pointer.map_or("none".to_string(), |id| id.to_string()),
+        )),
+        Ok(_) => {}
     }
     for o in orgs.values() {
         if !orgs.contains_key(&o.root_org) {
@@ -521,5 +568,213 @@ mod tests {
             })
             .unwrap();
         assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+    }
+
+    /// A store with a manager (1) and its managed user (2), the default
+    /// organisation (1) and its `default_org` row: sound.
+    fn managed_store() -> (Store, User, User, SunbirdUser) {
+        use crate::domain::sunbird::Organisation;
+        let store = Store::in_memory().unwrap();
+        let mut manager = User::blank(1, "mgr");
+        manager.uuid = 11;
+        manager.profile.email = "mgr@example.com".into();
+        let mut kid = User::blank(2, "kid");
+        kid.uuid = 12;
+        let org = Organisation {
+            id: 1,
+            uuid: 21,
+            name: "Default organisation".into(),
+            org_type: "institute".into(),
+            channel: "default".into(),
+            is_tenant: true,
+            is_default: true,
+            root_org: 1,
+            email: String::new(),
+            external_id: String::new(),
+            created: 0,
+            modified: 0,
+        };
+        let side = SunbirdUser {
+            managed_by: Some(1),
+            root_org: Some(1),
+            organisations: vec![1],
+            ..SunbirdUser::default()
+        };
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::User, 3)?;
+                crate::store::ids::raise(txn, Kind::Organisation, 2)?;
+                write::put_organisation(txn, None, &org)?;
+                write::point_default_org(txn)?;
+                write::put_user(txn, None, &manager)?;
+                write::put_user(txn, None, &kid)?;
+                write::put_sunbird(txn, 2, None, Some(&side))
+            })
+            .unwrap();
+        assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+        (store, manager, kid, side)
+    }
+
+    /// A managed user that could sign in on its own (a password, a phone)
+    /// and more managed users than the limit are problems (S3).
+    #[test]
+    fn managed_users_sign_in_only_through_their_manager() {
+        let (store, _, kid, _) = managed_store();
+        let mut changed = kid.clone();
+        changed.password_hash =
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"
+                .into();
+        changed.profile.phone = "9876543210".into();
+        store
+            .write(|txn| write::put_user(txn, Some(&kid), &changed))
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        for expected in [
+            "user 2: a managed user has no password",
+            "user 2: a managed user has no email or phone",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(expected)),
+                "{expected}: {problems:?}"
+            );
+        }
+        // One managed user: within a limit of 1, above a limit of 0.
+        let (store, ..) = managed_store();
+        assert_eq!(
+            store.reading(|s| check_with(s, Some(1))).unwrap(),
+            Vec::<String>::new()
+        );
+        let problems = store.reading(|s| check_with(s, Some(0))).unwrap();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p == "user 1 manages 1 users, above the limit of 0"),
+            "{problems:?}"
+        );
+    }
+
+    /// Side-record fields hold what the paths that write them allow.
+    #[test]
+    fn side_record_fields_are_held_to_their_paths_rules() {
+        use crate::domain::sunbird::{Acceptance, Declaration, RoleGrant};
+        let (store, _, _, side) = managed_store();
+        let grant = RoleGrant {
+            role: "ADMIN".into(),
+            scope: vec![1],
+            created: 0,
+            modified: 0,
+        };
+        let changed = SunbirdUser {
+            prev_used_email: "a".repeat(100_000),
+            prev_used_phone: "1".repeat(1_000),
+            created_by: Some(999_999),
+            roles: vec![grant.clone(), grant],
+            declarations: vec![Declaration {
+                org_id: "x".repeat(100_000),
+                persona: "teacher".into(),
+                info: String::new(),
+                status: "SUBMITTED".into(),
+                error_type: String::new(),
+            }],
+            accepted: vec![Acceptance {
+                kind: "k".repeat(100_000),
+                version: "v1".into(),
+                on: 0,
+            }],
+            ..side.clone()
+        };
+        store
+            .write(|txn| write::put_sunbird(txn, 2, Some(&side), Some(&changed)))
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        for expected in [
+            "Sunbird fields of user 2: prevUsedEmail:",
+            "Sunbird fields of user 2: prevUsedPhone:",
+            "Sunbird fields of user 2: createdBy 999999",
+            "Sunbird fields of user 2: roles: one grant per role",
+            "Sunbird fields of user 2: a declaration's orgId",
+            "Sunbird fields of user 2: an acceptance's terms type",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(expected)),
+                "{expected}: {problems:?}"
+            );
+        }
+        assert!(problems.iter().all(|p| p.len() < 1000), "{problems:?}");
+    }
+
+    /// A sign-in state no path writes (a failure count or a credential
+    /// generation at the end of its type, an instant outside the calendar)
+    /// is a problem: the next sign-in computes with it.
+    #[test]
+    fn a_sign_in_state_at_the_end_of_its_types_is_a_problem() {
+        let (store, manager, ..) = managed_store();
+        let changed = User {
+            failed_logins: u32::MAX,
+            credential_generation: u64::MAX,
+            locked_until: Some(i64::MAX),
+            created: i64::MIN,
+            ..manager.clone()
+        };
+        store
+            .write(|txn| write::put_user(txn, Some(&manager), &changed))
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        assert_eq!(
+            problems,
+            vec![
+                "user 1: failed_logins 4294967295 is above the largest lock-out threshold 1000000",
+                "user 1: credential_generation 18446744073709551615 is out of range",
+                "user 1: created -9223372036854775808 is not an instant roster stores",
+                "user 1: locked_until 9223372036854775807 is not an instant roster stores",
+            ]
+        );
+        let within = User {
+            failed_logins: crate::config::MAX_LOCKOUT_FAILURES,
+            credential_generation: crate::domain::user::MAX_CREDENTIAL_GENERATION,
+            ..manager.clone()
+        };
+        store
+            .write(|txn| write::put_user(txn, Some(&changed), &within))
+            .unwrap();
+        assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+    }
+
+    /// The default organisation is one at most, and the `default_org` row
+    /// names it.
+    #[test]
+    fn the_default_organisation_is_one_and_named_by_its_row() {
+        let (store, ..) = managed_store();
+        store
+            .write(|txn| txn.delete(META, super::super::write::DEFAULT_ORG).map(drop))
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        assert_eq!(
+            problems,
+            vec!["the default organisation is 1, but the store's default_org row names none"]
+        );
+        let (store, ..) = managed_store();
+        let org = store
+            .reading(|s| crate::store::read::organisation(s, 1))
+            .unwrap()
+            .unwrap();
+        let second = Organisation {
+            id: 2,
+            uuid: 22,
+            channel: "other".into(),
+            root_org: 2,
+            ..org
+        };
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::Organisation, 3)?;
+                write::put_organisation(txn, None, &second)
+            })
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        assert_eq!(
+            problems,
+            vec!["organisations 1 and 2 are both marked the default organisation"]
+        );
     }
 }

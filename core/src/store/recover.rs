@@ -811,6 +811,7 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
         let mut org_ok: BTreeSet<u64> = BTreeSet::new();
         for (key, o) in &organisations {
             if o.id != key.0
+                || !crate::domain::sunbird::fits_as_default(o)
                 || (!o.channel.is_empty()
                     && read::lookup(txn, ORG_BY_CHANNEL, &fold(&o.channel))?.is_some())
                 || !uuids.insert(o.uuid)
@@ -821,6 +822,7 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             keep(&mut saved, Kind::Organisation, *key);
             org_ok.insert(o.id);
         }
+        write::point_default_org(txn)?;
         for (key, g) in &groups {
             if g.id != key.0
                 || read::lookup(txn, GROUP_BY_NAME, &fold(&g.name))?.is_some()

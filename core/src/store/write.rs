@@ -735,6 +735,23 @@ pub(crate) fn put_sunbird(
     )
 }
 
+/// The `meta` row naming the institute's default root organisation (set
+/// with it, on a Sunbird create's first use, and by restore and recover).
+pub(crate) const DEFAULT_ORG: &str = "default_org";
+
+/// Points the `default_org` row at the organisation marked default, as
+/// [`crate::domain::sunbird::default_org_of`] finds it among the stored
+/// ones: what restore and recover call once the organisations are written
+/// (the row is no record, so an export does not carry it).
+pub(crate) fn point_default_org(txn: &Txn<'_>) -> Result<()> {
+    let orgs: Vec<Organisation> = read::records(txn, ORGANISATIONS)?;
+    match crate::domain::sunbird::default_org_of(&orgs) {
+        Ok(Some(id)) => txn.put(META, DEFAULT_ORG, &id),
+        Ok(None) => Ok(()),
+        Err(why) => Err(Error::new(ErrorCode::Corrupt, why)),
+    }
+}
+
 /// Stores organisation `org` (replacing `old`) and its channel index.
 pub(crate) fn put_organisation(
     txn: &Txn<'_>,

@@ -308,3 +308,37 @@ fn lists(i: &Institute) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
         ids_of_every_page(1, |p| admin.list_groups(None, p), |g| g.id).0,
     )
 }
+
+/// `recover --to` keeps the default organisation's row (it is no record,
+/// so it was lost): a Sunbird create without a channel works in the new
+/// store, where it answered "an organisation holds the channel
+/// \"default\"..." before.
+#[test]
+fn a_recovered_store_keeps_its_default_organisation() {
+    use roster::domain::sunbird::{CreateRoute, SunbirdInput};
+    let create = |i: &Institute, name: &str| {
+        i.operator().sunbird_create(
+            SunbirdInput {
+                first_name: Some(name.into()),
+                email: Some(format!("{name}@example.com")),
+                ..Default::default()
+            },
+            CreateRoute::Create,
+        )
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    create(&open(&path), "first").expect("the default organisation is made");
+    let to = dir.path().join("new.redb");
+    recover::recover(&path, &to).expect("recover");
+    assert_eq!(
+        recover::check(&to).expect("check").problems,
+        Vec::<String>::new()
+    );
+    let saved = open(&to);
+    create(&saved, "second").expect("a create without a channel");
+    assert_eq!(
+        saved.operator().dump().expect("dump").organisations.len(),
+        1
+    );
+}

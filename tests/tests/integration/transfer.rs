@@ -771,6 +771,26 @@ fn tampered_exports_are_refused_whole_with_a_clear_error() {
             "no more than 10000 characters",
         ),
         (
+            "failed sign-ins at the end of u32",
+            edit("user", 1, &|u| u["failed_logins"] = json!(u32::MAX)),
+            "failed_logins 4294967295 is above the largest lock-out threshold",
+        ),
+        (
+            "a credential generation at the end of u64",
+            edit("user", 1, &|u| u["credential_generation"] = json!(u64::MAX)),
+            "credential_generation 18446744073709551615 is out of range",
+        ),
+        (
+            "a lock until the end of time",
+            edit("user", 1, &|u| u["locked_until"] = json!(i64::MAX)),
+            "locked_until 9223372036854775807 is not an instant",
+        ),
+        (
+            "a creation before the calendar",
+            edit("user", 1, &|u| u["created"] = json!(i64::MIN)),
+            "created -9223372036854775808 is not an instant",
+        ),
+        (
             "a custom field definition without choices",
             edit("custom_field", 0, &|f| f["choices"] = json!([])),
             "choice",
@@ -1174,4 +1194,396 @@ fn host_bytes_that_are_no_store_are_corrupt_store_and_left_as_they_were() {
     // Empty bytes are a new store.
     let (config, _) = roster_tests::config(SEED_NOW);
     Institute::open_host_file(Breakable::default(), config).expect("a new store");
+}
+
+/// F3: more custom values than fields are refused before any value is
+/// looked up, and each lookup is in a set: an export of many fields and a
+/// user with many values is refused at once, the count of its problems
+/// right.
+#[test]
+fn a_user_with_more_custom_values_than_fields_is_refused_at_once() {
+    let text = export(&populated());
+    let mut all = lines(&text);
+    let i = all
+        .iter()
+        .position(|l| l.contains("\"type\":\"user\""))
+        .expect("a user");
+    let mut v: serde_json::Value = serde_json::from_str(&all[i]).expect("JSON");
+    let values: Vec<serde_json::Value> = (0..200_000u64)
+        .map(|k| json!([1000 + k, {"Date": "2020-01-01"}]))
+        .collect();
+    v["record"]["profile"]["custom"] = json!(values);
+    all[i] = v.to_string();
+    let (target, _) = institute(SEED_NOW);
+    let started = std::time::Instant::now();
+    let err = try_import(&target, reseal(&all), &ImportOptions::default()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    assert!(
+        err.message()
+            .contains("user 1: holds 200000 custom values, more than the 1 custom fields defined"),
+        "{err}"
+    );
+    assert!(is_empty(&target));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Values of missing fields, fewer than the fields: each found in a set,
+    // every one counted though only the first are kept in words.
+    let fields: Vec<String> = (2..=3000u64)
+        .map(|id| {
+            json!({"type": "custom_field", "record": {"id": id,
+                "uuid": format!("00000000-0000-4000-8000-{id:012}"),
+                "name": format!("F{id}"), "kind": "Date", "choices": [], "required": false,
+                "created": 0, "modified": 0}})
+            .to_string()
+        })
+        .collect();
+    let mut all = lines(&text);
+    let f = all
+        .iter()
+        .position(|l| l.contains("\"type\":\"custom_field\""))
+        .expect("a field");
+    for (n, line) in fields.into_iter().enumerate() {
+        all.insert(f + 1 + n, line);
+    }
+    let c = all
+        .iter()
+        .position(|l| l.contains("\"type\":\"counters\""))
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&all[c]).unwrap();
+    v["record"]["custom_field"] = json!(5000);
+    all[c] = v.to_string();
+    let i = all
+        .iter()
+        .position(|l| l.contains("\"type\":\"user\""))
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&all[i]).unwrap();
+    let values: Vec<serde_json::Value> = (0..2000u64)
+        .map(|k| json!([100_000 + k, {"Date": "2020-01-01"}]))
+        .collect();
+    v["record"]["profile"]["custom"] = json!(values);
+    all[i] = v.to_string();
+    let (target, _) = institute(SEED_NOW);
+    let err = try_import(&target, reseal(&all), &ImportOptions::default()).unwrap_err();
+    assert!(
+        err.message()
+            .contains("holds a value of missing custom field 100000"),
+        "{err}"
+    );
+    assert!(err.message().ends_with("(and 1995 more)"), "{err}");
+}
+
+/// A store with a Sunbird manager (user 1, created without a channel, so
+/// the default organisation exists) and its managed user (2).
+fn managed_world() -> Institute {
+    use roster::domain::sunbird::{CreateRoute, SunbirdInput};
+    let (i, _) = institute(SEED_NOW);
+    let admin = i.operator();
+    let manager = admin
+        .sunbird_create(
+            SunbirdInput {
+                first_name: Some("Mgr".into()),
+                email: Some("mgr@example.com".into()),
+                password: Some("Pass@1word".into()),
+                ..Default::default()
+            },
+            CreateRoute::Create,
+        )
+        .expect("manager");
+    admin
+        .sunbird_create(
+            SunbirdInput {
+                first_name: Some("Kid".into()),
+                managed_by: Some(manager),
+                ..Default::default()
+            },
+            CreateRoute::Managed,
+        )
+        .expect("managed user");
+    i
+}
+
+/// X2: an honest export restores the same state, the default organisation's
+/// pointer included: a Sunbird create without a channel works after it (it
+/// answered 400 "an organisation holds the channel \"default\"..." when the
+/// pointer was lost).
+#[test]
+fn a_restored_store_keeps_its_default_organisation() {
+    use roster::domain::sunbird::{CreateRoute, SunbirdInput};
+    let text = export(&managed_world());
+    let (target, _) = institute(SEED_NOW);
+    let report = import(&target, &text, &ImportOptions::default());
+    assert!(report.restored);
+    assert_eq!(
+        target.check_integrity().expect("check"),
+        Vec::<String>::new()
+    );
+    target
+        .operator()
+        .sunbird_create(
+            SunbirdInput {
+                first_name: Some("Later".into()),
+                email: Some("later@example.com".into()),
+                ..Default::default()
+            },
+            CreateRoute::Create,
+        )
+        .expect("a create without a channel finds the default organisation");
+    assert_eq!(
+        target.operator().dump().expect("dump").organisations.len(),
+        1,
+        "no second default organisation"
+    );
+}
+
+/// S3 on the Testpress path too: a managed user is given no password (a
+/// Sunbird update refuses one), so no honest store holds a managed user
+/// that signs in on its own; given an email as well, it stands alone and
+/// may have one.
+#[test]
+fn a_managed_user_gets_no_password_through_the_admin_api() {
+    let i = managed_world();
+    let admin = i.operator();
+    let patch = |email: Option<&str>| roster::UserPatch {
+        password: Some("Kid-pass-1x".into()),
+        profile: roster::ProfileInput {
+            email: email.map(str::to_string),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let err = admin.update_user(2, patch(None)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Validation, "{err}");
+    assert!(!err.fields().messages("password").is_empty(), "{err:?}");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    admin
+        .update_user(2, patch(Some("kid@example.com")))
+        .expect("standing alone, it may have a password");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    i.login("kid@example.com", "Kid-pass-1x").expect("signs in");
+}
+
+/// Edits of a Sunbird export that break S3 (managed users), the side
+/// records' rules or the default organisation,
+/// resealed so the trailer matches: refused whole.
+#[test]
+fn tampered_sunbird_exports_are_refused_whole() {
+    let text = export(&managed_world());
+    let all = lines(&text);
+    let at = |kind: &str, nth: usize| -> usize {
+        all.iter()
+            .enumerate()
+            .filter(|(_, l)| l.contains(&format!("\"type\":\"{kind}\"")))
+            .nth(nth)
+            .map(|(i, _)| i)
+            .unwrap_or_else(|| panic!("no {kind} {nth}"))
+    };
+    let record = |i: usize| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&all[i]).expect("JSON")["record"].clone()
+    };
+    let edit = |kind: &str, nth: usize, f: &dyn Fn(&mut serde_json::Value)| -> Vec<String> {
+        let mut out = all.clone();
+        let i = at(kind, nth);
+        let mut v: serde_json::Value = serde_json::from_str(&out[i]).expect("JSON");
+        f(&mut v["record"]);
+        out[i] = v.to_string();
+        out
+    };
+    let manager_hash = record(at("user", 0))["password_hash"].clone();
+    assert!(
+        manager_hash
+            .as_str()
+            .is_some_and(|h| h.starts_with("$argon2id$"))
+    );
+    // 30 more managed users of the manager: 31, above the limit of 30.
+    let many = {
+        let mut out = all.clone();
+        let (kid, kid_side) = (record(at("user", 1)), record(at("sunbird_user", 1)));
+        for n in 0..30u64 {
+            let id = 10 + n;
+            let mut u = kid.clone();
+            u["id"] = json!(id);
+            u["uuid"] = json!(format!("00000000-0000-4000-8000-{id:012}"));
+            u["username"] = json!(format!("kid_{id}"));
+            let mut side = kid_side.clone();
+            side["user"] = json!(id);
+            out.insert(
+                at("user", 1) + 1,
+                json!({"type": "user", "record": u}).to_string(),
+            );
+            out.push(json!({"type": "sunbird_user", "record": side}).to_string());
+        }
+        let c = out
+            .iter()
+            .position(|l| l.contains("\"type\":\"counters\""))
+            .unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&out[c]).unwrap();
+        v["record"]["user"] = json!(100);
+        out[c] = v.to_string();
+        // Users before their side records, as an export writes them.
+        let (mut users, mut rest): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        for l in out {
+            match l.contains("\"type\":\"sunbird_user\"") || l.contains("roster-export-end") {
+                true => rest.push(l),
+                false => users.push(l),
+            }
+        }
+        users.extend(rest);
+        users
+    };
+    let second_default = {
+        let mut out = all.clone();
+        let i = at("organisation", 0);
+        let mut org = record(i);
+        org["id"] = json!(5);
+        org["uuid"] = json!("00000000-0000-4000-8000-000000000005");
+        org["channel"] = json!("other");
+        org["root_org"] = json!(5);
+        out.insert(
+            i + 1,
+            json!({"type": "organisation", "record": org}).to_string(),
+        );
+        let c = out
+            .iter()
+            .position(|l| l.contains("\"type\":\"counters\""))
+            .unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&out[c]).unwrap();
+        v["record"]["organisation"] = json!(6);
+        out[c] = v.to_string();
+        out
+    };
+    let huge = "x".repeat(100_000);
+    let grant = json!({"role": "ADMIN", "scope": [1], "created": 0, "modified": 0});
+    let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "a managed user with a password",
+            edit("user", 1, &|u| u["password_hash"] = manager_hash.clone()),
+            "a managed user has no password",
+        ),
+        (
+            "a managed user with an email",
+            edit("user", 1, &|u| {
+                u["profile"]["email"] = json!("kid@example.com")
+            }),
+            "a managed user has no email or phone",
+        ),
+        (
+            "31 managed users of one manager",
+            many,
+            "manages 31 users, above the limit of 30",
+        ),
+        (
+            "a huge prevUsedEmail",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["prevUsedEmail"] = json!(huge)
+            }),
+            "prevUsedEmail:",
+        ),
+        (
+            "a prevUsedPhone that is no phone",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["prevUsedPhone"] = json!("1".repeat(1000))
+            }),
+            "prevUsedPhone:",
+        ),
+        (
+            "a huge declaration persona",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["declarations"] = json!([{"orgId": "1", "persona": huge,
+                    "info": "", "status": "SUBMITTED", "errorType": ""}])
+            }),
+            "a declaration's orgId, persona, status or errorType",
+        ),
+        (
+            "a huge terms type",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["accepted"] = json!([{"kind": huge, "version": "v1", "on": 0}])
+            }),
+            "an acceptance's terms type",
+        ),
+        (
+            "one role granted twice",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["roles"] = json!([grant, grant])
+            }),
+            "one grant per role",
+        ),
+        (
+            "a creator that never was",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["createdBy"] = json!(999_999)
+            }),
+            "createdBy 999999 names no user created before this one",
+        ),
+        (
+            "two default organisations",
+            second_default,
+            "organisations 1 and 5 are both marked the default organisation",
+        ),
+    ];
+    for (what, lines, expected) in cases {
+        let file = reseal(&lines);
+        let (target, _) = institute(SEED_NOW);
+        let err = try_import(&target, &file, &ImportOptions::default()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{what}: {err}");
+        assert!(
+            err.message()
+                .starts_with("the export breaks roster's rules, so nothing was restored: "),
+            "{what}: {err}"
+        );
+        assert!(err.message().contains(expected), "{what}: {err}");
+        assert!(err.message().len() < 2000, "{what}: {err}");
+        assert!(is_empty(&target), "{what}: nothing written");
+    }
+    let (target, _) = institute(SEED_NOW);
+    assert!(try_import(&target, reseal(&all), &ImportOptions::default()).is_ok());
+}
+
+/// A declaration's orgId and persona are names (at most 150 characters,
+/// no control characters), as the restore and integrity checks hold
+/// stored ones to; one within the caps is kept and the store stays sound.
+#[test]
+fn a_declaration_takes_names_within_the_cap() {
+    use roster::domain::sunbird::{
+        CreateRoute, DeclarationChange, DeclarationOperation, SunbirdInput,
+    };
+    let (i, _) = institute(SEED_NOW);
+    let admin = i.operator();
+    let user = admin
+        .sunbird_create(
+            SunbirdInput {
+                first_name: Some("Asha".into()),
+                email: Some("asha@example.com".into()),
+                ..Default::default()
+            },
+            CreateRoute::Create,
+        )
+        .expect("user");
+    let change = |org: &str, persona: &str| DeclarationChange {
+        operation: DeclarationOperation::Add,
+        user_id: user.clone(),
+        org_id: org.into(),
+        persona: persona.into(),
+        info: "{}".into(),
+    };
+    for (org, persona) in [
+        ("x".repeat(151), "teacher".to_string()),
+        ("1".into(), "p".repeat(151)),
+        ("1".into(), "tea\u{7}cher".into()),
+    ] {
+        let err = admin
+            .update_declarations(&[change(&org, &persona)])
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Validation, "{err}");
+    }
+    admin
+        .update_declarations(&[change(&"x".repeat(150), "Teacher")])
+        .expect("within the caps");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    let text = export(&i);
+    let (target, _) = institute(SEED_NOW);
+    assert!(import(&target, &text, &ImportOptions::default()).restored);
 }

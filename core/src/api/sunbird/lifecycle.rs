@@ -8,9 +8,10 @@ use crate::api::auth::{forbidden, put_session, token_text};
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::rules::fold;
 use crate::domain::sunbird::{
-    Acceptance, Claim, Declaration, DeclarationChange, DeclarationOperation, MIGRATION_ATTEMPTS,
-    Migrated, Origin, PUBLIC_ROLE, ReadParts, RoleChange, RoleGrant, RoleOperation, SunbirdUser,
-    SunbirdView, TERMS_AND_CONDITIONS, Terms, is_terms_setting, role_id,
+    Acceptance, Claim, DECLARATION_TEXT_MAX, Declaration, DeclarationChange, DeclarationOperation,
+    MIGRATION_ATTEMPTS, Migrated, Origin, PUBLIC_ROLE, ReadParts, RoleChange, RoleGrant,
+    RoleOperation, SunbirdUser, SunbirdView, TERMS_AND_CONDITIONS, Terms, is_terms_setting,
+    role_id,
 };
 use crate::domain::user::User;
 use crate::domain::{Micros, uuid_string};
@@ -365,6 +366,16 @@ impl Admin {
             }
             if c.persona.trim().is_empty() {
                 return Err(fault::missing("persona"));
+            }
+            // Names, kept as short lines: restore and the integrity check
+            // hold stored declarations to the same caps.
+            for (name, value) in [("orgId", &c.org_id), ("persona", &c.persona)] {
+                let value = value.trim();
+                if value.chars().count() > DECLARATION_TEXT_MAX
+                    || value.chars().any(char::is_control)
+                {
+                    return Err(fault::invalid(name));
+                }
             }
         }
         self.write(|txn| {

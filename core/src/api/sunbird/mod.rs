@@ -29,10 +29,9 @@ use crate::store::tables::{
 use crate::store::{Snapshot, Txn, read, write};
 use chrono::{Datelike, NaiveDate};
 
-/// The `meta` row naming the institute's default root organisation.
-const DEFAULT_ORG: &str = "default_org";
+use crate::store::write::DEFAULT_ORG;
 /// The channel of the default root organisation.
-pub const DEFAULT_CHANNEL: &str = "default";
+pub const DEFAULT_CHANNEL: &str = crate::domain::sunbird::DEFAULT_CHANNEL;
 /// Characters of a generated user name's suffix.
 const SUFFIX: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 /// Attempts at a free generated user name before giving up.
@@ -843,11 +842,14 @@ impl Admin {
     }
 }
 
-/// The problems of a stored side record (a restore's check): its input
-/// fields must be what the rules make of them, its roles in the catalogue
-/// with a scope, its declarations few.
-pub(crate) fn side_problems(side: &SunbirdUser) -> Vec<String> {
-    let mut problems = Vec::new();
+/// The problems of the stored side record of user `id` (a restore's
+/// check): its input fields must be what the rules make of them, its roles
+/// in the catalogue with a scope, its declarations few; and every field the
+/// other paths write by the rule of that path
+/// ([`crate::domain::sunbird::stored_side_problems`], which the integrity
+/// check applies too).
+pub(crate) fn side_problems(id: u64, side: &SunbirdUser) -> Vec<String> {
+    let mut problems = crate::domain::sunbird::stored_side_problems(id, side);
     let text = |t: &str| Some(t.to_string());
     let input = SunbirdInput {
         language: Some(side.language.clone()),

@@ -16,7 +16,7 @@ use crate::domain::{Batch, Subscription};
 use crate::error::FieldErrors;
 use crate::text::clip;
 use chrono::NaiveDate;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The largest id or counter accepted: ids reach JavaScript as numbers, and
 /// a counter at `u64::MAX` could not be raised.
@@ -37,12 +37,31 @@ fn flatten(errors: &FieldErrors) -> String {
     super::flatten(errors)
 }
 
+/// The most problems a check keeps in words: the error shows a few, and an
+/// edited export can break a rule millions of times.
+const KEPT: usize = 100;
+
+/// Every rule a dump breaks: the first [`KEPT`] in words, and how many
+/// there are in all.
+#[derive(Debug, Default)]
+pub(super) struct Report {
+    /// The first problems found, in words.
+    pub(super) shown: Vec<String>,
+    /// How many problems were found.
+    pub(super) total: usize,
+}
+
 /// Collects problems, naming the record each is about.
-struct Problems(Vec<String>);
+struct Problems(Report);
 
 impl Problems {
     fn add(&mut self, what: String, problem: impl AsRef<str>) {
-        self.0.push(format!("{what}: {}", clip(problem.as_ref())));
+        self.0.total += 1;
+        if self.0.shown.len() < KEPT {
+            self.0
+                .shown
+                .push(format!("{what}: {}", clip(problem.as_ref())));
+        }
     }
 
     /// Records a rule result: errors, or a value the rules would store
@@ -153,8 +172,11 @@ fn custom_value_ok(value: &CustomValue) -> Result<(), String> {
     }
 }
 
-fn user_ok(u: &User, origin: Origin, fields: &[CustomField], today: NaiveDate, p: &mut Problems) {
+fn user_ok(u: &User, origin: Origin, fields: &BTreeSet<u64>, today: NaiveDate, p: &mut Problems) {
     let what = || format!("user {}", u.id);
+    for why in u.sign_in_state_problems() {
+        p.add(what(), why);
+    }
     // Each user by the rules of the surface that created it: a Sunbird
     // userName may hold a space, a Testpress username may not.
     match origin {
@@ -198,12 +220,28 @@ fn user_ok(u: &User, origin: Origin, fields: &[CustomField], today: NaiveDate, p
     let ctx = Context { today, fields: &[] };
     user::apply_profile(&mut copy, &input, ctx, false, &mut errors);
     p.rules(what(), &errors, copy == *old);
+    // One value per field: more values than fields is refused before any
+    // is looked at, so the work is bounded by the fields defined.
     let mut held = BTreeSet::new();
-    for (field, value) in &old.custom {
+    let custom: &[_] = match old.custom.len() > fields.len() {
+        true => {
+            p.add(
+                what(),
+                format!(
+                    "holds {} custom values, more than the {} custom fields defined",
+                    old.custom.len(),
+                    fields.len()
+                ),
+            );
+            &[]
+        }
+        false => &old.custom,
+    };
+    for (field, value) in custom {
         if !held.insert(*field) {
             p.add(what(), format!("custom field {field} holds two values"));
         }
-        if !fields.iter().any(|f| f.id == *field) {
+        if !fields.contains(field) {
             p.add(
                 what(),
                 format!("holds a value of missing custom field {field}"),
@@ -226,8 +264,14 @@ fn user_ok(u: &User, origin: Origin, fields: &[CustomField], today: NaiveDate, p
 }
 
 /// Every rule `dump` breaks, in words; empty when it may be restored.
-pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Vec<String> {
-    let mut p = Problems(Vec::new());
+/// `config` gives the limits an institute configures (managed users per
+/// manager).
+pub(super) fn check(
+    dump: &super::Dump,
+    today: NaiveDate,
+    config: &crate::config::Config,
+) -> Report {
+    let mut p = Problems(Report::default());
     let mut uuids = BTreeSet::new();
 
     let mut names = BTreeSet::new();
@@ -261,6 +305,7 @@ pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Vec<String> {
 
     let mut ids = BTreeSet::new();
     let mut keys = BTreeSet::new();
+    let field_ids: BTreeSet<u64> = dump.custom_fields.iter().map(|f| f.id).collect();
     for f in &dump.custom_fields {
         let what = format!("custom field {}", f.id);
         p.id(f.id, "custom field");
@@ -330,8 +375,13 @@ pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Vec<String> {
             p.add(what, "not in the form roster stores (edited?)");
         }
     }
+    // The store's default_org row is set from the organisation marked
+    // default: there is one at most, shaped as roster creates it.
+    if let Err(why) = crate::domain::sunbird::default_org_of(&dump.organisations) {
+        p.add("organisations".into(), why);
+    }
 
-    let origins: std::collections::BTreeMap<u64, Origin> = dump
+    let origins: BTreeMap<u64, Origin> = dump
         .sunbird_users
         .iter()
         .map(|(id, side)| (*id, side.origin))
@@ -360,15 +410,37 @@ pub(super) fn check(dump: &super::Dump, today: NaiveDate) -> Vec<String> {
             p.unique(&mut phones, u.profile.phone.clone(), what, "the phone");
         }
         let origin = origins.get(&u.id).copied().unwrap_or_default();
-        user_ok(u, origin, &dump.custom_fields, today, &mut p);
+        user_ok(u, origin, &field_ids, today, &mut p);
     }
 
+    // Managed users (S3): no email, phone or password of their own, and no
+    // more per manager than the configured limit. (That the manager exists
+    // and is not managed itself is the integrity check's, after the write.)
+    let users: BTreeMap<u64, &User> = dump.users.iter().map(|u| (u.id, u)).collect();
+    let mut per_manager: BTreeMap<u64, u64> = BTreeMap::new();
     let mut ids = BTreeSet::new();
     for (id, side) in &dump.sunbird_users {
         let what = format!("Sunbird fields of user {id}");
         p.unique(&mut ids, *id, what.clone(), "the user");
-        for problem in crate::api::sunbird::side_problems(side) {
+        for problem in crate::api::sunbird::side_problems(*id, side) {
             p.add(what.clone(), problem);
+        }
+        if let Some(manager) = side.managed_by {
+            *per_manager.entry(manager).or_default() += 1;
+            if let Some(user) = users.get(id) {
+                for why in crate::domain::sunbird::managed_user_problems(user) {
+                    p.add(format!("user {id}"), why);
+                }
+            }
+        }
+    }
+    let limit = config.sunbird.managed_limit;
+    for (manager, n) in per_manager {
+        if n > u64::from(limit) {
+            p.add(
+                format!("user {manager}"),
+                format!("manages {n} users, above the limit of {limit}"),
+            );
         }
     }
 
