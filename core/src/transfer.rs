@@ -930,6 +930,23 @@ pub(crate) fn replace_file(
     let name = path
         .file_name()
         .ok_or_else(|| Error::field("file", "The export path names no file."))?;
+    // The rename below replaces whatever entry the path names: never one
+    // that is not a regular file. `roster export /dev/null` run as root
+    // replaced the device with a file of password hashes, and a link
+    // (`/dev/stdout`) would be replaced, not written through.
+    if let Ok(meta) = std::fs::symlink_metadata(path)
+        && !meta.file_type().is_file()
+    {
+        return Err(Error::field(
+            "file",
+            format!(
+                "'{}' is not a regular file (a link, a device, a pipe or a folder): an \
+                 export replaces its target whole, so it goes only to a regular file or a \
+                 new path",
+                path.display()
+            ),
+        ));
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -1292,6 +1309,27 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&target).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(names(&dir), ["backup.jsonl", "folder"]);
+        // Only a regular file is replaced: not a link (its target is left
+        // as it was too), nor a device.
+        #[cfg(unix)]
+        {
+            let link = dir.join("link");
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            let write_new = |f: &mut std::fs::File| f.write_all(b"x").map(|_| 1).map_err(io_error);
+            let e = replace_file(&link, write_new).unwrap_err();
+            assert!(e.to_string().contains("not a regular file"), "{e}");
+            assert!(
+                std::fs::symlink_metadata(&link)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink()
+            );
+            assert_eq!(std::fs::read(&target).unwrap(), b"new\n");
+            let e = replace_file(Path::new("/dev/null"), write_new).unwrap_err();
+            assert!(e.to_string().contains("not a regular file"), "{e}");
+            std::fs::remove_file(&link).unwrap();
         }
         assert_eq!(names(&dir), ["backup.jsonl", "folder"]);
         std::fs::remove_dir_all(&dir).unwrap();
