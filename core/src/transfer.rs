@@ -534,8 +534,13 @@ pub fn import(
             while let Some((line_no, line)) = lines.next_line()? {
                 let text = match line {
                     Line::Text(t) if t.trim().is_empty() => continue,
-                    Line::Text(t) => t,
-                    Line::TooLong => {
+                    Line::Text(t) if t.len() <= MAX_ROW_LINE => t,
+                    // A row's length is checked before it is parsed:
+                    // parsing a 16 MiB line of numbers costs 40 times its
+                    // size in memory. (An export's header, the only longer
+                    // first line's reason to be read, is a few hundred
+                    // bytes.)
+                    Line::Text(_) | Line::TooLong => {
                         first_row = false;
                         rows_seen += 1;
                         report.rejected.push(Rejected {
@@ -556,20 +561,6 @@ pub fn import(
                         continue;
                     }
                 };
-                // A row's length is checked before it is parsed: parsing a
-                // 16 MiB line of numbers costs 40 times its size in memory.
-                // (An export's header, the only longer first line's reason
-                // to be read, is a few hundred bytes.)
-                if text.len() > MAX_ROW_LINE {
-                    first_row = false;
-                    rows_seen += 1;
-                    report.rejected.push(Rejected {
-                        line: line_no,
-                        username: String::new(),
-                        reason: format!("the line is longer than {MAX_ROW_LINE} bytes"),
-                    });
-                    continue;
-                }
                 let value: std::result::Result<Value, _> = serde_json::from_str(&text);
                 if first_row {
                     first_row = false;
@@ -729,19 +720,14 @@ pub fn survey(reader: impl Read) -> Result<Survey> {
             while let Some((_, line)) = lines.next_line()? {
                 let text = match line {
                     Line::Text(t) if t.trim().is_empty() => continue,
-                    // Too long to be a row: left to the import to reject,
-                    // unparsed (as there).
-                    Line::TooLong | Line::NotUtf8 => {
+                    Line::Text(t) if t.len() <= MAX_ROW_LINE => t,
+                    // Too long to be a row, or not text: left to the import
+                    // to reject, unparsed (as there).
+                    Line::Text(_) | Line::TooLong | Line::NotUtf8 => {
                         first_row = false;
                         survey.rows += 1;
                         continue;
                     }
-                    Line::Text(t) if t.len() > MAX_ROW_LINE => {
-                        first_row = false;
-                        survey.rows += 1;
-                        continue;
-                    }
-                    Line::Text(t) => t,
                 };
                 let value = serde_json::from_str::<Value>(&text).ok();
                 if std::mem::take(&mut first_row)
