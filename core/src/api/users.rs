@@ -515,9 +515,8 @@ impl Admin {
             }
             // A managed user has no password (S3), as the Sunbird update
             // refuses one; one given an email or phone here stands alone.
-            let stays_managed = user.profile.email.is_empty() && user.profile.phone.is_empty();
             if patch.password.is_some()
-                && stays_managed
+                && !user.has_contact()
                 && read::sunbird(txn, id)?.is_some_and(|side| side.managed_by.is_some())
             {
                 errors.add(

@@ -1143,12 +1143,27 @@ pub const TERMS_KIND_MAX: usize = 100;
 pub const TERMS_VERSION_MAX: usize = 10_000;
 
 /// Whether `text` is a short line as a declaration or an acceptance keeps
-/// it: trimmed, within `max` characters, without control characters.
+/// it: [`super::rules::text`] leaves it as it is (trimmed, within `max`
+/// characters, without control characters).
 fn short_line(text: &str, max: usize, blank_ok: bool) -> bool {
-    (blank_ok || !text.is_empty())
-        && text.trim() == text
-        && text.chars().count() <= max
-        && !text.chars().any(char::is_control)
+    (blank_ok || !text.is_empty()) && super::rules::text(text, max).as_deref() == Ok(text)
+}
+
+/// The managers among `managers` (one entry per managed user, naming its
+/// manager) that manage more than `limit` users, with their counts (S3).
+pub(crate) fn over_managed_limit(
+    managers: impl IntoIterator<Item = u64>,
+    limit: u32,
+) -> Vec<String> {
+    let mut per_manager: std::collections::BTreeMap<u64, u64> = Default::default();
+    for manager in managers {
+        *per_manager.entry(manager).or_default() += 1;
+    }
+    per_manager
+        .into_iter()
+        .filter(|(_, n)| *n > u64::from(limit))
+        .map(|(manager, n)| format!("user {manager} manages {n} users, above the limit of {limit}"))
+        .collect()
 }
 
 /// The problems of the side record of user `id` that need no other record
@@ -1255,7 +1270,7 @@ pub(crate) fn stored_side_problems(id: u64, side: &SunbirdUser) -> Vec<String> {
 /// tokens.
 pub(crate) fn managed_user_problems(user: &super::user::User) -> Vec<&'static str> {
     let mut problems = Vec::new();
-    if !user.profile.email.is_empty() || !user.profile.phone.is_empty() {
+    if user.has_contact() {
         problems.push("a managed user has no email or phone");
     }
     if !user.password_hash.is_empty() && !user.password_hash.starts_with('!') {

@@ -185,6 +185,12 @@ impl User {
         problems
     }
 
+    /// Whether the user has an email or a phone: a managed user has
+    /// neither (S3), and one given either stands on its own.
+    pub(crate) fn has_contact(&self) -> bool {
+        !self.profile.email.is_empty() || !self.profile.phone.is_empty()
+    }
+
     /// An active user with no password, profile, flags or history.
     pub fn blank(id: u64, username: &str) -> User {
         User {

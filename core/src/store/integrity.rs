@@ -421,7 +421,6 @@ fn sunbird(
 ) -> Result<()> {
     let mut wanted_ids = BTreeMap::new();
     let mut wanted_managed = BTreeSet::new();
-    let mut per_manager: BTreeMap<u64, u64> = BTreeMap::new();
     for (id, side) in sides {
         match users.get(id) {
             None => problems.push(format!("Sunbird fields of missing user {id}")),
@@ -443,7 +442,6 @@ fn sunbird(
         }
         if let Some(manager) = side.managed_by {
             wanted_managed.insert((manager, *id));
-            *per_manager.entry(manager).or_default() += 1;
             let managed_manager = sides.get(&manager).is_some_and(|m| m.managed_by.is_some());
             if !users.contains_key(&manager) || managed_manager {
                 problems.push(format!(
@@ -474,13 +472,8 @@ fn sunbird(
         problems.push("external_ids does not match users' external ids".into());
     }
     if let Some(limit) = managed_limit {
-        for (manager, n) in per_manager {
-            if n > u64::from(limit) {
-                problems.push(format!(
-                    "user {manager} manages {n} users, above the limit of {limit}"
-                ));
-            }
-        }
+        let managers = sides.values().filter_map(|side| side.managed_by);
+        problems.extend(crate::domain::sunbird::over_managed_limit(managers, limit));
     }
     if pairs(s, MANAGED_USERS)? != wanted_managed {
         problems.push("managed_users does not match users' managers".into());

@@ -174,15 +174,7 @@ fn a_rewired_root_is_corrupt_never_a_new_empty_store() {
         report.problems.iter().any(|p| p.contains("catalog")),
         "{report:?}"
     );
-    let target = dir.path().join("saved.redb");
-    let report = recover::recover(&path, &target).expect("recover");
-    assert!(report.carved, "{report:?}");
-    let users = report
-        .entities
-        .iter()
-        .find(|e| e.entity == "users")
-        .unwrap();
-    assert_eq!(users.saved, USERS as u64, "{report:?}");
+    let target = carves_every_user(&path, dir.path());
     let saved = Institute::open(&target, Config::default()).expect("saved");
     assert!(saved.check_integrity().expect("check").is_empty());
 }
@@ -209,8 +201,14 @@ fn rows_a_damaged_branch_repeats_or_hides_are_found_by_every_full_read() {
     assert!(out.is_empty(), "no partial backup");
     assert!(!i.check_integrity().expect("check").is_empty());
     drop(i);
-    let target = dir.path().join("saved.redb");
-    let report = recover::recover(&path, &target).expect("recover");
+    carves_every_user(&path, dir.path());
+}
+
+/// Recovers `path` into a new store in `dir`: every user is carved back.
+/// The new store's path.
+fn carves_every_user(path: &Path, dir: &Path) -> std::path::PathBuf {
+    let target = dir.join("saved.redb");
+    let report = recover::recover(path, &target).expect("recover");
     assert!(report.carved, "{report:?}");
     let users = report
         .entities
@@ -218,6 +216,7 @@ fn rows_a_damaged_branch_repeats_or_hides_are_found_by_every_full_read() {
         .find(|e| e.entity == "users")
         .unwrap();
     assert_eq!(users.saved, USERS as u64, "{report:?}");
+    target
 }
 
 /// A backend that counts the write transactions begun on it.

@@ -370,10 +370,7 @@ impl Admin {
             // Names, kept as short lines: restore and the integrity check
             // hold stored declarations to the same caps.
             for (name, value) in [("orgId", &c.org_id), ("persona", &c.persona)] {
-                let value = value.trim();
-                if value.chars().count() > DECLARATION_TEXT_MAX
-                    || value.chars().any(char::is_control)
-                {
+                if crate::domain::rules::text(value, DECLARATION_TEXT_MAX).is_err() {
                     return Err(fault::invalid(name));
                 }
             }

@@ -1126,7 +1126,7 @@ fn apply_side(
 /// manager. Whoever applies it ends the user's sessions (the tokens its
 /// manager was given) when it did.
 fn stands_alone(user: &User, side: &mut SunbirdUser) {
-    if !user.profile.email.is_empty() || !user.profile.phone.is_empty() {
+    if user.has_contact() {
         side.managed_by = None;
     }
 }

@@ -417,7 +417,6 @@ pub(super) fn check(
     // more per manager than the configured limit. (That the manager exists
     // and is not managed itself is the integrity check's, after the write.)
     let users: BTreeMap<u64, &User> = dump.users.iter().map(|u| (u.id, u)).collect();
-    let mut per_manager: BTreeMap<u64, u64> = BTreeMap::new();
     let mut ids = BTreeSet::new();
     for (id, side) in &dump.sunbird_users {
         let what = format!("Sunbird fields of user {id}");
@@ -425,23 +424,17 @@ pub(super) fn check(
         for problem in crate::api::sunbird::side_problems(*id, side) {
             p.add(what.clone(), problem);
         }
-        if let Some(manager) = side.managed_by {
-            *per_manager.entry(manager).or_default() += 1;
-            if let Some(user) = users.get(id) {
-                for why in crate::domain::sunbird::managed_user_problems(user) {
-                    p.add(format!("user {id}"), why);
-                }
+        if side.managed_by.is_some()
+            && let Some(user) = users.get(id)
+        {
+            for why in crate::domain::sunbird::managed_user_problems(user) {
+                p.add(format!("user {id}"), why);
             }
         }
     }
-    let limit = config.sunbird.managed_limit;
-    for (manager, n) in per_manager {
-        if n > u64::from(limit) {
-            p.add(
-                format!("user {manager}"),
-                format!("manages {n} users, above the limit of {limit}"),
-            );
-        }
+    let managers = dump.sunbird_users.iter().filter_map(|(_, s)| s.managed_by);
+    for why in crate::domain::sunbird::over_managed_limit(managers, config.sunbird.managed_limit) {
+        p.add("managed users".into(), why);
     }
 
     let (mut pairs, mut ids) = (BTreeSet::new(), BTreeSet::new());
