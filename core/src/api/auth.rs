@@ -461,16 +461,21 @@ impl Admin {
 
     /// Fails unless the caller may do `permission`: the operator may do
     /// everything; a signed-in user must be active staff holding it (D4).
-    ///
-    /// A write checks this again inside its transaction
-    /// ([`Admin::write_allowed`]): this early check only spares a refused
-    /// caller the work before it (a password's hashing, say).
-    pub(super) fn allow(&self, permission: Permission) -> Result<()> {
-        if self.caller == Caller::Operator {
-            return Ok(());
+    /// A read may drop the answer; a write goes through it
+    /// ([`Granted::write`]), which checks again inside its transaction.
+    pub(super) fn allow(&self, permission: Permission) -> Result<Granted<'_>> {
+        self.allow_all(&[permission])
+    }
+
+    /// [`Admin::allow`] for every one of `needs` (none: no check).
+    pub(super) fn allow_all(&self, needs: &[Permission]) -> Result<Granted<'_>> {
+        if self.caller != Caller::Operator && !needs.is_empty() {
+            self.store().reading(|txn| self.allow_in(txn, needs))?;
         }
-        self.store()
-            .reading(|txn| self.allow_in(txn, &[permission]))
+        Ok(Granted {
+            admin: self,
+            needs: needs.to_vec(),
+        })
     }
 
     /// [`Admin::allow`] for each of `permissions`, on snapshot `s`.
@@ -501,21 +506,6 @@ impl Admin {
         Ok(self.holds(s, &user, permission)?
             || (permission.action == crate::auth::permissions::Action::View
                 && self.holds(s, &user, change)?))
-    }
-
-    /// A write that needs `permissions` (D4), checked again inside its
-    /// transaction: the check before it ran on an earlier snapshot, and an
-    /// administrator whose staff status or permission was taken away since
-    /// (while its password was hashing, say) must not finish the write.
-    pub(super) fn write_allowed<T>(
-        &self,
-        permissions: &[Permission],
-        mut f: impl FnMut(&crate::store::Txn<'_>) -> Result<T>,
-    ) -> Result<T> {
-        self.write(|txn| {
-            self.allow_in(txn, permissions)?;
-            f(txn)
-        })
     }
 
     /// Fails unless the caller is the operator (host-level operations).
@@ -617,11 +607,11 @@ impl Admin {
             true => &[],
             false => &[change_user],
         };
-        self.store().reading(|txn| match needs.is_empty() {
-            true => self.live_user(txn).map(|_| ()),
-            false => self.allow_in(txn, needs),
-        })?;
-        self.write_allowed(needs, |txn| {
+        if needs.is_empty() {
+            self.store()
+                .reading(|txn| self.live_user(txn).map(|_| ()))?;
+        }
+        self.allow_all(needs)?.write(|txn| {
             let target = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             if self.caller != Caller::User(id) {
                 self.may_control(txn, &target)?;
@@ -638,8 +628,8 @@ impl Admin {
             crate::auth::permissions::Action::Change,
             crate::auth::permissions::Model::User,
         );
-        self.allow(change_user)?;
-        self.write_allowed(&[change_user], |txn| {
+        let granted = self.allow(change_user)?;
+        granted.write(|txn| {
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_control(txn, &old)?;
             let user = User {
@@ -648,6 +638,31 @@ impl Admin {
                 ..old.clone()
             };
             write::put_user(txn, Some(&old), &user)
+        })
+    }
+}
+
+/// Permissions the caller was found to hold (D4) on an earlier snapshot:
+/// what [`Admin::allow`] answers. The early check spares a refused caller
+/// the work before its write (a password's hashing, say); the write itself
+/// checks again, so an administrator whose staff status or permission was
+/// taken away in between does not finish it. One value names the
+/// permissions for both checks.
+pub(super) struct Granted<'a> {
+    admin: &'a Admin,
+    needs: Vec<Permission>,
+}
+
+impl Granted<'_> {
+    /// Runs `f` as one write transaction, after checking the permissions
+    /// again inside it.
+    pub(super) fn write<T>(
+        &self,
+        mut f: impl FnMut(&crate::store::Txn<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.admin.write(|txn| {
+            self.admin.allow_in(txn, &self.needs)?;
+            f(txn)
         })
     }
 }

@@ -11,9 +11,9 @@ use crate::store::{Txn, read, write};
 impl Admin {
     /// Creates a batch; the name is required and unique ignoring case.
     pub fn create_batch(&self, input: BatchInput) -> Result<BatchView> {
-        self.allow(Permission::new(Action::Add, Model::Batch))?;
+        let granted = self.allow(Permission::new(Action::Add, Model::Batch))?;
         let now = self.now_micros();
-        self.write_allowed(&[Permission::new(Action::Add, Model::Batch)], |txn| {
+        granted.write(|txn| {
             let name = self.batch_name(txn, None, input.name.as_deref(), true)?;
             let batch = Batch {
                 id: write::next_id(txn, Kind::Batch)?,
@@ -80,9 +80,9 @@ impl Admin {
 
     /// Renames batch `id`. A course's hidden batch changes only with its course.
     pub fn update_batch(&self, id: u64, input: BatchInput) -> Result<BatchView> {
-        self.allow(Permission::new(Action::Change, Model::Batch))?;
+        let granted = self.allow(Permission::new(Action::Change, Model::Batch))?;
         let now = self.now_micros();
-        self.write_allowed(&[Permission::new(Action::Change, Model::Batch)], |txn| {
+        granted.write(|txn| {
             let old = read::batch(txn, id)?.ok_or_else(Error::not_found)?;
             refuse_local(&old)?;
             let mut batch = old.clone();
@@ -99,8 +99,8 @@ impl Admin {
 
     /// Deletes batch `id` and its memberships.
     pub fn delete_batch(&self, id: u64) -> Result<()> {
-        self.allow(Permission::new(Action::Delete, Model::Batch))?;
-        self.write_allowed(&[Permission::new(Action::Delete, Model::Batch)], |txn| {
+        let granted = self.allow(Permission::new(Action::Delete, Model::Batch))?;
+        granted.write(|txn| {
             let batch = read::batch(txn, id)?.ok_or_else(Error::not_found)?;
             refuse_local(&batch)?;
             write::delete_batch(txn, &batch)

@@ -13,9 +13,9 @@ impl Admin {
     /// title when not given (with `-2`, `-3`... when taken); a given slug
     /// must be free.
     pub fn create_course(&self, input: CourseInput) -> Result<CourseView> {
-        self.allow(Permission::new(Action::Add, Model::Course))?;
+        let granted = self.allow(Permission::new(Action::Add, Model::Course))?;
         let now = self.now_micros();
-        self.write_allowed(&[Permission::new(Action::Add, Model::Course)], |txn| {
+        granted.write(|txn| {
             let id = write::next_id(txn, Kind::Course)?;
             let mut course = Course {
                 id,
@@ -87,9 +87,9 @@ impl Admin {
 
     /// Changes course `id`; its hidden batch takes a new title along.
     pub fn update_course(&self, id: u64, input: CourseInput) -> Result<CourseView> {
-        self.allow(Permission::new(Action::Change, Model::Course))?;
+        let granted = self.allow(Permission::new(Action::Change, Model::Course))?;
         let now = self.now_micros();
-        self.write_allowed(&[Permission::new(Action::Change, Model::Course)], |txn| {
+        granted.write(|txn| {
             let old = read::course(txn, id)?.ok_or_else(Error::not_found)?;
             let mut course = old.clone();
             let mut errors = FieldErrors::new();
@@ -116,8 +116,8 @@ impl Admin {
 
     /// Deletes course `id`, its direct grants and its batch links.
     pub fn delete_course(&self, id: u64) -> Result<()> {
-        self.allow(Permission::new(Action::Delete, Model::Course))?;
-        self.write_allowed(&[Permission::new(Action::Delete, Model::Course)], |txn| {
+        let granted = self.allow(Permission::new(Action::Delete, Model::Course))?;
+        granted.write(|txn| {
             let course = read::course(txn, id)?.ok_or_else(Error::not_found)?;
             write::delete_course(txn, &course)
         })
@@ -138,8 +138,8 @@ impl Admin {
     /// `change_course` allows, never a second call that could fail after
     /// the links were made.
     pub fn add_course_batches(&self, id: u64, batches: &[u64]) -> Result<Page<BatchView>> {
-        self.allow(Permission::new(Action::Change, Model::Course))?;
-        self.write_allowed(&[Permission::new(Action::Change, Model::Course)], |txn| {
+        let granted = self.allow(Permission::new(Action::Change, Model::Course))?;
+        granted.write(|txn| {
             self.link(txn, id, batches, true)?;
             self.page_of(PageRequest::default(), linked_batches(txn, id)?)
         })
@@ -147,10 +147,8 @@ impl Admin {
 
     /// Unlinks batches from course `id`.
     pub fn remove_course_batches(&self, id: u64, batches: &[u64]) -> Result<()> {
-        self.allow(Permission::new(Action::Change, Model::Course))?;
-        self.write_allowed(&[Permission::new(Action::Change, Model::Course)], |txn| {
-            self.link(txn, id, batches, false)
-        })
+        let granted = self.allow(Permission::new(Action::Change, Model::Course))?;
+        granted.write(|txn| self.link(txn, id, batches, false))
     }
 
     fn link(&self, txn: &Txn<'_>, id: u64, batches: &[u64], linked: bool) -> Result<()> {

@@ -13,9 +13,9 @@ use crate::store::{Txn, read, write};
 impl Admin {
     /// Defines a custom field.
     pub fn create_custom_field(&self, input: CustomFieldInput) -> Result<CustomFieldView> {
-        self.allow(Permission::new(Action::Add, Model::CustomField))?;
+        let granted = self.allow(Permission::new(Action::Add, Model::CustomField))?;
         let now = self.now_micros();
-        self.write_allowed(&[Permission::new(Action::Add, Model::CustomField)], |txn| {
+        granted.write(|txn| {
             let mut field = CustomField {
                 id: 0,
                 uuid: 0,
@@ -59,33 +59,27 @@ impl Admin {
     /// Changes definition `id`. Changing its type or choices leaves stored
     /// values as they are; they are checked again when next written.
     pub fn update_custom_field(&self, id: u64, input: CustomFieldInput) -> Result<CustomFieldView> {
-        self.allow(Permission::new(Action::Change, Model::CustomField))?;
+        let granted = self.allow(Permission::new(Action::Change, Model::CustomField))?;
         let now = self.now_micros();
-        self.write_allowed(
-            &[Permission::new(Action::Change, Model::CustomField)],
-            |txn| {
-                let old = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
-                let mut field = old.clone();
-                check(txn, &mut field, &input, Some(id))?;
-                if field != old {
-                    field.modified = now;
-                }
-                write::put_custom_field(txn, Some(&old), &field)?;
-                Ok(CustomFieldView::from(&field))
-            },
-        )
+        granted.write(|txn| {
+            let old = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
+            let mut field = old.clone();
+            check(txn, &mut field, &input, Some(id))?;
+            if field != old {
+                field.modified = now;
+            }
+            write::put_custom_field(txn, Some(&old), &field)?;
+            Ok(CustomFieldView::from(&field))
+        })
     }
 
     /// Deletes definition `id` and every user's value of it.
     pub fn delete_custom_field(&self, id: u64) -> Result<()> {
-        self.allow(Permission::new(Action::Delete, Model::CustomField))?;
-        self.write_allowed(
-            &[Permission::new(Action::Delete, Model::CustomField)],
-            |txn| {
-                let field = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
-                write::delete_custom_field(txn, &field)
-            },
-        )
+        let granted = self.allow(Permission::new(Action::Delete, Model::CustomField))?;
+        granted.write(|txn| {
+            let field = read::custom_field(txn, id)?.ok_or_else(Error::not_found)?;
+            write::delete_custom_field(txn, &field)
+        })
     }
 }
 

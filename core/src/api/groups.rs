@@ -24,9 +24,9 @@ pub struct PermissionView {
 impl Admin {
     /// Creates a group; the name is required and unique ignoring case.
     pub fn create_group(&self, input: GroupInput) -> Result<GroupView> {
-        self.allow(Permission::new(Action::Add, Model::Group))?;
+        let granted = self.allow(Permission::new(Action::Add, Model::Group))?;
         let now = self.now_micros();
-        self.write_allowed(&[Permission::new(Action::Add, Model::Group)], |txn| {
+        granted.write(|txn| {
             let mut g = Group {
                 id: 0,
                 uuid: 0,
@@ -74,9 +74,9 @@ impl Admin {
 
     /// Changes group `id`: absent fields stay as they are.
     pub fn update_group(&self, id: u64, input: GroupInput) -> Result<GroupView> {
-        self.allow(Permission::new(Action::Change, Model::Group))?;
+        let granted = self.allow(Permission::new(Action::Change, Model::Group))?;
         let now = self.now_micros();
-        self.write_allowed(&[Permission::new(Action::Change, Model::Group)], |txn| {
+        granted.write(|txn| {
             let old = read::group(txn, id)?.ok_or_else(Error::not_found)?;
             let mut g = old.clone();
             check(txn, &mut g, &input, Some(id))?;
@@ -94,8 +94,8 @@ impl Admin {
     /// permission it holds (SPEC A7: taking permissions away from a
     /// stronger member could make it weak enough to take over).
     pub fn delete_group(&self, id: u64) -> Result<()> {
-        self.allow(Permission::new(Action::Delete, Model::Group))?;
-        self.write_allowed(&[Permission::new(Action::Delete, Model::Group)], |txn| {
+        let granted = self.allow(Permission::new(Action::Delete, Model::Group))?;
+        granted.write(|txn| {
             let g = read::group(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_grant_group(txn, &g.permissions, &[])?;
             write::delete_group(txn, &g)

@@ -38,8 +38,8 @@ impl Admin {
     /// Adds the user to batches by id (T7); returns all the user's batches.
     /// An unknown id changes nothing.
     pub fn add_user_batches(&self, user: u64, batches: &[u64]) -> Result<Vec<BatchRef>> {
-        self.allow(Permission::new(Action::Change, Model::User))?;
-        self.write_allowed(&[Permission::new(Action::Change, Model::User)], |txn| {
+        let granted = self.allow(Permission::new(Action::Change, Model::User))?;
+        granted.write(|txn| {
             self.require_user(txn, user)?;
             self.ordinary_batches(txn, "batches", batches)?;
             for batch in dedup(batches) {
@@ -51,8 +51,8 @@ impl Admin {
 
     /// Removes the user from batches by id (T7). An unknown id changes nothing.
     pub fn remove_user_batches(&self, user: u64, batches: &[u64]) -> Result<()> {
-        self.allow(Permission::new(Action::Change, Model::User))?;
-        self.write_allowed(&[Permission::new(Action::Change, Model::User)], |txn| {
+        let granted = self.allow(Permission::new(Action::Change, Model::User))?;
+        granted.write(|txn| {
             self.require_user(txn, user)?;
             self.ordinary_batches(txn, "batches", batches)?;
             for batch in dedup(batches) {
@@ -77,8 +77,8 @@ impl Admin {
     /// Grants courses directly (T8): memberships of their hidden batches.
     /// Returns the first page of the user's courses.
     pub fn add_user_courses(&self, user: u64, courses: &[u64]) -> Result<Page<CourseView>> {
-        self.allow(Permission::new(Action::Change, Model::User))?;
-        let all = self.write_allowed(&[Permission::new(Action::Change, Model::User)], |txn| {
+        let granted = self.allow(Permission::new(Action::Change, Model::User))?;
+        let all = granted.write(|txn| {
             self.require_user(txn, user)?;
             for course in self.courses_by_id(txn, courses)? {
                 self.grant(txn, user, course.local_batch, Grant::Keep)?;
@@ -91,8 +91,8 @@ impl Admin {
     /// Ends direct grants of courses (T8). A course the user reaches through
     /// an ordinary batch stays visible through it.
     pub fn remove_user_courses(&self, user: u64, courses: &[u64]) -> Result<()> {
-        self.allow(Permission::new(Action::Change, Model::User))?;
-        self.write_allowed(&[Permission::new(Action::Change, Model::User)], |txn| {
+        let granted = self.allow(Permission::new(Action::Change, Model::User))?;
+        granted.write(|txn| {
             self.require_user(txn, user)?;
             for course in self.courses_by_id(txn, courses)? {
                 if let Some(sub) = read::membership(txn, user, course.local_batch)? {
@@ -134,13 +134,13 @@ impl Admin {
         batches: &[u64],
         expires: Option<&str>,
     ) -> Result<Vec<SubscriptionView>> {
-        self.allow(Permission::new(Action::Change, Model::User))?;
+        let granted = self.allow(Permission::new(Action::Change, Model::User))?;
         let today = self.today();
         let expires = match expires {
             None => None,
             Some(e) => Some(rules::expires(e, today).map_err(|m| Error::field("expires", m))?),
         };
-        self.write_allowed(&[Permission::new(Action::Change, Model::User)], |txn| {
+        granted.write(|txn| {
             self.require_user(txn, user)?;
             let mut missing = Vec::new();
             for &id in batches {
@@ -162,17 +162,14 @@ impl Admin {
 
     /// Deletes every subscription that has expired (T10); returns how many.
     pub fn purge_expired(&self) -> Result<u64> {
-        self.allow(Permission::new(Action::Delete, Model::Subscription))?;
+        let granted = self.allow(Permission::new(Action::Delete, Model::Subscription))?;
         let (today, now) = (self.today(), self.now_micros());
         // Expired sessions go too, silently: the answer's documented shape
         // counts memberships only.
-        self.write_allowed(
-            &[Permission::new(Action::Delete, Model::Subscription)],
-            |txn| {
-                write::end_all_expired_sessions(txn, now)?;
-                write::purge_expired(txn, today)
-            },
-        )
+        granted.write(|txn| {
+            write::end_all_expired_sessions(txn, now)?;
+            write::purge_expired(txn, today)
+        })
     }
 
     /// Creates or updates the membership of `user` in `batch`.

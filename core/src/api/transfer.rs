@@ -199,7 +199,7 @@ impl Admin {
         rows: Vec<ImportRow>,
         hashed: &mut dyn FnMut(),
     ) -> Result<ImportReport> {
-        self.allow(Permission::new(Action::Add, Model::User))?;
+        let granted = self.allow(Permission::new(Action::Add, Model::User))?;
         let policy = self.config().password_policy.clone();
         let mut pre: Vec<FieldErrors> = Vec::with_capacity(rows.len());
         let mut plaintext = Vec::new();
@@ -236,7 +236,7 @@ impl Admin {
         )? {
             hashes[i] = Some(hash);
         }
-        self.write_allowed(&[Permission::new(Action::Add, Model::User)], |txn| {
+        granted.write(|txn| {
             txn.defer_search_index();
             let mut report = ImportReport::default();
             // Every row is checked against the store and the rows before it;

@@ -110,7 +110,7 @@ impl Admin {
     /// (names) the user joins them, optionally until `expires`. Nothing is
     /// written when anything is wrong.
     pub fn create_user(&self, input: NewUser, options: CreateOptions) -> Result<Created> {
-        self.allow(Permission::new(Action::Add, Model::User))?;
+        let granted = self.allow(Permission::new(Action::Add, Model::User))?;
         let policy = &self.config().password_policy;
         let generated = match options.auto_generate_password {
             true => Some(password::generate(policy)?),
@@ -140,7 +140,7 @@ impl Admin {
             .password
             .as_deref()
             .filter(|_| options.notify_credential));
-        let user = self.write_allowed(&[Permission::new(Action::Add, Model::User)], |txn| {
+        let user = granted.write(|txn| {
             let hash = hash.clone().unwrap_or_default();
             let mut creating = Creating::default();
             let new =
@@ -480,7 +480,7 @@ impl Admin {
 
     /// Changes user `id` (T5): present fields change, absent ones stay.
     pub fn update_user(&self, id: u64, patch: UserPatch) -> Result<UserView> {
-        self.allow(Permission::new(Action::Change, Model::User))?;
+        let granted = self.allow(Permission::new(Action::Change, Model::User))?;
         // Hash a new password before taking the write lock. The policy's
         // username rule needs the username, read from a snapshot here and
         // checked again below.
@@ -504,7 +504,7 @@ impl Admin {
             }
         };
         let (today, now) = (self.today(), self.now_micros());
-        self.write_allowed(&[Permission::new(Action::Change, Model::User)], |txn| {
+        granted.write(|txn| {
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             let (mut user, fields) = self.patched(txn, &old, &patch, today, &mut errors)?;
             if patch.password.is_some() && fold(&user.username) != fold(&username_after) {
@@ -561,8 +561,8 @@ impl Admin {
     /// Deletes user `id` and everything related to it (T6). Irreversible; the
     /// id is never given again, the username and email become free.
     pub fn delete_user(&self, id: u64) -> Result<()> {
-        self.allow(Permission::new(Action::Delete, Model::User))?;
-        self.write_allowed(&[Permission::new(Action::Delete, Model::User)], |txn| {
+        let granted = self.allow(Permission::new(Action::Delete, Model::User))?;
+        granted.write(|txn| {
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_control(txn, &user)?;
             let managed = read::related(txn, crate::store::tables::MANAGED_USERS, id)?;

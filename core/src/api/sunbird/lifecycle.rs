@@ -422,8 +422,10 @@ impl Admin {
     /// its user name, email and phone freed. Needs `change_user` and
     /// `delete_user`, and control of both accounts (SPEC A7).
     pub fn merge_accounts(&self, from: &str, to: &str) -> Result<()> {
-        self.allow(Permission::new(Action::Change, Model::User))?;
-        self.allow(Permission::new(Action::Delete, Model::User))?;
+        let granted = self.allow_all(&[
+            Permission::new(Action::Change, Model::User),
+            Permission::new(Action::Delete, Model::User),
+        ])?;
         if from.trim().is_empty() {
             return Err(fault::missing("fromAccountId"));
         }
@@ -431,32 +433,26 @@ impl Admin {
             return Err(fault::missing("toAccountId"));
         }
         let now = self.now_micros();
-        self.write_allowed(
-            &[
-                Permission::new(Action::Change, Model::User),
-                Permission::new(Action::Delete, Model::User),
-            ],
-            |txn| {
-                let source = self
-                    .user_by_uuid(txn, from.trim())?
-                    .ok_or_else(fault::no_such_user)?;
-                let target = self
-                    .user_by_uuid(txn, to.trim())?
-                    .ok_or_else(fault::no_such_user)?;
-                if source.user.id == target.user.id {
-                    return Err(fault::mismatch("fromAccountId, toAccountId"));
-                }
-                self.may_control(txn, &source.user)?;
-                self.may_control(txn, &target.user)?;
-                if source.side.deleted {
-                    return Err(fault::invalid_value(from, "fromAccountId"));
-                }
-                if target.side.deleted {
-                    return Err(fault::invalid_value(to, "toAccountId"));
-                }
-                absorb(txn, source, target, now, false)
-            },
-        )
+        granted.write(|txn| {
+            let source = self
+                .user_by_uuid(txn, from.trim())?
+                .ok_or_else(fault::no_such_user)?;
+            let target = self
+                .user_by_uuid(txn, to.trim())?
+                .ok_or_else(fault::no_such_user)?;
+            if source.user.id == target.user.id {
+                return Err(fault::mismatch("fromAccountId, toAccountId"));
+            }
+            self.may_control(txn, &source.user)?;
+            self.may_control(txn, &target.user)?;
+            if source.side.deleted {
+                return Err(fault::invalid_value(from, "fromAccountId"));
+            }
+            if target.side.deleted {
+                return Err(fault::invalid_value(to, "toAccountId"));
+            }
+            absorb(txn, source, target, now, false)
+        })
     }
 
     /// A claim of a shadow account (S11): the caller (who must be

@@ -217,11 +217,9 @@ impl Admin {
                 self.store().reading(|s| self.caller_id(s).map(|_| ()))?;
                 &[]
             }
-            _ => {
-                self.allow(add_user)?;
-                &[add_user]
-            }
+            _ => &[add_user],
         };
+        let granted = self.allow_all(needs)?;
         let managed = route == CreateRoute::Managed;
         let first = input.first_name.as_deref().map(str::trim).unwrap_or("");
         if first.is_empty() {
@@ -260,7 +258,7 @@ impl Admin {
         };
         let now = self.now_micros();
         let today = self.today();
-        self.write_allowed(needs, |txn| {
+        granted.write(|txn| {
             let caller = self.caller_id(txn)?;
             let mut side = SunbirdUser {
                 origin: match route {
@@ -730,12 +728,12 @@ impl Admin {
     }
 
     fn set_blocked(&self, user_id: &str, blocked: bool) -> Result<()> {
-        self.allow(Permission::new(Action::Change, Model::User))?;
+        let granted = self.allow(Permission::new(Action::Change, Model::User))?;
         if user_id.trim().is_empty() {
             return Err(fault::missing("userId"));
         }
         let now = self.now_micros();
-        self.write_allowed(&[Permission::new(Action::Change, Model::User)], |txn| {
+        granted.write(|txn| {
             let Pair { user: old, side } = self
                 .user_by_uuid(txn, user_id.trim())?
                 .ok_or_else(fault::no_such_user)?;
@@ -762,7 +760,7 @@ impl Admin {
 
     /// Creates an organisation (S13): its id. Needs `add_organisation`.
     pub fn create_organisation(&self, input: OrgInput) -> Result<u64> {
-        self.allow(Permission::new(Action::Add, Model::Organisation))?;
+        let granted = self.allow(Permission::new(Action::Add, Model::Organisation))?;
         let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_string();
         let name = text(&input.name);
         if name.is_empty() {
@@ -792,43 +790,40 @@ impl Admin {
         };
         let external_id = text(&input.external_id).to_lowercase();
         let now = self.now_micros();
-        self.write_allowed(
-            &[Permission::new(Action::Add, Model::Organisation)],
-            |txn| {
-                let id = write::next_id(txn, Kind::Organisation)?;
-                let root_org = match is_tenant {
-                    true => {
-                        if read::lookup(txn, ORG_BY_CHANNEL, &channel)?.is_some() {
-                            return Err(fault::in_use(&channel, "channel"));
-                        }
-                        id
+        granted.write(|txn| {
+            let id = write::next_id(txn, Kind::Organisation)?;
+            let root_org = match is_tenant {
+                true => {
+                    if read::lookup(txn, ORG_BY_CHANNEL, &channel)?.is_some() {
+                        return Err(fault::in_use(&channel, "channel"));
                     }
-                    // A sub-organisation names its tenant by channel.
-                    false => read::lookup(txn, ORG_BY_CHANNEL, &channel)?
-                        .ok_or_else(|| fault::not_valid("channel"))?,
-                };
-                let org = Organisation {
-                    id,
-                    uuid: crate::random::uuid()?,
-                    name: name.clone(),
-                    org_type: org_type.clone(),
-                    channel: if is_tenant {
-                        channel.clone()
-                    } else {
-                        String::new()
-                    },
-                    is_tenant,
-                    is_default: false,
-                    root_org,
-                    email: email.clone(),
-                    external_id: external_id.clone(),
-                    created: now,
-                    modified: now,
-                };
-                write::put_organisation(txn, None, &org)?;
-                Ok(id)
-            },
-        )
+                    id
+                }
+                // A sub-organisation names its tenant by channel.
+                false => read::lookup(txn, ORG_BY_CHANNEL, &channel)?
+                    .ok_or_else(|| fault::not_valid("channel"))?,
+            };
+            let org = Organisation {
+                id,
+                uuid: crate::random::uuid()?,
+                name: name.clone(),
+                org_type: org_type.clone(),
+                channel: if is_tenant {
+                    channel.clone()
+                } else {
+                    String::new()
+                },
+                is_tenant,
+                is_default: false,
+                root_org,
+                email: email.clone(),
+                external_id: external_id.clone(),
+                created: now,
+                modified: now,
+            };
+            write::put_organisation(txn, None, &org)?;
+            Ok(id)
+        })
     }
 
     /// Organisation `id` (S13). Needs `view_organisation`.
