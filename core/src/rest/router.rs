@@ -378,22 +378,20 @@ impl Call<'_> {
     }
 
     /// `page` and `per_page`: a page that is not a positive integer is 404;
-    /// a bad `per_page` falls back to the default.
+    /// a bad `per_page` falls back to the default. Both are read as Django
+    /// REST Framework reads them ([`python_int`]).
     pub(super) fn page(&self) -> Result<PageRequest, Response> {
-        let page = match self.param("page") {
+        let page = match self.param("page").map(python_int) {
             None => 1,
-            Some(p) => match p.parse::<u64>() {
-                Ok(n) if n > 0 => n,
-                _ => return Err(detail(404, "Invalid page.")),
-            },
+            Some(Some((false, n))) if n > 0 => n,
+            Some(_) => return Err(detail(404, "Invalid page.")),
         };
-        // Any positive whole number is a size (capped by the API); a number
-        // too large for u32 is certainly above the cap.
-        let per_page = self.param("per_page").and_then(|p| match p.parse::<u64>() {
-            Ok(n) => Some(u32::try_from(n).unwrap_or(u32::MAX)),
-            Err(_) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => Some(u32::MAX),
-            Err(_) => None,
-        });
+        // Any positive whole number is a size (capped by the API); one too
+        // large for u32 is certainly above the cap.
+        let per_page = match self.param("per_page").and_then(python_int) {
+            Some((false, n)) => Some(u32::try_from(n).unwrap_or(u32::MAX)),
+            _ => None,
+        };
         Ok(PageRequest { page, per_page })
     }
 
@@ -453,6 +451,37 @@ impl Call<'_> {
     }
 }
 
+/// `text` read as Python's `int()` reads a string, which is how Django REST
+/// Framework reads `page` and `per_page`: whitespace around it, one sign,
+/// and single `_` between digits are allowed (`" 1"`, `"+1"`, `"1_0"`);
+/// anything else is `None`. The answer is (negative, magnitude), the
+/// magnitude stopping at `u64::MAX` (larger is past every page and above
+/// every size cap alike). Python also takes digits of other scripts; these
+/// are refused.
+pub(crate) fn python_int(text: &str) -> Option<(bool, u64)> {
+    let text = text.trim();
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (mut value, mut last) = (0u64, None);
+    for b in digits.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                value = value.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+            }
+            b'_' if last.is_some_and(|l: u8| l.is_ascii_digit()) => {}
+            _ => return None,
+        }
+        last = Some(b);
+    }
+    match last {
+        Some(l) if l.is_ascii_digit() => Some((negative, value)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -471,6 +500,29 @@ mod tests {
         assert_eq!(Route::parse(&["users", "-7"]), None);
         assert_eq!(Route::parse(&["users", "99999999999999999999999"]), None);
         assert_eq!(Route::parse(&["users", "+7"]), None);
+    }
+
+    #[test]
+    fn page_numbers_are_read_as_python_reads_them() {
+        for (text, want) in [
+            ("1", Some((false, 1))),
+            (" 1", Some((false, 1))),
+            ("2\t", Some((false, 2))),
+            ("+3", Some((false, 3))),
+            ("-4", Some((true, 4))),
+            ("-0", Some((true, 0))),
+            ("007", Some((false, 7))),
+            ("1_000", Some((false, 1000))),
+            ("99999999999999999999", Some((false, u64::MAX))),
+        ] {
+            assert_eq!(python_int(text), want, "{text:?}");
+        }
+        for text in [
+            "", " ", "+", "-", "_1", "1_", "1__0", "1.5", "1e1", "0x1", "++1", "+-1", "1 2",
+            "\u{661}", "\0",
+        ] {
+            assert_eq!(python_int(text), None, "{text:?}");
+        }
     }
 
     #[test]

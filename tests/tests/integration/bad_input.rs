@@ -1505,9 +1505,15 @@ fn invalid_pages_are_404() {
                 "{list}?page={page}"
             );
         }
-        // Page 1 always exists, even of an empty list.
-        let answer = expect(&f.inst, "GET", &format!("{list}?page=1"), None, 200);
-        assert!(answer["results"].is_array(), "{list}");
+        // Page 1 always exists, even of an empty list; and is still page 1
+        // written as Python's `int` reads it (`+` in a query is a space).
+        for page in ["1", "+1", "%2B1", "%201%20", "01", "1_"] {
+            let answer = handle(&f.inst, Request::new("GET", &format!("{list}?page={page}")));
+            match page {
+                "1_" => assert_eq!(answer.status, 404, "{list}?page={page}"),
+                _ => assert!(answer.json()["results"].is_array(), "{list}?page={page}"),
+            }
+        }
     }
     let answer = expect(
         &f.inst,
@@ -1577,6 +1583,17 @@ fn invalid_per_page_falls_back_and_huge_is_capped() {
             "per_page={per_page}"
         );
         assert!(answer["next"].is_null(), "per_page={per_page}");
+    }
+    // Read as Django REST Framework reads it, through Python's `int`.
+    for per_page in ["+5", "%205", "0_5"] {
+        let answer = expect(
+            &f.inst,
+            "GET",
+            &format!("{USERS}?per_page={per_page}"),
+            None,
+            200,
+        );
+        assert_eq!(answer["per_page"], 5, "per_page={per_page}");
     }
     let answer = expect(
         &f.inst,
