@@ -62,6 +62,30 @@ mod tests {
     }
 
     #[test]
+    fn a_clock_out_of_the_supported_years_is_a_validation_error() {
+        let at = |secs| chrono::DateTime::from_timestamp(secs, 0).unwrap();
+        for now in [
+            chrono::DateTime::<chrono::Utc>::MAX_UTC,
+            chrono::DateTime::<chrono::Utc>::MIN_UTC,
+            at(-1),
+            at(roster::clock::LATEST_SECONDS + 1),
+        ] {
+            let fields = validation_field(Institute::in_memory(Config {
+                now: Some(now),
+                ..fast()
+            }));
+            assert_eq!(fields, vec!["now".to_string()], "{now}");
+        }
+        for now in [at(0), at(roster::clock::LATEST_SECONDS)] {
+            Institute::in_memory(Config {
+                now: Some(now),
+                ..fast()
+            })
+            .unwrap();
+        }
+    }
+
+    #[test]
     fn import_honours_batches_expires_and_checks_them() {
         let institute = Institute::in_memory(fast()).unwrap();
         let operator = institute.operator();

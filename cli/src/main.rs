@@ -130,9 +130,15 @@ enum Command {
 
 /// Parses `--now`: an RFC 3339 date-time with an offset.
 fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
+    let at = DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&Utc))
-        .map_err(|e| format!("not an RFC 3339 date-time ({e}); example: 2023-01-12T11:06:19+05:30"))
+        .map_err(|e| {
+            format!("not an RFC 3339 date-time ({e}); example: 2023-01-12T11:06:19+05:30")
+        })?;
+    match roster::clock::in_range(at) {
+        true => Ok(at),
+        false => Err("the clock must stand between 1970-01-01 and 9998-12-31".into()),
+    }
 }
 
 /// The store configuration for this invocation: defaults, with a fixed clock

@@ -236,6 +236,12 @@ fn bad_now_exits_2() {
     let out = store.roster(&["--now", "yesterday", "api", "GET", "/api/v2.5/admin/users/"]);
     assert_eq!(code(&out), 2, "stderr: {}", stderr(&out));
     assert!(stderr(&out).contains("RFC 3339"), "{}", stderr(&out));
+    // A date-time, but outside the years roster works with.
+    for now in ["1969-12-31T23:59:59Z", "9999-12-31T23:59:59Z"] {
+        let out = store.roster(&["--now", now, "api", "GET", "/api/v2.5/admin/users/"]);
+        assert_eq!(code(&out), 2, "{now}; stderr: {}", stderr(&out));
+        assert!(stderr(&out).contains("9998-12-31"), "{}", stderr(&out));
+    }
 }
 
 #[test]

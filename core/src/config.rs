@@ -249,6 +249,13 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The current instant: the clock's, kept within the range roster works
+    /// with ([`crate::clock::within_range`]). Every "now" of roster is read
+    /// here.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        crate::clock::within_range(self.clock.now())
+    }
+
     /// This configuration with another clock.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -452,8 +459,9 @@ pub struct Settings {
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub hash_queue: Option<u32>,
-    /// A fixed clock standing at this instant (tests, demos); in JS an RFC
-    /// 3339 string. Default: the system clock.
+    /// A fixed clock standing at this instant (tests, demos), from
+    /// 1970-01-01 to 9998-12-31; in JS an RFC 3339 string. Default: the
+    /// system clock.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[cfg_attr(feature = "tsify", tsify(optional, type = "string"))]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
@@ -534,7 +542,13 @@ impl TryFrom<Settings> for Config {
             config.hash_queue = n as usize;
         }
         if let Some(at) = s.now {
-            config = config.with_clock(Arc::new(FixedClock::new(at)));
+            match crate::clock::in_range(at) {
+                true => config = config.with_clock(Arc::new(FixedClock::new(at))),
+                false => errors.add(
+                    "now",
+                    "The clock must stand between 1970-01-01 and 9998-12-31.",
+                ),
+            }
         }
         // Bounds of the values taken over as they are (a field already in
         // error keeps its first message).

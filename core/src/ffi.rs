@@ -24,8 +24,28 @@ pub type DateTime = chrono::DateTime<chrono::Utc>;
 uniffi::custom_type!(DateTime, std::time::SystemTime, {
     remote,
     lower: |at| at.into(),
-    try_lift: |at| Ok(at.into()),
+    try_lift: |at| Ok(instant_of(at)?),
 });
+
+/// A platform timestamp as an instant; an error for one outside chrono's
+/// range, where chrono's own conversion panics.
+fn instant_of(at: std::time::SystemTime) -> crate::Result<DateTime> {
+    let (secs, nanos) = match at.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => (i64::try_from(after.as_secs()).ok(), after.subsec_nanos()),
+        Err(before) => {
+            let before = before.duration();
+            let secs = i64::try_from(before.as_secs()).ok().map(|s| -s);
+            match before.subsec_nanos() {
+                0 => (secs, 0),
+                n => (secs.and_then(|s| s.checked_sub(1)), 1_000_000_000 - n),
+            }
+        }
+    };
+    secs.and_then(|s| DateTime::from_timestamp(s, nanos))
+        .ok_or_else(|| {
+            crate::Error::new(crate::ErrorCode::Validation, "The instant is out of range.")
+        })
+}
 
 /// A calendar date, as `yyyy-mm-dd` text (`2024-03-31`).
 pub type IsoDate = chrono::NaiveDate;
@@ -105,3 +125,38 @@ uniffi::custom_type!(CustomInputEntry, NamedCustomInput, {
     },
     try_lift: |named| Ok((named.name, named.value)),
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn platform_timestamps_convert_or_are_refused_never_panic() {
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let cases = [
+            (UNIX_EPOCH, at("1970-01-01T00:00:00Z")),
+            (
+                UNIX_EPOCH + Duration::new(1_673_501_779, 5),
+                at("2023-01-12T05:36:19.000000005Z"),
+            ),
+            (
+                UNIX_EPOCH - Duration::from_millis(1_500),
+                at("1969-12-31T23:59:58.5Z"),
+            ),
+            (
+                UNIX_EPOCH - Duration::from_secs(2),
+                at("1969-12-31T23:59:58Z"),
+            ),
+        ];
+        for (system, want) in cases {
+            assert_eq!(instant_of(system).unwrap(), want);
+        }
+        for far in [
+            UNIX_EPOCH + Duration::from_secs(10_000_000_000_000),
+            UNIX_EPOCH - Duration::from_secs(10_000_000_000_000),
+        ] {
+            assert!(instant_of(far).is_err());
+        }
+    }
+}

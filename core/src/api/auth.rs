@@ -172,7 +172,7 @@ impl Institute {
     pub fn login(&self, username_or_email: &str, password: &str) -> Result<Login> {
         let config = self.config();
         let turn = self.hashing_turn()?;
-        let now = config.clock.now();
+        let now = config.now();
         let now_us = now.timestamp_micros();
         let found = self.store().reading(|txn| {
             let key = fold(username_or_email.trim());

@@ -218,7 +218,7 @@ impl Admin {
 
     /// The current instant.
     pub fn now(&self) -> DateTime<Utc> {
-        self.config().clock.now()
+        self.config().now()
     }
 
     /// Today in the institute's time zone.

@@ -330,7 +330,7 @@ impl Answer<'_> {
         errmsg: Option<String>,
         result: T,
     ) -> Response {
-        let now = self.institute.config().clock.now();
+        let now = self.institute.config().now();
         let failed = err.is_some();
         let body = Envelope {
             id: self.id.to_string(),

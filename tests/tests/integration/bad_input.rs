@@ -1872,3 +1872,50 @@ mod fuzz {
         }
     }
 }
+
+/// A host's clock far outside the years roster works with (a custom
+/// `Clock`, a device whose clock was never set) is read as the nearest
+/// instant roster works with: no date conversion panics halfway through an
+/// operation, and the store is never reported damaged for it.
+#[test]
+fn a_clock_out_of_range_neither_panics_nor_damages_the_store() {
+    use chrono::{DateTime, Utc};
+    for at in [DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC] {
+        let (config, clock) = roster_tests::config("2023-01-12T11:06:19+05:30");
+        clock.set(at);
+        let inst = roster_tests::store(config);
+        let token = roster_tests::superuser(&inst);
+        let admin = inst.session(&token).unwrap();
+        let batch = admin
+            .create_batch(roster::BatchInput {
+                name: Some("Morning".into()),
+            })
+            .unwrap();
+        let user = roster::NewUser {
+            username: Some("ravi".into()),
+            password: Some("ravi-pass-1".into()),
+            ..roster::NewUser::default()
+        };
+        let id = admin
+            .create_user(user, roster::CreateOptions::default())
+            .unwrap()
+            .user
+            .id;
+        admin.add_user_batches(id, &[batch.id]).unwrap();
+        admin.purge_expired().unwrap();
+        inst.login("ravi", "ravi-pass-1").unwrap();
+        let page = admin.changes_since(0, 10).unwrap();
+        assert!(!page.changes.is_empty(), "{at}");
+        let check = inst.check_integrity().unwrap();
+        assert!(check.is_empty(), "{at}: {check:?}");
+        let created = admin.get_user(id).unwrap().created;
+        let bounds = (
+            DateTime::from_timestamp(roster::clock::EARLIEST_SECONDS, 0).unwrap(),
+            DateTime::from_timestamp(roster::clock::LATEST_SECONDS, 0).unwrap(),
+        );
+        assert!(
+            created == bounds.0 || created == bounds.1,
+            "{at}: {created}"
+        );
+    }
+}
