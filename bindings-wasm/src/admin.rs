@@ -1,7 +1,7 @@
 //! The `Admin` class: the administration API as seen by one caller. This
 //! file: users and their batches, courses and subscriptions.
 
-use crate::convert::{JsResult, error, from_js, id, ids, options, out};
+use crate::convert::{JsResult, error, from_js, id, ids, options, out, whole};
 use roster::json;
 use serde::{Deserialize, Serialize};
 use tsify::Tsify;
@@ -250,11 +250,16 @@ impl Admin {
         self.0.purge_expired().map(|n| n as f64).map_err(error)
     }
 
-    /// Up to `limit` (1-1000; 0: 100) entries of the change feed after entry
+    /// Up to `limit` (1-1000; 0 or none: 100) entries of the change feed after entry
     /// `since` (X4), as `GET /api/v2.5/admin/changes/` gives them. Needs
     /// `view_change`.
     #[wasm_bindgen(js_name = changesSince, unchecked_return_type = "ChangeFeed")]
-    pub fn changes_since(&self, since: f64, limit: u32) -> JsResult<JsValue> {
+    pub fn changes_since(&self, since: f64, limit: Option<f64>) -> JsResult<JsValue> {
+        // Above 1000 is 1000 to the core: so is above u32's range.
+        let limit = match limit {
+            Some(n) => u32::try_from(whole(n, "a limit")?).unwrap_or(u32::MAX),
+            None => 0,
+        };
         out(
             self.0.changes_since(id(since)?, limit),
             json::testpress::ChangeFeed::new,

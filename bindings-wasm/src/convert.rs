@@ -31,12 +31,26 @@ pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
     }
 }
 
-/// A JS value as JSON (`undefined` and `null` as `null`).
+/// A JS value as JSON (`undefined` and `null` as `null`; a property whose
+/// value is `undefined` is left out, as `JSON.stringify` leaves it out).
+///
+/// The value crosses as JSON text written by the JS engine and read by
+/// `serde_json`, the REST body's parser, with its nesting limit (128 levels).
+/// Converting the object property by property recursed once per level
+/// without a bound: an object nested some thousands of levels deep (which
+/// `JSON.parse` builds without complaint) overflowed the module's stack
+/// and left every later call of the instance failing.
 pub(crate) fn from_js(value: JsValue) -> JsResult<serde_json::Value> {
     if value.is_undefined() || value.is_null() {
         return Ok(serde_json::Value::Null);
     }
-    serde_wasm_bindgen::from_value(value).map_err(|e| usage(&format!("not a plain object: {e}")))
+    // The engine's own limits hold while it writes: a cycle, a BigInt or a
+    // nesting too deep for its stack is an exception, caught here.
+    let text = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or_else(|| usage("not a plain object: it has no JSON form"))?;
+    serde_json::from_str(&text).map_err(|e| usage(&format!("not a plain object: {e}")))
 }
 
 /// A core result, converted.
@@ -49,10 +63,16 @@ pub(crate) fn out<T, J: serde::Serialize>(
 
 /// A JS number as an id: a whole number from 0 to 2^53 - 1.
 pub(crate) fn id(n: f64) -> JsResult<u64> {
+    whole(n, "an id")
+}
+
+/// A JS number as a count or a limit: a whole number from 0 to 2^53 - 1
+/// (where a `u32` argument would wrap `-1` or `2**32` silently).
+pub(crate) fn whole(n: f64, what: &str) -> JsResult<u64> {
     if n.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&n) {
         Ok(n as u64)
     } else {
-        Err(usage(&format!("{n} is not an id")))
+        Err(usage(&format!("{n} is not {what}")))
     }
 }
 
@@ -62,7 +82,7 @@ pub(crate) fn ids(list: Vec<f64>) -> JsResult<Vec<u64>> {
 }
 
 /// A JS options object as `T`, every key optional, unknown keys refused
-/// (read through JSON: `serde_wasm_bindgen` would skip unknown keys).
+/// (read through JSON, [`from_js`]).
 pub(crate) fn options<T: Default + serde::de::DeserializeOwned>(
     value: JsValue,
     what: &str,

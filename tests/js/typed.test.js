@@ -255,3 +255,52 @@ test('importUsers honours batches and expires, and checks them', () => {
   assertRosterError(thrown(() => admin.importUsers(text, { batch: ['X'] })), 'validation_failed');
   institute.free();
 });
+
+test('hostile arguments: deep, cyclic and BigInt objects are errors, and the instance goes on', () => {
+  const institute = Institute.inMemory(CHEAP);
+  const admin = institute.operator();
+  // JSON.parse builds objects this deep without complaint; an app may pass
+  // one on from a remote body.
+  const deep = (depth) => {
+    let inner = 'x';
+    for (let i = 0; i < depth; i += 1) inner = { a: inner };
+    return inner;
+  };
+  const cyclic = { username: 'loop' };
+  cyclic.self = cyclic;
+  const hostile = [
+    { username: 'ravi', custom_fields: deep(100000) },
+    { username: 'ravi', custom_fields: deep(3000) },
+    { username: 'ravi', custom_fields: deep(200) },
+    cyclic,
+    { username: 'ravi', phone: 10n },
+  ];
+  for (const input of hostile) {
+    assertRosterError(thrown(() => admin.createUser(input)), 'validation_failed');
+    assertRosterError(thrown(() => admin.sunbirdSearch(input)), 'validation_failed');
+    assertRosterError(thrown(() => admin.listUsers(input)), 'validation_failed');
+  }
+  assertRosterError(thrown(() => Institute.inMemory({ ...CHEAP, now: deep(10000) })), 'validation_failed');
+  // Still whole: every later call works.
+  admin.createUser({ username: 'ravi', password: 'ravi-pass-1' });
+  assert.equal(admin.listUsers().count, 1);
+  // A property that is undefined is absent, as in JSON.stringify.
+  admin.updateUser(admin.findUser('ravi'), { first_name: 'Ravi', last_name: undefined });
+  assert.equal(admin.getUser(admin.findUser('ravi')).first_name, 'Ravi');
+  assert.deepEqual(institute.checkIntegrity(), []);
+  institute.free();
+});
+
+test('changesSince: the limit is a whole number, or absent for the default', () => {
+  const institute = Institute.inMemory(CHEAP);
+  const admin = institute.operator();
+  for (let i = 0; i < 120; i += 1) admin.createBatch({ name: `B${i}` });
+  assert.equal(admin.changesSince(0).results.length, 100);
+  assert.equal(admin.changesSince(0, 0).results.length, 100);
+  assert.equal(admin.changesSince(0, 5).results.length, 5);
+  assert.equal(admin.changesSince(0, 2 ** 40).results.length, 120);
+  for (const bad of [-1, 1.5, NaN, Infinity, 2 ** 53]) {
+    assertRosterError(thrown(() => admin.changesSince(0, bad)), 'validation_failed');
+  }
+  institute.free();
+});
