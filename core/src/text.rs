@@ -109,6 +109,29 @@ pub fn fold(value: &str) -> String {
     key
 }
 
+/// How many times longer than a stored value request text may be and still
+/// fold to that value's key: case folding lengthens a character at most
+/// threefold and NFKC composition shortens text at most threefold, so text
+/// longer than this many times a field's maximum equals no key of the
+/// field's values (16 leaves room to spare).
+pub const FOLD_REACH: usize = 16;
+
+/// Whether `value` is short enough to fold to the key of a stored value of
+/// at most `max` characters (see [`FOLD_REACH`]). Counting is linear and
+/// cheap; folding a megabyte of `ﷺ` (18 characters each in NFKC) takes
+/// half a second, so request text is measured before it is folded.
+pub fn may_fold_to(value: &str, max: usize) -> bool {
+    let reach = max.saturating_mul(FOLD_REACH);
+    value.len() <= reach || value.chars().count() <= reach
+}
+
+/// [`fold`] of request text to be looked up among the keys of values of at
+/// most `max` characters; `None`, without folding, for text too long to
+/// match any of them ([`may_fold_to`]).
+pub fn fold_lookup(value: &str, max: usize) -> Option<String> {
+    may_fold_to(value, max).then(|| fold(value))
+}
+
 /// At most this many characters of a rejected value are echoed in a report.
 pub const ECHO_MAX: usize = 200;
 
@@ -196,6 +219,17 @@ pub(crate) use shown;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_text_is_measured_before_it_is_folded() {
+        assert!(may_fold_to(&"a".repeat(16 * 150), 150));
+        assert!(!may_fold_to(&"a".repeat(16 * 150 + 1), 150));
+        // Characters, not bytes: 2,400 two-byte letters still may.
+        assert!(may_fold_to(&"é".repeat(16 * 150), 150));
+        assert!(!may_fold_to(&"é".repeat(16 * 150 + 1), 150));
+        assert_eq!(fold_lookup(&"\u{FDFA}".repeat(300_000), 254), None);
+        assert_eq!(fold_lookup("ＡＬＩＣＥ", 150).as_deref(), Some("alice"));
+    }
 
     #[test]
     fn fold_of_ascii_is_its_plain_lower_case() {

@@ -7,6 +7,7 @@ use crate::domain::{Batch, BatchInput, BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{BATCH_BY_NAME, BATCHES, Kind};
 use crate::store::{Txn, read, write};
+use crate::text::fold_lookup;
 
 impl Admin {
     /// Creates a batch; the name is required and unique ignoring case.
@@ -38,7 +39,11 @@ impl Admin {
             let mut missing = Vec::new();
             let mut seen = std::collections::HashSet::new();
             for name in names {
-                let key = fold(name.trim());
+                // A name too long to be any batch's is missing, unfolded.
+                let Some(key) = fold_lookup(name.trim(), NAME_MAX) else {
+                    missing.push(name.clone());
+                    continue;
+                };
                 if seen.insert(key.clone()) && read::lookup(txn, BATCH_BY_NAME, &key)?.is_none() {
                     missing.push(name.clone());
                 }
@@ -53,7 +58,12 @@ impl Admin {
     pub fn list_batches(&self, search: Option<&str>, page: PageRequest) -> Result<Page<BatchView>> {
         self.allow(Permission::new(Action::View, Model::Batch))?;
         self.store().reading(|txn| {
-            let needle = search.map(|s| fold(s.trim())).unwrap_or_default();
+            // A needle longer than any name could fold to is in none.
+            let Some(needle) =
+                search.map_or(Some(String::new()), |s| fold_lookup(s.trim(), NAME_MAX))
+            else {
+                return self.page_of(page, Vec::<BatchView>::new());
+            };
             if needle.is_empty() {
                 let listed = |b: &Batch| !b.is_local();
                 return self.listed_page_of(txn, page, BATCHES, listed, |b| BatchView::from(b));

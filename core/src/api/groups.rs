@@ -3,11 +3,12 @@
 use super::Admin;
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::group::{self, Group, GroupInput, GroupView};
-use crate::domain::rules::fold;
+use crate::domain::rules::{NAME_MAX, fold};
 use crate::domain::{Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{GROUP_BY_NAME, GROUPS, Kind};
 use crate::store::{Txn, read, write};
+use crate::text::fold_lookup;
 
 /// One permission of the catalogue, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +50,11 @@ impl Admin {
         self.allow(Permission::new(Action::View, Model::Group))?;
         self.store().reading(|txn| {
             let all = match name.map(str::trim).filter(|n| !n.is_empty()) {
-                Some(n) => match read::lookup(txn, GROUP_BY_NAME, &fold(n))? {
+                Some(n) => match fold_lookup(n, NAME_MAX)
+                    .map(|key| read::lookup(txn, GROUP_BY_NAME, &key))
+                    .transpose()?
+                    .flatten()
+                {
                     Some(id) => read::group(txn, id)?.iter().map(GroupView::from).collect(),
                     None => Vec::new(),
                 },

@@ -4,12 +4,13 @@
 use super::{Admin, invalid_pks};
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::course::CourseView;
-use crate::domain::rules::{self, fold};
+use crate::domain::rules::{self, NAME_MAX};
 use crate::domain::user::BatchRef;
 use crate::domain::{BatchView, Page, PageRequest, Subscription, SubscriptionView};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::tables::{BATCH_BY_NAME, BATCH_COURSES, Kind};
 use crate::store::{Snapshot, Txn, read, write};
+use crate::text::fold_lookup;
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
 
@@ -236,14 +237,17 @@ impl Admin {
     ) -> Result<Vec<u64>> {
         let mut ids = Vec::new();
         for name in names {
-            let key = fold(name.trim());
-            let found = match known.get(&key) {
-                Some(found) => *found,
-                None => {
-                    let found = read::lookup(s, BATCH_BY_NAME, &key)?;
-                    known.insert(key, found);
-                    found
-                }
+            // A name too long to be any batch's names none, unfolded.
+            let found = match fold_lookup(name.trim(), NAME_MAX) {
+                None => None,
+                Some(key) => match known.get(&key) {
+                    Some(found) => *found,
+                    None => {
+                        let found = read::lookup(s, BATCH_BY_NAME, &key)?;
+                        known.insert(key, found);
+                        found
+                    }
+                },
             };
             match found {
                 Some(id) if !ids.contains(&id) => ids.push(id),

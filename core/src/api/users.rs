@@ -5,7 +5,7 @@ use crate::auth::password;
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::custom_field::CustomField;
 use crate::domain::outbox::{Message, credentials};
-use crate::domain::rules::{self, REQUIRED, fold};
+use crate::domain::rules::{self, EMAIL_MAX, REQUIRED, fold};
 use crate::domain::user::{
     self, AccessInput, Context, CreateOptions, NewUser, Profile, User, UserPatch, UserView,
 };
@@ -14,6 +14,7 @@ use crate::error::{Error, FieldErrors, Result};
 use crate::store::search::{self, Field};
 use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS};
 use crate::store::{Snapshot, Txn, read, write};
+use crate::text::fold_lookup;
 use chrono::NaiveDate;
 
 /// What a create's checks produce.
@@ -404,8 +405,12 @@ impl Admin {
             };
             if let Some(email) = query.email.as_deref() {
                 // The record the index names, read once.
-                let found = read::lookup_user(txn, USER_BY_EMAIL, &fold(email.trim()))?
-                    .filter(|u| matches_q(u));
+                let found = match fold_lookup(email.trim(), EMAIL_MAX) {
+                    Some(key) => read::lookup_user(txn, USER_BY_EMAIL, &key)?,
+                    // Too long to be anyone's address.
+                    None => None,
+                }
+                .filter(|u| matches_q(u));
                 let users: Vec<User> = found.into_iter().collect();
                 return self.page_of(query.page, users)?.try_map(|user| view(&user));
             }
@@ -461,7 +466,8 @@ impl Admin {
     pub fn find_user(&self, username_or_email: &str) -> Result<u64> {
         self.allow(Permission::new(Action::View, Model::User))?;
         self.store().reading(|txn| {
-            let key = fold(username_or_email.trim());
+            let key =
+                fold_lookup(username_or_email.trim(), EMAIL_MAX).ok_or_else(Error::not_found)?;
             match read::lookup(txn, USER_BY_USERNAME, &key)? {
                 Some(id) => Ok(id),
                 None => read::lookup(txn, USER_BY_EMAIL, &key)?.ok_or_else(Error::not_found),

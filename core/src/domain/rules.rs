@@ -62,6 +62,10 @@ pub fn multiline_text(value: &str, max: usize) -> Result<String, String> {
 /// 1-150 characters: letters, digits and `@ . + - _` (Django's username
 /// rule), checked on and stored in NFKC form ([`nfkc`]).
 pub fn username(value: &str) -> Result<String, String> {
+    // Measured before NFKC, which shortens text at most threefold.
+    if !crate::text::may_fold_to(value, USERNAME_MAX) {
+        return Err(too_long(USERNAME_MAX));
+    }
     let value = try_nfkc(value)?;
     if value.is_empty() {
         return Err(BLANK.into());
@@ -85,6 +89,9 @@ pub fn username(value: &str) -> Result<String, String> {
 /// trimmed, case as given.
 pub fn email(value: &str) -> Result<String, String> {
     const INVALID: &str = "Enter a valid email address.";
+    if !crate::text::may_fold_to(value, EMAIL_MAX) {
+        return Err(too_long(EMAIL_MAX));
+    }
     let value = try_nfkc(value)?;
     let value = value.trim();
     if value.chars().count() > EMAIL_MAX {

@@ -1910,3 +1910,88 @@ fn a_clock_out_of_range_neither_panics_nor_damages_the_store() {
         );
     }
 }
+
+/// Request text far longer than any stored name is measured before it is
+/// folded, and matches nothing: a megabyte of `ﷺ` (18 characters each in
+/// NFKC) took half a second to fold, before anyone signed in. Text that
+/// folds to a stored name still finds it, however it is written.
+#[test]
+fn overlong_names_match_nothing_without_being_folded() {
+    let f = Fixture::new();
+    let admin = f.inst.operator();
+    let long = "\u{FDFA}".repeat(300_000);
+    // Sign-in: the answer of an unknown name.
+    let refused = f.inst.login(&long, "whatever-1").unwrap_err();
+    assert_eq!(refused.code(), roster::ErrorCode::Unauthenticated);
+    assert_eq!(
+        admin.find_user(&long).unwrap_err().code(),
+        roster::ErrorCode::NotFound
+    );
+    let by_email = admin
+        .list_users(&roster::UserQuery {
+            email: Some(long.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(by_email.count, 0);
+    assert_eq!(
+        admin
+            .list_batches(Some(&long), roster::PageRequest::default())
+            .unwrap()
+            .count,
+        0
+    );
+    assert_eq!(
+        admin.missing_batches(std::slice::from_ref(&long)).unwrap(),
+        vec![long.clone()]
+    );
+    assert_eq!(
+        admin
+            .list_groups(Some(&long), roster::PageRequest::default())
+            .unwrap()
+            .count,
+        0
+    );
+    // A new username or password that long is refused as too long.
+    let user = roster::NewUser {
+        username: Some(long.clone()),
+        password: Some(long.clone()),
+        ..roster::NewUser::default()
+    };
+    let e = admin
+        .create_user(user, roster::CreateOptions::default())
+        .unwrap_err();
+    let fields = e.fields();
+    assert_eq!(
+        fields.messages("username"),
+        vec!["Ensure this field has no more than 150 characters.".to_string()]
+    );
+    assert!(
+        !fields
+            .messages("password")
+            .iter()
+            .any(|m| m.contains("similar")),
+        "{:?}",
+        fields.messages("password")
+    );
+    // Folding still joins what it joins: `ß` x 150 is `ss` x 150 as a key,
+    // so its owner signs in as `SS` x 150 (300 characters), and `ﬃ` x 50
+    // finds `ffi` x 50.
+    for (name, typed) in [
+        ("ß".repeat(150), "SS".repeat(150)),
+        ("ffi".repeat(50), "\u{FB03}".repeat(50)),
+    ] {
+        let user = roster::NewUser {
+            username: Some(name.clone()),
+            password: Some("a-fine-pass-1".into()),
+            ..roster::NewUser::default()
+        };
+        let id = admin
+            .create_user(user, roster::CreateOptions::default())
+            .unwrap()
+            .user
+            .id;
+        assert_eq!(f.inst.login(&typed, "a-fine-pass-1").unwrap().user, id);
+        assert_eq!(admin.find_user(&typed).unwrap(), id);
+    }
+}

@@ -291,7 +291,8 @@ impl Admin {
             let root = match input.channel.as_deref().map(str::trim) {
                 Some(c) if !c.is_empty() => {
                     let unknown = || fault::invalid_value(c, "channel");
-                    let id = read::lookup(txn, ORG_BY_CHANNEL, &fold(c))?.ok_or_else(unknown)?;
+                    let key = crate::text::fold_lookup(c, rules::NAME_MAX).ok_or_else(unknown)?;
+                    let id = read::lookup(txn, ORG_BY_CHANNEL, &key)?.ok_or_else(unknown)?;
                     read::organisation(txn, id)?.ok_or_else(unknown)?.root_org
                 }
                 _ if route == CreateRoute::Sso => return Err(fault::missing("channel")),
@@ -461,13 +462,15 @@ impl Admin {
             read::lookup(s, def, key)
         };
         let phone = rules::phone(key).unwrap_or_default();
+        // Too long to be any username or email: no one's (empty finds none).
+        let name = crate::text::fold_lookup(key, rules::EMAIL_MAX).unwrap_or_default();
         let id = match id_type {
-            IdType::Email => by(USER_BY_EMAIL, &fold(key))?,
+            IdType::Email => by(USER_BY_EMAIL, &name)?,
             IdType::Phone => by(USER_BY_PHONE, &phone)?,
-            IdType::UserName => by(USER_BY_USERNAME, &fold(key))?,
-            IdType::LoginId => match by(USER_BY_USERNAME, &fold(key))? {
+            IdType::UserName => by(USER_BY_USERNAME, &name)?,
+            IdType::LoginId => match by(USER_BY_USERNAME, &name)? {
                 Some(id) => Some(id),
-                None => match by(USER_BY_EMAIL, &fold(key))? {
+                None => match by(USER_BY_EMAIL, &name)? {
                     Some(id) => Some(id),
                     None => by(USER_BY_PHONE, &phone)?,
                 },
