@@ -1138,6 +1138,8 @@ pub fn mask_phone(phone: &str) -> String {
 pub const DECLARATION_TEXT_MAX: usize = super::rules::NAME_MAX;
 /// The longest terms type of an acceptance: a system setting's id (S14).
 pub const TERMS_KIND_MAX: usize = 100;
+/// Longest part of an external id (provider, idType, id), in bytes.
+pub const EXTERNAL_ID_PART_MAX: usize = 200;
 /// The longest terms version of an acceptance: a version is read from a
 /// system setting's value, which holds at most this many bytes.
 pub const TERMS_VERSION_MAX: usize = 10_000;

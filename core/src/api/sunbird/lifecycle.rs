@@ -6,7 +6,6 @@ use super::{Pair, fault};
 use crate::api::Admin;
 use crate::api::auth::{forbidden, put_session, token_text};
 use crate::auth::permissions::{Action, Model, Permission};
-use crate::domain::rules::fold;
 use crate::domain::sunbird::{
     Acceptance, Claim, DECLARATION_TEXT_MAX, Declaration, DeclarationChange, DeclarationOperation,
     MIGRATION_ATTEMPTS, Migrated, Origin, PUBLIC_ROLE, ReadParts, RoleChange, RoleGrant,
@@ -547,8 +546,13 @@ impl Admin {
         // The users holding that id (the terms index, any provider), each
         // checked on its record: a claim reads a few records, not every
         // user's, while it holds the writer.
+        // An id too long to be anyone's is no one's, found without folding.
+        let max = crate::domain::sunbird::EXTERNAL_ID_PART_MAX;
+        let Some(key) = crate::text::fold_lookup(ext, max) else {
+            return Ok(None);
+        };
         let holders =
-            crate::store::terms::users_with(s, crate::store::terms::Term::ExternalId, &fold(ext))?;
+            crate::store::terms::users_with(s, crate::store::terms::Term::ExternalId, &key)?;
         for id in holders {
             let Some(side) = read::sunbird(s, id)? else {
                 return Err(read::index_mismatch(

@@ -1104,10 +1104,11 @@ fn apply_side(
                 id: e.id.trim().to_lowercase(),
             };
             let parts = [&e.provider, &e.id_type, &e.id];
-            if parts
-                .iter()
-                .any(|p| p.is_empty() || p.len() > 200 || p.chars().any(char::is_control))
-            {
+            if parts.iter().any(|p| {
+                p.is_empty()
+                    || p.len() > crate::domain::sunbird::EXTERNAL_ID_PART_MAX
+                    || p.chars().any(char::is_control)
+            }) {
                 return Err(fault::invalid("externalIds"));
             }
             out.insert((e.provider.clone(), e.id_type.clone()), e);
