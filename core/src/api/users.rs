@@ -388,6 +388,15 @@ impl Admin {
         self.allow(Permission::new(Action::View, Model::User))?;
         self.store().reading(|txn| {
             let fields = read::custom_fields(txn)?;
+            // A `q` longer than any username or email could fold to is in
+            // none: an empty page, found without folding it.
+            if query
+                .q
+                .as_deref()
+                .is_some_and(|q| !crate::text::may_fold_to(q, EMAIL_MAX))
+            {
+                return self.page_of(query.page, Vec::<UserView>::new());
+            }
             let q = query.q.as_deref().map(fold).filter(|q| !q.is_empty());
             let view = |user: &User| -> Result<UserView> {
                 let mut view = UserView::new(user, &fields);

@@ -1934,6 +1934,13 @@ fn overlong_names_match_nothing_without_being_folded() {
         })
         .unwrap();
     assert_eq!(by_email.count, 0);
+    let by_q = admin
+        .list_users(&roster::UserQuery {
+            q: Some(long.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(by_q.count, 0);
     assert_eq!(
         admin
             .list_batches(Some(&long), roster::PageRequest::default())
