@@ -2369,6 +2369,20 @@ fn search_needles_longer_than_any_stored_text_match_nothing_and_shorter_ones_sti
         ids(&search(json!({"filters": {}, "query": "ASHA"}))),
         vec![asha]
     );
+    // A phone filter is looked up as it is checked: fullwidth digits are
+    // no phone number, so they match no one (not an index mismatch).
+    let phoned = w.ok(
+        "POST",
+        "/api/user/v1/create",
+        Some(json!({"request": {"firstName": "Pia", "phone": "9876543210"}})),
+    )["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = search(json!({"filters": {"phone": ["+91 98765-43210", "nobody"]}}));
+    assert_eq!(ids(&r), vec![phoned]);
+    let r = search(json!({"filters": {"phone": "\u{FF19}876543210"}}));
+    assert_eq!(r["count"], json!(0));
 }
 
 /// U+FDFA's NFKC form (18 characters); other characters as they are.
