@@ -333,7 +333,12 @@ impl Admin {
                 }
                 return Ok(SearchResult { count, content });
             }
-            let mut matches = Vec::new();
+            // The matches' ids and, for an order, each one's value of its
+            // key, worked out once: the records are not kept (a sort over
+            // every user would hold them all), and the page's are read
+            // again.
+            let sort = request.sort_by.as_ref().zip(plan.sort_slot);
+            let mut matches: Vec<(Option<String>, u64)> = Vec::new();
             for id in ids {
                 if gone(&id) {
                     continue;
@@ -342,25 +347,23 @@ impl Admin {
                     continue;
                 };
                 if meets(&c, &plan, query.as_deref()) {
-                    matches.push(c);
+                    let key = sort.and_then(|(by, slot)| c.values(slot, &by.key).first().cloned());
+                    matches.push((key, id));
                 }
             }
-            if let (Some(SortBy { key, descending }), Some(slot)) =
-                (&request.sort_by, plan.sort_slot)
-            {
-                // Each candidate's values are worked out once (its cells),
-                // not at each comparison.
-                matches.sort_by(|a, b| {
-                    let order = compare(a.values(slot, key), b.values(slot, key))
-                        .then(a.pair.user.id.cmp(&b.pair.user.id));
+            if let Some((SortBy { descending, .. }, _)) = sort {
+                matches.sort_by(|(key_a, a), (key_b, b)| {
+                    let order = compare(key_a.as_slice(), key_b.as_slice()).then(a.cmp(b));
                     if *descending { order.reverse() } else { order }
                 });
             }
             let count = matches.len() as u64;
             let mut content = Vec::new();
-            for c in page(matches, request.offset, limit) {
-                let side = c.side_loaded.then_some(c.pair.side);
-                content.push(self.shown(s, c.pair.user, side, &mut views)?);
+            for (_, id) in page(matches, request.offset, limit) {
+                let Some(user) = read::user(s, id)? else {
+                    continue;
+                };
+                content.push(self.shown(s, user, None, &mut views)?);
             }
             Ok(SearchResult { count, content })
         })
