@@ -2267,6 +2267,13 @@ fn search_lists_and_or_groups_count_distinct_values_and_are_bounded() {
         count(json!({"$or": vec![json!({"status": "1"}); 5000]})),
         all
     );
+    // A value in several groups (looked up once) answers in each.
+    let shared = json!({"$or": [
+        {"firstName": ["asha", "chen"], "status": "0"},
+        {"firstName": ["chen", "asha"], "status": "1"},
+        {"firstName": "asha", "email": "nobody@example.com"},
+    ]});
+    assert_eq!(count(shared), 2);
     // At most MAX_OR_GROUPS distinct groups.
     let groups = |n: usize| -> Vec<Value> {
         let mut g: Vec<Value> = (0..n - 1)

@@ -218,7 +218,7 @@ impl Admin {
             // no record read (the page's users are still checked).
             let mut sets = Vec::new();
             let mut exact = request.sort_by.is_none();
-            let mut lookups = Lookups::default();
+            let mut lookups = Lookups::new(&plan);
             for check in &plan.all {
                 match indexed(s, check, &mut views, &mut lookups)? {
                     Some((ids, precise)) => {
@@ -485,20 +485,46 @@ fn candidate(
     }))
 }
 
-/// The users each distinct (key, value) of a search's filters names, kept
-/// for the request: a value in several groups is looked up once.
-#[derive(Default)]
-struct Lookups(HashMap<(String, String), IdSet>);
+/// The users each (key, value) that a search's filters name more than once
+/// (in several `$or` groups) is found under, kept for the request as
+/// ascending ids (a bitmap costs 512 bytes a block, however few ids it
+/// holds): each is looked up once. A value named once is not kept.
+struct Lookups<'p> {
+    repeated: HashSet<(&'p str, &'p str)>,
+    kept: HashMap<(&'p str, &'p str), Vec<u64>>,
+}
+
+impl<'p> Lookups<'p> {
+    fn new(plan: &'p Plan) -> Lookups<'p> {
+        let mut seen = HashSet::new();
+        let mut repeated = HashSet::new();
+        let checks = plan.all.iter().chain(plan.any.iter().flatten());
+        for check in checks {
+            if let Condition::AnyOf(values) = &check.condition {
+                for v in values {
+                    let at = (check.key.as_str(), v.as_str());
+                    if !seen.insert(at) {
+                        repeated.insert(at);
+                    }
+                }
+            }
+        }
+        Lookups {
+            repeated,
+            kept: HashMap::new(),
+        }
+    }
+}
 
 /// The users an index says may match `check`, ascending, and whether
 /// exactly those (the n-gram index gives a superset); `None` when no index
 /// answers it. The values of a list (de-duplicated by [`Plan::of`]) are
 /// united in a bitmap.
-fn indexed(
+fn indexed<'p>(
     s: &Snapshot<'_>,
-    check: &Check,
+    check: &'p Check,
     views: &mut super::Views,
-    lookups: &mut Lookups,
+    lookups: &mut Lookups<'p>,
 ) -> Result<Option<(Vec<u64>, bool)>> {
     let key = check.key.as_str();
     let values = match &check.condition {
@@ -537,14 +563,18 @@ fn indexed(
     }
     let mut out = IdSet::default();
     for v in values {
-        let at = (key.to_string(), v.clone());
-        if let Some(ids) = lookups.0.get(&at) {
-            out.union_with(ids);
+        let at = (key, v.as_str());
+        if let Some(ids) = lookups.kept.get(&at) {
+            out.extend(ids.iter().copied());
             continue;
         }
         let ids = lookup(s, key, v, views)?;
-        out.union_with(&ids);
-        lookups.0.insert(at, ids);
+        if lookups.repeated.contains(&at) {
+            out.union_with(&ids);
+            lookups.kept.insert(at, ids.into_vec());
+        } else {
+            out.union(ids);
+        }
     }
     Ok(Some((out.into_vec(), precise)))
 }
