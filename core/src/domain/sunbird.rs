@@ -697,7 +697,7 @@ pub mod fault {
 }
 
 /// One condition of a search filter (S4).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]

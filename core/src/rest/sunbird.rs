@@ -25,6 +25,7 @@ use crate::json::sunbird_views::{
 use crate::{Admin, Institute};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::HashSet;
 
 /// One Sunbird operation: what the path addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -702,10 +703,15 @@ fn run(
             let search = read::<SunbirdSearch>(body).map_err(fail)?;
             let (request, fields) = search.into_request().map_err(fail)?;
             let found = admin.sunbird_search(&request).map_err(fail)?;
+            // The names once, as a set: a projection costs the keys of
+            // each user, whatever the list's length.
+            let fields: Option<HashSet<&str>> = fields
+                .as_deref()
+                .map(|f| f.iter().map(String::as_str).collect());
             let content = found
                 .content
                 .iter()
-                .map(|v| project(UserRecord::new(v, *flavour), fields.as_deref()))
+                .map(|v| project(UserRecord::new(v, *flavour), fields.as_ref()))
                 .collect();
             Ok(answer.ok(Wrapped {
                 response: Listing {
@@ -833,11 +839,12 @@ fn run(
     }
 }
 
-/// `record` with only the keys of `fields` (all when `None`).
-fn project(record: UserRecord, fields: Option<&[String]>) -> Value {
+/// `record` with only the keys of `fields` (all when `None`; a name no
+/// key has keeps nothing).
+fn project(record: UserRecord, fields: Option<&HashSet<&str>>) -> Value {
     let mut value = serde_json::to_value(record).unwrap_or_default();
     if let (Some(fields), Value::Object(map)) = (fields, &mut value) {
-        map.retain(|k, _| fields.iter().any(|f| f == k));
+        map.retain(|k, _| fields.contains(k.as_str()));
     }
     value
 }

@@ -404,6 +404,28 @@ impl IdSet {
         });
     }
 
+    /// Adds the ids of `ids` (in any order).
+    pub(crate) fn extend(&mut self, ids: impl IntoIterator<Item = u64>) {
+        for id in ids {
+            let words = self
+                .0
+                .entry(id >> SHIFT)
+                .or_insert_with(|| Box::new([0; WORDS]));
+            let low = id & LOW;
+            words[(low / 64) as usize] |= 1 << (low % 64);
+        }
+    }
+
+    /// Adds every id of `other`, which is kept.
+    pub(crate) fn union_with(&mut self, other: &IdSet) {
+        for (block, theirs) in &other.0 {
+            let mine = self.0.entry(*block).or_insert_with(|| Box::new([0; WORDS]));
+            mine.iter_mut()
+                .zip(theirs.iter())
+                .for_each(|(m, t)| *m |= t);
+        }
+    }
+
     /// How many ids.
     pub(crate) fn len(&self) -> usize {
         self.0
@@ -455,26 +477,54 @@ pub(crate) fn exact(needle: &str) -> bool {
     needle.chars().count() <= GRAM
 }
 
-/// The users whose `field` may hold `needle` (folded by the caller):
-/// exactly those when [`exact`] (on a sound store), else a superset, each
-/// candidate to be checked against its texts.
-fn set_of(s: &Snapshot<'_>, field: Field, needle: &str) -> Result<IdSet> {
-    let chars: Vec<char> = needle.chars().collect();
-    // No stored text holds a control character (the padding is one).
-    if chars.is_empty() || chars.contains(&PAD) {
+/// A folded needle cut once into what the index is asked (for every field
+/// it is looked up in): itself when it is no longer than a gram, else its
+/// distinct four-character pieces, inline ([`Gram`]: no heap string a
+/// window), ascending.
+pub(crate) struct Needle<'a> {
+    text: &'a str,
+    /// No stored text can hold it (empty, or holding the padding).
+    none: bool,
+    /// The pieces of a needle longer than a gram (empty otherwise).
+    pieces: Vec<Gram>,
+}
+
+impl<'a> Needle<'a> {
+    /// `needle` (folded by the caller), cut.
+    pub(crate) fn new(needle: &'a str) -> Needle<'a> {
+        // No stored text holds a control character (the padding is one).
+        let none = needle.is_empty() || needle.contains(PAD);
+        let mut pieces = Vec::new();
+        if !none && !exact(needle) {
+            let chars: Vec<char> = needle.chars().collect();
+            pieces = chars
+                .windows(GRAM)
+                .map(|w| Gram::of(w.iter().copied()))
+                .collect();
+            pieces.sort_unstable();
+            pieces.dedup();
+        }
+        Needle {
+            text: needle,
+            none,
+            pieces,
+        }
+    }
+}
+
+/// The users whose `field` may hold `needle`: exactly those when
+/// [`exact`] (on a sound store), else a superset, each candidate to be
+/// checked against its texts.
+pub(crate) fn set_of(s: &Snapshot<'_>, field: Field, needle: &Needle<'_>) -> Result<IdSet> {
+    if needle.none {
         return Ok(IdSet::default());
     }
-    if chars.len() <= GRAM {
-        return with_prefix(s, field, needle);
+    if needle.pieces.is_empty() {
+        return with_prefix(s, field, needle.text);
     }
-    let mut pieces: Vec<String> = (0..=chars.len() - GRAM)
-        .map(|i| chars[i..i + GRAM].iter().collect())
-        .collect();
-    pieces.sort();
-    pieces.dedup();
     let mut out: Option<IdSet> = None;
-    for piece in &pieces {
-        let ids = with_prefix(s, field, piece)?;
+    for piece in &needle.pieces {
+        let ids = with_prefix(s, field, piece.as_str())?;
         match out.as_mut() {
             Some(all) => all.intersect(&ids),
             None => out = Some(ids),
@@ -486,17 +536,18 @@ fn set_of(s: &Snapshot<'_>, field: Field, needle: &str) -> Result<IdSet> {
     Ok(out.unwrap_or_default())
 }
 
-/// [`set_of`] as ids, ascending.
+/// [`set_of`] as ids, ascending (`needle` folded by the caller).
 pub(crate) fn candidates(s: &Snapshot<'_>, field: Field, needle: &str) -> Result<Vec<u64>> {
-    Ok(set_of(s, field, needle)?.into_vec())
+    Ok(set_of(s, field, &Needle::new(needle))?.into_vec())
 }
 
 /// The users any of `fields` may hold `needle` in (as [`candidates`]),
-/// ascending.
+/// ascending: the needle is cut once for all the fields.
 pub(crate) fn candidates_in(s: &Snapshot<'_>, fields: &[Field], needle: &str) -> Result<Vec<u64>> {
+    let needle = Needle::new(needle);
     let mut all = IdSet::default();
     for field in fields {
-        all.union(set_of(s, *field, needle)?);
+        all.union(set_of(s, *field, &needle)?);
     }
     Ok(all.into_vec())
 }
@@ -593,6 +644,24 @@ mod tests {
         let wide = grams_of(&["𝔞𝔟𝔠𝔡𝔢".into()]);
         assert_eq!(wide[0].as_str(), "𝔞𝔟𝔠𝔡");
         assert!(grams_of(&[String::new()]).is_empty());
+    }
+
+    #[test]
+    fn a_needle_is_cut_once_into_distinct_inline_pieces() {
+        let n = Needle::new("ravi");
+        assert!(n.pieces.is_empty() && !n.none);
+        let n = Needle::new("aaaaaaab");
+        let pieces: Vec<&str> = n.pieces.iter().map(Gram::as_str).collect();
+        assert_eq!(pieces, ["aaaa", "aaab"]);
+        assert!(Needle::new("").none);
+        assert!(Needle::new("ra\0vi").none);
+        let mut ids = IdSet::default();
+        ids.extend([4097, 3, 3]);
+        let mut all = IdSet::default();
+        all.union_with(&ids);
+        all.extend([1]);
+        assert_eq!(all.into_vec(), [1, 3, 4097]);
+        assert_eq!(ids.into_vec(), [3, 4097]);
     }
 
     /// A stored value holding `ids` (all in one block).

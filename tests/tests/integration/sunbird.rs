@@ -8,6 +8,7 @@
 //! Sunbird instance, so ids are taken from roster's own answers.
 
 use roster::Institute;
+use roster::api::sunbird::{MAX_FILTER_VALUES, MAX_ID_FILTER_VALUES, MAX_OR_GROUPS};
 use roster::rest::{Request, Response};
 use roster_tests::{SEED_NOW, institute};
 use serde_json::{Value, json};
@@ -2183,13 +2184,14 @@ fn search_conditions_with_thousands_of_values_match_as_with_the_few_that_match()
             .as_u64()
             .unwrap()
     };
-    // Every value is normalised once per search, not once per candidate.
+    // Every value is normalised once per search, not once per candidate;
+    // a list may hold MAX_FILTER_VALUES distinct values.
     let junk = |n: usize| -> Vec<Value> { (0..n).map(|i| json!(format!("nobody-{i}"))).collect() };
-    let mut names = junk(5000);
+    let mut names = junk(MAX_FILTER_VALUES - 2);
     names.extend([json!("ASHA"), json!(" bala ")]);
     assert_eq!(count(json!({"firstName": names})), 2);
     // A condition no index answers (status), checked on each candidate.
-    let mut statuses = junk(5000);
+    let mut statuses = junk(MAX_FILTER_VALUES - 1);
     statuses.push(json!("1"));
     assert_eq!(count(json!({"status": statuses, "firstName": "chen"})), 1);
     // UUIDs among values that are none.
@@ -2199,6 +2201,242 @@ fn search_conditions_with_thousands_of_values_match_as_with_the_few_that_match()
     let mut ids = junk(10);
     ids.push(json!(chen));
     assert_eq!(count(json!({"userId": ids, "status": ["0", "1"]})), 1);
+}
+
+#[test]
+fn search_lists_and_or_groups_count_distinct_values_and_are_bounded() {
+    let w = world();
+    let asha = w.user("Asha", "asha@example.com");
+    w.user("Bala", "bala@example.com");
+    let chen = w.user("Chen", "chen@example.com");
+    let search = |filters: Value| {
+        w.send(
+            "POST",
+            "/api/user/v1/search",
+            Some(json!({"request": {"filters": filters}})),
+        )
+    };
+    let count = |filters: Value| -> u64 {
+        let r = search(filters);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.json()["result"]["response"]["count"].as_u64().unwrap()
+    };
+    // Copies of one value are that value, however many (and however
+    // spelt: the checks' normalisation decides what is a copy).
+    assert_eq!(count(json!({"firstName": "asha"})), 1);
+    assert_eq!(count(json!({"firstName": vec!["asha"; 5000]})), 1);
+    let spellings: Vec<Value> = (0..5000)
+        .map(|i| json!(if i % 2 == 0 { " ASHA " } else { "Asha" }))
+        .collect();
+    assert_eq!(count(json!({"firstName": spellings})), 1);
+    assert_eq!(count(json!({"email": vec!["CHEN@example.com"; 5000]})), 1);
+    assert_eq!(
+        count(json!({"status": vec!["1"; 5000], "firstName": "bala"})),
+        1
+    );
+    // One distinct value over the bound is refused, whatever the key.
+    let junk = |n: usize| -> Vec<Value> { (0..n).map(|i| json!(format!("nobody-{i}"))).collect() };
+    for key in ["firstName", "email", "status", "roles.role", "language"] {
+        let r = search(json!({key: junk(MAX_FILTER_VALUES + 1)}));
+        let message = failure(&r, 400, "UOS_USRSER0017");
+        assert!(message.contains("at most 1000"), "{message}");
+        assert_eq!(count(json!({key: junk(MAX_FILTER_VALUES)})), 0, "{key}");
+    }
+    // User ids are point reads: ten times as many.
+    let uuids = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!(format!("00000000-0000-4000-8000-{i:012}")))
+            .collect()
+    };
+    let mut ids = uuids(MAX_ID_FILTER_VALUES - 2);
+    ids.extend([json!(asha), json!(chen.to_uppercase())]);
+    assert_eq!(count(json!({"userId": ids})), 2);
+    ids.push(json!(chen));
+    assert_eq!(count(json!({"id": ids})), 2);
+    let mut ids = uuids(MAX_ID_FILTER_VALUES);
+    ids.push(json!(asha));
+    failure(&search(json!({"userId": ids})), 400, "UOS_USRSER0017");
+    // Identical `$or` groups are one group.
+    let one = count(json!({"$or": [{"firstName": "asha"}]}));
+    assert_eq!(one, 1);
+    let same = vec![json!({"firstName": "asha"}); 5000];
+    assert_eq!(count(json!({"$or": same})), one);
+    // Groups no index answers, identical: every user once.
+    let all = count(json!({"status": "1"}));
+    assert_eq!(
+        count(json!({"$or": vec![json!({"status": "1"}); 5000]})),
+        all
+    );
+    // A value in several groups (looked up once) answers in each.
+    let shared = json!({"$or": [
+        {"firstName": ["asha", "chen"], "status": "0"},
+        {"firstName": ["chen", "asha"], "status": "1"},
+        {"firstName": "asha", "email": "nobody@example.com"},
+    ]});
+    assert_eq!(count(shared), 2);
+    // At most MAX_OR_GROUPS distinct groups.
+    let groups = |n: usize| -> Vec<Value> {
+        let mut g: Vec<Value> = (0..n - 1)
+            .map(|i| json!({"firstName": format!("nobody-{i}")}))
+            .collect();
+        g.push(json!({"firstName": "chen"}));
+        g
+    };
+    assert_eq!(count(json!({"$or": groups(MAX_OR_GROUPS)})), 1);
+    let r = search(json!({"$or": groups(MAX_OR_GROUPS + 1)}));
+    let message = failure(&r, 400, "UOS_USRSER0017");
+    assert!(message.contains("$or"), "{message}");
+}
+
+#[test]
+fn search_fields_project_as_a_set() {
+    let w = world();
+    let asha = w.user("Asha", "asha@example.com");
+    let content = |fields: Value| -> Value {
+        let body = json!({"request": {"filters": {"firstName": "asha"}, "fields": fields}});
+        w.ok("POST", "/api/user/v1/search", Some(body))["response"]["content"].clone()
+    };
+    let one = content(json!(["id"]));
+    assert_eq!(one, json!([{"id": asha}]));
+    // 100,000 copies of one name (within the body's MiB) are that name.
+    assert_eq!(content(json!(vec!["id"; 100_000])), one);
+    // Unknown names keep nothing; a known one among them still counts.
+    let mut many: Vec<Value> = (0..50_000).map(|i| json!(format!("x{i}"))).collect();
+    many.push(json!("id"));
+    assert_eq!(content(json!(many)), one);
+}
+
+#[test]
+fn search_needles_longer_than_any_stored_text_match_nothing_and_shorter_ones_still_match() {
+    let w = world();
+    // A name is stored as given: U+FDFA folds to 18 characters, so this
+    // name's fold has 2,700.
+    let long_name = "\u{FDFA}".repeat(150);
+    let long = w.user(&long_name, "long@example.com");
+    let asha = w.user("Asha", "asha@example.com");
+    let search = |request: Value| -> Value {
+        w.ok(
+            "POST",
+            "/api/user/v1/search",
+            Some(json!({"request": request})),
+        )["response"]
+            .clone()
+    };
+    let ids = |r: &Value| -> Vec<String> {
+        r["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let huge = "\u{FDFA}".repeat(100_000);
+    for request in [
+        json!({"filters": {}, "query": huge}),
+        json!({"filters": {"firstName": {"startsWith": huge}}}),
+        json!({"filters": {"lastName": {"endsWith": huge}}}),
+        json!({"filters": {"firstName": huge}}),
+        json!({"filters": {"email": [huge, "asha@example.com"]}}),
+        json!({"filters": {}, "query": "a".repeat(100_000)}),
+    ] {
+        let r = search(request.clone());
+        let want = u64::from(request["filters"]["email"].is_array());
+        assert_eq!(r["count"], json!(want), "{request}");
+    }
+    // The stored name's whole fold, as raw text (2,700 characters, more
+    // than 16 per stored character), still finds it: as a query, an exact
+    // value, a prefix.
+    let expanded: String = long_name.chars().flat_map(expand).collect();
+    assert_eq!(expanded.chars().count(), 2700);
+    for request in [
+        json!({"filters": {}, "query": expanded}),
+        json!({"filters": {"firstName": expanded}}),
+        json!({"filters": {"firstName": [expanded, "nobody"]}}),
+        json!({"filters": {"firstName": {"startsWith": expanded}}}),
+        json!({"filters": {"firstName": {"endsWith": expanded}}}),
+        json!({"filters": {}, "query": long_name}),
+    ] {
+        let r = search(request.clone());
+        assert_eq!(ids(&r), vec![long.clone()], "{request}");
+    }
+    // One character more than the fold holds finds no one.
+    let more = format!("{expanded}x");
+    assert_eq!(
+        search(json!({"filters": {}, "query": more}))["count"],
+        json!(0)
+    );
+    // An ordinary long name still matches in full.
+    let name = "Alexandrina-Victoria Saxe-Coburg and Gotha of the United Kingdom";
+    let victoria = w.user(name, "victoria@example.com");
+    let r = search(json!({"filters": {}, "query": name.to_uppercase()}));
+    assert_eq!(ids(&r), vec![victoria.clone()]);
+    let r = search(json!({"filters": {"firstName": {"startsWith": name}}}));
+    assert_eq!(ids(&r), vec![victoria]);
+    assert_eq!(
+        ids(&search(json!({"filters": {}, "query": "ASHA"}))),
+        vec![asha]
+    );
+    // A phone filter is looked up as it is checked: fullwidth digits are
+    // no phone number, so they match no one (not an index mismatch).
+    let phoned = w.ok(
+        "POST",
+        "/api/user/v1/create",
+        Some(json!({"request": {"firstName": "Pia", "phone": "9876543210"}})),
+    )["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = search(json!({"filters": {"phone": ["+91 98765-43210", "nobody"]}}));
+    assert_eq!(ids(&r), vec![phoned]);
+    let r = search(json!({"filters": {"phone": "\u{FF19}876543210"}}));
+    assert_eq!(r["count"], json!(0));
+}
+
+/// U+FDFA's NFKC form (18 characters); other characters as they are.
+fn expand(c: char) -> Vec<char> {
+    match c {
+        '\u{FDFA}' => "\u{0635}\u{0644}\u{0649} \u{0627}\u{0644}\u{0644}\u{0647} \u{0639}\u{0644}\u{064A}\u{0647} \u{0648}\u{0633}\u{0644}\u{0645}"
+            .chars()
+            .collect(),
+        c => vec![c],
+    }
+}
+
+#[test]
+fn search_orders_by_a_key_as_before() {
+    let w = world();
+    for (first, email) in [
+        ("chen", "c@example.com"),
+        ("Asha", "a@example.com"),
+        ("bala", "b@example.com"),
+        ("Asha", "a2@example.com"),
+    ] {
+        w.user(first, email);
+    }
+    let names = |order: &str, limit: u64| -> Vec<(String, String)> {
+        let body =
+            json!({"request": {"filters": {}, "sort_by": {"firstName": order}, "limit": limit}});
+        w.ok("POST", "/api/user/v1/search", Some(body))["response"]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["firstName"].as_str().unwrap_or_default().to_string(),
+                    u["id"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let asc = names("asc", 100);
+    let firsts: Vec<&str> = asc.iter().map(|(f, _)| f.as_str()).collect();
+    // The superuser has no first name: none sorts first.
+    assert_eq!(firsts, ["", "Asha", "Asha", "bala", "chen"]);
+    let mut desc = names("desc", 100);
+    desc.reverse();
+    assert_eq!(desc, asc);
+    assert_eq!(names("asc", 1), asc[..1].to_vec());
+    assert_eq!(names("desc", 1), asc[4..].to_vec());
 }
 
 #[test]

@@ -9,7 +9,10 @@ mod lifecycle;
 mod search;
 
 pub use lifecycle::ManagedEntry;
-pub use search::{DEFAULT_LIMIT, SearchResult};
+pub use search::{
+    DEFAULT_LIMIT, MAX_FILTER_VALUES, MAX_ID_FILTER_VALUES, MAX_OR_GROUPS, NEEDLE_GROWTH,
+    SearchResult,
+};
 
 use super::{Admin, Caller};
 use crate::auth::password;

@@ -17,27 +17,127 @@
 //! `status`, `gender`, `createdDate`, `dob`, ranges, and `PUBLIC` are
 //! checked on the candidates the other conditions leave; alone, they read
 //! every user. So does a `sort_by` on anything but the default order.
+//!
+//! What one request may cost is bounded: a filter's values are
+//! de-duplicated in the form the checks compare (`["Asha", " ASHA "]` is
+//! one value) and at most [`MAX_FILTER_VALUES`] remain
+//! ([`MAX_ID_FILTER_VALUES`] for `userId`/`id`); identical `$or` groups
+//! are one and at most [`MAX_OR_GROUPS`] remain; more is refused
+//! (`UOS_USRSER0017`). Each distinct (key, value) is looked up once a
+//! request and the candidates are united in bitmaps. A text needle longer
+//! than any stored value of its key could fold to ([`NEEDLE_GROWTH`]) is
+//! no match, known without folding it.
 
 use super::{Admin, Pair};
 use crate::auth::permissions::{Action, Model, Permission};
-use crate::domain::rules::{self, fold};
+use crate::domain::rules::{self, EMAIL_MAX, NAME_MAX, USERNAME_MAX, fold};
 use crate::domain::sunbird::{
-    Condition, Filter, FilterGroup, Filters, PUBLIC_ROLE, ReadParts, SEARCH_KEYS, SearchRequest,
-    SortBy, SunbirdView,
+    Condition, Filter, Filters, PUBLIC_ROLE, ReadParts, SEARCH_KEYS, SearchRequest, SortBy,
+    SunbirdView, fault,
 };
 use crate::domain::{parse_uuid, uuid_string};
 use crate::error::Result;
-use crate::store::search::{self, Field, intersect};
+use crate::store::search::{self, Field, IdSet, Needle, intersect};
 use crate::store::tables::{
     Kind, MANAGED_USERS, ORG_BY_CHANNEL, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS,
     UUIDS,
 };
 use crate::store::terms::{self, Term};
 use crate::store::{Snapshot, read};
+use std::cell::OnceCell;
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 
 /// The default `limit`.
 pub const DEFAULT_LIMIT: u64 = 250;
+
+/// Most distinct values one filter's list may hold (`{"firstName": [...]}`),
+/// counted after the normalisation the checks use (case folded, trimmed;
+/// a phone number normalised); each is an index lookup. More is refused
+/// with `UOS_USRSER0017`.
+pub const MAX_FILTER_VALUES: usize = 1_000;
+
+/// [`MAX_FILTER_VALUES`] for `userId`/`id`, whose values are point reads.
+pub const MAX_ID_FILTER_VALUES: usize = 10_000;
+
+/// Most distinct groups in one `$or` (identical groups count once). More
+/// is refused with `UOS_USRSER0017`.
+pub const MAX_OR_GROUPS: usize = 100;
+
+/// The most characters [`fold`] makes of one character (U+FDFA's NFKC
+/// form has 18; a test tries every character).
+const FOLD_GROWTH: usize = 18;
+
+/// The most characters [`fold`] merges into one (a canonical composite
+/// stands for at most four: `ᾂ` is α and three marks).
+const FOLD_SHRINK: usize = 4;
+
+/// How many characters, per character a stored text may have, a needle
+/// may have and still be held in a stored text's fold: a stored text of
+/// `n` characters folds to at most `FOLD_GROWTH × n`, and a needle's fold
+/// has at least a `FOLD_SHRINK`th of its characters. (Names are stored
+/// as given, not in NFKC form, so a stored `ﷺ` counts its 18.)
+pub const NEEDLE_GROWTH: usize = FOLD_GROWTH * FOLD_SHRINK;
+
+/// The most characters a stored phone number has (`+` and 15 digits).
+const PHONE_MAX: usize = 16;
+
+/// The most characters a stored text of `key` has, for the keys with a
+/// length rule.
+fn stored_max(key: &str) -> Option<usize> {
+    match key {
+        "userName" => Some(USERNAME_MAX),
+        "email" => Some(EMAIL_MAX),
+        "firstName" | "lastName" => Some(NAME_MAX),
+        "phone" => Some(PHONE_MAX),
+        _ => None,
+    }
+}
+
+/// The longest text `query` searches ([`stored_max`] of its keys).
+const QUERY_STORED_MAX: usize = {
+    let names = if USERNAME_MAX > NAME_MAX {
+        USERNAME_MAX
+    } else {
+        NAME_MAX
+    };
+    let contact = if EMAIL_MAX > PHONE_MAX {
+        EMAIL_MAX
+    } else {
+        PHONE_MAX
+    };
+    if names > contact { names } else { contact }
+};
+
+/// Whether `raw` (not yet folded) has too many characters to be held in
+/// the fold of a stored text of at most `max` characters: counted up to
+/// the bound, never folded.
+fn overlong(raw: &str, max: usize) -> bool {
+    let bound = NEEDLE_GROWTH * max;
+    raw.len() > 4 * bound || raw.chars().nth(bound).is_some()
+}
+
+/// Whether `folded` is longer than the fold of any stored text of at most
+/// `max` characters.
+fn overlong_folded(folded: &str, max: usize) -> bool {
+    folded.chars().nth(FOLD_GROWTH * max).is_some()
+}
+
+/// The folded `query` (`None`: there is none), or `Err` when no stored
+/// text can hold it.
+fn folded_query(query: Option<&str>) -> std::result::Result<Option<String>, ()> {
+    let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) else {
+        return Ok(None);
+    };
+    if overlong(q, QUERY_STORED_MAX) {
+        return Err(());
+    }
+    let q = fold(q);
+    match overlong_folded(&q, QUERY_STORED_MAX) {
+        true => Err(()),
+        false => Ok(Some(q)),
+    }
+}
 
 /// A search's answer: every match's count and the page asked for.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -62,6 +162,19 @@ struct Candidate {
     channel: String,
     /// The manager's `userId`.
     manager: Option<String>,
+    /// Its folded values of each key of the search ([`Plan::keys`]), each
+    /// worked out the first time a check or the order asks.
+    cells: Vec<OnceCell<Vec<String>>>,
+}
+
+impl Candidate {
+    /// Its values under `key`, whose slot is `slot` ([`values`], once).
+    fn values(&self, slot: usize, key: &str) -> &[String] {
+        match self.cells.get(slot) {
+            Some(cell) => cell.get_or_init(|| values(self, key)),
+            None => &[],
+        }
+    }
 }
 
 impl Admin {
@@ -71,11 +184,16 @@ impl Admin {
         self.allow(Permission::new(Action::View, Model::User))?;
         let cap = u64::from(self.config().sunbird.search_cap);
         let limit = request.limit.unwrap_or(DEFAULT_LIMIT).min(cap);
-        let query = request
-            .query
-            .as_deref()
-            .map(|q| fold(q.trim()))
-            .filter(|q| !q.is_empty());
+        let sort_key = request.sort_by.as_ref().map(|s| s.key.as_str());
+        let plan = Plan::of(&request.filters, sort_key)?;
+        let none = || SearchResult {
+            count: 0,
+            content: Vec::new(),
+        };
+        let Ok(query) = folded_query(request.query.as_deref()) else {
+            // Longer than any stored text could fold to.
+            return Ok(none());
+        };
         self.store().reading(|s| {
             let mut views = super::Views::default();
             let shared = views.shared(self, s)?;
@@ -100,36 +218,28 @@ impl Admin {
             // no record read (the page's users are still checked).
             let mut sets = Vec::new();
             let mut exact = request.sort_by.is_none();
-            for Filter {
-                key,
-                condition: cond,
-            } in &request.filters.all
-            {
-                match indexed(s, key, cond, &mut views)? {
+            let mut lookups = Lookups::new(&plan);
+            for check in &plan.all {
+                match indexed(s, check, &mut views, &mut lookups)? {
                     Some((ids, precise)) => {
                         exact &= precise;
                         sets.push(ids);
                     }
-                    None if !SEARCH_KEYS.contains(&key.as_str()) => {
+                    None if !SEARCH_KEYS.contains(&check.key.as_str()) => {
                         // An unknown key matches nothing.
-                        return Ok(SearchResult {
-                            count: 0,
-                            content: Vec::new(),
-                        });
+                        return Ok(none());
                     }
                     None => exact = false,
                 }
             }
-            if !request.filters.any.is_empty() {
-                let mut union: Option<Vec<u64>> = Some(Vec::new());
-                for group in &request.filters.any {
+            if !plan.any.is_empty() {
+                // The groups' candidates united in a bitmap (`None`: a
+                // group no index answers, so every user).
+                let mut union = Some(IdSet::default());
+                for group in &plan.any {
                     let mut group_sets = Vec::new();
-                    for Filter {
-                        key,
-                        condition: cond,
-                    } in &group.all
-                    {
-                        match indexed(s, key, cond, &mut views)? {
+                    for check in group {
+                        match indexed(s, check, &mut views, &mut lookups)? {
                             Some((ids, precise)) => {
                                 exact &= precise;
                                 group_sets.push(ids);
@@ -141,13 +251,16 @@ impl Admin {
                         (Some(ids), Some(all)) => all.extend(ids),
                         _ => union = None,
                     }
+                    if union.is_none() {
+                        // Every user is a candidate: no more lookups.
+                        break;
+                    }
                 }
-                if let Some(mut all) = union {
-                    all.sort_unstable();
-                    all.dedup();
-                    sets.push(all);
+                if let Some(all) = union {
+                    sets.push(all.into_vec());
                 }
             }
+            drop(lookups);
             if let Some(q) = &query {
                 // Up to a gram's length, each field's grams answer exactly.
                 exact &= search::exact(q);
@@ -160,19 +273,19 @@ impl Admin {
                 None => read::ids(s, USERS)?,
             };
             let needs = Needs::of(request);
-            let checks = checked(&request.filters);
             // Ascending (the terms index's order): looked up, not copied.
             let gone = |id: &u64| deleted.binary_search(id).is_ok();
+            let slots = plan.keys.len();
             if exact {
                 let ids: Vec<u64> = ids.into_iter().filter(|id| !gone(id)).collect();
                 let count = ids.len() as u64;
                 let mut content = Vec::new();
                 for id in page(ids, request.offset, limit) {
                     // Every user shown is checked against its records.
-                    let c = candidate(s, id, needs, &mut views)?.ok_or_else(|| {
+                    let c = candidate(s, id, needs, slots, &mut views)?.ok_or_else(|| {
                         read::index_mismatch("Sunbird search", id, "which does not exist")
                     })?;
-                    if !meets(&c, &checks, query.as_deref()) {
+                    if !meets(&c, &plan, query.as_deref()) {
                         return Err(read::index_mismatch(
                             "Sunbird search",
                             id,
@@ -186,23 +299,20 @@ impl Admin {
             }
             if needs.light && request.sort_by.is_none() {
                 // Conditions on the user record's texts alone: checked on
-                // the texts borrowed from each candidate's frame, and only
-                // the page's users read whole.
+                // the texts borrowed from each candidate's frame (each
+                // text folded once), and only the page's users read whole.
                 let mut matched = Vec::new();
                 for id in ids {
                     if gone(&id) {
                         continue;
                     }
                     let hit = read::with_user_texts(s, id, |t| {
-                        let all = checks
-                            .all
-                            .iter()
-                            .all(|f| light_holds(t, &f.key, &f.condition));
-                        let any = checks.any.is_empty()
-                            || checks.any.iter().any(|g| {
-                                g.all.iter().all(|f| light_holds(t, &f.key, &f.condition))
-                            });
+                        let t = LightTexts::new(t);
+                        let all = plan.all.iter().all(|c| t.holds(c));
+                        let any = plan.any.is_empty()
+                            || plan.any.iter().any(|g| g.iter().all(|c| t.holds(c)));
                         let text = query.as_deref().is_none_or(|q| {
+                            let t = t.texts;
                             [t.username, t.email, t.first_name, t.last_name, t.phone]
                                 .iter()
                                 .any(|x| contains_folded(x, q))
@@ -223,30 +333,37 @@ impl Admin {
                 }
                 return Ok(SearchResult { count, content });
             }
-            let mut matches = Vec::new();
+            // The matches' ids and, for an order, each one's value of its
+            // key, worked out once: the records are not kept (a sort over
+            // every user would hold them all), and the page's are read
+            // again.
+            let sort = request.sort_by.as_ref().zip(plan.sort_slot);
+            let mut matches: Vec<(Option<String>, u64)> = Vec::new();
             for id in ids {
                 if gone(&id) {
                     continue;
                 }
-                let Some(c) = candidate(s, id, needs, &mut views)? else {
+                let Some(c) = candidate(s, id, needs, slots, &mut views)? else {
                     continue;
                 };
-                if meets(&c, &checks, query.as_deref()) {
-                    matches.push(c);
+                if meets(&c, &plan, query.as_deref()) {
+                    let key = sort.and_then(|(by, slot)| c.values(slot, &by.key).first().cloned());
+                    matches.push((key, id));
                 }
             }
-            if let Some(SortBy { key, descending }) = &request.sort_by {
-                matches.sort_by(|a, b| {
-                    let order = compare(&values(a, key), &values(b, key))
-                        .then(a.pair.user.id.cmp(&b.pair.user.id));
+            if let Some((SortBy { descending, .. }, _)) = sort {
+                matches.sort_by(|(key_a, a), (key_b, b)| {
+                    let order = compare(key_a.as_slice(), key_b.as_slice()).then(a.cmp(b));
                     if *descending { order.reverse() } else { order }
                 });
             }
             let count = matches.len() as u64;
             let mut content = Vec::new();
-            for c in page(matches, request.offset, limit) {
-                let side = c.side_loaded.then_some(c.pair.side);
-                content.push(self.shown(s, c.pair.user, side, &mut views)?);
+            for (_, id) in page(matches, request.offset, limit) {
+                let Some(user) = read::user(s, id)? else {
+                    continue;
+                };
+                content.push(self.shown(s, user, None, &mut views)?);
             }
             Ok(SearchResult { count, content })
         })
@@ -276,13 +393,10 @@ fn page<T>(all: Vec<T>, offset: u64, limit: u64) -> impl Iterator<Item = T> {
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
 }
 
-/// Whether `c` meets every condition of `request` and its folded `query`.
-fn meets(c: &Candidate, f: &Filters, query: Option<&str>) -> bool {
-    f.all.iter().all(|x| holds(c, &x.key, &x.condition))
-        && (f.any.is_empty()
-            || f.any
-                .iter()
-                .any(|g| g.all.iter().all(|x| holds(c, &x.key, &x.condition))))
+/// Whether `c` meets every condition of `plan` and the folded `query`.
+fn meets(c: &Candidate, plan: &Plan, query: Option<&str>) -> bool {
+    plan.all.iter().all(|x| holds(c, x))
+        && (plan.any.is_empty() || plan.any.iter().any(|g| g.iter().all(|x| holds(c, x))))
         && query.is_none_or(|q| query_holds(c, q))
 }
 
@@ -339,6 +453,7 @@ fn candidate(
     s: &Snapshot<'_>,
     id: u64,
     needs: Needs,
+    slots: usize,
     views: &mut super::Views,
 ) -> Result<Option<Candidate>> {
     let Some(user) = read::user(s, id)? else {
@@ -366,21 +481,56 @@ fn candidate(
         pair: Pair { user, side },
         channel,
         manager,
+        cells: (0..slots).map(|_| OnceCell::new()).collect(),
     }))
 }
 
-/// The users an index says may match `key` `cond`, ascending, and whether
+/// The users each (key, value) that a search's filters name more than once
+/// (in several `$or` groups) is found under, kept for the request as
+/// ascending ids (a bitmap costs 512 bytes a block, however few ids it
+/// holds): each is looked up once. A value named once is not kept.
+struct Lookups<'p> {
+    repeated: HashSet<(&'p str, &'p str)>,
+    kept: HashMap<(&'p str, &'p str), Vec<u64>>,
+}
+
+impl<'p> Lookups<'p> {
+    fn new(plan: &'p Plan) -> Lookups<'p> {
+        let mut seen = HashSet::new();
+        let mut repeated = HashSet::new();
+        let checks = plan.all.iter().chain(plan.any.iter().flatten());
+        for check in checks {
+            if let Condition::AnyOf(values) = &check.condition {
+                for v in values {
+                    let at = (check.key.as_str(), v.as_str());
+                    if !seen.insert(at) {
+                        repeated.insert(at);
+                    }
+                }
+            }
+        }
+        Lookups {
+            repeated,
+            kept: HashMap::new(),
+        }
+    }
+}
+
+/// The users an index says may match `check`, ascending, and whether
 /// exactly those (the n-gram index gives a superset); `None` when no index
-/// answers it.
-fn indexed(
+/// answers it. The values of a list (de-duplicated by [`Plan::of`]) are
+/// united in a bitmap.
+fn indexed<'p>(
     s: &Snapshot<'_>,
-    key: &str,
-    cond: &Condition,
+    check: &'p Check,
     views: &mut super::Views,
+    lookups: &mut Lookups<'p>,
 ) -> Result<Option<(Vec<u64>, bool)>> {
-    let values = match cond {
+    let key = check.key.as_str();
+    let values = match &check.condition {
         Condition::AnyOf(values) => values,
-        Condition::StartsWith(t) | Condition::EndsWith(t) => {
+        // Folded by [`Plan::of`].
+        Condition::StartsWith(needle) | Condition::EndsWith(needle) => {
             let field = match key {
                 "userName" | "email" => Field::Q,
                 "firstName" => Field::FirstName,
@@ -388,89 +538,121 @@ fn indexed(
                 "phone" => Field::Phone,
                 _ => return Ok(None),
             };
-            let needle = fold(t);
             if needle.is_empty() {
                 return Ok(None);
             }
-            return Ok(Some((search::candidates(s, field, &needle)?, false)));
+            return Ok(Some((search::candidates(s, field, needle)?, false)));
         }
         Condition::Range { .. } => return Ok(None),
     };
-    let mut out = Vec::new();
     let precise = !matches!(key, "firstName" | "lastName");
-    for value in values {
-        let v = fold(value.trim());
-        let user = |id: Option<u64>| id.into_iter().collect::<Vec<u64>>();
-        let ids = match key {
-            "userId" | "id" => match parse_uuid(&v) {
-                Some(uuid) => user(
+    if values.is_empty() {
+        // Nothing wanted (or only what no stored text can be).
+        return Ok(Some((Vec::new(), precise)));
+    }
+    let answered = match key {
+        "userId" | "id" | "userName" | "email" | "phone" | "managedBy" | "channel" => true,
+        // An empty name is no one's (names are indexed when given).
+        "firstName" | "lastName" => values.iter().all(|v| !v.is_empty()),
+        // Everyone has `PUBLIC`: no index lists it.
+        "roles.role" => !values.contains(&fold(PUBLIC_ROLE)),
+        other => term_of(other).is_some(),
+    };
+    if !answered {
+        return Ok(None);
+    }
+    let mut out = IdSet::default();
+    for v in values {
+        let at = (key, v.as_str());
+        if let Some(ids) = lookups.kept.get(&at) {
+            out.extend(ids.iter().copied());
+            continue;
+        }
+        let ids = lookup(s, key, v, views)?;
+        if lookups.repeated.contains(&at) {
+            out.union_with(&ids);
+            lookups.kept.insert(at, ids.into_vec());
+        } else {
+            out.union(ids);
+        }
+    }
+    Ok(Some((out.into_vec(), precise)))
+}
+
+/// The terms index's term of `key`, if it has one.
+fn term_of(key: &str) -> Option<Term> {
+    Some(match key {
+        "rootOrgId" => Term::RootOrg,
+        "organisations.organisationId" => Term::Organisation,
+        "roles.role" => Term::Role,
+        "profileUserType.type" => Term::UserType,
+        "profileLocation.code" => Term::Location,
+        "externalIds.id" => Term::ExternalId,
+        "language" => Term::Language,
+        "grade" => Term::Grade,
+        "subject" => Term::Subject,
+        _ => return None,
+    })
+}
+
+/// The users an index names for `key` equal to `v` (in [`canonical`]
+/// form), for a key [`indexed`] answers.
+fn lookup(s: &Snapshot<'_>, key: &str, v: &str, views: &mut super::Views) -> Result<IdSet> {
+    let mut ids = IdSet::default();
+    match key {
+        "userId" | "id" => {
+            if let Some(uuid) = parse_uuid(v) {
+                ids.extend(
                     s.get(UUIDS, &uuid)?
                         .filter(|(k, _)| *k == Kind::User as u8)
                         .map(|(_, id)| id),
-                ),
-                None => Vec::new(),
-            },
-            // The entries are not checked here: every user shown is
-            // checked against its record, as every candidate counted when
-            // an index is not exact.
-            "userName" => user(s.get(USER_BY_USERNAME, v.as_str())?),
-            "email" => user(s.get(USER_BY_EMAIL, v.as_str())?),
-            "phone" => match rules::phone(&v) {
-                Ok(p) => user(s.get(USER_BY_PHONE, p.as_str())?),
-                Err(_) => Vec::new(),
-            },
-            "managedBy" => {
-                let manager = parse_uuid(&v)
-                    .map(|u| s.get(UUIDS, &u))
-                    .transpose()?
-                    .flatten()
-                    .filter(|(k, _)| *k == Kind::User as u8);
-                match manager {
-                    // The side records are read to check the pairs: kept
-                    // for the candidates, which would read them again.
-                    Some((_, id)) => read::related_records(s, MANAGED_USERS, id)?
-                        .into_iter()
-                        .map(|(user, side)| {
-                            views.sides.insert(user, side);
-                            user
-                        })
-                        .collect(),
-                    None => Vec::new(),
+                );
+            }
+        }
+        // The entries are not checked here: every user shown is checked
+        // against its record, as every candidate counted when an index is
+        // not exact.
+        "userName" => ids.extend(s.get(USER_BY_USERNAME, v)?),
+        "email" => ids.extend(s.get(USER_BY_EMAIL, v)?),
+        "phone" => {
+            if let Ok(p) = rules::phone(v) {
+                ids.extend(s.get(USER_BY_PHONE, p.as_str())?);
+            }
+        }
+        "managedBy" => {
+            let manager = parse_uuid(v)
+                .map(|u| s.get(UUIDS, &u))
+                .transpose()?
+                .flatten()
+                .filter(|(k, _)| *k == Kind::User as u8);
+            if let Some((_, id)) = manager {
+                // The side records are read to check the pairs: kept for
+                // the candidates, which would read them again.
+                for (user, side) in read::related_records(s, MANAGED_USERS, id)? {
+                    views.sides.insert(user, side);
+                    ids.extend([user]);
                 }
             }
-            "firstName" | "lastName" if !v.is_empty() => {
-                let field = match key {
-                    "firstName" => Field::FirstName,
-                    _ => Field::LastName,
-                };
-                search::candidates(s, field, &v)?
+        }
+        "firstName" | "lastName" => {
+            let field = match key {
+                "firstName" => Field::FirstName,
+                _ => Field::LastName,
+            };
+            ids = search::set_of(s, field, &Needle::new(v))?;
+        }
+        "channel" => {
+            if let Some(org) = read::lookup(s, ORG_BY_CHANNEL, v)? {
+                ids.extend(terms::users_with(s, Term::RootOrg, &org.to_string())?);
             }
-            "channel" => match read::lookup(s, ORG_BY_CHANNEL, &v)? {
-                Some(org) => terms::users_with(s, Term::RootOrg, &org.to_string())?,
-                None => Vec::new(),
-            },
-            "roles.role" if v == fold(PUBLIC_ROLE) => return Ok(None),
-            other => {
-                let term = match other {
-                    "rootOrgId" => Term::RootOrg,
-                    "organisations.organisationId" => Term::Organisation,
-                    "roles.role" => Term::Role,
-                    "profileUserType.type" => Term::UserType,
-                    "profileLocation.code" => Term::Location,
-                    "externalIds.id" => Term::ExternalId,
-                    "language" => Term::Language,
-                    "grade" => Term::Grade,
-                    "subject" => Term::Subject,
-                    _ => return Ok(None),
-                };
-                terms::users_with(s, term, &v)?
+        }
+        other => {
+            if let Some(term) = term_of(other) {
+                ids.extend(terms::users_with(s, term, v)?);
             }
-        };
-        out.extend(ids);
+        }
     }
-    out.sort_unstable();
-    out.dedup();
-    Ok(Some((out, precise)))
+    Ok(ids)
 }
 
 /// The folded values `c` has under `key` (several for list fields).
@@ -514,37 +696,142 @@ fn values(c: &Candidate, key: &str) -> Vec<String> {
     }
 }
 
-/// `filters` as the checks compare them, worked out once per search (a
-/// request may carry many values; each candidate must not cost their
-/// normalisation again): each wanted value in its key's canonical form
-/// ([`canonical`]), sorted and without duplicates; prefixes and suffixes
-/// folded. The indexes read the request as given.
-fn checked(filters: &Filters) -> Filters {
-    let one = |f: &Filter| Filter {
-        key: f.key.clone(),
-        condition: match &f.condition {
-            Condition::AnyOf(wanted) => {
-                let mut canon: Vec<String> =
-                    wanted.iter().filter_map(|w| canonical(&f.key, w)).collect();
-                canon.sort_unstable();
-                canon.dedup();
-                Condition::AnyOf(canon)
+/// One condition as the checks and the indexes read it: its key, the slot
+/// a candidate keeps its values of the key in, and the condition in the
+/// form compared (see [`Plan::of`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Check {
+    slot: usize,
+    key: String,
+    condition: Condition,
+}
+
+/// A search's filters as the checks compare them, worked out once per
+/// search (a request may carry many values; each candidate must not cost
+/// their normalisation again).
+#[derive(Debug, Default)]
+struct Plan {
+    /// ANDed.
+    all: Vec<Check>,
+    /// `$or`: distinct groups, each ANDed.
+    any: Vec<Vec<Check>>,
+    /// The keys of the checks and of the order, by slot.
+    keys: Vec<String>,
+    /// The slot of the order's key.
+    sort_slot: Option<usize>,
+}
+
+impl Plan {
+    /// `filters` (and the order's key) as the checks compare them: each
+    /// wanted value in its key's canonical form ([`canonical`]), sorted and
+    /// without duplicates; prefixes and suffixes folded; a text no stored
+    /// value of its key can equal or hold (longer than any could fold to)
+    /// dropped without being folded, a prefix or suffix that no stored
+    /// value can hold made an empty list (which matches no one); identical
+    /// `$or` groups made one. Too many values in a list, or too many
+    /// groups, are refused.
+    fn of(filters: &Filters, sort_key: Option<&str>) -> Result<Plan> {
+        let mut slots: HashMap<String, usize> = HashMap::new();
+        let mut slot_of = |key: &str| -> usize {
+            let next = slots.len();
+            *slots.entry(key.to_string()).or_insert(next)
+        };
+        let mut all = Vec::with_capacity(filters.all.len());
+        for f in &filters.all {
+            all.push(check(f, slot_of(&f.key))?);
+        }
+        let mut any: Vec<Vec<Check>> = Vec::new();
+        let mut seen: HashSet<Vec<Check>> = HashSet::new();
+        for group in &filters.any {
+            let mut checks = Vec::with_capacity(group.all.len());
+            for f in &group.all {
+                checks.push(check(f, slot_of(&f.key))?);
             }
-            Condition::StartsWith(t) => Condition::StartsWith(fold(t)),
-            Condition::EndsWith(t) => Condition::EndsWith(fold(t)),
-            range @ Condition::Range { .. } => range.clone(),
-        },
-    };
-    Filters {
-        all: filters.all.iter().map(one).collect(),
-        any: filters
-            .any
-            .iter()
-            .map(|g| FilterGroup {
-                all: g.all.iter().map(one).collect(),
-            })
-            .collect(),
+            if seen.insert(checks.clone()) {
+                any.push(checks);
+                if any.len() > MAX_OR_GROUPS {
+                    return Err(fault::invalid_value(
+                        &format!("more than {MAX_OR_GROUPS} distinct groups"),
+                        "$or",
+                    ));
+                }
+            }
+        }
+        let sort_slot = sort_key.map(&mut slot_of);
+        let mut keys = vec![String::new(); slots.len()];
+        for (key, slot) in slots {
+            keys[slot] = key;
+        }
+        Ok(Plan {
+            all,
+            any,
+            keys,
+            sort_slot,
+        })
     }
+}
+
+/// Filter `f` as the checks compare it (see [`Plan::of`]).
+fn check(f: &Filter, slot: usize) -> Result<Check> {
+    let key = f.key.as_str();
+    let max = stored_max(key);
+    let never = || Condition::AnyOf(Vec::new());
+    let condition = match &f.condition {
+        Condition::AnyOf(wanted) => {
+            // The same text once (folded once), then the same value once.
+            let mut raw: Vec<&str> = wanted.iter().map(|w| w.trim()).collect();
+            raw.sort_unstable();
+            raw.dedup();
+            let mut canon: Vec<String> = Vec::with_capacity(raw.len().min(MAX_ID_FILTER_VALUES));
+            for w in raw {
+                // A phone number is normalised, not folded: its separators
+                // may be many.
+                if let Some(max) = max.filter(|_| key != "phone")
+                    && overlong(w, max)
+                {
+                    continue;
+                }
+                let Some(c) = canonical(key, w) else {
+                    continue;
+                };
+                if max.is_some_and(|max| overlong_folded(&c, max)) {
+                    continue;
+                }
+                canon.push(c);
+            }
+            canon.sort_unstable();
+            canon.dedup();
+            let most = match key {
+                "userId" | "id" => MAX_ID_FILTER_VALUES,
+                _ => MAX_FILTER_VALUES,
+            };
+            if canon.len() > most {
+                return Err(fault::invalid_value(
+                    &format!("a list of {} distinct values (at most {most})", canon.len()),
+                    key,
+                ));
+            }
+            Condition::AnyOf(canon)
+        }
+        Condition::StartsWith(t) | Condition::EndsWith(t) => {
+            let folded = match max {
+                Some(max) if overlong(t, max) => None,
+                Some(max) => Some(fold(t)).filter(|t| !overlong_folded(t, max)),
+                None => Some(fold(t)),
+            };
+            match (folded, &f.condition) {
+                (None, _) => never(),
+                (Some(t), Condition::StartsWith(_)) => Condition::StartsWith(t),
+                (Some(t), _) => Condition::EndsWith(t),
+            }
+        }
+        range @ Condition::Range { .. } => range.clone(),
+    };
+    Ok(Check {
+        slot,
+        key: f.key.clone(),
+        condition,
+    })
 }
 
 /// Wanted value `w` of `key` in the form the checks compare: a phone
@@ -559,10 +846,10 @@ fn canonical(key: &str, w: &str) -> Option<String> {
     }
 }
 
-/// Whether `c` meets `key` `cond` (a condition of [`checked`]).
-fn holds(c: &Candidate, key: &str, cond: &Condition) -> bool {
-    let have = values(c, key);
-    match cond {
+/// Whether `c` meets `check` (its values of the key worked out once).
+fn holds(c: &Candidate, check: &Check) -> bool {
+    let have = c.values(check.slot, &check.key);
+    match &check.condition {
         Condition::AnyOf(wanted) => have.iter().any(|h| wanted.binary_search(h).is_ok()),
         Condition::StartsWith(t) => have.iter().any(|h| h.starts_with(t.as_str())),
         Condition::EndsWith(t) => have.iter().any(|h| h.ends_with(t.as_str())),
@@ -606,41 +893,62 @@ fn contains_folded(text: &str, needle: &str) -> bool {
     fold(text).contains(needle)
 }
 
-/// Whether user texts `t` meet `key` `cond` (a light key: see [`Needs`]).
-fn light_holds(t: &read::UserTexts<'_>, key: &str, cond: &Condition) -> bool {
-    let text = match key {
-        "userId" | "id" => {
-            let id = uuid_string(t.uuid);
-            return match cond {
-                Condition::AnyOf(w) => w.binary_search(&id).is_ok(),
-                _ => holds_text(&id, key, cond),
-            };
-        }
-        "userName" => t.username,
-        "firstName" => t.first_name,
-        "lastName" => t.last_name,
-        "email" => t.email,
-        "phone" => t.phone,
-        _ => return false,
-    };
-    holds_text(text, key, cond)
+/// A candidate's user texts as the light checks read them, each key's
+/// text folded the first time a check asks.
+struct LightTexts<'t, 'a> {
+    texts: &'t read::UserTexts<'a>,
+    /// `userId`, `userName`, `firstName`, `lastName`, `email`, `phone`.
+    cells: [OnceCell<String>; 6],
 }
 
-/// Whether one text meets `cond` (folded as `key` folds).
-fn holds_text(text: &str, key: &str, cond: &Condition) -> bool {
-    if text.is_empty() {
+impl<'t, 'a> LightTexts<'t, 'a> {
+    fn new(texts: &'t read::UserTexts<'a>) -> Self {
+        LightTexts {
+            texts,
+            cells: Default::default(),
+        }
+    }
+
+    /// Whether the texts meet `check` (a light key: see [`Needs`]).
+    fn holds(&self, check: &Check) -> bool {
+        let t = self.texts;
+        let (at, text) = match check.key.as_str() {
+            "userId" | "id" => {
+                let id = self.cells[0].get_or_init(|| uuid_string(t.uuid));
+                return match &check.condition {
+                    Condition::AnyOf(w) => w.binary_search(id).is_ok(),
+                    cond => holds_text(id, cond),
+                };
+            }
+            "userName" => (1, t.username),
+            "firstName" => (2, t.first_name),
+            "lastName" => (3, t.last_name),
+            "email" => (4, t.email),
+            "phone" => (5, t.phone),
+            _ => return false,
+        };
+        if text.is_empty() {
+            return false;
+        }
+        let have = self.cells[at].get_or_init(|| match at {
+            5 => text.to_string(),
+            _ => fold(text),
+        });
+        holds_text(have, &check.condition)
+    }
+}
+
+/// Whether one text (folded as its key folds) meets `cond`.
+fn holds_text(have: &str, cond: &Condition) -> bool {
+    if have.is_empty() {
         return false;
     }
-    let have = match key {
-        "phone" => text.to_string(),
-        _ => fold(text),
-    };
     match cond {
-        Condition::AnyOf(wanted) => wanted.binary_search(&have).is_ok(),
+        Condition::AnyOf(wanted) => wanted.binary_search_by(|w| w.as_str().cmp(have)).is_ok(),
         Condition::StartsWith(p) => have.starts_with(p.as_str()),
         Condition::EndsWith(p) => have.ends_with(p.as_str()),
         Condition::Range { lt, le, gt, ge } => {
-            let cmp = |bound: &str| compare_one(&have, bound);
+            let cmp = |bound: &str| compare_one(have, bound);
             lt.as_deref().is_none_or(|b| cmp(b) == Ordering::Less)
                 && le.as_deref().is_none_or(|b| cmp(b) != Ordering::Greater)
                 && gt.as_deref().is_none_or(|b| cmp(b) == Ordering::Greater)
@@ -656,4 +964,84 @@ fn query_holds(c: &Candidate, query: &str) -> bool {
     [&u.username, &p.email, &p.first_name, &p.last_name, &p.phone]
         .iter()
         .any(|t| contains_folded(t, query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_character_folds_to_more_than_fold_growth() {
+        // The bound that lets an overlong needle go unfolded.
+        let most = (0..=char::MAX as u32)
+            .filter_map(char::from_u32)
+            .map(|c| fold(c.encode_utf8(&mut [0; 4])).chars().count())
+            .max();
+        assert_eq!(most, Some(FOLD_GROWTH));
+        // Composition merges characters: at most FOLD_SHRINK into one (a
+        // composite's canonical decomposition has at most four).
+        assert_eq!(fold("\u{3B1}\u{313}\u{300}").chars().count(), 1);
+        assert_eq!(fold("\u{1100}\u{1161}\u{11A8}").chars().count(), 1);
+    }
+
+    #[test]
+    fn a_needle_is_overlong_only_past_what_a_stored_text_can_fold_to() {
+        let bound = NEEDLE_GROWTH * NAME_MAX;
+        assert!(!overlong(&"\u{FDFA}".repeat(bound), NAME_MAX));
+        assert!(overlong(&"\u{FDFA}".repeat(bound + 1), NAME_MAX));
+        assert!(overlong(&"a".repeat(bound + 1), NAME_MAX));
+        // The whole fold of the longest name is not overlong, folded or not.
+        let longest = fold(&"\u{FDFA}".repeat(NAME_MAX));
+        assert!(!overlong(&longest, NAME_MAX));
+        assert!(!overlong_folded(&longest, NAME_MAX));
+        assert!(overlong_folded(&format!("{longest}x"), NAME_MAX));
+        assert_eq!(folded_query(Some("  ")), Ok(None));
+        assert_eq!(folded_query(Some(" ASHA ")), Ok(Some("asha".into())));
+        let huge = "\u{FDFA}".repeat(NEEDLE_GROWTH * QUERY_STORED_MAX + 1);
+        assert_eq!(folded_query(Some(&huge)), Err(()));
+    }
+
+    #[test]
+    fn a_plan_keeps_each_value_and_group_once_and_bounds_them() {
+        let filters = |all: Vec<Filter>, any: Vec<Vec<Filter>>| Filters {
+            all,
+            any: any
+                .into_iter()
+                .map(|all| crate::domain::sunbird::FilterGroup { all })
+                .collect(),
+        };
+        let names = vec![" ASHA "; 5000];
+        let plan = Plan::of(
+            &filters(
+                vec![Filter::any_of("firstName", &names)],
+                vec![vec![Filter::any_of("status", &["1"])]; 5000],
+            ),
+            Some("firstName"),
+        )
+        .unwrap();
+        assert_eq!(plan.all[0].condition, Condition::AnyOf(vec!["asha".into()]));
+        assert_eq!(plan.any.len(), 1);
+        assert_eq!(plan.keys, ["firstName", "status"]);
+        assert_eq!(plan.sort_slot, Some(0));
+        let many: Vec<String> = (0..=MAX_FILTER_VALUES).map(|i| format!("n{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let over = filters(vec![Filter::any_of("lastName", &many)], vec![]);
+        assert!(Plan::of(&over, None).is_err());
+        let at = filters(vec![Filter::any_of("lastName", &many[1..])], vec![]);
+        assert!(Plan::of(&at, None).is_ok());
+        let groups: Vec<Vec<Filter>> = many[..=MAX_OR_GROUPS]
+            .iter()
+            .map(|n| vec![Filter::any_of("firstName", &[n])])
+            .collect();
+        assert!(Plan::of(&filters(vec![], groups.clone()), None).is_err());
+        assert!(Plan::of(&filters(vec![], groups[1..].to_vec()), None).is_ok());
+        // A prefix no stored name can hold matches no one, unfolded.
+        let huge = "\u{FDFA}".repeat(NEEDLE_GROWTH * NAME_MAX + 1);
+        let prefix = Filter {
+            key: "firstName".into(),
+            condition: Condition::StartsWith(huge),
+        };
+        let plan = Plan::of(&filters(vec![prefix], vec![]), None).unwrap();
+        assert_eq!(plan.all[0].condition, Condition::AnyOf(Vec::new()));
+    }
 }
