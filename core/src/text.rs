@@ -109,20 +109,28 @@ pub fn fold(value: &str) -> String {
     key
 }
 
-/// How many times longer than a stored value request text may be and still
-/// fold to that value's key: case folding lengthens a character at most
-/// threefold and NFKC composition shortens text at most threefold, so text
-/// longer than this many times a field's maximum equals no key of the
-/// field's values (16 leaves room to spare).
-pub const FOLD_REACH: usize = 16;
+/// The most characters [`fold`] makes of one character (U+FDFA's NFKC
+/// form has 18; a test tries every character).
+pub const FOLD_GROWTH: usize = 18;
 
-/// Whether `value` is short enough to fold to the key of a stored value of
-/// at most `max` characters (see [`FOLD_REACH`]). Counting is linear and
-/// cheap; folding a megabyte of `ﷺ` (18 characters each in NFKC) takes
-/// half a second, so request text is measured before it is folded.
+/// The most characters [`fold`] merges into one (a canonical composite
+/// stands for at most four: `ᾂ` is α and three marks).
+pub const FOLD_SHRINK: usize = 4;
+
+/// How many characters, per character of a stored text, request text may
+/// have and still equal (or be held in) that text's fold: a stored text of
+/// `n` characters folds to at most `FOLD_GROWTH × n`, and request text
+/// folds to at least a `FOLD_SHRINK`th of its characters. (Names are
+/// stored as given, not in NFKC form, so a stored `ﷺ` counts its 18.)
+pub const FOLD_REACH: usize = FOLD_GROWTH * FOLD_SHRINK;
+
+/// Whether `value` is short enough to fold to (or into) the key of a
+/// stored text of at most `max` characters ([`FOLD_REACH`]): counted up to
+/// the bound, never folded. Folding a megabyte of `ﷺ` takes half a second,
+/// so request text is measured before it is folded.
 pub fn may_fold_to(value: &str, max: usize) -> bool {
     let reach = max.saturating_mul(FOLD_REACH);
-    value.len() <= reach || value.chars().count() <= reach
+    value.len() <= reach.saturating_mul(4) && value.chars().nth(reach).is_none()
 }
 
 /// [`fold`] of request text to be looked up among the keys of values of at
@@ -221,12 +229,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn no_character_folds_to_more_than_fold_growth() {
+        // The bound that lets an overlong needle go unfolded.
+        let most = (0..=char::MAX as u32)
+            .filter_map(char::from_u32)
+            .map(|c| fold(c.encode_utf8(&mut [0; 4])).chars().count())
+            .max();
+        assert_eq!(most, Some(FOLD_GROWTH));
+        // Composition merges characters: at most FOLD_SHRINK into one (a
+        // composite's canonical decomposition has at most four).
+        assert_eq!(fold("\u{3B1}\u{313}\u{300}").chars().count(), 1);
+        assert_eq!(fold("\u{1100}\u{1161}\u{11A8}").chars().count(), 1);
+    }
+
+    #[test]
     fn request_text_is_measured_before_it_is_folded() {
-        assert!(may_fold_to(&"a".repeat(16 * 150), 150));
-        assert!(!may_fold_to(&"a".repeat(16 * 150 + 1), 150));
-        // Characters, not bytes: 2,400 two-byte letters still may.
-        assert!(may_fold_to(&"é".repeat(16 * 150), 150));
-        assert!(!may_fold_to(&"é".repeat(16 * 150 + 1), 150));
+        let reach = FOLD_REACH * 150;
+        assert!(may_fold_to(&"a".repeat(reach), 150));
+        assert!(!may_fold_to(&"a".repeat(reach + 1), 150));
+        // Characters, not bytes: as many four-byte characters still may.
+        assert!(may_fold_to(&"\u{1F600}".repeat(reach), 150));
+        assert!(!may_fold_to(&"\u{1F600}".repeat(reach + 1), 150));
+        // The whole fold of the longest stored name may.
+        assert!(may_fold_to(&fold(&"\u{FDFA}".repeat(150)), 150));
         assert_eq!(fold_lookup(&"\u{FDFA}".repeat(300_000), 254), None);
         assert_eq!(fold_lookup("ＡＬＩＣＥ", 150).as_deref(), Some("alice"));
     }

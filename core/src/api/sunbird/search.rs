@@ -44,6 +44,7 @@ use crate::store::tables::{
 };
 use crate::store::terms::{self, Term};
 use crate::store::{Snapshot, read};
+use crate::text::{FOLD_GROWTH, FOLD_REACH, may_fold_to};
 use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -64,20 +65,9 @@ pub const MAX_ID_FILTER_VALUES: usize = 10_000;
 /// is refused with `UOS_USRSER0017`.
 pub const MAX_OR_GROUPS: usize = 100;
 
-/// The most characters [`fold`] makes of one character (U+FDFA's NFKC
-/// form has 18; a test tries every character).
-const FOLD_GROWTH: usize = 18;
-
-/// The most characters [`fold`] merges into one (a canonical composite
-/// stands for at most four: `ᾂ` is α and three marks).
-const FOLD_SHRINK: usize = 4;
-
-/// How many characters, per character a stored text may have, a needle
-/// may have and still be held in a stored text's fold: a stored text of
-/// `n` characters folds to at most `FOLD_GROWTH × n`, and a needle's fold
-/// has at least a `FOLD_SHRINK`th of its characters. (Names are stored
-/// as given, not in NFKC form, so a stored `ﷺ` counts its 18.)
-pub const NEEDLE_GROWTH: usize = FOLD_GROWTH * FOLD_SHRINK;
+/// How many characters, per character a stored text may have, a needle may
+/// have and still be held in a stored text's fold ([`FOLD_REACH`]).
+pub const NEEDLE_GROWTH: usize = FOLD_REACH;
 
 /// The most characters a stored phone number has (`+` and 15 digits).
 const PHONE_MAX: usize = 16;
@@ -113,8 +103,7 @@ const QUERY_STORED_MAX: usize = {
 /// the fold of a stored text of at most `max` characters: counted up to
 /// the bound, never folded.
 fn overlong(raw: &str, max: usize) -> bool {
-    let bound = NEEDLE_GROWTH * max;
-    raw.len() > 4 * bound || raw.chars().nth(bound).is_some()
+    !may_fold_to(raw, max)
 }
 
 /// Whether `folded` is longer than the fold of any stored text of at most
@@ -969,20 +958,6 @@ fn query_holds(c: &Candidate, query: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn no_character_folds_to_more_than_fold_growth() {
-        // The bound that lets an overlong needle go unfolded.
-        let most = (0..=char::MAX as u32)
-            .filter_map(char::from_u32)
-            .map(|c| fold(c.encode_utf8(&mut [0; 4])).chars().count())
-            .max();
-        assert_eq!(most, Some(FOLD_GROWTH));
-        // Composition merges characters: at most FOLD_SHRINK into one (a
-        // composite's canonical decomposition has at most four).
-        assert_eq!(fold("\u{3B1}\u{313}\u{300}").chars().count(), 1);
-        assert_eq!(fold("\u{1100}\u{1161}\u{11A8}").chars().count(), 1);
-    }
 
     #[test]
     fn a_needle_is_overlong_only_past_what_a_stored_text_can_fold_to() {
