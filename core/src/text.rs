@@ -130,7 +130,9 @@ pub const FOLD_REACH: usize = FOLD_GROWTH * FOLD_SHRINK;
 /// so request text is measured before it is folded.
 pub fn may_fold_to(value: &str, max: usize) -> bool {
     let reach = max.saturating_mul(FOLD_REACH);
-    value.len() <= reach.saturating_mul(4) && value.chars().nth(reach).is_none()
+    // No more bytes than the bound: no more characters either (most text).
+    value.len() <= reach
+        || (value.len() <= reach.saturating_mul(4) && value.chars().nth(reach).is_none())
 }
 
 /// [`fold`] of request text to be looked up among the keys of values of at

@@ -47,7 +47,7 @@ use crate::store::{Snapshot, read};
 use crate::text::{FOLD_GROWTH, FOLD_REACH, may_fold_to};
 use std::cell::OnceCell;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// The default `limit`.
 pub const DEFAULT_LIMIT: u64 = 250;
@@ -109,7 +109,8 @@ fn overlong(raw: &str, max: usize) -> bool {
 /// Whether `folded` is longer than the fold of any stored text of at most
 /// `max` characters.
 fn overlong_folded(folded: &str, max: usize) -> bool {
-    folded.chars().nth(FOLD_GROWTH * max).is_some()
+    let bound = FOLD_GROWTH * max;
+    folded.len() > bound && folded.chars().nth(bound).is_some()
 }
 
 /// The folded `query` (`None`: there is none), or `Err` when no stored
@@ -222,9 +223,9 @@ impl Admin {
                 }
             }
             if !plan.any.is_empty() {
-                // The groups' candidates united in a bitmap (`None`: a
-                // group no index answers, so every user).
-                let mut union = Some(IdSet::default());
+                // The groups' candidates united (`None`: a group no index
+                // answers, so every user).
+                let mut union = Some(Union::default());
                 for group in &plan.any {
                     let mut group_sets = Vec::new();
                     for check in group {
@@ -474,30 +475,79 @@ fn candidate(
     }))
 }
 
+/// Ids united: a list while few (most searches name a user or two, and a
+/// bitmap block costs 512 bytes however few ids it holds), a bitmap once
+/// many (a list would repeat them, a group's candidates can be every
+/// user).
+#[derive(Default)]
+struct Union {
+    list: Vec<u64>,
+    bits: Option<IdSet>,
+}
+
+impl Union {
+    /// Ids a list holds before they move to a bitmap.
+    const LIST_MAX: usize = 1 << 12;
+
+    fn extend(&mut self, ids: impl IntoIterator<Item = u64>) {
+        match &mut self.bits {
+            Some(bits) => bits.extend(ids),
+            None => {
+                self.list.extend(ids);
+                if self.list.len() > Self::LIST_MAX {
+                    let mut bits = IdSet::default();
+                    bits.extend(self.list.drain(..));
+                    self.bits = Some(bits);
+                }
+            }
+        }
+    }
+
+    /// The ids, ascending, each once.
+    fn into_vec(self) -> Vec<u64> {
+        match self.bits {
+            Some(bits) => bits.into_vec(),
+            None => {
+                let mut list = self.list;
+                list.sort_unstable();
+                list.dedup();
+                list
+            }
+        }
+    }
+}
+
 /// The users each (key, value) that a search's filters name more than once
 /// (in several `$or` groups) is found under, kept for the request as
 /// ascending ids (a bitmap costs 512 bytes a block, however few ids it
 /// holds): each is looked up once. A value named once is not kept.
 struct Lookups<'p> {
-    repeated: HashSet<(&'p str, &'p str)>,
+    /// Sorted.
+    repeated: Vec<(&'p str, &'p str)>,
     kept: HashMap<(&'p str, &'p str), Vec<u64>>,
 }
 
 impl<'p> Lookups<'p> {
     fn new(plan: &'p Plan) -> Lookups<'p> {
-        let mut seen = HashSet::new();
-        let mut repeated = HashSet::new();
-        let checks = plan.all.iter().chain(plan.any.iter().flatten());
-        for check in checks {
-            if let Condition::AnyOf(values) = &check.condition {
-                for v in values {
-                    let at = (check.key.as_str(), v.as_str());
-                    if !seen.insert(at) {
-                        repeated.insert(at);
-                    }
+        // A filter's values are distinct and so are its keys: only `$or`
+        // groups can name a value again. Found by sorting, which allocates
+        // one list (a search's every microsecond counts: most name a value
+        // or two).
+        let mut named: Vec<(&str, &str)> = Vec::new();
+        if !plan.any.is_empty() {
+            for check in plan.all.iter().chain(plan.any.iter().flatten()) {
+                if let Condition::AnyOf(values) = &check.condition {
+                    named.extend(values.iter().map(|v| (check.key.as_str(), v.as_str())));
                 }
             }
         }
+        named.sort_unstable();
+        let mut repeated: Vec<(&str, &str)> = named
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        repeated.dedup();
         Lookups {
             repeated,
             kept: HashMap::new(),
@@ -550,6 +600,17 @@ fn indexed<'p>(
     if !answered {
         return Ok(None);
     }
+    if let Some(point) = point_index(key) {
+        // Each value names one user at most: a list, not a bitmap (whose
+        // blocks cost 512 bytes however few ids they hold).
+        let mut out = Vec::with_capacity(values.len());
+        for v in values {
+            out.extend(point_lookup(s, point, v)?);
+        }
+        out.sort_unstable();
+        out.dedup();
+        return Ok(Some((out, precise)));
+    }
     let mut out = IdSet::default();
     for v in values {
         let at = (key, v.as_str());
@@ -558,7 +619,7 @@ fn indexed<'p>(
             continue;
         }
         let ids = lookup(s, key, v, views)?;
-        if lookups.repeated.contains(&at) {
+        if lookups.repeated.binary_search(&at).is_ok() {
             out.union_with(&ids);
             lookups.kept.insert(at, ids.into_vec());
         } else {
@@ -588,26 +649,11 @@ fn term_of(key: &str) -> Option<Term> {
 /// form), for a key [`indexed`] answers.
 fn lookup(s: &Snapshot<'_>, key: &str, v: &str, views: &mut super::Views) -> Result<IdSet> {
     let mut ids = IdSet::default();
+    if let Some(point) = point_index(key) {
+        ids.extend(point_lookup(s, point, v)?);
+        return Ok(ids);
+    }
     match key {
-        "userId" | "id" => {
-            if let Some(uuid) = parse_uuid(v) {
-                ids.extend(
-                    s.get(UUIDS, &uuid)?
-                        .filter(|(k, _)| *k == Kind::User as u8)
-                        .map(|(_, id)| id),
-                );
-            }
-        }
-        // The entries are not checked here: every user shown is checked
-        // against its record, as every candidate counted when an index is
-        // not exact.
-        "userName" => ids.extend(s.get(USER_BY_USERNAME, v)?),
-        "email" => ids.extend(s.get(USER_BY_EMAIL, v)?),
-        "phone" => {
-            if let Ok(p) = rules::phone(v) {
-                ids.extend(s.get(USER_BY_PHONE, p.as_str())?);
-            }
-        }
         "managedBy" => {
             let manager = parse_uuid(v)
                 .map(|u| s.get(UUIDS, &u))
@@ -642,6 +688,46 @@ fn lookup(s: &Snapshot<'_>, key: &str, v: &str, views: &mut super::Views) -> Res
         }
     }
     Ok(ids)
+}
+
+/// The index of a key whose value names one user at most.
+#[derive(Clone, Copy)]
+enum Point {
+    Uuid,
+    Username,
+    Email,
+    Phone,
+}
+
+fn point_index(key: &str) -> Option<Point> {
+    Some(match key {
+        "userId" | "id" => Point::Uuid,
+        "userName" => Point::Username,
+        "email" => Point::Email,
+        "phone" => Point::Phone,
+        _ => return None,
+    })
+}
+
+/// The user `point`'s index names for `v` (in [`canonical`] form). The
+/// entry is not checked here: every user shown is checked against its
+/// record, as every candidate counted when an index is not exact.
+fn point_lookup(s: &Snapshot<'_>, point: Point, v: &str) -> Result<Option<u64>> {
+    Ok(match point {
+        Point::Uuid => match parse_uuid(v) {
+            Some(uuid) => s
+                .get(UUIDS, &uuid)?
+                .filter(|(k, _)| *k == Kind::User as u8)
+                .map(|(_, id)| id),
+            None => None,
+        },
+        Point::Username => s.get(USER_BY_USERNAME, v)?,
+        Point::Email => s.get(USER_BY_EMAIL, v)?,
+        Point::Phone => match rules::phone(v) {
+            Ok(p) => s.get(USER_BY_PHONE, p.as_str())?,
+            Err(_) => None,
+        },
+    })
 }
 
 /// The folded values `c` has under `key` (several for list fields).
@@ -730,13 +816,13 @@ impl Plan {
             all.push(check(f, slot_of(&f.key))?);
         }
         let mut any: Vec<Vec<Check>> = Vec::new();
-        let mut seen: HashSet<Vec<Check>> = HashSet::new();
         for group in &filters.any {
             let mut checks = Vec::with_capacity(group.all.len());
             for f in &group.all {
                 checks.push(check(f, slot_of(&f.key))?);
             }
-            if seen.insert(checks.clone()) {
+            // Compared with the groups kept, never more than the bound.
+            if !any.contains(&checks) {
                 any.push(checks);
                 if any.len() > MAX_OR_GROUPS {
                     return Err(fault::invalid_value(
