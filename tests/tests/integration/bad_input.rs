@@ -1882,16 +1882,7 @@ fn a_clock_out_of_range_neither_panics_nor_damages_the_store() {
                 name: Some("Morning".into()),
             })
             .unwrap();
-        let user = roster::NewUser {
-            username: Some("ravi".into()),
-            password: Some("ravi-pass-1".into()),
-            ..roster::NewUser::default()
-        };
-        let id = admin
-            .create_user(user, roster::CreateOptions::default())
-            .unwrap()
-            .user
-            .id;
+        let id = new_user(&admin, "ravi", "ravi-pass-1");
         admin.add_user_batches(id, &[batch.id]).unwrap();
         admin.purge_expired().unwrap();
         inst.login("ravi", "ravi-pass-1").unwrap();
@@ -1988,17 +1979,22 @@ fn overlong_names_match_nothing_without_being_folded() {
         ("ß".repeat(150), "SS".repeat(150)),
         ("ffi".repeat(50), "\u{FB03}".repeat(50)),
     ] {
-        let user = roster::NewUser {
-            username: Some(name.clone()),
-            password: Some("a-fine-pass-1".into()),
-            ..roster::NewUser::default()
-        };
-        let id = admin
-            .create_user(user, roster::CreateOptions::default())
-            .unwrap()
-            .user
-            .id;
+        let id = new_user(&admin, &name, "a-fine-pass-1");
         assert_eq!(f.inst.login(&typed, "a-fine-pass-1").unwrap().user, id);
         assert_eq!(admin.find_user(&typed).unwrap(), id);
     }
+}
+
+/// Creates user `username` with `password`; its id.
+fn new_user(admin: &roster::Admin, username: &str, password: &str) -> u64 {
+    let user = roster::NewUser {
+        username: Some(username.into()),
+        password: Some(password.into()),
+        ..roster::NewUser::default()
+    };
+    admin
+        .create_user(user, roster::CreateOptions::default())
+        .unwrap()
+        .user
+        .id
 }

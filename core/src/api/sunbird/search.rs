@@ -66,7 +66,8 @@ pub const MAX_ID_FILTER_VALUES: usize = 10_000;
 pub const MAX_OR_GROUPS: usize = 100;
 
 /// How many characters, per character a stored text may have, a needle may
-/// have and still be held in a stored text's fold ([`FOLD_REACH`]).
+/// have and still be held in a stored text's fold: 18, the most characters
+/// one character folds to, times 4, the most that fold into one.
 pub const NEEDLE_GROWTH: usize = FOLD_REACH;
 
 /// The most characters a stored phone number has (`+` and 15 digits).
