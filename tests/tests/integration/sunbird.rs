@@ -1157,6 +1157,22 @@ fn migration_claims_a_shadow_account_in_two_attempts() {
     let mut body = example("User Migrate")["request_body"].clone();
     body["request"]["userId"] = json!(claimant);
     body["request"]["channel"] = json!("state1");
+    // An id far longer than any external id can be (a megabyte of `ﷺ`,
+    // 18 characters each once folded) is a wrong one, found unfolded.
+    body["request"]["userExtId"] = json!("\u{FDFA}".repeat(300_000));
+    let r = w.send_as(&token, "POST", "/api/user/v1/migrate", Some(body.clone()));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let v = r.json();
+    assert_eq!(v["responseCode"], "SERVER_ERROR");
+    assert_eq!(v["result"]["remainingAttempt"], 1);
+    assert!(v["result"]["message"].as_str().unwrap().len() < 2_000);
+    // The attempt counted; a second claimant tries the wrong id below.
+    let claimant = w.user("Claimant Two", "claimant2@example.com");
+    let token =
+        w.i.login("claimant2@example.com", "Pass@1word")
+            .unwrap()
+            .token;
+    body["request"]["userId"] = json!(claimant);
     body["request"]["userExtId"] = json!("wrong-id");
     let r = w.send_as(&token, "POST", "/api/user/v1/migrate", Some(body.clone()));
     assert_eq!(r.status, 200, "{:?}", r.body);
