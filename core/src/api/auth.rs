@@ -181,13 +181,12 @@ impl Institute {
             let Some(key) = fold_lookup(username_or_email.trim(), EMAIL_MAX) else {
                 return Ok(None);
             };
-            let id = match read::lookup(txn, USER_BY_USERNAME, &key)? {
-                Some(id) => Some(id),
-                None => read::lookup(txn, USER_BY_EMAIL, &key)?,
-            };
-            match id {
-                Some(id) => read::user(txn, id),
-                None => Ok(None),
+            // The record's own name is checked against the entry: a sound
+            // entry that names another user (a bug, an edited file) signs
+            // no one in.
+            match read::lookup_user(txn, USER_BY_USERNAME, &key)? {
+                Some(user) => Ok(Some(user)),
+                None => read::lookup_user(txn, USER_BY_EMAIL, &key),
             }
         })?;
         // The same argon2 work whether or not the user exists.
@@ -316,9 +315,12 @@ impl Institute {
     /// operation (SPEC A6): whoever can open the store can do it.
     pub fn create_superuser(&self, username: &str, password: &str) -> Result<u64> {
         let admin = self.operator();
-        let existing = self
-            .store()
-            .reading(|txn| read::lookup(txn, USER_BY_USERNAME, &fold(username)))?;
+        let existing = self.store().reading(|txn| {
+            // The record checked against the entry: never the wrong
+            // user made a superuser.
+            let user = read::lookup_user(txn, USER_BY_USERNAME, &fold(username))?;
+            Ok(user.map(|u| u.id))
+        })?;
         let access = crate::domain::user::AccessInput {
             is_superuser: Some(true),
             is_staff: Some(true),

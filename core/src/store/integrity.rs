@@ -3,6 +3,7 @@
 //! exist; id counters are above every id. Used by tests, the crash loop and
 //! `Institute::check_integrity`.
 
+use super::keys::Col;
 use super::tables::*;
 use super::{Snapshot, contain, decode, decode_membership};
 use crate::domain::course::Course;
@@ -36,8 +37,23 @@ fn all<T: DeserializeOwned>(
     Ok(out)
 }
 
-fn unique(s: &Snapshot<'_>, def: Unique) -> Result<BTreeMap<String, u64>> {
-    Ok(s.rows(def)?.into_iter().collect())
+/// Every sound entry of unique index `def`; each one whose seal does not
+/// match (damage) is a problem, and missing from the map.
+fn unique(
+    s: &Snapshot<'_>,
+    def: Unique,
+    problems: &mut Vec<String>,
+) -> Result<BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
+    for (key, stored) in s.rows(def.stored())? {
+        match super::keys::unseal(def.name, key.as_bytes(), &stored).and_then(u64::take) {
+            Some(id) => {
+                out.insert(key, id);
+            }
+            None => problems.push(format!("{}: the entry {key:?} is damaged", def.name)),
+        }
+    }
+    Ok(out)
 }
 
 fn pairs(s: &Snapshot<'_>, def: Pairs) -> Result<BTreeSet<(u64, u64)>> {
@@ -85,6 +101,8 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result<Vec<String>
         }
     }
 
+    // Damaged index entries, found while `expect` holds `problems`.
+    let mut damaged = Vec::new();
     let mut expect = |what: &str, index: BTreeMap<String, u64>, wanted: BTreeMap<String, u64>| {
         if index != wanted {
             let extra: Vec<_> = index
@@ -112,17 +130,17 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result<Vec<String>
     };
     expect(
         "username",
-        unique(s, USER_BY_USERNAME)?,
+        unique(s, USER_BY_USERNAME, &mut damaged)?,
         keyed(&|u| fold(&u.username)),
     );
     expect(
         "email",
-        unique(s, USER_BY_EMAIL)?,
+        unique(s, USER_BY_EMAIL, &mut damaged)?,
         keyed(&|u| fold(&u.profile.email)),
     );
     expect(
         "phone",
-        unique(s, USER_BY_PHONE)?,
+        unique(s, USER_BY_PHONE, &mut damaged)?,
         keyed(&|u| u.profile.phone.clone()),
     );
     let names = batches
@@ -131,9 +149,13 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result<Vec<String>
         .filter(|b| !b.is_local())
         .map(|b| (fold(&b.name), b.id))
         .collect();
-    expect("batch name", unique(s, BATCH_BY_NAME)?, names);
+    expect("batch name", unique(s, BATCH_BY_NAME, &mut damaged)?, names);
     let slugs = courses.values().map(|c| (c.slug.clone(), c.id)).collect();
-    expect("course slug", unique(s, COURSE_BY_SLUG)?, slugs);
+    expect(
+        "course slug",
+        unique(s, COURSE_BY_SLUG, &mut damaged)?,
+        slugs,
+    );
     let field_names = fields
         .values()
         .rev()
@@ -141,7 +163,7 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result<Vec<String>
         .collect();
     expect(
         "custom field name",
-        unique(s, CUSTOM_FIELD_BY_NAME)?,
+        unique(s, CUSTOM_FIELD_BY_NAME, &mut damaged)?,
         field_names,
     );
     let group_names = groups
@@ -149,7 +171,12 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result<Vec<String>
         .rev()
         .map(|g| (fold(&g.name), g.id))
         .collect();
-    expect("group name", unique(s, GROUP_BY_NAME)?, group_names);
+    expect(
+        "group name",
+        unique(s, GROUP_BY_NAME, &mut damaged)?,
+        group_names,
+    );
+    problems.append(&mut damaged);
     problems.extend(super::migrate_nfkc::collisions(users.values()));
 
     // Id blocks are above every id ever stored.
@@ -468,7 +495,7 @@ fn sunbird(
     if terms != super::terms::expected(sides.iter()) {
         problems.push("the Sunbird filter index disagrees with the side records".into());
     }
-    if unique(s, EXTERNAL_IDS)? != wanted_ids {
+    if unique(s, EXTERNAL_IDS, problems)? != wanted_ids {
         problems.push("external_ids does not match users' external ids".into());
     }
     if let Some(limit) = managed_limit {
@@ -483,7 +510,7 @@ fn sunbird(
         .filter(|o| !o.channel.is_empty())
         .map(|o| (fold(&o.channel), o.id))
         .collect();
-    if unique(s, ORG_BY_CHANNEL)? != channels {
+    if unique(s, ORG_BY_CHANNEL, problems)? != channels {
         problems.push("org_by_channel does not match the organisations".into());
     }
     let external: BTreeSet<Vec<u8>> = orgs

@@ -18,6 +18,9 @@ use std::marker::PhantomData;
 pub(crate) struct Def<K: ?Sized, V: ?Sized> {
     /// The table's name in the backend.
     pub(crate) name: &'static str,
+    /// Whether each value carries a [`seal`] over its table, key and value
+    /// (format 12's unique indexes).
+    pub(crate) sealed: bool,
     types: PhantomData<fn(&K, &V)>,
 }
 
@@ -26,9 +29,63 @@ impl<K: ?Sized, V: ?Sized> Def<K, V> {
     pub(crate) const fn new(name: &'static str) -> Self {
         Def {
             name,
+            sealed: false,
             types: PhantomData,
         }
     }
+
+    /// The table `name`, each value stored with its [`seal`].
+    pub(crate) const fn sealed(name: &'static str) -> Self {
+        Def {
+            name,
+            sealed: true,
+            types: PhantomData,
+        }
+    }
+
+    /// The same table read as it is stored: values as bytes, seals
+    /// included and unchecked (for a migration or a check that must see a
+    /// damaged row instead of failing on it).
+    pub(crate) const fn stored(self) -> Def<K, [u8]> {
+        Def {
+            name: self.name,
+            sealed: false,
+            types: PhantomData,
+        }
+    }
+}
+
+/// How many bytes a seal adds to a value.
+pub(crate) const SEAL_LEN: usize = 4;
+
+/// The seal of `value` under `key` in table `table`: a CRC-32 of the three.
+/// A unique index entry is a short key and an id, outside any record frame;
+/// its seal lets a read trust the entry without reading the record it
+/// names (a flipped bit in the key or the id no longer matches).
+fn seal_of(table: &str, key: &[u8], value: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(table.as_bytes());
+    h.update(&[0]);
+    h.update(&(key.len() as u64).to_le_bytes());
+    h.update(key);
+    h.update(value);
+    h.finalize()
+}
+
+/// Appends the seal of `value` (the bytes of `value` so far) under `key`
+/// in `table`.
+pub(crate) fn seal(table: &str, key: &[u8], value: &mut Vec<u8>) {
+    let crc = seal_of(table, key, value);
+    value.extend_from_slice(&crc.to_le_bytes());
+}
+
+/// The value a sealed `stored` holds under `key` in `table`, or `None`
+/// when its seal does not match (damage).
+pub(crate) fn unseal<'a>(table: &str, key: &[u8], stored: &'a [u8]) -> Option<&'a [u8]> {
+    let at = stored.len().checked_sub(SEAL_LEN)?;
+    let (value, crc) = stored.split_at(at);
+    let crc = u32::from_le_bytes(crc.try_into().ok()?);
+    (seal_of(table, key, value) == crc).then_some(value)
 }
 
 impl<K: ?Sized, V: ?Sized> Clone for Def<K, V> {
@@ -261,5 +318,36 @@ mod tests {
         assert_eq!(<()>::take(&[0]), None);
         assert_eq!(str::take(&[0xff]), None);
         assert_eq!(<(u64, u64, i64, i64)>::take(&[0; 31]), None);
+    }
+
+    #[test]
+    fn a_seal_fails_on_any_flipped_bit_and_in_another_table() {
+        let key = b"alice";
+        let mut stored = 7u64.bytes();
+        seal("user_by_username", key, &mut stored);
+        assert_eq!(stored.len(), 8 + SEAL_LEN);
+        let opened = unseal("user_by_username", key, &stored).and_then(u64::take);
+        assert_eq!(opened, Some(7));
+        for bit in 0..stored.len() * 8 {
+            let mut flipped = stored.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert_eq!(unseal("user_by_username", key, &flipped), None, "bit {bit}");
+        }
+        for bit in 0..key.len() * 8 {
+            let mut other = key.to_vec();
+            other[bit / 8] ^= 1 << (bit % 8);
+            assert_eq!(
+                unseal("user_by_username", &other, &stored),
+                None,
+                "key bit {bit}"
+            );
+        }
+        // The same key and id in another index, a longer key that begins
+        // the same, and values too short to hold a seal.
+        assert_eq!(unseal("user_by_email", key, &stored), None);
+        assert_eq!(unseal("user_by_username", b"alice7", &stored), None);
+        for len in 0..SEAL_LEN {
+            assert_eq!(unseal("user_by_username", key, &stored[..len]), None);
+        }
     }
 }

@@ -393,10 +393,9 @@ impl Snapshot<'_> {
     ) -> Result<Option<V::Owned>> {
         #[cfg(test)]
         fault::trip_named(def.name);
-        match self.r.get(def.name, &key.bytes())? {
-            Some(bytes) => V::take_vec(bytes)
-                .map(Some)
-                .ok_or_else(|| malformed(def.name)),
+        let key = key.bytes();
+        match self.r.get(def.name, &key)? {
+            Some(bytes) => value_of::<V>(def.name, def.sealed, &key, bytes).map(Some),
             None => Ok(None),
         }
     }
@@ -413,7 +412,13 @@ impl Snapshot<'_> {
     ) -> Result<bool> {
         #[cfg(test)]
         fault::trip_named(def.name);
-        self.r.get_with(def.name, &key.bytes(), visit)
+        let key = key.bytes();
+        if def.sealed {
+            return self.r.get_with(def.name, &key, &mut |stored| {
+                visit(keys::unseal(def.name, &key, stored).ok_or_else(|| malformed(def.name))?)
+            });
+        }
+        self.r.get_with(def.name, &key, visit)
     }
 
     /// The values under `keys` in `def`, in their order.
@@ -429,10 +434,9 @@ impl Snapshot<'_> {
         self.r
             .get_many(def.name, &slices)?
             .into_iter()
-            .map(|v| match v {
-                Some(bytes) => V::take_vec(bytes)
-                    .map(Some)
-                    .ok_or_else(|| malformed(def.name)),
+            .zip(&slices)
+            .map(|(v, key)| match v {
+                Some(bytes) => value_of::<V>(def.name, def.sealed, key, bytes).map(Some),
                 None => Ok(None),
             })
             .collect()
@@ -451,7 +455,8 @@ impl Snapshot<'_> {
         let bounds = (encoded_bound(lower), encoded_bound(upper));
         self.scan_encoded(def, bounds, reverse, |k, v| {
             let key = K::take(k).ok_or_else(|| malformed(def.name))?;
-            let value = V::take(v).ok_or_else(|| malformed(def.name))?;
+            let value =
+                V::take(opened(def.name, def.sealed, k, v)?).ok_or_else(|| malformed(def.name))?;
             visit(key, value)
         })
     }
@@ -503,7 +508,8 @@ impl Snapshot<'_> {
         let bounds = backend::prefix_bounds(&prefix.bytes());
         self.scan_encoded(def, bounds, reverse, |k, v| {
             let key = K::take(k).ok_or_else(|| malformed(def.name))?;
-            let value = V::take(v).ok_or_else(|| malformed(def.name))?;
+            let value =
+                V::take(opened(def.name, def.sealed, k, v)?).ok_or_else(|| malformed(def.name))?;
             visit(key, value)
         })
     }
@@ -543,6 +549,32 @@ impl Snapshot<'_> {
     pub(crate) fn verify_rows(&self) -> Result<()> {
         self.r.verify_rows()
     }
+}
+
+/// The value stored as `bytes` under `key` in table `table`, its seal
+/// checked and taken off when the table is `sealed`.
+fn value_of<V: Col + ?Sized>(
+    table: &str,
+    sealed: bool,
+    key: &[u8],
+    mut bytes: Vec<u8>,
+) -> Result<V::Owned> {
+    if sealed {
+        let len = keys::unseal(table, key, &bytes)
+            .ok_or_else(|| malformed(table))?
+            .len();
+        bytes.truncate(len);
+    }
+    V::take_vec(bytes).ok_or_else(|| malformed(table))
+}
+
+/// The value stored as `stored` under `key` in table `table`: its seal
+/// checked and taken off when the table is `sealed`.
+fn opened<'a>(table: &str, sealed: bool, key: &[u8], stored: &'a [u8]) -> Result<&'a [u8]> {
+    if !sealed {
+        return Ok(stored);
+    }
+    keys::unseal(table, key, stored).ok_or_else(|| malformed(table))
 }
 
 /// A write transaction: a [`Snapshot`] that sees its own writes, and the
@@ -594,7 +626,12 @@ impl Txn<'_> {
         key: &K,
         value: &V,
     ) -> Result<()> {
-        self.w.put(def.name, &key.bytes(), &value.bytes())
+        let key = key.bytes();
+        let mut value = value.bytes();
+        if def.sealed {
+            keys::seal(def.name, &key, &mut value);
+        }
+        self.w.put(def.name, &key, &value)
     }
 
     /// Stores every `(key, value)` of `rows` in `def` (keys distinct), at
@@ -604,8 +641,16 @@ impl Txn<'_> {
         def: Def<K, V>,
         rows: &[(&K, &V)],
     ) -> Result<()> {
-        let bytes: Vec<(Vec<u8>, Vec<u8>)> =
-            rows.iter().map(|(k, v)| (k.bytes(), v.bytes())).collect();
+        let bytes: Vec<(Vec<u8>, Vec<u8>)> = rows
+            .iter()
+            .map(|(k, v)| {
+                let (key, mut value) = (k.bytes(), v.bytes());
+                if def.sealed {
+                    keys::seal(def.name, &key, &mut value);
+                }
+                (key, value)
+            })
+            .collect();
         let slices: Vec<(&[u8], &[u8])> = bytes
             .iter()
             .map(|(k, v)| (k.as_slice(), v.as_slice()))
@@ -635,7 +680,6 @@ impl Txn<'_> {
         Ok(old)
     }
 
-    /// Removes every row of `def`.
     /// Removes every key of `keys` from `def`: how many were there.
     pub(crate) fn delete_many<K: Col, V: Col + ?Sized>(
         &self,
@@ -647,6 +691,7 @@ impl Txn<'_> {
         self.w.delete_many(def.name, &slices)
     }
 
+    /// Removes every row of `def`.
     pub(crate) fn clear<K: Col + ?Sized, V: Col + ?Sized>(&self, def: Def<K, V>) -> Result<()> {
         let mut keys = Vec::new();
         self.w.scan(

@@ -12,7 +12,7 @@ use super::{Snapshot, contain, decode, decode_membership};
 use crate::domain::Batch;
 use crate::domain::Subscription;
 use crate::domain::course::Course;
-use crate::domain::custom_field::{self, CustomField};
+use crate::domain::custom_field::CustomField;
 use crate::domain::group::Group;
 use crate::domain::sunbird::{Organisation, SunbirdUser};
 use crate::domain::user::User;
@@ -308,12 +308,6 @@ fn folds_to(text: &str, key: &str) -> bool {
     }
 }
 
-/// Whether user `id` exists and has `key` in unique index `def` (one of
-/// the user indexes): `None` when the user does not exist.
-fn user_has_key(s: &Snapshot<'_>, def: Unique, id: u64, key: &str) -> Result<Option<bool>> {
-    with_user_keys(s, id, |keys| own_key_is(def, keys, key))
-}
-
 /// Calls `f` with the username, email and phone of user `id`, read without
 /// decoding the rest of the record (a search checks thousands of
 /// candidates); `None` when the user does not exist.
@@ -367,64 +361,12 @@ pub(crate) fn lookup_user(s: &Snapshot<'_>, def: Unique, key: &str) -> Result<Op
     Ok(Some(user))
 }
 
-/// The key record `id` should have in unique index `def` (empty: none), or
-/// `None` when the record does not exist; for the indexes of records other
-/// than users (a user's keys are checked in place, [`user_has_key`]).
-fn record_key(s: &Snapshot<'_>, def: Unique, id: u64) -> Result<Option<String>> {
-    Ok(match def.name {
-        "batch_by_name" => batch(s, id)?.map(|b| {
-            if b.is_local() {
-                String::new()
-            } else {
-                fold(&b.name)
-            }
-        }),
-        "course_by_slug" => course(s, id)?.map(|c| c.slug),
-        "custom_field_by_name" => custom_field(s, id)?.map(|f| custom_field::name_key(&f.name)),
-        "group_by_name" => group(s, id)?.map(|g| fold(&g.name)),
-        "org_by_channel" => organisation(s, id)?.map(|o| fold(&o.channel)),
-        other => {
-            return Err(Error::new(
-                ErrorCode::Internal,
-                format!("{other} is not a unique index"),
-            ));
-        }
-    })
-}
-
-/// Checks that the entry `key -> id` of unique index `def` matches the
-/// record it points to.
-fn verify_hit(s: &Snapshot<'_>, def: Unique, key: &str, id: u64) -> Result<()> {
-    let matches = match def.name {
-        "user_by_username" | "user_by_email" | "user_by_phone" => user_has_key(s, def, id, key)?,
-        // A user holds several external ids.
-        "external_ids" => match user(s, id)? {
-            None => None,
-            Some(_) => Some(
-                sunbird(s, id)?
-                    .is_some_and(|side| side.external_ids.iter().any(|e| e.key() == key)),
-            ),
-        },
-        _ => record_key(s, def, id)?.map(|own| own == key),
-    };
-    match matches {
-        None => Err(index_mismatch(def.name, id, "which does not exist")),
-        Some(false) => Err(index_mismatch(
-            def.name,
-            id,
-            "whose own key differs from the entry",
-        )),
-        Some(true) => Ok(()),
-    }
-}
-
-/// The id under `key` in unique index `def`, checked against its record.
+/// The id under `key` in unique index `def`. The entry's seal is its
+/// check: a damaged entry is a `corrupt_store` error, and the record it
+/// names is not read (a caller that wants the record checks its key
+/// there, [`lookup_user`]; `check` compares every entry with its record).
 pub(crate) fn lookup(s: &Snapshot<'_>, def: Unique, key: &str) -> Result<Option<u64>> {
-    let id = contain(s, || s.get(def, key))?;
-    if let Some(id) = id {
-        verify_hit(s, def, key, id)?;
-    }
-    Ok(id)
+    contain(s, || s.get(def, key))
 }
 
 /// Every custom field definition, by id.

@@ -25,14 +25,17 @@
 //! store). Version 10 records which users an SSO create made (claimable
 //! shadow accounts). Version 11 folds case fully in
 //! [`crate::text::fold`] (`ß` and `ss`, `ς` and `σ` are one key), so every
-//! index keyed by it is rebuilt again (`migrate_nfkc::refold_v5_to_v6`). A
-//! store written by a newer roster
+//! index keyed by it is rebuilt again (`migrate_nfkc::refold_v5_to_v6`).
+//! Version 12 seals every unique index entry (`keys::seal`): a
+//! lookup trusts an entry whose seal matches instead of reading the record
+//! it names to check it (`v11_to_v12` seals the entries of an older store).
+//! A store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write
 //! transaction that opens it, so a crash mid-migration leaves the old format.
 //! Every version has a store file under `tests/fixtures/` that the tests open.
 
 use super::frame::FrameKey;
-use super::keys::Def;
+use super::keys::{Col, Def};
 use super::tables::*;
 use super::{Snapshot, Txn, ids, positions};
 use super::{encode, encode_membership};
@@ -46,7 +49,7 @@ use crate::domain::{Batch, Micros};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 11;
+pub const CURRENT_VERSION: u64 = 12;
 /// The id counters of formats 1-3: entity name -> next id.
 const COUNTERS: Def<str, u64> = Def::new("counters");
 /// The subscription ids of formats 1-3: id -> (user, batch).
@@ -156,6 +159,7 @@ fn migrate(txn: &Txn<'_>, from: u64) -> Result<()> {
             // keyed by `fold` is rebuilt (names that now collide are kept
             // and reported by `check`, as format 3 did).
             10 => super::migrate_nfkc::refold_v5_to_v6(txn)?,
+            11 => v11_to_v12(txn)?,
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,
@@ -474,6 +478,43 @@ fn v8_to_v9(txn: &Txn<'_>) -> Result<()> {
     for org in super::read::records::<crate::domain::sunbird::Organisation>(txn, ORGANISATIONS)? {
         if let Some(key) = super::read::org_external_key(&org) {
             txn.put(ORG_BY_EXTERNAL_ID, key.as_slice(), &())?;
+        }
+    }
+    Ok(())
+}
+
+/// Format 12: every unique index entry gains its seal. An entry an earlier
+/// step of this migration rebuilt has it already (it was written through
+/// the sealed table); one that holds a bare id (the eight bytes of formats
+/// 4-11) is sealed as it is. Anything else is damage, refused as such:
+/// the migration writes no seal over it.
+fn v11_to_v12(txn: &Txn<'_>) -> Result<()> {
+    for def in UNIQUE_INDEXES {
+        let mut bare = Vec::new();
+        let mut damaged = false;
+        txn.scan(
+            def.stored(),
+            std::ops::Bound::Unbounded,
+            std::ops::Bound::Unbounded,
+            false,
+            |key: String, stored: Vec<u8>| {
+                if let Some(id) = u64::take(&stored) {
+                    bare.push((key, id));
+                } else if super::keys::unseal(def.name, key.as_bytes(), &stored)
+                    .and_then(u64::take)
+                    .is_none()
+                {
+                    damaged = true;
+                    return Ok(false);
+                }
+                Ok(true)
+            },
+        )?;
+        if damaged {
+            return Err(super::keys::malformed(def.name));
+        }
+        for (key, id) in bare {
+            txn.put(def, key.as_str(), &id)?;
         }
     }
     Ok(())

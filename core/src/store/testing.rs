@@ -58,6 +58,14 @@ pub fn text_bytes(v: &str) -> Vec<u8> {
     Col::bytes(v)
 }
 
+/// The value a unique index (`user_by_username`, ...) stores for `id`
+/// under `key`: the id's encoding and its seal (format 12).
+pub fn index_value(table: &str, key: &str, id: u64) -> Vec<u8> {
+    let mut value = Col::bytes(&id);
+    super::keys::seal(table, key.as_bytes(), &mut value);
+    value
+}
+
 /// The value encoding of an id or count, decoded.
 pub fn u64_of(bytes: &[u8]) -> Option<u64> {
     u64::take(bytes)

@@ -47,9 +47,129 @@ fn user_bytes(path: &Path, id: u64) -> Vec<u8> {
         .1
 }
 
-/// Points `key` of index `table` at `id`, bypassing every rule.
+/// Points `key` of index `table` at `id`, bypassing every rule: a sound
+/// entry (its seal matches) that disagrees with the records, as a bug in
+/// a write or a deliberate edit of the file would leave it.
 fn raw_index(path: &Path, table: &str, key: &str, id: u64) {
-    testing::raw_put(path, table, &text_bytes(key), &u64_bytes(id)).expect("raw write");
+    let value = testing::index_value(table, key, id);
+    testing::raw_put(path, table, &text_bytes(key), &value).expect("raw write");
+}
+
+/// The stored value of `key` in unique index `table`.
+fn index_bytes(path: &Path, table: &str, key: &str) -> Vec<u8> {
+    testing::raw_rows(path, table)
+        .expect("raw read")
+        .into_iter()
+        .find(|(k, _)| *k == text_bytes(key))
+        .expect("the entry")
+        .1
+}
+
+/// A flipped bit anywhere in a unique index entry (its id, its key, its
+/// seal), or an entry of the wrong length, is damage: the lookup that
+/// meets it is a `corrupt_store` error naming the index, never the id of
+/// another user, and `check` names the entry. The lookup no longer reads
+/// the record the entry names: the seal is what tells.
+#[test]
+fn a_flipped_bit_in_a_unique_index_entry_is_damage_not_another_user() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clean = dir.path().join("clean.redb");
+    two_users(&clean);
+    let sound = index_bytes(&clean, "user_by_username", "alice");
+    assert_eq!(sound.len(), 12, "an id and its seal");
+    assert_eq!(sound[..8], u64_bytes(1));
+    let mut id_flipped = sound.clone();
+    // 1 -> 3: an id that exists nowhere would be caught anyway; 2 is bob.
+    id_flipped[7] ^= 0b11;
+    let mut seal_flipped = sound.clone();
+    seal_flipped[10] ^= 0x20;
+    let cases: [(&str, &str, Vec<u8>); 4] = [
+        ("the id", "alice", id_flipped),
+        ("the seal", "alice", seal_flipped),
+        ("a bare id", "alice", u64_bytes(1)),
+        // Alice's sound value under a key two bits away from hers.
+        ("the key", "alicg", sound.clone()),
+    ];
+    for (what, key, value) in cases {
+        let path = dir.path().join(format!("{what}.redb"));
+        std::fs::copy(&clean, &path).expect("copy");
+        if key != "alice" {
+            testing::raw_delete(&path, "user_by_username", &text_bytes("alice"))
+                .expect("raw delete");
+        }
+        testing::raw_put(&path, "user_by_username", &text_bytes(key), &value).expect("raw write");
+        let i = open(&path);
+        let admin = i.operator();
+        let err = admin.find_user(key).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{what}: {err}");
+        assert!(err.message().contains("user_by_username"), "{what}: {err}");
+        let err = i.login(key, "bob-secret-1").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{what}: {err}");
+        // A create that must know whether the name is taken stops too,
+        // and writes nothing.
+        let err = admin
+            .create_user(new_user(key), Default::default())
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{what}: {err}");
+        assert_eq!(
+            admin.list_users(&Default::default()).expect("list").count,
+            2
+        );
+        // The other indexes still answer.
+        assert_eq!(admin.find_user("alice@example.com").expect("email"), 1);
+        assert_eq!(admin.find_user("bob").expect("bob"), 2);
+        let problems = i.check_integrity().expect("check");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p == &format!("user_by_username: the entry {key:?} is damaged")),
+            "{what}: {problems:?}"
+        );
+        drop(i);
+        let report = recover::check(&path).expect("check");
+        assert!(!report.is_sound(), "{what}");
+    }
+}
+
+/// The same for the indexes of other records: a batch name whose entry is
+/// damaged is refused, not taken for another batch.
+#[test]
+fn a_damaged_batch_name_entry_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    {
+        let i = Institute::open(&path, config(SEED_NOW).0).expect("create");
+        for name in ["Morning", "Evening"] {
+            i.operator()
+                .create_batch(roster::BatchInput {
+                    name: Some(name.into()),
+                })
+                .expect("batch");
+        }
+    }
+    let mut value = index_bytes(&path, "batch_by_name", "morning");
+    value[7] ^= 0b11;
+    testing::raw_put(&path, "batch_by_name", &text_bytes("morning"), &value).expect("raw write");
+    let i = open(&path);
+    let err = i
+        .operator()
+        .create_batch(roster::BatchInput {
+            name: Some("MORNING".into()),
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    assert_eq!(
+        i.operator()
+            .list_batches(None, Default::default())
+            .expect("list")
+            .count,
+        2
+    );
+    let problems = i.check_integrity().expect("check");
+    assert!(
+        problems.contains(&"batch_by_name: the entry \"morning\" is damaged".to_string()),
+        "{problems:?}"
+    );
 }
 
 #[test]

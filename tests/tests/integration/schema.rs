@@ -17,6 +17,7 @@ const V8: &str = "store-v8.redb";
 const V9: &str = "store-v9.redb";
 const V10: &str = "store-v10.redb";
 const V11: &str = "store-v11.redb";
+const V12: &str = "store-v12.redb";
 
 fn copy_of(fixture: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -625,6 +626,97 @@ fn the_v10_fixture_opens_with_its_change_feed() {
 #[test]
 fn the_v11_fixture_opens_with_its_change_feed() {
     opens_with_its_change_feed(V11);
+}
+
+#[test]
+fn the_v12_fixture_opens_with_its_change_feed() {
+    opens_with_its_change_feed(V12);
+}
+
+/// The unique indexes of a store file, as stored: (table, key, value).
+fn index_rows(path: &Path) -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
+    let tables = [
+        "user_by_username",
+        "user_by_email",
+        "user_by_phone",
+        "batch_by_name",
+        "course_by_slug",
+        "custom_field_by_name",
+        "group_by_name",
+        "external_ids",
+        "org_by_channel",
+    ];
+    let mut out = Vec::new();
+    for table in tables {
+        for (key, value) in roster::store::testing::raw_rows(path, table).expect("raw read") {
+            out.push((table, key, value));
+        }
+    }
+    out
+}
+
+/// Format 12 seals every unique index entry: a format-11 store's entries
+/// (bare ids) gain their seals when it is opened, each the same id under
+/// the same key, and the store checks sound.
+#[test]
+fn format_12_seals_the_index_entries_of_a_format_11_store() {
+    use roster::store::testing::{index_value, u64_of};
+    let (_dir, path) = copy_of(V11);
+    let before = index_rows(&path);
+    let tables: std::collections::BTreeSet<&str> = before.iter().map(|r| r.0).collect();
+    assert_eq!(tables.len(), 9, "every index holds an entry: {tables:?}");
+    assert!(before.iter().all(|(_, _, v)| v.len() == 8), "bare ids");
+    // `roster check` reads an older store as opening would migrate it.
+    assert!(
+        roster::store::recover::check(&path)
+            .expect("check")
+            .is_sound()
+    );
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config).expect("open");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    assert_eq!(i.operator().find_user("TEST@example.com").expect("find"), 1);
+    drop(i);
+    let after = index_rows(&path);
+    assert_eq!(after.len(), before.len());
+    for ((table, key, bare), (t, k, sealed)) in before.iter().zip(&after) {
+        assert_eq!((table, key), (t, k));
+        let key = std::str::from_utf8(key).expect("text key");
+        let id = u64_of(bare).expect("an id");
+        assert_eq!(*sealed, index_value(table, key, id), "{table} {key}");
+    }
+}
+
+/// A format-11 store whose index entry is not an id (damaged) is not
+/// migrated: the open is a `corrupt_store` error naming the index, and the
+/// file keeps its format and its entry, for `check` and `recover`.
+#[test]
+fn a_format_11_store_with_a_damaged_index_entry_is_refused_unmigrated() {
+    use roster::store::testing::{raw_put, raw_rows, text_bytes, u64_of};
+    let (_dir, path) = copy_of(V11);
+    raw_put(
+        &path,
+        "course_by_slug",
+        &text_bytes("language-training"),
+        &[0, 0, 1],
+    )
+    .expect("raw write");
+    let (config, _) = config(SEED_NOW);
+    let err = Institute::open(&path, config).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    assert!(err.message().contains("course_by_slug"), "{err}");
+    let report = roster::store::recover::check(&path).expect("check");
+    assert!(
+        report.problems.iter().any(|p| p.contains("course_by_slug")),
+        "{report:?}"
+    );
+    let meta = raw_rows(&path, "meta").expect("meta");
+    let version = meta.iter().find(|(k, _)| k == b"schema_version");
+    assert_eq!(version.and_then(|(_, v)| u64_of(v)), Some(11));
+    assert!(index_rows(&path).iter().all(|(t, _, v)| match *t {
+        "course_by_slug" => v == &[0, 0, 1],
+        _ => v.len() == 8,
+    }));
 }
 
 /// Format 11 folds case fully: a format-10 store, whose username index

@@ -458,34 +458,33 @@ impl Admin {
     /// The user `id` names as `id_type`, matching real values ignoring case.
     fn find(&self, s: &Snapshot<'_>, id_type: IdType, id: &str) -> Result<Option<Pair>> {
         let key = id.trim();
-        let by = |def, key: &str| -> Result<Option<u64>> {
+        // The record is read once and its own key checked against the
+        // entry's.
+        let by = |def, key: &str| -> Result<Option<User>> {
             if key.is_empty() {
                 return Ok(None);
             }
-            read::lookup(s, def, key)
+            read::lookup_user(s, def, key)
         };
         let phone = rules::phone(key).unwrap_or_default();
         // Too long to be any username or email: no one's (empty finds none).
         let name = crate::text::fold_lookup(key, rules::EMAIL_MAX).unwrap_or_default();
-        let id = match id_type {
+        let user = match id_type {
             IdType::Email => by(USER_BY_EMAIL, &name)?,
             IdType::Phone => by(USER_BY_PHONE, &phone)?,
             IdType::UserName => by(USER_BY_USERNAME, &name)?,
             IdType::LoginId => match by(USER_BY_USERNAME, &name)? {
-                Some(id) => Some(id),
+                Some(user) => Some(user),
                 None => match by(USER_BY_EMAIL, &name)? {
-                    Some(id) => Some(id),
+                    Some(user) => Some(user),
                     None => by(USER_BY_PHONE, &phone)?,
                 },
             },
         };
-        let Some(id) = id else {
+        let Some(user) = user else {
             return Ok(None);
         };
-        let Some(user) = read::user(s, id)? else {
-            return Ok(None);
-        };
-        let side = read::sunbird(s, id)?.unwrap_or_default();
+        let side = read::sunbird(s, user.id)?.unwrap_or_default();
         if side.deleted {
             return Ok(None);
         }
