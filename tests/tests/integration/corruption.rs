@@ -128,6 +128,23 @@ fn a_flipped_bit_in_a_unique_index_entry_is_damage_not_another_user() {
         drop(i);
         let report = recover::check(&path).expect("check");
         assert!(!report.is_sound(), "{what}");
+        // `recover` rebuilds the indexes from the records.
+        let to = dir.path().join(format!("{what}-recovered.redb"));
+        recover::recover(&path, &to).expect("recover");
+        let saved = open(&to);
+        assert_eq!(
+            saved.operator().find_user("alice").expect("alice"),
+            1,
+            "{what}"
+        );
+        assert_eq!(
+            saved.login("alice", "alice-secret-1").expect("alice").user,
+            1
+        );
+        assert_eq!(
+            saved.check_integrity().expect("check"),
+            Vec::<String>::new()
+        );
     }
 }
 
