@@ -395,7 +395,9 @@ impl Snapshot<'_> {
         fault::trip_named(def.name);
         let key = key.bytes();
         match self.r.get(def.name, &key)? {
-            Some(bytes) => value_of::<V>(def.name, def.sealed, &key, bytes).map(Some),
+            Some(bytes) => V::take_vec(unsealed(def.name, def.sealed, &key, bytes)?)
+                .map(Some)
+                .ok_or_else(|| malformed(def.name)),
             None => Ok(None),
         }
     }
@@ -436,7 +438,9 @@ impl Snapshot<'_> {
             .into_iter()
             .zip(&slices)
             .map(|(v, key)| match v {
-                Some(bytes) => value_of::<V>(def.name, def.sealed, key, bytes).map(Some),
+                Some(bytes) => V::take_vec(unsealed(def.name, def.sealed, key, bytes)?)
+                    .map(Some)
+                    .ok_or_else(|| malformed(def.name)),
                 None => Ok(None),
             })
             .collect()
@@ -552,20 +556,16 @@ impl Snapshot<'_> {
 }
 
 /// The value stored as `bytes` under `key` in table `table`, its seal
-/// checked and taken off when the table is `sealed`.
-fn value_of<V: Col + ?Sized>(
-    table: &str,
-    sealed: bool,
-    key: &[u8],
-    mut bytes: Vec<u8>,
-) -> Result<V::Owned> {
+/// checked and taken off when the table is `sealed`. Not generic: one
+/// copy in the WebAssembly module, whatever the table's types.
+fn unsealed(table: &str, sealed: bool, key: &[u8], mut bytes: Vec<u8>) -> Result<Vec<u8>> {
     if sealed {
         let len = keys::unseal(table, key, &bytes)
             .ok_or_else(|| malformed(table))?
             .len();
         bytes.truncate(len);
     }
-    V::take_vec(bytes).ok_or_else(|| malformed(table))
+    Ok(bytes)
 }
 
 /// The value stored as `stored` under `key` in table `table`: its seal
