@@ -471,7 +471,9 @@ impl Admin {
     }
 
     /// The id of the user with this username (ignoring case) or, failing
-    /// that, this email (ignoring case).
+    /// that, this email (ignoring case). One index read: a damaged index
+    /// entry (its seal does not match) is `corrupt_store`, never another
+    /// user's id.
     pub fn find_user(&self, username_or_email: &str) -> Result<u64> {
         self.allow(Permission::new(Action::View, Model::User))?;
         self.store().reading(|txn| {
