@@ -154,10 +154,7 @@ impl Admin {
     fn link(&self, txn: &Txn<'_>, id: u64, batches: &[u64], linked: bool) -> Result<()> {
         read::course(txn, id)?.ok_or_else(Error::not_found)?;
         self.ordinary_batches(txn, "batches", batches)?;
-        for &b in batches {
-            write::link_course_batch(txn, id, b, linked)?;
-        }
-        Ok(())
+        write::link_course_batches(txn, id, batches, linked)
     }
 }
 

@@ -134,6 +134,19 @@ pub(crate) enum Record {
     Group(Group),
     Organisation(Organisation),
     Setting(SettingRecord),
+    /// A course with the batches linked to it (format 12 on: a course's
+    /// entries before it are [`Record::Course`], without its links).
+    LinkedCourse(LinkedCourse),
+}
+
+/// A course and the ordinary batches linked to it (not its hidden batch,
+/// which `local_batch` names), ascending.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct LinkedCourse {
+    /// The course.
+    pub course: Course,
+    /// The ids of the batches that give it.
+    pub batches: Vec<u64>,
 }
 
 /// A subscription with the user and batch it joins.
@@ -181,6 +194,19 @@ impl Record {
         Record::User(kept)
     }
 
+    /// `side` as the feed keeps it: a migration claim's failed attempts
+    /// are bookkeeping, as a user's failed sign-ins are (a claim that
+    /// failed only is no claim here; a rejected one is kept, its count
+    /// cleared).
+    pub(crate) fn sunbird(side: &SunbirdUser) -> Record {
+        let mut kept = side.clone();
+        kept.claim = kept
+            .claim
+            .filter(|c| c.rejected)
+            .map(|c| crate::domain::sunbird::Claim { failed: 0, ..c });
+        Record::SunbirdUser(kept)
+    }
+
     /// The record as JSON text, without the fields the feed withholds.
     pub(crate) fn to_json(&self) -> String {
         let value = match self {
@@ -193,6 +219,12 @@ impl Record {
             Record::Group(r) => serde_json::to_value(r),
             Record::Organisation(r) => serde_json::to_value(r),
             Record::Setting(r) => serde_json::to_value(r),
+            Record::LinkedCourse(r) => serde_json::to_value(&r.course).map(|mut v| {
+                if let Some(fields) = v.as_object_mut() {
+                    fields.insert("batches".into(), r.batches.clone().into());
+                }
+                v
+            }),
         };
         let mut value = value.unwrap_or(serde_json::Value::Null);
         if let (Record::User(_), Some(fields)) = (self, value.as_object_mut()) {

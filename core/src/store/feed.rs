@@ -142,7 +142,6 @@ macro_rules! fed {
 fed! {
     crate::domain::user::User => User, Record::user;
     crate::domain::Batch => Batch, |b: &crate::domain::Batch| Record::Batch(b.clone());
-    crate::domain::course::Course => Course, |c: &crate::domain::course::Course| Record::Course(c.clone());
     crate::domain::custom_field::CustomField => CustomField,
         |f: &crate::domain::custom_field::CustomField| Record::CustomField(f.clone());
     crate::domain::group::Group => Group, |g: &crate::domain::group::Group| Record::Group(g.clone());

@@ -10,7 +10,7 @@ use super::{Txn, feed, ids, positions, search};
 use super::{decode_membership, encode, encode_membership};
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
-use crate::domain::feed::{Entity, MembershipRecord, Record, SettingRecord};
+use crate::domain::feed::{Entity, LinkedCourse, MembershipRecord, Record, SettingRecord};
 use crate::domain::group::Group;
 use crate::domain::outbox::Message;
 use crate::domain::sunbird::{Organisation, SunbirdUser};
@@ -19,6 +19,7 @@ use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, Result};
 use crate::text::fold;
 use chrono::Datelike;
+use std::collections::BTreeSet;
 use std::ops::Bound;
 
 /// The next id of `kind`; ids are never reused.
@@ -288,8 +289,72 @@ pub(crate) fn link_course_batch(
     batch: u64,
     linked: bool,
 ) -> Result<()> {
-    set_pair(txn, COURSE_BATCHES, (course, batch), linked)?;
-    set_pair(txn, BATCH_COURSES, (batch, course), linked)
+    link_course_batches(txn, course, &[batch], linked)
+}
+
+/// Links (or unlinks) `course` and each of `batches`, and tells the feed
+/// once how the course's batches changed (the links are read once, so
+/// linking many batches costs no more per batch than linking one).
+pub(crate) fn link_course_batches(
+    txn: &Txn<'_>,
+    course: u64,
+    batches: &[u64],
+    linked: bool,
+) -> Result<()> {
+    let record = read::course(txn, course)?;
+    let before = match &record {
+        Some(c) => Some(linked_batches(txn, c)?),
+        None => None,
+    };
+    for &batch in batches {
+        set_pair(txn, COURSE_BATCHES, (course, batch), linked)?;
+        set_pair(txn, BATCH_COURSES, (batch, course), linked)?;
+    }
+    let (Some(c), Some(before)) = (record, before) else {
+        return Ok(());
+    };
+    let mut after = before.clone();
+    for &batch in batches.iter().filter(|&&b| b != c.local_batch) {
+        if linked {
+            after.insert(batch);
+        } else {
+            after.remove(&batch);
+        }
+    }
+    note_course(txn, &c, Some((&c, &before)), Some((&c, &after)))
+}
+
+/// The ordinary batches linked to `course` (not its hidden one).
+fn linked_batches(txn: &Txn<'_>, course: &Course) -> Result<BTreeSet<u64>> {
+    let mut batches: BTreeSet<u64> = read::related(txn, COURSE_BATCHES, course.id)?
+        .into_iter()
+        .collect();
+    batches.remove(&course.local_batch);
+    Ok(batches)
+}
+
+/// Tells the feed that `course` was `before` and is `after` (each the
+/// course and its ordinary batches; `None`: absent).
+fn note_course(
+    txn: &Txn<'_>,
+    course: &Course,
+    before: Option<(&Course, &BTreeSet<u64>)>,
+    after: Option<(&Course, &BTreeSet<u64>)>,
+) -> Result<()> {
+    let kept = |(c, batches): (&Course, &BTreeSet<u64>)| {
+        Record::LinkedCourse(LinkedCourse {
+            course: c.clone(),
+            batches: batches.iter().copied().collect(),
+        })
+    };
+    feed::note(
+        txn,
+        Entity::Course,
+        course.id,
+        Some(course.uuid),
+        before.map(kept).as_ref(),
+        after.map(kept).as_ref(),
+    )
 }
 
 /// Stores `course` (replacing `old`) and its slug index.
@@ -308,23 +373,30 @@ pub(crate) fn put_course(txn: &Txn<'_>, old: Option<&Course>, course: &Course) -
         &course.id,
         encode(COURSES, course.id, course)?.as_slice(),
     )?;
-    feed::changed(txn, old, Some(course))
+    // A course's own change leaves its links as they are.
+    let batches = linked_batches(txn, course)?;
+    note_course(
+        txn,
+        course,
+        old.map(|o| (o, &batches)),
+        Some((course, &batches)),
+    )
 }
 
 /// Removes `course`, its hidden batch (with its memberships) and its links.
 pub(crate) fn delete_course(txn: &Txn<'_>, course: &Course) -> Result<()> {
+    let before = linked_batches(txn, course)?;
     if let Some(local) = read::batch(txn, course.local_batch)? {
         delete_batch(txn, &local)?;
     }
-    for batch in read::related(txn, COURSE_BATCHES, course.id)? {
-        link_course_batch(txn, course.id, batch, false)?;
-    }
+    let linked = read::related(txn, COURSE_BATCHES, course.id)?;
+    link_course_batches(txn, course.id, &linked, false)?;
     reindex(txn, COURSE_BY_SLUG, &course.slug, "", course.id)?;
     txn.delete(UUIDS, &course.uuid)?;
     if txn.delete(COURSES, &course.id)? {
         positions::count(txn, COURSES, course.id, -1)?;
     }
-    feed::changed(txn, Some(course), None)
+    note_course(txn, course, Some((course, &before)), None)
 }
 
 fn day(date: chrono::NaiveDate) -> i32 {
@@ -723,8 +795,8 @@ pub(crate) fn put_sunbird(
         }
     }
     // The UUID is the user's, filled in at the end of the write.
-    let before = old.map(|o| Record::SunbirdUser(o.clone()));
-    let after = new.map(|n| Record::SunbirdUser(n.clone()));
+    let before = old.map(Record::sunbird);
+    let after = new.map(Record::sunbird);
     feed::note(
         txn,
         Entity::SunbirdUser,

@@ -310,6 +310,83 @@ fn every_administrative_write_of_every_surface_appears_once_in_order_without_sec
     assert!(seqs.windows(2).all(|p| p[0] < p[1]));
 }
 
+/// The batches a course entry's record names.
+fn batches_of(entry: &Value) -> Vec<u64> {
+    entry["record"]["batches"]
+        .as_array()
+        .expect("the course's batches")
+        .iter()
+        .map(|b| b.as_u64().expect("an id"))
+        .collect()
+}
+
+/// Linking batches to a course changes who the course is given to: the
+/// course's entry says which batches give it, once per operation, and
+/// deleting a linked batch updates the course too.
+#[test]
+fn course_batch_links_are_course_updates() {
+    let mut w = World::new();
+    let course = w.send(
+        "POST",
+        &format!("{API}/courses/"),
+        Some(json!({"title": "C"})),
+        201,
+    );
+    let made = w.step();
+    let entry = made
+        .iter()
+        .find(|e| e["entity"] == "course")
+        .expect("course")
+        .clone();
+    assert_eq!(
+        batches_of(&entry),
+        Vec::<u64>::new(),
+        "its hidden batch is not listed"
+    );
+    let c = course["id"].as_u64().expect("course id");
+    let mut ids = Vec::new();
+    for name in ["Morning", "Evening"] {
+        let b = w.send(
+            "POST",
+            &format!("{API}/batches/"),
+            Some(json!({"name": name})),
+            201,
+        );
+        ids.push(b["id"].as_u64().expect("batch id"));
+    }
+    w.step();
+    let path = format!("{API}/courses/{c}/batches/");
+    w.send("POST", &path, Some(json!({"batches": ids})), 201);
+    let linked = w.step();
+    assert_eq!(kinds(&linked), [("course", "update")]);
+    assert_eq!(batches_of(&linked[0]), ids);
+    assert_eq!(linked[0]["uuid"], entry["uuid"]);
+    // Linking them again changes nothing.
+    w.send("POST", &path, Some(json!({"batches": ids})), 201);
+    assert!(w.step().is_empty());
+    w.send("DELETE", &path, Some(json!({"batches": [ids[0]]})), 204);
+    let unlinked = w.step();
+    assert_eq!(kinds(&unlinked), [("course", "update")]);
+    assert_eq!(batches_of(&unlinked[0]), [ids[1]]);
+    // Deleting a linked batch unlinks it: the course changes too.
+    w.send("DELETE", &format!("{API}/batches/{}/", ids[1]), None, 204);
+    let gone = w.step();
+    assert_eq!(sorted(&gone), [("batch", "delete"), ("course", "update")]);
+    let entry = gone
+        .iter()
+        .find(|e| e["entity"] == "course")
+        .expect("course");
+    assert_eq!(batches_of(entry), Vec::<u64>::new());
+    // Deleting the course is one tombstone, its hidden batch another.
+    w.send("POST", &path, Some(json!({"batches": [ids[0]]})), 201);
+    w.step();
+    w.send("DELETE", &format!("{API}/courses/{c}/"), None, 204);
+    assert_eq!(
+        sorted(&w.step()),
+        [("batch", "delete"), ("course", "delete")]
+    );
+}
+
 #[test]
 fn reading_the_feed_needs_view_change_and_a_staff_caller() {
     let mut w = World::new();
@@ -423,4 +500,45 @@ fn retention_trims_old_entries_and_a_reader_behind_the_floor_is_told() {
     );
     // A user may not purge.
     assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+}
+
+/// A migration claim's failed attempts are bookkeeping, as failed sign-ins
+/// are: a wrong `userExtId` makes no entry.
+#[test]
+fn a_failed_migration_claim_makes_no_entry() {
+    let (i, _clock) = roster_tests::institute(SEED_NOW);
+    i.create_superuser("root", ROOT_PASSWORD).expect("root");
+    let token = i.login("root", ROOT_PASSWORD).expect("sign-in").token;
+    let sunbird = |path: &str, body: Value| {
+        let request = Request::new("POST", path)
+            .with_header("Content-Type", "application/json")
+            .with_header("x-authenticated-user-token", &token)
+            .with_body(json!({ "request": body }).to_string());
+        let r = roster::rest::handle(&i, request);
+        assert_eq!(r.status, 200, "{path}: {:?}", r.body);
+    };
+    sunbird(
+        "/api/org/v1/create",
+        json!({"orgName": "State", "organisationType": "school", "channel": "state1", "isTenant": true}),
+    );
+    sunbird(
+        "/api/user/v1/sso/create",
+        json!({"firstName": "Shadow", "phone": "9876500001", "channel": "state1",
+            "externalIds": [{"id": "H-9", "provider": "state1", "idType": "state1"}]}),
+    );
+    sunbird(
+        "/api/user/v1/create",
+        json!({"firstName": "Claimant", "userName": "claimant", "email": "c@example.in", "password": "Pass@1word"}),
+    );
+    let admin = i.operator();
+    let id = admin.find_user("claimant").expect("claimant");
+    let uuid = admin.get_user(id).expect("claimant").uuid;
+    let head = admin.changes_since(0, 1000).expect("feed").next;
+    let claimant = i.login("claimant", "Pass@1word").expect("sign-in").token;
+    let session = i.session(&claimant).expect("session");
+    // Answered with the attempts left; the shadow's side record counts it.
+    let answer = session.migrate(&uuid, "state1", true, "wrong-id");
+    assert!(format!("{answer:?}").contains("WrongId"), "{answer:?}");
+    let after = admin.changes_since(head, 1000).expect("feed");
+    assert!(after.changes.is_empty(), "{:?}", after.changes);
 }
