@@ -20,21 +20,36 @@ impl Admin {
     /// those of writes that commit while it reads. A `since` below the
     /// feed's floor (entries after it were trimmed away by the retention
     /// window) is a validation error on `since`, never a page with a hole
-    /// in it: such a reader must start again from a full copy.
+    /// in it: such a reader must start again from a full copy. So is a
+    /// `since` above every number the feed has given (a number from
+    /// another feed: a restored or recovered store starts a new one).
     pub fn changes_since(&self, since: u64, limit: u32) -> Result<ChangePage> {
         self.allow(Permission::new(Action::View, Model::Change))?;
         let limit = match limit {
             0 => 100,
             n => n.min(MAX_CHANGES),
         };
-        let (floor, entries, more) = self.store().reading(|s| {
+        let (floor, head, entries, more) = self.store().reading(|s| {
             let floor = feed::floor(s)?;
-            if since < floor {
-                return Ok((floor, Vec::new(), false));
+            let head = feed::head(s)?;
+            if since < floor || since > head {
+                return Ok((floor, head, Vec::new(), false));
             }
             let (entries, more) = feed::since(s, since, limit as usize)?;
-            Ok((floor, entries, more))
+            Ok((floor, head, entries, more))
         })?;
+        if since > head {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "since",
+                format!(
+                    "The change feed has no entry {since}: its last is {head}. This is not the \
+                     feed that number came from (a restored or recovered store starts a new \
+                     one). Start again from a full copy and read on from {head} or later."
+                ),
+            );
+            return Err(Error::validation(errors));
+        }
         if since < floor {
             let mut errors = FieldErrors::new();
             errors.add(

@@ -327,6 +327,25 @@ pub(crate) fn floor(s: &Snapshot<'_>) -> Result<u64> {
     Ok(s.get(META, FLOOR)?.unwrap_or(0))
 }
 
+/// The highest number this feed has shown or trimmed: its last entry's,
+/// or its floor when every entry was trimmed (0: none yet). A reader's
+/// `since` is never above it, unless it read another feed (a store
+/// restored or recovered starts a new one).
+pub(crate) fn head(s: &Snapshot<'_>) -> Result<u64> {
+    let mut last = 0;
+    s.scan(
+        CHANGES,
+        Bound::Unbounded,
+        Bound::Unbounded,
+        true,
+        |seq, _| {
+            last = seq;
+            Ok(false)
+        },
+    )?;
+    Ok(last.max(floor(s)?))
+}
+
 /// Up to `limit` entries after `since`, oldest first, and whether more
 /// follow.
 pub(crate) fn since(

@@ -542,3 +542,46 @@ fn a_failed_migration_claim_makes_no_entry() {
     let after = admin.changes_since(head, 1000).expect("feed");
     assert!(after.changes.is_empty(), "{:?}", after.changes);
 }
+
+/// A `since` above every number the feed has given comes from another feed
+/// (a restored store starts a new one): a validation error on `since`, not
+/// an empty page that would hide the new feed's first entries.
+#[test]
+fn a_since_from_another_feed_is_refused() {
+    let mut w = World::new();
+    let mut ids = Vec::new();
+    for name in ["A", "B", "C"] {
+        let b = w.send(
+            "POST",
+            &format!("{API}/batches/"),
+            Some(json!({"name": name})),
+            201,
+        );
+        ids.push(b["id"].clone());
+    }
+    // History the restored store will not have.
+    w.send("DELETE", &format!("{API}/batches/{}/", ids[2]), None, 204);
+    w.send("DELETE", &format!("{API}/batches/{}/", ids[1]), None, 204);
+    w.step();
+    let old_head = w.seen;
+    // The same data restored into a new store: its feed starts again.
+    let dump = w.i.operator().dump().expect("dump");
+    let (fresh, _clock) = roster_tests::institute(SEED_NOW);
+    fresh.operator().restore(dump).expect("restore");
+    let head = fresh.operator().changes_since(0, 1000).expect("feed").next;
+    assert!(head < old_head, "{head} < {old_head}");
+    let err = fresh.operator().changes_since(old_head, 10).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Validation, "{err}");
+    assert!(
+        err.to_string().contains("Start again from a full copy"),
+        "{err}"
+    );
+    // The head itself is fine: an empty page.
+    let page = fresh
+        .operator()
+        .changes_since(head, 10)
+        .expect("at the head");
+    assert!(page.changes.is_empty());
+    let err = w.i.operator().changes_since(u64::MAX, 10).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Validation, "{err}");
+}
