@@ -38,28 +38,24 @@ impl Admin {
             let (entries, more) = feed::since(s, since, limit as usize)?;
             Ok((floor, head, entries, more))
         })?;
-        if since > head {
+        let refused = if since > head {
+            Some(format!(
+                "The change feed has no entry {since}: its last is {head}. This is not the \
+                 feed that number came from (a restored or recovered store starts a new one). \
+                 Start again from a full copy and read on from {head} or later."
+            ))
+        } else if since < floor {
+            Some(format!(
+                "The change feed no longer holds the entries after {since}: every entry up to \
+                 {floor} was trimmed (retention). Start again from a full copy and read on \
+                 from {floor} or later."
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = refused {
             let mut errors = FieldErrors::new();
-            errors.add(
-                "since",
-                format!(
-                    "The change feed has no entry {since}: its last is {head}. This is not the \
-                     feed that number came from (a restored or recovered store starts a new \
-                     one). Start again from a full copy and read on from {head} or later."
-                ),
-            );
-            return Err(Error::validation(errors));
-        }
-        if since < floor {
-            let mut errors = FieldErrors::new();
-            errors.add(
-                "since",
-                format!(
-                    "The change feed no longer holds the entries after {since}: every entry up \
-                     to {floor} was trimmed (retention). Start again from a full copy and \
-                     read on from {floor} or later."
-                ),
-            );
+            errors.add("since", message);
             return Err(Error::validation(errors));
         }
         let mut changes = Vec::with_capacity(entries.len());

@@ -3,7 +3,6 @@
 //! exist; id counters are above every id. Used by tests, the crash loop and
 //! `Institute::check_integrity`.
 
-use super::keys::Col;
 use super::tables::*;
 use super::{Snapshot, contain, decode, decode_membership};
 use crate::domain::course::Course;
@@ -46,7 +45,7 @@ fn unique(
 ) -> Result<BTreeMap<String, u64>> {
     let mut out = BTreeMap::new();
     for (key, stored) in s.rows(def.stored())? {
-        match super::keys::unseal(def.name, key.as_bytes(), &stored).and_then(u64::take) {
+        match super::keys::sealed_id(def.name, &key, &stored) {
             Some(id) => {
                 out.insert(key, id);
             }

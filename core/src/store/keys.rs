@@ -79,6 +79,13 @@ pub(crate) fn seal(table: &str, key: &[u8], value: &mut Vec<u8>) {
     value.extend_from_slice(&crc.to_le_bytes());
 }
 
+/// The id a sealed unique index entry `stored` holds under `key` in
+/// `table`, or `None` when it is damaged (for readers of the stored bytes:
+/// a migration, a check).
+pub(crate) fn sealed_id(table: &str, key: &str, stored: &[u8]) -> Option<u64> {
+    unseal(table, key.as_bytes(), stored).and_then(u64::take)
+}
+
 /// The value a sealed `stored` holds under `key` in `table`, or `None`
 /// when its seal does not match (damage).
 pub(crate) fn unseal<'a>(table: &str, key: &[u8], stored: &'a [u8]) -> Option<&'a [u8]> {

@@ -417,7 +417,7 @@ impl Snapshot<'_> {
         let key = key.bytes();
         if def.sealed {
             return self.r.get_with(def.name, &key, &mut |stored| {
-                visit(keys::unseal(def.name, &key, stored).ok_or_else(|| malformed(def.name))?)
+                visit(opened(def.name, true, &key, stored)?)
             });
         }
         self.r.get_with(def.name, &key, visit)
@@ -559,12 +559,8 @@ impl Snapshot<'_> {
 /// checked and taken off when the table is `sealed`. Not generic: one
 /// copy in the WebAssembly module, whatever the table's types.
 fn unsealed(table: &str, sealed: bool, key: &[u8], mut bytes: Vec<u8>) -> Result<Vec<u8>> {
-    if sealed {
-        let len = keys::unseal(table, key, &bytes)
-            .ok_or_else(|| malformed(table))?
-            .len();
-        bytes.truncate(len);
-    }
+    let len = opened(table, sealed, key, &bytes)?.len();
+    bytes.truncate(len);
     Ok(bytes)
 }
 
@@ -575,6 +571,15 @@ fn opened<'a>(table: &str, sealed: bool, key: &[u8], stored: &'a [u8]) -> Result
         return Ok(stored);
     }
     keys::unseal(table, key, stored).ok_or_else(|| malformed(table))
+}
+
+/// `value` as table `table` stores it under `key`: with its seal when the
+/// table is `sealed`.
+fn stored_value(table: &str, sealed: bool, key: &[u8], mut value: Vec<u8>) -> Vec<u8> {
+    if sealed {
+        keys::seal(table, key, &mut value);
+    }
+    value
 }
 
 /// A write transaction: a [`Snapshot`] that sees its own writes, and the
@@ -627,10 +632,7 @@ impl Txn<'_> {
         value: &V,
     ) -> Result<()> {
         let key = key.bytes();
-        let mut value = value.bytes();
-        if def.sealed {
-            keys::seal(def.name, &key, &mut value);
-        }
+        let value = stored_value(def.name, def.sealed, &key, value.bytes());
         self.w.put(def.name, &key, &value)
     }
 
@@ -644,10 +646,8 @@ impl Txn<'_> {
         let bytes: Vec<(Vec<u8>, Vec<u8>)> = rows
             .iter()
             .map(|(k, v)| {
-                let (key, mut value) = (k.bytes(), v.bytes());
-                if def.sealed {
-                    keys::seal(def.name, &key, &mut value);
-                }
+                let key = k.bytes();
+                let value = stored_value(def.name, def.sealed, &key, v.bytes());
                 (key, value)
             })
             .collect();

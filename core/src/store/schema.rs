@@ -500,10 +500,7 @@ fn v11_to_v12(txn: &Txn<'_>) -> Result<()> {
             |key: String, stored: Vec<u8>| {
                 if let Some(id) = u64::take(&stored) {
                     bare.push((key, id));
-                } else if super::keys::unseal(def.name, key.as_bytes(), &stored)
-                    .and_then(u64::take)
-                    .is_none()
-                {
+                } else if super::keys::sealed_id(def.name, &key, &stored).is_none() {
                     damaged = true;
                     return Ok(false);
                 }

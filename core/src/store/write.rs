@@ -302,10 +302,10 @@ pub(crate) fn link_course_batches(
     linked: bool,
 ) -> Result<()> {
     let record = read::course(txn, course)?;
-    let before = match &record {
-        Some(c) => Some(linked_batches(txn, c)?),
-        None => None,
-    };
+    let before = record
+        .as_ref()
+        .map(|c| linked_batches(txn, c))
+        .transpose()?;
     for &batch in batches {
         set_pair(txn, COURSE_BATCHES, (course, batch), linked)?;
         set_pair(txn, BATCH_COURSES, (batch, course), linked)?;
@@ -389,7 +389,8 @@ pub(crate) fn delete_course(txn: &Txn<'_>, course: &Course) -> Result<()> {
     if let Some(local) = read::batch(txn, course.local_batch)? {
         delete_batch(txn, &local)?;
     }
-    let linked = read::related(txn, COURSE_BATCHES, course.id)?;
+    // The hidden batch's link went with it; the others go now.
+    let linked: Vec<u64> = before.iter().copied().collect();
     link_course_batches(txn, course.id, &linked, false)?;
     reindex(txn, COURSE_BY_SLUG, &course.slug, "", course.id)?;
     txn.delete(UUIDS, &course.uuid)?;
