@@ -12,7 +12,7 @@ impl Admin {
     pub fn me(&self) -> Result<UserView> {
         self.store().reading(|txn| {
             let user = self.live_user(txn)?;
-            Ok(UserView::new(&user, &read::custom_fields(txn)?))
+            Ok(UserView::new(user, &read::custom_fields(txn)?))
         })
     }
 
@@ -55,7 +55,7 @@ impl Admin {
             }
             write::put_user(txn, Some(&old), &me)?;
             super::sunbird::after_update(txn, &me)?;
-            Ok(UserView::new(&me, &fields))
+            Ok(UserView::new(me, &fields))
         })
     }
 

@@ -154,7 +154,7 @@ impl Admin {
             if let Some(password) = notify {
                 self.queue_credentials(txn, &stored, password)?;
             }
-            Ok(UserView::new(&stored, &fields))
+            Ok(UserView::new(stored, &fields))
         })?;
         Ok(Created {
             user,
@@ -398,15 +398,15 @@ impl Admin {
                 return self.page_of(query.page, Vec::<UserView>::new());
             }
             let q = query.q.as_deref().map(fold).filter(|q| !q.is_empty());
-            let view = |user: &User| -> Result<UserView> {
+            let view = |user: User| -> Result<UserView> {
                 let mut view = UserView::new(user, &fields);
                 if query.with_batches {
-                    view.batches = Some(self.active_batches(txn, user.id)?);
+                    view.batches = Some(self.active_batches(txn, view.id)?);
                 }
                 Ok(view)
             };
             let load = |id: u64| -> Result<UserView> {
-                view(&read::user(txn, id)?.ok_or_else(Error::not_found)?)
+                view(read::user(txn, id)?.ok_or_else(Error::not_found)?)
             };
             let matches_q = |user: &User| {
                 q.as_deref()
@@ -421,7 +421,7 @@ impl Admin {
                 }
                 .filter(|u| matches_q(u));
                 let users: Vec<User> = found.into_iter().collect();
-                return self.page_of(query.page, users)?.try_map(|user| view(&user));
+                return self.page_of(query.page, users)?.try_map(view);
             }
             if let Some(q) = q.as_deref() {
                 // Candidates from the n-gram index; a needle longer than a
@@ -460,13 +460,7 @@ impl Admin {
             let page = self.paginate(query.page, count, |offset, limit| {
                 read::records_page::<User>(txn, USERS, offset, limit)
             })?;
-            page.try_map(|user| {
-                let mut view = UserView::new(&user, &fields);
-                if query.with_batches {
-                    view.batches = Some(self.active_batches(txn, user.id)?);
-                }
-                Ok(view)
-            })
+            page.try_map(view)
         })
     }
 
@@ -491,7 +485,7 @@ impl Admin {
         self.allow(Permission::new(Action::View, Model::User))?;
         self.store().reading(|txn| {
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
-            Ok(UserView::new(&user, &read::custom_fields(txn)?))
+            Ok(UserView::new(user, &read::custom_fields(txn)?))
         })
     }
 
@@ -571,7 +565,7 @@ impl Admin {
                     write::restamp_session(txn, session, user.credential_generation)?;
                 }
             }
-            Ok(UserView::new(&user, &fields))
+            Ok(UserView::new(user, &fields))
         })
     }
 

@@ -221,12 +221,14 @@ impl User {
         if !p.display_name.is_empty() {
             return p.display_name.clone();
         }
-        let full = format!("{} {}", p.first_name, p.last_name);
-        let full = full.trim();
-        if full.is_empty() {
-            self.username.clone()
-        } else {
-            full.to_string()
+        let mut full = String::with_capacity(p.first_name.len() + 1 + p.last_name.len());
+        full.push_str(&p.first_name);
+        full.push(' ');
+        full.push_str(&p.last_name);
+        match full.trim() {
+            "" => self.username.clone(),
+            trimmed if trimmed.len() == full.len() => full,
+            trimmed => trimmed.to_string(),
         }
     }
 }
@@ -462,9 +464,27 @@ pub struct UserView {
 }
 
 impl UserView {
-    /// The view of `user`, naming custom values by `fields`' spelling.
-    pub fn new(user: &User, fields: &[CustomField]) -> Self {
-        let p = &user.profile;
+    /// The view of `user`, naming custom values by `fields`' spelling. It
+    /// takes the record: a read moves its strings into the view instead of
+    /// copying them.
+    pub fn new(user: User, fields: &[CustomField]) -> Self {
+        let display_name = user.display_name();
+        let User {
+            id,
+            uuid,
+            username,
+            profile: p,
+            is_active,
+            is_blocked,
+            created,
+            modified,
+            is_superuser,
+            is_staff,
+            groups,
+            permissions,
+            last_login,
+            ..
+        } = user;
         let custom_fields = fields
             .iter()
             .filter_map(|f| {
@@ -475,32 +495,32 @@ impl UserView {
             })
             .collect();
         UserView {
-            id: user.id,
-            uuid: uuid_string(user.uuid),
-            username: user.username.clone(),
-            first_name: p.first_name.clone(),
-            last_name: p.last_name.clone(),
-            display_name: user.display_name(),
-            email: p.email.clone(),
-            phone: p.phone.clone(),
-            photo: (!p.photo.is_empty()).then(|| p.photo.clone()),
+            id,
+            uuid: uuid_string(uuid),
+            username,
+            first_name: p.first_name,
+            last_name: p.last_name,
+            display_name,
+            email: p.email,
+            phone: p.phone,
+            photo: (!p.photo.is_empty()).then_some(p.photo),
             birth_date: p.birth_date,
             gender: p.gender,
-            address1: p.address1.clone(),
-            address2: p.address2.clone(),
-            city: p.city.clone(),
-            zip: p.zip.clone(),
+            address1: p.address1,
+            address2: p.address2,
+            city: p.city,
+            zip: p.zip,
             state: states::by_code(&p.state),
             custom_fields,
-            is_active: user.is_active,
-            is_blocked: user.is_blocked,
-            created: instant(user.created),
-            modified: instant(user.modified),
-            is_superuser: user.is_superuser,
-            is_staff: user.is_staff,
-            groups: user.groups.clone(),
-            user_permissions: user.permissions.clone(),
-            last_login: user.last_login.map(instant),
+            is_active,
+            is_blocked,
+            created: instant(created),
+            modified: instant(modified),
+            is_superuser,
+            is_staff,
+            groups,
+            user_permissions: permissions,
+            last_login: last_login.map(instant),
             batches: None,
         }
     }
@@ -813,7 +833,7 @@ mod tests {
             profile,
             ..User::blank(1, "u")
         };
-        let view = UserView::new(&user, &fields);
+        let view = UserView::new(user, &fields);
         assert_eq!(
             view.custom_fields[0],
             (
