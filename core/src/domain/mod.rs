@@ -253,12 +253,48 @@ pub fn uuid_string(uuid: u128) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A date as `yyyy-mm-dd`, the documents' spelling (chrono's `%Y-%m-%d`).
+pub fn iso_date(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    // Every Sunbird view writes a birth date: digit by digit for the
+    // four-digit years a stored date has, the formatter otherwise.
+    let Ok(year @ 0..=9999) = u32::try_from(date.year()) else {
+        return date.format("%Y-%m-%d").to_string();
+    };
+    let mut out = *b"0000-00-00";
+    for (at, value, digits) in [(0, year, 4), (5, date.month(), 2), (8, date.day(), 2)] {
+        let mut value = value;
+        for i in (at..at + digits).rev() {
+            out[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    // Digits and dashes: ASCII.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 // Lives beside the random source it shapes (below domain); its name here stays.
 pub use crate::random::uuid_v4;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_dates_are_chronos_spelling() {
+        for (y, m, d) in [
+            (2026, 1, 5),
+            (1, 2, 3),
+            (0, 12, 31),
+            (999, 10, 10),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 6, 15),
+        ] {
+            let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(iso_date(date), date.format("%Y-%m-%d").to_string());
+        }
+    }
 
     #[test]
     fn uuids_are_version_4_and_hyphenated() {

@@ -88,7 +88,6 @@ pub fn username(value: &str) -> Result<String, String> {
 /// stored in NFKC form ([`nfkc`]: a fullwidth address is its ASCII one),
 /// trimmed, case as given.
 pub fn email(value: &str) -> Result<String, String> {
-    const INVALID: &str = "Enter a valid email address.";
     if !crate::text::may_fold_to(value, EMAIL_MAX) {
         return Err(too_long(EMAIL_MAX));
     }
@@ -97,8 +96,29 @@ pub fn email(value: &str) -> Result<String, String> {
     if value.chars().count() > EMAIL_MAX {
         return Err(too_long(EMAIL_MAX));
     }
+    match email_shaped(value) {
+        true => Ok(value.to_string()),
+        false => Err("Enter a valid email address.".into()),
+    }
+}
+
+/// Whether [`email`] takes `value`, without building its stored form when
+/// `value` is ASCII (its own NFKC form): the Sunbird views ask it of every
+/// address they mask.
+pub fn is_email(value: &str) -> bool {
+    if !value.is_ascii() {
+        return email(value).is_ok();
+    }
+    let trimmed = value.trim();
+    crate::text::may_fold_to(value, EMAIL_MAX)
+        && trimmed.len() <= EMAIL_MAX
+        && email_shaped(trimmed)
+}
+
+/// The shape [`email`] checks, on a trimmed NFKC text.
+fn email_shaped(value: &str) -> bool {
     let Some((local, domain)) = value.rsplit_once('@') else {
-        return Err(INVALID.into());
+        return false;
     };
     let local_ok = !local.is_empty()
         && local.len() <= 64
@@ -108,23 +128,21 @@ pub fn email(value: &str) -> Result<String, String> {
         && local
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
-    if local_ok && domain_ok {
-        Ok(value.to_string())
-    } else {
-        Err(INVALID.into())
-    }
+    let (mut labels, mut last) = (0, "");
+    let labels_ok = domain.split('.').all(|l| {
+        labels += 1;
+        last = l;
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    local_ok
+        && labels_ok
+        && labels >= 2
+        && last.len() >= 2
+        && last.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 /// Digits with an optional `+country` prefix; spaces, dashes, dots and
@@ -448,6 +466,40 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(email(&long).is_err());
+    }
+
+    #[test]
+    fn is_email_answers_as_email_does() {
+        let padded = format!("{}a@x.com{}", " ".repeat(200), " ".repeat(200));
+        let longest = format!("{}@{}.com", "a".repeat(64), "b".repeat(63));
+        let too_long = format!(
+            "{}@{}.{}.{}.com",
+            "a".repeat(64),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(63)
+        );
+        for value in [
+            "test@example.com",
+            " test@example.com\t",
+            "a@b.c",
+            "a@b",
+            "a@b.c0m",
+            "a@b..com",
+            "a@.b.com",
+            "@x.com",
+            "a..b@x.com",
+            "ｒａｖｉ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+            "ü@x.com",
+            "[email\u{a0}protected]",
+            "\u{3000}a@x.com",
+            "",
+            &padded,
+            &longest,
+            &too_long,
+        ] {
+            assert_eq!(is_email(value), email(value).is_ok(), "{value:?}");
+        }
     }
 
     #[test]

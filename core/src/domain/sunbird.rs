@@ -1109,16 +1109,19 @@ fn ascii_of(c: char, out: &mut String) {
 pub fn mask_email(email: &str) -> String {
     // Most users have no recovery or previous email: no validation for
     // what cannot be one.
-    if !email.contains('@') {
-        return email.to_string();
-    }
-    let valid = crate::domain::rules::email(email).is_ok();
-    let Some((local, domain)) = email.rsplit_once('@').filter(|_| valid) else {
+    let Some((local, domain)) = email
+        .rsplit_once('@')
+        .filter(|_| crate::domain::rules::is_email(email))
+    else {
         return email.to_string();
     };
-    let kept: String = local.chars().take(2).collect();
-    let hidden = local.chars().count() - kept.chars().count();
-    format!("{kept}{}@{domain}", "*".repeat(hidden))
+    let mut masked = String::with_capacity(email.len());
+    let mut chars = local.chars();
+    masked.extend(chars.by_ref().take(2));
+    masked.extend(chars.map(|_| '*'));
+    masked.push('@');
+    masked.push_str(domain);
+    masked
 }
 
 /// A phone number as Sunbird shows another person's: its last four
@@ -1129,8 +1132,10 @@ pub fn mask_phone(phone: &str) -> String {
     if n < 10 {
         return phone.to_string();
     }
-    let last: String = phone.chars().skip(n - 4).collect();
-    format!("{}{last}", "*".repeat(n - 4))
+    let mut masked = String::with_capacity(phone.len());
+    masked.extend(std::iter::repeat_n('*', n - 4));
+    masked.extend(phone.chars().skip(n - 4));
+    masked
 }
 
 /// The longest `orgId`, `persona`, `status` or `errorType` of a declaration

@@ -45,7 +45,7 @@ fn custom_value(v: &CustomValue) -> serde_json::Value {
         CustomValue::Number(n) => serde_json::from_str::<serde_json::Number>(n)
             .map(Value::Number)
             .unwrap_or_else(|_| Value::String(n.clone())),
-        CustomValue::Date(d) => Value::String(d.format("%Y-%m-%d").to_string()),
+        CustomValue::Date(d) => Value::String(crate::domain::iso_date(*d)),
     }
 }
 
@@ -262,7 +262,7 @@ impl Subscription {
         Subscription {
             id: s.id,
             batch: Batch::new(&s.batch, urls),
-            expires: s.expires.map(|d| d.format("%Y-%m-%d").to_string()),
+            expires: s.expires.map(crate::domain::iso_date),
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::domain::sunbird::{
     SunbirdView, fault, mask_email, mask_phone, role_id, username_stem,
 };
 use crate::domain::user::{self, Context, Gender, Profile, ProfileInput, User};
-use crate::domain::{Micros, parse_uuid, uuid_string};
+use crate::domain::{Micros, iso_date, parse_uuid, uuid_string};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::store::tables::{
     EXTERNAL_IDS, Kind, MANAGED_USERS, META, ORG_BY_CHANNEL, USER_BY_EMAIL, USER_BY_PHONE,
@@ -557,17 +557,24 @@ impl Admin {
         };
         let terms = views.shared(self, s)?.terms.clone();
         let prompt_tnc = lifecycle::prompts(terms.as_ref(), &side);
+        // The record's own strings move into the view.
+        let email = mask_email(&p.email);
+        let phone = mask_phone(&p.phone);
+        let dob = p.birth_date.map(iso_date);
+        let gender = p.gender.map(|g| g.code().to_string());
+        let status = u8::from(!user.is_blocked && !side.deleted);
+        let p = user.profile;
         Ok(SunbirdView {
             user_id: uuid_string(user.uuid),
-            user_name: user.username.clone(),
-            first_name: p.first_name.clone(),
-            last_name: p.last_name.clone(),
-            email: mask_email(&p.email),
-            phone: mask_phone(&p.phone),
-            dob: p.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
-            gender: p.gender.map(|g| g.code().to_string()),
-            avatar: p.photo.clone(),
-            status: u8::from(!user.is_blocked && !side.deleted),
+            user_name: user.username,
+            first_name: p.first_name,
+            last_name: p.last_name,
+            email,
+            phone,
+            dob,
+            gender,
+            avatar: p.photo,
+            status,
             created: user.created,
             modified: user.modified,
             last_login: user.last_login,

@@ -761,7 +761,7 @@ fn values(c: &Candidate, key: &str) -> Vec<String> {
         "createdDate" => vec![crate::domain::sunbird::timestamp(user.created)],
         "dob" => p
             .birth_date
-            .map(|d| d.format("%Y-%m-%d").to_string())
+            .map(crate::domain::iso_date)
             .into_iter()
             .collect(),
         "gender" => p.gender.map(|g| g.code().to_string()).into_iter().collect(),
