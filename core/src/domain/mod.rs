@@ -107,6 +107,7 @@ pub struct Subscription {
     #[serde(with = "crate::domain::uuid_serde")]
     pub uuid: u128,
     /// Last day on which it counts (institute zone); `None` never expires.
+    #[serde(with = "crate::domain::date_serde")]
     pub expires: Option<NaiveDate>,
     /// Creation instant.
     pub created: Micros,
@@ -227,6 +228,61 @@ pub mod uuid_serde {
     }
 }
 
+/// Serde for stored dates (`Option<NaiveDate>`): written as chrono writes
+/// them (`yyyy-mm-dd`), read with a fast path for that spelling, since
+/// every user and membership read decodes one. Anything else is chrono's
+/// to parse, so what is read is what chrono would read.
+pub mod date_serde {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+    /// Serializes a date as chrono does.
+    pub fn serialize<S: Serializer>(date: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+        date.serialize(s)
+    }
+
+    /// Deserializes a date.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        Ok(Option::<Date>::deserialize(d)?.map(|Date(date)| date))
+    }
+
+    /// `yyyy-mm-dd`: the digits read in place.
+    fn parse(text: &str) -> Option<NaiveDate> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let number = |range: std::ops::Range<usize>| -> Option<u32> {
+            b[range].iter().try_fold(0, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        let year = i32::try_from(number(0..4)?).ok()?;
+        NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
+    }
+
+    struct Date(NaiveDate);
+
+    impl<'de> Deserialize<'de> for Date {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visit;
+            impl de::Visitor<'_> for Visit {
+                type Value = NaiveDate;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a date")
+                }
+                fn visit_str<E: de::Error>(self, text: &str) -> Result<NaiveDate, E> {
+                    match parse(text) {
+                        Some(date) => Ok(date),
+                        None => text.parse().map_err(E::custom),
+                    }
+                }
+            }
+            d.deserialize_str(Visit).map(Date)
+        }
+    }
+}
+
 /// Parses a hyphenated (or plain) hexadecimal UUID.
 pub fn parse_uuid(text: &str) -> Option<u128> {
     let hex: String = text.chars().filter(|c| *c != '-').collect();
@@ -294,6 +350,52 @@ mod tests {
             let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
             assert_eq!(iso_date(date), date.format("%Y-%m-%d").to_string());
         }
+    }
+
+    #[test]
+    fn stored_dates_read_as_chrono_reads_them() {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Fast(#[serde(with = "date_serde")] Option<chrono::NaiveDate>);
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Chrono(Option<chrono::NaiveDate>);
+        let dates = [
+            "2026-01-05",
+            "0001-02-03",
+            "9999-12-31",
+            "+10000-01-01",
+            "-0001-06-15",
+        ];
+        for text in dates {
+            let date: chrono::NaiveDate = text.parse().unwrap();
+            let fast = postcard::to_allocvec(&Fast(Some(date))).unwrap();
+            assert_eq!(fast, postcard::to_allocvec(&Chrono(Some(date))).unwrap());
+            assert_eq!(
+                postcard::from_bytes::<Fast>(&fast).unwrap(),
+                Fast(Some(date))
+            );
+        }
+        let none = postcard::to_allocvec(&Fast(None)).unwrap();
+        assert_eq!(postcard::from_bytes::<Fast>(&none).unwrap(), Fast(None));
+        for text in [
+            "2026-02-30",
+            "2026-1-05",
+            "2026-01-5x",
+            "20260105",
+            "",
+            "２０２６-01-05",
+            "2026-13-01",
+        ] {
+            let bytes = postcard::to_allocvec(&Some(text)).unwrap();
+            let fast = postcard::from_bytes::<Fast>(&bytes).ok();
+            let chrono = postcard::from_bytes::<Chrono>(&bytes).ok();
+            assert_eq!(fast.map(|f| f.0), chrono.map(|c| c.0), "{text:?}");
+        }
+        let json = serde_json::to_string(&Fast(Some("2026-01-05".parse().unwrap()))).unwrap();
+        assert_eq!(json, "\"2026-01-05\"");
+        assert_eq!(
+            serde_json::from_str::<Fast>(&json).unwrap().0,
+            "2026-01-05".parse().ok()
+        );
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub struct Profile {
     /// Photo URL.
     pub photo: String,
     /// Birth date.
+    #[serde(with = "crate::domain::date_serde")]
     pub birth_date: Option<NaiveDate>,
     /// Address line 1.
     pub address1: String,
