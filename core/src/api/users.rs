@@ -12,6 +12,7 @@ use crate::domain::user::{
 use crate::domain::{BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::search::{self, Field};
+use std::sync::Arc;
 use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS};
 use crate::store::{Snapshot, Txn, read, write};
 use crate::text::fold_lookup;
@@ -21,7 +22,7 @@ use chrono::NaiveDate;
 struct Checked {
     username: Option<String>,
     profile: Profile,
-    fields: Vec<CustomField>,
+    fields: Arc<[CustomField]>,
     batches: Vec<u64>,
     expires: Option<NaiveDate>,
 }
@@ -32,7 +33,7 @@ struct Checked {
 /// and the rows before it without reading back what they wrote).
 #[derive(Debug, Default)]
 pub(super) struct Creating {
-    fields: Option<Vec<CustomField>>,
+    fields: Option<Arc<[CustomField]>>,
     batches: std::collections::HashMap<String, Option<u64>>,
     claimed: Claimed,
 }
@@ -66,7 +67,7 @@ impl Claimed {
 /// A new user that passed every check, its memberships still to grant.
 pub(super) struct Prepared {
     user: User,
-    fields: Vec<CustomField>,
+    fields: Arc<[CustomField]>,
     batches: Vec<u64>,
     expires: Option<NaiveDate>,
 }
@@ -280,7 +281,7 @@ impl Admin {
         patch: &UserPatch,
         today: NaiveDate,
         errors: &mut FieldErrors,
-    ) -> Result<(User, Vec<CustomField>)> {
+    ) -> Result<(User, Arc<[CustomField]>)> {
         self.may_manage(s, old)?;
         let (mut user, fields) = self.check_patch(s, old, patch, today, errors)?;
         self.apply_access(s, &mut user, &patch.access, errors)?;
@@ -355,7 +356,7 @@ impl Admin {
         patch: &UserPatch,
         today: NaiveDate,
         errors: &mut FieldErrors,
-    ) -> Result<(User, Vec<CustomField>)> {
+    ) -> Result<(User, Arc<[CustomField]>)> {
         let fields = read::custom_fields(s)?;
         let mut user = old.clone();
         if let Some(name) = user::check_username(patch.username.as_deref(), false, errors) {

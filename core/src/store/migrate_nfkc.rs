@@ -64,10 +64,11 @@ pub(crate) fn nfkc_v2_to_v3(txn: &Txn<'_>) -> Result<()> {
         }
     }
     rebuild(txn, GROUP_BY_NAME, groups)?;
-    let fields = read::custom_fields(txn)?
-        .into_iter()
+    let fields = read::custom_fields(txn)?;
+    let keys = fields
+        .iter()
         .map(|f| (crate::domain::custom_field::name_key(&f.name), f.id));
-    rebuild(txn, CUSTOM_FIELD_BY_NAME, fields)
+    rebuild(txn, CUSTOM_FIELD_BY_NAME, keys)
 }
 
 /// Formats 6 and 11: [`fold`] settles (format 6) and folds case fully

@@ -80,7 +80,7 @@ pub(crate) struct Store {
 /// generation (other processes may write) keeps nothing.
 #[derive(Debug, Default)]
 struct FieldsCache {
-    kept: std::sync::Mutex<Option<(u64, Vec<crate::domain::custom_field::CustomField>)>>,
+    kept: std::sync::Mutex<Option<(u64, Arc<[crate::domain::custom_field::CustomField]>)>>,
     /// Other values derived from one generation of the store, by name
     /// ([`Snapshot::derived`]).
     derived: std::sync::Mutex<Option<(u64, Derived)>>,
@@ -336,9 +336,9 @@ impl Snapshot<'_> {
     pub(crate) fn custom_fields_with(
         &self,
         load: impl FnOnce() -> Result<Vec<crate::domain::custom_field::CustomField>>,
-    ) -> Result<Vec<crate::domain::custom_field::CustomField>> {
+    ) -> Result<Arc<[crate::domain::custom_field::CustomField]>> {
         let Some((cache, generation)) = self.fields else {
-            return load();
+            return Ok(load()?.into());
         };
         if let Ok(kept) = cache.kept.lock()
             && let Some((g, fields)) = kept.as_ref()
@@ -346,7 +346,7 @@ impl Snapshot<'_> {
         {
             return Ok(fields.clone());
         }
-        let fields = load()?;
+        let fields: Arc<[_]> = load()?.into();
         if let Ok(mut kept) = cache.kept.lock() {
             *kept = Some((generation, fields.clone()));
         }

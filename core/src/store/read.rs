@@ -370,7 +370,7 @@ pub(crate) fn lookup(s: &Snapshot<'_>, def: Unique, key: &str) -> Result<Option<
 }
 
 /// Every custom field definition, by id.
-pub(crate) fn custom_fields(s: &Snapshot<'_>) -> Result<Vec<CustomField>> {
+pub(crate) fn custom_fields(s: &Snapshot<'_>) -> Result<std::sync::Arc<[CustomField]>> {
     s.custom_fields_with(|| records(s, CUSTOM_FIELDS))
 }
 
