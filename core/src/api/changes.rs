@@ -21,28 +21,34 @@ impl Admin {
     /// feed's floor (entries after it were trimmed away by the retention
     /// window) is a validation error on `since`, never a page with a hole
     /// in it: such a reader must start again from a full copy. So is a
-    /// `since` above every number the feed has given (a number from
-    /// another feed: a restored or recovered store starts a new one).
+    /// `since` outside the numbers this feed has given: a new store's feed
+    /// starts at a random number (above 2^40, below 2^53), so a number from
+    /// another feed (the store a restored or recovered one came from) is
+    /// all but certainly outside them.
     pub fn changes_since(&self, since: u64, limit: u32) -> Result<ChangePage> {
         self.allow(Permission::new(Action::View, Model::Change))?;
         let limit = match limit {
             0 => 100,
             n => n.min(MAX_CHANGES),
         };
-        let (floor, head, entries, more) = self.store().reading(|s| {
+        let (since, origin, floor, head, entries, more) = self.store().reading(|s| {
+            let origin = feed::origin(s)?;
+            // 0: from the feed's start, whatever number it started at.
+            let since = if since == 0 { origin } else { since };
             let floor = feed::floor(s)?;
             let head = feed::head(s)?;
             if since < floor || since > head {
-                return Ok((floor, head, Vec::new(), false));
+                return Ok((since, origin, floor, head, Vec::new(), false));
             }
             let (entries, more) = feed::since(s, since, limit as usize)?;
-            Ok((floor, head, entries, more))
+            Ok((since, origin, floor, head, entries, more))
         })?;
-        let refused = if since > head {
+        let refused = if since > head || since < origin {
             Some(format!(
-                "The change feed has no entry {since}: its last is {head}. This is not the \
-                 feed that number came from (a restored or recovered store starts a new one). \
-                 Start again from a full copy and read on from {head} or later."
+                "The change feed has no entry {since}: its numbers run from {origin} to \
+                 {head}. This is not the feed that number came from (a restored or \
+                 recovered store starts a new one). Start again from a full copy and read \
+                 on from {head} or later."
             ))
         } else if since < floor {
             Some(format!(

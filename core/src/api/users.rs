@@ -12,11 +12,11 @@ use crate::domain::user::{
 use crate::domain::{BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::search::{self, Field};
-use std::sync::Arc;
 use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS};
 use crate::store::{Snapshot, Txn, read, write};
 use crate::text::fold_lookup;
 use chrono::NaiveDate;
+use std::sync::Arc;
 
 /// What a create's checks produce.
 struct Checked {

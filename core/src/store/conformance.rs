@@ -598,6 +598,9 @@ fn rerun(make: Factory<'_>) -> Result<()> {
     let twice = Store::on(Arc::new(Twice(make())))?;
     // One instant for both, so that their feeds' entries match too.
     let at = super::feed::Author { actor: None, at: 1 };
+    // Each new store's feed starts at its own random number: one for both.
+    let origin = once.reading(super::feed::origin)?;
+    twice.write_by(at, None, |txn| super::feed::begin_at(txn, origin))?;
     for store in [&once, &twice] {
         let id = store.write_by(at, None, |txn| ids::next(txn, Kind::User))?;
         store.write_by(at, None, |txn| {

@@ -32,6 +32,14 @@ const NEXT_SEQ: &str = "change_next";
 /// `meta`: the largest number trimmed away; the feed holds every entry
 /// after it.
 const FLOOR: &str = "change_floor";
+/// `meta`: the number before this feed's first entry, drawn at random when
+/// the store was made (absent, 0, in a store made before it was kept).
+const ORIGIN: &str = "change_origin";
+/// The origins a new feed draws from: 2^40 up to 2^40 + 2^51, so that
+/// every number stays below 2^53 (exact in a JavaScript number) after
+/// 2^51 entries.
+const ORIGIN_LOW: u64 = 1 << 40;
+const ORIGIN_SPAN: u64 = 1 << 51;
 
 /// Who wrote, and when: stamped on the entries of one write.
 #[derive(Debug, Clone, Copy, Default)]
@@ -207,10 +215,12 @@ pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Re
     let count = changed.len() as u64;
     let given = txn.w.change_seqs(count)?;
     let serial = given.is_none();
+    let origin = origin(txn)?;
     let first = match given {
-        Some(first) => first,
+        // The backend counts from 1.
+        Some(first) => origin.saturating_add(first),
         None => {
-            let next = txn.get(META, NEXT_SEQ)?.unwrap_or(1);
+            let next = txn.get(META, NEXT_SEQ)?.unwrap_or(origin + 1);
             txn.put(META, NEXT_SEQ, &(next + count))?;
             next
         }
@@ -322,15 +332,38 @@ pub(crate) fn trim(txn: &Txn<'_>, horizon: Micros) -> Result<u64> {
     }
 }
 
-/// The feed's floor: every entry after it is still there.
+/// Starts the feed of a new store at a random number: a reader's number
+/// from another feed (the store this one was restored or recovered from,
+/// or any other) is then below this feed's origin or above its head, and
+/// refused, rather than taken for one of this feed's (a chance of about
+/// the feed's length in 2^51).
+pub(crate) fn begin(txn: &Txn<'_>) -> Result<()> {
+    let drawn = u64::from_le_bytes(crate::random::bytes()?) % ORIGIN_SPAN;
+    begin_at(txn, ORIGIN_LOW + drawn)
+}
+
+/// Starts the feed of a new store after `origin` ([`begin`]'s draw; the
+/// conformance suite gives two stores one origin to compare them).
+pub(crate) fn begin_at(txn: &Txn<'_>, origin: u64) -> Result<()> {
+    txn.put(META, ORIGIN, &origin)
+}
+
+/// The number before this feed's first entry: a reader's `since` of 0
+/// means it.
+pub(crate) fn origin(s: &Snapshot<'_>) -> Result<u64> {
+    Ok(s.get(META, ORIGIN)?.unwrap_or(0))
+}
+
+/// The feed's floor: every entry after it is still there (its origin,
+/// until entries are trimmed).
 pub(crate) fn floor(s: &Snapshot<'_>) -> Result<u64> {
-    Ok(s.get(META, FLOOR)?.unwrap_or(0))
+    Ok(s.get(META, FLOOR)?.unwrap_or(0).max(origin(s)?))
 }
 
 /// The highest number this feed has shown or trimmed: its last entry's,
-/// or its floor when every entry was trimmed (0: none yet). A reader's
-/// `since` is never above it, unless it read another feed (a store
-/// restored or recovered starts a new one).
+/// or its floor when every entry was trimmed (its origin: none yet). A
+/// reader's `since` is never above it, unless it read another feed (a
+/// store restored or recovered starts a new one).
 pub(crate) fn head(s: &Snapshot<'_>) -> Result<u64> {
     let mut last = 0;
     s.scan(

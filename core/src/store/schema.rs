@@ -128,6 +128,7 @@ pub(crate) fn prepare(txn: &Txn<'_>) -> Result<()> {
             if txn.stores_rows()? {
                 return Err(unversioned());
             }
+            super::feed::begin(txn)?;
         }
         Some(v) if v > CURRENT_VERSION => return Err(too_new(v)),
         Some(v) => migrate(txn, v)?,

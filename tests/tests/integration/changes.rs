@@ -479,6 +479,7 @@ fn retention_trims_old_entries_and_a_reader_behind_the_floor_is_told() {
             })
             .expect("batch");
     }
+    let old = admin.changes_since(0, 10).expect("feed").next;
     clock.set(roster_tests::at("2023-01-20T00:00:00Z"));
     let removed = admin.purge_changes().expect("purge");
     // A store file trims as it goes; PostgreSQL only when purged.
@@ -492,7 +493,7 @@ fn retention_trims_old_entries_and_a_reader_behind_the_floor_is_told() {
     let err = admin.changes_since(0, 10).expect_err("behind the floor");
     assert_eq!(err.code(), ErrorCode::Validation);
     assert!(err.fields().iter().any(|(f, _)| f == "since"), "{err:?}");
-    let page = admin.changes_since(3, 10).expect("from the floor");
+    let page = admin.changes_since(old, 10).expect("from the floor");
     assert_eq!(page.changes.len(), 1);
     assert_eq!(
         page.changes[0].record.as_deref().map(|r| r.contains("New")),
@@ -543,9 +544,10 @@ fn a_failed_migration_claim_makes_no_entry() {
     assert!(after.changes.is_empty(), "{:?}", after.changes);
 }
 
-/// A `since` above every number the feed has given comes from another feed
-/// (a restored store starts a new one): a validation error on `since`, not
-/// an empty page that would hide the new feed's first entries.
+/// A number from another feed is refused: a validation error on `since`,
+/// not a page of this feed's entries after it. Each new store's feed starts
+/// at its own random number, so this holds even once the restored store's
+/// feed is longer than the one the number came from.
 #[test]
 fn a_since_from_another_feed_is_refused() {
     let mut w = World::new();
@@ -564,24 +566,54 @@ fn a_since_from_another_feed_is_refused() {
     w.send("DELETE", &format!("{API}/batches/{}/", ids[1]), None, 204);
     w.step();
     let old_head = w.seen;
-    // The same data restored into a new store: its feed starts again.
+    // The same data restored into a new store, which then takes more
+    // writes than the old store's feed ever held.
     let dump = w.i.operator().dump().expect("dump");
     let (fresh, _clock) = roster_tests::institute(SEED_NOW);
-    fresh.operator().restore(dump).expect("restore");
-    let head = fresh.operator().changes_since(0, 1000).expect("feed").next;
-    assert!(head < old_head, "{head} < {old_head}");
-    let err = fresh.operator().changes_since(old_head, 10).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Validation, "{err}");
+    let admin = fresh.operator();
+    admin.restore(dump).expect("restore");
+    for n in 0..12 {
+        admin
+            .create_batch(roster::BatchInput {
+                name: Some(format!("New {n}")),
+            })
+            .expect("batch");
+    }
+    let first = admin.changes_since(0, 1000).expect("feed");
+    assert!(first.changes.len() > 12, "{}", first.changes.len());
+    let head = first.next;
+    // Numbers above 2^40, and not the old feed's.
+    let start = first.changes[0].seq;
+    assert!(start > 1 << 40, "{start}");
+    assert!(head < (1 << 53), "{head}");
     assert!(
-        err.to_string().contains("Start again from a full copy"),
-        "{err}"
+        !(start..=head).contains(&old_head),
+        "{old_head} in {start}..={head}"
     );
-    // The head itself is fine: an empty page.
-    let page = fresh
-        .operator()
-        .changes_since(head, 10)
-        .expect("at the head");
+    for since in [old_head, start - 2, u64::MAX] {
+        let err = admin.changes_since(since, 10).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Validation, "{since}: {err}");
+        assert!(
+            err.to_string().contains("Start again from a full copy"),
+            "{err}"
+        );
+    }
+    // The numbers just before the first entry and at the head are this
+    // feed's: a page from the start, and an empty page.
+    let page = admin
+        .changes_since(start - 1, 1000)
+        .expect("before the first");
+    assert_eq!(page.changes.len(), first.changes.len());
+    let page = admin.changes_since(head, 10).expect("at the head");
     assert!(page.changes.is_empty());
+    assert_eq!(page.next, head);
+    // A new empty store's feed: 0 reads from its start, and the page's
+    // `next` is a number of this feed.
+    let (empty, _clock) = roster_tests::institute(SEED_NOW);
+    let page = empty.operator().changes_since(0, 10).expect("empty feed");
+    assert!(page.changes.is_empty());
+    assert!(page.next > 1 << 40, "{}", page.next);
+    assert!(empty.operator().changes_since(page.next, 10).is_ok());
     let err = w.i.operator().changes_since(u64::MAX, 10).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Validation, "{err}");
 }
