@@ -221,7 +221,10 @@ pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Re
         Some(first) => origin.saturating_add(first),
         None => {
             let next = txn.get(META, NEXT_SEQ)?.unwrap_or(origin + 1);
-            txn.put(META, NEXT_SEQ, &(next + count))?;
+            let after = next
+                .checked_add(count)
+                .ok_or_else(|| damaged_counter("counter"))?;
+            txn.put(META, NEXT_SEQ, &after)?;
             next
         }
     };
@@ -351,7 +354,22 @@ pub(crate) fn begin_at(txn: &Txn<'_>, origin: u64) -> Result<()> {
 /// The number before this feed's first entry: a reader's `since` of 0
 /// means it.
 pub(crate) fn origin(s: &Snapshot<'_>) -> Result<u64> {
-    Ok(s.get(META, ORIGIN)?.unwrap_or(0))
+    match s.get(META, ORIGIN)?.unwrap_or(0) {
+        // Above every origin drawn: the row is damaged, and numbers counted
+        // from it could run past the largest.
+        origin if origin >= ORIGIN_LOW + ORIGIN_SPAN => Err(damaged_counter("origin")),
+        origin => Ok(origin),
+    }
+}
+
+/// A `meta` row of the feed's numbering that cannot be right.
+fn damaged_counter(what: &str) -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        format!(
+            "the store is damaged: the change feed's {what} is out of range; run `roster check`"
+        ),
+    )
 }
 
 /// The feed's floor: every entry after it is still there (its origin,
@@ -421,9 +439,16 @@ pub(crate) fn since(
 /// not), entries at or below the floor, and, where roster numbers the feed,
 /// entries at or above the next number. Streams the feed.
 pub(crate) fn check(s: &Snapshot<'_>) -> Result<Vec<String>> {
-    let floor = floor(s)?;
-    let next = s.get(META, NEXT_SEQ)?;
     let mut problems = Vec::new();
+    let floor = floor(s).unwrap_or_else(|e| {
+        problems.push(e.message().to_string());
+        0
+    });
+    let next = s.get(META, NEXT_SEQ)?;
+    // The next number must be above the floor, with room for one more.
+    if next.is_some_and(|n| n <= floor || n == u64::MAX) {
+        problems.push(damaged_counter("counter").message().to_string());
+    }
     s.scan(
         CHANGES,
         Bound::Unbounded,

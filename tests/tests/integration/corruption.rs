@@ -479,3 +479,44 @@ fn a_recovered_store_keeps_its_default_organisation() {
         1
     );
 }
+
+/// The change feed's numbering rows are checked where they are read: an
+/// origin above every origin drawn, or a counter at its end, is a
+/// `corrupt_store` error for the write that would number entries from it
+/// (the store unchanged), and `check` names it.
+#[test]
+fn a_damaged_feed_counter_is_refused_and_named() {
+    for (row, value) in [("change_origin", u64::MAX), ("change_next", u64::MAX)] {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("s.redb");
+        {
+            let i = Institute::open(&path, config(SEED_NOW).0).expect("create");
+            i.operator()
+                .create_batch(roster::BatchInput {
+                    name: Some("Morning".into()),
+                })
+                .expect("batch");
+        }
+        testing::raw_put(&path, "meta", &text_bytes(row), &testing::u64_bytes(value))
+            .expect("raw write");
+        let i = open(&path);
+        let err = i
+            .operator()
+            .create_batch(roster::BatchInput {
+                name: Some("Evening".into()),
+            })
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{row}: {err}");
+        assert!(err.message().contains("change feed"), "{row}: {err}");
+        let batches = i
+            .operator()
+            .list_batches(None, Default::default())
+            .expect("list");
+        assert_eq!(batches.count, 1, "{row}: nothing written");
+        let problems = i.check_integrity().expect("check");
+        assert!(
+            problems.iter().any(|p| p.contains("change feed")),
+            "{row}: {problems:?}"
+        );
+    }
+}
