@@ -253,9 +253,21 @@ fn changes_prints_the_feed_as_json_lines_and_purges_it() {
         .collect();
     assert_eq!(kinds, [("user", "create"), ("batch", "create")]);
     assert!(!out(&o).contains("argon2"), "no password hash: {}", out(&o));
-    assert_eq!(err(&o).trim_end(), "next: 2 (more: false)");
-    let o = roster(&db, &["changes", "--since", "1", "--limit", "1"]);
+    // A new store's feed starts at a random number: the second entry's.
+    let second = lines[1]["seq"].as_u64().expect("seq");
+    assert_eq!(lines[0]["seq"].as_u64(), Some(second - 1));
+    assert_eq!(err(&o).trim_end(), format!("next: {second} (more: false)"));
+    let first = (second - 1).to_string();
+    let o = roster(&db, &["changes", "--since", &first, "--limit", "1"]);
     assert_eq!(out(&o).lines().count(), 1);
+    // A number from before this feed's start is another feed's.
+    let o = roster(&db, &["changes", "--since", "1"]);
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(
+        err(&o).contains("Start again from a full copy"),
+        "{}",
+        err(&o)
+    );
     let o = roster(&db, &["changes", "--limit", "0"]);
     assert_eq!(o.status.code(), Some(2), "a limit below 1 is a usage error");
     let o = roster(&db, &["changes", "--purge"]);
