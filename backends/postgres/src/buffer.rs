@@ -124,6 +124,19 @@ pub const LITERAL_MAX: usize = 64 * 1024;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Bytes from the server's hex text (`encode(…, 'hex')`); `None` for text
+/// that is not hex.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let text = text.as_bytes();
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    text.chunks_exact(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
+}
+
 /// `out` as one statement of the simple protocol, its values written out
 /// (bytes in hex, decoded by the server), to send in the same message as
 /// the `COMMIT`; `None` when `out` is empty, larger than [`LITERAL_MAX`]
@@ -189,7 +202,7 @@ pub fn literal(out: &Outgoing) -> Option<String> {
 
 /// Whether no key lies within the bounds (`BTreeMap::range` panics on
 /// such bounds rather than giving nothing).
-fn empty_range(lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
+pub(crate) fn empty_range(lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
     match (lower, upper) {
         (Bound::Included(l), Bound::Included(u)) => l > u,
         (Bound::Included(l), Bound::Excluded(u))
@@ -253,6 +266,15 @@ pub fn merged_scan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_from_the_server_reads_back() {
+        assert_eq!(unhex(""), Some(Vec::new()));
+        assert_eq!(unhex("00ff7fA0"), Some(vec![0, 0xff, 0x7f, 0xa0]));
+        for bad in ["0", "0g", "\\x00", "zz", "0 "] {
+            assert_eq!(unhex(bad), None, "{bad:?}");
+        }
+    }
 
     /// The merged scan of `server`'s rows and `writes` over bounds, both
     /// ways, as (key, value) bytes.

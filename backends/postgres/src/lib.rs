@@ -39,7 +39,12 @@
 //! retries are a `conflict`.
 //!
 //! A read begins with its snapshot in one round trip (`START TRANSACTION
-//! …; SELECT 1`, sent together). Every statement is prepared once per
+//! …; SELECT 1`, sent together). The tables roster names for it
+//! ([`Backend::prefetch`]: the custom field definitions, which every view
+//! of a user reads) come whole in that round trip instead of `SELECT 1`,
+//! as hex text (the simple protocol's), and the read answers from them:
+//! a lookup by id is then three round trips, as a hand-written one is.
+//! Every statement is prepared once per
 //! connection and kept, so each run of it is one round trip. A statement
 //! that fails aborts the transaction in PostgreSQL: the backend then never
 //! sends a `COMMIT` (which would roll back without a word), even should
@@ -173,6 +178,9 @@ pub struct PgBackend {
     /// that follow from it), so they queue here, as on a store file, and
     /// serializable isolation arbitrates between processes.
     writing: Mutex<()>,
+    /// The message that begins a read, fetching the tables roster asked
+    /// for ([`Backend::prefetch`]) with the snapshot; unset: [`READ_BEGIN`].
+    read_begin: std::sync::OnceLock<(String, Vec<String>)>,
 }
 
 /// The idle connections and how many are open in all.
@@ -283,6 +291,7 @@ impl PgBackend {
             }),
             freed: Condvar::new(),
             writing: Mutex::new(()),
+            read_begin: std::sync::OnceLock::new(),
         };
         let create = backend.options.create;
         backend.with_client(|conn| {
@@ -411,19 +420,60 @@ impl PgBackend {
         begin: &str,
         first: bool,
     ) -> std::result::Result<Tx<'c>, Failed> {
-        match conn.client.batch_execute(begin) {
-            Ok(()) => Ok(Tx {
-                conn: RefCell::new(conn),
-                raced: Cell::new(false),
-                failed: Cell::new(false),
-                open: Cell::new(true),
-                buffer: (begin == WRITE_BEGIN).then(RefCell::default),
-            }),
-            Err(e) => Err(match connection_lost(&e) {
-                true if first => Failed::Stale(storage(e)),
-                _ => Failed::Other(storage(e)),
-            }),
+        let failed = |e: postgres::Error| match connection_lost(&e) {
+            true if first => Failed::Stale(storage(e)),
+            _ => Failed::Other(storage(e)),
+        };
+        conn.client.batch_execute(begin).map_err(failed)?;
+        Ok(Tx {
+            conn: RefCell::new(conn),
+            raced: Cell::new(false),
+            failed: Cell::new(false),
+            open: Cell::new(true),
+            buffer: (begin == WRITE_BEGIN).then(RefCell::default),
+            prefetched: HashMap::new(),
+        })
+    }
+
+    /// Begins a read, with the prefetched tables when roster named some
+    /// ([`Backend::prefetch`]): the same one round trip.
+    fn begin_read<'c>(&self, conn: &'c mut Conn) -> std::result::Result<Tx<'c>, Failed> {
+        let Some((message, tables)) = self.read_begin.get() else {
+            return PgBackend::begin(conn, READ_BEGIN, true);
+        };
+        let failed = |e: postgres::Error| match connection_lost(&e) {
+            true => Failed::Stale(storage(e)),
+            false => Failed::Other(storage(e)),
+        };
+        let replies = conn.client.simple_query(message).map_err(failed)?;
+        // Open from here: dropped on an error, it rolls back.
+        let mut tx = Tx {
+            conn: RefCell::new(conn),
+            raced: Cell::new(false),
+            failed: Cell::new(false),
+            open: Cell::new(true),
+            buffer: None,
+            prefetched: tables
+                .iter()
+                .map(|t| (t.clone(), Default::default()))
+                .collect(),
+        };
+        for reply in &replies {
+            let postgres::SimpleQueryMessage::Row(row) = reply else {
+                continue;
+            };
+            let cell = |i| row.get(i).unwrap_or_default();
+            let (Some(rows), Some(key), Some(value)) = (
+                tx.prefetched.get_mut(cell(0)),
+                buffer::unhex(cell(1)),
+                buffer::unhex(cell(2)),
+            ) else {
+                let what = "the server sent a prefetched row that does not read back";
+                return Err(Failed::Other(Error::new(ErrorCode::Storage, what)));
+            };
+            rows.insert(key, value);
         }
+        Ok(tx)
     }
 
     fn give_back(&self, conn: Conn) {
@@ -496,6 +546,9 @@ struct Tx<'a> {
     /// it wrote, sent in one statement before `COMMIT` (or before a
     /// statement that needs the server to have it). `None` for a read.
     buffer: Option<RefCell<Buffer>>,
+    /// A read's prefetched tables, whole, as of its snapshot: their reads
+    /// need no round trip.
+    prefetched: HashMap<String, std::collections::BTreeMap<Vec<u8>, Vec<u8>>>,
 }
 
 /// Starts a read: one snapshot, taken at once (PostgreSQL takes it at the
@@ -638,6 +691,9 @@ impl Drop for Tx<'_> {
 impl Reader for Tx<'_> {
     /// No round trip for a key this write has read or written before.
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some(rows) = self.prefetched.get(table) {
+            return Ok(rows.get(key).cloned());
+        }
         if let Some(row) = self.known(table, key) {
             return Ok(row);
         }
@@ -652,6 +708,9 @@ impl Reader for Tx<'_> {
 
     /// One round trip for every key this write does not know yet.
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+        if let Some(rows) = self.prefetched.get(table) {
+            return Ok(keys.iter().map(|k| rows.get(*k).cloned()).collect());
+        }
         let mut out: Vec<Option<buffer::Row>> = keys.iter().map(|k| self.known(table, k)).collect();
         let asked: Vec<&[u8]> = keys
             .iter()
@@ -686,6 +745,22 @@ impl Reader for Tx<'_> {
         reverse: bool,
         visit: &mut RowVisitor<'_>,
     ) -> Result<()> {
+        if let Some(rows) = self.prefetched.get(table) {
+            if buffer::empty_range(lower, upper) {
+                return Ok(());
+            }
+            let range = rows.range::<[u8], _>((lower, upper));
+            let rows: Box<dyn Iterator<Item = (&Vec<u8>, &Vec<u8>)>> = match reverse {
+                true => Box::new(range.rev()),
+                false => Box::new(range),
+            };
+            for (key, value) in rows {
+                if !visit(key, value)? {
+                    break;
+                }
+            }
+            return Ok(());
+        }
         let pending = match &self.buffer {
             Some(buffer) => buffer.borrow().pending_in(table, lower, upper, reverse),
             None => Vec::new(),
@@ -700,6 +775,9 @@ impl Reader for Tx<'_> {
 
     /// Counted by the server, after a write's waiting rows are sent.
     fn len(&self, table: &str) -> Result<u64> {
+        if let Some(rows) = self.prefetched.get(table) {
+            return Ok(rows.len() as u64);
+        }
         self.flush()?;
         let rows = self.query("SELECT count(*) FROM roster_rows WHERE tab = $1", &[&table])?;
         let n: i64 = rows.first().map_or(0, |r| r.get(0));
@@ -863,9 +941,35 @@ impl Writer for Tx<'_> {
 }
 
 impl Backend for PgBackend {
+    /// Each read then begins with `SELECT`s of those tables, whole, in hex
+    /// (the simple protocol's text), in the message that starts it.
+    /// Names that are not plain identifiers are left out.
+    fn prefetch(&self, tables: &[&str]) {
+        let plain = |t: &&&str| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        let tables: Vec<String> = tables.iter().filter(plain).map(|t| t.to_string()).collect();
+        if tables.is_empty() {
+            return;
+        }
+        let list = tables
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let message = format!(
+            "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+             SELECT tab, encode(key, 'hex'), encode(value, 'hex') FROM roster_rows \
+             WHERE tab IN ({list}) ORDER BY tab, key"
+        );
+        let _ = self.read_begin.set((message, tables));
+    }
+
     fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
         self.on_connection(|conn| {
-            let tx = match PgBackend::begin(conn, READ_BEGIN, true) {
+            let tx = match self.begin_read(conn) {
                 Ok(tx) => tx,
                 Err(Failed::Stale(e)) => return Attempt::Stale(e),
                 Err(Failed::Other(e)) => return Attempt::Done(Err(e)),

@@ -179,3 +179,69 @@ fn ids_stay_consecutive_alone_and_unique_under_contention() {
     );
     assert_eq!(b.check_integrity().unwrap(), Vec::<String>::new());
 }
+
+/// Custom field definitions are fetched with each read's snapshot (in the
+/// message that begins it): a definition another institute adds, changes
+/// or removes is seen by the next read, never an older copy.
+#[test]
+fn custom_field_definitions_are_read_with_each_snapshot() {
+    let Some(url) = server() else { return };
+    let schema = fresh_schema(&url);
+    let (a, b) = (on(&schema), on(&schema));
+    let id = a
+        .operator()
+        .create_user(
+            NewUser {
+                username: Some("ravi".into()),
+                password: Some("a-long-passphrase".into()),
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .unwrap()
+        .user
+        .id;
+    assert!(a.operator().get_user(id).unwrap().custom_fields.is_empty());
+    let field = b
+        .operator()
+        .create_custom_field(roster::CustomFieldInput {
+            name: Some("Stream".into()),
+            kind: Some("text".into()),
+            choices: None,
+            required: Some(false),
+        })
+        .unwrap();
+    b.operator()
+        .update_user(
+            id,
+            roster::UserPatch {
+                profile: roster::ProfileInput {
+                    custom_fields: vec![(
+                        "Stream".into(),
+                        roster::CustomInput::Text("Science".into()),
+                    )],
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let shown = |i: &Institute| i.operator().get_user(id).unwrap().custom_fields;
+    assert_eq!(shown(&a).len(), 1, "{:?}", shown(&a));
+    assert_eq!(shown(&a)[0].0, "Stream");
+    b.operator()
+        .update_custom_field(
+            field.id,
+            roster::CustomFieldInput {
+                name: Some("Track".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(shown(&a)[0].0, "Track");
+    let page = a.operator().list_custom_fields(Default::default()).unwrap();
+    assert_eq!(page.count, 1);
+    b.operator().delete_custom_field(field.id).unwrap();
+    assert!(shown(&a).is_empty(), "{:?}", shown(&a));
+    assert_eq!(a.check_integrity().unwrap(), Vec::<String>::new());
+}

@@ -236,6 +236,16 @@ pub trait Backend: Send + Sync + Debug {
         false
     }
 
+    /// Tables each read snapshot may read whole as it begins: small tables
+    /// that most reads consult (the custom field definitions), named once
+    /// when the store opens. A backend that pays a round trip per statement
+    /// (PostgreSQL) fetches them in the message that begins the snapshot and
+    /// answers their reads from what it fetched, as of that snapshot. The
+    /// default ignores it.
+    fn prefetch(&self, tables: &[&str]) {
+        let _ = tables;
+    }
+
     /// A number that changes whenever a write transaction begins and again
     /// when it ends (committed or not), odd while one is under way; `None`
     /// unless every write to the store goes through this backend (no other

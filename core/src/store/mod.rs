@@ -148,6 +148,9 @@ impl Store {
             poisoned: Arc::new(AtomicBool::new(false)),
             fields: FieldsCache::default(),
         };
+        // Read by every view of a user: a backend that pays a round trip
+        // per statement fetches them with each snapshot.
+        store.backend.prefetch(&[tables::CUSTOM_FIELDS.name]);
         if store.reading(schema::inspect)? == schema::Format::Prepare {
             store.write(schema::prepare)?;
         }
