@@ -137,6 +137,16 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Whether `name` is a plain identifier (lower-case ASCII letters, digits,
+/// `_`): roster's table names all are, and only such a name is ever written
+/// into a statement's text.
+pub(crate) fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// `out` as one statement of the simple protocol, its values written out
 /// (bytes in hex, decoded by the server), to send in the same message as
 /// the `COMMIT`; `None` when `out` is empty, larger than [`LITERAL_MAX`]
@@ -150,12 +160,7 @@ pub fn literal(out: &Outgoing) -> Option<String> {
         .flat_map(|column| column.iter())
         .map(|bytes| bytes.len() + 8)
         .sum();
-    let plain = |name: &String| {
-        !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    };
+    let plain = |name: &String| plain_name(name);
     if out.is_empty() || payload > LITERAL_MAX || !put_tabs.iter().chain(delete_tabs).all(plain) {
         return None;
     }

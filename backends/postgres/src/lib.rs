@@ -420,19 +420,11 @@ impl PgBackend {
         begin: &str,
         first: bool,
     ) -> std::result::Result<Tx<'c>, Failed> {
-        let failed = |e: postgres::Error| match connection_lost(&e) {
-            true if first => Failed::Stale(storage(e)),
-            _ => Failed::Other(storage(e)),
-        };
-        conn.client.batch_execute(begin).map_err(failed)?;
-        Ok(Tx {
-            conn: RefCell::new(conn),
-            raced: Cell::new(false),
-            failed: Cell::new(false),
-            open: Cell::new(true),
-            buffer: (begin == WRITE_BEGIN).then(RefCell::default),
-            prefetched: HashMap::new(),
-        })
+        conn.client
+            .batch_execute(begin)
+            .map_err(|e| not_begun(e, first))?;
+        let buffer = (begin == WRITE_BEGIN).then(RefCell::default);
+        Ok(Tx::opened(conn, buffer, HashMap::new()))
     }
 
     /// Begins a read, with the prefetched tables when roster named some
@@ -441,23 +433,13 @@ impl PgBackend {
         let Some((message, tables)) = self.read_begin.get() else {
             return PgBackend::begin(conn, READ_BEGIN, true);
         };
-        let failed = |e: postgres::Error| match connection_lost(&e) {
-            true => Failed::Stale(storage(e)),
-            false => Failed::Other(storage(e)),
-        };
-        let replies = conn.client.simple_query(message).map_err(failed)?;
+        let replies = conn
+            .client
+            .simple_query(message)
+            .map_err(|e| not_begun(e, true))?;
         // Open from here: dropped on an error, it rolls back.
-        let mut tx = Tx {
-            conn: RefCell::new(conn),
-            raced: Cell::new(false),
-            failed: Cell::new(false),
-            open: Cell::new(true),
-            buffer: None,
-            prefetched: tables
-                .iter()
-                .map(|t| (t.clone(), Default::default()))
-                .collect(),
-        };
+        let empty = tables.iter().map(|t| (t.clone(), Default::default()));
+        let mut tx = Tx::opened(conn, None, empty.collect());
         for reply in &replies {
             let postgres::SimpleQueryMessage::Row(row) = reply else {
                 continue;
@@ -548,7 +530,38 @@ struct Tx<'a> {
     buffer: Option<RefCell<Buffer>>,
     /// A read's prefetched tables, whole, as of its snapshot: their reads
     /// need no round trip.
-    prefetched: HashMap<String, std::collections::BTreeMap<Vec<u8>, Vec<u8>>>,
+    prefetched: Prefetched,
+}
+
+/// Tables read whole with a snapshot: each one's rows by key.
+type Prefetched = HashMap<String, std::collections::BTreeMap<Vec<u8>, Vec<u8>>>;
+
+impl<'a> Tx<'a> {
+    /// A transaction just begun on `conn`.
+    fn opened(
+        conn: &'a mut Conn,
+        buffer: Option<RefCell<Buffer>>,
+        prefetched: Prefetched,
+    ) -> Tx<'a> {
+        Tx {
+            conn: RefCell::new(conn),
+            raced: Cell::new(false),
+            failed: Cell::new(false),
+            open: Cell::new(true),
+            buffer,
+            prefetched,
+        }
+    }
+}
+
+/// Why a transaction's first message failed: a dead connection (when it
+/// was the call's `first` statement, so nothing of the call was sent), or
+/// anything else.
+fn not_begun(e: postgres::Error, first: bool) -> Failed {
+    match connection_lost(&e) {
+        true if first => Failed::Stale(storage(e)),
+        _ => Failed::Other(storage(e)),
+    }
 }
 
 /// Starts a read: one snapshot, taken at once (PostgreSQL takes it at the
@@ -945,12 +958,11 @@ impl Backend for PgBackend {
     /// (the simple protocol's text), in the message that starts it.
     /// Names that are not plain identifiers are left out.
     fn prefetch(&self, tables: &[&str]) {
-        let plain = |t: &&&str| {
-            !t.is_empty()
-                && t.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        };
-        let tables: Vec<String> = tables.iter().filter(plain).map(|t| t.to_string()).collect();
+        let tables: Vec<String> = tables
+            .iter()
+            .filter(|t| buffer::plain_name(t))
+            .map(|t| t.to_string())
+            .collect();
         if tables.is_empty() {
             return;
         }
