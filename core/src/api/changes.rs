@@ -31,18 +31,21 @@ impl Admin {
             0 => 100,
             n => n.min(MAX_CHANGES),
         };
-        let (since, origin, floor, head, entries, more) = self.store().reading(|s| {
-            let origin = feed::origin(s)?;
+        let (since, bounds, entries, more) = self.store().reading(|s| {
+            let bounds = feed::bounds(s)?;
             // 0: from the feed's start, whatever number it started at.
-            let since = if since == 0 { origin } else { since };
-            let floor = feed::floor(s)?;
-            let head = feed::head(s)?;
-            if since < floor || since > head {
-                return Ok((since, origin, floor, head, Vec::new(), false));
+            let since = if since == 0 { bounds.origin } else { since };
+            if since < bounds.floor || since > bounds.head {
+                return Ok((since, bounds, Vec::new(), false));
             }
             let (entries, more) = feed::since(s, since, limit as usize)?;
-            Ok((since, origin, floor, head, entries, more))
+            Ok((since, bounds, entries, more))
         })?;
+        let feed::Bounds {
+            origin,
+            floor,
+            head,
+        } = bounds;
         let refused = if since > head || since < origin {
             Some(format!(
                 "The change feed has no entry {since}: its numbers run from {origin} to \

@@ -215,6 +215,8 @@ pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Re
     let count = changed.len() as u64;
     let given = txn.w.change_seqs(count)?;
     let serial = given.is_none();
+    // Read (and checked) by every write that appends: a damaged origin is
+    // found before numbers are counted from it.
     let origin = origin(txn)?;
     let first = match given {
         // The backend counts from 1.
@@ -375,14 +377,32 @@ fn damaged_counter(what: &str) -> Error {
 /// The feed's floor: every entry after it is still there (its origin,
 /// until entries are trimmed).
 pub(crate) fn floor(s: &Snapshot<'_>) -> Result<u64> {
-    Ok(s.get(META, FLOOR)?.unwrap_or(0).max(origin(s)?))
+    floor_above(s, origin(s)?)
 }
 
-/// The highest number this feed has shown or trimmed: its last entry's,
-/// or its floor when every entry was trimmed (its origin: none yet). A
-/// reader's `since` is never above it, unless it read another feed (a
-/// store restored or recovered starts a new one).
-pub(crate) fn head(s: &Snapshot<'_>) -> Result<u64> {
+/// [`floor`], given the feed's `origin`.
+fn floor_above(s: &Snapshot<'_>, origin: u64) -> Result<u64> {
+    Ok(s.get(META, FLOOR)?.unwrap_or(0).max(origin))
+}
+
+/// The numbers a feed has given ([`bounds`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// The number before its first entry ([`origin`]).
+    pub origin: u64,
+    /// Every entry after it is still there ([`floor`]).
+    pub floor: u64,
+    /// The highest number it has shown or trimmed: its last entry's, or
+    /// its floor when every entry was trimmed (its origin: none yet). A
+    /// reader's `since` is never above it, unless it read another feed (a
+    /// store restored or recovered starts a new one).
+    pub head: u64,
+}
+
+/// This feed's [`Bounds`], each `meta` row read once.
+pub(crate) fn bounds(s: &Snapshot<'_>) -> Result<Bounds> {
+    let origin = origin(s)?;
+    let floor = floor_above(s, origin)?;
     let mut last = 0;
     s.scan(
         CHANGES,
@@ -394,7 +414,11 @@ pub(crate) fn head(s: &Snapshot<'_>) -> Result<u64> {
             Ok(false)
         },
     )?;
-    Ok(last.max(floor(s)?))
+    Ok(Bounds {
+        origin,
+        floor,
+        head: last.max(floor),
+    })
 }
 
 /// Up to `limit` entries after `since`, oldest first, and whether more
