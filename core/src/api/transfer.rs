@@ -349,14 +349,7 @@ impl Admin {
             for c in &dump.courses {
                 write::put_course(txn, None, c)?;
             }
-            // Each course's links at once: one read of them, one entry.
-            let mut links: std::collections::BTreeMap<u64, Vec<u64>> = Default::default();
-            for (course, batch) in &dump.course_batches {
-                links.entry(*course).or_default().push(*batch);
-            }
-            for (course, batches) in &links {
-                write::link_course_batches(txn, *course, batches, true)?;
-            }
+            write::link_course_pairs(txn, &dump.course_batches)?;
             for u in &dump.users {
                 write::put_user(txn, None, u)?;
             }

@@ -869,19 +869,13 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                 course_ok.remove(&c.id);
             }
         }
-        // Each course's links at once: one read of them, one entry.
-        let mut by_course: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-        for (course, batch) in links.iter().flatten() {
+        let kept = links.iter().flatten().filter(|(course, batch)| {
             let saved_course = saved
                 .get(&(Kind::Course as u8))
                 .is_some_and(|s| s.contains(&frame::id(*course)));
-            if saved_course && batch_ok.contains(batch) {
-                by_course.entry(*course).or_default().push(*batch);
-            }
-        }
-        for (course, batches) in &by_course {
-            write::link_course_batches(txn, *course, batches, true)?;
-        }
+            saved_course && batch_ok.contains(batch)
+        });
+        write::link_course_pairs(txn, kept)?;
         let field_ids: BTreeSet<u64> = saved
             .get(&(Kind::CustomField as u8))
             .map(|s| s.iter().map(|k| k.0).collect())

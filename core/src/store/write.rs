@@ -324,6 +324,22 @@ pub(crate) fn link_course_batches(
     note_course(txn, &c, Some((&c, &before)), Some((&c, &after)))
 }
 
+/// Links each (course, batch) of `pairs` (a restore's or a recovery's),
+/// each course's batches at once: one read of its links, one feed entry.
+pub(crate) fn link_course_pairs<'p>(
+    txn: &Txn<'_>,
+    pairs: impl IntoIterator<Item = &'p (u64, u64)>,
+) -> Result<()> {
+    let mut by_course: std::collections::BTreeMap<u64, Vec<u64>> = Default::default();
+    for (course, batch) in pairs {
+        by_course.entry(*course).or_default().push(*batch);
+    }
+    for (course, batches) in &by_course {
+        link_course_batches(txn, *course, batches, true)?;
+    }
+    Ok(())
+}
+
 /// The ordinary batches linked to `course` (not its hidden one).
 fn linked_batches(txn: &Txn<'_>, course: &Course) -> Result<BTreeSet<u64>> {
     let mut batches: BTreeSet<u64> = read::related(txn, COURSE_BATCHES, course.id)?
