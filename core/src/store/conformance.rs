@@ -29,8 +29,9 @@ type Tables = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
 /// Runs every check against backends from `make`; panics naming the first
 /// check that fails.
 pub fn run(make: Factory<'_>) {
-    let checks: [(&str, Check); 12] = [
+    let checks: [(&str, Check); 13] = [
         ("get, put, delete and len", basics),
+        ("get of many keys at once", get_many),
         ("delete of many keys at once", delete_many),
         ("put of many rows at once", put_many),
         ("scans in order, both ways, with bounds", ordered_scans),
@@ -174,6 +175,113 @@ fn lent(r: &dyn Reader, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
     })?;
     ensure(found == out.is_some(), "get_with says whether it visited")?;
     Ok(out)
+}
+
+/// `get_many` answers as `get` does, key by key, in the order asked: keys
+/// near each other and far apart, repeated, missing inside and outside the
+/// table's range, with many longer keys sorting between two near ones, and
+/// with the next table's rows right after the last key.
+fn get_many(make: Factory<'_>) -> Result<()> {
+    let b = make();
+    let b = &*b;
+    let id = |n: u64| n.to_be_bytes().to_vec();
+    let stored: Vec<u64> = (1..=200).filter(|n| n % 7 != 0).collect();
+    let longer: Vec<Vec<u8>> = (0u8..100).map(|i| [id(50), vec![i]].concat()).collect();
+    write_all(b, |w| {
+        for n in &stored {
+            w.put("t", &id(*n), format!("v{n}").as_bytes())?;
+        }
+        for k in &longer {
+            w.put("t", k, b"longer")?;
+        }
+        for n in 0..300 {
+            w.put("u", &id(n), b"next table")?;
+        }
+        Ok(())
+    })?;
+    let asked: Vec<u64> = vec![
+        5,
+        3,
+        4,
+        4,
+        7,
+        50,
+        52,
+        51,
+        0,
+        1000,
+        199,
+        201,
+        200,
+        14,
+        13,
+        15,
+        120,
+        8,
+        9,
+        10,
+        11,
+        12,
+        2,
+        u64::MAX,
+        1,
+        6,
+        49,
+        56,
+        63,
+        64,
+        62,
+    ];
+    let keys: Vec<Vec<u8>> = asked.iter().map(|&n| id(n)).collect();
+    let slices: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    let check = |r: &dyn Reader| -> Result<()> {
+        ensure(r.get_many("t", &[])?.is_empty(), "no keys, no values")?;
+        ensure(
+            r.get_many("t", &[&id(3)])? == vec![Some(b"v3".to_vec())],
+            "one key",
+        )?;
+        let many = r.get_many("t", &slices)?;
+        ensure(many.len() == asked.len(), "a value or None per key asked")?;
+        for ((n, key), got) in asked.iter().zip(&slices).zip(&many) {
+            let want = stored.contains(n).then(|| format!("v{n}").into_bytes());
+            ensure(*got == want, &format!("get_many's value of {n}"))?;
+            ensure(
+                *got == r.get("t", key)?,
+                &format!("get_many and get agree on {n}"),
+            )?;
+        }
+        let (k51, k50) = (id(51), id(50));
+        let shuffled: Vec<&[u8]> = vec![&longer[7], &k51, &longer[99], &k50];
+        ensure(
+            r.get_many("t", &shuffled)?
+                == vec![
+                    Some(b"longer".to_vec()),
+                    Some(b"v51".to_vec()),
+                    Some(b"longer".to_vec()),
+                    Some(b"v50".to_vec()),
+                ],
+            "keys of other lengths among near ones",
+        )?;
+        ensure(
+            r.get_many("none", &slices)? == vec![None; slices.len()],
+            "a table that does not exist has no values",
+        )
+    };
+    read_all(b, |r| check(r))?;
+    write_all(b, |w| {
+        w.put("t", &id(4), b"written")?;
+        ensure(
+            w.get_many("t", &[&id(5), &id(4), &id(3)])?
+                == vec![
+                    Some(b"v5".to_vec()),
+                    Some(b"written".to_vec()),
+                    Some(b"v3".to_vec()),
+                ],
+            "get_many in a write sees its own rows",
+        )?;
+        w.put("t", &id(4), b"v4")?;
+        check(w)
+    })
 }
 
 fn delete_many(make: Factory<'_>) -> Result<()> {

@@ -837,6 +837,92 @@ fn get_with_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
     }
 }
 
+/// How far apart (as big-endian numbers) two keys of one length may be for
+/// [`get_many_in`] to read the rows between them rather than walk the tree
+/// again: ids a few apart share a leaf page.
+const NEAR: u128 = 8;
+
+/// Rows [`get_many_in`] steps over between two wanted keys before it gives
+/// up the walk and seeks the next key from the root (keys of other lengths
+/// may sort between two near ones).
+const SKIP_LIMIT: usize = 4 * NEAR as usize;
+
+/// Whether `b` (sorting after `a`) is near `a`: both of one length that
+/// fits a `u128`, at most [`NEAR`] apart as big-endian numbers.
+fn near(a: &[u8], b: &[u8]) -> bool {
+    let number = |k: &[u8]| k.iter().fold(0u128, |n, &byte| n << 8 | u128::from(byte));
+    a.len() == b.len() && a.len() <= 16 && number(b) - number(a) <= NEAR
+}
+
+/// The values under `keys` of the table with id `id` in data table `t`, in
+/// the order of `keys`, copied out. A point read walks the tree from its
+/// root (a microsecond or two with every page cached), where stepping to
+/// the next row costs tens of nanoseconds; so keys near each other (ids a
+/// few apart: a manager's managed users, a page of a list) are read in one
+/// forward walk over the rows between them, and every other key by a point
+/// read, as before.
+fn get_many_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    t: &T,
+    id: u8,
+    keys: &[&[u8]],
+) -> Result<Vec<Option<Vec<u8>>>> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_unstable_by_key(|&i| keys[i]);
+    let mut out = vec![None; keys.len()];
+    let mut next = 0;
+    while next < order.len() {
+        let first = keys[order[next]];
+        // The last key of the run of near keys that starts at `first`.
+        let mut end = next;
+        while end + 1 < order.len() && near(keys[order[end]], keys[order[end + 1]]) {
+            end += 1;
+        }
+        if end == next {
+            out[order[next]] = get_in(t, PointKey::new(id, first).as_slice())?;
+            next += 1;
+            continue;
+        }
+        let (lo, hi) = (
+            PointKey::new(id, first),
+            PointKey::new(id, keys[order[end]]),
+        );
+        let mut skipped = 0;
+        let mut stopped = false;
+        scan_table(
+            t,
+            Bound::Included(lo.as_slice()),
+            Bound::Included(hi.as_slice()),
+            false,
+            &mut |k, v| {
+                let k = &k[1..];
+                // Wanted keys sorting before this row have no row.
+                while next <= end && keys[order[next]] < k {
+                    next += 1;
+                }
+                if next <= end && keys[order[next]] == k {
+                    while next <= end && keys[order[next]] == k {
+                        out[order[next]] = Some(v.to_vec());
+                        next += 1;
+                    }
+                    skipped = 0;
+                } else {
+                    skipped += 1;
+                    if skipped > SKIP_LIMIT {
+                        stopped = true;
+                        return Ok(false);
+                    }
+                }
+                Ok(next <= end)
+            },
+        )?;
+        if !stopped {
+            // The walk covered the run: what it did not meet has no row.
+            next = end + 1;
+        }
+    }
+    Ok(out)
+}
+
 /// The value under `key` in table `t`, copied out.
 fn get_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
     t: &T,
@@ -864,10 +950,7 @@ impl Reader for ReadTxn<'_> {
 
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
         match self.table(table)? {
-            Some((t, id)) => keys
-                .iter()
-                .map(|k| get_in(t, PointKey::new(id, k).as_slice()))
-                .collect(),
+            Some((t, id)) => get_many_in(t, id, keys),
             None => Ok(vec![None; keys.len()]),
         }
     }
@@ -1003,9 +1086,7 @@ impl Reader for WriteTxn<'_> {
         };
         let t = self.data()?;
         let t = t.try_borrow().map_err(|_| busy_table(table))?;
-        keys.iter()
-            .map(|k| get_in(&*t, PointKey::new(id, k).as_slice()))
-            .collect()
+        get_many_in(&*t, id, keys)
     }
 
     fn scan(
