@@ -37,6 +37,24 @@ pub(crate) fn record<T: DeserializeOwned>(
     })
 }
 
+/// The records `ids` of table `def`, in the order of `ids` (`None` where
+/// one does not exist), read with one `get_many`: ids near each other
+/// share a walk of the tree.
+pub(crate) fn records_of<T: DeserializeOwned>(
+    s: &Snapshot<'_>,
+    def: Records,
+    ids: &[u64],
+) -> Result<Vec<Option<T>>> {
+    contain(s, || {
+        let keys: Vec<&u64> = ids.iter().collect();
+        s.get_many(def, &keys)?
+            .into_iter()
+            .zip(ids)
+            .map(|(frame, &id)| frame.map(|f| decode(def, id, &f)).transpose())
+            .collect()
+    })
+}
+
 /// Every record of table `def`, ascending id.
 pub(crate) fn records<T: DeserializeOwned>(s: &Snapshot<'_>, def: Records) -> Result<Vec<T>> {
     records_within(s, def, Bound::Unbounded, Bound::Unbounded)

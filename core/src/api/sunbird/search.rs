@@ -35,12 +35,13 @@ use crate::domain::sunbird::{
     Condition, Filter, Filters, PUBLIC_ROLE, ReadParts, SEARCH_KEYS, SearchRequest, SortBy,
     SunbirdView, fault,
 };
+use crate::domain::user::User;
 use crate::domain::{parse_uuid, uuid_string};
 use crate::error::Result;
 use crate::store::search::{self, Field, IdSet, Needle, intersect};
 use crate::store::tables::{
-    Kind, MANAGED_USERS, ORG_BY_CHANNEL, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS,
-    UUIDS,
+    Kind, MANAGED_USERS, ORG_BY_CHANNEL, SUNBIRD_USERS, USER_BY_EMAIL, USER_BY_PHONE,
+    USER_BY_USERNAME, USERS, UUIDS,
 };
 use crate::store::terms::{self, Term};
 use crate::store::{Snapshot, read};
@@ -270,10 +271,11 @@ impl Admin {
             if exact {
                 let ids: Vec<u64> = ids.into_iter().filter(|id| !gone(id)).collect();
                 let count = ids.len() as u64;
+                let shown: Vec<u64> = page(ids, request.offset, limit).collect();
                 let mut content = Vec::new();
-                for id in page(ids, request.offset, limit) {
+                candidates(s, &shown, needs, slots, &mut views, |id, c, views| {
                     // Every user shown is checked against its records.
-                    let c = candidate(s, id, needs, slots, &mut views)?.ok_or_else(|| {
+                    let c = c.ok_or_else(|| {
                         read::index_mismatch("Sunbird search", id, "which does not exist")
                     })?;
                     if !meets(&c, &plan, query.as_deref()) {
@@ -284,8 +286,9 @@ impl Admin {
                         ));
                     }
                     let side = c.side_loaded.then_some(c.pair.side);
-                    content.push(self.shown(s, c.pair.user, side, &mut views)?);
-                }
+                    content.push(self.shown(s, c.pair.user, side, views)?);
+                    Ok(())
+                })?;
                 return Ok(SearchResult { count, content });
             }
             if needs.light && request.sort_by.is_none() {
@@ -330,18 +333,16 @@ impl Admin {
             // again.
             let sort = request.sort_by.as_ref().zip(plan.sort_slot);
             let mut matches: Vec<(Option<String>, u64)> = Vec::new();
-            for id in ids {
-                if gone(&id) {
-                    continue;
-                }
-                let Some(c) = candidate(s, id, needs, slots, &mut views)? else {
-                    continue;
-                };
-                if meets(&c, &plan, query.as_deref()) {
+            let ids: Vec<u64> = ids.into_iter().filter(|id| !gone(id)).collect();
+            candidates(s, &ids, needs, slots, &mut views, |id, c, _| {
+                if let Some(c) = c
+                    && meets(&c, &plan, query.as_deref())
+                {
                     let key = sort.and_then(|(by, slot)| c.values(slot, &by.key).first().cloned());
                     matches.push((key, id));
                 }
-            }
+                Ok(())
+            })?;
             if let Some((SortBy { descending, .. }, _)) = sort {
                 matches.sort_by(|(key_a, a), (key_b, b)| {
                     let order = compare(key_a.as_slice(), key_b.as_slice()).then(a.cmp(b));
@@ -438,18 +439,60 @@ impl Needs {
     }
 }
 
-/// User `id` with what the checks need (managers' ids from the answer's
-/// cache: the users of one manager share one).
-fn candidate(
+/// Candidates read at a time: their users (and side records) are read with
+/// one `get_many` each.
+const CANDIDATE_CHUNK: usize = 64;
+
+/// Calls `each` with each of users `ids` (ascending) with what the checks
+/// need, or `None` for one that does not exist. The users are read
+/// [`CANDIDATE_CHUNK`] at a time, so that ids near each other (a manager's
+/// managed users, created one after another) share walks of the tree.
+fn candidates(
     s: &Snapshot<'_>,
-    id: u64,
+    ids: &[u64],
     needs: Needs,
     slots: usize,
     views: &mut super::Views,
-) -> Result<Option<Candidate>> {
-    let Some(user) = read::user(s, id)? else {
-        return Ok(None);
-    };
+    mut each: impl FnMut(u64, Option<Candidate>, &mut super::Views) -> Result<()>,
+) -> Result<()> {
+    for chunk in ids.chunks(CANDIDATE_CHUNK) {
+        let users: Vec<Option<User>> = read::records_of(s, USERS, chunk)?;
+        if needs.side {
+            let unread: Vec<u64> = chunk
+                .iter()
+                .copied()
+                .filter(|id| !views.sides.contains_key(id))
+                .collect();
+            let sides = read::records_of(s, SUNBIRD_USERS, &unread)?;
+            for (id, side) in unread.into_iter().zip(sides) {
+                views.sides.insert(id, side.unwrap_or_default());
+            }
+        }
+        for (&id, user) in chunk.iter().zip(users) {
+            let c = match user {
+                Some(user) => Some(candidate(s, user, needs, slots, views)?),
+                None => {
+                    views.sides.remove(&id);
+                    None
+                }
+            };
+            each(id, c, views)?;
+        }
+    }
+    Ok(())
+}
+
+/// `user` with what the checks need (its side record from `views`, where
+/// [`candidates`] put it; managers' ids from the answer's cache: the users
+/// of one manager share one).
+fn candidate(
+    s: &Snapshot<'_>,
+    user: User,
+    needs: Needs,
+    slots: usize,
+    views: &mut super::Views,
+) -> Result<Candidate> {
+    let id = user.id;
     let side = match needs.side {
         true => match views.sides.remove(&id) {
             Some(side) => side,
@@ -467,13 +510,13 @@ fn candidate(
         true => views.uuid_of(s, side.managed_by)?,
         false => None,
     };
-    Ok(Some(Candidate {
+    Ok(Candidate {
         side_loaded: needs.side,
         pair: Pair { user, side },
         channel,
         manager,
         cells: (0..slots).map(|_| OnceCell::new()).collect(),
-    }))
+    })
 }
 
 /// Ids united: a list while few (most searches name a user or two, and a
