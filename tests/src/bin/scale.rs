@@ -631,10 +631,12 @@ fn main() -> Result<(), Failure> {
     let others: Vec<data::Person> = (0..sb_reps)
         .map(|_| data::person(SEED, rng.below(n)))
         .collect();
-    let sb_managers: Vec<(u64, String)> = (0..sb_reps)
+    // Each manager's `uuid` in roster and in SQLite (each store drew its own).
+    let sb_managers: Vec<(String, String)> = (0..sb_reps)
         .map(|_| {
             let m = managers[rng.below(managers.len() as u64) as usize];
-            Ok((m, admin.get_user(m)?.uuid))
+            let theirs = db.get(m)?.ok_or("SQLite lost a manager")?.uuid;
+            Ok((admin.get_user(m)?.uuid, theirs))
         })
         .collect::<Result<_, Failure>>()?;
     let sb_fragments: Vec<String> = (0..sb_reps.min(q_reps * 2))
@@ -664,7 +666,7 @@ fn main() -> Result<(), Failure> {
         ..Default::default()
     };
     let by_email = |k: usize| exact("email", sb_people[k].email.clone());
-    let by_manager = |k: usize| exact("managedBy", sb_managers[k].1.clone());
+    let by_manager = |k: usize| exact("managedBy", sb_managers[k].0.clone());
     let either = |k: usize| Filters {
         any: vec![
             FilterGroup {
@@ -685,7 +687,7 @@ fn main() -> Result<(), Failure> {
         let (sc, su) = db.search_email(&sb_people[k].email)?;
         differ += usize::from(c != sc || u != names(su));
         let (c, _) = search(by_manager(k), None)?;
-        let (sc, _) = db.search_managed(sb_managers[k].0)?;
+        let (sc, _) = db.search_managed(&sb_managers[k].1)?;
         differ += usize::from(c != sc || c != MANAGED_EACH);
         let (c, u) = search(either(k), None)?;
         let (sc, su) = db.search_email_or_phone(&sb_people[k].email, &others[k].phone)?;
@@ -713,7 +715,7 @@ fn main() -> Result<(), Failure> {
         sb_reps,
         |k| search(by_manager(k), None).map(|_| ()),
         |k| {
-            db.search_managed(sb_managers[k].0)?;
+            db.search_managed(&sb_managers[k].1)?;
             Ok(())
         },
     )?;

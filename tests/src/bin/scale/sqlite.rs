@@ -15,7 +15,7 @@
 //!   default durability);
 //! - the page cache has the budget of roster's store ([`CACHE_KIB`]);
 //! - Sunbird's `managedBy` is a column with an index (roster keeps the
-//!   managed-user pairs), and Sunbird's `query` searches all five FTS5
+//!   managed-user pairs), searched by the manager's `uuid` as roster is, and Sunbird's `query` searches all five FTS5
 //!   columns.
 
 use crate::data::{self, Person};
@@ -72,7 +72,8 @@ const USER_COLUMNS: &str = "id, uuid, username, email, phone, first_name, last_n
 pub struct Row {
     /// Id (compared with roster's pages).
     pub id: i64,
-    uuid: String,
+    /// Its own UUID (a manager's names it to Sunbird's `managedBy`).
+    pub uuid: String,
     /// Login name (compared with roster's `userName`s).
     pub username: String,
     email: Option<String>,
@@ -343,9 +344,13 @@ impl Sqlite {
         self.first_page("lower(email) = lower(?1)", &[&email])
     }
 
-    /// Sunbird's `filters: {managedBy}`.
-    pub fn search_managed(&self, manager: u64) -> rusqlite::Result<(u64, Vec<Row>)> {
-        self.first_page("managed_by = ?1", &[&(manager as i64)])
+    /// Sunbird's `filters: {managedBy}`: the manager named by its `uuid`, as
+    /// Sunbird's `managedBy` names it (and roster is given it).
+    pub fn search_managed(&self, manager_uuid: &str) -> rusqlite::Result<(u64, Vec<Row>)> {
+        self.first_page(
+            "managed_by = (SELECT id FROM users WHERE uuid = ?1)",
+            &[&manager_uuid],
+        )
     }
 
     /// Sunbird's `filters: {$or: {email, phone}}`.
