@@ -44,6 +44,9 @@
 //! of a user reads) come whole in that round trip instead of `SELECT 1`,
 //! as hex text (the simple protocol's), and the read answers from them:
 //! a lookup by id is then three round trips, as a hand-written one is.
+//! Their `SELECT` is `PREPARE`d once per connection (in a round trip of its
+//! own, the connection's first read) and run by `EXECUTE`, so it is planned
+//! once, not at every read.
 //! Every statement is prepared once per
 //! connection and kept, so each run of it is one round trip. A statement
 //! that fails aborts the transaction in PostgreSQL: the backend then never
@@ -178,10 +181,24 @@ pub struct PgBackend {
     /// that follow from it), so they queue here, as on a store file, and
     /// serializable isolation arbitrates between processes.
     writing: Mutex<()>,
-    /// The message that begins a read, fetching the tables roster asked
-    /// for ([`Backend::prefetch`]) with the snapshot; unset: [`READ_BEGIN`].
-    read_begin: std::sync::OnceLock<(String, Vec<String>)>,
+    /// How a read begins when roster asked for tables with the snapshot
+    /// ([`Backend::prefetch`]); unset: [`READ_BEGIN`].
+    read_begin: std::sync::OnceLock<Prefetch>,
 }
+
+/// The statements of a read that fetches tables whole with its snapshot.
+struct Prefetch {
+    /// `PREPARE`s [`PREFETCH_STATEMENT`], once per connection: planned
+    /// there once, not at every read.
+    prepare: String,
+    /// Begins the read and runs the prepared statement: one round trip.
+    begin: String,
+    /// The tables it fetches.
+    tables: Vec<String>,
+}
+
+/// The name of the prepared statement of a [`Prefetch`] on a connection.
+const PREFETCH_STATEMENT: &str = "roster_prefetch";
 
 /// The idle connections and how many are open in all.
 struct Pool {
@@ -195,6 +212,8 @@ struct Pool {
 struct Conn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// Whether [`Prefetch::prepare`] has run on it.
+    prefetch_prepared: bool,
 }
 
 impl Conn {
@@ -202,6 +221,7 @@ impl Conn {
         Conn {
             client,
             statements: HashMap::new(),
+            prefetch_prepared: false,
         }
     }
 }
@@ -422,7 +442,7 @@ impl PgBackend {
     ) -> std::result::Result<Tx<'c>, Failed> {
         conn.client
             .batch_execute(begin)
-            .map_err(|e| not_begun(e, first))?;
+            .map_err(|e| not_begun(&mut conn.client, e, first))?;
         let buffer = (begin == WRITE_BEGIN).then(RefCell::default);
         Ok(Tx::opened(conn, buffer, HashMap::new()))
     }
@@ -430,15 +450,27 @@ impl PgBackend {
     /// Begins a read, with the prefetched tables when roster named some
     /// ([`Backend::prefetch`]): the same one round trip.
     fn begin_read<'c>(&self, conn: &'c mut Conn) -> std::result::Result<Tx<'c>, Failed> {
-        let Some((message, tables)) = self.read_begin.get() else {
+        let Some(prefetch) = self.read_begin.get() else {
             return PgBackend::begin(conn, READ_BEGIN, true);
         };
+        // A connection's first such read prepares the statement first (one
+        // round trip more, once): the first statement of the call.
+        let first = !conn.prefetch_prepared;
+        if first {
+            conn.client
+                .batch_execute(&prefetch.prepare)
+                .map_err(|e| not_begun(&mut conn.client, e, true))?;
+            conn.prefetch_prepared = true;
+        }
         let replies = conn
             .client
-            .simple_query(message)
-            .map_err(|e| not_begun(e, true))?;
+            .simple_query(&prefetch.begin)
+            .map_err(|e| not_begun(&mut conn.client, e, !first))?;
         // Open from here: dropped on an error, it rolls back.
-        let empty = tables.iter().map(|t| (t.clone(), Default::default()));
+        let empty = prefetch
+            .tables
+            .iter()
+            .map(|t| (t.clone(), Default::default()));
         let mut tx = Tx::opened(conn, None, empty.collect());
         for reply in &replies {
             let postgres::SimpleQueryMessage::Row(row) = reply else {
@@ -556,11 +588,19 @@ impl<'a> Tx<'a> {
 
 /// Why a transaction's first message failed: a dead connection (when it
 /// was the call's `first` statement, so nothing of the call was sent), or
-/// anything else.
-fn not_begun(e: postgres::Error, first: bool) -> Failed {
+/// anything else. A live connection is rolled back first: a message that
+/// failed after its `START TRANSACTION` (a `SELECT` cancelled by a
+/// `statement_timeout`, say) leaves its transaction open and aborted, and
+/// the connection goes back to the pool.
+fn not_begun(client: &mut Client, e: postgres::Error, first: bool) -> Failed {
     match connection_lost(&e) {
         true if first => Failed::Stale(storage(e)),
-        _ => Failed::Other(storage(e)),
+        true => Failed::Other(storage(e)),
+        false => {
+            // Outside a transaction this only warns.
+            let _ = client.batch_execute("ROLLBACK");
+            Failed::Other(storage(e))
+        }
     }
 }
 
@@ -954,9 +994,11 @@ impl Writer for Tx<'_> {
 }
 
 impl Backend for PgBackend {
-    /// Each read then begins with `SELECT`s of those tables, whole, in hex
-    /// (the simple protocol's text), in the message that starts it.
-    /// Names that are not plain identifiers are left out.
+    /// Each read then begins with a `SELECT` of those tables, whole, in hex
+    /// (the simple protocol's text), in the message that starts it: a
+    /// statement `PREPARE`d once per connection and run by `EXECUTE`, so it
+    /// is not planned at every read. Names that are not plain identifiers
+    /// are left out.
     fn prefetch(&self, tables: &[&str]) {
         let tables: Vec<String> = tables
             .iter()
@@ -971,12 +1013,20 @@ impl Backend for PgBackend {
             .map(|t| format!("'{t}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        let message = format!(
-            "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+        let prepare = format!(
+            "PREPARE {PREFETCH_STATEMENT} AS \
              SELECT tab, encode(key, 'hex'), encode(value, 'hex') FROM roster_rows \
              WHERE tab IN ({list}) ORDER BY tab, key"
         );
-        let _ = self.read_begin.set((message, tables));
+        let begin = format!(
+            "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+             EXECUTE {PREFETCH_STATEMENT}"
+        );
+        let _ = self.read_begin.set(Prefetch {
+            prepare,
+            begin,
+            tables,
+        });
     }
 
     fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {

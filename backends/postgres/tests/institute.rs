@@ -245,3 +245,49 @@ fn custom_field_definitions_are_read_with_each_snapshot() {
     assert!(shown(&a).is_empty(), "{:?}", shown(&a));
     assert_eq!(a.check_integrity().unwrap(), Vec::<String>::new());
 }
+
+/// A read whose first message fails after its `START TRANSACTION` (the
+/// prefetch's `EXECUTE` meets `lock_timeout` while another session holds
+/// roster's table) is refused as a storage failure, and its connection
+/// goes back to the pool usable: the next read on it succeeds. Before, the
+/// connection kept its aborted transaction and refused every later read.
+#[test]
+fn a_read_that_fails_as_it_begins_leaves_its_connection_usable() {
+    let Some(url) = server() else { return };
+    let schema = fresh_schema(&url);
+    let mut impatient = schema.clone();
+    let options = format!(
+        "{} -c lock_timeout=200",
+        schema.get_options().unwrap_or_default()
+    );
+    impatient.options(&options);
+    let backend = roster_postgres::PgBackend::with_config(impatient, Default::default()).unwrap();
+    let institute = Institute::open_with(Arc::new(backend), common::config()).unwrap();
+    let id = institute
+        .operator()
+        .create_user(
+            NewUser {
+                username: Some("meera".into()),
+                password: Some("a-long-passphrase".into()),
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .unwrap()
+        .user
+        .id;
+    // One read first: it prepares the prefetch on the connection, so the
+    // read under the lock fails at its `EXECUTE`, inside the transaction.
+    institute.operator().get_user(id).unwrap();
+    let mut holder = schema.connect(postgres::NoTls).unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE roster_rows IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let refused = institute.operator().get_user(id).unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::Storage, "{refused}");
+    holder.batch_execute("COMMIT").unwrap();
+    for _ in 0..3 {
+        let user = institute.operator().get_user(id).unwrap();
+        assert_eq!(user.username, "meera");
+    }
+}
