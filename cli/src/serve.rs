@@ -25,6 +25,16 @@
 //!   client the longest, for a request head or for the rest of a body (one
 //!   whose request is with the core, or queued for it, is never closed;
 //!   when all are, the new one gets 503);
+//! - one client (an IPv4 address, or an IPv6 address's /64) keeps at most
+//!   `ROSTER_SERVE_CLIENT_CONNECTIONS` (default 256) connections open; a
+//!   new one beyond closes that client's own longest idle (503 when all of
+//!   its connections are busy), so a client opening connections in a loop
+//!   closes its own, not other clients' idle ones;
+//! - at most `ROSTER_SERVE_CLIENT_CALLS` (default 16) requests of one
+//!   client wait for or run on the blocking threads at once; its others
+//!   wait behind them, so a client sending many requests at once delays
+//!   its own, and every other client's request waits behind at most that
+//!   many of its;
 //! - every call into the core runs on a bounded pool of blocking threads
 //!   (`ROSTER_SERVE_BLOCKING_THREADS`, default 64), never on the few async
 //!   workers that move bytes; a request takes its turn once its body has
@@ -122,6 +132,28 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=4096)
     )]
     pub blocking_threads: u64,
+
+    /// Connections one client keeps open at once; a new one beyond closes
+    /// that client's own longest idle.
+    #[arg(
+        long,
+        hide = true,
+        env = "ROSTER_SERVE_CLIENT_CONNECTIONS",
+        default_value_t = 256,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000)
+    )]
+    pub client_connections: u64,
+
+    /// Requests of one client waiting for or in the core at once; its
+    /// others wait behind them, out of the other clients' way.
+    #[arg(
+        long,
+        hide = true,
+        env = "ROSTER_SERVE_CLIENT_CALLS",
+        default_value_t = 16,
+        value_parser = clap::value_parser!(u64).range(1..=4096)
+    )]
+    pub client_calls: u64,
 }
 
 /// Runs `roster serve` until a stop signal; exit 0 after a clean stop, 1 when
@@ -157,6 +189,8 @@ pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
         institute: Mutex::new(Some(institute)),
         idle: Duration::from_secs(args.idle_secs),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        client_connections: usize::try_from(args.client_connections).unwrap_or(usize::MAX),
+        client_calls: usize::try_from(args.client_calls).unwrap_or(usize::MAX),
         calls: Semaphore::new(blocking),
         body_bytes: Semaphore::new(blocking.saturating_mul(MAX_BODY)),
         connections: Mutex::new(Connections::default()),
@@ -257,7 +291,7 @@ async fn serve(db: &Path, args: &ServeArgs, shared: Arc<Shared>) -> ExitCode {
         tokio::select! {
             () = &mut stop => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => admit(&shared, stream),
+                Ok((stream, peer)) => admit(&shared, stream, client_of(peer.ip())),
                 Err(err) => {
                     // Out of file descriptors and the like: do not spin.
                     log(&format!("roster serve: accept failed: {err}"));
@@ -320,9 +354,14 @@ struct Shared {
     idle: Duration,
     /// Connections open at once.
     max_connections: usize,
+    /// Connections one client keeps open at once.
+    client_connections: usize,
+    /// Turns (permits of `calls`, and waits for them) one client holds at
+    /// once.
+    client_calls: usize,
     /// One permit per blocking thread: a request takes one once its body
-    /// has arrived and keeps it until the core has answered, so a client
-    /// that is slow to send holds no thread.
+    /// has arrived (and its client's turn) and keeps it until the core has
+    /// answered, so a client that is slow to send holds no thread.
     calls: Semaphore,
     /// One permit per byte of request body held in memory, taken as the
     /// bytes arrive and kept until the core has answered: as much as one
@@ -337,10 +376,11 @@ struct Shared {
     stopping: watch::Sender<bool>,
 }
 
-/// The open connections.
+/// The open connections, and the clients they belong to.
 #[derive(Default)]
 struct Connections {
     open: HashMap<u64, Open>,
+    clients: HashMap<IpAddr, Client>,
 }
 
 /// One open connection, as the accept loop sees it.
@@ -349,6 +389,58 @@ struct Open {
     idle_since: Option<Instant>,
     /// Closes it.
     evict: Arc<Notify>,
+    /// Its client ([`client_of`]).
+    client: IpAddr,
+}
+
+/// What one client holds.
+struct Client {
+    /// Its open connections.
+    connections: usize,
+    /// Its turns: a request takes one before it waits for a blocking
+    /// thread, so the client's other requests wait here, behind at most
+    /// this many of its own, not in every other client's way.
+    turns: Arc<Semaphore>,
+}
+
+/// The client a peer address stands for, as the per-client limits count
+/// them: an IPv4 address (one mapped into IPv6 too), or the /64 network of
+/// an IPv6 address (a host is commonly given a whole /64). Behind a proxy
+/// every client is the proxy.
+fn client_of(peer: IpAddr) -> IpAddr {
+    match peer {
+        IpAddr::V4(_) => peer,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+    }
+}
+
+impl Connections {
+    /// The connection `id` of the idle ones of `client` (every client's
+    /// when `None`) that has waited the longest.
+    fn longest_idle(&self, client: Option<IpAddr>) -> Option<u64> {
+        self.open
+            .iter()
+            .filter(|(_, open)| client.is_none_or(|c| open.client == c))
+            .filter_map(|(id, open)| open.idle_since.map(|since| (since, *id)))
+            .min()
+            .map(|(_, id)| id)
+    }
+
+    /// Forgets connection `id` (and its client, with its last connection);
+    /// the connection, if it was open.
+    fn remove(&mut self, id: u64) -> Option<Open> {
+        let open = self.open.remove(&id)?;
+        if let Some(client) = self.clients.get_mut(&open.client) {
+            client.connections -= 1;
+            if client.connections == 0 {
+                self.clients.remove(&open.client);
+            }
+        }
+        Some(open)
+    }
 }
 
 impl Shared {
@@ -386,7 +478,7 @@ impl Shared {
 
     /// Forgets connection `id`.
     fn release(&self, id: u64) {
-        self.lock().open.remove(&id);
+        self.lock().remove(id);
         self.closed.notify_waiters();
     }
 
@@ -402,22 +494,30 @@ impl Shared {
     }
 }
 
-/// Takes a new connection in, closing the longest idle one when the table
-/// is full; when every open connection is busy, answers 503 and closes.
-fn admit(shared: &Arc<Shared>, stream: TcpStream) {
+/// Takes a new connection of `client` in. When the client has all the
+/// connections it may have, its own longest idle one is closed; else, when
+/// the table is full, the longest idle of all. When every connection that
+/// could go is busy, answers 503 and closes.
+fn admit(shared: &Arc<Shared>, stream: TcpStream, client: IpAddr) {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let evict = Arc::new(Notify::new());
-    {
+    let turns = {
         let mut connections = shared.lock();
-        if connections.open.len() >= shared.max_connections {
-            let oldest = connections
-                .open
-                .iter()
-                .filter_map(|(id, open)| open.idle_since.map(|since| (since, *id)))
-                .min();
-            match oldest {
-                Some((_, victim)) => {
-                    if let Some(open) = connections.open.remove(&victim) {
+        let own = connections
+            .clients
+            .get(&client)
+            .map_or(0, |c| c.connections);
+        let from = if own >= shared.client_connections {
+            Some(Some(client))
+        } else if connections.open.len() >= shared.max_connections {
+            Some(None)
+        } else {
+            None
+        };
+        if let Some(whose) = from {
+            match connections.longest_idle(whose) {
+                Some(victim) => {
+                    if let Some(open) = connections.remove(victim) {
                         // A stored permit: it fires even before it is awaited.
                         open.evict.notify_one();
                     }
@@ -434,12 +534,19 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream) {
             Open {
                 idle_since: Some(Instant::now()),
                 evict: Arc::clone(&evict),
+                client,
             },
         );
-    }
+        let entry = connections.clients.entry(client).or_insert_with(|| Client {
+            connections: 0,
+            turns: Arc::new(Semaphore::new(shared.client_calls)),
+        });
+        entry.connections += 1;
+        Arc::clone(&entry.turns)
+    };
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
-        connection(&shared, id, stream, &evict).await;
+        connection(&shared, id, stream, &evict, &turns).await;
         shared.release(id);
     });
 }
@@ -462,15 +569,24 @@ async fn reject_busy(stream: TcpStream) {
     log("- - 503 0.0ms");
 }
 
-/// Serves one connection until it closes, is evicted, or the server stops.
-async fn connection(shared: &Arc<Shared>, id: u64, stream: TcpStream, evict: &Notify) {
+/// Serves one connection until it closes, is evicted, or the server stops;
+/// its requests take turns of its client's `turns`.
+async fn connection(
+    shared: &Arc<Shared>,
+    id: u64,
+    stream: TcpStream,
+    evict: &Notify,
+    turns: &Arc<Semaphore>,
+) {
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().ok();
     let service = {
         let shared = Arc::clone(shared);
+        let turns = Arc::clone(turns);
         service_fn(move |request| {
             let shared = Arc::clone(&shared);
-            async move { Ok::<_, Infallible>(exchange(&shared, id, local, request).await) }
+            let turns = Arc::clone(&turns);
+            async move { Ok::<_, Infallible>(exchange(&shared, id, local, &turns, request).await) }
         })
     };
     let mut builder = http1::Builder::new();
@@ -507,6 +623,7 @@ async fn exchange(
     shared: &Arc<Shared>,
     id: u64,
     local: Option<SocketAddr>,
+    turns: &Semaphore,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     shared.set_idle(id, false);
@@ -515,7 +632,8 @@ async fn exchange(
     let path = log_path(request.uri());
     let keep_alive = wants_keep_alive(&request);
     let http10 = request.version() == Version::HTTP_10;
-    let (status, mut response, keep) = match serve_request(shared, id, local, request).await {
+    let (status, mut response, keep) = match serve_request(shared, id, local, turns, request).await
+    {
         Ok((status, response)) => (status, response, keep_alive && !shared.is_stopping()),
         // Our own refusals (bad framing, too large, too slow) close.
         Err((status, message)) => (
@@ -565,6 +683,7 @@ async fn serve_request(
     shared: &Arc<Shared>,
     id: u64,
     local: Option<SocketAddr>,
+    turns: &Semaphore,
     request: hyper::Request<Incoming>,
 ) -> Result<(u16, hyper::Response<Full<Bytes>>), Refusal> {
     let (parts, body) = request.into_parts();
@@ -624,7 +743,12 @@ async fn serve_request(
     } else {
         (None, None)
     };
-    // A turn on a blocking thread, held only while the core works.
+    // The client's turn, then a blocking thread, held only while the core
+    // works: a client with many requests under way queues them behind its
+    // own, and takes at most `client_calls` places in the threads' queue.
+    let Ok(_client_turn) = turns.acquire().await else {
+        return Err((503, "The server is stopping."));
+    };
     let Ok(_turn) = shared.calls.acquire().await else {
         return Err((503, "The server is stopping."));
     };
@@ -875,5 +999,16 @@ mod tests {
         assert!(!valid_host("evil.com/path"));
         assert!(!valid_host("a b"));
         assert!(!valid_host("user@host"));
+    }
+
+    #[test]
+    fn a_client_is_an_ipv4_address_or_an_ipv6_addresss_64() {
+        let client = |a: &str| client_of(a.parse().unwrap()).to_string();
+        assert_eq!(client("203.0.113.7"), "203.0.113.7");
+        assert_eq!(client("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(client("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::");
+        assert_eq!(client("2001:db8:1:2::1"), client("2001:db8:1:2:ffff::9"));
+        assert_ne!(client("2001:db8:1:2::1"), client("2001:db8:1:3::1"));
+        assert_eq!(client("::1"), "::");
     }
 }

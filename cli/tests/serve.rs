@@ -239,6 +239,23 @@ impl Client {
         }
     }
 
+    /// A client connecting from loopback address `source` (127.0.0.2, say:
+    /// another client than the tests' usual 127.0.0.1).
+    fn connect_from(source: &str, addr: SocketAddr) -> Client {
+        use socket2::{Domain, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        let from = SocketAddr::new(source.parse().expect("an address"), 0);
+        socket.bind(&from.into()).expect("bind the source address");
+        socket.connect(&addr.into()).expect("connect");
+        let stream: TcpStream = socket.into();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("read timeout");
+        Client {
+            reader: BufReader::new(stream),
+        }
+    }
+
     fn stream(&mut self) -> &mut TcpStream {
         self.reader.get_mut()
     }
@@ -922,6 +939,92 @@ fn a_new_connection_beyond_the_limit_closes_the_longest_idle() {
 }
 
 #[test]
+fn a_client_opening_connections_closes_its_own_not_another_clients() {
+    // Room for four connections, two a client. Before the per-client
+    // limit, a client opening connections in a loop closed the other
+    // client's idle connection, the longest idle of all.
+    let mut server = Server::start_with(
+        TempDir::new().unwrap(),
+        &[
+            ("ROSTER_SERVE_MAX_CONNECTIONS", "4"),
+            ("ROSTER_SERVE_CLIENT_CONNECTIONS", "2"),
+        ],
+    );
+    let mut other = Client::connect_from("127.0.0.2", server.addr);
+    other.send("GET", "/nope", &[], None);
+    assert_eq!(other.reply().status, 404);
+    std::thread::sleep(Duration::from_millis(50));
+    let mut mine = Vec::new();
+    for _ in 0..6 {
+        let mut client = server.connect();
+        client.send("GET", "/nope", &[], None);
+        assert_eq!(client.reply().status, 404);
+        mine.push(client);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Each new one closed the client's own longest idle: two remain.
+    for client in &mut mine[..4] {
+        client.assert_closed();
+    }
+    for client in &mut mine[4..] {
+        client.send("GET", "/nope", &[], None);
+        assert_eq!(client.reply().status, 404);
+    }
+    other.send("GET", "/nope", &[], None);
+    assert_eq!(other.reply().status, 404);
+    server.stop();
+}
+
+#[test]
+fn a_client_with_many_requests_under_way_waits_behind_its_own() {
+    // One blocking thread, one turn a client. Sixteen sign-ins (each an
+    // argon2 hash, tens of milliseconds) of one client queue behind its
+    // own turn; another client's request, sent once they are all under
+    // way, waits for the sign-in in the core at most, not for all of them
+    // (before the per-client turns it was served last).
+    let mut server = Server::start_with(
+        TempDir::new().unwrap(),
+        &[
+            ("ROSTER_SERVE_BLOCKING_THREADS", "1"),
+            ("ROSTER_SERVE_CLIENT_CALLS", "1"),
+        ],
+    );
+    let body = r#"{"username": "nobody", "password": "not-the-password"}"#;
+    let (flood, other) = std::thread::scope(|scope| {
+        let flood: Vec<_> = (0..16)
+            .map(|_| {
+                scope.spawn(|| {
+                    let reply = server.request(
+                        "POST",
+                        "/api/v2.5/auth-token/",
+                        &[("Content-Type", "application/json")],
+                        Some(body),
+                    );
+                    assert_eq!(reply.status, 400, "{}", reply.text());
+                    Instant::now()
+                })
+            })
+            .collect();
+        let other = scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(150));
+            let mut client = Client::connect_from("127.0.0.2", server.addr);
+            client.send("GET", "/nope", &[], None);
+            assert_eq!(client.reply().status, 404);
+            Instant::now()
+        });
+        let flood: Vec<Instant> = flood.into_iter().map(|t| t.join().unwrap()).collect();
+        (flood, other.join().unwrap())
+    });
+    let after = flood.iter().filter(|&&done| done > other).count();
+    assert!(
+        after >= 4,
+        "the other client was answered after {} of the 16 sign-ins",
+        16 - after
+    );
+    server.stop();
+}
+
+#[test]
 fn bodies_beyond_the_memory_budget_do_not_wait_for_each_other() {
     // One blocking thread: a budget of 1 MiB. Two bodies of 700,000 bytes
     // each send 500,000, then the rest: together they pass the budget. One
@@ -1026,14 +1129,25 @@ fn a_thousand_idle_connections_do_not_keep_a_client_out() {
     assert_eq!(reply.status, 404);
     eprintln!("served beside 1000 idle connections in {waited:?}");
     assert!(waited < Duration::from_secs(5), "{waited:?}");
-    // Sign-in works too, and the idle ones are still open (far below the cap).
+    // Sign-in works too. The idle ones are one client's (127.0.0.1): far
+    // below the server's cap, but beyond the 256 a client keeps, so its
+    // oldest were closed for its newer ones, which are still open.
     server.sign_in();
+    let mut byte = [0u8; 1];
     let mut first = &idle[0];
     first
-        .set_read_timeout(Some(Duration::from_millis(100)))
+        .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    let mut byte = [0u8; 1];
-    let still_open = first.read(&mut byte);
+    let closed = first.read(&mut byte);
+    assert!(
+        matches!(&closed, Ok(0))
+            || matches!(&closed, Err(e) if e.kind() == ErrorKind::ConnectionReset),
+        "{closed:?}"
+    );
+    let mut last = &idle[999];
+    last.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let still_open = last.read(&mut byte);
     assert!(
         matches!(&still_open, Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut),
         "{still_open:?}"
