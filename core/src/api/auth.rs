@@ -466,6 +466,22 @@ impl Admin {
         })
     }
 
+    /// Fails (`forbidden`) unless the caller is the operator or active
+    /// staff: every permission [`Admin::allow`] checks needs one of them
+    /// (D4). The admin surfaces ask it before they read a request's method,
+    /// parameters and body, as Django REST Framework checks permissions
+    /// first, so that a caller who may use none of them learns nothing of
+    /// how a request would be judged (400 or 405 before 403).
+    pub(crate) fn allow_staff(&self) -> Result<()> {
+        if self.caller == Caller::Operator {
+            return Ok(());
+        }
+        self.store().reading(|s| match self.live_user(s)?.is_staff {
+            true => Ok(()),
+            false => Err(forbidden()),
+        })
+    }
+
     /// Fails unless the caller may do `permission`: the operator may do
     /// everything; a signed-in user must be active staff holding it (D4).
     /// A read may drop the answer; a write goes through it

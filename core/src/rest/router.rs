@@ -298,6 +298,14 @@ pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
             Err(response) => return response,
         },
     };
+    // As Django REST Framework too: permission before the method and the
+    // request's parameters and body. Every admin operation needs active
+    // staff (each checks its own permission again).
+    if let (Target::Testpress(..) | Target::Django(_), Some(admin)) = (target, &admin)
+        && let Err(refused) = admin.allow_staff()
+    {
+        return refused.into();
+    }
     if !target.methods().contains(&method.as_str()) {
         let mut response = detail(405, &format!("Method \"{method}\" not allowed."));
         response

@@ -463,6 +463,58 @@ mod permission_matrix {
         assert_ok(&r, 201, "add_group");
     }
 
+    /// As Django REST Framework, a caller who is not active staff (and so
+    /// may use no admin operation) is refused before the request's method,
+    /// parameters and body are read: it learns nothing of how they would
+    /// be judged. Before, a malformed body was 400, a wrong method 405 and
+    /// a bad page 400 for anyone signed in. Active staff still see those
+    /// answers (each operation checks its own permission after).
+    #[test]
+    fn a_caller_who_is_not_staff_is_refused_before_the_request_is_read() {
+        let (i, _) = institute(SEED_NOW);
+        let (_, pupil) = student(&i, "pupil");
+        let holder = user(
+            &i,
+            "holder",
+            AccessInput {
+                user_permissions: Some(vec![perm(Action::Add, Model::User)]),
+                ..Default::default()
+            },
+        );
+        let holder = sign_in(&i, &i.operator().get_user(holder).unwrap().username);
+        let (_, clerk) = staff(&i, "clerk", &[perm(Action::Add, Model::User)]);
+        let raw = |token: &str, method: &str, path: &str, body: Option<&str>| {
+            let mut request = Request::new(method, path)
+                .with_header("Content-Type", "application/json")
+                .with_header("Authorization", &format!("JWT {token}"));
+            if let Some(body) = body {
+                request = request.with_body(body.to_string());
+            }
+            roster::rest::handle(&i, request)
+        };
+        let probes: [(&str, &str, Option<&str>, u16); 6] = [
+            ("POST", USERS, Some("{not json"), 400),
+            ("POST", USERS, Some(r#"{"username": 7}"#), 400),
+            ("PUT", USERS, None, 405),
+            ("GET", "/api/v2.5/admin/batches/?page=abc", None, 404),
+            ("POST", "/api/admin/users/", Some("[1, 2"), 400),
+            ("PATCH", "/api/admin/permissions/", Some("{}"), 405),
+        ];
+        for (method, path, body, staff_sees) in probes {
+            let what = format!("{method} {path} {body:?}");
+            assert_403(
+                &raw(&pupil, method, path, body),
+                &format!("student: {what}"),
+            );
+            assert_403(
+                &raw(&holder, method, path, body),
+                &format!("a permission without staff status: {what}"),
+            );
+            let r = raw(&clerk, method, path, body);
+            assert_eq!(r.status, staff_sees, "staff: {what}: {:?}", r.body);
+        }
+    }
+
     #[test]
     fn the_typed_api_checks_the_same_way() {
         let (i, _) = institute(SEED_NOW);
