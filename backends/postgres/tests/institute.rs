@@ -180,6 +180,20 @@ fn ids_stay_consecutive_alone_and_unique_under_contention() {
     assert_eq!(b.check_integrity().unwrap(), Vec::<String>::new());
 }
 
+/// Creates user `name` (with a password) through `i`; its id.
+fn new_user(i: &Institute, name: &str) -> u64 {
+    let input = NewUser {
+        username: Some(name.into()),
+        password: Some("a-long-passphrase".into()),
+        ..Default::default()
+    };
+    i.operator()
+        .create_user(input, Default::default())
+        .unwrap()
+        .user
+        .id
+}
+
 /// Custom field definitions are fetched with each read's snapshot (in the
 /// message that begins it): a definition another institute adds, changes
 /// or removes is seen by the next read, never an older copy.
@@ -188,19 +202,7 @@ fn custom_field_definitions_are_read_with_each_snapshot() {
     let Some(url) = server() else { return };
     let schema = fresh_schema(&url);
     let (a, b) = (on(&schema), on(&schema));
-    let id = a
-        .operator()
-        .create_user(
-            NewUser {
-                username: Some("ravi".into()),
-                password: Some("a-long-passphrase".into()),
-                ..Default::default()
-            },
-            Default::default(),
-        )
-        .unwrap()
-        .user
-        .id;
+    let id = new_user(&a, "ravi");
     assert!(a.operator().get_user(id).unwrap().custom_fields.is_empty());
     let field = b
         .operator()
@@ -263,19 +265,7 @@ fn a_read_that_fails_as_it_begins_leaves_its_connection_usable() {
     impatient.options(&options);
     let backend = roster_postgres::PgBackend::with_config(impatient, Default::default()).unwrap();
     let institute = Institute::open_with(Arc::new(backend), common::config()).unwrap();
-    let id = institute
-        .operator()
-        .create_user(
-            NewUser {
-                username: Some("meera".into()),
-                password: Some("a-long-passphrase".into()),
-                ..Default::default()
-            },
-            Default::default(),
-        )
-        .unwrap()
-        .user
-        .id;
+    let id = new_user(&institute, "meera");
     // One read first: it prepares the prefetch on the connection, so the
     // read under the lock fails at its `EXECUTE`, inside the transaction.
     institute.operator().get_user(id).unwrap();
