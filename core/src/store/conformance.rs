@@ -281,6 +281,52 @@ fn get_many(make: Factory<'_>) -> Result<()> {
         )?;
         w.put("t", &id(4), b"v4")?;
         check(w)
+    })?;
+    // Pairs (16-byte keys, as memberships are): near within one first
+    // member, far across two.
+    let pair = |a: u64, b: u64| [id(a), id(b)].concat();
+    write_all(b, |w| {
+        for a in 1..=20u64 {
+            for b in [1u64, 2, 5, 9, 30] {
+                if (a + b) % 4 != 0 {
+                    w.put("p", &pair(a, b), format!("{a}:{b}").as_bytes())?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let asked: Vec<(u64, u64)> = vec![
+        (3, 5),
+        (3, 1),
+        (3, 2),
+        (3, 9),
+        (4, 1),
+        (3, 30),
+        (5, 9),
+        (6, 1),
+        (6, 2),
+        (20, 30),
+        (21, 1),
+        (0, 9),
+        (7, 1),
+        (7, 9),
+        (7, 5),
+        (7, 2),
+    ];
+    let keys: Vec<Vec<u8>> = asked.iter().map(|&(a, b)| pair(a, b)).collect();
+    let slices: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    read_all(b, |r| {
+        let many = r.get_many("p", &slices)?;
+        for ((&(a, c), key), got) in asked.iter().zip(&slices).zip(&many) {
+            let want = ((1..=20).contains(&a) && [1, 2, 5, 9, 30].contains(&c) && (a + c) % 4 != 0)
+                .then(|| format!("{a}:{c}").into_bytes());
+            ensure(*got == want, &format!("get_many's value of ({a}, {c})"))?;
+            ensure(
+                *got == r.get("p", key)?,
+                &format!("get_many and get agree on ({a}, {c})"),
+            )?;
+        }
+        Ok(())
     })
 }
 
