@@ -476,10 +476,16 @@ impl Admin {
         if self.caller == Caller::Operator {
             return Ok(());
         }
-        self.store().reading(|s| match self.live_user(s)?.is_staff {
-            true => Ok(()),
-            false => Err(forbidden()),
-        })
+        self.store()
+            .reading(|s| self.live_staff(s)?.map(drop).ok_or_else(forbidden))
+    }
+
+    /// The signed-in caller's record when it is active staff, the one kind
+    /// of user a permission can grant anything to (D4); `None` for any
+    /// other live user.
+    fn live_staff(&self, s: &Snapshot<'_>) -> Result<Option<User>> {
+        let user = self.live_user(s)?;
+        Ok(user.is_staff.then_some(user))
     }
 
     /// Fails unless the caller may do `permission`: the operator may do
@@ -521,10 +527,9 @@ impl Admin {
         if self.caller == Caller::Operator {
             return Ok(true);
         }
-        let user = self.live_user(s)?;
-        if !user.is_staff {
+        let Some(user) = self.live_staff(s)? else {
             return Ok(false);
-        }
+        };
         let change = Permission::new(crate::auth::permissions::Action::Change, permission.model);
         Ok(self.holds(s, &user, permission)?
             || (permission.action == crate::auth::permissions::Action::View
