@@ -507,15 +507,11 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream, client: IpAddr) {
             .clients
             .get(&client)
             .map_or(0, |c| c.connections);
-        let from = if own >= shared.client_connections {
-            Some(Some(client))
-        } else if connections.open.len() >= shared.max_connections {
-            Some(None)
-        } else {
-            None
-        };
-        if let Some(whose) = from {
-            match connections.longest_idle(whose) {
+        // A client at its own limit gives up one of its own; else, a full
+        // table gives up the longest idle of all.
+        let client_full = own >= shared.client_connections;
+        if client_full || connections.open.len() >= shared.max_connections {
+            match connections.longest_idle(client_full.then_some(client)) {
                 Some(victim) => {
                     if let Some(open) = connections.remove(victim) {
                         // A stored permit: it fires even before it is awaited.
