@@ -453,10 +453,10 @@ impl PgBackend {
         let Some(prefetch) = self.read_begin.get() else {
             return PgBackend::begin(conn, READ_BEGIN, true);
         };
-        // A connection's first such read prepares the statement first (one
-        // round trip more, once): the first statement of the call.
-        let first = !conn.prefetch_prepared;
-        if first {
+        // A connection's first such read prepares the statement (one round
+        // trip more, once); the call's first statement is then that one.
+        let preparing = !conn.prefetch_prepared;
+        if preparing {
             conn.client
                 .batch_execute(&prefetch.prepare)
                 .map_err(|e| not_begun(&mut conn.client, e, true))?;
@@ -465,7 +465,7 @@ impl PgBackend {
         let replies = conn
             .client
             .simple_query(&prefetch.begin)
-            .map_err(|e| not_begun(&mut conn.client, e, !first))?;
+            .map_err(|e| not_begun(&mut conn.client, e, !preparing))?;
         // Open from here: dropped on an error, it rolls back.
         let empty = prefetch
             .tables
