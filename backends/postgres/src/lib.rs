@@ -1014,6 +1014,13 @@ impl Writer for Tx<'_> {
         Ok(gone)
     }
 
+    /// The keys read as [`Reader::get_many`] reads them (one round trip for
+    /// those this write does not know yet), so that the reads that follow
+    /// find them in the write's buffer.
+    fn will_read(&self, table: &str, keys: &[&[u8]]) -> Result<()> {
+        self.get_many(table, keys).map(drop)
+    }
+
     /// Under the feed's transaction-scoped lock ([`CHANGE_SEQS`]): a
     /// transaction that takes numbers after this one's waits until this
     /// one has committed (or failed), so a snapshot sees a prefix of the

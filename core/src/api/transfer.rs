@@ -3,7 +3,7 @@
 //! and written, a chunk per transaction.
 
 use super::Admin;
-use super::users::Creating;
+use super::users::{self, Creating};
 use crate::auth::legacy;
 use crate::auth::password;
 use crate::auth::permissions::{Action, Model, Permission};
@@ -243,6 +243,7 @@ impl Admin {
             // those that pass are stored together, table by table.
             let mut creating = Creating::default();
             let mut accepted = Vec::new();
+            users::will_check_unique(txn, rows.iter().map(|r| &r.user))?;
             for ((row, errors), hash) in rows.iter().zip(pre.clone()).zip(hashes.clone()) {
                 let options = CreateOptions::default();
                 let outcome = self.prepare_user(

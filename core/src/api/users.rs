@@ -719,6 +719,34 @@ fn changes_control(old: &User, new: &User) -> bool {
     guarded != *old
 }
 
+/// Tells the backend the keys [`check_unique`] will read for `users` (their
+/// folded usernames and emails in both sign-in indexes, their phones), so
+/// that an import's thousands of checks read them in one go where each read
+/// costs a round trip. A key the checks end up not reading (a row refused
+/// earlier) is only fetched for nothing.
+pub(super) fn will_check_unique<'u>(
+    txn: &Txn<'_>,
+    users: impl Iterator<Item = &'u NewUser>,
+) -> Result<()> {
+    let mut names = Vec::new();
+    let mut phones = Vec::new();
+    for user in users {
+        names.extend(user.username.as_deref().map(fold));
+        names.extend(user.profile.email.as_deref().map(fold));
+        phones.extend(user.profile.phone.clone());
+    }
+    for keys in [&mut names, &mut phones] {
+        keys.retain(|k| !k.is_empty());
+        keys.sort_unstable();
+        keys.dedup();
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    txn.will_read(USER_BY_USERNAME, &names)?;
+    txn.will_read(USER_BY_EMAIL, &names)?;
+    let phones: Vec<&str> = phones.iter().map(String::as_str).collect();
+    txn.will_read(USER_BY_PHONE, &phones)
+}
+
 /// Adds an error for each of `username`, the email and the phone that another
 /// user (not `me`) already has.
 pub(super) fn check_unique(

@@ -185,6 +185,17 @@ pub trait Writer: Reader {
         delete_each(self, table, keys)
     }
 
+    /// A hint: this transaction is about to read `keys` of `table`, one by
+    /// one. It changes no answer. A backend that pays a round trip per read
+    /// (PostgreSQL) fetches them in one and answers the reads from what it
+    /// fetched (and from its own writes since); the default does nothing,
+    /// since a local store reads a key about as fast as it would find it in
+    /// what it fetched.
+    fn will_read(&self, table: &str, keys: &[&[u8]]) -> Result<()> {
+        let _ = (table, keys);
+        Ok(())
+    }
+
     /// Takes `count` consecutive numbers of the change feed for this
     /// transaction, as its last step before committing, and returns the
     /// first; or `None` (the default), which says the backend commits one

@@ -29,9 +29,10 @@ type Tables = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
 /// Runs every check against backends from `make`; panics naming the first
 /// check that fails.
 pub fn run(make: Factory<'_>) {
-    let checks: [(&str, Check); 13] = [
+    let checks: [(&str, Check); 14] = [
         ("get, put, delete and len", basics),
         ("get of many keys at once", get_many),
+        ("a read hint changes no answer", read_hints),
         ("delete of many keys at once", delete_many),
         ("put of many rows at once", put_many),
         ("scans in order, both ways, with bounds", ordered_scans),
@@ -327,6 +328,58 @@ fn get_many(make: Factory<'_>) -> Result<()> {
             )?;
         }
         Ok(())
+    })
+}
+
+fn read_hints(make: Factory<'_>) -> Result<()> {
+    let b = make();
+    let b = &*b;
+    let id = |n: u64| n.to_be_bytes().to_vec();
+    write_all(b, |w| {
+        (1..=9).try_for_each(|n| w.put("t", &id(n), format!("v{n}").as_bytes()))
+    })?;
+    write_all(b, |w| {
+        // Hinted after this write's own changes, and before later ones:
+        // every read answers as without the hint.
+        w.put("t", &id(4), b"written")?;
+        w.delete("t", &id(5))?;
+        let keys: Vec<Vec<u8>> = [3, 4, 5, 10, 3].iter().map(|&n| id(n)).collect();
+        let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        w.will_read("t", &keys)?;
+        w.will_read("none", &keys)?;
+        w.will_read("t", &[])?;
+        let want = |v: &[u8]| Some(v.to_vec());
+        ensure(w.get("t", &id(3))? == want(b"v3"), "a hinted key")?;
+        ensure(
+            w.get("t", &id(4))? == want(b"written"),
+            "a key written before its hint",
+        )?;
+        ensure(
+            w.get("t", &id(5))?.is_none(),
+            "a key deleted before its hint",
+        )?;
+        ensure(
+            w.get("t", &id(10))?.is_none(),
+            "a hinted key that is not there",
+        )?;
+        ensure(
+            w.get("none", &id(3))?.is_none(),
+            "a hinted table that does not exist",
+        )?;
+        w.put("t", &id(3), b"after")?;
+        w.delete("t", &id(4))?;
+        w.put("t", &id(10), b"new")?;
+        ensure(
+            w.get_many("t", &keys)?
+                == vec![want(b"after"), None, None, want(b"new"), want(b"after")],
+            "writes after a hint are read back",
+        )
+    })?;
+    read_all(b, |r| {
+        let all = rows(r, "t", Bound::Unbounded, Bound::Unbounded, false)?;
+        let want: Vec<Vec<u8>> = [1, 2, 3, 6, 7, 8, 9, 10].iter().map(|&n| id(n)).collect();
+        ensure(all == want, "a hinted write commits what it wrote")?;
+        ensure(r.len("none")? == 0, "a hint makes no table")
     })
 }
 

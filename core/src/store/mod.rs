@@ -639,6 +639,19 @@ impl Txn<'_> {
         self.w.put(def.name, &key, &value)
     }
 
+    /// Tells the backend that this transaction is about to read `keys` of
+    /// `def` one by one ([`Writer::will_read`]: one round trip for them all
+    /// where reads cost one each; nothing on a local store).
+    pub(crate) fn will_read<K: Col + ?Sized, V: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+        keys: &[&K],
+    ) -> Result<()> {
+        let encoded: Vec<Vec<u8>> = keys.iter().map(|k| k.bytes()).collect();
+        let slices: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+        self.w.will_read(def.name, &slices)
+    }
+
     /// Stores every `(key, value)` of `rows` in `def` (keys distinct), at
     /// once where the backend can.
     pub(crate) fn put_many<K: Col + ?Sized, V: Col + ?Sized>(

@@ -155,14 +155,17 @@ pub(crate) fn put_new_users(txn: &Txn<'_>, users: &[User]) -> Result<()> {
     by_id.sort_unstable_by_key(|u| u.id);
     let mut uuids: Vec<(u128, u64)> = users.iter().map(|u| (u.uuid, u.id)).collect();
     uuids.sort_unstable();
+    // Each check reads its keys at once (one round trip where reads cost
+    // one each).
+    let keys: Vec<&u128> = uuids.iter().map(|(uuid, _)| uuid).collect();
+    txn.will_read(UUIDS, &keys)?;
     for (uuid, id) in uuids {
         put_uuid(txn, uuid, Kind::User, id)?;
     }
     let ids: Vec<u64> = by_id.iter().map(|u| u.id).collect();
-    for id in &ids {
-        if txn.get(USERS, id)?.is_some() {
-            return Err(clash("user id"));
-        }
+    let keys: Vec<&u64> = ids.iter().collect();
+    if txn.get_many(USERS, &keys)?.iter().any(Option::is_some) {
+        return Err(clash("user id"));
     }
     positions::count_many(txn, USERS, &ids, 1)?;
     let keyed = |def: Unique, key: fn(&User) -> String| -> Result<()> {
