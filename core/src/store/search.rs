@@ -29,7 +29,7 @@ use super::{Snapshot, Txn};
 use crate::domain::user::User;
 use crate::error::Result;
 use crate::text::fold;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 /// (field, gram, id block) -> the set of the ids' low bits ([`Lows`]).
@@ -43,18 +43,40 @@ const LOW: u64 = (1 << SHIFT) - 1;
 const MAX_LIST: usize = 256;
 const BITMAP_BYTES: usize = 1 << (SHIFT - 3);
 
-/// The set of low bits of one posting value, decoded.
+/// The set of low bits of one posting value, decoded: ascending, each
+/// once. A sorted list, not a tree or a bitmap: a posting holds up to 4,096
+/// lows, a create or an update changes one or two of them, and the
+/// integrity check holds every posting of the store at once.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Lows(BTreeSet<u16>);
+pub(crate) struct Lows(Vec<u16>);
+
+impl FromIterator<u16> for Lows {
+    fn from_iter<I: IntoIterator<Item = u16>>(lows: I) -> Lows {
+        let mut lows: Vec<u16> = lows.into_iter().collect();
+        lows.sort_unstable();
+        lows.dedup();
+        Lows(lows)
+    }
+}
 
 impl Lows {
     /// Decodes a stored value: `0, n × u16` (a list) or `1, bitmap`.
     fn decode(bytes: &[u8]) -> Option<Lows> {
-        let mut set = BTreeSet::new();
-        each_low(bytes, |low| {
-            set.insert(low);
-        })?;
-        Some(Lows(set))
+        let mut lows = Vec::with_capacity(bytes.len() / 2);
+        // Both forms give their lows ascending.
+        each_low(bytes, |low| lows.push(low))?;
+        Some(Lows(lows))
+    }
+
+    /// Adds (`present`) or removes `low`.
+    fn set(&mut self, low: u16, present: bool) {
+        match (self.0.binary_search(&low), present) {
+            (Err(at), true) => self.0.insert(at, low),
+            (Ok(at), false) => {
+                self.0.remove(at);
+            }
+            _ => {}
+        }
     }
 
     /// The stored form: the smaller of a list and a bitmap.
@@ -320,11 +342,7 @@ fn apply_all(txn: &Txn<'_>, mut changes: Vec<(Vec<u8>, Changes)>) -> Result<()> 
             };
             let mut lows = stored.clone();
             for &(low, present) in changes {
-                if present {
-                    lows.0.insert(low);
-                } else {
-                    lows.0.remove(&low);
-                }
+                lows.set(low, present);
             }
             if lows == stored {
                 continue;
@@ -583,8 +601,7 @@ pub(crate) fn expected<'a>(users: impl Iterator<Item = &'a User>) -> BTreeMap<Ve
         for (field, gram) in all_grams(user) {
             sets.entry(key(field, gram.as_str(), user.id >> SHIFT))
                 .or_default()
-                .0
-                .insert((user.id & LOW) as u16);
+                .set((user.id & LOW) as u16, true);
         }
     }
     sets.into_iter()
@@ -666,7 +683,7 @@ mod tests {
 
     /// A stored value holding `ids` (all in one block).
     fn value(ids: &[u16]) -> Vec<u8> {
-        Lows(ids.iter().copied().collect()).encode()
+        ids.iter().copied().collect::<Lows>().encode()
     }
 
     #[test]
@@ -724,12 +741,25 @@ mod tests {
     }
 
     #[test]
+    fn a_posting_adds_and_removes_lows_in_order_once_each() {
+        let mut lows: Lows = [9, 3, 3, 4095].into_iter().collect();
+        assert_eq!(lows.0, [3, 9, 4095]);
+        lows.set(5, true);
+        lows.set(9, true);
+        lows.set(0, true);
+        lows.set(3, false);
+        lows.set(7, false);
+        assert_eq!(lows.0, [0, 5, 9, 4095]);
+        assert_eq!(Lows::decode(&lows.encode()), Some(lows));
+    }
+
+    #[test]
     fn postings_are_a_list_or_a_bitmap_whichever_is_smaller() {
-        let few = Lows((0..MAX_LIST as u16).map(|n| n * 3).collect());
+        let few: Lows = (0..MAX_LIST as u16).map(|n| n * 3).collect();
         let bytes = few.encode();
         assert_eq!(bytes.len(), 1 + 2 * MAX_LIST);
         assert_eq!(Lows::decode(&bytes), Some(few));
-        let many = Lows((0..=MAX_LIST as u16).chain([4095]).collect());
+        let many: Lows = (0..=MAX_LIST as u16).chain([4095]).collect();
         let bytes = many.encode();
         assert_eq!(bytes.len(), 1 + BITMAP_BYTES);
         assert_eq!(Lows::decode(&bytes), Some(many));
