@@ -261,9 +261,8 @@ const PLANNER: &str = "SET enable_seqscan = off; SET enable_bitmapscan = off; \
 /// connection).
 fn planned(mut client: Client) -> std::result::Result<Client, postgres::Error> {
     match client.batch_execute(PLANNER) {
-        Err(e) if e.code() == Some(&SqlState::UNDEFINED_OBJECT) => Ok(client),
-        Err(e) => Err(e),
-        Ok(()) => Ok(client),
+        Err(e) if e.code() != Some(&SqlState::UNDEFINED_OBJECT) => Err(e),
+        _ => Ok(client),
     }
 }
 
