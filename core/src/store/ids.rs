@@ -14,7 +14,7 @@
 //! multiple of [`BLOCK`].
 
 use super::tables::{ID_BLOCKS, Kind};
-use super::{Snapshot, Txn};
+use super::{Reads, Snapshot, Txn};
 use crate::error::{Error, ErrorCode, Result};
 use std::ops::Bound;
 
@@ -25,17 +25,28 @@ pub(crate) const BLOCK: u64 = 1 << 24;
 /// first id of the kind.
 fn last_block(s: &Snapshot<'_>, kind: Kind) -> Result<Option<(u64, u64)>> {
     let mut last = None;
+    blocks(s, kind, true, |block, next| {
+        last = Some((block, next));
+        false
+    })?;
+    Ok(last)
+}
+
+/// Visits the blocks of `kind` in use, each with its next id, in block
+/// order (`reverse`: last first) while `visit` says go on.
+fn blocks(
+    s: &Snapshot<'_>,
+    kind: Kind,
+    reverse: bool,
+    mut visit: impl FnMut(u64, u64) -> bool,
+) -> Result<()> {
     s.scan(
         ID_BLOCKS,
         Bound::Included(&(kind as u8, 0)),
         Bound::Included(&(kind as u8, u64::MAX)),
-        true,
-        |(_, block), next| {
-            last = Some((block, next));
-            Ok(false)
-        },
-    )?;
-    Ok(last)
+        reverse,
+        |(_, block), next| Ok(visit(block, next)),
+    )
 }
 
 /// The next id of `kind`; ids are never reused.
@@ -43,8 +54,18 @@ pub(crate) fn next(txn: &Txn<'_>, kind: Kind) -> Result<u64> {
     Ok(next_n(txn, kind, 1)?[0])
 }
 
-/// A handle's own id block of each kind (by the kind's byte).
-pub(crate) type OwnBlocks = std::collections::HashMap<u8, u64>;
+/// The block a handle took its last ids of each kind from (by the kind's
+/// byte), and whether it claimed it ([`claim`]) or found it the last one in
+/// use.
+pub(crate) type OwnBlocks = std::collections::HashMap<u8, Taken>;
+
+/// A block a handle takes ids from ([`OwnBlocks`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Taken {
+    block: u64,
+    /// Claimed by the handle: no other takes ids from it.
+    own: bool,
+}
 
 /// The first id of `block`.
 fn first_of(block: u64) -> u64 {
@@ -57,8 +78,11 @@ fn start(txn: &Txn<'_>, kind: Kind) -> Result<Option<(u64, u64)>> {
     let Some(blocks) = &txn.blocks else {
         return last_block(txn, kind);
     };
+    // The block the handle took ids from last, while it has room: its own,
+    // or a shared one as long as no write of the handle lost a race on it.
     let mine = blocks.borrow().get(&(kind as u8)).copied();
-    if let Some(block) = mine
+    if let Some(Taken { block, own }) = mine
+        && (own || !txn.contended)
         && let Some(next) = txn.get(ID_BLOCKS, &(kind as u8, block))?
         && next < (block + 1) * BLOCK
     {
@@ -76,7 +100,9 @@ fn start(txn: &Txn<'_>, kind: Kind) -> Result<Option<(u64, u64)>> {
 fn claim(txn: &Txn<'_>, kind: Kind) -> Result<(u64, u64)> {
     let block = last_block(txn, kind)?.map_or(0, |(b, _)| b + 1);
     if let Some(blocks) = &txn.blocks {
-        blocks.borrow_mut().insert(kind as u8, block);
+        blocks
+            .borrow_mut()
+            .insert(kind as u8, Taken { block, own: true });
     }
     Ok((block, first_of(block)))
 }
@@ -112,8 +138,30 @@ pub(crate) fn next_n(txn: &Txn<'_>, kind: Kind, n: usize) -> Result<Vec<u64>> {
         && n > 0
     {
         txn.put(ID_BLOCKS, &(kind as u8, block), &next)?;
+        // The next ids come from here too while it has room: one point
+        // read, which a write can hint ([`will_take`]), not a scan.
+        if let Some(blocks) = &txn.blocks {
+            let mut blocks = blocks.borrow_mut();
+            let own = blocks
+                .get(&(kind as u8))
+                .is_some_and(|t| t.own && t.block == block);
+            blocks.insert(kind as u8, Taken { block, own });
+        }
     }
     Ok(ids)
+}
+
+/// `reads` with the row the next id of `kind` comes from when the handle
+/// knows it ([`Txn::will_read_all`]).
+pub(crate) fn will_take(txn: &Txn<'_>, kind: Kind, reads: Reads) -> Reads {
+    let mine = txn
+        .blocks
+        .as_ref()
+        .and_then(|blocks| blocks.borrow().get(&(kind as u8)).copied());
+    match mine {
+        Some(Taken { block, .. }) => reads.of(ID_BLOCKS, &(kind as u8, block)),
+        None => reads,
+    }
 }
 
 /// The next id of `kind` when no more are given: above every id given.
@@ -131,8 +179,22 @@ pub(crate) fn kind_named(name: &str) -> Option<Kind> {
     Kind::ALL.into_iter().find(|k| k.counter() == name)
 }
 
-/// Makes every later id of `kind` at least `next` (a restore's counters).
+/// Makes every later id of `kind` at least `next` (a restore's counters):
+/// in every block, not only the last, since a handle goes on with the
+/// block it took its last ids from (records restored with ids of that
+/// block must not meet the ones it gives next).
 pub(crate) fn raise(txn: &Txn<'_>, kind: Kind, next: u64) -> Result<()> {
+    let mut behind = Vec::new();
+    blocks(txn, kind, false, |block, at| {
+        let raised = next.min((block + 1).saturating_mul(BLOCK));
+        if at < raised {
+            behind.push((block, raised));
+        }
+        true
+    })?;
+    for (block, raised) in behind {
+        txn.put(ID_BLOCKS, &(kind as u8, block), &raised)?;
+    }
     if given(txn, kind)? < next {
         let block = next.saturating_sub(1) / BLOCK;
         txn.put(ID_BLOCKS, &(kind as u8, block), &next)?;
@@ -196,19 +258,65 @@ mod tests {
             .store(true, std::sync::atomic::Ordering::SeqCst);
         assert_eq!(id(&other), BLOCK);
         assert_eq!(id(&other), BLOCK + 1);
-        // `one` now goes on with the last block in use, `other`'s, until it
-        // loses a race there too and claims the block after.
-        assert_eq!(id(&one), BLOCK + 2);
+        // `one` goes on with the block it took its last id from, which has
+        // room (not with `other`'s, the last in use), until it loses a race
+        // there and claims the block after every block in use.
+        assert_eq!(id(&one), 4);
         backend
             .race
             .store(true, std::sync::atomic::Ordering::SeqCst);
         assert_eq!(id(&one), 2 * BLOCK);
-        assert_eq!(id(&other), BLOCK + 3);
+        assert_eq!(id(&other), BLOCK + 2);
+        // A handle that has taken no id yet starts with the last block.
+        let third = Store::on(backend.clone()).unwrap();
+        assert_eq!(id(&third), 2 * BLOCK + 1);
+        assert_eq!(id(&one), 2 * BLOCK + 2);
         // A bulk take that fills a claimed block goes on in a new one.
         one.write(|txn| txn.put(ID_BLOCKS, &(Kind::User as u8, 2), &(3 * BLOCK - 1)))
             .unwrap();
         let ids = one.write(|txn| next_n(txn, Kind::User, 2)).unwrap();
         assert_eq!(ids, [3 * BLOCK - 1, 3 * BLOCK]);
         assert_eq!(id(&one), 3 * BLOCK + 1);
+    }
+
+    /// A restore's counters hold for every block a handle may go on with,
+    /// not only the last one: no id below them is given again.
+    #[test]
+    fn raised_counters_hold_in_every_block() {
+        let backend = Arc::new(Racing::default());
+        let one = Store::on(backend.clone()).unwrap();
+        let other = Store::on(backend.clone()).unwrap();
+        let id = |store: &Store| store.write(|txn| next(txn, Kind::User)).unwrap();
+        assert_eq!(id(&one), 1);
+        backend
+            .race
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(id(&other), BLOCK);
+        // Restored records reach into `other`'s block.
+        one.write(|txn| raise(txn, Kind::User, BLOCK + 10)).unwrap();
+        assert_eq!(id(&other), BLOCK + 10);
+        // `one`'s block is full below the counter: it goes on with the last.
+        assert_eq!(id(&one), BLOCK + 11);
+        // A lower counter changes nothing, and a block past it keeps its own.
+        one.write(|txn| raise(txn, Kind::User, 5)).unwrap();
+        assert_eq!(id(&other), BLOCK + 12);
+        let rows = one
+            .reading(|s| {
+                let mut rows = Vec::new();
+                s.scan(
+                    ID_BLOCKS,
+                    Bound::Unbounded,
+                    Bound::Unbounded,
+                    false,
+                    |k, v| {
+                        rows.push((k, v));
+                        Ok(true)
+                    },
+                )?;
+                Ok(rows)
+            })
+            .unwrap();
+        let user = Kind::User as u8;
+        assert_eq!(rows, [((user, 0), BLOCK), ((user, 1), BLOCK + 13)]);
     }
 }
