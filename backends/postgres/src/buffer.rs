@@ -147,6 +147,39 @@ pub(crate) fn plain_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
+/// `bytes` as an expression of the simple protocol: written out in hex,
+/// decoded by the server.
+fn bytea(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 2 + 20);
+    text.push_str("decode('");
+    for b in bytes {
+        text.push(char::from(HEX[usize::from(b >> 4)]));
+        text.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    text.push_str("', 'hex')");
+    text
+}
+
+/// The statement of the simple protocol that runs `roster_fetch` (the
+/// backend's `PREPARE_FETCH`) on `rows` (tables and keys), written out:
+/// it reads them as the backend's `will_read` does, one probe of the index
+/// per row, and answers each row found as its table, key and value in hex;
+/// `None` when `rows` is empty, larger than [`LITERAL_MAX`] bytes, or
+/// names a table that is not a plain identifier.
+pub fn fetch_literal(rows: &[(&str, &[u8])]) -> Option<String> {
+    let payload: usize = rows.iter().map(|(_, key)| key.len() + 8).sum();
+    if rows.is_empty() || payload > LITERAL_MAX || !rows.iter().all(|(t, _)| plain_name(t)) {
+        return None;
+    }
+    let tables: Vec<String> = rows.iter().map(|(t, _)| format!("'{t}'")).collect();
+    let keys: Vec<String> = rows.iter().map(|(_, k)| bytea(k)).collect();
+    Some(format!(
+        "EXECUTE roster_fetch (ARRAY[{}]::text[], ARRAY[{}]::bytea[])",
+        tables.join(", "),
+        keys.join(", ")
+    ))
+}
+
 /// `out` as one statement of the simple protocol, its values written out
 /// (bytes in hex, decoded by the server), to send in the same message as
 /// the `COMMIT`; `None` when `out` is empty, larger than [`LITERAL_MAX`]
@@ -164,16 +197,7 @@ pub fn literal(out: &Outgoing) -> Option<String> {
     if out.is_empty() || payload > LITERAL_MAX || !put_tabs.iter().chain(delete_tabs).all(plain) {
         return None;
     }
-    let hex = |bytes: &[u8]| {
-        let mut text = String::with_capacity(bytes.len() * 2 + 20);
-        text.push_str("decode('");
-        for b in bytes {
-            text.push(char::from(HEX[usize::from(b >> 4)]));
-            text.push(char::from(HEX[usize::from(b & 15)]));
-        }
-        text.push_str("', 'hex')");
-        text
-    };
+    let hex = bytea;
     let mut sql = String::new();
     if !delete_tabs.is_empty() {
         let rows: Vec<String> = delete_tabs
@@ -422,6 +446,23 @@ mod tests {
         );
         buffer.write("users'; DROP TABLE roster_rows; --", b"k", None);
         assert_eq!(literal(&buffer.take()), None, "not a plain table name");
+    }
+
+    #[test]
+    fn a_writes_first_reads_are_written_out_for_the_message_that_begins_it() {
+        assert_eq!(
+            fetch_literal(&[("users", &[0, 0xab]), ("meta", b"")]).expect("few rows"),
+            "EXECUTE roster_fetch (ARRAY['users', 'meta']::text[], \
+             ARRAY[decode('00ab', 'hex'), decode('', 'hex')]::bytea[])"
+        );
+        assert_eq!(fetch_literal(&[]), None, "nothing to read");
+        let large = vec![7; LITERAL_MAX];
+        assert_eq!(fetch_literal(&[("users", &large)]), None, "too large");
+        let hostile = [
+            ("users", &b"k"[..]),
+            ("t'); DROP TABLE roster_rows; --", b"k"),
+        ];
+        assert_eq!(fetch_literal(&hostile), None, "not a plain table name");
     }
 
     #[test]

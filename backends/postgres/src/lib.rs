@@ -53,6 +53,12 @@
 //! sends a `COMMIT` (which would roll back without a word), even should
 //! roster's closure have swallowed the error.
 //!
+//! A write begins in the message of its first read: `START TRANSACTION
+//! …; EXECUTE roster_fetch (…)`, a statement `PREPARE`d once per
+//! connection that reads every row the write said it is about to need
+//! ([`Writer::will_read`], rows of any tables) or the one it reads first.
+//! A write that never needs the server sends nothing.
+//!
 //! A write keeps its rows on the client as it goes ([`buffer`]): a key it
 //! has read or written reads again with no round trip, and its puts and
 //! deletes (a delete of a key it knows) wait until the end, when they go
@@ -200,6 +206,18 @@ struct Prefetch {
 /// The name of the prepared statement of a [`Prefetch`] on a connection.
 const PREFETCH_STATEMENT: &str = "roster_prefetch";
 
+/// Prepares, once per connection, the statement that reads the rows a
+/// write is about to need when they go in the message that begins it
+/// ([`buffer::fetch_literal`]): planned once, not at every write. Its rows
+/// are tables, keys and values, in hex (the simple protocol's text).
+const PREPARE_FETCH: (&str, &str) = (
+    "roster_fetch",
+    "PREPARE roster_fetch (text[], bytea[]) AS \
+    SELECT k.tab, encode(k.key, 'hex'), encode(r.value, 'hex') \
+    FROM unnest($1, $2) AS k(tab, key) CROSS JOIN LATERAL \
+    (SELECT value FROM roster_rows WHERE tab = k.tab AND key = k.key LIMIT 1) r",
+);
+
 /// The idle connections and how many are open in all.
 struct Pool {
     idle: Vec<Conn>,
@@ -214,6 +232,8 @@ struct Conn {
     statements: HashMap<String, Statement>,
     /// Whether [`Prefetch::prepare`] has run on it.
     prefetch_prepared: bool,
+    /// The statements `PREPARE`d on it by name ([`PREPARE_FETCH`]).
+    named: std::collections::HashSet<&'static str>,
 }
 
 impl Conn {
@@ -222,6 +242,7 @@ impl Conn {
             client,
             statements: HashMap::new(),
             prefetch_prepared: false,
+            named: Default::default(),
         }
     }
 }
@@ -455,28 +476,21 @@ impl PgBackend {
         Error::storage(&text, e)
     }
 
-    /// Starts a transaction on `conn` with `begin` (one round trip: the
-    /// statement, or statements, of [`READ_BEGIN`] or [`WRITE_BEGIN`]): the
-    /// first statement of a call, so the one that finds out whether a
-    /// connection from the pool still works. `first` says whether it is the
-    /// call's first.
-    fn begin<'c>(
-        conn: &'c mut Conn,
-        begin: &str,
-        first: bool,
-    ) -> std::result::Result<Tx<'c>, Failed> {
+    /// Starts a read on `conn` (one round trip: [`READ_BEGIN`]): the first
+    /// statement of a call, so the one that finds out whether a connection
+    /// from the pool still works.
+    fn begin<'c>(conn: &'c mut Conn) -> std::result::Result<Tx<'c>, Failed> {
         conn.client
-            .batch_execute(begin)
-            .map_err(|e| not_begun(&mut conn.client, e, first))?;
-        let buffer = (begin == WRITE_BEGIN).then(RefCell::default);
-        Ok(Tx::opened(conn, buffer, HashMap::new()))
+            .batch_execute(READ_BEGIN)
+            .map_err(|e| not_begun(&mut conn.client, e, true))?;
+        Ok(Tx::opened(conn, None, HashMap::new()))
     }
 
     /// Begins a read, with the prefetched tables when roster named some
     /// ([`Backend::prefetch`]): the same one round trip.
     fn begin_read<'c>(&self, conn: &'c mut Conn) -> std::result::Result<Tx<'c>, Failed> {
         let Some(prefetch) = self.read_begin.get() else {
-            return PgBackend::begin(conn, READ_BEGIN, true);
+            return PgBackend::begin(conn);
         };
         // A connection's first such read prepares the statement (one round
         // trip more, once); the call's first statement is then that one.
@@ -578,9 +592,20 @@ struct Tx<'a> {
     /// transaction, and a `COMMIT` would roll it back without a word, so
     /// it is never sent (should the closure have swallowed the error).
     failed: Cell<bool>,
-    /// Whether the transaction is still open (neither committed nor rolled
-    /// back): dropping it open rolls it back.
+    /// Whether the transaction is still open (begun, and neither committed
+    /// nor rolled back): dropping it open rolls it back.
     open: Cell<bool>,
+    /// The statement that begins a write, until it is sent: with the
+    /// write's first read when that can go in one message with it
+    /// ([`buffer::fetch_literal`]), else on its own just before the first
+    /// statement; a write that never needs the server sends nothing.
+    begin: Cell<Option<&'static str>>,
+    /// Whether the beginning is the first thing the call sends: a dead
+    /// connection found there is [`Attempt::Stale`].
+    first: bool,
+    /// Set when the beginning found the connection dead and it was the
+    /// call's first message (nothing of the call reached the server).
+    stale: Cell<bool>,
     /// A write's rows as it has them ([`buffer`]): what it read, and what
     /// it wrote, sent in one statement before `COMMIT` (or before a
     /// statement that needs the server to have it). `None` for a read.
@@ -594,7 +619,7 @@ struct Tx<'a> {
 type Prefetched = HashMap<String, std::collections::BTreeMap<Vec<u8>, Vec<u8>>>;
 
 impl<'a> Tx<'a> {
-    /// A transaction just begun on `conn`.
+    /// A read just begun on `conn`.
     fn opened(
         conn: &'a mut Conn,
         buffer: Option<RefCell<Buffer>>,
@@ -605,9 +630,22 @@ impl<'a> Tx<'a> {
             raced: Cell::new(false),
             failed: Cell::new(false),
             open: Cell::new(true),
+            begin: Cell::new(None),
+            first: false,
+            stale: Cell::new(false),
             buffer,
             prefetched,
         }
+    }
+
+    /// A write on `conn`, begun by its first statement ([`Tx::begin`]);
+    /// `first`: whether that is the call's first message.
+    fn unbegun(conn: &'a mut Conn, first: bool) -> Tx<'a> {
+        let mut tx = Tx::opened(conn, Some(RefCell::default()), HashMap::new());
+        tx.open.set(false);
+        tx.begin.set(Some(WRITE_BEGIN));
+        tx.first = first;
+        tx
     }
 }
 
@@ -663,8 +701,60 @@ impl Tx<'_> {
         storage(e)
     }
 
+    /// Sends the statement that begins the write, on its own, when it has
+    /// not gone yet.
+    fn begun(&self) -> Result<()> {
+        let Some(begin) = self.begin.take() else {
+            return Ok(());
+        };
+        let sent = self.conn.borrow_mut().client.batch_execute(begin);
+        self.started(sent)
+    }
+
+    /// Records how the message that began the write went: the transaction
+    /// is open from there, unless the connection turned out dead (then
+    /// nothing was begun; [`Tx::stale`] when the message was the call's
+    /// first). Any other failure may have come after the `START`, so the
+    /// transaction counts as open, and is rolled back when dropped.
+    fn started<T>(&self, sent: std::result::Result<T, postgres::Error>) -> Result<T> {
+        match sent {
+            Ok(out) => {
+                self.open.set(true);
+                Ok(out)
+            }
+            Err(e) => {
+                match connection_lost(&e) {
+                    true => self.stale.set(self.first),
+                    false => self.open.set(true),
+                }
+                Err(self.fail(e))
+            }
+        }
+    }
+
+    /// Runs a named `PREPARE` (its name, its text) on the connection
+    /// unless it has run there: a round trip of its own, once per
+    /// connection (outside any transaction when it is a write's first).
+    fn prepare_named(&self, (name, sql): (&'static str, &str)) -> Result<()> {
+        let mut conn = self.conn.borrow_mut();
+        if conn.named.contains(name) {
+            return Ok(());
+        }
+        match conn.client.batch_execute(sql) {
+            Ok(()) => {
+                conn.named.insert(name);
+                Ok(())
+            }
+            Err(e) => {
+                self.stale.set(self.first && connection_lost(&e));
+                Err(self.fail(e))
+            }
+        }
+    }
+
     /// Runs `sql`, prepared once per connection and kept.
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<postgres::Row>> {
+        self.begun()?;
         let mut conn = self.conn.borrow_mut();
         let conn = &mut **conn;
         let statement = match conn.statements.get(sql) {
@@ -731,14 +821,19 @@ impl Tx<'_> {
     ///
     /// A write's waiting rows go in the same message as the `COMMIT` when
     /// they are few ([`buffer::literal`]): one round trip for both.
+    /// A write that has sent nothing yet sends its beginning in the same
+    /// message too; one that has nothing to send either sends nothing.
     fn commit(self) -> std::result::Result<(), Committing> {
         let out = match &self.buffer {
             Some(buffer) => buffer.borrow_mut().take(),
             None => buffer::Outgoing::default(),
         };
-        let message = match buffer::literal(&out) {
-            Some(statement) => statement + "; COMMIT",
-            None => {
+        let message = match (buffer::literal(&out), self.begin.take()) {
+            (Some(statement), None) => statement + "; COMMIT",
+            (Some(statement), Some(begin)) => format!("{begin}; {statement}; COMMIT"),
+            (None, Some(_)) if out.is_empty() => return Ok(()),
+            (None, begin) => {
+                self.begin.set(begin);
                 if let Err(error) = self.send(&out) {
                     let raced = self.raced.get();
                     return Err(Committing::Flush { error, raced });
@@ -775,6 +870,13 @@ impl Reader for Tx<'_> {
         if let Some(row) = self.known(table, key) {
             return Ok(row);
         }
+        if self.begin.get().is_some() {
+            // A write's first read goes with its beginning.
+            self.will_read(&[(table, key)])?;
+            if let Some(row) = self.known(table, key) {
+                return Ok(row);
+            }
+        }
         let rows = self.query(
             "SELECT value FROM roster_rows WHERE tab = $1 AND key = $2",
             &[&table, &key],
@@ -788,6 +890,11 @@ impl Reader for Tx<'_> {
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
         if let Some(rows) = self.prefetched.get(table) {
             return Ok(keys.iter().map(|k| rows.get(*k).cloned()).collect());
+        }
+        if self.begin.get().is_some() {
+            // A write's first read goes with its beginning.
+            let rows: Vec<(&str, &[u8])> = keys.iter().map(|k| (table, *k)).collect();
+            self.will_read(&rows)?;
         }
         let mut out: Vec<Option<buffer::Row>> = keys.iter().map(|k| self.known(table, k)).collect();
         let asked: Vec<&[u8]> = keys
@@ -958,6 +1065,14 @@ impl Writer for Tx<'_> {
         Ok(!rows.is_empty())
     }
 
+    /// Held like a put, known or not: the answer is not needed.
+    fn remove(&self, table: &str, key: &[u8]) -> Result<()> {
+        if self.hold(table, key, None) {
+            return Ok(());
+        }
+        self.delete(table, key).map(drop)
+    }
+
     /// Held like a put; in a read, one statement for every row.
     fn put_many(&self, table: &str, rows: &[(&[u8], &[u8])]) -> Result<()> {
         if rows.is_empty() {
@@ -1013,11 +1128,57 @@ impl Writer for Tx<'_> {
         Ok(gone)
     }
 
-    /// The keys read as [`Reader::get_many`] reads them (one round trip for
-    /// those this write does not know yet), so that the reads that follow
-    /// find them in the write's buffer.
-    fn will_read(&self, table: &str, keys: &[&[u8]]) -> Result<()> {
-        self.get_many(table, keys).map(drop)
+    /// The rows this write does not know yet, read in one round trip (one
+    /// probe of the index per row, as [`Reader::get_many`] reads), so that
+    /// the reads that follow find them in the write's buffer. A write that
+    /// has not begun yet begins in the same message.
+    fn will_read(&self, rows: &[(&str, &[u8])]) -> Result<()> {
+        let asked: Vec<(&str, &[u8])> = rows
+            .iter()
+            .filter(|(table, key)| self.buffer.is_some() && self.known(table, key).is_none())
+            .copied()
+            .collect();
+        if asked.is_empty() {
+            return Ok(());
+        }
+        let mut found: HashMap<(String, Vec<u8>), Vec<u8>> = HashMap::new();
+        match (self.begin.get(), buffer::fetch_literal(&asked)) {
+            (Some(begin), Some(select)) => {
+                self.prepare_named(PREPARE_FETCH)?;
+                self.begin.set(None);
+                let message = format!("{begin}; {select}");
+                let sent = self.conn.borrow_mut().client.simple_query(&message);
+                for reply in &self.started(sent)? {
+                    let postgres::SimpleQueryMessage::Row(row) = reply else {
+                        continue;
+                    };
+                    let cell = |i| row.get(i).unwrap_or_default();
+                    let (Some(key), Some(value)) = (buffer::unhex(cell(1)), buffer::unhex(cell(2)))
+                    else {
+                        let what = "the server sent a row that does not read back";
+                        return Err(Error::new(ErrorCode::Storage, what));
+                    };
+                    found.insert((cell(0).to_string(), key), value);
+                }
+            }
+            _ => {
+                let (tables, keys): (Vec<&str>, Vec<&[u8]>) = asked.iter().copied().unzip();
+                let rows = self.query(
+                    "SELECT k.tab, k.key, r.value FROM unnest($1::text[], $2::bytea[]) \
+                     AS k(tab, key) CROSS JOIN LATERAL \
+                     (SELECT value FROM roster_rows WHERE tab = k.tab AND key = k.key LIMIT 1) r",
+                    &[&tables, &keys],
+                )?;
+                for row in &rows {
+                    found.insert((row.get(0), row.get(1)), row.get(2));
+                }
+            }
+        }
+        for (table, key) in asked {
+            let row = found.get(&(table.to_string(), key.to_vec())).cloned();
+            self.saw(table, key, &row);
+        }
+        Ok(())
     }
 
     /// Under the feed's transaction-scoped lock ([`CHANGE_SEQS`]): a
@@ -1103,15 +1264,14 @@ impl Backend for PgBackend {
                     // finish before running again.
                     std::thread::sleep(backoff(attempt));
                 }
-                let tx = match PgBackend::begin(conn, WRITE_BEGIN, attempt == 0) {
-                    Ok(tx) => tx,
-                    Err(Failed::Stale(e)) => return Attempt::Stale(e),
-                    Err(Failed::Other(e)) => return Attempt::Done(Err(e)),
-                };
+                let tx = Tx::unbegun(conn, attempt == 0);
                 let outcome = f(&tx).and_then(|()| match tx.failed.get() {
                     true => Err(aborted()),
                     false => Ok(()),
                 });
+                if tx.stale.get() {
+                    return Attempt::Stale(outcome.err().unwrap_or_else(aborted));
+                }
                 let raced = tx.raced.get();
                 match outcome {
                     Ok(()) => match tx.commit() {

@@ -11,32 +11,13 @@
 
 mod common;
 
-use roster::{BatchInput, FieldErrors, ImportRow, NewUser, ProfileInput};
+use roster::ImportRow;
 use roster_postgres::testing::{PrivateServer, execute};
-use roster_postgres::{Options, PgBackend};
-use std::sync::Arc;
 
 /// Row `i` of the import: a user in two of the ten batches.
 fn row(i: u64) -> ImportRow {
-    ImportRow {
-        line: i + 1,
-        user: NewUser {
-            username: Some(format!("learner{i}")),
-            profile: ProfileInput {
-                email: Some(format!("learner{i}@example.com")),
-                first_name: Some(format!("First{}", i % 97)),
-                last_name: Some(format!("Last{}", i % 89)),
-                ..Default::default()
-            },
-            batches: vec![
-                format!("Batch {}", i % 10),
-                format!("Batch {}", (i + 3) % 10),
-            ],
-            ..Default::default()
-        },
-        password_hash: Some("!".into()),
-        errors: FieldErrors::new(),
-    }
+    let batches = [i % 10, (i + 3) % 10];
+    common::learner(i, batches.iter().map(|b| format!("Batch {b}")).collect())
 }
 
 #[test]
@@ -54,16 +35,8 @@ fn an_import_probes_the_key_index_while_statistics_lag() {
         return;
     };
     let url = server.url();
-    let backend = PgBackend::connect(&url, Options::default()).expect("backend");
-    let institute =
-        roster::Institute::open_with(Arc::new(backend), common::config()).expect("institute");
+    let (institute, batches) = common::with_batches(&url, 10);
     let admin = institute.operator();
-    let batches: Vec<u64> = (0..10)
-        .map(|b| {
-            let name = Some(format!("Batch {b}"));
-            admin.create_batch(BatchInput { name }).expect("batch").id
-        })
-        .collect();
     // The statistics of an institute before its first users.
     execute(&url, "ANALYZE roster_rows");
     let import = |from: u64, to: u64| {

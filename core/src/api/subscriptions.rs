@@ -142,6 +142,7 @@ impl Admin {
             Some(e) => Some(rules::expires(e, today).map_err(|m| Error::field("expires", m))?),
         };
         granted.write(|txn| {
+            write::will_grant(txn, user, batches)?;
             self.require_user(txn, user)?;
             let mut missing = Vec::new();
             for &id in batches {

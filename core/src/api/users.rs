@@ -13,7 +13,7 @@ use crate::domain::{BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::search::{self, Field};
 use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS};
-use crate::store::{Snapshot, Txn, read, write};
+use crate::store::{Reads, Snapshot, Txn, read, write};
 use crate::text::fold_lookup;
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -740,11 +740,14 @@ pub(super) fn will_check_unique<'u>(
         keys.sort_unstable();
         keys.dedup();
     }
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    txn.will_read(USER_BY_USERNAME, &names)?;
-    txn.will_read(USER_BY_EMAIL, &names)?;
-    let phones: Vec<&str> = phones.iter().map(String::as_str).collect();
-    txn.will_read(USER_BY_PHONE, &phones)
+    let reads = names.iter().fold(Reads::default(), |r, name| {
+        r.of(USER_BY_USERNAME, name.as_str())
+            .of(USER_BY_EMAIL, name.as_str())
+    });
+    let reads = phones
+        .iter()
+        .fold(reads, |r, phone| r.of(USER_BY_PHONE, phone.as_str()));
+    txn.will_read_all(&reads)
 }
 
 /// Adds an error for each of `username`, the email and the phone that another

@@ -167,6 +167,14 @@ pub trait Writer: Reader {
     /// Removes `key` from `table`; whether it was there.
     fn delete(&self, table: &str, key: &[u8]) -> Result<bool>;
 
+    /// Removes `key` from `table` if it is there, without saying whether
+    /// it was. A backend that would need a round trip for the answer
+    /// (PostgreSQL) holds it with the write's other rows instead; the
+    /// default is [`Writer::delete`].
+    fn remove(&self, table: &str, key: &[u8]) -> Result<()> {
+        self.delete(table, key).map(drop)
+    }
+
     /// Stores every `(key, value)` of `rows` in `table` (keys distinct),
     /// replacing any values. A backend that can store many rows at once
     /// does (PostgreSQL's is one `INSERT … SELECT … FROM unnest(…)`).
@@ -185,14 +193,15 @@ pub trait Writer: Reader {
         delete_each(self, table, keys)
     }
 
-    /// A hint: this transaction is about to read `keys` of `table`, one by
-    /// one. It changes no answer. A backend that pays a round trip per read
-    /// (PostgreSQL) fetches them in one and answers the reads from what it
-    /// fetched (and from its own writes since); the default does nothing,
-    /// since a local store reads a key about as fast as it would find it in
-    /// what it fetched.
-    fn will_read(&self, table: &str, keys: &[&[u8]]) -> Result<()> {
-        let _ = (table, keys);
+    /// A hint: this transaction is about to read `rows` (each a table and
+    /// a key, in any tables, repeats allowed), one by one. It changes no
+    /// answer. A backend that pays a round trip per read (PostgreSQL)
+    /// fetches them all in one and answers the reads from what it fetched
+    /// (and from its own writes since); the default does nothing, since a
+    /// local store reads a key about as fast as it would find it in what it
+    /// fetched.
+    fn will_read(&self, rows: &[(&str, &[u8])]) -> Result<()> {
+        let _ = rows;
         Ok(())
     }
 

@@ -32,7 +32,7 @@ pub fn run(make: Factory<'_>) {
     let checks: [(&str, Check); 14] = [
         ("get, put, delete and len", basics),
         ("get of many keys at once", get_many),
-        ("a read hint changes no answer", read_hints),
+        ("a read hint and a removal without an answer", read_hints),
         ("delete of many keys at once", delete_many),
         ("put of many rows at once", put_many),
         ("scans in order, both ways, with bounds", ordered_scans),
@@ -345,9 +345,10 @@ fn read_hints(make: Factory<'_>) -> Result<()> {
         w.delete("t", &id(5))?;
         let keys: Vec<Vec<u8>> = [3, 4, 5, 10, 3].iter().map(|&n| id(n)).collect();
         let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-        w.will_read("t", &keys)?;
-        w.will_read("none", &keys)?;
-        w.will_read("t", &[])?;
+        let hint = |table| keys.iter().map(move |k| (table, *k));
+        w.will_read(&hint("t").collect::<Vec<_>>())?;
+        w.will_read(&hint("none").chain(hint("t")).collect::<Vec<_>>())?;
+        w.will_read(&[])?;
         let want = |v: &[u8]| Some(v.to_vec());
         ensure(w.get("t", &id(3))? == want(b"v3"), "a hinted key")?;
         ensure(
@@ -367,8 +368,18 @@ fn read_hints(make: Factory<'_>) -> Result<()> {
             "a hinted table that does not exist",
         )?;
         w.put("t", &id(3), b"after")?;
-        w.delete("t", &id(4))?;
+        w.remove("t", &id(4))?;
         w.put("t", &id(10), b"new")?;
+        // Removed without asking: a row there, one not there, one written
+        // by this write.
+        w.remove("t", &id(6))?;
+        w.remove("t", &id(11))?;
+        w.put("t", &id(12), b"brief")?;
+        w.remove("t", &id(12))?;
+        ensure(
+            w.get("t", &id(6))?.is_none() && w.get("t", &id(12))?.is_none(),
+            "a removed key reads as absent",
+        )?;
         ensure(
             w.get_many("t", &keys)?
                 == vec![want(b"after"), None, None, want(b"new"), want(b"after")],
@@ -377,7 +388,7 @@ fn read_hints(make: Factory<'_>) -> Result<()> {
     })?;
     read_all(b, |r| {
         let all = rows(r, "t", Bound::Unbounded, Bound::Unbounded, false)?;
-        let want: Vec<Vec<u8>> = [1, 2, 3, 6, 7, 8, 9, 10].iter().map(|&n| id(n)).collect();
+        let want: Vec<Vec<u8>> = [1, 2, 3, 7, 8, 9, 10].iter().map(|&n| id(n)).collect();
         ensure(all == want, "a hinted write commits what it wrote")?;
         ensure(r.len("none")? == 0, "a hint makes no table")
     })

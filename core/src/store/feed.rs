@@ -19,7 +19,7 @@
 //! handed a feed with a hole in it.
 
 use super::tables::{CHANGES, META};
-use super::{Snapshot, Txn, read};
+use super::{Reads, Snapshot, Txn, read};
 use crate::domain::Micros;
 use crate::domain::feed::{ChangeOp, Entity, Entry, Record};
 use crate::error::{Error, ErrorCode, Result};
@@ -351,6 +351,12 @@ pub(crate) fn begin(txn: &Txn<'_>) -> Result<()> {
 /// conformance suite gives two stores one origin to compare them).
 pub(crate) fn begin_at(txn: &Txn<'_>, origin: u64) -> Result<()> {
     txn.put(META, ORIGIN, &origin)
+}
+
+/// `reads` with what appending to the feed reads ([`Txn::will_read_all`]):
+/// a write that hints its reads and changes a record adds it.
+pub(crate) fn will_append(reads: Reads) -> Reads {
+    reads.of(META, ORIGIN)
 }
 
 /// The number before this feed's first entry: a reader's `since` of 0

@@ -647,9 +647,14 @@ impl Txn<'_> {
         def: Def<K, V>,
         keys: &[&K],
     ) -> Result<()> {
-        let encoded: Vec<Vec<u8>> = keys.iter().map(|k| k.bytes()).collect();
-        let slices: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
-        self.w.will_read(def.name, &slices)
+        let reads = keys.iter().fold(Reads::default(), |r, k| r.of(def, *k));
+        self.will_read_all(&reads)
+    }
+
+    /// [`Txn::will_read`] for rows of several tables at once.
+    pub(crate) fn will_read_all(&self, reads: &Reads) -> Result<()> {
+        let rows: Vec<(&str, &[u8])> = reads.0.iter().map(|(t, k)| (*t, k.as_slice())).collect();
+        self.w.will_read(&rows)
     }
 
     /// Stores every `(key, value)` of `rows` in `def` (keys distinct), at
@@ -681,6 +686,16 @@ impl Txn<'_> {
         key: &K,
     ) -> Result<bool> {
         self.w.delete(def.name, &key.bytes())
+    }
+
+    /// Removes `key` from `def` if it is there, without asking whether it
+    /// was ([`Writer::remove`]: no round trip where the answer costs one).
+    pub(crate) fn remove<K: Col + ?Sized, V: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+        key: &K,
+    ) -> Result<()> {
+        self.w.remove(def.name, &key.bytes())
     }
 
     /// Removes `key` from `def`, returning what it held.
@@ -885,5 +900,17 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::Corrupt);
         assert!(store.is_poisoned());
+    }
+}
+
+/// Rows a write is about to read, in any tables ([`Txn::will_read_all`]).
+#[derive(Debug, Default)]
+pub(crate) struct Reads(Vec<(&'static str, Vec<u8>)>);
+
+impl Reads {
+    /// With the row under `key` in `def`.
+    pub(crate) fn of<K: Col + ?Sized, V: Col + ?Sized>(mut self, def: Def<K, V>, key: &K) -> Self {
+        self.0.push((def.name, key.bytes()));
+        self
     }
 }

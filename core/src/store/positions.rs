@@ -71,7 +71,7 @@ pub(crate) fn count_many(txn: &Txn<'_>, def: Records, ids: &[u64], delta: i8) ->
             })?
         };
         if next == 0 {
-            txn.delete(COUNTS, &key)?;
+            txn.remove(COUNTS, &key)?;
         } else {
             txn.put(COUNTS, &key, &next)?;
         }

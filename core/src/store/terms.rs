@@ -104,7 +104,7 @@ pub(crate) fn reindex(
     let before = old.map(terms_of).unwrap_or_default();
     let after = new.map(terms_of).unwrap_or_default();
     for (term, value) in before.difference(&after) {
-        txn.delete(TERMS, key(*term, value, id).as_slice())?;
+        txn.remove(TERMS, key(*term, value, id).as_slice())?;
     }
     for (term, value) in after.difference(&before) {
         txn.put(TERMS, key(*term, value, id).as_slice(), &())?;

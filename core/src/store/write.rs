@@ -6,7 +6,7 @@
 use super::keys::{Col, Def};
 use super::read;
 use super::tables::*;
-use super::{Txn, feed, ids, positions, search};
+use super::{Reads, Txn, feed, ids, positions, search};
 use super::{decode_membership, encode, encode_membership};
 use crate::domain::course::Course;
 use crate::domain::custom_field::{self, CustomField};
@@ -51,7 +51,7 @@ fn reindex(txn: &Txn<'_>, def: Unique, old: &str, new: &str, id: u64) -> Result<
     // Only `id`'s own entry: a key shared by records the NFKC migration
     // kept points to another record.
     if !old.is_empty() && txn.get(def, old)? == Some(id) {
-        txn.delete(def, old)?;
+        txn.remove(def, old)?;
     }
     if !new.is_empty() {
         if txn.get(def, new)?.is_some_and(|other| other != id) {
@@ -98,7 +98,7 @@ fn set_pair(txn: &Txn<'_>, def: Pairs, pair: (u64, u64), present: bool) -> Resul
     if present {
         txn.put(def, &pair, &())
     } else {
-        txn.delete(def, &pair).map(|_| ())
+        txn.remove(def, &pair)
     }
 }
 
@@ -225,7 +225,7 @@ pub(crate) fn delete_user(txn: &Txn<'_>, user: &User) -> Result<()> {
     reindex(txn, USER_BY_USERNAME, &fold(&user.username), "", user.id)?;
     reindex(txn, USER_BY_EMAIL, &fold(&user.profile.email), "", user.id)?;
     reindex(txn, USER_BY_PHONE, &user.profile.phone, "", user.id)?;
-    txn.delete(UUIDS, &user.uuid)?;
+    txn.remove(UUIDS, &user.uuid)?;
     search::reindex(txn, user.id, Some(user), None)?;
     if txn.delete(USERS, &user.id)? {
         positions::count(txn, USERS, user.id, -1)?;
@@ -278,7 +278,7 @@ pub(crate) fn delete_batch(txn: &Txn<'_>, batch: &Batch) -> Result<()> {
     if !batch.is_local() {
         reindex(txn, BATCH_BY_NAME, &fold(&batch.name), "", batch.id)?;
     }
-    txn.delete(UUIDS, &batch.uuid)?;
+    txn.remove(UUIDS, &batch.uuid)?;
     if txn.delete(BATCHES, &batch.id)? && !batch.is_local() {
         positions::count(txn, BATCHES, batch.id, -1)?;
     }
@@ -412,7 +412,7 @@ pub(crate) fn delete_course(txn: &Txn<'_>, course: &Course) -> Result<()> {
     let linked: Vec<u64> = before.iter().copied().collect();
     link_course_batches(txn, course.id, &linked, false)?;
     reindex(txn, COURSE_BY_SLUG, &course.slug, "", course.id)?;
-    txn.delete(UUIDS, &course.uuid)?;
+    txn.remove(UUIDS, &course.uuid)?;
     if txn.delete(COURSES, &course.id)? {
         positions::count(txn, COURSES, course.id, -1)?;
     }
@@ -421,6 +421,20 @@ pub(crate) fn delete_course(txn: &Txn<'_>, course: &Course) -> Result<()> {
 
 fn day(date: chrono::NaiveDate) -> i32 {
     date.num_days_from_ce()
+}
+
+/// Tells the backend that the write is about to read `user`, each of
+/// `batches`, the user's membership of each, and what a new membership's
+/// id and feed entry read ([`Txn::will_read_all`]: one round trip for them
+/// all where reads cost one each).
+pub(crate) fn will_grant(txn: &Txn<'_>, user: u64, batches: &[u64]) -> Result<()> {
+    let reads = batches
+        .iter()
+        .fold(Reads::default().of(USERS, &user), |r, b| {
+            r.of(BATCHES, b).of(MEMBERSHIPS, &(user, *b))
+        });
+    let reads = ids::will_take(txn, Kind::Subscription, feed::will_append(reads));
+    txn.will_read_all(&reads)
 }
 
 /// Stores the membership of `user` in `batch` (replacing `old`) and its
@@ -436,7 +450,7 @@ pub(crate) fn put_membership(
         return put_new_memberships(txn, &[(user, batch, sub.clone())]);
     };
     if let Some(e) = old.expires {
-        txn.delete(EXPIRIES, &(day(e), user, batch))?;
+        txn.remove(EXPIRIES, &(day(e), user, batch))?;
     }
     if let Some(e) = sub.expires {
         txn.put(EXPIRIES, &(day(e), user, batch), &())?;
@@ -627,8 +641,8 @@ pub(crate) fn delete_custom_field(txn: &Txn<'_>, field: &CustomField) -> Result<
         "",
         field.id,
     )?;
-    txn.delete(UUIDS, &field.uuid)?;
-    txn.delete(CUSTOM_FIELDS, &field.id)?;
+    txn.remove(UUIDS, &field.uuid)?;
+    txn.remove(CUSTOM_FIELDS, &field.id)?;
     feed::changed(txn, Some(field), None)
 }
 
@@ -660,7 +674,7 @@ pub(crate) fn delete_group(txn: &Txn<'_>, group: &Group) -> Result<()> {
         put_user(txn, Some(&old), &user)?;
     }
     reindex(txn, GROUP_BY_NAME, &fold(&group.name), "", group.id)?;
-    txn.delete(UUIDS, &group.uuid)?;
+    txn.remove(UUIDS, &group.uuid)?;
     if txn.delete(GROUPS, &group.id)? {
         positions::count(txn, GROUPS, group.id, -1)?;
     }
@@ -677,7 +691,7 @@ pub(crate) fn put_session(txn: &Txn<'_>, hash: [u8; 32], row: SessionRow) -> Res
 pub(crate) fn end_session(txn: &Txn<'_>, hash: [u8; 32]) -> Result<bool> {
     let row = txn.take(SESSIONS, &hash)?;
     if let Some((user, _, _, _)) = row {
-        txn.delete(USER_SESSIONS, &(user, hash))?;
+        txn.remove(USER_SESSIONS, &(user, hash))?;
     }
     Ok(row.is_some())
 }
@@ -770,7 +784,7 @@ pub(crate) fn put_message(txn: &Txn<'_>, message: &Message) -> Result<()> {
 
 /// Removes message `id` of `user`.
 pub(crate) fn delete_message(txn: &Txn<'_>, user: u64, id: u64) -> Result<()> {
-    txn.delete(OUTBOX, &id)?;
+    txn.remove(OUTBOX, &id)?;
     set_pair(txn, USER_OUTBOX, (user, id), false)
 }
 
@@ -811,7 +825,7 @@ pub(crate) fn put_sunbird(
             encode(SUNBIRD_USERS, id, side)?.as_slice(),
         )?,
         None => {
-            txn.delete(SUNBIRD_USERS, &id)?;
+            txn.remove(SUNBIRD_USERS, &id)?;
         }
     }
     // The UUID is the user's, filled in at the end of the write.
@@ -867,7 +881,7 @@ pub(crate) fn put_organisation(
     );
     if was != is {
         if let Some(key) = was {
-            txn.delete(ORG_BY_EXTERNAL_ID, key.as_slice())?;
+            txn.remove(ORG_BY_EXTERNAL_ID, key.as_slice())?;
         }
         if let Some(key) = is {
             txn.put(ORG_BY_EXTERNAL_ID, key.as_slice(), &())?;

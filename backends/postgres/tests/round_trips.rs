@@ -1,0 +1,71 @@
+//! How many messages the backend sends the server for one operation, read
+//! from the server's own log of every statement: the round trips the
+//! README promises (a lookup by id in three, as a hand-written one; adding
+//! a subscription in three: its reads with the `START TRANSACTION`, its
+//! feed numbers, its rows with the `COMMIT`).
+//!
+//! On a private server that logs every statement; it needs the server
+//! binaries, as `fault.rs` does.
+
+mod common;
+
+use roster_postgres::testing::PrivateServer;
+use std::path::Path;
+
+/// The messages the server logged while `f` ran: one line each (a message
+/// of the simple protocol, or the execution of a prepared statement).
+fn messages(log: &Path, f: impl FnOnce()) -> Vec<String> {
+    let seen = std::fs::metadata(log).expect("the server's log").len() as usize;
+    f();
+    let text = std::fs::read_to_string(log).expect("the server's log");
+    text.get(seen..)
+        .expect("the log only grew")
+        .lines()
+        .filter(|l| l.contains("LOG:  statement: ") || l.contains("LOG:  execute "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
+    let Some(server) = PrivateServer::start_with(&[], &[("log_statement", "all")]) else {
+        return;
+    };
+    let (institute, batches) = common::with_batches(&server.url(), 3);
+    let admin = institute.operator();
+    let report = admin
+        .import_rows((0..20).map(|i| common::learner(i, Vec::new())).collect())
+        .expect("import");
+    assert_eq!(report.created, 20);
+    let subscribe = |user: u64, batch: u64| {
+        admin
+            .add_user_subscriptions(user, &[batch], Some("2099-12-31"))
+            .expect("subscribe");
+    };
+    // Every statement prepared on the connection, and the handle's id
+    // block known.
+    for user in 1..=3 {
+        subscribe(user, batches[0]);
+        admin.get_user(user).expect("user");
+    }
+    let log = server.dir().join("log");
+
+    let new = messages(&log, || subscribe(4, batches[1]));
+    assert_eq!(new.len(), 3, "a new subscription: {new:#?}");
+    assert!(
+        new[0].contains("START TRANSACTION") && new[0].contains("roster_fetch"),
+        "its reads begin it: {new:#?}"
+    );
+    assert!(new[2].ends_with("; COMMIT"), "its rows commit it: {new:#?}");
+    let changed = messages(&log, || {
+        admin
+            .add_user_subscriptions(4, &[batches[1]], Some("2098-12-31"))
+            .expect("change the expiry");
+    });
+    assert_eq!(changed.len(), 3, "a changed expiry: {changed:#?}");
+
+    let read = messages(&log, || {
+        admin.get_user(5).expect("user");
+    });
+    assert_eq!(read.len(), 3, "a lookup by id: {read:#?}");
+}
