@@ -2,7 +2,7 @@
 //! from the server's own log of every statement: the round trips the
 //! README promises (a lookup by id in three, as a hand-written one; adding
 //! a subscription in three: its reads with the `START TRANSACTION`, its
-//! feed numbers, its rows with the `COMMIT`).
+//! feed numbers, its rows with the `COMMIT`; creating a user in six).
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -63,6 +63,17 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
             .expect("change the expiry");
     });
     assert_eq!(changed.len(), 3, "a changed expiry: {changed:#?}");
+
+    // A user created by a one-row import: its checks, batches and
+    // counters with the `START`; the custom field definitions; its new
+    // rows' checks and counts; the search index's postings; the feed's
+    // numbers; the rows with the `COMMIT`.
+    let created = messages(&log, || {
+        let row = common::learner(100, vec!["Batch 2".into()]);
+        let report = admin.import_rows(vec![row]).expect("create");
+        assert_eq!(report.created, 1);
+    });
+    assert_eq!(created.len(), 6, "a new user: {created:#?}");
 
     let read = messages(&log, || {
         admin.get_user(5).expect("user");

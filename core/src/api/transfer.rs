@@ -243,7 +243,7 @@ impl Admin {
             // those that pass are stored together, table by table.
             let mut creating = Creating::default();
             let mut accepted = Vec::new();
-            users::will_check_unique(txn, rows.iter().map(|r| &r.user))?;
+            users::will_import(txn, rows.iter().map(|r| &r.user))?;
             for ((row, errors), hash) in rows.iter().zip(pre.clone()).zip(hashes.clone()) {
                 let options = CreateOptions::default();
                 let outcome = self.prepare_user(

@@ -5,14 +5,16 @@ use crate::auth::password;
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::custom_field::CustomField;
 use crate::domain::outbox::{Message, credentials};
-use crate::domain::rules::{self, EMAIL_MAX, REQUIRED, fold};
+use crate::domain::rules::{self, EMAIL_MAX, NAME_MAX, REQUIRED, fold};
 use crate::domain::user::{
     self, AccessInput, Context, CreateOptions, NewUser, Profile, User, UserPatch, UserView,
 };
 use crate::domain::{BatchView, Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
 use crate::store::search::{self, Field};
-use crate::store::tables::{Kind, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS};
+use crate::store::tables::{
+    BATCH_BY_NAME, Kind, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS,
+};
 use crate::store::{Reads, Snapshot, Txn, read, write};
 use crate::text::fold_lookup;
 use chrono::NaiveDate;
@@ -719,23 +721,28 @@ fn changes_control(old: &User, new: &User) -> bool {
     guarded != *old
 }
 
-/// Tells the backend the keys [`check_unique`] will read for `users` (their
-/// folded usernames and emails in both sign-in indexes, their phones), so
-/// that an import's thousands of checks read them in one go where each read
-/// costs a round trip. A key the checks end up not reading (a row refused
-/// earlier) is only fetched for nothing.
-pub(super) fn will_check_unique<'u>(
+/// Tells the backend the keys an import of `users` will read before it
+/// stores them: what [`check_unique`] reads (their folded usernames and
+/// emails in both sign-in indexes, their phones), their batches by name,
+/// and what storing users reads besides their own rows (id counters, the
+/// feed's origin). An import's thousands of reads then go in one where each
+/// read costs a round trip. A key the import ends up not reading (a row
+/// refused earlier) is only fetched for nothing.
+pub(super) fn will_import<'u>(
     txn: &Txn<'_>,
     users: impl Iterator<Item = &'u NewUser>,
 ) -> Result<()> {
     let mut names = Vec::new();
     let mut phones = Vec::new();
+    let mut batches = Vec::new();
     for user in users {
         names.extend(user.username.as_deref().map(fold));
         names.extend(user.profile.email.as_deref().map(fold));
         phones.extend(user.profile.phone.clone());
+        let named = user.batches.iter();
+        batches.extend(named.filter_map(|b| fold_lookup(b.trim(), NAME_MAX)));
     }
-    for keys in [&mut names, &mut phones] {
+    for keys in [&mut names, &mut phones, &mut batches] {
         keys.retain(|k| !k.is_empty());
         keys.sort_unstable();
         keys.dedup();
@@ -747,7 +754,10 @@ pub(super) fn will_check_unique<'u>(
     let reads = phones
         .iter()
         .fold(reads, |r, phone| r.of(USER_BY_PHONE, phone.as_str()));
-    txn.will_read_all(&reads)
+    let reads = batches
+        .iter()
+        .fold(reads, |r, name| r.of(BATCH_BY_NAME, name.as_str()));
+    txn.will_read(&write::will_create_users(txn, reads))
 }
 
 /// Adds an error for each of `username`, the email and the phone that another

@@ -353,7 +353,7 @@ pub(crate) fn begin_at(txn: &Txn<'_>, origin: u64) -> Result<()> {
     txn.put(META, ORIGIN, &origin)
 }
 
-/// `reads` with what appending to the feed reads ([`Txn::will_read_all`]):
+/// `reads` with what appending to the feed reads ([`Txn::will_read`]):
 /// a write that hints its reads and changes a record adds it.
 pub(crate) fn will_append(reads: Reads) -> Reads {
     reads.of(META, ORIGIN)

@@ -152,7 +152,7 @@ pub(crate) fn next_n(txn: &Txn<'_>, kind: Kind, n: usize) -> Result<Vec<u64>> {
 }
 
 /// `reads` with the row the next id of `kind` comes from when the handle
-/// knows it ([`Txn::will_read_all`]).
+/// knows it ([`Txn::will_read`]).
 pub(crate) fn will_take(txn: &Txn<'_>, kind: Kind, reads: Reads) -> Reads {
     let mine = txn
         .blocks

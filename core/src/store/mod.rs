@@ -639,20 +639,11 @@ impl Txn<'_> {
         self.w.put(def.name, &key, &value)
     }
 
-    /// Tells the backend that this transaction is about to read `keys` of
-    /// `def` one by one ([`Writer::will_read`]: one round trip for them all
-    /// where reads cost one each; nothing on a local store).
-    pub(crate) fn will_read<K: Col + ?Sized, V: Col + ?Sized>(
-        &self,
-        def: Def<K, V>,
-        keys: &[&K],
-    ) -> Result<()> {
-        let reads = keys.iter().fold(Reads::default(), |r, k| r.of(def, *k));
-        self.will_read_all(&reads)
-    }
-
-    /// [`Txn::will_read`] for rows of several tables at once.
-    pub(crate) fn will_read_all(&self, reads: &Reads) -> Result<()> {
+    /// Tells the backend that this transaction is about to read `reads`
+    /// (rows of any tables) one by one ([`Writer::will_read`]: one round
+    /// trip for them all where reads cost one each; nothing on a local
+    /// store).
+    pub(crate) fn will_read(&self, reads: &Reads) -> Result<()> {
         let rows: Vec<(&str, &[u8])> = reads.0.iter().map(|(t, k)| (*t, k.as_slice())).collect();
         self.w.will_read(&rows)
     }
@@ -903,7 +894,7 @@ mod tests {
     }
 }
 
-/// Rows a write is about to read, in any tables ([`Txn::will_read_all`]).
+/// Rows a write is about to read, in any tables ([`Txn::will_read`]).
 #[derive(Debug, Default)]
 pub(crate) struct Reads(Vec<(&'static str, Vec<u8>)>);
 

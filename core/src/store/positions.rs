@@ -16,7 +16,7 @@
 
 use super::keys::Def;
 use super::tables::{BATCHES, COURSES, GROUPS, Records, USERS};
-use super::{Snapshot, Txn};
+use super::{Reads, Snapshot, Txn};
 use crate::error::{Error, ErrorCode, Result};
 use std::ops::Bound;
 
@@ -49,12 +49,7 @@ pub(crate) fn count(txn: &Txn<'_>, def: Records, id: u64, delta: i8) -> Result<(
 /// each count changed once, however many of the ids share its block.
 pub(crate) fn count_many(txn: &Txn<'_>, def: Records, ids: &[u64], delta: i8) -> Result<()> {
     let Some(tag) = tag(def) else { return Ok(()) };
-    let mut changes: std::collections::BTreeMap<(u8, u8, u64), u64> = Default::default();
-    for id in ids {
-        for (level, shift) in SHIFT.iter().enumerate() {
-            *changes.entry((tag, level as u8, id >> shift)).or_default() += 1;
-        }
-    }
+    let changes = counts_of(tag, ids);
     // One read for every count (a round trip on a server backend).
     let keys: Vec<&(u8, u8, u64)> = changes.keys().collect();
     let nows = txn.get_many(COUNTS, &keys)?;
@@ -77,6 +72,29 @@ pub(crate) fn count_many(txn: &Txn<'_>, def: Records, ids: &[u64], delta: i8) ->
         }
     }
     Ok(())
+}
+
+/// The count rows that `ids` of the table tagged `tag` fall in, each with
+/// how many of them it holds.
+fn counts_of(tag: u8, ids: &[u64]) -> std::collections::BTreeMap<(u8, u8, u64), u64> {
+    let mut changes: std::collections::BTreeMap<(u8, u8, u64), u64> = Default::default();
+    for id in ids {
+        for (level, shift) in SHIFT.iter().enumerate() {
+            *changes.entry((tag, level as u8, id >> shift)).or_default() += 1;
+        }
+    }
+    changes
+}
+
+/// `reads` with the count rows [`count_many`] reads for `ids` of `def`
+/// ([`Txn::will_read`]).
+pub(crate) fn will_count(def: Records, ids: &[u64], reads: Reads) -> Reads {
+    match tag(def) {
+        Some(tag) => counts_of(tag, ids)
+            .keys()
+            .fold(reads, |r, key| r.of(COUNTS, key)),
+        None => reads,
+    }
 }
 
 /// How many records `def` holds: the sum of its top-level counts (a few

@@ -147,6 +147,14 @@ pub(crate) fn put_user(txn: &Txn<'_>, old: Option<&User>, user: &User) -> Result
     feed::changed(txn, Some(old), Some(user))
 }
 
+/// `reads` with what storing new users reads besides their own rows
+/// ([`Txn::will_read`]): the id counters of users and memberships the
+/// handle takes ids from, and the feed's origin.
+pub(crate) fn will_create_users(txn: &Txn<'_>, reads: Reads) -> Reads {
+    let reads = ids::will_take(txn, Kind::User, reads);
+    feed::will_append(ids::will_take(txn, Kind::Subscription, reads))
+}
+
 /// Stores new users and their indexes: one table at a time, each in its
 /// key order, so that a bulk import's rows land on neighbouring pages (the
 /// one way a user is created, one or many).
@@ -155,14 +163,17 @@ pub(crate) fn put_new_users(txn: &Txn<'_>, users: &[User]) -> Result<()> {
     by_id.sort_unstable_by_key(|u| u.id);
     let mut uuids: Vec<(u128, u64)> = users.iter().map(|u| (u.uuid, u.id)).collect();
     uuids.sort_unstable();
-    // Each check reads its keys at once (one round trip where reads cost
-    // one each).
-    let keys: Vec<&u128> = uuids.iter().map(|(uuid, _)| uuid).collect();
-    txn.will_read(UUIDS, &keys)?;
+    // The checks and counts read their keys at once (one round trip where
+    // reads cost one each).
+    let ids: Vec<u64> = by_id.iter().map(|u| u.id).collect();
+    let reads = uuids
+        .iter()
+        .fold(Reads::default(), |r, (uuid, _)| r.of(UUIDS, uuid));
+    let reads = ids.iter().fold(reads, |r, id| r.of(USERS, id));
+    txn.will_read(&positions::will_count(USERS, &ids, reads))?;
     for (uuid, id) in uuids {
         put_uuid(txn, uuid, Kind::User, id)?;
     }
-    let ids: Vec<u64> = by_id.iter().map(|u| u.id).collect();
     let keys: Vec<&u64> = ids.iter().collect();
     if txn.get_many(USERS, &keys)?.iter().any(Option::is_some) {
         return Err(clash("user id"));
@@ -425,7 +436,7 @@ fn day(date: chrono::NaiveDate) -> i32 {
 
 /// Tells the backend that the write is about to read `user`, each of
 /// `batches`, the user's membership of each, and what a new membership's
-/// id and feed entry read ([`Txn::will_read_all`]: one round trip for them
+/// id and feed entry read ([`Txn::will_read`]: one round trip for them
 /// all where reads cost one each).
 pub(crate) fn will_grant(txn: &Txn<'_>, user: u64, batches: &[u64]) -> Result<()> {
     let reads = batches
@@ -434,7 +445,7 @@ pub(crate) fn will_grant(txn: &Txn<'_>, user: u64, batches: &[u64]) -> Result<()
             r.of(BATCHES, b).of(MEMBERSHIPS, &(user, *b))
         });
     let reads = ids::will_take(txn, Kind::Subscription, feed::will_append(reads));
-    txn.will_read_all(&reads)
+    txn.will_read(&reads)
 }
 
 /// Stores the membership of `user` in `batch` (replacing `old`) and its
