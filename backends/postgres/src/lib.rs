@@ -619,7 +619,8 @@ struct Tx<'a> {
 type Prefetched = HashMap<String, std::collections::BTreeMap<Vec<u8>, Vec<u8>>>;
 
 impl<'a> Tx<'a> {
-    /// A read just begun on `conn`.
+    /// A transaction open on `conn`: a read just begun ([`Tx::unbegun`]
+    /// turns it into a write not begun yet).
     fn opened(
         conn: &'a mut Conn,
         buffer: Option<RefCell<Buffer>>,

@@ -244,27 +244,40 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_handle_that_loses_a_race_takes_a_block_of_its_own() {
+    impl Racing {
+        /// Makes the next write lose a race once.
+        fn lose_next(&self) {
+            self.race.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// A racing backend and two handles on it.
+    fn two_handles() -> (Arc<Racing>, Store, Store) {
         let backend = Arc::new(Racing::default());
         let one = Store::on(backend.clone()).unwrap();
         let other = Store::on(backend.clone()).unwrap();
-        let id = |store: &Store| store.write(|txn| next(txn, Kind::User)).unwrap();
+        (backend, one, other)
+    }
+
+    /// The next user id `store` takes, in a write of its own.
+    fn id(store: &Store) -> u64 {
+        store.write(|txn| next(txn, Kind::User)).unwrap()
+    }
+
+    #[test]
+    fn a_handle_that_loses_a_race_takes_a_block_of_its_own() {
+        let (backend, one, other) = two_handles();
         // Without a race, every handle goes on with the last block: 1, 2, 3.
         assert_eq!([id(&one), id(&other), id(&one)], [1, 2, 3]);
         // `other` loses one: it claims the next block and keeps to it.
-        backend
-            .race
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        backend.lose_next();
         assert_eq!(id(&other), BLOCK);
         assert_eq!(id(&other), BLOCK + 1);
         // `one` goes on with the block it took its last id from, which has
         // room (not with `other`'s, the last in use), until it loses a race
         // there and claims the block after every block in use.
         assert_eq!(id(&one), 4);
-        backend
-            .race
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        backend.lose_next();
         assert_eq!(id(&one), 2 * BLOCK);
         assert_eq!(id(&other), BLOCK + 2);
         // A handle that has taken no id yet starts with the last block.
@@ -283,14 +296,9 @@ mod tests {
     /// not only the last one: no id below them is given again.
     #[test]
     fn raised_counters_hold_in_every_block() {
-        let backend = Arc::new(Racing::default());
-        let one = Store::on(backend.clone()).unwrap();
-        let other = Store::on(backend.clone()).unwrap();
-        let id = |store: &Store| store.write(|txn| next(txn, Kind::User)).unwrap();
+        let (backend, one, other) = two_handles();
         assert_eq!(id(&one), 1);
-        backend
-            .race
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        backend.lose_next();
         assert_eq!(id(&other), BLOCK);
         // Restored records reach into `other`'s block.
         one.write(|txn| raise(txn, Kind::User, BLOCK + 10)).unwrap();
