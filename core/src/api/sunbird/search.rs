@@ -705,6 +705,9 @@ fn lookup(s: &Snapshot<'_>, key: &str, v: &str, views: &mut super::Views) -> Res
                 .flatten()
                 .filter(|(k, _)| *k == Kind::User as u8);
             if let Some((_, id)) = manager {
+                // The manager's UUID is the one asked for: each candidate's
+                // check and view names it without reading its record.
+                views.uuids.insert(id, Some(v.to_string()));
                 // The side records are read to check the pairs: kept for
                 // the candidates, which would read them again.
                 for (user, side) in read::related_records(s, MANAGED_USERS, id)? {
