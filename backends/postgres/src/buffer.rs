@@ -13,11 +13,14 @@
 use roster::Result;
 use roster::store::backend::RowVisitor;
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Bound;
+use std::ops::{Bound, RangeBounds};
 
 /// One key's state in this transaction: `Some(value)`, or `None` for no
 /// row.
 pub type Row = Option<Vec<u8>>;
+
+/// Rows of one table: keys and values.
+pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// What a write transaction knows of its rows, by table then key.
 #[derive(Debug, Default)]
@@ -27,6 +30,9 @@ pub struct Buffer {
     seen: HashMap<String, HashMap<Vec<u8>, Row>>,
     /// Rows written and not sent yet, in key order for scans.
     pending: HashMap<String, BTreeMap<Vec<u8>, Row>>,
+    /// Tables read whole ([`Buffer::saw_whole`]): a key not in `seen` or
+    /// `pending` has no row.
+    whole: std::collections::HashSet<String>,
 }
 
 /// The writes a [`Buffer`] holds, as the columns of two array statements.
@@ -52,7 +58,49 @@ impl Buffer {
         if let Some(row) = self.pending.get(table).and_then(|t| t.get(key)) {
             return Some(row.clone());
         }
-        self.seen.get(table).and_then(|t| t.get(key)).cloned()
+        match self.seen.get(table).and_then(|t| t.get(key)) {
+            Some(row) => Some(row.clone()),
+            None if self.whole.contains(table) => Some(None),
+            None => None,
+        }
+    }
+
+    /// Records every row the server has in `table` (read whole): from now
+    /// on the table's reads and scans need no round trip.
+    pub fn saw_whole(&mut self, table: &str, rows: Rows) {
+        let seen = self.seen.entry(table.to_string()).or_default();
+        for (key, value) in rows {
+            seen.insert(key, Some(value));
+        }
+        self.whole.insert(table.to_string());
+    }
+
+    /// The server's rows of `table` within the bounds, in scan order, as
+    /// this transaction has them (its sent writes included), when the table
+    /// was read whole; `None` otherwise.
+    pub fn whole_in(
+        &self,
+        table: &str,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Option<Rows> {
+        if !self.whole.contains(table) {
+            return None;
+        }
+        let mut rows: Rows = self
+            .seen
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| RangeBounds::<[u8]>::contains(&(lower, upper), k.as_slice()))
+            .filter_map(|(k, row)| Some((k.clone(), row.clone()?)))
+            .collect();
+        rows.sort_unstable();
+        if reverse {
+            rows.reverse();
+        }
+        Some(rows)
     }
 
     /// Records what the server answered for `key`.

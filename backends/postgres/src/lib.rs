@@ -613,6 +613,9 @@ struct Tx<'a> {
     /// A read's prefetched tables, whole, as of its snapshot: their reads
     /// need no round trip.
     prefetched: Prefetched,
+    /// Tables a write not begun yet will read whole ([`Writer::will_scan`]):
+    /// fetched with its first reads, into its buffer.
+    scans: RefCell<Vec<String>>,
 }
 
 /// Tables read whole with a snapshot: each one's rows by key.
@@ -636,6 +639,7 @@ impl<'a> Tx<'a> {
             stale: Cell::new(false),
             buffer,
             prefetched,
+            scans: RefCell::default(),
         }
     }
 
@@ -952,10 +956,25 @@ impl Reader for Tx<'_> {
             }
             return Ok(());
         }
-        let pending = match &self.buffer {
-            Some(buffer) => buffer.borrow().pending_in(table, lower, upper, reverse),
-            None => Vec::new(),
+        let (pending, whole) = match &self.buffer {
+            Some(buffer) => {
+                let buffer = buffer.borrow();
+                let whole = buffer.whole_in(table, lower, upper, reverse);
+                (buffer.pending_in(table, lower, upper, reverse), whole)
+            }
+            None => (Vec::new(), None),
         };
+        if let Some(rows) = whole {
+            // Read whole with the write's first reads: no round trip.
+            return buffer::merged_scan(&pending, reverse, visit, |visit| {
+                for (key, value) in &rows {
+                    if !visit(key, value)? {
+                        break;
+                    }
+                }
+                Ok(())
+            });
+        }
         if pending.is_empty() {
             return self.server_scan(table, lower, upper, reverse, visit);
         }
@@ -1133,6 +1152,20 @@ impl Writer for Tx<'_> {
     /// probe of the index per row, as [`Reader::get_many`] reads), so that
     /// the reads that follow find them in the write's buffer. A write that
     /// has not begun yet begins in the same message.
+    fn takes_hints(&self) -> bool {
+        true
+    }
+
+    /// Kept for the message that begins the write ([`Writer::will_read`]);
+    /// a write begun already reads them as it comes to them.
+    fn will_scan(&self, tables: &[&str]) -> Result<()> {
+        if self.buffer.is_some() && self.begin.get().is_some() {
+            let plain = tables.iter().filter(|t| buffer::plain_name(t));
+            self.scans.borrow_mut().extend(plain.map(|t| t.to_string()));
+        }
+        Ok(())
+    }
+
     fn will_read(&self, rows: &[(&str, &[u8])]) -> Result<()> {
         let asked: Vec<(&str, &[u8])> = rows
             .iter()
@@ -1147,11 +1180,33 @@ impl Writer for Tx<'_> {
             (Some(begin), Some(select)) => {
                 self.prepare_named(PREPARE_FETCH)?;
                 self.begin.set(None);
-                let message = format!("{begin}; {select}");
+                // The tables to read whole, after the rows: their rows are
+                // the replies of the third statement.
+                let scans = std::mem::take(&mut *self.scans.borrow_mut());
+                let message = match scans.is_empty() {
+                    true => format!("{begin}; {select}"),
+                    false => format!(
+                        "{begin}; {select}; SELECT tab, encode(key, 'hex'), encode(value, 'hex') \
+                         FROM roster_rows WHERE tab IN ({}) ORDER BY tab, key",
+                        scans
+                            .iter()
+                            .map(|t| format!("'{t}'"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
                 let sent = self.conn.borrow_mut().client.simple_query(&message);
+                let mut whole: HashMap<String, buffer::Rows> =
+                    scans.iter().map(|t| (t.clone(), Vec::new())).collect();
+                let mut done = 0;
                 for reply in &self.started(sent)? {
-                    let postgres::SimpleQueryMessage::Row(row) = reply else {
-                        continue;
+                    let row = match reply {
+                        postgres::SimpleQueryMessage::Row(row) => row,
+                        postgres::SimpleQueryMessage::CommandComplete(_) => {
+                            done += 1;
+                            continue;
+                        }
+                        _ => continue,
                     };
                     let cell = |i| row.get(i).unwrap_or_default();
                     let (Some(key), Some(value)) = (buffer::unhex(cell(1)), buffer::unhex(cell(2)))
@@ -1159,7 +1214,18 @@ impl Writer for Tx<'_> {
                         let what = "the server sent a row that does not read back";
                         return Err(Error::new(ErrorCode::Storage, what));
                     };
-                    found.insert((cell(0).to_string(), key), value);
+                    match (done, whole.get_mut(cell(0))) {
+                        (2, Some(rows)) => rows.push((key, value)),
+                        _ => {
+                            found.insert((cell(0).to_string(), key), value);
+                        }
+                    }
+                }
+                if let Some(buffer) = &self.buffer {
+                    let mut buffer = buffer.borrow_mut();
+                    for (table, rows) in whole {
+                        buffer.saw_whole(&table, rows);
+                    }
                 }
             }
             _ => {
@@ -1187,14 +1253,43 @@ impl Writer for Tx<'_> {
     /// one has committed (or failed), so a snapshot sees a prefix of the
     /// feed and a reader that goes on from the last number it read skips
     /// nothing. A failed transaction leaves its numbers unused.
+    ///
+    /// The lock makes every writer of the institute wait, so it is taken as
+    /// late as it can be: the rows this write holds go to the server first,
+    /// in the same message when they are few ([`buffer::literal`]), and only
+    /// the feed's own rows and the `COMMIT` are left to send under it.
     fn change_seqs(&self, count: u64) -> Result<Option<u64>> {
         let wanted = i64::try_from(count.max(1))
             .map_err(|_| Error::new(ErrorCode::Internal, "too many changes in one write"))?;
-        let rows = self.query(CHANGE_SEQS, &[&wanted])?;
-        let last: i64 = rows
-            .first()
-            .map(|r| r.get(0))
-            .ok_or_else(|| Error::new(ErrorCode::Internal, "the feed's sequence gave nothing"))?;
+        let out = match &self.buffer {
+            Some(buffer) => buffer.borrow_mut().take(),
+            None => buffer::Outgoing::default(),
+        };
+        let last = match buffer::literal(&out) {
+            Some(rows) => {
+                let take = CHANGE_SEQS.replace("$1", &wanted.to_string());
+                let message = match self.begin.take() {
+                    Some(begin) => format!("{begin}; {rows}; {take}"),
+                    None => format!("{rows}; {take}"),
+                };
+                let sent = self.conn.borrow_mut().client.simple_query(&message);
+                let replies = self.started(sent)?;
+                let last = replies.iter().find_map(|reply| match reply {
+                    postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse::<i64>().ok(),
+                    _ => None,
+                });
+                last.ok_or_else(|| {
+                    Error::new(ErrorCode::Internal, "the feed's sequence gave nothing")
+                })?
+            }
+            None => {
+                self.send(&out)?;
+                let rows = self.query(CHANGE_SEQS, &[&wanted])?;
+                rows.first().map(|r| r.get(0)).ok_or_else(|| {
+                    Error::new(ErrorCode::Internal, "the feed's sequence gave nothing")
+                })?
+            }
+        };
         Ok(Some((last - wanted + 1) as u64))
     }
 }

@@ -2,7 +2,8 @@
 //! from the server's own log of every statement: the round trips the
 //! README promises (a lookup by id in three, as a hand-written one; adding
 //! a subscription in three: its reads with the `START TRANSACTION`, its
-//! feed numbers, its rows with the `COMMIT`; creating a user in six).
+//! rows with its feed numbers, the feed's rows with the `COMMIT`; creating
+//! a user in four).
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -56,7 +57,10 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
         new[0].contains("START TRANSACTION") && new[0].contains("roster_fetch"),
         "its reads begin it: {new:#?}"
     );
-    assert!(new[2].ends_with("; COMMIT"), "its rows commit it: {new:#?}");
+    assert!(
+        new[2].ends_with("; COMMIT"),
+        "its feed rows commit it: {new:#?}"
+    );
     let changed = messages(&log, || {
         admin
             .add_user_subscriptions(4, &[batches[1]], Some("2098-12-31"))
@@ -64,16 +68,34 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     });
     assert_eq!(changed.len(), 3, "a changed expiry: {changed:#?}");
 
-    // A user created by a one-row import: its checks, batches and
-    // counters with the `START`; the custom field definitions; its new
-    // rows' checks and counts; the search index's postings; the feed's
-    // numbers; the rows with the `COMMIT`.
+    // A user created by a one-row import: its checks, batches, counters
+    // and the custom field definitions with the `START`; its new rows'
+    // checks, counts and search postings; its rows with the feed's
+    // numbers; the feed's rows with the `COMMIT`.
     let created = messages(&log, || {
         let row = common::learner(100, vec!["Batch 2".into()]);
         let report = admin.import_rows(vec![row]).expect("create");
         assert_eq!(report.created, 1);
     });
-    assert_eq!(created.len(), 6, "a new user: {created:#?}");
+    assert_eq!(created.len(), 4, "a new user: {created:#?}");
+    assert!(
+        created[0].contains("START TRANSACTION") && created[0].contains("'custom_fields'"),
+        "its first reads take the custom field definitions whole: {created:#?}"
+    );
+    assert!(
+        created[2].contains("pg_advisory_xact_lock") && !created[2].contains("COMMIT"),
+        "its rows go before the feed's lock is taken: {created:#?}"
+    );
+
+    // The same through the create operation.
+    let created = messages(&log, || {
+        let mut input = common::learner(101, vec!["Batch 2".into()]).user;
+        input.password = Some("a-good-password-101".into());
+        admin
+            .create_user(input, roster::CreateOptions::default())
+            .expect("create");
+    });
+    assert_eq!(created.len(), 4, "a user created one by one: {created:#?}");
 
     let read = messages(&log, || {
         admin.get_user(5).expect("user");

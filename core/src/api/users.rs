@@ -145,6 +145,7 @@ impl Admin {
             .as_deref()
             .filter(|_| options.notify_credential));
         let user = granted.write(|txn| {
+            will_import(txn, std::iter::once(&input))?;
             let hash = hash.clone().unwrap_or_default();
             let mut creating = Creating::default();
             let new =
@@ -721,13 +722,14 @@ fn changes_control(old: &User, new: &User) -> bool {
     guarded != *old
 }
 
-/// Tells the backend the keys an import of `users` will read before it
+/// Tells the backend the keys a create or an import of `users` will read before it
 /// stores them: what [`check_unique`] reads (their folded usernames and
 /// emails in both sign-in indexes, their phones), their batches by name,
-/// and what storing users reads besides their own rows (id counters, the
-/// feed's origin). An import's thousands of reads then go in one where each
-/// read costs a round trip. A key the import ends up not reading (a row
-/// refused earlier) is only fetched for nothing.
+/// what storing users reads besides their own rows (id counters, the
+/// feed's origin), and the custom field definitions, whole. An import's
+/// thousands of reads then go in one where each read costs a round trip.
+/// A key the import ends up not reading (a row refused earlier) is only
+/// fetched for nothing.
 pub(super) fn will_import<'u>(
     txn: &Txn<'_>,
     users: impl Iterator<Item = &'u NewUser>,
@@ -757,6 +759,9 @@ pub(super) fn will_import<'u>(
     let reads = batches
         .iter()
         .fold(reads, |r, name| r.of(BATCH_BY_NAME, name.as_str()));
+    // The custom field definitions, which every row is checked against,
+    // come with those reads.
+    txn.will_scan(&[crate::store::tables::CUSTOM_FIELDS.name])?;
     txn.will_read(&write::will_create_users(txn, reads))
 }
 

@@ -205,6 +205,25 @@ pub trait Writer: Reader {
         Ok(())
     }
 
+    /// A hint: this transaction is about to read `tables` whole (small
+    /// tables, such as the custom field definitions). It changes no answer.
+    /// A backend that pays a round trip per read (PostgreSQL) fetches them
+    /// with the transaction's first reads, when [`Writer::will_read`]
+    /// begins it, and answers their reads and scans from what it fetched
+    /// and the transaction's own writes since; the default does nothing.
+    fn will_scan(&self, tables: &[&str]) -> Result<()> {
+        let _ = tables;
+        Ok(())
+    }
+
+    /// Whether [`Writer::will_read`] saves this backend anything (true
+    /// where each read costs a round trip). A hint that costs work of its
+    /// own to make (the search postings of new users) is made only then;
+    /// the default, false, skips it.
+    fn takes_hints(&self) -> bool {
+        false
+    }
+
     /// Takes `count` consecutive numbers of the change feed for this
     /// transaction, as its last step before committing, and returns the
     /// first; or `None` (the default), which says the backend commits one

@@ -29,10 +29,11 @@ type Tables = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
 /// Runs every check against backends from `make`; panics naming the first
 /// check that fails.
 pub fn run(make: Factory<'_>) {
-    let checks: [(&str, Check); 14] = [
+    let checks: [(&str, Check); 15] = [
         ("get, put, delete and len", basics),
         ("get of many keys at once", get_many),
         ("a read hint and a removal without an answer", read_hints),
+        ("a hint to read tables whole", scan_hints),
         ("delete of many keys at once", delete_many),
         ("put of many rows at once", put_many),
         ("scans in order, both ways, with bounds", ordered_scans),
@@ -391,6 +392,64 @@ fn read_hints(make: Factory<'_>) -> Result<()> {
         let want: Vec<Vec<u8>> = [1, 2, 3, 7, 8, 9, 10].iter().map(|&n| id(n)).collect();
         ensure(all == want, "a hinted write commits what it wrote")?;
         ensure(r.len("none")? == 0, "a hint makes no table")
+    })
+}
+
+fn scan_hints(make: Factory<'_>) -> Result<()> {
+    let b = make();
+    let b = &*b;
+    let id = |n: u64| n.to_be_bytes().to_vec();
+    let ids = |ns: &[u64]| ns.iter().map(|&n| id(n)).collect::<Vec<_>>();
+    write_all(b, |w| {
+        (1..=5).try_for_each(|n| w.put("w", &id(n), format!("v{n}").as_bytes()))?;
+        w.put("t", &id(1), b"t1")
+    })?;
+    write_all(b, |w| {
+        // A write held before the hints, which then begin the write.
+        w.put("w", &id(8), b"early")?;
+        w.will_scan(&["w", "none", "not a 'name'"])?;
+        w.will_read(&[("t", &id(1)), ("w", &id(2))])?;
+        let all = |w: &dyn Writer, rev| rows(w, "w", Bound::Unbounded, Bound::Unbounded, rev);
+        ensure(
+            all(w, false)? == ids(&[1, 2, 3, 4, 5, 8]),
+            "a table read whole",
+        )?;
+        ensure(w.get("t", &id(1))? == Some(b"t1".to_vec()), "a hinted key")?;
+        ensure(w.get("w", &id(9))?.is_none(), "a key the table lacks")?;
+        ensure(
+            rows(w, "none", Bound::Unbounded, Bound::Unbounded, false)?.is_empty(),
+            "a table that does not exist, read whole",
+        )?;
+        w.put("w", &id(6), b"six")?;
+        ensure(w.delete("w", &id(2))?, "a delete of a row there")?;
+        ensure(!w.delete("w", &id(7))?, "a delete of a row not there")?;
+        w.remove("w", &id(3))?;
+        ensure(
+            all(w, false)? == ids(&[1, 4, 5, 6, 8]) && all(w, true)? == ids(&[8, 6, 5, 4, 1]),
+            "the write's own changes, both ways",
+        )?;
+        let two = rows(
+            w,
+            "w",
+            Bound::Included(&id(2)),
+            Bound::Excluded(&id(6)),
+            false,
+        )?;
+        ensure(two == ids(&[4, 5]), "a bounded scan")?;
+        let keys = ids(&[1, 2, 6]);
+        let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        ensure(
+            w.get_many("w", &keys)? == vec![Some(b"v1".to_vec()), None, Some(b"six".to_vec())],
+            "keys of a table read whole",
+        )?;
+        ensure(w.len("w")? == 5, "its length")
+    })?;
+    read_all(b, |r| {
+        let all = rows(r, "w", Bound::Unbounded, Bound::Unbounded, false)?;
+        ensure(
+            all == ids(&[1, 4, 5, 6, 8]),
+            "the write commits what it wrote",
+        )
     })
 }
 

@@ -648,6 +648,18 @@ impl Txn<'_> {
         self.w.will_read(&rows)
     }
 
+    /// Tells the backend this transaction will read `defs` whole
+    /// ([`super::Writer::will_scan`]); call it before the first
+    /// [`Txn::will_read`], whose message carries them.
+    pub(crate) fn will_scan(&self, defs: &[&'static str]) -> Result<()> {
+        self.w.will_scan(defs)
+    }
+
+    /// Whether the backend takes hints ([`super::Writer::takes_hints`]).
+    pub(crate) fn takes_hints(&self) -> bool {
+        self.w.takes_hints()
+    }
+
     /// Stores every `(key, value)` of `rows` in `def` (keys distinct), at
     /// once where the backend can.
     pub(crate) fn put_many<K: Col + ?Sized, V: Col + ?Sized>(

@@ -25,7 +25,7 @@
 
 use super::keys::Def;
 use super::tables::USERS;
-use super::{Snapshot, Txn};
+use super::{Reads, Snapshot, Txn};
 use crate::domain::user::User;
 use crate::error::Result;
 use crate::text::fold;
@@ -229,6 +229,28 @@ fn key_in<'b>(buf: &'b mut [u8; KEY_MAX], field: Field, gram: &str, block: u64) 
     buf[1..1 + g].copy_from_slice(gram.as_bytes());
     buf[1 + g..1 + g + 8].copy_from_slice(&block.to_be_bytes());
     &buf[..1 + g + 8]
+}
+
+/// `reads` with the postings indexing new `users` will read
+/// ([`Txn::will_read`]), where the backend takes hints and they are no more
+/// than one chunk of [`apply_all`] (a bulk import's postings are read a
+/// chunk at a time when they are written).
+pub(crate) fn will_index(txn: &Txn<'_>, users: &[User], reads: Reads) -> Reads {
+    if !txn.takes_hints() {
+        return reads;
+    }
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    for user in users {
+        for (field, gram) in all_grams(user) {
+            keys.push(key(field, gram.as_str(), user.id >> SHIFT));
+        }
+        if keys.len() > APPLY_CHUNK {
+            return reads;
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys.iter().fold(reads, |r, k| r.of(GRAMS, k.as_slice()))
 }
 
 /// Keeps `user`'s grams in step with it (`old`: the stored version, if any;

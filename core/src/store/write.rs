@@ -163,13 +163,14 @@ pub(crate) fn put_new_users(txn: &Txn<'_>, users: &[User]) -> Result<()> {
     by_id.sort_unstable_by_key(|u| u.id);
     let mut uuids: Vec<(u128, u64)> = users.iter().map(|u| (u.uuid, u.id)).collect();
     uuids.sort_unstable();
-    // The checks and counts read their keys at once (one round trip where
-    // reads cost one each).
+    // The checks, counts and search postings read their keys at once (one
+    // round trip where reads cost one each).
     let ids: Vec<u64> = by_id.iter().map(|u| u.id).collect();
     let reads = uuids
         .iter()
         .fold(Reads::default(), |r, (uuid, _)| r.of(UUIDS, uuid));
     let reads = ids.iter().fold(reads, |r, id| r.of(USERS, id));
+    let reads = search::will_index(txn, users, reads);
     txn.will_read(&positions::will_count(USERS, &ids, reads))?;
     for (uuid, id) in uuids {
         put_uuid(txn, uuid, Kind::User, id)?;
