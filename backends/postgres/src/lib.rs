@@ -1253,43 +1253,14 @@ impl Writer for Tx<'_> {
     /// one has committed (or failed), so a snapshot sees a prefix of the
     /// feed and a reader that goes on from the last number it read skips
     /// nothing. A failed transaction leaves its numbers unused.
-    ///
-    /// The lock makes every writer of the institute wait, so it is taken as
-    /// late as it can be: the rows this write holds go to the server first,
-    /// in the same message when they are few ([`buffer::literal`]), and only
-    /// the feed's own rows and the `COMMIT` are left to send under it.
     fn change_seqs(&self, count: u64) -> Result<Option<u64>> {
         let wanted = i64::try_from(count.max(1))
             .map_err(|_| Error::new(ErrorCode::Internal, "too many changes in one write"))?;
-        let out = match &self.buffer {
-            Some(buffer) => buffer.borrow_mut().take(),
-            None => buffer::Outgoing::default(),
-        };
-        let last = match buffer::literal(&out) {
-            Some(rows) => {
-                let take = CHANGE_SEQS.replace("$1", &wanted.to_string());
-                let message = match self.begin.take() {
-                    Some(begin) => format!("{begin}; {rows}; {take}"),
-                    None => format!("{rows}; {take}"),
-                };
-                let sent = self.conn.borrow_mut().client.simple_query(&message);
-                let replies = self.started(sent)?;
-                let last = replies.iter().find_map(|reply| match reply {
-                    postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse::<i64>().ok(),
-                    _ => None,
-                });
-                last.ok_or_else(|| {
-                    Error::new(ErrorCode::Internal, "the feed's sequence gave nothing")
-                })?
-            }
-            None => {
-                self.send(&out)?;
-                let rows = self.query(CHANGE_SEQS, &[&wanted])?;
-                rows.first().map(|r| r.get(0)).ok_or_else(|| {
-                    Error::new(ErrorCode::Internal, "the feed's sequence gave nothing")
-                })?
-            }
-        };
+        let rows = self.query(CHANGE_SEQS, &[&wanted])?;
+        let last: i64 = rows
+            .first()
+            .map(|r| r.get(0))
+            .ok_or_else(|| Error::new(ErrorCode::Internal, "the feed's sequence gave nothing"))?;
         Ok(Some((last - wanted + 1) as u64))
     }
 }

@@ -2,8 +2,7 @@
 //! from the server's own log of every statement: the round trips the
 //! README promises (a lookup by id in three, as a hand-written one; adding
 //! a subscription in three: its reads with the `START TRANSACTION`, its
-//! rows with its feed numbers, the feed's rows with the `COMMIT`; creating
-//! a user in four).
+//! feed numbers, its rows with the `COMMIT`; creating a user in four).
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -59,7 +58,7 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     );
     assert!(
         new[2].ends_with("; COMMIT"),
-        "its feed rows commit it: {new:#?}"
+        "its rows commit it: {new:#?}"
     );
     let changed = messages(&log, || {
         admin
@@ -70,8 +69,8 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
 
     // A user created by a one-row import: its checks, batches, counters
     // and the custom field definitions with the `START`; its new rows'
-    // checks, counts and search postings; its rows with the feed's
-    // numbers; the feed's rows with the `COMMIT`.
+    // checks, counts and search postings; the feed's numbers; the rows
+    // with the `COMMIT`.
     let created = messages(&log, || {
         let row = common::learner(100, vec!["Batch 2".into()]);
         let report = admin.import_rows(vec![row]).expect("create");
@@ -82,10 +81,7 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
         created[0].contains("START TRANSACTION") && created[0].contains("'custom_fields'"),
         "its first reads take the custom field definitions whole: {created:#?}"
     );
-    assert!(
-        created[2].contains("pg_advisory_xact_lock") && !created[2].contains("COMMIT"),
-        "its rows go before the feed's lock is taken: {created:#?}"
-    );
+
 
     // The same through the create operation.
     let created = messages(&log, || {
