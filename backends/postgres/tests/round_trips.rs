@@ -2,7 +2,8 @@
 //! from the server's own log of every statement: the round trips the
 //! README promises (a lookup by id in three, as a hand-written one; adding
 //! a subscription in three: its reads with the `START TRANSACTION`, its
-//! feed numbers, its rows with the `COMMIT`; creating a user in four).
+//! feed numbers, its rows with the `COMMIT`; creating a user in four, and
+//! changing one's name in four).
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -56,10 +57,7 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
         new[0].contains("START TRANSACTION") && new[0].contains("roster_fetch"),
         "its reads begin it: {new:#?}"
     );
-    assert!(
-        new[2].ends_with("; COMMIT"),
-        "its rows commit it: {new:#?}"
-    );
+    assert!(new[2].ends_with("; COMMIT"), "its rows commit it: {new:#?}");
     let changed = messages(&log, || {
         admin
             .add_user_subscriptions(4, &[batches[1]], Some("2098-12-31"))
@@ -82,7 +80,6 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
         "its first reads take the custom field definitions whole: {created:#?}"
     );
 
-
     // The same through the create operation.
     let created = messages(&log, || {
         let mut input = common::learner(101, vec!["Batch 2".into()]).user;
@@ -92,6 +89,21 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
             .expect("create");
     });
     assert_eq!(created.len(), 4, "a user created one by one: {created:#?}");
+
+    // A change of a name: the user, its side record and the feed's
+    // origin, with the definitions, begin it; its own email is not
+    // checked again; the postings; the feed's numbers; the rows.
+    let changed = messages(&log, || {
+        let patch = roster::UserPatch {
+            profile: roster::ProfileInput {
+                last_name: Some("Changed".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        admin.update_user(4, patch).expect("update");
+    });
+    assert_eq!(changed.len(), 4, "a user's name changed: {changed:#?}");
 
     let read = messages(&log, || {
         admin.get_user(5).expect("user");

@@ -19,7 +19,6 @@ impl Admin {
     /// Changes the caller's own profile. Username, password, flags, groups
     /// and permissions in `patch` are ignored, like other read-only fields.
     pub fn update_me(&self, patch: UserPatch) -> Result<UserView> {
-        let id = self.me()?.id;
         let profile_only = UserPatch {
             profile: patch.profile,
             ..Default::default()
@@ -43,7 +42,7 @@ impl Admin {
             );
             super::users::check_unique(
                 txn,
-                Some(id),
+                Some(&old),
                 None,
                 &me.profile,
                 &Default::default(),

@@ -372,7 +372,7 @@ impl Admin {
         user::apply_profile(&mut user.profile, &patch.profile, ctx, false, errors);
         check_unique(
             s,
-            Some(old.id),
+            Some(old),
             patch.username.as_deref(),
             &user.profile,
             &Claimed::default(),
@@ -499,14 +499,15 @@ impl Admin {
         // Hash a new password before taking the write lock. The policy's
         // username rule needs the username, read from a snapshot here and
         // checked again below.
-        let current = self
-            .store()
-            .reading(|txn| read::user(txn, id)?.ok_or_else(Error::not_found))?;
-        let username_after = patch.username.clone().unwrap_or(current.username);
         let mut errors = FieldErrors::new();
+        let mut username_after = String::new();
         let hash = match patch.password.as_deref() {
             None => None,
             Some(p) => {
+                let current = self
+                    .store()
+                    .reading(|txn| read::user(txn, id)?.ok_or_else(Error::not_found))?;
+                username_after = patch.username.clone().unwrap_or(current.username);
                 let policy = &self.config().password_policy;
                 user::check_password(p, &username_after, policy, &mut errors);
                 match errors.is_empty() {
@@ -520,6 +521,7 @@ impl Admin {
         };
         let (today, now) = (self.today(), self.now_micros());
         granted.write(|txn| {
+            write::will_update_user(txn, id)?;
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             let (mut user, fields) = self.patched(txn, &old, &patch, today, &mut errors)?;
             if patch.password.is_some() && fold(&user.username) != fold(&username_after) {
@@ -766,40 +768,48 @@ pub(super) fn will_import<'u>(
 }
 
 /// Adds an error for each of `username`, the email and the phone that another
-/// user (not `me`) already has.
+/// user (not `me`, the stored record of the user being changed) already
+/// has. A key `me` keeps unchanged is not read again: it passed these
+/// checks when it was set, and every later key of another user was checked
+/// against it.
 pub(super) fn check_unique(
     s: &Snapshot<'_>,
-    me: Option<u64>,
+    me: Option<&User>,
     username: Option<&str>,
     profile: &Profile,
     claimed: &Claimed,
     errors: &mut FieldErrors,
 ) -> Result<()> {
+    let id = me.map(|u| u.id);
+    let kept = |def, key: &str| me.is_some_and(|u| read::holds_key(u, def, key));
     let taken = |def, key: &str| -> Result<bool> {
         Ok(!key.is_empty()
             && (claimed.has(def, key)
-                || read::lookup(s, def, key)?.is_some_and(|other| Some(other) != me)))
+                || read::lookup(s, def, key)?.is_some_and(|other| Some(other) != id)))
     };
     // Sign-in takes a username or an email, so the two share one namespace:
     // a username may not be another user's email, nor an email another
     // user's username, or one user could capture the other's sign-ins.
-    if let Some(name) = username
+    if let Some(name) = username.map(fold)
         && !errors.has("username")
+        && !kept(USER_BY_USERNAME, &name)
     {
-        if taken(USER_BY_USERNAME, &fold(name))? {
+        if taken(USER_BY_USERNAME, &name)? {
             errors.add("username", "A user with that username already exists.");
-        } else if taken(USER_BY_EMAIL, &fold(name))? {
+        } else if taken(USER_BY_EMAIL, &name)? {
             errors.add("username", "This username is another user's email address.");
         }
     }
-    if !errors.has("email") {
-        if taken(USER_BY_EMAIL, &fold(&profile.email))? {
+    let email = fold(&profile.email);
+    if !errors.has("email") && !kept(USER_BY_EMAIL, &email) {
+        if taken(USER_BY_EMAIL, &email)? {
             errors.add("email", "A user with that email already exists.");
-        } else if taken(USER_BY_USERNAME, &fold(&profile.email))? {
+        } else if taken(USER_BY_USERNAME, &email)? {
             errors.add("email", "This email address is another user's username.");
         }
     }
-    if !errors.has("phone") && taken(USER_BY_PHONE, &profile.phone)? {
+    let phone = &profile.phone;
+    if !errors.has("phone") && !kept(USER_BY_PHONE, phone) && taken(USER_BY_PHONE, phone)? {
         errors.add("phone", "A user with that phone number already exists.");
     }
     Ok(())

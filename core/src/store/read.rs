@@ -356,6 +356,16 @@ fn own_key_is(def: Unique, [username, email, phone]: [&str; 3], key: &str) -> bo
     }
 }
 
+/// Whether `user`'s own key in user index `def` is `key`.
+pub(crate) fn holds_key(user: &User, def: Unique, key: &str) -> bool {
+    let keys = [
+        user.username.as_str(),
+        &user.profile.email,
+        &user.profile.phone,
+    ];
+    own_key_is(def, keys, key)
+}
+
 /// The user under `key` in user index `def` (username, email or phone),
 /// checked against its record: [`lookup`] for a caller that wants the
 /// record itself, read once.

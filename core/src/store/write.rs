@@ -155,6 +155,15 @@ pub(crate) fn will_create_users(txn: &Txn<'_>, reads: Reads) -> Reads {
     feed::will_append(ids::will_take(txn, Kind::Subscription, reads))
 }
 
+/// Tells the backend what a change of user `id` reads first
+/// ([`Txn::will_read`]): its record and side record, the feed's origin,
+/// and the custom field definitions, whole ([`Txn::will_scan`]).
+pub(crate) fn will_update_user(txn: &Txn<'_>, id: u64) -> Result<()> {
+    txn.will_scan(&[CUSTOM_FIELDS.name])?;
+    let reads = Reads::default().of(USERS, &id).of(SUNBIRD_USERS, &id);
+    txn.will_read(&feed::will_append(reads))
+}
+
 /// Stores new users and their indexes: one table at a time, each in its
 /// key order, so that a bulk import's rows land on neighbouring pages (the
 /// one way a user is created, one or many).

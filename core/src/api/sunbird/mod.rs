@@ -649,7 +649,7 @@ impl Admin {
             let mut user = old.clone();
             let mut side = old_side.clone();
             apply_shared(&mut user.profile, &patch, today, false)?;
-            check_taken(txn, Some(old.id), None, &user.profile)?;
+            check_taken(txn, Some(&old), None, &user.profile)?;
             apply_side(&mut side, &patch, Some(&old_side))?;
             check_external_ids(txn, Some(old.id), &side.external_ids)?;
             let email_changed = fold(&user.profile.email) != fold(&old.profile.email);
@@ -1180,11 +1180,11 @@ fn json_text(text: &str, object: bool) -> Option<String> {
 }
 
 /// Fails with the Sunbird fault when `name`, the email or the phone of
-/// `profile` is another user's (not `me`'s), the shared namespace of user
-/// names and emails included.
+/// `profile` is another user's (not `me`'s, the stored record of the user
+/// being changed), the shared namespace of user names and emails included.
 fn check_taken(
     txn: &Txn<'_>,
-    me: Option<u64>,
+    me: Option<&User>,
     name: Option<&str>,
     profile: &Profile,
 ) -> Result<()> {
