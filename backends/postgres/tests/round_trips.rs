@@ -2,8 +2,8 @@
 //! from the server's own log of every statement: the round trips the
 //! README promises (a lookup by id in three, as a hand-written one; adding
 //! a subscription in three: its reads with the `START TRANSACTION`, its
-//! feed numbers, its rows with the `COMMIT`; creating a user in four, and
-//! changing one's name in four).
+//! feed numbers, its rows with the `COMMIT`; creating a user in four,
+//! through Sunbird too, and changing one's name in four).
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -104,6 +104,24 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
         admin.update_user(4, patch).expect("update");
     });
     assert_eq!(changed.len(), 4, "a user's name changed: {changed:#?}");
+
+    // A Sunbird create (after the first, which makes the default
+    // organisation): its checks, counters, feed origin and the default
+    // organisation begin it.
+    let sunbird = |n: u32| {
+        let input = roster::domain::sunbird::SunbirdInput {
+            first_name: Some("Sun".into()),
+            user_name: Some(format!("sunny{n}")),
+            email: Some(format!("sunny{n}@example.com")),
+            ..Default::default()
+        };
+        admin
+            .sunbird_create(input, roster::domain::sunbird::CreateRoute::Create)
+            .expect("Sunbird create");
+    };
+    sunbird(1);
+    let created = messages(&log, || sunbird(2));
+    assert_eq!(created.len(), 4, "a Sunbird create: {created:#?}");
 
     let read = messages(&log, || {
         admin.get_user(5).expect("user");

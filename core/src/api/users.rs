@@ -736,6 +736,15 @@ pub(super) fn will_import<'u>(
     txn: &Txn<'_>,
     users: impl Iterator<Item = &'u NewUser>,
 ) -> Result<()> {
+    will_import_with(txn, users, Reads::default())
+}
+
+/// [`will_import`], with the caller's own `reads` in the same message.
+pub(super) fn will_import_with<'u>(
+    txn: &Txn<'_>,
+    users: impl Iterator<Item = &'u NewUser>,
+    reads: Reads,
+) -> Result<()> {
     let mut names = Vec::new();
     let mut phones = Vec::new();
     let mut batches = Vec::new();
@@ -751,7 +760,7 @@ pub(super) fn will_import<'u>(
         keys.sort_unstable();
         keys.dedup();
     }
-    let reads = names.iter().fold(Reads::default(), |r, name| {
+    let reads = names.iter().fold(reads, |r, name| {
         r.of(USER_BY_USERNAME, name.as_str())
             .of(USER_BY_EMAIL, name.as_str())
     });

@@ -261,7 +261,21 @@ impl Admin {
         };
         let now = self.now_micros();
         let today = self.today();
+        // What the write checks and needs, read at once where reads cost
+        // a round trip each: the sign-in keys, the id counters, the feed,
+        // the default organisation.
+        let hint = crate::domain::user::NewUser {
+            username: user_name.clone(),
+            profile: crate::domain::user::ProfileInput {
+                email: input.email.clone(),
+                phone: input.phone.clone(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         granted.write(|txn| {
+            let default_org = crate::store::Reads::default().of(META, DEFAULT_ORG);
+            super::users::will_import_with(txn, std::iter::once(&hint), default_org)?;
             let caller = self.caller_id(txn)?;
             let mut side = SunbirdUser {
                 origin: match route {
