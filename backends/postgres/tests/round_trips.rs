@@ -123,6 +123,13 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     let created = messages(&log, || sunbird(2));
     assert_eq!(created.len(), 4, "a Sunbird create: {created:#?}");
 
+    // A deletion: its record, side record and feed origin begin it; its
+    // index entries, postings and count in one; then a scan of each kind
+    // of thing a user has (managed users, memberships, sessions, outbox),
+    // the feed's numbers, the rows.
+    let deleted = messages(&log, || admin.delete_user(7).expect("delete"));
+    assert_eq!(deleted.len(), 9, "a user deleted: {deleted:#?}");
+
     let read = messages(&log, || {
         admin.get_user(5).expect("user");
     });

@@ -231,8 +231,9 @@ fn key_in<'b>(buf: &'b mut [u8; KEY_MAX], field: Field, gram: &str, block: u64) 
     &buf[..1 + g + 8]
 }
 
-/// `reads` with the postings indexing new `users` will read
-/// ([`Txn::will_read`]), where the backend takes hints and they are no more
+/// `reads` with the postings of `users`' texts as they are, which indexing
+/// new users (or unindexing deleted ones) reads ([`Txn::will_read`]),
+/// where the backend takes hints and they are no more
 /// than one chunk of [`apply_all`] (a bulk import's postings are read a
 /// chunk at a time when they are written).
 pub(crate) fn will_index(txn: &Txn<'_>, users: &[User], reads: Reads) -> Reads {

@@ -155,9 +155,9 @@ pub(crate) fn will_create_users(txn: &Txn<'_>, reads: Reads) -> Reads {
     feed::will_append(ids::will_take(txn, Kind::Subscription, reads))
 }
 
-/// Tells the backend what a change of user `id` reads first
-/// ([`Txn::will_read`]): its record and side record, the feed's origin,
-/// and the custom field definitions, whole ([`Txn::will_scan`]).
+/// Tells the backend what a change (or the deletion) of user `id` reads
+/// first ([`Txn::will_read`]): its record and side record, the feed's
+/// origin, and the custom field definitions, whole ([`Txn::will_scan`]).
 pub(crate) fn will_update_user(txn: &Txn<'_>, id: u64) -> Result<()> {
     txn.will_scan(&[CUSTOM_FIELDS.name])?;
     let reads = Reads::default().of(USERS, &id).of(SUNBIRD_USERS, &id);
@@ -227,6 +227,13 @@ pub(crate) fn put_new_users(txn: &Txn<'_>, users: &[User]) -> Result<()> {
 
 /// Removes `user` and everything that refers to it.
 pub(crate) fn delete_user(txn: &Txn<'_>, user: &User) -> Result<()> {
+    // The index entries, postings and count it changes, read at once.
+    let reads = Reads::default()
+        .of(USER_BY_USERNAME, fold(&user.username).as_str())
+        .of(USER_BY_EMAIL, fold(&user.profile.email).as_str())
+        .of(USER_BY_PHONE, user.profile.phone.as_str());
+    let reads = search::will_index(txn, std::slice::from_ref(user), reads);
+    txn.will_read(&positions::will_count(USERS, &[user.id], reads))?;
     for (batch, sub) in read::memberships_of(txn, user.id)? {
         delete_membership(txn, user.id, batch, &sub)?;
     }
