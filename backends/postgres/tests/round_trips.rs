@@ -122,6 +122,17 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     sunbird(1);
     let created = messages(&log, || sunbird(2));
     assert_eq!(created.len(), 4, "a Sunbird create: {created:#?}");
+    // A Sunbird update: the UUID's entry and the feed's origin; the user
+    // and its side record; the postings; the feed's numbers; the rows.
+    let uuid = admin.get_user(8).expect("user").uuid;
+    let changed = messages(&log, || {
+        let patch = roster::domain::sunbird::SunbirdInput {
+            last_name: Some("Updated".into()),
+            ..Default::default()
+        };
+        admin.sunbird_update(&uuid, patch).expect("Sunbird update");
+    });
+    assert_eq!(changed.len(), 5, "a Sunbird update: {changed:#?}");
 
     // A deletion: its record, side record and feed origin begin it; its
     // index entries, postings and count in one; then a scan of each kind

@@ -164,6 +164,19 @@ pub(crate) fn will_update_user(txn: &Txn<'_>, id: u64) -> Result<()> {
     txn.will_read(&feed::will_append(reads))
 }
 
+/// Tells the backend what a change of the user of `uuid` reads first
+/// ([`Txn::will_read`]): the UUID's entry and the feed's origin, then, once
+/// the entry names a user, its record and side record.
+pub(crate) fn will_change_user_by_uuid(txn: &Txn<'_>, uuid: u128) -> Result<()> {
+    txn.will_read(&feed::will_append(Reads::default().of(UUIDS, &uuid)))?;
+    if let Some((kind, id)) = txn.get(UUIDS, &uuid)?
+        && kind == Kind::User as u8
+    {
+        txn.will_read(&Reads::default().of(USERS, &id).of(SUNBIRD_USERS, &id))?;
+    }
+    Ok(())
+}
+
 /// Stores new users and their indexes: one table at a time, each in its
 /// key order, so that a bulk import's rows land on neighbouring pages (the
 /// one way a user is created, one or many).

@@ -335,7 +335,7 @@ impl Admin {
         change: impl Fn(&Txn<'_>, &mut Vec<RoleGrant>) -> Result<()>,
     ) -> Result<()> {
         self.write(|txn| {
-            let pair = self.user_by_uuid(txn, user_id.trim())?;
+            let pair = self.user_to_change(txn, user_id.trim())?;
             self.may_change(txn, pair.as_ref())?;
             let Pair { user, side: old } = pair.ok_or_else(|| fault::not_found("user"))?;
             if old.deleted {

@@ -374,6 +374,15 @@ impl Admin {
         Ok(user)
     }
 
+    /// [`Admin::user_by_uuid`] in a write that changes the user: what it
+    /// reads first is hinted ([`write::will_change_user_by_uuid`]).
+    fn user_to_change(&self, txn: &Txn<'_>, id: &str) -> Result<Option<Pair>> {
+        if let Some(uuid) = parse_uuid(id) {
+            write::will_change_user_by_uuid(txn, uuid)?;
+        }
+        self.user_by_uuid(txn, id)
+    }
+
     /// The user with `userId` `id` and its side record, if any.
     fn user_by_uuid(&self, s: &Snapshot<'_>, id: &str) -> Result<Option<Pair>> {
         let Some(uuid) = parse_uuid(id) else {
@@ -636,7 +645,7 @@ impl Admin {
             }
         };
         self.write(|txn| {
-            let pair = self.user_by_uuid(txn, user_id.trim())?;
+            let pair = self.user_to_change(txn, user_id.trim())?;
             self.may_see(txn, pair.as_ref(), change)?;
             if user_id.trim().is_empty() {
                 return Err(fault::missing("userId"));
