@@ -3,7 +3,8 @@
 //! README promises (a lookup by id in three, as a hand-written one; adding
 //! a subscription in three: its reads with the `START TRANSACTION`, its
 //! feed numbers, its rows with the `COMMIT`; creating a user in four,
-//! through Sunbird too, and changing one's name in four).
+//! through Sunbird too, changing one's name in four, a page of a `q`
+//! search in four).
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -140,6 +141,18 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     // the feed's numbers, the rows.
     let deleted = messages(&log, || admin.delete_user(7).expect("delete"));
     assert_eq!(deleted.len(), 9, "a user deleted: {deleted:#?}");
+
+    // A search by `q`: its snapshot, the postings, the page's records at
+    // once, `COMMIT`.
+    let searched = messages(&log, || {
+        let query = roster::UserQuery {
+            q: Some("arn".into()),
+            ..Default::default()
+        };
+        let page = admin.list_users(&query).expect("search");
+        assert_eq!(page.items.len(), 20, "a full page");
+    });
+    assert_eq!(searched.len(), 4, "a search by q: {searched:#?}");
 
     let read = messages(&log, || {
         admin.get_user(5).expect("user");

@@ -409,9 +409,6 @@ impl Admin {
                 }
                 Ok(view)
             };
-            let load = |id: u64| -> Result<UserView> {
-                view(read::user(txn, id)?.ok_or_else(Error::not_found)?)
-            };
             let matches_q = |user: &User| {
                 q.as_deref()
                     .is_none_or(|q| search::q_holds(&user.username, &user.profile.email, q))
@@ -446,9 +443,15 @@ impl Admin {
                     }
                     ids = kept;
                 }
-                // Each hit returned is checked against its record.
-                return self.page_of(query.page, ids)?.try_map(|id| {
-                    let view = load(id)?;
+                // Each hit returned is checked against its record; the
+                // page's records are read at once.
+                let page = self.page_of(query.page, ids)?;
+                let mut records = read::records_of::<User>(txn, USERS, &page.items)?.into_iter();
+                return page.try_map(|id| {
+                    let user = records.next().flatten().ok_or_else(|| {
+                        read::index_mismatch("user search", id, "which does not exist")
+                    })?;
+                    let view = view(user)?;
                     if search::q_holds(&view.username, &view.email, q) {
                         Ok(view)
                     } else {
