@@ -524,7 +524,7 @@ impl Admin {
         };
         let (today, now) = (self.today(), self.now_micros());
         granted.write(|txn| {
-            write::will_update_user(txn, id)?;
+            write::will_change_user(txn, id)?;
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             let (mut user, fields) = self.patched(txn, &old, &patch, today, &mut errors)?;
             if patch.password.is_some() && fold(&user.username) != fold(&username_after) {
@@ -583,7 +583,7 @@ impl Admin {
     pub fn delete_user(&self, id: u64) -> Result<()> {
         let granted = self.allow(Permission::new(Action::Delete, Model::User))?;
         granted.write(|txn| {
-            write::will_update_user(txn, id)?;
+            write::will_change_user(txn, id)?;
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_control(txn, &user)?;
             let managed = read::related(txn, crate::store::tables::MANAGED_USERS, id)?;

@@ -231,11 +231,11 @@ fn key_in<'b>(buf: &'b mut [u8; KEY_MAX], field: Field, gram: &str, block: u64) 
     &buf[..1 + g + 8]
 }
 
-/// `reads` with the postings of `users`' texts as they are, which indexing
-/// new users (or unindexing deleted ones) reads ([`Txn::will_read`]),
-/// where the backend takes hints and they are no more
-/// than one chunk of [`apply_all`] (a bulk import's postings are read a
-/// chunk at a time when they are written).
+/// `reads` with the postings of `users`' texts as they are: what indexing
+/// new users (or unindexing deleted ones) reads ([`Txn::will_read`]).
+/// Added only where the backend takes hints, and only when they are no
+/// more than one chunk of [`apply_all`] (a bulk import's postings are read
+/// a chunk at a time as they are written).
 pub(crate) fn will_index(txn: &Txn<'_>, users: &[User], reads: Reads) -> Reads {
     if !txn.takes_hints() {
         return reads;

@@ -158,7 +158,7 @@ pub(crate) fn will_create_users(txn: &Txn<'_>, reads: Reads) -> Reads {
 /// Tells the backend what a change (or the deletion) of user `id` reads
 /// first ([`Txn::will_read`]): its record and side record, the feed's
 /// origin, and the custom field definitions, whole ([`Txn::will_scan`]).
-pub(crate) fn will_update_user(txn: &Txn<'_>, id: u64) -> Result<()> {
+pub(crate) fn will_change_user(txn: &Txn<'_>, id: u64) -> Result<()> {
     txn.will_scan(&[CUSTOM_FIELDS.name])?;
     let reads = Reads::default().of(USERS, &id).of(SUNBIRD_USERS, &id);
     txn.will_read(&feed::will_append(reads))
