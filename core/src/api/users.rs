@@ -728,14 +728,14 @@ fn changes_control(old: &User, new: &User) -> bool {
     guarded != *old
 }
 
-/// Tells the backend the keys a create or an import of `users` will read before it
-/// stores them: what [`check_unique`] reads (their folded usernames and
-/// emails in both sign-in indexes, their phones), their batches by name,
-/// what storing users reads besides their own rows (id counters, the
-/// feed's origin), and the custom field definitions, whole. An import's
-/// thousands of reads then go in one where each read costs a round trip.
-/// A key the import ends up not reading (a row refused earlier) is only
-/// fetched for nothing.
+/// Tells the backend the keys a create or an import of `users` will read
+/// before it stores them: what [`check_unique`] reads (their folded
+/// usernames and emails in both sign-in indexes, their phones), their
+/// batches by name, what storing users reads besides their own rows (id
+/// counters, the feed's origin), and the custom field definitions, whole.
+/// An import's thousands of reads then go in one where each read costs a
+/// round trip. A key the import ends up not reading (a row refused
+/// earlier) is only fetched for nothing.
 pub(super) fn will_import<'u>(
     txn: &Txn<'_>,
     users: impl Iterator<Item = &'u NewUser>,
