@@ -228,6 +228,24 @@ pub fn fetch_literal(rows: &[(&str, &[u8])]) -> Option<String> {
     ))
 }
 
+/// The statement that reads `tables` whole, each row as its table, key and
+/// value in hex, in table and key order (the caller passes only plain
+/// identifiers).
+pub fn whole_tables(tables: &[String]) -> String {
+    let list: Vec<String> = tables.iter().map(|t| format!("'{t}'")).collect();
+    format!(
+        "SELECT tab, encode(key, 'hex'), encode(value, 'hex') FROM roster_rows \
+         WHERE tab IN ({}) ORDER BY tab, key",
+        list.join(", ")
+    )
+}
+
+/// A row of [`whole_tables`] or of `roster_fetch`, as the simple protocol
+/// gives it: its table, key and value; `None` when it does not read back.
+pub fn hex_row(row: &postgres::SimpleQueryRow) -> Option<(&str, Vec<u8>, Vec<u8>)> {
+    Some((row.get(0)?, unhex(row.get(1)?)?, unhex(row.get(2)?)?))
+}
+
 /// `out` as one statement of the simple protocol, its values written out
 /// (bytes in hex, decoded by the server), to send in the same message as
 /// the `COMMIT`; `None` when `out` is empty, larger than [`LITERAL_MAX`]

@@ -515,12 +515,10 @@ impl PgBackend {
             let postgres::SimpleQueryMessage::Row(row) = reply else {
                 continue;
             };
-            let cell = |i| row.get(i).unwrap_or_default();
-            let (Some(rows), Some(key), Some(value)) = (
-                tx.prefetched.get_mut(cell(0)),
-                buffer::unhex(cell(1)),
-                buffer::unhex(cell(2)),
-            ) else {
+            let read = buffer::hex_row(row);
+            let Some((rows, key, value)) =
+                read.and_then(|(t, k, v)| Some((tx.prefetched.get_mut(t)?, k, v)))
+            else {
                 let what = "the server sent a prefetched row that does not read back";
                 return Err(Failed::Other(Error::new(ErrorCode::Storage, what)));
             };
@@ -1148,10 +1146,6 @@ impl Writer for Tx<'_> {
         Ok(gone)
     }
 
-    /// The rows this write does not know yet, read in one round trip (one
-    /// probe of the index per row, as [`Reader::get_many`] reads), so that
-    /// the reads that follow find them in the write's buffer. A write that
-    /// has not begun yet begins in the same message.
     fn takes_hints(&self) -> bool {
         true
     }
@@ -1166,6 +1160,11 @@ impl Writer for Tx<'_> {
         Ok(())
     }
 
+    /// The rows this write does not know yet, read in one round trip (one
+    /// probe of the index per row, as [`Reader::get_many`] reads), so that
+    /// the reads that follow find them in the write's buffer. A write that
+    /// has not begun yet begins in the same message, with the tables it
+    /// will read whole ([`Writer::will_scan`]).
     fn will_read(&self, rows: &[(&str, &[u8])]) -> Result<()> {
         let asked: Vec<(&str, &[u8])> = rows
             .iter()
@@ -1185,15 +1184,7 @@ impl Writer for Tx<'_> {
                 let scans = std::mem::take(&mut *self.scans.borrow_mut());
                 let message = match scans.is_empty() {
                     true => format!("{begin}; {select}"),
-                    false => format!(
-                        "{begin}; {select}; SELECT tab, encode(key, 'hex'), encode(value, 'hex') \
-                         FROM roster_rows WHERE tab IN ({}) ORDER BY tab, key",
-                        scans
-                            .iter()
-                            .map(|t| format!("'{t}'"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                    false => format!("{begin}; {select}; {}", buffer::whole_tables(&scans)),
                 };
                 let sent = self.conn.borrow_mut().client.simple_query(&message);
                 let mut whole: HashMap<String, buffer::Rows> =
@@ -1208,16 +1199,14 @@ impl Writer for Tx<'_> {
                         }
                         _ => continue,
                     };
-                    let cell = |i| row.get(i).unwrap_or_default();
-                    let (Some(key), Some(value)) = (buffer::unhex(cell(1)), buffer::unhex(cell(2)))
-                    else {
+                    let Some((table, key, value)) = buffer::hex_row(row) else {
                         let what = "the server sent a row that does not read back";
                         return Err(Error::new(ErrorCode::Storage, what));
                     };
-                    match (done, whole.get_mut(cell(0))) {
+                    match (done, whole.get_mut(table)) {
                         (2, Some(rows)) => rows.push((key, value)),
                         _ => {
-                            found.insert((cell(0).to_string(), key), value);
+                            found.insert((table.to_string(), key), value);
                         }
                     }
                 }
@@ -1280,15 +1269,9 @@ impl Backend for PgBackend {
         if tables.is_empty() {
             return;
         }
-        let list = tables
-            .iter()
-            .map(|t| format!("'{t}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let prepare = format!(
-            "PREPARE {PREFETCH_STATEMENT} AS \
-             SELECT tab, encode(key, 'hex'), encode(value, 'hex') FROM roster_rows \
-             WHERE tab IN ({list}) ORDER BY tab, key"
+            "PREPARE {PREFETCH_STATEMENT} AS {}",
+            buffer::whole_tables(&tables)
         );
         let begin = format!(
             "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \

@@ -160,8 +160,12 @@ pub(crate) fn will_create_users(txn: &Txn<'_>, reads: Reads) -> Reads {
 /// origin, and the custom field definitions, whole ([`Txn::will_scan`]).
 pub(crate) fn will_change_user(txn: &Txn<'_>, id: u64) -> Result<()> {
     txn.will_scan(&[CUSTOM_FIELDS.name])?;
-    let reads = Reads::default().of(USERS, &id).of(SUNBIRD_USERS, &id);
-    txn.will_read(&feed::will_append(reads))
+    txn.will_read(&feed::will_append(user_and_side(id)))
+}
+
+/// The reads of user `id`'s record and side record.
+fn user_and_side(id: u64) -> Reads {
+    Reads::default().of(USERS, &id).of(SUNBIRD_USERS, &id)
 }
 
 /// Tells the backend what a change of the user of `uuid` reads first
@@ -172,7 +176,7 @@ pub(crate) fn will_change_user_by_uuid(txn: &Txn<'_>, uuid: u128) -> Result<()> 
     if let Some((kind, id)) = txn.get(UUIDS, &uuid)?
         && kind == Kind::User as u8
     {
-        txn.will_read(&Reads::default().of(USERS, &id).of(SUNBIRD_USERS, &id))?;
+        txn.will_read(&user_and_side(id))?;
     }
     Ok(())
 }
