@@ -101,7 +101,7 @@
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, Config, Statement};
-use roster::store::backend::RowVisitor;
+use roster::store::backend::{ManyVisitor, RowVisitor};
 use roster::store::{Backend, Reader, Writer};
 use roster::{Error, ErrorCode, Institute, Result};
 use std::cell::{Cell, RefCell};
@@ -927,6 +927,21 @@ impl Reader for Tx<'_> {
             }
         }
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    /// One round trip for all the keys, as [`Reader::get_many`].
+    fn get_many_with(
+        &self,
+        table: &str,
+        keys: &[&[u8]],
+        visit: &mut ManyVisitor<'_>,
+    ) -> Result<()> {
+        for (i, value) in self.get_many(table, keys)?.into_iter().enumerate() {
+            if let Some(value) = value {
+                visit(i, &value)?;
+            }
+        }
+        Ok(())
     }
 
     /// A write's waiting rows in the range are laid over the server's.

@@ -4,7 +4,8 @@
 //! a subscription in three: its reads with the `START TRANSACTION`, its
 //! feed numbers, its rows with the `COMMIT`; creating a user in four,
 //! through Sunbird too, changing one's name in four, a page of a `q`
-//! search in four).
+//! search in four, and a needle longer than a gram with its
+//! candidates checked in one message).
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -153,6 +154,18 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
         assert_eq!(page.items.len(), 20, "a full page");
     });
     assert_eq!(searched.len(), 4, "a search by q: {searched:#?}");
+    // A needle longer than a gram: its snapshot, a scan of each of its
+    // five grams' postings, every candidate's texts in one message (not
+    // one each), the page's records, `COMMIT`.
+    let searched = messages(&log, || {
+        let query = roster::UserQuery {
+            q: Some("learner1".into()),
+            ..Default::default()
+        };
+        let page = admin.list_users(&query).expect("search");
+        assert_eq!(page.count, 13, "learner1, learner10-19, learner100-101");
+    });
+    assert_eq!(searched.len(), 9, "a search by a long q: {searched:#?}");
 
     let read = messages(&log, || {
         admin.get_user(5).expect("user");

@@ -429,16 +429,21 @@ impl Admin {
                 // gram is checked against each candidate's texts.
                 let mut ids = search::candidates(txn, Field::Q, q)?;
                 if !search::exact(q) {
+                    let holds = read::users_keys_hold(txn, &ids, |[username, email, _]| {
+                        search::q_holds(username, email, q)
+                    })?;
                     let mut kept = Vec::with_capacity(ids.len());
-                    for id in ids {
-                        let holds = read::with_user_keys(txn, id, |[username, email, _]| {
-                            search::q_holds(username, email, q)
-                        })?
-                        .ok_or_else(|| {
-                            read::index_mismatch("user search", id, "which does not exist")
-                        })?;
-                        if holds {
-                            kept.push(id);
+                    for (id, holds) in ids.into_iter().zip(holds) {
+                        match holds {
+                            Some(true) => kept.push(id),
+                            Some(false) => {}
+                            None => {
+                                return Err(read::index_mismatch(
+                                    "user search",
+                                    id,
+                                    "which does not exist",
+                                ));
+                            }
                         }
                     }
                     ids = kept;

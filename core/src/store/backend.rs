@@ -45,7 +45,8 @@
 //!   (`memcmp`, then length), exactly the order of this trait.
 //! - [`Reader::get`] is `SELECT value … WHERE key = $1` ([`Reader::get_with`]
 //!   keeps its default: a get, the row's bytes lent to the visitor);
-//!   [`Reader::get_many`] is one `… WHERE key = ANY($1)`; [`Reader::scan`]
+//!   [`Reader::get_many`] is one `… WHERE key = ANY($1)`, and
+//!   [`Reader::get_many_with`] visits what it answers; [`Reader::scan`]
 //!   is `… WHERE key >= $1 AND key < $2 ORDER BY key [DESC]`, fetched in
 //!   bounded chunks (a cursor or keyset pages of a few hundred rows) so the
 //!   callback can stop early; [`Reader::len`] is `SELECT count(*)`.
@@ -69,6 +70,10 @@ pub type RowVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
 /// What [`Reader::get_with`] calls with a value.
 pub type ValueVisitor<'a> = dyn FnMut(&[u8]) -> Result<()> + 'a;
 
+/// What [`Reader::get_many_with`] calls with each value found: the index
+/// of its key among the keys asked, and the value.
+pub type ManyVisitor<'a> = dyn FnMut(usize, &[u8]) -> Result<()> + 'a;
+
 /// Reads of a snapshot or of a write transaction.
 pub trait Reader {
     /// The value under `key` in `table`.
@@ -88,6 +93,23 @@ pub trait Reader {
     /// The values under several keys of `table`, in the order of `keys`.
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
         keys.iter().map(|k| self.get(table, k)).collect()
+    }
+
+    /// Calls `visit` with the index in `keys` and the value of each key
+    /// that has one, in any order, each index once; the values lent where
+    /// the backend can lend them. The default asks [`Reader::get_with`] key
+    /// by key; a backend whose reads cross a network answers all at once.
+    /// `visit` must not read the store.
+    fn get_many_with(
+        &self,
+        table: &str,
+        keys: &[&[u8]],
+        visit: &mut ManyVisitor<'_>,
+    ) -> Result<()> {
+        for (i, key) in keys.iter().enumerate() {
+            self.get_with(table, key, &mut |value| visit(i, value))?;
+        }
+        Ok(())
     }
 
     /// Calls `visit` on every row of `table` whose key is within `lower` and

@@ -179,7 +179,21 @@ fn lent(r: &dyn Reader, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
     Ok(out)
 }
 
-/// `get_many` answers as `get` does, key by key, in the order asked: keys
+/// What `get_many_with` lends under `keys`, copied, by the index it names;
+/// each index visited once at most.
+fn lent_many(r: &dyn Reader, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+    let mut out = vec![None; keys.len()];
+    let mut twice = false;
+    r.get_many_with(table, keys, &mut |i, v| {
+        twice |= out[i].replace(v.to_vec()).is_some();
+        Ok(())
+    })?;
+    ensure(!twice, "get_many_with visits each key once")?;
+    Ok(out)
+}
+
+/// `get_many` answers as `get` does, key by key, in the order asked (and
+/// `get_many_with` lends the same values by the keys' indexes): keys
 /// near each other and far apart, repeated, missing inside and outside the
 /// table's range, with many longer keys sorting between two near ones, and
 /// with the next table's rows right after the last key.
@@ -244,6 +258,15 @@ fn get_many(make: Factory<'_>) -> Result<()> {
         )?;
         let many = r.get_many("t", &slices)?;
         ensure(many.len() == asked.len(), "a value or None per key asked")?;
+        ensure(
+            lent_many(r, "t", &slices)? == many,
+            "get_many_with lends what get_many answers",
+        )?;
+        let err = r.get_many_with("t", &slices, &mut |_, _| Err(fail("refused")));
+        ensure(
+            err.is_err_and(|e| e.to_string().contains("refused")),
+            "get_many_with passes the visitor's error on",
+        )?;
         for ((n, key), got) in asked.iter().zip(&slices).zip(&many) {
             let want = stored.contains(n).then(|| format!("v{n}").into_bytes());
             ensure(*got == want, &format!("get_many's value of {n}"))?;
@@ -265,7 +288,12 @@ fn get_many(make: Factory<'_>) -> Result<()> {
             "keys of other lengths among near ones",
         )?;
         ensure(
-            r.get_many("none", &slices)? == vec![None; slices.len()],
+            lent_many(r, "t", &shuffled)? == r.get_many("t", &shuffled)?,
+            "get_many_with among keys of other lengths",
+        )?;
+        ensure(
+            r.get_many("none", &slices)? == vec![None; slices.len()]
+                && lent_many(r, "none", &slices)? == vec![None; slices.len()],
             "a table that does not exist has no values",
         )
     };
@@ -328,7 +356,10 @@ fn get_many(make: Factory<'_>) -> Result<()> {
                 &format!("get_many and get agree on ({a}, {c})"),
             )?;
         }
-        Ok(())
+        ensure(
+            lent_many(r, "p", &slices)? == many,
+            "get_many_with lends what get_many answers, of pairs",
+        )
     })
 }
 

@@ -15,7 +15,9 @@
 //! before anything else, so the move and the migrations that follow commit
 //! together or not at all.
 
-use super::backend::{Backend, HostFile, Reader, RowVisitor, ValueVisitor, Writer, as_slices};
+use super::backend::{
+    Backend, HostFile, ManyVisitor, Reader, RowVisitor, ValueVisitor, Writer, as_slices,
+};
 use super::journal::{self, Change, Changes, Journal};
 use super::keys::Col;
 use crate::error::{Error, ErrorCode, Internal, Result};
@@ -855,20 +857,35 @@ fn near(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The values under `keys` of the table with id `id` in data table `t`, in
-/// the order of `keys`, copied out. A point read walks the tree from its
-/// root (a microsecond or two with every page cached), where stepping to
-/// the next row costs tens of nanoseconds; so keys near each other (ids a
-/// few apart: a manager's managed users, a page of a list) are read in one
-/// forward walk over the rows between them, and every other key by a point
-/// read, as before.
+/// the order of `keys`, copied out.
 fn get_many_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
     t: &T,
     id: u8,
     keys: &[&[u8]],
 ) -> Result<Vec<Option<Vec<u8>>>> {
+    let mut out = vec![None; keys.len()];
+    get_many_with_in(t, id, keys, &mut |i, v| {
+        out[i] = Some(v.to_vec());
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `visit` with the index in `keys` and the value, lent, of each key
+/// of the table with id `id` in data table `t` that has one. A point read
+/// walks the tree from its root (a microsecond or two with every page
+/// cached), where stepping to the next row costs tens of nanoseconds; so
+/// keys near each other (ids a few apart: a manager's managed users, a
+/// page of a list) are read in one forward walk over the rows between
+/// them, and every other key by a point read.
+fn get_many_with_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    t: &T,
+    id: u8,
+    keys: &[&[u8]],
+    visit: &mut ManyVisitor<'_>,
+) -> Result<()> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_unstable_by_key(|&i| keys[i]);
-    let mut out = vec![None; keys.len()];
     let mut next = 0;
     while next < order.len() {
         let first = keys[order[next]];
@@ -878,7 +895,9 @@ fn get_many_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
             end += 1;
         }
         if end == next {
-            out[order[next]] = get_in(t, PointKey::new(id, first).as_slice())?;
+            get_with_in(t, PointKey::new(id, first).as_slice(), &mut |v| {
+                visit(order[next], v)
+            })?;
             next += 1;
             continue;
         }
@@ -901,7 +920,7 @@ fn get_many_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
                 }
                 if next <= end && keys[order[next]] == k {
                     while next <= end && keys[order[next]] == k {
-                        out[order[next]] = Some(v.to_vec());
+                        visit(order[next], v)?;
                         next += 1;
                     }
                     skipped = 0;
@@ -920,7 +939,7 @@ fn get_many_in<T: ReadableTable<&'static [u8], &'static [u8]>>(
             next = end + 1;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The value under `key` in table `t`, copied out.
@@ -952,6 +971,18 @@ impl Reader for ReadTxn<'_> {
         match self.table(table)? {
             Some((t, id)) => get_many_in(t, id, keys),
             None => Ok(vec![None; keys.len()]),
+        }
+    }
+
+    fn get_many_with(
+        &self,
+        table: &str,
+        keys: &[&[u8]],
+        visit: &mut ManyVisitor<'_>,
+    ) -> Result<()> {
+        match self.table(table)? {
+            Some((t, id)) => get_many_with_in(t, id, keys, visit),
+            None => Ok(()),
         }
     }
 
@@ -1087,6 +1118,20 @@ impl Reader for WriteTxn<'_> {
         let t = self.data()?;
         let t = t.try_borrow().map_err(|_| busy_table(table))?;
         get_many_in(&*t, id, keys)
+    }
+
+    fn get_many_with(
+        &self,
+        table: &str,
+        keys: &[&[u8]],
+        visit: &mut ManyVisitor<'_>,
+    ) -> Result<()> {
+        let Some(id) = self.id(table, false)? else {
+            return Ok(());
+        };
+        let t = self.data()?;
+        let t = t.try_borrow().map_err(|_| busy_table(table))?;
+        get_many_with_in(&*t, id, keys, visit)
     }
 
     fn scan(

@@ -426,6 +426,29 @@ impl Snapshot<'_> {
         self.r.get_with(def.name, &key, visit)
     }
 
+    /// Calls `visit` with the index in `keys` and the bytes of each key of
+    /// `def` that has a row, in any order (keys near each other walked
+    /// together on redb, all asked at once where reads cross a network),
+    /// lent where the backend can. Not generic over what `visit` makes, as
+    /// [`Snapshot::get_with`].
+    pub(crate) fn get_many_with<K: Col + ?Sized>(
+        &self,
+        def: Def<K, [u8]>,
+        keys: &[&K],
+        visit: &mut backend::ManyVisitor<'_>,
+    ) -> Result<()> {
+        #[cfg(test)]
+        fault::trip_named(def.name);
+        let encoded: Vec<Vec<u8>> = keys.iter().map(|k| k.bytes()).collect();
+        let slices: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+        if def.sealed {
+            return self.r.get_many_with(def.name, &slices, &mut |i, stored| {
+                visit(i, opened(def.name, true, slices[i], stored)?)
+            });
+        }
+        self.r.get_many_with(def.name, &slices, visit)
+    }
+
     /// The values under `keys` in `def`, in their order.
     pub(crate) fn get_many<K: Col + ?Sized, V: Col + ?Sized>(
         &self,

@@ -326,23 +326,57 @@ fn folds_to(text: &str, key: &str) -> bool {
     }
 }
 
-/// Calls `f` with the username, email and phone of user `id`, read without
-/// decoding the rest of the record (a search checks thousands of
-/// candidates); `None` when the user does not exist.
-pub(crate) fn with_user_keys<T>(
+/// How many users [`users_hold`] asks the backend for at once: a message
+/// to a server each, and a bound on the rows it sends back.
+const USERS_AT_ONCE: usize = 1024;
+
+/// For each of users `ids`, in their order, what `f` says of its stored
+/// frame; `None` for a user that does not exist. Read [`USERS_AT_ONCE`] at
+/// a time, each frame lent where the backend can.
+fn users_hold(
     s: &Snapshot<'_>,
-    id: u64,
-    f: impl FnOnce([&str; 3]) -> T,
-) -> Result<Option<T>> {
+    ids: &[u64],
+    f: &mut dyn FnMut(u64, &[u8]) -> Result<bool>,
+) -> Result<Vec<Option<bool>>> {
     contain(s, || {
-        let (mut f, mut out) = (Some(f), None);
-        s.get_with(USERS, &id, &mut |bytes| {
-            let keys: UserKeys<'_> =
-                super::frame::decode_borrowed(Kind::User, super::frame::id(id), bytes)?;
-            out = f.take().map(|f| f([keys.username, keys.email, keys.phone]));
-            Ok(())
-        })?;
+        let mut out = vec![None; ids.len()];
+        for (chunk, got) in ids.chunks(USERS_AT_ONCE).zip(out.chunks_mut(USERS_AT_ONCE)) {
+            let keys: Vec<&u64> = chunk.iter().collect();
+            s.get_many_with(USERS, &keys, &mut |i, bytes| {
+                got[i] = Some(f(chunk[i], bytes)?);
+                Ok(())
+            })?;
+        }
         Ok(out)
+    })
+}
+
+/// For each of users `ids`, in their order, whether `f` holds of its
+/// username, email and phone, read without decoding the rest of the
+/// record (a search checks thousands of candidates); `None` for a user
+/// that does not exist.
+pub(crate) fn users_keys_hold(
+    s: &Snapshot<'_>,
+    ids: &[u64],
+    mut f: impl FnMut([&str; 3]) -> bool,
+) -> Result<Vec<Option<bool>>> {
+    users_hold(s, ids, &mut |id, bytes| {
+        let keys: UserKeys<'_> =
+            super::frame::decode_borrowed(Kind::User, super::frame::id(id), bytes)?;
+        Ok(f([keys.username, keys.email, keys.phone]))
+    })
+}
+
+/// [`users_keys_hold`] of the texts search checks.
+pub(crate) fn users_texts_hold(
+    s: &Snapshot<'_>,
+    ids: &[u64],
+    mut f: impl FnMut(&UserTexts<'_>) -> bool,
+) -> Result<Vec<Option<bool>>> {
+    users_hold(s, ids, &mut |id, bytes| {
+        let texts: UserTexts<'_> =
+            super::frame::decode_borrowed(Kind::User, super::frame::id(id), bytes)?;
+        Ok(f(&texts))
     })
 }
 

@@ -295,34 +295,32 @@ impl Admin {
                 // Conditions on the user record's texts alone: checked on
                 // the texts borrowed from each candidate's frame (each
                 // text folded once), and only the page's users read whole.
-                let mut matched = Vec::new();
-                for id in ids {
-                    if gone(&id) {
-                        continue;
-                    }
-                    let hit = read::with_user_texts(s, id, |t| {
-                        let t = LightTexts::new(t);
-                        let all = plan.all.iter().all(|c| t.holds(c));
-                        let any = plan.any.is_empty()
-                            || plan.any.iter().any(|g| g.iter().all(|c| t.holds(c)));
-                        let text = query.as_deref().is_none_or(|q| {
-                            let t = t.texts;
-                            [t.username, t.email, t.first_name, t.last_name, t.phone]
-                                .iter()
-                                .any(|x| contains_folded(x, q))
-                        });
-                        all && any && text
-                    })?;
-                    if hit == Some(true) {
-                        matched.push(id);
-                    }
-                }
+                let ids: Vec<u64> = ids.into_iter().filter(|id| !gone(id)).collect();
+                let hits = read::users_texts_hold(s, &ids, |t| {
+                    let t = LightTexts::new(t);
+                    let all = plan.all.iter().all(|c| t.holds(c));
+                    let any = plan.any.is_empty()
+                        || plan.any.iter().any(|g| g.iter().all(|c| t.holds(c)));
+                    let text = query.as_deref().is_none_or(|q| {
+                        let t = t.texts;
+                        [t.username, t.email, t.first_name, t.last_name, t.phone]
+                            .iter()
+                            .any(|x| contains_folded(x, q))
+                    });
+                    all && any && text
+                })?;
+                let matched: Vec<u64> = ids
+                    .into_iter()
+                    .zip(hits)
+                    .filter_map(|(id, hit)| (hit == Some(true)).then_some(id))
+                    .collect();
                 let count = matched.len() as u64;
+                let shown: Vec<u64> = page(matched, request.offset, limit).collect();
                 let mut content = Vec::new();
-                for id in page(matched, request.offset, limit) {
-                    let Some(user) = read::user(s, id)? else {
-                        continue;
-                    };
+                for user in read::records_of::<User>(s, USERS, &shown)?
+                    .into_iter()
+                    .flatten()
+                {
                     content.push(self.shown(s, user, None, &mut views)?);
                 }
                 return Ok(SearchResult { count, content });
