@@ -4,8 +4,8 @@
 //! a subscription in three: its reads with the `START TRANSACTION`, its
 //! feed numbers, its rows with the `COMMIT`; creating a user in four,
 //! through Sunbird too, changing one's name in four, a page of a `q`
-//! search in four, and a needle longer than a gram with its
-//! candidates checked in one message).
+//! search in four, a list's first page in four, and a needle longer than
+//! a gram with its candidates checked in one message).
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -166,6 +166,16 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
         assert_eq!(page.count, 13, "learner1, learner10-19, learner100-101");
     });
     assert_eq!(searched.len(), 9, "a search by a long q: {searched:#?}");
+
+    // A list's first page: its snapshot, the count, the page's records
+    // (no position looked up for the first), `COMMIT`.
+    let listed = messages(&log, || {
+        let page = admin
+            .list_users(&roster::UserQuery::default())
+            .expect("list");
+        assert_eq!(page.items.len(), 20, "a full page");
+    });
+    assert_eq!(listed.len(), 4, "a list's first page: {listed:#?}");
 
     let read = messages(&log, || {
         admin.get_user(5).expect("user");

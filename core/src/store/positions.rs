@@ -124,6 +124,11 @@ pub(crate) fn seek(s: &Snapshot<'_>, def: Records, offset: u64) -> Result<(u64, 
     let Some(tag) = tag(def) else {
         return Ok((0, offset));
     };
+    if offset == 0 {
+        // The first record: a scan from the lowest id finds it, with no
+        // count read (a list's first page, the one asked most).
+        return Ok((0, 0));
+    }
     let mut left = offset;
     let mut from = 0u64;
     for level in (0..SHIFT.len()).rev() {

@@ -146,16 +146,18 @@ pub(crate) fn records_page_except<T: DeserializeOwned>(
                 false => low = mid + 1,
             }
         }
-        let Some(first) = id_at(s, def, low)? else {
-            return Ok(out);
-        };
+        // From the record at position `low`: found as `id_at` finds it,
+        // in the same scan as the records shown.
+        let (from, mut skip) = super::positions::seek(s, def, low)?;
         s.scan(
             def,
-            Bound::Included(&first),
+            Bound::Included(&from),
             Bound::Unbounded,
             false,
             |id, bytes| {
-                if except.binary_search(&id).is_err() {
+                if skip > 0 {
+                    skip -= 1;
+                } else if except.binary_search(&id).is_err() {
                     out.push(decode(def, id, &bytes)?);
                 }
                 Ok(out.len() < limit)
