@@ -42,11 +42,15 @@
 //! …; SELECT 1`, sent together). The tables roster names for it
 //! ([`Backend::prefetch`]: the custom field definitions, which every view
 //! of a user reads) come whole in that round trip instead of `SELECT 1`,
-//! as hex text (the simple protocol's), and the read answers from them:
-//! a lookup by id is then three round trips, as a hand-written one is.
+//! as hex text (the simple protocol's), and the read answers from them.
 //! Their `SELECT` is `PREPARE`d once per connection (in a round trip of its
 //! own, the connection's first read) and run by `EXECUTE`, so it is planned
-//! once, not at every read.
+//! once, not at every read. A read's `COMMIT` cannot fail (it is read-only)
+//! and is not waited for: it goes ahead of the next message on the
+//! connection (`COMMIT; START TRANSACTION …`), or, when the connection
+//! sits idle for [`Options::read_linger`] (10 ms), a thread of the backend
+//! sends it. A lookup by id is then two round trips, one fewer than a
+//! hand-written one.
 //! Every statement is prepared once per
 //! connection and kept, so each run of it is one round trip. A statement
 //! that fails aborts the transaction in PostgreSQL: the backend then never
@@ -108,7 +112,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub mod buffer;
@@ -138,6 +143,15 @@ pub struct Options {
     /// created: what a command that only reads wants, so a mistyped
     /// database name leaves no empty store behind.
     pub create: bool,
+    /// How long a connection back in the pool may keep the read it ran
+    /// open (default 10 ms). A read-only transaction's `COMMIT` cannot
+    /// fail, so it goes ahead of the connection's next statement instead of
+    /// costing a round trip of its own, and a thread of the backend sends
+    /// it once the connection has sat idle this long: a snapshot held open
+    /// keeps `VACUUM` from removing rows deleted since, and its lock holds
+    /// off a change of the table's definition. Zero: every read commits
+    /// before it answers.
+    pub read_linger: Duration,
 }
 
 impl Default for Options {
@@ -146,6 +160,7 @@ impl Default for Options {
             pool_size: 8,
             retries: 30,
             create: true,
+            read_linger: LINGER,
         }
     }
 }
@@ -180,8 +195,9 @@ pub struct PgBackend {
     /// Used when `sslmode` is not `disable`.
     tls: MakeRustlsConnect,
     options: Options,
-    pool: Mutex<Pool>,
-    freed: Condvar,
+    /// The connections, shared with the thread that ends the reads left
+    /// open on idle ones ([`reap`]).
+    shared: Arc<Shared>,
     /// One write at a time from this handle: writes of one process would
     /// only collide with each other (they share its id block and the rows
     /// that follow from it), so they queue here, as on a store file, and
@@ -218,10 +234,95 @@ const PREPARE_FETCH: (&str, &str) = (
     (SELECT value FROM roster_rows WHERE tab = k.tab AND key = k.key LIMIT 1) r",
 );
 
+/// The pool and its signals.
+struct Shared {
+    pool: Mutex<Pool>,
+    /// A connection came back (or a place for a new one came free).
+    freed: Condvar,
+    /// A connection came back with its read open, or the backend closes:
+    /// wakes [`reap`].
+    reap: Condvar,
+}
+
 /// The idle connections and how many are open in all.
 struct Pool {
     idle: Vec<Conn>,
     open: usize,
+    /// Whether [`reap`]'s thread runs (started by the first read left
+    /// open).
+    reaping: bool,
+    /// Set when the backend is dropped: the thread stops.
+    closing: bool,
+    /// Whether that thread sleeps until woken (no read was left open):
+    /// the next one left open wakes it. While it sleeps until a read's
+    /// time is up, reads left open later need not wake it.
+    asleep: bool,
+}
+
+/// [`Options::read_linger`]'s default.
+const LINGER: Duration = Duration::from_millis(10);
+
+/// Ends the reads left open on idle connections once they have waited
+/// `linger` ([`Options::read_linger`]): a thread of its own for each
+/// backend, started by its first such read, asleep while none waits, and
+/// gone when the backend is.
+fn reap(shared: Arc<Shared>, linger: Duration) {
+    let Ok(mut pool) = shared.pool.lock() else {
+        return;
+    };
+    loop {
+        if pool.closing {
+            return;
+        }
+        let now = Instant::now();
+        let due = |c: &Conn| c.pending.is_some_and(|t| now.duration_since(t) >= linger);
+        if pool.idle.iter().any(due) {
+            let (due, kept): (Vec<Conn>, Vec<Conn>) =
+                std::mem::take(&mut pool.idle).into_iter().partition(due);
+            pool.idle = kept;
+            drop(pool);
+            for mut conn in due {
+                conn.pending = None;
+                let ended = conn.client.batch_execute("COMMIT").is_ok();
+                let Ok(mut pool) = shared.pool.lock() else {
+                    return;
+                };
+                match ended && !conn.client.is_closed() {
+                    true => pool.idle.push(conn),
+                    false => pool.open -= 1,
+                }
+                drop(pool);
+                shared.freed.notify_one();
+            }
+            pool = match shared.pool.lock() {
+                Ok(pool) => pool,
+                Err(_) => return,
+            };
+            continue;
+        }
+        let next = pool
+            .idle
+            .iter()
+            .filter_map(|c| c.pending)
+            .map(|t| (t + linger).saturating_duration_since(now))
+            .min();
+        pool = match next {
+            Some(wait) => match shared.reap.wait_timeout(pool, wait) {
+                Ok((pool, _)) => pool,
+                Err(_) => return,
+            },
+            None => {
+                pool.asleep = true;
+                match shared.reap.wait(pool) {
+                    Ok(mut pool) => {
+                        pool.asleep = false;
+                        pool
+                    }
+                    Err(_) => return,
+                }
+            }
+        };
+    }
 }
 
 /// A connection and the statements prepared on it, by their text: a
@@ -234,6 +335,10 @@ struct Conn {
     prefetch_prepared: bool,
     /// The statements `PREPARE`d on it by name ([`PREPARE_FETCH`]).
     named: std::collections::HashSet<&'static str>,
+    /// Since when the read it last ran is open: the read answered, and its
+    /// `COMMIT` goes with the next message ([`Conn::lead`]) or from
+    /// [`reap`].
+    pending: Option<Instant>,
 }
 
 impl Conn {
@@ -243,6 +348,18 @@ impl Conn {
             statements: HashMap::new(),
             prefetch_prepared: false,
             named: Default::default(),
+            pending: None,
+        }
+    }
+
+    /// What the next message must begin with: the `COMMIT` of the read
+    /// left open, when there is one (then counted as sent). A read-only
+    /// transaction's `COMMIT` cannot fail, so it may ride ahead of the next
+    /// statement instead of costing a round trip of its own.
+    fn lead(&mut self) -> &'static str {
+        match self.pending.take() {
+            Some(_) => "COMMIT; ",
+            None => "",
         }
     }
 }
@@ -351,11 +468,17 @@ impl PgBackend {
                 pool_size: options.pool_size.max(2),
                 ..options
             },
-            pool: Mutex::new(Pool {
-                idle: Vec::new(),
-                open: 0,
+            shared: Arc::new(Shared {
+                pool: Mutex::new(Pool {
+                    idle: Vec::new(),
+                    open: 0,
+                    reaping: false,
+                    closing: false,
+                    asleep: false,
+                }),
+                freed: Condvar::new(),
+                reap: Condvar::new(),
             }),
-            freed: Condvar::new(),
             writing: Mutex::new(()),
             read_begin: std::sync::OnceLock::new(),
         };
@@ -387,9 +510,20 @@ impl PgBackend {
         Ok(backend)
     }
 
-    /// Runs `f` on a pooled connection, waiting for one when all are busy.
+    /// Runs `f` on a pooled connection, waiting for one when all are busy,
+    /// the connection's last read ended first.
     fn with_client<T>(&self, mut f: impl FnMut(&mut Conn) -> Result<T>) -> Result<T> {
-        self.on_connection(|conn| Attempt::Done(f(conn)))
+        self.on_connection(|conn| {
+            if conn.pending.take().is_some()
+                && let Err(e) = conn.client.batch_execute("COMMIT")
+            {
+                return match connection_lost(&e) {
+                    true => Attempt::Stale(storage(e)),
+                    false => Attempt::Done(Err(storage(e))),
+                };
+            }
+            Attempt::Done(f(conn))
+        })
     }
 
     /// Runs `f` on a pooled connection, waiting for one when all are busy.
@@ -424,7 +558,7 @@ impl PgBackend {
     /// A connection, and whether it was idle in the pool (else it is new).
     fn take(&self) -> Result<(Conn, bool)> {
         let unavailable = || Error::new(ErrorCode::Internal, "the connection pool is unusable");
-        let mut pool = self.pool.lock().map_err(|_| unavailable())?;
+        let mut pool = self.shared.pool.lock().map_err(|_| unavailable())?;
         loop {
             if let Some(client) = pool.idle.pop() {
                 return Ok((client, true));
@@ -435,15 +569,15 @@ impl PgBackend {
                 return match self.config.connect(self.tls.clone()).and_then(planned) {
                     Ok(client) => Ok((Conn::new(client), false)),
                     Err(e) => {
-                        if let Ok(mut pool) = self.pool.lock() {
+                        if let Ok(mut pool) = self.shared.pool.lock() {
                             pool.open -= 1;
                         }
-                        self.freed.notify_one();
+                        self.shared.freed.notify_one();
                         Err(self.cannot_connect(e))
                     }
                 };
             }
-            pool = self.freed.wait(pool).map_err(|_| unavailable())?;
+            pool = self.shared.freed.wait(pool).map_err(|_| unavailable())?;
         }
     }
 
@@ -451,10 +585,10 @@ impl PgBackend {
     /// one.
     fn discard(&self, conn: Conn) {
         drop(conn);
-        if let Ok(mut pool) = self.pool.lock() {
+        if let Ok(mut pool) = self.shared.pool.lock() {
             pool.open -= 1;
         }
-        self.freed.notify_one();
+        self.shared.freed.notify_one();
     }
 
     /// A failed connection in words that say what to fix: the driver's
@@ -480,8 +614,9 @@ impl PgBackend {
     /// statement of a call, so the one that finds out whether a connection
     /// from the pool still works.
     fn begin<'c>(conn: &'c mut Conn) -> std::result::Result<Tx<'c>, Failed> {
+        let message = format!("{}{READ_BEGIN}", conn.lead());
         conn.client
-            .batch_execute(READ_BEGIN)
+            .batch_execute(&message)
             .map_err(|e| not_begun(&mut conn.client, e, true))?;
         Ok(Tx::opened(conn, None, HashMap::new()))
     }
@@ -496,14 +631,16 @@ impl PgBackend {
         // trip more, once); the call's first statement is then that one.
         let preparing = !conn.prefetch_prepared;
         if preparing {
+            let message = format!("{}{}", conn.lead(), prefetch.prepare);
             conn.client
-                .batch_execute(&prefetch.prepare)
+                .batch_execute(&message)
                 .map_err(|e| not_begun(&mut conn.client, e, true))?;
             conn.prefetch_prepared = true;
         }
+        let message = format!("{}{}", conn.lead(), prefetch.begin);
         let replies = conn
             .client
-            .simple_query(&prefetch.begin)
+            .simple_query(&message)
             .map_err(|e| not_begun(&mut conn.client, e, !preparing))?;
         // Open from here: dropped on an error, it rolls back.
         let empty = prefetch
@@ -528,14 +665,39 @@ impl PgBackend {
     }
 
     fn give_back(&self, conn: Conn) {
-        if let Ok(mut pool) = self.pool.lock() {
+        let mut wake = false;
+        if let Ok(mut pool) = self.shared.pool.lock() {
+            let pending = conn.pending.is_some();
+            wake = pending && pool.asleep;
             if conn.client.is_closed() {
                 pool.open -= 1;
             } else {
                 pool.idle.push(conn);
+                if pending && !pool.reaping {
+                    let (shared, linger) = (self.shared.clone(), self.options.read_linger);
+                    let started = std::thread::Builder::new()
+                        .name("roster-postgres-reads".into())
+                        .spawn(move || reap(shared, linger));
+                    pool.reaping = started.is_ok();
+                }
             }
         }
-        self.freed.notify_one();
+        self.shared.freed.notify_one();
+        if wake {
+            self.shared.reap.notify_one();
+        }
+    }
+}
+
+impl Drop for PgBackend {
+    /// Stops the thread that ends reads left open, and closes the idle
+    /// connections (a read left open on one ends with it).
+    fn drop(&mut self) {
+        if let Ok(mut pool) = self.shared.pool.lock() {
+            pool.closing = true;
+            pool.idle.clear();
+        }
+        self.shared.reap.notify_one();
     }
 }
 
@@ -710,7 +872,10 @@ impl Tx<'_> {
         let Some(begin) = self.begin.take() else {
             return Ok(());
         };
-        let sent = self.conn.borrow_mut().client.batch_execute(begin);
+        let mut conn = self.conn.borrow_mut();
+        let message = format!("{}{begin}", conn.lead());
+        let sent = conn.client.batch_execute(&message);
+        drop(conn);
         self.started(sent)
     }
 
@@ -743,7 +908,8 @@ impl Tx<'_> {
         if conn.named.contains(name) {
             return Ok(());
         }
-        match conn.client.batch_execute(sql) {
+        let message = format!("{}{sql}", conn.lead());
+        match conn.client.batch_execute(&message) {
             Ok(()) => {
                 conn.named.insert(name);
                 Ok(())
@@ -845,12 +1011,24 @@ impl Tx<'_> {
             }
         };
         self.open.set(false);
-        let sent = self.conn.borrow_mut().client.batch_execute(&message);
+        let mut conn = self.conn.borrow_mut();
+        let message = format!("{}{message}", conn.lead());
+        let sent = conn.client.batch_execute(&message);
+        drop(conn);
         // Should the rows have failed before the COMMIT, the transaction
         // is still open, aborted: dropping it rolls it back (after a failed
         // COMMIT the ROLLBACK only draws a warning).
         self.open.set(sent.is_err());
         sent.map_err(Committing::Commit)
+    }
+}
+
+impl Tx<'_> {
+    /// Leaves this read open, its `COMMIT` to lead the connection's next
+    /// message ([`Conn::lead`]), or to be sent by [`reap`].
+    fn leave_open(self) {
+        self.open.set(false);
+        self.conn.borrow_mut().pending = Some(Instant::now());
     }
 }
 
@@ -1197,11 +1375,17 @@ impl Writer for Tx<'_> {
                 // The tables to read whole, after the rows: their rows are
                 // the replies of the third statement.
                 let scans = std::mem::take(&mut *self.scans.borrow_mut());
+                let mut conn = self.conn.borrow_mut();
+                let lead = conn.lead();
                 let message = match scans.is_empty() {
-                    true => format!("{begin}; {select}"),
-                    false => format!("{begin}; {select}; {}", buffer::whole_tables(&scans)),
+                    true => format!("{lead}{begin}; {select}"),
+                    false => format!("{lead}{begin}; {select}; {}", buffer::whole_tables(&scans)),
                 };
-                let sent = self.conn.borrow_mut().client.simple_query(&message);
+                // The statements before the whole tables': a `COMMIT` that
+                // leads, the `START`, the rows.
+                let before = 2 + usize::from(!lead.is_empty());
+                let sent = conn.client.simple_query(&message);
+                drop(conn);
                 let mut whole: HashMap<String, buffer::Rows> =
                     scans.iter().map(|t| (t.clone(), Vec::new())).collect();
                 let mut done = 0;
@@ -1218,8 +1402,8 @@ impl Writer for Tx<'_> {
                         let what = "the server sent a row that does not read back";
                         return Err(Error::new(ErrorCode::Storage, what));
                     };
-                    match (done, whole.get_mut(table)) {
-                        (2, Some(rows)) => rows.push((key, value)),
+                    match (done == before, whole.get_mut(table)) {
+                        (true, Some(rows)) => rows.push((key, value)),
                         _ => {
                             found.insert((table.to_string(), key), value);
                         }
@@ -1306,13 +1490,22 @@ impl Backend for PgBackend {
                 Err(Failed::Stale(e)) => return Attempt::Stale(e),
                 Err(Failed::Other(e)) => return Attempt::Done(Err(e)),
             };
-            let outcome = f(&tx).and_then(|()| match tx.failed.get() {
-                true => Err(aborted()),
-                false => tx.commit().map_err(|e| match e {
-                    Committing::Flush { error, .. } => error,
-                    Committing::Commit(e) => storage(e),
-                }),
-            });
+            let outcome = f(&tx);
+            if tx.failed.get() {
+                // Dropped, it rolls back.
+                return Attempt::Done(outcome.and(Err(aborted())));
+            }
+            if self.options.read_linger.is_zero() {
+                return Attempt::Done(outcome.and_then(|()| {
+                    tx.commit().map_err(|e| match e {
+                        Committing::Flush { error, .. } => error,
+                        Committing::Commit(e) => storage(e),
+                    })
+                }));
+            }
+            // Its answer is complete: the `COMMIT` goes with the next
+            // message on the connection.
+            tx.leave_open();
             Attempt::Done(outcome)
         })
     }

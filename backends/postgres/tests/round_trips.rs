@@ -1,11 +1,13 @@
 //! How many messages the backend sends the server for one operation, read
 //! from the server's own log of every statement: the round trips the
-//! README promises (a lookup by id in three, as a hand-written one; adding
-//! a subscription in three: its reads with the `START TRANSACTION`, its
-//! feed numbers, its rows with the `COMMIT`; creating a user in four,
-//! through Sunbird too, changing one's name in four, a page of a `q`
-//! search in four, a list's first page in four, and a needle longer than
-//! a gram with its candidates checked in one message).
+//! README promises. A read's `COMMIT` goes ahead of the connection's next
+//! message, so a lookup by id takes two (a hand-written one three), a page
+//! of a `q` search or a list's first page three, and a needle longer than
+//! a gram has its candidates checked in one. A write ends with its rows
+//! and the `COMMIT` in one message: adding a subscription takes three (its
+//! reads with the `START TRANSACTION`, its feed numbers, its rows),
+//! creating a user four, through Sunbird too, and changing one's name
+//! four.
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -14,6 +16,7 @@ mod common;
 
 use roster_postgres::testing::PrivateServer;
 use std::path::Path;
+use std::time::Duration;
 
 /// The messages the server logged while `f` ran: one line each (a message
 /// of the simple protocol, or the execution of a prepared statement).
@@ -34,7 +37,13 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     let Some(server) = PrivateServer::start_with(&[], &[("log_statement", "all")]) else {
         return;
     };
-    let (institute, batches) = common::with_batches(&server.url(), 3);
+    // A read's `COMMIT` goes with the connection's next message; lingering
+    // long, it never goes on its own in the middle of a count.
+    let options = roster_postgres::Options {
+        read_linger: Duration::from_secs(600),
+        ..Default::default()
+    };
+    let (institute, batches) = common::with_batches_and(&server.url(), 3, options);
     let admin = institute.operator();
     let report = admin
         .import_rows((0..20).map(|i| common::learner(i, Vec::new())).collect())
@@ -144,7 +153,7 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     assert_eq!(deleted.len(), 9, "a user deleted: {deleted:#?}");
 
     // A search by `q`: its snapshot, the postings, the page's records at
-    // once, `COMMIT`.
+    // once (its `COMMIT` goes with the next message).
     let searched = messages(&log, || {
         let query = roster::UserQuery {
             q: Some("arn".into()),
@@ -153,10 +162,10 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
         let page = admin.list_users(&query).expect("search");
         assert_eq!(page.items.len(), 20, "a full page");
     });
-    assert_eq!(searched.len(), 4, "a search by q: {searched:#?}");
-    // A needle longer than a gram: its snapshot, a scan of each of its
-    // five grams' postings, every candidate's texts in one message (not
-    // one each), the page's records, `COMMIT`.
+    assert_eq!(searched.len(), 3, "a search by q: {searched:#?}");
+    // A needle longer than a gram: its snapshot (with the last read's
+    // `COMMIT`), a scan of each of its five grams' postings, every
+    // candidate's texts in one message (not one each), the page's records.
     let searched = messages(&log, || {
         let query = roster::UserQuery {
             q: Some("learner1".into()),
@@ -165,20 +174,97 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
         let page = admin.list_users(&query).expect("search");
         assert_eq!(page.count, 13, "learner1, learner10-19, learner100-101");
     });
-    assert_eq!(searched.len(), 9, "a search by a long q: {searched:#?}");
+    assert_eq!(searched.len(), 8, "a search by a long q: {searched:#?}");
 
     // A list's first page: its snapshot, the count, the page's records
-    // (no position looked up for the first), `COMMIT`.
+    // (no position looked up for the first).
     let listed = messages(&log, || {
         let page = admin
             .list_users(&roster::UserQuery::default())
             .expect("list");
         assert_eq!(page.items.len(), 20, "a full page");
     });
-    assert_eq!(listed.len(), 4, "a list's first page: {listed:#?}");
+    assert_eq!(listed.len(), 3, "a list's first page: {listed:#?}");
 
     let read = messages(&log, || {
         admin.get_user(5).expect("user");
     });
-    assert_eq!(read.len(), 3, "a lookup by id: {read:#?}");
+    assert_eq!(read.len(), 2, "a lookup by id: {read:#?}");
+    assert!(
+        read[0].contains("statement: COMMIT; START TRANSACTION"),
+        "the last read's COMMIT leads the next read: {read:#?}"
+    );
+}
+
+/// Sessions of roster's backends on `server` whose transaction is open
+/// while they wait.
+fn open_and_idle(server: &PrivateServer) -> i64 {
+    let mut client = postgres::Client::connect(&server.url(), postgres::NoTls).expect("client");
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE application_name = 'roster' AND state = 'idle in transaction'",
+            &[],
+        )
+        .expect("pg_stat_activity")
+        .get(0)
+}
+
+/// Polls `f` until it is true or `within` has passed.
+fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + within;
+    while std::time::Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    f()
+}
+
+#[test]
+fn a_read_left_open_ends_once_its_connection_has_idled() {
+    let Some(server) = PrivateServer::start_with(&[], &[]) else {
+        return;
+    };
+    let linger = Duration::from_secs(2);
+    let options = roster_postgres::Options {
+        read_linger: linger,
+        ..Default::default()
+    };
+    let (institute, batches) = common::with_batches_and(&server.url(), 1, options);
+    let admin = institute.operator();
+    let started = std::time::Instant::now();
+    admin.get_batch(batches[0]).expect("batch");
+    let open = open_and_idle(&server);
+    if started.elapsed() < linger {
+        assert_eq!(open, 1, "the read's COMMIT waits for the next message");
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || open_and_idle(&server) == 0),
+        "the backend's thread ends a read left open on an idle connection"
+    );
+    // Another read leaves it open again; dropping the backend closes it.
+    admin.get_batch(batches[0]).expect("batch");
+    drop(admin);
+    drop(institute);
+    assert!(
+        eventually(Duration::from_secs(1), || open_and_idle(&server) == 0),
+        "a dropped backend leaves none open"
+    );
+
+    // Without lingering, a read commits before it answers.
+    let options = roster_postgres::Options {
+        read_linger: Duration::ZERO,
+        ..Default::default()
+    };
+    let backend = roster_postgres::PgBackend::connect(&server.url(), options).expect("backend");
+    let institute =
+        roster::Institute::open_with(std::sync::Arc::new(backend), common::config()).expect("open");
+    institute.operator().get_batch(batches[0]).expect("batch");
+    assert_eq!(
+        open_and_idle(&server),
+        0,
+        "read_linger zero: no read left open"
+    );
 }

@@ -35,7 +35,12 @@ pub fn on(schema: &postgres::Config) -> Institute {
 /// An institute on the database at `url` (its own server's), with
 /// [`config`], and `n` batches named `Batch 0`, `Batch 1`, …: their ids.
 pub fn with_batches(url: &str, n: u64) -> (Institute, Vec<u64>) {
-    let backend = PgBackend::connect(url, Options::default()).expect("backend");
+    with_batches_and(url, n, Options::default())
+}
+
+/// [`with_batches`] on a backend with `options`.
+pub fn with_batches_and(url: &str, n: u64, options: Options) -> (Institute, Vec<u64>) {
+    let backend = PgBackend::connect(url, options).expect("backend");
     let institute = Institute::open_with(Arc::new(backend), config()).expect("institute");
     let admin = institute.operator();
     let batches = (0..n)
