@@ -20,7 +20,7 @@
 
 use crate::{
     Failure, Line, SEED, TODAY, argon2_default, data, import_in_turns, import_row, line,
-    percentiles, print_table, progress, time_pairs,
+    percentiles, print_table, progress, time_blocks,
 };
 use chrono::{TimeZone, Utc};
 use postgres::error::SqlState;
@@ -33,6 +33,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Lookups timed per kind (each is a few round trips to the server).
 const LOOKUPS: usize = 2_000;
+/// Calls timed in a row on one side before the other's turn
+/// ([`time_blocks`]).
+const BLOCK: usize = 50;
 /// First pages, last pages, `q` searches, single creates and
 /// subscriptions timed.
 const PAGES: usize = 300;
@@ -620,6 +623,15 @@ fn relation_bytes(client: &mut Client, schema: &str, names: &[&str]) -> Result<f
     Ok(total as f64)
 }
 
+/// Times `roster` and `native` `n` times each, in blocks of [`BLOCK`].
+fn pg_pairs(
+    n: usize,
+    roster: impl FnMut(usize) -> Result<(), Failure>,
+    native: impl FnMut(usize) -> Result<(), Failure>,
+) -> Result<(Vec<Duration>, Vec<Duration>), Failure> {
+    time_blocks(n, BLOCK, roster, native)
+}
+
 /// The whole `--backend postgres` run on the server of `url`.
 pub fn run(url: &str, n: u64) -> Result<(), Failure> {
     let (hash, _) = argon2_default("a-shared-pre-made-password")?;
@@ -712,15 +724,15 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
         }
         Ok(())
     };
-    let (r_id, s_id) = time_pairs(LOOKUPS, roster_get, |k| {
+    let (r_id, s_id) = pg_pairs(LOOKUPS, roster_get, |k| {
         db.get(picks[k] + 1)?.ok_or("missing")?;
         Ok(())
     })?;
-    let (r_name, s_name) = time_pairs(LOOKUPS, roster_find, |k| {
+    let (r_name, s_name) = pg_pairs(LOOKUPS, roster_find, |k| {
         db.find(&people[k].username)?.ok_or("missing")?;
         Ok(())
     })?;
-    let (r_email, s_email) = time_pairs(LOOKUPS, roster_email, |k| {
+    let (r_email, s_email) = pg_pairs(LOOKUPS, roster_email, |k| {
         db.by_email(&people[k].email)?.ok_or("missing")?;
         Ok(())
     })?;
@@ -745,7 +757,7 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
         admin.list_users(&page_query(page))?;
         Ok(())
     };
-    let (r_first, s_first) = time_pairs(
+    let (r_first, s_first) = pg_pairs(
         PAGES,
         |_| roster_page(1),
         |_| {
@@ -753,7 +765,7 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
             Ok(())
         },
     )?;
-    let (r_deep, s_deep) = time_pairs(
+    let (r_deep, s_deep) = pg_pairs(
         LAST_PAGES,
         |_| roster_page(last_page),
         |_| {
@@ -791,7 +803,7 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
                 "warning: {differ} of {Q_SEARCHES} q searches answered differently"
             ));
         }
-        Some(time_pairs(Q_SEARCHES, roster_q, |k| {
+        Some(pg_pairs(Q_SEARCHES, roster_q, |k| {
             db.search(&fragments[k])?;
             Ok(())
         })?)
@@ -819,7 +831,7 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
         Ok(())
     };
     let (r_create, s_create) =
-        time_pairs(CREATES, roster_create, |k| db.create_one(&fresh[k], &hash))?;
+        pg_pairs(CREATES, roster_create, |k| db.create_one(&fresh[k], &hash))?;
     let targets: Vec<(u64, usize)> = (0..WRITES + COUNTED)
         .map(|_| (1 + rng.below(n), rng.below(data::BATCHES as u64) as usize))
         .collect();
@@ -828,7 +840,7 @@ pub fn run(url: &str, n: u64) -> Result<(), Failure> {
         admin.add_user_subscriptions(user, &[batch_ids[b]], Some("2027-12-31"))?;
         Ok(())
     };
-    let (r_sub, s_sub) = time_pairs(WRITES, roster_subscribe, |k| {
+    let (r_sub, s_sub) = pg_pairs(WRITES, roster_subscribe, |k| {
         let (user, b) = targets[k];
         db.subscribe(user, b as u64 + 1, "2027-12-31")
     })?;
