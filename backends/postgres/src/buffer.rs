@@ -30,9 +30,43 @@ pub struct Buffer {
     seen: HashMap<String, HashMap<Vec<u8>, Row>>,
     /// Rows written and not sent yet, in key order for scans.
     pending: HashMap<String, BTreeMap<Vec<u8>, Row>>,
-    /// Tables read whole ([`Buffer::saw_whole`]): a key not in `seen` or
-    /// `pending` has no row.
-    whole: std::collections::HashSet<String>,
+    /// Key ranges read whole, by table ([`Buffer::saw_prefix`]): a key in
+    /// one that is not in `seen` or `pending` has no row.
+    ranges: HashMap<String, Vec<KeyRange>>,
+}
+
+/// The keys from `.0` (included) up to `.1` (excluded; `None`: every key
+/// after).
+type KeyRange = (Vec<u8>, Option<Vec<u8>>);
+
+/// The keys that begin with `prefix` (all keys for an empty one).
+fn prefix_range(prefix: &[u8]) -> KeyRange {
+    let mut upper = prefix.to_vec();
+    // The smallest key above every key with the prefix: drop trailing
+    // 0xff bytes and increment the last byte left.
+    while let Some(last) = upper.pop() {
+        if last < 0xff {
+            upper.push(last + 1);
+            return (prefix.to_vec(), Some(upper));
+        }
+    }
+    (prefix.to_vec(), None)
+}
+
+/// Whether `range` holds every key within `lower` and `upper`.
+fn covers(range: &KeyRange, lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
+    let (from, to) = (range.0.as_slice(), range.1.as_deref());
+    let low = match lower {
+        Bound::Included(k) | Bound::Excluded(k) => from <= k,
+        Bound::Unbounded => from.is_empty(),
+    };
+    let high = match (upper, to) {
+        (_, None) => true,
+        (Bound::Included(k), Some(to)) => k < to,
+        (Bound::Excluded(k), Some(to)) => k <= to,
+        (Bound::Unbounded, Some(_)) => false,
+    };
+    low && high
 }
 
 /// The writes a [`Buffer`] holds, as the columns of two array statements.
@@ -60,24 +94,37 @@ impl Buffer {
         }
         match self.seen.get(table).and_then(|t| t.get(key)) {
             Some(row) => Some(row.clone()),
-            None if self.whole.contains(table) => Some(None),
+            None if self.read_whole(table, Bound::Included(key), Bound::Included(key)) => {
+                Some(None)
+            }
             None => None,
         }
     }
 
-    /// Records every row the server has in `table` (read whole): from now
-    /// on the table's reads and scans need no round trip.
-    pub fn saw_whole(&mut self, table: &str, rows: Rows) {
+    /// Whether a range read whole holds every key of `table` within the
+    /// bounds.
+    fn read_whole(&self, table: &str, lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
+        self.ranges
+            .get(table)
+            .is_some_and(|ranges| ranges.iter().any(|r| covers(r, lower, upper)))
+    }
+
+    /// Records every row the server has in `table` whose key begins with
+    /// `prefix` (every row for an empty one), rows the transaction has not
+    /// seen yet: from now on the reads and scans within them need no round
+    /// trip. A row it has seen (or written and sent) is as it has it.
+    pub fn saw_prefix(&mut self, table: &str, prefix: &[u8], rows: Rows) {
         let seen = self.seen.entry(table.to_string()).or_default();
         for (key, value) in rows {
-            seen.insert(key, Some(value));
+            seen.entry(key).or_insert(Some(value));
         }
-        self.whole.insert(table.to_string());
+        let ranges = self.ranges.entry(table.to_string()).or_default();
+        ranges.push(prefix_range(prefix));
     }
 
     /// The server's rows of `table` within the bounds, in scan order, as
-    /// this transaction has them (its sent writes included), when the table
-    /// was read whole; `None` otherwise.
+    /// this transaction has them (its sent writes included), when a range
+    /// read whole holds the bounds; `None` otherwise.
     pub fn whole_in(
         &self,
         table: &str,
@@ -85,7 +132,7 @@ impl Buffer {
         upper: Bound<&[u8]>,
         reverse: bool,
     ) -> Option<Rows> {
-        if !self.whole.contains(table) {
+        if !self.read_whole(table, lower, upper) {
             return None;
         }
         let mut rows: Rows = self
@@ -238,6 +285,33 @@ pub fn whole_tables(tables: &[String]) -> String {
          WHERE tab IN ({}) ORDER BY tab, key",
         list.join(", ")
     )
+}
+
+/// The statement that reads every row whose key begins with one of the
+/// prefixes of `ranges` in its table (a whole table for an empty prefix),
+/// each row as its table, key and value in hex: one index range scan per
+/// prefix, joined by `UNION ALL` (the caller passes only plain
+/// identifiers).
+pub fn prefix_select(ranges: &[(String, Vec<u8>)]) -> String {
+    let parts: Vec<String> = ranges
+        .iter()
+        .map(|(table, prefix)| {
+            let (from, to) = prefix_range(prefix);
+            let mut part = format!(
+                "(SELECT tab, encode(key, 'hex'), encode(value, 'hex') FROM roster_rows \
+                 WHERE tab = '{table}'"
+            );
+            if !from.is_empty() {
+                part.push_str(&format!(" AND key >= {}", bytea(&from)));
+            }
+            if let Some(to) = to {
+                part.push_str(&format!(" AND key < {}", bytea(&to)));
+            }
+            part.push(')');
+            part
+        })
+        .collect();
+    parts.join(" UNION ALL ")
 }
 
 /// A row of [`whole_tables`] or of `roster_fetch`, as the simple protocol

@@ -773,9 +773,10 @@ struct Tx<'a> {
     /// A read's prefetched tables, whole, as of its snapshot: their reads
     /// need no round trip.
     prefetched: Prefetched,
-    /// Tables a write not begun yet will read whole ([`Writer::will_scan`]):
-    /// fetched with its first reads, into its buffer.
-    scans: RefCell<Vec<String>>,
+    /// Tables (an empty prefix) and key prefixes a write will read whole
+    /// ([`Writer::will_scan`], [`Writer::will_scan_prefixes`]): fetched
+    /// with its next reads, into its buffer.
+    scans: RefCell<Vec<(String, Vec<u8>)>>,
 }
 
 /// Tables read whole with a snapshot: each one's rows by key.
@@ -1024,6 +1025,29 @@ impl Tx<'_> {
 }
 
 impl Tx<'_> {
+    /// Records what [`Writer::will_read`] fetched: each row `asked` as
+    /// `found` has it (absent: no row), and the rows of each prefix of
+    /// `scans` read whole.
+    fn saw_fetched(
+        &self,
+        asked: &[(&str, &[u8])],
+        found: &HashMap<(String, Vec<u8>), Vec<u8>>,
+        scans: &[(String, Vec<u8>)],
+        ranges: Vec<buffer::Rows>,
+    ) -> Result<()> {
+        for (table, key) in asked {
+            let row = found.get(&(table.to_string(), key.to_vec())).cloned();
+            self.saw(table, key, &row);
+        }
+        if let Some(buffer) = &self.buffer {
+            let mut buffer = buffer.borrow_mut();
+            for ((table, prefix), rows) in scans.iter().zip(ranges) {
+                buffer.saw_prefix(table, prefix, rows);
+            }
+        }
+        Ok(())
+    }
+
     /// Leaves this read open, its `COMMIT` to lead the connection's next
     /// message ([`Conn::lead`]), or to be sent by [`reap`].
     fn leave_open(self) {
@@ -1146,6 +1170,10 @@ impl Reader for Tx<'_> {
                 }
             }
             return Ok(());
+        }
+        if self.scans.borrow().iter().any(|(t, _)| t == table) {
+            // Hinted: the hinted ranges fetched now, in one message.
+            self.will_read(&[])?;
         }
         let (pending, whole) = match &self.buffer {
             Some(buffer) => {
@@ -1348,92 +1376,114 @@ impl Writer for Tx<'_> {
     fn will_scan(&self, tables: &[&str]) -> Result<()> {
         if self.buffer.is_some() && self.begin.get().is_some() {
             let plain = tables.iter().filter(|t| buffer::plain_name(t));
-            self.scans.borrow_mut().extend(plain.map(|t| t.to_string()));
+            self.scans
+                .borrow_mut()
+                .extend(plain.map(|t| (t.to_string(), Vec::new())));
+        }
+        Ok(())
+    }
+
+    /// Kept for the write's next [`Writer::will_read`] (begun or not), or
+    /// fetched by the first scan of their table.
+    fn will_scan_prefixes(&self, prefixes: &[(&str, &[u8])]) -> Result<()> {
+        if self.buffer.is_some() {
+            let plain = prefixes.iter().filter(|(t, _)| buffer::plain_name(t));
+            self.scans
+                .borrow_mut()
+                .extend(plain.map(|(t, p)| (t.to_string(), p.to_vec())));
         }
         Ok(())
     }
 
     /// The rows this write does not know yet, read in one round trip (one
     /// probe of the index per row, as [`Reader::get_many`] reads), so that
-    /// the reads that follow find them in the write's buffer. A write that
-    /// has not begun yet begins in the same message, with the tables it
-    /// will read whole ([`Writer::will_scan`]).
+    /// the reads that follow find them in the write's buffer, with the
+    /// ranges it said it will scan ([`Writer::will_scan`],
+    /// [`Writer::will_scan_prefixes`]). A write that has not begun yet
+    /// begins in the same message.
     fn will_read(&self, rows: &[(&str, &[u8])]) -> Result<()> {
         let asked: Vec<(&str, &[u8])> = rows
             .iter()
             .filter(|(table, key)| self.buffer.is_some() && self.known(table, key).is_none())
             .copied()
             .collect();
-        if asked.is_empty() {
+        let scans = std::mem::take(&mut *self.scans.borrow_mut());
+        if asked.is_empty() && scans.is_empty() {
             return Ok(());
         }
         let mut found: HashMap<(String, Vec<u8>), Vec<u8>> = HashMap::new();
-        match (self.begin.get(), buffer::fetch_literal(&asked)) {
-            (Some(begin), Some(select)) => {
+        let mut ranges: Vec<buffer::Rows> = vec![Vec::new(); scans.len()];
+        let select = buffer::fetch_literal(&asked);
+        if asked.is_empty() || select.is_some() {
+            // One message: the `COMMIT` of a read left open, the `START`,
+            // the rows, the ranges; the rows of each statement told apart
+            // by the statements completed before them.
+            if select.is_some() {
                 self.prepare_named(PREPARE_FETCH)?;
-                self.begin.set(None);
-                // The tables to read whole, after the rows: their rows are
-                // the replies of the third statement.
-                let scans = std::mem::take(&mut *self.scans.borrow_mut());
-                let mut conn = self.conn.borrow_mut();
-                let lead = conn.lead();
-                let message = match scans.is_empty() {
-                    true => format!("{lead}{begin}; {select}"),
-                    false => format!("{lead}{begin}; {select}; {}", buffer::whole_tables(&scans)),
+            }
+            let begin = self.begin.take();
+            let mut conn = self.conn.borrow_mut();
+            let lead = conn.lead();
+            let mut statements: Vec<String> = begin.iter().map(|b| b.to_string()).collect();
+            statements.extend(select);
+            let rows_at = (!asked.is_empty()).then(|| statements.len() - 1);
+            if !scans.is_empty() {
+                statements.push(buffer::prefix_select(&scans));
+            }
+            let ranges_at = (!scans.is_empty()).then(|| statements.len() - 1);
+            let message = format!("{lead}{}", statements.join("; "));
+            let skipped = usize::from(!lead.is_empty());
+            let sent = conn.client.simple_query(&message);
+            drop(conn);
+            let replies = match begin {
+                Some(_) => self.started(sent)?,
+                None => sent.map_err(|e| self.fail(e))?,
+            };
+            let mut done: usize = 0;
+            for reply in &replies {
+                let row = match reply {
+                    postgres::SimpleQueryMessage::Row(row) => row,
+                    postgres::SimpleQueryMessage::CommandComplete(_) => {
+                        done += 1;
+                        continue;
+                    }
+                    _ => continue,
                 };
-                // The statements before the whole tables': a `COMMIT` that
-                // leads, the `START`, the rows.
-                let before = 2 + usize::from(!lead.is_empty());
-                let sent = conn.client.simple_query(&message);
-                drop(conn);
-                let mut whole: HashMap<String, buffer::Rows> =
-                    scans.iter().map(|t| (t.clone(), Vec::new())).collect();
-                let mut done = 0;
-                for reply in &self.started(sent)? {
-                    let row = match reply {
-                        postgres::SimpleQueryMessage::Row(row) => row,
-                        postgres::SimpleQueryMessage::CommandComplete(_) => {
-                            done += 1;
-                            continue;
-                        }
-                        _ => continue,
-                    };
-                    let Some((table, key, value)) = buffer::hex_row(row) else {
-                        let what = "the server sent a row that does not read back";
-                        return Err(Error::new(ErrorCode::Storage, what));
-                    };
-                    match (done == before, whole.get_mut(table)) {
-                        (true, Some(rows)) => rows.push((key, value)),
-                        _ => {
-                            found.insert((table.to_string(), key), value);
-                        }
+                let Some((table, key, value)) = buffer::hex_row(row) else {
+                    let what = "the server sent a row that does not read back";
+                    return Err(Error::new(ErrorCode::Storage, what));
+                };
+                let at = done.checked_sub(skipped);
+                if at.is_some() && at == ranges_at {
+                    let hint = scans
+                        .iter()
+                        .position(|(t, p)| t == table && key.starts_with(p));
+                    if let Some(i) = hint {
+                        ranges[i].push((key, value));
                     }
-                }
-                if let Some(buffer) = &self.buffer {
-                    let mut buffer = buffer.borrow_mut();
-                    for (table, rows) in whole {
-                        buffer.saw_whole(&table, rows);
-                    }
+                } else if at.is_some() && at == rows_at {
+                    found.insert((table.to_string(), key), value);
                 }
             }
-            _ => {
-                let (tables, keys): (Vec<&str>, Vec<&[u8]>) = asked.iter().copied().unzip();
-                let rows = self.query(
-                    "SELECT k.tab, k.key, r.value FROM unnest($1::text[], $2::bytea[]) \
-                     AS k(tab, key) CROSS JOIN LATERAL \
-                     (SELECT value FROM roster_rows WHERE tab = k.tab AND key = k.key LIMIT 1) r",
-                    &[&tables, &keys],
-                )?;
-                for row in &rows {
-                    found.insert((row.get(0), row.get(1)), row.get(2));
-                }
+        } else {
+            // Too many rows to write out: the ranges on their own first.
+            if !scans.is_empty() {
+                self.scans.borrow_mut().extend(scans.iter().cloned());
+                self.will_read(&[])?;
             }
+            let (tables, keys): (Vec<&str>, Vec<&[u8]>) = asked.iter().copied().unzip();
+            let rows = self.query(
+                "SELECT k.tab, k.key, r.value FROM unnest($1::text[], $2::bytea[]) \
+                 AS k(tab, key) CROSS JOIN LATERAL \
+                 (SELECT value FROM roster_rows WHERE tab = k.tab AND key = k.key LIMIT 1) r",
+                &[&tables, &keys],
+            )?;
+            for row in &rows {
+                found.insert((row.get(0), row.get(1)), row.get(2));
+            }
+            return self.saw_fetched(&asked, &found, &[], Vec::new());
         }
-        for (table, key) in asked {
-            let row = found.get(&(table.to_string(), key.to_vec())).cloned();
-            self.saw(table, key, &row);
-        }
-        Ok(())
+        self.saw_fetched(&asked, &found, &scans, ranges)
     }
 
     /// Under the feed's transaction-scoped lock ([`CHANGE_SEQS`]): a

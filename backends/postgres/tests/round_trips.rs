@@ -6,8 +6,10 @@
 //! a gram has its candidates checked in one. A write ends with its rows
 //! and the `COMMIT` in one message: adding a subscription takes three (its
 //! reads with the `START TRANSACTION`, its feed numbers, its rows),
-//! creating a user four, through Sunbird too, and changing one's name
-//! four.
+//! creating a user four, through Sunbird too, changing one's name four,
+//! deleting one four (every row it holds under its id read whole with
+//! the first). A sign-in takes five: its read of the username and the
+//! user, then a write begun with the user and its sessions.
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -145,12 +147,17 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     });
     assert_eq!(changed.len(), 5, "a Sunbird update: {changed:#?}");
 
-    // A deletion: its record, side record and feed origin begin it; its
-    // index entries, postings and count in one; then a scan of each kind
-    // of thing a user has (managed users, memberships, sessions, outbox),
-    // the feed's numbers, the rows.
+    // A deletion: its record, side record and feed origin begin it, with
+    // every row it holds under its id (managed users, memberships,
+    // sessions, messages) read whole; its index entries, postings and
+    // count, and its memberships' index entries, in one; the feed's
+    // numbers; the rows.
     let deleted = messages(&log, || admin.delete_user(7).expect("delete"));
-    assert_eq!(deleted.len(), 9, "a user deleted: {deleted:#?}");
+    assert_eq!(deleted.len(), 4, "a user deleted: {deleted:#?}");
+    assert!(
+        deleted[0].contains("UNION ALL"),
+        "its rows under its id with the first message: {deleted:#?}"
+    );
 
     // A search by `q`: its snapshot, the postings, the page's records at
     // once (its `COMMIT` goes with the next message).
@@ -186,6 +193,25 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     });
     assert_eq!(listed.len(), 3, "a list's first page: {listed:#?}");
 
+    // A sign-in: the username and the user, read before the password is
+    // checked (the snapshot's `COMMIT` goes with the next message); the
+    // user and its sessions, read whole, begin the write; the rows.
+    let patch = roster::UserPatch {
+        password: Some("a-good-password-6".into()),
+        ..Default::default()
+    };
+    admin
+        .update_user(6, patch)
+        .expect("a password for learner5");
+    let signed_in = messages(&log, || {
+        institute
+            .login("learner5", "a-good-password-6")
+            .expect("sign in");
+    });
+    assert_eq!(signed_in.len(), 5, "a sign-in: {signed_in:#?}");
+
+    // A lookup right after another read.
+    admin.get_user(4).expect("user");
     let read = messages(&log, || {
         admin.get_user(5).expect("user");
     });

@@ -222,6 +222,9 @@ impl Institute {
         let expires = now + config.session_lifetime;
         let lockout = config.lockout;
         let outcome = self.store().write(|txn| {
+            if let Some(user) = &found {
+                write::will_sign_in(txn, user.id)?;
+            }
             let Some(old) = found
                 .as_ref()
                 .and_then(|u| read::user(txn, u.id).transpose())

@@ -588,7 +588,7 @@ impl Admin {
     pub fn delete_user(&self, id: u64) -> Result<()> {
         let granted = self.allow(Permission::new(Action::Delete, Model::User))?;
         granted.write(|txn| {
-            write::will_change_user(txn, id)?;
+            write::will_delete_user(txn, id)?;
             let user = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_control(txn, &user)?;
             let managed = read::related(txn, crate::store::tables::MANAGED_USERS, id)?;

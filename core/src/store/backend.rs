@@ -238,6 +238,17 @@ pub trait Writer: Reader {
         Ok(())
     }
 
+    /// A hint: this write will scan the rows of each table whose keys
+    /// begin with the prefix named with it. A backend may read them whole
+    /// with the transaction's next [`Writer::will_read`] (begun or not)
+    /// and answer the scans that stay within a prefix from what it fetched
+    /// and the transaction's own writes; a scan that reaches past a prefix
+    /// is read as without the hint. The default does nothing.
+    fn will_scan_prefixes(&self, prefixes: &[(&str, &[u8])]) -> Result<()> {
+        let _ = prefixes;
+        Ok(())
+    }
+
     /// Whether [`Writer::will_read`] saves this backend anything (true
     /// where each read costs a round trip). A hint that costs work of its
     /// own to make (the search postings of new users) is made only then;

@@ -29,11 +29,12 @@ type Tables = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
 /// Runs every check against backends from `make`; panics naming the first
 /// check that fails.
 pub fn run(make: Factory<'_>) {
-    let checks: [(&str, Check); 15] = [
+    let checks: [(&str, Check); 16] = [
         ("get, put, delete and len", basics),
         ("get of many keys at once", get_many),
         ("a read hint and a removal without an answer", read_hints),
         ("a hint to read tables whole", scan_hints),
+        ("a hint to read key prefixes whole", prefix_hints),
         ("delete of many keys at once", delete_many),
         ("put of many rows at once", put_many),
         ("scans in order, both ways, with bounds", ordered_scans),
@@ -482,6 +483,92 @@ fn scan_hints(make: Factory<'_>) -> Result<()> {
             "the write commits what it wrote",
         )
     })
+}
+
+/// Pairs keyed (a, b): the hint names the rows of one `a`, in a write
+/// begun before it and in one it begins; scans within the prefix and past
+/// it, both ways, with the write's changes laid over them.
+fn prefix_hints(make: Factory<'_>) -> Result<()> {
+    let b = make();
+    let b = &*b;
+    let key = |a: u8, n: u8| vec![a, n];
+    write_all(b, |w| {
+        for a in [1u8, 2, 3, 0xff] {
+            (1..=3).try_for_each(|n| w.put("p", &key(a, n), &[a, n]))?;
+        }
+        w.put("q", &key(2, 1), b"q")
+    })?;
+    for begun in [false, true] {
+        let mut checked = Ok(());
+        let rolled = write_all(b, |w| {
+            checked = hinted_prefixes(w, begun);
+            Err(fail("rolled back"))
+        });
+        checked?;
+        ensure(rolled.is_err(), "the write rolls back")?;
+    }
+    read_all(b, |r| {
+        ensure(
+            rows(r, "p", Bound::Unbounded, Bound::Unbounded, false)?.len() == 12,
+            "a write rolled back leaves the rows as they were",
+        )
+    })
+}
+
+/// [`prefix_hints`]' checks inside one write (`begun` by a read before the
+/// hint, or begun by it).
+fn hinted_prefixes(w: &dyn Writer, begun: bool) -> Result<()> {
+    let key = |a: u8, n: u8| vec![a, n];
+    let keys = |ks: &[(u8, u8)]| ks.iter().map(|&(a, n)| key(a, n)).collect::<Vec<_>>();
+    if begun {
+        ensure(w.get("q", &key(2, 1))?.is_some(), "a read begins it")?;
+    }
+    // A write held before the hint.
+    w.put("p", &key(2, 9), b"early")?;
+    w.will_scan_prefixes(&[("p", &[2]), ("p", &[0xff]), ("not a 'name'", &[1])])?;
+    w.will_read(&[("q", &key(2, 1))])?;
+    let scan = |lower: Bound<&[u8]>, upper: Bound<&[u8]>, rev| rows(w, "p", lower, upper, rev);
+    let (two, three) = ([2u8], [3u8]);
+    ensure(
+        scan(Bound::Included(&two), Bound::Excluded(&three), false)?
+            == keys(&[(2, 1), (2, 2), (2, 3), (2, 9)]),
+        "the rows under a prefix",
+    )?;
+    ensure(
+        scan(Bound::Included(&[0xff]), Bound::Unbounded, true)?
+            == keys(&[(0xff, 3), (0xff, 2), (0xff, 1)]),
+        "the rows under a last prefix, backwards",
+    )?;
+    ensure(w.get("p", &key(2, 7))?.is_none(), "a key the prefix lacks")?;
+    ensure(w.delete("p", &key(2, 2))?, "a delete of a row there")?;
+    ensure(!w.delete("p", &key(2, 8))?, "a delete of a row not there")?;
+    w.put("p", &key(2, 5), b"five")?;
+    ensure(
+        scan(Bound::Included(&two), Bound::Excluded(&three), true)?
+            == keys(&[(2, 9), (2, 5), (2, 3), (2, 1)]),
+        "the write's own changes, backwards",
+    )?;
+    // Past the prefix: the rows around it too.
+    ensure(
+        scan(
+            Bound::Included(&key(1, 3)),
+            Bound::Included(&key(3, 1)),
+            false,
+        )? == keys(&[(1, 3), (2, 1), (2, 3), (2, 5), (2, 9), (3, 1)]),
+        "a scan past the prefix",
+    )?;
+    ensure(
+        scan(Bound::Excluded(&key(2, 1)), Bound::Unbounded, false)?
+            == keys(&[(2, 3), (2, 5), (2, 9), (3, 1), (3, 2), (3, 3)])
+                .into_iter()
+                .chain(keys(&[(0xff, 1), (0xff, 2), (0xff, 3)]))
+                .collect::<Vec<_>>(),
+        "a scan from within the prefix past its end",
+    )?;
+    ensure(
+        scan(Bound::Unbounded, Bound::Unbounded, false)?.len() == 13,
+        "every row",
+    )
 }
 
 fn delete_many(make: Factory<'_>) -> Result<()> {

@@ -678,6 +678,17 @@ impl Txn<'_> {
         self.w.will_scan(defs)
     }
 
+    /// Hints that this write will scan the rows of `def` under `prefix`
+    /// ([`super::Writer::will_scan_prefixes`]): read with its next
+    /// [`Txn::will_read`] where reads cost a round trip.
+    pub(crate) fn will_scan_prefix<K: Col + ?Sized, V: Col + ?Sized, P: Col + ?Sized>(
+        &self,
+        def: Def<K, V>,
+        prefix: &P,
+    ) -> Result<()> {
+        self.w.will_scan_prefixes(&[(def.name, &prefix.bytes())])
+    }
+
     /// Whether the backend takes hints ([`super::Writer::takes_hints`]).
     pub(crate) fn takes_hints(&self) -> bool {
         self.w.takes_hints()

@@ -163,6 +163,25 @@ pub(crate) fn will_change_user(txn: &Txn<'_>, id: u64) -> Result<()> {
     txn.will_read(&feed::will_append(user_and_side(id)))
 }
 
+/// Tells the backend what the deletion of user `id` reads first: what a
+/// change does ([`will_change_user`]), and every row it holds under its
+/// id, read whole ([`Txn::will_scan_prefix`]): the users it manages, its
+/// memberships, sessions and messages.
+pub(crate) fn will_delete_user(txn: &Txn<'_>, id: u64) -> Result<()> {
+    txn.will_scan_prefix(MANAGED_USERS, &id)?;
+    txn.will_scan_prefix(MEMBERSHIPS, &id)?;
+    txn.will_scan_prefix(USER_SESSIONS, &id)?;
+    txn.will_scan_prefix(USER_OUTBOX, &id)?;
+    will_change_user(txn, id)
+}
+
+/// Tells the backend what a sign-in of user `id` reads first: its record,
+/// and its sessions, read whole ([`Txn::will_scan_prefix`]).
+pub(crate) fn will_sign_in(txn: &Txn<'_>, id: u64) -> Result<()> {
+    txn.will_scan_prefix(USER_SESSIONS, &id)?;
+    txn.will_read(&Reads::default().of(USERS, &id))
+}
+
 /// The reads of user `id`'s record and side record.
 fn user_and_side(id: u64) -> Reads {
     Reads::default().of(USERS, &id).of(SUNBIRD_USERS, &id)
@@ -244,14 +263,22 @@ pub(crate) fn put_new_users(txn: &Txn<'_>, users: &[User]) -> Result<()> {
 
 /// Removes `user` and everything that refers to it.
 pub(crate) fn delete_user(txn: &Txn<'_>, user: &User) -> Result<()> {
-    // The index entries, postings and count it changes, read at once.
-    let reads = Reads::default()
+    // The index entries, postings and count it changes, and its
+    // memberships' index entries, read at once.
+    let memberships = read::memberships_of(txn, user.id)?;
+    let mut reads = Reads::default()
         .of(USER_BY_USERNAME, fold(&user.username).as_str())
         .of(USER_BY_EMAIL, fold(&user.profile.email).as_str())
         .of(USER_BY_PHONE, user.profile.phone.as_str());
+    for (batch, sub) in &memberships {
+        reads = reads.of(BATCH_MEMBERS, &(*batch, user.id));
+        if let Some(expires) = sub.expires {
+            reads = reads.of(EXPIRIES, &(day(expires), user.id, *batch));
+        }
+    }
     let reads = search::will_index(txn, std::slice::from_ref(user), reads);
     txn.will_read(&positions::will_count(USERS, &[user.id], reads))?;
-    for (batch, sub) in read::memberships_of(txn, user.id)? {
+    for (batch, sub) in memberships {
         delete_membership(txn, user.id, batch, &sub)?;
     }
     for (field, _) in &user.profile.custom {
@@ -782,10 +809,13 @@ pub(crate) fn restamp_session(txn: &Txn<'_>, hash: [u8; 32], generation: u64) ->
 
 /// Ends every session of `user` that expired before `now`.
 pub(crate) fn end_expired_sessions(txn: &Txn<'_>, user: u64, now: i64) -> Result<()> {
+    let hashes = sessions_of(txn, user)?;
+    let keys: Vec<&[u8; 32]> = hashes.iter().collect();
     let mut expired = Vec::new();
-    for hash in sessions_of(txn, user)? {
-        if txn.get(SESSIONS, &hash)?.is_none_or(|r| r.3 <= now) {
-            expired.push(hash);
+    // The session rows read at once: a message to a server, not one each.
+    for (hash, row) in hashes.iter().zip(txn.get_many(SESSIONS, &keys)?) {
+        if row.is_none_or(|r| r.3 <= now) {
+            expired.push(*hash);
         }
     }
     for hash in expired {
