@@ -105,7 +105,7 @@
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, Config, Statement};
-use roster::store::backend::{ManyVisitor, RowVisitor};
+use roster::store::backend::{Followed, ManyVisitor, RowVisitor, get_then_follow};
 use roster::store::{Backend, Reader, Writer};
 use roster::{Error, ErrorCode, Institute, Result};
 use std::cell::{Cell, RefCell};
@@ -1129,6 +1129,36 @@ impl Reader for Tx<'_> {
             }
         }
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    /// A read's entry and the row it names in one round trip; a write's
+    /// (which has its buffer, and its hints) and a prefetched table's as
+    /// two gets.
+    fn get_and_follow(
+        &self,
+        table: &str,
+        key: &[u8],
+        then: &str,
+        trim: usize,
+    ) -> Result<Followed> {
+        let local = |t: &str| self.prefetched.contains_key(t);
+        let trim_len = i32::try_from(trim).ok();
+        let (Some(trim_len), None, false, false) =
+            (trim_len, &self.buffer, local(table), local(then))
+        else {
+            return get_then_follow(self, table, key, then, trim);
+        };
+        let rows = self.query(
+            "SELECT i.value, r.value FROM roster_rows i LEFT JOIN LATERAL \
+             (SELECT value FROM roster_rows WHERE tab = $3 AND key = \
+             CASE WHEN length(i.value) >= $4 THEN substring(i.value FROM 1 FOR length(i.value) - $4) END \
+             LIMIT 1) r ON true WHERE i.tab = $1 AND i.key = $2",
+            &[&table, &key, &then, &trim_len],
+        )?;
+        Ok(match rows.first() {
+            Some(row) => (Some(row.get(0)), row.get(1)),
+            None => (None, None),
+        })
     }
 
     /// One round trip for all the keys, as [`Reader::get_many`].

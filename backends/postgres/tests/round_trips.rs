@@ -8,8 +8,10 @@
 //! reads with the `START TRANSACTION`, its feed numbers, its rows),
 //! creating a user four, through Sunbird too, changing one's name four,
 //! deleting one four (every row it holds under its id read whole with
-//! the first). A sign-in takes five: its read of the username and the
-//! user, then a write begun with the user and its sessions.
+//! the first). A lookup by email reads the index entry and the user it
+//! names in one message: two in all. A sign-in takes four: its read of
+//! the username's entry and the user, then a write begun with the user
+//! and its sessions.
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -193,9 +195,10 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     });
     assert_eq!(listed.len(), 3, "a list's first page: {listed:#?}");
 
-    // A sign-in: the username and the user, read before the password is
-    // checked (the snapshot's `COMMIT` goes with the next message); the
-    // user and its sessions, read whole, begin the write; the rows.
+    // A sign-in: the username's entry and the user it names, in one
+    // message after the snapshot's, read before the password is checked
+    // (the snapshot's `COMMIT` goes with the next message); the user and
+    // its sessions, read whole, begin the write; the rows.
     let patch = roster::UserPatch {
         password: Some("a-good-password-6".into()),
         ..Default::default()
@@ -208,7 +211,19 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
             .login("learner5", "a-good-password-6")
             .expect("sign in");
     });
-    assert_eq!(signed_in.len(), 5, "a sign-in: {signed_in:#?}");
+    assert_eq!(signed_in.len(), 4, "a sign-in: {signed_in:#?}");
+
+    // A lookup by email (Testpress's `?email=`): the entry and the user
+    // it names in one message.
+    let by_email = messages(&log, || {
+        let query = roster::UserQuery {
+            email: Some("learner3@example.com".into()),
+            ..Default::default()
+        };
+        let page = admin.list_users(&query).expect("lookup");
+        assert_eq!(page.items.len(), 1, "the user of that email");
+    });
+    assert_eq!(by_email.len(), 2, "a lookup by email: {by_email:#?}");
 
     // A lookup right after another read.
     admin.get_user(4).expect("user");

@@ -46,7 +46,9 @@
 //! - [`Reader::get`] is `SELECT value … WHERE key = $1` ([`Reader::get_with`]
 //!   keeps its default: a get, the row's bytes lent to the visitor);
 //!   [`Reader::get_many`] is one `… WHERE key = ANY($1)`, and
-//!   [`Reader::get_many_with`] visits what it answers; [`Reader::scan`]
+//!   [`Reader::get_many_with`] visits what it answers;
+//!   [`Reader::get_and_follow`] is one `SELECT` of the entry with the
+//!   record it names joined to it; [`Reader::scan`]
 //!   is `… WHERE key >= $1 AND key < $2 ORDER BY key [DESC]`, fetched in
 //!   bounded chunks (a cursor or keyset pages of a few hundred rows) so the
 //!   callback can stop early; [`Reader::len`] is `SELECT count(*)`.
@@ -69,6 +71,10 @@ pub type RowVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
 
 /// What [`Reader::get_with`] calls with a value.
 pub type ValueVisitor<'a> = dyn FnMut(&[u8]) -> Result<()> + 'a;
+
+/// What [`Reader::get_and_follow`] answers: the entry, and the row it
+/// names.
+pub type Followed = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// What [`Reader::get_many_with`] calls with each value found: the index
 /// of its key among the keys asked, and the value.
@@ -93,6 +99,22 @@ pub trait Reader {
     /// The values under several keys of `table`, in the order of `keys`.
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
         keys.iter().map(|k| self.get(table, k)).collect()
+    }
+
+    /// The value under `key` in `table`, and the value in `then` under the
+    /// key that value begins with: its bytes but the last `trim` (an
+    /// index entry and the record it names, a sealed entry's seal left
+    /// out); `None` for the second when the first is missing or shorter
+    /// than `trim`. The default reads one, then the other; a backend whose
+    /// reads cross a network reads both in one round trip.
+    fn get_and_follow(
+        &self,
+        table: &str,
+        key: &[u8],
+        then: &str,
+        trim: usize,
+    ) -> Result<Followed> {
+        get_then_follow(self, table, key, then, trim)
     }
 
     /// Calls `visit` with the index in `keys` and the value of each key
@@ -381,6 +403,25 @@ pub(crate) fn prefix_bounds(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
         }
     }
     (lower, Bound::Unbounded)
+}
+
+/// [`Reader::get_and_follow`] by two gets, one after the other: its
+/// default, for a backend that overrides it only at times.
+pub fn get_then_follow<R: Reader + ?Sized>(
+    r: &R,
+    table: &str,
+    key: &[u8],
+    then: &str,
+    trim: usize,
+) -> Result<Followed> {
+    let Some(first) = r.get(table, key)? else {
+        return Ok((None, None));
+    };
+    let next = match first.len().checked_sub(trim) {
+        Some(len) => r.get(then, &first[..len])?,
+        None => None,
+    };
+    Ok((Some(first), next))
 }
 
 /// Borrows owned bounds as the slices [`Reader::scan`] takes.

@@ -29,9 +29,10 @@ type Tables = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
 /// Runs every check against backends from `make`; panics naming the first
 /// check that fails.
 pub fn run(make: Factory<'_>) {
-    let checks: [(&str, Check); 16] = [
+    let checks: [(&str, Check); 17] = [
         ("get, put, delete and len", basics),
         ("get of many keys at once", get_many),
+        ("an entry and the row it names", follow),
         ("a read hint and a removal without an answer", read_hints),
         ("a hint to read tables whole", scan_hints),
         ("a hint to read key prefixes whole", prefix_hints),
@@ -178,6 +179,61 @@ fn lent(r: &dyn Reader, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
     })?;
     ensure(found == out.is_some(), "get_with says whether it visited")?;
     Ok(out)
+}
+
+/// `get_and_follow` answers as two gets do: an entry and the row under
+/// its bytes less `trim`, an entry too short for `trim`, a missing entry
+/// or row, in a snapshot and in a write that changed them.
+fn follow(make: Factory<'_>) -> Result<()> {
+    let b = make();
+    let b = &*b;
+    write_all(b, |w| {
+        w.put("i", b"ann", b"k1seal")?;
+        w.put("i", b"bob", b"k9seal")?;
+        w.put("i", b"cy", b"se")?;
+        w.put("i", b"k1", b"k1")?;
+        w.put("t", b"k1", b"record one")
+    })?;
+    let both = |a: &[u8], b: &[u8]| (Some(a.to_vec()), Some(b.to_vec()));
+    let check = |r: &dyn Reader| -> Result<()> {
+        ensure(
+            r.get_and_follow("i", b"ann", "t", 4)? == both(b"k1seal", b"record one"),
+            "an entry and its row",
+        )?;
+        ensure(
+            r.get_and_follow("i", b"bob", "t", 4)? == (Some(b"k9seal".to_vec()), None),
+            "an entry whose row is missing",
+        )?;
+        ensure(
+            r.get_and_follow("i", b"cy", "t", 4)? == (Some(b"se".to_vec()), None),
+            "an entry shorter than its seal",
+        )?;
+        ensure(
+            r.get_and_follow("i", b"k1", "t", 0)? == both(b"k1", b"record one"),
+            "nothing trimmed",
+        )?;
+        ensure(
+            r.get_and_follow("i", b"dan", "t", 4)? == (None, None),
+            "no entry",
+        )
+    };
+    read_all(b, |r| check(r))?;
+    let mut checked = Ok(());
+    let rolled = write_all(b, |w| {
+        checked = check(w).and_then(|()| {
+            w.put("t", b"k9", b"record nine")?;
+            w.delete("t", b"k1")?;
+            ensure(
+                w.get_and_follow("i", b"bob", "t", 4)? == both(b"k9seal", b"record nine")
+                    && w.get_and_follow("i", b"ann", "t", 4)? == (Some(b"k1seal".to_vec()), None),
+                "a write follows its own rows",
+            )
+        });
+        Err(fail("rolled back"))
+    });
+    checked?;
+    ensure(rolled.is_err(), "the write rolls back")?;
+    read_all(b, |r| check(r))
 }
 
 /// What `get_many_with` lends under `keys`, copied, by the index it names;

@@ -449,6 +449,36 @@ impl Snapshot<'_> {
         self.r.get_many_with(def.name, &slices, visit)
     }
 
+    /// The id under `key` in unique index `def` (its seal checked), with
+    /// the bytes of the record of `target` it names, read together: one
+    /// round trip where reads cross a network
+    /// ([`backend::Reader::get_and_follow`]). `None` when there is no
+    /// entry; no bytes when the record is missing.
+    pub(crate) fn id_and_record(
+        &self,
+        def: tables::Unique,
+        key: &str,
+        target: tables::Records,
+    ) -> Result<Option<(u64, Option<Vec<u8>>)>> {
+        #[cfg(test)]
+        fault::trip_named(def.name);
+        let key = Col::bytes(key);
+        let key = key.as_slice();
+        let trim = if def.sealed { keys::SEAL_LEN } else { 0 };
+        let (entry, record) = self.r.get_and_follow(def.name, key, target.name, trim)?;
+        let Some(entry) = entry else {
+            return Ok(None);
+        };
+        // The record was read under the entry's bytes less its seal: the
+        // value unsealed here, so the key of the id it holds.
+        let value = unsealed(def.name, def.sealed, key, entry)?;
+        let id = u64::take(&value).ok_or_else(|| malformed(def.name))?;
+        let record = record
+            .map(|bytes| unsealed(target.name, target.sealed, &value, bytes))
+            .transpose()?;
+        Ok(Some((id, record)))
+    }
+
     /// The values under `keys` in `def`, in their order.
     pub(crate) fn get_many<K: Col + ?Sized, V: Col + ?Sized>(
         &self,

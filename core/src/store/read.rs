@@ -406,10 +406,11 @@ pub(crate) fn holds_key(user: &User, def: Unique, key: &str) -> bool {
 /// checked against its record: [`lookup`] for a caller that wants the
 /// record itself, read once.
 pub(crate) fn lookup_user(s: &Snapshot<'_>, def: Unique, key: &str) -> Result<Option<User>> {
-    let Some(id) = contain(s, || s.get(def, key))? else {
+    let Some((id, frame)) = contain(s, || s.id_and_record(def, key, USERS))? else {
         return Ok(None);
     };
-    let user = user(s, id)?.ok_or_else(|| index_mismatch(def.name, id, "which does not exist"))?;
+    let frame = frame.ok_or_else(|| index_mismatch(def.name, id, "which does not exist"))?;
+    let user: User = contain(s, || decode(USERS, id, &frame))?;
     let keys = [
         user.username.as_str(),
         &user.profile.email,
