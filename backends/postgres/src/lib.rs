@@ -1134,13 +1134,7 @@ impl Reader for Tx<'_> {
     /// A read's entry and the row it names in one round trip; a write's
     /// (which has its buffer, and its hints) and a prefetched table's as
     /// two gets.
-    fn get_and_follow(
-        &self,
-        table: &str,
-        key: &[u8],
-        then: &str,
-        trim: usize,
-    ) -> Result<Followed> {
+    fn get_and_follow(&self, table: &str, key: &[u8], then: &str, trim: usize) -> Result<Followed> {
         let local = |t: &str| self.prefetched.contains_key(t);
         let trim_len = i32::try_from(trim).ok();
         let (Some(trim_len), None, false, false) =

@@ -107,13 +107,7 @@ pub trait Reader {
     /// out); `None` for the second when the first is missing or shorter
     /// than `trim`. The default reads one, then the other; a backend whose
     /// reads cross a network reads both in one round trip.
-    fn get_and_follow(
-        &self,
-        table: &str,
-        key: &[u8],
-        then: &str,
-        trim: usize,
-    ) -> Result<Followed> {
+    fn get_and_follow(&self, table: &str, key: &[u8], then: &str, trim: usize) -> Result<Followed> {
         get_then_follow(self, table, key, then, trim)
     }
 
