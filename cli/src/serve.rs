@@ -68,7 +68,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use roster::rest::{Request, Response};
 use roster::{Config, Institute};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, SemaphorePermit, watch};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit, TryAcquireError, watch};
 
 use crate::EXIT_FAILURE;
 
@@ -82,6 +82,11 @@ const MAX_BODY: usize = 1 << 20;
 /// How long a body under way waits for the memory budget before it is
 /// refused with 503.
 const BUDGET_WAIT: Duration = Duration::from_secs(1);
+/// How much longer than the body that began to wait before it a body
+/// waits for the budget at least: bodies queue for it in turn, so the
+/// first one refused frees its bytes while the next still waits, and two
+/// bodies that wait for each other are never both refused.
+const BUDGET_STAGGER: Duration = Duration::from_millis(250);
 /// How long requests in flight may take to finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// After refusing a body, how long what the client still sends is read
@@ -193,6 +198,7 @@ pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
         client_calls: usize::try_from(args.client_calls).unwrap_or(usize::MAX),
         calls: Semaphore::new(blocking),
         body_bytes: Semaphore::new(blocking.saturating_mul(MAX_BODY)),
+        budget_waits: Mutex::new(None),
         connections: Mutex::new(Connections::default()),
         closed: Notify::new(),
         next_id: AtomicU64::new(0),
@@ -367,6 +373,9 @@ struct Shared {
     /// bytes arrive and kept until the core has answered: as much as one
     /// largest body per blocking thread.
     body_bytes: Semaphore,
+    /// When the body that last began to wait for `body_bytes` gives up
+    /// ([`BUDGET_STAGGER`]).
+    budget_waits: Mutex<Option<tokio::time::Instant>>,
     /// Open connections.
     connections: Mutex<Connections>,
     /// Notified when a connection closes.
@@ -732,7 +741,7 @@ async fn serve_request(
     let has_body = has_te || declared.is_some_and(|len| len > 0);
     let (body, _budget) = if has_body {
         shared.set_idle(id, true);
-        let read = read_body(body, shared.idle, &shared.body_bytes).await;
+        let read = read_body(body, shared.idle, &shared.body_bytes, &shared.budget_waits).await;
         shared.set_idle(id, false);
         let (bytes, budget) = read?;
         (Some(bytes), budget)
@@ -787,12 +796,14 @@ async fn serve_request(
 
 /// Reads a body of at most [`MAX_BODY`] bytes within `within`, taking a
 /// permit of `budget` for each byte as it arrives (503 when the budget
-/// stays spent until then); the bytes and their permits.
-async fn read_body(
+/// stays spent until then); the bytes and their permits. `waits`: when
+/// the last body to wait for the budget gives up.
+async fn read_body<'a>(
     mut body: Incoming,
     within: Duration,
-    budget: &Semaphore,
-) -> Result<(Vec<u8>, Option<SemaphorePermit<'_>>), Refusal> {
+    budget: &'a Semaphore,
+    waits: &Mutex<Option<tokio::time::Instant>>,
+) -> Result<(Vec<u8>, Option<SemaphorePermit<'a>>), Refusal> {
     let deadline = tokio::time::Instant::now() + within;
     let mut bytes = Vec::new();
     let mut held: Option<SemaphorePermit<'_>> = None;
@@ -813,11 +824,29 @@ async fn read_body(
             // for each other: a body waits for the budget a moment only,
             // then is refused (503) and lets the others go on.
             let wanted = u32::try_from(data.len()).unwrap_or(u32::MAX);
-            let until = deadline.min(tokio::time::Instant::now() + BUDGET_WAIT);
-            let permit = match tokio::time::timeout_at(until, budget.acquire_many(wanted)).await {
-                Ok(Ok(permit)) => permit,
-                Ok(Err(_)) => return Err((503, "The server is stopping.")),
-                Err(_) => return Err((503, "The server is busy; try again.")),
+            let permit = match budget.try_acquire_many(wanted) {
+                Ok(permit) => permit,
+                Err(TryAcquireError::Closed) => return Err((503, "The server is stopping.")),
+                Err(TryAcquireError::NoPermits) => {
+                    // In turn: a body that began to wait later gives up
+                    // later (the semaphore serves waiters in order).
+                    let mine = {
+                        let mut last = waits.lock().unwrap_or_else(|e| e.into_inner());
+                        let now = tokio::time::Instant::now();
+                        let mine = match *last {
+                            Some(t) if t + BUDGET_STAGGER > now + BUDGET_WAIT => t + BUDGET_STAGGER,
+                            _ => now + BUDGET_WAIT,
+                        };
+                        *last = Some(mine);
+                        mine
+                    };
+                    let until = deadline.min(mine);
+                    match tokio::time::timeout_at(until, budget.acquire_many(wanted)).await {
+                        Ok(Ok(permit)) => permit,
+                        Ok(Err(_)) => return Err((503, "The server is stopping.")),
+                        Err(_) => return Err((503, "The server is busy; try again.")),
+                    }
+                }
             };
             match held.as_mut() {
                 Some(all) => all.merge(permit),
