@@ -41,16 +41,7 @@ type KeyRange = (Vec<u8>, Option<Vec<u8>>);
 
 /// The keys that begin with `prefix` (all keys for an empty one).
 fn prefix_range(prefix: &[u8]) -> KeyRange {
-    let mut upper = prefix.to_vec();
-    // The smallest key above every key with the prefix: drop trailing
-    // 0xff bytes and increment the last byte left.
-    while let Some(last) = upper.pop() {
-        if last < 0xff {
-            upper.push(last + 1);
-            return (prefix.to_vec(), Some(upper));
-        }
-    }
-    (prefix.to_vec(), None)
+    (prefix.to_vec(), roster::store::backend::prefix_end(prefix))
 }
 
 /// Whether `range` holds every key within `lower` and `upper`.

@@ -163,36 +163,32 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
 
     // A search by `q`: its snapshot, the postings, the page's records at
     // once (its `COMMIT` goes with the next message).
-    let searched = messages(&log, || {
-        let query = roster::UserQuery {
-            q: Some("arn".into()),
-            ..Default::default()
-        };
-        let page = admin.list_users(&query).expect("search");
-        assert_eq!(page.items.len(), 20, "a full page");
-    });
+    // A list's page and the messages it took.
+    let list = |query: roster::UserQuery| {
+        let mut page = None;
+        let sent = messages(&log, || {
+            page = Some(admin.list_users(&query).expect("list"))
+        });
+        (page.expect("a page"), sent)
+    };
+    let q = |text: &str| roster::UserQuery {
+        q: Some(text.into()),
+        ..Default::default()
+    };
+    let (page, searched) = list(q("arn"));
+    assert_eq!(page.items.len(), 20, "a full page");
     assert_eq!(searched.len(), 3, "a search by q: {searched:#?}");
     // A needle longer than a gram: its snapshot (with the last read's
     // `COMMIT`), a scan of each of its five grams' postings, every
     // candidate's texts in one message (not one each), the page's records.
-    let searched = messages(&log, || {
-        let query = roster::UserQuery {
-            q: Some("learner1".into()),
-            ..Default::default()
-        };
-        let page = admin.list_users(&query).expect("search");
-        assert_eq!(page.count, 13, "learner1, learner10-19, learner100-101");
-    });
+    let (page, searched) = list(q("learner1"));
+    assert_eq!(page.count, 13, "learner1, learner10-19, learner100-101");
     assert_eq!(searched.len(), 8, "a search by a long q: {searched:#?}");
 
     // A list's first page: its snapshot, the count, the page's records
     // (no position looked up for the first).
-    let listed = messages(&log, || {
-        let page = admin
-            .list_users(&roster::UserQuery::default())
-            .expect("list");
-        assert_eq!(page.items.len(), 20, "a full page");
-    });
+    let (page, listed) = list(roster::UserQuery::default());
+    assert_eq!(page.items.len(), 20, "a full page");
     assert_eq!(listed.len(), 3, "a list's first page: {listed:#?}");
 
     // A sign-in: the username's entry and the user it names, in one
@@ -215,14 +211,11 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
 
     // A lookup by email (Testpress's `?email=`): the entry and the user
     // it names in one message.
-    let by_email = messages(&log, || {
-        let query = roster::UserQuery {
-            email: Some("learner3@example.com".into()),
-            ..Default::default()
-        };
-        let page = admin.list_users(&query).expect("lookup");
-        assert_eq!(page.items.len(), 1, "the user of that email");
+    let (page, by_email) = list(roster::UserQuery {
+        email: Some("learner3@example.com".into()),
+        ..Default::default()
     });
+    assert_eq!(page.items.len(), 1, "the user of that email");
     assert_eq!(by_email.len(), 2, "a lookup by email: {by_email:#?}");
 
     // A lookup right after another read.

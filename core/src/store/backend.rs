@@ -387,16 +387,24 @@ pub trait HostFile: Send + Sync + Debug + 'static {
 /// Bounds of a scan by prefix: every key that starts with `prefix`.
 pub(crate) fn prefix_bounds(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
     let lower = Bound::Included(prefix.to_vec());
+    match prefix_end(prefix) {
+        Some(upper) => (lower, Bound::Excluded(upper)),
+        None => (lower, Bound::Unbounded),
+    }
+}
+
+/// The smallest key above every key that starts with `prefix`; `None`
+/// when there is none (a prefix of 0xff bytes only, or an empty one).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut upper = prefix.to_vec();
-    // The smallest key above every key with this prefix: drop trailing
-    // 0xff bytes and increment the last byte left.
+    // Drop trailing 0xff bytes and increment the last byte left.
     while let Some(last) = upper.pop() {
         if last < 0xff {
             upper.push(last + 1);
-            return (lower, Bound::Excluded(upper));
+            return Some(upper);
         }
     }
-    (lower, Bound::Unbounded)
+    None
 }
 
 /// [`Reader::get_and_follow`] by two gets, one after the other: its

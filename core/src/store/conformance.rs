@@ -97,6 +97,18 @@ fn write_all(b: &dyn Backend, mut f: impl FnMut(&dyn Writer) -> Result<()>) -> R
     b.write(&mut |w| f(w))
 }
 
+/// Runs the checks `f` in a write, then rolls it back: their failure is
+/// the answer, and the write must not commit.
+fn rolled_back(b: &dyn Backend, mut f: impl FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
+    let mut checked = Ok(());
+    let rolled = write_all(b, |w| {
+        checked = f(w);
+        Err(fail("rolled back"))
+    });
+    checked?;
+    ensure(rolled.is_err(), "the write rolls back")
+}
+
 fn basics(make: Factory<'_>) -> Result<()> {
     let b = make();
     let b = &*b;
@@ -218,21 +230,16 @@ fn follow(make: Factory<'_>) -> Result<()> {
         )
     };
     read_all(b, |r| check(r))?;
-    let mut checked = Ok(());
-    let rolled = write_all(b, |w| {
-        checked = check(w).and_then(|()| {
-            w.put("t", b"k9", b"record nine")?;
-            w.delete("t", b"k1")?;
-            ensure(
-                w.get_and_follow("i", b"bob", "t", 4)? == both(b"k9seal", b"record nine")
-                    && w.get_and_follow("i", b"ann", "t", 4)? == (Some(b"k1seal".to_vec()), None),
-                "a write follows its own rows",
-            )
-        });
-        Err(fail("rolled back"))
-    });
-    checked?;
-    ensure(rolled.is_err(), "the write rolls back")?;
+    rolled_back(b, |w| {
+        check(w)?;
+        w.put("t", b"k9", b"record nine")?;
+        w.delete("t", b"k1")?;
+        ensure(
+            w.get_and_follow("i", b"bob", "t", 4)? == both(b"k9seal", b"record nine")
+                && w.get_and_follow("i", b"ann", "t", 4)? == (Some(b"k1seal".to_vec()), None),
+            "a write follows its own rows",
+        )
+    })?;
     read_all(b, |r| check(r))
 }
 
@@ -555,13 +562,7 @@ fn prefix_hints(make: Factory<'_>) -> Result<()> {
         w.put("q", &key(2, 1), b"q")
     })?;
     for begun in [false, true] {
-        let mut checked = Ok(());
-        let rolled = write_all(b, |w| {
-            checked = hinted_prefixes(w, begun);
-            Err(fail("rolled back"))
-        });
-        checked?;
-        ensure(rolled.is_err(), "the write rolls back")?;
+        rolled_back(b, |w| hinted_prefixes(w, begun))?;
     }
     read_all(b, |r| {
         ensure(
