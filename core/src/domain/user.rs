@@ -282,6 +282,11 @@ pub struct ProfileInput {
     /// spaces); [`CustomInput::Null`] clears one.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub custom_fields: Vec<(String, CustomInput)>,
+    /// Removes every custom value before `custom_fields` apply: the
+    /// documents' `"custom_fields": null`. A required field then needs a
+    /// value in `custom_fields`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub clear_custom_fields: bool,
 }
 
 /// Input to create a user (T1).
@@ -648,14 +653,21 @@ pub fn apply_profile(
             }
         }
     }
-    apply_custom(profile, &input.custom_fields, ctx.fields, creating, errors);
+    if input.clear_custom_fields {
+        profile.custom.clear();
+    }
+    let judged = creating || input.clear_custom_fields;
+    apply_custom(profile, &input.custom_fields, ctx.fields, judged, errors);
 }
 
+/// Applies `given` to `profile`'s custom values. A required field without
+/// a value is an error when it is mentioned, or when `every_required`
+/// (a creation, or every value cleared).
 fn apply_custom(
     profile: &mut Profile,
     given: &[(String, CustomInput)],
     fields: &[CustomField],
-    creating: bool,
+    every_required: bool,
     errors: &mut FieldErrors,
 ) {
     const KEY: &str = "custom_fields";
@@ -687,7 +699,7 @@ fn apply_custom(
     };
     for field in fields.iter().filter(|f| f.required) {
         let missing = !profile.custom.iter().any(|(id, _)| *id == field.id);
-        if missing && (creating || mentioned(field)) {
+        if missing && (every_required || mentioned(field)) {
             errors.add_nested(KEY, &field.name, REQUIRED);
         }
     }

@@ -223,16 +223,17 @@ pub mod rule {
         }
     }
 
-    /// Custom values by field name, in the order sent; `null` sends none.
-    /// Each value is checked against its definition later.
+    /// Custom values by field name, in the order sent; `null` (`None`)
+    /// clears every value. Each value is checked against its definition
+    /// later.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Custom;
     impl Rule for Custom {
-        type Out = Vec<(String, CustomInput)>;
+        type Out = Option<Vec<(String, CustomInput)>>;
         fn read(value: Value) -> Result<Self::Out, Vec<String>> {
             let map = match value {
                 Value::Object(map) => map,
-                Value::Null => return Ok(Vec::new()),
+                Value::Null => return Ok(None),
                 other => {
                     return Err(vec![format!(
                         "Expected a dictionary of items but got type \"{}\".",
@@ -240,19 +241,20 @@ pub mod rule {
                     )]);
                 }
             };
-            Ok(map
-                .into_iter()
-                .map(|(name, v)| {
-                    let input = match v {
-                        Value::Null => CustomInput::Null,
-                        Value::String(s) => CustomInput::Text(s),
-                        Value::Number(n) => CustomInput::Number(n.to_string()),
-                        Value::Bool(b) => CustomInput::Bool(b),
-                        Value::Array(_) | Value::Object(_) => CustomInput::Compound,
-                    };
-                    (name, input)
-                })
-                .collect())
+            Ok(Some(
+                map.into_iter()
+                    .map(|(name, v)| {
+                        let input = match v {
+                            Value::Null => CustomInput::Null,
+                            Value::String(s) => CustomInput::Text(s),
+                            Value::Number(n) => CustomInput::Number(n.to_string()),
+                            Value::Bool(b) => CustomInput::Bool(b),
+                            Value::Array(_) | Value::Object(_) => CustomInput::Compound,
+                        };
+                        (name, input)
+                    })
+                    .collect(),
+            ))
         }
     }
 }
@@ -288,7 +290,7 @@ export type Int = number;
 export type Texts = string[];
 /** A list of ids. */
 export type Ids = number[];
-/** Custom values by field name (`null` clears one). */
+/** Custom values by field name (`null` clears one); `null` for the whole map clears them all. */
 export type CustomValues = Record<string, string | number | boolean | null>;
 "#;
 
@@ -421,6 +423,7 @@ impl ProfileFields {
     fn into_input(self) -> ProfileInput {
         let state_code = self.state_code.into_value();
         let state = self.state.into_value();
+        let custom = self.custom_fields.into_value();
         ProfileInput {
             email: self.email.into_value(),
             phone: self.phone.into_value(),
@@ -435,7 +438,8 @@ impl ProfileFields {
             zip: self.zip.into_value(),
             state: state_code.or(state),
             gender_code: self.gender_code.into_value(),
-            custom_fields: self.custom_fields.into_value().unwrap_or_default(),
+            clear_custom_fields: matches!(custom, Some(None)),
+            custom_fields: custom.flatten().unwrap_or_default(),
         }
     }
 }

@@ -3,8 +3,8 @@
 //! batches, cascades, atomicity, ids, persistence and concurrency.
 
 use roster::{
-    BatchInput, CourseInput, CreateOptions, ErrorCode, GroupInput, Institute, NewUser, PageRequest,
-    ProfileInput, UserPatch,
+    BatchInput, CourseInput, CreateOptions, CustomInput, ErrorCode, GroupInput, Institute, NewUser,
+    PageRequest, ProfileInput, UserPatch,
 };
 use roster_tests::{SEED_NOW, call, expect, ids_of_every_page, institute, snapshot};
 use serde_json::{Value, json};
@@ -998,6 +998,100 @@ mod custom_fields {
             .status,
             400
         );
+    }
+
+    /// SPEC: "`null` or `""` clears an optional field on update";
+    /// `custom_fields` is one, so `null` clears every value, and a
+    /// required field then needs one in the same request.
+    #[test]
+    fn a_null_map_clears_every_value_unless_one_is_required() {
+        let (i, _) = institute(SEED_NOW);
+        post(
+            &i,
+            "custom-fields/",
+            json!({"name": "Stream", "type": "choice", "choices": ["Science", "Arts"]}),
+        );
+        post(
+            &i,
+            "custom-fields/",
+            json!({"name": "Club", "type": "text"}),
+        );
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "u", "password": "ipsum1$", "custom_fields": {"stream": "arts", "club": "Chess"}}),
+        ));
+        let user = format!("{USERS}{uid}/");
+        let v = expect(&i, "PATCH", &user, Some(json!({"custom_fields": {}})), 200);
+        assert_eq!(
+            v["custom_fields"],
+            json!({"Stream": "Arts", "Club": "Chess"}),
+            "an empty map changes nothing"
+        );
+        let v = expect(
+            &i,
+            "PUT",
+            &user,
+            Some(json!({"custom_fields": null, "city": "Pune"})),
+            200,
+        );
+        assert_eq!(v["custom_fields"], json!({}));
+        assert_eq!(v["city"], "Pune");
+        assert_eq!(
+            expect(&i, "GET", &user, None, 200)["custom_fields"],
+            json!({})
+        );
+
+        // With a required field, `null` alone is refused and nothing changes.
+        expect(
+            &i,
+            "PATCH",
+            &user,
+            Some(json!({"custom_fields": {"Stream": "Science", "Club": "Go"}})),
+            200,
+        );
+        post(
+            &i,
+            "custom-fields/",
+            json!({"name": "Roll", "type": "text", "required": true}),
+        );
+        expect(
+            &i,
+            "PATCH",
+            &user,
+            Some(json!({"custom_fields": {"roll": "R7"}})),
+            200,
+        );
+        let before = expect(&i, "GET", &user, None, 200);
+        let r = call(
+            &i,
+            "PATCH",
+            &user,
+            Some(json!({"custom_fields": null, "city": "Goa"})),
+        );
+        assert_eq!(
+            r.json(),
+            json!({"custom_fields": {"Roll": ["This field is required."]}})
+        );
+        assert_eq!(expect(&i, "GET", &user, None, 200), before);
+        // The typed API can clear and give in one call: only the given stay.
+        let view = i
+            .operator()
+            .update_user(
+                uid,
+                UserPatch {
+                    profile: ProfileInput {
+                        clear_custom_fields: true,
+                        custom_fields: vec![("roll".into(), CustomInput::Text("R8".into()))],
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            )
+            .expect("updated");
+        let names: Vec<&str> = view.custom_fields.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Roll"]);
+        assert!(i.check_integrity().expect("check").is_empty());
     }
 }
 

@@ -214,6 +214,7 @@ fn user_ok(u: &User, origin: Origin, fields: &BTreeSet<u64>, today: NaiveDate, p
         state: Some(old.state.clone()),
         gender_code: None,
         custom_fields: Vec::new(),
+        clear_custom_fields: false,
     };
     let mut copy = old.clone();
     let mut errors = FieldErrors::new();
