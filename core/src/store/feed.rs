@@ -11,9 +11,9 @@
 //! changes only bookkeeping, makes none, and an entity changed twice in one
 //! operation makes one.
 //!
-//! Entries are numbered in commit order: by a counter in `meta` where the
-//! backend commits one write at a time (redb), else by the backend
-//! ([`super::Writer::change_seqs`]). Trimming ([`trim`]) removes entries
+//! Entries are numbered in commit order: after the last entry (or the
+//! floor, when every entry was trimmed) where the backend commits one write
+//! at a time (redb), else by the backend ([`super::Writer::change_seqs`]). Trimming ([`trim`]) removes entries
 //! older than the retention window and raises the feed's floor: a reader
 //! asking for entries after a number below the floor is told so, never
 //! handed a feed with a hole in it.
@@ -26,8 +26,9 @@ use crate::error::{Error, ErrorCode, Result};
 use std::collections::HashMap;
 use std::ops::Bound;
 
-/// `meta`: the number the next entry gets (backends that commit one write
-/// at a time).
+/// `meta`: the number the next entry gets, in stores written before
+/// numbers followed the last entry (backends that commit one write at a
+/// time); removed by the next write that appends.
 const NEXT_SEQ: &str = "change_next";
 /// `meta`: the largest number trimmed away; the feed holds every entry
 /// after it.
@@ -199,8 +200,9 @@ fn touch(
 
 /// Appends the entries of everything `txn` changed, stamped by `author`;
 /// then, where the backend commits one write at a time, trims what the
-/// retention window (`retention`, microseconds) lets go, a few entries per
-/// entry appended.
+/// retention window (`retention`, microseconds) lets go: in steps, by the
+/// write whose entries reach a multiple of [`TRIM_STEP`], up to twice the
+/// entries appended since the last step.
 pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Result<()> {
     let pending = std::mem::take(&mut *txn.feed.borrow_mut());
     let mut changed: Vec<Touched> = pending
@@ -221,12 +223,23 @@ pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Re
     let first = match given {
         // The backend counts from 1.
         Some(first) => origin.saturating_add(first),
+        // Numbers follow the last one given: no row is written for them.
+        // A store written before keeps a counter in `meta`, read once
+        // more and removed.
         None => {
-            let next = txn.get(META, NEXT_SEQ)?.unwrap_or(origin + 1);
-            let after = next
-                .checked_add(count)
-                .ok_or_else(|| damaged_counter("counter"))?;
-            txn.put(META, NEXT_SEQ, &after)?;
+            let head = last_entry(txn)?.max(floor_above(txn, origin)?);
+            let counted: Option<u64> = txn.get(META, NEXT_SEQ)?;
+            if counted.is_some() {
+                txn.remove(META, NEXT_SEQ)?;
+            }
+            let next = counted.unwrap_or(0).max(head.saturating_add(1));
+            if next.checked_add(count).is_none() {
+                let row = match counted {
+                    Some(n) if n == next => "counter",
+                    _ => "floor",
+                };
+                return Err(damaged_counter(row));
+            }
             next
         }
     };
@@ -254,14 +267,27 @@ pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Re
     }
     let rows: Vec<(&u64, &[u8])> = rows.iter().map(|(k, v)| (k, v.as_slice())).collect();
     txn.put_many(CHANGES, &rows)?;
-    if serial && let Some(window) = retention {
-        trim_some(
-            txn,
-            author.at.saturating_sub(window),
-            count.saturating_mul(2),
-        )?;
+    if serial
+        && let Some(window) = retention
+        && reaches_step(first, count)
+    {
+        let at_most = count.saturating_add(TRIM_STEP).saturating_mul(2);
+        trim_some(txn, author.at.saturating_sub(window), at_most)?;
     }
     Ok(())
+}
+
+/// Entries are trimmed as they are appended, but not by every write: by
+/// the one whose entries reach a multiple of this. A trim dirties the
+/// feed's first pages and the floor's; one in this many writes does it,
+/// for the entries of all of them.
+const TRIM_STEP: u64 = 64;
+
+/// Whether entries `first .. first + count` hold a multiple of
+/// [`TRIM_STEP`].
+fn reaches_step(first: u64, count: u64) -> bool {
+    let last = first.saturating_add(count.saturating_sub(1));
+    last / TRIM_STEP != first.saturating_sub(1) / TRIM_STEP
 }
 
 /// Fills in the UUID of every Sunbird profile from its user's record (the
@@ -409,6 +435,15 @@ pub(crate) struct Bounds {
 pub(crate) fn bounds(s: &Snapshot<'_>) -> Result<Bounds> {
     let origin = origin(s)?;
     let floor = floor_above(s, origin)?;
+    Ok(Bounds {
+        origin,
+        floor,
+        head: last_entry(s)?.max(floor),
+    })
+}
+
+/// The number of the feed's last entry (0: none).
+fn last_entry(s: &Snapshot<'_>) -> Result<u64> {
     let mut last = 0;
     s.scan(
         CHANGES,
@@ -420,11 +455,7 @@ pub(crate) fn bounds(s: &Snapshot<'_>) -> Result<Bounds> {
             Ok(false)
         },
     )?;
-    Ok(Bounds {
-        origin,
-        floor,
-        head: last.max(floor),
-    })
+    Ok(last)
 }
 
 /// Up to `limit` entries after `since`, oldest first, and whether more
@@ -466,8 +497,9 @@ pub(crate) fn since(
 }
 
 /// The feed's problems: entries that do not decode (or whose record does
-/// not), entries at or below the floor, and, where roster numbers the feed,
-/// entries at or above the next number. Streams the feed.
+/// not), entries at or below the floor, and, in a store that still keeps
+/// the counter of its next number, entries at or above it. Streams the
+/// feed.
 pub(crate) fn check(s: &Snapshot<'_>) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let floor = floor(s).unwrap_or_else(|e| {
@@ -476,6 +508,9 @@ pub(crate) fn check(s: &Snapshot<'_>) -> Result<Vec<String>> {
     });
     let next = s.get(META, NEXT_SEQ)?;
     // The next number must be above the floor, with room for one more.
+    if floor == u64::MAX {
+        problems.push(damaged_counter("floor").message().to_string());
+    }
     if next.is_some_and(|n| n <= floor || n == u64::MAX) {
         problems.push(damaged_counter("counter").message().to_string());
     }

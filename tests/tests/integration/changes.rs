@@ -503,6 +503,47 @@ fn retention_trims_old_entries_and_a_reader_behind_the_floor_is_told() {
     assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
 }
 
+/// A store file trims as it goes, without `purge_changes`: writes made after
+/// the window let go of every older entry, however many there were, and
+/// never of their own. (PostgreSQL trims only when purged: the test above.)
+#[test]
+fn a_store_file_trims_what_the_window_lets_go_as_writes_go_on() {
+    let (mut config, clock) = roster_tests::config(SEED_NOW);
+    config.change_retention = chrono::Duration::days(1);
+    let i = roster::Institute::in_memory(config).expect("store");
+    let admin = i.operator();
+    let create = |name: String| {
+        admin
+            .create_batch(roster::BatchInput { name: Some(name) })
+            .expect("batch");
+    };
+    let start = admin.changes_since(0, 1).expect("feed").next;
+    for n in 0..300 {
+        create(format!("Old {n}"));
+    }
+    let old = admin.changes_since(start, 1000).expect("feed");
+    assert_eq!(old.changes.len(), 300);
+    let after_old = old.next;
+    clock.set(roster_tests::at("2023-01-20T00:00:00Z"));
+    for n in 0..200 {
+        create(format!("New {n}"));
+    }
+    let err = admin
+        .changes_since(after_old - 1, 10)
+        .expect_err("every old entry trimmed");
+    assert!(err.fields().iter().any(|(f, _)| f == "since"), "{err:?}");
+    let new = admin
+        .changes_since(after_old, 1000)
+        .expect("the new entries");
+    assert_eq!(new.changes.len(), 200);
+    assert!(
+        new.changes
+            .iter()
+            .all(|c| c.record.as_deref().is_some_and(|r| r.contains("New"))),
+    );
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+}
+
 /// A migration claim's failed attempts are bookkeeping, as failed sign-ins
 /// are: a wrong `userExtId` makes no entry.
 #[test]

@@ -480,13 +480,64 @@ fn a_recovered_store_keeps_its_default_organisation() {
     );
 }
 
+/// A store written before the feed's numbers followed its last entry keeps
+/// a counter in `meta`: the next write numbers its entry from the counter
+/// (never below it, never reusing a number) and removes it.
+#[test]
+fn a_kept_feed_counter_is_followed_once_and_removed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    let head = {
+        let i = Institute::open(&path, config(SEED_NOW).0).expect("create");
+        let admin = i.operator();
+        admin
+            .create_batch(roster::BatchInput {
+                name: Some("Morning".into()),
+            })
+            .expect("batch");
+        admin.changes_since(0, 10).expect("feed").next
+    };
+    let counter = text_bytes("change_next");
+    let has_counter = || {
+        testing::raw_rows(&path, "meta")
+            .expect("rows")
+            .iter()
+            .any(|(k, _)| *k == counter)
+    };
+    assert!(!has_counter(), "a new store keeps no counter");
+    // As an older roster left it: numbers up to head + 4 given (their
+    // writes' entries since trimmed or never kept).
+    testing::raw_put(&path, "meta", &counter, &testing::u64_bytes(head + 5)).expect("raw write");
+    let numbers = {
+        let i = open(&path);
+        let admin = i.operator();
+        for name in ["Noon", "Evening"] {
+            admin
+                .create_batch(roster::BatchInput {
+                    name: Some(name.into()),
+                })
+                .expect("batch");
+        }
+        assert!(i.check_integrity().expect("check").is_empty());
+        let page = admin.changes_since(head, 10).expect("feed");
+        page.changes.iter().map(|c| c.seq).collect::<Vec<_>>()
+    };
+    assert_eq!(numbers, [head + 5, head + 6]);
+    assert!(!has_counter(), "the counter went with the first write");
+}
+
 /// The change feed's numbering rows are checked where they are read: an
-/// origin above every origin drawn, or a counter at its end, is a
+/// origin above every origin drawn, or a floor or (in a store written
+/// before numbers followed the last entry) a counter at its end, is a
 /// `corrupt_store` error for the write that would number entries from it
 /// (the store unchanged), and `check` names it.
 #[test]
 fn a_damaged_feed_counter_is_refused_and_named() {
-    for (row, value) in [("change_origin", u64::MAX), ("change_next", u64::MAX)] {
+    for (row, value) in [
+        ("change_origin", u64::MAX),
+        ("change_next", u64::MAX),
+        ("change_floor", u64::MAX),
+    ] {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("s.redb");
         {
