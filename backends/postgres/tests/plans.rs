@@ -83,3 +83,67 @@ fn an_import_probes_the_key_index_while_statistics_lag() {
         }
     }
 }
+
+/// A prepared statement is planned once per connection, not at every run.
+/// Left to itself, the server plans a statement's first five runs for
+/// their values and keeps planning it so while its generic plan looks
+/// dearer: `roster_fetch` takes its keys as arrays, whose generic plan is
+/// costed for ten elements, so a connection whose first writes read a few
+/// rows planned every write's read again (about 55 µs of a subscription's
+/// 350). The server's planner statistics log each planning, with its
+/// statement; its log of every statement, each run.
+#[test]
+fn a_write_s_read_is_planned_once_per_connection() {
+    let Some(server) = PrivateServer::start_with(
+        &[],
+        &[("log_planner_stats", "on"), ("log_statement", "all")],
+    ) else {
+        return;
+    };
+    let url = server.url();
+    let (institute, batches) = common::with_batches(&url, 4);
+    let report = institute
+        .operator()
+        .import_rows((0..40).map(|i| common::learner(i, Vec::new())).collect())
+        .expect("import");
+    assert_eq!(report.created, 40);
+    drop(institute);
+    // A new process: its connections' first writes read a few rows.
+    let options = roster_postgres::Options {
+        pool_size: 1,
+        ..Default::default()
+    };
+    let backend = roster_postgres::PgBackend::connect(&url, options).expect("backend");
+    let institute =
+        roster::Institute::open_with(std::sync::Arc::new(backend), common::config()).expect("open");
+    let admin = institute.operator();
+    let log = server.dir().join("log");
+    let seen = std::fs::metadata(&log).expect("the server's log").len() as usize;
+    for k in 0..20u64 {
+        let user = admin.find_user(&format!("learner{k}")).expect("a learner");
+        admin
+            .add_user_subscriptions(user, &[batches[(k % 4) as usize]], Some("2099-12-31"))
+            .expect("subscribe");
+    }
+    let text = std::fs::read_to_string(&log).expect("the server's log");
+    let text = text.get(seen..).expect("the log only grew");
+    let plannings = text
+        .split("PLANNER STATISTICS")
+        .skip(1)
+        .filter(|entry| {
+            entry
+                .lines()
+                .find(|l| l.contains("STATEMENT:"))
+                .is_some_and(|l| l.contains("EXECUTE roster_fetch"))
+        })
+        .count();
+    let runs = text
+        .lines()
+        .filter(|l| l.contains("LOG:  statement: ") && l.contains("EXECUTE roster_fetch"))
+        .count();
+    assert!(runs >= 20, "the writes read through roster_fetch: {runs}");
+    assert!(
+        plannings <= 1,
+        "roster_fetch planned {plannings} times in 20 writes"
+    );
+}
