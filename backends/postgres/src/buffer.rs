@@ -233,16 +233,19 @@ pub(crate) fn plain_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-/// `bytes` as an expression of the simple protocol: written out in hex,
-/// decoded by the server.
+/// `bytes` as an expression of the simple protocol: a `bytea` constant in
+/// hex (`E'\\x…'`, the same whatever `standard_conforming_strings` says).
+/// A constant, not a call of `decode`: the server evaluates each call once
+/// while it plans, and a write's seventy rows took about a fifth longer
+/// with them.
 fn bytea(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(bytes.len() * 2 + 20);
-    text.push_str("decode('");
+    let mut text = String::with_capacity(bytes.len() * 2 + 16);
+    text.push_str("E'\\\\x");
     for b in bytes {
         text.push(char::from(HEX[usize::from(b >> 4)]));
         text.push(char::from(HEX[usize::from(b & 15)]));
     }
-    text.push_str("', 'hex')");
+    text.push_str("'::bytea");
     text
 }
 
@@ -562,10 +565,10 @@ mod tests {
         buffer.write("grams", b"", None);
         assert_eq!(
             literal(&buffer.take()).expect("few rows"),
-            "DELETE FROM roster_rows r USING (VALUES ('grams', decode('', 'hex'))) AS d(t, k) \
+            "DELETE FROM roster_rows r USING (VALUES ('grams', E'\\\\x'::bytea)) AS d(t, k) \
              WHERE r.tab = d.t AND r.key = d.k; \
              INSERT INTO roster_rows (tab, key, value) \
-             VALUES ('users', decode('0001ab', 'hex'), decode('69742773', 'hex')) \
+             VALUES ('users', E'\\\\x0001ab'::bytea, E'\\\\x69742773'::bytea) \
              ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value"
         );
         assert_eq!(literal(&Outgoing::default()), None, "nothing to send");
@@ -584,7 +587,7 @@ mod tests {
         assert_eq!(
             fetch_literal(&[("users", &[0, 0xab]), ("meta", b"")]).expect("few rows"),
             "EXECUTE roster_fetch (ARRAY['users', 'meta']::text[], \
-             ARRAY[decode('00ab', 'hex'), decode('', 'hex')]::bytea[])"
+             ARRAY[E'\\\\x00ab'::bytea, E'\\\\x'::bytea]::bytea[])"
         );
         assert_eq!(fetch_literal(&[]), None, "nothing to read");
         let large = vec![7; LITERAL_MAX];
