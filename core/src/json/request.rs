@@ -291,7 +291,7 @@ export type Texts = string[];
 /** A list of ids. */
 export type Ids = number[];
 /** Custom values by field name (`null` clears one); `null` for the whole map clears them all. */
-export type CustomValues = Record<string, string | number | boolean | null>;
+export type CustomValues = Record<string, string | number | boolean | null> | null;
 "#;
 
 /// A request body type: read from a JSON object (never failing: [`read`]),

@@ -11,9 +11,10 @@
 //! changes only bookkeeping, makes none, and an entity changed twice in one
 //! operation makes one.
 //!
-//! Entries are numbered in commit order: after the last entry (or the
-//! floor, when every entry was trimmed) where the backend commits one write
-//! at a time (redb), else by the backend ([`super::Writer::change_seqs`]). Trimming ([`trim`]) removes entries
+//! Entries are numbered in commit order: after the feed's head (its last
+//! entry, or its floor when every entry was trimmed) where the backend
+//! commits one write at a time (redb), else by the backend
+//! ([`super::Writer::change_seqs`]). Trimming ([`trim`]) removes entries
 //! older than the retention window and raises the feed's floor: a reader
 //! asking for entries after a number below the floor is told so, never
 //! handed a feed with a hole in it.
@@ -227,7 +228,7 @@ pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Re
         // A store written before keeps a counter in `meta`, read once
         // more and removed.
         None => {
-            let head = last_entry(txn)?.max(floor_above(txn, origin)?);
+            let head = head_above(txn, floor_above(txn, origin)?)?;
             let counted: Option<u64> = txn.get(META, NEXT_SEQ)?;
             if counted.is_some() {
                 txn.remove(META, NEXT_SEQ)?;
@@ -438,12 +439,13 @@ pub(crate) fn bounds(s: &Snapshot<'_>) -> Result<Bounds> {
     Ok(Bounds {
         origin,
         floor,
-        head: last_entry(s)?.max(floor),
+        head: head_above(s, floor)?,
     })
 }
 
-/// The number of the feed's last entry (0: none).
-fn last_entry(s: &Snapshot<'_>) -> Result<u64> {
+/// [`Bounds::head`], given the feed's `floor`: its last entry's number,
+/// or the floor when no entry is above it.
+fn head_above(s: &Snapshot<'_>, floor: u64) -> Result<u64> {
     let mut last = 0;
     s.scan(
         CHANGES,
@@ -455,7 +457,7 @@ fn last_entry(s: &Snapshot<'_>) -> Result<u64> {
             Ok(false)
         },
     )?;
-    Ok(last)
+    Ok(last.max(floor))
 }
 
 /// Up to `limit` entries after `since`, oldest first, and whether more
