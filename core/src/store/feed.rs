@@ -218,17 +218,16 @@ pub(crate) fn flush(txn: &Txn<'_>, author: Author, retention: Option<i64>) -> Re
     let count = changed.len() as u64;
     let given = txn.w.change_seqs(count)?;
     let serial = given.is_none();
-    // Read (and checked) by every write that appends: a damaged origin is
-    // found before numbers are counted from it.
-    let origin = origin(txn)?;
+    // The origin is read (and checked) by every write that appends: a
+    // damaged one is found before numbers are counted from it.
     let first = match given {
         // The backend counts from 1.
-        Some(first) => origin.saturating_add(first),
-        // Numbers follow the last one given: no row is written for them.
-        // A store written before keeps a counter in `meta`, read once
-        // more and removed.
+        Some(first) => origin(txn)?.saturating_add(first),
+        // Numbers follow the feed's head: no row is written for them. A
+        // store written before keeps a counter in `meta`, read once more
+        // and removed.
         None => {
-            let head = head_above(txn, floor_above(txn, origin)?)?;
+            let head = bounds(txn)?.head;
             let counted: Option<u64> = txn.get(META, NEXT_SEQ)?;
             if counted.is_some() {
                 txn.remove(META, NEXT_SEQ)?;

@@ -480,6 +480,19 @@ fn a_recovered_store_keeps_its_default_organisation() {
     );
 }
 
+/// Makes a store file at `path` with one batch and closes it; the number
+/// of the feed's last entry.
+fn with_one_batch(path: &Path) -> u64 {
+    let i = Institute::open(path, config(SEED_NOW).0).expect("create");
+    let admin = i.operator();
+    admin
+        .create_batch(roster::BatchInput {
+            name: Some("Morning".into()),
+        })
+        .expect("batch");
+    admin.changes_since(0, 10).expect("feed").next
+}
+
 /// A store written before the feed's numbers followed its last entry keeps
 /// a counter in `meta`: the next write numbers its entry from the counter
 /// (never below it, never reusing a number) and removes it.
@@ -487,16 +500,7 @@ fn a_recovered_store_keeps_its_default_organisation() {
 fn a_kept_feed_counter_is_followed_once_and_removed() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("s.redb");
-    let head = {
-        let i = Institute::open(&path, config(SEED_NOW).0).expect("create");
-        let admin = i.operator();
-        admin
-            .create_batch(roster::BatchInput {
-                name: Some("Morning".into()),
-            })
-            .expect("batch");
-        admin.changes_since(0, 10).expect("feed").next
-    };
+    let head = with_one_batch(&path);
     let counter = text_bytes("change_next");
     let has_counter = || {
         testing::raw_rows(&path, "meta")
@@ -540,14 +544,7 @@ fn a_damaged_feed_counter_is_refused_and_named() {
     ] {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("s.redb");
-        {
-            let i = Institute::open(&path, config(SEED_NOW).0).expect("create");
-            i.operator()
-                .create_batch(roster::BatchInput {
-                    name: Some("Morning".into()),
-                })
-                .expect("batch");
-        }
+        with_one_batch(&path);
         testing::raw_put(&path, "meta", &text_bytes(row), &testing::u64_bytes(value))
             .expect("raw write");
         let i = open(&path);
