@@ -241,12 +241,17 @@ pub(crate) fn plain_name(name: &str) -> bool {
 fn bytea(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(bytes.len() * 2 + 16);
     text.push_str("E'\\\\x");
+    push_hex(&mut text, bytes);
+    text.push_str("'::bytea");
+    text
+}
+
+/// Appends `bytes` to `text` in hex.
+fn push_hex(text: &mut String, bytes: &[u8]) {
     for b in bytes {
         text.push(char::from(HEX[usize::from(b >> 4)]));
         text.push(char::from(HEX[usize::from(b & 15)]));
     }
-    text.push_str("'::bytea");
-    text
 }
 
 /// The statement of the simple protocol that runs `roster_fetch` (the
@@ -260,12 +265,12 @@ pub fn fetch_literal(rows: &[(&str, &[u8])]) -> Option<String> {
     if rows.is_empty() || payload > LITERAL_MAX || !rows.iter().all(|(t, _)| plain_name(t)) {
         return None;
     }
-    let tables: Vec<String> = rows.iter().map(|(t, _)| format!("'{t}'")).collect();
-    let keys: Vec<String> = rows.iter().map(|(_, k)| bytea(k)).collect();
+    let tables: Vec<&str> = rows.iter().map(|(t, _)| *t).collect();
+    let keys: Vec<&[u8]> = rows.iter().map(|(_, k)| *k).collect();
     Some(format!(
-        "EXECUTE roster_fetch (ARRAY[{}]::text[], ARRAY[{}]::bytea[])",
-        tables.join(", "),
-        keys.join(", ")
+        "EXECUTE roster_fetch ({}, {})",
+        text_array(&tables),
+        bytea_array(&keys)
     ))
 }
 
@@ -314,11 +319,16 @@ pub fn hex_row(row: &postgres::SimpleQueryRow) -> Option<(&str, Vec<u8>, Vec<u8>
     Some((row.get(0)?, unhex(row.get(1)?)?, unhex(row.get(2)?)?))
 }
 
-/// `out` as one statement of the simple protocol, its values written out
-/// (bytes in hex, decoded by the server), to send in the same message as
-/// the `COMMIT`; `None` when `out` is empty, larger than [`LITERAL_MAX`]
-/// bytes, or names a table that is not a plain identifier (roster's table
-/// names all are: nothing else is ever written into the statement).
+/// `out` as one statement of the simple protocol, to send in the same
+/// message as the `COMMIT`: a run of a statement the backend prepares once
+/// per connection (`roster_put`, or `roster_flush` when rows are removed),
+/// its arrays written out as text, one constant each. The server then
+/// parses a few strings and plans nothing, where a statement of its own per
+/// write cost a parse of every row's constants and a plan (a subscription,
+/// with its read's keys sent the same way: about 288 → 248 µs). `None`
+/// when `out` is empty, larger than [`LITERAL_MAX`] bytes, or names a table
+/// that is not a plain identifier (roster's table names all are: nothing
+/// else is ever written into the statement).
 pub fn literal(out: &Outgoing) -> Option<String> {
     let (put_tabs, put_keys, put_values) = &out.put;
     let (delete_tabs, delete_keys) = &out.delete;
@@ -331,36 +341,51 @@ pub fn literal(out: &Outgoing) -> Option<String> {
     if out.is_empty() || payload > LITERAL_MAX || !put_tabs.iter().chain(delete_tabs).all(plain) {
         return None;
     }
-    let hex = bytea;
-    let mut sql = String::new();
-    if !delete_tabs.is_empty() {
-        let rows: Vec<String> = delete_tabs
-            .iter()
-            .zip(delete_keys)
-            .map(|(t, k)| format!("('{t}', {})", hex(k)))
-            .collect();
-        sql.push_str(&format!(
-            "DELETE FROM roster_rows r USING (VALUES {}) AS d(t, k) \
-             WHERE r.tab = d.t AND r.key = d.k",
-            rows.join(", ")
+    if delete_tabs.is_empty() {
+        return Some(format!(
+            "EXECUTE roster_put ({}, {}, {})",
+            text_array(put_tabs),
+            bytea_array(put_keys),
+            bytea_array(put_values),
         ));
     }
-    if !put_tabs.is_empty() {
-        if !sql.is_empty() {
-            sql.push_str("; ");
+    Some(format!(
+        "EXECUTE roster_flush ({}, {}, {}, {}, {})",
+        text_array(put_tabs),
+        bytea_array(put_keys),
+        bytea_array(put_values),
+        text_array(delete_tabs),
+        bytea_array(delete_keys)
+    ))
+}
+
+/// Plain identifiers as a `text[]` constant: `'{"users","meta"}'` (each
+/// quoted, so that none reads as `NULL`).
+fn text_array<S: AsRef<str>>(names: &[S]) -> String {
+    let items: Vec<String> = names
+        .iter()
+        .map(|n| format!("\"{}\"", n.as_ref()))
+        .collect();
+    format!("'{{{}}}'", items.join(","))
+}
+
+/// Bytes as a `bytea[]` constant, each in hex: `E'{"\\\\x00ab"}'` (the
+/// string's escapes, then the array's, leave `\x00ab` for the server's
+/// `bytea` input; the same whatever `standard_conforming_strings` says).
+fn bytea_array<B: AsRef<[u8]>>(items: &[B]) -> String {
+    let size: usize = items.iter().map(|b| b.as_ref().len() * 2 + 8).sum();
+    let mut text = String::with_capacity(size + 4);
+    text.push_str("E'{");
+    for (i, bytes) in items.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
         }
-        let rows: Vec<String> = put_tabs
-            .iter()
-            .zip(put_keys.iter().zip(put_values))
-            .map(|(t, (k, v))| format!("('{t}', {}, {})", hex(k), hex(v)))
-            .collect();
-        sql.push_str(&format!(
-            "INSERT INTO roster_rows (tab, key, value) VALUES {} \
-             ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value",
-            rows.join(", ")
-        ));
+        text.push_str("\"\\\\\\\\x");
+        push_hex(&mut text, bytes.as_ref());
+        text.push('"');
     }
-    Some(sql)
+    text.push_str("}'");
+    text
 }
 
 /// Whether no key lies within the bounds (`BTreeMap::range` panics on
@@ -565,11 +590,15 @@ mod tests {
         buffer.write("grams", b"", None);
         assert_eq!(
             literal(&buffer.take()).expect("few rows"),
-            "DELETE FROM roster_rows r USING (VALUES ('grams', E'\\\\x'::bytea)) AS d(t, k) \
-             WHERE r.tab = d.t AND r.key = d.k; \
-             INSERT INTO roster_rows (tab, key, value) \
-             VALUES ('users', E'\\\\x0001ab'::bytea, E'\\\\x69742773'::bytea) \
-             ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value"
+            "EXECUTE roster_flush ('{\"users\"}', E'{\"\\\\\\\\x0001ab\"}', \
+             E'{\"\\\\\\\\x69742773\"}', '{\"grams\"}', E'{\"\\\\\\\\x\"}')"
+        );
+        buffer.write("users", &[0xff], Some(Vec::new()));
+        buffer.write("users", b"", Some(vec![0]));
+        assert_eq!(
+            literal(&buffer.take()).expect("rows stored, none removed"),
+            "EXECUTE roster_put ('{\"users\",\"users\"}', \
+             E'{\"\\\\\\\\x\",\"\\\\\\\\xff\"}', E'{\"\\\\\\\\x00\",\"\\\\\\\\x\"}')"
         );
         assert_eq!(literal(&Outgoing::default()), None, "nothing to send");
         buffer.write("users", b"k", Some(vec![7; LITERAL_MAX]));
@@ -586,8 +615,8 @@ mod tests {
     fn a_writes_first_reads_are_written_out_for_the_message_that_begins_it() {
         assert_eq!(
             fetch_literal(&[("users", &[0, 0xab]), ("meta", b"")]).expect("few rows"),
-            "EXECUTE roster_fetch (ARRAY['users', 'meta']::text[], \
-             ARRAY[E'\\\\x00ab'::bytea, E'\\\\x'::bytea]::bytea[])"
+            "EXECUTE roster_fetch ('{\"users\",\"meta\"}', \
+             E'{\"\\\\\\\\x00ab\",\"\\\\\\\\x\"}')"
         );
         assert_eq!(fetch_literal(&[]), None, "nothing to read");
         let large = vec![7; LITERAL_MAX];

@@ -66,9 +66,11 @@
 //! A write keeps its rows on the client as it goes ([`buffer`]): a key it
 //! has read or written reads again with no round trip, and its puts and
 //! deletes (a delete of a key it knows) wait until the end, when they go
-//! in one statement in the same message as the `COMMIT` (in one prepared
-//! statement of arrays, then the `COMMIT`, when they exceed
-//! [`buffer::LITERAL_MAX`] bytes). A scan lays the waiting rows over the
+//! in the same message as the `COMMIT`: an `EXECUTE` of a statement
+//! `PREPARE`d once per connection, given the rows as arrays written out
+//! as text (when they exceed [`buffer::LITERAL_MAX`] bytes, the same
+//! statement's parameters in a message of their own, then the `COMMIT`).
+//! The keys of `roster_fetch` go the same way. A scan lays the waiting rows over the
 //! server's; a count sends them first. PostgreSQL's conflict checks see
 //! the same reads and writes as with statements sent one by one, only the
 //! writes later.
@@ -184,9 +186,11 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS roster_rows (\
 /// next `$1` numbers of the feed's sequence under it; returns the last.
 /// Every transaction that appends to the feed does this as its last
 /// statement before committing, and holds the lock until it has
-/// committed, so numbers are handed out in commit order.
-const CHANGE_SEQS: &str = "SELECT setval('roster_change_seq', \
-    nextval('roster_change_seq') + $1 - 1) \
+/// committed, so numbers are handed out in commit order. One number (most
+/// writes) is `nextval` alone: `setval` writes to the server's log every
+/// time, `nextval` once in 32 numbers.
+const CHANGE_SEQS: &str = "SELECT CASE WHEN $1::bigint = 1 THEN nextval('roster_change_seq') \
+    ELSE setval('roster_change_seq', nextval('roster_change_seq') + $1 - 1) END \
     FROM (SELECT pg_advisory_xact_lock(1919905652, hashtext(current_schema()))) AS feed_lock";
 
 /// roster's storage on a PostgreSQL database.
@@ -848,15 +852,43 @@ fn not_begun(client: &mut Client, e: postgres::Error, first: bool) -> Failed {
 const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1";
 /// Starts a write.
 const WRITE_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL SERIALIZABLE";
-/// Sends a write's buffered rows: `$1`-`$3` the rows to store (tables,
-/// keys, values), `$4`-`$5` the rows to remove. No key is in both, so the
-/// two parts, which PostgreSQL runs on one snapshot, never meet.
-const FLUSH: &str = "WITH gone AS (\
-    DELETE FROM roster_rows r USING unnest($4::text[], $5::bytea[]) AS d(t, k) \
-    WHERE r.tab = d.t AND r.key = d.k) \
-    INSERT INTO roster_rows (tab, key, value) \
-    SELECT t, k, v FROM unnest($1::text[], $2::bytea[], $3::bytea[]) AS p(t, k, v) \
-    ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value";
+/// Stores rows: `$1`-`$3` their tables, keys and values. (Macros, so that
+/// [`FLUSH`] and the statements prepared by name hold the same text.)
+macro_rules! put_sql {
+    () => {
+        "INSERT INTO roster_rows (tab, key, value) \
+        SELECT t, k, v FROM unnest($1::text[], $2::bytea[], $3::bytea[]) AS p(t, k, v) \
+        ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value"
+    };
+}
+/// Sends a write's buffered rows: `$1`-`$3` the rows to store ([`put_sql`]),
+/// `$4`-`$5` the rows to remove (tables and keys). No key is in both, so
+/// the two parts, which PostgreSQL runs on one snapshot, never meet.
+macro_rules! flush_sql {
+    () => {
+        concat!(
+            "WITH gone AS (\
+            DELETE FROM roster_rows r USING unnest($4::text[], $5::bytea[]) AS d(t, k) \
+            WHERE r.tab = d.t AND r.key = d.k) ",
+            put_sql!()
+        )
+    };
+}
+const FLUSH: &str = flush_sql!();
+
+/// Prepares, once per connection (both in one message), the statements
+/// that send a write's rows in the message of its `COMMIT`
+/// ([`buffer::literal`]): `roster_put` ([`put_sql`]) when nothing is
+/// removed (most writes), else `roster_flush` ([`FLUSH`]).
+const PREPARE_ROWS: (&str, &str) = (
+    "roster_put",
+    concat!(
+        "PREPARE roster_put (text[], bytea[], bytea[]) AS ",
+        put_sql!(),
+        "; PREPARE roster_flush (text[], bytea[], bytea[], text[], bytea[]) AS ",
+        flush_sql!()
+    ),
+);
 
 /// Why a commit failed.
 enum Committing {
@@ -1007,7 +1039,14 @@ impl Tx<'_> {
             Some(buffer) => buffer.borrow_mut().take(),
             None => buffer::Outgoing::default(),
         };
-        let message = match (buffer::literal(&out), self.begin.take()) {
+        let literal = buffer::literal(&out);
+        if literal.is_some()
+            && let Err(error) = self.prepare_named(PREPARE_ROWS)
+        {
+            let raced = self.raced.get();
+            return Err(Committing::Flush { error, raced });
+        }
+        let message = match (literal, self.begin.take()) {
             (Some(statement), None) => statement + "; COMMIT",
             (Some(statement), Some(begin)) => format!("{begin}; {statement}; COMMIT"),
             (None, Some(_)) if out.is_empty() => return Ok(()),
