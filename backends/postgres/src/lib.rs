@@ -70,10 +70,10 @@
 //! `PREPARE`d once per connection, given the rows as arrays written out
 //! as text (when they exceed [`buffer::LITERAL_MAX`] bytes, the same
 //! statement's parameters in a message of their own, then the `COMMIT`).
-//! The keys of `roster_fetch` go the same way. A scan lays the waiting rows over the
-//! server's; a count sends them first. PostgreSQL's conflict checks see
-//! the same reads and writes as with statements sent one by one, only the
-//! writes later.
+//! The keys of `roster_fetch` go the same way. A scan lays the waiting
+//! rows over the server's; a count sends them first. PostgreSQL's
+//! conflict checks see the same reads and writes as with statements sent
+//! one by one, only the writes later.
 //!
 //! Scans fetch keyset pages: [`CHUNK`] rows first, so a callback that
 //! stops early does not pay for the rest of the range, then twice as many
