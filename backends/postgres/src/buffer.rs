@@ -341,22 +341,20 @@ pub fn literal(out: &Outgoing) -> Option<String> {
     if out.is_empty() || payload > LITERAL_MAX || !put_tabs.iter().chain(delete_tabs).all(plain) {
         return None;
     }
-    if delete_tabs.is_empty() {
-        return Some(format!(
-            "EXECUTE roster_put ({}, {}, {})",
-            text_array(put_tabs),
-            bytea_array(put_keys),
-            bytea_array(put_values),
-        ));
-    }
-    Some(format!(
-        "EXECUTE roster_flush ({}, {}, {}, {}, {})",
+    let puts = format!(
+        "{}, {}, {}",
         text_array(put_tabs),
         bytea_array(put_keys),
-        bytea_array(put_values),
-        text_array(delete_tabs),
-        bytea_array(delete_keys)
-    ))
+        bytea_array(put_values)
+    );
+    Some(match delete_tabs.is_empty() {
+        true => format!("EXECUTE roster_put ({puts})"),
+        false => format!(
+            "EXECUTE roster_flush ({puts}, {}, {})",
+            text_array(delete_tabs),
+            bytea_array(delete_keys)
+        ),
+    })
 }
 
 /// Plain identifiers as a `text[]` constant: `'{"users","meta"}'` (each
