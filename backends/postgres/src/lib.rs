@@ -65,15 +65,19 @@
 //!
 //! A write keeps its rows on the client as it goes ([`buffer`]): a key it
 //! has read or written reads again with no round trip, and its puts and
-//! deletes (a delete of a key it knows) wait until the end, when they go
-//! in the same message as the `COMMIT`: an `EXECUTE` of a statement
-//! `PREPARE`d once per connection, given the rows as arrays written out
-//! as text (when they exceed [`buffer::LITERAL_MAX`] bytes, the same
-//! statement's parameters in a message of their own, then the `COMMIT`).
-//! The keys of `roster_fetch` go the same way. A scan lays the waiting
-//! rows over the server's; a count sends them first. PostgreSQL's
-//! conflict checks see the same reads and writes as with statements sent
-//! one by one, only the writes later.
+//! deletes (a delete of a key it knows) wait until the end, when they go in
+//! the same message as the `COMMIT`: an `EXECUTE` of a statement `PREPARE`d
+//! once per connection, given the rows as arrays written out as text (when
+//! they exceed [`buffer::LITERAL_MAX`] bytes, the same statement's
+//! parameters in a message of their own, then the `COMMIT`). The keys of
+//! `roster_fetch` go the same way. The change feed's numbers for the
+//! write's entries, which seal them, are the ones the handle's last write
+//! left next, and are claimed at the head of that last message: a claim
+//! that finds them taken by another writer refuses the transaction, which
+//! runs again with its numbers asked for in a message of their own. A scan
+//! lays the waiting rows over the server's; a count sends them first.
+//! PostgreSQL's conflict checks see the same reads and writes as with
+//! statements sent one by one, only the writes later.
 //!
 //! Scans fetch keyset pages: [`CHUNK`] rows first, so a callback that
 //! stops early does not pay for the rest of the range, then twice as many
@@ -183,15 +187,108 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS roster_rows (\
 
 /// Takes the change feed's lock for the rest of the transaction (one per
 /// schema: its first key is roster's, its second the schema's), then the
-/// next `$1` numbers of the feed's sequence under it; returns the last.
-/// Every transaction that appends to the feed does this as its last
-/// statement before committing, and holds the lock until it has
-/// committed, so numbers are handed out in commit order. One number (most
-/// writes) is `nextval` alone: `setval` writes to the server's log every
-/// time, `nextval` once in 32 numbers.
-const CHANGE_SEQS: &str = "SELECT CASE WHEN $1::bigint = 1 THEN nextval('roster_change_seq') \
-    ELSE setval('roster_change_seq', nextval('roster_change_seq') + $1 - 1) END \
-    FROM (SELECT pg_advisory_xact_lock(1919905652, hashtext(current_schema()))) AS feed_lock";
+/// next `$n` numbers of the feed's sequence under it, as `last`, the last
+/// of them. Every transaction that appends to the feed does this as its
+/// last statement before its rows and `COMMIT`, and holds the lock until
+/// it has committed, so numbers are handed out in commit order. One number
+/// (most writes) is `nextval` alone: `setval` writes to the server's log
+/// every time, `nextval` once in 32 numbers. (A macro, so that
+/// [`CHANGE_SEQS`] and [`PREPARE_ROWS`]'s `roster_claim` hold the same
+/// text.)
+macro_rules! seqs_sql {
+    ($n:literal) => {
+        concat!(
+            "SELECT CASE WHEN ",
+            $n,
+            "::bigint = 1 THEN nextval('roster_change_seq') \
+            ELSE setval('roster_change_seq', nextval('roster_change_seq') + ",
+            $n,
+            " - 1) END AS last \
+            FROM (SELECT pg_advisory_xact_lock(1919905652, hashtext(current_schema()))) \
+            AS feed_lock"
+        )
+    };
+}
+/// [`seqs_sql`] asked for `$1` numbers, in a message of its own: a write
+/// that does not know which numbers it will get ([`Numbering`]).
+const CHANGE_SEQS: &str = seqs_sql!("$1");
+
+/// How long a handle that found the feed's numbers taken by another
+/// writer asks for them in a message of their own before it predicts them
+/// again ([`Numbering`]).
+const CONTENDED: Duration = Duration::from_secs(2);
+
+/// What a handle knows of the feed's sequence, kept between its writes
+/// (which run one at a time).
+///
+/// The entries a write appends are sealed with their numbers, so the
+/// numbers must be known before its rows are sent. Taking them with
+/// [`CHANGE_SEQS`] costs a round trip in the middle of the write. Instead,
+/// a handle that knows the number its last write left next (its writes
+/// ran alone since) seals its entries with that, and the message of the
+/// rows and `COMMIT` begins with `roster_claim`: it takes the numbers as
+/// [`CHANGE_SEQS`] does, under the same lock, and fails (a division by
+/// zero, SQLSTATE `22012`, which nothing else of that message can raise)
+/// unless they are the ones predicted. Then nothing of the write is
+/// committed, and it runs again with its numbers asked for, as it would
+/// have without the prediction; for [`CONTENDED`] after that the handle
+/// does not predict (another process is writing too).
+#[derive(Debug, Default)]
+struct Numbering {
+    /// The first number the sequence will give, as far as this handle
+    /// knows; `None` when it does not.
+    next: Option<i64>,
+    /// Until when the handle asks for its numbers.
+    ask_until: Option<Instant>,
+}
+
+impl Numbering {
+    /// The numbers a write may assume (`None`: it must ask).
+    fn predicted(&self) -> Option<i64> {
+        match self.ask_until {
+            Some(until) if Instant::now() < until => None,
+            _ => self.next,
+        }
+    }
+
+    /// Records how a write's attempt ended: `took` the numbers it took
+    /// (or claimed), `committed` whether it committed.
+    fn after(&mut self, took: Option<Took>, committed: bool) {
+        match (took, committed) {
+            (None, _) => {}
+            (Some(took), true) => self.next = Some(took.next()),
+            // The sequence moved (a failed transaction leaves its numbers
+            // unused), or another writer moved it.
+            (Some(_), false) => self.next = None,
+        }
+    }
+
+    /// Another writer took the numbers this handle predicted.
+    fn contended(&mut self) {
+        self.next = None;
+        self.ask_until = Some(Instant::now() + CONTENDED);
+    }
+}
+
+/// The feed numbers a write took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Took {
+    /// Predicted ([`Numbering`]): `count` numbers from `first`, to be
+    /// claimed with the `COMMIT`.
+    Claimed { first: i64, count: i64 },
+    /// Given by [`CHANGE_SEQS`]; `next` follows the last.
+    Given { next: i64 },
+}
+
+impl Took {
+    /// The number the sequence gives next once the write has committed.
+    fn next(self) -> i64 {
+        match self {
+            Took::Claimed { first, count } => first + count,
+            Took::Given { next } => next,
+        }
+    }
+}
 
 /// roster's storage on a PostgreSQL database.
 pub struct PgBackend {
@@ -205,8 +302,9 @@ pub struct PgBackend {
     /// One write at a time from this handle: writes of one process would
     /// only collide with each other (they share its id block and the rows
     /// that follow from it), so they queue here, as on a store file, and
-    /// serializable isolation arbitrates between processes.
-    writing: Mutex<()>,
+    /// serializable isolation arbitrates between processes. What they
+    /// know of the feed's numbers goes from one to the next.
+    writing: Mutex<Numbering>,
     /// How a read begins when roster asked for tables with the snapshot
     /// ([`Backend::prefetch`]); unset: [`READ_BEGIN`].
     read_begin: std::sync::OnceLock<Prefetch>,
@@ -492,7 +590,7 @@ impl PgBackend {
                 freed: Condvar::new(),
                 reap: Condvar::new(),
             }),
-            writing: Mutex::new(()),
+            writing: Mutex::new(Numbering::default()),
             read_begin: std::sync::OnceLock::new(),
         };
         let create = backend.options.create;
@@ -790,6 +888,14 @@ struct Tx<'a> {
     /// ([`Writer::will_scan`], [`Writer::will_scan_prefixes`]): fetched
     /// with its next reads, into its buffer.
     scans: RefCell<Vec<(String, Vec<u8>)>>,
+    /// The first feed number a write may assume it gets ([`Numbering`]);
+    /// `None`: it asks.
+    predicted: Option<i64>,
+    /// The feed numbers the write took or claimed.
+    took: Cell<Option<Took>>,
+    /// Whether an earlier run of the write lost a race
+    /// ([`Writer::after_race`]).
+    after_race: bool,
 }
 
 /// Tables read whole with a snapshot: each one's rows by key.
@@ -814,16 +920,28 @@ impl<'a> Tx<'a> {
             buffer,
             prefetched,
             scans: RefCell::default(),
+            predicted: None,
+            took: Cell::new(None),
+            after_race: false,
         }
     }
 
     /// A write on `conn`, begun by its first statement ([`Tx::begin`]);
-    /// `first`: whether that is the call's first message.
-    fn unbegun(conn: &'a mut Conn, first: bool) -> Tx<'a> {
+    /// `first`: whether that is the call's first message; `predicted`: the
+    /// first feed number it may assume ([`Numbering`]); `after_race`:
+    /// whether an earlier run of it lost a race.
+    fn unbegun(
+        conn: &'a mut Conn,
+        first: bool,
+        predicted: Option<i64>,
+        after_race: bool,
+    ) -> Tx<'a> {
         let mut tx = Tx::opened(conn, Some(RefCell::default()), HashMap::new());
         tx.open.set(false);
         tx.begin.set(Some(WRITE_BEGIN));
         tx.first = first;
+        tx.predicted = predicted;
+        tx.after_race = after_race;
         tx
     }
 }
@@ -876,25 +994,40 @@ macro_rules! flush_sql {
 }
 const FLUSH: &str = flush_sql!();
 
-/// Prepares, once per connection (both in one message), the statements
-/// that send a write's rows in the message of its `COMMIT`
-/// ([`buffer::literal`]): `roster_put` ([`put_sql`]) when nothing is
-/// removed (most writes), else `roster_flush` ([`FLUSH`]).
+/// Prepares, once per connection (all in one message), the statements
+/// that end a write in the message of its `COMMIT` ([`buffer::literal`]):
+/// `roster_put` ([`put_sql`]) when nothing is removed (most writes), else
+/// `roster_flush` ([`FLUSH`]); before either, `roster_claim ($1, $2)`
+/// when the write predicted its `$2` feed numbers from `$1` ([`Numbering`]:
+/// a division by zero unless the sequence gives those).
 const PREPARE_ROWS: (&str, &str) = (
     "roster_put",
     concat!(
         "PREPARE roster_put (text[], bytea[], bytea[]) AS ",
         put_sql!(),
         "; PREPARE roster_flush (text[], bytea[], bytea[], text[], bytea[]) AS ",
-        flush_sql!()
+        flush_sql!(),
+        "; PREPARE roster_claim (bigint, bigint) AS \
+        SELECT 1 / (CASE WHEN last = $1 + $2 - 1 THEN 1 ELSE 0 END) FROM (",
+        seqs_sql!("$2"),
+        ") AS taken"
     ),
 );
+
+/// Whether `e`, from a message that began with `roster_claim`, says the
+/// predicted numbers were not the sequence's ([`Numbering`]).
+fn claim_refused(e: &postgres::Error) -> bool {
+    e.code() == Some(&SqlState::DIVISION_BY_ZERO)
+}
 
 /// Why a commit failed.
 enum Committing {
     /// Sending the buffered writes failed (the transaction is rolled back);
     /// `raced`: for a race.
     Flush { error: Error, raced: bool },
+    /// The feed numbers the write predicted were taken by another writer
+    /// (the transaction is rolled back).
+    Unclaimed,
     /// The `COMMIT` failed.
     Commit(postgres::Error),
 }
@@ -1034,28 +1167,56 @@ impl Tx<'_> {
     /// they are few ([`buffer::literal`]): one round trip for both.
     /// A write that has sent nothing yet sends its beginning in the same
     /// message too; one that has nothing to send either sends nothing.
+    ///
+    /// A write that predicted its feed numbers claims them first, in the
+    /// same message ([`Numbering`]).
     fn commit(self) -> std::result::Result<(), Committing> {
         let out = match &self.buffer {
             Some(buffer) => buffer.borrow_mut().take(),
             None => buffer::Outgoing::default(),
         };
         let literal = buffer::literal(&out);
-        if literal.is_some()
+        let claim = match self.took.get() {
+            Some(Took::Claimed { first, count }) => {
+                Some(format!("EXECUTE roster_claim ({first}, {count})"))
+            }
+            _ => None,
+        };
+        let flush_failed = |error| {
+            let raced = self.raced.get();
+            Committing::Flush { error, raced }
+        };
+        if (literal.is_some() || claim.is_some())
             && let Err(error) = self.prepare_named(PREPARE_ROWS)
         {
-            let raced = self.raced.get();
-            return Err(Committing::Flush { error, raced });
+            return Err(flush_failed(error));
         }
         let message = match (literal, self.begin.take()) {
-            (Some(statement), None) => statement + "; COMMIT",
-            (Some(statement), Some(begin)) => format!("{begin}; {statement}; COMMIT"),
+            (Some(statement), begin) => {
+                let parts: Vec<&str> = [begin, claim.as_deref(), Some(&statement)]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                parts.join("; ") + "; COMMIT"
+            }
             (None, Some(_)) if out.is_empty() => return Ok(()),
             (None, begin) => {
                 self.begin.set(begin);
-                if let Err(error) = self.send(&out) {
-                    let raced = self.raced.get();
-                    return Err(Committing::Flush { error, raced });
+                if let Some(claim) = &claim {
+                    self.begun().map_err(flush_failed)?;
+                    let mut conn = self.conn.borrow_mut();
+                    let sent = conn.client.batch_execute(claim);
+                    drop(conn);
+                    if let Err(e) = sent {
+                        let refused = claim_refused(&e);
+                        let error = self.fail(e);
+                        return Err(match refused {
+                            true => Committing::Unclaimed,
+                            false => flush_failed(error),
+                        });
+                    }
                 }
+                self.send(&out).map_err(flush_failed)?;
                 "COMMIT".to_string()
             }
         };
@@ -1068,7 +1229,10 @@ impl Tx<'_> {
         // is still open, aborted: dropping it rolls it back (after a failed
         // COMMIT the ROLLBACK only draws a warning).
         self.open.set(sent.is_err());
-        sent.map_err(Committing::Commit)
+        match sent {
+            Err(e) if claim.is_some() && claim_refused(&e) => Err(Committing::Unclaimed),
+            sent => sent.map_err(Committing::Commit),
+        }
     }
 }
 
@@ -1563,15 +1727,41 @@ impl Writer for Tx<'_> {
     /// one has committed (or failed), so a snapshot sees a prefix of the
     /// feed and a reader that goes on from the last number it read skips
     /// nothing. A failed transaction leaves its numbers unused.
+    ///
+    /// A write that may predict its numbers ([`Numbering`]) takes them with
+    /// its `COMMIT` instead, and sends nothing here.
     fn change_seqs(&self, count: u64) -> Result<Option<u64>> {
         let wanted = i64::try_from(count.max(1))
             .map_err(|_| Error::new(ErrorCode::Internal, "too many changes in one write"))?;
-        let rows = self.query(CHANGE_SEQS, &[&wanted])?;
-        let last: i64 = rows
-            .first()
-            .map(|r| r.get(0))
-            .ok_or_else(|| Error::new(ErrorCode::Internal, "the feed's sequence gave nothing"))?;
-        Ok(Some((last - wanted + 1) as u64))
+        let first = match (self.took.get(), self.predicted) {
+            (Some(Took::Claimed { first, count }), _) => {
+                self.took.set(Some(Took::Claimed {
+                    first,
+                    count: count + wanted,
+                }));
+                first + count
+            }
+            (None, Some(first)) => {
+                self.took.set(Some(Took::Claimed {
+                    first,
+                    count: wanted,
+                }));
+                first
+            }
+            _ => {
+                let rows = self.query(CHANGE_SEQS, &[&wanted])?;
+                let last: i64 = rows.first().map(|r| r.get(0)).ok_or_else(|| {
+                    Error::new(ErrorCode::Internal, "the feed's sequence gave nothing")
+                })?;
+                self.took.set(Some(Took::Given { next: last + 1 }));
+                last - wanted + 1
+            }
+        };
+        Ok(Some(first as u64))
+    }
+
+    fn after_race(&self) -> bool {
+        self.after_race
     }
 }
 
@@ -1622,6 +1812,8 @@ impl Backend for PgBackend {
                     tx.commit().map_err(|e| match e {
                         Committing::Flush { error, .. } => error,
                         Committing::Commit(e) => storage(e),
+                        // A read takes no feed numbers.
+                        Committing::Unclaimed => aborted(),
                     })
                 }));
             }
@@ -1633,38 +1825,51 @@ impl Backend for PgBackend {
     }
 
     fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
-        let _one_at_a_time = self
+        let mut numbering = self
             .writing
             .lock()
             .map_err(|_| Error::new(ErrorCode::Internal, "a write panicked on this backend"))?;
         self.on_connection(|conn| {
+            // Whether the last run lost a race, and whether any did.
+            let (mut lost_race, mut lost_any) = (false, false);
             for attempt in 0..=self.options.retries {
-                if attempt > 0 {
+                if lost_race {
                     // Another process won the last race: give it time to
                     // finish before running again.
                     std::thread::sleep(backoff(attempt));
                 }
-                let tx = Tx::unbegun(conn, attempt == 0);
+                let tx = Tx::unbegun(conn, attempt == 0, numbering.predicted(), lost_any);
                 let outcome = f(&tx).and_then(|()| match tx.failed.get() {
                     true => Err(aborted()),
                     false => Ok(()),
                 });
+                let took = tx.took.get();
                 if tx.stale.get() {
+                    numbering.after(took, false);
                     return Attempt::Stale(outcome.err().unwrap_or_else(aborted));
                 }
                 let raced = tx.raced.get();
-                match outcome {
-                    Ok(()) => match tx.commit() {
-                        Ok(()) => return Attempt::Done(Ok(())),
-                        Err(Committing::Flush { raced: true, .. }) => continue,
-                        Err(Committing::Flush { error, .. }) => return Attempt::Done(Err(error)),
-                        Err(Committing::Commit(e)) if is_race(&e) => continue,
-                        Err(Committing::Commit(e)) => return Attempt::Done(Err(storage(e))),
-                    },
+                let committed = match outcome {
+                    Ok(()) => tx.commit(),
                     // Dropping the transaction rolls it back.
-                    Err(_) if raced => continue,
-                    Err(e) => return Attempt::Done(Err(e)),
+                    Err(error) => Err(Committing::Flush { error, raced }),
+                };
+                numbering.after(took, committed.is_ok());
+                lost_race = true;
+                match committed {
+                    Ok(()) => return Attempt::Done(Ok(())),
+                    Err(Committing::Unclaimed) => {
+                        // Not a race: another writer took the numbers
+                        // between this handle's writes.
+                        numbering.contended();
+                        lost_race = false;
+                    }
+                    Err(Committing::Flush { raced: true, .. }) => {}
+                    Err(Committing::Flush { error, .. }) => return Attempt::Done(Err(error)),
+                    Err(Committing::Commit(e)) if is_race(&e) => {}
+                    Err(Committing::Commit(e)) => return Attempt::Done(Err(storage(e))),
                 }
+                lost_any |= lost_race;
             }
             Attempt::Done(Err(Error::new(
                 ErrorCode::Conflict,

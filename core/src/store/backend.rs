@@ -285,10 +285,24 @@ pub trait Writer: Reader {
     /// snapshot always sees a prefix of the feed (less the numbers of
     /// transactions that failed) and a reader that continues from the last
     /// number it saw skips nothing. PostgreSQL's takes a transaction-scoped
-    /// lock, held until the commit, and then a sequence's next values.
+    /// lock, held until the commit, and then a sequence's next values. A
+    /// backend may instead give the numbers it expects to get and take them
+    /// as it commits, refusing the transaction (and running the write
+    /// again) when they are not the ones it gave.
     fn change_seqs(&self, count: u64) -> Result<Option<u64>> {
         let _ = count;
         Ok(None)
+    }
+
+    /// Asked of a write's second run and later: whether an earlier run
+    /// lost a race with another writer (then the handle takes its ids from
+    /// a block of its own from here on, so that the two stop colliding on
+    /// one counter row). The default, true, fits a backend that runs a
+    /// write again only after a race; PostgreSQL's also runs one again
+    /// when the feed numbers it expected were taken (which shows another
+    /// writer, not a collision).
+    fn after_race(&self) -> bool {
+        true
     }
 }
 

@@ -258,10 +258,11 @@ impl Store {
         let mut runs = 0;
         let run = || {
             self.backend.write(&mut |w| {
-                // A second run: the backend refused the first for a race.
+                // A second run: the backend refused the first, for a race
+                // unless it says otherwise.
                 runs += 1;
                 let txn = Txn {
-                    contended: runs > 1,
+                    contended: runs > 1 && w.after_race(),
                     snapshot: Snapshot {
                         r: w,
                         poisoned: &self.poisoned,
