@@ -314,8 +314,13 @@ pub fn prefix_select(ranges: &[(String, Vec<u8>)]) -> String {
 }
 
 /// A row of [`whole_tables`] or of `roster_fetch`, as the simple protocol
-/// gives it: its table, key and value; `None` when it does not read back.
+/// gives it: its table, key and value; `None` when it does not read back,
+/// a row of another shape included (the driver's `get` panics on a column
+/// the row does not have).
 pub fn hex_row(row: &postgres::SimpleQueryRow) -> Option<(&str, Vec<u8>, Vec<u8>)> {
+    if row.len() != 3 {
+        return None;
+    }
     Some((row.get(0)?, unhex(row.get(1)?)?, unhex(row.get(2)?)?))
 }
 

@@ -35,8 +35,11 @@
 //! the closure runs again from a fresh transaction, up to
 //! [`Options::retries`] times, so the process that lost the race gets the
 //! answer it would have had coming second. Each run waits a random time
-//! first, under a ceiling that doubles with each lost race. Only exhausted
-//! retries are a `conflict`.
+//! first, under a ceiling that doubles with each lost race; after eight
+//! lost races the write runs alone (an advisory lock every write holds
+//! shared, taken exclusive for the session before its next run), so a
+//! write that keeps meeting another process's stream of writes does not
+//! lose every run. Only exhausted retries are a `conflict`.
 //!
 //! A read begins with its snapshot in one round trip (`START TRANSACTION
 //! …; SELECT 1`, sent together). The tables roster names for it
@@ -441,6 +444,9 @@ struct Conn {
     /// `COMMIT` goes with the next message ([`Conn::lead`]) or from
     /// [`reap`].
     pending: Option<Instant>,
+    /// Set when the connection may hold a lock it was meant to give up
+    /// ([`NOT_ALONE`] failed): it is closed, not pooled.
+    unusable: bool,
 }
 
 impl Conn {
@@ -451,6 +457,7 @@ impl Conn {
             prefetch_prepared: false,
             named: Default::default(),
             pending: None,
+            unusable: false,
         }
     }
 
@@ -780,7 +787,7 @@ impl PgBackend {
         if let Ok(mut pool) = self.shared.pool.lock() {
             let pending = conn.pending.is_some();
             wake = pending && pool.asleep;
-            if conn.client.is_closed() {
+            if conn.client.is_closed() || conn.unusable {
                 pool.open -= 1;
             } else {
                 pool.idle.push(conn);
@@ -928,20 +935,15 @@ impl<'a> Tx<'a> {
 
     /// A write on `conn`, begun by its first statement ([`Tx::begin`]);
     /// `first`: whether that is the call's first message; `predicted`: the
-    /// first feed number it may assume ([`Numbering`]); `after_race`:
-    /// whether an earlier run of it lost a race.
-    fn unbegun(
-        conn: &'a mut Conn,
-        first: bool,
-        predicted: Option<i64>,
-        after_race: bool,
-    ) -> Tx<'a> {
+    /// first feed number it may assume ([`Numbering`]); `lost`: how many
+    /// runs of it lost a race before this one.
+    fn unbegun(conn: &'a mut Conn, first: bool, predicted: Option<i64>, lost: u32) -> Tx<'a> {
         let mut tx = Tx::opened(conn, Some(RefCell::default()), HashMap::new());
         tx.open.set(false);
         tx.begin.set(Some(WRITE_BEGIN));
         tx.first = first;
         tx.predicted = predicted;
-        tx.after_race = after_race;
+        tx.after_race = lost > 0;
         tx
     }
 }
@@ -968,8 +970,34 @@ fn not_begun(client: &mut Client, e: postgres::Error, first: bool) -> Failed {
 /// first statement, not at `BEGIN`, and the seam's snapshot begins when the
 /// read does), in the same round trip.
 const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1";
-/// Starts a write.
-const WRITE_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL SERIALIZABLE";
+/// Starts a write: every write holds the writers' lock (shared) for its
+/// transaction, which a write that runs alone ([`ALONE`]) holds exclusive.
+/// A write waits there, before it holds any other lock of its own, for
+/// one that runs alone to end. (Its snapshot is taken by that statement;
+/// after such a wait a write may lose its race with the one that ran
+/// alone, once.)
+const WRITE_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL SERIALIZABLE; EXECUTE roster_writing";
+/// Prepares, once per connection, the statement [`WRITE_BEGIN`] runs (a
+/// plain `SELECT` would be planned at every write).
+const PREPARE_WRITING: (&str, &str) = (
+    "roster_writing",
+    "PREPARE roster_writing AS \
+    SELECT pg_advisory_xact_lock_shared(1919905653, hashtext(current_schema()))",
+);
+/// Taken (exclusive, for the session) before the next run of a write that
+/// has lost [`STARVED`] races, and held until the write is done: it waits
+/// until no other write is under way and keeps new ones from beginning
+/// meanwhile ([`WRITE_BEGIN`]), outside any transaction, so the write's
+/// next run begins with a snapshot taken after the wait and no write runs
+/// beside it to lose to. Readers are not held up.
+const ALONE: &str = "SELECT pg_advisory_lock(1919905653, hashtext(current_schema()))";
+/// Ends [`ALONE`].
+const NOT_ALONE: &str = "SELECT pg_advisory_unlock(1919905653, hashtext(current_schema()))";
+/// Races a write loses before it runs alone ([`ALONE`]): without that, a
+/// write that keeps meeting another process's stream of writes can lose
+/// every run (its reads of index pages the others keep writing make it
+/// the one PostgreSQL refuses) and give up with `conflict`.
+const STARVED: u32 = 8;
 /// Stores rows: `$1`-`$3` their tables, keys and values. (Macros, so that
 /// [`FLUSH`] and the statements prepared by name hold the same text.)
 macro_rules! put_sql {
@@ -1041,10 +1069,23 @@ impl Tx<'_> {
         storage(e)
     }
 
+    /// Takes the statement that begins the write when it has not gone yet,
+    /// the statement it runs prepared on the connection.
+    fn take_begin(&self) -> Result<Option<&'static str>> {
+        let Some(begin) = self.begin.take() else {
+            return Ok(None);
+        };
+        if let Err(e) = self.prepare_named(PREPARE_WRITING) {
+            self.begin.set(Some(begin));
+            return Err(e);
+        }
+        Ok(Some(begin))
+    }
+
     /// Sends the statement that begins the write, on its own, when it has
     /// not gone yet.
     fn begun(&self) -> Result<()> {
-        let Some(begin) = self.begin.take() else {
+        let Some(begin) = self.take_begin()? else {
             return Ok(());
         };
         let mut conn = self.conn.borrow_mut();
@@ -1191,7 +1232,8 @@ impl Tx<'_> {
         {
             return Err(flush_failed(error));
         }
-        let message = match (literal, self.begin.take()) {
+        let begin = self.take_begin().map_err(flush_failed)?;
+        let message = match (literal, begin) {
             (Some(statement), begin) => {
                 let parts: Vec<&str> = [begin, claim.as_deref(), Some(&statement)]
                     .into_iter()
@@ -1657,10 +1699,15 @@ impl Writer for Tx<'_> {
             if select.is_some() {
                 self.prepare_named(PREPARE_FETCH)?;
             }
-            let begin = self.begin.take();
+            let begin = self.take_begin()?;
             let mut conn = self.conn.borrow_mut();
             let lead = conn.lead();
-            let mut statements: Vec<String> = begin.iter().map(|b| b.to_string()).collect();
+            // The beginning is several statements ([`WRITE_BEGIN`]).
+            let mut statements: Vec<String> = begin
+                .iter()
+                .flat_map(|b| b.split("; "))
+                .map(str::to_string)
+                .collect();
             statements.extend(select);
             let rows_at = (!asked.is_empty()).then(|| statements.len() - 1);
             if !scans.is_empty() {
@@ -1685,19 +1732,24 @@ impl Writer for Tx<'_> {
                     }
                     _ => continue,
                 };
+                // Rows of the other statements (the beginning's) are not
+                // roster's.
+                let at = done.checked_sub(skipped);
+                if at.is_none() || (at != ranges_at && at != rows_at) {
+                    continue;
+                }
                 let Some((table, key, value)) = buffer::hex_row(row) else {
                     let what = "the server sent a row that does not read back";
                     return Err(Error::new(ErrorCode::Storage, what));
                 };
-                let at = done.checked_sub(skipped);
-                if at.is_some() && at == ranges_at {
+                if at == ranges_at {
                     let hint = scans
                         .iter()
                         .position(|(t, p)| t == table && key.starts_with(p));
                     if let Some(i) = hint {
                         ranges[i].push((key, value));
                     }
-                } else if at.is_some() && at == rows_at {
+                } else {
                     found.insert((table.to_string(), key), value);
                 }
             }
@@ -1830,51 +1882,17 @@ impl Backend for PgBackend {
             .lock()
             .map_err(|_| Error::new(ErrorCode::Internal, "a write panicked on this backend"))?;
         self.on_connection(|conn| {
-            // Whether the last run lost a race, and whether any did.
-            let (mut lost_race, mut lost_any) = (false, false);
-            for attempt in 0..=self.options.retries {
-                if lost_race {
-                    // Another process won the last race: give it time to
-                    // finish before running again.
-                    std::thread::sleep(backoff(attempt));
+            let mut alone = false;
+            let outcome = self.runs(conn, &mut numbering, &mut alone, f);
+            if alone && !matches!(outcome, Attempt::Stale(_)) {
+                // Should that fail, the connection is closed instead, which
+                // ends the lock; the write's outcome stands.
+                let message = format!("{}{NOT_ALONE}", conn.lead());
+                if conn.client.batch_execute(&message).is_err() {
+                    conn.unusable = true;
                 }
-                let tx = Tx::unbegun(conn, attempt == 0, numbering.predicted(), lost_any);
-                let outcome = f(&tx).and_then(|()| match tx.failed.get() {
-                    true => Err(aborted()),
-                    false => Ok(()),
-                });
-                let took = tx.took.get();
-                if tx.stale.get() {
-                    numbering.after(took, false);
-                    return Attempt::Stale(outcome.err().unwrap_or_else(aborted));
-                }
-                let raced = tx.raced.get();
-                let committed = match outcome {
-                    Ok(()) => tx.commit(),
-                    // Dropping the transaction rolls it back.
-                    Err(error) => Err(Committing::Flush { error, raced }),
-                };
-                numbering.after(took, committed.is_ok());
-                lost_race = true;
-                match committed {
-                    Ok(()) => return Attempt::Done(Ok(())),
-                    Err(Committing::Unclaimed) => {
-                        // Not a race: another writer took the numbers
-                        // between this handle's writes.
-                        numbering.contended();
-                        lost_race = false;
-                    }
-                    Err(Committing::Flush { raced: true, .. }) => {}
-                    Err(Committing::Flush { error, .. }) => return Attempt::Done(Err(error)),
-                    Err(Committing::Commit(e)) if is_race(&e) => {}
-                    Err(Committing::Commit(e)) => return Attempt::Done(Err(storage(e))),
-                }
-                lost_any |= lost_race;
             }
-            Attempt::Done(Err(Error::new(
-                ErrorCode::Conflict,
-                "the write kept colliding with concurrent writes; try again",
-            )))
+            outcome
         })
     }
 
@@ -1886,5 +1904,72 @@ impl Backend for PgBackend {
     /// own, so no counter row is written by all of them.
     fn own_id_blocks(&self) -> bool {
         true
+    }
+}
+
+impl PgBackend {
+    /// The runs of one write on `conn`, until one commits, one fails for
+    /// another reason than a race, or the retries are spent; `alone` is set
+    /// once this has taken [`ALONE`] (the caller gives it up).
+    fn runs(
+        &self,
+        conn: &mut Conn,
+        numbering: &mut Numbering,
+        alone: &mut bool,
+        f: &mut dyn FnMut(&dyn Writer) -> Result<()>,
+    ) -> Attempt<()> {
+        // Runs of this write that lost a race; whether the last did.
+        let (mut lost, mut lost_race) = (0, false);
+        for attempt in 0..=self.options.retries {
+            if lost >= STARVED && !*alone {
+                // Nothing of the write is open: the lock is the
+                // session's, outside any transaction.
+                let message = format!("{}{ALONE}", conn.lead());
+                if let Err(e) = conn.client.batch_execute(&message) {
+                    return Attempt::Done(Err(storage(e)));
+                }
+                *alone = true;
+            } else if lost_race && !*alone {
+                // Another process won the last race: give it time to
+                // finish before running again.
+                std::thread::sleep(backoff(attempt));
+            }
+            let tx = Tx::unbegun(conn, attempt == 0, numbering.predicted(), lost);
+            let outcome = f(&tx).and_then(|()| match tx.failed.get() {
+                true => Err(aborted()),
+                false => Ok(()),
+            });
+            let took = tx.took.get();
+            if tx.stale.get() {
+                numbering.after(took, false);
+                return Attempt::Stale(outcome.err().unwrap_or_else(aborted));
+            }
+            let raced = tx.raced.get();
+            let committed = match outcome {
+                Ok(()) => tx.commit(),
+                // Dropping the transaction rolls it back.
+                Err(error) => Err(Committing::Flush { error, raced }),
+            };
+            numbering.after(took, committed.is_ok());
+            lost_race = true;
+            match committed {
+                Ok(()) => return Attempt::Done(Ok(())),
+                Err(Committing::Unclaimed) => {
+                    // Not a race: another writer took the numbers
+                    // between this handle's writes.
+                    numbering.contended();
+                    lost_race = false;
+                }
+                Err(Committing::Flush { raced: true, .. }) => {}
+                Err(Committing::Flush { error, .. }) => return Attempt::Done(Err(error)),
+                Err(Committing::Commit(e)) if is_race(&e) => {}
+                Err(Committing::Commit(e)) => return Attempt::Done(Err(storage(e))),
+            }
+            lost += u32::from(lost_race);
+        }
+        Attempt::Done(Err(Error::new(
+            ErrorCode::Conflict,
+            "the write kept colliding with concurrent writes; try again",
+        )))
     }
 }

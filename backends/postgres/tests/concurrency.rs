@@ -248,3 +248,68 @@ fn two_institutes_hammer_the_same_names_users_and_batches() {
     // Bounded: a few seconds on a laptop; this only catches a hang.
     assert!(started.elapsed() < Duration::from_secs(300));
 }
+
+/// Two institutes (two processes' worth) create users as fast as they can,
+/// two threads each, for two seconds, with few retries (ten). The creates
+/// collide on the search postings' index pages, and a write that keeps
+/// meeting the other institute's stream used to lose every run and give
+/// up with `conflict`; now one that has lost several runs runs alone, and
+/// every create succeeds.
+#[test]
+fn a_write_that_keeps_losing_races_runs_alone_and_succeeds() {
+    let Some(url) = server() else { return };
+    let schema = fresh_schema(&url);
+    let options = roster_postgres::Options {
+        retries: 10,
+        ..Default::default()
+    };
+    let open = || {
+        let backend =
+            roster_postgres::PgBackend::with_config(schema.clone(), options).expect("backend");
+        Institute::open_with(std::sync::Arc::new(backend), common::config()).expect("institute")
+    };
+    let institutes = [open(), open()];
+    let stop = Instant::now() + Duration::from_secs(2);
+    let outcomes: Vec<(usize, Vec<Error>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let institute = &institutes[t % 2];
+                scope.spawn(move || {
+                    let (mut made, mut failed) = (0, Vec::new());
+                    while Instant::now() < stop {
+                        let name = format!("racer{t}-{made}-{}", failed.len());
+                        let input = NewUser {
+                            username: Some(name.clone()),
+                            password: Some("racer-pass-1".into()),
+                            profile: roster::ProfileInput {
+                                email: Some(format!("{name}@example.com")),
+                                ..Default::default()
+                            },
+                            ..Default::default()
+                        };
+                        match institute.operator().create_user(input, Default::default()) {
+                            Ok(_) => made += 1,
+                            Err(e) => failed.push(e),
+                        }
+                    }
+                    (made, failed)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let made: usize = outcomes.iter().map(|(m, _)| m).sum();
+    let failed: Vec<&Error> = outcomes.iter().flat_map(|(_, f)| f).collect();
+    assert!(made > 0);
+    assert!(
+        failed.is_empty(),
+        "{} of {} creates failed: {:?}",
+        failed.len(),
+        made + failed.len(),
+        failed.first()
+    );
+    assert_eq!(
+        institutes[0].check_integrity().unwrap(),
+        Vec::<String>::new()
+    );
+}
