@@ -531,6 +531,14 @@ fn aborted() -> Error {
     )
 }
 
+/// Column `i` of `row` as `T`: a storage error, not the driver's panic,
+/// when the server sent a row of another shape. (A panic inside a read is
+/// taken for a damaged store file and poisons the handle.)
+fn cell<'a, T: postgres::types::FromSql<'a>>(row: &'a postgres::Row, i: usize) -> Result<T> {
+    row.try_get(i)
+        .map_err(|e| Error::storage("the server sent a row that does not read back", e))
+}
+
 /// Whether `e` is PostgreSQL refusing a transaction for a race with
 /// another one: running it again may succeed.
 fn is_race(e: &postgres::Error) -> bool {
@@ -1340,7 +1348,7 @@ impl Reader for Tx<'_> {
             "SELECT value FROM roster_rows WHERE tab = $1 AND key = $2",
             &[&table, &key],
         )?;
-        let row = rows.first().map(|r| r.get(0));
+        let row = rows.first().map(|r| cell(r, 0)).transpose()?;
         self.saw(table, key, &row);
         Ok(row)
     }
@@ -1372,8 +1380,10 @@ impl Reader for Tx<'_> {
                  (SELECT value FROM roster_rows WHERE tab = $1 AND key = k.key LIMIT 1) r",
                 &[&table, &asked],
             )?;
-            let found: HashMap<Vec<u8>, Vec<u8>> =
-                rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            let found: HashMap<Vec<u8>, Vec<u8>> = rows
+                .iter()
+                .map(|r| Ok((cell(r, 0)?, cell(r, 1)?)))
+                .collect::<Result<_>>()?;
             for (key, slot) in keys.iter().zip(out.iter_mut()) {
                 if slot.is_none() {
                     let row = found.get(*key).cloned();
@@ -1404,7 +1414,7 @@ impl Reader for Tx<'_> {
             &[&table, &key, &then, &trim_len],
         )?;
         Ok(match rows.first() {
-            Some(row) => (Some(row.get(0)), row.get(1)),
+            Some(row) => (Some(cell(row, 0)?), cell(row, 1)?),
             None => (None, None),
         })
     }
@@ -1487,14 +1497,14 @@ impl Reader for Tx<'_> {
         }
         self.flush()?;
         let rows = self.query("SELECT count(*) FROM roster_rows WHERE tab = $1", &[&table])?;
-        let n: i64 = rows.first().map_or(0, |r| r.get(0));
+        let n: i64 = rows.first().map_or(Ok(0), |r| cell(r, 0))?;
         Ok(u64::try_from(n).unwrap_or_default())
     }
 
     fn table_names(&self) -> Result<Vec<String>> {
         self.flush()?;
         let rows = self.query("SELECT DISTINCT tab FROM roster_rows ORDER BY tab", &[])?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        rows.iter().map(|r| cell(r, 0)).collect()
     }
 }
 
@@ -1530,8 +1540,8 @@ impl Tx<'_> {
             let rows = self.query(&sql, &params)?;
             let mut last = None;
             for row in &rows {
-                let key: &[u8] = row.get(0);
-                let value: &[u8] = row.get(1);
+                let key: &[u8] = cell(row, 0)?;
+                let value: &[u8] = cell(row, 1)?;
                 if !visit(key, value)? {
                     return Ok(());
                 }
@@ -1767,7 +1777,7 @@ impl Writer for Tx<'_> {
                 &[&tables, &keys],
             )?;
             for row in &rows {
-                found.insert((row.get(0), row.get(1)), row.get(2));
+                found.insert((cell(row, 0)?, cell(row, 1)?), cell(row, 2)?);
             }
             return self.saw_fetched(&asked, &found, &[], Vec::new());
         }
@@ -1802,9 +1812,13 @@ impl Writer for Tx<'_> {
             }
             _ => {
                 let rows = self.query(CHANGE_SEQS, &[&wanted])?;
-                let last: i64 = rows.first().map(|r| r.get(0)).ok_or_else(|| {
-                    Error::new(ErrorCode::Internal, "the feed's sequence gave nothing")
-                })?;
+                let last: i64 = match rows.first() {
+                    Some(row) => cell(row, 0)?,
+                    None => {
+                        let what = "the feed's sequence gave nothing";
+                        return Err(Error::new(ErrorCode::Internal, what));
+                    }
+                };
                 self.took.set(Some(Took::Given { next: last + 1 }));
                 last - wanted + 1
             }
