@@ -978,6 +978,13 @@ fn not_begun(client: &mut Client, e: postgres::Error, first: bool) -> Failed {
 /// first statement, not at `BEGIN`, and the seam's snapshot begins when the
 /// read does), in the same round trip.
 const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1";
+/// A call of the advisory lock function `$f` on the writers' lock (one per
+/// schema, as the feed's: its first key is roster's, one past the feed's).
+macro_rules! writers_lock {
+    ($f:literal) => {
+        concat!("SELECT ", $f, "(1919905653, hashtext(current_schema()))")
+    };
+}
 /// Starts a write: every write holds the writers' lock (shared) for its
 /// transaction, which a write that runs alone ([`ALONE`]) holds exclusive.
 /// A write waits there, before it holds any other lock of its own, for
@@ -989,8 +996,10 @@ const WRITE_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL SERIALIZABLE; EXECU
 /// plain `SELECT` would be planned at every write).
 const PREPARE_WRITING: (&str, &str) = (
     "roster_writing",
-    "PREPARE roster_writing AS \
-    SELECT pg_advisory_xact_lock_shared(1919905653, hashtext(current_schema()))",
+    concat!(
+        "PREPARE roster_writing AS ",
+        writers_lock!("pg_advisory_xact_lock_shared")
+    ),
 );
 /// Taken (exclusive, for the session) before the next run of a write that
 /// has lost [`STARVED`] races, and held until the write is done: it waits
@@ -998,9 +1007,9 @@ const PREPARE_WRITING: (&str, &str) = (
 /// meanwhile ([`WRITE_BEGIN`]), outside any transaction, so the write's
 /// next run begins with a snapshot taken after the wait and no write runs
 /// beside it to lose to. Readers are not held up.
-const ALONE: &str = "SELECT pg_advisory_lock(1919905653, hashtext(current_schema()))";
+const ALONE: &str = writers_lock!("pg_advisory_lock");
 /// Ends [`ALONE`].
-const NOT_ALONE: &str = "SELECT pg_advisory_unlock(1919905653, hashtext(current_schema()))";
+const NOT_ALONE: &str = writers_lock!("pg_advisory_unlock");
 /// Races a write loses before it runs alone ([`ALONE`]): without that, a
 /// write that keeps meeting another process's stream of writes can lose
 /// every run (its reads of index pages the others keep writing make it
