@@ -217,7 +217,7 @@ impl Admin {
         for (p, id) in new.into_iter().zip(ids) {
             let mut user = p.user;
             user.id = id;
-            user.uuid = crate::random::uuid()?;
+            user.uuid = txn.new_uuid()?;
             grants.extend(p.batches.into_iter().map(|b| (id, b, p.expires)));
             users.push(user);
         }
@@ -757,7 +757,13 @@ pub(super) fn will_import_with<'u>(
     let mut names = Vec::new();
     let mut phones = Vec::new();
     let mut batches = Vec::new();
+    // The texts of the first few users, for the hint of their new rows
+    // (none when there are more: a bulk import reads those by chunk).
+    let mut new = Vec::new();
     for user in users {
+        if new.len() <= PREDICTED {
+            new.push(texts_of(user));
+        }
         names.extend(user.username.as_deref().map(fold));
         names.extend(user.profile.email.as_deref().map(fold));
         phones.extend(user.profile.phone.clone());
@@ -782,7 +788,32 @@ pub(super) fn will_import_with<'u>(
     // The custom field definitions, which every row is checked against,
     // come with those reads.
     txn.will_scan(&[crate::store::tables::CUSTOM_FIELDS.name])?;
-    txn.will_read(&write::will_create_users(txn, reads))
+    if new.len() > PREDICTED {
+        new.clear();
+    }
+    txn.will_read(&write::will_create_users(txn, reads, &new)?)
+}
+
+/// Users created at once whose new rows an import hints with its checks
+/// ([`will_import_with`]): a create, or a small import.
+const PREDICTED: usize = 8;
+
+/// The searchable texts of `input` as a user record (a hint's guess at
+/// what will be stored: a phone normalised as the rules do).
+fn texts_of(input: &NewUser) -> User {
+    let p = &input.profile;
+    let text = |t: &Option<String>| t.as_deref().unwrap_or_default().to_string();
+    let phone = text(&p.phone);
+    User {
+        profile: Profile {
+            email: text(&p.email),
+            phone: rules::phone(&phone).unwrap_or(phone),
+            first_name: text(&p.first_name),
+            last_name: text(&p.last_name),
+            ..Profile::default()
+        },
+        ..User::blank(0, input.username.as_deref().unwrap_or_default())
+    }
 }
 
 /// Adds an error for each of `username`, the email and the phone that another

@@ -65,6 +65,9 @@ pub(crate) struct Taken {
     block: u64,
     /// Claimed by the handle: no other takes ids from it.
     own: bool,
+    /// The id after the last the handle took from it (another process
+    /// may have taken more since, from a block it shares).
+    next: u64,
 }
 
 /// The first id of `block`.
@@ -81,7 +84,7 @@ fn start(txn: &Txn<'_>, kind: Kind) -> Result<Option<(u64, u64)>> {
     // The block the handle took ids from last, while it has room: its own,
     // or a shared one as long as no write of the handle lost a race on it.
     let mine = blocks.borrow().get(&(kind as u8)).copied();
-    if let Some(Taken { block, own }) = mine
+    if let Some(Taken { block, own, .. }) = mine
         && (own || !txn.contended)
         && let Some(next) = txn.get(ID_BLOCKS, &(kind as u8, block))?
         && next < (block + 1) * BLOCK
@@ -100,9 +103,14 @@ fn start(txn: &Txn<'_>, kind: Kind) -> Result<Option<(u64, u64)>> {
 fn claim(txn: &Txn<'_>, kind: Kind) -> Result<(u64, u64)> {
     let block = last_block(txn, kind)?.map_or(0, |(b, _)| b + 1);
     if let Some(blocks) = &txn.blocks {
-        blocks
-            .borrow_mut()
-            .insert(kind as u8, Taken { block, own: true });
+        blocks.borrow_mut().insert(
+            kind as u8,
+            Taken {
+                block,
+                own: true,
+                next: first_of(block),
+            },
+        );
     }
     Ok((block, first_of(block)))
 }
@@ -145,7 +153,7 @@ pub(crate) fn next_n(txn: &Txn<'_>, kind: Kind, n: usize) -> Result<Vec<u64>> {
             let own = blocks
                 .get(&(kind as u8))
                 .is_some_and(|t| t.own && t.block == block);
-            blocks.insert(kind as u8, Taken { block, own });
+            blocks.insert(kind as u8, Taken { block, own, next });
         }
     }
     Ok(ids)
@@ -162,6 +170,17 @@ pub(crate) fn will_take(txn: &Txn<'_>, kind: Kind, reads: Reads) -> Reads {
         Some(Taken { block, .. }) => reads.of(ID_BLOCKS, &(kind as u8, block)),
         None => reads,
     }
+}
+
+/// The `n` ids of `kind` the handle expects to take next, as far as it
+/// knows (from the ids it took last; another process may have taken some
+/// of them since): for hints ([`Txn::will_read`]) that cannot wait for the
+/// id counter's row. `None` when the handle has taken none yet, or they
+/// would not all come from that block.
+pub(crate) fn expected(txn: &Txn<'_>, kind: Kind, n: usize) -> Option<Vec<u64>> {
+    let Taken { block, next, .. } = *txn.blocks.as_ref()?.borrow().get(&(kind as u8))?;
+    let end = next.checked_add(n as u64)?;
+    (end <= (block + 1).saturating_mul(BLOCK)).then(|| (next..end).collect())
 }
 
 /// The next id of `kind` when no more are given: above every id given.

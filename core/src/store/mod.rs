@@ -274,6 +274,7 @@ impl Store {
                     blocks: self.blocks.as_ref().map(|b| {
                         std::cell::RefCell::new(b.lock().map(|b| b.clone()).unwrap_or_default())
                     }),
+                    drawn: Default::default(),
                 };
                 f(&txn)?;
                 search::flush(&txn)?;
@@ -655,6 +656,9 @@ pub(crate) struct Txn<'a> {
     /// Whether this is a run again of a write the backend refused for a
     /// race with another process ([`ids`] then claims a block).
     pub(crate) contended: bool,
+    /// UUIDs drawn ahead for the records this transaction creates
+    /// ([`Txn::draw_uuids`]), in the order they are to be taken.
+    drawn: std::cell::RefCell<std::collections::VecDeque<u128>>,
 }
 
 impl<'a> std::ops::Deref for Txn<'a> {
@@ -723,6 +727,26 @@ impl Txn<'_> {
     /// Whether the backend takes hints ([`super::Writer::takes_hints`]).
     pub(crate) fn takes_hints(&self) -> bool {
         self.w.takes_hints()
+    }
+
+    /// Draws `n` random UUIDs now, for the next records this transaction
+    /// creates ([`Txn::new_uuid`] hands them out in order), so that a hint
+    /// can name their index entries before the records exist.
+    pub(crate) fn draw_uuids(&self, n: usize) -> Result<Vec<u128>> {
+        let uuids = (0..n)
+            .map(|_| crate::random::uuid())
+            .collect::<Result<Vec<_>, _>>()?;
+        self.drawn.borrow_mut().extend(uuids.iter().copied());
+        Ok(uuids)
+    }
+
+    /// A random UUID for a new record: the next drawn ahead
+    /// ([`Txn::draw_uuids`]), or a new one.
+    pub(crate) fn new_uuid(&self) -> Result<u128> {
+        match self.drawn.borrow_mut().pop_front() {
+            Some(uuid) => Ok(uuid),
+            None => Ok(crate::random::uuid()?),
+        }
     }
 
     /// Stores every `(key, value)` of `rows` in `def` (keys distinct), at

@@ -263,12 +263,15 @@ impl Admin {
         let today = self.today();
         // What the write checks and needs, read at once where reads cost
         // a round trip each: the sign-in keys, the id counters, the feed,
-        // the default organisation.
+        // the default organisation, and the new user's rows (its searchable
+        // texts).
         let hint = crate::domain::user::NewUser {
             username: user_name.clone(),
             profile: crate::domain::user::ProfileInput {
                 email: input.email.clone(),
                 phone: input.phone.clone(),
+                first_name: input.first_name.clone(),
+                last_name: input.last_name.clone(),
                 ..Default::default()
             },
             ..Default::default()
@@ -337,7 +340,7 @@ impl Admin {
             check_external_ids(txn, None, &side.external_ids)?;
             let id = write::next_id(txn, Kind::User)?;
             let user = User {
-                uuid: crate::random::uuid()?,
+                uuid: txn.new_uuid()?,
                 password_hash: hash.clone(),
                 profile,
                 created: now,
