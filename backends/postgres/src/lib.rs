@@ -1974,20 +1974,19 @@ impl PgBackend {
                 Err(error) => Err(Committing::Flush { error, raced }),
             };
             numbering.after(took, committed.is_ok());
-            lost_race = true;
-            match committed {
+            lost_race = match committed {
                 Ok(()) => return Attempt::Done(Ok(())),
                 Err(Committing::Unclaimed) => {
                     // Not a race: another writer took the numbers
                     // between this handle's writes.
                     numbering.contended();
-                    lost_race = false;
+                    false
                 }
-                Err(Committing::Flush { raced: true, .. }) => {}
+                Err(Committing::Flush { raced: true, .. }) => true,
                 Err(Committing::Flush { error, .. }) => return Attempt::Done(Err(error)),
-                Err(Committing::Commit(e)) if is_race(&e) => {}
+                Err(Committing::Commit(e)) if is_race(&e) => true,
                 Err(Committing::Commit(e)) => return Attempt::Done(Err(storage(e))),
-            }
+            };
             lost += u32::from(lost_race);
         }
         Attempt::Done(Err(Error::new(
