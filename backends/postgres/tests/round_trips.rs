@@ -196,6 +196,20 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     let (page, listed) = list(roster::UserQuery::default());
     assert_eq!(page.items.len(), 20, "a full page");
     assert_eq!(listed.len(), 3, "a list's first page: {listed:#?}");
+    // A later page: its snapshot, the top-level counts (for the count
+    // and the page's start alike), the counts of each level below, the
+    // page's records.
+    let first: Vec<u64> = page.items.iter().map(|u| u.id).collect();
+    let (page, listed) = list(roster::UserQuery {
+        page: roster::PageRequest {
+            page: 3,
+            per_page: Some(5),
+        },
+        ..Default::default()
+    });
+    let third: Vec<u64> = page.items.iter().map(|u| u.id).collect();
+    assert_eq!(third, first[10..15], "the third page of five");
+    assert_eq!(listed.len(), 6, "a list's third page: {listed:#?}");
 
     // A sign-in: the username's entry and the user it names, in one
     // message after the snapshot's, read before the password is checked

@@ -274,9 +274,9 @@ impl Admin {
         listed: impl Fn(&T) -> bool,
         view: impl Fn(&T) -> V,
     ) -> Result<Page<V>> {
-        let count = read::count(s, def)?;
-        let page = self.paginate(request, count, |offset, limit| {
-            read::listed_page(s, def, offset, limit, listed)
+        let counted = read::counted(s, def)?;
+        let page = self.paginate(request, counted.total(), |offset, limit| {
+            read::listed_page(s, &counted, offset, limit, listed)
         })?;
         page.try_map(|record| Ok(view(&record)))
     }

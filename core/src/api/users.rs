@@ -468,9 +468,9 @@ impl Admin {
                     }
                 });
             }
-            let count = read::count(txn, USERS)?;
-            let page = self.paginate(query.page, count, |offset, limit| {
-                read::records_page::<User>(txn, USERS, offset, limit)
+            let counted = read::counted(txn, USERS)?;
+            let page = self.paginate(query.page, counted.total(), |offset, limit| {
+                read::records_page::<User>(txn, &counted, offset, limit)
             })?;
             page.try_map(view)
         })

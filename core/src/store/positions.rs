@@ -97,31 +97,67 @@ pub(crate) fn will_count(def: Records, ids: &[u64], reads: Reads) -> Reads {
     }
 }
 
-/// How many records `def` holds: the sum of its top-level counts (a few
-/// rows), `None` for a table without positions.
-pub(crate) fn total(s: &Snapshot<'_>, def: Records) -> Result<Option<u64>> {
+/// A table's size and its top-level counts, read once for a page: its
+/// count and where it starts come from the same rows (on a server backend,
+/// one round trip where they took two, and none for each further seek of
+/// [`crate::store::read::records_page_except`]'s search).
+#[derive(Debug)]
+pub(crate) struct Counted {
+    def: Records,
+    /// The table's tag and its top-level `(block, count)` rows, ascending;
+    /// `None` for a table without positions.
+    top: Option<(u8, Vec<(u64, u64)>)>,
+    total: u64,
+}
+
+impl Counted {
+    /// The table counted.
+    pub(crate) fn def(&self) -> Records {
+        self.def
+    }
+
+    /// How many records the table holds (listed ones, for batches).
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+/// [`Counted`] of `def`: the sum of its top-level counts (a few rows), or
+/// the backend's count of a table without positions.
+pub(crate) fn counted(s: &Snapshot<'_>, def: Records) -> Result<Counted> {
     let Some(tag) = tag(def) else {
-        return Ok(None);
+        return Ok(Counted {
+            def,
+            top: None,
+            total: s.len(def)?,
+        });
     };
     let top = (SHIFT.len() - 1) as u8;
+    let mut rows = Vec::new();
     let mut total = 0u64;
     s.scan(
         COUNTS,
         Bound::Included(&(tag, top, 0)),
         Bound::Included(&(tag, top, u64::MAX)),
         false,
-        |_, n| {
+        |(_, _, block), n| {
             total = total.saturating_add(n);
+            rows.push((block, n));
             Ok(true)
         },
     )?;
-    Ok(Some(total))
+    Ok(Counted {
+        def,
+        top: Some((tag, rows)),
+        total,
+    })
 }
 
-/// Where the record at position `offset` (from 0, ascending id) of `def`
-/// is: the lowest id to scan from and how many counted records to skip there.
-pub(crate) fn seek(s: &Snapshot<'_>, def: Records, offset: u64) -> Result<(u64, u64)> {
-    let Some(tag) = tag(def) else {
+/// Where the record at position `offset` (from 0, ascending id) of the
+/// table `counted` counts is: the lowest id to scan from and how many
+/// counted records to skip there.
+pub(crate) fn seek(s: &Snapshot<'_>, counted: &Counted, offset: u64) -> Result<(u64, u64)> {
+    let Some((tag, top)) = &counted.top else {
         return Ok((0, offset));
     };
     if offset == 0 {
@@ -130,38 +166,52 @@ pub(crate) fn seek(s: &Snapshot<'_>, def: Records, offset: u64) -> Result<(u64, 
         return Ok((0, 0));
     }
     let mut left = offset;
-    let mut from = 0u64;
-    for level in (0..SHIFT.len()).rev() {
+    let mut find = |block: u64, n: u64| {
+        if left < n {
+            return Some(block);
+        }
+        left -= n;
+        None
+    };
+    let levels = SHIFT.len() - 1;
+    // The top level from the rows already read; past the end, nothing to
+    // show.
+    let Some(block) = top.iter().find_map(|&(block, n)| find(block, n)) else {
+        return Ok((u64::MAX, 0));
+    };
+    let mut from = block << SHIFT[levels];
+    for level in (0..levels).rev() {
         let shift = SHIFT[level];
         let first = from >> shift;
-        let last = match SHIFT.get(level + 1) {
-            None => u64::MAX >> shift,
-            // Within the block found a level up.
-            Some(up) => first | ((1 << (up - shift)) - 1),
-        };
-        let level = level as u8;
+        // Within the block found a level up.
+        let last = first | ((1 << (SHIFT[level + 1] - shift)) - 1);
         let mut found = None;
         s.scan(
             COUNTS,
-            Bound::Included(&(tag, level, first)),
-            Bound::Included(&(tag, level, last)),
+            Bound::Included(&(*tag, level as u8, first)),
+            Bound::Included(&(*tag, level as u8, last)),
             false,
             |(_, _, block), n| {
-                if left < n {
-                    found = Some(block);
-                    return Ok(false);
-                }
-                left -= n;
-                Ok(true)
+                found = find(block, n);
+                Ok(found.is_none())
             },
         )?;
         match found {
             Some(block) => from = block << shift,
-            // Past the end: nothing to show.
-            None => return Ok((u64::MAX, 0)),
+            // Counts that do not add up to the level above's.
+            None => return Err(short_counts()),
         }
     }
     Ok((from, left))
+}
+
+/// A level's counts summing to less than the count of their block a level
+/// up.
+fn short_counts() -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        "the store is damaged: record counts disagree with each other; run `roster check`",
+    )
 }
 
 /// The counts a table should have, from the ids of its counted records.
@@ -222,17 +272,45 @@ mod tests {
             .collect();
         store
             .reading(|s| {
+                let users = read::counted(s, USERS)?;
+                assert_eq!(users.total(), kept.len() as u64);
                 for (offset, want) in kept.iter().enumerate() {
-                    let page: Vec<User> = read::records_page(s, USERS, offset as u64, 3)?;
+                    let page: Vec<User> = read::records_page(s, &users, offset as u64, 3)?;
                     let got: Vec<u64> = page.iter().map(|u| u.id).collect();
                     let expect: Vec<u64> = kept.iter().skip(offset).take(3).copied().collect();
                     assert_eq!(got, expect, "offset {offset} (id {want})");
                 }
-                let past: Vec<User> = read::records_page(s, USERS, kept.len() as u64, 3)?;
+                let past: Vec<User> = read::records_page(s, &users, kept.len() as u64, 3)?;
                 assert!(past.is_empty());
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// Counts of one level that add up to less than their block's count a
+    /// level up are damage, said as such, not an empty page.
+    #[test]
+    fn counts_that_disagree_between_levels_are_damage() {
+        let store = Store::in_memory().unwrap();
+        let ids: Vec<u64> = (1..=40).collect();
+        store.write(|txn| put_users(txn, &ids)).unwrap();
+        let tag = tag(USERS).unwrap();
+        store
+            .write(|txn| txn.put(COUNTS, &(tag, 3, 0), &100))
+            .unwrap();
+        let e = store
+            .reading(|s| {
+                let users = read::counted(s, USERS)?;
+                assert_eq!(users.total(), 100);
+                read::records_page::<User>(s, &users, 50, 3)
+            })
+            .expect_err("a page past the lower levels' counts");
+        assert_eq!(e.code(), ErrorCode::Corrupt, "{e:?}");
+        // Past the top level's count: nothing to show, as before.
+        let past = store
+            .reading(|s| read::records_page::<User>(s, &read::counted(s, USERS)?, 100, 3))
+            .unwrap();
+        assert!(past.is_empty());
     }
 
     /// Batches count only the listed ones: a page of them starts at the
@@ -272,7 +350,8 @@ mod tests {
             .collect();
         store
             .reading(|s| {
-                assert_eq!(read::count(s, BATCHES)?, listed.len() as u64);
+                let batches = read::counted(s, BATCHES)?;
+                assert_eq!(batches.total(), listed.len() as u64);
                 let counts: Vec<((u8, u8, u64), u64)> = s
                     .rows(COUNTS)?
                     .into_iter()
@@ -281,7 +360,9 @@ mod tests {
                 assert_eq!(counts, expected(BATCHES, listed.iter().copied()));
                 for offset in 0..=listed.len() + 1 {
                     let page: Vec<Batch> =
-                        read::listed_page(s, BATCHES, offset as u64, 4, |b: &Batch| !b.is_local())?;
+                        read::listed_page(s, &batches, offset as u64, 4, |b: &Batch| {
+                            !b.is_local()
+                        })?;
                     let got: Vec<u64> = page.iter().map(|b| b.id).collect();
                     let want: Vec<u64> = listed.iter().skip(offset).take(4).copied().collect();
                     assert_eq!(got, want, "offset {offset}");
@@ -308,6 +389,7 @@ mod tests {
         ];
         store
             .reading(|s| {
+                let users = read::counted(s, USERS)?;
                 for except in &leave_out {
                     let kept: Vec<u64> = ids
                         .iter()
@@ -317,7 +399,7 @@ mod tests {
                     for offset in 0..=kept.len() as u64 + 1 {
                         for limit in [1, 4] {
                             let page: Vec<User> =
-                                read::records_page_except(s, USERS, offset, limit, except)?;
+                                read::records_page_except(s, &users, offset, limit, except)?;
                             let got: Vec<u64> = page.iter().map(|u| u.id).collect();
                             let expect: Vec<u64> = kept
                                 .iter()

@@ -7,6 +7,7 @@
 //! points to: an index entry whose record is missing or carries another key
 //! is `corrupt_store`, never someone else's record.
 
+use super::positions::Counted;
 use super::tables::*;
 use super::{Snapshot, contain, decode, decode_membership};
 use crate::domain::Batch;
@@ -88,40 +89,40 @@ pub(crate) fn records_within<T: DeserializeOwned>(
     })
 }
 
-/// How many records table `def` holds.
-pub(crate) fn count(s: &Snapshot<'_>, def: Records) -> Result<u64> {
-    contain(s, || match super::positions::total(s, def)? {
-        Some(n) => Ok(n),
-        None => s.len(def),
-    })
+/// Table `def`'s size and what a page of it needs to find its first record
+/// ([`super::positions::Counted`]): read once, for the count a page shows
+/// and the page itself.
+pub(crate) fn counted(s: &Snapshot<'_>, def: Records) -> Result<Counted> {
+    contain(s, || super::positions::counted(s, def))
 }
 
-/// At most `limit` records of table `def` from position `offset`, by
-/// ascending id: a few reads wherever the page is when the table keeps
-/// positions ([`super::positions`]); the records passed over are skipped
-/// by key, the page's own read in one scan.
+/// At most `limit` records of the table `counted` counts from position
+/// `offset`, by ascending id: a few reads wherever the page is when the
+/// table keeps positions ([`super::positions`]); the records passed over
+/// are skipped by key, the page's own read in one scan.
 pub(crate) fn records_page<T: DeserializeOwned>(
     s: &Snapshot<'_>,
-    def: Records,
+    counted: &Counted,
     offset: u64,
     limit: usize,
 ) -> Result<Vec<T>> {
-    records_page_except(s, def, offset, limit, &[])
+    records_page_except(s, counted, offset, limit, &[])
 }
 
-/// [`records_page`] of the records of `def` but those with the ids of
-/// `except` (ascending, each a record of `def`): positions count only the
+/// [`records_page`] of the records but those with the ids of `except`
+/// (ascending, each a record of the table): positions count only the
 /// records kept. The first record shown is found by a binary search of
 /// positions between `offset` and `offset` + the ids left out (each step
 /// a few reads), so the cost grows with the logarithm of what is left out,
 /// not with the table.
 pub(crate) fn records_page_except<T: DeserializeOwned>(
     s: &Snapshot<'_>,
-    def: Records,
+    counted: &Counted,
     offset: u64,
     limit: usize,
     except: &[u64],
 ) -> Result<Vec<T>> {
+    let def = counted.def();
     contain(s, || {
         let mut out = Vec::with_capacity(limit);
         if limit == 0 {
@@ -134,7 +135,7 @@ pub(crate) fn records_page_except<T: DeserializeOwned>(
         let (mut low, mut high) = (offset, offset.saturating_add(except.len() as u64));
         while low < high {
             let mid = low + (high - low) / 2;
-            let enough = match id_at(s, def, mid)? {
+            let enough = match id_at(s, counted, mid)? {
                 None => true,
                 Some(id) => {
                     let left_out = except.partition_point(|&e| e <= id) as u64;
@@ -148,7 +149,7 @@ pub(crate) fn records_page_except<T: DeserializeOwned>(
         }
         // From the record at position `low`: found as `id_at` finds it,
         // in the same scan as the records shown.
-        let (from, mut skip) = super::positions::seek(s, def, low)?;
+        let (from, mut skip) = super::positions::seek(s, counted, low)?;
         s.scan(
             def,
             Bound::Included(&from),
@@ -167,23 +168,24 @@ pub(crate) fn records_page_except<T: DeserializeOwned>(
     })
 }
 
-/// At most `limit` of the listed records of table `def` from position
-/// `offset`, by ascending id, where `listed` says which records its counts
-/// count ([`super::positions`]): a few reads to find the block, then the
-/// records from there, those not listed passed over.
+/// At most `limit` of the listed records of the table `counted` counts
+/// from position `offset`, by ascending id, where `listed` says which
+/// records its counts count ([`super::positions`]): a few reads to find the
+/// block, then the records from there, those not listed passed over.
 pub(crate) fn listed_page<T: DeserializeOwned>(
     s: &Snapshot<'_>,
-    def: Records,
+    counted: &Counted,
     offset: u64,
     limit: usize,
     listed: impl Fn(&T) -> bool,
 ) -> Result<Vec<T>> {
+    let def = counted.def();
     contain(s, || {
         let mut out = Vec::with_capacity(limit);
         if limit == 0 {
             return Ok(out);
         }
-        let (from, mut skip) = super::positions::seek(s, def, offset)?;
+        let (from, mut skip) = super::positions::seek(s, counted, offset)?;
         s.scan(
             def,
             Bound::Included(&from),
@@ -207,11 +209,13 @@ pub(crate) fn listed_page<T: DeserializeOwned>(
 }
 
 /// The id of the record at position `position` (from 0, ascending id) of
-/// `def`, if it has that many records. Only for a table whose counts count
-/// every record: the keys passed over are not read.
-fn id_at(s: &Snapshot<'_>, def: Records, position: u64) -> Result<Option<u64>> {
+/// the table `counted` counts, if it has that many records. Only for a
+/// table whose counts count every record: the keys passed over are not
+/// read.
+fn id_at(s: &Snapshot<'_>, counted: &Counted, position: u64) -> Result<Option<u64>> {
+    let def = counted.def();
     debug_assert!(super::positions::counts_every_record(def), "{}", def.name);
-    let (from, mut skip) = super::positions::seek(s, def, position)?;
+    let (from, mut skip) = super::positions::seek(s, counted, position)?;
     let mut found = None;
     s.scan_keys(def, Bound::Included(&from), Bound::Unbounded, |id| {
         if skip > 0 {

@@ -196,9 +196,15 @@ impl Admin {
             if plain {
                 // Every user in creation order but the merged-away ones
                 // (records too): a page by position.
-                let count = read::count(s, USERS)?.saturating_sub(deleted.len() as u64);
-                let users: Vec<crate::domain::user::User> =
-                    read::records_page_except(s, USERS, request.offset, limit as usize, deleted)?;
+                let counted = read::counted(s, USERS)?;
+                let count = counted.total().saturating_sub(deleted.len() as u64);
+                let users: Vec<crate::domain::user::User> = read::records_page_except(
+                    s,
+                    &counted,
+                    request.offset,
+                    limit as usize,
+                    deleted,
+                )?;
                 let mut content = Vec::with_capacity(users.len());
                 for user in users {
                     content.push(self.shown(s, user, None, &mut views)?);
