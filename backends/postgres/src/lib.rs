@@ -161,6 +161,18 @@ pub struct Options {
     /// off a change of the table's definition. Zero: every read commits
     /// before it answers.
     pub read_linger: Duration,
+    /// How long one of roster's sessions may sit idle inside a transaction
+    /// before the server ends it (PostgreSQL's
+    /// `idle_in_transaction_session_timeout`, set on each connection;
+    /// default 60 s, whole milliseconds). roster never waits on anything
+    /// but the server inside a transaction, so only a process that has hung
+    /// or been stopped mid-write sits there; its transaction holds the
+    /// writers' lock and the rows it wrote, and a write of another process
+    /// that must run alone (or one of the same rows) would wait for it
+    /// without end. Keep it above [`Options::read_linger`] (a read left
+    /// open that long is ended by the server, and its connection replaced).
+    /// Zero leaves the server's setting.
+    pub idle_transaction_timeout: Duration,
 }
 
 impl Default for Options {
@@ -170,6 +182,7 @@ impl Default for Options {
             retries: 30,
             create: true,
             read_linger: LINGER,
+            idle_transaction_timeout: IDLE_TRANSACTION_TIMEOUT,
         }
     }
 }
@@ -366,6 +379,8 @@ struct Pool {
 
 /// [`Options::read_linger`]'s default.
 const LINGER: Duration = Duration::from_millis(10);
+/// [`Options::idle_transaction_timeout`]'s default.
+const IDLE_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Ends the reads left open on idle connections once they have waited
 /// `linger` ([`Options::read_linger`]): a thread of its own for each
@@ -506,17 +521,27 @@ fn storage(e: postgres::Error) -> Error {
 /// dearer; roster's statements take keys as arrays, whose generic plan is
 /// estimated for ten elements, so a read of four keys was planned again at
 /// every run: `roster_fetch` of four rows took about 100 µs of the server's
-/// time instead of 44 (tests/plans.rs). It is the last setting: a server
-/// that does not know a setting (an engine with a planner of its own, a
-/// PostgreSQL before 12) is left to its planner from there on.
+/// time instead of 44 (tests/plans.rs). It is the last setting
+/// ([`PLAN_ONCE`]): a server that does not know a setting (an engine with a
+/// planner of its own, a PostgreSQL before 12) is left to its planner from
+/// there on.
 const PLANNER: &str = "SET enable_seqscan = off; SET enable_bitmapscan = off; \
-    SET enable_hashjoin = off; SET enable_mergejoin = off; \
-    SET plan_cache_mode = force_generic_plan";
+    SET enable_hashjoin = off; SET enable_mergejoin = off";
+/// [`PLANNER`]'s last setting (PostgreSQL 12 on).
+const PLAN_ONCE: &str = "SET plan_cache_mode = force_generic_plan";
 
-/// `client` with [`PLANNER`]'s settings made (one round trip, once per
-/// connection).
-fn planned(mut client: Client) -> std::result::Result<Client, postgres::Error> {
-    match client.batch_execute(PLANNER) {
+/// `client` with [`PLANNER`]'s settings made, and, unless `idle` is zero,
+/// `idle_in_transaction_session_timeout` ([`Options::idle_transaction_timeout`];
+/// PostgreSQL 9.6 on, so before [`PLAN_ONCE`]): one round trip, once per
+/// connection.
+fn planned(mut client: Client, idle: Duration) -> std::result::Result<Client, postgres::Error> {
+    // The server's limit, about 24 days.
+    let ms = idle.as_millis().min(i32::MAX as u128);
+    let settings = match ms {
+        0 => format!("{PLANNER}; {PLAN_ONCE}"),
+        ms => format!("{PLANNER}; SET idle_in_transaction_session_timeout = {ms}; {PLAN_ONCE}"),
+    };
+    match client.batch_execute(&settings) {
         Err(e) if e.code() != Some(&SqlState::UNDEFINED_OBJECT) => Err(e),
         _ => Ok(client),
     }
@@ -692,7 +717,9 @@ impl PgBackend {
             if pool.open < self.options.pool_size {
                 pool.open += 1;
                 drop(pool);
-                return match self.config.connect(self.tls.clone()).and_then(planned) {
+                let idle = self.options.idle_transaction_timeout;
+                let connected = self.config.connect(self.tls.clone());
+                return match connected.and_then(|client| planned(client, idle)) {
                     Ok(client) => Ok((Conn::new(client), false)),
                     Err(e) => {
                         if let Ok(mut pool) = self.shared.pool.lock() {

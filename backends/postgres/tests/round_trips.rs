@@ -322,3 +322,47 @@ fn a_read_left_open_ends_once_its_connection_has_idled() {
         "read_linger zero: no read left open"
     );
 }
+
+/// A session of roster's that sits idle inside a transaction (a process
+/// that hung or was stopped mid-write would hold the writers' lock and
+/// its rows there) is ended by the server after
+/// `idle_transaction_timeout`: shown with a read left open longer than
+/// that. The handle replaces the connection the server closed.
+#[test]
+fn a_transaction_left_idle_is_ended_by_the_server() {
+    let Some(server) = PrivateServer::start_with(&[], &[]) else {
+        return;
+    };
+    let options = |idle: Duration| roster_postgres::Options {
+        read_linger: Duration::from_secs(600),
+        idle_transaction_timeout: idle,
+        ..Default::default()
+    };
+    let (institute, batches) =
+        common::with_batches_and(&server.url(), 1, options(Duration::from_millis(300)));
+    let admin = institute.operator();
+    admin.get_batch(batches[0]).expect("batch");
+    assert!(
+        eventually(Duration::from_secs(10), || open_and_idle(&server) == 0),
+        "the server ends a transaction idle past the timeout"
+    );
+    // The next calls find the connection closed and take another.
+    assert_eq!(admin.get_batch(batches[0]).expect("batch").id, batches[0]);
+    let report = admin
+        .import_rows(vec![common::learner(0, Vec::new())])
+        .expect("import");
+    assert_eq!(report.created, 1);
+    drop((admin, institute));
+    assert!(eventually(Duration::from_secs(5), || open_and_idle(
+        &server
+    ) == 0));
+
+    // Zero leaves the server's setting (none here): the read stays open.
+    let backend = roster_postgres::PgBackend::connect(&server.url(), options(Duration::ZERO))
+        .expect("backend");
+    let institute =
+        roster::Institute::open_with(std::sync::Arc::new(backend), common::config()).expect("open");
+    institute.operator().get_batch(batches[0]).expect("batch");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(open_and_idle(&server), 1, "left to the read's linger");
+}
