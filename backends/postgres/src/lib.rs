@@ -1950,6 +1950,11 @@ impl Backend for PgBackend {
         "postgres"
     }
 
+    /// A damaged row is refused by its frame's check, never a panic.
+    fn damage_panics(&self) -> bool {
+        false
+    }
+
     /// Several processes insert at once: each handle takes id blocks of its
     /// own, so no counter row is written by all of them.
     fn own_id_blocks(&self) -> bool {

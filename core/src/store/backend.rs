@@ -329,6 +329,15 @@ pub trait Backend: Send + Sync + Debug {
     /// A short name of the engine, for reports (`redb`, `model`, …).
     fn engine(&self) -> &'static str;
 
+    /// Whether damage to the store can make its engine panic (a store
+    /// file's engine reading a damaged page): a panic contained on it is
+    /// then `corrupt_store`, with the advice to check and recover the
+    /// file. False where the store's rows come through a server's checks,
+    /// so that a panic can only be a bug of roster's (`internal`).
+    fn damage_panics(&self) -> bool {
+        true
+    }
+
     /// Whether each handle on this store takes blocks of ids of its own
     /// (`store::ids`): true where several processes insert into one store
     /// at once (PostgreSQL), so that their inserts never write one counter

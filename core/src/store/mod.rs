@@ -63,7 +63,7 @@ pub(crate) struct Store {
     backend: Arc<dyn Backend>,
     /// Set when the storage engine panicked on this store: from then on
     /// every access answers `corrupt_store` until the store is reopened.
-    poisoned: Arc<AtomicBool>,
+    poisoned: Arc<Poison>,
     /// Decoded custom field definitions kept between transactions
     /// ([`FieldsCache`]).
     fields: FieldsCache,
@@ -89,21 +89,60 @@ struct FieldsCache {
 /// Values derived from one generation of the store, by name.
 type Derived = std::collections::HashMap<&'static str, Arc<dyn std::any::Any + Send + Sync>>;
 
-/// The error for a panic of the storage engine, contained.
-fn panicked() -> Error {
-    Error::new(
-        ErrorCode::Corrupt,
-        "the store is damaged: the storage engine failed while reading it; \
-         run `roster check`, then `roster recover`",
-    )
+/// Whether roster panicked on a store, and what a panic means there: on a
+/// store file, the storage engine tripping over a damaged page; on a
+/// server's store (whose rows reach roster through the server's checks and
+/// roster's verified frames), a bug of roster's.
+#[derive(Debug)]
+pub(crate) struct Poison {
+    set: AtomicBool,
+    /// Whether damage to the store can make its engine panic.
+    damage: bool,
 }
 
-/// The error of a store that panicked before.
-fn poisoned() -> Error {
-    Error::new(
-        ErrorCode::Corrupt,
-        "the store was found damaged earlier; it must be reopened (run `roster check`)",
-    )
+impl Poison {
+    fn new(damage: bool) -> Poison {
+        Poison {
+            set: AtomicBool::new(false),
+            damage,
+        }
+    }
+
+    /// Whether a panic was contained on this store.
+    fn is_set(&self) -> bool {
+        self.set.load(Ordering::SeqCst)
+    }
+
+    /// Records a panic, contained, and gives its error.
+    fn panicked(&self) -> Error {
+        self.set.store(true, Ordering::SeqCst);
+        match self.damage {
+            true => Error::new(
+                ErrorCode::Corrupt,
+                "the store is damaged: the storage engine failed while reading it; \
+                 run `roster check`, then `roster recover`",
+            ),
+            false => Error::new(
+                ErrorCode::Internal,
+                "roster failed inside this operation and nothing of it was committed; \
+                 the institute must be reopened",
+            ),
+        }
+    }
+
+    /// The error of every access after a panic.
+    fn error(&self) -> Error {
+        match self.damage {
+            true => Error::new(
+                ErrorCode::Corrupt,
+                "the store was found damaged earlier; it must be reopened (run `roster check`)",
+            ),
+            false => Error::new(
+                ErrorCode::Internal,
+                "roster failed inside an earlier operation; the institute must be reopened",
+            ),
+        }
+    }
 }
 
 /// Runs `f`, turning a panic inside it (a storage engine tripping over a
@@ -112,10 +151,7 @@ fn poisoned() -> Error {
 pub(crate) fn contain<T>(s: &Snapshot<'_>, f: impl FnOnce() -> Result<T>) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(out) => out,
-        Err(_) => {
-            s.poison();
-            Err(panicked())
-        }
+        Err(_) => Err(s.poisoned.panicked()),
     }
 }
 
@@ -124,7 +160,7 @@ impl Store {
     /// of the storage engine on a damaged file is a `corrupt_store` error.
     pub(crate) fn open(path: &Path, shared: bool) -> Result<Store> {
         catch_unwind(|| Store::on(Arc::new(engine_redb::RedbBackend::open(path, shared)?)))
-            .unwrap_or_else(|_| Err(panicked()))
+            .unwrap_or_else(|_| Err(Poison::new(true).panicked()))
     }
 
     /// A redb store on bytes of the host's (OPFS in a browser).
@@ -144,8 +180,8 @@ impl Store {
     pub(crate) fn on(backend: Arc<dyn Backend>) -> Result<Store> {
         let store = Store {
             blocks: backend.own_id_blocks().then(Default::default),
+            poisoned: Arc::new(Poison::new(backend.damage_panics())),
             backend,
-            poisoned: Arc::new(AtomicBool::new(false)),
             fields: FieldsCache::default(),
         };
         // Read by every view of a user: a backend that pays a round trip
@@ -159,7 +195,7 @@ impl Store {
 
     /// Whether the storage engine panicked on this store.
     pub(crate) fn is_poisoned(&self) -> bool {
-        self.poisoned.load(Ordering::SeqCst)
+        self.poisoned.is_set()
     }
 
     /// Runs `f` on a snapshot of the store, the one way to read outside a
@@ -185,7 +221,7 @@ impl Store {
     /// module's size).
     fn read_once(&self, f: &mut dyn FnMut(&Snapshot<'_>) -> Result<()>) -> Result<()> {
         if self.is_poisoned() {
-            return Err(poisoned());
+            return Err(self.poisoned.error());
         }
         let before = self.backend.generation();
         let run = || {
@@ -207,10 +243,7 @@ impl Store {
                 Ok(())
             })
         };
-        catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
-            self.poisoned.store(true, Ordering::SeqCst);
-            Err(panicked())
-        })
+        catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| Err(self.poisoned.panicked()))
     }
 
     /// Runs `f` in one write transaction: committed when it returns `Ok`,
@@ -252,7 +285,7 @@ impl Store {
         f: &mut dyn FnMut(&Txn<'_>) -> Result<()>,
     ) -> Result<()> {
         if self.is_poisoned() {
-            return Err(poisoned());
+            return Err(self.poisoned.error());
         }
         let mut claimed = ids::OwnBlocks::default();
         let mut runs = 0;
@@ -282,7 +315,7 @@ impl Store {
                 if self.is_poisoned() {
                     // A read inside panicked and a caller swallowed the
                     // error: commit nothing.
-                    return Err(poisoned());
+                    return Err(self.poisoned.error());
                 }
                 // The blocks as this run left them (a run the backend
                 // repeats starts again from the handle's).
@@ -290,10 +323,7 @@ impl Store {
                 Ok(())
             })
         };
-        catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
-            self.poisoned.store(true, Ordering::SeqCst);
-            Err(panicked())
-        })?;
+        catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| Err(self.poisoned.panicked()))?;
         // Committed: the blocks this write claimed are the handle's now.
         if let Some(blocks) = &self.blocks
             && let Ok(mut blocks) = blocks.lock()
@@ -310,7 +340,7 @@ impl Store {
 /// through its typed methods.
 pub(crate) struct Snapshot<'a> {
     r: &'a dyn Reader,
-    poisoned: &'a AtomicBool,
+    poisoned: &'a Poison,
     /// The cache of custom field definitions this snapshot may use, and the
     /// generation it holds.
     fields: Option<(&'a FieldsCache, u64)>,
@@ -331,11 +361,6 @@ fn encoded_bound<K: Col + ?Sized>(b: Bound<&K>) -> Bound<Vec<u8>> {
 }
 
 impl Snapshot<'_> {
-    /// Marks the store behind this view as damaged (a read panicked).
-    pub(crate) fn poison(&self) {
-        self.poisoned.store(true, Ordering::SeqCst);
-    }
-
     /// The custom field definitions, from the cache when it holds this
     /// snapshot's, else read by `load` (and kept when this snapshot may).
     pub(crate) fn custom_fields_with(
@@ -992,6 +1017,53 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::Corrupt);
         assert!(store.is_poisoned());
+    }
+
+    /// A backend whose damage cannot panic (a server's), over the model.
+    #[derive(Debug)]
+    struct Served(model::ModelBackend);
+
+    impl Backend for Served {
+        fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
+            self.0.read(f)
+        }
+        fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
+            self.0.write(f)
+        }
+        fn engine(&self) -> &'static str {
+            "served"
+        }
+        fn damage_panics(&self) -> bool {
+            false
+        }
+    }
+
+    /// Where damage cannot make the engine panic, a panic is roster's own
+    /// failure: `internal`, not a damaged store to check and recover. The
+    /// handle still refuses everything after it (what the panic left in
+    /// memory is not trusted), and nothing of the write is committed.
+    #[test]
+    fn a_panic_on_a_servers_store_is_an_internal_error_not_damage() {
+        let backend = Arc::new(Served(model::ModelBackend::default()));
+        let store = Store::on(backend.clone()).unwrap();
+        let err = store
+            .write(|txn| -> Result<()> {
+                txn.put(tables::META, "probe", &99)?;
+                contain(txn, || -> Result<()> { panic!("a bug") })
+            })
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Internal, "{err:?}");
+        assert!(!err.message().contains("recover"), "{err:?}");
+        let after = store.reading(|_| Ok(())).unwrap_err();
+        assert_eq!(after.code(), ErrorCode::Internal, "{after:?}");
+        assert!(after.message().contains("reopened"), "{after:?}");
+        let reopened = Store::on(backend).unwrap();
+        let probe: Option<u64> = reopened.reading(|s| s.get(tables::META, "probe")).unwrap();
+        assert_eq!(probe, None, "nothing of the write committed");
+        let err = reopened
+            .reading(|_| -> Result<()> { panic!("a bug") })
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Internal, "{err:?}");
     }
 }
 
