@@ -36,10 +36,12 @@
 //! [`Options::retries`] times, so the process that lost the race gets the
 //! answer it would have had coming second. Each run waits a random time
 //! first, under a ceiling that doubles with each lost race; after eight
-//! lost races the write runs alone (an advisory lock every write holds
-//! shared, taken exclusive for the session before its next run), so a
-//! write that keeps meeting another process's stream of writes does not
-//! lose every run. Only exhausted retries are a `conflict`.
+//! lost races the write runs alone (every write begins by locking
+//! `roster_rows` in `ROW EXCLUSIVE` mode; a run alone locks it in
+//! `EXCLUSIVE` mode, which waits for the writes under way and holds off
+//! new ones, not readers), so a write that keeps meeting another process's
+//! stream of writes does not lose every run. Only exhausted retries are a
+//! `conflict`.
 //!
 //! A read begins with its snapshot in one round trip (`START TRANSACTION
 //! …; SELECT 1`, sent together). The tables roster names for it
@@ -166,10 +168,10 @@ pub struct Options {
     /// `idle_in_transaction_session_timeout`, set on each connection;
     /// default 60 s, whole milliseconds). roster never waits on anything
     /// but the server inside a transaction, so only a process that has hung
-    /// or been stopped mid-write sits there; its transaction holds the
-    /// writers' lock and the rows it wrote, and a write of another process
-    /// that must run alone (or one of the same rows) would wait for it
-    /// without end. Keep it above [`Options::read_linger`] (a read left
+    /// or been stopped mid-write sits there; its transaction holds its
+    /// lock on `roster_rows` and the rows it wrote, and a write of another
+    /// process that must run alone (and every write after that one), or
+    /// one of the same rows, would wait for it without end. Keep it above [`Options::read_linger`] (a read left
     /// open that long is ended by the server, and its connection replaced).
     /// Zero leaves the server's setting.
     pub idle_transaction_timeout: Duration,
@@ -459,9 +461,6 @@ struct Conn {
     /// `COMMIT` goes with the next message ([`Conn::lead`]) or from
     /// [`reap`].
     pending: Option<Instant>,
-    /// Set when the connection may hold a lock it was meant to give up
-    /// ([`NOT_ALONE`] failed): it is closed, not pooled.
-    unusable: bool,
 }
 
 impl Conn {
@@ -472,7 +471,6 @@ impl Conn {
             prefetch_prepared: false,
             named: Default::default(),
             pending: None,
-            unusable: false,
         }
     }
 
@@ -822,7 +820,7 @@ impl PgBackend {
         if let Ok(mut pool) = self.shared.pool.lock() {
             let pending = conn.pending.is_some();
             wake = pending && pool.asleep;
-            if conn.client.is_closed() || conn.unusable {
+            if conn.client.is_closed() {
                 pool.open -= 1;
             } else {
                 pool.idle.push(conn);
@@ -975,7 +973,10 @@ impl<'a> Tx<'a> {
     fn unbegun(conn: &'a mut Conn, first: bool, predicted: Option<i64>, lost: u32) -> Tx<'a> {
         let mut tx = Tx::opened(conn, Some(RefCell::default()), HashMap::new());
         tx.open.set(false);
-        tx.begin.set(Some(WRITE_BEGIN));
+        tx.begin.set(Some(match lost >= STARVED {
+            true => ALONE_BEGIN,
+            false => WRITE_BEGIN,
+        }));
         tx.first = first;
         tx.predicted = predicted;
         tx.after_race = lost > 0;
@@ -1005,39 +1006,25 @@ fn not_begun(client: &mut Client, e: postgres::Error, first: bool) -> Failed {
 /// first statement, not at `BEGIN`, and the seam's snapshot begins when the
 /// read does), in the same round trip.
 const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1";
-/// A call of the advisory lock function `$f` on the writers' lock (one per
-/// schema, as the feed's: its first key is roster's, one past the feed's).
-macro_rules! writers_lock {
-    ($f:literal) => {
-        concat!("SELECT ", $f, "(1919905653, hashtext(current_schema()))")
-    };
-}
-/// Starts a write: every write holds the writers' lock (shared) for its
-/// transaction, which a write that runs alone ([`ALONE`]) holds exclusive.
-/// A write waits there, before it holds any other lock of its own, for
-/// one that runs alone to end. (Its snapshot is taken by that statement;
-/// after such a wait a write may lose its race with the one that ran
-/// alone, once.)
-const WRITE_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL SERIALIZABLE; EXECUTE roster_writing";
-/// Prepares, once per connection, the statement [`WRITE_BEGIN`] runs (a
-/// plain `SELECT` would be planned at every write).
-const PREPARE_WRITING: (&str, &str) = (
-    "roster_writing",
-    concat!(
-        "PREPARE roster_writing AS ",
-        writers_lock!("pg_advisory_xact_lock_shared")
-    ),
-);
-/// Taken (exclusive, for the session) before the next run of a write that
-/// has lost [`STARVED`] races, and held until the write is done: it waits
-/// until no other write is under way and keeps new ones from beginning
-/// meanwhile ([`WRITE_BEGIN`]), outside any transaction, so the write's
-/// next run begins with a snapshot taken after the wait and no write runs
-/// beside it to lose to. Readers are not held up.
-const ALONE: &str = writers_lock!("pg_advisory_lock");
-/// Ends [`ALONE`].
-const NOT_ALONE: &str = writers_lock!("pg_advisory_unlock");
-/// Races a write loses before it runs alone ([`ALONE`]): without that, a
+/// Starts a write. Its first statement takes `ROW EXCLUSIVE` on
+/// `roster_rows`, the lock its rows would take anyway, and so the one a
+/// write that runs alone ([`ALONE_BEGIN`]) keeps it from. `LOCK TABLE`
+/// takes no snapshot: a write that waits there for one that runs alone
+/// takes its snapshot after the wait, and cannot lose its race with it.
+/// Every write takes this lock before any other lock of its own (the
+/// feed's comes later), so the two cannot deadlock.
+const WRITE_BEGIN: &str =
+    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE; LOCK TABLE roster_rows IN ROW EXCLUSIVE MODE";
+/// Starts a run of a write that has lost [`STARVED`] races: `EXCLUSIVE` on
+/// `roster_rows` waits until no other write is under way and keeps new
+/// ones from beginning until this one's transaction ends; its snapshot is
+/// taken after the wait, so no write runs beside it to lose to. Readers
+/// (`ACCESS SHARE`) are not held up. Everything is the transaction's: a
+/// process that hangs inside it holds nothing past
+/// [`Options::idle_transaction_timeout`].
+const ALONE_BEGIN: &str =
+    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE; LOCK TABLE roster_rows IN EXCLUSIVE MODE";
+/// Races a write loses before it runs alone ([`ALONE_BEGIN`]): without that, a
 /// write that keeps meeting another process's stream of writes can lose
 /// every run (its reads of index pages the others keep writing make it
 /// the one PostgreSQL refuses) and give up with `conflict`.
@@ -1113,23 +1100,10 @@ impl Tx<'_> {
         storage(e)
     }
 
-    /// Takes the statement that begins the write when it has not gone yet,
-    /// the statement it runs prepared on the connection.
-    fn take_begin(&self) -> Result<Option<&'static str>> {
-        let Some(begin) = self.begin.take() else {
-            return Ok(None);
-        };
-        if let Err(e) = self.prepare_named(PREPARE_WRITING) {
-            self.begin.set(Some(begin));
-            return Err(e);
-        }
-        Ok(Some(begin))
-    }
-
     /// Sends the statement that begins the write, on its own, when it has
     /// not gone yet.
     fn begun(&self) -> Result<()> {
-        let Some(begin) = self.take_begin()? else {
+        let Some(begin) = self.begin.take() else {
             return Ok(());
         };
         let mut conn = self.conn.borrow_mut();
@@ -1276,7 +1250,7 @@ impl Tx<'_> {
         {
             return Err(flush_failed(error));
         }
-        let begin = self.take_begin().map_err(flush_failed)?;
+        let begin = self.begin.take();
         let message = match (literal, begin) {
             (Some(statement), begin) => {
                 let parts: Vec<&str> = [begin, claim.as_deref(), Some(&statement)]
@@ -1745,7 +1719,7 @@ impl Writer for Tx<'_> {
             if select.is_some() {
                 self.prepare_named(PREPARE_FETCH)?;
             }
-            let begin = self.take_begin()?;
+            let begin = self.begin.take();
             let mut conn = self.conn.borrow_mut();
             let lead = conn.lead();
             // The beginning is several statements ([`WRITE_BEGIN`]).
@@ -1931,19 +1905,7 @@ impl Backend for PgBackend {
             .writing
             .lock()
             .map_err(|_| Error::new(ErrorCode::Internal, "a write panicked on this backend"))?;
-        self.on_connection(|conn| {
-            let mut alone = false;
-            let outcome = self.runs(conn, &mut numbering, &mut alone, f);
-            if alone && !matches!(outcome, Attempt::Stale(_)) {
-                // Should that fail, the connection is closed instead, which
-                // ends the lock; the write's outcome stands.
-                let message = format!("{}{NOT_ALONE}", conn.lead());
-                if conn.client.batch_execute(&message).is_err() {
-                    conn.unusable = true;
-                }
-            }
-            outcome
-        })
+        self.on_connection(|conn| self.runs(conn, &mut numbering, f))
     }
 
     fn engine(&self) -> &'static str {
@@ -1964,29 +1926,21 @@ impl Backend for PgBackend {
 
 impl PgBackend {
     /// The runs of one write on `conn`, until one commits, one fails for
-    /// another reason than a race, or the retries are spent; `alone` is set
-    /// once this has taken [`ALONE`] (the caller gives it up).
+    /// another reason than a race, or the retries are spent. From the
+    /// [`STARVED`]th lost race on, a run runs alone ([`ALONE_BEGIN`]).
     fn runs(
         &self,
         conn: &mut Conn,
         numbering: &mut Numbering,
-        alone: &mut bool,
         f: &mut dyn FnMut(&dyn Writer) -> Result<()>,
     ) -> Attempt<()> {
         // Runs of this write that lost a race; whether the last did.
         let (mut lost, mut lost_race) = (0, false);
         for attempt in 0..=self.options.retries {
-            if lost >= STARVED && !*alone {
-                // Nothing of the write is open: the lock is the
-                // session's, outside any transaction.
-                let message = format!("{}{ALONE}", conn.lead());
-                if let Err(e) = conn.client.batch_execute(&message) {
-                    return Attempt::Done(Err(storage(e)));
-                }
-                *alone = true;
-            } else if lost_race && !*alone {
+            if lost_race && lost < STARVED {
                 // Another process won the last race: give it time to
-                // finish before running again.
+                // finish before running again. (A run alone waits for
+                // the writes under way at its lock instead.)
                 std::thread::sleep(backoff(attempt));
             }
             let tx = Tx::unbegun(conn, attempt == 0, numbering.predicted(), lost);

@@ -324,8 +324,8 @@ fn a_read_left_open_ends_once_its_connection_has_idled() {
 }
 
 /// A session of roster's that sits idle inside a transaction (a process
-/// that hung or was stopped mid-write would hold the writers' lock and
-/// its rows there) is ended by the server after
+/// that hung or was stopped mid-write would hold its lock on the table
+/// and its rows there) is ended by the server after
 /// `idle_transaction_timeout`: shown with a read left open longer than
 /// that. The handle replaces the connection the server closed.
 #[test]
