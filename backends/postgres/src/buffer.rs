@@ -274,6 +274,96 @@ pub fn fetch_literal(rows: &[(&str, &[u8])]) -> Option<String> {
     ))
 }
 
+/// The statement of the simple protocol that runs `roster_follow` (the
+/// backend's `PREPARE_FOLLOW`) on the entry `key` of `table` and the row of
+/// `then` it names (its value less `trim` bytes), written out; `None` when
+/// a table is not a plain identifier or the key is larger than
+/// [`LITERAL_MAX`] bytes.
+pub fn follow_literal(table: &str, key: &[u8], then: &str, trim: i32) -> Option<String> {
+    if !plain_name(table) || !plain_name(then) || key.len() > LITERAL_MAX {
+        return None;
+    }
+    Some(format!(
+        "EXECUTE roster_follow ('{table}', {}, '{then}', {trim})",
+        bytea(key)
+    ))
+}
+
+/// The names of the prepared reads of [`range_literal`], by lower bound
+/// (none, included, excluded), upper bound, then order (ascending,
+/// descending).
+const RANGE_NAMES: [[[&str; 2]; 3]; 3] = [
+    [
+        ["roster_range_nn_a", "roster_range_nn_d"],
+        ["roster_range_ni_a", "roster_range_ni_d"],
+        ["roster_range_ne_a", "roster_range_ne_d"],
+    ],
+    [
+        ["roster_range_in_a", "roster_range_in_d"],
+        ["roster_range_ii_a", "roster_range_ii_d"],
+        ["roster_range_ie_a", "roster_range_ie_d"],
+    ],
+    [
+        ["roster_range_en_a", "roster_range_en_d"],
+        ["roster_range_ei_a", "roster_range_ei_d"],
+        ["roster_range_ee_a", "roster_range_ee_d"],
+    ],
+];
+
+/// A read of the first `limit` rows of `table` within the bounds
+/// (descending when `reverse`), each as its key and value in hex, for the
+/// simple protocol: the name of the statement it runs, that statement's
+/// `PREPARE` (once per connection: planned once, not at every read), and
+/// its `EXECUTE`, written out. The first page of a range the backend reads
+/// in keyset pages. `None` when the table is not a plain identifier or the
+/// bounds are larger than [`LITERAL_MAX`] bytes.
+pub fn range_literal(
+    table: &str,
+    lower: Bound<&[u8]>,
+    upper: Bound<&[u8]>,
+    reverse: bool,
+    limit: i64,
+) -> Option<(&'static str, String, String)> {
+    let size: usize = [lower, upper]
+        .iter()
+        .map(|b| match b {
+            Bound::Included(k) | Bound::Excluded(k) => k.len(),
+            Bound::Unbounded => 0,
+        })
+        .sum();
+    if !plain_name(table) || size > LITERAL_MAX {
+        return None;
+    }
+    let shape = |b: Bound<&[u8]>| match b {
+        Bound::Unbounded => 0,
+        Bound::Included(_) => 1,
+        Bound::Excluded(_) => 2,
+    };
+    let name = RANGE_NAMES[shape(lower)][shape(upper)][usize::from(reverse)];
+    let mut prepare = format!(
+        "PREPARE {name} (text, bytea, bytea, bigint) AS \
+         SELECT encode(key, 'hex'), encode(value, 'hex') FROM roster_rows WHERE tab = $1"
+    );
+    let mut args = vec![format!("'{table}'")];
+    for (bound, n, inclusive, exclusive) in [(lower, 2, ">=", ">"), (upper, 3, "<=", "<")] {
+        let (op, key) = match bound {
+            Bound::Included(k) => (inclusive, k),
+            Bound::Excluded(k) => (exclusive, k),
+            Bound::Unbounded => {
+                args.push("NULL".into());
+                continue;
+            }
+        };
+        prepare.push_str(&format!(" AND key {op} ${n}"));
+        args.push(bytea(key));
+    }
+    let order = if reverse { "DESC" } else { "ASC" };
+    prepare.push_str(&format!(" ORDER BY key {order} LIMIT $4"));
+    args.push(limit.to_string());
+    let execute = format!("EXECUTE {name} ({})", args.join(", "));
+    Some((name, prepare, execute))
+}
+
 /// The statement that reads `tables` whole, each row as its table, key and
 /// value in hex, in table and key order (the caller passes only plain
 /// identifiers).

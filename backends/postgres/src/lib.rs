@@ -43,18 +43,23 @@
 //! stream of writes does not lose every run. Only exhausted retries are a
 //! `conflict`.
 //!
-//! A read begins with its snapshot in one round trip (`START TRANSACTION
-//! …; SELECT 1`, sent together). The tables roster names for it
-//! ([`Backend::prefetch`]: the custom field definitions, which every view
-//! of a user reads) come whole in that round trip instead of `SELECT 1`,
-//! as hex text (the simple protocol's), and the read answers from them.
-//! Their `SELECT` is `PREPARE`d once per connection (in a round trip of its
-//! own, the connection's first read) and run by `EXECUTE`, so it is planned
-//! once, not at every read. A read's `COMMIT` cannot fail (it is read-only)
-//! and is not waited for: it goes ahead of the next message on the
-//! connection (`COMMIT; START TRANSACTION …`), or, when the connection
+//! A read begins in the message of its first statement (`START
+//! TRANSACTION …; EXECUTE roster_fetch (…)`, sent together), where
+//! PostgreSQL takes its snapshot ([`Backend::snapshot_at_first_read`]):
+//! a lookup by key, an index entry and the row it names, or the first
+//! page of a range, written out as the simple protocol's text. The
+//! tables roster names for it ([`Backend::prefetch`]: the custom field
+//! definitions, which every view of a user reads) come whole in that
+//! message too, as hex text, and the read answers from them. Their
+//! `SELECT` and the lookups are `PREPARE`d once per connection (in a
+//! round trip of their own, the first time) and run by `EXECUTE`, so they
+//! are planned once, not at every read. A pooled connection found dead by
+//! that first message is replaced and the message sent again: nothing of
+//! the read had reached the server. A read's `COMMIT` cannot fail (it is
+//! read-only) and is not waited for: it goes ahead of the next message on
+//! the connection (`COMMIT; START TRANSACTION …`), or, when the connection
 //! sits idle for [`Options::read_linger`] (10 ms), a thread of the backend
-//! sends it. A lookup by id is then two round trips, one fewer than a
+//! sends it. A lookup by id is then one round trip, two fewer than a
 //! hand-written one.
 //! Every statement is prepared once per
 //! connection and kept, so each run of it is one round trip. A statement
@@ -352,6 +357,19 @@ const PREPARE_FETCH: (&str, &str) = (
     SELECT k.tab, encode(k.key, 'hex'), encode(r.value, 'hex') \
     FROM unnest($1, $2) AS k(tab, key) CROSS JOIN LATERAL \
     (SELECT value FROM roster_rows WHERE tab = k.tab AND key = k.key LIMIT 1) r",
+);
+
+/// Reads an index entry of table `$1` under key `$2` and the row of table
+/// `$3` it names (its value less its last `$4` bytes, roster's seal), as
+/// [`Reader::get_and_follow`], each value in hex: the first statement of a
+/// read that starts with such a lookup, sent with its beginning.
+const PREPARE_FOLLOW: (&str, &str) = (
+    "roster_follow",
+    "PREPARE roster_follow (text, bytea, text, int) AS \
+    SELECT encode(i.value, 'hex'), encode(r.value, 'hex') FROM roster_rows i LEFT JOIN LATERAL \
+    (SELECT value FROM roster_rows WHERE tab = $3 AND key = \
+    CASE WHEN length(i.value) >= $4 THEN substring(i.value FROM 1 FOR length(i.value) - $4) END \
+    LIMIT 1) r ON true WHERE i.tab = $1 AND i.key = $2",
 );
 
 /// The pool and its signals.
@@ -715,20 +733,28 @@ impl PgBackend {
             if pool.open < self.options.pool_size {
                 pool.open += 1;
                 drop(pool);
-                let idle = self.options.idle_transaction_timeout;
-                let connected = self.config.connect(self.tls.clone());
-                return match connected.and_then(|client| planned(client, idle)) {
-                    Ok(client) => Ok((Conn::new(client), false)),
+                return match self.connect_one() {
+                    Ok(conn) => Ok((conn, false)),
                     Err(e) => {
                         if let Ok(mut pool) = self.shared.pool.lock() {
                             pool.open -= 1;
                         }
                         self.shared.freed.notify_one();
-                        Err(self.cannot_connect(e))
+                        Err(e)
                     }
                 };
             }
             pool = self.shared.freed.wait(pool).map_err(|_| unavailable())?;
+        }
+    }
+
+    /// A new connection, its session's settings made ([`planned`]).
+    fn connect_one(&self) -> Result<Conn> {
+        let idle = self.options.idle_transaction_timeout;
+        let connected = self.config.connect(self.tls.clone());
+        match connected.and_then(|client| planned(client, idle)) {
+            Ok(client) => Ok(Conn::new(client)),
+            Err(e) => Err(self.cannot_connect(e)),
         }
     }
 
@@ -761,58 +787,25 @@ impl PgBackend {
         Error::storage(&text, e)
     }
 
-    /// Starts a read on `conn` (one round trip: [`READ_BEGIN`]): the first
-    /// statement of a call, so the one that finds out whether a connection
-    /// from the pool still works.
-    fn begin<'c>(conn: &'c mut Conn) -> std::result::Result<Tx<'c>, Failed> {
-        let message = format!("{}{READ_BEGIN}", conn.lead());
-        conn.client
-            .batch_execute(&message)
-            .map_err(|e| not_begun(&mut conn.client, e, true))?;
-        Ok(Tx::opened(conn, None, HashMap::new()))
-    }
-
-    /// Begins a read, with the prefetched tables when roster named some
-    /// ([`Backend::prefetch`]): the same one round trip.
-    fn begin_read<'c>(&self, conn: &'c mut Conn) -> std::result::Result<Tx<'c>, Failed> {
-        let Some(prefetch) = self.read_begin.get() else {
-            return PgBackend::begin(conn);
+    /// A read on `conn`, begun by its first statement ([`Tx::begin_reading`]):
+    /// nothing is sent yet.
+    fn begin_read<'c>(&'c self, conn: &'c mut Conn) -> Tx<'c> {
+        let (begin, prefetched) = match self.read_begin.get() {
+            Some(prefetch) => (
+                prefetch.begin.as_str(),
+                prefetch
+                    .tables
+                    .iter()
+                    .map(|t| (t.clone(), Default::default()))
+                    .collect(),
+            ),
+            None => (READ_BEGIN, HashMap::new()),
         };
-        // A connection's first such read prepares the statement (one round
-        // trip more, once); the call's first statement is then that one.
-        let preparing = !conn.prefetch_prepared;
-        if preparing {
-            let message = format!("{}{}", conn.lead(), prefetch.prepare);
-            conn.client
-                .batch_execute(&message)
-                .map_err(|e| not_begun(&mut conn.client, e, true))?;
-            conn.prefetch_prepared = true;
-        }
-        let message = format!("{}{}", conn.lead(), prefetch.begin);
-        let replies = conn
-            .client
-            .simple_query(&message)
-            .map_err(|e| not_begun(&mut conn.client, e, !preparing))?;
-        // Open from here: dropped on an error, it rolls back.
-        let empty = prefetch
-            .tables
-            .iter()
-            .map(|t| (t.clone(), Default::default()));
-        let mut tx = Tx::opened(conn, None, empty.collect());
-        for reply in &replies {
-            let postgres::SimpleQueryMessage::Row(row) = reply else {
-                continue;
-            };
-            let read = buffer::hex_row(row);
-            let Some((rows, key, value)) =
-                read.and_then(|(t, k, v)| Some((tx.prefetched.get_mut(t)?, k, v)))
-            else {
-                let what = "the server sent a prefetched row that does not read back";
-                return Err(Failed::Other(Error::new(ErrorCode::Storage, what)));
-            };
-            rows.insert(key, value);
-        }
-        Ok(tx)
+        let mut tx = Tx::opened(conn, None, prefetched);
+        tx.open.set(false);
+        tx.begin.set(Some(begin));
+        tx.backend = Some(self);
+        tx
     }
 
     fn give_back(&self, conn: Conn) {
@@ -872,16 +865,9 @@ enum Attempt<T> {
     /// Its outcome.
     Done(Result<T>),
     /// The connection was dead before anything of the call was sent: run
-    /// the call again on another one.
+    /// the call again on another one. (A write's only: a read replaces its
+    /// connection itself, [`Tx::begin_reading`].)
     Stale(Error),
-}
-
-/// Why a transaction did not start.
-enum Failed {
-    /// The connection is dead ([`Attempt::Stale`]).
-    Stale(Error),
-    /// Anything else.
-    Other(Error),
 }
 
 /// Whether `e` says the session is over: the connection closed or broke,
@@ -906,11 +892,11 @@ struct Tx<'a> {
     /// Whether the transaction is still open (begun, and neither committed
     /// nor rolled back): dropping it open rolls it back.
     open: Cell<bool>,
-    /// The statement that begins a write, until it is sent: with the
-    /// write's first read when that can go in one message with it
-    /// ([`buffer::fetch_literal`]), else on its own just before the first
-    /// statement; a write that never needs the server sends nothing.
-    begin: Cell<Option<&'static str>>,
+    /// The statements that begin the transaction, until they are sent:
+    /// with its first read when that can go in one message with them
+    /// ([`buffer::fetch_literal`]), else on their own just before the first
+    /// statement; a transaction that never needs the server sends nothing.
+    begin: Cell<Option<&'a str>>,
     /// Whether the beginning is the first thing the call sends: a dead
     /// connection found there is [`Attempt::Stale`].
     first: bool,
@@ -922,8 +908,14 @@ struct Tx<'a> {
     /// statement that needs the server to have it). `None` for a read.
     buffer: Option<RefCell<Buffer>>,
     /// A read's prefetched tables, whole, as of its snapshot: their reads
-    /// need no round trip.
-    prefetched: Prefetched,
+    /// need no round trip. (Filled by the read's beginning: empty until
+    /// then.)
+    prefetched: RefCell<Prefetched>,
+    /// The first page of the next scan ([`Reader::scan_hint`]).
+    next_scan: Cell<Option<i64>>,
+    /// A read's backend: its beginning may replace a connection found dead
+    /// (nothing of the read reached the server) with a new one, once.
+    backend: Option<&'a PgBackend>,
     /// Tables (an empty prefix) and key prefixes a write will read whole
     /// ([`Writer::will_scan`], [`Writer::will_scan_prefixes`]): fetched
     /// with its next reads, into its buffer.
@@ -940,6 +932,17 @@ struct Tx<'a> {
 
 /// Tables read whole with a snapshot: each one's rows by key.
 type Prefetched = HashMap<String, std::collections::BTreeMap<Vec<u8>, Vec<u8>>>;
+
+/// Rows fetched by table and key (those absent have no row).
+type Fetched = HashMap<(String, Vec<u8>), Vec<u8>>;
+
+/// The error for a row of the simple protocol that does not decode.
+fn unreadable() -> Error {
+    Error::new(
+        ErrorCode::Storage,
+        "the server sent a row that does not read back",
+    )
+}
 
 impl<'a> Tx<'a> {
     /// A transaction open on `conn`: a read just begun ([`Tx::unbegun`]
@@ -958,7 +961,9 @@ impl<'a> Tx<'a> {
             first: false,
             stale: Cell::new(false),
             buffer,
-            prefetched,
+            prefetched: RefCell::new(prefetched),
+            backend: None,
+            next_scan: Cell::new(None),
             scans: RefCell::default(),
             predicted: None,
             took: Cell::new(None),
@@ -984,28 +989,9 @@ impl<'a> Tx<'a> {
     }
 }
 
-/// Why a transaction's first message failed: a dead connection (when it
-/// was the call's `first` statement, so nothing of the call was sent), or
-/// anything else. A live connection is rolled back first: a message that
-/// failed after its `START TRANSACTION` (a `SELECT` cancelled by a
-/// `statement_timeout`, say) leaves its transaction open and aborted, and
-/// the connection goes back to the pool.
-fn not_begun(client: &mut Client, e: postgres::Error, first: bool) -> Failed {
-    match connection_lost(&e) {
-        true if first => Failed::Stale(storage(e)),
-        true => Failed::Other(storage(e)),
-        false => {
-            // Outside a transaction this only warns.
-            let _ = client.batch_execute("ROLLBACK");
-            Failed::Other(storage(e))
-        }
-    }
-}
-
-/// Starts a read: one snapshot, taken at once (PostgreSQL takes it at the
-/// first statement, not at `BEGIN`, and the seam's snapshot begins when the
-/// read does), in the same round trip.
-const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1";
+/// Starts a read, in the message of its first statement: PostgreSQL takes
+/// the read's snapshot there ([`Backend::snapshot_at_first_read`]).
+const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 /// Starts a write. Its first statement takes `ROW EXCLUSIVE` on
 /// `roster_rows`, the lock its rows would take anyway, and so the one a
 /// write that runs alone ([`ALONE_BEGIN`]) keeps it from. `LOCK TABLE`
@@ -1100,9 +1086,12 @@ impl Tx<'_> {
         storage(e)
     }
 
-    /// Sends the statement that begins the write, on its own, when it has
-    /// not gone yet.
+    /// Sends the statements that begin the transaction, on their own, when
+    /// they have not gone yet.
     fn begun(&self) -> Result<()> {
+        if self.backend.is_some() {
+            return self.begin_reading(None).map(drop);
+        }
         let Some(begin) = self.begin.take() else {
             return Ok(());
         };
@@ -1111,6 +1100,109 @@ impl Tx<'_> {
         let sent = conn.client.batch_execute(&message);
         drop(conn);
         self.started(sent)
+    }
+
+    /// Begins a read that has not begun: its snapshot and its prefetched
+    /// tables, with `first` (the read's first statement, when it can be
+    /// written out) in the same message; the rows of `first`, each as its
+    /// columns' text (`None` when there is no `first`, or the read had
+    /// begun). A connection found dead there, where nothing of the read
+    /// has reached the server, is replaced by a new one and the message
+    /// sent again, once: the read's closure has run part of its way and
+    /// cannot run again, as a write's can.
+    fn begin_reading(&self, first: Option<First>) -> Result<Option<TextRows>> {
+        let Some(begin) = self.begin.take() else {
+            return Ok(None);
+        };
+        let mut renewed = false;
+        loop {
+            match self.try_begin_reading(begin, first.as_ref()) {
+                Ok(rows) => {
+                    self.open.set(true);
+                    // Rows that do not decode fail the read (rolled back).
+                    let rows = rows.inspect_err(|_| self.failed.set(true))?;
+                    return Ok(first.is_some().then_some(rows));
+                }
+                Err(e) if connection_lost(&e) && !renewed => {
+                    let backend = self.backend.ok_or_else(|| storage(e))?;
+                    **self.conn.borrow_mut() = backend.connect_one()?;
+                    renewed = true;
+                }
+                Err(e) => {
+                    // Its `START` may have run: rolled back when dropped.
+                    self.open.set(!connection_lost(&e));
+                    return Err(self.fail(e));
+                }
+            }
+        }
+    }
+
+    /// One try of [`Tx::begin_reading`]: the statements the connection has
+    /// not prepared yet, then `begin` and `first` in one message. The
+    /// server's failure, or what it sent, which may not decode.
+    fn try_begin_reading(
+        &self,
+        begin: &str,
+        first: Option<&First>,
+    ) -> std::result::Result<Result<TextRows>, postgres::Error> {
+        let prefetch = self.backend.and_then(|b| b.read_begin.get());
+        let mut conn = self.conn.borrow_mut();
+        let conn = &mut **conn;
+        if let Some(prefetch) = prefetch
+            && !conn.prefetch_prepared
+        {
+            let message = format!("{}{}", conn.lead(), prefetch.prepare);
+            conn.client.batch_execute(&message)?;
+            conn.prefetch_prepared = true;
+        }
+        if let Some((name, prepare)) = first.and_then(|f| f.prepared.as_ref())
+            && !conn.named.contains(name)
+        {
+            let message = format!("{}{prepare}", conn.lead());
+            conn.client.batch_execute(&message)?;
+            conn.named.insert(name);
+        }
+        let lead = conn.lead();
+        let mut statements: Vec<&str> = begin.split("; ").collect();
+        let begun = statements.len();
+        statements.extend(first.map(|f| f.statement.as_str()));
+        let message = format!("{lead}{}", statements.join("; "));
+        let replies = conn.client.simple_query(&message)?;
+        // Rows of the beginning's statements are the prefetched tables';
+        // those after them, `first`'s.
+        let skipped = usize::from(!lead.is_empty());
+        let mut done: usize = 0;
+        let mut rows = TextRows::new();
+        let mut prefetched = self.prefetched.borrow_mut();
+        for reply in &replies {
+            let row = match reply {
+                postgres::SimpleQueryMessage::Row(row) => row,
+                postgres::SimpleQueryMessage::CommandComplete(_) => {
+                    done += 1;
+                    continue;
+                }
+                _ => continue,
+            };
+            let Some(at) = done.checked_sub(skipped) else {
+                continue;
+            };
+            if at >= begun {
+                rows.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                );
+                continue;
+            }
+            let Some((table, key, value)) = buffer::hex_row(row) else {
+                return Ok(Err(unreadable()));
+            };
+            let Some(table) = prefetched.get_mut(table) else {
+                return Ok(Err(unreadable()));
+            };
+            table.insert(key, value);
+        }
+        Ok(Ok(rows))
     }
 
     /// Records how the message that began the write went: the transaction
@@ -1321,12 +1413,68 @@ impl Tx<'_> {
     }
 
     /// Leaves this read open, its `COMMIT` to lead the connection's next
-    /// message ([`Conn::lead`]), or to be sent by [`reap`].
+    /// message ([`Conn::lead`]), or to be sent by [`reap`]. A read that
+    /// sent nothing has nothing open.
     fn leave_open(self) {
-        self.open.set(false);
-        self.conn.borrow_mut().pending = Some(Instant::now());
+        if self.open.replace(false) {
+            self.conn.borrow_mut().pending = Some(Instant::now());
+        }
+    }
+
+    /// Whether `table` is one this read fetched whole with its snapshot.
+    fn is_prefetched(&self, table: &str) -> bool {
+        self.prefetched.borrow().contains_key(table)
+    }
+
+    /// Whether this is a read that has not begun: its first statement goes
+    /// with its beginning ([`Tx::begin_reading`]).
+    fn unbegun_read(&self) -> bool {
+        self.backend.is_some() && self.begin.get().is_some()
+    }
+
+    /// A read's first read, of rows of tables not prefetched: sent with its
+    /// beginning. `None`: begun already, or the rows did not fit.
+    fn first_fetch(&self, asked: &[(&str, &[u8])]) -> Result<Option<Fetched>> {
+        if !self.unbegun_read() {
+            return Ok(None);
+        }
+        let first = buffer::fetch_literal(asked).map(|statement| First {
+            statement,
+            prepared: Some((PREPARE_FETCH.0, PREPARE_FETCH.1.to_string())),
+        });
+        let Some(rows) = self.begin_reading(first)? else {
+            return Ok(None);
+        };
+        let mut found = Fetched::new();
+        for row in rows {
+            let [Some(table), Some(key), Some(value)] = &row[..] else {
+                return Err(unreadable());
+            };
+            let (key, value) = buffer::unhex(key)
+                .zip(buffer::unhex(value))
+                .ok_or_else(unreadable)?;
+            found.insert((table.clone(), key), value);
+        }
+        Ok(Some(found))
     }
 }
+
+/// The size of a scan's page after one of `chunk` rows: twice as many, a
+/// [`CHUNK`] at least (a first page sized by a hint that fell short), up to
+/// [`CHUNK_MAX`].
+fn next_page(chunk: i64) -> i64 {
+    chunk.saturating_mul(2).clamp(CHUNK, CHUNK_MAX)
+}
+
+/// The statement a read sends with its beginning: written out, and the
+/// statement it runs, prepared once per connection, if any.
+struct First {
+    statement: String,
+    prepared: Option<(&'static str, String)>,
+}
+
+/// Rows of the simple protocol, each as its columns' text.
+type TextRows = Vec<Vec<Option<String>>>;
 
 impl Drop for Tx<'_> {
     /// Rolls back a transaction that was not committed. Should that fail
@@ -1339,10 +1487,15 @@ impl Drop for Tx<'_> {
 }
 
 impl Reader for Tx<'_> {
-    /// No round trip for a key this write has read or written before.
+    /// No round trip for a key this write has read or written before; a
+    /// read's first goes with its beginning.
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        if let Some(rows) = self.prefetched.get(table) {
-            return Ok(rows.get(key).cloned());
+        if self.is_prefetched(table) {
+            self.begun()?;
+            return Ok(self.prefetched.borrow()[table].get(key).cloned());
+        }
+        if let Some(found) = self.first_fetch(&[(table, key)])? {
+            return Ok(found.get(&(table.to_string(), key.to_vec())).cloned());
         }
         if let Some(row) = self.known(table, key) {
             return Ok(row);
@@ -1363,10 +1516,22 @@ impl Reader for Tx<'_> {
         Ok(row)
     }
 
-    /// One round trip for every key this write does not know yet.
+    /// One round trip for every key this write does not know yet; a
+    /// read's first goes with its beginning.
     fn get_many(&self, table: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
-        if let Some(rows) = self.prefetched.get(table) {
+        if self.is_prefetched(table) {
+            self.begun()?;
+            let prefetched = self.prefetched.borrow();
+            let rows = &prefetched[table];
             return Ok(keys.iter().map(|k| rows.get(*k).cloned()).collect());
+        }
+        let asked: Vec<(&str, &[u8])> = keys.iter().map(|k| (table, *k)).collect();
+        if let Some(found) = self.first_fetch(&asked)? {
+            let table = table.to_string();
+            return Ok(keys
+                .iter()
+                .map(|k| found.get(&(table.clone(), k.to_vec())).cloned())
+                .collect());
         }
         if self.begin.get().is_some() {
             // A write's first read goes with its beginning.
@@ -1409,13 +1574,35 @@ impl Reader for Tx<'_> {
     /// (which has its buffer, and its hints) and a prefetched table's as
     /// two gets.
     fn get_and_follow(&self, table: &str, key: &[u8], then: &str, trim: usize) -> Result<Followed> {
-        let local = |t: &str| self.prefetched.contains_key(t);
+        let local = |t: &str| self.is_prefetched(t);
         let trim_len = i32::try_from(trim).ok();
         let (Some(trim_len), None, false, false) =
             (trim_len, &self.buffer, local(table), local(then))
         else {
             return get_then_follow(self, table, key, then, trim);
         };
+        if let Some(statement) = buffer::follow_literal(table, key, then, trim_len)
+            && self.unbegun_read()
+        {
+            // With the read's beginning.
+            let first = First {
+                statement,
+                prepared: Some((PREPARE_FOLLOW.0, PREPARE_FOLLOW.1.to_string())),
+            };
+            let rows = self.begin_reading(Some(first))?.unwrap_or_default();
+            let Some(row) = rows.first() else {
+                return Ok((None, None));
+            };
+            let [Some(entry), next] = &row[..] else {
+                return Err(unreadable());
+            };
+            let entry = buffer::unhex(entry).ok_or_else(unreadable)?;
+            let next = match next {
+                Some(next) => Some(buffer::unhex(next).ok_or_else(unreadable)?),
+                None => None,
+            };
+            return Ok((Some(entry), next));
+        }
         let rows = self.query(
             "SELECT i.value, r.value FROM roster_rows i LEFT JOIN LATERAL \
              (SELECT value FROM roster_rows WHERE tab = $3 AND key = \
@@ -1444,6 +1631,13 @@ impl Reader for Tx<'_> {
         Ok(())
     }
 
+    /// Sizes the next scan's first page: the rows asked for, and one more
+    /// (a visitor may look at the row after the last it keeps).
+    fn scan_hint(&self, rows: usize) {
+        let rows = i64::try_from(rows).unwrap_or(i64::MAX).saturating_add(1);
+        self.next_scan.set(Some(rows.clamp(1, CHUNK_MAX)));
+    }
+
     /// A write's waiting rows in the range are laid over the server's.
     fn scan(
         &self,
@@ -1453,7 +1647,12 @@ impl Reader for Tx<'_> {
         reverse: bool,
         visit: &mut RowVisitor<'_>,
     ) -> Result<()> {
-        if let Some(rows) = self.prefetched.get(table) {
+        // The first page's size: as hinted, else a chunk.
+        let first_page = self.next_scan.take().unwrap_or(CHUNK);
+        if self.is_prefetched(table) {
+            self.begun()?;
+            let prefetched = self.prefetched.borrow();
+            let rows = &prefetched[table];
             if buffer::empty_range(lower, upper) {
                 return Ok(());
             }
@@ -1468,6 +1667,39 @@ impl Reader for Tx<'_> {
                 }
             }
             return Ok(());
+        }
+        if self.unbegun_read()
+            && !buffer::empty_range(lower, upper)
+            && let Some((name, prepare, statement)) =
+                buffer::range_literal(table, lower, upper, reverse, first_page)
+        {
+            // The first page with the read's beginning, the rest as usual.
+            let first = First {
+                statement,
+                prepared: Some((name, prepare)),
+            };
+            let rows = self.begin_reading(Some(first))?.unwrap_or_default();
+            let full = rows.len() as i64 >= first_page;
+            let mut last = None;
+            for row in rows {
+                let [Some(key), Some(value)] = &row[..] else {
+                    return Err(unreadable());
+                };
+                let key = buffer::unhex(key).ok_or_else(unreadable)?;
+                let value = buffer::unhex(value).ok_or_else(unreadable)?;
+                if !visit(&key, &value)? {
+                    return Ok(());
+                }
+                last = Some(key);
+            }
+            let (Some(last), true) = (last, full) else {
+                return Ok(());
+            };
+            let (lower, upper) = match reverse {
+                true => (lower, Bound::Excluded(last.as_slice())),
+                false => (Bound::Excluded(last.as_slice()), upper),
+            };
+            return self.server_scan(table, lower, upper, reverse, next_page(first_page), visit);
         }
         if self.scans.borrow().iter().any(|(t, _)| t == table) {
             // Hinted: the hinted ranges fetched now, in one message.
@@ -1493,17 +1725,18 @@ impl Reader for Tx<'_> {
             });
         }
         if pending.is_empty() {
-            return self.server_scan(table, lower, upper, reverse, visit);
+            return self.server_scan(table, lower, upper, reverse, first_page, visit);
         }
         buffer::merged_scan(&pending, reverse, visit, |visit| {
-            self.server_scan(table, lower, upper, reverse, visit)
+            self.server_scan(table, lower, upper, reverse, first_page, visit)
         })
     }
 
     /// Counted by the server, after a write's waiting rows are sent.
     fn len(&self, table: &str) -> Result<u64> {
-        if let Some(rows) = self.prefetched.get(table) {
-            return Ok(rows.len() as u64);
+        if self.is_prefetched(table) {
+            self.begun()?;
+            return Ok(self.prefetched.borrow()[table].len() as u64);
         }
         self.flush()?;
         let rows = self.query("SELECT count(*) FROM roster_rows WHERE tab = $1", &[&table])?;
@@ -1519,19 +1752,20 @@ impl Reader for Tx<'_> {
 }
 
 impl Tx<'_> {
-    /// The server's rows of a range, in keyset pages ([`CHUNK`] rows, then
-    /// twice as many each page up to [`CHUNK_MAX`]).
+    /// The server's rows of a range, in keyset pages (`chunk` rows, then
+    /// [`next_page`]'s).
     fn server_scan(
         &self,
         table: &str,
         lower: Bound<&[u8]>,
         upper: Bound<&[u8]>,
         reverse: bool,
+        chunk: i64,
         visit: &mut RowVisitor<'_>,
     ) -> Result<()> {
         let mut lower: Bound<Vec<u8>> = lower.map(<[u8]>::to_vec);
         let mut upper: Bound<Vec<u8>> = upper.map(<[u8]>::to_vec);
-        let mut chunk = CHUNK;
+        let mut chunk = chunk;
         loop {
             let mut sql = String::from("SELECT key, value FROM roster_rows WHERE tab = $1");
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![&table];
@@ -1559,7 +1793,7 @@ impl Tx<'_> {
             }
             match last {
                 Some(key) if rows.len() as i64 == chunk => {
-                    chunk = (chunk * 2).min(CHUNK_MAX);
+                    chunk = next_page(chunk);
                     // The next page starts past the last row seen.
                     if reverse {
                         upper = Bound::Excluded(key);
@@ -1873,11 +2107,7 @@ impl Backend for PgBackend {
 
     fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
         self.on_connection(|conn| {
-            let tx = match self.begin_read(conn) {
-                Ok(tx) => tx,
-                Err(Failed::Stale(e)) => return Attempt::Stale(e),
-                Err(Failed::Other(e)) => return Attempt::Done(Err(e)),
-            };
+            let tx = self.begin_read(conn);
             let outcome = f(&tx);
             if tx.failed.get() {
                 // Dropped, it rolls back.
@@ -1915,6 +2145,11 @@ impl Backend for PgBackend {
     /// A damaged row is refused by its frame's check, never a panic.
     fn damage_panics(&self) -> bool {
         false
+    }
+
+    /// A read's `START` goes in the message of its first statement.
+    fn snapshot_at_first_read(&self) -> bool {
+        true
     }
 
     /// Several processes insert at once: each handle takes id blocks of its

@@ -391,7 +391,9 @@ impl Admin {
     pub fn list_users(&self, query: &UserQuery) -> Result<Page<UserView>> {
         self.allow(Permission::new(Action::View, Model::User))?;
         self.store().reading(|txn| {
-            let fields = read::custom_fields(txn)?;
+            // Read with the first view, after the users are found: on a
+            // server the lookup then goes with the snapshot's beginning.
+            let fields = std::cell::OnceCell::new();
             // A `q` longer than any username or email could fold to is in
             // none: an empty page, found without folding it.
             if query
@@ -403,7 +405,14 @@ impl Admin {
             }
             let q = query.q.as_deref().map(fold).filter(|q| !q.is_empty());
             let view = |user: User| -> Result<UserView> {
-                let mut view = UserView::new(user, &fields);
+                let fields = match fields.get() {
+                    Some(fields) => fields,
+                    None => {
+                        let loaded = read::custom_fields(txn)?;
+                        fields.get_or_init(|| loaded)
+                    }
+                };
+                let mut view = UserView::new(user, fields);
                 if query.with_batches {
                     view.batches = Some(self.active_batches(txn, view.id)?);
                 }

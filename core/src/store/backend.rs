@@ -14,7 +14,13 @@
 //! - **Tables** are named by short ASCII strings. A table that was never
 //!   written reads as empty; there is no "create table" step.
 //! - **A read** ([`Backend::read`]) sees one consistent snapshot: nothing
-//!   committed after it began is visible, however long it runs.
+//!   committed after it began is visible, however long it runs. It begins
+//!   when the call does, or, where [`Backend::snapshot_at_first_read`]
+//!   says so, at the read's first access of the store (PostgreSQL's
+//!   snapshot is taken by the transaction's first statement, which then
+//!   goes in the message that begins it); a read inside roster's closures
+//!   never tells the two apart, since nothing they do before it writes.
+//!   A read's closure runs once.
 //! - **A write** ([`Backend::write`]) is one all-or-nothing transaction:
 //!   committed when the closure returns `Ok`, rolled back when it returns
 //!   `Err` (the error is returned as is). Reads inside it see its own
@@ -139,6 +145,15 @@ pub trait Reader {
         reverse: bool,
         visit: &mut RowVisitor<'_>,
     ) -> Result<()>;
+
+    /// Says that the next [`Reader::scan`] will likely stop after about
+    /// `rows` rows: a backend that fetches a range a page at a time (a
+    /// round trip each) sizes its first page by it. Only a hint: the scan
+    /// still visits as many rows as its visitor asks for. The default
+    /// ignores it.
+    fn scan_hint(&self, rows: usize) {
+        let _ = rows;
+    }
 
     /// How many rows `table` holds: by default counted one by one.
     fn len(&self, table: &str) -> Result<u64> {
@@ -328,6 +343,12 @@ pub trait Backend: Send + Sync + Debug {
 
     /// A short name of the engine, for reports (`redb`, `model`, …).
     fn engine(&self) -> &'static str;
+
+    /// Whether a read's snapshot is taken at its first access of the store
+    /// rather than when the read begins (see the module's contract).
+    fn snapshot_at_first_read(&self) -> bool {
+        false
+    }
 
     /// Whether damage to the store can make its engine panic (a store
     /// file's engine reading a damaged page): a panic contained on it is

@@ -834,6 +834,13 @@ fn snapshot_isolation(make: Factory<'_>) -> Result<()> {
     let b = &*b;
     write_all(b, |w| w.put("t", b"k", b"old"))?;
     read_all(b, |r| {
+        if b.snapshot_at_first_read() {
+            // Its snapshot begins here.
+            ensure(
+                r.get("t", b"k")?.as_deref() == Some(&b"old"[..]),
+                "a snapshot sees the last commit",
+            )?;
+        }
         write_all(b, |w| {
             w.put("t", b"k", b"new")?;
             w.put("t", b"k2", b"new")

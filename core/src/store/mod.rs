@@ -568,6 +568,12 @@ impl Snapshot<'_> {
         )
     }
 
+    /// The next scan will likely stop after about `rows` rows
+    /// ([`Reader::scan_hint`]).
+    pub(crate) fn scan_hint(&self, rows: usize) {
+        self.r.scan_hint(rows);
+    }
+
     /// Calls `visit` on the keys of `def` from `lower` to `upper`,
     /// ascending, until it returns `false` (values are not decoded).
     pub(crate) fn scan_keys<K: Col + ?Sized, V: Col + ?Sized>(

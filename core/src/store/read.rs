@@ -150,6 +150,7 @@ pub(crate) fn records_page_except<T: DeserializeOwned>(
         // From the record at position `low`: found as `id_at` finds it,
         // in the same scan as the records shown.
         let (from, mut skip) = super::positions::seek(s, counted, low)?;
+        s.scan_hint(hint(skip, limit.saturating_add(except.len())));
         s.scan(
             def,
             Bound::Included(&from),
@@ -186,6 +187,8 @@ pub(crate) fn listed_page<T: DeserializeOwned>(
             return Ok(out);
         }
         let (from, mut skip) = super::positions::seek(s, counted, offset)?;
+        // Records a list does not show may lie between (a course's batch).
+        s.scan_hint(hint(skip, limit.saturating_mul(2)));
         s.scan(
             def,
             Bound::Included(&from),
@@ -216,6 +219,7 @@ fn id_at(s: &Snapshot<'_>, counted: &Counted, position: u64) -> Result<Option<u6
     let def = counted.def();
     debug_assert!(super::positions::counts_every_record(def), "{}", def.name);
     let (from, mut skip) = super::positions::seek(s, counted, position)?;
+    s.scan_hint(hint(skip, 1));
     let mut found = None;
     s.scan_keys(def, Bound::Included(&from), Bound::Unbounded, |id| {
         if skip > 0 {
@@ -226,6 +230,13 @@ fn id_at(s: &Snapshot<'_>, counted: &Counted, position: u64) -> Result<Option<u6
         Ok(false)
     })?;
     Ok(found)
+}
+
+/// The rows a scan of a page visits: the `skip` passed over, then `rows`.
+fn hint(skip: u64, rows: usize) -> usize {
+    usize::try_from(skip)
+        .unwrap_or(usize::MAX)
+        .saturating_add(rows)
 }
 
 /// User `id`.
