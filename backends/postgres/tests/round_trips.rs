@@ -220,9 +220,20 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
 
     // A list's first page: the count with the snapshot's beginning, the
     // page's records (no position looked up for the first).
+    let seen = std::fs::metadata(&log).expect("the server's log").len() as usize;
     let (page, listed) = list(roster::UserQuery::default());
     assert_eq!(page.items.len(), 20, "a full page");
     assert_eq!(listed.len(), 2, "a list's first page: {listed:#?}");
+    // Its records: the 20 it shows (and one more), not a chunk of 256.
+    let text = std::fs::read_to_string(&log).expect("the server's log");
+    let limits: Vec<&str> = text[seen..]
+        .lines()
+        .filter_map(|l| l.split("parameters: ").nth(1))
+        .collect();
+    assert!(
+        limits.len() == 1 && limits[0].ends_with("$3 = '21'"),
+        "the page's scan asks for its rows: {limits:?}"
+    );
     // A later page: the top-level counts (for the count and the page's
     // start alike) with the snapshot's beginning, the counts of each level
     // below, the page's records.
