@@ -176,9 +176,10 @@ pub struct Options {
     /// or been stopped mid-write sits there; its transaction holds its
     /// lock on `roster_rows` and the rows it wrote, and a write of another
     /// process that must run alone (and every write after that one), or
-    /// one of the same rows, would wait for it without end. Keep it above [`Options::read_linger`] (a read left
-    /// open that long is ended by the server, and its connection replaced).
-    /// Zero leaves the server's setting.
+    /// one of the same rows, would wait for it without end. Keep it above
+    /// [`Options::read_linger`] (a read left open that long is ended by the
+    /// server, and its connection replaced). Zero leaves the server's
+    /// setting.
     pub idle_transaction_timeout: Duration,
 }
 
