@@ -1171,22 +1171,9 @@ impl Tx<'_> {
         let replies = conn.client.simple_query(&message)?;
         // Rows of the beginning's statements are the prefetched tables';
         // those after them, `first`'s.
-        let skipped = usize::from(!lead.is_empty());
-        let mut done: usize = 0;
         let mut rows = TextRows::new();
         let mut prefetched = self.prefetched.borrow_mut();
-        for reply in &replies {
-            let row = match reply {
-                postgres::SimpleQueryMessage::Row(row) => row,
-                postgres::SimpleQueryMessage::CommandComplete(_) => {
-                    done += 1;
-                    continue;
-                }
-                _ => continue,
-            };
-            let Some(at) = done.checked_sub(skipped) else {
-                continue;
-            };
+        for (at, row) in rows_by_statement(&replies, !lead.is_empty()) {
             if at >= begun {
                 rows.push(
                     (0..row.len())
@@ -1472,6 +1459,26 @@ fn next_page(chunk: i64) -> i64 {
 struct First {
     statement: String,
     prepared: Option<(&'static str, String)>,
+}
+
+/// The rows of a message's replies, each with the number of the statement
+/// that sent it (from 0, after the `COMMIT` a message led with when `led`):
+/// statements are told apart by the ones completed before.
+fn rows_by_statement(
+    replies: &[postgres::SimpleQueryMessage],
+    led: bool,
+) -> impl Iterator<Item = (usize, &postgres::SimpleQueryRow)> {
+    let mut done: usize = 0;
+    replies.iter().filter_map(move |reply| match reply {
+        postgres::SimpleQueryMessage::Row(row) => {
+            done.checked_sub(usize::from(led)).map(|at| (at, row))
+        }
+        postgres::SimpleQueryMessage::CommandComplete(_) => {
+            done += 1;
+            None
+        }
+        _ => None,
+    })
 }
 
 /// Rows of the simple protocol, each as its columns' text.
@@ -1970,27 +1977,18 @@ impl Writer for Tx<'_> {
             }
             let ranges_at = (!scans.is_empty()).then(|| statements.len() - 1);
             let message = format!("{lead}{}", statements.join("; "));
-            let skipped = usize::from(!lead.is_empty());
+            let led = !lead.is_empty();
             let sent = conn.client.simple_query(&message);
             drop(conn);
             let replies = match begin {
                 Some(_) => self.started(sent)?,
                 None => sent.map_err(|e| self.fail(e))?,
             };
-            let mut done: usize = 0;
-            for reply in &replies {
-                let row = match reply {
-                    postgres::SimpleQueryMessage::Row(row) => row,
-                    postgres::SimpleQueryMessage::CommandComplete(_) => {
-                        done += 1;
-                        continue;
-                    }
-                    _ => continue,
-                };
+            for (at, row) in rows_by_statement(&replies, led) {
                 // Rows of the other statements (the beginning's) are not
                 // roster's.
-                let at = done.checked_sub(skipped);
-                if at.is_none() || (at != ranges_at && at != rows_at) {
+                let at = Some(at);
+                if at != ranges_at && at != rows_at {
                     continue;
                 }
                 let Some((table, key, value)) = buffer::hex_row(row) else {
