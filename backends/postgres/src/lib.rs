@@ -203,11 +203,17 @@ pub fn open(url: &str, config: roster::Config, options: Options) -> Result<Insti
     Institute::open_with(std::sync::Arc::new(backend), config)
 }
 
-/// The table of every row.
+/// The table of every row, the feed's sequence and the writers' lock
+/// ([`WRITE_BEGIN`]).
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS roster_rows (\
     tab text NOT NULL, key bytea NOT NULL, value bytea NOT NULL, \
     PRIMARY KEY (tab, key)); \
-    CREATE SEQUENCE IF NOT EXISTS roster_change_seq";
+    CREATE SEQUENCE IF NOT EXISTS roster_change_seq; \
+    CREATE TABLE IF NOT EXISTS roster_writers ()";
+
+/// Creates the writers' lock in a store made before it was (by a
+/// handle that may not create roster's table).
+const CREATE_WRITERS: &str = "CREATE TABLE IF NOT EXISTS roster_writers ()";
 
 /// Takes the change feed's lock for the rest of the transaction (one per
 /// schema: its first key is roster's, its second the schema's), then the
@@ -655,9 +661,20 @@ impl PgBackend {
             let client = &mut conn.client;
             if !create {
                 let found = client
-                    .query_one("SELECT to_regclass('roster_rows') IS NOT NULL", &[])
+                    .query_one(
+                        "SELECT to_regclass('roster_rows') IS NOT NULL, \
+                         to_regclass('roster_writers') IS NOT NULL",
+                        &[],
+                    )
                     .map_err(storage)?;
-                return if found.get::<_, bool>(0) {
+                let (rows, writers): (bool, bool) = (cell(&found, 0)?, cell(&found, 1)?);
+                if rows && !writers {
+                    // A store from before the writers' lock. A role that
+                    // may not create it cannot write either; its reads
+                    // need nothing more.
+                    let _ = client.batch_execute(CREATE_WRITERS);
+                }
+                return if rows {
                     Ok(())
                 } else {
                     Err(Error::new(
@@ -993,24 +1010,26 @@ impl<'a> Tx<'a> {
 /// Starts a read, in the message of its first statement: PostgreSQL takes
 /// the read's snapshot there ([`Backend::snapshot_at_first_read`]).
 const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-/// Starts a write. Its first statement takes `ROW EXCLUSIVE` on
-/// `roster_rows`, the lock its rows would take anyway, and so the one a
-/// write that runs alone ([`ALONE_BEGIN`]) keeps it from. `LOCK TABLE`
-/// takes no snapshot: a write that waits there for one that runs alone
-/// takes its snapshot after the wait, and cannot lose its race with it.
-/// Every write takes this lock before any other lock of its own (the
-/// feed's comes later), so the two cannot deadlock.
-const WRITE_BEGIN: &str =
-    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE; LOCK TABLE roster_rows IN ROW EXCLUSIVE MODE";
-/// Starts a run of a write that has lost [`STARVED`] races: `EXCLUSIVE` on
-/// `roster_rows` waits until no other write is under way and keeps new
-/// ones from beginning until this one's transaction ends; its snapshot is
-/// taken after the wait, so no write runs beside it to lose to. Readers
-/// (`ACCESS SHARE`) are not held up. Everything is the transaction's: a
-/// process that hangs inside it holds nothing past
+/// Starts a write. It first takes the writers' lock in `ROW EXCLUSIVE`
+/// mode (`roster_writers`: an empty table no statement reads or writes, so
+/// that only roster's writes lock it, not a `VACUUM` or `ANALYZE` of
+/// `roster_rows`, which would hold up a write that runs alone, and every
+/// write behind it, for as long as they take), which writes share and a write that runs alone ([`ALONE_BEGIN`])
+/// keeps them from. `LOCK TABLE` takes no snapshot: a write that waits
+/// there for one that runs alone takes its snapshot after the wait, and
+/// cannot lose its race with it. Every write takes this lock before any
+/// other lock of its own (the feed's comes last), so the two cannot
+/// deadlock.
+const WRITE_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL SERIALIZABLE; LOCK TABLE roster_writers IN ROW EXCLUSIVE MODE";
+/// Starts a run of a write that has lost [`STARVED`] races: the writers'
+/// lock in `EXCLUSIVE` mode waits until no other write is under way and
+/// keeps new ones from beginning until this one's transaction ends; its
+/// snapshot is taken after the wait, so no write runs beside it to lose
+/// to. Readers are not held up. Everything is the transaction's: a process
+/// that hangs inside it holds nothing past
 /// [`Options::idle_transaction_timeout`].
 const ALONE_BEGIN: &str =
-    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE; LOCK TABLE roster_rows IN EXCLUSIVE MODE";
+    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE; LOCK TABLE roster_writers IN EXCLUSIVE MODE";
 /// Races a write loses before it runs alone ([`ALONE_BEGIN`]): without that, a
 /// write that keeps meeting another process's stream of writes can lose
 /// every run (its reads of index pages the others keep writing make it
@@ -1447,6 +1466,12 @@ impl Tx<'_> {
     }
 }
 
+/// The rows of an unhinted scan's first page when it goes with a read's
+/// beginning: as hex text, twice the bytes of the binary rows the pages
+/// after it fetch, so a few (a page's counts, a short needle's postings in
+/// a small store); a scan that wants more goes on with [`CHUNK`] rows.
+const FIRST_TEXT_ROWS: i64 = 16;
+
 /// The size of a scan's page after one of `chunk` rows: twice as many, a
 /// [`CHUNK`] at least (a first page sized by a hint that fell short), up to
 /// [`CHUNK_MAX`].
@@ -1655,8 +1680,10 @@ impl Reader for Tx<'_> {
         reverse: bool,
         visit: &mut RowVisitor<'_>,
     ) -> Result<()> {
-        // The first page's size: as hinted, else a chunk.
-        let first_page = self.next_scan.take().unwrap_or(CHUNK);
+        // The first page's size: as hinted, else a chunk (a few rows when
+        // they go as text with the read's beginning).
+        let hinted = self.next_scan.take();
+        let first_page = hinted.unwrap_or(CHUNK);
         if self.is_prefetched(table) {
             self.begun()?;
             let prefetched = self.prefetched.borrow();
@@ -1678,8 +1705,13 @@ impl Reader for Tx<'_> {
         }
         if self.unbegun_read()
             && !buffer::empty_range(lower, upper)
-            && let Some((name, prepare, statement)) =
-                buffer::range_literal(table, lower, upper, reverse, first_page)
+            && let Some((name, prepare, statement)) = buffer::range_literal(
+                table,
+                lower,
+                upper,
+                reverse,
+                hinted.unwrap_or(FIRST_TEXT_ROWS),
+            )
         {
             // The first page with the read's beginning, the rest as usual.
             let first = First {
@@ -1687,7 +1719,7 @@ impl Reader for Tx<'_> {
                 prepared: Some((name, prepare)),
             };
             let rows = self.begin_reading(Some(first))?.unwrap_or_default();
-            let full = rows.len() as i64 >= first_page;
+            let full = rows.len() as i64 >= hinted.unwrap_or(FIRST_TEXT_ROWS);
             let mut last = None;
             for row in rows {
                 let [Some(key), Some(value)] = &row[..] else {
@@ -1707,7 +1739,8 @@ impl Reader for Tx<'_> {
                 true => (lower, Bound::Excluded(last.as_slice())),
                 false => (Bound::Excluded(last.as_slice()), upper),
             };
-            return self.server_scan(table, lower, upper, reverse, next_page(first_page), visit);
+            let next = next_page(hinted.unwrap_or(FIRST_TEXT_ROWS));
+            return self.server_scan(table, lower, upper, reverse, next, visit);
         }
         if self.scans.borrow().iter().any(|(t, _)| t == table) {
             // Hinted: the hinted ranges fetched now, in one message.

@@ -281,3 +281,33 @@ fn a_read_that_fails_as_it_begins_leaves_its_connection_usable() {
         assert_eq!(user.username, "meera");
     }
 }
+
+/// A store made before roster had the writers' lock (`roster_writers`)
+/// gets it when opened, by a handle that may create roster's table or by
+/// one that may not, and its writes work.
+#[test]
+fn a_store_without_the_writers_lock_gets_it_when_opened() {
+    let Some(url) = server() else { return };
+    let schema = fresh_schema(&url);
+    let institute = on(&schema);
+    new_user(&institute, "before");
+    drop(institute);
+    let mut admin = schema.connect(postgres::NoTls).unwrap();
+    let writers_lock = |admin: &mut postgres::Client| -> bool {
+        admin
+            .query_one("SELECT to_regclass('roster_writers') IS NOT NULL", &[])
+            .unwrap()
+            .get(0)
+    };
+    for create in [false, true] {
+        admin.batch_execute("DROP TABLE roster_writers").unwrap();
+        let options = roster_postgres::Options {
+            create,
+            ..Default::default()
+        };
+        let backend = roster_postgres::PgBackend::with_config(schema.clone(), options).unwrap();
+        let institute = Institute::open_with(Arc::new(backend), common::config()).unwrap();
+        assert!(writers_lock(&mut admin), "create: {create}");
+        new_user(&institute, &format!("after{create}"));
+    }
+}

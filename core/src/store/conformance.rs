@@ -29,7 +29,7 @@ type Tables = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
 /// Runs every check against backends from `make`; panics naming the first
 /// check that fails.
 pub fn run(make: Factory<'_>) {
-    let checks: [(&str, Check); 17] = [
+    let checks: [(&str, Check); 18] = [
         ("get, put, delete and len", basics),
         ("get of many keys at once", get_many),
         ("an entry and the row it names", follow),
@@ -39,6 +39,7 @@ pub fn run(make: Factory<'_>) {
         ("delete of many keys at once", delete_many),
         ("put of many rows at once", put_many),
         ("scans in order, both ways, with bounds", ordered_scans),
+        ("long scans, as a read's first access, hinted or not", long_scans),
         ("prefix scans", prefix_scans),
         ("a failed write leaves nothing", raw_rollback),
         (
@@ -767,6 +768,60 @@ fn ordered_scans(make: Factory<'_>) -> Result<()> {
         )?;
         ensure(first_two == desc[..2].to_vec(), "a scan stops when told")
     })
+}
+
+/// Scans of more rows than a backend fetches at once (PostgreSQL: a few
+/// rows as text with a read's beginning, then 256, then twice as many),
+/// each the first thing its read does, both ways, with and without a
+/// hint, and with a hint that falls short.
+fn long_scans(make: Factory<'_>) -> Result<()> {
+    let b = make();
+    let b = &*b;
+    let keys: Vec<Vec<u8>> = (0u32..1_500).map(|n| (n * 3).to_be_bytes().to_vec()).collect();
+    write_all(b, |w| {
+        for k in &keys {
+            w.put("t", k, &[k.as_slice(), b"value"].concat())?;
+        }
+        Ok(())
+    })?;
+    let mut desc = keys.clone();
+    desc.reverse();
+    for hint in [None, Some(5), Some(2_000)] {
+        let scan = |lo: Bound<&[u8]>, hi: Bound<&[u8]>, rev: bool| {
+            read_all(b, |r| {
+                if let Some(rows) = hint {
+                    r.scan_hint(rows);
+                }
+                let mut out = Vec::new();
+                r.scan("t", lo, hi, rev, &mut |k, v| {
+                    ensure(v == [k, b"value"].concat(), "each key its own value")?;
+                    out.push(k.to_vec());
+                    Ok(true)
+                })?;
+                Ok(out)
+            })
+        };
+        let what = |s: &str| format!("{s} (hint {hint:?})");
+        ensure(
+            scan(Bound::Unbounded, Bound::Unbounded, false)? == keys,
+            &what("every row, ascending"),
+        )?;
+        ensure(
+            scan(Bound::Unbounded, Bound::Unbounded, true)? == desc,
+            &what("every row, descending"),
+        )?;
+        let (lo, hi) = (&keys[10][..], &keys[1_400][..]);
+        ensure(
+            scan(Bound::Excluded(lo), Bound::Included(hi), false)? == keys[11..=1_400],
+            &what("between bounds, ascending"),
+        )?;
+        ensure(
+            scan(Bound::Included(lo), Bound::Excluded(hi), true)?
+                == desc[desc.len() - 1_400..desc.len() - 10],
+            &what("between bounds, descending"),
+        )?;
+    }
+    Ok(())
 }
 
 fn prefix_scans(make: Factory<'_>) -> Result<()> {
