@@ -43,11 +43,13 @@
 //! stream of writes does not lose every run. Only exhausted retries are a
 //! `conflict`.
 //!
-//! A read begins in the message of its first statement (`START
-//! TRANSACTION …; EXECUTE roster_fetch (…)`, sent together), where
-//! PostgreSQL takes its snapshot ([`Backend::snapshot_at_first_read`]):
-//! a lookup by key, an index entry and the row it names, or the first
-//! page of a range, written out as the simple protocol's text. The
+//! A read begins in the message of its first lookup (`START TRANSACTION
+//! …; EXECUTE roster_fetch (…)`, sent together), where PostgreSQL takes
+//! its snapshot ([`Backend::snapshot_at_first_read`]): a lookup by key,
+//! or an index entry and the row it names, written out as the simple
+//! protocol's text. A read that begins with a scan sends its beginning
+//! on its own (a page of bulky rows costs more as text than the message
+//! saved). The
 //! tables roster names for it ([`Backend::prefetch`]: the custom field
 //! definitions, which every view of a user reads) come whole in that
 //! message too, as hex text, and the read answers from them. Their
@@ -1466,12 +1468,6 @@ impl Tx<'_> {
     }
 }
 
-/// The rows of an unhinted scan's first page when it goes with a read's
-/// beginning: as hex text, twice the bytes of the binary rows the pages
-/// after it fetch, so a few (a page's counts, a short needle's postings in
-/// a small store); a scan that wants more goes on with [`CHUNK`] rows.
-const FIRST_TEXT_ROWS: i64 = 16;
-
 /// The size of a scan's page after one of `chunk` rows: twice as many, a
 /// [`CHUNK`] at least (a first page sized by a hint that fell short), up to
 /// [`CHUNK_MAX`].
@@ -1680,10 +1676,8 @@ impl Reader for Tx<'_> {
         reverse: bool,
         visit: &mut RowVisitor<'_>,
     ) -> Result<()> {
-        // The first page's size: as hinted, else a chunk (a few rows when
-        // they go as text with the read's beginning).
-        let hinted = self.next_scan.take();
-        let first_page = hinted.unwrap_or(CHUNK);
+        // The first page's size: as hinted, else a chunk.
+        let first_page = self.next_scan.take().unwrap_or(CHUNK);
         if self.is_prefetched(table) {
             self.begun()?;
             let prefetched = self.prefetched.borrow();
@@ -1702,45 +1696,6 @@ impl Reader for Tx<'_> {
                 }
             }
             return Ok(());
-        }
-        if self.unbegun_read()
-            && !buffer::empty_range(lower, upper)
-            && let Some((name, prepare, statement)) = buffer::range_literal(
-                table,
-                lower,
-                upper,
-                reverse,
-                hinted.unwrap_or(FIRST_TEXT_ROWS),
-            )
-        {
-            // The first page with the read's beginning, the rest as usual.
-            let first = First {
-                statement,
-                prepared: Some((name, prepare)),
-            };
-            let rows = self.begin_reading(Some(first))?.unwrap_or_default();
-            let full = rows.len() as i64 >= hinted.unwrap_or(FIRST_TEXT_ROWS);
-            let mut last = None;
-            for row in rows {
-                let [Some(key), Some(value)] = &row[..] else {
-                    return Err(unreadable());
-                };
-                let key = buffer::unhex(key).ok_or_else(unreadable)?;
-                let value = buffer::unhex(value).ok_or_else(unreadable)?;
-                if !visit(&key, &value)? {
-                    return Ok(());
-                }
-                last = Some(key);
-            }
-            let (Some(last), true) = (last, full) else {
-                return Ok(());
-            };
-            let (lower, upper) = match reverse {
-                true => (lower, Bound::Excluded(last.as_slice())),
-                false => (Bound::Excluded(last.as_slice()), upper),
-            };
-            let next = next_page(hinted.unwrap_or(FIRST_TEXT_ROWS));
-            return self.server_scan(table, lower, upper, reverse, next, visit);
         }
         if self.scans.borrow().iter().any(|(t, _)| t == table) {
             // Hinted: the hinted ranges fetched now, in one message.

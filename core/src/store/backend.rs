@@ -64,7 +64,8 @@
 //!   closure, `COMMIT`; on SQLSTATE `40001` (serialization failure) or
 //!   `40P01` (deadlock) it rolls back and runs the closure again, a bounded
 //!   number of times. [`Backend::read`] runs `BEGIN ISOLATION LEVEL
-//!   REPEATABLE READ, READ ONLY` (a snapshot).
+//!   REPEATABLE READ, READ ONLY` (a snapshot, which PostgreSQL takes at
+//!   the read's first statement: it goes in the same message).
 //! - Everything is synchronous: the PostgreSQL backend blocks on its
 //!   connection, as redb blocks on its file.
 

@@ -39,7 +39,10 @@ pub fn run(make: Factory<'_>) {
         ("delete of many keys at once", delete_many),
         ("put of many rows at once", put_many),
         ("scans in order, both ways, with bounds", ordered_scans),
-        ("long scans, as a read's first access, hinted or not", long_scans),
+        (
+            "long scans, as a read's first access, hinted or not",
+            long_scans,
+        ),
         ("prefix scans", prefix_scans),
         ("a failed write leaves nothing", raw_rollback),
         (
@@ -777,7 +780,9 @@ fn ordered_scans(make: Factory<'_>) -> Result<()> {
 fn long_scans(make: Factory<'_>) -> Result<()> {
     let b = make();
     let b = &*b;
-    let keys: Vec<Vec<u8>> = (0u32..1_500).map(|n| (n * 3).to_be_bytes().to_vec()).collect();
+    let keys: Vec<Vec<u8>> = (0u32..1_500)
+        .map(|n| (n * 3).to_be_bytes().to_vec())
+        .collect();
     write_all(b, |w| {
         for k in &keys {
             w.put("t", k, &[k.as_slice(), b"value"].concat())?;
