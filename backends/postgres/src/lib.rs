@@ -1177,7 +1177,7 @@ impl Tx<'_> {
             conn.client.batch_execute(&message)?;
             conn.prefetch_prepared = true;
         }
-        if let Some((name, prepare)) = first.and_then(|f| f.prepared.as_ref())
+        if let Some((name, prepare)) = first.map(|f| f.prepared)
             && !conn.named.contains(name)
         {
             let message = format!("{}{prepare}", conn.lead());
@@ -1449,7 +1449,7 @@ impl Tx<'_> {
         }
         let first = buffer::fetch_literal(asked).map(|statement| First {
             statement,
-            prepared: Some((PREPARE_FETCH.0, PREPARE_FETCH.1.to_string())),
+            prepared: PREPARE_FETCH,
         });
         let Some(rows) = self.begin_reading(first)? else {
             return Ok(None);
@@ -1475,11 +1475,12 @@ fn next_page(chunk: i64) -> i64 {
     chunk.saturating_mul(2).clamp(CHUNK, CHUNK_MAX)
 }
 
-/// The statement a read sends with its beginning: written out, and the
-/// statement it runs, prepared once per connection, if any.
+/// The lookup a read sends with its beginning: written out, and the
+/// statement it runs, prepared once per connection (its name and its
+/// `PREPARE`).
 struct First {
     statement: String,
-    prepared: Option<(&'static str, String)>,
+    prepared: (&'static str, &'static str),
 }
 
 /// The rows of a message's replies, each with the number of the statement
@@ -1616,7 +1617,7 @@ impl Reader for Tx<'_> {
             // With the read's beginning.
             let first = First {
                 statement,
-                prepared: Some((PREPARE_FOLLOW.0, PREPARE_FOLLOW.1.to_string())),
+                prepared: PREPARE_FOLLOW,
             };
             let rows = self.begin_reading(Some(first))?.unwrap_or_default();
             let Some(row) = rows.first() else {

@@ -17,7 +17,7 @@
 //!   committed after it began is visible, however long it runs. It begins
 //!   when the call does, or, where [`Backend::snapshot_at_first_read`]
 //!   says so, at the read's first access of the store (PostgreSQL's
-//!   snapshot is taken by the transaction's first statement, which then
+//!   snapshot is taken by the transaction's first statement, and a lookup
 //!   goes in the message that begins it); a read inside roster's closures
 //!   never tells the two apart, since nothing they do before it writes.
 //!   A read's closure runs once.
@@ -65,7 +65,7 @@
 //!   `40P01` (deadlock) it rolls back and runs the closure again, a bounded
 //!   number of times. [`Backend::read`] runs `BEGIN ISOLATION LEVEL
 //!   REPEATABLE READ, READ ONLY` (a snapshot, which PostgreSQL takes at
-//!   the read's first statement: it goes in the same message).
+//!   the read's first statement).
 //! - Everything is synchronous: the PostgreSQL backend blocks on its
 //!   connection, as redb blocks on its file.
 

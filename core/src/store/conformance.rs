@@ -773,8 +773,8 @@ fn ordered_scans(make: Factory<'_>) -> Result<()> {
     })
 }
 
-/// Scans of more rows than a backend fetches at once (PostgreSQL: a few
-/// rows as text with a read's beginning, then 256, then twice as many),
+/// Scans of more rows than a backend fetches at once (PostgreSQL: 256
+/// rows, or as many as hinted, then twice as many),
 /// each the first thing its read does, both ways, with and without a
 /// hint, and with a hint that falls short.
 fn long_scans(make: Factory<'_>) -> Result<()> {
