@@ -2027,22 +2027,21 @@ impl Writer for Tx<'_> {
     fn change_seqs(&self, count: u64) -> Result<Option<u64>> {
         let wanted = i64::try_from(count.max(1))
             .map_err(|_| Error::new(ErrorCode::Internal, "too many changes in one write"))?;
-        let first = match (self.took.get(), self.predicted) {
-            (Some(Took::Claimed { first, count }), _) => {
+        // The numbers claimed so far by this write, if it predicts them.
+        let claimed = match (self.took.get(), self.predicted) {
+            (Some(Took::Claimed { first, count }), _) => Some((first, count)),
+            (None, Some(first)) => Some((first, 0)),
+            _ => None,
+        };
+        let first = match claimed {
+            Some((first, count)) => {
                 self.took.set(Some(Took::Claimed {
                     first,
                     count: count + wanted,
                 }));
                 first + count
             }
-            (None, Some(first)) => {
-                self.took.set(Some(Took::Claimed {
-                    first,
-                    count: wanted,
-                }));
-                first
-            }
-            _ => {
+            None => {
                 let rows = self.query(CHANGE_SEQS, &[&wanted])?;
                 let last: i64 = match rows.first() {
                     Some(row) => cell(row, 0)?,
@@ -2082,10 +2081,7 @@ impl Backend for PgBackend {
             "PREPARE {PREFETCH_STATEMENT} AS {}",
             buffer::whole_tables(&tables)
         );
-        let begin = format!(
-            "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
-             EXECUTE {PREFETCH_STATEMENT}"
-        );
+        let begin = format!("{READ_BEGIN}; EXECUTE {PREFETCH_STATEMENT}");
         let _ = self.read_begin.set(Prefetch {
             prepare,
             begin,
