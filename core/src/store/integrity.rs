@@ -400,8 +400,7 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result<Vec<String>
 
     sunbird(s, &users, &orgs, &sides, managed_limit, &mut problems)?;
 
-    let grams: BTreeMap<Vec<u8>, Vec<u8>> = s.rows(super::search::GRAMS)?.into_iter().collect();
-    if grams != super::search::expected(users.values()) {
+    if !super::search::agrees(s, &users)? {
         problems.push("the user search index disagrees with the users".into());
     }
     let counts: Vec<((u8, u8, u64), u64)> = s.rows(super::positions::COUNTS)?;

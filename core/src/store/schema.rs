@@ -29,6 +29,10 @@
 //! Version 12 seals every unique index entry (`keys::seal`): a
 //! lookup trusts an entry whose seal matches instead of reading the record
 //! it names to check it (`v11_to_v12` seals the entries of an older store).
+//! Version 13 lets a new user's grams wait in `grams_unmerged` until its
+//! group of ids is merged into the postings (`store::search`); an older
+//! store has none waiting (nothing to migrate), and an older roster would
+//! not find the waiting users in a search.
 //! A store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write
 //! transaction that opens it, so a crash mid-migration leaves the old format.
@@ -49,7 +53,7 @@ use crate::domain::{Batch, Micros};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 12;
+pub const CURRENT_VERSION: u64 = 13;
 /// The id counters of formats 1-3: entity name -> next id.
 const COUNTERS: Def<str, u64> = Def::new("counters");
 /// The subscription ids of formats 1-3: id -> (user, batch).
@@ -161,6 +165,9 @@ fn migrate(txn: &Txn<'_>, from: u64) -> Result<()> {
             // and reported by `check`, as format 3 did).
             10 => super::migrate_nfkc::refold_v5_to_v6(txn)?,
             11 => v11_to_v12(txn)?,
+            // New users' grams may now wait, unmerged, in their own table:
+            // an older store has none waiting.
+            12 => {}
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,

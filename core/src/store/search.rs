@@ -22,6 +22,21 @@
 //! of a short needle's grams (and of several fields) is an OR, with no
 //! sorting. Fields: `q` (username and email together, what Testpress's `q`
 //! searches), first name, last name, phone (what Sunbird's `query` adds).
+//!
+//! A new user's grams are not written at once (format 13). A create writes
+//! one row, [`UNMERGED`]: the user's folded texts under its id. The create
+//! of the last id of an aligned group of [`GROUP`] ids moves the unmerged
+//! users up to it into the postings, each posting read and written once
+//! for the whole group, not once a user. So a create reads and rewrites no
+//! shared posting (some seventy before), and two processes creating at
+//! once no longer collide on the postings of common grams (a serializable
+//! backend's conflicts). A search reads the unmerged rows beside the
+//! postings and tests their texts directly: the users created since the
+//! last merge, fewer than a group in one process (a process that claimed
+//! a block of ids of its own, [`super::ids`], leaves at most a group behind
+//! when it stops). Changing or deleting an unmerged user
+//! rewrites or removes its row. A write of many users (a bulk import), a
+//! purge and a rebuild merge every unmerged user.
 
 use super::keys::Def;
 use super::tables::USERS;
@@ -34,6 +49,19 @@ use std::ops::Bound;
 
 /// (field, gram, id block) -> the set of the ids' low bits ([`Lows`]).
 pub(crate) const GRAMS: Def<[u8], [u8]> = Def::new("grams");
+
+/// User id -> the user's folded texts ([`encode_texts`]), for a user whose
+/// grams are not in [`GRAMS`] yet.
+pub(crate) const UNMERGED: Def<u64, [u8]> = Def::new("grams_unmerged");
+
+/// Ids per merge group: creating the last id of an aligned group merges
+/// the group's unmerged users.
+pub(crate) const GROUP: u64 = 64;
+
+/// The most users one transaction creates as unmerged rows; a write that
+/// creates more (a bulk import) writes their postings, and merges every
+/// unmerged user with them.
+pub(crate) const FEW: usize = 16;
 
 /// Id bits below the block number.
 const SHIFT: u32 = 12;
@@ -130,15 +158,50 @@ fn sources(user: &User) -> [&str; 5] {
     ]
 }
 
-/// The folded texts of each field of `user`.
-fn texts(user: &User) -> [(Field, Vec<String>); 4] {
-    let [username, email, first, last, phone] = sources(user).map(fold);
-    [
-        (Field::Q, vec![username, email]),
-        (Field::FirstName, vec![first]),
-        (Field::LastName, vec![last]),
-        (Field::Phone, vec![phone]),
-    ]
+/// Every field, in key order.
+const FIELDS: [Field; 4] = [Field::Q, Field::FirstName, Field::LastName, Field::Phone];
+
+/// The folded texts of `user`, in the order of [`sources`].
+fn folded(user: &User) -> [String; 5] {
+    sources(user).map(fold)
+}
+
+/// The texts of `field` among folded texts in the order of [`sources`].
+fn of_field<'t>(field: Field, texts: &'t [&'t str; 5]) -> &'t [&'t str] {
+    match field {
+        Field::Q => &texts[..2],
+        Field::FirstName => &texts[2..3],
+        Field::LastName => &texts[3..4],
+        Field::Phone => &texts[4..],
+    }
+}
+
+/// An [`UNMERGED`] value: each folded text as its length (u32, big-endian)
+/// and its bytes.
+fn encode_texts(texts: &[String; 5]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(texts.iter().map(|t| 4 + t.len()).sum());
+    for text in texts {
+        out.extend_from_slice(&(text.len() as u32).to_be_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    out
+}
+
+/// The texts of an [`UNMERGED`] value; `None` when it is malformed.
+fn decode_texts(bytes: &[u8]) -> Option<[&str; 5]> {
+    let mut out = [""; 5];
+    let mut rest = bytes;
+    for slot in &mut out {
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = u32::from_be_bytes(*len) as usize;
+        if tail.len() < len {
+            return None;
+        }
+        let (text, tail) = tail.split_at(len);
+        *slot = std::str::from_utf8(text).ok()?;
+        rest = tail;
+    }
+    rest.is_empty().then_some(out)
 }
 
 /// One gram: up to [`GRAM`] characters of up to four bytes, inline (a user
@@ -188,9 +251,9 @@ impl std::fmt::Debug for Gram {
 }
 
 /// The grams of the texts, padded, ascending, without repeats.
-fn grams_of(texts: &[String]) -> Vec<Gram> {
+fn grams_of<S: AsRef<str>>(texts: &[S]) -> Vec<Gram> {
     let mut out = Vec::new();
-    for text in texts {
+    for text in texts.iter().map(AsRef::as_ref) {
         let chars: Vec<char> = text.chars().collect();
         for i in 0..chars.len() {
             out.push(Gram::of(
@@ -205,9 +268,20 @@ fn grams_of(texts: &[String]) -> Vec<Gram> {
 
 /// Every (field, gram) of `user`, ascending, without repeats.
 fn all_grams(user: &User) -> Vec<(Field, Gram)> {
-    let mut out: Vec<(Field, Gram)> = texts(user)
-        .into_iter()
-        .flat_map(|(field, texts)| grams_of(&texts).into_iter().map(move |g| (field, g)))
+    let folded = folded(user);
+    all_grams_in(&folded.each_ref().map(String::as_str))
+}
+
+/// Every (field, gram) of folded texts in the order of [`sources`],
+/// ascending, without repeats.
+fn all_grams_in(texts: &[&str; 5]) -> Vec<(Field, Gram)> {
+    let mut out: Vec<(Field, Gram)> = FIELDS
+        .iter()
+        .flat_map(|&field| {
+            grams_of(of_field(field, texts))
+                .into_iter()
+                .map(move |g| (field, g))
+        })
         .collect();
     out.sort_unstable();
     out
@@ -231,12 +305,32 @@ fn key_in<'b>(buf: &'b mut [u8; KEY_MAX], field: Field, gram: &str, block: u64) 
     &buf[..1 + g + 8]
 }
 
-/// `reads` with the postings of `users`' texts as they are: what indexing
-/// new users (or unindexing deleted ones) reads ([`Txn::will_read`]).
-/// Added only where the backend takes hints, and only when they are no
-/// more than one chunk of [`apply_all`] (a bulk import's postings are read
-/// a chunk at a time as they are written).
+/// `reads` with what creating `users` reads of the index
+/// ([`Txn::will_read`]): nothing for a few ([`FEW`]: they are kept
+/// unmerged), the postings of their texts for more. Added only where the
+/// backend takes hints, and only when they are no more than one chunk of
+/// [`apply_all`] (a bulk import's postings are read a chunk at a time as
+/// they are written).
 pub(crate) fn will_index(txn: &Txn<'_>, users: &[User], reads: Reads) -> Reads {
+    if users.len() <= FEW {
+        return reads;
+    }
+    will_read_postings(txn, users, reads)
+}
+
+/// `reads` with what deleting `user` reads of the index: its unmerged
+/// row, and the postings of its texts.
+pub(crate) fn will_unindex(txn: &Txn<'_>, user: &User, reads: Reads) -> Reads {
+    will_read_postings(
+        txn,
+        std::slice::from_ref(user),
+        reads.of(UNMERGED, &user.id),
+    )
+}
+
+/// `reads` with the postings of `users`' texts as they are (where the
+/// backend takes hints, up to one chunk of [`apply_all`]).
+fn will_read_postings(txn: &Txn<'_>, users: &[User], reads: Reads) -> Reads {
     if !txn.takes_hints() {
         return reads;
     }
@@ -268,7 +362,33 @@ pub(crate) fn reindex(
     {
         return Ok(());
     }
-    let before = old.map(all_grams).unwrap_or_default();
+    if let Some(held) = txn.deferred.borrow_mut().as_mut()
+        && (old.is_none() || held.created.contains_key(&id))
+    {
+        // Created by this transaction: its texts are written at the end
+        // ([`flush`]).
+        match new {
+            Some(n) => held.created.insert(id, folded(n)),
+            None => held.created.remove(&id),
+        };
+        return Ok(());
+    }
+    let Some(old) = old else {
+        // A new user: one row, merged with its group later.
+        let Some(new) = new else {
+            return Ok(());
+        };
+        txn.put(UNMERGED, &id, encode_texts(&folded(new)).as_slice())?;
+        return merge_groups_ending(txn, [id]);
+    };
+    if txn.get(UNMERGED, &id)?.is_some() {
+        // Not merged yet: its postings do not name it.
+        return match new {
+            Some(n) => txn.put(UNMERGED, &id, encode_texts(&folded(n)).as_slice()),
+            None => txn.delete(UNMERGED, &id).map(drop),
+        };
+    }
+    let before = all_grams(old);
     let after = new.map(all_grams).unwrap_or_default();
     let gone = before
         .iter()
@@ -286,10 +406,10 @@ pub(crate) fn reindex(
         let k = key_in(&mut buf, *field, gram.as_str(), id >> SHIFT);
         match deferred.as_mut() {
             // Held back to the end of the transaction ([`flush`]).
-            Some(pending) => match pending.get_mut(k) {
-                Some(held) => held.push((low, present)),
+            Some(held) => match held.postings.get_mut(k) {
+                Some(changes) => changes.push((low, present)),
                 None => {
-                    pending.insert(k.to_vec(), vec![(low, present)]);
+                    held.postings.insert(k.to_vec(), vec![(low, present)]);
                 }
             },
             None => changes.push((k.to_vec(), vec![(low, present)])),
@@ -297,6 +417,63 @@ pub(crate) fn reindex(
     }
     drop(deferred);
     apply_all(txn, changes)
+}
+
+/// Adds to `postings` the grams of the user `id` with folded `texts`.
+fn add_postings(postings: &mut Postings, id: u64, texts: &[&str; 5]) {
+    let low = (id & LOW) as u16;
+    let mut buf = [0u8; KEY_MAX];
+    for (field, gram) in all_grams_in(texts) {
+        let k = key_in(&mut buf, field, gram.as_str(), id >> SHIFT);
+        match postings.get_mut(k) {
+            Some(changes) => changes.push((low, true)),
+            None => {
+                postings.insert(k.to_vec(), vec![(low, true)]);
+            }
+        }
+    }
+}
+
+/// Moves the unmerged users with ids within the bounds into `postings`,
+/// removing their rows.
+fn take_unmerged(
+    txn: &Txn<'_>,
+    lower: Bound<&u64>,
+    upper: Bound<&u64>,
+    postings: &mut Postings,
+) -> Result<()> {
+    let mut ids = Vec::new();
+    txn.scan(UNMERGED, lower, upper, false, |id, bytes| {
+        let texts = decode_texts(&bytes).ok_or_else(|| super::keys::malformed(UNMERGED.name))?;
+        add_postings(postings, id, &texts);
+        ids.push(id);
+        Ok(true)
+    })?;
+    if !ids.is_empty() {
+        txn.delete_many(UNMERGED, &ids)?;
+    }
+    Ok(())
+}
+
+/// Merges, when one of `ids` is the last id of its group, every unmerged
+/// user up to the last such id: its group, and what groups below it left
+/// (a group whose last id was never created: ids a process abandoned, or
+/// users a recovery did not find).
+fn merge_groups_ending(txn: &Txn<'_>, ids: impl IntoIterator<Item = u64>) -> Result<()> {
+    let Some(last) = ids.into_iter().filter(|id| id % GROUP == GROUP - 1).max() else {
+        return Ok(());
+    };
+    let mut postings = Postings::new();
+    take_unmerged(txn, Bound::Unbounded, Bound::Included(&last), &mut postings)?;
+    apply_all(txn, postings.into_iter().collect())
+}
+
+/// Merges every unmerged user into the postings (a purge: what groups that
+/// never ended, their ids abandoned, left).
+pub(crate) fn merge_all(txn: &Txn<'_>) -> Result<()> {
+    let mut postings = Postings::new();
+    take_unmerged(txn, Bound::Unbounded, Bound::Unbounded, &mut postings)?;
+    apply_all(txn, postings.into_iter().collect())
 }
 
 /// Calls `f` on every low of a stored posting value, ascending; `None` when
@@ -330,12 +507,22 @@ fn each_low(bytes: &[u8], mut f: impl FnMut(u16)) -> Option<()> {
     Some(())
 }
 
-/// Changes held back by [`Txn::defer_search_index`]: per posting key, the
-/// low bits to add (`true`) or remove (`false`), in the order they came (the
-/// last change of a low wins). A hash map: a bulk import adds some seventy
-/// grams a user, and ordering the keys once at the flush is cheaper than
-/// keeping them ordered.
-pub(crate) type Pending = HashMap<Vec<u8>, Changes>;
+/// Changes held back by [`Txn::defer_search_index`] to the end of the
+/// transaction ([`flush`]).
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    /// Per posting key, the low bits to add or remove.
+    postings: Postings,
+    /// The users the transaction created, by id: their folded texts as
+    /// last set.
+    created: BTreeMap<u64, [String; 5]>,
+}
+
+/// Per posting key, the low bits to add (`true`) or remove (`false`), in
+/// the order they came (the last change of a low wins). A hash map: a bulk
+/// import adds some seventy grams a user, and ordering the keys once at
+/// the flush is cheaper than keeping them ordered.
+type Postings = HashMap<Vec<u8>, Changes>;
 
 /// Low bits to add (`true`) or remove (`false`) in one posting, in order.
 type Changes = Vec<(u16, bool)>;
@@ -384,12 +571,33 @@ fn apply_all(txn: &Txn<'_>, mut changes: Vec<(Vec<u8>, Changes)>) -> Result<()> 
     Ok(())
 }
 
-/// Writes the changes held back in `txn` (called before every commit).
+/// Writes the changes held back in `txn` (called before every commit):
+/// a few new users as unmerged rows, more with their postings (and every
+/// unmerged user's).
 pub(crate) fn flush(txn: &Txn<'_>) -> Result<()> {
-    let Some(pending) = txn.deferred.borrow_mut().take() else {
+    let Some(Pending {
+        mut postings,
+        created,
+    }) = txn.deferred.borrow_mut().take()
+    else {
         return Ok(());
     };
-    apply_all(txn, pending.into_iter().collect())
+    let few = created.len() <= FEW;
+    if few {
+        for (id, texts) in &created {
+            txn.put(UNMERGED, id, encode_texts(texts).as_slice())?;
+        }
+    } else {
+        for (id, texts) in &created {
+            add_postings(&mut postings, *id, &texts.each_ref().map(String::as_str));
+        }
+        take_unmerged(txn, Bound::Unbounded, Bound::Unbounded, &mut postings)?;
+    }
+    apply_all(txn, postings.into_iter().collect())?;
+    match few {
+        true => merge_groups_ending(txn, created.into_keys()),
+        false => Ok(()),
+    }
 }
 
 /// Bitmap words of one block.
@@ -557,9 +765,44 @@ impl<'a> Needle<'a> {
 /// [`exact`] (on a sound store), else a superset, each candidate to be
 /// checked against its texts.
 pub(crate) fn set_of(s: &Snapshot<'_>, field: Field, needle: &Needle<'_>) -> Result<IdSet> {
+    set_in(s, &[field], needle)
+}
+
+/// The users any of `fields` may hold `needle` in (as [`set_of`]).
+fn set_in(s: &Snapshot<'_>, fields: &[Field], needle: &Needle<'_>) -> Result<IdSet> {
     if needle.none {
         return Ok(IdSet::default());
     }
+    let mut all = IdSet::default();
+    for field in fields {
+        all.union(posted(s, *field, needle)?);
+    }
+    // The users not merged yet, by their texts (exactly, whatever the
+    // needle's length).
+    let mut found = Vec::new();
+    s.scan(
+        UNMERGED,
+        Bound::Unbounded,
+        Bound::Unbounded,
+        false,
+        |id, bytes| {
+            let texts =
+                decode_texts(&bytes).ok_or_else(|| super::keys::malformed(UNMERGED.name))?;
+            if fields
+                .iter()
+                .any(|f| of_field(*f, &texts).iter().any(|t| t.contains(needle.text)))
+            {
+                found.push(id);
+            }
+            Ok(true)
+        },
+    )?;
+    all.extend(found);
+    Ok(all)
+}
+
+/// The users whose `field` may hold `needle` by the postings.
+fn posted(s: &Snapshot<'_>, field: Field, needle: &Needle<'_>) -> Result<IdSet> {
     if needle.pieces.is_empty() {
         return with_prefix(s, field, needle.text);
     }
@@ -585,12 +828,7 @@ pub(crate) fn candidates(s: &Snapshot<'_>, field: Field, needle: &str) -> Result
 /// The users any of `fields` may hold `needle` in (as [`candidates`]),
 /// ascending: the needle is cut once for all the fields.
 pub(crate) fn candidates_in(s: &Snapshot<'_>, fields: &[Field], needle: &str) -> Result<Vec<u64>> {
-    let needle = Needle::new(needle);
-    let mut all = IdSet::default();
-    for field in fields {
-        all.union(set_of(s, *field, &needle)?);
-    }
-    Ok(all.into_vec())
+    Ok(set_in(s, fields, &Needle::new(needle))?.into_vec())
 }
 
 /// The intersection of ascending id lists, shortest first (each merge is
@@ -617,7 +855,7 @@ pub(crate) fn q_holds(username: &str, email: &str, needle: &str) -> bool {
     fold(username).contains(needle) || fold(email).contains(needle)
 }
 
-/// Every posting the users should have, for the integrity check.
+/// Every posting the users should have (all of them merged).
 pub(crate) fn expected<'a>(users: impl Iterator<Item = &'a User>) -> BTreeMap<Vec<u8>, Vec<u8>> {
     let mut sets: BTreeMap<Vec<u8>, Lows> = BTreeMap::new();
     for user in users {
@@ -632,12 +870,31 @@ pub(crate) fn expected<'a>(users: impl Iterator<Item = &'a User>) -> BTreeMap<Ve
         .collect()
 }
 
+/// Whether the index agrees with `users` (the integrity check): each
+/// unmerged row names a user and holds its texts, and the postings are
+/// those of every other user.
+pub(crate) fn agrees(s: &Snapshot<'_>, users: &BTreeMap<u64, User>) -> Result<bool> {
+    let unmerged = s.rows(UNMERGED)?;
+    for (id, bytes) in &unmerged {
+        match users.get(id) {
+            Some(user) if *bytes == encode_texts(&folded(user)) => {}
+            _ => return Ok(false),
+        }
+    }
+    let merged = users
+        .values()
+        .filter(|u| unmerged.binary_search_by_key(&u.id, |(id, _)| *id).is_err());
+    let grams: BTreeMap<Vec<u8>, Vec<u8>> = s.rows(GRAMS)?.into_iter().collect();
+    Ok(grams == expected(merged))
+}
+
 /// Rebuilds the whole index from the stored users (format 6's migration),
 /// one block of ids at a time: a block's postings are all of its keys, so
 /// only one block's users and postings are in memory (a million users
 /// would otherwise hold every posting at once).
 pub(crate) fn build(txn: &Txn<'_>) -> Result<()> {
     txn.clear(GRAMS)?;
+    txn.clear(UNMERGED)?;
     let mut from = 0;
     loop {
         // The first block from `from` that holds a user.
@@ -673,7 +930,7 @@ mod tests {
 
     #[test]
     fn grams_are_padded_so_short_needles_keep_substring_meaning() {
-        let grams: Vec<String> = grams_of(&["ravi".into()])
+        let grams: Vec<String> = grams_of(&["ravi"])
             .iter()
             .map(|g| g.as_str().to_string())
             .collect();
@@ -681,9 +938,9 @@ mod tests {
         // "v" is inside "ravi": a gram starts with it.
         assert!(grams.iter().any(|g| g.starts_with('v')));
         // Wide characters fit: four of four bytes each.
-        let wide = grams_of(&["𝔞𝔟𝔠𝔡𝔢".into()]);
+        let wide = grams_of(&["𝔞𝔟𝔠𝔡𝔢"]);
         assert_eq!(wide[0].as_str(), "𝔞𝔟𝔠𝔡");
-        assert!(grams_of(&[String::new()]).is_empty());
+        assert!(grams_of(&[""]).is_empty());
     }
 
     #[test]
@@ -732,6 +989,47 @@ mod tests {
         assert_eq!(IdSet::default().add(0, &[1, 0]), None);
     }
 
+    /// A user of id `id` whose first name is `first`.
+    fn user(id: u64, first: &str) -> User {
+        let mut u = User::blank(id, &format!("user{id}"));
+        u.uuid = u128::from(id);
+        u.profile.first_name = first.to_string();
+        u
+    }
+
+    /// The ids waiting unmerged in `store`.
+    fn unmerged(store: &crate::store::Store) -> Vec<u64> {
+        let rows = store.reading(|s| s.rows(UNMERGED)).unwrap();
+        rows.into_iter().map(|(id, _)| id).collect()
+    }
+
+    /// Whether the index of `store` agrees with its users.
+    fn agreeing(store: &crate::store::Store) -> bool {
+        store
+            .reading(|s| {
+                let users: BTreeMap<u64, User> = crate::store::read::records_within(
+                    s,
+                    USERS,
+                    Bound::Unbounded,
+                    Bound::Unbounded,
+                )?
+                .into_iter()
+                .map(|u: User| (u.id, u))
+                .collect();
+                agrees(s, &users)
+            })
+            .unwrap()
+    }
+
+    /// The ids whose first name holds `needle`, and whether the index
+    /// agrees with the users.
+    fn search(store: &crate::store::Store, needle: &str) -> (Vec<u64>, bool) {
+        let found = store
+            .reading(|s| candidates(s, Field::FirstName, needle))
+            .unwrap();
+        (found, agreeing(store))
+    }
+
     #[test]
     fn the_index_is_rebuilt_block_by_block_as_writes_keep_it() {
         use crate::store::{Store, write};
@@ -739,12 +1037,7 @@ mod tests {
         let ids = [1, 4095, 4096, 9000, 1 << 30, (1 << 30) + 1];
         let users: Vec<User> = ids
             .iter()
-            .map(|&id| {
-                let mut u = User::blank(id, &format!("user{id}"));
-                u.uuid = u128::from(id);
-                u.profile.first_name = format!("Ravi{}", id % 7);
-                u
-            })
+            .map(|&id| user(id, &format!("Ravi{}", id % 7)))
             .collect();
         store
             .write(|txn| {
@@ -754,13 +1047,168 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        let kept = store.reading(|s| s.rows(GRAMS)).unwrap();
-        assert!(!kept.is_empty());
+        // 4,095 ends its group of ids (4,032-4,095): merged at once, with
+        // 1, whose group never ended.
+        assert_eq!(unmerged(&store), [4096, 9000, 1 << 30, (1 << 30) + 1]);
+        assert_eq!(search(&store, "ravi"), (ids.to_vec(), true));
+        // A rebuild indexes every user, the waiting ones included.
         store.write(build).unwrap();
+        assert!(unmerged(&store).is_empty());
+        assert_eq!(search(&store, "ravi"), (ids.to_vec(), true));
         let rebuilt = store.reading(|s| s.rows(GRAMS)).unwrap();
-        assert_eq!(rebuilt, kept);
         let wanted: Vec<(Vec<u8>, Vec<u8>)> = expected(users.iter()).into_iter().collect();
         assert_eq!(rebuilt, wanted);
+        // As the writes keep it: the postings merged from waiting users
+        // are those a rebuild makes.
+        store
+            .write(|txn| write::delete_user(txn, &users[5]))
+            .unwrap();
+        store
+            .write(|txn| write::put_user(txn, None, &users[5]))
+            .unwrap();
+        assert_eq!(unmerged(&store), [(1 << 30) + 1]);
+        store.write(merge_all).unwrap();
+        assert_eq!(store.reading(|s| s.rows(GRAMS)).unwrap(), wanted);
+    }
+
+    #[test]
+    fn the_daily_purge_merges_every_waiting_user() {
+        use crate::store::{Store, write};
+        let store = Store::in_memory().unwrap();
+        for id in [3, 70] {
+            store
+                .write(|txn| write::put_user(txn, None, &user(id, "Asha")))
+                .unwrap();
+        }
+        assert_eq!(unmerged(&store), [3, 70]);
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        store.write(|txn| write::purge_expired(txn, today)).unwrap();
+        assert!(unmerged(&store).is_empty());
+        assert_eq!(search(&store, "sha"), (vec![3, 70], true));
+    }
+
+    #[test]
+    fn new_users_wait_unmerged_until_their_group_of_ids_ends() {
+        use crate::store::{Store, write};
+        let store = Store::in_memory().unwrap();
+        // Ids 1-63 make the first group (0-63).
+        for id in 1..GROUP - 1 {
+            store
+                .write(|txn| write::put_user(txn, None, &user(id, "Asha")))
+                .unwrap();
+        }
+        assert_eq!(unmerged(&store), (1..GROUP - 1).collect::<Vec<u64>>());
+        assert!(store.reading(|s| s.rows(GRAMS)).unwrap().is_empty());
+        let (found, agrees) = search(&store, "sha");
+        assert_eq!((found.len() as u64, agrees), (GROUP - 2, true));
+        store
+            .write(|txn| write::put_user(txn, None, &user(GROUP - 1, "Asha")))
+            .unwrap();
+        assert!(unmerged(&store).is_empty());
+        let all: Vec<u64> = (1..GROUP).collect();
+        assert_eq!(search(&store, "sha"), (all.clone(), true));
+        // A longer needle is answered the same way from either side.
+        assert_eq!(search(&store, "asha"), (all, true));
+        store
+            .write(|txn| write::put_user(txn, None, &user(GROUP, "Asha")))
+            .unwrap();
+        assert_eq!(unmerged(&store), [GROUP]);
+        assert_eq!(search(&store, "ash").0.len() as u64, GROUP);
+        // A group whose last id never comes is merged by a later group's
+        // end.
+        let later = 3 * GROUP - 1;
+        store
+            .write(|txn| write::put_user(txn, None, &user(later, "Asha")))
+            .unwrap();
+        assert!(unmerged(&store).is_empty());
+        let (found, agrees) = search(&store, "ash");
+        assert_eq!((found.len() as u64, agrees), (GROUP + 1, true));
+    }
+
+    #[test]
+    fn an_unmerged_user_changed_or_deleted_changes_its_row() {
+        use crate::store::{Store, write};
+        let store = Store::in_memory().unwrap();
+        let (asha, ravi) = (user(5, "Asha"), user(5, "Ravi"));
+        store
+            .write(|txn| write::put_user(txn, None, &asha))
+            .unwrap();
+        store
+            .write(|txn| write::put_user(txn, Some(&asha), &ravi))
+            .unwrap();
+        assert_eq!(unmerged(&store), [5]);
+        assert_eq!(search(&store, "asha"), (vec![], true));
+        assert_eq!(search(&store, "avi"), (vec![5], true));
+        store.write(|txn| write::delete_user(txn, &ravi)).unwrap();
+        assert!(unmerged(&store).is_empty());
+        assert_eq!(search(&store, "avi"), (vec![], true));
+        assert!(store.reading(|s| s.rows(GRAMS)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_write_of_few_users_leaves_them_unmerged_and_of_many_merges_all() {
+        use crate::store::{Store, write};
+        let store = Store::in_memory().unwrap();
+        let few: Vec<User> = (1..=FEW as u64).map(|id| user(id, "Mina")).collect();
+        store
+            .write(|txn| {
+                txn.defer_search_index();
+                write::put_new_users(txn, &few)
+            })
+            .unwrap();
+        assert_eq!(unmerged(&store).len(), FEW);
+        assert_eq!(search(&store, "min").0.len(), FEW);
+        let start = FEW as u64 + 1;
+        let many: Vec<User> = (start..start + FEW as u64 + 1)
+            .map(|id| user(id, "Mina"))
+            .collect();
+        store
+            .write(|txn| {
+                txn.defer_search_index();
+                write::put_new_users(txn, &many)
+            })
+            .unwrap();
+        assert!(unmerged(&store).is_empty());
+        let (found, agrees) = search(&store, "mina");
+        assert_eq!((found.len(), agrees), (2 * FEW + 1, true));
+    }
+
+    #[test]
+    fn the_check_finds_unmerged_rows_that_disagree_with_their_users() {
+        use crate::store::{Store, write};
+        let store = Store::in_memory().unwrap();
+        let asha = user(5, "Asha");
+        store
+            .write(|txn| write::put_user(txn, None, &asha))
+            .unwrap();
+        assert!(agreeing(&store));
+        let other = encode_texts(&folded(&user(5, "Ravi")));
+        for (id, bytes) in [(5, other.clone()), (6, other), (5, vec![0, 0, 0, 9])] {
+            store
+                .write(|txn| {
+                    txn.put(UNMERGED, &5, encode_texts(&folded(&asha)).as_slice())?;
+                    txn.put(UNMERGED, &id, bytes.as_slice())
+                })
+                .unwrap();
+            assert!(!agreeing(&store), "{id} {bytes:?}");
+            store
+                .write(|txn| txn.delete(UNMERGED, &id).map(drop))
+                .unwrap();
+        }
+        // A user both unmerged and in the postings.
+        store.write(build).unwrap();
+        store
+            .write(|txn| txn.put(UNMERGED, &5, encode_texts(&folded(&asha)).as_slice()))
+            .unwrap();
+        assert!(!agreeing(&store));
+        // A malformed row is an error of a search, not a panic.
+        store
+            .write(|txn| txn.put(UNMERGED, &5, [1u8].as_slice()))
+            .unwrap();
+        let err = store
+            .reading(|s| candidates(s, Field::FirstName, "ash"))
+            .unwrap_err();
+        assert!(err.to_string().contains("grams_unmerged"), "{err}");
     }
 
     #[test]

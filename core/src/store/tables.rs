@@ -1,4 +1,4 @@
-//! Every table of a roster store (format 12).
+//! Every table of a roster store (format 13).
 //!
 //! Every table is bytes to bytes in the backend; the types below say how
 //! [`super::keys`] encodes each key and value. Records are postcard-encoded
@@ -44,7 +44,8 @@
 //! | `org_by_external_id` | (tenant, external id, NUL, id) -> () | one per organisation with an external id (format 9): a user's `orgExternalId` is one prefix read |
 //! | `sunbird_terms` | (field, folded value, user) -> () | one per value of a side record's filterable fields ([`super::terms`]) |
 //! | `settings` | setting id -> its value's text | the system settings (Sunbird's `tncConfig`, ...) |
-//! | `grams` | (field, gram, block of 4,096 ids) -> the ids' low bits | the n-gram search index ([`super::search`]) |
+//! | `grams` | (field, gram, block of 4,096 ids) -> the ids' low bits | the n-gram search index ([`super::search`]) of every user not in `grams_unmerged` |
+//! | `grams_unmerged` | user id -> its folded texts | users whose grams wait for their group of ids to be merged into `grams` (format 13) |
 //! | `counts` | (table, level, block of ids) -> records | the position counts of users, listed batches, courses and groups ([`super::positions`]; batches, courses and groups from format 9) |
 //! | `changes` | sequence number -> change entry | the change feed, in commit order ([`super::feed`]); `meta` keeps its floor (format 7); on redb the last table id in a new store (format 8) |
 

@@ -210,7 +210,10 @@ pub(crate) fn will_sign_in(txn: &Txn<'_>, id: u64) -> Result<()> {
 
 /// The reads of user `id`'s record and side record.
 fn user_and_side(id: u64) -> Reads {
-    Reads::default().of(USERS, &id).of(SUNBIRD_USERS, &id)
+    Reads::default()
+        .of(USERS, &id)
+        .of(SUNBIRD_USERS, &id)
+        .of(search::UNMERGED, &id)
 }
 
 /// Tells the backend what a change of the user of `uuid` reads first
@@ -302,7 +305,7 @@ pub(crate) fn delete_user(txn: &Txn<'_>, user: &User) -> Result<()> {
             reads = reads.of(EXPIRIES, &(day(expires), user.id, *batch));
         }
     }
-    let reads = search::will_index(txn, std::slice::from_ref(user), reads);
+    let reads = search::will_unindex(txn, user, reads);
     txn.will_read(&positions::will_count(USERS, &[user.id], reads))?;
     for (batch, sub) in memberships {
         delete_membership(txn, user.id, batch, &sub)?;
@@ -693,6 +696,9 @@ pub(crate) fn purge_expired(txn: &Txn<'_>, today: chrono::NaiveDate) -> Result<u
         .map(|((user, batch), sub)| (*user, *batch, sub))
         .collect();
     delete_memberships(txn, &gone)?;
+    // The daily upkeep also merges the search index's unmerged users
+    // (groups whose ids were abandoned never merge by themselves).
+    search::merge_all(txn)?;
     Ok(gone.len() as u64)
 }
 

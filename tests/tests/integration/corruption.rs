@@ -314,6 +314,25 @@ fn a_file_redb_cannot_open_is_carved() {
     );
 }
 
+/// What searches answer when the search index says alice (1) holds
+/// "mal": a needle the index answers alone finds the damage, a longer one
+/// checks every candidate against its record, and alice is no hit; the
+/// integrity check reports it.
+fn alice_is_no_mallory(i: &Institute) {
+    let query = roster::UserQuery {
+        q: Some("mal".into()),
+        ..Default::default()
+    };
+    let err = i.operator().list_users(&query).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    let query = roster::UserQuery {
+        q: Some("mallory".into()),
+        ..Default::default()
+    };
+    assert_eq!(i.operator().list_users(&query).expect("search").count, 0);
+    assert!(!i.check_integrity().expect("check").is_empty());
+}
+
 #[test]
 fn a_search_hit_from_a_damaged_index_entry_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
@@ -328,24 +347,49 @@ fn a_search_hit_from_a_damaged_index_entry_is_refused() {
     key.extend_from_slice(&0u64.to_be_bytes());
     testing::raw_put(&path, "grams", &key, &[0, 0, 1]).expect("raw write");
     let i = open(&path);
-    let query = roster::UserQuery {
-        q: Some("mal".into()),
-        ..Default::default()
-    };
-    let err = i.operator().list_users(&query).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
-    // A longer needle checks every candidate: alice is no hit.
-    let query = roster::UserQuery {
-        q: Some("mallory".into()),
-        ..Default::default()
-    };
-    assert_eq!(i.operator().list_users(&query).expect("search").count, 0);
-    assert!(!i.check_integrity().expect("check").is_empty());
+    alice_is_no_mallory(&i);
     // Signing in as "mallory" finds alice's record under another name.
     assert_eq!(
         i.login("mallory", "alice-secret-1").unwrap_err().code(),
         ErrorCode::Corrupt
     );
+}
+
+/// The texts of a user waiting unmerged in the search index (format 13):
+/// username, email, first name, last name and phone, folded, each after
+/// its length (four bytes, big-endian).
+fn waiting_texts(texts: [&str; 5]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for text in texts {
+        out.extend_from_slice(&(text.len() as u32).to_be_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    out
+}
+
+#[test]
+fn a_search_hit_from_a_damaged_waiting_user_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    two_users(&path);
+    // Both users wait unmerged; alice's row now says she is "mallory".
+    let rows = testing::raw_rows(&path, "grams_unmerged").expect("raw read");
+    assert_eq!(rows.len(), 2);
+    let texts = waiting_texts(["mallory", "", "", "", ""]);
+    testing::raw_put(&path, "grams_unmerged", &u64_bytes(1), &texts).expect("raw write");
+    let i = open(&path);
+    alice_is_no_mallory(&i);
+    drop(i);
+    // A row that is not texts is damage too, never a panic.
+    testing::raw_put(&path, "grams_unmerged", &u64_bytes(1), &[0, 0, 9]).expect("raw write");
+    let i = open(&path);
+    let query = roster::UserQuery {
+        q: Some("ali".into()),
+        ..Default::default()
+    };
+    let err = i.operator().list_users(&query).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    assert!(!i.check_integrity().expect("check").is_empty());
 }
 
 #[test]
