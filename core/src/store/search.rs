@@ -28,7 +28,7 @@
 //! of the last id of an aligned group of [`GROUP`] ids moves the unmerged
 //! users up to it into the postings, each posting read and written once
 //! for the whole group, not once a user. So a create reads and rewrites no
-//! shared posting (some seventy before), and two processes creating at
+//! shared posting (some fifty before), and two processes creating at
 //! once no longer collide on the postings of common grams (a serializable
 //! backend's conflicts). A search reads the unmerged rows beside the
 //! postings and tests their texts directly: the users created since the

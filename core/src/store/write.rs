@@ -182,8 +182,9 @@ pub(crate) fn will_create_users(txn: &Txn<'_>, reads: Reads, new: &[User]) -> Re
 }
 
 /// Tells the backend what a change (or the deletion) of user `id` reads
-/// first ([`Txn::will_read`]): its record and side record, the feed's
-/// origin, and the custom field definitions, whole ([`Txn::will_scan`]).
+/// first ([`Txn::will_read`]): its record, side record and waiting search
+/// row, the feed's origin, and the custom field definitions, whole
+/// ([`Txn::will_scan`]).
 pub(crate) fn will_change_user(txn: &Txn<'_>, id: u64) -> Result<()> {
     txn.will_scan(&[CUSTOM_FIELDS.name])?;
     txn.will_read(&feed::will_append(user_and_side(id)))
@@ -208,7 +209,8 @@ pub(crate) fn will_sign_in(txn: &Txn<'_>, id: u64) -> Result<()> {
     txn.will_read(&Reads::default().of(USERS, &id))
 }
 
-/// The reads of user `id`'s record and side record.
+/// The reads of user `id`'s record and side record, and of its row in the
+/// search index's waiting users (which a change of its texts rewrites).
 fn user_and_side(id: u64) -> Reads {
     Reads::default()
         .of(USERS, &id)
@@ -218,7 +220,7 @@ fn user_and_side(id: u64) -> Reads {
 
 /// Tells the backend what a change of the user of `uuid` reads first
 /// ([`Txn::will_read`]): the UUID's entry and the feed's origin, then, once
-/// the entry names a user, its record and side record.
+/// the entry names a user, its record, side record and waiting search row.
 pub(crate) fn will_change_user_by_uuid(txn: &Txn<'_>, uuid: u128) -> Result<()> {
     txn.will_read(&feed::will_append(Reads::default().of(UUIDS, &uuid)))?;
     if let Some((kind, id)) = txn.get(UUIDS, &uuid)?
