@@ -55,7 +55,9 @@ pub(crate) const GRAMS: Def<[u8], [u8]> = Def::new("grams");
 pub(crate) const UNMERGED: Def<u64, [u8]> = Def::new("grams_unmerged");
 
 /// Ids per merge group: creating the last id of an aligned group merges
-/// the group's unmerged users.
+/// every unmerged user up to it. Smaller groups make each merge shorter
+/// but merge more often, and two processes collide at merges
+/// (BENCHMARKS.md: 16 gave fewer creates a second and more refusals).
 pub(crate) const GROUP: u64 = 64;
 
 /// The most users one transaction creates as unmerged rows; a write that
