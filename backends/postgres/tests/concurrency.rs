@@ -312,4 +312,12 @@ fn a_write_that_keeps_losing_races_runs_alone_and_succeeds() {
         institutes[0].check_integrity().unwrap(),
         Vec::<String>::new()
     );
+    // Every user is found by a search, whether its grams were merged
+    // (by either handle's groups) or still wait.
+    let query = roster::UserQuery {
+        q: Some("racer".into()),
+        ..Default::default()
+    };
+    let found = institutes[1].operator().list_users(&query).unwrap();
+    assert_eq!(found.count, made as u64);
 }
