@@ -909,6 +909,9 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             keep(&mut saved, Kind::User, *key);
             user_ok.insert(user.id);
         }
+        // Ids the damage took leave groups that never end: every saved
+        // user goes into the search index now.
+        super::search::merge_all(txn)?;
         if dropped_values > 0 {
             report.notes.push(format!(
                 "{dropped_values} group memberships or custom values named lost records and were dropped"

@@ -248,7 +248,19 @@ fn a_damaged_record_is_corrupt_store_naming_it_and_recover_saves_the_rest() {
     assert_eq!((users.saved, users.lost), (1, Some(1)), "{report:?}");
     // The source was never written; the new store is sound and signs bob in.
     assert!(std::fs::read(&path).expect("read") == before);
+    // Its users are in the search index, none waiting (ids the damage
+    // took would leave groups that never end).
+    let waiting = testing::raw_rows(&to, "grams_unmerged").expect("raw read");
+    assert!(waiting.is_empty(), "{waiting:?}");
     let saved = open(&to);
+    let query = roster::UserQuery {
+        q: Some("bob".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        saved.operator().list_users(&query).expect("search").count,
+        1
+    );
     assert!(saved.check_integrity().expect("check").is_empty());
     assert_eq!(saved.login("bob", "bob-secret-1").expect("bob").user, 2);
     assert!(recover::check(&to).expect("check").is_sound());
