@@ -458,27 +458,29 @@ fn take_unmerged(
     Ok(())
 }
 
-/// Merges, when one of `ids` is the last id of its group, the unmerged
-/// users of that group (of the last such id). Only its group: a scan from
-/// lower down would pass the rows earlier merges deleted (on PostgreSQL,
-/// index entries that stay until a vacuum) and the waiting users of
-/// another process's block, whose own merges it would then collide with
-/// (BENCHMARKS.md: two processes made fewer users than one). A group
-/// whose last id never comes (a block a stopped process claimed) waits
-/// for a handle that goes on in that block, or for the daily purge.
+/// Merges the unmerged users of the group of each of `ids` that is the
+/// last id of its group. Only that group: a scan from lower down would
+/// pass the rows earlier merges deleted (on PostgreSQL, index entries that
+/// stay until a vacuum) and the waiting users of another process's block,
+/// whose own merges it would then collide with (BENCHMARKS.md: two
+/// processes made fewer users than one). A group whose last id never
+/// comes (a block a stopped process claimed) waits for a handle that goes
+/// on in that block, or for the daily purge.
 fn merge_groups_ending(txn: &Txn<'_>, ids: impl IntoIterator<Item = u64>) -> Result<()> {
-    let Some(last) = ids.into_iter().filter(|id| id % GROUP == GROUP - 1).max() else {
-        return Ok(());
-    };
-    let first = last - (GROUP - 1);
     let mut postings = Postings::new();
-    take_unmerged(
-        txn,
-        Bound::Included(&first),
-        Bound::Included(&last),
-        &mut postings,
-    )?;
-    apply_all(txn, postings.into_iter().collect())
+    for last in ids.into_iter().filter(|id| id % GROUP == GROUP - 1) {
+        let first = last - (GROUP - 1);
+        take_unmerged(
+            txn,
+            Bound::Included(&first),
+            Bound::Included(&last),
+            &mut postings,
+        )?;
+    }
+    match postings.is_empty() {
+        true => Ok(()),
+        false => apply_all(txn, postings.into_iter().collect()),
+    }
 }
 
 /// Merges every unmerged user into the postings (the daily purge, a
@@ -1136,6 +1138,27 @@ mod tests {
         assert_eq!(unmerged(&store), [GROUP]);
         let (found, agrees) = search(&store, "ash");
         assert_eq!((found.len() as u64, agrees), (GROUP + 1, true));
+    }
+
+    #[test]
+    fn a_write_that_ends_two_groups_merges_both() {
+        use crate::store::{Store, write};
+        let store = Store::in_memory().unwrap();
+        let early: Vec<User> = (1..=5).map(|id| user(id, "Asha")).collect();
+        let ends: Vec<User> = [GROUP - 1, 2 * GROUP - 1, 2 * GROUP + 2]
+            .map(|id| user(id, "Asha"))
+            .to_vec();
+        for users in [&early, &ends] {
+            store
+                .write(|txn| {
+                    txn.defer_search_index();
+                    write::put_new_users(txn, users)
+                })
+                .unwrap();
+        }
+        assert_eq!(unmerged(&store), [2 * GROUP + 2]);
+        let (found, agrees) = search(&store, "sha");
+        assert_eq!((found.len(), agrees), (8, true));
     }
 
     #[test]
