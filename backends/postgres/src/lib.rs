@@ -205,16 +205,16 @@ pub fn open(url: &str, config: roster::Config, options: Options) -> Result<Insti
     Institute::open_with(std::sync::Arc::new(backend), config)
 }
 
-/// The table of every row, the feed's sequence and the writers' lock
-/// ([`WRITE_BEGIN`]).
+/// The table of every row and the feed's sequence (with
+/// [`CREATE_WRITERS`], everything roster creates).
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS roster_rows (\
     tab text NOT NULL, key bytea NOT NULL, value bytea NOT NULL, \
     PRIMARY KEY (tab, key)); \
-    CREATE SEQUENCE IF NOT EXISTS roster_change_seq; \
-    CREATE TABLE IF NOT EXISTS roster_writers ()";
+    CREATE SEQUENCE IF NOT EXISTS roster_change_seq";
 
-/// Creates the writers' lock in a store made before it was (by a
-/// handle that may not create roster's table).
+/// The writers' lock ([`WRITE_BEGIN`]): created with [`CREATE`], and in a
+/// store made before it was by a handle that may not create roster's
+/// table.
 const CREATE_WRITERS: &str = "CREATE TABLE IF NOT EXISTS roster_writers ()";
 
 /// Takes the change feed's lock for the rest of the transaction (one per
@@ -688,8 +688,9 @@ impl PgBackend {
             }
             // Two processes creating the table at once: one of them sees
             // a unique violation on the catalogue, and then the table.
-            match client.batch_execute(CREATE) {
-                Err(e) if is_race(&e) => client.batch_execute(CREATE),
+            let create = format!("{CREATE}; {CREATE_WRITERS}");
+            match client.batch_execute(&create) {
+                Err(e) if is_race(&e) => client.batch_execute(&create),
                 other => other,
             }
             .map_err(storage)
@@ -1013,11 +1014,11 @@ impl<'a> Tx<'a> {
 /// the read's snapshot there ([`Backend::snapshot_at_first_read`]).
 const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 /// Starts a write. It first takes the writers' lock in `ROW EXCLUSIVE`
-/// mode (`roster_writers`: an empty table no statement reads or writes, so
-/// that only roster's writes lock it, not a `VACUUM` or `ANALYZE` of
-/// `roster_rows`, which would hold up a write that runs alone, and every
-/// write behind it, for as long as they take), which writes share and a write that runs alone ([`ALONE_BEGIN`])
-/// keeps them from. `LOCK TABLE` takes no snapshot: a write that waits
+/// mode, which writes share and a write that runs alone ([`ALONE_BEGIN`])
+/// keeps them from. The lock is `roster_writers`, an empty table no
+/// statement reads or writes, so that only roster's writes lock it, not a
+/// `VACUUM` or `ANALYZE` of `roster_rows` (which would hold up a write
+/// that runs alone, and every write behind it, for as long as they take). `LOCK TABLE` takes no snapshot: a write that waits
 /// there for one that runs alone takes its snapshot after the wait, and
 /// cannot lose its race with it. Every write takes this lock before any
 /// other lock of its own (the feed's comes last), so the two cannot
