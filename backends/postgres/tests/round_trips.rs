@@ -10,8 +10,9 @@
 //! which come next): adding a subscription takes two (its reads with the
 //! `START TRANSACTION`, its rows), creating a user two (the new user's
 //! rows read with its checks, at the ids the handle expects to give
-//! next), through Sunbird too, changing one's name three, deleting one
-//! three (every row it holds under its id read whole with the first). A
+//! next; in a batch or in none), through Sunbird too, changing one's
+//! name three, deleting one three (every row it holds under its id read
+//! whole with the first). A
 //! lookup by email reads the index entry and the user it names in one
 //! message, the read's beginning. A sign-in takes three: its read of the
 //! username's entry and the user, then a write begun with the user and its
@@ -289,6 +290,22 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
             && read[0].contains("roster_fetch"),
         "the last read's COMMIT leads the next read, the user with its start: {read:#?}"
     );
+
+    // And one in no batch, by a handle that has given no membership ids:
+    // none to take, no counter of theirs to look for. (Its first create
+    // prepares the statements.)
+    let (other, _) = common::with_batches_and(&server.url(), 0, options);
+    let in_no_batch = |i: u64| {
+        let mut input = common::learner(i, Vec::new()).user;
+        input.password = Some(format!("a-good-password-{i}"));
+        other
+            .operator()
+            .create_user(input, roster::CreateOptions::default())
+            .expect("create");
+    };
+    in_no_batch(102);
+    let created = messages(&log, || in_no_batch(103));
+    assert_eq!(created.len(), 2, "a user created in no batch: {created:#?}");
 }
 
 /// Sessions of roster's backends on `server` whose transaction is open

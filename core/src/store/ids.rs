@@ -116,8 +116,12 @@ fn claim(txn: &Txn<'_>, kind: Kind) -> Result<(u64, u64)> {
 }
 
 /// The next `n` ids of `kind`, ascending (a bulk import's): one read, and
-/// one write per block they come from.
+/// one write per block they come from; none for none (a create without
+/// memberships reads no counter of theirs).
 pub(crate) fn next_n(txn: &Txn<'_>, kind: Kind, n: usize) -> Result<Vec<u64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
     let mut at = start(txn, kind)?;
     let mut ids = Vec::with_capacity(n);
     for _ in 0..n {
@@ -142,9 +146,7 @@ pub(crate) fn next_n(txn: &Txn<'_>, kind: Kind, n: usize) -> Result<Vec<u64>> {
         ids.push(id);
         at = Some((block, id + 1));
     }
-    if let Some((block, next)) = at
-        && n > 0
-    {
+    if let Some((block, next)) = at {
         txn.put(ID_BLOCKS, &(kind as u8, block), &next)?;
         // The next ids come from here too while it has room: one point
         // read, which a write can hint ([`will_take`]), not a scan.
