@@ -86,7 +86,8 @@
 //! write's entries, which seal them, are the ones the handle's last write
 //! left next, and are claimed at the head of that last message: a claim
 //! that finds them taken by another writer refuses the transaction, which
-//! runs again with its numbers asked for in a message of their own. A scan
+//! runs again with its numbers asked for: in the message of its rows, after
+//! them, so that the feed's lock is held for its entries alone. A scan
 //! lays the waiting rows over the server's; a count sends them first.
 //! PostgreSQL's conflict checks see the same reads and writes as with
 //! statements sent one by one, only the writes later.
@@ -1067,7 +1068,8 @@ const FLUSH: &str = flush_sql!();
 /// `roster_put` ([`put_sql`]) when nothing is removed (most writes), else
 /// `roster_flush` ([`FLUSH`]); before either, `roster_claim ($1, $2)`
 /// when the write predicted its `$2` feed numbers from `$1` ([`Numbering`]:
-/// a division by zero unless the sequence gives those).
+/// a division by zero unless the sequence gives those); `roster_seqs ($1)`,
+/// [`CHANGE_SEQS`] for a message of the simple protocol.
 const PREPARE_ROWS: (&str, &str) = (
     "roster_put",
     concat!(
@@ -1078,9 +1080,15 @@ const PREPARE_ROWS: (&str, &str) = (
         "; PREPARE roster_claim (bigint, bigint) AS \
         SELECT 1 / (CASE WHEN last = $1 + $2 - 1 THEN 1 ELSE 0 END) FROM (",
         seqs_sql!("$2"),
-        ") AS taken"
+        ") AS taken; PREPARE roster_seqs (bigint) AS ",
+        seqs_sql!("$1")
     ),
 );
+
+/// The feed's sequence answered without a number.
+fn seqs_missing() -> Error {
+    Error::new(ErrorCode::Internal, "the feed's sequence gave nothing")
+}
 
 /// Whether `e`, from a message that began with `roster_claim`, says the
 /// predicted numbers were not the sequence's ([`Numbering`]).
@@ -1399,6 +1407,38 @@ impl Tx<'_> {
 }
 
 impl Tx<'_> {
+    /// Sends the rows waiting in the buffer, then takes the next `wanted`
+    /// numbers of the feed under its lock ([`CHANGE_SEQS`]), in one message
+    /// when the rows can be written out ([`buffer::literal`]): the last
+    /// number. The feed's lock is held from there to the `COMMIT`, and
+    /// every writer that appends waits for it; the write's rows go before,
+    /// so that it holds the lock for its entries alone, not for the rows of
+    /// a user or a merge of the search index (two processes that write at
+    /// once otherwise take turns).
+    fn seqs_after_rows(&self, wanted: i64) -> Result<i64> {
+        let out = match &self.buffer {
+            Some(buffer) => buffer.borrow_mut().take(),
+            None => buffer::Outgoing::default(),
+        };
+        let Some(rows) = buffer::literal(&out) else {
+            self.send(&out)?;
+            let rows = self.query(CHANGE_SEQS, &[&wanted])?;
+            return match rows.first() {
+                Some(row) => cell(row, 0),
+                None => Err(seqs_missing()),
+            };
+        };
+        self.begun()?;
+        self.prepare_named(PREPARE_ROWS)?;
+        let message = format!("{rows}; EXECUTE roster_seqs ({wanted})");
+        let sent = self.conn.borrow_mut().client.simple_query(&message);
+        let replies = sent.map_err(|e| self.fail(e))?;
+        let last = rows_by_statement(&replies, false)
+            .find(|(at, _)| *at == 1)
+            .and_then(|(_, row)| row.get(0)?.parse().ok());
+        last.ok_or_else(seqs_missing)
+    }
+
     /// Records what [`Writer::will_read`] fetched: each row `asked` as
     /// `found` has it (absent: no row), and the rows of each prefix of
     /// `scans` read whole.
@@ -2024,7 +2064,8 @@ impl Writer for Tx<'_> {
     /// nothing. A failed transaction leaves its numbers unused.
     ///
     /// A write that may predict its numbers ([`Numbering`]) takes them with
-    /// its `COMMIT` instead, and sends nothing here.
+    /// its `COMMIT` instead, and sends nothing here. One that asks for them
+    /// sends its waiting rows first ([`Tx::seqs_after_rows`]).
     fn change_seqs(&self, count: u64) -> Result<Option<u64>> {
         let wanted = i64::try_from(count.max(1))
             .map_err(|_| Error::new(ErrorCode::Internal, "too many changes in one write"))?;
@@ -2043,14 +2084,7 @@ impl Writer for Tx<'_> {
                 first + count
             }
             None => {
-                let rows = self.query(CHANGE_SEQS, &[&wanted])?;
-                let last: i64 = match rows.first() {
-                    Some(row) => cell(row, 0)?,
-                    None => {
-                        let what = "the feed's sequence gave nothing";
-                        return Err(Error::new(ErrorCode::Internal, what));
-                    }
-                };
+                let last = self.seqs_after_rows(wanted)?;
                 self.took.set(Some(Took::Given { next: last + 1 }));
                 last - wanted + 1
             }

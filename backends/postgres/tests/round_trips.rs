@@ -308,6 +308,57 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
     assert_eq!(created.len(), 2, "a user created in no batch: {created:#?}");
 }
 
+/// A handle that asks for its feed numbers (another process writes too:
+/// its prediction was refused) sends its rows with the question, ahead of
+/// the feed's lock, and only its entries with the `COMMIT`: the lock, which
+/// every writer that appends waits for, is held for the entries alone.
+/// (With the rows sent after the lock, two processes writing at once took
+/// turns: no more users than one.)
+#[test]
+fn a_write_that_asks_for_its_feed_numbers_sends_its_rows_before_the_lock() {
+    let Some(server) = PrivateServer::start_with(&[], &[("log_statement", "all")]) else {
+        return;
+    };
+    let options = roster_postgres::Options {
+        read_linger: Duration::from_secs(600),
+        ..Default::default()
+    };
+    let (a, batches) = common::with_batches_and(&server.url(), 1, options);
+    let (b, _) = common::with_batches_and(&server.url(), 0, options);
+    let create = |institute: &roster::Institute, i: u64| {
+        let row = common::learner(i, vec!["Batch 0".into()]);
+        let report = institute.operator().import_rows(vec![row]).expect("create");
+        assert_eq!(report.created, 1, "{:?}", report.rejected);
+    };
+    assert_eq!(batches.len(), 1);
+    create(&a, 1);
+    create(&b, 2);
+    // `b` took the numbers `a` predicts: refused, `a` asks from now on.
+    create(&a, 3);
+    let log = server.dir().join("log");
+    let created = messages(&log, || create(&a, 4));
+    assert_eq!(
+        created.len(),
+        3,
+        "reads, rows and numbers, entries: {created:#?}"
+    );
+    assert!(
+        created[1].contains("EXECUTE roster_put (")
+            && created[1].contains("\"users\"")
+            && created[1].ends_with("; EXECUTE roster_seqs (2)"),
+        "the user's rows, then its two entries' numbers: {created:#?}"
+    );
+    assert!(
+        created[2].contains("EXECUTE roster_put ('{\"changes\",\"changes\"}'")
+            && created[2].ends_with("; COMMIT"),
+        "its entries alone with the COMMIT: {created:#?}"
+    );
+    let feed = a.operator().changes_since(0, 100).expect("feed");
+    let seqs: Vec<u64> = feed.changes.iter().map(|c| c.seq).collect();
+    assert!(seqs.windows(2).all(|p| p[0] < p[1]), "in order: {seqs:?}");
+    assert_eq!(a.check_integrity().expect("check"), Vec::<String>::new());
+}
+
 /// Sessions of roster's backends on `server` whose transaction is open
 /// while they wait.
 fn open_and_idle(server: &PrivateServer) -> i64 {
