@@ -57,9 +57,12 @@ pub(crate) const UNMERGED: Def<u64, [u8]> = Def::new("grams_unmerged");
 
 /// Ids per merge group: creating the last id of an aligned group merges
 /// every unmerged user up to it. Smaller groups make each merge shorter
-/// but merge more often, and two processes collide at merges
-/// (BENCHMARKS.md: 16 gave fewer creates a second and more refusals).
-pub(crate) const GROUP: u64 = 64;
+/// but merge more often, each posting rewritten for fewer users, and two
+/// processes collide at merges (BENCHMARKS.md: 16 gave fewer creates a
+/// second and more refusals; 64, at 20,000 users on PostgreSQL, two
+/// processes no more users than one, where 256 gives them 1.6 times as
+/// many). Larger groups leave more waiting rows for every search to read.
+pub(crate) const GROUP: u64 = 256;
 
 /// The most users one transaction creates as unmerged rows; a write that
 /// creates more (a bulk import) writes their postings, and merges every
