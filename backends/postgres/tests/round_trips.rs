@@ -359,6 +359,39 @@ fn a_write_that_asks_for_its_feed_numbers_sends_its_rows_before_the_lock() {
     assert_eq!(a.check_integrity().expect("check"), Vec::<String>::new());
 }
 
+/// A search reads the users waiting to be merged into the index in one
+/// message, however many wait (on PostgreSQL, up to a group of 1,024 per
+/// process), not a page of 256 at a time.
+#[test]
+fn a_search_reads_every_waiting_user_in_one_message() {
+    let Some(server) = PrivateServer::start_with(&[], &[("log_statement", "all")]) else {
+        return;
+    };
+    let options = roster_postgres::Options {
+        read_linger: Duration::from_secs(600),
+        ..Default::default()
+    };
+    let (institute, _) = common::with_batches_and(&server.url(), 0, options);
+    let admin = institute.operator();
+    for i in 0..600 {
+        let report = admin
+            .import_rows(vec![common::learner(i, Vec::new())])
+            .expect("create");
+        assert_eq!(report.created, 1);
+    }
+    let q = roster::UserQuery {
+        q: Some("arn".into()),
+        ..Default::default()
+    };
+    admin.list_users(&q).expect("search");
+    let log = server.dir().join("log");
+    let mut page = None;
+    let searched = messages(&log, || page = Some(admin.list_users(&q).expect("search")));
+    assert_eq!(page.expect("a page").count, 600, "every learner");
+    // Its snapshot, the postings, the waiting users, the page's records.
+    assert_eq!(searched.len(), 4, "a search: {searched:#?}");
+}
+
 /// Sessions of roster's backends on `server` whose transaction is open
 /// while they wait.
 fn open_and_idle(server: &PrivateServer) -> i64 {

@@ -25,7 +25,8 @@
 //!
 //! A new user's grams are not written at once (format 13). A create writes
 //! one row, [`UNMERGED`]: the user's folded texts under its id. The create
-//! of the last id of an aligned group of [`GROUP`] ids moves the group's
+//! of the last id of an aligned group of [`GROUP`] ids ([`SHARED_GROUP`]
+//! where several processes write) moves the group's
 //! unmerged users into the postings, each posting read and written once
 //! for the whole group, not once a user. So a create reads and rewrites no
 //! shared posting (some fifty before), and two processes creating at
@@ -55,14 +56,29 @@ pub(crate) const GRAMS: Def<[u8], [u8]> = Def::new("grams");
 /// grams are not in [`GRAMS`] yet.
 pub(crate) const UNMERGED: Def<u64, [u8]> = Def::new("grams_unmerged");
 
-/// Ids per merge group: creating the last id of an aligned group merges
-/// every unmerged user up to it. Smaller groups make each merge shorter
-/// but merge more often, each posting rewritten for fewer users, and two
-/// processes collide at merges (BENCHMARKS.md: 16 gave fewer creates a
-/// second and more refusals; 64, at 20,000 users on PostgreSQL, two
-/// processes no more users than one, where 256 gives them 1.6 times as
-/// many). Larger groups leave more waiting rows for every search to read.
+/// Ids per merge group where one process writes (a store file): creating
+/// the last id of an aligned group merges every unmerged user up to it.
+/// Smaller groups make each merge shorter but merge more often, each
+/// posting rewritten for fewer users; larger ones leave more waiting rows
+/// for every search to read (at 100,000 users, a search on a store file
+/// 46 µs with none waiting, 221 µs with 949).
 pub(crate) const GROUP: u64 = 256;
+
+/// Ids per merge group where several processes write at once
+/// ([`super::Backend::own_id_blocks`]: PostgreSQL). A merge is long and
+/// reads many pages of the index, and two processes collide at merges:
+/// at 100,000 users two processes made 1.2 times the users of one with
+/// groups of 256, 1.9 times with these (BENCHMARKS.md; 16 gave fewer
+/// creates a second and more refusals than 64).
+pub(crate) const SHARED_GROUP: u64 = 1024;
+
+/// The merge group of `txn`'s store ([`GROUP`], [`SHARED_GROUP`]).
+fn group(txn: &Txn<'_>) -> u64 {
+    match txn.blocks.is_some() {
+        true => SHARED_GROUP,
+        false => GROUP,
+    }
+}
 
 /// The most users one transaction creates as unmerged rows; a write that
 /// creates more (a bulk import) writes their postings, and merges every
@@ -471,8 +487,9 @@ fn take_unmerged(
 /// on in that block, or for the daily purge.
 fn merge_groups_ending(txn: &Txn<'_>, ids: impl IntoIterator<Item = u64>) -> Result<()> {
     let mut postings = Postings::new();
-    for last in ids.into_iter().filter(|id| id % GROUP == GROUP - 1) {
-        let first = last - (GROUP - 1);
+    let group = group(txn);
+    for last in ids.into_iter().filter(|id| id % group == group - 1) {
+        let first = last - (group - 1);
         take_unmerged(
             txn,
             Bound::Included(&first),
@@ -796,8 +813,11 @@ fn set_in(s: &Snapshot<'_>, fields: &[Field], needle: &Needle<'_>) -> Result<IdS
         all.union(posted(s, *field, needle)?);
     }
     // The users not merged yet, by their texts (exactly, whatever the
-    // needle's length).
+    // needle's length): every row, read in one go where a backend reads a
+    // range a page at a time (fewer than a group's per process that
+    // creates; more after an interrupted run).
     let mut found = Vec::new();
+    s.scan_hint(usize::MAX);
     s.scan(
         UNMERGED,
         Bound::Unbounded,
@@ -1103,6 +1123,55 @@ mod tests {
         store.write(|txn| write::purge_expired(txn, today)).unwrap();
         assert!(unmerged(&store).is_empty());
         assert_eq!(search(&store, "sha"), (vec![3, 70], true));
+    }
+
+    /// A backend several processes write at once (its handles own id
+    /// blocks, as PostgreSQL's do).
+    #[derive(Debug, Default)]
+    struct Shared(crate::store::ModelBackend);
+
+    impl crate::store::Backend for Shared {
+        fn read(
+            &self,
+            f: &mut dyn FnMut(&dyn crate::store::backend::Reader) -> Result<()>,
+        ) -> Result<()> {
+            self.0.read(f)
+        }
+
+        fn write(
+            &self,
+            f: &mut dyn FnMut(&dyn crate::store::backend::Writer) -> Result<()>,
+        ) -> Result<()> {
+            self.0.write(f)
+        }
+
+        fn engine(&self) -> &'static str {
+            "shared"
+        }
+
+        fn own_id_blocks(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn where_several_processes_write_groups_are_larger() {
+        use crate::store::{Store, write};
+        let store = Store::on(std::sync::Arc::new(Shared::default())).unwrap();
+        let put = |id: u64| {
+            store
+                .write(|txn| write::put_user(txn, None, &user(id, "Asha")))
+                .unwrap();
+        };
+        // The end of a store file's group merges nothing here.
+        for id in [1, GROUP - 1, GROUP, SHARED_GROUP - 2] {
+            put(id);
+        }
+        assert_eq!(unmerged(&store), [1, GROUP - 1, GROUP, SHARED_GROUP - 2]);
+        put(SHARED_GROUP - 1);
+        assert!(unmerged(&store).is_empty());
+        assert_eq!(search(&store, "sha").0.len(), 5);
+        assert!(agreeing(&store));
     }
 
     #[test]
