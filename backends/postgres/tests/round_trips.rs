@@ -2,9 +2,10 @@
 //! from the server's own log of every statement: the round trips the
 //! README promises. A read's `START` goes with its first statement and its
 //! `COMMIT` ahead of the connection's next message, so a lookup by id or
-//! by email takes one (a hand-written one three), a page of a `q` search
-//! or a list's first page three, and a needle longer than a gram has its
-//! candidates checked in one. A write ends with its feed
+//! by email takes one (a hand-written one three), a list's first page
+//! three, a page of a `q` search four (the users waiting to be merged into
+//! the index read whole in one, however many), and a needle longer than a
+//! gram has its candidates checked in one. A write ends with its feed
 //! numbers, its rows and the `COMMIT` in one message (the numbers
 //! predicted and claimed there, once the handle's last write has shown
 //! which come next): adding a subscription takes two (its reads with the
@@ -12,11 +13,12 @@
 //! rows read with its checks, at the ids the handle expects to give
 //! next; in a batch or in none), through Sunbird too, changing one's
 //! name three, deleting one three (every row it holds under its id read
-//! whole with the first). A
-//! lookup by email reads the index entry and the user it names in one
-//! message, the read's beginning. A sign-in takes three: its read of the
-//! username's entry and the user, then a write begun with the user and its
-//! sessions, then its rows.
+//! whole with the first). A write that asks for its numbers (another
+//! process writes too) takes one more: its rows go with the question,
+//! its entries with the `COMMIT`. A lookup by email reads the index entry
+//! and the user it names in one message, the read's beginning. A sign-in
+//! takes three: its read of the username's entry and the user, then a
+//! write begun with the user and its sessions, then its rows.
 //!
 //! On a private server that logs every statement; it needs the server
 //! binaries, as `fault.rs` does.
@@ -41,16 +43,22 @@ fn messages(log: &Path, f: impl FnOnce()) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
-    let Some(server) = PrivateServer::start_with(&[], &[("log_statement", "all")]) else {
-        return;
-    };
-    // A read's `COMMIT` goes with the connection's next message; lingering
-    // long, it never goes on its own in the middle of a count.
+/// A private server that logs every statement, and backend options under
+/// which a read's `COMMIT` goes with the connection's next message
+/// (lingering long, it never goes on its own in the middle of a count).
+fn logging_server() -> Option<(PrivateServer, roster_postgres::Options)> {
+    let server = PrivateServer::start_with(&[], &[("log_statement", "all")])?;
     let options = roster_postgres::Options {
         read_linger: Duration::from_secs(600),
         ..Default::default()
+    };
+    Some((server, options))
+}
+
+#[test]
+fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
+    let Some((server, options)) = logging_server() else {
+        return;
     };
     let (institute, batches) = common::with_batches_and(&server.url(), 3, options);
     let admin = institute.operator();
@@ -316,12 +324,8 @@ fn reads_and_subscriptions_take_as_many_round_trips_as_hand_written_sql() {
 /// turns: no more users than one.)
 #[test]
 fn a_write_that_asks_for_its_feed_numbers_sends_its_rows_before_the_lock() {
-    let Some(server) = PrivateServer::start_with(&[], &[("log_statement", "all")]) else {
+    let Some((server, options)) = logging_server() else {
         return;
-    };
-    let options = roster_postgres::Options {
-        read_linger: Duration::from_secs(600),
-        ..Default::default()
     };
     let (a, batches) = common::with_batches_and(&server.url(), 1, options);
     let (b, _) = common::with_batches_and(&server.url(), 0, options);
@@ -364,12 +368,8 @@ fn a_write_that_asks_for_its_feed_numbers_sends_its_rows_before_the_lock() {
 /// process), not a page of 256 at a time.
 #[test]
 fn a_search_reads_every_waiting_user_in_one_message() {
-    let Some(server) = PrivateServer::start_with(&[], &[("log_statement", "all")]) else {
+    let Some((server, options)) = logging_server() else {
         return;
-    };
-    let options = roster_postgres::Options {
-        read_linger: Duration::from_secs(600),
-        ..Default::default()
     };
     let (institute, _) = common::with_batches_and(&server.url(), 0, options);
     let admin = institute.operator();

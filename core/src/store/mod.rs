@@ -1025,32 +1025,13 @@ mod tests {
         assert!(store.is_poisoned());
     }
 
-    /// A backend whose damage cannot panic (a server's), over the model.
-    #[derive(Debug)]
-    struct Served(model::ModelBackend);
-
-    impl Backend for Served {
-        fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
-            self.0.read(f)
-        }
-        fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
-            self.0.write(f)
-        }
-        fn engine(&self) -> &'static str {
-            "served"
-        }
-        fn damage_panics(&self) -> bool {
-            false
-        }
-    }
-
     /// Where damage cannot make the engine panic, a panic is roster's own
     /// failure: `internal`, not a damaged store to check and recover. The
     /// handle still refuses everything after it (what the panic left in
     /// memory is not trusted), and nothing of the write is committed.
     #[test]
     fn a_panic_on_a_servers_store_is_an_internal_error_not_damage() {
-        let backend = Arc::new(Served(model::ModelBackend::default()));
+        let backend = Arc::new(model::Served::default());
         let store = Store::on(backend.clone()).unwrap();
         let err = store
             .write(|txn| -> Result<()> {

@@ -196,3 +196,32 @@ impl Backend for ModelBackend {
         Some(self.generation.load(std::sync::atomic::Ordering::SeqCst))
     }
 }
+
+/// The model standing in for a server's store (tests): damage cannot make
+/// it panic, and several processes write it, so handles own id blocks.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct Served(pub(crate) ModelBackend);
+
+#[cfg(test)]
+impl Backend for Served {
+    fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> Result<()>) -> Result<()> {
+        self.0.read(f)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
+        self.0.write(f)
+    }
+
+    fn engine(&self) -> &'static str {
+        "served"
+    }
+
+    fn damage_panics(&self) -> bool {
+        false
+    }
+
+    fn own_id_blocks(&self) -> bool {
+        true
+    }
+}

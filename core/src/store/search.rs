@@ -1125,39 +1125,11 @@ mod tests {
         assert_eq!(search(&store, "sha"), (vec![3, 70], true));
     }
 
-    /// A backend several processes write at once (its handles own id
-    /// blocks, as PostgreSQL's do).
-    #[derive(Debug, Default)]
-    struct Shared(crate::store::ModelBackend);
-
-    impl crate::store::Backend for Shared {
-        fn read(
-            &self,
-            f: &mut dyn FnMut(&dyn crate::store::backend::Reader) -> Result<()>,
-        ) -> Result<()> {
-            self.0.read(f)
-        }
-
-        fn write(
-            &self,
-            f: &mut dyn FnMut(&dyn crate::store::backend::Writer) -> Result<()>,
-        ) -> Result<()> {
-            self.0.write(f)
-        }
-
-        fn engine(&self) -> &'static str {
-            "shared"
-        }
-
-        fn own_id_blocks(&self) -> bool {
-            true
-        }
-    }
-
     #[test]
     fn where_several_processes_write_groups_are_larger() {
         use crate::store::{Store, write};
-        let store = Store::on(std::sync::Arc::new(Shared::default())).unwrap();
+        // A server's store: several processes write it.
+        let store = Store::on(std::sync::Arc::new(crate::store::model::Served::default())).unwrap();
         let put = |id: u64| {
             store
                 .write(|txn| write::put_user(txn, None, &user(id, "Asha")))
@@ -1178,7 +1150,7 @@ mod tests {
     fn new_users_wait_unmerged_until_their_group_of_ids_ends() {
         use crate::store::{Store, write};
         let store = Store::in_memory().unwrap();
-        // Ids 1-63 make the first group (0-63).
+        // Ids 1 to GROUP - 2, of the first group (0 to GROUP - 1).
         for id in 1..GROUP - 1 {
             store
                 .write(|txn| write::put_user(txn, None, &user(id, "Asha")))
