@@ -1019,11 +1019,11 @@ const READ_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, REA
 /// keeps them from. The lock is `roster_writers`, an empty table no
 /// statement reads or writes, so that only roster's writes lock it, not a
 /// `VACUUM` or `ANALYZE` of `roster_rows` (which would hold up a write
-/// that runs alone, and every write behind it, for as long as they take). `LOCK TABLE` takes no snapshot: a write that waits
-/// there for one that runs alone takes its snapshot after the wait, and
-/// cannot lose its race with it. Every write takes this lock before any
-/// other lock of its own (the feed's comes last), so the two cannot
-/// deadlock.
+/// that runs alone, and every write behind it, for as long as they take).
+/// `LOCK TABLE` takes no snapshot: a write that waits there for one that
+/// runs alone takes its snapshot after the wait, and cannot lose its race
+/// with it. Every write takes this lock before any other lock of its own
+/// (the feed's comes last), so the two cannot deadlock.
 const WRITE_BEGIN: &str = "START TRANSACTION ISOLATION LEVEL SERIALIZABLE; LOCK TABLE roster_writers IN ROW EXCLUSIVE MODE";
 /// Starts a run of a write that has lost [`STARVED`] races: the writers'
 /// lock in `EXCLUSIVE` mode waits until no other write is under way and
@@ -1306,13 +1306,18 @@ impl Tx<'_> {
         }
     }
 
+    /// The writes waiting in the buffer, taken out to be sent (none for a
+    /// read).
+    fn take_waiting(&self) -> buffer::Outgoing {
+        match &self.buffer {
+            Some(buffer) => buffer.borrow_mut().take(),
+            None => buffer::Outgoing::default(),
+        }
+    }
+
     /// Sends the buffer's waiting writes, all in one statement.
     fn flush(&self) -> Result<()> {
-        let Some(buffer) = &self.buffer else {
-            return Ok(());
-        };
-        let out = buffer.borrow_mut().take();
-        self.send(&out)
+        self.send(&self.take_waiting())
     }
 
     /// Sends `out` in one statement (nothing when it is empty).
@@ -1340,10 +1345,7 @@ impl Tx<'_> {
     /// A write that predicted its feed numbers claims them first, in the
     /// same message ([`Numbering`]).
     fn commit(self) -> std::result::Result<(), Committing> {
-        let out = match &self.buffer {
-            Some(buffer) => buffer.borrow_mut().take(),
-            None => buffer::Outgoing::default(),
-        };
+        let out = self.take_waiting();
         let literal = buffer::literal(&out);
         let claim = match self.took.get() {
             Some(Took::Claimed { first, count }) => {
@@ -1416,10 +1418,7 @@ impl Tx<'_> {
     /// a user or a merge of the search index (two processes that write at
     /// once otherwise take turns).
     fn seqs_after_rows(&self, wanted: i64) -> Result<i64> {
-        let out = match &self.buffer {
-            Some(buffer) => buffer.borrow_mut().take(),
-            None => buffer::Outgoing::default(),
-        };
+        let out = self.take_waiting();
         let Some(rows) = buffer::literal(&out) else {
             self.send(&out)?;
             let rows = self.query(CHANGE_SEQS, &[&wanted])?;
