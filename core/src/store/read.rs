@@ -48,12 +48,26 @@ pub(crate) fn records_of<T: DeserializeOwned>(
 ) -> Result<Vec<Option<T>>> {
     contain(s, || {
         let keys: Vec<&u64> = ids.iter().collect();
-        s.get_many(def, &keys)?
-            .into_iter()
-            .zip(ids)
-            .map(|(frame, &id)| frame.map(|f| decode(def, id, &f)).transpose())
-            .collect()
+        let frames = s.get_many(def, &keys)?;
+        try_map(frames.into_iter().zip(ids), |(frame, &id)| {
+            frame.map(|f| decode(def, id, &f)).transpose()
+        })
     })
+}
+
+/// `f` of each of `items`, in a vector of exactly their number, or the
+/// first error. (`collect` into a `Result` cannot know the number: the
+/// vector starts at four and grows, copying records of hundreds of bytes
+/// each time.)
+fn try_map<I: ExactSizeIterator, T>(
+    items: I,
+    mut f: impl FnMut(I::Item) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        out.push(f(item)?);
+    }
+    Ok(out)
 }
 
 /// Every record of table `def`, ascending id.
@@ -504,10 +518,9 @@ pub(crate) fn related_records<T: DeserializeOwned>(
     first: u64,
 ) -> Result<Vec<(u64, T)>> {
     let target = target_of(def);
-    related_frames(s, def, first)?
-        .into_iter()
-        .map(|(id, frame)| Ok((id, contain(s, || decode(target, id, &frame))?)))
-        .collect()
+    try_map(related_frames(s, def, first)?.into_iter(), |(id, frame)| {
+        Ok((id, contain(s, || decode(target, id, &frame))?))
+    })
 }
 
 /// The second members of the pairs of `first` with their records' frames.

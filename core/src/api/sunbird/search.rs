@@ -278,7 +278,7 @@ impl Admin {
                 let ids: Vec<u64> = ids.into_iter().filter(|id| !gone(id)).collect();
                 let count = ids.len() as u64;
                 let shown: Vec<u64> = page(ids, request.offset, limit).collect();
-                let mut content = Vec::new();
+                let mut content = Vec::with_capacity(shown.len());
                 candidates(s, &shown, needs, slots, &mut views, |id, c, views| {
                     // Every user shown is checked against its records.
                     let c = c.ok_or_else(|| {
@@ -322,7 +322,7 @@ impl Admin {
                     .collect();
                 let count = matched.len() as u64;
                 let shown: Vec<u64> = page(matched, request.offset, limit).collect();
-                let mut content = Vec::new();
+                let mut content = Vec::with_capacity(shown.len());
                 for user in read::records_of::<User>(s, USERS, &shown)?
                     .into_iter()
                     .flatten()
@@ -354,8 +354,9 @@ impl Admin {
                 });
             }
             let count = matches.len() as u64;
-            let mut content = Vec::new();
-            for (_, id) in page(matches, request.offset, limit) {
+            let shown = page(matches, request.offset, limit);
+            let mut content = Vec::with_capacity(shown.len());
+            for (_, id) in shown {
                 let Some(user) = read::user(s, id)? else {
                     continue;
                 };
@@ -383,7 +384,7 @@ impl Admin {
 }
 
 /// The items of page `offset`, `limit` of `all`.
-fn page<T>(all: Vec<T>, offset: u64, limit: u64) -> impl Iterator<Item = T> {
+fn page<T>(all: Vec<T>, offset: u64, limit: u64) -> impl ExactSizeIterator<Item = T> {
     all.into_iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
@@ -714,7 +715,9 @@ fn lookup(s: &Snapshot<'_>, key: &str, v: &str, views: &mut super::Views) -> Res
                 views.uuids.insert(id, Some(v.to_string()));
                 // The side records are read to check the pairs: kept for
                 // the candidates, which would read them again.
-                for (user, side) in read::related_records(s, MANAGED_USERS, id)? {
+                let managed = read::related_records(s, MANAGED_USERS, id)?;
+                views.sides.reserve(managed.len());
+                for (user, side) in managed {
                     views.sides.insert(user, side);
                     ids.extend([user]);
                 }
