@@ -295,7 +295,7 @@ pub fn follow_literal(table: &str, key: &[u8], then: &str, trim: i32) -> Option<
 pub fn whole_tables(tables: &[String]) -> String {
     let list: Vec<String> = tables.iter().map(|t| format!("'{t}'")).collect();
     format!(
-        "SELECT tab, encode(key, 'hex'), encode(value, 'hex') FROM roster_rows \
+        "SELECT tab, pg_catalog.encode(key, 'hex'), pg_catalog.encode(value, 'hex') FROM roster_rows \
          WHERE tab IN ({}) ORDER BY tab, key",
         list.join(", ")
     )
@@ -312,7 +312,7 @@ pub fn prefix_select(ranges: &[(String, Vec<u8>)]) -> String {
         .map(|(table, prefix)| {
             let (from, to) = prefix_range(prefix);
             let mut part = format!(
-                "(SELECT tab, encode(key, 'hex'), encode(value, 'hex') FROM roster_rows \
+                "(SELECT tab, pg_catalog.encode(key, 'hex'), pg_catalog.encode(value, 'hex') FROM roster_rows \
                  WHERE tab = '{table}'"
             );
             if !from.is_empty() {

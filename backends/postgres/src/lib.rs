@@ -112,6 +112,16 @@
 //! anything of its own: they are dropped and the call runs on another, a
 //! new one at the latest, so calls made once the server is back succeed.
 //!
+//! # Built-in functions
+//!
+//! Every built-in function roster's SQL calls is named with its schema
+//! (`pg_catalog.nextval`, `pg_catalog.unnest`, ...), and a multi-array
+//! `unnest` is written as `ROWS FROM` of one-array calls: a function that
+//! another role plants in a schema of the search path under a built-in's
+//! name, with argument types that fit the call better than the built-in's
+//! (`name` for `current_schema()`, `text` for a sequence's name, an array
+//! type for `anyarray`), is never what runs.
+//!
 //! # TLS
 //!
 //! `sslmode` in the connection string: `disable` (plain TCP), `prefer`
@@ -233,11 +243,12 @@ macro_rules! seqs_sql {
         concat!(
             "SELECT CASE WHEN ",
             $n,
-            "::bigint = 1 THEN nextval('roster_change_seq') \
-            ELSE setval('roster_change_seq', nextval('roster_change_seq') + ",
+            "::bigint = 1 THEN pg_catalog.nextval('roster_change_seq') \
+            ELSE pg_catalog.setval('roster_change_seq', pg_catalog.nextval('roster_change_seq') + ",
             $n,
             " - 1) END AS last \
-            FROM (SELECT pg_advisory_xact_lock(1919905652, hashtext(current_schema()))) \
+            FROM (SELECT pg_catalog.pg_advisory_xact_lock(1919905652, \
+            pg_catalog.hashtext(pg_catalog.current_schema()::text))) \
             AS feed_lock"
         )
     };
@@ -364,8 +375,8 @@ const PREFETCH_STATEMENT: &str = "roster_prefetch";
 const PREPARE_FETCH: (&str, &str) = (
     "roster_fetch",
     "PREPARE roster_fetch (text[], bytea[]) AS \
-    SELECT k.tab, encode(k.key, 'hex'), encode(r.value, 'hex') \
-    FROM unnest($1, $2) AS k(tab, key) CROSS JOIN LATERAL \
+    SELECT k.tab, pg_catalog.encode(k.key, 'hex'), pg_catalog.encode(r.value, 'hex') \
+    FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS k(tab, key) CROSS JOIN LATERAL \
     (SELECT value FROM roster_rows WHERE tab = k.tab AND key = k.key LIMIT 1) r",
 );
 
@@ -376,9 +387,10 @@ const PREPARE_FETCH: (&str, &str) = (
 const PREPARE_FOLLOW: (&str, &str) = (
     "roster_follow",
     "PREPARE roster_follow (text, bytea, text, int) AS \
-    SELECT encode(i.value, 'hex'), encode(r.value, 'hex') FROM roster_rows i LEFT JOIN LATERAL \
-    (SELECT value FROM roster_rows WHERE tab = $3 AND key = \
-    CASE WHEN length(i.value) >= $4 THEN substring(i.value FROM 1 FOR length(i.value) - $4) END \
+    SELECT pg_catalog.encode(i.value, 'hex'), pg_catalog.encode(r.value, 'hex') FROM roster_rows i \
+    LEFT JOIN LATERAL (SELECT value FROM roster_rows WHERE tab = $3 AND key = \
+    CASE WHEN pg_catalog.length(i.value) >= $4 \
+    THEN substring(i.value FROM 1 FOR pg_catalog.length(i.value) - $4) END \
     LIMIT 1) r ON true WHERE i.tab = $1 AND i.key = $2",
 );
 
@@ -665,8 +677,8 @@ impl PgBackend {
             if !create {
                 let found = client
                     .query_one(
-                        "SELECT to_regclass('roster_rows') IS NOT NULL, \
-                         to_regclass('roster_writers') IS NOT NULL",
+                        "SELECT pg_catalog.to_regclass('roster_rows') IS NOT NULL, \
+                         pg_catalog.to_regclass('roster_writers') IS NOT NULL",
                         &[],
                     )
                     .map_err(storage)?;
@@ -1044,7 +1056,8 @@ const STARVED: u32 = 8;
 macro_rules! put_sql {
     () => {
         "INSERT INTO roster_rows (tab, key, value) \
-        SELECT t, k, v FROM unnest($1::text[], $2::bytea[], $3::bytea[]) AS p(t, k, v) \
+        SELECT t, k, v FROM ROWS FROM (pg_catalog.unnest($1::text[]), \
+        pg_catalog.unnest($2::bytea[]), pg_catalog.unnest($3::bytea[])) AS p(t, k, v) \
         ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value"
     };
 }
@@ -1055,7 +1068,8 @@ macro_rules! flush_sql {
     () => {
         concat!(
             "WITH gone AS (\
-            DELETE FROM roster_rows r USING unnest($4::text[], $5::bytea[]) AS d(t, k) \
+            DELETE FROM roster_rows r USING ROWS FROM (pg_catalog.unnest($4::text[]), \
+            pg_catalog.unnest($5::bytea[])) AS d(t, k) \
             WHERE r.tab = d.t AND r.key = d.k) ",
             put_sql!()
         )
@@ -1621,7 +1635,7 @@ impl Reader for Tx<'_> {
             // logical table. `LIMIT 1` keeps the subquery a subquery (a join
             // it could plan by hashing the whole logical table).
             let rows = self.query(
-                "SELECT k.key, r.value FROM unnest($2::bytea[]) AS k(key) CROSS JOIN LATERAL \
+                "SELECT k.key, r.value FROM pg_catalog.unnest($2::bytea[]) AS k(key) CROSS JOIN LATERAL \
                  (SELECT value FROM roster_rows WHERE tab = $1 AND key = k.key LIMIT 1) r",
                 &[&table, &asked],
             )?;
@@ -1676,7 +1690,8 @@ impl Reader for Tx<'_> {
         let rows = self.query(
             "SELECT i.value, r.value FROM roster_rows i LEFT JOIN LATERAL \
              (SELECT value FROM roster_rows WHERE tab = $3 AND key = \
-             CASE WHEN length(i.value) >= $4 THEN substring(i.value FROM 1 FOR length(i.value) - $4) END \
+             CASE WHEN pg_catalog.length(i.value) >= $4 \
+             THEN substring(i.value FROM 1 FOR pg_catalog.length(i.value) - $4) END \
              LIMIT 1) r ON true WHERE i.tab = $1 AND i.key = $2",
             &[&table, &key, &then, &trim_len],
         )?;
@@ -1776,7 +1791,10 @@ impl Reader for Tx<'_> {
             return Ok(self.prefetched.borrow()[table].len() as u64);
         }
         self.flush()?;
-        let rows = self.query("SELECT count(*) FROM roster_rows WHERE tab = $1", &[&table])?;
+        let rows = self.query(
+            "SELECT pg_catalog.count(*) FROM roster_rows WHERE tab = $1",
+            &[&table],
+        )?;
         let n: i64 = rows.first().map_or(Ok(0), |r| cell(r, 0))?;
         Ok(u64::try_from(n).unwrap_or_default())
     }
@@ -1895,7 +1913,8 @@ impl Writer for Tx<'_> {
         let (keys, values): (Vec<&[u8]>, Vec<&[u8]>) = rows.iter().copied().unzip();
         self.query(
             "INSERT INTO roster_rows (tab, key, value) \
-             SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS r(k, v) \
+             SELECT $1, k, v FROM ROWS FROM (pg_catalog.unnest($2::bytea[]), \
+             pg_catalog.unnest($3::bytea[])) AS r(k, v) \
              ON CONFLICT (tab, key) DO UPDATE SET value = EXCLUDED.value",
             &[&table, &keys, &values],
         )?;
@@ -1923,7 +1942,7 @@ impl Writer for Tx<'_> {
             // again).
             let rows = self.query(
                 "DELETE FROM roster_rows WHERE ctid = ANY(ARRAY(SELECT r.ctid \
-                 FROM unnest($2::bytea[]) AS k(key) CROSS JOIN LATERAL \
+                 FROM pg_catalog.unnest($2::bytea[]) AS k(key) CROSS JOIN LATERAL \
                  (SELECT ctid FROM roster_rows WHERE tab = $1 AND key = k.key LIMIT 1) r)) \
                  RETURNING key",
                 &[&table, &asked],
@@ -2043,8 +2062,8 @@ impl Writer for Tx<'_> {
             }
             let (tables, keys): (Vec<&str>, Vec<&[u8]>) = asked.iter().copied().unzip();
             let rows = self.query(
-                "SELECT k.tab, k.key, r.value FROM unnest($1::text[], $2::bytea[]) \
-                 AS k(tab, key) CROSS JOIN LATERAL \
+                "SELECT k.tab, k.key, r.value FROM ROWS FROM (pg_catalog.unnest($1::text[]), \
+                 pg_catalog.unnest($2::bytea[])) AS k(tab, key) CROSS JOIN LATERAL \
                  (SELECT value FROM roster_rows WHERE tab = k.tab AND key = k.key LIMIT 1) r",
                 &[&tables, &keys],
             )?;

@@ -311,3 +311,83 @@ fn a_store_without_the_writers_lock_gets_it_when_opened() {
         new_user(&institute, &format!("after{create}"));
     }
 }
+
+/// Functions an attacker with `CREATE` on a schema of roster's search path
+/// could plant (CVE-2018-1058's pattern): each takes argument types that
+/// match roster's calls better than the built-in does (`name` for
+/// `current_schema()`, `text` for a sequence's name given as a literal, an
+/// array type for `unnest`'s `anyarray`), so an unqualified call would run
+/// it, with roster's privileges. roster names every built-in with its
+/// schema: none of them runs.
+#[test]
+fn functions_planted_in_the_search_path_are_never_called() {
+    let Some(url) = server() else { return };
+    let schema = fresh_schema(&url);
+    let name = schema
+        .get_options()
+        .and_then(|o| o.strip_prefix("-c search_path="))
+        .expect("the schema's name")
+        .to_string();
+    let planted = [
+        ("hashtext", "name", "int"),
+        ("nextval", "text", "bigint"),
+        ("setval", "text, bigint", "bigint"),
+        ("unnest", "text[]", "SETOF text"),
+        ("unnest", "bytea[]", "SETOF bytea"),
+        ("to_regclass", "name", "regclass"),
+        ("encode", "bytea, name", "text"),
+        ("length", "bytea", "int"),
+    ];
+    for (function, args, returns) in planted {
+        roster_postgres::testing::execute(
+            &url,
+            &format!(
+                "CREATE FUNCTION {name}.{function}({args}) RETURNS {returns} LANGUAGE plpgsql \
+                 AS $$ BEGIN RAISE EXCEPTION 'planted {function} ran'; END $$"
+            ),
+        );
+    }
+    // Every kind of statement roster sends: the store made, users created
+    // (rows, index entries, the feed's numbers asked for and predicted),
+    // read back one and many at a time, searched, changed, deleted.
+    let i = on(&schema);
+    i.create_superuser("root", "a-long-passphrase").unwrap();
+    let token = i.login("root", "a-long-passphrase").unwrap().token;
+    let admin = i.operator();
+    let batch = admin
+        .create_batch(roster::BatchInput {
+            name: Some("Planted".into()),
+        })
+        .unwrap();
+    let mut ids = Vec::new();
+    for k in 0..40 {
+        let user = admin
+            .create_user(
+                NewUser {
+                    username: Some(format!("user{k}")),
+                    password: Some("a-long-passphrase".into()),
+                    batches: vec!["Planted".into()],
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .unwrap();
+        ids.push(user.user.id);
+    }
+    for path in [
+        "/api/v2.5/admin/users/?q=user1",
+        "/api/v2.5/admin/users/?page=2",
+        &format!("/api/v2.5/admin/batches/{}/", batch.id),
+    ] {
+        let (status, body) = send(&i, &token, "GET", path, None);
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    admin.delete_user(ids[0]).unwrap();
+    assert_eq!(admin.list_users(&Default::default()).unwrap().count, 40);
+    assert!(admin.changes_since(0, 1000).unwrap().changes.len() > 80);
+    assert!(i.check_integrity().unwrap().is_empty());
+    // Opened again on the store it made.
+    drop(i);
+    let again = on(&schema);
+    assert_eq!(again.operator().get_user(ids[1]).unwrap().username, "user1");
+}
