@@ -329,14 +329,25 @@ pub fn prefix_select(ranges: &[(String, Vec<u8>)]) -> String {
 }
 
 /// A row of [`whole_tables`] or of `roster_fetch`, as the simple protocol
-/// gives it: its table, key and value; `None` when it does not read back,
-/// a row of another shape included (the driver's `get` panics on a column
-/// the row does not have).
+/// gives it: its table, key and value; `None` when it does not read back
+/// (a row of another shape, text that is not UTF-8 or not hex).
 pub fn hex_row(row: &postgres::SimpleQueryRow) -> Option<(&str, Vec<u8>, Vec<u8>)> {
     if row.len() != 3 {
         return None;
     }
-    Some((row.get(0)?, unhex(row.get(1)?)?, unhex(row.get(2)?)?))
+    Some((
+        text_at(row, 0)?,
+        unhex(text_at(row, 1)?)?,
+        unhex(text_at(row, 2)?)?,
+    ))
+}
+
+/// Column `i` of a row of the simple protocol as text; `None` for NULL,
+/// for a column the row does not have and for text that is not UTF-8. (The
+/// driver's `get` panics on the last two: what the server sends is data,
+/// never a reason to panic.)
+pub fn text_at(row: &postgres::SimpleQueryRow, i: usize) -> Option<&str> {
+    row.try_get(i).ok().flatten()
 }
 
 /// `out` as one statement of the simple protocol, to send in the same

@@ -300,7 +300,7 @@ impl Numbering {
     fn after(&mut self, took: Option<Took>, committed: bool) {
         match (took, committed) {
             (None, _) => {}
-            (Some(took), true) => self.next = Some(took.next()),
+            (Some(took), true) => self.next = took.next(),
             // The sequence moved (a failed transaction leaves its numbers
             // unused), or another writer moved it.
             (Some(_), false) => self.next = None,
@@ -325,11 +325,12 @@ enum Took {
 }
 
 impl Took {
-    /// The number the sequence gives next once the write has committed.
-    fn next(self) -> i64 {
+    /// The number the sequence gives next once the write has committed
+    /// (`None` past the largest number).
+    fn next(self) -> Option<i64> {
         match self {
-            Took::Claimed { first, count } => first + count,
-            Took::Given { next } => next,
+            Took::Claimed { first, count } => first.checked_add(count),
+            Took::Given { next } => Some(next),
         }
     }
 }
@@ -393,6 +394,27 @@ const PREPARE_FOLLOW: (&str, &str) = (
     THEN substring(i.value FROM 1 FOR pg_catalog.length(i.value) - $4) END \
     LIMIT 1) r ON true WHERE i.tab = $1 AND i.key = $2",
 );
+
+/// The place in the pool of a connection taken out of it: freed when this
+/// is dropped while still `held`, which happens only when a panic unwinds
+/// out of the call that held the connection (the unwinding drops the
+/// connection itself). Otherwise a panic would leave the pool one place
+/// short for good, and after `pool_size` of them every call would wait.
+struct Place<'s> {
+    shared: &'s Shared,
+    held: bool,
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            if let Ok(mut pool) = self.shared.pool.lock() {
+                pool.open -= 1;
+            }
+            self.shared.freed.notify_one();
+        }
+    }
+}
 
 /// The pool and its signals.
 struct Shared {
@@ -739,7 +761,13 @@ impl PgBackend {
         let mut last = None;
         for _ in 0..=self.options.pool_size {
             let (mut client, reused) = self.take()?;
-            match f(&mut client) {
+            let mut place = Place {
+                shared: &self.shared,
+                held: true,
+            };
+            let attempt = f(&mut client);
+            place.held = false;
+            match attempt {
                 Attempt::Done(out) => {
                     self.give_back(client);
                     return out;
@@ -756,7 +784,8 @@ impl PgBackend {
         Err(last.unwrap_or_else(|| Error::new(ErrorCode::Internal, "no connection was tried")))
     }
 
-    /// A connection, and whether it was idle in the pool (else it is new).
+    /// A connection, and whether it was idle in the pool (else it is new);
+    /// its place in the pool is taken until it is given back or discarded.
     fn take(&self) -> Result<(Conn, bool)> {
         let unavailable = || Error::new(ErrorCode::Internal, "the connection pool is unusable");
         let mut pool = self.shared.pool.lock().map_err(|_| unavailable())?;
@@ -1099,6 +1128,15 @@ const PREPARE_ROWS: (&str, &str) = (
     ),
 );
 
+/// The feed's sequence gave numbers out of its range (below 1, or past the
+/// largest a `bigint` holds).
+fn seqs_damaged() -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        "the change feed's sequence (roster_change_seq) gave a number out of range",
+    )
+}
+
 /// The feed's sequence answered without a number.
 fn seqs_missing() -> Error {
     Error::new(ErrorCode::Internal, "the feed's sequence gave nothing")
@@ -1219,11 +1257,13 @@ impl Tx<'_> {
         let mut prefetched = self.prefetched.borrow_mut();
         for (at, row) in rows_by_statement(&replies, !lead.is_empty()) {
             if at >= begun {
-                rows.push(
-                    (0..row.len())
-                        .map(|i| row.get(i).map(str::to_string))
-                        .collect(),
-                );
+                let Ok(cells) = (0..row.len())
+                    .map(|i| row.try_get(i).map(|cell| cell.map(str::to_string)))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                else {
+                    return Ok(Err(unreadable()));
+                };
+                rows.push(cells);
                 continue;
             }
             let Some((table, key, value)) = buffer::hex_row(row) else {
@@ -1448,7 +1488,7 @@ impl Tx<'_> {
         let replies = sent.map_err(|e| self.fail(e))?;
         let last = rows_by_statement(&replies, false)
             .find(|(at, _)| *at == 1)
-            .and_then(|(_, row)| row.get(0)?.parse().ok());
+            .and_then(|(_, row)| buffer::text_at(row, 0)?.parse().ok());
         last.ok_or_else(seqs_missing)
     }
 
@@ -1821,6 +1861,10 @@ impl Tx<'_> {
         let mut lower: Bound<Vec<u8>> = lower.map(<[u8]>::to_vec);
         let mut upper: Bound<Vec<u8>> = upper.map(<[u8]>::to_vec);
         let mut chunk = chunk;
+        // The last key seen: each row must come strictly after it in the
+        // scan's order (a server that answered otherwise could keep a scan
+        // going round forever).
+        let mut last: Option<Vec<u8>> = None;
         loop {
             let mut sql = String::from("SELECT key, value FROM roster_rows WHERE tab = $1");
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![&table];
@@ -1837,16 +1881,25 @@ impl Tx<'_> {
             params.push(&chunk);
             sql.push_str(&format!(" ORDER BY key {order} LIMIT ${}", params.len()));
             let rows = self.query(&sql, &params)?;
-            let mut last = None;
             for row in &rows {
                 let key: &[u8] = cell(row, 0)?;
                 let value: &[u8] = cell(row, 1)?;
+                let onward = last.as_deref().is_none_or(|before| match reverse {
+                    true => key < before,
+                    false => key > before,
+                });
+                if !onward {
+                    return Err(Error::new(
+                        ErrorCode::Storage,
+                        "the PostgreSQL server answered a scan out of key order",
+                    ));
+                }
                 if !visit(key, value)? {
                     return Ok(());
                 }
                 last = Some(key.to_vec());
             }
-            match last {
+            match last.clone() {
                 Some(key) if rows.len() as i64 == chunk => {
                     chunk = next_page(chunk);
                     // The next page starts past the last row seen.
@@ -2093,21 +2146,28 @@ impl Writer for Tx<'_> {
             (None, Some(first)) => Some((first, 0)),
             _ => None,
         };
+        // The numbers come from the server: checked, never trusted to
+        // stay in range.
         let first = match claimed {
             Some((first, count)) => {
+                let total = count.checked_add(wanted).ok_or_else(seqs_damaged)?;
                 self.took.set(Some(Took::Claimed {
                     first,
-                    count: count + wanted,
+                    count: total,
                 }));
-                first + count
+                first.checked_add(count)
             }
             None => {
                 let last = self.seqs_after_rows(wanted)?;
-                self.took.set(Some(Took::Given { next: last + 1 }));
-                last - wanted + 1
+                let next = last.checked_add(1).ok_or_else(seqs_damaged)?;
+                self.took.set(Some(Took::Given { next }));
+                last.checked_sub(wanted - 1)
             }
         };
-        Ok(Some(first as u64))
+        match first.and_then(|first| u64::try_from(first).ok()) {
+            Some(first) if first >= 1 => Ok(Some(first)),
+            _ => Err(seqs_damaged()),
+        }
     }
 
     fn after_race(&self) -> bool {
@@ -2168,10 +2228,14 @@ impl Backend for PgBackend {
     }
 
     fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
-        let mut numbering = self
-            .writing
-            .lock()
-            .map_err(|_| Error::new(ErrorCode::Internal, "a write panicked on this backend"))?;
+        // A write that panicked left what it knew of the feed's numbers
+        // unsure: forgotten, so the next write asks for them.
+        let mut numbering = self.writing.lock().unwrap_or_else(|poisoned| {
+            let mut numbering = poisoned.into_inner();
+            *numbering = Numbering::default();
+            numbering
+        });
+        self.writing.clear_poison();
         self.on_connection(|conn| self.runs(conn, &mut numbering, f))
     }
 

@@ -47,7 +47,8 @@ pub fn number(url: &str, sql: &str) -> i64 {
     admin
         .query_one(sql, &[])
         .expect("run on the test server")
-        .get(0)
+        .try_get(0)
+        .expect("a number")
 }
 
 /// A driver configuration for a new, empty schema on the server of `url`.
@@ -314,7 +315,7 @@ pub fn uses_tls(backend: &crate::PgBackend) -> bool {
                     "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
                     &[],
                 )
-                .map(|row| row.get(0))
+                .map(|row| row.try_get(0).expect("a boolean"))
                 .map_err(crate::storage)
         })
         .expect("ask the server whether the session uses TLS")

@@ -297,7 +297,8 @@ fn a_store_without_the_writers_lock_gets_it_when_opened() {
         admin
             .query_one("SELECT to_regclass('roster_writers') IS NOT NULL", &[])
             .unwrap()
-            .get(0)
+            .try_get(0)
+            .unwrap()
     };
     for create in [false, true] {
         admin.batch_execute("DROP TABLE roster_writers").unwrap();

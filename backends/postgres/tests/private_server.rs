@@ -12,7 +12,7 @@ use roster_postgres::testing::PrivateServer;
 fn count(url: &str) -> Result<i64, postgres::Error> {
     let mut client = Client::connect(url, NoTls)?;
     let row = client.query_one("SELECT count(*) FROM kept", &[])?;
-    Ok(row.get(0))
+    row.try_get(0)
 }
 
 #[test]

@@ -403,7 +403,8 @@ fn open_and_idle(server: &PrivateServer) -> i64 {
             &[],
         )
         .expect("pg_stat_activity")
-        .get(0)
+        .try_get(0)
+        .expect("a count")
 }
 
 /// Polls `f` until it is true or `within` has passed.
