@@ -112,7 +112,11 @@ fn fail(err: roster::Error) -> ExitCode {
 
 /// Prints `err` with its code and exits with `code`.
 fn fail_with(err: roster::Error, code: u8) -> ExitCode {
-    eprintln!("error: {err} ({})", err.code().as_str());
+    eprintln!(
+        "error: {err} ({}){}",
+        err.code().as_str(),
+        crate::db::cause_note(&err)
+    );
     ExitCode::from(code)
 }
 

@@ -38,6 +38,55 @@ pub fn postgres_url(db: &Path) -> Option<&str> {
         .then_some(text)
 }
 
+/// Refuses a `--db` value that is meant for PostgreSQL but is not a URL
+/// this command line reads: libpq's key-value form (`host=db user=roster
+/// password=...`) and a scheme not in lower case. Taken for a file name,
+/// either would become a new store file named after the connection string,
+/// password included, and be printed in messages. The message does not
+/// echo the value.
+pub fn usable(db: &Path) -> Result<(), String> {
+    let text = db.to_string_lossy();
+    let scheme = text.split_once("://").map(|(scheme, _)| scheme);
+    if scheme.is_some_and(|s| {
+        (s.eq_ignore_ascii_case("postgres") || s.eq_ignore_ascii_case("postgresql"))
+            && s != "postgres"
+            && s != "postgresql"
+    }) {
+        return Err(
+            "the --db URL's scheme must be written in lower case: postgres:// or \
+                    postgresql://"
+                .into(),
+        );
+    }
+    // libpq's keywords; a file name rarely starts with one and `=`.
+    const KEYWORDS: [&str; 12] = [
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "sslmode",
+        "sslrootcert",
+        "connect_timeout",
+        "application_name",
+        "options",
+        "target_session_attrs",
+    ];
+    let key_value = text
+        .split_once('=')
+        .is_some_and(|(key, _)| KEYWORDS.contains(&key.trim()));
+    if key_value {
+        return Err(
+            "--db looks like a key-value connection string (host=... user=...); \
+                    the command line takes the URL form: \
+                    postgres://user:password@host:port/database?sslmode=..."
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 /// What a command does with a store file that is not there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
@@ -97,9 +146,10 @@ pub fn open_for(
     }
     let failed = |err: roster::Error| {
         format!(
-            "error: cannot open the store '{}': {err} ({})",
+            "error: cannot open the store '{}': {err} ({}){}",
             shown(db),
-            err.code().as_str()
+            err.code().as_str(),
+            cause_note(&err)
         )
     };
     let opened = match (postgres_url(db), missing) {
@@ -134,6 +184,20 @@ fn open_creating(db: &Path, config: Config, create: bool) -> roster::Result<Inst
         Some(url) => roster_postgres::open(url, config, options(create)),
         None => Institute::open_shared(db, config),
     }
+}
+
+/// The failure below `err` in its own words, on a line of its own (empty
+/// when there is none): what the storage engine or the PostgreSQL server
+/// said. A public message leaves it out (it may reach an HTTP client); the
+/// person at the command line is the operator, who needs it.
+pub fn cause_note(err: &roster::Error) -> String {
+    let mut deepest = None;
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        deepest = Some(cause);
+        source = cause.source();
+    }
+    deepest.map_or_else(String::new, |cause| format!("\n  cause: {cause}"))
 }
 
 /// `db` as messages show it: a URL's password replaced by `***`, wherever

@@ -175,6 +175,11 @@ pub fn usage_error(message: &str) -> ExitCode {
 fn main() -> ExitCode {
     // `parse` exits 2 on a parse error and 0 for --help / --version.
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Demo | Command::Openapi)
+        && let Err(why) = db::usable(&cli.db)
+    {
+        return usage_error(&why);
+    }
     if let Some(pool) = cli.db_pool {
         if db::postgres_url(&cli.db).is_none()
             && !matches!(cli.command, Command::Demo | Command::Openapi)

@@ -29,7 +29,11 @@ pub fn check(db: &Path) -> ExitCode {
             .and_then(|institute| institute.check_integrity());
         return match problems {
             Err(err) => {
-                eprintln!("error: cannot check '{}': {err}", crate::db::shown(db));
+                eprintln!(
+                    "error: cannot check '{}': {err}{}",
+                    crate::db::shown(db),
+                    crate::db::cause_note(&err)
+                );
                 ExitCode::from(EXIT_FAILURE)
             }
             Ok(problems) if problems.is_empty() => {
@@ -48,7 +52,11 @@ pub fn check(db: &Path) -> ExitCode {
     let report = match recover::check(db) {
         Ok(report) => report,
         Err(err) => {
-            eprintln!("error: cannot check '{}': {err}", db.display());
+            eprintln!(
+                "error: cannot check '{}': {err}{}",
+                db.display(),
+                crate::db::cause_note(&err)
+            );
             return ExitCode::from(EXIT_FAILURE);
         }
     };
@@ -87,9 +95,10 @@ pub fn recover(db: &Path, args: &RecoverArgs) -> ExitCode {
         Ok(report) => report,
         Err(err) => {
             eprintln!(
-                "error: cannot recover '{}': {err} ({})",
+                "error: cannot recover '{}': {err} ({}){}",
                 db.display(),
-                err.code().as_str()
+                err.code().as_str(),
+                crate::db::cause_note(&err)
             );
             return ExitCode::from(EXIT_FAILURE);
         }

@@ -128,7 +128,42 @@ fn the_password_of_the_url_is_never_shown() {
         let all = text(&o.stdout) + &text(&o.stderr);
         assert!(!all.contains(secret), "{args:?}: {all}");
         assert!(all.contains("roster:***@127.0.0.1"), "{args:?}: {all}");
+        // Why, in roster's words, and the driver's below them.
+        assert!(
+            all.contains("the connection was refused"),
+            "{args:?}: {all}"
+        );
+        assert!(all.contains("\n  cause: "), "{args:?}: {all}");
     }
+    // A connection string the command line does not read as one (the
+    // key-value form, a scheme in capitals) is refused: never taken for a
+    // file name, so no store file is made and named after the password.
+    let dir = tempfile::tempdir().unwrap();
+    for db in [
+        format!("host=127.0.0.1 port=1 user=roster password={secret} dbname=none"),
+        format!("password = {secret} host=127.0.0.1"),
+        format!("POSTGRES://roster:{secret}@127.0.0.1:1/none"),
+        format!("PostgreSQL://roster:{secret}@127.0.0.1:1/none"),
+    ] {
+        for args in [
+            &["superuser", "--username", "a", "--password", "p"][..],
+            &["serve"],
+        ] {
+            let o = Command::new(env!("CARGO_BIN_EXE_roster"))
+                .arg("--db")
+                .arg(&db)
+                .args(args)
+                .env_remove("ROSTER_DB")
+                .current_dir(dir.path())
+                .output()
+                .expect("run roster");
+            assert_eq!(o.status.code(), Some(2), "{args:?}");
+            let all = text(&o.stdout) + &text(&o.stderr);
+            assert!(!all.contains(secret), "{args:?}: {all}");
+            assert!(all.contains("--db"), "{args:?}: {all}");
+        }
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     let help = Command::new(env!("CARGO_BIN_EXE_roster"))
         .arg("--help")
         .env("ROSTER_DB", &db)

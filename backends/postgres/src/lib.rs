@@ -126,7 +126,10 @@
 //!
 //! `sslmode` in the connection string: `disable` (plain TCP), `prefer`
 //! (the default: TLS when the server offers it) or `require` (TLS, or no
-//! connection). TLS is rustls; the server's certificate must chain to one
+//! connection). Towards a host other than this machine `prefer` is
+//! `require`: a `prefer` connection goes on in plain TCP when TLS is
+//! declined, and whoever answers in the server's place on the network may
+//! decline it and ask for the password in clear text. TLS is rustls; the server's certificate must chain to one
 //! of the public roots (webpki-roots) or of the PEM file named by
 //! `sslrootcert=PATH`, and name the host connected to, whatever the mode:
 //! a certificate that does not verify fails the connection.
@@ -416,6 +419,57 @@ impl Drop for Place<'_> {
     }
 }
 
+/// What the driver said about a failure, as text (its password masked):
+/// the cause of a public error whose message leaves it out.
+#[derive(Debug)]
+struct Detail(String);
+
+impl std::fmt::Display for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Detail {}
+
+/// Why a connection failed, in words that name nothing of the server's
+/// (`detail`: the driver's text with its causes').
+fn why_not(e: &postgres::Error, detail: &str) -> &'static str {
+    if let Some(db) = e.as_db_error() {
+        return match *db.code() {
+            SqlState::INVALID_PASSWORD => "the password was refused",
+            SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+                "the server refused this user, database or client address (pg_hba.conf)"
+            }
+            SqlState::INVALID_CATALOG_NAME => "the database does not exist",
+            SqlState::TOO_MANY_CONNECTIONS => "the server has no connection to spare",
+            SqlState::CANNOT_CONNECT_NOW => "the server is starting up or shutting down",
+            _ => "the server refused the connection",
+        };
+    }
+    if detail.contains("does not support TLS") {
+        // `require`, said or taken for a host elsewhere ([`tls::effective_mode`]).
+        return "the server does not offer TLS, which a connection to another machine \
+                needs unless the connection string says sslmode=disable";
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "the connection was refused",
+                std::io::ErrorKind::TimedOut => "the connection timed out",
+                std::io::ErrorKind::NotFound => "the host was not found",
+                _ => "a network error",
+            };
+        }
+        source = err.source();
+    }
+    if detail.contains("timeout") || detail.contains("timed out") {
+        return "the connection timed out";
+    }
+    "the connection failed"
+}
+
 /// The pool and its signals.
 struct Shared {
     pool: Mutex<Pool>,
@@ -668,6 +722,7 @@ impl PgBackend {
         root_cert: Option<&Path>,
     ) -> Result<PgBackend> {
         let mut config = config;
+        config.ssl_mode(tls::effective_mode(&config));
         if config.get_application_name().is_none() {
             // How the sessions show in pg_stat_activity and the server's log.
             config.application_name("roster");
@@ -831,23 +886,37 @@ impl PgBackend {
         self.shared.freed.notify_one();
     }
 
-    /// A failed connection in words that say what to fix: the driver's
-    /// text (which never holds the password; it is masked all the same,
-    /// should a server echo it), and what the TLS verification refused.
+    /// A failed connection in words that say what to fix, without the
+    /// server's own words: a public message may reach an HTTP client (a
+    /// 500's body), and the server's text names hosts, roles and databases
+    /// (`no pg_hba.conf entry for host "10.0.0.5", user "roster", ...`).
+    /// That text, the password masked, is the error's cause, for the
+    /// operator's logs and the command line.
     fn cannot_connect(&self, e: postgres::Error) -> Error {
-        let mut text = match tls::tls_failure(&e) {
-            Some(refused) => format!(
-                "the TLS handshake with the PostgreSQL server failed: {refused} \
-                 (its certificate must chain to a public root or to sslrootcert's)"
-            ),
-            None => format!("cannot connect to the PostgreSQL server: {e}"),
-        };
+        // The driver's text and its causes' (a server's refusal is the
+        // cause of a "db error", a declined TLS that of a handshake error).
+        let mut detail = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            detail = format!("{detail}: {cause}");
+            source = cause.source();
+        }
         if let Some(password) = self.config.get_password()
             && !password.is_empty()
         {
-            text = text.replace(&*String::from_utf8_lossy(password), "***");
+            detail = detail.replace(&*String::from_utf8_lossy(password), "***");
         }
-        Error::storage(&text, e)
+        let public = match tls::tls_failure(&e) {
+            Some(refused) => format!(
+                "the TLS handshake with the PostgreSQL server failed: {}",
+                tls::refusal(refused)
+            ),
+            None => format!(
+                "cannot connect to the PostgreSQL server: {}",
+                why_not(&e, &detail)
+            ),
+        };
+        Error::storage(&public, Detail(detail))
     }
 
     /// A read on `conn`, begun by its first statement ([`Tx::begin_reading`]):

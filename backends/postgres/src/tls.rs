@@ -3,12 +3,14 @@
 //! parameters of the connection string that roster reads itself.
 //!
 //! The driver parses `sslmode` (`disable`, `prefer`, the default, or
-//! `require`) and asks the server for TLS unless it is `disable`; when TLS
+//! `require`; roster makes `prefer` `require` towards another machine,
+//! [`effective_mode`]) and asks the server for TLS unless it is `disable`; when TLS
 //! is used, the server's certificate must chain to a trusted root and name
 //! the host connected to: the public roots (webpki-roots, Mozilla's list)
 //! and the certificates of the PEM file `sslrootcert=PATH`, a parameter the
 //! driver does not know and roster takes out of the string first.
 
+use postgres::config::{Host, SslMode};
 use roster::{Error, ErrorCode, Result};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -176,9 +178,104 @@ pub(crate) fn tls_failure(e: &postgres::Error) -> Option<&rustls::Error> {
     None
 }
 
+/// What a TLS handshake refused, in words that name nothing of the
+/// server's (the certificate's names stay out of a public message).
+pub(crate) fn refusal(e: &rustls::Error) -> &'static str {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(kind) => match kind {
+            C::UnknownIssuer => {
+                "its certificate was refused: not signed by a trusted authority \
+                 (a public root or sslrootcert's)"
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "its certificate was refused: it does not name the host connected to"
+            }
+            C::Expired | C::ExpiredContext { .. } => "its certificate was refused: it has expired",
+            _ => "its certificate was refused",
+        },
+        _ => "the handshake was refused",
+    }
+}
+
+/// The TLS mode a connection uses: the connection string's, except that
+/// `prefer` (the driver's default) towards a host other than this machine
+/// is `require`. `prefer` goes on in plain TCP when the server declines
+/// TLS, and whoever answers in the server's place may decline it and then
+/// ask for the password in clear text. Plain TCP to another machine is
+/// what `sslmode=disable` asks for, on purpose.
+pub(crate) fn effective_mode(config: &postgres::Config) -> SslMode {
+    match config.get_ssl_mode() {
+        SslMode::Prefer if !only_this_machine(config) => SslMode::Require,
+        mode => mode,
+    }
+}
+
+/// Whether every host of `config` is this machine: `localhost`, a loopback
+/// address or a Unix socket (as is every `hostaddr`).
+fn only_this_machine(config: &postgres::Config) -> bool {
+    let hosts = config.get_hosts().iter().all(|host| match host {
+        Host::Tcp(name) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        #[cfg(unix)]
+        Host::Unix(_) => true,
+    });
+    hosts && config.get_hostaddrs().iter().all(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefer_is_require_towards_another_machine() {
+        let mode = |text: &str| effective_mode(&text.parse().unwrap());
+        // The driver's default, and `prefer` said, towards another host.
+        for text in [
+            "postgres://roster@db.example.com/roster",
+            "postgres://roster@db.example.com/roster?sslmode=prefer",
+            "postgres://roster@10.0.0.5:5432/roster",
+            "postgres://roster@[2001:db8::1]/roster",
+            "host=db.example.com user=roster",
+            // One host of several elsewhere is enough.
+            "host=localhost,db.example.com user=roster",
+            // A loopback name given an address elsewhere.
+            "host=localhost hostaddr=10.0.0.5 user=roster",
+        ] {
+            assert_eq!(mode(text), SslMode::Require, "{text}");
+        }
+        // This machine: as asked.
+        for text in [
+            "postgres://roster@localhost/roster",
+            "postgres://roster@127.0.0.1:5433/roster",
+            "postgres://roster@[::1]/roster",
+            "host=/var/run/postgresql user=roster",
+            "host=LocalHost hostaddr=127.0.0.1 user=roster",
+        ] {
+            assert_eq!(mode(text), SslMode::Prefer, "{text}");
+        }
+        // Said explicitly: kept.
+        for (text, want) in [
+            (
+                "postgres://roster@db.example.com/roster?sslmode=disable",
+                SslMode::Disable,
+            ),
+            (
+                "postgres://roster@db.example.com/roster?sslmode=require",
+                SslMode::Require,
+            ),
+            (
+                "postgres://roster@127.0.0.1/roster?sslmode=require",
+                SslMode::Require,
+            ),
+        ] {
+            assert_eq!(mode(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn sslrootcert_is_taken_out_of_a_url() {

@@ -209,3 +209,39 @@ fn a_feed_sequence_out_of_range_is_refused() {
         .collect();
     assert_eq!(names, ["Before"]);
 }
+
+/// A failed connection says why in roster's words, naming nothing of the
+/// server's (its message may become a 500's body); the server's own words
+/// are the error's cause, for the operator.
+#[test]
+fn a_failed_connection_says_why_without_the_servers_words() {
+    let Some(url) = server() else { return };
+    let (base, _) = url.rsplit_once('/').expect("a database in the URL");
+    let cases = [
+        (
+            format!("{base}/no_such_database_q7"),
+            "the database does not exist",
+            "no_such_database_q7",
+        ),
+        (
+            "postgres://roster@127.0.0.1:1/none?connect_timeout=2".to_string(),
+            "the connection was refused",
+            "refused",
+        ),
+    ];
+    for (text, public, detail) in cases {
+        let e = PgBackend::connect(&text, Options::default()).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Storage, "{e:?}");
+        assert!(e.message().contains(public), "{e}");
+        if detail != "refused" {
+            assert!(!e.message().contains(detail), "{e}");
+        }
+        let mut deepest = String::new();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            deepest = s.to_string();
+            source = s.source();
+        }
+        assert!(deepest.contains(detail), "{deepest}");
+    }
+}
