@@ -21,5 +21,6 @@ mod integration {
     mod properties;
     mod schema;
     mod sunbird;
+    mod sunbird_access;
     mod transfer;
 }

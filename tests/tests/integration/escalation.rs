@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::auth::{NO_PERMISSION, PASSWORD, perm, sign_in, user};
 
 /// view, change and delete user: what the weaker administrator holds.
-fn weak_perms() -> Vec<u64> {
+pub(super) fn weak_perms() -> Vec<u64> {
     vec![
         perm(Action::View, Model::User),
         perm(Action::Change, Model::User),
@@ -27,13 +27,14 @@ fn weak_perms() -> Vec<u64> {
 }
 
 /// The weaker set plus `delete_batch`.
-fn strong_perms() -> Vec<u64> {
+pub(super) fn strong_perms() -> Vec<u64> {
     let mut p = weak_perms();
     p.push(perm(Action::Delete, Model::Batch));
     p
 }
 
-fn staff_access(permissions: &[u64]) -> AccessInput {
+/// Active staff holding exactly `permissions`.
+pub(super) fn staff_access(permissions: &[u64]) -> AccessInput {
     AccessInput {
         is_staff: Some(true),
         user_permissions: Some(permissions.to_vec()),
@@ -41,7 +42,8 @@ fn staff_access(permissions: &[u64]) -> AccessInput {
     }
 }
 
-fn view(i: &Institute, id: u64) -> UserView {
+/// User `id` as the typed API shows it.
+pub(super) fn view(i: &Institute, id: u64) -> UserView {
     i.operator().get_user(id).expect("user")
 }
 

@@ -657,6 +657,13 @@ impl Admin {
                 user: old,
                 side: old_side,
             } = pair.ok_or_else(|| fault::not_found("user"))?;
+            // SPEC A7 on every Sunbird write to another user, before the
+            // request is judged against the target: whether an email is
+            // taken is not a weaker caller's to learn.
+            let me = self.caller_id(txn)?;
+            if me != Some(old.id) {
+                self.may_control(txn, &old)?;
+            }
             if old_side.deleted {
                 return Err(fault::inactive());
             }
@@ -696,11 +703,6 @@ impl Admin {
             }
             let was_managed = side.managed_by.is_some();
             stands_alone(&user, &mut side);
-            // SPEC A7 on every Sunbird write to another user.
-            let me = self.caller_id(txn)?;
-            if me != Some(old.id) {
-                self.may_control(txn, &old)?;
-            }
             if let Some(p) = patch.password.as_deref() {
                 self.may_set_password(txn, me == Some(old.id), &side)?;
                 self.password_ok(p, &old.username)?;
