@@ -196,6 +196,9 @@ pub struct SunbirdPolicy {
     pub managed_limit: u32,
     /// Largest `limit` of a search (S4). Default 10,000.
     pub search_cap: u32,
+    /// How much each profile attribute weighs in a read's `completeness`
+    /// (S6). Default: equal.
+    pub completeness: CompletenessWeights,
 }
 
 impl Default for SunbirdPolicy {
@@ -204,7 +207,90 @@ impl Default for SunbirdPolicy {
             self_signup: false,
             managed_limit: 30,
             search_cap: 10_000,
+            completeness: CompletenessWeights::default(),
         }
+    }
+}
+
+/// The weights of the fourteen profile attributes in a Sunbird user's
+/// `completeness` (S6): the ceiling of the filled attributes' share of the
+/// whole weight, in percent. Weights are relative: the default, 1 each, is
+/// the documents' 100/14 an attribute. An attribute of weight 0 counts for
+/// nothing and is never listed in `missingFields`; with every weight 0 a
+/// profile is 100% complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletenessWeights {
+    /// `firstName`.
+    pub first_name: u32,
+    /// `lastName`.
+    pub last_name: u32,
+    /// `dob`.
+    pub dob: u32,
+    /// `avatar`.
+    pub avatar: u32,
+    /// `gender`.
+    pub gender: u32,
+    /// `grade`.
+    pub grade: u32,
+    /// `language`.
+    pub language: u32,
+    /// `location` (`profileLocation`).
+    pub location: u32,
+    /// `profileSummary`.
+    pub profile_summary: u32,
+    /// `subject`.
+    pub subject: u32,
+    /// `userName`.
+    pub user_name: u32,
+    /// `address`.
+    pub address: u32,
+    /// `education`.
+    pub education: u32,
+    /// `jobProfile`.
+    pub job_profile: u32,
+}
+
+impl Default for CompletenessWeights {
+    fn default() -> Self {
+        CompletenessWeights {
+            first_name: 1,
+            last_name: 1,
+            dob: 1,
+            avatar: 1,
+            gender: 1,
+            grade: 1,
+            language: 1,
+            location: 1,
+            profile_summary: 1,
+            subject: 1,
+            user_name: 1,
+            address: 1,
+            education: 1,
+            job_profile: 1,
+        }
+    }
+}
+
+impl CompletenessWeights {
+    /// Each attribute's name as a read's `missingFields` gives it, with its
+    /// weight, in the documents' order.
+    pub(crate) fn named(&self) -> [(&'static str, u32); 14] {
+        [
+            ("firstName", self.first_name),
+            ("lastName", self.last_name),
+            ("dob", self.dob),
+            ("avatar", self.avatar),
+            ("gender", self.gender),
+            ("grade", self.grade),
+            ("language", self.language),
+            ("location", self.location),
+            ("profileSummary", self.profile_summary),
+            ("subject", self.subject),
+            ("userName", self.user_name),
+            ("address", self.address),
+            ("education", self.education),
+            ("jobProfile", self.job_profile),
+        ]
     }
 }
 

@@ -28,7 +28,9 @@ pub use api::{Admin, Caller, Created, Institute, UserQuery};
 pub use api::{Dump, ImportReport, ImportRow, Login, PermissionView, Rejected};
 pub use auth::permissions::{Action, Model, Permission};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{Argon2Params, Config, LockoutPolicy, PasswordPolicy, SunbirdPolicy};
+pub use config::{
+    Argon2Params, CompletenessWeights, Config, LockoutPolicy, PasswordPolicy, SunbirdPolicy,
+};
 pub use config::{ImportSettings, Settings};
 pub use domain::course::{CourseInput, CourseView};
 pub use domain::custom_field::{

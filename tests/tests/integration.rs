@@ -22,5 +22,6 @@ mod integration {
     mod schema;
     mod sunbird;
     mod sunbird_access;
+    mod sunbird_rules;
     mod transfer;
 }

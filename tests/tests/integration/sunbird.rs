@@ -40,12 +40,15 @@ fn keys(v: &Value) -> BTreeSet<String> {
 }
 
 /// A world with a signed-in superuser.
-struct World {
-    i: Institute,
-    token: String,
+pub(super) struct World {
+    /// The institute.
+    pub(super) i: Institute,
+    /// The superuser's session token.
+    pub(super) token: String,
 }
 
-fn world() -> World {
+/// A new in-memory world on the seed's clock, its superuser signed in.
+pub(super) fn world() -> World {
     let (i, _clock) = institute(SEED_NOW);
     i.create_superuser("root", ROOT_PASSWORD)
         .expect("superuser");
@@ -56,11 +59,18 @@ fn world() -> World {
 impl World {
     /// One request with the caller's token in `x-authenticated-user-token`
     /// (and the gateway's key in `Authorization`, as the seed sends it).
-    fn send(&self, method: &str, path: &str, body: Option<Value>) -> Response {
+    pub(super) fn send(&self, method: &str, path: &str, body: Option<Value>) -> Response {
         self.send_as(&self.token.clone(), method, path, body)
     }
 
-    fn send_as(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Response {
+    /// [`World::send`] with `token` as the caller's.
+    pub(super) fn send_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
         let mut request = Request::new(method, path)
             .with_header("Content-Type", "application/json")
             .with_header("Authorization", "Bearer the-gateway-key")
@@ -73,7 +83,7 @@ impl World {
 
     /// A request that must succeed: its `result`.
     #[track_caller]
-    fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub(super) fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let r = self.send(method, path, body);
         assert_eq!(r.status, 200, "{method} {path}: {:?}", r.body);
         let v = r.json();
@@ -84,7 +94,7 @@ impl World {
 
     /// A request that must fail with `status` and `err`: its message.
     #[track_caller]
-    fn fails(
+    pub(super) fn fails(
         &self,
         method: &str,
         path: &str,
@@ -97,7 +107,7 @@ impl World {
     }
 
     /// Creates an organisation; its id.
-    fn org(&self, name: &str, channel: &str, tenant: bool) -> u64 {
+    pub(super) fn org(&self, name: &str, channel: &str, tenant: bool) -> u64 {
         let result = self.ok(
             "POST",
             "/api/org/v1/create",
@@ -156,7 +166,7 @@ impl World {
     }
 
     /// Creates a user through v1; its `userId`.
-    fn user(&self, first: &str, email: &str) -> String {
+    pub(super) fn user(&self, first: &str, email: &str) -> String {
         let result = self.ok(
             "POST",
             "/api/user/v1/create",
@@ -170,7 +180,7 @@ impl World {
 
 /// Asserts `r` is a failure envelope of `status` and `err`; its message.
 #[track_caller]
-fn failure(r: &Response, status: u16, err: &str) -> String {
+pub(super) fn failure(r: &Response, status: u16, err: &str) -> String {
     assert_eq!(r.status, status, "{:?}", r.body);
     assert_eq!(r.header("content-type"), Some("application/json"));
     let v = r.json();
@@ -1550,7 +1560,8 @@ fn one_record_three_views() {
     assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
 }
 
-fn export_of(i: &Institute) -> String {
+/// The full export (JSON Lines) of `i`.
+pub(super) fn export_of(i: &Institute) -> String {
     let mut out = Vec::new();
     roster::transfer::export(&i.operator(), &mut out).expect("export");
     String::from_utf8(out).expect("UTF-8")

@@ -576,7 +576,7 @@ impl Admin {
         // Computed only when asked for (`fields=completeness,missingFields`).
         let (completeness, missing) = match parts.completeness || parts.missing_fields {
             true => {
-                let (c, m) = completeness(&user, &side);
+                let (c, m) = completeness(&user, &side, &self.config().sunbird.completeness);
                 (Some(c), Some(m))
             }
             false => (None, None),
@@ -1273,30 +1273,17 @@ fn generated_name(txn: &Txn<'_>, profile: &Profile) -> Result<String> {
     ))
 }
 
-/// The profile attributes completeness weighs (S6), in the reference's
-/// order.
-pub const COMPLETENESS_FIELDS: [&str; 14] = [
-    "firstName",
-    "lastName",
-    "dob",
-    "avatar",
-    "gender",
-    "grade",
-    "language",
-    "location",
-    "profileSummary",
-    "subject",
-    "userName",
-    "address",
-    "education",
-    "jobProfile",
-];
-
 /// Profile completeness in percent (the ceiling of the filled attributes'
-/// equal weights) and the empty attributes.
-fn completeness(user: &User, side: &SunbirdUser) -> (u32, Vec<String>) {
+/// share of the whole weight, [`crate::CompletenessWeights`]) and the empty
+/// attributes that weigh something.
+fn completeness(
+    user: &User,
+    side: &SunbirdUser,
+    weights: &crate::CompletenessWeights,
+) -> (u32, Vec<String>) {
     let p = &user.profile;
     let json_filled = |t: &str| !t.is_empty() && t != "[]" && t != "{}";
+    // In the order of `weights.named()`.
     let filled = [
         !p.first_name.trim().is_empty(),
         !p.last_name.trim().is_empty(),
@@ -1313,14 +1300,23 @@ fn completeness(user: &User, side: &SunbirdUser) -> (u32, Vec<String>) {
         json_filled(&side.education),
         json_filled(&side.job_profile),
     ];
-    let n = filled.iter().filter(|f| **f).count() as u32;
-    let total = COMPLETENESS_FIELDS.len() as u32;
-    let percent = (n * 100).div_ceil(total);
-    let missing = COMPLETENESS_FIELDS
+    let named = weights.named();
+    let total: u64 = named.iter().map(|(_, w)| u64::from(*w)).sum();
+    let have: u64 = named
         .iter()
         .zip(filled)
-        .filter(|(_, f)| !f)
-        .map(|(name, _)| name.to_string())
+        .filter(|(_, f)| *f)
+        .map(|((_, w), _)| u64::from(*w))
+        .sum();
+    let percent = match total {
+        0 => 100,
+        total => u32::try_from((have * 100).div_ceil(total)).unwrap_or(100),
+    };
+    let missing = named
+        .iter()
+        .zip(filled)
+        .filter(|((_, w), f)| !f && *w > 0)
+        .map(|((name, _), _)| name.to_string())
         .collect();
     (percent, missing)
 }

@@ -1,0 +1,1200 @@
+//! Rules of SPEC 6 (Sunbird, S1-S14) and 7 (the envelope) that no other
+//! test asserts: merge and migration side effects, update side effects,
+//! external ids and channels on create, password-less and managed creates,
+//! organisation validation, completeness, v4's lean reads, the search
+//! limit, masking of recovery and previous contacts, other terms types, and
+//! the envelope's message ids.
+//!
+//! Requests travel through `rest::handle` as sunbird.rs sends them
+//! ([`World`]); codes and messages are those of `domain::sunbird::fault`
+//! and the project README's table.
+
+use super::sunbird::{World, export_of, failure, world};
+use roster::rest::{Request, Response};
+use roster_tests::SEED_NOW;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+/// The password [`World::user`] gives its users.
+const PASSWORD: &str = "Pass@1word";
+
+/// The `userId` of a create's `result`.
+fn user_id(result: &Value) -> String {
+    result["userId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no userId in {result}"))
+        .to_string()
+}
+
+/// Creates a user through `path` as the superuser with `request`; its id.
+fn create(w: &World, path: &str, request: Value) -> String {
+    user_id(&w.ok("POST", path, Some(json!({ "request": request }))))
+}
+
+/// User `id` as the superuser reads it through `version` with `fields`.
+fn read(w: &World, version: &str, id: &str, fields: &str) -> Value {
+    let query = match fields {
+        "" => String::new(),
+        f => format!("?fields={f}"),
+    };
+    let path = format!("/api/user/{version}/read/{id}{query}");
+    w.ok("GET", &path, None)["response"].clone()
+}
+
+/// A PATCH of `/api/user/v3/update` that must succeed.
+fn update(w: &World, request: Value) {
+    w.ok(
+        "PATCH",
+        "/api/user/v3/update",
+        Some(json!({ "request": request })),
+    );
+}
+
+/// The organisation ids of a read's `organisations`, in order.
+fn org_ids(user: &Value) -> Vec<u64> {
+    user["organisations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no organisations in {user}"))
+        .iter()
+        .map(|o| o["organisationId"].as_u64().expect("an organisation id"))
+        .collect()
+}
+
+/// The keys of a JSON object.
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// The exported side record (`fields`) of user `pk`.
+fn exported_side(w: &World, pk: u64) -> Value {
+    export_of(&w.i)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("an export line"))
+        .find(|l| l["type"] == "sunbird_user" && l["record"]["user"] == json!(pk))
+        .unwrap_or_else(|| panic!("no sunbird_user record of user {pk}"))["record"]["fields"]
+        .clone()
+}
+
+/// A user's memberships: (batch name, expiry).
+fn memberships(w: &World, pk: u64) -> Vec<(String, Option<String>)> {
+    let all = roster::PageRequest {
+        page: 1,
+        per_page: Some(100),
+    };
+    w.i.operator()
+        .user_subscriptions(pk, all)
+        .expect("subscriptions")
+        .items
+        .into_iter()
+        .map(|s| (s.batch.name, s.expires.map(|d| d.to_string())))
+        .collect()
+}
+
+// ---------------------------------------------------------------------
+// S12 merge
+// ---------------------------------------------------------------------
+
+#[test]
+fn merging_an_account_into_itself_is_refused_and_leaves_it_active() {
+    let w = world();
+    let id = w.user("Selfie", "selfie@example.com");
+    let token = w.i.login("selfie@example.com", PASSWORD).unwrap().token;
+    let before = export_of(&w.i);
+    // The same id, also spelt in upper case: one account.
+    for to in [id.clone(), id.to_uppercase()] {
+        let body = json!({"request": {"fromAccountId": id, "toAccountId": to}});
+        let m = w.fails(
+            "PATCH",
+            "/api/user/v1/account/merge",
+            Some(body),
+            400,
+            "UOS_USRMRG0045",
+        );
+        assert!(m.contains("fromAccountId"), "{m}");
+    }
+    assert_eq!(export_of(&w.i), before, "a refused merge wrote");
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["status"], 1, "{user}");
+    assert_eq!(user["isDeleted"], false, "{user}");
+    assert_eq!(user["email"], "se****@example.com");
+    assert!(w.i.session(&token).is_ok(), "its session ended");
+    assert!(w.i.login("selfie@example.com", PASSWORD).is_ok());
+}
+
+#[test]
+fn merge_moves_organisations_and_declarations_unites_role_scopes_and_frees_name_and_phone() {
+    let w = world();
+    let a = w.org("Org A", "chan-a", true);
+    let b = w.org("Org B", "chan-b", true);
+    let from = create(
+        &w,
+        "/api/user/v1/sso/create",
+        json!({"firstName": "From", "userName": "from.user", "email": "from@example.com",
+            "phone": "9876500011", "channel": "chan-a"}),
+    );
+    let to = w.user("To", "to@example.com");
+    let to_orgs_before = org_ids(&read(&w, "v5", &to, ""));
+    assert!(!to_orgs_before.contains(&a), "{to_orgs_before:?}");
+    let assign = |user: &str, org: u64| {
+        w.ok(
+            "POST",
+            "/api/user/v2/role/assign",
+            Some(json!({"request": {"userId": user, "roles": [
+                {"role": "COURSE_CREATOR", "operation": "add", "scope": [{"organisationId": org}]}]}})),
+        );
+    };
+    assign(&from, a);
+    assign(&to, b);
+    w.ok(
+        "PATCH",
+        "/api/user/v1/declarations",
+        Some(
+            json!({"request": {"declarations": [{"operation": "add", "userId": from,
+            "orgId": a.to_string(), "persona": "teacher",
+            "info": {"declared-email": "from@example.com"}}]}}),
+        ),
+    );
+    let from_pk = w.i.operator().find_user("from@example.com").unwrap();
+    w.ok(
+        "PATCH",
+        "/api/user/v1/account/merge",
+        Some(json!({"request": {"fromAccountId": from, "toAccountId": to}})),
+    );
+
+    let target = read(&w, "v5", &to, "declarations");
+    // Roles: one COURSE_CREATOR whose scope is both organisations.
+    let roles = target["roles"].as_array().expect("roles");
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    assert_eq!(roles[0]["role"], "COURSE_CREATOR");
+    assert_eq!(
+        roles[0]["scope"],
+        json!([{"organisationId": a}, {"organisationId": b}])
+    );
+    // Organisations: the target's own and the source's.
+    let orgs: BTreeSet<u64> = org_ids(&target).into_iter().collect();
+    let mut want: BTreeSet<u64> = to_orgs_before.into_iter().collect();
+    want.insert(a);
+    assert_eq!(orgs, want);
+    // Declarations moved.
+    let declarations = target["declarations"].as_array().expect("declarations");
+    assert_eq!(declarations.len(), 1, "{declarations:?}");
+    assert_eq!(declarations[0]["orgId"], a.to_string());
+    assert_eq!(declarations[0]["persona"], "teacher");
+    assert_eq!(
+        declarations[0]["info"],
+        json!({"declared-email": "from@example.com"})
+    );
+
+    // The source keeps its old email and phone as prevUsedEmail/Phone
+    // (only the export shows a merged-away account's record).
+    let side = exported_side(&w, from_pk);
+    assert_eq!(side["deleted"], true, "{side}");
+    assert_eq!(side["prevUsedEmail"], "from@example.com", "{side}");
+    assert_eq!(side["prevUsedPhone"], "9876500011", "{side}");
+    // Its userName and phone are free: a new user takes them.
+    let again = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Again", "userName": "From.User", "phone": "9876500011"}),
+    );
+    let found = w.ok("GET", "/api/user/v2/exists/userName/from.user", None);
+    assert_eq!(found["id"], json!(again), "{found}");
+    let found = w.ok("GET", "/api/user/v2/exists/phone/9876500011", None);
+    assert_eq!(found["id"], json!(again), "{found}");
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------
+// S11 migrate
+// ---------------------------------------------------------------------
+
+/// An SSO user of channel `state1` holding external id `ext`: its id.
+fn shadow(w: &World, first: &str, email: &str, ext: &str) -> String {
+    create(
+        w,
+        "/api/user/v1/sso/create",
+        json!({"firstName": first, "email": email, "channel": "state1",
+            "externalIds": [{"id": ext, "provider": "state1", "idType": "state1"}]}),
+    )
+}
+
+/// A migrate request body for `claimant`.
+fn claim(claimant: &str, action: &str, ext: &str) -> Value {
+    json!({"request": {"userId": claimant, "channel": "state1", "action": action,
+        "feedId": "feed-1", "userExtId": ext}})
+}
+
+#[test]
+fn an_accepted_migration_moves_memberships_organisations_roles_and_declarations() {
+    let w = world();
+    let state = w.org("State", "state1", true);
+    let admin = w.i.operator();
+    let sh = shadow(&w, "Shadow", "shadow@example.com", "ext-1");
+    w.ok(
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(json!({"request": {"userId": sh, "roles": [
+            {"role": "ORG_ADMIN", "scope": [{"organisationId": state}]}]}})),
+    );
+    w.ok(
+        "PATCH",
+        "/api/user/v1/declarations",
+        Some(
+            json!({"request": {"declarations": [{"operation": "add", "userId": sh,
+            "orgId": state.to_string(), "persona": "volunteer", "info": {"k": "v"}}]}}),
+        ),
+    );
+    let batch = admin
+        .create_batch(roster::BatchInput {
+            name: Some("Cohort".into()),
+        })
+        .unwrap();
+    let shadow_pk = admin.find_user("shadow@example.com").unwrap();
+    admin
+        .add_user_subscriptions(shadow_pk, &[batch.id], Some("2030-01-01"))
+        .unwrap();
+
+    let claimant = w.user("Claimant", "claimant@example.com");
+    let claimant_pk = admin.find_user("claimant@example.com").unwrap();
+    let own_orgs = org_ids(&read(&w, "v5", &claimant, ""));
+    assert!(!own_orgs.contains(&state));
+    let token = w.i.login("claimant@example.com", PASSWORD).unwrap().token;
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/migrate",
+        Some(claim(&claimant, "accept", "EXT-1")),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.json()["responseCode"], "OK", "{:?}", r.body);
+
+    let me = read(&w, "v5", &claimant, "declarations");
+    assert_eq!(me["roles"].as_array().unwrap().len(), 1, "{me}");
+    assert_eq!(me["roles"][0]["role"], "ORG_ADMIN");
+    assert_eq!(me["roles"][0]["scope"], json!([{"organisationId": state}]));
+    let orgs: BTreeSet<u64> = org_ids(&me).into_iter().collect();
+    let mut want: BTreeSet<u64> = own_orgs.into_iter().collect();
+    want.insert(state);
+    assert_eq!(orgs, want);
+    assert_eq!(me["declarations"].as_array().unwrap().len(), 1, "{me}");
+    assert_eq!(me["declarations"][0]["persona"], "volunteer");
+    assert_eq!(me["declarations"][0]["orgId"], state.to_string());
+    assert_eq!(
+        memberships(&w, claimant_pk),
+        vec![("Cohort".to_string(), Some("2030-01-01".to_string()))]
+    );
+    // The shadow is gone.
+    w.fails(
+        "GET",
+        &format!("/api/user/v1/read/{sh}"),
+        None,
+        404,
+        "UOS_USRRED0013",
+    );
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn a_rejected_shadow_is_marked_and_no_longer_claimed() {
+    let w = world();
+    w.org("State", "state1", true);
+    let sh = shadow(&w, "Second", "second@example.com", "ext-2");
+    let claimant = w.user("Claimant", "claimant@example.com");
+    let token = w.i.login("claimant@example.com", PASSWORD).unwrap().token;
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/migrate",
+        Some(claim(&claimant, "reject", "ext-2")),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let v = r.json();
+    assert_eq!(v["responseCode"], "OK", "{v}");
+    assert_eq!(v["result"], json!({"response": "SUCCESS"}));
+    // Rejected, the shadow stays as it was.
+    let kept = read(&w, "v4", &sh, "");
+    assert_eq!(kept["status"], 1);
+    // SPEC S11 says only that `reject` marks the shadow rejected. roster
+    // reads it as: a rejected shadow is offered to no later claim, so an
+    // accept with its (right) id finds no shadow and answers as a wrong
+    // userExtId does (the seed's HTTP 200 SERVER_ERROR answer).
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/migrate",
+        Some(claim(&claimant, "accept", "ext-2")),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let v = r.json();
+    assert_eq!(v["responseCode"], "SERVER_ERROR", "{v}");
+    assert_eq!(v["result"]["err"], true, "{v}");
+    assert_eq!(v["result"]["remainingAttempt"], 1, "{v}");
+    // Nothing moved: the shadow keeps its id, the claimant has none.
+    assert_eq!(read(&w, "v4", &sh, ""), kept);
+    assert_eq!(read(&w, "v4", &claimant, "")["externalIds"], json!([]));
+}
+
+// ---------------------------------------------------------------------
+// S5 update side effects
+// ---------------------------------------------------------------------
+
+#[test]
+fn a_changed_email_or_phone_loses_its_verified_flag_unless_sent_and_becomes_the_previous_one() {
+    let w = world();
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Vera", "email": "vera.old@example.com", "phone": "9876511111",
+            "emailVerified": true, "phoneVerified": true}),
+    );
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(
+        (&user["emailVerified"], &user["phoneVerified"]),
+        (&json!(true), &json!(true))
+    );
+    assert_eq!(user["prevUsedEmail"], Value::Null);
+    assert_eq!(user["prevUsedPhone"], Value::Null);
+
+    // A new email: unverified, the old one kept (masked in views).
+    update(&w, json!({"userId": id, "email": "vera.newer@example.com"}));
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["email"], "ve********@example.com");
+    assert_eq!(user["emailVerified"], false, "{user}");
+    assert_eq!(user["prevUsedEmail"], "ve******@example.com");
+    assert_eq!(user["phoneVerified"], true, "the phone did not change");
+    // A new email sent as verified stays verified.
+    update(
+        &w,
+        json!({"userId": id, "email": "vera3@example.com", "emailVerified": true}),
+    );
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["email"], "ve***@example.com");
+    assert_eq!(user["emailVerified"], true, "{user}");
+    assert_eq!(user["prevUsedEmail"], "ve********@example.com");
+
+    // The same for the phone.
+    update(&w, json!({"userId": id, "phone": "9876522222"}));
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["phone"], "******2222");
+    assert_eq!(user["phoneVerified"], false, "{user}");
+    assert_eq!(user["prevUsedPhone"], "******1111");
+    assert_eq!(user["emailVerified"], true, "the email did not change");
+    update(
+        &w,
+        json!({"userId": id, "phone": "9876533333", "phoneVerified": true}),
+    );
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["phone"], "******3333");
+    assert_eq!(user["phoneVerified"], true, "{user}");
+    assert_eq!(user["prevUsedPhone"], "******2222");
+    // The real previous values are kept (masking is only a view).
+    let pk = w.i.operator().find_user("vera3@example.com").unwrap();
+    let side = exported_side(&w, pk);
+    assert_eq!(side["prevUsedEmail"], "vera.newer@example.com");
+    assert_eq!(side["prevUsedPhone"], "9876522222");
+}
+
+#[test]
+fn an_empty_email_or_phone_in_an_update_is_refused_and_changes_nothing() {
+    let w = world();
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Ema", "email": "ema@example.com", "phone": "9876512345"}),
+    );
+    let before = export_of(&w.i);
+    for path in ["/api/user/v1/update", "/api/user/v3/update"] {
+        for field in ["email", "phone"] {
+            for blank in ["", "  "] {
+                let body = json!({"request": {"userId": id, field: blank, "lastName": "Changed"}});
+                let m = w.fails("PATCH", path, Some(body), 400, "UOS_USRUPD0017");
+                assert!(m.contains(&format!("parameter {field}")), "{m}");
+            }
+        }
+    }
+    assert_eq!(export_of(&w.i), before, "a refused update wrote");
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["email"], "em*@example.com");
+    assert_eq!(user["phone"], "******2345");
+    assert_eq!(user["lastName"], Value::Null);
+}
+
+// ---------------------------------------------------------------------
+// S2 create: external ids, channels, taken phones
+// ---------------------------------------------------------------------
+
+#[test]
+fn an_external_id_is_unique_per_provider_type_and_id_ignoring_case() {
+    let w = world();
+    w.org("State", "state1", true);
+    let sso = |first: &str, email: &str, ext: Value| {
+        w.send(
+            "POST",
+            "/api/user/v1/sso/create",
+            Some(json!({"request": {"firstName": first, "email": email,
+                "channel": "state1", "externalIds": ext}})),
+        )
+    };
+    let r = sso(
+        "A",
+        "a@example.com",
+        json!([{"id": "Roll-7", "provider": "State1", "idType": "Roll"}]),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let a = user_id(&r.json()["result"]);
+    assert_eq!(
+        read(&w, "v4", &a, "")["externalIds"],
+        json!([{"id": "roll-7", "idType": "roll", "provider": "state1"}])
+    );
+    let before = export_of(&w.i);
+    // The same triple in other cases is taken, on create and on update.
+    let r = sso(
+        "B",
+        "b@example.com",
+        json!([{"id": "ROLL-7", "provider": "STATE1", "idType": "roll"}]),
+    );
+    assert_eq!(
+        failure(&r, 400, "UOS_USRCRT0002"),
+        "externalId (id: roll-7, idType: roll, provider: state1) already exists"
+    );
+    assert_eq!(export_of(&w.i), before, "a refused create wrote");
+    let c = w.user("C", "c@example.com");
+    let before = export_of(&w.i);
+    let m = w.fails(
+        "PATCH",
+        "/api/user/v3/update",
+        Some(json!({"request": {"userId": c, "externalIds": [
+            {"id": "roll-7", "provider": "state1", "idType": "ROLL"}]}})),
+        400,
+        "UOS_USRUPD0002",
+    );
+    assert!(m.ends_with("already exists"), "{m}");
+    assert_eq!(export_of(&w.i), before, "a refused update wrote");
+    // The same id of another type, or of another provider, is another id.
+    let r = sso(
+        "B",
+        "b@example.com",
+        json!([{"id": "roll-7", "provider": "state1", "idType": "admission"}]),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    update(
+        &w,
+        json!({"userId": c, "externalIds": [{"id": "roll-7", "provider": "other", "idType": "roll"}]}),
+    );
+}
+
+#[test]
+fn an_unknown_channel_is_refused_and_creates_no_user() {
+    let w = world();
+    w.org("State", "state1", true);
+    w.user("Someone", "someone@example.com");
+    let before = export_of(&w.i);
+    for path in ["/api/user/v1/sso/create", "/api/user/v1/create"] {
+        let body = json!({"request": {"firstName": "Lost", "email": "lost@example.com",
+            "channel": "no-such-channel"}});
+        // SPEC: "unknown channel is an error"; the number is roster's
+        // (0017, an invalid value, as for an unknown organisation).
+        let m = w.fails("POST", path, Some(body), 400, "UOS_USRCRT0017");
+        assert!(
+            m.contains("no-such-channel") && m.contains("channel"),
+            "{m}"
+        );
+    }
+    assert_eq!(export_of(&w.i), before, "a refused create wrote");
+    let found = w.ok("GET", "/api/user/v1/exists/email/lost@example.com", None);
+    assert_eq!(found, json!({"exists": false}));
+}
+
+#[test]
+fn a_taken_phone_is_already_exists_and_creates_no_user() {
+    let w = world();
+    create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Pia", "phone": "9876543210"}),
+    );
+    let before = export_of(&w.i);
+    for (path, phone) in [
+        ("/api/user/v1/create", json!(9876543210u64)),
+        ("/api/user/v2/create", json!("+91 98765-43210")),
+        ("/api/user/v1/signup", json!("9876543210")),
+    ] {
+        let body = json!({"request": {"firstName": "Quinn", "phone": phone, "email": "quinn@example.com"}});
+        let m = w.fails("POST", path, Some(body), 400, "UOS_USRCRT0002");
+        assert_eq!(m, "phone already exists", "{path}");
+    }
+    assert_eq!(export_of(&w.i), before, "a refused create wrote");
+}
+
+// ---------------------------------------------------------------------
+// S1 / S3 create: passwords and managers
+// ---------------------------------------------------------------------
+
+#[test]
+fn a_user_created_without_a_password_cannot_sign_in_with_any_guess() {
+    let w = world();
+    create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Nopass", "userName": "nopass", "email": "nopass@example.com"}),
+    );
+    let admin = w.i.operator();
+    let pk = admin.find_user("nopass").unwrap();
+    for login in ["nopass", "NOPASS", "nopass@example.com"] {
+        for guess in ["", " ", "!", "nopass", PASSWORD, "password", "\u{0}"] {
+            assert!(
+                w.i.login(login, guess).is_err(),
+                "{login} signed in with {guess:?}"
+            );
+            // The lock-out must not be what refuses the next guess.
+            admin.unlock_user(pk).unwrap();
+        }
+        let r = roster::rest::handle(
+            &w.i,
+            Request::new("POST", "/api/v2.5/auth-token/")
+                .with_header("Content-Type", "application/json")
+                .with_body(json!({"username": login, "password": ""}).to_string()),
+        );
+        assert_eq!(r.status, 400, "{login}: {:?}", r.body);
+        admin.unlock_user(pk).unwrap();
+    }
+    // Until an administrator sets one.
+    let id = admin.get_user(pk).unwrap().uuid;
+    update(&w, json!({"userId": id, "password": "Fresh@pass1"}));
+    assert!(w.i.login("nopass", "Fresh@pass1").is_ok());
+}
+
+#[test]
+fn a_managed_create_with_a_password_is_refused() {
+    let w = world();
+    let parent = w.user("Parent", "parent@example.com");
+    let token = w.i.login("parent@example.com", PASSWORD).unwrap().token;
+    let before = export_of(&w.i);
+    for path in ["/api/user/v4/create", "/api/user/v1/managed/create"] {
+        let body =
+            json!({"request": {"firstName": "Kid", "managedBy": parent, "password": PASSWORD}});
+        for caller in [w.token.as_str(), token.as_str()] {
+            let r = w.send_as(caller, "POST", path, Some(body.clone()));
+            assert_eq!(
+                failure(&r, 400, "UOS_USRCRT0021"),
+                "Invalid parameter password in request."
+            );
+        }
+    }
+    assert_eq!(export_of(&w.i), before, "a refused create wrote");
+    let list = w.ok("GET", &format!("/api/user/v1/managed/{parent}"), None);
+    assert_eq!(list["response"]["count"], 0);
+}
+
+#[test]
+fn managed_by_a_deleted_or_merged_away_user_is_refused() {
+    let w = world();
+    let admin = w.i.operator();
+    let gone = w.user("Gone", "gone@example.com");
+    admin
+        .delete_user(admin.find_user("gone@example.com").unwrap())
+        .unwrap();
+    let merged = w.user("Merged", "merged@example.com");
+    let into = w.user("Into", "into@example.com");
+    w.ok(
+        "PATCH",
+        "/api/user/v1/account/merge",
+        Some(json!({"request": {"fromAccountId": merged, "toAccountId": into}})),
+    );
+    let before = export_of(&w.i);
+    for manager in [&gone, &merged] {
+        for path in ["/api/user/v4/create", "/api/user/v1/managed/create"] {
+            let body = json!({"request": {"firstName": "Kid", "managedBy": manager}});
+            let m = w.fails("POST", path, Some(body), 404, "UOS_USRCRT0013");
+            assert_eq!(m, "Requested user resource not found");
+        }
+    }
+    assert_eq!(export_of(&w.i), before, "a refused create wrote");
+    // The one they merged into may manage.
+    w.ok(
+        "POST",
+        "/api/user/v4/create",
+        Some(json!({"request": {"firstName": "Kid", "managedBy": into}})),
+    );
+}
+
+// ---------------------------------------------------------------------
+// S13 organisation create
+// ---------------------------------------------------------------------
+
+#[test]
+fn an_organisation_create_checks_name_type_tenant_channel_and_email() {
+    let w = world();
+    let base = json!({"orgName": "School", "organisationType": "school", "channel": "school-1",
+        "isTenant": true, "email": "office@school.example.com"});
+    let with = |edit: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+        let mut body = base.as_object().unwrap().clone();
+        edit(&mut body);
+        json!({ "request": body })
+    };
+    let before = export_of(&w.i);
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            with(&|b| {
+                b.remove("orgName");
+            }),
+            "UOS_ORGCRT0030",
+            "Mandatory parameter orgName is missing.",
+        ),
+        (
+            with(&|b| {
+                b.insert("orgName".into(), json!("   "));
+            }),
+            "UOS_ORGCRT0030",
+            "Mandatory parameter orgName is missing.",
+        ),
+        (
+            with(&|b| {
+                b.remove("organisationType");
+            }),
+            "UOS_ORGCRT0030",
+            "Mandatory parameter organisationType is missing.",
+        ),
+        (
+            with(&|b| {
+                b.remove("channel");
+            }),
+            "UOS_ORGCRT0041",
+            "Missing parameter channel which is dependent on isTenant.",
+        ),
+        (
+            with(&|b| {
+                b.insert("channel".into(), json!(""));
+            }),
+            "UOS_ORGCRT0041",
+            "Missing parameter channel which is dependent on isTenant.",
+        ),
+        (
+            with(&|b| {
+                b.insert("email".into(), json!("not-an-email"));
+            }),
+            "UOS_ORGCRT0009",
+            "Invalid format for given email.",
+        ),
+        (
+            with(&|b| {
+                b.insert("email".into(), json!("office@"));
+                b.insert("isTenant".into(), json!(false));
+            }),
+            "UOS_ORGCRT0009",
+            "Invalid format for given email.",
+        ),
+    ];
+    for (body, err, message) in cases {
+        let m = w.fails("POST", "/api/org/v1/create", Some(body.clone()), 400, err);
+        assert_eq!(m, message, "{body}");
+    }
+    assert_eq!(
+        export_of(&w.i),
+        before,
+        "a refused organisation was written"
+    );
+    let id = w.ok(
+        "POST",
+        "/api/org/v1/create",
+        Some(json!({ "request": base })),
+    )["organisationId"]
+        .as_u64()
+        .unwrap();
+    let org = w.ok(
+        "POST",
+        "/api/org/v1/read",
+        Some(json!({"request": {"organisationId": id}})),
+    );
+    assert_eq!(org["response"]["email"], "office@school.example.com");
+}
+
+// ---------------------------------------------------------------------
+// S6 read
+// ---------------------------------------------------------------------
+
+#[test]
+fn completeness_and_missing_fields_weigh_the_fourteen_attributes_equally() {
+    let w = world();
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Asha", "lastName": "Rao", "userName": "asha.rao",
+            "email": "asha.rao@example.com"}),
+    );
+    let measure = |w: &World| {
+        let user = read(w, "v1", &id, "completeness,missingFields");
+        (user["completeness"].clone(), user["missingFields"].clone())
+    };
+    // Blank text, empty lists count as empty.
+    update(
+        &w,
+        json!({"userId": id, "dob": "1990-05-01", "language": ["en"], "profileSummary": "   ",
+            "grade": [], "subject": [], "address": [], "education": [], "jobProfile": []}),
+    );
+    // firstName, lastName, dob, language, userName: ceil(5 * 100 / 14) = 36.
+    assert_eq!(
+        measure(&w),
+        (
+            json!(36),
+            json!([
+                "avatar",
+                "gender",
+                "grade",
+                "location",
+                "profileSummary",
+                "subject",
+                "address",
+                "education",
+                "jobProfile"
+            ])
+        )
+    );
+    // Three more: ceil(8 * 100 / 14) = 58.
+    update(
+        &w,
+        json!({"userId": id, "gender": "female", "avatar": "https://example.com/a.png",
+            "profileLocation": [{"code": "KA", "type": "state"}]}),
+    );
+    assert_eq!(
+        measure(&w),
+        (
+            json!(58),
+            json!([
+                "grade",
+                "profileSummary",
+                "subject",
+                "address",
+                "education",
+                "jobProfile"
+            ])
+        )
+    );
+    // Everything: 100, nothing missing.
+    update(
+        &w,
+        json!({"userId": id, "grade": ["5"], "subject": ["maths"], "profileSummary": "Teacher",
+            "address": [{"addressLine1": "1 Road"}], "education": [{"degree": "BSc"}],
+            "jobProfile": [{"jobName": "teacher"}]}),
+    );
+    assert_eq!(measure(&w), (json!(100), json!([])));
+    // Each only when asked for.
+    let user = read(&w, "v1", &id, "completeness");
+    assert_eq!(user["completeness"], 100);
+    assert!(user.get("missingFields").is_none(), "{user}");
+    let user = read(&w, "v1", &id, "");
+    assert!(user.get("completeness").is_none(), "{user}");
+}
+
+#[test]
+fn v4_and_v5_reads_leave_out_the_deprecated_keys() {
+    // The deprecated keys: those of the seed's Read User V1 example that its
+    // V4 example leaves out (SPEC S6: "v4 leaves out the deprecated fields").
+    let path = roster_tests::document_fixtures().join("sunbird.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let example_keys = |name: &str| {
+        let e = doc["examples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("no example {name}"));
+        keys(&e["response_body"]["result"]["response"])
+    };
+    let deprecated: BTreeSet<String> = example_keys("Read User V1")
+        .difference(&example_keys("Read User V4"))
+        .cloned()
+        .collect();
+    for key in [
+        "avatar",
+        "gender",
+        "language",
+        "lastLoginTime",
+        "locationIds",
+    ] {
+        assert!(deprecated.contains(key), "{key}: {deprecated:?}");
+    }
+    let w = world();
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Old", "lastName": "Keys", "email": "old.keys@example.com",
+            "gender": "male", "avatar": "https://example.com/a.png", "language": ["en"],
+            "grade": ["5"], "subject": ["maths"], "profileSummary": "x"}),
+    );
+    let full = keys(&read(&w, "v1", &id, ""));
+    let missing: Vec<&String> = deprecated.difference(&full).collect();
+    assert!(missing.is_empty(), "v1 lacks {missing:?}");
+    for version in ["v4", "v5"] {
+        let lean = keys(&read(&w, version, &id, "roles,locations"));
+        let kept: Vec<&String> = deprecated.intersection(&lean).collect();
+        assert!(kept.is_empty(), "{version} still has {kept:?}");
+    }
+}
+
+// ---------------------------------------------------------------------
+// S4 search limit
+// ---------------------------------------------------------------------
+
+#[test]
+fn a_search_without_a_limit_answers_250_users_and_counts_them_all() {
+    let w = world();
+    // No password: no argon2 work per user.
+    for n in 0..260 {
+        create(
+            &w,
+            "/api/user/v1/create",
+            json!({"firstName": format!("Bulk{n}"), "email": format!("bulk{n}@example.com")}),
+        );
+    }
+    let search = |request: Value| {
+        w.ok(
+            "POST",
+            "/api/user/v1/search",
+            Some(json!({ "request": request })),
+        )["response"]
+            .clone()
+    };
+    let page = search(json!({"filters": {}}));
+    assert_eq!(page["count"], 261, "260 and the superuser");
+    assert_eq!(page["content"].as_array().unwrap().len(), 250);
+    let page = search(json!({"filters": {"firstName": {"startsWith": "bulk"}}}));
+    assert_eq!(page["count"], 260);
+    assert_eq!(page["content"].as_array().unwrap().len(), 250);
+    let page = search(json!({"filters": {}, "offset": 250}));
+    assert_eq!(page["content"].as_array().unwrap().len(), 11);
+    let page = search(json!({"filters": {}, "limit": 300}));
+    assert_eq!(page["content"].as_array().unwrap().len(), 261);
+}
+
+/// SPEC S6: the weights are configurable. Relative weights: a filled
+/// attribute's share of the whole, rounded up; an attribute of weight 0
+/// neither counts nor is listed as missing; all 0 is complete.
+#[test]
+fn completeness_follows_the_configured_weights() {
+    let world_weighing = |weights: roster::CompletenessWeights| {
+        let (mut config, _) = roster_tests::config(SEED_NOW);
+        config.sunbird.completeness = weights;
+        let i = roster_tests::store(config);
+        i.create_superuser("root", "root-pass-1").unwrap();
+        let token = i.login("root", "root-pass-1").unwrap().token;
+        let w = World { i, token };
+        let id = create(
+            &w,
+            "/api/user/v1/create",
+            json!({"firstName": "Asha", "userName": "asha.w", "email": "asha.w@example.com"}),
+        );
+        let user = read(&w, "v1", &id, "completeness,missingFields");
+        (user["completeness"].clone(), user["missingFields"].clone())
+    };
+    let none = roster::CompletenessWeights {
+        first_name: 0,
+        last_name: 0,
+        dob: 0,
+        avatar: 0,
+        gender: 0,
+        grade: 0,
+        language: 0,
+        location: 0,
+        profile_summary: 0,
+        subject: 0,
+        user_name: 0,
+        address: 0,
+        education: 0,
+        job_profile: 0,
+    };
+    // firstName 50 and userName 20 filled of 50 + 30 + 20 + 3: ceil(70 * 100 / 103) = 68.
+    let weighed = roster::CompletenessWeights {
+        first_name: 50,
+        last_name: 30,
+        user_name: 20,
+        avatar: 3,
+        ..none.clone()
+    };
+    assert_eq!(
+        world_weighing(weighed),
+        (json!(68), json!(["lastName", "avatar"]))
+    );
+    assert_eq!(world_weighing(none), (json!(100), json!([])));
+    // The default: equal, firstName and userName of fourteen.
+    assert_eq!(
+        world_weighing(roster::CompletenessWeights::default()).0,
+        json!(15)
+    );
+}
+
+#[test]
+fn the_configured_search_cap_bounds_the_page() {
+    let (mut config, _) = roster_tests::config(SEED_NOW);
+    config.sunbird.search_cap = 5;
+    let i = roster_tests::store(config);
+    i.create_superuser("root", "root-pass-1").unwrap();
+    let token = i.login("root", "root-pass-1").unwrap().token;
+    let w = World { i, token };
+    for n in 0..8 {
+        create(
+            &w,
+            "/api/user/v1/create",
+            json!({"firstName": format!("Capped{n}"), "email": format!("capped{n}@example.com")}),
+        );
+    }
+    // SPEC S4: `limit` is "at most a configurable cap": a larger one (or
+    // the default 250) is cut to the cap, not refused.
+    for (request, shown) in [
+        (json!({"filters": {}, "limit": 7}), 5),
+        (json!({"filters": {}}), 5),
+        (json!({"filters": {}, "limit": 3}), 3),
+        (json!({"filters": {}, "limit": 7, "offset": 6}), 3),
+        (
+            json!({"filters": {"firstName": {"startsWith": "capped"}}, "limit": 100}),
+            5,
+        ),
+    ] {
+        let page = w.ok(
+            "POST",
+            "/api/user/v2/search",
+            Some(json!({ "request": request.clone() })),
+        )["response"]
+            .clone();
+        assert_eq!(
+            page["content"].as_array().unwrap().len(),
+            shown,
+            "{request}"
+        );
+        let all = if request["filters"]["firstName"].is_null() {
+            9
+        } else {
+            8
+        };
+        assert_eq!(page["count"], all, "{request}");
+    }
+}
+
+// ---------------------------------------------------------------------
+// Masking
+// ---------------------------------------------------------------------
+
+#[test]
+fn recovery_and_previous_contacts_are_masked_in_every_view() {
+    let w = world();
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Mask", "email": "maskme@example.com", "phone": "9876544444",
+            "password": PASSWORD}),
+    );
+    update(
+        &w,
+        json!({"userId": id, "recoveryEmail": "recover.me@example.org",
+            "recoveryPhone": "9876555555", "email": "masked.new@example.com",
+            "phone": "9876566666"}),
+    );
+    let want = [
+        ("recoveryEmail", "re********@example.org"),
+        ("recoveryPhone", "******5555"),
+        ("prevUsedEmail", "ma****@example.com"),
+        ("prevUsedPhone", "******4444"),
+    ];
+    let check = |what: &str, user: &Value| {
+        for (key, masked) in want {
+            assert_eq!(user[key], masked, "{what}: {key} in {user}");
+        }
+    };
+    for version in ["v1", "v3", "v4", "v5"] {
+        check(version, &read(&w, version, &id, ""));
+    }
+    for version in ["v1", "v2", "v3"] {
+        let found = w.ok(
+            "POST",
+            &format!("/api/user/{version}/search"),
+            Some(json!({"request": {"filters": {"userId": id}}})),
+        );
+        check(
+            &format!("search {version}"),
+            &found["response"]["content"][0],
+        );
+    }
+    let got = w.ok("GET", "/api/user/v1/get/email/masked.new@example.com", None);
+    check("get", &got["response"]);
+    let profile = w.ok(
+        "POST",
+        "/api/user/v1/profile/read",
+        Some(json!({"request": {"loginId": "masked.new@example.com"}})),
+    );
+    check("profile read", &profile["response"]);
+    // The user reading itself sees them masked too.
+    let token = w.i.login("masked.new@example.com", PASSWORD).unwrap().token;
+    let r = w.send_as(&token, "GET", &format!("/api/user/v1/read/{id}"), None);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    check("own read", &r.json()["result"]["response"]);
+    // Filters match the real values.
+    let found = w.ok(
+        "POST",
+        "/api/user/v1/search",
+        Some(json!({"request": {"filters": {"email": "masked.new@example.com"}}})),
+    );
+    assert_eq!(found["response"]["count"], 1);
+}
+
+// ---------------------------------------------------------------------
+// S14 terms
+// ---------------------------------------------------------------------
+
+/// Sets terms setting `id`'s latest version to `version`.
+fn set_terms(w: &World, id: &str, version: &str) {
+    let value = json!({"latestVersion": version}).to_string();
+    w.ok(
+        "POST",
+        "/api/data/v1/system/settings/set",
+        Some(json!({"request": {"id": id, "field": id, "value": value}})),
+    );
+}
+
+#[test]
+fn another_terms_type_is_accepted_and_stored_apart() {
+    let w = world();
+    set_terms(&w, "tncConfig", "v4");
+    set_terms(&w, "groupsTnc", "3.0");
+    let id = w.user("Reader", "reader@example.com");
+    let token = w.i.login("reader@example.com", PASSWORD).unwrap().token;
+    let accept = |request: Value| {
+        w.send_as(
+            &token,
+            "POST",
+            "/api/user/v1/tnc/accept",
+            Some(json!({ "request": request })),
+        )
+    };
+    let own = |w: &World| {
+        let r = w.send_as(&token, "GET", &format!("/api/user/v1/read/{id}"), None);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.json()["result"]["response"].clone()
+    };
+    // The other type's latest is not the platform terms' version.
+    let r = accept(json!({"version": "v4", "tncType": "groupsTnc"}));
+    failure(&r, 400, "UOS_TNCACCPT0017");
+    let r = accept(json!({"version": "3.0", "tncType": "groupsTnc"}));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let user = own(&w);
+    // Accepting the groups terms is not accepting the platform's.
+    assert_eq!(user["tncAcceptedVersion"], Value::Null, "{user}");
+    assert_eq!(user["promptTnC"], true);
+    assert_eq!(user["allTncAccepted"]["groupsTnc"]["version"], "3.0");
+    let r = accept(json!({"version": "V4"}));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let user = own(&w);
+    assert_eq!(user["tncAcceptedVersion"], "v4");
+    assert_eq!(user["promptTnC"], false);
+    assert_eq!(
+        keys(&user["allTncAccepted"]),
+        BTreeSet::from(["groupsTnc".to_string()])
+    );
+    assert_eq!(user["allTncAccepted"]["groupsTnc"]["version"], "3.0");
+}
+
+#[test]
+fn a_manager_accepts_the_terms_for_its_managed_user_by_its_user_id() {
+    let w = world();
+    set_terms(&w, "tncConfig", "v4");
+    let parent = w.user("Parent", "parent@example.com");
+    let token = w.i.login("parent@example.com", PASSWORD).unwrap().token;
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v4/create",
+        Some(json!({"request": {"firstName": "Kid", "managedBy": parent}})),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let kid = user_id(&r.json()["result"]);
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/tnc/accept",
+        Some(json!({"request": {"version": "v4", "userId": kid}})),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let read_as_parent = |id: &str| {
+        let r = w.send_as(&token, "GET", &format!("/api/user/v1/read/{id}"), None);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.json()["result"]["response"].clone()
+    };
+    let child = read_as_parent(&kid);
+    assert_eq!(child["tncAcceptedVersion"], "v4", "{child}");
+    assert!(child["tncAcceptedOn"].as_i64().is_some(), "{child}");
+    assert_eq!(child["promptTnC"], false);
+    // For the kid, not for the manager.
+    let me = read_as_parent(&parent);
+    assert_eq!(me["tncAcceptedVersion"], Value::Null);
+    assert_eq!(me["promptTnC"], true);
+}
+
+// ---------------------------------------------------------------------
+// Section 7: the envelope's message ids
+// ---------------------------------------------------------------------
+
+/// Whether `text` is a UUID string (8-4-4-4-12 lower-case hex digits).
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+/// A search as the superuser, with `X-msgid` when given (and `token` as
+/// the caller's, none when `None`).
+fn search_with(w: &World, token: Option<&str>, msgid: Option<(&str, &str)>) -> Response {
+    let mut request = Request::new("POST", "/api/user/v1/search")
+        .with_header("Content-Type", "application/json")
+        .with_body(json!({"request": {"filters": {}}}).to_string());
+    if let Some(token) = token {
+        request = request.with_header("x-authenticated-user-token", token);
+    }
+    if let Some((name, value)) = msgid {
+        request = request.with_header(name, value);
+    }
+    roster::rest::handle(&w.i, request)
+}
+
+#[test]
+fn x_msgid_is_echoed_and_every_answer_has_fresh_uuids_otherwise() {
+    let w = world();
+    // Echoed, whatever the header's case, on success and on failure.
+    for (name, token, status) in [
+        ("X-msgid", Some(w.token.as_str()), 200),
+        ("x-msgid", Some(w.token.as_str()), 200),
+        ("X-MSGID", None, 401),
+    ] {
+        let r = search_with(&w, token, Some((name, "client-msg-0042")));
+        assert_eq!(r.status, status, "{:?}", r.body);
+        let params = r.json()["params"].clone();
+        assert_eq!(params["msgid"], "client-msg-0042", "{name}: {params}");
+        let resmsgid = params["resmsgid"].as_str().expect("a resmsgid");
+        assert!(is_uuid(resmsgid), "{resmsgid}");
+    }
+    // Without it: a fresh UUID each time, and a fresh resmsgid.
+    let ids: Vec<(String, String)> = (0..2)
+        .map(|_| {
+            let r = search_with(&w, Some(&w.token), None);
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            let params = r.json()["params"].clone();
+            let msgid = params["msgid"].as_str().expect("a msgid").to_string();
+            let resmsgid = params["resmsgid"].as_str().expect("a resmsgid").to_string();
+            assert!(is_uuid(&msgid), "{msgid}");
+            assert!(is_uuid(&resmsgid), "{resmsgid}");
+            assert_ne!(msgid, resmsgid);
+            (msgid, resmsgid)
+        })
+        .collect();
+    assert_ne!(ids[0].0, ids[1].0, "two requests, one msgid");
+    assert_ne!(ids[0].1, ids[1].1, "two answers, one resmsgid");
+    // A blank X-msgid is none: a fresh UUID too.
+    let r = search_with(&w, Some(&w.token), Some(("X-msgid", "  ")));
+    let msgid = r.json()["params"]["msgid"].as_str().unwrap().to_string();
+    assert!(is_uuid(&msgid), "{msgid:?}");
+    assert!(!ids.iter().any(|(m, _)| *m == msgid));
+}
