@@ -354,3 +354,44 @@ fn openapi_prints_the_document_without_touching_the_store() {
     }
     assert!(!db.exists(), "roster openapi made a store");
 }
+
+/// Without `--db`, the store is `ROSTER_DB`'s, else `./institute.redb` in
+/// the working directory (SPEC: the CLI's defaults).
+#[test]
+fn the_store_defaults_to_roster_db_then_institute_redb() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |env: Option<&str>, name: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+        command.current_dir(dir.path()).env_remove("ROSTER_DB");
+        if let Some(db) = env {
+            command.env("ROSTER_DB", db);
+        }
+        command.args([
+            "api",
+            "POST",
+            "/api/v2.5/admin/batches/",
+            "--data",
+            &format!(r#"{{"name": "{name}"}}"#),
+        ]);
+        command.output().expect("run roster")
+    };
+    let out = create(None, "Default");
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    assert!(dir.path().join("institute.redb").is_file());
+    let out = create(Some("elsewhere.redb"), "Elsewhere");
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    assert!(dir.path().join("elsewhere.redb").is_file());
+    // Each store holds its own batch.
+    for (db, name) in [
+        ("institute.redb", "Default"),
+        ("elsewhere.redb", "Elsewhere"),
+    ] {
+        let out = roster_with_db(
+            &dir.path().join(db),
+            &["api", "GET", "/api/v2.5/admin/batches/"],
+        );
+        let page = json(&out);
+        assert_eq!(page["count"], 1, "{db}");
+        assert_eq!(page["results"][0]["name"], name, "{db}");
+    }
+}
