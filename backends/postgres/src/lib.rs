@@ -129,10 +129,12 @@
 //! connection). Towards a host other than this machine `prefer` is
 //! `require`: a `prefer` connection goes on in plain TCP when TLS is
 //! declined, and whoever answers in the server's place on the network may
-//! decline it and ask for the password in clear text. TLS is rustls; the server's certificate must chain to one
-//! of the public roots (webpki-roots) or of the PEM file named by
-//! `sslrootcert=PATH`, and name the host connected to, whatever the mode:
-//! a certificate that does not verify fails the connection.
+//! decline it and ask for the password in clear text.
+//!
+//! TLS is rustls; the server's certificate must chain to one of the public
+//! roots (webpki-roots) or of the PEM file named by `sslrootcert=PATH`,
+//! and name the host connected to, whatever the mode: a certificate that
+//! does not verify fails the connection.
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -449,8 +451,9 @@ fn why_not(e: &postgres::Error, detail: &str) -> &'static str {
     }
     if detail.contains("does not support TLS") {
         // `require`, said or taken for a host elsewhere ([`tls::effective_mode`]).
-        return "the server does not offer TLS, which a connection to another machine \
-                needs unless the connection string says sslmode=disable";
+        return "the server does not offer TLS, which this connection requires \
+                (sslmode=require, or a host other than this machine; \
+                sslmode=disable connects in plain TCP)";
     }
     let mut source = std::error::Error::source(e);
     while let Some(err) = source {
