@@ -31,7 +31,8 @@ fn example(name: &str) -> Value {
         .unwrap_or_else(|| panic!("no example {name}"))
 }
 
-fn keys(v: &Value) -> BTreeSet<String> {
+/// The keys of a JSON object.
+pub(super) fn keys(v: &Value) -> BTreeSet<String> {
     v.as_object()
         .unwrap_or_else(|| panic!("not an object: {v}"))
         .keys()

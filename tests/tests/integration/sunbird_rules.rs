@@ -9,7 +9,7 @@
 //! ([`World`]); codes and messages are those of `domain::sunbird::fault`
 //! and the project README's table.
 
-use super::sunbird::{World, export_of, failure, world};
+use super::sunbird::{World, export_of, failure, keys, world};
 use roster::rest::{Request, Response};
 use roster_tests::SEED_NOW;
 use serde_json::{Value, json};
@@ -57,15 +57,6 @@ fn org_ids(user: &Value) -> Vec<u64> {
         .unwrap_or_else(|| panic!("no organisations in {user}"))
         .iter()
         .map(|o| o["organisationId"].as_u64().expect("an organisation id"))
-        .collect()
-}
-
-/// The keys of a JSON object.
-fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object()
-        .unwrap_or_else(|| panic!("not an object: {v}"))
-        .keys()
-        .cloned()
         .collect()
 }
 
