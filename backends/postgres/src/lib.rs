@@ -1,8 +1,7 @@
 //! roster's storage seam ([`roster::Backend`]) on PostgreSQL: the same
 //! core, with every rule and index written once above the seam, keeping
 //! its rows in a PostgreSQL database instead of a redb file. [`open`] gives
-//! an [`Institute`] on it (issue 12's first part; the CLI's `--db`, id
-//! blocks per process and the change feed come next).
+//! an [`Institute`] on it; several processes may share one database.
 //!
 //! ```no_run
 //! let institute = roster_postgres::open(
@@ -121,6 +120,15 @@
 //! name, with argument types that fit the call better than the built-in's
 //! (`name` for `current_schema()`, `text` for a sequence's name, an array
 //! type for `anyarray`), is never what runs.
+//!
+//! # Schema
+//!
+//! roster's tables and sequence are in the first schema of the connection
+//! string's `search_path` that exists when the backend makes its first
+//! connection (`current_schema()`; none is refused, `not_found`). Every
+//! connection then sets its `search_path` to that schema alone: a schema
+//! created later ahead of it in the path, with tables of roster's names
+//! in it, is not searched by this backend, reconnects included.
 //!
 //! # TLS
 //!
@@ -358,6 +366,10 @@ pub struct PgBackend {
     /// How a read begins when roster asked for tables with the snapshot
     /// ([`Backend::prefetch`]); unset: [`READ_BEGIN`].
     read_begin: std::sync::OnceLock<Prefetch>,
+    /// The schema roster's tables are in: the connection string's
+    /// `search_path` resolved once, by the first connection, and then the
+    /// whole `search_path` of every connection ([`session`]).
+    schema: std::sync::OnceLock<String>,
 }
 
 /// The statements of a read that fetches tables whole with its snapshot.
@@ -647,21 +659,34 @@ const PLANNER: &str = "SET enable_seqscan = off; SET enable_bitmapscan = off; \
 /// [`PLANNER`]'s last setting (PostgreSQL 12 on).
 const PLAN_ONCE: &str = "SET plan_cache_mode = force_generic_plan";
 
-/// `client` with [`PLANNER`]'s settings made, and, unless `idle` is zero,
-/// `idle_in_transaction_session_timeout` ([`Options::idle_transaction_timeout`];
-/// PostgreSQL 9.6 on, so before [`PLAN_ONCE`]): one round trip, once per
-/// connection.
-fn planned(mut client: Client, idle: Duration) -> std::result::Result<Client, postgres::Error> {
+/// `client` with roster's session settings made: its `search_path` is
+/// `schema` alone, then [`PLANNER`]'s settings, and, unless `idle` is
+/// zero, `idle_in_transaction_session_timeout`
+/// ([`Options::idle_transaction_timeout`]; PostgreSQL 9.6 on, so before
+/// [`PLAN_ONCE`]): one round trip, once per connection.
+fn session(
+    mut client: Client,
+    schema: &str,
+    idle: Duration,
+) -> std::result::Result<Client, postgres::Error> {
     // The server's limit, about 24 days.
     let ms = idle.as_millis().min(i32::MAX as u128);
+    let path = format!("SET search_path = {}", quoted(schema));
     let settings = match ms {
-        0 => format!("{PLANNER}; {PLAN_ONCE}"),
-        ms => format!("{PLANNER}; SET idle_in_transaction_session_timeout = {ms}; {PLAN_ONCE}"),
+        0 => format!("{path}; {PLANNER}; {PLAN_ONCE}"),
+        ms => format!(
+            "{path}; {PLANNER}; SET idle_in_transaction_session_timeout = {ms}; {PLAN_ONCE}"
+        ),
     };
     match client.batch_execute(&settings) {
         Err(e) if e.code() != Some(&SqlState::UNDEFINED_OBJECT) => Err(e),
         _ => Ok(client),
     }
+}
+
+/// `name` as an SQL identifier: in double quotes, each one in it doubled.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The answer for a transaction whose closure succeeded although one of its
@@ -750,6 +775,7 @@ impl PgBackend {
             }),
             writing: Mutex::new(Numbering::default()),
             read_begin: std::sync::OnceLock::new(),
+            schema: std::sync::OnceLock::new(),
         };
         let create = backend.options.create;
         backend.with_client(|conn| {
@@ -869,11 +895,36 @@ impl PgBackend {
         }
     }
 
-    /// A new connection, its session's settings made ([`planned`]).
+    /// A new connection, its session's settings made ([`session`]). The
+    /// first one resolves the connection string's `search_path` to the
+    /// schema it creates in (`current_schema()`), one more round trip; every
+    /// connection then searches that schema alone, so one created later
+    /// ahead of it in the connection string's path (a `"$user"` schema,
+    /// say) cannot put tables of its own in place of roster's.
     fn connect_one(&self) -> Result<Conn> {
         let idle = self.options.idle_transaction_timeout;
-        let connected = self.config.connect(self.tls.clone());
-        match connected.and_then(|client| planned(client, idle)) {
+        let mut client = self
+            .config
+            .connect(self.tls.clone())
+            .map_err(|e| self.cannot_connect(e))?;
+        let schema = match self.schema.get() {
+            Some(schema) => schema,
+            None => {
+                let found = client
+                    .query_one("SELECT pg_catalog.current_schema()::text", &[])
+                    .map_err(|e| self.cannot_connect(e))?;
+                let Some(schema) = cell::<Option<String>>(&found, 0)? else {
+                    return Err(Error::new(
+                        ErrorCode::NotFound,
+                        "no schema of the connection's search_path exists to hold roster's \
+                         tables (name one with options=-csearch_path=NAME in the connection \
+                         string)",
+                    ));
+                };
+                self.schema.get_or_init(|| schema)
+            }
+        };
+        match session(client, schema, idle) {
             Ok(client) => Ok(Conn::new(client)),
             Err(e) => Err(self.cannot_connect(e)),
         }

@@ -392,3 +392,90 @@ fn functions_planted_in_the_search_path_are_never_called() {
     let again = on(&schema);
     assert_eq!(again.operator().get_user(ids[1]).unwrap().username, "user1");
 }
+
+/// A schema created ahead of roster's in the connection string's
+/// `search_path` after the institute opened (a `"$user"` schema, say), with
+/// tables of roster's names in it: the connections made after it (here,
+/// every connection the server ended) still read and write roster's own
+/// tables, because the path was resolved once, at open, and pinned.
+#[test]
+fn tables_planted_ahead_in_the_search_path_are_never_used() {
+    let Some(url) = server() else { return };
+    let own = roster_postgres::testing::unique_name("t");
+    let ahead = roster_postgres::testing::unique_name("ahead");
+    let app = roster_postgres::testing::unique_name("pinned");
+    roster_postgres::testing::execute(&url, &format!("CREATE SCHEMA {own}"));
+    let mut config: postgres::Config = url.parse().unwrap();
+    config.options(&format!("-c search_path={ahead},{own}"));
+    config.application_name(&app);
+    let i = on(&config);
+    let admin = i.operator();
+    let user = |name: &str| NewUser {
+        username: Some(name.into()),
+        password: Some("a-long-passphrase".into()),
+        ..Default::default()
+    };
+    let first = admin
+        .create_user(user("before"), Default::default())
+        .unwrap();
+    let rows = |schema: &str| {
+        roster_postgres::testing::number(
+            &url,
+            &format!("SELECT count(*) FROM {schema}.roster_rows"),
+        )
+    };
+    let before = rows(&own);
+
+    roster_postgres::testing::execute(
+        &url,
+        &format!(
+            "CREATE SCHEMA {ahead}; \
+             CREATE TABLE {ahead}.roster_rows (LIKE {own}.roster_rows INCLUDING ALL); \
+             CREATE TABLE {ahead}.roster_writers (); \
+             CREATE SEQUENCE {ahead}.roster_change_seq"
+        ),
+    );
+    // Every connection of the institute ended: the next calls connect anew.
+    let sessions = format!("FROM pg_stat_activity WHERE application_name = '{app}'");
+    roster_postgres::testing::execute(
+        &url,
+        &format!("SELECT pg_terminate_backend(pid) {sessions}"),
+    );
+    for _ in 0..500 {
+        if roster_postgres::testing::number(&url, &format!("SELECT count(*) {sessions}")) == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+
+    assert_eq!(admin.get_user(first.user.id).unwrap().username, "before");
+    let second = admin
+        .create_user(user("after"), Default::default())
+        .unwrap();
+    assert_eq!(admin.list_users(&Default::default()).unwrap().count, 2);
+    assert_eq!(admin.get_user(second.user.id).unwrap().username, "after");
+    assert_eq!(rows(&ahead), 0, "a row went to the planted table");
+    assert!(
+        rows(&own) > before,
+        "the new user's rows are not in roster's table"
+    );
+    assert!(i.check_integrity().unwrap().is_empty());
+}
+
+/// A `search_path` none of whose schemas exists leaves roster nowhere to
+/// keep its tables: refused at open, saying so and what to do.
+#[test]
+fn a_search_path_without_a_schema_is_refused_at_open() {
+    let Some(url) = server() else { return };
+    let mut config: postgres::Config = url.parse().unwrap();
+    let missing = roster_postgres::testing::unique_name("missing");
+    config.options(&format!("-c search_path={missing}"));
+    let e = roster_postgres::PgBackend::with_config(config, Default::default()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound, "{e:?}");
+    assert!(e.message().contains("search_path"), "{}", e.message());
+    let found = roster_postgres::testing::number(
+        &url,
+        &format!("SELECT count(*) FROM pg_namespace WHERE nspname = '{missing}'"),
+    );
+    assert_eq!(found, 0, "a schema was created");
+}
