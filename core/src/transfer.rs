@@ -53,6 +53,7 @@ use crate::json::body::MAX_BODY;
 use crate::json::request;
 // Below api/ (which clips its messages too); their names here stay.
 pub use crate::text::{ECHO_MAX, clip};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -1056,7 +1057,7 @@ fn read_export<R: BufRead>(
     hasher.update(b"\n");
     let mut hashed = 1u64;
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut trailer: Option<(u64, Map<String, Value>)> = None;
+    let mut trailer: Option<(u64, Counts)> = None;
     let mut dump = Dump::default();
     while let Some((line_no, line)) = lines.next_line()? {
         let text = match line {
@@ -1081,18 +1082,19 @@ fn read_export<R: BufRead>(
                 "a blank line inside the export: the file was edited".into(),
             ));
         }
-        let value: Value =
-            serde_json::from_str(&text).map_err(|e| bad(line_no, clip(&e.to_string())))?;
-        let Value::Object(mut map) = value else {
+        // Parsed into its parts, the record's text borrowed, not into a
+        // `Value` tree: a 16 MiB line of small values would take some
+        // twenty times its size as one.
+        if !text.trim_start_matches(JSON_SPACE).starts_with('{') {
             return Err(bad(line_no, "not a JSON object".into()));
-        };
-        let kind = map
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        }
+        let parts: RecordLine<'_> =
+            serde_json::from_str(&text).map_err(|e| bad(line_no, clip(&e.to_string())))?;
+        let kind = text_of(parts.kind).unwrap_or_default();
         if kind == TRAILER_TYPE && !legacy {
-            trailer = Some((line_no, map));
+            let counted: Trailer<'_> =
+                serde_json::from_str(&text).map_err(|e| bad(line_no, clip(&e.to_string())))?;
+            trailer = Some((line_no, counted.into_counts()));
             continue;
         }
         hasher.update(text.as_bytes());
@@ -1106,8 +1108,7 @@ fn read_export<R: BufRead>(
             ));
         };
         *counts.entry(kind).or_default() += 1;
-        let record = map.remove("record").unwrap_or_default();
-        read_record(&mut dump, kind, record).map_err(|e| bad(line_no, clip(&e)))?;
+        read_record(&mut dump, kind, parts.record).map_err(|e| bad(line_no, clip(&e)))?;
     }
     if legacy {
         return Ok(dump);
@@ -1118,15 +1119,13 @@ fn read_export<R: BufRead>(
             lines.number
         )));
     };
-    let want = |key: &str| trailer.get(key).and_then(Value::as_u64);
-    let stated = trailer.get("counts").and_then(Value::as_object);
     let mut differences = Vec::new();
     for kind in KINDS {
         if format != Some(EXPORT_FORMAT) && SUNBIRD_KINDS.contains(&kind) {
             continue;
         }
         let found = counts.get(kind).copied().unwrap_or(0);
-        match stated.and_then(|c| c.get(kind)).and_then(Value::as_u64) {
+        match trailer.counts.get(kind).copied().flatten() {
             Some(n) if n == found => {}
             Some(n) => differences.push(format!("{n} {kind} records listed, {found} found")),
             None => differences.push(format!("no count of {kind} records")),
@@ -1141,17 +1140,17 @@ fn read_export<R: BufRead>(
             ),
         ));
     }
-    if want("lines") != Some(hashed) {
+    if trailer.lines != Some(hashed) {
         return Err(bad(
             at,
             format!(
                 "the trailer lists {} lines before it, the file has {hashed}",
-                want("lines").map_or("no".to_string(), |n| n.to_string())
+                trailer.lines.map_or("no".to_string(), |n| n.to_string())
             ),
         ));
     }
     let digest = hex(&hasher.finalize());
-    if trailer.get("sha256").and_then(Value::as_str) != Some(digest.as_str()) {
+    if trailer.sha256.as_deref() != Some(digest.as_str()) {
         return Err(bad(
             at,
             "the checksum (sha256) does not match the content: the file was changed after it was written".into(),
@@ -1160,16 +1159,133 @@ fn read_export<R: BufRead>(
     Ok(dump)
 }
 
-/// Adds one record line's `record` to `dump`.
-fn read_record(dump: &mut Dump, kind: &str, record: Value) -> std::result::Result<(), String> {
-    fn parse<T: serde::de::DeserializeOwned>(v: Value) -> std::result::Result<T, String> {
-        serde_json::from_value(v).map_err(|e| e.to_string())
+/// The blank space JSON allows between tokens.
+const JSON_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+
+/// A record line of an export: its `type`, and its `record` as text, parsed
+/// once the type is known ([`read_record`]). Other keys are skipped
+/// unparsed.
+#[derive(serde::Deserialize)]
+struct RecordLine<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    record: Option<&'a RawValue>,
+}
+
+/// The trailer line of an export, each part as text until it is checked.
+#[derive(serde::Deserialize)]
+struct Trailer<'a> {
+    #[serde(default, borrow)]
+    lines: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    counts: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    sha256: Option<&'a RawValue>,
+}
+
+/// What a trailer states: the lines before it, the records of each kind
+/// (a count that is missing or not a whole number: `None`), the checksum.
+struct Counts {
+    lines: Option<u64>,
+    counts: BTreeMap<&'static str, Option<u64>>,
+    sha256: Option<String>,
+}
+
+impl Trailer<'_> {
+    fn into_counts(self) -> Counts {
+        // Only the known kinds' counts are kept; other keys are skipped
+        // unparsed.
+        let stated: BTreeMap<String, &RawValue> = self
+            .counts
+            .and_then(|c| serde_json::from_str::<Option<KnownCounts<'_>>>(c.get()).ok())
+            .flatten()
+            .map(|c| c.0)
+            .unwrap_or_default();
+        Counts {
+            lines: number_of(self.lines),
+            counts: KINDS
+                .iter()
+                .map(|kind| (*kind, number_of(stated.get(*kind).copied())))
+                .collect(),
+            sha256: text_of(self.sha256),
+        }
+    }
+}
+
+/// A trailer's `counts`: the values of the keys that name a record kind,
+/// as text; the other keys' values skipped unparsed.
+struct KnownCounts<'a>(BTreeMap<String, &'a RawValue>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for KnownCounts<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = KnownCounts<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of counts")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> std::result::Result<Self::Value, M::Error> {
+                let mut known = BTreeMap::new();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if KINDS.contains(&key.as_ref()) {
+                        known.insert(key.into_owned(), map.next_value::<&'de RawValue>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(KnownCounts(known))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// `raw` as a string, when it is one.
+fn text_of(raw: Option<&RawValue>) -> Option<String> {
+    serde_json::from_str(raw?.get()).ok()
+}
+
+/// `raw` as a whole number from 0 to 2^64 - 1, when it is one.
+fn number_of(raw: Option<&RawValue>) -> Option<u64> {
+    serde_json::from_str(raw?.get()).ok()
+}
+
+/// `e`'s message without the position serde_json appends (`at line 1
+/// column 20`): a record is parsed from its own text, so the position is
+/// not the file's (the caller names the file's line).
+fn message_of(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    match text.strip_suffix(&position) {
+        Some(message) => message.to_string(),
+        None => text,
+    }
+}
+
+/// Adds one record line's `record` (missing: `null`) to `dump`.
+fn read_record(
+    dump: &mut Dump,
+    kind: &str,
+    record: Option<&RawValue>,
+) -> std::result::Result<(), String> {
+    fn parse<'a, T: serde::Deserialize<'a>>(
+        raw: Option<&'a RawValue>,
+    ) -> std::result::Result<T, String> {
+        serde_json::from_str(raw.map_or("null", RawValue::get)).map_err(|e| message_of(&e))
+    }
+    /// A record of a few parts, each kept as text until it is read.
+    type Parts<'a> = BTreeMap<String, &'a RawValue>;
+    fn part<'a>(parts: &Parts<'a>, key: &str) -> Option<&'a RawValue> {
+        parts.get(key).copied()
     }
     match kind {
-        "counters" => parse::<Map<String, Value>>(record).and_then(|m| {
+        "counters" => parse::<Parts<'_>>(record).and_then(|m| {
             for (k, v) in m {
-                let n = v
-                    .as_u64()
+                let n = number_of(Some(v))
                     .ok_or_else(|| format!("counter {} is not a whole number", clip(&k)))?;
                 dump.counters.push((k, n));
             }
@@ -1178,34 +1294,25 @@ fn read_record(dump: &mut Dump, kind: &str, record: Value) -> std::result::Resul
         "custom_field" => parse(record).map(|r| dump.custom_fields.push(r)),
         "group" => parse(record).map(|r| dump.groups.push(r)),
         "organisation" => parse(record).map(|r| dump.organisations.push(r)),
-        "setting" => parse::<Map<String, Value>>(record).and_then(|m| {
-            match (
-                m.get("id").and_then(Value::as_str),
-                m.get("value").and_then(Value::as_str),
-            ) {
+        "setting" => parse::<Parts<'_>>(record).and_then(|m| {
+            match (text_of(part(&m, "id")), text_of(part(&m, "value"))) {
                 (Some(id), Some(value)) => {
-                    dump.settings.push((id.to_string(), value.to_string()));
+                    dump.settings.push((id, value));
                     Ok(())
                 }
                 _ => Err("a setting needs an id and a value (strings)".into()),
             }
         }),
-        "sunbird_user" => parse::<Map<String, Value>>(record).and_then(|mut m| {
-            let user = m
-                .get("user")
-                .and_then(Value::as_u64)
-                .ok_or("a sunbird_user needs a user id")?;
-            let fields = parse(m.remove("fields").unwrap_or_default())?;
+        "sunbird_user" => parse::<Parts<'_>>(record).and_then(|m| {
+            let user = number_of(part(&m, "user")).ok_or("a sunbird_user needs a user id")?;
+            let fields = parse(part(&m, "fields"))?;
             dump.sunbird_users.push((user, fields));
             Ok(())
         }),
         "batch" => parse(record).map(|r| dump.batches.push(r)),
         "course" => parse(record).map(|r| dump.courses.push(r)),
-        "course_batch" => parse::<Map<String, Value>>(record).and_then(|m| {
-            match (
-                m.get("course").and_then(Value::as_u64),
-                m.get("batch").and_then(Value::as_u64),
-            ) {
+        "course_batch" => parse::<Parts<'_>>(record).and_then(|m| {
+            match (number_of(part(&m, "course")), number_of(part(&m, "batch"))) {
                 (Some(c), Some(b)) => {
                     dump.course_batches.push((c, b));
                     Ok(())
@@ -1214,16 +1321,10 @@ fn read_record(dump: &mut Dump, kind: &str, record: Value) -> std::result::Resul
             }
         }),
         "user" => parse(record).map(|r| dump.users.push(r)),
-        "membership" => parse::<Map<String, Value>>(record).and_then(|mut m| {
-            let user = m
-                .get("user")
-                .and_then(Value::as_u64)
-                .ok_or("a membership needs a user id")?;
-            let batch = m
-                .get("batch")
-                .and_then(Value::as_u64)
-                .ok_or("a membership needs a batch id")?;
-            let sub = parse(m.remove("subscription").unwrap_or_default())?;
+        "membership" => parse::<Parts<'_>>(record).and_then(|m| {
+            let user = number_of(part(&m, "user")).ok_or("a membership needs a user id")?;
+            let batch = number_of(part(&m, "batch")).ok_or("a membership needs a batch id")?;
+            let sub = parse(part(&m, "subscription"))?;
             dump.memberships.push((user, batch, sub));
             Ok(())
         }),

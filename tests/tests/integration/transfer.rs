@@ -432,46 +432,7 @@ fn nine_users() -> Institute {
     i
 }
 
-/// The export's lines with a new trailer that matches them: what a careful
-/// tamperer writes, so only the record checks can catch the edit.
-pub(super) fn reseal(lines: &[String]) -> String {
-    use sha2::Digest;
-    let body: Vec<&String> = lines
-        .iter()
-        .filter(|l| !l.contains("\"roster-export-end\""))
-        .collect();
-    let mut counts = serde_json::Map::new();
-    for kind in [
-        "counters",
-        "setting",
-        "custom_field",
-        "group",
-        "organisation",
-        "batch",
-        "course",
-        "course_batch",
-        "user",
-        "sunbird_user",
-        "membership",
-    ] {
-        let n = body[1..]
-            .iter()
-            .filter(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["type"] == kind)
-            .count();
-        counts.insert(kind.into(), json!(n));
-    }
-    let mut sha = sha2::Sha256::new();
-    for l in &body {
-        sha.update(l.as_bytes());
-        sha.update(b"\n");
-    }
-    let hex: String = sha.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    let trailer =
-        json!({"type": "roster-export-end", "lines": body.len(), "counts": counts, "sha256": hex});
-    let mut out: String = body.iter().map(|l| format!("{l}\n")).collect();
-    out.push_str(&format!("{trailer}\n"));
-    out
-}
+pub(super) use roster_tests::reseal;
 
 fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::to_string).collect()
@@ -1586,4 +1547,84 @@ fn a_declaration_takes_names_within_the_cap() {
     let text = export(&i);
     let (target, _) = institute(SEED_NOW);
     assert!(import(&target, &text, &ImportOptions::default()).restored);
+}
+
+/// A record line must be one JSON object with one `type` and one `record`:
+/// the same record as an array, a repeated key (which of the two would be
+/// restored?), or a bare value is refused whole, naming the line. A
+/// trailer's counts may carry keys of no record kind; they change nothing.
+#[test]
+fn a_record_line_is_one_object_with_each_key_once() {
+    let all = lines(&export(&nine_users()));
+    let at = all
+        .iter()
+        .position(|l| l.contains("\"type\":\"user\""))
+        .expect("a user line");
+    let line_no = at + 1;
+    let record =
+        serde_json::from_str::<serde_json::Value>(&all[at]).expect("JSON")["record"].to_string();
+    let with = |line: String| {
+        let mut out = all.clone();
+        out[at] = line;
+        out
+    };
+    let cases = [
+        (
+            "an array of the type and the record",
+            with(format!("[\"user\",{record}]")),
+            "not a JSON object".to_string(),
+        ),
+        (
+            "a string",
+            with("\"user\"".into()),
+            "not a JSON object".to_string(),
+        ),
+        (
+            "the record twice",
+            with(format!(
+                "{{\"type\":\"user\",\"record\":{record},\"record\":{record}}}"
+            )),
+            "duplicate field `record`".to_string(),
+        ),
+        (
+            "the type twice",
+            with(format!(
+                "{{\"type\":\"user\",\"type\":\"group\",\"record\":{record}}}"
+            )),
+            "duplicate field `type`".to_string(),
+        ),
+    ];
+    for (what, lines, expected) in cases {
+        let (target, _) = institute(SEED_NOW);
+        let err = try_import(&target, reseal(&lines), &ImportOptions::default()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{what}: {err}");
+        assert!(
+            err.message()
+                .contains(&format!("line {line_no}: {expected}")),
+            "{what}: {err}"
+        );
+        assert!(is_empty(&target), "{what}: nothing written");
+    }
+    // Keys of no record kind in the trailer's counts, and a record's
+    // parse error without serde's position inside the record.
+    let sealed = reseal(&all);
+    let mut file: Vec<String> = lines(&sealed);
+    let last = file.len() - 1;
+    let mut trailer: serde_json::Value = serde_json::from_str(&file[last]).expect("JSON");
+    trailer["counts"]["notes"] = json!(["anything", {"at": 1}]);
+    file[last] = trailer.to_string();
+    let (target, _) = institute(SEED_NOW);
+    let report = try_import(&target, file.join("\n"), &ImportOptions::default()).expect("restored");
+    assert!(report.restored);
+    let mut broken = all.clone();
+    broken[at] = "{\"type\":\"user\",\"record\":{\"id\":\"seven\"}}".to_string();
+    let (target, _) = institute(SEED_NOW);
+    let err = try_import(&target, reseal(&broken), &ImportOptions::default()).unwrap_err();
+    assert!(
+        err.message().contains(&format!(
+            "line {line_no}: invalid type: string \"seven\", expected u64"
+        )),
+        "{err}"
+    );
+    assert!(!err.message().contains("column"), "{err}");
 }

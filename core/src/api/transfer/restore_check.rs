@@ -100,7 +100,24 @@ fn custom_field_ok(f: &CustomField, p: &mut Problems) {
     p.rules(format!("custom field {}", f.id), &errors, copy == *f);
 }
 
+/// Whether a stored list of permission ids (ascending, each once) is
+/// longer than the catalogue: then it is refused unread, before the rules
+/// make copies of it.
+fn over_catalogue(ids: &[u32]) -> bool {
+    ids.len() > crate::auth::permissions::Permission::all().count()
+}
+
 fn group_ok(g: &Group, p: &mut Problems) {
+    if over_catalogue(&g.permissions) {
+        p.add(
+            format!("group {}", g.id),
+            format!(
+                "holds {} permissions, more than the catalogue's",
+                g.permissions.len()
+            ),
+        );
+        return;
+    }
     let mut copy = g.clone();
     let mut errors = FieldErrors::new();
     let input = GroupInput {
@@ -252,10 +269,20 @@ fn user_ok(u: &User, origin: Origin, fields: &BTreeSet<u64>, today: NaiveDate, p
             p.add(what(), format!("custom field {field}: {m}"));
         }
     }
-    let mut errors = FieldErrors::new();
-    let ids: Vec<u64> = u.permissions.iter().map(|&p| u64::from(p)).collect();
-    let normal = group::permission_ids("user_permissions", &ids, &mut errors);
-    p.rules(what(), &errors, normal == u.permissions);
+    if over_catalogue(&u.permissions) {
+        p.add(
+            what(),
+            format!(
+                "holds {} permissions, more than the catalogue's",
+                u.permissions.len()
+            ),
+        );
+    } else {
+        let mut errors = FieldErrors::new();
+        let ids: Vec<u64> = u.permissions.iter().map(|&p| u64::from(p)).collect();
+        let normal = group::permission_ids("user_permissions", &ids, &mut errors);
+        p.rules(what(), &errors, normal == u.permissions);
+    }
     let mut groups = u.groups.clone();
     groups.sort_unstable();
     groups.dedup();

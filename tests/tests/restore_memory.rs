@@ -1,0 +1,105 @@
+//! What the parse of an export costs in memory, measured with dhat's heap
+//! profiler (its testing mode): a binary of its own, with one test, since
+//! the profiler counts every allocation of the process.
+//!
+//! An edited export's line may hold up to 16 MiB of small values. Parsed
+//! as a JSON tree first, a line of numbers took some twenty times its size
+//! (a 16.6 MB line of permission ids: 640 MB), so a file an attacker hands
+//! to `roster import` cost the process that much before any rule could
+//! refuse it. Each record is now parsed straight into its own type.
+
+use roster::transfer::{self, ImportOptions};
+use roster::{Config, ErrorCode, Institute};
+use roster_tests::{SEED_NOW, reseal};
+
+#[global_allocator]
+static ALLOCATOR: dhat::Alloc = dhat::Alloc;
+
+/// The bytes a restore of `file` holds at its peak beyond what was held
+/// before it, and the error it ends with.
+fn restore_peak(file: &[u8]) -> (usize, roster::Error) {
+    let target = Institute::in_memory(config()).expect("store");
+    let admin = target.operator();
+    let before = dhat::HeapStats::get();
+    let err = transfer::import(&admin, file, &ImportOptions::default(), &mut |_| {})
+        .expect_err("the edited export is refused");
+    let after = dhat::HeapStats::get();
+    (after.max_bytes.saturating_sub(before.curr_bytes), err)
+}
+
+/// The tests' configuration, in memory (the heap is what is measured).
+fn config() -> Config {
+    roster_tests::config(SEED_NOW).0
+}
+
+#[test]
+fn a_long_line_of_an_export_costs_a_few_times_its_size() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let source = Institute::in_memory(config()).expect("store");
+    source
+        .create_superuser("admin", "a-long-passphrase")
+        .expect("admin");
+    let mut text = Vec::new();
+    transfer::export(&source.operator(), &mut text).expect("export");
+    drop(source);
+    let text = String::from_utf8(text).expect("UTF-8");
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.contains("\"roster-export-end\""))
+        .map(str::to_string)
+        .collect();
+    drop(text);
+    let user_at = lines
+        .iter()
+        .position(|l| l.starts_with("{\"type\":\"user\""))
+        .expect("the admin's line");
+
+    // A group of a million permission ids (2 MB of `1,`).
+    let ids = vec!["1"; 1_000_000].join(",");
+    let group = format!(
+        "{{\"type\":\"group\",\"record\":{{\"id\":1,\
+         \"uuid\":\"00000000-0000-0000-0000-000000000007\",\"name\":\"g\",\
+         \"permissions\":[{ids}],\"created\":1,\"modified\":1}}}}"
+    );
+    drop(ids);
+    let long = group.len();
+    let mut body = lines.clone();
+    body.push(group);
+    let file = reseal(&body).into_bytes();
+    drop(body);
+    let (peak, err) = restore_peak(&file);
+    drop(file);
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    assert!(err.message().contains("group 1"), "{err}");
+    eprintln!("a {long}-byte line of permission ids: {peak} bytes at the peak");
+    assert!(
+        peak < 10 * long,
+        "a {long}-byte line of permission ids took {peak} bytes to restore"
+    );
+
+    // The admin with 150,000 custom values (2.5 MB) of one field.
+    let mut user: serde_json::Value = serde_json::from_str(&lines[user_at]).expect("JSON");
+    user["record"]["profile"]["custom"] = serde_json::json!([]);
+    let values = vec!["[1,{\"Text\":\"v\"}]"; 150_000].join(",");
+    let user = user
+        .to_string()
+        .replace("\"custom\":[]", &format!("\"custom\":[{values}]"));
+    drop(values);
+    let long = user.len();
+    let field = "{\"type\":\"custom_field\",\"record\":{\"id\":1,\
+                 \"uuid\":\"00000000-0000-0000-0000-000000000009\",\"name\":\"f\",\"kind\":\"Text\",\
+                 \"choices\":[],\"required\":false,\"created\":1,\"modified\":1}}";
+    let mut body = lines.clone();
+    body[user_at] = user;
+    body.insert(user_at, field.to_string());
+    let file = reseal(&body).into_bytes();
+    drop(body);
+    let (peak, err) = restore_peak(&file);
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    assert!(err.message().contains("custom values"), "{err}");
+    eprintln!("a {long}-byte line of custom values: {peak} bytes at the peak");
+    assert!(
+        peak < 10 * long,
+        "a {long}-byte line of custom values took {peak} bytes to restore"
+    );
+}
