@@ -295,15 +295,15 @@ pub(crate) fn invalid_page() -> Error {
     Error::new(ErrorCode::NotFound, "Invalid page.")
 }
 
-/// The error for ids in a list that name nothing, in DRF's words.
-pub(crate) fn invalid_pks(field: &str, ids: &[u64]) -> Error {
+/// The error for a list whose item `id` names nothing, in DRF's words: the
+/// first such item in the order sent, as DRF's `ManyRelatedField` stops at
+/// it.
+pub(crate) fn invalid_pk(field: &str, id: u64) -> Error {
     let mut errors = crate::error::FieldErrors::new();
-    for id in ids {
-        errors.add(
-            field,
-            format!("Invalid pk \"{id}\" - object does not exist."),
-        );
-    }
+    errors.add(
+        field,
+        format!("Invalid pk \"{id}\" - object does not exist."),
+    );
     Error::validation(errors)
 }
 

@@ -1,7 +1,7 @@
 //! A user's batches, courses and subscriptions (T7-T10): all of them are
 //! memberships, and a membership is a subscription that may expire.
 
-use super::{Admin, invalid_pks};
+use super::{Admin, invalid_pk};
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::course::CourseView;
 use crate::domain::rules::{self, NAME_MAX};
@@ -144,14 +144,10 @@ impl Admin {
         granted.write(|txn| {
             write::will_grant(txn, user, batches)?;
             self.require_user(txn, user)?;
-            let mut missing = Vec::new();
             for &id in batches {
                 if read::batch(txn, id)?.is_none() {
-                    missing.push(id);
+                    return Err(invalid_pk("batches", id));
                 }
-            }
-            if !missing.is_empty() {
-                return Err(invalid_pks("batches", &missing));
             }
             let mut out = Vec::new();
             for batch in dedup(batches) {
@@ -228,7 +224,9 @@ impl Admin {
         Ok(rows.into_iter().map(|(_, _, sub)| sub).collect())
     }
 
-    /// Resolves batch names (ignoring case) to ids, reporting unknown ones.
+    /// Resolves batch names (ignoring case) to ids, reporting the first
+    /// unknown one in the order given (as DRF's `many=True` relations stop
+    /// at their first bad item: the answer does not grow with the list).
     pub(super) fn batches_named(
         &self,
         s: &Snapshot<'_>,
@@ -253,7 +251,10 @@ impl Admin {
             match found {
                 Some(id) if !ids.contains(&id) => ids.push(id),
                 Some(_) => {}
-                None => errors.add("batches", format!("Batch \"{name}\" does not exist.")),
+                None => {
+                    errors.add("batches", format!("Batch \"{name}\" does not exist."));
+                    break;
+                }
             }
         }
         Ok(ids)
@@ -273,16 +274,12 @@ impl Admin {
         field: &str,
         ids: &[u64],
     ) -> Result<()> {
-        let mut missing = Vec::new();
         for &id in ids {
             if read::batch(s, id)?.is_none_or(|b| b.is_local()) {
-                missing.push(id);
+                return Err(invalid_pk(field, id));
             }
         }
-        match missing.is_empty() {
-            true => Ok(()),
-            false => Err(invalid_pks(field, &missing)),
-        }
+        Ok(())
     }
 
     fn courses_by_id(
@@ -290,17 +287,14 @@ impl Admin {
         s: &Snapshot<'_>,
         ids: &[u64],
     ) -> Result<Vec<crate::domain::course::Course>> {
-        let (mut found, mut missing) = (Vec::new(), Vec::new());
+        let mut found = Vec::new();
         for id in dedup(ids) {
             match read::course(s, id)? {
                 Some(c) => found.push(c),
-                None => missing.push(id),
+                None => return Err(invalid_pk("courses", id)),
             }
         }
-        match missing.is_empty() {
-            true => Ok(found),
-            false => Err(invalid_pks("courses", &missing)),
-        }
+        Ok(found)
     }
 
     /// The courses of all the user's active batches, by id.

@@ -640,17 +640,24 @@ impl Admin {
         };
         if let Some(ids) = &access.groups {
             let mut groups = Vec::with_capacity(ids.len());
+            let mut missing = None;
             for &g in ids {
                 match read::group(txn, g)? {
                     Some(group) if !user.groups.contains(&g) && !may_grant(&group.permissions) => {
                         return Err(super::auth::forbidden());
                     }
                     Some(_) => groups.push(g),
-                    None => errors.add(
-                        "groups",
-                        format!("Invalid pk \"{g}\" - object does not exist."),
-                    ),
+                    None => {
+                        missing.get_or_insert(g);
+                    }
                 }
+            }
+            if let Some(g) = missing {
+                // The first only, as DRF's `ManyRelatedField` answers.
+                errors.add(
+                    "groups",
+                    format!("Invalid pk \"{g}\" - object does not exist."),
+                );
             }
             groups.sort_unstable();
             groups.dedup();

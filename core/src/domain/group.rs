@@ -75,10 +75,14 @@ pub fn permission_ids(field: &str, ids: &[u64], errors: &mut FieldErrors) -> Vec
     for &id in ids {
         match u32::try_from(id).ok().and_then(Permission::by_id) {
             Some(p) => out.push(p.id()),
-            None => errors.add(
-                field,
-                format!("Invalid pk \"{id}\" - object does not exist."),
-            ),
+            None => {
+                // The first only, as DRF's `ManyRelatedField` answers.
+                errors.add(
+                    field,
+                    format!("Invalid pk \"{id}\" - object does not exist."),
+                );
+                break;
+            }
         }
     }
     out.sort_unstable();

@@ -192,8 +192,9 @@ pub mod rule {
     }
 
     /// A list of ids (primary keys). Ids that cannot exist (negative, too
-    /// large) are reported as not existing, as DRF does; every bad item is
-    /// reported.
+    /// large) are reported as not existing, as DRF does; only the first bad
+    /// item is reported, as DRF's `ManyRelatedField` stops at it (an answer
+    /// never grows with the number of bad items sent).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Ids;
     impl Rule for Ids {
@@ -201,25 +202,25 @@ pub mod rule {
         fn read(value: Value) -> Result<Vec<u64>, Vec<String>> {
             let items = list(value)?;
             let mut out = Vec::with_capacity(items.len());
-            let mut problems = Vec::new();
             for item in &items {
                 match item {
                     Value::Number(n) => match n.as_u64() {
                         Some(id) => out.push(id),
                         None => {
-                            problems.push(format!("Invalid pk \"{n}\" - object does not exist."))
+                            return Err(vec![format!(
+                                "Invalid pk \"{n}\" - object does not exist."
+                            )]);
                         }
                     },
-                    other => problems.push(format!(
-                        "Incorrect type. Expected pk value, received {}.",
-                        type_name(other)
-                    )),
+                    other => {
+                        return Err(vec![format!(
+                            "Incorrect type. Expected pk value, received {}.",
+                            type_name(other)
+                        )]);
+                    }
                 }
             }
-            match problems.is_empty() {
-                true => Ok(out),
-                false => Err(problems),
-            }
+            Ok(out)
         }
     }
 
