@@ -224,9 +224,9 @@ impl Admin {
         Ok(rows.into_iter().map(|(_, _, sub)| sub).collect())
     }
 
-    /// Resolves batch names (ignoring case) to ids, reporting the first
-    /// unknown one in the order given (as DRF's `many=True` relations stop
-    /// at their first bad item: the answer does not grow with the list).
+    /// Resolves batch names (ignoring case) to ids, reporting every unknown
+    /// name (SPEC T1: the error names them), each once however often it is
+    /// given.
     pub(super) fn batches_named(
         &self,
         s: &Snapshot<'_>,
@@ -235,15 +235,17 @@ impl Admin {
         errors: &mut FieldErrors,
     ) -> Result<Vec<u64>> {
         let mut ids = Vec::new();
+        let mut reported = std::collections::HashSet::new();
         for name in names {
             // A name too long to be any batch's names none, unfolded.
-            let found = match fold_lookup(name.trim(), NAME_MAX) {
+            let key = fold_lookup(name.trim(), NAME_MAX);
+            let found = match &key {
                 None => None,
-                Some(key) => match known.get(&key) {
+                Some(key) => match known.get(key) {
                     Some(found) => *found,
                     None => {
-                        let found = read::lookup(s, BATCH_BY_NAME, &key)?;
-                        known.insert(key, found);
+                        let found = read::lookup(s, BATCH_BY_NAME, key)?;
+                        known.insert(key.clone(), found);
                         found
                     }
                 },
@@ -251,10 +253,10 @@ impl Admin {
             match found {
                 Some(id) if !ids.contains(&id) => ids.push(id),
                 Some(_) => {}
-                None => {
+                None if reported.insert(key.unwrap_or_else(|| name.clone())) => {
                     errors.add("batches", format!("Batch \"{name}\" does not exist."));
-                    break;
                 }
+                None => {}
             }
         }
         Ok(ids)
