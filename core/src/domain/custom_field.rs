@@ -116,6 +116,9 @@ impl From<&CustomField> for CustomFieldView {
     }
 }
 
+/// The most choices a choice field has.
+pub const CHOICES_MAX: usize = 1_000;
+
 /// The key under which definition names are unique.
 pub fn name_key(name: &str) -> String {
     rules::fold(name.trim())
@@ -146,23 +149,31 @@ pub fn apply(
         None if creating => errors.add("type", REQUIRED),
         None => {}
     }
-    if let Some(choices) = &input.choices {
-        let mut clean = Vec::with_capacity(choices.len());
-        for choice in choices {
-            match rules::text(choice, NAME_MAX) {
-                Ok(c) if c.is_empty() => errors.add("choices", BLANK),
-                Ok(c)
-                    if clean
-                        .iter()
-                        .any(|x: &String| rules::fold(x) == rules::fold(&c)) =>
-                {
-                    errors.add("choices", format!("\"{c}\" is listed twice."))
+    match &input.choices {
+        // Every value of the field is looked up among its choices, and the
+        // definition is read by every user write: a list is bounded before
+        // any item of it is judged (DRF's `ListField(max_length=...)`).
+        Some(choices) if choices.len() > CHOICES_MAX => errors.add(
+            "choices",
+            format!("Ensure this field has no more than {CHOICES_MAX} elements."),
+        ),
+        Some(choices) => {
+            let mut clean = Vec::with_capacity(choices.len());
+            // Each choice folded once: a repeat is found by its key.
+            let mut keys = std::collections::HashSet::with_capacity(choices.len());
+            for choice in choices {
+                match rules::text(choice, NAME_MAX) {
+                    Ok(c) if c.is_empty() => errors.add("choices", BLANK),
+                    Ok(c) if !keys.insert(rules::fold(&c)) => {
+                        errors.add("choices", format!("\"{c}\" is listed twice."))
+                    }
+                    Ok(c) => clean.push(c),
+                    Err(m) => errors.add("choices", m),
                 }
-                Ok(c) => clean.push(c),
-                Err(m) => errors.add("choices", m),
             }
+            field.choices = clean;
         }
-        field.choices = clean;
+        None => {}
     }
     if let Some(required) = input.required {
         field.required = required;
@@ -229,12 +240,10 @@ pub fn check(field: &CustomField, input: &CustomInput) -> Result<Option<CustomVa
             _ => Err("Date has wrong format. Use one of these formats instead: YYYY-MM-DD.".into()),
         },
         FieldKind::Choice => {
-            let found = text.and_then(|t| {
-                field
-                    .choices
-                    .iter()
-                    .find(|c| rules::fold(c) == rules::fold(t.trim()))
-            });
+            // The value folded once, and not at all when it is too long to
+            // be any choice's fold (choices are at most `NAME_MAX`).
+            let key = text.and_then(|t| crate::text::fold_lookup(t.trim(), NAME_MAX));
+            let found = key.and_then(|key| field.choices.iter().find(|c| rules::fold(c) == key));
             match (found, text) {
                 (Some(choice), _) => Ok(Some(CustomValue::Text(choice.clone()))),
                 (None, Some(t)) => Err(format!("\"{t}\" is not a valid choice.")),
@@ -259,6 +268,66 @@ mod tests {
             created: 0,
             modified: 0,
         }
+    }
+
+    #[test]
+    fn choices_are_bounded_and_each_once_ignoring_case() {
+        let input = |choices: Vec<String>| CustomFieldInput {
+            name: Some("State".into()),
+            kind: Some("choice".into()),
+            choices: Some(choices),
+            required: None,
+        };
+        let mut field = def(FieldKind::Choice, &[]);
+        let mut errors = FieldErrors::new();
+        let twice = vec!["Tamil Nadu".into(), "Kerala".into(), " TAMIL NADU ".into()];
+        apply(&mut field, &input(twice), true, &mut errors);
+        assert_eq!(
+            errors.messages("choices"),
+            vec!["\"TAMIL NADU\" is listed twice."]
+        );
+        let many: Vec<String> = (0..=CHOICES_MAX).map(|i| format!("c{i}")).collect();
+        let mut errors = FieldErrors::new();
+        apply(
+            &mut field,
+            &input(many[..CHOICES_MAX].to_vec()),
+            true,
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(field.choices.len(), CHOICES_MAX);
+        // One more is one message, whatever the items hold.
+        let mut over = many;
+        over.extend(std::iter::repeat_n(String::new(), 5));
+        let mut errors = FieldErrors::new();
+        apply(&mut field, &input(over), false, &mut errors);
+        assert_eq!(
+            errors.messages("choices"),
+            vec![format!(
+                "Ensure this field has no more than {CHOICES_MAX} elements."
+            )]
+        );
+        assert_eq!(field.choices.len(), CHOICES_MAX, "the old choices stay");
+    }
+
+    #[test]
+    fn a_choice_is_found_by_its_fold_and_a_long_value_is_none() {
+        let states = def(FieldKind::Choice, &["Tamil Nadu", "ﷺ"]);
+        assert_eq!(
+            check(&states, &CustomInput::Text("  tAMIL nADU ".into())),
+            Ok(Some(CustomValue::Text("Tamil Nadu".into())))
+        );
+        // U+FDFA's NFKC form is 18 characters: its fold matches.
+        let spelled = crate::text::fold("ﷺ");
+        assert_eq!(
+            check(&states, &CustomInput::Text(spelled)),
+            Ok(Some(CustomValue::Text("ﷺ".into())))
+        );
+        let long = "ﷺ".repeat(NAME_MAX * crate::text::FOLD_REACH + 1);
+        assert_eq!(
+            check(&states, &CustomInput::Text(long.clone())),
+            Err(format!("\"{long}\" is not a valid choice."))
+        );
     }
 
     #[test]

@@ -671,12 +671,22 @@ fn apply_custom(
     errors: &mut FieldErrors,
 ) {
     const KEY: &str = "custom_fields";
-    for (name, input) in given {
-        let key = custom_field::name_key(name);
-        let Some(field) = fields
-            .iter()
-            .find(|f| custom_field::name_key(&f.name) == key)
-        else {
+    // Each definition's name and each given name folded once (a given name
+    // too long to be a definition's, never), and found by its key.
+    let keys: Vec<String> = fields
+        .iter()
+        .map(|f| custom_field::name_key(&f.name))
+        .collect();
+    let mut by_key = std::collections::HashMap::with_capacity(fields.len());
+    for (key, field) in keys.iter().zip(fields) {
+        by_key.entry(key.as_str()).or_insert(field);
+    }
+    let given_keys: Vec<Option<String>> = given
+        .iter()
+        .map(|(name, _)| crate::text::fold_lookup(name.trim(), NAME_MAX))
+        .collect();
+    for ((name, input), key) in given.iter().zip(&given_keys) {
+        let Some(field) = key.as_deref().and_then(|k| by_key.get(k).copied()) else {
             errors.add_nested(KEY, name, "There is no custom field of this name.");
             continue;
         };
@@ -692,14 +702,11 @@ fn apply_custom(
             Err(m) => errors.add_nested(KEY, &field.name, m),
         }
     }
-    let mentioned = |f: &CustomField| {
-        given
-            .iter()
-            .any(|(n, _)| custom_field::name_key(n) == custom_field::name_key(&f.name))
-    };
-    for field in fields.iter().filter(|f| f.required) {
+    let mentioned: std::collections::HashSet<&str> =
+        given_keys.iter().flatten().map(String::as_str).collect();
+    for (field, key) in fields.iter().zip(&keys).filter(|(f, _)| f.required) {
         let missing = !profile.custom.iter().any(|(id, _)| *id == field.id);
-        if missing && (every_required || mentioned(field)) {
+        if missing && (every_required || mentioned.contains(key.as_str())) {
             errors.add_nested(KEY, &field.name, REQUIRED);
         }
     }
