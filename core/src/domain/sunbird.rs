@@ -1141,6 +1141,12 @@ pub fn mask_phone(phone: &str) -> String {
 /// The longest `orgId`, `persona`, `status` or `errorType` of a declaration
 /// (S10): an organisation's id or a persona is a name.
 pub const DECLARATION_TEXT_MAX: usize = super::rules::NAME_MAX;
+
+/// The most bytes of a declaration's `info` (its JSON object's text), as
+/// for the other JSON values of a Sunbird user (`framework`, `address`,
+/// ...): with up to 100 declarations a user, a side record stays under a
+/// megabyte, and so does each of its change-feed entries.
+pub const DECLARATION_INFO_MAX: usize = 10_000;
 /// The longest terms type of an acceptance: a system setting's id (S14).
 pub const TERMS_KIND_MAX: usize = 100;
 /// Longest part of an external id (provider, idType, id), in bytes.
@@ -1183,7 +1189,8 @@ pub(crate) fn over_managed_limit(
 ///   order; the creator may have been deleted since);
 /// - one grant per role, sorted by role;
 /// - declarations: one per (organisation, persona), their texts short
-///   lines ([`DECLARATION_TEXT_MAX`]);
+///   lines ([`DECLARATION_TEXT_MAX`]), their `info` within
+///   [`DECLARATION_INFO_MAX`];
 /// - acceptances: one per terms type, the type a setting's id
 ///   ([`TERMS_KIND_MAX`]), the version within [`TERMS_VERSION_MAX`];
 /// - a claim's failures within [`MIGRATION_ATTEMPTS`].
@@ -1240,6 +1247,12 @@ pub(crate) fn stored_side_problems(id: u64, side: &SunbirdUser) -> Vec<String> {
             problems.push(format!(
                 "a declaration's orgId, persona, status or errorType is not a short line \
                  (at most {DECLARATION_TEXT_MAX} characters) as roster stores it"
+            ));
+        }
+        if d.info.len() > DECLARATION_INFO_MAX {
+            problems.push(format!(
+                "a declaration's info holds {} bytes, more than {DECLARATION_INFO_MAX}",
+                d.info.len()
             ));
         }
         if !declared.insert((d.org_id.as_str(), d.persona.as_str())) {
@@ -1350,6 +1363,31 @@ mod tests {
         for not_an_email in ["", "plain", "@x.in", "a@", "a b@x.in", "élodie@example.fr"] {
             assert_eq!(mask_email(not_an_email), not_an_email);
         }
+    }
+
+    #[test]
+    fn a_stored_declaration_info_is_held_to_the_write_bound() {
+        let declared = |info: String| SunbirdUser {
+            declarations: vec![Declaration {
+                org_id: "org".into(),
+                persona: "teacher".into(),
+                info,
+                status: "SUBMITTED".into(),
+                error_type: String::new(),
+            }],
+            ..SunbirdUser::default()
+        };
+        let fits = format!("{{\"a\":\"{}\"}}", "x".repeat(DECLARATION_INFO_MAX - 8));
+        assert_eq!(fits.len(), DECLARATION_INFO_MAX);
+        assert!(stored_side_problems(1, &declared(fits)).is_empty());
+        let over = format!("{{\"a\":\"{}\"}}", "x".repeat(DECLARATION_INFO_MAX - 7));
+        assert_eq!(
+            stored_side_problems(1, &declared(over)),
+            vec![format!(
+                "a declaration's info holds {} bytes, more than {DECLARATION_INFO_MAX}",
+                DECLARATION_INFO_MAX + 1
+            )]
+        );
     }
 
     #[test]

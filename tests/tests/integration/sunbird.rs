@@ -1047,6 +1047,37 @@ fn declarations_are_added_edited_and_removed() {
         read(&w)[0]["info"],
         json!({"declared-school-name": "other"})
     );
+    // An info of more than 10,000 bytes (the other Sunbird JSON values'
+    // bound) is refused, and nothing changes.
+    let mut big = body.clone();
+    big["request"]["declarations"][0]["info"] = json!({"declared-school-name": "x".repeat(10_000)});
+    let message = w.fails(
+        "PATCH",
+        "/api/user/v1/declarations",
+        Some(big),
+        400,
+        "UOS_UDECLUPD0009",
+    );
+    assert!(message.contains("info"), "{message}");
+    assert_eq!(
+        read(&w)[0]["info"],
+        json!({"declared-school-name": "other"})
+    );
+    // Many changes naming one user in one request: applied in order.
+    let mut many = body.clone();
+    let change = body["request"]["declarations"][0].clone();
+    let mut changes = Vec::new();
+    for k in 0..500 {
+        let mut c = change.clone();
+        c["info"] = json!({"declared-school-name": format!("school {k}")});
+        changes.push(c);
+    }
+    many["request"]["declarations"] = json!(changes);
+    w.ok("PATCH", "/api/user/v1/declarations", Some(many));
+    assert_eq!(
+        read(&w)[0]["info"],
+        json!({"declared-school-name": "school 499"})
+    );
     body["request"]["declarations"][0]["operation"] = json!("remove");
     w.ok("PATCH", "/api/user/v1/declarations", Some(body));
     assert_eq!(read(&w), json!([]));

@@ -7,10 +7,10 @@ use crate::api::Admin;
 use crate::api::auth::{forbidden, put_session, token_text};
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::sunbird::{
-    Acceptance, Claim, DECLARATION_TEXT_MAX, Declaration, DeclarationChange, DeclarationOperation,
-    MIGRATION_ATTEMPTS, Migrated, Origin, PUBLIC_ROLE, ReadParts, RoleChange, RoleGrant,
-    RoleOperation, SunbirdUser, SunbirdView, TERMS_AND_CONDITIONS, Terms, is_terms_setting,
-    role_id,
+    Acceptance, Claim, DECLARATION_INFO_MAX, DECLARATION_TEXT_MAX, Declaration, DeclarationChange,
+    DeclarationOperation, MIGRATION_ATTEMPTS, Migrated, Origin, PUBLIC_ROLE, ReadParts, RoleChange,
+    RoleGrant, RoleOperation, SunbirdUser, SunbirdView, TERMS_AND_CONDITIONS, Terms,
+    is_terms_setting, role_id,
 };
 use crate::domain::user::User;
 use crate::domain::{Micros, uuid_string};
@@ -373,22 +373,36 @@ impl Admin {
                     return Err(fault::invalid(name));
                 }
             }
+            if c.info.len() > DECLARATION_INFO_MAX {
+                return Err(fault::invalid("info"));
+            }
         }
         self.write(|txn| {
             let mut touched: Vec<(u64, Option<SunbirdUser>, SunbirdUser)> = Vec::new();
+            // Each user named is read and judged once, however many changes
+            // name it.
+            let mut named: std::collections::HashMap<&str, usize> = Default::default();
             for c in changes {
-                let pair = self.user_by_uuid(txn, c.user_id.trim())?;
-                self.may_change(txn, pair.as_ref())?;
-                let pair = pair.ok_or_else(|| fault::not_found("user"))?;
-                if pair.side.deleted {
-                    return Err(fault::inactive());
-                }
-                let at = match touched.iter().position(|(id, _, _)| *id == pair.user.id) {
-                    Some(at) => at,
+                let uuid = c.user_id.trim();
+                let at = match named.get(uuid) {
+                    Some(&at) => at,
                     None => {
-                        let stored = read::sunbird(txn, pair.user.id)?;
-                        touched.push((pair.user.id, stored, pair.side.clone()));
-                        touched.len() - 1
+                        let pair = self.user_by_uuid(txn, uuid)?;
+                        self.may_change(txn, pair.as_ref())?;
+                        let pair = pair.ok_or_else(|| fault::not_found("user"))?;
+                        if pair.side.deleted {
+                            return Err(fault::inactive());
+                        }
+                        let at = match touched.iter().position(|(id, _, _)| *id == pair.user.id) {
+                            Some(at) => at,
+                            None => {
+                                let stored = read::sunbird(txn, pair.user.id)?;
+                                touched.push((pair.user.id, stored, pair.side));
+                                touched.len() - 1
+                            }
+                        };
+                        named.insert(uuid, at);
+                        at
                     }
                 };
                 let side = &mut touched[at].2;
