@@ -38,6 +38,12 @@ pub const SESSION_HOURS: i64 = 24;
 /// Bytes of randomness in a session token: 256 bits (SPEC A1; OWASP Session
 /// Management Cheat Sheet asks for at least 64 bits of entropy).
 pub const TOKEN_BYTES: usize = 32;
+/// The most live sessions one user holds: a new one ends the oldest beyond
+/// it. Every sign-in, and every managed user's token a manager is given
+/// (Sunbird's `withTokens`), is a session row until it expires; without a
+/// bound one request could add thirty of them, and each new session reads
+/// the user's others.
+pub const SESSIONS_PER_USER: usize = 1_000;
 
 /// When repeated failed sign-ins lock an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

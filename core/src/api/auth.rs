@@ -9,7 +9,7 @@
 use super::{Admin, Caller, Institute};
 use crate::auth::password;
 use crate::auth::permissions::{Holder, Permission, has_perm};
-use crate::config::TOKEN_BYTES;
+use crate::config::{SESSIONS_PER_USER, TOKEN_BYTES};
 use crate::domain::rules::{EMAIL_MAX, fold};
 use crate::domain::user::User;
 use crate::error::{Error, ErrorCode, Result};
@@ -64,7 +64,8 @@ pub(super) fn put_session(
     now_us: i64,
     expires_us: i64,
 ) -> Result<()> {
-    write::end_expired_sessions(txn, user.id, now_us)?;
+    // Room for this one: the expired end, then the oldest beyond the bound.
+    write::end_sessions_beyond(txn, user.id, now_us, SESSIONS_PER_USER - 1)?;
     let hash: [u8; 32] = Sha256::digest(random).into();
     let row = (user.id, user.credential_generation, now_us, expires_us);
     write::put_session(txn, hash, row)

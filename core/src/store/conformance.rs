@@ -1031,13 +1031,20 @@ fn entity_indexes(make: Factory<'_>) -> Result<()> {
     store.write(|txn| {
         write::put_session(txn, [7; 32], (2, 0, 0, 100))?;
         write::put_session(txn, [8; 32], (2, 0, 0, 5))?;
-        write::end_expired_sessions(txn, 2, 50)
+        write::put_session(txn, [9; 32], (2, 0, 1, 100))?;
+        write::put_session(txn, [6; 32], (2, 0, 2, 100))?;
+        write::end_sessions_beyond(txn, 2, 50, 2)
     })?;
     store.reading(|s| {
-        ensure(read::session(s, [7; 32])?.is_some(), "a live session stays")?;
+        ensure(read::session(s, [9; 32])?.is_some(), "a live session stays")?;
+        ensure(read::session(s, [6; 32])?.is_some(), "a live session stays")?;
         ensure(
             read::session(s, [8; 32])?.is_none(),
             "an expired session ends",
+        )?;
+        ensure(
+            read::session(s, [7; 32])?.is_none(),
+            "the oldest live session beyond the number kept ends",
         )
     })?;
     store.write(|txn| {
@@ -1051,7 +1058,7 @@ fn entity_indexes(make: Factory<'_>) -> Result<()> {
             "the batch lost its member",
         )?;
         ensure(
-            read::session(s, [7; 32])?.is_none(),
+            read::session(s, [9; 32])?.is_none() && read::session(s, [6; 32])?.is_none(),
             "the user's sessions ended",
         )
     })?;

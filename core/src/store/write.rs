@@ -841,18 +841,25 @@ pub(crate) fn restamp_session(txn: &Txn<'_>, hash: [u8; 32], generation: u64) ->
     Ok(())
 }
 
-/// Ends every session of `user` that expired before `now`.
-pub(crate) fn end_expired_sessions(txn: &Txn<'_>, user: u64, now: i64) -> Result<()> {
+/// Ends every session of `user` that expired before `now`, and then the
+/// oldest of the others until at most `keep` are left.
+pub(crate) fn end_sessions_beyond(txn: &Txn<'_>, user: u64, now: i64, keep: usize) -> Result<()> {
     let hashes = sessions_of(txn, user)?;
     let keys: Vec<&[u8; 32]> = hashes.iter().collect();
-    let mut expired = Vec::new();
+    let mut ended = Vec::new();
+    let mut live = Vec::new();
     // The session rows read at once: a message to a server, not one each.
     for (hash, row) in hashes.iter().zip(txn.get_many(SESSIONS, &keys)?) {
-        if row.is_none_or(|r| r.3 <= now) {
-            expired.push(*hash);
+        match row {
+            Some(r) if r.3 > now => live.push((r.2, *hash)),
+            _ => ended.push(*hash),
         }
     }
-    for hash in expired {
+    if live.len() > keep {
+        live.sort_unstable();
+        ended.extend(live[..live.len() - keep].iter().map(|(_, hash)| *hash));
+    }
+    for hash in ended {
         end_session(txn, hash)?;
     }
     Ok(())

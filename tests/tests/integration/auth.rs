@@ -839,6 +839,30 @@ mod lockout {
 mod sessions {
     use super::*;
 
+    /// A user holds at most `SESSIONS_PER_USER` live sessions: a new one
+    /// ends the oldest (every sign-in, and every token a manager is given,
+    /// is a stored row until it expires).
+    #[test]
+    fn a_new_session_past_the_bound_ends_the_oldest() {
+        let (i, clock) = institute(SEED_NOW);
+        let (_, first) = student(&i, "lorem");
+        let mut tokens = vec![first];
+        for _ in 1..roster::config::SESSIONS_PER_USER {
+            clock.advance(chrono::Duration::milliseconds(1));
+            tokens.push(sign_in(&i, "lorem"));
+        }
+        assert!(tokens.iter().all(|t| alive(&i, t)), "the bound is not hit");
+        clock.advance(chrono::Duration::milliseconds(1));
+        let newest = sign_in(&i, "lorem");
+        assert!(alive(&i, &newest));
+        assert!(!alive(&i, &tokens[0]), "the oldest ended");
+        assert!(
+            tokens[1..].iter().all(|t| alive(&i, t)),
+            "the others live on"
+        );
+        assert!(i.check_integrity().unwrap().is_empty());
+    }
+
     #[test]
     fn a_password_change_ends_every_session_and_the_old_password() {
         let (i, clock) = institute(SEED_NOW);
