@@ -77,6 +77,12 @@ const OLDEST_SCHEMA: u64 = 2;
 const MAX_EXPORT_LINE: usize = 16 << 20;
 /// The longest row of a JSON Lines import: the largest create-user body.
 const MAX_ROW_LINE: usize = MAX_BODY;
+/// A chunk of an import also ends once its rows' text passes this many
+/// bytes, whatever `chunk_size` says: a row is held parsed until its
+/// chunk is written, and a parsed row of many short names takes some
+/// thirty times its text (a thousand rows of a megabyte each would be
+/// tens of gigabytes).
+const CHUNK_TEXT: usize = 4 << 20;
 /// The record kinds of an export, in the order they are written.
 const KINDS: [&str; 11] = [
     "counters",
@@ -187,6 +193,10 @@ fn row_from(line: u64, map: Map<String, Value>, options: &ImportOptions) -> Impo
     let (row, errors) = request::read::<request::ImportRow>(map);
     let password_hash = row.password_hash.into_value().filter(|h| !h.is_empty());
     let mut user = row.user.into_input();
+    // Each name once (exactly; names that match ignoring case are one
+    // batch, and joining it twice is joining it once).
+    let mut seen = std::collections::HashSet::with_capacity(user.batches.len());
+    user.batches.retain(|name| seen.insert(name.clone()));
     for name in &options.batches {
         if !user.batches.iter().any(|b| b.eq_ignore_ascii_case(name)) {
             user.batches.push(name.clone());
@@ -488,6 +498,9 @@ pub fn import(
     let chunk = options.chunk_size.max(1);
     let mut report = ImportReport::default();
     let mut rows = Vec::with_capacity(chunk);
+    // The text of the rows held for the chunk: a chunk also ends past
+    // `CHUNK_TEXT` of it.
+    let mut chunk_text = 0usize;
     let mut done = 0u64;
     let mut flush = |rows: &mut Vec<ImportRow>, report: &mut ImportReport| -> Result<()> {
         if rows.is_empty() {
@@ -583,6 +596,7 @@ pub fn import(
                                 unknown_keys.note(key, line_no);
                             }
                         }
+                        chunk_text += text.len();
                         rows.push(row_from(line_no, map, options));
                     }
                     Ok(other) => report.rejected.push(Rejected {
@@ -605,8 +619,9 @@ pub fn import(
                         reason: clip(&format!("not JSON: {e}")),
                     }),
                 }
-                if rows.len() >= chunk {
+                if rows.len() >= chunk || chunk_text >= CHUNK_TEXT {
                     flush(&mut rows, &mut report)?;
+                    chunk_text = 0;
                 }
             }
             if rows_seen == 0 {
@@ -635,6 +650,7 @@ pub fn import(
                 match record {
                     Ok(record) => {
                         let line = skipped + record.position().map_or(0, |p| p.line());
+                        chunk_text += record.as_slice().len();
                         rows.push(row_from(line, csv_object(&headers, &record), options));
                     }
                     // The file cannot be read on (a row past the length
@@ -663,8 +679,9 @@ pub fn import(
                         });
                     }
                 }
-                if rows.len() >= chunk {
+                if rows.len() >= chunk || chunk_text >= CHUNK_TEXT {
                     flush(&mut rows, &mut report)?;
+                    chunk_text = 0;
                 }
             }
             if rows_seen == 0 {

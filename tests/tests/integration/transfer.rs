@@ -1628,3 +1628,36 @@ fn a_record_line_is_one_object_with_each_key_once() {
     );
     assert!(!err.message().contains("column"), "{err}");
 }
+
+/// A chunk of an import ends at `chunk_size` rows or once its rows' text
+/// passes 4 MiB, whichever comes first: rows are held parsed until their
+/// chunk is written. A row naming one batch many times joins it once.
+#[test]
+fn long_rows_make_short_chunks() {
+    let i = populated();
+    let rows: String = (0..10)
+        .map(|k| {
+            let row = json!({"username": format!("bulk{k}"), "password_hash": "!",
+                "batches": vec!["Test Batch"; 60_000]});
+            format!("{row}\n")
+        })
+        .collect();
+    assert!(rows.len() > 7 << 20, "{} bytes", rows.len());
+    let mut heard = Vec::new();
+    let report = transfer::import(
+        &i.operator(),
+        rows.as_bytes(),
+        &ImportOptions::default(),
+        &mut |n| heard.push(n),
+    )
+    .expect("import runs");
+    assert_eq!(report.created, 10, "{report:?}");
+    assert!(
+        heard.len() >= 2 && heard[0] < 10 && heard.last() == Some(&10),
+        "one chunk per 4 MiB of rows: {heard:?}"
+    );
+    let admin = i.operator();
+    let id = admin.find_user("bulk3").unwrap();
+    let joined = admin.user_batches(id, Default::default()).unwrap();
+    assert_eq!(joined.count, 1);
+}
