@@ -6,6 +6,36 @@ use serde_json::{Map, Value};
 /// The largest body accepted, in bytes.
 pub(crate) const MAX_BODY: usize = 1 << 20;
 
+/// The most JSON values (keys counted) a body may hold. A body is parsed
+/// whole into a tree before its fields are read, and a tree takes some
+/// 30-80 bytes a value: a megabyte of `[0,0,...]` took 37 MB, so a server
+/// reading 64 bodies at once could need gigabytes. Counted before the
+/// parse; this bounds a body's tree to a few megabytes.
+pub(crate) const MAX_VALUES: usize = 100_000;
+
+/// About how many values and keys `bytes` holds, if it is JSON: its
+/// separators (`,` and `:`) and openings (`[` and `{`) outside strings.
+fn values_in(bytes: &[u8]) -> usize {
+    let (mut count, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b',' | b':' | b'[' | b'{' => count += 1,
+                _ => {}
+            }
+        }
+    }
+    count
+}
+
 /// Why a body could not be read at all.
 #[derive(Debug)]
 pub(crate) enum BodyError {
@@ -20,6 +50,11 @@ pub(crate) enum BodyError {
 pub(crate) fn parse(bytes: &[u8]) -> Result<Map<String, Value>, BodyError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
+    }
+    if values_in(bytes) > MAX_VALUES {
+        return Err(BodyError::Parse(format!(
+            "the body holds more than {MAX_VALUES} values"
+        )));
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
@@ -110,6 +145,22 @@ mod tests {
             Vec::<u64>::new()
         );
         assert_eq!(errors.messages("batches"), vec!["This field is required."]);
+    }
+
+    #[test]
+    fn a_body_of_more_values_than_the_bound_is_not_parsed() {
+        let list = |n: usize| format!("{{\"batches\": [{}]}}", vec!["1"; n].join(","));
+        // `{`, `:`, `[` and the commas: n + 2.
+        assert_eq!(values_in(list(10).as_bytes()), 12);
+        assert!(parse(list(MAX_VALUES - 2).as_bytes()).is_ok());
+        match parse(list(MAX_VALUES - 1).as_bytes()) {
+            Err(BodyError::Parse(m)) => assert!(m.contains("more than 100000 values"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Separators inside strings, escaped quotes included, are text.
+        let text = format!("{{\"a\": \"{}\\\",:[{{\"}}", ",".repeat(MAX_VALUES + 1));
+        assert_eq!(values_in(text.as_bytes()), 2);
+        assert!(parse(text.as_bytes()).is_ok());
     }
 
     #[test]
