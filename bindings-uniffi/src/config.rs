@@ -94,7 +94,7 @@ mod tests {
                 name: Some("X".into()),
             })
             .unwrap();
-        let text = "username,password\nravi,ravi-pass-1\n";
+        let text = "username,password\nravi,ravi-pass-1\nbad name,pass-word-2\n";
         let report = operator
             .import_users(
                 text.into(),
@@ -106,6 +106,8 @@ mod tests {
             )
             .unwrap();
         assert_eq!(report.created, 1, "{report:?}");
+        assert_eq!(report.rejected_count, 1, "{report:?}");
+        assert_eq!(report.rejected[0].line, 3, "{report:?}");
         let id = operator.find_user("ravi".into()).unwrap();
         let subscriptions = operator
             .user_subscriptions(id, roster::PageRequest::default())

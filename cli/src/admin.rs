@@ -334,7 +334,28 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
         Ok(file) => file,
         Err(code) => return code,
     };
-    let result = transfer::import(&admin, file, &options, &mut |done| bar.set_position(done));
+    // Each refused row is printed as its chunk is done, not kept: a file of
+    // millions of bad rows costs the report's first rows, no more.
+    let result = transfer::import_hearing(
+        &admin,
+        file,
+        &options,
+        &mut |done| bar.set_position(done),
+        &mut |r| {
+            bar.suspend(|| {
+                println!(
+                    "line {}: {}: {}",
+                    r.line,
+                    if r.username.is_empty() {
+                        "-"
+                    } else {
+                        &r.username
+                    },
+                    r.reason
+                );
+            });
+        },
+    );
     let took = began.elapsed();
     bar.finish_and_clear();
     if let Ok(report) = &result {
@@ -357,21 +378,9 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
                 "imported {} users in {}, {} rows rejected",
                 report.created,
                 timing(report.created, took),
-                report.rejected.len()
+                report.rejected_count
             );
-            for r in &report.rejected {
-                println!(
-                    "line {}: {}: {}",
-                    r.line,
-                    if r.username.is_empty() {
-                        "-"
-                    } else {
-                        &r.username
-                    },
-                    r.reason
-                );
-            }
-            if report.rejected.is_empty() {
+            if report.rejected_count == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(EXIT_FAILURE)

@@ -108,7 +108,8 @@ enum Command {
     /// End an account's lock-out after failed sign-ins at once.
     Unlock(admin::UnlockArgs),
     /// Import users from CSV or JSON Lines (rows applied whole or not at
-    /// all; a report lists rejected rows), or restore a `roster export`
+    /// all; each rejected row is printed as its chunk is done), or
+    /// restore a `roster export`
     /// into an empty store.
     #[command(after_help = admin::import_help())]
     Import(admin::ImportArgs),

@@ -314,7 +314,11 @@ fn import_reports_rejected_rows_and_export_restores() {
     );
     let report = out(&o);
     assert!(
-        report.starts_with("imported 2 users in ") && report.contains(", 1 rows rejected"),
+        report
+            .lines()
+            .last()
+            .is_some_and(|last| last.starts_with("imported 2 users in "))
+            && report.contains(", 1 rows rejected"),
         "{report}"
     );
     assert!(report.contains("line 3: bad name: username:"), "{report}");

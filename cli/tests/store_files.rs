@@ -431,7 +431,12 @@ fn import_says_how_long_it_took_and_how_fast() {
     .expect("write");
     let o = roster(&db, &["import", csv.to_str().expect("path")]);
     assert_eq!(o.status.code(), Some(1));
-    let first = out(&o).lines().next().unwrap_or_default().to_string();
+    // The rejected row first, then the summary, last.
+    let printed = out(&o);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    assert!(lines[0].starts_with("line 4: bad name: "), "{printed}");
+    let first = lines[1].to_string();
     let rest = first
         .strip_prefix("imported 2 users in ")
         .unwrap_or_else(|| panic!("{first}"));

@@ -46,6 +46,7 @@
 //! be detected.
 
 use crate::Admin;
+pub use crate::api::REJECTED_LISTED;
 use crate::api::{Dump, ImportReport, ImportRow, Rejected};
 use crate::config::{ImportSettings, MAX_IMPORT_CHUNK};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
@@ -484,6 +485,9 @@ impl UnknownKeys {
 /// as each row's password is hashed (the slow part); the last row of a
 /// chunk is heard only once the chunk is committed.
 ///
+/// The report lists the first [`REJECTED_LISTED`] refused rows and counts
+/// them all; [`import_hearing`] also hands each one over as it goes.
+///
 /// When a storage error stops an import, the users of the chunks committed
 /// before it stay, and the error's message says how many they were.
 pub fn import(
@@ -492,49 +496,93 @@ pub fn import(
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport> {
+    import_hearing(admin, reader, options, progress, &mut |_| {})
+}
+
+/// [`import`], handing `rejected` every refused row, in file order, once
+/// the chunk it belongs to is done (a row the file's reader refuses waits
+/// for the rows before it): a caller that prints or stores them as they
+/// come holds none of them, however many there are.
+pub fn import_hearing(
+    admin: &Admin,
+    reader: impl Read,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+    rejected: &mut dyn FnMut(&Rejected),
+) -> Result<ImportReport> {
     let mut reader = BufReader::new(reader);
     skip_bom(&mut reader)?;
     let (first, skipped) = first_byte(&mut reader)?;
     let chunk = options.chunk_size.max(1);
     let mut report = ImportReport::default();
     let mut rows = Vec::with_capacity(chunk);
+    // Rows refused before they reach the chunk (unreadable lines), in file
+    // order: they are heard with the chunk's own, merged by line, and count
+    // towards the chunk's length so that none waits long.
+    let mut pending: Vec<Rejected> = Vec::new();
     // The text of the rows held for the chunk: a chunk also ends past
     // `CHUNK_TEXT` of it.
     let mut chunk_text = 0usize;
     let mut done = 0u64;
-    let mut flush = |rows: &mut Vec<ImportRow>, report: &mut ImportReport| -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let count = rows.len() as u64;
-        let first_line = rows.first().map_or(0, |r| r.line);
-        // While the chunk is hashed the count moves row by row, stopping
-        // one short of the chunk's end, which is heard once committed.
-        let mut shown = done;
-        let mut heard = || {
-            let at = (shown + 1).min(done + count - 1);
-            if at > shown {
-                shown = at;
-                progress(at);
+    let mut flush = |rows: &mut Vec<ImportRow>,
+                     pending: &mut Vec<Rejected>,
+                     report: &mut ImportReport|
+     -> Result<()> {
+        let mut refused = Vec::new();
+        if !rows.is_empty() {
+            let count = rows.len() as u64;
+            let first_line = rows.first().map_or(0, |r| r.line);
+            // While the chunk is hashed the count moves row by row,
+            // stopping one short of the chunk's end, which is heard once
+            // committed.
+            let mut shown = done;
+            let mut heard = || {
+                let at = (shown + 1).min(done + count - 1);
+                if at > shown {
+                    shown = at;
+                    progress(at);
+                }
+            };
+            match admin.import_rows_hearing(std::mem::take(rows), &mut heard) {
+                Ok(chunk) => {
+                    report.created += chunk.created;
+                    report.warnings.extend(chunk.warnings);
+                    refused = chunk.rejected;
+                }
+                Err(e) => {
+                    return Err(Error::new(
+                        e.code(),
+                        format!(
+                            "{e}. The import stopped at the chunk starting on line {first_line}: \
+                             {} users were created and committed before it ({} rows rejected), \
+                             the rows from that line on were not imported",
+                            report.created, report.rejected_count
+                        ),
+                    ));
+                }
             }
-        };
-        match admin.import_rows_hearing(std::mem::take(rows), &mut heard) {
-            Ok(chunk) => report.absorb(chunk),
-            Err(e) => {
-                return Err(Error::new(
-                    e.code(),
-                    format!(
-                        "{e}. The import stopped at the chunk starting on line {first_line}: \
-                         {} users were created and committed before it ({} rows rejected), \
-                         the rows from that line on were not imported",
-                        report.created,
-                        report.rejected.len()
-                    ),
-                ));
+            done += count;
+            progress(done);
+        }
+        // Both lists are in file order: merged by line, they stay so.
+        let mut unread = std::mem::take(pending).into_iter().peekable();
+        let mut refused = refused.into_iter().peekable();
+        loop {
+            let take_unread = match (unread.peek(), refused.peek()) {
+                (None, None) => break,
+                (Some(a), Some(b)) => a.line <= b.line,
+                (a, _) => a.is_some(),
+            };
+            let row = if take_unread {
+                unread.next()
+            } else {
+                refused.next()
+            };
+            if let Some(row) = row {
+                rejected(&row);
+                report.refuse(row);
             }
         }
-        done += count;
-        progress(done);
         Ok(())
     };
     match first {
@@ -546,6 +594,12 @@ pub fn import(
             let mut rows_seen = 0u64;
             let mut unknown_keys = UnknownKeys::default();
             while let Some((line_no, line)) = lines.next_line()? {
+                // Checked as each line comes (the lines refused unread
+                // skip the rest of the loop).
+                if rows.len() + pending.len() >= chunk || chunk_text >= CHUNK_TEXT {
+                    flush(&mut rows, &mut pending, &mut report)?;
+                    chunk_text = 0;
+                }
                 let text = match line {
                     Line::Text(t) if t.trim().is_empty() => continue,
                     Line::Text(t) if t.len() <= MAX_ROW_LINE => t,
@@ -557,7 +611,7 @@ pub fn import(
                     Line::Text(_) | Line::TooLong => {
                         first_row = false;
                         rows_seen += 1;
-                        report.rejected.push(Rejected {
+                        pending.push(Rejected {
                             line: line_no,
                             username: String::new(),
                             reason: format!("the line is longer than {MAX_ROW_LINE} bytes"),
@@ -567,7 +621,7 @@ pub fn import(
                     Line::NotUtf8 => {
                         first_row = false;
                         rows_seen += 1;
-                        report.rejected.push(Rejected {
+                        pending.push(Rejected {
                             line: line_no,
                             username: String::new(),
                             reason: "the line is not UTF-8 text".into(),
@@ -599,7 +653,7 @@ pub fn import(
                         chunk_text += text.len();
                         rows.push(row_from(line_no, map, options));
                     }
-                    Ok(other) => report.rejected.push(Rejected {
+                    Ok(other) => pending.push(Rejected {
                         line: line_no,
                         username: String::new(),
                         reason: format!(
@@ -613,15 +667,11 @@ pub fn import(
                             }
                         ),
                     }),
-                    Err(e) => report.rejected.push(Rejected {
+                    Err(e) => pending.push(Rejected {
                         line: line_no,
                         username: String::new(),
                         reason: clip(&format!("not JSON: {e}")),
                     }),
-                }
-                if rows.len() >= chunk || chunk_text >= CHUNK_TEXT {
-                    flush(&mut rows, &mut report)?;
-                    chunk_text = 0;
                 }
             }
             if rows_seen == 0 {
@@ -656,7 +706,7 @@ pub fn import(
                     // The file cannot be read on (a row past the length
                     // cap, a read error): the rows before it were imported.
                     Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
-                        flush(&mut rows, &mut report)?;
+                        flush(&mut rows, &mut pending, &mut report)?;
                         return Err(Error::field(
                             "file",
                             format!(
@@ -666,21 +716,21 @@ pub fn import(
                                 clip(&e.to_string()),
                                 rows_seen,
                                 report.created,
-                                report.rejected.len()
+                                report.rejected_count
                             ),
                         ));
                     }
                     Err(e) => {
                         let line = skipped + e.position().map_or(0, |p| p.line());
-                        report.rejected.push(Rejected {
+                        pending.push(Rejected {
                             line,
                             username: String::new(),
                             reason: clip(&format!("unreadable CSV row: {e}")),
                         });
                     }
                 }
-                if rows.len() >= chunk || chunk_text >= CHUNK_TEXT {
-                    flush(&mut rows, &mut report)?;
+                if rows.len() + pending.len() >= chunk || chunk_text >= CHUNK_TEXT {
+                    flush(&mut rows, &mut pending, &mut report)?;
                     chunk_text = 0;
                 }
             }
@@ -692,8 +742,7 @@ pub fn import(
             }
         }
     }
-    flush(&mut rows, &mut report)?;
-    report.rejected.sort_by_key(|r| r.line);
+    flush(&mut rows, &mut pending, &mut report)?;
     Ok(report)
 }
 

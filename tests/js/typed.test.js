@@ -241,10 +241,11 @@ test('importUsers honours batches and expires, and checks them', () => {
   const institute = Institute.inMemory(CHEAP);
   const admin = institute.operator();
   admin.createBatch({ name: 'X' });
-  const text = 'username,password\nravi,ravi-pass-1\n';
+  const text = 'username,password\nravi,ravi-pass-1\nbad name,pass-word-2\n';
   const report = admin.importUsers(text, { batches: ['X'], expires: '2099-01-31' });
   assert.equal(report.created, 1, JSON.stringify(report));
-  assert.deepEqual(report.rejected, []);
+  assert.deepEqual(report.rejected.map((r) => r.line), [3]);
+  assert.equal(report.rejected_count, 1);
   assert.equal(report.restored, false);
   const subscriptions = admin.userSubscriptions(admin.findUser('ravi'));
   assert.equal(subscriptions.results.length, 1);

@@ -20,7 +20,7 @@ pub mod users;
 pub use auth::{INVALID_TOKEN, LOGIN_FAILED, Login, NO_CREDENTIALS, NO_PERMISSION};
 pub use changes::MAX_CHANGES;
 pub use groups::PermissionView;
-pub use transfer::{Dump, ImportReport, ImportRow, Rejected};
+pub use transfer::{Dump, ImportReport, ImportRow, REJECTED_LISTED, Rejected};
 pub use users::{Created, UserQuery};
 
 use crate::config::Config;

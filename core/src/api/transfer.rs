@@ -57,8 +57,13 @@ pub struct Rejected {
 pub struct ImportReport {
     /// Users created.
     pub created: u64,
-    /// Rows refused, in file order.
+    /// Rows refused, in file order. An import from a file lists the first
+    /// [`REJECTED_LISTED`] (its caller may hear every one as it goes: see
+    /// [`crate::transfer::import_hearing`]); `rejected_count` counts them
+    /// all.
     pub rejected: Vec<Rejected>,
+    /// How many rows were refused, those past the list included.
+    pub rejected_count: u64,
     /// Whether the file was a full export, restored as a whole (then
     /// `created` counts the users restored).
     pub restored: bool,
@@ -67,13 +72,28 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
 }
 
+/// At most this many refused rows are listed in an import's report: a file
+/// of millions of bad rows would otherwise cost a hundred times its size in
+/// memory (each two-byte row a line, a username and a reason).
+pub const REJECTED_LISTED: usize = 1_000;
+
 impl ImportReport {
     /// Adds another chunk's report.
     pub fn absorb(&mut self, other: ImportReport) {
         self.created += other.created;
-        self.rejected.extend(other.rejected);
         self.restored |= other.restored;
         self.warnings.extend(other.warnings);
+        for row in other.rejected {
+            self.refuse(row);
+        }
+    }
+
+    /// Counts a refused row, and lists it while the list has room.
+    pub(crate) fn refuse(&mut self, row: Rejected) {
+        self.rejected_count += 1;
+        if self.rejected.len() < REJECTED_LISTED {
+            self.rejected.push(row);
+        }
     }
 }
 
@@ -185,8 +205,9 @@ fn hash_all(
 
 impl Admin {
     /// Imports one chunk of rows in one transaction: each row is created
-    /// whole or refused whole (reported with its line and reasons); good rows
-    /// are kept. Plaintext passwords are hashed on every core first.
+    /// whole or refused whole (reported with its line and reasons, every
+    /// refused row listed: the rows are in memory already); good rows are
+    /// kept. Plaintext passwords are hashed on every core first.
     /// Needs `add_user`.
     pub fn import_rows(&self, rows: Vec<ImportRow>) -> Result<ImportReport> {
         self.import_rows_hearing(rows, &mut || {})
@@ -259,11 +280,14 @@ impl Admin {
                         accepted.push(new);
                         report.created += 1;
                     }
-                    Err(e) if e.code() == ErrorCode::Validation => report.rejected.push(Rejected {
-                        line: row.line,
-                        username: clip(row.user.username.as_deref().unwrap_or_default()),
-                        reason: flatten(e.fields()),
-                    }),
+                    Err(e) if e.code() == ErrorCode::Validation => {
+                        report.rejected_count += 1;
+                        report.rejected.push(Rejected {
+                            line: row.line,
+                            username: clip(row.user.username.as_deref().unwrap_or_default()),
+                            reason: flatten(e.fields()),
+                        });
+                    }
                     Err(e) => return Err(e),
                 }
             }

@@ -188,6 +188,71 @@ fn json_lines_rows_that_are_not_objects_or_json_are_reported() {
     );
 }
 
+/// SPEC X1: every refused row is reported. A caller hears each, in file
+/// order, whether the file's reader or the rules refused it and whatever
+/// chunk it fell in; the report lists the first `REJECTED_LISTED` and
+/// counts them all.
+#[test]
+fn every_refused_row_is_heard_in_file_order_and_the_report_lists_the_first() {
+    let (i, _) = institute(SEED_NOW);
+    let listed = transfer::REJECTED_LISTED;
+    // Per group of five lines: a good row, a line that is no JSON, a row
+    // the rules refuse, an array, a row refused by its batch.
+    let groups = listed / 2;
+    let mut jsonl = String::new();
+    for n in 0..groups {
+        jsonl.push_str(&format!(
+            "{{\"username\": \"user{n}\", \"password_hash\": \"!\"}}\n"
+        ));
+        jsonl.push_str("{oops\n");
+        jsonl.push_str(&format!("{{\"username\": \"bad name {n}\"}}\n"));
+        jsonl.push_str("[1]\n");
+        jsonl.push_str(&format!(
+            "{{\"username\": \"nobatch{n}\", \"batches\": [\"None\"]}}\n"
+        ));
+    }
+    let refused = 4 * groups as u64;
+    for chunk_size in [1, 3, 7, 1000] {
+        let (i, _) = institute(SEED_NOW);
+        let options = ImportOptions {
+            chunk_size,
+            ..Default::default()
+        };
+        let mut heard = Vec::new();
+        let report = transfer::import_hearing(
+            &i.operator(),
+            jsonl.as_bytes(),
+            &options,
+            &mut |_| {},
+            &mut |r| heard.push(r.clone()),
+        )
+        .expect("import runs");
+        assert_eq!(report.created, groups as u64, "chunks of {chunk_size}");
+        assert_eq!(report.rejected_count, refused, "chunks of {chunk_size}");
+        assert_eq!(heard.len() as u64, refused, "chunks of {chunk_size}");
+        let lines: Vec<u64> = heard.iter().map(|r| r.line).collect();
+        let expected: Vec<u64> = (0..groups as u64)
+            .flat_map(|g| [2, 3, 4, 5].map(|k| 5 * g + k))
+            .collect();
+        assert_eq!(lines, expected, "chunks of {chunk_size}");
+        assert_eq!(report.rejected, heard[..listed], "chunks of {chunk_size}");
+    }
+    // `import` reports the same, hearing nothing.
+    let report = import(&i, &jsonl, &ImportOptions::default());
+    assert_eq!(report.rejected_count, refused);
+    assert_eq!(report.rejected.len(), listed);
+    assert!(
+        report.rejected[1].reason.contains("username"),
+        "{:?}",
+        report.rejected[1]
+    );
+    assert!(
+        report.rejected[3].reason.contains("None"),
+        "{:?}",
+        report.rejected[3]
+    );
+}
+
 #[test]
 fn django_hashes_sign_in_and_are_upgraded_to_argon2id() {
     let (i, _) = institute(SEED_NOW);
