@@ -716,6 +716,14 @@ impl Txn<'_> {
         }
     }
 
+    /// Writes the search index's changes held back so far by
+    /// [`Txn::defer_search_index`], so that what follows in this
+    /// transaction (a check of the whole store) reads them; later changes
+    /// are written as they come.
+    pub(crate) fn write_deferred_search_index(&self) -> Result<()> {
+        search::flush(self)
+    }
+
     /// Stores `value` under `key` in `def`.
     pub(crate) fn put<K: Col + ?Sized, V: Col + ?Sized>(
         &self,

@@ -908,7 +908,7 @@ pub(crate) fn expected<'a>(users: impl Iterator<Item = &'a User>) -> BTreeMap<Ve
 /// Whether the index agrees with `users` (the integrity check): each
 /// unmerged row names a user and holds its texts, and the postings are
 /// those of every other user.
-pub(crate) fn agrees(s: &Snapshot<'_>, users: &BTreeMap<u64, User>) -> Result<bool> {
+pub(crate) fn agrees(s: &Snapshot<'_>, users: &BTreeMap<u64, &User>) -> Result<bool> {
     let unmerged = s.rows(UNMERGED)?;
     for (id, bytes) in &unmerged {
         match users.get(id) {
@@ -918,6 +918,7 @@ pub(crate) fn agrees(s: &Snapshot<'_>, users: &BTreeMap<u64, User>) -> Result<bo
     }
     let merged = users
         .values()
+        .copied()
         .filter(|u| unmerged.binary_search_by_key(&u.id, |(id, _)| *id).is_err());
     let grams: BTreeMap<Vec<u8>, Vec<u8>> = s.rows(GRAMS)?.into_iter().collect();
     Ok(grams == expected(merged))
@@ -1051,7 +1052,7 @@ mod tests {
                 .into_iter()
                 .map(|u: User| (u.id, u))
                 .collect();
-                agrees(s, &users)
+                agrees(s, &users.iter().map(|(id, u)| (*id, u)).collect())
             })
             .unwrap()
     }

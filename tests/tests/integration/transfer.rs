@@ -380,6 +380,67 @@ fn export_then_restore_then_export_is_identical() {
     assert_eq!(created["id"], 3, "counters survive: ids are not reused");
 }
 
+/// X2 at a size where a restore writes by slices and merges the search
+/// index (more than one slice of users, memberships in batches): the
+/// restored store passes the whole check, the search index included, and
+/// answers searches, pages and sign-ins as its source does.
+#[test]
+fn a_large_restore_is_sound_and_searchable() {
+    let (source, _) = institute(SEED_NOW);
+    for name in ["Morning", "Evening"] {
+        expect(
+            &source,
+            "POST",
+            "/api/v2.5/admin/batches/",
+            Some(json!({"name": name})),
+            201,
+        );
+    }
+    let mut rows = String::new();
+    for n in 0..10_050 {
+        let batch = if n % 3 == 0 { "Morning" } else { "Evening" };
+        rows.push_str(&format!(
+            "{{\"username\": \"learner{n}\", \"password_hash\": \"!\", \
+             \"email\": \"l{n}@example.com\", \"first_name\": \"Name{n}\", \
+             \"batches\": [\"{batch}\"], \"expires\": \"2099-01-01\"}}\n"
+        ));
+    }
+    let options = ImportOptions {
+        chunk_size: 10_000,
+        ..Default::default()
+    };
+    assert_eq!(import(&source, &rows, &options).created, 10_050);
+    source
+        .create_superuser("admin", "admin-pass-1")
+        .expect("superuser");
+    let text = export(&source);
+    let (target, _) = institute(SEED_NOW);
+    let report = import(&target, &text, &ImportOptions::default());
+    assert!(report.restored);
+    assert_eq!(report.created, 10_051);
+    assert_eq!(
+        target.check_integrity().expect("check"),
+        Vec::<String>::new()
+    );
+    assert_eq!(export(&target), text);
+    for path in [
+        "/api/v2.5/admin/users/?q=ner100",
+        "/api/v2.5/admin/users/?q=l9999@",
+        "/api/v2.5/admin/users/?q=1004@ex",
+        "/api/v2.5/admin/users/?email=l77@example.com",
+        "/api/v2.5/admin/users/?page=400",
+        "/api/v2.5/admin/users/10000/subscriptions/",
+    ] {
+        let there = expect(&target, "GET", path, None, 200);
+        assert_eq!(there, expect(&source, "GET", path, None, 200), "{path}");
+        assert!(
+            there["count"].as_u64().is_some_and(|c| c > 0),
+            "{path}: {there}"
+        );
+    }
+    target.login("admin", "admin-pass-1").expect("sign-in");
+}
+
 #[test]
 fn restore_needs_an_empty_store_and_a_consistent_file() {
     let source = populated();
