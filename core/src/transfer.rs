@@ -47,7 +47,7 @@
 
 use crate::Admin;
 pub use crate::api::REJECTED_LISTED;
-use crate::api::{Dump, ImportReport, ImportRow, Rejected};
+use crate::api::{Dump, Dumped, ImportReport, ImportRow, Rejected};
 use crate::config::{ImportSettings, MAX_IMPORT_CHUNK};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::json::body::MAX_BODY;
@@ -892,56 +892,46 @@ fn counts_value(counts: &BTreeMap<&str, u64>) -> Map<String, Value> {
 /// the number of lines, trailer included. The operator only: the file holds
 /// password hashes.
 pub fn export(admin: &Admin, writer: impl Write) -> Result<u64> {
-    let dump = admin.dump()?;
     let mut out = ExportWriter {
         writer: std::io::BufWriter::new(writer),
         hasher: Sha256::new(),
         lines: 0,
         counts: BTreeMap::new(),
     };
-    out.put(
-        &json!({"type": EXPORT_TYPE, "format": EXPORT_FORMAT, "schema": crate::Institute::schema_version()})
-            .to_string(),
-    )?;
-    let counters: Map<String, Value> = dump
-        .counters
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    out.record("counters", counters)?;
-    for (id, value) in &dump.settings {
-        out.record("setting", json!({"id": id, "value": value}))?;
-    }
-    for f in &dump.custom_fields {
-        out.record("custom_field", f)?;
-    }
-    for g in &dump.groups {
-        out.record("group", g)?;
-    }
-    for o in &dump.organisations {
-        out.record("organisation", o)?;
-    }
-    for b in &dump.batches {
-        out.record("batch", b)?;
-    }
-    for c in &dump.courses {
-        out.record("course", c)?;
-    }
-    for (course, batch) in &dump.course_batches {
-        out.record("course_batch", json!({"course": course, "batch": batch}))?;
-    }
-    for u in &dump.users {
-        out.record("user", u)?;
-    }
-    for (user, fields) in &dump.sunbird_users {
-        out.record("sunbird_user", json!({"user": user, "fields": fields}))?;
-    }
-    for (user, batch, sub) in &dump.memberships {
-        out.record(
+    // Each record is written as it is read: an export holds one record,
+    // not the store (a dump of 100,000 users took 166 MB).
+    admin.dump_each(&mut |record| match record {
+        Dumped::Counters(counters) => {
+            // The header goes with the first record, so an export refused
+            // (not the operator) writes nothing.
+            out.put(
+                &json!({"type": EXPORT_TYPE, "format": EXPORT_FORMAT, "schema": crate::Institute::schema_version()})
+                    .to_string(),
+            )?;
+            let counters: Map<String, Value> = counters
+                .into_iter()
+                .map(|(k, v)| (k, json!(v)))
+                .collect();
+            out.record("counters", counters)
+        }
+        Dumped::Setting(id, value) => out.record("setting", json!({"id": id, "value": value})),
+        Dumped::CustomField(f) => out.record("custom_field", f),
+        Dumped::Group(g) => out.record("group", g),
+        Dumped::Organisation(o) => out.record("organisation", o),
+        Dumped::Batch(b) => out.record("batch", b),
+        Dumped::Course(c) => out.record("course", c),
+        Dumped::CourseBatch(course, batch) => {
+            out.record("course_batch", json!({"course": course, "batch": batch}))
+        }
+        Dumped::User(u) => out.record("user", u),
+        Dumped::SunbirdUser(user, fields) => {
+            out.record("sunbird_user", json!({"user": user, "fields": fields}))
+        }
+        Dumped::Membership(user, batch, sub) => out.record(
             "membership",
             json!({"user": user, "batch": batch, "subscription": sub}),
-        )?;
-    }
+        ),
+    })?;
     let digest = std::mem::take(&mut out.hasher).finalize();
     let trailer = json!({
         "type": TRAILER_TYPE,

@@ -22,10 +22,23 @@ static ALLOCATOR: dhat::Alloc = dhat::Alloc;
 /// One profiler at a time: each test holds this while its profiler runs.
 static PROFILING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// This test's turn: no other test runs a profiler (nor allocates under
+/// one) until it ends.
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    PROFILING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The profiler, in this test's turn. Its peak (`max_bytes`) is the
+/// highest since it started: a test that sets up a store first starts it
+/// after that.
+fn profiler() -> dhat::Profiler {
+    dhat::Profiler::builder().testing().build()
+}
+
 /// The profiler, once no other test runs one.
 fn profile() -> (std::sync::MutexGuard<'static, ()>, dhat::Profiler) {
-    let turn = PROFILING.lock().unwrap_or_else(|e| e.into_inner());
-    (turn, dhat::Profiler::builder().testing().build())
+    let turn = turn();
+    (turn, profiler())
 }
 
 /// The bytes a restore of `file` holds at its peak beyond what was held
@@ -148,4 +161,64 @@ fn an_import_of_many_bad_rows_holds_a_bounded_report() {
         peak < 5_000_000,
         "{rows} refused rows took {peak} bytes to import"
     );
+}
+
+#[test]
+fn an_export_holds_one_record_at_a_time() {
+    let _turn = turn();
+    // The model backend: redb's page cache would fill with the store as
+    // the export reads it, which is the cache's budget, not the export's.
+    let backend = std::sync::Arc::new(roster::ModelBackend::new());
+    let source = Institute::open_with(backend, config()).expect("store");
+    source
+        .create_superuser("admin", "a-long-passphrase")
+        .expect("admin");
+    let admin = source.operator();
+    let users = 5_000;
+    let rows: String = (0..users)
+        .map(|n| {
+            format!(
+                "{{\"username\": \"learner{n}\", \"password_hash\": \"!\", \
+                 \"email\": \"l{n}@example.com\", \"first_name\": \"Name{n}\"}}\n"
+            )
+        })
+        .collect();
+    let options = ImportOptions {
+        chunk_size: users,
+        ..Default::default()
+    };
+    let report = transfer::import(&admin, rows.as_bytes(), &options, &mut |_| {}).expect("import");
+    assert_eq!(report.created, users as u64);
+    drop(rows);
+    // The lines go nowhere: what is measured is what the export holds.
+    let mut written = Counting(0);
+    let _profiler = profiler();
+    let before = dhat::HeapStats::get();
+    let lines = transfer::export(&admin, &mut written).expect("export");
+    let after = dhat::HeapStats::get();
+    let peak = after.max_bytes.saturating_sub(before.curr_bytes);
+    assert_eq!(lines, users as u64 + 4, "header, counters, users, trailer");
+    eprintln!(
+        "an export of {users} users ({} bytes): {peak} bytes at the peak",
+        written.0
+    );
+    // Holding every user first took about 850 bytes a user (4.3 MB here).
+    assert!(
+        peak < 500_000,
+        "an export of {users} users took {peak} bytes"
+    );
+}
+
+/// A writer that counts the bytes it is given and keeps none.
+struct Counting(usize);
+
+impl std::io::Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -198,8 +198,11 @@ pub struct Options {
     /// before the server ends it (PostgreSQL's
     /// `idle_in_transaction_session_timeout`, set on each connection;
     /// default 60 s, whole milliseconds). roster never waits on anything
-    /// but the server inside a transaction, so only a process that has hung
-    /// or been stopped mid-write sits there; its transaction holds its
+    /// but the server inside a write, and inside a read only on what its
+    /// caller does with each row (an export writes each record to its file
+    /// as it reads it, so a file that takes longer than this to accept one
+    /// ends the export with an error, the old backup left as it was); so
+    /// only a process that has hung or been stopped mid-write sits there; its transaction holds its
     /// lock on `roster_rows` and the rows it wrote, and a write of another
     /// process that must run alone (and every write after that one), or
     /// one of the same rows, would wait for it without end. Keep it above

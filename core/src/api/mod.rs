@@ -20,6 +20,7 @@ pub mod users;
 pub use auth::{INVALID_TOKEN, LOGIN_FAILED, Login, NO_CREDENTIALS, NO_PERMISSION};
 pub use changes::MAX_CHANGES;
 pub use groups::PermissionView;
+pub(crate) use transfer::Dumped;
 pub use transfer::{Dump, ImportReport, ImportRow, REJECTED_LISTED, Rejected};
 pub use users::{Created, UserQuery};
 

@@ -16,7 +16,7 @@ use crate::domain::user::{self, CreateOptions, NewUser, User};
 use crate::domain::{Batch, Subscription};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::store::tables::*;
-use crate::store::{Snapshot, ids, integrity, read, write};
+use crate::store::{ids, integrity, read, write};
 use crate::text::clip;
 
 mod restore_check;
@@ -123,6 +123,52 @@ pub struct Dump {
     pub sunbird_users: Vec<(u64, SunbirdUser)>,
     /// (user, batch, subscription).
     pub memberships: Vec<(u64, u64, Subscription)>,
+}
+
+/// One record of a [`Dump`], as [`Admin::dump_each`] hands it over.
+#[derive(Debug)]
+pub(crate) enum Dumped {
+    /// The id counters, by entity (always first).
+    Counters(Vec<(String, u64)>),
+    /// A system setting: id, value.
+    Setting(String, String),
+    /// A custom field definition.
+    CustomField(CustomField),
+    /// A group.
+    Group(Group),
+    /// An organisation (Sunbird).
+    Organisation(Organisation),
+    /// A batch, hidden course batches included.
+    Batch(Batch),
+    /// A course.
+    Course(Course),
+    /// A (course, batch) link.
+    CourseBatch(u64, u64),
+    /// A user, with its password hash.
+    User(User),
+    /// A user's Sunbird-only fields: user id, fields.
+    SunbirdUser(u64, SunbirdUser),
+    /// A membership: user, batch, subscription.
+    Membership(u64, u64, Subscription),
+}
+
+impl Dump {
+    /// Keeps `record` in its list.
+    fn take(&mut self, record: Dumped) {
+        match record {
+            Dumped::Counters(counters) => self.counters = counters,
+            Dumped::Setting(id, value) => self.settings.push((id, value)),
+            Dumped::CustomField(f) => self.custom_fields.push(f),
+            Dumped::Group(g) => self.groups.push(g),
+            Dumped::Organisation(o) => self.organisations.push(o),
+            Dumped::Batch(b) => self.batches.push(b),
+            Dumped::Course(c) => self.courses.push(c),
+            Dumped::CourseBatch(course, batch) => self.course_batches.push((course, batch)),
+            Dumped::User(u) => self.users.push(u),
+            Dumped::SunbirdUser(id, side) => self.sunbird_users.push((id, side)),
+            Dumped::Membership(user, batch, sub) => self.memberships.push((user, batch, sub)),
+        }
+    }
 }
 
 /// Every problem of a row, each message cut to [`clip`]'s length (messages
@@ -299,27 +345,45 @@ impl Admin {
     /// Everything the store holds but sessions and the outbox, password
     /// hashes included: a host-level operation (SPEC A6), the operator only.
     pub fn dump(&self) -> Result<Dump> {
-        self.allow_operator()?;
-        self.store().reading(|txn| self.dump_of(txn))
+        let mut dump = Dump::default();
+        self.dump_each(&mut |record| {
+            dump.take(record);
+            Ok(())
+        })?;
+        Ok(dump)
     }
 
-    /// [`Admin::dump`] of one snapshot (inside the panic guard).
-    fn dump_of(&self, txn: &Snapshot<'_>) -> Result<Dump> {
-        // A backup of a store whose pages hide rows would look whole: the
-        // walk against the storage's own count refuses it first.
-        txn.verify_rows()?;
-        Ok(Dump {
-            custom_fields: read::records(txn, CUSTOM_FIELDS)?,
-            groups: read::records(txn, GROUPS)?,
-            batches: read::records(txn, BATCHES)?,
-            courses: read::records(txn, COURSES)?,
-            organisations: read::records(txn, ORGANISATIONS)?,
-            users: read::records(txn, USERS)?,
-            sunbird_users: read::sunbird_users(txn)?,
-            counters: read::id_counters(txn)?,
-            settings: read::settings(txn)?,
-            course_batches: read::course_links(txn)?,
-            memberships: read::all_memberships(txn)?,
+    /// [`Admin::dump`], one record at a time, each handed to `each` as it
+    /// is read and then dropped, in the order an export writes them: all
+    /// from one snapshot, of which no more than one record is held here.
+    /// The operator only.
+    ///
+    /// `each` runs inside the read: on PostgreSQL it keeps a transaction
+    /// open, which the server ends once it has waited longer than
+    /// `idle_transaction_timeout` between two of roster's statements.
+    pub(crate) fn dump_each(&self, each: &mut dyn FnMut(Dumped) -> Result<()>) -> Result<()> {
+        self.allow_operator()?;
+        self.store().reading(|txn| {
+            // A backup of a store whose pages hide rows would look whole:
+            // the walk against the storage's own count refuses it first.
+            txn.verify_rows()?;
+            each(Dumped::Counters(read::id_counters(txn)?))?;
+            for (id, value) in read::settings(txn)? {
+                each(Dumped::Setting(id, value))?;
+            }
+            read::each_record(txn, CUSTOM_FIELDS, &mut |f| each(Dumped::CustomField(f)))?;
+            read::each_record(txn, GROUPS, &mut |g| each(Dumped::Group(g)))?;
+            read::each_record(txn, ORGANISATIONS, &mut |o| each(Dumped::Organisation(o)))?;
+            read::each_record(txn, BATCHES, &mut |b| each(Dumped::Batch(b)))?;
+            read::each_record(txn, COURSES, &mut |c| each(Dumped::Course(c)))?;
+            for (course, batch) in read::course_links(txn)? {
+                each(Dumped::CourseBatch(course, batch))?;
+            }
+            read::each_record(txn, USERS, &mut |u| each(Dumped::User(u)))?;
+            read::each_sunbird_user(txn, &mut |id, side| each(Dumped::SunbirdUser(id, side)))?;
+            read::each_membership(txn, &mut |user, batch, sub| {
+                each(Dumped::Membership(user, batch, sub))
+            })
         })
     }
 

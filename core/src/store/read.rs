@@ -86,6 +86,27 @@ pub(crate) fn ids(s: &Snapshot<'_>, def: Records) -> Result<Vec<u64>> {
     Ok(out)
 }
 
+/// Hands `each` every record of table `def`, by ascending id, one at a
+/// time (none is kept here: an export of a million users holds one).
+pub(crate) fn each_record<T: DeserializeOwned>(
+    s: &Snapshot<'_>,
+    def: Records,
+    each: &mut dyn FnMut(T) -> Result<()>,
+) -> Result<()> {
+    contain(s, || {
+        s.scan(
+            def,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            |id, bytes| {
+                each(decode(def, id, &bytes)?)?;
+                Ok(true)
+            },
+        )
+    })
+}
+
 /// The records of table `def` with ids within the bounds, ascending.
 pub(crate) fn records_within<T: DeserializeOwned>(
     s: &Snapshot<'_>,
@@ -567,19 +588,30 @@ pub(crate) fn settings(s: &Snapshot<'_>) -> Result<Vec<(String, String)>> {
 
 /// Every side record, by user id ascending.
 pub(crate) fn sunbird_users(s: &Snapshot<'_>) -> Result<Vec<(u64, SunbirdUser)>> {
+    let mut out = Vec::new();
+    each_sunbird_user(s, &mut |id, side| {
+        out.push((id, side));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Hands `each` every side record, by user id ascending, one at a time.
+pub(crate) fn each_sunbird_user(
+    s: &Snapshot<'_>,
+    each: &mut dyn FnMut(u64, SunbirdUser) -> Result<()>,
+) -> Result<()> {
     contain(s, || {
-        let mut out = Vec::new();
         s.scan(
             SUNBIRD_USERS,
             Bound::Unbounded,
             Bound::Unbounded,
             false,
             |id, bytes| {
-                out.push((id, decode(SUNBIRD_USERS, id, &bytes)?));
+                each(id, decode(SUNBIRD_USERS, id, &bytes)?)?;
                 Ok(true)
             },
-        )?;
-        Ok(out)
+        )
     })
 }
 
@@ -683,21 +715,23 @@ pub(crate) fn course_links(s: &Snapshot<'_>) -> Result<Vec<(u64, u64)>> {
     })
 }
 
-/// Every membership as (user, batch, subscription), by user then batch.
-pub(crate) fn all_memberships(s: &Snapshot<'_>) -> Result<Vec<(u64, u64, Subscription)>> {
+/// Hands `each` every membership as (user, batch, subscription), by user
+/// then batch, one at a time.
+pub(crate) fn each_membership(
+    s: &Snapshot<'_>,
+    each: &mut dyn FnMut(u64, u64, Subscription) -> Result<()>,
+) -> Result<()> {
     contain(s, || {
-        let mut out = Vec::new();
         s.scan(
             MEMBERSHIPS,
             Bound::Unbounded,
             Bound::Unbounded,
             false,
             |key, bytes| {
-                out.push((key.0, key.1, decode_membership(key, &bytes)?));
+                each(key.0, key.1, decode_membership(key, &bytes)?)?;
                 Ok(true)
             },
-        )?;
-        Ok(out)
+        )
     })
 }
 
