@@ -18,6 +18,7 @@ use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::store::tables::*;
 use crate::store::{ids, integrity, read, write};
 use crate::text::clip;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 mod restore_check;
 
@@ -361,9 +362,23 @@ impl Admin {
     /// `each` runs inside the read: on PostgreSQL it keeps a transaction
     /// open, which the server ends once it has waited longer than
     /// `idle_transaction_timeout` between two of roster's statements.
+    ///
+    /// A panic of `each` (an export's writer is the caller's) is the
+    /// caller's, not the store's: a panic inside a read is taken for a
+    /// storage engine's and poisons the store, so this one is caught, the
+    /// read ended, and the panic raised again once the read is over.
     pub(crate) fn dump_each(&self, each: &mut dyn FnMut(Dumped) -> Result<()>) -> Result<()> {
         self.allow_operator()?;
-        self.store().reading(|txn| {
+        let mut panicked = None;
+        let mut hand_over = |record: Dumped| match catch_unwind(AssertUnwindSafe(|| each(record))) {
+            Ok(done) => done,
+            Err(payload) => {
+                panicked = Some(payload);
+                Err(Error::new(ErrorCode::Internal, "the caller panicked"))
+            }
+        };
+        let each = &mut hand_over;
+        let read = self.store().reading(|txn| {
             // A backup of a store whose pages hide rows would look whole:
             // the walk against the storage's own count refuses it first.
             txn.verify_rows()?;
@@ -384,7 +399,11 @@ impl Admin {
             read::each_membership(txn, &mut |user, batch, sub| {
                 each(Dumped::Membership(user, batch, sub))
             })
-        })
+        });
+        if let Some(payload) = panicked {
+            std::panic::resume_unwind(payload);
+        }
+        read
     }
 
     /// Restores a [`Dump`] into this store, which must be empty: the same

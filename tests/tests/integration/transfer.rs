@@ -441,6 +441,41 @@ fn a_large_restore_is_sound_and_searchable() {
     target.login("admin", "admin-pass-1").expect("sign-in");
 }
 
+/// An export writes each record as it reads it: a writer of the host's
+/// that panics mid-read panics the host's call, and does not poison the
+/// store (a panic inside a read is otherwise taken for a damaged store's).
+#[test]
+fn a_panicking_export_writer_is_the_callers_panic_not_a_damaged_store() {
+    struct Panics;
+    impl std::io::Write for Panics {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            panic!("the host's writer failed");
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let (i, _) = institute(SEED_NOW);
+    let rows: String = (0..200)
+        .map(|n| format!("{{\"username\": \"learner{n}\", \"password_hash\": \"!\"}}\n"))
+        .collect();
+    assert_eq!(import(&i, &rows, &ImportOptions::default()).created, 200);
+    let admin = i.operator();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        transfer::export(&admin, Panics)
+    }));
+    let payload = caught.expect_err("the writer's panic reaches the caller");
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"the host's writer failed")
+    );
+    // The store is as it was, and answers.
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    let listed = expect(&i, "GET", "/api/v2.5/admin/users/?q=learner19", None, 200);
+    assert_eq!(listed["count"], 11, "{listed}");
+    assert!(export(&i).lines().count() > 200);
+}
+
 #[test]
 fn restore_needs_an_empty_store_and_a_consistent_file() {
     let source = populated();
