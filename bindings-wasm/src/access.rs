@@ -137,7 +137,9 @@ impl Admin {
     }
 
     /// Imports users from CSV or JSON Lines text (or restores an export
-    /// into an empty store): `{created, rejected: [{line, username, reason}], restored}`.
+    /// into an empty store): `{created, rejected: [{line, username, reason}],
+    /// rejected_count, restored, warnings}` (`rejected` lists the first 1,000
+    /// refused rows, `rejected_count` counts them all).
     /// `options`: `{batches?: string[], expires?: "yyyy-mm-dd", chunkSize?}`;
     /// every row joins `batches` besides its own, until `expires`.
     /// `chunkSize` is rows per transaction (default 1000): a large import

@@ -550,6 +550,14 @@ pub fn import_hearing(
                     refused = chunk.rejected;
                 }
                 Err(e) => {
+                    // The rows refused before the chunk's first line are
+                    // reported as done; those within it, as the chunk, not.
+                    for row in std::mem::take(pending) {
+                        if row.line < first_line {
+                            rejected(&row);
+                            report.refuse(row);
+                        }
+                    }
                     return Err(Error::new(
                         e.code(),
                         format!(
@@ -593,16 +601,31 @@ pub fn import_hearing(
             let mut first_row = true;
             let mut rows_seen = 0u64;
             let mut unknown_keys = UnknownKeys::default();
-            while let Some((line_no, line)) = lines.next_line()? {
-                // Checked as each line comes (the lines refused unread
-                // skip the rest of the loop).
-                if rows.len() + pending.len() >= chunk || chunk_text >= CHUNK_TEXT {
-                    flush(&mut rows, &mut pending, &mut report)?;
-                    chunk_text = 0;
-                }
+            loop {
+                let (line_no, line) = match lines.next_line() {
+                    Ok(Some(next)) => next,
+                    Ok(None) => break,
+                    // The file cannot be read on: as in a CSV, the rows
+                    // before it are imported, and the error says so.
+                    Err(e) => {
+                        flush(&mut rows, &mut pending, &mut report)?;
+                        return Err(Error::new(
+                            e.code(),
+                            format!(
+                                "{}. The import stopped at line {}: {} users were created \
+                                 before it ({} rows rejected), the rows from there on were \
+                                 not imported",
+                                e.message(),
+                                lines.number + 1,
+                                report.created,
+                                report.rejected_count
+                            ),
+                        ));
+                    }
+                };
                 let text = match line {
                     Line::Text(t) if t.trim().is_empty() => continue,
-                    Line::Text(t) if t.len() <= MAX_ROW_LINE => t,
+                    Line::Text(t) if t.len() <= MAX_ROW_LINE => Some(t),
                     // A row's length is checked before it is parsed:
                     // parsing a 16 MiB line of numbers costs 40 times its
                     // size in memory. (An export's header, the only longer
@@ -616,7 +639,7 @@ pub fn import_hearing(
                             username: String::new(),
                             reason: format!("the line is longer than {MAX_ROW_LINE} bytes"),
                         });
-                        continue;
+                        None
                     }
                     Line::NotUtf8 => {
                         first_row = false;
@@ -626,52 +649,61 @@ pub fn import_hearing(
                             username: String::new(),
                             reason: "the line is not UTF-8 text".into(),
                         });
-                        continue;
+                        None
                     }
                 };
-                let value: std::result::Result<Value, _> = serde_json::from_str(&text);
-                if first_row {
-                    first_row = false;
-                    if let Ok(Value::Object(header)) = &value
-                        && header.get("type").and_then(Value::as_str) == Some(EXPORT_TYPE)
-                    {
-                        let dump = read_export(&text, header, &mut lines, options, &mut report)?;
-                        report.created = dump.users.len() as u64;
-                        admin.restore(dump)?;
-                        report.restored = true;
-                        return Ok(report);
+                if let Some(text) = text {
+                    let value: std::result::Result<Value, _> = serde_json::from_str(&text);
+                    if first_row {
+                        first_row = false;
+                        if let Ok(Value::Object(header)) = &value
+                            && header.get("type").and_then(Value::as_str) == Some(EXPORT_TYPE)
+                        {
+                            let dump =
+                                read_export(&text, header, &mut lines, options, &mut report)?;
+                            report.created = dump.users.len() as u64;
+                            admin.restore(dump)?;
+                            report.restored = true;
+                            return Ok(report);
+                        }
+                    }
+                    rows_seen += 1;
+                    match value {
+                        Ok(Value::Object(map)) => {
+                            for key in map.keys() {
+                                if !CSV_COLUMNS.contains(&key.as_str()) && key != "custom_fields" {
+                                    unknown_keys.note(key, line_no);
+                                }
+                            }
+                            chunk_text += text.len();
+                            rows.push(row_from(line_no, map, options));
+                        }
+                        Ok(other) => pending.push(Rejected {
+                            line: line_no,
+                            username: String::new(),
+                            reason: format!(
+                                "a row must be a JSON object, not {}",
+                                match other {
+                                    Value::Array(_) => "an array",
+                                    Value::Number(_) => "a number",
+                                    Value::String(_) => "a string",
+                                    Value::Bool(_) => "a boolean",
+                                    _ => "null",
+                                }
+                            ),
+                        }),
+                        Err(e) => pending.push(Rejected {
+                            line: line_no,
+                            username: String::new(),
+                            reason: clip(&format!("not JSON: {e}")),
+                        }),
                     }
                 }
-                rows_seen += 1;
-                match value {
-                    Ok(Value::Object(map)) => {
-                        for key in map.keys() {
-                            if !CSV_COLUMNS.contains(&key.as_str()) && key != "custom_fields" {
-                                unknown_keys.note(key, line_no);
-                            }
-                        }
-                        chunk_text += text.len();
-                        rows.push(row_from(line_no, map, options));
-                    }
-                    Ok(other) => pending.push(Rejected {
-                        line: line_no,
-                        username: String::new(),
-                        reason: format!(
-                            "a row must be a JSON object, not {}",
-                            match other {
-                                Value::Array(_) => "an array",
-                                Value::Number(_) => "a number",
-                                Value::String(_) => "a string",
-                                Value::Bool(_) => "a boolean",
-                                _ => "null",
-                            }
-                        ),
-                    }),
-                    Err(e) => pending.push(Rejected {
-                        line: line_no,
-                        username: String::new(),
-                        reason: clip(&format!("not JSON: {e}")),
-                    }),
+                // A chunk is written as soon as it is full, before the next
+                // line is read (a read that fails leaves it imported).
+                if rows.len() + pending.len() >= chunk || chunk_text >= CHUNK_TEXT {
+                    flush(&mut rows, &mut pending, &mut report)?;
+                    chunk_text = 0;
                 }
             }
             if rows_seen == 0 {
@@ -891,6 +923,11 @@ fn counts_value(counts: &BTreeMap<&str, u64>) -> Map<String, Value> {
 /// Writes the whole institute as JSON Lines (see the module docs); returns
 /// the number of lines, trailer included. The operator only: the file holds
 /// password hashes.
+///
+/// Each record is written as it is read. An export that fails part-way
+/// (a read error, a full disk) leaves what it wrote in `writer`, without
+/// the trailer, which a restore refuses; [`export_file`] replaces its file
+/// only with a whole export.
 pub fn export(admin: &Admin, writer: impl Write) -> Result<u64> {
     let mut out = ExportWriter {
         writer: std::io::BufWriter::new(writer),

@@ -201,7 +201,8 @@ pub struct Options {
     /// but the server inside a write, and inside a read only on what its
     /// caller does with each row (an export writes each record to its file
     /// as it reads it, so a file that takes longer than this to accept one
-    /// ends the export with an error, the old backup left as it was); so
+    /// page of rows ends the export with an error, the old backup left as
+    /// it was); so
     /// only a process that has hung or been stopped mid-write sits there; its transaction holds its
     /// lock on `roster_rows` and the rows it wrote, and a write of another
     /// process that must run alone (and every write after that one), or

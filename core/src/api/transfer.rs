@@ -84,9 +84,14 @@ impl ImportReport {
         self.created += other.created;
         self.restored |= other.restored;
         self.warnings.extend(other.warnings);
+        // The other's rows past its own list are counted, not listed.
+        let unlisted = other
+            .rejected_count
+            .saturating_sub(other.rejected.len() as u64);
         for row in other.rejected {
             self.refuse(row);
         }
+        self.rejected_count += unlisted;
     }
 
     /// Counts a refused row, and lists it while the list has room.

@@ -1217,6 +1217,104 @@ fn a_storage_error_reports_the_rows_committed_before_it() {
     assert_eq!(names, ["s0", "s1"], "what the error said was committed");
 }
 
+/// A failed chunk's error counts the rows refused before it (a line that
+/// is no JSON), and the caller has heard them.
+#[test]
+fn a_storage_error_counts_the_rows_refused_before_the_failed_chunk() {
+    let backend = Breakable::default();
+    let (config, _) = roster_tests::config(SEED_NOW);
+    let i = Institute::open_host_file(backend.clone(), config).expect("open");
+    let rows = "{\"username\": \"s0\", \"password_hash\": \"!\"}\n\
+                {\"username\": \"s1\", \"password_hash\": \"!\"}\n\
+                {oops\n\
+                {\"username\": \"s2\", \"password_hash\": \"!\"}\n\
+                {\"username\": \"s3\", \"password_hash\": \"!\"}\n";
+    let options = ImportOptions {
+        chunk_size: 2,
+        ..ImportOptions::default()
+    };
+    let broken = backend.broken.clone();
+    let mut heard = Vec::new();
+    let err = transfer::import_hearing(
+        &i.operator(),
+        rows.as_bytes(),
+        &options,
+        &mut |done| {
+            if done == 2 {
+                broken.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        },
+        &mut |r| heard.push(r.line),
+    )
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("line 4: 2 users were created and committed before it (1 rows rejected)"),
+        "{message}"
+    );
+    assert_eq!(heard, [3]);
+}
+
+/// A file that cannot be read on (a disk, a pipe failing) stops the import
+/// there, in CSV and JSON Lines alike: the rows read before it are
+/// imported, a chunk that was full and one that was not, and the error
+/// says how many.
+#[test]
+fn a_file_that_fails_part_way_keeps_the_rows_read_before_it() {
+    struct Fails;
+    impl std::io::Read for Fails {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("the disk went away"))
+        }
+    }
+    let csv = "username,password_hash\nr0,!\nr1,!\nr2,!\n".to_string();
+    let jsonl: String = (0..3)
+        .map(|n| format!("{{\"username\": \"r{n}\", \"password_hash\": \"!\"}}\n"))
+        .collect();
+    for text in [csv, jsonl] {
+        let (i, _) = institute(SEED_NOW);
+        let options = ImportOptions {
+            chunk_size: 2,
+            ..ImportOptions::default()
+        };
+        let reader = std::io::Read::chain(text.as_bytes(), Fails);
+        let err = transfer::import(&i.operator(), reader, &options, &mut |_| {}).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("the disk went away"), "{message}");
+        assert!(
+            message.contains("3 users were created before it (0 rows rejected)"),
+            "{message}"
+        );
+        let users = i.operator().dump().expect("dump").users;
+        let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, ["r0", "r1", "r2"], "{text}");
+    }
+}
+
+/// Reports of chunks add up: the rows one lists and those it only counts.
+#[test]
+fn absorbed_reports_keep_every_count() {
+    let row = |line| roster::Rejected {
+        line,
+        username: String::new(),
+        reason: "r".into(),
+    };
+    let full = || roster::ImportReport {
+        created: 1,
+        rejected: (0..transfer::REJECTED_LISTED as u64).map(row).collect(),
+        rejected_count: 1_500,
+        ..Default::default()
+    };
+    let mut total = roster::ImportReport::default();
+    total.absorb(full());
+    assert_eq!((total.rejected.len(), total.rejected_count), (1_000, 1_500));
+    total.absorb(full());
+    assert_eq!(
+        (total.created, total.rejected.len(), total.rejected_count),
+        (2, 1_000, 3_000)
+    );
+}
+
 #[test]
 fn survey_counts_rows_and_names_each_batch_once_before_anything_is_imported() {
     let csv = "username,password,batches\n\
