@@ -36,7 +36,7 @@ postgres_start() {
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "${run[@]}" "$bin/initdb" -D "$ROSTER_PG_DIR/data" -A trust -U roster >/dev/null
     "${run[@]}" "$bin/pg_ctl" -D "$ROSTER_PG_DIR/data" -l "$ROSTER_PG_DIR/log" -w \
-        -o "-p $port -k $ROSTER_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+        -o "-p $port -k $ROSTER_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c max_pred_locks_per_transaction=256" \
         start >/dev/null
     ROSTER_PG_BIN=$bin
     ROSTER_PG_RUN=("${run[@]}")
