@@ -80,8 +80,8 @@ pub(crate) fn check_with(s: &Snapshot<'_>, managed_limit: Option<u32>) -> Result
 /// export carries no search rows) and was built from these users by the
 /// code every write uses. Reading the users back and rebuilding every
 /// posting at once would test that code and the encoding, not the file:
-/// it took half of a 100,000-user restore's time and a third of its
-/// memory. `roster check` does both.
+/// it took nearly a third of a 100,000-user restore's time and a quarter
+/// of its memory. `roster check` does both.
 pub(crate) fn check_restored(
     s: &Snapshot<'_>,
     managed_limit: u32,
