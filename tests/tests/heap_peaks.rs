@@ -91,17 +91,7 @@ fn a_long_line_of_an_export_costs_a_few_times_its_size() {
     let long = group.len();
     let mut body = lines.clone();
     body.push(group);
-    let file = reseal(&body).into_bytes();
-    drop(body);
-    let (peak, err) = restore_peak(&file);
-    drop(file);
-    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
-    assert!(err.message().contains("group 1"), "{err}");
-    eprintln!("a {long}-byte line of permission ids: {peak} bytes at the peak");
-    assert!(
-        peak < 10 * long,
-        "a {long}-byte line of permission ids took {peak} bytes to restore"
-    );
+    refused_within_ten_times(body, long, "group 1", "permission ids");
 
     // The admin with 150,000 custom values (2.5 MB) of one field.
     let mut user: serde_json::Value = serde_json::from_str(&lines[user_at]).expect("JSON");
@@ -118,15 +108,23 @@ fn a_long_line_of_an_export_costs_a_few_times_its_size() {
     let mut body = lines.clone();
     body[user_at] = user;
     body.insert(user_at, field.to_string());
+    refused_within_ten_times(body, long, "custom values", "custom values");
+}
+
+/// Restores the resealed export of `body`, whose edited line is `long`
+/// bytes: refused as corrupt, naming `named`, and within ten times the
+/// line's size at its peak.
+fn refused_within_ten_times(body: Vec<String>, long: usize, named: &str, what: &str) {
     let file = reseal(&body).into_bytes();
     drop(body);
     let (peak, err) = restore_peak(&file);
+    drop(file);
     assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
-    assert!(err.message().contains("custom values"), "{err}");
-    eprintln!("a {long}-byte line of custom values: {peak} bytes at the peak");
+    assert!(err.message().contains(named), "{err}");
+    eprintln!("a {long}-byte line of {what}: {peak} bytes at the peak");
     assert!(
         peak < 10 * long,
-        "a {long}-byte line of custom values took {peak} bytes to restore"
+        "a {long}-byte line of {what} took {peak} bytes to restore"
     );
 }
 
