@@ -201,6 +201,46 @@ mod tests {
         assert_eq!(gate.load(), (0, 0));
     }
 
+    /// The working memory a turn leaves behind (for tests).
+    fn kept(gate: &Gate) -> Vec<usize> {
+        gate.lock().memory.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn working_memory_is_kept_for_the_next_turn_unless_it_is_huge() {
+        let gate = Gate::new(2, 0);
+        // The default argon2id cost (19 MiB) is kept and handed on as is.
+        let default_cost = 19 * 1024;
+        let turn = gate.enter().unwrap();
+        turn.memory(default_cost)[0].as_mut()[0] = 7;
+        drop(turn);
+        assert_eq!(kept(&gate), [default_cost]);
+        let turn = gate.enter().unwrap();
+        assert!(kept(&gate).is_empty(), "handed to the turn");
+        // Long enough already: neither grown nor made anew.
+        assert_eq!(turn.memory(default_cost).len(), default_cost);
+        assert_eq!(turn.memory(default_cost)[0].as_ref()[0], 7);
+        // A shorter need takes the longer buffer as it is.
+        assert_eq!(turn.memory(8).len(), default_cost);
+        drop(turn);
+        // The largest that is kept, and one block more, which is not.
+        let turn = gate.enter().unwrap();
+        assert_eq!(turn.memory(KEEP_BLOCKS).len(), KEEP_BLOCKS);
+        drop(turn);
+        assert_eq!(kept(&gate), [KEEP_BLOCKS]);
+        let turn = gate.enter().unwrap();
+        assert_eq!(turn.memory(KEEP_BLOCKS + 1).len(), KEEP_BLOCKS + 1);
+        drop(turn);
+        assert!(kept(&gate).is_empty(), "a huge buffer is let go");
+        assert_eq!(KEEP_BLOCKS, 65_536, "64 MiB of 1 KiB blocks");
+        // No more buffers than turns that can run at once.
+        let (a, b) = (gate.enter().unwrap(), gate.enter().unwrap());
+        a.memory(16);
+        b.memory(16);
+        drop((a, b));
+        assert_eq!(kept(&gate), [16, 16]);
+    }
+
     #[test]
     fn concurrency_is_at_least_one() {
         let gate = Gate::new(0, 0);

@@ -466,6 +466,17 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(email(&long).is_err());
+        // The length rule alone: well-shaped addresses of 254 and 255
+        // characters (a 64-character local part, labels of 63).
+        let sized = |last: usize| {
+            let (b, c, d) = ("b".repeat(63), "c".repeat(63), "d".repeat(last));
+            format!("{}@{b}.{c}.{d}.com", "a".repeat(64))
+        };
+        let (longest, one_more) = (sized(57), sized(58));
+        assert_eq!(longest.len(), EMAIL_MAX);
+        assert_eq!(email(&longest), Ok(longest.clone()));
+        assert_eq!(email(&one_more), Err(too_long(EMAIL_MAX)));
+        assert!(is_email(&longest) && !is_email(&one_more));
     }
 
     #[test]
@@ -574,6 +585,17 @@ mod tests {
         assert!(text("line\nbreak", NAME_MAX).is_err());
         assert!(multiline_text("line\nbreak", TEXT_MAX).is_ok());
         assert!(multiline_text("bell\u{7}", TEXT_MAX).is_err());
+        let longest = format!("{}\n{}", "é".repeat(4_999), "x".repeat(5_000));
+        assert_eq!(multiline_text(&longest, TEXT_MAX), Ok(longest.clone()));
+        assert_eq!(
+            multiline_text(&format!("{longest}y"), TEXT_MAX),
+            Err(too_long(TEXT_MAX))
+        );
+        assert_eq!(
+            multiline_text(&format!("  {longest}\n"), TEXT_MAX),
+            Ok(longest),
+            "measured after trimming"
+        );
     }
 
     #[test]
@@ -589,9 +611,13 @@ mod tests {
             "https:///x",
             "https://a b",
             "javascript:alert(1)",
+            "https://a\u{7}b",
         ] {
             assert!(url(bad).is_err(), "{bad}");
         }
+        let longest = format!("https://x.in/{}", "é".repeat(URL_MAX - 13));
+        assert_eq!(url(&format!(" {longest} ")), Ok(longest.clone()));
+        assert_eq!(url(&format!("{longest}e")), Err(too_long(URL_MAX)));
     }
 
     /// Without the tables: ASCII needs no normaliser, other text fails

@@ -834,6 +834,31 @@ mod lockout {
         let again = superuser(&i);
         assert!(alive(&i, &again));
     }
+
+    #[test]
+    fn the_superuser_reset_reactivates_unblocks_and_unlocks_an_account() {
+        let (i, _) = institute(SEED_NOW);
+        let id = user(&i, "keeper", AccessInput::default());
+        for _ in 0..5 {
+            login_fails(&i, "keeper", "wrong-password");
+        }
+        let patch = UserPatch {
+            is_active: Some(false),
+            is_blocked: Some(true),
+            ..Default::default()
+        };
+        i.operator()
+            .update_user(id, patch)
+            .expect("deactivate, block");
+        // Each of the three alone would keep the account out.
+        assert_eq!(i.create_superuser("KEEPER", "made-root-1"), Ok(id));
+        let view = i.operator().get_user(id).expect("the same user");
+        assert!(view.is_active && !view.is_blocked, "{view:?}");
+        assert!(view.is_superuser && view.is_staff, "{view:?}");
+        let token = i.login("keeper", "made-root-1").expect("signs in").token;
+        assert!(alive(&i, &token));
+        login_fails(&i, "keeper", PASSWORD);
+    }
 }
 
 mod sessions {
