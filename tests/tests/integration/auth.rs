@@ -733,6 +733,24 @@ mod lockout {
     }
 
     #[test]
+    fn at_the_instant_a_lock_ends_failures_count_toward_the_next() {
+        let (i, clock) = institute(SEED_NOW);
+        user(&i, "lorem", AccessInput::default());
+        for _ in 0..5 {
+            login_fails(&i, "lorem", "wrong-password");
+        }
+        // Exactly fifteen minutes on, the lock is over: five failures at
+        // that instant, the first included, lock the account again.
+        clock.advance(chrono::Duration::minutes(15));
+        for _ in 0..5 {
+            login_fails(&i, "lorem", "wrong-password");
+        }
+        login_fails(&i, "lorem", PASSWORD);
+        clock.advance(chrono::Duration::minutes(15));
+        assert!(i.login("lorem", PASSWORD).is_ok());
+    }
+
+    #[test]
     fn a_success_resets_the_count_and_other_users_are_not_affected() {
         let (i, _) = institute(SEED_NOW);
         user(&i, "lorem", AccessInput::default());
