@@ -382,6 +382,12 @@ mod tests {
             "2023-02-30",
             "20230113",
             "+2023-01-13",
+            // Dates chrono's `%Y-%m-%d` would take: short fields, spaces,
+            // a sign.
+            "2023-01-1",
+            "2023-01- 3",
+            "2023- 1-13",
+            "+023-01-13",
         ] {
             assert!(
                 expires(wrong, today).unwrap_err().contains("YYYY-MM-DD"),

@@ -2218,6 +2218,26 @@ fn a_manager_gets_no_session_of_a_stronger_managed_user_and_its_tokens_end_with_
             .token;
     let kid_token = w.managed_token(&parent, &parent_token, "Kid").unwrap();
     assert!(w.i.session(&kid_token).is_ok());
+    // The manager blocked, or deactivated, through the admin API: the same.
+    for (blocked, active) in [(true, true), (false, false)] {
+        let patch = |is_blocked, is_active| roster::UserPatch {
+            is_blocked: Some(is_blocked),
+            is_active: Some(is_active),
+            ..Default::default()
+        };
+        let admin = w.i.operator();
+        admin
+            .update_user(parent_id, patch(blocked, active))
+            .unwrap();
+        assert!(w.i.session(&kid_token).is_err(), "{blocked} {active}");
+        admin.update_user(parent_id, patch(false, true)).unwrap();
+        assert!(w.i.session(&kid_token).is_err(), "ended, not paused");
+    }
+    let parent_token =
+        w.i.login("parent@example.com", "Reset-pass-123")
+            .unwrap()
+            .token;
+    let kid_token = w.managed_token(&parent, &parent_token, "Kid").unwrap();
     // A managed user that gets an email stands on its own: the tokens its
     // manager was given end.
     let kid = id_named(&w, "Kid");
