@@ -784,15 +784,32 @@ mod tests {
                 "user 1: locked_until 9223372036854775807 is not an instant roster stores",
             ]
         );
+        // The bounds themselves are within (2^53 shared with ids), one more
+        // is not.
         let within = User {
-            failed_logins: crate::config::MAX_LOCKOUT_FAILURES,
-            credential_generation: crate::domain::user::MAX_CREDENTIAL_GENERATION,
+            failed_logins: 1_000_000,
+            credential_generation: 9_007_199_254_740_992,
             ..manager.clone()
         };
         store
             .write(|txn| write::put_user(txn, Some(&changed), &within))
             .unwrap();
         assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+        let beyond = User {
+            failed_logins: 1_000_001,
+            credential_generation: 9_007_199_254_740_993,
+            ..manager.clone()
+        };
+        store
+            .write(|txn| write::put_user(txn, Some(&within), &beyond))
+            .unwrap();
+        assert_eq!(
+            store.reading(check).unwrap(),
+            vec![
+                "user 1: failed_logins 1000001 is above the largest lock-out threshold 1000000",
+                "user 1: credential_generation 9007199254740993 is out of range",
+            ]
+        );
     }
 
     /// The default organisation is one at most, and the `default_org` row

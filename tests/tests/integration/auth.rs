@@ -803,6 +803,16 @@ mod lockout {
         i.operator().unlock_user(id).expect("unlock");
         i.operator().unlock_user(id).expect("unlock again");
         assert!(i.login("lorem", PASSWORD).is_ok());
+        // Unlocking also starts the count afresh: four failures before it
+        // and four after lock nothing.
+        for _ in 0..4 {
+            login_fails(&i, "lorem", "wrong-password");
+        }
+        i.operator().unlock_user(id).expect("unlock");
+        for _ in 0..4 {
+            login_fails(&i, "lorem", "wrong-password");
+        }
+        assert!(i.login("lorem", PASSWORD).is_ok());
         let e = i.operator().unlock_user(9999).expect_err("unknown");
         assert_eq!(e.code(), ErrorCode::NotFound);
     }
