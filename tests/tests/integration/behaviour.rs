@@ -747,6 +747,42 @@ mod lifecycle {
     }
 
     #[test]
+    fn a_new_user_keeps_its_given_states_and_is_stamped_with_the_clock() {
+        let (i, clock) = institute(SEED_NOW);
+        let now = roster_tests::at(SEED_NOW);
+        let made = |name: &str, blocked, active| {
+            let input = NewUser {
+                username: Some(name.into()),
+                password: Some("ipsum1$x".into()),
+                is_blocked: blocked,
+                is_active: active,
+                ..Default::default()
+            };
+            let admin = i.operator();
+            let view = admin
+                .create_user(input, CreateOptions::default())
+                .unwrap()
+                .user;
+            (view.is_blocked, view.is_active, view.created, view.modified)
+        };
+        assert_eq!(made("plain", None, None), (false, true, now, now));
+        assert_eq!(made("blocked", Some(true), None), (true, true, now, now));
+        assert_eq!(
+            made("inactive", None, Some(false)),
+            (false, false, now, now)
+        );
+        // Stored so: read back after the clock moved on.
+        clock.advance(chrono::Duration::hours(1));
+        let id = i.operator().find_user("blocked").unwrap();
+        let view = i.operator().get_user(id).unwrap();
+        assert_eq!(
+            (view.is_blocked, view.created, view.modified),
+            (true, now, now)
+        );
+        assert!(i.login("blocked", "ipsum1$x").is_err(), "a blocked user");
+    }
+
+    #[test]
     fn ids_are_never_reused_even_after_the_newest_is_deleted() {
         let (i, _) = institute(SEED_NOW);
         let a = new_user(&i, "a");
