@@ -864,6 +864,37 @@ mod tests {
     }
 
     #[test]
+    fn null_clears_the_named_value_and_keeps_the_others() {
+        let fields = fields();
+        let mut profile = Profile {
+            custom: vec![
+                (1, CustomValue::Text("IIT".into())),
+                (2, CustomValue::Number("2020".into())),
+                (3, CustomValue::Text("R-1".into())),
+            ],
+            ..Default::default()
+        };
+        let input = ProfileInput {
+            custom_fields: vec![("Graduation Year".into(), CustomInput::Null)],
+            ..Default::default()
+        };
+        let mut errors = FieldErrors::new();
+        let context = Context {
+            today: today(),
+            fields: &fields,
+        };
+        apply_profile(&mut profile, &input, context, false, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            profile.custom,
+            [
+                (1, CustomValue::Text("IIT".into())),
+                (3, CustomValue::Text("R-1".into())),
+            ]
+        );
+    }
+
+    #[test]
     fn blank_clears_and_states_are_stored_as_current_codes() {
         let mut profile = Profile {
             city: "Chennai".into(),
