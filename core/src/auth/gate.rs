@@ -233,7 +233,7 @@ mod tests {
         drop(turn);
         assert!(kept(&gate).is_empty(), "a huge buffer is let go");
         assert_eq!(KEEP_BLOCKS, 65_536, "64 MiB of 1 KiB blocks");
-        // No more buffers than turns that can run at once.
+        // Turns that ran at once each leave their own buffer.
         let (a, b) = (gate.enter().unwrap(), gate.enter().unwrap());
         a.memory(16);
         b.memory(16);
