@@ -602,6 +602,12 @@ pub fn import_hearing(
             let mut rows_seen = 0u64;
             let mut unknown_keys = UnknownKeys::default();
             loop {
+                // A full chunk is written before the next line is read (a
+                // read that fails leaves it imported).
+                if rows.len() + pending.len() >= chunk || chunk_text >= CHUNK_TEXT {
+                    flush(&mut rows, &mut pending, &mut report)?;
+                    chunk_text = 0;
+                }
                 let (line_no, line) = match lines.next_line() {
                     Ok(Some(next)) => next,
                     Ok(None) => break,
@@ -625,7 +631,7 @@ pub fn import_hearing(
                 };
                 let text = match line {
                     Line::Text(t) if t.trim().is_empty() => continue,
-                    Line::Text(t) if t.len() <= MAX_ROW_LINE => Some(t),
+                    Line::Text(t) if t.len() <= MAX_ROW_LINE => t,
                     // A row's length is checked before it is parsed:
                     // parsing a 16 MiB line of numbers costs 40 times its
                     // size in memory. (An export's header, the only longer
@@ -639,7 +645,7 @@ pub fn import_hearing(
                             username: String::new(),
                             reason: format!("the line is longer than {MAX_ROW_LINE} bytes"),
                         });
-                        None
+                        continue;
                     }
                     Line::NotUtf8 => {
                         first_row = false;
@@ -649,61 +655,52 @@ pub fn import_hearing(
                             username: String::new(),
                             reason: "the line is not UTF-8 text".into(),
                         });
-                        None
+                        continue;
                     }
                 };
-                if let Some(text) = text {
-                    let value: std::result::Result<Value, _> = serde_json::from_str(&text);
-                    if first_row {
-                        first_row = false;
-                        if let Ok(Value::Object(header)) = &value
-                            && header.get("type").and_then(Value::as_str) == Some(EXPORT_TYPE)
-                        {
-                            let dump =
-                                read_export(&text, header, &mut lines, options, &mut report)?;
-                            report.created = dump.users.len() as u64;
-                            admin.restore(dump)?;
-                            report.restored = true;
-                            return Ok(report);
-                        }
-                    }
-                    rows_seen += 1;
-                    match value {
-                        Ok(Value::Object(map)) => {
-                            for key in map.keys() {
-                                if !CSV_COLUMNS.contains(&key.as_str()) && key != "custom_fields" {
-                                    unknown_keys.note(key, line_no);
-                                }
-                            }
-                            chunk_text += text.len();
-                            rows.push(row_from(line_no, map, options));
-                        }
-                        Ok(other) => pending.push(Rejected {
-                            line: line_no,
-                            username: String::new(),
-                            reason: format!(
-                                "a row must be a JSON object, not {}",
-                                match other {
-                                    Value::Array(_) => "an array",
-                                    Value::Number(_) => "a number",
-                                    Value::String(_) => "a string",
-                                    Value::Bool(_) => "a boolean",
-                                    _ => "null",
-                                }
-                            ),
-                        }),
-                        Err(e) => pending.push(Rejected {
-                            line: line_no,
-                            username: String::new(),
-                            reason: clip(&format!("not JSON: {e}")),
-                        }),
+                let value: std::result::Result<Value, _> = serde_json::from_str(&text);
+                if first_row {
+                    first_row = false;
+                    if let Ok(Value::Object(header)) = &value
+                        && header.get("type").and_then(Value::as_str) == Some(EXPORT_TYPE)
+                    {
+                        let dump = read_export(&text, header, &mut lines, options, &mut report)?;
+                        report.created = dump.users.len() as u64;
+                        admin.restore(dump)?;
+                        report.restored = true;
+                        return Ok(report);
                     }
                 }
-                // A chunk is written as soon as it is full, before the next
-                // line is read (a read that fails leaves it imported).
-                if rows.len() + pending.len() >= chunk || chunk_text >= CHUNK_TEXT {
-                    flush(&mut rows, &mut pending, &mut report)?;
-                    chunk_text = 0;
+                rows_seen += 1;
+                match value {
+                    Ok(Value::Object(map)) => {
+                        for key in map.keys() {
+                            if !CSV_COLUMNS.contains(&key.as_str()) && key != "custom_fields" {
+                                unknown_keys.note(key, line_no);
+                            }
+                        }
+                        chunk_text += text.len();
+                        rows.push(row_from(line_no, map, options));
+                    }
+                    Ok(other) => pending.push(Rejected {
+                        line: line_no,
+                        username: String::new(),
+                        reason: format!(
+                            "a row must be a JSON object, not {}",
+                            match other {
+                                Value::Array(_) => "an array",
+                                Value::Number(_) => "a number",
+                                Value::String(_) => "a string",
+                                Value::Bool(_) => "a boolean",
+                                _ => "null",
+                            }
+                        ),
+                    }),
+                    Err(e) => pending.push(Rejected {
+                        line: line_no,
+                        username: String::new(),
+                        reason: clip(&format!("not JSON: {e}")),
+                    }),
                 }
             }
             if rows_seen == 0 {
