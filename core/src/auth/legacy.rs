@@ -650,6 +650,39 @@ mod tests {
         assert!(!verify("password", &hash));
     }
 
+    /// `verify` checks the iteration cap again, for a hash `parse` did not
+    /// make: zero iterations would derive what one does (the crate runs
+    /// `1..rounds` further rounds), so the one-round key must not match.
+    #[test]
+    fn verify_refuses_iterations_outside_the_cap_without_deriving() {
+        let LegacyHash::Pbkdf2Sha1 { salt, key, .. } =
+            parse("pbkdf2_sha1$1$salt$DGDID5YfDnHzqbUkr2ASBi/gN6Y=").unwrap()
+        else {
+            panic!("not pbkdf2_sha1");
+        };
+        let zero = LegacyHash::Pbkdf2Sha1 {
+            iterations: 0,
+            salt,
+            key,
+        };
+        assert!(!verify("password", &zero));
+    }
+
+    /// `scrypt_params`, which `verify` also calls on what it is given, holds
+    /// the cap by itself: 128·2^log_n·r·p bytes of work at most, and a
+    /// log_n whose shift would wrap to nothing refused.
+    #[test]
+    #[cfg(feature = "extra-hashers")]
+    fn scrypt_params_hold_the_cap_by_themselves() {
+        assert!(scrypt_params(17, 8, 2).is_ok(), "256 MiB: at the cap");
+        for (log_n, r, p) in [(18, 8, 2), (10, 8, 300), (57, 8, 1), (63, 1, 1)] {
+            assert!(
+                scrypt_params(log_n, r, p).is_err(),
+                "{log_n} {r} {p} passed"
+            );
+        }
+    }
+
     #[test]
     fn argon2_hashed_here_with_the_django_prefix_verifies() {
         let params = Params::new(64, 1, 1, None).unwrap();
@@ -820,6 +853,11 @@ mod tests {
             (format!("pbkdf2_sha256$1$salt${key20}"), "32 bytes"),
             (format!("pbkdf2_sha1$1$salt${key32}"), "20 bytes"),
             ("pbkdf2_sha256$1$salt$".to_owned(), "32 bytes"),
+            // As long as the base64 of 32 bytes, but of 31 (two `=`).
+            (
+                "pbkdf2_sha256$1$salt$Eg+2z/z4syxD5yJSVsT4N6hlSMkszDVICAWYfLcL4Q==".to_owned(),
+                "32 bytes",
+            ),
             // Bad base64: wrong alphabet, no padding, misplaced padding.
             (
                 "pbkdf2_sha256$1$salt$Eg-2z_z4syxD5yJSVsT4N6hlSMkszDVICAWYfLcL4Xs=".to_owned(),
@@ -1003,6 +1041,44 @@ mod tests {
             "bcrypt_sha256$2b$04$/A/7wjiiUj5ePK7SqJDzxuMdTzn81tjYnpX6QWKMbyjyXPiQIyGrW".to_owned(),
         ] {
             refused(&bad);
+        }
+    }
+
+    /// scrypt's n, r and p are plain decimal digits, at most 19 of them
+    /// (any u64 fits), checked before Rust's parser, which would also take
+    /// a sign or any number of leading zeros; r and p of 0 are refused for
+    /// what they are, not later as invalid parameters.
+    #[test]
+    #[cfg(feature = "extra-hashers")]
+    fn scrypt_numbers_are_plain_digits_and_r_and_p_at_least_one() {
+        let salt = "eV75SsdPRoV7OtovKaarNe";
+        let key = &DJANGO_SCRYPT_N1024[DJANGO_SCRYPT_N1024.rfind('$').unwrap() + 1..];
+        let hash = |n: &str, r: &str, p: &str| format!("scrypt${n}${salt}${r}${p}${key}");
+        // Nineteen digits are read; twenty are refused, whatever their value.
+        let n19 = format!("{:0>19}", 1024);
+        assert_eq!(n19.len(), 19);
+        let LegacyHash::Scrypt { log_n, .. } = parse(&hash(&n19, "8", "1")).unwrap() else {
+            panic!("not scrypt");
+        };
+        assert_eq!(log_n, 10);
+        let n20 = format!("{:0>20}", 1024);
+        for (n, r, p) in [
+            (n20.as_str(), "8", "1"),
+            ("+1024", "8", "1"),
+            ("1024", "+8", "1"),
+            ("1024", "8", "+1"),
+            ("", "8", "1"),
+            ("1024", "", "1"),
+        ] {
+            let reason = refused(&hash(n, r, p));
+            assert!(
+                reason.contains("is not a whole number within range"),
+                "{n} {r} {p}: {reason}"
+            );
+        }
+        for (r, p) in [("0", "1"), ("8", "0"), ("0", "0")] {
+            let reason = refused(&hash("1024", r, p));
+            assert!(reason.contains("must be at least 1"), "{r} {p}: {reason}");
         }
     }
 
