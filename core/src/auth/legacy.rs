@@ -768,6 +768,10 @@ mod tests {
         ] {
             refused(&encoded);
         }
+        // A salt without its hash.
+        let salt_only = "argon2$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHRzb21lc2FsdA";
+        let reason = refused(salt_only);
+        assert!(reason.contains("lacks its salt or its hash"), "{reason}");
     }
 
     #[test]

@@ -1338,6 +1338,139 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_fields_list_names_parts_in_any_case_and_ignores_the_rest() {
+        let all = ReadParts {
+            organisations: true,
+            roles: true,
+            locations: true,
+            declarations: true,
+            external_ids: true,
+            topic: true,
+            completeness: true,
+            missing_fields: true,
+        };
+        assert_eq!(
+            ReadParts::parse(
+                "organisations, Roles ,LOCATIONS,declarations,externalIds,topic,\
+                 Completeness,missingFields,password,"
+            ),
+            all
+        );
+        assert_eq!(ReadParts::parse(""), ReadParts::default());
+        assert_eq!(ReadParts::parse("roles;topic,x"), ReadParts::default());
+        for (name, part) in [
+            (
+                "organisations",
+                ReadParts {
+                    organisations: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "roles",
+                ReadParts {
+                    roles: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "locations",
+                ReadParts {
+                    locations: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "declarations",
+                ReadParts {
+                    declarations: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "externalIds",
+                ReadParts {
+                    external_ids: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "topic",
+                ReadParts {
+                    topic: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "completeness",
+                ReadParts {
+                    completeness: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "missingFields",
+                ReadParts {
+                    missing_fields: true,
+                    ..Default::default()
+                },
+            ),
+        ] {
+            assert_eq!(ReadParts::parse(name), part, "{name}");
+        }
+    }
+
+    #[test]
+    fn terms_are_read_from_a_settings_latest_version() {
+        let terms = |latest: &str, url: &str| {
+            Some(Terms {
+                latest: latest.into(),
+                url: url.into(),
+            })
+        };
+        assert_eq!(
+            Terms::parse(r#"{"latestVersion":"v4","v4":{"url":"https://x.in/t4.html"}}"#),
+            terms("v4", "https://x.in/t4.html")
+        );
+        // Trimmed; the URL of another version is not this one's.
+        assert_eq!(
+            Terms::parse(r#"{"latestVersion":" v2 ","v1":{"url":"https://x.in/t1.html"}}"#),
+            terms("v2", "")
+        );
+        for not_terms in [
+            r#"{"latestVersion":""}"#,
+            r#"{"latestVersion":"  "}"#,
+            r#"{"latestVersion":4}"#,
+            r#"{"v4":{"url":"https://x.in"}}"#,
+            "v4",
+            "",
+        ] {
+            assert_eq!(Terms::parse(not_terms), None, "{not_terms}");
+        }
+    }
+
+    #[test]
+    fn terms_settings_are_tnc_config_and_types_ending_in_tnc() {
+        for id in ["tncConfig", "groupsTnc", "orgAdminTnc"] {
+            assert!(is_terms_setting(id), "{id}");
+        }
+        for id in ["tncconfig", "groupsTNC", "groupsTncs", "custodianOrgId", ""] {
+            assert!(!is_terms_setting(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn sunbird_timestamps_are_utc_to_the_millisecond() {
+        // Seed 004's shape: 2020-11-23 07:02:36:155+0000.
+        let at = chrono::NaiveDate::from_ymd_opt(2020, 11, 23)
+            .and_then(|d| d.and_hms_micro_opt(7, 2, 36, 155_999))
+            .map(|t| t.and_utc().timestamp_micros())
+            .unwrap();
+        assert_eq!(timestamp(at), "2020-11-23 07:02:36:155+0000");
+        assert_eq!(timestamp(0), "1970-01-01 00:00:00:000+0000");
+    }
+
+    #[test]
     fn generated_names_keep_letters_digits_and_three_marks() {
         assert_eq!(username_stem("Ajoy", "Maity"), "ajoymaity");
         assert_eq!(username_stem("José", "Nuñez-Ortiz"), "josenunez-ortiz");
