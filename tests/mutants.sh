@@ -9,7 +9,10 @@
 #                                                          # and the integration suite
 #
 # Extra cargo-mutants flags go in ROSTER_MUTANTS_ARGS (e.g. `-F 'fn_name'`
-# to keep the mutants whose name matches). The report is in
+# to keep the mutants whose name matches). ROSTER_MUTANTS_TESTS (with
+# ROSTER_MUTANTS_FULL) runs only the integration tests whose names hold one
+# of its words (e.g. `subscri purge`): a mutant then costs its build and
+# seconds of tests, not the suite's 45. The report is in
 # target/mutants/mutants.out (missed.txt: the mutants that lived).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +39,10 @@ if [ -n "${ROSTER_MUTANTS_FULL:-}" ]; then
     for slow in bitflip a_large_restore every_class_of_bad_input_is_refused_in_the_envelope \
         overlong_names_match a_rewired_root every_refused_row_is_heard rows_a_damaged_branch; do
         test_args+=("--cargo-test-arg=--skip=$slow")
+    done
+    # shellcheck disable=SC2086 # a list of words
+    for word in ${ROSTER_MUTANTS_TESTS:-}; do
+        test_args+=("--cargo-test-arg=$word")
     done
     timeout=300
 fi

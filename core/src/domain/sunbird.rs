@@ -1523,6 +1523,138 @@ mod tests {
         );
     }
 
+    /// Each rule of a stored side record, at its edge: what the write paths
+    /// store passes, one step past it is named.
+    #[test]
+    fn a_stored_side_record_is_held_to_what_the_paths_write() {
+        let problems = |side: &SunbirdUser| stored_side_problems(10, side);
+        let fine = SunbirdUser {
+            prev_used_email: "ravi@example.com".into(),
+            prev_used_phone: "9876543210".into(),
+            created_by: Some(9),
+            accepted: vec![
+                Acceptance {
+                    kind: TERMS_AND_CONDITIONS.into(),
+                    version: "v".repeat(TERMS_VERSION_MAX),
+                    on: 0,
+                },
+                Acceptance {
+                    kind: "groupsTnc".into(),
+                    version: "v1".into(),
+                    on: 0,
+                },
+            ],
+            claim: Some(Claim {
+                failed: MIGRATION_ATTEMPTS,
+                rejected: false,
+            }),
+            ..SunbirdUser::default()
+        };
+        assert_eq!(problems(&fine), Vec::<String>::new());
+        let named = |change: &dyn Fn(&mut SunbirdUser), expected: &str| {
+            let mut side = fine.clone();
+            change(&mut side);
+            let found = problems(&side);
+            assert!(
+                found.len() == 1 && found[0].contains(expected),
+                "{expected}: {found:?}"
+            );
+        };
+        // One of the two contacts not as roster stores it is enough.
+        named(
+            &|s| s.prev_used_email = "ravi@example.com ".into(),
+            "not in the form roster stores",
+        );
+        named(
+            &|s| s.prev_used_phone = "98765 43210".into(),
+            "prevUsedPhone",
+        );
+        for creator in [0, 10, 11] {
+            named(
+                &|s| s.created_by = Some(creator),
+                "names no user created before",
+            );
+        }
+        named(
+            &|s| s.accepted[0].version.push('v'),
+            "is not as roster stores it",
+        );
+        named(
+            &|s| s.accepted[1].kind = TERMS_AND_CONDITIONS.into(),
+            "two acceptances of one terms type",
+        );
+        named(
+            &|s| {
+                s.claim = Some(Claim {
+                    failed: MIGRATION_ATTEMPTS + 1,
+                    rejected: false,
+                })
+            },
+            "more failures than it allows",
+        );
+        let teacher = Declaration {
+            org_id: "org".into(),
+            persona: "teacher".into(),
+            info: "{}".into(),
+            status: "SUBMITTED".into(),
+            error_type: String::new(),
+        };
+        named(
+            &|s| {
+                s.declarations = vec![Declaration {
+                    persona: "Teacher".into(),
+                    ..teacher.clone()
+                }]
+            },
+            "a declaration's orgId, persona, status or errorType",
+        );
+        named(
+            &|s| s.declarations = vec![teacher.clone(), teacher.clone()],
+            "two declarations to one organisation as one persona",
+        );
+    }
+
+    #[test]
+    fn the_default_organisation_is_the_tenant_of_the_default_channel_and_one_at_most() {
+        let org = |id: u64, channel: &str, is_tenant: bool, is_default: bool, root_org: u64| {
+            Organisation {
+                id,
+                uuid: u128::from(id),
+                name: format!("Org {id}"),
+                org_type: "school".into(),
+                channel: channel.into(),
+                is_tenant,
+                is_default,
+                root_org,
+                email: String::new(),
+                external_id: String::new(),
+                created: 0,
+                modified: 0,
+            }
+        };
+        let default = org(1, DEFAULT_CHANNEL, true, true, 1);
+        let other = org(2, "ntp", true, false, 2);
+        // Any organisation not marked default fits; the default only as
+        // roster makes it.
+        assert!(fits_as_default(&other));
+        assert!(fits_as_default(&org(3, "", false, false, 2)));
+        assert!(fits_as_default(&default));
+        for bad in [
+            org(1, "ntp", true, true, 1),
+            org(1, DEFAULT_CHANNEL, false, true, 1),
+            org(1, DEFAULT_CHANNEL, true, true, 2),
+        ] {
+            assert!(!fits_as_default(&bad), "{bad:?}");
+            assert!(default_org_of([&bad, &other]).is_err());
+        }
+        assert_eq!(default_org_of([]), Ok(None));
+        assert_eq!(default_org_of([&other]), Ok(None));
+        assert_eq!(default_org_of([&other, &default]), Ok(Some(1)));
+        let second = org(4, "x", true, true, 4);
+        let two = default_org_of([&default, &second]).unwrap_err();
+        assert!(two.contains("1 and 4 are both"), "{two}");
+    }
+
     #[test]
     fn phones_keep_their_last_four() {
         assert_eq!(mask_phone("9876547890"), "******7890");
