@@ -490,6 +490,32 @@ mod expiry {
         );
     }
 
+    /// A batch named twice in one create (in other cases or with spaces)
+    /// is one subscription.
+    #[test]
+    fn a_batch_named_twice_is_one_subscription() {
+        let (i, _) = institute(SEED_NOW);
+        let b = id(&post(&i, "batches/", json!({"name": "Bee"})));
+        let uid = id(&post(
+            &i,
+            "users/",
+            json!({"username": "u", "password": "ipsum1$", "batches": ["Bee", "BEE", " bee "],
+                "expires": "2023-02-01"}),
+        ));
+        let subs = expect(
+            &i,
+            "GET",
+            &format!("{USERS}{uid}/subscriptions/"),
+            None,
+            200,
+        );
+        assert_eq!(subs["count"], 1, "{subs}");
+        assert_eq!(subs["results"][0]["batch"]["id"], b);
+        // One subscription id given: the store's first.
+        assert_eq!(subs["results"][0]["id"], 1);
+        assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    }
+
     #[test]
     fn subscriptions_create_or_update_the_expiry() {
         let (i, _) = institute(SEED_NOW);

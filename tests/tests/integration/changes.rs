@@ -546,6 +546,67 @@ fn a_store_file_trims_what_the_window_lets_go_as_writes_go_on() {
 
 /// A migration claim's failed attempts are bookkeeping, as failed sign-ins
 /// are: a wrong `userExtId` makes no entry.
+/// Granting what a user already holds, as it holds it, writes nothing: no
+/// entry. A new expiry is an update, stamped with its own time.
+#[test]
+fn granting_what_a_user_holds_as_it_holds_it_makes_no_entry() {
+    let mut w = World::new();
+    let batch = w.send(
+        "POST",
+        &format!("{API}/batches/"),
+        Some(json!({"name": "B"})),
+        201,
+    );
+    let b = batch["id"].as_u64().expect("batch id");
+    let user = w.send(
+        "POST",
+        &format!("{API}/users/"),
+        Some(
+            json!({"username": "u", "password": "ipsum1$", "batches": ["B"],
+            "expires": "2023-01-13"}),
+        ),
+        201,
+    );
+    let uid = user["id"].as_u64().expect("id");
+    let made = w.step();
+    let created = &made
+        .iter()
+        .find(|e| e["entity"] == "subscription")
+        .expect("the subscription's entry")["record"];
+    let subscriptions = format!("{API}/users/{uid}/subscriptions/");
+    // Later, so that a rewrite would show in `modified`.
+    w.clock.set(roster_tests::at("2023-01-12T12:00:00+05:30"));
+    let same = w.send(
+        "POST",
+        &subscriptions,
+        Some(json!({"batches": [b], "expires": "2023-01-13"})),
+        201,
+    );
+    assert_eq!(same[0]["expires"], "2023-01-13");
+    assert!(w.step().is_empty(), "the same expiry again changes nothing");
+    w.send(
+        "POST",
+        &format!("{API}/users/{uid}/batches/"),
+        Some(json!({"batches": [b]})),
+        201,
+    );
+    assert!(w.step().is_empty(), "a batch the user is in, not expired");
+    w.send(
+        "POST",
+        &subscriptions,
+        Some(json!({"batches": [b], "expires": "2023-02-01"})),
+        201,
+    );
+    let made = w.step();
+    assert_eq!(kinds(&made), [("subscription", "update")]);
+    // The update is stamped with its own time; created stays.
+    let updated = &made[0]["record"]["subscription"];
+    let at = roster_tests::at("2023-01-12T12:00:00+05:30").timestamp_micros();
+    assert_eq!(updated["modified"], at);
+    assert_eq!(updated["created"], created["subscription"]["created"]);
+    assert_ne!(updated["created"], at);
+}
+
 #[test]
 fn a_failed_migration_claim_makes_no_entry() {
     let (i, _clock) = roster_tests::institute(SEED_NOW);
