@@ -490,6 +490,40 @@ mod expiry {
         );
     }
 
+    /// The batches, courses and subscriptions of a user that does not exist
+    /// (never did, or was deleted) are not found, and nothing is written for
+    /// it.
+    #[test]
+    fn a_missing_user_has_no_batches_courses_or_subscriptions() {
+        let (i, _) = institute(SEED_NOW);
+        let b = id(&post(&i, "batches/", json!({"name": "Bee"})));
+        let c = id(&post(&i, "courses/", json!({"title": "Sea"})));
+        let gone = new_user(&i, "gone");
+        expect(&i, "DELETE", &format!("{USERS}{gone}/"), None, 204);
+        for uid in [gone, 9_999] {
+            let batches = format!("{USERS}{uid}/batches/");
+            let courses = format!("{USERS}{uid}/courses/");
+            let subscriptions = format!("{USERS}{uid}/subscriptions/");
+            for (method, path, body) in [
+                ("GET", &batches, None),
+                ("POST", &batches, Some(json!({"batches": [b]}))),
+                ("DELETE", &batches, Some(json!({"batches": [b]}))),
+                ("GET", &courses, None),
+                ("POST", &courses, Some(json!({"courses": [c]}))),
+                ("DELETE", &courses, Some(json!({"courses": [c]}))),
+                ("GET", &subscriptions, None),
+                (
+                    "POST",
+                    &subscriptions,
+                    Some(json!({"batches": [b], "expires": "2023-02-01"})),
+                ),
+            ] {
+                expect(&i, method, path, body, 404);
+            }
+        }
+        assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    }
+
     /// A batch named twice in one create (in other cases or with spaces)
     /// is one subscription.
     #[test]
