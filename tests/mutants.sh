@@ -12,7 +12,7 @@
 # to keep the mutants whose name matches). ROSTER_MUTANTS_TESTS (with
 # ROSTER_MUTANTS_FULL) runs only the integration tests whose names hold one
 # of its words (e.g. `subscri purge`): a mutant then costs its build and
-# seconds of tests, not the suite's 45. The report is in
+# seconds of tests, not the whole suite's 45 s. The report is in
 # target/mutants/mutants.out (missed.txt: the mutants that lived).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

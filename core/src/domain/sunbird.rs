@@ -1339,85 +1339,44 @@ mod tests {
 
     #[test]
     fn a_fields_list_names_parts_in_any_case_and_ignores_the_rest() {
-        let all = ReadParts {
-            organisations: true,
-            roles: true,
-            locations: true,
-            declarations: true,
-            external_ids: true,
-            topic: true,
-            completeness: true,
-            missing_fields: true,
+        let flags = |p: ReadParts| {
+            [
+                p.organisations,
+                p.roles,
+                p.locations,
+                p.declarations,
+                p.external_ids,
+                p.topic,
+                p.completeness,
+                p.missing_fields,
+            ]
         };
+        let names = [
+            "organisations",
+            "roles",
+            "locations",
+            "declarations",
+            "externalIds",
+            "topic",
+            "completeness",
+            "missingFields",
+        ];
+        // Each name sets its own part and no other.
+        for (k, name) in names.into_iter().enumerate() {
+            let set: Vec<usize> = (0..names.len())
+                .filter(|&j| flags(ReadParts::parse(name))[j])
+                .collect();
+            assert_eq!(set, [k], "{name}");
+        }
         assert_eq!(
-            ReadParts::parse(
+            flags(ReadParts::parse(
                 "organisations, Roles ,LOCATIONS,declarations,externalIds,topic,\
                  Completeness,missingFields,password,"
-            ),
-            all
+            )),
+            [true; 8]
         );
         assert_eq!(ReadParts::parse(""), ReadParts::default());
         assert_eq!(ReadParts::parse("roles;topic,x"), ReadParts::default());
-        for (name, part) in [
-            (
-                "organisations",
-                ReadParts {
-                    organisations: true,
-                    ..Default::default()
-                },
-            ),
-            (
-                "roles",
-                ReadParts {
-                    roles: true,
-                    ..Default::default()
-                },
-            ),
-            (
-                "locations",
-                ReadParts {
-                    locations: true,
-                    ..Default::default()
-                },
-            ),
-            (
-                "declarations",
-                ReadParts {
-                    declarations: true,
-                    ..Default::default()
-                },
-            ),
-            (
-                "externalIds",
-                ReadParts {
-                    external_ids: true,
-                    ..Default::default()
-                },
-            ),
-            (
-                "topic",
-                ReadParts {
-                    topic: true,
-                    ..Default::default()
-                },
-            ),
-            (
-                "completeness",
-                ReadParts {
-                    completeness: true,
-                    ..Default::default()
-                },
-            ),
-            (
-                "missingFields",
-                ReadParts {
-                    missing_fields: true,
-                    ..Default::default()
-                },
-            ),
-        ] {
-            assert_eq!(ReadParts::parse(name), part, "{name}");
-        }
     }
 
     #[test]
