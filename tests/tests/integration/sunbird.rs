@@ -2126,6 +2126,28 @@ fn a_sunbird_update_sets_a_password_only_as_an_administrator_for_an_unmanaged_us
     assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
 }
 
+/// A managed user blocked, or deactivated, through the admin API is still
+/// listed to its manager, without a token; back to normal, it gets one.
+#[test]
+fn a_blocked_or_inactive_managed_user_is_given_no_token() {
+    let w = world();
+    let (parent, parent_token) = w.manager_of(&["Kid"]);
+    let kid = id_named(&w, "Kid");
+    let patch = |is_blocked, is_active| roster::UserPatch {
+        is_blocked: Some(is_blocked),
+        is_active: Some(is_active),
+        ..Default::default()
+    };
+    let admin = w.i.operator();
+    for (blocked, active) in [(true, true), (false, false), (true, false)] {
+        admin.update_user(kid, patch(blocked, active)).unwrap();
+        let list = w.managed_tokens(&parent, &parent_token);
+        assert_eq!(list, [("Kid".to_string(), None)], "{blocked} {active}");
+        admin.update_user(kid, patch(false, true)).unwrap();
+    }
+    assert!(w.managed_token(&parent, &parent_token, "Kid").is_some());
+}
+
 #[test]
 fn a_manager_gets_no_session_of_a_stronger_managed_user_and_its_tokens_end_with_it() {
     let w = world();

@@ -346,6 +346,52 @@ fn a_weaker_administrator_cannot_change_a_stronger_accounts_email_phone_or_passw
     assert_eq!(view(&w.i, w.peer).email, "peer2@example.com");
 }
 
+/// Role assignment (v1, v2) and declarations (S10, S13) for a stronger
+/// account by a weaker administrator: 403, and nothing changes. The same for
+/// an equal goes through.
+#[test]
+fn a_weaker_administrator_cannot_change_a_stronger_accounts_roles_or_declarations() {
+    let w = world();
+    let tenant = org(&w.i, &w.admin, "springfield");
+    let v1 = |user_id: &str| json!({"request": {"userId": user_id, "organisationId": tenant, "roles": ["ORG_ADMIN"]}});
+    let v2 = |user_id: &str| {
+        json!({"request": {"userId": user_id, "roles": [
+            {"role": "ORG_ADMIN", "operation": "add", "scope": [{"organisationId": tenant}]}]}})
+    };
+    let declare = |user_id: &str| {
+        json!({"request": {"declarations": [
+            declaration("add", user_id, "teacher", "mallory@example.com")]}})
+    };
+    for (target, name) in w.stronger() {
+        let before = w.state(target);
+        let id = uuid(&w.i, target);
+        for (path, body) in [
+            ("/api/user/v1/role/assign", v1(&id)),
+            ("/api/user/v2/role/assign", v2(&id)),
+        ] {
+            let r = w.send(&w.weak, "POST", path, body);
+            forbidden(&r, "ROLUPD", &format!("POST {path} ({name})"));
+        }
+        let r = w.send(&w.weak, "PATCH", "/api/user/v1/declarations", declare(&id));
+        forbidden(&r, "UDECLUPD", name);
+        assert_eq!(w.state(target), before, "{name} unchanged");
+        assert_eq!(declarations_of(&w.i, &w.admin, &id), json!([]), "{name}");
+    }
+    // An equal: the 403s above are A7's.
+    let peer = uuid(&w.i, w.peer);
+    let r = w.send(&w.weak, "POST", "/api/user/v1/role/assign", v1(&peer));
+    ok(&r, "roles of an equal");
+    let r = w.send(
+        &w.weak,
+        "PATCH",
+        "/api/user/v1/declarations",
+        declare(&peer),
+    );
+    ok(&r, "a declaration for an equal");
+    let declared = declarations_of(&w.i, &w.admin, &peer);
+    assert_eq!(declared.as_array().map(Vec::len), Some(1), "{declared}");
+}
+
 /// SPEC 7: the permission is checked before the target is validated, so a
 /// refused caller learns nothing. An identifier another user holds, sent
 /// for a stronger account, must be the same 403 as a free one, not
