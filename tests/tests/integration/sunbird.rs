@@ -896,6 +896,39 @@ fn roles_are_replaced_in_v1_and_changed_by_operation_in_v2() {
         "UOS_ROLUPD0019",
     );
     assert_eq!(m, "Please provide valid role.");
+    // An add or an edit needs a scope; a remove without one ends the role
+    // in every organisation.
+    for operation in ["add", "edit"] {
+        let m = w.fails(
+            "POST",
+            "/api/user/v2/role/assign",
+            Some(json!({"request": {"userId": id, "roles": [
+                {"role": "ORG_ADMIN", "operation": operation, "scope": []}]}})),
+            400,
+            "UOS_ROLUPD0030",
+        );
+        assert_eq!(m, "Mandatory parameter scope is missing.", "{operation}");
+    }
+    w.ok(
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(json!({"request": {"userId": id, "roles": [
+            {"role": "COURSE_CREATOR", "operation": "add", "scope": [{"organisationId": org}]}]}})),
+    );
+    assert_eq!(roles_v5(&w)[0]["scope"].as_array().map(Vec::len), Some(2));
+    w.ok(
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(json!({"request": {"userId": id, "roles": [
+            {"role": "COURSE_CREATOR", "operation": "remove", "scope": []}]}})),
+    );
+    assert_eq!(roles_v5(&w), json!([]));
+    w.ok(
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(json!({"request": {"userId": id, "roles": [
+            {"role": "COURSE_CREATOR", "operation": "add", "scope": [{"organisationId": other}]}]}})),
+    );
     // Roles grant no roster permission.
     let token =
         w.i.login("teacher@example.com", "Pass@1word")
