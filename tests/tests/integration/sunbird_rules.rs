@@ -289,6 +289,61 @@ fn an_accepted_migration_moves_memberships_organisations_roles_and_declarations(
     assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
 }
 
+/// A claim names its channel's shadow: the same id under another provider
+/// is not it. Accepted, the claimant's id of the shadow's provider and type
+/// is replaced by the shadow's; its ids of other providers stay.
+#[test]
+fn a_claim_takes_only_its_channels_shadow_and_its_id_of_that_type() {
+    let w = world();
+    w.org("State", "state1", true);
+    w.org("Other State", "state2", true);
+    let elsewhere = create(
+        &w,
+        "/api/user/v1/sso/create",
+        json!({"firstName": "Elsewhere", "email": "elsewhere@example.com", "channel": "state2",
+            "externalIds": [{"id": "ext-9", "provider": "state2", "idType": "state2"}]}),
+    );
+    let sh = shadow(&w, "Shadow", "shadow@example.com", "ext-1");
+    let claimant = w.user("Claimant", "claimant@example.com");
+    update(
+        &w,
+        json!({"userId": claimant, "externalIds": [
+            {"id": "old-1", "provider": "state1", "idType": "state1"},
+            {"id": "mine-2", "provider": "state2", "idType": "state2"}]}),
+    );
+    let token = w.i.login("claimant@example.com", PASSWORD).unwrap().token;
+    let migrate = |action: &str, ext: &str| {
+        let r = w.send_as(
+            &token,
+            "POST",
+            "/api/user/v1/migrate",
+            Some(claim(&claimant, action, ext)),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.json()
+    };
+    // ext-9 is held in state2 only: no shadow of state1 has it.
+    let v = migrate("accept", "ext-9");
+    assert_eq!(v["responseCode"], "SERVER_ERROR", "{v}");
+    assert_eq!(v["result"]["remainingAttempt"], 1, "{v}");
+    assert_eq!(read(&w, "v4", &elsewhere, "")["status"], 1);
+    let v = migrate("accept", "ext-1");
+    assert_eq!(v["responseCode"], "OK", "{v}");
+    assert_eq!(
+        read(&w, "v4", &claimant, "")["externalIds"],
+        json!([{"id": "ext-1", "idType": "state1", "provider": "state1"},
+            {"id": "mine-2", "idType": "state2", "provider": "state2"}])
+    );
+    w.fails(
+        "GET",
+        &format!("/api/user/v1/read/{sh}"),
+        None,
+        404,
+        "UOS_USRRED0013",
+    );
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
 #[test]
 fn a_rejected_shadow_is_marked_and_no_longer_claimed() {
     let w = world();
