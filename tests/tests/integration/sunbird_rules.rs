@@ -213,6 +213,19 @@ fn shadow(w: &World, first: &str, email: &str, ext: &str) -> String {
     )
 }
 
+/// After an accepted claim: shadow `sh` is read as no user, and the store
+/// holds together.
+fn shadow_is_gone(w: &World, sh: &str) {
+    w.fails(
+        "GET",
+        &format!("/api/user/v1/read/{sh}"),
+        None,
+        404,
+        "UOS_USRRED0013",
+    );
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
 /// A migrate request body for `claimant`.
 fn claim(claimant: &str, action: &str, ext: &str) -> Value {
     json!({"request": {"userId": claimant, "channel": "state1", "action": action,
@@ -278,15 +291,7 @@ fn an_accepted_migration_moves_memberships_organisations_roles_and_declarations(
         memberships(&w, claimant_pk),
         vec![("Cohort".to_string(), Some("2030-01-01".to_string()))]
     );
-    // The shadow is gone.
-    w.fails(
-        "GET",
-        &format!("/api/user/v1/read/{sh}"),
-        None,
-        404,
-        "UOS_USRRED0013",
-    );
-    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+    shadow_is_gone(&w, &sh);
 }
 
 /// A claim names its channel's shadow: the same id under another provider
@@ -334,14 +339,7 @@ fn a_claim_takes_only_its_channels_shadow_and_its_id_of_that_type() {
         json!([{"id": "ext-1", "idType": "state1", "provider": "state1"},
             {"id": "mine-2", "idType": "state2", "provider": "state2"}])
     );
-    w.fails(
-        "GET",
-        &format!("/api/user/v1/read/{sh}"),
-        None,
-        404,
-        "UOS_USRRED0013",
-    );
-    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+    shadow_is_gone(&w, &sh);
 }
 
 #[test]
