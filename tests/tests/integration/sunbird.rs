@@ -858,6 +858,30 @@ fn roles_are_replaced_in_v1_and_changed_by_operation_in_v2() {
         course["scope"],
         json!([{"organisationId": org}, {"organisationId": other}])
     );
+    // A role named twice (in any case) is one grant; PUBLIC, which every
+    // user has, is none.
+    let second = w.user("Second", "second@example.com");
+    w.ok(
+        "POST",
+        "/api/user/v1/role/assign",
+        Some(json!({"request": {"userId": second, "organisationId": org,
+            "roles": ["ORG_ADMIN", "public", "org_admin", "COURSE_CREATOR", "PUBLIC"]}})),
+    );
+    let read = w.ok("GET", &format!("/api/user/v5/read/{second}"), None);
+    let granted: Vec<(Value, Value)> = read["response"]["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["role"].clone(), r["scope"].clone()))
+        .collect();
+    let scope = json!([{ "organisationId": org }]);
+    assert_eq!(
+        granted,
+        [
+            (json!("COURSE_CREATOR"), scope.clone()),
+            (json!("ORG_ADMIN"), scope)
+        ]
+    );
     // v1 replaces the roles of one organisation; an empty list removes them.
     w.ok(
         "POST",
