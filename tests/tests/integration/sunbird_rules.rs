@@ -140,15 +140,22 @@ fn merge_moves_organisations_and_declarations_unites_role_scopes_and_frees_name_
     };
     assign(&from, a);
     assign(&to, b);
-    w.ok(
-        "PATCH",
-        "/api/user/v1/declarations",
-        Some(
-            json!({"request": {"declarations": [{"operation": "add", "userId": from,
-            "orgId": a.to_string(), "persona": "teacher",
-            "info": {"declared-email": "from@example.com"}}]}}),
-        ),
-    );
+    // Both declare as a teacher of A (the target's stays); the source also
+    // as a volunteer of A (it moves).
+    let declare = |user: &str, persona: &str, email: &str| {
+        w.ok(
+            "PATCH",
+            "/api/user/v1/declarations",
+            Some(
+                json!({"request": {"declarations": [{"operation": "add", "userId": user,
+                "orgId": a.to_string(), "persona": persona,
+                "info": {"declared-email": email}}]}}),
+            ),
+        );
+    };
+    declare(&from, "teacher", "from@example.com");
+    declare(&from, "volunteer", "from@example.com");
+    declare(&to, "teacher", "to@example.com");
     let from_pk = w.i.operator().find_user("from@example.com").unwrap();
     w.ok(
         "PATCH",
@@ -170,14 +177,27 @@ fn merge_moves_organisations_and_declarations_unites_role_scopes_and_frees_name_
     let mut want: BTreeSet<u64> = to_orgs_before.into_iter().collect();
     want.insert(a);
     assert_eq!(orgs, want);
-    // Declarations moved.
-    let declarations = target["declarations"].as_array().expect("declarations");
-    assert_eq!(declarations.len(), 1, "{declarations:?}");
-    assert_eq!(declarations[0]["orgId"], a.to_string());
-    assert_eq!(declarations[0]["persona"], "teacher");
+    // Declarations moved, but for the organisation and persona the target
+    // had declared itself.
+    let declarations: Vec<(Value, Value, Value)> = target["declarations"]
+        .as_array()
+        .expect("declarations")
+        .iter()
+        .map(|d| (d["orgId"].clone(), d["persona"].clone(), d["info"].clone()))
+        .collect();
+    let declared = |persona: &str, email: &str| {
+        (
+            json!(a.to_string()),
+            json!(persona),
+            json!({ "declared-email": email }),
+        )
+    };
     assert_eq!(
-        declarations[0]["info"],
-        json!({"declared-email": "from@example.com"})
+        declarations,
+        [
+            declared("teacher", "to@example.com"),
+            declared("volunteer", "from@example.com")
+        ]
     );
 
     // The source keeps its old email and phone as prevUsedEmail/Phone
