@@ -544,8 +544,6 @@ fn a_store_file_trims_what_the_window_lets_go_as_writes_go_on() {
     assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
 }
 
-/// A migration claim's failed attempts are bookkeeping, as failed sign-ins
-/// are: a wrong `userExtId` makes no entry.
 /// Granting what a user already holds, as it holds it, writes nothing: no
 /// entry. A new expiry is an update, stamped with its own time.
 #[test]
@@ -607,6 +605,8 @@ fn granting_what_a_user_holds_as_it_holds_it_makes_no_entry() {
     assert_ne!(updated["created"], at);
 }
 
+/// A migration claim's failed attempts are bookkeeping, as failed sign-ins
+/// are: a wrong `userExtId` makes no entry.
 #[test]
 fn a_failed_migration_claim_makes_no_entry() {
     let (i, _clock) = roster_tests::institute(SEED_NOW);
