@@ -39,6 +39,9 @@ struct State {
     /// allocator holding ever more of them (a flood of checks grew a
     /// process by about 16 MiB a check).
     memory: Vec<Vec<Block>>,
+    /// The threads that have had a turn (for tests).
+    #[cfg(test)]
+    threads: std::collections::HashSet<std::thread::ThreadId>,
 }
 
 /// A turn at hashing: held while argon2 runs, released on drop. Every
@@ -105,6 +108,8 @@ impl Gate {
     /// Counts a turn in and hands it working memory.
     fn admit(&self, mut state: MutexGuard<'_, State>) -> Permit<'_> {
         state.running += 1;
+        #[cfg(test)]
+        state.threads.insert(std::thread::current().id());
         let memory = state.memory.pop().unwrap_or_default();
         Permit {
             gate: self,
@@ -139,6 +144,12 @@ impl Gate {
     pub(crate) fn load(&self) -> (usize, usize) {
         let state = self.lock();
         (state.running, state.waiting)
+    }
+
+    /// How many threads have had a turn (for tests).
+    #[cfg(test)]
+    pub(crate) fn threads(&self) -> usize {
+        self.lock().threads.len()
     }
 }
 
@@ -244,7 +255,35 @@ mod tests {
     #[test]
     fn concurrency_is_at_least_one() {
         let gate = Gate::new(0, 0);
+        assert_eq!(gate.concurrency(), 1);
         let _permit = gate.enter().unwrap();
         assert!(gate.enter().is_err());
+        assert_eq!(Gate::new(3, 0).concurrency(), 3);
+    }
+
+    #[test]
+    fn an_import_turn_waits_however_full_the_queue_is() {
+        // No queue: `enter` is refused, `wait` waits for the running turn.
+        let gate = Gate::new(1, 0);
+        let first = gate.enter().unwrap();
+        assert!(gate.enter().is_err());
+        std::thread::scope(|scope| {
+            let (tx, rx) = mpsc::channel();
+            let gate = &gate;
+            scope.spawn(move || {
+                let _turn = gate.wait();
+                tx.send(gate.load()).unwrap();
+            });
+            assert!(
+                rx.recv_timeout(Duration::from_millis(100)).is_err(),
+                "no turn while the gate is full"
+            );
+            drop(first);
+            assert_eq!(rx.recv().unwrap(), (1, 0), "its turn, alone");
+        });
+        assert_eq!(gate.load(), (0, 0));
+        // A free gate lets it in at once.
+        let _turn = gate.wait();
+        assert_eq!(gate.load(), (1, 0));
     }
 }

@@ -159,3 +159,42 @@ fn a_busy_sign_in_over_rest_is_503_with_retry_after() {
     }
     drop(turn);
 }
+
+#[test]
+fn an_import_hashes_on_as_many_threads_as_the_gate_lets_run() {
+    let config = crate::Config {
+        argon2: crate::Argon2Params::insecure_fast(),
+        hash_concurrency: 3,
+        hash_queue: 0,
+        ..Default::default()
+    };
+    let (institute, _) = crate::api::with_ada(config);
+    let admin = institute.operator();
+    let rows = |names: &[&str]| -> Vec<crate::ImportRow> {
+        names
+            .iter()
+            .map(|name| crate::ImportRow {
+                line: 1,
+                user: crate::NewUser {
+                    username: Some((*name).into()),
+                    password: Some("right-pass-1".into()),
+                    ..Default::default()
+                },
+                password_hash: None,
+                errors: Default::default(),
+            })
+            .collect()
+    };
+    // Seven passwords on three threads (3 + 3 + 1); each thread is new.
+    let before = institute.gate().threads();
+    let report = admin
+        .import_rows(rows(&["u1", "u2", "u3", "u4", "u5", "u6", "u7"]))
+        .unwrap();
+    assert_eq!(report.created, 7, "{report:?}");
+    assert_eq!(institute.gate().threads(), before + 3);
+    // Two passwords: two threads, not three.
+    admin.import_rows(rows(&["u8", "u9"])).unwrap();
+    assert_eq!(institute.gate().threads(), before + 5);
+    assert_eq!(institute.gate().load(), (0, 0));
+    institute.login("u9", "right-pass-1").unwrap();
+}
