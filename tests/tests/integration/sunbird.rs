@@ -1590,6 +1590,140 @@ fn search_filters_are_exact_lists_ranges_prefixes_and_ors() {
     );
 }
 
+/// `managedBy` finds a manager's managed users by the managed-user pairs,
+/// alone (the index's answer is the count) or beside conditions no index
+/// answers, in an `$or` and in an order; its value is a `userId` in any
+/// case.
+#[test]
+fn a_search_by_managed_by_finds_each_managers_users() {
+    let w = world();
+    let (parent, _) = w.manager_of(&["Kid A", "Kid B"]);
+    let other = w.user("Other", "other@example.com");
+    w.ok(
+        "POST",
+        "/api/user/v4/create",
+        Some(json!({"request": {"firstName": "Kid C", "managedBy": other}})),
+    );
+    let names = |filters: Value, sort: Option<Value>| -> (Value, Vec<String>) {
+        let mut request = json!({"filters": filters});
+        if let Some(sort) = sort {
+            request["sort_by"] = sort;
+        }
+        let r = w.ok(
+            "POST",
+            "/api/user/v1/search",
+            Some(json!({"request": request})),
+        );
+        let names = r["response"]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["firstName"].as_str().unwrap().to_string())
+            .collect();
+        (r["response"]["count"].clone(), names)
+    };
+    let kids = |n: &[&str]| -> (Value, Vec<String>) {
+        (json!(n.len()), n.iter().map(|s| s.to_string()).collect())
+    };
+    assert_eq!(
+        names(json!({"managedBy": parent}), None),
+        kids(&["Kid A", "Kid B"])
+    );
+    assert_eq!(
+        names(json!({"managedBy": parent.to_uppercase()}), None),
+        kids(&["Kid A", "Kid B"])
+    );
+    assert_eq!(
+        names(json!({"managedBy": parent, "status": 1}), None),
+        kids(&["Kid A", "Kid B"])
+    );
+    assert_eq!(
+        names(json!({"managedBy": [parent, other]}), None),
+        kids(&["Kid A", "Kid B", "Kid C"])
+    );
+    assert_eq!(
+        names(
+            json!({"managedBy": [parent, other]}),
+            Some(json!({"firstName": "desc"}))
+        ),
+        kids(&["Kid C", "Kid B", "Kid A"])
+    );
+    assert_eq!(
+        names(
+            json!({"$or": {"managedBy": other, "firstName": "kid a"}}),
+            None
+        ),
+        kids(&["Kid A", "Kid C"])
+    );
+    assert_eq!(
+        names(json!({"$or": {"managedBy": other, "status": 0}}), None),
+        kids(&["Kid C"])
+    );
+    // A manager of no one, and no user id at all, manage no one.
+    assert_eq!(
+        names(
+            json!({"managedBy": w.user("Lone", "lone@example.com")}),
+            None
+        ),
+        kids(&[])
+    );
+    assert_eq!(names(json!({"managedBy": "nobody"}), None), kids(&[]));
+}
+
+/// The name index and a `query` longer than a gram give candidates, not
+/// answers: every one is checked before it is counted, inside an `$or`
+/// group as outside it (a count taken from such candidates would count
+/// `Nairobi` for `nair`, or `Aaaa` for `aaaaa`).
+#[test]
+fn candidates_of_the_name_index_and_of_long_queries_are_checked_before_they_count() {
+    let (w, ids, _a, _b) = search_world();
+    let aaaa = w.user("Aaaa", "aaaa@x.in");
+    let find = |body: Value| -> (Value, Vec<String>) {
+        let r = w.ok(
+            "POST",
+            "/api/user/v2/search",
+            Some(json!({"request": body})),
+        );
+        let ids = r["response"]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect();
+        (r["response"]["count"].clone(), ids)
+    };
+    let pick = |n: &[usize]| -> Vec<String> { n.iter().map(|i| ids[*i].clone()).collect() };
+    // New users' texts are tested as they are; a purge merges them into the
+    // grams, which only name candidates.
+    for merged in [false, true] {
+        if merged {
+            w.i.operator().purge_expired().unwrap();
+        }
+        // `nair` is held in `Nairobi` (user 4) but is not its last name.
+        assert_eq!(
+            find(json!({"filters": {"$or": {"lastName": "nair", "email": "meena@z.org"}}})),
+            (json!(3), pick(&[0, 1, 3]))
+        );
+        assert_eq!(
+            find(json!({"filters": {"$or": {"lastName": "nair"}, "channel": "chan-a"}})),
+            (json!(1), pick(&[0]))
+        );
+        // `aaaaa`'s one gram is in `Aaaa`, which does not hold it.
+        assert_eq!(
+            find(json!({"filters": {}, "query": "aaaaa"})),
+            (json!(0), vec![])
+        );
+        assert_eq!(
+            find(json!({"filters": {}, "query": "aaaa"})),
+            (json!(1), vec![aaaa.clone()])
+        );
+        assert_eq!(
+            find(json!({"filters": {"channel": "chan-a"}, "query": "nairo"})),
+            (json!(1), pick(&[4]))
+        );
+    }
+}
+
 #[test]
 fn one_record_three_views() {
     let w = world();
