@@ -1159,4 +1159,27 @@ mod tests {
         let plan = Plan::of(&filters(vec![prefix], vec![]), None).unwrap();
         assert_eq!(plan.all[0].condition, Condition::AnyOf(Vec::new()));
     }
+
+    #[test]
+    fn a_union_is_ascending_and_distinct_as_a_list_and_as_a_bitmap() {
+        // A few ids stay a list; past `LIST_MAX` they move to a bitmap and
+        // later ids join it. Either way: ascending, each once.
+        let mut union = Union::default();
+        union.extend([9, 3, 9, 1 << 40]);
+        assert!(union.bits.is_none());
+        assert_eq!(union.into_vec(), [3, 9, 1 << 40]);
+        let mut union = Union::default();
+        let mut want = std::collections::BTreeSet::new();
+        for round in 0..3u64 {
+            let ids: Vec<u64> = (0..Union::LIST_MAX as u64)
+                .map(|i| (i * 7919 + round * 3) % 10_000)
+                .collect();
+            want.extend(ids.iter().copied());
+            union.extend(ids);
+            assert_eq!(union.bits.is_some(), round > 0, "round {round}");
+        }
+        union.extend([5_000_000]);
+        want.insert(5_000_000);
+        assert_eq!(union.into_vec(), want.into_iter().collect::<Vec<_>>());
+    }
 }
