@@ -1590,6 +1590,145 @@ fn search_filters_are_exact_lists_ranges_prefixes_and_ors() {
     );
 }
 
+/// Every filter an index answers is answered by that index, not by reading
+/// every user (issue 10: searches on indexes): once the user's rows of the
+/// terms index, the unique indexes, the managed-user pairs and the search
+/// grams are taken out of the store file, a filter on the key no longer
+/// finds the user, while the same filter beside a condition no index
+/// answers (an `$or` with `status`), checked on the records, still does.
+#[test]
+fn each_indexed_filter_is_answered_by_its_index() {
+    use roster::store::testing;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    let open = || {
+        let (config, _) = roster_tests::config(SEED_NOW);
+        Institute::open(&path, config).expect("open")
+    };
+    let w = {
+        let i = open();
+        i.create_superuser("root", ROOT_PASSWORD)
+            .expect("superuser");
+        let token = i.login("root", ROOT_PASSWORD).expect("sign-in").token;
+        World { i, token }
+    };
+    let org = w.org("Org Z", "chan-z", true);
+    let zohra = w.ok(
+        "POST",
+        "/api/user/v1/sso/create",
+        Some(
+            json!({"request": {"firstName": "Zohra", "lastName": "Qureshi", "channel": "chan-z",
+            "userName": "zohra_q", "email": "zohra@x.in", "phone": "9000000009",
+            "language": ["ta"],
+            "externalIds": [{"id": "ext-z", "provider": "chan-z", "idType": "chan-z"}],
+            "profileLocation": [{"code": "loc-z", "type": "state"}]}}),
+        ),
+    )["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.ok(
+        "PATCH",
+        "/api/user/v3/update",
+        Some(
+            json!({"request": {"userId": zohra, "profileUserTypes": [{"type": "teacher"}],
+            "grade": ["grade-5"], "subject": ["maths"]}}),
+        ),
+    );
+    w.ok(
+        "POST",
+        "/api/user/v1/role/assign",
+        Some(json!({"request": {"userId": zohra, "organisationId": org, "roles": ["ORG_ADMIN"]}})),
+    );
+    let mentor = w.user("Mentor", "mentor@example.com");
+    let kid = w.ok(
+        "POST",
+        "/api/user/v4/create",
+        Some(json!({"request": {"firstName": "Kid", "managedBy": mentor}})),
+    )["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let filters = [
+        ("rootOrgId", json!(org), &zohra),
+        (
+            "organisations.organisationId",
+            json!(org.to_string()),
+            &zohra,
+        ),
+        ("channel", json!("chan-z"), &zohra),
+        ("roles.role", json!("org_admin"), &zohra),
+        ("profileUserType.type", json!("teacher"), &zohra),
+        ("profileLocation.code", json!("loc-z"), &zohra),
+        ("externalIds.id", json!("ext-z"), &zohra),
+        ("language", json!("ta"), &zohra),
+        ("grade", json!("grade-5"), &zohra),
+        ("subject", json!("maths"), &zohra),
+        ("userName", json!("zohra_q"), &zohra),
+        ("email", json!("zohra@x.in"), &zohra),
+        ("phone", json!("9000000009"), &zohra),
+        ("firstName", json!("zohra"), &zohra),
+        ("lastName", json!("qureshi"), &zohra),
+        ("firstName", json!({"startsWith": "Zoh"}), &zohra),
+        ("lastName", json!({"startsWith": "Qur"}), &zohra),
+        ("userName", json!({"startsWith": "zohra_"}), &zohra),
+        ("email", json!({"endsWith": "a@x.in"}), &zohra),
+        ("phone", json!({"startsWith": "9000000"}), &zohra),
+        ("managedBy", json!(mentor), &kid),
+    ];
+    let found = |w: &World, filters: Value| -> Vec<String> {
+        let r = w.ok(
+            "POST",
+            "/api/user/v1/search",
+            Some(json!({"request": {"filters": filters}})),
+        );
+        r["response"]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (key, value, who) in &filters {
+        assert_eq!(found(&w, json!({*key: value})), [(*who).clone()], "{key} {value}");
+    }
+    let ids = [&zohra, &kid].map(|u| {
+        let read = w.ok("GET", &format!("/api/user/v4/read/{u}"), None);
+        let username = read["response"]["userName"].as_str().expect("a userName");
+        w.i.operator().find_user(username).expect("id")
+    });
+    drop(w);
+    // Every index row of the two users goes.
+    let ends_with_id = |key: &[u8]| ids.iter().any(|id| key.ends_with(&id.to_be_bytes()));
+    for table in ["sunbird_terms", "managed_users", "grams_unmerged"] {
+        let rows = testing::raw_rows(&path, table).expect("raw read");
+        let theirs: Vec<_> = rows.iter().filter(|(k, _)| ends_with_id(k)).collect();
+        assert!(!theirs.is_empty(), "{table}");
+        for (key, _) in theirs {
+            testing::raw_delete(&path, table, key).expect("raw delete");
+        }
+    }
+    for table in ["user_by_username", "user_by_email", "user_by_phone"] {
+        for (key, _) in testing::raw_rows(&path, table).expect("raw read") {
+            if key != b"root" {
+                testing::raw_delete(&path, table, &key).expect("raw delete");
+            }
+        }
+    }
+    let i = open();
+    let token = i.login("root", ROOT_PASSWORD).expect("sign-in").token;
+    let w = World { i, token };
+    for (key, value, who) in &filters {
+        assert_eq!(
+            found(&w, json!({*key: value})),
+            Vec::<String>::new(),
+            "{key}"
+        );
+        let checked = json!({"$or": {*key: value, "status": 0}});
+        assert_eq!(found(&w, checked), [(*who).clone()], "{key} on the records");
+    }
+}
+
 /// `managedBy` finds a manager's managed users by the managed-user pairs,
 /// alone (the index's answer is the count) or beside conditions no index
 /// answers, in an `$or` and in an order; its value is a `userId` in any
