@@ -1590,6 +1590,51 @@ fn search_filters_are_exact_lists_ranges_prefixes_and_ors() {
     );
 }
 
+/// `gender` and `createdDate`, which no index answers, are checked on each
+/// user's record: alone, beside an indexed key, and as a range.
+#[test]
+fn gender_and_created_date_are_checked_on_the_records() {
+    let (w, ids, _a, _b) = search_world();
+    for (i, gender) in [(0, "female"), (3, "female"), (1, "male")] {
+        w.ok(
+            "PATCH",
+            "/api/user/v3/update",
+            Some(json!({"request": {"userId": ids[i], "gender": gender}})),
+        );
+    }
+    let find = |filters: Value| -> Vec<String> {
+        let r = w.ok(
+            "POST",
+            "/api/user/v1/search",
+            Some(json!({"request": {"filters": filters}})),
+        );
+        r["response"]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let pick = |n: &[usize]| -> Vec<String> { n.iter().map(|i| ids[*i].clone()).collect() };
+    assert_eq!(find(json!({"gender": "female"})), pick(&[0, 3]));
+    assert_eq!(find(json!({"gender": ["MALE", "trans"]})), pick(&[1]));
+    assert_eq!(
+        find(json!({"gender": "female", "lastName": "nair"})),
+        pick(&[0])
+    );
+    // Every user here was created on the seed's day (the superuser too).
+    let day = &SEED_NOW[..10];
+    assert_eq!(find(json!({"createdDate": {">=": day}})).len(), 6);
+    assert_eq!(
+        find(json!({"createdDate": {"<": day}})),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        find(json!({"createdDate": {">=": day}, "channel": "chan-b"})),
+        pick(&[1, 3])
+    );
+}
+
 /// Every filter an index answers is answered by that index, not by reading
 /// every user (issue 10: searches on indexes): once the user's rows of the
 /// terms index, the unique indexes, the managed-user pairs and the search
@@ -1690,7 +1735,11 @@ fn each_indexed_filter_is_answered_by_its_index() {
             .collect()
     };
     for (key, value, who) in &filters {
-        assert_eq!(found(&w, json!({*key: value})), [(*who).clone()], "{key} {value}");
+        assert_eq!(
+            found(&w, json!({*key: value})),
+            [(*who).clone()],
+            "{key} {value}"
+        );
     }
     let ids = [&zohra, &kid].map(|u| {
         let read = w.ok("GET", &format!("/api/user/v4/read/{u}"), None);
