@@ -1635,6 +1635,96 @@ fn gender_and_created_date_are_checked_on_the_records() {
     );
 }
 
+/// The checks a search makes on the user record's texts alone (a name
+/// filter's candidates), on ranges and on numbers: each key beside a name,
+/// a `userId` in any of its forms, every range bound, numbers compared as
+/// numbers, and a long query checked with full case folding.
+#[test]
+fn record_checks_beside_a_name_ranges_and_numbers_match_as_the_values_say() {
+    let (w, ids, _a, _b) = search_world();
+    let find = |request: Value| -> Vec<String> {
+        let r = w.ok(
+            "POST",
+            "/api/user/v1/search",
+            Some(json!({"request": request})),
+        );
+        let content = r["response"]["content"].as_array().unwrap().clone();
+        assert_eq!(r["response"]["count"], json!(content.len()), "{r}");
+        content
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let filters = |f: Value| find(json!({"filters": f}));
+    let pick = |n: &[usize]| -> Vec<String> { n.iter().map(|i| ids[*i].clone()).collect() };
+    let read = w.ok("GET", &format!("/api/user/v4/read/{}", ids[0]), None);
+    let username = read["response"]["userName"].as_str().unwrap().to_string();
+    // Beside a name (whose index gives candidates), each key is checked on
+    // the candidate's texts.
+    let bare = ids[0].replace('-', "").to_uppercase();
+    for id in [&ids[0], &bare] {
+        assert_eq!(filters(json!({"userId": id})), pick(&[0]));
+        assert_eq!(filters(json!({"lastName": "nair", "id": id})), pick(&[0]));
+    }
+    assert_eq!(
+        filters(json!({"lastName": "nair", "userId": ids[2]})),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        filters(json!({"lastName": "nair", "userName": username.to_uppercase()})),
+        pick(&[0])
+    );
+    assert_eq!(
+        filters(json!({"lastName": "nair", "phone": "+91 90000-00002"})),
+        pick(&[1])
+    );
+    assert_eq!(
+        filters(json!({"lastName": {"startsWith": "nai"}, "email": "ANIL@z.org"})),
+        pick(&[4])
+    );
+    // Every bound of a range: 1985-12-31 < dob <= 1990-05-01.
+    assert_eq!(
+        filters(json!({"dob": {">": "1985-12-31", "<=": "1990-05-01"}})),
+        pick(&[0])
+    );
+    assert_eq!(
+        filters(json!({"dob": {">=": "1985-12-31", "<": "1990-05-01"}})),
+        pick(&[2])
+    );
+    // Numbers as numbers (grade 10 is above grade 9), other text as text.
+    for (i, grade) in [(0, "9"), (1, "10"), (2, "class-3")] {
+        w.ok(
+            "PATCH",
+            "/api/user/v3/update",
+            Some(json!({"request": {"userId": ids[i], "grade": [grade]}})),
+        );
+    }
+    assert_eq!(filters(json!({"grade": {">": "9"}})), pick(&[1, 2]));
+    assert_eq!(filters(json!({"grade": {"<": "10"}})), pick(&[0]));
+    // A query longer than a gram, checked on merged users' texts with full
+    // case folding: `Straße` holds `strasse`.
+    let strasse = w.ok(
+        "POST",
+        "/api/user/v1/create",
+        Some(
+            json!({"request": {"firstName": "Straßenbahn", "userName": "tram_one",
+            "email": "tram@example.com", "password": "Pass@1word"}}),
+        ),
+    )["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.i.operator().purge_expired().unwrap();
+    assert_eq!(
+        find(json!({"filters": {}, "query": "STRASSE"})),
+        [strasse.clone()]
+    );
+    assert_eq!(
+        find(json!({"filters": {"firstName": {"startsWith": "strasse"}}, "query": "bahn"})),
+        [strasse]
+    );
+}
+
 /// Every filter an index answers is answered by that index, not by reading
 /// every user (issue 10: searches on indexes): once the user's rows of the
 /// terms index, the unique indexes, the managed-user pairs and the search
