@@ -1691,6 +1691,16 @@ fn record_checks_beside_a_name_ranges_and_numbers_match_as_the_values_say() {
         filters(json!({"dob": {">=": "1985-12-31", "<": "1990-05-01"}})),
         pick(&[2])
     );
+    // The same bounds on a text of the user record (folded): asha < name
+    // <= ravi, kiran <= name < meena.
+    assert_eq!(
+        filters(json!({"firstName": {">": "ASHA", "<=": "ravi"}})),
+        pick(&[1, 2, 3])
+    );
+    assert_eq!(
+        filters(json!({"firstName": {">=": "kiran", "<": "meena"}})),
+        pick(&[2])
+    );
     // Numbers as numbers (grade 10 is above grade 9), other text as text.
     for (i, grade) in [(0, "9"), (1, "10"), (2, "class-3")] {
         w.ok(

@@ -954,7 +954,18 @@ fn check(f: &Filter, slot: usize) -> Result<Check> {
                 (Some(t), _) => Condition::EndsWith(t),
             }
         }
-        range @ Condition::Range { .. } => range.clone(),
+        // Bounds compared as the values are: folded (a date or a number
+        // folds to itself), so a range on a text ignores case as every
+        // other condition does.
+        Condition::Range { lt, le, gt, ge } => {
+            let bound = |b: &Option<String>| b.as_deref().map(fold);
+            Condition::Range {
+                lt: bound(lt),
+                le: bound(le),
+                gt: bound(gt),
+                ge: bound(ge),
+            }
+        }
     };
     Ok(Check {
         slot,
