@@ -2001,6 +2001,15 @@ fn candidates_of_the_name_index_and_of_long_queries_are_checked_before_they_coun
             find(json!({"filters": {}, "query": "aaaaa"})),
             (json!(0), vec![])
         );
+        // Beside a condition on the side record, and in an order.
+        assert_eq!(
+            find(json!({"filters": {"status": 1}, "query": "aaaaa"})),
+            (json!(0), vec![])
+        );
+        assert_eq!(
+            find(json!({"filters": {}, "query": "aaaaa", "sort_by": {"firstName": "asc"}})),
+            (json!(0), vec![])
+        );
         assert_eq!(
             find(json!({"filters": {}, "query": "aaaa"})),
             (json!(1), vec![aaaa.clone()])
