@@ -1727,7 +1727,7 @@ fn record_checks_beside_a_name_ranges_and_numbers_match_as_the_values_say() {
     w.i.operator().purge_expired().unwrap();
     assert_eq!(
         find(json!({"filters": {}, "query": "STRASSE"})),
-        [strasse.clone()]
+        std::slice::from_ref(&strasse)
     );
     assert_eq!(
         find(json!({"filters": {"firstName": {"startsWith": "strasse"}}, "query": "bahn"})),
