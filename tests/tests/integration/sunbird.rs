@@ -1440,6 +1440,36 @@ fn search_world() -> (World, Vec<String>, u64, u64) {
     (w, ids, a, b)
 }
 
+/// What a search (v1) with `request` answers: its count and the ids of its
+/// page, in order.
+fn searched(w: &World, request: Value) -> (Value, Vec<String>) {
+    searched_for(w, request, "id")
+}
+
+/// [`searched`], each user of the page given by its text `field`.
+fn searched_for(w: &World, request: Value, field: &str) -> (Value, Vec<String>) {
+    let r = w.ok(
+        "POST",
+        "/api/user/v1/search",
+        Some(json!({"request": request})),
+    );
+    let ids = r["response"]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u[field].as_str().unwrap().to_string())
+        .collect();
+    (r["response"]["count"].clone(), ids)
+}
+
+/// The ids a search with `request` finds, checked to be all it counts.
+#[track_caller]
+fn found(w: &World, request: Value) -> Vec<String> {
+    let (count, ids) = searched(w, request);
+    assert_eq!(count, json!(ids.len()));
+    ids
+}
+
 #[test]
 fn search_filters_are_exact_lists_ranges_prefixes_and_ors() {
     let (w, ids, a, _b) = search_world();
@@ -1602,19 +1632,7 @@ fn gender_and_created_date_are_checked_on_the_records() {
             Some(json!({"request": {"userId": ids[i], "gender": gender}})),
         );
     }
-    let find = |filters: Value| -> Vec<String> {
-        let r = w.ok(
-            "POST",
-            "/api/user/v1/search",
-            Some(json!({"request": {"filters": filters}})),
-        );
-        r["response"]["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["id"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let find = |filters: Value| found(&w, json!({"filters": filters}));
     let pick = |n: &[usize]| -> Vec<String> { n.iter().map(|i| ids[*i].clone()).collect() };
     assert_eq!(find(json!({"gender": "female"})), pick(&[0, 3]));
     assert_eq!(find(json!({"gender": ["MALE", "trans"]})), pick(&[1]));
@@ -1642,19 +1660,7 @@ fn gender_and_created_date_are_checked_on_the_records() {
 #[test]
 fn record_checks_beside_a_name_ranges_and_numbers_match_as_the_values_say() {
     let (w, ids, _a, _b) = search_world();
-    let find = |request: Value| -> Vec<String> {
-        let r = w.ok(
-            "POST",
-            "/api/user/v1/search",
-            Some(json!({"request": request})),
-        );
-        let content = r["response"]["content"].as_array().unwrap().clone();
-        assert_eq!(r["response"]["count"], json!(content.len()), "{r}");
-        content
-            .iter()
-            .map(|u| u["id"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let find = |request: Value| found(&w, request);
     let filters = |f: Value| find(json!({"filters": f}));
     let pick = |n: &[usize]| -> Vec<String> { n.iter().map(|i| ids[*i].clone()).collect() };
     let read = w.ok("GET", &format!("/api/user/v4/read/{}", ids[0]), None);
@@ -1821,19 +1827,7 @@ fn each_indexed_filter_is_answered_by_its_index() {
         ("phone", json!({"startsWith": "9000000"}), &zohra),
         ("managedBy", json!(mentor), &kid),
     ];
-    let found = |w: &World, filters: Value| -> Vec<String> {
-        let r = w.ok(
-            "POST",
-            "/api/user/v1/search",
-            Some(json!({"request": {"filters": filters}})),
-        );
-        r["response"]["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["id"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let found = |w: &World, filters: Value| found(w, json!({"filters": filters}));
     for (key, value, who) in &filters {
         assert_eq!(
             found(&w, json!({*key: value})),
@@ -1897,18 +1891,7 @@ fn a_search_by_managed_by_finds_each_managers_users() {
         if let Some(sort) = sort {
             request["sort_by"] = sort;
         }
-        let r = w.ok(
-            "POST",
-            "/api/user/v1/search",
-            Some(json!({"request": request})),
-        );
-        let names = r["response"]["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["firstName"].as_str().unwrap().to_string())
-            .collect();
-        (r["response"]["count"].clone(), names)
+        searched_for(&w, request, "firstName")
     };
     let kids = |n: &[&str]| -> (Value, Vec<String>) {
         (json!(n.len()), n.iter().map(|s| s.to_string()).collect())
@@ -1966,20 +1949,7 @@ fn a_search_by_managed_by_finds_each_managers_users() {
 fn candidates_of_the_name_index_and_of_long_queries_are_checked_before_they_count() {
     let (w, ids, _a, _b) = search_world();
     let aaaa = w.user("Aaaa", "aaaa@x.in");
-    let find = |body: Value| -> (Value, Vec<String>) {
-        let r = w.ok(
-            "POST",
-            "/api/user/v2/search",
-            Some(json!({"request": body})),
-        );
-        let ids = r["response"]["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["id"].as_str().unwrap().to_string())
-            .collect();
-        (r["response"]["count"].clone(), ids)
-    };
+    let find = |body: Value| searched(&w, body);
     let pick = |n: &[usize]| -> Vec<String> { n.iter().map(|i| ids[*i].clone()).collect() };
     // New users' texts are tested as they are; a purge merges them into the
     // grams, which only name candidates.
