@@ -93,6 +93,15 @@ impl World {
         v["result"].clone()
     }
 
+    /// A `POST` of `body` that must succeed and create a user: its `userId`.
+    #[track_caller]
+    pub(super) fn created(&self, path: &str, body: Value) -> String {
+        self.ok("POST", path, Some(body))["userId"]
+            .as_str()
+            .expect("a userId")
+            .to_string()
+    }
+
     /// A request that must fail with `status` and `err`: its message.
     #[track_caller]
     pub(super) fn fails(
@@ -520,14 +529,10 @@ fn every_failure_class_is_an_envelope_with_its_code() {
 #[test]
 fn generated_user_names_are_the_names_with_a_suffix() {
     let w = world();
-    let id = w.ok(
-        "POST",
+    let id = w.created(
         "/api/user/v2/create",
-        Some(json!({"request": {"firstName": "Ajoy", "lastName": "Maity", "phone": "9876543210"}})),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        json!({"request": {"firstName": "Ajoy", "lastName": "Maity", "phone": "9876543210"}}),
+    );
     let user = w.ok("GET", &format!("/api/user/v1/read/{id}"), None)["response"].clone();
     let name = user["userName"].as_str().unwrap();
     assert!(name.starts_with("ajoymaity_"), "{name}");
@@ -539,14 +544,10 @@ fn generated_user_names_are_the_names_with_a_suffix() {
     );
     assert_eq!(user["phone"], "******3210");
     // A Sunbird user name may hold a space, and is kept lower-case.
-    let id = w.ok(
-        "POST",
+    let id = w.created(
         "/api/user/v1/create",
-        Some(json!({"request": {"firstName": "A", "userName": "  UserName 2 ", "phone": "9876543211"}})),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        json!({"request": {"firstName": "A", "userName": "  UserName 2 ", "phone": "9876543211"}}),
+    );
     let user = w.ok("GET", &format!("/api/user/v1/read/{id}"), None)["response"].clone();
     assert_eq!(user["userName"], "username 2");
     let m = w.fails(
@@ -1237,17 +1238,11 @@ fn migration_claims_a_shadow_account_in_two_attempts() {
     let w = world();
     w.org("State", "state1", true);
     // The shadow: an SSO user of the channel with an external id.
-    let shadow = w.ok(
-        "POST",
+    let shadow = w.created(
         "/api/user/v1/sso/create",
-        Some(
-            json!({"request": {"firstName": "Shadow", "phone": "9876500001", "channel": "state1",
+        json!({"request": {"firstName": "Shadow", "phone": "9876500001", "channel": "state1",
             "externalIds": [{"id": "StagingHari9", "provider": "state1", "idType": "state1"}]}}),
-        ),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    );
     let claimant = w.user("Claimant", "claimant@example.com");
     let token =
         w.i.login("claimant@example.com", "Pass@1word")
@@ -1414,17 +1409,13 @@ fn search_world() -> (World, Vec<String>, u64, u64) {
         ),
     ];
     for (first, last, channel, email, phone, kind, langs, dob) in people {
-        let id = w.ok(
-            "POST",
+        let id = w.created(
             "/api/user/v1/sso/create",
-            Some(json!({"request": {"firstName": first, "lastName": last, "channel": channel,
+            json!({"request": {"firstName": first, "lastName": last, "channel": channel,
                 "email": email, "phone": phone, "language": langs, "dob": dob,
                 "externalIds": [{"id": format!("ext-{first}"), "provider": channel, "idType": channel}],
-                "profileLocation": [{"code": format!("loc-{channel}"), "type": "state"}]}})),
-        )["userId"]
-            .as_str()
-            .unwrap()
-            .to_string();
+                "profileLocation": [{"code": format!("loc-{channel}"), "type": "state"}]}}),
+        );
         w.ok(
             "PATCH",
             "/api/user/v3/update",
@@ -1719,17 +1710,11 @@ fn record_checks_beside_a_name_ranges_and_numbers_match_as_the_values_say() {
     assert_eq!(filters(json!({"grade": {"<": "10"}})), pick(&[0]));
     // A query longer than a gram, checked on merged users' texts with full
     // case folding: `Straße` holds `strasse`.
-    let strasse = w.ok(
-        "POST",
+    let strasse = w.created(
         "/api/user/v1/create",
-        Some(
-            json!({"request": {"firstName": "Straßenbahn", "userName": "tram_one",
+        json!({"request": {"firstName": "Straßenbahn", "userName": "tram_one",
             "email": "tram@example.com", "password": "Pass@1word"}}),
-        ),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    );
     w.i.operator().purge_expired().unwrap();
     assert_eq!(
         find(json!({"filters": {}, "query": "STRASSE"})),
@@ -1764,20 +1749,14 @@ fn each_indexed_filter_is_answered_by_its_index() {
         World { i, token }
     };
     let org = w.org("Org Z", "chan-z", true);
-    let zohra = w.ok(
-        "POST",
+    let zohra = w.created(
         "/api/user/v1/sso/create",
-        Some(
-            json!({"request": {"firstName": "Zohra", "lastName": "Qureshi", "channel": "chan-z",
+        json!({"request": {"firstName": "Zohra", "lastName": "Qureshi", "channel": "chan-z",
             "userName": "zohra_q", "email": "zohra@x.in", "phone": "9000000009",
             "language": ["ta"],
             "externalIds": [{"id": "ext-z", "provider": "chan-z", "idType": "chan-z"}],
             "profileLocation": [{"code": "loc-z", "type": "state"}]}}),
-        ),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    );
     w.ok(
         "PATCH",
         "/api/user/v3/update",
@@ -1792,14 +1771,10 @@ fn each_indexed_filter_is_answered_by_its_index() {
         Some(json!({"request": {"userId": zohra, "organisationId": org, "roles": ["ORG_ADMIN"]}})),
     );
     let mentor = w.user("Mentor", "mentor@example.com");
-    let kid = w.ok(
-        "POST",
+    let kid = w.created(
         "/api/user/v4/create",
-        Some(json!({"request": {"firstName": "Kid", "managedBy": mentor}})),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        json!({"request": {"firstName": "Kid", "managedBy": mentor}}),
+    );
     let filters = [
         ("rootOrgId", json!(org), &zohra),
         (
@@ -2076,14 +2051,10 @@ fn sunbird_records_are_exported_restored_and_checked_as_their_surface_made_them(
         "/api/data/v1/system/settings/set",
         Some(json!({"request": {"id": "tncConfig", "field": "tncConfig", "value": "{\"latestVersion\":\"v2\"}"}})),
     );
-    let spaced = w.ok(
-        "POST",
+    let spaced = w.created(
         "/api/user/v1/create",
-        Some(json!({"request": {"firstName": "Sp", "userName": "with space", "phone": "9111111111"}})),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        json!({"request": {"firstName": "Sp", "userName": "with space", "phone": "9111111111"}}),
+    );
     w.ok(
         "POST",
         "/api/user/v4/create",
@@ -2290,14 +2261,11 @@ fn every_class_of_bad_input_is_refused_in_the_envelope_and_changes_nothing() {
 #[test]
 fn lookup_examples_by_user_name_and_login_id_answer_as_documented() {
     let w = world();
-    let id = w.ok(
-        "POST",
+    let id = w.created(
         "/api/user/v1/create",
-        Some(json!({"request": {"firstName": "first name", "userName": "username1", "email": "seed@example.com"}})),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        json!({"request": {"firstName": "first name", "userName": "username1",
+            "email": "seed@example.com"}}),
+    );
     // The get and exists examples, with the idType their answers name.
     for (name, path) in [
         ("Get User by ID Type", "/api/user/v1/get/userName/UserName1"),
@@ -2478,17 +2446,11 @@ fn only_an_sso_shadow_can_be_claimed_never_a_managed_or_fresh_account() {
         "/api/user/v4/create",
         Some(json!({"request": {"firstName": "Kid", "managedBy": parent, "externalIds": ext("roll-17")}})),
     );
-    let fresh = w.ok(
-        "POST",
+    let fresh = w.created(
         "/api/user/v1/create",
-        Some(
-            json!({"request": {"firstName": "Fresh", "email": "fresh@example.com",
+        json!({"request": {"firstName": "Fresh", "email": "fresh@example.com",
             "password": "Pass@1word", "externalIds": ext("emp-5")}}),
-        ),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    );
     let mallory = w.user("Mallory", "mallory@example.com");
     let token =
         w.i.login("mallory@example.com", "Pass@1word")
@@ -2938,14 +2900,10 @@ fn search_needles_longer_than_any_stored_text_match_nothing_and_shorter_ones_sti
     );
     // A phone filter is looked up as it is checked: fullwidth digits are
     // no phone number, so they match no one (not an index mismatch).
-    let phoned = w.ok(
-        "POST",
+    let phoned = w.created(
         "/api/user/v1/create",
-        Some(json!({"request": {"firstName": "Pia", "phone": "9876543210"}})),
-    )["userId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        json!({"request": {"firstName": "Pia", "phone": "9876543210"}}),
+    );
     let r = search(json!({"filters": {"phone": ["+91 98765-43210", "nobody"]}}));
     assert_eq!(ids(&r), vec![phoned]);
     let r = search(json!({"filters": {"phone": "\u{FF19}876543210"}}));
