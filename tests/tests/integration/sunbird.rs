@@ -2539,10 +2539,18 @@ fn a_sunbird_update_sets_a_password_only_as_an_administrator_for_an_unmanaged_us
         400,
         "UOS_USRUPD0024",
     );
+    // Any other change leaves the user's sessions alone.
+    let renamed = json!({"request": {"userId": victim, "firstName": "Victoria"}});
+    w.ok("PATCH", "/api/user/v1/update", Some(renamed));
+    assert!(w.i.session(&other_device).is_ok());
     let reset = json!({"request": {"userId": victim, "password": "Reset-pass-77"}});
     w.ok("PATCH", "/api/user/v1/update", Some(reset));
     assert!(signs_in(&w, "victor@example.com", "Reset-pass-77"));
     assert!(w.i.session(&other_device).is_err());
+    assert!(
+        w.i.session(&w.token).is_ok(),
+        "the administrator's own stays"
+    );
     assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
 }
 

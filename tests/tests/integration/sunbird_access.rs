@@ -1046,6 +1046,18 @@ fn signup_needs_no_session_with_self_signup() {
         let login = i.login(&format!("signer{n}@example.com"), SB_PASSWORD);
         assert!(login.is_ok(), "the new user signs in");
     }
+    // A signed-in caller without `add_user` signs up as anyone may.
+    user(&i, "student", AccessInput::default());
+    let student = sign_in(&i, "student");
+    let r = send(
+        &i,
+        Some(&student),
+        "POST",
+        "/api/user/v2/signup",
+        Some(signup_body(7)),
+    );
+    ok(&r, "signup by a signed-in student");
+    assert!(exists(&i, &admin, "signer7@example.com"));
     // Create itself still needs a session.
     let r = send(
         &i,

@@ -462,6 +462,50 @@ fn a_changed_email_or_phone_loses_its_verified_flag_unless_sent_and_becomes_the_
     assert_eq!(side["prevUsedPhone"], "9876522222");
 }
 
+/// S5: a verified flag sent in an update is taken as sent for a contact
+/// the user has, and is false for one it has not; the user's
+/// `updatedDate` moves when the update changes anything, its Sunbird-only
+/// fields included, and not when it changes nothing.
+#[test]
+fn an_update_sets_verified_flags_as_sent_and_dates_only_a_change() {
+    let (i, clock) = roster_tests::institute(SEED_NOW);
+    i.create_superuser("root", "Root@pass1").expect("superuser");
+    let token = i.login("root", "Root@pass1").expect("sign-in").token;
+    let w = World { i, token };
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Nora", "email": "nora@example.com", "emailVerified": true}),
+    );
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["emailVerified"], true, "{user}");
+    assert_eq!(user["updatedDate"], Value::Null, "{user}");
+
+    clock.advance(chrono::Duration::minutes(5));
+    update(&w, json!({"userId": id, "firstName": "Nora"}));
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["updatedDate"], Value::Null, "nothing changed: {user}");
+
+    update(
+        &w,
+        json!({"userId": id, "emailVerified": false, "phoneVerified": true}),
+    );
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["emailVerified"], false, "as sent: {user}");
+    assert_eq!(user["phoneVerified"], false, "no phone to verify: {user}");
+    let first = user["updatedDate"].clone();
+    assert!(first.is_string(), "the flag changed: {user}");
+
+    clock.advance(chrono::Duration::minutes(5));
+    update(&w, json!({"userId": id, "language": ["Tamil"]}));
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["language"], json!(["Tamil"]), "{user}");
+    assert!(
+        user["updatedDate"].is_string() && user["updatedDate"] != first,
+        "a Sunbird-only field changed: {user}"
+    );
+}
+
 #[test]
 fn an_empty_email_or_phone_in_an_update_is_refused_and_changes_nothing() {
     let w = world();
@@ -571,6 +615,96 @@ fn an_unknown_channel_is_refused_and_creates_no_user() {
     assert_eq!(export_of(&w.i), before, "a refused create wrote");
     let found = w.ok("GET", "/api/user/v1/exists/email/lost@example.com", None);
     assert_eq!(found, json!({"exists": false}));
+}
+
+/// S2: a blank `channel` on a create is no channel (the default
+/// organisation), while an SSO create must name one.
+#[test]
+fn a_blank_channel_is_the_default_organisation_and_sso_needs_one() {
+    let w = world();
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Blank", "email": "blank@example.com", "channel": "  "}),
+    );
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["rootOrg"]["channel"], "default", "{user}");
+    let before = export_of(&w.i);
+    for channel in [None, Some(""), Some("  ")] {
+        let mut body = json!({"firstName": "Single", "email": "single@example.com"});
+        if let Some(c) = channel {
+            body["channel"] = json!(c);
+        }
+        let m = w.fails(
+            "POST",
+            "/api/user/v1/sso/create",
+            Some(json!({ "request": body })),
+            400,
+            "UOS_USRCRT0030",
+        );
+        assert!(m.contains("channel"), "{channel:?}: {m}");
+    }
+    assert_eq!(export_of(&w.i), before, "a refused SSO create wrote");
+}
+
+/// S1: a create records its creator (`createdBy`), and a contact is
+/// verified only when the create says so and the user has that contact.
+#[test]
+fn a_create_records_its_creator_and_verifies_only_what_it_is_told_to() {
+    let w = world();
+    let root = w.ok("GET", "/api/user/v1/get/userName/root", None)["response"]["id"].clone();
+    assert!(root.is_string(), "{root}");
+    let both = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Both", "email": "both@example.com", "phone": "9876500001"}),
+    );
+    let user = read(&w, "v1", &both, "");
+    assert_eq!(user["createdBy"], root, "{user}");
+    assert_eq!(
+        (&user["emailVerified"], &user["phoneVerified"]),
+        (&json!(false), &json!(false)),
+        "nothing was said verified"
+    );
+    // Made now: created, last changed and its password set at one instant.
+    assert_eq!(user["updatedDate"], Value::Null, "{user}");
+    let pk = w.i.operator().find_user("both@example.com").unwrap();
+    let record = export_of(&w.i)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("an export line"))
+        .find(|l| l["type"] == "user" && l["record"]["id"] == json!(pk))
+        .expect("the user's record")["record"]
+        .clone();
+    assert!(
+        record["created"].as_i64().is_some_and(|t| t > 0),
+        "{record}"
+    );
+    assert_eq!(record["modified"], record["created"], "{record}");
+    assert_eq!(record["password_changed"], record["created"], "{record}");
+    let phone_only = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Phone", "phone": "9876500002",
+            "emailVerified": true, "phoneVerified": false}),
+    );
+    let user = read(&w, "v1", &phone_only, "");
+    assert_eq!(
+        (&user["emailVerified"], &user["phoneVerified"]),
+        (&json!(false), &json!(false)),
+        "no email to verify, and the phone said unverified"
+    );
+    let email_only = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Mail", "email": "mail@example.com",
+            "emailVerified": false, "phoneVerified": true}),
+    );
+    let user = read(&w, "v1", &email_only, "");
+    assert_eq!(
+        (&user["emailVerified"], &user["phoneVerified"]),
+        (&json!(false), &json!(false)),
+        "no phone to verify, and the email said unverified"
+    );
 }
 
 #[test]
@@ -752,6 +886,29 @@ fn an_organisation_create_checks_name_type_tenant_channel_and_email() {
             "UOS_ORGCRT0009",
             "Invalid format for given email.",
         ),
+        (
+            with(&|b| {
+                b.remove("channel");
+                b.insert("isTenant".into(), json!(false));
+            }),
+            "UOS_ORGCRT0030",
+            "Mandatory parameter channel is missing.",
+        ),
+        (
+            with(&|b| {
+                b.insert("channel".into(), json!("school\u{1}1"));
+            }),
+            "UOS_ORGCRT0009",
+            "Invalid format for given channel.",
+        ),
+        (
+            // One character more than a name may have (150).
+            with(&|b| {
+                b.insert("channel".into(), json!("é".repeat(151)));
+            }),
+            "UOS_ORGCRT0009",
+            "Invalid format for given channel.",
+        ),
     ];
     for (body, err, message) in cases {
         let m = w.fails("POST", "/api/org/v1/create", Some(body.clone()), 400, err);
@@ -775,6 +932,15 @@ fn an_organisation_create_checks_name_type_tenant_channel_and_email() {
         Some(json!({"request": {"organisationId": id}})),
     );
     assert_eq!(org["response"]["email"], "office@school.example.com");
+    // A channel as long as a name may be, in two-byte characters.
+    let long = "é".repeat(150);
+    let id = w.org("Long", &long, true);
+    let org = w.ok(
+        "POST",
+        "/api/org/v1/read",
+        Some(json!({"request": {"organisationId": id}})),
+    );
+    assert_eq!(org["response"]["channel"], json!(long));
 }
 
 // ---------------------------------------------------------------------

@@ -1677,7 +1677,34 @@ fn tampered_sunbird_exports_are_refused_whole() {
     };
     let huge = "x".repeat(100_000);
     let grant = json!({"role": "ADMIN", "scope": [1], "created": 0, "modified": 0});
-    let cases: Vec<(&str, Vec<String>, &str)> = vec![
+    // Each input field of a side record, in a form a Sunbird write would
+    // have changed (trimmed, folded, compacted, deduplicated, normalised).
+    let unformed = [
+        ("language", json!([" Tamil"])),
+        ("grade", json!(["5", "5"])),
+        ("subject", json!(["Maths", ""])),
+        ("profileSummary", json!(" a summary ")),
+        ("framework", json!("{ \"board\": \"cbse\" }")),
+        ("address", json!("[ {\"city\": \"Pune\"} ]")),
+        ("education", json!("[{\"degree\": \"BSc\"}]")),
+        ("jobProfile", json!("[{\"title\": \"Tutor\"} ]")),
+        ("recoveryEmail", json!("Kid@Example.com")),
+        ("recoveryPhone", json!("+91 97872-31006")),
+        ("locations", json!([{"code": "c1", "kind": "State"}])),
+        ("userTypes", json!([{"kind": "Teacher", "subKind": ""}])),
+        (
+            "externalIds",
+            json!([{"provider": "Board", "idType": "roll", "id": "7"}]),
+        ),
+    ];
+    let mut cases: Vec<(&str, Vec<String>, &str)> = unformed
+        .iter()
+        .map(|(field, value)| {
+            let lines = edit("sunbird_user", 1, &|s| s["fields"][*field] = value.clone());
+            (*field, lines, "not in the form roster stores (edited?)")
+        })
+        .collect();
+    cases.extend(vec![
         (
             "a managed user with a password",
             edit("user", 1, &|u| u["password_hash"] = manager_hash.clone()),
@@ -1732,6 +1759,38 @@ fn tampered_sunbird_exports_are_refused_whole() {
             "one grant per role",
         ),
         (
+            "a role outside the catalogue",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["roles"] = json!([{"role": "WIZARD", "scope": [1],
+                    "created": 0, "modified": 0}])
+            }),
+            "role \"WIZARD\" is not in the catalogue",
+        ),
+        (
+            "the PUBLIC role granted",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["roles"] = json!([{"role": "PUBLIC", "scope": [1],
+                    "created": 0, "modified": 0}])
+            }),
+            "role \"PUBLIC\" is not in the catalogue",
+        ),
+        (
+            "a role without a scope",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["roles"] = json!([{"role": "ADMIN", "scope": [],
+                    "created": 0, "modified": 0}])
+            }),
+            "role ADMIN: its scope is not in the form roster stores",
+        ),
+        (
+            "a scope naming an organisation twice",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["roles"] = json!([{"role": "ADMIN", "scope": [1, 1],
+                    "created": 0, "modified": 0}])
+            }),
+            "role ADMIN: its scope is not in the form roster stores",
+        ),
+        (
             "a creator that never was",
             edit("sunbird_user", 0, &|s| {
                 s["fields"]["createdBy"] = json!(999_999)
@@ -1743,7 +1802,7 @@ fn tampered_sunbird_exports_are_refused_whole() {
             second_default,
             "organisations 1 and 5 are both marked the default organisation",
         ),
-    ];
+    ]);
     for (what, lines, expected) in cases {
         let file = reseal(&lines);
         let (target, _) = institute(SEED_NOW);

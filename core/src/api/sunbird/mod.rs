@@ -717,14 +717,9 @@ impl Admin {
             }
             write::put_user(txn, Some(&old), &user)?;
             write::put_sunbird(txn, old.id, Some(&old_side), Some(&side))?;
-            if hash.is_some() {
-                let own = (me == Some(old.id)).then_some(self.session).flatten();
-                write::end_sessions(txn, old.id, own)?;
-                if let Some(session) = own {
-                    write::restamp_session(txn, session, user.credential_generation)?;
-                }
-            }
-            if was_managed && side.managed_by.is_none() {
+            // A new password (never the caller's own, refused above) or a
+            // manager gone ends every session of the user.
+            if hash.is_some() || (was_managed && side.managed_by.is_none()) {
                 write::end_sessions(txn, old.id, None)?;
             }
             Ok(())
