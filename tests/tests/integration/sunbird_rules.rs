@@ -647,6 +647,95 @@ fn a_blank_channel_is_the_default_organisation_and_sso_needs_one() {
     assert_eq!(export_of(&w.i), before, "a refused SSO create wrote");
 }
 
+/// S1: a create's blank email or phone is none, `Transgender` is a
+/// gender, and a refused shared field is named as Sunbird names it.
+#[test]
+fn a_create_reads_shared_fields_as_sunbird_sends_them() {
+    let w = world();
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Tara", "email": "  ", "phone": "9876500003",
+            "gender": "Transgender"}),
+    );
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["email"], Value::Null, "{user}");
+    assert_eq!(user["gender"], "trans", "{user}");
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Uma", "email": "uma@example.com", "phone": ""}),
+    );
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["phone"], Value::Null, "{user}");
+    let before = export_of(&w.i);
+    for (field, value) in [
+        ("firstName", json!("A\u{1}")),
+        ("lastName", json!("B\u{1}")),
+        ("avatar", json!("x".repeat(100_000))),
+        ("gender", json!("robot")),
+        ("userName", json!("é".repeat(151))),
+        ("userName", json!("tara\u{1}")),
+    ] {
+        let mut body = json!({"firstName": "Vik", "email": "vik@example.com"});
+        body[field] = value;
+        let m = w.fails(
+            "POST",
+            "/api/user/v1/create",
+            Some(json!({ "request": body })),
+            400,
+            "UOS_USRCRT0009",
+        );
+        assert_eq!(m, format!("Invalid format for given {field}."));
+    }
+    assert_eq!(export_of(&w.i), before, "a refused create wrote");
+    // A user name as long as one may be, in two-byte characters.
+    let long = "é".repeat(150);
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Wen", "email": "wen@example.com", "userName": long}),
+    );
+    assert_eq!(read(&w, "v1", &id, "")["userName"], json!(long));
+}
+
+/// S1: a `dob` is a date from 1900 to today, or a year alone (its last
+/// day, this year's included).
+#[test]
+fn a_dob_is_a_date_from_1900_to_today_or_a_year() {
+    let w = world();
+    // The seed's clock is on 2023-01-12.
+    for (n, (dob, stored)) in [
+        ("1990", "1990-12-31"),
+        ("2023", "2023-12-31"),
+        ("1900-01-01", "1900-01-01"),
+        ("2023-01-12", "2023-01-12"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = create(
+            &w,
+            "/api/user/v1/create",
+            json!({"firstName": "Dee", "email": format!("dee{n}@example.com"), "dob": dob}),
+        );
+        assert_eq!(read(&w, "v1", &id, "")["dob"], stored, "{dob}");
+    }
+    let before = export_of(&w.i);
+    for dob in ["1899-12-31", "1899", "2024", "2023-01-13", "19900", "199a"] {
+        let body = json!({"firstName": "Dee", "email": "late@example.com", "dob": dob});
+        let m = w.fails(
+            "POST",
+            "/api/user/v1/create",
+            Some(json!({ "request": body })),
+            400,
+            "UOS_USRCRT0009",
+        );
+        assert_eq!(m, "Invalid format for given dob.", "{dob}");
+    }
+    assert_eq!(export_of(&w.i), before, "a refused create wrote");
+}
+
 /// S1: a create records its creator (`createdBy`), and a contact is
 /// verified only when the create says so and the user has that contact.
 #[test]

@@ -1697,6 +1697,21 @@ fn tampered_sunbird_exports_are_refused_whole() {
             json!([{"provider": "Board", "idType": "roll", "id": "7"}]),
         ),
     ];
+    // `n` declarations and `n` acceptances of terms.
+    let declared = |n: usize| {
+        edit("sunbird_user", 0, &|s| {
+            s["fields"]["declarations"] = (0..n)
+                .map(|k| {
+                    json!({"orgId": "1", "persona": format!("p{k}"), "info": "",
+                    "status": "SUBMITTED", "errorType": ""})
+                })
+                .collect();
+            s["fields"]["accepted"] = (0..n)
+                .map(|k| json!({"kind": format!("t{k}"), "version": "v1", "on": 0}))
+                .collect();
+        })
+    };
+    let at_most = declared(100);
     let mut cases: Vec<(&str, Vec<String>, &str)> = unformed
         .iter()
         .map(|(field, value)| {
@@ -1759,6 +1774,19 @@ fn tampered_sunbird_exports_are_refused_whole() {
             "one grant per role",
         ),
         (
+            "101 declarations and acceptances",
+            declared(101),
+            "too many declarations or terms",
+        ),
+        (
+            "a declaration's info that is no JSON object",
+            edit("sunbird_user", 0, &|s| {
+                s["fields"]["declarations"] = json!([{"orgId": "1", "persona": "p",
+                    "info": "[1]", "status": "SUBMITTED", "errorType": ""}])
+            }),
+            "a declaration's info is not a JSON object",
+        ),
+        (
             "a role outside the catalogue",
             edit("sunbird_user", 0, &|s| {
                 s["fields"]["roles"] = json!([{"role": "WIZARD", "scope": [1],
@@ -1819,6 +1847,10 @@ fn tampered_sunbird_exports_are_refused_whole() {
     }
     let (target, _) = institute(SEED_NOW);
     assert!(try_import(&target, reseal(&all), &ImportOptions::default()).is_ok());
+    // As many declarations and acceptances as a user may have.
+    let (target, _) = institute(SEED_NOW);
+    let restored = try_import(&target, reseal(&at_most), &ImportOptions::default());
+    assert!(restored.is_ok(), "{restored:?}");
 }
 
 /// A declaration's orgId and persona are names (at most 150 characters,

@@ -956,25 +956,22 @@ pub fn check_user_name(value: &str) -> Result<String> {
 }
 
 /// Applies the shared fields of `input` to `profile` with the shared rules,
-/// each refusal as the Sunbird fault of its parameter. `creating`: `""` for
-/// email or phone means absent.
+/// each refusal as the Sunbird fault of its parameter. `creating`: the
+/// first name is required.
 fn apply_shared(
     profile: &mut Profile,
     input: &SunbirdInput,
     today: NaiveDate,
     creating: bool,
 ) -> Result<()> {
-    let blank_is_none = |v: &Option<String>| match v {
-        Some(t) if creating && t.trim().is_empty() => None,
-        other => other.clone(),
-    };
     let gender = match input.gender.as_deref().map(str::trim) {
         Some(g) if g.eq_ignore_ascii_case("transgender") => Some(Gender::Trans.code().into()),
         other => other.map(str::to_string),
     };
     let shared = ProfileInput {
-        email: blank_is_none(&input.email).map(|e| e.trim().to_lowercase()),
-        phone: blank_is_none(&input.phone),
+        // A blank email or phone is none (an update refused one before).
+        email: input.email.as_deref().map(|e| e.trim().to_lowercase()),
+        phone: input.phone.clone(),
         first_name: input.first_name.clone(),
         last_name: input.last_name.clone(),
         photo: input.avatar.clone(),
@@ -1010,15 +1007,16 @@ fn apply_shared(
     Ok(())
 }
 
-/// A `dob`: `YYYY-MM-DD`, or a year alone (stored as its last day); not
-/// after today.
+/// A `dob` from 1900 on: `YYYY-MM-DD` not after today, or a year alone
+/// not after this one (stored as its last day).
 fn parse_dob(text: &str, today: NaiveDate) -> Option<NaiveDate> {
-    let date = if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
-        NaiveDate::from_ymd_opt(text.parse().ok()?, 12, 31)?
+    let (date, latest) = if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
+        let date = NaiveDate::from_ymd_opt(text.parse().ok()?, 12, 31)?;
+        (date, NaiveDate::from_ymd_opt(today.year(), 12, 31)?)
     } else {
-        rules::parse_ymd(text)?
+        (rules::parse_ymd(text)?, today)
     };
-    (date.year() >= 1900 && (date <= today || date.year() == today.year())).then_some(date)
+    (date.year() >= 1900 && date <= latest).then_some(date)
 }
 
 /// Applies the Sunbird-only fields of `input` to `side`, checked.
