@@ -3015,6 +3015,24 @@ fn a_users_sunbird_lists_hold_at_most_a_hundred_entries() {
         );
         assert_eq!(r.status, 400, "{key}: {:?}", r.body);
     }
+    // A hundred of each is taken.
+    let types: Vec<Value> = (0..100)
+        .map(|i| json!({"type": format!("t{i}"), "subType": ""}))
+        .collect();
+    for (key, value, shown) in [
+        ("externalIds", json!(ids(100)), "externalIds"),
+        ("profileUserTypes", json!(types), "profileUserTypes"),
+        ("profileLocation", json!(locations(100)), "userLocations"),
+    ] {
+        w.ok(
+            "PATCH",
+            "/api/user/v3/update",
+            Some(json!({"request": {"userId": id, key: value}})),
+        );
+        let read = w.ok("GET", &format!("/api/user/v4/read/{id}"), None);
+        let n = read["response"][shown].as_array().map(Vec::len);
+        assert_eq!(n, Some(100), "{key}: {read}");
+    }
     // 150 external ids of one (provider, idType) are one: taken.
     let same: Vec<Value> = (0..150)
         .map(|i| json!({"id": format!("e{i}"), "idType": "roll", "provider": "p"}))

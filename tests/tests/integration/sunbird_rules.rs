@@ -736,6 +736,88 @@ fn a_dob_is_a_date_from_1900_to_today_or_a_year() {
     assert_eq!(export_of(&w.i), before, "a refused create wrote");
 }
 
+/// Each entry of a user's Sunbird lists within its bounds: a name of at
+/// most 150 characters without control characters; a location's code and
+/// type, a user type's type and sub-type, at most 100 bytes, the type and
+/// code never blank; an external id's parts at most 200 bytes, none blank
+/// and none with a control character. Refused entries change nothing.
+#[test]
+fn each_entry_of_a_sunbird_list_is_checked_at_its_edges() {
+    let w = world();
+    let id = w.user("Edge", "edge@example.com");
+    let x = |n: usize| "x".repeat(n);
+    let location = |code: &str, kind: &str| json!([{"code": code, "type": kind}]);
+    let user_type = |kind: &str, sub: &str| json!([{"type": kind, "subType": sub}]);
+    let external = |id: &str, id_type: &str, provider: &str| json!([{"id": id, "idType": id_type, "provider": provider}]);
+    let taken = [
+        ("language", json!(["é".repeat(150)])),
+        ("profileLocation", location(&x(100), &x(100))),
+        ("profileUserTypes", user_type(&x(100), &x(100))),
+        ("profileUserTypes", user_type("teacher", "")),
+        ("externalIds", external(&x(200), &x(200), &x(200))),
+    ];
+    for (key, value) in taken {
+        update(&w, json!({"userId": id, key: value.clone()}));
+    }
+    let before = export_of(&w.i);
+    let refused = [
+        ("language", json!(["é".repeat(151)]), "language"),
+        ("grade", json!(["five\u{1}"]), "grade"),
+        ("profileLocation", location("", "state"), "profileLocation"),
+        ("profileLocation", location("c1", " "), "profileLocation"),
+        (
+            "profileLocation",
+            location(&x(101), "state"),
+            "profileLocation",
+        ),
+        (
+            "profileLocation",
+            location("c1", &x(101)),
+            "profileLocation",
+        ),
+        ("profileUserTypes", user_type("", "sub"), "profileUserType"),
+        (
+            "profileUserTypes",
+            user_type(&x(101), ""),
+            "profileUserType",
+        ),
+        (
+            "profileUserTypes",
+            user_type("teacher", &x(101)),
+            "profileUserType",
+        ),
+        ("externalIds", external("", "roll", "board"), "externalIds"),
+        ("externalIds", external("7", " ", "board"), "externalIds"),
+        ("externalIds", external("7", "roll", ""), "externalIds"),
+        (
+            "externalIds",
+            external(&x(201), "roll", "board"),
+            "externalIds",
+        ),
+        (
+            "externalIds",
+            external("7", &x(201), "board"),
+            "externalIds",
+        ),
+        ("externalIds", external("7", "roll", &x(201)), "externalIds"),
+        (
+            "externalIds",
+            external("7\u{1}", "roll", "board"),
+            "externalIds",
+        ),
+    ];
+    for (key, value, param) in refused {
+        let r = w.send(
+            "PATCH",
+            "/api/user/v3/update",
+            Some(json!({"request": {"userId": id, key: value.clone()}})),
+        );
+        let m = failure(&r, 400, "UOS_USRUPD0009");
+        assert_eq!(m, format!("Invalid format for given {param}."), "{value}");
+    }
+    assert_eq!(export_of(&w.i), before, "a refused update wrote");
+}
+
 /// S1: a create records its creator (`createdBy`), and a contact is
 /// verified only when the create says so and the user has that contact.
 #[test]
