@@ -543,6 +543,25 @@ fn generated_user_names_are_the_names_with_a_suffix() {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     );
     assert_eq!(user["phone"], "******3210");
+    // Long names leave room for the suffix within 150 characters; a name
+    // with no Latin letters gets the stem `user`.
+    for (n, (first, last, stem)) in [
+        ("a".repeat(150), "b".repeat(150), "a".repeat(145)),
+        ("अजय".to_string(), String::new(), "user".to_string()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = w.created(
+            "/api/user/v1/create",
+            json!({"request": {"firstName": first, "lastName": last,
+                "email": format!("long{n}@example.com")}}),
+        );
+        let user = w.ok("GET", &format!("/api/user/v1/read/{id}"), None)["response"].clone();
+        let name = user["userName"].as_str().unwrap();
+        assert_eq!(name.len(), stem.len() + 5, "{name}");
+        assert!(name.starts_with(&format!("{stem}_")), "{name}");
+    }
     // A Sunbird user name may hold a space, and is kept lower-case.
     let id = w.created(
         "/api/user/v1/create",

@@ -818,6 +818,73 @@ fn each_entry_of_a_sunbird_list_is_checked_at_its_edges() {
     assert_eq!(export_of(&w.i), before, "a refused update wrote");
 }
 
+/// `framework` is a JSON object (shown as a map); `address`, `education`
+/// and `jobProfile` are lists of objects; each at most 10,000 bytes as
+/// compact JSON. The REST surface types them; the typed API takes text
+/// and holds it to the same shapes.
+#[test]
+fn sunbird_json_fields_are_an_object_or_a_list_of_objects_within_bounds() {
+    let w = world();
+    let id = w.user("Json", "json@example.com");
+    // Exactly 10,000 bytes, as compact JSON.
+    let framework = json!({"k": ["x".repeat(9_990)]});
+    assert_eq!(framework.to_string().len(), 10_000);
+    update(
+        &w,
+        json!({"userId": id, "framework": framework, "address": [{"city": "Pune"}]}),
+    );
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["framework"], framework, "{user}");
+    let pk = w.i.operator().find_user("json@example.com").unwrap();
+    assert_eq!(exported_side(&w, pk)["address"], "[{\"city\":\"Pune\"}]");
+    let before = export_of(&w.i);
+    let too_long = json!({"k": ["x".repeat(9_991)]});
+    let r = w.send(
+        "PATCH",
+        "/api/user/v3/update",
+        Some(json!({"request": {"userId": id, "framework": too_long}})),
+    );
+    let m = failure(&r, 400, "UOS_USRUPD0009");
+    assert_eq!(m, "Invalid format for given framework.");
+    let admin = w.i.operator();
+    for (key, value) in [
+        ("framework", "[{\"k\": [\"x\"]}]"),
+        ("framework", "[1]"),
+        ("address", "[1]"),
+        ("address", "{\"city\": \"Pune\"}"),
+        ("education", "[{}, 2]"),
+        ("jobProfile", "\"text\""),
+        ("jobProfile", "[{]"),
+    ] {
+        let text = Some(value.to_string());
+        let patch = match key {
+            "framework" => roster::domain::sunbird::SunbirdInput {
+                framework: text,
+                ..Default::default()
+            },
+            "address" => roster::domain::sunbird::SunbirdInput {
+                address: text,
+                ..Default::default()
+            },
+            "education" => roster::domain::sunbird::SunbirdInput {
+                education: text,
+                ..Default::default()
+            },
+            _ => roster::domain::sunbird::SunbirdInput {
+                job_profile: text,
+                ..Default::default()
+            },
+        };
+        let err = admin.sunbird_update(&id, patch).unwrap_err();
+        assert_eq!(
+            err.message(),
+            format!("Invalid format for given {key}."),
+            "{value}"
+        );
+    }
+    assert_eq!(export_of(&w.i), before, "a refused update wrote");
+}
+
 /// S1: a create records its creator (`createdBy`), and a contact is
 /// verified only when the create says so and the user has that contact.
 #[test]
