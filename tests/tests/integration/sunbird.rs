@@ -378,6 +378,17 @@ fn block_and_unblock_follow_the_examples_and_end_sessions() {
         "UOS_USRRED0006",
     );
     assert_eq!(m, "User account has been blocked .");
+    // So is a read by login id; a lookup (S7) shows the status.
+    let m = w.fails(
+        "POST",
+        "/api/user/v1/profile/read",
+        Some(json!({"request": {"loginId": "blocky@example.com"}})),
+        400,
+        "UOS_USRRED0006",
+    );
+    assert_eq!(m, "User account has been blocked .");
+    let got = w.ok("GET", "/api/user/v1/get/email/blocky@example.com", None);
+    assert_eq!(got["response"]["status"], 0, "{got}");
     // The seed's unblock example sends an empty userId.
     let m = w.fails(
         "POST",
@@ -397,6 +408,8 @@ fn block_and_unblock_follow_the_examples_and_end_sessions() {
     );
     assert_eq!(m, "User is already active.");
     assert!(w.i.login("blocky@example.com", "Pass@1word").is_ok());
+    let got = w.ok("GET", "/api/user/v1/get/email/blocky@example.com", None);
+    assert_eq!(got["response"]["status"], 1, "{got}");
 }
 
 #[test]
