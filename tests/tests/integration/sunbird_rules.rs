@@ -885,6 +885,41 @@ fn sunbird_json_fields_are_an_object_or_a_list_of_objects_within_bounds() {
     assert_eq!(export_of(&w.i), before, "a refused update wrote");
 }
 
+/// A system setting's id is at most 100 characters without control
+/// characters and its value at most 10,000 bytes; any signed-in caller
+/// reads a setting back through the typed API.
+#[test]
+fn system_settings_are_bounded_and_read_back_by_any_signed_in_caller() {
+    let w = world();
+    w.user("Reader", "reader@example.com");
+    let reader = w.i.login("reader@example.com", PASSWORD).unwrap().token;
+    let set = |id: &str, value: &str| {
+        w.send(
+            "POST",
+            "/api/data/v1/system/settings/set",
+            Some(json!({"request": {"id": id, "field": id, "value": value}})),
+        )
+    };
+    let id = "é".repeat(100);
+    let value = "v".repeat(10_000);
+    let r = set(&id, &value);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let before = export_of(&w.i);
+    for (id, value, param) in [
+        ("é".repeat(101), "v".to_string(), "id"),
+        ("page\u{1}".to_string(), "v".to_string(), "id"),
+        ("page".to_string(), "v".repeat(10_001), "value"),
+    ] {
+        let r = set(&id, &value);
+        let m = failure(&r, 400, "UOS_SYSCRT0009");
+        assert_eq!(m, format!("Invalid format for given {param}."));
+    }
+    assert_eq!(export_of(&w.i), before, "a refused setting was written");
+    let handle = w.i.session(&reader).expect("the reader's session");
+    assert_eq!(handle.system_setting(&id).unwrap(), Some(value));
+    assert_eq!(handle.system_setting("page").unwrap(), None);
+}
+
 /// S1: a create records its creator (`createdBy`), and a contact is
 /// verified only when the create says so and the user has that contact.
 #[test]
