@@ -50,11 +50,16 @@ pub(super) struct World {
 
 /// A new in-memory world on the seed's clock, its superuser signed in.
 pub(super) fn world() -> World {
-    let (i, _clock) = institute(SEED_NOW);
+    world_and_clock().0
+}
+
+/// [`world`] and the clock it runs on, for a test that moves time.
+pub(super) fn world_and_clock() -> (World, std::sync::Arc<roster::FixedClock>) {
+    let (i, clock) = institute(SEED_NOW);
     i.create_superuser("root", ROOT_PASSWORD)
         .expect("superuser");
     let token = i.login("root", ROOT_PASSWORD).expect("sign-in").token;
-    World { i, token }
+    (World { i, token }, clock)
 }
 
 impl World {
@@ -1002,7 +1007,7 @@ fn roles_are_replaced_in_v1_and_changed_by_operation_in_v2() {
 
 #[test]
 fn terms_are_set_accepted_and_prompted() {
-    let w = world();
+    let (w, clock) = world_and_clock();
     let id = w.user("Reader", "reader@example.com");
     let token = w.i.login("reader@example.com", "Pass@1word").unwrap().token;
     let read = |w: &World| {
@@ -1045,9 +1050,13 @@ fn terms_are_set_accepted_and_prompted() {
     assert_eq!(user["promptTnC"], false);
     assert_eq!(user["tncAcceptedVersion"], "v4");
     assert!(user["tncAcceptedOn"].as_i64().is_some());
-    // Again: a no-op. Another user's id: refused. An old version: refused.
+    // Again, later: a no-op that keeps the first acceptance's time.
+    // Another user's id: refused. An old version: refused.
+    let first = read(&w)["tncAcceptedOn"].clone();
+    clock.advance(chrono::Duration::minutes(5));
     let r = w.send_as(&token, "POST", "/api/user/v1/tnc/accept", Some(body));
     assert_eq!(r.status, 200);
+    assert_eq!(read(&w)["tncAcceptedOn"], first);
     let other = w.user("Other", "other@example.com");
     let r = w.send_as(
         &token,
@@ -1089,6 +1098,18 @@ fn terms_are_set_accepted_and_prompted() {
         Some(json!({"request": {"id": "tncConfig", "field": "tncConfig", "value": "{\"latestVersion\":\"v5\"}"}})),
     );
     assert_eq!(read(&w)["promptTnC"], true);
+    // Accepting it replaces the acceptance of v4.
+    let r = w.send_as(
+        &token,
+        "POST",
+        "/api/user/v1/tnc/accept",
+        Some(json!({"request": {"version": "v5"}})),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let user = read(&w);
+    assert_eq!(user["promptTnC"], false, "{user}");
+    assert_eq!(user["tncAcceptedVersion"], "v5", "{user}");
+    assert_ne!(user["tncAcceptedOn"], first, "{user}");
     // A setting that is not a terms setting's JSON is refused.
     w.fails(
         "POST",

@@ -9,7 +9,7 @@
 //! ([`World`]); codes and messages are those of `domain::sunbird::fault`
 //! and the project README's table.
 
-use super::sunbird::{World, export_of, failure, keys, world};
+use super::sunbird::{World, export_of, failure, keys, world, world_and_clock};
 use roster::rest::{Request, Response};
 use roster_tests::SEED_NOW;
 use serde_json::{Value, json};
@@ -468,10 +468,7 @@ fn a_changed_email_or_phone_loses_its_verified_flag_unless_sent_and_becomes_the_
 /// fields included, and not when it changes nothing.
 #[test]
 fn an_update_sets_verified_flags_as_sent_and_dates_only_a_change() {
-    let (i, clock) = roster_tests::institute(SEED_NOW);
-    i.create_superuser("root", "Root@pass1").expect("superuser");
-    let token = i.login("root", "Root@pass1").expect("sign-in").token;
-    let w = World { i, token };
+    let (w, clock) = world_and_clock();
     let id = create(
         &w,
         "/api/user/v1/create",
