@@ -1893,6 +1893,52 @@ fn a_declaration_takes_names_within_the_cap() {
     admin
         .update_declarations(&[change(&"x".repeat(150), "Teacher")])
         .expect("within the caps");
+    // An info is a JSON object (kept compact) or nothing, of at most
+    // 10,000 bytes as given: what restore takes back.
+    let with_info = |persona: &str, info: &str| DeclarationChange {
+        info: info.into(),
+        ..change("2", persona)
+    };
+    let fits = format!("{{\"a\":\"{}\"}}", "x".repeat(10_000 - 8));
+    let over = format!("{{\"a\":\"{}\"}}", "x".repeat(10_000 - 7));
+    for info in [
+        "not json { at all",
+        "[1]",
+        "[{}]",
+        "\"text\"",
+        "7",
+        over.as_str(),
+    ] {
+        let err = admin
+            .update_declarations(&[with_info("parent", info)])
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Validation, "{info}: {err}");
+        assert!(err.message().contains("info"), "{info}: {err}");
+    }
+    for (persona, info) in [
+        ("parent", " { \"a\" : 1 } "),
+        ("guide", ""),
+        ("other", &fits),
+    ] {
+        admin
+            .update_declarations(&[with_info(persona, info)])
+            .unwrap_or_else(|e| panic!("{persona}: {e}"));
+    }
+    let declared = admin.sunbird_read(
+        &user,
+        roster::domain::sunbird::ReadParts {
+            declarations: true,
+            ..Default::default()
+        },
+    );
+    let infos: Vec<String> = declared
+        .expect("the user")
+        .side
+        .declarations
+        .iter()
+        .map(|d| d.info.clone())
+        .collect();
+    assert!(infos.contains(&"{\"a\":1}".to_string()), "{infos:?}");
     assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
     let text = export(&i);
     let (target, _) = institute(SEED_NOW);

@@ -356,6 +356,9 @@ impl Admin {
         if changes.is_empty() {
             return Err(fault::missing("declarations"));
         }
+        // Each change's info as roster stores it: compact JSON of an
+        // object, or empty (restore holds stored declarations to this).
+        let mut infos = Vec::with_capacity(changes.len());
         for c in changes {
             if c.user_id.trim().is_empty() {
                 return Err(fault::missing("userId"));
@@ -376,13 +379,14 @@ impl Admin {
             if c.info.len() > DECLARATION_INFO_MAX {
                 return Err(fault::invalid("info"));
             }
+            infos.push(super::json_text(&c.info, true).ok_or_else(|| fault::invalid("info"))?);
         }
         self.write(|txn| {
             let mut touched: Vec<(u64, Option<SunbirdUser>, SunbirdUser)> = Vec::new();
             // Each user named is read and judged once, however many changes
             // name it.
             let mut named: std::collections::HashMap<&str, usize> = Default::default();
-            for c in changes {
+            for (c, info) in changes.iter().zip(&infos) {
                 let uuid = c.user_id.trim();
                 let at = match named.get(uuid) {
                     Some(&at) => at,
@@ -413,7 +417,7 @@ impl Admin {
                     side.declarations.push(Declaration {
                         org_id: org.to_string(),
                         persona,
-                        info: c.info.clone(),
+                        info: info.clone(),
                         status: "SUBMITTED".into(),
                         error_type: String::new(),
                     });
