@@ -1147,6 +1147,29 @@ pub const DECLARATION_TEXT_MAX: usize = super::rules::NAME_MAX;
 /// ...): with up to 100 declarations a user, a side record stays under a
 /// megabyte, and so does each of its change-feed entries.
 pub const DECLARATION_INFO_MAX: usize = 10_000;
+
+/// `text` as roster stores a Sunbird JSON value: compact, a JSON object
+/// (`object`: `framework`, a declaration's `info`) or a list of objects
+/// (`address`, `education`, `jobProfile`), of at most
+/// [`DECLARATION_INFO_MAX`] bytes as given; blank is empty. `None` for
+/// anything else.
+pub(crate) fn json_text(text: &str, object: bool) -> Option<String> {
+    if text.trim().is_empty() {
+        return Some(String::new());
+    }
+    if text.len() > DECLARATION_INFO_MAX {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let fits = match &value {
+        serde_json::Value::Object(_) => object,
+        serde_json::Value::Array(items) => {
+            !object && items.iter().all(serde_json::Value::is_object)
+        }
+        _ => false,
+    };
+    fits.then(|| value.to_string())
+}
 /// The longest terms type of an acceptance: a system setting's id (S14).
 pub const TERMS_KIND_MAX: usize = 100;
 /// Longest part of an external id (provider, idType, id), in bytes.
@@ -1254,6 +1277,8 @@ pub(crate) fn stored_side_problems(id: u64, side: &SunbirdUser) -> Vec<String> {
                 "a declaration's info holds {} bytes, more than {DECLARATION_INFO_MAX}",
                 d.info.len()
             ));
+        } else if json_text(&d.info, true).as_deref() != Some(d.info.as_str()) {
+            problems.push("a declaration's info is not a JSON object".into());
         }
         if !declared.insert((d.org_id.as_str(), d.persona.as_str())) {
             problems.push("two declarations to one organisation as one persona".into());
@@ -1480,6 +1505,20 @@ mod tests {
                 DECLARATION_INFO_MAX + 1
             )]
         );
+        // What a write stores: a compact object, or nothing.
+        for fine in ["", "{}", "{\"a\":[1]}"] {
+            assert!(
+                stored_side_problems(1, &declared(fine.into())).is_empty(),
+                "{fine}"
+            );
+        }
+        for odd in ["[1]", "[{}]", "not json", "{ }", "{\"a\": 1}", "\"text\""] {
+            assert_eq!(
+                stored_side_problems(1, &declared(odd.into())),
+                vec!["a declaration's info is not a JSON object".to_string()],
+                "{odd}"
+            );
+        }
     }
 
     /// Each rule of a stored side record, at its edge: what the write paths

@@ -7,10 +7,10 @@ use crate::api::Admin;
 use crate::api::auth::{forbidden, put_session, token_text};
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::sunbird::{
-    Acceptance, Claim, DECLARATION_INFO_MAX, DECLARATION_TEXT_MAX, Declaration, DeclarationChange,
-    DeclarationOperation, MIGRATION_ATTEMPTS, Migrated, Origin, PUBLIC_ROLE, ReadParts, RoleChange,
-    RoleGrant, RoleOperation, SunbirdUser, SunbirdView, TERMS_AND_CONDITIONS, Terms,
-    is_terms_setting, role_id,
+    Acceptance, Claim, DECLARATION_TEXT_MAX, Declaration, DeclarationChange, DeclarationOperation,
+    MIGRATION_ATTEMPTS, Migrated, Origin, PUBLIC_ROLE, ReadParts, RoleChange, RoleGrant,
+    RoleOperation, SunbirdUser, SunbirdView, TERMS_AND_CONDITIONS, Terms, is_terms_setting,
+    role_id,
 };
 use crate::domain::user::User;
 use crate::domain::{Micros, uuid_string};
@@ -376,10 +376,10 @@ impl Admin {
                     return Err(fault::invalid(name));
                 }
             }
-            if c.info.len() > DECLARATION_INFO_MAX {
-                return Err(fault::invalid("info"));
-            }
-            infos.push(super::json_text(&c.info, true).ok_or_else(|| fault::invalid("info"))?);
+            infos.push(
+                crate::domain::sunbird::json_text(&c.info, true)
+                    .ok_or_else(|| fault::invalid("info"))?,
+            );
         }
         self.write(|txn| {
             let mut touched: Vec<(u64, Option<SunbirdUser>, SunbirdUser)> = Vec::new();

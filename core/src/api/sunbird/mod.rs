@@ -39,8 +39,6 @@ pub const DEFAULT_CHANNEL: &str = crate::domain::sunbird::DEFAULT_CHANNEL;
 const SUFFIX: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 /// Attempts at a free generated user name before giving up.
 const NAME_TRIES: usize = 64;
-/// The longest list or JSON value a Sunbird field takes.
-const JSON_MAX: usize = 10_000;
 
 /// What `exists`/`get` look a user up by (S7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -925,11 +923,6 @@ pub(crate) fn side_problems(id: u64, side: &SunbirdUser) -> Vec<String> {
     if side.declarations.len() > 100 || side.accepted.len() > 100 {
         problems.push("too many declarations or terms".into());
     }
-    for d in &side.declarations {
-        if json_text(&d.info, true).as_deref() != Some(d.info.as_str()) {
-            problems.push("a declaration's info is not a JSON object".into());
-        }
-    }
     let mut orgs = side.organisations.clone();
     orgs.sort_unstable();
     orgs.dedup();
@@ -1063,7 +1056,8 @@ fn apply_side(
     }
     let json = |name: &str, v: &Option<String>, object: bool, target: &mut String| -> Result<()> {
         if let Some(text) = v {
-            *target = json_text(text, object).ok_or_else(|| fault::invalid(name))?;
+            *target = crate::domain::sunbird::json_text(text, object)
+                .ok_or_else(|| fault::invalid(name))?;
         }
         Ok(())
     };
@@ -1179,26 +1173,6 @@ pub(crate) fn after_update(txn: &Txn<'_>, user: &User) -> Result<()> {
 /// The most entries a user's Sunbird list may hold (`language`, `grade`,
 /// `subject`, `profileLocation`, `profileUserType`, `externalIds`).
 const LIST_MAX: usize = 100;
-
-/// `text` as compact JSON if it is a JSON object (`object`) or a list of
-/// objects, within [`JSON_MAX`] bytes.
-fn json_text(text: &str, object: bool) -> Option<String> {
-    if text.trim().is_empty() {
-        return Some(String::new());
-    }
-    if text.len() > JSON_MAX {
-        return None;
-    }
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    let fits = match &value {
-        serde_json::Value::Object(_) => object,
-        serde_json::Value::Array(items) => {
-            !object && items.iter().all(serde_json::Value::is_object)
-        }
-        _ => false,
-    };
-    fits.then(|| value.to_string())
-}
 
 /// Fails with the Sunbird fault when `name`, the email or the phone of
 /// `profile` is another user's (not `me`'s, the stored record of the user
