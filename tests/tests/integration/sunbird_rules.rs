@@ -917,6 +917,71 @@ fn system_settings_are_bounded_and_read_back_by_any_signed_in_caller() {
     assert_eq!(handle.system_setting("page").unwrap(), None);
 }
 
+/// S10: a removal takes only the declaration of its organisation and
+/// persona; changes naming one user by its id in either case apply to
+/// that user in order; a user holds at most a hundred declarations.
+#[test]
+fn declarations_are_kept_per_organisation_and_persona_up_to_a_hundred() {
+    let w = world();
+    let id = w.user("Declarer", "declarer@example.com");
+    let change = |operation: &str, user: &str, org: &str, persona: &str| {
+        json!({"operation": operation, "userId": user, "orgId": org, "persona": persona,
+            "info": {"by": format!("{org}/{persona}")}})
+    };
+    let send = |changes: Vec<Value>| {
+        w.send(
+            "PATCH",
+            "/api/user/v1/declarations",
+            Some(json!({"request": {"declarations": changes}})),
+        )
+    };
+    let declared = || -> BTreeSet<(String, String)> {
+        let path = format!("/api/user/v1/read/{id}?fields=declarations");
+        w.ok("GET", &path, None)["response"]["declarations"]
+            .as_array()
+            .expect("declarations")
+            .iter()
+            .map(|d| {
+                let text = |k: &str| d[k].as_str().expect("text").to_string();
+                (text("orgId"), text("persona"))
+            })
+            .collect()
+    };
+    let upper = id.to_uppercase();
+    let r = send(vec![
+        change("add", &id, "org1", "teacher"),
+        change("add", &upper, "org2", "teacher"),
+        change("add", &id, "org1", "parent"),
+    ]);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let pair = |o: &str, p: &str| (o.to_string(), p.to_string());
+    assert_eq!(
+        declared(),
+        BTreeSet::from([
+            pair("org1", "teacher"),
+            pair("org2", "teacher"),
+            pair("org1", "parent")
+        ])
+    );
+    let r = send(vec![change("remove", &upper, "org1", "teacher")]);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        declared(),
+        BTreeSet::from([pair("org2", "teacher"), pair("org1", "parent")])
+    );
+    // 98 more make a hundred; one more is refused, and nothing changes.
+    let more: Vec<Value> = (0..98)
+        .map(|k| change("add", &id, &format!("o{k}"), "teacher"))
+        .collect();
+    assert_eq!(send(more).status, 200);
+    assert_eq!(declared().len(), 100);
+    let before = export_of(&w.i);
+    let r = send(vec![change("add", &id, "o98", "teacher")]);
+    let m = failure(&r, 400, "UOS_UDECLUPD0009");
+    assert!(m.contains("declarations"), "{m}");
+    assert_eq!(export_of(&w.i), before, "a refused change wrote");
+}
+
 /// S1: a create records its creator (`createdBy`), and a contact is
 /// verified only when the create says so and the user has that contact.
 #[test]
