@@ -1170,6 +1170,7 @@ pub(crate) fn json_text(text: &str, object: bool) -> Option<String> {
     };
     fits.then(|| value.to_string())
 }
+
 /// The longest terms type of an acceptance: a system setting's id (S14).
 pub const TERMS_KIND_MAX: usize = 100;
 /// Longest part of an external id (provider, idType, id), in bytes.
