@@ -804,12 +804,13 @@ fn each_entry_of_a_sunbird_list_is_checked_at_its_edges() {
         ),
     ];
     for (key, value, param) in refused {
-        let r = w.send(
+        let m = w.fails(
             "PATCH",
             "/api/user/v3/update",
             Some(json!({"request": {"userId": id, key: value.clone()}})),
+            400,
+            "UOS_USRUPD0009",
         );
-        let m = failure(&r, 400, "UOS_USRUPD0009");
         assert_eq!(m, format!("Invalid format for given {param}."), "{value}");
     }
     assert_eq!(export_of(&w.i), before, "a refused update wrote");
@@ -836,12 +837,13 @@ fn sunbird_json_fields_are_an_object_or_a_list_of_objects_within_bounds() {
     assert_eq!(exported_side(&w, pk)["address"], "[{\"city\":\"Pune\"}]");
     let before = export_of(&w.i);
     let too_long = json!({"k": ["x".repeat(9_991)]});
-    let r = w.send(
+    let m = w.fails(
         "PATCH",
         "/api/user/v3/update",
         Some(json!({"request": {"userId": id, "framework": too_long}})),
+        400,
+        "UOS_USRUPD0009",
     );
-    let m = failure(&r, 400, "UOS_USRUPD0009");
     assert_eq!(m, "Invalid format for given framework.");
     let admin = w.i.operator();
     for (key, value) in [
