@@ -740,6 +740,26 @@ mod tests {
             owasp
         ));
         assert!(needs_rehash("pbkdf2_sha256$12000$salt$hash", owasp));
+        // Each cost is compared alone: one below the configured is enough,
+        // whatever the others are.
+        let wide = Argon2Params {
+            m_kib: 19456,
+            t: 2,
+            p: 2,
+        };
+        assert!(!needs_rehash(
+            "$argon2id$v=19$m=19456,t=2,p=2$c2FsdA$aGFzaA",
+            wide
+        ));
+        for weaker in [
+            "$argon2id$v=19$m=19455,t=2,p=2$c2FsdA$aGFzaA",
+            "$argon2id$v=19$m=19456,t=1,p=2$c2FsdA$aGFzaA",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            "$argon2id$v=19$m=65536,t=9,p=1$c2FsdA$aGFzaA",
+            "$argon2id$v=19$m=64,t=9,p=9$c2FsdA$aGFzaA",
+        ] {
+            assert!(needs_rehash(weaker, wide), "{weaker}");
+        }
     }
 
     /// A failure count at the end of its type (an edited store) does not
@@ -772,6 +792,102 @@ mod tests {
                 .locked_until
                 .is_some_and(|t| t > now.timestamp_micros())
         );
+    }
+
+    /// A session is checked against its user's flags as well as its
+    /// credential generation: a user stored inactive or blocked with its
+    /// generation unchanged and its sessions kept (a store written by a
+    /// build that forgot to end them, an edited file) signs no one in.
+    #[test]
+    fn an_inactive_or_blocked_user_keeps_no_session_whatever_its_generation() {
+        let cheap = Argon2Params {
+            m_kib: 8,
+            t: 1,
+            p: 1,
+        };
+        let config = crate::Config {
+            argon2: cheap,
+            ..Default::default()
+        };
+        let institute = Institute::in_memory(config).unwrap();
+        let input = |name: &str| crate::NewUser {
+            username: Some(name.into()),
+            password: Some("right-pass-1".into()),
+            ..Default::default()
+        };
+        let admin = institute.operator();
+        type Edit = fn(&mut User);
+        let edits: [(&str, Edit); 3] = [
+            ("kept", |_| {}),
+            ("inactive", |u| u.is_active = false),
+            ("blocked", |u| u.is_blocked = true),
+        ];
+        // The record rewritten below every rule: generation and sessions kept.
+        let edit_stored = |id: u64, edit: Edit| {
+            let edited = |txn: &Txn<'_>| {
+                let old = read::user(txn, id)?.unwrap();
+                let mut user = old.clone();
+                edit(&mut user);
+                write::put_user(txn, Some(&old), &user)
+            };
+            institute.store().write(edited).unwrap();
+        };
+        for (name, edit) in edits {
+            let id = admin
+                .create_user(input(name), Default::default())
+                .unwrap()
+                .user
+                .id;
+            let token = institute.login(name, "right-pass-1").unwrap().token;
+            edit_stored(id, edit);
+            let session = institute.session(&token);
+            match name {
+                "kept" => assert!(session.is_ok(), "an unchanged user's session holds"),
+                _ => assert_eq!(
+                    session.err().map(|e| e.message().to_string()),
+                    Some(INVALID_TOKEN.to_string()),
+                    "{name}"
+                ),
+            }
+        }
+        // A managed user's token holds while its manager's record could
+        // sign in: the manager stored inactive or blocked ends it, though
+        // the managed user's own record is unchanged.
+        for (name, edit) in edits {
+            let email = format!("{name}-manager@example.org");
+            let manager = crate::domain::sunbird::SunbirdInput {
+                first_name: Some(format!("{name} manager")),
+                email: Some(email.clone()),
+                password: Some("right-pass-1".into()),
+                ..Default::default()
+            };
+            let manager_uuid = admin
+                .sunbird_create(manager, crate::domain::sunbird::CreateRoute::Create)
+                .unwrap();
+            let manager_id = admin.find_user(&email).unwrap();
+            let kid = crate::domain::sunbird::SunbirdInput {
+                first_name: Some(format!("{name} kid")),
+                managed_by: Some(manager_uuid.clone()),
+                ..Default::default()
+            };
+            admin
+                .sunbird_create(kid, crate::domain::sunbird::CreateRoute::Managed)
+                .unwrap();
+            let token = institute.login(&email, "right-pass-1").unwrap().token;
+            let kids = institute
+                .session(&token)
+                .unwrap()
+                .managed_users(&manager_uuid, true)
+                .unwrap();
+            let kid_token = kids[0].token.clone().expect("a token for the kid");
+            edit_stored(manager_id, edit);
+            let session = institute.session(&kid_token);
+            assert_eq!(
+                session.is_ok(),
+                name == "kept",
+                "the kid of the {name} manager"
+            );
+        }
     }
 
     /// Every sign-in outcome runs argon2 exactly once, argon2id with the
