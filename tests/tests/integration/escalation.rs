@@ -532,6 +532,33 @@ mod refused {
         assert!(view(&w.i, w.peer).groups.is_empty());
         assert!(view(&w.i, w.student).groups.is_empty());
     }
+
+    /// A superuser's account is another superuser's (or the operator's)
+    /// to change, its profile fields included: a holder of `change_user`
+    /// edits none of it, on any path or through the typed API.
+    #[test]
+    fn a_superusers_profile_is_not_editable_by_anyone_weaker() {
+        let w = world();
+        let before = view(&w.i, w.root);
+        for (prefix, _) in PATHS {
+            let path = format!("{prefix}{}/", w.root);
+            for method in ["PUT", "PATCH"] {
+                let body = json!({"first_name": "Renamed", "username": before.username});
+                let r = call_as(&w.i, &w.weak, method, &path, Some(body));
+                assert_403(&r, &format!("{method} {path}"));
+            }
+        }
+        let renamed = UserPatch {
+            profile: ProfileInput {
+                first_name: Some("Renamed".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let weak = w.i.session(&w.weak).unwrap();
+        assert_forbidden(weak.update_user(w.root, renamed), "typed update");
+        assert_eq!(view(&w.i, w.root), before, "unchanged");
+    }
 }
 
 mod allowed {
