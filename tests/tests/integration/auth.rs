@@ -2071,6 +2071,97 @@ mod self_service {
         assert!(!me.is_superuser);
     }
 
+    /// A profile update, one's own or a group's, stamps `modified` only
+    /// when it changes something.
+    #[test]
+    fn my_profile_and_a_group_are_stamped_only_when_they_change() {
+        let (i, clock) = institute(SEED_NOW);
+        let (_, token) = student(&i, "lorem");
+        let hour = chrono::Duration::hours(1);
+        let now = |hours: i32| roster_tests::at(SEED_NOW) + hour * hours;
+        let session = i.session(&token).unwrap();
+        let city = |city: &str| UserPatch {
+            profile: ProfileInput {
+                city: Some(city.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        clock.advance(hour);
+        let moved = session.update_me(city("Madurai")).unwrap();
+        assert_eq!(moved.modified, now(1), "a change");
+        clock.advance(hour);
+        let same = session.update_me(city("Madurai")).unwrap();
+        assert_eq!(same.modified, now(1), "the same city again");
+        let admin = i.operator();
+        let named = |name: &str| GroupInput {
+            name: Some(name.into()),
+            ..Default::default()
+        };
+        let group = admin.create_group(named("Readers")).unwrap();
+        assert_eq!(group.modified, now(2));
+        clock.advance(hour);
+        let same = admin.update_group(group.id, named("Readers")).unwrap();
+        assert_eq!(same.modified, now(2), "the same name again");
+        let renamed = admin.update_group(group.id, named("Writers")).unwrap();
+        assert_eq!(renamed.modified, now(3), "a new name");
+    }
+
+    /// A new password of one's own is stamped (`modified`, and
+    /// `password_changed`, which the full export alone shows), and raises
+    /// the credential generation: another session's rows put back into the
+    /// file after the change (a copy of the file taken before) stay dead.
+    #[test]
+    fn my_new_password_is_stamped_and_no_older_session_comes_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("institute.redb");
+        let (config, clock) = config(SEED_NOW);
+        let open = || Institute::open(&path, config.clone()).expect("open");
+        let (mine, other) = {
+            let i = open();
+            let (_, mine) = student(&i, "lorem");
+            (mine, sign_in(&i, "lorem"))
+        };
+        let rows = |table| roster::store::testing::raw_rows(&path, table).expect("raw read");
+        let before = [
+            ("sessions", rows("sessions")),
+            ("user_sessions", rows("user_sessions")),
+        ];
+        clock.advance(chrono::Duration::hours(1));
+        let changed_at = roster_tests::at(SEED_NOW) + chrono::Duration::hours(1);
+        {
+            let i = open();
+            let me = i.session(&mine).unwrap();
+            me.change_my_password(PASSWORD, "a-new-pass-2").unwrap();
+            assert_eq!(me.me().unwrap().modified, changed_at);
+            let mut export = Vec::new();
+            roster::transfer::export(&i.operator(), &mut export).unwrap();
+            let text = String::from_utf8(export).unwrap();
+            let record = text
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .find(|l| l["type"] == "user")
+                .expect("the user's record")["record"]
+                .clone();
+            assert_eq!(record["password_changed"], changed_at.timestamp_micros());
+            assert!(!alive(&i, &other), "ended");
+        }
+        // The rows the change removed (the changing session's own was
+        // restamped and stays) come back as they were.
+        for (table, old_rows) in before {
+            let now: Vec<Vec<u8>> = rows(table).into_iter().map(|(k, _)| k).collect();
+            for (key, value) in old_rows.into_iter().filter(|(k, _)| !now.contains(k)) {
+                roster::store::testing::raw_put(&path, table, &key, &value).expect("raw write");
+            }
+        }
+        let i = open();
+        assert!(alive(&i, &mine), "the changing session goes on");
+        assert!(
+            !alive(&i, &other),
+            "put back, still of the older generation"
+        );
+    }
+
     #[test]
     fn my_password_checks_the_old_and_the_new() {
         let (i, _) = institute(SEED_NOW);
