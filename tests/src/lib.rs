@@ -111,6 +111,20 @@ pub fn expect(
     response.json()
 }
 
+/// The record of user `id` in the full export of `institute`: the one
+/// output that shows what the API leaves out (`password_changed`, ...).
+pub fn exported_user(institute: &Institute, id: u64) -> Value {
+    let mut out = Vec::new();
+    roster::transfer::export(&institute.operator(), &mut out).expect("export");
+    String::from_utf8(out)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("an export line"))
+        .find(|l| l["type"] == "user" && l["record"]["id"] == id)
+        .expect("the user's record")["record"]
+        .clone()
+}
+
 /// Everything the store holds, as the REST API shows it, for "nothing
 /// changed" assertions: users (with batches, subscriptions, courses),
 /// batches, courses and custom fields.

@@ -2117,10 +2117,10 @@ mod self_service {
         let path = dir.path().join("institute.redb");
         let (config, clock) = config(SEED_NOW);
         let open = || Institute::open(&path, config.clone()).expect("open");
-        let (mine, other) = {
+        let (id, mine, other) = {
             let i = open();
-            let (_, mine) = student(&i, "lorem");
-            (mine, sign_in(&i, "lorem"))
+            let (id, mine) = student(&i, "lorem");
+            (id, mine, sign_in(&i, "lorem"))
         };
         let rows = |table| roster::store::testing::raw_rows(&path, table).expect("raw read");
         let before = [
@@ -2134,15 +2134,7 @@ mod self_service {
             let me = i.session(&mine).unwrap();
             me.change_my_password(PASSWORD, "a-new-pass-2").unwrap();
             assert_eq!(me.me().unwrap().modified, changed_at);
-            let mut export = Vec::new();
-            roster::transfer::export(&i.operator(), &mut export).unwrap();
-            let text = String::from_utf8(export).unwrap();
-            let record = text
-                .lines()
-                .map(|l| serde_json::from_str::<Value>(l).unwrap())
-                .find(|l| l["type"] == "user")
-                .expect("the user's record")["record"]
-                .clone();
+            let record = roster_tests::exported_user(&i, id);
             assert_eq!(record["password_changed"], changed_at.timestamp_micros());
             assert!(!alive(&i, &other), "ended");
         }

@@ -842,15 +842,7 @@ mod lifecycle {
         assert!(i.login("blocked", "ipsum1$x").is_err(), "a blocked user");
         // Its password set at the same instant (the full export alone
         // shows it).
-        let mut export = Vec::new();
-        roster::transfer::export(&i.operator(), &mut export).unwrap();
-        let record = String::from_utf8(export)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .find(|l| l["type"] == "user" && l["record"]["id"] == id)
-            .expect("the user's record")["record"]
-            .clone();
+        let record = roster_tests::exported_user(&i, id);
         assert_eq!(
             record["password_changed"],
             now.timestamp_micros(),

@@ -1006,12 +1006,7 @@ fn a_create_records_its_creator_and_verifies_only_what_it_is_told_to() {
     // Made now: created, last changed and its password set at one instant.
     assert_eq!(user["updatedDate"], Value::Null, "{user}");
     let pk = w.i.operator().find_user("both@example.com").unwrap();
-    let record = export_of(&w.i)
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("an export line"))
-        .find(|l| l["type"] == "user" && l["record"]["id"] == json!(pk))
-        .expect("the user's record")["record"]
-        .clone();
+    let record = roster_tests::exported_user(&w.i, pk);
     assert!(
         record["created"].as_i64().is_some_and(|t| t > 0),
         "{record}"
