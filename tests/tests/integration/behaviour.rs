@@ -3,8 +3,8 @@
 //! batches, cascades, atomicity, ids, persistence and concurrency.
 
 use roster::{
-    BatchInput, CourseInput, CreateOptions, CustomInput, ErrorCode, GroupInput, Institute, NewUser,
-    PageRequest, ProfileInput, UserPatch,
+    BatchInput, CourseInput, CreateOptions, CustomFieldInput, CustomInput, ErrorCode, GroupInput,
+    Institute, NewUser, PageRequest, ProfileInput, UserPatch,
 };
 use roster_tests::{SEED_NOW, call, expect, ids_of_every_page, institute, snapshot};
 use serde_json::{Value, json};
@@ -20,6 +20,14 @@ fn post(i: &Institute, path: &str, body: Value) -> Value {
         Some(body),
         201,
     )
+}
+
+/// The step of a test's clock, and the instant `hours` of them after
+/// `SEED_NOW`: what such a test expects a stamp to be.
+const HOUR: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+fn at(hours: i32) -> chrono::DateTime<chrono::Utc> {
+    roster_tests::at(SEED_NOW) + HOUR * hours
 }
 
 fn id(v: &Value) -> u64 {
@@ -582,6 +590,82 @@ mod expiry {
     }
 }
 
+mod batches {
+    use super::*;
+
+    const BATCHES: &str = "/api/v2.5/admin/batches/";
+
+    /// T11: a batch's name is required, trimmed and unique ignoring case,
+    /// on a rename as on a create. A rename may keep the batch's own name
+    /// (in another case), and a body without a name keeps it.
+    #[test]
+    fn names_are_required_and_unique_ignoring_case_on_a_rename_too() {
+        let (i, _) = institute(SEED_NOW);
+        post(&i, "batches/", json!({"name": "Alpha"}));
+        let beta = id(&post(&i, "batches/", json!({"name": "Beta"})));
+        let refused = |method: &str, path: &str, body: Value| {
+            let r = call(&i, method, path, Some(body));
+            assert_eq!(r.status, 400, "{method} {path}: {}", r.json());
+            r.json()
+        };
+        let taken = json!({"name": ["A batch with this name already exists."]});
+        let blank = json!({"name": ["This field may not be blank."]});
+        let path = format!("{BATCHES}{beta}/");
+        assert_eq!(refused("PATCH", &path, json!({"name": " ALPHA "})), taken);
+        assert_eq!(refused("PATCH", &path, json!({"name": "  "})), blank);
+        assert_eq!(refused("POST", BATCHES, json!({"name": "alpha"})), taken);
+        assert_eq!(refused("POST", BATCHES, json!({"name": "\t"})), blank);
+        assert_eq!(
+            refused("POST", BATCHES, json!({})),
+            json!({"name": ["This field is required."]})
+        );
+        let kept = expect(&i, "PATCH", &path, Some(json!({})), 200);
+        assert_eq!(kept["name"], "Beta", "no name: the name stays");
+        let recased = expect(&i, "PATCH", &path, Some(json!({"name": " BETA "})), 200);
+        assert_eq!(recased["name"], "BETA", "its own name, in another case");
+        let listed = expect(&i, "GET", BATCHES, None, 200);
+        assert_eq!(names(&listed), ["Alpha", "BETA"]);
+    }
+
+    /// `search=` keeps the ordinary batches whose name holds the text,
+    /// ignoring case; a course's hidden batch is never listed, even when
+    /// its name matches.
+    #[test]
+    fn search_is_a_case_insensitive_substring_of_ordinary_names() {
+        let (i, _) = institute(SEED_NOW);
+        for name in ["Alpha", "Beta", "Alphabet soup"] {
+            post(&i, "batches/", json!({"name": name}));
+        }
+        post(&i, "courses/", json!({"title": "Alpha course"}));
+        let found = |q: &str| {
+            let page = expect(&i, "GET", &format!("{BATCHES}?search={q}"), None, 200);
+            names(&page)
+        };
+        assert_eq!(found("LPH"), ["Alpha", "Alphabet soup"]);
+        assert_eq!(found("soup"), ["Alphabet soup"]);
+        assert_eq!(found("course"), Vec::<String>::new());
+        assert_eq!(found("z"), Vec::<String>::new());
+    }
+
+    /// A batch's `modified` moves when its name changes, and only then.
+    #[test]
+    fn a_batch_is_stamped_only_when_it_changes() {
+        let (i, clock) = institute(SEED_NOW);
+        let admin = i.operator();
+        let named = |name: &str| BatchInput {
+            name: Some(name.into()),
+        };
+        let b = admin.create_batch(named("Alpha")).unwrap();
+        assert_eq!((b.created, b.modified), (at(0), at(0)));
+        clock.advance(HOUR);
+        let same = admin.update_batch(b.id, named("Alpha")).unwrap();
+        assert_eq!(same.modified, at(0), "the same name again");
+        let renamed = admin.update_batch(b.id, named("Gamma")).unwrap();
+        assert_eq!((renamed.created, renamed.modified), (at(0), at(1)));
+        assert_eq!(admin.get_batch(b.id).unwrap(), renamed);
+    }
+}
+
 mod courses {
     use super::*;
 
@@ -728,6 +812,94 @@ mod courses {
             Some(json!({"description": "no title"})),
         );
         assert_eq!(r.json(), json!({"title": ["This field is required."]}));
+    }
+
+    /// Without a usable title the slug is `course-<id>`; a taken slug takes
+    /// the first free suffix, counting up.
+    #[test]
+    fn a_derived_slug_counts_up_and_falls_back_to_the_id() {
+        let (i, _) = institute(SEED_NOW);
+        let slugs: Vec<Value> = ["Go", "GO!", "go?", "!!!"]
+            .iter()
+            .map(|t| post(&i, "courses/", json!({"title": t}))["slug"].clone())
+            .collect();
+        let last = &post(&i, "courses/", json!({"title": "¿?"}));
+        assert_eq!(
+            slugs,
+            [json!("go"), json!("go-2"), json!("go-3"), json!("course-4")]
+        );
+        assert_eq!(last["slug"], format!("course-{}", id(last)));
+    }
+
+    /// `q=` keeps the courses whose title (ignoring case) or slug holds the
+    /// text.
+    #[test]
+    fn q_matches_the_title_or_the_slug() {
+        let (i, _) = institute(SEED_NOW);
+        post(
+            &i,
+            "courses/",
+            json!({"title": "Physics", "slug": "sci-101"}),
+        );
+        post(&i, "courses/", json!({"title": "Chemistry 101"}));
+        post(&i, "courses/", json!({"title": "Poetry"}));
+        let found = |q: &str| {
+            let path = format!("/api/v2.5/admin/courses/?q={q}");
+            names(&expect(&i, "GET", &path, None, 200))
+        };
+        assert_eq!(found("101"), ["Physics", "Chemistry 101"]);
+        assert_eq!(found("SCI"), ["Physics"], "the slug alone");
+        assert_eq!(found("PHYS"), ["Physics"], "the title alone");
+        assert_eq!(found("try"), ["Chemistry 101", "Poetry"]);
+        assert_eq!(found("xyz"), Vec::<String>::new());
+    }
+
+    /// A course's `modified` moves when it changes, and only then; a new
+    /// title renames its hidden batch, stamped too, as a subscription
+    /// through it shows.
+    #[test]
+    fn a_new_title_renames_the_hidden_batch_and_each_is_stamped_only_when_it_changes() {
+        let (i, clock) = institute(SEED_NOW);
+        let admin = i.operator();
+        let titled = |title: &str| CourseInput {
+            title: Some(title.into()),
+            ..Default::default()
+        };
+        let c = admin.create_course(titled("Algebra")).unwrap();
+        let uid = new_user(&i, "u");
+        admin.add_user_courses(uid, &[c.id]).unwrap();
+        let hidden = || {
+            let subs = admin
+                .user_subscriptions(uid, PageRequest::default())
+                .unwrap();
+            assert_eq!(subs.items.len(), 1);
+            subs.items[0].batch.clone()
+        };
+        assert_eq!(
+            (hidden().name.as_str(), hidden().modified),
+            ("Algebra", at(0))
+        );
+        clock.advance(HOUR);
+        let same = admin.update_course(c.id, titled("Algebra")).unwrap();
+        assert_eq!(same.modified, at(0), "the same title again");
+        assert_eq!(hidden().modified, at(0));
+        let public = CourseInput {
+            is_public: Some(true),
+            ..Default::default()
+        };
+        let opened = admin.update_course(c.id, public).unwrap();
+        assert_eq!((opened.title.as_str(), opened.modified), ("Algebra", at(1)));
+        assert_eq!(hidden().modified, at(0), "the title did not change");
+        clock.advance(HOUR);
+        let renamed = admin.update_course(c.id, titled("Geometry")).unwrap();
+        assert_eq!((renamed.created, renamed.modified), (at(0), at(2)));
+        let batch = hidden();
+        assert_eq!(
+            (batch.name.as_str(), batch.created, batch.modified),
+            ("Geometry", at(0), at(2))
+        );
+        assert_eq!(admin.get_batch(batch.id).unwrap(), batch);
+        assert!(i.check_integrity().unwrap().is_empty());
     }
 
     #[test]
@@ -1196,6 +1368,35 @@ mod custom_fields {
         let names: Vec<&str> = view.custom_fields.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["Roll"]);
         assert!(i.check_integrity().expect("check").is_empty());
+    }
+
+    /// A definition's `modified` moves when it changes, and only then.
+    #[test]
+    fn a_definition_is_stamped_only_when_it_changes() {
+        let (i, clock) = institute(SEED_NOW);
+        let admin = i.operator();
+        let named = |name: &str| CustomFieldInput {
+            name: Some(name.into()),
+            ..Default::default()
+        };
+        let text = CustomFieldInput {
+            kind: Some("text".into()),
+            ..named("Roll number")
+        };
+        let f = admin.create_custom_field(text).unwrap();
+        assert_eq!((f.created, f.modified), (at(0), at(0)));
+        clock.advance(HOUR);
+        let same = admin
+            .update_custom_field(f.id, named("Roll number"))
+            .unwrap();
+        assert_eq!(same.modified, at(0), "the same name again");
+        let required = CustomFieldInput {
+            required: Some(true),
+            ..Default::default()
+        };
+        let changed = admin.update_custom_field(f.id, required).unwrap();
+        assert_eq!((changed.required, changed.modified), (true, at(1)));
+        assert_eq!(admin.get_custom_field(f.id).unwrap(), changed);
     }
 }
 
