@@ -1291,7 +1291,66 @@ fn a_file_that_fails_part_way_keeps_the_rows_read_before_it() {
     }
 }
 
-/// Reports of chunks add up: the rows one lists and those it only counts.
+/// The typed import lists and counts each refused row with its line. A
+/// row its caller may not write at all (a superuser, asked for by an
+/// administrator who is none) is no bad row: the chunk is refused whole
+/// as forbidden, and nothing of it is written.
+#[test]
+fn a_typed_import_counts_bad_rows_and_refuses_a_forbidden_one_whole() {
+    use super::auth::{perm, staff};
+    use roster::{AccessInput, Action, ImportRow, Model, NewUser};
+    let (i, _) = institute(SEED_NOW);
+    let row = |line, name: &str, is_superuser| ImportRow {
+        line,
+        user: NewUser {
+            username: Some(name.into()),
+            access: AccessInput {
+                is_superuser,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        password_hash: Some("!".into()),
+        errors: Default::default(),
+    };
+    let report = i
+        .operator()
+        .import_rows(vec![
+            row(7, "good", None),
+            row(8, "", None),
+            row(9, "no way!", None),
+        ])
+        .unwrap();
+    let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(
+        (report.created, report.rejected_count, lines),
+        (1, 2, vec![8, 9])
+    );
+    assert!(
+        report
+            .rejected
+            .iter()
+            .all(|r| r.reason.contains("username"))
+    );
+    let (_, token) = staff(&i, "importer", &[perm(Action::Add, Model::User)]);
+    let importer = i.session(&token).unwrap();
+    let before = snapshot(&i);
+    let chunk = vec![
+        row(1, "plain", None),
+        row(2, "root", Some(true)),
+        row(3, "", None),
+    ];
+    let err = importer.import_rows(chunk).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden, "{err}");
+    assert_eq!(snapshot(&i), before, "nothing written");
+    let report = importer
+        .import_rows(vec![row(1, "plain", Some(false))])
+        .unwrap();
+    assert_eq!((report.created, report.rejected_count), (1, 0));
+}
+
+/// Reports of chunks add up: the rows one lists and those it only counts;
+/// a chunk restored makes the whole import one that restored.
 #[test]
 fn absorbed_reports_keep_every_count() {
     let row = |line| roster::Rejected {
@@ -1313,6 +1372,15 @@ fn absorbed_reports_keep_every_count() {
         (total.created, total.rejected.len(), total.rejected_count),
         (2, 1_000, 3_000)
     );
+    assert!(!total.restored);
+    let restored = roster::ImportReport {
+        restored: true,
+        warnings: vec!["w".into()],
+        ..Default::default()
+    };
+    total.absorb(restored);
+    total.absorb(roster::ImportReport::default());
+    assert_eq!((total.restored, total.warnings.len()), (true, 1));
 }
 
 #[test]
@@ -1842,6 +1910,10 @@ fn tampered_sunbird_exports_are_refused_whole() {
             "{what}: {err}"
         );
         assert!(err.message().contains(expected), "{what}: {err}");
+        assert!(
+            !err.message().contains(" (and "),
+            "{what}, one problem: {err}"
+        );
         assert!(err.message().len() < 2000, "{what}: {err}");
         assert!(is_empty(&target), "{what}: nothing written");
     }
