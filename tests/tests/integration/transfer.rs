@@ -917,6 +917,53 @@ fn tampered_exports_are_refused_whole_with_a_clear_error() {
             edit("custom_field", 0, &|f| f["choices"] = json!([])),
             "choice",
         ),
+        (
+            "a user id of 0",
+            edit("user", 3, &|u| u["id"] = json!(0)),
+            "user 0: the id is out of range",
+        ),
+        (
+            "a batch id past 2^53",
+            edit("batch", 0, &|b| b["id"] = json!((1u64 << 53) + 1)),
+            "batch 9007199254740993: the id is out of range",
+        ),
+        (
+            "a subscription id of 0",
+            edit("membership", 1, &|m| m["subscription"]["id"] = json!(0)),
+            "subscription 0: the id is out of range",
+        ),
+        (
+            "a group holding more permissions than the catalogue has",
+            edit("group", 0, &|g| {
+                g["permissions"] =
+                    json!((1..=roster::Permission::all().count() + 1).collect::<Vec<_>>())
+            }),
+            "permissions, more than the catalogue's",
+        ),
+        (
+            "a batch with an empty name",
+            edit("batch", 0, &|b| b["name"] = json!("")),
+            "name: This field may not be blank.",
+        ),
+        (
+            "a batch name with spaces around it",
+            edit("batch", 0, &|b| b["name"] = json!(" Test Batch ")),
+            "name: not in the form roster stores",
+        ),
+        (
+            "a custom text with spaces around it",
+            edit("user", 0, &|u| {
+                u["profile"]["custom"] = json!([[1, {"Text": " padded "}]])
+            }),
+            "not in the form roster stores",
+        ),
+        (
+            "a custom number of 65 characters",
+            edit("user", 0, &|u| {
+                u["profile"]["custom"] = json!([[1, {"Number": "1".repeat(65)}]])
+            }),
+            "A valid number is required.",
+        ),
     ];
     for (what, lines, expected) in cases {
         let file = reseal(&lines);
@@ -940,6 +987,31 @@ fn tampered_exports_are_refused_whole_with_a_clear_error() {
     // Flags are data the operator owns: a restore keeps them as exported.
     let (target, _) = institute(SEED_NOW);
     assert!(try_import(&target, reseal(&all), &ImportOptions::default()).is_ok());
+    // What the rules keep, at their edges.
+    let every: Vec<u32> = roster::Permission::all().map(|p| p.id()).collect();
+    let long = format!("1{}", "0".repeat(63));
+    for (what, lines) in [
+        (
+            "a number of 64 characters",
+            edit("user", 0, &|u| {
+                u["profile"]["custom"] = json!([[1, {"Number": long}]])
+            }),
+        ),
+        (
+            "a short number",
+            edit("user", 0, &|u| {
+                u["profile"]["custom"] = json!([[1, {"Number": "7"}]])
+            }),
+        ),
+        (
+            "a group holding the whole catalogue",
+            edit("group", 0, &|g| g["permissions"] = json!(every)),
+        ),
+    ] {
+        let (target, _) = institute(SEED_NOW);
+        let restored = try_import(&target, reseal(&lines), &ImportOptions::default());
+        assert!(restored.is_ok(), "{what}: {restored:?}");
+    }
 }
 
 #[test]
@@ -1892,6 +1964,14 @@ fn tampered_sunbird_exports_are_refused_whole() {
                 s["fields"]["createdBy"] = json!(999_999)
             }),
             "createdBy 999999 names no user created before this one",
+        ),
+        (
+            "a Sunbird userName in capitals",
+            edit("user", 0, &|u| {
+                let name = u["username"].as_str().expect("a name").to_uppercase();
+                u["username"] = json!(name)
+            }),
+            "userName: not in the form roster stores",
         ),
         (
             "two default organisations",
