@@ -2209,3 +2209,174 @@ fn long_rows_make_short_chunks() {
     let joined = admin.user_batches(id, Default::default()).unwrap();
     assert_eq!(joined.count, 1);
 }
+
+/// `text` with `records` (each a type and a record) added after its
+/// counters, and each counter of `counters` set: resealed.
+fn with_records(
+    text: &str,
+    records: &[(&str, serde_json::Value)],
+    counters: &[(&str, u64)],
+) -> String {
+    let mut all = lines(text);
+    let c = all
+        .iter()
+        .position(|l| l.contains("\"type\":\"counters\""))
+        .expect("a counters line");
+    let mut v: serde_json::Value = serde_json::from_str(&all[c]).expect("JSON");
+    for (name, next) in counters {
+        v["record"][*name] = json!(next);
+    }
+    all[c] = v.to_string();
+    for (k, (kind, record)) in records.iter().enumerate() {
+        let line = json!({"type": kind, "record": record}).to_string();
+        all.insert(c + 1 + k, line);
+    }
+    reseal(&all)
+}
+
+/// A restore holds settings and organisations to the forms roster writes
+/// them in, and names unique where roster keeps them so (ordinary batch
+/// names, organisation channels); the edges those rules allow restore.
+#[test]
+fn restored_settings_organisations_and_names_keep_their_rules() {
+    use roster::CourseInput;
+    let plain = export(&nine_users());
+    let sunbird = export(&managed_world());
+    let record = |text: &str, kind: &str| -> serde_json::Value {
+        let line = lines(text)
+            .into_iter()
+            .find(|l| l.contains(&format!("\"type\":\"{kind}\"")))
+            .unwrap_or_else(|| panic!("no {kind}"));
+        serde_json::from_str::<serde_json::Value>(&line).expect("JSON")["record"].clone()
+    };
+    let setting = |id: &str, value: &str| ("setting", json!({"id": id, "value": value}));
+    let terms = r#"{"latestVersion":"v1","v1":{"url":"https://example.com/tnc"}}"#;
+    let org = |id: u64, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut o = record(&sunbird, "organisation");
+        o["id"] = json!(id);
+        o["uuid"] = json!(format!("00000000-0000-4000-8000-{id:012}"));
+        o["is_default"] = json!(false);
+        o["is_tenant"] = json!(false);
+        o["channel"] = json!("");
+        edit(&mut o);
+        ("organisation", o)
+    };
+    let orgs = |records: &[(&str, serde_json::Value)]| {
+        with_records(&sunbird, records, &[("organisation", 10)])
+    };
+    let batch = {
+        let mut b = record(&plain, "batch");
+        b["id"] = json!(50);
+        b["uuid"] = json!("00000000-0000-4000-8000-000000000050");
+        b["name"] = json!("TEST batch");
+        b
+    };
+    let cases = [
+        (
+            "a blank setting id",
+            with_records(&plain, &[setting(" ", "v")], &[]),
+            "setting \" \": not in the form roster stores",
+        ),
+        (
+            "a setting id of 101 characters",
+            with_records(&plain, &[setting(&"s".repeat(101), "v")], &[]),
+            "not in the form roster stores",
+        ),
+        (
+            "a setting id with a control character",
+            with_records(&plain, &[setting("a\u{1}b", "v")], &[]),
+            "not in the form roster stores",
+        ),
+        (
+            "a setting value of 10,001 bytes",
+            with_records(&plain, &[setting("s", &"v".repeat(10_001))], &[]),
+            "setting \"s\": not in the form roster stores",
+        ),
+        (
+            "terms that are no terms",
+            with_records(&plain, &[setting("orgTnc", "{}")], &[]),
+            "setting \"orgTnc\": not in the form roster stores",
+        ),
+        (
+            "two batches of one name",
+            with_records(&plain, &[("batch", batch)], &[("batch", 60)]),
+            "batch 1: the name is used twice",
+        ),
+        (
+            "a channel twice",
+            orgs(&[org(5, &|o| o["channel"] = json!("default"))]),
+            "organisation 1: the channel is used twice",
+        ),
+        (
+            "a channel in capitals",
+            orgs(&[org(5, &|o| o["channel"] = json!("Other"))]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "a channel of 151 characters",
+            orgs(&[org(5, &|o| o["channel"] = json!("c".repeat(151)))]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "a channel with a control character",
+            orgs(&[org(5, &|o| o["channel"] = json!("a\u{7}b"))]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "a blank organisation type",
+            orgs(&[org(5, &|o| o["org_type"] = json!(" "))]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "an organisation name with spaces around it",
+            orgs(&[org(5, &|o| o["name"] = json!(" Org "))]),
+            "organisation 5: not in the form roster stores",
+        ),
+    ];
+    for (what, text, expected) in cases {
+        let (target, _) = institute(SEED_NOW);
+        let err = try_import(&target, &text, &ImportOptions::default()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{what}: {err}");
+        assert!(err.message().contains(expected), "{what}: {err}");
+        assert!(is_empty(&target), "{what}: nothing written");
+    }
+    let hidden_namesake = {
+        let i = nine_users();
+        let title = Some("Test Batch".to_string());
+        i.operator()
+            .create_course(CourseInput {
+                title,
+                ..Default::default()
+            })
+            .expect("course");
+        export(&i)
+    };
+    let restored = [
+        (
+            "settings at their edges",
+            with_records(
+                &plain,
+                &[
+                    setting(&"s".repeat(100), &"v".repeat(10_000)),
+                    setting("orgTnc", terms),
+                    setting("plain", "not JSON"),
+                ],
+                &[],
+            ),
+        ),
+        (
+            "a counter at the top of the range",
+            with_records(&plain, &[], &[("user", 1 << 53)]),
+        ),
+        (
+            "organisations without a channel",
+            orgs(&[org(5, &|_| {}), org(6, &|_| {})]),
+        ),
+        ("a hidden batch named as an ordinary one", hidden_namesake),
+    ];
+    for (what, text) in restored {
+        let (target, _) = institute(SEED_NOW);
+        let report = try_import(&target, &text, &ImportOptions::default());
+        assert!(report.is_ok_and(|r| r.restored), "{what}");
+    }
+}
