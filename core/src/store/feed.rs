@@ -554,3 +554,30 @@ pub(crate) fn record(seq: u64, bytes: &[u8]) -> Result<Record> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The write whose entries take in a multiple of [`TRIM_STEP`] trims,
+    /// and no other: one write in that many dirties the feed's first pages.
+    #[test]
+    fn the_write_holding_a_multiple_of_the_step_trims() {
+        let s = TRIM_STEP;
+        for (first, count, trims) in [
+            (1, 1, false),
+            (s - 1, 1, false),
+            (s, 1, true),
+            (s + 1, 1, false),
+            (1, s - 1, false),
+            (1, s, true),
+            (s + 1, s - 1, false),
+            (s + 1, s, true),
+            (2 * s - 1, 2, true),
+            (3, 5 * s, true),
+            (5 * s + 1, s - 1, false),
+        ] {
+            assert_eq!(reaches_step(first, count), trims, "{first} + {count}");
+        }
+    }
+}

@@ -291,6 +291,22 @@ fn every_administrative_write_of_every_surface_appears_once_in_order_without_sec
         [("subscription", "delete"), ("user", "delete")]
     );
     assert!(made.iter().all(|e| e["record"].is_null()));
+    // A Sunbird user: its profile's tombstone carries the user's UUID,
+    // though the user's record is gone by the time the entries are made.
+    let found = w.send("GET", &format!("{API}/users/?q=sun%40x.in"), None, 200);
+    let sun = found["results"][0]["id"]
+        .as_u64()
+        .expect("the Sunbird user");
+    w.send("DELETE", &format!("{API}/users/{sun}/"), None, 204);
+    let made = w.step();
+    assert_eq!(
+        sorted(&made),
+        [("sunbird_user", "delete"), ("user", "delete")]
+    );
+    let uuid_of =
+        |entity: &str| made.iter().find(|e| e["entity"] == entity).unwrap()["uuid"].clone();
+    assert_eq!(uuid_of("sunbird_user"), uuid_of("user"));
+    assert_ne!(uuid_of("user"), "00000000-0000-0000-0000-000000000000");
 
     // Nothing secret anywhere in the feed.
     let text = serde_json::to_string(&w.all).expect("json");
@@ -466,19 +482,40 @@ fn pages_follow_on_and_limits_hold() {
     assert!(admin.changes_since(0, 5000).expect("capped").changes.len() <= 1000);
 }
 
-#[test]
-fn retention_trims_old_entries_and_a_reader_behind_the_floor_is_told() {
+/// A store keeping a day of changes, and three batches made at
+/// `SEED_NOW`; its clock.
+fn three_batches_and_a_day_kept() -> (Institute, std::sync::Arc<roster::FixedClock>) {
     let (mut config, clock) = roster_tests::config(SEED_NOW);
     config.change_retention = chrono::Duration::days(1);
     let i = roster_tests::store(config);
-    let admin = i.operator();
     for n in 0..3 {
-        admin
+        i.operator()
             .create_batch(roster::BatchInput {
                 name: Some(format!("Old {n}")),
             })
             .expect("batch");
     }
+    (i, clock)
+}
+
+/// An entry is kept through the retention window's last instant and
+/// purged after it; a purge answers how many entries went.
+#[test]
+fn an_entry_lives_through_the_whole_window_and_a_purge_counts_what_went() {
+    let (i, clock) = three_batches_and_a_day_kept();
+    let admin = i.operator();
+    assert_eq!(admin.changes_since(0, 10).expect("feed").changes.len(), 3);
+    clock.advance(chrono::Duration::days(1));
+    assert_eq!(admin.purge_changes().expect("purge"), 0, "the last instant");
+    clock.advance(chrono::Duration::microseconds(1));
+    assert_eq!(admin.purge_changes().expect("purge"), 3);
+    assert_eq!(admin.purge_changes().expect("purge"), 0, "nothing left");
+}
+
+#[test]
+fn retention_trims_old_entries_and_a_reader_behind_the_floor_is_told() {
+    let (i, clock) = three_batches_and_a_day_kept();
+    let admin = i.operator();
     let old = admin.changes_since(0, 10).expect("feed").next;
     clock.set(roster_tests::at("2023-01-20T00:00:00Z"));
     let removed = admin.purge_changes().expect("purge");

@@ -593,16 +593,26 @@ fn a_kept_feed_counter_is_followed_once_and_removed() {
 /// (the store unchanged), and `check` names it.
 #[test]
 fn a_damaged_feed_counter_is_refused_and_named() {
-    for (row, value) in [
-        ("change_origin", u64::MAX),
-        ("change_next", u64::MAX),
-        ("change_floor", u64::MAX),
+    // Each case: the rows written, and the one the error names.
+    let top = (1u64 << 40) + (1 << 51);
+    for (rows, named) in [
+        (vec![("change_origin", u64::MAX)], "origin"),
+        (vec![("change_origin", top)], "origin"),
+        (vec![("change_next", u64::MAX)], "counter"),
+        (vec![("change_floor", u64::MAX)], "floor"),
+        (
+            vec![("change_next", 1), ("change_floor", u64::MAX)],
+            "floor",
+        ),
     ] {
+        let row = format!("{rows:?}");
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("s.redb");
         with_one_batch(&path);
-        testing::raw_put(&path, "meta", &text_bytes(row), &testing::u64_bytes(value))
-            .expect("raw write");
+        for (key, value) in rows {
+            testing::raw_put(&path, "meta", &text_bytes(key), &testing::u64_bytes(value))
+                .expect("raw write");
+        }
         let i = open(&path);
         let err = i
             .operator()
@@ -611,7 +621,8 @@ fn a_damaged_feed_counter_is_refused_and_named() {
             })
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::Corrupt, "{row}: {err}");
-        assert!(err.message().contains("change feed"), "{row}: {err}");
+        let says = format!("the change feed's {named} is out of range");
+        assert!(err.message().contains(&says), "{row}: {err}");
         let batches = i
             .operator()
             .list_batches(None, Default::default())
@@ -623,4 +634,14 @@ fn a_damaged_feed_counter_is_refused_and_named() {
             "{row}: {problems:?}"
         );
     }
+    // The largest origin a new store draws is no damage.
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    with_one_batch(&path);
+    let origin = testing::u64_bytes(top - 1);
+    testing::raw_put(&path, "meta", &text_bytes("change_origin"), &origin).expect("raw write");
+    let batch = roster::BatchInput {
+        name: Some("Evening".into()),
+    };
+    open(&path).operator().create_batch(batch).expect("a write");
 }
