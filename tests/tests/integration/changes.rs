@@ -512,6 +512,28 @@ fn an_entry_lives_through_the_whole_window_and_a_purge_counts_what_went() {
     assert_eq!(admin.purge_changes().expect("purge"), 0, "nothing left");
 }
 
+/// A purge removes every entry older than the window, however many: more
+/// than one of its rounds of 4,096 here.
+#[test]
+fn a_purge_goes_on_past_one_round() {
+    let (i, clock) = three_batches_and_a_day_kept();
+    let rows = (0..4_200)
+        .map(|n| roster::ImportRow {
+            line: n + 1,
+            user: roster::NewUser {
+                username: Some(format!("user{n}")),
+                ..Default::default()
+            },
+            password_hash: Some("!".into()),
+            errors: Default::default(),
+        })
+        .collect();
+    let admin = i.operator();
+    assert_eq!(admin.import_rows(rows).expect("import").created, 4_200);
+    clock.advance(chrono::Duration::days(2));
+    assert_eq!(admin.purge_changes().expect("purge"), 4_203);
+}
+
 #[test]
 fn retention_trims_old_entries_and_a_reader_behind_the_floor_is_told() {
     let (i, clock) = three_batches_and_a_day_kept();
@@ -752,6 +774,19 @@ fn a_since_from_another_feed_is_refused() {
     let page = empty.operator().changes_since(0, 10).expect("empty feed");
     assert!(page.changes.is_empty());
     assert!(page.next > 1 << 40, "{}", page.next);
+    // Drawn at random from 2^51 numbers: two feeds start far apart (a
+    // chance of about 2^-30 of falling within 2^20 of each other).
+    let (other, _clock) = roster_tests::institute(SEED_NOW);
+    let other = other
+        .operator()
+        .changes_since(0, 10)
+        .expect("empty feed")
+        .next;
+    assert!(
+        page.next.abs_diff(other) > 1 << 20,
+        "{} and {other}",
+        page.next
+    );
     assert!(empty.operator().changes_since(page.next, 10).is_ok());
     let err = w.i.operator().changes_since(u64::MAX, 10).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Validation, "{err}");
