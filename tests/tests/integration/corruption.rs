@@ -645,3 +645,36 @@ fn a_damaged_feed_counter_is_refused_and_named() {
     };
     open(&path).operator().create_batch(batch).expect("a write");
 }
+
+/// `check` reads the whole change feed: a damaged entry after good ones is
+/// named, as the first would be.
+#[test]
+fn a_damaged_change_entry_past_the_first_is_named() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    let head = with_one_batch(&path);
+    {
+        let i = open(&path);
+        for name in ["Noon", "Evening"] {
+            let batch = roster::BatchInput {
+                name: Some(name.into()),
+            };
+            i.operator().create_batch(batch).expect("batch");
+        }
+        assert!(i.check_integrity().expect("check").is_empty());
+    }
+    let rows = testing::raw_rows(&path, "changes").expect("rows");
+    let keys: Vec<u64> = rows
+        .iter()
+        .filter_map(|(k, _)| testing::u64_of(k))
+        .collect();
+    assert_eq!(keys, [head, head + 1, head + 2]);
+    let (last, _) = rows.last().expect("an entry");
+    testing::raw_put(&path, "changes", last, &[0xff; 3]).expect("raw write");
+    let problems = open(&path).check_integrity().expect("check");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains(&(head + 2).to_string()),
+        "{problems:?}"
+    );
+}
