@@ -19,6 +19,15 @@ pub fn at(rfc3339: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The step a test's clock takes when a stamp must move.
+pub const HOUR: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// [`SEED_NOW`] and `n` [`HOUR`]s later: the stamp a test whose clock
+/// steps an hour at a time expects.
+pub fn seed_plus_hours(n: i32) -> DateTime<Utc> {
+    at(SEED_NOW) + HOUR * n
+}
+
 /// The test configuration: a fixed clock at `now`, cheap argon2.
 pub fn config(now: &str) -> (Config, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(at(now)));

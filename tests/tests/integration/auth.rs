@@ -2077,8 +2077,8 @@ mod self_service {
     fn my_profile_and_a_group_are_stamped_only_when_they_change() {
         let (i, clock) = institute(SEED_NOW);
         let (_, token) = student(&i, "lorem");
-        let hour = chrono::Duration::hours(1);
-        let now = |hours: i32| roster_tests::at(SEED_NOW) + hour * hours;
+        let now = roster_tests::seed_plus_hours;
+        let hour = roster_tests::HOUR;
         let session = i.session(&token).unwrap();
         let city = |city: &str| UserPatch {
             profile: ProfileInput {
@@ -2127,8 +2127,8 @@ mod self_service {
             ("sessions", rows("sessions")),
             ("user_sessions", rows("user_sessions")),
         ];
-        clock.advance(chrono::Duration::hours(1));
-        let changed_at = roster_tests::at(SEED_NOW) + chrono::Duration::hours(1);
+        clock.advance(roster_tests::HOUR);
+        let changed_at = roster_tests::seed_plus_hours(1);
         {
             let i = open();
             let me = i.session(&mine).unwrap();

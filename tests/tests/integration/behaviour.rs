@@ -6,7 +6,9 @@ use roster::{
     BatchInput, CourseInput, CreateOptions, CustomFieldInput, CustomInput, ErrorCode, GroupInput,
     Institute, NewUser, PageRequest, ProfileInput, UserPatch,
 };
-use roster_tests::{SEED_NOW, call, expect, ids_of_every_page, institute, snapshot};
+use roster_tests::{
+    HOUR, SEED_NOW, call, expect, ids_of_every_page, institute, seed_plus_hours as at, snapshot,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -20,14 +22,6 @@ fn post(i: &Institute, path: &str, body: Value) -> Value {
         Some(body),
         201,
     )
-}
-
-/// The step of a test's clock, and the instant `hours` of them after
-/// `SEED_NOW`: what such a test expects a stamp to be.
-const HOUR: chrono::TimeDelta = chrono::TimeDelta::hours(1);
-
-fn at(hours: i32) -> chrono::DateTime<chrono::Utc> {
-    roster_tests::at(SEED_NOW) + HOUR * hours
 }
 
 fn id(v: &Value) -> u64 {
