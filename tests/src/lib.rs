@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use roster::rest::{Request, Response};
-use roster::{Argon2Params, Config, FixedClock, Institute};
+use roster::{Argon2Params, Config, FixedClock, ImportRow, Institute, NewUser};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +26,17 @@ pub const HOUR: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 /// steps an hour at a time expects.
 pub fn seed_plus_hours(n: i32) -> DateTime<Utc> {
     at(SEED_NOW) + HOUR * n
+}
+
+/// An import row of line `line` for `user`, with no usable password (`!`):
+/// the cheapest row an import takes, for tests that need many users.
+pub fn passwordless_row(line: u64, user: NewUser) -> ImportRow {
+    ImportRow {
+        line,
+        user,
+        password_hash: Some("!".into()),
+        errors: Default::default(),
+    }
 }
 
 /// The test configuration: a fixed clock at `now`, cheap argon2.

@@ -5,7 +5,7 @@
 
 use roster::rest::{Request, Response};
 use roster::{ErrorCode, Institute};
-use roster_tests::{SEED_NOW, call_as, institute};
+use roster_tests::{SEED_NOW, call_as, institute, passwordless_row};
 use serde_json::{Value, json};
 
 const API: &str = "/api/v2.5/admin";
@@ -518,14 +518,12 @@ fn an_entry_lives_through_the_whole_window_and_a_purge_counts_what_went() {
 fn a_purge_goes_on_past_one_round() {
     let (i, clock) = three_batches_and_a_day_kept();
     let rows = (0..4_200)
-        .map(|n| roster::ImportRow {
-            line: n + 1,
-            user: roster::NewUser {
+        .map(|n| {
+            let user = roster::NewUser {
                 username: Some(format!("user{n}")),
                 ..Default::default()
-            },
-            password_hash: Some("!".into()),
-            errors: Default::default(),
+            };
+            passwordless_row(n + 1, user)
         })
         .collect();
     let admin = i.operator();

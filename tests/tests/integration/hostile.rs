@@ -4,7 +4,8 @@
 //! nothing is written over the damage, and nothing leaks through a link.
 
 use roster::store::{Backend, ModelBackend, Reader, Writer, recover};
-use roster::{Config, ErrorCode, ImportRow, Institute, NewUser, ProfileInput};
+use roster::{Config, ErrorCode, Institute, NewUser, ProfileInput};
+use roster_tests::passwordless_row;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,9 +19,8 @@ const USERS: usize = 3000;
 fn many_users(path: &Path) {
     let i = Institute::open_shared(path, Config::default()).expect("create");
     let rows = (0..USERS)
-        .map(|n| ImportRow {
-            line: n as u64 + 1,
-            user: NewUser {
+        .map(|n| {
+            let user = NewUser {
                 username: Some(format!("user{n}")),
                 profile: ProfileInput {
                     email: Some(format!("user{n}@example.com")),
@@ -28,9 +28,8 @@ fn many_users(path: &Path) {
                     ..Default::default()
                 },
                 ..Default::default()
-            },
-            password_hash: Some("!".into()),
-            errors: Default::default(),
+            };
+            passwordless_row(n as u64 + 1, user)
         })
         .collect();
     let report = i.operator().import_rows(rows).expect("import");

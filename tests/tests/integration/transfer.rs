@@ -3,7 +3,7 @@
 
 use roster::transfer::{self, ImportOptions};
 use roster::{ErrorCode, Institute};
-use roster_tests::{SEED_NOW, expect, institute, snapshot};
+use roster_tests::{SEED_NOW, expect, institute, passwordless_row, snapshot};
 use serde_json::json;
 
 fn import(i: &Institute, text: &str, options: &ImportOptions) -> roster::ImportReport {
@@ -1370,20 +1370,18 @@ fn a_file_that_fails_part_way_keeps_the_rows_read_before_it() {
 #[test]
 fn a_typed_import_counts_bad_rows_and_refuses_a_forbidden_one_whole() {
     use super::auth::{perm, staff};
-    use roster::{AccessInput, Action, ImportRow, Model, NewUser};
+    use roster::{AccessInput, Action, Model, NewUser};
     let (i, _) = institute(SEED_NOW);
-    let row = |line, name: &str, is_superuser| ImportRow {
-        line,
-        user: NewUser {
+    let row = |line, name: &str, is_superuser| {
+        let user = NewUser {
             username: Some(name.into()),
             access: AccessInput {
                 is_superuser,
                 ..Default::default()
             },
             ..Default::default()
-        },
-        password_hash: Some("!".into()),
-        errors: Default::default(),
+        };
+        passwordless_row(line, user)
     };
     let report = i
         .operator()
