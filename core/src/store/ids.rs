@@ -21,6 +21,61 @@ use std::ops::Bound;
 /// Ids per block.
 pub(crate) const BLOCK: u64 = 1 << 24;
 
+/// The highest id roster gives, or takes from an export: ids reach
+/// JavaScript as numbers, exact up to 2^53.
+pub(crate) const MAX_ID: u64 = 1 << 53;
+
+/// The last block a sound store has a row for: the one holding
+/// [`MAX_ID`].
+const LAST_BLOCK: u64 = MAX_ID / BLOCK;
+
+/// A stored row `(kind, block) -> next` as it may be: its block at most
+/// [`LAST_BLOCK`] and `next` within the block (its end when full). Any
+/// other row is damage, and the arithmetic of the ids given from it would
+/// overflow, or give id 0 or ids of another block: refused here, where
+/// every row is read.
+pub(crate) fn sound(kind: Kind, block: u64, next: u64) -> Result<u64> {
+    if block <= LAST_BLOCK && (first_of(block)..=(block + 1) * BLOCK).contains(&next) {
+        return Ok(next);
+    }
+    Err(Error::new(
+        ErrorCode::Corrupt,
+        format!(
+            "the store is damaged: {}; run `roster check`",
+            unsound(kind, block, next)
+        ),
+    ))
+}
+
+/// What is wrong with the unsound row `(kind, block) -> next`.
+fn unsound(kind: Kind, block: u64, next: u64) -> String {
+    format!(
+        "the {} id counter of block {block} is {next}, outside its block",
+        kind.counter()
+    )
+}
+
+/// Every unsound id-block row (`roster check`), with its kind, said as
+/// [`sound`] says it.
+pub(crate) fn problems(s: &Snapshot<'_>) -> Result<Vec<(Kind, String)>> {
+    let mut out = Vec::new();
+    for kind in Kind::ALL {
+        s.scan(
+            ID_BLOCKS,
+            Bound::Included(&(kind as u8, 0)),
+            Bound::Included(&(kind as u8, u64::MAX)),
+            false,
+            |(_, block), next| {
+                if sound(kind, block, next).is_err() {
+                    out.push((kind, unsound(kind, block, next)));
+                }
+                Ok(true)
+            },
+        )?;
+    }
+    Ok(out)
+}
+
 /// The last block of `kind` in use and its next id; `None` before the
 /// first id of the kind.
 fn last_block(s: &Snapshot<'_>, kind: Kind) -> Result<Option<(u64, u64)>> {
@@ -45,7 +100,7 @@ fn blocks(
         Bound::Included(&(kind as u8, 0)),
         Bound::Included(&(kind as u8, u64::MAX)),
         reverse,
-        |(_, block), next| Ok(visit(block, next)),
+        |(_, block), next| Ok(visit(block, sound(kind, block, next)?)),
     )
 }
 
@@ -87,7 +142,7 @@ fn start(txn: &Txn<'_>, kind: Kind) -> Result<Option<(u64, u64)>> {
     if let Some(Taken { block, own, .. }) = mine
         && (own || !txn.contended)
         && let Some(next) = txn.get(ID_BLOCKS, &(kind as u8, block))?
-        && next < (block + 1) * BLOCK
+        && sound(kind, block, next)? < (block + 1) * BLOCK
     {
         return Ok(Some((block, next)));
     }
@@ -135,7 +190,7 @@ pub(crate) fn next_n(txn: &Txn<'_>, kind: Kind, n: usize) -> Result<Vec<u64>> {
             }
             Some((block, _)) => (block + 1, (block + 1) * BLOCK),
         };
-        if id == u64::MAX {
+        if id > MAX_ID {
             return Err(Error::new(ErrorCode::Internal, "no ids left"));
         }
         if at.is_some_and(|(b, _)| b != block) {
@@ -205,6 +260,17 @@ pub(crate) fn kind_named(name: &str) -> Option<Kind> {
 /// block it took its last ids from (records restored with ids of that
 /// block must not meet the ones it gives next).
 pub(crate) fn raise(txn: &Txn<'_>, kind: Kind, next: u64) -> Result<()> {
+    if next > MAX_ID + 1 {
+        // A restore refuses such a counter first; a format 1-3 store's
+        // counter past every id roster gives is damage.
+        return Err(Error::new(
+            ErrorCode::Corrupt,
+            format!(
+                "the store is damaged: the {} id counter {next} is past the highest id; run `roster check`",
+                kind.counter()
+            ),
+        ));
+    }
     let mut behind = Vec::new();
     blocks(txn, kind, false, |block, at| {
         let raised = next.min((block + 1).saturating_mul(BLOCK));
@@ -311,6 +377,75 @@ mod tests {
         let ids = one.write(|txn| next_n(txn, Kind::User, 2)).unwrap();
         assert_eq!(ids, [3 * BLOCK - 1, 3 * BLOCK]);
         assert_eq!(id(&one), 3 * BLOCK + 1);
+        // A full block of the handle's own below others in use: the next
+        // ids come from a new block past them all, not from the block
+        // after it (`one`'s).
+        other
+            .write(|txn| txn.put(ID_BLOCKS, &(Kind::User as u8, 1), &(2 * BLOCK - 1)))
+            .unwrap();
+        let ids = other.write(|txn| next_n(txn, Kind::User, 2)).unwrap();
+        assert_eq!(ids, [2 * BLOCK - 1, 4 * BLOCK]);
+        assert_eq!(id(&other), 4 * BLOCK + 1);
+        assert_eq!(id(&one), 3 * BLOCK + 2);
+    }
+
+    /// A counter row outside its block, or of a block past every id, is
+    /// damage, named by the id it would give and by `roster check`: never
+    /// id 0, an id of another block, or arithmetic that overflows.
+    #[test]
+    fn an_unsound_counter_row_is_damage() {
+        let user = Kind::User as u8;
+        for (block, next) in [
+            (0, 0),
+            (0, BLOCK + 1),
+            (0, u64::MAX),
+            (2, BLOCK),
+            (LAST_BLOCK + 1, (LAST_BLOCK + 1) * BLOCK + 1),
+            (u64::MAX, 5),
+        ] {
+            let store = Store::in_memory().unwrap();
+            assert_eq!(id(&store), 1);
+            store
+                .write(|txn| txn.put(ID_BLOCKS, &(user, block), &next))
+                .unwrap();
+            let e = store
+                .write(|txn| next_n(txn, Kind::User, 1))
+                .expect_err("damage");
+            let said = format!("the user id counter of block {block} is {next}, outside its block");
+            assert_eq!(e.code(), ErrorCode::Corrupt, "{e:?}");
+            assert!(e.message().contains(&said), "{e:?}");
+            let problems = store.reading(problems).unwrap();
+            assert_eq!(problems, [(Kind::User, said)]);
+            let checked = store.reading(crate::store::integrity::check).unwrap();
+            assert!(
+                checked.iter().any(|p| p.contains("outside its block")),
+                "{checked:?}"
+            );
+        }
+        // The edges of a sound row: a block's first id, its end (full), and
+        // the block holding the highest id.
+        for (block, next) in [(0, 1), (0, BLOCK), (1, BLOCK), (LAST_BLOCK, MAX_ID)] {
+            assert_eq!(sound(Kind::User, block, next).ok(), Some(next));
+        }
+    }
+
+    /// No id past [`MAX_ID`] is given, and no counter past it is taken.
+    #[test]
+    fn ids_stop_at_the_highest() {
+        let store = Store::in_memory().unwrap();
+        store.write(|txn| raise(txn, Kind::User, MAX_ID)).unwrap();
+        assert_eq!(id(&store), MAX_ID);
+        let e = store
+            .write(|txn| next(txn, Kind::User))
+            .expect_err("none left");
+        assert_eq!(e.message(), "no ids left");
+        let e = store
+            .write(|txn| raise(txn, Kind::Batch, MAX_ID + 2))
+            .expect_err("past the highest");
+        assert_eq!(e.code(), ErrorCode::Corrupt, "{e:?}");
+        store
+            .write(|txn| raise(txn, Kind::Batch, MAX_ID + 1))
+            .unwrap();
     }
 
     /// A restore's counters hold for every block a handle may go on with,

@@ -66,6 +66,13 @@ pub fn index_value(table: &str, key: &str, id: u64) -> Vec<u8> {
     value
 }
 
+/// The key of the id counter row of `entity` (`"user"`, `"batch"`, ...;
+/// an export's counter names) for block `block` in `id_blocks`.
+pub fn id_counter_key(entity: &str, block: u64) -> Vec<u8> {
+    let kind = super::ids::kind_named(entity).expect("an entity's counter name");
+    Col::bytes(&(kind as u8, block))
+}
+
 /// The value encoding of an id or count, decoded.
 pub fn u64_of(bytes: &[u8]) -> Option<u64> {
     u64::take(bytes)

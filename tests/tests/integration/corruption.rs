@@ -591,6 +591,31 @@ fn a_kept_feed_counter_is_followed_once_and_removed() {
 /// before numbers followed the last entry) a counter at its end, is a
 /// `corrupt_store` error for the write that would number entries from it
 /// (the store unchanged), and `check` names it.
+/// An id counter row outside its block (or of a block past every id roster
+/// gives) is damage: a create is refused naming it and writes nothing,
+/// where it would have given id 0, an id of another block, or overflowed.
+#[test]
+fn a_damaged_id_counter_is_refused_and_named() {
+    for (block, next) in [(0, 0), (0, u64::MAX), (1, 5), (u64::MAX, 5)] {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("s.redb");
+        two_users(&path);
+        let key = testing::id_counter_key("user", block);
+        testing::raw_put(&path, "id_blocks", &key, &u64_bytes(next)).expect("raw write");
+        let i = open(&path);
+        let err = i
+            .operator()
+            .create_user(new_user("carol"), Default::default())
+            .unwrap_err();
+        let said = format!("the user id counter of block {block} is {next}, outside its block");
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{said}: {err}");
+        assert!(err.message().contains(&said), "{err}");
+        let users = i.operator().list_users(&Default::default()).expect("list");
+        assert_eq!(users.count, 2, "{said}: nothing written");
+        assert_eq!(i.check_integrity().expect("check"), [said]);
+    }
+}
+
 #[test]
 fn a_damaged_feed_counter_is_refused_and_named() {
     // Each case: the rows written, and the one the error names.

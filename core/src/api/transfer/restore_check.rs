@@ -14,13 +14,11 @@ use crate::domain::sunbird::Origin;
 use crate::domain::user::{self, Context, Profile, ProfileInput, User};
 use crate::domain::{Batch, Subscription};
 use crate::error::FieldErrors;
+use crate::store::ids::MAX_ID;
 use crate::text::clip;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The largest id or counter accepted: ids reach JavaScript as numbers, and
-/// a counter at `u64::MAX` could not be raised.
-pub(crate) const MAX_ID: u64 = 1 << 53;
 /// The counters a store keeps.
 const COUNTERS: [&str; 8] = [
     "organisation",
