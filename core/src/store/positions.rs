@@ -49,22 +49,24 @@ pub(crate) fn count(txn: &Txn<'_>, def: Records, id: u64, delta: i8) -> Result<(
 /// each count changed once, however many of the ids share its block.
 pub(crate) fn count_many(txn: &Txn<'_>, def: Records, ids: &[u64], delta: i8) -> Result<()> {
     let Some(tag) = tag(def) else { return Ok(()) };
-    let changes = counts_of(tag, ids);
+    let changes = counts_of(tag, ids.iter().copied());
     // One read for every count (a round trip on a server backend).
     let keys: Vec<&(u8, u8, u64)> = changes.keys().collect();
     let nows = txn.get_many(COUNTS, &keys)?;
     for ((key, n), now) in changes.iter().zip(nows) {
         let (key, n, now) = (*key, *n, now.unwrap_or(0));
-        let next = if delta > 0 {
-            now + n
-        } else {
-            now.checked_sub(n).ok_or_else(|| {
-                Error::new(
-                    ErrorCode::Corrupt,
-                    "the store is damaged: a record count is below its records; run `roster check`",
-                )
-            })?
-        };
+        // A stored count is only ever as large as the ids of its block: one
+        // that overflows, or is below the records counted out, is damage.
+        let next = match delta > 0 {
+            true => now.checked_add(n),
+            false => now.checked_sub(n),
+        }
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::Corrupt,
+                "the store is damaged: a record count disagrees with its records; run `roster check`",
+            )
+        })?;
         if next == 0 {
             txn.remove(COUNTS, &key)?;
         } else {
@@ -76,7 +78,10 @@ pub(crate) fn count_many(txn: &Txn<'_>, def: Records, ids: &[u64], delta: i8) ->
 
 /// The count rows that `ids` of the table tagged `tag` fall in, each with
 /// how many of them it holds.
-fn counts_of(tag: u8, ids: &[u64]) -> std::collections::BTreeMap<(u8, u8, u64), u64> {
+fn counts_of(
+    tag: u8,
+    ids: impl Iterator<Item = u64>,
+) -> std::collections::BTreeMap<(u8, u8, u64), u64> {
     let mut changes: std::collections::BTreeMap<(u8, u8, u64), u64> = Default::default();
     for id in ids {
         for (level, shift) in SHIFT.iter().enumerate() {
@@ -90,7 +95,7 @@ fn counts_of(tag: u8, ids: &[u64]) -> std::collections::BTreeMap<(u8, u8, u64), 
 /// ([`Txn::will_read`]).
 pub(crate) fn will_count(def: Records, ids: &[u64], reads: Reads) -> Reads {
     match tag(def) {
-        Some(tag) => counts_of(tag, ids)
+        Some(tag) => counts_of(tag, ids.iter().copied())
             .keys()
             .fold(reads, |r, key| r.of(COUNTS, key)),
         None => reads,
@@ -216,16 +221,10 @@ fn short_counts() -> Error {
 
 /// The counts a table should have, from the ids of its counted records.
 pub(crate) fn expected(def: Records, ids: impl Iterator<Item = u64>) -> Vec<((u8, u8, u64), u64)> {
-    let Some(tag) = tag(def) else {
-        return Vec::new();
-    };
-    let mut out = std::collections::BTreeMap::new();
-    for id in ids {
-        for (level, shift) in SHIFT.iter().enumerate() {
-            *out.entry((tag, level as u8, id >> shift)).or_insert(0) += 1;
-        }
+    match tag(def) {
+        Some(tag) => counts_of(tag, ids).into_iter().collect(),
+        None => Vec::new(),
     }
-    out.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -285,6 +284,35 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// A count that a record would take past `u64::MAX`, or below 0, is
+    /// damage, said as such: not a panic, not a count that wraps around.
+    #[test]
+    fn a_count_out_of_its_range_is_damage() {
+        let tag = tag(USERS).unwrap();
+        for (level, count, ids) in [
+            (0u8, u64::MAX, 2u64..=2),
+            (3, u64::MAX, 2..=2),
+            (1, 0, 1..=1),
+        ] {
+            let store = Store::in_memory().unwrap();
+            store.write(|txn| put_users(txn, &[1])).unwrap();
+            store
+                .write(|txn| txn.put(COUNTS, &(tag, level, 0), &count))
+                .unwrap();
+            let e = store
+                .write(|txn| {
+                    let ids: Vec<u64> = ids.clone().collect();
+                    match count {
+                        0 => count_many(txn, USERS, &ids, -1),
+                        _ => put_users(txn, &ids),
+                    }
+                })
+                .expect_err("damage");
+            assert_eq!(e.code(), ErrorCode::Corrupt, "{e:?}");
+            assert!(e.message().contains("a record count disagrees"), "{e:?}");
+        }
     }
 
     /// Counts of one level that add up to less than their block's count a
