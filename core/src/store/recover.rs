@@ -251,7 +251,11 @@ fn counters_and_links(backend: &RedbBackend, typed: bool) -> Result<CountersAndL
             .map_err(stopped)?
         {
             let (k, v) = row.map_err(stopped)?;
-            counters.insert(k.value().to_string(), v.value());
+            // A counter past every id roster gives is damage (sound ones
+            // are read from the rows' ids below).
+            if v.value() <= ids::MAX_ID + 1 {
+                counters.insert(k.value().to_string(), v.value());
+            }
         }
         let def: TableDefinition<(u64, u64), ()> = TableDefinition::new(COURSE_BATCHES.name);
         for row in txn
@@ -265,10 +269,12 @@ fn counters_and_links(backend: &RedbBackend, typed: bool) -> Result<CountersAndL
     } else {
         let kinds = ENTITIES.map(|(_, k)| k);
         for (k, v) in rows_of(backend, ID_BLOCKS.name)? {
-            let (Some((kind, _)), Some(next)) = (<(u8, u64)>::take(&k), u64::take(&v)) else {
+            let (Some((kind, block)), Some(next)) = (<(u8, u64)>::take(&k), u64::take(&v)) else {
                 continue;
             };
-            if let Some(kind) = kinds.iter().find(|k| **k as u8 == kind) {
+            if let Some(kind) = kinds.iter().find(|k| **k as u8 == kind)
+                && ids::sound(*kind, block, next).is_ok()
+            {
                 let slot = counters.entry(kind.counter().to_string()).or_insert(0);
                 *slot = (*slot).max(next);
             }
@@ -579,19 +585,39 @@ fn keep(saved: &mut Saved, kind: Kind, key: FrameKey) {
     saved.entry(kind as u8).or_default().insert(key);
 }
 
-/// Decodes the frames of `kind` into records, counting the undecodable.
+/// The records a recovery leaves out although their frames are sound.
+#[derive(Default)]
+struct LeftOut {
+    /// Contents that do not decode.
+    undecodable: u64,
+    /// Keys (or a membership's id) with an id no store of roster's holds:
+    /// 0, or past [`ids::MAX_ID`]. Counters above them could not be kept.
+    out_of_range: u64,
+}
+
+/// Whether `id` is one roster gives.
+fn in_range(id: u64) -> bool {
+    (1..=ids::MAX_ID).contains(&id)
+}
+
+/// Decodes the frames of `kind` into records, counting what is left out.
 fn decode_all<T: DeserializeOwned>(
     kind: Kind,
     frames: &BTreeMap<FrameKey, Vec<u8>>,
-    damaged: &mut u64,
+    left_out: &mut LeftOut,
 ) -> BTreeMap<FrameKey, T> {
     let mut out = BTreeMap::new();
     for (key, bytes) in frames {
+        // A record's key is (its id, 0); a membership's (user, batch).
+        if !in_range(key.0) || !(key.1 == 0 || in_range(key.1)) {
+            left_out.out_of_range += 1;
+            continue;
+        }
         match frame::decode(kind, *key, bytes) {
             Ok(record) => {
                 out.insert(*key, record);
             }
-            Err(_) => *damaged += 1,
+            Err(_) => left_out.undecodable += 1,
         }
     }
     out
@@ -727,55 +753,66 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
 
     let take = |kind: Kind| reads.get(&(kind as u8)).map(|r| &r.frames);
     let empty = BTreeMap::new();
-    let mut undecodable = 0u64;
+    let mut left_out = LeftOut::default();
     let users: BTreeMap<FrameKey, User> = decode_all(
         Kind::User,
         take(Kind::User).unwrap_or(&empty),
-        &mut undecodable,
+        &mut left_out,
     );
     let batches: BTreeMap<FrameKey, Batch> = decode_all(
         Kind::Batch,
         take(Kind::Batch).unwrap_or(&empty),
-        &mut undecodable,
+        &mut left_out,
     );
     let courses: BTreeMap<FrameKey, Course> = decode_all(
         Kind::Course,
         take(Kind::Course).unwrap_or(&empty),
-        &mut undecodable,
+        &mut left_out,
     );
     let fields: BTreeMap<FrameKey, CustomField> = decode_all(
         Kind::CustomField,
         take(Kind::CustomField).unwrap_or(&empty),
-        &mut undecodable,
+        &mut left_out,
     );
     let groups: BTreeMap<FrameKey, Group> = decode_all(
         Kind::Group,
         take(Kind::Group).unwrap_or(&empty),
-        &mut undecodable,
+        &mut left_out,
     );
-    let memberships: BTreeMap<FrameKey, Subscription> = decode_all(
+    let mut memberships: BTreeMap<FrameKey, Subscription> = decode_all(
         Kind::Subscription,
         take(Kind::Subscription).unwrap_or(&empty),
-        &mut undecodable,
+        &mut left_out,
     );
+    memberships.retain(|_, m| {
+        left_out.out_of_range += u64::from(!in_range(m.id));
+        in_range(m.id)
+    });
     let messages: BTreeMap<FrameKey, Message> = decode_all(
         Kind::Message,
         take(Kind::Message).unwrap_or(&empty),
-        &mut undecodable,
+        &mut left_out,
     );
     let organisations: BTreeMap<FrameKey, Organisation> = decode_all(
         Kind::Organisation,
         take(Kind::Organisation).unwrap_or(&empty),
-        &mut undecodable,
+        &mut left_out,
     );
     let sides: BTreeMap<FrameKey, SunbirdUser> = decode_all(
         Kind::SunbirdUser,
         take(Kind::SunbirdUser).unwrap_or(&empty),
-        &mut undecodable,
+        &mut left_out,
     );
-    if undecodable > 0 {
+    if left_out.undecodable > 0 {
         report.notes.push(format!(
-            "{undecodable} records had sound frames but undecodable contents"
+            "{} records had sound frames but undecodable contents",
+            left_out.undecodable
+        ));
+    }
+    if left_out.out_of_range > 0 {
+        report.notes.push(format!(
+            "{} records have ids no store gives (0, or past 2^53) and were left out",
+            left_out.out_of_range
         ));
     }
 
@@ -1032,6 +1069,60 @@ mod tests {
     use crate::domain::sunbird::SunbirdUser;
     use crate::domain::user::User;
     use crate::store::write;
+
+    /// Ids no store of roster's holds (0, past 2^53), in a record's key or
+    /// an id counter, are damage: the records are left out and counted,
+    /// the counters read from the sound rows only, and the new store is
+    /// sound and gives the next id in range.
+    #[test]
+    fn ids_out_of_range_are_left_out_and_the_counters_stay_sound() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source.redb");
+        {
+            let store = Store::open(&source, false).unwrap();
+            store
+                .write(|txn| {
+                    crate::store::ids::raise(txn, Kind::User, 2)?;
+                    for id in [1, crate::store::ids::MAX_ID + 1, u64::MAX] {
+                        let mut user = User::blank(id, &format!("u{}", id % 1000));
+                        user.uuid = u128::from(id % 1000);
+                        write::put_user(txn, None, &user)?;
+                    }
+                    // A counter row far past every block, as a crafted file
+                    // could hold.
+                    txn.put(
+                        crate::store::tables::ID_BLOCKS,
+                        &(Kind::User as u8, u64::MAX),
+                        &u64::MAX,
+                    )
+                })
+                .unwrap();
+        }
+        let target = dir.path().join("new.redb");
+        let report = recover(&source, &target).unwrap();
+        let users = report
+            .entities
+            .iter()
+            .find(|e| e.entity == "users")
+            .unwrap();
+        assert_eq!(users.saved, 1, "{report:?}");
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.starts_with("2 records have ids no store gives")),
+            "{report:?}"
+        );
+        let store = Store::open(&target, false).unwrap();
+        assert_eq!(
+            store.reading(integrity::check).unwrap(),
+            Vec::<String>::new()
+        );
+        let next = store
+            .write(|txn| crate::store::ids::next(txn, Kind::User))
+            .unwrap();
+        assert_eq!(next, 2);
+    }
 
     /// A source whose records break a rule the API enforces (a managed user
     /// with a phone, as a tampered restore could plant before restores
