@@ -360,13 +360,16 @@ mod tests {
         backend.lose_next();
         assert_eq!(id(&other), BLOCK);
         assert_eq!(id(&other), BLOCK + 1);
+        // Losing another race there changes nothing: the block is its own.
+        backend.lose_next();
+        assert_eq!(id(&other), BLOCK + 2);
         // `one` goes on with the block it took its last id from, which has
         // room (not with `other`'s, the last in use), until it loses a race
         // there and claims the block after every block in use.
         assert_eq!(id(&one), 4);
         backend.lose_next();
         assert_eq!(id(&one), 2 * BLOCK);
-        assert_eq!(id(&other), BLOCK + 2);
+        assert_eq!(id(&other), BLOCK + 3);
         // A handle that has taken no id yet starts with the last block.
         let third = Store::on(backend.clone()).unwrap();
         assert_eq!(id(&third), 2 * BLOCK + 1);
