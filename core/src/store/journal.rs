@@ -292,12 +292,15 @@ fn encode(epoch: u64, seq: u64, payload: &[u8]) -> Vec<u8> {
 
 /// The payloads of the records of `epoch` in the journal at `path`, in
 /// order: the commits made after the store's last checkpoint. A missing
-/// file has none.
+/// file has none. Only its first [`CAPACITY`] bytes are read: no record is
+/// written past them, and a file made larger (by hand, or to exhaust
+/// memory) is no bigger to read.
 pub(crate) fn records(path: &Path, epoch: u64) -> Result<Vec<Vec<u8>>> {
     let mut bytes = Vec::new();
     match File::open(path) {
-        Ok(mut f) => {
-            f.read_to_end(&mut bytes)
+        Ok(f) => {
+            f.take(CAPACITY)
+                .read_to_end(&mut bytes)
                 .map_err(io_error("reading the journal"))?;
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -412,5 +415,24 @@ mod tests {
         assert_eq!(parse(&old, 5).len(), 1);
         // Zeros (a fresh file) hold nothing.
         assert!(parse(&[0u8; 4096], 0).is_empty());
+    }
+
+    /// A record that ends past the journal's capacity was not written by
+    /// roster (a full journal makes a checkpoint instead): the file is
+    /// read only that far, however large it is.
+    #[test]
+    fn nothing_past_the_capacity_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let payload = vec![9u8; 250_000];
+        let mut bytes = Vec::new();
+        for seq in 1..=5 {
+            bytes.extend(encode(3, seq, &payload));
+        }
+        assert!(bytes.len() as u64 > CAPACITY);
+        assert_eq!(parse(&bytes, 3).len(), 5);
+        bytes.extend(vec![0u8; 1 << 20]);
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(records(&path, 3).unwrap().len(), 4);
     }
 }
