@@ -738,18 +738,22 @@ fn with_prefix(s: &Snapshot<'_>, field: Field, prefix: &str) -> Result<IdSet> {
     start.extend_from_slice(prefix.as_bytes());
     let mut ids = IdSet::default();
     s.scan_prefix(GRAMS, start.as_slice(), false, |k, value| {
-        ids.add(block_of(&k), &value)
+        block_of(&k, start.len())
+            .and_then(|block| ids.add(block, &value))
             .ok_or_else(|| super::keys::malformed(GRAMS.name))?;
         Ok(true)
     })?;
     Ok(ids)
 }
 
-fn block_of(key: &[u8]) -> u64 {
-    let at = key.len().saturating_sub(8);
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&key[at..]);
-    u64::from_be_bytes(b)
+/// The block of a posting key that starts with `prefix_len` bytes of field
+/// and gram, `None` for a key too short or too long to be one (damage).
+fn block_of(key: &[u8], prefix_len: usize) -> Option<u64> {
+    if key.len() < prefix_len + 8 || key.len() > KEY_MAX {
+        return None;
+    }
+    let block: [u8; 8] = key[key.len() - 8..].try_into().ok()?;
+    Some(u64::from_be_bytes(block))
 }
 
 /// Whether the index answers `needle` (folded) exactly: it is no longer
@@ -1481,6 +1485,51 @@ mod tests {
             .reading(|s| candidates(s, Field::FirstName, "ash"))
             .unwrap_err();
         assert!(err.to_string().contains("grams_unmerged"), "{err}");
+    }
+
+    /// A posting key too short (or too long) to hold a gram and a block,
+    /// met by a short needle's prefix scan, is damage: an error naming the
+    /// index, not a panic or a block made of the gram's bytes.
+    #[test]
+    fn a_malformed_posting_key_is_damage() {
+        use crate::store::Store;
+        let field = Field::FirstName as u8;
+        let mut long = vec![field];
+        long.extend_from_slice(b"abcd");
+        long.extend_from_slice(&[0; KEY_MAX - 4]);
+        for key in [vec![field, b'a'], vec![field, b'a', b'b', 0, 0, 0, 0], long] {
+            let store = Store::in_memory().unwrap();
+            store
+                .write(|txn| txn.put(GRAMS, key.as_slice(), [0u8, 0, 1].as_slice()))
+                .unwrap();
+            let err = store
+                .reading(|s| candidates(s, Field::FirstName, "a"))
+                .expect_err("damage");
+            assert_eq!(err.code(), crate::error::ErrorCode::Corrupt, "{key:?}");
+            assert!(err.to_string().contains("grams"), "{err}");
+        }
+        // The shortest and the longest sound keys are read.
+        let store = Store::in_memory().unwrap();
+        let mut longest = vec![field];
+        longest.extend_from_slice("𝔞𝔟𝔠𝔡".as_bytes());
+        longest.extend_from_slice(&2u64.to_be_bytes());
+        let mut shortest = vec![field, b'a'];
+        shortest.extend_from_slice(&0u64.to_be_bytes());
+        assert_eq!(longest.len(), KEY_MAX);
+        store
+            .write(|txn| {
+                txn.put(GRAMS, shortest.as_slice(), [0u8, 0, 1].as_slice())?;
+                txn.put(GRAMS, longest.as_slice(), [0u8, 0, 2].as_slice())
+            })
+            .unwrap();
+        let found = store
+            .reading(|s| candidates(s, Field::FirstName, "a"))
+            .unwrap();
+        assert_eq!(found, [1]);
+        let found = store
+            .reading(|s| candidates(s, Field::FirstName, "𝔞"))
+            .unwrap();
+        assert_eq!(found, [(2 << SHIFT) | 2]);
     }
 
     #[test]

@@ -117,9 +117,12 @@ pub(crate) fn users_with(s: &Snapshot<'_>, term: Term, value: &str) -> Result<Ve
     let p = prefix(term, value);
     let mut out = Vec::new();
     s.scan_prefix(TERMS, p.as_slice(), false, |k, ()| {
-        let at = k.len().saturating_sub(8);
-        let mut id = [0u8; 8];
-        id.copy_from_slice(&k[at..]);
+        // The prefix and eight bytes of id, nothing else: a shorter or
+        // longer key is damage.
+        let id = k
+            .strip_prefix(p.as_slice())
+            .and_then(|id| <[u8; 8]>::try_from(id).ok())
+            .ok_or_else(|| super::keys::malformed(TERMS.name))?;
         out.push(u64::from_be_bytes(id));
         Ok(true)
     })?;
@@ -137,4 +140,45 @@ pub(crate) fn expected<'a>(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::store::Store;
+
+    /// A row of the value asked for whose key is not the value and an id
+    /// (a damaged file's) is a clear error, not a panic or a made-up id.
+    #[test]
+    fn a_malformed_row_is_damage() {
+        let value = "x";
+        for tail in [vec![], vec![0, 1], vec![0, 0, 0, 0, 0, 0, 0, 0, 7]] {
+            let store = Store::in_memory().unwrap();
+            store
+                .write(|txn| {
+                    txn.put(TERMS, key(Term::Role, value, 3).as_slice(), &())?;
+                    let mut damaged = prefix(Term::Role, value);
+                    damaged.extend_from_slice(&tail);
+                    txn.put(TERMS, damaged.as_slice(), &())
+                })
+                .unwrap();
+            let e = store
+                .reading(|s| users_with(s, Term::Role, value))
+                .expect_err("damage");
+            assert_eq!(e.code(), ErrorCode::Corrupt, "{tail:?}: {e:?}");
+            assert!(e.message().contains("sunbird_terms"), "{e:?}");
+        }
+        let store = Store::in_memory().unwrap();
+        store
+            .write(|txn| {
+                for id in [9, 3] {
+                    txn.put(TERMS, key(Term::Role, value, id).as_slice(), &())?;
+                }
+                txn.put(TERMS, key(Term::Role, "xy", 5).as_slice(), &())
+            })
+            .unwrap();
+        let ids = store.reading(|s| users_with(s, Term::Role, value)).unwrap();
+        assert_eq!(ids, [3, 9]);
+    }
 }
