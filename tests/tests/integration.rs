@@ -9,6 +9,7 @@ mod integration {
     mod changes;
     mod conformance;
     mod corruption;
+    mod damaged_rows;
     mod django;
     mod django_hashers;
     mod escalation;

@@ -1,0 +1,401 @@
+//! Damaged rows: every table of a store holding every kind of record, each
+//! row in turn given a hostile key or value (cut short, grown, a byte
+//! changed, a number at its edge), as a crafted file or a bug could leave
+//! it below the storage engine's own checks. The store is then used through
+//! the typed API and both REST surfaces. Every answer is a value or a clear
+//! error; none may come from a panic. (The store turns a panic inside a
+//! transaction into a `storage engine failed` error and closes the handle:
+//! a backstop, counted here as a failure, since in the browser a panic ends
+//! the module.)
+
+use roster::rest::{Request, Response};
+use roster::store::{Backend, ModelBackend};
+use roster::{
+    AccessInput, BatchInput, CourseInput, CustomFieldInput, CustomInput, GroupInput, Institute,
+    NewUser, PageRequest, ProfileInput, UserQuery,
+};
+use roster_tests::{SEED_NOW, call, config};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const API: &str = "/api/v2.5/admin";
+const PASSWORD: &str = "Pass@1word";
+
+/// One row of a table.
+type Row = (String, Vec<u8>, Vec<u8>);
+
+/// The words of the store's panic backstop: an error that says them came
+/// from a panic.
+const FROM_A_PANIC: [&str; 2] = [
+    "the storage engine failed while reading it",
+    "roster failed inside this operation",
+];
+
+/// SplitMix64.
+fn next(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn sunbird(i: &Institute, path: &str, body: Value) -> Response {
+    let request = Request::new("POST", path)
+        .with_header("Content-Type", "application/json")
+        .with_body(body.to_string());
+    roster::rest::handle_as(&i.operator(), request)
+}
+
+/// A store with users (some Sunbird ones, one managed), batches with
+/// expiring and lasting subscriptions, a course, a group, a custom field,
+/// an organisation, a session and change-feed entries: every row of it,
+/// and the Sunbird manager's `userId`.
+fn world() -> (Vec<Row>, String) {
+    let backend = Arc::new(ModelBackend::new());
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open_with(backend.clone(), config).expect("store");
+    let a = i.operator();
+    a.create_custom_field(CustomFieldInput {
+        name: Some("Stream".into()),
+        kind: Some("text".into()),
+        choices: None,
+        required: Some(false),
+    })
+    .expect("field");
+    let batches: Vec<u64> = ["Morning", "Evening", "Weekend"]
+        .iter()
+        .map(|n| {
+            a.create_batch(BatchInput {
+                name: Some((*n).into()),
+            })
+            .expect("batch")
+            .id
+        })
+        .collect();
+    let course = a
+        .create_course(CourseInput {
+            title: Some("Algebra".into()),
+            ..Default::default()
+        })
+        .expect("course")
+        .id;
+    a.add_course_batches(course, &batches[..1]).expect("link");
+    let group = a
+        .create_group(GroupInput {
+            name: Some("Tutors".into()),
+            permissions: Some(vec![1, 2]),
+        })
+        .expect("group")
+        .id;
+    for (n, first) in ["Asha", "Ravi", "Kiran"].iter().enumerate() {
+        let user = NewUser {
+            username: Some(first.to_lowercase()),
+            password: Some(PASSWORD.into()),
+            profile: ProfileInput {
+                email: Some(format!("{}@x.in", first.to_lowercase())),
+                phone: Some(format!("900000000{n}")),
+                first_name: Some((*first).into()),
+                last_name: Some("Nair".into()),
+                custom_fields: vec![("Stream".into(), CustomInput::Text("Science".into()))],
+                ..Default::default()
+            },
+            access: AccessInput {
+                groups: Some(vec![group]),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let id = a
+            .create_user(user, Default::default())
+            .expect("user")
+            .user
+            .id;
+        a.add_user_subscriptions(id, &batches[..2], Some("2023-01-20"))
+            .expect("expiring");
+        a.add_user_subscriptions(id, &batches[2..], None)
+            .expect("lasting");
+    }
+    i.login("asha", PASSWORD).expect("a session");
+    let r = sunbird(
+        &i,
+        "/api/org/v1/create",
+        json!({"request": {"orgName": "Org A", "organisationType": "school",
+            "channel": "chan-a", "isTenant": true}}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = sunbird(
+        &i,
+        "/api/user/v1/sso/create",
+        json!({"request": {"firstName": "Meena", "lastName": "Iyer", "channel": "chan-a",
+            "email": "meena@z.org", "phone": "9100000001", "language": ["ta"],
+            "externalIds": [{"id": "ext-1", "provider": "chan-a", "idType": "chan-a"}],
+            "profileLocation": [{"code": "loc-1", "type": "state"}]}}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let manager = r.json()["result"]["userId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let r = sunbird(
+        &i,
+        "/api/user/v4/create",
+        json!({"request": {"firstName": "Tara", "managedBy": manager}}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    drop(i);
+    let mut rows = Vec::new();
+    backend
+        .read(&mut |r| {
+            for table in r.table_names()? {
+                for (k, v) in r.rows(&table)? {
+                    rows.push((table.clone(), k, v));
+                }
+            }
+            Ok(())
+        })
+        .expect("rows");
+    (rows, manager)
+}
+
+/// `bytes` made hostile in one of several ways, chosen by `pick`.
+fn damage(bytes: &[u8], pick: u64, random: u64) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let at = |len: usize| (random as usize) % len.max(1);
+    match pick % 9 {
+        // Cut short: empty, or at some byte.
+        0 => out.clear(),
+        1 => out.truncate(at(bytes.len())),
+        // Grown by a byte, or by eight.
+        2 => out.push(random as u8),
+        3 => out.extend_from_slice(&random.to_be_bytes()),
+        // A byte changed.
+        4 if !out.is_empty() => {
+            let i = at(out.len());
+            out[i] ^= (random >> 8) as u8 | 1;
+        }
+        // Its last eight bytes (an id, a count, a counter) at an edge.
+        5..=7 if out.len() >= 8 => {
+            let edge = [0u64, u64::MAX, 1 << 53][(pick % 9 - 5) as usize];
+            let n = out.len();
+            out[n - 8..].copy_from_slice(&edge.to_be_bytes());
+        }
+        // Its first byte at its largest.
+        _ if !out.is_empty() => out[0] = 0xff,
+        _ => out.push(0),
+    }
+    out
+}
+
+/// A copy of `rows` with row `which` damaged (its key when `key`), opened.
+fn damaged(rows: &[Row], which: usize, key: bool, pick: u64, random: u64) -> Option<Institute> {
+    let backend = Arc::new(ModelBackend::new());
+    backend
+        .write(&mut |w| {
+            for (n, (table, k, v)) in rows.iter().enumerate() {
+                match (n == which, key) {
+                    (false, _) => w.put(table, k, v)?,
+                    (true, true) => w.put(table, &damage(k, pick, random), v)?,
+                    (true, false) => w.put(table, k, &damage(v, pick, random))?,
+                }
+            }
+            Ok(())
+        })
+        .expect("copy");
+    let (config, _) = config(SEED_NOW);
+    match Institute::open_with(backend, config) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            assert!(
+                !FROM_A_PANIC.iter().any(|w| e.message().contains(w)),
+                "open: {e}"
+            );
+            None
+        }
+    }
+}
+
+/// Uses `i` every way the store is read and written: what each use was,
+/// and its error if it failed.
+fn use_every_way(i: &Institute, manager: &str) -> Vec<(String, String)> {
+    let a = i.operator();
+    let mut said: Vec<(String, String)> = Vec::new();
+    let mut note = |what: &str, message: Option<String>| {
+        if let Some(m) = message {
+            said.push((what.to_string(), m));
+        }
+    };
+    let err = |r: roster::Result<()>| r.err().map(|e| e.message().to_string());
+    for q in [None, Some("a"), Some("as"), Some("nai"), Some("x.in")] {
+        let query = UserQuery {
+            q: q.map(str::to_string),
+            ..Default::default()
+        };
+        note("list users", err(a.list_users(&query).map(drop)));
+    }
+    let last = PageRequest {
+        page: 3,
+        per_page: Some(2),
+    };
+    let page = PageRequest::default();
+    note(
+        "last page",
+        err(a
+            .list_users(&UserQuery {
+                page: last,
+                ..Default::default()
+            })
+            .map(drop)),
+    );
+    for id in 1..=5 {
+        note("get user", err(a.get_user(id).map(drop)));
+        note(
+            "subscriptions",
+            err(a.user_subscriptions(id, page).map(drop)),
+        );
+        note("batches of", err(a.user_batches(id, page).map(drop)));
+        note("courses of", err(a.user_courses(id, page).map(drop)));
+    }
+    let second = PageRequest {
+        page: 2,
+        per_page: Some(2),
+    };
+    note("batches", err(a.list_batches(None, second).map(drop)));
+    note("courses", err(a.list_courses(Some("alg"), page).map(drop)));
+    note("groups", err(a.list_groups(None, page).map(drop)));
+    note("course batches", err(a.course_batches(1, page).map(drop)));
+    note("find", err(a.find_user("ravi@x.in").map(drop)));
+    note("sign-in", err(i.login("kiran", PASSWORD).map(drop)));
+    note("changes", err(a.changes_since(0, 100).map(drop)));
+    let new = NewUser {
+        username: Some("zoya".into()),
+        password: Some(PASSWORD.into()),
+        profile: ProfileInput {
+            email: Some("zoya@x.in".into()),
+            first_name: Some("Zoya".into()),
+            ..Default::default()
+        },
+        batches: vec!["Morning".into()],
+        ..Default::default()
+    };
+    note(
+        "create",
+        err(a.create_user(new, Default::default()).map(drop)),
+    );
+    note(
+        "subscribe",
+        err(a
+            .add_user_subscriptions(2, &[3], Some("2024-01-01"))
+            .map(drop)),
+    );
+    note(
+        "update",
+        err(a.update_user(3, Default::default()).map(drop)),
+    );
+    note("delete", err(a.delete_user(1)));
+    note("purge", err(a.purge_expired().map(drop)));
+    note("purge changes", err(a.purge_changes().map(drop)));
+    note(
+        "export",
+        err(roster::transfer::export(&a, Vec::new()).map(drop)),
+    );
+    note("check", err(i.check_integrity().map(drop)));
+    for (path, body) in [
+        (
+            "/api/user/v1/search",
+            json!({"request": {"filters": {"firstName": "meena"}}}),
+        ),
+        (
+            "/api/user/v1/search",
+            json!({"request": {"query": "nai", "filters": {}}}),
+        ),
+        (
+            "/api/user/v1/search",
+            json!({"request": {"filters": {"roles.role": "PUBLIC", "channel": "chan-a"}}}),
+        ),
+        (
+            "/api/user/v1/search",
+            json!({"request": {"filters": {"externalIds.id": "ext-1", "language": "ta"}}}),
+        ),
+        (
+            "/api/user/v1/search",
+            json!({"request": {"filters": {"managedBy": manager}}}),
+        ),
+    ] {
+        let r = sunbird(i, path, body);
+        note(path, (r.status != 200).then(|| format!("{:?}", r.body)));
+    }
+    for path in [
+        format!("/api/user/v5/read/{manager}"),
+        format!("/api/user/v1/managed/{manager}"),
+        "/api/user/v1/exists/email/meena@z.org".to_string(),
+    ] {
+        let request = Request::new("GET", &path);
+        let r = roster::rest::handle_as(&i.operator(), request);
+        note(&path, (r.status != 200).then(|| format!("{:?}", r.body)));
+    }
+    for path in [
+        "/users/",
+        "/users/?q=ash",
+        "/batches/",
+        "/courses/",
+        "/users/2/",
+    ] {
+        let r = call(i, "GET", &format!("{API}{path}"), None);
+        note(path, (r.status != 200).then(|| format!("{:?}", r.body)));
+    }
+    said
+}
+
+/// The first of `said` that came from a panic, if any.
+fn from_a_panic(said: Vec<(String, String)>) -> Option<String> {
+    said.into_iter()
+        .find(|(_, m)| FROM_A_PANIC.iter().any(|w| m.contains(w)))
+        .map(|(what, m)| format!("{what}: {m}"))
+}
+
+/// Three rows of every table (its first, a middle and its last), its key
+/// and its value each damaged every way (the random bytes from a fixed
+/// seed): no use of the store panics.
+#[test]
+fn no_damaged_row_makes_roster_panic() {
+    let (rows, manager) = world();
+    // Undamaged, every use succeeds: each reaches what it is meant to.
+    let sound = damaged(&rows, usize::MAX, false, 0, 0).expect("a sound copy");
+    assert_eq!(use_every_way(&sound, &manager), []);
+    let mut of_table: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (n, (table, _, _)) in rows.iter().enumerate() {
+        of_table.entry(table).or_default().push(n);
+    }
+    assert!(of_table.len() >= 25, "{:?}", of_table.keys());
+    let mut state = 0xda3a_9ed5_u64;
+    let mut failures = Vec::new();
+    let mut opened = 0;
+    for rows_of in of_table.values() {
+        let picked: std::collections::BTreeSet<usize> = [0, rows_of.len() / 2, rows_of.len() - 1]
+            .into_iter()
+            .map(|at| rows_of[at])
+            .collect();
+        for which in picked {
+            for (key, pick) in [true, false]
+                .into_iter()
+                .flat_map(|k| (0..9).map(move |p| (k, p)))
+            {
+                let random = next(&mut state);
+                let Some(i) = damaged(&rows, which, key, pick, random) else {
+                    continue;
+                };
+                opened += 1;
+                if let Some(failure) = from_a_panic(use_every_way(&i, &manager)) {
+                    let (table, k, _) = &rows[which];
+                    let part = if key { "key" } else { "value" };
+                    failures.push(format!(
+                        "{table} {k:?}, its {part} damaged ({pick}): {failure}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(opened > 1000, "{opened} damaged stores opened");
+    assert!(failures.is_empty(), "{}\n{failures:#?}", failures.len());
+}
