@@ -60,18 +60,12 @@ fn unsound(kind: Kind, block: u64, next: u64) -> String {
 pub(crate) fn problems(s: &Snapshot<'_>) -> Result<Vec<(Kind, String)>> {
     let mut out = Vec::new();
     for kind in Kind::ALL {
-        s.scan(
-            ID_BLOCKS,
-            Bound::Included(&(kind as u8, 0)),
-            Bound::Included(&(kind as u8, u64::MAX)),
-            false,
-            |(_, block), next| {
-                if sound(kind, block, next).is_err() {
-                    out.push((kind, unsound(kind, block, next)));
-                }
-                Ok(true)
-            },
-        )?;
+        rows(s, kind, false, |block, next| {
+            if sound(kind, block, next).is_err() {
+                out.push((kind, unsound(kind, block, next)));
+            }
+            Ok(true)
+        })?;
     }
     Ok(out)
 }
@@ -88,19 +82,32 @@ fn last_block(s: &Snapshot<'_>, kind: Kind) -> Result<Option<(u64, u64)>> {
 }
 
 /// Visits the blocks of `kind` in use, each with its next id, in block
-/// order (`reverse`: last first) while `visit` says go on.
+/// order (`reverse`: last first) while `visit` says go on; an unsound row
+/// is an error ([`sound`]).
 fn blocks(
     s: &Snapshot<'_>,
     kind: Kind,
     reverse: bool,
     mut visit: impl FnMut(u64, u64) -> bool,
 ) -> Result<()> {
+    rows(s, kind, reverse, |block, next| {
+        Ok(visit(block, sound(kind, block, next)?))
+    })
+}
+
+/// Visits the rows of `kind` as stored, (block, next), unchecked.
+fn rows(
+    s: &Snapshot<'_>,
+    kind: Kind,
+    reverse: bool,
+    mut visit: impl FnMut(u64, u64) -> Result<bool>,
+) -> Result<()> {
     s.scan(
         ID_BLOCKS,
         Bound::Included(&(kind as u8, 0)),
         Bound::Included(&(kind as u8, u64::MAX)),
         reverse,
-        |(_, block), next| Ok(visit(block, sound(kind, block, next)?)),
+        |(_, block), next| visit(block, next),
     )
 }
 
