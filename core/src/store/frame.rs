@@ -220,6 +220,33 @@ mod tests {
         assert!(encode(Kind::User, id(1), &vec![0u8; MAX_PAYLOAD - 8]).is_ok());
     }
 
+    /// The smallest frame (an empty payload) and the largest (a payload of
+    /// exactly [`MAX_PAYLOAD`]) are sound; anything shorter than a header
+    /// and a trailer is too short, whatever length it claims.
+    #[test]
+    fn the_edges_of_a_frame_are_sound() {
+        let empty = encode(Kind::Group, id(2), &()).unwrap();
+        assert_eq!(empty.len(), HEADER + TRAILER);
+        let (parts, total) = parse(&empty).unwrap();
+        assert_eq!(
+            (parts.kind, parts.key, parts.payload.len(), total),
+            (6, (2, 0), 0, 29)
+        );
+        for cut in 0..empty.len() {
+            assert_eq!(
+                parse(&empty[..cut]).unwrap_err(),
+                "too short for a record frame",
+                "{cut}"
+            );
+        }
+        // A length prefix of four bytes brings the payload to the limit.
+        let largest = vec![7u8; MAX_PAYLOAD - 4];
+        let bytes = encode(Kind::User, id(1), &largest).unwrap();
+        assert_eq!(bytes.len(), MAX_FRAME);
+        let back: Vec<u8> = decode(Kind::User, id(1), &bytes).unwrap();
+        assert!(back == largest);
+    }
+
     #[test]
     fn a_huge_length_in_a_damaged_payload_is_refused_before_decoding() {
         // A postcard Vec length of u64::MAX-ish inside a frame whose
