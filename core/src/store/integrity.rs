@@ -18,6 +18,49 @@ use chrono::Datelike;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The most entries a problem lists of what an index holds wrongly or
+/// lacks (a whole index lost at a million users is one line, not a
+/// million entries).
+const SHOWN: usize = 5;
+
+/// `items`, the first [`SHOWN`] of them as `show` writes each, and how many
+/// more there are.
+fn listed<T>(items: impl Iterator<Item = T>, show: impl Fn(T) -> String) -> String {
+    let mut shown = Vec::new();
+    let mut more = 0usize;
+    for item in items {
+        match shown.len() < SHOWN {
+            true => shown.push(show(item)),
+            false => more += 1,
+        }
+    }
+    let mut out = format!("[{}]", shown.join(", "));
+    if more > 0 {
+        out.push_str(&format!(" (and {more} more)"));
+    }
+    out
+}
+
+/// What `index` holds that `wanted` does not, and what it lacks, as a
+/// problem of `what`; `None` when they agree.
+fn differences<K: Ord, V: PartialEq>(
+    what: &str,
+    index: &BTreeMap<K, V>,
+    wanted: &BTreeMap<K, V>,
+    show: impl Fn((&K, &V)) -> String,
+) -> Option<String> {
+    if index == wanted {
+        return None;
+    }
+    let extra = index.iter().filter(|(k, v)| wanted.get(*k) != Some(*v));
+    let missing = wanted.iter().filter(|(k, v)| index.get(*k) != Some(*v));
+    Some(format!(
+        "{what} index: extra {}, missing {}",
+        listed(extra, &show),
+        listed(missing, &show)
+    ))
+}
+
 /// Every readable record of `def`; each damaged one is a problem.
 fn all<T: DeserializeOwned>(
     s: &Snapshot<'_>,
@@ -140,19 +183,9 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>, from: Users<'_>) -> R
     // Damaged index entries, found while `expect` holds `problems`.
     let mut damaged = Vec::new();
     let mut expect = |what: &str, index: BTreeMap<String, u64>, wanted: BTreeMap<String, u64>| {
-        if index != wanted {
-            let extra: Vec<_> = index
-                .iter()
-                .filter(|(k, v)| wanted.get(*k) != Some(v))
-                .collect();
-            let missing: Vec<_> = wanted
-                .iter()
-                .filter(|(k, v)| index.get(*k) != Some(v))
-                .collect();
-            problems.push(format!(
-                "{what} index: extra {extra:?}, missing {missing:?}"
-            ));
-        }
+        problems.extend(differences(what, &index, &wanted, |(k, v)| {
+            format!("({k:?}, {v})")
+        }));
     };
     // A key several records share (kept by the NFKC migration) points to
     // the lowest id: collected in reverse so the lowest is inserted last.
@@ -260,38 +293,60 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>, from: Users<'_>) -> R
         }
     }
 
-    // UUIDs: one entry per record, pointing back at it.
+    // UUIDs: one entry per record, pointing back at it, and no two records
+    // sharing one (a lookup by UUID would find only one of them).
+    // Memberships' uuids are not indexed (see `write::put_new_memberships`).
     let mut wanted_uuids = BTreeMap::new();
-    wanted_uuids.extend(users.values().map(|u| (u.uuid, (Kind::User as u8, u.id))));
-    wanted_uuids.extend(
+    let mut shared = Vec::new();
+    let records = [
+        users
+            .values()
+            .map(|u| (u.uuid, Kind::User, u.id))
+            .collect::<Vec<_>>(),
         batches
             .values()
-            .map(|b| (b.uuid, (Kind::Batch as u8, b.id))),
-    );
-    wanted_uuids.extend(
+            .map(|b| (b.uuid, Kind::Batch, b.id))
+            .collect(),
         courses
             .values()
-            .map(|c| (c.uuid, (Kind::Course as u8, c.id))),
-    );
-    wanted_uuids.extend(
+            .map(|c| (c.uuid, Kind::Course, c.id))
+            .collect(),
         fields
             .values()
-            .map(|f| (f.uuid, (Kind::CustomField as u8, f.id))),
-    );
-    // Memberships' uuids are not indexed (see `write::put_new_memberships`).
-    wanted_uuids.extend(groups.values().map(|g| (g.uuid, (Kind::Group as u8, g.id))));
-    wanted_uuids.extend(
+            .map(|f| (f.uuid, Kind::CustomField, f.id))
+            .collect(),
+        groups
+            .values()
+            .map(|g| (g.uuid, Kind::Group, g.id))
+            .collect(),
         orgs.values()
-            .map(|o| (o.uuid, (Kind::Organisation as u8, o.id))),
-    );
-    let uuids: BTreeMap<u128, (u8, u64)> = s.rows(UUIDS)?.into_iter().collect();
-    if uuids != wanted_uuids {
+            .map(|o| (o.uuid, Kind::Organisation, o.id))
+            .collect(),
+    ];
+    for (uuid, kind, id) in records.into_iter().flatten() {
+        if let Some(first) = wanted_uuids.insert(uuid, (kind as u8, id)) {
+            shared.push((uuid, first, (kind as u8, id)));
+        }
+    }
+    let named = |(kind, id): (u8, u64)| {
+        let kind = Kind::ALL.into_iter().find(|k| *k as u8 == kind);
+        format!("{} {id}", kind.map_or("record", |k| k.counter()))
+    };
+    if !shared.is_empty() {
         problems.push(format!(
-            "uuid index has {} entries for {} records",
-            uuids.len(),
-            wanted_uuids.len()
+            "records share a uuid: {}",
+            listed(shared.into_iter(), |(uuid, a, b)| format!(
+                "{} of {} and {}",
+                crate::domain::uuid_string(uuid),
+                named(a),
+                named(b)
+            ))
         ));
     }
+    let uuids: BTreeMap<u128, (u8, u64)> = s.rows(UUIDS)?.into_iter().collect();
+    problems.extend(differences("uuid", &uuids, &wanted_uuids, |(uuid, to)| {
+        format!("{} -> {}", crate::domain::uuid_string(*uuid), named(*to))
+    }));
 
     // Memberships: both ends exist; mirrors and indexes agree.
     let mut wanted_members = BTreeSet::new();
@@ -591,6 +646,53 @@ fn sunbird(
 mod tests {
     use super::*;
     use crate::store::{Store, write};
+
+    /// An index that lost many entries is one problem naming the first
+    /// few and counting the rest; records that share a UUID are named,
+    /// though the index holds one of them as it should.
+    #[test]
+    fn index_problems_are_bounded_and_shared_uuids_are_named() {
+        let store = Store::in_memory().unwrap();
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::User, 10)?;
+                for id in 1..=8 {
+                    let mut user = User::blank(id, &format!("u{id}"));
+                    user.uuid = u128::from(id);
+                    write::put_user(txn, None, &user)?;
+                }
+                let mut batch = crate::domain::Batch {
+                    id: 1,
+                    uuid: 30,
+                    name: "Morning".into(),
+                    course: None,
+                    created: 0,
+                    modified: 0,
+                };
+                crate::store::ids::raise(txn, Kind::Batch, 2)?;
+                write::put_batch(txn, None, &batch)?;
+                // The batch's record edited to hold user 3's UUID (a write
+                // refuses it), its own entry gone with it.
+                batch.uuid = 3;
+                let frame = crate::store::frame::encode(Kind::Batch, (1, 0), &batch)?;
+                txn.put(BATCHES, &1, frame.as_slice())?;
+                txn.remove(UUIDS, &30)?;
+                txn.clear(USER_BY_USERNAME)
+            })
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        let wanted = [
+            "username index: extra [], missing [(\"u1\", 1), (\"u2\", 2), (\"u3\", 3), \
+             (\"u4\", 4), (\"u5\", 5)] (and 3 more)",
+            "records share a uuid: [00000000-0000-0000-0000-000000000003 of user 3 and batch 1]",
+        ];
+        for problem in wanted {
+            assert!(
+                problems.iter().any(|p| p == problem),
+                "{problem}: {problems:?}"
+            );
+        }
+    }
 
     /// A hash above the caps (here argon2 with m = 2 GiB, as an edited
     /// export carried before restore checked hashes) is reported; an
