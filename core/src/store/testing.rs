@@ -73,6 +73,31 @@ pub fn id_counter_key(entity: &str, block: u64) -> Vec<u8> {
     Col::bytes(&(kind as u8, block))
 }
 
+/// The kind whose counter name is `entity` (`"user"`, `"sunbird_user"`,
+/// ...).
+fn kind_of(entity: &str) -> super::tables::Kind {
+    super::tables::Kind::ALL
+        .into_iter()
+        .find(|k| k.counter() == entity)
+        .expect("an entity's counter name")
+}
+
+/// The record `bytes` frames as `entity` `id` (a records table's value:
+/// `users`, `sunbird_users`, ...), decoded.
+pub fn decode_record<T: serde::de::DeserializeOwned>(
+    entity: &str,
+    id: u64,
+    bytes: &[u8],
+) -> Result<T> {
+    super::frame::decode(kind_of(entity), super::frame::id(id), bytes)
+}
+
+/// `record` framed as the store keeps `entity` `id`, its checksum sound:
+/// what a file's author who edits a record writes.
+pub fn encode_record<T: serde::Serialize>(entity: &str, id: u64, record: &T) -> Result<Vec<u8>> {
+    super::frame::encode(kind_of(entity), super::frame::id(id), record)
+}
+
 /// The value encoding of an id or count, decoded.
 pub fn u64_of(bytes: &[u8]) -> Option<u64> {
     u64::take(bytes)

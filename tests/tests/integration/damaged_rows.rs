@@ -399,3 +399,110 @@ fn no_damaged_row_makes_roster_panic() {
     assert!(opened > 1000, "{opened} damaged stores opened");
     assert!(failures.is_empty(), "{}\n{failures:#?}", failures.len());
 }
+
+/// A user's record rewritten with sound framing (what a file's author can
+/// do, checksum and all): each edit that breaks a rule is named by
+/// `check`, and no use of the store panics on any of them. (A custom
+/// value of another type than its field's, and a birth date far off, are
+/// allowed: a definition may change after values were written.)
+#[test]
+fn crafted_user_records_are_named_by_check_and_never_panic() {
+    use roster::CustomValue;
+    use roster::domain::user::User;
+    use roster::store::testing;
+    let (rows, manager) = world();
+    let at = rows.iter().position(|r| r.0 == "users").expect("a user");
+    let id = testing::u64_of(&rows[at].1).expect("an id");
+    let user: User = testing::decode_record("user", id, &rows[at].2).expect("a record");
+    type Edit = Box<dyn Fn(&mut User)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "missing group",
+            Box::new(|u| u.groups = vec![999, u64::MAX]),
+        ),
+        (
+            "unknown permission",
+            Box::new(|u| u.permissions = vec![u32::MAX]),
+        ),
+        (
+            "missing field",
+            Box::new(|u| {
+                u.profile.custom = vec![(999, CustomValue::Text("x".into()))];
+            }),
+        ),
+        (
+            "",
+            Box::new(|u| {
+                u.profile.custom = vec![(1, CustomValue::Date(chrono::NaiveDate::MAX))];
+            }),
+        ),
+        ("username index", Box::new(|u| u.username = String::new())),
+        (
+            "username index",
+            Box::new(|u| u.username = "x".repeat(100_000)),
+        ),
+        (
+            "not an instant",
+            Box::new(|u| {
+                (u.created, u.modified) = (i64::MIN, i64::MAX);
+                (u.last_login, u.password_changed) = (Some(i64::MAX), i64::MIN);
+            }),
+        ),
+        (
+            "not an instant",
+            Box::new(|u| u.locked_until = Some(i64::MAX)),
+        ),
+        (
+            "password hash",
+            Box::new(|u| u.password_hash = "garbage$$$".into()),
+        ),
+        (
+            "credential_generation",
+            Box::new(|u| u.credential_generation = u64::MAX),
+        ),
+        ("failed_logins", Box::new(|u| u.failed_logins = u32::MAX)),
+        ("uuid index", Box::new(|u| u.uuid = 0)),
+        (
+            "",
+            Box::new(|u| u.profile.birth_date = Some(chrono::NaiveDate::MAX)),
+        ),
+        (
+            "email index",
+            Box::new(|u| u.profile.email = "\u{0}x".into()),
+        ),
+        ("username index", Box::new(|u| u.id = 99)),
+    ];
+    for (named, edit) in edits {
+        let mut edited = user.clone();
+        edit(&mut edited);
+        let mut rows = rows.clone();
+        rows[at].2 = testing::encode_record("user", id, &edited).expect("framed");
+        let backend = Arc::new(ModelBackend::new());
+        backend
+            .write(&mut |w| {
+                for (table, k, v) in &rows {
+                    w.put(table, k, v)?;
+                }
+                Ok(())
+            })
+            .expect("copy");
+        let (config, _) = config(SEED_NOW);
+        let i = Institute::open_with(backend, config).expect("open");
+        let problems = i.check_integrity().expect("check");
+        match named {
+            "" => assert_eq!(problems, Vec::<String>::new()),
+            _ => assert!(
+                problems.iter().any(|p| p.contains(named)),
+                "{named}: {problems:?}"
+            ),
+        }
+        let mut said = vec![("bad sign-in".to_string(), i.login("asha", "wrong").err())];
+        said.push(("sign-in".into(), i.login("asha", PASSWORD).err()));
+        let said = said
+            .into_iter()
+            .filter_map(|(what, e)| Some((what, e?.message().to_string())))
+            .chain(use_every_way(&i, &manager))
+            .collect();
+        assert_eq!(from_a_panic(said), None, "{named}");
+    }
+}
