@@ -298,32 +298,15 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>, from: Users<'_>) -> R
     // Memberships' uuids are not indexed (see `write::put_new_memberships`).
     let mut wanted_uuids = BTreeMap::new();
     let mut shared = Vec::new();
-    let records = [
-        users
-            .values()
-            .map(|u| (u.uuid, Kind::User, u.id))
-            .collect::<Vec<_>>(),
-        batches
-            .values()
-            .map(|b| (b.uuid, Kind::Batch, b.id))
-            .collect(),
-        courses
-            .values()
-            .map(|c| (c.uuid, Kind::Course, c.id))
-            .collect(),
-        fields
-            .values()
-            .map(|f| (f.uuid, Kind::CustomField, f.id))
-            .collect(),
-        groups
-            .values()
-            .map(|g| (g.uuid, Kind::Group, g.id))
-            .collect(),
-        orgs.values()
-            .map(|o| (o.uuid, Kind::Organisation, o.id))
-            .collect(),
-    ];
-    for (uuid, kind, id) in records.into_iter().flatten() {
+    let records = users
+        .values()
+        .map(|u| (u.uuid, Kind::User, u.id))
+        .chain(batches.values().map(|b| (b.uuid, Kind::Batch, b.id)))
+        .chain(courses.values().map(|c| (c.uuid, Kind::Course, c.id)))
+        .chain(fields.values().map(|f| (f.uuid, Kind::CustomField, f.id)))
+        .chain(groups.values().map(|g| (g.uuid, Kind::Group, g.id)))
+        .chain(orgs.values().map(|o| (o.uuid, Kind::Organisation, o.id)));
+    for (uuid, kind, id) in records {
         if let Some(first) = wanted_uuids.insert(uuid, (kind as u8, id)) {
             shared.push((uuid, first, (kind as u8, id)));
         }

@@ -1070,6 +1070,22 @@ mod tests {
     use crate::domain::user::User;
     use crate::store::write;
 
+    /// Asserts that `report` saved `saved` users and has a note starting
+    /// with `note`.
+    #[track_caller]
+    fn users_saved_and_noted(report: &RecoveryReport, saved: u64, note: &str) {
+        let users = report
+            .entities
+            .iter()
+            .find(|e| e.entity == "users")
+            .unwrap();
+        assert_eq!(users.saved, saved, "{report:?}");
+        assert!(
+            report.notes.iter().any(|n| n.starts_with(note)),
+            "{note}: {report:?}"
+        );
+    }
+
     /// Ids no store of roster's holds (0, past 2^53), in a record's key or
     /// an id counter, are damage: the records are left out and counted,
     /// the counters read from the sound rows only, and the new store is
@@ -1100,19 +1116,7 @@ mod tests {
         }
         let target = dir.path().join("new.redb");
         let report = recover(&source, &target).unwrap();
-        let users = report
-            .entities
-            .iter()
-            .find(|e| e.entity == "users")
-            .unwrap();
-        assert_eq!(users.saved, 1, "{report:?}");
-        assert!(
-            report
-                .notes
-                .iter()
-                .any(|n| n.starts_with("2 records have ids no store gives")),
-            "{report:?}"
-        );
+        users_saved_and_noted(&report, 1, "2 records have ids no store gives");
         let store = Store::open(&target, false).unwrap();
         assert_eq!(
             store.reading(integrity::check).unwrap(),
@@ -1153,18 +1157,6 @@ mod tests {
                 .unwrap();
         }
         let report = recover(&source, &dir.path().join("new.redb")).unwrap();
-        let users = report
-            .entities
-            .iter()
-            .find(|e| e.entity == "users")
-            .unwrap();
-        assert_eq!(users.saved, 2, "{report:?}");
-        assert!(
-            report
-                .notes
-                .iter()
-                .any(|n| n.starts_with("the recovered store breaks a rule: user 2")),
-            "{report:?}"
-        );
+        users_saved_and_noted(&report, 2, "the recovered store breaks a rule: user 2");
     }
 }
