@@ -1104,6 +1104,28 @@ mod tests {
                         user.uuid = u128::from(id % 1000);
                         write::put_user(txn, None, &user)?;
                     }
+                    // A membership whose own id is past them, and one in a
+                    // batch past them.
+                    crate::store::ids::raise(txn, Kind::Batch, 2)?;
+                    let batch = Batch {
+                        id: 1,
+                        uuid: 500,
+                        name: "Morning".into(),
+                        course: None,
+                        created: 0,
+                        modified: 0,
+                    };
+                    write::put_batch(txn, None, &batch)?;
+                    let sub = |id, uuid| Subscription {
+                        id,
+                        uuid,
+                        expires: None,
+                        created: 0,
+                        modified: 0,
+                    };
+                    let past = crate::store::ids::MAX_ID + 1;
+                    write::put_membership(txn, 1, 1, None, &sub(past, 600))?;
+                    write::put_membership(txn, 1, past, None, &sub(1, 601))?;
                     // A counter row far past every block, as a crafted file
                     // could hold.
                     txn.put(
@@ -1116,7 +1138,7 @@ mod tests {
         }
         let target = dir.path().join("new.redb");
         let report = recover(&source, &target).unwrap();
-        users_saved_and_noted(&report, 1, "2 records have ids no store gives");
+        users_saved_and_noted(&report, 1, "4 records have ids no store gives");
         let store = Store::open(&target, false).unwrap();
         assert_eq!(
             store.reading(integrity::check).unwrap(),
