@@ -39,6 +39,16 @@ pub fn passwordless_row(line: u64, user: NewUser) -> ImportRow {
     }
 }
 
+/// SplitMix64: the next 64 bits of the seedable sequence at `state`, for
+/// tests and harnesses that must pick the same "random" cases every run.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The test configuration: a fixed clock at `now`, cheap argon2.
 pub fn config(now: &str) -> (Config, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(at(now)));

@@ -21,7 +21,7 @@
 
 use roster::store::recover;
 use roster::{ErrorCode, GroupInput, Institute, NewUser, ProfileInput};
-use roster_tests::{SEED_NOW, call, config};
+use roster_tests::{SEED_NOW, call, config, splitmix64};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::ExitCode;
@@ -293,15 +293,6 @@ fn probe(db: &Path, expect: &Path, work: &Path) {
     println!("{}", Value::Object(facts));
 }
 
-/// SplitMix64.
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Flips `flips` seeded bits of a copy of `db` and prints what recover saved.
 fn measure(db: &Path, flips: u64, seed: u64) {
     let dir = tempfile::tempdir().expect("dir");
@@ -309,8 +300,8 @@ fn measure(db: &Path, flips: u64, seed: u64) {
     let mut bytes = std::fs::read(db).expect("read");
     let mut state = seed;
     for _ in 0..flips {
-        let at = (next(&mut state) % bytes.len() as u64) as usize;
-        bytes[at] ^= 1 << (next(&mut state) % 8);
+        let at = (splitmix64(&mut state) % bytes.len() as u64) as usize;
+        bytes[at] ^= 1 << (splitmix64(&mut state) % 8);
     }
     std::fs::write(&damaged, &bytes).expect("write");
     let started = std::time::Instant::now();

@@ -7,6 +7,7 @@
 //! sound reads exactly as the original; `recover` writes a sound store that
 //! keeps the records that could be read.
 
+use roster_tests::splitmix64;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,15 +21,6 @@ const WALL: Duration = Duration::from_secs(300);
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_bitflip")
-}
-
-/// SplitMix64.
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Runs the probe on `db` under limits; the facts it printed.
@@ -96,8 +88,8 @@ fn flipped_bits_are_found_never_read_as_data_and_salvaged_without_a_panic() {
     let stretch = bytes.len() as u64 / FLIPS;
     let flips: Vec<(usize, u8)> = (0..FLIPS)
         .map(|k| {
-            let at = k * stretch + next(&mut state) % stretch;
-            (at as usize, 1u8 << (next(&mut state) % 8))
+            let at = k * stretch + splitmix64(&mut state) % stretch;
+            (at as usize, 1u8 << (splitmix64(&mut state) % 8))
         })
         .collect();
     let jobs: Vec<(usize, u8, PathBuf)> = flips

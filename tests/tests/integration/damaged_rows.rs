@@ -14,11 +14,12 @@ use roster::{
     AccessInput, BatchInput, CourseInput, CustomFieldInput, CustomInput, GroupInput, Institute,
     NewUser, PageRequest, ProfileInput, UserQuery,
 };
-use roster_tests::{SEED_NOW, call, config};
+use roster_tests::{SEED_NOW, call, config, splitmix64};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 const API: &str = "/api/v2.5/admin";
+const SEARCH: &str = "/api/user/v1/search";
 const PASSWORD: &str = "Pass@1word";
 
 /// One row of a table.
@@ -30,15 +31,6 @@ const FROM_A_PANIC: [&str; 2] = [
     "the storage engine failed while reading it",
     "roster failed inside this operation",
 ];
-
-/// SplitMix64.
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 fn sunbird(i: &Institute, path: &str, body: Value) -> Response {
     let request = Request::new("POST", path)
@@ -187,23 +179,29 @@ fn damage(bytes: &[u8], pick: u64, random: u64) -> Vec<u8> {
     out
 }
 
-/// A copy of `rows` with row `which` damaged (its key when `key`), opened.
-fn damaged(rows: &[Row], which: usize, key: bool, pick: u64, random: u64) -> Option<Institute> {
+/// A store holding `rows`, opened.
+fn store_of(rows: &[Row]) -> roster::Result<Institute> {
     let backend = Arc::new(ModelBackend::new());
     backend
         .write(&mut |w| {
-            for (n, (table, k, v)) in rows.iter().enumerate() {
-                match (n == which, key) {
-                    (false, _) => w.put(table, k, v)?,
-                    (true, true) => w.put(table, &damage(k, pick, random), v)?,
-                    (true, false) => w.put(table, k, &damage(v, pick, random))?,
-                }
+            for (table, k, v) in rows {
+                w.put(table, k, v)?;
             }
             Ok(())
         })
         .expect("copy");
     let (config, _) = config(SEED_NOW);
-    match Institute::open_with(backend, config) {
+    Institute::open_with(backend, config)
+}
+
+/// A copy of `rows` with row `which` damaged (its key when `key`), opened.
+fn damaged(rows: &[Row], which: usize, key: bool, pick: u64, random: u64) -> Option<Institute> {
+    let mut rows = rows.to_vec();
+    if let Some((_, k, v)) = rows.get_mut(which) {
+        let part = if key { k } else { v };
+        *part = damage(part, pick, random);
+    }
+    match store_of(&rows) {
         Ok(i) => Some(i),
         Err(e) => {
             assert!(
@@ -300,31 +298,21 @@ fn use_every_way(i: &Institute, manager: &str) -> Vec<(String, String)> {
         err(roster::transfer::export(&a, Vec::new()).map(drop)),
     );
     note("check", err(i.check_integrity().map(drop)));
-    for (path, body) in [
-        (
-            "/api/user/v1/search",
-            json!({"request": {"filters": {"firstName": "meena"}}}),
-        ),
-        (
-            "/api/user/v1/search",
-            json!({"request": {"query": "nai", "filters": {}}}),
-        ),
-        (
-            "/api/user/v1/search",
-            json!({"request": {"filters": {"roles.role": "PUBLIC", "channel": "chan-a"}}}),
-        ),
-        (
-            "/api/user/v1/search",
-            json!({"request": {"filters": {"externalIds.id": "ext-1", "language": "ta"}}}),
-        ),
-        (
-            "/api/user/v1/search",
-            json!({"request": {"filters": {"managedBy": manager}}}),
-        ),
+    for filters in [
+        json!({"firstName": "meena"}),
+        json!({"roles.role": "PUBLIC", "channel": "chan-a"}),
+        json!({"externalIds.id": "ext-1", "language": "ta"}),
+        json!({"managedBy": manager}),
     ] {
-        let r = sunbird(i, path, body);
-        note(path, (r.status != 200).then(|| format!("{:?}", r.body)));
+        let r = sunbird(i, SEARCH, json!({"request": {"filters": filters}}));
+        note(SEARCH, (r.status != 200).then(|| format!("{:?}", r.body)));
     }
+    let r = sunbird(
+        i,
+        SEARCH,
+        json!({"request": {"query": "nai", "filters": {}}}),
+    );
+    note(SEARCH, (r.status != 200).then(|| format!("{:?}", r.body)));
     for path in [
         format!("/api/user/v5/read/{manager}"),
         format!("/api/user/v1/managed/{manager}"),
@@ -381,7 +369,7 @@ fn no_damaged_row_makes_roster_panic() {
                 .into_iter()
                 .flat_map(|k| (0..9).map(move |p| (k, p)))
             {
-                let random = next(&mut state);
+                let random = splitmix64(&mut state);
                 let Some(i) = damaged(&rows, which, key, pick, random) else {
                     continue;
                 };
@@ -477,17 +465,7 @@ fn crafted_user_records_are_named_by_check_and_never_panic() {
         edit(&mut edited);
         let mut rows = rows.clone();
         rows[at].2 = testing::encode_record("user", id, &edited).expect("framed");
-        let backend = Arc::new(ModelBackend::new());
-        backend
-            .write(&mut |w| {
-                for (table, k, v) in &rows {
-                    w.put(table, k, v)?;
-                }
-                Ok(())
-            })
-            .expect("copy");
-        let (config, _) = config(SEED_NOW);
-        let i = Institute::open_with(backend, config).expect("open");
+        let i = store_of(&rows).expect("open");
         let problems = i.check_integrity().expect("check");
         match named {
             "" => assert_eq!(problems, Vec::<String>::new()),
