@@ -1712,6 +1712,49 @@ mod tests {
         out
     }
 
+    /// A removal of many rows at once (dense runs taken in one pass,
+    /// sparse ones key by key) committed to the journal only is in the
+    /// journal whole: a copy of the store file as a crash leaves it,
+    /// beside its journal, opens without those rows.
+    #[test]
+    fn many_rows_removed_at_once_are_journaled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let b = RedbBackend::open(&path, false).unwrap();
+        let key = |n: u64| n.to_be_bytes();
+        // Rows 0-999; every one of 0-299 removed (dense), and every tenth
+        // of 300-999 (sparse).
+        b.write(&mut |w| (0..1000).try_for_each(|n| w.put("t", &key(n), b"v")))
+            .unwrap();
+        let doomed: Vec<[u8; 8]> = (0..300).chain((300..1000).step_by(10)).map(key).collect();
+        assert!(doomed.len() > 2 * DELETE_RUN);
+        let refs: Vec<&[u8]> = doomed.iter().map(|k| k.as_slice()).collect();
+        let mut removed = 0;
+        b.write(&mut |w| {
+            removed = w.delete_many("t", &refs)?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(removed, 370);
+        let copy = dir.path().join("copy.redb");
+        std::fs::copy(&path, &copy).unwrap();
+        std::fs::copy(journal::path_of(&path), journal::path_of(&copy)).unwrap();
+        drop(b);
+        let c = RedbBackend::open(&copy, false).unwrap();
+        let mut left = Vec::new();
+        c.read(&mut |r| {
+            left = r.rows("t")?;
+            Ok(())
+        })
+        .unwrap();
+        let expected: Vec<u64> = (300..1000).filter(|n| n % 10 != 0).collect();
+        let left: Vec<u64> = left
+            .iter()
+            .map(|(k, _)| u64::from_be_bytes(k.as_slice().try_into().unwrap()))
+            .collect();
+        assert_eq!(left, expected);
+    }
+
     /// Two processes open a shared file after a crash; both read the
     /// journal's records for the same epoch, one applies them and writes
     /// on. The other's records, read for an epoch the store no longer has,

@@ -389,6 +389,33 @@ mod tests {
         assert!(c.into_payload().is_none());
     }
 
+    /// A payload of exactly [`MAX_PAYLOAD`] bytes is recorded, one byte
+    /// more is not; so is a table name of 255 bytes, and one of 256 not.
+    #[test]
+    fn the_limits_are_exact() {
+        // A put of table `t`, key `k`: 12 bytes besides its value.
+        let mut c = Changes::recording();
+        let value = vec![1u8; MAX_PAYLOAD - 12 - 7];
+        c.add(Change::Put("t", b"k", &value));
+        // A delete of table `t`, no key: 7 bytes.
+        c.add(Change::Delete("t", b""));
+        assert_eq!(c.0.as_ref().map(Vec::len), Some(MAX_PAYLOAD));
+        c.add(Change::Delete("", b""));
+        assert!(!c.is_recording());
+        let mut c = Changes::recording();
+        let value = vec![1u8; MAX_PAYLOAD - 12 - 6];
+        c.add(Change::Put("t", b"k", &value));
+        c.add(Change::Delete("t", b""));
+        assert!(c.into_payload().is_none());
+
+        let name = "n".repeat(255);
+        let p = payload(&[Change::Put(&name, b"k", b"v")]);
+        assert_eq!(p.len(), 2 + 255 + 4 + 1 + 4 + 1);
+        let mut c = Changes::recording();
+        c.add(Change::Delete(&"n".repeat(256), b"k"));
+        assert!(c.into_payload().is_none());
+    }
+
     #[test]
     fn records_are_read_in_sequence_up_to_the_first_torn_or_stale_one() {
         let mut bytes = Vec::new();
