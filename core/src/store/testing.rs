@@ -10,17 +10,41 @@ use super::keys::Col;
 use crate::error::Result;
 use std::path::Path;
 
-/// Every row of table `table` of the store file at `path`, as raw bytes.
-pub fn raw_rows(path: &Path, table: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+/// A row's key and value, as the store keeps them.
+pub type RawRow = (Vec<u8>, Vec<u8>);
+
+/// The store file at `path`, opened, its tables bytes: those of a format
+/// before 4 are typed, and are re-encoded as bytes first (what opening the
+/// store would do before migrating it).
+fn of_bytes(path: &Path) -> Result<RedbBackend> {
     let backend = RedbBackend::open(path, false)?;
     if backend.is_legacy() {
-        // Tables of a format before 4 are typed: re-encoded as bytes first
-        // (what opening the store would do before migrating it).
         backend.write(&mut |_| Ok(()))?;
     }
+    Ok(backend)
+}
+
+/// Every row of table `table` of the store file at `path`, as raw bytes.
+pub fn raw_rows(path: &Path, table: &str) -> Result<Vec<RawRow>> {
+    let backend = of_bytes(path)?;
     let mut out = Vec::new();
     backend.read(&mut |r| {
         out = r.rows(table)?;
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Every table of the store file at `path` with its rows, as raw bytes, by
+/// name (a format before 4 re-encoded as bytes first): what a test copies into another backend to damage it there.
+pub fn raw_tables(path: &Path) -> Result<Vec<(String, Vec<RawRow>)>> {
+    let backend = of_bytes(path)?;
+    let mut out = Vec::new();
+    backend.read(&mut |r| {
+        for table in r.table_names()? {
+            let rows = r.rows(&table)?;
+            out.push((table, rows));
+        }
         Ok(())
     })?;
     Ok(out)

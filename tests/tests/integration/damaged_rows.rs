@@ -484,3 +484,90 @@ fn crafted_user_records_are_named_by_check_and_never_panic() {
         assert_eq!(from_a_panic(said), None, "{named}");
     }
 }
+
+/// The rows of the format-`version` store fixture, as bytes (a format
+/// before 4 re-encoded, as opening it would before migrating it).
+fn rows_of_fixture(version: u64) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = format!("store-v{version}.redb");
+    let path = dir.path().join(&name);
+    std::fs::copy(roster_tests::own_fixtures().join(&name), &path).expect("fixture present");
+    let tables = roster::store::testing::raw_tables(&path).expect("rows");
+    tables
+        .into_iter()
+        .flat_map(|(table, rows)| rows.into_iter().map(move |(k, v)| (table.clone(), k, v)))
+        .collect()
+}
+
+/// What reads every table a migration wrote: the check, a search, a list
+/// and the export (the rest of the uses are those of
+/// [`no_damaged_row_makes_roster_panic`]); what each use was, and its error
+/// if it failed.
+fn use_after_migrating(i: &Institute) -> Vec<(String, String)> {
+    let a = i.operator();
+    let uses: [(&str, roster::Result<()>); 4] = [
+        ("check", i.check_integrity().map(drop)),
+        (
+            "search",
+            a.list_users(&UserQuery {
+                q: Some("o".into()),
+                ..Default::default()
+            })
+            .map(drop),
+        ),
+        (
+            "batches",
+            a.list_batches(None, PageRequest::default()).map(drop),
+        ),
+        ("export", roster::transfer::export(&a, Vec::new()).map(drop)),
+    ];
+    uses.into_iter()
+        .filter_map(|(what, r)| Some((what.to_string(), r.err()?.message().to_string())))
+        .collect()
+}
+
+/// A store of every older format, a row of each table (picked from a fixed
+/// seed) damaged every way as above before roster opens it: the migration that runs on
+/// opening reads what it finds, and neither it nor any later use panics.
+#[test]
+fn no_damaged_row_of_an_older_format_makes_roster_panic() {
+    let mut state = 0x01d_f0a7_u64;
+    let mut failures = Vec::new();
+    let mut opened = 0;
+    let mut refused = 0;
+    for version in 1..roster::store::schema::CURRENT_VERSION {
+        let rows = rows_of_fixture(version);
+        let sound = damaged(&rows, usize::MAX, false, 0, 0).expect("a sound copy");
+        assert_eq!(use_after_migrating(&sound), [], "format {version}");
+        let mut of_table: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (n, (table, _, _)) in rows.iter().enumerate() {
+            of_table.entry(table).or_default().push(n);
+        }
+        for rows_of in of_table.values() {
+            let which = rows_of[splitmix64(&mut state) as usize % rows_of.len()];
+            for (key, pick) in [true, false]
+                .into_iter()
+                .flat_map(|k| (0..9).map(move |p| (k, p)))
+            {
+                let random = splitmix64(&mut state);
+                let Some(i) = damaged(&rows, which, key, pick, random) else {
+                    refused += 1;
+                    continue;
+                };
+                opened += 1;
+                if let Some(failure) = from_a_panic(use_after_migrating(&i)) {
+                    let (table, k, _) = &rows[which];
+                    let part = if key { "key" } else { "value" };
+                    failures.push(format!(
+                        "format {version}: {table} {k:?}, its {part} damaged ({pick}): {failure}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        opened > 5000 && refused > 1000,
+        "{opened} opened, {refused} refused"
+    );
+    assert!(failures.is_empty(), "{}\n{failures:#?}", failures.len());
+}
