@@ -1712,6 +1712,54 @@ mod tests {
         out
     }
 
+    /// The rows of table `t` in the store file at `path` as a crash now
+    /// leaves it: a copy of the file, and beside it a copy of its journal
+    /// when `with_journal`, opened.
+    fn after_a_crash(path: &Path, with_journal: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("copy.redb");
+        std::fs::copy(path, &copy).unwrap();
+        if with_journal {
+            std::fs::copy(journal::path_of(path), journal::path_of(&copy)).unwrap();
+        }
+        let c = RedbBackend::open(&copy, false).unwrap();
+        let mut rows = Vec::new();
+        c.read(&mut |r| {
+            rows = r.rows("t")?;
+            Ok(())
+        })
+        .unwrap();
+        rows
+    }
+
+    /// Commits that fill the journal: each lives in the journal alone
+    /// until one would not fit, which commits to the store and starts the
+    /// journal over (a new epoch); every one is there after a crash,
+    /// whichever of the two holds it.
+    #[test]
+    fn a_full_journal_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let b = RedbBackend::open(&path, false).unwrap();
+        let value = vec![7u8; 100_000];
+        let mut in_the_store = 0;
+        for n in 0..25u64 {
+            b.write(&mut |w| w.put("t", &n.to_be_bytes(), &value))
+                .unwrap();
+            let durable = after_a_crash(&path, false).len();
+            let whole = after_a_crash(&path, true);
+            assert_eq!(whole.len() as u64, n + 1, "after write {n}");
+            assert!(whole.iter().all(|(_, v)| *v == value));
+            if durable == whole.len() {
+                in_the_store += 1;
+            }
+        }
+        // Ten records of 100 kB fill the journal's MiB: the eleventh write
+        // goes to the store, and so do the 22nd; the others live in the
+        // journal until then.
+        assert_eq!(in_the_store, 2);
+    }
+
     /// A removal of many rows at once (dense runs taken in one pass,
     /// sparse ones key by key) committed to the journal only is in the
     /// journal whole: a copy of the store file as a crash leaves it,
@@ -1736,17 +1784,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(removed, 370);
-        let copy = dir.path().join("copy.redb");
-        std::fs::copy(&path, &copy).unwrap();
-        std::fs::copy(journal::path_of(&path), journal::path_of(&copy)).unwrap();
-        drop(b);
-        let c = RedbBackend::open(&copy, false).unwrap();
-        let mut left = Vec::new();
-        c.read(&mut |r| {
-            left = r.rows("t")?;
-            Ok(())
-        })
-        .unwrap();
+        let left = after_a_crash(&path, true);
         let expected: Vec<u64> = (300..1000).filter(|n| n % 10 != 0).collect();
         let left: Vec<u64> = left
             .iter()

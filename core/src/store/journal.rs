@@ -442,6 +442,71 @@ mod tests {
         assert_eq!(parse(&old, 5).len(), 1);
         // Zeros (a fresh file) hold nothing.
         assert!(parse(&[0u8; 4096], 0).is_empty());
+        // A record of the largest payload a transaction records is read;
+        // a larger one was not written by roster.
+        let largest = vec![3u8; MAX_PAYLOAD];
+        assert_eq!(parse(&encode(5, 1, &largest), 5), vec![largest.clone()]);
+        let larger = [largest.as_slice(), &[3]].concat();
+        assert!(parse(&encode(5, 1, &larger), 5).is_empty());
+    }
+
+    /// Opening allocates the whole journal, so appending a record never
+    /// changes the file's size (a sync of its data alone makes it
+    /// durable); a larger file is left as it is.
+    #[test]
+    fn the_journal_is_allocated_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+        let mut j = Journal::open(&path, 1).unwrap();
+        assert_eq!(size(&path), CAPACITY);
+        j.append(b"payload").unwrap();
+        j.committed(7);
+        assert_eq!(size(&path), CAPACITY);
+        assert_eq!(records(&path, 1).unwrap(), vec![b"payload".to_vec()]);
+        std::fs::write(&path, vec![1u8; 100]).unwrap();
+        Journal::open(&path, 1).unwrap();
+        assert_eq!(size(&path), CAPACITY);
+        std::fs::write(&path, vec![1u8; CAPACITY as usize + 5]).unwrap();
+        Journal::open(&path, 1).unwrap();
+        assert_eq!(size(&path), CAPACITY + 5);
+    }
+
+    /// A record whose commit failed is erased (no reopening applies a
+    /// write that returned an error), and the journal takes nothing more
+    /// until a checkpoint starts it over.
+    #[test]
+    fn an_abandoned_record_is_erased() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let mut j = Journal::open(&path, 4).unwrap();
+        assert!(!j.is_dirty());
+        j.append(b"one").unwrap();
+        j.committed(3);
+        assert!(j.is_dirty());
+        j.append(b"two").unwrap();
+        assert_eq!(records(&path, 4).unwrap().len(), 2);
+        j.abandon();
+        assert_eq!(records(&path, 4).unwrap(), vec![b"one".to_vec()]);
+        assert!(!j.takes(1));
+        j.restart(5);
+        assert!(j.takes(1) && !j.is_dirty());
+        j.append(b"three").unwrap();
+        j.committed(5);
+        assert_eq!(records(&path, 5).unwrap(), vec![b"three".to_vec()]);
+        assert!(records(&path, 4).unwrap().is_empty());
+    }
+
+    /// A missing journal holds nothing; one that cannot be opened is an
+    /// error, never taken for an empty one (its commits would be lost).
+    #[cfg(unix)]
+    #[test]
+    fn a_journal_that_cannot_be_read_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        assert!(records(&path, 1).unwrap().is_empty());
+        std::os::unix::fs::symlink(&path, &path).unwrap();
+        assert!(records(&path, 1).is_err());
     }
 
     /// A record that ends past the journal's capacity was not written by
