@@ -559,6 +559,31 @@ pub(crate) fn record(seq: u64, bytes: &[u8]) -> Result<Record> {
 mod tests {
     use super::*;
 
+    /// The check names every damaged entry, the first as the later ones,
+    /// up to a thousand problems (a feed damaged throughout is not a
+    /// million lines).
+    #[test]
+    fn the_check_names_damaged_entries_up_to_a_thousand() {
+        let store = super::super::Store::in_memory().unwrap();
+        let origin = store.reading(origin).unwrap();
+        let put = |seqs: std::ops::RangeInclusive<u64>| {
+            store
+                .write(|txn| {
+                    for seq in seqs.clone() {
+                        txn.put(CHANGES, &(origin + seq), [0xffu8; 3].as_slice())?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        };
+        put(1..=2);
+        let problems = store.reading(check).unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[1].contains(&(origin + 2).to_string()));
+        put(3..=1500);
+        assert_eq!(store.reading(check).unwrap().len(), 1000);
+    }
+
     /// The write whose entries take in a multiple of [`TRIM_STEP`] trims,
     /// and no other: one write in that many dirties the feed's first pages.
     #[test]

@@ -301,7 +301,11 @@ mod tests {
 
     #[test]
     fn a_store_without_collisions_is_sound_after_the_step_and_the_step_is_idempotent() {
-        let store = v2_store(&[user(1, "ＤＡＶＥ", ""), user(2, "erin", "Erin@x.com")]);
+        let store = v2_store(&[
+            user(1, "ＤＡＶＥ", ""),
+            user(2, "erin", "Erin@x.com"),
+            user(3, "frank", "ｆｒａｎｋ＠ｘ．ｃｏｍ"),
+        ]);
         store.write(nfkc_v2_to_v3).unwrap();
         store.write(nfkc_v2_to_v3).unwrap();
         rebuild_search(&store);
@@ -309,6 +313,9 @@ mod tests {
             .reading(|txn| {
                 assert_eq!(integrity::check(txn)?, Vec::<String>::new());
                 assert_eq!(read::lookup(txn, USER_BY_USERNAME, "dave")?, Some(1));
+                // An email alone not in NFKC is rewritten too.
+                assert_eq!(read::user(txn, 3)?.unwrap().profile.email, "frank@x.com");
+                assert_eq!(read::lookup(txn, USER_BY_EMAIL, "frank@x.com")?, Some(3));
                 Ok(())
             })
             .unwrap();

@@ -252,6 +252,25 @@ fn opening_a_current_store_writes_nothing() {
     assert_eq!(backend.1.load(Ordering::SeqCst), 1, "a read writes nothing");
 }
 
+/// A store of a newer format is refused before any write transaction
+/// begins (a newer roster's file is not this build's to write).
+#[test]
+fn a_store_of_a_newer_format_is_refused_before_any_write() {
+    use roster::store::testing::{text_bytes, u64_bytes};
+    let newer = roster::store::schema::CURRENT_VERSION + 1;
+    for version in [newer, u64::MAX] {
+        let backend = Arc::new(Counted(ModelBackend::new(), AtomicU64::new(0)));
+        let (key, value) = (text_bytes("schema_version"), u64_bytes(version));
+        backend
+            .0
+            .write(&mut |w| w.put("meta", &key, &value))
+            .expect("a row");
+        let err = Institute::open_with(backend.clone(), Config::default()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::SchemaTooNew, "{err}");
+        assert_eq!(backend.1.load(Ordering::SeqCst), 0, "a write began");
+    }
+}
+
 /// A file of frame headers every 29 bytes, each claiming a length to the
 /// end of the file (the auditor's carve.py): carving checksums at most a
 /// few times the file's size, stops, and says so.
