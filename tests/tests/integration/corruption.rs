@@ -431,6 +431,31 @@ fn a_damaged_format_2_store_that_cannot_migrate_is_still_recovered() {
         saved.operator().get_user(1).expect("lorem").username,
         "lorem"
     );
+    // The other records of format 2 (no frames either) are saved too.
+    let a = saved.operator();
+    let page = roster::PageRequest::default();
+    let batches: Vec<String> = a
+        .list_batches(None, page)
+        .expect("batches")
+        .items
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    assert_eq!(batches, ["Test Batch", "UPSC Morning Batch"]);
+    assert_eq!(a.list_courses(None, page).expect("courses").items.len(), 1);
+    assert_eq!(a.list_custom_fields(page).expect("fields").items.len(), 1);
+    assert_eq!(a.user_subscriptions(1, page).expect("subs").items.len(), 2);
+    // A format-2 user is read as format 2 (format 1 had no access
+    // fields): the staff member keeps its flag, group and permission.
+    let registrar = a
+        .list_users(&roster::UserQuery {
+            q: Some("registrar".into()),
+            ..Default::default()
+        })
+        .expect("list");
+    let r = &registrar.items[0];
+    assert!(r.is_staff && r.last_login.is_some(), "{r:?}");
+    assert_eq!((r.groups.len(), r.user_permissions.clone()), (1, vec![5]));
 }
 
 /// Position counts that disagree with the batches, courses or groups are

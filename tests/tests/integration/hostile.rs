@@ -271,6 +271,38 @@ fn a_store_of_a_newer_format_is_refused_before_any_write() {
     }
 }
 
+/// A backend on which a newer roster upgrades the store between the
+/// opening's read and its write (another process sharing the file).
+#[derive(Debug)]
+struct UpgradedMeanwhile(ModelBackend);
+
+impl Backend for UpgradedMeanwhile {
+    fn read(&self, f: &mut dyn FnMut(&dyn Reader) -> roster::Result<()>) -> roster::Result<()> {
+        self.0.read(f)
+    }
+    fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> roster::Result<()>) -> roster::Result<()> {
+        use roster::store::testing::{text_bytes, u64_bytes};
+        let newer = u64_bytes(roster::store::schema::CURRENT_VERSION + 1);
+        self.0
+            .write(&mut |w| w.put("meta", &text_bytes("schema_version"), &newer))?;
+        self.0.write(f)
+    }
+    fn engine(&self) -> &'static str {
+        "upgraded meanwhile"
+    }
+}
+
+/// The format read as a store opens is read again inside the write that
+/// prepares it: a newer roster that upgraded the store in between is not
+/// undone (its version written back down, its data read as this
+/// format's).
+#[test]
+fn a_store_upgraded_while_it_opens_is_refused() {
+    let backend = Arc::new(UpgradedMeanwhile(ModelBackend::new()));
+    let err = Institute::open_with(backend.clone(), Config::default()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::SchemaTooNew, "{err}");
+}
+
 /// A file of frame headers every 29 bytes, each claiming a length to the
 /// end of the file (the auditor's carve.py): carving checksums at most a
 /// few times the file's size, stops, and says so.
