@@ -1052,6 +1052,16 @@ mod tests {
         // A malformed value is refused, not read.
         assert_eq!(IdSet::default().add(0, &[0, 1]), None);
         assert_eq!(IdSet::default().add(0, &[1, 0]), None);
+        // So is a list out of order, or naming a low twice, or one past
+        // a block's 4,096 (each alone: the first low has nothing before
+        // it).
+        for list in [&[5u16, 3][..], &[3, 3], &[4096], &[1, 4096], &[u16::MAX]] {
+            let bytes: Vec<u8> = std::iter::once(0)
+                .chain(list.iter().flat_map(|l| l.to_be_bytes()))
+                .collect();
+            assert_eq!(IdSet::default().add(0, &bytes), None, "{list:?}");
+            assert_eq!(Lows::decode(&bytes), None, "{list:?}");
+        }
     }
 
     /// A user of id `id` whose first name is `first`.
