@@ -342,6 +342,56 @@ fn from_a_panic(said: Vec<(String, String)>) -> Option<String> {
         .map(|(what, m)| format!("{what}: {m}"))
 }
 
+/// The indexes of `rows` by table.
+fn rows_by_table(rows: &[Row]) -> std::collections::BTreeMap<&str, Vec<usize>> {
+    let mut of_table: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (n, (table, _, _)) in rows.iter().enumerate() {
+        of_table.entry(table).or_default().push(n);
+    }
+    of_table
+}
+
+/// What damaging rows did: the stores that opened, those refused, and each
+/// use that came from a panic.
+#[derive(Default)]
+struct Tally {
+    opened: usize,
+    refused: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    /// Row `which` of `rows`, its key and then its value damaged each of
+    /// the nine ways (the random bytes from `state`), each store opened and
+    /// used by `uses`.
+    fn damage(
+        &mut self,
+        rows: &[Row],
+        which: usize,
+        state: &mut u64,
+        uses: impl Fn(&Institute) -> Vec<(String, String)>,
+    ) {
+        for (key, pick) in [true, false]
+            .into_iter()
+            .flat_map(|k| (0..9).map(move |p| (k, p)))
+        {
+            let random = splitmix64(state);
+            let Some(i) = damaged(rows, which, key, pick, random) else {
+                self.refused += 1;
+                continue;
+            };
+            self.opened += 1;
+            if let Some(failure) = from_a_panic(uses(&i)) {
+                let (table, k, _) = &rows[which];
+                let part = if key { "key" } else { "value" };
+                self.failures.push(format!(
+                    "{table} {k:?}, its {part} damaged ({pick}): {failure}"
+                ));
+            }
+        }
+    }
+}
+
 /// Three rows of every table (its first, a middle and its last), its key
 /// and its value each damaged every way (the random bytes from a fixed
 /// seed): no use of the store panics.
@@ -351,39 +401,22 @@ fn no_damaged_row_makes_roster_panic() {
     // Undamaged, every use succeeds: each reaches what it is meant to.
     let sound = damaged(&rows, usize::MAX, false, 0, 0).expect("a sound copy");
     assert_eq!(use_every_way(&sound, &manager), []);
-    let mut of_table: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-    for (n, (table, _, _)) in rows.iter().enumerate() {
-        of_table.entry(table).or_default().push(n);
-    }
+    let of_table = rows_by_table(&rows);
     assert!(of_table.len() >= 25, "{:?}", of_table.keys());
     let mut state = 0xda3a_9ed5_u64;
-    let mut failures = Vec::new();
-    let mut opened = 0;
+    let mut tally = Tally::default();
     for rows_of in of_table.values() {
         let picked: std::collections::BTreeSet<usize> = [0, rows_of.len() / 2, rows_of.len() - 1]
             .into_iter()
             .map(|at| rows_of[at])
             .collect();
         for which in picked {
-            for (key, pick) in [true, false]
-                .into_iter()
-                .flat_map(|k| (0..9).map(move |p| (k, p)))
-            {
-                let random = splitmix64(&mut state);
-                let Some(i) = damaged(&rows, which, key, pick, random) else {
-                    continue;
-                };
-                opened += 1;
-                if let Some(failure) = from_a_panic(use_every_way(&i, &manager)) {
-                    let (table, k, _) = &rows[which];
-                    let part = if key { "key" } else { "value" };
-                    failures.push(format!(
-                        "{table} {k:?}, its {part} damaged ({pick}): {failure}"
-                    ));
-                }
-            }
+            tally.damage(&rows, which, &mut state, |i| use_every_way(i, &manager));
         }
     }
+    let Tally {
+        opened, failures, ..
+    } = tally;
     assert!(opened > 1000, "{opened} damaged stores opened");
     assert!(failures.is_empty(), "{}\n{failures:#?}", failures.len());
 }
@@ -526,45 +559,32 @@ fn use_after_migrating(i: &Institute) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A store of every older format, a row of each table (picked from a fixed
-/// seed) damaged every way as above before roster opens it: the migration that runs on
-/// opening reads what it finds, and neither it nor any later use panics.
+/// A store of every older format, a row of each table (picked from a
+/// fixed seed) damaged every way as above before roster opens it: the
+/// migration that runs on opening reads what it finds, and neither it nor
+/// any later use panics.
 #[test]
 fn no_damaged_row_of_an_older_format_makes_roster_panic() {
     let mut state = 0x01d_f0a7_u64;
-    let mut failures = Vec::new();
-    let mut opened = 0;
-    let mut refused = 0;
+    let mut tally = Tally::default();
     for version in 1..roster::store::schema::CURRENT_VERSION {
         let rows = rows_of_fixture(version);
         let sound = damaged(&rows, usize::MAX, false, 0, 0).expect("a sound copy");
         assert_eq!(use_after_migrating(&sound), [], "format {version}");
-        let mut of_table: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-        for (n, (table, _, _)) in rows.iter().enumerate() {
-            of_table.entry(table).or_default().push(n);
-        }
-        for rows_of in of_table.values() {
+        let failed = tally.failures.len();
+        for rows_of in rows_by_table(&rows).values() {
             let which = rows_of[splitmix64(&mut state) as usize % rows_of.len()];
-            for (key, pick) in [true, false]
-                .into_iter()
-                .flat_map(|k| (0..9).map(move |p| (k, p)))
-            {
-                let random = splitmix64(&mut state);
-                let Some(i) = damaged(&rows, which, key, pick, random) else {
-                    refused += 1;
-                    continue;
-                };
-                opened += 1;
-                if let Some(failure) = from_a_panic(use_after_migrating(&i)) {
-                    let (table, k, _) = &rows[which];
-                    let part = if key { "key" } else { "value" };
-                    failures.push(format!(
-                        "format {version}: {table} {k:?}, its {part} damaged ({pick}): {failure}"
-                    ));
-                }
-            }
+            tally.damage(&rows, which, &mut state, use_after_migrating);
+        }
+        for failure in &mut tally.failures[failed..] {
+            *failure = format!("format {version}: {failure}");
         }
     }
+    let Tally {
+        opened,
+        refused,
+        failures,
+    } = tally;
     assert!(
         opened > 5000 && refused > 1000,
         "{opened} opened, {refused} refused"
