@@ -903,6 +903,122 @@ mod tests {
         );
     }
 
+    /// Each cross-check names what breaks it, and only that: an index
+    /// entry no record has is listed as extra; a username that is another
+    /// user's email is one problem, while one's own email as a username is
+    /// none; a course link naming a missing course beside a batch that
+    /// exists is one.
+    #[test]
+    fn each_cross_check_names_only_what_breaks_it() {
+        let (store, manager, kid, _) = managed_store();
+        let own = User {
+            username: "mgr@example.com".into(),
+            ..manager.clone()
+        };
+        store
+            .write(|txn| write::put_user(txn, Some(&manager), &own))
+            .unwrap();
+        assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+
+        let (store, ..) = managed_store();
+        let taken = User {
+            username: "MGR@example.com".into(),
+            ..kid.clone()
+        };
+        let batch = Batch {
+            id: 1,
+            uuid: 31,
+            name: "Morning".into(),
+            course: None,
+            created: 0,
+            modified: 0,
+        };
+        store
+            .write(|txn| {
+                write::put_user(txn, Some(&kid), &taken)?;
+                txn.put(USER_BY_USERNAME, "ghost", &1)?;
+                crate::store::ids::raise(txn, Kind::Batch, 2)?;
+                crate::store::ids::raise(txn, Kind::Course, 100)?;
+                write::put_batch(txn, None, &batch)?;
+                write::link_course_batch(txn, 99, 1, true)
+            })
+            .unwrap();
+        assert_eq!(
+            store.reading(check).unwrap(),
+            vec![
+                "username index: extra [(\"ghost\", 1)], missing []",
+                "users 1, 2 share the name \"mgr@example.com\" (the same in Unicode NFKC, \
+                 ignoring case): sign-in finds user 1; rename the others",
+                "user 2's username is user 1's email: one would sign in as the other",
+                "link of course 99 and batch 1 names a missing record",
+            ]
+        );
+
+        // A course whose hidden batch is an ordinary batch, linked to it.
+        let (store, ..) = managed_store();
+        let course = Course {
+            id: 5,
+            uuid: 41,
+            title: "Algebra".into(),
+            slug: "algebra".into(),
+            description: String::new(),
+            image: String::new(),
+            is_public: false,
+            enable_progressive_lock: false,
+            order: 0,
+            local_batch: 1,
+            created: 0,
+            modified: 0,
+        };
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::Batch, 2)?;
+                crate::store::ids::raise(txn, Kind::Course, 6)?;
+                write::put_batch(txn, None, &batch)?;
+                write::put_course(txn, None, &course)?;
+                write::link_course_batch(txn, 5, 1, true)
+            })
+            .unwrap();
+        assert_eq!(
+            store.reading(check).unwrap(),
+            vec!["course 5 lacks its hidden batch 1"]
+        );
+
+        // A manager that is missing, and one that is managed itself.
+        let (store, _, _, side) = managed_store();
+        let mut third = User::blank(3, "kid2");
+        third.uuid = 13;
+        let orphan = SunbirdUser {
+            managed_by: Some(99),
+            ..side.clone()
+        };
+        let by_kid = SunbirdUser {
+            managed_by: Some(2),
+            ..side.clone()
+        };
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::User, 4)?;
+                write::put_user(txn, None, &third)?;
+                write::put_sunbird(txn, 3, None, Some(&by_kid))
+            })
+            .unwrap();
+        assert_eq!(
+            store.reading(check).unwrap(),
+            vec!["user 3 is managed by 2, which is missing or managed itself"]
+        );
+        store
+            .write(|txn| {
+                write::put_sunbird(txn, 3, Some(&by_kid), None)?;
+                write::put_sunbird(txn, 2, Some(&side), Some(&orphan))
+            })
+            .unwrap();
+        assert_eq!(
+            store.reading(check).unwrap(),
+            vec!["user 2 is managed by 99, which is missing or managed itself"]
+        );
+    }
+
     /// The default organisation is one at most, and the `default_org` row
     /// names it.
     #[test]
