@@ -62,6 +62,8 @@ fn reindex(txn: &Txn<'_>, def: Unique, old: &str, new: &str, id: u64) -> Result<
     Ok(())
 }
 
+/// What unique index `def` holds, in an error's words (a table that gains
+/// no words here is named by its table name, never as another index).
 fn def_name(def: Unique) -> &'static str {
     match def.name {
         "user_by_username" => "username",
@@ -71,7 +73,9 @@ fn def_name(def: Unique) -> &'static str {
         "course_by_slug" => "course slug",
         "external_ids" => "external id",
         "org_by_channel" => "organisation channel",
-        _ => "custom field name",
+        "custom_field_by_name" => "custom field name",
+        "group_by_name" => "group name",
+        other => other,
     }
 }
 

@@ -591,3 +591,66 @@ fn no_damaged_row_of_an_older_format_makes_roster_panic() {
     );
     assert!(failures.is_empty(), "{}\n{failures:#?}", failures.len());
 }
+
+/// A restore's target that holds no record but an index entry (what
+/// damage or an edit of the file leaves) naming an id no record has: the
+/// restore meets it where it writes that key and is refused as damage
+/// naming the index, nothing restored. Each of the nine unique indexes
+/// (its entry sealed, under a key the export writes) and the UUID index.
+#[test]
+fn a_restore_meeting_a_stray_index_entry_is_refused_naming_the_index() {
+    let (rows, _) = world();
+    let dump = || {
+        store_of(&rows)
+            .expect("open")
+            .operator()
+            .dump()
+            .expect("dump")
+    };
+    for (table, named) in [
+        ("user_by_username", "username"),
+        ("user_by_email", "email"),
+        ("user_by_phone", "phone"),
+        ("batch_by_name", "batch name"),
+        ("course_by_slug", "course slug"),
+        ("custom_field_by_name", "custom field name"),
+        ("group_by_name", "group name"),
+        ("external_ids", "external id"),
+        ("org_by_channel", "organisation channel"),
+        ("uuids", "uuid"),
+    ] {
+        let (_, key, value) = rows
+            .iter()
+            .find(|(t, ..)| t == table)
+            .unwrap_or_else(|| panic!("an entry of {table}"));
+        let stray = match table {
+            // The record's kind, and id 999.
+            "uuids" => [&value[..1], &999u64.to_be_bytes()].concat(),
+            _ => {
+                let text = std::str::from_utf8(key).expect("a text key");
+                roster::store::testing::index_value(table, text, 999)
+            }
+        };
+        let backend = Arc::new(ModelBackend::new());
+        let (config, _) = config(SEED_NOW);
+        let i = Institute::open_with(backend.clone(), config).expect("empty store");
+        backend
+            .write(&mut |w| w.put(table, key, &stray))
+            .expect("stray entry");
+        let err = i.operator().restore(dump()).unwrap_err();
+        assert_eq!(err.code(), roster::ErrorCode::Corrupt, "{table}: {err}");
+        assert!(
+            err.message()
+                .contains(&format!("the {named} index disagrees with the records")),
+            "{table}: {err}"
+        );
+        assert_eq!(
+            i.operator()
+                .list_users(&Default::default())
+                .expect("list")
+                .count,
+            0,
+            "{table}: nothing restored"
+        );
+    }
+}
