@@ -1014,6 +1014,34 @@ fn entity_indexes(make: Factory<'_>) -> Result<()> {
         write::put_user(txn, Some(&old), &new)
     })?;
     sound(&store, "renaming a user")?;
+    // Joining a group and leaving it: the group's members follow.
+    let group = crate::domain::group::Group {
+        id: 1,
+        uuid: 0x4001,
+        name: "Tutors".into(),
+        permissions: vec![1],
+        created: 0,
+        modified: 0,
+    };
+    let regroup = |groups: Vec<u64>| {
+        store.write(|txn| {
+            let old = read::user(txn, 1)?.ok_or_else(|| fail("user 1"))?;
+            let new = User {
+                groups: groups.clone(),
+                ..old.clone()
+            };
+            write::put_user(txn, Some(&old), &new)
+        })?;
+        store.reading(|s| read::related(s, GROUP_USERS, 1))
+    };
+    store.write(|txn| {
+        ids::raise(txn, Kind::Group, 2)?;
+        write::put_group(txn, None, &group)
+    })?;
+    ensure(regroup(vec![1])? == vec![1], "a user joins a group")?;
+    sound(&store, "joining a group")?;
+    ensure(regroup(Vec::new())?.is_empty(), "a user leaves a group")?;
+    sound(&store, "leaving a group")?;
     store.reading(|s| {
         ensure(
             read::lookup(s, USER_BY_USERNAME, "asha")?.is_none(),

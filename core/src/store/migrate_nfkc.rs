@@ -246,6 +246,27 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+        // Renaming the user a shared key does not point to leaves that
+        // key to the user it names; so does deleting it.
+        store
+            .write(|txn| {
+                let two = read::user(txn, 2)?.unwrap();
+                let renamed = User {
+                    username: "alice2".into(),
+                    ..two.clone()
+                };
+                write::put_user(txn, Some(&two), &renamed)?;
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "alice")?, Some(1));
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "alice2")?, Some(2));
+                write::delete_user(txn, &renamed)?;
+                assert_eq!(
+                    read::lookup(txn, USER_BY_EMAIL, "alice@example.com")?,
+                    Some(1)
+                );
+                assert_eq!(integrity::check(txn)?, Vec::<String>::new());
+                Ok(())
+            })
+            .unwrap();
     }
 
     /// Format 5's key: NFKC, then the lower case, once.
