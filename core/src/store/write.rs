@@ -89,12 +89,21 @@ fn put_uuid(txn: &Txn<'_>, uuid: u128, kind: Kind, id: u64) -> Result<()> {
     txn.put(UUIDS, &uuid, &(kind as u8, id))
 }
 
-/// Counts a new record `id` of `def` into its positions; a record already
-/// under that id is a clash (it is counted already).
-fn count_new(txn: &Txn<'_>, def: Records, id: u64) -> Result<()> {
-    if txn.get(def, &id)?.is_some() {
-        return Err(clash(def.name));
+/// Refuses a new record `id` of `def` where a record is stored under that
+/// id already: ids are never reused, so only a damaged id counter gives
+/// one again, and the new record would overwrite the old, its index
+/// entries left behind.
+fn ensure_new(txn: &Txn<'_>, def: Records, id: u64) -> Result<()> {
+    match txn.get(def, &id)? {
+        Some(_) => Err(clash(def.name)),
+        None => Ok(()),
     }
+}
+
+/// Counts a new record `id` of `def` into its positions; a record already
+/// under that id is a clash ([`ensure_new`]; it is counted already).
+fn count_new(txn: &Txn<'_>, def: Records, id: u64) -> Result<()> {
+    ensure_new(txn, def, id)?;
     positions::count(txn, def, id, 1)
 }
 
@@ -717,6 +726,7 @@ pub(crate) fn put_custom_field(
     let old_key = match old {
         Some(o) => custom_field::name_key(&o.name),
         None => {
+            ensure_new(txn, CUSTOM_FIELDS, field.id)?;
             put_uuid(txn, field.uuid, Kind::CustomField, field.id)?;
             String::new()
         }
@@ -892,8 +902,9 @@ pub(crate) fn end_all_expired_sessions(txn: &Txn<'_>, now: i64) -> Result<u64> {
     Ok(expired.len() as u64)
 }
 
-/// Queues `message`.
+/// Queues `message`, a new one.
 pub(crate) fn put_message(txn: &Txn<'_>, message: &Message) -> Result<()> {
+    ensure_new(txn, OUTBOX, message.id)?;
     txn.put(
         OUTBOX,
         &message.id,
@@ -993,6 +1004,7 @@ pub(crate) fn put_organisation(
         org.id,
     )?;
     if old.is_none() {
+        ensure_new(txn, ORGANISATIONS, org.id)?;
         put_uuid(txn, org.uuid, Kind::Organisation, org.id)?;
     }
     let (was, is) = (

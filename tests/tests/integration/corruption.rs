@@ -776,3 +776,128 @@ fn a_restore_into_a_store_holding_stray_rows_is_refused() {
     i.operator().restore(dump()).expect("restore");
     assert_eq!(i.operator().find_user("bob").expect("bob"), 2);
 }
+
+/// An id counter lowered within its block (damage, or an edit of the
+/// file) gives an id a record already holds: the create that takes it is
+/// refused as damage, where it would overwrite the record and leave the
+/// old one's index entries behind. Every kind roster creates records of
+/// by a counter: users, batches, courses, groups, custom fields,
+/// organisations and outbox messages. `check` names the counter.
+#[test]
+fn a_lowered_id_counter_overwrites_no_record() {
+    use roster::api::sunbird::OrgInput;
+    use roster::{BatchInput, CourseInput, CreateOptions, CustomFieldInput, GroupInput};
+    fn batch(i: &Institute, name: &str) -> roster::Result<()> {
+        let input = BatchInput {
+            name: Some(name.into()),
+        };
+        i.operator().create_batch(input).map(drop)
+    }
+    fn course(i: &Institute, title: &str) -> roster::Result<()> {
+        let input = CourseInput {
+            title: Some(title.into()),
+            ..Default::default()
+        };
+        i.operator().create_course(input).map(drop)
+    }
+    fn group(i: &Institute, name: &str) -> roster::Result<()> {
+        let input = GroupInput {
+            name: Some(name.into()),
+            permissions: Some(vec![1]),
+        };
+        i.operator().create_group(input).map(drop)
+    }
+    fn field(i: &Institute, name: &str) -> roster::Result<()> {
+        let input = CustomFieldInput {
+            name: Some(name.into()),
+            kind: Some("text".into()),
+            choices: None,
+            required: Some(false),
+        };
+        i.operator().create_custom_field(input).map(drop)
+    }
+    fn org(i: &Institute, name: &str) -> roster::Result<()> {
+        let input = OrgInput {
+            name: Some(name.into()),
+            org_type: Some("school".into()),
+            channel: Some(name.to_lowercase()),
+            is_tenant: Some(true),
+            ..Default::default()
+        };
+        i.operator().create_organisation(input).map(drop)
+    }
+    /// A user whose credentials are queued: a message.
+    fn notified(i: &Institute, name: &str) -> roster::Result<()> {
+        let options = CreateOptions {
+            notify_credential: true,
+            ..Default::default()
+        };
+        i.operator().create_user(new_user(name), options).map(drop)
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let clean = dir.path().join("clean.redb");
+    two_users(&clean);
+    {
+        let i = open(&clean);
+        batch(&i, "Morning").expect("batch");
+        course(&i, "Algebra").expect("course");
+        group(&i, "Tutors").expect("group");
+        field(&i, "Stream").expect("field");
+        org(&i, "OrgA").expect("organisation");
+        notified(&i, "carol").expect("a message");
+    }
+    type Create = fn(&Institute) -> roster::Result<()>;
+    let cases: [(&str, Create); 7] = [
+        ("user", |i| {
+            i.operator()
+                .create_user(new_user("dave"), Default::default())
+                .map(drop)
+        }),
+        ("batch", |i| batch(i, "Evening")),
+        ("course", |i| course(i, "Botany")),
+        ("group", |i| group(i, "Clerks")),
+        ("custom_field", |i| field(i, "House")),
+        ("organisation", |i| org(i, "OrgB")),
+        ("message", |i| notified(i, "erin")),
+    ];
+    // Every record table's rows.
+    let records = |path: &Path| -> Vec<Vec<testing::RawRow>> {
+        let tables = [
+            "users",
+            "batches",
+            "courses",
+            "groups",
+            "custom_fields",
+            "organisations",
+            "outbox",
+        ];
+        tables
+            .iter()
+            .map(|t| testing::raw_rows(path, t).expect("rows"))
+            .collect()
+    };
+    for (entity, create) in cases {
+        let path = dir.path().join(format!("{entity}.redb"));
+        std::fs::copy(&clean, &path).expect("copy");
+        let key = testing::id_counter_key(entity, 0);
+        testing::raw_put(&path, "id_blocks", &key, &u64_bytes(1)).expect("raw write");
+        let before = records(&path);
+        let i = open(&path);
+        let err = create(&i).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Corrupt, "{entity}: {err}");
+        assert!(
+            err.message().contains("disagrees with the records"),
+            "{entity}: {err}"
+        );
+        drop(i);
+        let after = records(&path);
+        assert!(before == after, "{entity}: no record changed");
+        let problems = open(&path).check_integrity().expect("check");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with(&format!("{entity} counter 1 is not above id"))),
+            "{entity}: {problems:?}"
+        );
+    }
+}
