@@ -1061,18 +1061,31 @@ fn entity_indexes(make: Factory<'_>) -> Result<()> {
         write::put_session(txn, [8; 32], (2, 0, 0, 5))?;
         write::put_session(txn, [9; 32], (2, 0, 1, 100))?;
         write::put_session(txn, [6; 32], (2, 0, 2, 100))?;
-        write::end_sessions_beyond(txn, 2, 50, 2)
+        // Ends at the very instant: over.
+        write::put_session(txn, [5; 32], (2, 0, 3, 50))?;
+        write::end_sessions_beyond(txn, 2, 50, 2)?;
+        // Three live sessions of user 1, one kept: the newest.
+        for (n, began) in [(1u8, 0), (2, 1), (3, 2)] {
+            write::put_session(txn, [n; 32], (1, 0, began, 100))?;
+        }
+        write::end_sessions_beyond(txn, 1, 50, 1)
     })?;
     store.reading(|s| {
         ensure(read::session(s, [9; 32])?.is_some(), "a live session stays")?;
         ensure(read::session(s, [6; 32])?.is_some(), "a live session stays")?;
         ensure(
-            read::session(s, [8; 32])?.is_none(),
+            read::session(s, [8; 32])?.is_none() && read::session(s, [5; 32])?.is_none(),
             "an expired session ends",
         )?;
         ensure(
             read::session(s, [7; 32])?.is_none(),
             "the oldest live session beyond the number kept ends",
+        )?;
+        ensure(
+            read::session(s, [1; 32])?.is_none()
+                && read::session(s, [2; 32])?.is_none()
+                && read::session(s, [3; 32])?.is_some(),
+            "the two oldest of three live sessions end when one is kept",
         )
     })?;
     store.write(|txn| {
