@@ -729,54 +729,6 @@ fn a_damaged_change_entry_past_the_first_is_named() {
     );
 }
 
-/// A restore checks the store it has written, not only the export: a
-/// target with no records that holds rows outside its record tables (a
-/// group member, a field holder, a batch member, a managed user, a course
-/// link: what damage or an edit of the file leaves) is refused, naming
-/// the table, with nothing restored. The same export restores into a
-/// sound empty store.
-#[test]
-fn a_restore_into_a_store_holding_stray_rows_is_refused() {
-    let dir = tempfile::tempdir().expect("dir");
-    let source = dir.path().join("source.redb");
-    two_users(&source);
-    let dump = || open(&source).operator().dump().expect("dump");
-    let pair = |a: u64, b: u64| [u64_bytes(a), u64_bytes(b)].concat();
-    for (table, named) in [
-        ("group_users", "group_users does not match"),
-        ("field_users", "field_users does not match"),
-        ("batch_members", "batch_members does not mirror"),
-        ("managed_users", "managed_users does not match"),
-        (
-            "course_batches",
-            "batch_courses does not mirror course_batches",
-        ),
-    ] {
-        let path = dir.path().join(format!("{table}.redb"));
-        drop(open(&path));
-        testing::raw_put(&path, table, &pair(1, 2), &[]).expect("raw write");
-        let i = open(&path);
-        let err = i.operator().restore(dump()).unwrap_err();
-        assert_eq!(err.code(), ErrorCode::Corrupt, "{table}: {err}");
-        assert!(
-            err.message().contains("the export is inconsistent") && err.message().contains(named),
-            "{table}: {err}"
-        );
-        assert_eq!(
-            i.operator()
-                .list_users(&Default::default())
-                .expect("list")
-                .count,
-            0,
-            "{table}: nothing restored"
-        );
-    }
-    let path = dir.path().join("sound.redb");
-    let i = open(&path);
-    i.operator().restore(dump()).expect("restore");
-    assert_eq!(i.operator().find_user("bob").expect("bob"), 2);
-}
-
 /// An id counter lowered within its block (damage, or an edit of the
 /// file) gives an id a record already holds: the create that takes it is
 /// refused as damage, where it would overwrite the record and leave the

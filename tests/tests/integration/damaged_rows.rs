@@ -592,13 +592,17 @@ fn no_damaged_row_of_an_older_format_makes_roster_panic() {
     assert!(failures.is_empty(), "{}\n{failures:#?}", failures.len());
 }
 
-/// A restore's target that holds no record but an index entry (what
-/// damage or an edit of the file leaves) naming an id no record has: the
-/// restore meets it where it writes that key and is refused as damage
-/// naming the index, nothing restored. Each of the nine unique indexes
-/// (its entry sealed, under a key the export writes) and the UUID index.
+/// A restore's target that holds no record but rows outside its record
+/// tables (what damage or an edit of the file leaves) is refused, with
+/// nothing restored: an index entry naming an id no record has is met by
+/// the write of its key, refused as damage naming the index (each of the
+/// nine unique indexes, its entry sealed, and the UUID index); a stray
+/// relation row (a group member, a field holder, a batch member, a
+/// managed user, a course link) by the check a restore runs over the
+/// store it has written, naming the table. The same export restores into
+/// a sound empty store.
 #[test]
-fn a_restore_meeting_a_stray_index_entry_is_refused_naming_the_index() {
+fn a_restore_into_a_store_holding_stray_rows_is_refused() {
     let (rows, _) = world();
     let dump = || {
         store_of(&rows)
@@ -607,6 +611,8 @@ fn a_restore_meeting_a_stray_index_entry_is_refused_naming_the_index() {
             .dump()
             .expect("dump")
     };
+    // Each case: the table, its stray row, and what the refusal says.
+    let mut cases: Vec<(&str, Vec<u8>, Vec<u8>, String)> = Vec::new();
     for (table, named) in [
         ("user_by_username", "username"),
         ("user_by_email", "email"),
@@ -631,19 +637,34 @@ fn a_restore_meeting_a_stray_index_entry_is_refused_naming_the_index() {
                 roster::store::testing::index_value(table, text, 999)
             }
         };
+        let said = format!("the {named} index disagrees with the records");
+        cases.push((table, key.clone(), stray, said));
+    }
+    for (table, named) in [
+        ("group_users", "group_users does not match"),
+        ("field_users", "field_users does not match"),
+        ("batch_members", "batch_members does not mirror"),
+        ("managed_users", "managed_users does not match"),
+        (
+            "course_batches",
+            "batch_courses does not mirror course_batches",
+        ),
+    ] {
+        // A pair of ids no record of the export makes.
+        let pair = [900u64.to_be_bytes(), 901u64.to_be_bytes()].concat();
+        let said = format!("the export is inconsistent: {named}");
+        cases.push((table, pair, Vec::new(), said));
+    }
+    for (table, key, value, said) in cases {
         let backend = Arc::new(ModelBackend::new());
         let (config, _) = config(SEED_NOW);
         let i = Institute::open_with(backend.clone(), config).expect("empty store");
         backend
-            .write(&mut |w| w.put(table, key, &stray))
-            .expect("stray entry");
+            .write(&mut |w| w.put(table, &key, &value))
+            .expect("stray row");
         let err = i.operator().restore(dump()).unwrap_err();
         assert_eq!(err.code(), roster::ErrorCode::Corrupt, "{table}: {err}");
-        assert!(
-            err.message()
-                .contains(&format!("the {named} index disagrees with the records")),
-            "{table}: {err}"
-        );
+        assert!(err.message().contains(&said), "{table}: {err}");
         assert_eq!(
             i.operator()
                 .list_users(&Default::default())
@@ -653,4 +674,7 @@ fn a_restore_meeting_a_stray_index_entry_is_refused_naming_the_index() {
             "{table}: nothing restored"
         );
     }
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open_with(Arc::new(ModelBackend::new()), config).expect("empty store");
+    i.operator().restore(dump()).expect("restore");
 }
