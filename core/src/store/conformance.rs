@@ -948,7 +948,8 @@ fn user(id: u64, name: &str, email: &str) -> User {
     u
 }
 
-fn batch(id: u64, name: &str) -> Batch {
+/// An ordinary batch `id` named `name` (its UUID derived from the id).
+pub(crate) fn batch(id: u64, name: &str) -> Batch {
     Batch {
         id,
         uuid: 0x2000 + id as u128,

@@ -628,7 +628,7 @@ fn sunbird(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Store, write};
+    use crate::store::{Store, conformance, write};
 
     /// An index that lost many entries is one problem naming the first
     /// few and counting the rest; records that share a UUID are named,
@@ -644,14 +644,8 @@ mod tests {
                     user.uuid = u128::from(id);
                     write::put_user(txn, None, &user)?;
                 }
-                let mut batch = crate::domain::Batch {
-                    id: 1,
-                    uuid: 30,
-                    name: "Morning".into(),
-                    course: None,
-                    created: 0,
-                    modified: 0,
-                };
+                let mut batch = conformance::batch(1, "Morning");
+                let own = batch.uuid;
                 crate::store::ids::raise(txn, Kind::Batch, 2)?;
                 write::put_batch(txn, None, &batch)?;
                 // The batch's record edited to hold user 3's UUID (a write
@@ -659,7 +653,7 @@ mod tests {
                 batch.uuid = 3;
                 let frame = crate::store::frame::encode(Kind::Batch, (1, 0), &batch)?;
                 txn.put(BATCHES, &1, frame.as_slice())?;
-                txn.remove(UUIDS, &30)?;
+                txn.remove(UUIDS, &own)?;
                 txn.clear(USER_BY_USERNAME)
             })
             .unwrap();
@@ -925,14 +919,7 @@ mod tests {
             username: "MGR@example.com".into(),
             ..kid.clone()
         };
-        let batch = Batch {
-            id: 1,
-            uuid: 31,
-            name: "Morning".into(),
-            course: None,
-            created: 0,
-            modified: 0,
-        };
+        let batch = conformance::batch(1, "Morning");
         store
             .write(|txn| {
                 write::put_user(txn, Some(&kid), &taken)?;
