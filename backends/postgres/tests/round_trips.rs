@@ -509,3 +509,47 @@ fn a_transaction_left_idle_is_ended_by_the_server() {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(open_and_idle(&server), 1, "left to the read's linger");
 }
+
+/// Past the first 4,096 users a new user's search postings are another
+/// block's (a posting's key holds `id / 4096`): an import of more users
+/// than are kept unmerged still reads the postings it writes with its
+/// checks (its snapshot and checks, the new rows' entries and counts, the
+/// unmerged users (none), the rows with the `COMMIT`), and a user created
+/// alone still takes two messages.
+#[test]
+fn users_created_past_the_first_postings_block_take_as_many_messages() {
+    let Some((server, options)) = logging_server() else {
+        return;
+    };
+    let (institute, _) = common::with_batches_and(&server.url(), 0, options);
+    let admin = institute.operator();
+    let import = |from: u64, n: u64| {
+        let rows = (from..from + n)
+            .map(|i| common::learner(i, Vec::new()))
+            .collect();
+        let report = admin.import_rows(rows).expect("import");
+        assert_eq!(report.created, n);
+    };
+    import(0, 4_200);
+    let log = server.dir().join("log");
+    let imported = messages(&log, || import(6_000, 17));
+    assert_eq!(imported.len(), 4, "seventeen imported: {imported:#?}");
+    assert!(
+        imported[2].contains("ORDER BY key ASC"),
+        "the unmerged users: {imported:#?}"
+    );
+
+    let create = |i: u64| {
+        let mut input = common::learner(i, Vec::new()).user;
+        input.password = Some(format!("a-good-password-{i}"));
+        admin
+            .create_user(input, roster::CreateOptions::default())
+            .expect("create")
+            .user
+            .id
+    };
+    let mut id = 0;
+    let created = messages(&log, || id = create(7_000));
+    assert_eq!(id, 4_218, "past the first block");
+    assert_eq!(created.len(), 2, "a user created alone: {created:#?}");
+}

@@ -773,13 +773,9 @@ pub(super) fn will_import_with<'u>(
     let mut names = Vec::new();
     let mut phones = Vec::new();
     let mut batches = Vec::new();
-    // The texts of the first few users, for the hint of their new rows
-    // (none when there are more: a bulk import reads those by chunk).
-    let mut new = Vec::new();
+    let mut count = 0;
     for user in users {
-        if new.len() <= PREDICTED {
-            new.push(texts_of(user));
-        }
+        count += 1;
         names.extend(user.username.as_deref().map(fold));
         names.extend(user.profile.email.as_deref().map(fold));
         phones.extend(user.profile.phone.clone());
@@ -804,33 +800,17 @@ pub(super) fn will_import_with<'u>(
     // The custom field definitions, which every row is checked against,
     // come with those reads.
     txn.will_scan(&[crate::store::tables::CUSTOM_FIELDS.name])?;
-    if new.len() > PREDICTED {
-        new.clear();
-    }
-    txn.will_read(&write::will_create_users(txn, reads, &new)?)
+    // The rows of the first few new users are predicted; a bulk import
+    // reads those by chunk.
+    let new = if count <= PREDICTED { count } else { 0 };
+    txn.will_read(&write::will_create_users(txn, reads, new)?)
 }
 
 /// Users created at once whose new rows an import hints with its checks
-/// ([`will_import_with`]): a create, or a small import.
+/// ([`will_import_with`]): a create, or a small import. No more than the
+/// store keeps unmerged, which read no search postings.
 const PREDICTED: usize = 8;
-
-/// The searchable texts of `input` as a user record (a hint's guess at
-/// what will be stored: a phone normalised as the rules do).
-fn texts_of(input: &NewUser) -> User {
-    let p = &input.profile;
-    let text = |t: &Option<String>| t.as_deref().unwrap_or_default().to_string();
-    let phone = text(&p.phone);
-    User {
-        profile: Profile {
-            email: text(&p.email),
-            phone: rules::phone(&phone).unwrap_or(phone),
-            first_name: text(&p.first_name),
-            last_name: text(&p.last_name),
-            ..Profile::default()
-        },
-        ..User::blank(0, input.username.as_deref().unwrap_or_default())
-    }
-}
+const _: () = assert!(PREDICTED <= crate::store::search::FEW);
 
 /// Adds an error for each of `username`, the email and the phone that another
 /// user (not `me`, the stored record of the user being changed) already

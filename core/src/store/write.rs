@@ -160,37 +160,28 @@ pub(crate) fn put_user(txn: &Txn<'_>, old: Option<&User>, user: &User) -> Result
     feed::changed(txn, Some(old), Some(user))
 }
 
-/// `reads` with what storing new users reads ([`Txn::will_read`]): the id
-/// counters of users and memberships the handle takes ids from, and the
+/// `reads` with what storing `new` users reads ([`Txn::will_read`]): the
+/// id counters of users and memberships the handle takes ids from, and the
 /// feed's origin; and, where the handle expects the new users' ids
-/// ([`ids::expected`]), what [`put_new_users`] reads for `new` (their
-/// texts, in the order they will be stored): their ids' records (none),
-/// their UUIDs' entries (drawn now, [`Txn::draw_uuids`]), their counts and
-/// search postings. A create then reads everything in one round trip
-/// where reads cost one each; where the ids turn out others (another
-/// process took them), the rows are read as without the hint.
-pub(crate) fn will_create_users(txn: &Txn<'_>, reads: Reads, new: &[User]) -> Result<Reads> {
+/// ([`ids::expected`]), what [`put_new_users`] reads for them: their ids'
+/// records (none), their UUIDs' entries (drawn now, [`Txn::draw_uuids`])
+/// and their counts. (No search postings: up to [`search::FEW`] new users
+/// are kept unmerged, and a caller hints no more.) A create then
+/// reads everything in one round trip where reads cost one each; where
+/// the ids turn out others (another process took them), the rows are read
+/// as without the hint.
+pub(crate) fn will_create_users(txn: &Txn<'_>, reads: Reads, new: usize) -> Result<Reads> {
     let reads = ids::will_take(txn, Kind::User, reads);
     let reads = feed::will_append(ids::will_take(txn, Kind::Subscription, reads));
-    if new.is_empty() || !txn.takes_hints() {
+    if new == 0 || !txn.takes_hints() {
         return Ok(reads);
     }
-    let Some(ids) = ids::expected(txn, Kind::User, new.len()) else {
+    let Some(ids) = ids::expected(txn, Kind::User, new) else {
         return Ok(reads);
     };
-    let uuids = txn.draw_uuids(new.len())?;
-    let users: Vec<User> = new
-        .iter()
-        .zip(ids.iter().zip(&uuids))
-        .map(|(u, (&id, &uuid))| User {
-            id,
-            uuid,
-            ..u.clone()
-        })
-        .collect();
+    let uuids = txn.draw_uuids(new)?;
     let reads = uuids.iter().fold(reads, |r, uuid| r.of(UUIDS, uuid));
     let reads = ids.iter().fold(reads, |r, id| r.of(USERS, id));
-    let reads = search::will_index(txn, &users, reads);
     Ok(positions::will_count(USERS, &ids, reads))
 }
 
