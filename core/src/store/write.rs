@@ -95,9 +95,21 @@ fn put_uuid(txn: &Txn<'_>, uuid: u128, kind: Kind, id: u64) -> Result<()> {
 /// entries left behind.
 fn ensure_new(txn: &Txn<'_>, def: Records, id: u64) -> Result<()> {
     match txn.get(def, &id)? {
-        Some(_) => Err(clash(def.name)),
+        Some(_) => Err(id_taken(def, id)),
         None => Ok(()),
     }
+}
+
+/// The error of a new record `id` of `def` that a stored one holds.
+fn id_taken(def: Records, id: u64) -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        format!(
+            "the store is damaged: a new row of {} would take id {id}, which a stored \
+             one holds (its id counter is behind the records); run `roster check`",
+            def.name
+        ),
+    )
 }
 
 /// Counts a new record `id` of `def` into its positions; a record already
@@ -256,8 +268,9 @@ pub(crate) fn put_new_users(txn: &Txn<'_>, users: &[User]) -> Result<()> {
         put_uuid(txn, uuid, Kind::User, id)?;
     }
     let keys: Vec<&u64> = ids.iter().collect();
-    if txn.get_many(USERS, &keys)?.iter().any(Option::is_some) {
-        return Err(clash("user id"));
+    let stored = txn.get_many(USERS, &keys)?;
+    if let Some((id, _)) = ids.iter().zip(stored).find(|(_, s)| s.is_some()) {
+        return Err(id_taken(USERS, *id));
     }
     positions::count_many(txn, USERS, &ids, 1)?;
     let keyed = |def: Unique, key: fn(&User) -> String| -> Result<()> {
