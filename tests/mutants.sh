@@ -12,7 +12,8 @@
 # to keep the mutants whose name matches). ROSTER_MUTANTS_TESTS (with
 # ROSTER_MUTANTS_FULL) runs only the integration tests whose names hold one
 # of its words (e.g. `subscri purge`): a mutant then costs its build and
-# seconds of tests, not the whole suite's 45 s. The report is in
+# seconds of tests, not the whole suite's 45 s (ROSTER_MUTANTS_TIMEOUT
+# then cuts the wait for a mutant that loops). The report is in
 # target/mutants/mutants.out (missed.txt: the mutants that lived).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -46,6 +47,9 @@ if [ -n "${ROSTER_MUTANTS_FULL:-}" ]; then
     done
     timeout=300
 fi
+# A mutant that makes a loop endless costs the whole timeout: a run whose
+# words pick a short suite can set a shorter one.
+timeout="${ROSTER_MUTANTS_TIMEOUT:-$timeout}"
 # shellcheck disable=SC2086 # ROSTER_MUTANTS_ARGS is a list of flags.
 exec "$tools/bin/cargo-mutants" mutants --no-shuffle -j 1 -o target/mutants \
     "${files[@]}" "${test_args[@]}" --timeout "$timeout" ${ROSTER_MUTANTS_ARGS:-}
