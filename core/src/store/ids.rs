@@ -30,12 +30,14 @@ pub(crate) const MAX_ID: u64 = 1 << 53;
 const LAST_BLOCK: u64 = MAX_ID / BLOCK;
 
 /// A stored row `(kind, block) -> next` as it may be: its block at most
-/// [`LAST_BLOCK`] and `next` within the block (its end when full). Any
+/// [`LAST_BLOCK`] and `next` within the block (its end when full; in the
+/// last block, one past [`MAX_ID`], whose ids stop there). Any
 /// other row is damage, and the arithmetic of the ids given from it would
 /// overflow, or give id 0 or ids of another block: refused here, where
 /// every row is read.
 pub(crate) fn sound(kind: Kind, block: u64, next: u64) -> Result<u64> {
-    if block <= LAST_BLOCK && (first_of(block)..=(block + 1) * BLOCK).contains(&next) {
+    let end = |block: u64| ((block + 1) * BLOCK).min(MAX_ID + 1);
+    if block <= LAST_BLOCK && (first_of(block)..=end(block)).contains(&next) {
         return Ok(next);
     }
     Err(Error::new(
@@ -399,9 +401,10 @@ mod tests {
         assert_eq!(id(&one), 3 * BLOCK + 2);
     }
 
-    /// A counter row outside its block, or of a block past every id, is
-    /// damage, named by the id it would give and by `roster check`: never
-    /// id 0, an id of another block, or arithmetic that overflows.
+    /// A counter row outside its block, or of a block past every id, or
+    /// past the highest id in the last block, is damage, named by the id it
+    /// would give and by `roster check`: never id 0, an id of another
+    /// block, an id past [`MAX_ID`], or arithmetic that overflows.
     #[test]
     fn an_unsound_counter_row_is_damage() {
         let user = Kind::User as u8;
@@ -411,6 +414,7 @@ mod tests {
             (0, u64::MAX),
             (2, BLOCK),
             (LAST_BLOCK + 1, (LAST_BLOCK + 1) * BLOCK + 1),
+            (LAST_BLOCK, MAX_ID + 2),
             (u64::MAX, 5),
         ] {
             let store = Store::in_memory().unwrap();
@@ -433,8 +437,15 @@ mod tests {
             );
         }
         // The edges of a sound row: a block's first id, its end (full), and
-        // the block holding the highest id.
-        for (block, next) in [(0, 1), (0, BLOCK), (1, BLOCK), (LAST_BLOCK, MAX_ID)] {
+        // the block holding the highest id, and that id given.
+        let edges = [
+            (0, 1),
+            (0, BLOCK),
+            (1, BLOCK),
+            (LAST_BLOCK, MAX_ID),
+            (LAST_BLOCK, MAX_ID + 1),
+        ];
+        for (block, next) in edges {
             assert_eq!(sound(Kind::User, block, next).ok(), Some(next));
         }
     }
