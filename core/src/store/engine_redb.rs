@@ -809,21 +809,62 @@ fn verify_table<T: ReadableTable<&'static [u8], &'static [u8]>>(t: &T) -> Result
         }
         before = Some(k);
     }
-    if seen != stored {
-        let found = match seen > stored {
-            true => format!("more than {stored}"),
-            false => seen.to_string(),
-        };
-        return Err(Error::new(
-            ErrorCode::Corrupt,
-            format!(
-                "the store is damaged: its table says it holds {stored} rows, but a walk \
-                 of its pages finds {found} (damaged branch pages hide or repeat rows); \
-                 run `roster recover`"
-            ),
-        ));
+    match seen == stored {
+        true => Ok(()),
+        false => Err(rows_disagree(stored, seen)),
     }
-    Ok(())
+}
+
+/// The error of a table whose walk found `seen` rows (one more: more than
+/// it says) where its stored length says `stored`.
+fn rows_disagree(stored: u64, seen: u64) -> Error {
+    let found = match seen > stored {
+        true => format!("more than {stored}"),
+        false => seen.to_string(),
+    };
+    Error::new(
+        ErrorCode::Corrupt,
+        format!(
+            "the store is damaged: its table says it holds {stored} rows, but a walk \
+             of its pages finds {found} (damaged branch pages hide or repeat rows); \
+             run `roster recover`"
+        ),
+    )
+}
+
+/// What [`walk_whole`] calls with each row: its key's and value's bytes.
+pub(crate) type RowsVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
+
+/// Visits every row of a table once, as `rows` hands them out (each key as
+/// its order-preserving bytes, [`Col`]), checking what [`verify_table`]
+/// checks of a whole read: keys strictly ascending, and as many rows as
+/// the table's stored length `stored` says. It stops at the first row out
+/// of order or past that length: a damaged branch that repeats pages would
+/// hand out rows exponentially often. For the tables no scan reads (an
+/// older format's, before they are migrated).
+pub(crate) fn walk_whole(
+    stored: u64,
+    rows: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>>,
+    visit: &mut RowsVisitor<'_>,
+) -> Result<()> {
+    let mut seen = 0u64;
+    let mut before: Option<Vec<u8>> = None;
+    for row in rows {
+        let (k, v) = row?;
+        if before.as_ref().is_some_and(|b| *b >= k) {
+            return Err(out_of_order());
+        }
+        seen += 1;
+        if seen > stored {
+            break;
+        }
+        visit(&k, &v)?;
+        before = Some(k);
+    }
+    match seen == stored {
+        true => Ok(()),
+        false => Err(rows_disagree(stored, seen)),
+    }
 }
 
 /// Calls `visit` with the value under `key` in table `t`, lent; whether
@@ -1558,15 +1599,19 @@ pub(crate) mod legacy {
         for<'a> V::SelfType<'a>: Col,
     {
         let def: TableDefinition<K, V> = TableDefinition::new(name);
-        let rows: Vec<(Vec<u8>, Vec<u8>)> = {
+        let mut rows: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        {
             let table = txn.open_table(def).map_err(engine("reading a table"))?;
-            let mut rows = Vec::new();
-            for row in table.iter().map_err(engine("reading a table"))? {
+            let stored = table.len().map_err(engine("reading a table"))?;
+            let walk = table.iter().map_err(engine("reading a table"))?.map(|row| {
                 let (k, v) = row.map_err(engine("reading a table"))?;
-                rows.push((k.value().bytes(), v.value().bytes()));
-            }
-            rows
-        };
+                Ok((k.value().bytes(), v.value().bytes()))
+            });
+            walk_whole(stored, walk, &mut |k, v| {
+                rows.push((k.to_vec(), v.to_vec()));
+                Ok(())
+            })?;
+        }
         txn.delete_table(def).map_err(engine("replacing a table"))?;
         let mut table = txn
             .open_table(bytes_table(name))
@@ -1628,10 +1673,15 @@ pub(crate) mod legacy {
                     Err(TableError::TableTypeMismatch { .. }) => continue,
                     Err(e) => return Err(engine("reading a table")(e)),
                 };
-                for row in source.iter().map_err(engine("reading a table"))? {
-                    let (k, v) = row.map_err(engine("reading a table"))?;
-                    w.put(&name, k.value(), v.value())?;
-                }
+                let stored = source.len().map_err(engine("reading a table"))?;
+                let walk = source
+                    .iter()
+                    .map_err(engine("reading a table"))?
+                    .map(|row| {
+                        let (k, v) = row.map_err(engine("reading a table"))?;
+                        Ok((k.value().to_vec(), v.value().to_vec()))
+                    });
+                walk_whole(stored, walk, &mut |k, v| w.put(&name, k, v))?;
             }
             txn.delete_table(bytes_table(&name))
                 .map_err(engine("replacing a table"))?;
@@ -1671,6 +1721,54 @@ pub(crate) mod legacy {
 mod tests {
     use super::*;
     use crate::store::backend::Backend;
+
+    /// A whole walk of an older format's table (what its migration and
+    /// `recover` read) stops where a damaged tree shows: a key not past the
+    /// one before (a repeated page, which could repeat without end), more
+    /// rows than the table's stored length, or fewer. A sound table's rows
+    /// are each visited once.
+    #[test]
+    fn a_whole_walk_stops_where_the_tree_is_damaged() {
+        let row = |k: u8| Ok((vec![k], vec![k, k]));
+        let walk = |stored: u64, rows: &mut dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>>| {
+            let mut seen = Vec::new();
+            let result = walk_whole(stored, rows, &mut |k, v| {
+                assert_eq!(v, [k[0], k[0]]);
+                seen.push(k[0]);
+                Ok(())
+            });
+            (result.map_err(|e| e.message().to_string()), seen)
+        };
+        assert_eq!(
+            walk(3, &mut [1, 2, 5].map(row).into_iter()),
+            (Ok(()), vec![1, 2, 5])
+        );
+        // A page handed out again, without end.
+        let (err, seen) = walk(2, &mut [1, 2].into_iter().cycle().map(row));
+        assert!(err.unwrap_err().contains("out of order"));
+        assert_eq!(seen, [1, 2]);
+        // A key handed out twice in a row.
+        let (err, _) = walk(3, &mut [1, 1, 2].map(row).into_iter());
+        assert!(err.unwrap_err().contains("out of order"));
+        // Keys in order, but more of them than the table holds: the walk
+        // ends one row past the stored length.
+        let (err, seen) = walk(3, &mut (0..=u8::MAX).map(row));
+        assert!(
+            err.unwrap_err()
+                .contains("holds 3 rows, but a walk of its pages finds more than 3")
+        );
+        assert_eq!(seen, [0, 1, 2]);
+        // Rows hidden.
+        let (err, _) = walk(4, &mut [1, 2].map(row).into_iter());
+        assert!(
+            err.unwrap_err()
+                .contains("holds 4 rows, but a walk of its pages finds 2")
+        );
+        // A row the engine cannot read.
+        let failed = Err(Error::new(ErrorCode::Storage, "unreadable"));
+        let (err, _) = walk(2, &mut [row(1), failed].into_iter());
+        assert_eq!(err.unwrap_err(), "unreadable");
+    }
 
     /// The table id of every row of the data table but the catalog's, in
     /// the table's order.

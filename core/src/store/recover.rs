@@ -19,7 +19,7 @@
 //! checksum, so a frame found anywhere is either sound or refused.
 
 use super::Backend;
-use super::engine_redb::{RedbBackend, bytes_table};
+use super::engine_redb::{RedbBackend, bytes_table, walk_whole};
 use super::frame::{self, FrameKey};
 use super::keys::Col;
 use super::tables::*;
@@ -233,6 +233,23 @@ fn version_of(backend: &RedbBackend) -> Result<Option<(u64, bool)>> {
     }
 }
 
+/// The rows of typed table `table` (formats 1-3) as [`walk_whole`] takes
+/// them: keys and values as their bytes.
+fn typed_rows<'t, K, V>(
+    table: &'t redb::ReadOnlyTable<K, V>,
+) -> Result<impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + 't>
+where
+    K: redb::Key + 'static,
+    V: redb::Value + 'static,
+    for<'a> K::SelfType<'a>: Col,
+    for<'a> V::SelfType<'a>: Col,
+{
+    Ok(table.iter().map_err(stopped)?.map(|row| {
+        let (k, v) = row.map_err(stopped)?;
+        Ok((k.value().bytes(), v.value().bytes()))
+    }))
+}
+
 /// Next ids by counter name, and course links.
 type CountersAndLinks = (BTreeMap<String, u64>, BTreeSet<(u64, u64)>);
 
@@ -243,29 +260,28 @@ fn counters_and_links(backend: &RedbBackend, typed: bool) -> Result<CountersAndL
     let mut counters: BTreeMap<String, u64> = BTreeMap::new();
     let mut links = BTreeSet::new();
     if typed {
+        let damaged = || Error::new(ErrorCode::Corrupt, "a damaged row");
         let def: TableDefinition<&str, u64> = TableDefinition::new("counters");
-        for row in txn
-            .open_table(def)
-            .map_err(stopped)?
-            .iter()
-            .map_err(stopped)?
-        {
-            let (k, v) = row.map_err(stopped)?;
+        let table = txn.open_table(def).map_err(stopped)?;
+        let stored = table.len().map_err(stopped)?;
+        walk_whole(stored, typed_rows(&table)?, &mut |k, v| {
+            let (Some(name), Some(next)) = (str::take(k), u64::take(v)) else {
+                return Err(damaged());
+            };
             // A counter past every id roster gives is damage (sound ones
             // are read from the rows' ids below).
-            if v.value() <= ids::MAX_ID + 1 {
-                counters.insert(k.value().to_string(), v.value());
+            if next <= ids::MAX_ID + 1 {
+                counters.insert(name, next);
             }
-        }
+            Ok(())
+        })?;
         let def: TableDefinition<(u64, u64), ()> = TableDefinition::new(COURSE_BATCHES.name);
-        for row in txn
-            .open_table(def)
-            .map_err(stopped)?
-            .iter()
-            .map_err(stopped)?
-        {
-            links.insert(row.map_err(stopped)?.0.value());
-        }
+        let table = txn.open_table(def).map_err(stopped)?;
+        let stored = table.len().map_err(stopped)?;
+        walk_whole(stored, typed_rows(&table)?, &mut |k, _| {
+            links.insert(<(u64, u64)>::take(k).ok_or_else(damaged)?);
+            Ok(())
+        })?;
     } else {
         let kinds = ENTITIES.map(|(_, k)| k);
         for (k, v) in rows_of(backend, ID_BLOCKS.name)? {
@@ -470,20 +486,22 @@ fn read_table(
             (Some(_), true) => {
                 let def: TableDefinition<u64, &[u8]> = TableDefinition::new(name);
                 let table = txn.open_table(def).map_err(stopped)?;
-                out.expected = Some(table.len().map_err(stopped)?);
-                for row in table.iter().map_err(stopped)? {
-                    let (k, v) = row.map_err(stopped)?;
-                    keep(frame::id(k.value()), v.value());
-                }
+                let expected = table.len().map_err(stopped)?;
+                out.expected = Some(expected);
+                walk_whole(expected, typed_rows(&table)?, &mut |k, v| {
+                    keep(u64::take(k).map(frame::id).ok_or_else(damaged)?, v);
+                    Ok(())
+                })?;
             }
             (None, true) => {
                 let def: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new(name);
                 let table = txn.open_table(def).map_err(stopped)?;
-                out.expected = Some(table.len().map_err(stopped)?);
-                for row in table.iter().map_err(stopped)? {
-                    let (k, v) = row.map_err(stopped)?;
-                    keep(k.value(), v.value());
-                }
+                let expected = table.len().map_err(stopped)?;
+                out.expected = Some(expected);
+                walk_whole(expected, typed_rows(&table)?, &mut |k, v| {
+                    keep(<(u64, u64)>::take(k).ok_or_else(damaged)?, v);
+                    Ok(())
+                })?;
             }
         }
         Ok(())
