@@ -48,7 +48,8 @@ if [ -n "${ROSTER_MUTANTS_FULL:-}" ]; then
     timeout=300
 fi
 # A mutant that makes a loop endless costs the whole timeout: a run whose
-# words pick a short suite can set a shorter one.
+# words pick a short suite can set a shorter one (it includes building the
+# integration tests, a minute or more, and applies to the baseline too).
 timeout="${ROSTER_MUTANTS_TIMEOUT:-$timeout}"
 # shellcheck disable=SC2086 # ROSTER_MUTANTS_ARGS is a list of flags.
 exec "$tools/bin/cargo-mutants" mutants --no-shuffle -j 1 -o target/mutants \
