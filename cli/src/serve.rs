@@ -68,7 +68,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use roster::rest::{Request, Response};
 use roster::{Config, Institute};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, SemaphorePermit, TryAcquireError, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError, watch};
 
 use crate::EXIT_FAILURE;
 
@@ -196,8 +196,8 @@ pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         client_connections: usize::try_from(args.client_connections).unwrap_or(usize::MAX),
         client_calls: usize::try_from(args.client_calls).unwrap_or(usize::MAX),
-        calls: Semaphore::new(blocking),
-        body_bytes: Semaphore::new(blocking.saturating_mul(MAX_BODY)),
+        calls: Arc::new(Semaphore::new(blocking)),
+        body_bytes: Arc::new(Semaphore::new(blocking.saturating_mul(MAX_BODY))),
         budget_waits: Mutex::new(None),
         connections: Mutex::new(Connections::default()),
         closed: Notify::new(),
@@ -368,11 +368,11 @@ struct Shared {
     /// One permit per blocking thread: a request takes one once its body
     /// has arrived (and its client's turn) and keeps it until the core has
     /// answered, so a client that is slow to send holds no thread.
-    calls: Semaphore,
+    calls: Arc<Semaphore>,
     /// One permit per byte of request body held in memory, taken as the
     /// bytes arrive and kept until the core has answered: as much as one
     /// largest body per blocking thread.
-    body_bytes: Semaphore,
+    body_bytes: Arc<Semaphore>,
     /// When the body that last began to wait for `body_bytes` gives up
     /// ([`BUDGET_STAGGER`]).
     budget_waits: Mutex<Option<tokio::time::Instant>>,
@@ -628,7 +628,7 @@ async fn exchange(
     shared: &Arc<Shared>,
     id: u64,
     local: Option<SocketAddr>,
-    turns: &Semaphore,
+    turns: &Arc<Semaphore>,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     shared.set_idle(id, false);
@@ -688,7 +688,7 @@ async fn serve_request(
     shared: &Arc<Shared>,
     id: u64,
     local: Option<SocketAddr>,
-    turns: &Semaphore,
+    turns: &Arc<Semaphore>,
     request: hyper::Request<Incoming>,
 ) -> Result<(u16, hyper::Response<Full<Bytes>>), Refusal> {
     let (parts, body) = request.into_parts();
@@ -739,7 +739,7 @@ async fn serve_request(
     // after its head, keeps no one else out). Its bytes hold the memory
     // budget until the core has answered.
     let has_body = has_te || declared.is_some_and(|len| len > 0);
-    let (body, _budget) = if has_body {
+    let (body, budget) = if has_body {
         shared.set_idle(id, true);
         let read = read_body(body, shared.idle, &shared.body_bytes, &shared.budget_waits).await;
         shared.set_idle(id, false);
@@ -751,10 +751,10 @@ async fn serve_request(
     // The client's turn, then a blocking thread, held only while the core
     // works: a client with many requests under way queues them behind its
     // own, and takes at most `client_calls` places in the threads' queue.
-    let Ok(_client_turn) = turns.acquire().await else {
+    let Ok(client_turn) = Arc::clone(turns).acquire_owned().await else {
         return Err((503, "The server is stopping."));
     };
-    let Ok(_turn) = shared.calls.acquire().await else {
+    let Ok(turn) = Arc::clone(&shared.calls).acquire_owned().await else {
         return Err((503, "The server is stopping."));
     };
     let head_only = parts.method == hyper::Method::HEAD;
@@ -780,13 +780,20 @@ async fn serve_request(
     let Some(institute) = shared.institute() else {
         return Err((503, "The server is stopping."));
     };
-    let answer = tokio::task::spawn_blocking(move || roster::rest::handle(&institute, facade))
-        .await
-        .unwrap_or_else(|_| Response {
-            status: 500,
-            headers: json_headers(),
-            body: Some(detail_body("Internal server error.")),
-        });
+    // The turns and the body's budget go with the work: a client that
+    // hangs up while the core works (which drops this future, and detaches
+    // the task) keeps them until the core is done, as one that waits does.
+    let held = (client_turn, turn, budget);
+    let answer = tokio::task::spawn_blocking(move || {
+        let _held = held;
+        roster::rest::handle(&institute, facade)
+    })
+    .await
+    .unwrap_or_else(|_| Response {
+        status: 500,
+        headers: json_headers(),
+        body: Some(detail_body("Internal server error.")),
+    });
     let status = answer.status;
     Ok((
         status,
@@ -798,15 +805,15 @@ async fn serve_request(
 /// permit of `budget` for each byte as it arrives (503 when the budget
 /// stays spent until then); the bytes and their permits. `waits`: when
 /// the last body to wait for the budget gives up.
-async fn read_body<'a>(
+async fn read_body(
     mut body: Incoming,
     within: Duration,
-    budget: &'a Semaphore,
+    budget: &Arc<Semaphore>,
     waits: &Mutex<Option<tokio::time::Instant>>,
-) -> Result<(Vec<u8>, Option<SemaphorePermit<'a>>), Refusal> {
+) -> Result<(Vec<u8>, Option<OwnedSemaphorePermit>), Refusal> {
     let deadline = tokio::time::Instant::now() + within;
     let mut bytes = Vec::new();
-    let mut held: Option<SemaphorePermit<'_>> = None;
+    let mut held: Option<OwnedSemaphorePermit> = None;
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => return Err((408, "The request body did not arrive in time.")),
@@ -824,7 +831,7 @@ async fn read_body<'a>(
             // for each other: a body waits for the budget a moment only,
             // then is refused (503) and lets the others go on.
             let wanted = u32::try_from(data.len()).unwrap_or(u32::MAX);
-            let permit = match budget.try_acquire_many(wanted) {
+            let permit = match Arc::clone(budget).try_acquire_many_owned(wanted) {
                 Ok(permit) => permit,
                 Err(TryAcquireError::Closed) => return Err((503, "The server is stopping.")),
                 Err(TryAcquireError::NoPermits) => {
@@ -841,7 +848,8 @@ async fn read_body<'a>(
                         mine
                     };
                     let until = deadline.min(mine);
-                    match tokio::time::timeout_at(until, budget.acquire_many(wanted)).await {
+                    let waited = Arc::clone(budget).acquire_many_owned(wanted);
+                    match tokio::time::timeout_at(until, waited).await {
                         Ok(Ok(permit)) => permit,
                         Ok(Err(_)) => return Err((503, "The server is stopping.")),
                         Err(_) => return Err((503, "The server is busy; try again.")),

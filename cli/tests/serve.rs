@@ -1025,6 +1025,51 @@ fn a_client_with_many_requests_under_way_waits_behind_its_own() {
 }
 
 #[test]
+fn a_client_that_hangs_up_keeps_its_turn_until_the_core_is_done() {
+    // One blocking thread, one turn a client. A client that sends a
+    // sign-in (an argon2 hash in the core) and hangs up while it runs, again
+    // and again, freed its turn and its place in the threads' queue as it
+    // hung up, while the hash went on: its abandoned sign-ins piled up, and
+    // another client's request waited behind all of them. Now the turn goes
+    // with the work: the next sign-ins wait for it and end with their
+    // connections.
+    let mut server = Server::start_with(
+        TempDir::new().unwrap(),
+        &[
+            ("ROSTER_SERVE_BLOCKING_THREADS", "1"),
+            ("ROSTER_SERVE_CLIENT_CALLS", "1"),
+        ],
+    );
+    let body = r#"{"username": "nobody", "password": "not-the-password"}"#;
+    let sign_in = |client: &mut Client| {
+        let json = [("Content-Type", "application/json")];
+        client.send("POST", "/api/v2.5/auth-token/", &json, Some(body));
+    };
+    // What one sign-in takes here.
+    let started = Instant::now();
+    let mut alone = server.connect();
+    sign_in(&mut alone);
+    assert_eq!(alone.reply().status, 400);
+    let one = started.elapsed();
+    for _ in 0..40 {
+        let mut client = server.connect();
+        sign_in(&mut client);
+        std::thread::sleep(one / 4);
+        drop(client);
+    }
+    let started = Instant::now();
+    let mut other = Client::connect_from("127.0.0.2", server.addr);
+    other.send("GET", "/nope", &[], None);
+    assert_eq!(other.reply().status, 404);
+    let waited = started.elapsed();
+    assert!(
+        waited < one * 3,
+        "the other client waited {waited:?}; one sign-in takes {one:?}"
+    );
+    server.stop();
+}
+
+#[test]
 fn bodies_beyond_the_memory_budget_do_not_wait_for_each_other() {
     // One blocking thread: a budget of 1 MiB. Two bodies of 700,000 bytes
     // each send 500,000, then the rest: together they pass the budget. One
