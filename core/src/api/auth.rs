@@ -541,7 +541,7 @@ impl Admin {
     }
 
     /// Fails unless the caller is the operator (host-level operations).
-    pub(super) fn allow_operator(&self) -> Result<()> {
+    pub(crate) fn allow_operator(&self) -> Result<()> {
         match self.caller {
             Caller::Operator => Ok(()),
             Caller::User(_) => Err(forbidden()),

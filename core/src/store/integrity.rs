@@ -369,9 +369,20 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>, from: Users<'_>) -> R
         problems.push("batch_courses does not mirror course_batches".into());
     }
     for &(course, batch) in &course_batches {
-        if !courses.contains_key(&course) || !batches.contains_key(&batch) {
+        let Some(b) = batches
+            .get(&batch)
+            .filter(|_| courses.contains_key(&course))
+        else {
             problems.push(format!(
                 "link of course {course} and batch {batch} names a missing record"
+            ));
+            continue;
+        };
+        // A course's batches are ordinary ones and its own hidden batch;
+        // another course's would give that course to every member of this.
+        if let Some(owner) = b.course.filter(|owner| *owner != course) {
+            problems.push(format!(
+                "course {course} is linked to batch {batch}, the hidden batch of course {owner}"
             ));
         }
     }
@@ -969,6 +980,37 @@ mod tests {
         assert_eq!(
             store.reading(check).unwrap(),
             vec!["course 5 lacks its hidden batch 1"]
+        );
+
+        // Two sound courses, one linked to the other's hidden batch.
+        let (store, ..) = managed_store();
+        let other = Course {
+            id: 6,
+            uuid: 42,
+            slug: "geometry".into(),
+            local_batch: 2,
+            ..course.clone()
+        };
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::Batch, 3)?;
+                crate::store::ids::raise(txn, Kind::Course, 7)?;
+                for (c, id) in [(&course, 1), (&other, 2)] {
+                    let hidden = Batch {
+                        course: Some(c.id),
+                        uuid: 50 + u128::from(id),
+                        ..conformance::batch(id, &c.slug)
+                    };
+                    write::put_batch(txn, None, &hidden)?;
+                    write::put_course(txn, None, c)?;
+                    write::link_course_batch(txn, c.id, id, true)?;
+                }
+                write::link_course_batch(txn, 5, 2, true)
+            })
+            .unwrap();
+        assert_eq!(
+            store.reading(check).unwrap(),
+            vec!["course 5 is linked to batch 2, the hidden batch of course 6"]
         );
 
         // A manager that is missing, and one that is managed itself.

@@ -521,6 +521,29 @@ fn host_level_operations_are_the_operators_only() {
         ErrorCode::Forbidden
     );
     assert_eq!(superuser.dump().unwrap_err().code(), ErrorCode::Forbidden);
+    // Nor restore: refused before the file past its header is read (all of
+    // it is held at once), so what follows does not matter.
+    let mut backup = Vec::new();
+    transfer::export(&i.operator(), &mut backup).expect("export");
+    let header = backup.split(|b| *b == b'\n').next().expect("a header");
+    let mut file = header.to_vec();
+    file.extend_from_slice(b"\n{\"type\": \"user\", \"record\": 1}\nnot json\n");
+    let err = transfer::import(
+        &superuser,
+        file.as_slice(),
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden, "{err}");
+    let err = transfer::import(
+        &i.operator(),
+        file.as_slice(),
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_ne!(err.code(), ErrorCode::Forbidden, "{err}");
     // Importing users is an ordinary admin operation (add_user).
     let report = transfer::import(
         &superuser,
@@ -2269,6 +2292,25 @@ fn restored_settings_organisations_and_names_keep_their_rules() {
         b["name"] = json!("TEST batch");
         b
     };
+    // Two courses; a link of the first to the second's hidden batch (which
+    // would give the second course to every member of the first).
+    let two_courses = {
+        let i = nine_users();
+        for title in ["Algebra", "Geometry"] {
+            let input = CourseInput {
+                title: Some(title.into()),
+                ..Default::default()
+            };
+            i.operator().create_course(input).expect("course");
+        }
+        export(&i)
+    };
+    let courses: Vec<serde_json::Value> = lines(&two_courses)
+        .iter()
+        .filter(|l| l.contains("\"type\":\"course\""))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["record"].clone())
+        .collect();
+    let stray_link = json!({"course": courses[0]["id"], "batch": courses[1]["local_batch"]});
     let cases = [
         (
             "a blank setting id",
@@ -2329,6 +2371,11 @@ fn restored_settings_organisations_and_names_keep_their_rules() {
             "an organisation name with spaces around it",
             orgs(&[org(5, &|o| o["name"] = json!(" Org "))]),
             "organisation 5: not in the form roster stores",
+        ),
+        (
+            "a course linked to another course's hidden batch",
+            with_records(&two_courses, &[("course_batch", stray_link)], &[]),
+            "is linked to batch",
         ),
     ];
     for (what, text, expected) in cases {
