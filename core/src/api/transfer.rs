@@ -507,6 +507,15 @@ const RESTORE_SLICE: usize = 10_000;
 /// export written before it); users whose names are now one name are
 /// refused, naming them.
 fn nfkc_dump(mut dump: Dump) -> Result<Dump> {
+    // A name too long to be one is refused by the restore's check whole:
+    // it is not normalised first (NFKC makes some text 11 times longer).
+    let overlong = |u: &User| {
+        !crate::text::may_fold_to(&u.username, crate::domain::rules::USERNAME_MAX)
+            || !crate::text::may_fold_to(&u.profile.email, crate::domain::rules::EMAIL_MAX)
+    };
+    if dump.users.iter().any(overlong) {
+        return Ok(dump);
+    }
     for user in &mut dump.users {
         user.username = crate::text::nfkc(&user.username);
         user.profile.email = crate::text::nfkc(&user.profile.email);

@@ -1999,6 +1999,17 @@ fn overlong_names_match_nothing_without_being_folded() {
         "{:?}",
         fields.messages("password")
     );
+    // So is a Sunbird userName, measured before its NFKC form is made.
+    let input = roster::domain::sunbird::SunbirdInput {
+        first_name: Some("Sun".into()),
+        user_name: Some(long.clone()),
+        email: Some("sun@example.com".into()),
+        ..Default::default()
+    };
+    let e = admin
+        .sunbird_create(input, roster::domain::sunbird::CreateRoute::Create)
+        .unwrap_err();
+    assert!(e.message().contains("userName"), "{e}");
     // Folding still joins what it joins: `ß` x 150 is `ss` x 150 as a key,
     // so its owner signs in as `SS` x 150 (300 characters), and `ﬃ` x 50
     // finds `ffi` x 50.

@@ -2311,6 +2311,22 @@ fn restored_settings_organisations_and_names_keep_their_rules() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["record"].clone())
         .collect();
     let stray_link = json!({"course": courses[0]["id"], "batch": courses[1]["local_batch"]});
+    // Names too long to be names, which NFKC makes 11 times longer: refused
+    // by their length, without being normalised or folded first.
+    let long = "\u{FDFA}".repeat(300_000);
+    let long_user = {
+        let mut u = record(&plain, "user");
+        u["id"] = json!(50);
+        u["uuid"] = json!("00000000-0000-4000-8000-000000000051");
+        u["username"] = json!(long);
+        u["profile"]["email"] = json!(format!("{long}@example.com"));
+        u
+    };
+    let long_batch = {
+        let mut b = batch.clone();
+        b["name"] = json!(long);
+        b
+    };
     let cases = [
         (
             "a blank setting id",
@@ -2371,6 +2387,16 @@ fn restored_settings_organisations_and_names_keep_their_rules() {
             "an organisation name with spaces around it",
             orgs(&[org(5, &|o| o["name"] = json!(" Org "))]),
             "organisation 5: not in the form roster stores",
+        ),
+        (
+            "a username a megabyte long, in NFKC 11 times that",
+            with_records(&plain, &[("user", long_user)], &[("user", 60)]),
+            "user 50: username: Ensure this field has no more than 150 characters",
+        ),
+        (
+            "a batch name a megabyte long",
+            with_records(&plain, &[("batch", long_batch)], &[("batch", 60)]),
+            "batch 50: ",
         ),
         (
             "a course linked to another course's hidden batch",

@@ -9,7 +9,7 @@ use crate::auth::legacy::check_stored as check_hash;
 use crate::domain::course::{self, Course, CourseInput};
 use crate::domain::custom_field::{self, CustomField, CustomFieldInput, CustomInput, CustomValue};
 use crate::domain::group::{self, Group, GroupInput};
-use crate::domain::rules::{self, NAME_MAX, TEXT_MAX, fold};
+use crate::domain::rules::{self, EMAIL_MAX, NAME_MAX, TEXT_MAX, USERNAME_MAX, fold};
 use crate::domain::sunbird::Origin;
 use crate::domain::user::{self, Context, Profile, ProfileInput, User};
 use crate::domain::{Batch, Subscription};
@@ -75,6 +75,22 @@ impl Problems {
     fn unique<K: Ord>(&mut self, seen: &mut BTreeSet<K>, key: K, what: String, field: &str) {
         if !seen.insert(key) {
             self.add(what, format!("{field} is used twice"));
+        }
+    }
+
+    /// [`unique`](Self::unique) of `key` of `text`, a stored text of at
+    /// most `max` characters. Text too long to be one (its own rule refuses
+    /// it) is not folded: NFKC makes some text 11 times longer.
+    fn unique_text(
+        &mut self,
+        seen: &mut BTreeSet<String>,
+        (text, max): (&str, usize),
+        key: fn(&str) -> String,
+        what: String,
+        field: &str,
+    ) {
+        if crate::text::may_fold_to(text, max) {
+            self.unique(seen, key(text), what, field);
         }
     }
 
@@ -337,7 +353,13 @@ pub(super) fn check(
         p.id(f.id, "custom field");
         p.unique(&mut ids, f.id, what.clone(), "the id");
         p.unique(&mut uuids, f.uuid, what.clone(), "the uuid");
-        p.unique(&mut keys, custom_field::name_key(&f.name), what, "the name");
+        p.unique_text(
+            &mut keys,
+            (&f.name, NAME_MAX),
+            custom_field::name_key,
+            what,
+            "the name",
+        );
         custom_field_ok(f, &mut p);
     }
 
@@ -347,7 +369,7 @@ pub(super) fn check(
         p.id(g.id, "group");
         p.unique(&mut ids, g.id, what.clone(), "the id");
         p.unique(&mut uuids, g.uuid, what.clone(), "the uuid");
-        p.unique(&mut keys, fold(&g.name), what, "the name");
+        p.unique_text(&mut keys, (&g.name, NAME_MAX), fold, what, "the name");
         group_ok(g, &mut p);
     }
 
@@ -358,7 +380,7 @@ pub(super) fn check(
         p.unique(&mut ids, b.id, what.clone(), "the id");
         p.unique(&mut uuids, b.uuid, what.clone(), "the uuid");
         if !b.is_local() {
-            p.unique(&mut keys, fold(&b.name), what, "the name");
+            p.unique_text(&mut keys, (&b.name, NAME_MAX), fold, what, "the name");
         }
         batch_ok(b, &mut p);
     }
@@ -391,7 +413,13 @@ pub(super) fn check(
         p.unique(&mut ids, o.id, what.clone(), "the id");
         p.unique(&mut uuids, o.uuid, what.clone(), "the uuid");
         if !o.channel.is_empty() {
-            p.unique(&mut keys, fold(&o.channel), what.clone(), "the channel");
+            p.unique_text(
+                &mut keys,
+                (&o.channel, NAME_MAX),
+                fold,
+                what.clone(),
+                "the channel",
+            );
         }
         let name_ok = rules::text(&o.name, NAME_MAX).is_ok_and(|n| n == o.name);
         let channel_ok = o.channel == o.channel.to_lowercase()
@@ -423,14 +451,16 @@ pub(super) fn check(
         p.id(u.id, "user");
         p.unique(&mut ids, u.id, what.clone(), "the id");
         p.unique(&mut uuids, u.uuid, what.clone(), "the uuid");
-        p.unique(&mut names, fold(&u.username), what.clone(), "the username");
+        p.unique_text(
+            &mut names,
+            (&u.username, USERNAME_MAX),
+            fold,
+            what.clone(),
+            "the username",
+        );
         if !u.profile.email.is_empty() {
-            p.unique(
-                &mut emails,
-                fold(&u.profile.email),
-                what.clone(),
-                "the email",
-            );
+            let email = (u.profile.email.as_str(), EMAIL_MAX);
+            p.unique_text(&mut emails, email, fold, what.clone(), "the email");
         }
         if !u.profile.phone.is_empty() {
             p.unique(&mut phones, u.profile.phone.clone(), what, "the phone");
