@@ -295,19 +295,21 @@ fn csv_reader<R: Read>(reader: R) -> csv::Reader<RecordCap<R>> {
         .flexible(false)
         .from_reader(RecordCap {
             inner: reader,
-            in_quotes: false,
+            records: csv_core::Reader::new(),
             since_end: 0,
         })
 }
 
 /// A reader that fails (`InvalidData`) once a CSV record passes
-/// [`MAX_ROW_LINE`] bytes. Records end at a line break outside double
-/// quotes; a doubled quote inside a quoted cell toggles twice, so counting
-/// quotes tells where a record may end as the `csv` crate's default dialect
-/// reads it.
+/// [`MAX_ROW_LINE`] bytes. Where a record ends is told by the parser the
+/// `csv` crate reads with, in the same (default) dialect, run beside it
+/// over the same bytes: a quote inside an unquoted cell (`O"Brien`), a
+/// doubled quote, a line break inside quotes are each read as `csv` reads
+/// them. (Counting quotes alone took `a"b` for an opening quote, and the
+/// next quoted cell then for a closing one: the cap stopped counting.)
 struct RecordCap<R> {
     inner: R,
-    in_quotes: bool,
+    records: csv_core::Reader,
     /// Bytes of the record under way.
     since_end: usize,
 }
@@ -321,16 +323,16 @@ impl<R: Read> Read for RecordCap<R> {
             ));
         }
         let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            match b {
-                b'"' => self.in_quotes = !self.in_quotes,
-                b'\n' if !self.in_quotes => {
-                    self.since_end = 0;
-                    continue;
-                }
-                _ => {}
+        // The cells' bytes are not kept: only where records end.
+        let (mut cells, mut ends) = ([0u8; 1024], [0usize; 64]);
+        let mut input = &buf[..n];
+        while !input.is_empty() {
+            let (result, read, ..) = self.records.read_record(input, &mut cells, &mut ends);
+            input = &input[read..];
+            self.since_end += read;
+            if result == csv_core::ReadRecordResult::Record {
+                self.since_end = 0;
             }
-            self.since_end += 1;
         }
         Ok(n)
     }

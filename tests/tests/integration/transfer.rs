@@ -1211,6 +1211,22 @@ fn odd_files_each_get_a_clear_answer() {
     let o = i.operator();
     assert!(o.find_user("second").is_ok());
     assert!(o.find_user("last").is_err());
+    // A quote inside an unquoted cell is a character of it, as `csv` reads
+    // it (not the start of quotes): the quoted cell after it is still
+    // measured, and an ordinary file with an `O"Brien` in it is read to its
+    // end (more than a request body of rows after it).
+    let csv = format!(
+        "username,password,city\nob\"rien,secret-1,A\nbig,secret-1,\"{cell}\"\nlast,secret-1,C\n"
+    );
+    let e = transfer::survey(csv.as_bytes()).expect_err("the survey stops");
+    assert!(e.to_string().contains("longer than 1048576 bytes"), "{e}");
+    let mut csv = String::from("username,password,city\nobrien,secret-1,O\"Brien\n");
+    for n in 0..40_000 {
+        csv.push_str(&format!("row{n},secret-1,a city of some thirty bytes\n"));
+    }
+    assert!(csv.len() > 1 << 20);
+    let survey = transfer::survey(csv.as_bytes()).expect("read to its end");
+    assert_eq!(survey.rows, 40_001, "{survey:?}");
     // Quoted line breaks and doubled quotes under the cap stay in their
     // row: a city with a line break is one rejected row, not two.
     let csv = "username,password,city\nq1,secret-1,\"a\"\"b\nc\"\nq2,secret-1,\"d\"\"e,f\"\n";
