@@ -2405,6 +2405,57 @@ fn restored_settings_organisations_and_names_keep_their_rules() {
             "organisation 5: not in the form roster stores",
         ),
         (
+            "an organisation email the rules refuse",
+            orgs(&[org(5, &|o| {
+                o["email"] = json!("not an email");
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "an external id in capitals",
+            orgs(&[org(5, &|o| {
+                o["external_id"] = json!("ABC");
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "an organisation type with spaces around it",
+            orgs(&[org(5, &|o| {
+                o["org_type"] = json!(" school ");
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "a sub-organisation with a channel",
+            orgs(&[org(5, &|o| {
+                o["channel"] = json!("sub");
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "a sub-organisation under no tenant",
+            orgs(&[org(5, &|o| {
+                o["root_org"] = json!(77);
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "a tenant without a channel",
+            orgs(&[org(5, &|o| {
+                o["is_tenant"] = json!(true);
+                o["root_org"] = json!(5);
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "a tenant under another root",
+            orgs(&[org(5, &|o| {
+                o["is_tenant"] = json!(true);
+                o["channel"] = json!("t");
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
             "a username a megabyte long, in NFKC 11 times that",
             with_records(&plain, &[("user", long_user)], &[("user", 60)]),
             "user 50: username: Ensure this field has no more than 150 characters",
@@ -2458,6 +2509,21 @@ fn restored_settings_organisations_and_names_keep_their_rules() {
         (
             "organisations without a channel",
             orgs(&[org(5, &|_| {}), org(6, &|_| {})]),
+        ),
+        (
+            "a tenant and its sub-organisation, with an email and an external id",
+            orgs(&[
+                org(5, &|o| {
+                    o["is_tenant"] = json!(true);
+                    o["channel"] = json!("t");
+                    o["root_org"] = json!(5);
+                }),
+                org(6, &|o| {
+                    o["root_org"] = json!(5);
+                    o["email"] = json!("office@example.com");
+                    o["external_id"] = json!("abc");
+                }),
+            ]),
         ),
         ("a hidden batch named as an ordinary one", hidden_namesake),
     ];

@@ -407,6 +407,12 @@ pub(super) fn check(
     }
 
     let (mut ids, mut keys) = (BTreeSet::new(), BTreeSet::new());
+    let tenants: BTreeSet<u64> = dump
+        .organisations
+        .iter()
+        .filter(|o| o.is_tenant)
+        .map(|o| o.id)
+        .collect();
     for o in &dump.organisations {
         let what = format!("organisation {}", o.id);
         p.id(o.id, "organisation");
@@ -425,7 +431,18 @@ pub(super) fn check(
         let channel_ok = o.channel == o.channel.to_lowercase()
             && !o.channel.chars().any(char::is_control)
             && o.channel.chars().count() <= NAME_MAX;
-        if !name_ok || !channel_ok || o.org_type.trim().is_empty() {
+        // As the create makes them: a tenant has a channel and is its own
+        // root; a sub-organisation has none and names a tenant; the type is
+        // trimmed text, the email one the rules take as it is, the external
+        // id trimmed and in lower case (as it is looked up).
+        let shape_ok = match o.is_tenant {
+            true => !o.channel.is_empty() && o.root_org == o.id,
+            false => o.channel.is_empty() && tenants.contains(&o.root_org),
+        };
+        let type_ok = !o.org_type.is_empty() && o.org_type == o.org_type.trim();
+        let email_ok = o.email.is_empty() || rules::email(&o.email).is_ok_and(|e| e == o.email);
+        let external_ok = o.external_id == o.external_id.trim().to_lowercase();
+        if !(name_ok && channel_ok && shape_ok && type_ok && email_ok && external_ok) {
             p.add(what, "not in the form roster stores (edited?)");
         }
     }
