@@ -402,6 +402,17 @@ struct Open {
     client: IpAddr,
 }
 
+impl Client {
+    /// Whether the client holds nothing: no connection, and no turn of a
+    /// request whose connection closed while the core works on it (each
+    /// holds a clone of `turns`). A client forgotten with work under way
+    /// would come back with all its turns, so hanging up after each request
+    /// would take a turn each time.
+    fn is_gone(&self) -> bool {
+        self.connections == 0 && Arc::strong_count(&self.turns) == 1
+    }
+}
+
 /// What one client holds.
 struct Client {
     /// Its open connections.
@@ -438,17 +449,26 @@ impl Connections {
             .map(|(_, id)| id)
     }
 
-    /// Forgets connection `id` (and its client, with its last connection);
-    /// the connection, if it was open.
+    /// Forgets connection `id` (and its client, with its last connection,
+    /// unless work it left is still under way); the connection, if it was
+    /// open.
     fn remove(&mut self, id: u64) -> Option<Open> {
         let open = self.open.remove(&id)?;
         if let Some(client) = self.clients.get_mut(&open.client) {
             client.connections -= 1;
-            if client.connections == 0 {
+            if client.is_gone() {
                 self.clients.remove(&open.client);
             }
         }
         Some(open)
+    }
+
+    /// Forgets the clients that have gone since their last connection
+    /// closed: their work has ended since.
+    fn forget_gone(&mut self) {
+        if self.clients.len() > self.open.len() {
+            self.clients.retain(|_, client| !client.is_gone());
+        }
     }
 }
 
@@ -542,6 +562,9 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream, client: IpAddr) {
                 client,
             },
         );
+        if !connections.clients.contains_key(&client) {
+            connections.forget_gone();
+        }
         let entry = connections.clients.entry(client).or_insert_with(|| Client {
             connections: 0,
             turns: Arc::new(Semaphore::new(shared.client_calls)),

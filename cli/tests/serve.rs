@@ -1070,6 +1070,46 @@ fn a_client_that_hangs_up_keeps_its_turn_until_the_core_is_done() {
 }
 
 #[test]
+fn a_client_that_hangs_up_on_each_connection_keeps_its_turn_too() {
+    // Blocking threads to spare, one turn a client. A client that opens a
+    // connection, sends a sign-in and hangs up, again and again, was
+    // forgotten with its last connection, turn and all: each new
+    // connection came with a new turn, and the abandoned hashes filled the
+    // sign-in queue, so another client's sign-in was refused as busy.
+    // Now a client is kept while work it left runs.
+    let mut server = Server::start_with(
+        TempDir::new().unwrap(),
+        &[("ROSTER_SERVE_CLIENT_CALLS", "1")],
+    );
+    let body = r#"{"username": "nobody", "password": "not-the-password"}"#;
+    let json = [("Content-Type", "application/json")];
+    let started = Instant::now();
+    let mut alone = server.connect();
+    alone.send("POST", "/api/v2.5/auth-token/", &json, Some(body));
+    assert_eq!(alone.reply().status, 400);
+    let one = started.elapsed();
+    drop(alone);
+    for _ in 0..60 {
+        let mut client = server.connect();
+        client.send("POST", "/api/v2.5/auth-token/", &json, Some(body));
+        std::thread::sleep(one / 8);
+        drop(client);
+    }
+    let started = Instant::now();
+    let mut other = Client::connect_from("127.0.0.2", server.addr);
+    other.send("POST", "/api/v2.5/auth-token/", &json, Some(body));
+    let reply = other.reply();
+    let waited = started.elapsed();
+    let said = format!(
+        "{} after {waited:?}; one sign-in takes {one:?}",
+        reply.text()
+    );
+    assert_eq!(reply.status, 400, "{said}");
+    assert!(waited < one * 4, "{said}");
+    server.stop();
+}
+
+#[test]
 fn bodies_beyond_the_memory_budget_do_not_wait_for_each_other() {
     // One blocking thread: a budget of 1 MiB. Two bodies of 700,000 bytes
     // each send 500,000, then the rest: together they pass the budget. One
