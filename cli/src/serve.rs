@@ -40,8 +40,10 @@
 //!   workers that move bytes; a request takes its turn once its body has
 //!   arrived, so a client slow to send (or sending a head and no body)
 //!   holds no thread; bodies held in memory at once are bounded by as many
-//!   bytes as that many largest bodies (beyond: the bytes wait a second,
-//!   then 503);
+//!   bytes as that many largest bodies, one client's by a quarter of that
+//!   (beyond: the bytes wait a second, then 503); what a request holds
+//!   (its turns, its body's bytes) goes with its call into the core, and
+//!   stays held until the call ends, though its client hang up;
 //! - Ctrl-C (SIGINT), SIGTERM or SIGHUP stops accepting, closes idle
 //!   connections, lets requests in flight finish (at most 10 s), drops the
 //!   institute (closing the store file) and exits 0. A second signal exits
@@ -198,6 +200,7 @@ pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
         client_calls: usize::try_from(args.client_calls).unwrap_or(usize::MAX),
         calls: Arc::new(Semaphore::new(blocking)),
         body_bytes: Arc::new(Semaphore::new(blocking.saturating_mul(MAX_BODY))),
+        client_body_bytes: (blocking.saturating_mul(MAX_BODY) / 4).max(MAX_BODY),
         budget_waits: Mutex::new(None),
         connections: Mutex::new(Connections::default()),
         closed: Notify::new(),
@@ -373,6 +376,9 @@ struct Shared {
     /// bytes arrive and kept until the core has answered: as much as one
     /// largest body per blocking thread.
     body_bytes: Arc<Semaphore>,
+    /// A client's share of `body_bytes` ([`Own::bodies`]): a quarter, and
+    /// at least one largest body.
+    client_body_bytes: usize,
     /// When the body that last began to wait for `body_bytes` gives up
     /// ([`BUDGET_STAGGER`]).
     budget_waits: Mutex<Option<tokio::time::Instant>>,
@@ -405,11 +411,13 @@ struct Open {
 impl Client {
     /// Whether the client holds nothing: no connection, and no turn of a
     /// request whose connection closed while the core works on it (each
-    /// holds a clone of `turns`). A client forgotten with work under way
+    /// holds a clone of its semaphores). A client forgotten with work under way
     /// would come back with all its turns, so hanging up after each request
     /// would take a turn each time.
     fn is_gone(&self) -> bool {
-        self.connections == 0 && Arc::strong_count(&self.turns) == 1
+        self.connections == 0
+            && Arc::strong_count(&self.own.turns) == 1
+            && Arc::strong_count(&self.own.bodies) == 1
     }
 }
 
@@ -417,10 +425,21 @@ impl Client {
 struct Client {
     /// Its open connections.
     connections: usize,
+    /// Its share of the server's turns and memory.
+    own: Own,
+}
+
+/// A client's share of what the server has, which its requests take from.
+#[derive(Clone)]
+struct Own {
     /// Its turns: a request takes one before it waits for a blocking
     /// thread, so the client's other requests wait here, behind at most
     /// this many of its own, not in every other client's way.
     turns: Arc<Semaphore>,
+    /// Its share of the memory budget of request bodies (`body_bytes`), a
+    /// permit a byte, taken before the server's: bodies of one client
+    /// trickling in fill a quarter of the budget at most, not all of it.
+    bodies: Arc<Semaphore>,
 }
 
 /// The client a peer address stands for, as the per-client limits count
@@ -530,7 +549,7 @@ impl Shared {
 fn admit(shared: &Arc<Shared>, stream: TcpStream, client: IpAddr) {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let evict = Arc::new(Notify::new());
-    let turns = {
+    let own = {
         let mut connections = shared.lock();
         let own = connections
             .clients
@@ -567,14 +586,17 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream, client: IpAddr) {
         }
         let entry = connections.clients.entry(client).or_insert_with(|| Client {
             connections: 0,
-            turns: Arc::new(Semaphore::new(shared.client_calls)),
+            own: Own {
+                turns: Arc::new(Semaphore::new(shared.client_calls)),
+                bodies: Arc::new(Semaphore::new(shared.client_body_bytes)),
+            },
         });
         entry.connections += 1;
-        Arc::clone(&entry.turns)
+        entry.own.clone()
     };
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
-        connection(&shared, id, stream, &evict, &turns).await;
+        connection(&shared, id, stream, &evict, &own).await;
         shared.release(id);
     });
 }
@@ -598,23 +620,17 @@ async fn reject_busy(stream: TcpStream) {
 }
 
 /// Serves one connection until it closes, is evicted, or the server stops;
-/// its requests take turns of its client's `turns`.
-async fn connection(
-    shared: &Arc<Shared>,
-    id: u64,
-    stream: TcpStream,
-    evict: &Notify,
-    turns: &Arc<Semaphore>,
-) {
+/// its requests take from its client's share ([`Own`]).
+async fn connection(shared: &Arc<Shared>, id: u64, stream: TcpStream, evict: &Notify, own: &Own) {
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().ok();
     let service = {
         let shared = Arc::clone(shared);
-        let turns = Arc::clone(turns);
+        let own = own.clone();
         service_fn(move |request| {
             let shared = Arc::clone(&shared);
-            let turns = Arc::clone(&turns);
-            async move { Ok::<_, Infallible>(exchange(&shared, id, local, &turns, request).await) }
+            let own = own.clone();
+            async move { Ok::<_, Infallible>(exchange(&shared, id, local, &own, request).await) }
         })
     };
     let mut builder = http1::Builder::new();
@@ -651,7 +667,7 @@ async fn exchange(
     shared: &Arc<Shared>,
     id: u64,
     local: Option<SocketAddr>,
-    turns: &Arc<Semaphore>,
+    own: &Own,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     shared.set_idle(id, false);
@@ -660,8 +676,7 @@ async fn exchange(
     let path = log_path(request.uri());
     let keep_alive = wants_keep_alive(&request);
     let http10 = request.version() == Version::HTTP_10;
-    let (status, mut response, keep) = match serve_request(shared, id, local, turns, request).await
-    {
+    let (status, mut response, keep) = match serve_request(shared, id, local, own, request).await {
         Ok((status, response)) => (status, response, keep_alive && !shared.is_stopping()),
         // Our own refusals (bad framing, too large, too slow) close.
         Err((status, message)) => (
@@ -711,7 +726,7 @@ async fn serve_request(
     shared: &Arc<Shared>,
     id: u64,
     local: Option<SocketAddr>,
-    turns: &Arc<Semaphore>,
+    own: &Own,
     request: hyper::Request<Incoming>,
 ) -> Result<(u16, hyper::Response<Full<Bytes>>), Refusal> {
     let (parts, body) = request.into_parts();
@@ -764,17 +779,18 @@ async fn serve_request(
     let has_body = has_te || declared.is_some_and(|len| len > 0);
     let (body, budget) = if has_body {
         shared.set_idle(id, true);
-        let read = read_body(body, shared.idle, &shared.body_bytes, &shared.budget_waits).await;
+        let budgets = [&own.bodies, &shared.body_bytes];
+        let read = read_body(body, shared.idle, budgets, &shared.budget_waits).await;
         shared.set_idle(id, false);
         let (bytes, budget) = read?;
         (Some(bytes), budget)
     } else {
-        (None, None)
+        (None, Vec::new())
     };
     // The client's turn, then a blocking thread, held only while the core
     // works: a client with many requests under way queues them behind its
     // own, and takes at most `client_calls` places in the threads' queue.
-    let Ok(client_turn) = Arc::clone(turns).acquire_owned().await else {
+    let Ok(client_turn) = Arc::clone(&own.turns).acquire_owned().await else {
         return Err((503, "The server is stopping."));
     };
     let Ok(turn) = Arc::clone(&shared.calls).acquire_owned().await else {
@@ -825,18 +841,19 @@ async fn serve_request(
 }
 
 /// Reads a body of at most [`MAX_BODY`] bytes within `within`, taking a
-/// permit of `budget` for each byte as it arrives (503 when the budget
-/// stays spent until then); the bytes and their permits. `waits`: when
-/// the last body to wait for the budget gives up.
+/// permit of each of `budgets` (the client's share, then the server's)
+/// for each byte as it arrives (503 when one stays spent until then); the
+/// bytes and their permits. `waits`: when the last body to wait for a
+/// budget gives up.
 async fn read_body(
     mut body: Incoming,
     within: Duration,
-    budget: &Arc<Semaphore>,
+    budgets: [&Arc<Semaphore>; 2],
     waits: &Mutex<Option<tokio::time::Instant>>,
-) -> Result<(Vec<u8>, Option<OwnedSemaphorePermit>), Refusal> {
+) -> Result<(Vec<u8>, Vec<OwnedSemaphorePermit>), Refusal> {
     let deadline = tokio::time::Instant::now() + within;
     let mut bytes = Vec::new();
-    let mut held: Option<OwnedSemaphorePermit> = None;
+    let mut held: Vec<OwnedSemaphorePermit> = Vec::new();
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => return Err((408, "The request body did not arrive in time.")),
@@ -849,44 +866,55 @@ async fn read_body(
                 tokio::spawn(linger(body));
                 return Err((413, "Request body is too large."));
             }
-            // At most MAX_BODY: fits in a u32. Bodies under way hold what
-            // they have read while they wait for more, so two could wait
-            // for each other: a body waits for the budget a moment only,
-            // then is refused (503) and lets the others go on.
+            // At most MAX_BODY: fits in a u32.
             let wanted = u32::try_from(data.len()).unwrap_or(u32::MAX);
-            let permit = match Arc::clone(budget).try_acquire_many_owned(wanted) {
-                Ok(permit) => permit,
-                Err(TryAcquireError::Closed) => return Err((503, "The server is stopping.")),
-                Err(TryAcquireError::NoPermits) => {
-                    // In turn: a body that began to wait later gives up
-                    // later (the semaphore serves waiters in order).
-                    let mine = {
-                        let mut last = waits.lock().unwrap_or_else(|e| e.into_inner());
-                        let now = tokio::time::Instant::now();
-                        let mine = match *last {
-                            Some(t) if t + BUDGET_STAGGER > now + BUDGET_WAIT => t + BUDGET_STAGGER,
-                            _ => now + BUDGET_WAIT,
-                        };
-                        *last = Some(mine);
-                        mine
-                    };
-                    let until = deadline.min(mine);
-                    let waited = Arc::clone(budget).acquire_many_owned(wanted);
-                    match tokio::time::timeout_at(until, waited).await {
-                        Ok(Ok(permit)) => permit,
-                        Ok(Err(_)) => return Err((503, "The server is stopping.")),
-                        Err(_) => return Err((503, "The server is busy; try again.")),
-                    }
+            for (n, budget) in budgets.into_iter().enumerate() {
+                let permit = take(budget, wanted, deadline, waits).await?;
+                match held.get_mut(n) {
+                    Some(all) => all.merge(permit),
+                    None => held.push(permit),
                 }
-            };
-            match held.as_mut() {
-                Some(all) => all.merge(permit),
-                None => held = Some(permit),
             }
             bytes.extend_from_slice(&data);
         }
     }
     Ok((bytes, held))
+}
+
+/// `wanted` permits of `budget`, by `deadline`. Bodies under way hold
+/// what they have read while they wait for more, so two could wait for
+/// each other: a body waits for the budget a moment only, then is refused
+/// (503) and lets the others go on.
+async fn take(
+    budget: &Arc<Semaphore>,
+    wanted: u32,
+    deadline: tokio::time::Instant,
+    waits: &Mutex<Option<tokio::time::Instant>>,
+) -> Result<OwnedSemaphorePermit, Refusal> {
+    match Arc::clone(budget).try_acquire_many_owned(wanted) {
+        Ok(permit) => Ok(permit),
+        Err(TryAcquireError::Closed) => Err((503, "The server is stopping.")),
+        Err(TryAcquireError::NoPermits) => {
+            // In turn: a body that began to wait later gives up later (the
+            // semaphore serves waiters in order).
+            let mine = {
+                let mut last = waits.lock().unwrap_or_else(|e| e.into_inner());
+                let now = tokio::time::Instant::now();
+                let mine = match *last {
+                    Some(t) if t + BUDGET_STAGGER > now + BUDGET_WAIT => t + BUDGET_STAGGER,
+                    _ => now + BUDGET_WAIT,
+                };
+                *last = Some(mine);
+                mine
+            };
+            let waited = Arc::clone(budget).acquire_many_owned(wanted);
+            match tokio::time::timeout_at(deadline.min(mine), waited).await {
+                Ok(Ok(permit)) => Ok(permit),
+                Ok(Err(_)) => Err((503, "The server is stopping.")),
+                Err(_) => Err((503, "The server is busy; try again.")),
+            }
+        }
+    }
 }
 
 /// Reads and discards what is left of a refused body for a moment, so that

@@ -1148,6 +1148,38 @@ fn bodies_beyond_the_memory_budget_do_not_wait_for_each_other() {
 }
 
 #[test]
+fn one_client_trickling_bodies_fills_no_more_than_its_share_of_the_budget() {
+    // Four blocking threads: a budget of 4 MiB for bodies, a client's share
+    // a quarter of it. One client sends four bodies of a megabyte but a
+    // byte, and waits: before the shares, they held nearly all the budget
+    // until their time ran out, and another client's body was refused
+    // (503). Now they hold their client's share (the bodies that find it
+    // spent are refused), and the other client is served.
+    let mut server = Server::start_with(
+        TempDir::new().unwrap(),
+        &[
+            ("ROSTER_SERVE_BLOCKING_THREADS", "4"),
+            ("ROSTER_SERVE_IDLE_SECS", "20"),
+        ],
+    );
+    let head = b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n";
+    let most = vec![b'a'; 999_999];
+    let mut trickling: Vec<Client> = (0..4).map(|_| server.connect()).collect();
+    for client in &mut trickling {
+        client.write(head);
+        // A refused body's connection may close before all of it is sent.
+        let _ = client.stream().write_all(&most);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut other = Client::connect_from("127.0.0.2", server.addr);
+    let body = "b".repeat(600_000);
+    other.send("POST", "/nope", &[], Some(&body));
+    assert_eq!(other.reply().status, 404);
+    drop(trickling);
+    server.stop();
+}
+
+#[test]
 fn heads_without_their_bodies_hold_no_thread_and_keep_no_one_out() {
     // One blocking thread, room for many connections: clients that send a
     // head announcing a body and then nothing once kept every thread (and
