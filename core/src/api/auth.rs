@@ -639,11 +639,12 @@ impl Admin {
             true => &[],
             false => &[change_user],
         };
-        if needs.is_empty() {
-            self.store()
-                .reading(|txn| self.live_user(txn).map(|_| ()))?;
-        }
         self.allow_all(needs)?.write(|txn| {
+            // Its own sessions: by a session still live in this
+            // transaction (one ended meanwhile ends no later one).
+            if needs.is_empty() {
+                self.live_user(txn)?;
+            }
             let target = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             if self.caller != Caller::User(id) {
                 self.may_control(txn, &target)?;

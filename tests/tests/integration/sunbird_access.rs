@@ -1335,3 +1335,128 @@ fn no_sunbird_answer_carries_a_password_hash() {
     }
     assert!(seen > 100, "{seen} answers looked at");
 }
+
+/// A backend that runs another administrator's change, once armed, just
+/// before the next write transaction begins: a change that lands between
+/// a check made on a snapshot and the write it guards.
+struct Meanwhile {
+    inner: std::sync::Arc<roster::store::ModelBackend>,
+    then: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl std::fmt::Debug for Meanwhile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Meanwhile")
+    }
+}
+
+impl roster::store::Backend for Meanwhile {
+    fn read(
+        &self,
+        f: &mut dyn FnMut(&dyn roster::store::Reader) -> roster::Result<()>,
+    ) -> roster::Result<()> {
+        self.inner.read(f)
+    }
+    fn write(
+        &self,
+        f: &mut dyn FnMut(&dyn roster::store::Writer) -> roster::Result<()>,
+    ) -> roster::Result<()> {
+        let then = self.then.lock().expect("hook").take();
+        if let Some(then) = then {
+            then();
+        }
+        self.inner.write(f)
+    }
+    fn engine(&self) -> &'static str {
+        "meanwhile"
+    }
+}
+
+/// An institute over a [`Meanwhile`] backend, and a second handle on the
+/// same store: another administrator's.
+fn with_meanwhile() -> (Institute, Institute, std::sync::Arc<Meanwhile>) {
+    let inner = std::sync::Arc::new(roster::store::ModelBackend::new());
+    let backend = std::sync::Arc::new(Meanwhile {
+        inner: inner.clone(),
+        then: std::sync::Mutex::new(None),
+    });
+    let (config, _) = roster_tests::config(SEED_NOW);
+    let i = Institute::open_with(backend.clone(), config.clone()).expect("institute");
+    let other = Institute::open_with(inner, config).expect("the other handle");
+    (i, other, backend)
+}
+
+/// The permission a role change needs is checked again inside its write:
+/// an administrator whose `change_user` is taken away between the check
+/// and the write does not give itself a role (it ran on the permission
+/// read before, in another transaction).
+#[test]
+fn a_role_change_is_refused_once_its_permission_is_taken_away_meanwhile() {
+    let (i, other, backend) = with_meanwhile();
+    let tenant = i
+        .operator()
+        .create_organisation(roster::api::sunbird::OrgInput {
+            name: Some("Springfield".into()),
+            org_type: Some("school".into()),
+            is_tenant: Some(true),
+            channel: Some("springfield".into()),
+            ..Default::default()
+        })
+        .expect("tenant");
+    let id = user(
+        &i,
+        "climber",
+        staff_access(&[perm(Action::Change, Model::User)]),
+    );
+    let climber = i.session(&sign_in(&i, "climber")).expect("session");
+    let uuid = uuid(&i, id);
+    let taken_away = move || {
+        let patch = UserPatch {
+            access: AccessInput {
+                user_permissions: Some(Vec::new()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        other.operator().update_user(id, patch).expect("taken away");
+    };
+    *backend.then.lock().unwrap() = Some(Box::new(taken_away));
+    let change = roster::domain::sunbird::RoleChange {
+        role: "ORG_ADMIN".into(),
+        operation: roster::domain::sunbird::RoleOperation::Add,
+        scope: vec![tenant],
+    };
+    let err = climber.change_roles(&uuid, &[change]).unwrap_err();
+    assert_eq!(err.code(), roster::ErrorCode::Forbidden, "{err}");
+    assert!(backend.then.lock().unwrap().is_none(), "it ran meanwhile");
+    let admin = roster_tests::superuser(&i);
+    let path = format!("/api/user/v5/read/{uuid}");
+    let read = send(&i, Some(&admin), "GET", &path, None);
+    assert_eq!(ok(&read, "v5 read")["response"]["roles"], json!([]));
+}
+
+/// Ending one's own sessions is done by a session live in that write: a
+/// session ended meanwhile (a password reset) ends no later one.
+#[test]
+fn a_session_ended_meanwhile_ends_no_later_one() {
+    let (i, other, backend) = with_meanwhile();
+    let id = user(&i, "ravi", AccessInput::default());
+    let first = i.session(&sign_in(&i, "ravi")).expect("session");
+    let later = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let kept = later.clone();
+    let reset = move || {
+        let patch = UserPatch {
+            password: Some("another-pass-2".into()),
+            ..Default::default()
+        };
+        other.operator().update_user(id, patch).expect("reset");
+        let token = other.login("ravi", "another-pass-2").expect("sign in");
+        *kept.lock().unwrap() = token.token;
+    };
+    *backend.then.lock().unwrap() = Some(Box::new(reset));
+    let err = first.logout_everywhere(id).unwrap_err();
+    assert_eq!(err.code(), roster::ErrorCode::Unauthenticated, "{err}");
+    let token = later.lock().unwrap().clone();
+    let again = i.session(&token).expect("the later session");
+    assert_eq!(again.logout_everywhere(id).expect("still live"), 1);
+}

@@ -4,7 +4,7 @@
 
 use super::{Pair, fault};
 use crate::api::Admin;
-use crate::api::auth::{forbidden, put_session, token_text};
+use crate::api::auth::{Granted, forbidden, put_session, token_text};
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::sunbird::{
     Acceptance, Claim, DECLARATION_TEXT_MAX, Declaration, DeclarationChange, DeclarationOperation,
@@ -258,14 +258,14 @@ impl Admin {
     /// Replaces `user_id`'s roles in organisation `org` by `roles` (S13
     /// v1; an empty list removes them). Needs `change_user`.
     pub fn assign_roles(&self, user_id: &str, org: Option<u64>, roles: &[String]) -> Result<()> {
-        self.allow(Permission::new(Action::Change, Model::User))?;
+        let granted = self.allow(Permission::new(Action::Change, Model::User))?;
         if user_id.trim().is_empty() {
             return Err(fault::missing("userId"));
         }
         let org = org.ok_or_else(|| fault::missing("organisationId"))?;
         let ids = role_ids(roles)?;
         let now = self.now_micros();
-        self.roles_of(user_id, |txn, grants| {
+        self.roles_of(&granted, user_id, |txn, grants| {
             known_org(txn, org)?;
             for g in grants.iter_mut() {
                 g.scope.retain(|o| *o != org);
@@ -280,7 +280,7 @@ impl Admin {
     /// Applies v2 role changes (S13): add unites scopes, remove subtracts
     /// them, edit replaces them. Needs `change_user`.
     pub fn change_roles(&self, user_id: &str, changes: &[RoleChange]) -> Result<()> {
-        self.allow(Permission::new(Action::Change, Model::User))?;
+        let granted = self.allow(Permission::new(Action::Change, Model::User))?;
         if user_id.trim().is_empty() {
             return Err(fault::missing("userId"));
         }
@@ -301,7 +301,7 @@ impl Admin {
             checked.push((id, c.operation, c.scope.clone()));
         }
         let now = self.now_micros();
-        self.roles_of(user_id, |txn, grants| {
+        self.roles_of(&granted, user_id, |txn, grants| {
             for (id, op, scope) in &checked {
                 for org in scope {
                     known_org(txn, *org)?;
@@ -327,14 +327,15 @@ impl Admin {
         })
     }
 
-    /// Runs `change` on the role grants of `user_id` in one transaction;
-    /// roles left without scope go.
+    /// Runs `change` on the role grants of `user_id` in one transaction,
+    /// which checks `granted` again; roles left without scope go.
     fn roles_of(
         &self,
+        granted: &Granted<'_>,
         user_id: &str,
         change: impl Fn(&Txn<'_>, &mut Vec<RoleGrant>) -> Result<()>,
     ) -> Result<()> {
-        self.write(|txn| {
+        granted.write(|txn| {
             let pair = self.user_to_change(txn, user_id.trim())?;
             self.may_change(txn, pair.as_ref())?;
             let Pair { user, side: old } = pair.ok_or_else(|| fault::not_found("user"))?;
