@@ -285,3 +285,66 @@ pub fn reseal(lines: &[String]) -> String {
     out.push_str(&format!("{trailer}\n"));
     out
 }
+
+/// A backend that runs another handle's change, once armed, just before
+/// the next write transaction begins: a change that lands between a check
+/// made on a snapshot and the write it guards ([`with_meanwhile`]).
+pub struct Meanwhile {
+    inner: Arc<roster::store::ModelBackend>,
+    then: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl Meanwhile {
+    /// Runs `then` before the next write begins.
+    pub fn arm(&self, then: impl FnOnce() + Send + 'static) {
+        *self.then.lock().expect("the hook") = Some(Box::new(then));
+    }
+
+    /// Whether the armed change has run.
+    pub fn ran(&self) -> bool {
+        self.then.lock().expect("the hook").is_none()
+    }
+}
+
+impl std::fmt::Debug for Meanwhile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Meanwhile")
+    }
+}
+
+impl roster::store::Backend for Meanwhile {
+    fn read(
+        &self,
+        f: &mut dyn FnMut(&dyn roster::store::Reader) -> roster::Result<()>,
+    ) -> roster::Result<()> {
+        self.inner.read(f)
+    }
+    fn write(
+        &self,
+        f: &mut dyn FnMut(&dyn roster::store::Writer) -> roster::Result<()>,
+    ) -> roster::Result<()> {
+        let then = self.then.lock().expect("the hook").take();
+        if let Some(then) = then {
+            then();
+        }
+        self.inner.write(f)
+    }
+    fn engine(&self) -> &'static str {
+        "meanwhile"
+    }
+}
+
+/// An institute at `now` over a [`Meanwhile`] backend, and a second
+/// handle on the same store (another administrator's, or another
+/// process's) that the armed change uses.
+pub fn with_meanwhile(now: &str) -> (Institute, Institute, Arc<Meanwhile>) {
+    let inner = Arc::new(roster::store::ModelBackend::new());
+    let backend = Arc::new(Meanwhile {
+        inner: inner.clone(),
+        then: std::sync::Mutex::new(None),
+    });
+    let (config, _) = config(now);
+    let i = Institute::open_with(backend.clone(), config.clone()).expect("institute");
+    let other = Institute::open_with(inner, config).expect("the other handle");
+    (i, other, backend)
+}

@@ -97,6 +97,15 @@ impl Admin {
         drop(turn);
         self.write(|txn| {
             let old = self.live_user(txn)?;
+            // Decided again here, as a sign-in is: a guess that raced
+            // others past the lock-out's first test changes nothing once
+            // they have locked the account. (A password changed meanwhile
+            // ended this session: `live_user` refuses it.)
+            if old.locked_until.is_some_and(|t| t > now) {
+                let mut locked = FieldErrors::new();
+                locked.add("old_password", "Too many failed attempts: try again later.");
+                return locked.into_result();
+            }
             let user = crate::domain::user::User {
                 password_hash: hash.clone(),
                 password_changed: now,

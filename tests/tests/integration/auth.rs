@@ -2292,6 +2292,46 @@ mod choices {
         );
         assert_ok(&r, 200, "after the lock-out");
     }
+
+    /// The lock-out is decided again in the write that changes the
+    /// password: a right guess that raced wrong ones (checked before they
+    /// locked the account) changes nothing once the account is locked.
+    /// (Decided only before, a stolen session sending many guesses at once
+    /// had as many as the hashing queue holds.) A password changed
+    /// meanwhile ended the session, which then changes nothing either.
+    #[test]
+    fn a_password_change_is_decided_again_in_its_write() {
+        let (i, other, backend) = roster_tests::with_meanwhile(SEED_NOW);
+        user(&i, "guessed", AccessInput::default());
+        let me = i.session(&sign_in(&i, "guessed")).expect("session");
+        // Wrong guesses of others lock the account meanwhile.
+        backend.arm(move || {
+            for _ in 0..5 {
+                other.login("guessed", "nope-nope").unwrap_err();
+            }
+        });
+        let err = me.change_my_password(PASSWORD, "brand-new-9").unwrap_err();
+        assert!(backend.ran());
+        assert!(err.to_string().contains("Too many"), "{err}");
+        assert!(i.login("guessed", "brand-new-9").is_err(), "not changed");
+
+        // The password changed meanwhile (by an administrator).
+        let (i, other, backend) = roster_tests::with_meanwhile(SEED_NOW);
+        let id = user(&i, "reset", AccessInput::default());
+        let me = i.session(&sign_in(&i, "reset")).expect("session");
+        backend.arm(move || {
+            let patch = UserPatch {
+                password: Some("set-by-admin-3".into()),
+                ..Default::default()
+            };
+            other.operator().update_user(id, patch).expect("reset");
+        });
+        let err = me.change_my_password(PASSWORD, "brand-new-9").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Unauthenticated, "{err}");
+        assert!(backend.ran());
+        i.login("reset", "set-by-admin-3")
+            .expect("the administrator's stands");
+    }
 }
 
 /// Bugs found while writing this file, fixed; kept as regression tests.

@@ -1336,63 +1336,13 @@ fn no_sunbird_answer_carries_a_password_hash() {
     assert!(seen > 100, "{seen} answers looked at");
 }
 
-/// A backend that runs another administrator's change, once armed, just
-/// before the next write transaction begins: a change that lands between
-/// a check made on a snapshot and the write it guards.
-struct Meanwhile {
-    inner: std::sync::Arc<roster::store::ModelBackend>,
-    then: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
-}
-
-impl std::fmt::Debug for Meanwhile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Meanwhile")
-    }
-}
-
-impl roster::store::Backend for Meanwhile {
-    fn read(
-        &self,
-        f: &mut dyn FnMut(&dyn roster::store::Reader) -> roster::Result<()>,
-    ) -> roster::Result<()> {
-        self.inner.read(f)
-    }
-    fn write(
-        &self,
-        f: &mut dyn FnMut(&dyn roster::store::Writer) -> roster::Result<()>,
-    ) -> roster::Result<()> {
-        let then = self.then.lock().expect("hook").take();
-        if let Some(then) = then {
-            then();
-        }
-        self.inner.write(f)
-    }
-    fn engine(&self) -> &'static str {
-        "meanwhile"
-    }
-}
-
-/// An institute over a [`Meanwhile`] backend, and a second handle on the
-/// same store: another administrator's.
-fn with_meanwhile() -> (Institute, Institute, std::sync::Arc<Meanwhile>) {
-    let inner = std::sync::Arc::new(roster::store::ModelBackend::new());
-    let backend = std::sync::Arc::new(Meanwhile {
-        inner: inner.clone(),
-        then: std::sync::Mutex::new(None),
-    });
-    let (config, _) = roster_tests::config(SEED_NOW);
-    let i = Institute::open_with(backend.clone(), config.clone()).expect("institute");
-    let other = Institute::open_with(inner, config).expect("the other handle");
-    (i, other, backend)
-}
-
 /// The permission a role change needs is checked again inside its write:
 /// an administrator whose `change_user` is taken away between the check
 /// and the write does not give itself a role (it ran on the permission
 /// read before, in another transaction).
 #[test]
 fn a_role_change_is_refused_once_its_permission_is_taken_away_meanwhile() {
-    let (i, other, backend) = with_meanwhile();
+    let (i, other, backend) = roster_tests::with_meanwhile(SEED_NOW);
     let tenant = i
         .operator()
         .create_organisation(roster::api::sunbird::OrgInput {
@@ -1420,7 +1370,7 @@ fn a_role_change_is_refused_once_its_permission_is_taken_away_meanwhile() {
         };
         other.operator().update_user(id, patch).expect("taken away");
     };
-    *backend.then.lock().unwrap() = Some(Box::new(taken_away));
+    backend.arm(taken_away);
     let change = roster::domain::sunbird::RoleChange {
         role: "ORG_ADMIN".into(),
         operation: roster::domain::sunbird::RoleOperation::Add,
@@ -1428,7 +1378,7 @@ fn a_role_change_is_refused_once_its_permission_is_taken_away_meanwhile() {
     };
     let err = climber.change_roles(&uuid, &[change]).unwrap_err();
     assert_eq!(err.code(), roster::ErrorCode::Forbidden, "{err}");
-    assert!(backend.then.lock().unwrap().is_none(), "it ran meanwhile");
+    assert!(backend.ran(), "it ran meanwhile");
     let admin = roster_tests::superuser(&i);
     let path = format!("/api/user/v5/read/{uuid}");
     let read = send(&i, Some(&admin), "GET", &path, None);
@@ -1439,7 +1389,7 @@ fn a_role_change_is_refused_once_its_permission_is_taken_away_meanwhile() {
 /// session ended meanwhile (a password reset) ends no later one.
 #[test]
 fn a_session_ended_meanwhile_ends_no_later_one() {
-    let (i, other, backend) = with_meanwhile();
+    let (i, other, backend) = roster_tests::with_meanwhile(SEED_NOW);
     let id = user(&i, "ravi", AccessInput::default());
     let first = i.session(&sign_in(&i, "ravi")).expect("session");
     let later = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
@@ -1453,7 +1403,7 @@ fn a_session_ended_meanwhile_ends_no_later_one() {
         let token = other.login("ravi", "another-pass-2").expect("sign in");
         *kept.lock().unwrap() = token.token;
     };
-    *backend.then.lock().unwrap() = Some(Box::new(reset));
+    backend.arm(reset);
     let err = first.logout_everywhere(id).unwrap_err();
     assert_eq!(err.code(), roster::ErrorCode::Unauthenticated, "{err}");
     let token = later.lock().unwrap().clone();
