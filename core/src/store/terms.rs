@@ -114,6 +114,11 @@ pub(crate) fn reindex(
 
 /// The users holding `value` (folded by the caller) in `term`, ascending.
 pub(crate) fn users_with(s: &Snapshot<'_>, term: Term, value: &str) -> Result<Vec<u64>> {
+    // A value holding the separator is no stored value: its prefix would
+    // reach into the ids of a value it begins with.
+    if value.contains('\0') {
+        return Ok(Vec::new());
+    }
     let p = prefix(term, value);
     let mut out = Vec::new();
     s.scan_prefix(TERMS, p.as_slice(), false, |k, ()| {

@@ -1004,11 +1004,18 @@ fn holds(c: &Candidate, check: &Check) -> bool {
 }
 
 /// `a` against `b`: as numbers when both are, else as text (dates in
-/// Sunbird's forms order as text).
+/// Sunbird's forms order as text), numbers before text. A total order, as
+/// a sort needs: compared as numbers or as text by the pair, `2 < 10`,
+/// `10 < 1x` and `1x < 2` went round, and `nan` (which parses) was equal
+/// to every number; the standard library's sort may panic on such an
+/// order, and a panic in a read marks the store for reopening.
 fn compare_one(a: &str, b: &str) -> Ordering {
-    match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-        _ => a.cmp(b),
+    let number = |v: &str| v.parse::<f64>().ok().filter(|x| x.is_finite());
+    match (number(a), number(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp(b),
     }
 }
 
