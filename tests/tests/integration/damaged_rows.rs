@@ -678,3 +678,59 @@ fn a_restore_into_a_store_holding_stray_rows_is_refused() {
     let i = Institute::open_with(Arc::new(ModelBackend::new()), config).expect("empty store");
     i.operator().restore(dump()).expect("restore");
 }
+
+/// A username two users share, as the NFKC migration keeps them (both
+/// users, the key to the lower id): the other user still changes its
+/// other fields. The key it keeps unchanged is its own, not another's.
+#[test]
+fn a_user_sharing_a_kept_username_still_changes_its_other_fields() {
+    use roster::domain::user::User;
+    use roster::store::testing;
+    let backend = Arc::new(ModelBackend::new());
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open_with(backend.clone(), config.clone()).expect("store");
+    let create_in = |i: &Institute, name: &str| {
+        let input = roster::NewUser {
+            username: Some(name.into()),
+            password: Some(format!("{name}-pass-1")),
+            ..Default::default()
+        };
+        let created = i.operator().create_user(input, Default::default());
+        created.expect("user").user.id
+    };
+    let create = |name: &str| create_in(&i, name);
+    let (asha, ravi) = (create("asha"), create("ravi"));
+    drop(i);
+    let key = testing::u64_bytes(ravi);
+    backend
+        .write(&mut |w| {
+            let bytes = w.get("users", &key)?.expect("ravi's record");
+            let mut user: User = testing::decode_record("user", ravi, &bytes)?;
+            user.username = "ASHA".into();
+            w.put("users", &key, &testing::encode_record("user", ravi, &user)?)?;
+            w.delete("user_by_username", &testing::text_bytes("ravi"))?;
+            Ok(())
+        })
+        .expect("the migrated shape");
+    let i = Institute::open_with(backend, config).expect("reopened");
+    assert_eq!(i.operator().find_user("asha").expect("asha"), asha);
+    // Its whole form sent back, the username as it is (as a PUT does).
+    let patch = roster::UserPatch {
+        username: Some("ASHA".into()),
+        profile: ProfileInput {
+            first_name: Some("Ravi".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let changed = i.operator().update_user(ravi, patch).expect("changed");
+    assert_eq!(changed.first_name, "Ravi");
+    // Another user may not take the name, in any case.
+    let patch = roster::UserPatch {
+        username: Some("Asha".into()),
+        ..Default::default()
+    };
+    let third = create_in(&i, "kiran");
+    let err = i.operator().update_user(third, patch).unwrap_err();
+    assert_eq!(err.code(), roster::ErrorCode::Validation, "{err}");
+}

@@ -435,6 +435,12 @@ fn exists_and_get_match_real_values_and_mask_them() {
     assert_eq!(r, json!({"exists": true, "id": id, "name": "Ravi"}));
     let r = w.ok("GET", "/api/user/v1/exists/phone/9999999999", None);
     assert_eq!(r, json!({"exists": false}));
+    // A phone someone holds: found by its entry, checked against the record.
+    let body =
+        json!({"request": {"firstName": "Phani", "phone": "9876543210", "password": "Pass@1word"}});
+    let phani = w.ok("POST", "/api/user/v1/create", Some(body))["userId"].clone();
+    let r = w.ok("GET", "/api/user/v2/exists/phone/9876543210", None);
+    assert_eq!(r, json!({"exists": true, "id": phani, "name": "Phani"}));
     let user =
         w.ok("GET", "/api/user/v1/get/email/ravi.kumar@example.com", None)["response"].clone();
     assert_eq!(user["id"], json!(id));
