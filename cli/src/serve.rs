@@ -409,9 +409,9 @@ struct Open {
 }
 
 impl Client {
-    /// Whether the client holds nothing: no connection, and no turn of a
-    /// request whose connection closed while the core works on it (each
-    /// holds a clone of its semaphores). A client forgotten with work under way
+    /// Whether the client holds nothing: no connection, and no permit of
+    /// a request whose connection closed while the core works on it (each
+    /// permit holds its semaphore). A client forgotten with work under way
     /// would come back with all its turns, so hanging up after each request
     /// would take a turn each time.
     fn is_gone(&self) -> bool {
@@ -597,6 +597,9 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream, client: IpAddr) {
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
         connection(&shared, id, stream, &evict, &own).await;
+        // This connection's hold on its client's share goes first: what
+        // is left is the permits of work its client left under way.
+        drop(own);
         shared.release(id);
     });
 }
@@ -1073,6 +1076,55 @@ mod tests {
         assert_eq!(target("http://h"), Some(("/".into(), Some("h".into()))));
         assert_eq!(target("example.com:443"), None);
         assert_eq!(target("ftp://h/x"), None);
+    }
+
+    /// A client is forgotten with its last connection when nothing of its
+    /// share is held; while work it left holds a permit, it is kept (else
+    /// it would come back with all its turns), and forgotten by the next
+    /// new client's arrival once the work has ended.
+    #[test]
+    fn a_client_is_kept_while_work_it_left_holds_its_share() {
+        let mut connections = Connections::default();
+        let open = |connections: &mut Connections, id: u64, client: IpAddr| {
+            let own = Own {
+                turns: Arc::new(Semaphore::new(1)),
+                bodies: Arc::new(Semaphore::new(MAX_BODY)),
+            };
+            let evict = Arc::new(Notify::new());
+            let idle_since = None;
+            connections.open.insert(
+                id,
+                Open {
+                    idle_since,
+                    evict,
+                    client,
+                },
+            );
+            let entry = connections.clients.entry(client).or_insert(Client {
+                connections: 0,
+                own,
+            });
+            entry.connections += 1;
+            entry.own.clone()
+        };
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let own = open(&mut connections, 1, a);
+        drop(own);
+        connections.remove(1);
+        assert!(connections.clients.is_empty(), "nothing held: forgotten");
+
+        let own = open(&mut connections, 2, a);
+        let turn = Arc::clone(&own.turns).try_acquire_owned().unwrap();
+        drop(own);
+        connections.remove(2);
+        assert!(connections.clients.contains_key(&a), "a turn held: kept");
+        connections.forget_gone();
+        assert!(connections.clients.contains_key(&a), "still held: kept");
+        drop(turn);
+        let _own = open(&mut connections, 3, b);
+        connections.forget_gone();
+        assert!(!connections.clients.contains_key(&a), "ended: forgotten");
+        assert!(connections.clients.contains_key(&b));
     }
 
     #[test]
