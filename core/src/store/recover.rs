@@ -1040,7 +1040,9 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                 // clash had its id given too.
                 let top = match kind {
                     Kind::Subscription => memberships.values().map(|s| s.id).max(),
-                    _ => take(kind).and_then(|f| f.keys().map(|k| k.0).filter(|&id| in_range(id)).max()),
+                    _ => take(kind).and_then(|frames| {
+                        frames.keys().map(|k| k.0).filter(|id| in_range(*id)).max()
+                    }),
                 }
                 .unwrap_or(0);
                 let next = counters
