@@ -1024,6 +1024,29 @@ fn a_client_with_many_requests_under_way_waits_behind_its_own() {
     server.stop();
 }
 
+/// A sign-in that fails (an argon2 hash in the core all the same).
+const WRONG_SIGN_IN: &str = r#"{"username": "nobody", "password": "not-the-password"}"#;
+const JSON: [(&str, &str); 1] = [("Content-Type", "application/json")];
+
+/// Times one wrong sign-in, then sends `n` more, each on a new connection
+/// hung up a `fraction`th of that time after it was sent (while its hash
+/// runs); the time one took.
+fn abandon_sign_ins(server: &Server, n: usize, fraction: u32) -> Duration {
+    let started = Instant::now();
+    let mut alone = server.connect();
+    alone.send("POST", "/api/v2.5/auth-token/", &JSON, Some(WRONG_SIGN_IN));
+    assert_eq!(alone.reply().status, 400);
+    let one = started.elapsed();
+    // Closed: the client has no connection open but the one hung up.
+    drop(alone);
+    for _ in 0..n {
+        let mut client = server.connect();
+        client.send("POST", "/api/v2.5/auth-token/", &JSON, Some(WRONG_SIGN_IN));
+        std::thread::sleep(one / fraction);
+    }
+    one
+}
+
 #[test]
 fn a_client_that_hangs_up_keeps_its_turn_until_the_core_is_done() {
     // One blocking thread, one turn a client. A client that sends a
@@ -1040,23 +1063,7 @@ fn a_client_that_hangs_up_keeps_its_turn_until_the_core_is_done() {
             ("ROSTER_SERVE_CLIENT_CALLS", "1"),
         ],
     );
-    let body = r#"{"username": "nobody", "password": "not-the-password"}"#;
-    let sign_in = |client: &mut Client| {
-        let json = [("Content-Type", "application/json")];
-        client.send("POST", "/api/v2.5/auth-token/", &json, Some(body));
-    };
-    // What one sign-in takes here.
-    let started = Instant::now();
-    let mut alone = server.connect();
-    sign_in(&mut alone);
-    assert_eq!(alone.reply().status, 400);
-    let one = started.elapsed();
-    for _ in 0..40 {
-        let mut client = server.connect();
-        sign_in(&mut client);
-        std::thread::sleep(one / 4);
-        drop(client);
-    }
+    let one = abandon_sign_ins(&server, 40, 4);
     let started = Instant::now();
     let mut other = Client::connect_from("127.0.0.2", server.addr);
     other.send("GET", "/nope", &[], None);
@@ -1081,23 +1088,10 @@ fn a_client_that_hangs_up_on_each_connection_keeps_its_turn_too() {
         TempDir::new().unwrap(),
         &[("ROSTER_SERVE_CLIENT_CALLS", "1")],
     );
-    let body = r#"{"username": "nobody", "password": "not-the-password"}"#;
-    let json = [("Content-Type", "application/json")];
-    let started = Instant::now();
-    let mut alone = server.connect();
-    alone.send("POST", "/api/v2.5/auth-token/", &json, Some(body));
-    assert_eq!(alone.reply().status, 400);
-    let one = started.elapsed();
-    drop(alone);
-    for _ in 0..60 {
-        let mut client = server.connect();
-        client.send("POST", "/api/v2.5/auth-token/", &json, Some(body));
-        std::thread::sleep(one / 8);
-        drop(client);
-    }
+    let one = abandon_sign_ins(&server, 60, 8);
     let started = Instant::now();
     let mut other = Client::connect_from("127.0.0.2", server.addr);
-    other.send("POST", "/api/v2.5/auth-token/", &json, Some(body));
+    other.send("POST", "/api/v2.5/auth-token/", &JSON, Some(WRONG_SIGN_IN));
     let reply = other.reply();
     let waited = started.elapsed();
     let said = format!(
