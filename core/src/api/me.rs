@@ -69,13 +69,17 @@ impl Admin {
         };
         let current = self.store().reading(|txn| self.live_user(txn))?;
         let now = self.now_micros();
-        let mut errors = FieldErrors::new();
         // Guesses of the old password count toward the lock-out like failed
         // sign-ins, so a stolen session cannot try passwords without end.
-        if current.locked_until.is_some_and(|t| t > now) {
-            errors.add("old_password", "Too many failed attempts: try again later.");
-            return errors.into_result();
-        }
+        let locked = |user: &crate::domain::user::User| -> Result<()> {
+            let mut refusal = FieldErrors::new();
+            if user.locked_until.is_some_and(|t| t > now) {
+                refusal.add("old_password", "Too many failed attempts: try again later.");
+            }
+            refusal.into_result()
+        };
+        locked(&current)?;
+        let mut errors = FieldErrors::new();
         let turn = self.institute.hashing_turn()?;
         let stored = &current.password_hash;
         if !password::verify(old_password, stored, &turn)
@@ -101,11 +105,7 @@ impl Admin {
             // others past the lock-out's first test changes nothing once
             // they have locked the account. (A password changed meanwhile
             // ended this session: `live_user` refuses it.)
-            if old.locked_until.is_some_and(|t| t > now) {
-                let mut locked = FieldErrors::new();
-                locked.add("old_password", "Too many failed attempts: try again later.");
-                return locked.into_result();
-            }
+            locked(&old)?;
             let user = crate::domain::user::User {
                 password_hash: hash.clone(),
                 password_changed: now,
