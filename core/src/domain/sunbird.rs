@@ -1175,6 +1175,15 @@ pub(crate) fn json_text(text: &str, object: bool) -> Option<String> {
 pub const TERMS_KIND_MAX: usize = 100;
 /// Longest part of an external id (provider, idType, id), in bytes.
 pub const EXTERNAL_ID_PART_MAX: usize = 200;
+
+/// Whether `id` may be an organisation's external id as stored: in its
+/// looked-up form (trimmed, lower case), as long as a part of a user's
+/// external id may be, without control characters. Empty is none.
+pub fn org_external_id_ok(id: &str) -> bool {
+    id == id.trim().to_lowercase()
+        && id.len() <= EXTERNAL_ID_PART_MAX
+        && !id.chars().any(char::is_control)
+}
 /// The longest terms version of an acceptance: a version is read from a
 /// system setting's value, which holds at most this many bytes.
 pub const TERMS_VERSION_MAX: usize = 10_000;

@@ -1241,6 +1241,36 @@ fn an_organisation_create_checks_name_type_tenant_channel_and_email() {
             "UOS_ORGCRT0009",
             "Invalid format for given channel.",
         ),
+        (
+            // The type and the external id are bounded as a name and a
+            // part of a user's external id are, control characters refused.
+            with(&|b| {
+                b.insert("organisationType".into(), json!("t".repeat(151)));
+            }),
+            "UOS_ORGCRT0009",
+            "Invalid format for given organisationType.",
+        ),
+        (
+            with(&|b| {
+                b.insert("organisationType".into(), json!("sch\u{7}ool"));
+            }),
+            "UOS_ORGCRT0009",
+            "Invalid format for given organisationType.",
+        ),
+        (
+            with(&|b| {
+                b.insert("externalId".into(), json!("e".repeat(201)));
+            }),
+            "UOS_ORGCRT0009",
+            "Invalid format for given externalId.",
+        ),
+        (
+            with(&|b| {
+                b.insert("externalId".into(), json!("ext\u{0}1"));
+            }),
+            "UOS_ORGCRT0009",
+            "Invalid format for given externalId.",
+        ),
     ];
     for (body, err, message) in cases {
         let m = w.fails("POST", "/api/org/v1/create", Some(body.clone()), 400, err);
@@ -1273,6 +1303,19 @@ fn an_organisation_create_checks_name_type_tenant_channel_and_email() {
         Some(json!({"request": {"organisationId": id}})),
     );
     assert_eq!(org["response"]["channel"], json!(long));
+    // The longest type and external id a create takes.
+    let body = json!({"request": {"orgName": "Longest", "organisationType": "é".repeat(150),
+        "channel": "longest", "isTenant": true, "externalId": "e".repeat(200)}});
+    let id = w.ok("POST", "/api/org/v1/create", Some(body))["organisationId"]
+        .as_u64()
+        .unwrap();
+    let org = w.ok(
+        "POST",
+        "/api/org/v1/read",
+        Some(json!({"request": {"organisationId": id}})),
+    );
+    assert_eq!(org["response"]["organisationType"], json!("é".repeat(150)));
+    assert_eq!(org["response"]["externalId"], json!("e".repeat(200)));
 }
 
 // ---------------------------------------------------------------------

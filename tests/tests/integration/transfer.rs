@@ -2426,6 +2426,34 @@ fn restored_settings_organisations_and_names_keep_their_rules() {
             "organisation 5: not in the form roster stores",
         ),
         (
+            "an organisation type longer than a name",
+            orgs(&[org(5, &|o| {
+                o["org_type"] = json!("t".repeat(151));
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "an organisation type with a control character",
+            orgs(&[org(5, &|o| {
+                o["org_type"] = json!("sch\u{7}ool");
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "an external id longer than a create takes",
+            orgs(&[org(5, &|o| {
+                o["external_id"] = json!("e".repeat(201));
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
+            "an external id with a control character",
+            orgs(&[org(5, &|o| {
+                o["external_id"] = json!("e\u{0}1");
+            })]),
+            "organisation 5: not in the form roster stores",
+        ),
+        (
             "a sub-organisation with a channel",
             orgs(&[org(5, &|o| {
                 o["channel"] = json!("sub");

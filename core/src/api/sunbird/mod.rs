@@ -804,6 +804,8 @@ impl Admin {
         if org_type.is_empty() {
             return Err(fault::missing("organisationType"));
         }
+        let org_type = rules::text(&org_type, rules::NAME_MAX)
+            .map_err(|_| fault::invalid("organisationType"))?;
         let Some(is_tenant) = input.is_tenant else {
             return Err(fault::missing("isTenant"));
         };
@@ -822,6 +824,9 @@ impl Admin {
             false => rules::email(&email).map_err(|_| fault::invalid("email"))?,
         };
         let external_id = text(&input.external_id).to_lowercase();
+        if !crate::domain::sunbird::org_external_id_ok(&external_id) {
+            return Err(fault::invalid("externalId"));
+        }
         let now = self.now_micros();
         granted.write(|txn| {
             let id = write::next_id(txn, Kind::Organisation)?;

@@ -433,15 +433,16 @@ pub(super) fn check(
             && o.channel.chars().count() <= NAME_MAX;
         // As the create makes them: a tenant has a channel and is its own
         // root; a sub-organisation has none and names a tenant; the type is
-        // trimmed text, the email one the rules take as it is, the external
-        // id trimmed and in lower case (as it is looked up).
+        // trimmed text as long as a name, the email one the rules take as it
+        // is, the external id as the create bounds it.
         let shape_ok = match o.is_tenant {
             true => !o.channel.is_empty() && o.root_org == o.id,
             false => o.channel.is_empty() && tenants.contains(&o.root_org),
         };
-        let type_ok = !o.org_type.is_empty() && o.org_type == o.org_type.trim();
+        let type_ok = !o.org_type.is_empty()
+            && rules::text(&o.org_type, NAME_MAX).is_ok_and(|t| t == o.org_type);
         let email_ok = o.email.is_empty() || rules::email(&o.email).is_ok_and(|e| e == o.email);
-        let external_ok = o.external_id == o.external_id.trim().to_lowercase();
+        let external_ok = crate::domain::sunbird::org_external_id_ok(&o.external_id);
         if !(name_ok && channel_ok && shape_ok && type_ok && email_ok && external_ok) {
             p.add(what, "not in the form roster stores (edited?)");
         }
