@@ -1176,6 +1176,26 @@ pub const TERMS_KIND_MAX: usize = 100;
 /// Longest part of an external id (provider, idType, id), in bytes.
 pub const EXTERNAL_ID_PART_MAX: usize = 200;
 
+/// The most declarations, accepted terms and external ids (one per
+/// provider and id type) a user's side record holds.
+pub const SIDE_LIST_MAX: usize = 100;
+
+/// The first of `side`'s bounded lists that holds more than
+/// [`SIDE_LIST_MAX`] entries, by its Sunbird name: each write path bounds
+/// the list it is given, and a merge or a claim, which unite two users'
+/// lists, is held to the same bound by this check, as a restore and the
+/// integrity check are.
+pub fn overfull_list(side: &SunbirdUser) -> Option<&'static str> {
+    [
+        ("declarations", side.declarations.len()),
+        ("externalIds", side.external_ids.len()),
+        ("tncAccepted", side.accepted.len()),
+    ]
+    .into_iter()
+    .find(|(_, len)| *len > SIDE_LIST_MAX)
+    .map(|(name, _)| name)
+}
+
 /// Whether `id` may be an organisation's external id as stored: in its
 /// looked-up form (trimmed, lower case), as long as a part of a user's
 /// external id may be, without control characters. Empty is none.
@@ -1184,6 +1204,7 @@ pub fn org_external_id_ok(id: &str) -> bool {
         && id.len() <= EXTERNAL_ID_PART_MAX
         && !id.chars().any(char::is_control)
 }
+
 /// The longest terms version of an acceptance: a version is read from a
 /// system setting's value, which holds at most this many bytes.
 pub const TERMS_VERSION_MAX: usize = 10_000;
@@ -1195,13 +1216,18 @@ fn short_line(text: &str, max: usize, blank_ok: bool) -> bool {
     (blank_ok || !text.is_empty()) && super::rules::text(text, max).as_deref() == Ok(text)
 }
 
-/// The managers among `managers` (one entry per managed user, naming its
-/// manager) that manage more than `limit` users, with their counts (S3).
-pub(crate) fn over_managed_limit(
-    managers: impl IntoIterator<Item = u64>,
+/// The managers that manage more than `limit` users among `sides` (every
+/// user's side record), with their counts (S3). A managed user merged away
+/// keeps its `managedBy` as a record of what it was, and is not counted.
+pub(crate) fn over_managed_limit<'a>(
+    sides: impl IntoIterator<Item = &'a SunbirdUser>,
     limit: u32,
 ) -> Vec<String> {
     let mut per_manager: std::collections::BTreeMap<u64, u64> = Default::default();
+    let managers = sides
+        .into_iter()
+        .filter(|side| !side.deleted)
+        .filter_map(|side| side.managed_by);
     for manager in managers {
         *per_manager.entry(manager).or_default() += 1;
     }
@@ -1253,12 +1279,16 @@ pub(crate) fn stored_side_problems(id: u64, side: &SunbirdUser) -> Vec<String> {
     {
         problems.push("prevUsedEmail or prevUsedPhone: not in the form roster stores".into());
     }
+    // Not "created before this one": with ids handed out in blocks, one
+    // per process, a creator's id may be above its user's. (Ids stop
+    // below 2^53.)
     if let Some(creator) = side.created_by
-        && (creator == 0 || creator >= id)
+        && (creator == 0 || creator == id || creator >= 1 << 53)
     {
-        problems.push(format!(
-            "createdBy {creator} names no user created before this one"
-        ));
+        problems.push(format!("createdBy {creator} names no other user"));
+    }
+    if let Some(list) = overfull_list(side) {
+        problems.push(format!("{list}: more than {SIDE_LIST_MAX} entries"));
     }
     if side.roles.windows(2).any(|w| w[0].role >= w[1].role) {
         problems
@@ -1577,12 +1607,15 @@ mod tests {
             &|s| s.prev_used_phone = "98765 43210".into(),
             "prevUsedPhone",
         );
-        for creator in [0, 10, 11] {
-            named(
-                &|s| s.created_by = Some(creator),
-                "names no user created before",
-            );
+        for creator in [0, 10, 1 << 53] {
+            named(&|s| s.created_by = Some(creator), "names no other user");
         }
+        // A creator above its user: ids come in blocks, one per process.
+        let later = SunbirdUser {
+            created_by: Some(11),
+            ..fine.clone()
+        };
+        assert_eq!(problems(&later), Vec::<String>::new());
         named(
             &|s| s.accepted[0].version.push('v'),
             "is not as roster stores it",

@@ -589,8 +589,10 @@ fn sunbird(
         problems.push("external_ids does not match users' external ids".into());
     }
     if let Some(limit) = managed_limit {
-        let managers = sides.values().filter_map(|side| side.managed_by);
-        problems.extend(crate::domain::sunbird::over_managed_limit(managers, limit));
+        problems.extend(crate::domain::sunbird::over_managed_limit(
+            sides.values(),
+            limit,
+        ));
     }
     if pairs(s, MANAGED_USERS)? != wanted_managed {
         problems.push("managed_users does not match users' managers".into());
@@ -818,7 +820,7 @@ mod tests {
         let changed = SunbirdUser {
             prev_used_email: "a".repeat(100_000),
             prev_used_phone: "1".repeat(1_000),
-            created_by: Some(999_999),
+            created_by: Some(0),
             roles: vec![grant.clone(), grant],
             declarations: vec![Declaration {
                 org_id: "x".repeat(100_000),
@@ -841,7 +843,7 @@ mod tests {
         for expected in [
             "Sunbird fields of user 2: prevUsedEmail:",
             "Sunbird fields of user 2: prevUsedPhone:",
-            "Sunbird fields of user 2: createdBy 999999",
+            "Sunbird fields of user 2: createdBy 0",
             "Sunbird fields of user 2: roles: one grant per role",
             "Sunbird fields of user 2: a declaration's orgId",
             "Sunbird fields of user 2: an acceptance's terms type",

@@ -1152,9 +1152,228 @@ fn managed_by_a_deleted_or_merged_away_user_is_refused() {
     );
 }
 
+/// S12: a merge unites the two users' declarations, and the target keeps
+/// to the hundred its own declarations path takes (an export of more
+/// would not restore); the refused merge writes nothing.
+#[test]
+fn a_merge_that_would_leave_more_than_a_hundred_declarations_is_refused() {
+    let w = world();
+    let from = w.user("Many", "many@example.com");
+    let to = w.user("One", "one@example.com");
+    let declare = |user: &str, orgs: std::ops::Range<u32>| {
+        let changes: Vec<Value> = orgs
+            .map(|k| {
+                json!({"operation": "add", "userId": user, "orgId": format!("o{k}"),
+                "persona": "teacher", "info": {}})
+            })
+            .collect();
+        w.ok(
+            "PATCH",
+            "/api/user/v1/declarations",
+            Some(json!({"request": {"declarations": changes}})),
+        );
+    };
+    declare(&from, 0..100);
+    declare(&to, 100..101);
+    let before = export_of(&w.i);
+    let body = json!({"request": {"fromAccountId": from, "toAccountId": to}});
+    let m = w.fails(
+        "PATCH",
+        "/api/user/v1/account/merge",
+        Some(body),
+        400,
+        "UOS_USRMRG0009",
+    );
+    assert_eq!(m, "Invalid format for given declarations.");
+    assert_eq!(export_of(&w.i), before, "a refused merge wrote");
+    // One declaration the two share leaves a hundred: the merge goes on.
+    w.ok(
+        "PATCH",
+        "/api/user/v1/declarations",
+        Some(
+            json!({"request": {"declarations": [{"operation": "remove", "userId": to,
+            "orgId": "o100", "persona": "teacher"}]}}),
+        ),
+    );
+    declare(&to, 0..1);
+    w.ok(
+        "PATCH",
+        "/api/user/v1/account/merge",
+        Some(json!({"request": {"fromAccountId": from, "toAccountId": to}})),
+    );
+    let path = format!("/api/user/v1/read/{to}?fields=declarations");
+    let declared = &w.ok("GET", &path, None)["response"]["declarations"];
+    assert_eq!(declared.as_array().map(Vec::len), Some(100));
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
+/// S3, S12: a user who manages others is not merged away (its managed
+/// users sign in through it alone), and a managed user merged away no
+/// longer counts toward its manager's limit.
+#[test]
+fn a_manager_is_not_merged_away_and_a_merged_away_managed_user_frees_its_place() {
+    let (mut config, _) = roster_tests::config(SEED_NOW);
+    config.sunbird.managed_limit = 1;
+    let i = roster_tests::store(config);
+    i.create_superuser("root", "root-pass-1").unwrap();
+    let token = i.login("root", "root-pass-1").unwrap().token;
+    let w = World { i, token };
+    let manager = w.user("Parent", "parent@example.com");
+    let other = w.user("Other", "other@example.com");
+    let kid = create(
+        &w,
+        "/api/user/v4/create",
+        json!({"firstName": "Kid", "managedBy": manager}),
+    );
+    let before = export_of(&w.i);
+    let body = json!({"request": {"fromAccountId": manager, "toAccountId": other}});
+    let m = w.fails(
+        "PATCH",
+        "/api/user/v1/account/merge",
+        Some(body),
+        400,
+        "UOS_USRMRG0017",
+    );
+    assert!(m.contains("fromAccountId"), "{m}");
+    assert_eq!(export_of(&w.i), before, "a refused merge wrote");
+    // The managed user merged into another account: its place is free.
+    w.ok(
+        "PATCH",
+        "/api/user/v1/account/merge",
+        Some(json!({"request": {"fromAccountId": kid, "toAccountId": other}})),
+    );
+    create(
+        &w,
+        "/api/user/v4/create",
+        json!({"firstName": "Second", "managedBy": manager}),
+    );
+    let r = w.send(
+        "POST",
+        "/api/user/v4/create",
+        Some(json!({"request": {"firstName": "Third", "managedBy": manager}})),
+    );
+    failure(&r, 400, "MANAGED_USER_LIMIT_EXCEEDED");
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
+/// S2, S3: a manager creating its own managed user, and a self-signup,
+/// choose no organisation and claim no external id (SSO create's fields,
+/// an administrator's): an external id claimed so would keep its real
+/// holder's SSO create out. An administrator's managed create may.
+#[test]
+fn creates_that_need_no_permission_take_no_channel_or_external_id() {
+    let (mut config, _) = roster_tests::config(SEED_NOW);
+    config.sunbird.self_signup = true;
+    let i = roster_tests::store(config);
+    i.create_superuser("root", "root-pass-1").unwrap();
+    let token = i.login("root", "root-pass-1").unwrap().token;
+    let w = World { i, token };
+    w.org("State", "state1", true);
+    let manager = w.user("Parent", "parent@example.com");
+    let manager_token = w.i.login("parent@example.com", PASSWORD).unwrap().token;
+    let ext = json!([{"id": "t-1", "provider": "state1", "idType": "state1"}]);
+    let before = export_of(&w.i);
+    for (field, value) in [
+        ("channel", json!("state1")),
+        ("orgExternalId", json!("school-9")),
+        ("externalIds", ext.clone()),
+    ] {
+        let mut body = json!({"firstName": "Kid", "managedBy": manager});
+        body[field] = value.clone();
+        let r = w.send_as(
+            &manager_token,
+            "POST",
+            "/api/user/v1/managed/create",
+            Some(json!({ "request": body })),
+        );
+        let m = failure(&r, 400, "UOS_USRCRT0021");
+        assert_eq!(m, format!("Invalid parameter {field} in request."));
+        let mut body = json!({"firstName": "Self", "email": "self@example.com"});
+        body[field] = value;
+        let signup = Some(json!({ "request": body }));
+        let r = w.send_as(&manager_token, "POST", "/api/user/v2/signup", signup);
+        let m = failure(&r, 400, "UOS_USRCRT0021");
+        assert_eq!(m, format!("Invalid parameter {field} in request."));
+    }
+    assert_eq!(export_of(&w.i), before, "a refused create wrote");
+    // The administrator's SSO create of the id's holder goes through, and a
+    // blank channel is no channel for a managed create.
+    let by_admin = json!({"request": {"firstName": "Kid", "managedBy": manager,
+        "externalIds": [{"id": "k-1", "provider": "state1", "idType": "state1"}]}});
+    w.ok("POST", "/api/user/v1/managed/create", Some(by_admin));
+    w.created(
+        "/api/user/v1/sso/create",
+        json!({"request": {"firstName": "Holder", "email": "holder@example.com",
+            "channel": "state1", "externalIds": ext}}),
+    );
+    let r = w.send_as(
+        &manager_token,
+        "POST",
+        "/api/user/v1/managed/create",
+        Some(json!({"request": {"firstName": "Kid", "managedBy": manager, "channel": " "}})),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}
+
 // ---------------------------------------------------------------------
 // S13 organisation create
 // ---------------------------------------------------------------------
+
+/// The default organisation's channel is kept for it, in any case or
+/// Unicode form, and a tenant's channel is taken in every form that folds
+/// to it: both are refused as a channel in use, not as a damaged store.
+#[test]
+fn channels_are_unique_in_every_form_and_default_is_kept() {
+    let w = world();
+    let before = export_of(&w.i);
+    for channel in ["default", "DEFAULT", "\u{FF24}efault"] {
+        let body = json!({"request": {"orgName": "Taker", "organisationType": "board",
+            "channel": channel, "isTenant": true}});
+        let m = w.fails(
+            "POST",
+            "/api/org/v1/create",
+            Some(body),
+            400,
+            "UOS_ORGCRT0004",
+        );
+        assert!(m.contains("is already in use"), "{m}");
+    }
+    assert_eq!(
+        export_of(&w.i),
+        before,
+        "a refused organisation was written"
+    );
+    // A create without a channel makes the default organisation.
+    create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Plain", "email": "plain@example.com"}),
+    );
+    let state = w.org("State", "state1", true);
+    let body = json!({"request": {"orgName": "Again", "organisationType": "board",
+        "channel": "\u{FF33}\u{FF34}\u{FF21}\u{FF34}\u{FF25}\u{FF11}", "isTenant": true}});
+    let m = w.fails(
+        "POST",
+        "/api/org/v1/create",
+        Some(body),
+        400,
+        "UOS_ORGCRT0004",
+    );
+    assert!(m.contains("is already in use"), "{m}");
+    // A sub-organisation names its tenant in any form.
+    let body = json!({"request": {"orgName": "School", "organisationType": "school",
+        "channel": "\u{FF33}TATE1", "isTenant": false}});
+    let sub = w.ok("POST", "/api/org/v1/create", Some(body))["organisationId"]
+        .as_u64()
+        .unwrap();
+    let org = w.ok(
+        "POST",
+        "/api/org/v1/read",
+        Some(json!({"request": {"organisationId": sub}})),
+    );
+    assert_eq!(org["response"]["rootOrgId"], json!(state), "{org}");
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+}
 
 #[test]
 fn an_organisation_create_checks_name_type_tenant_channel_and_email() {

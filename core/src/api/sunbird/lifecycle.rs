@@ -423,7 +423,7 @@ impl Admin {
                         error_type: String::new(),
                     });
                 }
-                if side.declarations.len() > 100 {
+                if side.declarations.len() > crate::domain::sunbird::SIDE_LIST_MAX {
                     return Err(fault::invalid("declarations"));
                 }
             }
@@ -495,15 +495,15 @@ impl Admin {
         let now = self.now_micros();
         let channel = channel.trim().to_lowercase();
         let ext = user_ext_id.trim().to_lowercase();
-        self.write(|txn| {
+        // `None`: this attempt closed the claim. Its failure is committed,
+        // so the refusal is made after the write, not by failing it.
+        let migrated = self.write(|txn| {
             let me = self.caller_id(txn)?.ok_or_else(forbidden)?;
             let caller = self
                 .user_by_uuid(txn, user_id.trim())?
                 .filter(|p| p.user.id == me)
                 .ok_or_else(forbidden)?;
-            if crate::store::read::lookup(txn, crate::store::tables::ORG_BY_CHANNEL, &channel)?
-                .is_none()
-            {
+            if super::org_by_channel(txn, &channel)?.is_none() {
                 return Err(fault::invalid_value(&channel, "channel"));
             }
             let claim = caller.side.claim.clone().unwrap_or_default();
@@ -519,12 +519,12 @@ impl Admin {
                 side.claim = Some(Claim { failed, ..claim });
                 write::put_sunbird(txn, me, stored.as_ref(), Some(&side))?;
                 if failed >= MIGRATION_ATTEMPTS {
-                    return Err(fault::migration_failed());
+                    return Ok(None);
                 }
-                return Ok(Migrated::WrongId {
+                return Ok(Some(Migrated::WrongId {
                     remaining: MIGRATION_ATTEMPTS - failed,
                     given: user_ext_id.trim().to_string(),
-                });
+                }));
             };
             self.may_control(txn, &shadow.user)?;
             if !accept {
@@ -535,7 +535,7 @@ impl Admin {
                     ..side.claim.unwrap_or_default()
                 });
                 write::put_sunbird(txn, shadow.user.id, stored.as_ref(), Some(&side))?;
-                return Ok(Migrated::Rejected);
+                return Ok(Some(Migrated::Rejected));
             }
             let shadow_id = shadow.user.id;
             let moved_ids = shadow.side.external_ids.clone();
@@ -549,11 +549,15 @@ impl Admin {
                 side.external_ids.push(e);
             }
             side.external_ids.sort();
+            if let Some(list) = crate::domain::sunbird::overfull_list(&side) {
+                return Err(fault::invalid(list));
+            }
             side.claim = None;
             write::put_sunbird(txn, me, stored.as_ref(), Some(&side))?;
             debug_assert!(read::user(txn, shadow_id)?.is_none());
-            Ok(Migrated::Accepted)
-        })
+            Ok(Some(Migrated::Accepted))
+        })?;
+        migrated.ok_or_else(fault::migration_failed)
     }
 
     /// The shadow account of `channel` with external id `ext`: created by
@@ -713,12 +717,20 @@ fn absorb(txn: &Txn<'_>, source: Pair, target: Pair, now: Micros, remove: bool) 
             side.declarations.push(d.clone());
         }
     }
+    // Each list of the target stays within what its own write paths take.
+    if let Some(list) = crate::domain::sunbird::overfull_list(&side) {
+        return Err(fault::invalid(list));
+    }
+    // A source that manages users would leave them without a manager: a
+    // managed user signs in through its manager alone.
+    if super::live_managed(txn, from)? > 0 {
+        return Err(match remove {
+            true => fault::migration_failed(),
+            false => fault::invalid_value(&uuid_string(source.user.uuid), "fromAccountId"),
+        });
+    }
     let old_from = read::sunbird(txn, from)?;
     if remove {
-        // A shadow that manages users would leave them without a manager.
-        if !read::related(txn, MANAGED_USERS, from)?.is_empty() {
-            return Err(fault::migration_failed());
-        }
         write::delete_user(txn, &source.user)?;
         write::put_sunbird(txn, to, stored.as_ref(), Some(&side))?;
         return Ok(());

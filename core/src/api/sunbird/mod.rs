@@ -221,6 +221,11 @@ impl Admin {
             _ => &[add_user],
         };
         let granted = self.allow_all(needs)?;
+        // A self-signup chooses no organisation and claims no external id
+        // (nor does a manager's create of its own managed user, below).
+        if route == CreateRoute::Signup && self.config().sunbird.self_signup {
+            no_sso_fields(&input)?;
+        }
         let managed = route == CreateRoute::Managed;
         let first = input.first_name.as_deref().map(str::trim).unwrap_or("");
         if first.is_empty() {
@@ -288,7 +293,10 @@ impl Admin {
             };
             if managed {
                 let manager = self.manager_for(txn, input.managed_by.as_deref().unwrap_or(""))?;
-                let count = read::related(txn, MANAGED_USERS, manager.id)?.len();
+                if !self.may(txn, add_user)? {
+                    no_sso_fields(&input)?;
+                }
+                let count = live_managed(txn, manager.id)?;
                 if count >= self.config().sunbird.managed_limit as usize {
                     return Err(fault::managed_limit());
                 }
@@ -309,8 +317,7 @@ impl Admin {
             let root = match input.channel.as_deref().map(str::trim) {
                 Some(c) if !c.is_empty() => {
                     let unknown = || fault::invalid_value(c, "channel");
-                    let key = crate::text::fold_lookup(c, rules::NAME_MAX).ok_or_else(unknown)?;
-                    let id = read::lookup(txn, ORG_BY_CHANNEL, &key)?.ok_or_else(unknown)?;
+                    let id = org_by_channel(txn, c)?.ok_or_else(unknown)?;
                     read::organisation(txn, id)?.ok_or_else(unknown)?.root_org
                 }
                 _ if route == CreateRoute::Sso => return Err(fault::missing("channel")),
@@ -407,7 +414,7 @@ impl Admin {
         if let Some(id) = txn.get(META, DEFAULT_ORG)? {
             return Ok(id);
         }
-        if read::lookup(txn, ORG_BY_CHANNEL, DEFAULT_CHANNEL)?.is_some() {
+        if org_by_channel(txn, DEFAULT_CHANNEL)?.is_some() {
             return Err(Error::new(
                 ErrorCode::Conflict,
                 format!(
@@ -818,6 +825,12 @@ impl Admin {
         if channel.chars().any(char::is_control) || channel.chars().count() > rules::NAME_MAX {
             return Err(fault::invalid("channel"));
         }
+        // The default organisation's channel is kept for it, made on first
+        // use: a tenant holding it would make every create without a
+        // channel fail.
+        if is_tenant && crate::text::fold(&channel) == DEFAULT_CHANNEL {
+            return Err(fault::in_use(&channel, "channel"));
+        }
         let email = text(&input.email);
         let email = match email.is_empty() {
             true => email,
@@ -832,14 +845,15 @@ impl Admin {
             let id = write::next_id(txn, Kind::Organisation)?;
             let root_org = match is_tenant {
                 true => {
-                    if read::lookup(txn, ORG_BY_CHANNEL, &channel)?.is_some() {
+                    if org_by_channel(txn, &channel)?.is_some() {
                         return Err(fault::in_use(&channel, "channel"));
                     }
                     id
                 }
                 // A sub-organisation names its tenant by channel.
-                false => read::lookup(txn, ORG_BY_CHANNEL, &channel)?
-                    .ok_or_else(|| fault::not_valid("channel"))?,
+                false => {
+                    org_by_channel(txn, &channel)?.ok_or_else(|| fault::not_valid("channel"))?
+                }
             };
             let org = Organisation {
                 id,
@@ -925,9 +939,6 @@ pub(crate) fn side_problems(id: u64, side: &SunbirdUser) -> Vec<String> {
             ));
         }
     }
-    if side.declarations.len() > 100 || side.accepted.len() > 100 {
-        problems.push("too many declarations or terms".into());
-    }
     let mut orgs = side.organisations.clone();
     orgs.sort_unstable();
     orgs.dedup();
@@ -944,8 +955,12 @@ pub fn check_user_name(value: &str) -> Result<String> {
     if !crate::text::may_fold_to(value.trim(), rules::USERNAME_MAX) {
         return Err(fault::invalid("userName"));
     }
+    // Trimmed again after NFKC, which turns a spacing accent (`´`) into a
+    // space and its combining form: a stored name has no space at either
+    // end, so that it reads back as itself.
     let name = crate::text::try_nfkc(value.trim())
         .map_err(|_| fault::invalid("userName"))?
+        .trim()
         .to_lowercase();
     let n = name.chars().count();
     if n == 0 {
@@ -1177,6 +1192,51 @@ pub(crate) fn after_update(txn: &Txn<'_>, user: &User) -> Result<()> {
     }
     write::put_sunbird(txn, user.id, Some(&old), Some(&side))?;
     write::end_sessions(txn, user.id, None).map(drop)
+}
+
+/// The tenant whose channel is `channel`, in any case or Unicode form: the
+/// channel index is keyed by the folded channel (a channel too long to be
+/// any tenant's is no one's, found without folding).
+pub(super) fn org_by_channel(s: &Snapshot<'_>, channel: &str) -> Result<Option<u64>> {
+    match crate::text::fold_lookup(channel.trim(), rules::NAME_MAX) {
+        Some(key) => read::lookup(s, ORG_BY_CHANNEL, &key),
+        None => Ok(None),
+    }
+}
+
+/// Refuses `channel`, `orgExternalId` and `externalIds` in a create whose
+/// caller needs no permission (a self-signup; a manager creating its own
+/// managed user): those are SSO create's fields, an administrator's. An
+/// external id is unique, so one claimed so would keep its real holder's
+/// SSO create out, and a managed user lives in its manager's organisation.
+fn no_sso_fields(input: &SunbirdInput) -> Result<()> {
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+    for (name, sent) in [
+        ("channel", given(&input.channel)),
+        ("orgExternalId", given(&input.org_external_id)),
+        (
+            "externalIds",
+            input.external_ids.as_ref().is_some_and(|e| !e.is_empty()),
+        ),
+    ] {
+        if sent {
+            return Err(fault::not_allowed(name));
+        }
+    }
+    Ok(())
+}
+
+/// How many users `manager` manages that are not merged away (a user
+/// merged away keeps its `managedBy`, and its place in the index, as a
+/// record of what it was).
+pub(super) fn live_managed(s: &Snapshot<'_>, manager: u64) -> Result<usize> {
+    let mut live = 0;
+    for id in read::related(s, MANAGED_USERS, manager)? {
+        if !read::sunbird(s, id)?.is_some_and(|side| side.deleted) {
+            live += 1;
+        }
+    }
+    Ok(live)
 }
 
 /// The most entries a user's Sunbird list may hold (`language`, `grade`,

@@ -40,8 +40,8 @@ use crate::domain::{parse_uuid, uuid_string};
 use crate::error::Result;
 use crate::store::search::{self, Field, IdSet, Needle, intersect};
 use crate::store::tables::{
-    Kind, MANAGED_USERS, ORG_BY_CHANNEL, SUNBIRD_USERS, USER_BY_EMAIL, USER_BY_PHONE,
-    USER_BY_USERNAME, USERS, UUIDS,
+    Kind, MANAGED_USERS, SUNBIRD_USERS, USER_BY_EMAIL, USER_BY_PHONE, USER_BY_USERNAME, USERS,
+    UUIDS,
 };
 use crate::store::terms::{self, Term};
 use crate::store::{Snapshot, read};
@@ -731,7 +731,7 @@ fn lookup(s: &Snapshot<'_>, key: &str, v: &str, views: &mut super::Views) -> Res
             ids = search::set_of(s, field, &Needle::new(v))?;
         }
         "channel" => {
-            if let Some(org) = read::lookup(s, ORG_BY_CHANNEL, v)? {
+            if let Some(org) = super::org_by_channel(s, v)? {
                 ids.extend(terms::users_with(s, Term::RootOrg, &org.to_string())?);
             }
         }

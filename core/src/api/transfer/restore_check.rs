@@ -208,11 +208,13 @@ fn user_ok(u: &User, origin: Origin, fields: &BTreeSet<u64>, today: NaiveDate, p
     for why in u.sign_in_state_problems() {
         p.add(what(), why);
     }
-    // Each user by the rules of the surface that created it: a Sunbird
-    // userName may hold a space, a Testpress username may not.
+    // Each user by the rules of the surfaces that may have named it: a
+    // Sunbird userName may hold a space, a Testpress username may not, and
+    // a Testpress or Django update renames a user of any origin.
+    let testpress = rules::username(&u.username);
     match origin {
-        Origin::Roster => match rules::username(&u.username) {
-            Ok(name) if name == u.username => {}
+        _ if testpress.as_deref() == Ok(u.username.as_str()) => {}
+        Origin::Roster => match testpress {
             Ok(_) => p.add(what(), "username: not in the form roster stores"),
             Err(m) => p.add(what(), format!("username: {m}")),
         },
@@ -506,8 +508,8 @@ pub(super) fn check(
             }
         }
     }
-    let managers = dump.sunbird_users.iter().filter_map(|(_, s)| s.managed_by);
-    for why in crate::domain::sunbird::over_managed_limit(managers, config.sunbird.managed_limit) {
+    let sides = dump.sunbird_users.iter().map(|(_, side)| side);
+    for why in crate::domain::sunbird::over_managed_limit(sides, config.sunbird.managed_limit) {
         p.add("managed users".into(), why);
     }
 
