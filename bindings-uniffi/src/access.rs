@@ -89,7 +89,8 @@ impl Admin {
 
     /// Imports users from CSV or JSON Lines text, or restores a full export
     /// into an empty store. Every row joins `options.batches` (names)
-    /// besides its own, until `options.expires` (`yyyy-mm-dd`). Each row is
+    /// besides its own, until `options.expires` (`yyyy-mm-dd`; a row's own
+    /// `expires` is that of the batches it names). Each row is
     /// applied whole or not at all; rejected ones are reported.
     #[uniffi::method(default(options))]
     pub fn import_users(&self, text: String, options: ImportOptions) -> Result<ImportReport> {

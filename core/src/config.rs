@@ -671,8 +671,9 @@ pub struct ImportSettings {
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub batches: Vec<String>,
-    /// Expiry of those memberships (and of rows that name none),
-    /// `yyyy-mm-dd`.
+    /// Expiry of those memberships, `yyyy-mm-dd`; also of a row's own
+    /// batches when the row gives no `expires` (a row's `expires` is that
+    /// of the batches it names, or of these when it names none).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub expires: Option<String>,

@@ -130,7 +130,9 @@ pub const CSV_COLUMNS: [&str; 21] = [
 pub struct ImportOptions {
     /// Batch names every row joins besides its own.
     pub batches: Vec<String>,
-    /// Expiry of those memberships (and of rows that name none), `yyyy-mm-dd`.
+    /// Expiry of those memberships, `yyyy-mm-dd`; also of a row's own
+    /// batches when the row gives no `expires` (a row's `expires` is that
+    /// of the batches it names, or of these when it names none).
     pub expires: Option<String>,
     /// Rows per transaction.
     pub chunk_size: usize,
@@ -190,7 +192,7 @@ fn io_error(e: std::io::Error) -> Error {
 }
 
 /// A row from a JSON object.
-fn row_from(line: u64, map: Map<String, Value>, options: &ImportOptions) -> ImportRow {
+fn row_from(line: u64, map: Map<String, Value>) -> ImportRow {
     let (row, errors) = request::read::<request::ImportRow>(map);
     let password_hash = row.password_hash.into_value().filter(|h| !h.is_empty());
     let mut user = row.user.into_input();
@@ -198,14 +200,8 @@ fn row_from(line: u64, map: Map<String, Value>, options: &ImportOptions) -> Impo
     // batch, and joining it twice is joining it once).
     let mut seen = std::collections::HashSet::with_capacity(user.batches.len());
     user.batches.retain(|name| seen.insert(name.clone()));
-    for name in &options.batches {
-        if !user.batches.iter().any(|b| b.eq_ignore_ascii_case(name)) {
-            user.batches.push(name.clone());
-        }
-    }
-    if user.expires.is_none() && !user.batches.is_empty() {
-        user.expires = options.expires.clone();
-    }
+    // The options' batches and expiry are applied where the row is checked
+    // (`Joining`): a row's own expiry is that of the batches it names.
     ImportRow {
         line,
         user,
@@ -247,19 +243,42 @@ fn check_csv_header(headers: &csv::StringRecord) -> Result<()> {
     ))
 }
 
-/// A CSV record as the JSON object a create-user body would be.
-fn csv_object(headers: &csv::StringRecord, record: &csv::StringRecord) -> Map<String, Value> {
+/// Which columns of `headers` (`custom_fields.<Name>`) name a number
+/// field: a CSV cell is text, and only a number field's cells are read as
+/// numbers (a roll number `2020` in a text or choice field stays text).
+fn number_columns(admin: &Admin, headers: &csv::StringRecord) -> Result<Vec<bool>> {
+    let numbers = admin.number_field_keys()?;
+    let max = crate::domain::rules::NAME_MAX;
+    Ok(headers
+        .iter()
+        .map(|h| {
+            h.trim()
+                .strip_prefix("custom_fields.")
+                .and_then(|name| crate::text::fold_lookup(name.trim(), max))
+                .is_some_and(|key| numbers.contains(&key))
+        })
+        .collect())
+}
+
+/// A CSV record as the JSON object a create-user body would be; the cells
+/// of `numbers`' columns as numbers where they are.
+fn csv_object(
+    headers: &csv::StringRecord,
+    numbers: &[bool],
+    record: &csv::StringRecord,
+) -> Map<String, Value> {
     let mut map = Map::new();
     let mut custom = Map::new();
-    for (name, cell) in headers.iter().zip(record.iter()) {
+    for ((name, cell), number) in headers.iter().zip(record.iter()).zip(numbers) {
         let name = name.trim();
         if cell.is_empty() {
             continue;
         }
         if let Some(field) = name.strip_prefix("custom_fields.") {
             let value = serde_json::from_str::<serde_json::Number>(cell.trim())
-                .map(Value::Number)
-                .unwrap_or_else(|_| Value::String(cell.to_string()));
+                .ok()
+                .filter(|_| *number)
+                .map_or_else(|| Value::String(cell.to_string()), Value::Number);
             custom.insert(field.to_string(), value);
         } else if name == "batches" {
             let names = cell.split(';').map(str::trim).filter(|n| !n.is_empty());
@@ -516,6 +535,10 @@ pub fn import_hearing(
     skip_bom(&mut reader)?;
     let (first, skipped) = first_byte(&mut reader)?;
     let chunk = options.chunk_size.max(1);
+    let joining = crate::api::users::Joining {
+        batches: options.batches.clone(),
+        expires: options.expires.clone(),
+    };
     let mut report = ImportReport::default();
     let mut rows = Vec::with_capacity(chunk);
     // Rows refused before they reach the chunk (unreadable lines), in file
@@ -545,7 +568,7 @@ pub fn import_hearing(
                     progress(at);
                 }
             };
-            match admin.import_rows_hearing(std::mem::take(rows), &mut heard) {
+            match admin.import_rows_hearing(std::mem::take(rows), &joining, &mut heard) {
                 Ok(chunk) => {
                     report.created += chunk.created;
                     report.warnings.extend(chunk.warnings);
@@ -685,7 +708,7 @@ pub fn import_hearing(
                             }
                         }
                         chunk_text += text.len();
-                        rows.push(row_from(line_no, map, options));
+                        rows.push(row_from(line_no, map));
                     }
                     Ok(other) => pending.push(Rejected {
                         line: line_no,
@@ -728,6 +751,7 @@ pub fn import_hearing(
                 })?
                 .clone();
             check_csv_header(&headers)?;
+            let numbers = number_columns(admin, &headers)?;
             let mut rows_seen = 0u64;
             for record in csv.records() {
                 rows_seen += 1;
@@ -735,7 +759,7 @@ pub fn import_hearing(
                     Ok(record) => {
                         let line = skipped + record.position().map_or(0, |p| p.line());
                         chunk_text += record.as_slice().len();
-                        rows.push(row_from(line, csv_object(&headers, &record), options));
+                        rows.push(row_from(line, csv_object(&headers, &numbers, &record)));
                     }
                     // The file cannot be read on (a row past the length
                     // cap, a read error): the rows before it were imported.

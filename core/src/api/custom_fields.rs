@@ -34,6 +34,19 @@ impl Admin {
         })
     }
 
+    /// The keys ([`custom_field::name_key`]) of the number fields' names:
+    /// how an import of CSV, whose cells are all text, knows which to read
+    /// as numbers. Needs `add_user`, as the import itself does.
+    pub(crate) fn number_field_keys(&self) -> Result<std::collections::HashSet<String>> {
+        self.allow(Permission::new(Action::Add, Model::User))?;
+        let fields = self.store().reading(read::custom_fields)?;
+        Ok(fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Number)
+            .map(|f| custom_field::name_key(&f.name))
+            .collect())
+    }
+
     /// Every definition, by id.
     pub fn list_custom_fields(&self, page: PageRequest) -> Result<Page<CustomFieldView>> {
         self.allow(Permission::new(Action::View, Model::CustomField))?;

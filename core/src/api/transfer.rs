@@ -3,7 +3,7 @@
 //! and written, a chunk per transaction.
 
 use super::Admin;
-use super::users::{self, Creating};
+use super::users::{self, Creating, Joining};
 use crate::auth::legacy;
 use crate::auth::password;
 use crate::auth::permissions::{Action, Model, Permission};
@@ -262,14 +262,16 @@ impl Admin {
     /// kept. Plaintext passwords are hashed on every core first.
     /// Needs `add_user`.
     pub fn import_rows(&self, rows: Vec<ImportRow>) -> Result<ImportReport> {
-        self.import_rows_hearing(rows, &mut || {})
+        self.import_rows_hearing(rows, &Joining::default(), &mut || {})
     }
 
-    /// [`Admin::import_rows`], calling `hashed` on this thread as each
-    /// plaintext password of the chunk is hashed (the slow part).
+    /// [`Admin::import_rows`], every row also joining `joining`'s batches,
+    /// calling `hashed` on this thread as each plaintext password of the
+    /// chunk is hashed (the slow part).
     pub(crate) fn import_rows_hearing(
         &self,
         rows: Vec<ImportRow>,
+        joining: &Joining,
         hashed: &mut dyn FnMut(),
     ) -> Result<ImportReport> {
         let granted = self.allow(Permission::new(Action::Add, Model::User))?;
@@ -314,7 +316,7 @@ impl Admin {
             let mut report = ImportReport::default();
             // Every row is checked against the store and the rows before it;
             // those that pass are stored together, table by table.
-            let mut creating = Creating::default();
+            let mut creating = Creating::joining(joining);
             let mut accepted = Vec::new();
             users::will_import(txn, rows.iter().map(|r| &r.user))?;
             for ((row, errors), hash) in rows.iter().zip(pre.clone()).zip(hashes.clone()) {

@@ -25,8 +25,17 @@ struct Checked {
     username: Option<String>,
     profile: Profile,
     fields: Arc<[CustomField]>,
-    batches: Vec<u64>,
-    expires: Option<NaiveDate>,
+    grants: Vec<(u64, Option<NaiveDate>)>,
+}
+
+/// Batches an import adds to each of its rows (the ones a row does not
+/// name itself), and their expiry (`yyyy-mm-dd`). A row's own `expires` is
+/// the expiry of the batches it names (the import's when it gives none);
+/// a row that names no batch gives its expiry to the import's batches.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Joining {
+    pub(crate) batches: Vec<String>,
+    pub(crate) expires: Option<String>,
 }
 
 /// What the creates of one transaction share (one create, or an import of
@@ -38,6 +47,17 @@ pub(super) struct Creating {
     fields: Option<Arc<[CustomField]>>,
     batches: std::collections::HashMap<String, Option<u64>>,
     claimed: Claimed,
+    joining: Joining,
+}
+
+impl Creating {
+    /// The creates of an import whose every row also joins `joining`.
+    pub(super) fn joining(joining: &Joining) -> Creating {
+        Creating {
+            joining: joining.clone(),
+            ..Creating::default()
+        }
+    }
 }
 
 /// The sign-in keys (folded username and email, phone) of users checked but
@@ -70,8 +90,8 @@ impl Claimed {
 pub(super) struct Prepared {
     user: User,
     fields: Arc<[CustomField]>,
-    batches: Vec<u64>,
-    expires: Option<NaiveDate>,
+    /// Each batch to join, with the membership's expiry.
+    grants: Vec<(u64, Option<NaiveDate>)>,
 }
 
 /// A created user, and the generated password when one was asked for (shown
@@ -184,8 +204,7 @@ impl Admin {
             username,
             profile,
             fields,
-            batches,
-            expires,
+            grants,
         } = self.check_new(txn, input, options, today, creating, &mut errors)?;
         let mut user = User {
             password_hash,
@@ -203,8 +222,7 @@ impl Admin {
         Ok(Prepared {
             user,
             fields,
-            batches,
-            expires,
+            grants,
         })
     }
 
@@ -218,7 +236,7 @@ impl Admin {
             let mut user = p.user;
             user.id = id;
             user.uuid = txn.new_uuid()?;
-            grants.extend(p.batches.into_iter().map(|b| (id, b, p.expires)));
+            grants.extend(p.grants.into_iter().map(|(b, expires)| (id, b, expires)));
             users.push(user);
         }
         write::put_new_users(txn, &users)?;
@@ -331,23 +349,42 @@ impl Admin {
             &creating.claimed,
             errors,
         )?;
-        let batches = self.batches_named(s, &input.batches, &mut creating.batches, errors)?;
-        let expires = match input.expires.as_deref() {
-            None => None,
-            Some(_) if input.batches.is_empty() => {
-                errors.add("expires", "An expiry date needs batches to apply to.");
-                None
-            }
-            Some(e) => rules::expires(e, today)
+        let joining = &creating.joining;
+        let own = self.batches_named(s, &input.batches, &mut creating.batches, errors)?;
+        let mut also = self.batches_named(s, &joining.batches, &mut creating.batches, errors)?;
+        also.retain(|b| !own.contains(b));
+        let given = input.expires.as_deref();
+        let needs_batches = given.is_some() && input.batches.is_empty() && also.is_empty();
+        if needs_batches && joining.batches.is_empty() {
+            errors.add("expires", "An expiry date needs batches to apply to.");
+        }
+        let mut expiry = |text: Option<&str>| {
+            let e = text?;
+            rules::expires(e, today)
                 .map_err(|m| errors.add("expires", m))
-                .ok(),
+                .ok()
         };
+        let row = if needs_batches { None } else { expiry(given) };
+        let import = match given.is_none() || (!input.batches.is_empty() && !also.is_empty()) {
+            true => expiry(joining.expires.as_deref()),
+            false => None,
+        };
+        let own_expires = row.or(import);
+        let also_expires = match input.batches.is_empty() {
+            // A row that names no batch: its memberships are the import's.
+            true => row.or(import),
+            false => import,
+        };
+        let grants = own
+            .into_iter()
+            .map(|b| (b, own_expires))
+            .chain(also.into_iter().map(|b| (b, also_expires)))
+            .collect();
         Ok(Checked {
             username,
             profile,
             fields,
-            batches,
-            expires,
+            grants,
         })
     }
 

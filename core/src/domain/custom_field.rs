@@ -215,6 +215,23 @@ pub enum CustomValue {
     Date(NaiveDate),
 }
 
+/// The longest number text taken: more digits than any `f64` keeps.
+const NUMBER_TEXT_MAX: usize = 1_000;
+
+/// `text` as a stored number: a JSON number (no `+`, no leading zero, no
+/// bare `.`), finite, in the form the REST surface stores one (serde_json's
+/// text of it), so that a number given through a binding is the same value
+/// as the same number in a request body, and as short.
+fn number(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.len() > NUMBER_TEXT_MAX {
+        return None;
+    }
+    let n: serde_json::Number = serde_json::from_str(text).ok()?;
+    n.as_f64().filter(|f| f.is_finite())?;
+    Some(n.to_string())
+}
+
 /// Checks `input` against `field`: `Ok(None)` clears the value.
 pub fn check(field: &CustomField, input: &CustomInput) -> Result<Option<CustomValue>, String> {
     let text = match input {
@@ -229,10 +246,9 @@ pub fn check(field: &CustomField, input: &CustomInput) -> Result<Option<CustomVa
             None => Err("Not a valid string.".into()),
         },
         FieldKind::Number => match input {
-            CustomInput::Number(n) => match n.parse::<f64>() {
-                Ok(f) if f.is_finite() => Ok(Some(CustomValue::Number(n.clone()))),
-                _ => Err("A valid number is required.".into()),
-            },
+            CustomInput::Number(n) => number(n)
+                .map(|n| Some(CustomValue::Number(n)))
+                .ok_or_else(|| "A valid number is required.".into()),
             _ => Err("A valid number is required.".into()),
         },
         FieldKind::Date => match text.map(|t| rules::parse_ymd(t.trim())) {
@@ -372,6 +388,36 @@ mod tests {
                 .unwrap_err()
                 .contains("not a valid choice")
         );
+    }
+
+    /// A number given as text (the bindings' way) is held to what a JSON
+    /// number is and stored in the form a request body's number is: the
+    /// same value given either way is the same stored text, and as short.
+    #[test]
+    fn numbers_are_json_numbers_stored_as_the_rest_surface_stores_them() {
+        let number = def(FieldKind::Number, &[]);
+        let stored = |text: &str| match check(&number, &CustomInput::Number(text.into())) {
+            Ok(Some(CustomValue::Number(n))) => Some(n),
+            _ => None,
+        };
+        for (given, kept) in [
+            ("2020", "2020"),
+            (" -7 ", "-7"),
+            ("7.50", "7.5"),
+            ("1E3", "1000.0"),
+            (&format!("0.{}1", "0".repeat(100)), "1e-101"),
+            (&format!("0.{}1", "0".repeat(900)), "0.0"),
+        ] {
+            let from_body: serde_json::Number = serde_json::from_str(given.trim()).unwrap();
+            assert_eq!(stored(given).as_deref(), Some(kept), "{given}");
+            assert_eq!(from_body.to_string(), kept, "as a body's number: {given}");
+        }
+        for refused in [
+            "+5", "5.", "007", ".5", "0x10", "1e400", "NaN", "inf", "", "1 2",
+        ] {
+            assert_eq!(stored(refused), None, "{refused}");
+        }
+        assert_eq!(stored(&format!("0.{}1", "0".repeat(1_000))), None);
     }
 
     #[test]

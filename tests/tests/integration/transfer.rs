@@ -173,6 +173,129 @@ fn a_batch_and_expiry_for_every_row() {
     }
 }
 
+/// A row's own `expires` is the expiry of the batches it names; the
+/// import's batches keep the import's expiry (a row that names no batch
+/// gives its expiry to them). A row's date no longer stretches the
+/// import's trial batch.
+#[test]
+fn a_rows_expiry_is_of_its_own_batches_and_the_imports_of_the_imports() {
+    let (i, _) = institute(SEED_NOW);
+    for name in ["Trial", "Paid"] {
+        expect(
+            &i,
+            "POST",
+            "/api/v2.5/admin/batches/",
+            Some(json!({ "name": name })),
+            201,
+        );
+    }
+    let jsonl = [
+        r#"{"username": "own", "password": "secret-1", "batches": ["Paid"], "expires": "2030-12-31"}"#,
+        r#"{"username": "none", "password": "secret-1", "batches": ["Paid"]}"#,
+        r#"{"username": "bare", "password": "secret-1", "expires": "2029-06-30"}"#,
+        r#"{"username": "both", "password": "secret-1", "batches": ["trial"], "expires": "2028-01-01"}"#,
+    ]
+    .join("\n");
+    let options = ImportOptions {
+        batches: vec!["Trial".into()],
+        expires: Some("2023-02-01".into()),
+        ..Default::default()
+    };
+    let report = import(&i, &jsonl, &options);
+    assert_eq!(
+        (report.created, report.rejected_count),
+        (4, 0),
+        "{report:?}"
+    );
+    let admin = i.operator();
+    let of = |name: &str| -> Vec<(String, Option<String>)> {
+        let id = admin.find_user(name).unwrap();
+        let mut subs: Vec<_> = admin
+            .user_subscriptions(id, Default::default())
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|s| (s.batch.name, s.expires.map(|d| d.to_string())))
+            .collect();
+        subs.sort();
+        subs
+    };
+    let at = |batch: &str, date: &str| (batch.to_string(), Some(date.to_string()));
+    assert_eq!(
+        of("own"),
+        [at("Paid", "2030-12-31"), at("Trial", "2023-02-01")]
+    );
+    assert_eq!(
+        of("none"),
+        [at("Paid", "2023-02-01"), at("Trial", "2023-02-01")]
+    );
+    assert_eq!(of("bare"), [at("Trial", "2029-06-30")]);
+    assert_eq!(of("both"), [at("Trial", "2028-01-01")]);
+    // Without the import's batches, an expiry needs a batch of the row's.
+    let report = import(
+        &i,
+        r#"{"username": "lone", "password": "secret-1", "expires": "2029-06-30"}"#,
+        &ImportOptions::default(),
+    );
+    assert_eq!(report.rejected_count, 1, "{report:?}");
+    assert!(
+        report.rejected[0].reason.contains("needs batches"),
+        "{report:?}"
+    );
+}
+
+/// A CSV cell is text: only a number field's cells are read as numbers,
+/// so a roll number in a text field and a digit choice stay text, and a
+/// number field's cell that is no number is refused as one.
+#[test]
+fn csv_cells_are_numbers_only_in_number_fields() {
+    let (i, _) = institute(SEED_NOW);
+    let admin = i.operator();
+    for (name, kind, choices) in [
+        ("Roll No", "text", vec![]),
+        ("Group", "choice", vec!["1", "2"]),
+        ("Score", "number", vec![]),
+    ] {
+        let input = roster::CustomFieldInput {
+            name: Some(name.into()),
+            kind: Some(kind.into()),
+            choices: Some(choices.into_iter().map(String::from).collect()),
+            ..Default::default()
+        };
+        admin.create_custom_field(input).unwrap();
+    }
+    let csv = "username,password,custom_fields.Roll No,custom_fields.group,custom_fields.Score\n\
+               ravi,secret-1,2020,2,7.50\n\
+               asha,secret-1,02020,1,abc\n";
+    let report = import(&i, csv, &ImportOptions::default());
+    assert_eq!(
+        (report.created, report.rejected_count),
+        (1, 1),
+        "{report:?}"
+    );
+    assert_eq!(report.rejected[0].line, 3, "{report:?}");
+    assert!(
+        report.rejected[0]
+            .reason
+            .contains("Score: A valid number is required."),
+        "{report:?}"
+    );
+    let ravi = admin.get_user(admin.find_user("ravi").unwrap()).unwrap();
+    use roster::CustomValue::{Number, Text};
+    let mut fields = ravi.custom_fields.clone();
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    let named = |name: &str, value| (name.to_string(), value);
+    assert_eq!(
+        fields,
+        [
+            named("Group", Text("2".into())),
+            named("Roll No", Text("2020".into())),
+            named("Score", Number("7.5".into())),
+        ],
+        "{ravi:?}"
+    );
+}
+
 #[test]
 fn json_lines_rows_that_are_not_objects_or_json_are_reported() {
     let (i, _) = institute(SEED_NOW);
