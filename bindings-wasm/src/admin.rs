@@ -72,8 +72,9 @@ pub struct CreateOptions {
     notify_credential: Option<bool>,
 }
 
-/// A created user: `{user, generatedPassword}`.
-#[derive(Debug, Serialize, Tsify)]
+/// A created user: `{user, generatedPassword}` (no Debug: it would print
+/// the password).
+#[derive(Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Created {
     /// The user.

@@ -22,8 +22,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 mod restore_check;
 
-/// One user to import.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// One user to import (its Debug hides the password hash; the user's
+/// own hides its password).
+#[derive(Clone, Default, PartialEq)]
 pub struct ImportRow {
     /// Line of the file the row starts on (for the report).
     pub line: u64,
@@ -36,6 +37,13 @@ pub struct ImportRow {
     /// Problems found while reading the row (wrong types, bad cells).
     pub errors: FieldErrors,
 }
+
+crate::text::debug_without_secrets!(ImportRow {
+    line,
+    user,
+    password_hash secret,
+    errors,
+});
 
 /// A row that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

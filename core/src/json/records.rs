@@ -60,8 +60,8 @@ impl User {
     }
 }
 
-/// A sign-in: `{token, expires, user}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A sign-in: `{token, expires, user}` (its Debug hides the token).
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Login {
@@ -72,6 +72,22 @@ pub struct Login {
     /// The user's id.
     pub user: u64,
 }
+
+crate::text::debug_without_secrets!(Login {
+    token secret,
+    expires,
+    user,
+});
+
+crate::text::debug_without_secrets!(OutboxMessage {
+    id,
+    user,
+    channel,
+    to,
+    subject,
+    body secret,
+    created,
+});
 
 impl Login {
     /// The record of `l`.
@@ -119,8 +135,9 @@ impl<T> Page<T> {
     }
 }
 
-/// An outbox message: `{id, user, channel, to, subject, body, created}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An outbox message: `{id, user, channel, to, subject, body, created}`
+/// (its Debug hides the body, which may carry credentials).
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OutboxMessage {

@@ -341,7 +341,7 @@ macro_rules! shape {
             $( .. $(#[$xmeta:meta])* $flat:ident : $fty:ty, )*
         }
     ) => {
-        #[derive(Debug, Default)]
+        #[derive(Default)]
         #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
         #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
         #[cfg_attr(feature = "openapi", serde(default))]
@@ -357,6 +357,14 @@ macro_rules! shape {
                 #[cfg_attr(any(feature = "tsify", feature = "openapi"), serde(flatten))]
                 pub $flat: $fty,
             )*
+        }
+
+        // A body holds passwords: its Debug names the type alone, never a
+        // value (no secret leaves through a log line).
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
         }
 
         impl<'de> Deserialize<'de> for $name {

@@ -409,8 +409,8 @@ impl<T> LinkedPage<T> {
     }
 }
 
-/// A sign-in's answer: `{token, expires}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A sign-in's answer: `{token, expires}` (its Debug hides the token).
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Token {
@@ -419,6 +419,8 @@ pub struct Token {
     /// Expiry date `yyyy-mm-dd`, or null: never.
     pub expires: String,
 }
+
+crate::text::debug_without_secrets!(Token { token secret, expires });
 
 /// `{results, next, more}`: a slice of the change feed (SPEC X4).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -16,8 +16,9 @@ pub use router::query_decoded;
 
 use crate::{Admin, Institute};
 
-/// One HTTP request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One HTTP request. Its Debug leaves out what may be secret: the body
+/// (passwords) and the values of the headers that carry credentials.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Request {
     /// `GET`, `POST`, `PUT`, `PATCH`, `DELETE`: case-sensitive, as RFC 9110
     /// says (`get` is answered 405).
@@ -74,8 +75,9 @@ impl Request {
     }
 }
 
-/// One HTTP response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One HTTP response. Its Debug gives the body's length alone: a body may
+/// carry a session token or a generated password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Response {
     /// The status code.
     pub status: u16,
@@ -83,6 +85,59 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The JSON body; `None` for 204.
     pub body: Option<String>,
+}
+
+/// Header names whose values are credentials (matched ignoring case).
+const CREDENTIAL_HEADERS: [&str; 5] = [
+    "authorization",
+    "cookie",
+    "x-authenticated-user-token",
+    "x-authenticated-for",
+    "proxy-authorization",
+];
+
+/// Headers as Debug shows them: credentials' values redacted.
+fn shown_headers(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let secret = CREDENTIAL_HEADERS
+                .iter()
+                .any(|c| name.trim().eq_ignore_ascii_case(c));
+            (
+                name.as_str(),
+                if secret { "<redacted>" } else { value.as_str() },
+            )
+        })
+        .collect()
+}
+
+/// A body as Debug shows it: its length.
+fn shown_body(len: Option<usize>) -> Option<String> {
+    len.map(|n| format!("<{n} bytes>"))
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &shown_headers(&self.headers))
+            .field("body", &shown_body(self.body.as_ref().map(Vec::len)))
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &shown_headers(&self.headers))
+            .field("body", &shown_body(self.body.as_ref().map(String::len)))
+            .finish()
+    }
 }
 
 impl Response {

@@ -851,7 +851,7 @@ fn project(record: UserRecord, fields: Option<&HashSet<&str>>) -> Value {
 
 /// A managed user in the manager's list: the user and, with
 /// `withTokens`, its token.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ManagedUser {
