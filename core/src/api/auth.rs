@@ -581,6 +581,23 @@ impl Admin {
         }
     }
 
+    /// [`Admin::may_control`] of every user in `targets`, the caller's
+    /// permissions read once.
+    pub(super) fn may_control_all(&self, s: &Snapshot<'_>, targets: &[u64]) -> Result<()> {
+        let held = self.caller_permissions(s)?;
+        let Some(held) = held.as_ref() else {
+            return Ok(());
+        };
+        for id in targets {
+            if let Some(target) = read::user(s, *id)?
+                && !covers(s, Some(held), &target)?
+            {
+                return Err(forbidden());
+            }
+        }
+        Ok(())
+    }
+
     /// [`Admin::may_control`] as an answer instead of an error.
     pub(super) fn controls(&self, s: &Snapshot<'_>, target: &User) -> Result<bool> {
         covers(s, self.caller_permissions(s)?.as_ref(), target)

@@ -6,7 +6,7 @@ use crate::domain::group::{self, Group, GroupInput, GroupView};
 use crate::domain::rules::{NAME_MAX, fold};
 use crate::domain::{Page, PageRequest};
 use crate::error::{Error, FieldErrors, Result};
-use crate::store::tables::{GROUP_BY_NAME, GROUPS, Kind};
+use crate::store::tables::{GROUP_BY_NAME, GROUP_USERS, GROUPS, Kind};
 use crate::store::{Txn, read, write};
 use crate::text::fold_lookup;
 
@@ -96,13 +96,16 @@ impl Admin {
 
     /// Deletes group `id`; its members lose its permissions at once. A
     /// caller other than a superuser may delete only a group whose every
-    /// permission it holds (SPEC A7: taking permissions away from a
-    /// stronger member could make it weak enough to take over).
+    /// permission it holds (taking permissions away from a stronger member
+    /// could make it weak enough to take over), and whose every member it
+    /// controls: the delete changes each member's groups, which SPEC A7
+    /// lets only a caller holding all of that user's permissions change.
     pub fn delete_group(&self, id: u64) -> Result<()> {
         let granted = self.allow(Permission::new(Action::Delete, Model::Group))?;
         granted.write(|txn| {
             let g = read::group(txn, id)?.ok_or_else(Error::not_found)?;
             self.may_grant_group(txn, &g.permissions, &[])?;
+            self.may_control_all(txn, &read::related(txn, GROUP_USERS, g.id)?)?;
             write::delete_group(txn, &g)
         })
     }

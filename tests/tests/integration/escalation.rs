@@ -806,6 +806,55 @@ mod redteam {
         let r = call_as(&w.i, &token, "DELETE", &path, None);
         assert_eq!(r.status, 204, "{:?}", r.body);
     }
+
+    /// Deleting a group changes every member's groups (SPEC A7): a caller
+    /// holding all of the group's permissions still may not delete it
+    /// while a member holds more than the caller does, superusers
+    /// included.
+    #[test]
+    fn deleting_a_group_a_stronger_user_is_in_is_refused() {
+        let w = world();
+        let (_, token) = grouper(&w);
+        let admin = w.i.operator();
+        for member in [w.strong, w.root] {
+            let patch = UserPatch {
+                access: AccessInput {
+                    groups: Some(vec![w.viewers]),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            admin.update_user(member, patch).expect("join Viewers");
+            let path = format!("/api/admin/groups/{}/", w.viewers);
+            let r = call_as(&w.i, &token, "DELETE", &path, None);
+            assert_403(&r, &format!("delete with member {member}"));
+            let typed = w.i.session(&token).unwrap();
+            assert_forbidden(typed.delete_group(w.viewers), "typed delete");
+            let groups = admin.get_user(member).unwrap().groups;
+            assert_eq!(groups, vec![w.viewers], "member {member} kept its group");
+            let patch = UserPatch {
+                access: AccessInput {
+                    groups: Some(vec![]),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            admin.update_user(member, patch).expect("leave Viewers");
+        }
+        // A member the caller controls does not stand in the way.
+        let patch = UserPatch {
+            access: AccessInput {
+                groups: Some(vec![w.viewers]),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        admin.update_user(w.peer, patch).expect("join Viewers");
+        let path = format!("/api/admin/groups/{}/", w.viewers);
+        let r = call_as(&w.i, &token, "DELETE", &path, None);
+        assert_eq!(r.status, 204, "{:?}", r.body);
+        assert_eq!(admin.get_user(w.peer).unwrap().groups, Vec::<u64>::new());
+    }
 }
 
 /// Sessions (SPEC A8) against a realistic attacker's timing.
