@@ -1411,6 +1411,40 @@ fn a_claim_closed_by_its_second_wrong_id_refuses_the_right_one() {
     assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
 }
 
+/// S11: an accepted claim gives the claimant the shadow's external ids,
+/// within the hundred an update takes: one more is refused, and nothing
+/// moves.
+#[test]
+fn a_claim_that_would_pass_a_hundred_external_ids_is_refused() {
+    let w = world();
+    w.org("State", "state1", true);
+    w.created(
+        "/api/user/v1/sso/create",
+        json!({"request": {"firstName": "Shadow", "phone": "9876500003", "channel": "state1",
+            "externalIds": [{"id": "H-7", "provider": "state1", "idType": "state1"}]}}),
+    );
+    let ids: Vec<Value> = (0..100)
+        .map(|k| json!({"id": format!("x{k}"), "provider": format!("p{k}"), "idType": "t"}))
+        .collect();
+    let claimant = w.created(
+        "/api/user/v1/create",
+        json!({"request": {"firstName": "Many", "email": "many@example.com",
+            "password": "Pass@1word", "externalIds": ids}}),
+    );
+    let token = w.i.login("many@example.com", "Pass@1word").unwrap().token;
+    let mut body = example("User Migrate")["request_body"].clone();
+    body["request"]["userId"] = json!(claimant);
+    body["request"]["channel"] = json!("state1");
+    body["request"]["userExtId"] = json!("h-7");
+    let before = export_of(&w.i);
+    let r = w.send_as(&token, "POST", "/api/user/v1/migrate", Some(body));
+    assert_eq!(
+        failure(&r, 400, "UOS_USRMIG0009"),
+        "Invalid format for given externalIds."
+    );
+    assert_eq!(export_of(&w.i), before, "a refused claim wrote");
+}
+
 #[test]
 fn search_examples_find_by_email_with_every_documented_key() {
     let w = world();
