@@ -335,27 +335,38 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
         Err(code) => return code,
     };
     // Each refused row is printed as its chunk is done, not kept: a file of
-    // millions of bad rows costs the report's first rows, no more.
+    // millions of bad rows costs the report's first rows, no more. Standard
+    // output that cannot be written (a closed pipe, a full disk) stops the
+    // printing, not the import, and is reported at the end.
+    let mut unprinted: Option<std::io::Error> = None;
     let result = transfer::import_hearing(
         &admin,
         file,
         &options,
         &mut |done| bar.set_position(done),
         &mut |r| {
+            if unprinted.is_some() {
+                return;
+            }
             bar.suspend(|| {
-                println!(
-                    "line {}: {}: {}",
-                    r.line,
-                    if r.username.is_empty() {
-                        "-"
-                    } else {
-                        &r.username
-                    },
-                    r.reason
-                );
+                let name = if r.username.is_empty() {
+                    "-"
+                } else {
+                    &r.username
+                };
+                let mut out = std::io::stdout().lock();
+                if let Err(e) = writeln!(out, "line {}: {name}: {}", r.line, r.reason) {
+                    unprinted = Some(e);
+                }
             });
         },
     );
+    if let Some(e) = &unprinted {
+        eprintln!(
+            "error: the rejected rows could not all be written to standard output ({e}); \
+             the import went on"
+        );
+    }
     let took = began.elapsed();
     bar.finish_and_clear();
     if let Ok(report) = &result {
@@ -365,22 +376,27 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
     }
     match result {
         Ok(report) if report.restored => {
-            println!(
+            let said = writeln!(
+                std::io::stdout(),
                 "restored the export '{}': {} users in {}",
                 args.file.display(),
                 report.created,
                 timing(report.created, took)
             );
-            ExitCode::SUCCESS
+            match said {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(EXIT_FAILURE),
+            }
         }
         Ok(report) => {
-            println!(
+            let said = writeln!(
+                std::io::stdout(),
                 "imported {} users in {}, {} rows rejected",
                 report.created,
                 timing(report.created, took),
                 report.rejected_count
             );
-            if report.rejected_count == 0 {
+            if report.rejected_count == 0 && unprinted.is_none() && said.is_ok() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(EXIT_FAILURE)
@@ -417,9 +433,41 @@ fn missing_batches(names: &[String]) -> ExitCode {
     ExitCode::from(EXIT_FAILURE)
 }
 
+/// Whether `a` and `b` name one existing file (through links, `..` or
+/// another spelling).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(x), Ok(y)) => {
+            use std::os::unix::fs::MetadataExt;
+            (x.dev(), x.ino()) == (y.dev(), y.ino())
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => match (a.canonicalize(), b.canonicalize()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// Writes the whole store as JSON Lines, replacing the file atomically (a
 /// failure leaves an older file as it was); a new file is 0600 on Unix.
 pub fn export(db: &Path, config: Config, args: &ExportArgs) -> ExitCode {
+    // The export replaces its file: never the store it reads, nor the
+    // store's journal.
+    let mut journal = db.as_os_str().to_owned();
+    journal.push("-journal");
+    if [db, Path::new(&journal)]
+        .into_iter()
+        .any(|store| same_file(store, &args.file))
+    {
+        eprintln!(
+            "error: '{}' is the store itself: an export is written to another file",
+            args.file.display()
+        );
+        return ExitCode::from(EXIT_FAILURE);
+    }
     let institute = match open(db, config, Missing::Refuse) {
         Ok(i) => i,
         Err(code) => return code,

@@ -135,16 +135,25 @@ fn build_request(args: &ApiArgs) -> Result<Request, String> {
 }
 
 /// Prints a response: `HTTP <status>` first on stderr, the body on stdout.
-fn print_response(response: &Response) {
+/// A body that could not be written is an error, but for a reader that
+/// stopped reading (`roster api ... | head`): a full disk or a closed
+/// descriptor must not pass for a whole answer.
+fn print_response(response: &Response) -> std::io::Result<()> {
     eprintln!("HTTP {}", response.status);
-    if let Some(body) = response.body.as_deref().filter(|b| !b.is_empty()) {
-        let mut out = std::io::stdout().lock();
-        // A closed pipe (`roster api ... | head`) is not worth a panic.
-        let _ = out.write_all(body.as_bytes());
-        if !body.ends_with('\n') {
-            let _ = out.write_all(b"\n");
-        }
-        let _ = out.flush();
+    let Some(body) = response.body.as_deref().filter(|b| !b.is_empty()) else {
+        return Ok(());
+    };
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_all(body.as_bytes())
+        .and_then(|()| match body.ends_with('\n') {
+            true => Ok(()),
+            false => out.write_all(b"\n"),
+        })
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 
@@ -181,9 +190,13 @@ pub fn run(db: &Path, config: Config, args: &ApiArgs) -> ExitCode {
     } else {
         roster::rest::handle_as(&institute.operator(), request)
     };
-    print_response(&response);
+    let printed = print_response(&response);
     if let Some(note) = created {
         eprintln!("{note}");
+    }
+    if let Err(e) = printed {
+        eprintln!("error: the response could not be written to standard output: {e}");
+        return ExitCode::from(EXIT_FAILURE);
     }
     if response.status < 400 {
         ExitCode::SUCCESS

@@ -495,6 +495,106 @@ fn a_failed_export_leaves_the_old_backup_as_it_was() {
     );
 }
 
+/// An export never replaces the store it reads (nor its journal), by any
+/// name of it.
+#[test]
+fn an_export_onto_the_store_itself_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    superuser(&db);
+    let before = std::fs::read(&db).expect("read");
+    let link = dir.path().join("link.redb");
+    std::os::unix::fs::symlink(&db, &link).expect("link");
+    let spellings = [
+        db.clone(),
+        dir.path().join(".").join("x.redb"),
+        link.clone(),
+    ];
+    for target in &spellings {
+        let o = roster(&db, &["export", target.to_str().expect("path")]);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}: {}",
+            target.display(),
+            err(&o)
+        );
+        assert!(err(&o).contains("is the store itself"), "{}", err(&o));
+    }
+    assert_eq!(
+        std::fs::read(&db).expect("read"),
+        before,
+        "the store was written"
+    );
+    let o = roster(&db, &["api", "GET", "/api/v2.5/admin/users/"]);
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+/// A store is never created through a link to a missing file: redb would
+/// follow it and make the target with the default mode, where the link's
+/// maker chose.
+#[test]
+fn no_store_is_created_through_a_dangling_link() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("elsewhere.redb");
+    let link = dir.path().join("link.redb");
+    std::os::unix::fs::symlink(&target, &link).expect("link");
+    let o = roster_with_stdin(
+        &link,
+        &["superuser", "--username", "admin", "--password-stdin"],
+        "admin-pass-1\n",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(
+        err(&o).contains("a link to a file that does not exist"),
+        "{}",
+        err(&o)
+    );
+    assert!(!target.exists(), "the link's target was created");
+}
+
+/// Standard output that cannot be written (here a full disk) stops the
+/// report, never the import or the process: the good rows are kept, the
+/// exit is 1 and says why, and `api` does not pass a lost answer for a
+/// whole one.
+#[test]
+fn a_standard_output_that_cannot_be_written_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    superuser(&db);
+    let csv = dir.path().join("rows.csv");
+    std::fs::write(
+        &csv,
+        "username,password\nbad name!,secret-pass-1\nokay1,secret-pass-1\nokay2,secret-pass-1\n",
+    )
+    .expect("write");
+    let to_full_disk = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_roster"))
+            .arg("--db")
+            .arg(&db)
+            .args(["--now", NOW])
+            .args(args)
+            .env_remove("ROSTER_DB")
+            .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run roster")
+    };
+    let o = to_full_disk(&["import", "--chunk-size", "1", csv.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(!err(&o).contains("panicked"), "{}", err(&o));
+    assert!(err(&o).contains("could not all be written"), "{}", err(&o));
+    let o = roster(&db, &["api", "GET", "/api/v2.5/admin/users/?q=okay"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out(&o)).expect("JSON")["count"],
+        2,
+        "the good rows were kept"
+    );
+    let o = to_full_disk(&["api", "GET", "/api/v2.5/admin/users/"]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("could not be written"), "{}", err(&o));
+}
+
 #[test]
 fn a_cut_or_legacy_export_is_refused_and_legacy_export_restores_with_a_warning() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -26,9 +26,28 @@ pub fn create_new_options() -> OpenOptions {
 /// Creates `path` empty with mode 0600 when it does not exist, so that redb
 /// opens a file only its owner can read; an existing file is left alone. A
 /// failure is left for the open that follows to report (a missing folder,
-/// no right to write there) in its own words.
-pub fn ensure(path: &Path) {
-    let _ = create_new_options().open(path);
+/// no right to write there) in its own words, but for one: a link whose
+/// target does not exist, which the exclusive create refuses and redb's
+/// open would follow, creating the target with the default mode (and
+/// where the link's maker chose). It is refused here.
+pub fn ensure(path: &Path) -> io::Result<()> {
+    match create_new_options().open(path) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            if link && std::fs::metadata(path).is_err() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!(
+                        "{} is a link to a file that does not exist: roster creates a new \
+                         store only as a file of its own",
+                        path.display()
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Creates a new file at `path` (which must not exist) with mode 0600.
@@ -51,18 +70,32 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let new = dir.join("new.redb");
         let _ = std::fs::remove_file(&new);
-        ensure(&new);
+        ensure(&new).unwrap();
         assert_eq!(mode(&new), 0o600);
         let old = dir.join("old.redb");
         std::fs::write(&old, b"x").unwrap();
         std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
-        ensure(&old);
+        ensure(&old).unwrap();
         assert_eq!(mode(&old), 0o640, "an existing file keeps its mode");
         assert_eq!(std::fs::read(&old).unwrap(), b"x", "and its bytes");
         assert!(
             create_new(&old).is_err(),
             "create_new never opens an existing file"
         );
+        // A link to a missing file: refused, and nothing made at its target.
+        let target = dir.join("elsewhere.redb");
+        let link = dir.join("link.redb");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = ensure(&link).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("a link to a file that does not exist"),
+            "{err}"
+        );
+        assert!(!target.exists(), "the link's target was created");
+        // A link to an existing file is that file.
+        std::os::unix::fs::symlink(&old, dir.join("to-old.redb")).unwrap();
+        ensure(&dir.join("to-old.redb")).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -129,7 +129,8 @@ impl RedbBackend {
         // Every store file this opens is created 0600, whoever asks
         // (an institute, `recover --to`, the test tools): it holds
         // password hashes (A3). Its errors are the engine's, below.
-        crate::private_file::ensure(path);
+        crate::private_file::ensure(path)
+            .map_err(|e| Error::new(ErrorCode::Storage, e.to_string()))?;
         not_a_store(path)?;
         let db = builder.create(path).map_err(|e| match e {
             redb::DatabaseError::Storage(redb::StorageError::Corrupted(what)) => Error::new(

@@ -195,7 +195,7 @@ impl Journal {
     /// Opens (or creates, owner-only) the journal at `path`, its blocks
     /// allocated, for a store checkpointed in `epoch`.
     pub(crate) fn open(path: &Path, epoch: u64) -> Result<Journal> {
-        crate::private_file::ensure(path);
+        crate::private_file::ensure(path).map_err(io_error("creating the journal"))?;
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)

@@ -865,6 +865,10 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             )
         })?;
     }
+    // Made here, so removed here if the recovery fails before its end: an
+    // empty store left behind would open and check sound. (Declared before
+    // the store, so dropped after it.)
+    let mut made = Made(vec![target.to_path_buf(), journal.clone()]);
     let store = Store::open(target, false)?;
     let saved = store.write(|txn| {
         let mut saved: Saved = BTreeMap::new();
@@ -1097,7 +1101,21 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             carved,
         });
     }
+    drop(store);
+    made.0.clear();
     Ok(report)
+}
+
+/// Files a failed recovery removes (the new store and its journal), unless
+/// emptied once the recovery is done.
+struct Made(Vec<std::path::PathBuf>);
+
+impl Drop for Made {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 #[cfg(test)]
