@@ -28,8 +28,11 @@ pub struct Buffer {
     /// Rows as the server has them in this transaction (read, or written
     /// and already sent).
     seen: HashMap<String, HashMap<Vec<u8>, Row>>,
-    /// Rows written and not sent yet, in key order for scans.
-    pending: HashMap<String, BTreeMap<Vec<u8>, Row>>,
+    /// Rows written and not sent yet, in key order for scans; tables in
+    /// name order, so that every write sends (and locks) its rows in one
+    /// order: two writers meeting on two rows then conflict at once,
+    /// instead of deadlocking until the server's `deadlock_timeout`.
+    pending: BTreeMap<String, BTreeMap<Vec<u8>, Row>>,
     /// Key ranges read whole, by table ([`Buffer::saw_prefix`]): a key in
     /// one that is not in `seen` or `pending` has no row.
     ranges: HashMap<String, Vec<KeyRange>>,

@@ -657,34 +657,61 @@ fn storage(e: postgres::Error) -> Error {
 /// time instead of 44 (tests/plans.rs). It is the last setting
 /// ([`PLAN_ONCE`]): a server that does not know a setting (an engine with a
 /// planner of its own, a PostgreSQL before 12) is left to its planner from
-/// there on.
+/// there on, the settings before it kept.
 const PLANNER: &str = "SET enable_seqscan = off; SET enable_bitmapscan = off; \
     SET enable_hashjoin = off; SET enable_mergejoin = off";
 /// [`PLANNER`]'s last setting (PostgreSQL 12 on).
 const PLAN_ONCE: &str = "SET plan_cache_mode = force_generic_plan";
 
 /// `client` with roster's session settings made: its `search_path` is
-/// `schema` alone, then [`PLANNER`]'s settings, and, unless `idle` is
-/// zero, `idle_in_transaction_session_timeout`
-/// ([`Options::idle_transaction_timeout`]; PostgreSQL 9.6 on, so before
-/// [`PLAN_ONCE`]): one round trip, once per connection.
+/// `schema` alone, unless `idle` is zero
+/// `idle_in_transaction_session_timeout`
+/// ([`Options::idle_transaction_timeout`]; PostgreSQL 9.6 on), then
+/// [`PLANNER`]'s settings and [`PLAN_ONCE`]: one round trip, once per
+/// connection.
 fn session(
-    mut client: Client,
+    client: Client,
     schema: &str,
     idle: Duration,
 ) -> std::result::Result<Client, postgres::Error> {
+    session_with(client, schema, idle, PLAN_ONCE)
+}
+
+/// [`session`] with `last` as the last setting.
+///
+/// The settings go as one message, which the server runs as one implicit
+/// transaction: a setting it does not know fails the message and undoes
+/// every `SET` in it, the search path's too. On that failure the settings
+/// roster relies on (the search path, the timeout) are made again alone,
+/// and the planner's one by one, each a server may not know.
+fn session_with(
+    mut client: Client,
+    schema: &str,
+    idle: Duration,
+    last: &str,
+) -> std::result::Result<Client, postgres::Error> {
     // The server's limit, about 24 days.
     let ms = idle.as_millis().min(i32::MAX as u128);
-    let path = format!("SET search_path = {}", quoted(schema));
-    let settings = match ms {
-        0 => format!("{path}; {PLANNER}; {PLAN_ONCE}"),
+    let required = match ms {
+        0 => format!("SET search_path = {}", quoted(schema)),
         ms => format!(
-            "{path}; {PLANNER}; SET idle_in_transaction_session_timeout = {ms}; {PLAN_ONCE}"
+            "SET search_path = {}; SET idle_in_transaction_session_timeout = {ms}",
+            quoted(schema)
         ),
     };
-    match client.batch_execute(&settings) {
-        Err(e) if e.code() != Some(&SqlState::UNDEFINED_OBJECT) => Err(e),
-        _ => Ok(client),
+    match client.batch_execute(&format!("{required}; {PLANNER}; {last}")) {
+        Err(e) if e.code() == Some(&SqlState::UNDEFINED_OBJECT) => {
+            client.batch_execute(&required)?;
+            for optional in PLANNER.split("; ").chain([last]) {
+                match client.batch_execute(optional) {
+                    Err(e) if e.code() != Some(&SqlState::UNDEFINED_OBJECT) => return Err(e),
+                    _ => {}
+                }
+            }
+            Ok(client)
+        }
+        Err(e) => Err(e),
+        Ok(()) => Ok(client),
     }
 }
 
@@ -2442,5 +2469,39 @@ impl PgBackend {
             ErrorCode::Conflict,
             "the write kept colliding with concurrent writes; try again",
         )))
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+    use postgres::NoTls;
+
+    /// A setting the server does not know fails the settings' message,
+    /// which undoes every `SET` in it: the search path and the timeout are
+    /// made again, and the planner's settings it does know kept.
+    #[test]
+    fn an_unknown_setting_leaves_the_search_path_and_the_timeout_made() {
+        let Some(url) = crate::testing::server() else {
+            return;
+        };
+        let client = Client::connect(&url, NoTls).expect("connect");
+        let schema = "roster \"odd\" schema";
+        let idle = Duration::from_secs(7);
+        let mut client =
+            session_with(client, schema, idle, "SET roster_no_such_setting = 1").expect("settings");
+        let show = |client: &mut Client, what: &str| -> String {
+            client
+                .query_one(&format!("SHOW {what}"), &[])
+                .expect("show")
+                .try_get(0)
+                .expect("a text")
+        };
+        assert_eq!(show(&mut client, "search_path"), quoted(schema));
+        assert_eq!(
+            show(&mut client, "idle_in_transaction_session_timeout"),
+            "7s"
+        );
+        assert_eq!(show(&mut client, "enable_seqscan"), "off");
     }
 }
