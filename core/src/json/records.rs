@@ -67,7 +67,7 @@ impl User {
 pub struct Login {
     /// Session token.
     pub token: String,
-    /// Expiry date `yyyy-mm-dd`, or null: never.
+    /// Expiry instant, RFC 3339.
     pub expires: String,
     /// The user's id.
     pub user: u64,

@@ -406,7 +406,7 @@ shape! {
         display_name: Text,
         /// Photo URL.
         photo: Text,
-        /// Birth date, `dd-mm-yyyy` or `yyyy-mm-dd`.
+        /// Birth date, `DD/MM/YYYY`.
         birth_date: Text,
         /// Address line 1.
         address1: Text,
@@ -418,7 +418,7 @@ shape! {
         zip: Text,
         /// State name or code.
         state: Text,
-        /// State code (wins over `state`).
+        /// State code (wins over `state`, unless blank beside it).
         state_code: Text,
         /// `male`, `female`, `trans` or empty.
         #[cfg_attr(feature = "tsify", tsify(type = "\"male\" | \"female\" | \"trans\" | \"\" | null"))]
@@ -429,9 +429,19 @@ shape! {
 }
 
 impl ProfileFields {
-    fn into_input(self) -> ProfileInput {
+    /// The typed input.
+    pub fn into_input(self) -> ProfileInput {
         let state_code = self.state_code.into_value();
         let state = self.state.into_value();
+        // The code wins over the name, unless it is blank beside a name: a
+        // user read back carries `state_code: ""` when it has no state, and
+        // a client sending it back with a new `state` changes the state.
+        let state = match (state_code, state) {
+            (Some(code), Some(name)) if code.trim().is_empty() && !name.trim().is_empty() => {
+                Some(name)
+            }
+            (code, name) => code.or(name),
+        };
         let custom = self.custom_fields.into_value();
         ProfileInput {
             email: self.email.into_value(),
@@ -445,7 +455,7 @@ impl ProfileFields {
             address2: self.address2.into_value(),
             city: self.city.into_value(),
             zip: self.zip.into_value(),
-            state: state_code.or(state),
+            state,
             gender_code: self.gender_code.into_value(),
             clear_custom_fields: matches!(custom, Some(None)),
             custom_fields: custom.flatten().unwrap_or_default(),

@@ -85,7 +85,7 @@ pub struct TestpressUser {
     pub x_small_image: &'static str,
     /// Image rendition: always empty.
     pub mini_image: &'static str,
-    /// `dd-mm-yyyy`.
+    /// `DD/MM/YYYY`.
     pub birth_date: Option<String>,
     /// `male`, `female`, `trans` or empty.
     pub gender_code: &'static str,
@@ -101,7 +101,7 @@ pub struct TestpressUser {
     pub zip: String,
     /// State name (ISO 3166-2:IN), or empty.
     pub state: &'static str,
-    /// State code (`MH`), or empty.
+    /// State code (`IN-MH`), or empty.
     pub state_code: &'static str,
     /// Phone.
     pub phone: String,
@@ -416,7 +416,7 @@ impl<T> LinkedPage<T> {
 pub struct Token {
     /// Session token.
     pub token: String,
-    /// Expiry date `yyyy-mm-dd`, or null: never.
+    /// Expiry instant, RFC 3339.
     pub expires: String,
 }
 

@@ -404,8 +404,14 @@ impl Call<'_> {
         if method == "GET" {
             return Ok(json_response(200, TestpressUser::new(&self.admin.me()?, u)));
         }
-        let (body, errors) = self.body::<TestpressUserPatch>()?;
-        let patch = body.into_input();
+        // The profile alone: the username, password and flags are
+        // read-only here, ignored whatever their type, as Django REST
+        // Framework ignores read-only fields.
+        let (body, errors) = self.body::<crate::json::request::ProfileFields>()?;
+        let patch = crate::UserPatch {
+            profile: body.into_input(),
+            ..Default::default()
+        };
         self.only_type_errors(&errors)?;
         Ok(json_response(
             200,

@@ -1170,6 +1170,24 @@ mod lifecycle {
             expect(&i, "PUT", &path, Some(read.clone()), 200)["state_code"],
             read["state_code"]
         );
+        // A blank (or null) code beside a name is no code: the name is the
+        // change (a user read back with no state carries `state_code: ""`).
+        for blank in [json!(""), json!(null)] {
+            let body = json!({"state": "IN-TN", "state_code": blank});
+            let v = expect(&i, "PUT", &path, Some(body), 200);
+            assert_eq!(v["state_code"], "IN-TN", "{blank}");
+            expect(&i, "PUT", &path, Some(json!({"state_code": ""})), 200);
+        }
+        let body = json!({"username": "stated", "password": "secret-pass-1",
+            "state": "IN-KL", "state_code": ""});
+        let v = expect(&i, "POST", USERS, Some(body), 201);
+        assert_eq!(v["state_code"], "IN-KL");
+        // A code given beside a name still wins.
+        let body = json!({"state": "IN-KL", "state_code": "IN-TN"});
+        assert_eq!(
+            expect(&i, "PUT", &path, Some(body), 200)["state_code"],
+            "IN-TN"
+        );
     }
 }
 
