@@ -112,3 +112,63 @@ pub fn apply(group: &mut Group, input: &GroupInput, creating: bool, errors: &mut
 pub(crate) fn is_known_permission(id: u32) -> bool {
     Permission::by_id(id).is_some()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> Group {
+        Group {
+            id: 1,
+            uuid: 1,
+            name: "Staff".into(),
+            permissions: vec![1],
+            created: 0,
+            modified: 0,
+        }
+    }
+
+    /// A create needs a name; a change may leave it out; a blank one is
+    /// refused either way, and nothing is changed by a refused name.
+    #[test]
+    fn a_name_is_required_on_create_and_never_blank() {
+        for (name, creating, error) in [
+            (None, true, Some(REQUIRED)),
+            (None, false, None),
+            (Some("   "), true, Some(BLANK)),
+            (Some(""), false, Some(BLANK)),
+            (Some(" Tutors "), false, None),
+        ] {
+            let mut g = group();
+            let mut errors = FieldErrors::new();
+            let input = GroupInput {
+                name: name.map(String::from),
+                permissions: None,
+            };
+            apply(&mut g, &input, creating, &mut errors);
+            assert_eq!(
+                errors.messages("name"),
+                error.map(String::from).into_iter().collect::<Vec<_>>(),
+                "{name:?}, creating {creating}"
+            );
+            let kept = match (name, error) {
+                (Some(n), None) => n.trim(),
+                _ => "Staff",
+            };
+            assert_eq!(g.name, kept, "{name:?}");
+        }
+    }
+
+    /// Only the catalogue's ids are known permissions.
+    #[test]
+    fn known_permissions_are_the_catalogues() {
+        assert!(is_known_permission(1));
+        let last = Permission::all()
+            .map(|p| p.id())
+            .max()
+            .expect("a catalogue");
+        assert!(is_known_permission(last));
+        assert!(!is_known_permission(0));
+        assert!(!is_known_permission(last + 1));
+    }
+}
