@@ -296,8 +296,12 @@ impl Admin {
                 if !self.may(txn, add_user)? {
                     no_sso_fields(&input)?;
                 }
-                let count = live_managed(txn, manager.id)?;
-                if count >= self.config().sunbird.managed_limit as usize {
+                // Merged-away users are read (to be left out) only when the
+                // index alone reaches the limit.
+                let limit = self.config().sunbird.managed_limit as usize;
+                if read::related(txn, MANAGED_USERS, manager.id)?.len() >= limit
+                    && live_managed(txn, manager.id)? >= limit
+                {
                     return Err(fault::managed_limit());
                 }
                 side.managed_by = Some(manager.id);
