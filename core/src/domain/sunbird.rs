@@ -1290,6 +1290,13 @@ pub(crate) fn stored_side_problems(id: u64, side: &SunbirdUser) -> Vec<String> {
     if let Some(list) = overfull_list(side) {
         problems.push(format!("{list}: more than {SIDE_LIST_MAX} entries"));
     }
+    // Every path puts the root among the organisations (the search index
+    // and its filter both count on it).
+    if let Some(root) = side.root_org
+        && !side.organisations.contains(&root)
+    {
+        problems.push(format!("rootOrgId {root} is not among its organisations"));
+    }
     if side.roles.windows(2).any(|w| w[0].role >= w[1].role) {
         problems
             .push("roles: one grant per role, sorted by role, is how roster stores them".into());

@@ -2215,6 +2215,39 @@ fn users_named_by_either_surface_and_created_by_a_later_id_restore() {
     assert!(r.find_user("acc@example.com").is_ok(), "{ravi}");
 }
 
+/// A side record holds its root organisation among its organisations (the
+/// search index and its filter count on it): a dump whose record leaves it
+/// out is refused.
+#[test]
+fn a_side_record_without_its_root_among_its_organisations_is_refused() {
+    let w = world();
+    let org = w.org("State", "state1", true);
+    w.created(
+        "/api/user/v1/create",
+        json!({"request": {"firstName": "Rooted", "email": "rooted@example.com",
+            "channel": "state1"}}),
+    );
+    let mut lines: Vec<String> = export_of(&w.i).lines().map(str::to_string).collect();
+    let line = lines
+        .iter_mut()
+        .find(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["type"] == "sunbird_user" && v["record"]["fields"]["rootOrg"] == json!(org)
+        })
+        .expect("the side record");
+    let mut v: Value = serde_json::from_str(line).unwrap();
+    v["record"]["fields"]["organisations"] = json!([]);
+    *line = v.to_string();
+    let err = restore(&roster_tests::reseal(&lines))
+        .map(drop)
+        .unwrap_err();
+    assert!(
+        err.message()
+            .contains(&format!("rootOrgId {org} is not among its organisations")),
+        "{err}"
+    );
+}
+
 #[test]
 fn sunbird_records_are_exported_restored_and_checked_as_their_surface_made_them() {
     let (w, ids, _a, _b) = search_world();
