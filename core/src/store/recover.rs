@@ -853,7 +853,10 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
 
     // Both files made here, owner-only, never through a link (`create_new`
     // refuses any entry, a link included, and follows none): the store's
-    // open then finds them made.
+    // open then finds them made. Each is removed again if the recovery
+    // fails before its end (an empty store left behind would open and
+    // check sound); `made` is declared before the store, so dropped after.
+    let mut made = Made(Vec::new());
     for path in [target, journal.as_path()] {
         crate::private_file::create_new(path).map_err(|e| {
             Error::new(
@@ -864,11 +867,8 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                 format!("cannot create {}: {e}", path.display()),
             )
         })?;
+        made.0.push(path.to_path_buf());
     }
-    // Made here, so removed here if the recovery fails before its end: an
-    // empty store left behind would open and check sound. (Declared before
-    // the store, so dropped after it.)
-    let mut made = Made(vec![target.to_path_buf(), journal.clone()]);
     let store = Store::open(target, false)?;
     let saved = store.write(|txn| {
         let mut saved: Saved = BTreeMap::new();
