@@ -67,18 +67,22 @@ fn a_logins_token_is_redacted() {
     assert!(format!("{login:?}").starts_with("Login { token: <redacted>, expires: "));
 }
 
-#[test]
-fn an_outbox_messages_body_is_redacted() {
-    use crate::domain::outbox::{Channel, OutboxMessage};
-    let message = OutboxMessage {
+/// An outbox message whose body holds the secret.
+fn credentials_message() -> crate::domain::outbox::OutboxMessage {
+    crate::domain::outbox::OutboxMessage {
         id: 7,
         user: 3,
-        channel: Channel::Email,
+        channel: crate::domain::outbox::Channel::Email,
         to: "ravi@example.com".into(),
         subject: "Your account".into(),
         body: format!("Your password is {SECRET}"),
         created: chrono::DateTime::UNIX_EPOCH,
-    };
+    }
+}
+
+#[test]
+fn an_outbox_messages_body_is_redacted() {
+    let message = credentials_message();
     check(&message, r#"to: "ravi@example.com""#);
 }
 
@@ -86,7 +90,6 @@ fn an_outbox_messages_body_is_redacted() {
 /// with hide the same secrets as the records they are made of.
 #[test]
 fn the_json_records_of_a_login_a_token_and_a_message_hide_them_too() {
-    use crate::domain::outbox::{Channel, OutboxMessage};
     let login = Login {
         token: SECRET.into(),
         expires: chrono::DateTime::UNIX_EPOCH,
@@ -98,17 +101,8 @@ fn the_json_records_of_a_login_a_token_and_a_message_hide_them_too() {
         expires: "2030-01-01".into(),
     };
     check(&token, r#"expires: "2030-01-01""#);
-    let message = OutboxMessage {
-        id: 7,
-        user: 3,
-        channel: Channel::Email,
-        to: "ravi@example.com".into(),
-        subject: "Your account".into(),
-        body: format!("Your password is {SECRET}"),
-        created: chrono::DateTime::UNIX_EPOCH,
-    };
     check(
-        &crate::json::outbox_message(&message),
+        &crate::json::outbox_message(&credentials_message()),
         r#"to: "ravi@example.com""#,
     );
 }
