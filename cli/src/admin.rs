@@ -456,9 +456,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
 pub fn export(db: &Path, config: Config, args: &ExportArgs) -> ExitCode {
     // The export replaces its file: never the store it reads, nor the
     // store's journal.
-    let mut journal = db.as_os_str().to_owned();
-    journal.push("-journal");
-    if [db, Path::new(&journal)]
+    let journal = roster::store::journal_path(db);
+    if [db, journal.as_path()]
         .into_iter()
         .any(|store| same_file(store, &args.file))
     {

@@ -54,8 +54,9 @@ pub(crate) const MAX_PAYLOAD: usize = 256 * 1024;
 const PUT: u8 = 1;
 const DELETE: u8 = 2;
 
-/// The path of the journal of the store file at `store`.
-pub(crate) fn path_of(store: &Path) -> PathBuf {
+/// The path of the journal of the store file at `store` (public as
+/// `roster::store::journal_path`: the CLI keeps its exports off it).
+pub fn path_of(store: &Path) -> PathBuf {
     let mut name = store.as_os_str().to_owned();
     name.push("-journal");
     PathBuf::from(name)

@@ -31,6 +31,7 @@ pub mod testing;
 pub(crate) mod write;
 
 pub use backend::{Backend, HostFile, Reader, Writer};
+pub use journal::path_of as journal_path;
 pub use model::ModelBackend;
 
 /// A redb store file at `path` as a [`Backend`], created if absent, for
