@@ -1196,13 +1196,18 @@ pub fn overfull_list(side: &SunbirdUser) -> Option<&'static str> {
     .map(|(name, _)| name)
 }
 
+/// Whether `part` (a user's external id's provider, idType or id, in its
+/// looked-up form) is within [`EXTERNAL_ID_PART_MAX`] bytes and free of
+/// control characters.
+pub fn external_id_part_ok(part: &str) -> bool {
+    part.len() <= EXTERNAL_ID_PART_MAX && !part.chars().any(char::is_control)
+}
+
 /// Whether `id` may be an organisation's external id as stored: in its
-/// looked-up form (trimmed, lower case), as long as a part of a user's
-/// external id may be, without control characters. Empty is none.
+/// looked-up form (trimmed, lower case) and held as a part of a user's
+/// external id is ([`external_id_part_ok`]). Empty is none.
 pub fn org_external_id_ok(id: &str) -> bool {
-    id == id.trim().to_lowercase()
-        && id.len() <= EXTERNAL_ID_PART_MAX
-        && !id.chars().any(char::is_control)
+    id == id.trim().to_lowercase() && external_id_part_ok(id)
 }
 
 /// The longest terms version of an acceptance: a version is read from a
@@ -1216,19 +1221,20 @@ fn short_line(text: &str, max: usize, blank_ok: bool) -> bool {
     (blank_ok || !text.is_empty()) && super::rules::text(text, max).as_deref() == Ok(text)
 }
 
+/// The manager `side` counts toward (S3): its `managedBy`, unless it was
+/// merged away (it keeps its `managedBy` as a record of what it was).
+pub(crate) fn counted_manager(side: &SunbirdUser) -> Option<u64> {
+    side.managed_by.filter(|_| !side.deleted)
+}
+
 /// The managers that manage more than `limit` users among `sides` (every
-/// user's side record), with their counts (S3). A managed user merged away
-/// keeps its `managedBy` as a record of what it was, and is not counted.
+/// user's side record), with their counts ([`counted_manager`]).
 pub(crate) fn over_managed_limit<'a>(
     sides: impl IntoIterator<Item = &'a SunbirdUser>,
     limit: u32,
 ) -> Vec<String> {
     let mut per_manager: std::collections::BTreeMap<u64, u64> = Default::default();
-    let managers = sides
-        .into_iter()
-        .filter(|side| !side.deleted)
-        .filter_map(|side| side.managed_by);
-    for manager in managers {
+    for manager in sides.into_iter().filter_map(counted_manager) {
         *per_manager.entry(manager).or_default() += 1;
     }
     per_manager

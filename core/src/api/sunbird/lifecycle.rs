@@ -723,7 +723,7 @@ fn absorb(txn: &Txn<'_>, source: Pair, target: Pair, now: Micros, remove: bool) 
     }
     // A source that manages users would leave them without a manager: a
     // managed user signs in through its manager alone.
-    if super::live_managed(txn, from)? > 0 {
+    if super::counted(txn, &read::related(txn, MANAGED_USERS, from)?)? > 0 {
         return Err(match remove {
             true => fault::migration_failed(),
             false => fault::invalid_value(&uuid_string(source.user.uuid), "fromAccountId"),

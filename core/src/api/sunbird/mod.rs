@@ -299,9 +299,8 @@ impl Admin {
                 // Merged-away users are read (to be left out) only when the
                 // index alone reaches the limit.
                 let limit = self.config().sunbird.managed_limit as usize;
-                if read::related(txn, MANAGED_USERS, manager.id)?.len() >= limit
-                    && live_managed(txn, manager.id)? >= limit
-                {
+                let managed = read::related(txn, MANAGED_USERS, manager.id)?;
+                if managed.len() >= limit && counted(txn, &managed)? >= limit {
                     return Err(fault::managed_limit());
                 }
                 side.managed_by = Some(manager.id);
@@ -1156,11 +1155,10 @@ fn apply_side(
                 id: e.id.trim().to_lowercase(),
             };
             let parts = [&e.provider, &e.id_type, &e.id];
-            if parts.iter().any(|p| {
-                p.is_empty()
-                    || p.len() > crate::domain::sunbird::EXTERNAL_ID_PART_MAX
-                    || p.chars().any(char::is_control)
-            }) {
+            if parts
+                .iter()
+                .any(|p| p.is_empty() || !crate::domain::sunbird::external_id_part_ok(p))
+            {
                 return Err(fault::invalid("externalIds"));
             }
             out.insert((e.provider.clone(), e.id_type.clone()), e);
@@ -1230,17 +1228,23 @@ fn no_sso_fields(input: &SunbirdInput) -> Result<()> {
     Ok(())
 }
 
-/// How many users `manager` manages that are not merged away (a user
-/// merged away keeps its `managedBy`, and its place in the index, as a
-/// record of what it was).
-pub(super) fn live_managed(s: &Snapshot<'_>, manager: u64) -> Result<usize> {
-    let mut live = 0;
-    for id in read::related(s, MANAGED_USERS, manager)? {
-        if !read::sunbird(s, id)?.is_some_and(|side| side.deleted) {
-            live += 1;
+/// How many of `managed` (the managed-users index's entries of one
+/// manager) count toward its limit: those not merged away
+/// ([`crate::domain::sunbird::counted_manager`]; an entry's side record is
+/// read to know).
+pub(super) fn counted(s: &Snapshot<'_>, managed: &[u64]) -> Result<usize> {
+    let mut n = 0;
+    for id in managed {
+        let side = read::sunbird(s, *id)?;
+        if side
+            .as_ref()
+            .and_then(crate::domain::sunbird::counted_manager)
+            .is_some()
+        {
+            n += 1;
         }
     }
-    Ok(live)
+    Ok(n)
 }
 
 /// The most entries a user's Sunbird list may hold (`language`, `grade`,
