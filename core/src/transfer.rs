@@ -275,9 +275,9 @@ fn csv_object(
             continue;
         }
         if let Some(field) = name.strip_prefix("custom_fields.") {
-            let value = serde_json::from_str::<serde_json::Number>(cell.trim())
-                .ok()
-                .filter(|_| *number)
+            let value = number
+                .then(|| serde_json::from_str::<serde_json::Number>(cell.trim()).ok())
+                .flatten()
                 .map_or_else(|| Value::String(cell.to_string()), Value::Number);
             custom.insert(field.to_string(), value);
         } else if name == "batches" {

@@ -326,7 +326,8 @@ impl Admin {
             // those that pass are stored together, table by table.
             let mut creating = Creating::joining(joining);
             let mut accepted = Vec::new();
-            users::will_import(txn, rows.iter().map(|r| &r.user))?;
+            let hints = joining.hinted(crate::store::Reads::default());
+            users::will_import_with(txn, rows.iter().map(|r| &r.user), hints)?;
             for ((row, errors), hash) in rows.iter().zip(pre.clone()).zip(hashes.clone()) {
                 let options = CreateOptions::default();
                 let outcome = self.prepare_user(

@@ -38,6 +38,17 @@ pub(crate) struct Joining {
     pub(crate) expires: Option<String>,
 }
 
+impl Joining {
+    /// `reads` and the batch-name rows of these batches: what checking a
+    /// row reads of them ([`will_import_with`]).
+    pub(super) fn hinted(&self, reads: Reads) -> Reads {
+        self.batches
+            .iter()
+            .filter_map(|b| fold_lookup(b.trim(), NAME_MAX))
+            .fold(reads, |r, name| r.of(BATCH_BY_NAME, name.as_str()))
+    }
+}
+
 /// What the creates of one transaction share (one create, or an import of
 /// many): the custom field definitions and batch names, read once, and the
 /// keys the users checked before claim (a row is checked against the store
@@ -354,8 +365,9 @@ impl Admin {
         let mut also = self.batches_named(s, &joining.batches, &mut creating.batches, errors)?;
         also.retain(|b| !own.contains(b));
         let given = input.expires.as_deref();
-        let needs_batches = given.is_some() && input.batches.is_empty() && also.is_empty();
-        if needs_batches && joining.batches.is_empty() {
+        let names_none = input.batches.is_empty();
+        let dates_nothing = names_none && joining.batches.is_empty();
+        if given.is_some() && dates_nothing {
             errors.add("expires", "An expiry date needs batches to apply to.");
         }
         let mut expiry = |text: Option<&str>| {
@@ -364,21 +376,22 @@ impl Admin {
                 .map_err(|m| errors.add("expires", m))
                 .ok()
         };
-        let row = if needs_batches { None } else { expiry(given) };
-        let import = match given.is_none() || (!input.batches.is_empty() && !also.is_empty()) {
+        let row = if dates_nothing { None } else { expiry(given) };
+        // The row's date is of the batches it names (of the import's when
+        // it names none); the import's date is of the others, and of the
+        // row's when the row gives none.
+        let (mine, theirs) = match names_none {
+            true => (also, Vec::new()),
+            false => (own, also),
+        };
+        let import = match given.is_none() || !theirs.is_empty() {
             true => expiry(joining.expires.as_deref()),
             false => None,
         };
-        let own_expires = row.or(import);
-        let also_expires = match input.batches.is_empty() {
-            // A row that names no batch: its memberships are the import's.
-            true => row.or(import),
-            false => import,
-        };
-        let grants = own
+        let grants = mine
             .into_iter()
-            .map(|b| (b, own_expires))
-            .chain(also.into_iter().map(|b| (b, also_expires)))
+            .map(|b| (b, row.or(import)))
+            .chain(theirs.into_iter().map(|b| (b, import)))
             .collect();
         Ok(Checked {
             username,
