@@ -96,16 +96,19 @@ pub(crate) fn refold_v5_to_v6(txn: &Txn<'_>) -> Result<()> {
 }
 
 /// Replaces every entry of unique index `def` with `entries` (empty keys
-/// skipped), the lowest id winning a key several share.
+/// skipped), the lowest id winning a key several share; a shared key
+/// marks the index as holding one ([`shared_mark`]).
 fn rebuild(
     txn: &Txn<'_>,
     def: Unique,
     entries: impl IntoIterator<Item = (String, u64)>,
 ) -> Result<()> {
     let mut wanted: BTreeMap<String, u64> = BTreeMap::new();
+    let mut shared = false;
     for (key, id) in entries {
         if !key.is_empty() {
             let entry = wanted.entry(key).or_insert(id);
+            shared |= *entry != id;
             *entry = (*entry).min(id);
         }
     }
@@ -115,7 +118,89 @@ fn rebuild(
     for (key, id) in wanted {
         txn.put(def, key.as_str(), &id)?;
     }
+    if shared && let Some(mark) = shared_mark(def) {
+        txn.put(META, mark, &1)?;
+    }
     Ok(())
+}
+
+/// The [`META`] entry present once a migration kept several records under
+/// one key of unique index `def`; `None` for an index no migration
+/// shares. A store without it (every store made since format 6) pays
+/// nothing for [`next_holder`] but the read of this entry.
+pub(crate) fn shared_mark(def: Unique) -> Option<&'static str> {
+    Some(match def.name {
+        "user_by_username" => "shared_keys.user_by_username",
+        "user_by_email" => "shared_keys.user_by_email",
+        "batch_by_name" => "shared_keys.batch_by_name",
+        "group_by_name" => "shared_keys.group_by_name",
+        "custom_field_by_name" => "shared_keys.custom_field_by_name",
+        "org_by_channel" => "shared_keys.org_by_channel",
+        _ => return None,
+    })
+}
+
+/// Of the records a migration kept under `key` of unique index `def`, the
+/// lowest id but `gone`'s: the record the key passes to when `gone`, the
+/// one it pointed to, is deleted or takes another key. Without it the
+/// others would drop out of every lookup by the key, and a new record
+/// could take it beside them. `None` where no other record holds the key,
+/// or the index never held a shared one ([`shared_mark`]).
+pub(crate) fn next_holder(txn: &Txn<'_>, def: Unique, key: &str, gone: u64) -> Result<Option<u64>> {
+    let Some(mark) = shared_mark(def) else {
+        return Ok(None);
+    };
+    if txn.get(META, mark)?.is_none() {
+        return Ok(None);
+    }
+    let holds = |id: u64, held: String| (id != gone && held == key).then_some(id);
+    let mut holders: Vec<u64> = Vec::new();
+    match def.name {
+        "user_by_username" | "user_by_email" => {
+            // The n-gram index names every user whose username or email
+            // holds the key; each is checked against its record.
+            let email = def.name == "user_by_email";
+            for id in super::search::candidates(txn, super::search::Field::Q, key)? {
+                if let Some(user) = read::user(txn, id)? {
+                    let held = if email {
+                        &user.profile.email
+                    } else {
+                        &user.username
+                    };
+                    holders.extend(holds(id, fold(held)));
+                }
+            }
+        }
+        "batch_by_name" => {
+            for id in read::ids(txn, BATCHES)? {
+                if let Some(b) = read::batch(txn, id)?
+                    && !b.is_local()
+                {
+                    holders.extend(holds(id, fold(&b.name)));
+                }
+            }
+        }
+        "group_by_name" => {
+            for id in read::ids(txn, GROUPS)? {
+                if let Some(g) = read::group(txn, id)? {
+                    holders.extend(holds(id, fold(&g.name)));
+                }
+            }
+        }
+        "custom_field_by_name" => {
+            for f in read::custom_fields(txn)?.iter() {
+                holders.extend(holds(f.id, crate::domain::custom_field::name_key(&f.name)));
+            }
+        }
+        _ => {
+            let orgs: Vec<crate::domain::sunbird::Organisation> =
+                read::records(txn, ORGANISATIONS)?;
+            for o in orgs {
+                holders.extend(holds(o.id, fold(&o.channel)));
+            }
+        }
+    }
+    Ok(holders.into_iter().min())
 }
 
 /// Users whose names share a key (usernames and emails are one namespace),
@@ -269,6 +354,100 @@ mod tests {
             .unwrap();
     }
 
+    #[test]
+    fn a_shared_name_passes_to_the_next_user_when_its_holder_leaves_it() {
+        let store = v2_store(&[
+            user(1, "alice", "alice@example.com"),
+            user(2, "ＡＬＩＣＥ", "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+            user(3, "Alice", "other@example.com"),
+            user(4, "alicea", "alice@example.org"),
+        ]);
+        store.write(nfkc_v2_to_v3).unwrap();
+        rebuild_search(&store);
+        store
+            .write(|txn| {
+                // User 1, which both keys name, takes other names: the
+                // username passes to user 2, the lowest of 2 and 3, and the
+                // email to user 2, its one other holder.
+                let one = read::user(txn, 1)?.unwrap();
+                let mut renamed = one.clone();
+                renamed.username = "amal".into();
+                renamed.profile.email = "amal@example.com".into();
+                write::put_user(txn, Some(&one), &renamed)?;
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "alice")?, Some(2));
+                assert_eq!(
+                    read::lookup(txn, USER_BY_EMAIL, "alice@example.com")?,
+                    Some(2)
+                );
+                Ok(())
+            })
+            .unwrap();
+        // A new user cannot take the name the others still share.
+        let clash = store.write(|txn| {
+            let mut new = user(write::next_id(txn, Kind::User)?, "ALICE", "");
+            new.uuid = 99;
+            write::put_user(txn, None, &new)
+        });
+        assert!(clash.is_err());
+        store
+            .write(|txn| {
+                // Deleting user 2 passes the username to user 3 and leaves
+                // the email to no one: nobody else holds it.
+                write::delete_user(txn, &read::user(txn, 2)?.unwrap())?;
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "alice")?, Some(3));
+                assert_eq!(read::lookup(txn, USER_BY_EMAIL, "alice@example.com")?, None);
+                assert_eq!(read::lookup(txn, USER_BY_USERNAME, "alicea")?, Some(4));
+                assert_eq!(integrity::check(txn)?, Vec::<String>::new());
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_shared_batch_name_passes_to_the_other_batch_when_its_holder_is_deleted() {
+        use crate::domain::Batch;
+        let store = Store::in_memory().unwrap();
+        store
+            .write(|txn| {
+                for (id, name) in [(1, "Maths"), (2, "ＭＡＴＨＳ"), (3, "Physics")] {
+                    assert_eq!(write::next_id(txn, Kind::Batch)?, id);
+                    let b = Batch {
+                        id,
+                        uuid: 100 + id as u128,
+                        name: name.into(),
+                        course: None,
+                        created: 0,
+                        modified: 0,
+                    };
+                    write::put_batch(
+                        txn,
+                        None,
+                        &Batch {
+                            name: format!("placeholder{id}"),
+                            ..b.clone()
+                        },
+                    )?;
+                    txn.put(
+                        BATCHES,
+                        &id,
+                        super::super::encode(BATCHES, id, &b)?.as_slice(),
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        store.write(nfkc_v2_to_v3).unwrap();
+        store
+            .write(|txn| {
+                assert_eq!(read::lookup(txn, BATCH_BY_NAME, "maths")?, Some(1));
+                write::delete_batch(txn, &read::batch(txn, 1)?.unwrap())?;
+                assert_eq!(read::lookup(txn, BATCH_BY_NAME, "maths")?, Some(2));
+                assert_eq!(read::lookup(txn, BATCH_BY_NAME, "physics")?, Some(3));
+                Ok(())
+            })
+            .unwrap();
+    }
+
     /// Format 5's key: NFKC, then the lower case, once.
     fn v5_key(text: &str) -> String {
         nfkc(text).to_lowercase()
@@ -337,6 +516,16 @@ mod tests {
                 // An email alone not in NFKC is rewritten too.
                 assert_eq!(read::user(txn, 3)?.unwrap().profile.email, "frank@x.com");
                 assert_eq!(read::lookup(txn, USER_BY_EMAIL, "frank@x.com")?, Some(3));
+                // Nothing shared, nothing marked: a later rename reads no more.
+                for def in [
+                    USER_BY_USERNAME,
+                    USER_BY_EMAIL,
+                    BATCH_BY_NAME,
+                    GROUP_BY_NAME,
+                ] {
+                    let mark = shared_mark(def).unwrap();
+                    assert_eq!(txn.get(META, mark)?, None, "{mark}");
+                }
                 Ok(())
             })
             .unwrap();

@@ -51,7 +51,10 @@ fn reindex(txn: &Txn<'_>, def: Unique, old: &str, new: &str, id: u64) -> Result<
     // Only `id`'s own entry: a key shared by records the NFKC migration
     // kept points to another record.
     if !old.is_empty() && txn.get(def, old)? == Some(id) {
-        txn.remove(def, old)?;
+        match super::migrate_nfkc::next_holder(txn, def, old, id)? {
+            Some(other) => txn.put(def, old, &other)?,
+            None => txn.remove(def, old)?,
+        }
     }
     if !new.is_empty() {
         if txn.get(def, new)?.is_some_and(|other| other != id) {
@@ -225,13 +228,18 @@ pub(crate) fn will_sign_in(txn: &Txn<'_>, id: u64) -> Result<()> {
     txn.will_read(&Reads::default().of(USERS, &id))
 }
 
-/// The reads of user `id`'s record and side record, and of its row in the
-/// search index's waiting users (which a change of its texts rewrites).
+/// The reads of user `id`'s record and side record, of its row in the
+/// search index's waiting users (which a change of its texts rewrites),
+/// and of the marks of names a migration left shared (which a change of
+/// its username or email reads).
 fn user_and_side(id: u64) -> Reads {
+    let shared = |def| super::migrate_nfkc::shared_mark(def).unwrap_or_default();
     Reads::default()
         .of(USERS, &id)
         .of(SUNBIRD_USERS, &id)
         .of(search::UNMERGED, &id)
+        .of(META, shared(USER_BY_USERNAME))
+        .of(META, shared(USER_BY_EMAIL))
 }
 
 /// Tells the backend what a change of the user of `uuid` reads first
