@@ -135,7 +135,9 @@ pub struct UserQuery {
     /// Which page.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub page: PageRequest,
-    /// Embed each user's batches (the documents' view by email).
+    /// Embed each user's batches (the documents' view by email), where the
+    /// caller may change users (D4: a user's batches need `change_user`);
+    /// left out for a caller with `view_user` alone.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub with_batches: bool,
 }
@@ -454,6 +456,11 @@ impl Admin {
                 return self.page_of(query.page, Vec::<UserView>::new());
             }
             let q = query.q.as_deref().map(fold).filter(|q| !q.is_empty());
+            // A user's batches are read with `change_user` (D4), as the
+            // batches route reads them: a caller with `view_user` alone
+            // gets the users without them.
+            let with_batches = query.with_batches
+                && self.may(txn, Permission::new(Action::Change, Model::User))?;
             let view = |user: User| -> Result<UserView> {
                 let fields = match fields.get() {
                     Some(fields) => fields,
@@ -463,7 +470,7 @@ impl Admin {
                     }
                 };
                 let mut view = UserView::new(user, fields);
-                if query.with_batches {
+                if with_batches {
                     view.batches = Some(self.active_batches(txn, view.id)?);
                 }
                 Ok(view)

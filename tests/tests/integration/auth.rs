@@ -437,6 +437,18 @@ mod permission_matrix {
         assert_ok(&call_as(&i, &changer, "GET", &batches, None), 200, "change");
         // Changing users lets it view them (Django's admin).
         assert_ok(&call_as(&i, &changer, "GET", USERS, None), 200, "change");
+        // The view by email embeds the batches for a caller that may read
+        // them, and leaves them out for one with `view_user` alone.
+        let by_email = format!("{USERS}?email=target@example.com");
+        let found = |token: &str| {
+            let r = call_as(&i, token, "GET", &by_email, None);
+            assert_eq!(r.status, 200);
+            r.json()["results"][0].clone()
+        };
+        assert_eq!(found(&changer)["batches"], json!([]));
+        let seen = found(&viewer);
+        assert_eq!(seen["username"], "target");
+        assert!(seen.get("batches").is_none(), "{seen}");
         // Purging is deleting subscriptions.
         let purge = "/api/v2.5/admin/subscriptions/purge-expired/";
         let (_, purger) = staff(&i, "purger", &[perm(Delete, Model::Subscription)]);
