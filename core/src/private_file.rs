@@ -46,8 +46,30 @@ pub fn ensure(path: &Path) -> io::Result<()> {
             }
             Ok(())
         }
-        _ => Ok(()),
+        Ok(_) => {
+            sync_folder(path);
+            Ok(())
+        }
+        Err(_) => Ok(()),
     }
+}
+
+/// Makes the entry of the file just created at `path` durable: syncing a
+/// file makes its bytes durable, not its name in the folder, so a power
+/// loss could take a new store or journal away with the commits in it.
+/// Best effort: some file systems refuse to sync a folder, and the file's
+/// own syncs still hold there.
+fn sync_folder(path: &Path) {
+    #[cfg(unix)]
+    {
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let _ = File::open(folder).and_then(|f| f.sync_all());
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// Creates a new file at `path` (which must not exist) with mode 0600.

@@ -98,13 +98,14 @@ pub(crate) struct RedbBackend {
 
 impl Drop for RedbBackend {
     /// Closing checkpoints the commits that live only in the journal, so a
-    /// closed store is whole without it.
+    /// closed store is whole without it, and after a failed journal write,
+    /// so that a record its erasure may have missed names an old epoch.
     fn drop(&mut self) {
         self.forget_snapshot();
         let dirty = self
             .journal
             .as_ref()
-            .and_then(|j| j.lock().ok().map(|j| j.is_dirty()))
+            .and_then(|j| j.lock().ok().map(|j| j.is_dirty() || j.has_failed()))
             .unwrap_or(false);
         if dirty {
             let _ = catch_unwind(AssertUnwindSafe(|| self.checkpoint(&[], None)));
@@ -156,18 +157,18 @@ impl RedbBackend {
             // opening keeps one.
             return Ok(backend);
         }
-        let journal_path = journal::path_of(path);
         if shared {
-            backend.replay(&journal_path)?;
+            backend.replay(path)?;
             return Ok(backend);
         }
         // A new epoch at every opening: the records of the last one were
         // applied, and none written from now on can be mistaken for them.
         let read_at = backend.epoch()?;
         let records = match read_at {
-            Some(epoch) => journal::records(&journal_path, epoch)?,
+            Some(epoch) => journal::records_beside(path, epoch)?,
             None => Vec::new(),
         };
+        let journal_path = journal::path_of(path);
         let epoch = backend.checkpoint(&records, read_at)?;
         backend.journal = match Journal::open(&journal_path, epoch) {
             Ok(j) => Some(Mutex::new(j)),
@@ -178,14 +179,14 @@ impl RedbBackend {
         Ok(backend)
     }
 
-    /// Applies the commits the journal at `journal_path` holds for this
-    /// store (a copy of a store file, beside the original's journal, as
+    /// Applies the commits the journal of the store file at `store` holds
+    /// for this store (this store's own, or a copy's of `store`, as
     /// `roster check` and `recover` read it): how many.
-    pub(crate) fn replay(&self, journal_path: &Path) -> Result<usize> {
+    pub(crate) fn replay(&self, store: &Path) -> Result<usize> {
         let Some(epoch) = self.epoch()? else {
             return Ok(0);
         };
-        let records = journal::records(journal_path, epoch)?;
+        let records = journal::records_beside(store, epoch)?;
         if !records.is_empty() {
             self.checkpoint(&records, Some(epoch))?;
         }
@@ -413,8 +414,13 @@ impl Backend for RedbBackend {
                 txn.set_durability(redb::Durability::None)
                     .map_err(engine("committing a write"))?;
                 // Durable once the record is: the commit that follows only
-                // makes it visible.
-                j.append(&payload)?;
+                // makes it visible. A record that failed to be written may
+                // still reach the disk whole (its sync failed, not its
+                // write): it is erased as a failed commit's is.
+                if let Err(e) = j.append(&payload) {
+                    j.abandon();
+                    return Err(e);
+                }
                 match txn.commit() {
                     Ok(()) => j.committed(payload.len()),
                     Err(e) => {
@@ -1829,6 +1835,88 @@ mod tests {
         })
         .unwrap();
         rows
+    }
+
+    /// A write whose journal record was written but failed to sync
+    /// returns an error, and no later opening applies it: not after a
+    /// crash (the record was erased), nor after the store is closed.
+    #[test]
+    fn a_write_whose_record_failed_to_sync_is_never_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let b = RedbBackend::open(&path, false).unwrap();
+        b.write(&mut |w| w.put("t", b"kept", b"v")).unwrap();
+        let fail = |b: &RedbBackend, erase_too: bool| {
+            let mut j = b.journal.as_ref().unwrap().lock().unwrap();
+            j.fail_next_sync = true;
+            j.fail_next_erase = erase_too;
+        };
+        fail(&b, false);
+        assert!(b.write(&mut |w| w.put("t", b"failed", b"v")).is_err());
+        let keys = |rows: Vec<(Vec<u8>, Vec<u8>)>| -> Vec<Vec<u8>> {
+            rows.into_iter().map(|(k, _)| k).collect()
+        };
+        assert_eq!(keys(after_a_crash(&path, true)), [b"kept".to_vec()]);
+        // The next write checkpoints, and is kept.
+        b.write(&mut |w| w.put("t", b"later", b"v")).unwrap();
+        assert_eq!(
+            keys(after_a_crash(&path, true)),
+            [b"kept".to_vec(), b"later".to_vec()]
+        );
+        // A failure just before closing, whose erasure failed too: the
+        // close checkpoints, so the record names an epoch the store no
+        // longer has.
+        fail(&b, true);
+        assert!(b.write(&mut |w| w.put("t", b"failed", b"v")).is_err());
+        drop(b);
+        let b = RedbBackend::open(&path, false).unwrap();
+        let mut rows = Vec::new();
+        b.read(&mut |r| {
+            rows = r.rows("t")?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(keys(rows), [b"kept".to_vec(), b"later".to_vec()]);
+    }
+
+    /// A store opened through a link keeps its journal beside the file it
+    /// names, so its commits are found when the file is next opened by its
+    /// own name; a journal an earlier roster kept beside the link is still
+    /// read.
+    #[cfg(unix)]
+    #[test]
+    fn the_journal_of_a_store_opened_through_a_link_is_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (real, link) = (dir.path().join("real.redb"), dir.path().join("live.redb"));
+        let b = RedbBackend::open(&real, false).unwrap();
+        drop(b);
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let b = RedbBackend::open(&link, false).unwrap();
+        b.write(&mut |w| w.put("t", b"k", b"v")).unwrap();
+        assert!(journal::path_of(&real).exists());
+        assert_eq!(journal::path_of(&link), journal::path_of(&real));
+        assert!(!dir.path().join("live.redb-journal").exists());
+        let rows = after_a_crash(&real, true);
+        assert_eq!(rows, [(b"k".to_vec(), b"v".to_vec())]);
+        // As an earlier roster left it: the store crashed with its
+        // journal beside the link.
+        let old = tempfile::tempdir().unwrap();
+        let (real2, link2) = (old.path().join("real.redb"), old.path().join("live.redb"));
+        std::fs::copy(&real, &real2).unwrap();
+        std::fs::copy(
+            journal::path_of(&real),
+            old.path().join("live.redb-journal"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&real2, &link2).unwrap();
+        let c = RedbBackend::open(&link2, false).unwrap();
+        let mut rows = Vec::new();
+        c.read(&mut |r| {
+            rows = r.rows("t")?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(rows, [(b"k".to_vec(), b"v".to_vec())]);
     }
 
     /// Commits that fill the journal: each lives in the journal alone

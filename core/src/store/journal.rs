@@ -56,10 +56,34 @@ const DELETE: u8 = 2;
 
 /// The path of the journal of the store file at `store` (public as
 /// `roster::store::journal_path`: the CLI keeps its exports off it).
+///
+/// The journal belongs to the file, not to the name it was opened by: the
+/// path is the file's own (links followed), so a store opened through a
+/// link and later by its real name (or through another link) finds its
+/// commits. A store that does not exist yet is taken as spelt.
 pub fn path_of(store: &Path) -> PathBuf {
+    let file = std::fs::canonicalize(store).unwrap_or_else(|_| store.to_path_buf());
+    spelt(&file)
+}
+
+/// The journal's path beside `store` as spelt (how roster named it before
+/// links were followed).
+fn spelt(store: &Path) -> PathBuf {
     let mut name = store.as_os_str().to_owned();
     name.push("-journal");
     PathBuf::from(name)
+}
+
+/// The records of `epoch` in the journal of the store file at `store`
+/// ([`records`]), or, where it has none and the store was named through a
+/// link, in a journal beside the link (where an earlier roster kept it).
+pub(crate) fn records_beside(store: &Path, epoch: u64) -> Result<Vec<Vec<u8>>> {
+    let (own, as_named) = (path_of(store), spelt(store));
+    let found = records(&own, epoch)?;
+    if found.is_empty() && own != as_named {
+        return records(&as_named, epoch);
+    }
+    Ok(found)
 }
 
 /// One change of a record.
@@ -174,6 +198,13 @@ pub(crate) struct Journal {
     end: u64,
     /// A journal write failed: the next commit is a checkpoint.
     failed: bool,
+    /// Tests: the next append writes its record, then fails as a sync
+    /// that reports an error does.
+    #[cfg(test)]
+    pub(crate) fail_next_sync: bool,
+    /// Tests: the next erasure of a record fails before it writes.
+    #[cfg(test)]
+    pub(crate) fail_next_erase: bool,
 }
 
 fn io_error(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
@@ -219,6 +250,10 @@ impl Journal {
             seq: 0,
             end: 0,
             failed: false,
+            #[cfg(test)]
+            fail_next_sync: false,
+            #[cfg(test)]
+            fail_next_erase: false,
         })
     }
 
@@ -233,6 +268,12 @@ impl Journal {
         self.seq > 0
     }
 
+    /// Whether a journal write failed since the last checkpoint (the next
+    /// commit checkpoints).
+    pub(crate) fn has_failed(&self) -> bool {
+        self.failed
+    }
+
     /// Appends the record of `payload` and syncs it. The commit it stands
     /// for must follow; [`Journal::committed`] or [`Journal::abandon`] says
     /// how that went.
@@ -241,6 +282,10 @@ impl Journal {
         let written = (|| {
             self.file.seek(SeekFrom::Start(self.end))?;
             self.file.write_all(&record)?;
+            #[cfg(test)]
+            if std::mem::take(&mut self.fail_next_sync) {
+                return Err(std::io::Error::other("injected sync failure"));
+            }
             self.file.sync_data()
         })();
         if let Err(e) = written {
@@ -261,6 +306,10 @@ impl Journal {
     pub(crate) fn abandon(&mut self) {
         self.failed = true;
         let _ = (|| {
+            #[cfg(test)]
+            if std::mem::take(&mut self.fail_next_erase) {
+                return Err(std::io::Error::other("injected write failure"));
+            }
             self.file.seek(SeekFrom::Start(self.end))?;
             self.file.write_all(&[0u8; HEADER])?;
             self.file.sync_data()
@@ -324,6 +373,11 @@ fn parse(bytes: &[u8], epoch: u64) -> Vec<Vec<u8>> {
         };
         let (e, seq) = (word(8), word(16));
         let crc = u32::from_be_bytes([header[24], header[25], header[26], header[27]]);
+        // Bounded before it is added: on a 32-bit target a length near
+        // 2^32 would wrap the sum.
+        if n > MAX_PAYLOAD {
+            break;
+        }
         let Some(payload) = bytes.get(at + HEADER..at + HEADER + n) else {
             break;
         };
@@ -333,7 +387,6 @@ fn parse(bytes: &[u8], epoch: u64) -> Vec<Vec<u8>> {
         if &header[..4] != MAGIC
             || e != epoch
             || seq != out.len() as u64 + 1
-            || n > MAX_PAYLOAD
             || check.finalize() != crc
         {
             break;

@@ -169,8 +169,7 @@ fn open_db(path: &Path) -> std::result::Result<(Database, bool), String> {
 /// journal holds (they were committed: a store opened for one process
 /// keeps its latest commits there until it closes), saying so in `notes`.
 fn with_journal(backend: &RedbBackend, source: &Path, notes: &mut Vec<String>) -> Result<()> {
-    let journal = super::journal::path_of(source);
-    match backend.replay(&journal) {
+    match backend.replay(source) {
         Ok(0) => Ok(()),
         Ok(n) => {
             notes.push(format!(
