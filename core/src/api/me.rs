@@ -53,7 +53,7 @@ impl Admin {
                 me.modified = now;
             }
             write::put_user(txn, Some(&old), &me)?;
-            super::sunbird::after_update(txn, &me)?;
+            super::sunbird::after_update(txn, &old, &me)?;
             Ok(UserView::new(me, &fields))
         })
     }
@@ -111,6 +111,9 @@ impl Admin {
                 password_changed: now,
                 modified: now,
                 credential_generation: old.credential_generation.wrapping_add(1),
+                // The old password was proved, as a sign-in proves it:
+                // the run of failures before it ends.
+                failed_logins: 0,
                 ..old.clone()
             };
             write::put_user(txn, Some(&old), &user)?;

@@ -634,7 +634,7 @@ impl Admin {
                 user.modified = now;
             }
             write::put_user(txn, Some(&old), &user)?;
-            super::sunbird::after_update(txn, &user)?;
+            super::sunbird::after_update(txn, &old, &user)?;
             if ended {
                 let own =
                     (self.caller == super::Caller::User(id) && user.is_active && !user.is_blocked)

@@ -744,6 +744,24 @@ mod lockout {
         assert!(i.login("lorem", PASSWORD).is_ok());
     }
 
+    /// Proving the password by changing it ends the run of failures, as a
+    /// sign-in does: four failures, a change, then one more failure does
+    /// not lock the account.
+    #[test]
+    fn a_password_change_with_the_right_old_password_ends_a_run_of_failures() {
+        let (i, _) = institute(SEED_NOW);
+        let (_, token) = student(&i, "lorem");
+        for _ in 0..4 {
+            login_fails(&i, "lorem", "wrong-password");
+        }
+        i.session(&token)
+            .unwrap()
+            .change_my_password(PASSWORD, "new-secret-2")
+            .unwrap();
+        login_fails(&i, "lorem", "wrong-password");
+        assert!(i.login("lorem", "new-secret-2").is_ok(), "not locked");
+    }
+
     #[test]
     fn at_the_instant_a_lock_ends_failures_count_toward_the_next() {
         let (i, clock) = institute(SEED_NOW);

@@ -462,6 +462,53 @@ fn a_changed_email_or_phone_loses_its_verified_flag_unless_sent_and_becomes_the_
     assert_eq!(side["prevUsedPhone"], "9876522222");
 }
 
+/// S5 holds whatever path changes a contact: an admin's Testpress update
+/// and the user's own `/me/` clear the changed contact's verified flag and
+/// keep the old value as the previous one, as a Sunbird update does; a
+/// contact that did not change keeps its flag.
+#[test]
+fn a_contact_changed_through_the_testpress_paths_loses_its_verified_flag() {
+    let w = world();
+    let id = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Vera", "userName": "vera", "password": PASSWORD,
+            "email": "vera.old@example.com", "phone": "9876511111",
+            "emailVerified": true, "phoneVerified": true}),
+    );
+    let pk = w.i.operator().find_user("vera").unwrap();
+    let r = roster_tests::call_as(
+        &w.i,
+        &w.token,
+        "PATCH",
+        &format!("/api/v2.5/admin/users/{pk}/"),
+        Some(json!({"email": "vera.new@example.com"})),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["emailVerified"], false, "{user}");
+    assert_eq!(user["phoneVerified"], true, "{user}");
+    let side = exported_side(&w, pk);
+    assert_eq!(side["prevUsedEmail"], "vera.old@example.com");
+
+    let token = w.i.login("vera", PASSWORD).unwrap().token;
+    let r = roster_tests::call_as(
+        &w.i,
+        &token,
+        "PUT",
+        "/api/v2.5/me/",
+        Some(json!({"phone": "9876522222"})),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let user = read(&w, "v1", &id, "");
+    assert_eq!(user["phoneVerified"], false, "{user}");
+    assert_eq!(exported_side(&w, pk)["prevUsedPhone"], "9876511111");
+    // The user's own session outlives the change: nothing about who
+    // manages it moved.
+    let r = roster_tests::call_as(&w.i, &token, "GET", "/api/v2.5/me/", None);
+    assert_eq!(r.status, 200);
+}
+
 /// S5: a verified flag sent in an update is taken as sent for a contact
 /// the user has, and is false for one it has not; the user's
 /// `updatedDate` moves when the update changes anything, its Sunbird-only

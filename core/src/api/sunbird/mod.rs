@@ -693,16 +693,7 @@ impl Admin {
             check_taken(txn, Some(&old), None, &user.profile)?;
             apply_side(&mut side, &patch, Some(&old_side))?;
             check_external_ids(txn, Some(old.id), &side.external_ids)?;
-            let email_changed = fold(&user.profile.email) != fold(&old.profile.email);
-            let phone_changed = user.profile.phone != old.profile.phone;
-            if email_changed {
-                side.prev_used_email = old.profile.email.clone();
-                side.email_verified = false;
-            }
-            if phone_changed {
-                side.prev_used_phone = old.profile.phone.clone();
-                side.phone_verified = false;
-            }
+            contacts_changed(&old, &user, &mut side);
             if let Some(v) = patch.email_verified {
                 side.email_verified = v && !user.profile.email.is_empty();
             }
@@ -1180,20 +1171,40 @@ fn stands_alone(user: &User, side: &mut SunbirdUser) {
     }
 }
 
-/// A user updated through a Testpress or Django path: where it was managed
-/// and now has an email or phone, it stands on its own (S3, as a Sunbird
-/// update does) and the sessions its manager was given end.
-pub(crate) fn after_update(txn: &Txn<'_>, user: &User) -> Result<()> {
-    let Some(old) = read::sunbird(txn, user.id)? else {
+/// S5: an email or phone that `user` changed from `old`'s loses its
+/// verified flag (nobody verified the new one), and the old value becomes
+/// the previous one. (A Sunbird update then sets the flags it is sent.)
+fn contacts_changed(old: &User, user: &User, side: &mut SunbirdUser) {
+    if fold(&user.profile.email) != fold(&old.profile.email) {
+        side.prev_used_email = old.profile.email.clone();
+        side.email_verified = false;
+    }
+    if user.profile.phone != old.profile.phone {
+        side.prev_used_phone = old.profile.phone.clone();
+        side.phone_verified = false;
+    }
+}
+
+/// User `old` updated to `user` through a Testpress or Django path (an
+/// admin's update or `/me/`): a changed email or phone is unverified and
+/// the old one kept as the previous (S5, as a Sunbird update does); where
+/// it was managed and now has an email or phone, it stands on its own
+/// (S3) and the sessions its manager was given end.
+pub(crate) fn after_update(txn: &Txn<'_>, old: &User, user: &User) -> Result<()> {
+    let Some(stored) = read::sunbird(txn, user.id)? else {
         return Ok(());
     };
-    let mut side = old.clone();
+    let mut side = stored.clone();
+    contacts_changed(old, user, &mut side);
     stands_alone(user, &mut side);
-    if side == old {
+    if side == stored {
         return Ok(());
     }
-    write::put_sunbird(txn, user.id, Some(&old), Some(&side))?;
-    write::end_sessions(txn, user.id, None).map(drop)
+    write::put_sunbird(txn, user.id, Some(&stored), Some(&side))?;
+    if side.managed_by != stored.managed_by {
+        write::end_sessions(txn, user.id, None)?;
+    }
+    Ok(())
 }
 
 /// The tenant whose channel is `channel`, in any case or Unicode form: the
