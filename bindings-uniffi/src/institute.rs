@@ -14,7 +14,11 @@ use std::sync::Arc;
 pub struct Institute(roster::Institute);
 
 /// A REST answer: the status, the headers, and the JSON body (`None` for 204).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// Printed (Kotlin's `toString`, Python's `repr`, Swift's `description`),
+/// the body is `<redacted>`: a sign-in's answer carries a session token, a
+/// create's a generated password. Read `body` itself.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct HttpResponse {
     /// HTTP status code.
     pub status: u16,
@@ -22,6 +26,35 @@ pub struct HttpResponse {
     pub headers: HashMap<String, String>,
     /// The body, JSON text; `None` when there is none.
     pub body: Option<String>,
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Redacted;
+        impl std::fmt::Debug for Redacted {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("<redacted>")
+            }
+        }
+        let HttpResponse {
+            status,
+            headers,
+            body,
+        } = self;
+        let mut headers: Vec<_> = headers.iter().collect();
+        headers.sort();
+        f.debug_struct("HttpResponse")
+            .field("status", status)
+            .field("headers", &headers)
+            .field("body", &body.as_ref().map(|_| Redacted))
+            .finish()
+    }
+}
+
+impl std::fmt::Display for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
 }
 
 #[uniffi::export]

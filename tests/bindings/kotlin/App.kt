@@ -272,6 +272,13 @@ fun secretsNeverPrint() {
         institute.createSuperuser("admin", secret)
         val login = institute.login("admin", secret)
         hidden(login, "Login", login.token)
+        val signIn = institute.handle(
+            "POST", "/api/v2.5/auth-token/", mapOf("Content-Type" to "application/json"),
+            """{"username": "admin", "password": "$secret"}""",
+        )
+        val token = Regex("\"token\":\\s*\"([0-9a-f]+)\"").find(signIn.body!!)!!.groupValues[1]
+        hidden(signIn, "HttpResponse", token)
+        check(signIn.status.toInt() == 200 && signIn.toString().contains("200"), "the status prints")
         institute.session(login.token).use { admin ->
             val created = admin.createUser(
                 NewUser(username = "meena", profile = ProfileInput(email = "meena@example.com")),
