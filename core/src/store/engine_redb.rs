@@ -152,25 +152,32 @@ impl RedbBackend {
         let mut backend = RedbBackend::on(db)?;
         // Other processes may write a shared file.
         backend.sole = !shared;
-        if backend.is_legacy() {
-            // Format 4 and its journal come with the migration; the next
-            // opening keeps one.
-            return Ok(backend);
-        }
-        if shared {
+        if shared || backend.is_legacy() {
+            // A legacy store's journal (format 4's first layout kept one)
+            // is applied to its own tables; the journal of today's layout
+            // comes with the migration, and the next opening keeps one.
             backend.replay(path)?;
             return Ok(backend);
         }
-        // A new epoch at every opening: the records of the last one were
-        // applied, and none written from now on can be mistaken for them.
+        // The commits the last opening left in the journal are applied,
+        // in a new epoch; with none, nothing is written now (an opening
+        // that reads, or a file the format check then refuses, is left as
+        // it was) and the first write of this opening changes the epoch,
+        // so that no record written from then on can be mistaken for one
+        // of the last opening's.
         let read_at = backend.epoch()?;
         let records = match read_at {
             Some(epoch) => journal::records_beside(path, epoch)?,
             None => Vec::new(),
         };
         let journal_path = journal::path_of(path);
-        let epoch = backend.checkpoint(&records, read_at)?;
-        backend.journal = match Journal::open(&journal_path, epoch) {
+        let opened = if records.is_empty() {
+            Journal::open(&journal_path, read_at.unwrap_or(0)).map(Journal::unstarted)
+        } else {
+            let epoch = backend.checkpoint(&records, read_at)?;
+            Journal::open(&journal_path, epoch)
+        };
+        backend.journal = match opened {
             Ok(j) => Some(Mutex::new(j)),
             // Where no journal can be kept (a read-only folder), every
             // commit goes to the store.
@@ -187,10 +194,52 @@ impl RedbBackend {
             return Ok(0);
         };
         let records = journal::records_beside(store, epoch)?;
-        if !records.is_empty() {
-            self.checkpoint(&records, Some(epoch))?;
+        match (records.is_empty(), self.is_legacy()) {
+            (true, _) => {}
+            (false, true) => self.checkpoint_legacy(&records, epoch)?,
+            (false, false) => drop(self.checkpoint(&records, Some(epoch))?),
         }
         Ok(records.len())
+    }
+
+    /// [`RedbBackend::checkpoint`] of a store of format 4's first layout:
+    /// the journal's records were commits to its bytes tables of their
+    /// own, so they are applied to those tables (the migration then moves
+    /// them whole), and the epoch changes with them. Applied to the data
+    /// table instead, the tables the migration gathers later would write
+    /// their older rows back over them; left for a later opening, they
+    /// would be applied then, over everything written since.
+    fn checkpoint_legacy(&self, records: &[Vec<u8>], read_at: u64) -> Result<()> {
+        let txn = self
+            .db()
+            .begin_write()
+            .map_err(engine("writing the store"))?;
+        let _writing = self.begin_writing();
+        if epoch_in(&txn)? != Some(read_at) {
+            txn.abort().map_err(engine("writing the store"))?;
+            return Ok(());
+        }
+        for payload in records {
+            journal::each_change(payload, |change| {
+                let name = match change {
+                    Change::Put(t, ..) | Change::Delete(t, _) => t,
+                };
+                if name == journal::TABLE || name == DATA {
+                    return Err(damaged_journal());
+                }
+                let mut table = txn
+                    .open_table(bytes_table(name))
+                    .map_err(engine("applying the journal"))?;
+                match change {
+                    Change::Put(_, k, v) => table.insert(k, v).map(drop),
+                    Change::Delete(_, k) => table.remove(k).map(drop),
+                }
+                .map_err(engine("applying the journal"))
+            })?
+            .ok_or_else(damaged_journal)?;
+        }
+        set_epoch(&txn, journal::new_epoch()?)?;
+        txn.commit().map_err(engine("committing a write"))
     }
 
     /// The epoch of the store's last checkpoint, if it ever kept a journal.
@@ -1837,6 +1886,85 @@ mod tests {
         rows
     }
 
+    /// A store of format 4's first layout (bytes tables of their own)
+    /// that stopped with commits in its journal: they are applied to its
+    /// tables at the next opening, before the migration moves them, and
+    /// never again after it (not over the writes that followed).
+    #[test]
+    fn a_first_layout_store_applies_its_journal_once_before_migrating() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let epoch = 77;
+        {
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(bytes_table("t"))
+                .unwrap()
+                .insert(b"one".as_slice(), b"1".as_slice())
+                .unwrap();
+            set_epoch(&txn, epoch).unwrap();
+            txn.commit().unwrap();
+        }
+        let mut j = Journal::open(&journal::path_of(&path), epoch).unwrap();
+        let mut changes = Changes::recording();
+        changes.add(Change::Put("t", b"two", b"2"));
+        changes.add(Change::Delete("t", b"one"));
+        let payload = changes.into_payload().unwrap();
+        j.append(&payload).unwrap();
+        j.committed(payload.len());
+        drop(j);
+        let rows = |b: &RedbBackend| {
+            let mut rows = Vec::new();
+            b.read(&mut |r| {
+                rows = r.rows("t")?;
+                Ok(())
+            })
+            .unwrap();
+            rows
+        };
+        let b = RedbBackend::open(&path, false).unwrap();
+        assert!(b.is_legacy());
+        // The migration's write: the tables move, and this write follows.
+        b.write(&mut |w| w.put("t", b"two", b"22")).unwrap();
+        assert!(!b.is_legacy());
+        assert_eq!(rows(&b), [(b"two".to_vec(), b"22".to_vec())]);
+        drop(b);
+        let b = RedbBackend::open(&path, false).unwrap();
+        assert_eq!(rows(&b), [(b"two".to_vec(), b"22".to_vec())]);
+    }
+
+    /// Opening a store file (for this process alone) whose journal holds
+    /// nothing of its epoch commits nothing to it: the epoch an earlier
+    /// opening left is still the store's after an opening that only read
+    /// (so is everything else: nothing is written), as after one that the
+    /// format check then refuses. The first write starts a new epoch.
+    #[test]
+    fn an_opening_that_only_reads_commits_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let b = RedbBackend::open(&path, false).unwrap();
+        b.write(&mut |w| w.put("t", b"k", b"v")).unwrap();
+        drop(b);
+        let epoch = |b: &RedbBackend| b.epoch().unwrap();
+        let b = RedbBackend::open(&path, false).unwrap();
+        let left = epoch(&b);
+        assert!(left.is_some());
+        let mut rows = Vec::new();
+        b.read(&mut |r| {
+            rows = r.rows("t")?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        drop(b);
+        let b = RedbBackend::open(&path, false).unwrap();
+        assert_eq!(epoch(&b), left, "an opening that read committed nothing");
+        b.write(&mut |w| w.put("t", b"k2", b"v")).unwrap();
+        assert_ne!(epoch(&b), left);
+        b.write(&mut |w| w.put("t", b"k3", b"v")).unwrap();
+        assert_eq!(after_a_crash(&path, true).len(), 3);
+    }
+
     /// A write whose journal record was written but failed to sync
     /// returns an error, and no later opening applies it: not after a
     /// crash (the record was erased), nor after the store is closed.
@@ -1941,10 +2069,11 @@ mod tests {
                 in_the_store += 1;
             }
         }
-        // Ten records of 100 kB fill the journal's MiB: the eleventh write
-        // goes to the store, and so do the 22nd; the others live in the
-        // journal until then.
-        assert_eq!(in_the_store, 2);
+        // The first write of an opening goes to the store (it starts the
+        // opening's epoch); ten records of 100 kB then fill the journal's
+        // MiB: the twelfth write goes to the store, and so does the 23rd;
+        // the others live in the journal until then.
+        assert_eq!(in_the_store, 3);
     }
 
     /// A removal of many rows at once (dense runs taken in one pass,

@@ -198,6 +198,10 @@ pub(crate) struct Journal {
     end: u64,
     /// A journal write failed: the next commit is a checkpoint.
     failed: bool,
+    /// No record may be written in `epoch` (the store's epoch when it was
+    /// opened, whose journal may hold an earlier opening's records): the
+    /// next commit is a checkpoint, which starts a new one.
+    unstarted: bool,
     /// Tests: the next append writes its record, then fails as a sync
     /// that reports an error does.
     #[cfg(test)]
@@ -250,6 +254,7 @@ impl Journal {
             seq: 0,
             end: 0,
             failed: false,
+            unstarted: false,
             #[cfg(test)]
             fail_next_sync: false,
             #[cfg(test)]
@@ -257,10 +262,16 @@ impl Journal {
         })
     }
 
+    /// This journal, its first commit a checkpoint (see `unstarted`).
+    pub(crate) fn unstarted(mut self) -> Journal {
+        self.unstarted = true;
+        self
+    }
+
     /// Whether a record of `payload` bytes may go to the journal now (else
     /// the commit is a checkpoint).
     pub(crate) fn takes(&self, payload: usize) -> bool {
-        !self.failed && self.end + (HEADER + payload) as u64 <= CAPACITY
+        !self.failed && !self.unstarted && self.end + (HEADER + payload) as u64 <= CAPACITY
     }
 
     /// Whether commits since the last checkpoint live only in the journal.
@@ -322,6 +333,7 @@ impl Journal {
         self.seq = 0;
         self.end = 0;
         self.failed = false;
+        self.unstarted = false;
     }
 }
 
