@@ -156,7 +156,7 @@ impl RedbBackend {
             // A legacy store's journal (format 4's first layout kept one)
             // is applied to its own tables; the journal of today's layout
             // comes with the migration, and the next opening keeps one.
-            backend.replay(path)?;
+            backend.replay(path, false)?;
             return Ok(backend);
         }
         // The commits the last opening left in the journal are applied,
@@ -166,10 +166,14 @@ impl RedbBackend {
         // so that no record written from then on can be mistaken for one
         // of the last opening's.
         let read_at = backend.epoch()?;
-        let records = match read_at {
+        let found = match read_at {
             Some(epoch) => journal::records_beside(path, epoch)?,
-            None => Vec::new(),
+            None => journal::Found::default(),
         };
+        if found.damaged {
+            return Err(journal::damaged_in_the_middle(path, found.commits.len()));
+        }
+        let records = found.commits;
         let journal_path = journal::path_of(path);
         let opened = if records.is_empty() {
             Journal::open(&journal_path, read_at.unwrap_or(0)).map(Journal::unstarted)
@@ -188,18 +192,25 @@ impl RedbBackend {
 
     /// Applies the commits the journal of the store file at `store` holds
     /// for this store (this store's own, or a copy's of `store`, as
-    /// `roster check` and `recover` read it): how many.
-    pub(crate) fn replay(&self, store: &Path) -> Result<usize> {
+    /// `roster check` and `recover` read it): how many, and whether the
+    /// journal is damaged after them ([`journal::Found::damaged`]). Such a
+    /// journal is refused unless `salvage` (`recover`, `check`) takes the
+    /// commits before the damage.
+    pub(crate) fn replay(&self, store: &Path, salvage: bool) -> Result<(usize, bool)> {
         let Some(epoch) = self.epoch()? else {
-            return Ok(0);
+            return Ok((0, false));
         };
-        let records = journal::records_beside(store, epoch)?;
+        let found = journal::records_beside(store, epoch)?;
+        if found.damaged && !salvage {
+            return Err(journal::damaged_in_the_middle(store, found.commits.len()));
+        }
+        let records = &found.commits;
         match (records.is_empty(), self.is_legacy()) {
             (true, _) => {}
-            (false, true) => self.checkpoint_legacy(&records, epoch)?,
-            (false, false) => drop(self.checkpoint(&records, Some(epoch))?),
+            (false, true) => self.checkpoint_legacy(records, epoch)?,
+            (false, false) => drop(self.checkpoint(records, Some(epoch))?),
         }
-        Ok(records.len())
+        Ok((records.len(), found.damaged))
     }
 
     /// [`RedbBackend::checkpoint`] of a store of format 4's first layout:
@@ -1963,6 +1974,38 @@ mod tests {
         assert_ne!(epoch(&b), left);
         b.write(&mut |w| w.put("t", b"k3", b"v")).unwrap();
         assert_eq!(after_a_crash(&path, true).len(), 3);
+    }
+
+    /// A journal damaged in the middle (a record that does not read,
+    /// followed by ones that do) is refused at opening, not cut short in
+    /// silence: the commits after the damage were acknowledged. `replay`
+    /// for `check` and `recover` applies the commits before it and says
+    /// that the rest are lost.
+    #[test]
+    fn a_journal_damaged_in_the_middle_is_refused_and_salvaged_on_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let b = RedbBackend::open(&path, false).unwrap();
+        for key in [b"a", b"b", b"c"] {
+            b.write(&mut |w| w.put("t", key, b"v")).unwrap();
+        }
+        let copy = dir.path().join("copy.redb");
+        std::fs::copy(&path, &copy).unwrap();
+        let mut journal = std::fs::read(journal::path_of(&path)).unwrap();
+        drop(b);
+        // The first write went to the store; "b" and "c" are the journal's
+        // two records. A byte of the first one's payload is flipped.
+        journal[journal::HEADER + 2] ^= 0x40;
+        std::fs::write(journal::path_of(&copy), &journal).unwrap();
+        let Err(e) = RedbBackend::open(&copy, false) else {
+            panic!("a journal damaged in the middle must be refused");
+        };
+        assert_eq!(e.code(), ErrorCode::Corrupt);
+        assert!(e.message().contains("damaged"), "{}", e.message());
+        let db = Database::open(&copy).unwrap();
+        let c = RedbBackend::on(db).unwrap();
+        assert_eq!(c.replay(&copy, true).unwrap(), (0, true));
+        assert!(c.replay(&copy, false).is_err());
     }
 
     /// A write whose journal record was written but failed to sync

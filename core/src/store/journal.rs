@@ -44,7 +44,7 @@ pub(crate) const TABLE: &str = "roster.journal";
 pub(crate) const EPOCH_KEY: &[u8] = b"epoch";
 
 const MAGIC: &[u8; 4] = b"RJNL";
-const HEADER: usize = 28;
+pub(crate) const HEADER: usize = 28;
 /// The journal's size: a record that would pass it makes a checkpoint.
 const CAPACITY: u64 = 1 << 20;
 /// The changes of one transaction above this size are committed durably to
@@ -77,13 +77,40 @@ fn spelt(store: &Path) -> PathBuf {
 /// The records of `epoch` in the journal of the store file at `store`
 /// ([`records`]), or, where it has none and the store was named through a
 /// link, in a journal beside the link (where an earlier roster kept it).
-pub(crate) fn records_beside(store: &Path, epoch: u64) -> Result<Vec<Vec<u8>>> {
+pub(crate) fn records_beside(store: &Path, epoch: u64) -> Result<Found> {
     let (own, as_named) = (path_of(store), spelt(store));
     let found = records(&own, epoch)?;
-    if found.is_empty() && own != as_named {
+    if found.commits.is_empty() && !found.damaged && own != as_named {
         return records(&as_named, epoch);
     }
     Ok(found)
+}
+
+/// What a journal holds for an epoch.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// The payloads of its records, in order: the commits since the
+    /// store's last checkpoint, up to the first record that does not read.
+    pub(crate) commits: Vec<Vec<u8>>,
+    /// Whether a record of the epoch that reads follows the one that does
+    /// not, where that one's length puts it: the record in between was
+    /// written whole (records are written one after the other, each synced
+    /// before the next, so only the last can be torn) and damaged since,
+    /// and the commits from it on are lost.
+    pub(crate) damaged: bool,
+}
+
+/// The error of a journal damaged in the middle ([`Found::damaged`]).
+pub(crate) fn damaged_in_the_middle(store: &Path, readable: usize) -> Error {
+    Error::new(
+        ErrorCode::Corrupt,
+        format!(
+            "the journal of {} is damaged: after {readable} commits that read, a record \
+             that does not is followed by others that do, so commits are lost; nothing was \
+             applied. Run `roster recover` (it keeps the commits before the damage)",
+            store.display()
+        ),
+    )
 }
 
 /// One change of a record.
@@ -357,7 +384,7 @@ fn encode(epoch: u64, seq: u64, payload: &[u8]) -> Vec<u8> {
 /// file has none. Only its first [`CAPACITY`] bytes are read: no record is
 /// written past them, and a file made larger (by hand, or to exhaust
 /// memory) is no bigger to read.
-pub(crate) fn records(path: &Path, epoch: u64) -> Result<Vec<Vec<u8>>> {
+pub(crate) fn records(path: &Path, epoch: u64) -> Result<Found> {
     let mut bytes = Vec::new();
     match File::open(path) {
         Ok(f) => {
@@ -365,53 +392,91 @@ pub(crate) fn records(path: &Path, epoch: u64) -> Result<Vec<Vec<u8>>> {
                 .read_to_end(&mut bytes)
                 .map_err(io_error("reading the journal"))?;
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::default()),
         Err(e) => return Err(Error::storage("opening the journal", e)),
     }
-    Ok(parse(&bytes, epoch))
+    Ok(read(&bytes, epoch))
 }
 
-/// The payloads of the records of `epoch` numbered 1, 2, 3, … from the
-/// start of `bytes`, up to the first record that is not.
-fn parse(bytes: &[u8], epoch: u64) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
+/// The records of `epoch` numbered 1, 2, 3, … from the start of `bytes`, up
+/// to the first record that is not, and whether that one is followed by
+/// the next of the sequence ([`Found::damaged`]).
+fn read(bytes: &[u8], epoch: u64) -> Found {
+    let mut commits = Vec::new();
     let mut at = 0usize;
-    while let Some(header) = bytes.get(at..at + HEADER) {
-        let n = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
-        let word = |i: usize| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&header[i..i + 8]);
-            u64::from_be_bytes(b)
-        };
-        let (e, seq) = (word(8), word(16));
-        let crc = u32::from_be_bytes([header[24], header[25], header[26], header[27]]);
-        // Bounded before it is added: on a 32-bit target a length near
-        // 2^32 would wrap the sum.
-        if n > MAX_PAYLOAD {
-            break;
+    while let Some(record) = record_at(bytes, at, epoch, commits.len() as u64 + 1) {
+        match record {
+            Ok(payload) => {
+                at += HEADER + payload.len();
+                commits.push(payload.to_vec());
+            }
+            Err(Some(len)) => {
+                // A whole-looking record of this epoch and place whose
+                // bytes do not check: damage if the next one reads.
+                let next = commits.len() as u64 + 2;
+                let damaged = matches!(
+                    record_at(bytes, at + HEADER + len, epoch, next),
+                    Some(Ok(_))
+                );
+                return Found { commits, damaged };
+            }
+            Err(None) => break,
         }
-        let Some(payload) = bytes.get(at + HEADER..at + HEADER + n) else {
-            break;
-        };
-        let mut check = crc32fast::Hasher::new();
-        check.update(&header[..24]);
-        check.update(payload);
-        if &header[..4] != MAGIC
-            || e != epoch
-            || seq != out.len() as u64 + 1
-            || check.finalize() != crc
-        {
-            break;
-        }
-        out.push(payload.to_vec());
-        at += HEADER + n;
     }
-    out
+    Found {
+        commits,
+        damaged: false,
+    }
+}
+
+/// The record at `at`, if it is record `seq` of `epoch`: `None` where
+/// `bytes` end; its payload where it reads; where it does not, the payload
+/// length its header gives when that header is one of this epoch and
+/// sequence (its magic, epoch and number intact, its length in bounds and
+/// within `bytes`), else nothing.
+fn record_at(
+    bytes: &[u8],
+    at: usize,
+    epoch: u64,
+    seq: u64,
+) -> Option<Result<&[u8], Option<usize>>> {
+    let header = bytes.get(at..at.checked_add(HEADER)?)?;
+    let n = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    let word = |i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&header[i..i + 8]);
+        u64::from_be_bytes(b)
+    };
+    let (e, number) = (word(8), word(16));
+    let crc = u32::from_be_bytes([header[24], header[25], header[26], header[27]]);
+    // Bounded before it is added: on a 32-bit target a length near 2^32
+    // would wrap the sum.
+    if n > MAX_PAYLOAD {
+        return Some(Err(None));
+    }
+    let Some(payload) = bytes.get(at + HEADER..at + HEADER + n) else {
+        return Some(Err(None));
+    };
+    if &header[..4] != MAGIC || e != epoch || number != seq {
+        return Some(Err(None));
+    }
+    let mut check = crc32fast::Hasher::new();
+    check.update(&header[..24]);
+    check.update(payload);
+    if check.finalize() != crc {
+        return Some(Err(Some(n)));
+    }
+    Some(Ok(payload))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The commits [`read`] finds.
+    fn parse(bytes: &[u8], epoch: u64) -> Vec<Vec<u8>> {
+        read(bytes, epoch).commits
+    }
 
     fn payload(changes: &[Change<'_>]) -> Vec<u8> {
         let mut c = Changes::recording();
@@ -516,6 +581,48 @@ mod tests {
         assert!(parse(&encode(5, 1, &larger), 5).is_empty());
     }
 
+    /// A record that does not check, followed where its length says by the
+    /// next record of the sequence, was damaged after it was written:
+    /// the commits before it are found and the damage is named. A torn
+    /// or damaged last record, a stale record after the last, or a length
+    /// that was itself damaged (the next record is not where it says) end
+    /// the list as before.
+    #[test]
+    fn a_record_damaged_before_others_that_read_is_damage() {
+        let mut bytes = Vec::new();
+        for (seq, p) in [(1, b"one".as_slice()), (2, b"two"), (3, b"three")] {
+            bytes.extend(encode(5, seq, p));
+        }
+        let second = encode(5, 1, b"one").len();
+        let third = second + encode(5, 2, b"two").len();
+        let sound = read(&bytes, 5);
+        assert_eq!((sound.commits.len(), sound.damaged), (3, false));
+        let mut flipped = bytes.clone();
+        flipped[second + HEADER + 1] ^= 4;
+        assert_eq!(
+            read(&flipped, 5),
+            Found {
+                commits: vec![b"one".to_vec()],
+                damaged: true
+            }
+        );
+        // The same flip in the last record: it may be torn, nothing after.
+        let mut last = bytes.clone();
+        last[third + HEADER + 1] ^= 4;
+        assert_eq!(read(&last, 5).commits.len(), 2);
+        assert!(!read(&last, 5).damaged);
+        assert!(!read(&bytes[..bytes.len() - 1], 5).damaged);
+        // A damaged length: the next record is not where it says.
+        let mut length = bytes.clone();
+        length[second + 7] ^= 1;
+        assert_eq!(read(&length, 5).commits.len(), 1);
+        assert!(!read(&length, 5).damaged);
+        // A stale record of an earlier run after the end is not damage.
+        let mut stale = encode(5, 1, b"new").to_vec();
+        stale.extend(encode(5, 7, b"old"));
+        assert!(!read(&stale, 5).damaged);
+    }
+
     /// Opening allocates the whole journal, so appending a record never
     /// changes the file's size (a sync of its data alone makes it
     /// durable); a larger file is left as it is.
@@ -529,7 +636,10 @@ mod tests {
         j.append(b"payload").unwrap();
         j.committed(7);
         assert_eq!(size(&path), CAPACITY);
-        assert_eq!(records(&path, 1).unwrap(), vec![b"payload".to_vec()]);
+        assert_eq!(
+            records(&path, 1).unwrap().commits,
+            vec![b"payload".to_vec()]
+        );
         std::fs::write(&path, vec![1u8; 100]).unwrap();
         Journal::open(&path, 1).unwrap();
         assert_eq!(size(&path), CAPACITY);
@@ -551,16 +661,16 @@ mod tests {
         j.committed(3);
         assert!(j.is_dirty());
         j.append(b"two").unwrap();
-        assert_eq!(records(&path, 4).unwrap().len(), 2);
+        assert_eq!(records(&path, 4).unwrap().commits.len(), 2);
         j.abandon();
-        assert_eq!(records(&path, 4).unwrap(), vec![b"one".to_vec()]);
+        assert_eq!(records(&path, 4).unwrap().commits, vec![b"one".to_vec()]);
         assert!(!j.takes(1));
         j.restart(5);
         assert!(j.takes(1) && !j.is_dirty());
         j.append(b"three").unwrap();
         j.committed(5);
-        assert_eq!(records(&path, 5).unwrap(), vec![b"three".to_vec()]);
-        assert!(records(&path, 4).unwrap().is_empty());
+        assert_eq!(records(&path, 5).unwrap().commits, vec![b"three".to_vec()]);
+        assert!(records(&path, 4).unwrap().commits.is_empty());
     }
 
     /// A missing journal holds nothing; one that cannot be opened is an
@@ -570,7 +680,7 @@ mod tests {
     fn a_journal_that_cannot_be_read_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j");
-        assert!(records(&path, 1).unwrap().is_empty());
+        assert!(records(&path, 1).unwrap().commits.is_empty());
         std::os::unix::fs::symlink(&path, &path).unwrap();
         assert!(records(&path, 1).is_err());
     }
@@ -591,6 +701,6 @@ mod tests {
         assert_eq!(parse(&bytes, 3).len(), 5);
         bytes.extend(vec![0u8; 1 << 20]);
         std::fs::write(&path, &bytes).unwrap();
-        assert_eq!(records(&path, 3).unwrap().len(), 4);
+        assert_eq!(records(&path, 3).unwrap().commits.len(), 4);
     }
 }

@@ -168,14 +168,24 @@ fn open_db(path: &Path) -> std::result::Result<(Database, bool), String> {
 /// Applies to the copy `backend` of the store at `source` the commits its
 /// journal holds (they were committed: a store opened for one process
 /// keeps its latest commits there until it closes), saying so in `notes`.
-fn with_journal(backend: &RedbBackend, source: &Path, notes: &mut Vec<String>) -> Result<()> {
-    match backend.replay(source) {
-        Ok(0) => Ok(()),
-        Ok(n) => {
-            notes.push(format!(
-                "{n} commits were read from the journal beside the store (it was not closed)"
-            ));
-            Ok(())
+/// Whether the journal is damaged after the commits applied (the later
+/// ones are lost).
+fn with_journal(backend: &RedbBackend, source: &Path, notes: &mut Vec<String>) -> Result<bool> {
+    match backend.replay(source, true) {
+        Ok((0, false)) => Ok(false),
+        Ok((n, damaged)) => {
+            if n > 0 {
+                notes.push(format!(
+                    "{n} commits were read from the journal beside the store (it was not closed)"
+                ));
+            }
+            if damaged {
+                notes.push(format!(
+                    "the journal is damaged after those {n} commits: the commits after the \
+                     damage could not be read and are lost"
+                ));
+            }
+            Ok(damaged)
         }
         Err(e) => {
             notes.push(format!("the journal could not be applied: {}", e.message()));
@@ -350,7 +360,14 @@ pub fn check(source: &Path) -> Result<CheckReport> {
     let copy = TempCopy::of(source)?;
     let store = match open_db(&copy.path) {
         Ok((db, _)) => RedbBackend::on(db).and_then(|b| {
-            with_journal(&b, source, &mut report.notes)?;
+            if with_journal(&b, source, &mut report.notes)? {
+                report.problems.push(
+                    "the journal beside the store is damaged: commits after the damage are \
+                     lost, and the store does not open; `roster recover` keeps the commits \
+                     before it"
+                        .to_string(),
+                );
+            }
             Store::on(Arc::new(b))
         }),
         Err(why) => Err(Error::new(ErrorCode::Corrupt, why)),

@@ -151,3 +151,39 @@ fn a_damaged_or_foreign_journal_brings_back_nothing_uncommitted() {
     std::fs::remove_file(&journal).expect("remove");
     assert_eq!(batch_names(&store), vec!["kept".to_string()]);
 }
+
+/// A journal damaged in the middle (a record that does not read, followed
+/// by records that do) loses acknowledged commits: opening refuses the
+/// store rather than cut the journal short in silence, `check` names the
+/// damage, and `recover` keeps what the store and the journal before the
+/// damage hold, saying that the rest is lost.
+#[test]
+fn a_journal_damaged_in_the_middle_is_named_not_cut_short() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = dir.path().join("roster.redb");
+    assert_eq!(write_then_kill(&store, 0, 4).len(), 4);
+    let journal = journal_of(&store);
+    let mut bytes = std::fs::read(&journal).expect("journal");
+    // The payload of the first record (after its 28-byte header).
+    bytes[28 + 2] ^= 0x40;
+    std::fs::write(&journal, &bytes).expect("write");
+    let e = Institute::open(&store, Config::default())
+        .err()
+        .expect("a damaged journal is refused");
+    assert_eq!(e.code(), roster::ErrorCode::Corrupt);
+    assert!(e.message().contains("journal"), "{}", e.message());
+    let report = roster::store::recover::check(&store).expect("check");
+    assert!(
+        report.problems.iter().any(|p| p.contains("journal")),
+        "{report:?}"
+    );
+    let target = dir.path().join("recovered.redb");
+    let recovered = roster::store::recover::recover(&store, &target).expect("recover");
+    assert!(
+        recovered.notes.iter().any(|n| n.contains("damaged")),
+        "{:?}",
+        recovered.notes
+    );
+    let kept = batch_names(&target);
+    assert!(kept.len() < 4, "{kept:?}");
+}
