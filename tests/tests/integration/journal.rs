@@ -167,9 +167,9 @@ fn a_journal_damaged_in_the_middle_is_named_not_cut_short() {
     // The payload of the first record (after its 28-byte header).
     bytes[28 + 2] ^= 0x40;
     std::fs::write(&journal, &bytes).expect("write");
-    let e = Institute::open(&store, Config::default())
-        .err()
-        .expect("a damaged journal is refused");
+    let Err(e) = Institute::open(&store, Config::default()) else {
+        panic!("a journal damaged in the middle must be refused");
+    };
     assert_eq!(e.code(), roster::ErrorCode::Corrupt);
     assert!(e.message().contains("journal"), "{}", e.message());
     let report = roster::store::recover::check(&store).expect("check");
