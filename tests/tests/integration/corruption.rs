@@ -729,6 +729,42 @@ fn a_damaged_change_entry_past_the_first_is_named() {
     );
 }
 
+/// A damaged entry at the front of the feed does not stop the writes
+/// whose entries reach a trim, nor a purge: the trim ends at it (its age
+/// cannot be read), the writes go on, and `check` still names it.
+#[test]
+fn a_damaged_oldest_change_entry_stops_no_write() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    let (mut config, clock) = config(SEED_NOW);
+    config.change_retention = chrono::Duration::days(1);
+    {
+        let i = Institute::open(&path, config.clone()).expect("create");
+        let batch = roster::BatchInput {
+            name: Some("First".into()),
+        };
+        i.operator().create_batch(batch).expect("batch");
+    }
+    let rows = testing::raw_rows(&path, "changes").expect("rows");
+    let (oldest, _) = rows.first().expect("an entry");
+    let head = testing::u64_of(oldest).expect("a number");
+    testing::raw_put(&path, "changes", oldest, &[0xff; 3]).expect("raw write");
+    clock.set(roster_tests::at("2023-01-20T00:00:00Z"));
+    let i = Institute::open(&path, config).expect("open");
+    for n in 0..130 {
+        let batch = roster::BatchInput {
+            name: Some(format!("Later {n}")),
+        };
+        i.operator()
+            .create_batch(batch)
+            .unwrap_or_else(|e| panic!("write {n}: {e}"));
+    }
+    i.operator().purge_changes().expect("purge");
+    let problems = i.check_integrity().expect("check");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains(&head.to_string()), "{problems:?}");
+}
+
 /// An id counter lowered within its block (damage, or an edit of the
 /// file) gives an id a record already holds: the create that takes it is
 /// refused as damage, where it would overwrite the record and leave the
