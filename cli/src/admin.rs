@@ -27,7 +27,8 @@ pub struct SuperuserArgs {
         required_unless_present = "password_stdin"
     )]
     password: Option<String>,
-    /// Read the password from the first line of standard input.
+    /// Read the password from the first line of standard input (typed at a
+    /// terminal, with echo off).
     #[arg(long)]
     password_stdin: bool,
 }
@@ -120,20 +121,34 @@ fn fail_with(err: roster::Error, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// The first line of standard input, without its line ending; `None` when
+/// there is none or it is empty. Typed at a terminal, it is read with echo
+/// off, as `passwd` reads one, so the password never shows on the screen.
+fn password_from_stdin() -> Option<String> {
+    use std::io::IsTerminal;
+    let line = if std::io::stdin().is_terminal() {
+        eprint!("Password: ");
+        rpassword::read_password().ok()?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).ok()?;
+        line
+    };
+    let password = line.trim_end_matches(['\r', '\n']);
+    (!password.is_empty()).then(|| password.to_string())
+}
+
 /// Creates or resets an administrator.
 pub fn superuser(db: &Path, config: Config, args: &SuperuserArgs) -> ExitCode {
     let password = match (&args.password, args.password_stdin) {
         (Some(p), false) => p.clone(),
-        _ => {
-            let mut line = String::new();
-            if std::io::stdin().read_line(&mut line).is_err()
-                || line.trim_end_matches(['\r', '\n']).is_empty()
-            {
+        _ => match password_from_stdin() {
+            Some(password) => password,
+            None => {
                 eprintln!("error: no password on standard input");
                 return ExitCode::from(EXIT_USAGE);
             }
-            line.trim_end_matches(['\r', '\n']).to_string()
-        }
+        },
     };
     let institute = match open(db, config, Missing::Create) {
         Ok(i) => i,

@@ -175,6 +175,47 @@ fn superuser_needs_a_password_that_meets_the_policy() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// A password typed at a terminal for `--password-stdin` is not echoed:
+/// the command runs on a pseudo-terminal (`script`, util-linux), and what
+/// the terminal shows holds the prompt but not the password, which works.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_password_typed_at_a_terminal_is_not_echoed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    let secret = "Typed-Secret-77";
+    let command = format!(
+        "{} --db {} --now {NOW} superuser --username admin --password-stdin",
+        env!("CARGO_BIN_EXE_roster"),
+        db.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_remove("ROSTER_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // After the prompt is up: typed ahead, a terminal echoes the line
+    // before echo can be turned off.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    stdin
+        .write_all(format!("{secret}\n").as_bytes())
+        .expect("type");
+    let o = child.wait_with_output().expect("wait");
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{shown}");
+    assert!(shown.contains("Password:"), "{shown}");
+    assert!(!shown.contains(secret), "the password was echoed: {shown}");
+    token(&db, "admin", secret);
+}
+
 #[test]
 fn unlock_ends_a_lock_out() {
     let dir = tempfile::tempdir().expect("temp dir");
