@@ -3,6 +3,9 @@
 //! options objects (read into the core's own shapes).
 
 use roster::Config;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 /// The result type of every exported method: a thrown JS value on failure.
@@ -40,17 +43,138 @@ pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
 /// without a bound: an object nested some thousands of levels deep (which
 /// `JSON.parse` builds without complaint) overflowed the module's stack
 /// and left every later call of the instance failing.
+///
+/// A number that is not finite (`NaN`, `Infinity`, `-Infinity`, or a
+/// `Number` object holding one) is refused, naming where it is:
+/// `JSON.stringify` writes it as `null`, and `null` clears a field, so
+/// `{email: NaN}` would erase the email and `{lockoutMaxFailures: NaN}`
+/// would quietly give the default.
 pub(crate) fn from_js(value: JsValue) -> JsResult<serde_json::Value> {
     if value.is_undefined() || value.is_null() {
         return Ok(serde_json::Value::Null);
     }
+    let json = parse(stringify(&value, None)?)?;
+    // Every non-finite number became a null: without one, there is none.
+    // With one, the value is written again with a replacer that marks them
+    // (only now, so the common input pays nothing, and only on a value the
+    // first pass found at most 128 levels deep, so the replacer, a call
+    // into this module for every value, never runs on the edge of the
+    // engine's stack).
+    if !has_null(&json) {
+        return Ok(json);
+    }
+    let marked = Rc::new(Cell::new(false));
+    let mark = marked.clone();
+    let replacer = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(
+        move |_key: JsValue, value: JsValue| match non_finite(&value) {
+            Some(n) => {
+                mark.set(true);
+                JsValue::from_str(&format!("{NON_FINITE}{n}"))
+            }
+            None => value,
+        },
+    );
+    let json = parse(stringify(&value, Some(replacer.as_ref().unchecked_ref()))?)?;
+    if marked.get() {
+        let (place, n) = find_non_finite(&json, &mut String::new())
+            .unwrap_or_else(|| (String::new(), "NaN or Infinity".into()));
+        let place = if place.is_empty() {
+            "the value".to_string()
+        } else {
+            place
+        };
+        return Err(usage(&format!(
+            "{place} is not a finite number ({n}): roster takes only finite numbers \
+             (JSON has no NaN or Infinity; they would cross as null, which clears a field)"
+        )));
+    }
+    Ok(json)
+}
+
+/// What a non-finite number is written as by [`from_js`]'s replacer, before
+/// `NaN`, `Infinity` or `-Infinity` (a noncharacter: no text a host means).
+const NON_FINITE: &str = "\u{FDD0}roster:non-finite:";
+
+/// Which non-finite number `value` is (`NaN`, `Infinity`, `-Infinity`), if
+/// it is one, or a `Number` object that `JSON.stringify` writes as `null`.
+fn non_finite(value: &JsValue) -> Option<&'static str> {
+    if let Some(n) = value.as_f64() {
+        return match n {
+            n if n.is_nan() => Some("NaN"),
+            f64::INFINITY => Some("Infinity"),
+            f64::NEG_INFINITY => Some("-Infinity"),
+            _ => None,
+        };
+    }
+    // `JSON.stringify` writes a `Number` object as its `ToNumber`, which may
+    // call a `valueOf` of the host's: asked of the engine, through a call
+    // that catches what it throws (then the outer call throws it again).
+    if value.is_object()
+        && value.is_instance_of::<js_sys::Number>()
+        && js_sys::JSON::stringify(value)
+            .ok()
+            .and_then(|text| text.as_string())
+            .as_deref()
+            == Some("null")
+    {
+        return Some("a Number object that is not finite");
+    }
+    None
+}
+
+/// `JSON.stringify(value, replacer)`, its failures as usage errors.
+fn stringify(value: &JsValue, replacer: Option<&js_sys::Function>) -> JsResult<String> {
     // The engine's own limits hold while it writes: a cycle, a BigInt or a
     // nesting too deep for its stack is an exception, caught here.
-    let text = js_sys::JSON::stringify(&value)
-        .ok()
+    let text = match replacer {
+        None => js_sys::JSON::stringify(value),
+        Some(replacer) => js_sys::JSON::stringify_with_replacer(value, replacer),
+    };
+    text.ok()
         .and_then(|text| text.as_string())
-        .ok_or_else(|| usage("not a plain object: it has no JSON form"))?;
+        .ok_or_else(|| usage("not a plain object: it has no JSON form"))
+}
+
+fn parse(text: String) -> JsResult<serde_json::Value> {
     serde_json::from_str(&text).map_err(|e| usage(&format!("not a plain object: {e}")))
+}
+
+/// Whether `json` holds a `null` anywhere (at most 128 levels deep: parsed).
+fn has_null(json: &serde_json::Value) -> bool {
+    match json {
+        serde_json::Value::Null => true,
+        serde_json::Value::Array(items) => items.iter().any(has_null),
+        serde_json::Value::Object(map) => map.values().any(has_null),
+        _ => false,
+    }
+}
+
+/// Where in `json` the first number [`from_js`]'s replacer marked is, as
+/// `a.b[2]`, and which it was (`NaN`, `Infinity`, `-Infinity`).
+fn find_non_finite(json: &serde_json::Value, place: &mut String) -> Option<(String, String)> {
+    match json {
+        serde_json::Value::String(s) => s
+            .strip_prefix(NON_FINITE)
+            .map(|n| (place.clone(), n.to_string())),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = place.len();
+            place.push_str(&format!("[{i}]"));
+            let found = find_non_finite(item, place);
+            place.truncate(len);
+            found
+        }),
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let len = place.len();
+            if !place.is_empty() {
+                place.push('.');
+            }
+            place.push_str(key);
+            let found = find_non_finite(item, place);
+            place.truncate(len);
+            found
+        }),
+        _ => None,
+    }
 }
 
 /// A core result, converted.
@@ -59,6 +183,16 @@ pub(crate) fn out<T, J: serde::Serialize>(
     f: impl FnOnce(T) -> J,
 ) -> JsResult<JsValue> {
     result.map(|v| to_js(&f(v))).map_err(error)
+}
+
+/// A validation error with `message` and the `fields` `{field: [problem]}`.
+fn field_error_saying(message: &str, field: &str, problem: &str) -> JsValue {
+    let fields = serde_json::json!({ field: [problem] });
+    crate::error::roster_error(
+        roster::ErrorCode::Validation.as_str(),
+        message,
+        &to_js(&fields),
+    )
 }
 
 /// A JS number as an id: a whole number from 0 to 2^53 - 1.
@@ -89,7 +223,74 @@ pub(crate) fn options<T: Default + serde::de::DeserializeOwned>(
 ) -> JsResult<T> {
     match from_js(value)? {
         serde_json::Value::Null => Ok(T::default()),
-        json => serde_json::from_value(json).map_err(|e| usage(&format!("bad {what}: {e}"))),
+        json => read(&json, what),
+    }
+}
+
+/// `json` as `T`. A failure names the key or item at fault (found by
+/// reading `json` again without each, only when it fails), never the value:
+/// serde's own message quotes it (``invalid type: integer `12345678` ``,
+/// for a password given as a number).
+pub(crate) fn read<T: serde::de::DeserializeOwned>(
+    json: &serde_json::Value,
+    what: &str,
+) -> JsResult<T> {
+    T::deserialize(json).map_err(|e| {
+        let said = e.to_string();
+        let problem = without_value(&said);
+        match culprit::<T>(json, &said) {
+            Some(place) => {
+                field_error_saying(&format!("bad {what}: {place}: {problem}"), &place, &problem)
+            }
+            None => usage(&format!("bad {what}: {problem}")),
+        }
+    })
+}
+
+/// serde's message `said` without the value it quotes: ``invalid type:
+/// integer `5`, expected a string`` is `invalid type, expected a string`.
+/// Messages that quote only a key (`unknown field`, `missing field`) stay.
+fn without_value(said: &str) -> String {
+    for (prefix, name) in [
+        ("invalid type: ", "invalid type"),
+        ("invalid value: ", "invalid value"),
+        ("unknown variant ", "unknown variant"),
+    ] {
+        if said.starts_with(prefix) {
+            // The last one: the value, before it, may hold the words too.
+            return match said.rfind(", expected ") {
+                Some(at) => format!("{name}{}", &said[at..]),
+                None => name.to_string(),
+            };
+        }
+    }
+    said.to_string()
+}
+
+/// The key of object `json` (or `[index]` of array `json`) without which
+/// reading it as `T` no longer fails with `said`: the one at fault.
+fn culprit<T: serde::de::DeserializeOwned>(json: &serde_json::Value, said: &str) -> Option<String> {
+    let changes = |without: serde_json::Value| match T::deserialize(&without) {
+        Ok(_) => true,
+        Err(e) => e.to_string() != said,
+    };
+    match json {
+        serde_json::Value::Object(map) => map
+            .keys()
+            .find(|key| {
+                let mut rest = map.clone();
+                rest.remove(key.as_str());
+                changes(serde_json::Value::Object(rest))
+            })
+            .cloned(),
+        serde_json::Value::Array(items) => (0..items.len())
+            .find(|&i| {
+                let mut rest = items.clone();
+                rest.remove(i);
+                changes(serde_json::Value::Array(rest))
+            })
+            .map(|i| format!("[{i}]")),
+        _ => None,
     }
 }
 

@@ -3,7 +3,7 @@
 //! keys, TypeScript declared from the Rust types).
 
 use crate::admin::Admin;
-use crate::convert::{JsResult, error, from_js, id, out, usage};
+use crate::convert::{JsResult, error, from_js, id, out, read, usage};
 use roster::api::sunbird::{IdType, OrgInput};
 use roster::domain::sunbird::{
     CreateRoute, DeclarationChange, ReadParts, RoleChange, SearchRequest, SunbirdInput,
@@ -11,13 +11,14 @@ use roster::domain::sunbird::{
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
-/// A JS object as the core record `T` (unknown keys refused).
+/// A JS object as the core record `T` (unknown keys refused; a refusal
+/// names the key at fault, never its value, which may be a password).
 fn record<T: DeserializeOwned>(value: JsValue, what: &str) -> JsResult<T> {
     let json = match from_js(value)? {
         serde_json::Value::Null => serde_json::Value::Object(Default::default()),
         json => json,
     };
-    serde_json::from_value(json).map_err(|e| usage(&format!("bad {what}: {e}")))
+    read(&json, what)
 }
 
 /// A JS string argument as the core enum `T` (`"create"`, `"email"`, ...).
