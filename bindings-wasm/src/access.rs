@@ -2,7 +2,7 @@
 //! import and export.
 
 use crate::admin::{Admin, page};
-use crate::convert::{JsResult, error, from_js, id, out, to_js};
+use crate::convert::{JsResult, error, from_js, id, opt_text, out, text, to_js};
 use roster::json;
 use wasm_bindgen::prelude::*;
 
@@ -25,9 +25,10 @@ impl Admin {
     #[wasm_bindgen(js_name = listGroups, unchecked_return_type = "Page<Group>")]
     pub fn list_groups(
         &self,
-        name: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] name: JsValue,
         #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
+        let name = opt_text(&name, "name")?;
         out(self.0.list_groups(name.as_deref(), page(which)?), |p| {
             json::page(&p, json::group)
         })
@@ -35,20 +36,23 @@ impl Admin {
 
     /// Group `id`.
     #[wasm_bindgen(js_name = getGroup, unchecked_return_type = "Group")]
-    pub fn get_group(&self, group: f64) -> JsResult<JsValue> {
-        out(self.0.get_group(id(group)?), |g| json::group(&g))
+    pub fn get_group(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] group: JsValue,
+    ) -> JsResult<JsValue> {
+        out(self.0.get_group(id(&group, "group")?), |g| json::group(&g))
     }
 
     /// Changes group `id`.
     #[wasm_bindgen(js_name = updateGroup, unchecked_return_type = "Group")]
     pub fn update_group(
         &self,
-        group: f64,
+        #[wasm_bindgen(unchecked_param_type = "number")] group: JsValue,
         #[wasm_bindgen(unchecked_param_type = "GroupInput")] input: JsValue,
     ) -> JsResult<JsValue> {
         out(
             self.0.update_group(
-                id(group)?,
+                id(&group, "group")?,
                 json::group_input(from_js(input)?).map_err(error)?,
             ),
             |g| json::group(&g),
@@ -57,8 +61,11 @@ impl Admin {
 
     /// Deletes group `id`.
     #[wasm_bindgen(js_name = deleteGroup)]
-    pub fn delete_group(&self, group: f64) -> JsResult<()> {
-        self.0.delete_group(id(group)?).map_err(error)
+    pub fn delete_group(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] group: JsValue,
+    ) -> JsResult<()> {
+        self.0.delete_group(id(&group, "group")?).map_err(error)
     }
 
     /// The permission catalogue.
@@ -71,8 +78,13 @@ impl Admin {
 
     /// Whether user `id` has permission `name` (`roster.view_user`).
     #[wasm_bindgen(js_name = hasPerm)]
-    pub fn has_perm(&self, user: f64, name: &str) -> JsResult<bool> {
-        self.0.has_perm(id(user)?, name).map_err(error)
+    pub fn has_perm(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> JsResult<bool> {
+        let user = id(&user, "user")?;
+        self.0.has_perm(user, &text(&name, "name")?).map_err(error)
     }
 
     /// The caller's own user.
@@ -98,19 +110,26 @@ impl Admin {
     #[wasm_bindgen(js_name = changeMyPassword)]
     pub fn change_my_password(
         &self,
-        #[wasm_bindgen(js_name = oldPassword)] old_password: &str,
-        #[wasm_bindgen(js_name = newPassword)] new_password: &str,
+        #[wasm_bindgen(js_name = oldPassword, unchecked_param_type = "string")]
+        old_password: JsValue,
+        #[wasm_bindgen(js_name = newPassword, unchecked_param_type = "string")]
+        new_password: JsValue,
     ) -> JsResult<()> {
+        let old_password = text(&old_password, "oldPassword")?;
+        let new_password = text(&new_password, "newPassword")?;
         self.0
-            .change_my_password(old_password, new_password)
+            .change_my_password(&old_password, &new_password)
             .map_err(error)
     }
 
     /// Ends every session of user `id`; returns how many.
     #[wasm_bindgen(js_name = logoutEverywhere)]
-    pub fn logout_everywhere(&self, user: f64) -> JsResult<f64> {
+    pub fn logout_everywhere(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
+    ) -> JsResult<f64> {
         self.0
-            .logout_everywhere(id(user)?)
+            .logout_everywhere(id(&user, "user")?)
             .map(|n| n as f64)
             .map_err(error)
     }
@@ -118,8 +137,11 @@ impl Admin {
     /// Ends the lock-out of user `id` at once (needs `change_user` and
     /// every permission the user holds).
     #[wasm_bindgen(js_name = unlockUser)]
-    pub fn unlock_user(&self, user: f64) -> JsResult<()> {
-        self.0.unlock_user(id(user)?).map_err(error)
+    pub fn unlock_user(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
+    ) -> JsResult<()> {
+        self.0.unlock_user(id(&user, "user")?).map_err(error)
     }
 
     /// Signs this handle's session out; its token stops working.
@@ -147,9 +169,10 @@ impl Admin {
     #[wasm_bindgen(js_name = importUsers, unchecked_return_type = "ImportReport")]
     pub fn import_users(
         &self,
-        text: &str,
+        #[wasm_bindgen(js_name = text, unchecked_param_type = "string")] text_arg: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "ImportOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
+        let text = text(&text_arg, "text")?;
         let options = crate::convert::import_options(options)?;
         let report = roster::transfer::import(&self.0, text.as_bytes(), &options, &mut |_| {})
             .map_err(error)?;

@@ -1,7 +1,7 @@
 //! The `Admin` class: the administration API as seen by one caller. This
 //! file: users and their batches, courses and subscriptions.
 
-use crate::convert::{JsResult, error, from_js, id, ids, options, out, whole};
+use crate::convert::{JsResult, error, from_js, id, ids, number, opt_text, options, out, text};
 use roster::json;
 use serde::{Deserialize, Serialize};
 use tsify::Tsify;
@@ -128,18 +128,22 @@ impl Admin {
 
     /// User `id` (T4).
     #[wasm_bindgen(js_name = getUser, unchecked_return_type = "User")]
-    pub fn get_user(&self, #[wasm_bindgen(js_name = id)] user: f64) -> JsResult<JsValue> {
-        out(self.0.get_user(id(user)?), |u| json::user(&u))
+    pub fn get_user(
+        &self,
+        #[wasm_bindgen(js_name = id, unchecked_param_type = "number")] user: JsValue,
+    ) -> JsResult<JsValue> {
+        out(self.0.get_user(id(&user, "id")?), |u| json::user(&u))
     }
 
     /// The id of the user with this username or email.
     #[wasm_bindgen(js_name = findUser)]
     pub fn find_user(
         &self,
-        #[wasm_bindgen(js_name = usernameOrEmail)] username_or_email: &str,
+        #[wasm_bindgen(js_name = usernameOrEmail, unchecked_param_type = "string")]
+        username_or_email: JsValue,
     ) -> JsResult<f64> {
         self.0
-            .find_user(username_or_email)
+            .find_user(&text(&username_or_email, "usernameOrEmail")?)
             .map(|id| id as f64)
             .map_err(error)
     }
@@ -148,44 +152,58 @@ impl Admin {
     #[wasm_bindgen(js_name = updateUser, unchecked_return_type = "User")]
     pub fn update_user(
         &self,
-        #[wasm_bindgen(js_name = id)] user: f64,
+        #[wasm_bindgen(js_name = id, unchecked_param_type = "number")] user: JsValue,
         #[wasm_bindgen(unchecked_param_type = "UserPatch")] patch: JsValue,
     ) -> JsResult<JsValue> {
+        let user = id(&user, "id")?;
         let patch = json::user_patch(from_js(patch)?).map_err(error)?;
-        out(self.0.update_user(id(user)?, patch), |u| json::user(&u))
+        out(self.0.update_user(user, patch), |u| json::user(&u))
     }
 
     /// Deletes user `id` and everything related (T6).
     #[wasm_bindgen(js_name = deleteUser)]
-    pub fn delete_user(&self, #[wasm_bindgen(js_name = id)] user: f64) -> JsResult<()> {
-        self.0.delete_user(id(user)?).map_err(error)
+    pub fn delete_user(
+        &self,
+        #[wasm_bindgen(js_name = id, unchecked_param_type = "number")] user: JsValue,
+    ) -> JsResult<()> {
+        self.0.delete_user(id(&user, "id")?).map_err(error)
     }
 
     /// The user's batches, newest first (T7).
     #[wasm_bindgen(js_name = userBatches, unchecked_return_type = "Page<BatchName>")]
     pub fn user_batches(
         &self,
-        user: f64,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
         #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
-        out(self.0.user_batches(id(user)?, page(which)?), |p| {
+        out(self.0.user_batches(id(&user, "user")?, page(which)?), |p| {
             json::page(&p, json::batch_ref)
         })
     }
 
     /// Adds the user to batches by id (T7): all the user's batches.
     #[wasm_bindgen(js_name = addUserBatches, unchecked_return_type = "BatchName[]")]
-    pub fn add_user_batches(&self, user: f64, batches: Vec<f64>) -> JsResult<JsValue> {
-        out(self.0.add_user_batches(id(user)?, &ids(batches)?), |v| {
-            v.iter().map(json::batch_ref).collect::<Vec<_>>()
-        })
+    pub fn add_user_batches(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number[]")] batches: JsValue,
+    ) -> JsResult<JsValue> {
+        let user = id(&user, "user")?;
+        out(
+            self.0.add_user_batches(user, &ids(&batches, "batches")?),
+            |v| v.iter().map(json::batch_ref).collect::<Vec<_>>(),
+        )
     }
 
     /// Removes the user from batches by id (T7).
     #[wasm_bindgen(js_name = removeUserBatches)]
-    pub fn remove_user_batches(&self, user: f64, batches: Vec<f64>) -> JsResult<()> {
+    pub fn remove_user_batches(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number[]")] batches: JsValue,
+    ) -> JsResult<()> {
         self.0
-            .remove_user_batches(id(user)?, &ids(batches)?)
+            .remove_user_batches(id(&user, "user")?, &ids(&batches, "batches")?)
             .map_err(error)
     }
 
@@ -193,27 +211,37 @@ impl Admin {
     #[wasm_bindgen(js_name = userCourses, unchecked_return_type = "Page<Course>")]
     pub fn user_courses(
         &self,
-        user: f64,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
         #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
-        out(self.0.user_courses(id(user)?, page(which)?), |p| {
+        out(self.0.user_courses(id(&user, "user")?, page(which)?), |p| {
             json::page(&p, json::course)
         })
     }
 
     /// Grants courses directly (T8): the first page of the user's courses.
     #[wasm_bindgen(js_name = addUserCourses, unchecked_return_type = "Page<Course>")]
-    pub fn add_user_courses(&self, user: f64, courses: Vec<f64>) -> JsResult<JsValue> {
-        out(self.0.add_user_courses(id(user)?, &ids(courses)?), |p| {
-            json::page(&p, json::course)
-        })
+    pub fn add_user_courses(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number[]")] courses: JsValue,
+    ) -> JsResult<JsValue> {
+        let user = id(&user, "user")?;
+        out(
+            self.0.add_user_courses(user, &ids(&courses, "courses")?),
+            |p| json::page(&p, json::course),
+        )
     }
 
     /// Ends direct grants of courses (T8).
     #[wasm_bindgen(js_name = removeUserCourses)]
-    pub fn remove_user_courses(&self, user: f64, courses: Vec<f64>) -> JsResult<()> {
+    pub fn remove_user_courses(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number[]")] courses: JsValue,
+    ) -> JsResult<()> {
         self.0
-            .remove_user_courses(id(user)?, &ids(courses)?)
+            .remove_user_courses(id(&user, "user")?, &ids(&courses, "courses")?)
             .map_err(error)
     }
 
@@ -221,25 +249,29 @@ impl Admin {
     #[wasm_bindgen(js_name = userSubscriptions, unchecked_return_type = "Page<Subscription>")]
     pub fn user_subscriptions(
         &self,
-        user: f64,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
         #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
-        out(self.0.user_subscriptions(id(user)?, page(which)?), |p| {
-            json::page(&p, json::subscription)
-        })
+        out(
+            self.0.user_subscriptions(id(&user, "user")?, page(which)?),
+            |p| json::page(&p, json::subscription),
+        )
     }
 
     /// Subscribes the user to batches until `expires` (`yyyy-mm-dd`) (T9).
     #[wasm_bindgen(js_name = addUserSubscriptions, unchecked_return_type = "Subscription[]")]
     pub fn add_user_subscriptions(
         &self,
-        user: f64,
-        batches: Vec<f64>,
-        expires: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "number")] user: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number[]")] batches: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] expires: JsValue,
     ) -> JsResult<JsValue> {
+        let user = id(&user, "user")?;
+        let batches = ids(&batches, "batches")?;
+        let expires = opt_text(&expires, "expires")?;
         let result = self
             .0
-            .add_user_subscriptions(id(user)?, &ids(batches)?, expires.as_deref());
+            .add_user_subscriptions(user, &batches, expires.as_deref());
         out(result, |v| {
             v.iter().map(json::subscription).collect::<Vec<_>>()
         })
@@ -255,14 +287,20 @@ impl Admin {
     /// `since` (X4), as `GET /api/v2.5/admin/changes/` gives them. Needs
     /// `view_change`.
     #[wasm_bindgen(js_name = changesSince, unchecked_return_type = "ChangeFeed")]
-    pub fn changes_since(&self, since: f64, limit: Option<f64>) -> JsResult<JsValue> {
+    pub fn changes_since(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] since: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] limit: JsValue,
+    ) -> JsResult<JsValue> {
+        let since = id(&since, "since")?;
         // Above 1000 is 1000 to the core: so is above u32's range.
-        let limit = match limit {
-            Some(n) => u32::try_from(whole(n, "a limit")?).unwrap_or(u32::MAX),
-            None => 0,
+        let limit = if limit.is_undefined() || limit.is_null() {
+            0
+        } else {
+            u32::try_from(number(&limit, "limit", "a limit")?).unwrap_or(u32::MAX)
         };
         out(
-            self.0.changes_since(id(since)?, limit),
+            self.0.changes_since(since, limit),
             json::testpress::ChangeFeed::new,
         )
     }

@@ -1,7 +1,7 @@
 //! `Admin`: batches, courses and custom field definitions (T11, T12).
 
 use crate::admin::{Admin, page};
-use crate::convert::{JsResult, error, from_js, id, ids, out};
+use crate::convert::{JsResult, error, from_js, id, ids, opt_text, out};
 use roster::json;
 use wasm_bindgen::prelude::*;
 
@@ -24,9 +24,10 @@ impl Admin {
     #[wasm_bindgen(js_name = listBatches, unchecked_return_type = "Page<Batch>")]
     pub fn list_batches(
         &self,
-        search: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] search: JsValue,
         #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
+        let search = opt_text(&search, "search")?;
         out(self.0.list_batches(search.as_deref(), page(which)?), |p| {
             json::page(&p, json::batch)
         })
@@ -34,20 +35,23 @@ impl Admin {
 
     /// Batch `id`.
     #[wasm_bindgen(js_name = getBatch, unchecked_return_type = "Batch")]
-    pub fn get_batch(&self, batch: f64) -> JsResult<JsValue> {
-        out(self.0.get_batch(id(batch)?), |b| json::batch(&b))
+    pub fn get_batch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] batch: JsValue,
+    ) -> JsResult<JsValue> {
+        out(self.0.get_batch(id(&batch, "batch")?), |b| json::batch(&b))
     }
 
     /// Renames batch `id`.
     #[wasm_bindgen(js_name = updateBatch, unchecked_return_type = "Batch")]
     pub fn update_batch(
         &self,
-        batch: f64,
+        #[wasm_bindgen(unchecked_param_type = "number")] batch: JsValue,
         #[wasm_bindgen(unchecked_param_type = "BatchInput")] input: JsValue,
     ) -> JsResult<JsValue> {
         out(
             self.0.update_batch(
-                id(batch)?,
+                id(&batch, "batch")?,
                 json::batch_input(from_js(input)?).map_err(error)?,
             ),
             |b| json::batch(&b),
@@ -56,8 +60,11 @@ impl Admin {
 
     /// Deletes batch `id` and its memberships.
     #[wasm_bindgen(js_name = deleteBatch)]
-    pub fn delete_batch(&self, batch: f64) -> JsResult<()> {
-        self.0.delete_batch(id(batch)?).map_err(error)
+    pub fn delete_batch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] batch: JsValue,
+    ) -> JsResult<()> {
+        self.0.delete_batch(id(&batch, "batch")?).map_err(error)
     }
 
     /// Creates a course and its hidden batch.
@@ -77,9 +84,10 @@ impl Admin {
     #[wasm_bindgen(js_name = listCourses, unchecked_return_type = "Page<Course>")]
     pub fn list_courses(
         &self,
-        q: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] q: JsValue,
         #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
+        let q = opt_text(&q, "q")?;
         out(self.0.list_courses(q.as_deref(), page(which)?), |p| {
             json::page(&p, json::course)
         })
@@ -87,20 +95,25 @@ impl Admin {
 
     /// Course `id`.
     #[wasm_bindgen(js_name = getCourse, unchecked_return_type = "Course")]
-    pub fn get_course(&self, course: f64) -> JsResult<JsValue> {
-        out(self.0.get_course(id(course)?), |c| json::course(&c))
+    pub fn get_course(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] course: JsValue,
+    ) -> JsResult<JsValue> {
+        out(self.0.get_course(id(&course, "course")?), |c| {
+            json::course(&c)
+        })
     }
 
     /// Changes course `id`.
     #[wasm_bindgen(js_name = updateCourse, unchecked_return_type = "Course")]
     pub fn update_course(
         &self,
-        course: f64,
+        #[wasm_bindgen(unchecked_param_type = "number")] course: JsValue,
         #[wasm_bindgen(unchecked_param_type = "CourseInput")] input: JsValue,
     ) -> JsResult<JsValue> {
         out(
             self.0.update_course(
-                id(course)?,
+                id(&course, "course")?,
                 json::course_input(from_js(input)?).map_err(error)?,
             ),
             |c| json::course(&c),
@@ -109,36 +122,50 @@ impl Admin {
 
     /// Deletes course `id`, its direct grants and links.
     #[wasm_bindgen(js_name = deleteCourse)]
-    pub fn delete_course(&self, course: f64) -> JsResult<()> {
-        self.0.delete_course(id(course)?).map_err(error)
+    pub fn delete_course(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] course: JsValue,
+    ) -> JsResult<()> {
+        self.0.delete_course(id(&course, "course")?).map_err(error)
     }
 
     /// The ordinary batches that give course `id`.
     #[wasm_bindgen(js_name = courseBatches, unchecked_return_type = "Page<Batch>")]
     pub fn course_batches(
         &self,
-        course: f64,
+        #[wasm_bindgen(unchecked_param_type = "number")] course: JsValue,
         #[wasm_bindgen(js_name = which, unchecked_optional_param_type = "PageArg")] which: JsValue,
     ) -> JsResult<JsValue> {
-        out(self.0.course_batches(id(course)?, page(which)?), |p| {
-            json::page(&p, json::batch)
-        })
+        out(
+            self.0.course_batches(id(&course, "course")?, page(which)?),
+            |p| json::page(&p, json::batch),
+        )
     }
 
     /// Links batches to course `id`.
     #[wasm_bindgen(js_name = addCourseBatches, unchecked_return_type = "Page<Batch>")]
-    pub fn add_course_batches(&self, course: f64, batches: Vec<f64>) -> JsResult<JsValue> {
+    pub fn add_course_batches(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] course: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number[]")] batches: JsValue,
+    ) -> JsResult<JsValue> {
+        let course = id(&course, "course")?;
         out(
-            self.0.add_course_batches(id(course)?, &ids(batches)?),
+            self.0
+                .add_course_batches(course, &ids(&batches, "batches")?),
             |p| json::page(&p, json::batch),
         )
     }
 
     /// Unlinks batches from course `id`.
     #[wasm_bindgen(js_name = removeCourseBatches)]
-    pub fn remove_course_batches(&self, course: f64, batches: Vec<f64>) -> JsResult<()> {
+    pub fn remove_course_batches(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] course: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number[]")] batches: JsValue,
+    ) -> JsResult<()> {
         self.0
-            .remove_course_batches(id(course)?, &ids(batches)?)
+            .remove_course_batches(id(&course, "course")?, &ids(&batches, "batches")?)
             .map_err(error)
     }
 
@@ -168,8 +195,11 @@ impl Admin {
 
     /// Custom field definition `id`.
     #[wasm_bindgen(js_name = getCustomField, unchecked_return_type = "CustomField")]
-    pub fn get_custom_field(&self, field: f64) -> JsResult<JsValue> {
-        out(self.0.get_custom_field(id(field)?), |f| {
+    pub fn get_custom_field(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] field: JsValue,
+    ) -> JsResult<JsValue> {
+        out(self.0.get_custom_field(id(&field, "field")?), |f| {
             json::custom_field(&f)
         })
     }
@@ -178,12 +208,12 @@ impl Admin {
     #[wasm_bindgen(js_name = updateCustomField, unchecked_return_type = "CustomField")]
     pub fn update_custom_field(
         &self,
-        field: f64,
+        #[wasm_bindgen(unchecked_param_type = "number")] field: JsValue,
         #[wasm_bindgen(unchecked_param_type = "CustomFieldInput")] input: JsValue,
     ) -> JsResult<JsValue> {
         out(
             self.0.update_custom_field(
-                id(field)?,
+                id(&field, "field")?,
                 json::custom_field_input(from_js(input)?).map_err(error)?,
             ),
             |f| json::custom_field(&f),
@@ -192,7 +222,12 @@ impl Admin {
 
     /// Deletes custom field definition `id` and every user's value of it.
     #[wasm_bindgen(js_name = deleteCustomField)]
-    pub fn delete_custom_field(&self, field: f64) -> JsResult<()> {
-        self.0.delete_custom_field(id(field)?).map_err(error)
+    pub fn delete_custom_field(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] field: JsValue,
+    ) -> JsResult<()> {
+        self.0
+            .delete_custom_field(id(&field, "field")?)
+            .map_err(error)
     }
 }

@@ -1,6 +1,7 @@
 //! Crossing the boundary: JS values to and from the documented JSON forms,
-//! core errors to JS `Error`s, JS numbers to ids, and the JS config and
-//! options objects (read into the core's own shapes).
+//! core errors to JS `Error`s, JS arguments to ids and text (checked as JS
+//! values, before anything converts them), and the JS config and options
+//! objects (read into the core's own shapes).
 
 use roster::Config;
 use std::cell::Cell;
@@ -185,6 +186,12 @@ pub(crate) fn out<T, J: serde::Serialize>(
     result.map(|v| to_js(&f(v))).map_err(error)
 }
 
+/// A validation error about argument or key `field`: `fields` is
+/// `{field: [problem]}`, the message `field: problem`.
+pub(crate) fn field_error(field: &str, problem: &str) -> JsValue {
+    field_error_saying(&format!("{field}: {problem}"), field, problem)
+}
+
 /// A validation error with `message` and the `fields` `{field: [problem]}`.
 fn field_error_saying(message: &str, field: &str, problem: &str) -> JsValue {
     let fields = serde_json::json!({ field: [problem] });
@@ -195,24 +202,121 @@ fn field_error_saying(message: &str, field: &str, problem: &str) -> JsValue {
     )
 }
 
-/// A JS number as an id: a whole number from 0 to 2^53 - 1.
-pub(crate) fn id(n: f64) -> JsResult<u64> {
-    whole(n, "an id")
-}
-
-/// A JS number as a count or a limit: a whole number from 0 to 2^53 - 1
-/// (where a `u32` argument would wrap `-1` or `2**32` silently).
-pub(crate) fn whole(n: f64, what: &str) -> JsResult<u64> {
-    if n.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&n) {
-        Ok(n as u64)
-    } else {
-        Err(usage(&format!("{n} is not {what}")))
+/// What kind of JS value `value` is, for a message (never the value itself:
+/// it may be a password passed in the wrong place).
+fn kind(value: &JsValue) -> &'static str {
+    if value.is_null() {
+        return "null";
+    }
+    if js_sys::Array::is_array(value) {
+        return "an array";
+    }
+    match value.js_typeof().as_string().as_deref() {
+        Some("undefined") => "undefined",
+        Some("boolean") => "a boolean",
+        Some("number") => "a number",
+        Some("bigint") => "a BigInt",
+        Some("string") => "a string",
+        Some("symbol") => "a symbol",
+        Some("function") => "a function",
+        _ => "an object",
     }
 }
 
-/// A JS array of numbers as ids.
-pub(crate) fn ids(list: Vec<f64>) -> JsResult<Vec<u64>> {
-    list.into_iter().map(id).collect()
+/// Argument `name` as an id: a JS number (never a string, a boolean or
+/// `null`, which wasm-bindgen's glue would convert: `true` to 1, `"7"` to 7,
+/// `null` to 0) that is a whole number from 0 to 2^53 - 1.
+pub(crate) fn id(value: &JsValue, name: &str) -> JsResult<u64> {
+    number(value, name, "an id")
+}
+
+/// Argument `name` as a count or a limit: a JS number that is a whole
+/// number from 0 to 2^53 - 1 (where a `u32` argument would wrap `-1` or
+/// `2**32` silently).
+pub(crate) fn number(value: &JsValue, name: &str, what: &str) -> JsResult<u64> {
+    let n = value.as_f64().ok_or_else(|| {
+        field_error(
+            name,
+            &format!("expected a number ({what}), got {}", kind(value)),
+        )
+    })?;
+    if n.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&n) {
+        Ok(n as u64)
+    } else {
+        Err(field_error(
+            name,
+            &format!("{n} is not {what}: a whole number from 0 to 2^53 - 1"),
+        ))
+    }
+}
+
+/// Argument `name`, a list of ids: a JS `Array` of numbers, each an [`id`]
+/// (wasm-bindgen's glue for a `Vec<f64>` took any array-like: the string
+/// `"12"` was the ids 1 and 2, a number an empty list).
+pub(crate) fn ids(value: &JsValue, name: &str) -> JsResult<Vec<u64>> {
+    if !js_sys::Array::is_array(value) {
+        return Err(field_error(
+            name,
+            &format!("expected an array of ids (numbers), got {}", kind(value)),
+        ));
+    }
+    let list: &js_sys::Array = value.unchecked_ref();
+    list.iter()
+        .enumerate()
+        .map(|(i, item)| id(&item, &format!("{name}[{i}]")))
+        .collect()
+}
+
+/// Argument `name` as text: a JS string that is valid UTF-16. wasm-bindgen's
+/// glue for `&str` and `String` encodes with `TextEncoder`, which turns a
+/// lone surrogate into U+FFFD: `"pa\uD800ss"` would be stored as the
+/// password `"pa\uFFFDss"`, and `"pa\uDFFFss"` would then sign in with it.
+/// (Objects refuse such strings already: JSON carries them as escapes that
+/// `serde_json` refuses.) A value that is not a string is refused too,
+/// where the glue would have read its bytes from nowhere.
+pub(crate) fn text(value: &JsValue, name: &str) -> JsResult<String> {
+    let Some(string) = value.dyn_ref::<js_sys::JsString>() else {
+        return Err(field_error(
+            name,
+            &format!("expected a string, got {}", kind(value)),
+        ));
+    };
+    let text = String::from(string);
+    // A lone surrogate came out as U+FFFD: only then is the string read
+    // again, a code unit at a time.
+    if text.contains('\u{FFFD}') && !string.is_valid_utf16() {
+        return Err(field_error(
+            name,
+            "not valid Unicode text (it has a lone surrogate)",
+        ));
+    }
+    Ok(text)
+}
+
+/// Optional argument `name` as text: `undefined` and `null` are `None`,
+/// anything else is [`text`].
+pub(crate) fn opt_text(value: &JsValue, name: &str) -> JsResult<Option<String>> {
+    if value.is_undefined() || value.is_null() {
+        Ok(None)
+    } else {
+        text(value, name).map(Some)
+    }
+}
+
+/// Argument `name` as a list of texts: a JS `Array` of strings, each a
+/// [`text`].
+pub(crate) fn texts(value: &JsValue, name: &str) -> JsResult<Vec<String>> {
+    if !js_sys::Array::is_array(value) {
+        return Err(field_error(
+            name,
+            &format!("expected an array of strings, got {}", kind(value)),
+        ));
+    }
+    let list: &js_sys::Array = value.unchecked_ref();
+    list.iter()
+        .enumerate()
+        .map(|(i, item)| text(&item, &format!("{name}[{i}]")))
+        .collect()
 }
 
 /// A JS options object as `T`, every key optional, unknown keys refused

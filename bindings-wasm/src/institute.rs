@@ -2,7 +2,7 @@
 //! and the REST facade.
 
 use crate::admin::Admin;
-use crate::convert::{JsResult, config, error, from_js, to_js, usage};
+use crate::convert::{JsResult, config, error, from_js, text, to_js, usage};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
@@ -31,10 +31,11 @@ impl Institute {
     /// when another tab or worker holds the store.
     #[wasm_bindgen(js_name = openPersistent)]
     pub async fn open_persistent(
-        name: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(js_name = config, unchecked_optional_param_type = "Config")]
         config_object: JsValue,
     ) -> JsResult<Institute> {
+        let name = text(&name, "name")?;
         let config = config(config_object)?;
         let backend = crate::opfs::OpfsBackend::open(&name).await?;
         roster::Institute::open_host_file(backend, config)
@@ -46,9 +47,15 @@ impl Institute {
     /// this password. A trusted host operation (SPEC A6): whoever runs this
     /// code owns the store; never expose it to a page's users.
     #[wasm_bindgen(js_name = createSuperuser)]
-    pub fn create_superuser(&self, username: &str, password: &str) -> JsResult<f64> {
+    pub fn create_superuser(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] username: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] password: JsValue,
+    ) -> JsResult<f64> {
+        let username = text(&username, "username")?;
+        let password = text(&password, "password")?;
         self.0
-            .create_superuser(username, password)
+            .create_superuser(&username, &password)
             .map(|id| id as f64)
             .map_err(error)
     }
@@ -58,16 +65,22 @@ impl Institute {
     #[wasm_bindgen(unchecked_return_type = "Login")]
     pub fn login(
         &self,
-        #[wasm_bindgen(js_name = usernameOrEmail)] username_or_email: &str,
-        password: &str,
+        #[wasm_bindgen(js_name = usernameOrEmail, unchecked_param_type = "string")]
+        username_or_email: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] password: JsValue,
     ) -> JsResult<JsValue> {
-        let login = self.0.login(username_or_email, password).map_err(error)?;
+        let username_or_email = text(&username_or_email, "usernameOrEmail")?;
+        let password = text(&password, "password")?;
+        let login = self.0.login(&username_or_email, &password).map_err(error)?;
         Ok(to_js(&roster::json::login(&login)))
     }
 
     /// Ends the session of `token`.
-    pub fn logout(&self, token: &str) -> JsResult<()> {
-        self.0.logout(token).map_err(error)
+    pub fn logout(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+    ) -> JsResult<()> {
+        self.0.logout(&text(&token, "token")?).map_err(error)
     }
 
     /// The handle of trusted host code: every permission (SPEC A6). Every
@@ -78,8 +91,14 @@ impl Institute {
     }
 
     /// The handle of the signed-in user of `token`.
-    pub fn session(&self, token: &str) -> JsResult<Admin> {
-        self.0.session(token).map(Admin::from).map_err(error)
+    pub fn session(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+    ) -> JsResult<Admin> {
+        self.0
+            .session(&text(&token, "token")?)
+            .map(Admin::from)
+            .map_err(error)
     }
 
     /// Serves one request of the documented HTTP surface, authenticating it
@@ -87,13 +106,16 @@ impl Institute {
     #[wasm_bindgen(unchecked_return_type = "HttpResponse")]
     pub fn handle(
         &self,
-        method: &str,
-        #[wasm_bindgen(js_name = pathWithQuery)] path_with_query: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] method: JsValue,
+        #[wasm_bindgen(js_name = pathWithQuery, unchecked_param_type = "string")]
+        path_with_query: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string> | null")]
         headers: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string | null")] body: JsValue,
     ) -> JsResult<JsValue> {
-        let mut request = roster::rest::Request::new(method, path_with_query);
+        let method = text(&method, "method")?;
+        let path_with_query = text(&path_with_query, "pathWithQuery")?;
+        let mut request = roster::rest::Request::new(&method, &path_with_query);
         if let serde_json::Value::Object(map) = from_js(headers)? {
             for (name, value) in map {
                 let value = value
@@ -103,8 +125,8 @@ impl Institute {
                 request = request.with_header(&name, &value);
             }
         }
-        if let Some(body) = body.as_string() {
-            request = request.with_body(body);
+        if body.is_string() {
+            request = request.with_body(text(&body, "body")?);
         } else if !body.is_undefined() && !body.is_null() {
             return Err(usage("the body must be a string or null"));
         }

@@ -3,7 +3,7 @@
 //! keys, TypeScript declared from the Rust types).
 
 use crate::admin::Admin;
-use crate::convert::{JsResult, error, from_js, id, out, read, usage};
+use crate::convert::{JsResult, error, from_js, id, opt_text, out, read, text, texts, usage};
 use roster::api::sunbird::{IdType, OrgInput};
 use roster::domain::sunbird::{
     CreateRoute, DeclarationChange, ReadParts, RoleChange, SearchRequest, SunbirdInput,
@@ -21,10 +21,11 @@ fn record<T: DeserializeOwned>(value: JsValue, what: &str) -> JsResult<T> {
     read(&json, what)
 }
 
-/// A JS string argument as the core enum `T` (`"create"`, `"email"`, ...).
-fn choice<T: DeserializeOwned>(value: &str, what: &str) -> JsResult<T> {
-    serde_json::from_value(serde_json::Value::String(value.to_string()))
-        .map_err(|_| usage(&format!("bad {what}: {value:?}")))
+/// JS string argument `name` as the core enum `T` (`"create"`, `"email"`, ...).
+fn choice<T: DeserializeOwned>(value: &JsValue, name: &str) -> JsResult<T> {
+    let value = text(value, name)?;
+    serde_json::from_value(serde_json::Value::String(value.clone()))
+        .map_err(|_| usage(&format!("bad {name}: {value:?}")))
 }
 
 #[wasm_bindgen]
@@ -35,7 +36,7 @@ impl Admin {
     pub fn sunbird_create(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SunbirdInput")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CreateRoute")] route: String,
+        #[wasm_bindgen(unchecked_param_type = "CreateRoute")] route: JsValue,
     ) -> JsResult<String> {
         let input: SunbirdInput = record(input, "Sunbird user")?;
         let route: CreateRoute = choice(&route, "route")?;
@@ -46,9 +47,10 @@ impl Admin {
     #[wasm_bindgen(js_name = sunbirdRead, unchecked_return_type = "SunbirdView")]
     pub fn sunbird_read(
         &self,
-        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "ReadParts")] parts: JsValue,
     ) -> JsResult<JsValue> {
+        let user_id = text(&user_id, "userId")?;
         let parts: ReadParts = record(parts, "read parts")?;
         out(self.0.sunbird_read(&user_id, parts), |v| v)
     }
@@ -57,9 +59,10 @@ impl Admin {
     #[wasm_bindgen(js_name = sunbirdUpdate)]
     pub fn sunbird_update(
         &self,
-        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "SunbirdInput")] patch: JsValue,
     ) -> JsResult<()> {
+        let user_id = text(&user_id, "userId")?;
         let patch: SunbirdInput = record(patch, "Sunbird user")?;
         self.0.sunbird_update(&user_id, patch).map_err(error)
     }
@@ -79,35 +82,44 @@ impl Admin {
     #[wasm_bindgen(js_name = sunbirdExists, unchecked_return_type = "Found | null")]
     pub fn sunbird_exists(
         &self,
-        #[wasm_bindgen(js_name = idType, unchecked_param_type = "IdType")] id_type: String,
-        id: String,
+        #[wasm_bindgen(js_name = idType, unchecked_param_type = "IdType")] id_type: JsValue,
+        #[wasm_bindgen(js_name = id, unchecked_param_type = "string")] id_arg: JsValue,
     ) -> JsResult<JsValue> {
         let kind: IdType = choice(&id_type, "idType")?;
+        let id = text(&id_arg, "id")?;
         out(self.0.sunbird_exists(kind, &id), |f| f)
     }
 
     /// Blocks a user (S8): its sessions end.
     #[wasm_bindgen(js_name = sunbirdBlock)]
-    pub fn sunbird_block(&self, #[wasm_bindgen(js_name = userId)] user_id: String) -> JsResult<()> {
-        self.0.sunbird_block(&user_id).map_err(error)
+    pub fn sunbird_block(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+    ) -> JsResult<()> {
+        self.0
+            .sunbird_block(&text(&user_id, "userId")?)
+            .map_err(error)
     }
 
     /// Unblocks a user (S8).
     #[wasm_bindgen(js_name = sunbirdUnblock)]
     pub fn sunbird_unblock(
         &self,
-        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
     ) -> JsResult<()> {
-        self.0.sunbird_unblock(&user_id).map_err(error)
+        self.0
+            .sunbird_unblock(&text(&user_id, "userId")?)
+            .map_err(error)
     }
 
     /// The users `managerId` manages (S3); tokens for the manager only.
     #[wasm_bindgen(js_name = managedUsers, unchecked_return_type = "ManagedEntry[]")]
     pub fn managed_users(
         &self,
-        #[wasm_bindgen(js_name = managerId)] manager_id: String,
+        #[wasm_bindgen(js_name = managerId, unchecked_param_type = "string")] manager_id: JsValue,
         #[wasm_bindgen(js_name = withTokens)] with_tokens: Option<bool>,
     ) -> JsResult<JsValue> {
+        let manager_id = text(&manager_id, "managerId")?;
         out(
             self.0
                 .managed_users(&manager_id, with_tokens.unwrap_or(false)),
@@ -120,20 +132,25 @@ impl Admin {
     #[wasm_bindgen(js_name = sunbirdManagedToken)]
     pub fn sunbird_managed_token(
         &self,
-        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
     ) -> JsResult<Option<String>> {
-        self.0.sunbird_managed_token(&user_id).map_err(error)
+        self.0
+            .sunbird_managed_token(&text(&user_id, "userId")?)
+            .map_err(error)
     }
 
     /// Replaces a user's roles in one organisation (S13 v1).
     #[wasm_bindgen(js_name = assignRoles)]
     pub fn assign_roles(
         &self,
-        #[wasm_bindgen(js_name = userId)] user_id: String,
-        #[wasm_bindgen(js_name = organisationId)] organisation_id: f64,
-        roles: Vec<String>,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+        #[wasm_bindgen(js_name = organisationId, unchecked_param_type = "number")]
+        organisation_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] roles: JsValue,
     ) -> JsResult<()> {
-        let org = id(organisation_id)?;
+        let user_id = text(&user_id, "userId")?;
+        let org = id(&organisation_id, "organisationId")?;
+        let roles = texts(&roles, "roles")?;
         self.0
             .assign_roles(&user_id, Some(org), &roles)
             .map_err(error)
@@ -143,9 +160,10 @@ impl Admin {
     #[wasm_bindgen(js_name = changeRoles)]
     pub fn change_roles(
         &self,
-        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RoleChange[]")] changes: JsValue,
     ) -> JsResult<()> {
+        let user_id = text(&user_id, "userId")?;
         let changes: Vec<RoleChange> = record(changes, "role changes")?;
         self.0.change_roles(&user_id, &changes).map_err(error)
     }
@@ -154,10 +172,14 @@ impl Admin {
     #[wasm_bindgen(js_name = acceptTerms)]
     pub fn accept_terms(
         &self,
-        version: String,
-        #[wasm_bindgen(js_name = userId)] user_id: Option<String>,
-        kind: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string")] version: JsValue,
+        #[wasm_bindgen(js_name = userId, unchecked_optional_param_type = "string | null")]
+        user_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] kind: JsValue,
     ) -> JsResult<()> {
+        let version = text(&version, "version")?;
+        let user_id = opt_text(&user_id, "userId")?;
+        let kind = opt_text(&kind, "kind")?;
         self.0
             .accept_terms(&version, user_id.as_deref(), kind.as_deref())
             .map_err(error)
@@ -165,7 +187,13 @@ impl Admin {
 
     /// Sets a system setting (`tncConfig`, ...): superusers only.
     #[wasm_bindgen(js_name = setSystemSetting)]
-    pub fn set_system_setting(&self, id: String, value: String) -> JsResult<()> {
+    pub fn set_system_setting(
+        &self,
+        #[wasm_bindgen(js_name = id, unchecked_param_type = "string")] id_arg: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
+    ) -> JsResult<()> {
+        let id = text(&id_arg, "id")?;
+        let value = text(&value, "value")?;
         self.0.set_system_setting(&id, &id, &value).map_err(error)
     }
 
@@ -181,7 +209,13 @@ impl Admin {
 
     /// Merges account `from` into `to` (S12).
     #[wasm_bindgen(js_name = mergeAccounts)]
-    pub fn merge_accounts(&self, from: String, to: String) -> JsResult<()> {
+    pub fn merge_accounts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] from: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
+    ) -> JsResult<()> {
+        let from = text(&from, "from")?;
+        let to = text(&to, "to")?;
         self.0.merge_accounts(&from, &to).map_err(error)
     }
 
@@ -204,17 +238,21 @@ impl Admin {
     #[wasm_bindgen(js_name = actingFor)]
     pub fn acting_for(
         &self,
-        #[wasm_bindgen(js_name = managedToken)] managed_token: String,
+        #[wasm_bindgen(js_name = managedToken, unchecked_param_type = "string")]
+        managed_token: JsValue,
     ) -> JsResult<Admin> {
         self.0
-            .acting_for(&managed_token)
+            .acting_for(&text(&managed_token, "managedToken")?)
             .map(Admin::from)
             .map_err(error)
     }
 
     /// Organisation `id`.
     #[wasm_bindgen(js_name = organisation, unchecked_return_type = "OrgView")]
-    pub fn organisation(&self, #[wasm_bindgen(js_name = id)] id_arg: f64) -> JsResult<JsValue> {
-        out(self.0.organisation(id(id_arg)?), |o| o)
+    pub fn organisation(
+        &self,
+        #[wasm_bindgen(js_name = id, unchecked_param_type = "number")] id_arg: JsValue,
+    ) -> JsResult<JsValue> {
+        out(self.0.organisation(id(&id_arg, "id")?), |o| o)
     }
 }

@@ -28,7 +28,7 @@ fn institute() -> Institute {
         .create_batch(js(&json!({"name": "Morning"})))
         .unwrap();
     institute
-        .create_superuser("admin", "a-long-passphrase")
+        .create_superuser("admin".into(), "a-long-passphrase".into())
         .unwrap();
     let created = operator
         .create_user(
@@ -46,12 +46,14 @@ fn institute() -> Institute {
 #[wasm_bindgen_test]
 fn typed_api_signs_in_and_checks_the_caller() {
     let institute = institute();
-    let login = rs(&institute.login("admin", "a-long-passphrase").unwrap());
+    let login = rs(&institute
+        .login("admin".into(), "a-long-passphrase".into())
+        .unwrap());
     let token = login["token"].as_str().unwrap();
     assert_eq!(token.len(), 64);
     assert!(login["expires"].is_string());
 
-    let admin = institute.session(token).unwrap();
+    let admin = institute.session(token.into()).unwrap();
     let created = rs(&admin
         .create_user(
             js(
@@ -77,21 +79,25 @@ fn typed_api_signs_in_and_checks_the_caller() {
     assert_eq!(meena["batches"][0]["name"], "Morning");
 
     // A plain user signs in but holds no admin permission.
-    let ravi = rs(&institute.login("ravi@example.com", "ravi-pass1").unwrap());
-    let ravi = institute.session(ravi["token"].as_str().unwrap()).unwrap();
+    let ravi = rs(&institute
+        .login("ravi@example.com".into(), "ravi-pass1".into())
+        .unwrap());
+    let ravi = institute
+        .session(ravi["token"].as_str().unwrap().into())
+        .unwrap();
     assert_eq!(
         code(&ravi.list_users(JsValue::UNDEFINED).unwrap_err()),
         "forbidden"
     );
 
     // Logging out ends the session at once.
-    institute.logout(token).unwrap();
+    institute.logout(token.into()).unwrap();
     assert_eq!(
         code(&admin.list_users(JsValue::UNDEFINED).unwrap_err()),
         "unauthenticated"
     );
     assert_eq!(
-        code(&institute.session(token).err().unwrap()),
+        code(&institute.session(token.into()).err().unwrap()),
         "unauthenticated"
     );
 }
@@ -120,17 +126,24 @@ fn errors_carry_codes_and_fields() {
     }
     assert!(!prop(&e, "message").as_string().unwrap().is_empty());
 
-    assert_eq!(code(&operator.get_user(999.0).unwrap_err()), "not_found");
     assert_eq!(
-        code(&operator.get_user(1.5).unwrap_err()),
+        code(&operator.get_user(999.0.into()).unwrap_err()),
+        "not_found"
+    );
+    assert_eq!(
+        code(&operator.get_user(1.5.into()).unwrap_err()),
         "validation_failed"
     );
     assert_eq!(
-        code(&institute.login("admin", "wrong").unwrap_err()),
+        code(&institute.login("admin".into(), "wrong".into()).unwrap_err()),
         "unauthenticated"
     );
     assert_eq!(
-        code(&institute.login("nobody", "wrong").unwrap_err()),
+        code(
+            &institute
+                .login("nobody".into(), "wrong".into())
+                .unwrap_err()
+        ),
         "unauthenticated"
     );
 }
@@ -142,8 +155,8 @@ fn handle_serves_the_http_surface() {
 
     let answer = institute
         .handle(
-            "GET",
-            "/api/v2.5/admin/users/",
+            "GET".into(),
+            "/api/v2.5/admin/users/".into(),
             no_headers.clone(),
             JsValue::NULL,
         )
@@ -153,8 +166,8 @@ fn handle_serves_the_http_surface() {
     let json_type = js(&json!({"Content-Type": "application/json"}));
     let answer = institute
         .handle(
-            "POST",
-            "/api/v2.5/auth-token/",
+            "POST".into(),
+            "/api/v2.5/auth-token/".into(),
             json_type,
             JsValue::from(
                 json!({"username": "admin", "password": "a-long-passphrase"}).to_string(),
@@ -170,8 +183,8 @@ fn handle_serves_the_http_surface() {
         js(&json!({"Authorization": format!("JWT {token}"), "Content-Type": "application/json"}));
     let answer = rs(&institute
         .handle(
-            "POST",
-            "/api/v2.5/admin/users/",
+            "POST".into(),
+            "/api/v2.5/admin/users/".into(),
             auth.clone(),
             JsValue::from(
                 json!({"username": "asha", "password": "asha-pass1", "birth_date": "31/02/2000"})
@@ -183,7 +196,12 @@ fn handle_serves_the_http_surface() {
     assert!(answer["body"].as_str().unwrap().contains("birth_date"));
 
     let answer = rs(&institute
-        .handle("GET", "/api/v2.5/admin/users/?q=ravi", auth, JsValue::NULL)
+        .handle(
+            "GET".into(),
+            "/api/v2.5/admin/users/?q=ravi".into(),
+            auth,
+            JsValue::NULL,
+        )
         .unwrap());
     assert_eq!(answer["status"], 200, "{answer}");
     let page: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
@@ -194,7 +212,7 @@ fn handle_serves_the_http_surface() {
     assert_eq!(
         code(
             &institute
-                .handle("GET", "/api/v2.5/me/", bad, JsValue::NULL)
+                .handle("GET".into(), "/api/v2.5/me/".into(), bad, JsValue::NULL)
                 .unwrap_err()
         ),
         "validation_failed"
@@ -204,7 +222,7 @@ fn handle_serves_the_http_surface() {
 #[wasm_bindgen_test]
 async fn open_persistent_needs_a_dedicated_worker() {
     let name = format!("main-{}", (js_sys::Math::random() * 1e9) as u64);
-    let e = Institute::open_persistent(name.clone(), cheap())
+    let e = Institute::open_persistent(name.clone().into(), cheap())
         .await
         .err()
         .unwrap();
@@ -232,9 +250,11 @@ async fn open_persistent_needs_a_dedicated_worker() {
 #[wasm_bindgen_test]
 fn a_sunbird_flow_runs_in_the_page() {
     let institute = institute();
-    let login = rs(&institute.login("admin", "a-long-passphrase").unwrap());
+    let login = rs(&institute
+        .login("admin".into(), "a-long-passphrase".into())
+        .unwrap());
     let token = login["token"].as_str().unwrap().to_string();
-    let admin = institute.session(&token).unwrap();
+    let admin = institute.session(token.as_str().into()).unwrap();
 
     // A user through the typed Sunbird API, shown masked, found by its
     // real email ignoring case.
@@ -248,7 +268,7 @@ fn a_sunbird_flow_runs_in_the_page() {
         )
         .unwrap();
     let view = rs(&admin
-        .sunbird_read(asha.clone(), JsValue::UNDEFINED)
+        .sunbird_read(asha.clone().into(), JsValue::UNDEFINED)
         .unwrap());
     assert_eq!(view["email"], "as*******@example.com");
     assert_eq!(view["phone"], "******3210");
@@ -263,10 +283,10 @@ fn a_sunbird_flow_runs_in_the_page() {
 
     // The user manages a child and acts as it with a read's token.
     let me_token = rs(&institute
-        .login("asha.nair@example.com", "asha-pass-123")
+        .login("asha.nair@example.com".into(), "asha-pass-123".into())
         .unwrap());
     let me = institute
-        .session(me_token["token"].as_str().unwrap())
+        .session(me_token["token"].as_str().unwrap().into())
         .unwrap();
     let kid = me
         .sunbird_create(
@@ -274,11 +294,16 @@ fn a_sunbird_flow_runs_in_the_page() {
             "managed".into(),
         )
         .unwrap();
-    let child_token = me.sunbird_managed_token(kid.clone()).unwrap().unwrap();
-    let child = me.acting_for(child_token).unwrap();
-    let read = rs(&child.sunbird_read(kid.clone(), JsValue::UNDEFINED).unwrap());
+    let child_token = me
+        .sunbird_managed_token(kid.clone().into())
+        .unwrap()
+        .unwrap();
+    let child = me.acting_for(child_token.into()).unwrap();
+    let read = rs(&child
+        .sunbird_read(kid.clone().into(), JsValue::UNDEFINED)
+        .unwrap());
     assert_eq!(read["managedBy"], asha.as_str());
-    assert_eq!(admin.sunbird_managed_token(kid).unwrap(), None);
+    assert_eq!(admin.sunbird_managed_token(kid.into()).unwrap(), None);
 
     // The same record through handle: the Sunbird envelope, and its codes
     // on a failure.
@@ -286,8 +311,8 @@ fn a_sunbird_flow_runs_in_the_page() {
         js(&json!({"x-authenticated-user-token": token, "Content-Type": "application/json"}));
     let answer = rs(&institute
         .handle(
-            "GET",
-            &format!("/api/user/v5/read/{asha}"),
+            "GET".into(),
+            format!("/api/user/v5/read/{asha}").into(),
             headers.clone(),
             JsValue::NULL,
         )
@@ -301,8 +326,8 @@ fn a_sunbird_flow_runs_in_the_page() {
     assert_eq!(body["result"]["response"]["userName"], view["userName"]);
     let answer = rs(&institute
         .handle(
-            "POST",
-            "/api/user/v1/search",
+            "POST".into(),
+            "/api/user/v1/search".into(),
             headers,
             JsValue::from("{not json"),
         )

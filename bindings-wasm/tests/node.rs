@@ -36,8 +36,8 @@ fn call(
     }
     let response = institute
         .handle(
-            method,
-            path,
+            method.into(),
+            path.into(),
             js(&Value::Object(headers)),
             body.map_or(JsValue::NULL, |b| JsValue::from(b.to_string())),
         )
@@ -66,7 +66,9 @@ fn runs_in_node() {
 fn rest_flow_with_sign_in() {
     let institute = Institute::in_memory(cheap()).unwrap();
     assert_eq!(
-        institute.create_superuser("admin", "Adm1n-Pass!").unwrap(),
+        institute
+            .create_superuser("admin".into(), "Adm1n-Pass!".into())
+            .unwrap(),
         1.0
     );
     let (status, body) = call(
@@ -139,13 +141,20 @@ fn typed_errors_are_js_errors_with_code_and_fields() {
     assert!(fields["username"].is_array(), "{fields}");
     assert!(fields["password"].is_array(), "{fields}");
 
-    assert_eq!(code(&operator.get_user(42.0).unwrap_err()), "not_found");
     assert_eq!(
-        code(&institute.login("nobody", "x-pass-1").unwrap_err()),
+        code(&operator.get_user(42.0.into()).unwrap_err()),
+        "not_found"
+    );
+    assert_eq!(
+        code(
+            &institute
+                .login("nobody".into(), "x-pass-1".into())
+                .unwrap_err()
+        ),
         "unauthenticated"
     );
     assert_eq!(
-        code(&institute.session("not-a-token").err().unwrap()),
+        code(&institute.session("not-a-token".into()).err().unwrap()),
         "unauthenticated"
     );
     assert_eq!(
@@ -163,9 +172,15 @@ fn default_config_signs_in_with_random_tokens() {
     // No config: the default argon2 parameters, the system clock, and
     // tokens from Node's crypto.getRandomValues.
     let institute = Institute::in_memory(JsValue::UNDEFINED).unwrap();
-    institute.create_superuser("admin", "Adm1n-Pass!").unwrap();
-    let a = rs(&institute.login("admin", "Adm1n-Pass!").unwrap());
-    let b = rs(&institute.login("admin", "Adm1n-Pass!").unwrap());
+    institute
+        .create_superuser("admin".into(), "Adm1n-Pass!".into())
+        .unwrap();
+    let a = rs(&institute
+        .login("admin".into(), "Adm1n-Pass!".into())
+        .unwrap());
+    let b = rs(&institute
+        .login("admin".into(), "Adm1n-Pass!".into())
+        .unwrap());
     assert_ne!(a["token"], b["token"]);
     let expires = chrono::DateTime::parse_from_rfc3339(a["expires"].as_str().unwrap()).unwrap();
     let now = js_sys::Date::now() / 1000.0;
@@ -217,9 +232,21 @@ fn usernames_and_emails_are_nfkc_normalised() {
     let error = create("alice", "").unwrap_err();
     assert_eq!(code(&error), "validation_failed");
     assert!(rs(&prop(&error, "fields"))["username"].is_array());
-    assert!(institute.login("ａｌｉｃｅ", "Sh4red-pass").is_ok());
-    assert!(institute.login("RAVI@example.com", "Sh4red-pass").is_ok());
-    assert!(institute.login("\u{fc}nal", "Sh4red-pass").is_ok());
+    assert!(
+        institute
+            .login("ａｌｉｃｅ".into(), "Sh4red-pass".into())
+            .is_ok()
+    );
+    assert!(
+        institute
+            .login("RAVI@example.com".into(), "Sh4red-pass".into())
+            .is_ok()
+    );
+    assert!(
+        institute
+            .login("\u{fc}nal".into(), "Sh4red-pass".into())
+            .is_ok()
+    );
     // The character rule runs on the NFKC form: a fullwidth space is a space.
     assert!(create("a\u{3000}b", "").is_err());
 }
@@ -241,7 +268,7 @@ fn bcrypt_and_scrypt_hashes_are_not_in_this_build() {
     let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
     let report = rs(&institute
         .operator()
-        .import_users(&text, JsValue::UNDEFINED)
+        .import_users(text.into(), JsValue::UNDEFINED)
         .unwrap());
     assert_eq!(report["created"], json!(1), "{report}");
     let reasons: Vec<&str> = report["rejected"]
@@ -258,5 +285,5 @@ fn bcrypt_and_scrypt_hashes_are_not_in_this_build() {
             "{reason}"
         );
     }
-    assert!(institute.login("pea", "passwd").is_ok());
+    assert!(institute.login("pea".into(), "passwd".into()).is_ok());
 }

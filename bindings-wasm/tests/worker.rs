@@ -59,7 +59,7 @@ async fn remove(name: &str) {
 async fn a_persistent_store_survives_reopening() {
     let name = fresh_name("t");
     {
-        let institute = Institute::open_persistent(name.clone(), cheap())
+        let institute = Institute::open_persistent(name.clone().into(), cheap())
             .await
             .unwrap();
         let operator = institute.operator();
@@ -67,7 +67,7 @@ async fn a_persistent_store_survives_reopening() {
             .create_batch(js(&json!({"name": "Morning"})))
             .unwrap();
         institute
-            .create_superuser("admin", "a-long-passphrase")
+            .create_superuser("admin".into(), "a-long-passphrase".into())
             .unwrap();
         for i in 0..20 {
             operator
@@ -83,7 +83,7 @@ async fn a_persistent_store_survives_reopening() {
     }
     assert!(file_size(&name).await > 0.0);
 
-    let institute = Institute::open_persistent(name.clone(), cheap())
+    let institute = Institute::open_persistent(name.clone().into(), cheap())
         .await
         .unwrap();
     assert!(institute.check_integrity().unwrap().is_empty());
@@ -102,13 +102,19 @@ async fn a_persistent_store_survives_reopening() {
     assert_eq!(s7["batches"][0]["name"], "Morning");
 
     // The hashes came back too: the users sign in.
-    let login = rs(&institute.login("student7", "pass-7-word").unwrap());
-    let admin_login = rs(&institute.login("admin", "a-long-passphrase").unwrap());
+    let login = rs(&institute
+        .login("student7".into(), "pass-7-word".into())
+        .unwrap());
+    let admin_login = rs(&institute
+        .login("admin".into(), "a-long-passphrase".into())
+        .unwrap());
     let admin = institute
-        .session(admin_login["token"].as_str().unwrap())
+        .session(admin_login["token"].as_str().unwrap().into())
         .unwrap();
     assert_eq!(
-        rs(&admin.get_user(login["user"].as_f64().unwrap()).unwrap())["username"],
+        rs(&admin
+            .get_user(login["user"].as_f64().unwrap().into())
+            .unwrap())["username"],
         "student7"
     );
 
@@ -116,10 +122,10 @@ async fn a_persistent_store_survives_reopening() {
     // handle shares the store, so all of them go before it closes.
     let token = login["token"].as_str().unwrap().to_string();
     drop((admin, operator, institute));
-    let institute = Institute::open_persistent(name.clone(), cheap())
+    let institute = Institute::open_persistent(name.clone().into(), cheap())
         .await
         .unwrap();
-    let student = institute.session(&token).unwrap();
+    let student = institute.session(token.as_str().into()).unwrap();
     assert_eq!(rs(&student.me().unwrap())["username"], "student7");
     drop((student, institute));
     remove(&name).await;
@@ -128,7 +134,7 @@ async fn a_persistent_store_survives_reopening() {
 #[wasm_bindgen_test]
 async fn a_second_opener_is_refused_while_the_first_is_open() {
     let name = fresh_name("lock");
-    let first = Institute::open_persistent(name.clone(), cheap())
+    let first = Institute::open_persistent(name.clone().into(), cheap())
         .await
         .unwrap();
     first
@@ -136,7 +142,7 @@ async fn a_second_opener_is_refused_while_the_first_is_open() {
         .create_batch(js(&json!({"name": "Morning"})))
         .unwrap();
 
-    let e = Institute::open_persistent(name.clone(), cheap())
+    let e = Institute::open_persistent(name.clone().into(), cheap())
         .await
         .err()
         .unwrap();
@@ -146,18 +152,18 @@ async fn a_second_opener_is_refused_while_the_first_is_open() {
     assert_eq!(
         rs(&first
             .operator()
-            .list_batches(None, JsValue::UNDEFINED)
+            .list_batches(JsValue::UNDEFINED, JsValue::UNDEFINED)
             .unwrap())["count"],
         1
     );
     drop(first);
-    let second = Institute::open_persistent(name.clone(), cheap())
+    let second = Institute::open_persistent(name.clone().into(), cheap())
         .await
         .unwrap();
     assert_eq!(
         rs(&second
             .operator()
-            .list_batches(None, JsValue::UNDEFINED)
+            .list_batches(JsValue::UNDEFINED, JsValue::UNDEFINED)
             .unwrap())["count"],
         1
     );
@@ -172,7 +178,7 @@ async fn bad_store_names_are_refused() {
         .err()
         .unwrap();
     assert_eq!(code(&e), "validation_failed");
-    let e = Institute::open_persistent(String::new(), cheap())
+    let e = Institute::open_persistent(String::new().into(), cheap())
         .await
         .err()
         .unwrap();
@@ -182,18 +188,20 @@ async fn bad_store_names_are_refused() {
 #[wasm_bindgen_test]
 async fn sign_in_with_the_default_argon2_cost() {
     let name = fresh_name("argon2");
-    let institute = Institute::open_persistent(name.clone(), JsValue::UNDEFINED)
+    let institute = Institute::open_persistent(name.clone().into(), JsValue::UNDEFINED)
         .await
         .unwrap();
 
     let start = js_sys::Date::now();
     institute
-        .create_superuser("admin", "a-long-passphrase")
+        .create_superuser("admin".into(), "a-long-passphrase".into())
         .unwrap();
     let hashed = js_sys::Date::now() - start;
 
     let start = js_sys::Date::now();
-    let login = rs(&institute.login("admin", "a-long-passphrase").unwrap());
+    let login = rs(&institute
+        .login("admin".into(), "a-long-passphrase".into())
+        .unwrap());
     let signed_in = js_sys::Date::now() - start;
     assert_eq!(login["token"].as_str().unwrap().len(), 64);
 
