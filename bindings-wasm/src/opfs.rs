@@ -53,6 +53,41 @@ unsafe impl Send for OpfsBackend {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for OpfsBackend {}
 
+#[wasm_bindgen]
+extern "C" {
+    /// A `FileSystemSyncAccessHandle` seen for its `getSize()` alone.
+    type SizedHandle;
+
+    /// `handle.getSize()` as the JS value it returns: web-sys declares it
+    /// `f64`, and the glue would convert whatever came back with
+    /// `ToNumber` (`undefined` to `NaN`, `"12"` to 12), which `as u64`
+    /// would then make 0 or a wrong size.
+    #[wasm_bindgen(method, catch, js_name = getSize)]
+    fn get_size(this: &SizedHandle) -> Result<JsValue, JsValue>;
+}
+
+/// The size `getSize()` answered, refused (an I/O error) unless it is a
+/// whole number from 0 to 2^53 - 1. Converted with `as u64`, a NaN, negative
+/// or fractional size was 0 and an infinite one `u64::MAX`, so a sound
+/// store read as damaged (`corrupt_store`, "run roster check") or as a
+/// length it does not have; a string was taken for the number it spells.
+fn file_size(size: &JsValue) -> Result<u64, io::Error> {
+    match size.as_f64() {
+        Some(n) if n.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&n) => Ok(n as u64),
+        Some(n) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("OPFS: getSize() answered {n}, which is not a file size"),
+        )),
+        None => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "OPFS: getSize() answered a value of type {}, not a number",
+                size.js_typeof().as_string().unwrap_or_default()
+            ),
+        )),
+    }
+}
+
 /// A `RosterError` with `code` (a code the core's `ErrorCode` does not have).
 fn coded_error(code: &str, message: &str) -> JsValue {
     crate::error::roster_error(code, message, &js_sys::Object::new())
@@ -202,8 +237,8 @@ impl OpfsBackend {
 
 impl roster::HostFile for OpfsBackend {
     fn len(&self) -> Result<u64, io::Error> {
-        let size = self.handle.get_size().map_err(io_error)?;
-        Ok(size as u64)
+        let handle: &SizedHandle = self.handle.unchecked_ref();
+        file_size(&handle.get_size().map_err(io_error)?)
     }
 
     fn read_at(&self, offset: u64, out: &mut [u8]) -> Result<(), io::Error> {

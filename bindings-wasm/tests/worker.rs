@@ -212,3 +212,76 @@ async fn sign_in_with_the_default_argon2_cost() {
     drop(institute);
     remove(&name).await;
 }
+
+fn sync_handle_prototype() -> JsValue {
+    prop(
+        &prop(&js_sys::global(), "FileSystemSyncAccessHandle"),
+        "prototype",
+    )
+}
+
+/// Makes every sync access handle's `getSize()` answer `size`, as a broken
+/// browser (or a polyfill) might; returns the browser's own `getSize`.
+fn fake_get_size(size: JsValue) -> JsValue {
+    let prototype = sync_handle_prototype();
+    let original = prop(&prototype, "getSize");
+    let fake = Closure::<dyn FnMut() -> JsValue>::new(move || size.clone()).into_js_value();
+    js_sys::Reflect::set(&prototype, &"getSize".into(), &fake).unwrap();
+    original
+}
+
+fn restore_get_size(original: &JsValue) {
+    js_sys::Reflect::set(&sync_handle_prototype(), &"getSize".into(), original).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_size_that_is_not_a_size_is_an_io_error_and_the_store_is_kept() {
+    let name = fresh_name("size");
+    {
+        let institute = Institute::open_persistent(name.clone().into(), cheap())
+            .await
+            .unwrap();
+        institute
+            .operator()
+            .create_batch(js(&json!({"name": "Morning"})))
+            .unwrap();
+    }
+    let size = file_size(&name).await;
+    assert!(size > 0.0);
+    let bad = [
+        JsValue::from(f64::NAN),
+        JsValue::from(-1.0),
+        JsValue::from(0.5),
+        JsValue::from(f64::INFINITY),
+        JsValue::from(format!("{size}")),
+        JsValue::UNDEFINED,
+        JsValue::NULL,
+    ];
+    for value in bad {
+        let shown = format!("{value:?}");
+        let original = fake_get_size(value);
+        let opened = Institute::open_persistent(name.clone().into(), cheap()).await;
+        restore_get_size(&original);
+        let e = opened
+            .err()
+            .unwrap_or_else(|| panic!("opened with getSize() = {shown}"));
+        // An I/O failure, not a damaged store (`corrupt_store`, "run roster
+        // check", as a NaN read as 0 made it) nor a size taken from a string.
+        assert_eq!(code(&e), "storage_error", "{shown}");
+        // Nothing was written: the file is as it was.
+        assert_eq!(file_size(&name).await, size, "{shown}");
+    }
+    let institute = Institute::open_persistent(name.clone().into(), cheap())
+        .await
+        .unwrap();
+    assert_eq!(
+        rs(&institute
+            .operator()
+            .list_batches(JsValue::UNDEFINED, JsValue::UNDEFINED)
+            .unwrap())["count"],
+        1
+    );
+    assert!(institute.check_integrity().unwrap().is_empty());
+    drop(institute);
+    remove(&name).await;
+}
