@@ -8,15 +8,25 @@ import type { Admin, Config, HttpResponse, Login, RosterError } from '../pkg/web
 export type { Admin, Config, HttpResponse, Login, RosterError };
 export type * from '../pkg/web/roster_wasm.js';
 
-/** The names of the Admin methods (everything but `free` and symbols). */
+/**
+ * The names of the Admin methods a call may name (everything but `free`,
+ * symbols, and `actingFor`, which answers a handle: see `RemoteAdmin`).
+ */
 export type AdminMethodName = Exclude<
   { [K in Extract<keyof Admin, string>]: Admin[K] extends (...args: any[]) => any ? K : never }[Extract<keyof Admin, string>],
-  'free'
+  'free' | 'actingFor'
 >;
 
 /** The Admin API across the worker: each method resolves to the in-process result. */
 export type RemoteAdmin = {
   [K in AdminMethodName]: Admin[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+} & {
+  /**
+   * The Admin API as the managed user of `managedToken` (from
+   * `managedUsers(.., true)`), for its manager only, like `session`: the
+   * token is checked on every call.
+   */
+  actingFor(managedToken: string): RemoteAdmin;
 };
 
 /** The Institute methods reachable through `call`. */
@@ -57,6 +67,11 @@ export interface CallOptions {
   token?: string;
   /** Run an Admin method as the operator (every permission): host code only. */
   operator?: boolean;
+  /**
+   * Run an Admin method as the managed user of this token (or of each
+   * token in turn), as `Admin.actingFor` does, for its manager only.
+   */
+  actingFor?: string | readonly string[];
 }
 
 /**

@@ -9,6 +9,7 @@
 //   const admin = roster.session(token);
 //   const { user } = await admin.createUser({ username: 'ravi', password: '...' });
 //   await roster.call('listUsers', [{ withBatches: true }], { token });   // the same, by name
+//   const child = admin.actingFor(managedToken);    // as a managed user (Sunbird), like session
 //   await roster.handle('GET', '/api/v2.5/admin/users/', { Authorization: `JWT ${token}` });
 //
 // Errors reject as `Error`s named "RosterError" with `code` and `fields`,
@@ -32,11 +33,19 @@ function rebuild(plain) {
   return e;
 }
 
-/** An Admin-like object whose every method is a call to the worker. */
+/**
+ * An Admin-like object whose every method is a call to the worker.
+ * `actingFor(managedToken)` is another such object, whose calls run as the
+ * managed user (checked on every call, as the session is): an Admin handle
+ * never crosses from the worker.
+ */
 function remoteAdmin(client, target) {
   return new Proxy(Object.freeze({}), {
     get(_, method) {
       if (typeof method !== 'string' || method === 'then') return undefined; // not a thenable
+      if (method === 'actingFor') {
+        return (managedToken) => remoteAdmin(client, { ...target, actingFor: [...(target.actingFor ?? []), managedToken] });
+      }
       return (...args) => client.call(method, args, target);
     },
   });
@@ -52,19 +61,25 @@ export class RosterClient {
 
   constructor(worker) {
     this.#worker = worker;
-    worker.addEventListener('message', (event) => {
-      const { id, ok, value, error } = event.data ?? {};
-      const waiter = this.#pending.get(id);
-      if (!waiter) return;
-      this.#pending.delete(id);
-      if (ok) waiter.resolve(value);
-      else waiter.reject(rebuild(error));
-    });
     const fail = (message) => {
       this.#failure = { name: 'RosterError', message, code: 'internal_error', fields: {} };
       for (const waiter of this.#pending.values()) waiter.reject(rebuild(this.#failure));
       this.#pending.clear();
     };
+    worker.addEventListener('message', (event) => {
+      const { id, ok, value, error, fatal } = event.data ?? {};
+      const waiter = this.#pending.get(id);
+      if (!waiter) return;
+      this.#pending.delete(id);
+      if (ok) waiter.resolve(value);
+      else waiter.reject(rebuild(error));
+      if (fatal === true) {
+        // The module trapped: the worker answers every later request with
+        // this error. Ending it releases the OPFS file for a new client.
+        fail(error?.message ?? 'the roster worker stopped on an internal fault');
+        worker.terminate();
+      }
+    });
     worker.addEventListener('error', (event) => {
       event.preventDefault?.();
       fail(`the roster worker failed: ${event.message || 'it could not be loaded (check workerUrl and the pkg/web build)'}`);
@@ -141,10 +156,12 @@ export class RosterClient {
   /**
    * Any operation by its JS name: an Institute method (createSuperuser,
    * login, logout, handle, checkIntegrity, schemaVersion) or an Admin method
-   * run as the session of `token` (or as the operator with `{operator: true}`).
+   * run as the session of `token` (or as the operator with `{operator: true}`),
+   * and with `actingFor` (a managed token, or a list of them) as that managed
+   * user. `actingFor` itself is not a method here: it would answer a handle.
    */
-  call(method, args = [], { token, operator = false } = {}) {
-    return this.#send({ type: 'call', method, args, token, operator });
+  call(method, args = [], { token, operator = false, actingFor } = {}) {
+    return this.#send({ type: 'call', method, args, token, operator, actingFor });
   }
 
   /** The Admin API as the signed-in user of `token`: `roster.session(t).listUsers()`. */
@@ -192,6 +209,11 @@ export class RosterClient {
 
   /** Closes the store (releasing the OPFS file) and ends the worker. */
   async close() {
+    // Already ended (closed, or the worker failed or trapped): nothing to close.
+    if (this.#failure) {
+      this.#worker.terminate();
+      return;
+    }
     try {
       await this.#send({ type: 'close' });
     } finally {

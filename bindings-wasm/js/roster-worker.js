@@ -9,9 +9,21 @@
 //
 // Protocol (one message each way per request, answered in order):
 //   page -> worker  {id, type: 'open', name, persistent, config, moduleUrl, wasmUrl, fallback, lockWaitMs}
-//                   {id, type: 'call', method, args, token, operator}
+//                   {id, type: 'call', method, args, token, operator, actingFor}
 //                   {id, type: 'close'}
-//   worker -> page  {id, ok: true, value} | {id, ok: false, error: {name, message, code, fields}}
+//   worker -> page  {id, ok: true, value} | {id, ok: false, error: {name, message, code, fields}, fatal?: true}
+//
+// A call runs as the session of `token` (or the operator), and, when
+// `actingFor` lists managed tokens, as the managed user of each in turn
+// (`Admin.actingFor`, checked on every call like the session). Handles
+// (Admin, Institute) never cross to the page: `actingFor` by name is refused.
+//
+// A WebAssembly.RuntimeError is a trap: a panic aborts on wasm32, and the
+// call it stopped leaves the module's state (a borrowed object, a held
+// lock) as it was. The worker then drops the store without touching it
+// again and answers `fatal: true`; every later request gets the same
+// error (the store must be reopened, by a new worker), and the client ends
+// this one, which releases the OPFS file.
 //
 // Opening: `Institute.openPersistent(name)`. When another tab or worker holds
 // the store (`store_locked`), the worker retries every 100 ms for
@@ -25,6 +37,8 @@
 let wasm = null;
 /** @type {any} the open Institute */
 let institute = null;
+/** The error every request gets after a trap (a plain error object), else null. */
+let broken = null;
 
 // Methods of the Institute object itself; everything else is an Admin method.
 const INSTITUTE_METHODS = new Set(['createSuperuser', 'login', 'logout', 'handle', 'checkIntegrity']);
@@ -90,18 +104,50 @@ function isAdminMethod(method) {
   return Object.prototype.hasOwnProperty.call(proto, method) && typeof proto[method] === 'function';
 }
 
-function call({ method, args = [], token, operator }) {
+/** A value a call answers, refused when it is a handle (which postMessage would send as `{__wbg_ptr}`). */
+function answer(value) {
+  if (value instanceof wasm.Admin || value instanceof wasm.Institute) {
+    value.free();
+    throw coded('validation_failed', 'a roster handle cannot cross to the page');
+  }
+  return value;
+}
+
+/** The managed tokens of a call's `actingFor`: none, one, or a list, in order. */
+function managedTokens(actingFor) {
+  const tokens = actingFor === undefined || actingFor === null ? [] : Array.isArray(actingFor) ? actingFor : [actingFor];
+  if (!tokens.every((t) => typeof t === 'string')) {
+    throw coded('validation_failed', 'actingFor must be a managed token (a string) or a list of them');
+  }
+  return tokens;
+}
+
+function call({ method, args = [], token, operator, actingFor }) {
   if (institute === null) throw coded('validation_failed', 'no store is open');
   if (!Array.isArray(args)) throw coded('validation_failed', 'args must be an array');
   if (method === 'schemaVersion') return wasm.Institute.schemaVersion();
-  if (INSTITUTE_METHODS.has(method)) return institute[method](...args);
+  if (INSTITUTE_METHODS.has(method)) return answer(institute[method](...args));
+  if (method === 'actingFor') {
+    throw coded('validation_failed',
+      'actingFor returns a handle, which cannot cross to the page: use session(token).actingFor(managedToken) '
+      + 'of the client, or call with {token, actingFor: managedToken}');
+  }
   if (!isAdminMethod(method)) throw coded('validation_failed', `roster has no method ${JSON.stringify(method)}`);
-  // A handle per call: the session is checked again every time, as in Rust.
-  const admin = operator === true ? institute.operator() : institute.session(typeof token === 'string' ? token : '');
+  const managed = managedTokens(actingFor);
+  // A handle per call: the session (and each managed token) is checked
+  // again every time, as in Rust.
+  const handles = [];
+  let trapped = false;
   try {
-    return admin[method](...args);
+    handles.push(operator === true ? institute.operator() : institute.session(typeof token === 'string' ? token : ''));
+    for (const t of managed) handles.push(handles[handles.length - 1].actingFor(t));
+    return answer(handles[handles.length - 1][method](...args));
+  } catch (e) {
+    trapped = e instanceof WebAssembly.RuntimeError;
+    throw e;
   } finally {
-    admin.free();
+    // Not after a trap: the module's state is what the trap left.
+    if (!trapped) for (const handle of handles.reverse()) handle.free();
   }
 }
 
@@ -113,7 +159,28 @@ function close() {
   return null;
 }
 
+/**
+ * After a trap: the store is dropped without another call into the module
+ * (freeing it would run the code that trapped, on the state it left), and
+ * every later request gets this error.
+ */
+function breakDown(e) {
+  institute = null;
+  broken = {
+    name: 'RosterError',
+    message: `roster stopped on an internal fault (WebAssembly.RuntimeError: ${e.message}); `
+      + 'the store must be reopened: close this client and start a new one',
+    code: 'internal_error',
+    fields: {},
+  };
+  return broken;
+}
+
 async function run(request) {
+  if (broken !== null) {
+    if (request.type === 'close') return null;
+    throw broken;
+  }
   switch (request.type) {
     case 'open':
       return open(request);
@@ -136,7 +203,9 @@ self.onmessage = (event) => {
       const value = await run(request);
       reply = { id: request.id, ok: true, value: value === undefined ? null : value };
     } catch (e) {
-      reply = { id: request.id, ok: false, error: plainError(e) };
+      reply = e instanceof WebAssembly.RuntimeError
+        ? { id: request.id, ok: false, error: breakDown(e), fatal: true }
+        : { id: request.id, ok: false, error: plainError(e) };
     }
     try {
       self.postMessage(reply);

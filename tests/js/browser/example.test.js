@@ -276,6 +276,69 @@ test('the example page adds users to batches on OPFS and keeps them across a rel
     st.diagnostic(`one sign-in through the worker, default argon2id (pkg/web build): ${result.signInMs} ms`);
   });
 
+  await t.test('the client: acting for a managed user, and a trap of the module', async () => {
+    await driver.cmd('POST', '/timeouts', { script: 30_000 });
+    const result = await driver.run(`
+      const { RosterClient } = await import('/bindings-wasm/js/roster-client.js');
+      const config = { argon2: { mKib: 64, t: 1, p: 1 } };
+      const out = {};
+      const fail = (e) => ({ code: e.code, message: e.message });
+
+      // actingFor goes through the client like session: a handle never crosses.
+      const roster = await RosterClient.start({ name: 'acting', persistent: false, config });
+      await roster.createSuperuser('root', 'a-long-passphrase');
+      const asha = await roster.operator().sunbirdCreate(
+        { firstName: 'Asha', email: 'asha@example.com', password: 'asha-pass-123' }, 'create');
+      const { token } = await roster.login('asha@example.com', 'asha-pass-123');
+      const me = roster.session(token);
+      const kid = await me.sunbirdCreate({ firstName: 'Kiran', managedBy: asha }, 'managed');
+      const [entry] = await me.managedUsers(asha, true);
+      const child = me.actingFor(entry.token);
+      out.acting = (await child.sunbirdRead(kid)).userId === kid;
+      out.actingMe = (await child.me()).id !== (await me.me()).id;
+      out.byName = (await roster.call('sunbirdRead', [kid], { token, actingFor: entry.token })).userId === kid;
+      out.handleRefused = await roster.call('actingFor', [entry.token], { token }).then(() => 'answered', fail);
+      out.notTheManager = await roster.operator().actingFor(entry.token).sunbirdRead(kid).then(() => 'answered', (e) => e.code);
+      await roster.close();
+
+      // A trap (WebAssembly.RuntimeError, what a panic is on wasm32), made
+      // here by a method replaced in the worker's copy of the module.
+      const pkg = new URL('/bindings-wasm/pkg/web/roster_wasm.js', location.href).href;
+      const worker = new URL('/bindings-wasm/js/roster-worker.js', location.href).href;
+      const source = 'import * as roster from ' + JSON.stringify(pkg) + '; import ' + JSON.stringify(worker) + ';'
+        + ' roster.Admin.prototype.purgeExpired = function () { throw new WebAssembly.RuntimeError("unreachable"); };';
+      const workerUrl = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+      const name = 'trap-' + Date.now();
+      const trapped = await RosterClient.start({ name, workerUrl, config });
+      out.trappedPersistent = trapped.persistent;
+      await trapped.createSuperuser('root', 'a-long-passphrase');
+      out.trap = await trapped.operator().purgeExpired().then(() => 'answered', fail);
+      out.afterTrap = await trapped.login('root', 'a-long-passphrase').then(() => 'answered', fail);
+      out.closed = await trapped.close().then(() => 'closed', fail);
+      // The trapped worker is gone and the OPFS file with it: a new client opens the store.
+      const again = await RosterClient.start({ name, config, lockWaitMs: 3000 });
+      out.reopened = await again.login('root', 'a-long-passphrase').then((l) => l.user, fail);
+      await again.close();
+      const root = await navigator.storage.getDirectory();
+      await root.removeEntry(name + '.redb').catch(() => {});
+      return out;
+    `);
+    assert.equal(result.thrown, undefined, result.thrown);
+    assert.equal(result.acting, true);
+    assert.equal(result.actingMe, true);
+    assert.equal(result.byName, true);
+    assert.equal(result.handleRefused.code, 'validation_failed', result.handleRefused.message);
+    assert.match(result.handleRefused.message, /actingFor/);
+    assert.equal(result.notTheManager, 'unauthenticated');
+    assert.equal(result.trappedPersistent, true);
+    assert.equal(result.trap.code, 'internal_error');
+    assert.match(result.trap.message, /RuntimeError.*reopened/);
+    assert.equal(result.afterTrap.code, 'internal_error');
+    assert.match(result.afterTrap.message, /reopened/);
+    assert.equal(result.closed, 'closed');
+    assert.equal(result.reopened, 1);
+  });
+
   await t.test('screenshot', async () => {
     // The error once more, so the picture shows a list and a field error.
     await driver.type('#user-form input[name="username"]', 'asha');
