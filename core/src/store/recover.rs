@@ -867,13 +867,18 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
         ));
     }
 
-    // Both files made here, owner-only, never through a link (`create_new`
-    // refuses any entry, a link included, and follows none): the store's
-    // open then finds them made. Each is removed again if the recovery
-    // fails before its end (an empty store left behind would open and
-    // check sound); `made` is declared before the store, so dropped after.
+    // The new store is built under a name of its own beside the target
+    // and linked to the target only once whole: a recovery killed outright
+    // leaves that name (`.<target>.recovering-<random>`), never a store
+    // at the target that would open and look sound. Both of its files are
+    // made here, owner-only, never through a link (`create_new` refuses
+    // any entry, a link included, and follows none): the store's open
+    // then finds them made. Both go again when the recovery ends, whole
+    // or failed; `made` is declared before the store, so dropped after.
+    let work = working_name(target)?;
+    let work_journal = super::journal::path_of(&work);
     let mut made = Made(Vec::new());
-    for path in [target, journal.as_path()] {
+    for path in [work.as_path(), work_journal.as_path()] {
         crate::private_file::create_new(path).map_err(|e| {
             Error::new(
                 match e.kind() {
@@ -885,7 +890,7 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
         })?;
         made.0.push(path.to_path_buf());
     }
-    let store = Store::open(target, false)?;
+    let store = Store::open(&work, false)?;
     let saved = store.write(|txn| {
         let mut saved: Saved = BTreeMap::new();
         let mut uuids: HashSet<u128> = HashSet::new();
@@ -1117,13 +1122,58 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             carved,
         });
     }
+    // Closed first: its journal's commits are in the file.
     drop(store);
-    made.0.clear();
+    publish(&work, target)?;
     Ok(report)
 }
 
-/// Files a failed recovery removes (the new store and its journal), unless
-/// emptied once the recovery is done.
+/// A name for the store a recovery to `target` builds: beside it (one
+/// file system, so a link or rename reaches it), hidden, and random.
+fn working_name(target: &Path) -> Result<std::path::PathBuf> {
+    let name = target.file_name().ok_or_else(|| {
+        Error::new(
+            ErrorCode::Validation,
+            format!("{} names no file", target.display()),
+        )
+    })?;
+    let random: [u8; 8] = crate::random::bytes()?;
+    let mut hidden = std::ffi::OsString::from(".");
+    hidden.push(name);
+    hidden.push(format!(".recovering-{:016x}", u64::from_le_bytes(random)));
+    Ok(target.with_file_name(hidden))
+}
+
+/// Gives the whole store at `work` the name `target`, which must still be
+/// free: a hard link never replaces an entry (one made at the target
+/// since the recovery began is a conflict); where the file system has no
+/// links, a rename once the target is seen free.
+fn publish(work: &Path, target: &Path) -> Result<()> {
+    let taken = || {
+        Error::new(
+            ErrorCode::Conflict,
+            format!(
+                "{} exists: it was made while the recovery ran, and is left as it is",
+                target.display()
+            ),
+        )
+    };
+    match std::fs::hard_link(work, target) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(taken()),
+        Err(_) if std::fs::symlink_metadata(target).is_ok() => Err(taken()),
+        Err(_) => std::fs::rename(work, target).map_err(|e| {
+            Error::new(
+                ErrorCode::Storage,
+                format!("cannot name the recovered store {}: {e}", target.display()),
+            )
+        }),
+    }
+}
+
+/// Files a recovery made under their working names (the new store and its
+/// journal), removed when it ends: after a failure, or once the store is
+/// linked to its target.
 struct Made(Vec<std::path::PathBuf>);
 
 impl Drop for Made {
@@ -1140,6 +1190,30 @@ mod tests {
     use crate::domain::sunbird::SunbirdUser;
     use crate::domain::user::User;
     use crate::store::write;
+
+    /// The recovered store gets its name by a link that never replaces an
+    /// entry: a target made while the recovery ran is left as it was, and
+    /// the working name is hidden, beside the target, and random.
+    #[test]
+    fn the_recovered_store_is_named_without_replacing_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("new.redb");
+        let work = working_name(&target).unwrap();
+        assert_eq!(work.parent(), target.parent());
+        let name = work.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(".new.redb.recovering-"), "{name}");
+        assert_ne!(work, working_name(&target).unwrap());
+        std::fs::write(&work, b"store").unwrap();
+        std::fs::write(&target, b"theirs").unwrap();
+        assert_eq!(
+            publish(&work, &target).unwrap_err().code(),
+            ErrorCode::Conflict
+        );
+        assert_eq!(std::fs::read(&target).unwrap(), b"theirs");
+        std::fs::remove_file(&target).unwrap();
+        publish(&work, &target).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"store");
+    }
 
     /// Asserts that `report` saved `saved` users and has a note starting
     /// with `note`.

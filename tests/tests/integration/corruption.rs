@@ -288,6 +288,23 @@ fn a_sound_store_checks_sound_and_recovers_whole() {
         "{report:?}"
     );
     assert_eq!(report.saved(), 2);
+    // The store was built under a working name and linked to `new.redb`;
+    // nothing of the working name is left.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("s.redb"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["new.redb"]);
+    assert_eq!(
+        open(&to)
+            .operator()
+            .list_users(&Default::default())
+            .expect("list")
+            .count,
+        2
+    );
 }
 
 #[test]
