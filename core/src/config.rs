@@ -66,6 +66,11 @@ impl Default for LockoutPolicy {
 /// Largest `max_page_size` a configuration may set: a page is built in
 /// memory, so the bound keeps one request's answer bounded.
 pub const MAX_PAGE_SIZE_LIMIT: u32 = 10_000;
+/// Largest Sunbird search cap (`sunbird.search_cap`) a configuration may
+/// set: a search's page of records is built in memory (room for `limit`
+/// of them is made before the first is read), so "no cap" is not a
+/// setting.
+pub const MAX_SEARCH_CAP: u32 = 100_000;
 /// Longest session lifetime or lock-out a configuration may set: 366 days,
 /// in seconds. Beyond a year a token is as good as a password (OWASP Session
 /// Management Cheat Sheet: absolute timeouts of hours to days), and the bound
@@ -402,6 +407,12 @@ impl Config {
                 format!("The largest page size must be at most {MAX_PAGE_SIZE_LIMIT}."),
             );
         }
+        if self.sunbird.search_cap > MAX_SEARCH_CAP {
+            errors.add(
+                "search_cap",
+                format!("The Sunbird search cap must be at most {MAX_SEARCH_CAP}."),
+            );
+        }
         if self.change_retention < chrono::Duration::days(1)
             || self.change_retention > chrono::Duration::days(MAX_RETENTION_DAYS)
         {
@@ -713,6 +724,18 @@ mod tests {
             !err.fields().messages("lockout_max_failures").is_empty(),
             "{err:?}"
         );
+    }
+
+    /// The Sunbird search cap is bounded: a search makes room for `limit`
+    /// records before reading one.
+    #[test]
+    fn the_search_cap_is_capped() {
+        let mut config = Config::default();
+        config.sunbird.search_cap = MAX_SEARCH_CAP;
+        assert!(config.check().is_ok());
+        config.sunbird.search_cap = u32::MAX;
+        let err = config.check().unwrap_err();
+        assert!(!err.fields().messages("search_cap").is_empty(), "{err:?}");
     }
 
     fn refused(settings: Settings) -> crate::Error {

@@ -373,6 +373,8 @@ pub(crate) fn put_batch(txn: &Txn<'_>, old: Option<&Batch>, batch: &Batch) -> Re
     let old_key = match old {
         Some(o) => key(o),
         None => {
+            // A course's hidden batch too: it would overwrite a batch.
+            ensure_new(txn, BATCHES, batch.id)?;
             put_uuid(txn, batch.uuid, Kind::Batch, batch.id)?;
             String::new()
         }
@@ -380,7 +382,7 @@ pub(crate) fn put_batch(txn: &Txn<'_>, old: Option<&Batch>, batch: &Batch) -> Re
     reindex(txn, BATCH_BY_NAME, &old_key, &key(batch), batch.id)?;
     // Positions count the listed (ordinary) batches only.
     match (old.is_some_and(|o| !o.is_local()), !batch.is_local()) {
-        (false, true) if old.is_none() => count_new(txn, BATCHES, batch.id)?,
+        (false, true) if old.is_none() => positions::count(txn, BATCHES, batch.id, 1)?,
         (false, true) => positions::count(txn, BATCHES, batch.id, 1)?,
         (true, false) => positions::count(txn, BATCHES, batch.id, -1)?,
         _ => {}

@@ -911,4 +911,19 @@ fn a_lowered_id_counter_overwrites_no_record() {
             "{entity}: {problems:?}"
         );
     }
+    // A course takes its hidden batch's id from the batch counter: that
+    // batch would overwrite batch 1 ("Morning") as well.
+    let path = dir.path().join("hidden.redb");
+    std::fs::copy(&clean, &path).expect("copy");
+    let key = testing::id_counter_key("batch", 0);
+    testing::raw_put(&path, "id_blocks", &key, &u64_bytes(1)).expect("raw write");
+    let before = records(&path);
+    let err = course(&open(&path), "Botany").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    assert!(
+        err.message()
+            .contains("a new row of batches would take id 1, which a stored one holds"),
+        "{err}"
+    );
+    assert!(before == records(&path), "no record changed");
 }

@@ -1017,6 +1017,11 @@ fn tampered_exports_are_refused_whole_with_a_clear_error() {
             "out of range",
         ),
         (
+            "a counter past the id after the highest",
+            edit("counters", 0, &|c| c["user"] = json!((1u64 << 53) + 2)),
+            "out of range",
+        ),
+        (
             "an unknown counter",
             edit("counters", 0, &|c| c["sessions"] = json!(5)),
             "unknown counter",
@@ -2657,6 +2662,11 @@ fn restored_settings_organisations_and_names_keep_their_rules() {
         (
             "a counter at the top of the range",
             with_records(&plain, &[], &[("user", 1 << 53)]),
+        ),
+        (
+            // What the export of a store that gave id 2^53 holds.
+            "a counter past the highest id",
+            with_records(&plain, &[], &[("user", (1 << 53) + 1)]),
         ),
         (
             "organisations without a channel",

@@ -323,7 +323,9 @@ pub(super) fn check(
         if !COUNTERS.contains(&name.as_str()) {
             p.add(format!("counter \"{}\"", clip(name)), "unknown counter");
         }
-        if *next > MAX_ID {
+        // A counter is the next id to give: one past the highest id, once
+        // that id is given.
+        if *next > MAX_ID + 1 {
             p.add(format!("counter {name}"), "out of range");
         }
         p.unique(
