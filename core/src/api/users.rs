@@ -847,10 +847,12 @@ pub(super) fn will_import_with<'u>(
     let reads = names.iter().fold(reads, |r, name| {
         r.of(USER_BY_USERNAME, name.as_str())
             .of(USER_BY_EMAIL, name.as_str())
+            .of(USER_BY_PHONE, name.as_str())
     });
-    let reads = phones
-        .iter()
-        .fold(reads, |r, phone| r.of(USER_BY_PHONE, phone.as_str()));
+    let reads = phones.iter().fold(reads, |r, phone| {
+        r.of(USER_BY_PHONE, phone.as_str())
+            .of(USER_BY_USERNAME, fold(phone).as_str())
+    });
     let reads = batches
         .iter()
         .fold(reads, |r, name| r.of(BATCH_BY_NAME, name.as_str()));
@@ -892,6 +894,10 @@ pub(super) fn check_unique(
     // Sign-in takes a username or an email, so the two share one namespace:
     // a username may not be another user's email, nor an email another
     // user's username, or one user could capture the other's sign-ins.
+    // Sunbird's `loginId` takes a phone too (after the username and the
+    // email): a username may not be another user's phone either, nor a
+    // phone another user's username, or a lookup of the one would find
+    // the other.
     if let Some(name) = username.map(fold)
         && !errors.has("username")
         && !kept(USER_BY_USERNAME, &name)
@@ -900,6 +906,8 @@ pub(super) fn check_unique(
             errors.add("username", "A user with that username already exists.");
         } else if taken(USER_BY_EMAIL, &name)? {
             errors.add("username", "This username is another user's email address.");
+        } else if taken(USER_BY_PHONE, &name)? {
+            errors.add("username", "This username is another user's phone number.");
         }
     }
     let email = fold(&profile.email);
@@ -911,8 +919,12 @@ pub(super) fn check_unique(
         }
     }
     let phone = &profile.phone;
-    if !errors.has("phone") && !kept(USER_BY_PHONE, phone) && taken(USER_BY_PHONE, phone)? {
-        errors.add("phone", "A user with that phone number already exists.");
+    if !errors.has("phone") && !kept(USER_BY_PHONE, phone) {
+        if taken(USER_BY_PHONE, phone)? {
+            errors.add("phone", "A user with that phone number already exists.");
+        } else if taken(USER_BY_USERNAME, &fold(phone))? {
+            errors.add("phone", "This phone number is another user's username.");
+        }
     }
     Ok(())
 }

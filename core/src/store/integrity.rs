@@ -283,11 +283,22 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>, from: Users<'_>) -> R
     // a username that is another user's email would take that user's
     // sign-ins (SPEC A7). The API refuses it; a restored or migrated store
     // must not bring it in.
+    // Sunbird's `loginId` takes a phone after both: a username that is
+    // another user's phone would be found for it.
     let emails = keyed(&|u| fold(&u.profile.email));
+    let phones = keyed(&|u| fold(&u.profile.phone));
     for u in users.values() {
-        if let Some(other) = emails.get(&fold(&u.username)).filter(|o| **o != u.id) {
+        let name = fold(&u.username);
+        if let Some(other) = emails.get(&name).filter(|o| **o != u.id) {
             problems.push(format!(
                 "user {}'s username is user {other}'s email: one would sign in as the other",
+                u.id
+            ));
+        }
+        if let Some(other) = phones.get(&name).filter(|o| **o != u.id) {
+            problems.push(format!(
+                "user {}'s username is user {other}'s phone: a lookup of the phone would find \
+                 the other",
                 u.id
             ));
         }
@@ -721,6 +732,29 @@ mod tests {
             })
             .unwrap();
         assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+    }
+
+    /// A username that is another user's phone (which no path writes) is
+    /// named: Sunbird's `loginId` lookup would find the one for the other.
+    #[test]
+    fn a_username_that_is_another_users_phone_is_a_problem() {
+        let store = Store::in_memory().unwrap();
+        let mut pia = User::blank(1, "pia");
+        pia.uuid = 7;
+        pia.profile.phone = "9876543210".into();
+        let mut quinn = User::blank(2, "9876543210");
+        quinn.uuid = 8;
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::User, 3)?;
+                write::put_user(txn, None, &pia)?;
+                write::put_user(txn, None, &quinn)
+            })
+            .unwrap();
+        assert_eq!(
+            store.reading(check).unwrap(),
+            ["user 2's username is user 1's phone: a lookup of the phone would find the other"]
+        );
     }
 
     /// A store with a manager (1) and its managed user (2), the default

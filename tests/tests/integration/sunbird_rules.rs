@@ -1107,6 +1107,67 @@ fn a_taken_phone_is_already_exists_and_creates_no_user() {
     assert_eq!(export_of(&w.i), before, "a refused create wrote");
 }
 
+/// `loginId` finds a user by username, then email, then phone: a username
+/// may not be another user's phone, nor a phone another user's username,
+/// on any path, or a lookup of the one would find the other.
+#[test]
+fn a_username_and_another_users_phone_are_one_namespace() {
+    let w = world();
+    let pia = create(
+        &w,
+        "/api/user/v1/create",
+        json!({"firstName": "Pia", "phone": "9876543210", "userName": "pia"}),
+    );
+    let before = export_of(&w.i);
+    let body = json!({"request": {"firstName": "Quinn", "userName": "9876543210",
+        "email": "quinn@example.com"}});
+    let m = w.fails(
+        "POST",
+        "/api/user/v1/create",
+        Some(body),
+        400,
+        "UOS_USRCRT0002",
+    );
+    assert_eq!(m, "userName already exists");
+    let body = json!({"request": {"firstName": "Quinn", "phone": "9123456789",
+        "userName": "quinn"}});
+    create(&w, "/api/user/v1/create", body["request"].clone());
+    assert_ne!(export_of(&w.i), before);
+    // A phone that is another user's username.
+    let body = json!({"request": {"firstName": "Ravi", "phone": "9123456780"}});
+    let ravi = create(&w, "/api/user/v1/create", body["request"].clone());
+    let ravi_name = read(&w, "v1", &ravi, "")["userName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ravi_pk = w.i.operator().find_user(&ravi_name).unwrap();
+    let r = roster_tests::call_as(
+        &w.i,
+        &w.token,
+        "PATCH",
+        &format!("/api/v2.5/admin/users/{ravi_pk}/"),
+        Some(json!({"username": "9876543210"})),
+    );
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert!(
+        r.body.as_deref().unwrap_or("").contains("phone number"),
+        "{:?}",
+        r.body
+    );
+    let quinn_pk = w.i.operator().find_user("quinn").unwrap();
+    let r = roster_tests::call_as(
+        &w.i,
+        &w.token,
+        "PATCH",
+        &format!("/api/v2.5/admin/users/{quinn_pk}/"),
+        Some(json!({"phone": "pia"})),
+    );
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    // The lookup by phone finds Pia, whose phone it is.
+    let found = w.ok("GET", "/api/user/v1/get/loginId/9876543210", None);
+    assert_eq!(found["response"]["id"], json!(pia), "{found}");
+}
+
 // ---------------------------------------------------------------------
 // S1 / S3 create: passwords and managers
 // ---------------------------------------------------------------------
