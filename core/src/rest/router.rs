@@ -307,6 +307,7 @@ pub(super) fn dispatch(entry: Entry<'_>, request: &Request) -> Response {
         return refused.into();
     }
     if !target.methods().contains(&method.as_str()) {
+        let method = crate::text::clip(&method);
         let mut response = detail(405, &format!("Method \"{method}\" not allowed."));
         response
             .headers
@@ -421,7 +422,10 @@ impl Call<'_> {
             if media != "application/json" && !media.ends_with("+json") {
                 return Err(detail(
                     415,
-                    &format!("Unsupported media type \"{ct}\" in request."),
+                    &format!(
+                        "Unsupported media type \"{}\" in request.",
+                        crate::text::clip(ct)
+                    ),
                 ));
             }
         }

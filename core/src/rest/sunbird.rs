@@ -37,6 +37,9 @@ enum Op {
     Read {
         flavour: Flavour,
         user_id: String,
+        /// v3-v5 take `withTokens` (S6: from v3 on); v1 and v2 read
+        /// without issuing a session, whatever the query says.
+        takes_tokens: bool,
     },
     ProfileRead,
     Get {
@@ -160,8 +163,13 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
                 _ => Flavour::Full,
             };
             let user_id = decode_segment(user_id);
+            let takes_tokens = !matches!(*v, "v1" | "v2");
             r(
-                Op::Read { flavour, user_id },
+                Op::Read {
+                    flavour,
+                    user_id,
+                    takes_tokens,
+                },
                 "api.user.read",
                 v,
                 "USRRED",
@@ -180,7 +188,7 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
                 id_type: decode_segment(id_type),
                 id: decode_segment(id),
             },
-            &format!("api.user.get.{id_type}"),
+            &format!("api.user.get.{}", crate::text::clip(id_type)),
             "v1",
             "USRRED",
             "GET",
@@ -191,7 +199,7 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
                 id_type: decode_segment(id_type),
                 id: decode_segment(id),
             },
-            &format!("api.user.exists.{id_type}"),
+            &format!("api.user.exists.{}", crate::text::clip(id_type)),
             v,
             "UEXIST",
             "GET",
@@ -249,9 +257,9 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
         ),
         ["api", "user" | "org", rest @ ..] => {
             // The reference's id of a path: its version becomes `api`.
-            let ver = rest.first().copied().unwrap_or("v1").to_string();
+            let ver = crate::text::clip(rest.first().copied().unwrap_or("v1"));
             let tail: Vec<&str> = rest.iter().skip(1).copied().collect();
-            let id = format!("api.{}.{}", segments[1], tail.join("."));
+            let id = format!("api.{}.{}", segments[1], crate::text::clip(&tail.join(".")));
             Some(Err((id.trim_end_matches('.').to_string(), ver)))
         }
         _ => None,
@@ -617,12 +625,18 @@ fn run(
             admin.sunbird_update(&user_id, input).map_err(fail)?;
             Ok(answer.ok(SUCCESS))
         }
-        Op::Read { flavour, user_id } => {
+        Op::Read {
+            flavour,
+            user_id,
+            takes_tokens,
+        } => {
             let view = admin.sunbird_read(user_id, parts).map_err(fail)?;
             // `withTokens`: a managed user read by its manager carries a
             // token acting as it, as in the managed list.
             let managed_token = match (tokens, &view.managed_by) {
-                (Some(caller), Some(_)) => caller.sunbird_managed_token(user_id).map_err(fail)?,
+                (Some(caller), Some(_)) if *takes_tokens => {
+                    caller.sunbird_managed_token(user_id).map_err(fail)?
+                }
                 _ => None,
             };
             Ok(answer.ok(Wrapped {
@@ -749,9 +763,14 @@ fn run(
                     .map_err(fail)?;
                 admin.change_roles(&user_id, &changes).map_err(fail)?;
             } else {
+                // `"roles": null` is no roles sent, not the empty list
+                // (which takes every role at the organisation away): a
+                // client that writes an unset field as null must not
+                // strip a user's roles.
+                let unset = matches!(body.get("roles"), Some(Value::Null));
                 let body = read::<SunbirdAssignRoles>(body).map_err(fail)?;
                 let user_id = body.user_id.into_value().unwrap_or_default();
-                let roles = body.roles.into_value();
+                let roles = body.roles.into_value().filter(|_| !unset);
                 let roles = roles.ok_or_else(|| fail(fault::missing("roles")))?;
                 // Sent, the organisation was read (or the body failed).
                 let org = body.organisation_id.into_value();

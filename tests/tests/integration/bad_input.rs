@@ -2036,3 +2036,56 @@ fn new_user(admin: &roster::Admin, username: &str, password: &str) -> u64 {
         .user
         .id
 }
+
+/// Text a request names but the server does not serve (a method, a media
+/// type, a Sunbird lookup type, an unknown Sunbird path) is echoed clipped,
+/// however long it was sent: an answer never amplifies a request.
+#[test]
+fn unserved_request_text_is_echoed_clipped() {
+    let (i, _) = institute(SEED_NOW);
+    i.create_superuser("root", "root-pass-1")
+        .expect("superuser");
+    let token = i.login("root", "root-pass-1").expect("sign-in").token;
+    let long = "x".repeat(60_000);
+    let testpress = |method: &str, content_type: &str| {
+        let request = Request::new(method, "/api/v2.5/admin/users/")
+            .with_header("Authorization", &format!("JWT {token}"))
+            .with_header("Content-Type", content_type)
+            .with_body("{}");
+        roster::rest::handle(&i, request)
+    };
+    let sunbird = |path: &str| {
+        let request = Request::new("GET", path)
+            .with_header("Authorization", "Bearer the-gateway-key")
+            .with_header("x-authenticated-user-token", &token);
+        roster::rest::handle(&i, request)
+    };
+    let answers = [
+        (
+            "a method",
+            testpress(&long.to_uppercase(), "application/json"),
+        ),
+        ("a media type", testpress("POST", &format!("text/{long}"))),
+        (
+            "a lookup type",
+            sunbird(&format!("/api/user/v1/get/{long}/x")),
+        ),
+        (
+            "an exists type",
+            sunbird(&format!("/api/user/v1/exists/{long}/x")),
+        ),
+        (
+            "an unknown path",
+            sunbird(&format!("/api/user/v1/{long}/x")),
+        ),
+    ];
+    for (what, r) in answers {
+        assert!(r.status >= 400, "{what}: {}", r.status);
+        let body = r.body.unwrap_or_default();
+        assert!(body.len() < 2_000, "{what}: {} bytes", body.len());
+        assert!(
+            body.contains("more characters"),
+            "{what}: the cut is marked: {body}"
+        );
+    }
+}

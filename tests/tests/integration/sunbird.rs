@@ -782,6 +782,17 @@ fn managed_users_are_created_listed_and_acted_for() {
         let read = w.ok("GET", &path, None);
         assert!(read["response"].get("managedToken").is_none(), "{read}");
     }
+    // v1 and v2 take no withTokens (S6): the manager reads without one.
+    for version in ["v1", "v2"] {
+        let path = format!("/api/user/{version}/read/{}?withTokens=true", children[0]);
+        let r = w.send_as(&parent, "GET", &path, None);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let read = r.json();
+        assert!(
+            read["result"]["response"].get("managedToken").is_none(),
+            "{version}: {read}"
+        );
+    }
     // The manager's own record is not managed: no token.
     let own = w.send_as(
         &parent,
@@ -926,6 +937,17 @@ fn roles_are_replaced_in_v1_and_changed_by_operation_in_v2() {
             (json!("ORG_ADMIN"), scope)
         ]
     );
+    // `"roles": null` is no roles sent (refused as missing), never the
+    // empty list: the user keeps its roles.
+    let before = roles_v5(&w);
+    w.fails(
+        "POST",
+        "/api/user/v1/role/assign",
+        Some(json!({"request": {"userId": id, "organisationId": other, "roles": null}})),
+        400,
+        "UOS_ROLUPD0030",
+    );
+    assert_eq!(roles_v5(&w), before);
     // v1 replaces the roles of one organisation; an empty list removes them.
     w.ok(
         "POST",
