@@ -96,7 +96,8 @@ rule_schema! {
         "type": ["object", "null"],
         "additionalProperties": { "type": ["string", "number", "boolean", "null"] }
     });
-    sb::Text => "SunbirdText": |_| json_schema!({
+    sb::Text => "SunbirdText": |_| json_schema!({ "type": ["string", "null"] });
+    sb::Code => "SunbirdCode": |_| json_schema!({
         "anyOf": [{ "type": ["string", "null"] }, { "type": "integer", "minimum": 0 }]
     });
     sb::Flag => "SunbirdFlag": |_| json_schema!({
@@ -109,9 +110,7 @@ rule_schema! {
         "anyOf": [
             {
                 "type": "array",
-                "items": {
-                    "anyOf": [{ "type": ["string", "null"] }, { "type": "integer", "minimum": 0 }]
-                }
+                "items": { "type": ["string", "null"] }
             },
             { "type": ["string", "null"] }
         ]

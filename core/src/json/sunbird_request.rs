@@ -40,10 +40,21 @@ pub mod rule {
         Err(vec![kind.to_string()])
     }
 
-    /// Text: a string, a whole number's digits (phones and ids sent as
-    /// numbers), or `""` for `null`, as `json::request`'s phone rule reads
-    /// it. Otherwise `String`.
+    /// Text: a string, or `""` for `null`. A number is not text (SPEC A5:
+    /// types are not coerced), but where the documents send one: see
+    /// [`code`].
     pub(super) fn text(value: Value) -> Option<String> {
+        match value {
+            Value::String(s) => Some(s),
+            Value::Null => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    /// A code: text, or a whole number's digits, as `json::request`'s phone
+    /// rule reads it. The fields the documents send as numbers: phones
+    /// (A5), location codes, external ids, and a `loginId` (a phone).
+    pub(super) fn code(value: Value) -> Option<String> {
         Phone::read(value).ok()
     }
 
@@ -54,6 +65,16 @@ pub mod rule {
         type Out = String;
         fn read(value: Value) -> Result<String, Vec<String>> {
             text(value).map_or_else(|| wrong("String"), Ok)
+        }
+    }
+
+    /// A code field ([`code`]; `String`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Code;
+    impl Rule for Code {
+        type Out = String;
+        fn read(value: Value) -> Result<String, Vec<String>> {
+            code(value).map_or_else(|| wrong("String"), Ok)
         }
     }
 
@@ -187,6 +208,11 @@ pub mod rule {
         text(m.get(key)?.clone())
     }
 
+    /// The code under `key` of `m` ([`code`]), which must be there.
+    fn code_at(m: &Map<String, Value>, key: &str) -> Option<String> {
+        code(m.get(key)?.clone())
+    }
+
     /// `profileLocation`: `{code, type}` or a list of them.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Locations;
@@ -195,7 +221,7 @@ pub mod rule {
         fn read(value: Value) -> Result<Self::Out, Vec<String>> {
             objects(value, |m| {
                 Some(Location {
-                    code: key(m, "code")?,
+                    code: code_at(m, "code")?,
                     kind: key(m, "type")?,
                 })
             })
@@ -229,7 +255,7 @@ pub mod rule {
         fn read(value: Value) -> Result<Self::Out, Vec<String>> {
             objects(value, |m| {
                 Some(ExternalId {
-                    id: key(m, "id")?,
+                    id: code_at(m, "id")?,
                     provider: key(m, "provider")?,
                     id_type: key(m, "idType")?,
                 })
@@ -238,8 +264,11 @@ pub mod rule {
     }
 }
 
-/// A text field: a string, a whole number (its digits), or `null` (`""`).
+/// A text field: a string, or `null` (`""`).
 pub type SunbirdText = Field<rule::Text>;
+/// A code field (phones, external ids, a `loginId`): a string, a whole
+/// number (its digits), or `null` (`""`).
+pub type SunbirdCode = Field<rule::Code>;
 /// A boolean, or `"true"`/`"false"` in any case.
 pub type SunbirdFlag = Field<rule::Flag>;
 /// A list of texts, one string, or `null` (none).
@@ -267,12 +296,14 @@ pub type Items<T> = Field<rule::Items<T>>;
 #[cfg(feature = "tsify")]
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
 const FIELD_TYPES: &'static str = r#"
-/** Sunbird text: a string, or a whole number (its digits); `null` is `""`. */
-export type SunbirdText = string | number | null;
+/** Sunbird text: a string; `null` is `""`. */
+export type SunbirdText = string | null;
+/** A Sunbird code (a phone, an external id, a `loginId`): a string, or a whole number (its digits); `null` is `""`. */
+export type SunbirdCode = string | number | null;
 /** A boolean, or `"true"`/`"false"` in any case. */
 export type SunbirdFlag = boolean | "true" | "false" | "True" | "False" | "TRUE" | "FALSE";
 /** A list of texts; one string is a list of it, `null` none. */
-export type SunbirdTexts = (string | number | null)[] | string | null;
+export type SunbirdTexts = (string | null)[] | string | null;
 /** A JSON object. */
 export type SunbirdMap = Record<string, unknown> | null;
 /** A list of JSON objects. */
@@ -299,7 +330,7 @@ export type SunbirdFilters = {
 /** The order of a search: `{field: "asc" | "desc"}` (any case; the first key counts). */
 export type SunbirdSortBy = Record<string, string>;
 /** A location of a user's profile. */
-export interface SunbirdLocation { code: SunbirdText; type: SunbirdText }
+export interface SunbirdLocation { code: SunbirdCode; type: SunbirdText }
 /** `profileLocation`: one location or a list of them. */
 export type SunbirdLocations = SunbirdLocation | SunbirdLocation[] | null;
 /** A user type and its subtype. */
@@ -307,7 +338,7 @@ export interface SunbirdUserType { type: SunbirdText; subType?: SunbirdText }
 /** `profileUserType(s)`: one user type or a list of them. */
 export type SunbirdUserTypes = SunbirdUserType | SunbirdUserType[] | null;
 /** An id of the user at a provider. */
-export interface SunbirdExternalId { id: SunbirdText; provider: SunbirdText; idType: SunbirdText }
+export interface SunbirdExternalId { id: SunbirdCode; provider: SunbirdText; idType: SunbirdText }
 /** `externalIds`: one id or a list of them. */
 export type SunbirdExternalIds = SunbirdExternalId | SunbirdExternalId[] | null;
 "#;
@@ -446,7 +477,7 @@ body! {
         /// Email; `""` on create means absent.
         email ("email"): SunbirdText,
         /// Phone (a number is its digits).
-        phone ("phone"): SunbirdText,
+        phone ("phone"): SunbirdCode,
         /// Password.
         password ("password"): SunbirdText,
         /// Birth date: `YYYY-MM-DD`, or `YYYY`.
@@ -462,7 +493,7 @@ body! {
         /// Recovery email.
         recovery_email ("recoveryEmail"): SunbirdText,
         /// Recovery phone.
-        recovery_phone ("recoveryPhone"): SunbirdText,
+        recovery_phone ("recoveryPhone"): SunbirdCode,
         /// Languages.
         language ("language"): SunbirdTexts,
         /// Grades.
@@ -486,7 +517,7 @@ body! {
         /// The tenant's channel.
         channel ("channel"): SunbirdText,
         /// The organisation's external id.
-        org_external_id ("orgExternalId"): SunbirdText,
+        org_external_id ("orgExternalId"): SunbirdCode,
         /// The managing user (managed create).
         managed_by ("managedBy"): SunbirdText,
     }
@@ -571,7 +602,7 @@ body! {
     #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::login_id))]
     pub struct SunbirdProfileRead {
         /// The login: email, phone or user name. Required.
-        login_id ("loginId"): SunbirdText,
+        login_id ("loginId"): SunbirdCode,
     }
 }
 
@@ -598,7 +629,7 @@ body! {
         /// Email.
         email ("email"): SunbirdText,
         /// External id.
-        external_id ("externalId"): SunbirdText,
+        external_id ("externalId"): SunbirdCode,
     }
 }
 
@@ -876,7 +907,7 @@ body! {
         /// The user declaring.
         user_id ("userId"): SunbirdText,
         /// The organisation declared to.
-        org_id ("orgId"): SunbirdText,
+        org_id ("orgId"): SunbirdCode,
         /// The persona (`teacher`, ...).
         persona ("persona"): SunbirdText,
         /// What is declared (an object, kept as sent).
@@ -934,7 +965,7 @@ body! {
         )]
         action ("action"): SunbirdText,
         /// The user's id at the tenant, to confirm the claim.
-        user_ext_id ("userExtId"): SunbirdText,
+        user_ext_id ("userExtId"): SunbirdCode,
         /// The notification the claim came from (kept by no one in
         /// process).
         feed_id ("feedId"): SunbirdText,
@@ -1083,11 +1114,44 @@ mod tests {
         }
     }
 
+    /// SPEC A5: a number is not text, but in the fields the documents send
+    /// as numbers (phones, location codes, external ids, a `loginId`, a
+    /// declaration's `orgId`).
+    #[test]
+    fn numbers_are_text_only_where_the_documents_send_them() {
+        for field in [
+            "firstName",
+            "lastName",
+            "userName",
+            "email",
+            "password",
+            "channel",
+        ] {
+            let body: SunbirdUserBody = take(json!({ field: 12345 }));
+            assert_eq!(body.first_wrong(), Some((field, "String")), "{field}");
+        }
+        let body: SunbirdUserBody = take(json!({"subject": ["Maths", 5]}));
+        assert_eq!(body.first_wrong(), Some(("subject", "List")));
+        let body: SunbirdUserBody = take(json!({
+            "phone": 9876543210u64, "recoveryPhone": 9876543211u64, "orgExternalId": 77,
+            "profileLocation": [{"code": 29, "type": "state"}],
+            "externalIds": [{"id": 101010, "provider": "p", "idType": "t"}],
+        }));
+        assert_eq!(body.first_wrong(), None);
+        let input = body.into_input(true);
+        assert_eq!(input.phone.as_deref(), Some("9876543210"));
+        assert_eq!(input.locations.unwrap()[0].code, "29");
+        assert_eq!(input.external_ids.unwrap()[0].id, "101010");
+        // A location's type and an external id's provider are text.
+        let body: SunbirdUserBody = take(json!({"profileLocation": [{"code": 29, "type": 1}]}));
+        assert_eq!(body.first_wrong(), Some(("profileLocation", "List")));
+    }
+
     #[test]
     fn the_lenient_values_read() {
         let body: SunbirdUserBody = take(json!({
             "emailVerified": "TRUE", "phoneVerified": "False", "language": "English",
-            "grade": null, "subject": ["Maths", 5], "email": null,
+            "grade": null, "subject": ["Maths", "5"], "email": null,
             "framework": {"board": ["CBSE"]}, "address": null, "education": [{"degree": "BA"}],
         }));
         assert_eq!(body.first_wrong(), None);
@@ -1272,7 +1336,7 @@ mod tests {
     #[test]
     fn bodies_deserialize_without_failing() {
         let body: SunbirdSystemSetting =
-            serde_json::from_value(json!({"id": "s", "value": 3, "field": [1]})).unwrap();
+            serde_json::from_value(json!({"id": "s", "value": "3", "field": [1]})).unwrap();
         assert_eq!(body.first_wrong(), Some(("field", "String")));
         assert_eq!(body.value.into_value().as_deref(), Some("3"));
     }
