@@ -132,10 +132,10 @@ impl Institute {
         headers: HashMap<String, String>,
         body: Option<String>,
     ) -> HttpResponse {
-        crate::rest::response(roster::rest::handle(
-            &self.0,
-            crate::rest::request(&method, &path, headers, body),
-        ))
+        match crate::rest::request(&method, &path, headers, body) {
+            Ok(request) => crate::rest::response(roster::rest::handle(&self.0, request)),
+            Err(refused) => refused,
+        }
     }
 
     /// Every inconsistency of the store (none for a sound one). Reads

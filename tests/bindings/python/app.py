@@ -189,6 +189,13 @@ def first_run(path):
         response.status == 401 and "WWW-Authenticate" in response.headers,
         "handle without credentials is 401",
     )
+    # Two spellings of one header: a dict has no first, so neither is taken.
+    twice = {"Authorization": "JWT " + login.token, "authorization": "JWT " + "0" * 64}
+    response = institute.handle("GET", "/api/v2.5/admin/users/", twice)
+    check(
+        response.status == 400 and "differ only in case" in (response.body or ""),
+        f"a header sent twice is refused: {response.status} {response.body}",
+    )
     response = institute.handle(
         "POST",
         "/api/v2.5/auth-token/",
