@@ -159,55 +159,121 @@ pub(crate) fn counted(s: &Snapshot<'_>, def: Records) -> Result<Counted> {
 }
 
 /// Where the record at position `offset` (from 0, ascending id) of the
-/// table `counted` counts is: the lowest id to scan from and how many
-/// counted records to skip there.
-pub(crate) fn seek(s: &Snapshot<'_>, counted: &Counted, offset: u64) -> Result<(u64, u64)> {
+/// table `counted` counts is: the lowest id to scan from, how many counted
+/// records to skip there, and the id below which those and the record
+/// itself lie ([`Seek`]).
+pub(crate) fn seek(s: &Snapshot<'_>, counted: &Counted, offset: u64) -> Result<Seek> {
+    let anywhere = |from, skip| Seek {
+        from,
+        skip,
+        end: u64::MAX,
+    };
     let Some((tag, top)) = &counted.top else {
-        return Ok((0, offset));
+        return Ok(anywhere(0, offset));
     };
     if offset == 0 {
         // The first record: a scan from the lowest id finds it, with no
         // count read (a list's first page, the one asked most).
-        return Ok((0, 0));
+        return Ok(anywhere(0, 0));
     }
     let mut left = offset;
-    let mut find = |block: u64, n: u64| {
-        if left < n {
-            return Some(block);
-        }
-        left -= n;
-        None
-    };
     let levels = SHIFT.len() - 1;
     // The top level from the rows already read; past the end, nothing to
     // show.
-    let Some(block) = top.iter().find_map(|&(block, n)| find(block, n)) else {
-        return Ok((u64::MAX, 0));
+    let mut found = None;
+    for &(block, n) in top {
+        if left < n {
+            found = Some((block, n));
+            break;
+        }
+        left -= n;
+    }
+    let Some((block, mut parent)) = found else {
+        return Ok(anywhere(u64::MAX, 0));
     };
     let mut from = block << SHIFT[levels];
     for level in (0..levels).rev() {
         let shift = SHIFT[level];
         let first = from >> shift;
-        // Within the block found a level up.
+        // Within the block found a level up: every one of its (at most
+        // 16) counts is read, so that their sum is checked against the
+        // block's own. A count too high or too low anywhere before the
+        // record would otherwise move the page by that much, repeating or
+        // skipping records without a word.
         let last = first | ((1 << (SHIFT[level + 1] - shift)) - 1);
         let mut found = None;
+        let mut sum = 0u64;
         s.scan(
             COUNTS,
             Bound::Included(&(*tag, level as u8, first)),
             Bound::Included(&(*tag, level as u8, last)),
             false,
             |(_, _, block), n| {
-                found = find(block, n);
-                Ok(found.is_none())
+                // More records than the block has ids: damage.
+                if n > 1 << shift {
+                    return Err(short_counts());
+                }
+                sum = sum.saturating_add(n);
+                if found.is_none() {
+                    if left < n {
+                        found = Some((block, n));
+                    } else {
+                        left -= n;
+                    }
+                }
+                Ok(true)
             },
         )?;
+        // Counts that do not add up to the level above's.
         match found {
-            Some(block) => from = block << shift,
-            // Counts that do not add up to the level above's.
-            None => return Err(short_counts()),
+            Some((block, n)) if sum == parent => {
+                from = block << shift;
+                parent = n;
+            }
+            _ => return Err(short_counts()),
         }
     }
-    Ok((from, left))
+    Ok(Seek {
+        from,
+        skip: left,
+        end: from.saturating_add(1 << SHIFT[0]),
+    })
+}
+
+/// Where a page starts ([`seek`]): scan from `from`, pass over `skip`
+/// counted records, and the next is the one asked for. Where counts found
+/// the block, `end` bounds it: those records all lie below it, or the
+/// counts are damaged (one too high would repeat a record on the next page,
+/// one too low skip one), and the scan says so rather than show a wrong
+/// page ([`Seek::pass`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seek {
+    pub(crate) from: u64,
+    pub(crate) skip: u64,
+    end: u64,
+}
+
+impl Seek {
+    /// Whether the counted record `id`, the next a page's scan reaches, is
+    /// passed over; an error where it lies past the block the counts gave
+    /// while it still should be in it (passed over, or the first shown).
+    pub(crate) fn pass(&mut self, id: u64) -> Result<bool> {
+        if self.end != u64::MAX {
+            if id >= self.end {
+                return Err(short_counts());
+            }
+            if self.skip == 0 {
+                // The record asked for is in the block: the rest of the
+                // scan goes past it freely.
+                self.end = u64::MAX;
+            }
+        }
+        if self.skip > 0 {
+            self.skip -= 1;
+            return Ok(true);
+        }
+        Ok(false)
+    }
 }
 
 /// A level's counts summing to less than the count of their block a level
@@ -342,6 +408,53 @@ mod tests {
             .reading(|s| read::records_page::<User>(s, &read::counted(s, USERS)?, 120, 3))
             .unwrap();
         assert!(past.is_empty());
+    }
+
+    /// A block's count one too high puts the record asked for past the
+    /// block the counts chose: the page would repeat the last record of
+    /// the page before. The scan finds the record past the block and says
+    /// so; so does a count above the block's number of ids.
+    #[test]
+    fn a_page_that_counts_put_past_their_block_is_damage() {
+        let store = Store::in_memory().unwrap();
+        let ids: Vec<u64> = (1..=40).collect();
+        store.write(|txn| put_users(txn, &ids)).unwrap();
+        let tag = tag(USERS).unwrap();
+        let page = |offset: u64| {
+            store.reading(|s| {
+                let users = read::counted(s, USERS)?;
+                let page = read::records_page::<User>(s, &users, offset, 20)?;
+                Ok(page.iter().map(|u| u.id).collect::<Vec<_>>())
+            })
+        };
+        assert_eq!(page(20).unwrap(), (21..=40).collect::<Vec<_>>());
+        // Ids 1-15 are block 0: it counts 16.
+        store
+            .write(|txn| txn.put(COUNTS, &(tag, 0, 0), &16))
+            .unwrap();
+        let e = page(20).expect_err("a page that would repeat id 20");
+        assert_eq!(e.code(), ErrorCode::Corrupt, "{e:?}");
+        // More than a block has ids.
+        store
+            .write(|txn| txn.put(COUNTS, &(tag, 0, 0), &17))
+            .unwrap();
+        let e = page(20).expect_err("a count above the block's ids");
+        assert_eq!(e.code(), ErrorCode::Corrupt, "{e:?}");
+        // The first page needs no count, and reads as before.
+        assert_eq!(page(0).unwrap(), (1..=20).collect::<Vec<_>>());
+        // Two counts wrong by the same amount keep their sum: the record
+        // asked for is then sought past the records of its block. With
+        // users further on, the scan meets one of them still skipping.
+        store.write(|txn| put_users(txn, &[100, 101, 102])).unwrap();
+        store
+            .write(|txn| {
+                txn.put(COUNTS, &(tag, 0, 0), &15)?;
+                txn.put(COUNTS, &(tag, 0, 1), &13)?;
+                txn.put(COUNTS, &(tag, 0, 2), &12)
+            })
+            .unwrap();
+        let e = page(38).expect_err("a record sought past its block");
+        assert_eq!(e.code(), ErrorCode::Corrupt, "{e:?}");
     }
 
     /// Batches count only the listed ones: a page of them starts at the

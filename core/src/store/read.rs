@@ -184,17 +184,16 @@ pub(crate) fn records_page_except<T: DeserializeOwned>(
         }
         // From the record at position `low`: found as `id_at` finds it,
         // in the same scan as the records shown.
-        let (from, mut skip) = super::positions::seek(s, counted, low)?;
-        s.scan_hint(hint(skip, limit.saturating_add(except.len())));
+        let mut at = super::positions::seek(s, counted, low)?;
+        s.scan_hint(hint(at.skip, limit.saturating_add(except.len())));
+        let from = at.from;
         s.scan(
             def,
             Bound::Included(&from),
             Bound::Unbounded,
             false,
             |id, bytes| {
-                if skip > 0 {
-                    skip -= 1;
-                } else if except.binary_search(&id).is_err() {
+                if !at.pass(id)? && except.binary_search(&id).is_err() {
                     out.push(decode(def, id, &bytes)?);
                 }
                 Ok(out.len() < limit)
@@ -221,9 +220,10 @@ pub(crate) fn listed_page<T: DeserializeOwned>(
         if limit == 0 {
             return Ok(out);
         }
-        let (from, mut skip) = super::positions::seek(s, counted, offset)?;
+        let mut at = super::positions::seek(s, counted, offset)?;
         // Records a list does not show may lie between (a course's batch).
-        s.scan_hint(hint(skip, limit.saturating_mul(2)));
+        s.scan_hint(hint(at.skip, limit.saturating_mul(2)));
+        let from = at.from;
         s.scan(
             def,
             Bound::Included(&from),
@@ -231,11 +231,7 @@ pub(crate) fn listed_page<T: DeserializeOwned>(
             false,
             |id, bytes| {
                 let record: T = decode(def, id, &bytes)?;
-                if !listed(&record) {
-                    return Ok(true);
-                }
-                if skip > 0 {
-                    skip -= 1;
+                if !listed(&record) || at.pass(id)? {
                     return Ok(true);
                 }
                 out.push(record);
@@ -253,12 +249,12 @@ pub(crate) fn listed_page<T: DeserializeOwned>(
 fn id_at(s: &Snapshot<'_>, counted: &Counted, position: u64) -> Result<Option<u64>> {
     let def = counted.def();
     debug_assert!(super::positions::counts_every_record(def), "{}", def.name);
-    let (from, mut skip) = super::positions::seek(s, counted, position)?;
-    s.scan_hint(hint(skip, 1));
+    let mut at = super::positions::seek(s, counted, position)?;
+    s.scan_hint(hint(at.skip, 1));
     let mut found = None;
+    let from = at.from;
     s.scan_keys(def, Bound::Included(&from), Bound::Unbounded, |id| {
-        if skip > 0 {
-            skip -= 1;
+        if at.pass(id)? {
             return Ok(true);
         }
         found = Some(id);
