@@ -72,6 +72,43 @@ pub(crate) fn problems(s: &Snapshot<'_>) -> Result<Vec<(Kind, String)>> {
     Ok(out)
 }
 
+/// Every block of `kind` but the last whose counter is not above the ids
+/// of its own block that `ids` holds, in words (`roster check`): a handle
+/// that goes on in that block would give an id a record holds. (The last
+/// block's counter is checked against every id by the caller; an unsound
+/// row is [`problems`]'.)
+pub(crate) fn behind_in_their_blocks(
+    s: &Snapshot<'_>,
+    kind: Kind,
+    ids: impl IntoIterator<Item = u64>,
+) -> Result<Vec<String>> {
+    let mut top: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
+    for id in ids {
+        let highest = top.entry(id / BLOCK).or_insert(id);
+        *highest = (*highest).max(id);
+    }
+    let mut counters = Vec::new();
+    rows(s, kind, false, |block, next| {
+        counters.push((block, next));
+        Ok(true)
+    })?;
+    counters.pop();
+    Ok(counters
+        .into_iter()
+        .filter(|&(block, next)| sound(kind, block, next).is_ok())
+        .filter_map(|(block, next)| {
+            let highest = *top.get(&block)?;
+            (next <= highest).then(|| {
+                format!(
+                    "the {} id counter of block {block} is {next}, not above id {highest} of \
+                     its block",
+                    kind.counter()
+                )
+            })
+        })
+        .collect())
+}
+
 /// The last block of `kind` in use and its next id; `None` before the
 /// first id of the kind.
 fn last_block(s: &Snapshot<'_>, kind: Kind) -> Result<Option<(u64, u64)>> {

@@ -248,27 +248,33 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>, from: Users<'_>) -> R
     problems.append(&mut damaged);
     problems.extend(super::migrate_nfkc::collisions(users.values().copied()));
 
-    // Id blocks are above every id ever stored.
-    let max = |ids: &mut dyn Iterator<Item = u64>| ids.max().unwrap_or(0);
-    let highest = [
-        (Kind::User, max(&mut users.keys().copied())),
-        (Kind::Batch, max(&mut batches.keys().copied())),
-        (Kind::Course, max(&mut courses.keys().copied())),
-        (Kind::CustomField, max(&mut fields.keys().copied())),
-        (
-            Kind::Subscription,
-            max(&mut memberships.values().map(|m| m.id)),
-        ),
-        (Kind::Group, max(&mut groups.keys().copied())),
-        (Kind::Message, max(&mut messages.keys().copied())),
-        (Kind::Organisation, max(&mut orgs.keys().copied())),
-    ];
+    // Id blocks are above every id ever stored: the last block's counter
+    // above every id, and every other block's above the ids of its own
+    // block (a handle goes on in the block it took its last ids from).
+    // The kinds that take ids from counters, and the ids they took.
+    let ids_of = |kind: Kind| -> Option<Vec<u64>> {
+        Some(match kind {
+            Kind::User => users.keys().copied().collect(),
+            Kind::Batch => batches.keys().copied().collect(),
+            Kind::Course => courses.keys().copied().collect(),
+            Kind::CustomField => fields.keys().copied().collect(),
+            Kind::Subscription => memberships.values().map(|m| m.id).collect(),
+            Kind::Group => groups.keys().copied().collect(),
+            Kind::Message => messages.keys().copied().collect(),
+            Kind::Organisation => orgs.keys().copied().collect(),
+            Kind::SunbirdUser | Kind::Change => return None,
+        })
+    };
     let damaged_ids = super::ids::problems(s)?;
-    for (kind, top) in highest {
+    for kind in Kind::ALL {
         if damaged_ids.iter().any(|(k, _)| *k == kind) {
             // Named below; its counter cannot be read.
             continue;
         }
+        let Some(ids) = ids_of(kind) else {
+            continue;
+        };
+        let top = ids.iter().copied().max().unwrap_or(0);
         let next = super::ids::given(s, kind)?;
         if top >= next {
             problems.push(format!(
@@ -276,6 +282,7 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>, from: Users<'_>) -> R
                 kind.counter()
             ));
         }
+        problems.extend(super::ids::behind_in_their_blocks(s, kind, ids)?);
     }
     problems.extend(damaged_ids.into_iter().map(|(_, problem)| problem));
 
@@ -732,6 +739,34 @@ mod tests {
             })
             .unwrap();
         assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+    }
+
+    /// Every block's counter is above the ids of its block, not only the
+    /// last block's above every id: a handle that goes on in block 0 after
+    /// another claimed block 1 would otherwise give a user's id again.
+    #[test]
+    fn a_counter_behind_the_ids_of_its_own_block_is_named() {
+        use crate::store::ids::BLOCK;
+        let store = Store::in_memory().unwrap();
+        store
+            .write(|txn| {
+                for id in [1, 2, 5, BLOCK] {
+                    let mut user = User::blank(id, &format!("u{id}"));
+                    user.uuid = u128::from(id);
+                    write::put_user(txn, None, &user)?;
+                }
+                txn.put(ID_BLOCKS, &(Kind::User as u8, 0), &6)?;
+                txn.put(ID_BLOCKS, &(Kind::User as u8, 1), &(BLOCK + 1))
+            })
+            .unwrap();
+        assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+        store
+            .write(|txn| txn.put(ID_BLOCKS, &(Kind::User as u8, 0), &3))
+            .unwrap();
+        assert_eq!(
+            store.reading(check).unwrap(),
+            ["the user id counter of block 0 is 3, not above id 5 of its block"]
+        );
     }
 
     /// A username that is another user's phone (which no path writes) is
