@@ -54,12 +54,12 @@ pub fn ensure(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Makes the entry of the file just created at `path` durable: syncing a
+/// Makes the entry of the file just created (or named) at `path` durable: syncing a
 /// file makes its bytes durable, not its name in the folder, so a power
 /// loss could take a new store or journal away with the commits in it.
 /// Best effort: some file systems refuse to sync a folder, and the file's
 /// own syncs still hold there.
-fn sync_folder(path: &Path) {
+pub(crate) fn sync_folder(path: &Path) {
     #[cfg(unix)]
     {
         let folder = match path.parent() {

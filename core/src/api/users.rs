@@ -898,14 +898,24 @@ pub(super) fn check_unique(
     // email): a username may not be another user's phone either, nor a
     // phone another user's username, or a lookup of the one would find
     // the other.
+    // A `loginId` is looked up as a phone in its phone form (`+91 98765
+    // 43210` is `9876543210`), so a username that reads as a phone number
+    // is written in that form, or the exact comparison of the two
+    // namespaces would miss `+919876543210` shadowing `9876543210`.
     if let Some(name) = username.map(fold)
         && !errors.has("username")
         && !kept(USER_BY_USERNAME, &name)
     {
+        let phone_form = rules::phone(&name).ok().filter(|p| *p != name);
         if taken(USER_BY_USERNAME, &name)? {
             errors.add("username", "A user with that username already exists.");
         } else if taken(USER_BY_EMAIL, &name)? {
             errors.add("username", "This username is another user's email address.");
+        } else if let Some(number) = phone_form {
+            errors.add(
+                "username",
+                format!("A username that is a phone number is written as the number: {number}."),
+            );
         } else if taken(USER_BY_PHONE, &name)? {
             errors.add("username", "This username is another user's phone number.");
         }

@@ -5,8 +5,9 @@
 //! {1}." for the first one, in the order the fields are declared. Unknown
 //! keys are ignored.
 //!
-//! The seed's leniencies are kept: `phone` (like every text field) may be a
-//! number, `firstname` and `lastname` are the v3 spellings of `firstName`
+//! The seed's leniencies are kept: a phone, a `loginId`, a location code
+//! and an external id may be a number (no other text field: SPEC A5),
+//! `firstname` and `lastname` are the v3 spellings of `firstName`
 //! and `lastName` (every version accepts both), `externalIds` may be one
 //! object instead of a list, `profileUserType` is one user type and
 //! `profileUserTypes` a list, and an organisation id may be a number or a

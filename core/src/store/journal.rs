@@ -80,7 +80,10 @@ fn spelt(store: &Path) -> PathBuf {
 pub(crate) fn records_beside(store: &Path, epoch: u64) -> Result<Found> {
     let (own, as_named) = (path_of(store), spelt(store));
     let found = records(&own, epoch)?;
-    if found.commits.is_empty() && !found.damaged && own != as_named {
+    // Another file only: a relative or linked-folder spelling of the same
+    // journal is not read twice.
+    let elsewhere = || std::fs::canonicalize(&as_named).is_ok_and(|other| other != own);
+    if found.commits.is_empty() && !found.damaged && elsewhere() {
         return records(&as_named, epoch);
     }
     Ok(found)
@@ -431,9 +434,9 @@ fn read(bytes: &[u8], epoch: u64) -> Found {
 
 /// The record at `at`, if it is record `seq` of `epoch`: `None` where
 /// `bytes` end; its payload where it reads; where it does not, the payload
-/// length its header gives when that header is one of this epoch and
-/// sequence (its magic, epoch and number intact, its length in bounds and
-/// within `bytes`), else nothing.
+/// length its header gives when the record fails its checksum (its length
+/// in bounds and within `bytes`: it may have been damaged), else nothing
+/// (a whole record of another epoch or number, a length out of bounds).
 fn record_at(
     bytes: &[u8],
     at: usize,
@@ -457,14 +460,19 @@ fn record_at(
     let Some(payload) = bytes.get(at + HEADER..at + HEADER + n) else {
         return Some(Err(None));
     };
-    if &header[..4] != MAGIC || e != epoch || number != seq {
-        return Some(Err(None));
-    }
     let mut check = crc32fast::Hasher::new();
     check.update(&header[..24]);
     check.update(payload);
     if check.finalize() != crc {
+        // Whatever its header says (the checksum covers the magic, the
+        // epoch and the number too): the caller looks for the next record
+        // where this one's length puts it.
         return Some(Err(Some(n)));
+    }
+    if &header[..4] != MAGIC || e != epoch || number != seq {
+        // Whole, and not the next of this epoch: a stale record, or
+        // another store's.
+        return Some(Err(None));
     }
     Some(Ok(payload))
 }
@@ -612,6 +620,12 @@ mod tests {
         assert_eq!(read(&last, 5).commits.len(), 2);
         assert!(!read(&last, 5).damaged);
         assert!(!read(&bytes[..bytes.len() - 1], 5).damaged);
+        // A bit of a middle record's header (its epoch) flipped: the
+        // checksum covers it, and the next record reads.
+        let mut header = bytes.clone();
+        header[second + 9] ^= 1;
+        assert_eq!(read(&header, 5).commits.len(), 1);
+        assert!(read(&header, 5).damaged);
         // A damaged length: the next record is not where it says.
         let mut length = bytes.clone();
         length[second + 7] ^= 1;

@@ -717,9 +717,9 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
                 },
                 Err(_) => None,
             };
-            if let Ok(b) = &backend
-                && !b.is_legacy()
-            {
+            // A legacy store's journal goes to its own tables, before the
+            // migration below moves them (`replay`).
+            if let Ok(b) = &backend {
                 let _ = with_journal(b, source, &mut report.notes);
             }
             let mut legacy = None;
@@ -890,7 +890,11 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
         })?;
         made.0.push(path.to_path_buf());
     }
-    let store = Store::open(&work, false)?;
+    // Shared, so every commit goes to the file itself: the store is whole
+    // when the last write returns, with no journal to checkpoint at the
+    // close (whose failure would go unseen, and the working journal is
+    // removed with the recovery).
+    let store = Store::open(&work, true)?;
     let saved = store.write(|txn| {
         let mut saved: Saved = BTreeMap::new();
         let mut uuids: HashSet<u128> = HashSet::new();
@@ -1122,7 +1126,6 @@ pub fn recover(source: &Path, target: &Path) -> Result<RecoveryReport> {
             carved,
         });
     }
-    // Closed first: its journal's commits are in the file.
     drop(store);
     publish(&work, target)?;
     Ok(report)
@@ -1159,16 +1162,19 @@ fn publish(work: &Path, target: &Path) -> Result<()> {
         )
     };
     match std::fs::hard_link(work, target) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(taken()),
-        Err(_) if std::fs::symlink_metadata(target).is_ok() => Err(taken()),
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(taken()),
+        Err(_) if std::fs::symlink_metadata(target).is_ok() => return Err(taken()),
         Err(_) => std::fs::rename(work, target).map_err(|e| {
             Error::new(
                 ErrorCode::Storage,
                 format!("cannot name the recovered store {}: {e}", target.display()),
             )
-        }),
+        })?,
     }
+    // The new name durable before the working one goes.
+    crate::private_file::sync_folder(target);
+    Ok(())
 }
 
 /// Files a recovery made under their working names (the new store and its

@@ -1129,6 +1129,18 @@ fn a_username_and_another_users_phone_are_one_namespace() {
         "UOS_USRCRT0002",
     );
     assert_eq!(m, "userName already exists");
+    // Other spellings of the same number: a loginId reads them as it.
+    for spelt in ["+919876543210", "98765-43210", "987.654.3210"] {
+        let body = json!({"request": {"firstName": "Quinn", "userName": spelt,
+            "email": "quinn@example.com"}});
+        w.fails(
+            "POST",
+            "/api/user/v1/create",
+            Some(body),
+            400,
+            "UOS_USRCRT0002",
+        );
+    }
     let body = json!({"request": {"firstName": "Quinn", "phone": "9123456789",
         "userName": "quinn"}});
     create(&w, "/api/user/v1/create", body["request"].clone());
