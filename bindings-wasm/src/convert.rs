@@ -293,6 +293,20 @@ pub(crate) fn text(value: &JsValue, name: &str) -> JsResult<String> {
     Ok(text)
 }
 
+/// Optional argument `name` as a flag: `undefined` and `null` are `None`,
+/// `true` and `false` themselves; anything else is refused, where the glue
+/// for `Option<bool>` would have taken any truthy value (`"no"`) for
+/// `true`.
+pub(crate) fn opt_flag(value: &JsValue, name: &str) -> JsResult<Option<bool>> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_bool()
+        .map(Some)
+        .ok_or_else(|| field_error(name, &format!("expected a boolean, got {}", kind(value))))
+}
+
 /// Optional argument `name` as text: `undefined` and `null` are `None`,
 /// anything else is [`text`].
 pub(crate) fn opt_text(value: &JsValue, name: &str) -> JsResult<Option<String>> {

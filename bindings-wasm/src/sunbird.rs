@@ -117,9 +117,11 @@ impl Admin {
     pub fn managed_users(
         &self,
         #[wasm_bindgen(js_name = managerId, unchecked_param_type = "string")] manager_id: JsValue,
-        #[wasm_bindgen(js_name = withTokens)] with_tokens: Option<bool>,
+        #[wasm_bindgen(js_name = withTokens, unchecked_param_type = "boolean | undefined")]
+        with_tokens: JsValue,
     ) -> JsResult<JsValue> {
         let manager_id = text(&manager_id, "managerId")?;
+        let with_tokens = crate::convert::opt_flag(&with_tokens, "withTokens")?;
         out(
             self.0
                 .managed_users(&manager_id, with_tokens.unwrap_or(false)),

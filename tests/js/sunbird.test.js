@@ -38,6 +38,10 @@ test('a Sunbird flow: organisation, terms, a user, a managed user, roles, search
   const kid = me.sunbirdCreate({ firstName: 'Kiran', managedBy: asha }, 'managed');
   const managed = me.managedUsers(asha, true);
   assert.equal(managed.length, 1);
+  // withTokens is a boolean: a truthy string is refused, not taken for true.
+  assert.throws(() => me.managedUsers(asha, 'no'), (e) => e.code === 'validation_failed');
+  assert.equal(me.managedUsers(asha).length, 1);
+  assert.ok(!me.managedUsers(asha)[0].token);
   assert.equal(managed[0].view.userId, kid);
   assert.match(managed[0].token, /^[0-9a-f]{64}$/);
   // The manager acts as the managed user; nobody else may.
