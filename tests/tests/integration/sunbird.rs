@@ -1006,11 +1006,21 @@ fn roles_are_replaced_in_v1_and_changed_by_operation_in_v2() {
             {"role": "COURSE_CREATOR", "operation": "add", "scope": [{"organisationId": org}]}]}})),
     );
     assert_eq!(roles_v5(&w)[0]["scope"].as_array().map(Vec::len), Some(2));
+    // Remove subtracts the scope sent (S13): an empty one, nothing.
+    let before = roles_v5(&w);
     w.ok(
         "POST",
         "/api/user/v2/role/assign",
         Some(json!({"request": {"userId": id, "roles": [
             {"role": "COURSE_CREATOR", "operation": "remove", "scope": []}]}})),
+    );
+    assert_eq!(roles_v5(&w), before);
+    w.ok(
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(json!({"request": {"userId": id, "roles": [
+            {"role": "COURSE_CREATOR", "operation": "remove",
+             "scope": [{"organisationId": org}, {"organisationId": other}]}]}})),
     );
     assert_eq!(roles_v5(&w), json!([]));
     w.ok(
@@ -1138,6 +1148,32 @@ fn terms_are_set_accepted_and_prompted() {
     assert_eq!(user["promptTnC"], false, "{user}");
     assert_eq!(user["tncAcceptedVersion"], "v5", "{user}");
     assert_ne!(user["tncAcceptedOn"], first, "{user}");
+    // A user keeps at most 100 acceptances (the store's bound on a user's
+    // lists): any setting with a latestVersion is a terms type, so the
+    // 101st type is refused, and the store stays sound.
+    for n in 0..100 {
+        w.ok(
+            "POST",
+            "/api/data/v1/system/settings/set",
+            Some(
+                json!({"request": {"id": format!("t{n}Tnc"), "field": format!("t{n}Tnc"),
+                "value": "{\"latestVersion\":\"v1\"}"}}),
+            ),
+        );
+        let r = w.send_as(
+            &token,
+            "POST",
+            "/api/user/v1/tnc/accept",
+            Some(json!({"request": {"version": "v1", "tncType": format!("t{n}Tnc")}})),
+        );
+        assert_eq!(
+            r.status,
+            200 + 200 * u16::from(n == 99),
+            "{n}: {:?}",
+            r.body
+        );
+    }
+    assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
     // A setting that is not a terms setting's JSON is refused.
     w.fails(
         "POST",

@@ -132,9 +132,13 @@ impl Admin {
                 version: latest.latest.clone(),
                 on: now,
             };
+            // Kept within the store's bound on a user's lists (any setting
+            // with a `latestVersion` is a terms type).
+            let full = side.accepted.len() >= crate::domain::sunbird::SIDE_LIST_MAX;
             match side.accepted.iter_mut().find(|a| a.kind == kind) {
                 Some(a) if a.version.eq_ignore_ascii_case(&latest.latest) => return Ok(()),
                 Some(a) => *a = accepted,
+                None if full => return Err(fault::invalid("tncType")),
                 None => side.accepted.push(accepted),
             }
             write::put_sunbird(txn, target, old.as_ref(), Some(&side))
@@ -308,12 +312,12 @@ impl Admin {
                 }
                 match op {
                     RoleOperation::Add => grant(grants, id, scope, now),
+                    // Subtracts the scope sent (S13): an empty one takes
+                    // nothing away, as the reference's `removeAll` does.
+                    RoleOperation::Remove if scope.is_empty() => {}
                     RoleOperation::Remove => {
                         for g in grants.iter_mut().filter(|g| &g.role == id) {
-                            match scope.is_empty() {
-                                true => g.scope.clear(),
-                                false => g.scope.retain(|o| !scope.contains(o)),
-                            }
+                            g.scope.retain(|o| !scope.contains(o));
                             g.modified = now;
                         }
                     }
