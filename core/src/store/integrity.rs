@@ -98,6 +98,31 @@ fn unique(
     Ok(out)
 }
 
+/// The keys several records of `what` share (the NFKC migrations keep
+/// both; lookups find the lowest id), in words, so that an administrator
+/// renames all but one.
+fn shared_names(
+    (what, whats): (&str, &str),
+    keyed: impl Iterator<Item = (String, u64)>,
+) -> Vec<String> {
+    let mut pairs: Vec<(String, u64)> = keyed.filter(|(k, _)| !k.is_empty()).collect();
+    pairs.sort_unstable();
+    pairs
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .map(|run| {
+            let ids: Vec<String> = run.iter().map(|(_, id)| id.to_string()).collect();
+            format!(
+                "{whats} {} share the name {:?} (the same in Unicode NFKC, ignoring case): \
+                 lookups find {what} {}; rename the others",
+                ids.join(", "),
+                run[0].0,
+                ids[0]
+            )
+        })
+        .collect()
+}
+
 fn pairs(s: &Snapshot<'_>, def: Pairs) -> Result<BTreeSet<(u64, u64)>> {
     Ok(s.rows(def)?.into_iter().map(|(k, ())| k).collect())
 }
@@ -247,6 +272,24 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>, from: Users<'_>) -> R
     );
     problems.append(&mut damaged);
     problems.extend(super::migrate_nfkc::collisions(users.values().copied()));
+    // Names a migration left shared (users': `collisions`).
+    problems.extend(shared_names(
+        ("batch", "batches"),
+        batches
+            .values()
+            .filter(|b| !b.is_local())
+            .map(|b| (fold(&b.name), b.id)),
+    ));
+    problems.extend(shared_names(
+        ("group", "groups"),
+        groups.values().map(|g| (fold(&g.name), g.id)),
+    ));
+    problems.extend(shared_names(
+        ("custom field", "custom fields"),
+        fields
+            .values()
+            .map(|f| (custom_field::name_key(&f.name), f.id)),
+    ));
 
     // Id blocks are above every id ever stored: the last block's counter
     // above every id, and every other block's above the ids of its own

@@ -438,6 +438,18 @@ mod tests {
             .unwrap();
         store.write(nfkc_v2_to_v3).unwrap();
         store
+            .reading(|txn| {
+                let problems = integrity::check(txn)?;
+                assert!(
+                    problems.iter().any(|p| p.starts_with(
+                        "batches 1, 2 share the name \"maths\" (the same in Unicode NFKC"
+                    )),
+                    "{problems:#?}"
+                );
+                Ok(())
+            })
+            .unwrap();
+        store
             .write(|txn| {
                 assert_eq!(read::lookup(txn, BATCH_BY_NAME, "maths")?, Some(1));
                 write::delete_batch(txn, &read::batch(txn, 1)?.unwrap())?;
