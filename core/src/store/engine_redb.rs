@@ -1887,9 +1887,13 @@ mod tests {
         if with_journal {
             std::fs::copy(journal::path_of(path), journal::path_of(&copy)).unwrap();
         }
-        let c = RedbBackend::open(&copy, false).unwrap();
+        rows_of_t(&RedbBackend::open(&copy, false).unwrap())
+    }
+
+    /// The rows of table `t` of `b`.
+    fn rows_of_t(b: &RedbBackend) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut rows = Vec::new();
-        c.read(&mut |r| {
+        b.read(&mut |r| {
             rows = r.rows("t")?;
             Ok(())
         })
@@ -1924,24 +1928,15 @@ mod tests {
         j.append(&payload).unwrap();
         j.committed(payload.len());
         drop(j);
-        let rows = |b: &RedbBackend| {
-            let mut rows = Vec::new();
-            b.read(&mut |r| {
-                rows = r.rows("t")?;
-                Ok(())
-            })
-            .unwrap();
-            rows
-        };
         let b = RedbBackend::open(&path, false).unwrap();
         assert!(b.is_legacy());
         // The migration's write: the tables move, and this write follows.
         b.write(&mut |w| w.put("t", b"two", b"22")).unwrap();
         assert!(!b.is_legacy());
-        assert_eq!(rows(&b), [(b"two".to_vec(), b"22".to_vec())]);
+        assert_eq!(rows_of_t(&b), [(b"two".to_vec(), b"22".to_vec())]);
         drop(b);
         let b = RedbBackend::open(&path, false).unwrap();
-        assert_eq!(rows(&b), [(b"two".to_vec(), b"22".to_vec())]);
+        assert_eq!(rows_of_t(&b), [(b"two".to_vec(), b"22".to_vec())]);
     }
 
     /// Opening a store file (for this process alone) whose journal holds
@@ -1960,12 +1955,7 @@ mod tests {
         let b = RedbBackend::open(&path, false).unwrap();
         let left = epoch(&b);
         assert!(left.is_some());
-        let mut rows = Vec::new();
-        b.read(&mut |r| {
-            rows = r.rows("t")?;
-            Ok(())
-        })
-        .unwrap();
+        let rows = rows_of_t(&b);
         assert_eq!(rows.len(), 1);
         drop(b);
         let b = RedbBackend::open(&path, false).unwrap();
@@ -2041,12 +2031,7 @@ mod tests {
         assert!(b.write(&mut |w| w.put("t", b"failed", b"v")).is_err());
         drop(b);
         let b = RedbBackend::open(&path, false).unwrap();
-        let mut rows = Vec::new();
-        b.read(&mut |r| {
-            rows = r.rows("t")?;
-            Ok(())
-        })
-        .unwrap();
+        let rows = rows_of_t(&b);
         assert_eq!(keys(rows), [b"kept".to_vec(), b"later".to_vec()]);
     }
 
@@ -2088,12 +2073,7 @@ mod tests {
         .unwrap();
         std::os::unix::fs::symlink(&real2, &link2).unwrap();
         let c = RedbBackend::open(&link2, false).unwrap();
-        let mut rows = Vec::new();
-        c.read(&mut |r| {
-            rows = r.rows("t")?;
-            Ok(())
-        })
-        .unwrap();
+        let rows = rows_of_t(&c);
         assert_eq!(rows, both);
     }
 
