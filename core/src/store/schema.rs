@@ -519,8 +519,46 @@ fn v11_to_v12(txn: &Txn<'_>) -> Result<()> {
             return Err(super::keys::malformed(def.name));
         }
         for (key, id) in bare {
+            // A seal makes reads trust the entry; before format 12 each
+            // hit was checked against its record. So each is checked once
+            // here, rather than a damaged one sealed as sound.
+            if !record_holds(txn, def, &key, id)? {
+                return Err(Error::new(
+                    ErrorCode::Corrupt,
+                    format!(
+                        "the store is damaged: the {} entry {:?} names record {id}, which does \
+                         not hold it; run `roster recover` (it rebuilds every index)",
+                        def.name,
+                        crate::text::clip(&key)
+                    ),
+                ));
+            }
             txn.put(def, key.as_str(), &id)?;
         }
     }
     Ok(())
+}
+
+/// Whether record `id` of unique index `def`'s table holds `key` (its own
+/// key in that index, as the index keys it). External ids, keyed by
+/// provider, type and id (a user's) or by tenant and id (an
+/// organisation's), are taken as they are.
+fn record_holds(txn: &Txn<'_>, def: Unique, key: &str, id: u64) -> Result<bool> {
+    use crate::text::fold;
+    Ok(match def.name {
+        "user_by_username" | "user_by_email" | "user_by_phone" => {
+            super::read::user(txn, id)?.is_some_and(|u| super::read::holds_key(&u, def, key))
+        }
+        "batch_by_name" => {
+            super::read::batch(txn, id)?.is_some_and(|b| !b.is_local() && fold(&b.name) == key)
+        }
+        "course_by_slug" => super::read::course(txn, id)?.is_some_and(|c| c.slug == key),
+        "custom_field_by_name" => super::read::custom_field(txn, id)?
+            .is_some_and(|f| crate::domain::custom_field::name_key(&f.name) == key),
+        "group_by_name" => super::read::group(txn, id)?.is_some_and(|g| fold(&g.name) == key),
+        "org_by_channel" => {
+            super::read::organisation(txn, id)?.is_some_and(|o| fold(&o.channel) == key)
+        }
+        _ => true,
+    })
 }

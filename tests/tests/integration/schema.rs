@@ -757,6 +757,28 @@ fn a_format_11_store_with_a_damaged_index_entry_is_refused_unmigrated() {
     }));
 }
 
+/// A format-11 index entry that is a well-formed id of another record
+/// (two users' username entries swapped) is not sealed as sound: format
+/// 12 makes reads trust sealed entries, so the migration checks each entry
+/// against its record and refuses the open, leaving the file unmigrated.
+#[test]
+fn a_format_11_index_entry_naming_another_record_is_refused_unmigrated() {
+    use roster::store::testing::{raw_put, raw_rows, u64_of};
+    let (_dir, path) = copy_of(V11);
+    let rows = raw_rows(&path, "user_by_username").expect("raw read");
+    assert!(rows.len() >= 2, "{rows:?}");
+    let ((a, a_id), (b, b_id)) = (rows[0].clone(), rows[1].clone());
+    raw_put(&path, "user_by_username", &a, &b_id).expect("raw write");
+    raw_put(&path, "user_by_username", &b, &a_id).expect("raw write");
+    let (config, _) = config(SEED_NOW);
+    let err = Institute::open(&path, config).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corrupt, "{err}");
+    assert!(err.message().contains("user_by_username"), "{err}");
+    let meta = raw_rows(&path, "meta").expect("meta");
+    let version = meta.iter().find(|(k, _)| k == b"schema_version");
+    assert_eq!(version.and_then(|(_, v)| u64_of(v)), Some(11));
+}
+
 /// Format 11 folds case fully: a format-10 store, whose username index
 /// holds `straße` under its plain lower case, has its indexes rebuilt when
 /// opened, and `STRASSE` then names the user (before, it named no one).
