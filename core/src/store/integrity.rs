@@ -195,6 +195,26 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>, from: Users<'_>) -> R
     let messages: BTreeMap<u64, Message> = all(s, OUTBOX, &mut problems)?;
     let orgs: BTreeMap<u64, Organisation> = all(s, ORGANISATIONS, &mut problems)?;
     let sides: BTreeMap<u64, SunbirdUser> = all(s, SUNBIRD_USERS, &mut problems)?;
+    // Each record under its own id: a change reads the record under one id
+    // and writes it under the id it holds, so a record that says another
+    // id would overwrite that one.
+    let under_its_id = |what: &str, pairs: &mut dyn Iterator<Item = (u64, u64)>| {
+        pairs
+            .filter(|(key, id)| key != id)
+            .map(|(key, id)| format!("{what} {key}: its record says id {id}"))
+            .collect::<Vec<_>>()
+    };
+    for mismatched in [
+        under_its_id("user", &mut users.iter().map(|(k, u)| (*k, u.id))),
+        under_its_id("batch", &mut batches.iter().map(|(k, b)| (*k, b.id))),
+        under_its_id("course", &mut courses.iter().map(|(k, c)| (*k, c.id))),
+        under_its_id("custom field", &mut fields.iter().map(|(k, f)| (*k, f.id))),
+        under_its_id("group", &mut groups.iter().map(|(k, g)| (*k, g.id))),
+        under_its_id("message", &mut messages.iter().map(|(k, m)| (*k, m.id))),
+        under_its_id("organisation", &mut orgs.iter().map(|(k, o)| (*k, o.id))),
+    ] {
+        problems.extend(mismatched);
+    }
     let mut memberships: BTreeMap<(u64, u64), Subscription> = BTreeMap::new();
     for (k, v) in s.rows(MEMBERSHIPS)? {
         match decode_membership(k, &v) {
@@ -809,6 +829,35 @@ mod tests {
         assert_eq!(
             store.reading(check).unwrap(),
             ["the user id counter of block 0 is 3, not above id 5 of its block"]
+        );
+    }
+
+    /// A record framed under one id that says another (a crafted or
+    /// damaged file: its frame checks) is named: a change would read it
+    /// under the one and write it over the other.
+    #[test]
+    fn a_record_that_says_another_id_is_named() {
+        let store = Store::in_memory().unwrap();
+        let mut user = User::blank(1, "ravi");
+        user.uuid = 7;
+        store
+            .write(|txn| {
+                crate::store::ids::raise(txn, Kind::User, 3)?;
+                write::put_user(txn, None, &user)
+            })
+            .unwrap();
+        assert_eq!(store.reading(check).unwrap(), Vec::<String>::new());
+        let liar = User { id: 2, ..user };
+        store
+            .write(|txn| {
+                let bytes = crate::store::encode(USERS, 1, &liar)?;
+                txn.put(USERS, &1, bytes.as_slice())
+            })
+            .unwrap();
+        let problems = store.reading(check).unwrap();
+        assert!(
+            problems.iter().any(|p| p == "user 1: its record says id 2"),
+            "{problems:?}"
         );
     }
 
