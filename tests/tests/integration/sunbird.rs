@@ -2652,7 +2652,13 @@ fn org_external_id_finds_the_organisation_of_the_users_tenant() {
         "channel": "b-chan", "isTenant": false, "externalId": "sch-1\u{0}x"}});
     assert_eq!(w.send("POST", "/api/org/v1/create", Some(nul)).status, 400);
     let b1 = sub("b-chan", "sch-1");
-    sub("b-chan", "SCH-1");
+    // One organisation of a tenant per external id, in any case.
+    let again = json!({"request": {"orgName": "school", "organisationType": "school",
+        "channel": "b-chan", "isTenant": false, "externalId": "SCH-1"}});
+    assert_eq!(
+        w.send("POST", "/api/org/v1/create", Some(again)).status,
+        400
+    );
     sub("b-chan", "sch-10");
     let orgs_of = |n: u32, channel: &str, external_id: &str| -> Vec<u64> {
         let body = json!({"request": {"firstName": format!("u{n}"),

@@ -1107,6 +1107,31 @@ fn a_taken_phone_is_already_exists_and_creates_no_user() {
     assert_eq!(export_of(&w.i), before, "a refused create wrote");
 }
 
+/// An organisation's external id names one organisation of its tenant (an
+/// SSO create joins the one its `orgExternalId` names): a second with the
+/// same id, in any case, is refused; another tenant may use it.
+#[test]
+fn an_external_id_names_one_organisation_of_its_tenant() {
+    let w = world();
+    w.org("Springfield", "springfield", true);
+    w.org("Shelbyville", "shelbyville", true);
+    let sub = |channel: &str, external_id: &str| {
+        json!({"request": {"orgName": "School", "organisationType": "school",
+            "channel": channel, "isTenant": false, "externalId": external_id}})
+    };
+    w.ok("POST", "/api/org/v1/create", Some(sub("springfield", "s1")));
+    let before = export_of(&w.i);
+    w.fails(
+        "POST",
+        "/api/org/v1/create",
+        Some(sub("springfield", "S1")),
+        400,
+        "UOS_ORGCRT0004",
+    );
+    assert_eq!(export_of(&w.i), before, "a refused create wrote");
+    w.ok("POST", "/api/org/v1/create", Some(sub("shelbyville", "s1")));
+}
+
 /// `loginId` finds a user by username, then email, then phone: a username
 /// may not be another user's phone, nor a phone another user's username,
 /// on any path, or a lookup of the one would find the other.

@@ -849,6 +849,13 @@ impl Admin {
                     org_by_channel(txn, &channel)?.ok_or_else(|| fault::not_valid("channel"))?
                 }
             };
+            // An external id names one organisation of its tenant (an SSO
+            // create joins the organisation its `orgExternalId` names).
+            if !external_id.is_empty()
+                && read::org_by_external_id(txn, root_org, &external_id)?.is_some()
+            {
+                return Err(fault::in_use(&external_id, "externalId"));
+            }
             let org = Organisation {
                 id,
                 uuid: crate::random::uuid()?,
