@@ -1180,20 +1180,27 @@ pub const EXTERNAL_ID_PART_MAX: usize = 200;
 /// provider and id type) a user's side record holds.
 pub const SIDE_LIST_MAX: usize = 100;
 
-/// The first of `side`'s bounded lists that holds more than
-/// [`SIDE_LIST_MAX`] entries, by its Sunbird name: each write path bounds
-/// the list it is given, and a merge or a claim, which unite two users'
-/// lists, is held to the same bound by this check, as a restore and the
-/// integrity check are.
+/// The most organisations one role of a user is scoped to: a role may
+/// span a tenant's schools, so many more than [`SIDE_LIST_MAX`], but not
+/// without bound (each change unites or subtracts scopes entry by entry).
+pub const ROLE_SCOPE_MAX: usize = 1_000;
+
+/// The first of `side`'s bounded lists that holds more than its bound
+/// ([`SIDE_LIST_MAX`]; a role's `scope`, [`ROLE_SCOPE_MAX`]), by its
+/// Sunbird name: each write path bounds the list it is given, and a merge
+/// or a claim, which unite two users' lists, is held to the same bound by
+/// this check, as a restore and the integrity check are.
 pub fn overfull_list(side: &SunbirdUser) -> Option<&'static str> {
+    let widest_scope = side.roles.iter().map(|g| g.scope.len()).max().unwrap_or(0);
     [
-        ("declarations", side.declarations.len()),
-        ("externalIds", side.external_ids.len()),
-        ("tncAccepted", side.accepted.len()),
+        ("declarations", side.declarations.len(), SIDE_LIST_MAX),
+        ("externalIds", side.external_ids.len(), SIDE_LIST_MAX),
+        ("tncAccepted", side.accepted.len(), SIDE_LIST_MAX),
+        ("scope", widest_scope, ROLE_SCOPE_MAX),
     ]
     .into_iter()
-    .find(|(_, len)| *len > SIDE_LIST_MAX)
-    .map(|(name, _)| name)
+    .find(|(_, len, max)| len > max)
+    .map(|(name, ..)| name)
 }
 
 /// Whether `part` (a user's external id's provider, idType or id, in its

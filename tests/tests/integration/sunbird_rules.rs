@@ -1107,6 +1107,47 @@ fn a_taken_phone_is_already_exists_and_creates_no_user() {
     assert_eq!(export_of(&w.i), before, "a refused create wrote");
 }
 
+/// A role's scope is bounded (1,000 organisations): a change that would
+/// scope a role wider is refused and writes nothing.
+#[test]
+fn a_roles_scope_is_bounded() {
+    use roster::api::sunbird::OrgInput;
+    let w = world();
+    w.org("Springfield", "springfield", true);
+    let orgs: Vec<u64> = (0..1001)
+        .map(|n| {
+            let input = OrgInput {
+                name: Some(format!("School {n}")),
+                org_type: Some("school".into()),
+                channel: Some("springfield".into()),
+                is_tenant: Some(false),
+                ..Default::default()
+            };
+            w.i.operator().create_organisation(input).expect("org")
+        })
+        .collect();
+    let id = w.user("Teacher", "teacher@example.com");
+    let assign = |orgs: &[u64]| {
+        let scope: Vec<Value> = orgs.iter().map(|o| json!({"organisationId": o})).collect();
+        json!({"request": {"userId": id, "roles": [
+            {"role": "COURSE_CREATOR", "operation": "add", "scope": scope}]}})
+    };
+    w.ok(
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(assign(&orgs[..1000])),
+    );
+    let before = export_of(&w.i);
+    w.fails(
+        "POST",
+        "/api/user/v2/role/assign",
+        Some(assign(&orgs[1000..])),
+        400,
+        "UOS_ROLUPD0009",
+    );
+    assert_eq!(export_of(&w.i), before, "a refused change wrote");
+}
+
 /// An organisation's external id names one organisation of its tenant (an
 /// SSO create joins the one its `orgExternalId` names): a second with the
 /// same id, in any case, is refused; another tenant may use it.

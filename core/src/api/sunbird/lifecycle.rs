@@ -349,6 +349,13 @@ impl Admin {
             let mut side = old.clone();
             change(txn, &mut side.roles)?;
             side.roles.retain(|g| !g.scope.is_empty());
+            if side
+                .roles
+                .iter()
+                .any(|g| g.scope.len() > crate::domain::sunbird::ROLE_SCOPE_MAX)
+            {
+                return Err(fault::invalid("scope"));
+            }
             side.roles.sort_by(|a, b| a.role.cmp(&b.role));
             let stored = read::sunbird(txn, user.id)?;
             write::put_sunbird(txn, user.id, stored.as_ref(), Some(&side))
