@@ -455,8 +455,15 @@ fn head_above(s: &Snapshot<'_>, floor: u64) -> Result<u64> {
     Ok(last.max(floor))
 }
 
-/// Up to `limit` entries after `since`, oldest first, and whether more
-/// follow.
+/// The stored bytes of entries one page of the feed holds at most (the
+/// first entry of a page always goes in, however large): an entry carries
+/// its record whole (a user with many long custom values, a course linked
+/// to many batches), so a page of `limit` entries is bounded by size too,
+/// and a reader goes on from its `next`.
+pub(crate) const PAGE_BYTES: usize = 8 << 20;
+
+/// Up to `limit` entries after `since` (fewer where their records reach
+/// [`PAGE_BYTES`]), oldest first, and whether more follow.
 pub(crate) fn since(
     s: &Snapshot<'_>,
     since: u64,
@@ -465,13 +472,15 @@ pub(crate) fn since(
     let mut out = Vec::new();
     let mut more = false;
     let mut damaged = None;
+    let mut bytes_read = 0usize;
     s.scan(
         CHANGES,
         Bound::Excluded(&since),
         Bound::Unbounded,
         false,
         |seq, bytes| {
-            if out.len() >= limit {
+            bytes_read = bytes_read.saturating_add(bytes.len());
+            if out.len() >= limit || (!out.is_empty() && bytes_read > PAGE_BYTES) {
                 more = true;
                 return Ok(false);
             }

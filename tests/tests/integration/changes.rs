@@ -789,3 +789,53 @@ fn a_since_from_another_feed_is_refused() {
     let err = w.i.operator().changes_since(u64::MAX, 10).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Validation, "{err}");
 }
+
+/// A page of the feed is bounded by size as well as by `limit`: each entry
+/// carries its record whole, so a thousand entries of a user with a long
+/// custom value would be a page of tens of megabytes. The page stops short,
+/// says more follow, and the reader reads on from its `next` to the end.
+#[test]
+fn a_page_of_large_entries_stops_short_and_reads_on() {
+    let (i, _) = institute(SEED_NOW);
+    i.create_superuser("root", ROOT_PASSWORD).expect("root");
+    let token = i.login("root", ROOT_PASSWORD).expect("sign-in").token;
+    let send = |method: &str, path: &str, body: Value| {
+        let r = call_as(&i, &token, method, path, Some(body));
+        assert!(r.status < 300, "{method} {path}: {:?}", r.body);
+        r.json()
+    };
+    let start = i.operator().changes_since(0, 1000).expect("feed").next;
+    send(
+        "POST",
+        &format!("{API}/custom-fields/"),
+        json!({"name": "Essay", "type": "text"}),
+    );
+    let essay = "e".repeat(9_000);
+    let user = send(
+        "POST",
+        &format!("{API}/users/"),
+        json!({"username": "writer", "password": "ipsum1$", "custom_fields": {"Essay": essay}}),
+    );
+    let path = format!("{API}/users/{}/", user["id"]);
+    for n in 0..1000 {
+        send("PATCH", &path, json!({"first_name": format!("W{n}")}));
+    }
+    let first = i.operator().changes_since(start, 1000).expect("feed");
+    assert!(first.more, "more follow");
+    assert!(
+        (800..1000).contains(&first.changes.len()),
+        "{} entries",
+        first.changes.len()
+    );
+    let mut seen = first.changes.len();
+    let mut next = first.next;
+    loop {
+        let page = i.operator().changes_since(next, 1000).expect("feed");
+        seen += page.changes.len();
+        next = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(seen, 1002, "every entry, once");
+}
