@@ -1700,6 +1700,28 @@ pub(crate) mod legacy {
             .map_err(engine("listing tables"))?
             .map(|t| t.name().to_string())
             .collect();
+        // Typed tables are formats 1-3's: a version row of such a file
+        // that claims a later format is damage (or a crafted file), and
+        // re-encoding under it would label old records current.
+        if names.iter().any(|n| n == "meta") {
+            let meta: TableDefinition<&str, u64> = TableDefinition::new("meta");
+            if let Ok(table) = txn.open_table(meta) {
+                let version = table
+                    .get("schema_version")
+                    .map_err(engine("reading a table"))?
+                    .map(|v| v.value());
+                if let Some(v) = version.filter(|v| *v > 3) {
+                    return Err(Error::new(
+                        ErrorCode::Corrupt,
+                        format!(
+                            "the store is damaged: its tables are of formats 1-3, but its \
+                             version row says format {v}; nothing was written to it. Run \
+                             `roster recover`"
+                        ),
+                    ));
+                }
+            }
+        }
         for name in &names {
             match name.as_str() {
                 "meta" | "counters" => one::<&str, u64>(txn, name)?,
@@ -1901,7 +1923,42 @@ mod tests {
         rows
     }
 
-    /// A store of format 4's first layout (bytes tables of their own)
+    /// A file with formats 1-3's typed tables whose version row claims a
+    /// later format is refused before anything is re-encoded: the write
+    /// fails and the file keeps its tables and its row.
+    #[test]
+    fn typed_tables_under_a_later_version_are_refused_unwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let meta: TableDefinition<&str, u64> = TableDefinition::new("meta");
+        let users: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
+        {
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(meta)
+                .unwrap()
+                .insert("schema_version", 13)
+                .unwrap();
+            txn.open_table(users)
+                .unwrap()
+                .insert(1, b"an unframed record".as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let b = RedbBackend::open(&path, false).unwrap();
+        assert!(b.is_legacy());
+        let e = b.write(&mut |_| Ok(())).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Corrupt, "{e:?}");
+        assert!(e.message().contains("format 13"), "{}", e.message());
+        drop(b);
+        let db = Database::open(&path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let version = txn.open_table(meta).unwrap().get("schema_version").unwrap();
+        assert_eq!(version.map(|v| v.value()), Some(13));
+        assert!(txn.open_table(users).unwrap().get(1).unwrap().is_some());
+    }
+
+    /// A store of format 4's first layout (bytes tables of their own)    /// A store of format 4's first layout (bytes tables of their own)
     /// that stopped with commits in its journal: they are applied to its
     /// tables at the next opening, before the migration moves them, and
     /// never again after it (not over the writes that followed).
