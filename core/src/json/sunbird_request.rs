@@ -69,7 +69,7 @@ pub mod rule {
         }
     }
 
-    /// A code field ([`code`]; `String`).
+    /// A code field: text, or a whole number's digits (`String`).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Code;
     impl Rule for Code {

@@ -540,9 +540,9 @@ fn v11_to_v12(txn: &Txn<'_>) -> Result<()> {
 }
 
 /// Whether record `id` of unique index `def`'s table holds `key` (its own
-/// key in that index, as the index keys it). External ids, keyed by
-/// provider, type and id (a user's) or by tenant and id (an
-/// organisation's), are taken as they are.
+/// key in that index, as the index keys it). A user's external id entries
+/// (keyed by provider, type and id, in the side record) are taken as they
+/// are.
 fn record_holds(txn: &Txn<'_>, def: Unique, key: &str, id: u64) -> Result<bool> {
     use crate::text::fold;
     Ok(match def.name {
