@@ -585,8 +585,10 @@ fn no_damaged_row_of_an_older_format_makes_roster_panic() {
         refused,
         failures,
     } = tally;
+    // Both paths are walked (4,954 and 2,012 on 2026-12-07, once format
+    // 12 checked each index entry against its record before sealing it).
     assert!(
-        opened > 5000 && refused > 1000,
+        opened > 4500 && refused > 1000,
         "{opened} opened, {refused} refused"
     );
     assert!(failures.is_empty(), "{}\n{failures:#?}", failures.len());
