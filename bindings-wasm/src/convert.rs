@@ -254,16 +254,27 @@ pub(crate) fn number(value: &JsValue, name: &str, what: &str) -> JsResult<u64> {
 /// (wasm-bindgen's glue for a `Vec<f64>` took any array-like: the string
 /// `"12"` was the ids 1 and 2, a number an empty list).
 pub(crate) fn ids(value: &JsValue, name: &str) -> JsResult<Vec<u64>> {
+    list_of(value, name, "ids (numbers)", id)
+}
+
+/// Argument `name` as a JS `Array` whose items (`of`, for a message) each
+/// read by `item`, named `name[i]`.
+fn list_of<T>(
+    value: &JsValue,
+    name: &str,
+    of: &str,
+    item: fn(&JsValue, &str) -> JsResult<T>,
+) -> JsResult<Vec<T>> {
     if !js_sys::Array::is_array(value) {
         return Err(field_error(
             name,
-            &format!("expected an array of ids (numbers), got {}", kind(value)),
+            &format!("expected an array of {of}, got {}", kind(value)),
         ));
     }
     let list: &js_sys::Array = value.unchecked_ref();
     list.iter()
         .enumerate()
-        .map(|(i, item)| id(&item, &format!("{name}[{i}]")))
+        .map(|(i, each)| item(&each, &format!("{name}[{i}]")))
         .collect()
 }
 
@@ -320,17 +331,7 @@ pub(crate) fn opt_text(value: &JsValue, name: &str) -> JsResult<Option<String>> 
 /// Argument `name` as a list of texts: a JS `Array` of strings, each a
 /// [`text`].
 pub(crate) fn texts(value: &JsValue, name: &str) -> JsResult<Vec<String>> {
-    if !js_sys::Array::is_array(value) {
-        return Err(field_error(
-            name,
-            &format!("expected an array of strings, got {}", kind(value)),
-        ));
-    }
-    let list: &js_sys::Array = value.unchecked_ref();
-    list.iter()
-        .enumerate()
-        .map(|(i, item)| text(&item, &format!("{name}[{i}]")))
-        .collect()
+    list_of(value, name, "strings", text)
 }
 
 /// A JS options object as `T`, every key optional, unknown keys refused
