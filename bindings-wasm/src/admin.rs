@@ -1,7 +1,9 @@
 //! The `Admin` class: the administration API as seen by one caller. This
 //! file: users and their batches, courses and subscriptions.
 
-use crate::convert::{JsResult, error, from_js, id, ids, number, opt_text, options, out, text};
+use crate::convert::{
+    JsResult, error, from_js, id, ids, number, opt_text, options, out, text, to_js,
+};
 use roster::json;
 use serde::{Deserialize, Serialize};
 use tsify::Tsify;
@@ -36,6 +38,16 @@ pub(crate) fn page(value: JsValue) -> JsResult<roster::PageRequest> {
     Ok(roster::PageRequest {
         page: arg.page.unwrap_or(1),
         per_page: arg.per_page,
+    })
+}
+
+/// The core's options of a create from `{autoGeneratePassword?, notifyCredential?}`.
+fn create_options(value: JsValue) -> JsResult<roster::CreateOptions> {
+    let o: CreateOptions = options(value, "options")?;
+    Ok(roster::CreateOptions {
+        auto_generate_password: o.auto_generate_password.unwrap_or(false),
+        notify_credential: o.notify_credential.unwrap_or(false),
+        ..Default::default()
     })
 }
 
@@ -94,16 +106,27 @@ impl Admin {
         options_arg: JsValue,
     ) -> JsResult<JsValue> {
         let input = json::new_user(from_js(input)?).map_err(error)?;
-        let o: CreateOptions = options(options_arg, "options")?;
-        let options = roster::CreateOptions {
-            auto_generate_password: o.auto_generate_password.unwrap_or(false),
-            notify_credential: o.notify_credential.unwrap_or(false),
-            ..Default::default()
-        };
+        let options = create_options(options_arg)?;
         out(self.0.create_user(input, options), |c| Created {
             user: json::user(&c.user),
             generated_password: c.generated_password,
         })
+    }
+
+    /// Every problem `createUser` of `input` would report, as messages by
+    /// field, without writing anything (`{}`: it would pass). For forms that
+    /// check as they go.
+    #[wasm_bindgen(js_name = checkNewUser, unchecked_return_type = "FieldMessages")]
+    pub fn check_new_user(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "NewUser")] input: JsValue,
+        #[wasm_bindgen(js_name = options, unchecked_optional_param_type = "CreateOptions")]
+        options_arg: JsValue,
+    ) -> JsResult<JsValue> {
+        let input = json::new_user(from_js(input)?).map_err(error)?;
+        let options = create_options(options_arg)?;
+        let found = self.0.check_new_user(&input, options).map_err(error)?;
+        Ok(to_js(&json::views::Errors(&found)))
     }
 
     /// Users by id, filtered (T3): a page of users.
@@ -158,6 +181,20 @@ impl Admin {
         let user = id(&user, "id")?;
         let patch = json::user_patch(from_js(patch)?).map_err(error)?;
         out(self.0.update_user(user, patch), |u| json::user(&u))
+    }
+
+    /// Every problem `updateUser` of `patch` would report, as messages by
+    /// field, without writing anything (`{}`: it would pass).
+    #[wasm_bindgen(js_name = checkUserPatch, unchecked_return_type = "FieldMessages")]
+    pub fn check_user_patch(
+        &self,
+        #[wasm_bindgen(js_name = id, unchecked_param_type = "number")] user: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UserPatch")] patch: JsValue,
+    ) -> JsResult<JsValue> {
+        let user = id(&user, "id")?;
+        let patch = json::user_patch(from_js(patch)?).map_err(error)?;
+        let found = self.0.check_user_patch(user, &patch).map_err(error)?;
+        Ok(to_js(&json::views::Errors(&found)))
     }
 
     /// Deletes user `id` and everything related (T6).

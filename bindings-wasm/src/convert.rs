@@ -312,9 +312,13 @@ pub(crate) fn opt_flag(value: &JsValue, name: &str) -> JsResult<Option<bool>> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
+    flag(value, name).map(Some)
+}
+
+/// Argument `name` as a flag: `true` or `false` only.
+pub(crate) fn flag(value: &JsValue, name: &str) -> JsResult<bool> {
     value
         .as_bool()
-        .map(Some)
         .ok_or_else(|| field_error(name, &format!("expected a boolean, got {}", kind(value))))
 }
 

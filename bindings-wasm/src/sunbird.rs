@@ -55,6 +55,18 @@ impl Admin {
         out(self.0.sunbird_read(&user_id, parts), |v| v)
     }
 
+    /// A user by user name, email or phone (S9), as `sunbirdRead` shows it.
+    #[wasm_bindgen(js_name = sunbirdReadLogin, unchecked_return_type = "SunbirdView")]
+    pub fn sunbird_read_login(
+        &self,
+        #[wasm_bindgen(js_name = loginId, unchecked_param_type = "string")] login_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ReadParts")] parts: JsValue,
+    ) -> JsResult<JsValue> {
+        let login_id = text(&login_id, "loginId")?;
+        let parts: ReadParts = record(parts, "read parts")?;
+        out(self.0.sunbird_read_login(&login_id, parts), |v| v)
+    }
+
     /// Updates a user (S5).
     #[wasm_bindgen(js_name = sunbirdUpdate)]
     pub fn sunbird_update(
@@ -88,6 +100,19 @@ impl Admin {
         let kind: IdType = choice(&id_type, "idType")?;
         let id = text(&id_arg, "id")?;
         out(self.0.sunbird_exists(kind, &id), |f| f)
+    }
+
+    /// The user with `id` as its `idType` (S7), masked as `sunbirdRead`
+    /// shows it.
+    #[wasm_bindgen(js_name = sunbirdGet, unchecked_return_type = "SunbirdView")]
+    pub fn sunbird_get(
+        &self,
+        #[wasm_bindgen(js_name = idType, unchecked_param_type = "IdType")] id_type: JsValue,
+        #[wasm_bindgen(js_name = id, unchecked_param_type = "string")] id_arg: JsValue,
+    ) -> JsResult<JsValue> {
+        let kind: IdType = choice(&id_type, "idType")?;
+        let id = text(&id_arg, "id")?;
+        out(self.0.sunbird_get(kind, &id), |v| v)
     }
 
     /// Blocks a user (S8): its sessions end.
@@ -219,6 +244,27 @@ impl Admin {
         let from = text(&from, "from")?;
         let to = text(&to, "to")?;
         self.0.merge_accounts(&from, &to).map_err(error)
+    }
+
+    /// Claims (`accept`) or rejects a shadow account (S11): `"accepted"`,
+    /// `"rejected"`, or `{wrongId: {remaining, given}}` for a wrong
+    /// `userExtId` while attempts remain.
+    #[wasm_bindgen(js_name = migrate, unchecked_return_type = "Migrated")]
+    pub fn migrate(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] channel: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "boolean")] accept: JsValue,
+        #[wasm_bindgen(js_name = userExtId, unchecked_param_type = "string")] user_ext_id: JsValue,
+    ) -> JsResult<JsValue> {
+        let user_id = text(&user_id, "userId")?;
+        let channel = text(&channel, "channel")?;
+        let accept = crate::convert::flag(&accept, "accept")?;
+        let user_ext_id = text(&user_ext_id, "userExtId")?;
+        out(
+            self.0.migrate(&user_id, &channel, accept, &user_ext_id),
+            |m| m,
+        )
     }
 
     /// Creates an organisation (S13): its id.

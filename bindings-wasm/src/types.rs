@@ -15,6 +15,9 @@ export type Config = Settings;
 /** Options of `importUsers`: the core's `ImportSettings`, every key optional. */
 export type ImportOptions = ImportSettings;
 
+/** Messages by field (custom fields nested by name), as Django REST Framework's 400 bodies give them; `{}` when there are none. */
+export type FieldMessages = Record<string, string[] | Record<string, string[]>>;
+
 /** The stable codes of `RosterError`. */
 export type RosterErrorCode =
   | "validation_failed" | "not_found" | "conflict" | "unauthenticated" | "forbidden"
@@ -30,7 +33,7 @@ export class RosterError extends Error {
   readonly name: "RosterError";
   code: RosterErrorCode;
   /** For validation: field -> messages (custom fields nested by name); `{}` otherwise. */
-  fields: Record<string, string[] | Record<string, string[]>>;
+  fields: FieldMessages;
 }
 
 // wasm-bindgen declares `[Symbol.dispose](): void` on every class

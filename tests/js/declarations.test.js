@@ -142,3 +142,37 @@ test('naming: options and parameters camelCase, data as in their documents', () 
     assert.ok(keys(text, 'SunbirdView').includes('firstName'), `${target}: SunbirdView.firstName`);
   }
 });
+
+/** The `pub fn` names of the `#[uniffi::export] impl name` blocks of bindings-uniffi/src. */
+function uniffiMethods(name) {
+  const dir = path.join(ROOT, 'bindings-uniffi', 'src');
+  const out = [];
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.rs'))) {
+    const text = fs.readFileSync(path.join(dir, file), 'utf8');
+    for (const block of text.matchAll(new RegExp(`#\\[uniffi::export\\]\\nimpl ${name} \\{\\n([\\s\\S]*?)\\n\\}`, 'g'))) {
+      for (const m of block[1].matchAll(/^ {4}pub fn (\w+)/gm)) out.push(m[1]);
+    }
+  }
+  return out;
+}
+
+const camel = (snake) => snake.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+
+// SPEC B1: the browser has the same operations as the native bindings.
+// What only one side has, and why, is listed here; anything else the
+// Kotlin/Swift/Python API gains and the JS API lacks fails this test.
+const ONLY_NATIVE = {
+  // Files: a path on disk. The browser opens a named OPFS store instead
+  // (`openPersistent`), Node builds in memory.
+  open: 'a store file by path', openShared: 'a store file by path, shared between processes',
+};
+
+test('SPEC B1: every operation of the native bindings is a JS method too', () => {
+  const text = declarations('node');
+  for (const cls of ['Institute', 'Admin']) {
+    const js = methods(text, cls);
+    const missing = uniffiMethods(cls).map(camel).filter((m) => !(m in js) && !(m in ONLY_NATIVE));
+    assert.ok(uniffiMethods(cls).length > (cls === 'Admin' ? 40 : 5), `${cls}: the uniffi methods were read`);
+    assert.deepEqual(missing, [], `${cls}: operations the JS API lacks`);
+  }
+});

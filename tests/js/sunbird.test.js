@@ -82,3 +82,64 @@ test('a Sunbird flow: organisation, terms, a user, a managed user, roles, search
   assert.equal(admin.sunbirdRead(asha).status, 1);
   assert.deepEqual(institute.checkIntegrity(), []);
 });
+
+test('reads by login id and by id type, a shadow claim, and form checks that write nothing', () => {
+  const institute = Institute.inMemory(CHEAP);
+  institute.createSuperuser('admin', 'Adm1n-Pass!');
+  const admin = institute.session(institute.login('admin', 'Adm1n-Pass!').token);
+  admin.createOrganisation({ name: 'State', orgType: 'school', channel: 'state1', isTenant: true });
+
+  // A shadow account made by single sign-on, and a user who claims it.
+  const shadow = admin.sunbirdCreate(
+    { firstName: 'Shadow', phone: '9876500001', channel: 'state1', externalIds: [{ id: 'H-9', provider: 'state1', idType: 'state1' }] },
+    'sso',
+  );
+  const claimant = admin.sunbirdCreate(
+    { firstName: 'Claimant', userName: 'claimant', email: 'claimant@example.in', password: 'Pass@1word' },
+    'create',
+  );
+
+  // S9: by user name, email or phone; S7: by the id type named.
+  assert.equal(admin.sunbirdReadLogin('CLAIMANT').userId, claimant);
+  assert.equal(admin.sunbirdReadLogin('claimant@example.in').userId, claimant);
+  assert.equal(admin.sunbirdReadLogin('9876500001').userId, shadow);
+  assert.equal(admin.sunbirdReadLogin('claimant', { completeness: true }).completeness > 0, true);
+  assert.throws(() => admin.sunbirdReadLogin('nobody'), (e) => e.code === 'not_found');
+  assert.throws(() => admin.sunbirdReadLogin(42), (e) => e.code === 'validation_failed' && 'loginId' in e.fields);
+  const got = admin.sunbirdGet('phone', '9876500001');
+  assert.equal(got.userId, shadow);
+  assert.equal(got.phone, '******0001');
+  assert.equal(admin.sunbirdGet('userName', 'claimant').userId, claimant);
+  assert.throws(() => admin.sunbirdGet('email', 'nobody@example.in'), (e) => e.code === 'not_found');
+  assert.throws(() => admin.sunbirdGet('shoe', 'x'), (e) => e.code === 'validation_failed');
+
+  // S11: a wrong id counts an attempt; the right one merges the shadow in.
+  const me = institute.session(institute.login('claimant', 'Pass@1word').token);
+  assert.deepEqual(me.migrate(claimant, 'state1', true, 'wrong-id'), { wrongId: { remaining: 1, given: 'wrong-id' } });
+  assert.throws(() => me.migrate(claimant, 'state1', 'yes', 'H-9'), (e) => e.code === 'validation_failed' && 'accept' in e.fields);
+  assert.throws(() => me.migrate(claimant, 'state1', undefined, 'H-9'), (e) => e.code === 'validation_failed');
+  assert.throws(() => admin.migrate(claimant, 'state1', true, 'H-9'), (e) => e.code === 'forbidden');
+  assert.equal(me.migrate(claimant, 'state1', true, 'h-9'), 'accepted');
+  // The shadow is merged away; its external id is the claimant's now.
+  assert.throws(() => admin.sunbirdRead(shadow), (e) => e.code === 'not_found');
+  assert.deepEqual(admin.sunbirdRead(claimant).side.externalIds.map((e) => e.id), ['h-9']);
+
+  // Form checks: the messages a create or an update would give, nothing written.
+  const before = admin.listUsers().count;
+  const problems = admin.checkNewUser({ username: 'Claimant', password: 'x' });
+  assert.deepEqual(Object.keys(problems).sort(), ['password', 'username']);
+  assert.deepEqual(problems.username, ['A user with that username already exists.']);
+  assert.deepEqual(admin.checkNewUser({ username: 'fresh', password: 'a-long-Pass-1' }), {});
+  assert.deepEqual(admin.checkNewUser({ username: 'fresh' }, { autoGeneratePassword: true }), {});
+  assert.deepEqual(Object.keys(admin.checkNewUser({ username: 'fresh' })), ['password']);
+  assert.throws(() => admin.checkNewUser({ username: 'fresh' }, { shoeSize: 9 }), (e) => e.code === 'validation_failed');
+  const id = admin.findUser('claimant');
+  assert.ok(admin.checkUserPatch(id, { zip: '12345' }).zip);
+  assert.deepEqual(admin.checkUserPatch(id, { first_name: 'Clara' }), {});
+  assert.throws(() => admin.checkUserPatch(999999, {}), (e) => e.code === 'not_found');
+  assert.equal(admin.listUsers().count, before);
+  assert.equal(admin.getUser(id).first_name, 'Claimant');
+  const user = institute.session(institute.login('claimant', 'Pass@1word').token);
+  assert.throws(() => user.checkNewUser({ username: 'x', password: 'y' }), (e) => e.code === 'forbidden');
+  assert.deepEqual(institute.checkIntegrity(), []);
+});

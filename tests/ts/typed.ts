@@ -16,10 +16,12 @@ import type {
   CustomField,
   DjangoUser,
   Group,
+  FieldMessages,
   Institute,
   LinkedPage,
   Login,
   ManagedEntry,
+  Migrated,
   SearchRequest,
   SearchResult,
   SunbirdAssignRolesV2,
@@ -170,6 +172,15 @@ function sunbird(org: number): string {
   const found: SearchResult = admin.sunbirdSearch(search);
   const managed: ManagedEntry[] = admin.managedUsers(id, true);
   admin.changeRoles(id, [{ role: "ORG_ADMIN", operation: "edit", scope: [org] }]);
+  const byLogin: SunbirdView = admin.sunbirdReadLogin("asha@example.com", { organisations: true });
+  const byPhone: SunbirdView = admin.sunbirdGet("phone", "9876543210");
+  const claim: Migrated = admin.migrate(id, "p", true, "1");
+  const left: number = typeof claim === "object" ? claim.wrongId.remaining : 0;
+  // @ts-expect-error: accept is a boolean, not text.
+  admin.migrate(id, "p", "yes", "1");
+  const problems: FieldMessages = admin.checkNewUser({ username: "asha", password: "x" }, { autoGeneratePassword: false });
+  const patchProblems: FieldMessages = admin.checkUserPatch(1, { zip: "1" });
+  void [byLogin, byPhone, left, problems, patchProblems];
   return `${status}${roles.length}${found.count}${managed.map((m) => m.token ?? "").join("")}`;
 }
 
