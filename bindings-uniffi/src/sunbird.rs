@@ -3,7 +3,9 @@
 
 use crate::admin::Admin;
 use crate::error::Result;
-use roster::api::sunbird::{Found, IdType, ManagedEntry, OrgInput, SearchResult};
+use roster::api::sunbird::{
+    Found, IdType, ManagedEntry, OrgInput, OrgSearch, OrgSearchResult, SearchResult,
+};
 use roster::domain::sunbird::{
     CreateRoute, DeclarationChange, Migrated, OrgView, ReadParts, RoleChange, SearchRequest,
     SunbirdInput, SunbirdView,
@@ -140,6 +142,13 @@ impl Admin {
     /// Organisation `id`.
     pub fn organisation(&self, id: u64) -> Result<OrgView> {
         Ok(self.core().organisation(id)?)
+    }
+
+    /// Organisations by ascending id, filtered or not (S13): every match's
+    /// count and the page `offset`, `limit`.
+    #[uniffi::method(default(request))]
+    pub fn search_organisations(&self, request: OrgSearch) -> Result<OrgSearchResult> {
+        Ok(self.core().search_organisations(&request)?)
     }
 
     /// The handle acting as the managed user of `managed_token` (a token

@@ -4,7 +4,7 @@
 
 use crate::admin::Admin;
 use crate::convert::{JsResult, error, from_js, id, opt_text, out, read, text, texts, usage};
-use roster::api::sunbird::{IdType, OrgInput};
+use roster::api::sunbird::{IdType, OrgInput, OrgSearch};
 use roster::domain::sunbird::{
     CreateRoute, DeclarationChange, ReadParts, RoleChange, SearchRequest, SunbirdInput,
 };
@@ -293,6 +293,17 @@ impl Admin {
             .acting_for(&text(&managed_token, "managedToken")?)
             .map(Admin::from)
             .map_err(error)
+    }
+
+    /// Organisations by ascending id, filtered or not (S13): `{count,
+    /// content}`, every match's count and the page `offset`, `limit`.
+    #[wasm_bindgen(js_name = searchOrganisations, unchecked_return_type = "OrgSearchResult")]
+    pub fn search_organisations(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "OrgSearch")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        let request: OrgSearch = record(request, "organisation search")?;
+        out(self.0.search_organisations(&request), |r| r)
     }
 
     /// Organisation `id`.

@@ -17,6 +17,13 @@ test('a Sunbird flow: organisation, terms, a user, a managed user, roles, search
   const org = admin.createOrganisation({ name: 'Springfield', orgType: 'board', channel: 'springfield', isTenant: true });
   assert.equal(typeof org, 'number');
   assert.equal(admin.organisation(org).channel, 'springfield');
+  // S13: organisations are listed, filtered and paged.
+  const school = admin.createOrganisation({ name: 'School', orgType: 'school', channel: 'springfield', isTenant: false });
+  assert.deepEqual(admin.searchOrganisations().content.map((o) => o.id), [org, school]);
+  const schools = admin.searchOrganisations({ filters: { all: [{ key: 'rootOrgId', condition: { anyOf: [String(org)] } }], any: [] }, offset: 1, limit: 5 });
+  assert.equal(schools.count, 2);
+  assert.deepEqual(schools.content.map((o) => o.name), ['School']);
+  assert.throws(() => admin.searchOrganisations({ filter: {} }), (e) => e.code === 'validation_failed' && /filter/.test(e.message));
   admin.setSystemSetting('tncConfig', JSON.stringify({ latestVersion: 'v1', v1: { url: 'https://example.com/t1' } }));
 
   const asha = admin.sunbirdCreate(

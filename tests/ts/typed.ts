@@ -22,6 +22,7 @@ import type {
   Login,
   ManagedEntry,
   Migrated,
+  OrgSearchResult,
   SearchRequest,
   SearchResult,
   SunbirdAssignRolesV2,
@@ -174,13 +175,15 @@ function sunbird(org: number): string {
   admin.changeRoles(id, [{ role: "ORG_ADMIN", operation: "edit", scope: [org] }]);
   const byLogin: SunbirdView = admin.sunbirdReadLogin("asha@example.com", { organisations: true });
   const byPhone: SunbirdView = admin.sunbirdGet("phone", "9876543210");
+  const orgs: OrgSearchResult = admin.searchOrganisations({ filters: { all: [{ key: "isTenant", condition: { anyOf: ["true"] } }], any: [] }, limit: 10 });
+  const orgIds: number[] = orgs.content.map((o) => o.id);
   const claim: Migrated = admin.migrate(id, "p", true, "1");
   const left: number = typeof claim === "object" ? claim.wrongId.remaining : 0;
   // @ts-expect-error: accept is a boolean, not text.
   admin.migrate(id, "p", "yes", "1");
   const problems: FieldMessages = admin.checkNewUser({ username: "asha", password: "x" }, { autoGeneratePassword: false });
   const patchProblems: FieldMessages = admin.checkUserPatch(1, { zip: "1" });
-  void [byLogin, byPhone, left, problems, patchProblems];
+  void [byLogin, byPhone, left, problems, patchProblems, orgIds, admin.searchOrganisations()];
   return `${status}${roles.length}${found.count}${managed.map((m) => m.token ?? "").join("")}`;
 }
 

@@ -658,6 +658,34 @@ body! {
 }
 
 body! {
+    /// An organisation search (S13's listing: `/api/org/v1/search`).
+    #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::filters))]
+    pub struct SunbirdOrgSearch {
+        /// The filters, required (`{}`: every organisation).
+        filters ("filters"): SunbirdFilters,
+        /// At most this many organisations.
+        limit ("limit"): SunbirdNumber,
+        /// Organisations skipped first (default 0).
+        offset ("offset"): SunbirdNumber,
+    }
+}
+
+impl SunbirdOrgSearch {
+    /// The typed request.
+    pub fn into_request(self) -> Result<crate::api::sunbird::OrgSearch, Error> {
+        let filters = match self.filters.into_value() {
+            Some(map) => filters_of(map)?,
+            None => return Err(fault::missing("filters")),
+        };
+        Ok(crate::api::sunbird::OrgSearch {
+            filters,
+            limit: self.limit.into_value(),
+            offset: self.offset.into_value().unwrap_or(0),
+        })
+    }
+}
+
+body! {
     /// A search (S4: `/api/user/v1-v3/search`).
     #[cfg_attr(feature = "openapi", schemars(transform = crate::json::schema::required::filters))]
     pub struct SunbirdSearch {

@@ -19,7 +19,8 @@ use crate::json::sunbird::Envelope;
 use crate::json::sunbird_request::{
     SunbirdAcceptTerms, SunbirdAssignRoles, SunbirdAssignRolesV2, SunbirdBlock,
     SunbirdDeclarations, SunbirdMerge, SunbirdMigrate, SunbirdOrgCreate, SunbirdOrgRead,
-    SunbirdProfileRead, SunbirdSearch, SunbirdSystemSetting, SunbirdUserBody, SunbirdUserUpdate,
+    SunbirdOrgSearch, SunbirdProfileRead, SunbirdSearch, SunbirdSystemSetting, SunbirdUserBody,
+    SunbirdUserUpdate,
 };
 use crate::json::sunbird_views::{
     Exists, Listing, Org, OrgCreated, Success, UserCreated, UserRecord, Wrapped,
@@ -856,6 +857,7 @@ fn sunbird(doc: &mut Doc) -> Vec<Sunbird> {
     let managed = doc.schema::<Envelope<Wrapped<Listing<ManagedUser>>>>();
     let org_created = doc.schema::<Envelope<OrgCreated>>();
     let org = doc.schema::<Envelope<Wrapped<Org>>>();
+    let orgs = doc.schema::<Envelope<Wrapped<Listing<Org>>>>();
     let setting = doc.schema::<Envelope<Wrapped<String>>>();
     let wrong_id = doc.schema::<Envelope<WrongExtId>>();
     let user_body = doc.schema::<SunbirdUserBody>();
@@ -1018,6 +1020,7 @@ fn sunbird(doc: &mut Doc) -> Vec<Sunbird> {
     );
     let org_create = doc.schema::<SunbirdOrgCreate>();
     let org_read = doc.schema::<SunbirdOrgRead>();
+    let org_search = doc.schema::<SunbirdOrgSearch>();
     ops.push(
         Sunbird::new(
             "/api/org/v1/create",
@@ -1037,6 +1040,17 @@ fn sunbird(doc: &mut Doc) -> Vec<Sunbird> {
             org,
         )
         .request(&org_read),
+    );
+    ops.push(
+        Sunbird::new(
+            "/api/org/v1/search",
+            "POST",
+            "searchOrganisations",
+            "List organisations by ascending id, filtered on id, orgName, channel, \
+             organisationType, isTenant, isDefault, rootOrgId, externalId or email.",
+            orgs,
+        )
+        .request(&org_search),
     );
     ops.push(
         Sunbird::new(

@@ -16,8 +16,8 @@ use crate::json::sunbird::{Envelope, Params, ResponseCode, timestamp};
 use crate::json::sunbird_request::{
     SunbirdAcceptTerms, SunbirdAssignRoles, SunbirdAssignRolesV2, SunbirdBlock, SunbirdDeclaration,
     SunbirdDeclarations, SunbirdMerge, SunbirdMigrate, SunbirdOrgCreate, SunbirdOrgRead,
-    SunbirdProfileRead, SunbirdRoleChange, SunbirdSearch, SunbirdSystemSetting, SunbirdUserBody,
-    SunbirdUserUpdate, read,
+    SunbirdOrgSearch, SunbirdProfileRead, SunbirdRoleChange, SunbirdSearch, SunbirdSystemSetting,
+    SunbirdUserBody, SunbirdUserUpdate, read,
 };
 use crate::json::sunbird_views::{
     Exists, Flavour, Listing, Org, OrgCreated, SUCCESS, UserCreated, UserRecord, Wrapped,
@@ -58,6 +58,7 @@ enum Op {
     Unblock,
     OrgCreate,
     OrgRead,
+    OrgSearch,
     Managed {
         user_id: String,
     },
@@ -212,6 +213,9 @@ fn route(segments: &[&str]) -> Option<Result<Route, (String, String)>> {
             r(Op::OrgCreate, "api.org.create", "v1", "ORGCRT", "POST")
         }
         ["api", "org", "v1", "read"] => r(Op::OrgRead, "api.org.read", "v1", "ORGRED", "POST"),
+        ["api", "org", "v1", "search"] => {
+            r(Op::OrgSearch, "api.org.search", "v1", "ORGSRCH", "POST")
+        }
         ["api", "user", "v1", "managed", user_id] => r(
             Op::Managed {
                 user_id: decode_segment(user_id),
@@ -711,6 +715,17 @@ fn run(
             let org = admin.organisation(id).map_err(fail)?;
             Ok(answer.ok(Wrapped {
                 response: Org::new(&org),
+            }))
+        }
+        Op::OrgSearch => {
+            let search = read::<SunbirdOrgSearch>(body).map_err(fail)?;
+            let request = search.into_request().map_err(fail)?;
+            let found = admin.search_organisations(&request).map_err(fail)?;
+            Ok(answer.ok(Wrapped {
+                response: Listing {
+                    count: found.count,
+                    content: found.content.iter().map(Org::new).collect::<Vec<_>>(),
+                },
             }))
         }
         Op::Search { flavour } => {

@@ -584,6 +584,11 @@ fn check_all(s: &Snapshot<'_>, managed_limit: Option<u32>, from: Users<'_>) -> R
         (BATCHES, listed_batches.collect(), "batches"),
         (COURSES, courses.keys().copied().collect(), "courses"),
         (GROUPS, groups.keys().copied().collect(), "groups"),
+        (
+            ORGANISATIONS,
+            orgs.keys().copied().collect(),
+            "organisations",
+        ),
     ] {
         let tag = super::positions::tag(def);
         let kept: Vec<((u8, u8, u64), u64)> = counts

@@ -10,12 +10,13 @@
 //! live per block of ids, so concurrent inserts in different id blocks
 //! (Step 9's per-process blocks) write different rows.
 //!
-//! Users, courses and groups count every record. Batches count only the
+//! Users, courses, groups and (from format 14) organisations count every
+//! record. Batches count only the
 //! ordinary ones, the batches their list shows: a course's hidden batch is
 //! in the table but never listed ([`crate::domain::Batch::is_local`]).
 
 use super::keys::Def;
-use super::tables::{BATCHES, COURSES, GROUPS, Records, USERS};
+use super::tables::{BATCHES, COURSES, GROUPS, ORGANISATIONS, Records, USERS};
 use super::{Reads, Snapshot, Txn};
 use crate::error::{Error, ErrorCode, Result};
 use std::ops::Bound;
@@ -28,7 +29,7 @@ const SHIFT: [u32; 4] = [4, 8, 12, 16];
 
 /// The tag of a counted table, `None` for one without positions.
 pub(crate) fn tag(def: Records) -> Option<u8> {
-    [USERS, BATCHES, COURSES, GROUPS]
+    [USERS, BATCHES, COURSES, GROUPS, ORGANISATIONS]
         .iter()
         .position(|t| t.name == def.name)
         .map(|i| i as u8 + 1)

@@ -32,7 +32,9 @@
 //! Version 13 lets a new user's grams wait in `grams_unmerged` until its
 //! group of ids is merged into the postings (`store::search`); an older
 //! store has none waiting (nothing to migrate), and an older roster would
-//! not find the waiting users in a search.
+//! not find the waiting users in a search. Version 14 keeps position
+//! counts for organisations, so a page of their list is a few reads
+//! (`v13_to_v14` counts an older store's).
 //! A store written by a newer roster
 //! is refused; an older one is migrated in place, inside the same write
 //! transaction that opens it, so a crash mid-migration leaves the old format.
@@ -53,7 +55,7 @@ use crate::domain::{Batch, Micros};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The format this build writes.
-pub const CURRENT_VERSION: u64 = 13;
+pub const CURRENT_VERSION: u64 = 14;
 /// The id counters of formats 1-3: entity name -> next id.
 const COUNTERS: Def<str, u64> = Def::new("counters");
 /// The subscription ids of formats 1-3: id -> (user, batch).
@@ -168,6 +170,7 @@ fn migrate(txn: &Txn<'_>, from: u64) -> Result<()> {
             // New users' grams may now wait, unmerged, in their own table:
             // an older store has none waiting.
             12 => {}
+            13 => v13_to_v14(txn)?,
             other => {
                 return Err(Error::new(
                     ErrorCode::Corrupt,
@@ -487,6 +490,17 @@ fn v8_to_v9(txn: &Txn<'_>) -> Result<()> {
         if let Some(key) = super::read::org_external_key(&org) {
             txn.put(ORG_BY_EXTERNAL_ID, key.as_slice(), &())?;
         }
+    }
+    Ok(())
+}
+
+/// Format 14 keeps position counts for the organisations, so that a page
+/// of their list is a few reads at any depth: a format-13 store gains them
+/// from its organisations' ids.
+fn v13_to_v14(txn: &Txn<'_>) -> Result<()> {
+    let ids = super::read::ids(txn, ORGANISATIONS)?;
+    for (key, n) in positions::expected(ORGANISATIONS, ids.into_iter()) {
+        txn.put(positions::COUNTS, &key, &n)?;
     }
     Ok(())
 }

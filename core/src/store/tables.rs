@@ -1,4 +1,4 @@
-//! Every table of a roster store (format 13).
+//! Every table of a roster store (format 14).
 //!
 //! Every table is bytes to bytes in the backend; the types below say how
 //! [`super::keys`] encodes each key and value. Records are postcard-encoded
@@ -46,7 +46,7 @@
 //! | `settings` | setting id -> its value's text | the system settings (Sunbird's `tncConfig`, ...) |
 //! | `grams` | (field, gram, block of 4,096 ids) -> the ids' low bits | the n-gram search index ([`super::search`]) of every user not in `grams_unmerged` |
 //! | `grams_unmerged` | user id -> its folded texts | users whose grams wait for their group of ids to be merged into `grams` (format 13) |
-//! | `counts` | (table, level, block of ids) -> records | the position counts of users, listed batches, courses and groups ([`super::positions`]; batches, courses and groups from format 9) |
+//! | `counts` | (table, level, block of ids) -> records | the position counts of users, listed batches, courses, groups and organisations ([`super::positions`]; batches, courses and groups from format 9, organisations from format 14) |
 //! | `changes` | sequence number -> change entry | the change feed, in commit order ([`super::feed`]); `meta` keeps its floor (format 7); on redb the last table id in a new store (format 8) |
 
 use super::keys::Def;

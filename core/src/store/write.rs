@@ -1018,7 +1018,7 @@ pub(crate) fn put_organisation(
         org.id,
     )?;
     if old.is_none() {
-        ensure_new(txn, ORGANISATIONS, org.id)?;
+        count_new(txn, ORGANISATIONS, org.id)?;
         put_uuid(txn, org.uuid, Kind::Organisation, org.id)?;
     }
     let (was, is) = (

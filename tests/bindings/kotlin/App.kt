@@ -25,6 +25,7 @@ import uniffi.roster.CreateRoute
 import uniffi.roster.Filter
 import uniffi.roster.Filters
 import uniffi.roster.OrgInput
+import uniffi.roster.OrgSearch
 import uniffi.roster.RoleChange
 import uniffi.roster.RoleOperation
 import uniffi.roster.SearchRequest
@@ -224,6 +225,12 @@ fun sunbird() {
         institute.createSuperuser("admin", PASSWORD)
         institute.session(institute.login("admin", PASSWORD).token).use { admin ->
             val org = admin.createOrganisation(OrgInput(name = "Springfield", orgType = "board", channel = "springfield", isTenant = true))
+            val listed = admin.searchOrganisations()
+            check(listed.count == 1uL && listed.content.single().id == org, "organisations listed: $listed")
+            val tenants = admin.searchOrganisations(
+                OrgSearch(filters = Filters(all = listOf(Filter(key = "isTenant", condition = Condition.AnyOf(listOf("true"))))), offset = 1uL),
+            )
+            check(tenants.count == 1uL && tenants.content.isEmpty(), "organisations filtered and paged: $tenants")
             admin.setSystemSetting("tncConfig", "{\"latestVersion\":\"v1\"}")
             val asha = admin.sunbirdCreate(
                 SunbirdInput(firstName = "Asha", lastName = "Nair", email = "asha.nair@example.com", phone = "9876543210", password = "asha-pass-123", channel = "springfield"),

@@ -424,6 +424,17 @@ def sunbird():
         roster.OrgInput(name="Springfield", org_type="board", channel="springfield", is_tenant=True)
     )
     check(admin.organisation(org).channel == "springfield", "typed organisation")
+    listed = admin.search_organisations()
+    check(listed.count == 1 and listed.content[0].id == org, f"organisations listed: {listed}")
+    tenants = admin.search_organisations(
+        roster.OrgSearch(
+            filters=roster.Filters(
+                all=[roster.Filter(key="channel", condition=roster.Condition.ANY_OF(["SPRINGFIELD"]))]  # type: ignore[arg-type]
+            ),
+            offset=1,
+        )
+    )
+    check(tenants.count == 1 and tenants.content == [], f"organisations filtered and paged: {tenants}")
     admin.set_system_setting("tncConfig", json.dumps({"latestVersion": "v1"}))
     asha = admin.sunbird_create(
         roster.SunbirdInput(

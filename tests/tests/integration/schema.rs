@@ -19,6 +19,7 @@ const V10: &str = "store-v10.redb";
 const V11: &str = "store-v11.redb";
 const V12: &str = "store-v12.redb";
 const V13: &str = "store-v13.redb";
+const V14: &str = "store-v14.redb";
 
 fn copy_of(fixture: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -637,6 +638,58 @@ fn the_v12_fixture_opens_with_its_change_feed() {
 #[test]
 fn the_v13_fixture_opens_with_its_change_feed() {
     opens_with_its_change_feed(V13);
+}
+
+#[test]
+fn the_v14_fixture_opens_with_its_change_feed() {
+    opens_with_its_change_feed(V14);
+}
+
+/// Format 14's step on the format-13 fixture: the organisations gain their
+/// position counts (`check` finds them right), and paging them one by one
+/// walks the list as one big page does.
+#[test]
+fn a_v13_store_counts_its_organisations_for_paging() {
+    let (_dir, path) = copy_of(V13);
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config).expect("open");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    let admin = i.operator();
+    let search = |offset: u64, limit: u64| {
+        admin
+            .search_organisations(&roster::api::sunbird::OrgSearch {
+                offset,
+                limit: Some(limit),
+                ..Default::default()
+            })
+            .expect("a page")
+    };
+    let whole = search(0, 100);
+    assert_eq!(whole.count, 1, "the fixture's one organisation: {whole:?}");
+    assert_eq!(whole.count, whole.content.len() as u64);
+    for n in 0..whole.count {
+        let one = search(n, 1);
+        assert_eq!(one.count, whole.count);
+        assert_eq!(
+            one.content,
+            vec![whole.content[n as usize].clone()],
+            "offset {n}"
+        );
+    }
+    let ids: Vec<u64> = whole.content.iter().map(|o| o.id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    // The counts follow a new organisation.
+    i.operator()
+        .create_organisation(roster::api::sunbird::OrgInput {
+            name: Some("New".into()),
+            org_type: Some("school".into()),
+            channel: Some("new1".into()),
+            is_tenant: Some(true),
+            ..Default::default()
+        })
+        .expect("a new organisation");
+    assert_eq!(search(0, 100).count, whole.count + 1);
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
 }
 
 /// Format 13 lets new users' grams wait, unmerged, in their own table: the

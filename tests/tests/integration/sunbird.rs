@@ -636,6 +636,177 @@ fn organisations_are_created_and_read() {
     assert_eq!(m, "Requested organisation resource not found");
 }
 
+/// S13: organisations are listed, by ascending id, in pages of any depth,
+/// filtered on their fields ignoring case; the typed API and the REST
+/// search agree; a caller without `view_organisation` is refused before
+/// anything is read; a bad body is a clear 400.
+#[test]
+fn organisations_are_listed_filtered_and_paged() {
+    let w = world();
+    let state = w.org("State Board", "state1", true);
+    let mut schools = Vec::new();
+    for n in 0..7 {
+        let body = json!({"request": {"orgName": format!("School {n}"), "organisationType": "school",
+            "channel": "state1", "isTenant": false, "externalId": format!("SCH-{n}")}});
+        schools.push(
+            w.ok("POST", "/api/org/v1/create", Some(body))["organisationId"]
+                .as_u64()
+                .unwrap(),
+        );
+    }
+    let other = w.org("Other Board", "other", true);
+    let search = |request: Value| -> (u64, Vec<u64>) {
+        let r = w.ok(
+            "POST",
+            "/api/org/v1/search",
+            Some(json!({ "request": request })),
+        );
+        let listing = &r["response"];
+        let ids = listing["content"]
+            .as_array()
+            .expect("content")
+            .iter()
+            .map(|o| o["id"].as_u64().expect("an id"))
+            .collect();
+        (listing["count"].as_u64().expect("count"), ids)
+    };
+    let mut every = vec![state];
+    every.extend(&schools);
+    every.push(other);
+    every.sort_unstable();
+    // Unfiltered: every organisation, by id; every page of one agrees.
+    assert_eq!(search(json!({"filters": {}})), (9, every.clone()));
+    for (n, id) in every.iter().enumerate() {
+        assert_eq!(
+            search(json!({"filters": {}, "offset": n, "limit": 1})),
+            (9, vec![*id]),
+            "offset {n}"
+        );
+    }
+    assert_eq!(search(json!({"filters": {}, "offset": 9})), (9, vec![]));
+    assert_eq!(
+        search(json!({"filters": {}, "offset": u64::MAX})),
+        (9, vec![])
+    );
+    assert_eq!(search(json!({"filters": {}, "limit": 0})), (9, vec![]));
+    // Filters, ignoring case; the count is every match's, the page a part.
+    assert_eq!(search(json!({"filters": {"isTenant": true}})).1, {
+        let mut t = vec![state, other];
+        t.sort_unstable();
+        t
+    });
+    assert_eq!(
+        search(json!({"filters": {"channel": "STATE1"}})),
+        (1, vec![state])
+    );
+    assert_eq!(
+        search(json!({"filters": {"rootOrgId": state, "isTenant": "false"}})),
+        (7, schools.clone())
+    );
+    assert_eq!(
+        search(
+            json!({"filters": {"rootOrgId": state.to_string(), "isTenant": false}, "offset": 2, "limit": 2})
+        ),
+        (7, schools[2..4].to_vec())
+    );
+    assert_eq!(
+        search(json!({"filters": {"externalId": ["sch-3", "SCH-5", "none"]}})),
+        (2, vec![schools[3], schools[5]])
+    );
+    assert_eq!(
+        search(json!({"filters": {"orgName": {"startsWith": "school"}}})).0,
+        7
+    );
+    assert_eq!(
+        search(
+            json!({"filters": {"id": {">=": schools[5]}, "organisationType": "School", "isTenant": false}})
+        ),
+        (2, schools[5..].to_vec())
+    );
+    assert_eq!(
+        search(json!({"filters": {"$or": [{"channel": "other"}, {"externalId": "sch-0"}]}})).1,
+        {
+            let mut t = vec![schools[0], other];
+            t.sort_unstable();
+            t
+        }
+    );
+    // A key organisations do not have matches none (as in the user search).
+    assert_eq!(search(json!({"filters": {"shoeSize": 9}})), (0, vec![]));
+    // The typed API gives the same.
+    let admin = w.i.operator();
+    let typed = admin
+        .search_organisations(&roster::api::sunbird::OrgSearch {
+            offset: 1,
+            limit: Some(3),
+            ..Default::default()
+        })
+        .expect("typed list");
+    assert_eq!(typed.count, 9);
+    assert_eq!(
+        typed.content.iter().map(|o| o.id).collect::<Vec<_>>(),
+        every[1..4].to_vec()
+    );
+    assert_eq!(
+        typed.content[0],
+        admin.organisation(every[1]).expect("read")
+    );
+    // Bad bodies: a clear 400 naming what is wrong, the store unchanged.
+    let m = w.fails(
+        "POST",
+        "/api/org/v1/search",
+        Some(json!({"request": {}})),
+        400,
+        "UOS_ORGSRCH0030",
+    );
+    assert_eq!(m, "Mandatory parameter filters is missing.");
+    w.fails(
+        "POST",
+        "/api/org/v1/search",
+        Some(json!({"request": {"filters": [], "limit": 1}})),
+        400,
+        "UOS_ORGSRCH0003",
+    );
+    w.fails(
+        "POST",
+        "/api/org/v1/search",
+        Some(json!({"request": {"filters": {}, "limit": -1}})),
+        400,
+        "UOS_ORGSRCH0003",
+    );
+    w.fails(
+        "POST",
+        "/api/org/v1/search",
+        Some(json!({"request": {"filters": {"id": null}}})),
+        400,
+        "UOS_ORGSRCH0017",
+    );
+    let many: Vec<String> = (0..1001).map(|n| format!("x{n}")).collect();
+    w.fails(
+        "POST",
+        "/api/org/v1/search",
+        Some(json!({"request": {"filters": {"orgName": many}}})),
+        400,
+        "UOS_ORGSRCH0017",
+    );
+    w.fails("GET", "/api/org/v1/search", None, 405, "METHOD_NOT_ALLOWED");
+    assert_eq!(search(json!({"filters": {}})).0, 9);
+    // A signed-in user without view_organisation learns nothing.
+    w.user("Plain", "plain@example.com");
+    let plain =
+        w.i.login("plain@example.com", "Pass@1word")
+            .expect("sign-in")
+            .token;
+    let r = w.send_as(
+        &plain,
+        "POST",
+        "/api/org/v1/search",
+        Some(json!({"request": {"filters": {}}})),
+    );
+    failure(&r, 403, "UOS_ORGSRCH0071");
+    assert_eq!(w.i.check_integrity().expect("check"), Vec::<String>::new());
+}
+
 /// The managed-user example bodies, `managedBy` set to `manager`.
 fn managed_body(name: &str, manager: &str) -> Value {
     let mut body = body_of(name, "unused@example.com");

@@ -1,14 +1,16 @@
 //! The Sunbird user lifecycle (SPEC 6, seed 004) on the shared user record:
 //! create (S1-S3), read (S6), update (S5), exists/get (S7), block and
-//! unblock (S8), organisations (S13). Every failure is a
+//! unblock (S8), organisations and their list (S13). Every failure is a
 //! [`crate::domain::sunbird::fault`] carrying the reference's
 //! message number; permissions are checked before the target is looked up,
 //! so a refused caller learns nothing about it.
 
 mod lifecycle;
+mod orgs;
 mod search;
 
 pub use lifecycle::ManagedEntry;
+pub use orgs::{ORG_SEARCH_KEYS, OrgSearch, OrgSearchResult};
 pub use search::{
     DEFAULT_LIMIT, MAX_FILTER_VALUES, MAX_ID_FILTER_VALUES, MAX_OR_GROUPS, NEEDLE_GROWTH,
     SearchResult,

@@ -1086,7 +1086,7 @@ impl<'t, 'a> LightTexts<'t, 'a> {
 }
 
 /// Whether one text (folded as its key folds) meets `cond`.
-fn holds_text(have: &str, cond: &Condition) -> bool {
+pub(super) fn holds_text(have: &str, cond: &Condition) -> bool {
     if have.is_empty() {
         return false;
     }
