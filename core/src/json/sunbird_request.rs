@@ -1014,10 +1014,11 @@ body! {
 }
 
 /// An organisation id: a whole number, or its digits as text. A number
-/// beyond roster's ids (2^53 and above) reads as `u64::MAX`, which names
-/// no organisation.
+/// beyond roster's ids (2^53 and above) names no organisation, and is kept
+/// as it was sent, so that a refusal names it (the seed's
+/// `1297544481264435200`); one beyond 64 bits reads as `u64::MAX`, which
+/// names none either.
 pub fn org_id(v: Value) -> Option<u64> {
-    const LIMIT: u64 = 1 << 53;
     let digits = match v {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.trim().to_string(),
@@ -1026,10 +1027,7 @@ pub fn org_id(v: Value) -> Option<u64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(match digits.parse::<u64>() {
-        Ok(n) if n < LIMIT => n,
-        _ => u64::MAX,
-    })
+    Some(digits.parse::<u64>().unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -1237,7 +1235,11 @@ mod tests {
     fn organisation_ids_beyond_roster_name_none() {
         assert_eq!(org_id(json!(12)), Some(12));
         assert_eq!(org_id(json!(" 12 ")), Some(12));
-        assert_eq!(org_id(json!(1297544481264435200u64)), Some(u64::MAX));
+        assert_eq!(
+            org_id(json!(1297544481264435200u64)),
+            Some(1297544481264435200)
+        );
+        assert_eq!(org_id(json!("99999999999999999999")), Some(u64::MAX));
         assert_eq!(org_id(json!(-1)), None);
         assert_eq!(org_id(json!("x")), None);
         let read: SunbirdOrgRead = take(json!({"organisationId": "0123"}));

@@ -1054,12 +1054,11 @@ fn roles_are_replaced_in_v1_and_changed_by_operation_in_v2() {
         400,
         "UOS_ROLUPD0017",
     );
+    // Named as sent, not by a stand-in for a number beyond roster's ids.
     assert_eq!(
         m,
-        format!(
-            "Invalid value {} for parameter organisationId. Please provide a valid value.",
-            u64::MAX
-        )
+        "Invalid value 1297544481264435200 for parameter organisationId. \
+         Please provide a valid value."
     );
     let result = w.ok("POST", "/api/user/v1/role/assign", Some(with_org(v1, org)));
     assert_eq!(result, example("Assign Role V1")["response_body"]["result"]);
