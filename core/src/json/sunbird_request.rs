@@ -155,8 +155,8 @@ pub mod rule {
 
     /// A whole number, or its digits as text (`String`). A number beyond
     /// roster's ids (2^53 and above, like the seed's
-    /// `1297544481264435200`) reads as `u64::MAX`, which names no
-    /// organisation.
+    /// `1297544481264435200`) names no organisation; one beyond 64 bits
+    /// reads as `u64::MAX`.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Number;
     impl Rule for Number {
@@ -1014,8 +1014,8 @@ body! {
 }
 
 /// An organisation id: a whole number, or its digits as text. A number
-/// beyond roster's ids (2^53 and above) names no organisation, and is kept
-/// as it was sent, so that a refusal names it (the seed's
+/// beyond roster's ids (2^53 and above) names no organisation, and keeps
+/// its value, so that a refusal names the number sent (the seed's
 /// `1297544481264435200`); one beyond 64 bits reads as `u64::MAX`, which
 /// names none either.
 pub fn org_id(v: Value) -> Option<u64> {

@@ -645,6 +645,65 @@ fn the_v14_fixture_opens_with_its_change_feed() {
     opens_with_its_change_feed(V14);
 }
 
+/// Format 14's step on a store with organisations in several blocks of
+/// ids: their position counts are removed and the store marked format 13;
+/// opened, it counts them again, and a page of one at every offset gives
+/// the organisation a page of all gives there.
+#[test]
+fn format_14_counts_the_organisations_of_a_format_13_store() {
+    use roster::store::testing::{raw_delete, raw_rows};
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.redb");
+    let (config, _) = config(SEED_NOW);
+    let i = Institute::open(&path, config.clone()).expect("create");
+    let admin = i.operator();
+    for n in 0..40 {
+        admin
+            .create_organisation(roster::api::sunbird::OrgInput {
+                name: Some(format!("Board {n}")),
+                org_type: Some("board".into()),
+                channel: Some(format!("board{n}")),
+                is_tenant: Some(true),
+                ..Default::default()
+            })
+            .expect("an organisation");
+    }
+    drop(admin);
+    drop(i);
+    let mut removed = 0;
+    for (key, _) in raw_rows(&path, "counts").expect("raw read") {
+        if key[0] == 5 {
+            raw_delete(&path, "counts", &key).expect("raw delete");
+            removed += 1;
+        }
+    }
+    assert!(removed >= 3, "{removed} rows");
+    set_version(&path, 13);
+    let i = Institute::open(&path, config).expect("open");
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+    let admin = i.operator();
+    let search = |offset: u64, limit: u64| {
+        admin
+            .search_organisations(&roster::api::sunbird::OrgSearch {
+                offset,
+                limit: Some(limit),
+                ..Default::default()
+            })
+            .expect("a page")
+    };
+    let whole = search(0, 100);
+    assert_eq!(whole.count, 40);
+    for n in 0..40 {
+        let one = search(n, 1);
+        assert_eq!(
+            one.content,
+            vec![whole.content[n as usize].clone()],
+            "offset {n}"
+        );
+    }
+    assert_eq!(search(17, 5).content, whole.content[17..22].to_vec());
+}
+
 /// Format 14's step on the format-13 fixture: the organisations gain their
 /// position counts (`check` finds them right), and paging them one by one
 /// walks the list as one big page does.

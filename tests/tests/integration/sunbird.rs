@@ -8,7 +8,9 @@
 //! Sunbird instance, so ids are taken from roster's own answers.
 
 use roster::Institute;
-use roster::api::sunbird::{MAX_FILTER_VALUES, MAX_ID_FILTER_VALUES, MAX_OR_GROUPS};
+use roster::api::sunbird::{
+    MAX_FILTER_VALUES, MAX_ID_FILTER_VALUES, MAX_OR_GROUPS, MAX_RANGE_BOUND,
+};
 use roster::rest::{Request, Response};
 use roster_tests::{SEED_NOW, institute};
 use serde_json::{Value, json};
@@ -647,7 +649,8 @@ fn organisations_are_listed_filtered_and_paged() {
     let mut schools = Vec::new();
     for n in 0..7 {
         let body = json!({"request": {"orgName": format!("School {n}"), "organisationType": "school",
-            "channel": "state1", "isTenant": false, "externalId": format!("SCH-{n}")}});
+            "channel": "state1", "isTenant": false, "externalId": format!("SCH-{n}"),
+            "email": format!("office{n}@school.example")}});
         schools.push(
             w.ok("POST", "/api/org/v1/create", Some(body))["organisationId"]
                 .as_u64()
@@ -731,8 +734,50 @@ fn organisations_are_listed_filtered_and_paged() {
             t
         }
     );
+    // Ids compare as numbers, as a read takes them; other text as sent.
+    assert_eq!(
+        search(json!({"filters": {"id": format!("00{state}")}})),
+        (1, vec![state])
+    );
+    assert_eq!(
+        search(json!({"filters": {"rootOrgId": [format!("0{state}")], "isTenant": false}})).0,
+        7
+    );
+    assert_eq!(search(json!({"filters": {"id": "1e3"}})), (0, vec![]));
+    assert_eq!(
+        search(json!({"filters": {"orgName": {"endsWith": " BOARD"}}})).0,
+        2
+    );
+    assert_eq!(
+        search(json!({"filters": {"orgName": {"startsWith": "   "}}})),
+        (0, vec![])
+    );
+    assert_eq!(
+        search(json!({"filters": {"orgName": {"startsWith": "School "}}})).0,
+        7
+    );
+    // A text range, folded: "school 5", "school 6" and "state board".
+    assert_eq!(
+        search(json!({"filters": {"orgName": {">=": "SCHOOL 5"}}})).0,
+        3
+    );
+    // A value or prefix longer than any field holds matches none, unfolded.
+    let long = "ß".repeat(300);
+    assert_eq!(search(json!({"filters": {"orgName": long}})), (0, vec![]));
+    assert_eq!(
+        search(json!({"filters": {"orgName": {"startsWith": long}}})),
+        (0, vec![])
+    );
+    assert_eq!(
+        search(json!({"filters": {"email": "OFFICE2@school.example"}})),
+        (1, vec![schools[2]])
+    );
     // A key organisations do not have matches none (as in the user search).
     assert_eq!(search(json!({"filters": {"shoeSize": 9}})), (0, vec![]));
+    assert_eq!(
+        search(json!({"filters": {"shoeSize": 9, "isTenant": true}})),
+        (0, vec![])
+    );
     // The typed API gives the same.
     let admin = w.i.operator();
     let typed = admin
@@ -790,6 +835,41 @@ fn organisations_are_listed_filtered_and_paged() {
         "UOS_ORGSRCH0017",
     );
     w.fails("GET", "/api/org/v1/search", None, 405, "METHOD_NOT_ALLOWED");
+    // Bounds on what one request may ask for: a range bound's length, the
+    // distinct groups of an `$or`, the distinct ids of a list.
+    let bound = "9".repeat(257);
+    let m = w.fails(
+        "POST",
+        "/api/org/v1/search",
+        Some(json!({"request": {"filters": {"id": {"<": bound}}}})),
+        400,
+        "UOS_ORGSRCH0017",
+    );
+    assert!(m.contains("more than 256 characters"), "{m}");
+    let within = "9".repeat(256);
+    assert_eq!(search(json!({"filters": {"id": {"<": within}}})).0, 9);
+    let groups: Vec<Value> = (0..101)
+        .map(|n| json!({"orgName": format!("g{n}")}))
+        .collect();
+    w.fails(
+        "POST",
+        "/api/org/v1/search",
+        Some(json!({"request": {"filters": {"$or": groups}}})),
+        400,
+        "UOS_ORGSRCH0017",
+    );
+    let groups: Vec<Value> = (0..101).map(|_| json!({"orgName": "same"})).collect();
+    assert_eq!(search(json!({"filters": {"$or": groups}})), (0, vec![]));
+    let ids: Vec<u64> = (0..10_001).collect();
+    w.fails(
+        "POST",
+        "/api/org/v1/search",
+        Some(json!({"request": {"filters": {"id": ids}}})),
+        400,
+        "UOS_ORGSRCH0017",
+    );
+    let ids: Vec<u64> = (0..10_000).collect();
+    assert_eq!(search(json!({"filters": {"id": ids}})).0, 9);
     assert_eq!(search(json!({"filters": {}})).0, 9);
     // A signed-in user without view_organisation learns nothing.
     w.user("Plain", "plain@example.com");
@@ -804,6 +884,12 @@ fn organisations_are_listed_filtered_and_paged() {
         Some(json!({"request": {"filters": {}}})),
     );
     failure(&r, 403, "UOS_ORGSRCH0071");
+    // The user went to the default organisation, made on first use: the
+    // one `isDefault` finds, and the tenth of the list.
+    let default = search(json!({"filters": {"isDefault": "TRUE"}}));
+    assert_eq!(default.0, 1);
+    assert_eq!(search(json!({"filters": {}})).0, 10);
+    assert_eq!(search(json!({"filters": {"channel": "default"}})), default);
     assert_eq!(w.i.check_integrity().expect("check"), Vec::<String>::new());
 }
 
@@ -3227,6 +3313,12 @@ fn search_lists_and_or_groups_count_distinct_values_and_are_bounded() {
     let mut ids = uuids(MAX_ID_FILTER_VALUES);
     ids.push(json!(asha));
     failure(&search(json!({"userId": ids})), 400, "UOS_USRSER0017");
+    // A range's bound is held to MAX_RANGE_BOUND characters: each
+    // candidate is compared with it (no index answers a range on a name).
+    let at = |n: usize| json!({"firstName": {"<": "z".repeat(n)}, "status": "1"});
+    assert!(count(at(MAX_RANGE_BOUND)) >= 2);
+    let message = failure(&search(at(MAX_RANGE_BOUND + 1)), 400, "UOS_USRSER0017");
+    assert!(message.contains("more than 256 characters"), "{message}");
     // Identical `$or` groups are one group.
     let one = count(json!({"$or": [{"firstName": "asha"}]}));
     assert_eq!(one, 1);

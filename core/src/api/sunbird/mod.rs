@@ -12,8 +12,8 @@ mod search;
 pub use lifecycle::ManagedEntry;
 pub use orgs::{ORG_SEARCH_KEYS, OrgSearch, OrgSearchResult};
 pub use search::{
-    DEFAULT_LIMIT, MAX_FILTER_VALUES, MAX_ID_FILTER_VALUES, MAX_OR_GROUPS, NEEDLE_GROWTH,
-    SearchResult,
+    DEFAULT_LIMIT, MAX_FILTER_VALUES, MAX_ID_FILTER_VALUES, MAX_OR_GROUPS, MAX_RANGE_BOUND,
+    NEEDLE_GROWTH, SearchResult,
 };
 
 use super::{Admin, Caller};

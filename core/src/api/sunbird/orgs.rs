@@ -8,7 +8,9 @@
 //! is read and tested: an institute has few, and only holders of
 //! `add_organisation` make them.
 
-use super::search::{DEFAULT_LIMIT, MAX_FILTER_VALUES, MAX_OR_GROUPS, holds_text};
+use super::search::{
+    DEFAULT_LIMIT, MAX_FILTER_VALUES, MAX_ID_FILTER_VALUES, MAX_OR_GROUPS, holds_text, range,
+};
 use crate::api::Admin;
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::rules;
@@ -18,6 +20,8 @@ use crate::domain::sunbird::{
 use crate::error::Result;
 use crate::store::read;
 use crate::store::tables::ORGANISATIONS;
+use crate::text::fold;
+use std::cell::OnceCell;
 
 /// The keys an organisation search may filter on. Any other key matches
 /// no organisation, as a key the user search does not know matches no
@@ -55,10 +59,11 @@ const ORG_TEXT_MAX: usize = {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct OrgSearch {
-    /// Conditions on [`ORG_SEARCH_KEYS`], compared ignoring case: `id`,
-    /// `orgName`, `channel` (a tenant's own), `organisationType`,
-    /// `isTenant`, `isDefault` (`true`/`false`), `rootOrgId` (the
-    /// tenant's id), `externalId`, `email`. None: every organisation.
+    /// Conditions on [`ORG_SEARCH_KEYS`], as in a user search: `id` and
+    /// `rootOrgId` (the tenant's id) as numbers (`0123` is 123), `isTenant`
+    /// and `isDefault` as `true`/`false`, `orgName`, `channel` (a tenant's
+    /// own), `organisationType`, `externalId` and `email` ignoring case.
+    /// None: every organisation.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[cfg_attr(feature = "tsify", tsify(optional))]
     pub filters: Filters,
@@ -107,6 +112,13 @@ impl Admin {
                 }
             }
         }
+        // A key organisations do not have matches none: nothing to read.
+        if all.iter().any(|c| c.slot.is_none()) {
+            return Ok(OrgSearchResult {
+                count: 0,
+                content: Vec::new(),
+            });
+        }
         self.store().reading(|s| {
             if all.is_empty() && any.is_empty() {
                 let counted = read::counted(s, ORGANISATIONS)?;
@@ -120,8 +132,8 @@ impl Admin {
             let skip = request.offset;
             let (mut count, mut content) = (0u64, Vec::new());
             read::each_record(s, ORGANISATIONS, &mut |org: Organisation| {
-                let meets = |checks: &[Check]| checks.iter().all(|c| c.holds(&org));
-                if meets(&all) && (any.is_empty() || any.iter().any(|g| meets(g))) {
+                let values = Values::new(&org);
+                if values.meet(&all) && (any.is_empty() || any.iter().any(|g| values.meet(g))) {
                     if count >= skip && content.len() < limit {
                         content.push(OrgView::from(&org));
                     }
@@ -134,79 +146,120 @@ impl Admin {
     }
 }
 
-/// One filter as it is compared: the key and the condition, its values
-/// trimmed and folded as the organisation's are.
+/// One filter as it is compared: the key's slot in [`ORG_SEARCH_KEYS`]
+/// (`None`: a key organisations do not have) and the condition, its values
+/// in the form the organisation's are compared in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Check {
-    key: String,
+    slot: Option<usize>,
     condition: Condition,
 }
 
-/// `filters` as they are compared; a list of more than
-/// [`MAX_FILTER_VALUES`] distinct values is refused.
+/// Whether `key` holds an id (compared as a number: `0123` is 123).
+fn is_id(key: &str) -> bool {
+    matches!(key, "id" | "rootOrgId")
+}
+
+/// Wanted value `w` of `key` as the organisation's values are compared:
+/// an id's digits without leading zeros, any other text trimmed and
+/// folded; `None` for a value no organisation can have (not digits for an
+/// id, too long for a text).
+fn canonical(key: &str, w: &str) -> Option<String> {
+    let w = w.trim();
+    if is_id(key) {
+        if w.is_empty() || !w.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let digits = w.trim_start_matches('0');
+        return Some(if digits.is_empty() { "0" } else { digits }.to_string());
+    }
+    crate::text::fold_lookup(w, ORG_TEXT_MAX)
+}
+
+/// `filters` as they are compared: lists trimmed, folded, sorted and
+/// without duplicates (more than [`MAX_FILTER_VALUES`] distinct values, or
+/// [`MAX_ID_FILTER_VALUES`] ids, refused); prefixes and suffixes folded as
+/// sent, as the user search folds them; range bounds as the user search
+/// takes them ([`super::search::range`]).
 fn checks(filters: &[Filter]) -> Result<Vec<Check>> {
-    let fold = |t: &str| crate::text::fold_lookup(t.trim(), ORG_TEXT_MAX);
     let mut out = Vec::with_capacity(filters.len());
     for f in filters {
+        let key = f.key.as_str();
         let condition = match &f.condition {
             Condition::AnyOf(wanted) => {
-                let mut canon: Vec<String> = wanted.iter().filter_map(|w| fold(w)).collect();
+                let mut canon: Vec<String> =
+                    wanted.iter().filter_map(|w| canonical(key, w)).collect();
                 canon.sort_unstable();
                 canon.dedup();
-                if canon.len() > MAX_FILTER_VALUES {
+                let most = match is_id(key) {
+                    true => MAX_ID_FILTER_VALUES,
+                    false => MAX_FILTER_VALUES,
+                };
+                if canon.len() > most {
                     return Err(fault::invalid_value(
-                        &format!(
-                            "a list of {} distinct values (at most {MAX_FILTER_VALUES})",
-                            canon.len()
-                        ),
-                        &f.key,
+                        &format!("a list of {} distinct values (at most {most})", canon.len()),
+                        key,
                     ));
                 }
                 Condition::AnyOf(canon)
             }
             // Text too long to be held matches nothing.
-            Condition::StartsWith(t) => match fold(t) {
-                Some(t) => Condition::StartsWith(t),
-                None => Condition::AnyOf(Vec::new()),
-            },
-            Condition::EndsWith(t) => match fold(t) {
-                Some(t) => Condition::EndsWith(t),
-                None => Condition::AnyOf(Vec::new()),
-            },
-            Condition::Range { lt, le, gt, ge } => {
-                let bound = |b: &Option<String>| b.as_deref().map(crate::text::fold);
-                Condition::Range {
-                    lt: bound(lt),
-                    le: bound(le),
-                    gt: bound(gt),
-                    ge: bound(ge),
+            Condition::StartsWith(t) | Condition::EndsWith(t) => {
+                match (crate::text::fold_lookup(t, ORG_TEXT_MAX), &f.condition) {
+                    (None, _) => Condition::AnyOf(Vec::new()),
+                    (Some(t), Condition::StartsWith(_)) => Condition::StartsWith(t),
+                    (Some(t), _) => Condition::EndsWith(t),
                 }
             }
+            Condition::Range { .. } => range(key, &f.condition)?,
         };
         out.push(Check {
-            key: f.key.clone(),
+            slot: ORG_SEARCH_KEYS.iter().position(|k| *k == key),
             condition,
         });
     }
     Ok(out)
 }
 
-impl Check {
-    /// Whether `org` meets this condition.
-    fn holds(&self, org: &Organisation) -> bool {
-        let flag = |b: bool| if b { "true" } else { "false" }.to_string();
-        let have = match self.key.as_str() {
-            "id" => org.id.to_string(),
-            "rootOrgId" => org.root_org.to_string(),
-            "isTenant" => flag(org.is_tenant),
-            "isDefault" => flag(org.is_default),
-            "orgName" => crate::text::fold(&org.name),
-            "channel" => crate::text::fold(&org.channel),
-            "organisationType" => crate::text::fold(&org.org_type),
-            "externalId" => crate::text::fold(&org.external_id),
-            "email" => crate::text::fold(&org.email),
-            _ => return false,
-        };
-        holds_text(&have, &self.condition)
+/// An organisation's values of [`ORG_SEARCH_KEYS`], each worked out the
+/// first time a check asks for it (a request may hold many checks).
+struct Values<'o> {
+    org: &'o Organisation,
+    slots: [OnceCell<String>; ORG_SEARCH_KEYS.len()],
+}
+
+impl<'o> Values<'o> {
+    fn new(org: &'o Organisation) -> Values<'o> {
+        Values {
+            org,
+            slots: Default::default(),
+        }
+    }
+
+    /// Whether the organisation meets every check of `checks`.
+    fn meet(&self, checks: &[Check]) -> bool {
+        checks.iter().all(|c| match c.slot {
+            Some(slot) => holds_text(self.value(slot), &c.condition),
+            None => false,
+        })
+    }
+
+    /// The value of key `slot` of [`ORG_SEARCH_KEYS`], as it is compared.
+    fn value(&self, slot: usize) -> &str {
+        self.slots[slot].get_or_init(|| {
+            let o = self.org;
+            let flag = |b: bool| if b { "true" } else { "false" }.to_string();
+            match ORG_SEARCH_KEYS[slot] {
+                "id" => o.id.to_string(),
+                "rootOrgId" => o.root_org.to_string(),
+                "isTenant" => flag(o.is_tenant),
+                "isDefault" => flag(o.is_default),
+                "orgName" => fold(&o.name),
+                "channel" => fold(&o.channel),
+                "organisationType" => fold(&o.org_type),
+                "externalId" => fold(&o.external_id),
+                _ => fold(&o.email),
+            }
+        })
     }
 }

@@ -954,23 +954,45 @@ fn check(f: &Filter, slot: usize) -> Result<Check> {
                 (Some(t), _) => Condition::EndsWith(t),
             }
         }
-        // Bounds compared as the values are: folded (a date or a number
-        // folds to itself), so a range on a text ignores case as every
-        // other condition does.
-        Condition::Range { lt, le, gt, ge } => {
-            let bound = |b: &Option<String>| b.as_deref().map(fold);
-            Condition::Range {
-                lt: bound(lt),
-                le: bound(le),
-                gt: bound(gt),
-                ge: bound(ge),
-            }
-        }
+        Condition::Range { .. } => range(key, &f.condition)?,
     };
     Ok(Check {
         slot,
         key: f.key.clone(),
         condition,
+    })
+}
+
+/// Most characters of a range's bound (`{"<": ...}`), before folding:
+/// more than any stored value a range compares with has (dates, numbers,
+/// names, emails). A longer bound is refused with `UOS_USRSER0017`: each
+/// candidate compares with it, and it was folded and parsed as a number
+/// again for each one.
+pub const MAX_RANGE_BOUND: usize = 256;
+
+/// Range `condition` of `key` as the checks compare it: each bound folded,
+/// as the values are (a date or a number folds to itself), so a range on
+/// a text ignores case as every other condition does; a bound of more than
+/// [`MAX_RANGE_BOUND`] characters refused.
+pub(super) fn range(key: &str, condition: &Condition) -> Result<Condition> {
+    let Condition::Range { lt, le, gt, ge } = condition else {
+        return Ok(condition.clone());
+    };
+    let bound = |b: &Option<String>| -> Result<Option<String>> {
+        match b.as_deref() {
+            None => Ok(None),
+            Some(b) if b.chars().nth(MAX_RANGE_BOUND).is_some() => Err(fault::invalid_value(
+                &format!("a bound of more than {MAX_RANGE_BOUND} characters"),
+                key,
+            )),
+            Some(b) => Ok(Some(fold(b))),
+        }
+    };
+    Ok(Condition::Range {
+        lt: bound(lt)?,
+        le: bound(le)?,
+        gt: bound(gt)?,
+        ge: bound(ge)?,
     })
 }
 
