@@ -519,6 +519,13 @@ pub fn check(ops: &[Op], config: &Config) -> Result<(), String> {
                 Institute::open_with(Arc::new(ModelBackend::retrying()), config.clone()),
             )?,
         ),
+        (
+            "model backend, every write's first run stopped mid-way",
+            open(
+                "interrupting",
+                Institute::open_with(Arc::new(ModelBackend::interrupting()), config.clone()),
+            )?,
+        ),
     ];
     let mut model = Model::default();
     for op in ops {

@@ -66,10 +66,20 @@ pub fn institute(now: &str) -> (Institute, Arc<FixedClock>) {
 /// A new, empty institute for one test: in memory, or, when
 /// `ROSTER_TEST_BACKEND=postgres`, on the PostgreSQL server of
 /// `ROSTER_TEST_DB` in a schema of its own, so the same suites run on both
-/// backends (`tests/run` runs them on both).
+/// backends (`tests/run` runs them on both); with
+/// `ROSTER_TEST_BACKEND=interrupting`, on the model backend that stops
+/// every write's first run mid-way and runs it again.
 pub fn store(config: Config) -> Institute {
-    if std::env::var("ROSTER_TEST_BACKEND").as_deref() != Ok("postgres") {
-        return Institute::in_memory(config).expect("in-memory store");
+    match std::env::var("ROSTER_TEST_BACKEND").as_deref() {
+        Ok("postgres") => {}
+        // Every write's first run stopped at one of its operations and run
+        // again, as a serialization failure does on a server: what a
+        // closure keeps from its first run shows.
+        Ok("interrupting") => {
+            let backend = Arc::new(roster::store::ModelBackend::interrupting());
+            return Institute::open_with(backend, config).expect("model store");
+        }
+        _ => return Institute::in_memory(config).expect("in-memory store"),
     }
     let url = std::env::var("ROSTER_TEST_DB").expect("ROSTER_TEST_DB with ROSTER_TEST_BACKEND");
     let pg = roster_postgres::testing::fresh_schema(&url);

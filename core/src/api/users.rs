@@ -594,7 +594,12 @@ impl Admin {
             }
         };
         let (today, now) = (self.today(), self.now_micros());
+        // The password's problems, found once; each run of the write (a
+        // server may run it again after a serialization failure) starts
+        // from them, never from what an earlier run found on its snapshot.
+        let found_first = errors;
         granted.write(|txn| {
+            let mut errors = found_first.clone();
             write::will_change_user(txn, id)?;
             let old = read::user(txn, id)?.ok_or_else(Error::not_found)?;
             let (mut user, fields) = self.patched(txn, &old, &patch, today, &mut errors)?;
@@ -615,7 +620,7 @@ impl Admin {
                     "A managed user has no password: it signs in through its manager.",
                 );
             }
-            std::mem::take(&mut errors).into_result()?;
+            errors.into_result()?;
             if let Some(hash) = &hash {
                 user.password_hash = hash.clone();
                 user.password_changed = now;

@@ -32,7 +32,7 @@ pub(crate) mod write;
 
 pub use backend::{Backend, HostFile, Reader, Writer};
 pub use journal::path_of as journal_path;
-pub use model::ModelBackend;
+pub use model::{INTERRUPT_CYCLE, ModelBackend};
 
 /// A redb store file at `path` as a [`Backend`], created if absent, for
 /// this process alone (what [`Institute::open`](crate::Institute::open)

@@ -1,7 +1,9 @@
 //! The model backend: ordered maps in memory, as plain as a backend can be.
 //! It is the reference the backend-conformance suite holds redb (and later
 //! PostgreSQL) to, and it can run every write closure twice, discarding the
-//! first run, as a backend that retries serialization failures does.
+//! first run, as a backend that retries serialization failures does, or
+//! stop the first run at one of its reads or writes, as a serialization
+//! failure may stop it anywhere.
 
 use super::backend::{Backend, Reader, RowVisitor, Writer};
 use crate::error::{Error, ErrorCode, Result};
@@ -21,6 +23,10 @@ pub struct ModelBackend {
     committed: RwLock<Arc<Tables>>,
     writer: Mutex<()>,
     retries: bool,
+    /// Whether a retried write's first run fails at one of its operations.
+    interrupts: bool,
+    /// Writes begun (where the next first run is stopped).
+    writes: std::sync::atomic::AtomicU64,
     /// Odd while a write is under way ([`Backend::generation`]).
     generation: std::sync::atomic::AtomicU64,
 }
@@ -41,6 +47,20 @@ impl ModelBackend {
         }
     }
 
+    /// An empty model store that runs every write closure twice, the
+    /// first run stopped by an error at one of its reads or writes (the
+    /// first for one write, the second for the next, ... up to the
+    /// [`INTERRUPT_CYCLE`]th, then the first again): what a server's
+    /// serialization failure does mid-write. The second run is committed.
+    /// State a closure keeps across runs shows as a wrong answer.
+    pub fn interrupting() -> ModelBackend {
+        ModelBackend {
+            retries: true,
+            interrupts: true,
+            ..ModelBackend::default()
+        }
+    }
+
     fn snapshot(&self) -> Arc<Tables> {
         self.committed
             .read()
@@ -49,8 +69,35 @@ impl ModelBackend {
     }
 }
 
+/// Operations after which [`ModelBackend::interrupting`] stops a first
+/// run, cycled through from one write to the next.
+pub const INTERRUPT_CYCLE: u64 = 12;
+
 struct Snap(Arc<Tables>);
-struct Txn(RefCell<Tables>);
+/// A write's tables, and the operations it may still make before an
+/// injected failure (`None`: no limit).
+struct Txn(RefCell<Tables>, std::cell::Cell<Option<u64>>);
+
+impl Txn {
+    fn new(tables: Tables, budget: Option<u64>) -> Txn {
+        Txn(RefCell::new(tables), std::cell::Cell::new(budget))
+    }
+
+    /// Counts one operation: the injected failure once the budget is spent.
+    fn tick(&self) -> Result<()> {
+        match self.1.get() {
+            None => Ok(()),
+            Some(0) => Err(Error::new(
+                ErrorCode::Busy,
+                "a serialization failure (injected by the model)",
+            )),
+            Some(n) => {
+                self.1.set(Some(n - 1));
+                Ok(())
+            }
+        }
+    }
+}
 
 fn scan_rows(
     rows: Option<&Rows>,
@@ -124,6 +171,7 @@ impl Reader for Snap {
 
 impl Reader for Txn {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.tick()?;
         Ok(self.0.borrow().get(table).and_then(|t| t.get(key)).cloned())
     }
 
@@ -135,6 +183,7 @@ impl Reader for Txn {
         reverse: bool,
         visit: &mut RowVisitor<'_>,
     ) -> Result<()> {
+        self.tick()?;
         // The callback may not write this table (the contract), but it may
         // read others: scan a shared copy of the table, not the borrow.
         let rows = self.0.borrow().get(table).cloned();
@@ -142,16 +191,19 @@ impl Reader for Txn {
     }
 
     fn len(&self, table: &str) -> Result<u64> {
+        self.tick()?;
         Ok(self.0.borrow().get(table).map_or(0, |t| t.len() as u64))
     }
 
     fn table_names(&self) -> Result<Vec<String>> {
+        self.tick()?;
         Ok(names(&self.0.borrow()))
     }
 }
 
 impl Writer for Txn {
     fn put(&self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        self.tick()?;
         let mut tables = self.0.borrow_mut();
         let rows = tables.entry(table.to_string()).or_default();
         Arc::make_mut(rows).insert(key.to_vec(), value.to_vec());
@@ -159,6 +211,7 @@ impl Writer for Txn {
     }
 
     fn delete(&self, table: &str, key: &[u8]) -> Result<bool> {
+        self.tick()?;
         let mut tables = self.0.borrow_mut();
         Ok(match tables.get_mut(table) {
             Some(rows) if rows.contains_key(key) => Arc::make_mut(rows).remove(key).is_some(),
@@ -176,9 +229,24 @@ impl Backend for ModelBackend {
         let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let _writing = super::backend::Writing::begin(&self.generation);
         let runs = if self.retries { 2 } else { 1 };
+        let write = self
+            .writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         for run in 1..=runs {
-            let txn = Txn(RefCell::new((*self.snapshot()).clone()));
-            f(&txn)?;
+            let budget = (self.interrupts && run < runs).then_some(write % INTERRUPT_CYCLE);
+            let txn = Txn::new((*self.snapshot()).clone(), budget);
+            let stopped = |e: &Error| {
+                budget.is_some() && txn.1.get() == Some(0) && e.code() == ErrorCode::Busy
+            };
+            match f(&txn) {
+                // A first run that was stopped, or that would commit, is
+                // thrown away (a server may refuse the commit itself); one
+                // that failed of itself answers, as it would on a server.
+                Ok(()) if budget.is_some() => continue,
+                Err(e) if stopped(&e) => continue,
+                Err(e) => return Err(e),
+                Ok(()) => {}
+            }
             if run == runs {
                 *self.committed.write().unwrap_or_else(|e| e.into_inner()) =
                     Arc::new(txn.0.into_inner());

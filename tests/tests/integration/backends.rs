@@ -93,3 +93,60 @@ fn kept_custom_field_definitions_follow_every_change() {
         assert_eq!(names(&a), ["Track"]);
     }
 }
+
+/// A write stopped at any of its operations and run again (what a
+/// serialization failure does on a server) answers as one run does: an
+/// update refused for a taken email names it once, whichever operation
+/// stopped the first run, and one accepted changes the user once.
+#[test]
+fn a_write_stopped_anywhere_and_run_again_answers_as_one_run() {
+    use roster::store::INTERRUPT_CYCLE;
+    use serde_json::json;
+    let (config, _) = roster_tests::config(roster_tests::SEED_NOW);
+    let i = roster::Institute::open_with(Arc::new(ModelBackend::interrupting()), config)
+        .expect("model store");
+    let users = "/api/v2.5/admin/users/";
+    let mut ids = Vec::new();
+    for name in ["asha", "bala"] {
+        let body = json!({"username": name, "password": "Pass@1word", "email": format!("{name}@example.com")});
+        let r = roster_tests::call(&i, "POST", users, Some(body));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        ids.push(r.json()["id"].as_u64().expect("an id"));
+    }
+    let bala = format!("{users}{}/", ids[1]);
+    // A signed-in administrator: the update reads its permissions after
+    // the rules that need the store.
+    i.create_superuser("root", "R00t-Pass!word")
+        .expect("superuser");
+    let token = i.login("root", "R00t-Pass!word").expect("sign-in").token;
+    // Every stop point in turn: each write stops at the next operation.
+    for n in 0..INTERRUPT_CYCLE {
+        let taken = json!({"email": "ASHA@example.com", "first_name": format!("B{n}")});
+        let r = roster_tests::call_as(&i, &token, "PATCH", &bala, Some(taken));
+        assert_eq!(r.status, 400, "{:?}", r.body);
+        assert_eq!(
+            r.json()["email"].as_array().map(Vec::len),
+            Some(1),
+            "{:?}",
+            r.body
+        );
+    }
+    for _ in 0..INTERRUPT_CYCLE {
+        let both = json!({"email": "ASHA@example.com", "password": "x"});
+        let r = roster_tests::call_as(&i, &token, "PATCH", &bala, Some(both));
+        assert_eq!(r.status, 400, "{:?}", r.body);
+        let v = r.json();
+        assert_eq!(v["email"].as_array().map(Vec::len), Some(1), "{v}");
+        assert!(
+            v["password"].as_array().is_some_and(|m| !m.is_empty()),
+            "{v}"
+        );
+    }
+    for n in 0..INTERRUPT_CYCLE {
+        let fine = json!({"first_name": format!("Bala {n}")});
+        let r = roster_tests::call_as(&i, &token, "PATCH", &bala, Some(fine));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.json()["first_name"], format!("Bala {n}"));
+    }
+    assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
+}
