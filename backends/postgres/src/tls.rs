@@ -140,22 +140,22 @@ pub(crate) fn connector(root_cert: Option<&Path>) -> Result<MakeRustlsConnect> {
             )
         };
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| refused(format!("cannot be read ({e})")))?
+            .map_err(|_| refused("cannot be read (missing, unreadable or not a file)".into()))?
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| refused(format!("is not a PEM certificate file ({e})")))?;
+            .map_err(|_| refused("is not a PEM certificate file".into()))?;
         if certs.is_empty() {
             return Err(refused("holds no PEM certificate".into()));
         }
         for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| refused(format!("holds a certificate rustls refuses ({e})")))?;
+            roots.add(cert).map_err(|_| {
+                refused("holds a certificate that is not a usable CA certificate".into())
+            })?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::new(ErrorCode::Internal, format!("TLS set-up: {e}")))?
+        .map_err(|e| Error::storage("setting up TLS", e))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(MakeRustlsConnect::new(config))
@@ -323,5 +323,8 @@ mod tests {
         };
         assert_eq!(e.code(), ErrorCode::Validation);
         assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
+        // Said in roster's words, not the operating system's or a library's.
+        assert!(!e.to_string().contains("No such file"), "{e}");
+        assert!(e.to_string().contains("cannot be read"), "{e}");
     }
 }
