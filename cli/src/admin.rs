@@ -262,19 +262,33 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
         Err(err) => return fail_with(err, EXIT_USAGE),
     };
     // The file is read twice, as a stream each time (a survey, then the
-    // import), never held whole in memory.
-    let read = || match std::fs::File::open(&args.file) {
-        Ok(file) => Ok(std::io::BufReader::new(file)),
+    // import), never held whole in memory: through one handle, rewound in
+    // between, so both passes read the same file. A pipe cannot be read
+    // twice (the import would find it drained after the survey had
+    // created its batches): only a regular file is taken.
+    let mut file = match std::fs::File::open(&args.file) {
+        Ok(file) => file,
         Err(e) => {
             eprintln!("error: cannot read '{}': {e}", args.file.display());
-            Err(ExitCode::from(EXIT_USAGE))
+            return ExitCode::from(EXIT_USAGE);
         }
     };
-    let file = match read() {
-        Ok(file) => file,
-        Err(code) => return code,
-    };
-    let survey = match transfer::survey(file) {
+    match file.metadata() {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            eprintln!(
+                "error: '{}' is not a regular file (a pipe or a device): an import reads \
+                 its file twice, a survey then the rows; save it to a file first",
+                args.file.display()
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => {
+            eprintln!("error: cannot read '{}': {e}", args.file.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
+    let survey = match transfer::survey(&file) {
         Ok(survey) => survey,
         Err(err) => return fail(err),
     };
@@ -345,10 +359,11 @@ pub fn import(db: &Path, config: Config, args: &ImportArgs) -> ExitCode {
     // and rate moving while a chunk commits.
     bar.enable_steady_tick(Duration::from_millis(100));
     let began = Instant::now();
-    let file = match read() {
-        Ok(file) => file,
-        Err(code) => return code,
-    };
+    if let Err(e) = std::io::Seek::rewind(&mut file) {
+        eprintln!("error: cannot read '{}' again: {e}", args.file.display());
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    let file = std::io::BufReader::new(file);
     // Each refused row is printed as its chunk is done, not kept: a file of
     // millions of bad rows costs the report's first rows, no more. Standard
     // output that cannot be written (a closed pipe, a full disk) stops the

@@ -29,15 +29,23 @@ pub struct ApiArgs {
     pub data: Option<String>,
 
     /// Session token: sends `Authorization: JWT TOKEN` and applies the normal
-    /// permission checks instead of running as the local operator.
-    #[arg(long, value_name = "TOKEN")]
+    /// permission checks instead of running as the local operator. Prefer
+    /// the environment variable ROSTER_TOKEN: a command line is visible to
+    /// every user of the machine (`ps`), the environment is not. Its value
+    /// is never shown.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "ROSTER_TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<String>,
 
     /// A request header, 'Name: value' (repeatable), e.g. -H 'X-msgid: 42'.
     /// A credential header (`Authorization`, `x-authenticated-user-token`)
     /// authenticates the request as `--token` does; a `Content-Type` given
     /// here replaces the JSON one `--data` sends.
-    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE", value_parser = parse_header)]
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE", value_parser = HeaderParser)]
     pub headers: Vec<(String, String)>,
 }
 
@@ -62,10 +70,52 @@ impl ApiArgs {
     }
 }
 
+/// `-H`'s parser: [`parse_header`], its refusal said without the value
+/// (clap's own message for a refused value quotes it, and the value of a
+/// credential header is a token).
+#[derive(Clone)]
+struct HeaderParser;
+
+impl clap::builder::TypedValueParser for HeaderParser {
+    type Value = (String, String);
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let refused = |why: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("-H/--header: {why}\n"),
+            )
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refused("a header is UTF-8 text"))?;
+        parse_header(text).map_err(|why| refused(&why))
+    }
+}
+
+/// At most 40 characters of a header's name, for a message.
+fn clip(name: &str) -> String {
+    name.chars().take(40).collect()
+}
+
 /// Splits `Name: value` (RFC 9110: a token, a colon, the value without the
 /// spaces around it).
 fn parse_header(text: &str) -> Result<(String, String), String> {
-    let bad = || format!("a header is 'Name: value', e.g. 'X-msgid: 42' (got '{text}')");
+    // The text is not repeated: a mistyped credential header would print
+    // its token into a terminal's or a CI job's log. What is wrong with it
+    // is enough to find it.
+    let bad = || {
+        let what = match text.split_once(':') {
+            None => "one without ':'".to_string(),
+            Some((name, _)) => format!("one whose name is not a token: {:?}", clip(name)),
+        };
+        format!("a header is 'Name: value', e.g. 'X-msgid: 42' (got {what})")
+    };
     let (name, value) = text.split_once(':').ok_or_else(bad)?;
     let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() || !name.bytes().all(token) {

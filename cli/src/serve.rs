@@ -20,8 +20,11 @@
 //!   seconds (default 30) of the connection's last answer or opening, else
 //!   the connection closes: this is the idle timeout too; a body must arrive
 //!   within as long again (else 408, and the connection closes);
-//! - at most `ROSTER_SERVE_MAX_CONNECTIONS` (default 4,096) connections; a
-//!   new one beyond that closes the connection that has waited on its
+//! - at most `ROSTER_SERVE_MAX_CONNECTIONS` (default 4,096) connections,
+//!   fewer when the process may not open that many files (its open-file
+//!   limit is raised to the hard limit, and 64 descriptors are kept for
+//!   the rest; out of descriptors all the same, `accept` closes the longest
+//!   idle connection); a new one beyond that closes the connection that has waited on its
 //!   client the longest, for a request head or for the rest of a body (one
 //!   whose request is with the core, or queued for it, is never closed;
 //!   when all are, the new one gets 503);
@@ -120,7 +123,8 @@ pub struct ServeArgs {
     )]
     pub idle_secs: u64,
 
-    /// Connections open at once; a new one beyond closes the longest idle.
+    /// Connections open at once (fewer when the open-file limit is lower);
+    /// a new one beyond closes the longest idle.
     #[arg(
         long,
         hide = true,
@@ -195,7 +199,9 @@ pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
     let shared = Arc::new(Shared {
         institute: Mutex::new(Some(institute)),
         idle: Duration::from_secs(args.idle_secs),
-        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        max_connections: fit_open_files(
+            usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        ),
         client_connections: usize::try_from(args.client_connections).unwrap_or(usize::MAX),
         client_calls: usize::try_from(args.client_calls).unwrap_or(usize::MAX),
         calls: Arc::new(Semaphore::new(blocking)),
@@ -221,6 +227,45 @@ pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
 
 /// How often the server trims the change feed of entries older than the
 /// retention window.
+/// `accept`'s errors for a process (`EMFILE`) or a system (`ENFILE`) out of
+/// file descriptors (the same numbers on Linux and the BSDs).
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
+
+/// File descriptors kept for what is not a connection: the store and its
+/// journal, PostgreSQL's pool, the listener, logs, the blocking threads'
+/// files.
+const RESERVED_FILES: u64 = 64;
+
+/// `wanted` connections, or fewer when this process may not open that many
+/// files: its soft open-file limit is first raised to the hard one (often
+/// 1,024 soft, far more hard), then the connection limit fitted under it,
+/// so that a full table evicts an idle connection before `accept` runs out
+/// of descriptors.
+fn fit_open_files(wanted: usize) -> usize {
+    #[cfg(unix)]
+    {
+        match rlimit::increase_nofile_limit(u64::MAX) {
+            Ok(limit) => {
+                let room = usize::try_from(limit.saturating_sub(RESERVED_FILES).max(1))
+                    .unwrap_or(usize::MAX);
+                if room < wanted {
+                    log(&format!(
+                        "roster serve: at most {room} connections (the open-file limit is \
+                         {limit}; --max-connections asked for {wanted})"
+                    ));
+                    return room;
+                }
+            }
+            Err(err) => log(&format!(
+                "roster serve: the open-file limit could not be read ({err}); \
+                 --max-connections is kept"
+            )),
+        }
+    }
+    wanted
+}
+
 const FEED_TRIM_EVERY: Duration = Duration::from_secs(3600);
 
 /// Trims the change feed every [`FEED_TRIM_EVERY`] (the first time at
@@ -302,7 +347,13 @@ async fn serve(db: &Path, args: &ServeArgs, shared: Arc<Shared>) -> ExitCode {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => admit(&shared, stream, client_of(peer.ip())),
                 Err(err) => {
-                    // Out of file descriptors and the like: do not spin.
+                    // Out of file descriptors (the process's or the
+                    // system's): the longest idle connection gives its up,
+                    // as a full table's does, or none could ever be taken
+                    // again while idle ones hold them. Do not spin.
+                    if matches!(err.raw_os_error(), Some(EMFILE | ENFILE)) {
+                        shared.evict_longest_idle();
+                    }
                     log(&format!("roster serve: accept failed: {err}"));
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -492,6 +543,16 @@ impl Connections {
 }
 
 impl Shared {
+    /// Closes the connection idle longest, of any client (none idle: none).
+    fn evict_longest_idle(&self) {
+        let mut connections = self.lock();
+        if let Some(victim) = connections.longest_idle(None)
+            && let Some(open) = connections.remove(victim)
+        {
+            open.evict.notify_one();
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connections> {
         // A panic while holding the lock leaves plain data behind; go on.
         self.connections
@@ -549,6 +610,7 @@ impl Shared {
 fn admit(shared: &Arc<Shared>, stream: TcpStream, client: IpAddr) {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let evict = Arc::new(Notify::new());
+
     let own = {
         let mut connections = shared.lock();
         let own = connections

@@ -766,3 +766,31 @@ fn a_superuser_made_today_works_under_an_earlier_now() {
     );
     assert!(err(&o).starts_with("HTTP 401"), "{}", err(&o));
 }
+
+/// An import reads its file twice (a survey, then the rows): a pipe, which
+/// the survey would drain, is refused before anything is written; the
+/// same rows from a file are imported, their batches created.
+#[test]
+fn import_refuses_a_pipe_before_writing_anything() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.redb");
+    let rows = "username,password,batches\nravi,secret-1,Piped\n";
+    let o = roster_with_stdin(&db, &["import", "--create-batches", "/dev/stdin"], rows);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(said.contains("not a regular file"), "{said}");
+    assert!(!db.exists(), "nothing was made");
+    let csv = dir.path().join("users.csv");
+    std::fs::write(&csv, rows).expect("write");
+    let o = roster(
+        &db,
+        &["import", "--create-batches", csv.to_str().expect("path")],
+    );
+    assert!(o.status.success(), "{o:?}");
+    let o = roster(&db, &["api", "GET", "/api/v2.5/admin/batches/"]);
+    let batches: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(batches["count"], 1, "{batches}");
+    let o = roster(&db, &["api", "GET", "/api/v2.5/admin/users/?q=ravi"]);
+    let users: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(users["count"], 1, "{users}");
+}

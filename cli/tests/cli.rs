@@ -57,6 +57,7 @@ fn roster_with_db(db: &Path, args: &[&str]) -> Output {
         .arg(db)
         .args(args)
         .env_remove("ROSTER_DB")
+        .env_remove("ROSTER_TOKEN")
         .output()
         .expect("run roster")
 }
@@ -213,6 +214,38 @@ fn token_requests_go_through_the_checked_facade() {
         .unwrap_or_else(|| panic!("first stderr line {line:?}"));
     assert!(status == 200 || status == 401, "status {status}");
     assert_eq!(code(&out), if status < 400 { 0 } else { 1 });
+}
+
+/// The token may come from ROSTER_TOKEN instead of the command line
+/// (which every user of the machine can read); a mistyped header is
+/// refused without repeating it, so a token in it stays out of the log.
+#[test]
+fn a_token_from_the_environment_and_headers_never_echoed() {
+    let store = Store::made();
+    let out = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("--db")
+        .arg(store.db())
+        .args(["api", "GET", "/api/v2.5/admin/users/"])
+        .env_remove("ROSTER_DB")
+        .env("ROSTER_TOKEN", "not-a-session-0123456789")
+        .output()
+        .expect("run roster");
+    assert_eq!(first_stderr_line(&out), "HTTP 401", "{}", stderr(&out));
+    assert!(!stderr(&out).contains("not-a-session-0123456789"));
+    for header in [
+        "Authorization JWT sEcReT-t0ken",
+        "JWT sEcReT-t0ken",
+        "Bad name: sEcReT-t0ken",
+    ] {
+        let out = store.roster(&["api", "GET", "/api/v2.5/admin/users/", "-H", header]);
+        assert_eq!(code(&out), 2, "{header}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("a header is 'Name: value'"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("sEcReT-t0ken"), "{}", stderr(&out));
+    }
 }
 
 #[test]

@@ -938,6 +938,48 @@ fn a_new_connection_beyond_the_limit_closes_the_longest_idle() {
     server.stop();
 }
 
+/// A process may open fewer files than `--max-connections` asks for
+/// (here 96, of which 64 are kept for the store and the rest): the limit
+/// is fitted under it, so idle connections that would use up the
+/// descriptors are closed for new ones, and the server keeps serving.
+#[test]
+fn the_connection_limit_fits_under_the_open_file_limit() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("x.redb");
+    let common::Spawned {
+        mut child,
+        addr,
+        log,
+    } = common::spawn_serve_limited(&db, NOW, &[], Some(96));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("at most 32 connections"))
+    {
+        assert!(Instant::now() < deadline, "{:#?}", log.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Twice as many idle connections as the process has descriptors left.
+    let idle: Vec<Client> = (0..64).map(|_| Client::connect(addr)).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut fresh = Client::connect(addr);
+    fresh.send("GET", "/nope", &[], None);
+    assert_eq!(fresh.reply().status, 404);
+    assert!(
+        !log.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("accept failed")),
+        "{:#?}",
+        log.lock().unwrap()
+    );
+    drop(idle);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 #[test]
 fn a_client_opening_connections_closes_its_own_not_another_clients() {
     // Room for four connections, two a client. Before the per-client

@@ -20,7 +20,30 @@ pub struct Spawned {
 /// `env` (and none of the serve variables inherited), collects its stderr,
 /// and reads the address from its first line.
 pub fn spawn_serve(db: &Path, now: &str, env: &[(&str, &str)]) -> Spawned {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    spawn_serve_limited(db, now, env, None)
+}
+
+/// [`spawn_serve`] with its open-file limit (soft and hard) set to
+/// `nofile` first, by the shell's `ulimit -n`.
+pub fn spawn_serve_limited(
+    db: &Path,
+    now: &str,
+    env: &[(&str, &str)],
+    nofile: Option<u64>,
+) -> Spawned {
+    let roster = env!("CARGO_BIN_EXE_roster");
+    let mut command = match nofile {
+        None => Command::new(roster),
+        Some(n) => {
+            let mut sh = Command::new("sh");
+            sh.args([
+                "-c",
+                &format!("ulimit -n {n} && exec \"$0\" \"$@\""),
+                roster,
+            ]);
+            sh
+        }
+    };
     command
         .arg("--db")
         .arg(db)
