@@ -240,6 +240,39 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS roster_rows (\
     PRIMARY KEY (tab, key)); \
     CREATE SEQUENCE IF NOT EXISTS roster_change_seq";
 
+/// Fails unless the change feed's sequence (when there is one) hands out
+/// its numbers one at a time, in the order they are taken: increment 1, no
+/// cache, no cycle, as [`CREATE`] makes it. A sequence made or altered
+/// otherwise (`CACHE 20` gives each session its own run of numbers, ahead
+/// of the others'; `setval` does not reach another session's cache) would
+/// number the feed out of commit order, or twice, and its readers would
+/// skip entries: refused at open, with the statement that mends it.
+fn feed_sequence_counts_by_one(client: &mut Client) -> Result<()> {
+    let found = client
+        .query_opt(
+            "SELECT seqincrement, seqcache, seqcycle FROM pg_catalog.pg_sequence \
+             WHERE seqrelid = pg_catalog.to_regclass('roster_change_seq')",
+            &[],
+        )
+        .map_err(storage)?;
+    let Some(row) = found else { return Ok(()) };
+    let (increment, cache, cycle): (i64, i64, bool) =
+        (cell(&row, 0)?, cell(&row, 1)?, cell(&row, 2)?);
+    if (increment, cache, cycle) == (1, 1, false) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::Corrupt,
+        format!(
+            "the change feed's sequence roster_change_seq must count by 1, one number at a \
+             time (it has increment {increment}, cache {cache}{}): its numbers would come out \
+             of commit order. Mend it with `ALTER SEQUENCE roster_change_seq INCREMENT 1 \
+             CACHE 1 NO CYCLE`",
+            if cycle { ", cycle" } else { "" }
+        ),
+    ))
+}
+
 /// The writers' lock ([`WRITE_BEGIN`]): created with [`CREATE`], and in a
 /// store made before it was by a handle that may not create roster's
 /// table.
@@ -596,6 +629,9 @@ struct Conn {
     /// `COMMIT` goes with the next message ([`Conn::lead`]) or from
     /// [`reap`].
     pending: Option<Instant>,
+    /// A message of `PREPARE`s failed on it ([`Conn::prepare`]): the pool
+    /// closes it instead of keeping it.
+    broken: bool,
 }
 
 impl Conn {
@@ -606,7 +642,20 @@ impl Conn {
             prefetch_prepared: false,
             named: Default::default(),
             pending: None,
+            broken: false,
         }
+    }
+
+    /// Runs `message`, which holds `PREPARE`s. `PREPARE` is not undone by a
+    /// rollback: a message that fails part-way leaves the names before the
+    /// failure prepared, and every later try of it would fail on the first
+    /// of them ("already exists") for as long as the connection lives. A
+    /// failed one marks the connection broken instead, and the pool closes
+    /// it; the next write prepares on a new one.
+    fn prepare(&mut self, message: &str) -> std::result::Result<(), postgres::Error> {
+        let done = self.client.batch_execute(message);
+        self.broken |= done.is_err();
+        done
     }
 
     /// What the next message must begin with: the `COMMIT` of the read
@@ -827,7 +876,7 @@ impl PgBackend {
                     let _ = client.batch_execute(CREATE_WRITERS);
                 }
                 return if rows {
-                    Ok(())
+                    feed_sequence_counts_by_one(client)
                 } else {
                     Err(Error::new(
                         ErrorCode::NotFound,
@@ -843,7 +892,8 @@ impl PgBackend {
                 Err(e) if is_race(&e) => client.batch_execute(&create),
                 other => other,
             }
-            .map_err(storage)
+            .map_err(storage)?;
+            feed_sequence_counts_by_one(client)
         })?;
         Ok(backend)
     }
@@ -1030,7 +1080,7 @@ impl PgBackend {
         if let Ok(mut pool) = self.shared.pool.lock() {
             let pending = conn.pending.is_some();
             wake = pending && pool.asleep;
-            if conn.client.is_closed() {
+            if conn.client.is_closed() || conn.broken {
                 pool.open -= 1;
             } else {
                 pool.idle.push(conn);
@@ -1389,14 +1439,14 @@ impl Tx<'_> {
             && !conn.prefetch_prepared
         {
             let message = format!("{}{}", conn.lead(), prefetch.prepare);
-            conn.client.batch_execute(&message)?;
+            conn.prepare(&message)?;
             conn.prefetch_prepared = true;
         }
         if let Some((name, prepare)) = first.map(|f| f.prepared)
             && !conn.named.contains(name)
         {
             let message = format!("{}{prepare}", conn.lead());
-            conn.client.batch_execute(&message)?;
+            conn.prepare(&message)?;
             conn.named.insert(name);
         }
         let lead = conn.lead();
@@ -1461,7 +1511,7 @@ impl Tx<'_> {
             return Ok(());
         }
         let message = format!("{}{sql}", conn.lead());
-        match conn.client.batch_execute(&message) {
+        match conn.prepare(&message) {
             Ok(()) => {
                 conn.named.insert(name);
                 Ok(())

@@ -479,3 +479,77 @@ fn a_search_path_without_a_schema_is_refused_at_open() {
     );
     assert_eq!(found, 0, "a schema was created");
 }
+
+/// `PREPARE` is not undone by a rollback: a connection whose message of
+/// `PREPARE`s failed part-way (here the feed's sequence is gone when the
+/// third of four is prepared) is closed, not kept, and the next write,
+/// once the sequence is back, prepares on a new connection and commits.
+#[test]
+fn a_connection_whose_prepares_failed_part_way_is_not_kept() {
+    let Some(url) = server() else { return };
+    let schema = fresh_schema(&url);
+    // Made, with its tables and the feed's sequence, through one backend.
+    on(&schema)
+        .create_superuser("root", "a-long-passphrase")
+        .unwrap();
+    // A second one whose connection has prepared nothing yet.
+    let options = roster_postgres::Options {
+        pool_size: 1,
+        ..Default::default()
+    };
+    let backend = roster_postgres::PgBackend::with_config(schema.clone(), options).unwrap();
+    let i = Institute::open_with(Arc::new(backend), common::config()).unwrap();
+    let admin = i.operator();
+    let mut sql = schema.connect(postgres::NoTls).unwrap();
+    sql.batch_execute("ALTER SEQUENCE roster_change_seq RENAME TO roster_change_seq_away")
+        .unwrap();
+    let batch = |name: &str| roster::BatchInput {
+        name: Some(name.into()),
+    };
+    let e = admin.create_batch(batch("First")).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Storage, "{e:?}");
+    sql.batch_execute("ALTER SEQUENCE roster_change_seq_away RENAME TO roster_change_seq")
+        .unwrap();
+    for name in ["Second", "Third"] {
+        admin.create_batch(batch(name)).unwrap();
+    }
+    let names: Vec<String> = admin
+        .list_batches(None, Default::default())
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    assert_eq!(names, ["Second", "Third"]);
+    assert_eq!(i.check_integrity().unwrap(), Vec::<String>::new());
+}
+
+/// The feed's sequence must hand out numbers one at a time, in order: one
+/// altered to cache numbers per session (or count by 2, or cycle) is
+/// refused at open with the statement that mends it, and opens once mended.
+#[test]
+fn a_feed_sequence_that_caches_or_skips_is_refused_at_open() {
+    let Some(url) = server() else { return };
+    let schema = fresh_schema(&url);
+    on(&schema)
+        .create_superuser("root", "a-long-passphrase")
+        .unwrap();
+    let mut sql = schema.connect(postgres::NoTls).unwrap();
+    for change in ["CACHE 20", "INCREMENT 2", "CYCLE"] {
+        sql.batch_execute(&format!("ALTER SEQUENCE roster_change_seq {change}"))
+            .unwrap();
+        for create in [true, false] {
+            let options = roster_postgres::Options {
+                create,
+                ..Default::default()
+            };
+            let e = roster_postgres::PgBackend::with_config(schema.clone(), options).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Corrupt, "{change}: {e:?}");
+            assert!(e.message().contains("INCREMENT 1 CACHE 1 NO CYCLE"), "{e}");
+        }
+        sql.batch_execute("ALTER SEQUENCE roster_change_seq INCREMENT 1 CACHE 1 NO CYCLE")
+            .unwrap();
+        let i = on(&schema);
+        assert_eq!(i.check_integrity().unwrap(), Vec::<String>::new());
+    }
+}
