@@ -881,6 +881,14 @@ const _: () = assert!(PREDICTED <= crate::store::search::FEW);
 /// has. A key `me` keeps unchanged is not read again: it passed these
 /// checks when it was set, and every later key of another user was checked
 /// against it.
+/// The phone number a username (folded) reads as, when it is not written
+/// as that number: such a username is refused (a `loginId` is looked up as
+/// a phone in its phone form, so `+91 98765 43210` would shadow
+/// `9876543210`).
+pub(super) fn phone_form(name: &str) -> Option<String> {
+    rules::phone(name).ok().filter(|p| p != name)
+}
+
 pub(super) fn check_unique(
     s: &Snapshot<'_>,
     me: Option<&User>,
@@ -911,7 +919,7 @@ pub(super) fn check_unique(
         && !errors.has("username")
         && !kept(USER_BY_USERNAME, &name)
     {
-        let phone_form = rules::phone(&name).ok().filter(|p| *p != name);
+        let phone_form = phone_form(&name);
         if taken(USER_BY_USERNAME, &name)? {
             errors.add("username", "A user with that username already exists.");
         } else if taken(USER_BY_EMAIL, &name)? {

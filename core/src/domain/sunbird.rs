@@ -1151,8 +1151,9 @@ pub const DECLARATION_INFO_MAX: usize = 10_000;
 /// `text` as roster stores a Sunbird JSON value: compact, a JSON object
 /// (`object`: `framework`, a declaration's `info`) or a list of objects
 /// (`address`, `education`, `jobProfile`), of at most
-/// [`DECLARATION_INFO_MAX`] bytes as given; blank is empty. `None` for
-/// anything else.
+/// [`DECLARATION_INFO_MAX`] bytes as given and as stored (a number is
+/// written back longer than it may be sent: `1e15` is stored as
+/// `1000000000000000.0`); blank is empty. `None` for anything else.
 pub(crate) fn json_text(text: &str, object: bool) -> Option<String> {
     if text.trim().is_empty() {
         return Some(String::new());
@@ -1168,7 +1169,8 @@ pub(crate) fn json_text(text: &str, object: bool) -> Option<String> {
         }
         _ => false,
     };
-    fits.then(|| value.to_string())
+    let stored = fits.then(|| value.to_string())?;
+    (stored.len() <= DECLARATION_INFO_MAX).then_some(stored)
 }
 
 /// The longest terms type of an acceptance: a system setting's id (S14).
@@ -1421,6 +1423,20 @@ pub(crate) fn default_org_of<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bound holds for the text stored, not only the text sent: a
+    /// number may be written back longer than it came (`1e15`).
+    #[test]
+    fn a_json_text_is_bounded_as_it_is_stored() {
+        let numbers = |n: usize| format!("{{\"a\":[{}]}}", vec!["1e15"; n].join(","));
+        let sent = numbers(700);
+        assert!(sent.len() < DECLARATION_INFO_MAX, "{}", sent.len());
+        assert_eq!(json_text(&sent, true), None);
+        let fits = numbers(100);
+        let stored = json_text(&fits, true).expect("stored");
+        assert!(stored.contains("1000000000000000.0"), "{stored}");
+        assert_eq!(json_text(&stored, true).as_deref(), Some(stored.as_str()));
+    }
 
     #[test]
     fn a_fields_list_names_parts_in_any_case_and_ignores_the_rest() {

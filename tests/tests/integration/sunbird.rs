@@ -3751,3 +3751,151 @@ fn path_ids_versions_and_blank_tokens_are_read_as_written() {
     let r = w.ok("GET", "/api/user/v2/exists/%65mail/tom2@example.com", None);
     assert_eq!(r["exists"], true, "{r}");
 }
+
+/// From a review of the Sunbird writes: what a merge, a migration and an
+/// update may not be made to do.
+mod review {
+    use super::*;
+
+    /// A merged-away account keeps nothing to sign in or act with: an
+    /// administrator making it active again does not bring its password,
+    /// staff flag or permissions back.
+    #[test]
+    fn a_merged_away_account_cannot_sign_in_again() {
+        let w = world();
+        let from = w.user("From", "from@example.com");
+        let to = w.user("To", "to@example.com");
+        let admin = w.i.operator();
+        let from_id = admin.find_user("from@example.com").unwrap();
+        admin
+            .update_user(
+                from_id,
+                roster::UserPatch {
+                    access: roster::AccessInput {
+                        is_staff: Some(true),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let body = json!({"request": {"fromAccountId": from, "toAccountId": to}});
+        w.ok("PATCH", "/api/user/v1/account/merge", Some(body));
+        let merged = admin.get_user(from_id).unwrap();
+        assert_eq!(merged.username, format!("merged-{from}"));
+        admin
+            .update_user(
+                from_id,
+                roster::UserPatch {
+                    is_active: Some(true),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let e = w.i.login(&merged.username, "Pass@1word").unwrap_err();
+        assert_eq!(e.code(), roster::ErrorCode::Unauthenticated, "{e:?}");
+        assert!(!admin.get_user(from_id).unwrap().is_staff);
+        assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+    }
+
+    /// A user named `merged-<another's userId>` does not keep that user
+    /// from being merged away: the merged account takes a name with a
+    /// random suffix instead, and the store stays sound.
+    #[test]
+    fn a_taken_merged_name_does_not_stop_a_merge() {
+        let w = world();
+        let from = w.user("From", "from@example.com");
+        let to = w.user("To", "to@example.com");
+        let squatter = format!("merged-{from}");
+        w.created(
+            "/api/user/v1/create",
+            json!({"request": {"firstName": "Squat", "userName": squatter, "phone": "9876500002"}}),
+        );
+        let body = json!({"request": {"fromAccountId": from, "toAccountId": to}});
+        w.ok("PATCH", "/api/user/v1/account/merge", Some(body));
+        let admin = w.i.operator();
+        let from_id = admin.get_user(admin.find_user(&squatter).unwrap()).unwrap();
+        assert_eq!(from_id.first_name, "Squat", "the squatter keeps its name");
+        let merged = admin
+            .list_users(&roster::UserQuery {
+                q: Some(format!("merged-{from}-")),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(merged.count, 1, "{merged:?}");
+        assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+    }
+
+    /// A user without `change_user` may not set or drop its own external
+    /// ids (an administrator's, as in a create): it could take another's
+    /// unique id and keep that user's SSO create out.
+    #[test]
+    fn external_ids_are_an_administrators_to_change() {
+        let w = world();
+        w.org("Tenant A", "tenanta", true);
+        let user = w.user("Plain", "plain@example.com");
+        let token = w.i.login("plain@example.com", "Pass@1word").unwrap().token;
+        let ids = json!([{"id": "emp-1001", "provider": "tenanta", "idType": "tenanta"}]);
+        let body = json!({"request": {"userId": user, "externalIds": ids}});
+        let r = w.send_as(&token, "PATCH", "/api/user/v1/update", Some(body.clone()));
+        let m = failure(&r, 400, "UOS_USRUPD0021");
+        assert_eq!(m, "Invalid parameter externalIds in request.");
+        let body_empty = json!({"request": {"userId": user, "externalIds": []}});
+        let r = w.send_as(&token, "PATCH", "/api/user/v1/update", Some(body_empty));
+        failure(&r, 400, "UOS_USRUPD0021");
+        // Its other fields are its own; an administrator sets the ids.
+        let own = json!({"request": {"userId": user, "lastName": "Person"}});
+        let r = w.send_as(&token, "PATCH", "/api/user/v1/update", Some(own));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        w.ok("PATCH", "/api/user/v1/update", Some(body));
+        let found =
+            w.i.operator()
+                .sunbird_exists(roster::api::sunbird::IdType::UserName, "x");
+        assert!(found.is_ok());
+    }
+
+    /// A user name that reads as a phone number is malformed, not taken.
+    #[test]
+    fn a_phone_shaped_user_name_is_invalid_not_taken() {
+        let w = world();
+        let m = w.fails(
+            "POST",
+            "/api/user/v1/create",
+            Some(json!({"request": {"firstName": "A", "userName": "+91 98765 43210", "phone": "9876543219"}})),
+            400,
+            "UOS_USRCRT0017",
+        );
+        assert!(m.contains("a phone number is written as 9876543210"), "{m}");
+    }
+
+    /// A shadow account that manages a user merged away from it is not
+    /// deleted by a claim: the merged-away user would name a manager that
+    /// no longer exists, and the store would fail its check.
+    #[test]
+    fn a_claim_keeps_a_shadow_that_a_merged_away_user_names() {
+        let w = world();
+        w.org("State", "state1", true);
+        let shadow = w.created(
+            "/api/user/v1/sso/create",
+            json!({"request": {"firstName": "Shadow", "phone": "9876500001", "channel": "state1",
+                "externalIds": [{"id": "H-9", "provider": "state1", "idType": "state1"}]}}),
+        );
+        let kid = w.created(
+            "/api/user/v4/create",
+            json!({"request": {"firstName": "Kid", "managedBy": shadow}}),
+        );
+        let other = w.user("Other", "other@example.com");
+        let body = json!({"request": {"fromAccountId": kid, "toAccountId": other}});
+        w.ok("PATCH", "/api/user/v1/account/merge", Some(body));
+        let claimant = w.user("Claimant", "claimant@example.com");
+        let token =
+            w.i.login("claimant@example.com", "Pass@1word")
+                .unwrap()
+                .token;
+        let claim = json!({"request": {"userId": claimant, "channel": "state1", "action": "accept",
+            "userExtId": "H-9"}});
+        let r = w.send_as(&token, "POST", "/api/user/v1/migrate", Some(claim));
+        assert_eq!(failure(&r, 400, "UOS_USRMIG0060"), "User migration failed.");
+        assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
+    }
+}

@@ -686,6 +686,26 @@ fn grant(grants: &mut Vec<RoleGrant>, role: &str, scope: &[u64], now: Micros) {
 /// Moves everything of `source` to `target` (S12); `source` is then
 /// deleted (`remove`: a migrated shadow) or kept deactivated and marked
 /// deleted, its identifiers freed (a merge).
+/// The user name a merged-away account takes, freeing its own:
+/// `merged-<its userId>`, or, when another user holds that (a user may be
+/// given any name), the same with a random suffix until one is free, so
+/// that no one can keep an account from being merged by taking the name.
+fn merged_name(txn: &Txn<'_>, user: &User) -> Result<String> {
+    let base = format!("merged-{}", uuid_string(user.uuid));
+    let mut name = base.clone();
+    for _ in 0..super::NAME_TRIES {
+        let holder = read::lookup(txn, crate::store::tables::USER_BY_USERNAME, &name)?;
+        if holder.is_none_or(|id| id == user.id) {
+            return Ok(name);
+        }
+        name = format!("{base}-{}", super::random_suffix(8)?);
+    }
+    Err(Error::new(
+        ErrorCode::Conflict,
+        "no free user name for the merged account; try again",
+    ))
+}
+
 fn absorb(txn: &Txn<'_>, source: Pair, target: Pair, now: Micros, remove: bool) -> Result<()> {
     let (from, to) = (source.user.id, target.user.id);
     // Memberships: the later expiry wins; none beats any.
@@ -733,8 +753,16 @@ fn absorb(txn: &Txn<'_>, source: Pair, target: Pair, now: Micros, remove: bool) 
         return Err(fault::invalid(list));
     }
     // A source that manages users would leave them without a manager: a
-    // managed user signs in through its manager alone.
-    if super::counted(txn, &read::related(txn, MANAGED_USERS, from)?)? > 0 {
+    // managed user signs in through its manager alone. A merged source
+    // stays (merged away), so a user merged away from it still names a
+    // user; a migrated shadow is deleted, so no user may name it, merged
+    // away or not, as a Testpress delete refuses.
+    let managed = read::related(txn, MANAGED_USERS, from)?;
+    let blocking = match remove {
+        true => managed.len(),
+        false => super::counted(txn, &managed)?,
+    };
+    if blocking > 0 {
         return Err(match remove {
             true => fault::migration_failed(),
             false => fault::invalid_value(&uuid_string(source.user.uuid), "fromAccountId"),
@@ -755,8 +783,15 @@ fn absorb(txn: &Txn<'_>, source: Pair, target: Pair, now: Micros, remove: bool) 
     if !user.profile.phone.is_empty() {
         gone.prev_used_phone = std::mem::take(&mut user.profile.phone);
     }
-    user.username = format!("merged-{}", uuid_string(user.uuid));
+    user.username = merged_name(txn, &user)?;
     user.is_active = false;
+    // Merged away for good (S12): nothing left to sign in with or to act
+    // with, should an administrator make the record active again.
+    user.password_hash.clear();
+    user.is_staff = false;
+    user.is_superuser = false;
+    user.groups.clear();
+    user.permissions.clear();
     user.credential_generation = user.credential_generation.wrapping_add(1);
     user.modified = now;
     gone.deleted = true;

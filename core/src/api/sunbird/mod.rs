@@ -40,7 +40,7 @@ pub const DEFAULT_CHANNEL: &str = crate::domain::sunbird::DEFAULT_CHANNEL;
 /// Characters of a generated user name's suffix.
 const SUFFIX: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 /// Attempts at a free generated user name before giving up.
-const NAME_TRIES: usize = 64;
+pub(super) const NAME_TRIES: usize = 64;
 
 /// What `exists`/`get` look a user up by (S7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -663,6 +663,14 @@ impl Admin {
             if user_id.trim().is_empty() {
                 return Err(fault::missing("userId"));
             }
+            // External ids are an administrator's, as in a create (see
+            // [`no_sso_fields`]): a user setting its own could claim
+            // another's unique id and keep its holder's SSO create out, or
+            // drop the ids its tenant gave it. The user itself and its
+            // manager may change everything else.
+            if patch.external_ids.is_some() && !self.may(txn, change)? {
+                return Err(fault::not_allowed("externalIds"));
+            }
             let Pair {
                 user: old,
                 side: old_side,
@@ -1280,6 +1288,17 @@ fn check_taken(
     name: Option<&str>,
     profile: &Profile,
 ) -> Result<()> {
+    // A user name that reads as a phone number is written as the number:
+    // not a taken name, a malformed one.
+    if let Some(number) = name.and_then(|n| super::users::phone_form(&fold(n))) {
+        return Err(fault::invalid_value(
+            &format!(
+                "{} (a phone number is written as {number})",
+                name.unwrap_or("")
+            ),
+            "userName",
+        ));
+    }
     let mut errors = FieldErrors::new();
     super::users::check_unique(txn, me, name, profile, &Default::default(), &mut errors)?;
     // The reference's order: userName, phone, email.
@@ -1318,12 +1337,7 @@ fn generated_name(txn: &Txn<'_>, profile: &Profile) -> Result<String> {
     // Room for the suffix within the length limit.
     stem.truncate(rules::USERNAME_MAX - 5);
     for _ in 0..NAME_TRIES {
-        let mut name = stem.clone();
-        name.push('_');
-        for _ in 0..4 {
-            let i = crate::random::below(SUFFIX.len() as u32)? as usize;
-            name.push(SUFFIX[i] as char);
-        }
+        let name = format!("{stem}_{}", random_suffix(4)?);
         let key = fold(&name);
         if read::lookup(txn, USER_BY_USERNAME, &key)?.is_none()
             && read::lookup(txn, USER_BY_EMAIL, &key)?.is_none()
@@ -1335,6 +1349,16 @@ fn generated_name(txn: &Txn<'_>, profile: &Profile) -> Result<String> {
         ErrorCode::Conflict,
         "no free user name could be generated from these names; give a userName",
     ))
+}
+
+/// `n` random lower-case letters or digits.
+pub(super) fn random_suffix(n: usize) -> Result<String> {
+    let mut out = String::with_capacity(n);
+    for _ in 0..n {
+        let i = crate::random::below(SUFFIX.len() as u32)? as usize;
+        out.push(SUFFIX[i] as char);
+    }
+    Ok(out)
 }
 
 /// Profile completeness in percent (the ceiling of the filled attributes'
