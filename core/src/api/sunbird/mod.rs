@@ -1289,8 +1289,15 @@ fn check_taken(
     profile: &Profile,
 ) -> Result<()> {
     // A user name that reads as a phone number is written as the number:
-    // not a taken name, a malformed one.
+    // taken when the number is someone's (a `loginId` reads it as that
+    // number), else malformed, not taken.
     if let Some(number) = name.and_then(|n| super::users::phone_form(&fold(n))) {
+        let mine = me.map(|u| u.id);
+        for def in [USER_BY_PHONE, USER_BY_USERNAME] {
+            if read::lookup(txn, def, &number)?.is_some_and(|other| Some(other) != mine) {
+                return Err(fault::exists("userName"));
+            }
+        }
         return Err(fault::invalid_value(
             &format!(
                 "{} (a phone number is written as {number})",
