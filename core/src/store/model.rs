@@ -15,11 +15,27 @@ use std::sync::{Arc, Mutex, RwLock};
 type Rows = BTreeMap<Vec<u8>, Vec<u8>>;
 type Tables = BTreeMap<String, Arc<Rows>>;
 
+/// A stop armed for the next write ([`ModelBackend::stop_next_write`]).
+struct Stop {
+    at: u64,
+    between: Box<dyn FnOnce() + Send>,
+}
+
+impl std::fmt::Debug for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stop")
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A backend of ordered maps in memory: snapshots are shared copies (a
 /// table is copied only when a write first changes it), one writer at a
 /// time.
 #[derive(Debug, Default)]
 pub struct ModelBackend {
+    /// A stop armed for the next write, and what runs before it runs again.
+    next_stop: Mutex<Option<Stop>>,
     committed: RwLock<Arc<Tables>>,
     writer: Mutex<()>,
     retries: bool,
@@ -59,6 +75,29 @@ impl ModelBackend {
             interrupts: true,
             ..ModelBackend::default()
         }
+    }
+
+    /// Arms the next write: its first run is stopped at its `at`-th
+    /// operation (from 0), as a serialization failure would stop it, then
+    /// `between` runs (another handle's write, say: what a concurrent
+    /// process commits meanwhile), then the write runs again on what is
+    /// committed then. What a write keeps from a stopped run, judged on an
+    /// older snapshot, shows.
+    pub fn stop_next_write(&self, at: u64, between: impl FnOnce() + Send + 'static) {
+        *self.next_stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stop {
+            at,
+            between: Box::new(between),
+        });
+    }
+
+    /// Runs `f` once and commits it (the second run of a stopped write).
+    fn write_once(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
+        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let _writing = super::backend::Writing::begin(&self.generation);
+        let txn = Txn::new((*self.snapshot()).clone(), None);
+        f(&txn)?;
+        *self.committed.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(txn.0.into_inner());
+        Ok(())
     }
 
     fn snapshot(&self) -> Arc<Tables> {
@@ -226,6 +265,26 @@ impl Backend for ModelBackend {
     }
 
     fn write(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
+        let armed = self
+            .next_stop
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(Stop { at, between }) = armed {
+            {
+                let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+                let _writing = super::backend::Writing::begin(&self.generation);
+                let txn = Txn::new((*self.snapshot()).clone(), Some(at));
+                match f(&txn) {
+                    Err(e) if !(txn.1.get() == Some(0) && e.code() == ErrorCode::Busy) => {
+                        return Err(e);
+                    }
+                    _ => {}
+                }
+            }
+            between();
+            return self.write_once(f);
+        }
         let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let _writing = super::backend::Writing::begin(&self.generation);
         let runs = if self.retries { 2 } else { 1 };

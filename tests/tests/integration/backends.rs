@@ -150,3 +150,95 @@ fn a_write_stopped_anywhere_and_run_again_answers_as_one_run() {
     }
     assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
 }
+
+/// A write stopped mid-way, while another process frees the email it
+/// found taken, runs again on what is committed then: it answers from the
+/// second run alone. (The user update kept the first run's field errors,
+/// and its second run, finding the email's error there, did not look
+/// again: a spurious 400.) Every stop point of the update in turn.
+#[test]
+fn a_write_run_again_judges_the_store_as_it_is_then() {
+    use roster::{ProfileInput, UserPatch};
+    let (config, _) = roster_tests::config(roster_tests::SEED_NOW);
+    let model = Arc::new(ModelBackend::new());
+    let one = roster::Institute::open_with(model.clone(), config.clone()).expect("one");
+    let other = roster::Institute::open_with(model.clone(), config).expect("other");
+    let email = |e: &str| UserPatch {
+        profile: ProfileInput {
+            email: Some(e.into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut ids = Vec::new();
+    for name in ["asha", "bala"] {
+        let user = roster::NewUser {
+            username: Some(name.into()),
+            password: Some("Pass@1word".into()),
+            profile: ProfileInput {
+                email: Some(format!("{name}@example.com")),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        ids.push(
+            one.operator()
+                .create_user(user, Default::default())
+                .unwrap()
+                .user
+                .id,
+        );
+    }
+    let (asha, bala) = (ids[0], ids[1]);
+    // A signed-in administrator: the update reads its permissions after
+    // the rules that need the store (the operator's need no read).
+    one.create_superuser("root", "R00t-Pass!word").unwrap();
+    let token = one.login("root", "R00t-Pass!word").unwrap().token;
+    let root = one.session(&token).unwrap();
+    let mut freed = 0;
+    for at in 0..40 {
+        other
+            .operator()
+            .update_user(bala, email("bala@example.com"))
+            .unwrap();
+        other
+            .operator()
+            .update_user(asha, email("asha@example.com"))
+            .unwrap();
+        let frees = other.clone();
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let between = ran.clone();
+        model.stop_next_write(at, move || {
+            frees
+                .operator()
+                .update_user(asha, email("asha2@example.com"))
+                .unwrap();
+            between.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let took = root.update_user(bala, email("asha@example.com"));
+        if ran.load(std::sync::atomic::Ordering::SeqCst) {
+            // Run again after the email was freed: taken by bala now.
+            freed += 1;
+            assert!(took.is_ok(), "stopped at operation {at}: {took:?}");
+            assert_eq!(
+                one.operator().get_user(bala).unwrap().email,
+                "asha@example.com"
+            );
+        } else {
+            // A first run that answered of itself (the stop fell on an
+            // operation whose failure it did not need): the answer of a
+            // snapshot in which asha held the email.
+            let e = took.unwrap_err();
+            assert_eq!(
+                e.fields().messages("email"),
+                ["A user with that email already exists."]
+            );
+            other
+                .operator()
+                .update_user(asha, email("asha2@example.com"))
+                .unwrap();
+        }
+    }
+    assert!(freed >= 5, "{freed} of 40 runs were stopped and run again");
+    assert_eq!(one.check_integrity().unwrap(), Vec::<String>::new());
+}
