@@ -242,3 +242,176 @@ fn a_write_run_again_judges_the_store_as_it_is_then() {
     assert!(freed >= 5, "{freed} of 40 runs were stopped and run again");
     assert_eq!(one.check_integrity().unwrap(), Vec::<String>::new());
 }
+
+/// The same, for the other writes that judge names against the store: a
+/// create whose username, a batch rename whose name, and a Sunbird create
+/// whose email another process frees while the first run is stopped, at
+/// every stop point in turn, answers from the store as it is then.
+#[test]
+fn creates_and_renames_run_again_judge_the_store_as_it_is_then() {
+    use roster::{BatchInput, NewUser, UserPatch};
+    let (config, _) = roster_tests::config(roster_tests::SEED_NOW);
+    let model = Arc::new(ModelBackend::new());
+    let one = roster::Institute::open_with(model.clone(), config.clone()).expect("one");
+    let other = roster::Institute::open_with(model.clone(), config).expect("other");
+    one.create_superuser("root", "R00t-Pass!word").unwrap();
+    let token = one.login("root", "R00t-Pass!word").unwrap().token;
+    let root = one.session(&token).unwrap();
+    let holder = other
+        .operator()
+        .create_user(
+            NewUser {
+                username: Some("holder".into()),
+                password: Some("Pass@1word".into()),
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .unwrap()
+        .user
+        .id;
+    let rename = |name: &str| UserPatch {
+        username: Some(name.into()),
+        ..Default::default()
+    };
+    let batch = |name: &str| BatchInput {
+        name: Some(name.into()),
+    };
+    let held = other.operator().create_batch(batch("Held")).unwrap().id;
+    let mine = root.create_batch(batch("Mine")).unwrap().id;
+    let sunbird_holder = other
+        .operator()
+        .sunbird_create(
+            roster::domain::sunbird::SunbirdInput {
+                first_name: Some("Holder".into()),
+                email: Some("held@example.com".into()),
+                ..Default::default()
+            },
+            roster::domain::sunbird::CreateRoute::Create,
+        )
+        .unwrap();
+    // Arms the next write's stop at `at` with `between`; tells afterwards
+    // whether the write was stopped and run again.
+    let arm = |at: u64, between: Box<dyn FnOnce() + Send>| {
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = ran.clone();
+        model.stop_next_write(at, move || {
+            between();
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        move || ran.load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let mut stopped = [0; 3];
+    for at in 0..40 {
+        // A new user named as a user another process renames meanwhile.
+        other
+            .operator()
+            .update_user(holder, rename("wanted"))
+            .unwrap();
+        let frees = other.clone();
+        let ran = arm(
+            at,
+            Box::new(move || {
+                frees
+                    .operator()
+                    .update_user(holder, rename("holder"))
+                    .unwrap();
+            }),
+        );
+        let user = NewUser {
+            username: Some("wanted".into()),
+            password: Some("Pass@1word".into()),
+            ..Default::default()
+        };
+        match root.create_user(user, Default::default()) {
+            Ok(created) => {
+                stopped[0] += 1;
+                root.delete_user(created.user.id).unwrap();
+            }
+            Err(e) => {
+                assert!(!ran(), "run again after the name was freed, at {at}: {e:?}");
+                assert_eq!(e.fields().messages("username").len(), 1, "{at}: {e:?}");
+            }
+        }
+        other
+            .operator()
+            .update_user(holder, rename("holder"))
+            .unwrap();
+        // A batch renamed to a name another process gives up meanwhile.
+        other
+            .operator()
+            .update_batch(held, batch("Wanted"))
+            .unwrap();
+        let frees = other.clone();
+        let ran = arm(
+            at,
+            Box::new(move || {
+                frees.operator().update_batch(held, batch("Held")).unwrap();
+            }),
+        );
+        match root.update_batch(mine, batch("Wanted")) {
+            Ok(_) => {
+                stopped[1] += 1;
+                root.update_batch(mine, batch("Mine")).unwrap();
+            }
+            Err(e) => {
+                assert!(!ran(), "run again after the name was freed, at {at}: {e:?}");
+                assert_eq!(e.fields().messages("name").len(), 1, "{at}: {e:?}");
+            }
+        }
+        other.operator().update_batch(held, batch("Held")).unwrap();
+        // A Sunbird user whose email another process changes meanwhile.
+        let frees = other.clone();
+        let holder_id = sunbird_holder.clone();
+        let ran = arm(
+            at,
+            Box::new(move || {
+                let email = roster::domain::sunbird::SunbirdInput {
+                    email: Some("moved@example.com".into()),
+                    ..Default::default()
+                };
+                frees.operator().sunbird_update(&holder_id, email).unwrap();
+            }),
+        );
+        let input = roster::domain::sunbird::SunbirdInput {
+            first_name: Some("Taker".into()),
+            email: Some("held@example.com".into()),
+            ..Default::default()
+        };
+        match root.sunbird_create(input, roster::domain::sunbird::CreateRoute::Create) {
+            Ok(id) => {
+                stopped[2] += 1;
+                let found = root
+                    .sunbird_exists(roster::api::sunbird::IdType::Email, "held@example.com")
+                    .unwrap()
+                    .map(|f| f.user_id);
+                assert_eq!(found.as_deref(), Some(id.as_str()));
+                let back = roster::domain::sunbird::SunbirdInput {
+                    email: Some(format!("taker{at}@example.com")),
+                    ..Default::default()
+                };
+                root.sunbird_update(&id, back).unwrap();
+            }
+            Err(e) => {
+                assert!(
+                    !ran(),
+                    "run again after the email was freed, at {at}: {e:?}"
+                );
+                assert!(e.message().contains("already exists"), "{at}: {e:?}");
+            }
+        }
+        let back = roster::domain::sunbird::SunbirdInput {
+            email: Some("held@example.com".into()),
+            ..Default::default()
+        };
+        other
+            .operator()
+            .sunbird_update(&sunbird_holder, back)
+            .unwrap();
+    }
+    assert!(
+        stopped.iter().all(|n| *n >= 5),
+        "runs that went through: {stopped:?}"
+    );
+    assert_eq!(one.check_integrity().unwrap(), Vec::<String>::new());
+}
