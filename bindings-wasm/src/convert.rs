@@ -4,8 +4,6 @@
 //! objects (read into the core's own shapes).
 
 use roster::Config;
-use std::cell::Cell;
-use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -45,93 +43,113 @@ pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
 /// `JSON.parse` builds without complaint) overflowed the module's stack
 /// and left every later call of the instance failing.
 ///
-/// A number that is not finite (`NaN`, `Infinity`, `-Infinity`, or a
-/// `Number` object holding one) is refused, naming where it is:
-/// `JSON.stringify` writes it as `null`, and `null` clears a field, so
-/// `{email: NaN}` would erase the email and `{lockoutMaxFailures: NaN}`
-/// would quietly give the default.
+/// A value that is not null but that `JSON.stringify` writes as `null` (a
+/// number that is not finite, a `Number` object holding one, an invalid
+/// `Date`, an object whose `toJSON` is null) is refused, naming where it
+/// is: `null` clears a field, so `{email: NaN}` would erase the email,
+/// `{birth_date: new Date("x")}` the birth date, and `{lockoutMaxFailures:
+/// NaN}` would quietly give the default.
 pub(crate) fn from_js(value: JsValue) -> JsResult<serde_json::Value> {
     if value.is_undefined() || value.is_null() {
         return Ok(serde_json::Value::Null);
     }
-    let json = parse(stringify(&value, None)?)?;
-    // Every non-finite number became a null: without one, there is none.
-    // With one, the value is written again with a replacer that marks them
-    // (only now, so the common input pays nothing, and only on a value the
-    // first pass found at most 128 levels deep, so the replacer, a call
-    // into this module for every value, never runs on the edge of the
-    // engine's stack).
+    let json = parse(stringify(&value)?)?;
+    // A value that is not null but crosses as null (`NaN`, `Infinity`, a
+    // `Number` object holding one, an invalid `Date`, an object whose
+    // `toJSON` answers null) would clear the field it is in. Without a
+    // null in the JSON there is none; with one, the JSON is walked beside
+    // the JS value (at most 128 levels: it parsed) to find a null whose
+    // JS value is something else.
     if !has_null(&json) {
         return Ok(json);
     }
-    let marked = Rc::new(Cell::new(false));
-    let mark = marked.clone();
-    let replacer = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(
-        move |_key: JsValue, value: JsValue| match non_finite(&value) {
-            Some(n) => {
-                mark.set(true);
-                JsValue::from_str(&format!("{NON_FINITE}{n}"))
-            }
-            None => value,
-        },
-    );
-    let json = parse(stringify(&value, Some(replacer.as_ref().unchecked_ref()))?)?;
-    if marked.get() {
-        let (place, n) = find_non_finite(&json, &mut String::new())
-            .unwrap_or_else(|| (String::new(), "NaN or Infinity".into()));
-        let place = if place.is_empty() {
-            "the value".to_string()
-        } else {
-            place
-        };
-        return Err(usage(&format!(
-            "{place} is not a finite number ({n}): roster takes only finite numbers \
-             (JSON has no NaN or Infinity; they would cross as null, which clears a field)"
-        )));
+    match converted_null(&value, &json, &mut String::new()) {
+        None => Ok(json),
+        Some((place, what)) => {
+            let place = if place.is_empty() {
+                "the value".to_string()
+            } else {
+                place
+            };
+            Err(usage(&format!(
+                "{place} is not a value JSON can carry ({what}): it would cross as null, \
+                 which clears a field (roster takes only finite numbers and valid dates)"
+            )))
+        }
     }
-    Ok(json)
 }
 
-/// What a non-finite number is written as by [`from_js`]'s replacer, before
-/// `NaN`, `Infinity` or `-Infinity` (a noncharacter: no text a host means).
-const NON_FINITE: &str = "\u{FDD0}roster:non-finite:";
+/// Where in `json` (written from `js` by `JSON.stringify`) the first null
+/// is whose JS value is neither `null` nor `undefined`, as `a.b[2]`, and
+/// what that value was (`NaN`, `Infinity`, `-Infinity`, a `Number` object
+/// that is not finite, an invalid `Date`, or a value whose `toJSON` is
+/// null). A JS value that cannot be read back (a getter that throws) is
+/// passed over: `JSON.stringify` read it once already.
+fn converted_null(
+    js: &JsValue,
+    json: &serde_json::Value,
+    place: &mut String,
+) -> Option<(String, String)> {
+    match json {
+        serde_json::Value::Null if !(js.is_null() || js.is_undefined()) => {
+            Some((place.clone(), what_crossed_as_null(js)))
+        }
+        serde_json::Value::Array(items) if js.is_array() => {
+            items.iter().enumerate().find_map(|(i, item)| {
+                if !has_null(item) {
+                    return None;
+                }
+                let child = js_sys::Reflect::get_u32(js, i as u32).ok()?;
+                let len = place.len();
+                place.push_str(&format!("[{i}]"));
+                let found = converted_null(&child, item, place);
+                place.truncate(len);
+                found
+            })
+        }
+        serde_json::Value::Object(map) if js.is_object() => map.iter().find_map(|(key, item)| {
+            if !has_null(item) {
+                return None;
+            }
+            let child = js_sys::Reflect::get(js, &JsValue::from_str(key)).ok()?;
+            let len = place.len();
+            if !place.is_empty() {
+                place.push('.');
+            }
+            place.push_str(key);
+            let found = converted_null(&child, item, place);
+            place.truncate(len);
+            found
+        }),
+        _ => None,
+    }
+}
 
-/// Which non-finite number `value` is (`NaN`, `Infinity`, `-Infinity`), if
-/// it is one, or a `Number` object that `JSON.stringify` writes as `null`.
-fn non_finite(value: &JsValue) -> Option<&'static str> {
+/// What `value`, written by `JSON.stringify` as null, was.
+fn what_crossed_as_null(value: &JsValue) -> String {
     if let Some(n) = value.as_f64() {
         return match n {
-            n if n.is_nan() => Some("NaN"),
-            f64::INFINITY => Some("Infinity"),
-            f64::NEG_INFINITY => Some("-Infinity"),
-            _ => None,
-        };
+            f64::INFINITY => "Infinity",
+            f64::NEG_INFINITY => "-Infinity",
+            _ => "NaN",
+        }
+        .into();
     }
-    // `JSON.stringify` writes a `Number` object as its `ToNumber`, which may
-    // call a `valueOf` of the host's: asked of the engine, through a call
-    // that catches what it throws (then the outer call throws it again).
-    if value.is_object()
-        && value.is_instance_of::<js_sys::Number>()
-        && js_sys::JSON::stringify(value)
-            .ok()
-            .and_then(|text| text.as_string())
-            .as_deref()
-            == Some("null")
-    {
-        return Some("a Number object that is not finite");
+    if value.is_instance_of::<js_sys::Number>() {
+        return "a Number object that is not finite".into();
     }
-    None
+    if value.is_instance_of::<js_sys::Date>() {
+        return "an invalid Date".into();
+    }
+    "a value whose JSON form is null".into()
 }
 
-/// `JSON.stringify(value, replacer)`, its failures as usage errors.
-fn stringify(value: &JsValue, replacer: Option<&js_sys::Function>) -> JsResult<String> {
+/// `JSON.stringify(value)`, its failures as usage errors.
+fn stringify(value: &JsValue) -> JsResult<String> {
     // The engine's own limits hold while it writes: a cycle, a BigInt or a
     // nesting too deep for its stack is an exception, caught here.
-    let text = match replacer {
-        None => js_sys::JSON::stringify(value),
-        Some(replacer) => js_sys::JSON::stringify_with_replacer(value, replacer),
-    };
-    text.ok()
+    js_sys::JSON::stringify(value)
+        .ok()
         .and_then(|text| text.as_string())
         .ok_or_else(|| usage("not a plain object: it has no JSON form"))
 }
@@ -147,34 +165,6 @@ fn has_null(json: &serde_json::Value) -> bool {
         serde_json::Value::Array(items) => items.iter().any(has_null),
         serde_json::Value::Object(map) => map.values().any(has_null),
         _ => false,
-    }
-}
-
-/// Where in `json` the first number [`from_js`]'s replacer marked is, as
-/// `a.b[2]`, and which it was (`NaN`, `Infinity`, `-Infinity`).
-fn find_non_finite(json: &serde_json::Value, place: &mut String) -> Option<(String, String)> {
-    match json {
-        serde_json::Value::String(s) => s
-            .strip_prefix(NON_FINITE)
-            .map(|n| (place.clone(), n.to_string())),
-        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-            let len = place.len();
-            place.push_str(&format!("[{i}]"));
-            let found = find_non_finite(item, place);
-            place.truncate(len);
-            found
-        }),
-        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
-            let len = place.len();
-            if !place.is_empty() {
-                place.push('.');
-            }
-            place.push_str(key);
-            let found = find_non_finite(item, place);
-            place.truncate(len);
-            found
-        }),
-        _ => None,
     }
 }
 

@@ -43,6 +43,18 @@ test('a NaN or an Infinity anywhere in an input object is refused, naming where,
     assert.ok(e.message.includes(where), `${where} not named: ${e.message}`);
     assert.match(e.message, /NaN|Infinity|finite/, e.message);
   }
+  // Anything else that crosses as null: an invalid Date, a toJSON of null.
+  for (const [patch, where, what] of [
+    [{ birth_date: new Date('not a date') }, 'birth_date', 'an invalid Date'],
+    [{ first_name: 'R', custom_fields: { Stream: { toJSON: () => null } } }, 'custom_fields.Stream', 'JSON form is null'],
+    [{ batches: ['X', new Date(NaN)] }, 'batches[1]', 'an invalid Date'],
+  ]) {
+    const e = refused(thrown(() => admin.updateUser(user.id, patch)));
+    assert.ok(e.message.includes(where), `${where} not named: ${e.message}`);
+    assert.ok(e.message.includes(what), e.message);
+  }
+  // null, undefined and holes still mean what they meant.
+  assert.equal(admin.updateUser(user.id, { birth_date: null, city: undefined }).birth_date, null);
   assert.deepEqual(admin.getUser(user.id), before, 'nothing changed');
   // The config and options objects too: no silent default for a NaN.
   const e = refused(thrown(() => Institute.inMemory({ ...CHEAP, lockoutMaxFailures: NaN })));
