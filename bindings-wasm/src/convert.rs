@@ -63,7 +63,7 @@ pub(crate) fn from_js(value: JsValue) -> JsResult<serde_json::Value> {
     if !has_null(&json) {
         return Ok(json);
     }
-    match converted_null(&value, &json, &mut String::new()) {
+    match converted_null(&value, "", &json, &mut String::new()) {
         None => Ok(json),
         Some((place, what)) => {
             let place = if place.is_empty() {
@@ -79,49 +79,77 @@ pub(crate) fn from_js(value: JsValue) -> JsResult<serde_json::Value> {
     }
 }
 
-/// Where in `json` (written from `js` by `JSON.stringify`) the first null
-/// is whose JS value is neither `null` nor `undefined`, as `a.b[2]`, and
-/// what that value was (`NaN`, `Infinity`, `-Infinity`, a `Number` object
-/// that is not finite, an invalid `Date`, or a value whose `toJSON` is
-/// null). A JS value that cannot be read back (a getter that throws) is
-/// passed over: `JSON.stringify` read it once already.
+/// Where in `json` (written from `js`, under `key`, by `JSON.stringify`)
+/// the first null is whose JS value is neither `null` nor `undefined`, as
+/// `a.b[2]`, and what that value was (`NaN`, `Infinity`, `-Infinity`, a
+/// `Number` object that is not finite, an invalid `Date`, or a value whose
+/// `toJSON` is null). A value's children are read from what its `toJSON`
+/// answers, as `JSON.stringify` read them. A JS value that cannot be read
+/// back (a getter that throws) is passed over: `JSON.stringify` read it
+/// once already.
 fn converted_null(
     js: &JsValue,
+    key: &str,
     json: &serde_json::Value,
     place: &mut String,
 ) -> Option<(String, String)> {
+    if json.is_null() {
+        return match js.is_null() || js.is_undefined() {
+            true => None,
+            false => Some((place.clone(), what_crossed_as_null(js))),
+        };
+    }
+    let read = as_json_reads(js, key);
     match json {
-        serde_json::Value::Null if !(js.is_null() || js.is_undefined()) => {
-            Some((place.clone(), what_crossed_as_null(js)))
-        }
-        serde_json::Value::Array(items) if js.is_array() => {
+        serde_json::Value::Array(items) if read.is_array() => {
             items.iter().enumerate().find_map(|(i, item)| {
                 if !has_null(item) {
                     return None;
                 }
-                let child = js_sys::Reflect::get_u32(js, i as u32).ok()?;
+                let child = js_sys::Reflect::get_u32(&read, i as u32).ok()?;
                 let len = place.len();
                 place.push_str(&format!("[{i}]"));
-                let found = converted_null(&child, item, place);
+                let found = converted_null(&child, &i.to_string(), item, place);
                 place.truncate(len);
                 found
             })
         }
-        serde_json::Value::Object(map) if js.is_object() => map.iter().find_map(|(key, item)| {
+        serde_json::Value::Object(map) if read.is_object() => map.iter().find_map(|(key, item)| {
             if !has_null(item) {
                 return None;
             }
-            let child = js_sys::Reflect::get(js, &JsValue::from_str(key)).ok()?;
+            let child = js_sys::Reflect::get(&read, &JsValue::from_str(key)).ok()?;
             let len = place.len();
             if !place.is_empty() {
                 place.push('.');
             }
             place.push_str(key);
-            let found = converted_null(&child, item, place);
+            let found = converted_null(&child, key, item, place);
             place.truncate(len);
             found
         }),
         _ => None,
+    }
+}
+
+/// `value` as `JSON.stringify` reads it under `key`: what its `toJSON`
+/// answers when it has one (a `Date`, an `Immutable.Map`, a host's own
+/// class), else itself, so that the walk follows the shape the JSON was
+/// written from. A `Date` is kept: an invalid one is named as such. A
+/// `toJSON` that throws is passed over (`JSON.stringify` ran it already).
+fn as_json_reads(value: &JsValue, key: &str) -> JsValue {
+    if !value.is_object() || value.is_instance_of::<js_sys::Date>() {
+        return value.clone();
+    }
+    let to_json = js_sys::Reflect::get(value, &JsValue::from_str("toJSON")).ok();
+    match to_json
+        .as_ref()
+        .and_then(|f| f.dyn_ref::<js_sys::Function>())
+    {
+        Some(f) => f
+            .call1(value, &JsValue::from_str(key))
+            .unwrap_or_else(|_| value.clone()),
+        None => value.clone(),
     }
 }
 

@@ -225,8 +225,6 @@ pub fn run(db: &Path, config: Config, args: &ServeArgs) -> ExitCode {
     code
 }
 
-/// How often the server trims the change feed of entries older than the
-/// retention window.
 /// `accept`'s errors for a process (`EMFILE`) or a system (`ENFILE`) out of
 /// file descriptors (the same numbers on Linux and the BSDs).
 const EMFILE: i32 = 24;
@@ -245,7 +243,11 @@ const RESERVED_FILES: u64 = 64;
 fn fit_open_files(wanted: usize) -> usize {
     #[cfg(unix)]
     {
-        match rlimit::increase_nofile_limit(u64::MAX) {
+        // Raised where the process may; else the soft limit as it is (a
+        // sandbox may refuse `setrlimit` and still answer `getrlimit`).
+        let limit = rlimit::increase_nofile_limit(u64::MAX)
+            .or_else(|_| rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _hard)| soft));
+        match limit {
             Ok(limit) => {
                 let room = usize::try_from(limit.saturating_sub(RESERVED_FILES).max(1))
                     .unwrap_or(usize::MAX);
@@ -266,6 +268,8 @@ fn fit_open_files(wanted: usize) -> usize {
     wanted
 }
 
+/// How often the server trims the change feed of entries older than the
+/// retention window.
 const FEED_TRIM_EVERY: Duration = Duration::from_secs(3600);
 
 /// Trims the change feed every [`FEED_TRIM_EVERY`] (the first time at

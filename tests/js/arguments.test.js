@@ -48,6 +48,9 @@ test('a NaN or an Infinity anywhere in an input object is refused, naming where,
     [{ birth_date: new Date('not a date') }, 'birth_date', 'an invalid Date'],
     [{ first_name: 'R', custom_fields: { Stream: { toJSON: () => null } } }, 'custom_fields.Stream', 'JSON form is null'],
     [{ batches: ['X', new Date(NaN)] }, 'batches[1]', 'an invalid Date'],
+    // Inside what a toJSON answers (an Immutable.Map, a class of the host's).
+    [{ first_name: 'R', custom_fields: { toJSON: () => ({ Stream: NaN }) } }, 'custom_fields.Stream', 'NaN'],
+    [{ toJSON: () => ({ email: Infinity }) }, 'email', 'Infinity'],
   ]) {
     const e = refused(thrown(() => admin.updateUser(user.id, patch)));
     assert.ok(e.message.includes(where), `${where} not named: ${e.message}`);

@@ -876,11 +876,6 @@ pub(super) fn will_import_with<'u>(
 const PREDICTED: usize = 8;
 const _: () = assert!(PREDICTED <= crate::store::search::FEW);
 
-/// Adds an error for each of `username`, the email and the phone that another
-/// user (not `me`, the stored record of the user being changed) already
-/// has. A key `me` keeps unchanged is not read again: it passed these
-/// checks when it was set, and every later key of another user was checked
-/// against it.
 /// The phone number a username (folded) reads as, when it is not written
 /// as that number: such a username is refused (a `loginId` is looked up as
 /// a phone in its phone form, so `+91 98765 43210` would shadow
@@ -889,6 +884,11 @@ pub(super) fn phone_form(name: &str) -> Option<String> {
     rules::phone(name).ok().filter(|p| p != name)
 }
 
+/// Adds an error for each of `username`, the email and the phone that another
+/// user (not `me`, the stored record of the user being changed) already
+/// has. A key `me` keeps unchanged is not read again: it passed these
+/// checks when it was set, and every later key of another user was checked
+/// against it.
 pub(super) fn check_unique(
     s: &Snapshot<'_>,
     me: Option<&User>,

@@ -3767,13 +3767,25 @@ mod review {
         let to = w.user("To", "to@example.com");
         let admin = w.i.operator();
         let from_id = admin.find_user("from@example.com").unwrap();
+        let view_user = super::super::auth::perm(
+            roster::auth::permissions::Action::View,
+            roster::auth::permissions::Model::User,
+        );
+        let group = admin
+            .create_group(roster::GroupInput {
+                name: Some("Clerks".into()),
+                permissions: Some(vec![view_user]),
+            })
+            .unwrap();
         admin
             .update_user(
                 from_id,
                 roster::UserPatch {
                     access: roster::AccessInput {
                         is_staff: Some(true),
-                        ..Default::default()
+                        is_superuser: Some(true),
+                        groups: Some(vec![group.id]),
+                        user_permissions: Some(vec![view_user]),
                     },
                     ..Default::default()
                 },
@@ -3794,7 +3806,17 @@ mod review {
             .unwrap();
         let e = w.i.login(&merged.username, "Pass@1word").unwrap_err();
         assert_eq!(e.code(), roster::ErrorCode::Unauthenticated, "{e:?}");
-        assert!(!admin.get_user(from_id).unwrap().is_staff);
+        let after = admin.get_user(from_id).unwrap();
+        assert_eq!(
+            (
+                after.is_staff,
+                after.is_superuser,
+                after.groups.len(),
+                after.user_permissions.len()
+            ),
+            (false, false, 0, 0),
+            "nothing to act with"
+        );
         assert_eq!(w.i.check_integrity().unwrap(), Vec::<String>::new());
     }
 
@@ -3848,10 +3870,17 @@ mod review {
         let r = w.send_as(&token, "PATCH", "/api/user/v1/update", Some(own));
         assert_eq!(r.status, 200, "{:?}", r.body);
         w.ok("PATCH", "/api/user/v1/update", Some(body));
-        let found =
+        let view =
             w.i.operator()
-                .sunbird_exists(roster::api::sunbird::IdType::UserName, "x");
-        assert!(found.is_ok());
+                .sunbird_read(&user, Default::default())
+                .unwrap();
+        let held: Vec<&str> = view
+            .side
+            .external_ids
+            .iter()
+            .map(|e| e.id.as_str())
+            .collect();
+        assert_eq!(held, ["emp-1001"]);
     }
 
     /// A user name that reads as a phone number is malformed, not taken.

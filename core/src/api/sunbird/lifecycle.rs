@@ -683,9 +683,6 @@ fn grant(grants: &mut Vec<RoleGrant>, role: &str, scope: &[u64], now: Micros) {
     }
 }
 
-/// Moves everything of `source` to `target` (S12); `source` is then
-/// deleted (`remove`: a migrated shadow) or kept deactivated and marked
-/// deleted, its identifiers freed (a merge).
 /// The user name a merged-away account takes, freeing its own:
 /// `merged-<its userId>`, or, when another user holds that (a user may be
 /// given any name), the same with a random suffix until one is free, so
@@ -706,6 +703,9 @@ fn merged_name(txn: &Txn<'_>, user: &User) -> Result<String> {
     ))
 }
 
+/// Moves everything of `source` to `target` (S12); `source` is then
+/// deleted (`remove`: a migrated shadow) or kept deactivated and marked
+/// deleted, its identifiers freed (a merge).
 fn absorb(txn: &Txn<'_>, source: Pair, target: Pair, now: Micros, remove: bool) -> Result<()> {
     let (from, to) = (source.user.id, target.user.id);
     // Memberships: the later expiry wins; none beats any.
