@@ -90,10 +90,35 @@ impl ModelBackend {
         });
     }
 
-    /// Runs `f` once and commits it (the second run of a stopped write).
-    fn write_once(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
-        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let _writing = super::backend::Writing::begin(&self.generation);
+    /// The write lock, held while a run goes on, and the odd generation
+    /// of a write under way ([`Backend::generation`]).
+    fn begin_writing(&self) -> (std::sync::MutexGuard<'_, ()>, super::backend::Writing<'_>) {
+        let one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        (one_writer, super::backend::Writing::begin(&self.generation))
+    }
+
+    /// A first run of `f`, thrown away, stopped at its `budget`-th
+    /// operation when there is one: `Ok` to run it again (it was stopped,
+    /// or would commit and a server may refuse the commit itself), the
+    /// error when it failed of itself, which answers as on a server.
+    fn first_run(
+        &self,
+        f: &mut dyn FnMut(&dyn Writer) -> Result<()>,
+        budget: Option<u64>,
+    ) -> Result<()> {
+        let txn = Txn::new((*self.snapshot()).clone(), budget);
+        match f(&txn) {
+            Err(e)
+                if !(budget.is_some() && txn.1.get() == Some(0) && e.code() == ErrorCode::Busy) =>
+            {
+                Err(e)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A run of `f` that commits.
+    fn last_run(&self, f: &mut dyn FnMut(&dyn Writer) -> Result<()>) -> Result<()> {
         let txn = Txn::new((*self.snapshot()).clone(), None);
         f(&txn)?;
         *self.committed.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(txn.0.into_inner());
@@ -271,48 +296,24 @@ impl Backend for ModelBackend {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(Stop { at, between }) = armed {
+            // The other handle's write comes between the runs: the lock
+            // is let go, as a server's transactions end.
             {
-                let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-                let _writing = super::backend::Writing::begin(&self.generation);
-                let txn = Txn::new((*self.snapshot()).clone(), Some(at));
-                match f(&txn) {
-                    Err(e) if !(txn.1.get() == Some(0) && e.code() == ErrorCode::Busy) => {
-                        return Err(e);
-                    }
-                    _ => {}
-                }
+                let _writing = self.begin_writing();
+                self.first_run(f, Some(at))?;
             }
             between();
-            return self.write_once(f);
+            let _writing = self.begin_writing();
+            return self.last_run(f);
         }
-        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let _writing = super::backend::Writing::begin(&self.generation);
-        let runs = if self.retries { 2 } else { 1 };
-        let write = self
-            .writes
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        for run in 1..=runs {
-            let budget = (self.interrupts && run < runs).then_some(write % INTERRUPT_CYCLE);
-            let txn = Txn::new((*self.snapshot()).clone(), budget);
-            let stopped = |e: &Error| {
-                budget.is_some() && txn.1.get() == Some(0) && e.code() == ErrorCode::Busy
-            };
-            match f(&txn) {
-                // A first run that was stopped, or that would commit, is
-                // thrown away (a server may refuse the commit itself); one
-                // that failed of itself answers, as it would on a server.
-                Ok(()) if budget.is_some() => continue,
-                Err(e) if stopped(&e) => continue,
-                Err(e) => return Err(e),
-                Ok(()) => {}
-            }
-            if run == runs {
-                *self.committed.write().unwrap_or_else(|e| e.into_inner()) =
-                    Arc::new(txn.0.into_inner());
-                return Ok(());
-            }
+        let _writing = self.begin_writing();
+        if self.retries {
+            let write = self
+                .writes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.first_run(f, self.interrupts.then_some(write % INTERRUPT_CYCLE))?;
         }
-        Err(Error::new(ErrorCode::Internal, "no write run"))
+        self.last_run(f)
     }
 
     fn engine(&self) -> &'static str {
