@@ -645,6 +645,49 @@ fn the_v14_fixture_opens_with_its_change_feed() {
     opens_with_its_change_feed(V14);
 }
 
+/// Page `offset`, `limit` of the organisations.
+fn org_page(
+    admin: &roster::Admin,
+    offset: u64,
+    limit: u64,
+) -> roster::api::sunbird::OrgSearchResult {
+    admin
+        .search_organisations(&roster::api::sunbird::OrgSearch {
+            offset,
+            limit: Some(limit),
+            ..Default::default()
+        })
+        .expect("a page")
+}
+
+/// The organisations in one page of 100, after checking that a page of
+/// one at every offset gives the same organisation and the same count.
+fn org_pages_of_one_walk_the_whole(admin: &roster::Admin) -> roster::api::sunbird::OrgSearchResult {
+    let whole = org_page(admin, 0, 100);
+    assert_eq!(whole.count, whole.content.len() as u64);
+    for n in 0..whole.count {
+        let one = org_page(admin, n, 1);
+        assert_eq!(one.count, whole.count);
+        assert_eq!(
+            one.content,
+            vec![whole.content[n as usize].clone()],
+            "offset {n}"
+        );
+    }
+    whole
+}
+
+/// A tenant organisation named `name` of channel `channel`.
+fn tenant(name: &str, channel: &str) -> roster::api::sunbird::OrgInput {
+    roster::api::sunbird::OrgInput {
+        name: Some(name.into()),
+        org_type: Some("board".into()),
+        channel: Some(channel.into()),
+        is_tenant: Some(true),
+        ..Default::default()
+    }
+}
+
 /// Format 14's step on a store with organisations in several blocks of
 /// ids: their position counts are removed and the store marked format 13;
 /// opened, it counts them again, and a page of one at every offset gives
@@ -656,19 +699,11 @@ fn format_14_counts_the_organisations_of_a_format_13_store() {
     let path = dir.path().join("s.redb");
     let (config, _) = config(SEED_NOW);
     let i = Institute::open(&path, config.clone()).expect("create");
-    let admin = i.operator();
     for n in 0..40 {
-        admin
-            .create_organisation(roster::api::sunbird::OrgInput {
-                name: Some(format!("Board {n}")),
-                org_type: Some("board".into()),
-                channel: Some(format!("board{n}")),
-                is_tenant: Some(true),
-                ..Default::default()
-            })
+        i.operator()
+            .create_organisation(tenant(&format!("Board {n}"), &format!("board{n}")))
             .expect("an organisation");
     }
-    drop(admin);
     drop(i);
     let mut removed = 0;
     for (key, _) in raw_rows(&path, "counts").expect("raw read") {
@@ -682,26 +717,12 @@ fn format_14_counts_the_organisations_of_a_format_13_store() {
     let i = Institute::open(&path, config).expect("open");
     assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
     let admin = i.operator();
-    let search = |offset: u64, limit: u64| {
-        admin
-            .search_organisations(&roster::api::sunbird::OrgSearch {
-                offset,
-                limit: Some(limit),
-                ..Default::default()
-            })
-            .expect("a page")
-    };
-    let whole = search(0, 100);
+    let whole = org_pages_of_one_walk_the_whole(&admin);
     assert_eq!(whole.count, 40);
-    for n in 0..40 {
-        let one = search(n, 1);
-        assert_eq!(
-            one.content,
-            vec![whole.content[n as usize].clone()],
-            "offset {n}"
-        );
-    }
-    assert_eq!(search(17, 5).content, whole.content[17..22].to_vec());
+    assert_eq!(
+        org_page(&admin, 17, 5).content,
+        whole.content[17..22].to_vec()
+    );
 }
 
 /// Format 14's step on the format-13 fixture: the organisations gain their
@@ -714,40 +735,15 @@ fn a_v13_store_counts_its_organisations_for_paging() {
     let i = Institute::open(&path, config).expect("open");
     assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
     let admin = i.operator();
-    let search = |offset: u64, limit: u64| {
-        admin
-            .search_organisations(&roster::api::sunbird::OrgSearch {
-                offset,
-                limit: Some(limit),
-                ..Default::default()
-            })
-            .expect("a page")
-    };
-    let whole = search(0, 100);
+    let whole = org_pages_of_one_walk_the_whole(&admin);
     assert_eq!(whole.count, 1, "the fixture's one organisation: {whole:?}");
-    assert_eq!(whole.count, whole.content.len() as u64);
-    for n in 0..whole.count {
-        let one = search(n, 1);
-        assert_eq!(one.count, whole.count);
-        assert_eq!(
-            one.content,
-            vec![whole.content[n as usize].clone()],
-            "offset {n}"
-        );
-    }
     let ids: Vec<u64> = whole.content.iter().map(|o| o.id).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     // The counts follow a new organisation.
-    i.operator()
-        .create_organisation(roster::api::sunbird::OrgInput {
-            name: Some("New".into()),
-            org_type: Some("school".into()),
-            channel: Some("new1".into()),
-            is_tenant: Some(true),
-            ..Default::default()
-        })
+    admin
+        .create_organisation(tenant("New", "new1"))
         .expect("a new organisation");
-    assert_eq!(search(0, 100).count, whole.count + 1);
+    assert_eq!(org_page(&admin, 0, 100).count, whole.count + 1);
     assert_eq!(i.check_integrity().expect("check"), Vec::<String>::new());
 }
 

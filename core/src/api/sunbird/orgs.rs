@@ -9,13 +9,14 @@
 //! `add_organisation` make them.
 
 use super::search::{
-    DEFAULT_LIMIT, MAX_FILTER_VALUES, MAX_ID_FILTER_VALUES, MAX_OR_GROUPS, holds_text, range,
+    DEFAULT_LIMIT, MAX_FILTER_VALUES, MAX_ID_FILTER_VALUES, distinct_groups, distinct_values,
+    holds_text, larger, range,
 };
 use crate::api::Admin;
 use crate::auth::permissions::{Action, Model, Permission};
 use crate::domain::rules;
 use crate::domain::sunbird::{
-    Condition, EXTERNAL_ID_PART_MAX, Filter, Filters, OrgView, Organisation, fault,
+    Condition, EXTERNAL_ID_PART_MAX, Filter, Filters, OrgView, Organisation,
 };
 use crate::error::Result;
 use crate::store::read;
@@ -40,18 +41,10 @@ pub const ORG_SEARCH_KEYS: [&str; 9] = [
 
 /// The longest text a filtered field of an organisation holds: a value
 /// longer than this (before folding) can equal none, and is not folded.
-const ORG_TEXT_MAX: usize = {
-    let m = if rules::NAME_MAX > rules::EMAIL_MAX {
-        rules::NAME_MAX
-    } else {
-        rules::EMAIL_MAX
-    };
-    if m > EXTERNAL_ID_PART_MAX {
-        m
-    } else {
-        EXTERNAL_ID_PART_MAX
-    }
-};
+const ORG_TEXT_MAX: usize = larger(
+    larger(rules::NAME_MAX, rules::EMAIL_MAX),
+    EXTERNAL_ID_PART_MAX,
+);
 
 /// An organisation search: which organisations, and which page of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -99,19 +92,7 @@ impl Admin {
         let limit = request.limit.unwrap_or(DEFAULT_LIMIT).min(cap);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let all = checks(&request.filters.all)?;
-        let mut any = Vec::new();
-        for group in &request.filters.any {
-            let group = checks(&group.all)?;
-            if !any.contains(&group) {
-                any.push(group);
-                if any.len() > MAX_OR_GROUPS {
-                    return Err(fault::invalid_value(
-                        &format!("more than {MAX_OR_GROUPS} distinct groups"),
-                        "$or",
-                    ));
-                }
-            }
-        }
+        let any = distinct_groups(request.filters.any.iter().map(|g| checks(&g.all)))?;
         // A key organisations do not have matches none: nothing to read.
         if all.iter().any(|c| c.slot.is_none()) {
             return Ok(OrgSearchResult {
@@ -187,21 +168,12 @@ fn checks(filters: &[Filter]) -> Result<Vec<Check>> {
         let key = f.key.as_str();
         let condition = match &f.condition {
             Condition::AnyOf(wanted) => {
-                let mut canon: Vec<String> =
-                    wanted.iter().filter_map(|w| canonical(key, w)).collect();
-                canon.sort_unstable();
-                canon.dedup();
+                let canon = wanted.iter().filter_map(|w| canonical(key, w)).collect();
                 let most = match is_id(key) {
                     true => MAX_ID_FILTER_VALUES,
                     false => MAX_FILTER_VALUES,
                 };
-                if canon.len() > most {
-                    return Err(fault::invalid_value(
-                        &format!("a list of {} distinct values (at most {most})", canon.len()),
-                        key,
-                    ));
-                }
-                Condition::AnyOf(canon)
+                distinct_values(key, canon, most)?
             }
             // Text too long to be held matches nothing.
             Condition::StartsWith(t) | Condition::EndsWith(t) => {

@@ -87,19 +87,13 @@ fn stored_max(key: &str) -> Option<usize> {
 }
 
 /// The longest text `query` searches ([`stored_max`] of its keys).
-const QUERY_STORED_MAX: usize = {
-    let names = if USERNAME_MAX > NAME_MAX {
-        USERNAME_MAX
-    } else {
-        NAME_MAX
-    };
-    let contact = if EMAIL_MAX > PHONE_MAX {
-        EMAIL_MAX
-    } else {
-        PHONE_MAX
-    };
-    if names > contact { names } else { contact }
-};
+const QUERY_STORED_MAX: usize =
+    larger(larger(USERNAME_MAX, NAME_MAX), larger(EMAIL_MAX, PHONE_MAX));
+
+/// The larger of `a` and `b`, for constants (`Ord::max` is not `const`).
+pub(super) const fn larger(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
 
 /// Whether `raw` (not yet folded) has too many characters to be held in
 /// the fold of a stored text of at most `max` characters: counted up to
@@ -869,23 +863,13 @@ impl Plan {
         for f in &filters.all {
             all.push(check(f, slot_of(&f.key))?);
         }
-        let mut any: Vec<Vec<Check>> = Vec::new();
-        for group in &filters.any {
-            let mut checks = Vec::with_capacity(group.all.len());
-            for f in &group.all {
-                checks.push(check(f, slot_of(&f.key))?);
-            }
-            // Compared with the groups kept, never more than the bound.
-            if !any.contains(&checks) {
-                any.push(checks);
-                if any.len() > MAX_OR_GROUPS {
-                    return Err(fault::invalid_value(
-                        &format!("more than {MAX_OR_GROUPS} distinct groups"),
-                        "$or",
-                    ));
-                }
-            }
-        }
+        let any = distinct_groups(filters.any.iter().map(|group| {
+            group
+                .all
+                .iter()
+                .map(|f| check(f, slot_of(&f.key)))
+                .collect::<Result<Vec<Check>>>()
+        }))?;
         let sort_slot = sort_key.map(&mut slot_of);
         let mut keys = vec![String::new(); slots.len()];
         for (key, slot) in slots {
@@ -928,19 +912,11 @@ fn check(f: &Filter, slot: usize) -> Result<Check> {
                 }
                 canon.push(c);
             }
-            canon.sort_unstable();
-            canon.dedup();
             let most = match key {
                 "userId" | "id" => MAX_ID_FILTER_VALUES,
                 _ => MAX_FILTER_VALUES,
             };
-            if canon.len() > most {
-                return Err(fault::invalid_value(
-                    &format!("a list of {} distinct values (at most {most})", canon.len()),
-                    key,
-                ));
-            }
-            Condition::AnyOf(canon)
+            distinct_values(key, canon, most)?
         }
         Condition::StartsWith(t) | Condition::EndsWith(t) => {
             let folded = match max {
@@ -961,6 +937,43 @@ fn check(f: &Filter, slot: usize) -> Result<Check> {
         key: f.key.clone(),
         condition,
     })
+}
+
+/// `$or`'s groups, each as the checks compare it, the same group kept once
+/// (compared with the groups kept, never more than the bound): more than
+/// [`MAX_OR_GROUPS`] distinct groups are refused.
+pub(super) fn distinct_groups<T: PartialEq>(
+    groups: impl Iterator<Item = Result<T>>,
+) -> Result<Vec<T>> {
+    let mut kept: Vec<T> = Vec::new();
+    for group in groups {
+        let group = group?;
+        if !kept.contains(&group) {
+            kept.push(group);
+            if kept.len() > MAX_OR_GROUPS {
+                return Err(fault::invalid_value(
+                    &format!("more than {MAX_OR_GROUPS} distinct groups"),
+                    "$or",
+                ));
+            }
+        }
+    }
+    Ok(kept)
+}
+
+/// The wanted values of `key` in their canonical form (see [`canonical`]),
+/// sorted and each once, as one condition; more than `most` distinct
+/// values are refused.
+pub(super) fn distinct_values(key: &str, mut canon: Vec<String>, most: usize) -> Result<Condition> {
+    canon.sort_unstable();
+    canon.dedup();
+    if canon.len() > most {
+        return Err(fault::invalid_value(
+            &format!("a list of {} distinct values (at most {most})", canon.len()),
+            key,
+        ));
+    }
+    Ok(Condition::AnyOf(canon))
 }
 
 /// Most characters of a range's bound (`{"<": ...}`), before folding:
