@@ -1111,8 +1111,11 @@ fn a_client_that_hangs_up_keeps_its_turn_until_the_core_is_done() {
     other.send("GET", "/nope", &[], None);
     assert_eq!(other.reply().status, 404);
     let waited = started.elapsed();
+    // Behind the abandoned sign-ins it would wait about ten of them (40
+    // hung up a quarter of one in); six leaves room for a machine busy
+    // with the other tests (a fresh-clone CI run took 3.6).
     assert!(
-        waited < one * 3,
+        waited < one * 6,
         "the other client waited {waited:?}; one sign-in takes {one:?}"
     );
     server.stop();
